@@ -1,0 +1,224 @@
+//! Settings read once from the environment (and an optional `.env`), then passed by value.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use url::Url;
+
+/// Everything the application can be configured with. See README.md for the table.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub database_url: String,
+    pub bind: SocketAddr,
+    /// Public URL every emailed link is built from (never the request's Host header).
+    pub base_url: Url,
+    /// True when `base_url` was derived from `bind` (it then follows the port actually bound).
+    pub base_url_from_bind: bool,
+    /// 64 bytes that sign and encrypt cookies.
+    pub session_key: SessionKey,
+    /// Unset: mail goes to the dev mailbox at `/dev/mailbox`.
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub invitation_ttl: Duration,
+    pub support_url: Option<Url>,
+    /// How often the outbox worker looks for mail when it found none.
+    pub outbox_poll_interval: Duration,
+    /// Upper bound of pooled database connections.
+    pub db_pool_size: u32,
+    /// HTTP worker threads.
+    pub http_workers: usize,
+}
+
+/// The cookie key, with a note of whether it was generated for this run.
+#[derive(Clone)]
+pub struct SessionKey {
+    pub bytes: Vec<u8>,
+    pub generated: bool,
+}
+
+impl std::fmt::Debug for SessionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SessionKey(generated: {})", self.generated)
+    }
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/roster";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+impl Settings {
+    /// Reads the `ROSTER_*` variables and `DATABASE_URL`; `bind` overrides `ROSTER_BIND`.
+    pub fn from_env(bind_override: Option<SocketAddr>) -> anyhow::Result<Settings> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let bind = match bind_override {
+            Some(bind) => bind,
+            None => var("ROSTER_BIND")
+                .as_deref()
+                .unwrap_or(DEFAULT_BIND)
+                .parse()
+                .context("ROSTER_BIND must be an address like 127.0.0.1:8080")?,
+        };
+        let base_url_from_bind = var("ROSTER_BASE_URL").is_none();
+        let base_url = match var("ROSTER_BASE_URL") {
+            Some(url) => parse_base_url(&url)?,
+            None => parse_base_url(&format!("http://{bind}"))?,
+        };
+        let session_key = match var("ROSTER_SESSION_KEY") {
+            Some(key) => parse_session_key(&key)?,
+            None if is_loopback(&base_url) => SessionKey {
+                bytes: random_key(),
+                generated: true,
+            },
+            None => bail!(
+                "ROSTER_SESSION_KEY is required when ROSTER_BASE_URL ({base_url}) is not a local \
+                 address: set it to 64 random bytes, e.g. `openssl rand -base64 64`"
+            ),
+        };
+        let smtp_url = var("ROSTER_SMTP_URL");
+        if let Some(url) = &smtp_url {
+            Url::parse(url)
+                .context("ROSTER_SMTP_URL must be a URL like smtp://user:pass@host:587")?;
+        }
+        let invitation_ttl = match var("ROSTER_INVITATION_TTL") {
+            Some(text) => parse_duration(&text)
+                .context("ROSTER_INVITATION_TTL must be a duration like 7d, 48h or 90m")?,
+            None => Duration::from_secs(7 * 24 * 3600),
+        };
+        let support_url = var("ROSTER_SUPPORT_URL")
+            .map(|u| Url::parse(&u).context("ROSTER_SUPPORT_URL must be a URL"))
+            .transpose()?;
+        Ok(Settings {
+            database_url,
+            bind,
+            base_url,
+            base_url_from_bind,
+            session_key,
+            smtp_url,
+            mail_from: var("ROSTER_MAIL_FROM")
+                .unwrap_or_else(|| "Roster <roster@localhost>".into()),
+            invitation_ttl,
+            support_url,
+            outbox_poll_interval: Duration::from_secs(2),
+            db_pool_size: 10,
+            http_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        })
+    }
+
+    /// True when mail goes to the built-in dev mailbox instead of SMTP.
+    pub fn uses_dev_mailbox(&self) -> bool {
+        self.smtp_url.is_none()
+    }
+
+    /// An absolute link under the configured public URL.
+    pub fn link(&self, path_and_query: &str) -> String {
+        format!(
+            "{}{}",
+            self.base_url.as_str().trim_end_matches('/'),
+            path_and_query
+        )
+    }
+}
+
+fn parse_base_url(text: &str) -> anyhow::Result<Url> {
+    let url = Url::parse(text).with_context(|| format!("ROSTER_BASE_URL is not a URL: {text}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        bail!("ROSTER_BASE_URL must start with http:// or https://");
+    }
+    Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+fn parse_session_key(text: &str) -> anyhow::Result<SessionKey> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text.trim()))
+        .unwrap_or_else(|_| text.as_bytes().to_vec());
+    if bytes.len() < 64 {
+        bail!("ROSTER_SESSION_KEY must hold at least 64 bytes (base64 of 64 random bytes works)");
+    }
+    Ok(SessionKey {
+        bytes,
+        generated: false,
+    })
+}
+
+fn random_key() -> Vec<u8> {
+    use rand::RngCore as _;
+    let mut bytes = vec![0u8; 64];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes
+}
+
+/// Parses `7d`, `48h`, `90m` or `30s`.
+pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .context("expected a number followed by d, h, m or s")?;
+    let seconds = match unit {
+        "d" => n * 86_400,
+        "h" => n * 3_600,
+        "m" => n * 60,
+        "s" => n,
+        _ => bail!("expected a unit of d, h, m or s"),
+    };
+    if seconds == 0 {
+        bail!("must be longer than zero");
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+/// The database URL with any password replaced by `***`, for messages.
+pub fn redact_database_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => "(unparseable DATABASE_URL)".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_a_unit() {
+        assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(604_800));
+        assert_eq!(parse_duration("48h").unwrap(), Duration::from_secs(172_800));
+        assert!(parse_duration("7").is_err());
+        assert!(parse_duration("0d").is_err());
+        assert!(parse_duration("1w").is_err());
+    }
+
+    #[test]
+    fn passwords_are_hidden_in_database_urls() {
+        assert_eq!(
+            redact_database_url("postgres://app:s3cret@db:5432/roster"),
+            "postgres://app:***@db:5432/roster"
+        );
+    }
+
+    #[test]
+    fn short_session_keys_are_refused() {
+        assert!(parse_session_key("short").is_err());
+        assert!(parse_session_key(&"k".repeat(64)).is_ok());
+    }
+}

@@ -1,0 +1,79 @@
+//! The `memberships` table: who belongs to which organization, with which role.
+
+use diesel::prelude::*;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::organizations::Organization;
+use super::schema::{memberships, organizations, users};
+use crate::domain::{OrgId, Role, UserId};
+
+/// A membership row.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = memberships)]
+pub struct Membership {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub user_id: Uuid,
+    pub role: String,
+    pub created_at: OffsetDateTime,
+}
+
+impl Membership {
+    /// The role; an unknown stored value (impossible under the CHECK constraint) reads as Member.
+    pub fn role(&self) -> Role {
+        Role::from_db(&self.role).unwrap_or(Role::Member)
+    }
+}
+
+/// Adds a user to an organization with a role.
+pub fn insert(
+    conn: &mut PgConnection,
+    org: OrgId,
+    user: UserId,
+    role: Role,
+) -> QueryResult<Membership> {
+    diesel::insert_into(memberships::table)
+        .values((
+            memberships::id.eq(Uuid::new_v4()),
+            memberships::organization_id.eq(org.0),
+            memberships::user_id.eq(user.0),
+            memberships::role.eq(role.as_str()),
+        ))
+        .returning(Membership::as_returning())
+        .get_result(conn)
+}
+
+/// The user's membership in an organization, if any.
+pub fn find(conn: &mut PgConnection, org: OrgId, user: UserId) -> QueryResult<Option<Membership>> {
+    memberships::table
+        .filter(memberships::organization_id.eq(org.0))
+        .filter(memberships::user_id.eq(user.0))
+        .select(Membership::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Every organization the user belongs to, with their membership, by organization name.
+pub fn organizations_of(
+    conn: &mut PgConnection,
+    user: UserId,
+) -> QueryResult<Vec<(Organization, Membership)>> {
+    memberships::table
+        .inner_join(organizations::table)
+        .filter(memberships::user_id.eq(user.0))
+        .order((organizations::name.asc(), organizations::id.asc()))
+        .select((Organization::as_select(), Membership::as_select()))
+        .load(conn)
+}
+
+/// The Owner's name and email.
+pub fn owner_of(conn: &mut PgConnection, org: OrgId) -> QueryResult<Option<(String, String)>> {
+    memberships::table
+        .inner_join(users::table)
+        .filter(memberships::organization_id.eq(org.0))
+        .filter(memberships::role.eq(Role::Owner.as_str()))
+        .select((users::name, users::email))
+        .first(conn)
+        .optional()
+}

@@ -1,0 +1,169 @@
+//! Database access: the pool, the blocking-pool runner, migrations, and one module per table.
+
+pub mod email_tokens;
+pub mod memberships;
+pub mod organizations;
+pub mod outbox;
+pub mod rate_limits;
+pub mod schema;
+pub mod sessions;
+pub mod users;
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, Pool, PoolError};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::config::redact_database_url;
+
+/// Migrations compiled into the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// Arbitrary but fixed key of the advisory lock held while migrating, so that
+/// several instances starting together migrate once.
+const MIGRATION_LOCK_KEY: i64 = 0x524f_5354_4552; // "ROSTER"
+
+pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+
+diesel::define_sql_function! {
+    /// SQL `lower(text)`, for case-insensitive email lookups that use the `lower(email)` indexes.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// Failure to get a connection for [`Db::run`].
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("no database connection available")]
+    Pool(#[from] PoolError),
+}
+
+/// The pool, plus the one way to use it from async code.
+#[derive(Clone)]
+pub struct Db {
+    pool: PgPool,
+}
+
+impl Db {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool. The
+    /// connection is taken inside the closure, because waiting for one blocks too.
+    pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<RunError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let task = tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|e| E::from(RunError::Pool(e)))?;
+            f(&mut conn)
+        });
+        match task.await {
+            Ok(result) => result,
+            Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+            Err(join) => panic!("blocking database task was cancelled: {join}"),
+        }
+    }
+}
+
+/// Builds the pool. A short connection timeout turns an exhausted pool into a quick 503.
+pub fn build_pool(database_url: &str, max_size: u32) -> anyhow::Result<PgPool> {
+    Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(3))
+        .build(ConnectionManager::new(database_url))
+        .map_err(|e| unreachable_database(database_url, &e.to_string()))
+}
+
+fn unreachable_database(database_url: &str, detail: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "Cannot reach PostgreSQL at {} ({}): start PostgreSQL there, or set DATABASE_URL to a server you can reach.",
+        redact_database_url(database_url),
+        detail.lines().next().unwrap_or("no answer").trim()
+    )
+}
+
+/// Creates the database named in `database_url` if it does not exist yet.
+pub fn ensure_database_exists(database_url: &str) -> anyhow::Result<()> {
+    if PgConnection::establish(database_url).is_ok() {
+        return Ok(());
+    }
+    let mut url = url::Url::parse(database_url).with_context(|| {
+        format!(
+            "DATABASE_URL is not a URL: {}",
+            redact_database_url(database_url)
+        )
+    })?;
+    let name = url.path().trim_start_matches('/').to_owned();
+    if name.is_empty() {
+        anyhow::bail!(
+            "DATABASE_URL names no database: {}",
+            redact_database_url(database_url)
+        );
+    }
+    url.set_path("/postgres");
+    let mut admin = PgConnection::establish(url.as_str())
+        .map_err(|e| unreachable_database(database_url, &e.to_string()))?;
+    let exists: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+        "EXISTS (SELECT 1 FROM pg_database WHERE datname = {})",
+        quote_literal(&name)
+    )))
+    .get_result(&mut admin)?;
+    if !exists {
+        diesel::sql_query(format!("CREATE DATABASE {}", quote_identifier(&name)))
+            .execute(&mut admin)
+            .with_context(|| format!("could not create database {name}"))?;
+        tracing::info!(database = %name, "created database");
+    }
+    Ok(())
+}
+
+/// Runs pending migrations under a Postgres advisory lock; does nothing when none are pending.
+pub fn run_migrations(conn: &mut PgConnection) -> anyhow::Result<()> {
+    let pending = conn
+        .has_pending_migration(MIGRATIONS)
+        .map_err(|e| anyhow::anyhow!("could not read migration state: {e}"))?;
+    if !pending {
+        return Ok(());
+    }
+    diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")).execute(conn)?;
+    let result = conn
+        .run_pending_migrations(MIGRATIONS)
+        .map(|done| done.len())
+        .map_err(|e| anyhow::anyhow!("migration failed: {e}"));
+    diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")).execute(conn)?;
+    let applied = result?;
+    if applied > 0 {
+        tracing::info!(applied, "applied database migrations");
+    }
+    Ok(())
+}
+
+/// Creates the database if needed and migrates it: what `serve` and `migrate` do first.
+pub fn prepare(database_url: &str) -> anyhow::Result<()> {
+    ensure_database_exists(database_url)?;
+    let mut conn = PgConnection::establish(database_url)
+        .map_err(|e| unreachable_database(database_url, &e.to_string()))?;
+    run_migrations(&mut conn)
+}
+
+/// Quotes an SQL identifier (for the few statements that cannot take parameters).
+pub fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Quotes an SQL string literal.
+pub fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}

@@ -1,0 +1,73 @@
+//! The `organizations` table.
+
+use diesel::prelude::*;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::schema::{memberships, organizations};
+use crate::domain::{OrgId, Slug};
+
+/// An organization.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = organizations)]
+pub struct Organization {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub seat_limit: i32,
+    pub created_at: OffsetDateTime,
+}
+
+impl Organization {
+    pub fn org_id(&self) -> OrgId {
+        OrgId(self.id)
+    }
+}
+
+/// Inserts an organization.
+pub fn insert(
+    conn: &mut PgConnection,
+    id: OrgId,
+    name: &str,
+    slug: &Slug,
+    seat_limit: i32,
+) -> QueryResult<Organization> {
+    diesel::insert_into(organizations::table)
+        .values((
+            organizations::id.eq(id.0),
+            organizations::name.eq(name),
+            organizations::slug.eq(slug.as_str()),
+            organizations::seat_limit.eq(seat_limit),
+        ))
+        .returning(Organization::as_returning())
+        .get_result(conn)
+}
+
+/// The taken slugs that start with `base` (the base itself and its `-N` variants).
+pub fn slugs_like(conn: &mut PgConnection, base: &Slug) -> QueryResult<Vec<String>> {
+    organizations::table
+        .filter(
+            organizations::slug
+                .eq(base.as_str())
+                .or(organizations::slug.like(format!("{}-%", base.as_str()))),
+        )
+        .select(organizations::slug)
+        .load(conn)
+}
+
+/// Finds an organization by its URL slug.
+pub fn find_by_slug(conn: &mut PgConnection, slug: &Slug) -> QueryResult<Option<Organization>> {
+    organizations::table
+        .filter(organizations::slug.eq(slug.as_str()))
+        .select(Organization::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Number of memberships, the Owner included.
+pub fn member_count(conn: &mut PgConnection, id: OrgId) -> QueryResult<i64> {
+    memberships::table
+        .filter(memberships::organization_id.eq(id.0))
+        .count()
+        .get_result(conn)
+}

@@ -1,0 +1,40 @@
+//! The `rate_limits` table: fixed-window counters shared by every instance.
+
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text};
+use time::OffsetDateTime;
+
+/// Counts one hit on `key` in a window of `window_secs` and returns the hits
+/// in the current window and when that window started.
+pub fn hit(
+    conn: &mut PgConnection,
+    key: &str,
+    window_secs: i32,
+) -> QueryResult<(i32, OffsetDateTime)> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Integer)]
+        hits: i32,
+        #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+        window_started_at: OffsetDateTime,
+    }
+    // One statement: start a new window when the old one has passed, else count on.
+    let row: Row = diesel::sql_query(
+        "INSERT INTO rate_limits AS r (key, window_started_at, hits) VALUES ($1, now(), 1) \
+         ON CONFLICT (key) DO UPDATE SET \
+           hits = CASE WHEN r.window_started_at <= now() - make_interval(secs => $2) THEN 1 ELSE r.hits + 1 END, \
+           window_started_at = CASE WHEN r.window_started_at <= now() - make_interval(secs => $2) \
+                                    THEN now() ELSE r.window_started_at END \
+         RETURNING hits, window_started_at",
+    )
+    .bind::<Text, _>(key)
+    .bind::<Integer, _>(window_secs)
+    .get_result(conn)?;
+    Ok((row.hits, row.window_started_at))
+}
+
+/// Deletes windows that ended long ago.
+pub fn delete_stale(conn: &mut PgConnection) -> QueryResult<usize> {
+    diesel::sql_query("DELETE FROM rate_limits WHERE window_started_at < now() - interval '1 day'")
+        .execute(conn)
+}

@@ -1,0 +1,95 @@
+//! The `users` table.
+
+use diesel::prelude::*;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::lower;
+use super::schema::users;
+use crate::domain::{EmailAddress, UserId};
+
+/// A user account.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub email_verified_at: Option<OffsetDateTime>,
+    pub password_hash: String,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl User {
+    pub fn user_id(&self) -> UserId {
+        UserId(self.id)
+    }
+    pub fn is_verified(&self) -> bool {
+        self.email_verified_at.is_some()
+    }
+}
+
+/// A user to insert.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub id: Uuid,
+    pub name: &'a str,
+    pub email: &'a str,
+    pub email_verified_at: Option<OffsetDateTime>,
+    pub password_hash: &'a str,
+}
+
+/// Finds an account by email, ignoring case.
+pub fn find_by_email(conn: &mut PgConnection, email: &EmailAddress) -> QueryResult<Option<User>> {
+    users::table
+        .filter(lower(users::email).eq(email.normalized()))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Finds an account by id.
+pub fn find(conn: &mut PgConnection, id: UserId) -> QueryResult<Option<User>> {
+    users::table
+        .find(id.0)
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Inserts an account; `Ok(None)` when the email is already taken.
+pub fn insert(conn: &mut PgConnection, user: &NewUser<'_>) -> QueryResult<Option<User>> {
+    diesel::insert_into(users::table)
+        .values(user)
+        .on_conflict_do_nothing()
+        .returning(User::as_returning())
+        .get_result(conn)
+        .optional()
+}
+
+/// Replaces the password hash.
+pub fn set_password_hash(conn: &mut PgConnection, id: UserId, hash: &str) -> QueryResult<usize> {
+    diesel::update(users::table.find(id.0))
+        .set((
+            users::password_hash.eq(hash),
+            users::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+}
+
+/// Marks the account's email verified, if the account still has that email.
+pub fn mark_verified(conn: &mut PgConnection, id: UserId, email: &str) -> QueryResult<usize> {
+    diesel::update(
+        users::table
+            .find(id.0)
+            .filter(lower(users::email).eq(email.to_lowercase()))
+            .filter(users::email_verified_at.is_null()),
+    )
+    .set((
+        users::email_verified_at.eq(Some(time::OffsetDateTime::now_utc())),
+        users::updated_at.eq(diesel::dsl::now),
+    ))
+    .execute(conn)
+}

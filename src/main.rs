@@ -1,0 +1,210 @@
+//! The `roster` command: serve the console, migrate, and operator tasks.
+
+use std::io::BufRead as _;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use diesel::Connection as _;
+
+use roster::config::Settings;
+use roster::domain::{EmailAddress, NewPassword, OrgName, PersonName};
+use roster::services::{accounts, demo, passwords};
+use roster::startup::Application;
+
+const CONFIGURATION: &str = "\
+Configuration (environment variables, or a .env file in the working directory):
+  DATABASE_URL           PostgreSQL URL        [default: postgres://postgres@127.0.0.1:5432/roster]
+  ROSTER_BIND            listen address        [default: 127.0.0.1:8080]
+  ROSTER_BASE_URL        public URL for links in email  [default: http://<bind address>]
+  ROSTER_SESSION_KEY     64+ random bytes (base64) for cookies; required unless the base URL is local
+  ROSTER_SMTP_URL        smtp://user:pass@host:587   [default: unset, mail goes to /dev/mailbox]
+  ROSTER_MAIL_FROM       sender address        [default: Roster <roster@localhost>]
+  ROSTER_INVITATION_TTL  invitation lifetime, e.g. 7d, 48h  [default: 7d]
+  ROSTER_SUPPORT_URL     where the header's Support link points  [default: unset, no link]
+  RUST_LOG               log filter            [default: info]";
+
+/// Roster: a self-hostable console for members, invitations, teams and seats.
+#[derive(Parser)]
+#[command(version, about, after_help = CONFIGURATION)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create and migrate the database if needed, then serve the console.
+    Serve {
+        /// Also seed the demo organization "Acme" and print its sign-in.
+        #[arg(long)]
+        demo: bool,
+        /// Address to listen on (overrides ROSTER_BIND).
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+    },
+    /// Create the database if needed and apply pending migrations.
+    Migrate,
+    /// Create a verified account. Reads the password from standard input
+    /// with --password-stdin; otherwise generates one and prints it.
+    CreateUser {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Create an organization owned by an existing account.
+    CreateOrg {
+        /// The organization's name.
+        #[arg(long)]
+        name: String,
+        /// Email address of the account that becomes its Owner.
+        #[arg(long)]
+        owner: String,
+        /// Seat limit.
+        #[arg(long, default_value_t = roster::services::organizations::DEFAULT_SEAT_LIMIT)]
+        seats: i32,
+    },
+    /// End every session of an account, on every device.
+    SignOutEverywhere {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    roster::telemetry::init("info");
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { demo, bind } => serve(demo, bind),
+        Command::Migrate => {
+            let settings = Settings::from_env(None)?;
+            roster::db::prepare(&settings.database_url)?;
+            println!("Database is up to date.");
+            Ok(())
+        }
+        Command::CreateUser {
+            name,
+            email,
+            password_stdin,
+        } => {
+            let name = PersonName::parse(&name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
+            let email = EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                let line = line.trim_end_matches(['\r', '\n']).to_owned();
+                (line, false)
+            } else {
+                (
+                    roster::domain::Token::generate().as_str()[..20].to_owned(),
+                    true,
+                )
+            };
+            let password = NewPassword::parse(&password, &password)
+                .map_err(|e| anyhow::anyhow!("password: {e}"))?;
+            let hash = passwords::hash(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut conn = operator_connection()?;
+            if !demo::create_verified_user(&mut conn, &name, &email, &hash)
+                .map_err(service_error)?
+            {
+                anyhow::bail!(
+                    "an account with the address {email} already exists; nothing was changed"
+                );
+            }
+            println!("Created account {email} (verified).");
+            if generated {
+                println!("Password: {}", password.expose());
+            }
+            Ok(())
+        }
+        Command::CreateOrg { name, owner, seats } => {
+            let name = OrgName::parse(&name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
+            let owner = EmailAddress::parse(&owner).map_err(|e| anyhow::anyhow!("--owner: {e}"))?;
+            if seats < 1 {
+                anyhow::bail!("--seats must be at least 1");
+            }
+            let mut conn = operator_connection()?;
+            let slug =
+                demo::create_org_for(&mut conn, &owner, &name, seats).map_err(service_error)?;
+            println!(
+                "Created organization {} at /orgs/{slug}, owned by {owner}.",
+                name.as_str()
+            );
+            Ok(())
+        }
+        Command::SignOutEverywhere { email } => {
+            let email = EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+            let mut conn = operator_connection()?;
+            let ended = accounts::sign_out_everywhere(&mut conn, &email).map_err(|e| match e {
+                roster::error::AppError::NotFound => {
+                    anyhow::anyhow!("no account has the address {email}")
+                }
+                other => service_error(other),
+            })?;
+            println!("Ended {ended} session(s) of {email}.");
+            Ok(())
+        }
+    }
+}
+
+fn service_error(error: roster::error::AppError) -> anyhow::Error {
+    match error {
+        roster::error::AppError::Internal(e) | roster::error::AppError::Unavailable(e) => e,
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+/// A migrated database connection for the operator commands.
+fn operator_connection() -> anyhow::Result<diesel::PgConnection> {
+    let settings = Settings::from_env(None)?;
+    roster::db::prepare(&settings.database_url)?;
+    diesel::PgConnection::establish(&settings.database_url).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn serve(seed_demo: bool, bind: Option<SocketAddr>) -> anyhow::Result<()> {
+    let settings = Settings::from_env(bind)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        if settings.session_key.generated {
+            tracing::warn!("ROSTER_SESSION_KEY is not set: generated a key for this run; sessions end when it stops");
+        }
+        if settings.uses_dev_mailbox() {
+            tracing::warn!("ROSTER_SMTP_URL is not set: mail is kept in the dev mailbox at /dev/mailbox, not sent");
+        }
+        let app = Application::build(settings).await?;
+        let base = app.settings().base_url.as_str().trim_end_matches('/').to_owned();
+        if seed_demo {
+            let hash = tokio::task::spawn_blocking(|| {
+                let password = NewPassword::parse(demo::DEMO_PASSWORD, demo::DEMO_PASSWORD)?;
+                passwords::hash(&password).map_err(|e| anyhow::anyhow!("{e}"))
+            })
+            .await??;
+            app.db()
+                .run(move |conn| demo::seed(conn, &hash))
+                .await
+                .map_err(service_error)?;
+            println!("Demo organization Acme is ready. Sign in at {base}/sign-in");
+            println!("  email:    {}", demo::DEMO_EMAIL);
+            println!("  password: {}", demo::DEMO_PASSWORD);
+        }
+        println!("Roster is listening on {base}");
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}

@@ -1,0 +1,8 @@
+//! Use cases: one function each, given a connection, running in one transaction.
+
+pub mod accounts;
+pub mod demo;
+pub mod organizations;
+pub mod passwords;
+pub mod rate_limit;
+pub mod viewer;

@@ -1,0 +1,78 @@
+//! Organizations: create one, and read its overview.
+
+use diesel::prelude::*;
+use time::OffsetDateTime;
+
+use crate::db::{memberships, organizations};
+use crate::domain::{OrgId, OrgName, Role, Slug, UserId};
+use crate::error::AppError;
+
+/// Seats a new organization starts with; the Owner or the operator changes it.
+pub const DEFAULT_SEAT_LIMIT: i32 = 100;
+
+/// Creates an organization whose creator is its Owner; returns its slug.
+pub fn create(
+    conn: &mut PgConnection,
+    owner: UserId,
+    name: &OrgName,
+    seat_limit: i32,
+) -> Result<Slug, AppError> {
+    conn.transaction(|conn| {
+        let slug = free_slug(conn, &name.slug())?;
+        let org = organizations::insert(conn, OrgId::new(), name.as_str(), &slug, seat_limit)?;
+        memberships::insert(conn, org.org_id(), owner, Role::Owner)?;
+        Ok(slug)
+    })
+}
+
+/// The suggested slug, or the first free `slug-N` after it.
+fn free_slug(conn: &mut PgConnection, base: &Slug) -> Result<Slug, AppError> {
+    let taken = organizations::slugs_like(conn, base)?;
+    if !taken.iter().any(|s| s == base.as_str()) {
+        return Ok(base.clone());
+    }
+    (2..=9999)
+        .map(|n| base.with_suffix(n))
+        .find(|candidate| !taken.iter().any(|s| s == candidate.as_str()))
+        .ok_or_else(|| {
+            AppError::Conflict(
+                "Too many organizations share this name. Choose another name.".into(),
+            )
+        })
+}
+
+/// What the organization's overview page shows.
+#[derive(Debug, Clone)]
+pub struct Overview {
+    pub name: String,
+    pub slug: String,
+    pub my_role: Role,
+    pub members: i64,
+    pub seat_limit: i32,
+    pub owner_name: String,
+    pub owner_email: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// The overview of an organization the viewer belongs to; 404 otherwise, so
+/// outsiders cannot tell whether it exists.
+pub fn overview(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    viewer: UserId,
+) -> Result<Overview, AppError> {
+    let org = organizations::find_by_slug(conn, slug)?.ok_or(AppError::NotFound)?;
+    let membership = memberships::find(conn, org.org_id(), viewer)?.ok_or(AppError::NotFound)?;
+    let members = organizations::member_count(conn, org.org_id())?;
+    let (owner_name, owner_email) = memberships::owner_of(conn, org.org_id())?.unwrap_or_default();
+    Ok(Overview {
+        my_role: membership.role(),
+        name: org.name,
+        slug: org.slug,
+        members,
+        seat_limit: org.seat_limit,
+        owner_name,
+        owner_email,
+        created_at: org.created_at,
+    })
+}

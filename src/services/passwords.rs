@@ -1,0 +1,65 @@
+//! argon2id hashing with OWASP's parameters. Slow on purpose: call from the blocking pool.
+
+use std::sync::OnceLock;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+use crate::domain::NewPassword;
+use crate::error::AppError;
+
+fn argon2() -> Argon2<'static> {
+    // OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1.
+    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes a new password into a PHC string.
+pub fn hash(password: &NewPassword) -> Result<String, AppError> {
+    hash_str(password.expose())
+}
+
+fn hash_str(password: &str) -> Result<String, AppError> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::internal(anyhow::anyhow!("password hashing failed: {e}")))
+}
+
+/// Checks a password against a stored hash. With no stored hash (unknown
+/// account), checks against a dummy so the time taken gives nothing away.
+pub fn verify(stored: Option<&str>, candidate: &str) -> bool {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    let known = stored.is_some();
+    let stored = match stored {
+        Some(hash) => hash.to_owned(),
+        None => DUMMY
+            .get_or_init(|| hash_str("roster dummy password").unwrap_or_default())
+            .clone(),
+    };
+    let Ok(parsed) = PasswordHash::new(&stored) else {
+        return false;
+    };
+    argon2()
+        .verify_password(candidate.as_bytes(), &parsed)
+        .is_ok()
+        && known
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hash_verifies_its_password_only() {
+        let password =
+            NewPassword::parse("correct horse battery", "correct horse battery").unwrap();
+        let hashed = hash(&password).unwrap();
+        assert!(hashed.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify(Some(&hashed), "correct horse battery"));
+        assert!(!verify(Some(&hashed), "correct horse battery "));
+        assert!(!verify(None, "roster dummy password"));
+    }
+}

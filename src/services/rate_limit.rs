@@ -1,0 +1,58 @@
+//! Rate limits for sign-in, sign-up and anything that sends mail (DESIGN.md §5).
+
+use diesel::PgConnection;
+use time::OffsetDateTime;
+
+use crate::db::rate_limits;
+use crate::error::AppError;
+
+/// A limit: at most `max` hits per `window_secs` for one key.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub name: &'static str,
+    pub max: i32,
+    pub window_secs: i32,
+}
+
+pub const SIGN_IN_PER_ACCOUNT: Limit = Limit {
+    name: "sign-in:account",
+    max: 10,
+    window_secs: 900,
+};
+pub const SIGN_IN_PER_IP: Limit = Limit {
+    name: "sign-in:ip",
+    max: 50,
+    window_secs: 900,
+};
+pub const SIGN_UP_PER_IP: Limit = Limit {
+    name: "sign-up:ip",
+    max: 20,
+    window_secs: 3600,
+};
+pub const MAIL_PER_ACCOUNT: Limit = Limit {
+    name: "mail:account",
+    max: 5,
+    window_secs: 3600,
+};
+pub const MAIL_PER_IP: Limit = Limit {
+    name: "mail:ip",
+    max: 30,
+    window_secs: 3600,
+};
+
+/// Counts a hit of `subject` (an IP address or a lowercase email) against `limit`;
+/// refuses with the time to wait once the limit is passed. Runs outside the
+/// use case's transaction so that refused attempts count too.
+pub fn check(conn: &mut PgConnection, limit: Limit, subject: &str) -> Result<(), AppError> {
+    let key = format!("{}:{}", limit.name, subject);
+    let (hits, started) = rate_limits::hit(conn, &key, limit.window_secs)?;
+    if hits <= limit.max {
+        return Ok(());
+    }
+    let ends = started + time::Duration::seconds(limit.window_secs.into());
+    let minutes = ((ends - OffsetDateTime::now_utc()).whole_seconds().max(1) + 59) / 60;
+    let unit = if minutes == 1 { "minute" } else { "minutes" };
+    Err(AppError::RateLimited(format!(
+        "Too many attempts. Wait {minutes} {unit} and try again."
+    )))
+}

@@ -1,0 +1,45 @@
+//! Who is looking: the signed-in user and their organizations, loaded once per page.
+
+use diesel::PgConnection;
+
+use crate::db::{memberships, users};
+use crate::domain::{Role, UserId};
+use crate::error::AppError;
+
+/// An organization in the viewer's switcher.
+#[derive(Debug, Clone)]
+pub struct OrgChoice {
+    pub name: String,
+    pub slug: String,
+    pub role: Role,
+}
+
+/// The signed-in user as pages need them.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+    pub verified: bool,
+    pub orgs: Vec<OrgChoice>,
+}
+
+/// Loads the viewer; a session pointing at a deleted account counts as signed out.
+pub fn load(conn: &mut PgConnection, id: UserId) -> Result<Viewer, AppError> {
+    let user = users::find(conn, id)?.ok_or(AppError::Unauthenticated)?;
+    let orgs = memberships::organizations_of(conn, id)?
+        .into_iter()
+        .map(|(org, membership)| OrgChoice {
+            role: membership.role(),
+            name: org.name,
+            slug: org.slug,
+        })
+        .collect();
+    Ok(Viewer {
+        id,
+        verified: user.is_verified(),
+        name: user.name,
+        email: user.email,
+        orgs,
+    })
+}

@@ -1,0 +1,142 @@
+//! Builds the application: database, pool, mail worker and HTTP server. Used by `main` and the tests.
+
+use std::net::TcpListener;
+
+use actix_session::config::{PersistentSession, TtlExtensionPolicy};
+use actix_session::SessionMiddleware;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, DefaultHeaders};
+use actix_web::{web, App, HttpServer};
+use tracing_actix_web::TracingLogger;
+
+use crate::config::Settings;
+use crate::db::{self, Db};
+use crate::mail::transport::Transport;
+use crate::mail::{worker, Links};
+use crate::web::session::PgSessionStore;
+use crate::web::{self as routes, AppState};
+
+/// Content-Security-Policy: only our own scripts, styles and forms (DESIGN.md §4, §5).
+const CSP: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; \
+                   form-action 'self'; frame-ancestors 'none'";
+
+/// A bound, ready-to-run Roster.
+pub struct Application {
+    port: u16,
+    server: Server,
+    settings: Settings,
+    db: Db,
+}
+
+impl Application {
+    /// Creates and migrates the database, binds the port, starts the mail worker.
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Application> {
+        let url = settings.database_url.clone();
+        tokio::task::spawn_blocking(move || db::prepare(&url)).await??;
+        let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
+        let db = Db::new(pool);
+
+        let listener = TcpListener::bind(settings.bind).map_err(|e| {
+            anyhow::anyhow!(
+                "Cannot listen on {}: {e}. Choose another address with --bind or ROSTER_BIND.",
+                settings.bind
+            )
+        })?;
+        let address = listener.local_addr()?;
+        if settings.base_url_from_bind {
+            settings.base_url = url::Url::parse(&format!("http://{address}"))?;
+        }
+
+        let transport =
+            Transport::from_settings(settings.smtp_url.as_deref(), &settings.mail_from)?;
+        tokio::spawn(worker::run(
+            db.clone(),
+            transport,
+            settings.outbox_poll_interval,
+        ));
+
+        let server = serve(listener, db.clone(), settings.clone())?;
+        Ok(Application {
+            port: address.port(),
+            server,
+            settings,
+            db,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Serves until the process is stopped.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn serve(listener: TcpListener, db: Db, settings: Settings) -> anyhow::Result<Server> {
+    let secure = settings.base_url.scheme() == "https";
+    let key = Key::from(&settings.session_key.bytes);
+    let dev_mailbox = settings.uses_dev_mailbox();
+    let workers = settings.http_workers;
+    let state = web::Data::new(AppState {
+        links: Links::new(&settings.base_url),
+        db: db.clone(),
+        settings,
+    });
+    let store = PgSessionStore::new(db);
+
+    let server = HttpServer::new(move || {
+        let mut headers = DefaultHeaders::new()
+            .add(("Content-Security-Policy", CSP))
+            .add(("X-Frame-Options", "DENY"))
+            .add(("X-Content-Type-Options", "nosniff"))
+            .add(("Referrer-Policy", "same-origin"))
+            .add(("Cache-Control", "no-store"));
+        if secure {
+            headers = headers.add(("Strict-Transport-Security", "max-age=31536000"));
+        }
+        let sessions = SessionMiddleware::builder(store.clone(), key.clone())
+            .cookie_name("roster_session".into())
+            .cookie_secure(secure)
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Lax)
+            .session_lifecycle(
+                PersistentSession::default()
+                    .session_ttl(actix_web::cookie::time::Duration::days(14))
+                    .session_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
+            )
+            .build();
+
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::FormConfig::default().limit(1024 * 1024))
+            // Static files skip the session and CSRF layers: no database work for them.
+            .route(
+                "/static/{path:.*}",
+                web::get().to(routes::assets::serve_asset),
+            )
+            .service(
+                web::scope("")
+                    .wrap(from_fn(routes::csrf::protect))
+                    .wrap(sessions)
+                    .configure(|cfg| routes::routes(cfg, dev_mailbox)),
+            )
+            .wrap(routes::errors::handlers())
+            .wrap(headers)
+            .wrap(TracingLogger::default())
+    })
+    .workers(workers)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,207 @@
+//! The signed-in user's own account: profile, password, verification email.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::extractors::{ClientIp, SignedIn};
+use super::htmx::{page_with_status, redirect};
+use super::layout::{Frame, Layout, Nav};
+use super::session::FlashLevel;
+use super::AppState;
+use crate::domain::NewPassword;
+use crate::error::{AppError, FormErrors};
+use crate::services::{accounts, passwords, rate_limit, viewer};
+
+#[derive(Template)]
+#[template(path = "account/index.html")]
+struct AccountPage {
+    layout: Layout,
+    name: String,
+    email: String,
+    verified: bool,
+    member_since: String,
+    errors: FormErrors,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ChangePasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirmation: String,
+}
+
+async fn render_account(
+    frame: Frame,
+    state: &AppState,
+    user: SignedIn,
+    status: StatusCode,
+    errors: FormErrors,
+) -> Result<HttpResponse, AppError> {
+    let (viewer, created) = state
+        .db
+        .run(move |conn| {
+            let viewer = viewer::load(conn, user.0)?;
+            let created = crate::db::users::find(conn, user.0)?
+                .ok_or(AppError::Unauthenticated)?
+                .created_at;
+            Ok::<_, AppError>((viewer, created))
+        })
+        .await?;
+    page_with_status(
+        status,
+        &AccountPage {
+            name: viewer.name.clone(),
+            email: viewer.email.clone(),
+            verified: viewer.verified,
+            member_since: super::format_date(created),
+            layout: frame.layout("Account settings", Some(viewer), None, Nav::None),
+            errors,
+        },
+    )
+}
+
+/// GET /account
+pub async fn show_account(
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    render_account(frame, &state, user, StatusCode::OK, FormErrors::new()).await
+}
+
+/// POST /account/password: checks the current password, sets the new one, and
+/// signs out every other session.
+pub async fn change_password(
+    req: HttpRequest,
+    frame: Frame,
+    user: SignedIn,
+    ip: ClientIp,
+    state: web::Data<AppState>,
+    form: web::Form<ChangePasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let mut errors = FormErrors::new();
+    if form.current_password.is_empty() {
+        errors.add("current_password", "Enter your current password.");
+    }
+    let new_password = match NewPassword::parse(&form.password, &form.password_confirmation) {
+        Ok(p) => Some(p),
+        Err(e @ crate::domain::password::PasswordError::Mismatch) => {
+            errors.add("password_confirmation", e);
+            None
+        }
+        Err(e) => {
+            errors.add("password", e);
+            None
+        }
+    };
+    let (Some(new_password), true) = (new_password, errors.is_empty()) else {
+        return render_account(
+            frame,
+            &state,
+            user,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errors,
+        )
+        .await;
+    };
+
+    let checked = state
+        .db
+        .run(move |conn| {
+            rate_limit::check(conn, rate_limit::SIGN_IN_PER_IP, &ip.0)?;
+            rate_limit::check(conn, rate_limit::SIGN_IN_PER_ACCOUNT, &user.0.to_string())?;
+            accounts::password_hash_of(conn, user.0)
+        })
+        .await;
+    let stored = match checked {
+        Ok(stored) => stored,
+        Err(AppError::RateLimited(message)) => {
+            return render_account(
+                frame,
+                &state,
+                user,
+                StatusCode::TOO_MANY_REQUESTS,
+                FormErrors::form(message),
+            )
+            .await
+        }
+        Err(other) => return Err(other),
+    };
+    let current = form.current_password;
+    let outcome = web::block(move || {
+        if passwords::verify(Some(&stored), &current) {
+            passwords::hash(&new_password).map(Some)
+        } else {
+            Ok(None)
+        }
+    })
+    .await
+    .map_err(AppError::internal)??;
+    let Some(new_hash) = outcome else {
+        let mut errors = FormErrors::new();
+        errors.add("current_password", "That is not your current password.");
+        return render_account(
+            frame,
+            &state,
+            user,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errors,
+        )
+        .await;
+    };
+    state
+        .db
+        .run(move |conn| accounts::change_password(conn, user.0, &new_hash))
+        .await?;
+    // Every session of the account was deleted; this one continues under a new key.
+    frame.session.sign_in(user.0)?;
+    frame.session.flash(
+        FlashLevel::Success,
+        "Your password has been changed. Other devices have been signed out.",
+    );
+    Ok(redirect(&req, "/account"))
+}
+
+/// POST /account/resend-verification
+pub async fn resend_verification(
+    req: HttpRequest,
+    frame: Frame,
+    user: SignedIn,
+    ip: ClientIp,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let links = state.links.clone();
+    let result = state
+        .db
+        .run(move |conn| {
+            rate_limit::check(conn, rate_limit::MAIL_PER_IP, &ip.0)?;
+            rate_limit::check(conn, rate_limit::MAIL_PER_ACCOUNT, &user.0.to_string())?;
+            accounts::resend_verification(conn, &links, user.0)
+        })
+        .await;
+    match result {
+        Ok(email) => frame.session.flash(
+            FlashLevel::Success,
+            format!("We sent a new verification link to {email}. Earlier links no longer work."),
+        ),
+        Err(AppError::RateLimited(message) | AppError::Conflict(message)) => {
+            frame.session.flash(FlashLevel::Error, message)
+        }
+        Err(other) => return Err(other),
+    }
+    let back = req
+        .headers()
+        .get(actix_web::http::header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| url::Url::parse(r).ok())
+        .filter(|r| Some(r.origin()) == Some(state.settings.base_url.origin()))
+        .map(|r| r.path().to_owned())
+        .unwrap_or_else(|| "/dashboard".to_owned());
+    Ok(redirect(&req, &back))
+}

@@ -1,0 +1,590 @@
+//! Sign up, sign in, sign out, email verification and password reset.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::extractors::ClientIp;
+use super::htmx::{page, page_with_status, redirect, safe_next};
+use super::layout::{Frame, Layout, Nav};
+use super::session::FlashLevel;
+use super::AppState;
+use crate::domain::{EmailAddress, NewPassword, PersonName, Token};
+use crate::error::{AppError, FormErrors};
+use crate::services::{accounts, passwords, rate_limit};
+
+#[derive(Template)]
+#[template(path = "auth/sign_in.html")]
+struct SignInPage {
+    layout: Layout,
+    email: String,
+    next: String,
+    notice: Option<&'static str>,
+    errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "auth/sign_up.html")]
+struct SignUpPage {
+    layout: Layout,
+    name: String,
+    email: String,
+    next: String,
+    errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "auth/forgot_password.html")]
+struct ForgotPasswordPage {
+    layout: Layout,
+    email: String,
+    errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "auth/reset_password.html")]
+struct ResetPasswordPage {
+    layout: Layout,
+    email: String,
+    token: String,
+    errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "auth/verify_email.html")]
+struct VerifyEmailPage {
+    layout: Layout,
+    email: String,
+    token: String,
+}
+
+/// A short page with a heading, some sentences and at most one button.
+#[derive(Template)]
+#[template(path = "auth/message.html")]
+pub struct MessagePage {
+    pub layout: Layout,
+    pub heading: String,
+    pub paragraphs: Vec<String>,
+    pub action: Option<(String, String)>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+    signed_out: Option<String>,
+    password_reset: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignUpForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirmation: String,
+    #[serde(default)]
+    next: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    email: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    token: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResetPasswordForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirmation: String,
+}
+
+fn already_signed_in(frame: &Frame) -> bool {
+    frame.session.user_id().is_some()
+}
+
+/// GET /sign-up
+pub async fn sign_up_form(
+    frame: Frame,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let next = safe_next(query.next.as_deref());
+    if already_signed_in(&frame) {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header(("Location", next))
+            .finish());
+    }
+    page(&SignUpPage {
+        layout: frame.layout("Create account", None, None, Nav::None),
+        name: String::new(),
+        email: String::new(),
+        next,
+        errors: FormErrors::new(),
+    })
+}
+
+/// POST /sign-up: answers the same whether or not the address has an account.
+pub async fn sign_up(
+    req: HttpRequest,
+    frame: Frame,
+    ip: ClientIp,
+    state: web::Data<AppState>,
+    form: web::Form<SignUpForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let mut errors = FormErrors::new();
+    let name = errors.check("name", PersonName::parse(&form.name));
+    let email = errors.check("email", EmailAddress::parse(&form.email));
+    let password = match NewPassword::parse(&form.password, &form.password_confirmation) {
+        Ok(password) => Some(password),
+        Err(crate::domain::password::PasswordError::Mismatch) => {
+            errors.add(
+                "password_confirmation",
+                crate::domain::password::PasswordError::Mismatch,
+            );
+            None
+        }
+        Err(other) => {
+            errors.add("password", other);
+            None
+        }
+    };
+    let (Some(name), Some(email), Some(password), true) =
+        (name, email, password, errors.is_empty())
+    else {
+        return page_with_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &SignUpPage {
+                layout: frame.layout("Create account", None, None, Nav::None),
+                name: form.name,
+                email: form.email,
+                next: safe_next(Some(&form.next)),
+                errors,
+            },
+        );
+    };
+
+    let ip_key = ip.0.clone();
+    state
+        .db
+        .run(move |conn| rate_limit::check(conn, rate_limit::SIGN_UP_PER_IP, &ip_key))
+        .await?;
+    // Hash before looking the address up, so both outcomes take the same time.
+    let password_hash = web::block(move || passwords::hash(&password))
+        .await
+        .map_err(AppError::internal)??;
+    let links = state.links.clone();
+    let shown_email = email.as_str().to_owned();
+    let input = accounts::SignUp {
+        name,
+        email,
+        password_hash,
+    };
+    state
+        .db
+        .run(move |conn| accounts::sign_up(conn, &links, &input))
+        .await?;
+
+    frame.session.flash(
+        FlashLevel::Success,
+        format!(
+            "We sent a link to {shown_email}. Open it to verify your address, then sign in. \
+             Nothing there? Check your spam folder."
+        ),
+    );
+    let next = safe_next(Some(&form.next));
+    let target = if next == "/dashboard" {
+        "/sign-in".to_owned()
+    } else {
+        format!(
+            "/sign-in?next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        )
+    };
+    Ok(redirect(&req, &target))
+}
+
+/// GET /sign-in
+pub async fn sign_in_form(
+    frame: Frame,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let next = safe_next(query.next.as_deref());
+    if already_signed_in(&frame) {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header(("Location", next))
+            .finish());
+    }
+    page(&SignInPage {
+        layout: frame.layout("Sign in", None, None, Nav::None),
+        email: String::new(),
+        next,
+        notice: if query.password_reset.is_some() {
+            Some("Your password has been changed and every session signed out. Sign in with your new password.")
+        } else if query.signed_out.is_some() {
+            Some("You have signed out.")
+        } else {
+            None
+        },
+        errors: FormErrors::new(),
+    })
+}
+
+/// POST /sign-in: one message for an unknown address and a wrong password.
+pub async fn sign_in(
+    req: HttpRequest,
+    frame: Frame,
+    ip: ClientIp,
+    state: web::Data<AppState>,
+    form: web::Form<SignInForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let next = safe_next(Some(&form.next));
+    let refuse = |frame: Frame, errors: FormErrors, email: String, next: String| {
+        page_with_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &SignInPage {
+                layout: frame.layout("Sign in", None, None, Nav::None),
+                email,
+                next,
+                notice: None,
+                errors,
+            },
+        )
+    };
+    let mut errors = FormErrors::new();
+    let email = errors.check("email", EmailAddress::parse(&form.email));
+    if form.password.is_empty() {
+        errors.add("password", "Enter your password.");
+    }
+    let (Some(email), true) = (email, errors.is_empty()) else {
+        return refuse(frame, errors, form.email, next);
+    };
+
+    let lookup = email.clone();
+    let ip_key = ip.0.clone();
+    let limited = state
+        .db
+        .run(move |conn| {
+            rate_limit::check(conn, rate_limit::SIGN_IN_PER_IP, &ip_key)?;
+            rate_limit::check(conn, rate_limit::SIGN_IN_PER_ACCOUNT, lookup.normalized())?;
+            accounts::credentials(conn, &lookup)
+        })
+        .await;
+    let credentials = match limited {
+        Ok(credentials) => credentials,
+        Err(AppError::RateLimited(message)) => {
+            let response = refuse(frame, FormErrors::form(message), form.email, next)?;
+            let mut response = response;
+            *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            return Ok(response);
+        }
+        Err(other) => return Err(other),
+    };
+    let password = form.password;
+    let (user, hash) = match credentials {
+        Some((user, hash)) => (Some(user), Some(hash)),
+        None => (None, None),
+    };
+    let matches = web::block(move || passwords::verify(hash.as_deref(), &password))
+        .await
+        .map_err(AppError::internal)?;
+    match (user, matches) {
+        (Some(user), true) => {
+            frame.session.sign_in(user)?;
+            Ok(redirect(&req, &next))
+        }
+        _ => refuse(
+            frame,
+            FormErrors::form("Incorrect email or password."),
+            form.email,
+            next,
+        ),
+    }
+}
+
+/// POST /sign-out: deletes the session on the server, not only the cookie.
+pub async fn sign_out(req: HttpRequest, frame: Frame) -> HttpResponse {
+    frame.session.sign_out();
+    redirect(&req, "/sign-in?signed_out=1")
+}
+
+fn invalid_link(frame: Frame, signed_in: bool, what: &str) -> Result<HttpResponse, AppError> {
+    let (heading, paragraphs, action) = match what {
+        "verify" => (
+            "This verification link does not work",
+            vec![
+                "It may have expired (links work for 48 hours), been replaced by a newer one, or been used already."
+                    .to_owned(),
+                if signed_in {
+                    "Use Resend verification email in the banner above to get a new link.".to_owned()
+                } else {
+                    "Sign in and use Resend verification email to get a new link.".to_owned()
+                },
+            ],
+            (!signed_in).then(|| ("/sign-in".to_owned(), "Sign in".to_owned())),
+        ),
+        _ => (
+            "This password reset link does not work",
+            vec![
+                "It may have expired (links work for one hour), been replaced by a newer one, or been used already."
+                    .to_owned(),
+                "Ask for a new link.".to_owned(),
+            ],
+            Some(("/forgot-password".to_owned(), "Send a new link".to_owned())),
+        ),
+    };
+    page_with_status(
+        StatusCode::GONE,
+        &MessagePage {
+            layout: frame.layout(heading, None, None, Nav::None),
+            heading: heading.to_owned(),
+            paragraphs,
+            action,
+        },
+    )
+}
+
+/// GET /verify-email?token=…: shows what would be verified; changes nothing
+/// (mail scanners open links too).
+pub async fn verify_email_page(
+    frame: Frame,
+    state: web::Data<AppState>,
+    query: web::Query<TokenQuery>,
+) -> Result<HttpResponse, AppError> {
+    let signed_in = already_signed_in(&frame);
+    let Some(token) = Token::parse(&query.token) else {
+        return invalid_link(frame, signed_in, "verify");
+    };
+    let lookup = token.clone();
+    match state
+        .db
+        .run(move |conn| accounts::verification_email(conn, &lookup))
+        .await?
+    {
+        Some(email) => page(&VerifyEmailPage {
+            layout: frame.layout("Verify your email address", None, None, Nav::None),
+            email,
+            token: token.as_str().to_owned(),
+        }),
+        None => invalid_link(frame, signed_in, "verify"),
+    }
+}
+
+/// POST /verify-email
+pub async fn verify_email(
+    req: HttpRequest,
+    frame: Frame,
+    state: web::Data<AppState>,
+    form: web::Form<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    let signed_in = already_signed_in(&frame);
+    let Some(token) = Token::parse(&form.token) else {
+        return invalid_link(frame, signed_in, "verify");
+    };
+    match state
+        .db
+        .run(move |conn| accounts::verify_email(conn, &token))
+        .await?
+    {
+        Some(email) => {
+            if signed_in {
+                frame.session.flash(
+                    FlashLevel::Success,
+                    format!("Thank you: {email} is verified."),
+                );
+                Ok(redirect(&req, "/dashboard"))
+            } else {
+                frame.session.flash(
+                    FlashLevel::Success,
+                    format!("Thank you: {email} is verified. Sign in to continue."),
+                );
+                Ok(redirect(&req, "/sign-in"))
+            }
+        }
+        None => invalid_link(frame, signed_in, "verify"),
+    }
+}
+
+/// GET /forgot-password
+pub async fn forgot_password_form(frame: Frame) -> Result<HttpResponse, AppError> {
+    page(&ForgotPasswordPage {
+        layout: frame.layout("Reset your password", None, None, Nav::None),
+        email: String::new(),
+        errors: FormErrors::new(),
+    })
+}
+
+/// POST /forgot-password: the same answer whether or not the address has an account.
+pub async fn forgot_password(
+    frame: Frame,
+    ip: ClientIp,
+    state: web::Data<AppState>,
+    form: web::Form<EmailForm>,
+) -> Result<HttpResponse, AppError> {
+    let email = match EmailAddress::parse(&form.email) {
+        Ok(email) => email,
+        Err(error) => {
+            let mut errors = FormErrors::new();
+            errors.add("email", error);
+            return page_with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &ForgotPasswordPage {
+                    layout: frame.layout("Reset your password", None, None, Nav::None),
+                    email: form.into_inner().email,
+                    errors,
+                },
+            );
+        }
+    };
+    let links = state.links.clone();
+    let target = email.clone();
+    let result = state
+        .db
+        .run(move |conn| {
+            rate_limit::check(conn, rate_limit::MAIL_PER_IP, &ip.0)?;
+            rate_limit::check(conn, rate_limit::MAIL_PER_ACCOUNT, target.normalized())?;
+            accounts::request_password_reset(conn, &links, &target)
+        })
+        .await;
+    if let Err(AppError::RateLimited(message)) = result {
+        let mut response = page_with_status(
+            StatusCode::TOO_MANY_REQUESTS,
+            &ForgotPasswordPage {
+                layout: frame.layout("Reset your password", None, None, Nav::None),
+                email: email.as_str().to_owned(),
+                errors: FormErrors::form(message),
+            },
+        )?;
+        response.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from_static("60"),
+        );
+        return Ok(response);
+    }
+    result?;
+    page(&MessagePage {
+        layout: frame.layout("Check your email", None, None, Nav::None),
+        heading: "Check your email".into(),
+        paragraphs: vec![
+            format!(
+                "If {} belongs to a Roster account, we have sent it a link to choose a new password. The link works for one hour.",
+                email.as_str()
+            ),
+            "Nothing there after a few minutes? Check your spam folder and the spelling of the address.".into(),
+        ],
+        action: Some(("/sign-in".into(), "Back to sign in".into())),
+    })
+}
+
+/// GET /reset-password?token=…: the form, if the link still works; changes nothing.
+pub async fn reset_password_form(
+    frame: Frame,
+    state: web::Data<AppState>,
+    query: web::Query<TokenQuery>,
+) -> Result<HttpResponse, AppError> {
+    let signed_in = already_signed_in(&frame);
+    let Some(token) = Token::parse(&query.token) else {
+        return invalid_link(frame, signed_in, "reset");
+    };
+    let lookup = token.clone();
+    match state
+        .db
+        .run(move |conn| accounts::reset_email(conn, &lookup))
+        .await?
+    {
+        Some(email) => page(&ResetPasswordPage {
+            layout: frame.layout("Choose a new password", None, None, Nav::None),
+            email,
+            token: token.as_str().to_owned(),
+            errors: FormErrors::new(),
+        }),
+        None => invalid_link(frame, signed_in, "reset"),
+    }
+}
+
+/// POST /reset-password: sets the password and ends every session of the account.
+pub async fn reset_password(
+    req: HttpRequest,
+    frame: Frame,
+    state: web::Data<AppState>,
+    form: web::Form<ResetPasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let signed_in = already_signed_in(&frame);
+    let form = form.into_inner();
+    let Some(token) = Token::parse(&form.token) else {
+        return invalid_link(frame, signed_in, "reset");
+    };
+    let password = match NewPassword::parse(&form.password, &form.password_confirmation) {
+        Ok(password) => password,
+        Err(error) => {
+            let lookup = token.clone();
+            let Some(email) = state
+                .db
+                .run(move |conn| accounts::reset_email(conn, &lookup))
+                .await?
+            else {
+                return invalid_link(frame, signed_in, "reset");
+            };
+            let mut errors = FormErrors::new();
+            let field = match error {
+                crate::domain::password::PasswordError::Mismatch => "password_confirmation",
+                _ => "password",
+            };
+            errors.add(field, error);
+            return page_with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &ResetPasswordPage {
+                    layout: frame.layout("Choose a new password", None, None, Nav::None),
+                    email,
+                    token: form.token,
+                    errors,
+                },
+            );
+        }
+    };
+    let hash = web::block(move || passwords::hash(&password))
+        .await
+        .map_err(AppError::internal)??;
+    match state
+        .db
+        .run(move |conn| accounts::reset_password(conn, &token, &hash))
+        .await?
+    {
+        Some(_) => {
+            // The account's sessions are gone, this one included.
+            frame.session.sign_out();
+            Ok(redirect(&req, "/sign-in?password_reset=1"))
+        }
+        None => invalid_link(frame, signed_in, "reset"),
+    }
+}

@@ -1,0 +1,111 @@
+//! CSRF protection by double submit: a random token in a cookie must come back
+//! in the `csrf_token` form field or the `X-CSRF-Token` header of every
+//! state-changing request.
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::middleware::Next;
+use actix_web::web::{Bytes, BytesMut};
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
+use futures_util::StreamExt as _;
+use subtle::ConstantTimeEq as _;
+
+use crate::domain::Token;
+use crate::error::AppError;
+
+pub const COOKIE: &str = "roster_csrf";
+pub const FIELD: &str = "csrf_token";
+pub const HEADER: &str = "X-CSRF-Token";
+/// Forms are small; a bulk invitation of 1,000 addresses is about 40 KB.
+const MAX_FORM_BYTES: usize = 1024 * 1024;
+
+/// The token the page must embed in its forms.
+#[derive(Debug, Clone)]
+pub struct CsrfToken(pub String);
+
+impl FromRequest for CsrfToken {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = req.extensions().get::<CsrfToken>().cloned();
+        std::future::ready(
+            token.ok_or_else(|| {
+                AppError::internal(anyhow::anyhow!("CSRF middleware missing")).into()
+            }),
+        )
+    }
+}
+
+/// Middleware: checks unsafe requests and makes sure every browser has a token.
+pub async fn protect(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let existing = req
+        .cookie(COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| Token::parse(v).is_some());
+    let secure = req.connection_info().scheme() == "https";
+    let token = existing
+        .clone()
+        .unwrap_or_else(|| Token::generate().as_str().to_owned());
+    req.extensions_mut().insert(CsrfToken(token.clone()));
+
+    if !req.method().is_safe() {
+        let supplied = match req.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
+            Some(header) => Some(header.to_owned()),
+            None => form_field(&mut req).await?,
+        };
+        let valid = existing.is_some()
+            && supplied.is_some_and(|s| bool::from(s.as_bytes().ct_eq(token.as_bytes())));
+        if !valid {
+            return Ok(req.error_response(AppError::Csrf).map_into_right_body());
+        }
+    }
+
+    let mut response = next.call(req).await?;
+    if existing.is_none() {
+        let cookie = Cookie::build(COOKIE, token)
+            .path("/")
+            .http_only(true)
+            .secure(secure)
+            .same_site(SameSite::Lax)
+            .finish();
+        response.response_mut().add_cookie(&cookie)?;
+    }
+    Ok(response.map_into_left_body())
+}
+
+/// Reads the `csrf_token` field of a urlencoded body, then puts the body back for the handler.
+async fn form_field(req: &mut ServiceRequest) -> Result<Option<String>, actix_web::Error> {
+    let is_form = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Ok(None);
+    }
+    let mut payload = req.take_payload();
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk?;
+        if body.len() + chunk.len() > MAX_FORM_BYTES {
+            return Err(actix_web::error::ErrorPayloadTooLarge(
+                "The form is too large.",
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let body: Bytes = body.freeze();
+    let token = url::form_urlencoded::parse(&body)
+        .find(|(name, _)| name == FIELD)
+        .map(|(_, value)| value.into_owned());
+    let (_, mut replay) = actix_http::h1::Payload::create(true);
+    replay.unread_data(body);
+    req.set_payload(replay.into());
+    Ok(token)
+}

@@ -1,0 +1,162 @@
+//! Renders error responses: a full page for browsers, a small fragment for htmx.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::{HeaderValue, CONTENT_TYPE};
+use actix_web::http::StatusCode;
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{HttpMessage as _, HttpResponse};
+use askama::Template;
+use tracing_actix_web::RequestId;
+
+use super::htmx::is_htmx;
+use crate::error::ErrorInfo;
+
+#[derive(Template)]
+#[template(path = "errors/error.html")]
+struct ErrorPage {
+    layout: super::layout::Layout,
+    status: u16,
+    heading: &'static str,
+    message: String,
+    request_id: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "errors/_fragment.html")]
+struct ErrorFragment {
+    message: String,
+    request_id: Option<String>,
+}
+
+/// The middleware that applies [`render`] to every 4xx and 5xx response.
+pub fn handlers<B: MessageBody + 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().default_handler(render)
+}
+
+fn heading(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 | 413 | 422 => "That did not work",
+        401 => "Sign in to continue",
+        403 => "Not allowed",
+        404 => "Not found",
+        409 => "Already changed",
+        429 => "Too many attempts",
+        503 => "Busy right now",
+        500..=599 => "Something went wrong",
+        _ => "That did not work",
+    }
+}
+
+fn generic_message(status: StatusCode) -> String {
+    match status.as_u16() {
+        400 => "The request could not be read. Go back and try again.".into(),
+        404 => "This page does not exist, or you do not have access to it.".into(),
+        405 => "That action is not available here.".into(),
+        413 => "The form is too large.".into(),
+        _ => status.canonical_reason().unwrap_or("Error").to_owned() + ".",
+    }
+}
+
+fn render<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let info = res.response().extensions().get::<ErrorInfo>().cloned();
+    let is_html = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    // Pages a handler rendered itself (a form with errors) are left as they are.
+    if info.is_none() && is_html {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (req, original) = res.into_parts();
+    let htmx = is_htmx(&req);
+
+    if info.as_ref().is_some_and(|i| i.unauthenticated) {
+        let path = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
+        let next = url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>();
+        let target = format!("/sign-in?next={next}");
+        let response = if htmx {
+            HttpResponse::Ok()
+                .insert_header(("HX-Redirect", target))
+                .finish()
+        } else {
+            HttpResponse::SeeOther()
+                .insert_header(("Location", target))
+                .finish()
+        };
+        return Ok(ErrorHandlerResponse::Response(
+            ServiceResponse::new(req, response).map_into_right_body(),
+        ));
+    }
+
+    let message = info
+        .map(|i| i.message)
+        .unwrap_or_else(|| generic_message(status));
+    let request_id = status
+        .is_server_error()
+        .then(|| req.extensions().get::<RequestId>().map(|id| id.to_string()))
+        .flatten();
+    let body = if htmx {
+        ErrorFragment {
+            message,
+            request_id,
+        }
+        .render()
+    } else {
+        let csrf = req
+            .extensions()
+            .get::<super::csrf::CsrfToken>()
+            .map(|t| t.0.clone())
+            .unwrap_or_default();
+        ErrorPage {
+            layout: super::layout::Layout {
+                title: heading(status).into(),
+                csrf,
+                flashes: Vec::new(),
+                viewer: None,
+                org: None,
+                nav: super::layout::Nav::None,
+                support_url: None,
+                dev_mailbox: false,
+            },
+            status: status.as_u16(),
+            heading: heading(status),
+            message,
+            request_id,
+        }
+        .render()
+    }
+    .unwrap_or_else(|_| "Something went wrong.".into());
+
+    let mut response = HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body);
+    // Keep headers that other middleware or the handler set (cookies, Retry-After, ...).
+    for (name, value) in original.headers() {
+        if name != CONTENT_TYPE && name != actix_web::http::header::CONTENT_LENGTH {
+            response.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    if htmx {
+        // Show the message in the page's alert region instead of the swap target.
+        response.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("hx-retarget"),
+            HeaderValue::from_static("#flash"),
+        );
+        response.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("hx-reswap"),
+            HeaderValue::from_static("innerHTML"),
+        );
+    }
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, response).map_into_right_body(),
+    ))
+}

@@ -1,0 +1,40 @@
+//! The Help page: answers in Roster's own words (DESIGN.md §2.8).
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+
+use super::htmx::page;
+use super::layout::{Frame, Layout, Nav};
+use super::AppState;
+use crate::error::AppError;
+use crate::services::viewer;
+
+#[derive(Template)]
+#[template(path = "help/index.html")]
+struct HelpPage {
+    layout: Layout,
+    dev_mailbox: bool,
+    support_url: Option<String>,
+}
+
+/// GET /help: open to everyone; signed-in users get their usual header.
+pub async fn show_help(frame: Frame, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let viewer = match frame.session.user_id() {
+        Some(id) => {
+            state
+                .db
+                .run(move |conn| match viewer::load(conn, id) {
+                    Ok(viewer) => Ok(Some(viewer)),
+                    Err(AppError::Unauthenticated) => Ok(None),
+                    Err(other) => Err(other),
+                })
+                .await?
+        }
+        None => None,
+    };
+    page(&HelpPage {
+        layout: frame.layout("Help", viewer, None, Nav::None),
+        dev_mailbox: state.settings.uses_dev_mailbox(),
+        support_url: state.settings.support_url.as_ref().map(|u| u.to_string()),
+    })
+}

@@ -1,0 +1,64 @@
+//! Small helpers for answering plain and htmx requests alike.
+
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+
+use crate::error::AppError;
+
+/// True when htmx made the request (it sends `HX-Request: true`).
+pub fn is_htmx(req: &HttpRequest) -> bool {
+    req.headers().get("HX-Request").is_some_and(|v| v == "true")
+}
+
+/// "See other": a 303 for a plain form post, `HX-Redirect` for htmx.
+pub fn redirect(req: &HttpRequest, to: &str) -> HttpResponse {
+    if is_htmx(req) {
+        HttpResponse::Ok()
+            .insert_header(("HX-Redirect", to))
+            .finish()
+    } else {
+        HttpResponse::SeeOther()
+            .insert_header((LOCATION, to))
+            .finish()
+    }
+}
+
+/// Renders a template as an HTML page with status 200.
+pub fn page<T: Template>(template: &T) -> Result<HttpResponse, AppError> {
+    page_with_status(actix_web::http::StatusCode::OK, template)
+}
+
+/// Renders a template with another status, e.g. 422 for a form with errors.
+pub fn page_with_status<T: Template>(
+    status: actix_web::http::StatusCode,
+    template: &T,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(template.render()?))
+}
+
+/// A local path to return to after signing in; anything else becomes the dashboard.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_owned()
+        }
+        _ => "/dashboard".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next(Some("/orgs/acme")), "/orgs/acme");
+        assert_eq!(safe_next(Some("//evil.example")), "/dashboard");
+        assert_eq!(safe_next(Some("https://evil.example")), "/dashboard");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/dashboard");
+        assert_eq!(safe_next(None), "/dashboard");
+    }
+}

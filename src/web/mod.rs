@@ -1,0 +1,84 @@
+//! HTTP: routes, middleware, extractors and one module per page.
+
+pub mod account;
+pub mod assets;
+pub mod auth;
+pub mod csrf;
+pub mod dashboard;
+pub mod errors;
+pub mod extractors;
+pub mod health;
+pub mod help;
+pub mod htmx;
+pub mod layout;
+pub mod mailbox;
+pub mod orgs;
+pub mod session;
+
+use actix_web::web;
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::mail::Links;
+
+/// Shared by every handler.
+pub struct AppState {
+    pub db: Db,
+    pub settings: Settings,
+    pub links: Links,
+}
+
+/// Every route of the console.
+pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
+    cfg.route("/", web::get().to(dashboard::home))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/help", web::get().to(help::show_help))
+        .route("/sign-up", web::get().to(auth::sign_up_form))
+        .route("/sign-up", web::post().to(auth::sign_up))
+        .route("/sign-in", web::get().to(auth::sign_in_form))
+        .route("/sign-in", web::post().to(auth::sign_in))
+        .route("/sign-out", web::post().to(auth::sign_out))
+        .route("/verify-email", web::get().to(auth::verify_email_page))
+        .route("/verify-email", web::post().to(auth::verify_email))
+        .route(
+            "/forgot-password",
+            web::get().to(auth::forgot_password_form),
+        )
+        .route("/forgot-password", web::post().to(auth::forgot_password))
+        .route("/reset-password", web::get().to(auth::reset_password_form))
+        .route("/reset-password", web::post().to(auth::reset_password))
+        .route("/account", web::get().to(account::show_account))
+        .route(
+            "/account/password",
+            web::post().to(account::change_password),
+        )
+        .route(
+            "/account/resend-verification",
+            web::post().to(account::resend_verification),
+        )
+        .route("/dashboard", web::get().to(dashboard::show_dashboard))
+        .route("/orgs/new", web::get().to(orgs::new_org_form))
+        .route("/orgs", web::post().to(orgs::create_org))
+        .route("/orgs/{slug}", web::get().to(orgs::show_overview));
+    if dev_mailbox {
+        cfg.route("/dev/mailbox", web::get().to(mailbox::list_mail))
+            .route("/dev/mailbox/{id}", web::get().to(mailbox::show_mail));
+    }
+}
+
+/// A date as people read it: "22 Nov 2026".
+pub fn format_date(at: time::OffsetDateTime) -> String {
+    let format = time::macros::format_description!("[day padding:none] [month repr:short] [year]");
+    at.format(&format).unwrap_or_default()
+}
+
+/// A UTC time as people read it: "22 Nov 2026, 14:05 UTC".
+pub fn format_datetime(at: time::OffsetDateTime) -> String {
+    let format = time::macros::format_description!(
+        "[day padding:none] [month repr:short] [year], [hour]:[minute] UTC"
+    );
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
+}

@@ -1,0 +1,133 @@
+//! Organizations: create one, see its overview.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::extractors::SignedIn;
+use super::htmx::{page, page_with_status, redirect};
+use super::layout::{Frame, Layout, Nav};
+use super::session::FlashLevel;
+use super::AppState;
+use crate::domain::{OrgName, Slug};
+use crate::error::{AppError, FormErrors};
+use crate::services::organizations::{self, Overview, DEFAULT_SEAT_LIMIT};
+use crate::services::viewer;
+
+#[derive(Template)]
+#[template(path = "orgs/new.html")]
+struct NewOrgPage {
+    layout: Layout,
+    name: String,
+    errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "orgs/overview.html")]
+struct OverviewPage {
+    layout: Layout,
+    org: Overview,
+    created: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewOrgForm {
+    #[serde(default)]
+    name: String,
+}
+
+const UNVERIFIED: &str = "Verify your email address before creating an organization: use the link we sent you, or Resend verification email above.";
+
+/// GET /orgs/new
+pub async fn new_org_form(
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let viewer = state.db.run(move |conn| viewer::load(conn, user.0)).await?;
+    let errors = if viewer.verified {
+        FormErrors::new()
+    } else {
+        FormErrors::form(UNVERIFIED)
+    };
+    page(&NewOrgPage {
+        layout: frame.layout("Create organization", Some(viewer), None, Nav::Dashboard),
+        name: String::new(),
+        errors,
+    })
+}
+
+/// POST /orgs: the creator becomes the Owner.
+pub async fn create_org(
+    req: HttpRequest,
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    form: web::Form<NewOrgForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let name = OrgName::parse(&form.name);
+    let submitted = form.name.clone();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            let viewer = viewer::load(conn, user.0)?;
+            let mut errors = FormErrors::new();
+            if !viewer.verified {
+                errors.add("", UNVERIFIED);
+            }
+            let name = errors.check("name", name);
+            match (name, errors.is_empty()) {
+                (Some(name), true) => Ok::<_, AppError>(Ok(organizations::create(
+                    conn,
+                    user.0,
+                    &name,
+                    DEFAULT_SEAT_LIMIT,
+                )?)),
+                _ => Ok(Err((viewer, errors))),
+            }
+        })
+        .await?;
+    match outcome {
+        Ok(slug) => {
+            frame.session.flash(
+                FlashLevel::Success,
+                format!("{} was created. You are its Owner.", submitted.trim()),
+            );
+            Ok(redirect(&req, &format!("/orgs/{slug}")))
+        }
+        Err((viewer, errors)) => page_with_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &NewOrgPage {
+                layout: frame.layout("Create organization", Some(viewer), None, Nav::Dashboard),
+                name: submitted,
+                errors,
+            },
+        ),
+    }
+}
+
+/// GET /orgs/{slug}: 404 for anyone who is not a member.
+pub async fn show_overview(
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let slug = Slug::parse(&path.into_inner()).ok_or(AppError::NotFound)?;
+    let (viewer, org) = state
+        .db
+        .run(move |conn| {
+            let viewer = viewer::load(conn, user.0)?;
+            let org = organizations::overview(conn, &slug, user.0)?;
+            Ok::<_, AppError>((viewer, org))
+        })
+        .await?;
+    let slug = org.slug.clone();
+    page(&OverviewPage {
+        layout: frame.layout(org.name.clone(), Some(viewer), Some(&slug), Nav::Overview),
+        created: super::format_date(org.created_at),
+        org,
+    })
+}

@@ -1,0 +1,208 @@
+//! Sessions: a PostgreSQL-backed store for actix-session and a typed wrapper over it.
+
+use std::collections::HashMap;
+
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_session::{Session, SessionExt as _};
+use actix_web::cookie::time::Duration;
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+use rand::distributions::{Alphanumeric, DistString as _};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::db::{sessions, Db};
+use crate::domain::UserId;
+use crate::error::AppError;
+
+const USER_ID: &str = "user_id";
+const FLASHES: &str = "flashes";
+
+/// Keeps session state in the `sessions` table; the cookie carries only a random key.
+#[derive(Clone)]
+pub struct PgSessionStore {
+    db: Db,
+}
+
+impl PgSessionStore {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+/// The row id for a cookie key: its SHA-256, so a database leak yields no usable cookies.
+fn row_id(key: &SessionKey) -> String {
+    let digest = Sha256::digest(key.as_ref().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn user_of(state: &HashMap<String, String>) -> Option<Uuid> {
+    state
+        .get(USER_ID)
+        .and_then(|v| serde_json::from_str(v).ok())
+}
+
+fn expiry(ttl: &Duration) -> OffsetDateTime {
+    OffsetDateTime::now_utc() + *ttl
+}
+
+impl SessionStore for PgSessionStore {
+    async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
+        let id = row_id(key);
+        let state = self
+            .db
+            .run(move |conn| sessions::load(conn, &id).map_err(anyhow::Error::from))
+            .await
+            .map_err(LoadError::Other)?;
+        state
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| LoadError::Deserialization(e.into()))
+    }
+
+    async fn save(
+        &self,
+        state: HashMap<String, String>,
+        ttl: &Duration,
+    ) -> Result<SessionKey, SaveError> {
+        let key = SessionKey::try_from(Alphanumeric.sample_string(&mut rand::rngs::OsRng, 64))
+            .map_err(|e| SaveError::Other(e.into()))?;
+        self.write(&key, state, ttl)
+            .await
+            .map_err(SaveError::Other)?;
+        Ok(key)
+    }
+
+    async fn update(
+        &self,
+        key: SessionKey,
+        state: HashMap<String, String>,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        self.write(&key, state, ttl)
+            .await
+            .map_err(UpdateError::Other)?;
+        Ok(key)
+    }
+
+    async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
+        let id = row_id(key);
+        let expires = expiry(ttl);
+        self.db
+            .run(move |conn| sessions::touch(conn, &id, expires).map_err(anyhow::Error::from))
+            .await?;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
+        let id = row_id(key);
+        self.db
+            .run(move |conn| sessions::delete(conn, &id).map_err(anyhow::Error::from))
+            .await?;
+        Ok(())
+    }
+}
+
+impl PgSessionStore {
+    async fn write(
+        &self,
+        key: &SessionKey,
+        state: HashMap<String, String>,
+        ttl: &Duration,
+    ) -> anyhow::Result<()> {
+        let id = row_id(key);
+        let user = user_of(&state);
+        let value = serde_json::to_value(&state)?;
+        let expires = expiry(ttl);
+        self.db
+            .run(move |conn| {
+                sessions::upsert(conn, &id, user, &value, expires).map_err(anyhow::Error::from)
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+/// A one-time message shown on the next page (after a redirect).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Flash {
+    pub level: FlashLevel,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FlashLevel {
+    Success,
+    Info,
+    Error,
+}
+
+impl FlashLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlashLevel::Success => "success",
+            FlashLevel::Info => "info",
+            FlashLevel::Error => "error",
+        }
+    }
+}
+
+/// Typed access to the session: who is signed in, and flash messages.
+pub struct TypedSession(Session);
+
+impl TypedSession {
+    /// Signs a user in: a new session key (against fixation), then the user id.
+    pub fn sign_in(&self, user: UserId) -> Result<(), AppError> {
+        self.0.renew();
+        self.0.insert(USER_ID, user.0).map_err(AppError::internal)
+    }
+
+    /// The signed-in user's id, if any.
+    pub fn user_id(&self) -> Option<UserId> {
+        self.0.get::<Uuid>(USER_ID).ok().flatten().map(UserId)
+    }
+
+    /// Ends the session in the store and clears the cookie.
+    pub fn sign_out(&self) {
+        self.0.purge();
+    }
+
+    pub fn flash(&self, level: FlashLevel, message: impl Into<String>) {
+        let mut flashes = self.peek_flashes();
+        flashes.push(Flash {
+            level,
+            message: message.into(),
+        });
+        if let Err(error) = self.0.insert(FLASHES, flashes) {
+            tracing::warn!(%error, "could not store a flash message");
+        }
+    }
+
+    fn peek_flashes(&self) -> Vec<Flash> {
+        self.0
+            .get::<Vec<Flash>>(FLASHES)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// Takes the pending flash messages, so each shows once.
+    pub fn take_flashes(&self) -> Vec<Flash> {
+        match self.0.remove_as::<Vec<Flash>>(FLASHES) {
+            Some(Ok(flashes)) => flashes,
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl FromRequest for TypedSession {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(TypedSession(req.get_session())))
+    }
+}
