@@ -11,7 +11,7 @@ use crate::db::outbox;
 pub enum Transport {
     /// Real delivery through an SMTP server.
     Smtp {
-        transport: SmtpTransport,
+        transport: Box<SmtpTransport>,
         from: Mailbox,
     },
     /// No delivery: the message stays in the outbox, which `/dev/mailbox` shows.
@@ -31,7 +31,10 @@ impl Transport {
                 let from = from.parse().map_err(|e| {
                     anyhow::anyhow!("ROSTER_MAIL_FROM is not an address ({from}): {e}")
                 })?;
-                Ok(Transport::Smtp { transport, from })
+                Ok(Transport::Smtp {
+                    transport: Box::new(transport),
+                    from,
+                })
             }
         }
     }

@@ -21,8 +21,10 @@ pub fn deliver_due(
     conn.transaction(|conn| {
         let due = outbox::lock_due(conn, batch)?;
         for message in &due {
+            tracing::debug!(message_id = %message.id, "delivering mail");
             match transport.send(message) {
                 Ok(()) => {
+                    tracing::debug!(message_id = %message.id, "mail delivered");
                     outbox::mark_sent(conn, message.id)?;
                 }
                 Err(error) => {

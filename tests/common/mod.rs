@@ -1,0 +1,428 @@
+//! Test harness: a fresh database per test cloned from a migrated template, the
+//! real application on port 0, and a cookie-keeping client with one helper per action.
+#![allow(dead_code)]
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
+use reqwest::cookie::{CookieStore as _, Jar};
+use reqwest::redirect::Policy;
+use reqwest::{Response, StatusCode};
+use uuid::Uuid;
+
+use roster::config::{SessionKey, Settings};
+use roster::db::outbox::Message;
+use roster::db::quote_identifier;
+use roster::startup::Application;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+fn server_url() -> String {
+    std::env::var("ROSTER_TEST_DATABASE_SERVER")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+fn admin_connection() -> PgConnection {
+    let url = format!("{}/postgres", server_url());
+    PgConnection::establish(&url).unwrap_or_else(|e| panic!("tests need PostgreSQL at {url}: {e}"))
+}
+
+/// The template's name carries a hash of the migrations, so an edited migration gets a new template.
+fn template_name() -> String {
+    let mut hasher = DefaultHasher::new();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut entries: Vec<_> = walk(&dir);
+    entries.sort();
+    for path in entries {
+        path.to_string_lossy().hash(&mut hasher);
+        std::fs::read(&path).unwrap_or_default().hash(&mut hasher);
+    }
+    format!(
+        "roster_test_template_{:012x}",
+        hasher.finish() & 0xffff_ffff_ffff
+    )
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[derive(QueryableByName)]
+struct Exists {
+    #[diesel(sql_type = Bool)]
+    exists: bool,
+}
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    datname: String,
+}
+
+/// Creates the migrated template once (across processes, under an advisory lock).
+fn template() -> &'static str {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let name = template_name();
+        let mut admin = admin_connection();
+        diesel::sql_query("SELECT pg_advisory_lock(7346512)")
+            .execute(&mut admin)
+            .unwrap();
+        let exists = diesel::sql_query(
+            "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists",
+        )
+        .bind::<Text, _>(&name)
+        .get_result::<Exists>(&mut admin)
+        .unwrap()
+        .exists;
+        if !exists {
+            // Templates of older migrations are of no further use.
+            let stale: Vec<Name> = diesel::sql_query(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'roster_test_template_%'",
+            )
+            .load(&mut admin)
+            .unwrap();
+            for old in stale {
+                let _ = diesel::sql_query(format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    quote_identifier(&old.datname)
+                ))
+                .execute(&mut admin);
+            }
+            let building = format!("{name}_building");
+            diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                quote_identifier(&building)
+            ))
+            .execute(&mut admin)
+            .unwrap();
+            diesel::sql_query(format!("CREATE DATABASE {}", quote_identifier(&building)))
+                .execute(&mut admin)
+                .unwrap();
+            {
+                let mut conn =
+                    PgConnection::establish(&format!("{}/{building}", server_url())).unwrap();
+                roster::db::run_migrations(&mut conn).unwrap();
+            }
+            diesel::sql_query(format!(
+                "ALTER DATABASE {} RENAME TO {}",
+                quote_identifier(&building),
+                quote_identifier(&name)
+            ))
+            .execute(&mut admin)
+            .unwrap();
+        }
+        diesel::sql_query("SELECT pg_advisory_unlock(7346512)")
+            .execute(&mut admin)
+            .unwrap();
+        name
+    })
+}
+
+/// A database of its own for one test, dropped when the test ends.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    pub fn new() -> TestDb {
+        static CREATE: Mutex<()> = Mutex::new(());
+        let template = template();
+        let name = format!("t_{}", Uuid::new_v4().simple());
+        let _serial = CREATE.lock().unwrap_or_else(|e| e.into_inner());
+        let mut admin = admin_connection();
+        diesel::sql_query(format!(
+            "CREATE DATABASE {} TEMPLATE {}",
+            quote_identifier(&name),
+            quote_identifier(template)
+        ))
+        .execute(&mut admin)
+        .expect("create test database");
+        TestDb {
+            url: format!("{}/{name}", server_url()),
+            name,
+        }
+    }
+
+    pub fn conn(&self) -> PgConnection {
+        PgConnection::establish(&self.url).expect("connect to test database")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let mut admin = admin_connection();
+        let _ = diesel::sql_query(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            quote_identifier(&self.name)
+        ))
+        .execute(&mut admin);
+    }
+}
+
+/// A running Roster with its own database.
+pub struct TestApp {
+    pub address: String,
+    pub settings: Settings,
+    pub client: reqwest::Client,
+    pub jar: Arc<Jar>,
+    pub db: Arc<TestDb>,
+}
+
+/// Settings for a test instance: port 0, a fresh key, the dev mailbox.
+pub fn test_settings(db: &TestDb) -> Settings {
+    Settings {
+        database_url: db.url.clone(),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        base_url: url::Url::parse("http://127.0.0.1:0").unwrap(),
+        base_url_from_bind: true,
+        session_key: SessionKey {
+            bytes: vec![7u8; 64],
+            generated: false,
+        },
+        smtp_url: None,
+        mail_from: "Roster <roster@localhost>".into(),
+        invitation_ttl: Duration::from_secs(7 * 86_400),
+        support_url: None,
+        outbox_poll_interval: Duration::from_millis(100),
+        db_pool_size: 4,
+        http_workers: 1,
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the application with settings adjusted by `adjust`.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        roster::telemetry::init("debug");
+    }
+    let db = tokio::task::spawn_blocking(TestDb::new).await.unwrap();
+    let mut settings = test_settings(&db);
+    adjust(&mut settings);
+    let app = Application::build(settings)
+        .await
+        .expect("application builds");
+    let settings = app.settings().clone();
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let jar = Arc::new(Jar::default());
+    TestApp {
+        client: client_with(jar.clone()),
+        jar,
+        address,
+        settings,
+        db: Arc::new(db),
+    }
+}
+
+/// A client that keeps cookies in `jar` and does not follow redirects.
+pub fn client_with(jar: Arc<Jar>) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_provider(jar)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The value of a `Location` header.
+pub fn location(response: &Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
+        let response = self.get(path).await;
+        let status = response.status();
+        (status, response.text().await.unwrap())
+    }
+
+    /// The CSRF token from the cookie jar, fetching a page first if there is none.
+    pub async fn csrf_token(&self) -> String {
+        if let Some(token) = self.cookie("roster_csrf") {
+            return token;
+        }
+        self.get("/sign-in").await;
+        self.cookie("roster_csrf")
+            .expect("the server sets a CSRF cookie")
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        let url = self.address.parse().unwrap();
+        let header = self.jar.cookies(&url)?;
+        header.to_str().ok()?.split("; ").find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            (k == name).then(|| v.to_owned())
+        })
+    }
+
+    /// Posts a form with the CSRF token added.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let token = self.csrf_token().await;
+        let mut body: Vec<(&str, &str)> = fields.to_vec();
+        body.push(("csrf_token", &token));
+        self.client
+            .post(self.url(path))
+            .form(&body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Posts a form exactly as given (no CSRF token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        self.client
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn sign_up(&self, name: &str, email: &str, password: &str) -> Response {
+        self.post_form(
+            "/sign-up",
+            &[
+                ("name", name),
+                ("email", email),
+                ("password", password),
+                ("password_confirmation", password),
+            ],
+        )
+        .await
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> Response {
+        self.post_form("/sign-in", &[("email", email), ("password", password)])
+            .await
+    }
+
+    pub async fn sign_out(&self) -> Response {
+        self.post_form("/sign-out", &[]).await
+    }
+
+    pub async fn create_org(&self, name: &str) -> Response {
+        self.post_form("/orgs", &[("name", name)]).await
+    }
+
+    /// Creates a verified account directly, for tests about what comes after sign-up.
+    pub async fn create_verified_user(&self, name: &str, email: &str) {
+        let url = self.db.url.clone();
+        let (name, email) = (name.to_owned(), email.to_owned());
+        tokio::task::spawn_blocking(move || {
+            let mut conn = PgConnection::establish(&url).unwrap();
+            let password = roster::domain::NewPassword::parse(PASSWORD, PASSWORD).unwrap();
+            let hash = roster::services::passwords::hash(&password).unwrap();
+            let created = roster::services::demo::create_verified_user(
+                &mut conn,
+                &roster::domain::PersonName::parse(&name).unwrap(),
+                &roster::domain::EmailAddress::parse(&email).unwrap(),
+                &hash,
+            )
+            .unwrap();
+            assert!(created, "{email} already exists");
+        })
+        .await
+        .unwrap();
+    }
+
+    /// A verified user, signed in on this client.
+    pub async fn signed_in_user(&self, name: &str, email: &str) {
+        self.create_verified_user(name, email).await;
+        let response = self.sign_in(email, PASSWORD).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "sign-in of {email} failed"
+        );
+    }
+
+    /// Every message written to the outbox for `to`, oldest first.
+    pub fn mail_to(&self, to: &str) -> Vec<Message> {
+        let mut conn = self.db.conn();
+        let mut messages = roster::db::outbox::recent(&mut conn, 1000).unwrap();
+        messages.retain(|m| m.to_address.eq_ignore_ascii_case(to));
+        messages.reverse();
+        messages
+    }
+
+    /// The newest message for `to`; fails the test when there is none.
+    pub fn last_mail_to(&self, to: &str) -> Message {
+        self.mail_to(to)
+            .pop()
+            .unwrap_or_else(|| panic!("no mail for {to}"))
+    }
+
+    /// Runs a query against the test database.
+    pub fn count(&self, sql: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            count: i64,
+        }
+        let mut conn = self.db.conn();
+        diesel::sql_query(sql)
+            .get_result::<Count>(&mut conn)
+            .unwrap()
+            .count
+    }
+
+    /// A second browser: same server, its own cookies.
+    pub fn other_browser(&self) -> TestApp {
+        let jar = Arc::new(Jar::default());
+        TestApp {
+            address: self.address.clone(),
+            settings: self.settings.clone(),
+            client: client_with(jar.clone()),
+            jar,
+            db: self.db.clone(),
+        }
+    }
+}
+
+/// The first link in a message's text that starts with `prefix` (a path like "/verify-email").
+pub fn link_in(message: &Message, path_prefix: &str) -> String {
+    message
+        .text_body
+        .split_whitespace()
+        .find(|word| word.starts_with("http") && word.contains(path_prefix))
+        .unwrap_or_else(|| panic!("no {path_prefix} link in {:?}", message.text_body))
+        .to_owned()
+}
+
+/// The path and query of an absolute link.
+pub fn path_of(link: &str) -> String {
+    let url = url::Url::parse(link).unwrap();
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    }
+}

@@ -1,0 +1,324 @@
+use reqwest::StatusCode;
+
+use crate::common::{link_in, location, path_of, spawn_app, PASSWORD};
+
+#[tokio::test]
+async fn a_newcomer_signs_up_verifies_signs_in_creates_an_organization_and_signs_out() {
+    let app = spawn_app().await;
+
+    let response = app
+        .sign_up("Ada Lovelace", "Ada@Example.com", PASSWORD)
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/sign-in");
+    let (_, page) = app.get_text("/sign-in").await;
+    assert!(page.contains("We sent a link to Ada@Example.com"), "{page}");
+
+    // The verification link: opening it changes nothing, the button does.
+    let mail = app.last_mail_to("ada@example.com");
+    assert_eq!(mail.subject, "Verify your email address for Roster");
+    let link = link_in(&mail, "/verify-email");
+    assert!(
+        link.starts_with(&app.address),
+        "links use the configured base URL: {link}"
+    );
+    let (status, page) = app.get_text(&path_of(&link)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Verify email address"));
+    assert_eq!(
+        app.count("SELECT count(*) FROM users WHERE email_verified_at IS NOT NULL"),
+        0
+    );
+    let token = link.split("token=").nth(1).unwrap();
+    let response = app.post_form("/verify-email", &[("token", token)]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.count("SELECT count(*) FROM users WHERE email_verified_at IS NOT NULL"),
+        1
+    );
+
+    // Sign in, case-insensitively.
+    let response = app.sign_in("ada@EXAMPLE.com", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/dashboard");
+    let (status, page) = app.get_text("/dashboard").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("You do not belong to any organization yet."));
+    assert!(
+        !page.contains("Resend verification email"),
+        "verified users see no banner"
+    );
+
+    let response = app.create_org("Analytical Engines").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/orgs/analytical-engines");
+    let (_, page) = app.get_text("/orgs/analytical-engines").await;
+    assert!(page.contains("Analytical Engines was created. You are its Owner."));
+    assert!(page.contains("1 / 100 seats used"));
+    let (_, page) = app.get_text("/dashboard").await;
+    assert!(page.contains(r#"<a href="/orgs/analytical-engines">Analytical Engines</a>"#));
+    assert!(page.contains("Owner"));
+
+    let response = app.sign_out().await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let response = app.get("/dashboard").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/sign-in?next=%2Fdashboard");
+}
+
+#[tokio::test]
+async fn a_used_verification_link_stops_working() {
+    let app = spawn_app().await;
+    app.sign_up("Ada", "ada@example.com", PASSWORD).await;
+    let link = link_in(&app.last_mail_to("ada@example.com"), "/verify-email");
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    app.post_form("/verify-email", &[("token", &token)]).await;
+    let response = app.post_form("/verify-email", &[("token", &token)]).await;
+    assert_eq!(response.status(), StatusCode::GONE);
+    let (status, page) = app.get_text(&path_of(&link)).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert!(page.contains("This verification link does not work"));
+    let (status, _) = app.get_text("/verify-email?token=garbage").await;
+    assert_eq!(status, StatusCode::GONE);
+}
+
+#[tokio::test]
+async fn signing_up_with_a_taken_address_reveals_nothing_and_mails_the_owner() {
+    let app = spawn_app().await;
+    app.create_verified_user("Ada", "ada@example.com").await;
+    let response = app
+        .sign_up("Impostor", "ADA@example.com", "another password")
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/sign-in");
+    let (_, page) = app.get_text("/sign-in").await;
+    assert!(page.contains("We sent a link to ADA@example.com"));
+    assert_eq!(app.count("SELECT count(*) FROM users"), 1);
+    let mail = app.last_mail_to("ada@example.com");
+    assert_eq!(mail.subject, "You already have a Roster account");
+    // The old password still works; the impostor's does not.
+    assert_eq!(
+        app.sign_in("ada@example.com", "another password")
+            .await
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        app.sign_in("ada@example.com", PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn bad_sign_up_input_gets_messages_beside_the_fields_and_creates_nothing() {
+    let app = spawn_app().await;
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (
+            &[
+                ("name", " "),
+                ("email", "a@example.com"),
+                ("password", PASSWORD),
+                ("password_confirmation", PASSWORD),
+            ],
+            "Enter a name.",
+        ),
+        (
+            &[
+                ("name", "Ada"),
+                ("email", "not-an-email"),
+                ("password", PASSWORD),
+                ("password_confirmation", PASSWORD),
+            ],
+            "An email address needs one @",
+        ),
+        (
+            &[
+                ("name", "Ada"),
+                ("email", "a@example.com"),
+                ("password", "short"),
+                ("password_confirmation", "short"),
+            ],
+            "Use at least 10 characters.",
+        ),
+        (
+            &[
+                ("name", "Ada"),
+                ("email", "a@example.com"),
+                ("password", PASSWORD),
+                ("password_confirmation", "something else"),
+            ],
+            "The two passwords do not match.",
+        ),
+        (&[], "Enter a name."),
+    ];
+    for (fields, message) in cases {
+        let response = app.post_form("/sign-up", fields).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{fields:?}"
+        );
+        let page = response.text().await.unwrap();
+        assert!(
+            page.contains(message),
+            "expected {message:?} for {fields:?}"
+        );
+        assert!(page.contains(r#"aria-invalid="true""#));
+    }
+    // What was typed is kept, except passwords.
+    let response = app
+        .post_form(
+            "/sign-up",
+            &[
+                ("name", "Ada"),
+                ("email", "bad@"),
+                ("password", PASSWORD),
+                ("password_confirmation", PASSWORD),
+            ],
+        )
+        .await;
+    let page = response.text().await.unwrap();
+    assert!(page.contains(r#"value="Ada""#) && page.contains(r#"value="bad@""#));
+    assert!(!page.contains(PASSWORD));
+    assert_eq!(app.count("SELECT count(*) FROM users"), 0);
+    assert_eq!(app.count("SELECT count(*) FROM outbox"), 0);
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_address_get_the_same_answer() {
+    let app = spawn_app().await;
+    app.create_verified_user("Ada", "ada@example.com").await;
+    let wrong = app.sign_in("ada@example.com", "wrong password").await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let wrong = wrong.text().await.unwrap();
+    let unknown = app.sign_in("nobody@example.com", "wrong password").await;
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let unknown = unknown.text().await.unwrap();
+    assert!(wrong.contains("Incorrect email or password."));
+    assert_eq!(
+        wrong.replace("ada@example.com", "X"),
+        unknown.replace("nobody@example.com", "X")
+    );
+    let response = app.sign_in("", "").await;
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Enter an email address.") && page.contains("Enter your password."));
+    assert!(
+        app.cookie("roster_session").is_none(),
+        "no session for failed sign-ins"
+    );
+}
+
+#[tokio::test]
+async fn sign_in_is_rate_limited_per_account_with_a_clear_message() {
+    let app = spawn_app().await;
+    app.create_verified_user("Ada", "ada@example.com").await;
+    for _ in 0..10 {
+        assert_eq!(
+            app.sign_in("ada@example.com", "wrong password")
+                .await
+                .status(),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+    }
+    let response = app.sign_in("ada@example.com", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("Too many attempts. Wait 15 minutes and try again."),
+        "{page}"
+    );
+    assert!(app.cookie("roster_session").is_none());
+}
+
+#[tokio::test]
+async fn after_sign_in_people_return_where_they_were_going_but_never_off_site() {
+    let app = spawn_app().await;
+    app.create_verified_user("Ada", "ada@example.com").await;
+    let response = app
+        .post_form(
+            "/sign-in",
+            &[
+                ("email", "ada@example.com"),
+                ("password", PASSWORD),
+                ("next", "/account"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&response), "/account");
+    app.sign_out().await;
+    let response = app
+        .post_form(
+            "/sign-in",
+            &[
+                ("email", "ada@example.com"),
+                ("password", PASSWORD),
+                ("next", "//evil.example/x"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&response), "/dashboard");
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session_on_the_server_not_only_in_the_browser() {
+    let app = spawn_app().await;
+    app.signed_in_user("Ada", "ada@example.com").await;
+    let stolen = app.cookie("roster_session").unwrap();
+    assert_eq!(
+        app.count("SELECT count(*) FROM sessions WHERE user_id IS NOT NULL"),
+        1
+    );
+    app.sign_out().await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM sessions WHERE user_id IS NOT NULL"),
+        0
+    );
+    // Replaying the old cookie gets nowhere.
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url("/dashboard"))
+        .header("Cookie", format!("roster_session={stolen}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(location(&response).starts_with("/sign-in"));
+}
+
+#[tokio::test]
+async fn an_unverified_user_can_sign_in_sees_the_banner_and_can_resend_the_link() {
+    let app = spawn_app().await;
+    app.sign_up("Ada", "ada@example.com", PASSWORD).await;
+    let first = link_in(&app.last_mail_to("ada@example.com"), "/verify-email");
+    assert_eq!(
+        app.sign_in("ada@example.com", PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let (_, page) = app.get_text("/dashboard").await;
+    assert!(page.contains("Verify your email address <strong>ada@example.com</strong>"));
+    assert!(page.contains("Resend verification email"));
+
+    let response = app.post_form("/account/resend-verification", &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, page) = app.get_text("/dashboard").await;
+    assert!(page.contains("We sent a new verification link to ada@example.com"));
+    let second = link_in(&app.last_mail_to("ada@example.com"), "/verify-email");
+    assert_ne!(first, second);
+    assert_eq!(
+        app.get(&path_of(&first)).await.status(),
+        StatusCode::GONE,
+        "the old link died"
+    );
+    assert_eq!(app.get(&path_of(&second)).await.status(), StatusCode::OK);
+
+    // Resending is rate-limited per account (5 an hour).
+    for _ in 0..4 {
+        app.post_form("/account/resend-verification", &[]).await;
+    }
+    app.post_form("/account/resend-verification", &[]).await;
+    let (_, page) = app.get_text("/dashboard").await;
+    assert!(page.contains("Too many attempts."), "{page}");
+    assert_eq!(app.mail_to("ada@example.com").len(), 6);
+}

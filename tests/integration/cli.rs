@@ -1,0 +1,151 @@
+use std::process::Command;
+
+use crate::common::TestDb;
+
+fn roster(db_url: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_roster"))
+        .args(args)
+        .env("DATABASE_URL", db_url)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("run roster")
+}
+
+#[test]
+fn the_operator_creates_a_user_and_an_organization_without_a_browser() {
+    let db = TestDb::new();
+    let out = roster(
+        &db.url,
+        &[
+            "create-user",
+            "--name",
+            "Olivia",
+            "--email",
+            "olivia@example.com",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Created account olivia@example.com (verified)."));
+    assert!(stdout.contains("Password: "));
+
+    let out = roster(
+        &db.url,
+        &[
+            "create-org",
+            "--name",
+            "Acme Corp",
+            "--owner",
+            "OLIVIA@example.com",
+            "--seats",
+            "5",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("Created organization Acme Corp at /orgs/acme-corp"));
+
+    let out = roster(
+        &db.url,
+        &[
+            "create-user",
+            "--name",
+            "Olivia",
+            "--email",
+            "olivia@example.com",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists; nothing was changed"));
+}
+
+#[test]
+fn operator_commands_refuse_bad_input_with_a_sentence() {
+    let db = TestDb::new();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["create-user", "--name", "Olivia", "--email", "nope"],
+            "--email: An email address needs one @",
+        ),
+        (
+            &["create-user", "--name", " ", "--email", "o@example.com"],
+            "--name: Enter a name.",
+        ),
+        (
+            &[
+                "create-org",
+                "--name",
+                "Acme",
+                "--owner",
+                "ghost@example.com",
+            ],
+            "No account has the address ghost@example.com",
+        ),
+        (
+            &[
+                "create-org",
+                "--name",
+                "Acme",
+                "--owner",
+                "o@example.com",
+                "--seats",
+                "0",
+            ],
+            "--seats must be at least 1",
+        ),
+        (
+            &["sign-out-everywhere", "--email", "ghost@example.com"],
+            "no account has the address ghost@example.com",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = roster(&db.url, args);
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn an_unreachable_database_is_explained_in_one_sentence_without_the_password() {
+    let out = roster("postgres://roster:s3cret@127.0.0.1:1/roster", &["migrate"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Cannot reach PostgreSQL at postgres://roster:***@127.0.0.1:1/roster"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("set DATABASE_URL"), "{stderr}");
+    assert!(
+        !stderr.contains("s3cret") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn help_lists_the_configuration() {
+    let out = roster("postgres://unused", &["--help"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for name in [
+        "DATABASE_URL",
+        "ROSTER_BIND",
+        "ROSTER_BASE_URL",
+        "ROSTER_SESSION_KEY",
+        "ROSTER_SMTP_URL",
+        "ROSTER_MAIL_FROM",
+        "ROSTER_INVITATION_TTL",
+        "ROSTER_SUPPORT_URL",
+    ] {
+        assert!(stdout.contains(name), "{name} missing from --help");
+    }
+}

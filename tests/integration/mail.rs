@@ -1,0 +1,157 @@
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+use crate::common::{link_in, path_of, spawn_app, spawn_app_with, PASSWORD};
+
+/// Waits (bounded) until `check` holds; the worker runs in the background.
+async fn eventually(mut check: impl FnMut() -> bool) -> bool {
+    for _ in 0..100 {
+        if check() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn the_dev_mailbox_shows_each_message_with_clickable_links() {
+    let app = spawn_app().await;
+    app.sign_up("Ada", "ada@example.com", PASSWORD).await;
+    let (status, page) = app.get_text("/dev/mailbox").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("ada@example.com") && page.contains("Verify your email address for Roster")
+    );
+    let message = app.last_mail_to("ada@example.com");
+    let (status, page) = app.get_text(&format!("/dev/mailbox/{}", message.id)).await;
+    assert_eq!(status, StatusCode::OK);
+    let link = link_in(&message, "/verify-email");
+    assert!(page.contains(&format!(r#"<a href="{link}">"#)), "{page}");
+    // The worker delivers to the mailbox: the message is marked sent.
+    assert!(eventually(|| app.last_mail_to("ada@example.com").status == "sent").await);
+}
+
+#[tokio::test]
+async fn with_smtp_configured_there_is_no_dev_mailbox() {
+    let app = spawn_app_with(|s| s.smtp_url = Some("smtp://127.0.0.1:9".into())).await;
+    assert_eq!(
+        app.get("/dev/mailbox").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+/// A minimal SMTP server on loopback that hands each received message to the test.
+async fn start_smtp_server() -> (u16, mpsc::UnboundedReceiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (sender, receiver) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let sender = sender.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 test.local ESMTP\r\n").await.unwrap();
+                let mut in_data = false;
+                let mut data = String::new();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if in_data {
+                        if line == "." {
+                            in_data = false;
+                            let _ = sender.send(std::mem::take(&mut data));
+                            write.write_all(b"250 2.0.0 queued\r\n").await.unwrap();
+                        } else {
+                            data.push_str(line.strip_prefix('.').unwrap_or(&line));
+                            data.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250-test.local\r\n250 8BITMIME\r\n",
+                        "DATA" => {
+                            in_data = true;
+                            b"354 end with .\r\n"
+                        }
+                        "QUIT" => {
+                            write.write_all(b"221 bye\r\n").await.unwrap();
+                            break;
+                        }
+                        _ => b"250 OK\r\n",
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, receiver)
+}
+
+/// Undoes quoted-printable encoding (soft line breaks and =XX escapes).
+fn decode_quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            if let Ok(byte) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
+                out.push(byte);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn mail_goes_through_smtp_and_its_link_works() {
+    let (port, mut inbox) = start_smtp_server().await;
+    let app = spawn_app_with(|s| s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
+    app.sign_up("Ada", "ada@example.com", PASSWORD).await;
+
+    let raw = tokio::time::timeout(Duration::from_secs(20), inbox.recv())
+        .await
+        .expect("mail arrives")
+        .unwrap();
+    let raw = decode_quoted_printable(&raw);
+    assert!(raw.contains("To: ada@example.com"), "{raw}");
+    assert!(raw.contains("From: Roster <roster@localhost>"));
+    assert!(raw.contains("Subject: Verify your email address for Roster"));
+    assert!(raw.contains("multipart/alternative") && raw.contains("text/html"));
+    let link = raw
+        .split_whitespace()
+        .find(|w| w.starts_with(&format!("{}/verify-email?token=", app.address)))
+        .expect("a verification link in the text part")
+        .to_owned();
+    let (status, page) = app.get_text(&path_of(&link)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Confirm that <strong>ada@example.com</strong> is your address."));
+    assert!(eventually(|| app.last_mail_to("ada@example.com").status == "sent").await);
+}
+
+#[tokio::test]
+async fn failed_deliveries_are_retried_later_with_the_error_kept() {
+    // Nothing listens on port 9 of loopback: every attempt fails.
+    let app = spawn_app_with(|s| s.smtp_url = Some("smtp://127.0.0.1:9".into())).await;
+    app.sign_up("Ada", "ada@example.com", PASSWORD).await;
+    assert!(eventually(|| app.last_mail_to("ada@example.com").attempts == 1).await);
+    let message = app.last_mail_to("ada@example.com");
+    assert_eq!(message.status, "pending");
+    assert!(message.last_error.is_some());
+    assert!(
+        message.next_attempt_at > time::OffsetDateTime::now_utc() + time::Duration::seconds(20)
+    );
+}

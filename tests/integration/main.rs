@@ -1,0 +1,12 @@
+//! Integration tests: the real application on a fresh PostgreSQL database per test.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod accounts;
+mod cli;
+mod csrf;
+mod health;
+mod mail;
+mod organizations;
+mod passwords;
