@@ -140,13 +140,21 @@ fn is_loopback(url: &Url) -> bool {
 
 fn parse_session_key(text: &str) -> anyhow::Result<SessionKey> {
     use base64::Engine as _;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(text.trim())
-        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text.trim()))
-        .unwrap_or_else(|_| text.as_bytes().to_vec());
-    if bytes.len() < 64 {
-        bail!("ROSTER_SESSION_KEY must hold at least 64 bytes (base64 of 64 random bytes works)");
-    }
+    let text = text.trim();
+    // Base64 of at least 64 bytes (what `openssl rand -base64 64` prints), or
+    // failing that, at least 64 bytes of raw text.
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text))
+        .ok()
+        .filter(|bytes| bytes.len() >= 64);
+    let bytes = match decoded {
+        Some(bytes) => bytes,
+        None if text.len() >= 64 => text.as_bytes().to_vec(),
+        None => {
+            bail!("ROSTER_SESSION_KEY must hold at least 64 bytes: use `openssl rand -base64 64`")
+        }
+    };
     Ok(SessionKey {
         bytes,
         generated: false,
@@ -219,6 +227,11 @@ mod tests {
     #[test]
     fn short_session_keys_are_refused() {
         assert!(parse_session_key("short").is_err());
-        assert!(parse_session_key(&"k".repeat(64)).is_ok());
+        assert_eq!(parse_session_key(&"k".repeat(64)).unwrap().bytes.len(), 64);
+        let base64_of_64_bytes = "A".repeat(86) + "==";
+        assert_eq!(
+            parse_session_key(&base64_of_64_bytes).unwrap().bytes,
+            vec![0u8; 64]
+        );
     }
 }
