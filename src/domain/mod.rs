@@ -1,13 +1,21 @@
 //! Pure types and rules: no HTTP, no SQL, no clock of its own.
 
 pub mod email_address;
+pub mod email_list;
 pub mod ids;
+pub mod invitation;
 pub mod names;
 pub mod password;
+pub mod permission;
 pub mod role;
+pub mod seats;
 pub mod token;
 
 pub use email_address::{EmailAddress, EmailError};
+pub use email_list::EmailList;
+pub use invitation::InvitationStatus;
+pub use permission::Permission;
+pub use seats::SeatUsage;
 pub use ids::{OrgId, UserId};
 pub use names::{OrgName, PersonName, Slug};
 pub use password::NewPassword;
