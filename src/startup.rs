@@ -90,6 +90,7 @@ fn serve(listener: TcpListener, db: Db, settings: Settings) -> anyhow::Result<Se
     let workers = settings.http_workers;
     let state = web::Data::new(AppState {
         links: Links::new(&settings.base_url),
+        tokens: crate::domain::token::TokenKey::derive_from(&settings.session_key.bytes),
         db: db.clone(),
         settings,
     });

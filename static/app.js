@@ -28,4 +28,70 @@
   document.addEventListener("focusin", function (event) {
     closeMenus(event.target.closest && event.target.closest("details.menu"));
   });
+
+  // Dialogs. A link with data-open-dialog="ID" opens <dialog id=ID> instead of
+  // navigating (without JavaScript it goes to a page with the same form).
+  // Native modal dialogs trap focus and close on Escape; focus returns to the opener.
+  var opener = null;
+  function openDialog(dialog, from) {
+    if (!dialog || dialog.open) return;
+    opener = from || document.activeElement;
+    dialog.showModal();
+    var first = dialog.querySelector("textarea, input:not([type=hidden]), select, button[type=submit]");
+    if (first) first.focus();
+  }
+  function closeDialog(dialog) {
+    if (!dialog || !dialog.open) return;
+    dialog.close();
+  }
+  document.addEventListener("close", function (event) {
+    if (event.target.tagName === "DIALOG" && opener && document.contains(opener)) {
+      opener.focus();
+    }
+    if (event.target.tagName === "DIALOG" && event.target.parentElement && event.target.parentElement.id === "dialog-slot") {
+      event.target.remove();
+    }
+  }, true);
+
+  document.addEventListener("click", function (event) {
+    var open = event.target.closest && event.target.closest("[data-open-dialog]");
+    if (open) {
+      event.preventDefault();
+      openDialog(document.getElementById(open.getAttribute("data-open-dialog")), open);
+      return;
+    }
+    var close = event.target.closest && event.target.closest("[data-close-dialog]");
+    if (close && close.closest("dialog")) {
+      event.preventDefault();
+      closeDialog(close.closest("dialog"));
+      return;
+    }
+    var copy = event.target.closest && event.target.closest("[data-copy]");
+    if (copy) {
+      var field = document.getElementById(copy.getAttribute("data-copy"));
+      if (!field) return;
+      field.select();
+      var done = function () { copy.textContent = "Copied"; };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
+      } else {
+        document.execCommand("copy");
+        done();
+      }
+    }
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    // A confirmation fetched by htmx arrives as <dialog data-open>: show it.
+    var target = event.detail.target;
+    var dialog = target && target.querySelector && target.querySelector("dialog[data-open]");
+    if (dialog) openDialog(dialog, event.detail.requestConfig && event.detail.requestConfig.elt);
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    // A successful form post from inside a confirmation dialog closes it.
+    var form = event.detail.elt;
+    var dialog = form && form.closest && form.closest("#dialog-slot dialog");
+    if (dialog && event.detail.successful) closeDialog(dialog);
+  });
 })();

@@ -77,3 +77,46 @@ pub fn owner_of(conn: &mut PgConnection, org: OrgId) -> QueryResult<Option<(Stri
         .first(conn)
         .optional()
 }
+
+/// Which of `emails` (lowercase) already belong to members of the organization (lowercase).
+pub fn member_emails_among(
+    conn: &mut PgConnection,
+    org: OrgId,
+    emails: &[String],
+) -> QueryResult<Vec<String>> {
+    memberships::table
+        .inner_join(users::table)
+        .filter(memberships::organization_id.eq(org.0))
+        .filter(crate::db::lower(users::email).eq_any(emails))
+        .select(crate::db::lower(users::email))
+        .load(conn)
+}
+
+/// The Owner's and Admins' user ids, for notifications meant for them.
+pub fn admins_of(conn: &mut PgConnection, org: OrgId) -> QueryResult<Vec<Uuid>> {
+    memberships::table
+        .filter(memberships::organization_id.eq(org.0))
+        .filter(memberships::role.eq_any([Role::Owner.as_str(), Role::Admin.as_str()]))
+        .select(memberships::user_id)
+        .load(conn)
+}
+
+/// Adds a membership unless the user already has one; returns whether it was added.
+pub fn insert_if_absent(
+    conn: &mut PgConnection,
+    org: OrgId,
+    user: UserId,
+    role: Role,
+) -> QueryResult<bool> {
+    let added = diesel::insert_into(memberships::table)
+        .values((
+            memberships::id.eq(Uuid::new_v4()),
+            memberships::organization_id.eq(org.0),
+            memberships::user_id.eq(user.0),
+            memberships::role.eq(role.as_str()),
+        ))
+        .on_conflict((memberships::organization_id, memberships::user_id))
+        .do_nothing()
+        .execute(conn)?;
+    Ok(added == 1)
+}

@@ -1,7 +1,10 @@
 //! Database access: the pool, the blocking-pool runner, migrations, and one module per table.
 
+pub mod audit;
 pub mod email_tokens;
+pub mod invitations;
 pub mod memberships;
+pub mod notifications;
 pub mod organizations;
 pub mod outbox;
 pub mod rate_limits;

@@ -71,3 +71,22 @@ pub fn member_count(conn: &mut PgConnection, id: OrgId) -> QueryResult<i64> {
         .count()
         .get_result(conn)
 }
+
+/// Locks the organization's row until the transaction ends: seat checks and the
+/// inserts they allow run under this lock, so concurrent invitations cannot exceed the limit.
+pub fn lock(conn: &mut PgConnection, id: OrgId) -> QueryResult<Organization> {
+    organizations::table
+        .find(id.0)
+        .for_update()
+        .select(Organization::as_select())
+        .first(conn)
+}
+
+/// Finds an organization by id.
+pub fn find_by_id(conn: &mut PgConnection, id: OrgId) -> QueryResult<Option<Organization>> {
+    organizations::table
+        .find(id.0)
+        .select(Organization::as_select())
+        .first(conn)
+        .optional()
+}

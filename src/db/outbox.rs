@@ -46,6 +46,28 @@ pub fn enqueue(conn: &mut PgConnection, message: &NewMessage) -> QueryResult<Uui
         .get_result(conn)
 }
 
+/// Writes many messages in one statement.
+pub fn enqueue_many(conn: &mut PgConnection, messages: &[NewMessage]) -> QueryResult<usize> {
+    if messages.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<_> = messages
+        .iter()
+        .map(|m| {
+            (
+                outbox::id.eq(Uuid::new_v4()),
+                outbox::to_address.eq(&m.to),
+                outbox::subject.eq(&m.subject),
+                outbox::text_body.eq(&m.text_body),
+                outbox::html_body.eq(&m.html_body),
+            )
+        })
+        .collect();
+    diesel::insert_into(outbox::table)
+        .values(&rows)
+        .execute(conn)
+}
+
 /// Locks up to `limit` due messages that no other worker holds (`FOR UPDATE SKIP LOCKED`).
 pub fn lock_due(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<Message>> {
     outbox::table

@@ -1,6 +1,21 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    audit_events (id) {
+        id -> Uuid,
+        organization_id -> Nullable<Uuid>,
+        actor_id -> Nullable<Uuid>,
+        actor_label -> Text,
+        action -> Text,
+        target_label -> Text,
+        before -> Nullable<Jsonb>,
+        after -> Nullable<Jsonb>,
+        request_id -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     email_tokens (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -14,12 +29,45 @@ diesel::table! {
 }
 
 diesel::table! {
+    invitations (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        email -> Text,
+        role -> Text,
+        status -> Text,
+        token_nonce -> Bytea,
+        token_hash -> Bytea,
+        invited_by -> Nullable<Uuid>,
+        inviter_name -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        last_sent_at -> Timestamptz,
+        send_count -> Int4,
+        responded_at -> Nullable<Timestamptz>,
+        responded_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
     memberships (id) {
         id -> Uuid,
         organization_id -> Uuid,
         user_id -> Uuid,
         role -> Text,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Uuid,
+        recipient_id -> Uuid,
+        kind -> Text,
+        organization_id -> Nullable<Uuid>,
+        subject_id -> Nullable<Uuid>,
+        payload -> Jsonb,
+        created_at -> Timestamptz,
+        read_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -79,14 +127,22 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(audit_events -> organizations (organization_id));
+diesel::joinable!(audit_events -> users (actor_id));
 diesel::joinable!(email_tokens -> users (user_id));
+diesel::joinable!(invitations -> organizations (organization_id));
 diesel::joinable!(memberships -> organizations (organization_id));
 diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(notifications -> organizations (organization_id));
+diesel::joinable!(notifications -> users (recipient_id));
 diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    audit_events,
     email_tokens,
+    invitations,
     memberships,
+    notifications,
     organizations,
     outbox,
     rate_limits,

@@ -93,3 +93,12 @@ pub fn mark_verified(conn: &mut PgConnection, id: UserId, email: &str) -> QueryR
     ))
     .execute(conn)
 }
+
+/// The names of some accounts, by name.
+pub fn names_of(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<String>> {
+    users::table
+        .filter(users::id.eq_any(ids))
+        .order(users::name.asc())
+        .select(users::name)
+        .load(conn)
+}

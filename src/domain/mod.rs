@@ -13,11 +13,11 @@ pub mod token;
 
 pub use email_address::{EmailAddress, EmailError};
 pub use email_list::EmailList;
-pub use invitation::InvitationStatus;
-pub use permission::Permission;
-pub use seats::SeatUsage;
 pub use ids::{OrgId, UserId};
+pub use invitation::InvitationStatus;
 pub use names::{OrgName, PersonName, Slug};
 pub use password::NewPassword;
+pub use permission::Permission;
 pub use role::Role;
+pub use seats::SeatUsage;
 pub use token::Token;

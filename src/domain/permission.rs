@@ -38,8 +38,12 @@ impl Permission {
     pub fn label(self) -> &'static str {
         match self {
             Permission::UseOrganization => "Use products, see organization, members list and teams",
-            Permission::ManageMembers => "Manage members (invite, resend, revoke, remove) — role Member only",
-            Permission::ManageAdmins => "Manage admins (invite as Admin, promote, demote, remove an Admin)",
+            Permission::ManageMembers => {
+                "Manage members (invite, resend, revoke, remove) — role Member only"
+            }
+            Permission::ManageAdmins => {
+                "Manage admins (invite as Admin, promote, demote, remove an Admin)"
+            }
             Permission::ManageTeamsAndProjects => "Manage teams and projects",
             Permission::ViewAuditLog => "View audit log",
             Permission::ManageIntegrations => "Create API keys, webhooks, OAuth clients",
@@ -57,7 +61,11 @@ impl Role {
             Role::Owner => true,
             Role::Admin => matches!(
                 permission,
-                UseOrganization | ManageMembers | ManageTeamsAndProjects | ViewAuditLog | ManageIntegrations
+                UseOrganization
+                    | ManageMembers
+                    | ManageTeamsAndProjects
+                    | ViewAuditLog
+                    | ManageIntegrations
             ),
             Role::Member => matches!(permission, UseOrganization),
         }
@@ -108,13 +116,20 @@ mod tests {
         for (permission, [owner, admin, member]) in expected {
             assert_eq!(Role::Owner.can(permission), owner, "Owner {permission:?}");
             assert_eq!(Role::Admin.can(permission), admin, "Admin {permission:?}");
-            assert_eq!(Role::Member.can(permission), member, "Member {permission:?}");
+            assert_eq!(
+                Role::Member.can(permission),
+                member,
+                "Member {permission:?}"
+            );
         }
     }
 
     #[test]
     fn who_may_invite_as_what() {
-        assert_eq!(Role::Owner.invitable_roles(), vec![Role::Admin, Role::Member]);
+        assert_eq!(
+            Role::Owner.invitable_roles(),
+            vec![Role::Admin, Role::Member]
+        );
         assert_eq!(Role::Admin.invitable_roles(), vec![Role::Member]);
         assert!(Role::Member.invitable_roles().is_empty());
         assert!(!Role::Owner.may_invite_as(Role::Owner));

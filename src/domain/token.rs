@@ -61,3 +61,63 @@ mod tests {
         assert!(Token::parse("abc").is_none());
     }
 }
+
+/// The server's secret for deriving invitation tokens from their stored nonce.
+/// A database copy alone (nonce + SHA-256 of the token) never yields a working link.
+#[derive(Clone)]
+pub struct TokenKey([u8; 32]);
+
+impl TokenKey {
+    /// Derives the key from the cookie key, with a purpose label, so one secret serves both.
+    pub fn derive_from(secret: &[u8]) -> Self {
+        use hmac::{Hmac, Mac as _};
+        let mut mac =
+            <Hmac<Sha256>>::new_from_slice(secret).expect("HMAC takes keys of any length");
+        mac.update(b"roster/invitation-token-key/v1");
+        Self(mac.finalize().into_bytes().into())
+    }
+
+    /// A fresh random nonce for a new or resent invitation.
+    pub fn new_nonce() -> [u8; 16] {
+        let mut nonce = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        nonce
+    }
+
+    /// The token for a nonce: 32 bytes of HMAC-SHA-256, URL-safe base64.
+    pub fn token(&self, nonce: &[u8]) -> Token {
+        use hmac::{Hmac, Mac as _};
+        let mut mac =
+            <Hmac<Sha256>>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
+        mac.update(b"invitation:");
+        mac.update(nonce);
+        Token(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    }
+}
+
+impl std::fmt::Debug for TokenKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenKey(**redacted**)")
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    #[test]
+    fn derived_tokens_depend_on_key_and_nonce_and_parse_as_tokens() {
+        let key = TokenKey::derive_from(&[1u8; 64]);
+        let other = TokenKey::derive_from(&[2u8; 64]);
+        let nonce = TokenKey::new_nonce();
+        let token = key.token(&nonce);
+        assert_eq!(
+            token,
+            key.token(&nonce),
+            "the same nonce gives the same link"
+        );
+        assert_ne!(token, other.token(&nonce));
+        assert_ne!(token, key.token(&TokenKey::new_nonce()));
+        assert_eq!(Token::parse(token.as_str()), Some(token));
+    }
+}

@@ -49,6 +49,68 @@ struct AccountExistsHtml<'a> {
     forgot_password: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "mail/invitation.txt")]
+struct InvitationText<'a> {
+    inviter: &'a str,
+    org: &'a str,
+    role: &'a str,
+    link: &'a str,
+    expires: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/invitation.html")]
+struct InvitationHtml<'a> {
+    inviter: &'a str,
+    org: &'a str,
+    role: &'a str,
+    link: &'a str,
+    expires: &'a str,
+}
+
+/// What an invitation email says.
+pub struct InvitationMail<'a> {
+    pub to: &'a str,
+    pub inviter: &'a str,
+    pub org: &'a str,
+    pub role: &'a str,
+    pub link: &'a str,
+    pub expires: &'a str,
+}
+
+/// "X invited you to join Y", with the link and the expiry date.
+pub fn invitation(mail: &InvitationMail<'_>) -> Result<NewMessage, AppError> {
+    let InvitationMail {
+        to,
+        inviter,
+        org,
+        role,
+        link,
+        expires,
+    } = *mail;
+    Ok(NewMessage {
+        to: to.to_owned(),
+        subject: format!("{inviter} invited you to join {org} on Roster"),
+        text_body: InvitationText {
+            inviter,
+            org,
+            role,
+            link,
+            expires,
+        }
+        .render()?,
+        html_body: InvitationHtml {
+            inviter,
+            org,
+            role,
+            link,
+            expires,
+        }
+        .render()?,
+    })
+}
+
 /// "Verify your email address", with a link that lasts 48 hours.
 pub fn verify_email(to: &str, name: &str, link: &str) -> Result<NewMessage, AppError> {
     Ok(NewMessage {

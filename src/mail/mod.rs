@@ -29,6 +29,9 @@ impl Links {
     pub fn reset_password(&self, token: &Token) -> String {
         self.absolute(&format!("/reset-password?token={}", token.as_str()))
     }
+    pub fn invitation(&self, token: &Token) -> String {
+        self.absolute(&format!("/invite/{}", token.as_str()))
+    }
     pub fn sign_in(&self) -> String {
         self.absolute("/sign-in")
     }

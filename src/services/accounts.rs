@@ -200,3 +200,32 @@ pub fn sign_out_everywhere(
     let user = users::find_by_email(conn, email)?.ok_or(AppError::NotFound)?;
     Ok(sessions::delete_for_user(conn, user.id)?)
 }
+
+/// Creates an account from an invitation link: the address is the invited one
+/// and counts as verified, since only its inbox received the link.
+pub fn sign_up_invited(
+    conn: &mut PgConnection,
+    token: &Token,
+    name: &PersonName,
+    password_hash: &str,
+) -> Result<UserId, AppError> {
+    conn.transaction(|conn| {
+        let invitation = crate::db::invitations::find_by_token_hash(conn, &token.hash())?
+            .filter(|i| i.status_now() == crate::domain::InvitationStatus::Pending)
+            .ok_or(AppError::NotFound)?;
+        let new_user = users::NewUser {
+            id: Uuid::new_v4(),
+            name: name.as_str(),
+            email: &invitation.email,
+            email_verified_at: Some(OffsetDateTime::now_utc()),
+            password_hash,
+        };
+        match users::insert(conn, &new_user)? {
+            Some(user) => Ok(user.user_id()),
+            None => Err(AppError::Conflict(format!(
+                "An account with {} already exists: sign in instead.",
+                invitation.email
+            ))),
+        }
+    })
+}

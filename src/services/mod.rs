@@ -1,7 +1,10 @@
 //! Use cases: one function each, given a connection, running in one transaction.
 
+pub mod access;
 pub mod accounts;
 pub mod demo;
+pub mod events;
+pub mod invitations;
 pub mod organizations;
 pub mod passwords;
 pub mod rate_limit;

@@ -14,6 +14,13 @@ pub struct OrgChoice {
     pub role: Role,
 }
 
+impl OrgChoice {
+    /// Whether the viewer may see this organization's Invitations page.
+    pub fn manages_members(&self) -> bool {
+        self.role.can(crate::domain::Permission::ManageMembers)
+    }
+}
+
 /// The signed-in user as pages need them.
 #[derive(Debug, Clone)]
 pub struct Viewer {

@@ -31,6 +31,8 @@ struct SignUpPage {
     name: String,
     email: String,
     next: String,
+    /// The token of the invitation this sign-up comes from, or empty.
+    invitation: String,
     errors: FormErrors,
 }
 
@@ -72,6 +74,7 @@ pub struct MessagePage {
 #[derive(Debug, Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
+    invitation: Option<String>,
     signed_out: Option<String>,
     password_reset: Option<String>,
 }
@@ -94,6 +97,8 @@ pub struct SignUpForm {
     password_confirmation: String,
     #[serde(default)]
     next: String,
+    #[serde(default)]
+    invitation: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -132,9 +137,28 @@ fn already_signed_in(frame: &Frame) -> bool {
     frame.session.user_id().is_some()
 }
 
-/// GET /sign-up
+/// The pending invitation behind a sign-up link, if the link still works.
+async fn invitation_for(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<(Token, String)>, AppError> {
+    let Some(token) = Token::parse(token) else {
+        return Ok(None);
+    };
+    let lookup = token.clone();
+    let view = state
+        .db
+        .run(move |conn| crate::services::invitations::view(conn, &lookup))
+        .await?;
+    Ok(view
+        .filter(|v| v.status == crate::domain::InvitationStatus::Pending)
+        .map(|v| (token, v.email)))
+}
+
+/// GET /sign-up (with `?invitation=` from an invitation link: the address is fixed)
 pub async fn sign_up_form(
     frame: Frame,
+    state: web::Data<AppState>,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
     let next = safe_next(query.next.as_deref());
@@ -143,11 +167,24 @@ pub async fn sign_up_form(
             .insert_header(("Location", next))
             .finish());
     }
+    let (invitation, email) = match query.invitation.as_deref() {
+        Some(text) => match invitation_for(&state, text).await? {
+            Some((token, email)) => (token.as_str().to_owned(), email),
+            // A closed or unknown invitation: its page says what happened.
+            None => {
+                return Ok(HttpResponse::SeeOther()
+                    .insert_header(("Location", format!("/invite/{text}")))
+                    .finish())
+            }
+        },
+        None => (String::new(), String::new()),
+    };
     page(&SignUpPage {
         layout: frame.layout("Create account", None, None, Nav::None),
         name: String::new(),
-        email: String::new(),
+        email,
         next,
+        invitation,
         errors: FormErrors::new(),
     })
 }
@@ -160,7 +197,18 @@ pub async fn sign_up(
     state: web::Data<AppState>,
     form: web::Form<SignUpForm>,
 ) -> Result<HttpResponse, AppError> {
-    let form = form.into_inner();
+    let mut form = form.into_inner();
+    let invited = if form.invitation.is_empty() {
+        None
+    } else {
+        match invitation_for(&state, &form.invitation).await? {
+            Some((token, email)) => {
+                form.email = email;
+                Some(token)
+            }
+            None => return Ok(redirect(&req, &format!("/invite/{}", form.invitation))),
+        }
+    };
     let mut errors = FormErrors::new();
     let name = errors.check("name", PersonName::parse(&form.name));
     let email = errors.check("email", EmailAddress::parse(&form.email));
@@ -188,6 +236,7 @@ pub async fn sign_up(
                 name: form.name,
                 email: form.email,
                 next: safe_next(Some(&form.next)),
+                invitation: form.invitation,
                 errors,
             },
         );
@@ -202,6 +251,38 @@ pub async fn sign_up(
     let password_hash = web::block(move || passwords::hash(&password))
         .await
         .map_err(AppError::internal)??;
+    if let Some(token) = invited {
+        // From an invitation link: the account is verified and signed in, and goes back to the invitation.
+        let back = format!("/invite/{}", token.as_str());
+        let for_name = name.clone();
+        let created = state
+            .db
+            .run(move |conn| accounts::sign_up_invited(conn, &token, &for_name, &password_hash))
+            .await;
+        return match created {
+            Ok(user) => {
+                frame.session.sign_in(user)?;
+                frame.session.flash(
+                    FlashLevel::Success,
+                    "Your account is ready. Now answer the invitation.",
+                );
+                Ok(redirect(&req, &back))
+            }
+            Err(AppError::Conflict(message)) => page_with_status(
+                StatusCode::CONFLICT,
+                &SignUpPage {
+                    layout: frame.layout("Create account", None, None, Nav::None),
+                    name: form.name,
+                    email: form.email,
+                    next: safe_next(Some(&form.next)),
+                    invitation: form.invitation,
+                    errors: FormErrors::form(message),
+                },
+            ),
+            Err(AppError::NotFound) => Ok(redirect(&req, &back)),
+            Err(other) => Err(other),
+        };
+    }
     let links = state.links.clone();
     let shown_email = email.as_str().to_owned();
     let input = accounts::SignUp {
@@ -332,10 +413,27 @@ pub async fn sign_in(
     }
 }
 
+#[derive(Debug, Deserialize)]
+pub struct SignOutForm {
+    #[serde(default)]
+    next: String,
+}
+
 /// POST /sign-out: deletes the session on the server, not only the cookie.
-pub async fn sign_out(req: HttpRequest, frame: Frame) -> HttpResponse {
+/// With `next` (from an invitation page), signing in again leads back there.
+pub async fn sign_out(
+    req: HttpRequest,
+    frame: Frame,
+    form: web::Form<SignOutForm>,
+) -> HttpResponse {
     frame.session.sign_out();
-    redirect(&req, "/sign-in?signed_out=1")
+    let next = safe_next(Some(&form.next));
+    if next == "/dashboard" {
+        redirect(&req, "/sign-in?signed_out=1")
+    } else {
+        let next = url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>();
+        redirect(&req, &format!("/sign-in?signed_out=1&next={next}"))
+    }
 }
 
 fn invalid_link(frame: Frame, signed_in: bool, what: &str) -> Result<HttpResponse, AppError> {

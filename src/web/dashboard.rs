@@ -1,21 +1,47 @@
-//! The Dashboard: my organizations and my role in each.
+//! The Dashboard: invitations waiting for me, my organizations and my role in each.
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
+use diesel::PgConnection;
 
 use super::extractors::SignedIn;
 use super::htmx::page;
 use super::layout::{Frame, Layout, Nav};
 use super::AppState;
+use crate::domain::UserId;
 use crate::error::AppError;
+use crate::services::invitations::{self, PendingForMe};
 use crate::services::viewer::{self, OrgChoice};
+
+/// The "Your organizations" section, also swapped in after accepting an invitation.
+pub struct DashboardOrgs {
+    pub email: String,
+    pub orgs: Vec<OrgChoice>,
+}
+
+/// Loads the organizations section.
+pub fn orgs_of(conn: &mut PgConnection, user: UserId) -> Result<DashboardOrgs, AppError> {
+    let viewer = viewer::load(conn, user)?;
+    Ok(DashboardOrgs {
+        email: viewer.email,
+        orgs: viewer.orgs,
+    })
+}
+
+/// A pending invitation in the Dashboard prompt.
+pub struct PromptItem {
+    pub invitation: PendingForMe,
+    pub expires: String,
+}
 
 #[derive(Template)]
 #[template(path = "dashboard/index.html")]
 struct DashboardPage {
     layout: Layout,
-    email: String,
-    orgs: Vec<OrgChoice>,
+    csrf: String,
+    invitations: Vec<PromptItem>,
+    orgs: DashboardOrgs,
+    oob: bool,
 }
 
 /// GET /: the Dashboard when signed in, the sign-in page otherwise.
@@ -36,10 +62,28 @@ pub async fn show_dashboard(
     user: SignedIn,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let viewer = state.db.run(move |conn| viewer::load(conn, user.0)).await?;
+    let (viewer, pending) = state
+        .db
+        .run(move |conn| {
+            let viewer = viewer::load(conn, user.0)?;
+            let pending = invitations::pending_for(conn, user.0)?;
+            Ok::<_, AppError>((viewer, pending))
+        })
+        .await?;
     page(&DashboardPage {
-        email: viewer.email.clone(),
-        orgs: viewer.orgs.clone(),
+        csrf: frame.csrf().to_owned(),
+        invitations: pending
+            .into_iter()
+            .map(|invitation| PromptItem {
+                expires: super::format_date(invitation.expires_at),
+                invitation,
+            })
+            .collect(),
+        orgs: DashboardOrgs {
+            email: viewer.email.clone(),
+            orgs: viewer.orgs.clone(),
+        },
         layout: frame.layout("Dashboard", Some(viewer), None, Nav::Dashboard),
+        oob: false,
     })
 }

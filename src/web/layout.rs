@@ -15,6 +15,7 @@ pub enum Nav {
     None,
     Dashboard,
     Overview,
+    Invitations,
 }
 
 impl Nav {
@@ -23,6 +24,7 @@ impl Nav {
             Nav::None => "",
             Nav::Dashboard => "dashboard",
             Nav::Overview => "overview",
+            Nav::Invitations => "invitations",
         }
     }
 }

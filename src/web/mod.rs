@@ -10,6 +10,8 @@ pub mod extractors;
 pub mod health;
 pub mod help;
 pub mod htmx;
+pub mod invitations;
+pub mod invite;
 pub mod layout;
 pub mod mailbox;
 pub mod orgs;
@@ -26,6 +28,8 @@ pub struct AppState {
     pub db: Db,
     pub settings: Settings,
     pub links: Links,
+    /// Derives invitation links from their stored nonce.
+    pub tokens: crate::domain::token::TokenKey,
 }
 
 /// Every route of the console.
@@ -60,7 +64,44 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
         .route("/dashboard", web::get().to(dashboard::show_dashboard))
         .route("/orgs/new", web::get().to(orgs::new_org_form))
         .route("/orgs", web::post().to(orgs::create_org))
-        .route("/orgs/{slug}", web::get().to(orgs::show_overview));
+        .route("/orgs/{slug}", web::get().to(orgs::show_overview))
+        .route(
+            "/orgs/{slug}/invitations",
+            web::get().to(invitations::list_invitations),
+        )
+        .route(
+            "/orgs/{slug}/invitations",
+            web::post().to(invitations::invite_members),
+        )
+        .route(
+            "/orgs/{slug}/invitations/new",
+            web::get().to(invitations::new_invitations_form),
+        )
+        .route(
+            "/orgs/{slug}/invitations/{id}/resend",
+            web::post().to(invitations::resend_invitation),
+        )
+        .route(
+            "/orgs/{slug}/invitations/{id}/link",
+            web::post().to(invitations::copy_invitation_link),
+        )
+        .route(
+            "/orgs/{slug}/invitations/{id}/revoke",
+            web::get().to(invitations::confirm_revoke),
+        )
+        .route(
+            "/orgs/{slug}/invitations/{id}/revoke",
+            web::post().to(invitations::revoke_invitation),
+        )
+        .route("/invite/{token}", web::get().to(invite::show_invitation))
+        .route(
+            "/invite/{token}/{answer}",
+            web::post().to(invite::answer_by_link),
+        )
+        .route(
+            "/invitations/{id}/{answer}",
+            web::post().to(invite::answer_from_dashboard),
+        );
     if dev_mailbox {
         cfg.route("/dev/mailbox", web::get().to(mailbox::list_mail))
             .route("/dev/mailbox/{id}", web::get().to(mailbox::show_mail));

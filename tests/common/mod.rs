@@ -426,3 +426,57 @@ pub fn path_of(link: &str) -> String {
         None => url.path().to_owned(),
     }
 }
+
+impl TestApp {
+    /// A verified, signed-in Owner of a new organization; returns its slug.
+    pub async fn owner_of(&self, org: &str, name: &str, email: &str) -> String {
+        self.signed_in_user(name, email).await;
+        let response = self.create_org(org).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "creating {org}");
+        location(&response).trim_start_matches("/orgs/").to_owned()
+    }
+
+    /// `Send Invitations` as a plain form post.
+    pub async fn invite(&self, slug: &str, emails: &str, role: &str) -> Response {
+        self.post_form(
+            &format!("/orgs/{slug}/invitations"),
+            &[("emails", emails), ("role", role)],
+        )
+        .await
+    }
+
+    /// The path of the newest invitation link mailed to `email`.
+    pub fn invitation_link(&self, email: &str) -> String {
+        path_of(&link_in(&self.last_mail_to(email), "/invite/"))
+    }
+
+    /// The id of the newest invitation to `email`.
+    pub fn invitation_id(&self, email: &str) -> Uuid {
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            id: Uuid,
+        }
+        let mut conn = self.db.conn();
+        diesel::sql_query("SELECT id FROM invitations WHERE lower(email) = lower($1) ORDER BY created_at DESC LIMIT 1")
+            .bind::<Text, _>(email)
+            .get_result::<Row>(&mut conn)
+            .unwrap_or_else(|_| panic!("no invitation for {email}"))
+            .id
+    }
+
+    /// Runs a statement against the test database (to arrange a situation, e.g. an expired invitation).
+    pub fn execute(&self, sql: &str) {
+        let mut conn = self.db.conn();
+        diesel::sql_query(sql).execute(&mut conn).unwrap();
+    }
+}
+
+/// Asserts a response's status and that its body contains `text`; returns the body.
+pub async fn expect_page(response: Response, status: StatusCode, text: &str) -> String {
+    let actual = response.status();
+    let body = response.text().await.unwrap();
+    assert_eq!(actual, status, "unexpected status; body:\n{body}");
+    assert!(body.contains(text), "expected {text:?} in:\n{body}");
+    body
+}

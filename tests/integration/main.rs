@@ -7,6 +7,7 @@ mod accounts;
 mod cli;
 mod csrf;
 mod health;
+mod invitations;
 mod mail;
 mod organizations;
 mod passwords;

@@ -1,0 +1,377 @@
+//! The `invitations` table.
+
+use diesel::prelude::*;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::lower;
+use super::schema::{invitations, organizations};
+use crate::domain::{InvitationStatus, OrgId, Role, UserId};
+
+/// An invitation row.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = invitations)]
+pub struct Invitation {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub email: String,
+    pub role: String,
+    pub status: String,
+    pub token_nonce: Vec<u8>,
+    pub token_hash: Vec<u8>,
+    pub invited_by: Option<Uuid>,
+    pub inviter_name: String,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub last_sent_at: OffsetDateTime,
+    pub send_count: i32,
+    pub responded_at: Option<OffsetDateTime>,
+    pub responded_by: Option<Uuid>,
+}
+
+impl Invitation {
+    pub fn role(&self) -> Role {
+        Role::from_db(&self.role).unwrap_or(Role::Member)
+    }
+    /// The status as people see it now (expired is derived from the expiry).
+    pub fn status_now(&self) -> InvitationStatus {
+        InvitationStatus::at(&self.status, self.expires_at, OffsetDateTime::now_utc())
+    }
+}
+
+/// An invitation to insert.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = invitations)]
+pub struct NewInvitation {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub email: String,
+    pub role: String,
+    pub token_nonce: Vec<u8>,
+    pub token_hash: Vec<u8>,
+    pub invited_by: Option<Uuid>,
+    pub inviter_name: String,
+    pub expires_at: OffsetDateTime,
+}
+
+/// Inserts a batch in one statement.
+pub fn insert_many(
+    conn: &mut PgConnection,
+    rows: &[NewInvitation],
+) -> QueryResult<Vec<Invitation>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::insert_into(invitations::table)
+        .values(rows)
+        .returning(Invitation::as_returning())
+        .get_results(conn)
+}
+
+/// The pending (possibly expired) invitations of an organization for any of `emails` (lowercase).
+pub fn pending_for_emails(
+    conn: &mut PgConnection,
+    org: OrgId,
+    emails: &[String],
+) -> QueryResult<Vec<Invitation>> {
+    invitations::table
+        .filter(invitations::organization_id.eq(org.0))
+        .filter(invitations::status.eq("pending"))
+        .filter(lower(invitations::email).eq_any(emails))
+        .select(Invitation::as_select())
+        .load(conn)
+}
+
+/// Pending, unexpired invitations: the seats they reserve.
+pub fn count_reserved(conn: &mut PgConnection, org: OrgId) -> QueryResult<i64> {
+    invitations::table
+        .filter(invitations::organization_id.eq(org.0))
+        .filter(invitations::status.eq("pending"))
+        .filter(invitations::expires_at.gt(diesel::dsl::now))
+        .count()
+        .get_result(conn)
+}
+
+/// One invitation of an organization.
+pub fn find_in_org(
+    conn: &mut PgConnection,
+    org: OrgId,
+    id: Uuid,
+) -> QueryResult<Option<Invitation>> {
+    invitations::table
+        .filter(invitations::organization_id.eq(org.0))
+        .find(id)
+        .select(Invitation::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// An invitation by the SHA-256 of its link's token.
+pub fn find_by_token_hash(conn: &mut PgConnection, hash: &[u8]) -> QueryResult<Option<Invitation>> {
+    invitations::table
+        .filter(invitations::token_hash.eq(hash))
+        .select(Invitation::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// An invitation by id.
+pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Invitation>> {
+    invitations::table
+        .find(id)
+        .select(Invitation::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Accepts or declines: one conditional update, so of two racing answers only one wins.
+pub fn respond(
+    conn: &mut PgConnection,
+    id: Uuid,
+    answer: InvitationStatus,
+    by: UserId,
+) -> QueryResult<Option<Invitation>> {
+    let status = match answer {
+        InvitationStatus::Accepted => "accepted",
+        _ => "declined",
+    };
+    diesel::update(
+        invitations::table
+            .find(id)
+            .filter(invitations::status.eq("pending"))
+            .filter(invitations::expires_at.gt(diesel::dsl::now)),
+    )
+    .set((
+        invitations::status.eq(status),
+        invitations::responded_at.eq(Some(OffsetDateTime::now_utc())),
+        invitations::responded_by.eq(Some(by.0)),
+    ))
+    .returning(Invitation::as_returning())
+    .get_result(conn)
+    .optional()
+}
+
+/// Revokes a pending (or expired) invitation; `None` if it was no longer pending.
+pub fn revoke(
+    conn: &mut PgConnection,
+    org: OrgId,
+    id: Uuid,
+    by: UserId,
+) -> QueryResult<Option<Invitation>> {
+    diesel::update(
+        invitations::table
+            .filter(invitations::organization_id.eq(org.0))
+            .find(id)
+            .filter(invitations::status.eq("pending")),
+    )
+    .set((
+        invitations::status.eq("revoked"),
+        invitations::responded_at.eq(Some(OffsetDateTime::now_utc())),
+        invitations::responded_by.eq(Some(by.0)),
+    ))
+    .returning(Invitation::as_returning())
+    .get_result(conn)
+    .optional()
+}
+
+/// Gives a pending (or expired) invitation a new token and expiry; the old link dies.
+pub fn renew(
+    conn: &mut PgConnection,
+    org: OrgId,
+    id: Uuid,
+    nonce: &[u8],
+    hash: &[u8],
+    expires_at: OffsetDateTime,
+) -> QueryResult<Option<Invitation>> {
+    diesel::update(
+        invitations::table
+            .filter(invitations::organization_id.eq(org.0))
+            .find(id)
+            .filter(invitations::status.eq("pending")),
+    )
+    .set((
+        invitations::token_nonce.eq(nonce),
+        invitations::token_hash.eq(hash),
+        invitations::expires_at.eq(expires_at),
+        invitations::last_sent_at.eq(OffsetDateTime::now_utc()),
+        invitations::send_count.eq(invitations::send_count + 1),
+    ))
+    .returning(Invitation::as_returning())
+    .get_result(conn)
+    .optional()
+}
+
+/// Replaces the token only (when the server key changed and Copy Link cannot rebuild the old one).
+pub fn replace_token(
+    conn: &mut PgConnection,
+    id: Uuid,
+    nonce: &[u8],
+    hash: &[u8],
+) -> QueryResult<usize> {
+    diesel::update(invitations::table.find(id))
+        .set((
+            invitations::token_nonce.eq(nonce),
+            invitations::token_hash.eq(hash),
+        ))
+        .execute(conn)
+}
+
+/// Pending, unexpired invitations to an address, with their organization's name and slug.
+pub fn pending_for_address(
+    conn: &mut PgConnection,
+    email: &str,
+) -> QueryResult<Vec<(Invitation, String, String)>> {
+    invitations::table
+        .inner_join(organizations::table)
+        .filter(lower(invitations::email).eq(email.to_lowercase()))
+        .filter(invitations::status.eq("pending"))
+        .filter(invitations::expires_at.gt(diesel::dsl::now))
+        .order((invitations::created_at.desc(), invitations::id.desc()))
+        .select((
+            Invitation::as_select(),
+            organizations::name,
+            organizations::slug,
+        ))
+        .load(conn)
+}
+
+/// Which invitations a listing shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    /// Pending and expired: everything still open (the default).
+    Open,
+    Only(InvitationStatus),
+    All,
+}
+
+/// The column a listing is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Email,
+    Role,
+    Status,
+    Invited,
+    InvitedBy,
+    Expires,
+}
+
+/// A position in a sorted listing: the sort value and id of the last row shown.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Cursor {
+    Text(String, Uuid),
+    Time(i128, Uuid),
+}
+
+/// One page of an organization's invitations, keyset-paginated.
+pub struct ListQuery<'a> {
+    pub org: OrgId,
+    pub filter: StatusFilter,
+    pub search: Option<&'a str>,
+    pub sort: SortKey,
+    pub descending: bool,
+    pub after: Option<Cursor>,
+    pub limit: i64,
+}
+
+/// Loads one page (`limit + 1` rows, so the caller knows whether another page follows).
+pub fn list(conn: &mut PgConnection, q: &ListQuery<'_>) -> QueryResult<Vec<Invitation>> {
+    let mut query = invitations::table
+        .filter(invitations::organization_id.eq(q.org.0))
+        .select(Invitation::as_select())
+        .into_boxed();
+    query = match q.filter {
+        StatusFilter::All => query,
+        StatusFilter::Open => query.filter(invitations::status.eq("pending")),
+        StatusFilter::Only(InvitationStatus::Pending) => query
+            .filter(invitations::status.eq("pending"))
+            .filter(invitations::expires_at.gt(diesel::dsl::now)),
+        StatusFilter::Only(InvitationStatus::Expired) => query
+            .filter(invitations::status.eq("pending"))
+            .filter(invitations::expires_at.le(diesel::dsl::now)),
+        StatusFilter::Only(other) => query.filter(invitations::status.eq(other.key())),
+    };
+    if let Some(search) = q.search.filter(|s| !s.is_empty()) {
+        let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+        query = query.filter(lower(invitations::email).like(pattern));
+    }
+
+    // Keyset pagination: rows strictly after the cursor in (sort value, id) order.
+    macro_rules! keyset {
+        ($column:expr, $value:expr, $id:expr) => {
+            if q.descending {
+                query.filter(
+                    $column
+                        .lt($value)
+                        .or($column.eq($value).and(invitations::id.lt($id))),
+                )
+            } else {
+                query.filter(
+                    $column
+                        .gt($value)
+                        .or($column.eq($value).and(invitations::id.gt($id))),
+                )
+            }
+        };
+    }
+    macro_rules! order {
+        ($column:expr) => {
+            if q.descending {
+                query.order(($column.desc(), invitations::id.desc()))
+            } else {
+                query.order(($column.asc(), invitations::id.asc()))
+            }
+        };
+    }
+    let time_of = |nanos: i128| {
+        OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    };
+    match (q.sort, &q.after) {
+        (SortKey::Email, Some(Cursor::Text(v, id))) => {
+            query = keyset!(lower(invitations::email), v.clone(), *id)
+        }
+        (SortKey::Role, Some(Cursor::Text(v, id))) => {
+            query = keyset!(invitations::role, v.clone(), *id)
+        }
+        (SortKey::Status, Some(Cursor::Text(v, id))) => {
+            query = keyset!(invitations::status, v.clone(), *id)
+        }
+        (SortKey::InvitedBy, Some(Cursor::Text(v, id))) => {
+            query = keyset!(invitations::inviter_name, v.clone(), *id)
+        }
+        (SortKey::Invited, Some(Cursor::Time(t, id))) => {
+            query = keyset!(invitations::created_at, time_of(*t), *id)
+        }
+        (SortKey::Expires, Some(Cursor::Time(t, id))) => {
+            query = keyset!(invitations::expires_at, time_of(*t), *id)
+        }
+        _ => {}
+    }
+    query = match q.sort {
+        SortKey::Email => order!(lower(invitations::email)),
+        SortKey::Role => order!(invitations::role),
+        SortKey::Status => order!(invitations::status),
+        SortKey::InvitedBy => order!(invitations::inviter_name),
+        SortKey::Invited => order!(invitations::created_at),
+        SortKey::Expires => order!(invitations::expires_at),
+    };
+    query.limit(q.limit + 1).load(conn)
+}
+
+/// The cursor that continues a listing after `row`.
+pub fn cursor_after(row: &Invitation, sort: SortKey) -> Cursor {
+    match sort {
+        SortKey::Email => Cursor::Text(row.email.to_lowercase(), row.id),
+        SortKey::Role => Cursor::Text(row.role.clone(), row.id),
+        SortKey::Status => Cursor::Text(row.status.clone(), row.id),
+        SortKey::InvitedBy => Cursor::Text(row.inviter_name.clone(), row.id),
+        SortKey::Invited => Cursor::Time(row.created_at.unix_timestamp_nanos(), row.id),
+        SortKey::Expires => Cursor::Time(row.expires_at.unix_timestamp_nanos(), row.id),
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern.
+pub fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}

@@ -1,0 +1,49 @@
+//! Who may see an organization: its members, with their role read from the database on every request.
+
+use diesel::PgConnection;
+
+use crate::db::organizations::Organization;
+use crate::db::users::User;
+use crate::db::{memberships, organizations, users};
+use crate::domain::{Permission, Role, Slug, UserId};
+use crate::error::AppError;
+
+/// A member looking at their organization.
+#[derive(Debug, Clone)]
+pub struct OrgAccess {
+    pub org: Organization,
+    pub role: Role,
+    pub user: User,
+}
+
+impl OrgAccess {
+    /// Refuses with 403 unless the member's role holds `permission`.
+    pub fn require(&self, permission: Permission) -> Result<(), AppError> {
+        if self.role.can(permission) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "Your role in {} ({}) does not allow this. Ask its Owner or an Admin.",
+                self.org.name,
+                self.role.label()
+            )))
+        }
+    }
+}
+
+/// The viewer's access to the organization at `slug`; 404 when it does not exist
+/// or they are not a member, so outsiders cannot tell the two apart.
+pub fn member_of(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: UserId,
+) -> Result<OrgAccess, AppError> {
+    let org = organizations::find_by_slug(conn, slug)?.ok_or(AppError::NotFound)?;
+    let membership = memberships::find(conn, org.org_id(), user)?.ok_or(AppError::NotFound)?;
+    let user = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
+    Ok(OrgAccess {
+        role: membership.role(),
+        org,
+        user,
+    })
+}

@@ -1,0 +1,535 @@
+//! Invitations: invite one or many, resend, revoke, copy the link, accept or decline.
+
+use std::collections::{HashMap, HashSet};
+
+use diesel::prelude::*;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::access::{self, OrgAccess};
+use super::events::{self, Actor};
+use super::rate_limit;
+use crate::db::invitations::{self, Invitation, NewInvitation};
+use crate::db::{memberships, organizations, outbox, users};
+use crate::domain::email_list::InvalidEntry;
+use crate::domain::token::TokenKey;
+use crate::domain::{EmailList, InvitationStatus, OrgId, Role, SeatUsage, Slug, Token, UserId};
+use crate::error::{AppError, FormErrors};
+use crate::mail::messages::{self, InvitationMail};
+use crate::mail::Links;
+
+/// Most addresses accepted in one submission.
+pub const MAX_BATCH: usize = 2000;
+/// Resends allowed per invitation per hour.
+const RESENDS_PER_HOUR: rate_limit::Limit = rate_limit::Limit {
+    name: "invitation:resend",
+    max: 5,
+    window_secs: 3600,
+};
+
+/// What invitation use cases need besides the connection.
+pub struct Context<'a> {
+    pub links: &'a Links,
+    pub tokens: &'a TokenKey,
+    pub ttl: time::Duration,
+}
+
+/// A pending invitation that a new one would have duplicated.
+#[derive(Debug, Clone)]
+pub struct AlreadyPending {
+    pub id: Uuid,
+    pub email: String,
+    pub expired: bool,
+}
+
+/// The one answer to `Send Invitations`.
+#[derive(Debug, Clone, Default)]
+pub struct InviteSummary {
+    pub sent: Vec<String>,
+    pub already_members: Vec<String>,
+    pub already_pending: Vec<AlreadyPending>,
+    pub invalid: Vec<InvalidEntry>,
+    pub duplicates: usize,
+}
+
+fn date(at: OffsetDateTime) -> String {
+    let format = time::macros::format_description!("[day padding:none] [month repr:long] [year]");
+    at.format(&format).unwrap_or_default()
+}
+
+fn role_for_invitation(role: Role) -> &'static str {
+    role.as_str()
+}
+
+/// Refuses unless `access` may invite (resend, revoke) as `role`.
+fn require_invite_right(access: &OrgAccess, role: Role) -> Result<(), AppError> {
+    if access.role.may_invite_as(role) {
+        return Ok(());
+    }
+    Err(AppError::Forbidden(match access.role {
+        Role::Member => "Only the Owner and Admins can manage invitations.".into(),
+        _ => format!(
+            "Only the Owner can invite, resend or revoke invitations as {}.",
+            role.label()
+        ),
+    }))
+}
+
+/// Invites every valid address of `list` as `role`, in one transaction that locks
+/// the organization: either all new invitations fit the free seats and are sent, or none is.
+pub fn invite(
+    conn: &mut PgConnection,
+    ctx: &Context<'_>,
+    actor: &Actor,
+    slug: &Slug,
+    list: EmailList,
+    role: Role,
+) -> Result<InviteSummary, AppError> {
+    if list.addresses.is_empty() {
+        let mut errors = FormErrors::new();
+        let message = if list.invalid.is_empty() {
+            "Enter at least one email address.".to_owned()
+        } else {
+            let shown: Vec<String> = list
+                .invalid
+                .iter()
+                .map(|e| format!("“{}”: {}", e.text, e.reason))
+                .collect();
+            format!("No valid address. {}", shown.join(" "))
+        };
+        errors.add("emails", message);
+        return Err(AppError::Invalid(errors));
+    }
+    if list.addresses.len() > MAX_BATCH {
+        return Err(AppError::Invalid(FormErrors::form(format!(
+            "At most {MAX_BATCH} addresses at a time; this list has {}.",
+            list.addresses.len()
+        ))));
+    }
+    conn.transaction(|conn| {
+        let access = access::member_of(conn, slug, actor.user)?;
+        require_invite_right(&access, role)?;
+        let org = organizations::lock(conn, access.org.org_id())?;
+
+        let lowercase: Vec<String> = list.addresses.iter().map(|a| a.normalized().to_owned()).collect();
+        let members: HashSet<String> = memberships::member_emails_among(conn, org.org_id(), &lowercase)?
+            .into_iter()
+            .collect();
+        let pending: HashMap<String, Invitation> = invitations::pending_for_emails(conn, org.org_id(), &lowercase)?
+            .into_iter()
+            .map(|i| (i.email.to_lowercase(), i))
+            .collect();
+
+        let mut summary = InviteSummary {
+            invalid: list.invalid,
+            duplicates: list.duplicates,
+            ..InviteSummary::default()
+        };
+        let mut to_invite = Vec::new();
+        for address in list.addresses {
+            if members.contains(address.normalized()) {
+                summary.already_members.push(address.as_str().to_owned());
+            } else if let Some(existing) = pending.get(address.normalized()) {
+                summary.already_pending.push(AlreadyPending {
+                    id: existing.id,
+                    email: existing.email.clone(),
+                    expired: existing.status_now() == InvitationStatus::Expired,
+                });
+            } else {
+                to_invite.push(address);
+            }
+        }
+
+        let usage = seat_usage(conn, org.org_id(), org.seat_limit)?;
+        usage
+            .reserve(to_invite.len() as i64)
+            .map_err(|e| AppError::Invalid(FormErrors::form(format!("Nothing was sent. {e}"))))?;
+
+        let expires_at = OffsetDateTime::now_utc() + ctx.ttl;
+        let expires = date(expires_at);
+        let mut rows = Vec::with_capacity(to_invite.len());
+        let mut mails = Vec::with_capacity(to_invite.len());
+        for address in &to_invite {
+            let nonce = TokenKey::new_nonce();
+            let token = ctx.tokens.token(&nonce);
+            rows.push(NewInvitation {
+                id: Uuid::new_v4(),
+                organization_id: org.id,
+                email: address.as_str().to_owned(),
+                role: role_for_invitation(role).to_owned(),
+                token_nonce: nonce.to_vec(),
+                token_hash: token.hash(),
+                invited_by: Some(actor.user.0),
+                inviter_name: access.user.name.clone(),
+                expires_at,
+            });
+            mails.push(messages::invitation(&InvitationMail {
+                to: address.as_str(),
+                inviter: &access.user.name,
+                org: &org.name,
+                role: role.label(),
+                link: &ctx.links.invitation(&token),
+                expires: &expires,
+            })?);
+        }
+        let created = invitations::insert_many(conn, &rows)?;
+        outbox::enqueue_many(conn, &mails)?;
+        let audit: Vec<_> = created
+            .iter()
+            .map(|i| {
+                actor.event(
+                    &access,
+                    events::INVITATION_CREATED,
+                    &i.email,
+                    None,
+                    Some(serde_json::json!({ "role": i.role, "expires_at": i.expires_at.unix_timestamp() })),
+                )
+            })
+            .collect();
+        events::record(conn, &audit, &[])?;
+        summary.sent = created.into_iter().map(|i| i.email).collect();
+        Ok(summary)
+    })
+}
+
+/// Members plus pending, unexpired invitations, against the limit.
+pub fn seat_usage(conn: &mut PgConnection, org: OrgId, limit: i32) -> Result<SeatUsage, AppError> {
+    Ok(SeatUsage {
+        members: organizations::member_count(conn, org)?,
+        reserved: invitations::count_reserved(conn, org)?,
+        limit: limit.into(),
+    })
+}
+
+/// Loads an invitation of the organization that `access` may manage.
+fn manageable(
+    conn: &mut PgConnection,
+    access: &OrgAccess,
+    id: Uuid,
+) -> Result<Invitation, AppError> {
+    let invitation =
+        invitations::find_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
+    require_invite_right(access, invitation.role())?;
+    Ok(invitation)
+}
+
+fn no_longer_pending(invitation: &Invitation) -> AppError {
+    AppError::Conflict(format!(
+        "This invitation to {} is {} and can no longer be changed.",
+        invitation.email,
+        invitation.status_now().label().to_lowercase()
+    ))
+}
+
+/// Sends an invitation again with a new link and expiry; the old link stops working.
+/// An expired invitation takes a seat again, so it needs a free one.
+pub fn resend(
+    conn: &mut PgConnection,
+    ctx: &Context<'_>,
+    actor: &Actor,
+    slug: &Slug,
+    id: Uuid,
+) -> Result<Invitation, AppError> {
+    conn.transaction(|conn| {
+        let access = access::member_of(conn, slug, actor.user)?;
+        let org = organizations::lock(conn, access.org.org_id())?;
+        let invitation = manageable(conn, &access, id)?;
+        if !invitation.status_now().can_resend() {
+            return Err(no_longer_pending(&invitation));
+        }
+        rate_limit::check(conn, RESENDS_PER_HOUR, &id.to_string()).map_err(|_| {
+            AppError::RateLimited(format!(
+                "{} has been sent this invitation {} times in the last hour. Wait before resending, \
+                 or use Copy Link to share it another way.",
+                invitation.email, RESENDS_PER_HOUR.max
+            ))
+        })?;
+        if invitation.status_now() == InvitationStatus::Expired {
+            seat_usage(conn, org.org_id(), org.seat_limit)?
+                .reserve(1)
+                .map_err(|e| AppError::Conflict(e.to_string()))?;
+        }
+        let nonce = TokenKey::new_nonce();
+        let token = ctx.tokens.token(&nonce);
+        let expires_at = OffsetDateTime::now_utc() + ctx.ttl;
+        let renewed = invitations::renew(conn, org.org_id(), id, &nonce, &token.hash(), expires_at)?
+            .ok_or_else(|| no_longer_pending(&invitation))?;
+        let inviter = access.user.name.clone();
+        outbox::enqueue(
+            conn,
+            &messages::invitation(&InvitationMail {
+                to: &renewed.email,
+                inviter: &inviter,
+                org: &org.name,
+                role: renewed.role().label(),
+                link: &ctx.links.invitation(&token),
+                expires: &date(expires_at),
+            })?,
+        )?;
+        let event = actor.event(
+            &access,
+            events::INVITATION_RESENT,
+            &renewed.email,
+            Some(serde_json::json!({ "expires_at": invitation.expires_at.unix_timestamp() })),
+            Some(serde_json::json!({ "expires_at": renewed.expires_at.unix_timestamp(), "send_count": renewed.send_count })),
+        );
+        events::record(conn, &[event], &[])?;
+        Ok(renewed)
+    })
+}
+
+/// Revokes an invitation: its link stops working and its seat is freed.
+pub fn revoke(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    id: Uuid,
+) -> Result<Invitation, AppError> {
+    conn.transaction(|conn| {
+        let access = access::member_of(conn, slug, actor.user)?;
+        let invitation = manageable(conn, &access, id)?;
+        let revoked = invitations::revoke(conn, access.org.org_id(), id, actor.user)?
+            .ok_or_else(|| no_longer_pending(&invitation))?;
+        let event = actor.event(
+            &access,
+            events::INVITATION_REVOKED,
+            &revoked.email,
+            Some(serde_json::json!({ "status": invitation.status_now().key() })),
+            Some(serde_json::json!({ "status": "revoked" })),
+        );
+        events::record(conn, &[event], &[])?;
+        Ok(revoked)
+    })
+}
+
+/// The current link of a pending invitation, for when mail does not get through. Audited.
+pub fn copy_link(
+    conn: &mut PgConnection,
+    ctx: &Context<'_>,
+    actor: &Actor,
+    slug: &Slug,
+    id: Uuid,
+) -> Result<(Invitation, String), AppError> {
+    conn.transaction(|conn| {
+        let access = access::member_of(conn, slug, actor.user)?;
+        let invitation = manageable(conn, &access, id)?;
+        match invitation.status_now() {
+            InvitationStatus::Pending => {}
+            InvitationStatus::Expired => return Err(AppError::Conflict(format!(
+                "The invitation to {} has expired: use Resend Invitation to give it a new link.",
+                invitation.email
+            ))),
+            _ => return Err(no_longer_pending(&invitation)),
+        }
+        let mut token = ctx.tokens.token(&invitation.token_nonce);
+        if token.hash() != invitation.token_hash {
+            // The server key changed since the link was made (e.g. a development key
+            // generated per run): the old link cannot be rebuilt, so issue a new one.
+            let nonce = TokenKey::new_nonce();
+            token = ctx.tokens.token(&nonce);
+            invitations::replace_token(conn, invitation.id, &nonce, &token.hash())?;
+        }
+        let event = actor.event(
+            &access,
+            events::INVITATION_LINK_COPIED,
+            &invitation.email,
+            None,
+            None,
+        );
+        events::record(conn, &[event], &[])?;
+        Ok((invitation, ctx.links.invitation(&token)))
+    })
+}
+
+/// How an invitee names an invitation: by the link's token, or by id from their Dashboard.
+#[derive(Debug, Clone)]
+pub enum InvitationRef {
+    Token(Token),
+    Id(Uuid),
+}
+
+/// Everything the invitation page shows.
+#[derive(Debug, Clone)]
+pub struct InvitationView {
+    pub id: Uuid,
+    pub email: String,
+    pub org_name: String,
+    pub org_slug: String,
+    pub inviter_name: String,
+    pub role: Role,
+    pub status: InvitationStatus,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub responded_at: Option<OffsetDateTime>,
+    /// Names of the Owner and Admins, to say whom to ask for a new invitation.
+    pub admins: Vec<String>,
+}
+
+fn find(
+    conn: &mut PgConnection,
+    reference: &InvitationRef,
+) -> Result<Option<Invitation>, AppError> {
+    Ok(match reference {
+        InvitationRef::Token(token) => invitations::find_by_token_hash(conn, &token.hash())?,
+        InvitationRef::Id(id) => invitations::find(conn, *id)?,
+    })
+}
+
+/// The invitation behind a link, for its page. Changes nothing (mail scanners open links too).
+pub fn view(conn: &mut PgConnection, token: &Token) -> Result<Option<InvitationView>, AppError> {
+    let Some(invitation) = invitations::find_by_token_hash(conn, &token.hash())? else {
+        return Ok(None);
+    };
+    let org = organizations::find_by_id(conn, OrgId(invitation.organization_id))?
+        .ok_or(AppError::NotFound)?;
+    let admin_ids = memberships::admins_of(conn, org.org_id())?;
+    let admins = users::names_of(conn, &admin_ids)?;
+    Ok(Some(InvitationView {
+        id: invitation.id,
+        status: invitation.status_now(),
+        role: invitation.role(),
+        email: invitation.email,
+        org_name: org.name,
+        org_slug: org.slug,
+        inviter_name: invitation.inviter_name,
+        created_at: invitation.created_at,
+        expires_at: invitation.expires_at,
+        responded_at: invitation.responded_at,
+        admins,
+    }))
+}
+
+/// Whether an invitee accepts or declines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Accept,
+    Decline,
+}
+
+/// The organization an answer was about.
+#[derive(Debug, Clone)]
+pub struct Answered {
+    pub org_name: String,
+    pub org_slug: String,
+    pub role: Role,
+}
+
+/// Accepts or declines, as the signed-in `user`, whose verified email must be the
+/// invited one. Accepting creates the membership in the same transaction; both
+/// notify the inviter and are audited. Of two racing answers, one wins and the
+/// other gets a sentence saying what happened.
+pub fn respond(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    reference: &InvitationRef,
+    answer: Answer,
+) -> Result<Answered, AppError> {
+    conn.transaction(|conn| {
+        let invitation = find(conn, reference)?.ok_or(AppError::NotFound)?;
+        let user = users::find(conn, actor.user)?.ok_or(AppError::Unauthenticated)?;
+        let matches = user.email.eq_ignore_ascii_case(&invitation.email);
+        if !matches {
+            return Err(match reference {
+                // Invitations named by id are only offered to their invitee.
+                InvitationRef::Id(_) => AppError::NotFound,
+                InvitationRef::Token(_) => AppError::Forbidden(format!(
+                    "This invitation is for {}, and you are signed in as {}. Sign out and sign in as {} to answer it.",
+                    invitation.email, user.email, invitation.email
+                )),
+            });
+        }
+        if !user.is_verified() && matches!(reference, InvitationRef::Token(_)) {
+            // Opening the emailed link proves the address, as a verification link would.
+            users::mark_verified(conn, actor.user, &invitation.email)?;
+        } else if !user.is_verified() {
+            return Err(AppError::Forbidden(format!(
+                "Verify your email address {} first: use the link we sent you, or Resend verification email.",
+                user.email
+            )));
+        }
+        let org = organizations::find_by_id(conn, OrgId(invitation.organization_id))?.ok_or(AppError::NotFound)?;
+        let status = match answer {
+            Answer::Accept => InvitationStatus::Accepted,
+            Answer::Decline => InvitationStatus::Declined,
+        };
+        let Some(answered) = invitations::respond(conn, invitation.id, status, actor.user)? else {
+            let now = invitation.status_now();
+            let current = find(conn, reference)?.map(|i| i.status_now()).unwrap_or(now);
+            return Err(AppError::Conflict(match current {
+                InvitationStatus::Accepted => format!("This invitation to {} was already accepted.", org.name),
+                InvitationStatus::Declined => format!("This invitation to {} was already declined.", org.name),
+                InvitationStatus::Revoked => format!("This invitation to {} was revoked by an admin.", org.name),
+                InvitationStatus::Expired => format!(
+                    "This invitation to {} has expired. Ask an admin of {} to send a new one.",
+                    org.name, org.name
+                ),
+                InvitationStatus::Pending => "This invitation could not be answered. Try again.".into(),
+            }));
+        };
+        let role = answered.role();
+        if answer == Answer::Accept {
+            memberships::insert_if_absent(conn, org.org_id(), actor.user, role)?;
+        }
+        let (action, kind) = match answer {
+            Answer::Accept => (events::INVITATION_ACCEPTED, events::INVITATION_ACCEPTED),
+            Answer::Decline => (events::INVITATION_DECLINED, events::INVITATION_DECLINED),
+        };
+        let audit = actor.event_in(
+            &org,
+            &user,
+            action,
+            &answered.email,
+            Some(serde_json::json!({ "status": "pending" })),
+            Some(serde_json::json!({ "status": status.key(), "role": answered.role })),
+        );
+        let notify: Vec<_> = answered
+            .invited_by
+            .map(|inviter| {
+                events::notification(
+                    inviter,
+                    kind,
+                    &org,
+                    answered.id,
+                    serde_json::json!({ "email": answered.email, "name": user.name, "role": answered.role }),
+                )
+            })
+            .into_iter()
+            .collect();
+        events::record(conn, &[audit], &notify)?;
+        Ok(Answered {
+            org_name: org.name,
+            org_slug: org.slug,
+            role,
+        })
+    })
+}
+
+/// A pending invitation shown on the invitee's Dashboard.
+#[derive(Debug, Clone)]
+pub struct PendingForMe {
+    pub id: Uuid,
+    pub org_name: String,
+    pub org_slug: String,
+    pub inviter_name: String,
+    pub role: Role,
+    pub expires_at: OffsetDateTime,
+}
+
+/// Pending invitations for a user's address, if it is verified.
+pub fn pending_for(conn: &mut PgConnection, user: UserId) -> Result<Vec<PendingForMe>, AppError> {
+    let user = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
+    if !user.is_verified() {
+        return Ok(Vec::new());
+    }
+    Ok(invitations::pending_for_address(conn, &user.email)?
+        .into_iter()
+        .map(|(i, org_name, org_slug)| PendingForMe {
+            id: i.id,
+            role: i.role(),
+            org_name,
+            org_slug,
+            inviter_name: i.inviter_name,
+            expires_at: i.expires_at,
+        })
+        .collect())
+}

@@ -1,0 +1,667 @@
+//! The Invitations page: list, invite one or many, resend, copy link, revoke.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::Deserialize;
+use tracing_actix_web::RequestId;
+use uuid::Uuid;
+
+use super::extractors::SignedIn;
+use super::htmx::{is_htmx, page, page_with_status, redirect};
+use super::layout::{Frame, Layout, Nav};
+use super::session::FlashLevel;
+use super::AppState;
+use crate::db::invitations::{self as rows, Cursor, Invitation, ListQuery, SortKey, StatusFilter};
+use crate::domain::{EmailList, InvitationStatus, Permission, Role, SeatUsage, Slug};
+use crate::error::{AppError, FormErrors};
+use crate::services::events::Actor;
+use crate::services::invitations::{self, InviteSummary};
+use crate::services::{access, viewer};
+
+const PAGE_SIZE: i64 = 50;
+
+/// One row of the table, ready to show.
+pub struct RowView {
+    pub id: Uuid,
+    pub email: String,
+    pub role: &'static str,
+    pub status: InvitationStatus,
+    pub invited: String,
+    pub invited_by: String,
+    pub expires: String,
+    pub send_count: i32,
+    pub last_sent: String,
+    /// Whether the viewer may resend, copy or revoke it.
+    pub manageable: bool,
+}
+
+impl RowView {
+    fn new(invitation: &Invitation, viewer_role: Role) -> Self {
+        let status = invitation.status_now();
+        RowView {
+            id: invitation.id,
+            email: invitation.email.clone(),
+            role: invitation.role().label(),
+            status,
+            invited: super::format_date(invitation.created_at),
+            invited_by: invitation.inviter_name.clone(),
+            expires: super::format_date(invitation.expires_at),
+            send_count: invitation.send_count,
+            last_sent: super::format_datetime(invitation.last_sent_at),
+            manageable: status.can_resend() && viewer_role.may_invite_as(invitation.role()),
+        }
+    }
+    pub fn is_pending(&self) -> bool {
+        self.status == InvitationStatus::Pending
+    }
+    pub fn is_expired(&self) -> bool {
+        self.status == InvitationStatus::Expired
+    }
+}
+
+/// The list's filter, search and sort, as they appear in the URL.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ListParams {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    dir: String,
+    #[serde(default)]
+    after: String,
+}
+
+/// The parsed list state, and the URLs built from it.
+pub struct ListState {
+    pub slug: String,
+    pub status: String,
+    pub q: String,
+    pub sort: &'static str,
+    pub descending: bool,
+}
+
+const SORTS: [(&str, SortKey); 6] = [
+    ("email", SortKey::Email),
+    ("role", SortKey::Role),
+    ("status", SortKey::Status),
+    ("invited", SortKey::Invited),
+    ("invited_by", SortKey::InvitedBy),
+    ("expires", SortKey::Expires),
+];
+
+impl ListState {
+    fn parse(
+        slug: &str,
+        params: &ListParams,
+    ) -> (ListState, StatusFilter, SortKey, Option<Cursor>) {
+        let (status, filter) = match params.status.as_str() {
+            "all" => ("all", StatusFilter::All),
+            key => match InvitationStatus::from_key(key) {
+                Some(s) => (s.key(), StatusFilter::Only(s)),
+                None => ("", StatusFilter::Open),
+            },
+        };
+        let (sort, key) = SORTS
+            .iter()
+            .find(|(name, _)| *name == params.sort)
+            .copied()
+            .unwrap_or(("invited", SortKey::Invited));
+        let descending = match params.dir.as_str() {
+            "asc" => false,
+            "desc" => true,
+            _ => matches!(key, SortKey::Invited | SortKey::Expires),
+        };
+        let after = URL_SAFE_NO_PAD
+            .decode(&params.after)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Cursor>(&bytes).ok());
+        let state = ListState {
+            slug: slug.to_owned(),
+            status: status.to_owned(),
+            q: params.q.trim().to_owned(),
+            sort,
+            descending,
+        };
+        (state, filter, key, after)
+    }
+
+    fn url(&self, sort: &str, descending: bool, after: Option<&str>) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        if !self.status.is_empty() {
+            query.append_pair("status", &self.status);
+        }
+        if !self.q.is_empty() {
+            query.append_pair("q", &self.q);
+        }
+        query.append_pair("sort", sort);
+        query.append_pair("dir", if descending { "desc" } else { "asc" });
+        if let Some(after) = after {
+            query.append_pair("after", after);
+        }
+        format!("/orgs/{}/invitations?{}", self.slug, query.finish())
+    }
+
+    /// The link of a column header: sorts by it, or flips the direction if it already does.
+    pub fn sort_url(&self, column: &str) -> String {
+        let descending = if self.sort == column {
+            !self.descending
+        } else {
+            matches!(column, "invited" | "expires")
+        };
+        self.url(column, descending, None)
+    }
+
+    /// `aria-sort` of a column header.
+    pub fn aria_sort(&self, column: &str) -> &'static str {
+        match (self.sort == column, self.descending) {
+            (false, _) => "none",
+            (true, true) => "descending",
+            (true, false) => "ascending",
+        }
+    }
+
+    pub fn first_page_url(&self) -> String {
+        self.url(self.sort, self.descending, None)
+    }
+
+    pub fn status_is(&self, key: &str) -> bool {
+        self.status == key
+    }
+}
+
+/// The invite form and, after sending, its summary.
+#[derive(Default)]
+pub struct InvitePanel {
+    pub slug: String,
+    pub emails: String,
+    pub role: String,
+    pub roles: Vec<Role>,
+    pub errors: FormErrors,
+    pub summary: Option<InviteSummary>,
+    pub seats: Option<SeatUsage>,
+}
+
+impl InvitePanel {
+    pub fn role_selected(&self, role: &Role) -> bool {
+        self.role == role.as_str() || (self.role.is_empty() && *role == Role::Member)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "invitations/index.html")]
+struct InvitationsPage {
+    layout: Layout,
+    org_name: String,
+    slug: String,
+    csrf: String,
+    seats: SeatUsage,
+    rows: Vec<RowView>,
+    state: ListState,
+    next_url: Option<String>,
+    panel: InvitePanel,
+}
+
+#[derive(Template)]
+#[template(path = "invitations/new.html")]
+struct NewInvitationsPage {
+    layout: Layout,
+    org_name: String,
+    csrf: String,
+    panel: InvitePanel,
+}
+
+#[derive(Template)]
+#[template(path = "invitations/_invite_panel.html")]
+struct InvitePanelFragment {
+    csrf: String,
+    panel: InvitePanel,
+}
+
+#[derive(Template)]
+#[template(path = "invitations/_row_swap.html")]
+struct RowFragment {
+    row: RowView,
+    slug: String,
+    csrf: String,
+    link: Option<String>,
+    flash: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "invitations/link.html")]
+struct LinkPage {
+    layout: Layout,
+    email: String,
+    link: String,
+    slug: String,
+}
+
+#[derive(Template)]
+#[template(path = "invitations/revoke.html")]
+struct RevokePage {
+    layout: Layout,
+    csrf: String,
+    slug: String,
+    row: RowView,
+}
+
+#[derive(Template)]
+#[template(path = "invitations/_revoke_dialog.html")]
+struct RevokeDialog {
+    csrf: String,
+    slug: String,
+    row: RowView,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InviteForm {
+    #[serde(default)]
+    emails: String,
+    #[serde(default)]
+    role: String,
+}
+
+fn actor(user: SignedIn, request_id: &RequestId) -> Actor {
+    Actor {
+        user: user.0,
+        request_id: Some(request_id.to_string()),
+    }
+}
+
+fn slug_of(path: &str) -> Result<Slug, AppError> {
+    Slug::parse(path).ok_or(AppError::NotFound)
+}
+
+fn context(state: &AppState) -> invitations::Context<'_> {
+    invitations::Context {
+        links: &state.links,
+        tokens: &state.tokens,
+        ttl: time::Duration::try_from(state.settings.invitation_ttl)
+            .unwrap_or(time::Duration::days(7)),
+    }
+}
+
+/// GET /orgs/{slug}/invitations
+pub async fn list_invitations(
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, AppError> {
+    let slug = slug_of(&path)?;
+    let (list, filter, sort, after) = ListState::parse(slug.as_str(), &params);
+    let search = list.q.clone();
+    let descending = list.descending;
+    let (viewer, access, seats, found) = state
+        .db
+        .run(move |conn| {
+            let viewer = viewer::load(conn, user.0)?;
+            let access = access::member_of(conn, &slug, user.0)?;
+            access.require(Permission::ManageMembers)?;
+            let seats = invitations::seat_usage(conn, access.org.org_id(), access.org.seat_limit)?;
+            let found = rows::list(
+                conn,
+                &ListQuery {
+                    org: access.org.org_id(),
+                    filter,
+                    search: Some(&search),
+                    sort,
+                    descending,
+                    after,
+                    limit: PAGE_SIZE,
+                },
+            )?;
+            Ok::<_, AppError>((viewer, access, seats, found))
+        })
+        .await?;
+    let has_more = found.len() as i64 > PAGE_SIZE;
+    let shown = &found[..found.len().min(PAGE_SIZE as usize)];
+    let next_url = has_more
+        .then(|| shown.last())
+        .flatten()
+        .and_then(|last| serde_json::to_vec(&rows::cursor_after(last, sort)).ok())
+        .map(|cursor| {
+            list.url(
+                list.sort,
+                list.descending,
+                Some(&URL_SAFE_NO_PAD.encode(cursor)),
+            )
+        });
+    let role = access.role;
+    let csrf = frame.csrf().to_owned();
+    page(&InvitationsPage {
+        rows: shown.iter().map(|i| RowView::new(i, role)).collect(),
+        org_name: access.org.name.clone(),
+        slug: access.org.slug.clone(),
+        seats,
+        next_url,
+        panel: InvitePanel {
+            slug: access.org.slug.clone(),
+            roles: role.invitable_roles(),
+            seats: Some(seats),
+            ..InvitePanel::default()
+        },
+        state: list,
+        csrf,
+        layout: frame.layout(
+            "Invitations",
+            Some(viewer),
+            Some(&access.org.slug),
+            Nav::Invitations,
+        ),
+    })
+}
+
+/// GET /orgs/{slug}/invitations/new: the invite form as a page of its own (no JavaScript needed).
+pub async fn new_invitations_form(
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let slug = slug_of(&path)?;
+    let (viewer, access, seats) = state
+        .db
+        .run(move |conn| {
+            let viewer = viewer::load(conn, user.0)?;
+            let access = access::member_of(conn, &slug, user.0)?;
+            access.require(Permission::ManageMembers)?;
+            let seats = invitations::seat_usage(conn, access.org.org_id(), access.org.seat_limit)?;
+            Ok::<_, AppError>((viewer, access, seats))
+        })
+        .await?;
+    page(&NewInvitationsPage {
+        org_name: access.org.name.clone(),
+        csrf: frame.csrf().to_owned(),
+        panel: InvitePanel {
+            slug: access.org.slug.clone(),
+            roles: access.role.invitable_roles(),
+            seats: Some(seats),
+            ..InvitePanel::default()
+        },
+        layout: frame.layout(
+            "Invite Members",
+            Some(viewer),
+            Some(&access.org.slug),
+            Nav::Invitations,
+        ),
+    })
+}
+
+/// POST /orgs/{slug}/invitations: `Send Invitations`.
+pub async fn invite_members(
+    req: HttpRequest,
+    frame: Frame,
+    user: SignedIn,
+    request_id: RequestId,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<InviteForm>,
+) -> Result<HttpResponse, AppError> {
+    let slug = slug_of(&path)?;
+    let form = form.into_inner();
+    let role = Role::from_db(form.role.trim()).filter(|r| *r != Role::Owner);
+    let list = EmailList::parse(&form.emails);
+    let actor = actor(user, &request_id);
+    let app = state.clone();
+    let lookup = slug.clone();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            let viewer = viewer::load(conn, actor.user)?;
+            let access = access::member_of(conn, &lookup, actor.user)?;
+            access.require(Permission::ManageMembers)?;
+            let result = match role {
+                Some(role) => {
+                    invitations::invite(conn, &context(&app), &actor, &lookup, list, role)
+                }
+                None => {
+                    let mut errors = FormErrors::new();
+                    errors.add("role", "Choose a role.");
+                    Err(AppError::Invalid(errors))
+                }
+            };
+            let seats = invitations::seat_usage(conn, access.org.org_id(), access.org.seat_limit)?;
+            Ok::<_, AppError>((viewer, access, seats, result))
+        })
+        .await?;
+    let (viewer, access, seats, result) = outcome;
+    let (status, summary, errors, emails) = match result {
+        Ok(summary) => (
+            StatusCode::OK,
+            Some(summary),
+            FormErrors::new(),
+            String::new(),
+        ),
+        Err(AppError::Invalid(errors)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, None, errors, form.emails)
+        }
+        Err(other) => return Err(other),
+    };
+    let panel = InvitePanel {
+        slug: access.org.slug.clone(),
+        emails,
+        role: form.role,
+        roles: access.role.invitable_roles(),
+        errors,
+        summary,
+        seats: Some(seats),
+    };
+    let csrf = frame.csrf().to_owned();
+    if is_htmx(&req) {
+        let mut response = page_with_status(status, &InvitePanelFragment { csrf, panel })?;
+        if status == StatusCode::OK {
+            response.headers_mut().insert(
+                actix_web::http::header::HeaderName::from_static("hx-trigger"),
+                actix_web::http::header::HeaderValue::from_static("invitationsChanged"),
+            );
+        }
+        return Ok(response);
+    }
+    page_with_status(
+        status,
+        &NewInvitationsPage {
+            org_name: access.org.name.clone(),
+            csrf,
+            panel,
+            layout: frame.layout(
+                "Invite Members",
+                Some(viewer),
+                Some(&access.org.slug),
+                Nav::Invitations,
+            ),
+        },
+    )
+}
+
+/// Answers a row action: the new row for htmx, a redirect with a flash otherwise.
+fn row_response(
+    req: &HttpRequest,
+    frame: Frame,
+    slug: &str,
+    row: RowView,
+    message: String,
+) -> Result<HttpResponse, AppError> {
+    if is_htmx(req) {
+        return page(&RowFragment {
+            row,
+            slug: slug.to_owned(),
+            csrf: frame.csrf().to_owned(),
+            link: None,
+            flash: Some(message),
+        });
+    }
+    frame.session.flash(FlashLevel::Success, message);
+    Ok(redirect(req, &format!("/orgs/{slug}/invitations")))
+}
+
+/// POST /orgs/{slug}/invitations/{id}/resend
+pub async fn resend_invitation(
+    req: HttpRequest,
+    frame: Frame,
+    user: SignedIn,
+    request_id: RequestId,
+    state: web::Data<AppState>,
+    path: web::Path<(String, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let slug = slug_of(&slug)?;
+    let actor = actor(user, &request_id);
+    let app = state.clone();
+    let (invitation, role) = state
+        .db
+        .run(move |conn| {
+            let invitation = invitations::resend(conn, &context(&app), &actor, &slug, id)?;
+            let role = access::member_of(conn, &slug, actor.user)?.role;
+            Ok::<_, AppError>((invitation, role))
+        })
+        .await?;
+    let message = format!(
+        "Invitation sent again to {}. The previous link no longer works; the new one expires on {}.",
+        invitation.email,
+        super::format_date(invitation.expires_at)
+    );
+    let slug = path_slug(&req);
+    row_response(&req, frame, &slug, RowView::new(&invitation, role), message)
+}
+
+fn path_slug(req: &HttpRequest) -> String {
+    req.match_info().get("slug").unwrap_or_default().to_owned()
+}
+
+/// POST /orgs/{slug}/invitations/{id}/link: `Copy Link`.
+pub async fn copy_invitation_link(
+    req: HttpRequest,
+    frame: Frame,
+    user: SignedIn,
+    request_id: RequestId,
+    state: web::Data<AppState>,
+    path: web::Path<(String, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let slug = slug_of(&slug)?;
+    let actor = actor(user, &request_id);
+    let app = state.clone();
+    let lookup = slug.clone();
+    let (invitation, link, role, viewer) = state
+        .db
+        .run(move |conn| {
+            let (invitation, link) =
+                invitations::copy_link(conn, &context(&app), &actor, &lookup, id)?;
+            let role = access::member_of(conn, &lookup, actor.user)?.role;
+            let viewer = viewer::load(conn, actor.user)?;
+            Ok::<_, AppError>((invitation, link, role, viewer))
+        })
+        .await?;
+    if is_htmx(&req) {
+        return page(&RowFragment {
+            row: RowView::new(&invitation, role),
+            slug: slug.to_string(),
+            csrf: frame.csrf().to_owned(),
+            link: Some(link),
+            flash: None,
+        });
+    }
+    let mut response = page(&LinkPage {
+        email: invitation.email.clone(),
+        link,
+        slug: slug.to_string(),
+        layout: frame.layout(
+            "Invitation link",
+            Some(viewer),
+            Some(slug.as_str()),
+            Nav::Invitations,
+        ),
+    })?;
+    response.headers_mut().insert(
+        actix_web::http::header::REFERRER_POLICY,
+        actix_web::http::header::HeaderValue::from_static("no-referrer"),
+    );
+    Ok(response)
+}
+
+/// GET /orgs/{slug}/invitations/{id}/revoke: the confirmation, as a dialog for htmx or a page.
+pub async fn confirm_revoke(
+    req: HttpRequest,
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<(String, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let slug = slug_of(&slug)?;
+    let lookup = slug.clone();
+    let (viewer, invitation, role) = state
+        .db
+        .run(move |conn| {
+            let viewer = viewer::load(conn, user.0)?;
+            let access = access::member_of(conn, &lookup, user.0)?;
+            access.require(Permission::ManageMembers)?;
+            let invitation =
+                rows::find_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
+            Ok::<_, AppError>((viewer, invitation, access.role))
+        })
+        .await?;
+    let row = RowView::new(&invitation, role);
+    if !row.manageable {
+        return Err(AppError::Forbidden(format!(
+            "You cannot revoke the invitation to {}: it is {}, or its role is not yours to manage.",
+            row.email,
+            row.status.label().to_lowercase()
+        )));
+    }
+    let csrf = frame.csrf().to_owned();
+    if is_htmx(&req) {
+        return page(&RevokeDialog {
+            csrf,
+            slug: slug.to_string(),
+            row,
+        });
+    }
+    page(&RevokePage {
+        csrf,
+        slug: slug.to_string(),
+        row,
+        layout: frame.layout(
+            "Revoke invitation",
+            Some(viewer),
+            Some(slug.as_str()),
+            Nav::Invitations,
+        ),
+    })
+}
+
+/// POST /orgs/{slug}/invitations/{id}/revoke
+pub async fn revoke_invitation(
+    req: HttpRequest,
+    frame: Frame,
+    user: SignedIn,
+    request_id: RequestId,
+    state: web::Data<AppState>,
+    path: web::Path<(String, Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    let slug = slug_of(&slug)?;
+    let actor = actor(user, &request_id);
+    let (invitation, role) = state
+        .db
+        .run(move |conn| {
+            let invitation = invitations::revoke(conn, &actor, &slug, id)?;
+            let role = access::member_of(conn, &slug, actor.user)?.role;
+            Ok::<_, AppError>((invitation, role))
+        })
+        .await?;
+    let message = format!(
+        "Invitation to {} revoked. Its link no longer works and its seat is free.",
+        invitation.email
+    );
+    let slug = path_slug(&req);
+    row_response(&req, frame, &slug, RowView::new(&invitation, role), message)
+}

@@ -1,0 +1,255 @@
+//! The invitee's side: the invitation link's page, and Accept / Decline from it or from the Dashboard.
+
+use actix_web::http::header::{HeaderValue, REFERRER_POLICY};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use tracing_actix_web::RequestId;
+use uuid::Uuid;
+
+use super::auth::MessagePage;
+use super::dashboard::{self, DashboardOrgs};
+use super::extractors::SignedIn;
+use super::htmx::{is_htmx, page, page_with_status, redirect};
+use super::layout::{Frame, Nav};
+use super::session::FlashLevel;
+use super::AppState;
+use crate::domain::{InvitationStatus, Token};
+use crate::error::AppError;
+use crate::services::events::Actor;
+use crate::services::invitations::{self, Answer, InvitationRef, InvitationView};
+use crate::services::viewer;
+
+/// What the invitation page offers the person looking at it.
+pub enum InviteState {
+    /// Signed in as the invitee: Accept and Decline.
+    Open,
+    /// Not signed in: Sign in or Create account.
+    SignedOut,
+    /// Signed in as someone else (their address): how to switch.
+    OtherAccount(String),
+    /// Accepted, declined, revoked or expired.
+    Closed,
+}
+
+#[derive(Template)]
+#[template(path = "invite/show.html")]
+struct InvitationPage {
+    layout: super::layout::Layout,
+    inv: InvitationView,
+    state: InviteState,
+    token: String,
+    next: String,
+    expires: String,
+    closed_sentence: String,
+    admins: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/_answered.html")]
+struct AnsweredFragment {
+    message: String,
+    orgs: DashboardOrgs,
+    oob: bool,
+}
+
+fn no_referrer(mut response: HttpResponse) -> HttpResponse {
+    // The link's token must not leak to other sites through the Referer header.
+    response
+        .headers_mut()
+        .insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+}
+
+fn not_valid(
+    frame: Frame,
+    viewer: Option<crate::services::viewer::Viewer>,
+) -> Result<HttpResponse, AppError> {
+    let response = page_with_status(
+        StatusCode::NOT_FOUND,
+        &MessagePage {
+            layout: frame.layout("Invitation link not valid", viewer, None, Nav::None),
+            heading: "This invitation link is not valid".into(),
+            paragraphs: vec![
+                "Check that you opened the whole link from the email. If it was sent again, only the newest link works."
+                    .into(),
+                "If it still does not work, ask whoever invited you to send a new invitation.".into(),
+            ],
+            action: Some(("/help".into(), "Help".into())),
+        },
+    )?;
+    Ok(no_referrer(response))
+}
+
+fn closed_sentence(inv: &InvitationView) -> String {
+    let when = inv.responded_at.map(super::format_date).unwrap_or_default();
+    let ask = format!("Ask an admin of {} to send a new invitation.", inv.org_name);
+    match inv.status {
+        InvitationStatus::Accepted => format!(
+            "It was accepted on {when}. Members find {} on their Dashboard.",
+            inv.org_name
+        ),
+        InvitationStatus::Declined => {
+            format!("It was declined on {when}. Declined by mistake? {ask}")
+        }
+        InvitationStatus::Revoked => {
+            format!("An admin of {} revoked it on {when}. {ask}", inv.org_name)
+        }
+        InvitationStatus::Expired => format!(
+            "It expired on {}. {ask}",
+            super::format_date(inv.expires_at)
+        ),
+        InvitationStatus::Pending => String::new(),
+    }
+}
+
+/// GET /invite/{token}: shows the invitation; changes nothing.
+pub async fn show_invitation(
+    frame: Frame,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let signed_in = frame.session.user_id();
+    let token = Token::parse(&path);
+    let lookup = token.clone();
+    let (viewer, found) = state
+        .db
+        .run(move |conn| {
+            let viewer = match signed_in {
+                Some(id) => match viewer::load(conn, id) {
+                    Ok(viewer) => Some(viewer),
+                    Err(AppError::Unauthenticated) => None,
+                    Err(other) => return Err(other),
+                },
+                None => None,
+            };
+            let found = match &lookup {
+                Some(token) => invitations::view(conn, token)?,
+                None => None,
+            };
+            Ok::<_, AppError>((viewer, found))
+        })
+        .await?;
+    let (Some(token), Some(inv)) = (token, found) else {
+        return not_valid(frame, viewer);
+    };
+    let state = match (&viewer, inv.status) {
+        (_, status) if status != InvitationStatus::Pending => InviteState::Closed,
+        (None, _) => InviteState::SignedOut,
+        (Some(v), _) if v.email.eq_ignore_ascii_case(&inv.email) => InviteState::Open,
+        (Some(v), _) => InviteState::OtherAccount(v.email.clone()),
+    };
+    let title = format!("Invitation to {}", inv.org_name);
+    let response = page(&InvitationPage {
+        next: format!("/invite/{}", token.as_str()),
+        token: token.as_str().to_owned(),
+        expires: super::format_datetime(inv.expires_at),
+        closed_sentence: closed_sentence(&inv),
+        admins: inv.admins.join(", "),
+        state,
+        inv,
+        layout: frame.layout(title, viewer, None, Nav::None),
+    })?;
+    Ok(no_referrer(response))
+}
+
+fn answer_of(path: &str) -> Result<Answer, AppError> {
+    match path {
+        "accept" => Ok(Answer::Accept),
+        "decline" => Ok(Answer::Decline),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// POST /invite/{token}/{accept|decline}
+pub async fn answer_by_link(
+    req: HttpRequest,
+    frame: Frame,
+    user: SignedIn,
+    request_id: RequestId,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (token_text, action) = path.into_inner();
+    let answer = answer_of(&action)?;
+    let token = Token::parse(&token_text).ok_or(AppError::NotFound)?;
+    let back = format!("/invite/{}", token.as_str());
+    let actor = Actor {
+        user: user.0,
+        request_id: Some(request_id.to_string()),
+    };
+    let result = state
+        .db
+        .run(move |conn| invitations::respond(conn, &actor, &InvitationRef::Token(token), answer))
+        .await;
+    match result {
+        Ok(done) => {
+            let (message, target) = match answer {
+                Answer::Accept => (
+                    format!("You joined {} as {}.", done.org_name, done.role.label()),
+                    format!("/orgs/{}", done.org_slug),
+                ),
+                Answer::Decline => (
+                    format!("You declined the invitation to {}.", done.org_name),
+                    "/dashboard".into(),
+                ),
+            };
+            frame.session.flash(FlashLevel::Success, message);
+            Ok(no_referrer(redirect(&req, &target)))
+        }
+        Err(AppError::Conflict(message) | AppError::Forbidden(message)) => {
+            frame.session.flash(FlashLevel::Error, message);
+            Ok(no_referrer(redirect(&req, &back)))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// POST /invitations/{id}/{accept|decline}: from the Dashboard prompt.
+pub async fn answer_from_dashboard(
+    req: HttpRequest,
+    frame: Frame,
+    user: SignedIn,
+    request_id: RequestId,
+    state: web::Data<AppState>,
+    path: web::Path<(Uuid, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, action) = path.into_inner();
+    let answer = answer_of(&action)?;
+    let actor = Actor {
+        user: user.0,
+        request_id: Some(request_id.to_string()),
+    };
+    let result = state
+        .db
+        .run(move |conn| {
+            let result = invitations::respond(conn, &actor, &InvitationRef::Id(id), answer);
+            let orgs = dashboard::orgs_of(conn, actor.user)?;
+            Ok::<_, AppError>((result, orgs))
+        })
+        .await?;
+    let (result, orgs) = result;
+    let (level, message) = match result {
+        Ok(done) => (
+            FlashLevel::Success,
+            match answer {
+                Answer::Accept => format!("You joined {} as {}.", done.org_name, done.role.label()),
+                Answer::Decline => format!("You declined the invitation to {}.", done.org_name),
+            },
+        ),
+        Err(AppError::Conflict(message) | AppError::Forbidden(message)) => {
+            (FlashLevel::Error, message)
+        }
+        Err(other) => return Err(other),
+    };
+    if is_htmx(&req) {
+        let _ = level;
+        return page(&AnsweredFragment {
+            message,
+            orgs,
+            oob: true,
+        });
+    }
+    frame.session.flash(level, message);
+    Ok(redirect(&req, "/dashboard"))
+}
