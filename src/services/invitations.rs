@@ -315,10 +315,12 @@ pub fn copy_link(
         let invitation = manageable(conn, &access, id)?;
         match invitation.status_now() {
             InvitationStatus::Pending => {}
-            InvitationStatus::Expired => return Err(AppError::Conflict(format!(
+            InvitationStatus::Expired => {
+                return Err(AppError::Conflict(format!(
                 "The invitation to {} has expired: use Resend Invitation to give it a new link.",
                 invitation.email
-            ))),
+            )))
+            }
             _ => return Err(no_longer_pending(&invitation)),
         }
         let mut token = ctx.tokens.token(&invitation.token_nonce);

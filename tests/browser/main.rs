@@ -88,6 +88,11 @@ fn start_driver() -> Option<Driver> {
 }
 
 async fn open_browser(driver: &Driver) -> Client {
+    open_browser_with(driver, true).await
+}
+
+/// A browser, with JavaScript on or off (off: every action must work through plain forms).
+async fn open_browser_with(driver: &Driver, javascript: bool) -> Client {
     let chromium = find_program(&["chromium", "chromium-browser", "google-chrome"]).unwrap();
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
@@ -99,7 +104,8 @@ async fn open_browser(driver: &Driver) -> Client {
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--no-first-run", "--window-size=1280,900",
                 format!("--user-data-dir={}", driver._profile.0.display()),
-            ]
+            ],
+            "prefs": { "profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 } }
         }),
     );
     let url = format!("http://127.0.0.1:{}", driver.port);
@@ -152,17 +158,90 @@ impl Person<'_> {
         field.send_keys(value).await.unwrap();
     }
 
+    /// Clicks the button named `name`: in an open dialog if there is one, else in the page's main part.
     async fn press_button(&self, name: &str) {
+        let xpath = format!(
+            "(//dialog[@open]//button[normalize-space()='{name}'] | //main[not(//dialog[@open])]//button[normalize-space()='{name}'])"
+        );
         let button = self
             .browser
             .wait()
             .at_most(Duration::from_secs(5))
-            .for_element(Locator::XPath(&format!(
-                "//main//button[normalize-space()='{name}']"
-            )))
+            .for_element(Locator::XPath(&xpath))
             .await
             .unwrap_or_else(|_| panic!("no button {name:?}"));
         button.click().await.unwrap();
+    }
+
+    /// Clicks the button or link named `name` in the table row that mentions `row_text`.
+    async fn press_in_row(&self, row_text: &str, name: &str) {
+        let xpath = format!(
+            "//tr[td[contains(normalize-space(.), '{row_text}')]]//*[(self::button or self::a) and normalize-space()='{name}']"
+        );
+        let control = self
+            .browser
+            .wait()
+            .at_most(Duration::from_secs(5))
+            .for_element(Locator::XPath(&xpath))
+            .await
+            .unwrap_or_else(|_| panic!("no {name:?} in the row of {row_text:?}"));
+        control.click().await.unwrap();
+    }
+
+    /// The text of the table row that mentions `row_text`.
+    async fn row(&self, row_text: &str) -> String {
+        let xpath = format!("//tr[td[contains(normalize-space(.), '{row_text}')]]");
+        self.browser
+            .wait()
+            .at_most(Duration::from_secs(5))
+            .for_element(Locator::XPath(&xpath))
+            .await
+            .unwrap_or_else(|_| panic!("no row for {row_text:?}"))
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Waits until the row that mentions `row_text` shows `text`.
+    async fn row_shows(&self, row_text: &str, text: &str) {
+        for _ in 0..50 {
+            if self.row(row_text).await.contains(text) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "the row of {row_text:?} never showed {text:?}: {}",
+            self.row(row_text).await
+        );
+    }
+
+    async fn sign_in(&self, email: &str) {
+        self.visit("/sign-in").await;
+        self.fill("Email", email).await;
+        self.fill("Password", PASSWORD).await;
+        self.press_button("Sign in").await;
+        self.sees("Your organizations").await;
+    }
+
+    async fn sign_out(&self) {
+        self.browser
+            .find(Locator::XPath(
+                "//summary[starts-with(@aria-label, 'Account menu')]",
+            ))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        self.browser
+            .find(Locator::XPath("//button[normalize-space()='Sign out']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        self.sees("You have signed out.").await;
     }
 
     async fn follow_link(&self, text: &str) {
@@ -171,7 +250,7 @@ impl Person<'_> {
             .wait()
             .at_most(Duration::from_secs(5))
             .for_element(Locator::XPath(&format!(
-                "//a[normalize-space()='{text}' and not(ancestor::details[not(@open)])]"
+                "//a[normalize-space()='{text}' and not(ancestor::details[not(@open)]) and (ancestor::main or not(//main//a[normalize-space()='{text}']))]"
             )))
             .await
             .unwrap_or_else(|_| panic!("no visible link {text:?}"));
@@ -385,4 +464,167 @@ async fn signing_in_and_out_works_from_the_keyboard_alone() {
     person.type_keys(ENTER).await;
     person.sees("You have signed out.").await;
     person.browser.close().await.unwrap();
+}
+
+/// An Owner with organization Acme, signed in on the test client; returns the slug.
+async fn acme(app: &TestApp) -> String {
+    app.owner_of("Acme", "Olivia Owner", "olivia@acme.test")
+        .await
+}
+
+/// The scenario of the invitations issue, with JavaScript on (dialogs, in-place swaps) or off (plain forms).
+async fn invite_three_resend_one_revoke_one_and_sign_up_from_the_mail(javascript: bool) {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let slug = acme(&app).await;
+    let person = Person {
+        browser: open_browser_with(&driver, javascript).await,
+        app: &app,
+    };
+    let shot = |name: &str| format!("{name}{}", if javascript { "" } else { "-no-js" });
+
+    person.sign_in("olivia@acme.test").await;
+    person.visit(&format!("/orgs/{slug}")).await;
+    person.follow_link("Invitations").await;
+    person.sees("1 / 100 seats used").await;
+    person.follow_link("Invite Members").await;
+    person
+        .fill(
+            "Email addresses",
+            "ada@example.com, Grace Hopper <grace@example.com>\nalan@example.com",
+        )
+        .await;
+    person.screenshot(&shot("invite-dialog")).await;
+    person.press_button("Send Invitations").await;
+    person.sees("3 sent.").await;
+    if javascript {
+        person.press_button("Close").await;
+    } else {
+        person.follow_link("Back to Invitations").await;
+    }
+    person.row_shows("grace@example.com", "Pending").await;
+    person.sees("4 / 100 seats used").await;
+
+    person
+        .press_in_row("grace@example.com", "Resend Invitation")
+        .await;
+    person
+        .sees("Invitation sent again to grace@example.com.")
+        .await;
+    person.row_shows("grace@example.com", "Sent 2×").await;
+
+    person.press_in_row("alan@example.com", "Revoke").await;
+    person
+        .sees("Revoke the invitation to alan@example.com")
+        .await;
+    person.press_button("Revoke").await;
+    person.sees("Invitation to alan@example.com revoked.").await;
+    if javascript {
+        person.row_shows("alan@example.com", "Revoked").await;
+    }
+    person.screenshot(&shot("invitations")).await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM invitations WHERE status = 'revoked'"),
+        1
+    );
+    assert_eq!(app.mail_to("grace@example.com").len(), 2);
+
+    // Ada opens her mail in the dev mailbox, creates her account from the link and joins.
+    person.sign_out().await;
+    person.visit("/dev/mailbox").await;
+    person
+        .browser
+        .find(Locator::XPath(
+            "//tr[td[normalize-space()='ada@example.com']]//a",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    person
+        .browser
+        .find(Locator::XPath("//main//a[contains(@href, '/invite/')]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    person
+        .sees("Olivia Owner invited ada@example.com to join Acme as Member.")
+        .await;
+    person.follow_link("Create account").await;
+    person.fill("Name", "Ada Lovelace").await;
+    person.fill("Password", PASSWORD).await;
+    person.fill("Confirm password", PASSWORD).await;
+    person.press_button("Create account").await;
+    person
+        .sees("Your account is ready. Now answer the invitation.")
+        .await;
+    person.press_button("Accept").await;
+    person.sees("You joined Acme as Member.").await;
+    assert_eq!(person.heading().await, "Acme");
+    person.sees("Your role: Member").await;
+    person.browser.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_admin_invites_three_resends_one_revokes_one_and_the_third_signs_up_from_the_mail() {
+    invite_three_resend_one_revoke_one_and_sign_up_from_the_mail(true).await;
+}
+
+#[tokio::test]
+async fn the_invitation_scenario_works_without_javascript() {
+    invite_three_resend_one_revoke_one_and_sign_up_from_the_mail(false).await;
+}
+
+async fn accept_from_the_dashboard(javascript: bool) {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let slug = acme(&app).await;
+    app.create_verified_user("Grace Hopper", "grace@example.com")
+        .await;
+    app.invite(&slug, "grace@example.com", "member").await;
+    let person = Person {
+        browser: open_browser_with(&driver, javascript).await,
+        app: &app,
+    };
+    person.sign_in("grace@example.com").await;
+    person
+        .sees("Olivia Owner invited you to join Acme as Member.")
+        .await;
+    person
+        .screenshot(if javascript {
+            "dashboard-prompt"
+        } else {
+            "dashboard-prompt-no-js"
+        })
+        .await;
+    person.press_button("Accept").await;
+    person.sees("You joined Acme as Member.").await;
+    let row = person
+        .browser
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::XPath(
+            "//section[@id='orgs']//tr[td/a[normalize-space()='Acme']]",
+        ))
+        .await
+        .expect("Acme appears in the list at once");
+    assert!(row.text().await.unwrap().contains("Member"));
+    assert_eq!(
+        app.count("SELECT count(*) FROM memberships WHERE role = 'member'"),
+        1
+    );
+    person.browser.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_invitee_accepts_from_the_dashboard_prompt() {
+    accept_from_the_dashboard(true).await;
+}
+
+#[tokio::test]
+async fn the_dashboard_prompt_works_without_javascript() {
+    accept_from_the_dashboard(false).await;
 }
