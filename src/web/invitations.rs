@@ -19,7 +19,7 @@ use crate::domain::{EmailList, InvitationStatus, Permission, Role, SeatUsage, Sl
 use crate::error::{AppError, FormErrors};
 use crate::services::events::Actor;
 use crate::services::invitations::{self, InviteSummary};
-use crate::services::{access, viewer};
+use crate::services::{access, rate_limit, viewer};
 
 const PAGE_SIZE: i64 = 50;
 
@@ -400,6 +400,7 @@ pub async fn invite_members(
     req: HttpRequest,
     frame: Frame,
     user: SignedIn,
+    ip: super::extractors::ClientIp,
     request_id: RequestId,
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -418,6 +419,8 @@ pub async fn invite_members(
             let viewer = viewer::load(conn, actor.user)?;
             let access = access::member_of(conn, &lookup, actor.user)?;
             access.require(Permission::ManageMembers)?;
+            rate_limit::check(conn, rate_limit::INVITE_PER_IP, &ip.0)?;
+            rate_limit::check(conn, rate_limit::INVITE_PER_ACCOUNT, &actor.user.to_string())?;
             let result = match role {
                 Some(role) => {
                     invitations::invite(conn, &context(&app), &actor, &lookup, list, role)
