@@ -34,8 +34,16 @@ pub const MAIL_PER_ACCOUNT: Limit = Limit {
     max: 5,
     window_secs: 3600,
 };
-pub const INVITE_PER_ACCOUNT: Limit = Limit { name: "invite:account", max: 60, window_secs: 3600 };
-pub const INVITE_PER_IP: Limit = Limit { name: "invite:ip", max: 120, window_secs: 3600 };
+pub const INVITE_PER_ACCOUNT: Limit = Limit {
+    name: "invite:account",
+    max: 60,
+    window_secs: 3600,
+};
+pub const INVITE_PER_IP: Limit = Limit {
+    name: "invite:ip",
+    max: 120,
+    window_secs: 3600,
+};
 pub const MAIL_PER_IP: Limit = Limit {
     name: "mail:ip",
     max: 30,

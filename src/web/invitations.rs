@@ -420,7 +420,11 @@ pub async fn invite_members(
             let access = access::member_of(conn, &lookup, actor.user)?;
             access.require(Permission::ManageMembers)?;
             rate_limit::check(conn, rate_limit::INVITE_PER_IP, &ip.0)?;
-            rate_limit::check(conn, rate_limit::INVITE_PER_ACCOUNT, &actor.user.to_string())?;
+            rate_limit::check(
+                conn,
+                rate_limit::INVITE_PER_ACCOUNT,
+                &actor.user.to_string(),
+            )?;
             let result = match role {
                 Some(role) => {
                     invitations::invite(conn, &context(&app), &actor, &lookup, list, role)

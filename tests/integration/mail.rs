@@ -160,13 +160,18 @@ async fn failed_deliveries_are_retried_later_with_the_error_kept() {
 async fn an_invitation_goes_through_smtp_and_its_link_opens_the_invitation() {
     let (port, mut inbox) = start_smtp_server().await;
     let app = spawn_app_with(|s| s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
-    let slug = app.owner_of("Acme", "Olivia Owner", "olivia@acme.test").await;
+    let slug = app
+        .owner_of("Acme", "Olivia Owner", "olivia@acme.test")
+        .await;
     app.invite(&slug, "ada@example.com", "member").await;
 
     let mut raw = String::new();
     while !raw.contains("invited you to join Acme") {
         raw = decode_quoted_printable(
-            &tokio::time::timeout(Duration::from_secs(20), inbox.recv()).await.expect("mail arrives").unwrap(),
+            &tokio::time::timeout(Duration::from_secs(20), inbox.recv())
+                .await
+                .expect("mail arrives")
+                .unwrap(),
         );
     }
     assert!(raw.contains("To: ada@example.com"), "{raw}");
