@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use actix_session::SessionExt as _;
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
 
 use super::session::TypedSession;
 use crate::domain::UserId;
@@ -50,4 +50,47 @@ impl FromRequest for ClientIp {
 /// The signed-in user, if any, without failing.
 pub fn signed_in(session: &TypedSession) -> Option<UserId> {
     session.user_id()
+}
+
+/// A signed-in user acting: their id, the request id for the audit log, and their address for rate limits.
+#[derive(Debug, Clone)]
+pub struct Acting {
+    pub user: UserId,
+    pub request_id: String,
+    pub ip: String,
+}
+
+impl Acting {
+    pub fn actor(&self) -> crate::services::events::Actor {
+        crate::services::events::Actor {
+            user: self.user,
+            request_id: Some(self.request_id.clone()),
+        }
+    }
+}
+
+impl FromRequest for Acting {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let user = match SignedIn::from_request(req, payload).into_inner() {
+            Ok(SignedIn(user)) => user,
+            Err(error) => return std::future::ready(Err(error.into())),
+        };
+        let request_id = req
+            .extensions()
+            .get::<tracing_actix_web::RequestId>()
+            .map(|id| id.to_string())
+            .unwrap_or_default();
+        let ip = ClientIp::from_request(req, payload)
+            .into_inner()
+            .map(|ip| ip.0)
+            .unwrap_or_default();
+        std::future::ready(Ok(Acting {
+            user,
+            request_id,
+            ip,
+        }))
+    }
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use tracing_actix_web::RequestId;
 use uuid::Uuid;
 
-use super::extractors::SignedIn;
+use super::extractors::{Acting, SignedIn};
 use super::htmx::{is_htmx, page, page_with_status, redirect};
 use super::layout::{Frame, Layout, Nav};
 use super::session::FlashLevel;
@@ -399,9 +399,7 @@ pub async fn new_invitations_form(
 pub async fn invite_members(
     req: HttpRequest,
     frame: Frame,
-    user: SignedIn,
-    ip: super::extractors::ClientIp,
-    request_id: RequestId,
+    acting: Acting,
     state: web::Data<AppState>,
     path: web::Path<String>,
     form: web::Form<InviteForm>,
@@ -410,7 +408,8 @@ pub async fn invite_members(
     let form = form.into_inner();
     let role = Role::from_db(form.role.trim()).filter(|r| *r != Role::Owner);
     let list = EmailList::parse(&form.emails);
-    let actor = actor(user, &request_id);
+    let actor = acting.actor();
+    let ip = acting.ip;
     let app = state.clone();
     let lookup = slug.clone();
     let outcome = state
@@ -419,7 +418,7 @@ pub async fn invite_members(
             let viewer = viewer::load(conn, actor.user)?;
             let access = access::member_of(conn, &lookup, actor.user)?;
             access.require(Permission::ManageMembers)?;
-            rate_limit::check(conn, rate_limit::INVITE_PER_IP, &ip.0)?;
+            rate_limit::check(conn, rate_limit::INVITE_PER_IP, &ip)?;
             rate_limit::check(
                 conn,
                 rate_limit::INVITE_PER_ACCOUNT,
