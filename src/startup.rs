@@ -77,6 +77,11 @@ impl Application {
         &self.db
     }
 
+    /// A handle to stop the server from elsewhere (tests stop each instance they start).
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// Serves until the process is stopped.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await

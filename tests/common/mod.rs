@@ -181,6 +181,19 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub jar: Arc<Jar>,
     pub db: Arc<TestDb>,
+    /// The server's thread and stop handle; only the original `TestApp` owns it.
+    server: Option<(actix_web::dev::ServerHandle, std::thread::JoinHandle<()>)>,
+}
+
+impl Drop for TestApp {
+    /// Stops the server and waits for its thread, so no connection outlives the test
+    /// (libpq and OpenSSL do not like threads still running at process exit).
+    fn drop(&mut self) {
+        if let Some((handle, thread)) = self.server.take() {
+            drop(handle.stop(false));
+            let _ = thread.join();
+        }
+    }
 }
 
 /// Settings for a test instance: port 0, a fresh key, the dev mailbox.
@@ -216,19 +229,37 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let db = tokio::task::spawn_blocking(TestDb::new).await.unwrap();
     let mut settings = test_settings(&db);
     adjust(&mut settings);
-    let app = Application::build(settings)
-        .await
-        .expect("application builds");
-    let settings = app.settings().clone();
-    let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+    // The server runs on a thread and runtime of its own, so it can be stopped and
+    // joined when the test ends, whatever the test's runtime does.
+    let (ready, started) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let app = Application::build(settings)
+                .await
+                .expect("application builds");
+            ready
+                .send((app.port(), app.settings().clone(), app.server_handle()))
+                .unwrap();
+            app.run_until_stopped().await.unwrap();
+        });
+    });
+    let (port, settings, handle) =
+        tokio::task::spawn_blocking(move || started.recv().expect("server starts"))
+            .await
+            .unwrap();
     let jar = Arc::new(Jar::default());
     TestApp {
         client: client_with(jar.clone()),
         jar,
-        address,
+        address: format!("http://127.0.0.1:{port}"),
         settings,
         db: Arc::new(db),
+        server: Some((handle, thread)),
     }
 }
 
@@ -404,6 +435,7 @@ impl TestApp {
             client: client_with(jar.clone()),
             jar,
             db: self.db.clone(),
+            server: None,
         }
     }
 }
