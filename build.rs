@@ -26,8 +26,5 @@ fn main() {
     println!("cargo:rerun-if-changed=static");
     let mut hasher = DefaultHasher::new();
     hash_dir(Path::new("static"), &mut hasher);
-    println!(
-        "cargo:rustc-env=ROSTER_ASSETS_HASH={:016x}",
-        hasher.finish()
-    );
+    println!("cargo:rustc-env=ROSTER_ASSETS_HASH={:016x}", hasher.finish());
 }

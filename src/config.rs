@@ -67,10 +67,7 @@ impl Settings {
         };
         let session_key = match var("ROSTER_SESSION_KEY") {
             Some(key) => parse_session_key(&key)?,
-            None if is_loopback(&base_url) => SessionKey {
-                bytes: random_key(),
-                generated: true,
-            },
+            None if is_loopback(&base_url) => SessionKey { bytes: random_key(), generated: true },
             None => bail!(
                 "ROSTER_SESSION_KEY is required when ROSTER_BASE_URL ({base_url}) is not a local \
                  address: set it to 64 random bytes, e.g. `openssl rand -base64 64`"
@@ -78,12 +75,12 @@ impl Settings {
         };
         let smtp_url = var("ROSTER_SMTP_URL");
         if let Some(url) = &smtp_url {
-            Url::parse(url)
-                .context("ROSTER_SMTP_URL must be a URL like smtp://user:pass@host:587")?;
+            Url::parse(url).context("ROSTER_SMTP_URL must be a URL like smtp://user:pass@host:587")?;
         }
         let invitation_ttl = match var("ROSTER_INVITATION_TTL") {
-            Some(text) => parse_duration(&text)
-                .context("ROSTER_INVITATION_TTL must be a duration like 7d, 48h or 90m")?,
+            Some(text) => {
+                parse_duration(&text).context("ROSTER_INVITATION_TTL must be a duration like 7d, 48h or 90m")?
+            }
             None => Duration::from_secs(7 * 24 * 3600),
         };
         let support_url = var("ROSTER_SUPPORT_URL")
@@ -96,8 +93,7 @@ impl Settings {
             base_url_from_bind,
             session_key,
             smtp_url,
-            mail_from: var("ROSTER_MAIL_FROM")
-                .unwrap_or_else(|| "Roster <roster@localhost>".into()),
+            mail_from: var("ROSTER_MAIL_FROM").unwrap_or_else(|| "Roster <roster@localhost>".into()),
             invitation_ttl,
             support_url,
             outbox_poll_interval: Duration::from_secs(2),
@@ -113,11 +109,7 @@ impl Settings {
 
     /// An absolute link under the configured public URL.
     pub fn link(&self, path_and_query: &str) -> String {
-        format!(
-            "{}{}",
-            self.base_url.as_str().trim_end_matches('/'),
-            path_and_query
-        )
+        format!("{}{}", self.base_url.as_str().trim_end_matches('/'), path_and_query)
     }
 }
 
@@ -155,10 +147,7 @@ fn parse_session_key(text: &str) -> anyhow::Result<SessionKey> {
             bail!("ROSTER_SESSION_KEY must hold at least 64 bytes: use `openssl rand -base64 64`")
         }
     };
-    Ok(SessionKey {
-        bytes,
-        generated: false,
-    })
+    Ok(SessionKey { bytes, generated: false })
 }
 
 fn random_key() -> Vec<u8> {
@@ -171,13 +160,9 @@ fn random_key() -> Vec<u8> {
 /// Parses `7d`, `48h`, `90m` or `30s`.
 pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let n: u64 = number
-        .parse()
-        .context("expected a number followed by d, h, m or s")?;
+    let n: u64 = number.parse().context("expected a number followed by d, h, m or s")?;
     let seconds = match unit {
         "d" => n * 86_400,
         "h" => n * 3_600,
@@ -218,10 +203,7 @@ mod tests {
 
     #[test]
     fn passwords_are_hidden_in_database_urls() {
-        assert_eq!(
-            redact_database_url("postgres://app:s3cret@db:5432/roster"),
-            "postgres://app:***@db:5432/roster"
-        );
+        assert_eq!(redact_database_url("postgres://app:s3cret@db:5432/roster"), "postgres://app:***@db:5432/roster");
     }
 
     #[test]
@@ -229,9 +211,6 @@ mod tests {
         assert!(parse_session_key("short").is_err());
         assert_eq!(parse_session_key(&"k".repeat(64)).unwrap().bytes.len(), 64);
         let base64_of_64_bytes = "A".repeat(86) + "==";
-        assert_eq!(
-            parse_session_key(&base64_of_64_bytes).unwrap().bytes,
-            vec![0u8; 64]
-        );
+        assert_eq!(parse_session_key(&base64_of_64_bytes).unwrap().bytes, vec![0u8; 64]);
     }
 }

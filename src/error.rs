@@ -20,23 +20,13 @@ impl FormErrors {
     }
     /// An error about the form as a whole.
     pub fn form(message: impl Into<String>) -> Self {
-        Self(vec![FieldError {
-            field: "",
-            message: message.into(),
-        }])
+        Self(vec![FieldError { field: "", message: message.into() }])
     }
     pub fn add(&mut self, field: &'static str, message: impl ToString) {
-        self.0.push(FieldError {
-            field,
-            message: message.to_string(),
-        });
+        self.0.push(FieldError { field, message: message.to_string() });
     }
     /// Records the error of a parse result and returns its value, if any.
-    pub fn check<T, E: ToString>(
-        &mut self,
-        field: &'static str,
-        result: Result<T, E>,
-    ) -> Option<T> {
+    pub fn check<T, E: ToString>(&mut self, field: &'static str, result: Result<T, E>) -> Option<T> {
         result.map_err(|e| self.add(field, e)).ok()
     }
     pub fn is_empty(&self) -> bool {
@@ -44,10 +34,7 @@ impl FormErrors {
     }
     /// The message for one field, for templates.
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
+        self.0.iter().find(|e| e.field == field).map(|e| e.message.as_str())
     }
     /// Ok when nothing was recorded.
     pub fn into_result(self) -> Result<(), AppError> {
@@ -102,8 +89,7 @@ impl From<diesel::result::Error> for AppError {
         match error {
             Error::NotFound => AppError::NotFound,
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::Conflict(
-                "That conflicts with something that already exists. Reload the page and try again."
-                    .into(),
+                "That conflicts with something that already exists. Reload the page and try again.".into(),
             ),
             other => AppError::Internal(other.into()),
         }
@@ -158,9 +144,8 @@ impl ResponseError for AppError {
             AppError::Internal(e) => tracing::error!(error = ?e, "internal error"),
             _ => {}
         }
-        let mut response = HttpResponse::build(self.status_code())
-            .content_type("text/plain; charset=utf-8")
-            .body(self.to_string());
+        let mut response =
+            HttpResponse::build(self.status_code()).content_type("text/plain; charset=utf-8").body(self.to_string());
         response.extensions_mut().insert(ErrorInfo {
             message: self.to_string(),
             unauthenticated: matches!(self, AppError::Unauthenticated),

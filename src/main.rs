@@ -96,11 +96,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             println!("Database is up to date.");
             Ok(())
         }
-        Command::CreateUser {
-            name,
-            email,
-            password_stdin,
-        } => {
+        Command::CreateUser { name, email, password_stdin } => {
             let name = PersonName::parse(&name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
             let email = EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
             let (password, generated) = if password_stdin {
@@ -109,21 +105,13 @@ fn run(command: Command) -> anyhow::Result<()> {
                 let line = line.trim_end_matches(['\r', '\n']).to_owned();
                 (line, false)
             } else {
-                (
-                    roster::domain::Token::generate().as_str()[..20].to_owned(),
-                    true,
-                )
+                (roster::domain::Token::generate().as_str()[..20].to_owned(), true)
             };
-            let password = NewPassword::parse(&password, &password)
-                .map_err(|e| anyhow::anyhow!("password: {e}"))?;
+            let password = NewPassword::parse(&password, &password).map_err(|e| anyhow::anyhow!("password: {e}"))?;
             let hash = passwords::hash(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
             let mut conn = operator_connection()?;
-            if !demo::create_verified_user(&mut conn, &name, &email, &hash)
-                .map_err(service_error)?
-            {
-                anyhow::bail!(
-                    "an account with the address {email} already exists; nothing was changed"
-                );
+            if !demo::create_verified_user(&mut conn, &name, &email, &hash).map_err(service_error)? {
+                anyhow::bail!("an account with the address {email} already exists; nothing was changed");
             }
             println!("Created account {email} (verified).");
             if generated {
@@ -138,12 +126,8 @@ fn run(command: Command) -> anyhow::Result<()> {
                 anyhow::bail!("--seats must be at least 1");
             }
             let mut conn = operator_connection()?;
-            let slug =
-                demo::create_org_for(&mut conn, &owner, &name, seats).map_err(service_error)?;
-            println!(
-                "Created organization {} at /orgs/{slug}, owned by {owner}.",
-                name.as_str()
-            );
+            let slug = demo::create_org_for(&mut conn, &owner, &name, seats).map_err(service_error)?;
+            println!("Created organization {} at /orgs/{slug}, owned by {owner}.", name.as_str());
             Ok(())
         }
         Command::SignOutEverywhere { email } => {
@@ -177,9 +161,7 @@ fn operator_connection() -> anyhow::Result<diesel::PgConnection> {
 
 fn serve(seed_demo: bool, bind: Option<SocketAddr>) -> anyhow::Result<()> {
     let settings = Settings::from_env(bind)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         if settings.session_key.generated {
             tracing::warn!("ROSTER_SESSION_KEY is not set: generated a key for this run; sessions end when it stops");
@@ -195,10 +177,7 @@ fn serve(seed_demo: bool, bind: Option<SocketAddr>) -> anyhow::Result<()> {
                 passwords::hash(&password).map_err(|e| anyhow::anyhow!("{e}"))
             })
             .await??;
-            app.db()
-                .run(move |conn| demo::seed(conn, &hash))
-                .await
-                .map_err(service_error)?;
+            app.db().run(move |conn| demo::seed(conn, &hash)).await.map_err(service_error)?;
             println!("Demo organization Acme is ready. Sign in at {base}/sign-in");
             println!("  email:    {}", demo::DEMO_EMAIL);
             println!("  password: {}", demo::DEMO_PASSWORD);

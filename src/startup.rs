@@ -48,21 +48,11 @@ impl Application {
             settings.base_url = url::Url::parse(&format!("http://{address}"))?;
         }
 
-        let transport =
-            Transport::from_settings(settings.smtp_url.as_deref(), &settings.mail_from)?;
-        tokio::spawn(worker::run(
-            db.clone(),
-            transport,
-            settings.outbox_poll_interval,
-        ));
+        let transport = Transport::from_settings(settings.smtp_url.as_deref(), &settings.mail_from)?;
+        tokio::spawn(worker::run(db.clone(), transport, settings.outbox_poll_interval));
 
         let server = serve(listener, db.clone(), settings.clone())?;
-        Ok(Application {
-            port: address.port(),
-            server,
-            settings,
-            db,
-        })
+        Ok(Application { port: address.port(), server, settings, db })
     }
 
     pub fn port(&self) -> u16 {
@@ -127,10 +117,7 @@ fn serve(listener: TcpListener, db: Db, settings: Settings) -> anyhow::Result<Se
             .app_data(state.clone())
             .app_data(web::FormConfig::default().limit(1024 * 1024))
             // Static files skip the session and CSRF layers: no database work for them.
-            .route(
-                "/static/{path:.*}",
-                web::get().to(routes::assets::serve_asset),
-            )
+            .route("/static/{path:.*}", web::get().to(routes::assets::serve_asset))
             .service(
                 web::scope("")
                     .wrap(from_fn(routes::csrf::protect))

@@ -25,9 +25,7 @@ pub fn insert_many(conn: &mut PgConnection, events: &[NewAuditEvent]) -> QueryRe
     if events.is_empty() {
         return Ok(0);
     }
-    diesel::insert_into(audit_events::table)
-        .values(events)
-        .execute(conn)
+    diesel::insert_into(audit_events::table).values(events).execute(conn)
 }
 
 /// The actions recorded for an organization, oldest first (for tests and the audit page).

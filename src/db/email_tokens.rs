@@ -64,11 +64,7 @@ pub fn issue(
 }
 
 /// Finds a token that is unused and unexpired, without using it.
-pub fn find_usable(
-    conn: &mut PgConnection,
-    purpose: Purpose,
-    token: &Token,
-) -> QueryResult<Option<EmailToken>> {
+pub fn find_usable(conn: &mut PgConnection, purpose: Purpose, token: &Token) -> QueryResult<Option<EmailToken>> {
     email_tokens::table
         .filter(email_tokens::token_hash.eq(token.hash()))
         .filter(email_tokens::purpose.eq(purpose.as_str()))
@@ -80,11 +76,7 @@ pub fn find_usable(
 }
 
 /// Uses a token: one conditional update, so only one of two racing requests wins.
-pub fn consume(
-    conn: &mut PgConnection,
-    purpose: Purpose,
-    token: &Token,
-) -> QueryResult<Option<EmailToken>> {
+pub fn consume(conn: &mut PgConnection, purpose: Purpose, token: &Token) -> QueryResult<Option<EmailToken>> {
     diesel::update(
         email_tokens::table
             .filter(email_tokens::token_hash.eq(token.hash()))

@@ -55,25 +55,15 @@ pub struct NewInvitation {
 }
 
 /// Inserts a batch in one statement.
-pub fn insert_many(
-    conn: &mut PgConnection,
-    rows: &[NewInvitation],
-) -> QueryResult<Vec<Invitation>> {
+pub fn insert_many(conn: &mut PgConnection, rows: &[NewInvitation]) -> QueryResult<Vec<Invitation>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    diesel::insert_into(invitations::table)
-        .values(rows)
-        .returning(Invitation::as_returning())
-        .get_results(conn)
+    diesel::insert_into(invitations::table).values(rows).returning(Invitation::as_returning()).get_results(conn)
 }
 
 /// The pending (possibly expired) invitations of an organization for any of `emails` (lowercase).
-pub fn pending_for_emails(
-    conn: &mut PgConnection,
-    org: OrgId,
-    emails: &[String],
-) -> QueryResult<Vec<Invitation>> {
+pub fn pending_for_emails(conn: &mut PgConnection, org: OrgId, emails: &[String]) -> QueryResult<Vec<Invitation>> {
     invitations::table
         .filter(invitations::organization_id.eq(org.0))
         .filter(invitations::status.eq("pending"))
@@ -93,11 +83,7 @@ pub fn count_reserved(conn: &mut PgConnection, org: OrgId) -> QueryResult<i64> {
 }
 
 /// One invitation of an organization.
-pub fn find_in_org(
-    conn: &mut PgConnection,
-    org: OrgId,
-    id: Uuid,
-) -> QueryResult<Option<Invitation>> {
+pub fn find_in_org(conn: &mut PgConnection, org: OrgId, id: Uuid) -> QueryResult<Option<Invitation>> {
     invitations::table
         .filter(invitations::organization_id.eq(org.0))
         .find(id)
@@ -108,20 +94,12 @@ pub fn find_in_org(
 
 /// An invitation by the SHA-256 of its link's token.
 pub fn find_by_token_hash(conn: &mut PgConnection, hash: &[u8]) -> QueryResult<Option<Invitation>> {
-    invitations::table
-        .filter(invitations::token_hash.eq(hash))
-        .select(Invitation::as_select())
-        .first(conn)
-        .optional()
+    invitations::table.filter(invitations::token_hash.eq(hash)).select(Invitation::as_select()).first(conn).optional()
 }
 
 /// An invitation by id.
 pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Invitation>> {
-    invitations::table
-        .find(id)
-        .select(Invitation::as_select())
-        .first(conn)
-        .optional()
+    invitations::table.find(id).select(Invitation::as_select()).first(conn).optional()
 }
 
 /// Accepts or declines: one conditional update, so of two racing answers only one wins.
@@ -152,12 +130,7 @@ pub fn respond(
 }
 
 /// Revokes a pending (or expired) invitation; `None` if it was no longer pending.
-pub fn revoke(
-    conn: &mut PgConnection,
-    org: OrgId,
-    id: Uuid,
-    by: UserId,
-) -> QueryResult<Option<Invitation>> {
+pub fn revoke(conn: &mut PgConnection, org: OrgId, id: Uuid, by: UserId) -> QueryResult<Option<Invitation>> {
     diesel::update(
         invitations::table
             .filter(invitations::organization_id.eq(org.0))
@@ -202,36 +175,21 @@ pub fn renew(
 }
 
 /// Replaces the token only (when the server key changed and Copy Link cannot rebuild the old one).
-pub fn replace_token(
-    conn: &mut PgConnection,
-    id: Uuid,
-    nonce: &[u8],
-    hash: &[u8],
-) -> QueryResult<usize> {
+pub fn replace_token(conn: &mut PgConnection, id: Uuid, nonce: &[u8], hash: &[u8]) -> QueryResult<usize> {
     diesel::update(invitations::table.find(id))
-        .set((
-            invitations::token_nonce.eq(nonce),
-            invitations::token_hash.eq(hash),
-        ))
+        .set((invitations::token_nonce.eq(nonce), invitations::token_hash.eq(hash)))
         .execute(conn)
 }
 
 /// Pending, unexpired invitations to an address, with their organization's name and slug.
-pub fn pending_for_address(
-    conn: &mut PgConnection,
-    email: &str,
-) -> QueryResult<Vec<(Invitation, String, String)>> {
+pub fn pending_for_address(conn: &mut PgConnection, email: &str) -> QueryResult<Vec<(Invitation, String, String)>> {
     invitations::table
         .inner_join(organizations::table)
         .filter(lower(invitations::email).eq(email.to_lowercase()))
         .filter(invitations::status.eq("pending"))
         .filter(invitations::expires_at.gt(diesel::dsl::now))
         .order((invitations::created_at.desc(), invitations::id.desc()))
-        .select((
-            Invitation::as_select(),
-            organizations::name,
-            organizations::slug,
-        ))
+        .select((Invitation::as_select(), organizations::name, organizations::slug))
         .load(conn)
 }
 
@@ -282,12 +240,12 @@ pub fn list(conn: &mut PgConnection, q: &ListQuery<'_>) -> QueryResult<Vec<Invit
     query = match q.filter {
         StatusFilter::All => query,
         StatusFilter::Open => query.filter(invitations::status.eq("pending")),
-        StatusFilter::Only(InvitationStatus::Pending) => query
-            .filter(invitations::status.eq("pending"))
-            .filter(invitations::expires_at.gt(diesel::dsl::now)),
-        StatusFilter::Only(InvitationStatus::Expired) => query
-            .filter(invitations::status.eq("pending"))
-            .filter(invitations::expires_at.le(diesel::dsl::now)),
+        StatusFilter::Only(InvitationStatus::Pending) => {
+            query.filter(invitations::status.eq("pending")).filter(invitations::expires_at.gt(diesel::dsl::now))
+        }
+        StatusFilter::Only(InvitationStatus::Expired) => {
+            query.filter(invitations::status.eq("pending")).filter(invitations::expires_at.le(diesel::dsl::now))
+        }
         StatusFilter::Only(other) => query.filter(invitations::status.eq(other.key())),
     };
     if let Some(search) = q.search.filter(|s| !s.is_empty()) {
@@ -299,17 +257,9 @@ pub fn list(conn: &mut PgConnection, q: &ListQuery<'_>) -> QueryResult<Vec<Invit
     macro_rules! keyset {
         ($column:expr, $value:expr, $id:expr) => {
             if q.descending {
-                query.filter(
-                    $column
-                        .lt($value)
-                        .or($column.eq($value).and(invitations::id.lt($id))),
-                )
+                query.filter($column.lt($value).or($column.eq($value).and(invitations::id.lt($id))))
             } else {
-                query.filter(
-                    $column
-                        .gt($value)
-                        .or($column.eq($value).and(invitations::id.gt($id))),
-                )
+                query.filter($column.gt($value).or($column.eq($value).and(invitations::id.gt($id))))
             }
         };
     }
@@ -322,28 +272,14 @@ pub fn list(conn: &mut PgConnection, q: &ListQuery<'_>) -> QueryResult<Vec<Invit
             }
         };
     }
-    let time_of = |nanos: i128| {
-        OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH)
-    };
+    let time_of = |nanos: i128| OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     match (q.sort, &q.after) {
-        (SortKey::Email, Some(Cursor::Text(v, id))) => {
-            query = keyset!(lower(invitations::email), v.clone(), *id)
-        }
-        (SortKey::Role, Some(Cursor::Text(v, id))) => {
-            query = keyset!(invitations::role, v.clone(), *id)
-        }
-        (SortKey::Status, Some(Cursor::Text(v, id))) => {
-            query = keyset!(invitations::status, v.clone(), *id)
-        }
-        (SortKey::InvitedBy, Some(Cursor::Text(v, id))) => {
-            query = keyset!(invitations::inviter_name, v.clone(), *id)
-        }
-        (SortKey::Invited, Some(Cursor::Time(t, id))) => {
-            query = keyset!(invitations::created_at, time_of(*t), *id)
-        }
-        (SortKey::Expires, Some(Cursor::Time(t, id))) => {
-            query = keyset!(invitations::expires_at, time_of(*t), *id)
-        }
+        (SortKey::Email, Some(Cursor::Text(v, id))) => query = keyset!(lower(invitations::email), v.clone(), *id),
+        (SortKey::Role, Some(Cursor::Text(v, id))) => query = keyset!(invitations::role, v.clone(), *id),
+        (SortKey::Status, Some(Cursor::Text(v, id))) => query = keyset!(invitations::status, v.clone(), *id),
+        (SortKey::InvitedBy, Some(Cursor::Text(v, id))) => query = keyset!(invitations::inviter_name, v.clone(), *id),
+        (SortKey::Invited, Some(Cursor::Time(t, id))) => query = keyset!(invitations::created_at, time_of(*t), *id),
+        (SortKey::Expires, Some(Cursor::Time(t, id))) => query = keyset!(invitations::expires_at, time_of(*t), *id),
         _ => {}
     }
     query = match q.sort {
@@ -371,7 +307,5 @@ pub fn cursor_after(row: &Invitation, sort: SortKey) -> Cursor {
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern.
 pub fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }

@@ -27,12 +27,7 @@ impl Membership {
 }
 
 /// Adds a user to an organization with a role.
-pub fn insert(
-    conn: &mut PgConnection,
-    org: OrgId,
-    user: UserId,
-    role: Role,
-) -> QueryResult<Membership> {
+pub fn insert(conn: &mut PgConnection, org: OrgId, user: UserId, role: Role) -> QueryResult<Membership> {
     diesel::insert_into(memberships::table)
         .values((
             memberships::id.eq(Uuid::new_v4()),
@@ -55,10 +50,7 @@ pub fn find(conn: &mut PgConnection, org: OrgId, user: UserId) -> QueryResult<Op
 }
 
 /// Every organization the user belongs to, with their membership, by organization name.
-pub fn organizations_of(
-    conn: &mut PgConnection,
-    user: UserId,
-) -> QueryResult<Vec<(Organization, Membership)>> {
+pub fn organizations_of(conn: &mut PgConnection, user: UserId) -> QueryResult<Vec<(Organization, Membership)>> {
     memberships::table
         .inner_join(organizations::table)
         .filter(memberships::user_id.eq(user.0))
@@ -70,7 +62,7 @@ pub fn organizations_of(
 /// The Owner's name and email.
 pub fn owner_of(conn: &mut PgConnection, org: OrgId) -> QueryResult<Option<(String, String)>> {
     memberships::table
-        .inner_join(users::table)
+        .inner_join(users::table.on(users::id.eq(memberships::user_id)))
         .filter(memberships::organization_id.eq(org.0))
         .filter(memberships::role.eq(Role::Owner.as_str()))
         .select((users::name, users::email))
@@ -79,13 +71,9 @@ pub fn owner_of(conn: &mut PgConnection, org: OrgId) -> QueryResult<Option<(Stri
 }
 
 /// Which of `emails` (lowercase) already belong to members of the organization (lowercase).
-pub fn member_emails_among(
-    conn: &mut PgConnection,
-    org: OrgId,
-    emails: &[String],
-) -> QueryResult<Vec<String>> {
+pub fn member_emails_among(conn: &mut PgConnection, org: OrgId, emails: &[String]) -> QueryResult<Vec<String>> {
     memberships::table
-        .inner_join(users::table)
+        .inner_join(users::table.on(users::id.eq(memberships::user_id)))
         .filter(memberships::organization_id.eq(org.0))
         .filter(crate::db::lower(users::email).eq_any(emails))
         .select(crate::db::lower(users::email))
@@ -102,12 +90,7 @@ pub fn admins_of(conn: &mut PgConnection, org: OrgId) -> QueryResult<Vec<Uuid>> 
 }
 
 /// Adds a membership unless the user already has one; returns whether it was added.
-pub fn insert_if_absent(
-    conn: &mut PgConnection,
-    org: OrgId,
-    user: UserId,
-    role: Role,
-) -> QueryResult<bool> {
+pub fn insert_if_absent(conn: &mut PgConnection, org: OrgId, user: UserId, role: Role) -> QueryResult<bool> {
     let added = diesel::insert_into(memberships::table)
         .values((
             memberships::id.eq(Uuid::new_v4()),
@@ -119,4 +102,58 @@ pub fn insert_if_absent(
         .do_nothing()
         .execute(conn)?;
     Ok(added == 1)
+}
+
+/// A membership of the organization, locked until the transaction ends.
+pub fn lock_in_org(conn: &mut PgConnection, org: OrgId, id: Uuid) -> QueryResult<Option<Membership>> {
+    memberships::table
+        .filter(memberships::organization_id.eq(org.0))
+        .find(id)
+        .for_update()
+        .select(Membership::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Sets a membership's role.
+pub fn set_role(conn: &mut PgConnection, id: Uuid, role: Role) -> QueryResult<usize> {
+    diesel::update(memberships::table.find(id)).set(memberships::role.eq(role.as_str())).execute(conn)
+}
+
+/// Deletes a membership (the account and its history stay).
+pub fn delete(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
+    diesel::delete(memberships::table.find(id)).execute(conn)
+}
+
+/// Records who invited a member (set when an invitation is accepted).
+pub fn set_invited_by(conn: &mut PgConnection, org: OrgId, user: UserId, inviter: Option<Uuid>) -> QueryResult<usize> {
+    diesel::update(
+        memberships::table.filter(memberships::organization_id.eq(org.0)).filter(memberships::user_id.eq(user.0)),
+    )
+    .set(memberships::invited_by.eq(inviter))
+    .execute(conn)
+}
+
+/// A membership with the copies of its member's name, email and verification.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = memberships)]
+pub struct MemberDetail {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub role: String,
+    pub created_at: OffsetDateTime,
+    pub member_name: String,
+    pub member_email: String,
+    pub member_verified: bool,
+    pub invited_by: Option<Uuid>,
+}
+
+/// One member of the organization, as the Members page shows them.
+pub fn detail(conn: &mut PgConnection, org: OrgId, id: Uuid) -> QueryResult<Option<MemberDetail>> {
+    memberships::table
+        .filter(memberships::organization_id.eq(org.0))
+        .find(id)
+        .select(MemberDetail::as_select())
+        .first(conn)
+        .optional()
 }

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod email_tokens;
 pub mod invitations;
+pub mod members;
 pub mod memberships;
 pub mod notifications;
 pub mod organizations;
@@ -102,22 +103,15 @@ pub fn ensure_database_exists(database_url: &str) -> anyhow::Result<()> {
     if PgConnection::establish(database_url).is_ok() {
         return Ok(());
     }
-    let mut url = url::Url::parse(database_url).with_context(|| {
-        format!(
-            "DATABASE_URL is not a URL: {}",
-            redact_database_url(database_url)
-        )
-    })?;
+    let mut url = url::Url::parse(database_url)
+        .with_context(|| format!("DATABASE_URL is not a URL: {}", redact_database_url(database_url)))?;
     let name = url.path().trim_start_matches('/').to_owned();
     if name.is_empty() {
-        anyhow::bail!(
-            "DATABASE_URL names no database: {}",
-            redact_database_url(database_url)
-        );
+        anyhow::bail!("DATABASE_URL names no database: {}", redact_database_url(database_url));
     }
     url.set_path("/postgres");
-    let mut admin = PgConnection::establish(url.as_str())
-        .map_err(|e| unreachable_database(database_url, &e.to_string()))?;
+    let mut admin =
+        PgConnection::establish(url.as_str()).map_err(|e| unreachable_database(database_url, &e.to_string()))?;
     let exists: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
         "EXISTS (SELECT 1 FROM pg_database WHERE datname = {})",
         quote_literal(&name)
@@ -134,9 +128,8 @@ pub fn ensure_database_exists(database_url: &str) -> anyhow::Result<()> {
 
 /// Runs pending migrations under a Postgres advisory lock; does nothing when none are pending.
 pub fn run_migrations(conn: &mut PgConnection) -> anyhow::Result<()> {
-    let pending = conn
-        .has_pending_migration(MIGRATIONS)
-        .map_err(|e| anyhow::anyhow!("could not read migration state: {e}"))?;
+    let pending =
+        conn.has_pending_migration(MIGRATIONS).map_err(|e| anyhow::anyhow!("could not read migration state: {e}"))?;
     if !pending {
         return Ok(());
     }
@@ -156,8 +149,8 @@ pub fn run_migrations(conn: &mut PgConnection) -> anyhow::Result<()> {
 /// Creates the database if needed and migrates it: what `serve` and `migrate` do first.
 pub fn prepare(database_url: &str) -> anyhow::Result<()> {
     ensure_database_exists(database_url)?;
-    let mut conn = PgConnection::establish(database_url)
-        .map_err(|e| unreachable_database(database_url, &e.to_string()))?;
+    let mut conn =
+        PgConnection::establish(database_url).map_err(|e| unreachable_database(database_url, &e.to_string()))?;
     run_migrations(&mut conn)
 }
 

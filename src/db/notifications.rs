@@ -22,7 +22,5 @@ pub fn insert_many(conn: &mut PgConnection, rows: &[NewNotification]) -> QueryRe
     if rows.is_empty() {
         return Ok(0);
     }
-    diesel::insert_into(notifications::table)
-        .values(rows)
-        .execute(conn)
+    diesel::insert_into(notifications::table).values(rows).execute(conn)
 }

@@ -46,11 +46,7 @@ pub fn insert(
 /// The taken slugs that start with `base` (the base itself and its `-N` variants).
 pub fn slugs_like(conn: &mut PgConnection, base: &Slug) -> QueryResult<Vec<String>> {
     organizations::table
-        .filter(
-            organizations::slug
-                .eq(base.as_str())
-                .or(organizations::slug.like(format!("{}-%", base.as_str()))),
-        )
+        .filter(organizations::slug.eq(base.as_str()).or(organizations::slug.like(format!("{}-%", base.as_str()))))
         .select(organizations::slug)
         .load(conn)
 }
@@ -66,27 +62,16 @@ pub fn find_by_slug(conn: &mut PgConnection, slug: &Slug) -> QueryResult<Option<
 
 /// Number of memberships, the Owner included.
 pub fn member_count(conn: &mut PgConnection, id: OrgId) -> QueryResult<i64> {
-    memberships::table
-        .filter(memberships::organization_id.eq(id.0))
-        .count()
-        .get_result(conn)
+    memberships::table.filter(memberships::organization_id.eq(id.0)).count().get_result(conn)
 }
 
 /// Locks the organization's row until the transaction ends: seat checks and the
 /// inserts they allow run under this lock, so concurrent invitations cannot exceed the limit.
 pub fn lock(conn: &mut PgConnection, id: OrgId) -> QueryResult<Organization> {
-    organizations::table
-        .find(id.0)
-        .for_update()
-        .select(Organization::as_select())
-        .first(conn)
+    organizations::table.find(id.0).for_update().select(Organization::as_select()).first(conn)
 }
 
 /// Finds an organization by id.
 pub fn find_by_id(conn: &mut PgConnection, id: OrgId) -> QueryResult<Option<Organization>> {
-    organizations::table
-        .find(id.0)
-        .select(Organization::as_select())
-        .first(conn)
-        .optional()
+    organizations::table.find(id.0).select(Organization::as_select()).first(conn).optional()
 }

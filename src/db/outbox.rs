@@ -63,9 +63,7 @@ pub fn enqueue_many(conn: &mut PgConnection, messages: &[NewMessage]) -> QueryRe
             )
         })
         .collect();
-    diesel::insert_into(outbox::table)
-        .values(&rows)
-        .execute(conn)
+    diesel::insert_into(outbox::table).values(&rows).execute(conn)
 }
 
 /// Locks up to `limit` due messages that no other worker holds (`FOR UPDATE SKIP LOCKED`).
@@ -100,11 +98,7 @@ pub fn mark_attempt_failed(
     error: &str,
     retry_at: Option<OffsetDateTime>,
 ) -> QueryResult<usize> {
-    let status = if retry_at.is_some() {
-        "pending"
-    } else {
-        "failed"
-    };
+    let status = if retry_at.is_some() { "pending" } else { "failed" };
     diesel::update(outbox::table.find(id))
         .set((
             outbox::status.eq(status),
@@ -126,9 +120,5 @@ pub fn recent(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<Message>> 
 
 /// One message.
 pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Message>> {
-    outbox::table
-        .find(id)
-        .select(Message::as_select())
-        .first(conn)
-        .optional()
+    outbox::table.find(id).select(Message::as_select()).first(conn).optional()
 }

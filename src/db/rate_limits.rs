@@ -6,11 +6,7 @@ use time::OffsetDateTime;
 
 /// Counts one hit on `key` in a window of `window_secs` and returns the hits
 /// in the current window and when that window started.
-pub fn hit(
-    conn: &mut PgConnection,
-    key: &str,
-    window_secs: i32,
-) -> QueryResult<(i32, OffsetDateTime)> {
+pub fn hit(conn: &mut PgConnection, key: &str, window_secs: i32) -> QueryResult<(i32, OffsetDateTime)> {
     #[derive(QueryableByName)]
     struct Row {
         #[diesel(sql_type = Integer)]
@@ -35,6 +31,5 @@ pub fn hit(
 
 /// Deletes windows that ended long ago.
 pub fn delete_stale(conn: &mut PgConnection) -> QueryResult<usize> {
-    diesel::sql_query("DELETE FROM rate_limits WHERE window_started_at < now() - interval '1 day'")
-        .execute(conn)
+    diesel::sql_query("DELETE FROM rate_limits WHERE window_started_at < now() - interval '1 day'").execute(conn)
 }

@@ -55,6 +55,10 @@ diesel::table! {
         user_id -> Uuid,
         role -> Text,
         created_at -> Timestamptz,
+        member_name -> Text,
+        member_email -> Text,
+        member_verified -> Bool,
+        invited_by -> Nullable<Uuid>,
     }
 }
 
@@ -132,7 +136,6 @@ diesel::joinable!(audit_events -> users (actor_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(invitations -> organizations (organization_id));
 diesel::joinable!(memberships -> organizations (organization_id));
-diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(notifications -> organizations (organization_id));
 diesel::joinable!(notifications -> users (recipient_id));
 diesel::joinable!(sessions -> users (user_id));

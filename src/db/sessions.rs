@@ -33,19 +33,13 @@ pub fn upsert(
         ))
         .on_conflict(sessions::id)
         .do_update()
-        .set((
-            sessions::user_id.eq(user_id),
-            sessions::state.eq(state),
-            sessions::expires_at.eq(expires_at),
-        ))
+        .set((sessions::user_id.eq(user_id), sessions::state.eq(state), sessions::expires_at.eq(expires_at)))
         .execute(conn)
 }
 
 /// Pushes back a session's expiry.
 pub fn touch(conn: &mut PgConnection, id: &str, expires_at: OffsetDateTime) -> QueryResult<usize> {
-    diesel::update(sessions::table.find(id))
-        .set(sessions::expires_at.eq(expires_at))
-        .execute(conn)
+    diesel::update(sessions::table.find(id)).set(sessions::expires_at.eq(expires_at)).execute(conn)
 }
 
 /// Deletes one session.

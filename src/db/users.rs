@@ -43,20 +43,12 @@ pub struct NewUser<'a> {
 
 /// Finds an account by email, ignoring case.
 pub fn find_by_email(conn: &mut PgConnection, email: &EmailAddress) -> QueryResult<Option<User>> {
-    users::table
-        .filter(lower(users::email).eq(email.normalized()))
-        .select(User::as_select())
-        .first(conn)
-        .optional()
+    users::table.filter(lower(users::email).eq(email.normalized())).select(User::as_select()).first(conn).optional()
 }
 
 /// Finds an account by id.
 pub fn find(conn: &mut PgConnection, id: UserId) -> QueryResult<Option<User>> {
-    users::table
-        .find(id.0)
-        .select(User::as_select())
-        .first(conn)
-        .optional()
+    users::table.find(id.0).select(User::as_select()).first(conn).optional()
 }
 
 /// Inserts an account; `Ok(None)` when the email is already taken.
@@ -72,10 +64,7 @@ pub fn insert(conn: &mut PgConnection, user: &NewUser<'_>) -> QueryResult<Option
 /// Replaces the password hash.
 pub fn set_password_hash(conn: &mut PgConnection, id: UserId, hash: &str) -> QueryResult<usize> {
     diesel::update(users::table.find(id.0))
-        .set((
-            users::password_hash.eq(hash),
-            users::updated_at.eq(diesel::dsl::now),
-        ))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(diesel::dsl::now)))
         .execute(conn)
 }
 
@@ -87,18 +76,11 @@ pub fn mark_verified(conn: &mut PgConnection, id: UserId, email: &str) -> QueryR
             .filter(lower(users::email).eq(email.to_lowercase()))
             .filter(users::email_verified_at.is_null()),
     )
-    .set((
-        users::email_verified_at.eq(Some(time::OffsetDateTime::now_utc())),
-        users::updated_at.eq(diesel::dsl::now),
-    ))
+    .set((users::email_verified_at.eq(Some(time::OffsetDateTime::now_utc())), users::updated_at.eq(diesel::dsl::now)))
     .execute(conn)
 }
 
 /// The names of some accounts, by name.
 pub fn names_of(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<String>> {
-    users::table
-        .filter(users::id.eq_any(ids))
-        .order(users::name.asc())
-        .select(users::name)
-        .load(conn)
+    users::table.filter(users::id.eq_any(ids)).order(users::name.asc()).select(users::name).load(conn)
 }

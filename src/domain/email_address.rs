@@ -45,10 +45,7 @@ impl EmailAddress {
         if !valid_domain(domain) {
             return Err(EmailError::BadDomain);
         }
-        Ok(Self {
-            original: text.to_owned(),
-            normalized: text.to_lowercase(),
-        })
+        Ok(Self { original: text.to_owned(), normalized: text.to_lowercase() })
     }
 
     /// The address as it was typed (trimmed).
@@ -63,10 +60,7 @@ impl EmailAddress {
 
     /// The part after the @, in lowercase.
     pub fn domain(&self) -> &str {
-        self.normalized
-            .rsplit_once('@')
-            .map(|(_, d)| d)
-            .unwrap_or_default()
+        self.normalized.rsplit_once('@').map(|(_, d)| d).unwrap_or_default()
     }
 }
 
@@ -76,9 +70,7 @@ fn valid_local_part(local: &str) -> bool {
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
-        && local
-            .chars()
-            .all(|c| c.is_alphanumeric() || SPECIALS.contains(c))
+        && local.chars().all(|c| c.is_alphanumeric() || SPECIALS.contains(c))
 }
 
 fn valid_domain(domain: &str) -> bool {
@@ -92,9 +84,7 @@ fn valid_domain(domain: &str) -> bool {
                 && !label.ends_with('-')
                 && label.chars().all(|c| c.is_alphanumeric() || c == '-')
         })
-        && labels
-            .last()
-            .is_some_and(|tld| tld.chars().all(char::is_alphabetic) && tld.len() >= 2)
+        && labels.last().is_some_and(|tld| tld.chars().all(char::is_alphabetic) && tld.len() >= 2)
 }
 
 impl PartialEq for EmailAddress {
@@ -131,48 +121,21 @@ mod tests {
 
     #[test]
     fn compares_without_regard_to_case() {
-        assert_eq!(
-            EmailAddress::parse("ADA@example.com").unwrap(),
-            EmailAddress::parse("ada@EXAMPLE.com").unwrap()
-        );
+        assert_eq!(EmailAddress::parse("ADA@example.com").unwrap(), EmailAddress::parse("ada@EXAMPLE.com").unwrap());
     }
 
     #[test]
     fn rejects_each_malformed_shape_with_its_reason() {
         assert_eq!(EmailAddress::parse("   "), Err(EmailError::Empty));
-        assert_eq!(
-            EmailAddress::parse("ada.example.com"),
-            Err(EmailError::MissingAt)
-        );
-        assert_eq!(
-            EmailAddress::parse("@example.com"),
-            Err(EmailError::MissingAt)
-        );
+        assert_eq!(EmailAddress::parse("ada.example.com"), Err(EmailError::MissingAt));
+        assert_eq!(EmailAddress::parse("@example.com"), Err(EmailError::MissingAt));
         assert_eq!(EmailAddress::parse("ada@"), Err(EmailError::MissingAt));
-        assert_eq!(
-            EmailAddress::parse("a..b@example.com"),
-            Err(EmailError::BadLocalPart)
-        );
-        assert_eq!(
-            EmailAddress::parse("a b@example.com"),
-            Err(EmailError::BadLocalPart)
-        );
-        assert_eq!(
-            EmailAddress::parse("ada@localhost"),
-            Err(EmailError::BadDomain)
-        );
-        assert_eq!(
-            EmailAddress::parse("ada@-example.com"),
-            Err(EmailError::BadDomain)
-        );
-        assert_eq!(
-            EmailAddress::parse("ada@example..com"),
-            Err(EmailError::BadDomain)
-        );
-        assert_eq!(
-            EmailAddress::parse("ada@example.c0m"),
-            Err(EmailError::BadDomain)
-        );
+        assert_eq!(EmailAddress::parse("a..b@example.com"), Err(EmailError::BadLocalPart));
+        assert_eq!(EmailAddress::parse("a b@example.com"), Err(EmailError::BadLocalPart));
+        assert_eq!(EmailAddress::parse("ada@localhost"), Err(EmailError::BadDomain));
+        assert_eq!(EmailAddress::parse("ada@-example.com"), Err(EmailError::BadDomain));
+        assert_eq!(EmailAddress::parse("ada@example..com"), Err(EmailError::BadDomain));
+        assert_eq!(EmailAddress::parse("ada@example.c0m"), Err(EmailError::BadDomain));
     }
 
     #[test]

@@ -87,26 +87,19 @@ impl EmailList {
         let mut seen = std::collections::HashSet::new();
         // Words that may be the display name of a following `<address>`.
         let mut name: Vec<String> = Vec::new();
-        let mut add =
-            |list: &mut EmailList, text: &str, shown: &str| match EmailAddress::parse(text) {
-                Ok(email) => {
-                    if seen.insert(email.normalized().to_owned()) {
-                        list.addresses.push(email);
-                    } else {
-                        list.duplicates += 1;
-                    }
+        let mut add = |list: &mut EmailList, text: &str, shown: &str| match EmailAddress::parse(text) {
+            Ok(email) => {
+                if seen.insert(email.normalized().to_owned()) {
+                    list.addresses.push(email);
+                } else {
+                    list.duplicates += 1;
                 }
-                Err(error) => list.invalid.push(InvalidEntry {
-                    text: shown.to_owned(),
-                    reason: error.to_string(),
-                }),
-            };
+            }
+            Err(error) => list.invalid.push(InvalidEntry { text: shown.to_owned(), reason: error.to_string() }),
+        };
         let not_an_address = |list: &mut EmailList, name: &mut Vec<String>| {
             if !name.is_empty() {
-                list.invalid.push(InvalidEntry {
-                    text: name.join(" "),
-                    reason: EmailError::MissingAt.to_string(),
-                });
+                list.invalid.push(InvalidEntry { text: name.join(" "), reason: EmailError::MissingAt.to_string() });
                 name.clear();
             }
         };
@@ -175,11 +168,7 @@ mod tests {
     fn invalid_entries_are_reported_with_their_text_and_reason() {
         let list = EmailList::parse("ada@example.com, bob, carol@, Dan Brown, <nope>, eve@example");
         assert_eq!(addresses(&list), vec!["ada@example.com"]);
-        let invalid: Vec<(&str, &str)> = list
-            .invalid
-            .iter()
-            .map(|e| (e.text.as_str(), e.reason.as_str()))
-            .collect();
+        let invalid: Vec<(&str, &str)> = list.invalid.iter().map(|e| (e.text.as_str(), e.reason.as_str())).collect();
         assert_eq!(
             invalid,
             vec![

@@ -83,22 +83,10 @@ mod tests {
     fn a_pending_invitation_past_its_expiry_is_expired() {
         let now = datetime!(2026-11-22 12:00 UTC);
         let later = datetime!(2026-11-29 12:00 UTC);
-        assert_eq!(
-            InvitationStatus::at("pending", later, now),
-            InvitationStatus::Pending
-        );
-        assert_eq!(
-            InvitationStatus::at("pending", now, now),
-            InvitationStatus::Expired
-        );
-        assert_eq!(
-            InvitationStatus::at("accepted", now, later),
-            InvitationStatus::Accepted
-        );
-        assert_eq!(
-            InvitationStatus::at("revoked", later, now),
-            InvitationStatus::Revoked
-        );
+        assert_eq!(InvitationStatus::at("pending", later, now), InvitationStatus::Pending);
+        assert_eq!(InvitationStatus::at("pending", now, now), InvitationStatus::Expired);
+        assert_eq!(InvitationStatus::at("accepted", now, later), InvitationStatus::Accepted);
+        assert_eq!(InvitationStatus::at("revoked", later, now), InvitationStatus::Revoked);
         assert!(InvitationStatus::Expired.can_resend() && !InvitationStatus::Expired.can_respond());
         assert!(!InvitationStatus::Declined.can_resend());
     }

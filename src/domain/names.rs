@@ -85,12 +85,9 @@ impl Slug {
     pub fn parse(input: &str) -> Option<Self> {
         let ok = !input.is_empty()
             && input.len() <= 64
-            && input.split('-').all(|part| {
-                !part.is_empty()
-                    && part
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-            });
+            && input
+                .split('-')
+                .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
         ok.then(|| Self(input.to_owned()))
     }
     /// This slug with a numeric suffix, used when the plain one is taken.
@@ -115,10 +112,7 @@ mod tests {
 
     #[test]
     fn person_names_are_trimmed_and_collapsed() {
-        assert_eq!(
-            PersonName::parse("  Ada   Lovelace ").unwrap().as_str(),
-            "Ada Lovelace"
-        );
+        assert_eq!(PersonName::parse("  Ada   Lovelace ").unwrap().as_str(), "Ada Lovelace");
         assert_eq!(PersonName::parse(" "), Err(NameError::Empty));
         assert_eq!(PersonName::parse("<script>"), Err(NameError::BadCharacters));
         assert_eq!(PersonName::parse(&"x".repeat(101)), Err(NameError::TooLong));
@@ -126,17 +120,8 @@ mod tests {
 
     #[test]
     fn organization_names_suggest_slugs() {
-        assert_eq!(
-            OrgName::parse("Acme, Inc.").unwrap().slug().as_str(),
-            "acme-inc"
-        );
-        assert_eq!(
-            OrgName::parse("  Ünïcode Labs 42 ")
-                .unwrap()
-                .slug()
-                .as_str(),
-            "n-code-labs-42"
-        );
+        assert_eq!(OrgName::parse("Acme, Inc.").unwrap().slug().as_str(), "acme-inc");
+        assert_eq!(OrgName::parse("  Ünïcode Labs 42 ").unwrap().slug().as_str(), "n-code-labs-42");
         assert_eq!(OrgName::parse("日本"), Err(NameError::NoAlphanumeric));
     }
 

@@ -48,19 +48,10 @@ mod tests {
     #[test]
     fn length_and_confirmation_are_checked() {
         assert!(NewPassword::parse("correct horse", "correct horse").is_ok());
-        assert_eq!(
-            NewPassword::parse("short", "short").err(),
-            Some(PasswordError::TooShort)
-        );
+        assert_eq!(NewPassword::parse("short", "short").err(), Some(PasswordError::TooShort));
         let long = "x".repeat(129);
-        assert_eq!(
-            NewPassword::parse(&long, &long).err(),
-            Some(PasswordError::TooLong)
-        );
-        assert_eq!(
-            NewPassword::parse("correct horse", "correct house").err(),
-            Some(PasswordError::Mismatch)
-        );
+        assert_eq!(NewPassword::parse(&long, &long).err(), Some(PasswordError::TooLong));
+        assert_eq!(NewPassword::parse("correct horse", "correct house").err(), Some(PasswordError::Mismatch));
     }
 
     #[test]

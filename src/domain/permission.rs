@@ -38,12 +38,8 @@ impl Permission {
     pub fn label(self) -> &'static str {
         match self {
             Permission::UseOrganization => "Use products, see organization, members list and teams",
-            Permission::ManageMembers => {
-                "Manage members (invite, resend, revoke, remove) — role Member only"
-            }
-            Permission::ManageAdmins => {
-                "Manage admins (invite as Admin, promote, demote, remove an Admin)"
-            }
+            Permission::ManageMembers => "Manage members (invite, resend, revoke, remove) — role Member only",
+            Permission::ManageAdmins => "Manage admins (invite as Admin, promote, demote, remove an Admin)",
             Permission::ManageTeamsAndProjects => "Manage teams and projects",
             Permission::ViewAuditLog => "View audit log",
             Permission::ManageIntegrations => "Create API keys, webhooks, OAuth clients",
@@ -61,11 +57,7 @@ impl Role {
             Role::Owner => true,
             Role::Admin => matches!(
                 permission,
-                UseOrganization
-                    | ManageMembers
-                    | ManageTeamsAndProjects
-                    | ViewAuditLog
-                    | ManageIntegrations
+                UseOrganization | ManageMembers | ManageTeamsAndProjects | ViewAuditLog | ManageIntegrations
             ),
             Role::Member => matches!(permission, UseOrganization),
         }
@@ -88,10 +80,97 @@ impl Role {
 
     /// The roles this role may hand out in an invitation, most powerful first.
     pub fn invitable_roles(self) -> Vec<Role> {
+        [Role::Admin, Role::Member].into_iter().filter(|r| self.may_invite_as(*r)).collect()
+    }
+}
+
+/// Why an action on a member is refused; `Display` says what to do instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("You cannot change your own role. Ask the Owner.")]
+    OwnRole,
+    #[error("Nobody can change the Owner's role. The Owner can transfer ownership in Settings.")]
+    OwnersRole,
+    #[error("Ownership is given by Transfer ownership in Settings, not by changing a role.")]
+    GrantOwner,
+    #[error("Only the Owner can make someone an Admin, or change an Admin's role.")]
+    AdminsOnlyByOwner,
+    #[error("Your role does not allow managing members.")]
+    NotAllowed,
+    #[error("The Owner cannot be removed. Transfer ownership first, in Settings.")]
+    RemoveOwner,
+    #[error("To leave, use Leave organization instead.")]
+    RemoveSelf,
+    #[error("Only the Owner can remove an Admin.")]
+    RemoveAdmin,
+    #[error("The Owner cannot leave. Transfer ownership first, in Settings, or delete the organization.")]
+    OwnerLeaves,
+}
+
+/// The people an action concerns: who acts, and on whom.
+#[derive(Debug, Clone, Copy)]
+pub struct Parties<Id: PartialEq> {
+    pub actor: Id,
+    pub actor_role: Role,
+    pub target: Id,
+    pub target_role: Role,
+}
+
+impl<Id: PartialEq> Parties<Id> {
+    /// May the actor give the target the role `new_role`?
+    pub fn may_change_role(&self, new_role: Role) -> Result<(), Refusal> {
+        if self.actor == self.target {
+            return Err(Refusal::OwnRole);
+        }
+        if self.target_role == Role::Owner {
+            return Err(Refusal::OwnersRole);
+        }
+        if new_role == Role::Owner {
+            return Err(Refusal::GrantOwner);
+        }
+        if !self.actor_role.can(Permission::ManageMembers) {
+            return Err(Refusal::NotAllowed);
+        }
+        if (self.target_role == Role::Admin || new_role == Role::Admin)
+            && !self.actor_role.can(Permission::ManageAdmins)
+        {
+            return Err(Refusal::AdminsOnlyByOwner);
+        }
+        Ok(())
+    }
+
+    /// May the actor remove the target from the organization?
+    pub fn may_remove(&self) -> Result<(), Refusal> {
+        if self.actor == self.target {
+            return Err(if self.actor_role == Role::Owner { Refusal::OwnerLeaves } else { Refusal::RemoveSelf });
+        }
+        if self.target_role == Role::Owner {
+            return Err(Refusal::RemoveOwner);
+        }
+        if !self.actor_role.can(Permission::ManageMembers) {
+            return Err(Refusal::NotAllowed);
+        }
+        if self.target_role == Role::Admin && !self.actor_role.can(Permission::ManageAdmins) {
+            return Err(Refusal::RemoveAdmin);
+        }
+        Ok(())
+    }
+
+    /// The roles the actor may offer in the target's `Change role` control (the current one included).
+    pub fn role_choices(&self) -> Vec<Role> {
         [Role::Admin, Role::Member]
             .into_iter()
-            .filter(|r| self.may_invite_as(*r))
+            .filter(|r| *r == self.target_role || self.may_change_role(*r).is_ok())
             .collect()
+    }
+}
+
+/// May someone with `role` leave the organization?
+pub fn may_leave(role: Role) -> Result<(), Refusal> {
+    if role == Role::Owner {
+        Err(Refusal::OwnerLeaves)
+    } else {
+        Ok(())
     }
 }
 
@@ -116,20 +195,69 @@ mod tests {
         for (permission, [owner, admin, member]) in expected {
             assert_eq!(Role::Owner.can(permission), owner, "Owner {permission:?}");
             assert_eq!(Role::Admin.can(permission), admin, "Admin {permission:?}");
+            assert_eq!(Role::Member.can(permission), member, "Member {permission:?}");
+        }
+    }
+
+    fn parties(actor_role: Role, target_role: Role, same: bool) -> Parties<u8> {
+        Parties { actor: 1, actor_role, target: if same { 1 } else { 2 }, target_role }
+    }
+
+    #[test]
+    fn role_changes_follow_the_matrix() {
+        use Role::*;
+        // (actor, target, new role) -> allowed?
+        let cases = [
+            (Owner, Admin, Member, Ok(())),
+            (Owner, Member, Admin, Ok(())),
+            (Owner, Owner, Admin, Err(Refusal::OwnersRole)),
+            (Owner, Member, Owner, Err(Refusal::GrantOwner)),
+            (Admin, Member, Admin, Err(Refusal::AdminsOnlyByOwner)),
+            (Admin, Admin, Member, Err(Refusal::AdminsOnlyByOwner)),
+            (Admin, Owner, Member, Err(Refusal::OwnersRole)),
+            (Admin, Member, Member, Ok(())),
+            (Member, Member, Admin, Err(Refusal::NotAllowed)),
+            (Member, Admin, Member, Err(Refusal::NotAllowed)),
+        ];
+        for (actor, target, new_role, expected) in cases {
             assert_eq!(
-                Role::Member.can(permission),
-                member,
-                "Member {permission:?}"
+                parties(actor, target, false).may_change_role(new_role),
+                expected,
+                "{actor:?} {target:?} -> {new_role:?}"
             );
+        }
+        for role in [Owner, Admin, Member] {
+            assert_eq!(parties(role, role, true).may_change_role(Member), Err(Refusal::OwnRole), "{role:?} on self");
         }
     }
 
     #[test]
+    fn removals_follow_the_matrix() {
+        use Role::*;
+        assert_eq!(parties(Owner, Admin, false).may_remove(), Ok(()));
+        assert_eq!(parties(Owner, Member, false).may_remove(), Ok(()));
+        assert_eq!(parties(Admin, Member, false).may_remove(), Ok(()));
+        assert_eq!(parties(Admin, Admin, false).may_remove(), Err(Refusal::RemoveAdmin));
+        assert_eq!(parties(Admin, Owner, false).may_remove(), Err(Refusal::RemoveOwner));
+        assert_eq!(parties(Member, Member, false).may_remove(), Err(Refusal::NotAllowed));
+        assert_eq!(parties(Owner, Owner, true).may_remove(), Err(Refusal::OwnerLeaves));
+        assert_eq!(parties(Admin, Admin, true).may_remove(), Err(Refusal::RemoveSelf));
+        assert_eq!(may_leave(Owner), Err(Refusal::OwnerLeaves));
+        assert_eq!(may_leave(Admin), Ok(()));
+        assert_eq!(may_leave(Member), Ok(()));
+    }
+
+    #[test]
+    fn the_change_role_control_offers_only_allowed_roles() {
+        use Role::*;
+        assert_eq!(parties(Owner, Member, false).role_choices(), vec![Admin, Member]);
+        assert_eq!(parties(Admin, Member, false).role_choices(), vec![Member]);
+        assert_eq!(parties(Owner, Owner, true).role_choices(), Vec::<Role>::new());
+    }
+
+    #[test]
     fn who_may_invite_as_what() {
-        assert_eq!(
-            Role::Owner.invitable_roles(),
-            vec![Role::Admin, Role::Member]
-        );
+        assert_eq!(Role::Owner.invitable_roles(), vec![Role::Admin, Role::Member]);
         assert_eq!(Role::Admin.invitable_roles(), vec![Role::Member]);
         assert!(Role::Member.invitable_roles().is_empty());
         assert!(!Role::Owner.may_invite_as(Role::Owner));

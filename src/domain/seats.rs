@@ -37,10 +37,7 @@ impl SeatUsage {
         if needed <= self.available() {
             Ok(())
         } else {
-            Err(NotEnoughSeats {
-                needed,
-                available: self.available(),
-            })
+            Err(NotEnoughSeats { needed, available: self.available() })
         }
     }
 }
@@ -51,38 +48,19 @@ mod tests {
 
     #[test]
     fn members_and_pending_invitations_both_use_seats() {
-        let usage = SeatUsage {
-            members: 40,
-            reserved: 5,
-            limit: 50,
-        };
+        let usage = SeatUsage { members: 40, reserved: 5, limit: 50 };
         assert_eq!(usage.used(), 45);
         assert_eq!(usage.available(), 5);
         assert!(usage.reserve(5).is_ok());
         let refused = usage.reserve(12).unwrap_err();
-        assert_eq!(
-            refused,
-            NotEnoughSeats {
-                needed: 12,
-                available: 5
-            }
-        );
+        assert_eq!(refused, NotEnoughSeats { needed: 12, available: 5 });
         assert!(refused.to_string().contains("needs 12 seats, 5 available"));
-        assert!(NotEnoughSeats {
-            needed: 1,
-            available: 0
-        }
-        .to_string()
-        .contains("needs 1 seat, 0 available"));
+        assert!(NotEnoughSeats { needed: 1, available: 0 }.to_string().contains("needs 1 seat, 0 available"));
     }
 
     #[test]
     fn a_lowered_limit_leaves_no_negative_availability() {
-        let usage = SeatUsage {
-            members: 12,
-            reserved: 0,
-            limit: 10,
-        };
+        let usage = SeatUsage { members: 12, reserved: 0, limit: 10 };
         assert_eq!(usage.available(), 0);
         assert!(usage.is_full());
         assert!(usage.reserve(0).is_ok());

@@ -71,8 +71,7 @@ impl TokenKey {
     /// Derives the key from the cookie key, with a purpose label, so one secret serves both.
     pub fn derive_from(secret: &[u8]) -> Self {
         use hmac::{Hmac, Mac as _};
-        let mut mac =
-            <Hmac<Sha256>>::new_from_slice(secret).expect("HMAC takes keys of any length");
+        let mut mac = <Hmac<Sha256>>::new_from_slice(secret).expect("HMAC takes keys of any length");
         mac.update(b"roster/invitation-token-key/v1");
         Self(mac.finalize().into_bytes().into())
     }
@@ -87,8 +86,7 @@ impl TokenKey {
     /// The token for a nonce: 32 bytes of HMAC-SHA-256, URL-safe base64.
     pub fn token(&self, nonce: &[u8]) -> Token {
         use hmac::{Hmac, Mac as _};
-        let mut mac =
-            <Hmac<Sha256>>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
+        let mut mac = <Hmac<Sha256>>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
         mac.update(b"invitation:");
         mac.update(nonce);
         Token(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
@@ -111,11 +109,7 @@ mod key_tests {
         let other = TokenKey::derive_from(&[2u8; 64]);
         let nonce = TokenKey::new_nonce();
         let token = key.token(&nonce);
-        assert_eq!(
-            token,
-            key.token(&nonce),
-            "the same nonce gives the same link"
-        );
+        assert_eq!(token, key.token(&nonce), "the same nonce gives the same link");
         assert_ne!(token, other.token(&nonce));
         assert_ne!(token, key.token(&TokenKey::new_nonce()));
         assert_eq!(Token::parse(token.as_str()), Some(token));

@@ -81,33 +81,12 @@ pub struct InvitationMail<'a> {
 
 /// "X invited you to join Y", with the link and the expiry date.
 pub fn invitation(mail: &InvitationMail<'_>) -> Result<NewMessage, AppError> {
-    let InvitationMail {
-        to,
-        inviter,
-        org,
-        role,
-        link,
-        expires,
-    } = *mail;
+    let InvitationMail { to, inviter, org, role, link, expires } = *mail;
     Ok(NewMessage {
         to: to.to_owned(),
         subject: format!("{inviter} invited you to join {org} on Roster"),
-        text_body: InvitationText {
-            inviter,
-            org,
-            role,
-            link,
-            expires,
-        }
-        .render()?,
-        html_body: InvitationHtml {
-            inviter,
-            org,
-            role,
-            link,
-            expires,
-        }
-        .render()?,
+        text_body: InvitationText { inviter, org, role, link, expires }.render()?,
+        html_body: InvitationHtml { inviter, org, role, link, expires }.render()?,
     })
 }
 
@@ -133,26 +112,11 @@ pub fn reset_password(to: &str, name: &str, link: &str) -> Result<NewMessage, Ap
 
 /// Sent instead of a verification mail when someone signs up with an address
 /// that has an account, so the sign-up page itself reveals nothing.
-pub fn account_exists(
-    to: &str,
-    name: &str,
-    sign_in: &str,
-    forgot_password: &str,
-) -> Result<NewMessage, AppError> {
+pub fn account_exists(to: &str, name: &str, sign_in: &str, forgot_password: &str) -> Result<NewMessage, AppError> {
     Ok(NewMessage {
         to: to.to_owned(),
         subject: "You already have a Roster account".into(),
-        text_body: AccountExistsText {
-            name,
-            sign_in,
-            forgot_password,
-        }
-        .render()?,
-        html_body: AccountExistsHtml {
-            name,
-            sign_in,
-            forgot_password,
-        }
-        .render()?,
+        text_body: AccountExistsText { name, sign_in, forgot_password }.render()?,
+        html_body: AccountExistsHtml { name, sign_in, forgot_password }.render()?,
     })
 }

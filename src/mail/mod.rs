@@ -16,9 +16,7 @@ pub struct Links {
 
 impl Links {
     pub fn new(base_url: &Url) -> Self {
-        Self {
-            base: base_url.as_str().trim_end_matches('/').to_owned(),
-        }
+        Self { base: base_url.as_str().trim_end_matches('/').to_owned() }
     }
     pub fn absolute(&self, path: &str) -> String {
         format!("{}{}", self.base, path)

@@ -10,10 +10,7 @@ use crate::db::outbox;
 #[derive(Clone)]
 pub enum Transport {
     /// Real delivery through an SMTP server.
-    Smtp {
-        transport: Box<SmtpTransport>,
-        from: Mailbox,
-    },
+    Smtp { transport: Box<SmtpTransport>, from: Mailbox },
     /// No delivery: the message stays in the outbox, which `/dev/mailbox` shows.
     DevMailbox,
 }
@@ -28,13 +25,9 @@ impl Transport {
                     .map_err(|e| anyhow::anyhow!("ROSTER_SMTP_URL is not usable: {e}"))?
                     .timeout(Some(std::time::Duration::from_secs(20)))
                     .build();
-                let from = from.parse().map_err(|e| {
-                    anyhow::anyhow!("ROSTER_MAIL_FROM is not an address ({from}): {e}")
-                })?;
-                Ok(Transport::Smtp {
-                    transport: Box::new(transport),
-                    from,
-                })
+                let from =
+                    from.parse().map_err(|e| anyhow::anyhow!("ROSTER_MAIL_FROM is not an address ({from}): {e}"))?;
+                Ok(Transport::Smtp { transport: Box::new(transport), from })
             }
         }
     }
@@ -45,36 +38,22 @@ impl Transport {
             Transport::DevMailbox => Ok(()),
             Transport::Smtp { transport, from } => {
                 let email = build(from, message)?;
-                transport
-                    .send(&email)
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
+                transport.send(&email).map(|_| ()).map_err(|e| e.to_string())
             }
         }
     }
 }
 
 fn build(from: &Mailbox, message: &outbox::Message) -> Result<Message, String> {
-    let to: Mailbox = message
-        .to_address
-        .parse()
-        .map_err(|e| format!("bad recipient {}: {e}", message.to_address))?;
+    let to: Mailbox = message.to_address.parse().map_err(|e| format!("bad recipient {}: {e}", message.to_address))?;
     Message::builder()
         .from(from.clone())
         .to(to)
         .subject(&message.subject)
         .multipart(
             MultiPart::alternative()
-                .singlepart(
-                    SinglePart::builder()
-                        .header(ContentType::TEXT_PLAIN)
-                        .body(message.text_body.clone()),
-                )
-                .singlepart(
-                    SinglePart::builder()
-                        .header(ContentType::TEXT_HTML)
-                        .body(message.html_body.clone()),
-                ),
+                .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(message.text_body.clone()))
+                .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(message.html_body.clone())),
         )
         .map_err(|e| e.to_string())
 }

@@ -13,11 +13,7 @@ use crate::db::{outbox, rate_limits, sessions, Db, RunError};
 const MAX_ATTEMPTS: i32 = 8;
 
 /// Delivers up to `batch` due messages in one transaction; returns how many it handled.
-pub fn deliver_due(
-    conn: &mut PgConnection,
-    transport: &Transport,
-    batch: i64,
-) -> QueryResult<usize> {
+pub fn deliver_due(conn: &mut PgConnection, transport: &Transport, batch: i64) -> QueryResult<usize> {
     conn.transaction(|conn| {
         let due = outbox::lock_due(conn, batch)?;
         for message in &due {

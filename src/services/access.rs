@@ -33,17 +33,9 @@ impl OrgAccess {
 
 /// The viewer's access to the organization at `slug`; 404 when it does not exist
 /// or they are not a member, so outsiders cannot tell the two apart.
-pub fn member_of(
-    conn: &mut PgConnection,
-    slug: &Slug,
-    user: UserId,
-) -> Result<OrgAccess, AppError> {
+pub fn member_of(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<OrgAccess, AppError> {
     let org = organizations::find_by_slug(conn, slug)?.ok_or(AppError::NotFound)?;
     let membership = memberships::find(conn, org.org_id(), user)?.ok_or(AppError::NotFound)?;
     let user = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
-    Ok(OrgAccess {
-        role: membership.role(),
-        org,
-        user,
-    })
+    Ok(OrgAccess { role: membership.role(), org, user })
 }

@@ -37,8 +37,7 @@ pub fn sign_up(conn: &mut PgConnection, links: &Links, input: &SignUp) -> Result
         match users::insert(conn, &new_user)? {
             Some(user) => send_verification(conn, links, &user),
             None => {
-                let existing =
-                    users::find_by_email(conn, &input.email)?.ok_or(AppError::NotFound)?;
+                let existing = users::find_by_email(conn, &input.email)?.ok_or(AppError::NotFound)?;
                 let message = messages::account_exists(
                     &existing.email,
                     &existing.name,
@@ -52,39 +51,21 @@ pub fn sign_up(conn: &mut PgConnection, links: &Links, input: &SignUp) -> Result
     })
 }
 
-fn send_verification(
-    conn: &mut PgConnection,
-    links: &Links,
-    user: &users::User,
-) -> Result<(), AppError> {
+fn send_verification(conn: &mut PgConnection, links: &Links, user: &users::User) -> Result<(), AppError> {
     let token = Token::generate();
     let expires = OffsetDateTime::now_utc() + VERIFY_TTL;
-    email_tokens::issue(
-        conn,
-        user.user_id(),
-        Purpose::VerifyEmail,
-        &token,
-        &user.email,
-        expires,
-    )?;
+    email_tokens::issue(conn, user.user_id(), Purpose::VerifyEmail, &token, &user.email, expires)?;
     let message = messages::verify_email(&user.email, &user.name, &links.verify_email(&token))?;
     outbox::enqueue(conn, &message)?;
     Ok(())
 }
 
 /// Sends a fresh verification link to a signed-in, unverified user; earlier links stop working.
-pub fn resend_verification(
-    conn: &mut PgConnection,
-    links: &Links,
-    user: UserId,
-) -> Result<String, AppError> {
+pub fn resend_verification(conn: &mut PgConnection, links: &Links, user: UserId) -> Result<String, AppError> {
     conn.transaction(|conn| {
         let user = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
         if user.is_verified() {
-            return Err(AppError::Conflict(format!(
-                "{} is already verified.",
-                user.email
-            )));
+            return Err(AppError::Conflict(format!("{} is already verified.", user.email)));
         }
         send_verification(conn, links, &user)?;
         Ok(user.email)
@@ -92,10 +73,7 @@ pub fn resend_verification(
 }
 
 /// The address a verification link is for, if the link still works. Changes nothing.
-pub fn verification_email(
-    conn: &mut PgConnection,
-    token: &Token,
-) -> Result<Option<String>, AppError> {
+pub fn verification_email(conn: &mut PgConnection, token: &Token) -> Result<Option<String>, AppError> {
     Ok(email_tokens::find_usable(conn, Purpose::VerifyEmail, token)?.map(|t| t.email))
 }
 
@@ -111,43 +89,26 @@ pub fn verify_email(conn: &mut PgConnection, token: &Token) -> Result<Option<Str
 }
 
 /// The stored password hash for an address, for sign-in. `None` for unknown addresses.
-pub fn credentials(
-    conn: &mut PgConnection,
-    email: &EmailAddress,
-) -> Result<Option<(UserId, String)>, AppError> {
+pub fn credentials(conn: &mut PgConnection, email: &EmailAddress) -> Result<Option<(UserId, String)>, AppError> {
     Ok(users::find_by_email(conn, email)?.map(|u| (u.user_id(), u.password_hash)))
 }
 
 /// The stored password hash of a signed-in user.
 pub fn password_hash_of(conn: &mut PgConnection, user: UserId) -> Result<String, AppError> {
-    Ok(users::find(conn, user)?
-        .ok_or(AppError::Unauthenticated)?
-        .password_hash)
+    Ok(users::find(conn, user)?.ok_or(AppError::Unauthenticated)?.password_hash)
 }
 
 /// Mails a reset link if the address has an account; does nothing otherwise,
 /// and the caller answers the same in both cases.
-pub fn request_password_reset(
-    conn: &mut PgConnection,
-    links: &Links,
-    email: &EmailAddress,
-) -> Result<(), AppError> {
+pub fn request_password_reset(conn: &mut PgConnection, links: &Links, email: &EmailAddress) -> Result<(), AppError> {
     conn.transaction(|conn| {
         let Some(user) = users::find_by_email(conn, email)? else {
             return Ok(());
         };
         let token = Token::generate();
         let expires = OffsetDateTime::now_utc() + RESET_TTL;
-        email_tokens::issue(
-            conn,
-            user.user_id(),
-            Purpose::ResetPassword,
-            &token,
-            &user.email,
-            expires,
-        )?;
-        let message =
-            messages::reset_password(&user.email, &user.name, &links.reset_password(&token))?;
+        email_tokens::issue(conn, user.user_id(), Purpose::ResetPassword, &token, &user.email, expires)?;
+        let message = messages::reset_password(&user.email, &user.name, &links.reset_password(&token))?;
         outbox::enqueue(conn, &message)?;
         Ok(())
     })
@@ -161,11 +122,7 @@ pub fn reset_email(conn: &mut PgConnection, token: &Token) -> Result<Option<Stri
 /// Sets a new password from a reset link and ends every session of the account.
 /// The link proves the address, so the account counts as verified too.
 /// `None` when the link is unknown, used or expired.
-pub fn reset_password(
-    conn: &mut PgConnection,
-    token: &Token,
-    new_hash: &str,
-) -> Result<Option<String>, AppError> {
+pub fn reset_password(conn: &mut PgConnection, token: &Token, new_hash: &str) -> Result<Option<String>, AppError> {
     conn.transaction(|conn| {
         let Some(used) = email_tokens::consume(conn, Purpose::ResetPassword, token)? else {
             return Ok(None);
@@ -180,11 +137,7 @@ pub fn reset_password(
 
 /// Sets a new password for a signed-in user (whose current password the caller
 /// has checked) and ends every session of theirs; the caller renews its own.
-pub fn change_password(
-    conn: &mut PgConnection,
-    user: UserId,
-    new_hash: &str,
-) -> Result<(), AppError> {
+pub fn change_password(conn: &mut PgConnection, user: UserId, new_hash: &str) -> Result<(), AppError> {
     conn.transaction(|conn| {
         users::set_password_hash(conn, user, new_hash)?;
         sessions::delete_for_user(conn, user.0)?;
@@ -193,10 +146,7 @@ pub fn change_password(
 }
 
 /// Ends every session of an account (the operator's "sign out everywhere").
-pub fn sign_out_everywhere(
-    conn: &mut PgConnection,
-    email: &EmailAddress,
-) -> Result<usize, AppError> {
+pub fn sign_out_everywhere(conn: &mut PgConnection, email: &EmailAddress) -> Result<usize, AppError> {
     let user = users::find_by_email(conn, email)?.ok_or(AppError::NotFound)?;
     Ok(sessions::delete_for_user(conn, user.id)?)
 }

@@ -63,8 +63,7 @@ pub fn seed(conn: &mut PgConnection, password_hash: &str) -> Result<(), AppError
             return Ok(());
         }
         let name = OrgName::parse("Acme").map_err(AppError::internal)?;
-        let org =
-            organizations::insert(conn, crate::domain::OrgId::new(), name.as_str(), &slug, 25)?;
+        let org = organizations::insert(conn, crate::domain::OrgId::new(), name.as_str(), &slug, 25)?;
         for (person, address, role) in PEOPLE {
             let email = EmailAddress::parse(address).map_err(AppError::internal)?;
             let person = PersonName::parse(person).map_err(AppError::internal)?;

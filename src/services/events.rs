@@ -17,6 +17,10 @@ pub const INVITATION_REVOKED: &str = "invitation.revoked";
 pub const INVITATION_LINK_COPIED: &str = "invitation.link_copied";
 pub const INVITATION_ACCEPTED: &str = "invitation.accepted";
 pub const INVITATION_DECLINED: &str = "invitation.declined";
+pub const MEMBER_ROLE_CHANGED: &str = "member.role_changed";
+pub const MEMBER_REMOVED: &str = "member.removed";
+pub const MEMBER_LEFT: &str = "member.left";
+pub const MEMBER_VERIFICATION_RESENT: &str = "member.verification_resent";
 
 /// Who is acting, and the request it happens in (for the audit log).
 #[derive(Debug, Clone)]
@@ -89,11 +93,7 @@ pub fn notification(
 }
 
 /// Writes audit events and notifications, each kind in one statement.
-pub fn record(
-    conn: &mut PgConnection,
-    events: &[NewAuditEvent],
-    notes: &[NewNotification],
-) -> Result<(), AppError> {
+pub fn record(conn: &mut PgConnection, events: &[NewAuditEvent], notes: &[NewNotification]) -> Result<(), AppError> {
     audit::insert_many(conn, events)?;
     notifications::insert_many(conn, notes)?;
     Ok(())

@@ -21,11 +21,7 @@ use crate::mail::Links;
 /// Most addresses accepted in one submission.
 pub const MAX_BATCH: usize = 2000;
 /// Resends allowed per invitation per hour.
-const RESENDS_PER_HOUR: rate_limit::Limit = rate_limit::Limit {
-    name: "invitation:resend",
-    max: 5,
-    window_secs: 3600,
-};
+const RESENDS_PER_HOUR: rate_limit::Limit = rate_limit::Limit { name: "invitation:resend", max: 5, window_secs: 3600 };
 
 /// What invitation use cases need besides the connection.
 pub struct Context<'a> {
@@ -68,10 +64,7 @@ fn require_invite_right(access: &OrgAccess, role: Role) -> Result<(), AppError> 
     }
     Err(AppError::Forbidden(match access.role {
         Role::Member => "Only the Owner and Admins can manage invitations.".into(),
-        _ => format!(
-            "Only the Owner can invite, resend or revoke invitations as {}.",
-            role.label()
-        ),
+        _ => format!("Only the Owner can invite, resend or revoke invitations as {}.", role.label()),
     }))
 }
 
@@ -90,11 +83,7 @@ pub fn invite(
         let message = if list.invalid.is_empty() {
             "Enter at least one email address.".to_owned()
         } else {
-            let shown: Vec<String> = list
-                .invalid
-                .iter()
-                .map(|e| format!("“{}”: {}", e.text, e.reason))
-                .collect();
+            let shown: Vec<String> = list.invalid.iter().map(|e| format!("“{}”: {}", e.text, e.reason)).collect();
             format!("No valid address. {}", shown.join(" "))
         };
         errors.add("emails", message);
@@ -112,19 +101,15 @@ pub fn invite(
         let org = organizations::lock(conn, access.org.org_id())?;
 
         let lowercase: Vec<String> = list.addresses.iter().map(|a| a.normalized().to_owned()).collect();
-        let members: HashSet<String> = memberships::member_emails_among(conn, org.org_id(), &lowercase)?
-            .into_iter()
-            .collect();
+        let members: HashSet<String> =
+            memberships::member_emails_among(conn, org.org_id(), &lowercase)?.into_iter().collect();
         let pending: HashMap<String, Invitation> = invitations::pending_for_emails(conn, org.org_id(), &lowercase)?
             .into_iter()
             .map(|i| (i.email.to_lowercase(), i))
             .collect();
 
-        let mut summary = InviteSummary {
-            invalid: list.invalid,
-            duplicates: list.duplicates,
-            ..InviteSummary::default()
-        };
+        let mut summary =
+            InviteSummary { invalid: list.invalid, duplicates: list.duplicates, ..InviteSummary::default() };
         let mut to_invite = Vec::new();
         for address in list.addresses {
             if members.contains(address.normalized()) {
@@ -202,13 +187,8 @@ pub fn seat_usage(conn: &mut PgConnection, org: OrgId, limit: i32) -> Result<Sea
 }
 
 /// Loads an invitation of the organization that `access` may manage.
-fn manageable(
-    conn: &mut PgConnection,
-    access: &OrgAccess,
-    id: Uuid,
-) -> Result<Invitation, AppError> {
-    let invitation =
-        invitations::find_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
+fn manageable(conn: &mut PgConnection, access: &OrgAccess, id: Uuid) -> Result<Invitation, AppError> {
+    let invitation = invitations::find_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
     require_invite_right(access, invitation.role())?;
     Ok(invitation)
 }
@@ -279,12 +259,7 @@ pub fn resend(
 }
 
 /// Revokes an invitation: its link stops working and its seat is freed.
-pub fn revoke(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    slug: &Slug,
-    id: Uuid,
-) -> Result<Invitation, AppError> {
+pub fn revoke(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> Result<Invitation, AppError> {
     conn.transaction(|conn| {
         let access = access::member_of(conn, slug, actor.user)?;
         let invitation = manageable(conn, &access, id)?;
@@ -317,9 +292,9 @@ pub fn copy_link(
             InvitationStatus::Pending => {}
             InvitationStatus::Expired => {
                 return Err(AppError::Conflict(format!(
-                "The invitation to {} has expired: use Resend Invitation to give it a new link.",
-                invitation.email
-            )))
+                    "The invitation to {} has expired: use Resend Invitation to give it a new link.",
+                    invitation.email
+                )))
             }
             _ => return Err(no_longer_pending(&invitation)),
         }
@@ -331,13 +306,7 @@ pub fn copy_link(
             token = ctx.tokens.token(&nonce);
             invitations::replace_token(conn, invitation.id, &nonce, &token.hash())?;
         }
-        let event = actor.event(
-            &access,
-            events::INVITATION_LINK_COPIED,
-            &invitation.email,
-            None,
-            None,
-        );
+        let event = actor.event(&access, events::INVITATION_LINK_COPIED, &invitation.email, None, None);
         events::record(conn, &[event], &[])?;
         Ok((invitation, ctx.links.invitation(&token)))
     })
@@ -367,10 +336,7 @@ pub struct InvitationView {
     pub admins: Vec<String>,
 }
 
-fn find(
-    conn: &mut PgConnection,
-    reference: &InvitationRef,
-) -> Result<Option<Invitation>, AppError> {
+fn find(conn: &mut PgConnection, reference: &InvitationRef) -> Result<Option<Invitation>, AppError> {
     Ok(match reference {
         InvitationRef::Token(token) => invitations::find_by_token_hash(conn, &token.hash())?,
         InvitationRef::Id(id) => invitations::find(conn, *id)?,
@@ -382,8 +348,7 @@ pub fn view(conn: &mut PgConnection, token: &Token) -> Result<Option<InvitationV
     let Some(invitation) = invitations::find_by_token_hash(conn, &token.hash())? else {
         return Ok(None);
     };
-    let org = organizations::find_by_id(conn, OrgId(invitation.organization_id))?
-        .ok_or(AppError::NotFound)?;
+    let org = organizations::find_by_id(conn, OrgId(invitation.organization_id))?.ok_or(AppError::NotFound)?;
     let admin_ids = memberships::admins_of(conn, org.org_id())?;
     let admins = users::names_of(conn, &admin_ids)?;
     Ok(Some(InvitationView {
@@ -469,8 +434,8 @@ pub fn respond(
             }));
         };
         let role = answered.role();
-        if answer == Answer::Accept {
-            memberships::insert_if_absent(conn, org.org_id(), actor.user, role)?;
+        if answer == Answer::Accept && memberships::insert_if_absent(conn, org.org_id(), actor.user, role)? {
+            memberships::set_invited_by(conn, org.org_id(), actor.user, answered.invited_by)?;
         }
         let (action, kind) = match answer {
             Answer::Accept => (events::INVITATION_ACCEPTED, events::INVITATION_ACCEPTED),
@@ -498,11 +463,7 @@ pub fn respond(
             .into_iter()
             .collect();
         events::record(conn, &[audit], &notify)?;
-        Ok(Answered {
-            org_name: org.name,
-            org_slug: org.slug,
-            role,
-        })
+        Ok(Answered { org_name: org.name, org_slug: org.slug, role })
     })
 }
 

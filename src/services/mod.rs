@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod demo;
 pub mod events;
 pub mod invitations;
+pub mod members;
 pub mod organizations;
 pub mod passwords;
 pub mod rate_limit;

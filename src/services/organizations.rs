@@ -11,12 +11,7 @@ use crate::error::AppError;
 pub const DEFAULT_SEAT_LIMIT: i32 = 100;
 
 /// Creates an organization whose creator is its Owner; returns its slug.
-pub fn create(
-    conn: &mut PgConnection,
-    owner: UserId,
-    name: &OrgName,
-    seat_limit: i32,
-) -> Result<Slug, AppError> {
+pub fn create(conn: &mut PgConnection, owner: UserId, name: &OrgName, seat_limit: i32) -> Result<Slug, AppError> {
     conn.transaction(|conn| {
         let slug = free_slug(conn, &name.slug())?;
         let org = organizations::insert(conn, OrgId::new(), name.as_str(), &slug, seat_limit)?;
@@ -34,11 +29,7 @@ fn free_slug(conn: &mut PgConnection, base: &Slug) -> Result<Slug, AppError> {
     (2..=9999)
         .map(|n| base.with_suffix(n))
         .find(|candidate| !taken.iter().any(|s| s == candidate.as_str()))
-        .ok_or_else(|| {
-            AppError::Conflict(
-                "Too many organizations share this name. Choose another name.".into(),
-            )
-        })
+        .ok_or_else(|| AppError::Conflict("Too many organizations share this name. Choose another name.".into()))
 }
 
 /// What the organization's overview page shows.
@@ -56,11 +47,7 @@ pub struct Overview {
 
 /// The overview of an organization the viewer belongs to; 404 otherwise, so
 /// outsiders cannot tell whether it exists.
-pub fn overview(
-    conn: &mut PgConnection,
-    slug: &Slug,
-    viewer: UserId,
-) -> Result<Overview, AppError> {
+pub fn overview(conn: &mut PgConnection, slug: &Slug, viewer: UserId) -> Result<Overview, AppError> {
     let org = organizations::find_by_slug(conn, slug)?.ok_or(AppError::NotFound)?;
     let membership = memberships::find(conn, org.org_id(), viewer)?.ok_or(AppError::NotFound)?;
     let members = organizations::member_count(conn, org.org_id())?;

@@ -35,17 +35,12 @@ pub fn verify(stored: Option<&str>, candidate: &str) -> bool {
     let known = stored.is_some();
     let stored = match stored {
         Some(hash) => hash.to_owned(),
-        None => DUMMY
-            .get_or_init(|| hash_str("roster dummy password").unwrap_or_default())
-            .clone(),
+        None => DUMMY.get_or_init(|| hash_str("roster dummy password").unwrap_or_default()).clone(),
     };
     let Ok(parsed) = PasswordHash::new(&stored) else {
         return false;
     };
-    argon2()
-        .verify_password(candidate.as_bytes(), &parsed)
-        .is_ok()
-        && known
+    argon2().verify_password(candidate.as_bytes(), &parsed).is_ok() && known
 }
 
 #[cfg(test)]
@@ -54,8 +49,7 @@ mod tests {
 
     #[test]
     fn a_hash_verifies_its_password_only() {
-        let password =
-            NewPassword::parse("correct horse battery", "correct horse battery").unwrap();
+        let password = NewPassword::parse("correct horse battery", "correct horse battery").unwrap();
         let hashed = hash(&password).unwrap();
         assert!(hashed.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(verify(Some(&hashed), "correct horse battery"));

@@ -14,41 +14,13 @@ pub struct Limit {
     pub window_secs: i32,
 }
 
-pub const SIGN_IN_PER_ACCOUNT: Limit = Limit {
-    name: "sign-in:account",
-    max: 10,
-    window_secs: 900,
-};
-pub const SIGN_IN_PER_IP: Limit = Limit {
-    name: "sign-in:ip",
-    max: 50,
-    window_secs: 900,
-};
-pub const SIGN_UP_PER_IP: Limit = Limit {
-    name: "sign-up:ip",
-    max: 20,
-    window_secs: 3600,
-};
-pub const MAIL_PER_ACCOUNT: Limit = Limit {
-    name: "mail:account",
-    max: 5,
-    window_secs: 3600,
-};
-pub const INVITE_PER_ACCOUNT: Limit = Limit {
-    name: "invite:account",
-    max: 60,
-    window_secs: 3600,
-};
-pub const INVITE_PER_IP: Limit = Limit {
-    name: "invite:ip",
-    max: 120,
-    window_secs: 3600,
-};
-pub const MAIL_PER_IP: Limit = Limit {
-    name: "mail:ip",
-    max: 30,
-    window_secs: 3600,
-};
+pub const SIGN_IN_PER_ACCOUNT: Limit = Limit { name: "sign-in:account", max: 10, window_secs: 900 };
+pub const SIGN_IN_PER_IP: Limit = Limit { name: "sign-in:ip", max: 50, window_secs: 900 };
+pub const SIGN_UP_PER_IP: Limit = Limit { name: "sign-up:ip", max: 20, window_secs: 3600 };
+pub const MAIL_PER_ACCOUNT: Limit = Limit { name: "mail:account", max: 5, window_secs: 3600 };
+pub const INVITE_PER_ACCOUNT: Limit = Limit { name: "invite:account", max: 60, window_secs: 3600 };
+pub const INVITE_PER_IP: Limit = Limit { name: "invite:ip", max: 120, window_secs: 3600 };
+pub const MAIL_PER_IP: Limit = Limit { name: "mail:ip", max: 30, window_secs: 3600 };
 
 /// Counts a hit of `subject` (an IP address or a lowercase email) against `limit`;
 /// refuses with the time to wait once the limit is passed. Runs outside the
@@ -62,7 +34,5 @@ pub fn check(conn: &mut PgConnection, limit: Limit, subject: &str) -> Result<(),
     let ends = started + time::Duration::seconds(limit.window_secs.into());
     let minutes = ((ends - OffsetDateTime::now_utc()).whole_seconds().max(1) + 59) / 60;
     let unit = if minutes == 1 { "minute" } else { "minutes" };
-    Err(AppError::RateLimited(format!(
-        "Too many attempts. Wait {minutes} {unit} and try again."
-    )))
+    Err(AppError::RateLimited(format!("Too many attempts. Wait {minutes} {unit} and try again.")))
 }

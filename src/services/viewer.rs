@@ -36,17 +36,7 @@ pub fn load(conn: &mut PgConnection, id: UserId) -> Result<Viewer, AppError> {
     let user = users::find(conn, id)?.ok_or(AppError::Unauthenticated)?;
     let orgs = memberships::organizations_of(conn, id)?
         .into_iter()
-        .map(|(org, membership)| OrgChoice {
-            role: membership.role(),
-            name: org.name,
-            slug: org.slug,
-        })
+        .map(|(org, membership)| OrgChoice { role: membership.role(), name: org.name, slug: org.slug })
         .collect();
-    Ok(Viewer {
-        id,
-        verified: user.is_verified(),
-        name: user.name,
-        email: user.email,
-        orgs,
-    })
+    Ok(Viewer { id, verified: user.is_verified(), name: user.name, email: user.email, orgs })
 }

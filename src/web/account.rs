@@ -46,9 +46,7 @@ async fn render_account(
         .db
         .run(move |conn| {
             let viewer = viewer::load(conn, user.0)?;
-            let created = crate::db::users::find(conn, user.0)?
-                .ok_or(AppError::Unauthenticated)?
-                .created_at;
+            let created = crate::db::users::find(conn, user.0)?.ok_or(AppError::Unauthenticated)?.created_at;
             Ok::<_, AppError>((viewer, created))
         })
         .await?;
@@ -66,11 +64,7 @@ async fn render_account(
 }
 
 /// GET /account
-pub async fn show_account(
-    frame: Frame,
-    user: SignedIn,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
+pub async fn show_account(frame: Frame, user: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     render_account(frame, &state, user, StatusCode::OK, FormErrors::new()).await
 }
 
@@ -101,14 +95,7 @@ pub async fn change_password(
         }
     };
     let (Some(new_password), true) = (new_password, errors.is_empty()) else {
-        return render_account(
-            frame,
-            &state,
-            user,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            errors,
-        )
-        .await;
+        return render_account(frame, &state, user, StatusCode::UNPROCESSABLE_ENTITY, errors).await;
     };
 
     let checked = state
@@ -122,14 +109,7 @@ pub async fn change_password(
     let stored = match checked {
         Ok(stored) => stored,
         Err(AppError::RateLimited(message)) => {
-            return render_account(
-                frame,
-                &state,
-                user,
-                StatusCode::TOO_MANY_REQUESTS,
-                FormErrors::form(message),
-            )
-            .await
+            return render_account(frame, &state, user, StatusCode::TOO_MANY_REQUESTS, FormErrors::form(message)).await
         }
         Err(other) => return Err(other),
     };
@@ -146,25 +126,12 @@ pub async fn change_password(
     let Some(new_hash) = outcome else {
         let mut errors = FormErrors::new();
         errors.add("current_password", "That is not your current password.");
-        return render_account(
-            frame,
-            &state,
-            user,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            errors,
-        )
-        .await;
+        return render_account(frame, &state, user, StatusCode::UNPROCESSABLE_ENTITY, errors).await;
     };
-    state
-        .db
-        .run(move |conn| accounts::change_password(conn, user.0, &new_hash))
-        .await?;
+    state.db.run(move |conn| accounts::change_password(conn, user.0, &new_hash)).await?;
     // Every session of the account was deleted; this one continues under a new key.
     frame.session.sign_in(user.0)?;
-    frame.session.flash(
-        FlashLevel::Success,
-        "Your password has been changed. Other devices have been signed out.",
-    );
+    frame.session.flash(FlashLevel::Success, "Your password has been changed. Other devices have been signed out.");
     Ok(redirect(&req, "/account"))
 }
 

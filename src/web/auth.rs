@@ -138,21 +138,13 @@ fn already_signed_in(frame: &Frame) -> bool {
 }
 
 /// The pending invitation behind a sign-up link, if the link still works.
-async fn invitation_for(
-    state: &AppState,
-    token: &str,
-) -> Result<Option<(Token, String)>, AppError> {
+async fn invitation_for(state: &AppState, token: &str) -> Result<Option<(Token, String)>, AppError> {
     let Some(token) = Token::parse(token) else {
         return Ok(None);
     };
     let lookup = token.clone();
-    let view = state
-        .db
-        .run(move |conn| crate::services::invitations::view(conn, &lookup))
-        .await?;
-    Ok(view
-        .filter(|v| v.status == crate::domain::InvitationStatus::Pending)
-        .map(|v| (token, v.email)))
+    let view = state.db.run(move |conn| crate::services::invitations::view(conn, &lookup)).await?;
+    Ok(view.filter(|v| v.status == crate::domain::InvitationStatus::Pending).map(|v| (token, v.email)))
 }
 
 /// GET /sign-up (with `?invitation=` from an invitation link: the address is fixed)
@@ -163,18 +155,14 @@ pub async fn sign_up_form(
 ) -> Result<HttpResponse, AppError> {
     let next = safe_next(query.next.as_deref());
     if already_signed_in(&frame) {
-        return Ok(HttpResponse::SeeOther()
-            .insert_header(("Location", next))
-            .finish());
+        return Ok(HttpResponse::SeeOther().insert_header(("Location", next)).finish());
     }
     let (invitation, email) = match query.invitation.as_deref() {
         Some(text) => match invitation_for(&state, text).await? {
             Some((token, email)) => (token.as_str().to_owned(), email),
             // A closed or unknown invitation: its page says what happened.
             None => {
-                return Ok(HttpResponse::SeeOther()
-                    .insert_header(("Location", format!("/invite/{text}")))
-                    .finish())
+                return Ok(HttpResponse::SeeOther().insert_header(("Location", format!("/invite/{text}"))).finish())
             }
         },
         None => (String::new(), String::new()),
@@ -215,10 +203,7 @@ pub async fn sign_up(
     let password = match NewPassword::parse(&form.password, &form.password_confirmation) {
         Ok(password) => Some(password),
         Err(crate::domain::password::PasswordError::Mismatch) => {
-            errors.add(
-                "password_confirmation",
-                crate::domain::password::PasswordError::Mismatch,
-            );
+            errors.add("password_confirmation", crate::domain::password::PasswordError::Mismatch);
             None
         }
         Err(other) => {
@@ -226,9 +211,7 @@ pub async fn sign_up(
             None
         }
     };
-    let (Some(name), Some(email), Some(password), true) =
-        (name, email, password, errors.is_empty())
-    else {
+    let (Some(name), Some(email), Some(password), true) = (name, email, password, errors.is_empty()) else {
         return page_with_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &SignUpPage {
@@ -243,29 +226,19 @@ pub async fn sign_up(
     };
 
     let ip_key = ip.0.clone();
-    state
-        .db
-        .run(move |conn| rate_limit::check(conn, rate_limit::SIGN_UP_PER_IP, &ip_key))
-        .await?;
+    state.db.run(move |conn| rate_limit::check(conn, rate_limit::SIGN_UP_PER_IP, &ip_key)).await?;
     // Hash before looking the address up, so both outcomes take the same time.
-    let password_hash = web::block(move || passwords::hash(&password))
-        .await
-        .map_err(AppError::internal)??;
+    let password_hash = web::block(move || passwords::hash(&password)).await.map_err(AppError::internal)??;
     if let Some(token) = invited {
         // From an invitation link: the account is verified and signed in, and goes back to the invitation.
         let back = format!("/invite/{}", token.as_str());
         let for_name = name.clone();
-        let created = state
-            .db
-            .run(move |conn| accounts::sign_up_invited(conn, &token, &for_name, &password_hash))
-            .await;
+        let created =
+            state.db.run(move |conn| accounts::sign_up_invited(conn, &token, &for_name, &password_hash)).await;
         return match created {
             Ok(user) => {
                 frame.session.sign_in(user)?;
-                frame.session.flash(
-                    FlashLevel::Success,
-                    "Your account is ready. Now answer the invitation.",
-                );
+                frame.session.flash(FlashLevel::Success, "Your account is ready. Now answer the invitation.");
                 Ok(redirect(&req, &back))
             }
             Err(AppError::Conflict(message)) => page_with_status(
@@ -285,15 +258,8 @@ pub async fn sign_up(
     }
     let links = state.links.clone();
     let shown_email = email.as_str().to_owned();
-    let input = accounts::SignUp {
-        name,
-        email,
-        password_hash,
-    };
-    state
-        .db
-        .run(move |conn| accounts::sign_up(conn, &links, &input))
-        .await?;
+    let input = accounts::SignUp { name, email, password_hash };
+    state.db.run(move |conn| accounts::sign_up(conn, &links, &input)).await?;
 
     frame.session.flash(
         FlashLevel::Success,
@@ -306,24 +272,16 @@ pub async fn sign_up(
     let target = if next == "/dashboard" {
         "/sign-in".to_owned()
     } else {
-        format!(
-            "/sign-in?next={}",
-            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-        )
+        format!("/sign-in?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>())
     };
     Ok(redirect(&req, &target))
 }
 
 /// GET /sign-in
-pub async fn sign_in_form(
-    frame: Frame,
-    query: web::Query<NextQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn sign_in_form(frame: Frame, query: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
     let next = safe_next(query.next.as_deref());
     if already_signed_in(&frame) {
-        return Ok(HttpResponse::SeeOther()
-            .insert_header(("Location", next))
-            .finish());
+        return Ok(HttpResponse::SeeOther().insert_header(("Location", next)).finish());
     }
     page(&SignInPage {
         layout: frame.layout("Sign in", None, None, Nav::None),
@@ -353,13 +311,7 @@ pub async fn sign_in(
     let refuse = |frame: Frame, errors: FormErrors, email: String, next: String| {
         page_with_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &SignInPage {
-                layout: frame.layout("Sign in", None, None, Nav::None),
-                email,
-                next,
-                notice: None,
-                errors,
-            },
+            &SignInPage { layout: frame.layout("Sign in", None, None, Nav::None), email, next, notice: None, errors },
         )
     };
     let mut errors = FormErrors::new();
@@ -396,20 +348,14 @@ pub async fn sign_in(
         Some((user, hash)) => (Some(user), Some(hash)),
         None => (None, None),
     };
-    let matches = web::block(move || passwords::verify(hash.as_deref(), &password))
-        .await
-        .map_err(AppError::internal)?;
+    let matches =
+        web::block(move || passwords::verify(hash.as_deref(), &password)).await.map_err(AppError::internal)?;
     match (user, matches) {
         (Some(user), true) => {
             frame.session.sign_in(user)?;
             Ok(redirect(&req, &next))
         }
-        _ => refuse(
-            frame,
-            FormErrors::form("Incorrect email or password."),
-            form.email,
-            next,
-        ),
+        _ => refuse(frame, FormErrors::form("Incorrect email or password."), form.email, next),
     }
 }
 
@@ -421,11 +367,7 @@ pub struct SignOutForm {
 
 /// POST /sign-out: deletes the session on the server, not only the cookie.
 /// With `next` (from an invitation page), signing in again leads back there.
-pub async fn sign_out(
-    req: HttpRequest,
-    frame: Frame,
-    form: web::Form<SignOutForm>,
-) -> HttpResponse {
+pub async fn sign_out(req: HttpRequest, frame: Frame, form: web::Form<SignOutForm>) -> HttpResponse {
     frame.session.sign_out();
     let next = safe_next(Some(&form.next));
     if next == "/dashboard" {
@@ -484,11 +426,7 @@ pub async fn verify_email_page(
         return invalid_link(frame, signed_in, "verify");
     };
     let lookup = token.clone();
-    match state
-        .db
-        .run(move |conn| accounts::verification_email(conn, &lookup))
-        .await?
-    {
+    match state.db.run(move |conn| accounts::verification_email(conn, &lookup)).await? {
         Some(email) => page(&VerifyEmailPage {
             layout: frame.layout("Verify your email address", None, None, Nav::None),
             email,
@@ -509,23 +447,15 @@ pub async fn verify_email(
     let Some(token) = Token::parse(&form.token) else {
         return invalid_link(frame, signed_in, "verify");
     };
-    match state
-        .db
-        .run(move |conn| accounts::verify_email(conn, &token))
-        .await?
-    {
+    match state.db.run(move |conn| accounts::verify_email(conn, &token)).await? {
         Some(email) => {
             if signed_in {
-                frame.session.flash(
-                    FlashLevel::Success,
-                    format!("Thank you: {email} is verified."),
-                );
+                frame.session.flash(FlashLevel::Success, format!("Thank you: {email} is verified."));
                 Ok(redirect(&req, "/dashboard"))
             } else {
-                frame.session.flash(
-                    FlashLevel::Success,
-                    format!("Thank you: {email} is verified. Sign in to continue."),
-                );
+                frame
+                    .session
+                    .flash(FlashLevel::Success, format!("Thank you: {email} is verified. Sign in to continue."));
                 Ok(redirect(&req, "/sign-in"))
             }
         }
@@ -583,10 +513,9 @@ pub async fn forgot_password(
                 errors: FormErrors::form(message),
             },
         )?;
-        response.headers_mut().insert(
-            actix_web::http::header::RETRY_AFTER,
-            actix_web::http::header::HeaderValue::from_static("60"),
-        );
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::RETRY_AFTER, actix_web::http::header::HeaderValue::from_static("60"));
         return Ok(response);
     }
     result?;
@@ -615,11 +544,7 @@ pub async fn reset_password_form(
         return invalid_link(frame, signed_in, "reset");
     };
     let lookup = token.clone();
-    match state
-        .db
-        .run(move |conn| accounts::reset_email(conn, &lookup))
-        .await?
-    {
+    match state.db.run(move |conn| accounts::reset_email(conn, &lookup)).await? {
         Some(email) => page(&ResetPasswordPage {
             layout: frame.layout("Choose a new password", None, None, Nav::None),
             email,
@@ -646,11 +571,7 @@ pub async fn reset_password(
         Ok(password) => password,
         Err(error) => {
             let lookup = token.clone();
-            let Some(email) = state
-                .db
-                .run(move |conn| accounts::reset_email(conn, &lookup))
-                .await?
-            else {
+            let Some(email) = state.db.run(move |conn| accounts::reset_email(conn, &lookup)).await? else {
                 return invalid_link(frame, signed_in, "reset");
             };
             let mut errors = FormErrors::new();
@@ -670,14 +591,8 @@ pub async fn reset_password(
             );
         }
     };
-    let hash = web::block(move || passwords::hash(&password))
-        .await
-        .map_err(AppError::internal)??;
-    match state
-        .db
-        .run(move |conn| accounts::reset_password(conn, &token, &hash))
-        .await?
-    {
+    let hash = web::block(move || passwords::hash(&password)).await.map_err(AppError::internal)??;
+    match state.db.run(move |conn| accounts::reset_password(conn, &token, &hash)).await? {
         Some(_) => {
             // The account's sessions are gone, this one included.
             frame.session.sign_out();

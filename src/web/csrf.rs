@@ -31,11 +31,7 @@ impl FromRequest for CsrfToken {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = req.extensions().get::<CsrfToken>().cloned();
-        std::future::ready(
-            token.ok_or_else(|| {
-                AppError::internal(anyhow::anyhow!("CSRF middleware missing")).into()
-            }),
-        )
+        std::future::ready(token.ok_or_else(|| AppError::internal(anyhow::anyhow!("CSRF middleware missing")).into()))
     }
 }
 
@@ -44,14 +40,9 @@ pub async fn protect(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let existing = req
-        .cookie(COOKIE)
-        .map(|c| c.value().to_owned())
-        .filter(|v| Token::parse(v).is_some());
+    let existing = req.cookie(COOKIE).map(|c| c.value().to_owned()).filter(|v| Token::parse(v).is_some());
     let secure = req.connection_info().scheme() == "https";
-    let token = existing
-        .clone()
-        .unwrap_or_else(|| Token::generate().as_str().to_owned());
+    let token = existing.clone().unwrap_or_else(|| Token::generate().as_str().to_owned());
     req.extensions_mut().insert(CsrfToken(token.clone()));
 
     if !req.method().is_safe() {
@@ -59,8 +50,7 @@ pub async fn protect(
             Some(header) => Some(header.to_owned()),
             None => form_field(&mut req).await?,
         };
-        let valid = existing.is_some()
-            && supplied.is_some_and(|s| bool::from(s.as_bytes().ct_eq(token.as_bytes())));
+        let valid = existing.is_some() && supplied.is_some_and(|s| bool::from(s.as_bytes().ct_eq(token.as_bytes())));
         if !valid {
             return Ok(req.error_response(AppError::Csrf).map_into_right_body());
         }
@@ -68,12 +58,8 @@ pub async fn protect(
 
     let mut response = next.call(req).await?;
     if existing.is_none() {
-        let cookie = Cookie::build(COOKIE, token)
-            .path("/")
-            .http_only(true)
-            .secure(secure)
-            .same_site(SameSite::Lax)
-            .finish();
+        let cookie =
+            Cookie::build(COOKIE, token).path("/").http_only(true).secure(secure).same_site(SameSite::Lax).finish();
         response.response_mut().add_cookie(&cookie)?;
     }
     Ok(response.map_into_left_body())
@@ -94,16 +80,12 @@ async fn form_field(req: &mut ServiceRequest) -> Result<Option<String>, actix_we
     while let Some(chunk) = payload.next().await {
         let chunk = chunk?;
         if body.len() + chunk.len() > MAX_FORM_BYTES {
-            return Err(actix_web::error::ErrorPayloadTooLarge(
-                "The form is too large.",
-            ));
+            return Err(actix_web::error::ErrorPayloadTooLarge("The form is too large."));
         }
         body.extend_from_slice(&chunk);
     }
     let body: Bytes = body.freeze();
-    let token = url::form_urlencoded::parse(&body)
-        .find(|(name, _)| name == FIELD)
-        .map(|(_, value)| value.into_owned());
+    let token = url::form_urlencoded::parse(&body).find(|(name, _)| name == FIELD).map(|(_, value)| value.into_owned());
     let (_, mut replay) = actix_http::h1::Payload::create(true);
     replay.unread_data(body);
     req.set_payload(replay.into());

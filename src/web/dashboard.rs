@@ -22,10 +22,7 @@ pub struct DashboardOrgs {
 /// Loads the organizations section.
 pub fn orgs_of(conn: &mut PgConnection, user: UserId) -> Result<DashboardOrgs, AppError> {
     let viewer = viewer::load(conn, user)?;
-    Ok(DashboardOrgs {
-        email: viewer.email,
-        orgs: viewer.orgs,
-    })
+    Ok(DashboardOrgs { email: viewer.email, orgs: viewer.orgs })
 }
 
 /// A pending invitation in the Dashboard prompt.
@@ -46,14 +43,8 @@ struct DashboardPage {
 
 /// GET /: the Dashboard when signed in, the sign-in page otherwise.
 pub async fn home(frame: Frame) -> HttpResponse {
-    let target = if frame.session.user_id().is_some() {
-        "/dashboard"
-    } else {
-        "/sign-in"
-    };
-    HttpResponse::SeeOther()
-        .insert_header(("Location", target))
-        .finish()
+    let target = if frame.session.user_id().is_some() { "/dashboard" } else { "/sign-in" };
+    HttpResponse::SeeOther().insert_header(("Location", target)).finish()
 }
 
 /// GET /dashboard
@@ -74,15 +65,9 @@ pub async fn show_dashboard(
         csrf: frame.csrf().to_owned(),
         invitations: pending
             .into_iter()
-            .map(|invitation| PromptItem {
-                expires: super::format_date(invitation.expires_at),
-                invitation,
-            })
+            .map(|invitation| PromptItem { expires: super::format_date(invitation.expires_at), invitation })
             .collect(),
-        orgs: DashboardOrgs {
-            email: viewer.email.clone(),
-            orgs: viewer.orgs.clone(),
-        },
+        orgs: DashboardOrgs { email: viewer.email.clone(), orgs: viewer.orgs.clone() },
         layout: frame.layout("Dashboard", Some(viewer), None, Nav::Dashboard),
         oob: false,
     })

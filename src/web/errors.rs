@@ -58,15 +58,10 @@ fn generic_message(status: StatusCode) -> String {
     }
 }
 
-fn render<B: MessageBody + 'static>(
-    res: ServiceResponse<B>,
-) -> actix_web::Result<ErrorHandlerResponse<B>> {
+fn render<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let info = res.response().extensions().get::<ErrorInfo>().cloned();
-    let is_html = res
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
+    let is_html =
+        res.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
     // Pages a handler rendered itself (a form with errors) are left as they are.
     if info.is_none() && is_html {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
@@ -76,46 +71,24 @@ fn render<B: MessageBody + 'static>(
     let htmx = is_htmx(&req);
 
     if info.as_ref().is_some_and(|i| i.unauthenticated) {
-        let path = req
-            .uri()
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or("/");
+        let path = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
         let next = url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>();
         let target = format!("/sign-in?next={next}");
         let response = if htmx {
-            HttpResponse::Ok()
-                .insert_header(("HX-Redirect", target))
-                .finish()
+            HttpResponse::Ok().insert_header(("HX-Redirect", target)).finish()
         } else {
-            HttpResponse::SeeOther()
-                .insert_header(("Location", target))
-                .finish()
+            HttpResponse::SeeOther().insert_header(("Location", target)).finish()
         };
-        return Ok(ErrorHandlerResponse::Response(
-            ServiceResponse::new(req, response).map_into_right_body(),
-        ));
+        return Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()));
     }
 
-    let message = info
-        .map(|i| i.message)
-        .unwrap_or_else(|| generic_message(status));
-    let request_id = status
-        .is_server_error()
-        .then(|| req.extensions().get::<RequestId>().map(|id| id.to_string()))
-        .flatten();
+    let message = info.map(|i| i.message).unwrap_or_else(|| generic_message(status));
+    let request_id =
+        status.is_server_error().then(|| req.extensions().get::<RequestId>().map(|id| id.to_string())).flatten();
     let body = if htmx {
-        ErrorFragment {
-            message,
-            request_id,
-        }
-        .render()
+        ErrorFragment { message, request_id }.render()
     } else {
-        let csrf = req
-            .extensions()
-            .get::<super::csrf::CsrfToken>()
-            .map(|t| t.0.clone())
-            .unwrap_or_default();
+        let csrf = req.extensions().get::<super::csrf::CsrfToken>().map(|t| t.0.clone()).unwrap_or_default();
         ErrorPage {
             layout: super::layout::Layout {
                 title: heading(status).into(),
@@ -136,9 +109,7 @@ fn render<B: MessageBody + 'static>(
     }
     .unwrap_or_else(|_| "Something went wrong.".into());
 
-    let mut response = HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(body);
+    let mut response = HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body);
     // Keep headers that other middleware or the handler set (cookies, Retry-After, ...).
     for (name, value) in original.headers() {
         if name != CONTENT_TYPE && name != actix_web::http::header::CONTENT_LENGTH {
@@ -156,7 +127,5 @@ fn render<B: MessageBody + 'static>(
             HeaderValue::from_static("innerHTML"),
         );
     }
-    Ok(ErrorHandlerResponse::Response(
-        ServiceResponse::new(req, response).map_into_right_body(),
-    ))
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
 }

@@ -22,10 +22,7 @@ impl FromRequest for SignedIn {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let session = req.get_session();
         let user = session.get::<uuid::Uuid>("user_id").ok().flatten();
-        std::future::ready(
-            user.map(|id| SignedIn(UserId(id)))
-                .ok_or(AppError::Unauthenticated),
-        )
+        std::future::ready(user.map(|id| SignedIn(UserId(id))).ok_or(AppError::Unauthenticated))
     }
 }
 
@@ -39,10 +36,7 @@ impl FromRequest for ClientIp {
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let ip = req
-            .peer_addr()
-            .map(|a| a.ip())
-            .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let ip = req.peer_addr().map(|a| a.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]));
         std::future::ready(Ok(ClientIp(ip.to_string())))
     }
 }
@@ -62,10 +56,7 @@ pub struct Acting {
 
 impl Acting {
     pub fn actor(&self) -> crate::services::events::Actor {
-        crate::services::events::Actor {
-            user: self.user,
-            request_id: Some(self.request_id.clone()),
-        }
+        crate::services::events::Actor { user: self.user, request_id: Some(self.request_id.clone()) }
     }
 }
 
@@ -78,19 +69,9 @@ impl FromRequest for Acting {
             Ok(SignedIn(user)) => user,
             Err(error) => return std::future::ready(Err(error.into())),
         };
-        let request_id = req
-            .extensions()
-            .get::<tracing_actix_web::RequestId>()
-            .map(|id| id.to_string())
-            .unwrap_or_default();
-        let ip = ClientIp::from_request(req, payload)
-            .into_inner()
-            .map(|ip| ip.0)
-            .unwrap_or_default();
-        std::future::ready(Ok(Acting {
-            user,
-            request_id,
-            ip,
-        }))
+        let request_id =
+            req.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string()).unwrap_or_default();
+        let ip = ClientIp::from_request(req, payload).into_inner().map(|ip| ip.0).unwrap_or_default();
+        std::future::ready(Ok(Acting { user, request_id, ip }))
     }
 }

@@ -16,8 +16,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
     state
         .db
         .run(|conn| -> Result<(), AppError> {
-            diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("1"))
-                .get_result::<i32>(conn)?;
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("1")).get_result::<i32>(conn)?;
             Ok(())
         })
         .await?;

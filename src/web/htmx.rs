@@ -14,13 +14,9 @@ pub fn is_htmx(req: &HttpRequest) -> bool {
 /// "See other": a 303 for a plain form post, `HX-Redirect` for htmx.
 pub fn redirect(req: &HttpRequest, to: &str) -> HttpResponse {
     if is_htmx(req) {
-        HttpResponse::Ok()
-            .insert_header(("HX-Redirect", to))
-            .finish()
+        HttpResponse::Ok().insert_header(("HX-Redirect", to)).finish()
     } else {
-        HttpResponse::SeeOther()
-            .insert_header((LOCATION, to))
-            .finish()
+        HttpResponse::SeeOther().insert_header((LOCATION, to)).finish()
     }
 }
 
@@ -34,17 +30,13 @@ pub fn page_with_status<T: Template>(
     status: actix_web::http::StatusCode,
     template: &T,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(template.render()?))
+    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(template.render()?))
 }
 
 /// A local path to return to after signing in; anything else becomes the dashboard.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_owned()
-        }
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
         _ => "/dashboard".to_owned(),
     }
 }

@@ -96,10 +96,7 @@ const SORTS: [(&str, SortKey); 6] = [
 ];
 
 impl ListState {
-    fn parse(
-        slug: &str,
-        params: &ListParams,
-    ) -> (ListState, StatusFilter, SortKey, Option<Cursor>) {
+    fn parse(slug: &str, params: &ListParams) -> (ListState, StatusFilter, SortKey, Option<Cursor>) {
         let (status, filter) = match params.status.as_str() {
             "all" => ("all", StatusFilter::All),
             key => match InvitationStatus::from_key(key) {
@@ -107,20 +104,15 @@ impl ListState {
                 None => ("", StatusFilter::Open),
             },
         };
-        let (sort, key) = SORTS
-            .iter()
-            .find(|(name, _)| *name == params.sort)
-            .copied()
-            .unwrap_or(("invited", SortKey::Invited));
+        let (sort, key) =
+            SORTS.iter().find(|(name, _)| *name == params.sort).copied().unwrap_or(("invited", SortKey::Invited));
         let descending = match params.dir.as_str() {
             "asc" => false,
             "desc" => true,
             _ => matches!(key, SortKey::Invited | SortKey::Expires),
         };
-        let after = URL_SAFE_NO_PAD
-            .decode(&params.after)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<Cursor>(&bytes).ok());
+        let after =
+            URL_SAFE_NO_PAD.decode(&params.after).ok().and_then(|bytes| serde_json::from_slice::<Cursor>(&bytes).ok());
         let state = ListState {
             slug: slug.to_owned(),
             status: status.to_owned(),
@@ -149,11 +141,7 @@ impl ListState {
 
     /// The link of a column header: sorts by it, or flips the direction if it already does.
     pub fn sort_url(&self, column: &str) -> String {
-        let descending = if self.sort == column {
-            !self.descending
-        } else {
-            matches!(column, "invited" | "expires")
-        };
+        let descending = if self.sort == column { !self.descending } else { matches!(column, "invited" | "expires") };
         self.url(column, descending, None)
     }
 
@@ -268,10 +256,7 @@ pub struct InviteForm {
 }
 
 fn actor(user: SignedIn, request_id: &RequestId) -> Actor {
-    Actor {
-        user: user.0,
-        request_id: Some(request_id.to_string()),
-    }
+    Actor { user: user.0, request_id: Some(request_id.to_string()) }
 }
 
 fn slug_of(path: &str) -> Result<Slug, AppError> {
@@ -282,8 +267,7 @@ fn context(state: &AppState) -> invitations::Context<'_> {
     invitations::Context {
         links: &state.links,
         tokens: &state.tokens,
-        ttl: time::Duration::try_from(state.settings.invitation_ttl)
-            .unwrap_or(time::Duration::days(7)),
+        ttl: time::Duration::try_from(state.settings.invitation_ttl).unwrap_or(time::Duration::days(7)),
     }
 }
 
@@ -327,13 +311,7 @@ pub async fn list_invitations(
         .then(|| shown.last())
         .flatten()
         .and_then(|last| serde_json::to_vec(&rows::cursor_after(last, sort)).ok())
-        .map(|cursor| {
-            list.url(
-                list.sort,
-                list.descending,
-                Some(&URL_SAFE_NO_PAD.encode(cursor)),
-            )
-        });
+        .map(|cursor| list.url(list.sort, list.descending, Some(&URL_SAFE_NO_PAD.encode(cursor))));
     let role = access.role;
     let csrf = frame.csrf().to_owned();
     page(&InvitationsPage {
@@ -350,12 +328,7 @@ pub async fn list_invitations(
         },
         state: list,
         csrf,
-        layout: frame.layout(
-            "Invitations",
-            Some(viewer),
-            Some(&access.org.slug),
-            Nav::Invitations,
-        ),
+        layout: frame.layout("Invitations", Some(viewer), Some(&access.org.slug), Nav::Invitations),
     })
 }
 
@@ -386,12 +359,7 @@ pub async fn new_invitations_form(
             seats: Some(seats),
             ..InvitePanel::default()
         },
-        layout: frame.layout(
-            "Invite Members",
-            Some(viewer),
-            Some(&access.org.slug),
-            Nav::Invitations,
-        ),
+        layout: frame.layout("Invite Members", Some(viewer), Some(&access.org.slug), Nav::Invitations),
     })
 }
 
@@ -419,15 +387,9 @@ pub async fn invite_members(
             let access = access::member_of(conn, &lookup, actor.user)?;
             access.require(Permission::ManageMembers)?;
             rate_limit::check(conn, rate_limit::INVITE_PER_IP, &ip)?;
-            rate_limit::check(
-                conn,
-                rate_limit::INVITE_PER_ACCOUNT,
-                &actor.user.to_string(),
-            )?;
+            rate_limit::check(conn, rate_limit::INVITE_PER_ACCOUNT, &actor.user.to_string())?;
             let result = match role {
-                Some(role) => {
-                    invitations::invite(conn, &context(&app), &actor, &lookup, list, role)
-                }
+                Some(role) => invitations::invite(conn, &context(&app), &actor, &lookup, list, role),
                 None => {
                     let mut errors = FormErrors::new();
                     errors.add("role", "Choose a role.");
@@ -440,15 +402,8 @@ pub async fn invite_members(
         .await?;
     let (viewer, access, seats, result) = outcome;
     let (status, summary, errors, emails) = match result {
-        Ok(summary) => (
-            StatusCode::OK,
-            Some(summary),
-            FormErrors::new(),
-            String::new(),
-        ),
-        Err(AppError::Invalid(errors)) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, None, errors, form.emails)
-        }
+        Ok(summary) => (StatusCode::OK, Some(summary), FormErrors::new(), String::new()),
+        Err(AppError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, None, errors, form.emails),
         Err(other) => return Err(other),
     };
     let panel = InvitePanel {
@@ -477,12 +432,7 @@ pub async fn invite_members(
             org_name: access.org.name.clone(),
             csrf,
             panel,
-            layout: frame.layout(
-                "Invite Members",
-                Some(viewer),
-                Some(&access.org.slug),
-                Nav::Invitations,
-            ),
+            layout: frame.layout("Invite Members", Some(viewer), Some(&access.org.slug), Nav::Invitations),
         },
     )
 }
@@ -559,8 +509,7 @@ pub async fn copy_invitation_link(
     let (invitation, link, role, viewer) = state
         .db
         .run(move |conn| {
-            let (invitation, link) =
-                invitations::copy_link(conn, &context(&app), &actor, &lookup, id)?;
+            let (invitation, link) = invitations::copy_link(conn, &context(&app), &actor, &lookup, id)?;
             let role = access::member_of(conn, &lookup, actor.user)?.role;
             let viewer = viewer::load(conn, actor.user)?;
             Ok::<_, AppError>((invitation, link, role, viewer))
@@ -579,12 +528,7 @@ pub async fn copy_invitation_link(
         email: invitation.email.clone(),
         link,
         slug: slug.to_string(),
-        layout: frame.layout(
-            "Invitation link",
-            Some(viewer),
-            Some(slug.as_str()),
-            Nav::Invitations,
-        ),
+        layout: frame.layout("Invitation link", Some(viewer), Some(slug.as_str()), Nav::Invitations),
     })?;
     response.headers_mut().insert(
         actix_web::http::header::REFERRER_POLICY,
@@ -610,8 +554,7 @@ pub async fn confirm_revoke(
             let viewer = viewer::load(conn, user.0)?;
             let access = access::member_of(conn, &lookup, user.0)?;
             access.require(Permission::ManageMembers)?;
-            let invitation =
-                rows::find_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
+            let invitation = rows::find_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
             Ok::<_, AppError>((viewer, invitation, access.role))
         })
         .await?;
@@ -625,22 +568,13 @@ pub async fn confirm_revoke(
     }
     let csrf = frame.csrf().to_owned();
     if is_htmx(&req) {
-        return page(&RevokeDialog {
-            csrf,
-            slug: slug.to_string(),
-            row,
-        });
+        return page(&RevokeDialog { csrf, slug: slug.to_string(), row });
     }
     page(&RevokePage {
         csrf,
         slug: slug.to_string(),
         row,
-        layout: frame.layout(
-            "Revoke invitation",
-            Some(viewer),
-            Some(slug.as_str()),
-            Nav::Invitations,
-        ),
+        layout: frame.layout("Revoke invitation", Some(viewer), Some(slug.as_str()), Nav::Invitations),
     })
 }
 
@@ -664,10 +598,7 @@ pub async fn revoke_invitation(
             Ok::<_, AppError>((invitation, role))
         })
         .await?;
-    let message = format!(
-        "Invitation to {} revoked. Its link no longer works and its seat is free.",
-        invitation.email
-    );
+    let message = format!("Invitation to {} revoked. Its link no longer works and its seat is free.", invitation.email);
     let slug = path_slug(&req);
     row_response(&req, frame, &slug, RowView::new(&invitation, role), message)
 }

@@ -55,16 +55,11 @@ struct AnsweredFragment {
 
 fn no_referrer(mut response: HttpResponse) -> HttpResponse {
     // The link's token must not leak to other sites through the Referer header.
-    response
-        .headers_mut()
-        .insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response.headers_mut().insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     response
 }
 
-fn not_valid(
-    frame: Frame,
-    viewer: Option<crate::services::viewer::Viewer>,
-) -> Result<HttpResponse, AppError> {
+fn not_valid(frame: Frame, viewer: Option<crate::services::viewer::Viewer>) -> Result<HttpResponse, AppError> {
     let response = page_with_status(
         StatusCode::NOT_FOUND,
         &MessagePage {
@@ -85,20 +80,16 @@ fn closed_sentence(inv: &InvitationView) -> String {
     let when = inv.responded_at.map(super::format_date).unwrap_or_default();
     let ask = format!("Ask an admin of {} to send a new invitation.", inv.org_name);
     match inv.status {
-        InvitationStatus::Accepted => format!(
-            "It was accepted on {when}. Members find {} on their Dashboard.",
-            inv.org_name
-        ),
+        InvitationStatus::Accepted => {
+            format!("It was accepted on {when}. Members find {} on their Dashboard.", inv.org_name)
+        }
         InvitationStatus::Declined => {
             format!("It was declined on {when}. Declined by mistake? {ask}")
         }
         InvitationStatus::Revoked => {
             format!("An admin of {} revoked it on {when}. {ask}", inv.org_name)
         }
-        InvitationStatus::Expired => format!(
-            "It expired on {}. {ask}",
-            super::format_date(inv.expires_at)
-        ),
+        InvitationStatus::Expired => format!("It expired on {}. {ask}", super::format_date(inv.expires_at)),
         InvitationStatus::Pending => String::new(),
     }
 }
@@ -174,14 +165,9 @@ pub async fn answer_by_link(
     let answer = answer_of(&action)?;
     let token = Token::parse(&token_text).ok_or(AppError::NotFound)?;
     let back = format!("/invite/{}", token.as_str());
-    let actor = Actor {
-        user: user.0,
-        request_id: Some(request_id.to_string()),
-    };
-    let result = state
-        .db
-        .run(move |conn| invitations::respond(conn, &actor, &InvitationRef::Token(token), answer))
-        .await;
+    let actor = Actor { user: user.0, request_id: Some(request_id.to_string()) };
+    let result =
+        state.db.run(move |conn| invitations::respond(conn, &actor, &InvitationRef::Token(token), answer)).await;
     match result {
         Ok(done) => {
             let (message, target) = match answer {
@@ -189,10 +175,7 @@ pub async fn answer_by_link(
                     format!("You joined {} as {}.", done.org_name, done.role.label()),
                     format!("/orgs/{}", done.org_slug),
                 ),
-                Answer::Decline => (
-                    format!("You declined the invitation to {}.", done.org_name),
-                    "/dashboard".into(),
-                ),
+                Answer::Decline => (format!("You declined the invitation to {}.", done.org_name), "/dashboard".into()),
             };
             frame.session.flash(FlashLevel::Success, message);
             Ok(no_referrer(redirect(&req, &target)))
@@ -216,10 +199,7 @@ pub async fn answer_from_dashboard(
 ) -> Result<HttpResponse, AppError> {
     let (id, action) = path.into_inner();
     let answer = answer_of(&action)?;
-    let actor = Actor {
-        user: user.0,
-        request_id: Some(request_id.to_string()),
-    };
+    let actor = Actor { user: user.0, request_id: Some(request_id.to_string()) };
     let result = state
         .db
         .run(move |conn| {
@@ -237,18 +217,12 @@ pub async fn answer_from_dashboard(
                 Answer::Decline => format!("You declined the invitation to {}.", done.org_name),
             },
         ),
-        Err(AppError::Conflict(message) | AppError::Forbidden(message)) => {
-            (FlashLevel::Error, message)
-        }
+        Err(AppError::Conflict(message) | AppError::Forbidden(message)) => (FlashLevel::Error, message),
         Err(other) => return Err(other),
     };
     if is_htmx(&req) {
         let _ = level;
-        return page(&AnsweredFragment {
-            message,
-            orgs,
-            oob: true,
-        });
+        return page(&AnsweredFragment { message, orgs, oob: true });
     }
     frame.session.flash(level, message);
     Ok(redirect(&req, "/dashboard"))

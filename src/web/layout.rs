@@ -15,6 +15,7 @@ pub enum Nav {
     None,
     Dashboard,
     Overview,
+    Members,
     Invitations,
 }
 
@@ -24,6 +25,7 @@ impl Nav {
             Nav::None => "",
             Nav::Dashboard => "dashboard",
             Nav::Overview => "overview",
+            Nav::Members => "members",
             Nav::Invitations => "invitations",
         }
     }
@@ -63,21 +65,8 @@ pub struct Frame {
 
 impl Frame {
     /// The layout for a page titled `title`, seen by `viewer`, about organization `org` (a slug).
-    pub fn layout(
-        self,
-        title: impl Into<String>,
-        viewer: Option<Viewer>,
-        org: Option<&str>,
-        nav: Nav,
-    ) -> Layout {
-        let org = org.and_then(|slug| {
-            viewer
-                .as_ref()?
-                .orgs
-                .iter()
-                .find(|o| o.slug == slug)
-                .cloned()
-        });
+    pub fn layout(self, title: impl Into<String>, viewer: Option<Viewer>, org: Option<&str>, nav: Nav) -> Layout {
+        let org = org.and_then(|slug| viewer.as_ref()?.orgs.iter().find(|o| o.slug == slug).cloned());
         Layout {
             title: title.into(),
             csrf: self.csrf,
@@ -107,20 +96,9 @@ impl FromRequest for Frame {
             let csrf = csrf.await?;
             let session = session.await?;
             let (support_url, dev_mailbox) = state
-                .map(|s| {
-                    (
-                        s.settings.support_url.as_ref().map(|u| u.to_string()),
-                        s.settings.uses_dev_mailbox(),
-                    )
-                })
+                .map(|s| (s.settings.support_url.as_ref().map(|u| u.to_string()), s.settings.uses_dev_mailbox()))
                 .unwrap_or_default();
-            Ok(Frame {
-                csrf: csrf.0,
-                flashes: session.take_flashes(),
-                support_url,
-                dev_mailbox,
-                session,
-            })
+            Ok(Frame { csrf: csrf.0, flashes: session.take_flashes(), support_url, dev_mailbox, session })
         })
     }
 }

@@ -49,16 +49,10 @@ struct MessagePage {
 pub fn linkify(text: &str) -> Vec<Part> {
     let mut parts = Vec::new();
     let mut rest = text;
-    while let Some(start) = rest
-        .find("http://")
-        .into_iter()
-        .chain(rest.find("https://"))
-        .min()
-    {
+    while let Some(start) = rest.find("http://").into_iter().chain(rest.find("https://")).min() {
         let (before, from_link) = rest.split_at(start);
-        let end = from_link
-            .find(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"')
-            .unwrap_or(from_link.len());
+        let end =
+            from_link.find(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"').unwrap_or(from_link.len());
         if !before.is_empty() {
             parts.push(Part::Text(before.to_owned()));
         }
@@ -73,10 +67,7 @@ pub fn linkify(text: &str) -> Vec<Part> {
 
 /// GET /dev/mailbox
 pub async fn list_mail(frame: Frame, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let messages = state
-        .db
-        .run(|conn| outbox::recent(conn, LIMIT).map_err(AppError::from))
-        .await?;
+    let messages = state.db.run(|conn| outbox::recent(conn, LIMIT).map_err(AppError::from)).await?;
     let messages = messages
         .into_iter()
         .map(|m| Row {
@@ -87,11 +78,7 @@ pub async fn list_mail(frame: Frame, state: web::Data<AppState>) -> Result<HttpR
             created: super::format_datetime(m.created_at),
         })
         .collect();
-    page(&MailboxPage {
-        layout: frame.layout("Dev mailbox", None, None, Nav::None),
-        messages,
-        limit: LIMIT,
-    })
+    page(&MailboxPage { layout: frame.layout("Dev mailbox", None, None, Nav::None), messages, limit: LIMIT })
 }
 
 /// GET /dev/mailbox/{id}
@@ -101,11 +88,8 @@ pub async fn show_mail(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = Uuid::parse_str(&path.into_inner()).map_err(|_| AppError::NotFound)?;
-    let message = state
-        .db
-        .run(move |conn| outbox::find(conn, id).map_err(AppError::from))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let message =
+        state.db.run(move |conn| outbox::find(conn, id).map_err(AppError::from)).await?.ok_or(AppError::NotFound)?;
     page(&MessagePage {
         layout: frame.layout(message.subject.clone(), None, None, Nav::None),
         body: linkify(&message.text_body),
@@ -129,13 +113,6 @@ mod tests {
                 Part::Link(l) => format!("L({l})"),
             })
             .collect();
-        assert_eq!(
-            rendered,
-            vec![
-                "T(Open )",
-                "L(http://127.0.0.1:8080/verify-email?token=abc)",
-                "T( now.\nBye)"
-            ]
-        );
+        assert_eq!(rendered, vec!["T(Open )", "L(http://127.0.0.1:8080/verify-email?token=abc)", "T( now.\nBye)"]);
     }
 }

@@ -14,6 +14,7 @@ pub mod invitations;
 pub mod invite;
 pub mod layout;
 pub mod mailbox;
+pub mod members;
 pub mod orgs;
 pub mod session;
 
@@ -45,63 +46,35 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
         .route("/sign-out", web::post().to(auth::sign_out))
         .route("/verify-email", web::get().to(auth::verify_email_page))
         .route("/verify-email", web::post().to(auth::verify_email))
-        .route(
-            "/forgot-password",
-            web::get().to(auth::forgot_password_form),
-        )
+        .route("/forgot-password", web::get().to(auth::forgot_password_form))
         .route("/forgot-password", web::post().to(auth::forgot_password))
         .route("/reset-password", web::get().to(auth::reset_password_form))
         .route("/reset-password", web::post().to(auth::reset_password))
         .route("/account", web::get().to(account::show_account))
-        .route(
-            "/account/password",
-            web::post().to(account::change_password),
-        )
-        .route(
-            "/account/resend-verification",
-            web::post().to(account::resend_verification),
-        )
+        .route("/account/password", web::post().to(account::change_password))
+        .route("/account/resend-verification", web::post().to(account::resend_verification))
         .route("/dashboard", web::get().to(dashboard::show_dashboard))
         .route("/orgs/new", web::get().to(orgs::new_org_form))
         .route("/orgs", web::post().to(orgs::create_org))
         .route("/orgs/{slug}", web::get().to(orgs::show_overview))
-        .route(
-            "/orgs/{slug}/invitations",
-            web::get().to(invitations::list_invitations),
-        )
-        .route(
-            "/orgs/{slug}/invitations",
-            web::post().to(invitations::invite_members),
-        )
-        .route(
-            "/orgs/{slug}/invitations/new",
-            web::get().to(invitations::new_invitations_form),
-        )
-        .route(
-            "/orgs/{slug}/invitations/{id}/resend",
-            web::post().to(invitations::resend_invitation),
-        )
-        .route(
-            "/orgs/{slug}/invitations/{id}/link",
-            web::post().to(invitations::copy_invitation_link),
-        )
-        .route(
-            "/orgs/{slug}/invitations/{id}/revoke",
-            web::get().to(invitations::confirm_revoke),
-        )
-        .route(
-            "/orgs/{slug}/invitations/{id}/revoke",
-            web::post().to(invitations::revoke_invitation),
-        )
+        .route("/orgs/{slug}/members", web::get().to(members::list_members))
+        .route("/orgs/{slug}/members/{id}", web::get().to(members::show_member))
+        .route("/orgs/{slug}/members/{id}/role", web::post().to(members::change_role))
+        .route("/orgs/{slug}/members/{id}/remove", web::get().to(members::confirm_remove))
+        .route("/orgs/{slug}/members/{id}/remove", web::post().to(members::remove_member))
+        .route("/orgs/{slug}/members/{id}/resend-verification", web::post().to(members::resend_member_verification))
+        .route("/orgs/{slug}/leave", web::get().to(members::confirm_leave))
+        .route("/orgs/{slug}/leave", web::post().to(members::leave_organization))
+        .route("/orgs/{slug}/invitations", web::get().to(invitations::list_invitations))
+        .route("/orgs/{slug}/invitations", web::post().to(invitations::invite_members))
+        .route("/orgs/{slug}/invitations/new", web::get().to(invitations::new_invitations_form))
+        .route("/orgs/{slug}/invitations/{id}/resend", web::post().to(invitations::resend_invitation))
+        .route("/orgs/{slug}/invitations/{id}/link", web::post().to(invitations::copy_invitation_link))
+        .route("/orgs/{slug}/invitations/{id}/revoke", web::get().to(invitations::confirm_revoke))
+        .route("/orgs/{slug}/invitations/{id}/revoke", web::post().to(invitations::revoke_invitation))
         .route("/invite/{token}", web::get().to(invite::show_invitation))
-        .route(
-            "/invite/{token}/{answer}",
-            web::post().to(invite::answer_by_link),
-        )
-        .route(
-            "/invitations/{id}/{answer}",
-            web::post().to(invite::answer_from_dashboard),
-        );
+        .route("/invite/{token}/{answer}", web::post().to(invite::answer_by_link))
+        .route("/invitations/{id}/{answer}", web::post().to(invite::answer_from_dashboard));
     if dev_mailbox {
         cfg.route("/dev/mailbox", web::get().to(mailbox::list_mail))
             .route("/dev/mailbox/{id}", web::get().to(mailbox::show_mail));
@@ -116,10 +89,6 @@ pub fn format_date(at: time::OffsetDateTime) -> String {
 
 /// A UTC time as people read it: "22 Nov 2026, 14:05 UTC".
 pub fn format_datetime(at: time::OffsetDateTime) -> String {
-    let format = time::macros::format_description!(
-        "[day padding:none] [month repr:short] [year], [hour]:[minute] UTC"
-    );
-    at.to_offset(time::UtcOffset::UTC)
-        .format(&format)
-        .unwrap_or_default()
+    let format = time::macros::format_description!("[day padding:none] [month repr:short] [year], [hour]:[minute] UTC");
+    at.to_offset(time::UtcOffset::UTC).format(&format).unwrap_or_default()
 }

@@ -10,7 +10,7 @@ use super::htmx::{page, page_with_status, redirect};
 use super::layout::{Frame, Layout, Nav};
 use super::session::FlashLevel;
 use super::AppState;
-use crate::domain::{OrgName, Slug};
+use crate::domain::{OrgName, Role, Slug};
 use crate::error::{AppError, FormErrors};
 use crate::services::organizations::{self, Overview, DEFAULT_SEAT_LIMIT};
 use crate::services::viewer;
@@ -40,17 +40,9 @@ pub struct NewOrgForm {
 const UNVERIFIED: &str = "Verify your email address before creating an organization: use the link we sent you, or Resend verification email above.";
 
 /// GET /orgs/new
-pub async fn new_org_form(
-    frame: Frame,
-    user: SignedIn,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, AppError> {
+pub async fn new_org_form(frame: Frame, user: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let viewer = state.db.run(move |conn| viewer::load(conn, user.0)).await?;
-    let errors = if viewer.verified {
-        FormErrors::new()
-    } else {
-        FormErrors::form(UNVERIFIED)
-    };
+    let errors = if viewer.verified { FormErrors::new() } else { FormErrors::form(UNVERIFIED) };
     page(&NewOrgPage {
         layout: frame.layout("Create organization", Some(viewer), None, Nav::Dashboard),
         name: String::new(),
@@ -79,22 +71,16 @@ pub async fn create_org(
             }
             let name = errors.check("name", name);
             match (name, errors.is_empty()) {
-                (Some(name), true) => Ok::<_, AppError>(Ok(organizations::create(
-                    conn,
-                    user.0,
-                    &name,
-                    DEFAULT_SEAT_LIMIT,
-                )?)),
+                (Some(name), true) => {
+                    Ok::<_, AppError>(Ok(organizations::create(conn, user.0, &name, DEFAULT_SEAT_LIMIT)?))
+                }
                 _ => Ok(Err((viewer, errors))),
             }
         })
         .await?;
     match outcome {
         Ok(slug) => {
-            frame.session.flash(
-                FlashLevel::Success,
-                format!("{} was created. You are its Owner.", submitted.trim()),
-            );
+            frame.session.flash(FlashLevel::Success, format!("{} was created. You are its Owner.", submitted.trim()));
             Ok(redirect(&req, &format!("/orgs/{slug}")))
         }
         Err((viewer, errors)) => page_with_status(

@@ -39,9 +39,7 @@ fn row_id(key: &SessionKey) -> String {
 }
 
 fn user_of(state: &HashMap<String, String>) -> Option<Uuid> {
-    state
-        .get(USER_ID)
-        .and_then(|v| serde_json::from_str(v).ok())
+    state.get(USER_ID).and_then(|v| serde_json::from_str(v).ok())
 }
 
 fn expiry(ttl: &Duration) -> OffsetDateTime {
@@ -56,22 +54,13 @@ impl SessionStore for PgSessionStore {
             .run(move |conn| sessions::load(conn, &id).map_err(anyhow::Error::from))
             .await
             .map_err(LoadError::Other)?;
-        state
-            .map(serde_json::from_value)
-            .transpose()
-            .map_err(|e| LoadError::Deserialization(e.into()))
+        state.map(serde_json::from_value).transpose().map_err(|e| LoadError::Deserialization(e.into()))
     }
 
-    async fn save(
-        &self,
-        state: HashMap<String, String>,
-        ttl: &Duration,
-    ) -> Result<SessionKey, SaveError> {
+    async fn save(&self, state: HashMap<String, String>, ttl: &Duration) -> Result<SessionKey, SaveError> {
         let key = SessionKey::try_from(Alphanumeric.sample_string(&mut rand::rngs::OsRng, 64))
             .map_err(|e| SaveError::Other(e.into()))?;
-        self.write(&key, state, ttl)
-            .await
-            .map_err(SaveError::Other)?;
+        self.write(&key, state, ttl).await.map_err(SaveError::Other)?;
         Ok(key)
     }
 
@@ -81,45 +70,32 @@ impl SessionStore for PgSessionStore {
         state: HashMap<String, String>,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
-        self.write(&key, state, ttl)
-            .await
-            .map_err(UpdateError::Other)?;
+        self.write(&key, state, ttl).await.map_err(UpdateError::Other)?;
         Ok(key)
     }
 
     async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
         let id = row_id(key);
         let expires = expiry(ttl);
-        self.db
-            .run(move |conn| sessions::touch(conn, &id, expires).map_err(anyhow::Error::from))
-            .await?;
+        self.db.run(move |conn| sessions::touch(conn, &id, expires).map_err(anyhow::Error::from)).await?;
         Ok(())
     }
 
     async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
         let id = row_id(key);
-        self.db
-            .run(move |conn| sessions::delete(conn, &id).map_err(anyhow::Error::from))
-            .await?;
+        self.db.run(move |conn| sessions::delete(conn, &id).map_err(anyhow::Error::from)).await?;
         Ok(())
     }
 }
 
 impl PgSessionStore {
-    async fn write(
-        &self,
-        key: &SessionKey,
-        state: HashMap<String, String>,
-        ttl: &Duration,
-    ) -> anyhow::Result<()> {
+    async fn write(&self, key: &SessionKey, state: HashMap<String, String>, ttl: &Duration) -> anyhow::Result<()> {
         let id = row_id(key);
         let user = user_of(&state);
         let value = serde_json::to_value(&state)?;
         let expires = expiry(ttl);
         self.db
-            .run(move |conn| {
-                sessions::upsert(conn, &id, user, &value, expires).map_err(anyhow::Error::from)
-            })
+            .run(move |conn| sessions::upsert(conn, &id, user, &value, expires).map_err(anyhow::Error::from))
             .await?;
         Ok(())
     }
@@ -172,21 +148,14 @@ impl TypedSession {
 
     pub fn flash(&self, level: FlashLevel, message: impl Into<String>) {
         let mut flashes = self.peek_flashes();
-        flashes.push(Flash {
-            level,
-            message: message.into(),
-        });
+        flashes.push(Flash { level, message: message.into() });
         if let Err(error) = self.0.insert(FLASHES, flashes) {
             tracing::warn!(%error, "could not store a flash message");
         }
     }
 
     fn peek_flashes(&self) -> Vec<Flash> {
-        self.0
-            .get::<Vec<Flash>>(FLASHES)
-            .ok()
-            .flatten()
-            .unwrap_or_default()
+        self.0.get::<Vec<Flash>>(FLASHES).ok().flatten().unwrap_or_default()
     }
 
     /// Takes the pending flash messages, so each shows once.

@@ -41,50 +41,30 @@ impl Drop for TempDir {
 
 fn find_program(names: &[&str]) -> Option<String> {
     names.iter().find_map(|name| {
-        let found = Command::new("sh")
-            .arg("-c")
-            .arg(format!("command -v {name}"))
-            .output()
-            .ok()?;
-        found
-            .status
-            .success()
-            .then(|| String::from_utf8_lossy(&found.stdout).trim().to_owned())
+        let found = Command::new("sh").arg("-c").arg(format!("command -v {name}")).output().ok()?;
+        found.status.success().then(|| String::from_utf8_lossy(&found.stdout).trim().to_owned())
     })
 }
 
 /// Starts chromedriver, or says why not: `None` means "skip", unless browsers are required.
 fn start_driver() -> Option<Driver> {
     let required = std::env::var("ROSTER_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
-    let (Some(driver), Some(_)) = (
-        find_program(&["chromedriver"]),
-        find_program(&["chromium", "chromium-browser", "google-chrome"]),
-    ) else {
-        assert!(
-            !required,
-            "ROSTER_REQUIRE_BROWSER=1 but chromium or chromedriver is not installed"
-        );
+    let (Some(driver), Some(_)) =
+        (find_program(&["chromedriver"]), find_program(&["chromium", "chromium-browser", "google-chrome"]))
+    else {
+        assert!(!required, "ROSTER_REQUIRE_BROWSER=1 but chromium or chromedriver is not installed");
         eprintln!("skipping browser test: chromium and chromedriver are not installed (apt-get install chromium chromium-driver)");
         return None;
     };
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new(driver)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("start chromedriver");
-    let profile =
-        std::env::temp_dir().join(format!("roster-chromium-{}", uuid::Uuid::new_v4().simple()));
-    Some(Driver {
-        child,
-        port,
-        _profile: TempDir(profile),
-    })
+    let profile = std::env::temp_dir().join(format!("roster-chromium-{}", uuid::Uuid::new_v4().simple()));
+    Some(Driver { child, port, _profile: TempDir(profile) })
 }
 
 async fn open_browser(driver: &Driver) -> Client {
@@ -110,11 +90,7 @@ async fn open_browser_with(driver: &Driver, javascript: bool) -> Client {
     );
     let url = format!("http://127.0.0.1:{}", driver.port);
     for _ in 0..50 {
-        match ClientBuilder::native()
-            .capabilities(capabilities.clone())
-            .connect(&url)
-            .await
-        {
+        match ClientBuilder::native().capabilities(capabilities.clone()).connect(&url).await {
             Ok(client) => return client,
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
@@ -139,16 +115,10 @@ impl Person<'_> {
             .browser
             .wait()
             .at_most(Duration::from_secs(5))
-            .for_element(Locator::XPath(&format!(
-                "//label[normalize-space()='{label}']"
-            )))
+            .for_element(Locator::XPath(&format!("//label[normalize-space()='{label}']")))
             .await
             .unwrap_or_else(|_| panic!("no field labelled {label:?}"));
-        let id = label_element
-            .attr("for")
-            .await
-            .unwrap()
-            .expect("label has a for attribute");
+        let id = label_element.attr("for").await.unwrap().expect("label has a for attribute");
         self.browser.find(Locator::Id(&id)).await.unwrap()
     }
 
@@ -210,10 +180,7 @@ impl Person<'_> {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!(
-            "the row of {row_text:?} never showed {text:?}: {}",
-            self.row(row_text).await
-        );
+        panic!("the row of {row_text:?} never showed {text:?}: {}", self.row(row_text).await);
     }
 
     async fn sign_in(&self, email: &str) {
@@ -226,9 +193,7 @@ impl Person<'_> {
 
     async fn sign_out(&self) {
         self.browser
-            .find(Locator::XPath(
-                "//summary[starts-with(@aria-label, 'Account menu')]",
-            ))
+            .find(Locator::XPath("//summary[starts-with(@aria-label, 'Account menu')]"))
             .await
             .unwrap()
             .click()
@@ -260,34 +225,14 @@ impl Person<'_> {
     /// Waits until the page shows `text`.
     async fn sees(&self, text: &str) {
         let xpath = format!("//*[contains(normalize-space(.), \"{text}\")]");
-        if self
-            .browser
-            .wait()
-            .at_most(Duration::from_secs(5))
-            .for_element(Locator::XPath(&xpath))
-            .await
-            .is_err()
-        {
-            let body = self
-                .browser
-                .find(Locator::Css("body"))
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+        if self.browser.wait().at_most(Duration::from_secs(5)).for_element(Locator::XPath(&xpath)).await.is_err() {
+            let body = self.browser.find(Locator::Css("body")).await.unwrap().text().await.unwrap();
             panic!("the page does not show {text:?}; it shows:\n{body}");
         }
     }
 
     async fn heading(&self) -> String {
-        self.browser
-            .find(Locator::Css("main h1"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        self.browser.find(Locator::Css("main h1")).await.unwrap().text().await.unwrap()
     }
 
     async fn screenshot(&self, name: &str) {
@@ -311,13 +256,7 @@ impl Person<'_> {
     }
 
     async fn type_keys(&self, keys: &str) {
-        self.browser
-            .active_element()
-            .await
-            .unwrap()
-            .send_keys(keys)
-            .await
-            .unwrap();
+        self.browser.active_element().await.unwrap().send_keys(keys).await.unwrap();
     }
 }
 
@@ -325,10 +264,7 @@ impl Person<'_> {
 async fn a_newcomer_signs_up_verifies_through_the_dev_mailbox_and_creates_an_organization() {
     let Some(driver) = start_driver() else { return };
     let app = spawn_app().await;
-    let person = Person {
-        browser: open_browser(&driver).await,
-        app: &app,
-    };
+    let person = Person { browser: open_browser(&driver).await, app: &app };
 
     person.visit("/").await;
     assert_eq!(person.heading().await, "Sign in to Roster");
@@ -342,39 +278,23 @@ async fn a_newcomer_signs_up_verifies_through_the_dev_mailbox_and_creates_an_org
     person.sees("We sent a link to ada@example.com").await;
 
     person.follow_link("Dev mailbox").await;
-    person
-        .follow_link("Verify your email address for Roster")
-        .await;
-    let link = person
-        .browser
-        .find(Locator::XPath(
-            "//main//a[contains(@href, '/verify-email?token=')]",
-        ))
-        .await
-        .unwrap();
+    person.follow_link("Verify your email address for Roster").await;
+    let link = person.browser.find(Locator::XPath("//main//a[contains(@href, '/verify-email?token=')]")).await.unwrap();
     link.click().await.unwrap();
-    person
-        .sees("Confirm that ada@example.com is your address.")
-        .await;
+    person.sees("Confirm that ada@example.com is your address.").await;
     person.press_button("Verify email address").await;
-    person
-        .sees("ada@example.com is verified. Sign in to continue.")
-        .await;
+    person.sees("ada@example.com is verified. Sign in to continue.").await;
 
     person.fill("Email", "ada@example.com").await;
     person.fill("Password", PASSWORD).await;
     person.press_button("Sign in").await;
-    person
-        .sees("You do not belong to any organization yet.")
-        .await;
+    person.sees("You do not belong to any organization yet.").await;
     assert_eq!(person.heading().await, "Dashboard");
 
     person.follow_link("Create organization").await;
     person.fill("Organization name", "Babbage & Co").await;
     person.press_button("Create organization").await;
-    person
-        .sees("Babbage & Co was created. You are its Owner.")
-        .await;
+    person.sees("Babbage & Co was created. You are its Owner.").await;
     assert_eq!(person.heading().await, "Babbage & Co");
     person.sees("1 / 100 seats used").await;
     person.screenshot("organization-overview").await;
@@ -383,9 +303,7 @@ async fn a_newcomer_signs_up_verifies_through_the_dev_mailbox_and_creates_an_org
     person.sees("Your organizations").await;
     let row = person
         .browser
-        .find(Locator::XPath(
-            "//table//tr[td/a[normalize-space()='Babbage & Co']]",
-        ))
+        .find(Locator::XPath("//table//tr[td/a[normalize-space()='Babbage & Co']]"))
         .await
         .expect("the new organization is listed on the Dashboard");
     assert!(row.text().await.unwrap().contains("Owner"));
@@ -397,12 +315,8 @@ async fn a_newcomer_signs_up_verifies_through_the_dev_mailbox_and_creates_an_org
 async fn signing_in_and_out_works_from_the_keyboard_alone() {
     let Some(driver) = start_driver() else { return };
     let app = spawn_app().await;
-    app.create_verified_user("Grace Hopper", "grace@example.com")
-        .await;
-    let person = Person {
-        browser: open_browser(&driver).await,
-        app: &app,
-    };
+    app.create_verified_user("Grace Hopper", "grace@example.com").await;
+    let person = Person { browser: open_browser(&driver).await, app: &app };
 
     person.visit("/sign-in").await;
     person.tab_to("Email").await;
@@ -413,34 +327,16 @@ async fn signing_in_and_out_works_from_the_keyboard_alone() {
     person.sees("Your organizations").await;
 
     // The account menu opens with Enter and closes with Escape, focus back on it.
-    let summary = person
-        .browser
-        .find(Locator::XPath(
-            "//summary[@aria-label='Account menu for Grace Hopper']",
-        ))
-        .await
-        .unwrap();
+    let summary =
+        person.browser.find(Locator::XPath("//summary[@aria-label='Account menu for Grace Hopper']")).await.unwrap();
     summary.send_keys(ENTER).await.unwrap();
     person.sees("Signed in as").await;
-    let menu = person
-        .browser
-        .find(Locator::Css("details.account"))
-        .await
-        .unwrap();
-    assert!(
-        menu.attr("open").await.unwrap().is_some(),
-        "Enter opens the menu"
-    );
+    let menu = person.browser.find(Locator::Css("details.account")).await.unwrap();
+    assert!(menu.attr("open").await.unwrap().is_some(), "Enter opens the menu");
     person.type_keys("\u{e00c}").await; // Escape
-    assert!(
-        menu.attr("open").await.unwrap().is_none(),
-        "Escape closes the menu"
-    );
+    assert!(menu.attr("open").await.unwrap().is_none(), "Escape closes the menu");
     let focused = person.browser.active_element().await.unwrap();
-    assert_eq!(
-        focused.attr("aria-label").await.unwrap().as_deref(),
-        Some("Account menu for Grace Hopper")
-    );
+    assert_eq!(focused.attr("aria-label").await.unwrap().as_deref(), Some("Account menu for Grace Hopper"));
 
     summary.send_keys(ENTER).await.unwrap();
     for _ in 0..3 {
@@ -450,17 +346,7 @@ async fn signing_in_and_out_works_from_the_keyboard_alone() {
         }
         active.send_keys(TAB).await.unwrap();
     }
-    assert_eq!(
-        person
-            .browser
-            .active_element()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "Sign out"
-    );
+    assert_eq!(person.browser.active_element().await.unwrap().text().await.unwrap(), "Sign out");
     person.type_keys(ENTER).await;
     person.sees("You have signed out.").await;
     person.browser.close().await.unwrap();
@@ -468,8 +354,7 @@ async fn signing_in_and_out_works_from_the_keyboard_alone() {
 
 /// An Owner with organization Acme, signed in on the test client; returns the slug.
 async fn acme(app: &TestApp) -> String {
-    app.owner_of("Acme", "Olivia Owner", "olivia@acme.test")
-        .await
+    app.owner_of("Acme", "Olivia Owner", "olivia@acme.test").await
 }
 
 /// The scenario of the invitations issue, with JavaScript on (dialogs, in-place swaps) or off (plain forms).
@@ -477,10 +362,7 @@ async fn invite_three_resend_one_revoke_one_and_sign_up_from_the_mail(javascript
     let Some(driver) = start_driver() else { return };
     let app = spawn_app().await;
     let slug = acme(&app).await;
-    let person = Person {
-        browser: open_browser_with(&driver, javascript).await,
-        app: &app,
-    };
+    let person = Person { browser: open_browser_with(&driver, javascript).await, app: &app };
     let shot = |name: &str| format!("{name}{}", if javascript { "" } else { "-no-js" });
 
     person.sign_in("olivia@acme.test").await;
@@ -488,12 +370,7 @@ async fn invite_three_resend_one_revoke_one_and_sign_up_from_the_mail(javascript
     person.follow_link("Invitations").await;
     person.sees("1 / 100 seats used").await;
     person.follow_link("Invite Members").await;
-    person
-        .fill(
-            "Email addresses",
-            "ada@example.com, Grace Hopper <grace@example.com>\nalan@example.com",
-        )
-        .await;
+    person.fill("Email addresses", "ada@example.com, Grace Hopper <grace@example.com>\nalan@example.com").await;
     person.screenshot(&shot("invite-dialog")).await;
     person.press_button("Send Invitations").await;
     person.sees("3 sent.").await;
@@ -505,28 +382,19 @@ async fn invite_three_resend_one_revoke_one_and_sign_up_from_the_mail(javascript
     person.row_shows("grace@example.com", "Pending").await;
     person.sees("4 / 100 seats used").await;
 
-    person
-        .press_in_row("grace@example.com", "Resend Invitation")
-        .await;
-    person
-        .sees("Invitation sent again to grace@example.com.")
-        .await;
+    person.press_in_row("grace@example.com", "Resend Invitation").await;
+    person.sees("Invitation sent again to grace@example.com.").await;
     person.row_shows("grace@example.com", "Sent 2×").await;
 
     person.press_in_row("alan@example.com", "Revoke").await;
-    person
-        .sees("Revoke the invitation to alan@example.com")
-        .await;
+    person.sees("Revoke the invitation to alan@example.com").await;
     person.press_button("Revoke").await;
     person.sees("Invitation to alan@example.com revoked.").await;
     if javascript {
         person.row_shows("alan@example.com", "Revoked").await;
     }
     person.screenshot(&shot("invitations")).await;
-    assert_eq!(
-        app.count("SELECT count(*) FROM invitations WHERE status = 'revoked'"),
-        1
-    );
+    assert_eq!(app.count("SELECT count(*) FROM invitations WHERE status = 'revoked'"), 1);
     assert_eq!(app.mail_to("grace@example.com").len(), 2);
 
     // Ada opens her mail in the dev mailbox, creates her account from the link and joins.
@@ -534,33 +402,20 @@ async fn invite_three_resend_one_revoke_one_and_sign_up_from_the_mail(javascript
     person.visit("/dev/mailbox").await;
     person
         .browser
-        .find(Locator::XPath(
-            "//tr[td[normalize-space()='ada@example.com']]//a",
-        ))
+        .find(Locator::XPath("//tr[td[normalize-space()='ada@example.com']]//a"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    person
-        .browser
-        .find(Locator::XPath("//main//a[contains(@href, '/invite/')]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    person
-        .sees("Olivia Owner invited ada@example.com to join Acme as Member.")
-        .await;
+    person.browser.find(Locator::XPath("//main//a[contains(@href, '/invite/')]")).await.unwrap().click().await.unwrap();
+    person.sees("Olivia Owner invited ada@example.com to join Acme as Member.").await;
     person.follow_link("Create account").await;
     person.fill("Name", "Ada Lovelace").await;
     person.fill("Password", PASSWORD).await;
     person.fill("Confirm password", PASSWORD).await;
     person.press_button("Create account").await;
-    person
-        .sees("Your account is ready. Now answer the invitation.")
-        .await;
+    person.sees("Your account is ready. Now answer the invitation.").await;
     person.press_button("Accept").await;
     person.sees("You joined Acme as Member.").await;
     assert_eq!(person.heading().await, "Acme");
@@ -582,40 +437,23 @@ async fn accept_from_the_dashboard(javascript: bool) {
     let Some(driver) = start_driver() else { return };
     let app = spawn_app().await;
     let slug = acme(&app).await;
-    app.create_verified_user("Grace Hopper", "grace@example.com")
-        .await;
+    app.create_verified_user("Grace Hopper", "grace@example.com").await;
     app.invite(&slug, "grace@example.com", "member").await;
-    let person = Person {
-        browser: open_browser_with(&driver, javascript).await,
-        app: &app,
-    };
+    let person = Person { browser: open_browser_with(&driver, javascript).await, app: &app };
     person.sign_in("grace@example.com").await;
-    person
-        .sees("Olivia Owner invited you to join Acme as Member.")
-        .await;
-    person
-        .screenshot(if javascript {
-            "dashboard-prompt"
-        } else {
-            "dashboard-prompt-no-js"
-        })
-        .await;
+    person.sees("Olivia Owner invited you to join Acme as Member.").await;
+    person.screenshot(if javascript { "dashboard-prompt" } else { "dashboard-prompt-no-js" }).await;
     person.press_button("Accept").await;
     person.sees("You joined Acme as Member.").await;
     let row = person
         .browser
         .wait()
         .at_most(Duration::from_secs(5))
-        .for_element(Locator::XPath(
-            "//section[@id='orgs']//tr[td/a[normalize-space()='Acme']]",
-        ))
+        .for_element(Locator::XPath("//section[@id='orgs']//tr[td/a[normalize-space()='Acme']]"))
         .await
         .expect("Acme appears in the list at once");
     assert!(row.text().await.unwrap().contains("Member"));
-    assert_eq!(
-        app.count("SELECT count(*) FROM memberships WHERE role = 'member'"),
-        1
-    );
+    assert_eq!(app.count("SELECT count(*) FROM memberships WHERE role = 'member'"), 1);
     person.browser.close().await.unwrap();
 }
 

@@ -22,8 +22,7 @@ use roster::startup::Application;
 pub const PASSWORD: &str = "correct horse battery";
 
 fn server_url() -> String {
-    std::env::var("ROSTER_TEST_DATABASE_SERVER")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("ROSTER_TEST_DATABASE_SERVER").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 fn admin_connection() -> PgConnection {
@@ -41,10 +40,7 @@ fn template_name() -> String {
         path.to_string_lossy().hash(&mut hasher);
         std::fs::read(&path).unwrap_or_default().hash(&mut hasher);
     }
-    format!(
-        "roster_test_template_{:012x}",
-        hasher.finish() & 0xffff_ffff_ffff
-    )
+    format!("roster_test_template_{:012x}", hasher.finish() & 0xffff_ffff_ffff)
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -78,23 +74,18 @@ fn template() -> &'static str {
     TEMPLATE.get_or_init(|| {
         let name = template_name();
         let mut admin = admin_connection();
-        diesel::sql_query("SELECT pg_advisory_lock(7346512)")
-            .execute(&mut admin)
-            .unwrap();
-        let exists = diesel::sql_query(
-            "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists",
-        )
-        .bind::<Text, _>(&name)
-        .get_result::<Exists>(&mut admin)
-        .unwrap()
-        .exists;
+        diesel::sql_query("SELECT pg_advisory_lock(7346512)").execute(&mut admin).unwrap();
+        let exists = diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
+            .bind::<Text, _>(&name)
+            .get_result::<Exists>(&mut admin)
+            .unwrap()
+            .exists;
         if !exists {
             // Templates of older migrations are of no further use.
-            let stale: Vec<Name> = diesel::sql_query(
-                "SELECT datname FROM pg_database WHERE datname LIKE 'roster_test_template_%'",
-            )
-            .load(&mut admin)
-            .unwrap();
+            let stale: Vec<Name> =
+                diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'roster_test_template_%'")
+                    .load(&mut admin)
+                    .unwrap();
             for old in stale {
                 let _ = diesel::sql_query(format!(
                     "DROP DATABASE IF EXISTS {} WITH (FORCE)",
@@ -103,18 +94,12 @@ fn template() -> &'static str {
                 .execute(&mut admin);
             }
             let building = format!("{name}_building");
-            diesel::sql_query(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                quote_identifier(&building)
-            ))
-            .execute(&mut admin)
-            .unwrap();
-            diesel::sql_query(format!("CREATE DATABASE {}", quote_identifier(&building)))
+            diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_identifier(&building)))
                 .execute(&mut admin)
                 .unwrap();
+            diesel::sql_query(format!("CREATE DATABASE {}", quote_identifier(&building))).execute(&mut admin).unwrap();
             {
-                let mut conn =
-                    PgConnection::establish(&format!("{}/{building}", server_url())).unwrap();
+                let mut conn = PgConnection::establish(&format!("{}/{building}", server_url())).unwrap();
                 roster::db::run_migrations(&mut conn).unwrap();
             }
             diesel::sql_query(format!(
@@ -125,9 +110,7 @@ fn template() -> &'static str {
             .execute(&mut admin)
             .unwrap();
         }
-        diesel::sql_query("SELECT pg_advisory_unlock(7346512)")
-            .execute(&mut admin)
-            .unwrap();
+        diesel::sql_query("SELECT pg_advisory_unlock(7346512)").execute(&mut admin).unwrap();
         name
     })
 }
@@ -152,10 +135,7 @@ impl TestDb {
         ))
         .execute(&mut admin)
         .expect("create test database");
-        TestDb {
-            url: format!("{}/{name}", server_url()),
-            name,
-        }
+        TestDb { url: format!("{}/{name}", server_url()), name }
     }
 
     pub fn conn(&self) -> PgConnection {
@@ -166,11 +146,8 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         let mut admin = admin_connection();
-        let _ = diesel::sql_query(format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            quote_identifier(&self.name)
-        ))
-        .execute(&mut admin);
+        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_identifier(&self.name)))
+            .execute(&mut admin);
     }
 }
 
@@ -203,10 +180,7 @@ pub fn test_settings(db: &TestDb) -> Settings {
         bind: "127.0.0.1:0".parse().unwrap(),
         base_url: url::Url::parse("http://127.0.0.1:0").unwrap(),
         base_url_from_bind: true,
-        session_key: SessionKey {
-            bytes: vec![7u8; 64],
-            generated: false,
-        },
+        session_key: SessionKey { bytes: vec![7u8; 64], generated: false },
         smtp_url: None,
         mail_from: "Roster <roster@localhost>".into(),
         invitation_ttl: Duration::from_secs(7 * 86_400),
@@ -233,25 +207,15 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     // joined when the test ends, whatever the test's runtime does.
     let (ready, started) = std::sync::mpsc::channel();
     let thread = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
         runtime.block_on(async move {
-            let app = Application::build(settings)
-                .await
-                .expect("application builds");
-            ready
-                .send((app.port(), app.settings().clone(), app.server_handle()))
-                .unwrap();
+            let app = Application::build(settings).await.expect("application builds");
+            ready.send((app.port(), app.settings().clone(), app.server_handle())).unwrap();
             app.run_until_stopped().await.unwrap();
         });
     });
     let (port, settings, handle) =
-        tokio::task::spawn_blocking(move || started.recv().expect("server starts"))
-            .await
-            .unwrap();
+        tokio::task::spawn_blocking(move || started.recv().expect("server starts")).await.unwrap();
     let jar = Arc::new(Jar::default());
     TestApp {
         client: client_with(jar.clone()),
@@ -265,20 +229,12 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 
 /// A client that keeps cookies in `jar` and does not follow redirects.
 pub fn client_with(jar: Arc<Jar>) -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_provider(jar)
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
+    reqwest::Client::builder().cookie_provider(jar).redirect(Policy::none()).build().unwrap()
 }
 
 /// The value of a `Location` header.
 pub fn location(response: &Response) -> String {
-    response
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
+    response.headers().get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
 }
 
 impl TestApp {
@@ -302,8 +258,7 @@ impl TestApp {
             return token;
         }
         self.get("/sign-in").await;
-        self.cookie("roster_csrf")
-            .expect("the server sets a CSRF cookie")
+        self.cookie("roster_csrf").expect("the server sets a CSRF cookie")
     }
 
     pub fn cookie(&self, name: &str) -> Option<String> {
@@ -320,40 +275,24 @@ impl TestApp {
         let token = self.csrf_token().await;
         let mut body: Vec<(&str, &str)> = fields.to_vec();
         body.push(("csrf_token", &token));
-        self.client
-            .post(self.url(path))
-            .form(&body)
-            .send()
-            .await
-            .expect("POST")
+        self.client.post(self.url(path)).form(&body).send().await.expect("POST")
     }
 
     /// Posts a form exactly as given (no CSRF token added).
     pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Response {
-        self.client
-            .post(self.url(path))
-            .form(fields)
-            .send()
-            .await
-            .expect("POST")
+        self.client.post(self.url(path)).form(fields).send().await.expect("POST")
     }
 
     pub async fn sign_up(&self, name: &str, email: &str, password: &str) -> Response {
         self.post_form(
             "/sign-up",
-            &[
-                ("name", name),
-                ("email", email),
-                ("password", password),
-                ("password_confirmation", password),
-            ],
+            &[("name", name), ("email", email), ("password", password), ("password_confirmation", password)],
         )
         .await
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> Response {
-        self.post_form("/sign-in", &[("email", email), ("password", password)])
-            .await
+        self.post_form("/sign-in", &[("email", email), ("password", password)]).await
     }
 
     pub async fn sign_out(&self) -> Response {
@@ -389,11 +328,7 @@ impl TestApp {
     pub async fn signed_in_user(&self, name: &str, email: &str) {
         self.create_verified_user(name, email).await;
         let response = self.sign_in(email, PASSWORD).await;
-        assert_eq!(
-            response.status(),
-            StatusCode::SEE_OTHER,
-            "sign-in of {email} failed"
-        );
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in of {email} failed");
     }
 
     /// Every message written to the outbox for `to`, oldest first.
@@ -407,9 +342,7 @@ impl TestApp {
 
     /// The newest message for `to`; fails the test when there is none.
     pub fn last_mail_to(&self, to: &str) -> Message {
-        self.mail_to(to)
-            .pop()
-            .unwrap_or_else(|| panic!("no mail for {to}"))
+        self.mail_to(to).pop().unwrap_or_else(|| panic!("no mail for {to}"))
     }
 
     /// Runs a query against the test database.
@@ -420,10 +353,7 @@ impl TestApp {
             count: i64,
         }
         let mut conn = self.db.conn();
-        diesel::sql_query(sql)
-            .get_result::<Count>(&mut conn)
-            .unwrap()
-            .count
+        diesel::sql_query(sql).get_result::<Count>(&mut conn).unwrap().count
     }
 
     /// A second browser: same server, its own cookies.
@@ -470,11 +400,7 @@ impl TestApp {
 
     /// `Send Invitations` as a plain form post.
     pub async fn invite(&self, slug: &str, emails: &str, role: &str) -> Response {
-        self.post_form(
-            &format!("/orgs/{slug}/invitations"),
-            &[("emails", emails), ("role", role)],
-        )
-        .await
+        self.post_form(&format!("/orgs/{slug}/invitations"), &[("emails", emails), ("role", role)]).await
     }
 
     /// The path of the newest invitation link mailed to `email`.
@@ -509,6 +435,52 @@ pub async fn expect_page(response: Response, status: StatusCode, text: &str) -> 
     let actual = response.status();
     let body = response.text().await.unwrap();
     assert_eq!(actual, status, "unexpected status; body:\n{body}");
-    assert!(body.contains(text), "expected {text:?} in:\n{body}");
+    assert!(unescape(&body).contains(text), "expected {text:?} in:\n{body}");
     body
+}
+
+/// The text a person reads: HTML character references of the escaper undone.
+pub fn unescape(html: &str) -> String {
+    html.replace("&#39;", "'")
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#60;", "<")
+        .replace("&lt;", "<")
+        .replace("&#62;", ">")
+        .replace("&gt;", ">")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+}
+
+impl TestApp {
+    /// A new signed-in browser for `email`, invited by this (Owner's) client as `role` and joined.
+    pub async fn member(&self, slug: &str, name: &str, email: &str, role: &str) -> TestApp {
+        let response = self.invite(slug, email, role).await;
+        assert_eq!(response.status(), StatusCode::OK, "inviting {email}");
+        let person = self.other_browser();
+        person.signed_in_user(name, email).await;
+        let link = self.invitation_link(email);
+        let response = person.post_form(&format!("{link}/accept"), &[]).await;
+        assert_eq!(location(&response), format!("/orgs/{slug}"), "{email} joins");
+        person
+    }
+
+    /// The membership id of `email` in the organization `slug`.
+    pub fn membership_id(&self, slug: &str, email: &str) -> Uuid {
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            id: Uuid,
+        }
+        let mut conn = self.db.conn();
+        diesel::sql_query(
+            "SELECT m.id FROM memberships m JOIN organizations o ON o.id = m.organization_id \
+             JOIN users u ON u.id = m.user_id WHERE o.slug = $1 AND lower(u.email) = lower($2)",
+        )
+        .bind::<Text, _>(slug)
+        .bind::<Text, _>(email)
+        .get_result::<Row>(&mut conn)
+        .unwrap_or_else(|_| panic!("{email} is not a member of {slug}"))
+        .id
+    }
 }

@@ -6,9 +6,7 @@ use crate::common::{link_in, location, path_of, spawn_app, PASSWORD};
 async fn a_newcomer_signs_up_verifies_signs_in_creates_an_organization_and_signs_out() {
     let app = spawn_app().await;
 
-    let response = app
-        .sign_up("Ada Lovelace", "Ada@Example.com", PASSWORD)
-        .await;
+    let response = app.sign_up("Ada Lovelace", "Ada@Example.com", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), "/sign-in");
     let (_, page) = app.get_text("/sign-in").await;
@@ -18,24 +16,15 @@ async fn a_newcomer_signs_up_verifies_signs_in_creates_an_organization_and_signs
     let mail = app.last_mail_to("ada@example.com");
     assert_eq!(mail.subject, "Verify your email address for Roster");
     let link = link_in(&mail, "/verify-email");
-    assert!(
-        link.starts_with(&app.address),
-        "links use the configured base URL: {link}"
-    );
+    assert!(link.starts_with(&app.address), "links use the configured base URL: {link}");
     let (status, page) = app.get_text(&path_of(&link)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Verify email address"));
-    assert_eq!(
-        app.count("SELECT count(*) FROM users WHERE email_verified_at IS NOT NULL"),
-        0
-    );
+    assert_eq!(app.count("SELECT count(*) FROM users WHERE email_verified_at IS NOT NULL"), 0);
     let token = link.split("token=").nth(1).unwrap();
     let response = app.post_form("/verify-email", &[("token", token)]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        app.count("SELECT count(*) FROM users WHERE email_verified_at IS NOT NULL"),
-        1
-    );
+    assert_eq!(app.count("SELECT count(*) FROM users WHERE email_verified_at IS NOT NULL"), 1);
 
     // Sign in, case-insensitively.
     let response = app.sign_in("ada@EXAMPLE.com", PASSWORD).await;
@@ -44,10 +33,7 @@ async fn a_newcomer_signs_up_verifies_signs_in_creates_an_organization_and_signs
     let (status, page) = app.get_text("/dashboard").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("You do not belong to any organization yet."));
-    assert!(
-        !page.contains("Resend verification email"),
-        "verified users see no banner"
-    );
+    assert!(!page.contains("Resend verification email"), "verified users see no banner");
 
     let response = app.create_org("Analytical Engines").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
@@ -86,9 +72,7 @@ async fn a_used_verification_link_stops_working() {
 async fn signing_up_with_a_taken_address_reveals_nothing_and_mails_the_owner() {
     let app = spawn_app().await;
     app.create_verified_user("Ada", "ada@example.com").await;
-    let response = app
-        .sign_up("Impostor", "ADA@example.com", "another password")
-        .await;
+    let response = app.sign_up("Impostor", "ADA@example.com", "another password").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), "/sign-in");
     let (_, page) = app.get_text("/sign-in").await;
@@ -97,16 +81,8 @@ async fn signing_up_with_a_taken_address_reveals_nothing_and_mails_the_owner() {
     let mail = app.last_mail_to("ada@example.com");
     assert_eq!(mail.subject, "You already have a Roster account");
     // The old password still works; the impostor's does not.
-    assert_eq!(
-        app.sign_in("ada@example.com", "another password")
-            .await
-            .status(),
-        StatusCode::UNPROCESSABLE_ENTITY
-    );
-    assert_eq!(
-        app.sign_in("ada@example.com", PASSWORD).await.status(),
-        StatusCode::SEE_OTHER
-    );
+    assert_eq!(app.sign_in("ada@example.com", "another password").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.sign_in("ada@example.com", PASSWORD).await.status(), StatusCode::SEE_OTHER);
 }
 
 #[tokio::test]
@@ -114,30 +90,15 @@ async fn bad_sign_up_input_gets_messages_beside_the_fields_and_creates_nothing()
     let app = spawn_app().await;
     let cases: &[(&[(&str, &str)], &str)] = &[
         (
-            &[
-                ("name", " "),
-                ("email", "a@example.com"),
-                ("password", PASSWORD),
-                ("password_confirmation", PASSWORD),
-            ],
+            &[("name", " "), ("email", "a@example.com"), ("password", PASSWORD), ("password_confirmation", PASSWORD)],
             "Enter a name.",
         ),
         (
-            &[
-                ("name", "Ada"),
-                ("email", "not-an-email"),
-                ("password", PASSWORD),
-                ("password_confirmation", PASSWORD),
-            ],
+            &[("name", "Ada"), ("email", "not-an-email"), ("password", PASSWORD), ("password_confirmation", PASSWORD)],
             "An email address needs one @",
         ),
         (
-            &[
-                ("name", "Ada"),
-                ("email", "a@example.com"),
-                ("password", "short"),
-                ("password_confirmation", "short"),
-            ],
+            &[("name", "Ada"), ("email", "a@example.com"), ("password", "short"), ("password_confirmation", "short")],
             "Use at least 10 characters.",
         ),
         (
@@ -153,28 +114,16 @@ async fn bad_sign_up_input_gets_messages_beside_the_fields_and_creates_nothing()
     ];
     for (fields, message) in cases {
         let response = app.post_form("/sign-up", fields).await;
-        assert_eq!(
-            response.status(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{fields:?}"
-        );
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{fields:?}");
         let page = response.text().await.unwrap();
-        assert!(
-            page.contains(message),
-            "expected {message:?} for {fields:?}"
-        );
+        assert!(page.contains(message), "expected {message:?} for {fields:?}");
         assert!(page.contains(r#"aria-invalid="true""#));
     }
     // What was typed is kept, except passwords.
     let response = app
         .post_form(
             "/sign-up",
-            &[
-                ("name", "Ada"),
-                ("email", "bad@"),
-                ("password", PASSWORD),
-                ("password_confirmation", PASSWORD),
-            ],
+            &[("name", "Ada"), ("email", "bad@"), ("password", PASSWORD), ("password_confirmation", PASSWORD)],
         )
         .await;
     let page = response.text().await.unwrap();
@@ -195,17 +144,11 @@ async fn a_wrong_password_and_an_unknown_address_get_the_same_answer() {
     assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let unknown = unknown.text().await.unwrap();
     assert!(wrong.contains("Incorrect email or password."));
-    assert_eq!(
-        wrong.replace("ada@example.com", "X"),
-        unknown.replace("nobody@example.com", "X")
-    );
+    assert_eq!(wrong.replace("ada@example.com", "X"), unknown.replace("nobody@example.com", "X"));
     let response = app.sign_in("", "").await;
     let page = response.text().await.unwrap();
     assert!(page.contains("Enter an email address.") && page.contains("Enter your password."));
-    assert!(
-        app.cookie("roster_session").is_none(),
-        "no session for failed sign-ins"
-    );
+    assert!(app.cookie("roster_session").is_none(), "no session for failed sign-ins");
 }
 
 #[tokio::test]
@@ -213,20 +156,12 @@ async fn sign_in_is_rate_limited_per_account_with_a_clear_message() {
     let app = spawn_app().await;
     app.create_verified_user("Ada", "ada@example.com").await;
     for _ in 0..10 {
-        assert_eq!(
-            app.sign_in("ada@example.com", "wrong password")
-                .await
-                .status(),
-            StatusCode::UNPROCESSABLE_ENTITY
-        );
+        assert_eq!(app.sign_in("ada@example.com", "wrong password").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
     }
     let response = app.sign_in("ada@example.com", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     let page = response.text().await.unwrap();
-    assert!(
-        page.contains("Too many attempts. Wait 15 minutes and try again."),
-        "{page}"
-    );
+    assert!(page.contains("Too many attempts. Wait 15 minutes and try again."), "{page}");
     assert!(app.cookie("roster_session").is_none());
 }
 
@@ -234,27 +169,12 @@ async fn sign_in_is_rate_limited_per_account_with_a_clear_message() {
 async fn after_sign_in_people_return_where_they_were_going_but_never_off_site() {
     let app = spawn_app().await;
     app.create_verified_user("Ada", "ada@example.com").await;
-    let response = app
-        .post_form(
-            "/sign-in",
-            &[
-                ("email", "ada@example.com"),
-                ("password", PASSWORD),
-                ("next", "/account"),
-            ],
-        )
-        .await;
+    let response =
+        app.post_form("/sign-in", &[("email", "ada@example.com"), ("password", PASSWORD), ("next", "/account")]).await;
     assert_eq!(location(&response), "/account");
     app.sign_out().await;
     let response = app
-        .post_form(
-            "/sign-in",
-            &[
-                ("email", "ada@example.com"),
-                ("password", PASSWORD),
-                ("next", "//evil.example/x"),
-            ],
-        )
+        .post_form("/sign-in", &[("email", "ada@example.com"), ("password", PASSWORD), ("next", "//evil.example/x")])
         .await;
     assert_eq!(location(&response), "/dashboard");
 }
@@ -264,15 +184,9 @@ async fn signing_out_ends_the_session_on_the_server_not_only_in_the_browser() {
     let app = spawn_app().await;
     app.signed_in_user("Ada", "ada@example.com").await;
     let stolen = app.cookie("roster_session").unwrap();
-    assert_eq!(
-        app.count("SELECT count(*) FROM sessions WHERE user_id IS NOT NULL"),
-        1
-    );
+    assert_eq!(app.count("SELECT count(*) FROM sessions WHERE user_id IS NOT NULL"), 1);
     app.sign_out().await;
-    assert_eq!(
-        app.count("SELECT count(*) FROM sessions WHERE user_id IS NOT NULL"),
-        0
-    );
+    assert_eq!(app.count("SELECT count(*) FROM sessions WHERE user_id IS NOT NULL"), 0);
     // Replaying the old cookie gets nowhere.
     let response = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -292,10 +206,7 @@ async fn an_unverified_user_can_sign_in_sees_the_banner_and_can_resend_the_link(
     let app = spawn_app().await;
     app.sign_up("Ada", "ada@example.com", PASSWORD).await;
     let first = link_in(&app.last_mail_to("ada@example.com"), "/verify-email");
-    assert_eq!(
-        app.sign_in("ada@example.com", PASSWORD).await.status(),
-        StatusCode::SEE_OTHER
-    );
+    assert_eq!(app.sign_in("ada@example.com", PASSWORD).await.status(), StatusCode::SEE_OTHER);
     let (_, page) = app.get_text("/dashboard").await;
     assert!(page.contains("Verify your email address <strong>ada@example.com</strong>"));
     assert!(page.contains("Resend verification email"));
@@ -306,11 +217,7 @@ async fn an_unverified_user_can_sign_in_sees_the_banner_and_can_resend_the_link(
     assert!(page.contains("We sent a new verification link to ada@example.com"));
     let second = link_in(&app.last_mail_to("ada@example.com"), "/verify-email");
     assert_ne!(first, second);
-    assert_eq!(
-        app.get(&path_of(&first)).await.status(),
-        StatusCode::GONE,
-        "the old link died"
-    );
+    assert_eq!(app.get(&path_of(&first)).await.status(), StatusCode::GONE, "the old link died");
     assert_eq!(app.get(&path_of(&second)).await.status(), StatusCode::OK);
 
     // Resending is rate-limited per account (5 an hour).

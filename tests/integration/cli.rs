@@ -14,55 +14,17 @@ fn roster(db_url: &str, args: &[&str]) -> std::process::Output {
 #[test]
 fn the_operator_creates_a_user_and_an_organization_without_a_browser() {
     let db = TestDb::new();
-    let out = roster(
-        &db.url,
-        &[
-            "create-user",
-            "--name",
-            "Olivia",
-            "--email",
-            "olivia@example.com",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = roster(&db.url, &["create-user", "--name", "Olivia", "--email", "olivia@example.com"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("Created account olivia@example.com (verified)."));
     assert!(stdout.contains("Password: "));
 
-    let out = roster(
-        &db.url,
-        &[
-            "create-org",
-            "--name",
-            "Acme Corp",
-            "--owner",
-            "OLIVIA@example.com",
-            "--seats",
-            "5",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout)
-        .contains("Created organization Acme Corp at /orgs/acme-corp"));
+    let out = roster(&db.url, &["create-org", "--name", "Acme Corp", "--owner", "OLIVIA@example.com", "--seats", "5"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Created organization Acme Corp at /orgs/acme-corp"));
 
-    let out = roster(
-        &db.url,
-        &[
-            "create-user",
-            "--name",
-            "Olivia",
-            "--email",
-            "olivia@example.com",
-        ],
-    );
+    let out = roster(&db.url, &["create-user", "--name", "Olivia", "--email", "olivia@example.com"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists; nothing was changed"));
 }
@@ -71,40 +33,14 @@ fn the_operator_creates_a_user_and_an_organization_without_a_browser() {
 fn operator_commands_refuse_bad_input_with_a_sentence() {
     let db = TestDb::new();
     let cases: &[(&[&str], &str)] = &[
+        (&["create-user", "--name", "Olivia", "--email", "nope"], "--email: An email address needs one @"),
+        (&["create-user", "--name", " ", "--email", "o@example.com"], "--name: Enter a name."),
         (
-            &["create-user", "--name", "Olivia", "--email", "nope"],
-            "--email: An email address needs one @",
-        ),
-        (
-            &["create-user", "--name", " ", "--email", "o@example.com"],
-            "--name: Enter a name.",
-        ),
-        (
-            &[
-                "create-org",
-                "--name",
-                "Acme",
-                "--owner",
-                "ghost@example.com",
-            ],
+            &["create-org", "--name", "Acme", "--owner", "ghost@example.com"],
             "No account has the address ghost@example.com",
         ),
-        (
-            &[
-                "create-org",
-                "--name",
-                "Acme",
-                "--owner",
-                "o@example.com",
-                "--seats",
-                "0",
-            ],
-            "--seats must be at least 1",
-        ),
-        (
-            &["sign-out-everywhere", "--email", "ghost@example.com"],
-            "no account has the address ghost@example.com",
-        ),
+        (&["create-org", "--name", "Acme", "--owner", "o@example.com", "--seats", "0"], "--seats must be at least 1"),
+        (&["sign-out-everywhere", "--email", "ghost@example.com"], "no account has the address ghost@example.com"),
     ];
     for (args, expected) in cases {
         let out = roster(&db.url, args);
@@ -120,15 +56,9 @@ fn an_unreachable_database_is_explained_in_one_sentence_without_the_password() {
     let out = roster("postgres://roster:s3cret@127.0.0.1:1/roster", &["migrate"]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("Cannot reach PostgreSQL at postgres://roster:***@127.0.0.1:1/roster"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("Cannot reach PostgreSQL at postgres://roster:***@127.0.0.1:1/roster"), "{stderr}");
     assert!(stderr.contains("set DATABASE_URL"), "{stderr}");
-    assert!(
-        !stderr.contains("s3cret") && !stderr.contains("panicked"),
-        "{stderr}"
-    );
+    assert!(!stderr.contains("s3cret") && !stderr.contains("panicked"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
 }
 

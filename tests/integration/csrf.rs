@@ -6,19 +6,11 @@ use crate::common::{spawn_app, PASSWORD};
 async fn a_post_without_the_csrf_token_is_refused_and_changes_nothing() {
     let app = spawn_app().await;
     app.csrf_token().await;
-    let fields = [
-        ("name", "Ada"),
-        ("email", "ada@example.com"),
-        ("password", PASSWORD),
-        ("password_confirmation", PASSWORD),
-    ];
+    let fields =
+        [("name", "Ada"), ("email", "ada@example.com"), ("password", PASSWORD), ("password_confirmation", PASSWORD)];
     let response = app.post_raw("/sign-up", &fields).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert!(response
-        .text()
-        .await
-        .unwrap()
-        .contains("This form has expired. Reload the page and try again."));
+    assert!(response.text().await.unwrap().contains("This form has expired. Reload the page and try again."));
     assert_eq!(app.count("SELECT count(*) FROM users"), 0);
 }
 
@@ -29,13 +21,9 @@ async fn a_post_with_a_wrong_or_foreign_token_is_refused() {
     // Another browser's valid token does not work with this browser's cookie.
     let other = app.other_browser();
     let foreign = other.csrf_token().await;
-    let response = app
-        .post_raw("/orgs", &[("name", "Acme"), ("csrf_token", &foreign)])
-        .await;
+    let response = app.post_raw("/orgs", &[("name", "Acme"), ("csrf_token", &foreign)]).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let response = app
-        .post_raw("/orgs", &[("name", "Acme"), ("csrf_token", "")])
-        .await;
+    let response = app.post_raw("/orgs", &[("name", "Acme"), ("csrf_token", "")]).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.count("SELECT count(*) FROM organizations"), 0);
 }
@@ -65,9 +53,5 @@ async fn sign_out_needs_the_token_too() {
     app.signed_in_user("Ada", "ada@example.com").await;
     let response = app.post_raw("/sign-out", &[]).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert_eq!(
-        app.get("/dashboard").await.status(),
-        StatusCode::OK,
-        "still signed in"
-    );
+    assert_eq!(app.get("/dashboard").await.status(), StatusCode::OK, "still signed in");
 }

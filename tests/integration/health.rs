@@ -13,12 +13,7 @@ async fn health_and_readiness_answer() {
 async fn pages_carry_the_security_headers() {
     let app = spawn_app().await;
     let response = app.get("/sign-in").await;
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .map(|v| v.to_str().unwrap().to_owned())
-    };
+    let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
     assert_eq!(header("x-frame-options").as_deref(), Some("DENY"));
     assert_eq!(header("referrer-policy").as_deref(), Some("same-origin"));
     assert_eq!(header("cache-control").as_deref(), Some("no-store"));
@@ -27,29 +22,20 @@ async fn pages_carry_the_security_headers() {
     assert!(csp.starts_with("default-src 'self'"), "{csp}");
     assert!(!csp.contains("unsafe-inline"), "{csp}");
     let cookie = header("set-cookie").unwrap();
-    assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
-        "{cookie}"
-    );
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
 }
 
 #[tokio::test]
 async fn pages_have_no_inline_scripts_or_styles_and_htmx_is_locked_down() {
     let app = spawn_app().await;
     let (_, body) = app.get_text("/sign-in").await;
-    assert!(
-        !body.contains("<script>") && !body.contains("style="),
-        "inline code found"
-    );
+    assert!(!body.contains("<script>") && !body.contains("style="), "inline code found");
     assert!(body.contains(r#""allowEval":false"#));
     assert!(body.contains(r#""allowScriptTags":false"#));
     assert!(body.contains(r#""historyCacheSize":0"#));
     let htmx = app.get("/static/vendor/htmx-2.0.11.min.js").await;
     assert_eq!(htmx.status().as_u16(), 200);
-    assert_eq!(
-        htmx.headers()["content-type"],
-        "text/javascript; charset=utf-8"
-    );
+    assert_eq!(htmx.headers()["content-type"], "text/javascript; charset=utf-8");
     assert!(htmx.text().await.unwrap().contains("htmx"));
 }
 
@@ -65,20 +51,11 @@ async fn unknown_pages_get_the_error_page() {
 #[tokio::test]
 async fn htmx_requests_get_a_fragment_aimed_at_the_alert_region() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(app.url("/no-such-page"))
-        .header("HX-Request", "true")
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.get(app.url("/no-such-page")).header("HX-Request", "true").send().await.unwrap();
     assert_eq!(response.status().as_u16(), 404);
     assert_eq!(response.headers()["hx-retarget"], "#flash");
     let body = response.text().await.unwrap();
-    assert!(
-        !body.contains("<html") && body.contains("role=\"alert\""),
-        "{body}"
-    );
+    assert!(!body.contains("<html") && body.contains("role=\"alert\""), "{body}");
 }
 
 #[tokio::test]
@@ -86,14 +63,10 @@ async fn the_support_link_shows_only_when_configured() {
     let app = spawn_app().await;
     let (_, body) = app.get_text("/help").await;
     assert!(!body.contains(">Support<"));
-    let app = crate::common::spawn_app_with(|s| {
-        s.support_url = Some("https://support.example.com/roster".parse().unwrap())
-    })
-    .await;
+    let app =
+        crate::common::spawn_app_with(|s| s.support_url = Some("https://support.example.com/roster".parse().unwrap()))
+            .await;
     let (status, body) = app.get_text("/help").await;
     assert_eq!(status.as_u16(), 200);
-    assert!(
-        body.contains(r#"<a href="https://support.example.com/roster" rel="noopener">Support</a>"#),
-        "{body}"
-    );
+    assert!(body.contains(r#"<a href="https://support.example.com/roster" rel="noopener">Support</a>"#), "{body}");
 }

@@ -24,9 +24,7 @@ async fn the_dev_mailbox_shows_each_message_with_clickable_links() {
     app.sign_up("Ada", "ada@example.com", PASSWORD).await;
     let (status, page) = app.get_text("/dev/mailbox").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(
-        page.contains("ada@example.com") && page.contains("Verify your email address for Roster")
-    );
+    assert!(page.contains("ada@example.com") && page.contains("Verify your email address for Roster"));
     let message = app.last_mail_to("ada@example.com");
     let (status, page) = app.get_text(&format!("/dev/mailbox/{}", message.id)).await;
     assert_eq!(status, StatusCode::OK);
@@ -39,10 +37,7 @@ async fn the_dev_mailbox_shows_each_message_with_clickable_links() {
 #[tokio::test]
 async fn with_smtp_configured_there_is_no_dev_mailbox() {
     let app = spawn_app_with(|s| s.smtp_url = Some("smtp://127.0.0.1:9".into())).await;
-    assert_eq!(
-        app.get("/dev/mailbox").await.status(),
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(app.get("/dev/mailbox").await.status(), StatusCode::NOT_FOUND);
 }
 
 /// A minimal SMTP server on loopback that hands each received message to the test.
@@ -71,11 +66,7 @@ async fn start_smtp_server() -> (u16, mpsc::UnboundedReceiver<String>) {
                         }
                         continue;
                     }
-                    let verb = line
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or("")
-                        .to_ascii_uppercase();
+                    let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
                     let reply: &[u8] = match verb.as_str() {
                         "EHLO" | "HELO" => b"250-test.local\r\n250 8BITMIME\r\n",
                         "DATA" => {
@@ -122,10 +113,7 @@ async fn mail_goes_through_smtp_and_its_link_works() {
     let app = spawn_app_with(|s| s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
     app.sign_up("Ada", "ada@example.com", PASSWORD).await;
 
-    let raw = tokio::time::timeout(Duration::from_secs(20), inbox.recv())
-        .await
-        .expect("mail arrives")
-        .unwrap();
+    let raw = tokio::time::timeout(Duration::from_secs(20), inbox.recv()).await.expect("mail arrives").unwrap();
     let raw = decode_quoted_printable(&raw);
     assert!(raw.contains("To: ada@example.com"), "{raw}");
     assert!(raw.contains("From: Roster <roster@localhost>"));
@@ -151,27 +139,20 @@ async fn failed_deliveries_are_retried_later_with_the_error_kept() {
     let message = app.last_mail_to("ada@example.com");
     assert_eq!(message.status, "pending");
     assert!(message.last_error.is_some());
-    assert!(
-        message.next_attempt_at > time::OffsetDateTime::now_utc() + time::Duration::seconds(20)
-    );
+    assert!(message.next_attempt_at > time::OffsetDateTime::now_utc() + time::Duration::seconds(20));
 }
 
 #[tokio::test]
 async fn an_invitation_goes_through_smtp_and_its_link_opens_the_invitation() {
     let (port, mut inbox) = start_smtp_server().await;
     let app = spawn_app_with(|s| s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
-    let slug = app
-        .owner_of("Acme", "Olivia Owner", "olivia@acme.test")
-        .await;
+    let slug = app.owner_of("Acme", "Olivia Owner", "olivia@acme.test").await;
     app.invite(&slug, "ada@example.com", "member").await;
 
     let mut raw = String::new();
     while !raw.contains("invited you to join Acme") {
         raw = decode_quoted_printable(
-            &tokio::time::timeout(Duration::from_secs(20), inbox.recv())
-                .await
-                .expect("mail arrives")
-                .unwrap(),
+            &tokio::time::timeout(Duration::from_secs(20), inbox.recv()).await.expect("mail arrives").unwrap(),
         );
     }
     assert!(raw.contains("To: ada@example.com"), "{raw}");

@@ -9,5 +9,6 @@ mod csrf;
 mod health;
 mod invitations;
 mod mail;
+mod members;
 mod organizations;
 mod passwords;

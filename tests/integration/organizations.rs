@@ -6,26 +6,14 @@ use crate::common::{location, spawn_app};
 async fn the_creator_becomes_owner_and_equal_names_get_distinct_addresses() {
     let app = spawn_app().await;
     app.signed_in_user("Ada", "ada@example.com").await;
-    assert_eq!(
-        location(&app.create_org("Acme, Inc.").await),
-        "/orgs/acme-inc"
-    );
-    assert_eq!(
-        location(&app.create_org("ACME inc").await),
-        "/orgs/acme-inc-2"
-    );
-    assert_eq!(
-        app.count("SELECT count(*) FROM memberships WHERE role = 'owner'"),
-        2
-    );
+    assert_eq!(location(&app.create_org("Acme, Inc.").await), "/orgs/acme-inc");
+    assert_eq!(location(&app.create_org("ACME inc").await), "/orgs/acme-inc-2");
+    assert_eq!(app.count("SELECT count(*) FROM memberships WHERE role = 'owner'"), 2);
     let (_, page) = app.get_text("/orgs/acme-inc-2").await;
     assert!(page.contains("Your role: Owner"));
     assert!(page.contains("Ada (ada@example.com)"));
     // The switcher lists both, marking the current one.
-    assert!(
-        page.contains(r#"<a href="/orgs/acme-inc-2" aria-current="page">ACME inc"#),
-        "{page}"
-    );
+    assert!(page.contains(r#"<a href="/orgs/acme-inc-2" aria-current="page">ACME inc"#), "{page}");
     assert!(page.contains(r#"<a href="/orgs/acme-inc">Acme, Inc."#));
 }
 
@@ -39,11 +27,7 @@ async fn bad_organization_names_are_refused_with_a_message() {
         ("<b>", "A name cannot contain"),
     ] {
         let response = app.create_org(name).await;
-        assert_eq!(
-            response.status(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{name}"
-        );
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{name}");
         assert!(response.text().await.unwrap().contains(message), "{name}");
     }
     assert_eq!(app.count("SELECT count(*) FROM organizations"), 0);
@@ -52,17 +36,11 @@ async fn bad_organization_names_are_refused_with_a_message() {
 #[tokio::test]
 async fn unverified_users_cannot_create_organizations() {
     let app = spawn_app().await;
-    app.sign_up("Ada", "ada@example.com", crate::common::PASSWORD)
-        .await;
-    app.sign_in("ada@example.com", crate::common::PASSWORD)
-        .await;
+    app.sign_up("Ada", "ada@example.com", crate::common::PASSWORD).await;
+    app.sign_in("ada@example.com", crate::common::PASSWORD).await;
     let response = app.create_org("Acme").await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(response
-        .text()
-        .await
-        .unwrap()
-        .contains("Verify your email address before creating an organization"));
+    assert!(response.text().await.unwrap().contains("Verify your email address before creating an organization"));
     assert_eq!(app.count("SELECT count(*) FROM organizations"), 0);
 }
 
@@ -78,28 +56,15 @@ async fn outsiders_cannot_tell_an_organization_exists() {
     let (missing_status, missing_page) = outsider.get_text("/orgs/no-such-org").await;
     assert_eq!(missing_status, StatusCode::NOT_FOUND);
     assert_eq!(page, missing_page);
-    assert_eq!(
-        outsider.get("/orgs/Bad_Slug").await.status(),
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(outsider.get("/orgs/Bad_Slug").await.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn signed_out_visitors_are_sent_to_sign_in_and_brought_back() {
     let app = spawn_app().await;
     app.create_verified_user("Ada", "ada@example.com").await;
-    let response = app
-        .client
-        .get(app.url("/dashboard"))
-        .header("HX-Request", "true")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        response.headers()["hx-redirect"],
-        "/sign-in?next=%2Fdashboard",
-        "htmx is told where to go"
-    );
+    let response = app.client.get(app.url("/dashboard")).header("HX-Request", "true").send().await.unwrap();
+    assert_eq!(response.headers()["hx-redirect"], "/sign-in?next=%2Fdashboard", "htmx is told where to go");
     let response = app.get("/orgs/new").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), "/sign-in?next=%2Forgs%2Fnew");
@@ -108,11 +73,7 @@ async fn signed_out_visitors_are_sent_to_sign_in_and_brought_back() {
     let response = app
         .post_form(
             "/sign-in",
-            &[
-                ("email", "ada@example.com"),
-                ("password", crate::common::PASSWORD),
-                ("next", "/orgs/new"),
-            ],
+            &[("email", "ada@example.com"), ("password", crate::common::PASSWORD), ("next", "/orgs/new")],
         )
         .await;
     assert_eq!(location(&response), "/orgs/new");

@@ -8,32 +8,19 @@ const NEW_PASSWORD: &str = "a brand new passphrase";
 async fn forgot_password_answers_the_same_for_unknown_addresses_and_mails_only_real_ones() {
     let app = spawn_app().await;
     app.create_verified_user("Ada", "ada@example.com").await;
-    let known = app
-        .post_form("/forgot-password", &[("email", "ada@example.com")])
-        .await;
-    let unknown = app
-        .post_form("/forgot-password", &[("email", "nobody@example.com")])
-        .await;
+    let known = app.post_form("/forgot-password", &[("email", "ada@example.com")]).await;
+    let unknown = app.post_form("/forgot-password", &[("email", "nobody@example.com")]).await;
     assert_eq!(known.status(), StatusCode::OK);
     assert_eq!(unknown.status(), StatusCode::OK);
     let (known, unknown) = (known.text().await.unwrap(), unknown.text().await.unwrap());
     assert!(known.contains("If ada@example.com belongs to a Roster account"));
-    assert_eq!(
-        known.replace("ada@example.com", "X"),
-        unknown.replace("nobody@example.com", "X")
-    );
+    assert_eq!(known.replace("ada@example.com", "X"), unknown.replace("nobody@example.com", "X"));
     assert_eq!(app.mail_to("ada@example.com").len(), 1);
     assert!(app.mail_to("nobody@example.com").is_empty());
 
-    let response = app
-        .post_form("/forgot-password", &[("email", "nonsense")])
-        .await;
+    let response = app.post_form("/forgot-password", &[("email", "nonsense")]).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(response
-        .text()
-        .await
-        .unwrap()
-        .contains("An email address needs one @"));
+    assert!(response.text().await.unwrap().contains("An email address needs one @"));
 }
 
 #[tokio::test]
@@ -44,8 +31,7 @@ async fn a_reset_link_sets_a_new_password_once_and_signs_out_every_device() {
     laptop.sign_in("ada@example.com", PASSWORD).await;
     assert_eq!(laptop.get("/dashboard").await.status(), StatusCode::OK);
 
-    app.post_form("/forgot-password", &[("email", "ada@example.com")])
-        .await;
+    app.post_form("/forgot-password", &[("email", "ada@example.com")]).await;
     let mail = app.last_mail_to("ada@example.com");
     assert_eq!(mail.subject, "Reset your Roster password");
     let link = link_in(&mail, "/reset-password");
@@ -56,95 +42,45 @@ async fn a_reset_link_sets_a_new_password_once_and_signs_out_every_device() {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Choose a new password"));
     let response = app
-        .post_form(
-            "/reset-password",
-            &[
-                ("token", &token),
-                ("password", "short"),
-                ("password_confirmation", "short"),
-            ],
-        )
+        .post_form("/reset-password", &[("token", &token), ("password", "short"), ("password_confirmation", "short")])
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(response
-        .text()
-        .await
-        .unwrap()
-        .contains("Use at least 10 characters."));
+    assert!(response.text().await.unwrap().contains("Use at least 10 characters."));
 
     let response = app
         .post_form(
             "/reset-password",
-            &[
-                ("token", &token),
-                ("password", NEW_PASSWORD),
-                ("password_confirmation", NEW_PASSWORD),
-            ],
+            &[("token", &token), ("password", NEW_PASSWORD), ("password_confirmation", NEW_PASSWORD)],
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), "/sign-in?password_reset=1");
-    assert_eq!(
-        app.count("SELECT count(*) FROM sessions WHERE user_id IS NOT NULL"),
-        0
-    );
-    assert_eq!(
-        laptop.get("/dashboard").await.status(),
-        StatusCode::SEE_OTHER,
-        "the laptop was signed out"
-    );
+    assert_eq!(app.count("SELECT count(*) FROM sessions WHERE user_id IS NOT NULL"), 0);
+    assert_eq!(laptop.get("/dashboard").await.status(), StatusCode::SEE_OTHER, "the laptop was signed out");
 
-    assert_eq!(
-        app.sign_in("ada@example.com", PASSWORD).await.status(),
-        StatusCode::UNPROCESSABLE_ENTITY
-    );
-    assert_eq!(
-        app.sign_in("ada@example.com", NEW_PASSWORD).await.status(),
-        StatusCode::SEE_OTHER
-    );
+    assert_eq!(app.sign_in("ada@example.com", PASSWORD).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.sign_in("ada@example.com", NEW_PASSWORD).await.status(), StatusCode::SEE_OTHER);
 
     let again = app
-        .post_form(
-            "/reset-password",
-            &[
-                ("token", &token),
-                ("password", PASSWORD),
-                ("password_confirmation", PASSWORD),
-            ],
-        )
+        .post_form("/reset-password", &[("token", &token), ("password", PASSWORD), ("password_confirmation", PASSWORD)])
         .await;
     assert_eq!(again.status(), StatusCode::GONE);
-    assert!(again
-        .text()
-        .await
-        .unwrap()
-        .contains("This password reset link does not work"));
+    assert!(again.text().await.unwrap().contains("This password reset link does not work"));
 }
 
 #[tokio::test]
 async fn a_reset_link_verifies_the_address_it_was_sent_to() {
     let app = spawn_app().await;
     app.sign_up("Ada", "ada@example.com", PASSWORD).await;
-    app.post_form("/forgot-password", &[("email", "ada@example.com")])
-        .await;
-    let token = link_in(&app.last_mail_to("ada@example.com"), "/reset-password")
-        .split("token=")
-        .nth(1)
-        .unwrap()
-        .to_owned();
+    app.post_form("/forgot-password", &[("email", "ada@example.com")]).await;
+    let token =
+        link_in(&app.last_mail_to("ada@example.com"), "/reset-password").split("token=").nth(1).unwrap().to_owned();
     app.post_form(
         "/reset-password",
-        &[
-            ("token", &token),
-            ("password", NEW_PASSWORD),
-            ("password_confirmation", NEW_PASSWORD),
-        ],
+        &[("token", &token), ("password", NEW_PASSWORD), ("password_confirmation", NEW_PASSWORD)],
     )
     .await;
-    assert_eq!(
-        app.count("SELECT count(*) FROM users WHERE email_verified_at IS NOT NULL"),
-        1
-    );
+    assert_eq!(app.count("SELECT count(*) FROM users WHERE email_verified_at IS NOT NULL"), 1);
 }
 
 #[tokio::test]
@@ -157,62 +93,31 @@ async fn changing_the_password_needs_the_current_one_and_signs_out_other_devices
     let response = app
         .post_form(
             "/account/password",
-            &[
-                ("current_password", "wrong one"),
-                ("password", NEW_PASSWORD),
-                ("password_confirmation", NEW_PASSWORD),
-            ],
+            &[("current_password", "wrong one"), ("password", NEW_PASSWORD), ("password_confirmation", NEW_PASSWORD)],
         )
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(response
-        .text()
-        .await
-        .unwrap()
-        .contains("That is not your current password."));
+    assert!(response.text().await.unwrap().contains("That is not your current password."));
     let response = app
         .post_form(
             "/account/password",
-            &[
-                ("current_password", PASSWORD),
-                ("password", NEW_PASSWORD),
-                ("password_confirmation", "typo"),
-            ],
+            &[("current_password", PASSWORD), ("password", NEW_PASSWORD), ("password_confirmation", "typo")],
         )
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(response
-        .text()
-        .await
-        .unwrap()
-        .contains("The two passwords do not match."));
-    assert_eq!(
-        phone.get("/dashboard").await.status(),
-        StatusCode::OK,
-        "nothing changed yet"
-    );
+    assert!(response.text().await.unwrap().contains("The two passwords do not match."));
+    assert_eq!(phone.get("/dashboard").await.status(), StatusCode::OK, "nothing changed yet");
 
     let response = app
         .post_form(
             "/account/password",
-            &[
-                ("current_password", PASSWORD),
-                ("password", NEW_PASSWORD),
-                ("password_confirmation", NEW_PASSWORD),
-            ],
+            &[("current_password", PASSWORD), ("password", NEW_PASSWORD), ("password_confirmation", NEW_PASSWORD)],
         )
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let (status, page) = app.get_text("/account").await;
     assert_eq!(status, StatusCode::OK, "this browser stays signed in");
     assert!(page.contains("Your password has been changed."));
-    assert_eq!(
-        phone.get("/dashboard").await.status(),
-        StatusCode::SEE_OTHER,
-        "the phone was signed out"
-    );
-    assert_eq!(
-        app.count("SELECT count(*) FROM sessions WHERE user_id IS NOT NULL"),
-        1
-    );
+    assert_eq!(phone.get("/dashboard").await.status(), StatusCode::SEE_OTHER, "the phone was signed out");
+    assert_eq!(app.count("SELECT count(*) FROM sessions WHERE user_id IS NOT NULL"), 1);
 }

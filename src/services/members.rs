@@ -1,0 +1,141 @@
+//! Members: change a role, remove a member, leave, resend a member's verification email.
+
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::access::{self, OrgAccess};
+use super::events::{self, Actor};
+use super::rate_limit;
+use crate::db::memberships::{self, Membership};
+use crate::db::{email_tokens, outbox, users};
+use crate::domain::permission::{may_leave, Parties};
+use crate::domain::{Permission, Role, Slug, Token, UserId};
+use crate::error::AppError;
+use crate::mail::{messages, Links};
+
+/// The target membership, locked, with who-acts-on-whom for the permission checks.
+fn target(conn: &mut PgConnection, access: &OrgAccess, id: Uuid) -> Result<(Membership, Parties<Uuid>), AppError> {
+    let membership = memberships::lock_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
+    let parties = Parties {
+        actor: access.user.id,
+        actor_role: access.role,
+        target: membership.user_id,
+        target_role: membership.role(),
+    };
+    Ok((membership, parties))
+}
+
+fn refused(refusal: crate::domain::permission::Refusal) -> AppError {
+    AppError::Forbidden(refusal.to_string())
+}
+
+/// Gives a member another role; takes effect on their next request.
+pub fn change_role(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    id: Uuid,
+    new_role: Role,
+) -> Result<(Membership, String), AppError> {
+    conn.transaction(|conn| {
+        let access = access::member_of(conn, slug, actor.user)?;
+        let (membership, parties) = target(conn, &access, id)?;
+        parties.may_change_role(new_role).map_err(refused)?;
+        let before = membership.role();
+        let email = users::find(conn, UserId(membership.user_id))?.map(|u| u.email).unwrap_or_default();
+        if before != new_role {
+            memberships::set_role(conn, membership.id, new_role)?;
+            let event = actor.event(
+                &access,
+                events::MEMBER_ROLE_CHANGED,
+                &email,
+                Some(serde_json::json!({ "role": before.as_str() })),
+                Some(serde_json::json!({ "role": new_role.as_str() })),
+            );
+            let note = events::notification(
+                membership.user_id,
+                events::MEMBER_ROLE_CHANGED,
+                &access.org,
+                membership.id,
+                serde_json::json!({ "from": before.as_str(), "to": new_role.as_str(), "by": access.user.name }),
+            );
+            events::record(conn, &[event], &[note])?;
+        }
+        let updated = memberships::lock_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
+        Ok((updated, email))
+    })
+}
+
+/// Removes a member: access ends on their next request; the account and its
+/// history stay, and they can be invited again. Frees the seat.
+pub fn remove(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> Result<String, AppError> {
+    conn.transaction(|conn| {
+        let access = access::member_of(conn, slug, actor.user)?;
+        let (membership, parties) = target(conn, &access, id)?;
+        parties.may_remove().map_err(refused)?;
+        let email = users::find(conn, UserId(membership.user_id))?.map(|u| u.email).unwrap_or_default();
+        memberships::delete(conn, membership.id)?;
+        let event = actor.event(
+            &access,
+            events::MEMBER_REMOVED,
+            &email,
+            Some(serde_json::json!({ "role": membership.role })),
+            None,
+        );
+        let note = events::notification(
+            membership.user_id,
+            events::MEMBER_REMOVED,
+            &access.org,
+            membership.id,
+            serde_json::json!({ "by": access.user.name }),
+        );
+        events::record(conn, &[event], &[note])?;
+        Ok(email)
+    })
+}
+
+/// Leaves an organization (anyone but the Owner); returns its name.
+pub fn leave(conn: &mut PgConnection, actor: &Actor, slug: &Slug) -> Result<String, AppError> {
+    conn.transaction(|conn| {
+        let access = access::member_of(conn, slug, actor.user)?;
+        may_leave(access.role).map_err(refused)?;
+        let membership = memberships::find(conn, access.org.org_id(), actor.user)?.ok_or(AppError::NotFound)?;
+        memberships::delete(conn, membership.id)?;
+        let event = actor.event(
+            &access,
+            events::MEMBER_LEFT,
+            &access.user.email,
+            Some(serde_json::json!({ "role": membership.role })),
+            None,
+        );
+        events::record(conn, &[event], &[])?;
+        Ok(access.org.name.clone())
+    })
+}
+
+/// Sends an unverified member a new verification link (rate-limited per member).
+pub fn resend_verification(
+    conn: &mut PgConnection,
+    links: &Links,
+    actor: &Actor,
+    slug: &Slug,
+    id: Uuid,
+) -> Result<String, AppError> {
+    conn.transaction(|conn| {
+        let access = access::member_of(conn, slug, actor.user)?;
+        access.require(Permission::ManageMembers)?;
+        let membership = memberships::lock_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
+        let user = users::find(conn, UserId(membership.user_id))?.ok_or(AppError::NotFound)?;
+        if user.is_verified() {
+            return Err(AppError::Conflict(format!("{} is already verified.", user.email)));
+        }
+        rate_limit::check(conn, rate_limit::MAIL_PER_ACCOUNT, &user.id.to_string())?;
+        let token = Token::generate();
+        let expires = time::OffsetDateTime::now_utc() + super::accounts::VERIFY_TTL;
+        email_tokens::issue(conn, user.user_id(), email_tokens::Purpose::VerifyEmail, &token, &user.email, expires)?;
+        outbox::enqueue(conn, &messages::verify_email(&user.email, &user.name, &links.verify_email(&token))?)?;
+        let event = actor.event(&access, events::MEMBER_VERIFICATION_RESENT, &user.email, None, None);
+        events::record(conn, &[event], &[])?;
+        Ok(user.email)
+    })
+}
