@@ -36,3 +36,47 @@ pub fn actions_of(conn: &mut PgConnection, org: Uuid) -> QueryResult<Vec<(String
         .select((audit_events::action, audit_events::target_label))
         .load(conn)
 }
+
+/// An audit event as the Audit Log page shows it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEvent {
+    pub id: Uuid,
+    pub actor_label: String,
+    pub action: String,
+    pub target_label: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub request_id: Option<String>,
+    pub created_at: time::OffsetDateTime,
+}
+
+/// A page of an organization's audit log, newest first.
+pub struct AuditQuery<'a> {
+    pub org: Uuid,
+    pub action: Option<&'a str>,
+    pub actor: &'a str,
+    /// (created_at, id) of the last row of the previous page.
+    pub before: Option<(time::OffsetDateTime, Uuid)>,
+    pub limit: i64,
+}
+
+/// Loads `limit + 1` events (so the caller knows whether more follow).
+pub fn list(conn: &mut PgConnection, q: &AuditQuery<'_>) -> QueryResult<Vec<AuditEvent>> {
+    let mut query = audit_events::table
+        .filter(audit_events::organization_id.eq(q.org))
+        .select(AuditEvent::as_select())
+        .into_boxed();
+    if let Some(action) = q.action {
+        query = query.filter(audit_events::action.eq(action.to_owned()));
+    }
+    if !q.actor.is_empty() {
+        let pattern = format!("%{}%", super::invitations::escape_like(&q.actor.to_lowercase()));
+        query = query.filter(super::lower(audit_events::actor_label).like(pattern));
+    }
+    if let Some((at, id)) = q.before {
+        query = query
+            .filter(audit_events::created_at.lt(at).or(audit_events::created_at.eq(at).and(audit_events::id.lt(id))));
+    }
+    query.order((audit_events::created_at.desc(), audit_events::id.desc())).limit(q.limit + 1).load(conn)
+}

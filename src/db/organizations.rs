@@ -75,3 +75,8 @@ pub fn lock(conn: &mut PgConnection, id: OrgId) -> QueryResult<Organization> {
 pub fn find_by_id(conn: &mut PgConnection, id: OrgId) -> QueryResult<Option<Organization>> {
     organizations::table.find(id.0).select(Organization::as_select()).first(conn).optional()
 }
+
+/// Deletes an organization and, by cascade, its memberships, invitations and audit log.
+pub fn delete(conn: &mut PgConnection, id: OrgId) -> QueryResult<usize> {
+    diesel::delete(organizations::table.find(id.0)).execute(conn)
+}

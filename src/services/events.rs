@@ -21,6 +21,23 @@ pub const MEMBER_ROLE_CHANGED: &str = "member.role_changed";
 pub const MEMBER_REMOVED: &str = "member.removed";
 pub const MEMBER_LEFT: &str = "member.left";
 pub const MEMBER_VERIFICATION_RESENT: &str = "member.verification_resent";
+pub const OWNERSHIP_TRANSFERRED: &str = "ownership.transferred";
+
+/// Every action the audit log records, for its filter.
+pub const ALL_ACTIONS: [&str; 12] = [
+    INVITATION_CREATED,
+    INVITATION_RESENT,
+    INVITATION_REVOKED,
+    INVITATION_LINK_COPIED,
+    INVITATION_ACCEPTED,
+    INVITATION_DECLINED,
+    MEMBER_ROLE_CHANGED,
+    MEMBER_REMOVED,
+    MEMBER_LEFT,
+    MEMBER_VERIFICATION_RESENT,
+    OWNERSHIP_TRANSFERRED,
+    "organization.created",
+];
 
 /// Who is acting, and the request it happens in (for the audit log).
 #[derive(Debug, Clone)]

@@ -7,6 +7,7 @@ pub mod events;
 pub mod invitations;
 pub mod members;
 pub mod organizations;
+pub mod ownership;
 pub mod passwords;
 pub mod rate_limit;
 pub mod viewer;

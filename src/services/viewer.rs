@@ -19,6 +19,11 @@ impl OrgChoice {
     pub fn manages_members(&self) -> bool {
         self.role.can(crate::domain::Permission::ManageMembers)
     }
+
+    /// Whether the viewer may see this organization's Audit Log.
+    pub fn sees_audit_log(&self) -> bool {
+        self.role.can(crate::domain::Permission::ViewAuditLog)
+    }
 }
 
 /// The signed-in user as pages need them.

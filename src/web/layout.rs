@@ -17,6 +17,8 @@ pub enum Nav {
     Overview,
     Members,
     Invitations,
+    Audit,
+    Settings,
 }
 
 impl Nav {
@@ -27,6 +29,8 @@ impl Nav {
             Nav::Overview => "overview",
             Nav::Members => "members",
             Nav::Invitations => "invitations",
+            Nav::Audit => "audit",
+            Nav::Settings => "settings",
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod assets;
+pub mod audit;
 pub mod auth;
 pub mod csrf;
 pub mod dashboard;
@@ -17,6 +18,7 @@ pub mod mailbox;
 pub mod members;
 pub mod orgs;
 pub mod session;
+pub mod settings;
 
 use actix_web::web;
 
@@ -65,6 +67,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
         .route("/orgs/{slug}/members/{id}/resend-verification", web::post().to(members::resend_member_verification))
         .route("/orgs/{slug}/leave", web::get().to(members::confirm_leave))
         .route("/orgs/{slug}/leave", web::post().to(members::leave_organization))
+        .route("/orgs/{slug}/settings", web::get().to(settings::show_settings))
+        .route("/orgs/{slug}/settings/transfer", web::post().to(settings::transfer_ownership))
+        .route("/orgs/{slug}/settings/delete", web::post().to(settings::delete_organization))
+        .route("/orgs/{slug}/audit", web::get().to(audit::show_audit_log))
+        .route("/orgs/{slug}/audit.csv", web::get().to(audit::export_audit_log))
         .route("/orgs/{slug}/invitations", web::get().to(invitations::list_invitations))
         .route("/orgs/{slug}/invitations", web::post().to(invitations::invite_members))
         .route("/orgs/{slug}/invitations/new", web::get().to(invitations::new_invitations_form))

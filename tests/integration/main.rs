@@ -11,4 +11,5 @@ mod invitations;
 mod mail;
 mod members;
 mod organizations;
+mod ownership;
 mod passwords;

@@ -1,0 +1,89 @@
+//! The Owner's actions: transfer ownership, delete the organization.
+
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::access;
+use super::events::{self, Actor};
+use crate::db::{memberships, organizations, users};
+use crate::domain::{Permission, Role, Slug, UserId};
+use crate::error::{AppError, FormErrors};
+
+fn confirm_name(typed: &str, name: &str) -> Result<(), AppError> {
+    if typed.trim() == name {
+        Ok(())
+    } else {
+        let mut errors = FormErrors::new();
+        errors.add("confirm", format!("Type the organization's name, {name}, exactly to confirm."));
+        Err(AppError::Invalid(errors))
+    }
+}
+
+/// Makes another member the Owner; the old Owner becomes an Admin, in one
+/// transaction that locks the organization, so concurrent transfers cannot
+/// leave two Owners (nor none: the database checks that too).
+pub fn transfer(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    new_owner: Uuid,
+    typed_name: &str,
+) -> Result<String, AppError> {
+    conn.transaction(|conn| {
+        let access = access::member_of(conn, slug, actor.user)?;
+        organizations::lock(conn, access.org.org_id())?;
+        // Read the role again under the lock: a concurrent transfer may have just taken it.
+        let me = memberships::find(conn, access.org.org_id(), actor.user)?.ok_or(AppError::NotFound)?;
+        if me.role() != Role::Owner || !me.role().can(Permission::ManageOwnership) {
+            return Err(AppError::Forbidden("Only the Owner can transfer ownership.".into()));
+        }
+        confirm_name(typed_name, &access.org.name)?;
+        let target = memberships::lock_in_org(conn, access.org.org_id(), new_owner)?.ok_or_else(|| {
+            let mut errors = FormErrors::new();
+            errors.add("member", "Choose a member of this organization.");
+            AppError::Invalid(errors)
+        })?;
+        if target.user_id == actor.user.0 {
+            let mut errors = FormErrors::new();
+            errors.add("member", "You are already the Owner. Choose another member.");
+            return Err(AppError::Invalid(errors));
+        }
+        let new_owner_user = users::find(conn, UserId(target.user_id))?.ok_or(AppError::NotFound)?;
+        // Demote first: at most one Owner at any moment (a unique index), exactly one at commit.
+        memberships::set_role(conn, me.id, Role::Admin)?;
+        memberships::set_role(conn, target.id, Role::Owner)?;
+        let event = actor.event(
+            &access,
+            events::OWNERSHIP_TRANSFERRED,
+            &new_owner_user.email,
+            Some(serde_json::json!({ "owner": access.user.email, "new_owner_role": target.role })),
+            Some(serde_json::json!({ "owner": new_owner_user.email, "previous_owner_role": "admin" })),
+        );
+        let note = events::notification(
+            target.user_id,
+            events::OWNERSHIP_TRANSFERRED,
+            &access.org,
+            target.id,
+            serde_json::json!({ "by": access.user.name }),
+        );
+        events::record(conn, &[event], &[note])?;
+        Ok(new_owner_user.email)
+    })
+}
+
+/// Deletes the organization, its memberships, invitations and audit log. Accounts stay.
+pub fn delete_organization(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    typed_name: &str,
+) -> Result<String, AppError> {
+    conn.transaction(|conn| {
+        let access = access::member_of(conn, slug, actor.user)?;
+        access.require(Permission::ManageOwnership)?;
+        confirm_name(typed_name, &access.org.name)?;
+        organizations::delete(conn, access.org.org_id())?;
+        tracing::info!(organization = %access.org.slug, by = %access.user.email, "organization deleted");
+        Ok(access.org.name)
+    })
+}

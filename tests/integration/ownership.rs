@@ -1,0 +1,196 @@
+use diesel::prelude::*;
+use futures_util::future::join_all;
+use reqwest::StatusCode;
+
+use crate::common::{expect_page, location, spawn_app, TestApp};
+
+const OWNER: &str = "olivia@acme.test";
+
+async fn acme() -> (TestApp, String) {
+    let app = spawn_app().await;
+    let slug = app.owner_of("Acme", "Olivia Owner", OWNER).await;
+    (app, slug)
+}
+
+#[tokio::test]
+async fn the_owner_transfers_ownership_and_becomes_an_admin() {
+    let (app, slug) = acme().await;
+    let ada = app.member(&slug, "Ada", "ada@example.com", "member").await;
+    let id = app.membership_id(&slug, "ada@example.com");
+    let page =
+        expect_page(app.get(&format!("/orgs/{slug}/settings")).await, StatusCode::OK, "Transfer ownership").await;
+    assert!(page.contains("Ada (ada@example.com, member)"));
+
+    let path = format!("/orgs/{slug}/settings/transfer");
+    let id_text = id.to_string();
+    expect_page(
+        app.post_form(&path, &[("member", &id_text), ("confirm", "acme")]).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Type the organization's name, Acme, exactly to confirm.",
+    )
+    .await;
+    expect_page(
+        app.post_form(&path, &[("member", ""), ("confirm", "Acme")]).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Choose a member of this organization.",
+    )
+    .await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM memberships WHERE role = 'owner' AND member_email = 'olivia@acme.test'"),
+        1
+    );
+
+    let response = app.post_form(&path, &[("member", &id_text), ("confirm", "Acme")]).await;
+    assert_eq!(location(&response), format!("/orgs/{slug}/settings"));
+    assert!(app
+        .get_text(&format!("/orgs/{slug}/settings"))
+        .await
+        .1
+        .contains("ada@example.com is now the Owner. You are an Admin."));
+    assert_eq!(
+        app.count("SELECT count(*) FROM memberships WHERE role = 'owner' AND member_email = 'ada@example.com'"),
+        1
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM memberships WHERE role = 'admin' AND member_email = 'olivia@acme.test'"),
+        1
+    );
+    assert_eq!(app.count("SELECT count(*) FROM audit_events WHERE action = 'ownership.transferred'"), 1);
+    assert_eq!(app.count("SELECT count(*) FROM notifications WHERE kind = 'ownership.transferred'"), 1);
+    // The old Owner lost the Owner's powers on their next request; the new one has them.
+    expect_page(
+        app.post_form(&format!("/orgs/{slug}/settings/delete"), &[("confirm", "Acme")]).await,
+        StatusCode::FORBIDDEN,
+        "does not allow this",
+    )
+    .await;
+    expect_page(ada.get(&format!("/orgs/{slug}/settings")).await, StatusCode::OK, "Delete organization").await;
+}
+
+#[tokio::test]
+async fn two_concurrent_transfers_leave_exactly_one_owner() {
+    let (app, slug) = acme().await;
+    app.member(&slug, "Ada", "ada@example.com", "member").await;
+    app.member(&slug, "Bob", "bob@example.com", "member").await;
+    let ids = [app.membership_id(&slug, "ada@example.com"), app.membership_id(&slug, "bob@example.com")];
+    let token = app.csrf_token().await;
+    let posts = ids.iter().map(|id| {
+        app.client
+            .post(app.url(&format!("/orgs/{slug}/settings/transfer")))
+            .form(&[("member", id.to_string().as_str()), ("confirm", "Acme"), ("csrf_token", token.as_str())])
+            .send()
+    });
+    let statuses: Vec<StatusCode> = join_all(posts).await.into_iter().map(|r| r.unwrap().status()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::SEE_OTHER).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::FORBIDDEN).count(), 1, "{statuses:?}");
+    assert_eq!(app.count("SELECT count(*) FROM memberships WHERE role = 'owner'"), 1);
+}
+
+#[tokio::test]
+async fn only_the_owner_transfers_or_deletes() {
+    let (app, slug) = acme().await;
+    let adam = app.member(&slug, "Adam", "adam@example.com", "admin").await;
+    let id = app.membership_id(&slug, "adam@example.com").to_string();
+    expect_page(
+        adam.post_form(&format!("/orgs/{slug}/settings/transfer"), &[("member", &id), ("confirm", "Acme")]).await,
+        StatusCode::FORBIDDEN,
+        "Only the Owner can transfer ownership.",
+    )
+    .await;
+    expect_page(
+        adam.post_form(&format!("/orgs/{slug}/settings/delete"), &[("confirm", "Acme")]).await,
+        StatusCode::FORBIDDEN,
+        "does not allow this",
+    )
+    .await;
+    let page = expect_page(adam.get(&format!("/orgs/{slug}/settings")).await, StatusCode::OK, "Permissions").await;
+    assert!(!page.contains("Delete organization") && !page.contains("New Owner"));
+    assert_eq!(app.count("SELECT count(*) FROM organizations"), 1);
+}
+
+#[tokio::test]
+async fn deleting_needs_the_typed_name_and_keeps_the_accounts() {
+    let (app, slug) = acme().await;
+    app.member(&slug, "Ada", "ada@example.com", "member").await;
+    app.invite(&slug, "pending@example.com", "member").await;
+    let path = format!("/orgs/{slug}/settings/delete");
+    expect_page(
+        app.post_form(&path, &[("confirm", "ACME")]).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Type the organization's name, Acme, exactly to confirm.",
+    )
+    .await;
+    assert_eq!(app.count("SELECT count(*) FROM organizations"), 1);
+    let response = app.post_form(&path, &[("confirm", "Acme")]).await;
+    assert_eq!(location(&response), "/dashboard");
+    assert!(app.get_text("/dashboard").await.1.contains("Acme was deleted."));
+    assert_eq!(app.count("SELECT count(*) FROM organizations"), 0);
+    assert_eq!(app.count("SELECT count(*) FROM memberships"), 0);
+    assert_eq!(app.count("SELECT count(*) FROM invitations"), 0);
+    assert_eq!(app.count("SELECT count(*) FROM audit_events"), 0);
+    assert_eq!(app.count("SELECT count(*) FROM users"), 2);
+}
+
+#[tokio::test]
+async fn the_settings_page_shows_the_permission_matrix_to_everyone() {
+    let (app, slug) = acme().await;
+    let ada = app.member(&slug, "Ada", "ada@example.com", "member").await;
+    let page = expect_page(ada.get(&format!("/orgs/{slug}/settings")).await, StatusCode::OK, "Permissions").await;
+    for label in [
+        "Use products, see organization, members list and teams",
+        "Manage members (invite, resend, revoke, remove) — role Member only",
+        "Manage admins (invite as Admin, promote, demote, remove an Admin)",
+        "Transfer ownership, delete organization",
+    ] {
+        assert!(page.contains(label), "{label}");
+    }
+    assert_eq!(page.matches(r#"aria-label="Allowed""#).count(), 8 + 5 + 1);
+}
+
+#[tokio::test]
+async fn the_audit_log_lists_filters_and_exports_every_step() {
+    let (app, slug) = acme().await;
+    let ada = app.member(&slug, "Ada", "ada@example.com", "member").await;
+    let id = app.membership_id(&slug, "ada@example.com");
+    app.post_form(&format!("/orgs/{slug}/members/{id}/role"), &[("role", "admin")]).await;
+
+    let page = expect_page(app.get(&format!("/orgs/{slug}/audit")).await, StatusCode::OK, "Audit Log").await;
+    for action in ["invitation.created", "invitation.accepted", "member.role_changed"] {
+        assert!(page.contains(action), "{action}");
+    }
+    assert!(
+        page.contains("Olivia Owner &#60;olivia@acme.test&#62;")
+            || page.contains("Olivia Owner &lt;olivia@acme.test&gt;")
+    );
+    let (_, filtered) = app.get_text(&format!("/orgs/{slug}/audit?action=member.role_changed")).await;
+    assert_eq!(filtered.matches("<code>member.role_changed</code>").count(), 1);
+    assert!(!filtered.contains("<code>invitation.created</code>"));
+    let (_, by_ada) = app.get_text(&format!("/orgs/{slug}/audit?actor=ada")).await;
+    assert!(
+        by_ada.contains("<code>invitation.accepted</code>") && !by_ada.contains("<code>member.role_changed</code>")
+    );
+
+    let csv = app.get(&format!("/orgs/{slug}/audit.csv?action=member.role_changed")).await;
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = csv.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "time,actor,action,target,before,after,request_id");
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[1].contains("\"member.role_changed\"") && lines[1].contains("ada@example.com"));
+
+    // Admins see it too (Ada is one now); members do not.
+    assert_eq!(ada.get(&format!("/orgs/{slug}/audit")).await.status(), StatusCode::OK);
+    let bob = app.member(&slug, "Bob", "bob@example.com", "member").await;
+    assert_eq!(bob.get(&format!("/orgs/{slug}/audit")).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(bob.get(&format!("/orgs/{slug}/audit.csv")).await.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_audit_log_is_append_only() {
+    let (app, slug) = acme().await;
+    app.invite(&slug, "ada@example.com", "member").await;
+    let mut conn = app.db.conn();
+    assert!(diesel::sql_query("UPDATE audit_events SET action = 'forged'").execute(&mut conn).is_err());
+    assert!(diesel::sql_query("DELETE FROM audit_events").execute(&mut conn).is_err());
+    assert_eq!(app.count("SELECT count(*) FROM audit_events WHERE action = 'invitation.created'"), 1);
+}
