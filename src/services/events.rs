@@ -22,6 +22,7 @@ pub const MEMBER_REMOVED: &str = "member.removed";
 pub const MEMBER_LEFT: &str = "member.left";
 pub const MEMBER_VERIFICATION_RESENT: &str = "member.verification_resent";
 pub const OWNERSHIP_TRANSFERRED: &str = "ownership.transferred";
+pub const ORGANIZATION_CREATED: &str = "organization.created";
 
 /// Every action the audit log records, for its filter.
 pub const ALL_ACTIONS: [&str; 12] = [
@@ -36,7 +37,7 @@ pub const ALL_ACTIONS: [&str; 12] = [
     MEMBER_LEFT,
     MEMBER_VERIFICATION_RESENT,
     OWNERSHIP_TRANSFERRED,
-    "organization.created",
+    ORGANIZATION_CREATED,
 ];
 
 /// Who is acting, and the request it happens in (for the audit log).

@@ -16,6 +16,17 @@ pub fn create(conn: &mut PgConnection, owner: UserId, name: &OrgName, seat_limit
         let slug = free_slug(conn, &name.slug())?;
         let org = organizations::insert(conn, OrgId::new(), name.as_str(), &slug, seat_limit)?;
         memberships::insert(conn, org.org_id(), owner, Role::Owner)?;
+        let user = crate::db::users::find(conn, owner)?.ok_or(AppError::Unauthenticated)?;
+        let actor = super::events::Actor { user: owner, request_id: None };
+        let event = actor.event_in(
+            &org,
+            &user,
+            super::events::ORGANIZATION_CREATED,
+            &org.name,
+            None,
+            Some(serde_json::json!({ "slug": org.slug, "seat_limit": org.seat_limit })),
+        );
+        super::events::record(conn, &[event], &[])?;
         Ok(slug)
     })
 }

@@ -40,12 +40,28 @@ pub struct EventView {
     pub request_id: String,
 }
 
+/// "role: member → admin"-style lines from the before and after objects.
 fn change_of(event: &AuditEvent) -> String {
-    let show = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_default();
-    match (&event.before, &event.after) {
-        (None, None) => String::new(),
-        (before, after) => format!("{} → {}", show(before), show(after)),
+    fn show(value: Option<&serde_json::Value>) -> String {
+        match value {
+            Some(serde_json::Value::String(text)) => text.clone(),
+            Some(other) => other.to_string(),
+            None => "—".into(),
+        }
     }
+    let empty = serde_json::Map::new();
+    let before = event.before.as_ref().and_then(|v| v.as_object()).unwrap_or(&empty);
+    let after = event.after.as_ref().and_then(|v| v.as_object()).unwrap_or(&empty);
+    let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .map(|key| match (before.get(key), after.get(key)) {
+            (Some(b), Some(a)) if b == a => format!("{key}: {}", show(Some(a))),
+            (b, a) => format!("{key}: {} → {}", show(b), show(a)),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl EventView {
@@ -185,6 +201,21 @@ pub async fn export_audit_log(
 #[cfg(test)]
 mod tests {
     use super::csv_field;
+
+    #[test]
+    fn changes_read_as_key_before_after() {
+        let event = crate::db::audit::AuditEvent {
+            id: uuid::Uuid::nil(),
+            actor_label: String::new(),
+            action: String::new(),
+            target_label: String::new(),
+            before: Some(serde_json::json!({ "role": "member" })),
+            after: Some(serde_json::json!({ "role": "admin", "send_count": 2 })),
+            request_id: None,
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+        };
+        assert_eq!(super::change_of(&event), "role: member → admin; send_count: — → 2");
+    }
 
     #[test]
     fn csv_fields_are_quoted_and_formulas_defused() {

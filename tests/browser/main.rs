@@ -466,3 +466,52 @@ async fn an_invitee_accepts_from_the_dashboard_prompt() {
 async fn the_dashboard_prompt_works_without_javascript() {
     accept_from_the_dashboard(false).await;
 }
+
+#[tokio::test]
+async fn owner_promotes_the_admin_removes_a_member_ownership_moves_and_the_audit_log_shows_it_all() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let slug = acme(&app).await;
+    app.member(&slug, "Ada Lovelace", "ada@example.com", "member").await;
+    app.member(&slug, "Bob Builder", "bob@example.com", "member").await;
+    let person = Person { browser: open_browser(&driver).await, app: &app };
+
+    // The Owner promotes Ada in place.
+    person.sign_in("olivia@acme.test").await;
+    person.visit(&format!("/orgs/{slug}")).await;
+    person.follow_link("Members").await;
+    let select = person.field("Role of ada@example.com").await;
+    select.select_by_label("Admin").await.unwrap();
+    person.press_in_row("ada@example.com", "Change role").await;
+    person.sees("ada@example.com is now Admin.").await;
+    person.row_shows("ada@example.com", "Admin").await;
+    person.screenshot("members").await;
+    person.sign_out().await;
+
+    // Ada, now an Admin, cannot make Bob an Admin (the control offers no such role), but removes him.
+    person.sign_in("ada@example.com").await;
+    person.visit(&format!("/orgs/{slug}/members")).await;
+    let bob_row = person.row("bob@example.com").await;
+    assert!(!bob_row.contains("Change role"), "an Admin is offered no role to give: {bob_row}");
+    person.press_in_row("bob@example.com", "Remove").await;
+    person.sees("Remove Bob Builder").await;
+    person.press_button("Remove member").await;
+    person.sees("bob@example.com was removed.").await;
+    assert_eq!(app.count("SELECT count(*) FROM memberships WHERE member_email = 'bob@example.com'"), 0);
+    person.sign_out().await;
+
+    // The Owner hands ownership to Ada.
+    person.sign_in("olivia@acme.test").await;
+    person.visit(&format!("/orgs/{slug}/settings")).await;
+    person.field("New Owner").await.select_by_label("Ada Lovelace (ada@example.com, admin)").await.unwrap();
+    person.fill("Type Acme to confirm", "Acme").await;
+    person.press_button("Transfer ownership").await;
+    person.sees("ada@example.com is now the Owner. You are an Admin.").await;
+
+    person.follow_link("Audit Log").await;
+    for action in ["member.role_changed", "member.removed", "ownership.transferred"] {
+        person.sees(action).await;
+    }
+    person.screenshot("audit-log").await;
+    person.browser.close().await.unwrap();
+}
