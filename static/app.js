@@ -81,6 +81,42 @@
     }
   });
 
+  // The notification bell. Without JavaScript the button opens the Notifications
+  // page; with it, a dropdown loaded by htmx. Enter or Space opens it (it is a
+  // button), Escape closes it and focus returns to the button.
+  function bellParts() {
+    return { button: document.getElementById("bell-button"), panel: document.getElementById("bell-panel") };
+  }
+  function closeBell(focusButton) {
+    var bell = bellParts();
+    if (!bell.panel || bell.panel.hidden) return;
+    bell.panel.hidden = true;
+    bell.button.setAttribute("aria-expanded", "false");
+    if (focusButton) bell.button.focus();
+  }
+  function openBell() {
+    var bell = bellParts();
+    bell.panel.hidden = false;
+    bell.button.setAttribute("aria-expanded", "true");
+    bell.panel.innerHTML = '<p class="bell-loading" role="status">Loading…</p>';
+    window.htmx.ajax("GET", "/notifications/panel", { target: "#bell-panel", swap: "innerHTML" }).then(function () {
+      var first = bell.panel.querySelector("a, button");
+      if (first) first.focus();
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-bell]");
+    if (button && window.htmx) {
+      event.preventDefault();
+      if (bellParts().panel.hidden) openBell(); else closeBell(true);
+      return;
+    }
+    if (!(event.target.closest && event.target.closest("#bell"))) closeBell(false);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && event.target.closest && event.target.closest("#bell")) closeBell(true);
+  });
+
   document.addEventListener("htmx:afterSwap", function (event) {
     // A confirmation fetched by htmx arrives as <dialog data-open>: show it.
     var target = event.detail.target;

@@ -24,3 +24,82 @@ pub fn insert_many(conn: &mut PgConnection, rows: &[NewNotification]) -> QueryRe
     }
     diesel::insert_into(notifications::table).values(rows).execute(conn)
 }
+
+/// A stored notification.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = notifications)]
+pub struct Notification {
+    pub id: Uuid,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub created_at: time::OffsetDateTime,
+    pub read_at: Option<time::OffsetDateTime>,
+}
+
+/// The bell's number in one statement: unread notifications plus pending,
+/// unexpired invitations to the user's address if it is verified. Both parts use
+/// partial indexes (`notifications_unread_idx`, `invitations_pending_email_idx`).
+pub fn bell_count(conn: &mut PgConnection, user: Uuid) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        count: i64,
+    }
+    diesel::sql_query(
+        "SELECT (SELECT count(*) FROM notifications WHERE recipient_id = $1 AND read_at IS NULL) \
+              + (SELECT count(*) FROM invitations i JOIN users u ON lower(i.email) = lower(u.email) \
+                  WHERE u.id = $1 AND u.email_verified_at IS NOT NULL \
+                    AND i.status = 'pending' AND i.expires_at > now()) AS count",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(user)
+    .get_result::<Count>(conn)
+    .map(|c| c.count)
+}
+
+/// A page of a user's notifications, newest first (`limit + 1` rows).
+pub fn list(
+    conn: &mut PgConnection,
+    recipient: Uuid,
+    unread_only: bool,
+    before: Option<(time::OffsetDateTime, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<Notification>> {
+    let mut query = notifications::table
+        .filter(notifications::recipient_id.eq(recipient))
+        .select(Notification::as_select())
+        .into_boxed();
+    if unread_only {
+        query = query.filter(notifications::read_at.is_null());
+    }
+    if let Some((at, id)) = before {
+        query = query.filter(
+            notifications::created_at.lt(at).or(notifications::created_at.eq(at).and(notifications::id.lt(id))),
+        );
+    }
+    query.order((notifications::created_at.desc(), notifications::id.desc())).limit(limit + 1).load(conn)
+}
+
+/// Marks one of the recipient's notifications read; `None` if it is not theirs.
+pub fn mark_read(conn: &mut PgConnection, recipient: Uuid, id: Uuid) -> QueryResult<Option<Notification>> {
+    let found = notifications::table
+        .filter(notifications::recipient_id.eq(recipient))
+        .find(id)
+        .select(Notification::as_select())
+        .first(conn)
+        .optional()?;
+    if found.as_ref().is_some_and(|n| n.read_at.is_none()) {
+        diesel::update(notifications::table.find(id))
+            .set(notifications::read_at.eq(Some(time::OffsetDateTime::now_utc())))
+            .execute(conn)?;
+    }
+    Ok(found)
+}
+
+/// Marks every unread notification of the recipient read.
+pub fn mark_all_read(conn: &mut PgConnection, recipient: Uuid) -> QueryResult<usize> {
+    diesel::update(
+        notifications::table.filter(notifications::recipient_id.eq(recipient)).filter(notifications::read_at.is_null()),
+    )
+    .set(notifications::read_at.eq(Some(time::OffsetDateTime::now_utc())))
+    .execute(conn)
+}

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod events;
 pub mod invitations;
 pub mod members;
+pub mod notifications;
 pub mod organizations;
 pub mod ownership;
 pub mod passwords;

@@ -34,6 +34,8 @@ pub struct Viewer {
     pub email: String,
     pub verified: bool,
     pub orgs: Vec<OrgChoice>,
+    /// The bell's number: unread notifications and pending invitations.
+    pub unread: i64,
 }
 
 /// Loads the viewer; a session pointing at a deleted account counts as signed out.
@@ -43,5 +45,6 @@ pub fn load(conn: &mut PgConnection, id: UserId) -> Result<Viewer, AppError> {
         .into_iter()
         .map(|(org, membership)| OrgChoice { role: membership.role(), name: org.name, slug: org.slug })
         .collect();
-    Ok(Viewer { id, verified: user.is_verified(), name: user.name, email: user.email, orgs })
+    let unread = crate::db::notifications::bell_count(conn, id.0)?;
+    Ok(Viewer { id, verified: user.is_verified(), name: user.name, email: user.email, orgs, unread })
 }

@@ -222,7 +222,13 @@ pub async fn answer_from_dashboard(
     };
     if is_htmx(&req) {
         let _ = level;
-        return page(&AnsweredFragment { message, orgs, oob: true });
+        let mut response = page(&AnsweredFragment { message, orgs, oob: true })?;
+        // The bell's count changes with every answer.
+        response.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("hx-trigger"),
+            actix_web::http::header::HeaderValue::from_static("bellChanged"),
+        );
+        return Ok(response);
     }
     frame.session.flash(level, message);
     Ok(redirect(&req, "/dashboard"))

@@ -4,6 +4,7 @@ pub mod account;
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod bell;
 pub mod csrf;
 pub mod dashboard;
 pub mod errors;
@@ -56,6 +57,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
         .route("/account/password", web::post().to(account::change_password))
         .route("/account/resend-verification", web::post().to(account::resend_verification))
         .route("/dashboard", web::get().to(dashboard::show_dashboard))
+        .route("/notifications", web::get().to(bell::list_notifications))
+        .route("/notifications/count", web::get().to(bell::bell_count))
+        .route("/notifications/panel", web::get().to(bell::bell_panel))
+        .route("/notifications/read-all", web::post().to(bell::mark_all_read))
+        .route("/notifications/{id}", web::get().to(bell::open_notification))
         .route("/orgs/new", web::get().to(orgs::new_org_form))
         .route("/orgs", web::post().to(orgs::create_org))
         .route("/orgs/{slug}", web::get().to(orgs::show_overview))

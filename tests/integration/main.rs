@@ -10,6 +10,7 @@ mod health;
 mod invitations;
 mod mail;
 mod members;
+mod notifications;
 mod organizations;
 mod ownership;
 mod passwords;

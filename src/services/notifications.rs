@@ -1,0 +1,90 @@
+//! The notification bell: what it counts, and what each notification says and links to.
+
+use diesel::PgConnection;
+use uuid::Uuid;
+
+use super::events;
+use super::invitations::{self, PendingForMe};
+use crate::db::notifications::{self, Notification};
+use crate::domain::UserId;
+use crate::error::AppError;
+
+/// A notification as people read it.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub id: Uuid,
+    pub sentence: String,
+    /// Where the notification is about.
+    pub href: String,
+    pub unread: bool,
+    pub created_at: time::OffsetDateTime,
+}
+
+fn text(payload: &serde_json::Value, key: &str) -> String {
+    payload.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_owned()
+}
+
+fn role_label(value: &str) -> &str {
+    crate::domain::Role::from_db(value).map(|r| r.label()).unwrap_or(value)
+}
+
+/// The sentence and link of a stored notification.
+pub fn describe(n: &Notification) -> Item {
+    let p = &n.payload;
+    let org = text(p, "organization");
+    let slug = text(p, "slug");
+    let (sentence, href) = match n.kind.as_str() {
+        events::INVITATION_ACCEPTED => (
+            format!(
+                "{} ({}) accepted your invitation to {org} and joined as {}.",
+                text(p, "name"),
+                text(p, "email"),
+                role_label(&text(p, "role"))
+            ),
+            format!("/orgs/{slug}/members"),
+        ),
+        events::INVITATION_DECLINED => (
+            format!("{} declined your invitation to {org}.", text(p, "email")),
+            format!("/orgs/{slug}/invitations?status=declined"),
+        ),
+        events::MEMBER_ROLE_CHANGED => (
+            format!(
+                "{} changed your role in {org} from {} to {}.",
+                text(p, "by"),
+                role_label(&text(p, "from")),
+                role_label(&text(p, "to"))
+            ),
+            format!("/orgs/{slug}"),
+        ),
+        events::MEMBER_REMOVED => (format!("{} removed you from {org}.", text(p, "by")), "/dashboard".to_owned()),
+        events::OWNERSHIP_TRANSFERRED => {
+            (format!("{} made you the Owner of {org}.", text(p, "by")), format!("/orgs/{slug}/settings"))
+        }
+        other => {
+            (format!("{other} in {org}."), if slug.is_empty() { "/dashboard".into() } else { format!("/orgs/{slug}") })
+        }
+    };
+    Item { id: n.id, sentence, href, unread: n.read_at.is_none(), created_at: n.created_at }
+}
+
+/// What the open bell shows: pending invitations first, then the latest notifications.
+pub struct Panel {
+    pub invitations: Vec<PendingForMe>,
+    pub items: Vec<Item>,
+    pub unread: i64,
+}
+
+/// Loads the bell's dropdown.
+pub fn panel(conn: &mut PgConnection, user: UserId, limit: i64) -> Result<Panel, AppError> {
+    let invitations = invitations::pending_for(conn, user)?;
+    let mut items: Vec<Item> = notifications::list(conn, user.0, false, None, limit)?.iter().map(describe).collect();
+    items.truncate(limit as usize);
+    let unread = notifications::bell_count(conn, user.0)?;
+    Ok(Panel { invitations, items, unread })
+}
+
+/// Opens a notification: marks it read and returns where it links. 404 for someone else's.
+pub fn open(conn: &mut PgConnection, user: UserId, id: Uuid) -> Result<String, AppError> {
+    let n = notifications::mark_read(conn, user.0, id)?.ok_or(AppError::NotFound)?;
+    Ok(describe(&n).href)
+}

@@ -1,0 +1,152 @@
+//! The notification bell: its live count, its dropdown, and the full Notifications page.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::extractors::SignedIn;
+use super::htmx::{is_htmx, page, redirect};
+use super::layout::{Frame, Layout, Nav};
+use super::AppState;
+use crate::db::notifications;
+use crate::error::AppError;
+use crate::services::notifications::{self as bell, Item, Panel};
+use crate::services::viewer;
+
+const PANEL_ITEMS: i64 = 8;
+const PAGE_SIZE: i64 = 30;
+
+#[derive(Template)]
+#[template(path = "notifications/_count.html")]
+struct CountFragment {
+    unread: i64,
+}
+
+#[derive(Template)]
+#[template(path = "notifications/_panel.html")]
+struct PanelFragment {
+    csrf: String,
+    panel: Panel,
+}
+
+/// An item with its time as people read it.
+pub struct ItemView {
+    pub item: Item,
+    pub when: String,
+}
+
+#[derive(Template)]
+#[template(path = "notifications/index.html")]
+struct NotificationsPage {
+    layout: Layout,
+    csrf: String,
+    items: Vec<ItemView>,
+    unread_only: bool,
+    next_url: Option<String>,
+}
+
+/// Tells htmx to stop polling (status 286): nobody is signed in any more.
+fn stop_polling() -> HttpResponse {
+    HttpResponse::build(StatusCode::from_u16(286).unwrap_or(StatusCode::OK)).finish()
+}
+
+/// GET /notifications/count: the badge and the button's accessible name, swapped
+/// out of band so an open dropdown is never re-rendered.
+pub async fn bell_count(user: Option<SignedIn>, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let Some(user) = user else {
+        return Ok(stop_polling());
+    };
+    let unread = state.db.run(move |conn| notifications::bell_count(conn, user.0 .0).map_err(AppError::from)).await?;
+    page(&CountFragment { unread })
+}
+
+/// GET /notifications/panel: the dropdown's content.
+pub async fn bell_panel(frame: Frame, user: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let panel = state.db.run(move |conn| bell::panel(conn, user.0, PANEL_ITEMS)).await?;
+    page(&PanelFragment { csrf: frame.csrf().to_owned(), panel })
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct ListParams {
+    #[serde(default)]
+    filter: String,
+    #[serde(default)]
+    before: String,
+}
+
+/// GET /notifications: every notification, newest first.
+pub async fn list_notifications(
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, AppError> {
+    let unread_only = params.filter == "unread";
+    let before = params.before.split_once('_').and_then(|(nanos, id)| {
+        let at = time::OffsetDateTime::from_unix_timestamp_nanos(nanos.parse().ok()?).ok()?;
+        Some((at, Uuid::parse_str(id).ok()?))
+    });
+    let (viewer, rows) = state
+        .db
+        .run(move |conn| {
+            let viewer = viewer::load(conn, user.0)?;
+            let rows = notifications::list(conn, user.0 .0, unread_only, before, PAGE_SIZE)?;
+            Ok::<_, AppError>((viewer, rows))
+        })
+        .await?;
+    let has_more = rows.len() as i64 > PAGE_SIZE;
+    let shown = &rows[..rows.len().min(PAGE_SIZE as usize)];
+    let next_url = has_more.then(|| shown.last()).flatten().map(|last| {
+        let filter = if unread_only { "filter=unread&" } else { "" };
+        format!("/notifications?{filter}before={}_{}", last.created_at.unix_timestamp_nanos(), last.id)
+    });
+    page(&NotificationsPage {
+        csrf: frame.csrf().to_owned(),
+        items: shown
+            .iter()
+            .map(|n| ItemView { item: bell::describe(n), when: super::format_datetime(n.created_at) })
+            .collect(),
+        unread_only,
+        next_url,
+        layout: frame.layout("Notifications", Some(viewer), None, Nav::None),
+    })
+}
+
+/// GET /notifications/{id}: marks it read and goes where it is about.
+pub async fn open_notification(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let href = state.db.run(move |conn| bell::open(conn, user.0, id)).await?;
+    Ok(HttpResponse::SeeOther().insert_header(("Location", href)).finish())
+}
+
+/// POST /notifications/read-all: `Mark all as read`.
+pub async fn mark_all_read(
+    req: HttpRequest,
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let panel = state
+        .db
+        .run(move |conn| {
+            notifications::mark_all_read(conn, user.0 .0)?;
+            bell::panel(conn, user.0, PANEL_ITEMS)
+        })
+        .await?;
+    if is_htmx(&req) {
+        let mut response = page(&PanelFragment { csrf: frame.csrf().to_owned(), panel })?;
+        response.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("hx-trigger"),
+            actix_web::http::header::HeaderValue::from_static("bellChanged"),
+        );
+        return Ok(response);
+    }
+    frame.session.flash(super::session::FlashLevel::Success, "All notifications are marked as read.");
+    Ok(redirect(&req, "/notifications"))
+}

@@ -1,0 +1,129 @@
+use reqwest::StatusCode;
+
+use crate::common::{expect_page, location, spawn_app, TestApp};
+
+const OWNER: &str = "olivia@acme.test";
+
+async fn acme() -> (TestApp, String) {
+    let app = spawn_app().await;
+    let slug = app.owner_of("Acme", "Olivia Owner", OWNER).await;
+    (app, slug)
+}
+
+fn notifications_of(app: &TestApp, email: &str) -> i64 {
+    app.count(&format!(
+        "SELECT count(*) FROM notifications n JOIN users u ON u.id = n.recipient_id WHERE u.email = '{email}'"
+    ))
+}
+
+async fn count_text(person: &TestApp) -> String {
+    let response =
+        person.client.get(person.url("/notifications/count")).header("HX-Request", "true").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn each_event_notifies_the_people_it_concerns_and_nobody_else() {
+    let (app, slug) = acme().await;
+    let adam = app.member(&slug, "Adam", "adam@example.com", "admin").await;
+    assert_eq!(notifications_of(&app, OWNER), 1, "Olivia hears that Adam accepted");
+    // Adam invites Ada; her answer goes to Adam, not to Olivia.
+    adam.invite(&slug, "ada@example.com", "member").await;
+    let ada = app.other_browser();
+    ada.signed_in_user("Ada", "ada@example.com").await;
+    ada.post_form(&format!("{}/decline", app.invitation_link("ada@example.com")), &[]).await;
+    assert_eq!(notifications_of(&app, "adam@example.com"), 1);
+    assert_eq!(notifications_of(&app, OWNER), 1);
+    assert_eq!(notifications_of(&app, "ada@example.com"), 0);
+
+    // A role change and a removal reach only the member concerned.
+    let adam_id = app.membership_id(&slug, "adam@example.com");
+    app.post_form(&format!("/orgs/{slug}/members/{adam_id}/role"), &[("role", "member")]).await;
+    assert_eq!(notifications_of(&app, "adam@example.com"), 2);
+    app.post_form(&format!("/orgs/{slug}/members/{adam_id}/remove"), &[]).await;
+    assert_eq!(notifications_of(&app, "adam@example.com"), 3);
+    assert_eq!(notifications_of(&app, OWNER), 1);
+
+    let page =
+        expect_page(adam.get("/notifications").await, StatusCode::OK, "Olivia Owner removed you from Acme.").await;
+    assert!(page.contains("Olivia Owner changed your role in Acme from Admin to Member."));
+    assert!(page.contains("ada@example.com declined your invitation to Acme."));
+}
+
+#[tokio::test]
+async fn the_count_covers_pending_invitations_and_unread_notifications() {
+    let (app, slug) = acme().await;
+    let ada = app.other_browser();
+    ada.signed_in_user("Ada", "ada@example.com").await;
+    assert!(count_text(&ada).await.contains(">Notifications</span>"));
+    app.invite(&slug, "ada@example.com", "member").await;
+    let rival = app.other_browser();
+    let rival_slug = rival.owner_of("Rival", "Rita", "rita@rival.test").await;
+    rival.invite(&rival_slug, "ada@example.com", "member").await;
+    assert!(count_text(&ada).await.contains("Notifications, 2 unread"));
+    let (_, page) = ada.get_text("/dashboard").await;
+    assert!(page.contains("Notifications, 2 unread"), "the header's bell has the same count");
+
+    // Accepting from the bell (the same action as the Dashboard prompt) lowers it.
+    let panel = expect_page(ada.get("/notifications/panel").await, StatusCode::OK, "invited you to join").await;
+    assert!(panel.contains("Accept the invitation to Acme") && panel.contains("Accept the invitation to Rival"));
+    let acme_invitation = {
+        let button = panel.find("Accept the invitation to Acme").unwrap();
+        let start = panel[..button].rfind("/invitations/").unwrap();
+        panel[start + "/invitations/".len()..].split('/').next().unwrap().to_owned()
+    };
+    let token = ada.csrf_token().await;
+    let response = ada
+        .client
+        .post(ada.url(&format!("/invitations/{acme_invitation}/accept")))
+        .header("HX-Request", "true")
+        .header("X-CSRF-Token", token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["hx-trigger"], "bellChanged");
+    assert!(count_text(&ada).await.contains("Notifications, 1 unread"));
+
+    // Unread notifications count too, until marked read.
+    assert!(count_text(&app).await.contains("Notifications, 1 unread"), "Olivia: Ada accepted");
+    app.post_form("/notifications/read-all", &[]).await;
+    assert!(count_text(&app).await.contains(">Notifications</span>"));
+}
+
+#[tokio::test]
+async fn opening_a_notification_marks_it_read_and_goes_where_it_is_about() {
+    let (app, slug) = acme().await;
+    app.member(&slug, "Ada", "ada@example.com", "member").await;
+    let page =
+        expect_page(app.get("/notifications?filter=unread").await, StatusCode::OK, "accepted your invitation to Acme")
+            .await;
+    let href = page
+        .split("href=\"")
+        .find_map(|rest| rest.split('"').next().filter(|h| h.starts_with("/notifications/") && h.len() > 30))
+        .unwrap()
+        .to_owned();
+    let response = app.get(&href).await;
+    assert_eq!(location(&response), format!("/orgs/{slug}/members"));
+    let (_, unread) = app.get_text("/notifications?filter=unread").await;
+    assert!(unread.contains("No unread notifications."));
+    let (_, all) = app.get_text("/notifications").await;
+    assert!(all.contains("accepted your invitation to Acme"));
+
+    // Someone else's notification is not found, and stays unread for its owner.
+    app.execute("UPDATE notifications SET read_at = NULL");
+    let stranger = app.other_browser();
+    stranger.signed_in_user("Eve", "eve@example.com").await;
+    assert_eq!(stranger.get(&href).await.status(), StatusCode::NOT_FOUND);
+    stranger.post_form("/notifications/read-all", &[]).await;
+    assert_eq!(app.count("SELECT count(*) FROM notifications WHERE read_at IS NULL"), 1);
+}
+
+#[tokio::test]
+async fn polling_stops_cleanly_once_signed_out() {
+    let (app, _slug) = acme().await;
+    app.sign_out().await;
+    let response = app.client.get(app.url("/notifications/count")).header("HX-Request", "true").send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 286, "htmx stops polling on 286");
+    assert_eq!(app.get("/notifications").await.status(), StatusCode::SEE_OTHER);
+}
