@@ -51,7 +51,9 @@ impl Application {
         let transport = Transport::from_settings(settings.smtp_url.as_deref(), &settings.mail_from)?;
         tokio::spawn(worker::run(db.clone(), transport, settings.outbox_poll_interval));
 
-        let server = serve(listener, db.clone(), settings.clone())?;
+        let bell = crate::web::live::BellHub::new();
+        tokio::spawn(bell.clone().listen(settings.database_url.clone()));
+        let server = serve(listener, db.clone(), settings.clone(), bell)?;
         Ok(Application { port: address.port(), server, settings, db })
     }
 
@@ -78,7 +80,7 @@ impl Application {
     }
 }
 
-fn serve(listener: TcpListener, db: Db, settings: Settings) -> anyhow::Result<Server> {
+fn serve(listener: TcpListener, db: Db, settings: Settings, bell: crate::web::live::BellHub) -> anyhow::Result<Server> {
     let secure = settings.base_url.scheme() == "https";
     let key = Key::from(&settings.session_key.bytes);
     let dev_mailbox = settings.uses_dev_mailbox();
@@ -86,6 +88,7 @@ fn serve(listener: TcpListener, db: Db, settings: Settings) -> anyhow::Result<Se
     let state = web::Data::new(AppState {
         links: Links::new(&settings.base_url),
         tokens: crate::domain::token::TokenKey::derive_from(&settings.session_key.bytes),
+        bell,
         db: db.clone(),
         settings,
     });

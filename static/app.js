@@ -117,6 +117,22 @@
     if (event.key === "Escape" && event.target.closest && event.target.closest("#bell")) closeBell(true);
   });
 
+  // Live updates: the server pushes a "bell" event whenever this user's bell
+  // changes (PostgreSQL LISTEN/NOTIFY behind it); the count is then fetched.
+  // The poll every 15 s stays as the fallback. Signed out: both stop.
+  var poll = document.getElementById("bell-poll");
+  var stream = null;
+  if (poll && window.EventSource && window.htmx) {
+    stream = new EventSource(poll.getAttribute("data-bell-stream"));
+    stream.addEventListener("bell", function () { window.htmx.trigger(poll, "refresh"); });
+  }
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.elt === poll && event.detail.xhr && event.detail.xhr.status === 286 && stream) {
+      stream.close();
+      stream = null;
+    }
+  });
+
   document.addEventListener("htmx:afterSwap", function (event) {
     // A confirmation fetched by htmx arrives as <dialog data-open>: show it.
     var target = event.detail.target;

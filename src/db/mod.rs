@@ -1,6 +1,7 @@
 //! Database access: the pool, the blocking-pool runner, migrations, and one module per table.
 
 pub mod audit;
+pub mod bell_events;
 pub mod email_tokens;
 pub mod invitations;
 pub mod members;

@@ -15,6 +15,7 @@ pub mod htmx;
 pub mod invitations;
 pub mod invite;
 pub mod layout;
+pub mod live;
 pub mod mailbox;
 pub mod members;
 pub mod orgs;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub links: Links,
     /// Derives invitation links from their stored nonce.
     pub tokens: crate::domain::token::TokenKey,
+    /// Live bell updates for this instance's open streams.
+    pub bell: live::BellHub,
 }
 
 /// Every route of the console.
@@ -59,6 +62,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
         .route("/dashboard", web::get().to(dashboard::show_dashboard))
         .route("/notifications", web::get().to(bell::list_notifications))
         .route("/notifications/count", web::get().to(bell::bell_count))
+        .route("/notifications/stream", web::get().to(live::bell_stream))
         .route("/notifications/panel", web::get().to(bell::bell_panel))
         .route("/notifications/read-all", web::post().to(bell::mark_all_read))
         .route("/notifications/{id}", web::get().to(bell::open_notification))

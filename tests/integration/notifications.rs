@@ -127,3 +127,26 @@ async fn polling_stops_cleanly_once_signed_out() {
     assert_eq!(response.status().as_u16(), 286, "htmx stops polling on 286");
     assert_eq!(app.get("/notifications").await.status(), StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn the_stream_pushes_a_bell_event_when_something_arrives() {
+    let (app, slug) = acme().await;
+    let ada = app.other_browser();
+    ada.signed_in_user("Ada", "ada@example.com").await;
+    let response = ada.client.get(ada.url("/notifications/stream")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let mut response = response;
+    // Somebody else's event does not reach Ada's stream; hers does.
+    app.invite(&slug, "bob@example.com", "member").await;
+    app.invite(&slug, "ada@example.com", "member").await;
+    let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), response.chunk())
+        .await
+        .expect("an event within seconds")
+        .unwrap()
+        .expect("the stream stays open");
+    assert_eq!(std::str::from_utf8(&chunk).unwrap(), "event: bell\ndata: changed\n\n");
+    // Signed out elsewhere: a new stream is refused.
+    ada.sign_out().await;
+    assert_eq!(ada.get("/notifications/stream").await.status(), StatusCode::SEE_OTHER);
+}

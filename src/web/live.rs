@@ -1,0 +1,112 @@
+//! Live bell updates: PostgreSQL LISTEN/NOTIFY, fanned out to server-sent event streams.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::web::Bytes;
+use actix_web::{web, HttpResponse};
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+use super::extractors::SignedIn;
+use super::AppState;
+use crate::db::bell_events::Listener;
+
+/// How often the listener checks its connection for notifications (no round trip:
+/// it only reads what the server already sent).
+const LISTEN_INTERVAL: Duration = Duration::from_millis(250);
+/// A comment line now and then keeps proxies from closing an idle stream.
+const KEEPALIVE: Duration = Duration::from_secs(25);
+
+/// Broadcasts the ids of users whose bell changed, to every open stream of this instance.
+#[derive(Clone)]
+pub struct BellHub {
+    sender: broadcast::Sender<Uuid>,
+}
+
+impl BellHub {
+    pub fn new() -> Self {
+        let (sender, _) = broadcast::channel(1024);
+        BellHub { sender }
+    }
+
+    /// Forwards NOTIFY messages to the hub for as long as the runtime runs;
+    /// reconnects after a lost connection.
+    pub async fn listen(self, database_url: String) {
+        loop {
+            let url = database_url.clone();
+            let listener = match tokio::task::spawn_blocking(move || Listener::connect(&url)).await {
+                Ok(Ok(listener)) => Arc::new(Mutex::new(listener)),
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "bell listener could not connect; retrying");
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    continue;
+                }
+                Err(_) => return,
+            };
+            loop {
+                let shared = listener.clone();
+                let drained = tokio::task::spawn_blocking(move || match shared.lock() {
+                    Ok(mut listener) => listener.drain(),
+                    Err(_) => Err(anyhow::anyhow!("listener lock poisoned")),
+                })
+                .await;
+                match drained {
+                    Ok(Ok(users)) => {
+                        for user in users {
+                            // No receivers is fine: nobody has a tab open.
+                            let _ = self.sender.send(user);
+                        }
+                    }
+                    Ok(Err(error)) => {
+                        tracing::warn!(%error, "bell listener lost its connection; reconnecting");
+                        break;
+                    }
+                    Err(_) => return,
+                }
+                tokio::time::sleep(LISTEN_INTERVAL).await;
+            }
+        }
+    }
+}
+
+impl Default for BellHub {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// GET /notifications/stream: server-sent events, one `bell` event each time the
+/// signed-in user's bell changes; the page then fetches the count.
+pub async fn bell_stream(user: SignedIn, state: web::Data<AppState>) -> HttpResponse {
+    let receiver = state.bell.sender.subscribe();
+    let me = user.0 .0;
+    let stream = futures_util::stream::unfold(
+        (receiver, tokio::time::interval_at(tokio::time::Instant::now() + KEEPALIVE, KEEPALIVE)),
+        move |(mut receiver, mut keepalive)| async move {
+            loop {
+                tokio::select! {
+                    event = receiver.recv() => match event {
+                        Ok(user) if user == me => {
+                            return Some((Ok::<_, actix_web::Error>(Bytes::from_static(b"event: bell\ndata: changed\n\n")), (receiver, keepalive)));
+                        }
+                        Ok(_) => continue,
+                        // Missed some: tell the page to refresh anyway.
+                        Err(broadcast::error::RecvError::Lagged(_)) => {
+                            return Some((Ok(Bytes::from_static(b"event: bell\ndata: changed\n\n")), (receiver, keepalive)));
+                        }
+                        Err(broadcast::error::RecvError::Closed) => return None,
+                    },
+                    _ = keepalive.tick() => {
+                        return Some((Ok(Bytes::from_static(b": keepalive\n\n")), (receiver, keepalive)));
+                    }
+                }
+            }
+        },
+    );
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(stream)
+}
