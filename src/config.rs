@@ -102,9 +102,17 @@ impl Settings {
         })
     }
 
-    /// True when mail goes to the built-in dev mailbox instead of SMTP.
+    /// True when mail goes to the built-in dev mailbox instead of SMTP: no SMTP
+    /// server is configured and Roster runs on a local address. A public Roster
+    /// never shows its mail to whoever asks.
     pub fn uses_dev_mailbox(&self) -> bool {
-        self.smtp_url.is_none()
+        self.smtp_url.is_none() && is_loopback(&self.base_url)
+    }
+
+    /// True when mail can go nowhere: no SMTP server, and not local enough for the dev mailbox.
+    /// Messages then wait in the outbox until ROSTER_SMTP_URL is set.
+    pub fn mail_undeliverable(&self) -> bool {
+        self.smtp_url.is_none() && !is_loopback(&self.base_url)
     }
 
     /// An absolute link under the configured public URL.

@@ -48,8 +48,16 @@ impl Application {
             settings.base_url = url::Url::parse(&format!("http://{address}"))?;
         }
 
-        let transport = Transport::from_settings(settings.smtp_url.as_deref(), &settings.mail_from)?;
-        tokio::spawn(worker::run(db.clone(), transport, settings.outbox_poll_interval));
+        if settings.mail_undeliverable() {
+            tracing::warn!(
+                "ROSTER_SMTP_URL is not set and {} is not a local address: mail waits in the outbox \
+                 until an SMTP server is configured (the dev mailbox is only for local use)",
+                settings.base_url
+            );
+        } else {
+            let transport = Transport::from_settings(settings.smtp_url.as_deref(), &settings.mail_from)?;
+            tokio::spawn(worker::run(db.clone(), transport, settings.outbox_poll_interval));
+        }
 
         let bell = crate::web::live::BellHub::new();
         tokio::spawn(bell.clone().listen(settings.database_url.clone()));
@@ -129,7 +137,7 @@ fn serve(listener: TcpListener, db: Db, settings: Settings, bell: crate::web::li
             )
             .wrap(routes::errors::handlers())
             .wrap(headers)
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<routes::logging::RedactingRootSpan>::new())
     })
     .workers(workers)
     .listen(listener)?

@@ -16,3 +16,7 @@ BEGIN
 END $$;
 CREATE TRIGGER invitations_bell_notify AFTER INSERT OR UPDATE OF status, expires_at ON invitations
     FOR EACH ROW EXECUTE FUNCTION invitations_bell_notify();
+
+-- When an admin copied an invitation's link, the link no longer proves that
+-- whoever opens it reads that inbox: accounts made from it must verify by mail.
+ALTER TABLE invitations ADD COLUMN link_copied_at timestamptz;

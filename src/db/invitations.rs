@@ -27,9 +27,14 @@ pub struct Invitation {
     pub send_count: i32,
     pub responded_at: Option<OffsetDateTime>,
     pub responded_by: Option<Uuid>,
+    pub link_copied_at: Option<OffsetDateTime>,
 }
 
 impl Invitation {
+    /// Whether only the invited inbox has seen the current link (it was not copied by an admin).
+    pub fn link_proves_address(&self) -> bool {
+        self.link_copied_at.is_none()
+    }
     pub fn role(&self) -> Role {
         Role::from_db(&self.role).unwrap_or(Role::Member)
     }
@@ -168,10 +173,18 @@ pub fn renew(
         invitations::expires_at.eq(expires_at),
         invitations::last_sent_at.eq(OffsetDateTime::now_utc()),
         invitations::send_count.eq(invitations::send_count + 1),
+        invitations::link_copied_at.eq(None::<OffsetDateTime>),
     ))
     .returning(Invitation::as_returning())
     .get_result(conn)
     .optional()
+}
+
+/// Records that an admin copied the link.
+pub fn mark_link_copied(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
+    diesel::update(invitations::table.find(id))
+        .set(invitations::link_copied_at.eq(Some(OffsetDateTime::now_utc())))
+        .execute(conn)
 }
 
 /// Replaces the token only (when the server key changed and Copy Link cannot rebuild the old one).

@@ -45,6 +45,7 @@ diesel::table! {
         send_count -> Int4,
         responded_at -> Nullable<Timestamptz>,
         responded_by -> Nullable<Uuid>,
+        link_copied_at -> Nullable<Timestamptz>,
     }
 }
 

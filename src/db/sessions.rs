@@ -56,3 +56,17 @@ pub fn delete_for_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<us
 pub fn delete_expired(conn: &mut PgConnection) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::expires_at.le(diesel::dsl::now))).execute(conn)
 }
+
+/// Replaces the state of an existing session; 0 when it no longer exists (ended on
+/// the server while the request ran), so it is never brought back.
+pub fn update(
+    conn: &mut PgConnection,
+    id: &str,
+    user_id: Option<Uuid>,
+    state: &serde_json::Value,
+    expires_at: OffsetDateTime,
+) -> QueryResult<usize> {
+    diesel::update(sessions::table.find(id))
+        .set((sessions::user_id.eq(user_id), sessions::state.eq(state), sessions::expires_at.eq(expires_at)))
+        .execute(conn)
+}

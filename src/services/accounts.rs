@@ -151,31 +151,57 @@ pub fn sign_out_everywhere(conn: &mut PgConnection, email: &EmailAddress) -> Res
     Ok(sessions::delete_for_user(conn, user.id)?)
 }
 
-/// Creates an account from an invitation link: the address is the invited one
-/// and counts as verified, since only its inbox received the link.
+/// What signing up from an invitation link led to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvitedSignUp {
+    /// A new account, verified (only the invited inbox had the link): sign it in.
+    Ready(UserId),
+    /// Answered like any sign-up: a mail went to the address (a verification
+    /// link, or "you already have an account"), and nothing tells which.
+    CheckEmail,
+}
+
+/// Creates an account from an invitation link, for the invited address. The
+/// account counts as verified when the link can only have come from that inbox;
+/// if an admin copied the link, it must verify by mail like any other.
 pub fn sign_up_invited(
     conn: &mut PgConnection,
+    links: &Links,
     token: &Token,
     name: &PersonName,
     password_hash: &str,
-) -> Result<UserId, AppError> {
+) -> Result<InvitedSignUp, AppError> {
     conn.transaction(|conn| {
         let invitation = crate::db::invitations::find_by_token_hash(conn, &token.hash())?
             .filter(|i| i.status_now() == crate::domain::InvitationStatus::Pending)
             .ok_or(AppError::NotFound)?;
+        let proven = invitation.link_proves_address();
         let new_user = users::NewUser {
             id: Uuid::new_v4(),
             name: name.as_str(),
             email: &invitation.email,
-            email_verified_at: Some(OffsetDateTime::now_utc()),
+            email_verified_at: proven.then(OffsetDateTime::now_utc),
             password_hash,
         };
         match users::insert(conn, &new_user)? {
-            Some(user) => Ok(user.user_id()),
-            None => Err(AppError::Conflict(format!(
-                "An account with {} already exists: sign in instead.",
-                invitation.email
-            ))),
+            Some(user) if proven => Ok(InvitedSignUp::Ready(user.user_id())),
+            Some(user) => {
+                send_verification(conn, links, &user)?;
+                Ok(InvitedSignUp::CheckEmail)
+            }
+            None => {
+                let existing =
+                    users::find_by_email(conn, &EmailAddress::parse(&invitation.email).map_err(AppError::internal)?)?
+                        .ok_or(AppError::NotFound)?;
+                let message = messages::account_exists(
+                    &existing.email,
+                    &existing.name,
+                    &links.sign_in(),
+                    &links.forgot_password(),
+                )?;
+                outbox::enqueue(conn, &message)?;
+                Ok(InvitedSignUp::CheckEmail)
+            }
         }
     })
 }

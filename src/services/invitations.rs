@@ -306,6 +306,7 @@ pub fn copy_link(
             token = ctx.tokens.token(&nonce);
             invitations::replace_token(conn, invitation.id, &nonce, &token.hash())?;
         }
+        invitations::mark_link_copied(conn, invitation.id)?;
         let event = actor.event(&access, events::INVITATION_LINK_COPIED, &invitation.email, None, None);
         events::record(conn, &[event], &[])?;
         Ok((invitation, ctx.links.invitation(&token)))
@@ -394,7 +395,7 @@ pub fn respond(
     conn.transaction(|conn| {
         let invitation = find(conn, reference)?.ok_or(AppError::NotFound)?;
         let user = users::find(conn, actor.user)?.ok_or(AppError::Unauthenticated)?;
-        let matches = user.email.eq_ignore_ascii_case(&invitation.email);
+        let matches = user.email.to_lowercase() == invitation.email.to_lowercase();
         if !matches {
             return Err(match reference {
                 // Invitations named by id are only offered to their invitee.
@@ -405,7 +406,7 @@ pub fn respond(
                 )),
             });
         }
-        if !user.is_verified() && matches!(reference, InvitationRef::Token(_)) {
+        if !user.is_verified() && matches!(reference, InvitationRef::Token(_)) && invitation.link_proves_address() {
             // Opening the emailed link proves the address, as a verification link would.
             users::mark_verified(conn, actor.user, &invitation.email)?;
         } else if !user.is_verified() {

@@ -194,7 +194,11 @@ pub async fn sign_up(
                 form.email = email;
                 Some(token)
             }
-            None => return Ok(redirect(&req, &format!("/invite/{}", form.invitation))),
+            None => {
+                let target = Token::parse(&form.invitation)
+                    .map_or_else(|| "/invite/invalid".to_owned(), |t| format!("/invite/{}", t.as_str()));
+                return Ok(redirect(&req, &target));
+            }
         }
     };
     let mut errors = FormErrors::new();
@@ -230,28 +234,29 @@ pub async fn sign_up(
     // Hash before looking the address up, so both outcomes take the same time.
     let password_hash = web::block(move || passwords::hash(&password)).await.map_err(AppError::internal)??;
     if let Some(token) = invited {
-        // From an invitation link: the account is verified and signed in, and goes back to the invitation.
+        // From an invitation link: back to the invitation once signed in.
         let back = format!("/invite/{}", token.as_str());
         let for_name = name.clone();
+        let links = state.links.clone();
         let created =
-            state.db.run(move |conn| accounts::sign_up_invited(conn, &token, &for_name, &password_hash)).await;
+            state.db.run(move |conn| accounts::sign_up_invited(conn, &links, &token, &for_name, &password_hash)).await;
         return match created {
-            Ok(user) => {
+            Ok(accounts::InvitedSignUp::Ready(user)) => {
                 frame.session.sign_in(user)?;
                 frame.session.flash(FlashLevel::Success, "Your account is ready. Now answer the invitation.");
                 Ok(redirect(&req, &back))
             }
-            Err(AppError::Conflict(message)) => page_with_status(
-                StatusCode::CONFLICT,
-                &SignUpPage {
-                    layout: frame.layout("Create account", None, None, Nav::None),
-                    name: form.name,
-                    email: form.email,
-                    next: safe_next(Some(&form.next)),
-                    invitation: form.invitation,
-                    errors: FormErrors::form(message),
-                },
-            ),
+            Ok(accounts::InvitedSignUp::CheckEmail) => {
+                frame.session.flash(
+                    FlashLevel::Success,
+                    format!(
+                        "We sent a link to {}. Open it to verify your address, then sign in to answer the invitation.",
+                        form.email
+                    ),
+                );
+                let next = url::form_urlencoded::byte_serialize(back.as_bytes()).collect::<String>();
+                Ok(redirect(&req, &format!("/sign-in?next={next}")))
+            }
             Err(AppError::NotFound) => Ok(redirect(&req, &back)),
             Err(other) => Err(other),
         };

@@ -34,9 +34,17 @@ pub fn page_with_status<T: Template>(
 }
 
 /// A local path to return to after signing in; anything else becomes the dashboard.
+/// Only printable ASCII without spaces or backslashes, starting with one slash:
+/// browsers ignore tabs and newlines in URLs, so `/\t/evil.example` would be off-site.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && path.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            path.to_owned()
+        }
         _ => "/dashboard".to_owned(),
     }
 }
@@ -51,6 +59,9 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/dashboard");
         assert_eq!(safe_next(Some("https://evil.example")), "/dashboard");
         assert_eq!(safe_next(Some("/\\evil.example")), "/dashboard");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/dashboard");
+        assert_eq!(safe_next(Some("/orgs/caf\u{e9}")), "/dashboard");
+        assert_eq!(safe_next(Some("/a b")), "/dashboard");
         assert_eq!(safe_next(None), "/dashboard");
     }
 }

@@ -65,8 +65,21 @@ pub fn linkify(text: &str) -> Vec<Part> {
     parts
 }
 
+/// The dev mailbox answers only requests from this machine.
+fn local_only(req: &actix_web::HttpRequest) -> Result<(), AppError> {
+    match req.peer_addr() {
+        Some(peer) if peer.ip().is_loopback() => Ok(()),
+        _ => Err(AppError::NotFound),
+    }
+}
+
 /// GET /dev/mailbox
-pub async fn list_mail(frame: Frame, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn list_mail(
+    req: actix_web::HttpRequest,
+    frame: Frame,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    local_only(&req)?;
     let messages = state.db.run(|conn| outbox::recent(conn, LIMIT).map_err(AppError::from)).await?;
     let messages = messages
         .into_iter()
@@ -83,10 +96,12 @@ pub async fn list_mail(frame: Frame, state: web::Data<AppState>) -> Result<HttpR
 
 /// GET /dev/mailbox/{id}
 pub async fn show_mail(
+    req: actix_web::HttpRequest,
     frame: Frame,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    local_only(&req)?;
     let id = Uuid::parse_str(&path.into_inner()).map_err(|_| AppError::NotFound)?;
     let message =
         state.db.run(move |conn| outbox::find(conn, id).map_err(AppError::from)).await?.ok_or(AppError::NotFound)?;

@@ -16,6 +16,7 @@ pub mod invitations;
 pub mod invite;
 pub mod layout;
 pub mod live;
+pub mod logging;
 pub mod mailbox;
 pub mod members;
 pub mod orgs;

@@ -67,11 +67,25 @@ impl SessionStore for PgSessionStore {
     async fn update(
         &self,
         key: SessionKey,
-        state: HashMap<String, String>,
+        mut state: HashMap<String, String>,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
-        self.write(&key, state, ttl).await.map_err(UpdateError::Other)?;
-        Ok(key)
+        let id = row_id(&key);
+        let user = user_of(&state);
+        let value = serde_json::to_value(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
+        let expires = expiry(ttl);
+        let updated = self
+            .db
+            .run(move |conn| sessions::update(conn, &id, user, &value, expires).map_err(anyhow::Error::from))
+            .await
+            .map_err(UpdateError::Other)?;
+        if updated == 1 {
+            return Ok(key);
+        }
+        // The session was ended on the server (signed out elsewhere, password changed)
+        // while this request ran: keep what it wrote, but signed out, under a new key.
+        state.remove(USER_ID);
+        self.save(state, ttl).await.map_err(|e| UpdateError::Other(anyhow::anyhow!("{e}")))
     }
 
     async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {

@@ -507,3 +507,49 @@ async fn the_list_filters_searches_sorts_and_pages_in_the_url() {
     assert!(page.find("user59@example.com").unwrap() < page.find("user58@example.com").unwrap());
     assert!(page.contains(r#"aria-sort="descending""#));
 }
+
+#[tokio::test]
+async fn a_copied_link_does_not_verify_an_account_made_from_it() {
+    let (app, slug) = acme().await;
+    app.invite(&slug, "ceo@victim.example", "member").await;
+    let id = app.invitation_id("ceo@victim.example");
+    app.post_form(&format!("/orgs/{slug}/invitations/{id}/link"), &[]).await;
+    let link = app.invitation_link("ceo@victim.example");
+    let token = link.trim_start_matches("/invite/").to_owned();
+    let stranger = app.other_browser();
+    let response = stranger
+        .post_form(
+            "/sign-up",
+            &[("name", "Mallory"), ("password", PASSWORD), ("password_confirmation", PASSWORD), ("invitation", &token)],
+        )
+        .await;
+    assert!(location(&response).starts_with("/sign-in?next="), "not signed in");
+    assert_eq!(
+        app.count("SELECT count(*) FROM users WHERE email = 'ceo@victim.example' AND email_verified_at IS NULL"),
+        1
+    );
+    assert_eq!(app.last_mail_to("ceo@victim.example").subject, "Verify your email address for Roster");
+    // Signing in, the link alone does not let the account answer.
+    stranger.sign_in("ceo@victim.example", PASSWORD).await;
+    stranger.post_form(&format!("{link}/accept"), &[]).await;
+    assert_eq!(app.count("SELECT count(*) FROM memberships"), 1);
+    assert_eq!(app.count("SELECT count(*) FROM invitations WHERE status = 'pending'"), 1);
+}
+
+#[tokio::test]
+async fn signing_up_from_a_link_for_an_existing_account_answers_like_any_sign_up() {
+    let (app, slug) = acme().await;
+    app.create_verified_user("Ada", "ada@example.com").await;
+    app.invite(&slug, "ada@example.com", "member").await;
+    let token = app.invitation_link("ada@example.com").trim_start_matches("/invite/").to_owned();
+    let visitor = app.other_browser();
+    let response = visitor
+        .post_form(
+            "/sign-up",
+            &[("name", "Someone"), ("password", PASSWORD), ("password_confirmation", PASSWORD), ("invitation", &token)],
+        )
+        .await;
+    assert!(location(&response).starts_with("/sign-in?next="));
+    assert_eq!(app.last_mail_to("ada@example.com").subject, "You already have a Roster account");
+    assert_eq!(app.count("SELECT count(*) FROM users WHERE email = 'ada@example.com'"), 1);
+}

@@ -167,3 +167,18 @@ async fn an_invitation_goes_through_smtp_and_its_link_opens_the_invitation() {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Olivia Owner invited <strong>ada@example.com</strong> to join <strong>Acme</strong> as <strong>Member</strong>."));
 }
+
+#[tokio::test]
+async fn a_public_roster_without_smtp_never_shows_its_mail() {
+    let app = spawn_app_with(|s| {
+        s.base_url = "https://roster.example.com".parse().unwrap();
+        s.base_url_from_bind = false;
+    })
+    .await;
+    app.sign_up("Ada", "ada@example.com", PASSWORD).await;
+    assert_eq!(app.get("/dev/mailbox").await.status(), StatusCode::NOT_FOUND);
+    let message = app.last_mail_to("ada@example.com");
+    assert!(link_in(&message, "/verify-email").starts_with("https://roster.example.com/verify-email?token="));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(app.last_mail_to("ada@example.com").status, "pending", "it waits for an SMTP server");
+}
