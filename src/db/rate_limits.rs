@@ -4,9 +4,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
 use time::OffsetDateTime;
 
-/// Counts one hit on `key` in a window of `window_secs` and returns the hits
+/// Counts `count` hits on `key` in a window of `window_secs` and returns the hits
 /// in the current window and when that window started.
-pub fn hit(conn: &mut PgConnection, key: &str, window_secs: i32) -> QueryResult<(i32, OffsetDateTime)> {
+pub fn hit(conn: &mut PgConnection, key: &str, window_secs: i32, count: i32) -> QueryResult<(i32, OffsetDateTime)> {
     #[derive(QueryableByName)]
     struct Row {
         #[diesel(sql_type = Integer)]
@@ -16,15 +16,16 @@ pub fn hit(conn: &mut PgConnection, key: &str, window_secs: i32) -> QueryResult<
     }
     // One statement: start a new window when the old one has passed, else count on.
     let row: Row = diesel::sql_query(
-        "INSERT INTO rate_limits AS r (key, window_started_at, hits) VALUES ($1, now(), 1) \
+        "INSERT INTO rate_limits AS r (key, window_started_at, hits) VALUES ($1, now(), $3) \
          ON CONFLICT (key) DO UPDATE SET \
-           hits = CASE WHEN r.window_started_at <= now() - make_interval(secs => $2) THEN 1 ELSE r.hits + 1 END, \
+           hits = CASE WHEN r.window_started_at <= now() - make_interval(secs => $2) THEN $3 ELSE r.hits + $3 END, \
            window_started_at = CASE WHEN r.window_started_at <= now() - make_interval(secs => $2) \
                                     THEN now() ELSE r.window_started_at END \
          RETURNING hits, window_started_at",
     )
     .bind::<Text, _>(key)
     .bind::<Integer, _>(window_secs)
+    .bind::<Integer, _>(count.max(1))
     .get_result(conn)?;
     Ok((row.hits, row.window_started_at))
 }

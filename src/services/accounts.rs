@@ -26,6 +26,8 @@ pub struct SignUp {
 /// Creates an account and mails a verification link. When the address already
 /// has an account, mails its owner instead, and answers exactly the same.
 pub fn sign_up(conn: &mut PgConnection, links: &Links, input: &SignUp) -> Result<(), AppError> {
+    // Counted for new and existing addresses alike, so the limit reveals nothing.
+    super::rate_limit::check(conn, super::rate_limit::MAIL_PER_ACCOUNT, input.email.normalized())?;
     conn.transaction(|conn| {
         let new_user = users::NewUser {
             id: Uuid::new_v4(),
@@ -67,6 +69,7 @@ pub fn resend_verification(conn: &mut PgConnection, links: &Links, user: UserId)
         if user.is_verified() {
             return Err(AppError::Conflict(format!("{} is already verified.", user.email)));
         }
+        super::rate_limit::check(conn, super::rate_limit::MAIL_PER_ACCOUNT, &user.email.to_lowercase())?;
         send_verification(conn, links, &user)?;
         Ok(user.email)
     })

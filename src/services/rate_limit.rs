@@ -18,16 +18,24 @@ pub const SIGN_IN_PER_ACCOUNT: Limit = Limit { name: "sign-in:account", max: 10,
 pub const SIGN_IN_PER_IP: Limit = Limit { name: "sign-in:ip", max: 50, window_secs: 900 };
 pub const SIGN_UP_PER_IP: Limit = Limit { name: "sign-up:ip", max: 20, window_secs: 3600 };
 pub const MAIL_PER_ACCOUNT: Limit = Limit { name: "mail:account", max: 5, window_secs: 3600 };
-pub const INVITE_PER_ACCOUNT: Limit = Limit { name: "invite:account", max: 60, window_secs: 3600 };
-pub const INVITE_PER_IP: Limit = Limit { name: "invite:ip", max: 120, window_secs: 3600 };
+/// Invitation emails: counted per address, so bulk invitations and revoke-and-reinvite
+/// loops cannot turn the operator's mail server into a spam cannon.
+pub const INVITE_PER_ACCOUNT: Limit = Limit { name: "invite:account", max: 3000, window_secs: 3600 };
+pub const INVITE_PER_IP: Limit = Limit { name: "invite:ip", max: 5000, window_secs: 3600 };
 pub const MAIL_PER_IP: Limit = Limit { name: "mail:ip", max: 30, window_secs: 3600 };
 
 /// Counts a hit of `subject` (an IP address or a lowercase email) against `limit`;
 /// refuses with the time to wait once the limit is passed. Runs outside the
 /// use case's transaction so that refused attempts count too.
 pub fn check(conn: &mut PgConnection, limit: Limit, subject: &str) -> Result<(), AppError> {
+    check_many(conn, limit, subject, 1)
+}
+
+/// Like [`check`], for `count` things at once (e.g. the addresses of one bulk invitation).
+pub fn check_many(conn: &mut PgConnection, limit: Limit, subject: &str, count: usize) -> Result<(), AppError> {
     let key = format!("{}:{}", limit.name, subject);
-    let (hits, started) = rate_limits::hit(conn, &key, limit.window_secs)?;
+    let count = i32::try_from(count).unwrap_or(i32::MAX);
+    let (hits, started) = rate_limits::hit(conn, &key, limit.window_secs, count)?;
     if hits <= limit.max {
         return Ok(());
     }

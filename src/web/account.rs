@@ -148,7 +148,6 @@ pub async fn resend_verification(
         .db
         .run(move |conn| {
             rate_limit::check(conn, rate_limit::MAIL_PER_IP, &ip.0)?;
-            rate_limit::check(conn, rate_limit::MAIL_PER_ACCOUNT, &user.0.to_string())?;
             accounts::resend_verification(conn, &links, user.0)
         })
         .await;

@@ -386,8 +386,9 @@ pub async fn invite_members(
             let viewer = viewer::load(conn, actor.user)?;
             let access = access::member_of(conn, &lookup, actor.user)?;
             access.require(Permission::ManageMembers)?;
-            rate_limit::check(conn, rate_limit::INVITE_PER_IP, &ip)?;
-            rate_limit::check(conn, rate_limit::INVITE_PER_ACCOUNT, &actor.user.to_string())?;
+            let addresses = list.addresses.len();
+            rate_limit::check_many(conn, rate_limit::INVITE_PER_IP, &ip, addresses)?;
+            rate_limit::check_many(conn, rate_limit::INVITE_PER_ACCOUNT, &actor.user.to_string(), addresses)?;
             let result = match role {
                 Some(role) => invitations::invite(conn, &context(&app), &actor, &lookup, list, role),
                 None => {
