@@ -23,9 +23,10 @@ pub const MEMBER_LEFT: &str = "member.left";
 pub const MEMBER_VERIFICATION_RESENT: &str = "member.verification_resent";
 pub const OWNERSHIP_TRANSFERRED: &str = "ownership.transferred";
 pub const ORGANIZATION_CREATED: &str = "organization.created";
+pub const SEATS_LIMIT_REACHED: &str = "seats.limit_reached";
 
 /// Every action the audit log records, for its filter.
-pub const ALL_ACTIONS: [&str; 12] = [
+pub const ALL_ACTIONS: [&str; 13] = [
     INVITATION_CREATED,
     INVITATION_RESENT,
     INVITATION_REVOKED,
@@ -38,6 +39,7 @@ pub const ALL_ACTIONS: [&str; 12] = [
     MEMBER_VERIFICATION_RESENT,
     OWNERSHIP_TRANSFERRED,
     ORGANIZATION_CREATED,
+    SEATS_LIMIT_REACHED,
 ];
 
 /// Who is acting, and the request it happens in (for the audit log).

@@ -171,7 +171,28 @@ pub fn invite(
                 )
             })
             .collect();
-        events::record(conn, &audit, &[])?;
+        // The batch that takes the last free seat tells the Owner and Admins.
+        let mut audit = audit;
+        let mut notes = Vec::new();
+        if !created.is_empty() && usage.available() == created.len() as i64 {
+            audit.push(actor.event(
+                &access,
+                events::SEATS_LIMIT_REACHED,
+                &org.name,
+                None,
+                Some(serde_json::json!({ "limit": usage.limit })),
+            ));
+            for admin in memberships::admins_of(conn, org.org_id())? {
+                notes.push(events::notification(
+                    admin,
+                    events::SEATS_LIMIT_REACHED,
+                    &org,
+                    org.id,
+                    serde_json::json!({ "limit": usage.limit }),
+                ));
+            }
+        }
+        events::record(conn, &audit, &notes)?;
         summary.sent = created.into_iter().map(|i| i.email).collect();
         Ok(summary)
     })

@@ -60,6 +60,13 @@ pub fn describe(n: &Notification) -> Item {
         events::OWNERSHIP_TRANSFERRED => {
             (format!("{} made you the Owner of {org}.", text(p, "by")), format!("/orgs/{slug}/settings"))
         }
+        events::SEATS_LIMIT_REACHED => (
+            format!(
+                "{org} has used all {} seats. Revoke stale invitations, remove inactive members, or raise the limit.",
+                p.get("limit").and_then(|v| v.as_i64()).unwrap_or_default()
+            ),
+            format!("/orgs/{slug}/invitations"),
+        ),
         other => {
             (format!("{other} in {org}."), if slug.is_empty() { "/dashboard".into() } else { format!("/orgs/{slug}") })
         }

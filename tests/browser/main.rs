@@ -73,6 +73,11 @@ async fn open_browser(driver: &Driver) -> Client {
 
 /// A browser, with JavaScript on or off (off: every action must work through plain forms).
 async fn open_browser_with(driver: &Driver, javascript: bool) -> Client {
+    open_browser_profile(driver, javascript, "main").await
+}
+
+/// A browser with a profile of its own, so two people can use the app side by side.
+async fn open_browser_profile(driver: &Driver, javascript: bool, profile: &str) -> Client {
     let chromium = find_program(&["chromium", "chromium-browser", "google-chrome"]).unwrap();
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
@@ -83,7 +88,7 @@ async fn open_browser_with(driver: &Driver, javascript: bool) -> Client {
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--no-first-run", "--window-size=1280,900",
-                format!("--user-data-dir={}", driver._profile.0.display()),
+                format!("--user-data-dir={}", driver._profile.0.join(profile).display()),
             ],
             "prefs": { "profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 } }
         }),
@@ -514,4 +519,100 @@ async fn owner_promotes_the_admin_removes_a_member_ownership_moves_and_the_audit
     }
     person.screenshot("audit-log").await;
     person.browser.close().await.unwrap();
+}
+
+/// Runs axe-core (vendored, test-only) on the element matching `selector`; returns its violations.
+async fn accessibility_violations(browser: &Client, selector: &str) -> Vec<String> {
+    let axe = include_str!("vendor/axe-4.14.1.min.js");
+    let script = format!(
+        "{axe}\nreturn axe.run(document.querySelector(arguments[0]), {{ runOnly: {{ type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }} }})\
+         .then(function (r) {{ return r.violations.map(function (v) {{ return v.id + ': ' + v.help + ' (' + v.nodes.length + ')'; }}); }});"
+    );
+    let result = browser.execute(&script, vec![serde_json::json!(selector)]).await.expect("axe runs");
+    serde_json::from_value(result).expect("a list of violations")
+}
+
+/// Waits (at most 5 s, without reloading) until the bell's accessible name is `name`.
+async fn bell_says(person: &Person<'_>, name: &str) {
+    let button = person.browser.find(Locator::Id("bell-button")).await.unwrap();
+    let mut last = String::new();
+    for _ in 0..50 {
+        last = person.browser.find(Locator::Id("bell-label")).await.unwrap().text().await.unwrap_or_default();
+        // The label is visually hidden: read its text content instead of rendered text.
+        if last.is_empty() {
+            last = person
+                .browser
+                .execute("return document.getElementById('bell-label').textContent;", vec![])
+                .await
+                .unwrap()
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+        }
+        if last == name {
+            assert_eq!(button.attr("aria-labelledby").await.unwrap().as_deref(), Some("bell-label"));
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the bell says {last:?}, not {name:?}, after 5 s");
+}
+
+#[tokio::test]
+async fn the_bell_shows_an_invitation_live_and_it_is_accepted_from_the_keyboard() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let slug = acme(&app).await;
+    app.create_verified_user("Ada Lovelace", "ada@example.com").await;
+    let olivia = Person { browser: open_browser_profile(&driver, true, "olivia").await, app: &app };
+    let ada = Person { browser: open_browser_profile(&driver, true, "ada").await, app: &app };
+    olivia.sign_in("olivia@acme.test").await;
+    ada.sign_in("ada@example.com").await;
+    bell_says(&ada, "Notifications").await;
+
+    // The admin invites; Ada's open tab shows it within seconds, without a reload.
+    app.invite(&slug, "ada@example.com", "member").await;
+    bell_says(&ada, "Notifications, 1 unread").await;
+
+    // From the keyboard: Tab to the bell, Enter opens it, focus moves inside.
+    for _ in 0..30 {
+        let active = ada.browser.active_element().await.unwrap();
+        if active.attr("id").await.unwrap().as_deref() == Some("bell-button") {
+            break;
+        }
+        active.send_keys(TAB).await.unwrap();
+    }
+    ada.type_keys(ENTER).await;
+    ada.sees("Olivia Owner invited you to join Acme as Member.").await;
+    let expanded = ada.browser.find(Locator::Id("bell-button")).await.unwrap().attr("aria-expanded").await.unwrap();
+    assert_eq!(expanded.as_deref(), Some("true"));
+    ada.screenshot("bell").await;
+    let violations = accessibility_violations(&ada.browser, "#bell").await;
+    assert!(violations.is_empty(), "axe-core: {violations:?}");
+
+    // Escape closes it and gives focus back to the bell; Enter opens it again.
+    ada.type_keys("\u{e00c}").await;
+    let focused = ada.browser.active_element().await.unwrap();
+    assert_eq!(focused.attr("id").await.unwrap().as_deref(), Some("bell-button"));
+    assert_eq!(focused.attr("aria-expanded").await.unwrap().as_deref(), Some("false"));
+    ada.type_keys(ENTER).await;
+    ada.sees("Olivia Owner invited you to join Acme as Member.").await;
+
+    // Tab to Accept and press Enter: the item is answered in place.
+    for _ in 0..10 {
+        let active = ada.browser.active_element().await.unwrap();
+        if active.attr("aria-label").await.unwrap().as_deref() == Some("Accept the invitation to Acme") {
+            break;
+        }
+        active.send_keys(TAB).await.unwrap();
+    }
+    ada.type_keys(ENTER).await;
+    ada.sees("You joined Acme as Member.").await;
+    bell_says(&ada, "Notifications").await;
+    assert_eq!(app.count("SELECT count(*) FROM memberships WHERE role = 'member'"), 1);
+
+    // The admin's tab learns of the acceptance, live.
+    bell_says(&olivia, "Notifications, 1 unread").await;
+    olivia.browser.close().await.unwrap();
+    ada.browser.close().await.unwrap();
 }

@@ -150,3 +150,22 @@ async fn the_stream_pushes_a_bell_event_when_something_arrives() {
     ada.sign_out().await;
     assert_eq!(ada.get("/notifications/stream").await.status(), StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn taking_the_last_seat_tells_the_owner_and_admins() {
+    let (app, slug) = acme().await;
+    let adam = app.member(&slug, "Adam", "adam@example.com", "admin").await;
+    app.member(&slug, "Mia", "mia@example.com", "member").await;
+    app.execute("UPDATE organizations SET seat_limit = 5");
+    adam.invite(&slug, "a@example.com", "member").await;
+    assert_eq!(app.count("SELECT count(*) FROM notifications WHERE kind = 'seats.limit_reached'"), 0);
+    adam.invite(&slug, "b@example.com", "member").await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM notifications WHERE kind = 'seats.limit_reached'"),
+        2,
+        "Owner and Admin"
+    );
+    assert_eq!(notifications_of(&app, "mia@example.com"), 0);
+    let page = expect_page(app.get("/notifications").await, StatusCode::OK, "Acme has used all 5 seats.").await;
+    assert!(page.contains("Revoke stale invitations"));
+}
