@@ -7,7 +7,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::extractors::SignedIn;
-use super::htmx::{is_htmx, page, redirect};
+use super::htmx::{is_htmx, page, redirect, with_trigger};
 use super::layout::{Frame, Layout, Nav};
 use super::AppState;
 use crate::db::notifications;
@@ -140,12 +140,7 @@ pub async fn mark_all_read(
         })
         .await?;
     if is_htmx(&req) {
-        let mut response = page(&PanelFragment { csrf: frame.csrf().to_owned(), panel })?;
-        response.headers_mut().insert(
-            actix_web::http::header::HeaderName::from_static("hx-trigger"),
-            actix_web::http::header::HeaderValue::from_static("bellChanged"),
-        );
-        return Ok(response);
+        return Ok(with_trigger(page(&PanelFragment { csrf: frame.csrf().to_owned(), panel })?, "bellChanged"));
     }
     frame.session.flash(super::session::FlashLevel::Success, "All notifications are marked as read.");
     Ok(redirect(&req, "/notifications"))

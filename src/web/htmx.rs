@@ -20,6 +20,15 @@ pub fn redirect(req: &HttpRequest, to: &str) -> HttpResponse {
     }
 }
 
+/// Adds `HX-Trigger: event` so listeners elsewhere on the page (the bell, a table) refresh.
+pub fn with_trigger(mut response: HttpResponse, event: &'static str) -> HttpResponse {
+    response.headers_mut().insert(
+        actix_web::http::header::HeaderName::from_static("hx-trigger"),
+        actix_web::http::header::HeaderValue::from_static(event),
+    );
+    response
+}
+
 /// Renders a template as an HTML page with status 200.
 pub fn page<T: Template>(template: &T) -> Result<HttpResponse, AppError> {
     page_with_status(actix_web::http::StatusCode::OK, template)

@@ -3,15 +3,14 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use serde::Deserialize;
 use tracing_actix_web::RequestId;
 use uuid::Uuid;
 
 use super::extractors::{Acting, SignedIn};
-use super::htmx::{is_htmx, page, page_with_status, redirect};
+use super::htmx::{is_htmx, page, page_with_status, redirect, with_trigger};
 use super::layout::{Frame, Layout, Nav};
+use super::listing::{self, Listing};
 use super::session::FlashLevel;
 use super::AppState;
 use crate::db::invitations::{self as rows, Cursor, Invitation, ListQuery, SortKey, StatusFilter};
@@ -77,15 +76,6 @@ pub struct ListParams {
     after: String,
 }
 
-/// The parsed list state, and the URLs built from it.
-pub struct ListState {
-    pub slug: String,
-    pub status: String,
-    pub q: String,
-    pub sort: &'static str,
-    pub descending: bool,
-}
-
 const SORTS: [(&str, SortKey); 6] = [
     ("email", SortKey::Email),
     ("role", SortKey::Role),
@@ -95,72 +85,28 @@ const SORTS: [(&str, SortKey); 6] = [
     ("expires", SortKey::Expires),
 ];
 
-impl ListState {
-    fn parse(slug: &str, params: &ListParams) -> (ListState, StatusFilter, SortKey, Option<Cursor>) {
-        let (status, filter) = match params.status.as_str() {
-            "all" => ("all", StatusFilter::All),
-            key => match InvitationStatus::from_key(key) {
-                Some(s) => (s.key(), StatusFilter::Only(s)),
-                None => ("", StatusFilter::Open),
-            },
-        };
-        let (sort, key) =
-            SORTS.iter().find(|(name, _)| *name == params.sort).copied().unwrap_or(("invited", SortKey::Invited));
-        let descending = match params.dir.as_str() {
-            "asc" => false,
-            "desc" => true,
-            _ => matches!(key, SortKey::Invited | SortKey::Expires),
-        };
-        let after =
-            URL_SAFE_NO_PAD.decode(&params.after).ok().and_then(|bytes| serde_json::from_slice::<Cursor>(&bytes).ok());
-        let state = ListState {
-            slug: slug.to_owned(),
-            status: status.to_owned(),
-            q: params.q.trim().to_owned(),
-            sort,
-            descending,
-        };
-        (state, filter, key, after)
-    }
+/// Dates are sorted newest first when their column is chosen.
+const DESCENDING_FIRST: &[&str] = &["invited", "expires"];
 
-    fn url(&self, sort: &str, descending: bool, after: Option<&str>) -> String {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        if !self.status.is_empty() {
-            query.append_pair("status", &self.status);
-        }
-        if !self.q.is_empty() {
-            query.append_pair("q", &self.q);
-        }
-        query.append_pair("sort", sort);
-        query.append_pair("dir", if descending { "desc" } else { "asc" });
-        if let Some(after) = after {
-            query.append_pair("after", after);
-        }
-        format!("/orgs/{}/invitations?{}", self.slug, query.finish())
-    }
-
-    /// The link of a column header: sorts by it, or flips the direction if it already does.
-    pub fn sort_url(&self, column: &str) -> String {
-        let descending = if self.sort == column { !self.descending } else { matches!(column, "invited" | "expires") };
-        self.url(column, descending, None)
-    }
-
-    /// `aria-sort` of a column header.
-    pub fn aria_sort(&self, column: &str) -> &'static str {
-        match (self.sort == column, self.descending) {
-            (false, _) => "none",
-            (true, true) => "descending",
-            (true, false) => "ascending",
-        }
-    }
-
-    pub fn first_page_url(&self) -> String {
-        self.url(self.sort, self.descending, None)
-    }
-
-    pub fn status_is(&self, key: &str) -> bool {
-        self.status == key
-    }
+/// The table's state from its URL: filters, sort and cursor.
+fn parse_listing(slug: &str, params: &ListParams) -> (Listing, StatusFilter, SortKey, Option<Cursor>) {
+    let (status, filter) = match params.status.as_str() {
+        "all" => ("all", StatusFilter::All),
+        key => match InvitationStatus::from_key(key) {
+            Some(s) => (s.key(), StatusFilter::Only(s)),
+            None => ("", StatusFilter::Open),
+        },
+    };
+    let (sort, key) =
+        SORTS.iter().find(|(name, _)| *name == params.sort).copied().unwrap_or(("invited", SortKey::Invited));
+    let listing = Listing {
+        path: format!("/orgs/{slug}/invitations"),
+        filters: vec![("status", status.to_owned()), ("q", params.q.trim().to_owned())],
+        sort,
+        descending: listing::descending(&params.dir, sort, DESCENDING_FIRST),
+        descending_first: DESCENDING_FIRST,
+    };
+    (listing, filter, key, listing::decode_cursor(&params.after))
 }
 
 /// The invite form and, after sending, its summary.
@@ -190,7 +136,7 @@ struct InvitationsPage {
     csrf: String,
     seats: SeatUsage,
     rows: Vec<RowView>,
-    state: ListState,
+    state: Listing,
     next_url: Option<String>,
     panel: InvitePanel,
 }
@@ -280,8 +226,8 @@ pub async fn list_invitations(
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
     let slug = slug_of(&path)?;
-    let (list, filter, sort, after) = ListState::parse(slug.as_str(), &params);
-    let search = list.q.clone();
+    let (list, filter, sort, after) = parse_listing(slug.as_str(), &params);
+    let search = list.filter("q").to_owned();
     let descending = list.descending;
     let (viewer, access, seats, found) = state
         .db
@@ -305,13 +251,9 @@ pub async fn list_invitations(
             Ok::<_, AppError>((viewer, access, seats, found))
         })
         .await?;
-    let has_more = found.len() as i64 > PAGE_SIZE;
-    let shown = &found[..found.len().min(PAGE_SIZE as usize)];
-    let next_url = has_more
-        .then(|| shown.last())
-        .flatten()
-        .and_then(|last| serde_json::to_vec(&rows::cursor_after(last, sort)).ok())
-        .map(|cursor| list.url(list.sort, list.descending, Some(&URL_SAFE_NO_PAD.encode(cursor))));
+    let (shown, has_more) = listing::split_page(&found, PAGE_SIZE);
+    let next_url =
+        has_more.then(|| shown.last()).flatten().and_then(|last| list.next_url(&rows::cursor_after(last, sort)));
     let role = access.role;
     let csrf = frame.csrf().to_owned();
     page(&InvitationsPage {
@@ -418,14 +360,8 @@ pub async fn invite_members(
     };
     let csrf = frame.csrf().to_owned();
     if is_htmx(&req) {
-        let mut response = page_with_status(status, &InvitePanelFragment { csrf, panel })?;
-        if status == StatusCode::OK {
-            response.headers_mut().insert(
-                actix_web::http::header::HeaderName::from_static("hx-trigger"),
-                actix_web::http::header::HeaderValue::from_static("invitationsChanged"),
-            );
-        }
-        return Ok(response);
+        let response = page_with_status(status, &InvitePanelFragment { csrf, panel })?;
+        return Ok(if status == StatusCode::OK { with_trigger(response, "invitationsChanged") } else { response });
     }
     page_with_status(
         status,

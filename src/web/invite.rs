@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::auth::MessagePage;
 use super::dashboard::{self, DashboardOrgs};
 use super::extractors::SignedIn;
-use super::htmx::{is_htmx, page, page_with_status, redirect};
+use super::htmx::{is_htmx, page, page_with_status, redirect, with_trigger};
 use super::layout::{Frame, Nav};
 use super::session::FlashLevel;
 use super::AppState;
@@ -222,13 +222,8 @@ pub async fn answer_from_dashboard(
     };
     if is_htmx(&req) {
         let _ = level;
-        let mut response = page(&AnsweredFragment { message, orgs, oob: true })?;
         // The bell's count changes with every answer.
-        response.headers_mut().insert(
-            actix_web::http::header::HeaderName::from_static("hx-trigger"),
-            actix_web::http::header::HeaderValue::from_static("bellChanged"),
-        );
-        return Ok(response);
+        return Ok(with_trigger(page(&AnsweredFragment { message, orgs, oob: true })?, "bellChanged"));
     }
     frame.session.flash(level, message);
     Ok(redirect(&req, "/dashboard"))

@@ -2,14 +2,13 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::extractors::{Acting, SignedIn};
 use super::htmx::{is_htmx, page, redirect};
 use super::layout::{Frame, Layout, Nav};
+use super::listing::{self, Listing};
 use super::session::FlashLevel;
 use super::AppState;
 use crate::db::invitations::Cursor;
@@ -88,16 +87,6 @@ pub struct MemberParams {
     after: String,
 }
 
-/// The list state as it appears in the URL.
-pub struct MemberState {
-    pub slug: String,
-    pub q: String,
-    pub role: String,
-    pub status: String,
-    pub sort: &'static str,
-    pub descending: bool,
-}
-
 const SORTS: [(&str, MemberSort); 6] = [
     ("name", MemberSort::Name),
     ("email", MemberSort::Email),
@@ -107,42 +96,8 @@ const SORTS: [(&str, MemberSort); 6] = [
     ("verified", MemberSort::Verified),
 ];
 
-impl MemberState {
-    fn url(&self, sort: &str, descending: bool, after: Option<&str>) -> String {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        for (key, value) in [("q", &self.q), ("role", &self.role), ("status", &self.status)] {
-            if !value.is_empty() {
-                query.append_pair(key, value);
-            }
-        }
-        query.append_pair("sort", sort);
-        query.append_pair("dir", if descending { "desc" } else { "asc" });
-        if let Some(after) = after {
-            query.append_pair("after", after);
-        }
-        format!("/orgs/{}/members?{}", self.slug, query.finish())
-    }
-    pub fn sort_url(&self, column: &str) -> String {
-        let descending = if self.sort == column { !self.descending } else { column == "joined" };
-        self.url(column, descending, None)
-    }
-    pub fn aria_sort(&self, column: &str) -> &'static str {
-        match (self.sort == column, self.descending) {
-            (false, _) => "none",
-            (true, true) => "descending",
-            (true, false) => "ascending",
-        }
-    }
-    pub fn first_page_url(&self) -> String {
-        self.url(self.sort, self.descending, None)
-    }
-    pub fn role_is(&self, role: &str) -> bool {
-        self.role == role
-    }
-    pub fn status_is(&self, status: &str) -> bool {
-        self.status == status
-    }
-}
+/// Join dates are sorted newest first when their column is chosen.
+const DESCENDING_FIRST: &[&str] = &["joined"];
 
 #[derive(Template)]
 #[template(path = "members/index.html")]
@@ -151,7 +106,7 @@ struct MembersPage {
     slug: String,
     csrf: String,
     rows: Vec<MemberView>,
-    state: MemberState,
+    state: Listing,
     next_url: Option<String>,
     manages: bool,
 }
@@ -216,28 +171,26 @@ pub async fn list_members(
     let slug = slug_of(&path)?;
     let (sort_name, sort) =
         SORTS.iter().find(|(name, _)| *name == params.sort).copied().unwrap_or(("name", MemberSort::Name));
-    let descending = match params.dir.as_str() {
-        "asc" => false,
-        "desc" => true,
-        _ => sort == MemberSort::Joined,
-    };
+    let descending = listing::descending(&params.dir, sort_name, DESCENDING_FIRST);
     let role = Role::from_db(&params.role).map(|r| r.as_str());
     let (status_key, status) = match params.status.as_str() {
         "active" => ("active", MemberStatus::Active),
         "pending" => ("pending", MemberStatus::Pending),
         _ => ("", MemberStatus::All),
     };
-    let after =
-        URL_SAFE_NO_PAD.decode(&params.after).ok().and_then(|bytes| serde_json::from_slice::<Cursor>(&bytes).ok());
-    let list = MemberState {
-        slug: slug.to_string(),
-        q: params.q.trim().to_owned(),
-        role: role.unwrap_or_default().to_owned(),
-        status: status_key.to_owned(),
+    let after: Option<Cursor> = listing::decode_cursor(&params.after);
+    let list = Listing {
+        path: format!("/orgs/{slug}/members"),
+        filters: vec![
+            ("q", params.q.trim().to_owned()),
+            ("role", role.unwrap_or_default().to_owned()),
+            ("status", status_key.to_owned()),
+        ],
         sort: sort_name,
         descending,
+        descending_first: DESCENDING_FIRST,
     };
-    let search = list.q.clone();
+    let search = list.filter("q").to_owned();
     let (viewer, access, found) = state
         .db
         .run(move |conn| {
@@ -259,13 +212,9 @@ pub async fn list_members(
             Ok::<_, AppError>((viewer, access, found))
         })
         .await?;
-    let has_more = found.len() as i64 > PAGE_SIZE;
-    let shown = &found[..found.len().min(PAGE_SIZE as usize)];
-    let next_url = has_more
-        .then(|| shown.last())
-        .flatten()
-        .and_then(|last| serde_json::to_vec(&rows::cursor_after(last, sort)).ok())
-        .map(|cursor| list.url(list.sort, list.descending, Some(&URL_SAFE_NO_PAD.encode(cursor))));
+    let (shown, has_more) = listing::split_page(&found, PAGE_SIZE);
+    let next_url =
+        has_more.then(|| shown.last()).flatten().and_then(|last| list.next_url(&rows::cursor_after(last, sort)));
     page(&MembersPage {
         rows: shown.iter().map(|r| MemberView::new(r, &access)).collect(),
         slug: access.org.slug.clone(),

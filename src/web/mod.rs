@@ -15,6 +15,7 @@ pub mod htmx;
 pub mod invitations;
 pub mod invite;
 pub mod layout;
+pub mod listing;
 pub mod live;
 pub mod logging;
 pub mod mailbox;
