@@ -4,19 +4,17 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
-use tracing_actix_web::RequestId;
 use uuid::Uuid;
 
 use super::extractors::{Acting, SignedIn};
 use super::htmx::{is_htmx, page, page_with_status, redirect, with_trigger};
 use super::layout::{Frame, Layout, Nav};
-use super::listing::{self, Listing};
+use super::listing::{self, Listing, TableParams};
 use super::session::FlashLevel;
 use super::AppState;
 use crate::db::invitations::{self as rows, Cursor, Invitation, ListQuery, SortKey, StatusFilter};
 use crate::domain::{EmailList, InvitationStatus, Permission, Role, SeatUsage, Slug};
 use crate::error::{AppError, FormErrors};
-use crate::services::events::Actor;
 use crate::services::invitations::{self, InviteSummary};
 use crate::services::{access, rate_limit, viewer};
 
@@ -62,20 +60,6 @@ impl RowView {
 }
 
 /// The list's filter, search and sort, as they appear in the URL.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ListParams {
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    sort: String,
-    #[serde(default)]
-    dir: String,
-    #[serde(default)]
-    after: String,
-}
-
 const SORTS: [(&str, SortKey); 6] = [
     ("email", SortKey::Email),
     ("role", SortKey::Role),
@@ -89,7 +73,7 @@ const SORTS: [(&str, SortKey); 6] = [
 const DESCENDING_FIRST: &[&str] = &["invited", "expires"];
 
 /// The table's state from its URL: filters, sort and cursor.
-fn parse_listing(slug: &str, params: &ListParams) -> (Listing, StatusFilter, SortKey, Option<Cursor>) {
+fn parse_listing(slug: &str, params: &TableParams) -> (Listing, StatusFilter, SortKey, Option<Cursor>) {
     let (status, filter) = match params.status.as_str() {
         "all" => ("all", StatusFilter::All),
         key => match InvitationStatus::from_key(key) {
@@ -201,10 +185,6 @@ pub struct InviteForm {
     role: String,
 }
 
-fn actor(user: SignedIn, request_id: &RequestId) -> Actor {
-    Actor { user: user.0, request_id: Some(request_id.to_string()) }
-}
-
 fn slug_of(path: &str) -> Result<Slug, AppError> {
     Slug::parse(path).ok_or(AppError::NotFound)
 }
@@ -223,7 +203,7 @@ pub async fn list_invitations(
     user: SignedIn,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    params: web::Query<ListParams>,
+    params: web::Query<TableParams>,
 ) -> Result<HttpResponse, AppError> {
     let slug = slug_of(&path)?;
     let (list, filter, sort, after) = parse_listing(slug.as_str(), &params);
@@ -399,14 +379,13 @@ fn row_response(
 pub async fn resend_invitation(
     req: HttpRequest,
     frame: Frame,
-    user: SignedIn,
-    request_id: RequestId,
+    acting: Acting,
     state: web::Data<AppState>,
     path: web::Path<(String, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
     let slug = slug_of(&slug)?;
-    let actor = actor(user, &request_id);
+    let actor = acting.actor();
     let app = state.clone();
     let (invitation, role) = state
         .db
@@ -433,14 +412,13 @@ fn path_slug(req: &HttpRequest) -> String {
 pub async fn copy_invitation_link(
     req: HttpRequest,
     frame: Frame,
-    user: SignedIn,
-    request_id: RequestId,
+    acting: Acting,
     state: web::Data<AppState>,
     path: web::Path<(String, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
     let slug = slug_of(&slug)?;
-    let actor = actor(user, &request_id);
+    let actor = acting.actor();
     let app = state.clone();
     let lookup = slug.clone();
     let (invitation, link, role, viewer) = state
@@ -519,14 +497,13 @@ pub async fn confirm_revoke(
 pub async fn revoke_invitation(
     req: HttpRequest,
     frame: Frame,
-    user: SignedIn,
-    request_id: RequestId,
+    acting: Acting,
     state: web::Data<AppState>,
     path: web::Path<(String, Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
     let slug = slug_of(&slug)?;
-    let actor = actor(user, &request_id);
+    let actor = acting.actor();
     let (invitation, role) = state
         .db
         .run(move |conn| {

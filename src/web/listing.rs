@@ -5,6 +5,23 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::{de::DeserializeOwned, Serialize};
 
+/// The query string of a table page; each page reads the filters it has.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct TableParams {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub sort: String,
+    #[serde(default)]
+    pub dir: String,
+    #[serde(default)]
+    pub after: String,
+}
+
 /// A table's state as it appears in its URL.
 pub struct Listing {
     /// The page's path, e.g. `/orgs/acme/members`.

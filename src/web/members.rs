@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::extractors::{Acting, SignedIn};
 use super::htmx::{is_htmx, page, redirect};
 use super::layout::{Frame, Layout, Nav};
-use super::listing::{self, Listing};
+use super::listing::{self, Listing, TableParams};
 use super::session::FlashLevel;
 use super::AppState;
 use crate::db::invitations::Cursor;
@@ -69,22 +69,6 @@ impl MemberView {
     pub fn has_actions(&self) -> bool {
         !self.role_choices.is_empty() || self.removable || self.can_resend_verification
     }
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct MemberParams {
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    role: String,
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    sort: String,
-    #[serde(default)]
-    dir: String,
-    #[serde(default)]
-    after: String,
 }
 
 const SORTS: [(&str, MemberSort); 6] = [
@@ -166,7 +150,7 @@ pub async fn list_members(
     user: SignedIn,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    params: web::Query<MemberParams>,
+    params: web::Query<TableParams>,
 ) -> Result<HttpResponse, AppError> {
     let slug = slug_of(&path)?;
     let (sort_name, sort) =
