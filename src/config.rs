@@ -28,6 +28,8 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// HTTP worker threads.
     pub http_workers: usize,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (for per-IP rate limits).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// The cookie key, with a note of whether it was generated for this run.
@@ -86,6 +88,10 @@ impl Settings {
         let support_url = var("ROSTER_SUPPORT_URL")
             .map(|u| Url::parse(&u).context("ROSTER_SUPPORT_URL must be a URL"))
             .transpose()?;
+        let trusted_proxies = match var("ROSTER_TRUSTED_PROXIES") {
+            Some(list) => parse_proxies(&list)?,
+            None => Vec::new(),
+        };
         Ok(Settings {
             database_url,
             bind,
@@ -99,6 +105,7 @@ impl Settings {
             outbox_poll_interval: Duration::from_secs(2),
             db_pool_size: 10,
             http_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            trusted_proxies,
         })
     }
 
@@ -165,6 +172,15 @@ fn random_key() -> Vec<u8> {
     bytes
 }
 
+/// Parses a comma-separated list of IP addresses.
+fn parse_proxies(list: &str) -> anyhow::Result<Vec<std::net::IpAddr>> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().with_context(|| format!("ROSTER_TRUSTED_PROXIES: {s} is not an IP address")))
+        .collect()
+}
+
 /// Parses `7d`, `48h`, `90m` or `30s`.
 pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
     let text = text.trim();
@@ -212,6 +228,12 @@ mod tests {
     #[test]
     fn passwords_are_hidden_in_database_urls() {
         assert_eq!(redact_database_url("postgres://app:s3cret@db:5432/roster"), "postgres://app:***@db:5432/roster");
+    }
+
+    #[test]
+    fn trusted_proxies_are_ip_addresses() {
+        assert_eq!(parse_proxies("10.0.0.1, ::1").unwrap().len(), 2);
+        assert!(parse_proxies("proxy.local").is_err());
     }
 
     #[test]

@@ -22,6 +22,7 @@ Configuration (environment variables, or a .env file in the working directory):
   ROSTER_MAIL_FROM       sender address        [default: Roster <roster@localhost>]
   ROSTER_INVITATION_TTL  invitation lifetime, e.g. 7d, 48h  [default: 7d]
   ROSTER_SUPPORT_URL     where the header's Support link points  [default: unset, no link]
+  ROSTER_TRUSTED_PROXIES comma-separated proxy IPs whose X-Forwarded-For is believed  [default: none]
   RUST_LOG               log filter            [default: info]";
 
 /// Roster: a self-hostable console for members, invitations, teams and seats.

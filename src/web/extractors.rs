@@ -26,18 +26,55 @@ impl FromRequest for SignedIn {
     }
 }
 
-/// The address the request came from, for per-IP rate limits. Forwarded
-/// headers are not trusted: behind a proxy, every request counts for the proxy.
+/// The address the request came from, for per-IP rate limits. `X-Forwarded-For`
+/// is believed only when the connection comes from a proxy listed in
+/// `ROSTER_TRUSTED_PROXIES`: then the client is the rightmost address that is not
+/// one of those proxies.
 #[derive(Debug, Clone)]
 pub struct ClientIp(pub String);
+
+/// The client address of a request that reached us from `peer`.
+pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    forwarded_for
+        .into_iter()
+        .flat_map(|header| header.split(','))
+        .rev()
+        .filter_map(|part| part.trim().parse::<IpAddr>().ok())
+        .find(|ip| !trusted.contains(ip))
+        .unwrap_or(peer)
+}
 
 impl FromRequest for ClientIp {
     type Error = actix_web::Error;
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let ip = req.peer_addr().map(|a| a.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        std::future::ready(Ok(ClientIp(ip.to_string())))
+        let peer = req.peer_addr().map(|a| a.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let trusted = req
+            .app_data::<actix_web::web::Data<super::AppState>>()
+            .map(|state| state.settings.trusted_proxies.clone())
+            .unwrap_or_default();
+        let forwarded = req.headers().get("X-Forwarded-For").and_then(|v| v.to_str().ok());
+        std::future::ready(Ok(ClientIp(client_ip(peer, forwarded, &trusted).to_string())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_ip;
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+        let proxy = "10.0.0.2".parse().unwrap();
+        let client = "203.0.113.9".parse().unwrap();
+        let spoofed = Some("198.51.100.1, 203.0.113.9");
+        assert_eq!(client_ip(client, spoofed, &[proxy]), client, "a direct client cannot claim another address");
+        assert_eq!(client_ip(proxy, spoofed, &[proxy]), client, "the rightmost untrusted address");
+        assert_eq!(client_ip(proxy, None, &[proxy]), proxy);
+        assert_eq!(client_ip(proxy, spoofed, &[]), proxy, "no proxies configured: forwarded headers ignored");
     }
 }
 

@@ -188,6 +188,7 @@ pub fn test_settings(db: &TestDb) -> Settings {
         outbox_poll_interval: Duration::from_millis(100),
         db_pool_size: 4,
         http_workers: 1,
+        trusted_proxies: Vec::new(),
     }
 }
 
