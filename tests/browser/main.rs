@@ -611,8 +611,23 @@ async fn the_bell_shows_an_invitation_live_and_it_is_accepted_from_the_keyboard(
     bell_says(&ada, "Notifications").await;
     assert_eq!(app.count("SELECT count(*) FROM memberships WHERE role = 'member'"), 1);
 
-    // The admin's tab learns of the acceptance, live.
+    // The admin's tab learns of the acceptance, live; with the mouse, the item leads to the members.
     bell_says(&olivia, "Notifications, 1 unread").await;
+    olivia.browser.find(Locator::Id("bell-button")).await.unwrap().click().await.unwrap();
+    olivia.sees("Ada Lovelace (ada@example.com) accepted your invitation to Acme").await;
+    let violations = accessibility_violations(&olivia.browser, "#bell").await;
+    assert!(violations.is_empty(), "axe-core: {violations:?}");
+    olivia
+        .browser
+        .find(Locator::XPath("//div[@id='bell-panel']//a[contains(., 'accepted your invitation')]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    olivia.sees("Members").await;
+    assert_eq!(olivia.heading().await, "Members");
+    bell_says(&olivia, "Notifications").await;
     olivia.browser.close().await.unwrap();
     ada.browser.close().await.unwrap();
 }
