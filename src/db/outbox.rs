@@ -16,7 +16,7 @@ pub struct NewMessage {
 }
 
 /// A message in the outbox.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = outbox)]
 pub struct Message {
     pub id: Uuid,
@@ -66,17 +66,21 @@ pub fn enqueue_many(conn: &mut PgConnection, messages: &[NewMessage]) -> QueryRe
     diesel::insert_into(outbox::table).values(&rows).execute(conn)
 }
 
-/// Locks up to `limit` due messages that no other worker holds (`FOR UPDATE SKIP LOCKED`).
-pub fn lock_due(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<Message>> {
-    outbox::table
-        .filter(outbox::status.eq("pending"))
-        .filter(outbox::next_attempt_at.le(diesel::dsl::now))
-        .order(outbox::next_attempt_at.asc())
-        .limit(limit)
-        .for_update()
-        .skip_locked()
-        .select(Message::as_select())
-        .load(conn)
+/// Claims up to `limit` due messages for one worker: in one statement, rows that
+/// no other worker holds (`FOR UPDATE SKIP LOCKED`) get their attempt counted and a
+/// lease (`next_attempt_at` pushed by `lease_secs`), so the claimer can send them
+/// outside any transaction. If it dies, the lease runs out and another worker retries.
+pub fn claim_due(conn: &mut PgConnection, limit: i64, lease_secs: i32) -> QueryResult<Vec<Message>> {
+    diesel::sql_query(
+        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2) \
+          WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= now() \
+                        ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) \
+          RETURNING id, to_address, subject, text_body, html_body, status, attempts, next_attempt_at, \
+                    last_error, created_at, sent_at",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .bind::<diesel::sql_types::Integer, _>(lease_secs)
+    .load(conn)
 }
 
 /// Records a delivery.
@@ -85,7 +89,6 @@ pub fn mark_sent(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
         .set((
             outbox::status.eq("sent"),
             outbox::sent_at.eq(Some(time::OffsetDateTime::now_utc())),
-            outbox::attempts.eq(outbox::attempts + 1),
             outbox::last_error.eq(None::<String>),
         ))
         .execute(conn)
@@ -102,7 +105,6 @@ pub fn mark_attempt_failed(
     diesel::update(outbox::table.find(id))
         .set((
             outbox::status.eq(status),
-            outbox::attempts.eq(outbox::attempts + 1),
             outbox::last_error.eq(error),
             outbox::next_attempt_at.eq(retry_at.unwrap_or_else(OffsetDateTime::now_utc)),
         ))

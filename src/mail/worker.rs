@@ -12,29 +12,32 @@ use crate::db::{outbox, rate_limits, sessions, Db, RunError};
 /// Attempts before a message is marked failed (the last retry comes about 4 hours after the first try).
 const MAX_ATTEMPTS: i32 = 8;
 
-/// Delivers up to `batch` due messages in one transaction; returns how many it handled.
+/// How long a claimed message is reserved for the worker sending it.
+const LEASE_SECS: i32 = 300;
+
+/// Claims up to `batch` due messages, then sends each outside any transaction and
+/// records the outcome on its own, so one slow or failing message holds no locks and
+/// a failed write after a send can duplicate at most that one message.
 pub fn deliver_due(conn: &mut PgConnection, transport: &Transport, batch: i64) -> QueryResult<usize> {
-    conn.transaction(|conn| {
-        let due = outbox::lock_due(conn, batch)?;
-        for message in &due {
-            tracing::debug!(message_id = %message.id, "delivering mail");
-            match transport.send(message) {
-                Ok(()) => {
-                    tracing::debug!(message_id = %message.id, "mail delivered");
-                    outbox::mark_sent(conn, message.id)?;
-                }
-                Err(error) => {
-                    let attempts = message.attempts + 1;
-                    let retry_at = (attempts < MAX_ATTEMPTS).then(|| {
-                        OffsetDateTime::now_utc() + time::Duration::seconds(30 * 2i64.pow(attempts as u32 - 1))
-                    });
-                    tracing::warn!(message_id = %message.id, attempts, %error, "mail delivery failed");
-                    outbox::mark_attempt_failed(conn, message.id, &error, retry_at)?;
-                }
+    let claimed = outbox::claim_due(conn, batch, LEASE_SECS)?;
+    for message in &claimed {
+        tracing::debug!(message_id = %message.id, "delivering mail");
+        match transport.send(message) {
+            Ok(()) => {
+                tracing::debug!(message_id = %message.id, "mail delivered");
+                outbox::mark_sent(conn, message.id)?;
+            }
+            Err(error) => {
+                let attempts = message.attempts;
+                let retry_at = (attempts < MAX_ATTEMPTS).then(|| {
+                    OffsetDateTime::now_utc() + time::Duration::seconds(30 * 2i64.pow(attempts.max(1) as u32 - 1))
+                });
+                tracing::warn!(message_id = %message.id, attempts, %error, "mail delivery failed");
+                outbox::mark_attempt_failed(conn, message.id, &error, retry_at)?;
             }
         }
-        Ok(due.len())
-    })
+    }
+    Ok(claimed.len())
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -182,3 +182,23 @@ async fn a_public_roster_without_smtp_never_shows_its_mail() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(app.last_mail_to("ada@example.com").status, "pending", "it waits for an SMTP server");
 }
+
+#[tokio::test]
+async fn a_claimed_message_is_sent_by_one_worker_only_until_its_lease_runs_out() {
+    // Without SMTP and on a public address no worker runs, so this test is the only claimer.
+    let app = spawn_app_with(|s| {
+        s.base_url = "https://roster.example.com".parse().unwrap();
+        s.base_url_from_bind = false;
+    })
+    .await;
+    app.sign_up("Ada", "ada@example.com", PASSWORD).await;
+    let (mut first, mut second) = (app.db.conn(), app.db.conn());
+    let claimed = roster::db::outbox::claim_due(&mut first, 10, 300).unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].attempts, 1);
+    assert!(roster::db::outbox::claim_due(&mut second, 10, 300).unwrap().is_empty(), "leased to the first worker");
+    // The first worker died without a word: once the lease is over, another one retries.
+    app.execute("UPDATE outbox SET next_attempt_at = now() - interval '1 second'");
+    let retried = roster::db::outbox::claim_due(&mut second, 10, 300).unwrap();
+    assert_eq!((retried.len(), retried[0].attempts), (1, 2));
+}
