@@ -508,6 +508,7 @@ async fn owner_promotes_the_admin_removes_a_member_ownership_moves_and_the_audit
     // The Owner hands ownership to Ada.
     person.sign_in("olivia@acme.test").await;
     person.visit(&format!("/orgs/{slug}/settings")).await;
+    person.screenshot("settings").await;
     person.field("New Owner").await.select_by_label("Ada Lovelace (ada@example.com, admin)").await.unwrap();
     person.fill("Type Acme to confirm", "Acme").await;
     person.press_button("Transfer ownership").await;
