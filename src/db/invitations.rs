@@ -245,10 +245,11 @@ pub struct ListQuery<'a> {
 }
 
 /// Loads one page (`limit + 1` rows, so the caller knows whether another page follows).
-pub fn list(conn: &mut PgConnection, q: &ListQuery<'_>) -> QueryResult<Vec<Invitation>> {
+/// Each row comes with `lower(email)` as PostgreSQL computed it, for an exact email cursor.
+pub fn list(conn: &mut PgConnection, q: &ListQuery<'_>) -> QueryResult<Vec<(Invitation, String)>> {
     let mut query = invitations::table
         .filter(invitations::organization_id.eq(q.org.0))
-        .select(Invitation::as_select())
+        .select((Invitation::as_select(), lower(invitations::email)))
         .into_boxed();
     query = match q.filter {
         StatusFilter::All => query,
@@ -306,10 +307,10 @@ pub fn list(conn: &mut PgConnection, q: &ListQuery<'_>) -> QueryResult<Vec<Invit
     query.limit(q.limit + 1).load(conn)
 }
 
-/// The cursor that continues a listing after `row`.
-pub fn cursor_after(row: &Invitation, sort: SortKey) -> Cursor {
+/// The cursor that continues a listing after `row` (with its `lower(email)` from [`list`]).
+pub fn cursor_after((row, lower_email): &(Invitation, String), sort: SortKey) -> Cursor {
     match sort {
-        SortKey::Email => Cursor::Text(row.email.to_lowercase(), row.id),
+        SortKey::Email => Cursor::Text(lower_email.clone(), row.id),
         SortKey::Role => Cursor::Text(row.role.clone(), row.id),
         SortKey::Status => Cursor::Text(row.status.clone(), row.id),
         SortKey::InvitedBy => Cursor::Text(row.inviter_name.clone(), row.id),

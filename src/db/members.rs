@@ -28,6 +28,10 @@ pub struct MemberRow {
     pub joined: OffsetDateTime,
     #[diesel(sql_type = Bool)]
     pub verified: bool,
+    /// The sort value as PostgreSQL computed it (e.g. `lower(name)`), so the next
+    /// page's cursor compares exactly as the ORDER BY did.
+    #[diesel(sql_type = Text)]
+    pub sort_key: String,
 }
 
 impl MemberRow {
@@ -112,7 +116,7 @@ pub fn list(conn: &mut PgConnection, q: &MemberQuery<'_>) -> QueryResult<Vec<Mem
         "WHERE $4::text IS NULL AND $5::uuid IS NULL".to_owned()
     };
     let sql = format!(
-        "SELECT r.kind, r.id, r.user_id, r.name, r.email, r.role, r.joined, r.verified \
+        "SELECT r.kind, r.id, r.user_id, r.name, r.email, r.role, r.joined, r.verified, r.k::text AS sort_key \
            FROM ({union}) r {keyset} ORDER BY r.k {direction}, r.id {direction} LIMIT $6"
     );
     let search = (!q.search.is_empty()).then(|| format!("%{}%", escape_like(&q.search.to_lowercase())));
@@ -145,11 +149,10 @@ pub fn list(conn: &mut PgConnection, q: &MemberQuery<'_>) -> QueryResult<Vec<Mem
 /// The cursor that continues a listing after `row`.
 pub fn cursor_after(row: &MemberRow, sort: MemberSort) -> Cursor {
     match sort {
-        MemberSort::Name => Cursor::Text(if row.is_member() { row.name.to_lowercase() } else { String::new() }, row.id),
-        MemberSort::Email => Cursor::Text(row.email.to_lowercase(), row.id),
-        MemberSort::Role => Cursor::Text(row.role.clone(), row.id),
         MemberSort::Joined => Cursor::Time(row.joined.unix_timestamp_nanos(), row.id),
-        MemberSort::Status => Cursor::Text(if row.is_member() { "active" } else { "pending" }.into(), row.id),
         MemberSort::Verified => Cursor::Text(row.verified.to_string(), row.id),
+        MemberSort::Name | MemberSort::Email | MemberSort::Role | MemberSort::Status => {
+            Cursor::Text(row.sort_key.clone(), row.id)
+        }
     }
 }

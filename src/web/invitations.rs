@@ -237,7 +237,7 @@ pub async fn list_invitations(
     let role = access.role;
     let csrf = frame.csrf().to_owned();
     page(&InvitationsPage {
-        rows: shown.iter().map(|i| RowView::new(i, role)).collect(),
+        rows: shown.iter().map(|(i, _)| RowView::new(i, role)).collect(),
         org_name: access.org.name.clone(),
         slug: access.org.slug.clone(),
         seats,

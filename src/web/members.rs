@@ -226,6 +226,7 @@ fn member_view(
         role: member.role,
         joined: member.created_at,
         verified: member.member_verified,
+        sort_key: String::new(),
     };
     let invited_by = member.invited_by;
     Ok((MemberView::new(&row, access), invited_by))
