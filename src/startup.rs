@@ -48,6 +48,7 @@ impl Application {
             settings.base_url = url::Url::parse(&format!("http://{address}"))?;
         }
 
+        tokio::spawn(worker::housekeeping(db.clone()));
         if settings.mail_undeliverable() {
             tracing::warn!(
                 "ROSTER_SMTP_URL is not set and {} is not a local address: mail waits in the outbox \

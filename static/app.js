@@ -82,14 +82,25 @@
   });
 
   // The notification bell. Without JavaScript the button opens the Notifications
-  // page; with it, a dropdown loaded by htmx. Enter or Space opens it (it is a
-  // button), Escape closes it and focus returns to the button.
+  // page; with it, a dropdown loaded by htmx (so the disclosure attributes are
+  // set here, not in the HTML). Enter or Space opens it (it is a button), Escape
+  // closes it from anywhere and focus returns to the button; it also closes when
+  // focus or a click leaves it.
   function bellParts() {
     return { button: document.getElementById("bell-button"), panel: document.getElementById("bell-panel") };
   }
+  var initial = bellParts();
+  if (initial.button && window.htmx) {
+    initial.button.setAttribute("aria-expanded", "false");
+    initial.button.setAttribute("aria-controls", "bell-panel");
+  }
+  function bellOpen() {
+    var bell = bellParts();
+    return bell.panel && !bell.panel.hidden;
+  }
   function closeBell(focusButton) {
     var bell = bellParts();
-    if (!bell.panel || bell.panel.hidden) return;
+    if (!bellOpen()) return;
     bell.panel.hidden = true;
     bell.button.setAttribute("aria-expanded", "false");
     if (focusButton) bell.button.focus();
@@ -108,13 +119,24 @@
     var button = event.target.closest && event.target.closest("[data-bell]");
     if (button && window.htmx) {
       event.preventDefault();
-      if (bellParts().panel.hidden) openBell(); else closeBell(true);
+      if (bellOpen()) closeBell(true); else openBell();
       return;
     }
     if (!(event.target.closest && event.target.closest("#bell"))) closeBell(false);
   });
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape" && event.target.closest && event.target.closest("#bell")) closeBell(true);
+    if (event.key === "Escape" && bellOpen()) closeBell(true);
+  });
+  document.addEventListener("focusin", function (event) {
+    if (bellOpen() && !(event.target.closest && event.target.closest("#bell"))) closeBell(false);
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    // An answer or "Mark all as read" replaced what had focus: keep focus in the panel.
+    var panel = bellParts().panel;
+    if (panel && !panel.hidden && panel.contains(event.detail.target) && !panel.contains(document.activeElement)) {
+      var heading = panel.querySelector(".bell-title");
+      if (heading) heading.focus();
+    }
   });
 
   // Live updates: the server pushes a "bell" event whenever this user's bell
@@ -126,10 +148,20 @@
     stream = new EventSource(poll.getAttribute("data-bell-stream"));
     stream.addEventListener("bell", function () { window.htmx.trigger(poll, "refresh"); });
   }
+  var lastLabel = poll && document.getElementById("bell-label") ? document.getElementById("bell-label").textContent : "";
   document.addEventListener("htmx:afterRequest", function (event) {
-    if (event.detail.elt === poll && event.detail.xhr && event.detail.xhr.status === 286 && stream) {
+    if (event.detail.elt !== poll) return;
+    if (event.detail.xhr && event.detail.xhr.status === 286 && stream) {
       stream.close();
       stream = null;
+      return;
+    }
+    // Tell screen readers when the count changes (the badge itself is aria-hidden).
+    var label = document.getElementById("bell-label");
+    var live = document.getElementById("bell-live");
+    if (label && live && label.textContent !== lastLabel) {
+      lastLabel = label.textContent;
+      live.textContent = lastLabel;
     }
   });
 

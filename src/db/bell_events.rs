@@ -19,6 +19,13 @@ impl Listener {
         Ok(Listener { conn })
     }
 
+    /// A round trip, so a connection lost without a word (a network partition, a
+    /// NAT timeout) shows up as an error instead of silence.
+    pub fn ping(&mut self) -> anyhow::Result<()> {
+        diesel::sql_query("SELECT 1").execute(&mut self.conn)?;
+        Ok(())
+    }
+
     /// The user ids notified since the last call (does not wait).
     pub fn drain(&mut self) -> anyhow::Result<Vec<Uuid>> {
         let mut users = Vec::new();

@@ -83,9 +83,9 @@ pub fn claim_due(conn: &mut PgConnection, limit: i64, lease_secs: i32) -> QueryR
     .load(conn)
 }
 
-/// Records a delivery.
-pub fn mark_sent(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
-    diesel::update(outbox::table.find(id))
+/// Records a delivery, if this worker still holds the claim (`attempts` as claimed).
+pub fn mark_sent(conn: &mut PgConnection, id: Uuid, claimed_attempt: i32) -> QueryResult<usize> {
+    diesel::update(outbox::table.find(id).filter(outbox::attempts.eq(claimed_attempt)))
         .set((
             outbox::status.eq("sent"),
             outbox::sent_at.eq(Some(time::OffsetDateTime::now_utc())),
@@ -94,15 +94,17 @@ pub fn mark_sent(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
         .execute(conn)
 }
 
-/// Records a failed attempt: retried at `retry_at`, or given up on when `retry_at` is `None`.
+/// Records a failed attempt: retried at `retry_at`, or given up on when `retry_at` is
+/// `None`; only if this worker still holds the claim.
 pub fn mark_attempt_failed(
     conn: &mut PgConnection,
     id: Uuid,
+    claimed_attempt: i32,
     error: &str,
     retry_at: Option<OffsetDateTime>,
 ) -> QueryResult<usize> {
     let status = if retry_at.is_some() { "pending" } else { "failed" };
-    diesel::update(outbox::table.find(id))
+    diesel::update(outbox::table.find(id).filter(outbox::attempts.eq(claimed_attempt)))
         .set((
             outbox::status.eq(status),
             outbox::last_error.eq(error),

@@ -15,10 +15,14 @@ use crate::mail::{messages, Links};
 
 /// The target membership, locked, with who-acts-on-whom for the permission checks.
 fn target(conn: &mut PgConnection, access: &OrgAccess, id: Uuid) -> Result<(Membership, Parties<Uuid>), AppError> {
+    // Roles are read again under the organization's lock: an ownership transfer
+    // or another role change may have happened since the request began.
+    crate::db::organizations::lock(conn, access.org.org_id())?;
+    let actor = memberships::find(conn, access.org.org_id(), UserId(access.user.id))?.ok_or(AppError::NotFound)?;
     let membership = memberships::lock_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
     let parties = Parties {
         actor: access.user.id,
-        actor_role: access.role,
+        actor_role: actor.role(),
         target: membership.user_id,
         target_role: membership.role(),
     };
@@ -98,8 +102,11 @@ pub fn remove(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> 
 pub fn leave(conn: &mut PgConnection, actor: &Actor, slug: &Slug) -> Result<String, AppError> {
     conn.transaction(|conn| {
         let access = access::member_of(conn, slug, actor.user)?;
-        may_leave(access.role).map_err(refused)?;
+        // Under the organization's lock, so a concurrent ownership transfer cannot
+        // make the leaver the Owner between this check and the delete.
+        crate::db::organizations::lock(conn, access.org.org_id())?;
         let membership = memberships::find(conn, access.org.org_id(), actor.user)?.ok_or(AppError::NotFound)?;
+        may_leave(membership.role()).map_err(refused)?;
         memberships::delete(conn, membership.id)?;
         let event = actor.event(
             &access,

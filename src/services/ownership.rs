@@ -80,7 +80,11 @@ pub fn delete_organization(
 ) -> Result<String, AppError> {
     conn.transaction(|conn| {
         let access = access::member_of(conn, slug, actor.user)?;
-        access.require(Permission::ManageOwnership)?;
+        organizations::lock(conn, access.org.org_id())?;
+        let me = memberships::find(conn, access.org.org_id(), actor.user)?.ok_or(AppError::NotFound)?;
+        if !me.role().can(Permission::ManageOwnership) {
+            return Err(AppError::Forbidden("Only the Owner can delete the organization.".into()));
+        }
         confirm_name(typed_name, &access.org.name)?;
         organizations::delete(conn, access.org.org_id())?;
         tracing::info!(organization = %access.org.slug, by = %access.user.email, "organization deleted");

@@ -33,17 +33,26 @@ impl FromRequest for SignedIn {
 #[derive(Debug, Clone)]
 pub struct ClientIp(pub String);
 
-/// The client address of a request that reached us from `peer`.
-pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
-    if !trusted.contains(&peer) {
+/// Every `X-Forwarded-For` value of a request, joined in order (some proxies add a
+/// header line of their own instead of appending to the client's).
+pub fn forwarded_for(req: &HttpRequest) -> String {
+    req.headers().get_all("X-Forwarded-For").filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",")
+}
+
+/// The client address of a request that reached us from `peer`. IPv4-mapped IPv6
+/// addresses count as the IPv4 address they carry.
+pub fn client_ip(peer: IpAddr, forwarded_for: &str, trusted: &[IpAddr]) -> IpAddr {
+    let peer = peer.to_canonical();
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|t| t.to_canonical() == *ip);
+    if !is_trusted(&peer) {
         return peer;
     }
     forwarded_for
-        .into_iter()
-        .flat_map(|header| header.split(','))
+        .split(',')
         .rev()
         .filter_map(|part| part.trim().parse::<IpAddr>().ok())
-        .find(|ip| !trusted.contains(ip))
+        .map(|ip| ip.to_canonical())
+        .find(|ip| !is_trusted(ip))
         .unwrap_or(peer)
 }
 
@@ -57,8 +66,7 @@ impl FromRequest for ClientIp {
             .app_data::<actix_web::web::Data<super::AppState>>()
             .map(|state| state.settings.trusted_proxies.clone())
             .unwrap_or_default();
-        let forwarded = req.headers().get("X-Forwarded-For").and_then(|v| v.to_str().ok());
-        std::future::ready(Ok(ClientIp(client_ip(peer, forwarded, &trusted).to_string())))
+        std::future::ready(Ok(ClientIp(client_ip(peer, &forwarded_for(req), &trusted).to_string())))
     }
 }
 
@@ -70,11 +78,13 @@ mod tests {
     fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
         let proxy = "10.0.0.2".parse().unwrap();
         let client = "203.0.113.9".parse().unwrap();
-        let spoofed = Some("198.51.100.1, 203.0.113.9");
+        let spoofed = "198.51.100.1, 203.0.113.9";
         assert_eq!(client_ip(client, spoofed, &[proxy]), client, "a direct client cannot claim another address");
         assert_eq!(client_ip(proxy, spoofed, &[proxy]), client, "the rightmost untrusted address");
-        assert_eq!(client_ip(proxy, None, &[proxy]), proxy);
+        assert_eq!(client_ip(proxy, "", &[proxy]), proxy);
         assert_eq!(client_ip(proxy, spoofed, &[]), proxy, "no proxies configured: forwarded headers ignored");
+        let mapped: std::net::IpAddr = "::ffff:10.0.0.2".parse().unwrap();
+        assert_eq!(client_ip(mapped, spoofed, &[proxy]), client, "an IPv4-mapped proxy address is the proxy");
     }
 }
 

@@ -15,6 +15,8 @@ use crate::db::bell_events::Listener;
 /// How often the listener checks its connection for notifications (no round trip:
 /// it only reads what the server already sent).
 const LISTEN_INTERVAL: Duration = Duration::from_millis(250);
+/// Listener rounds between two pings (about 30 s).
+const PING_EVERY: u32 = 120;
 /// A comment line now and then keeps proxies from closing an idle stream.
 const KEEPALIVE: Duration = Duration::from_secs(25);
 
@@ -37,32 +39,40 @@ impl BellHub {
             let url = database_url.clone();
             let listener = match tokio::task::spawn_blocking(move || Listener::connect(&url)).await {
                 Ok(Ok(listener)) => Arc::new(Mutex::new(listener)),
-                Ok(Err(error)) => {
+                outcome => {
+                    let error = outcome.err().map(|e| e.to_string()).unwrap_or_else(|| "connection refused".into());
                     tracing::warn!(%error, "bell listener could not connect; retrying");
                     tokio::time::sleep(Duration::from_secs(5)).await;
                     continue;
                 }
-                Err(_) => return,
             };
+            let mut rounds: u32 = 0;
             loop {
                 let shared = listener.clone();
+                rounds = rounds.wrapping_add(1);
+                let ping = rounds % PING_EVERY == 0;
                 let drained = tokio::task::spawn_blocking(move || match shared.lock() {
-                    Ok(mut listener) => listener.drain(),
+                    Ok(mut listener) => {
+                        if ping {
+                            listener.ping()?;
+                        }
+                        listener.drain()
+                    }
                     Err(_) => Err(anyhow::anyhow!("listener lock poisoned")),
                 })
-                .await;
+                .await
+                .unwrap_or_else(|e| Err(anyhow::anyhow!("listener task failed: {e}")));
                 match drained {
-                    Ok(Ok(users)) => {
+                    Ok(users) => {
                         for user in users {
                             // No receivers is fine: nobody has a tab open.
                             let _ = self.sender.send(user);
                         }
                     }
-                    Ok(Err(error)) => {
+                    Err(error) => {
                         tracing::warn!(%error, "bell listener lost its connection; reconnecting");
                         break;
                     }
-                    Err(_) => return,
                 }
                 tokio::time::sleep(LISTEN_INTERVAL).await;
             }

@@ -11,22 +11,26 @@ use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder};
 const SECRET_PARAMETERS: [&str; 2] = ["token", "invitation"];
 
 /// The request's target with secrets replaced by `***`: the matched route pattern
-/// (`/invite/{token}`) instead of the path, and secret query values masked.
+/// (`/invite/{token}`) instead of the path (for an unmatched path, its first
+/// segment only), and secret query values masked, including paths carried in
+/// `next` that lead to an invitation.
 pub fn redacted_target(pattern: Option<&str>, path: &str, query: &str) -> String {
-    let path = pattern.unwrap_or(path);
+    let path = match pattern {
+        Some(pattern) => pattern.to_owned(),
+        None => format!("/{}/…", path.trim_start_matches('/').split('/').next().unwrap_or_default()),
+    };
     if query.is_empty() {
-        return path.to_owned();
+        return path;
     }
-    let masked: Vec<String> =
-        url::form_urlencoded::parse(query.as_bytes())
-            .map(|(key, value)| {
-                if SECRET_PARAMETERS.contains(&key.as_ref()) {
-                    format!("{key}=***")
-                } else {
-                    format!("{key}={value}")
-                }
-            })
-            .collect();
+    let masked: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
+        .map(|(key, value)| {
+            if SECRET_PARAMETERS.contains(&key.as_ref()) || value.contains("/invite/") {
+                format!("{key}=***")
+            } else {
+                format!("{key}={value}")
+            }
+        })
+        .collect();
     format!("{path}?{}", masked.join("&"))
 }
 
@@ -37,11 +41,20 @@ impl RootSpanBuilder for RedactingRootSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
         let request_id = request.extensions().get::<RequestId>().map(|id| id.to_string()).unwrap_or_default();
         let target = redacted_target(request.match_pattern().as_deref(), request.path(), request.query_string());
+        let client = {
+            let req = request.request();
+            let peer = req.peer_addr().map(|a| a.ip()).unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+            let trusted = req
+                .app_data::<actix_web::web::Data<super::AppState>>()
+                .map(|state| state.settings.trusted_proxies.clone())
+                .unwrap_or_default();
+            super::extractors::client_ip(peer, &super::extractors::forwarded_for(req), &trusted)
+        };
         tracing::info_span!(
             "HTTP request",
             http.method = %request.method(),
             http.target = %target,
-            http.client_ip = %request.connection_info().realip_remote_addr().unwrap_or(""),
+            http.client_ip = %client,
             request_id = %request_id,
             http.status_code = tracing::field::Empty,
             otel.status_code = tracing::field::Empty,
@@ -66,6 +79,7 @@ mod tests {
             redacted_target(Some("/reset-password"), "/reset-password", "token=secret&x=1"),
             "/reset-password?token=***&x=1"
         );
-        assert_eq!(redacted_target(None, "/nowhere", "invitation=secret"), "/nowhere?invitation=***");
+        assert_eq!(redacted_target(None, "/invite/abc/", "invitation=secret"), "/invite/…?invitation=***");
+        assert_eq!(redacted_target(Some("/sign-in"), "/sign-in", "next=%2Finvite%2Fabc"), "/sign-in?next=***");
     }
 }

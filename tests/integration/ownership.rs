@@ -61,7 +61,7 @@ async fn the_owner_transfers_ownership_and_becomes_an_admin() {
     expect_page(
         app.post_form(&format!("/orgs/{slug}/settings/delete"), &[("confirm", "Acme")]).await,
         StatusCode::FORBIDDEN,
-        "does not allow this",
+        "Only the Owner can delete the organization.",
     )
     .await;
     expect_page(ada.get(&format!("/orgs/{slug}/settings")).await, StatusCode::OK, "Delete organization").await;
@@ -100,7 +100,7 @@ async fn only_the_owner_transfers_or_deletes() {
     expect_page(
         adam.post_form(&format!("/orgs/{slug}/settings/delete"), &[("confirm", "Acme")]).await,
         StatusCode::FORBIDDEN,
-        "does not allow this",
+        "Only the Owner can delete the organization.",
     )
     .await;
     let page = expect_page(adam.get(&format!("/orgs/{slug}/settings")).await, StatusCode::OK, "Permissions").await;
