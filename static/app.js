@@ -142,18 +142,35 @@
   // Live updates: the server pushes a "bell" event whenever this user's bell
   // changes (PostgreSQL LISTEN/NOTIFY behind it); the count is then fetched.
   // The poll every 15 s stays as the fallback. Signed out: both stop.
+  // Only visible tabs hold a stream open (browsers allow few connections per
+  // host); a tab that becomes visible again reconnects and refreshes at once.
   var poll = document.getElementById("bell-poll");
   var stream = null;
-  if (poll && window.EventSource && window.htmx) {
+  var signedOut = false;
+  function connect() {
+    if (stream || signedOut || !poll || !window.EventSource || !window.htmx) return;
     stream = new EventSource(poll.getAttribute("data-bell-stream"));
     stream.addEventListener("bell", function () { window.htmx.trigger(poll, "refresh"); });
   }
+  function disconnect() {
+    if (stream) stream.close();
+    stream = null;
+  }
+  if (document.visibilityState !== "hidden") connect();
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") {
+      disconnect();
+    } else {
+      connect();
+      if (poll && window.htmx && !signedOut) window.htmx.trigger(poll, "refresh");
+    }
+  });
   var lastLabel = poll && document.getElementById("bell-label") ? document.getElementById("bell-label").textContent : "";
   document.addEventListener("htmx:afterRequest", function (event) {
     if (event.detail.elt !== poll) return;
-    if (event.detail.xhr && event.detail.xhr.status === 286 && stream) {
-      stream.close();
-      stream = null;
+    if (event.detail.xhr && event.detail.xhr.status === 286) {
+      signedOut = true;
+      disconnect();
       return;
     }
     // Tell screen readers when the count changes (the badge itself is aria-hidden).

@@ -34,3 +34,30 @@ pub fn hit(conn: &mut PgConnection, key: &str, window_secs: i32, count: i32) -> 
 pub fn delete_stale(conn: &mut PgConnection) -> QueryResult<usize> {
     diesel::sql_query("DELETE FROM rate_limits WHERE window_started_at < now() - interval '1 day'").execute(conn)
 }
+
+/// Counts one hit on each of `keys` in one statement; returns each key with its hits.
+pub fn hit_each(conn: &mut PgConnection, keys: &[String], window_secs: i32) -> QueryResult<Vec<(String, i32)>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        key: String,
+        #[diesel(sql_type = Integer)]
+        hits: i32,
+    }
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "INSERT INTO rate_limits AS r (key, window_started_at, hits) \
+         SELECT k, now(), 1 FROM unnest($1::text[]) AS k \
+         ON CONFLICT (key) DO UPDATE SET \
+           hits = CASE WHEN r.window_started_at <= now() - make_interval(secs => $2) THEN 1 ELSE r.hits + 1 END, \
+           window_started_at = CASE WHEN r.window_started_at <= now() - make_interval(secs => $2) \
+                                    THEN now() ELSE r.window_started_at END \
+         RETURNING key, hits",
+    )
+    .bind::<diesel::sql_types::Array<Text>, _>(keys)
+    .bind::<Integer, _>(window_secs)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.key, r.hits)).collect())
+}

@@ -46,6 +46,8 @@ pub struct InviteSummary {
     pub already_pending: Vec<AlreadyPending>,
     pub invalid: Vec<InvalidEntry>,
     pub duplicates: usize,
+    /// Addresses that received too many invitations in the last hour (from any organization).
+    pub too_often: Vec<String>,
 }
 
 fn date(at: OffsetDateTime) -> String {
@@ -124,6 +126,21 @@ pub fn invite(
                 to_invite.push(address);
             }
         }
+
+        // One inbox gets at most a few invitation emails an hour, whoever sends them.
+        // Counted in this transaction: a batch refused below counts for nobody.
+        let recipients: Vec<String> = to_invite.iter().map(|a| a.normalized().to_owned()).collect();
+        let too_often: HashSet<String> = rate_limit::over_limit(conn, rate_limit::INVITE_PER_RECIPIENT, &recipients)?
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        to_invite.retain(|a| {
+            let over = too_often.contains(a.normalized());
+            if over {
+                summary.too_often.push(a.as_str().to_owned());
+            }
+            !over
+        });
 
         let usage = seat_usage(conn, org.org_id(), org.seat_limit)?;
         usage
@@ -245,6 +262,14 @@ pub fn resend(
                 invitation.email, RESENDS_PER_HOUR.max
             ))
         })?;
+        let recipient = [invitation.email.to_lowercase()];
+        if !rate_limit::over_limit(conn, rate_limit::INVITE_PER_RECIPIENT, &recipient)?.is_empty() {
+            return Err(AppError::RateLimited(format!(
+                "{} has received {} invitation emails in the last hour. Wait before resending, or use Copy Link.",
+                invitation.email,
+                rate_limit::INVITE_PER_RECIPIENT.max
+            )));
+        }
         if invitation.status_now() == InvitationStatus::Expired {
             seat_usage(conn, org.org_id(), org.seat_limit)?
                 .reserve(1)

@@ -22,6 +22,8 @@ pub const MAIL_PER_ACCOUNT: Limit = Limit { name: "mail:account", max: 5, window
 /// loops cannot turn the operator's mail server into a spam cannon.
 pub const INVITE_PER_ACCOUNT: Limit = Limit { name: "invite:account", max: 3000, window_secs: 3600 };
 pub const INVITE_PER_IP: Limit = Limit { name: "invite:ip", max: 5000, window_secs: 3600 };
+/// Invitation emails one address may receive, from every organization together.
+pub const INVITE_PER_RECIPIENT: Limit = Limit { name: "invite:address", max: 5, window_secs: 3600 };
 pub const MAIL_PER_IP: Limit = Limit { name: "mail:ip", max: 30, window_secs: 3600 };
 
 /// Counts a hit of `subject` (an IP address or a lowercase email) against `limit`;
@@ -43,4 +45,17 @@ pub fn check_many(conn: &mut PgConnection, limit: Limit, subject: &str, count: u
     let minutes = ((ends - OffsetDateTime::now_utc()).whole_seconds().max(1) + 59) / 60;
     let unit = if minutes == 1 { "minute" } else { "minutes" };
     Err(AppError::RateLimited(format!("Too many attempts. Wait {minutes} {unit} and try again.")))
+}
+
+/// Counts one hit for each subject in one statement; returns the subjects over the limit.
+pub fn over_limit<'a>(conn: &mut PgConnection, limit: Limit, subjects: &'a [String]) -> Result<Vec<&'a str>, AppError> {
+    let keys: Vec<String> = subjects.iter().map(|s| format!("{}:{}", limit.name, s)).collect();
+    let hits: std::collections::HashMap<String, i32> =
+        rate_limits::hit_each(conn, &keys, limit.window_secs)?.into_iter().collect();
+    Ok(subjects
+        .iter()
+        .zip(&keys)
+        .filter(|(_, key)| hits.get(*key).is_some_and(|h| *h > limit.max))
+        .map(|(subject, _)| subject.as_str())
+        .collect())
 }

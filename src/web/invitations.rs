@@ -308,10 +308,14 @@ pub async fn invite_members(
             let viewer = viewer::load(conn, actor.user)?;
             let access = access::member_of(conn, &lookup, actor.user)?;
             access.require(Permission::ManageMembers)?;
-            let addresses = list.addresses.len();
-            rate_limit::check_many(conn, rate_limit::INVITE_PER_IP, &ip, addresses)?;
-            rate_limit::check_many(conn, rate_limit::INVITE_PER_ACCOUNT, &actor.user.to_string(), addresses)?;
+            // Only a valid submission of valid addresses uses up the sender's quota.
             let result = match role {
+                Some(role) if !list.addresses.is_empty() => {
+                    let addresses = list.addresses.len();
+                    rate_limit::check_many(conn, rate_limit::INVITE_PER_IP, &ip, addresses)?;
+                    rate_limit::check_many(conn, rate_limit::INVITE_PER_ACCOUNT, &actor.user.to_string(), addresses)?;
+                    invitations::invite(conn, &context(&app), &actor, &lookup, list, role)
+                }
                 Some(role) => invitations::invite(conn, &context(&app), &actor, &lookup, list, role),
                 None => {
                     let mut errors = FormErrors::new();

@@ -185,8 +185,7 @@ async fn resending_gives_a_new_link_and_kills_the_old_one() {
         app.post_form(&format!("/orgs/{slug}/invitations/{id}/resend"), &[]).await;
     }
     let response = app.post_form(&format!("/orgs/{slug}/invitations/{id}/resend"), &[]).await;
-    expect_page(response, StatusCode::TOO_MANY_REQUESTS, "has been sent this invitation 5 times in the last hour")
-        .await;
+    expect_page(response, StatusCode::TOO_MANY_REQUESTS, "has received 5 invitation emails in the last hour").await;
 }
 
 #[tokio::test]
@@ -552,4 +551,25 @@ async fn signing_up_from_a_link_for_an_existing_account_answers_like_any_sign_up
     assert!(location(&response).starts_with("/sign-in?next="));
     assert_eq!(app.last_mail_to("ada@example.com").subject, "You already have a Roster account");
     assert_eq!(app.count("SELECT count(*) FROM users WHERE email = 'ada@example.com'"), 1);
+}
+
+#[tokio::test]
+async fn one_inbox_gets_at_most_five_invitation_emails_an_hour_from_all_organizations() {
+    let (app, slug) = acme().await;
+    // Invite and revoke in a loop: the sixth invitation is not sent.
+    for round in 0..5 {
+        expect_page(app.invite(&slug, "target@example.com", "member").await, StatusCode::OK, "1 sent.").await;
+        let id = app.invitation_id("target@example.com");
+        app.post_form(&format!("/orgs/{slug}/invitations/{id}/revoke"), &[]).await;
+        assert_eq!(app.mail_to("target@example.com").len(), round + 1);
+    }
+    let page = expect_page(
+        app.invite(&slug, "target@example.com, other@example.com", "member").await,
+        StatusCode::OK,
+        "1 sent.",
+    )
+    .await;
+    assert!(page.contains("invited too often in the last hour") && page.contains("<li>target@example.com</li>"));
+    assert_eq!(app.mail_to("target@example.com").len(), 5);
+    assert_eq!(app.mail_to("other@example.com").len(), 1);
 }
