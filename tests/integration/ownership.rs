@@ -194,3 +194,17 @@ async fn the_audit_log_is_append_only() {
     assert!(diesel::sql_query("DELETE FROM audit_events").execute(&mut conn).is_err());
     assert_eq!(app.count("SELECT count(*) FROM audit_events WHERE action = 'invitation.created'"), 1);
 }
+
+#[tokio::test]
+async fn the_csv_export_streams_every_page_of_a_long_log() {
+    let (app, slug) = acme().await;
+    app.execute("UPDATE organizations SET seat_limit = 5000");
+    let emails: Vec<String> = (0..1500).map(|i| format!("p{i}@example.com")).collect();
+    expect_page(app.invite(&slug, &emails.join("\n"), "member").await, StatusCode::OK, "1500 sent.").await;
+    let events = app.count("SELECT count(*) FROM audit_events");
+    assert!(events > 1500);
+    let csv = app.get(&format!("/orgs/{slug}/audit.csv")).await.text().await.unwrap();
+    assert_eq!(csv.lines().count() as i64, events + 1, "a header and one line per event");
+    let created = csv.lines().filter(|l| l.contains("\"invitation.created\"")).count();
+    assert_eq!(created, 1500);
+}
