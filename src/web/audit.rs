@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::extractors::SignedIn;
+use super::extractors::{OrgSlug, SignedIn};
 use super::htmx::page;
 use super::layout::{Frame, Layout, Nav};
 use super::AppState;
@@ -137,10 +137,10 @@ pub async fn show_audit_log(
     frame: Frame,
     user: SignedIn,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    slug: OrgSlug,
     params: web::Query<AuditParams>,
 ) -> Result<HttpResponse, AppError> {
-    let slug = Slug::parse(&path).ok_or(AppError::NotFound)?;
+    let OrgSlug(slug) = slug;
     let (viewer, slug, events) = load(&state, user, slug, &params, PAGE_SIZE).await?;
     let has_more = events.len() as i64 > PAGE_SIZE;
     let shown = &events[..events.len().min(PAGE_SIZE as usize)];
@@ -195,12 +195,12 @@ const EXPORT_PAGE: i64 = 1000;
 pub async fn export_audit_log(
     user: SignedIn,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    slug: OrgSlug,
     params: web::Query<AuditParams>,
 ) -> Result<HttpResponse, AppError> {
     use futures_util::StreamExt as _;
 
-    let slug = Slug::parse(&path).ok_or(AppError::NotFound)?;
+    let OrgSlug(slug) = slug;
     let (org, slug) = state
         .db
         .run(move |conn| {

@@ -122,3 +122,38 @@ impl FromRequest for Acting {
         std::future::ready(Ok(Acting { user, request_id, ip }))
     }
 }
+
+/// `{slug}` of an organization route, checked (a malformed one is a 404).
+#[derive(Debug, Clone)]
+pub struct OrgSlug(pub crate::domain::Slug);
+
+impl FromRequest for OrgSlug {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let slug = req.match_info().get("slug").and_then(crate::domain::Slug::parse);
+        std::future::ready(slug.map(OrgSlug).ok_or(AppError::NotFound))
+    }
+}
+
+/// `{slug}` and `{id}` of a route about one thing in an organization (an invitation, a membership).
+#[derive(Debug, Clone)]
+pub struct OrgItem {
+    pub slug: crate::domain::Slug,
+    pub id: uuid::Uuid,
+}
+
+impl FromRequest for OrgItem {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let slug = req.match_info().get("slug").and_then(crate::domain::Slug::parse);
+        let id = req.match_info().get("id").and_then(|id| uuid::Uuid::parse_str(id).ok());
+        std::future::ready(match (slug, id) {
+            (Some(slug), Some(id)) => Ok(OrgItem { slug, id }),
+            _ => Err(AppError::NotFound),
+        })
+    }
+}

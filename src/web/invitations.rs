@@ -6,14 +6,14 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::extractors::{Acting, SignedIn};
+use super::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
 use super::htmx::{is_htmx, page, page_with_status, redirect, with_trigger};
 use super::layout::{Frame, Layout, Nav};
 use super::listing::{self, Listing, TableParams};
 use super::session::FlashLevel;
 use super::AppState;
 use crate::db::invitations::{self as rows, Cursor, Invitation, ListQuery, SortKey, StatusFilter};
-use crate::domain::{EmailList, InvitationStatus, Permission, Role, SeatUsage, Slug};
+use crate::domain::{EmailList, InvitationStatus, Permission, Role, SeatUsage};
 use crate::error::{AppError, FormErrors};
 use crate::services::invitations::{self, InviteSummary};
 use crate::services::{access, rate_limit, viewer};
@@ -185,10 +185,6 @@ pub struct InviteForm {
     role: String,
 }
 
-fn slug_of(path: &str) -> Result<Slug, AppError> {
-    Slug::parse(path).ok_or(AppError::NotFound)
-}
-
 fn context(state: &AppState) -> invitations::Context<'_> {
     invitations::Context {
         links: &state.links,
@@ -202,10 +198,10 @@ pub async fn list_invitations(
     frame: Frame,
     user: SignedIn,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    slug: OrgSlug,
     params: web::Query<TableParams>,
 ) -> Result<HttpResponse, AppError> {
-    let slug = slug_of(&path)?;
+    let OrgSlug(slug) = slug;
     let (list, filter, sort, after) = parse_listing(slug.as_str(), &params);
     let search = list.filter("q").to_owned();
     let descending = list.descending;
@@ -259,9 +255,9 @@ pub async fn new_invitations_form(
     frame: Frame,
     user: SignedIn,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    slug: OrgSlug,
 ) -> Result<HttpResponse, AppError> {
-    let slug = slug_of(&path)?;
+    let OrgSlug(slug) = slug;
     let (viewer, access, seats) = state
         .db
         .run(move |conn| {
@@ -291,10 +287,10 @@ pub async fn invite_members(
     frame: Frame,
     acting: Acting,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    slug: OrgSlug,
     form: web::Form<InviteForm>,
 ) -> Result<HttpResponse, AppError> {
-    let slug = slug_of(&path)?;
+    let OrgSlug(slug) = slug;
     let form = form.into_inner();
     let role = Role::from_db(form.role.trim()).filter(|r| *r != Role::Owner);
     let list = EmailList::parse(&form.emails);
@@ -385,10 +381,10 @@ pub async fn resend_invitation(
     frame: Frame,
     acting: Acting,
     state: web::Data<AppState>,
-    path: web::Path<(String, Uuid)>,
+    item: OrgItem,
 ) -> Result<HttpResponse, AppError> {
-    let (slug, id) = path.into_inner();
-    let slug = slug_of(&slug)?;
+    let OrgItem { slug, id } = item;
+    let slug_text = slug.to_string();
     let actor = acting.actor();
     let app = state.clone();
     let (invitation, role) = state
@@ -404,12 +400,7 @@ pub async fn resend_invitation(
         invitation.email,
         super::format_date(invitation.expires_at)
     );
-    let slug = path_slug(&req);
-    row_response(&req, frame, &slug, RowView::new(&invitation, role), message)
-}
-
-fn path_slug(req: &HttpRequest) -> String {
-    req.match_info().get("slug").unwrap_or_default().to_owned()
+    row_response(&req, frame, &slug_text, RowView::new(&invitation, role), message)
 }
 
 /// POST /orgs/{slug}/invitations/{id}/link: `Copy Link`.
@@ -418,10 +409,9 @@ pub async fn copy_invitation_link(
     frame: Frame,
     acting: Acting,
     state: web::Data<AppState>,
-    path: web::Path<(String, Uuid)>,
+    item: OrgItem,
 ) -> Result<HttpResponse, AppError> {
-    let (slug, id) = path.into_inner();
-    let slug = slug_of(&slug)?;
+    let OrgItem { slug, id } = item;
     let actor = acting.actor();
     let app = state.clone();
     let lookup = slug.clone();
@@ -462,10 +452,9 @@ pub async fn confirm_revoke(
     frame: Frame,
     user: SignedIn,
     state: web::Data<AppState>,
-    path: web::Path<(String, Uuid)>,
+    item: OrgItem,
 ) -> Result<HttpResponse, AppError> {
-    let (slug, id) = path.into_inner();
-    let slug = slug_of(&slug)?;
+    let OrgItem { slug, id } = item;
     let lookup = slug.clone();
     let (viewer, invitation, role) = state
         .db
@@ -503,10 +492,10 @@ pub async fn revoke_invitation(
     frame: Frame,
     acting: Acting,
     state: web::Data<AppState>,
-    path: web::Path<(String, Uuid)>,
+    item: OrgItem,
 ) -> Result<HttpResponse, AppError> {
-    let (slug, id) = path.into_inner();
-    let slug = slug_of(&slug)?;
+    let OrgItem { slug, id } = item;
+    let slug_text = slug.to_string();
     let actor = acting.actor();
     let (invitation, role) = state
         .db
@@ -517,6 +506,5 @@ pub async fn revoke_invitation(
         })
         .await?;
     let message = format!("Invitation to {} revoked. Its link no longer works and its seat is free.", invitation.email);
-    let slug = path_slug(&req);
-    row_response(&req, frame, &slug, RowView::new(&invitation, role), message)
+    row_response(&req, frame, &slug_text, RowView::new(&invitation, role), message)
 }

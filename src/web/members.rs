@@ -5,7 +5,7 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::extractors::{Acting, SignedIn};
+use super::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
 use super::htmx::{is_htmx, page, redirect};
 use super::layout::{Frame, Layout, Nav};
 use super::listing::{self, Listing, TableParams};
@@ -15,7 +15,7 @@ use crate::db::invitations::Cursor;
 use crate::db::members::{self as rows, MemberQuery, MemberRow, MemberSort, MemberStatus};
 use crate::db::{memberships, users};
 use crate::domain::permission::Parties;
-use crate::domain::{Permission, Role, Slug, UserId};
+use crate::domain::{Permission, Role, UserId};
 use crate::error::AppError;
 use crate::services::access::{self, OrgAccess};
 use crate::services::{members, viewer};
@@ -140,19 +140,15 @@ struct LeavePage {
     org_name: String,
 }
 
-fn slug_of(path: &str) -> Result<Slug, AppError> {
-    Slug::parse(path).ok_or(AppError::NotFound)
-}
-
 /// GET /orgs/{slug}/members
 pub async fn list_members(
     frame: Frame,
     user: SignedIn,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    slug: OrgSlug,
     params: web::Query<TableParams>,
 ) -> Result<HttpResponse, AppError> {
-    let slug = slug_of(&path)?;
+    let OrgSlug(slug) = slug;
     let (sort_name, sort) =
         SORTS.iter().find(|(name, _)| *name == params.sort).copied().unwrap_or(("name", MemberSort::Name));
     let descending = listing::descending(&params.dir, sort_name, DESCENDING_FIRST);
@@ -268,11 +264,11 @@ pub async fn change_role(
     frame: Frame,
     acting: Acting,
     state: web::Data<AppState>,
-    path: web::Path<(String, Uuid)>,
+    item: OrgItem,
     form: web::Form<RoleForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (slug_text, id) = path.into_inner();
-    let slug = slug_of(&slug_text)?;
+    let OrgItem { slug, id } = item;
+    let slug_text = slug.to_string();
     let new_role = Role::from_db(form.role.trim())
         .ok_or_else(|| AppError::Invalid(crate::error::FormErrors::form("Choose Admin or Member.")))?;
     let actor = acting.actor();
@@ -294,10 +290,10 @@ pub async fn confirm_remove(
     frame: Frame,
     user: SignedIn,
     state: web::Data<AppState>,
-    path: web::Path<(String, Uuid)>,
+    item: OrgItem,
 ) -> Result<HttpResponse, AppError> {
-    let (slug_text, id) = path.into_inner();
-    let slug = slug_of(&slug_text)?;
+    let OrgItem { slug, id } = item;
+    let slug_text = slug.to_string();
     let (viewer, row) = state
         .db
         .run(move |conn| {
@@ -327,10 +323,10 @@ pub async fn remove_member(
     frame: Frame,
     acting: Acting,
     state: web::Data<AppState>,
-    path: web::Path<(String, Uuid)>,
+    item: OrgItem,
 ) -> Result<HttpResponse, AppError> {
-    let (slug_text, id) = path.into_inner();
-    let slug = slug_of(&slug_text)?;
+    let OrgItem { slug, id } = item;
+    let slug_text = slug.to_string();
     let actor = acting.actor();
     let email = state.db.run(move |conn| members::remove(conn, &actor, &slug, id)).await?;
     let message = format!("{email} was removed. Their account stays; you can invite them again.");
@@ -343,10 +339,10 @@ pub async fn resend_member_verification(
     frame: Frame,
     acting: Acting,
     state: web::Data<AppState>,
-    path: web::Path<(String, Uuid)>,
+    item: OrgItem,
 ) -> Result<HttpResponse, AppError> {
-    let (slug_text, id) = path.into_inner();
-    let slug = slug_of(&slug_text)?;
+    let OrgItem { slug, id } = item;
+    let slug_text = slug.to_string();
     let actor = acting.actor();
     let app = state.clone();
     let (email, row) = state
@@ -365,10 +361,10 @@ pub async fn show_member(
     frame: Frame,
     user: SignedIn,
     state: web::Data<AppState>,
-    path: web::Path<(String, Uuid)>,
+    item: OrgItem,
 ) -> Result<HttpResponse, AppError> {
-    let (slug_text, id) = path.into_inner();
-    let slug = slug_of(&slug_text)?;
+    let OrgItem { slug, id } = item;
+    let slug_text = slug.to_string();
     let (viewer, row, invited_by) = state
         .db
         .run(move |conn| {
@@ -396,9 +392,9 @@ pub async fn confirm_leave(
     frame: Frame,
     user: SignedIn,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    slug: OrgSlug,
 ) -> Result<HttpResponse, AppError> {
-    let slug = slug_of(&path)?;
+    let OrgSlug(slug) = slug;
     let (viewer, access) = state
         .db
         .run(move |conn| {
@@ -422,9 +418,9 @@ pub async fn leave_organization(
     frame: Frame,
     acting: Acting,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    slug: OrgSlug,
 ) -> Result<HttpResponse, AppError> {
-    let slug = slug_of(&path)?;
+    let OrgSlug(slug) = slug;
     let actor = acting.actor();
     let name = state.db.run(move |conn| members::leave(conn, &actor, &slug)).await?;
     frame.session.flash(FlashLevel::Success, format!("You left {name}."));

@@ -5,12 +5,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::extractors::SignedIn;
+use super::extractors::{OrgSlug, SignedIn};
 use super::htmx::{page, page_with_status, redirect};
 use super::layout::{Frame, Layout, Nav};
 use super::session::FlashLevel;
 use super::AppState;
-use crate::domain::{OrgName, Role, Slug};
+use crate::domain::{OrgName, Role};
 use crate::error::{AppError, FormErrors};
 use crate::services::organizations::{self, Overview, DEFAULT_SEAT_LIMIT};
 use crate::services::viewer;
@@ -99,9 +99,9 @@ pub async fn show_overview(
     frame: Frame,
     user: SignedIn,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    slug: OrgSlug,
 ) -> Result<HttpResponse, AppError> {
-    let slug = Slug::parse(&path.into_inner()).ok_or(AppError::NotFound)?;
+    let OrgSlug(slug) = slug;
     let (viewer, org) = state
         .db
         .run(move |conn| {

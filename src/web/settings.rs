@@ -6,7 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::extractors::{Acting, SignedIn};
+use super::extractors::{Acting, OrgSlug, SignedIn};
 use super::htmx::{page_with_status, redirect};
 use super::layout::{Frame, Layout, Nav};
 use super::session::FlashLevel;
@@ -131,9 +131,9 @@ pub async fn show_settings(
     frame: Frame,
     user: SignedIn,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    slug: OrgSlug,
 ) -> Result<HttpResponse, AppError> {
-    let slug = Slug::parse(&path).ok_or(AppError::NotFound)?;
+    let OrgSlug(slug) = slug;
     render(frame, &state, user.0, slug, StatusCode::OK, FormErrors::new(), FormErrors::new()).await
 }
 
@@ -143,10 +143,10 @@ pub async fn transfer_ownership(
     frame: Frame,
     acting: Acting,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    slug: OrgSlug,
     form: web::Form<TransferForm>,
 ) -> Result<HttpResponse, AppError> {
-    let slug = Slug::parse(&path).ok_or(AppError::NotFound)?;
+    let OrgSlug(slug) = slug;
     let Ok(member) = Uuid::parse_str(form.member.trim()) else {
         let mut errors = FormErrors::new();
         errors.add("member", "Choose a member of this organization.");
@@ -174,10 +174,10 @@ pub async fn delete_organization(
     frame: Frame,
     acting: Acting,
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    slug: OrgSlug,
     form: web::Form<DeleteForm>,
 ) -> Result<HttpResponse, AppError> {
-    let slug = Slug::parse(&path).ok_or(AppError::NotFound)?;
+    let OrgSlug(slug) = slug;
     let actor = acting.actor();
     let lookup = slug.clone();
     let confirm = form.confirm.clone();
