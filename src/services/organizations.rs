@@ -51,6 +51,8 @@ pub struct Overview {
     pub my_role: Role,
     pub members: i64,
     pub seat_limit: i32,
+    /// Members plus pending, unexpired invitations, against the limit.
+    pub seats: crate::domain::SeatUsage,
     pub owner_name: String,
     pub owner_email: String,
     pub created_at: OffsetDateTime,
@@ -61,13 +63,15 @@ pub struct Overview {
 pub fn overview(conn: &mut PgConnection, slug: &Slug, viewer: UserId) -> Result<Overview, AppError> {
     let org = organizations::find_by_slug(conn, slug)?.ok_or(AppError::NotFound)?;
     let membership = memberships::find(conn, org.org_id(), viewer)?.ok_or(AppError::NotFound)?;
-    let members = organizations::member_count(conn, org.org_id())?;
+    let seats = super::invitations::seat_usage(conn, org.org_id(), org.seat_limit)?;
+    let members = seats.members;
     let (owner_name, owner_email) = memberships::owner_of(conn, org.org_id())?.unwrap_or_default();
     Ok(Overview {
         my_role: membership.role(),
         name: org.name,
         slug: org.slug,
         members,
+        seats,
         seat_limit: org.seat_limit,
         owner_name,
         owner_email,

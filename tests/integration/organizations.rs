@@ -78,3 +78,13 @@ async fn signed_out_visitors_are_sent_to_sign_in_and_brought_back() {
         .await;
     assert_eq!(location(&response), "/orgs/new");
 }
+
+#[tokio::test]
+async fn the_overview_counts_pending_invitations_as_used_seats() {
+    let app = spawn_app().await;
+    let slug = app.owner_of("Acme", "Olivia", "olivia@acme.test").await;
+    app.invite(&slug, "a@example.com, b@example.com", "member").await;
+    let (_, page) = app.get_text(&format!("/orgs/{slug}")).await;
+    assert!(page.contains("3 / 100 seats used"), "{page}");
+    assert!(page.contains("1 member, 2 reserved by pending invitations, 97 free."));
+}
