@@ -132,6 +132,8 @@ fn serve(listener: TcpListener, db: Db, settings: Settings, bell: crate::web::li
             .route("/static/{path:.*}", web::get().to(routes::assets::serve_asset))
             .service(
                 web::scope("")
+                    // Inside the session layer, so error pages can show who is signed in.
+                    .wrap(routes::errors::handlers())
                     .wrap(from_fn(routes::csrf::protect))
                     .wrap(sessions)
                     .configure(|cfg| routes::routes(cfg, dev_mailbox)),

@@ -85,47 +85,61 @@ fn render<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Resul
     let message = info.map(|i| i.message).unwrap_or_else(|| generic_message(status));
     let request_id =
         status.is_server_error().then(|| req.extensions().get::<RequestId>().map(|id| id.to_string())).flatten();
-    let body = if htmx {
-        ErrorFragment { message, request_id }.render()
-    } else {
-        let csrf = req.extensions().get::<super::csrf::CsrfToken>().map(|t| t.0.clone()).unwrap_or_default();
-        ErrorPage {
-            layout: super::layout::Layout {
-                title: heading(status).into(),
-                csrf,
-                flashes: Vec::new(),
-                viewer: None,
-                org: None,
-                nav: super::layout::Nav::None,
-                support_url: None,
-                dev_mailbox: false,
-            },
-            status: status.as_u16(),
-            heading: heading(status),
-            message,
-            request_id,
+    // Who is looking, for the page's usual header (inside the session layer only).
+    let user = {
+        use actix_session::SessionExt as _;
+        req.get_session().get::<uuid::Uuid>("user_id").ok().flatten()
+    };
+    let state = req.app_data::<actix_web::web::Data<super::AppState>>().cloned();
+    Ok(ErrorHandlerResponse::Future(Box::pin(async move {
+        let viewer = match (htmx, user, state.as_ref()) {
+            (false, Some(id), Some(state)) => {
+                state.db.run(move |conn| crate::services::viewer::load(conn, crate::domain::UserId(id))).await.ok()
+            }
+            _ => None,
+        };
+        let body = if htmx {
+            ErrorFragment { message, request_id }.render()
+        } else {
+            let csrf = req.extensions().get::<super::csrf::CsrfToken>().map(|t| t.0.clone()).unwrap_or_default();
+            ErrorPage {
+                layout: super::layout::Layout {
+                    title: heading(status).into(),
+                    csrf,
+                    flashes: Vec::new(),
+                    viewer,
+                    org: None,
+                    nav: super::layout::Nav::None,
+                    support_url: state.as_ref().and_then(|s| s.settings.support_url.as_ref().map(|u| u.to_string())),
+                    dev_mailbox: state.as_ref().is_some_and(|s| s.settings.uses_dev_mailbox()),
+                },
+                status: status.as_u16(),
+                heading: heading(status),
+                message,
+                request_id,
+            }
+            .render()
         }
-        .render()
-    }
-    .unwrap_or_else(|_| "Something went wrong.".into());
+        .unwrap_or_else(|_| "Something went wrong.".into());
 
-    let mut response = HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body);
-    // Keep headers that other middleware or the handler set (cookies, Retry-After, ...).
-    for (name, value) in original.headers() {
-        if name != CONTENT_TYPE && name != actix_web::http::header::CONTENT_LENGTH {
-            response.headers_mut().append(name.clone(), value.clone());
+        let mut response = HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body);
+        // Keep headers that other middleware or the handler set (cookies, Retry-After, ...).
+        for (name, value) in original.headers() {
+            if name != CONTENT_TYPE && name != actix_web::http::header::CONTENT_LENGTH {
+                response.headers_mut().append(name.clone(), value.clone());
+            }
         }
-    }
-    if htmx {
-        // Show the message in the page's alert region instead of the swap target.
-        response.headers_mut().insert(
-            actix_web::http::header::HeaderName::from_static("hx-retarget"),
-            HeaderValue::from_static("#flash"),
-        );
-        response.headers_mut().insert(
-            actix_web::http::header::HeaderName::from_static("hx-reswap"),
-            HeaderValue::from_static("innerHTML"),
-        );
-    }
-    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
+        if htmx {
+            // Show the message in the page's alert region instead of the swap target.
+            response.headers_mut().insert(
+                actix_web::http::header::HeaderName::from_static("hx-retarget"),
+                HeaderValue::from_static("#flash"),
+            );
+            response.headers_mut().insert(
+                actix_web::http::header::HeaderName::from_static("hx-reswap"),
+                HeaderValue::from_static("innerHTML"),
+            );
+        }
+        Ok(ServiceResponse::new(req, response).map_into_right_body())
+    })))
 }

@@ -70,3 +70,13 @@ async fn the_support_link_shows_only_when_configured() {
     assert_eq!(status.as_u16(), 200);
     assert!(body.contains(r#"<a href="https://support.example.com/roster" rel="noopener">Support</a>"#), "{body}");
 }
+
+#[tokio::test]
+async fn error_pages_keep_the_signed_in_header() {
+    let app = spawn_app().await;
+    app.signed_in_user("Ada Lovelace", "ada@example.com").await;
+    let (status, body) = app.get_text("/orgs/no-such-org").await;
+    assert_eq!(status.as_u16(), 404);
+    assert!(body.contains("Account menu for Ada Lovelace"), "{body}");
+    assert!(!body.contains(">Create account<"));
+}
