@@ -39,3 +39,15 @@ pub fn member_of(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<O
     let user = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
     Ok(OrgAccess { role: membership.role(), org, user })
 }
+
+/// What an organization page needs: the viewer (for the header) and their access
+/// (for the checks), reading the account once.
+pub fn page(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: UserId,
+) -> Result<(super::viewer::Viewer, OrgAccess), AppError> {
+    let access = member_of(conn, slug, user)?;
+    let viewer = super::viewer::of_user(conn, &access.user)?;
+    Ok((viewer, access))
+}

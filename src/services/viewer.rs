@@ -41,10 +41,16 @@ pub struct Viewer {
 /// Loads the viewer; a session pointing at a deleted account counts as signed out.
 pub fn load(conn: &mut PgConnection, id: UserId) -> Result<Viewer, AppError> {
     let user = users::find(conn, id)?.ok_or(AppError::Unauthenticated)?;
+    of_user(conn, &user)
+}
+
+/// The viewer for an account already loaded.
+pub fn of_user(conn: &mut PgConnection, user: &users::User) -> Result<Viewer, AppError> {
+    let id = user.user_id();
     let orgs = memberships::organizations_of(conn, id)?
         .into_iter()
         .map(|(org, membership)| OrgChoice { role: membership.role(), name: org.name, slug: org.slug })
         .collect();
     let unread = crate::db::notifications::bell_count(conn, id.0)?;
-    Ok(Viewer { id, verified: user.is_verified(), name: user.name, email: user.email, orgs, unread })
+    Ok(Viewer { id, verified: user.is_verified(), name: user.name.clone(), email: user.email.clone(), orgs, unread })
 }

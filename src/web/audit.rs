@@ -123,8 +123,7 @@ async fn load(
     state
         .db
         .run(move |conn| {
-            let viewer = viewer::load(conn, user.0)?;
-            let access = access::member_of(conn, &slug, user.0)?;
+            let (viewer, access) = access::page(conn, &slug, user.0)?;
             access.require(Permission::ViewAuditLog)?;
             let events = audit::list(conn, &AuditQuery { org: access.org.id, action, actor: &actor, before, limit })?;
             Ok::<_, AppError>((viewer, access.org.slug, events))

@@ -208,8 +208,7 @@ pub async fn list_invitations(
     let (viewer, access, seats, found) = state
         .db
         .run(move |conn| {
-            let viewer = viewer::load(conn, user.0)?;
-            let access = access::member_of(conn, &slug, user.0)?;
+            let (viewer, access) = access::page(conn, &slug, user.0)?;
             access.require(Permission::ManageMembers)?;
             let seats = invitations::seat_usage(conn, access.org.org_id(), access.org.seat_limit)?;
             let found = rows::list(
@@ -261,8 +260,7 @@ pub async fn new_invitations_form(
     let (viewer, access, seats) = state
         .db
         .run(move |conn| {
-            let viewer = viewer::load(conn, user.0)?;
-            let access = access::member_of(conn, &slug, user.0)?;
+            let (viewer, access) = access::page(conn, &slug, user.0)?;
             access.require(Permission::ManageMembers)?;
             let seats = invitations::seat_usage(conn, access.org.org_id(), access.org.seat_limit)?;
             Ok::<_, AppError>((viewer, access, seats))
@@ -459,8 +457,7 @@ pub async fn confirm_revoke(
     let (viewer, invitation, role) = state
         .db
         .run(move |conn| {
-            let viewer = viewer::load(conn, user.0)?;
-            let access = access::member_of(conn, &lookup, user.0)?;
+            let (viewer, access) = access::page(conn, &lookup, user.0)?;
             access.require(Permission::ManageMembers)?;
             let invitation = rows::find_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
             Ok::<_, AppError>((viewer, invitation, access.role))

@@ -18,7 +18,7 @@ use crate::domain::permission::Parties;
 use crate::domain::{Permission, Role, UserId};
 use crate::error::AppError;
 use crate::services::access::{self, OrgAccess};
-use crate::services::{members, viewer};
+use crate::services::members;
 
 const PAGE_SIZE: i64 = 50;
 
@@ -174,8 +174,7 @@ pub async fn list_members(
     let (viewer, access, found) = state
         .db
         .run(move |conn| {
-            let viewer = viewer::load(conn, user.0)?;
-            let access = access::member_of(conn, &slug, user.0)?;
+            let (viewer, access) = access::page(conn, &slug, user.0)?;
             let found = rows::list(
                 conn,
                 &MemberQuery {
@@ -297,8 +296,7 @@ pub async fn confirm_remove(
     let (viewer, row) = state
         .db
         .run(move |conn| {
-            let viewer = viewer::load(conn, user.0)?;
-            let access = access::member_of(conn, &slug, user.0)?;
+            let (viewer, access) = access::page(conn, &slug, user.0)?;
             Ok::<_, AppError>((viewer, member_view(conn, &access, id)?.0))
         })
         .await?;
@@ -368,8 +366,7 @@ pub async fn show_member(
     let (viewer, row, invited_by) = state
         .db
         .run(move |conn| {
-            let viewer = viewer::load(conn, user.0)?;
-            let access = access::member_of(conn, &slug, user.0)?;
+            let (viewer, access) = access::page(conn, &slug, user.0)?;
             let (row, inviter) = member_view(conn, &access, id)?;
             let invited_by = match inviter {
                 Some(id) => users::find(conn, UserId(id))?.map(|u| format!("{} ({})", u.name, u.email)),
@@ -398,8 +395,7 @@ pub async fn confirm_leave(
     let (viewer, access) = state
         .db
         .run(move |conn| {
-            let viewer = viewer::load(conn, user.0)?;
-            let access = access::member_of(conn, &slug, user.0)?;
+            let (viewer, access) = access::page(conn, &slug, user.0)?;
             Ok::<_, AppError>((viewer, access))
         })
         .await?;

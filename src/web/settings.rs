@@ -14,7 +14,7 @@ use super::AppState;
 use crate::db::members::{self as rows, MemberQuery, MemberSort, MemberStatus};
 use crate::domain::{Permission, Role, Slug};
 use crate::error::{AppError, FormErrors};
-use crate::services::{access, ownership, viewer};
+use crate::services::{access, ownership};
 
 /// A row of the Permissions table.
 pub struct PermissionRow {
@@ -82,8 +82,7 @@ async fn render(
     let (viewer, access, candidates) = state
         .db
         .run(move |conn| {
-            let viewer = viewer::load(conn, user)?;
-            let access = access::member_of(conn, &slug, user)?;
+            let (viewer, access) = access::page(conn, &slug, user)?;
             // The transfer list: active members but the Owner, by name (the first 500; a long
             // list belongs to a search, which the Members page offers).
             let candidates = if access.role.can(Permission::ManageOwnership) {
