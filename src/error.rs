@@ -1,7 +1,5 @@
-//! `AppError`: the one place that maps failures to HTTP statuses and sentences.
-
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
+//! `AppError`: every way a use case can fail, with the sentence a person reads.
+//! Its mapping to HTTP statuses lives in `web::errors`.
 
 /// A message tied to one form field (or to the whole form when `field` is empty).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,43 +111,5 @@ impl From<crate::db::RunError> for AppError {
         match error {
             crate::db::RunError::Pool(e) => e.into(),
         }
-    }
-}
-
-/// Attached to every error response so the error-page middleware can render it
-/// as a full page or as an htmx fragment, knowing the request.
-#[derive(Debug, Clone)]
-pub struct ErrorInfo {
-    pub message: String,
-    pub unauthenticated: bool,
-}
-
-impl ResponseError for AppError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
-            AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        match self {
-            AppError::Unavailable(e) => tracing::warn!(error = ?e, "service unavailable"),
-            AppError::Internal(e) => tracing::error!(error = ?e, "internal error"),
-            _ => {}
-        }
-        let mut response =
-            HttpResponse::build(self.status_code()).content_type("text/plain; charset=utf-8").body(self.to_string());
-        response.extensions_mut().insert(ErrorInfo {
-            message: self.to_string(),
-            unauthenticated: matches!(self, AppError::Unauthenticated),
-        });
-        response
     }
 }

@@ -14,8 +14,9 @@ use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::mail::transport::Transport;
 use crate::mail::{worker, Links};
+use crate::web as routes;
 use crate::web::session::PgSessionStore;
-use crate::web::{self as routes, AppState};
+use crate::web::state::AppState;
 
 /// Content-Security-Policy: only our own scripts, styles and forms (DESIGN.md §4, §5).
 const CSP: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; \

@@ -71,7 +71,7 @@ pub fn list(conn: &mut PgConnection, q: &AuditQuery<'_>) -> QueryResult<Vec<Audi
         query = query.filter(audit_events::action.eq(action.to_owned()));
     }
     if !q.actor.is_empty() {
-        let pattern = format!("%{}%", super::invitations::escape_like(&q.actor.to_lowercase()));
+        let pattern = format!("%{}%", super::listing::escape_like(&q.actor.to_lowercase()));
         query = query.filter(super::lower(audit_events::actor_label).like(pattern));
     }
     if let Some((at, id)) = q.before {

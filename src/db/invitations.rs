@@ -1,9 +1,14 @@
-//! The `invitations` table.
+//! The `invitations` table, and the invitation lifecycle's transitions (DESIGN.md §2.3):
+//! each one conditional update beside the rule it enforces, so races have one winner.
 
+use diesel::dsl::Eq;
+use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::listing::{escape_like, Cursor};
 use super::lower;
 use super::schema::{invitations, organizations};
 use crate::domain::{InvitationStatus, OrgId, Role, UserId};
@@ -15,8 +20,9 @@ pub struct Invitation {
     pub id: Uuid,
     pub organization_id: Uuid,
     pub email: String,
-    pub role: String,
-    pub status: String,
+    pub role: Role,
+    /// As stored: never `Expired` (see [`Invitation::status_now`]).
+    pub status: InvitationStatus,
     pub token_nonce: Vec<u8>,
     pub token_hash: Vec<u8>,
     pub invited_by: Option<Uuid>,
@@ -35,12 +41,9 @@ impl Invitation {
     pub fn link_proves_address(&self) -> bool {
         self.link_copied_at.is_none()
     }
-    pub fn role(&self) -> Role {
-        Role::from_db(&self.role).unwrap_or(Role::Member)
-    }
     /// The status as people see it now (expired is derived from the expiry).
     pub fn status_now(&self) -> InvitationStatus {
-        InvitationStatus::at(&self.status, self.expires_at, OffsetDateTime::now_utc())
+        self.status.at(self.expires_at, OffsetDateTime::now_utc())
     }
 }
 
@@ -51,12 +54,28 @@ pub struct NewInvitation {
     pub id: Uuid,
     pub organization_id: Uuid,
     pub email: String,
-    pub role: String,
+    pub role: Role,
     pub token_nonce: Vec<u8>,
     pub token_hash: Vec<u8>,
     pub invited_by: Option<Uuid>,
     pub inviter_name: String,
     pub expires_at: OffsetDateTime,
+}
+
+/// Open: pending and not yet expired. The only invitations that can be answered and
+/// that hold a seat; this is the one place the condition is written, as SQL over the
+/// `invitations` table (not aliased) for the statements written in SQL.
+pub const OPEN: &str = "(invitations.status = 'pending' AND invitations.expires_at > now())";
+
+/// [`OPEN`] as a Diesel filter.
+pub fn open() -> SqlLiteral<Bool> {
+    diesel::dsl::sql::<Bool>(OPEN)
+}
+
+/// Not answered and not revoked, expired or not: what an admin may still resend or
+/// revoke ([`InvitationStatus::can_resend`]).
+fn unanswered() -> Eq<invitations::status, InvitationStatus> {
+    invitations::status.eq(InvitationStatus::Pending)
 }
 
 /// Inserts a batch in one statement.
@@ -71,7 +90,7 @@ pub fn insert_many(conn: &mut PgConnection, rows: &[NewInvitation]) -> QueryResu
 pub fn pending_for_emails(conn: &mut PgConnection, org: OrgId, emails: &[String]) -> QueryResult<Vec<Invitation>> {
     invitations::table
         .filter(invitations::organization_id.eq(org.0))
-        .filter(invitations::status.eq("pending"))
+        .filter(unanswered())
         .filter(lower(invitations::email).eq_any(emails))
         .select(Invitation::as_select())
         .load(conn)
@@ -79,12 +98,7 @@ pub fn pending_for_emails(conn: &mut PgConnection, org: OrgId, emails: &[String]
 
 /// Pending, unexpired invitations: the seats they reserve.
 pub fn count_reserved(conn: &mut PgConnection, org: OrgId) -> QueryResult<i64> {
-    invitations::table
-        .filter(invitations::organization_id.eq(org.0))
-        .filter(invitations::status.eq("pending"))
-        .filter(invitations::expires_at.gt(diesel::dsl::now))
-        .count()
-        .get_result(conn)
+    invitations::table.filter(invitations::organization_id.eq(org.0)).filter(open()).count().get_result(conn)
 }
 
 /// One invitation of an organization.
@@ -107,49 +121,42 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Invitation>
     invitations::table.find(id).select(Invitation::as_select()).first(conn).optional()
 }
 
-/// Accepts or declines: one conditional update, so of two racing answers only one wins.
-pub fn respond(
-    conn: &mut PgConnection,
-    id: Uuid,
-    answer: InvitationStatus,
-    by: UserId,
-) -> QueryResult<Option<Invitation>> {
-    let status = match answer {
-        InvitationStatus::Accepted => "accepted",
-        _ => "declined",
-    };
-    diesel::update(
-        invitations::table
-            .find(id)
-            .filter(invitations::status.eq("pending"))
-            .filter(invitations::expires_at.gt(diesel::dsl::now)),
-    )
-    .set((
-        invitations::status.eq(status),
-        invitations::responded_at.eq(Some(OffsetDateTime::now_utc())),
-        invitations::responded_by.eq(Some(by.0)),
-    ))
-    .returning(Invitation::as_returning())
-    .get_result(conn)
-    .optional()
+/// Accepts an open invitation; `None` if it was not open any more (answered, revoked,
+/// expired, or a racing answer won).
+pub fn accept(conn: &mut PgConnection, id: Uuid, by: UserId) -> QueryResult<Option<Invitation>> {
+    answer(conn, id, InvitationStatus::Accepted, by)
+}
+
+/// Declines an open invitation; `None` if it was not open any more.
+pub fn decline(conn: &mut PgConnection, id: Uuid, by: UserId) -> QueryResult<Option<Invitation>> {
+    answer(conn, id, InvitationStatus::Declined, by)
+}
+
+/// Only an open invitation can be answered ([`InvitationStatus::can_respond`]): one
+/// conditional update, so of two racing answers only one wins.
+fn answer(conn: &mut PgConnection, id: Uuid, to: InvitationStatus, by: UserId) -> QueryResult<Option<Invitation>> {
+    diesel::update(invitations::table.find(id).filter(open()))
+        .set((
+            invitations::status.eq(to),
+            invitations::responded_at.eq(Some(OffsetDateTime::now_utc())),
+            invitations::responded_by.eq(Some(by.0)),
+        ))
+        .returning(Invitation::as_returning())
+        .get_result(conn)
+        .optional()
 }
 
 /// Revokes a pending (or expired) invitation; `None` if it was no longer pending.
 pub fn revoke(conn: &mut PgConnection, org: OrgId, id: Uuid, by: UserId) -> QueryResult<Option<Invitation>> {
-    diesel::update(
-        invitations::table
-            .filter(invitations::organization_id.eq(org.0))
-            .find(id)
-            .filter(invitations::status.eq("pending")),
-    )
-    .set((
-        invitations::status.eq("revoked"),
-        invitations::responded_at.eq(Some(OffsetDateTime::now_utc())),
-        invitations::responded_by.eq(Some(by.0)),
-    ))
-    .returning(Invitation::as_returning())
-    .get_result(conn)
-    .optional()
+    diesel::update(invitations::table.filter(invitations::organization_id.eq(org.0)).find(id).filter(unanswered()))
+        .set((
+            invitations::status.eq(InvitationStatus::Revoked),
+            invitations::responded_at.eq(Some(OffsetDateTime::now_utc())),
+            invitations::responded_by.eq(Some(by.0)),
+        ))
+        .returning(Invitation::as_returning())
+        .get_result(conn)
+        .optional()
 }
 
 /// Gives a pending (or expired) invitation a new token and expiry; the old link dies.
@@ -161,23 +168,18 @@ pub fn renew(
     hash: &[u8],
     expires_at: OffsetDateTime,
 ) -> QueryResult<Option<Invitation>> {
-    diesel::update(
-        invitations::table
-            .filter(invitations::organization_id.eq(org.0))
-            .find(id)
-            .filter(invitations::status.eq("pending")),
-    )
-    .set((
-        invitations::token_nonce.eq(nonce),
-        invitations::token_hash.eq(hash),
-        invitations::expires_at.eq(expires_at),
-        invitations::last_sent_at.eq(OffsetDateTime::now_utc()),
-        invitations::send_count.eq(invitations::send_count + 1),
-        invitations::link_copied_at.eq(None::<OffsetDateTime>),
-    ))
-    .returning(Invitation::as_returning())
-    .get_result(conn)
-    .optional()
+    diesel::update(invitations::table.filter(invitations::organization_id.eq(org.0)).find(id).filter(unanswered()))
+        .set((
+            invitations::token_nonce.eq(nonce),
+            invitations::token_hash.eq(hash),
+            invitations::expires_at.eq(expires_at),
+            invitations::last_sent_at.eq(OffsetDateTime::now_utc()),
+            invitations::send_count.eq(invitations::send_count + 1),
+            invitations::link_copied_at.eq(None::<OffsetDateTime>),
+        ))
+        .returning(Invitation::as_returning())
+        .get_result(conn)
+        .optional()
 }
 
 /// Records that an admin copied the link.
@@ -199,8 +201,7 @@ pub fn pending_for_address(conn: &mut PgConnection, email: &str) -> QueryResult<
     invitations::table
         .inner_join(organizations::table)
         .filter(lower(invitations::email).eq(email.to_lowercase()))
-        .filter(invitations::status.eq("pending"))
-        .filter(invitations::expires_at.gt(diesel::dsl::now))
+        .filter(open())
         .order((invitations::created_at.desc(), invitations::id.desc()))
         .select((Invitation::as_select(), organizations::name, organizations::slug))
         .load(conn)
@@ -226,13 +227,6 @@ pub enum SortKey {
     Expires,
 }
 
-/// A position in a sorted listing: the sort value and id of the last row shown.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Cursor {
-    Text(String, Uuid),
-    Time(i128, Uuid),
-}
-
 /// One page of an organization's invitations, keyset-paginated.
 pub struct ListQuery<'a> {
     pub org: OrgId,
@@ -253,14 +247,10 @@ pub fn list(conn: &mut PgConnection, q: &ListQuery<'_>) -> QueryResult<Vec<(Invi
         .into_boxed();
     query = match q.filter {
         StatusFilter::All => query,
-        StatusFilter::Open => query.filter(invitations::status.eq("pending")),
-        StatusFilter::Only(InvitationStatus::Pending) => {
-            query.filter(invitations::status.eq("pending")).filter(invitations::expires_at.gt(diesel::dsl::now))
-        }
-        StatusFilter::Only(InvitationStatus::Expired) => {
-            query.filter(invitations::status.eq("pending")).filter(invitations::expires_at.le(diesel::dsl::now))
-        }
-        StatusFilter::Only(other) => query.filter(invitations::status.eq(other.key())),
+        StatusFilter::Open => query.filter(unanswered()),
+        StatusFilter::Only(InvitationStatus::Pending) => query.filter(open()),
+        StatusFilter::Only(InvitationStatus::Expired) => query.filter(unanswered()).filter(diesel::dsl::not(open())),
+        StatusFilter::Only(other) => query.filter(invitations::status.eq(other)),
     };
     if let Some(search) = q.search.filter(|s| !s.is_empty()) {
         let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
@@ -311,15 +301,10 @@ pub fn list(conn: &mut PgConnection, q: &ListQuery<'_>) -> QueryResult<Vec<(Invi
 pub fn cursor_after((row, lower_email): &(Invitation, String), sort: SortKey) -> Cursor {
     match sort {
         SortKey::Email => Cursor::Text(lower_email.clone(), row.id),
-        SortKey::Role => Cursor::Text(row.role.clone(), row.id),
-        SortKey::Status => Cursor::Text(row.status.clone(), row.id),
+        SortKey::Role => Cursor::Text(row.role.as_str().to_owned(), row.id),
+        SortKey::Status => Cursor::Text(row.status.as_str().to_owned(), row.id),
         SortKey::InvitedBy => Cursor::Text(row.inviter_name.clone(), row.id),
         SortKey::Invited => Cursor::Time(row.created_at.unix_timestamp_nanos(), row.id),
         SortKey::Expires => Cursor::Time(row.expires_at.unix_timestamp_nanos(), row.id),
     }
-}
-
-/// Escapes `%`, `_` and `\` for a LIKE pattern.
-pub fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }

@@ -6,8 +6,9 @@ use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::invitations::{escape_like, Cursor};
-use crate::domain::OrgId;
+use super::invitations::OPEN;
+use super::listing::{escape_like, Cursor};
+use crate::domain::{OrgId, Role};
 
 /// A row of the Members page: a member (`kind = "member"`) or a pending invitation.
 #[derive(Debug, Clone, QueryableByName)]
@@ -23,7 +24,7 @@ pub struct MemberRow {
     #[diesel(sql_type = Text)]
     pub email: String,
     #[diesel(sql_type = Text)]
-    pub role: String,
+    pub role: Role,
     #[diesel(sql_type = Timestamptz)]
     pub joined: OffsetDateTime,
     #[diesel(sql_type = Bool)]
@@ -63,7 +64,7 @@ pub enum MemberStatus {
 pub struct MemberQuery<'a> {
     pub org: OrgId,
     pub search: &'a str,
-    pub role: Option<&'a str>,
+    pub role: Option<Role>,
     pub status: MemberStatus,
     pub sort: MemberSort,
     pub descending: bool,
@@ -82,9 +83,9 @@ pub fn list(conn: &mut PgConnection, q: &MemberQuery<'_>) -> QueryResult<Vec<Mem
     // Sort expressions match the indexes of migration 3, so each branch is an index scan.
     let (member_key, invitation_key, key_type) = match q.sort {
         MemberSort::Name => ("lower(m.member_name)", "''::text", KeyType::Text),
-        MemberSort::Email => ("lower(m.member_email)", "lower(i.email)", KeyType::Text),
-        MemberSort::Role => ("m.role", "i.role", KeyType::Text),
-        MemberSort::Joined => ("m.created_at", "i.created_at", KeyType::Time),
+        MemberSort::Email => ("lower(m.member_email)", "lower(invitations.email)", KeyType::Text),
+        MemberSort::Role => ("m.role", "invitations.role", KeyType::Text),
+        MemberSort::Joined => ("m.created_at", "invitations.created_at", KeyType::Time),
         MemberSort::Status => ("'active'::text", "'pending'::text", KeyType::Text),
         MemberSort::Verified => ("m.member_verified", "false", KeyType::Bool),
     };
@@ -97,12 +98,13 @@ pub fn list(conn: &mut PgConnection, q: &MemberQuery<'_>) -> QueryResult<Vec<Mem
             AND ($3::text IS NULL OR m.role = $3)"
     );
     let invitations = format!(
-        "SELECT 'invitation'::text AS kind, i.id, NULL::uuid AS user_id, ''::text AS name, i.email, i.role, \
-                i.created_at AS joined, false AS verified, {invitation_key} AS k \
-           FROM invitations i \
-          WHERE i.organization_id = $1 AND i.status = 'pending' AND i.expires_at > now() \
-            AND ($2::text IS NULL OR lower(i.email) LIKE $2) \
-            AND ($3::text IS NULL OR i.role = $3)"
+        "SELECT 'invitation'::text AS kind, invitations.id, NULL::uuid AS user_id, ''::text AS name, \
+                invitations.email, invitations.role, invitations.created_at AS joined, false AS verified, \
+                {invitation_key} AS k \
+           FROM invitations \
+          WHERE invitations.organization_id = $1 AND {OPEN} \
+            AND ($2::text IS NULL OR lower(invitations.email) LIKE $2) \
+            AND ($3::text IS NULL OR invitations.role = $3)"
     );
     let union = match q.status {
         MemberStatus::All => format!("{members} UNION ALL {invitations}"),
@@ -124,7 +126,7 @@ pub fn list(conn: &mut PgConnection, q: &MemberQuery<'_>) -> QueryResult<Vec<Mem
         .into_boxed()
         .bind::<diesel::sql_types::Uuid, _>(q.org.0)
         .bind::<Nullable<Text>, _>(search)
-        .bind::<Nullable<Text>, _>(q.role.map(str::to_owned));
+        .bind::<Nullable<Text>, _>(q.role.map(Role::as_str));
     let query = match (&q.after, key_type) {
         (None, _) => {
             query.bind::<Nullable<Text>, _>(None::<String>).bind::<Nullable<diesel::sql_types::Uuid>, _>(None::<Uuid>)

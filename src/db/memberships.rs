@@ -15,15 +15,8 @@ pub struct Membership {
     pub id: Uuid,
     pub organization_id: Uuid,
     pub user_id: Uuid,
-    pub role: String,
+    pub role: Role,
     pub created_at: OffsetDateTime,
-}
-
-impl Membership {
-    /// The role; an unknown stored value (impossible under the CHECK constraint) reads as Member.
-    pub fn role(&self) -> Role {
-        Role::from_db(&self.role).unwrap_or(Role::Member)
-    }
 }
 
 /// Adds a user to an organization with a role.
@@ -33,7 +26,7 @@ pub fn insert(conn: &mut PgConnection, org: OrgId, user: UserId, role: Role) -> 
             memberships::id.eq(Uuid::new_v4()),
             memberships::organization_id.eq(org.0),
             memberships::user_id.eq(user.0),
-            memberships::role.eq(role.as_str()),
+            memberships::role.eq(role),
         ))
         .returning(Membership::as_returning())
         .get_result(conn)
@@ -64,7 +57,7 @@ pub fn owner_of(conn: &mut PgConnection, org: OrgId) -> QueryResult<Option<(Stri
     memberships::table
         .inner_join(users::table.on(users::id.eq(memberships::user_id)))
         .filter(memberships::organization_id.eq(org.0))
-        .filter(memberships::role.eq(Role::Owner.as_str()))
+        .filter(memberships::role.eq(Role::Owner))
         .select((users::name, users::email))
         .first(conn)
         .optional()
@@ -84,7 +77,7 @@ pub fn member_emails_among(conn: &mut PgConnection, org: OrgId, emails: &[String
 pub fn admins_of(conn: &mut PgConnection, org: OrgId) -> QueryResult<Vec<Uuid>> {
     memberships::table
         .filter(memberships::organization_id.eq(org.0))
-        .filter(memberships::role.eq_any([Role::Owner.as_str(), Role::Admin.as_str()]))
+        .filter(memberships::role.eq_any([Role::Owner, Role::Admin]))
         .select(memberships::user_id)
         .load(conn)
 }
@@ -96,7 +89,7 @@ pub fn insert_if_absent(conn: &mut PgConnection, org: OrgId, user: UserId, role:
             memberships::id.eq(Uuid::new_v4()),
             memberships::organization_id.eq(org.0),
             memberships::user_id.eq(user.0),
-            memberships::role.eq(role.as_str()),
+            memberships::role.eq(role),
         ))
         .on_conflict((memberships::organization_id, memberships::user_id))
         .do_nothing()
@@ -117,7 +110,7 @@ pub fn lock_in_org(conn: &mut PgConnection, org: OrgId, id: Uuid) -> QueryResult
 
 /// Sets a membership's role.
 pub fn set_role(conn: &mut PgConnection, id: Uuid, role: Role) -> QueryResult<usize> {
-    diesel::update(memberships::table.find(id)).set(memberships::role.eq(role.as_str())).execute(conn)
+    diesel::update(memberships::table.find(id)).set(memberships::role.eq(role)).execute(conn)
 }
 
 /// Deletes a membership (the account and its history stay).
@@ -140,7 +133,7 @@ pub fn set_invited_by(conn: &mut PgConnection, org: OrgId, user: UserId, inviter
 pub struct MemberDetail {
     pub id: Uuid,
     pub user_id: Uuid,
-    pub role: String,
+    pub role: Role,
     pub created_at: OffsetDateTime,
     pub member_name: String,
     pub member_email: String,

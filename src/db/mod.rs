@@ -4,6 +4,7 @@ pub mod audit;
 pub mod bell_events;
 pub mod email_tokens;
 pub mod invitations;
+pub mod listing;
 pub mod members;
 pub mod memberships;
 pub mod notifications;
@@ -12,6 +13,7 @@ pub mod outbox;
 pub mod rate_limits;
 pub mod schema;
 pub mod sessions;
+pub mod types;
 pub mod users;
 
 use std::time::Duration;

@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::invitations::OPEN;
 use super::schema::notifications;
 
 /// A notification to write.
@@ -45,12 +46,11 @@ pub fn bell_count(conn: &mut PgConnection, user: Uuid) -> QueryResult<i64> {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         count: i64,
     }
-    diesel::sql_query(
+    diesel::sql_query(format!(
         "SELECT (SELECT count(*) FROM notifications WHERE recipient_id = $1 AND read_at IS NULL) \
-              + (SELECT count(*) FROM invitations i JOIN users u ON lower(i.email) = lower(u.email) \
-                  WHERE u.id = $1 AND u.email_verified_at IS NOT NULL \
-                    AND i.status = 'pending' AND i.expires_at > now()) AS count",
-    )
+              + (SELECT count(*) FROM invitations JOIN users u ON lower(invitations.email) = lower(u.email) \
+                  WHERE u.id = $1 AND u.email_verified_at IS NOT NULL AND {OPEN}) AS count"
+    ))
     .bind::<diesel::sql_types::Uuid, _>(user)
     .get_result::<Count>(conn)
     .map(|c| c.count)

@@ -14,14 +14,23 @@ pub enum InvitationStatus {
 
 impl InvitationStatus {
     /// The status of a stored invitation at `now`: a pending one past its expiry is expired.
-    pub fn at(stored: &str, expires_at: OffsetDateTime, now: OffsetDateTime) -> InvitationStatus {
-        match stored {
-            "accepted" => InvitationStatus::Accepted,
-            "declined" => InvitationStatus::Declined,
-            "revoked" => InvitationStatus::Revoked,
-            _ if expires_at <= now => InvitationStatus::Expired,
-            _ => InvitationStatus::Pending,
+    /// This is the `expire` transition: nothing is written, time alone moves it.
+    pub fn at(self, expires_at: OffsetDateTime, now: OffsetDateTime) -> InvitationStatus {
+        match self {
+            InvitationStatus::Pending if expires_at <= now => InvitationStatus::Expired,
+            other => other,
         }
+    }
+
+    /// The value stored in the database. `Expired` is never stored (time makes a
+    /// pending invitation expired), and the column's CHECK constraint refuses it.
+    pub fn as_str(self) -> &'static str {
+        self.key()
+    }
+
+    /// Reads a stored value; anything else, `expired` included, is `None`.
+    pub fn from_db(value: &str) -> Option<Self> {
+        Self::from_key(value).filter(|s| *s != InvitationStatus::Expired)
     }
 
     pub fn label(self) -> &'static str {
@@ -83,12 +92,21 @@ mod tests {
     fn a_pending_invitation_past_its_expiry_is_expired() {
         let now = datetime!(2026-11-22 12:00 UTC);
         let later = datetime!(2026-11-29 12:00 UTC);
-        assert_eq!(InvitationStatus::at("pending", later, now), InvitationStatus::Pending);
-        assert_eq!(InvitationStatus::at("pending", now, now), InvitationStatus::Expired);
-        assert_eq!(InvitationStatus::at("accepted", now, later), InvitationStatus::Accepted);
-        assert_eq!(InvitationStatus::at("revoked", later, now), InvitationStatus::Revoked);
+        assert_eq!(InvitationStatus::Pending.at(later, now), InvitationStatus::Pending);
+        assert_eq!(InvitationStatus::Pending.at(now, now), InvitationStatus::Expired);
+        assert_eq!(InvitationStatus::Accepted.at(now, later), InvitationStatus::Accepted);
+        assert_eq!(InvitationStatus::Revoked.at(later, now), InvitationStatus::Revoked);
         assert!(InvitationStatus::Expired.can_resend() && !InvitationStatus::Expired.can_respond());
         assert!(!InvitationStatus::Declined.can_resend());
+    }
+
+    #[test]
+    fn stored_values_round_trip_and_expired_is_never_stored() {
+        for status in InvitationStatus::ALL.into_iter().filter(|s| *s != InvitationStatus::Expired) {
+            assert_eq!(InvitationStatus::from_db(status.as_str()), Some(status));
+        }
+        assert_eq!(InvitationStatus::from_db("expired"), None);
+        assert_eq!(InvitationStatus::from_db("Pending"), None);
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub fn member_of(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<O
     let org = organizations::find_by_slug(conn, slug)?.ok_or(AppError::NotFound)?;
     let membership = memberships::find(conn, org.org_id(), user)?.ok_or(AppError::NotFound)?;
     let user = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
-    Ok(OrgAccess { role: membership.role(), org, user })
+    Ok(OrgAccess { role: membership.role, org, user })
 }
 
 /// What an organization page needs: the viewer (for the header) and their access

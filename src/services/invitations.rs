@@ -55,10 +55,6 @@ fn date(at: OffsetDateTime) -> String {
     at.format(&format).unwrap_or_default()
 }
 
-fn role_for_invitation(role: Role) -> &'static str {
-    role.as_str()
-}
-
 /// Refuses unless `access` may invite (resend, revoke) as `role`.
 fn require_invite_right(access: &OrgAccess, role: Role) -> Result<(), AppError> {
     if access.role.may_invite_as(role) {
@@ -158,7 +154,7 @@ pub fn invite(
                 id: Uuid::new_v4(),
                 organization_id: org.id,
                 email: address.as_str().to_owned(),
-                role: role_for_invitation(role).to_owned(),
+                role,
                 token_nonce: nonce.to_vec(),
                 token_hash: token.hash(),
                 invited_by: Some(actor.user.0),
@@ -184,7 +180,7 @@ pub fn invite(
                     events::INVITATION_CREATED,
                     &i.email,
                     None,
-                    Some(serde_json::json!({ "role": i.role, "expires_at": i.expires_at.unix_timestamp() })),
+                    Some(serde_json::json!({ "role": i.role.as_str(), "expires_at": i.expires_at.unix_timestamp() })),
                 )
             })
             .collect();
@@ -227,7 +223,7 @@ pub fn seat_usage(conn: &mut PgConnection, org: OrgId, limit: i32) -> Result<Sea
 /// Loads an invitation of the organization that `access` may manage.
 fn manageable(conn: &mut PgConnection, access: &OrgAccess, id: Uuid) -> Result<Invitation, AppError> {
     let invitation = invitations::find_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
-    require_invite_right(access, invitation.role())?;
+    require_invite_right(access, invitation.role)?;
     Ok(invitation)
 }
 
@@ -287,7 +283,7 @@ pub fn resend(
                 to: &renewed.email,
                 inviter: &inviter,
                 org: &org.name,
-                role: renewed.role().label(),
+                role: renewed.role.label(),
                 link: &ctx.links.invitation(&token),
                 expires: &date(expires_at),
             })?,
@@ -401,7 +397,7 @@ pub fn view(conn: &mut PgConnection, token: &Token) -> Result<Option<InvitationV
     Ok(Some(InvitationView {
         id: invitation.id,
         status: invitation.status_now(),
-        role: invitation.role(),
+        role: invitation.role,
         email: invitation.email,
         org_name: org.name,
         org_slug: org.slug,
@@ -462,11 +458,11 @@ pub fn respond(
             )));
         }
         let org = organizations::find_by_id(conn, OrgId(invitation.organization_id))?.ok_or(AppError::NotFound)?;
-        let status = match answer {
-            Answer::Accept => InvitationStatus::Accepted,
-            Answer::Decline => InvitationStatus::Declined,
+        let (status, answered) = match answer {
+            Answer::Accept => (InvitationStatus::Accepted, invitations::accept(conn, invitation.id, actor.user)?),
+            Answer::Decline => (InvitationStatus::Declined, invitations::decline(conn, invitation.id, actor.user)?),
         };
-        let Some(answered) = invitations::respond(conn, invitation.id, status, actor.user)? else {
+        let Some(answered) = answered else {
             let now = invitation.status_now();
             let current = find(conn, reference)?.map(|i| i.status_now()).unwrap_or(now);
             return Err(AppError::Conflict(match current {
@@ -480,7 +476,7 @@ pub fn respond(
                 InvitationStatus::Pending => "This invitation could not be answered. Try again.".into(),
             }));
         };
-        let role = answered.role();
+        let role = answered.role;
         if answer == Answer::Accept && memberships::insert_if_absent(conn, org.org_id(), actor.user, role)? {
             memberships::set_invited_by(conn, org.org_id(), actor.user, answered.invited_by)?;
         }
@@ -494,7 +490,7 @@ pub fn respond(
             action,
             &answered.email,
             Some(serde_json::json!({ "status": "pending" })),
-            Some(serde_json::json!({ "status": status.key(), "role": answered.role })),
+            Some(serde_json::json!({ "status": status.key(), "role": answered.role.as_str() })),
         );
         let notify: Vec<_> = answered
             .invited_by
@@ -504,7 +500,7 @@ pub fn respond(
                     kind,
                     &org,
                     answered.id,
-                    serde_json::json!({ "email": answered.email, "name": user.name, "role": answered.role }),
+                    serde_json::json!({ "email": answered.email, "name": user.name, "role": answered.role.as_str() }),
                 )
             })
             .into_iter()
@@ -535,7 +531,7 @@ pub fn pending_for(conn: &mut PgConnection, user: UserId) -> Result<Vec<PendingF
         .into_iter()
         .map(|(i, org_name, org_slug)| PendingForMe {
             id: i.id,
-            role: i.role(),
+            role: i.role,
             org_name,
             org_slug,
             inviter_name: i.inviter_name,

@@ -22,9 +22,9 @@ fn target(conn: &mut PgConnection, access: &OrgAccess, id: Uuid) -> Result<(Memb
     let membership = memberships::lock_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
     let parties = Parties {
         actor: access.user.id,
-        actor_role: actor.role(),
+        actor_role: actor.role,
         target: membership.user_id,
-        target_role: membership.role(),
+        target_role: membership.role,
     };
     Ok((membership, parties))
 }
@@ -45,7 +45,7 @@ pub fn change_role(
         let access = access::member_of(conn, slug, actor.user)?;
         let (membership, parties) = target(conn, &access, id)?;
         parties.may_change_role(new_role).map_err(refused)?;
-        let before = membership.role();
+        let before = membership.role;
         let email = users::find(conn, UserId(membership.user_id))?.map(|u| u.email).unwrap_or_default();
         if before != new_role {
             memberships::set_role(conn, membership.id, new_role)?;
@@ -83,7 +83,7 @@ pub fn remove(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> 
             &access,
             events::MEMBER_REMOVED,
             &email,
-            Some(serde_json::json!({ "role": membership.role })),
+            Some(serde_json::json!({ "role": membership.role.as_str() })),
             None,
         );
         let note = events::notification(
@@ -106,13 +106,13 @@ pub fn leave(conn: &mut PgConnection, actor: &Actor, slug: &Slug) -> Result<Stri
         // make the leaver the Owner between this check and the delete.
         crate::db::organizations::lock(conn, access.org.org_id())?;
         let membership = memberships::find(conn, access.org.org_id(), actor.user)?.ok_or(AppError::NotFound)?;
-        may_leave(membership.role()).map_err(refused)?;
+        may_leave(membership.role).map_err(refused)?;
         memberships::delete(conn, membership.id)?;
         let event = actor.event(
             &access,
             events::MEMBER_LEFT,
             &access.user.email,
-            Some(serde_json::json!({ "role": membership.role })),
+            Some(serde_json::json!({ "role": membership.role.as_str() })),
             None,
         );
         events::record(conn, &[event], &[])?;

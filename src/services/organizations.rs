@@ -67,7 +67,7 @@ pub fn overview(conn: &mut PgConnection, slug: &Slug, viewer: UserId) -> Result<
     let members = seats.members;
     let (owner_name, owner_email) = memberships::owner_of(conn, org.org_id())?.unwrap_or_default();
     Ok(Overview {
-        my_role: membership.role(),
+        my_role: membership.role,
         name: org.name,
         slug: org.slug,
         members,

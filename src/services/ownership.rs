@@ -34,7 +34,7 @@ pub fn transfer(
         organizations::lock(conn, access.org.org_id())?;
         // Read the role again under the lock: a concurrent transfer may have just taken it.
         let me = memberships::find(conn, access.org.org_id(), actor.user)?.ok_or(AppError::NotFound)?;
-        if me.role() != Role::Owner || !me.role().can(Permission::ManageOwnership) {
+        if me.role != Role::Owner || !me.role.can(Permission::ManageOwnership) {
             return Err(AppError::Forbidden("Only the Owner can transfer ownership.".into()));
         }
         confirm_name(typed_name, &access.org.name)?;
@@ -56,7 +56,7 @@ pub fn transfer(
             &access,
             events::OWNERSHIP_TRANSFERRED,
             &new_owner_user.email,
-            Some(serde_json::json!({ "owner": access.user.email, "new_owner_role": target.role })),
+            Some(serde_json::json!({ "owner": access.user.email, "new_owner_role": target.role.as_str() })),
             Some(serde_json::json!({ "owner": new_owner_user.email, "previous_owner_role": "admin" })),
         );
         let note = events::notification(
@@ -82,7 +82,7 @@ pub fn delete_organization(
         let access = access::member_of(conn, slug, actor.user)?;
         organizations::lock(conn, access.org.org_id())?;
         let me = memberships::find(conn, access.org.org_id(), actor.user)?.ok_or(AppError::NotFound)?;
-        if !me.role().can(Permission::ManageOwnership) {
+        if !me.role.can(Permission::ManageOwnership) {
             return Err(AppError::Forbidden("Only the Owner can delete the organization.".into()));
         }
         confirm_name(typed_name, &access.org.name)?;

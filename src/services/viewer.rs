@@ -49,7 +49,7 @@ pub fn of_user(conn: &mut PgConnection, user: &users::User) -> Result<Viewer, Ap
     let id = user.user_id();
     let orgs = memberships::organizations_of(conn, id)?
         .into_iter()
-        .map(|(org, membership)| OrgChoice { role: membership.role(), name: org.name, slug: org.slug })
+        .map(|(org, membership)| OrgChoice { role: membership.role, name: org.name, slug: org.slug })
         .collect();
     let unread = crate::db::notifications::bell_count(conn, id.0)?;
     Ok(Viewer { id, verified: user.is_verified(), name: user.name.clone(), email: user.email.clone(), orgs, unread })

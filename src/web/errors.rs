@@ -5,12 +5,51 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{HeaderValue, CONTENT_TYPE};
 use actix_web::http::StatusCode;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
-use actix_web::{HttpMessage as _, HttpResponse};
+use actix_web::{HttpMessage as _, HttpResponse, ResponseError};
 use askama::Template;
 use tracing_actix_web::RequestId;
 
 use super::htmx::is_htmx;
-use crate::error::ErrorInfo;
+use crate::error::AppError;
+
+/// Attached to every error response so the error-page middleware can render it
+/// as a full page or as an htmx fragment, knowing the request.
+#[derive(Debug, Clone)]
+pub struct ErrorInfo {
+    pub message: String,
+    pub unauthenticated: bool,
+}
+
+/// The one mapping of use-case failures to HTTP (STYLE.md habit 4).
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            AppError::Unavailable(e) => tracing::warn!(error = ?e, "service unavailable"),
+            AppError::Internal(e) => tracing::error!(error = ?e, "internal error"),
+            _ => {}
+        }
+        let mut response =
+            HttpResponse::build(self.status_code()).content_type("text/plain; charset=utf-8").body(self.to_string());
+        response.extensions_mut().insert(ErrorInfo {
+            message: self.to_string(),
+            unauthenticated: matches!(self, AppError::Unauthenticated),
+        });
+        response
+    }
+}
 
 #[derive(Template)]
 #[template(path = "errors/error.html")]
@@ -90,7 +129,7 @@ fn render<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Resul
         use actix_session::SessionExt as _;
         req.get_session().get::<uuid::Uuid>("user_id").ok().flatten()
     };
-    let state = req.app_data::<actix_web::web::Data<super::AppState>>().cloned();
+    let state = req.app_data::<actix_web::web::Data<super::state::AppState>>().cloned();
     Ok(ErrorHandlerResponse::Future(Box::pin(async move {
         let viewer = match (htmx, user, state.as_ref()) {
             (false, Some(id), Some(state)) => {

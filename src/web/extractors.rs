@@ -63,7 +63,7 @@ impl FromRequest for ClientIp {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let peer = req.peer_addr().map(|a| a.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]));
         let trusted = req
-            .app_data::<actix_web::web::Data<super::AppState>>()
+            .app_data::<actix_web::web::Data<super::state::AppState>>()
             .map(|state| state.settings.trusted_proxies.clone())
             .unwrap_or_default();
         std::future::ready(Ok(ClientIp(client_ip(peer, &forwarded_for(req), &trusted).to_string())))

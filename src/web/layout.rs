@@ -6,7 +6,7 @@ use futures_util::future::LocalBoxFuture;
 
 use super::csrf::CsrfToken;
 use super::session::{Flash, TypedSession};
-use super::AppState;
+use super::state::AppState;
 use crate::services::viewer::{OrgChoice, Viewer};
 
 /// Main navigation entries (DESIGN.md §1), marked active on their page.

@@ -9,7 +9,7 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use super::extractors::SignedIn;
-use super::AppState;
+use super::state::AppState;
 use crate::db::bell_events::Listener;
 
 /// How often the listener checks its connection for notifications (no round trip:

@@ -45,7 +45,7 @@ impl RootSpanBuilder for RedactingRootSpan {
             let req = request.request();
             let peer = req.peer_addr().map(|a| a.ip()).unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
             let trusted = req
-                .app_data::<actix_web::web::Data<super::AppState>>()
+                .app_data::<actix_web::web::Data<super::state::AppState>>()
                 .map(|state| state.settings.trusted_proxies.clone())
                 .unwrap_or_default();
             super::extractors::client_ip(peer, &super::extractors::forwarded_for(req), &trusted)

@@ -1,45 +1,25 @@
-//! HTTP: routes, middleware, extractors and one module per page.
+//! HTTP: the route table; plumbing (state, middleware, extractors, sessions, CSRF,
+//! assets, errors) beside it, and one module per page under `pages`.
 
-pub mod account;
 pub mod assets;
-pub mod audit;
-pub mod auth;
-pub mod bell;
 pub mod csrf;
-pub mod dashboard;
 pub mod errors;
 pub mod extractors;
-pub mod health;
-pub mod help;
+pub mod format;
 pub mod htmx;
-pub mod invitations;
-pub mod invite;
 pub mod layout;
 pub mod listing;
 pub mod live;
 pub mod logging;
-pub mod mailbox;
-pub mod members;
-pub mod orgs;
+pub mod pages;
 pub mod session;
-pub mod settings;
+pub mod state;
 
 use actix_web::web;
 
-use crate::config::Settings;
-use crate::db::Db;
-use crate::mail::Links;
-
-/// Shared by every handler.
-pub struct AppState {
-    pub db: Db,
-    pub settings: Settings,
-    pub links: Links,
-    /// Derives invitation links from their stored nonce.
-    pub tokens: crate::domain::token::TokenKey,
-    /// Live bell updates for this instance's open streams.
-    pub bell: live::BellHub,
-}
+use pages::{
+    account, audit, auth, bell, dashboard, health, help, invitations, invitee, mailbox, members, orgs, settings,
+};
 
 /// Every route of the console.
 pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
@@ -91,23 +71,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
         .route("/orgs/{slug}/invitations/{id}/link", web::post().to(invitations::copy_invitation_link))
         .route("/orgs/{slug}/invitations/{id}/revoke", web::get().to(invitations::confirm_revoke))
         .route("/orgs/{slug}/invitations/{id}/revoke", web::post().to(invitations::revoke_invitation))
-        .route("/invite/{token}", web::get().to(invite::show_invitation))
-        .route("/invite/{token}/{answer}", web::post().to(invite::answer_by_link))
-        .route("/invitations/{id}/{answer}", web::post().to(invite::answer_from_dashboard));
+        .route("/invite/{token}", web::get().to(invitee::show_invitation))
+        .route("/invite/{token}/{answer}", web::post().to(invitee::answer_by_link))
+        .route("/invitations/{id}/{answer}", web::post().to(invitee::answer_from_dashboard));
     if dev_mailbox {
         cfg.route("/dev/mailbox", web::get().to(mailbox::list_mail))
             .route("/dev/mailbox/{id}", web::get().to(mailbox::show_mail));
     }
-}
-
-/// A date as people read it: "22 Nov 2026".
-pub fn format_date(at: time::OffsetDateTime) -> String {
-    let format = time::macros::format_description!("[day padding:none] [month repr:short] [year]");
-    at.format(&format).unwrap_or_default()
-}
-
-/// A UTC time as people read it: "22 Nov 2026, 14:05 UTC".
-pub fn format_datetime(at: time::OffsetDateTime) -> String {
-    let format = time::macros::format_description!("[day padding:none] [month repr:short] [year], [hour]:[minute] UTC");
-    at.to_offset(time::UtcOffset::UTC).format(&format).unwrap_or_default()
 }

@@ -4,14 +4,15 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use diesel::PgConnection;
 
-use super::extractors::SignedIn;
-use super::htmx::page;
-use super::layout::{Frame, Layout, Nav};
-use super::AppState;
 use crate::domain::UserId;
 use crate::error::AppError;
 use crate::services::invitations::{self, PendingForMe};
 use crate::services::viewer::{self, OrgChoice};
+use crate::web::extractors::SignedIn;
+use crate::web::format::format_date;
+use crate::web::htmx::page;
+use crate::web::layout::{Frame, Layout, Nav};
+use crate::web::state::AppState;
 
 /// The "Your organizations" section, also swapped in after accepting an invitation.
 pub struct DashboardOrgs {
@@ -65,7 +66,7 @@ pub async fn show_dashboard(
         csrf: frame.csrf().to_owned(),
         invitations: pending
             .into_iter()
-            .map(|invitation| PromptItem { expires: super::format_date(invitation.expires_at), invitation })
+            .map(|invitation| PromptItem { expires: format_date(invitation.expires_at), invitation })
             .collect(),
         orgs: DashboardOrgs { email: viewer.email.clone(), orgs: viewer.orgs.clone() },
         layout: frame.layout("Dashboard", Some(viewer), None, Nav::Dashboard),

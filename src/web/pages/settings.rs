@@ -6,15 +6,15 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::extractors::{Acting, OrgSlug, SignedIn};
-use super::htmx::{page_with_status, redirect};
-use super::layout::{Frame, Layout, Nav};
-use super::session::FlashLevel;
-use super::AppState;
 use crate::db::members::{self as rows, MemberQuery, MemberSort, MemberStatus};
 use crate::domain::{Permission, Role, Slug};
 use crate::error::{AppError, FormErrors};
 use crate::services::{access, ownership};
+use crate::web::extractors::{Acting, OrgSlug, SignedIn};
+use crate::web::htmx::{page_with_status, redirect};
+use crate::web::layout::{Frame, Layout, Nav};
+use crate::web::session::FlashLevel;
+use crate::web::state::AppState;
 
 /// A row of the Permissions table.
 pub struct PermissionRow {
@@ -101,7 +101,7 @@ async fn render(
                 )?
                 .into_iter()
                 .filter(|r| r.user_id != Some(access.user.id))
-                .map(|r| Candidate { id: r.id, label: format!("{} ({}, {})", r.name, r.email, r.role) })
+                .map(|r| Candidate { id: r.id, label: format!("{} ({}, {})", r.name, r.email, r.role.as_str()) })
                 .collect()
             } else {
                 Vec::new()

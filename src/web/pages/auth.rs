@@ -5,14 +5,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::extractors::ClientIp;
-use super::htmx::{page, page_with_status, redirect, safe_next};
-use super::layout::{Frame, Layout, Nav};
-use super::session::FlashLevel;
-use super::AppState;
 use crate::domain::{EmailAddress, NewPassword, PersonName, Token};
 use crate::error::{AppError, FormErrors};
 use crate::services::{accounts, passwords, rate_limit};
+use crate::web::extractors::ClientIp;
+use crate::web::htmx::{page, page_with_status, redirect, safe_next};
+use crate::web::layout::{Frame, Layout, Nav};
+use crate::web::session::FlashLevel;
+use crate::web::state::AppState;
 
 #[derive(Template)]
 #[template(path = "auth/sign_in.html")]

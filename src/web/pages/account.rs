@@ -5,14 +5,15 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::extractors::{ClientIp, SignedIn};
-use super::htmx::{page_with_status, redirect};
-use super::layout::{Frame, Layout, Nav};
-use super::session::FlashLevel;
-use super::AppState;
 use crate::domain::NewPassword;
 use crate::error::{AppError, FormErrors};
 use crate::services::{accounts, passwords, rate_limit, viewer};
+use crate::web::extractors::{ClientIp, SignedIn};
+use crate::web::format::format_date;
+use crate::web::htmx::{page_with_status, redirect};
+use crate::web::layout::{Frame, Layout, Nav};
+use crate::web::session::FlashLevel;
+use crate::web::state::AppState;
 
 #[derive(Template)]
 #[template(path = "account/index.html")]
@@ -56,7 +57,7 @@ async fn render_account(
             name: viewer.name.clone(),
             email: viewer.email.clone(),
             verified: viewer.verified,
-            member_since: super::format_date(created),
+            member_since: format_date(created),
             layout: frame.layout("Account settings", Some(viewer), None, Nav::None),
             errors,
         },

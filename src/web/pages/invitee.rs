@@ -9,16 +9,17 @@ use uuid::Uuid;
 
 use super::auth::MessagePage;
 use super::dashboard::{self, DashboardOrgs};
-use super::extractors::SignedIn;
-use super::htmx::{is_htmx, page, page_with_status, redirect, with_trigger};
-use super::layout::{Frame, Nav};
-use super::session::FlashLevel;
-use super::AppState;
 use crate::domain::{InvitationStatus, Token};
 use crate::error::AppError;
 use crate::services::events::Actor;
 use crate::services::invitations::{self, Answer, InvitationRef, InvitationView};
 use crate::services::viewer;
+use crate::web::extractors::SignedIn;
+use crate::web::format::{format_date, format_datetime};
+use crate::web::htmx::{is_htmx, page, page_with_status, redirect, with_trigger};
+use crate::web::layout::{Frame, Nav};
+use crate::web::session::FlashLevel;
+use crate::web::state::AppState;
 
 /// What the invitation page offers the person looking at it.
 pub enum InviteState {
@@ -35,7 +36,7 @@ pub enum InviteState {
 #[derive(Template)]
 #[template(path = "invite/show.html")]
 struct InvitationPage {
-    layout: super::layout::Layout,
+    layout: crate::web::layout::Layout,
     inv: InvitationView,
     state: InviteState,
     token: String,
@@ -77,7 +78,7 @@ fn not_valid(frame: Frame, viewer: Option<crate::services::viewer::Viewer>) -> R
 }
 
 fn closed_sentence(inv: &InvitationView) -> String {
-    let when = inv.responded_at.map(super::format_date).unwrap_or_default();
+    let when = inv.responded_at.map(format_date).unwrap_or_default();
     let ask = format!("Ask an admin of {} to send a new invitation.", inv.org_name);
     match inv.status {
         InvitationStatus::Accepted => {
@@ -89,7 +90,7 @@ fn closed_sentence(inv: &InvitationView) -> String {
         InvitationStatus::Revoked => {
             format!("An admin of {} revoked it on {when}. {ask}", inv.org_name)
         }
-        InvitationStatus::Expired => format!("It expired on {}. {ask}", super::format_date(inv.expires_at)),
+        InvitationStatus::Expired => format!("It expired on {}. {ask}", format_date(inv.expires_at)),
         InvitationStatus::Pending => String::new(),
     }
 }
@@ -134,7 +135,7 @@ pub async fn show_invitation(
     let response = page(&InvitationPage {
         next: format!("/invite/{}", token.as_str()),
         token: token.as_str().to_owned(),
-        expires: super::format_datetime(inv.expires_at),
+        expires: format_datetime(inv.expires_at),
         closed_sentence: closed_sentence(&inv),
         admins: inv.admins.join(", "),
         state,

@@ -7,15 +7,16 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::extractors::{OrgSlug, SignedIn};
-use super::htmx::page;
-use super::layout::{Frame, Layout, Nav};
-use super::AppState;
 use crate::db::audit::{self, AuditEvent, AuditQuery};
 use crate::domain::{Permission, Slug};
 use crate::error::AppError;
 use crate::services::events::ALL_ACTIONS;
 use crate::services::{access, viewer};
+use crate::web::extractors::{OrgSlug, SignedIn};
+use crate::web::format::format_datetime;
+use crate::web::htmx::page;
+use crate::web::layout::{Frame, Layout, Nav};
+use crate::web::state::AppState;
 
 const PAGE_SIZE: i64 = 50;
 
@@ -66,7 +67,7 @@ fn change_of(event: &AuditEvent) -> String {
 impl EventView {
     fn new(event: &AuditEvent) -> Self {
         EventView {
-            time: super::format_datetime(event.created_at),
+            time: format_datetime(event.created_at),
             actor: event.actor_label.clone(),
             action: event.action.clone(),
             target: event.target_label.clone(),
@@ -225,7 +226,7 @@ pub async fn export_audit_log(
                 .await;
             match page {
                 Ok(events) => {
-                    let (shown, more) = super::listing::split_page(&events, EXPORT_PAGE);
+                    let (shown, more) = crate::web::listing::split_page(&events, EXPORT_PAGE);
                     let next = more.then(|| shown.last().map(|e| (e.created_at, e.id)));
                     Some((Ok::<_, actix_web::Error>(Bytes::from(csv_lines(shown))), next))
                 }

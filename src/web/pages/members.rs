@@ -5,13 +5,7 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
-use super::htmx::{is_htmx, page, redirect};
-use super::layout::{Frame, Layout, Nav};
-use super::listing::{self, Listing, TableParams};
-use super::session::FlashLevel;
-use super::AppState;
-use crate::db::invitations::Cursor;
+use crate::db::listing::Cursor;
 use crate::db::members::{self as rows, MemberQuery, MemberRow, MemberSort, MemberStatus};
 use crate::db::{memberships, users};
 use crate::domain::permission::Parties;
@@ -19,6 +13,13 @@ use crate::domain::{Permission, Role, UserId};
 use crate::error::AppError;
 use crate::services::access::{self, OrgAccess};
 use crate::services::members;
+use crate::web::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
+use crate::web::format::format_date;
+use crate::web::htmx::{is_htmx, page, redirect};
+use crate::web::layout::{Frame, Layout, Nav};
+use crate::web::listing::{self, Listing, TableParams};
+use crate::web::session::FlashLevel;
+use crate::web::state::AppState;
 
 const PAGE_SIZE: i64 = 50;
 
@@ -40,7 +41,7 @@ pub struct MemberView {
 
 impl MemberView {
     fn new(row: &MemberRow, access: &OrgAccess) -> Self {
-        let role = Role::from_db(&row.role).unwrap_or(Role::Member);
+        let role = row.role;
         let manages = access.role.can(Permission::ManageMembers);
         let is_me = row.user_id == Some(access.user.id);
         let (role_choices, removable) = match (row.is_member(), row.user_id) {
@@ -58,7 +59,7 @@ impl MemberView {
             name: row.name.clone(),
             email: row.email.clone(),
             role,
-            joined: super::format_date(row.joined),
+            joined: format_date(row.joined),
             verified: row.verified,
             role_choices,
             removable,
@@ -152,7 +153,7 @@ pub async fn list_members(
     let (sort_name, sort) =
         SORTS.iter().find(|(name, _)| *name == params.sort).copied().unwrap_or(("name", MemberSort::Name));
     let descending = listing::descending(&params.dir, sort_name, DESCENDING_FIRST);
-    let role = Role::from_db(&params.role).map(|r| r.as_str());
+    let role = Role::from_db(&params.role);
     let (status_key, status) = match params.status.as_str() {
         "active" => ("active", MemberStatus::Active),
         "pending" => ("pending", MemberStatus::Pending),
@@ -163,7 +164,7 @@ pub async fn list_members(
         path: format!("/orgs/{slug}/members"),
         filters: vec![
             ("q", params.q.trim().to_owned()),
-            ("role", role.unwrap_or_default().to_owned()),
+            ("role", role.map(Role::as_str).unwrap_or_default().to_owned()),
             ("status", status_key.to_owned()),
         ],
         sort: sort_name,

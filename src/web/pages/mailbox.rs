@@ -4,11 +4,12 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use uuid::Uuid;
 
-use super::htmx::page;
-use super::layout::{Frame, Layout, Nav};
-use super::AppState;
 use crate::db::outbox;
 use crate::error::AppError;
+use crate::web::format::format_datetime;
+use crate::web::htmx::page;
+use crate::web::layout::{Frame, Layout, Nav};
+use crate::web::state::AppState;
 
 const LIMIT: i64 = 100;
 
@@ -88,7 +89,7 @@ pub async fn list_mail(
             to_address: m.to_address,
             subject: m.subject,
             status: m.status,
-            created: super::format_datetime(m.created_at),
+            created: format_datetime(m.created_at),
         })
         .collect();
     page(&MailboxPage { layout: frame.layout("Dev mailbox", None, None, Nav::None), messages, limit: LIMIT })
@@ -110,7 +111,7 @@ pub async fn show_mail(
         body: linkify(&message.text_body),
         subject: message.subject,
         to: message.to_address,
-        created: super::format_datetime(message.created_at),
+        created: format_datetime(message.created_at),
     })
 }
 

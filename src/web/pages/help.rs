@@ -3,11 +3,11 @@
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use super::htmx::page;
-use super::layout::{Frame, Layout, Nav};
-use super::AppState;
 use crate::error::AppError;
 use crate::services::viewer;
+use crate::web::htmx::page;
+use crate::web::layout::{Frame, Layout, Nav};
+use crate::web::state::AppState;
 
 #[derive(Template)]
 #[template(path = "help/index.html")]

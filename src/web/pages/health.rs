@@ -3,8 +3,8 @@
 use actix_web::{web, HttpResponse};
 use diesel::prelude::*;
 
-use super::AppState;
 use crate::error::AppError;
+use crate::web::state::AppState;
 
 /// The process is up.
 pub async fn healthz() -> HttpResponse {

@@ -6,17 +6,19 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
-use super::htmx::{is_htmx, page, page_with_status, redirect, with_trigger};
-use super::layout::{Frame, Layout, Nav};
-use super::listing::{self, Listing, TableParams};
-use super::session::FlashLevel;
-use super::AppState;
-use crate::db::invitations::{self as rows, Cursor, Invitation, ListQuery, SortKey, StatusFilter};
+use crate::db::invitations::{self as rows, Invitation, ListQuery, SortKey, StatusFilter};
+use crate::db::listing::Cursor;
 use crate::domain::{EmailList, InvitationStatus, Permission, Role, SeatUsage};
 use crate::error::{AppError, FormErrors};
 use crate::services::invitations::{self, InviteSummary};
 use crate::services::{access, rate_limit, viewer};
+use crate::web::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
+use crate::web::format::{format_date, format_datetime};
+use crate::web::htmx::{is_htmx, page, page_with_status, redirect, with_trigger};
+use crate::web::layout::{Frame, Layout, Nav};
+use crate::web::listing::{self, Listing, TableParams};
+use crate::web::session::FlashLevel;
+use crate::web::state::AppState;
 
 const PAGE_SIZE: i64 = 50;
 
@@ -41,14 +43,14 @@ impl RowView {
         RowView {
             id: invitation.id,
             email: invitation.email.clone(),
-            role: invitation.role().label(),
+            role: invitation.role.label(),
             status,
-            invited: super::format_date(invitation.created_at),
+            invited: format_date(invitation.created_at),
             invited_by: invitation.inviter_name.clone(),
-            expires: super::format_date(invitation.expires_at),
+            expires: format_date(invitation.expires_at),
             send_count: invitation.send_count,
-            last_sent: super::format_datetime(invitation.last_sent_at),
-            manageable: status.can_resend() && viewer_role.may_invite_as(invitation.role()),
+            last_sent: format_datetime(invitation.last_sent_at),
+            manageable: status.can_resend() && viewer_role.may_invite_as(invitation.role),
         }
     }
     pub fn is_pending(&self) -> bool {
@@ -396,7 +398,7 @@ pub async fn resend_invitation(
     let message = format!(
         "Invitation sent again to {}. The previous link no longer works; the new one expires on {}.",
         invitation.email,
-        super::format_date(invitation.expires_at)
+        format_date(invitation.expires_at)
     );
     row_response(&req, frame, &slug_text, RowView::new(&invitation, role), message)
 }

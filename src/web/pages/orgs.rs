@@ -5,15 +5,16 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::extractors::{OrgSlug, SignedIn};
-use super::htmx::{page, page_with_status, redirect};
-use super::layout::{Frame, Layout, Nav};
-use super::session::FlashLevel;
-use super::AppState;
 use crate::domain::{OrgName, Role};
 use crate::error::{AppError, FormErrors};
 use crate::services::organizations::{self, Overview, DEFAULT_SEAT_LIMIT};
 use crate::services::viewer;
+use crate::web::extractors::{OrgSlug, SignedIn};
+use crate::web::format::format_date;
+use crate::web::htmx::{page, page_with_status, redirect};
+use crate::web::layout::{Frame, Layout, Nav};
+use crate::web::session::FlashLevel;
+use crate::web::state::AppState;
 
 #[derive(Template)]
 #[template(path = "orgs/new.html")]
@@ -113,7 +114,7 @@ pub async fn show_overview(
     let slug = org.slug.clone();
     page(&OverviewPage {
         layout: frame.layout(org.name.clone(), Some(viewer), Some(&slug), Nav::Overview),
-        created: super::format_date(org.created_at),
+        created: format_date(org.created_at),
         org,
     })
 }

@@ -6,14 +6,15 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::extractors::SignedIn;
-use super::htmx::{is_htmx, page, redirect, with_trigger};
-use super::layout::{Frame, Layout, Nav};
-use super::AppState;
 use crate::db::notifications;
 use crate::error::AppError;
 use crate::services::notifications::{self as bell, Item, Panel};
 use crate::services::viewer;
+use crate::web::extractors::SignedIn;
+use crate::web::format::format_datetime;
+use crate::web::htmx::{is_htmx, page, redirect, with_trigger};
+use crate::web::layout::{Frame, Layout, Nav};
+use crate::web::state::AppState;
 
 const PANEL_ITEMS: i64 = 8;
 const PAGE_SIZE: i64 = 30;
@@ -106,7 +107,7 @@ pub async fn list_notifications(
         csrf: frame.csrf().to_owned(),
         items: shown
             .iter()
-            .map(|n| ItemView { item: bell::describe(n), when: super::format_datetime(n.created_at) })
+            .map(|n| ItemView { item: bell::describe(n), when: format_datetime(n.created_at) })
             .collect(),
         unread_only,
         next_url,
@@ -142,6 +143,6 @@ pub async fn mark_all_read(
     if is_htmx(&req) {
         return Ok(with_trigger(page(&PanelFragment { csrf: frame.csrf().to_owned(), panel })?, "bellChanged"));
     }
-    frame.session.flash(super::session::FlashLevel::Success, "All notifications are marked as read.");
+    frame.session.flash(crate::web::session::FlashLevel::Success, "All notifications are marked as read.");
     Ok(redirect(&req, "/notifications"))
 }

@@ -1,0 +1,15 @@
+//! One module per page: handlers parse the request, make one service call and render what it returns.
+
+pub mod account;
+pub mod audit;
+pub mod auth;
+pub mod bell;
+pub mod dashboard;
+pub mod health;
+pub mod help;
+pub mod invitations;
+pub mod invitee;
+pub mod mailbox;
+pub mod members;
+pub mod orgs;
+pub mod settings;

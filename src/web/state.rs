@@ -1,0 +1,19 @@
+//! `AppState`: what every handler shares (pool, settings, link builder, token key, live bell).
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::domain::token::TokenKey;
+use crate::mail::Links;
+
+use super::live::BellHub;
+
+/// Shared by every handler.
+pub struct AppState {
+    pub db: Db,
+    pub settings: Settings,
+    pub links: Links,
+    /// Derives invitation links from their stored nonce.
+    pub tokens: TokenKey,
+    /// Live bell updates for this instance's open streams.
+    pub bell: BellHub,
+}
