@@ -2,6 +2,7 @@
 
 pub mod email_address;
 pub mod email_list;
+pub mod event;
 pub mod ids;
 pub mod invitation;
 pub mod names;

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::access::{self, OrgAccess};
-use super::events::{self, Actor};
+use super::events::{Actor, Event};
 use super::rate_limit;
 use crate::db::invitations::{self, Invitation, NewInvitation};
 use crate::db::{memberships, organizations, outbox, users};
@@ -172,40 +172,20 @@ pub fn invite(
         }
         let created = invitations::insert_many(conn, &rows)?;
         outbox::enqueue_many(conn, &mails)?;
-        let audit: Vec<_> = created
+        let mut events: Vec<Event> = created
             .iter()
-            .map(|i| {
-                actor.event(
-                    &access,
-                    events::INVITATION_CREATED,
-                    &i.email,
-                    None,
-                    Some(serde_json::json!({ "role": i.role.as_str(), "expires_at": i.expires_at.unix_timestamp() })),
-                )
-            })
+            .map(|i| Event::InvitationCreated { email: i.email.clone(), role: i.role, expires_at: i.expires_at })
             .collect();
         // The batch that takes the last free seat tells the Owner and Admins.
-        let mut audit = audit;
-        let mut notes = Vec::new();
         if !created.is_empty() && usage.available() == created.len() as i64 {
-            audit.push(actor.event(
-                &access,
-                events::SEATS_LIMIT_REACHED,
-                &org.name,
-                None,
-                Some(serde_json::json!({ "limit": usage.limit })),
-            ));
-            for admin in memberships::admins_of(conn, org.org_id())? {
-                notes.push(events::notification(
-                    admin,
-                    events::SEATS_LIMIT_REACHED,
-                    &org,
-                    org.id,
-                    serde_json::json!({ "limit": usage.limit }),
-                ));
-            }
+            events.push(Event::SeatsLimitReached {
+                organization: org.id,
+                org_name: org.name.clone(),
+                limit: usage.limit,
+                admins: memberships::admins_of(conn, org.org_id())?,
+            });
         }
-        events::record(conn, &audit, &notes)?;
+        actor.record(conn, &access, &events)?;
         summary.sent = created.into_iter().map(|i| i.email).collect();
         Ok(summary)
     })
@@ -288,14 +268,13 @@ pub fn resend(
                 expires: &date(expires_at),
             })?,
         )?;
-        let event = actor.event(
-            &access,
-            events::INVITATION_RESENT,
-            &renewed.email,
-            Some(serde_json::json!({ "expires_at": invitation.expires_at.unix_timestamp() })),
-            Some(serde_json::json!({ "expires_at": renewed.expires_at.unix_timestamp(), "send_count": renewed.send_count })),
-        );
-        events::record(conn, &[event], &[])?;
+        let event = Event::InvitationResent {
+            email: renewed.email.clone(),
+            expired_at: invitation.expires_at,
+            expires_at: renewed.expires_at,
+            send_count: renewed.send_count,
+        };
+        actor.record(conn, &access, &[event])?;
         Ok(renewed)
     })
 }
@@ -307,14 +286,8 @@ pub fn revoke(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> 
         let invitation = manageable(conn, &access, id)?;
         let revoked = invitations::revoke(conn, access.org.org_id(), id, actor.user)?
             .ok_or_else(|| no_longer_pending(&invitation))?;
-        let event = actor.event(
-            &access,
-            events::INVITATION_REVOKED,
-            &revoked.email,
-            Some(serde_json::json!({ "status": invitation.status_now().key() })),
-            Some(serde_json::json!({ "status": "revoked" })),
-        );
-        events::record(conn, &[event], &[])?;
+        let event = Event::InvitationRevoked { email: revoked.email.clone(), was: invitation.status_now() };
+        actor.record(conn, &access, &[event])?;
         Ok(revoked)
     })
 }
@@ -349,8 +322,7 @@ pub fn copy_link(
             invitations::replace_token(conn, invitation.id, &nonce, &token.hash())?;
         }
         invitations::mark_link_copied(conn, invitation.id)?;
-        let event = actor.event(&access, events::INVITATION_LINK_COPIED, &invitation.email, None, None);
-        events::record(conn, &[event], &[])?;
+        actor.record(conn, &access, &[Event::InvitationLinkCopied { email: invitation.email.clone() }])?;
         Ok((invitation, ctx.links.invitation(&token)))
     })
 }
@@ -458,9 +430,9 @@ pub fn respond(
             )));
         }
         let org = organizations::find_by_id(conn, OrgId(invitation.organization_id))?.ok_or(AppError::NotFound)?;
-        let (status, answered) = match answer {
-            Answer::Accept => (InvitationStatus::Accepted, invitations::accept(conn, invitation.id, actor.user)?),
-            Answer::Decline => (InvitationStatus::Declined, invitations::decline(conn, invitation.id, actor.user)?),
+        let answered = match answer {
+            Answer::Accept => invitations::accept(conn, invitation.id, actor.user)?,
+            Answer::Decline => invitations::decline(conn, invitation.id, actor.user)?,
         };
         let Some(answered) = answered else {
             let now = invitation.status_now();
@@ -480,32 +452,12 @@ pub fn respond(
         if answer == Answer::Accept && memberships::insert_if_absent(conn, org.org_id(), actor.user, role)? {
             memberships::set_invited_by(conn, org.org_id(), actor.user, answered.invited_by)?;
         }
-        let (action, kind) = match answer {
-            Answer::Accept => (events::INVITATION_ACCEPTED, events::INVITATION_ACCEPTED),
-            Answer::Decline => (events::INVITATION_DECLINED, events::INVITATION_DECLINED),
+        let (invitation, email, inviter) = (answered.id, answered.email, answered.invited_by);
+        let event = match answer {
+            Answer::Accept => Event::InvitationAccepted { invitation, email, role, inviter },
+            Answer::Decline => Event::InvitationDeclined { invitation, email, role, inviter },
         };
-        let audit = actor.event_in(
-            &org,
-            &user,
-            action,
-            &answered.email,
-            Some(serde_json::json!({ "status": "pending" })),
-            Some(serde_json::json!({ "status": status.key(), "role": answered.role.as_str() })),
-        );
-        let notify: Vec<_> = answered
-            .invited_by
-            .map(|inviter| {
-                events::notification(
-                    inviter,
-                    kind,
-                    &org,
-                    answered.id,
-                    serde_json::json!({ "email": answered.email, "name": user.name, "role": answered.role.as_str() }),
-                )
-            })
-            .into_iter()
-            .collect();
-        events::record(conn, &[audit], &notify)?;
+        actor.record_in(conn, &org, &user, &[event])?;
         Ok(Answered { org_name: org.name, org_slug: org.slug, role })
     })
 }

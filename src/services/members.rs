@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::access::{self, OrgAccess};
-use super::events::{self, Actor};
+use super::events::{Actor, Event};
 use super::rate_limit;
 use crate::db::memberships::{self, Membership};
 use crate::db::{email_tokens, outbox, users};
@@ -49,21 +49,14 @@ pub fn change_role(
         let email = users::find(conn, UserId(membership.user_id))?.map(|u| u.email).unwrap_or_default();
         if before != new_role {
             memberships::set_role(conn, membership.id, new_role)?;
-            let event = actor.event(
-                &access,
-                events::MEMBER_ROLE_CHANGED,
-                &email,
-                Some(serde_json::json!({ "role": before.as_str() })),
-                Some(serde_json::json!({ "role": new_role.as_str() })),
-            );
-            let note = events::notification(
-                membership.user_id,
-                events::MEMBER_ROLE_CHANGED,
-                &access.org,
-                membership.id,
-                serde_json::json!({ "from": before.as_str(), "to": new_role.as_str(), "by": access.user.name }),
-            );
-            events::record(conn, &[event], &[note])?;
+            let event = Event::MemberRoleChanged {
+                membership: membership.id,
+                user: membership.user_id,
+                email: email.clone(),
+                from: before,
+                to: new_role,
+            };
+            actor.record(conn, &access, &[event])?;
         }
         let updated = memberships::lock_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
         Ok((updated, email))
@@ -79,21 +72,13 @@ pub fn remove(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> 
         parties.may_remove().map_err(refused)?;
         let email = users::find(conn, UserId(membership.user_id))?.map(|u| u.email).unwrap_or_default();
         memberships::delete(conn, membership.id)?;
-        let event = actor.event(
-            &access,
-            events::MEMBER_REMOVED,
-            &email,
-            Some(serde_json::json!({ "role": membership.role.as_str() })),
-            None,
-        );
-        let note = events::notification(
-            membership.user_id,
-            events::MEMBER_REMOVED,
-            &access.org,
-            membership.id,
-            serde_json::json!({ "by": access.user.name }),
-        );
-        events::record(conn, &[event], &[note])?;
+        let event = Event::MemberRemoved {
+            membership: membership.id,
+            user: membership.user_id,
+            email: email.clone(),
+            role: membership.role,
+        };
+        actor.record(conn, &access, &[event])?;
         Ok(email)
     })
 }
@@ -108,14 +93,8 @@ pub fn leave(conn: &mut PgConnection, actor: &Actor, slug: &Slug) -> Result<Stri
         let membership = memberships::find(conn, access.org.org_id(), actor.user)?.ok_or(AppError::NotFound)?;
         may_leave(membership.role).map_err(refused)?;
         memberships::delete(conn, membership.id)?;
-        let event = actor.event(
-            &access,
-            events::MEMBER_LEFT,
-            &access.user.email,
-            Some(serde_json::json!({ "role": membership.role.as_str() })),
-            None,
-        );
-        events::record(conn, &[event], &[])?;
+        let event = Event::MemberLeft { email: access.user.email.clone(), role: membership.role };
+        actor.record(conn, &access, &[event])?;
         Ok(access.org.name.clone())
     })
 }
@@ -141,8 +120,7 @@ pub fn resend_verification(
         let expires = time::OffsetDateTime::now_utc() + super::accounts::VERIFY_TTL;
         email_tokens::issue(conn, user.user_id(), email_tokens::Purpose::VerifyEmail, &token, &user.email, expires)?;
         outbox::enqueue(conn, &messages::verify_email(&user.email, &user.name, &links.verify_email(&token))?)?;
-        let event = actor.event(&access, events::MEMBER_VERIFICATION_RESENT, &user.email, None, None);
-        events::record(conn, &[event], &[])?;
+        actor.record(conn, &access, &[Event::MemberVerificationResent { email: user.email.clone() }])?;
         Ok(user.email)
     })
 }

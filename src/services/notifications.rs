@@ -3,7 +3,7 @@
 use diesel::PgConnection;
 use uuid::Uuid;
 
-use super::events;
+use super::events::EventKind;
 use super::invitations::{self, PendingForMe};
 use crate::db::notifications::{self, Notification};
 use crate::domain::UserId;
@@ -33,8 +33,8 @@ pub fn describe(n: &Notification) -> Item {
     let p = &n.payload;
     let org = text(p, "organization");
     let slug = text(p, "slug");
-    let (sentence, href) = match n.kind.as_str() {
-        events::INVITATION_ACCEPTED => (
+    let (sentence, href) = match EventKind::from_key(&n.kind) {
+        Some(EventKind::InvitationAccepted) => (
             format!(
                 "{} ({}) accepted your invitation to {org} and joined as {}.",
                 text(p, "name"),
@@ -43,11 +43,11 @@ pub fn describe(n: &Notification) -> Item {
             ),
             format!("/orgs/{slug}/members"),
         ),
-        events::INVITATION_DECLINED => (
+        Some(EventKind::InvitationDeclined) => (
             format!("{} declined your invitation to {org}.", text(p, "email")),
             format!("/orgs/{slug}/invitations?status=declined"),
         ),
-        events::MEMBER_ROLE_CHANGED => (
+        Some(EventKind::MemberRoleChanged) => (
             format!(
                 "{} changed your role in {org} from {} to {}.",
                 text(p, "by"),
@@ -56,20 +56,23 @@ pub fn describe(n: &Notification) -> Item {
             ),
             format!("/orgs/{slug}"),
         ),
-        events::MEMBER_REMOVED => (format!("{} removed you from {org}.", text(p, "by")), "/dashboard".to_owned()),
-        events::OWNERSHIP_TRANSFERRED => {
+        Some(EventKind::MemberRemoved) => {
+            (format!("{} removed you from {org}.", text(p, "by")), "/dashboard".to_owned())
+        }
+        Some(EventKind::OwnershipTransferred) => {
             (format!("{} made you the Owner of {org}.", text(p, "by")), format!("/orgs/{slug}/settings"))
         }
-        events::SEATS_LIMIT_REACHED => (
+        Some(EventKind::SeatsLimitReached) => (
             format!(
                 "{org} has used all {} seats. Revoke stale invitations, remove inactive members, or raise the limit.",
                 p.get("limit").and_then(|v| v.as_i64()).unwrap_or_default()
             ),
             format!("/orgs/{slug}/invitations"),
         ),
-        other => {
-            (format!("{other} in {org}."), if slug.is_empty() { "/dashboard".into() } else { format!("/orgs/{slug}") })
-        }
+        _ => (
+            format!("{} in {org}.", n.kind),
+            if slug.is_empty() { "/dashboard".into() } else { format!("/orgs/{slug}") },
+        ),
     };
     Item { id: n.id, sentence, href, unread: n.read_at.is_none(), created_at: n.created_at }
 }

@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 use time::OffsetDateTime;
 
+use super::events::{Actor, Event};
 use crate::db::{memberships, organizations};
 use crate::domain::{OrgId, OrgName, Role, Slug, UserId};
 use crate::error::AppError;
@@ -17,16 +18,10 @@ pub fn create(conn: &mut PgConnection, owner: UserId, name: &OrgName, seat_limit
         let org = organizations::insert(conn, OrgId::new(), name.as_str(), &slug, seat_limit)?;
         memberships::insert(conn, org.org_id(), owner, Role::Owner)?;
         let user = crate::db::users::find(conn, owner)?.ok_or(AppError::Unauthenticated)?;
-        let actor = super::events::Actor { user: owner, request_id: None };
-        let event = actor.event_in(
-            &org,
-            &user,
-            super::events::ORGANIZATION_CREATED,
-            &org.name,
-            None,
-            Some(serde_json::json!({ "slug": org.slug, "seat_limit": org.seat_limit })),
-        );
-        super::events::record(conn, &[event], &[])?;
+        let actor = Actor { user: owner, request_id: None };
+        let event =
+            Event::OrganizationCreated { name: org.name.clone(), slug: org.slug.clone(), seat_limit: org.seat_limit };
+        actor.record_in(conn, &org, &user, &[event])?;
         Ok(slug)
     })
 }

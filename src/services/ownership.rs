@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::access;
-use super::events::{self, Actor};
+use super::events::{Actor, Event};
 use crate::db::{memberships, organizations, users};
 use crate::domain::{Permission, Role, Slug, UserId};
 use crate::error::{AppError, FormErrors};
@@ -52,21 +52,14 @@ pub fn transfer(
         // Demote first: at most one Owner at any moment (a unique index), exactly one at commit.
         memberships::set_role(conn, me.id, Role::Admin)?;
         memberships::set_role(conn, target.id, Role::Owner)?;
-        let event = actor.event(
-            &access,
-            events::OWNERSHIP_TRANSFERRED,
-            &new_owner_user.email,
-            Some(serde_json::json!({ "owner": access.user.email, "new_owner_role": target.role.as_str() })),
-            Some(serde_json::json!({ "owner": new_owner_user.email, "previous_owner_role": "admin" })),
-        );
-        let note = events::notification(
-            target.user_id,
-            events::OWNERSHIP_TRANSFERRED,
-            &access.org,
-            target.id,
-            serde_json::json!({ "by": access.user.name }),
-        );
-        events::record(conn, &[event], &[note])?;
+        let event = Event::OwnershipTransferred {
+            membership: target.id,
+            user: target.user_id,
+            email: new_owner_user.email.clone(),
+            previous_role: target.role,
+            previous_owner: access.user.email.clone(),
+        };
+        actor.record(conn, &access, &[event])?;
         Ok(new_owner_user.email)
     })
 }

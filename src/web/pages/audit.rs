@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::db::audit::{self, AuditEvent, AuditQuery};
 use crate::domain::{Permission, Slug};
 use crate::error::AppError;
-use crate::services::events::ALL_ACTIONS;
+use crate::services::events::EventKind;
 use crate::services::{access, viewer};
 use crate::web::extractors::{OrgSlug, SignedIn};
 use crate::web::format::format_datetime;
@@ -118,7 +118,7 @@ async fn load(
     params: &AuditParams,
     limit: i64,
 ) -> Result<(viewer::Viewer, String, Vec<AuditEvent>), AppError> {
-    let action = ALL_ACTIONS.iter().find(|a| **a == params.action).copied();
+    let action = EventKind::from_key(&params.action).map(EventKind::key);
     let actor = params.actor.trim().to_owned();
     let before = parse_cursor(&params.before);
     state
@@ -150,7 +150,7 @@ pub async fn show_audit_log(
     });
     page(&AuditPage {
         events: shown.iter().map(EventView::new).collect(),
-        actions: ALL_ACTIONS.to_vec(),
+        actions: EventKind::all().iter().map(|k| k.key()).collect(),
         action: params.action.clone(),
         actor: params.actor.trim().to_owned(),
         next_url,
@@ -209,7 +209,7 @@ pub async fn export_audit_log(
             Ok::<_, AppError>((access.org.id, access.org.slug))
         })
         .await?;
-    let action = ALL_ACTIONS.iter().find(|a| **a == params.action).copied();
+    let action = EventKind::from_key(&params.action).map(EventKind::key);
     let actor = params.actor.trim().to_owned();
     let db = state.db.clone();
     // State: the cursor of the next page, or None once the last page was sent.
