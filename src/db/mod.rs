@@ -70,17 +70,47 @@ impl Db {
         T: Send + 'static,
         E: From<RunError> + Send + 'static,
     {
+        self.run_steps(move |steps| steps.run(f)).await
+    }
+
+    /// Runs `f` on the blocking thread pool with [`Steps`]: it takes a connection
+    /// for each step and none while it works between them.
+    pub async fn run_steps<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&Steps<'_>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<RunError> + Send + 'static,
+    {
         let pool = self.pool.clone();
-        let task = tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(|e| E::from(RunError::Pool(e)))?;
-            f(&mut conn)
-        });
+        let task = tokio::task::spawn_blocking(move || f(&Steps { pool: &pool }));
         match task.await {
             Ok(result) => result,
             Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
             Err(join) => panic!("blocking database task was cancelled: {join}"),
         }
     }
+}
+
+/// Connections taken one step at a time, on the blocking pool, for use cases that
+/// do slow work between steps (password hashing) and must hold no connection meanwhile.
+pub struct Steps<'a> {
+    pool: &'a PgPool,
+}
+
+impl Steps<'_> {
+    /// Runs one step with a pooled connection, returned to the pool afterwards.
+    pub fn run<T, E>(&self, f: impl FnOnce(&mut PgConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<RunError>,
+    {
+        let mut conn = self.pool.get().map_err(|e| E::from(RunError::Pool(e)))?;
+        f(&mut conn)
+    }
+}
+
+/// `SELECT 1`: whether the database answers.
+pub fn ping(conn: &mut PgConnection) -> QueryResult<()> {
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("1")).get_result::<i32>(conn).map(|_| ())
 }
 
 /// Builds the pool. A short connection timeout turns an exhausted pool into a quick 503.

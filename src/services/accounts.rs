@@ -4,10 +4,13 @@ use diesel::prelude::*;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::passwords;
+use super::rate_limit::{self, check};
+use super::viewer::{self, Viewer};
 use crate::db::email_tokens::{self, Purpose};
-use crate::db::{outbox, sessions, users};
-use crate::domain::{EmailAddress, PersonName, Token, UserId};
-use crate::error::AppError;
+use crate::db::{outbox, sessions, users, Steps};
+use crate::domain::{EmailAddress, NewPassword, PersonName, Token, UserId};
+use crate::error::{AppError, FormErrors};
 use crate::mail::{messages, Links};
 
 /// How long a verification link works.
@@ -15,26 +18,39 @@ pub const VERIFY_TTL: time::Duration = time::Duration::hours(48);
 /// How long a password-reset link works.
 pub const RESET_TTL: time::Duration = time::Duration::hours(1);
 
-/// A checked sign-up form, with the password already hashed.
+/// A checked sign-up form.
 #[derive(Debug)]
 pub struct SignUp {
     pub name: PersonName,
     pub email: EmailAddress,
-    pub password_hash: String,
+    pub password: NewPassword,
+}
+
+/// Hashes a new password on this (blocking) thread, holding no connection.
+fn hash_new(password: &NewPassword) -> Result<String, AppError> {
+    passwords::hash(password)
 }
 
 /// Creates an account and mails a verification link. When the address already
 /// has an account, mails its owner instead, and answers exactly the same.
-pub fn sign_up(conn: &mut PgConnection, links: &Links, input: &SignUp) -> Result<(), AppError> {
+/// Limited per client address (`ip`).
+pub fn sign_up(steps: &Steps<'_>, links: &Links, ip: &str, input: &SignUp) -> Result<(), AppError> {
+    steps.run(|conn| check(conn, rate_limit::SIGN_UP_PER_IP, ip))?;
+    // Hash before looking the address up, so both outcomes take the same time.
+    let password_hash = hash_new(&input.password)?;
+    steps.run(|conn| create_account(conn, links, input, &password_hash))
+}
+
+fn create_account(conn: &mut PgConnection, links: &Links, input: &SignUp, password_hash: &str) -> Result<(), AppError> {
     // Counted for new and existing addresses alike, so the limit reveals nothing.
-    super::rate_limit::check(conn, super::rate_limit::MAIL_PER_ACCOUNT, input.email.normalized())?;
+    check(conn, rate_limit::MAIL_PER_ACCOUNT, input.email.normalized())?;
     conn.transaction(|conn| {
         let new_user = users::NewUser {
             id: Uuid::new_v4(),
             name: input.name.as_str(),
             email: input.email.as_str(),
             email_verified_at: None,
-            password_hash: &input.password_hash,
+            password_hash,
         };
         match users::insert(conn, &new_user)? {
             Some(user) => send_verification(conn, links, &user),
@@ -62,17 +78,25 @@ fn send_verification(conn: &mut PgConnection, links: &Links, user: &users::User)
     Ok(())
 }
 
-/// Sends a fresh verification link to a signed-in, unverified user; earlier links stop working.
-pub fn resend_verification(conn: &mut PgConnection, links: &Links, user: UserId) -> Result<String, AppError> {
+/// Sends a fresh verification link to a signed-in, unverified user; earlier links
+/// stop working. Limited per client address and per account.
+pub fn resend_verification(conn: &mut PgConnection, links: &Links, ip: &str, user: UserId) -> Result<String, AppError> {
+    check(conn, rate_limit::MAIL_PER_IP, ip)?;
     conn.transaction(|conn| {
         let user = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
         if user.is_verified() {
             return Err(AppError::Conflict(format!("{} is already verified.", user.email)));
         }
-        super::rate_limit::check(conn, super::rate_limit::MAIL_PER_ACCOUNT, &user.email.to_lowercase())?;
+        check(conn, rate_limit::MAIL_PER_ACCOUNT, &user.email.to_lowercase())?;
         send_verification(conn, links, &user)?;
         Ok(user.email)
     })
+}
+
+/// The account page: the viewer and when they joined Roster.
+pub fn profile(conn: &mut PgConnection, user: UserId) -> Result<(Viewer, OffsetDateTime), AppError> {
+    let account = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
+    Ok((viewer::of_user(conn, &account)?, account.created_at))
 }
 
 /// The address a verification link is for, if the link still works. Changes nothing.
@@ -91,19 +115,62 @@ pub fn verify_email(conn: &mut PgConnection, token: &Token) -> Result<Option<Str
     })
 }
 
-/// The stored password hash for an address, for sign-in. `None` for unknown addresses.
-pub fn credentials(conn: &mut PgConnection, email: &EmailAddress) -> Result<Option<(UserId, String)>, AppError> {
-    Ok(users::find_by_email(conn, email)?.map(|u| (u.user_id(), u.password_hash)))
+/// Checks an address and password, limited per client address and per account;
+/// `None` for a wrong password and an unknown address alike (an unknown one is
+/// checked against a dummy hash, so the time taken tells nothing).
+pub fn sign_in(steps: &Steps<'_>, ip: &str, email: &EmailAddress, password: &str) -> Result<Option<UserId>, AppError> {
+    let found = steps.run(|conn| {
+        check(conn, rate_limit::SIGN_IN_PER_IP, ip)?;
+        check(conn, rate_limit::SIGN_IN_PER_ACCOUNT, email.normalized())?;
+        Ok::<_, AppError>(users::find_by_email(conn, email)?.map(|u| (u.user_id(), u.password_hash)))
+    })?;
+    let (user, hash) = found.map_or((None, None), |(user, hash)| (Some(user), Some(hash)));
+    // Verified whether or not the account exists: the dummy hash takes as long.
+    let matches = passwords::verify(hash.as_deref(), password);
+    Ok(user.filter(|_| matches))
 }
 
-/// The stored password hash of a signed-in user.
-pub fn password_hash_of(conn: &mut PgConnection, user: UserId) -> Result<String, AppError> {
-    Ok(users::find(conn, user)?.ok_or(AppError::Unauthenticated)?.password_hash)
+/// Changes a signed-in user's password after checking their current one (limited
+/// like sign-in) and ends every session of theirs; the caller renews its own.
+/// A wrong current password is an `Invalid` error on `current_password`.
+pub fn change_password(
+    steps: &Steps<'_>,
+    ip: &str,
+    user: UserId,
+    current: &str,
+    new: &NewPassword,
+) -> Result<(), AppError> {
+    let stored = steps.run(|conn| {
+        check(conn, rate_limit::SIGN_IN_PER_IP, ip)?;
+        check(conn, rate_limit::SIGN_IN_PER_ACCOUNT, &user.to_string())?;
+        Ok::<_, AppError>(users::find(conn, user)?.ok_or(AppError::Unauthenticated)?.password_hash)
+    })?;
+    if !passwords::verify(Some(&stored), current) {
+        let mut errors = FormErrors::new();
+        errors.add("current_password", "That is not your current password.");
+        return Err(AppError::Invalid(errors));
+    }
+    let new_hash = hash_new(new)?;
+    steps.run(|conn| {
+        conn.transaction(|conn| {
+            users::set_password_hash(conn, user, &new_hash)?;
+            sessions::delete_for_user(conn, user.0)?;
+            Ok(())
+        })
+    })
 }
 
 /// Mails a reset link if the address has an account; does nothing otherwise,
-/// and the caller answers the same in both cases.
-pub fn request_password_reset(conn: &mut PgConnection, links: &Links, email: &EmailAddress) -> Result<(), AppError> {
+/// and the caller answers the same in both cases. Limited per client address and
+/// per address asked for.
+pub fn request_password_reset(
+    conn: &mut PgConnection,
+    links: &Links,
+    ip: &str,
+    email: &EmailAddress,
+) -> Result<(), AppError> {
+    check(conn, rate_limit::MAIL_PER_IP, ip)?;
+    check(conn, rate_limit::MAIL_PER_ACCOUNT, email.normalized())?;
     conn.transaction(|conn| {
         let Some(user) = users::find_by_email(conn, email)? else {
             return Ok(());
@@ -125,26 +192,19 @@ pub fn reset_email(conn: &mut PgConnection, token: &Token) -> Result<Option<Stri
 /// Sets a new password from a reset link and ends every session of the account.
 /// The link proves the address, so the account counts as verified too.
 /// `None` when the link is unknown, used or expired.
-pub fn reset_password(conn: &mut PgConnection, token: &Token, new_hash: &str) -> Result<Option<String>, AppError> {
-    conn.transaction(|conn| {
-        let Some(used) = email_tokens::consume(conn, Purpose::ResetPassword, token)? else {
-            return Ok(None);
-        };
-        let user = UserId(used.user_id);
-        users::set_password_hash(conn, user, new_hash)?;
-        users::mark_verified(conn, user, &used.email)?;
-        sessions::delete_for_user(conn, user.0)?;
-        Ok(Some(used.email))
-    })
-}
-
-/// Sets a new password for a signed-in user (whose current password the caller
-/// has checked) and ends every session of theirs; the caller renews its own.
-pub fn change_password(conn: &mut PgConnection, user: UserId, new_hash: &str) -> Result<(), AppError> {
-    conn.transaction(|conn| {
-        users::set_password_hash(conn, user, new_hash)?;
-        sessions::delete_for_user(conn, user.0)?;
-        Ok(())
+pub fn reset_password(steps: &Steps<'_>, token: &Token, new: &NewPassword) -> Result<Option<String>, AppError> {
+    let new_hash = hash_new(new)?;
+    steps.run(|conn| {
+        conn.transaction(|conn| {
+            let Some(used) = email_tokens::consume(conn, Purpose::ResetPassword, token)? else {
+                return Ok(None);
+            };
+            let user = UserId(used.user_id);
+            users::set_password_hash(conn, user, &new_hash)?;
+            users::mark_verified(conn, user, &used.email)?;
+            sessions::delete_for_user(conn, user.0)?;
+            Ok(Some(used.email))
+        })
     })
 }
 
@@ -164,10 +224,24 @@ pub enum InvitedSignUp {
     CheckEmail,
 }
 
-/// Creates an account from an invitation link, for the invited address. The
-/// account counts as verified when the link can only have come from that inbox;
-/// if an admin copied the link, it must verify by mail like any other.
+/// Creates an account from an invitation link, for the invited address (limited per
+/// client address like any sign-up). The account counts as verified when the link
+/// can only have come from that inbox; if an admin copied the link, it must verify
+/// by mail like any other. `NotFound` when the invitation is no longer open.
 pub fn sign_up_invited(
+    steps: &Steps<'_>,
+    links: &Links,
+    ip: &str,
+    token: &Token,
+    name: &PersonName,
+    password: &NewPassword,
+) -> Result<InvitedSignUp, AppError> {
+    steps.run(|conn| check(conn, rate_limit::SIGN_UP_PER_IP, ip))?;
+    let password_hash = hash_new(password)?;
+    steps.run(|conn| create_invited_account(conn, links, token, name, &password_hash))
+}
+
+fn create_invited_account(
     conn: &mut PgConnection,
     links: &Links,
     token: &Token,

@@ -9,14 +9,18 @@ use uuid::Uuid;
 use super::access::{self, OrgAccess};
 use super::events::{Actor, Event};
 use super::rate_limit;
+use super::viewer::{self, Viewer};
 use crate::db::invitations::{self, Invitation, NewInvitation};
 use crate::db::{memberships, organizations, outbox, users};
 use crate::domain::email_list::InvalidEntry;
 use crate::domain::token::TokenKey;
-use crate::domain::{EmailList, InvitationStatus, OrgId, Role, SeatUsage, Slug, Token, UserId};
+use crate::domain::{EmailList, InvitationStatus, OrgId, Permission, Role, SeatUsage, Slug, Token, UserId};
 use crate::error::{AppError, FormErrors};
 use crate::mail::messages::{self, InvitationMail};
 use crate::mail::Links;
+
+pub use crate::db::invitations::{cursor_after, Invitation as InvitationRow, SortKey, StatusFilter};
+pub use crate::db::listing::Cursor;
 
 /// Most addresses accepted in one submission.
 pub const MAX_BATCH: usize = 2000;
@@ -191,6 +195,115 @@ pub fn invite(
     })
 }
 
+/// The Invitations page's filter, search, sort and position.
+#[derive(Debug, Clone)]
+pub struct InvitationFilter {
+    pub status: StatusFilter,
+    pub search: String,
+    pub sort: SortKey,
+    pub descending: bool,
+    pub after: Option<Cursor>,
+}
+
+/// What the pages about invitations show around them: who is looking, their access
+/// and the organization's seats.
+pub struct InvitePage {
+    pub viewer: Viewer,
+    pub access: OrgAccess,
+    pub seats: SeatUsage,
+}
+
+/// A page of the Invitations list (for the Owner and Admins), and `limit + 1`
+/// invitations, each with `lower(email)` for its cursor.
+pub fn list_page(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: UserId,
+    filter: &InvitationFilter,
+    limit: i64,
+) -> Result<(InvitePage, Vec<(Invitation, String)>), AppError> {
+    let page = invite_form(conn, slug, user)?;
+    let access = &page.access;
+    let query = invitations::ListQuery {
+        org: access.org.org_id(),
+        filter: filter.status,
+        search: Some(&filter.search),
+        sort: filter.sort,
+        descending: filter.descending,
+        after: filter.after.clone(),
+        limit,
+    };
+    let found = invitations::list(conn, &query)?;
+    Ok((page, found))
+}
+
+/// What the `Invite Members` form needs: the viewer, their access (only those who
+/// manage members get it) and the seats.
+pub fn invite_form(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<InvitePage, AppError> {
+    let (viewer, access) = access::page(conn, slug, user)?;
+    access.require(Permission::ManageMembers)?;
+    let seats = seat_usage(conn, access.org.org_id(), access.org.seat_limit)?;
+    Ok(InvitePage { viewer, access, seats })
+}
+
+/// The answer to `Send Invitations` as submitted: the form's page (viewer, access,
+/// seats as they are afterwards) with the outcome, where a refusal of the input
+/// (`Invalid`) is for the form to show. The sender's quota (per account and per
+/// client address) is charged only for a valid submission of valid addresses.
+pub fn invite_from_form(
+    conn: &mut PgConnection,
+    ctx: &Context<'_>,
+    actor: &Actor,
+    ip: &str,
+    slug: &Slug,
+    list: EmailList,
+    role: Option<Role>,
+) -> Result<(InvitePage, Result<InviteSummary, AppError>), AppError> {
+    let viewer = viewer::load(conn, actor.user)?;
+    let access = access::member_of(conn, slug, actor.user)?;
+    access.require(Permission::ManageMembers)?;
+    let outcome = match role.filter(|r| *r != Role::Owner) {
+        None => {
+            let mut errors = FormErrors::new();
+            errors.add("role", "Choose a role.");
+            Err(AppError::Invalid(errors))
+        }
+        Some(role) if list.addresses.is_empty() => invite(conn, ctx, actor, slug, list, role),
+        Some(role) => charge_sender(conn, actor, ip, list.addresses.len())
+            .and_then(|()| invite(conn, ctx, actor, slug, list, role)),
+    };
+    let seats = seat_usage(conn, access.org.org_id(), access.org.seat_limit)?;
+    Ok((InvitePage { viewer, access, seats }, outcome))
+}
+
+/// Counts `addresses` invitation emails against the sender's hourly quotas.
+fn charge_sender(conn: &mut PgConnection, actor: &Actor, ip: &str, addresses: usize) -> Result<(), AppError> {
+    rate_limit::check_many(conn, rate_limit::INVITE_PER_IP, ip, addresses)?;
+    rate_limit::check_many(conn, rate_limit::INVITE_PER_ACCOUNT, &actor.user.to_string(), addresses)
+}
+
+/// The `Revoke` confirmation, for an invitation the viewer may still revoke; with
+/// the viewer's role.
+pub fn revocation(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: UserId,
+    id: Uuid,
+) -> Result<(Viewer, Invitation, Role), AppError> {
+    let (viewer, access) = access::page(conn, slug, user)?;
+    access.require(Permission::ManageMembers)?;
+    let invitation = invitations::find_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
+    let status = invitation.status_now();
+    if !(status.can_resend() && access.role.may_invite_as(invitation.role)) {
+        return Err(AppError::Forbidden(format!(
+            "You cannot revoke the invitation to {}: it is {}, or its role is not yours to manage.",
+            invitation.email,
+            status.label().to_lowercase()
+        )));
+    }
+    Ok((viewer, invitation, access.role))
+}
+
 /// Members plus pending, unexpired invitations, against the limit.
 pub fn seat_usage(conn: &mut PgConnection, org: OrgId, limit: i32) -> Result<SeatUsage, AppError> {
     Ok(SeatUsage {
@@ -216,14 +329,15 @@ fn no_longer_pending(invitation: &Invitation) -> AppError {
 }
 
 /// Sends an invitation again with a new link and expiry; the old link stops working.
-/// An expired invitation takes a seat again, so it needs a free one.
+/// An expired invitation takes a seat again, so it needs a free one. Returns it with
+/// the actor's role.
 pub fn resend(
     conn: &mut PgConnection,
     ctx: &Context<'_>,
     actor: &Actor,
     slug: &Slug,
     id: Uuid,
-) -> Result<Invitation, AppError> {
+) -> Result<(Invitation, Role), AppError> {
     conn.transaction(|conn| {
         let access = access::member_of(conn, slug, actor.user)?;
         let org = organizations::lock(conn, access.org.org_id())?;
@@ -275,12 +389,13 @@ pub fn resend(
             send_count: renewed.send_count,
         };
         actor.record(conn, &access, &[event])?;
-        Ok(renewed)
+        Ok((renewed, access.role))
     })
 }
 
-/// Revokes an invitation: its link stops working and its seat is freed.
-pub fn revoke(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> Result<Invitation, AppError> {
+/// Revokes an invitation: its link stops working and its seat is freed. Returns it
+/// with the actor's role.
+pub fn revoke(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> Result<(Invitation, Role), AppError> {
     conn.transaction(|conn| {
         let access = access::member_of(conn, slug, actor.user)?;
         let invitation = manageable(conn, &access, id)?;
@@ -288,8 +403,16 @@ pub fn revoke(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> 
             .ok_or_else(|| no_longer_pending(&invitation))?;
         let event = Event::InvitationRevoked { email: revoked.email.clone(), was: invitation.status_now() };
         actor.record(conn, &access, &[event])?;
-        Ok(revoked)
+        Ok((revoked, access.role))
     })
+}
+
+/// A copied link, with what the page around it needs.
+pub struct CopiedLink {
+    pub invitation: Invitation,
+    pub link: String,
+    pub viewer: Viewer,
+    pub viewer_role: Role,
 }
 
 /// The current link of a pending invitation, for when mail does not get through. Audited.
@@ -299,7 +422,7 @@ pub fn copy_link(
     actor: &Actor,
     slug: &Slug,
     id: Uuid,
-) -> Result<(Invitation, String), AppError> {
+) -> Result<CopiedLink, AppError> {
     conn.transaction(|conn| {
         let access = access::member_of(conn, slug, actor.user)?;
         let invitation = manageable(conn, &access, id)?;
@@ -323,7 +446,8 @@ pub fn copy_link(
         }
         invitations::mark_link_copied(conn, invitation.id)?;
         actor.record(conn, &access, &[Event::InvitationLinkCopied { email: invitation.email.clone() }])?;
-        Ok((invitation, ctx.links.invitation(&token)))
+        let viewer = viewer::of_user(conn, &access.user)?;
+        Ok(CopiedLink { invitation, link: ctx.links.invitation(&token), viewer, viewer_role: access.role })
     })
 }
 
@@ -379,6 +503,21 @@ pub fn view(conn: &mut PgConnection, token: &Token) -> Result<Option<InvitationV
         responded_at: invitation.responded_at,
         admins,
     }))
+}
+
+/// The invitation link's page: who is looking (if signed in to an account that
+/// still exists) and the invitation behind the token (if any). Changes nothing.
+pub fn link_page(
+    conn: &mut PgConnection,
+    signed_in: Option<UserId>,
+    token: Option<&Token>,
+) -> Result<(Option<Viewer>, Option<InvitationView>), AppError> {
+    let viewer = viewer::optional(conn, signed_in)?;
+    let found = match token {
+        Some(token) => view(conn, token)?,
+        None => None,
+    };
+    Ok((viewer, found))
 }
 
 /// Whether an invitee accepts or declines.

@@ -6,12 +6,145 @@ use uuid::Uuid;
 use super::access::{self, OrgAccess};
 use super::events::{Actor, Event};
 use super::rate_limit;
+use super::viewer::Viewer;
+use crate::db::members::{self as rows, MemberQuery};
 use crate::db::memberships::{self, Membership};
 use crate::db::{email_tokens, outbox, users};
 use crate::domain::permission::{may_leave, Parties};
 use crate::domain::{Permission, Role, Slug, Token, UserId};
 use crate::error::AppError;
 use crate::mail::{messages, Links};
+
+pub use crate::db::listing::Cursor;
+pub use crate::db::members::{cursor_after, MemberRow, MemberSort, MemberStatus};
+
+/// A row of the Members page with what the viewer may do to it: the server refuses
+/// the rest, so the page offers only this.
+#[derive(Debug, Clone)]
+pub struct MemberEntry {
+    pub row: MemberRow,
+    /// Roles offered by `Change role` (empty: no control).
+    pub role_choices: Vec<Role>,
+    pub removable: bool,
+    pub can_resend_verification: bool,
+    pub is_me: bool,
+}
+
+impl MemberEntry {
+    /// What `access` may do to `row`, by the rules of `domain::permission`.
+    pub fn new(row: MemberRow, access: &OrgAccess) -> Self {
+        let manages = access.role.can(Permission::ManageMembers);
+        let is_me = row.user_id == Some(access.user.id);
+        let (role_choices, removable) = match (row.is_member(), row.user_id) {
+            (true, Some(user)) => {
+                let parties =
+                    Parties { actor: access.user.id, actor_role: access.role, target: user, target_role: row.role };
+                let choices = parties.role_choices();
+                (if choices.len() > 1 { choices } else { Vec::new() }, parties.may_remove().is_ok())
+            }
+            _ => (Vec::new(), false),
+        };
+        let can_resend_verification = manages && row.is_member() && !row.verified;
+        MemberEntry { row, role_choices, removable, can_resend_verification, is_me }
+    }
+}
+
+/// The Members page's filters, sort and position.
+#[derive(Debug, Clone)]
+pub struct MemberFilter {
+    pub search: String,
+    pub role: Option<Role>,
+    pub status: MemberStatus,
+    pub sort: MemberSort,
+    pub descending: bool,
+    pub after: Option<Cursor>,
+}
+
+/// A page of the Members list: the viewer, their access, and `limit + 1` entries
+/// (so the caller knows whether more follow).
+pub fn list_page(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: UserId,
+    filter: &MemberFilter,
+    limit: i64,
+) -> Result<(Viewer, OrgAccess, Vec<MemberEntry>), AppError> {
+    let (viewer, access) = access::page(conn, slug, user)?;
+    let query = MemberQuery {
+        org: access.org.org_id(),
+        search: &filter.search,
+        role: filter.role,
+        status: filter.status,
+        sort: filter.sort,
+        descending: filter.descending,
+        after: filter.after.clone(),
+        limit,
+    };
+    let entries = rows::list(conn, &query)?.into_iter().map(|row| MemberEntry::new(row, &access)).collect();
+    Ok((viewer, access, entries))
+}
+
+/// One member as `access` sees them, with who invited them.
+fn entry(conn: &mut PgConnection, access: &OrgAccess, id: Uuid) -> Result<(MemberEntry, Option<Uuid>), AppError> {
+    let member = memberships::detail(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
+    let invited_by = member.invited_by;
+    let row = MemberRow {
+        kind: "member".into(),
+        id: member.id,
+        user_id: Some(member.user_id),
+        name: member.member_name,
+        email: member.member_email,
+        role: member.role,
+        joined: member.created_at,
+        verified: member.member_verified,
+        sort_key: String::new(),
+    };
+    Ok((MemberEntry::new(row, access), invited_by))
+}
+
+/// One member's row after an action by `actor`.
+fn entry_for(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> Result<MemberEntry, AppError> {
+    let access = access::member_of(conn, slug, actor.user)?;
+    Ok(entry(conn, &access, id)?.0)
+}
+
+/// A member's page: the viewer, the member, and who invited them ("name (email)").
+pub fn member_page(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: UserId,
+    id: Uuid,
+) -> Result<(Viewer, MemberEntry, Option<String>), AppError> {
+    let (viewer, access) = access::page(conn, slug, user)?;
+    let (entry, inviter) = entry(conn, &access, id)?;
+    let invited_by = match inviter {
+        Some(id) => users::find(conn, UserId(id))?.map(|u| format!("{} ({})", u.name, u.email)),
+        None => None,
+    };
+    Ok((viewer, entry, invited_by))
+}
+
+/// The `Remove member` confirmation, for a member the viewer may remove.
+pub fn removal(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: UserId,
+    id: Uuid,
+) -> Result<(Viewer, MemberEntry), AppError> {
+    let (viewer, access) = access::page(conn, slug, user)?;
+    let (entry, _) = entry(conn, &access, id)?;
+    if !entry.removable {
+        return Err(AppError::Forbidden(format!("You cannot remove {} from this organization.", entry.row.email)));
+    }
+    Ok((viewer, entry))
+}
+
+/// The `Leave organization` confirmation, for anyone but the Owner.
+pub fn leaving(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<(Viewer, OrgAccess), AppError> {
+    let (viewer, access) = access::page(conn, slug, user)?;
+    may_leave(access.role).map_err(refused)?;
+    Ok((viewer, access))
+}
 
 /// The target membership, locked, with who-acts-on-whom for the permission checks.
 fn target(conn: &mut PgConnection, access: &OrgAccess, id: Uuid) -> Result<(Membership, Parties<Uuid>), AppError> {
@@ -33,14 +166,15 @@ fn refused(refusal: crate::domain::permission::Refusal) -> AppError {
     AppError::Forbidden(refusal.to_string())
 }
 
-/// Gives a member another role; takes effect on their next request.
+/// Gives a member another role; takes effect on their next request. Returns their
+/// row as the actor now sees it.
 pub fn change_role(
     conn: &mut PgConnection,
     actor: &Actor,
     slug: &Slug,
     id: Uuid,
     new_role: Role,
-) -> Result<(Membership, String), AppError> {
+) -> Result<MemberEntry, AppError> {
     conn.transaction(|conn| {
         let access = access::member_of(conn, slug, actor.user)?;
         let (membership, parties) = target(conn, &access, id)?;
@@ -58,8 +192,7 @@ pub fn change_role(
             };
             actor.record(conn, &access, &[event])?;
         }
-        let updated = memberships::lock_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
-        Ok((updated, email))
+        entry_for(conn, actor, slug, id)
     })
 }
 
@@ -99,14 +232,15 @@ pub fn leave(conn: &mut PgConnection, actor: &Actor, slug: &Slug) -> Result<Stri
     })
 }
 
-/// Sends an unverified member a new verification link (rate-limited per member).
+/// Sends an unverified member a new verification link (rate-limited per member);
+/// returns their row as the actor now sees it.
 pub fn resend_verification(
     conn: &mut PgConnection,
     links: &Links,
     actor: &Actor,
     slug: &Slug,
     id: Uuid,
-) -> Result<String, AppError> {
+) -> Result<MemberEntry, AppError> {
     conn.transaction(|conn| {
         let access = access::member_of(conn, slug, actor.user)?;
         access.require(Permission::ManageMembers)?;
@@ -121,6 +255,6 @@ pub fn resend_verification(
         email_tokens::issue(conn, user.user_id(), email_tokens::Purpose::VerifyEmail, &token, &user.email, expires)?;
         outbox::enqueue(conn, &messages::verify_email(&user.email, &user.name, &links.verify_email(&token))?)?;
         actor.record(conn, &access, &[Event::MemberVerificationResent { email: user.email.clone() }])?;
-        Ok(user.email)
+        entry_for(conn, actor, slug, id)
     })
 }

@@ -2,8 +2,11 @@
 
 pub mod access;
 pub mod accounts;
+pub mod audit;
+pub mod dashboard;
 pub mod demo;
 pub mod events;
+pub mod health;
 pub mod invitations;
 pub mod members;
 pub mod notifications;
@@ -11,4 +14,5 @@ pub mod organizations;
 pub mod ownership;
 pub mod passwords;
 pub mod rate_limit;
+pub mod sessions;
 pub mod viewer;

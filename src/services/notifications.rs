@@ -5,7 +5,11 @@ use uuid::Uuid;
 
 use super::events::EventKind;
 use super::invitations::{self, PendingForMe};
+use super::viewer::{self, Viewer};
 use crate::db::notifications::{self, Notification};
+
+/// A connection listening for bell changes, for the live stream.
+pub use crate::db::bell_events::Listener as BellListener;
 use crate::domain::UserId;
 use crate::error::AppError;
 
@@ -91,6 +95,31 @@ pub fn panel(conn: &mut PgConnection, user: UserId, limit: i64) -> Result<Panel,
     items.truncate(limit as usize);
     let unread = notifications::bell_count(conn, user.0)?;
     Ok(Panel { invitations, items, unread })
+}
+
+/// The bell's number: unread notifications plus pending invitations to the user's verified address.
+pub fn unread_count(conn: &mut PgConnection, user: UserId) -> Result<i64, AppError> {
+    Ok(notifications::bell_count(conn, user.0)?)
+}
+
+/// `Mark all as read`, then the dropdown as it is now.
+pub fn mark_all_read(conn: &mut PgConnection, user: UserId, limit: i64) -> Result<Panel, AppError> {
+    notifications::mark_all_read(conn, user.0)?;
+    panel(conn, user, limit)
+}
+
+/// The Notifications page: the viewer and `limit + 1` notifications, newest first,
+/// before the (time, id) cursor (so the caller knows whether more follow).
+pub fn page(
+    conn: &mut PgConnection,
+    user: UserId,
+    unread_only: bool,
+    before: Option<(time::OffsetDateTime, Uuid)>,
+    limit: i64,
+) -> Result<(Viewer, Vec<Item>), AppError> {
+    let viewer = viewer::load(conn, user)?;
+    let items = notifications::list(conn, user.0, unread_only, before, limit)?.iter().map(describe).collect();
+    Ok((viewer, items))
 }
 
 /// Opens a notification: marks it read and returns where it links. 404 for someone else's.

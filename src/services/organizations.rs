@@ -4,9 +4,10 @@ use diesel::prelude::*;
 use time::OffsetDateTime;
 
 use super::events::{Actor, Event};
+use super::viewer::{self, Viewer};
 use crate::db::{memberships, organizations};
 use crate::domain::{OrgId, OrgName, Role, Slug, UserId};
-use crate::error::AppError;
+use crate::error::{AppError, FormErrors};
 
 /// Seats a new organization starts with; the Owner or the operator changes it.
 pub const DEFAULT_SEAT_LIMIT: i32 = 100;
@@ -24,6 +25,39 @@ pub fn create(conn: &mut PgConnection, owner: UserId, name: &OrgName, seat_limit
         actor.record_in(conn, &org, &user, &[event])?;
         Ok(slug)
     })
+}
+
+/// Why an organization was not created: the form's errors, with the viewer to show them to.
+pub struct NotCreated {
+    pub viewer: Viewer,
+    pub errors: FormErrors,
+}
+
+/// `Create organization` by a signed-in user, who must have verified their address.
+/// The submitted name arrives parsed; its error, if any, is reported beside the field.
+pub fn create_as(
+    conn: &mut PgConnection,
+    user: UserId,
+    name: Result<OrgName, impl ToString>,
+) -> Result<Result<Slug, NotCreated>, AppError> {
+    let viewer = viewer::load(conn, user)?;
+    let mut errors = FormErrors::new();
+    if !viewer.verified {
+        errors.add("", UNVERIFIED);
+    }
+    let name = errors.check("name", name);
+    match (name, errors.is_empty()) {
+        (Some(name), true) => Ok(Ok(create(conn, user, &name, DEFAULT_SEAT_LIMIT)?)),
+        _ => Ok(Err(NotCreated { viewer, errors })),
+    }
+}
+
+/// Why an unverified account cannot create an organization.
+pub const UNVERIFIED: &str = "Verify your email address before creating an organization: use the link we sent you, or Resend verification email above.";
+
+/// An organization's overview page: the viewer and the overview.
+pub fn overview_page(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<(Viewer, Overview), AppError> {
+    Ok((viewer::load(conn, user)?, overview(conn, slug, user)?))
 }
 
 /// The suggested slug, or the first free `slug-N` after it.

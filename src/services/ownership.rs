@@ -3,11 +3,43 @@
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::access;
+use super::access::{self, OrgAccess};
 use super::events::{Actor, Event};
+use super::viewer::Viewer;
+use crate::db::members::{self, MemberQuery, MemberRow, MemberSort, MemberStatus};
 use crate::db::{memberships, organizations, users};
 use crate::domain::{Permission, Role, Slug, UserId};
 use crate::error::{AppError, FormErrors};
+
+/// Members ownership can go to, listed at most.
+const CANDIDATES: i64 = 500;
+
+/// The Settings page: the viewer, their access, and for the Owner the members
+/// ownership may go to (active members but the Owner, by name; the first 500, a
+/// longer list belongs to the Members page's search).
+pub fn settings_page(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: UserId,
+) -> Result<(Viewer, OrgAccess, Vec<MemberRow>), AppError> {
+    let (viewer, access) = access::page(conn, slug, user)?;
+    let candidates = if access.role.can(Permission::ManageOwnership) {
+        let query = MemberQuery {
+            org: access.org.org_id(),
+            search: "",
+            role: None,
+            status: MemberStatus::Active,
+            sort: MemberSort::Name,
+            descending: false,
+            after: None,
+            limit: CANDIDATES,
+        };
+        members::list(conn, &query)?.into_iter().filter(|r| r.user_id != Some(access.user.id)).collect()
+    } else {
+        Vec::new()
+    };
+    Ok((viewer, access, candidates))
+}
 
 fn confirm_name(typed: &str, name: &str) -> Result<(), AppError> {
     if typed.trim() == name {

@@ -44,6 +44,15 @@ pub fn load(conn: &mut PgConnection, id: UserId) -> Result<Viewer, AppError> {
     of_user(conn, &user)
 }
 
+/// The viewer behind a session, if any: a session whose account is gone counts as none.
+pub fn optional(conn: &mut PgConnection, id: Option<UserId>) -> Result<Option<Viewer>, AppError> {
+    match id.map(|id| load(conn, id)) {
+        Some(Ok(viewer)) => Ok(Some(viewer)),
+        None | Some(Err(AppError::Unauthenticated)) => Ok(None),
+        Some(Err(other)) => Err(other),
+    }
+}
+
 /// The viewer for an account already loaded.
 pub fn of_user(conn: &mut PgConnection, user: &users::User) -> Result<Viewer, AppError> {
     let id = user.user_id();

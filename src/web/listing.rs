@@ -1,9 +1,17 @@
 //! What sortable, filterable, keyset-paginated tables share: their state in the
-//! URL (filters, sort column and direction, cursor) and the links built from it.
+//! URL (filters, sort column and direction, cursor), the links built from it, and
+//! the answer to an action on one row.
 
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::{de::DeserializeOwned, Serialize};
+
+use super::htmx::{is_htmx, page, redirect};
+use super::layout::Frame;
+use super::session::FlashLevel;
+use crate::error::AppError;
 
 /// The query string of a table page; each page reads the filters it has.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -105,6 +113,30 @@ pub fn decode_cursor<C: DeserializeOwned>(text: &str) -> Option<C> {
 pub fn split_page<T>(rows: &[T], limit: i64) -> (&[T], bool) {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     (&rows[..rows.len().min(limit)], rows.len() > limit)
+}
+
+/// The message of an in-place action whose row is gone, for the page's alert region.
+#[derive(Template)]
+#[template(path = "_flash_oob.html")]
+pub struct FlashFragment {
+    pub message: String,
+}
+
+/// Answers a row action. For htmx: the fragment `swap` builds from the CSRF token
+/// and the message (the updated row, with the message out of band). Otherwise the
+/// message as a flash and a redirect back to the table at `back`.
+pub fn row_action<T: Template>(
+    req: &HttpRequest,
+    frame: Frame,
+    back: &str,
+    message: String,
+    swap: impl FnOnce(String, String) -> T,
+) -> Result<HttpResponse, AppError> {
+    if is_htmx(req) {
+        return page(&swap(frame.csrf().to_owned(), message));
+    }
+    frame.session.flash(FlashLevel::Success, message);
+    Ok(redirect(req, back))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::extractors::SignedIn;
 use super::state::AppState;
-use crate::db::bell_events::Listener;
+use crate::services::notifications::BellListener as Listener;
 
 /// How often the listener checks its connection for notifications (no round trip:
 /// it only reads what the server already sent).

@@ -13,9 +13,10 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::db::{sessions, Db};
+use crate::db::Db;
 use crate::domain::UserId;
 use crate::error::AppError;
+use crate::services::sessions;
 
 const USER_ID: &str = "user_id";
 const FLASHES: &str = "flashes";
@@ -74,12 +75,12 @@ impl SessionStore for PgSessionStore {
         let user = user_of(&state);
         let value = serde_json::to_value(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
         let expires = expiry(ttl);
-        let updated = self
+        let live = self
             .db
-            .run(move |conn| sessions::update(conn, &id, user, &value, expires).map_err(anyhow::Error::from))
+            .run(move |conn| sessions::save(conn, &id, user, &value, expires).map_err(anyhow::Error::from))
             .await
             .map_err(UpdateError::Other)?;
-        if updated == 1 {
+        if live {
             return Ok(key);
         }
         // The session was ended on the server (signed out elsewhere, password changed)
@@ -91,13 +92,13 @@ impl SessionStore for PgSessionStore {
     async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
         let id = row_id(key);
         let expires = expiry(ttl);
-        self.db.run(move |conn| sessions::touch(conn, &id, expires).map_err(anyhow::Error::from)).await?;
+        self.db.run(move |conn| sessions::extend(conn, &id, expires).map_err(anyhow::Error::from)).await?;
         Ok(())
     }
 
     async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
         let id = row_id(key);
-        self.db.run(move |conn| sessions::delete(conn, &id).map_err(anyhow::Error::from)).await?;
+        self.db.run(move |conn| sessions::end(conn, &id).map_err(anyhow::Error::from)).await?;
         Ok(())
     }
 }
@@ -109,7 +110,7 @@ impl PgSessionStore {
         let value = serde_json::to_value(&state)?;
         let expires = expiry(ttl);
         self.db
-            .run(move |conn| sessions::upsert(conn, &id, user, &value, expires).map_err(anyhow::Error::from))
+            .run(move |conn| sessions::create(conn, &id, user, &value, expires).map_err(anyhow::Error::from))
             .await?;
         Ok(())
     }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::domain::NewPassword;
 use crate::error::{AppError, FormErrors};
-use crate::services::{accounts, passwords, rate_limit, viewer};
+use crate::services::accounts;
 use crate::web::extractors::{ClientIp, SignedIn};
 use crate::web::format::format_date;
 use crate::web::htmx::{page_with_status, redirect};
@@ -43,14 +43,7 @@ async fn render_account(
     status: StatusCode,
     errors: FormErrors,
 ) -> Result<HttpResponse, AppError> {
-    let (viewer, created) = state
-        .db
-        .run(move |conn| {
-            let viewer = viewer::load(conn, user.0)?;
-            let created = crate::db::users::find(conn, user.0)?.ok_or(AppError::Unauthenticated)?.created_at;
-            Ok::<_, AppError>((viewer, created))
-        })
-        .await?;
+    let (viewer, created) = state.db.run(move |conn| accounts::profile(conn, user.0)).await?;
     page_with_status(
         status,
         &AccountPage {
@@ -99,37 +92,19 @@ pub async fn change_password(
         return render_account(frame, &state, user, StatusCode::UNPROCESSABLE_ENTITY, errors).await;
     };
 
-    let checked = state
-        .db
-        .run(move |conn| {
-            rate_limit::check(conn, rate_limit::SIGN_IN_PER_IP, &ip.0)?;
-            rate_limit::check(conn, rate_limit::SIGN_IN_PER_ACCOUNT, &user.0.to_string())?;
-            accounts::password_hash_of(conn, user.0)
-        })
-        .await;
-    let stored = match checked {
-        Ok(stored) => stored,
+    let current = form.current_password;
+    let changed =
+        state.db.run_steps(move |steps| accounts::change_password(steps, &ip.0, user.0, &current, &new_password)).await;
+    match changed {
+        Ok(()) => {}
         Err(AppError::RateLimited(message)) => {
             return render_account(frame, &state, user, StatusCode::TOO_MANY_REQUESTS, FormErrors::form(message)).await
         }
-        Err(other) => return Err(other),
-    };
-    let current = form.current_password;
-    let outcome = web::block(move || {
-        if passwords::verify(Some(&stored), &current) {
-            passwords::hash(&new_password).map(Some)
-        } else {
-            Ok(None)
+        Err(AppError::Invalid(errors)) => {
+            return render_account(frame, &state, user, StatusCode::UNPROCESSABLE_ENTITY, errors).await
         }
-    })
-    .await
-    .map_err(AppError::internal)??;
-    let Some(new_hash) = outcome else {
-        let mut errors = FormErrors::new();
-        errors.add("current_password", "That is not your current password.");
-        return render_account(frame, &state, user, StatusCode::UNPROCESSABLE_ENTITY, errors).await;
-    };
-    state.db.run(move |conn| accounts::change_password(conn, user.0, &new_hash)).await?;
+        Err(other) => return Err(other),
+    }
     // Every session of the account was deleted; this one continues under a new key.
     frame.session.sign_in(user.0)?;
     frame.session.flash(FlashLevel::Success, "Your password has been changed. Other devices have been signed out.");
@@ -145,13 +120,7 @@ pub async fn resend_verification(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let links = state.links.clone();
-    let result = state
-        .db
-        .run(move |conn| {
-            rate_limit::check(conn, rate_limit::MAIL_PER_IP, &ip.0)?;
-            accounts::resend_verification(conn, &links, user.0)
-        })
-        .await;
+    let result = state.db.run(move |conn| accounts::resend_verification(conn, &links, &ip.0, user.0)).await;
     match result {
         Ok(email) => frame.session.flash(
             FlashLevel::Success,

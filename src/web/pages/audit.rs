@@ -7,11 +7,9 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::db::audit::{self, AuditEvent, AuditQuery};
-use crate::domain::{Permission, Slug};
 use crate::error::AppError;
+use crate::services::audit::{self, AuditEvent, AuditFilter};
 use crate::services::events::EventKind;
-use crate::services::{access, viewer};
 use crate::web::extractors::{OrgSlug, SignedIn};
 use crate::web::format::format_datetime;
 use crate::web::htmx::page;
@@ -111,25 +109,13 @@ fn parse_cursor(text: &str) -> Option<(time::OffsetDateTime, Uuid)> {
     Some((at, Uuid::parse_str(id).ok()?))
 }
 
-async fn load(
-    state: &AppState,
-    user: SignedIn,
-    slug: Slug,
-    params: &AuditParams,
-    limit: i64,
-) -> Result<(viewer::Viewer, String, Vec<AuditEvent>), AppError> {
-    let action = EventKind::from_key(&params.action).map(EventKind::key);
-    let actor = params.actor.trim().to_owned();
-    let before = parse_cursor(&params.before);
-    state
-        .db
-        .run(move |conn| {
-            let (viewer, access) = access::page(conn, &slug, user.0)?;
-            access.require(Permission::ViewAuditLog)?;
-            let events = audit::list(conn, &AuditQuery { org: access.org.id, action, actor: &actor, before, limit })?;
-            Ok::<_, AppError>((viewer, access.org.slug, events))
-        })
-        .await
+/// The filters and cursor of a request.
+fn filter_of(params: &AuditParams) -> AuditFilter {
+    AuditFilter {
+        action: EventKind::from_key(&params.action),
+        actor: params.actor.trim().to_owned(),
+        before: parse_cursor(&params.before),
+    }
 }
 
 /// GET /orgs/{slug}/audit
@@ -141,7 +127,8 @@ pub async fn show_audit_log(
     params: web::Query<AuditParams>,
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
-    let (viewer, slug, events) = load(&state, user, slug, &params, PAGE_SIZE).await?;
+    let filter = filter_of(&params);
+    let (viewer, slug, events) = state.db.run(move |conn| audit::page(conn, &slug, user.0, &filter, PAGE_SIZE)).await?;
     let has_more = events.len() as i64 > PAGE_SIZE;
     let shown = &events[..events.len().min(PAGE_SIZE as usize)];
     let next_url = has_more.then(|| shown.last()).flatten().map(|last| {
@@ -201,29 +188,16 @@ pub async fn export_audit_log(
     use futures_util::StreamExt as _;
 
     let OrgSlug(slug) = slug;
-    let (org, slug) = state
-        .db
-        .run(move |conn| {
-            let access = access::member_of(conn, &slug, user.0)?;
-            access.require(Permission::ViewAuditLog)?;
-            Ok::<_, AppError>((access.org.id, access.org.slug))
-        })
-        .await?;
-    let action = EventKind::from_key(&params.action).map(EventKind::key);
-    let actor = params.actor.trim().to_owned();
+    let (org, slug) = state.db.run(move |conn| audit::export_access(conn, &slug, user.0)).await?;
+    let filter = filter_of(&params);
     let db = state.db.clone();
     // State: the cursor of the next page, or None once the last page was sent.
     let pages = futures_util::stream::unfold(Some(None), move |next: Option<Option<(time::OffsetDateTime, Uuid)>>| {
         let db = db.clone();
-        let actor = actor.clone();
+        let filter = AuditFilter { before: next.flatten(), ..filter.clone() };
         async move {
-            let before = next?;
-            let page = db
-                .run(move |conn| {
-                    audit::list(conn, &AuditQuery { org, action, actor: &actor, before, limit: EXPORT_PAGE })
-                        .map_err(AppError::from)
-                })
-                .await;
+            next?;
+            let page = db.run(move |conn| audit::list(conn, org, &filter, EXPORT_PAGE)).await;
             match page {
                 Ok(events) => {
                     let (shown, more) = crate::web::listing::split_page(&events, EXPORT_PAGE);
@@ -249,7 +223,7 @@ mod tests {
 
     #[test]
     fn changes_read_as_key_before_after() {
-        let event = crate::db::audit::AuditEvent {
+        let event = crate::services::audit::AuditEvent {
             id: uuid::Uuid::nil(),
             actor_label: String::new(),
             action: String::new(),

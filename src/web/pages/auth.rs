@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::domain::{EmailAddress, NewPassword, PersonName, Token};
 use crate::error::{AppError, FormErrors};
-use crate::services::{accounts, passwords, rate_limit};
+use crate::services::accounts;
 use crate::web::extractors::ClientIp;
 use crate::web::htmx::{page, page_with_status, redirect, safe_next};
 use crate::web::layout::{Frame, Layout, Nav};
@@ -229,17 +229,15 @@ pub async fn sign_up(
         );
     };
 
-    let ip_key = ip.0.clone();
-    state.db.run(move |conn| rate_limit::check(conn, rate_limit::SIGN_UP_PER_IP, &ip_key)).await?;
-    // Hash before looking the address up, so both outcomes take the same time.
-    let password_hash = web::block(move || passwords::hash(&password)).await.map_err(AppError::internal)??;
     if let Some(token) = invited {
         // From an invitation link: back to the invitation once signed in.
         let back = format!("/invite/{}", token.as_str());
         let for_name = name.clone();
         let links = state.links.clone();
-        let created =
-            state.db.run(move |conn| accounts::sign_up_invited(conn, &links, &token, &for_name, &password_hash)).await;
+        let created = state
+            .db
+            .run_steps(move |steps| accounts::sign_up_invited(steps, &links, &ip.0, &token, &for_name, &password))
+            .await;
         return match created {
             Ok(accounts::InvitedSignUp::Ready(user)) => {
                 frame.session.sign_in(user)?;
@@ -263,8 +261,8 @@ pub async fn sign_up(
     }
     let links = state.links.clone();
     let shown_email = email.as_str().to_owned();
-    let input = accounts::SignUp { name, email, password_hash };
-    state.db.run(move |conn| accounts::sign_up(conn, &links, &input)).await?;
+    let input = accounts::SignUp { name, email, password };
+    state.db.run_steps(move |steps| accounts::sign_up(steps, &links, &ip.0, &input)).await?;
 
     frame.session.flash(
         FlashLevel::Success,
@@ -328,39 +326,20 @@ pub async fn sign_in(
         return refuse(frame, errors, form.email, next);
     };
 
-    let lookup = email.clone();
-    let ip_key = ip.0.clone();
-    let limited = state
-        .db
-        .run(move |conn| {
-            rate_limit::check(conn, rate_limit::SIGN_IN_PER_IP, &ip_key)?;
-            rate_limit::check(conn, rate_limit::SIGN_IN_PER_ACCOUNT, lookup.normalized())?;
-            accounts::credentials(conn, &lookup)
-        })
-        .await;
-    let credentials = match limited {
-        Ok(credentials) => credentials,
-        Err(AppError::RateLimited(message)) => {
-            let response = refuse(frame, FormErrors::form(message), form.email, next)?;
-            let mut response = response;
-            *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-            return Ok(response);
-        }
-        Err(other) => return Err(other),
-    };
     let password = form.password;
-    let (user, hash) = match credentials {
-        Some((user, hash)) => (Some(user), Some(hash)),
-        None => (None, None),
-    };
-    let matches =
-        web::block(move || passwords::verify(hash.as_deref(), &password)).await.map_err(AppError::internal)?;
-    match (user, matches) {
-        (Some(user), true) => {
+    let checked = state.db.run_steps(move |steps| accounts::sign_in(steps, &ip.0, &email, &password)).await;
+    match checked {
+        Ok(Some(user)) => {
             frame.session.sign_in(user)?;
             Ok(redirect(&req, &next))
         }
-        _ => refuse(frame, FormErrors::form("Incorrect email or password."), form.email, next),
+        Err(AppError::RateLimited(message)) => {
+            let mut response = refuse(frame, FormErrors::form(message), form.email, next)?;
+            *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            Ok(response)
+        }
+        Err(other) => Err(other),
+        Ok(None) => refuse(frame, FormErrors::form("Incorrect email or password."), form.email, next),
     }
 }
 
@@ -501,14 +480,7 @@ pub async fn forgot_password(
     };
     let links = state.links.clone();
     let target = email.clone();
-    let result = state
-        .db
-        .run(move |conn| {
-            rate_limit::check(conn, rate_limit::MAIL_PER_IP, &ip.0)?;
-            rate_limit::check(conn, rate_limit::MAIL_PER_ACCOUNT, target.normalized())?;
-            accounts::request_password_reset(conn, &links, &target)
-        })
-        .await;
+    let result = state.db.run(move |conn| accounts::request_password_reset(conn, &links, &ip.0, &target)).await;
     if let Err(AppError::RateLimited(message)) = result {
         let mut response = page_with_status(
             StatusCode::TOO_MANY_REQUESTS,
@@ -596,8 +568,7 @@ pub async fn reset_password(
             );
         }
     };
-    let hash = web::block(move || passwords::hash(&password)).await.map_err(AppError::internal)??;
-    match state.db.run(move |conn| accounts::reset_password(conn, &token, &hash)).await? {
+    match state.db.run_steps(move |steps| accounts::reset_password(steps, &token, &password)).await? {
         Some(_) => {
             // The account's sessions are gone, this one included.
             frame.session.sign_out();

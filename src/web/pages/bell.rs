@@ -6,10 +6,8 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::db::notifications;
 use crate::error::AppError;
 use crate::services::notifications::{self as bell, Item, Panel};
-use crate::services::viewer;
 use crate::web::extractors::SignedIn;
 use crate::web::format::format_datetime;
 use crate::web::htmx::{is_htmx, page, redirect, with_trigger};
@@ -59,7 +57,7 @@ pub async fn bell_count(user: Option<SignedIn>, state: web::Data<AppState>) -> R
     let Some(user) = user else {
         return Ok(stop_polling());
     };
-    let unread = state.db.run(move |conn| notifications::bell_count(conn, user.0 .0).map_err(AppError::from)).await?;
+    let unread = state.db.run(move |conn| bell::unread_count(conn, user.0)).await?;
     page(&CountFragment { unread })
 }
 
@@ -89,16 +87,8 @@ pub async fn list_notifications(
         let at = time::OffsetDateTime::from_unix_timestamp_nanos(nanos.parse().ok()?).ok()?;
         Some((at, Uuid::parse_str(id).ok()?))
     });
-    let (viewer, rows) = state
-        .db
-        .run(move |conn| {
-            let viewer = viewer::load(conn, user.0)?;
-            let rows = notifications::list(conn, user.0 .0, unread_only, before, PAGE_SIZE)?;
-            Ok::<_, AppError>((viewer, rows))
-        })
-        .await?;
-    let has_more = rows.len() as i64 > PAGE_SIZE;
-    let shown = &rows[..rows.len().min(PAGE_SIZE as usize)];
+    let (viewer, rows) = state.db.run(move |conn| bell::page(conn, user.0, unread_only, before, PAGE_SIZE)).await?;
+    let (shown, has_more) = crate::web::listing::split_page(&rows, PAGE_SIZE);
     let next_url = has_more.then(|| shown.last()).flatten().map(|last| {
         let filter = if unread_only { "filter=unread&" } else { "" };
         format!("/notifications?{filter}before={}_{}", last.created_at.unix_timestamp_nanos(), last.id)
@@ -107,7 +97,7 @@ pub async fn list_notifications(
         csrf: frame.csrf().to_owned(),
         items: shown
             .iter()
-            .map(|n| ItemView { item: bell::describe(n), when: format_datetime(n.created_at) })
+            .map(|item| ItemView { when: format_datetime(item.created_at), item: item.clone() })
             .collect(),
         unread_only,
         next_url,
@@ -133,13 +123,7 @@ pub async fn mark_all_read(
     user: SignedIn,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let panel = state
-        .db
-        .run(move |conn| {
-            notifications::mark_all_read(conn, user.0 .0)?;
-            bell::panel(conn, user.0, PANEL_ITEMS)
-        })
-        .await?;
+    let panel = state.db.run(move |conn| bell::mark_all_read(conn, user.0, PANEL_ITEMS)).await?;
     if is_htmx(&req) {
         return Ok(with_trigger(page(&PanelFragment { csrf: frame.csrf().to_owned(), panel })?, "bellChanged"));
     }

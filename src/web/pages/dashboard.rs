@@ -1,30 +1,15 @@
 //! The Dashboard: invitations waiting for me, my organizations and my role in each.
 
-use actix_web::{web, HttpResponse};
-use askama::Template;
-use diesel::PgConnection;
-
-use crate::domain::UserId;
 use crate::error::AppError;
-use crate::services::invitations::{self, PendingForMe};
-use crate::services::viewer::{self, OrgChoice};
+use crate::services::dashboard::{self, Dashboard, DashboardOrgs};
+use crate::services::invitations::PendingForMe;
 use crate::web::extractors::SignedIn;
 use crate::web::format::format_date;
 use crate::web::htmx::page;
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::state::AppState;
-
-/// The "Your organizations" section, also swapped in after accepting an invitation.
-pub struct DashboardOrgs {
-    pub email: String,
-    pub orgs: Vec<OrgChoice>,
-}
-
-/// Loads the organizations section.
-pub fn orgs_of(conn: &mut PgConnection, user: UserId) -> Result<DashboardOrgs, AppError> {
-    let viewer = viewer::load(conn, user)?;
-    Ok(DashboardOrgs { email: viewer.email, orgs: viewer.orgs })
-}
+use actix_web::{web, HttpResponse};
+use askama::Template;
 
 /// A pending invitation in the Dashboard prompt.
 pub struct PromptItem {
@@ -54,14 +39,7 @@ pub async fn show_dashboard(
     user: SignedIn,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let (viewer, pending) = state
-        .db
-        .run(move |conn| {
-            let viewer = viewer::load(conn, user.0)?;
-            let pending = invitations::pending_for(conn, user.0)?;
-            Ok::<_, AppError>((viewer, pending))
-        })
-        .await?;
+    let Dashboard { viewer, pending } = state.db.run(move |conn| dashboard::load(conn, user.0)).await?;
     page(&DashboardPage {
         csrf: frame.csrf().to_owned(),
         invitations: pending

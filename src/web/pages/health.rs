@@ -1,9 +1,9 @@
 //! Liveness and readiness probes.
 
 use actix_web::{web, HttpResponse};
-use diesel::prelude::*;
 
 use crate::error::AppError;
+use crate::services::health;
 use crate::web::state::AppState;
 
 /// The process is up.
@@ -13,12 +13,6 @@ pub async fn healthz() -> HttpResponse {
 
 /// The database answers.
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    state
-        .db
-        .run(|conn| -> Result<(), AppError> {
-            diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("1")).get_result::<i32>(conn)?;
-            Ok(())
-        })
-        .await?;
+    state.db.run(health::ready).await?;
     Ok(HttpResponse::Ok().content_type("text/plain").body("ready"))
 }

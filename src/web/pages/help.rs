@@ -19,19 +19,8 @@ struct HelpPage {
 
 /// GET /help: open to everyone; signed-in users get their usual header.
 pub async fn show_help(frame: Frame, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let viewer = match frame.session.user_id() {
-        Some(id) => {
-            state
-                .db
-                .run(move |conn| match viewer::load(conn, id) {
-                    Ok(viewer) => Ok(Some(viewer)),
-                    Err(AppError::Unauthenticated) => Ok(None),
-                    Err(other) => Err(other),
-                })
-                .await?
-        }
-        None => None,
-    };
+    let signed_in = frame.session.user_id();
+    let viewer = state.db.run(move |conn| viewer::optional(conn, signed_in)).await?;
     page(&HelpPage {
         layout: frame.layout("Help", viewer, None, Nav::None),
         dev_mailbox: state.settings.uses_dev_mailbox(),

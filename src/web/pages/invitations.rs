@@ -6,18 +6,17 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::db::invitations::{self as rows, Invitation, ListQuery, SortKey, StatusFilter};
-use crate::db::listing::Cursor;
-use crate::domain::{EmailList, InvitationStatus, Permission, Role, SeatUsage};
+use crate::domain::{EmailList, InvitationStatus, Role, SeatUsage};
 use crate::error::{AppError, FormErrors};
-use crate::services::invitations::{self, InviteSummary};
-use crate::services::{access, rate_limit, viewer};
+use crate::services::invitations::{
+    self, CopiedLink, Cursor, InvitationFilter, InvitationRow as Invitation, InvitePage, InviteSummary, SortKey,
+    StatusFilter,
+};
 use crate::web::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
 use crate::web::format::{format_date, format_datetime};
-use crate::web::htmx::{is_htmx, page, page_with_status, redirect, with_trigger};
+use crate::web::htmx::{is_htmx, page, page_with_status, with_trigger};
 use crate::web::layout::{Frame, Layout, Nav};
-use crate::web::listing::{self, Listing, TableParams};
-use crate::web::session::FlashLevel;
+use crate::web::listing::{self, row_action, Listing, TableParams};
 use crate::web::state::AppState;
 
 const PAGE_SIZE: i64 = 50;
@@ -205,32 +204,18 @@ pub async fn list_invitations(
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
     let (list, filter, sort, after) = parse_listing(slug.as_str(), &params);
-    let search = list.filter("q").to_owned();
-    let descending = list.descending;
-    let (viewer, access, seats, found) = state
-        .db
-        .run(move |conn| {
-            let (viewer, access) = access::page(conn, &slug, user.0)?;
-            access.require(Permission::ManageMembers)?;
-            let seats = invitations::seat_usage(conn, access.org.org_id(), access.org.seat_limit)?;
-            let found = rows::list(
-                conn,
-                &ListQuery {
-                    org: access.org.org_id(),
-                    filter,
-                    search: Some(&search),
-                    sort,
-                    descending,
-                    after,
-                    limit: PAGE_SIZE,
-                },
-            )?;
-            Ok::<_, AppError>((viewer, access, seats, found))
-        })
-        .await?;
+    let filter = InvitationFilter {
+        status: filter,
+        search: list.filter("q").to_owned(),
+        sort,
+        descending: list.descending,
+        after,
+    };
+    let (InvitePage { viewer, access, seats }, found) =
+        state.db.run(move |conn| invitations::list_page(conn, &slug, user.0, &filter, PAGE_SIZE)).await?;
     let (shown, has_more) = listing::split_page(&found, PAGE_SIZE);
     let next_url =
-        has_more.then(|| shown.last()).flatten().and_then(|last| list.next_url(&rows::cursor_after(last, sort)));
+        has_more.then(|| shown.last()).flatten().and_then(|last| list.next_url(&invitations::cursor_after(last, sort)));
     let role = access.role;
     let csrf = frame.csrf().to_owned();
     page(&InvitationsPage {
@@ -259,15 +244,8 @@ pub async fn new_invitations_form(
     slug: OrgSlug,
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
-    let (viewer, access, seats) = state
-        .db
-        .run(move |conn| {
-            let (viewer, access) = access::page(conn, &slug, user.0)?;
-            access.require(Permission::ManageMembers)?;
-            let seats = invitations::seat_usage(conn, access.org.org_id(), access.org.seat_limit)?;
-            Ok::<_, AppError>((viewer, access, seats))
-        })
-        .await?;
+    let InvitePage { viewer, access, seats } =
+        state.db.run(move |conn| invitations::invite_form(conn, &slug, user.0)).await?;
     page(&NewInvitationsPage {
         org_name: access.org.name.clone(),
         csrf: frame.csrf().to_owned(),
@@ -292,38 +270,14 @@ pub async fn invite_members(
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
     let form = form.into_inner();
-    let role = Role::from_db(form.role.trim()).filter(|r| *r != Role::Owner);
+    let role = Role::from_db(form.role.trim());
     let list = EmailList::parse(&form.emails);
     let actor = acting.actor();
-    let ip = acting.ip;
     let app = state.clone();
-    let lookup = slug.clone();
-    let outcome = state
+    let (InvitePage { viewer, access, seats }, result) = state
         .db
-        .run(move |conn| {
-            let viewer = viewer::load(conn, actor.user)?;
-            let access = access::member_of(conn, &lookup, actor.user)?;
-            access.require(Permission::ManageMembers)?;
-            // Only a valid submission of valid addresses uses up the sender's quota.
-            let result = match role {
-                Some(role) if !list.addresses.is_empty() => {
-                    let addresses = list.addresses.len();
-                    rate_limit::check_many(conn, rate_limit::INVITE_PER_IP, &ip, addresses)?;
-                    rate_limit::check_many(conn, rate_limit::INVITE_PER_ACCOUNT, &actor.user.to_string(), addresses)?;
-                    invitations::invite(conn, &context(&app), &actor, &lookup, list, role)
-                }
-                Some(role) => invitations::invite(conn, &context(&app), &actor, &lookup, list, role),
-                None => {
-                    let mut errors = FormErrors::new();
-                    errors.add("role", "Choose a role.");
-                    Err(AppError::Invalid(errors))
-                }
-            };
-            let seats = invitations::seat_usage(conn, access.org.org_id(), access.org.seat_limit)?;
-            Ok::<_, AppError>((viewer, access, seats, result))
-        })
+        .run(move |conn| invitations::invite_from_form(conn, &context(&app), &actor, &acting.ip, &slug, list, role))
         .await?;
-    let (viewer, access, seats, result) = outcome;
     let (status, summary, errors, emails) = match result {
         Ok(summary) => (StatusCode::OK, Some(summary), FormErrors::new(), String::new()),
         Err(AppError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, None, errors, form.emails),
@@ -354,7 +308,7 @@ pub async fn invite_members(
     )
 }
 
-/// Answers a row action: the new row for htmx, a redirect with a flash otherwise.
+/// Answers an action on one invitation's row: the row, in place.
 fn row_response(
     req: &HttpRequest,
     frame: Frame,
@@ -362,17 +316,14 @@ fn row_response(
     row: RowView,
     message: String,
 ) -> Result<HttpResponse, AppError> {
-    if is_htmx(req) {
-        return page(&RowFragment {
-            row,
-            slug: slug.to_owned(),
-            csrf: frame.csrf().to_owned(),
-            link: None,
-            flash: Some(message),
-        });
-    }
-    frame.session.flash(FlashLevel::Success, message);
-    Ok(redirect(req, &format!("/orgs/{slug}/invitations")))
+    let slug = slug.to_owned();
+    row_action(req, frame, &format!("/orgs/{slug}/invitations"), message, |csrf, message| RowFragment {
+        row,
+        slug,
+        csrf,
+        link: None,
+        flash: Some(message),
+    })
 }
 
 /// POST /orgs/{slug}/invitations/{id}/resend
@@ -387,14 +338,8 @@ pub async fn resend_invitation(
     let slug_text = slug.to_string();
     let actor = acting.actor();
     let app = state.clone();
-    let (invitation, role) = state
-        .db
-        .run(move |conn| {
-            let invitation = invitations::resend(conn, &context(&app), &actor, &slug, id)?;
-            let role = access::member_of(conn, &slug, actor.user)?.role;
-            Ok::<_, AppError>((invitation, role))
-        })
-        .await?;
+    let (invitation, role) =
+        state.db.run(move |conn| invitations::resend(conn, &context(&app), &actor, &slug, id)).await?;
     let message = format!(
         "Invitation sent again to {}. The previous link no longer works; the new one expires on {}.",
         invitation.email,
@@ -415,15 +360,8 @@ pub async fn copy_invitation_link(
     let actor = acting.actor();
     let app = state.clone();
     let lookup = slug.clone();
-    let (invitation, link, role, viewer) = state
-        .db
-        .run(move |conn| {
-            let (invitation, link) = invitations::copy_link(conn, &context(&app), &actor, &lookup, id)?;
-            let role = access::member_of(conn, &lookup, actor.user)?.role;
-            let viewer = viewer::load(conn, actor.user)?;
-            Ok::<_, AppError>((invitation, link, role, viewer))
-        })
-        .await?;
+    let CopiedLink { invitation, link, viewer, viewer_role: role } =
+        state.db.run(move |conn| invitations::copy_link(conn, &context(&app), &actor, &lookup, id)).await?;
     if is_htmx(&req) {
         return page(&RowFragment {
             row: RowView::new(&invitation, role),
@@ -456,23 +394,9 @@ pub async fn confirm_revoke(
 ) -> Result<HttpResponse, AppError> {
     let OrgItem { slug, id } = item;
     let lookup = slug.clone();
-    let (viewer, invitation, role) = state
-        .db
-        .run(move |conn| {
-            let (viewer, access) = access::page(conn, &lookup, user.0)?;
-            access.require(Permission::ManageMembers)?;
-            let invitation = rows::find_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
-            Ok::<_, AppError>((viewer, invitation, access.role))
-        })
-        .await?;
+    let (viewer, invitation, role) =
+        state.db.run(move |conn| invitations::revocation(conn, &lookup, user.0, id)).await?;
     let row = RowView::new(&invitation, role);
-    if !row.manageable {
-        return Err(AppError::Forbidden(format!(
-            "You cannot revoke the invitation to {}: it is {}, or its role is not yours to manage.",
-            row.email,
-            row.status.label().to_lowercase()
-        )));
-    }
     let csrf = frame.csrf().to_owned();
     if is_htmx(&req) {
         return page(&RevokeDialog { csrf, slug: slug.to_string(), row });
@@ -496,14 +420,7 @@ pub async fn revoke_invitation(
     let OrgItem { slug, id } = item;
     let slug_text = slug.to_string();
     let actor = acting.actor();
-    let (invitation, role) = state
-        .db
-        .run(move |conn| {
-            let invitation = invitations::revoke(conn, &actor, &slug, id)?;
-            let role = access::member_of(conn, &slug, actor.user)?.role;
-            Ok::<_, AppError>((invitation, role))
-        })
-        .await?;
+    let (invitation, role) = state.db.run(move |conn| invitations::revoke(conn, &actor, &slug, id)).await?;
     let message = format!("Invitation to {} revoked. Its link no longer works and its seat is free.", invitation.email);
     row_response(&req, frame, &slug_text, RowView::new(&invitation, role), message)
 }

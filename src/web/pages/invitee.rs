@@ -8,12 +8,11 @@ use tracing_actix_web::RequestId;
 use uuid::Uuid;
 
 use super::auth::MessagePage;
-use super::dashboard::{self, DashboardOrgs};
 use crate::domain::{InvitationStatus, Token};
 use crate::error::AppError;
+use crate::services::dashboard::{self, DashboardOrgs};
 use crate::services::events::Actor;
 use crate::services::invitations::{self, Answer, InvitationRef, InvitationView};
-use crate::services::viewer;
 use crate::web::extractors::SignedIn;
 use crate::web::format::{format_date, format_datetime};
 use crate::web::htmx::{is_htmx, page, page_with_status, redirect, with_trigger};
@@ -104,24 +103,7 @@ pub async fn show_invitation(
     let signed_in = frame.session.user_id();
     let token = Token::parse(&path);
     let lookup = token.clone();
-    let (viewer, found) = state
-        .db
-        .run(move |conn| {
-            let viewer = match signed_in {
-                Some(id) => match viewer::load(conn, id) {
-                    Ok(viewer) => Some(viewer),
-                    Err(AppError::Unauthenticated) => None,
-                    Err(other) => return Err(other),
-                },
-                None => None,
-            };
-            let found = match &lookup {
-                Some(token) => invitations::view(conn, token)?,
-                None => None,
-            };
-            Ok::<_, AppError>((viewer, found))
-        })
-        .await?;
+    let (viewer, found) = state.db.run(move |conn| invitations::link_page(conn, signed_in, lookup.as_ref())).await?;
     let (Some(token), Some(inv)) = (token, found) else {
         return not_valid(frame, viewer);
     };
@@ -201,15 +183,8 @@ pub async fn answer_from_dashboard(
     let (id, action) = path.into_inner();
     let answer = answer_of(&action)?;
     let actor = Actor { user: user.0, request_id: Some(request_id.to_string()) };
-    let result = state
-        .db
-        .run(move |conn| {
-            let result = invitations::respond(conn, &actor, &InvitationRef::Id(id), answer);
-            let orgs = dashboard::orgs_of(conn, actor.user)?;
-            Ok::<_, AppError>((result, orgs))
-        })
-        .await?;
-    let (result, orgs) = result;
+    let (result, orgs) =
+        state.db.run(move |conn| dashboard::answer(conn, &actor, &InvitationRef::Id(id), answer)).await?;
     let (level, message) = match result {
         Ok(done) => (
             FlashLevel::Success,

@@ -5,19 +5,14 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::db::listing::Cursor;
-use crate::db::members::{self as rows, MemberQuery, MemberRow, MemberSort, MemberStatus};
-use crate::db::{memberships, users};
-use crate::domain::permission::Parties;
-use crate::domain::{Permission, Role, UserId};
+use crate::domain::{Permission, Role};
 use crate::error::AppError;
-use crate::services::access::{self, OrgAccess};
-use crate::services::members;
+use crate::services::members::{self, Cursor, MemberEntry, MemberFilter, MemberSort, MemberStatus};
 use crate::web::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
 use crate::web::format::format_date;
 use crate::web::htmx::{is_htmx, page, redirect};
 use crate::web::layout::{Frame, Layout, Nav};
-use crate::web::listing::{self, Listing, TableParams};
+use crate::web::listing::{self, row_action, FlashFragment, Listing, TableParams};
 use crate::web::session::FlashLevel;
 use crate::web::state::AppState;
 
@@ -40,30 +35,19 @@ pub struct MemberView {
 }
 
 impl MemberView {
-    fn new(row: &MemberRow, access: &OrgAccess) -> Self {
-        let role = row.role;
-        let manages = access.role.can(Permission::ManageMembers);
-        let is_me = row.user_id == Some(access.user.id);
-        let (role_choices, removable) = match (row.is_member(), row.user_id) {
-            (true, Some(user)) => {
-                let parties =
-                    Parties { actor: access.user.id, actor_role: access.role, target: user, target_role: role };
-                let choices = parties.role_choices();
-                (if choices.len() > 1 { choices } else { Vec::new() }, parties.may_remove().is_ok())
-            }
-            _ => (Vec::new(), false),
-        };
+    fn new(entry: MemberEntry) -> Self {
+        let MemberEntry { row, role_choices, removable, can_resend_verification, is_me } = entry;
         MemberView {
             id: row.id,
             is_member: row.is_member(),
-            name: row.name.clone(),
-            email: row.email.clone(),
-            role,
             joined: format_date(row.joined),
+            name: row.name,
+            email: row.email,
+            role: row.role,
             verified: row.verified,
             role_choices,
             removable,
-            can_resend_verification: manages && row.is_member() && !row.verified,
+            can_resend_verification,
             is_me,
         }
     }
@@ -171,32 +155,16 @@ pub async fn list_members(
         descending,
         descending_first: DESCENDING_FIRST,
     };
-    let search = list.filter("q").to_owned();
-    let (viewer, access, found) = state
-        .db
-        .run(move |conn| {
-            let (viewer, access) = access::page(conn, &slug, user.0)?;
-            let found = rows::list(
-                conn,
-                &MemberQuery {
-                    org: access.org.org_id(),
-                    search: &search,
-                    role,
-                    status,
-                    sort,
-                    descending,
-                    after,
-                    limit: PAGE_SIZE,
-                },
-            )?;
-            Ok::<_, AppError>((viewer, access, found))
-        })
-        .await?;
+    let filter = MemberFilter { search: list.filter("q").to_owned(), role, status, sort, descending, after };
+    let (viewer, access, found) =
+        state.db.run(move |conn| members::list_page(conn, &slug, user.0, &filter, PAGE_SIZE)).await?;
     let (shown, has_more) = listing::split_page(&found, PAGE_SIZE);
-    let next_url =
-        has_more.then(|| shown.last()).flatten().and_then(|last| list.next_url(&rows::cursor_after(last, sort)));
+    let next_url = has_more
+        .then(|| shown.last())
+        .flatten()
+        .and_then(|last| list.next_url(&members::cursor_after(&last.row, sort)));
     page(&MembersPage {
-        rows: shown.iter().map(|r| MemberView::new(r, &access)).collect(),
+        rows: shown.iter().cloned().map(MemberView::new).collect(),
         slug: access.org.slug.clone(),
         csrf: frame.csrf().to_owned(),
         state: list,
@@ -206,29 +174,7 @@ pub async fn list_members(
     })
 }
 
-/// Loads one member's row as the viewer sees it.
-fn member_view(
-    conn: &mut diesel::PgConnection,
-    access: &OrgAccess,
-    id: Uuid,
-) -> Result<(MemberView, Option<Uuid>), AppError> {
-    let member = memberships::detail(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
-    let row = MemberRow {
-        kind: "member".into(),
-        id: member.id,
-        user_id: Some(member.user_id),
-        name: member.member_name,
-        email: member.member_email,
-        role: member.role,
-        joined: member.created_at,
-        verified: member.member_verified,
-        sort_key: String::new(),
-    };
-    let invited_by = member.invited_by;
-    Ok((MemberView::new(&row, access), invited_by))
-}
-
-/// Answers a row action: the new row for htmx, a redirect with a flash otherwise.
+/// Answers an action on one member's row: the row, or its removal, in place.
 fn row_response(
     req: &HttpRequest,
     frame: Frame,
@@ -236,20 +182,18 @@ fn row_response(
     row: Option<MemberView>,
     message: String,
 ) -> Result<HttpResponse, AppError> {
-    if is_htmx(req) {
-        return match row {
-            Some(row) => page(&RowFragment { row, slug: slug.to_owned(), csrf: frame.csrf().to_owned(), flash: Some(message) }),
-            // A removed row disappears; the message goes to the alert region.
-            None => Ok(HttpResponse::Ok()
-                .content_type("text/html; charset=utf-8")
-                .body(format!(
-                    r#"<div id="flash" class="flashes" aria-live="polite" role="status" hx-swap-oob="true"><div class="flash flash-success">{}</div></div>"#,
-                    askama::filters::escape(&message, askama::filters::Html).map(|m| m.to_string()).unwrap_or_default()
-                ))),
-        };
+    let back = format!("/orgs/{slug}/members");
+    let slug = slug.to_owned();
+    match row {
+        Some(row) => row_action(req, frame, &back, message, |csrf, message| RowFragment {
+            row,
+            slug,
+            csrf,
+            flash: Some(message),
+        }),
+        // A removed row disappears; the message goes to the alert region.
+        None => row_action(req, frame, &back, message, |_, message| FlashFragment { message }),
     }
-    frame.session.flash(FlashLevel::Success, message);
-    Ok(redirect(req, &format!("/orgs/{slug}/members")))
 }
 
 #[derive(Debug, Deserialize)]
@@ -272,15 +216,9 @@ pub async fn change_role(
     let new_role = Role::from_db(form.role.trim())
         .ok_or_else(|| AppError::Invalid(crate::error::FormErrors::form("Choose Admin or Member.")))?;
     let actor = acting.actor();
-    let (row, email) = state
-        .db
-        .run(move |conn| {
-            let (_, email) = members::change_role(conn, &actor, &slug, id, new_role)?;
-            let access = access::member_of(conn, &slug, actor.user)?;
-            Ok::<_, AppError>((member_view(conn, &access, id)?.0, email))
-        })
-        .await?;
-    let message = format!("{email} is now {}.", new_role.label());
+    let entry = state.db.run(move |conn| members::change_role(conn, &actor, &slug, id, new_role)).await?;
+    let message = format!("{} is now {}.", entry.row.email, new_role.label());
+    let row = MemberView::new(entry);
     row_response(&req, frame, &slug_text, Some(row), message)
 }
 
@@ -294,16 +232,8 @@ pub async fn confirm_remove(
 ) -> Result<HttpResponse, AppError> {
     let OrgItem { slug, id } = item;
     let slug_text = slug.to_string();
-    let (viewer, row) = state
-        .db
-        .run(move |conn| {
-            let (viewer, access) = access::page(conn, &slug, user.0)?;
-            Ok::<_, AppError>((viewer, member_view(conn, &access, id)?.0))
-        })
-        .await?;
-    if !row.removable {
-        return Err(AppError::Forbidden(format!("You cannot remove {} from this organization.", row.email)));
-    }
+    let (viewer, entry) = state.db.run(move |conn| members::removal(conn, &slug, user.0, id)).await?;
+    let row = MemberView::new(entry);
     let csrf = frame.csrf().to_owned();
     if is_htmx(&req) {
         return page(&RemoveDialog { csrf, slug: slug_text, row });
@@ -344,15 +274,9 @@ pub async fn resend_member_verification(
     let slug_text = slug.to_string();
     let actor = acting.actor();
     let app = state.clone();
-    let (email, row) = state
-        .db
-        .run(move |conn| {
-            let email = members::resend_verification(conn, &app.links, &actor, &slug, id)?;
-            let access = access::member_of(conn, &slug, actor.user)?;
-            Ok::<_, AppError>((email, member_view(conn, &access, id)?.0))
-        })
-        .await?;
-    row_response(&req, frame, &slug_text, Some(row), format!("A new verification link was sent to {email}."))
+    let entry = state.db.run(move |conn| members::resend_verification(conn, &app.links, &actor, &slug, id)).await?;
+    let message = format!("A new verification link was sent to {}.", entry.row.email);
+    row_response(&req, frame, &slug_text, Some(MemberView::new(entry)), message)
 }
 
 /// GET /orgs/{slug}/members/{id}: a member's page.
@@ -364,18 +288,8 @@ pub async fn show_member(
 ) -> Result<HttpResponse, AppError> {
     let OrgItem { slug, id } = item;
     let slug_text = slug.to_string();
-    let (viewer, row, invited_by) = state
-        .db
-        .run(move |conn| {
-            let (viewer, access) = access::page(conn, &slug, user.0)?;
-            let (row, inviter) = member_view(conn, &access, id)?;
-            let invited_by = match inviter {
-                Some(id) => users::find(conn, UserId(id))?.map(|u| format!("{} ({})", u.name, u.email)),
-                None => None,
-            };
-            Ok::<_, AppError>((viewer, row, invited_by))
-        })
-        .await?;
+    let (viewer, entry, invited_by) = state.db.run(move |conn| members::member_page(conn, &slug, user.0, id)).await?;
+    let row = MemberView::new(entry);
     page(&MemberPage {
         csrf: frame.csrf().to_owned(),
         layout: frame.layout(row.name.clone(), Some(viewer), Some(&slug_text), Nav::Members),
@@ -393,14 +307,7 @@ pub async fn confirm_leave(
     slug: OrgSlug,
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
-    let (viewer, access) = state
-        .db
-        .run(move |conn| {
-            let (viewer, access) = access::page(conn, &slug, user.0)?;
-            Ok::<_, AppError>((viewer, access))
-        })
-        .await?;
-    crate::domain::permission::may_leave(access.role).map_err(|r| AppError::Forbidden(r.to_string()))?;
+    let (viewer, access) = state.db.run(move |conn| members::leaving(conn, &slug, user.0)).await?;
     page(&LeavePage {
         csrf: frame.csrf().to_owned(),
         org_name: access.org.name.clone(),

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::domain::{OrgName, Role};
 use crate::error::{AppError, FormErrors};
-use crate::services::organizations::{self, Overview, DEFAULT_SEAT_LIMIT};
+use crate::services::organizations::{self, NotCreated, Overview, UNVERIFIED};
 use crate::services::viewer;
 use crate::web::extractors::{OrgSlug, SignedIn};
 use crate::web::format::format_date;
@@ -38,8 +38,6 @@ pub struct NewOrgForm {
     name: String,
 }
 
-const UNVERIFIED: &str = "Verify your email address before creating an organization: use the link we sent you, or Resend verification email above.";
-
 /// GET /orgs/new
 pub async fn new_org_form(frame: Frame, user: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let viewer = state.db.run(move |conn| viewer::load(conn, user.0)).await?;
@@ -62,29 +60,13 @@ pub async fn create_org(
     let form = form.into_inner();
     let name = OrgName::parse(&form.name);
     let submitted = form.name.clone();
-    let outcome = state
-        .db
-        .run(move |conn| {
-            let viewer = viewer::load(conn, user.0)?;
-            let mut errors = FormErrors::new();
-            if !viewer.verified {
-                errors.add("", UNVERIFIED);
-            }
-            let name = errors.check("name", name);
-            match (name, errors.is_empty()) {
-                (Some(name), true) => {
-                    Ok::<_, AppError>(Ok(organizations::create(conn, user.0, &name, DEFAULT_SEAT_LIMIT)?))
-                }
-                _ => Ok(Err((viewer, errors))),
-            }
-        })
-        .await?;
+    let outcome = state.db.run(move |conn| organizations::create_as(conn, user.0, name)).await?;
     match outcome {
         Ok(slug) => {
             frame.session.flash(FlashLevel::Success, format!("{} was created. You are its Owner.", submitted.trim()));
             Ok(redirect(&req, &format!("/orgs/{slug}")))
         }
-        Err((viewer, errors)) => page_with_status(
+        Err(NotCreated { viewer, errors }) => page_with_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &NewOrgPage {
                 layout: frame.layout("Create organization", Some(viewer), None, Nav::Dashboard),
@@ -103,14 +85,7 @@ pub async fn show_overview(
     slug: OrgSlug,
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
-    let (viewer, org) = state
-        .db
-        .run(move |conn| {
-            let viewer = viewer::load(conn, user.0)?;
-            let org = organizations::overview(conn, &slug, user.0)?;
-            Ok::<_, AppError>((viewer, org))
-        })
-        .await?;
+    let (viewer, org) = state.db.run(move |conn| organizations::overview_page(conn, &slug, user.0)).await?;
     let slug = org.slug.clone();
     page(&OverviewPage {
         layout: frame.layout(org.name.clone(), Some(viewer), Some(&slug), Nav::Overview),

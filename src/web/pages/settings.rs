@@ -6,10 +6,9 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::db::members::{self as rows, MemberQuery, MemberSort, MemberStatus};
 use crate::domain::{Permission, Role, Slug};
 use crate::error::{AppError, FormErrors};
-use crate::services::{access, ownership};
+use crate::services::ownership;
 use crate::web::extractors::{Acting, OrgSlug, SignedIn};
 use crate::web::htmx::{page_with_status, redirect};
 use crate::web::layout::{Frame, Layout, Nav};
@@ -79,36 +78,11 @@ async fn render(
     transfer_errors: FormErrors,
     delete_errors: FormErrors,
 ) -> Result<HttpResponse, AppError> {
-    let (viewer, access, candidates) = state
-        .db
-        .run(move |conn| {
-            let (viewer, access) = access::page(conn, &slug, user)?;
-            // The transfer list: active members but the Owner, by name (the first 500; a long
-            // list belongs to a search, which the Members page offers).
-            let candidates = if access.role.can(Permission::ManageOwnership) {
-                rows::list(
-                    conn,
-                    &MemberQuery {
-                        org: access.org.org_id(),
-                        search: "",
-                        role: None,
-                        status: MemberStatus::Active,
-                        sort: MemberSort::Name,
-                        descending: false,
-                        after: None,
-                        limit: 500,
-                    },
-                )?
-                .into_iter()
-                .filter(|r| r.user_id != Some(access.user.id))
-                .map(|r| Candidate { id: r.id, label: format!("{} ({}, {})", r.name, r.email, r.role.as_str()) })
-                .collect()
-            } else {
-                Vec::new()
-            };
-            Ok::<_, AppError>((viewer, access, candidates))
-        })
-        .await?;
+    let (viewer, access, members) = state.db.run(move |conn| ownership::settings_page(conn, &slug, user)).await?;
+    let candidates = members
+        .into_iter()
+        .map(|r| Candidate { id: r.id, label: format!("{} ({}, {})", r.name, r.email, r.role.as_str()) })
+        .collect();
     page_with_status(
         status,
         &SettingsPage {

@@ -1,0 +1,63 @@
+//! The Audit Log: what the Owner and Admins may read of an organization's history.
+
+use diesel::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::access;
+use super::events::EventKind;
+use super::viewer::Viewer;
+use crate::db::audit::{self, AuditQuery};
+use crate::domain::{OrgId, Permission, Slug, UserId};
+use crate::error::AppError;
+
+pub use crate::db::audit::AuditEvent;
+
+/// The Audit Log's filters and position, as parsed from the request.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub action: Option<EventKind>,
+    /// Part of the actor's name or email, any case.
+    pub actor: String,
+    /// (time, id) of the last event already shown.
+    pub before: Option<(OffsetDateTime, Uuid)>,
+}
+
+/// A page of the log: the viewer, the organization's slug, and `limit + 1`
+/// events (so the caller knows whether more follow).
+pub fn page(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: UserId,
+    filter: &AuditFilter,
+    limit: i64,
+) -> Result<(Viewer, String, Vec<AuditEvent>), AppError> {
+    let (viewer, access) = access::page(conn, slug, user)?;
+    access.require(Permission::ViewAuditLog)?;
+    let events = list(conn, access.org.org_id(), filter, limit)?;
+    Ok((viewer, access.org.slug, events))
+}
+
+/// Checks that `user` may export the log of the organization at `slug`; returns it (id, slug).
+pub fn export_access(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<(OrgId, String), AppError> {
+    let access = access::member_of(conn, slug, user)?;
+    access.require(Permission::ViewAuditLog)?;
+    Ok((access.org.org_id(), access.org.slug))
+}
+
+/// `limit + 1` events of an organization whose log the caller has been allowed to read.
+pub fn list(
+    conn: &mut PgConnection,
+    org: OrgId,
+    filter: &AuditFilter,
+    limit: i64,
+) -> Result<Vec<AuditEvent>, AppError> {
+    let query = AuditQuery {
+        org: org.0,
+        action: filter.action.map(EventKind::key),
+        actor: &filter.actor,
+        before: filter.before,
+        limit,
+    };
+    Ok(audit::list(conn, &query)?)
+}

@@ -1,0 +1,43 @@
+//! The Dashboard: the invitations waiting for me and the organizations I belong to.
+
+use diesel::PgConnection;
+
+use super::events::Actor;
+use super::invitations::{self, Answer, Answered, InvitationRef, PendingForMe};
+use super::viewer::{self, OrgChoice, Viewer};
+use crate::domain::UserId;
+use crate::error::AppError;
+
+/// The "Your organizations" section, also swapped in after answering an invitation.
+#[derive(Debug, Clone)]
+pub struct DashboardOrgs {
+    pub email: String,
+    pub orgs: Vec<OrgChoice>,
+}
+
+/// What the Dashboard shows.
+pub struct Dashboard {
+    pub viewer: Viewer,
+    pub pending: Vec<PendingForMe>,
+}
+
+/// Loads the Dashboard.
+pub fn load(conn: &mut PgConnection, user: UserId) -> Result<Dashboard, AppError> {
+    let viewer = viewer::load(conn, user)?;
+    let pending = invitations::pending_for(conn, user)?;
+    Ok(Dashboard { viewer, pending })
+}
+
+/// Answers an invitation from the Dashboard prompt. The outcome (a refusal is a
+/// sentence to show, not a failure of the page) comes with the organizations
+/// section as it is afterwards.
+pub fn answer(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    reference: &InvitationRef,
+    answer: Answer,
+) -> Result<(Result<Answered, AppError>, DashboardOrgs), AppError> {
+    let outcome = invitations::respond(conn, actor, reference, answer);
+    let viewer = viewer::load(conn, actor.user)?;
+    Ok((outcome, DashboardOrgs { email: viewer.email, orgs: viewer.orgs }))
+}
