@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod demo;
 pub mod events;
 pub mod invitations;
+pub mod mailbox;
 pub mod members;
 pub mod notifications;
 pub mod organizations;
