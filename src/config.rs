@@ -22,7 +22,7 @@ pub struct Settings {
     pub mail_from: String,
     pub invitation_ttl: Duration,
     pub support_url: Option<Url>,
-    /// How often the outbox worker looks for mail when it found none.
+    /// How often the job worker looks for due jobs when it found none.
     pub outbox_poll_interval: Duration,
     /// Upper bound of pooled database connections.
     pub db_pool_size: u32,

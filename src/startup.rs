@@ -1,4 +1,4 @@
-//! Builds the application: database, pool, mail worker and HTTP server. Used by `main` and the tests.
+//! Builds the application: database, pool, job worker and HTTP server. Used by `main` and the tests.
 
 use std::net::TcpListener;
 
@@ -12,8 +12,10 @@ use tracing_actix_web::TracingLogger;
 
 use crate::config::Settings;
 use crate::db::{self, Db};
+use crate::jobs::{self, Worker};
+use crate::mail::deliver::Deliver;
 use crate::mail::transport::Transport;
-use crate::mail::{worker, Links};
+use crate::mail::Links;
 use crate::web as routes;
 use crate::web::session::PgSessionStore;
 use crate::web::state::AppState;
@@ -31,7 +33,7 @@ pub struct Application {
 }
 
 impl Application {
-    /// Creates and migrates the database, binds the port, starts the mail worker.
+    /// Creates and migrates the database, binds the port, starts the job worker.
     pub async fn build(mut settings: Settings) -> anyhow::Result<Application> {
         let url = settings.database_url.clone();
         tokio::task::spawn_blocking(move || db::prepare(&url)).await??;
@@ -49,8 +51,10 @@ impl Application {
             settings.base_url = url::Url::parse(&format!("http://{address}"))?;
         }
 
-        tokio::spawn(worker::housekeeping(db.clone()));
+        tokio::spawn(jobs::housekeeping(db.clone()));
+        let mut worker = Worker::new();
         if settings.mail_undeliverable() {
+            // Without a handler the `mail` jobs are not claimed: they wait, attempts untouched.
             tracing::warn!(
                 "ROSTER_SMTP_URL is not set and {} is not a local address: mail waits in the outbox \
                  until an SMTP server is configured (the dev mailbox is only for local use)",
@@ -58,7 +62,10 @@ impl Application {
             );
         } else {
             let transport = Transport::from_settings(settings.smtp_url.as_deref(), &settings.mail_from)?;
-            tokio::spawn(worker::run(db.clone(), transport, settings.outbox_poll_interval));
+            worker = worker.with(Deliver::new(transport));
+        }
+        if !worker.is_empty() {
+            tokio::spawn(worker.run(db.clone(), settings.outbox_poll_interval));
         }
 
         let bell = crate::web::live::BellHub::new();

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod bell_events;
 pub mod email_tokens;
 pub mod invitations;
+pub mod jobs;
 pub mod listing;
 pub mod members;
 pub mod memberships;

@@ -50,6 +50,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    jobs (id) {
+        id -> Uuid,
+        kind -> Text,
+        payload -> Jsonb,
+        status -> Text,
+        attempts -> Int4,
+        run_at -> Timestamptz,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     memberships (id) {
         id -> Uuid,
         organization_id -> Uuid,
@@ -94,8 +108,6 @@ diesel::table! {
         text_body -> Text,
         html_body -> Text,
         status -> Text,
-        attempts -> Int4,
-        next_attempt_at -> Timestamptz,
         last_error -> Nullable<Text>,
         created_at -> Timestamptz,
         sent_at -> Nullable<Timestamptz>,
@@ -145,6 +157,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     email_tokens,
     invitations,
+    jobs,
     memberships,
     notifications,
     organizations,

@@ -1,8 +1,8 @@
-//! Outgoing mail: message templates, links, transports and the outbox worker.
+//! Outgoing mail: message templates, links, transports and the job that delivers it.
 
+pub mod deliver;
 pub mod messages;
 pub mod transport;
-pub mod worker;
 
 use url::Url;
 

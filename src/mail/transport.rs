@@ -32,7 +32,7 @@ impl Transport {
         }
     }
 
-    /// Delivers one message; the error text is kept on the outbox row.
+    /// Delivers one message; the error text is kept on its job and its outbox row.
     pub fn send(&self, message: &outbox::Message) -> Result<(), String> {
         match self {
             Transport::DevMailbox => Ok(()),

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod events;
 pub mod health;
 pub mod invitations;
+pub mod mailbox;
 pub mod members;
 pub mod notifications;
 pub mod organizations;

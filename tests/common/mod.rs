@@ -15,7 +15,6 @@ use reqwest::{Response, StatusCode};
 use uuid::Uuid;
 
 use roster::config::{SessionKey, Settings};
-use roster::db::outbox::Message;
 use roster::db::quote_identifier;
 use roster::startup::Application;
 
@@ -113,6 +112,33 @@ fn template() -> &'static str {
         diesel::sql_query("SELECT pg_advisory_unlock(7346512)").execute(&mut admin).unwrap();
         name
     })
+}
+
+/// A message in the outbox, with the attempts and next attempt of the job that delivers it.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Message {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub to_address: String,
+    #[diesel(sql_type = Text)]
+    pub subject: String,
+    #[diesel(sql_type = Text)]
+    pub text_body: String,
+    #[diesel(sql_type = Text)]
+    pub html_body: String,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub attempts: i32,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub next_attempt_at: time::OffsetDateTime,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub last_error: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub created_at: time::OffsetDateTime,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
+    pub sent_at: Option<time::OffsetDateTime>,
 }
 
 /// A database of its own for one test, dropped when the test ends.
@@ -332,13 +358,20 @@ impl TestApp {
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in of {email} failed");
     }
 
-    /// Every message written to the outbox for `to`, oldest first.
+    /// Every message written to the outbox for `to`, oldest first, with its delivery's state.
     pub fn mail_to(&self, to: &str) -> Vec<Message> {
         let mut conn = self.db.conn();
-        let mut messages = roster::db::outbox::recent(&mut conn, 1000).unwrap();
-        messages.retain(|m| m.to_address.eq_ignore_ascii_case(to));
-        messages.reverse();
-        messages
+        diesel::sql_query(
+            "SELECT o.id, o.to_address, o.subject, o.text_body, o.html_body, o.status, j.attempts, \
+                    j.run_at AS next_attempt_at, o.last_error, o.created_at, o.sent_at \
+               FROM outbox o \
+               JOIN jobs j ON j.kind = 'mail' AND j.payload->>'message_id' = o.id::text \
+              WHERE lower(o.to_address) = lower($1) \
+              ORDER BY o.created_at, o.id",
+        )
+        .bind::<Text, _>(to)
+        .load(&mut conn)
+        .unwrap()
     }
 
     /// The newest message for `to`; fails the test when there is none.

@@ -193,12 +193,13 @@ async fn a_claimed_message_is_sent_by_one_worker_only_until_its_lease_runs_out()
     .await;
     app.sign_up("Ada", "ada@example.com", PASSWORD).await;
     let (mut first, mut second) = (app.db.conn(), app.db.conn());
-    let claimed = roster::db::outbox::claim_due(&mut first, 10, 300).unwrap();
+    let mail = &[roster::db::outbox::MAIL_JOB];
+    let claimed = roster::db::jobs::claim_due(&mut first, mail, 10, 300).unwrap();
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].attempts, 1);
-    assert!(roster::db::outbox::claim_due(&mut second, 10, 300).unwrap().is_empty(), "leased to the first worker");
+    assert!(roster::db::jobs::claim_due(&mut second, mail, 10, 300).unwrap().is_empty(), "leased to the first worker");
     // The first worker died without a word: once the lease is over, another one retries.
-    app.execute("UPDATE outbox SET next_attempt_at = now() - interval '1 second'");
-    let retried = roster::db::outbox::claim_due(&mut second, 10, 300).unwrap();
+    app.execute("UPDATE jobs SET run_at = now() - interval '1 second'");
+    let retried = roster::db::jobs::claim_due(&mut second, mail, 10, 300).unwrap();
     assert_eq!((retried.len(), retried[0].attempts), (1, 2));
 }

@@ -8,6 +8,7 @@ mod cli;
 mod csrf;
 mod health;
 mod invitations;
+mod jobs;
 mod mail;
 mod members;
 mod notifications;

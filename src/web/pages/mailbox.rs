@@ -4,8 +4,8 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use uuid::Uuid;
 
-use crate::db::outbox;
 use crate::error::AppError;
+use crate::services;
 use crate::web::format::format_datetime;
 use crate::web::htmx::page;
 use crate::web::layout::{Frame, Layout, Nav};
@@ -81,7 +81,7 @@ pub async fn list_mail(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     local_only(&req)?;
-    let messages = state.db.run(|conn| outbox::recent(conn, LIMIT).map_err(AppError::from)).await?;
+    let messages = state.db.run(move |conn| services::mailbox::recent(conn, LIMIT)).await?;
     let messages = messages
         .into_iter()
         .map(|m| Row {
@@ -104,8 +104,7 @@ pub async fn show_mail(
 ) -> Result<HttpResponse, AppError> {
     local_only(&req)?;
     let id = Uuid::parse_str(&path.into_inner()).map_err(|_| AppError::NotFound)?;
-    let message =
-        state.db.run(move |conn| outbox::find(conn, id).map_err(AppError::from)).await?.ok_or(AppError::NotFound)?;
+    let message = state.db.run(move |conn| services::mailbox::find(conn, id)).await?;
     page(&MessagePage {
         layout: frame.layout(message.subject.clone(), None, None, Nav::None),
         body: linkify(&message.text_body),

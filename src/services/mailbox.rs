@@ -1,0 +1,55 @@
+//! The dev mailbox: the mail Roster has written, as `/dev/mailbox` lists and shows it.
+
+use diesel::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::db::outbox;
+use crate::error::AppError;
+
+/// A line of the mailbox list.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub id: Uuid,
+    pub to_address: String,
+    pub subject: String,
+    /// `pending`, `sent` or `failed`.
+    pub status: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// One message as the mailbox shows it: its plain-text body, whose links can be followed.
+#[derive(Debug, Clone)]
+pub struct Letter {
+    pub id: Uuid,
+    pub to_address: String,
+    pub subject: String,
+    pub text_body: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// The newest `limit` messages, newest first.
+pub fn recent(conn: &mut PgConnection, limit: i64) -> Result<Vec<Summary>, AppError> {
+    Ok(outbox::recent(conn, limit)?
+        .into_iter()
+        .map(|m| Summary {
+            id: m.id,
+            to_address: m.to_address,
+            subject: m.subject,
+            status: m.status,
+            created_at: m.created_at,
+        })
+        .collect())
+}
+
+/// One message; `NotFound` when there is none with that id.
+pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<Letter, AppError> {
+    let m = outbox::find(conn, id)?.ok_or(AppError::NotFound)?;
+    Ok(Letter {
+        id: m.id,
+        to_address: m.to_address,
+        subject: m.subject,
+        text_body: m.text_body,
+        created_at: m.created_at,
+    })
+}
