@@ -9,6 +9,7 @@ mod csrf;
 mod health;
 mod invitations;
 mod jobs;
+mod layers;
 mod mail;
 mod members;
 mod notifications;
