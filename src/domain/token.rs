@@ -62,6 +62,16 @@ mod tests {
     }
 }
 
+/// HMAC-SHA-256 keyed with `key`.
+fn hmac_with(key: &[u8]) -> hmac::Hmac<Sha256> {
+    use hmac::Mac as _;
+    match <hmac::Hmac<Sha256>>::new_from_slice(key) {
+        Ok(mac) => mac,
+        // HMAC takes keys of any length (long ones are hashed first): this cannot happen.
+        Err(_) => unreachable!("HMAC refused a key"),
+    }
+}
+
 /// The server's secret for deriving invitation tokens from their stored nonce.
 /// A database copy alone (nonce + SHA-256 of the token) never yields a working link.
 #[derive(Clone)]
@@ -70,8 +80,8 @@ pub struct TokenKey([u8; 32]);
 impl TokenKey {
     /// Derives the key from the cookie key, with a purpose label, so one secret serves both.
     pub fn derive_from(secret: &[u8]) -> Self {
-        use hmac::{Hmac, Mac as _};
-        let mut mac = <Hmac<Sha256>>::new_from_slice(secret).expect("HMAC takes keys of any length");
+        use hmac::Mac as _;
+        let mut mac = hmac_with(secret);
         mac.update(b"roster/invitation-token-key/v1");
         Self(mac.finalize().into_bytes().into())
     }
@@ -85,8 +95,8 @@ impl TokenKey {
 
     /// The token for a nonce: 32 bytes of HMAC-SHA-256, URL-safe base64.
     pub fn token(&self, nonce: &[u8]) -> Token {
-        use hmac::{Hmac, Mac as _};
-        let mut mac = <Hmac<Sha256>>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
+        use hmac::Mac as _;
+        let mut mac = hmac_with(&self.0);
         mac.update(b"invitation:");
         mac.update(nonce);
         Token(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))

@@ -2,6 +2,9 @@
 //! application, finding elements the way a person does (labels, roles, visible text).
 //! They skip when Chromium is missing, unless ROSTER_REQUIRE_BROWSER=1.
 
+// A test that unwraps fails with the error as its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "../common/mod.rs"]
 mod common;
 

@@ -1,5 +1,8 @@
 //! Integration tests: the real application on a fresh PostgreSQL database per test.
 
+// A test that unwraps fails with the error as its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "../common/mod.rs"]
 mod common;
 
