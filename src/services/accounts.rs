@@ -7,7 +7,8 @@ use uuid::Uuid;
 use super::passwords;
 use super::rate_limit::{self, check};
 use super::viewer::{self, Viewer};
-use crate::db::email_tokens::{self, Purpose};
+use crate::db::email_tokens;
+pub use crate::db::email_tokens::Purpose;
 use crate::db::{outbox, sessions, users, Steps};
 use crate::domain::{EmailAddress, NewPassword, PersonName, Token, UserId};
 use crate::error::{AppError, FormErrors};
@@ -99,9 +100,10 @@ pub fn profile(conn: &mut PgConnection, user: UserId) -> Result<(Viewer, OffsetD
     Ok((viewer::of_user(conn, &account)?, account.created_at))
 }
 
-/// The address a verification link is for, if the link still works. Changes nothing.
-pub fn verification_email(conn: &mut PgConnection, token: &Token) -> Result<Option<String>, AppError> {
-    Ok(email_tokens::find_usable(conn, Purpose::VerifyEmail, token)?.map(|t| t.email))
+/// The address an emailed link (`purpose`) is for, if the link still works. Changes
+/// nothing: mail scanners open links too.
+pub fn link_address(conn: &mut PgConnection, purpose: Purpose, token: &Token) -> Result<Option<String>, AppError> {
+    Ok(email_tokens::find_usable(conn, purpose, token)?.map(|t| t.email))
 }
 
 /// Uses a verification link. `None` when it is unknown, used or expired.
@@ -182,11 +184,6 @@ pub fn request_password_reset(
         outbox::enqueue(conn, &message)?;
         Ok(())
     })
-}
-
-/// The address a reset link is for, if the link still works. Changes nothing.
-pub fn reset_email(conn: &mut PgConnection, token: &Token) -> Result<Option<String>, AppError> {
-    Ok(email_tokens::find_usable(conn, Purpose::ResetPassword, token)?.map(|t| t.email))
 }
 
 /// Sets a new password from a reset link and ends every session of the account.

@@ -92,6 +92,19 @@ impl Listing {
         let bytes = serde_json::to_vec(cursor).ok()?;
         Some(self.url(self.sort, self.descending, Some(&URL_SAFE_NO_PAD.encode(bytes))))
     }
+
+    /// Splits `limit + 1` loaded rows into the page shown and the link to the next
+    /// page (built from the last row shown by `cursor`), if more rows follow.
+    pub fn page<'a, T, C: Serialize>(
+        &self,
+        rows: &'a [T],
+        limit: i64,
+        cursor: impl FnOnce(&T) -> C,
+    ) -> (&'a [T], Option<String>) {
+        let (shown, more) = split_page(rows, limit);
+        let next = if more { shown.last().and_then(|last| self.next_url(&cursor(last))) } else { None };
+        (shown, next)
+    }
 }
 
 /// The direction a table is sorted in: `dir` if given, else the column's default.

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::domain::{EmailAddress, NewPassword, PersonName, Token};
 use crate::error::{AppError, FormErrors};
-use crate::services::accounts;
+use crate::services::accounts::{self, Purpose};
 use crate::web::extractors::ClientIp;
 use crate::web::htmx::{page, page_with_status, redirect, safe_next};
 use crate::web::layout::{Frame, Layout, Nav};
@@ -362,9 +362,9 @@ pub async fn sign_out(req: HttpRequest, frame: Frame, form: web::Form<SignOutFor
     }
 }
 
-fn invalid_link(frame: Frame, signed_in: bool, what: &str) -> Result<HttpResponse, AppError> {
-    let (heading, paragraphs, action) = match what {
-        "verify" => (
+fn invalid_link(frame: Frame, signed_in: bool, purpose: Purpose) -> Result<HttpResponse, AppError> {
+    let (heading, paragraphs, action) = match purpose {
+        Purpose::VerifyEmail => (
             "This verification link does not work",
             vec![
                 "It may have expired (links work for 48 hours), been replaced by a newer one, or been used already."
@@ -377,7 +377,7 @@ fn invalid_link(frame: Frame, signed_in: bool, what: &str) -> Result<HttpRespons
             ],
             (!signed_in).then(|| ("/sign-in".to_owned(), "Sign in".to_owned())),
         ),
-        _ => (
+        Purpose::ResetPassword => (
             "This password reset link does not work",
             vec![
                 "It may have expired (links work for one hour), been replaced by a newer one, or been used already."
@@ -398,6 +398,25 @@ fn invalid_link(frame: Frame, signed_in: bool, what: &str) -> Result<HttpRespons
     )
 }
 
+/// What opening an emailed link (GET) finds: the token and its address while the
+/// link works, or the page that says it does not. Changes nothing.
+enum Opened {
+    Working(Frame, Token, String),
+    NotWorking(HttpResponse),
+}
+
+async fn open_link(frame: Frame, state: &AppState, text: &str, purpose: Purpose) -> Result<Opened, AppError> {
+    let signed_in = already_signed_in(&frame);
+    let Some(token) = Token::parse(text) else {
+        return Ok(Opened::NotWorking(invalid_link(frame, signed_in, purpose)?));
+    };
+    let lookup = token.clone();
+    Ok(match state.db.run(move |conn| accounts::link_address(conn, purpose, &lookup)).await? {
+        Some(email) => Opened::Working(frame, token, email),
+        None => Opened::NotWorking(invalid_link(frame, signed_in, purpose)?),
+    })
+}
+
 /// GET /verify-email?token=…: shows what would be verified; changes nothing
 /// (mail scanners open links too).
 pub async fn verify_email_page(
@@ -405,18 +424,13 @@ pub async fn verify_email_page(
     state: web::Data<AppState>,
     query: web::Query<TokenQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let signed_in = already_signed_in(&frame);
-    let Some(token) = Token::parse(&query.token) else {
-        return invalid_link(frame, signed_in, "verify");
-    };
-    let lookup = token.clone();
-    match state.db.run(move |conn| accounts::verification_email(conn, &lookup)).await? {
-        Some(email) => page(&VerifyEmailPage {
+    match open_link(frame, &state, &query.token, Purpose::VerifyEmail).await? {
+        Opened::Working(frame, token, email) => page(&VerifyEmailPage {
             layout: frame.layout("Verify your email address", None, None, Nav::None),
             email,
             token: token.as_str().to_owned(),
         }),
-        None => invalid_link(frame, signed_in, "verify"),
+        Opened::NotWorking(response) => Ok(response),
     }
 }
 
@@ -429,7 +443,7 @@ pub async fn verify_email(
 ) -> Result<HttpResponse, AppError> {
     let signed_in = already_signed_in(&frame);
     let Some(token) = Token::parse(&form.token) else {
-        return invalid_link(frame, signed_in, "verify");
+        return invalid_link(frame, signed_in, Purpose::VerifyEmail);
     };
     match state.db.run(move |conn| accounts::verify_email(conn, &token)).await? {
         Some(email) => {
@@ -443,7 +457,7 @@ pub async fn verify_email(
                 Ok(redirect(&req, "/sign-in"))
             }
         }
-        None => invalid_link(frame, signed_in, "verify"),
+        None => invalid_link(frame, signed_in, Purpose::VerifyEmail),
     }
 }
 
@@ -516,19 +530,14 @@ pub async fn reset_password_form(
     state: web::Data<AppState>,
     query: web::Query<TokenQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let signed_in = already_signed_in(&frame);
-    let Some(token) = Token::parse(&query.token) else {
-        return invalid_link(frame, signed_in, "reset");
-    };
-    let lookup = token.clone();
-    match state.db.run(move |conn| accounts::reset_email(conn, &lookup)).await? {
-        Some(email) => page(&ResetPasswordPage {
+    match open_link(frame, &state, &query.token, Purpose::ResetPassword).await? {
+        Opened::Working(frame, token, email) => page(&ResetPasswordPage {
             layout: frame.layout("Choose a new password", None, None, Nav::None),
             email,
             token: token.as_str().to_owned(),
             errors: FormErrors::new(),
         }),
-        None => invalid_link(frame, signed_in, "reset"),
+        Opened::NotWorking(response) => Ok(response),
     }
 }
 
@@ -542,14 +551,14 @@ pub async fn reset_password(
     let signed_in = already_signed_in(&frame);
     let form = form.into_inner();
     let Some(token) = Token::parse(&form.token) else {
-        return invalid_link(frame, signed_in, "reset");
+        return invalid_link(frame, signed_in, Purpose::ResetPassword);
     };
     let password = match NewPassword::parse(&form.password, &form.password_confirmation) {
         Ok(password) => password,
         Err(error) => {
-            let lookup = token.clone();
-            let Some(email) = state.db.run(move |conn| accounts::reset_email(conn, &lookup)).await? else {
-                return invalid_link(frame, signed_in, "reset");
+            let (frame, email) = match open_link(frame, &state, &form.token, Purpose::ResetPassword).await? {
+                Opened::Working(frame, _, email) => (frame, email),
+                Opened::NotWorking(response) => return Ok(response),
             };
             let mut errors = FormErrors::new();
             let field = match error {
@@ -574,6 +583,6 @@ pub async fn reset_password(
             frame.session.sign_out();
             Ok(redirect(&req, "/sign-in?password_reset=1"))
         }
-        None => invalid_link(frame, signed_in, "reset"),
+        None => invalid_link(frame, signed_in, Purpose::ResetPassword),
     }
 }

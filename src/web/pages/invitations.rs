@@ -213,9 +213,7 @@ pub async fn list_invitations(
     };
     let (InvitePage { viewer, access, seats }, found) =
         state.db.run(move |conn| invitations::list_page(conn, &slug, user.0, &filter, PAGE_SIZE)).await?;
-    let (shown, has_more) = listing::split_page(&found, PAGE_SIZE);
-    let next_url =
-        has_more.then(|| shown.last()).flatten().and_then(|last| list.next_url(&invitations::cursor_after(last, sort)));
+    let (shown, next_url) = list.page(&found, PAGE_SIZE, |last| invitations::cursor_after(last, sort));
     let role = access.role;
     let csrf = frame.csrf().to_owned();
     page(&InvitationsPage {

@@ -158,11 +158,7 @@ pub async fn list_members(
     let filter = MemberFilter { search: list.filter("q").to_owned(), role, status, sort, descending, after };
     let (viewer, access, found) =
         state.db.run(move |conn| members::list_page(conn, &slug, user.0, &filter, PAGE_SIZE)).await?;
-    let (shown, has_more) = listing::split_page(&found, PAGE_SIZE);
-    let next_url = has_more
-        .then(|| shown.last())
-        .flatten()
-        .and_then(|last| list.next_url(&members::cursor_after(&last.row, sort)));
+    let (shown, next_url) = list.page(&found, PAGE_SIZE, |last| members::cursor_after(&last.row, sort));
     page(&MembersPage {
         rows: shown.iter().cloned().map(MemberView::new).collect(),
         slug: access.org.slug.clone(),
