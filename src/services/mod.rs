@@ -1,4 +1,7 @@
-//! Use cases: one function each, given a connection, running in one transaction.
+//! Use cases: one function each, given a connection, running in one transaction;
+//! with the authorization, rate limits and reads they need, so pages and a future
+//! JSON API call the same functions. Those that hash a password take `db::Steps`
+//! instead, to hold no connection while argon2 works.
 
 pub mod access;
 pub mod accounts;

@@ -4,12 +4,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::web::Bytes;
-use actix_web::{web, HttpResponse};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
-use super::extractors::SignedIn;
-use super::state::AppState;
 use crate::services::notifications::BellListener as Listener;
 
 /// How often the listener checks its connection for notifications (no round trip:
@@ -80,43 +77,39 @@ impl BellHub {
     }
 }
 
+impl BellHub {
+    /// Server-sent events for `user`: one `bell` event each time their bell changes
+    /// (the page then fetches the count), and a comment now and then to keep it open.
+    pub fn events_for(&self, user: Uuid) -> impl futures_util::Stream<Item = Result<Bytes, actix_web::Error>> {
+        let receiver = self.sender.subscribe();
+        futures_util::stream::unfold(
+            (receiver, tokio::time::interval_at(tokio::time::Instant::now() + KEEPALIVE, KEEPALIVE)),
+            move |(mut receiver, mut keepalive)| async move {
+                loop {
+                    tokio::select! {
+                        event = receiver.recv() => match event {
+                            Ok(changed) if changed == user => {
+                                return Some((Ok::<_, actix_web::Error>(Bytes::from_static(b"event: bell\ndata: changed\n\n")), (receiver, keepalive)));
+                            }
+                            Ok(_) => continue,
+                            // Missed some: tell the page to refresh anyway.
+                            Err(broadcast::error::RecvError::Lagged(_)) => {
+                                return Some((Ok(Bytes::from_static(b"event: bell\ndata: changed\n\n")), (receiver, keepalive)));
+                            }
+                            Err(broadcast::error::RecvError::Closed) => return None,
+                        },
+                        _ = keepalive.tick() => {
+                            return Some((Ok(Bytes::from_static(b": keepalive\n\n")), (receiver, keepalive)));
+                        }
+                    }
+                }
+            },
+        )
+    }
+}
+
 impl Default for BellHub {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// GET /notifications/stream: server-sent events, one `bell` event each time the
-/// signed-in user's bell changes; the page then fetches the count.
-pub async fn bell_stream(user: SignedIn, state: web::Data<AppState>) -> HttpResponse {
-    let receiver = state.bell.sender.subscribe();
-    let me = user.0 .0;
-    let stream = futures_util::stream::unfold(
-        (receiver, tokio::time::interval_at(tokio::time::Instant::now() + KEEPALIVE, KEEPALIVE)),
-        move |(mut receiver, mut keepalive)| async move {
-            loop {
-                tokio::select! {
-                    event = receiver.recv() => match event {
-                        Ok(user) if user == me => {
-                            return Some((Ok::<_, actix_web::Error>(Bytes::from_static(b"event: bell\ndata: changed\n\n")), (receiver, keepalive)));
-                        }
-                        Ok(_) => continue,
-                        // Missed some: tell the page to refresh anyway.
-                        Err(broadcast::error::RecvError::Lagged(_)) => {
-                            return Some((Ok(Bytes::from_static(b"event: bell\ndata: changed\n\n")), (receiver, keepalive)));
-                        }
-                        Err(broadcast::error::RecvError::Closed) => return None,
-                    },
-                    _ = keepalive.tick() => {
-                        return Some((Ok(Bytes::from_static(b": keepalive\n\n")), (receiver, keepalive)));
-                    }
-                }
-            }
-        },
-    );
-    HttpResponse::Ok()
-        .content_type("text/event-stream")
-        .insert_header(("Cache-Control", "no-store"))
-        .insert_header(("X-Accel-Buffering", "no"))
-        .streaming(stream)
 }

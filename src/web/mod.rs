@@ -44,7 +44,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
         .route("/dashboard", web::get().to(dashboard::show_dashboard))
         .route("/notifications", web::get().to(bell::list_notifications))
         .route("/notifications/count", web::get().to(bell::bell_count))
-        .route("/notifications/stream", web::get().to(live::bell_stream))
+        .route("/notifications/stream", web::get().to(bell::bell_stream))
         .route("/notifications/panel", web::get().to(bell::bell_panel))
         .route("/notifications/read-all", web::post().to(bell::mark_all_read))
         .route("/notifications/{id}", web::get().to(bell::open_notification))

@@ -130,3 +130,13 @@ pub async fn mark_all_read(
     frame.session.flash(crate::web::session::FlashLevel::Success, "All notifications are marked as read.");
     Ok(redirect(&req, "/notifications"))
 }
+
+/// GET /notifications/stream: server-sent events, one `bell` event each time the
+/// signed-in user's bell changes; the page then fetches the count.
+pub async fn bell_stream(user: SignedIn, state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(state.bell.events_for(user.0 .0))
+}
