@@ -7,6 +7,33 @@ use uuid::Uuid;
 
 use super::schema::jobs;
 
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStatus {
+    /// Waiting to run, or running under a lease.
+    Pending,
+    /// Ran to the end.
+    Done,
+    /// Given up on after its last attempt.
+    Failed,
+}
+
+impl JobStatus {
+    /// The stored value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Pending => "pending",
+            JobStatus::Done => "done",
+            JobStatus::Failed => "failed",
+        }
+    }
+
+    /// Reads a stored value.
+    pub fn from_db(value: &str) -> Option<Self> {
+        [JobStatus::Pending, JobStatus::Done, JobStatus::Failed].into_iter().find(|s| s.as_str() == value)
+    }
+}
+
 /// A job waiting to run (`pending`), finished (`done`), or given up on (`failed`).
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = jobs)]
@@ -15,7 +42,7 @@ pub struct Job {
     pub id: Uuid,
     pub kind: String,
     pub payload: serde_json::Value,
-    pub status: String,
+    pub status: JobStatus,
     /// Attempts started so far, the current one included once claimed.
     pub attempts: i32,
     /// When a pending job is due; while claimed, when its lease runs out.
@@ -75,7 +102,7 @@ pub fn claim_due(conn: &mut PgConnection, kinds: &[&str], limit: i64, lease_secs
 pub fn mark_done(conn: &mut PgConnection, id: Uuid, claimed_attempt: i32) -> QueryResult<usize> {
     diesel::update(jobs::table.find(id).filter(jobs::attempts.eq(claimed_attempt)))
         .set((
-            jobs::status.eq("done"),
+            jobs::status.eq(JobStatus::Done),
             jobs::finished_at.eq(Some(OffsetDateTime::now_utc())),
             jobs::last_error.eq(None::<String>),
         ))
@@ -95,11 +122,11 @@ pub fn mark_failed(
     let target = jobs::table.find(id).filter(jobs::attempts.eq(claimed_attempt));
     match retry_at {
         Some(at) => diesel::update(target)
-            .set((jobs::status.eq("pending"), jobs::last_error.eq(error), jobs::run_at.eq(at)))
+            .set((jobs::status.eq(JobStatus::Pending), jobs::last_error.eq(error), jobs::run_at.eq(at)))
             .execute(conn),
         None => diesel::update(target)
             .set((
-                jobs::status.eq("failed"),
+                jobs::status.eq(JobStatus::Failed),
                 jobs::last_error.eq(error),
                 jobs::run_at.eq(now),
                 jobs::finished_at.eq(Some(now)),

@@ -10,6 +10,7 @@ use diesel::pg::Pg;
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::{Nullable, Text};
 
+use super::jobs::JobStatus;
 use crate::domain::{InvitationStatus, Role};
 
 /// Maps an enum with `as_str()` and `from_db()` to a `text` column.
@@ -68,3 +69,4 @@ macro_rules! text_enum {
 
 text_enum!(Role, "role");
 text_enum!(InvitationStatus, "invitation status");
+text_enum!(JobStatus, "job status");
