@@ -1,4 +1,7 @@
 -- Gives the outbox its delivery state back from the mail jobs, then drops the queue.
+DROP TRIGGER outbox_queue_delivery ON outbox;
+DROP FUNCTION outbox_queue_delivery();
+
 ALTER TABLE outbox
     ADD COLUMN attempts integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
     ADD COLUMN next_attempt_at timestamptz NOT NULL DEFAULT now();

@@ -37,3 +37,15 @@ SELECT gen_random_uuid(),
 -- The outbox keeps the message and what the dev mailbox shows about it.
 DROP INDEX outbox_due_idx;
 ALTER TABLE outbox DROP COLUMN attempts, DROP COLUMN next_attempt_at;
+
+-- Every message written to the outbox gets its delivery job in the same statement,
+-- whoever writes it: also an instance of the previous version during a rolling
+-- deploy, which knows nothing of jobs (its mail would otherwise never be sent).
+CREATE FUNCTION outbox_queue_delivery() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO jobs (id, kind, payload) VALUES (gen_random_uuid(), 'mail', jsonb_build_object('message_id', NEW.id));
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER outbox_queue_delivery AFTER INSERT ON outbox
+    FOR EACH ROW EXECUTE FUNCTION outbox_queue_delivery();

@@ -1,7 +1,7 @@
 //! The `invitations` table, and the invitation lifecycle's transitions (DESIGN.md §2.3):
 //! each one conditional update beside the rule it enforces, so races have one winner.
 
-use diesel::dsl::Eq;
+use diesel::dsl::{now, And, Eq, LtEq};
 use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
@@ -76,6 +76,12 @@ pub fn open() -> SqlLiteral<Bool> {
 /// revoke ([`InvitationStatus::can_resend`]).
 fn unanswered() -> Eq<invitations::status, InvitationStatus> {
     invitations::status.eq(InvitationStatus::Pending)
+}
+
+/// Expired: unanswered and past its expiry. The complement of [`open`] among the
+/// unanswered, written so the expiry bounds an index scan on `expires_at`.
+fn expired() -> And<Eq<invitations::status, InvitationStatus>, LtEq<invitations::expires_at, now>> {
+    unanswered().and(invitations::expires_at.le(now))
 }
 
 /// Inserts a batch in one statement.
@@ -249,7 +255,7 @@ pub fn list(conn: &mut PgConnection, q: &ListQuery<'_>) -> QueryResult<Vec<(Invi
         StatusFilter::All => query,
         StatusFilter::Open => query.filter(unanswered()),
         StatusFilter::Only(InvitationStatus::Pending) => query.filter(open()),
-        StatusFilter::Only(InvitationStatus::Expired) => query.filter(unanswered()).filter(diesel::dsl::not(open())),
+        StatusFilter::Only(InvitationStatus::Expired) => query.filter(expired()),
         StatusFilter::Only(other) => query.filter(invitations::status.eq(other)),
     };
     if let Some(search) = q.search.filter(|s| !s.is_empty()) {

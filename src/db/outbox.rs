@@ -1,26 +1,22 @@
 //! The `outbox` table: mail waiting to be delivered, and mail already delivered.
 
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::jobs;
 use super::schema::outbox;
 
-/// The kind of the job that delivers one outbox message.
+/// The kind of the job that delivers one outbox message. The job is queued by the
+/// `outbox_queue_delivery` trigger (migration 6) for every message written, in the
+/// same statement, whoever writes it: also an instance of the previous version
+/// during a rolling deploy, which knows nothing of jobs.
 pub const MAIL_JOB: &str = "mail";
 
-/// The payload of a [`MAIL_JOB`]: which message to deliver.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The payload of a [`MAIL_JOB`], as the trigger writes it: which message to deliver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub struct MailJob {
     pub message_id: Uuid,
-}
-
-impl MailJob {
-    fn payload(message_id: Uuid) -> serde_json::Value {
-        serde_json::json!({ "message_id": message_id })
-    }
 }
 
 /// A message to write to the outbox.
@@ -49,8 +45,8 @@ pub struct Message {
     pub sent_at: Option<OffsetDateTime>,
 }
 
-/// Writes a message to the outbox and queues its delivery; call it inside the
-/// transaction of the change that causes it, which also makes the two writes one.
+/// Writes a message to the outbox, which queues its delivery; call it inside the
+/// transaction of the change that causes it.
 pub fn enqueue(conn: &mut PgConnection, message: &NewMessage) -> QueryResult<Uuid> {
     let id = Uuid::new_v4();
     diesel::insert_into(outbox::table)
@@ -62,23 +58,20 @@ pub fn enqueue(conn: &mut PgConnection, message: &NewMessage) -> QueryResult<Uui
             outbox::html_body.eq(&message.html_body),
         ))
         .execute(conn)?;
-    jobs::enqueue(conn, MAIL_JOB, &MailJob::payload(id))?;
     Ok(id)
 }
 
-/// Writes many messages and queues their deliveries, inside the caller's transaction
-/// like [`enqueue`]: two statements, however many messages.
+/// Writes many messages (which queues their deliveries) in one statement, inside the
+/// caller's transaction like [`enqueue`].
 pub fn enqueue_many(conn: &mut PgConnection, messages: &[NewMessage]) -> QueryResult<usize> {
     if messages.is_empty() {
         return Ok(0);
     }
-    let ids: Vec<Uuid> = messages.iter().map(|_| Uuid::new_v4()).collect();
     let rows: Vec<_> = messages
         .iter()
-        .zip(&ids)
-        .map(|(m, id)| {
+        .map(|m| {
             (
-                outbox::id.eq(*id),
+                outbox::id.eq(Uuid::new_v4()),
                 outbox::to_address.eq(&m.to),
                 outbox::subject.eq(&m.subject),
                 outbox::text_body.eq(&m.text_body),
@@ -86,10 +79,7 @@ pub fn enqueue_many(conn: &mut PgConnection, messages: &[NewMessage]) -> QueryRe
             )
         })
         .collect();
-    let written = diesel::insert_into(outbox::table).values(&rows).execute(conn)?;
-    let payloads: Vec<_> = ids.into_iter().map(MailJob::payload).collect();
-    jobs::enqueue_many(conn, MAIL_JOB, &payloads)?;
-    Ok(written)
+    diesel::insert_into(outbox::table).values(&rows).execute(conn)
 }
 
 /// Records for the mailbox that a message was delivered.

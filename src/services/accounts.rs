@@ -27,18 +27,13 @@ pub struct SignUp {
     pub password: NewPassword,
 }
 
-/// Hashes a new password on this (blocking) thread, holding no connection.
-fn hash_new(password: &NewPassword) -> Result<String, AppError> {
-    passwords::hash(password)
-}
-
 /// Creates an account and mails a verification link. When the address already
 /// has an account, mails its owner instead, and answers exactly the same.
 /// Limited per client address (`ip`).
 pub fn sign_up(steps: &Steps<'_>, links: &Links, ip: &str, input: &SignUp) -> Result<(), AppError> {
     steps.run(|conn| check(conn, rate_limit::SIGN_UP_PER_IP, ip))?;
     // Hash before looking the address up, so both outcomes take the same time.
-    let password_hash = hash_new(&input.password)?;
+    let password_hash = passwords::hash(&input.password)?;
     steps.run(|conn| create_account(conn, links, input, &password_hash))
 }
 
@@ -152,7 +147,7 @@ pub fn change_password(
         errors.add("current_password", "That is not your current password.");
         return Err(AppError::Invalid(errors));
     }
-    let new_hash = hash_new(new)?;
+    let new_hash = passwords::hash(new)?;
     steps.run(|conn| {
         conn.transaction(|conn| {
             users::set_password_hash(conn, user, &new_hash)?;
@@ -190,7 +185,7 @@ pub fn request_password_reset(
 /// The link proves the address, so the account counts as verified too.
 /// `None` when the link is unknown, used or expired.
 pub fn reset_password(steps: &Steps<'_>, token: &Token, new: &NewPassword) -> Result<Option<String>, AppError> {
-    let new_hash = hash_new(new)?;
+    let new_hash = passwords::hash(new)?;
     steps.run(|conn| {
         conn.transaction(|conn| {
             let Some(used) = email_tokens::consume(conn, Purpose::ResetPassword, token)? else {
@@ -234,7 +229,7 @@ pub fn sign_up_invited(
     password: &NewPassword,
 ) -> Result<InvitedSignUp, AppError> {
     steps.run(|conn| check(conn, rate_limit::SIGN_UP_PER_IP, ip))?;
-    let password_hash = hash_new(password)?;
+    let password_hash = passwords::hash(password)?;
     steps.run(|conn| create_invited_account(conn, links, token, name, &password_hash))
 }
 

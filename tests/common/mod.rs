@@ -29,17 +29,26 @@ fn admin_connection() -> PgConnection {
     PgConnection::establish(&url).unwrap_or_else(|e| panic!("tests need PostgreSQL at {url}: {e}"))
 }
 
-/// The template's name carries a hash of the migrations, so an edited migration gets a new template.
+/// The template's name carries a hash of the checkout's path and one of its
+/// migrations, so an edited migration gets a new template, and two checkouts
+/// testing at once (a CI clone beside a working tree) never drop each other's.
 fn template_name() -> String {
-    let mut hasher = DefaultHasher::new();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut migrations = DefaultHasher::new();
     let mut entries: Vec<_> = walk(&dir);
     entries.sort();
     for path in entries {
-        path.to_string_lossy().hash(&mut hasher);
-        std::fs::read(&path).unwrap_or_default().hash(&mut hasher);
+        path.strip_prefix(&dir).unwrap_or(&path).to_string_lossy().hash(&mut migrations);
+        std::fs::read(&path).unwrap_or_default().hash(&mut migrations);
     }
-    format!("roster_test_template_{:012x}", hasher.finish() & 0xffff_ffff_ffff)
+    format!("{}{:012x}", template_prefix(), migrations.finish() & 0xffff_ffff_ffff)
+}
+
+/// The start of the names of this checkout's templates.
+fn template_prefix() -> String {
+    let mut checkout = DefaultHasher::new();
+    env!("CARGO_MANIFEST_DIR").hash(&mut checkout);
+    format!("roster_test_template_{:08x}_", checkout.finish() & 0xffff_ffff)
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -80,11 +89,11 @@ fn template() -> &'static str {
             .unwrap()
             .exists;
         if !exists {
-            // Templates of older migrations are of no further use.
-            let stale: Vec<Name> =
-                diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'roster_test_template_%'")
-                    .load(&mut admin)
-                    .unwrap();
+            // This checkout's templates of older migrations are of no further use.
+            let stale: Vec<Name> = diesel::sql_query("SELECT datname FROM pg_database WHERE starts_with(datname, $1)")
+                .bind::<Text, _>(template_prefix())
+                .load(&mut admin)
+                .unwrap();
             for old in stale {
                 let _ = diesel::sql_query(format!(
                     "DROP DATABASE IF EXISTS {} WITH (FORCE)",

@@ -197,7 +197,6 @@ pub async fn answer_from_dashboard(
         Err(other) => return Err(other),
     };
     if is_htmx(&req) {
-        let _ = level;
         // The bell's count changes with every answer.
         return Ok(with_trigger(page(&AnsweredFragment { message, orgs, oob: true })?, "bellChanged"));
     }
