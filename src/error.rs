@@ -61,6 +61,9 @@ pub enum AppError {
     Forbidden(String),
     #[error("This page does not exist, or you do not have access to it.")]
     NotFound,
+    /// The organization was renamed: its pages are under this URL name now.
+    #[error("This organization is now at /orgs/{0}.")]
+    Moved(String),
     #[error("{0}")]
     Invalid(FormErrors),
     #[error("{0}")]

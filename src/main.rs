@@ -25,7 +25,7 @@ Configuration (environment variables, or a .env file in the working directory):
   ROSTER_TRUSTED_PROXIES comma-separated proxy IPs whose X-Forwarded-For is believed  [default: none]
   RUST_LOG               log filter            [default: info]";
 
-/// Roster: a self-hostable console for members, invitations, teams and seats.
+/// Roster: a self-hostable console for an organization's members, invitations and seats.
 #[derive(Parser)]
 #[command(version, about, after_help = CONFIGURATION)]
 struct Cli {

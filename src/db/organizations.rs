@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::schema::{memberships, organizations};
+use super::schema::{memberships, organization_former_slugs, organizations};
 use crate::domain::{OrgId, Slug};
 
 /// An organization.
@@ -79,4 +79,48 @@ pub fn find_by_id(conn: &mut PgConnection, id: OrgId) -> QueryResult<Option<Orga
 /// Deletes an organization and, by cascade, its memberships, invitations and audit log.
 pub fn delete(conn: &mut PgConnection, id: OrgId) -> QueryResult<usize> {
     diesel::delete(organizations::table.find(id.0)).execute(conn)
+}
+
+/// Gives an organization a new name and URL name.
+pub fn rename(conn: &mut PgConnection, id: OrgId, name: &str, slug: &Slug) -> QueryResult<Organization> {
+    diesel::update(organizations::table.find(id.0))
+        .set((organizations::name.eq(name), organizations::slug.eq(slug.as_str())))
+        .returning(Organization::as_returning())
+        .get_result(conn)
+}
+
+/// Whether another organization uses `slug` now.
+pub fn slug_taken_by_other(conn: &mut PgConnection, slug: &Slug, id: OrgId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        organizations::table.filter(organizations::slug.eq(slug.as_str())).filter(organizations::id.ne(id.0)),
+    ))
+    .get_result(conn)
+}
+
+/// Remembers a URL name the organization had, so it redirects to the current one.
+pub fn remember_former_slug(conn: &mut PgConnection, id: OrgId, slug: &str) -> QueryResult<usize> {
+    diesel::insert_into(organization_former_slugs::table)
+        .values((organization_former_slugs::slug.eq(slug), organization_former_slugs::organization_id.eq(id.0)))
+        .on_conflict(organization_former_slugs::slug)
+        .do_update()
+        .set((
+            organization_former_slugs::organization_id.eq(id.0),
+            organization_former_slugs::created_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+}
+
+/// Forgets a former URL name, once an organization takes it as its own.
+pub fn forget_former_slug(conn: &mut PgConnection, slug: &Slug) -> QueryResult<usize> {
+    diesel::delete(organization_former_slugs::table.find(slug.as_str())).execute(conn)
+}
+
+/// The organization that had `slug` before a rename, if any.
+pub fn find_by_former_slug(conn: &mut PgConnection, slug: &Slug) -> QueryResult<Option<Organization>> {
+    organization_former_slugs::table
+        .inner_join(organizations::table)
+        .filter(organization_former_slugs::slug.eq(slug.as_str()))
+        .select(Organization::as_select())
+        .first(conn)
+        .optional()
 }

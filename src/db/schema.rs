@@ -91,6 +91,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    organization_former_slugs (slug) {
+        slug -> Text,
+        organization_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     organizations (id) {
         id -> Uuid,
         name -> Text,
@@ -151,6 +159,7 @@ diesel::joinable!(invitations -> organizations (organization_id));
 diesel::joinable!(memberships -> organizations (organization_id));
 diesel::joinable!(notifications -> organizations (organization_id));
 diesel::joinable!(notifications -> users (recipient_id));
+diesel::joinable!(organization_former_slugs -> organizations (organization_id));
 diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -160,6 +169,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     jobs,
     memberships,
     notifications,
+    organization_former_slugs,
     organizations,
     outbox,
     rate_limits,

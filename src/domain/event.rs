@@ -44,6 +44,9 @@ pub enum Event {
     OwnershipTransferred { membership: Uuid, user: Uuid, email: String, previous_role: Role, previous_owner: String },
     #[strum_discriminants(strum(serialize = "organization.created"))]
     OrganizationCreated { name: String, slug: String, seat_limit: i32 },
+    /// The Owner changed the name or URL name; the old URL name redirects.
+    #[strum_discriminants(strum(serialize = "organization.renamed"))]
+    OrganizationRenamed { from_name: String, from_slug: String, name: String, slug: String },
     /// The last free seat was taken; `admins` (the Owner and Admins) are told.
     #[strum_discriminants(strum(serialize = "seats.limit_reached"))]
     SeatsLimitReached { organization: Uuid, org_name: String, limit: i64, admins: Vec<Uuid> },
@@ -83,7 +86,9 @@ impl Event {
     /// What the audit log names as the event's target.
     pub fn target(&self) -> &str {
         match self {
-            Event::OrganizationCreated { name, .. } | Event::SeatsLimitReached { org_name: name, .. } => name,
+            Event::OrganizationCreated { name, .. }
+            | Event::OrganizationRenamed { name, .. }
+            | Event::SeatsLimitReached { org_name: name, .. } => name,
             Event::InvitationCreated { email, .. }
             | Event::InvitationResent { email, .. }
             | Event::InvitationRevoked { email, .. }
@@ -103,6 +108,9 @@ impl Event {
         match self {
             Event::OrganizationCreated { slug, seat_limit, .. } => {
                 (None, Some(json!({ "slug": slug, "seat_limit": seat_limit })))
+            }
+            Event::OrganizationRenamed { from_name, from_slug, name, slug } => {
+                (Some(json!({ "name": from_name, "slug": from_slug })), Some(json!({ "name": name, "slug": slug })))
             }
             Event::InvitationCreated { role, expires_at, .. } => {
                 (None, Some(json!({ "role": role.as_str(), "expires_at": expires_at.unix_timestamp() })))
@@ -163,6 +171,7 @@ impl Event {
                 .map(|admin| Notice { recipient: *admin, subject: *organization, payload: json!({ "limit": limit }) })
                 .collect(),
             Event::OrganizationCreated { .. }
+            | Event::OrganizationRenamed { .. }
             | Event::InvitationCreated { .. }
             | Event::InvitationResent { .. }
             | Event::InvitationRevoked { .. }

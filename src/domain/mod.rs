@@ -16,7 +16,7 @@ pub use email_address::{EmailAddress, EmailError};
 pub use email_list::EmailList;
 pub use ids::{OrgId, UserId};
 pub use invitation::InvitationStatus;
-pub use names::{OrgName, PersonName, Slug};
+pub use names::{OrgName, PersonName, Slug, SlugError};
 pub use password::NewPassword;
 pub use permission::Permission;
 pub use role::Role;

@@ -76,6 +76,17 @@ impl OrgName {
     }
 }
 
+/// Why a typed slug was refused; `Display` is shown beside the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SlugError {
+    #[error("Enter the organization's URL name.")]
+    Empty,
+    #[error("A URL name has at most 64 characters.")]
+    TooLong,
+    #[error("Use lowercase letters, digits and single dashes between them, like acme-labs.")]
+    BadCharacters,
+}
+
 /// The URL name of an organization: `[a-z0-9]+(-[a-z0-9]+)*`, at most 64 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Slug(String);
@@ -90,6 +101,18 @@ impl Slug {
                 .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
         ok.then(|| Self(input.to_owned()))
     }
+    /// Checks a slug a person typed (trimmed, any case), saying what is wrong with it.
+    pub fn parse_typed(input: &str) -> Result<Self, SlugError> {
+        let text = input.trim().to_ascii_lowercase();
+        if text.is_empty() {
+            return Err(SlugError::Empty);
+        }
+        if text.len() > 64 {
+            return Err(SlugError::TooLong);
+        }
+        Self::parse(&text).ok_or(SlugError::BadCharacters)
+    }
+
     /// This slug with a numeric suffix, used when the plain one is taken.
     pub fn with_suffix(&self, n: u32) -> Slug {
         Slug(format!("{}-{n}", self.0))
@@ -108,6 +131,16 @@ impl fmt::Display for Slug {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_typed_slug_is_trimmed_and_lowercased_and_refused_with_a_reason() {
+        assert_eq!(Slug::parse_typed("  Acme-Labs ").map(|s| s.as_str().to_owned()), Ok("acme-labs".to_owned()));
+        assert_eq!(Slug::parse_typed(""), Err(SlugError::Empty));
+        assert_eq!(Slug::parse_typed("acme labs"), Err(SlugError::BadCharacters));
+        assert_eq!(Slug::parse_typed("acme--labs"), Err(SlugError::BadCharacters));
+        assert_eq!(Slug::parse_typed("-acme"), Err(SlugError::BadCharacters));
+        assert_eq!(Slug::parse_typed(&"a".repeat(65)), Err(SlugError::TooLong));
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -17,7 +17,7 @@ pub enum Permission {
     ManageIntegrations,
     /// Seat limit, plan, verified domains.
     ManageSeatsAndDomains,
-    /// Transfer ownership, delete the organization.
+    /// Rename the organization, transfer ownership, delete the organization.
     ManageOwnership,
 }
 
@@ -34,17 +34,31 @@ impl Permission {
         Permission::ManageOwnership,
     ];
 
+    /// Whether the feature behind this permission exists yet. The Settings page shows
+    /// only these rows: the UI never advertises what it cannot do (DESIGN.md §4).
+    /// Teams and projects, integrations, seats and domains come with their pages.
+    pub fn is_available(self) -> bool {
+        matches!(
+            self,
+            Permission::UseOrganization
+                | Permission::ManageMembers
+                | Permission::ManageAdmins
+                | Permission::ViewAuditLog
+                | Permission::ManageOwnership
+        )
+    }
+
     /// The row label shown in the Permissions table.
     pub fn label(self) -> &'static str {
         match self {
-            Permission::UseOrganization => "Use products, see organization, members list and teams",
+            Permission::UseOrganization => "See the organization and its members list",
             Permission::ManageMembers => "Manage members (invite, resend, revoke, remove) — role Member only",
             Permission::ManageAdmins => "Manage admins (invite as Admin, promote, demote, remove an Admin)",
             Permission::ManageTeamsAndProjects => "Manage teams and projects",
             Permission::ViewAuditLog => "View audit log",
             Permission::ManageIntegrations => "Create API keys, webhooks, OAuth clients",
             Permission::ManageSeatsAndDomains => "Change seat limit, verified domains",
-            Permission::ManageOwnership => "Transfer ownership, delete organization",
+            Permission::ManageOwnership => "Rename the organization, transfer ownership, delete the organization",
         }
     }
 }

@@ -12,7 +12,7 @@ pub struct SeatUsage {
 
 /// Refusal of a change that would use more seats than the limit allows.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("Not enough seats: this needs {needed} {seats_word}, {available} available. Revoke stale invitations, remove inactive members, or ask the Owner to raise the limit.", seats_word = if *.needed == 1 { "seat" } else { "seats" })]
+#[error("Not enough seats: this needs {needed} {seats_word}, {available} available. Revoke stale invitations or remove inactive members to free seats.", seats_word = if *.needed == 1 { "seat" } else { "seats" })]
 pub struct NotEnoughSeats {
     pub needed: i64,
     pub available: i64,

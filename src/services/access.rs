@@ -32,9 +32,12 @@ impl OrgAccess {
 }
 
 /// The viewer's access to the organization at `slug`; 404 when it does not exist
-/// or they are not a member, so outsiders cannot tell the two apart.
+/// or they are not a member, so outsiders cannot tell the two apart. A member who
+/// follows an old URL name of a renamed organization is sent to the new one (`Moved`).
 pub fn member_of(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<OrgAccess, AppError> {
-    let org = organizations::find_by_slug(conn, slug)?.ok_or(AppError::NotFound)?;
+    let Some(org) = organizations::find_by_slug(conn, slug)? else {
+        return Err(moved(conn, slug, user)?);
+    };
     let membership = memberships::find(conn, org.org_id(), user)?.ok_or(AppError::NotFound)?;
     let user = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
     Ok(OrgAccess { role: membership.role, org, user })
@@ -50,4 +53,16 @@ pub fn page(
     let access = member_of(conn, slug, user)?;
     let viewer = super::viewer::of_user(conn, &access.user)?;
     Ok((viewer, access))
+}
+
+/// Where a former URL name leads: `Moved` for a member of the organization that had
+/// it, `NotFound` for anyone else.
+fn moved(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<AppError, AppError> {
+    let Some(org) = organizations::find_by_former_slug(conn, slug)? else {
+        return Ok(AppError::NotFound);
+    };
+    Ok(match memberships::find(conn, org.org_id(), user)? {
+        Some(_) => AppError::Moved(org.slug),
+        None => AppError::NotFound,
+    })
 }

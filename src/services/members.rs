@@ -27,6 +27,8 @@ pub struct MemberEntry {
     pub role_choices: Vec<Role>,
     pub removable: bool,
     pub can_resend_verification: bool,
+    /// For a pending invitation's row: whether the viewer may resend or revoke it.
+    pub can_manage_invitation: bool,
     pub is_me: bool,
 }
 
@@ -45,7 +47,8 @@ impl MemberEntry {
             _ => (Vec::new(), false),
         };
         let can_resend_verification = manages && row.is_member() && !row.verified;
-        MemberEntry { row, role_choices, removable, can_resend_verification, is_me }
+        let can_manage_invitation = !row.is_member() && access.role.may_invite_as(row.role);
+        MemberEntry { row, role_choices, removable, can_resend_verification, can_manage_invitation, is_me }
     }
 }
 

@@ -68,7 +68,7 @@ pub fn describe(n: &Notification) -> Item {
         }
         Some(EventKind::SeatsLimitReached) => (
             format!(
-                "{org} has used all {} seats. Revoke stale invitations, remove inactive members, or raise the limit.",
+                "{org} has used all {} seats. Revoke stale invitations or remove inactive members to free seats.",
                 p.get("limit").and_then(|v| v.as_i64()).unwrap_or_default()
             ),
             format!("/orgs/{slug}/invitations"),

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use super::events::{Actor, Event};
 use super::viewer::{self, Viewer};
 use crate::db::{memberships, organizations};
-use crate::domain::{OrgId, OrgName, Role, Slug, UserId};
+use crate::domain::{OrgId, OrgName, Permission, Role, Slug, UserId};
 use crate::error::{AppError, FormErrors};
 
 /// Seats a new organization starts with; the Owner or the operator changes it.
@@ -16,6 +16,8 @@ pub const DEFAULT_SEAT_LIMIT: i32 = 100;
 pub fn create(conn: &mut PgConnection, owner: UserId, name: &OrgName, seat_limit: i32) -> Result<Slug, AppError> {
     conn.transaction(|conn| {
         let slug = free_slug(conn, &name.slug())?;
+        // A renamed organization's old URL name is free to take; it stops redirecting.
+        organizations::forget_former_slug(conn, &slug)?;
         let org = organizations::insert(conn, OrgId::new(), name.as_str(), &slug, seat_limit)?;
         memberships::insert(conn, org.org_id(), owner, Role::Owner)?;
         let user = crate::db::users::find(conn, owner)?.ok_or(AppError::Unauthenticated)?;
@@ -58,6 +60,52 @@ pub const UNVERIFIED: &str = "Verify your email address before creating an organ
 /// An organization's overview page: the viewer and the overview.
 pub fn overview_page(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<(Viewer, Overview), AppError> {
     Ok((viewer::load(conn, user)?, overview(conn, slug, user)?))
+}
+
+/// `General` → Rename: a new name and URL name, by the Owner. The old URL name keeps
+/// redirecting the organization's members until another organization takes it.
+/// Returns the organization's URL name afterwards; refusals of the input are
+/// `Invalid`, beside the `name` and `slug` fields.
+pub fn rename(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    name: Result<OrgName, impl ToString>,
+    new_slug: Result<Slug, impl ToString>,
+) -> Result<Slug, AppError> {
+    conn.transaction(|conn| {
+        let access = super::access::member_of(conn, slug, actor.user)?;
+        let org = organizations::lock(conn, access.org.org_id())?;
+        if !access.role.can(Permission::ManageOwnership) {
+            return Err(AppError::Forbidden("Only the Owner can rename the organization.".into()));
+        }
+        let mut errors = FormErrors::new();
+        let name = errors.check("name", name);
+        let new_slug = errors.check("slug", new_slug);
+        let (Some(name), Some(new_slug)) = (name, new_slug) else {
+            return Err(AppError::Invalid(errors));
+        };
+        if organizations::slug_taken_by_other(conn, &new_slug, org.org_id())? {
+            errors.add("slug", format!("{new_slug} is taken by another organization. Choose another URL name."));
+            return Err(AppError::Invalid(errors));
+        }
+        if name.as_str() == org.name && new_slug.as_str() == org.slug {
+            return Ok(new_slug);
+        }
+        if new_slug.as_str() != org.slug {
+            organizations::forget_former_slug(conn, &new_slug)?;
+            organizations::remember_former_slug(conn, org.org_id(), &org.slug)?;
+        }
+        let renamed = organizations::rename(conn, org.org_id(), name.as_str(), &new_slug)?;
+        let event = Event::OrganizationRenamed {
+            from_name: org.name.clone(),
+            from_slug: org.slug.clone(),
+            name: renamed.name.clone(),
+            slug: renamed.slug.clone(),
+        };
+        actor.record_in(conn, &renamed, &access.user, &[event])?;
+        Ok(new_slug)
+    })
 }
 
 /// The suggested slug, or the first free `slug-N` after it.

@@ -18,6 +18,8 @@ use crate::error::AppError;
 pub struct ErrorInfo {
     pub message: String,
     pub unauthenticated: bool,
+    /// A renamed organization's URL name, for the redirect from its old one.
+    pub moved_to: Option<String>,
 }
 
 /// The one mapping of use-case failures to HTTP (STYLE.md habit 4).
@@ -27,6 +29,7 @@ impl ResponseError for AppError {
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Moved(_) => StatusCode::PERMANENT_REDIRECT,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -46,6 +49,10 @@ impl ResponseError for AppError {
         response.extensions_mut().insert(ErrorInfo {
             message: self.to_string(),
             unauthenticated: matches!(self, AppError::Unauthenticated),
+            moved_to: match self {
+                AppError::Moved(slug) => Some(slug.clone()),
+                _ => None,
+            },
         });
         response
     }
@@ -68,9 +75,24 @@ struct ErrorFragment {
     request_id: Option<String>,
 }
 
-/// The middleware that applies [`render`] to every 4xx and 5xx response.
+/// The middleware that applies [`render`] to every 4xx and 5xx response, and
+/// points the redirect from a renamed organization's old URL name at the new one.
 pub fn handlers<B: MessageBody + 'static>() -> ErrorHandlers<B> {
-    ErrorHandlers::new().default_handler(render)
+    ErrorHandlers::new().default_handler(render).handler(StatusCode::PERMANENT_REDIRECT, moved)
+}
+
+/// `/orgs/{old}/rest?query` → `/orgs/{new}/rest?query`, keeping the method (308).
+fn moved<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let Some(slug) = res.response().extensions().get::<ErrorInfo>().and_then(|i| i.moved_to.clone()) else {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    };
+    let (req, _) = res.into_parts();
+    let rest = req.path().strip_prefix("/orgs/").and_then(|p| p.find('/').map(|i| &p[i..])).unwrap_or("");
+    let query = if req.query_string().is_empty() { String::new() } else { format!("?{}", req.query_string()) };
+    let response = HttpResponse::PermanentRedirect()
+        .insert_header((actix_web::http::header::LOCATION, format!("/orgs/{slug}{rest}{query}")))
+        .finish();
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
 }
 
 fn heading(status: StatusCode) -> &'static str {

@@ -243,3 +243,29 @@ async fn the_list_shows_members_and_pending_invitations_with_filters_sort_and_pa
     let first_row = body.split("</tr>").next().unwrap();
     assert!(first_row.contains("olivia@acme.test"), "{first_row}");
 }
+
+#[tokio::test]
+async fn pending_rows_offer_manage_invitation_only_to_those_who_may_manage_it() {
+    let (app, slug) = acme().await;
+    let ada = app.member(&slug, "Ada", "ada@example.com", "member").await;
+    let adam = app.member(&slug, "Adam", "adam@example.com", "admin").await;
+    app.invite(&slug, "ann@example.com", "member").await;
+    app.invite(&slug, "abe@example.com", "admin").await;
+    let row_of = |page: &str, email: &str| -> String {
+        let start = page.find(&format!("<td>{email}</td>")).unwrap_or_else(|| panic!("no row for {email}"));
+        page[start..start + page[start..].find("</tr>").unwrap()].to_owned()
+    };
+
+    let (_, owners) = app.get_text(&format!("/orgs/{slug}/members")).await;
+    assert!(row_of(&owners, "ann@example.com").contains("Manage invitation"));
+    assert!(row_of(&owners, "abe@example.com").contains("Manage invitation"));
+    let (_, admins) = adam.get_text(&format!("/orgs/{slug}/members")).await;
+    assert!(row_of(&admins, "ann@example.com").contains("Manage invitation"));
+    assert!(
+        !row_of(&admins, "abe@example.com").contains("Manage invitation"),
+        "an Admin cannot manage an Admin's invitation"
+    );
+    let (_, members) = ada.get_text(&format!("/orgs/{slug}/members")).await;
+    assert!(members.contains("ann@example.com"), "members see who is invited");
+    assert!(!members.contains("Manage invitation"), "a Member cannot manage invitations");
+}

@@ -19,7 +19,7 @@ async fn the_owner_transfers_ownership_and_becomes_an_admin() {
     let id = app.membership_id(&slug, "ada@example.com");
     let page =
         expect_page(app.get(&format!("/orgs/{slug}/settings")).await, StatusCode::OK, "Transfer ownership").await;
-    assert!(page.contains("Ada (ada@example.com, member)"));
+    assert!(page.contains("Ada (ada@example.com, Member)"));
 
     let path = format!("/orgs/{slug}/settings/transfer");
     let id_text = id.to_string();
@@ -137,14 +137,19 @@ async fn the_settings_page_shows_the_permission_matrix_to_everyone() {
     let ada = app.member(&slug, "Ada", "ada@example.com", "member").await;
     let page = expect_page(ada.get(&format!("/orgs/{slug}/settings")).await, StatusCode::OK, "Permissions").await;
     for label in [
-        "Use products, see organization, members list and teams",
+        "See the organization and its members list",
         "Manage members (invite, resend, revoke, remove) — role Member only",
         "Manage admins (invite as Admin, promote, demote, remove an Admin)",
-        "Transfer ownership, delete organization",
+        "View audit log",
+        "Rename the organization, transfer ownership, delete the organization",
     ] {
         assert!(page.contains(label), "{label}");
     }
-    assert_eq!(page.matches(r#"aria-label="Allowed""#).count(), 8 + 5 + 1);
+    // Only what exists: no rows for features Roster does not have yet.
+    for missing in ["teams", "projects", "API keys", "webhooks", "OAuth", "seat limit", "domains"] {
+        assert!(!page.contains(missing), "the Permissions table promises {missing}");
+    }
+    assert_eq!(page.matches(r#"aria-label="Allowed""#).count(), 5 + 3 + 1);
 }
 
 #[tokio::test]
@@ -207,4 +212,67 @@ async fn the_csv_export_streams_every_page_of_a_long_log() {
     assert_eq!(csv.lines().count() as i64, events + 1, "a header and one line per event");
     let created = csv.lines().filter(|l| l.contains("\"invitation.created\"")).count();
     assert_eq!(created, 1500);
+}
+
+#[tokio::test]
+async fn the_owner_renames_the_organization_and_old_links_lead_its_members_there() {
+    let (app, slug) = acme().await;
+    let ada = app.member(&slug, "Ada", "ada@example.com", "admin").await;
+    let response =
+        app.post_form(&format!("/orgs/{slug}/settings/general"), &[("name", "Acme Labs"), ("slug", "acme-labs")]).await;
+    assert_eq!(location(&response), "/orgs/acme-labs/settings");
+    let page = app.get_text("/orgs/acme-labs/settings").await.1;
+    assert!(page.contains("The organization is now at /orgs/acme-labs."), "{page}");
+    assert!(page.contains(r#"value="Acme Labs""#));
+    assert_eq!(app.count("SELECT count(*) FROM organizations WHERE name = 'Acme Labs' AND slug = 'acme-labs'"), 1);
+    assert_eq!(app.count("SELECT count(*) FROM audit_events WHERE action = 'organization.renamed'"), 1);
+
+    // A member's bookmark of the old URL name leads to the same page under the new one.
+    let old = ada.get(&format!("/orgs/{slug}/members?status=active")).await;
+    assert_eq!(old.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(location(&old), "/orgs/acme-labs/members?status=active");
+    expect_page(ada.get("/orgs/acme-labs/members").await, StatusCode::OK, "ada@example.com").await;
+
+    // Someone else learns nothing from the old name; once another organization takes it, it is theirs.
+    let other = app.other_browser();
+    other.signed_in_user("Otto", "otto@example.com").await;
+    assert_eq!(other.get(&format!("/orgs/{slug}")).await.status(), StatusCode::NOT_FOUND);
+    let created = other.create_org("Acme").await;
+    assert_eq!(location(&created), format!("/orgs/{slug}"));
+    assert_eq!(ada.get(&format!("/orgs/{slug}")).await.status(), StatusCode::NOT_FOUND);
+    expect_page(other.get(&format!("/orgs/{slug}")).await, StatusCode::OK, "Acme").await;
+}
+
+#[tokio::test]
+async fn renaming_refuses_bad_input_and_others_than_the_owner_and_changes_nothing() {
+    let (app, slug) = acme().await;
+    let ada = app.member(&slug, "Ada", "ada@example.com", "admin").await;
+    let other = app.other_browser();
+    other.signed_in_user("Otto", "otto@example.com").await;
+    other.create_org("Globex").await;
+    let path = format!("/orgs/{slug}/settings/general");
+    for (name, new_slug, message) in [
+        ("", "acme", "Enter a name."),
+        ("Acme", "Acme Labs!", "Use lowercase letters, digits and single dashes between them, like acme-labs."),
+        ("Acme", "", "Enter the organization's URL name."),
+        ("Acme", "globex", "globex is taken by another organization. Choose another URL name."),
+    ] {
+        let page = expect_page(
+            app.post_form(&path, &[("name", name), ("slug", new_slug)]).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            message,
+        )
+        .await;
+        assert!(page.contains(&format!(r#"value="{new_slug}""#)), "the form keeps what was typed");
+    }
+    expect_page(
+        ada.post_form(&path, &[("name", "Ada's Acme"), ("slug", "adas-acme")]).await,
+        StatusCode::FORBIDDEN,
+        "Only the Owner can rename the organization.",
+    )
+    .await;
+    assert!(!ada.get_text(&format!("/orgs/{slug}/settings")).await.1.contains("Rename organization"));
+    assert_eq!(app.count("SELECT count(*) FROM organizations WHERE name = 'Acme' AND slug = 'acme'"), 1);
+    assert_eq!(app.count("SELECT count(*) FROM organization_former_slugs"), 0);
+    assert_eq!(app.count("SELECT count(*) FROM audit_events WHERE action = 'organization.renamed'"), 0);
 }

@@ -31,12 +31,13 @@ pub struct MemberView {
     pub role_choices: Vec<Role>,
     pub removable: bool,
     pub can_resend_verification: bool,
+    pub can_manage_invitation: bool,
     pub is_me: bool,
 }
 
 impl MemberView {
     fn new(entry: MemberEntry) -> Self {
-        let MemberEntry { row, role_choices, removable, can_resend_verification, is_me } = entry;
+        let MemberEntry { row, role_choices, removable, can_resend_verification, can_manage_invitation, is_me } = entry;
         MemberView {
             id: row.id,
             is_member: row.is_member(),
@@ -48,11 +49,12 @@ impl MemberView {
             role_choices,
             removable,
             can_resend_verification,
+            can_manage_invitation,
             is_me,
         }
     }
     pub fn has_actions(&self) -> bool {
-        !self.role_choices.is_empty() || self.removable || self.can_resend_verification
+        !self.role_choices.is_empty() || self.removable || self.can_resend_verification || self.can_manage_invitation
     }
 }
 

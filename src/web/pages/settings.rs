@@ -6,9 +6,9 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::domain::{Permission, Role, Slug};
+use crate::domain::{OrgName, Permission, Role, Slug};
 use crate::error::{AppError, FormErrors};
-use crate::services::ownership;
+use crate::services::{organizations, ownership};
 use crate::web::extractors::{Acting, OrgSlug, SignedIn};
 use crate::web::htmx::{page_with_status, redirect};
 use crate::web::layout::{Frame, Layout, Nav};
@@ -39,8 +39,36 @@ struct SettingsPage {
     my_role: Role,
     permissions: Vec<PermissionRow>,
     candidates: Vec<Candidate>,
-    transfer_errors: FormErrors,
-    delete_errors: FormErrors,
+    forms: Forms,
+}
+
+/// What the page's forms show: the values last sent to `General` and each form's errors.
+#[derive(Default)]
+pub struct Forms {
+    /// The name and URL name typed into `General`, when it is shown again with errors.
+    pub general: Option<GeneralForm>,
+    pub general_errors: FormErrors,
+    pub transfer_errors: FormErrors,
+    pub delete_errors: FormErrors,
+}
+
+impl Forms {
+    /// The name `General` shows: as typed, or the organization's.
+    pub fn name_value<'a>(&'a self, current: &'a str) -> &'a str {
+        self.general.as_ref().map_or(current, |f| f.name.as_str())
+    }
+    /// The URL name `General` shows: as typed, or the organization's.
+    pub fn slug_value<'a>(&'a self, current: &'a str) -> &'a str {
+        self.general.as_ref().map_or(current, |f| f.slug.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct GeneralForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    slug: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,6 +88,7 @@ pub struct DeleteForm {
 fn permission_rows() -> Vec<PermissionRow> {
     Permission::ALL
         .iter()
+        .filter(|p| p.is_available())
         .map(|p| PermissionRow {
             label: p.label(),
             owner: Role::Owner.can(*p),
@@ -75,13 +104,12 @@ async fn render(
     user: crate::domain::UserId,
     slug: Slug,
     status: StatusCode,
-    transfer_errors: FormErrors,
-    delete_errors: FormErrors,
+    forms: Forms,
 ) -> Result<HttpResponse, AppError> {
     let (viewer, access, members) = state.db.run(move |conn| ownership::settings_page(conn, &slug, user)).await?;
     let candidates = members
         .into_iter()
-        .map(|r| Candidate { id: r.id, label: format!("{} ({}, {})", r.name, r.email, r.role.as_str()) })
+        .map(|r| Candidate { id: r.id, label: format!("{} ({}, {})", r.name, r.email, r.role.label()) })
         .collect();
     page_with_status(
         status,
@@ -92,8 +120,7 @@ async fn render(
             my_role: access.role,
             permissions: permission_rows(),
             candidates,
-            transfer_errors,
-            delete_errors,
+            forms,
             layout: frame.layout("Settings", Some(viewer), Some(&access.org.slug), Nav::Settings),
         },
     )
@@ -107,7 +134,7 @@ pub async fn show_settings(
     slug: OrgSlug,
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
-    render(frame, &state, user.0, slug, StatusCode::OK, FormErrors::new(), FormErrors::new()).await
+    render(frame, &state, user.0, slug, StatusCode::OK, Forms::default()).await
 }
 
 /// POST /orgs/{slug}/settings/transfer: `Transfer ownership`.
@@ -123,8 +150,8 @@ pub async fn transfer_ownership(
     let Ok(member) = Uuid::parse_str(form.member.trim()) else {
         let mut errors = FormErrors::new();
         errors.add("member", "Choose a member of this organization.");
-        return render(frame, &state, acting.user, slug, StatusCode::UNPROCESSABLE_ENTITY, errors, FormErrors::new())
-            .await;
+        let forms = Forms { transfer_errors: errors, ..Forms::default() };
+        return render(frame, &state, acting.user, slug, StatusCode::UNPROCESSABLE_ENTITY, forms).await;
     };
     let actor = acting.actor();
     let lookup = slug.clone();
@@ -135,7 +162,8 @@ pub async fn transfer_ownership(
             Ok(redirect(&req, &format!("/orgs/{slug}/settings")))
         }
         Err(AppError::Invalid(errors)) => {
-            render(frame, &state, acting.user, slug, StatusCode::UNPROCESSABLE_ENTITY, errors, FormErrors::new()).await
+            let forms = Forms { transfer_errors: errors, ..Forms::default() };
+            render(frame, &state, acting.user, slug, StatusCode::UNPROCESSABLE_ENTITY, forms).await
         }
         Err(other) => Err(other),
     }
@@ -160,7 +188,41 @@ pub async fn delete_organization(
             Ok(redirect(&req, "/dashboard"))
         }
         Err(AppError::Invalid(errors)) => {
-            render(frame, &state, acting.user, slug, StatusCode::UNPROCESSABLE_ENTITY, FormErrors::new(), errors).await
+            let forms = Forms { delete_errors: errors, ..Forms::default() };
+            render(frame, &state, acting.user, slug, StatusCode::UNPROCESSABLE_ENTITY, forms).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// POST /orgs/{slug}/settings/general: rename the organization (name and URL name).
+pub async fn rename_organization(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    slug: OrgSlug,
+    form: web::Form<GeneralForm>,
+) -> Result<HttpResponse, AppError> {
+    let OrgSlug(slug) = slug;
+    let form = form.into_inner();
+    let name = OrgName::parse(&form.name);
+    let new_slug = Slug::parse_typed(&form.slug);
+    let actor = acting.actor();
+    let lookup = slug.clone();
+    match state.db.run(move |conn| organizations::rename(conn, &actor, &lookup, name, new_slug)).await {
+        Ok(renamed) => {
+            let message = if renamed == slug {
+                "Saved.".to_owned()
+            } else {
+                format!("The organization is now at /orgs/{renamed}. Links to /orgs/{slug} lead there for its members.")
+            };
+            frame.session.flash(FlashLevel::Success, message);
+            Ok(redirect(&req, &format!("/orgs/{renamed}/settings")))
+        }
+        Err(AppError::Invalid(errors)) => {
+            let forms = Forms { general: Some(form), general_errors: errors, ..Forms::default() };
+            render(frame, &state, acting.user, slug, StatusCode::UNPROCESSABLE_ENTITY, forms).await
         }
         Err(other) => Err(other),
     }
