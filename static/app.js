@@ -37,15 +37,32 @@
     if (!dialog || dialog.open) return;
     opener = from || document.activeElement;
     dialog.showModal();
-    var first = dialog.querySelector("textarea, input:not([type=hidden]), select, button[type=submit]");
+    // A confirmation opens on Cancel ([autofocus]); a form on its first field.
+    var first = dialog.querySelector("[autofocus]") ||
+      dialog.querySelector("textarea, input:not([type=hidden]), select, button[type=submit]");
     if (first) first.focus();
+  }
+
+  // After an in-place action, focus goes to the table row it changed or, when the
+  // row is gone, to the page's heading; not to <body>. Inside a dialog this waits
+  // until the dialog has closed.
+  var changedRow = null;
+  function focusChanged() {
+    if (!changedRow) return;
+    var target = document.getElementById(changedRow) || document.querySelector("main h1");
+    changedRow = null;
+    if (!target) return;
+    if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+    target.focus();
   }
   function closeDialog(dialog) {
     if (!dialog || !dialog.open) return;
     dialog.close();
   }
   document.addEventListener("close", function (event) {
-    if (event.target.tagName === "DIALOG" && opener && document.contains(opener)) {
+    if (event.target.tagName === "DIALOG" && changedRow) {
+      focusChanged();
+    } else if (event.target.tagName === "DIALOG" && opener && document.contains(opener)) {
       opener.focus();
     }
     if (event.target.tagName === "DIALOG" && event.target.parentElement && event.target.parentElement.id === "dialog-slot") {
@@ -166,6 +183,14 @@
     }
   });
   var lastLabel = poll && document.getElementById("bell-label") ? document.getElementById("bell-label").textContent : "";
+  // Copy buttons need JavaScript: the markup hides them, this shows them.
+  function showCopyButtons(root) {
+    if (!root || !root.querySelectorAll) return;
+    root.querySelectorAll("[data-copy][hidden]").forEach(function (button) { button.hidden = false; });
+  }
+  showCopyButtons(document);
+  document.addEventListener("htmx:load", function (event) { showCopyButtons(event.target); });
+
   document.addEventListener("htmx:afterRequest", function (event) {
     if (event.detail.elt !== poll) return;
     if (event.detail.xhr && event.detail.xhr.status === 286) {
@@ -183,11 +208,23 @@
   });
 
   document.addEventListener("htmx:afterSwap", function (event) {
-    // A confirmation fetched by htmx arrives as <dialog data-open>: show it.
     var target = event.detail.target;
+    if (target && target.tagName === "TR" && target.id) {
+      changedRow = target.id;
+      if (!document.querySelector("dialog[open]")) focusChanged();
+    }
+    // A confirmation fetched by htmx arrives as <dialog data-open>: show it.
     var dialog = target && target.querySelector && target.querySelector("dialog[data-open]");
     if (dialog) openDialog(dialog, event.detail.requestConfig && event.detail.requestConfig.elt);
   });
+
+  // Copy buttons need JavaScript: the markup hides them, this shows them.
+  function showCopyButtons(root) {
+    if (!root || !root.querySelectorAll) return;
+    root.querySelectorAll("[data-copy][hidden]").forEach(function (button) { button.hidden = false; });
+  }
+  showCopyButtons(document);
+  document.addEventListener("htmx:load", function (event) { showCopyButtons(event.target); });
 
   document.addEventListener("htmx:afterRequest", function (event) {
     // A successful form post from inside a confirmation dialog closes it.

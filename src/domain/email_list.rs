@@ -53,9 +53,15 @@ fn tokenize(input: &str) -> Vec<Token> {
             }
             '<' => {
                 flush(&mut word, &mut tokens);
+                // An address in brackets holds no space and no separator: an unclosed
+                // `<` ends there, so it cannot swallow the entries after it.
                 let mut inner = String::new();
                 let mut closed = false;
-                for b in chars.by_ref() {
+                while let Some(&b) = chars.peek() {
+                    if matches!(b, ',' | ';' | '\n' | '\r') || b.is_whitespace() {
+                        break;
+                    }
+                    chars.next();
                     if b == '>' {
                         closed = true;
                         break;
@@ -130,6 +136,16 @@ impl EmailList {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unclosed_bracket_is_one_invalid_entry_and_the_addresses_after_it_count() {
+        let list = EmailList::parse("ann@example.com, Bob <bob@example.com carol@example.com\ndan@example.com");
+        let addresses: Vec<&str> = list.addresses.iter().map(|a| a.as_str()).collect();
+        assert_eq!(addresses, ["ann@example.com", "carol@example.com", "dan@example.com"]);
+        assert_eq!(list.invalid.len(), 2, "{:?}", list.invalid);
+        assert_eq!(list.invalid[0].text, "Bob");
+        assert_eq!(list.invalid[1].text, "<bob@example.com");
+    }
     use proptest::prelude::*;
 
     fn addresses(list: &EmailList) -> Vec<&str> {

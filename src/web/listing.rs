@@ -40,9 +40,16 @@ pub struct Listing {
     pub descending: bool,
     /// Columns sorted newest or largest first when first chosen.
     pub descending_first: &'static [&'static str],
+    /// Whether this is a page after the first (the URL has a cursor).
+    pub later_page: bool,
 }
 
 impl Listing {
+    /// Whether any filter or search is set (an empty table then means "nothing matches").
+    pub fn is_filtered(&self) -> bool {
+        self.filters.iter().any(|(_, v)| !v.is_empty())
+    }
+
     /// A filter's current value ("" when unset).
     pub fn filter(&self, name: &str) -> &str {
         self.filters.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str()).unwrap_or("")
@@ -163,6 +170,7 @@ mod tests {
             sort: "name",
             descending: false,
             descending_first: &["joined"],
+            later_page: false,
         }
     }
 

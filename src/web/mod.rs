@@ -24,8 +24,11 @@ use pages::{
 /// Every route of the console.
 pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
     cfg.route("/", web::get().to(dashboard::home))
+        .route("/", web::head().to(dashboard::home))
         .route("/healthz", web::get().to(health::healthz))
+        .route("/healthz", web::head().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
+        .route("/readyz", web::head().to(health::readyz))
         .route("/help", web::get().to(help::show_help))
         .route("/sign-up", web::get().to(auth::sign_up_form))
         .route("/sign-up", web::post().to(auth::sign_up))

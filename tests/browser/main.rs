@@ -493,6 +493,12 @@ async fn owner_promotes_the_admin_removes_a_member_ownership_moves_and_the_audit
     person.press_in_row("ada@example.com", "Change role").await;
     person.sees("ada@example.com is now Admin.").await;
     person.row_shows("ada@example.com", "Admin").await;
+    let focused = person.browser.active_element().await.unwrap();
+    assert_eq!(
+        focused.attr("id").await.unwrap(),
+        Some(format!("member-{}", app.membership_id(&slug, "ada@example.com"))),
+        "focus is on the changed row"
+    );
     person.screenshot("members").await;
     let violations = accessibility_violations(&person.browser, "body").await;
     assert!(violations.is_empty(), "axe-core on the Members page: {violations:?}");
@@ -505,8 +511,12 @@ async fn owner_promotes_the_admin_removes_a_member_ownership_moves_and_the_audit
     assert!(!bob_row.contains("Change role"), "an Admin is offered no role to give: {bob_row}");
     person.press_in_row("bob@example.com", "Remove").await;
     person.sees("Remove Bob Builder").await;
+    let focused = person.browser.active_element().await.unwrap();
+    assert_eq!(focused.text().await.unwrap(), "Cancel", "a confirmation opens on Cancel");
     person.press_button("Remove member").await;
     person.sees("bob@example.com was removed.").await;
+    let focused = person.browser.active_element().await.unwrap();
+    assert_eq!(focused.text().await.unwrap(), "Members", "with the row gone, focus is on the page's heading");
     assert_eq!(app.count("SELECT count(*) FROM memberships WHERE member_email = 'bob@example.com'"), 0);
     person.sign_out().await;
 

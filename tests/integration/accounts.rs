@@ -1,6 +1,6 @@
 use reqwest::StatusCode;
 
-use crate::common::{link_in, location, path_of, spawn_app, PASSWORD};
+use crate::common::{expect_page, link_in, location, path_of, spawn_app, PASSWORD};
 
 #[tokio::test]
 async fn a_newcomer_signs_up_verifies_signs_in_creates_an_organization_and_signs_out() {
@@ -227,4 +227,20 @@ async fn an_unverified_user_can_sign_in_sees_the_banner_and_can_resend_the_link(
     let (_, page) = app.get_text("/dashboard").await;
     assert!(page.contains("Too many attempts."), "{page}");
     assert_eq!(app.mail_to("ada@example.com").len(), 5);
+}
+
+#[tokio::test]
+async fn a_password_error_replaces_the_hint_instead_of_repeating_it() {
+    let app = spawn_app().await;
+    let fields =
+        [("name", "Ada"), ("email", "a@example.com"), ("password", "short"), ("password_confirmation", "short")];
+    let page = expect_page(
+        app.post_form("/sign-up", &fields).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Use at least 10 characters.",
+    )
+    .await;
+    assert!(!page.contains("At least 10 characters."), "hint and error both shown");
+    let (_, form) = app.get_text("/sign-up").await;
+    assert!(form.contains("At least 10 characters."), "the hint shows until there is an error");
 }

@@ -80,3 +80,12 @@ async fn error_pages_keep_the_signed_in_header() {
     assert!(body.contains("Account menu for Ada Lovelace"), "{body}");
     assert!(!body.contains(">Create account<"));
 }
+
+#[tokio::test]
+async fn head_requests_answer_like_get() {
+    let app = spawn_app().await;
+    for (path, status) in [("/", 303), ("/healthz", 200), ("/readyz", 200)] {
+        let response = app.client.head(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), status, "HEAD {path}");
+    }
+}

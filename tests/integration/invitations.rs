@@ -573,3 +573,36 @@ async fn one_inbox_gets_at_most_five_invitation_emails_an_hour_from_all_organiza
     assert_eq!(app.mail_to("target@example.com").len(), 5);
     assert_eq!(app.mail_to("other@example.com").len(), 1);
 }
+
+#[tokio::test]
+async fn entries_that_were_not_sent_stay_in_the_box_to_be_corrected() {
+    let (app, slug) = acme().await;
+    let response =
+        app.invite(&slug, "ada@example.com, grace@example, Bob <bob@example.com carol@example.com", "member").await;
+    let page = expect_page(response, StatusCode::OK, "2 sent.").await;
+    let page = crate::common::unescape(&page);
+    let textarea = &page[page.find(r#"<textarea id="emails""#).unwrap()..page.find("</textarea>").unwrap()];
+    for kept in ["grace@example", "Bob", "<bob@example.com"] {
+        assert!(textarea.contains(kept), "{kept} is not in the box: {textarea}");
+    }
+    assert!(
+        !textarea.contains("ada@example.com") && !textarea.contains("carol@example.com"),
+        "sent ones leave the box"
+    );
+    assert_eq!(app.count("SELECT count(*) FROM invitations"), 2, "an unclosed < does not swallow carol@example.com");
+}
+
+#[tokio::test]
+async fn an_empty_list_says_what_to_do_and_a_single_page_has_no_pager() {
+    let (app, slug) = acme().await;
+    let (_, page) = app.get_text(&format!("/orgs/{slug}/invitations")).await;
+    assert!(page.contains("No open invitations in Acme."), "{page}");
+    let table = &page[page.find(r#"id="invitations-table""#).unwrap()..];
+    assert!(table.contains(">Invite Members</a>"), "the empty state offers the button");
+    assert!(!page.contains("First page") && !page.contains("Next page"), "one page needs no pager");
+
+    app.invite(&slug, "ada@example.com", "member").await;
+    let (_, page) = app.get_text(&format!("/orgs/{slug}/invitations?q=nobody")).await;
+    assert!(page.contains("No invitations match these filters."));
+    assert!(page.contains(&format!(r#"<a href="/orgs/{slug}/invitations">Show open invitations</a>"#)));
+}

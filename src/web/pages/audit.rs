@@ -85,6 +85,8 @@ struct AuditPage {
     action: String,
     actor: String,
     next_url: Option<String>,
+    /// Whether this page comes after the newest one.
+    later_page: bool,
     csv_url: String,
 }
 
@@ -141,6 +143,7 @@ pub async fn show_audit_log(
         action: params.action.clone(),
         actor: params.actor.trim().to_owned(),
         next_url,
+        later_page: !params.before.is_empty(),
         csv_url: format!("/orgs/{slug}/audit.csv?{}", filters_query(&params.action, params.actor.trim(), None)),
         layout: frame.layout("Audit Log", Some(viewer), Some(&slug), Nav::Audit),
         slug,

@@ -90,6 +90,7 @@ fn parse_listing(slug: &str, params: &TableParams) -> (Listing, StatusFilter, So
         sort,
         descending: listing::descending(&params.dir, sort, DESCENDING_FIRST),
         descending_first: DESCENDING_FIRST,
+        later_page: !params.after.is_empty(),
     };
     (listing, filter, key, listing::decode_cursor(&params.after))
 }
@@ -277,7 +278,12 @@ pub async fn invite_members(
         .run(move |conn| invitations::invite_from_form(conn, &context(&app), &actor, &acting.ip, &slug, list, role))
         .await?;
     let (status, summary, errors, emails) = match result {
-        Ok(summary) => (StatusCode::OK, Some(summary), FormErrors::new(), String::new()),
+        // What was not sent stays in the box, to be corrected and sent again.
+        Ok(summary) => {
+            let unsent: Vec<&str> = summary.invalid.iter().map(|e| e.text.as_str()).collect();
+            let unsent = unsent.join("\n");
+            (StatusCode::OK, Some(summary), FormErrors::new(), unsent)
+        }
         Err(AppError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, None, errors, form.emails),
         Err(other) => return Err(other),
     };

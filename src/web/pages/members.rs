@@ -156,6 +156,7 @@ pub async fn list_members(
         sort: sort_name,
         descending,
         descending_first: DESCENDING_FIRST,
+        later_page: !params.after.is_empty(),
     };
     let filter = MemberFilter { search: list.filter("q").to_owned(), role, status, sort, descending, after };
     let (viewer, access, found) =
