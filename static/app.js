@@ -167,7 +167,11 @@
   function connect() {
     if (stream || signedOut || !poll || !window.EventSource || !window.htmx) return;
     stream = new EventSource(poll.getAttribute("data-bell-stream"));
-    stream.addEventListener("bell", function () { window.htmx.trigger(poll, "refresh"); });
+    stream.addEventListener("bell", function () {
+      window.htmx.trigger(poll, "refresh");
+      // Parts of the page about the same things (the Dashboard's invitations) refresh too.
+      window.htmx.trigger(document.body, "bellStream");
+    });
   }
   function disconnect() {
     if (stream) stream.close();
@@ -179,7 +183,10 @@
       disconnect();
     } else {
       connect();
-      if (poll && window.htmx && !signedOut) window.htmx.trigger(poll, "refresh");
+      if (poll && window.htmx && !signedOut) {
+        window.htmx.trigger(poll, "refresh");
+        window.htmx.trigger(document.body, "bellStream");
+      }
     }
   });
   var lastLabel = poll && document.getElementById("bell-label") ? document.getElementById("bell-label").textContent : "";

@@ -4,16 +4,9 @@ use diesel::PgConnection;
 
 use super::events::Actor;
 use super::invitations::{self, Answer, Answered, InvitationRef, PendingForMe};
-use super::viewer::{self, OrgChoice, Viewer};
+use super::viewer::{self, Viewer};
 use crate::domain::UserId;
 use crate::error::AppError;
-
-/// The "Your organizations" section, also swapped in after answering an invitation.
-#[derive(Debug, Clone)]
-pub struct DashboardOrgs {
-    pub email: String,
-    pub orgs: Vec<OrgChoice>,
-}
 
 /// What the Dashboard shows.
 pub struct Dashboard {
@@ -29,15 +22,14 @@ pub fn load(conn: &mut PgConnection, user: UserId) -> Result<Dashboard, AppError
 }
 
 /// Answers an invitation from the Dashboard prompt. The outcome (a refusal is a
-/// sentence to show, not a failure of the page) comes with the organizations
-/// section as it is afterwards.
+/// sentence to show, not a failure of the page) comes with the Dashboard as it is
+/// afterwards.
 pub fn answer(
     conn: &mut PgConnection,
     actor: &Actor,
     reference: &InvitationRef,
     answer: Answer,
-) -> Result<(Result<Answered, AppError>, DashboardOrgs), AppError> {
+) -> Result<(Result<Answered, AppError>, Dashboard), AppError> {
     let outcome = invitations::respond(conn, actor, reference, answer);
-    let viewer = viewer::load(conn, actor.user)?;
-    Ok((outcome, DashboardOrgs { email: viewer.email, orgs: viewer.orgs }))
+    Ok((outcome, load(conn, actor.user)?))
 }

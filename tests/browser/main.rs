@@ -590,6 +590,9 @@ async fn the_bell_shows_an_invitation_live_and_it_is_accepted_from_the_keyboard(
     // The admin invites; Ada's open tab shows it within seconds, without a reload.
     app.invite(&slug, "ada@example.com", "member").await;
     bell_says(&ada, "Notifications, 1 unread").await;
+    // Her Dashboard, open in that tab, shows the invitation too, without a reload.
+    ada.sees("Invitations for you").await;
+    assert!(ada.browser.find(Locator::XPath("//main//button[normalize-space()='Accept']")).await.is_ok());
 
     // From the keyboard: Tab to the bell, Enter opens it, focus moves inside.
     for _ in 0..30 {
@@ -626,6 +629,17 @@ async fn the_bell_shows_an_invitation_live_and_it_is_accepted_from_the_keyboard(
     ada.type_keys(ENTER).await;
     ada.sees("You joined Acme as Member.").await;
     bell_says(&ada, "Notifications").await;
+    // Answered in the bell, it is gone from the Dashboard too, and Acme is listed.
+    ada.browser
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::XPath("//section[@id='orgs']//a[normalize-space()='Acme']"))
+        .await
+        .expect("Acme appears on the Dashboard without a reload");
+    assert!(
+        ada.browser.find(Locator::XPath("//main//button[normalize-space()='Accept']")).await.is_err(),
+        "the Dashboard no longer offers Accept for an answered invitation"
+    );
     assert_eq!(app.count("SELECT count(*) FROM memberships WHERE role = 'member'"), 1);
 
     // The admin's tab learns of the acceptance, live; with the mouse, the item leads to the members.

@@ -1,8 +1,9 @@
 //! The Dashboard: invitations waiting for me, my organizations and my role in each.
 
 use crate::error::AppError;
-use crate::services::dashboard::{self, Dashboard, DashboardOrgs};
+use crate::services::dashboard::{self, Dashboard};
 use crate::services::invitations::PendingForMe;
+use crate::services::viewer::OrgChoice;
 use crate::web::extractors::SignedIn;
 use crate::web::format::format_date;
 use crate::web::htmx::page;
@@ -17,14 +18,37 @@ pub struct PromptItem {
     pub expires: String,
 }
 
+/// What the Dashboard shows below its heading, refreshed in place whenever the
+/// bell changes, so an invitation answered elsewhere (the bell, a link) goes here too.
+pub struct DashboardView {
+    pub invitations: Vec<PromptItem>,
+    pub email: String,
+    pub orgs: Vec<OrgChoice>,
+}
+
+impl DashboardView {
+    pub fn new(dashboard: &Dashboard) -> Self {
+        DashboardView {
+            invitations: dashboard
+                .pending
+                .iter()
+                .map(|invitation| PromptItem {
+                    expires: format_date(invitation.expires_at),
+                    invitation: invitation.clone(),
+                })
+                .collect(),
+            email: dashboard.viewer.email.clone(),
+            orgs: dashboard.viewer.orgs.clone(),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "dashboard/index.html")]
 struct DashboardPage {
     layout: Layout,
     csrf: String,
-    invitations: Vec<PromptItem>,
-    orgs: DashboardOrgs,
-    oob: bool,
+    view: DashboardView,
 }
 
 /// GET /: the Dashboard when signed in, the sign-in page otherwise.
@@ -39,15 +63,10 @@ pub async fn show_dashboard(
     user: SignedIn,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let Dashboard { viewer, pending } = state.db.run(move |conn| dashboard::load(conn, user.0)).await?;
+    let dashboard = state.db.run(move |conn| dashboard::load(conn, user.0)).await?;
     page(&DashboardPage {
         csrf: frame.csrf().to_owned(),
-        invitations: pending
-            .into_iter()
-            .map(|invitation| PromptItem { expires: format_date(invitation.expires_at), invitation })
-            .collect(),
-        orgs: DashboardOrgs { email: viewer.email.clone(), orgs: viewer.orgs.clone() },
-        layout: frame.layout("Dashboard", Some(viewer), None, Nav::Dashboard),
-        oob: false,
+        view: DashboardView::new(&dashboard),
+        layout: frame.layout("Dashboard", Some(dashboard.viewer), None, Nav::Dashboard),
     })
 }

@@ -10,13 +10,14 @@ use uuid::Uuid;
 use super::auth::MessagePage;
 use crate::domain::{InvitationStatus, Token};
 use crate::error::AppError;
-use crate::services::dashboard::{self, DashboardOrgs};
+use crate::services::dashboard;
 use crate::services::events::Actor;
 use crate::services::invitations::{self, Answer, InvitationRef, InvitationView};
 use crate::web::extractors::SignedIn;
 use crate::web::format::{format_date, format_datetime};
 use crate::web::htmx::{is_htmx, page, page_with_status, redirect, with_trigger};
 use crate::web::layout::{Frame, Nav};
+use crate::web::pages::dashboard::DashboardView;
 use crate::web::session::FlashLevel;
 use crate::web::state::AppState;
 
@@ -48,9 +49,10 @@ struct InvitationPage {
 #[derive(Template)]
 #[template(path = "dashboard/_answered.html")]
 struct AnsweredFragment {
+    csrf: String,
+    view: DashboardView,
+    level: FlashLevel,
     message: String,
-    orgs: DashboardOrgs,
-    oob: bool,
 }
 
 fn no_referrer(mut response: HttpResponse) -> HttpResponse {
@@ -183,7 +185,7 @@ pub async fn answer_from_dashboard(
     let (id, action) = path.into_inner();
     let answer = answer_of(&action)?;
     let actor = Actor { user: user.0, request_id: Some(request_id.to_string()) };
-    let (result, orgs) =
+    let (result, after) =
         state.db.run(move |conn| dashboard::answer(conn, &actor, &InvitationRef::Id(id), answer)).await?;
     let (level, message) = match result {
         Ok(done) => (
@@ -198,7 +200,9 @@ pub async fn answer_from_dashboard(
     };
     if is_htmx(&req) {
         // The bell's count changes with every answer.
-        return Ok(with_trigger(page(&AnsweredFragment { message, orgs, oob: true })?, "bellChanged"));
+        let fragment =
+            AnsweredFragment { csrf: frame.csrf().to_owned(), view: DashboardView::new(&after), level, message };
+        return Ok(with_trigger(page(&fragment)?, "bellChanged"));
     }
     frame.session.flash(level, message);
     Ok(redirect(&req, "/dashboard"))
