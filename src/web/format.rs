@@ -13,3 +13,69 @@ pub fn format_datetime(at: OffsetDateTime) -> String {
     let format = time::macros::format_description!("[day padding:none] [month repr:short] [year], [hour]:[minute] UTC");
     at.to_offset(time::UtcOffset::UTC).format(&format).unwrap_or_default()
 }
+
+/// How long ago (or how far ahead) `at` is from `now`, as people say it: "just now",
+/// "5 minutes ago", "yesterday", "3 days ago", "in 6 days"; past a month, the date.
+/// Hand-written rather than a crate: the crates for this word only the past, and the
+/// expiry of an invitation is in the future.
+pub fn relative(at: OffsetDateTime, now: OffsetDateTime) -> String {
+    let seconds = (at - now).whole_seconds();
+    let (future, seconds) = (seconds > 0, seconds.unsigned_abs());
+    let (count, unit) = match seconds {
+        0..=59 => return "just now".to_owned(),
+        60..=3_599 => (seconds / 60, "minute"),
+        3_600..=86_399 => (seconds / 3_600, "hour"),
+        86_400..=2_591_999 => (seconds / 86_400, "day"),
+        _ => return format_date(at),
+    };
+    match (future, count, unit) {
+        (false, 1, "day") => "yesterday".to_owned(),
+        (true, 1, "day") => "tomorrow".to_owned(),
+        (false, ..) => format!("{count} {unit}{} ago", if count == 1 { "" } else { "s" }),
+        (true, ..) => format!("in {count} {unit}{}", if count == 1 { "" } else { "s" }),
+    }
+}
+
+/// An ISO 8601 timestamp for a `<time datetime>` attribute.
+pub fn machine_time(at: OffsetDateTime) -> String {
+    at.to_offset(time::UtcOffset::UTC).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+/// A moment as a table shows it: relative words, with the exact time for hover and focus.
+#[derive(Debug, Clone)]
+pub struct When {
+    pub relative: String,
+    pub exact: String,
+    pub machine: String,
+}
+
+impl When {
+    pub fn of(at: OffsetDateTime) -> Self {
+        When {
+            relative: relative(at, OffsetDateTime::now_utc()),
+            exact: format_datetime(at),
+            machine: machine_time(at),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn relative_times_read_as_people_say_them() {
+        let now = datetime!(2026-12-01 12:00 UTC);
+        let at = |minutes: i64| relative(now + time::Duration::minutes(minutes), now);
+        assert_eq!(at(0), "just now");
+        assert_eq!(at(-1), "1 minute ago");
+        assert_eq!(at(-5), "5 minutes ago");
+        assert_eq!(at(-180), "3 hours ago");
+        assert_eq!(at(-60 * 24), "yesterday");
+        assert_eq!(at(-60 * 24 * 3), "3 days ago");
+        assert_eq!(at(60 * 24 * 6 + 30), "in 6 days");
+        assert_eq!(at(60 * 24), "tomorrow");
+        assert_eq!(at(-60 * 24 * 40), "22 Oct 2026");
+    }
+}

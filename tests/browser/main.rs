@@ -163,7 +163,24 @@ impl Person<'_> {
             .for_element(Locator::XPath(&xpath))
             .await
             .unwrap_or_else(|_| panic!("no {name:?} in the row of {row_text:?}"));
+        if !control.is_displayed().await.unwrap() {
+            // A secondary action: open the row's More actions menu first, as a person would.
+            self.open_row_menu(row_text).await;
+        }
         control.click().await.unwrap();
+    }
+
+    /// Opens the More actions menu of the table row that shows `row_text`.
+    async fn open_row_menu(&self, row_text: &str) {
+        let xpath = format!(
+            "//tr[td[contains(normalize-space(.), '{row_text}')]]//summary[contains(normalize-space(.), 'More actions')]"
+        );
+        let summary = self
+            .browser
+            .find(Locator::XPath(&xpath))
+            .await
+            .unwrap_or_else(|_| panic!("no More actions in the row of {row_text:?}"));
+        summary.click().await.unwrap();
     }
 
     /// The text of the table row that mentions `row_text`.
@@ -488,6 +505,7 @@ async fn owner_promotes_the_admin_removes_a_member_ownership_moves_and_the_audit
     person.sign_in("olivia@acme.test").await;
     person.visit(&format!("/orgs/{slug}")).await;
     person.follow_link("Members").await;
+    person.open_row_menu("ada@example.com").await;
     let select = person.field("Role of ada@example.com").await;
     select.select_by_label("Admin").await.unwrap();
     person.press_in_row("ada@example.com", "Change role").await;

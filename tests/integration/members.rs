@@ -252,7 +252,8 @@ async fn pending_rows_offer_manage_invitation_only_to_those_who_may_manage_it() 
     app.invite(&slug, "ann@example.com", "member").await;
     app.invite(&slug, "abe@example.com", "admin").await;
     let row_of = |page: &str, email: &str| -> String {
-        let start = page.find(&format!("<td>{email}</td>")).unwrap_or_else(|| panic!("no row for {email}"));
+        let cell = format!(r#"<span class="person-email">{email}</span>"#);
+        let start = page.find(&cell).unwrap_or_else(|| panic!("no row for {email}"));
         page[start..start + page[start..].find("</tr>").unwrap()].to_owned()
     };
 

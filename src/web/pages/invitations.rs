@@ -13,7 +13,7 @@ use crate::services::invitations::{
     StatusFilter,
 };
 use crate::web::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
-use crate::web::format::{format_date, format_datetime};
+use crate::web::format::{format_date, When};
 use crate::web::htmx::{is_htmx, page, page_with_status, with_trigger};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::listing::{self, row_action, Listing, TableParams};
@@ -27,11 +27,10 @@ pub struct RowView {
     pub email: String,
     pub role: &'static str,
     pub status: InvitationStatus,
-    pub invited: String,
+    pub invited: When,
     pub invited_by: String,
-    pub expires: String,
+    pub expires: When,
     pub send_count: i32,
-    pub last_sent: String,
     /// Whether the viewer may resend, copy or revoke it.
     pub manageable: bool,
 }
@@ -44,11 +43,10 @@ impl RowView {
             email: invitation.email.clone(),
             role: invitation.role.label(),
             status,
-            invited: format_date(invitation.created_at),
+            invited: When::of(invitation.created_at),
             invited_by: invitation.inviter_name.clone(),
-            expires: format_date(invitation.expires_at),
+            expires: When::of(invitation.expires_at),
             send_count: invitation.send_count,
-            last_sent: format_datetime(invitation.last_sent_at),
             manageable: status.can_resend() && viewer_role.may_invite_as(invitation.role),
         }
     }
@@ -122,6 +120,8 @@ struct InvitationsPage {
     csrf: String,
     seats: SeatUsage,
     rows: Vec<RowView>,
+    /// Whether any row is pending, for the one "not received?" hint above the table.
+    has_pending: bool,
     state: Listing,
     next_url: Option<String>,
     panel: InvitePanel,
@@ -217,8 +217,10 @@ pub async fn list_invitations(
     let (shown, next_url) = list.page(&found, PAGE_SIZE, |last| invitations::cursor_after(last, sort));
     let role = access.role;
     let csrf = frame.csrf().to_owned();
+    let rows: Vec<RowView> = shown.iter().map(|(i, _)| RowView::new(i, role)).collect();
     page(&InvitationsPage {
-        rows: shown.iter().map(|(i, _)| RowView::new(i, role)).collect(),
+        has_pending: rows.iter().any(RowView::is_pending),
+        rows,
         org_name: access.org.name.clone(),
         slug: access.org.slug.clone(),
         seats,

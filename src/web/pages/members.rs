@@ -9,7 +9,7 @@ use crate::domain::{Permission, Role};
 use crate::error::AppError;
 use crate::services::members::{self, Cursor, MemberEntry, MemberFilter, MemberSort, MemberStatus};
 use crate::web::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
-use crate::web::format::format_date;
+use crate::web::format::When;
 use crate::web::htmx::{is_htmx, page, redirect};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::listing::{self, row_action, FlashFragment, Listing, TableParams};
@@ -25,7 +25,9 @@ pub struct MemberView {
     pub name: String,
     pub email: String,
     pub role: Role,
-    pub joined: String,
+    pub joined: When,
+    /// One or two letters for the avatar.
+    pub initials: String,
     pub verified: bool,
     /// Roles offered by `Change role` (empty: no control).
     pub role_choices: Vec<Role>,
@@ -41,7 +43,8 @@ impl MemberView {
         MemberView {
             id: row.id,
             is_member: row.is_member(),
-            joined: format_date(row.joined),
+            joined: When::of(row.joined),
+            initials: initials(if row.is_member() { &row.name } else { &row.email }),
             name: row.name,
             email: row.email,
             role: row.role,
@@ -56,6 +59,13 @@ impl MemberView {
     pub fn has_actions(&self) -> bool {
         !self.role_choices.is_empty() || self.removable || self.can_resend_verification || self.can_manage_invitation
     }
+}
+
+/// "Ada Lovelace" → "AL"; "ann@example.com" → "A".
+fn initials(text: &str) -> String {
+    let words = text.split(|c: char| c.is_whitespace() || c == '@').filter(|w| !w.is_empty());
+    let limit = if text.contains('@') { 1 } else { 2 };
+    words.take(limit).filter_map(|w| w.chars().next()).flat_map(char::to_uppercase).collect()
 }
 
 const SORTS: [(&str, MemberSort); 6] = [
