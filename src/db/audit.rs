@@ -56,6 +56,10 @@ pub struct AuditQuery<'a> {
     pub org: Uuid,
     pub action: Option<&'a str>,
     pub actor: &'a str,
+    /// Only events at or after this moment.
+    pub since: Option<time::OffsetDateTime>,
+    /// Only events before this moment.
+    pub until: Option<time::OffsetDateTime>,
     /// (created_at, id) of the last row of the previous page.
     pub before: Option<(time::OffsetDateTime, Uuid)>,
     pub limit: i64,
@@ -73,6 +77,12 @@ pub fn list(conn: &mut PgConnection, q: &AuditQuery<'_>) -> QueryResult<Vec<Audi
     if !q.actor.is_empty() {
         let pattern = format!("%{}%", super::listing::escape_like(&q.actor.to_lowercase()));
         query = query.filter(super::lower(audit_events::actor_label).like(pattern));
+    }
+    if let Some(since) = q.since {
+        query = query.filter(audit_events::created_at.ge(since));
+    }
+    if let Some(until) = q.until {
+        query = query.filter(audit_events::created_at.lt(until));
     }
     if let Some((at, id)) = q.before {
         query = query

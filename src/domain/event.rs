@@ -58,6 +58,26 @@ impl EventKind {
         self.into()
     }
 
+    /// What the Audit Log's filter calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            EventKind::InvitationCreated => "Invitation sent",
+            EventKind::InvitationResent => "Invitation resent",
+            EventKind::InvitationRevoked => "Invitation revoked",
+            EventKind::InvitationLinkCopied => "Invitation link copied",
+            EventKind::InvitationAccepted => "Invitation accepted",
+            EventKind::InvitationDeclined => "Invitation declined",
+            EventKind::MemberRoleChanged => "Role changed",
+            EventKind::MemberRemoved => "Member removed",
+            EventKind::MemberLeft => "Member left",
+            EventKind::MemberVerificationResent => "Verification email resent",
+            EventKind::OwnershipTransferred => "Ownership transferred",
+            EventKind::OrganizationCreated => "Organization created",
+            EventKind::OrganizationRenamed => "Organization renamed",
+            EventKind::SeatsLimitReached => "Seat limit reached",
+        }
+    }
+
     /// Every kind, in the order they are declared (for the Audit Log's filter).
     pub fn all() -> &'static [EventKind] {
         Self::VARIANTS

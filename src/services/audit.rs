@@ -19,6 +19,10 @@ pub struct AuditFilter {
     pub action: Option<EventKind>,
     /// Part of the actor's name or email, any case.
     pub actor: String,
+    /// Events at or after this moment only.
+    pub since: Option<OffsetDateTime>,
+    /// Events before this moment only.
+    pub until: Option<OffsetDateTime>,
     /// (time, id) of the last event already shown.
     pub before: Option<(OffsetDateTime, Uuid)>,
 }
@@ -56,6 +60,8 @@ pub fn list(
         org: org.0,
         action: filter.action.map(EventKind::key),
         actor: &filter.actor,
+        since: filter.since,
+        until: filter.until,
         before: filter.before,
         limit,
     };

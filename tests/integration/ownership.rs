@@ -276,3 +276,32 @@ async fn renaming_refuses_bad_input_and_others_than_the_owner_and_changes_nothin
     assert_eq!(app.count("SELECT count(*) FROM organization_former_slugs"), 0);
     assert_eq!(app.count("SELECT count(*) FROM audit_events WHERE action = 'organization.renamed'"), 0);
 }
+
+#[tokio::test]
+async fn the_audit_log_reads_as_sentences_and_filters_by_date() {
+    let (app, slug) = acme().await;
+    app.member(&slug, "Ada", "ada@example.com", "member").await;
+    let id = app.membership_id(&slug, "ada@example.com");
+    app.post_form(&format!("/orgs/{slug}/members/{id}/role"), &[("role", "admin")]).await;
+
+    let (_, page) = app.get_text(&format!("/orgs/{slug}/audit")).await;
+    let text = crate::common::unescape(&page);
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for sentence in [
+        r#"Olivia Owner</a> invited <a href="/orgs/acme/invitations?status=all&q=ada%40example.com">ada@example.com</a> as Member"#,
+        r#"Ada</a> accepted the invitation for <a href="/orgs/acme/invitations?status=all&q=ada%40example.com">ada@example.com</a> and joined as Member"#,
+        r#"Olivia Owner</a> changed the role of <a href="/orgs/acme/members?q=ada%40example.com">ada@example.com</a> from Member to Admin"#,
+    ] {
+        assert!(words.contains(sentence), "{sentence} not in:\n{words}");
+    }
+    assert!(words.contains("Link expires "), "dates are dates, not epoch numbers");
+    assert!(!words.contains("expires_at"), "no raw keys of the stored change");
+    assert!(page.contains(r#"<option value="member.role_changed">Role changed</option>"#));
+
+    let today = time::OffsetDateTime::now_utc().date();
+    let tomorrow = today.next_day().unwrap();
+    let (_, later) = app.get_text(&format!("/orgs/{slug}/audit?from={tomorrow}")).await;
+    assert!(later.contains("No events match."), "nothing happened after today");
+    let (_, up_to_today) = app.get_text(&format!("/orgs/{slug}/audit?from={today}&to={today}")).await;
+    assert_eq!(up_to_today.matches("<code>").count(), 4, "all of today's events: {up_to_today}");
+}

@@ -7,11 +7,12 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::domain::Role;
 use crate::error::AppError;
 use crate::services::audit::{self, AuditEvent, AuditFilter};
 use crate::services::events::EventKind;
 use crate::web::extractors::{OrgSlug, SignedIn};
-use crate::web::format::format_datetime;
+use crate::web::format::{format_date, When};
 use crate::web::htmx::page;
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::state::AppState;
@@ -24,21 +25,43 @@ pub struct AuditParams {
     action: String,
     #[serde(default)]
     actor: String,
+    /// First day shown, `YYYY-MM-DD` (UTC).
+    #[serde(default)]
+    from: String,
+    /// Last day shown, `YYYY-MM-DD` (UTC).
+    #[serde(default)]
+    to: String,
     #[serde(default)]
     before: String,
 }
 
-/// One event, ready to show.
-pub struct EventView {
-    pub time: String,
-    pub actor: String,
-    pub action: String,
-    pub target: String,
-    pub change: String,
-    pub request_id: String,
+/// A `YYYY-MM-DD` date from a date field; anything else is no bound.
+fn parse_day(text: &str) -> Option<time::Date> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text.trim(), &format).ok()
 }
 
-/// "role: member → admin"-style lines from the before and after objects.
+/// One event, ready to show: a sentence, its details, and where to look further.
+pub struct EventView {
+    pub when: When,
+    /// The actor's name, and "Name <email>" for hover.
+    pub actor_name: String,
+    pub actor_label: String,
+    /// Where the actor and the target can be looked up.
+    pub actor_href: Option<String>,
+    pub target_href: Option<String>,
+    /// What happened, in the UI's words; `{target}` stands for the target, linked.
+    pub before_target: String,
+    pub target: String,
+    pub after_target: String,
+    pub action: String,
+    pub details: String,
+    pub request_id: String,
+    pub request_short: String,
+}
+
+/// "role: member → admin"-style lines from the before and after objects (for the CSV
+/// and for events the page has no sentence for).
 fn change_of(event: &AuditEvent) -> String {
     fn show(value: Option<&serde_json::Value>) -> String {
         match value {
@@ -62,15 +85,106 @@ fn change_of(event: &AuditEvent) -> String {
         .join("; ")
 }
 
+/// A text field of a before/after object.
+fn field<'a>(value: &'a Option<serde_json::Value>, key: &str) -> &'a str {
+    value.as_ref().and_then(|v| v.get(key)).and_then(|v| v.as_str()).unwrap_or_default()
+}
+
+/// A stored role or status as the UI names it.
+fn named(value: &str) -> String {
+    Role::from_db(value).map(|r| r.label().to_owned()).unwrap_or_else(|| {
+        crate::domain::InvitationStatus::from_key(value).map_or_else(|| value.to_owned(), |s| s.label().to_owned())
+    })
+}
+
+/// A unix time of a before/after object as a date.
+fn date_field(value: &Option<serde_json::Value>, key: &str) -> Option<String> {
+    let seconds = value.as_ref()?.get(key)?.as_i64()?;
+    Some(format_date(time::OffsetDateTime::from_unix_timestamp(seconds).ok()?))
+}
+
 impl EventView {
-    fn new(event: &AuditEvent) -> Self {
+    fn new(event: &AuditEvent, slug: &str) -> Self {
+        let actor_name = event.actor_label.split(" <").next().unwrap_or_default().to_owned();
+        let actor_email = event.actor_label.rsplit_once('<').map(|(_, e)| e.trim_end_matches('>').to_owned());
+        let (b, a) = (&event.before, &event.after);
+        let target = event.target_label.clone();
+        let kind = EventKind::from_key(&event.action);
+        let is_email = target.contains('@');
+        // (words before the target, words after it, details)
+        let (before_target, after_target, details): (String, String, String) = match kind {
+            Some(EventKind::InvitationCreated) => (
+                "invited".into(),
+                format!("as {}", named(field(a, "role"))),
+                date_field(a, "expires_at").map(|d| format!("Link expires {d}")).unwrap_or_default(),
+            ),
+            Some(EventKind::InvitationResent) => (
+                "resent the invitation to".into(),
+                String::new(),
+                match (
+                    date_field(a, "expires_at"),
+                    a.as_ref().and_then(|v| v.get("send_count")).and_then(|v| v.as_i64()),
+                ) {
+                    (Some(d), Some(n)) => format!("New link expires {d}; sent {n} times"),
+                    (Some(d), None) => format!("New link expires {d}"),
+                    _ => String::new(),
+                },
+            ),
+            Some(EventKind::InvitationRevoked) => ("revoked the invitation to".into(), String::new(), String::new()),
+            Some(EventKind::InvitationLinkCopied) => {
+                ("copied the invitation link for".into(), String::new(), String::new())
+            }
+            Some(EventKind::InvitationAccepted) => (
+                "accepted the invitation for".into(),
+                format!("and joined as {}", named(field(a, "role"))),
+                String::new(),
+            ),
+            Some(EventKind::InvitationDeclined) => ("declined the invitation for".into(), String::new(), String::new()),
+            Some(EventKind::MemberRoleChanged) => (
+                "changed the role of".into(),
+                format!("from {} to {}", named(field(b, "role")), named(field(a, "role"))),
+                String::new(),
+            ),
+            Some(EventKind::MemberRemoved) => {
+                ("removed".into(), format!("({})", named(field(b, "role"))), String::new())
+            }
+            Some(EventKind::MemberLeft) => ("left the organization as".into(), String::new(), named(field(b, "role"))),
+            Some(EventKind::MemberVerificationResent) => {
+                ("sent a new verification link to".into(), String::new(), String::new())
+            }
+            Some(EventKind::OwnershipTransferred) => {
+                ("transferred ownership to".into(), format!("and became {}", Role::Admin.label()), String::new())
+            }
+            Some(EventKind::OrganizationCreated) => ("created".into(), String::new(), String::new()),
+            Some(EventKind::OrganizationRenamed) => {
+                ("renamed".into(), format!("(was {}, /orgs/{})", field(b, "name"), field(b, "slug")), String::new())
+            }
+            Some(EventKind::SeatsLimitReached) => ("took the last free seat of".into(), String::new(), String::new()),
+            None => (event.action.clone(), String::new(), change_of(event)),
+        };
+        let invitation_event = kind.is_some_and(|k| k.key().starts_with("invitation."));
+        let search = |q: &str| url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>();
+        let target_href = is_email.then(|| {
+            if invitation_event {
+                format!("/orgs/{slug}/invitations?status=all&q={}", search(&target))
+            } else {
+                format!("/orgs/{slug}/members?q={}", search(&target))
+            }
+        });
+        let request_id = event.request_id.clone().unwrap_or_default();
         EventView {
-            time: format_datetime(event.created_at),
-            actor: event.actor_label.clone(),
+            when: When::of(event.created_at),
+            actor_href: actor_email.map(|e| format!("/orgs/{slug}/members?q={}", search(&e))),
+            actor_name,
+            actor_label: event.actor_label.clone(),
+            target_href,
+            before_target,
+            target,
+            after_target,
             action: event.action.clone(),
-            target: event.target_label.clone(),
-            change: change_of(event),
-            request_id: event.request_id.clone().unwrap_or_default(),
+            details,
+            request_short: request_id.chars().take(8).collect(),
+            request_id,
         }
     }
 }
@@ -81,22 +195,25 @@ struct AuditPage {
     layout: Layout,
     slug: String,
     events: Vec<EventView>,
-    actions: Vec<&'static str>,
+    actions: Vec<(&'static str, &'static str)>,
     action: String,
     actor: String,
+    from: String,
+    to: String,
     next_url: Option<String>,
     /// Whether this page comes after the newest one.
     later_page: bool,
     csv_url: String,
 }
 
-fn filters_query(action: &str, actor: &str, before: Option<String>) -> String {
+fn filters_query(params: &AuditParams, before: Option<String>) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
-    if !action.is_empty() {
-        query.append_pair("action", action);
-    }
-    if !actor.is_empty() {
-        query.append_pair("actor", actor);
+    for (name, value) in
+        [("action", &params.action), ("actor", &params.actor), ("from", &params.from), ("to", &params.to)]
+    {
+        if !value.trim().is_empty() {
+            query.append_pair(name, value.trim());
+        }
     }
     if let Some(before) = before {
         query.append_pair("before", &before);
@@ -116,6 +233,8 @@ fn filter_of(params: &AuditParams) -> AuditFilter {
     AuditFilter {
         action: EventKind::from_key(&params.action),
         actor: params.actor.trim().to_owned(),
+        since: parse_day(&params.from).map(|d| d.midnight().assume_utc()),
+        until: parse_day(&params.to).and_then(|d| d.next_day()).map(|d| d.midnight().assume_utc()),
         before: parse_cursor(&params.before),
     }
 }
@@ -135,16 +254,18 @@ pub async fn show_audit_log(
     let shown = &events[..events.len().min(PAGE_SIZE as usize)];
     let next_url = has_more.then(|| shown.last()).flatten().map(|last| {
         let cursor = format!("{}_{}", last.created_at.unix_timestamp_nanos(), last.id);
-        format!("/orgs/{slug}/audit?{}", filters_query(&params.action, params.actor.trim(), Some(cursor)))
+        format!("/orgs/{slug}/audit?{}", filters_query(&params, Some(cursor)))
     });
     page(&AuditPage {
-        events: shown.iter().map(EventView::new).collect(),
-        actions: EventKind::all().iter().map(|k| k.key()).collect(),
+        events: shown.iter().map(|e| EventView::new(e, &slug)).collect(),
+        actions: EventKind::all().iter().map(|k| (k.key(), k.label())).collect(),
         action: params.action.clone(),
         actor: params.actor.trim().to_owned(),
+        from: parse_day(&params.from).map(|d| d.to_string()).unwrap_or_default(),
+        to: parse_day(&params.to).map(|d| d.to_string()).unwrap_or_default(),
         next_url,
         later_page: !params.before.is_empty(),
-        csv_url: format!("/orgs/{slug}/audit.csv?{}", filters_query(&params.action, params.actor.trim(), None)),
+        csv_url: format!("/orgs/{slug}/audit.csv?{}", filters_query(&params, None)),
         layout: frame.layout("Audit Log", Some(viewer), Some(&slug), Nav::Audit),
         slug,
     })
