@@ -178,7 +178,16 @@ fn serve(seed_demo: bool, bind: Option<SocketAddr>) -> anyhow::Result<()> {
                 passwords::hash(&password).map_err(|e| anyhow::anyhow!("{e}"))
             })
             .await??;
-            app.db().run(move |conn| demo::seed(conn, &hash)).await.map_err(service_error)?;
+            let links = roster::mail::Links::new(&app.settings().base_url);
+            let tokens = roster::domain::token::TokenKey::derive_from(&app.settings().session_key.bytes);
+            let ttl = time::Duration::try_from(app.settings().invitation_ttl).unwrap_or(time::Duration::days(7));
+            app.db()
+                .run(move |conn| {
+                    let ctx = roster::services::invitations::Context { links: &links, tokens: &tokens, ttl };
+                    demo::seed(conn, &ctx, &hash)
+                })
+                .await
+                .map_err(service_error)?;
             println!("Demo organization Acme is ready. Sign in at {base}/sign-in");
             println!("  email:    {}", demo::DEMO_EMAIL);
             println!("  password: {}", demo::DEMO_PASSWORD);

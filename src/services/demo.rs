@@ -3,8 +3,10 @@
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::db::{memberships, organizations, users};
-use crate::domain::{EmailAddress, OrgName, PersonName, Role, Slug};
+use super::events::Actor;
+use super::invitations::{self, Answer, InvitationRef};
+use crate::db::{organizations, users};
+use crate::domain::{EmailAddress, EmailList, OrgName, PersonName, Role, Slug};
 use crate::error::AppError;
 
 /// The demo sign-in printed by `serve --demo`.
@@ -54,23 +56,40 @@ pub fn create_org_for(
     super::organizations::create(conn, user.user_id(), name, seats)
 }
 
-/// Seeds the Acme demo organization once; later calls change nothing.
+/// Seeds the Acme demo organization once; later calls change nothing. It is built
+/// through the same use cases as the pages (the Owner creates Acme, invites the
+/// others, they accept), so its Audit Log and bell tell that history.
 /// `password_hash` is the hash of [`DEMO_PASSWORD`], used for every demo account.
-pub fn seed(conn: &mut PgConnection, password_hash: &str) -> Result<(), AppError> {
+pub fn seed(conn: &mut PgConnection, ctx: &invitations::Context<'_>, password_hash: &str) -> Result<(), AppError> {
     conn.transaction(|conn| {
         let slug = Slug::parse("acme").ok_or(AppError::NotFound)?;
         if organizations::find_by_slug(conn, &slug)?.is_some() {
             return Ok(());
         }
-        let name = OrgName::parse("Acme").map_err(AppError::internal)?;
-        let org = organizations::insert(conn, crate::domain::OrgId::new(), name.as_str(), &slug, 25)?;
+        let mut people = Vec::new();
         for (person, address, role) in PEOPLE {
             let email = EmailAddress::parse(address).map_err(AppError::internal)?;
             let person = PersonName::parse(person).map_err(AppError::internal)?;
             create_verified_user(conn, &person, &email, password_hash)?;
             let user = users::find_by_email(conn, &email)?.ok_or(AppError::NotFound)?;
-            if memberships::find(conn, org.org_id(), user.user_id())?.is_none() {
-                memberships::insert(conn, org.org_id(), user.user_id(), *role)?;
+            people.push((user.user_id(), *address, *role));
+        }
+        let owner =
+            people.iter().find(|(_, _, role)| *role == Role::Owner).map(|(id, ..)| *id).ok_or(AppError::NotFound)?;
+        let name = OrgName::parse("Acme").map_err(AppError::internal)?;
+        let slug = super::organizations::create(conn, owner, &name, 25)?;
+        let by_owner = Actor { user: owner, request_id: None };
+        for role in [Role::Admin, Role::Member] {
+            let addresses: Vec<&str> = people.iter().filter(|(_, _, r)| *r == role).map(|(_, a, _)| *a).collect();
+            invitations::invite(conn, ctx, &by_owner, &slug, EmailList::parse(&addresses.join("\n")), role)?;
+        }
+        for (user, _, role) in &people {
+            if *role == Role::Owner {
+                continue;
+            }
+            for pending in invitations::pending_for(conn, *user)? {
+                let invitee = Actor { user: *user, request_id: None };
+                invitations::respond(conn, &invitee, &InvitationRef::Id(pending.id), Answer::Accept)?;
             }
         }
         Ok(())

@@ -88,3 +88,32 @@ async fn the_overview_counts_pending_invitations_as_used_seats() {
     assert!(page.contains("3 / 100 seats used"), "{page}");
     assert!(page.contains("1 member, 2 reserved by pending invitations, 97 free."));
 }
+
+#[tokio::test]
+async fn the_demo_organization_is_built_through_the_use_cases_so_its_log_tells_its_history() {
+    let app = spawn_app().await;
+    let hash = roster::services::passwords::hash(
+        &roster::domain::NewPassword::parse("correct horse battery", "correct horse battery").unwrap(),
+    )
+    .unwrap();
+    let links = roster::mail::Links::new(&app.settings.base_url);
+    let tokens = roster::domain::token::TokenKey::derive_from(&app.settings.session_key.bytes);
+    let ctx = roster::services::invitations::Context { links: &links, tokens: &tokens, ttl: time::Duration::days(7) };
+    let mut conn = app.db.conn();
+    roster::services::demo::seed(&mut conn, &ctx, &hash).unwrap();
+    roster::services::demo::seed(&mut conn, &ctx, &hash).unwrap();
+
+    assert_eq!(app.count("SELECT count(*) FROM memberships"), 8, "once, however often it runs");
+    assert_eq!(app.count("SELECT count(*) FROM memberships WHERE role = 'admin'"), 2);
+    for (action, count) in [("organization.created", 1), ("invitation.created", 7), ("invitation.accepted", 7)] {
+        assert_eq!(
+            app.count(&format!("SELECT count(*) FROM audit_events WHERE action = '{action}'")),
+            count,
+            "{action}"
+        );
+    }
+    let owner = app.other_browser();
+    owner.sign_in(roster::services::demo::DEMO_EMAIL, "correct horse battery").await;
+    let (_, log) = owner.get_text("/orgs/acme/audit").await;
+    assert!(crate::common::unescape(&log).contains("accepted the invitation for"), "the history is on the page");
+}
