@@ -190,6 +190,10 @@
     }
   });
   var lastLabel = poll && document.getElementById("bell-label") ? document.getElementById("bell-label").textContent : "";
+  // On a narrow screen the main navigation starts folded behind its Menu button.
+  var sidenav = document.querySelector("details.sidenav-menu");
+  if (sidenav && window.matchMedia && window.matchMedia("(max-width: 800px)").matches) sidenav.open = false;
+
   // Copy buttons need JavaScript: the markup hides them, this shows them.
   function showCopyButtons(root) {
     if (!root || !root.querySelectorAll) return;
@@ -224,6 +228,10 @@
     var dialog = target && target.querySelector && target.querySelector("dialog[data-open]");
     if (dialog) openDialog(dialog, event.detail.requestConfig && event.detail.requestConfig.elt);
   });
+
+  // On a narrow screen the main navigation starts folded behind its Menu button.
+  var sidenav = document.querySelector("details.sidenav-menu");
+  if (sidenav && window.matchMedia && window.matchMedia("(max-width: 800px)").matches) sidenav.open = false;
 
   // Copy buttons need JavaScript: the markup hides them, this shows them.
   function showCopyButtons(root) {

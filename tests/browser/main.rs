@@ -680,3 +680,74 @@ async fn the_bell_shows_an_invitation_live_and_it_is_accepted_from_the_keyboard(
     olivia.browser.close().await.unwrap();
     ada.browser.close().await.unwrap();
 }
+
+/// Pixels the page scrolls sideways (0 when it fits the window).
+async fn sideways_overflow(browser: &Client) -> i64 {
+    let overflow = browser
+        .execute("return document.documentElement.scrollWidth - document.documentElement.clientWidth;", vec![])
+        .await
+        .unwrap();
+    overflow.as_i64().unwrap_or_default()
+}
+
+/// The tallest row of the page's table body, in pixels.
+async fn tallest_row(browser: &Client) -> i64 {
+    let height = browser
+        .execute(
+            "return Math.max(0, ...Array.from(document.querySelectorAll('main tbody tr')).map(r => Math.round(r.getBoundingClientRect().height)));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    height.as_i64().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn every_page_fits_a_phone_and_tables_keep_one_line_per_row_on_a_desktop() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let slug = acme(&app).await;
+    app.member(&slug, "Ada Lovelace", "ada@example.com", "admin").await;
+    app.member(&slug, "Katherine Johnson-Goble", "katherine.johnson@example.com", "member").await;
+    app.invite(&slug, "grace.hopper@example.com, alan@example.com", "member").await;
+    let person = Person { browser: open_browser(&driver).await, app: &app };
+    person.sign_in("olivia@acme.test").await;
+    let pages = [
+        ("dashboard", "/dashboard".to_owned()),
+        ("members", format!("/orgs/{slug}/members")),
+        ("invitations", format!("/orgs/{slug}/invitations")),
+        ("audit-log", format!("/orgs/{slug}/audit")),
+        ("settings", format!("/orgs/{slug}/settings")),
+        ("member-page", format!("/orgs/{slug}/members/{}", app.membership_id(&slug, "ada@example.com"))),
+    ];
+    for (width, height, suffix) in [(1280, 800, "desktop"), (390, 844, "phone")] {
+        person.browser.set_window_size(width, height).await.unwrap();
+        for (name, path) in &pages {
+            person.visit(path).await;
+            person.sees("Roster").await;
+            person.screenshot(&format!("{name}-{suffix}")).await;
+            let wide = person.browser.execute("return Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).slice(0, 12).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right));", vec![]).await.unwrap();
+            assert_eq!(sideways_overflow(&person.browser).await, 0, "{name} scrolls sideways at {width} px: {wide}");
+            if width == 1280 && (*name == "members" || *name == "invitations") {
+                let tallest = tallest_row(&person.browser).await;
+                assert!(tallest <= 64, "{name}: a row is {tallest} px high at 1280 px, more than one line");
+            }
+            let violations = accessibility_violations(&person.browser, "body").await;
+            assert!(violations.is_empty(), "axe-core on {name} at {width} px: {violations:?}");
+        }
+    }
+    // On a phone the navigation is behind its Menu button, and opens from it.
+    person.visit(&format!("/orgs/{slug}/members")).await;
+    let menu = person.browser.find(Locator::XPath("//nav[@aria-label='Main']//summary")).await.unwrap();
+    assert!(menu.is_displayed().await.unwrap());
+    let audit = person
+        .browser
+        .find(Locator::XPath("//nav[@aria-label='Main']//a[normalize-space()='Audit Log']"))
+        .await
+        .unwrap();
+    assert!(!audit.is_displayed().await.unwrap(), "folded on a phone");
+    menu.click().await.unwrap();
+    audit.click().await.unwrap();
+    person.sees("What happened").await;
+    person.browser.close().await.unwrap();
+}
