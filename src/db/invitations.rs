@@ -130,22 +130,28 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Invitation>
 /// Accepts an open invitation; `None` if it was not open any more (answered, revoked,
 /// expired, or a racing answer won).
 pub fn accept(conn: &mut PgConnection, id: Uuid, by: UserId) -> QueryResult<Option<Invitation>> {
-    answer(conn, id, InvitationStatus::Accepted, by)
+    answer(conn, id, InvitationStatus::Accepted, Some(by))
 }
 
-/// Declines an open invitation; `None` if it was not open any more.
-pub fn decline(conn: &mut PgConnection, id: Uuid, by: UserId) -> QueryResult<Option<Invitation>> {
+/// Declines an open invitation, by its invitee's account or (`None`) by the emailed
+/// link alone; `None` if it was not open any more.
+pub fn decline(conn: &mut PgConnection, id: Uuid, by: Option<UserId>) -> QueryResult<Option<Invitation>> {
     answer(conn, id, InvitationStatus::Declined, by)
 }
 
 /// Only an open invitation can be answered ([`InvitationStatus::can_respond`]): one
 /// conditional update, so of two racing answers only one wins.
-fn answer(conn: &mut PgConnection, id: Uuid, to: InvitationStatus, by: UserId) -> QueryResult<Option<Invitation>> {
+fn answer(
+    conn: &mut PgConnection,
+    id: Uuid,
+    to: InvitationStatus,
+    by: Option<UserId>,
+) -> QueryResult<Option<Invitation>> {
     diesel::update(invitations::table.find(id).filter(open()))
         .set((
             invitations::status.eq(to),
             invitations::responded_at.eq(Some(OffsetDateTime::now_utc())),
-            invitations::responded_by.eq(Some(by.0)),
+            invitations::responded_by.eq(by.map(|u| u.0)),
         ))
         .returning(Invitation::as_returning())
         .get_result(conn)

@@ -36,46 +36,72 @@ impl Actor {
         user: &User,
         events: &[Event],
     ) -> Result<(), AppError> {
-        let rows: Vec<NewAuditEvent> = events
-            .iter()
-            .map(|event| {
-                let (before, after) = event.change();
-                NewAuditEvent {
+        let label = format!("{} <{}>", user.name, user.email);
+        write(conn, org, Some(self.user.0), &label, &user.name, self.request_id.clone(), events)
+    }
+}
+
+/// Records what an invitee did with the emailed link alone, signed in to no account
+/// (declining needs none): the audit log names them by their address.
+pub fn record_by_link(
+    conn: &mut PgConnection,
+    org: &Organization,
+    email: &str,
+    request_id: Option<String>,
+    events: &[Event],
+) -> Result<(), AppError> {
+    write(conn, org, None, &format!("{email} (by the emailed link)"), email, request_id, events)
+}
+
+/// One audit row per event and the notifications they imply, each kind in one statement.
+fn write(
+    conn: &mut PgConnection,
+    org: &Organization,
+    actor_id: Option<Uuid>,
+    actor_label: &str,
+    actor_name: &str,
+    request_id: Option<String>,
+    events: &[Event],
+) -> Result<(), AppError> {
+    let rows: Vec<NewAuditEvent> = events
+        .iter()
+        .map(|event| {
+            let (before, after) = event.change();
+            NewAuditEvent {
+                id: Uuid::new_v4(),
+                organization_id: Some(org.id),
+                actor_id,
+                actor_label: actor_label.to_owned(),
+                action: event.kind().key().to_owned(),
+                target_label: event.target().to_owned(),
+                before,
+                after,
+                request_id: request_id.clone(),
+            }
+        })
+        .collect();
+    let notes: Vec<NewNotification> = events
+        .iter()
+        .flat_map(|event| {
+            event.notices(actor_name).into_iter().map(move |notice| {
+                let mut payload = notice.payload;
+                // Enough to word and link the notification even after a rename.
+                if let Some(map) = payload.as_object_mut() {
+                    map.insert("organization".into(), serde_json::json!(org.name));
+                    map.insert("slug".into(), serde_json::json!(org.slug));
+                }
+                NewNotification {
                     id: Uuid::new_v4(),
+                    recipient_id: notice.recipient,
+                    kind: event.kind().key().to_owned(),
                     organization_id: Some(org.id),
-                    actor_id: Some(self.user.0),
-                    actor_label: format!("{} <{}>", user.name, user.email),
-                    action: event.kind().key().to_owned(),
-                    target_label: event.target().to_owned(),
-                    before,
-                    after,
-                    request_id: self.request_id.clone(),
+                    subject_id: Some(notice.subject),
+                    payload,
                 }
             })
-            .collect();
-        let notes: Vec<NewNotification> = events
-            .iter()
-            .flat_map(|event| {
-                event.notices(&user.name).into_iter().map(move |notice| {
-                    let mut payload = notice.payload;
-                    // Enough to word and link the notification even after a rename.
-                    if let Some(map) = payload.as_object_mut() {
-                        map.insert("organization".into(), serde_json::json!(org.name));
-                        map.insert("slug".into(), serde_json::json!(org.slug));
-                    }
-                    NewNotification {
-                        id: Uuid::new_v4(),
-                        recipient_id: notice.recipient,
-                        kind: event.kind().key().to_owned(),
-                        organization_id: Some(org.id),
-                        subject_id: Some(notice.subject),
-                        payload,
-                    }
-                })
-            })
-            .collect();
-        audit::insert_many(conn, &rows)?;
-        notifications::insert_many(conn, &notes)?;
-        Ok(())
-    }
+        })
+        .collect();
+    audit::insert_many(conn, &rows)?;
+    notifications::insert_many(conn, &notes)?;
+    Ok(())
 }

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::access::{self, OrgAccess};
-use super::events::{Actor, Event};
+use super::events::{self, Actor, Event};
 use super::rate_limit;
 use super::viewer::{self, Viewer};
 use crate::db::invitations::{self, Invitation, NewInvitation};
@@ -571,7 +571,7 @@ pub fn respond(
         let org = organizations::find_by_id(conn, OrgId(invitation.organization_id))?.ok_or(AppError::NotFound)?;
         let answered = match answer {
             Answer::Accept => invitations::accept(conn, invitation.id, actor.user)?,
-            Answer::Decline => invitations::decline(conn, invitation.id, actor.user)?,
+            Answer::Decline => invitations::decline(conn, invitation.id, Some(actor.user))?,
         };
         let Some(answered) = answered else {
             let now = invitation.status_now();
@@ -598,6 +598,35 @@ pub fn respond(
         };
         actor.record_in(conn, &org, &user, &[event])?;
         Ok(Answered { org_name: org.name, org_slug: org.slug, role })
+    })
+}
+
+/// Declines with the emailed link alone, signed in to no account: receiving the
+/// link is enough to say no (accepting needs the invitee's account). Audited under
+/// the invited address; the inviter is told.
+pub fn decline_by_link(
+    conn: &mut PgConnection,
+    token: &Token,
+    request_id: Option<String>,
+) -> Result<Answered, AppError> {
+    conn.transaction(|conn| {
+        let invitation = invitations::find_by_token_hash(conn, &token.hash())?.ok_or(AppError::NotFound)?;
+        let org = organizations::find_by_id(conn, OrgId(invitation.organization_id))?.ok_or(AppError::NotFound)?;
+        let Some(declined) = invitations::decline(conn, invitation.id, None)? else {
+            return Err(AppError::Conflict(format!(
+                "This invitation to {} is {} and can no longer be declined.",
+                org.name,
+                invitation.status_now().label().to_lowercase()
+            )));
+        };
+        let event = Event::InvitationDeclined {
+            invitation: declined.id,
+            email: declined.email.clone(),
+            role: declined.role,
+            inviter: declined.invited_by,
+        };
+        events::record_by_link(conn, &org, &declined.email, request_id, &[event])?;
+        Ok(Answered { org_name: org.name, org_slug: org.slug, role: declined.role })
     })
 }
 

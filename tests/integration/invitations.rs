@@ -606,3 +606,43 @@ async fn an_empty_list_says_what_to_do_and_a_single_page_has_no_pager() {
     assert!(page.contains("No invitations match these filters."));
     assert!(page.contains(&format!(r#"<a href="/orgs/{slug}/invitations">Show open invitations</a>"#)));
 }
+
+#[tokio::test]
+async fn an_invitee_without_an_account_declines_with_the_link_alone_but_cannot_accept_so() {
+    let (app, slug) = acme().await;
+    app.invite(&slug, "ann@example.com", "member").await;
+    let link = app.invitation_link("ann@example.com");
+    let ann = app.other_browser();
+    let page = expect_page(ann.get(&link).await, StatusCode::OK, "You can decline without an account").await;
+    assert!(page.contains(&format!(r#"action="{link}/decline""#)));
+    assert_eq!(
+        app.count("SELECT count(*) FROM invitations WHERE status = 'pending'"),
+        1,
+        "opening the link changes nothing"
+    );
+
+    let response = ann.post_form(&format!("{link}/accept"), &[]).await;
+    assert!(location(&response).starts_with("/sign-in"), "accepting needs an account");
+    assert_eq!(app.count("SELECT count(*) FROM invitations WHERE status = 'pending'"), 1);
+
+    let response = ann.post_form(&format!("{link}/decline"), &[]).await;
+    assert_eq!(location(&response), link);
+    let page = expect_page(ann.get(&link).await, StatusCode::OK, "This invitation is declined").await;
+    assert!(page.contains("You declined the invitation to Acme."));
+    assert_eq!(app.count("SELECT count(*) FROM invitations WHERE status = 'declined' AND responded_by IS NULL"), 1);
+    assert_eq!(app.count("SELECT count(*) FROM users WHERE email = 'ann@example.com'"), 0, "no account was made");
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_events WHERE action = 'invitation.declined' AND actor_id IS NULL AND actor_label = 'ann@example.com (by the emailed link)'"),
+        1
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM notifications WHERE kind = 'invitation.declined'"),
+        1,
+        "the inviter is told"
+    );
+    // Declining twice says it is too late, and changes nothing.
+    let response = ann.post_form(&format!("{link}/decline"), &[]).await;
+    assert_eq!(location(&response), link);
+    assert!(ann.get_text(&link).await.1.contains("is declined and can no longer be declined"));
+    assert_eq!(app.count("SELECT count(*) FROM notifications WHERE kind = 'invitation.declined'"), 1);
+}

@@ -137,11 +137,12 @@ fn answer_of(path: &str) -> Result<Answer, AppError> {
     }
 }
 
-/// POST /invite/{token}/{accept|decline}
+/// POST /invite/{token}/{accept|decline}. Accepting needs the invitee's account;
+/// declining works with the link alone.
 pub async fn answer_by_link(
     req: HttpRequest,
     frame: Frame,
-    user: SignedIn,
+    user: Option<SignedIn>,
     request_id: RequestId,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
@@ -150,9 +151,18 @@ pub async fn answer_by_link(
     let answer = answer_of(&action)?;
     let token = Token::parse(&token_text).ok_or(AppError::NotFound)?;
     let back = format!("/invite/{}", token.as_str());
-    let actor = Actor { user: user.0, request_id: Some(request_id.to_string()) };
-    let result =
-        state.db.run(move |conn| invitations::respond(conn, &actor, &InvitationRef::Token(token), answer)).await;
+    let request_id = Some(request_id.to_string());
+    let result = match (user, answer) {
+        (Some(user), _) => {
+            let actor = Actor { user: user.0, request_id };
+            state.db.run(move |conn| invitations::respond(conn, &actor, &InvitationRef::Token(token), answer)).await
+        }
+        (None, Answer::Decline) => {
+            state.db.run(move |conn| invitations::decline_by_link(conn, &token, request_id)).await
+        }
+        (None, Answer::Accept) => return Err(AppError::Unauthenticated),
+    };
+    let signed_in = frame.session.user_id().is_some();
     match result {
         Ok(done) => {
             let (message, target) = match answer {
@@ -160,7 +170,11 @@ pub async fn answer_by_link(
                     format!("You joined {} as {}.", done.org_name, done.role.label()),
                     format!("/orgs/{}", done.org_slug),
                 ),
-                Answer::Decline => (format!("You declined the invitation to {}.", done.org_name), "/dashboard".into()),
+                Answer::Decline if signed_in => {
+                    (format!("You declined the invitation to {}.", done.org_name), "/dashboard".into())
+                }
+                // Without an account there is no Dashboard: the link's page says what happened.
+                Answer::Decline => (format!("You declined the invitation to {}.", done.org_name), back),
             };
             frame.session.flash(FlashLevel::Success, message);
             Ok(no_referrer(redirect(&req, &target)))
