@@ -735,6 +735,28 @@ async fn every_page_fits_a_phone_and_tables_keep_one_line_per_row_on_a_desktop()
             let violations = accessibility_violations(&person.browser, "body").await;
             assert!(violations.is_empty(), "axe-core on {name} at {width} px: {violations:?}");
         }
+        // The invite dialog, with a refused entry: it fits, keeps what was typed, and
+        // breaks no rule of the Content-Security-Policy.
+        person.visit(&format!("/orgs/{slug}/invitations")).await;
+        person
+            .browser
+            .execute(
+                "window.cspViolations = []; document.addEventListener('securitypolicyviolation', function (e) { window.cspViolations.push(e.violatedDirective + ' ' + e.sourceFile + ':' + e.lineNumber + ' ' + e.sample); });",
+                vec![],
+            )
+            .await
+            .unwrap();
+        person.follow_link("Invite Members").await;
+        person.fill("Email addresses", "not-an-address").await;
+        person.press_button("Send Invitations").await;
+        person.sees("No valid address.").await;
+        person.screenshot(&format!("invite-dialog-{suffix}")).await;
+        assert_eq!(sideways_overflow(&person.browser).await, 0, "the invite dialog scrolls sideways at {width} px");
+        let violations = accessibility_violations(&person.browser, "dialog[open]").await;
+        assert!(violations.is_empty(), "axe-core on the invite dialog at {width} px: {violations:?}");
+        let csp = person.browser.execute("return window.cspViolations;", vec![]).await.unwrap();
+        assert_eq!(csp, serde_json::json!([]), "the Content-Security-Policy was broken at {width} px");
+        person.type_keys("\u{e00c}").await;
     }
     // On a phone the navigation is behind its Menu button, and opens from it.
     person.visit(&format!("/orgs/{slug}/members")).await;
