@@ -229,18 +229,6 @@
     if (dialog) openDialog(dialog, event.detail.requestConfig && event.detail.requestConfig.elt);
   });
 
-  // On a narrow screen the main navigation starts folded behind its Menu button.
-  var sidenav = document.querySelector("details.sidenav-menu");
-  if (sidenav && window.matchMedia && window.matchMedia("(max-width: 800px)").matches) sidenav.open = false;
-
-  // Copy buttons need JavaScript: the markup hides them, this shows them.
-  function showCopyButtons(root) {
-    if (!root || !root.querySelectorAll) return;
-    root.querySelectorAll("[data-copy][hidden]").forEach(function (button) { button.hidden = false; });
-  }
-  showCopyButtons(document);
-  document.addEventListener("htmx:load", function (event) { showCopyButtons(event.target); });
-
   document.addEventListener("htmx:afterRequest", function (event) {
     // A successful form post from inside a confirmation dialog closes it.
     var form = event.detail.elt;
