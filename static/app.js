@@ -220,7 +220,8 @@
 
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
-    if (target && target.tagName === "TR" && target.id) {
+    var acted = event.detail.requestConfig && event.detail.requestConfig.verb !== "get";
+    if (target && target.id && acted && (target.tagName === "TR" || target.hasAttribute("data-focus-after-swap"))) {
       changedRow = target.id;
       if (!document.querySelector("dialog[open]")) focusChanged();
     }

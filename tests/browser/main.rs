@@ -470,6 +470,14 @@ async fn accept_from_the_dashboard(javascript: bool) {
     person.screenshot(if javascript { "dashboard-prompt" } else { "dashboard-prompt-no-js" }).await;
     person.press_button("Accept").await;
     person.sees("You joined Acme as Member.").await;
+    if javascript {
+        let focused = person.browser.active_element().await.unwrap();
+        assert_eq!(
+            focused.attr("id").await.unwrap().as_deref(),
+            Some("dashboard-live"),
+            "focus stays on the answered section"
+        );
+    }
     let row = person
         .browser
         .wait()
