@@ -218,13 +218,24 @@
     }
   });
 
+  // A refresh (the Dashboard following the bell) never takes focus away: if focus
+  // was inside what it replaces, it goes to the new version of that element.
+  var focusedBeforeSwap = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    focusedBeforeSwap = target && target.id && target.contains(document.activeElement) ? target.id : null;
+  });
+
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
+    var lost = document.activeElement === document.body || !document.contains(document.activeElement);
+    if (focusedBeforeSwap && lost) changedRow = focusedBeforeSwap;
+    focusedBeforeSwap = null;
     var acted = event.detail.requestConfig && event.detail.requestConfig.verb !== "get";
     if (target && target.id && acted && (target.tagName === "TR" || target.hasAttribute("data-focus-after-swap"))) {
       changedRow = target.id;
-      if (!document.querySelector("dialog[open]")) focusChanged();
     }
+    if (changedRow && !document.querySelector("dialog[open]")) focusChanged();
     // A confirmation fetched by htmx arrives as <dialog data-open>: show it.
     var dialog = target && target.querySelector && target.querySelector("dialog[data-open]");
     if (dialog) openDialog(dialog, event.detail.requestConfig && event.detail.requestConfig.elt);

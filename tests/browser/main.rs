@@ -471,6 +471,8 @@ async fn accept_from_the_dashboard(javascript: bool) {
     person.press_button("Accept").await;
     person.sees("You joined Acme as Member.").await;
     if javascript {
+        // Also once the live refresh that follows the answer has replaced the section.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
         let focused = person.browser.active_element().await.unwrap();
         assert_eq!(
             focused.attr("id").await.unwrap().as_deref(),
