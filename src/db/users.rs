@@ -84,3 +84,15 @@ pub fn mark_verified(conn: &mut PgConnection, id: UserId, email: &str) -> QueryR
 pub fn names_of(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<String>> {
     users::table.filter(users::id.eq_any(ids)).order(users::name.asc()).select(users::name).load(conn)
 }
+
+/// Gives an account a new address, not verified yet; a unique violation when
+/// another account has it.
+pub fn change_email(conn: &mut PgConnection, id: UserId, email: &str) -> QueryResult<usize> {
+    diesel::update(users::table.find(id.0))
+        .set((
+            users::email.eq(email),
+            users::email_verified_at.eq(None::<time::OffsetDateTime>),
+            users::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+}

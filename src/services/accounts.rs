@@ -157,6 +157,54 @@ pub fn change_password(
     })
 }
 
+/// Changes a signed-in user's address after checking their current password (limited
+/// like sign-in): the new address takes effect at once, unverified, and gets a
+/// verification link; until it is opened, Members shows it as not verified. Refusals
+/// are `Invalid`, beside `new_email` or `email_password`. An address another account
+/// has is refused: this reveals that it has one, to someone who knows their own
+/// password and within the sign-in limits, as GitHub's and GitLab's settings do.
+pub fn change_email(
+    steps: &Steps<'_>,
+    links: &Links,
+    ip: &str,
+    user: UserId,
+    new_email: &EmailAddress,
+    password: &str,
+) -> Result<(), AppError> {
+    let account = steps.run(|conn| {
+        check(conn, rate_limit::SIGN_IN_PER_IP, ip)?;
+        check(conn, rate_limit::SIGN_IN_PER_ACCOUNT, &user.to_string())?;
+        users::find(conn, user)?.ok_or(AppError::Unauthenticated)
+    })?;
+    let refuse = |field: &'static str, message: &str| {
+        let mut errors = FormErrors::new();
+        errors.add(field, message);
+        AppError::Invalid(errors)
+    };
+    if !passwords::verify(Some(&account.password_hash), password) {
+        return Err(refuse("email_password", "That is not your current password."));
+    }
+    if account.email.to_lowercase() == new_email.normalized() {
+        return Err(refuse("new_email", "That is already your address."));
+    }
+    steps.run(|conn| {
+        check(conn, rate_limit::MAIL_PER_ACCOUNT, new_email.normalized())?;
+        conn.transaction(|conn| {
+            match users::change_email(conn, user, new_email.as_str()) {
+                Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+                    return Err(refuse(
+                        "new_email",
+                        "Another account uses that address. If it is yours, sign in with it instead.",
+                    ));
+                }
+                other => other?,
+            };
+            let changed = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
+            send_verification(conn, links, &changed)
+        })
+    })
+}
+
 /// Mails a reset link if the address has an account; does nothing otherwise,
 /// and the caller answers the same in both cases. Limited per client address and
 /// per address asked for.

@@ -43,6 +43,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
         .route("/reset-password", web::post().to(auth::reset_password))
         .route("/account", web::get().to(account::show_account))
         .route("/account/password", web::post().to(account::change_password))
+        .route("/account/email", web::post().to(account::change_email))
         .route("/account/resend-verification", web::post().to(account::resend_verification))
         .route("/dashboard", web::get().to(dashboard::show_dashboard))
         .route("/notifications", web::get().to(bell::list_notifications))

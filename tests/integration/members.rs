@@ -270,3 +270,49 @@ async fn pending_rows_offer_manage_invitation_only_to_those_who_may_manage_it() 
     assert!(members.contains("ann@example.com"), "members see who is invited");
     assert!(!members.contains("Manage invitation"), "a Member cannot manage invitations");
 }
+
+#[tokio::test]
+async fn a_member_changes_their_address_and_shows_as_not_verified_until_the_link_is_opened() {
+    let (app, slug) = acme().await;
+    let ada = app.member(&slug, "Ada", "ada@example.com", "member").await;
+    app.create_verified_user("Bob", "bob@example.com").await;
+    let change = |email: &'static str, password: &'static str| {
+        let ada = &ada;
+        async move { ada.post_form("/account/email", &[("new_email", email), ("email_password", password)]).await }
+    };
+    for (email, password, message) in [
+        ("not-an-address", crate::common::PASSWORD, "An email address needs one @"),
+        ("ada.new@example.com", "wrong password", "That is not your current password."),
+        ("ADA@example.com", crate::common::PASSWORD, "That is already your address."),
+        ("bob@example.com", crate::common::PASSWORD, "Another account uses that address."),
+    ] {
+        let page = expect_page(change(email, password).await, StatusCode::UNPROCESSABLE_ENTITY, message).await;
+        assert!(page.contains(&format!(r#"value="{email}""#)), "the form keeps the typed address");
+        assert_eq!(
+            app.count("SELECT count(*) FROM users WHERE email = 'ada@example.com' AND email_verified_at IS NOT NULL"),
+            1
+        );
+    }
+
+    let response = change("ada.new@example.com", crate::common::PASSWORD).await;
+    assert_eq!(location(&response), "/account");
+    assert!(ada.get_text("/account").await.1.contains("Your address is now ada.new@example.com."));
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM memberships WHERE member_email = 'ada.new@example.com' AND NOT member_verified"
+        ),
+        1
+    );
+    let (_, members) = app.get_text(&format!("/orgs/{slug}/members")).await;
+    assert!(members.contains(r#"aria-label="Resend verification email""#), "the envelope action appears");
+
+    // Opening the link verifies the new address.
+    let link = crate::common::link_in(&app.last_mail_to("ada.new@example.com"), "/verify-email");
+    let page = ada.get_text(&crate::common::path_of(&link)).await.1;
+    let token = page.split(r#"name="token" value=""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
+    ada.post_form("/verify-email", &[("token", &token)]).await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM memberships WHERE member_email = 'ada.new@example.com' AND member_verified"),
+        1
+    );
+}

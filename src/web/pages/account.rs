@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::domain::NewPassword;
+use crate::domain::{EmailAddress, NewPassword};
 use crate::error::{AppError, FormErrors};
 use crate::services::accounts;
 use crate::web::extractors::{ClientIp, SignedIn};
@@ -24,6 +24,16 @@ struct AccountPage {
     verified: bool,
     member_since: String,
     errors: FormErrors,
+    email_form: EmailForm,
+    email_errors: FormErrors,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    new_email: String,
+    #[serde(default)]
+    email_password: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -36,12 +46,20 @@ pub struct ChangePasswordForm {
     password_confirmation: String,
 }
 
+/// What the page's forms show again after a refused submission.
+#[derive(Default)]
+struct Sent {
+    errors: FormErrors,
+    email_form: EmailForm,
+    email_errors: FormErrors,
+}
+
 async fn render_account(
     frame: Frame,
     state: &AppState,
     user: SignedIn,
     status: StatusCode,
-    errors: FormErrors,
+    sent: Sent,
 ) -> Result<HttpResponse, AppError> {
     let (viewer, created) = state.db.run(move |conn| accounts::profile(conn, user.0)).await?;
     page_with_status(
@@ -52,14 +70,16 @@ async fn render_account(
             verified: viewer.verified,
             member_since: format_date(created),
             layout: frame.layout("Account settings", Some(viewer), None, Nav::None),
-            errors,
+            errors: sent.errors,
+            email_form: EmailForm { email_password: String::new(), ..sent.email_form },
+            email_errors: sent.email_errors,
         },
     )
 }
 
 /// GET /account
 pub async fn show_account(frame: Frame, user: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    render_account(frame, &state, user, StatusCode::OK, FormErrors::new()).await
+    render_account(frame, &state, user, StatusCode::OK, Sent::default()).await
 }
 
 /// POST /account/password: checks the current password, sets the new one, and
@@ -89,7 +109,14 @@ pub async fn change_password(
         }
     };
     let (Some(new_password), true) = (new_password, errors.is_empty()) else {
-        return render_account(frame, &state, user, StatusCode::UNPROCESSABLE_ENTITY, errors).await;
+        return render_account(
+            frame,
+            &state,
+            user,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Sent { errors, ..Sent::default() },
+        )
+        .await;
     };
 
     let current = form.current_password;
@@ -98,10 +125,18 @@ pub async fn change_password(
     match changed {
         Ok(()) => {}
         Err(AppError::RateLimited(message)) => {
-            return render_account(frame, &state, user, StatusCode::TOO_MANY_REQUESTS, FormErrors::form(message)).await
+            let sent = Sent { errors: FormErrors::form(message), ..Sent::default() };
+            return render_account(frame, &state, user, StatusCode::TOO_MANY_REQUESTS, sent).await;
         }
         Err(AppError::Invalid(errors)) => {
-            return render_account(frame, &state, user, StatusCode::UNPROCESSABLE_ENTITY, errors).await
+            return render_account(
+                frame,
+                &state,
+                user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Sent { errors, ..Sent::default() },
+            )
+            .await
         }
         Err(other) => return Err(other),
     }
@@ -109,6 +144,47 @@ pub async fn change_password(
     frame.session.sign_in(user.0)?;
     frame.session.flash(FlashLevel::Success, "Your password has been changed. Other devices have been signed out.");
     Ok(redirect(&req, "/account"))
+}
+
+/// POST /account/email: `Change email address` (with the current password).
+pub async fn change_email(
+    req: HttpRequest,
+    frame: Frame,
+    user: SignedIn,
+    ip: ClientIp,
+    state: web::Data<AppState>,
+    form: web::Form<EmailForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let mut errors = FormErrors::new();
+    let new_email = errors.check("new_email", EmailAddress::parse(&form.new_email));
+    if form.email_password.is_empty() {
+        errors.add("email_password", "Enter your current password.");
+    }
+    let (Some(new_email), true) = (new_email, errors.is_empty()) else {
+        let sent = Sent { email_form: form, email_errors: errors, ..Sent::default() };
+        return render_account(frame, &state, user, StatusCode::UNPROCESSABLE_ENTITY, sent).await;
+    };
+    let links = state.links.clone();
+    let password = form.email_password.clone();
+    let address = new_email.clone();
+    let changed = state
+        .db
+        .run_steps(move |steps| accounts::change_email(steps, &links, &ip.0, user.0, &address, &password))
+        .await;
+    let (status, email_errors) = match changed {
+        Ok(()) => {
+            frame.session.flash(
+                FlashLevel::Success,
+                format!("Your address is now {new_email}. We sent a link there: open it to verify the address."),
+            );
+            return Ok(redirect(&req, "/account"));
+        }
+        Err(AppError::RateLimited(message)) => (StatusCode::TOO_MANY_REQUESTS, FormErrors::form(message)),
+        Err(AppError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
+        Err(other) => return Err(other),
+    };
+    render_account(frame, &state, user, status, Sent { email_form: form, email_errors, ..Sent::default() }).await
 }
 
 /// POST /account/resend-verification
