@@ -729,6 +729,11 @@ async fn every_page_fits_a_phone_and_tables_keep_one_line_per_row_on_a_desktop()
         ("audit-log", format!("/orgs/{slug}/audit")),
         ("settings", format!("/orgs/{slug}/settings")),
         ("member-page", format!("/orgs/{slug}/members/{}", app.membership_id(&slug, "ada@example.com"))),
+        ("overview", format!("/orgs/{slug}")),
+        ("notifications", "/notifications".to_owned()),
+        ("account", "/account".to_owned()),
+        ("help", "/help".to_owned()),
+        ("new-organization", "/orgs/new".to_owned()),
     ];
     for (width, height, suffix) in [(1280, 800, "desktop"), (390, 844, "phone")] {
         person.browser.set_window_size(width, height).await.unwrap();
@@ -768,6 +773,27 @@ async fn every_page_fits_a_phone_and_tables_keep_one_line_per_row_on_a_desktop()
         assert_eq!(csp, serde_json::json!([]), "the Content-Security-Policy was broken at {width} px");
         person.type_keys("\u{e00c}").await;
     }
+    // The pages of someone signed out, the invitation link's included.
+    person.sign_out().await;
+    let signed_out = [
+        ("sign-in", "/sign-in".to_owned()),
+        ("sign-up", "/sign-up".to_owned()),
+        ("forgot-password", "/forgot-password".to_owned()),
+        ("invitation-link", app.invitation_link("alan@example.com")),
+    ];
+    for (width, height, suffix) in [(1280, 800, "desktop"), (390, 844, "phone")] {
+        person.browser.set_window_size(width, height).await.unwrap();
+        for (name, path) in &signed_out {
+            person.visit(path).await;
+            person.sees("Roster").await;
+            person.screenshot(&format!("{name}-{suffix}")).await;
+            assert_eq!(sideways_overflow(&person.browser).await, 0, "{name} scrolls sideways at {width} px");
+            let violations = accessibility_violations(&person.browser, "body").await;
+            assert!(violations.is_empty(), "axe-core on {name} at {width} px: {violations:?}");
+        }
+    }
+    person.sign_in("olivia@acme.test").await;
+
     // On a phone the navigation is behind its Menu button, and opens from it.
     person.visit(&format!("/orgs/{slug}/members")).await;
     let menu = person.browser.find(Locator::XPath("//nav[@aria-label='Main']//summary")).await.unwrap();
