@@ -191,8 +191,13 @@
   });
   var lastLabel = poll && document.getElementById("bell-label") ? document.getElementById("bell-label").textContent : "";
   // On a narrow screen the main navigation starts folded behind its Menu button.
+  // Widening the window (or turning a tablet) opens it again: above 800 px it has no button.
   var sidenav = document.querySelector("details.sidenav-menu");
-  if (sidenav && window.matchMedia && window.matchMedia("(max-width: 800px)").matches) sidenav.open = false;
+  var narrow = window.matchMedia ? window.matchMedia("(max-width: 800px)") : null;
+  if (sidenav && narrow) {
+    if (narrow.matches) sidenav.open = false;
+    narrow.addEventListener("change", function () { sidenav.open = !narrow.matches; });
+  }
 
   // Copy buttons need JavaScript: the markup hides them, this shows them.
   function showCopyButtons(root) {

@@ -85,8 +85,8 @@ pub fn names_of(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<String
     users::table.filter(users::id.eq_any(ids)).order(users::name.asc()).select(users::name).load(conn)
 }
 
-/// Gives an account a new address, not verified yet; a unique violation when
-/// another account has it.
+/// Moves an account to a new address, unverified (the caller verifies it when the
+/// move comes from a link that proves it); a unique violation when another account has it.
 pub fn change_email(conn: &mut PgConnection, id: UserId, email: &str) -> QueryResult<usize> {
     diesel::update(users::table.find(id.0))
         .set((

@@ -107,7 +107,26 @@ pub fn verify_email(conn: &mut PgConnection, token: &Token) -> Result<Option<Str
         let Some(used) = email_tokens::consume(conn, Purpose::VerifyEmail, token)? else {
             return Ok(None);
         };
-        users::mark_verified(conn, UserId(used.user_id), &used.email)?;
+        let user = UserId(used.user_id);
+        let current = users::find(conn, user)?.ok_or(AppError::NotFound)?;
+        if current.email.to_lowercase() != used.email.to_lowercase() {
+            // A link from `Change email address`: opening it proves the new inbox,
+            // and the account moves there, verified.
+            return match users::change_email(conn, user, &used.email) {
+                Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+                    Err(AppError::Conflict(format!(
+                        "{} belongs to another account now, so your address stays {}.",
+                        used.email, current.email
+                    )))
+                }
+                other => {
+                    other?;
+                    users::mark_verified(conn, user, &used.email)?;
+                    Ok(Some(used.email))
+                }
+            };
+        }
+        users::mark_verified(conn, user, &used.email)?;
         Ok(Some(used.email))
     })
 }
@@ -157,12 +176,13 @@ pub fn change_password(
     })
 }
 
-/// Changes a signed-in user's address after checking their current password (limited
-/// like sign-in): the new address takes effect at once, unverified, and gets a
-/// verification link; until it is opened, Members shows it as not verified. Refusals
-/// are `Invalid`, beside `new_email` or `email_password`. An address another account
-/// has is refused: this reveals that it has one, to someone who knows their own
-/// password and within the sign-in limits, as GitHub's and GitLab's settings do.
+/// Starts changing a signed-in user's address, after checking their current password
+/// (limited like sign-in): the new address gets a link, and the account moves to it
+/// only when the link is opened, so a mistyped or someone else's address never gets
+/// the account (password resets keep going to the current one). When another account
+/// has the address, that inbox is told instead and the answer is the same, so it
+/// reveals nothing (DESIGN.md §5). Refusals are `Invalid`, beside `new_email` or
+/// `email_password`.
 pub fn change_email(
     steps: &Steps<'_>,
     links: &Links,
@@ -190,17 +210,22 @@ pub fn change_email(
     steps.run(|conn| {
         check(conn, rate_limit::MAIL_PER_ACCOUNT, new_email.normalized())?;
         conn.transaction(|conn| {
-            match users::change_email(conn, user, new_email.as_str()) {
-                Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
-                    return Err(refuse(
-                        "new_email",
-                        "Another account uses that address. If it is yours, sign in with it instead.",
-                    ));
-                }
-                other => other?,
-            };
-            let changed = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
-            send_verification(conn, links, &changed)
+            if let Some(existing) = users::find_by_email(conn, new_email)? {
+                let message = messages::account_exists(
+                    &existing.email,
+                    &existing.name,
+                    &links.sign_in(),
+                    &links.forgot_password(),
+                )?;
+                outbox::enqueue(conn, &message)?;
+                return Ok(());
+            }
+            let token = Token::generate();
+            let expires = OffsetDateTime::now_utc() + VERIFY_TTL;
+            email_tokens::issue(conn, user, Purpose::VerifyEmail, &token, new_email.as_str(), expires)?;
+            let message = messages::verify_email(new_email.as_str(), &account.name, &links.verify_email(&token))?;
+            outbox::enqueue(conn, &message)?;
+            Ok(())
         })
     })
 }

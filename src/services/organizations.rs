@@ -138,13 +138,13 @@ pub struct Overview {
 /// The overview of an organization the viewer belongs to; 404 otherwise, so
 /// outsiders cannot tell whether it exists.
 pub fn overview(conn: &mut PgConnection, slug: &Slug, viewer: UserId) -> Result<Overview, AppError> {
-    let org = organizations::find_by_slug(conn, slug)?.ok_or(AppError::NotFound)?;
-    let membership = memberships::find(conn, org.org_id(), viewer)?.ok_or(AppError::NotFound)?;
+    let access = super::access::member_of(conn, slug, viewer)?;
+    let (org, my_role) = (access.org, access.role);
     let seats = super::invitations::seat_usage(conn, org.org_id(), org.seat_limit)?;
     let members = seats.members;
     let (owner_name, owner_email) = memberships::owner_of(conn, org.org_id())?.unwrap_or_default();
     Ok(Overview {
-        my_role: membership.role,
+        my_role,
         name: org.name,
         slug: org.slug,
         members,

@@ -232,6 +232,11 @@ async fn the_owner_renames_the_organization_and_old_links_lead_its_members_there
     assert_eq!(old.status(), StatusCode::PERMANENT_REDIRECT);
     assert_eq!(location(&old), "/orgs/acme-labs/members?status=active");
     expect_page(ada.get("/orgs/acme-labs/members").await, StatusCode::OK, "ada@example.com").await;
+    let overview = ada.get(&format!("/orgs/{slug}")).await;
+    assert_eq!(
+        (overview.status(), location(&overview)),
+        (StatusCode::PERMANENT_REDIRECT, "/orgs/acme-labs".to_owned())
+    );
 
     // Someone else learns nothing from the old name; once another organization takes it, it is theirs.
     let other = app.other_browser();

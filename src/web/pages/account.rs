@@ -176,7 +176,10 @@ pub async fn change_email(
         Ok(()) => {
             frame.session.flash(
                 FlashLevel::Success,
-                format!("Your address is now {new_email}. We sent a link there: open it to verify the address."),
+                format!(
+                    "We sent a link to {new_email}. Your address changes to it when you open the link; \
+                     until then you keep signing in with your current one."
+                ),
             );
             return Ok(redirect(&req, "/account"));
         }

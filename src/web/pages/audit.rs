@@ -148,7 +148,9 @@ impl EventView {
             Some(EventKind::MemberRemoved) => {
                 ("removed".into(), format!("({})", named(field(b, "role"))), String::new())
             }
-            Some(EventKind::MemberLeft) => ("left the organization as".into(), String::new(), named(field(b, "role"))),
+            Some(EventKind::MemberLeft) => {
+                ("left the organization:".into(), format!("({})", named(field(b, "role"))), String::new())
+            }
             Some(EventKind::MemberVerificationResent) => {
                 ("sent a new verification link to".into(), String::new(), String::new())
             }
