@@ -613,10 +613,12 @@ pub fn decline_by_link(
         let invitation = invitations::find_by_token_hash(conn, &token.hash())?.ok_or(AppError::NotFound)?;
         let org = organizations::find_by_id(conn, OrgId(invitation.organization_id))?.ok_or(AppError::NotFound)?;
         let Some(declined) = invitations::decline(conn, invitation.id, None)? else {
+            // Read again: a racing answer may have changed it since.
+            let now = invitations::find(conn, invitation.id)?.map_or(invitation.status_now(), |i| i.status_now());
             return Err(AppError::Conflict(format!(
                 "This invitation to {} is {} and can no longer be declined.",
                 org.name,
-                invitation.status_now().label().to_lowercase()
+                now.label().to_lowercase()
             )));
         };
         let event = Event::InvitationDeclined {

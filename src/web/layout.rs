@@ -96,13 +96,17 @@ impl FromRequest for Frame {
         let csrf = CsrfToken::from_request(req, payload);
         let session = TypedSession::from_request(req, payload);
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        // One-time messages are for the next full page: an htmx request (a live
+        // refresh, a boosted table link) leaves them for it.
+        let full_page = !super::htmx::is_htmx(req);
         Box::pin(async move {
             let csrf = csrf.await?;
             let session = session.await?;
             let (support_url, dev_mailbox) = state
                 .map(|s| (s.settings.support_url.as_ref().map(|u| u.to_string()), s.settings.uses_dev_mailbox()))
                 .unwrap_or_default();
-            Ok(Frame { csrf: csrf.0, flashes: session.take_flashes(), support_url, dev_mailbox, session })
+            let flashes = if full_page { session.take_flashes() } else { Vec::new() };
+            Ok(Frame { csrf: csrf.0, flashes, support_url, dev_mailbox, session })
         })
     }
 }
