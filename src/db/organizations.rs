@@ -43,12 +43,24 @@ pub fn insert(
         .get_result(conn)
 }
 
-/// The taken slugs that start with `base` (the base itself and its `-N` variants).
+/// The taken slugs that start with `base` (the base itself and its `-N` variants):
+/// those in use, and those a renamed organization had, which keep redirecting its
+/// members (a new organization does not take them by default).
 pub fn slugs_like(conn: &mut PgConnection, base: &Slug) -> QueryResult<Vec<String>> {
-    organizations::table
-        .filter(organizations::slug.eq(base.as_str()).or(organizations::slug.like(format!("{}-%", base.as_str()))))
+    let pattern = format!("{}-%", base.as_str());
+    let mut taken: Vec<String> = organizations::table
+        .filter(organizations::slug.eq(base.as_str()).or(organizations::slug.like(&pattern)))
         .select(organizations::slug)
-        .load(conn)
+        .load(conn)?;
+    taken.extend(
+        organization_former_slugs::table
+            .filter(
+                organization_former_slugs::slug.eq(base.as_str()).or(organization_former_slugs::slug.like(&pattern)),
+            )
+            .select(organization_former_slugs::slug)
+            .load::<String>(conn)?,
+    );
+    Ok(taken)
 }
 
 /// Finds an organization by its URL slug.

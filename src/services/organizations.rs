@@ -96,7 +96,14 @@ pub fn rename(
             organizations::forget_former_slug(conn, &new_slug)?;
             organizations::remember_former_slug(conn, org.org_id(), &org.slug)?;
         }
-        let renamed = organizations::rename(conn, org.org_id(), name.as_str(), &new_slug)?;
+        let renamed = match organizations::rename(conn, org.org_id(), name.as_str(), &new_slug) {
+            // Taken by an organization created in the same moment: the form says so.
+            Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+                errors.add("slug", format!("{new_slug} is taken by another organization. Choose another URL name."));
+                return Err(AppError::Invalid(errors));
+            }
+            other => other?,
+        };
         let event = Event::OrganizationRenamed {
             from_name: org.name.clone(),
             from_slug: org.slug.clone(),

@@ -238,12 +238,19 @@ async fn the_owner_renames_the_organization_and_old_links_lead_its_members_there
         (StatusCode::PERMANENT_REDIRECT, "/orgs/acme-labs".to_owned())
     );
 
-    // Someone else learns nothing from the old name; once another organization takes it, it is theirs.
+    // Someone else learns nothing from the old name; a new organization named Acme
+    // does not take it by default, so the members' old links keep working.
     let other = app.other_browser();
     other.signed_in_user("Otto", "otto@example.com").await;
     assert_eq!(other.get(&format!("/orgs/{slug}")).await.status(), StatusCode::NOT_FOUND);
     let created = other.create_org("Acme").await;
-    assert_eq!(location(&created), format!("/orgs/{slug}"));
+    assert_eq!(location(&created), format!("/orgs/{slug}-2"));
+    assert_eq!(ada.get(&format!("/orgs/{slug}")).await.status(), StatusCode::PERMANENT_REDIRECT);
+    // Renamed to it on purpose, the name is theirs and the redirect ends.
+    let response = other
+        .post_form(&format!("/orgs/{slug}-2/settings/general"), &[("name", "Acme"), ("slug", slug.as_str())])
+        .await;
+    assert_eq!(location(&response), format!("/orgs/{slug}/settings"));
     assert_eq!(ada.get(&format!("/orgs/{slug}")).await.status(), StatusCode::NOT_FOUND);
     expect_page(other.get(&format!("/orgs/{slug}")).await, StatusCode::OK, "Acme").await;
 }
