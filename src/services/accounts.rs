@@ -52,13 +52,7 @@ fn create_account(conn: &mut PgConnection, links: &Links, input: &SignUp, passwo
             Some(user) => send_verification(conn, links, &user),
             None => {
                 let existing = users::find_by_email(conn, &input.email)?.ok_or(AppError::NotFound)?;
-                let message = messages::account_exists(
-                    &existing.email,
-                    &existing.name,
-                    &links.sign_in(),
-                    &links.forgot_password(),
-                )?;
-                outbox::enqueue(conn, &message)?;
+                tell_account_exists(conn, links, &existing)?;
                 Ok(())
             }
         }
@@ -66,12 +60,55 @@ fn create_account(conn: &mut PgConnection, links: &Links, input: &SignUp, passwo
 }
 
 fn send_verification(conn: &mut PgConnection, links: &Links, user: &users::User) -> Result<(), AppError> {
+    send_verification_to(conn, links, user, &user.email)
+}
+
+/// Mails `address` a link that verifies it for `user` (their current address, or
+/// the one they are changing to); earlier links stop working.
+fn send_verification_to(
+    conn: &mut PgConnection,
+    links: &Links,
+    user: &users::User,
+    address: &str,
+) -> Result<(), AppError> {
     let token = Token::generate();
     let expires = OffsetDateTime::now_utc() + VERIFY_TTL;
-    email_tokens::issue(conn, user.user_id(), Purpose::VerifyEmail, &token, &user.email, expires)?;
-    let message = messages::verify_email(&user.email, &user.name, &links.verify_email(&token))?;
+    email_tokens::issue(conn, user.user_id(), Purpose::VerifyEmail, &token, address, expires)?;
+    let message = messages::verify_email(address, &user.name, &links.verify_email(&token))?;
     outbox::enqueue(conn, &message)?;
     Ok(())
+}
+
+/// Tells the owner of an address that someone tried to use it for another account:
+/// what sign-up and a change of address answer instead of revealing it is taken.
+fn tell_account_exists(conn: &mut PgConnection, links: &Links, existing: &users::User) -> Result<(), AppError> {
+    let message =
+        messages::account_exists(&existing.email, &existing.name, &links.sign_in(), &links.forgot_password())?;
+    outbox::enqueue(conn, &message)?;
+    Ok(())
+}
+
+/// Checks a signed-in user's current password before a change to the account,
+/// within the sign-in limits; a wrong one is `Invalid` beside `field`. Holds no
+/// connection while verifying.
+fn confirm_password(
+    steps: &Steps<'_>,
+    ip: &str,
+    user: UserId,
+    password: &str,
+    field: &'static str,
+) -> Result<users::User, AppError> {
+    let account = steps.run(|conn| {
+        check(conn, rate_limit::SIGN_IN_PER_IP, ip)?;
+        check(conn, rate_limit::SIGN_IN_PER_ACCOUNT, &user.to_string())?;
+        users::find(conn, user)?.ok_or(AppError::Unauthenticated)
+    })?;
+    if passwords::verify(Some(&account.password_hash), password) {
+        return Ok(account);
+    }
+    let mut errors = FormErrors::new();
+    errors.add(field, "That is not your current password.");
+    Err(AppError::Invalid(errors))
 }
 
 /// Sends a fresh verification link to a signed-in, unverified user; earlier links
@@ -156,16 +193,7 @@ pub fn change_password(
     current: &str,
     new: &NewPassword,
 ) -> Result<(), AppError> {
-    let stored = steps.run(|conn| {
-        check(conn, rate_limit::SIGN_IN_PER_IP, ip)?;
-        check(conn, rate_limit::SIGN_IN_PER_ACCOUNT, &user.to_string())?;
-        Ok::<_, AppError>(users::find(conn, user)?.ok_or(AppError::Unauthenticated)?.password_hash)
-    })?;
-    if !passwords::verify(Some(&stored), current) {
-        let mut errors = FormErrors::new();
-        errors.add("current_password", "That is not your current password.");
-        return Err(AppError::Invalid(errors));
-    }
+    confirm_password(steps, ip, user, current, "current_password")?;
     let new_hash = passwords::hash(new)?;
     steps.run(|conn| {
         conn.transaction(|conn| {
@@ -191,41 +219,17 @@ pub fn change_email(
     new_email: &EmailAddress,
     password: &str,
 ) -> Result<(), AppError> {
-    let account = steps.run(|conn| {
-        check(conn, rate_limit::SIGN_IN_PER_IP, ip)?;
-        check(conn, rate_limit::SIGN_IN_PER_ACCOUNT, &user.to_string())?;
-        users::find(conn, user)?.ok_or(AppError::Unauthenticated)
-    })?;
-    let refuse = |field: &'static str, message: &str| {
-        let mut errors = FormErrors::new();
-        errors.add(field, message);
-        AppError::Invalid(errors)
-    };
-    if !passwords::verify(Some(&account.password_hash), password) {
-        return Err(refuse("email_password", "That is not your current password."));
-    }
+    let account = confirm_password(steps, ip, user, password, "email_password")?;
     if account.email.to_lowercase() == new_email.normalized() {
-        return Err(refuse("new_email", "That is already your address."));
+        let mut errors = FormErrors::new();
+        errors.add("new_email", "That is already your address.");
+        return Err(AppError::Invalid(errors));
     }
     steps.run(|conn| {
         check(conn, rate_limit::MAIL_PER_ACCOUNT, new_email.normalized())?;
-        conn.transaction(|conn| {
-            if let Some(existing) = users::find_by_email(conn, new_email)? {
-                let message = messages::account_exists(
-                    &existing.email,
-                    &existing.name,
-                    &links.sign_in(),
-                    &links.forgot_password(),
-                )?;
-                outbox::enqueue(conn, &message)?;
-                return Ok(());
-            }
-            let token = Token::generate();
-            let expires = OffsetDateTime::now_utc() + VERIFY_TTL;
-            email_tokens::issue(conn, user, Purpose::VerifyEmail, &token, new_email.as_str(), expires)?;
-            let message = messages::verify_email(new_email.as_str(), &account.name, &links.verify_email(&token))?;
-            outbox::enqueue(conn, &message)?;
-            Ok(())
+        conn.transaction(|conn| match users::find_by_email(conn, new_email)? {
+            Some(existing) => tell_account_exists(conn, links, &existing),
+            None => send_verification_to(conn, links, &account, new_email.as_str()),
         })
     })
 }
@@ -335,13 +339,7 @@ fn create_invited_account(
                 let existing =
                     users::find_by_email(conn, &EmailAddress::parse(&invitation.email).map_err(AppError::internal)?)?
                         .ok_or(AppError::NotFound)?;
-                let message = messages::account_exists(
-                    &existing.email,
-                    &existing.name,
-                    &links.sign_in(),
-                    &links.forgot_password(),
-                )?;
-                outbox::enqueue(conn, &message)?;
+                tell_account_exists(conn, links, &existing)?;
                 Ok(InvitedSignUp::CheckEmail)
             }
         }

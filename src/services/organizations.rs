@@ -15,9 +15,8 @@ pub const DEFAULT_SEAT_LIMIT: i32 = 100;
 /// Creates an organization whose creator is its Owner; returns its slug.
 pub fn create(conn: &mut PgConnection, owner: UserId, name: &OrgName, seat_limit: i32) -> Result<Slug, AppError> {
     conn.transaction(|conn| {
+        // Never a former slug of a renamed organization: those keep redirecting.
         let slug = free_slug(conn, &name.slug())?;
-        // A renamed organization's old URL name is free to take; it stops redirecting.
-        organizations::forget_former_slug(conn, &slug)?;
         let org = organizations::insert(conn, OrgId::new(), name.as_str(), &slug, seat_limit)?;
         memberships::insert(conn, org.org_id(), owner, Role::Owner)?;
         let user = crate::db::users::find(conn, owner)?.ok_or(AppError::Unauthenticated)?;

@@ -15,6 +15,7 @@ use crate::web::extractors::{OrgSlug, SignedIn};
 use crate::web::format::{format_date, When};
 use crate::web::htmx::page;
 use crate::web::layout::{Frame, Layout, Nav};
+use crate::web::listing::split_page;
 use crate::web::state::AppState;
 
 const PAGE_SIZE: i64 = 50;
@@ -252,8 +253,7 @@ pub async fn show_audit_log(
     let OrgSlug(slug) = slug;
     let filter = filter_of(&params);
     let (viewer, slug, events) = state.db.run(move |conn| audit::page(conn, &slug, user.0, &filter, PAGE_SIZE)).await?;
-    let has_more = events.len() as i64 > PAGE_SIZE;
-    let shown = &events[..events.len().min(PAGE_SIZE as usize)];
+    let (shown, has_more) = split_page(&events, PAGE_SIZE);
     let next_url = has_more.then(|| shown.last()).flatten().map(|last| {
         let cursor = format!("{}_{}", last.created_at.unix_timestamp_nanos(), last.id);
         format!("/orgs/{slug}/audit?{}", filters_query(&params, Some(cursor)))
@@ -326,7 +326,7 @@ pub async fn export_audit_log(
             let page = db.run(move |conn| audit::list(conn, org, &filter, EXPORT_PAGE)).await;
             match page {
                 Ok(events) => {
-                    let (shown, more) = crate::web::listing::split_page(&events, EXPORT_PAGE);
+                    let (shown, more) = split_page(&events, EXPORT_PAGE);
                     let next = more.then(|| shown.last().map(|e| (e.created_at, e.id)));
                     Some((Ok::<_, actix_web::Error>(Bytes::from(csv_lines(shown))), next))
                 }
