@@ -150,3 +150,13 @@ pub fn detail(conn: &mut PgConnection, org: OrgId, id: Uuid) -> QueryResult<Opti
         .first(conn)
         .optional()
 }
+
+/// The member of the organization with this email address (any case).
+pub fn find_by_email(conn: &mut PgConnection, org: OrgId, email: &str) -> QueryResult<Option<MemberDetail>> {
+    memberships::table
+        .filter(memberships::organization_id.eq(org.0))
+        .filter(crate::db::lower(memberships::member_email).eq(email.to_lowercase()))
+        .select(MemberDetail::as_select())
+        .first(conn)
+        .optional()
+}

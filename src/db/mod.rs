@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod bell_events;
 pub mod email_tokens;
+pub mod invitation_grants;
 pub mod invitations;
 pub mod jobs;
 pub mod listing;
@@ -11,9 +12,11 @@ pub mod memberships;
 pub mod notifications;
 pub mod organizations;
 pub mod outbox;
+pub mod projects;
 pub mod rate_limits;
 pub mod schema;
 pub mod sessions;
+pub mod teams;
 pub mod types;
 pub mod users;
 
@@ -107,6 +110,11 @@ impl Steps<'_> {
         let mut conn = self.pool.get().map_err(|e| E::from(RunError::Pool(e)))?;
         f(&mut conn)
     }
+}
+
+/// Whether a statement failed on a unique constraint (e.g. a URL name already taken).
+pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
+    matches!(error, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
 }
 
 /// `SELECT 1`: whether the database answers.

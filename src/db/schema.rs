@@ -50,6 +50,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    invitation_grants (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        invitation_id -> Uuid,
+        team_id -> Nullable<Uuid>,
+        project_id -> Nullable<Uuid>,
+        name -> Text,
+        level -> Nullable<Text>,
+        is_team -> Bool,
+    }
+}
+
+diesel::table! {
     jobs (id) {
         id -> Uuid,
         kind -> Text,
@@ -123,6 +136,29 @@ diesel::table! {
 }
 
 diesel::table! {
+    project_grants (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        project_id -> Uuid,
+        team_id -> Nullable<Uuid>,
+        membership_id -> Nullable<Uuid>,
+        level -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    projects (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        name -> Text,
+        slug -> Text,
+        description -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     rate_limits (key) {
         key -> Text,
         window_started_at -> Timestamptz,
@@ -136,6 +172,27 @@ diesel::table! {
         user_id -> Nullable<Uuid>,
         state -> Jsonb,
         expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    team_members (team_id, membership_id) {
+        organization_id -> Uuid,
+        team_id -> Uuid,
+        membership_id -> Uuid,
+        role -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    teams (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        name -> Text,
+        slug -> Text,
+        description -> Text,
         created_at -> Timestamptz,
     }
 }
@@ -155,16 +212,20 @@ diesel::table! {
 diesel::joinable!(audit_events -> organizations (organization_id));
 diesel::joinable!(audit_events -> users (actor_id));
 diesel::joinable!(email_tokens -> users (user_id));
+diesel::joinable!(invitation_grants -> invitations (invitation_id));
 diesel::joinable!(invitations -> organizations (organization_id));
 diesel::joinable!(memberships -> organizations (organization_id));
 diesel::joinable!(notifications -> organizations (organization_id));
 diesel::joinable!(notifications -> users (recipient_id));
 diesel::joinable!(organization_former_slugs -> organizations (organization_id));
+diesel::joinable!(projects -> organizations (organization_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(teams -> organizations (organization_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     email_tokens,
+    invitation_grants,
     invitations,
     jobs,
     memberships,
@@ -172,7 +233,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     organization_former_slugs,
     organizations,
     outbox,
+    project_grants,
+    projects,
     rate_limits,
     sessions,
+    team_members,
+    teams,
     users,
 );

@@ -9,7 +9,7 @@ use strum::{EnumDiscriminants, IntoStaticStr, VariantArray};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{InvitationStatus, Role};
+use super::{AccessLevel, InvitationStatus, Role, TeamRole};
 
 /// Something that happened in an organization, with what the audit log and the
 /// people concerned need to know about it.
@@ -26,7 +26,16 @@ pub enum Event {
     InvitationLinkCopied { email: String },
     /// Accepted by its invitee; the inviter, if still known, is told.
     #[strum_discriminants(strum(serialize = "invitation.accepted"))]
-    InvitationAccepted { invitation: Uuid, email: String, role: Role, inviter: Option<Uuid> },
+    /// `joined` and `skipped`: the teams and projects it brought, in words ("team
+    /// Platform"), applied or skipped because they were deleted meanwhile.
+    InvitationAccepted {
+        invitation: Uuid,
+        email: String,
+        role: Role,
+        inviter: Option<Uuid>,
+        joined: Vec<String>,
+        skipped: Vec<String>,
+    },
     /// Declined by its invitee; the inviter, if still known, is told.
     #[strum_discriminants(strum(serialize = "invitation.declined"))]
     InvitationDeclined { invitation: Uuid, email: String, role: Role, inviter: Option<Uuid> },
@@ -47,6 +56,40 @@ pub enum Event {
     /// The Owner changed the name or URL name; the old URL name redirects.
     #[strum_discriminants(strum(serialize = "organization.renamed"))]
     OrganizationRenamed { from_name: String, from_slug: String, name: String, slug: String },
+    #[strum_discriminants(strum(serialize = "team.created"))]
+    TeamCreated { name: String, slug: String },
+    #[strum_discriminants(strum(serialize = "team.renamed"))]
+    TeamRenamed { from_name: String, from_slug: String, name: String, slug: String },
+    /// A team was deleted; its members (`told`) lose it, and its project grants end.
+    #[strum_discriminants(strum(serialize = "team.deleted"))]
+    TeamDeleted { team: Uuid, name: String, told: Vec<Uuid>, grants: i64 },
+    /// `user` joined team `team`; they are told.
+    #[strum_discriminants(strum(serialize = "team.member_added"))]
+    TeamMemberAdded { team: Uuid, team_name: String, user: Uuid, email: String, role: TeamRole },
+    #[strum_discriminants(strum(serialize = "team.member_removed"))]
+    TeamMemberRemoved { team: Uuid, team_name: String, user: Uuid, email: String, role: TeamRole },
+    #[strum_discriminants(strum(serialize = "team.role_changed"))]
+    TeamRoleChanged { team: Uuid, team_name: String, user: Uuid, email: String, from: TeamRole, to: TeamRole },
+    #[strum_discriminants(strum(serialize = "project.created"))]
+    ProjectCreated { name: String, slug: String },
+    #[strum_discriminants(strum(serialize = "project.renamed"))]
+    ProjectRenamed { from_name: String, from_slug: String, name: String, slug: String },
+    /// A project was deleted; everyone who reached it (`told`) loses it.
+    #[strum_discriminants(strum(serialize = "project.deleted"))]
+    ProjectDeleted { project: Uuid, name: String, told: Vec<Uuid>, grants: i64 },
+    /// `grantee` ("team Platform" or a member's email) reaches the project at `level`
+    /// (before: `previous`); the people it gives access (`told`) are told.
+    #[strum_discriminants(strum(serialize = "project.access_granted"))]
+    ProjectAccessGranted {
+        project: Uuid,
+        project_name: String,
+        grantee: String,
+        previous: Option<AccessLevel>,
+        level: AccessLevel,
+        told: Vec<Uuid>,
+    },
+    #[strum_discriminants(strum(serialize = "project.access_revoked"))]
+    ProjectAccessRevoked { project: Uuid, project_name: String, grantee: String, level: AccessLevel, told: Vec<Uuid> },
     /// The last free seat was taken; `admins` (the Owner and Admins) are told.
     #[strum_discriminants(strum(serialize = "seats.limit_reached"))]
     SeatsLimitReached { organization: Uuid, org_name: String, limit: i64, admins: Vec<Uuid> },
@@ -75,6 +118,17 @@ impl EventKind {
             EventKind::OrganizationCreated => "Organization created",
             EventKind::OrganizationRenamed => "Organization renamed",
             EventKind::SeatsLimitReached => "Seat limit reached",
+            EventKind::TeamCreated => "Team created",
+            EventKind::TeamRenamed => "Team renamed",
+            EventKind::TeamDeleted => "Team deleted",
+            EventKind::TeamMemberAdded => "Added to a team",
+            EventKind::TeamMemberRemoved => "Removed from a team",
+            EventKind::TeamRoleChanged => "Team role changed",
+            EventKind::ProjectCreated => "Project created",
+            EventKind::ProjectRenamed => "Project renamed",
+            EventKind::ProjectDeleted => "Project deleted",
+            EventKind::ProjectAccessGranted => "Project access granted",
+            EventKind::ProjectAccessRevoked => "Project access revoked",
         }
     }
 
@@ -108,7 +162,18 @@ impl Event {
         match self {
             Event::OrganizationCreated { name, .. }
             | Event::OrganizationRenamed { name, .. }
-            | Event::SeatsLimitReached { org_name: name, .. } => name,
+            | Event::SeatsLimitReached { org_name: name, .. }
+            | Event::TeamCreated { name, .. }
+            | Event::TeamRenamed { name, .. }
+            | Event::TeamDeleted { name, .. }
+            | Event::ProjectCreated { name, .. }
+            | Event::ProjectRenamed { name, .. }
+            | Event::ProjectDeleted { name, .. }
+            | Event::ProjectAccessGranted { project_name: name, .. }
+            | Event::ProjectAccessRevoked { project_name: name, .. } => name,
+            Event::TeamMemberAdded { email, .. }
+            | Event::TeamMemberRemoved { email, .. }
+            | Event::TeamRoleChanged { email, .. } => email,
             Event::InvitationCreated { email, .. }
             | Event::InvitationResent { email, .. }
             | Event::InvitationRevoked { email, .. }
@@ -142,9 +207,12 @@ impl Event {
             Event::InvitationRevoked { was, .. } => {
                 (Some(json!({ "status": was.key() })), Some(json!({ "status": InvitationStatus::Revoked.key() })))
             }
-            Event::InvitationAccepted { role, .. } => (
+            Event::InvitationAccepted { role, joined, skipped, .. } => (
                 Some(json!({ "status": InvitationStatus::Pending.key() })),
-                Some(json!({ "status": InvitationStatus::Accepted.key(), "role": role.as_str() })),
+                Some(json!({
+                    "status": InvitationStatus::Accepted.key(), "role": role.as_str(),
+                    "joined": joined, "skipped": skipped
+                })),
             ),
             Event::InvitationDeclined { role, .. } => (
                 Some(json!({ "status": InvitationStatus::Pending.key() })),
@@ -161,15 +229,49 @@ impl Event {
                 Some(json!({ "owner": email, "previous_owner_role": Role::Admin.as_str() })),
             ),
             Event::SeatsLimitReached { limit, .. } => (None, Some(json!({ "limit": limit }))),
+            Event::TeamCreated { slug, .. } | Event::ProjectCreated { slug, .. } => {
+                (None, Some(json!({ "slug": slug })))
+            }
+            Event::TeamRenamed { from_name, from_slug, name, slug }
+            | Event::ProjectRenamed { from_name, from_slug, name, slug } => {
+                (Some(json!({ "name": from_name, "slug": from_slug })), Some(json!({ "name": name, "slug": slug })))
+            }
+            Event::TeamDeleted { told, grants, .. } | Event::ProjectDeleted { told, grants, .. } => {
+                (Some(json!({ "people": told.len(), "grants": grants })), None)
+            }
+            Event::TeamMemberAdded { team_name, role, .. } => {
+                (None, Some(json!({ "team": team_name, "role": role.as_str() })))
+            }
+            Event::TeamMemberRemoved { team_name, role, .. } => {
+                (Some(json!({ "team": team_name, "role": role.as_str() })), None)
+            }
+            Event::TeamRoleChanged { team_name, from, to, .. } => (
+                Some(json!({ "team": team_name, "role": from.as_str() })),
+                Some(json!({ "team": team_name, "role": to.as_str() })),
+            ),
+            Event::ProjectAccessGranted { grantee, previous, level, .. } => (
+                previous.map(|p| json!({ "grantee": grantee, "level": p.as_str() })),
+                Some(json!({ "grantee": grantee, "level": level.as_str() })),
+            ),
+            Event::ProjectAccessRevoked { grantee, level, .. } => {
+                (Some(json!({ "grantee": grantee, "level": level.as_str() })), None)
+            }
             Event::InvitationLinkCopied { .. } | Event::MemberVerificationResent { .. } => (None, None),
         }
+    }
+
+    /// Whether whoever caused the event is told too. Nobody is told in-app what they
+    /// did themselves ("you added you to Platform"), except that seats ran out: a
+    /// fact about the organization that the last inviter needs as much as the others.
+    pub fn tells_actor(&self) -> bool {
+        matches!(self, Event::SeatsLimitReached { .. })
     }
 
     /// The people this event concerns (DESIGN.md §2.7), told in-app. `actor_name`
     /// is the name of whoever caused it.
     pub fn notices(&self, actor_name: &str) -> Vec<Notice> {
         match self {
-            Event::InvitationAccepted { invitation, email, role, inviter }
+            Event::InvitationAccepted { invitation, email, role, inviter, .. }
             | Event::InvitationDeclined { invitation, email, role, inviter } => inviter
                 .map(|inviter| Notice {
                     recipient: inviter,
@@ -190,8 +292,43 @@ impl Event {
                 .iter()
                 .map(|admin| Notice { recipient: *admin, subject: *organization, payload: json!({ "limit": limit }) })
                 .collect(),
+            Event::TeamMemberAdded { team, team_name, user, role, .. }
+            | Event::TeamMemberRemoved { team, team_name, user, role, .. } => vec![Notice {
+                recipient: *user,
+                subject: *team,
+                payload: json!({ "team": team_name, "role": role.as_str(), "by": actor_name }),
+            }],
+            Event::TeamRoleChanged { team, team_name, user, from, to, .. } => vec![Notice {
+                recipient: *user,
+                subject: *team,
+                payload: json!({ "team": team_name, "from": from.as_str(), "to": to.as_str(), "by": actor_name }),
+            }],
+            Event::TeamDeleted { team: subject, name, told, .. }
+            | Event::ProjectDeleted { project: subject, name, told, .. } => told
+                .iter()
+                .map(|user| Notice {
+                    recipient: *user,
+                    subject: *subject,
+                    payload: json!({ "name": name, "by": actor_name }),
+                })
+                .collect(),
+            Event::ProjectAccessGranted { project, project_name, grantee, level, told, .. }
+            | Event::ProjectAccessRevoked { project, project_name, grantee, level, told } => told
+                .iter()
+                .map(|user| Notice {
+                    recipient: *user,
+                    subject: *project,
+                    payload: json!({
+                        "project": project_name, "grantee": grantee, "level": level.as_str(), "by": actor_name
+                    }),
+                })
+                .collect(),
             Event::OrganizationCreated { .. }
             | Event::OrganizationRenamed { .. }
+            | Event::TeamCreated { .. }
+            | Event::TeamRenamed { .. }
+            | Event::ProjectCreated { .. }
+            | Event::ProjectRenamed { .. }
             | Event::InvitationCreated { .. }
             | Event::InvitationResent { .. }
             | Event::InvitationRevoked { .. }

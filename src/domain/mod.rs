@@ -10,6 +10,7 @@ pub mod password;
 pub mod permission;
 pub mod role;
 pub mod seats;
+pub mod team;
 pub mod token;
 
 pub use email_address::{EmailAddress, EmailError};
@@ -21,4 +22,5 @@ pub use password::NewPassword;
 pub use permission::Permission;
 pub use role::Role;
 pub use seats::SeatUsage;
+pub use team::{AccessLevel, Description, GroupName, TeamRole};
 pub use token::Token;

@@ -15,7 +15,7 @@ pub enum NameError {
     NoAlphanumeric,
 }
 
-fn parse_name(input: &str) -> Result<String, NameError> {
+pub(crate) fn parse_name(input: &str) -> Result<String, NameError> {
     // Collapse runs of whitespace so "Ada   Lovelace" and "Ada Lovelace" are one name.
     let text = input.split_whitespace().collect::<Vec<_>>().join(" ");
     if text.is_empty() {

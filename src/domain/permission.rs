@@ -1,6 +1,7 @@
 //! The permission matrix of DESIGN.md §2.1: the single source of truth for who may do what.
 
 use super::role::Role;
+use super::team::TeamRole;
 
 /// Something a member may be allowed to do in an organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +44,7 @@ impl Permission {
             Permission::UseOrganization
                 | Permission::ManageMembers
                 | Permission::ManageAdmins
+                | Permission::ManageTeamsAndProjects
                 | Permission::ViewAuditLog
                 | Permission::ManageOwnership
         )
@@ -95,6 +97,31 @@ impl Role {
     /// The roles this role may hand out in an invitation, most powerful first.
     pub fn invitable_roles(self) -> Vec<Role> {
         [Role::Admin, Role::Member].into_iter().filter(|r| self.may_invite_as(*r)).collect()
+    }
+}
+
+/// Something done to or in one team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TeamAction {
+    /// Add a member to the team, remove one, or change a team role.
+    ManageMembers,
+    /// Invite someone new into the organization and straight into the team.
+    Invite,
+    /// Rename or delete the team, or grant it access to projects.
+    Edit,
+}
+
+/// May someone with organization role `role`, and role `team_role` in this team
+/// (`None`: not in it), do `action`? The Owner and Admins may do everything; a
+/// team Maintainer may manage their own team's members and invite into it (the
+/// invitee joins the organization as Member), and nothing else.
+pub fn may_on_team(role: Role, team_role: Option<TeamRole>, action: TeamAction) -> bool {
+    if role.can(Permission::ManageTeamsAndProjects) {
+        return true;
+    }
+    match action {
+        TeamAction::ManageMembers | TeamAction::Invite => team_role == Some(TeamRole::Maintainer),
+        TeamAction::Edit => false,
     }
 }
 
@@ -267,6 +294,20 @@ mod tests {
         assert_eq!(parties(Owner, Member, false).role_choices(), vec![Admin, Member]);
         assert_eq!(parties(Admin, Member, false).role_choices(), vec![Member]);
         assert_eq!(parties(Owner, Owner, true).role_choices(), Vec::<Role>::new());
+    }
+
+    #[test]
+    fn a_maintainer_manages_their_own_team_and_nothing_else() {
+        use TeamAction::*;
+        for action in [ManageMembers, Invite, Edit] {
+            assert!(may_on_team(Role::Owner, None, action), "Owner {action:?}");
+            assert!(may_on_team(Role::Admin, None, action), "Admin {action:?}");
+            assert!(!may_on_team(Role::Member, None, action), "Member outside the team {action:?}");
+            assert!(!may_on_team(Role::Member, Some(TeamRole::Member), action), "team Member {action:?}");
+        }
+        assert!(may_on_team(Role::Member, Some(TeamRole::Maintainer), ManageMembers));
+        assert!(may_on_team(Role::Member, Some(TeamRole::Maintainer), Invite));
+        assert!(!may_on_team(Role::Member, Some(TeamRole::Maintainer), Edit));
     }
 
     #[test]

@@ -57,6 +57,7 @@ struct InvitationText<'a> {
     role: &'a str,
     link: &'a str,
     expires: &'a str,
+    grants: &'a [String],
 }
 
 #[derive(Template)]
@@ -67,6 +68,7 @@ struct InvitationHtml<'a> {
     role: &'a str,
     link: &'a str,
     expires: &'a str,
+    grants: &'a [String],
 }
 
 /// What an invitation email says.
@@ -77,16 +79,18 @@ pub struct InvitationMail<'a> {
     pub role: &'a str,
     pub link: &'a str,
     pub expires: &'a str,
+    /// The teams and projects it brings, in words ("team Platform").
+    pub grants: &'a [String],
 }
 
 /// "X invited you to join Y", with the link and the expiry date.
 pub fn invitation(mail: &InvitationMail<'_>) -> Result<NewMessage, AppError> {
-    let InvitationMail { to, inviter, org, role, link, expires } = *mail;
+    let InvitationMail { to, inviter, org, role, link, expires, grants } = *mail;
     Ok(NewMessage {
         to: to.to_owned(),
         subject: format!("{inviter} invited you to join {org} on Roster"),
-        text_body: InvitationText { inviter, org, role, link, expires }.render()?,
-        html_body: InvitationHtml { inviter, org, role, link, expires }.render()?,
+        text_body: InvitationText { inviter, org, role, link, expires, grants }.render()?,
+        html_body: InvitationHtml { inviter, org, role, link, expires, grants }.render()?,
     })
 }
 

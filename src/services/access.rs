@@ -13,6 +13,8 @@ use crate::error::AppError;
 pub struct OrgAccess {
     pub org: Organization,
     pub role: Role,
+    /// The viewer's membership (teams and project grants hang off it).
+    pub membership: uuid::Uuid,
     pub user: User,
 }
 
@@ -40,7 +42,7 @@ pub fn member_of(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<O
     };
     let membership = memberships::find(conn, org.org_id(), user)?.ok_or(AppError::NotFound)?;
     let user = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
-    Ok(OrgAccess { role: membership.role, org, user })
+    Ok(OrgAccess { role: membership.role, membership: membership.id, org, user })
 }
 
 /// What an organization page needs: the viewer (for the header) and their access

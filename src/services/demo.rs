@@ -6,7 +6,9 @@ use uuid::Uuid;
 use super::events::Actor;
 use super::invitations::{self, Answer, InvitationRef};
 use crate::db::{organizations, users};
-use crate::domain::{EmailAddress, EmailList, OrgName, PersonName, Role, Slug};
+use crate::domain::{
+    AccessLevel, Description, EmailAddress, EmailList, GroupName, OrgName, PersonName, Role, Slug, TeamRole,
+};
 use crate::error::AppError;
 
 /// The demo sign-in printed by `serve --demo`.
@@ -81,7 +83,15 @@ pub fn seed(conn: &mut PgConnection, ctx: &invitations::Context<'_>, password_ha
         let by_owner = Actor { user: owner, request_id: None };
         for role in [Role::Admin, Role::Member] {
             let addresses: Vec<&str> = people.iter().filter(|(_, _, r)| *r == role).map(|(_, a, _)| *a).collect();
-            invitations::invite(conn, ctx, &by_owner, &slug, EmailList::parse(&addresses.join("\n")), role)?;
+            invitations::invite(
+                conn,
+                ctx,
+                &by_owner,
+                &slug,
+                EmailList::parse(&addresses.join("\n")),
+                role,
+                &invitations::Brings::default(),
+            )?;
         }
         for (user, _, role) in &people {
             if *role == Role::Owner {
@@ -92,6 +102,63 @@ pub fn seed(conn: &mut PgConnection, ctx: &invitations::Context<'_>, password_ha
                 invitations::respond(conn, &invitee, &InvitationRef::Id(pending.id), Answer::Accept)?;
             }
         }
-        Ok(())
+        seed_teams(conn, &by_owner, &slug)
     })
+}
+
+/// A demo team or project: name, description, and who is in it or reaches it.
+type Group<T> = (&'static str, &'static str, &'static [(&'static str, T)]);
+
+/// Teams of the demo: (team, description, [(member, team role)]).
+const TEAMS: &[Group<TeamRole>] = &[
+    (
+        "Platform",
+        "Runs the build, the servers and the public API",
+        &[
+            ("ada@acme.test", TeamRole::Maintainer),
+            ("alan@acme.test", TeamRole::Member),
+            ("edsger@acme.test", TeamRole::Member),
+        ],
+    ),
+    (
+        "Design",
+        "Product design and research",
+        &[("grace@acme.test", TeamRole::Maintainer), ("barbara@acme.test", TeamRole::Member)],
+    ),
+];
+
+/// (project, description, [(team or member email, level)]).
+const PROJECTS: &[Group<AccessLevel>] = &[
+    ("API", "The public JSON API", &[("Platform", AccessLevel::Write), ("Design", AccessLevel::Read)]),
+    (
+        "Website",
+        "acme.test and the docs",
+        &[("Design", AccessLevel::Write), ("katherine@acme.test", AccessLevel::Read)],
+    ),
+];
+
+/// Creates the demo's teams and projects through the same use cases as the pages.
+fn seed_teams(conn: &mut PgConnection, owner: &Actor, slug: &Slug) -> Result<(), AppError> {
+    let mut team_ids = Vec::new();
+    for (name, description, members) in TEAMS {
+        let team = super::teams::create(conn, owner, slug, GroupName::parse(name), Description::parse(description))?;
+        let team_slug = Slug::parse(&team.slug).ok_or(AppError::NotFound)?;
+        for (email, role) in *members {
+            super::teams::add_member(conn, owner, slug, &team_slug, email, *role)?;
+        }
+        team_ids.push((*name, team.id));
+    }
+    for (name, description, grants) in PROJECTS {
+        let project =
+            super::projects::create(conn, owner, slug, GroupName::parse(name), Description::parse(description))?;
+        let project_slug = Slug::parse(&project.slug).ok_or(AppError::NotFound)?;
+        for (grantee, level) in *grants {
+            let grantee = match team_ids.iter().find(|(team, _)| team == grantee) {
+                Some((_, id)) => super::projects::GranteeInput::Team(*id),
+                None => super::projects::GranteeInput::Member((*grantee).to_owned()),
+            };
+            super::projects::grant(conn, owner, slug, &project_slug, &grantee, *level)?;
+        }
+    }
+    Ok(())
 }

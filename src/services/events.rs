@@ -83,7 +83,8 @@ fn write(
     let notes: Vec<NewNotification> = events
         .iter()
         .flat_map(|event| {
-            event.notices(actor_name).into_iter().map(move |notice| {
+            let notices = event.notices(actor_name).into_iter();
+            notices.filter(move |n| event.tells_actor() || Some(n.recipient) != actor_id).map(move |notice| {
                 let mut payload = notice.payload;
                 // Enough to word and link the notification even after a rename.
                 if let Some(map) = payload.as_object_mut() {

@@ -10,11 +10,17 @@ use super::access::{self, OrgAccess};
 use super::events::{self, Actor, Event};
 use super::rate_limit;
 use super::viewer::{self, Viewer};
+use crate::db::invitation_grants::{self, Bring, InvitationGrant};
 use crate::db::invitations::{self, Invitation, NewInvitation};
+use crate::db::projects::{self as project_rows, Grantee, Project};
+use crate::db::teams::{self as team_rows, Team};
 use crate::db::{memberships, organizations, outbox, users};
 use crate::domain::email_list::InvalidEntry;
+use crate::domain::permission::{may_on_team, TeamAction};
 use crate::domain::token::TokenKey;
-use crate::domain::{EmailList, InvitationStatus, OrgId, Permission, Role, SeatUsage, Slug, Token, UserId};
+use crate::domain::{
+    AccessLevel, EmailList, InvitationStatus, OrgId, Permission, Role, SeatUsage, Slug, TeamRole, Token, UserId,
+};
 use crate::error::{AppError, FormErrors};
 use crate::mail::messages::{self, InvitationMail};
 use crate::mail::Links;
@@ -59,19 +65,108 @@ fn date(at: OffsetDateTime) -> String {
     at.format(&format).unwrap_or_default()
 }
 
+/// What an invitation brings besides the membership: teams (joined as Member) and
+/// projects at a level, by id as chosen in the form.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Brings {
+    pub teams: Vec<Uuid>,
+    pub projects: Vec<(Uuid, AccessLevel)>,
+}
+
+/// How an invitation's teams and projects are named in its email, on its page and
+/// in its row: "team Platform", "project API (Write)".
+pub fn describe_grants(grants: &[InvitationGrant]) -> Vec<String> {
+    grants
+        .iter()
+        .map(|g| match g.level {
+            None => format!("team {}", g.name),
+            Some(level) => format!("project {} ({})", g.name, level.label()),
+        })
+        .collect()
+}
+
+fn describe_brings(brings: &[Bring]) -> Vec<String> {
+    brings
+        .iter()
+        .map(|b| match b {
+            Bring::Team { name, .. } => format!("team {name}"),
+            Bring::Project { name, level, .. } => format!("project {name} ({})", level.label()),
+        })
+        .collect()
+}
+
+/// Checks that `access` may invite as `role` with `brings`, and finds the chosen
+/// teams and projects in the organization. The Owner and Admins may invite into any
+/// team and project; a team Maintainer may invite as Member into teams they maintain,
+/// and nothing else (DESIGN.md §2.1).
+fn allowed_brings(
+    conn: &mut PgConnection,
+    access: &OrgAccess,
+    role: Role,
+    brings: &Brings,
+) -> Result<Vec<Bring>, AppError> {
+    let teams = team_rows::find_many(conn, access.org.org_id(), &brings.teams)?;
+    let project_ids: Vec<Uuid> = brings.projects.iter().map(|(id, _)| *id).collect();
+    let projects = project_rows::find_many(conn, access.org.org_id(), &project_ids)?;
+    if teams.len() != brings.teams.len() || projects.len() != brings.projects.len() {
+        return Err(AppError::Invalid(FormErrors::form(
+            "A team or project you chose no longer exists. Reload the page and choose again.",
+        )));
+    }
+    if !access.role.may_invite_as(role) {
+        let maintains_all = !teams.is_empty() && projects.is_empty() && role == Role::Member && {
+            let mine = team_rows::roles_in(conn, access.membership, &brings.teams)?;
+            teams.iter().all(|t| {
+                let team_role = mine.iter().find(|(id, _)| *id == t.id).map(|(_, r)| *r);
+                may_on_team(access.role, team_role, TeamAction::Invite)
+            })
+        };
+        if !maintains_all {
+            return Err(match invitable_teams(conn, access)?.is_empty() {
+                true => invite_refusal(access, role),
+                false => AppError::Forbidden(
+                    "As a team Maintainer you can invite people as Member into the teams you maintain, and nothing else."
+                        .into(),
+                ),
+            });
+        }
+    }
+    let mut found: Vec<Bring> = teams.into_iter().map(|t| Bring::Team { id: t.id, name: t.name }).collect();
+    for project in projects {
+        let level = brings.projects.iter().find(|(id, _)| *id == project.id).map_or(AccessLevel::Read, |(_, l)| *l);
+        found.push(Bring::Project { id: project.id, name: project.name, level });
+    }
+    Ok(found)
+}
+
+/// The teams `access` may invite into: every team for those who manage teams, the
+/// teams they maintain for anyone else.
+fn invitable_teams(conn: &mut PgConnection, access: &OrgAccess) -> Result<Vec<Team>, AppError> {
+    if may_on_team(access.role, None, TeamAction::Invite) {
+        Ok(team_rows::all_of(conn, access.org.org_id())?)
+    } else {
+        Ok(team_rows::maintained_by(conn, access.membership)?)
+    }
+}
+
+fn invite_refusal(access: &OrgAccess, role: Role) -> AppError {
+    AppError::Forbidden(match access.role {
+        Role::Member => "Only the Owner and Admins can manage invitations.".into(),
+        _ => format!("Only the Owner can invite, resend or revoke invitations as {}.", role.label()),
+    })
+}
+
 /// Refuses unless `access` may invite (resend, revoke) as `role`.
 fn require_invite_right(access: &OrgAccess, role: Role) -> Result<(), AppError> {
     if access.role.may_invite_as(role) {
         return Ok(());
     }
-    Err(AppError::Forbidden(match access.role {
-        Role::Member => "Only the Owner and Admins can manage invitations.".into(),
-        _ => format!("Only the Owner can invite, resend or revoke invitations as {}.", role.label()),
-    }))
+    Err(invite_refusal(access, role))
 }
 
-/// Invites every valid address of `list` as `role`, in one transaction that locks
-/// the organization: either all new invitations fit the free seats and are sent, or none is.
+/// Invites every valid address of `list` as `role`, bringing `brings`, in one
+/// transaction that locks the organization: either all new invitations fit the free
+/// seats and are sent, or none is.
 pub fn invite(
     conn: &mut PgConnection,
     ctx: &Context<'_>,
@@ -79,6 +174,7 @@ pub fn invite(
     slug: &Slug,
     list: EmailList,
     role: Role,
+    brings: &Brings,
 ) -> Result<InviteSummary, AppError> {
     if list.addresses.is_empty() {
         let mut errors = FormErrors::new();
@@ -99,8 +195,9 @@ pub fn invite(
     }
     conn.transaction(|conn| {
         let access = access::member_of(conn, slug, actor.user)?;
-        require_invite_right(&access, role)?;
         let org = organizations::lock(conn, access.org.org_id())?;
+        let brought = allowed_brings(conn, &access, role, brings)?;
+        let grant_lines = describe_brings(&brought);
 
         let lowercase: Vec<String> = list.addresses.iter().map(|a| a.normalized().to_owned()).collect();
         let members: HashSet<String> =
@@ -172,9 +269,12 @@ pub fn invite(
                 role: role.label(),
                 link: &ctx.links.invitation(&token),
                 expires: &expires,
+                grants: &grant_lines,
             })?);
         }
         let created = invitations::insert_many(conn, &rows)?;
+        let ids: Vec<Uuid> = created.iter().map(|i| i.id).collect();
+        invitation_grants::insert_many(conn, org.org_id(), &ids, &brought)?;
         outbox::enqueue_many(conn, &mails)?;
         let mut events: Vec<Event> = created
             .iter()
@@ -205,24 +305,60 @@ pub struct InvitationFilter {
     pub after: Option<Cursor>,
 }
 
-/// What the pages about invitations show around them: who is looking, their access
-/// and the organization's seats.
+/// What the pages about invitations show around them: who is looking, their access,
+/// the organization's seats, and what the viewer may offer in `Invite Members`.
 pub struct InvitePage {
     pub viewer: Viewer,
     pub access: OrgAccess,
     pub seats: SeatUsage,
+    pub choices: InviteChoices,
 }
 
-/// A page of the Invitations list (for the Owner and Admins), and `limit + 1`
-/// invitations, each with `lower(email)` for its cursor.
+/// What `Invite Members` offers the viewer: roles, teams and projects.
+#[derive(Debug, Clone, Default)]
+pub struct InviteChoices {
+    pub roles: Vec<Role>,
+    pub teams: Vec<Team>,
+    pub projects: Vec<Project>,
+}
+
+/// The roles, teams and projects `access` may put on an invitation; `None` when they
+/// may not invite at all.
+fn choices(conn: &mut PgConnection, access: &OrgAccess) -> Result<Option<InviteChoices>, AppError> {
+    let teams = invitable_teams(conn, access)?;
+    let roles = match access.role.invitable_roles() {
+        roles if !roles.is_empty() => roles,
+        // A team Maintainer invites as Member into their teams.
+        _ if !teams.is_empty() => vec![Role::Member],
+        _ => return Ok(None),
+    };
+    let projects = if access.role.can(Permission::ManageTeamsAndProjects) {
+        project_rows::all_of(conn, access.org.org_id())?
+    } else {
+        Vec::new()
+    };
+    Ok(Some(InviteChoices { roles, teams, projects }))
+}
+
+fn invite_page(conn: &mut PgConnection, viewer: Viewer, access: OrgAccess) -> Result<InvitePage, AppError> {
+    let choices = choices(conn, &access)?.ok_or_else(|| invite_refusal(&access, Role::Member))?;
+    let seats = seat_usage(conn, access.org.org_id(), access.org.seat_limit)?;
+    Ok(InvitePage { viewer, access, seats, choices })
+}
+
+/// A page of the Invitations list (for the Owner and Admins), `limit + 1`
+/// invitations, each with `lower(email)` for its cursor, and the teams and projects
+/// each brings ("team Platform", "project API (Write)").
 pub fn list_page(
     conn: &mut PgConnection,
     slug: &Slug,
     user: UserId,
     filter: &InvitationFilter,
     limit: i64,
-) -> Result<(InvitePage, Vec<(Invitation, String)>), AppError> {
-    let page = invite_form(conn, slug, user)?;
+) -> Result<InvitationsList, AppError> {
+    let (viewer, access) = access::page(conn, slug, user)?;
+    access.require(Permission::ManageMembers)?;
+    let page = invite_page(conn, viewer, access)?;
     let access = &page.access;
     let query = invitations::ListQuery {
         org: access.org.org_id(),
@@ -234,22 +370,43 @@ pub fn list_page(
         limit,
     };
     let found = invitations::list(conn, &query)?;
-    Ok((page, found))
+    let ids: Vec<Uuid> = found.iter().map(|(i, _)| i.id).collect();
+    let grants = grants_by_invitation(conn, &ids)?;
+    Ok(InvitationsList { page, found, grants })
 }
 
-/// What the `Invite Members` form needs: the viewer, their access (only those who
-/// manage members get it) and the seats.
+/// A page of the Invitations list: the page around it, `limit + 1` invitations
+/// (each with `lower(email)` for its cursor), and what each brings.
+pub struct InvitationsList {
+    pub page: InvitePage,
+    pub found: Vec<(Invitation, String)>,
+    pub grants: GrantsByInvitation,
+}
+
+/// What each invitation brings, in words, by invitation id.
+pub type GrantsByInvitation = HashMap<Uuid, Vec<String>>;
+
+/// What each of the invitations `ids` brings, in words.
+fn grants_by_invitation(conn: &mut PgConnection, ids: &[Uuid]) -> Result<GrantsByInvitation, AppError> {
+    let mut by: HashMap<Uuid, Vec<InvitationGrant>> = HashMap::new();
+    for grant in invitation_grants::of_invitations(conn, ids)? {
+        by.entry(grant.invitation_id).or_default().push(grant);
+    }
+    Ok(by.into_iter().map(|(id, grants)| (id, describe_grants(&grants))).collect())
+}
+
+/// What the `Invite Members` form needs: the viewer, their access (those who manage
+/// members, and team Maintainers), the seats and the choices.
 pub fn invite_form(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<InvitePage, AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
-    access.require(Permission::ManageMembers)?;
-    let seats = seat_usage(conn, access.org.org_id(), access.org.seat_limit)?;
-    Ok(InvitePage { viewer, access, seats })
+    invite_page(conn, viewer, access)
 }
 
 /// The answer to `Send Invitations` as submitted: the form's page (viewer, access,
 /// seats as they are afterwards) with the outcome, where a refusal of the input
 /// (`Invalid`) is for the form to show. The sender's quota (per account and per
 /// client address) is charged only for a valid submission of valid addresses.
+#[allow(clippy::too_many_arguments)]
 pub fn invite_from_form(
     conn: &mut PgConnection,
     ctx: &Context<'_>,
@@ -258,22 +415,24 @@ pub fn invite_from_form(
     slug: &Slug,
     list: EmailList,
     role: Option<Role>,
+    brings: &Brings,
 ) -> Result<(InvitePage, Result<InviteSummary, AppError>), AppError> {
     let viewer = viewer::load(conn, actor.user)?;
     let access = access::member_of(conn, slug, actor.user)?;
-    access.require(Permission::ManageMembers)?;
+    choices(conn, &access)?.ok_or_else(|| invite_refusal(&access, Role::Member))?;
     let outcome = match role.filter(|r| *r != Role::Owner) {
         None => {
             let mut errors = FormErrors::new();
             errors.add("role", "Choose a role.");
             Err(AppError::Invalid(errors))
         }
-        Some(role) if list.addresses.is_empty() => invite(conn, ctx, actor, slug, list, role),
+        Some(role) if list.addresses.is_empty() => invite(conn, ctx, actor, slug, list, role, brings),
         Some(role) => charge_sender(conn, actor, ip, list.addresses.len())
-            .and_then(|()| invite(conn, ctx, actor, slug, list, role)),
+            .and_then(|()| invite(conn, ctx, actor, slug, list, role, brings)),
     };
-    let seats = seat_usage(conn, access.org.org_id(), access.org.seat_limit)?;
-    Ok((InvitePage { viewer, access, seats }, outcome))
+    // Read again: the organization may have changed meanwhile (seats, teams).
+    let access = access::member_of(conn, slug, actor.user)?;
+    Ok((invite_page(conn, viewer, access)?, outcome))
 }
 
 /// Counts `addresses` invitation emails against the sender's hourly quotas.
@@ -330,14 +489,14 @@ fn no_longer_pending(invitation: &Invitation) -> AppError {
 
 /// Sends an invitation again with a new link and expiry; the old link stops working.
 /// An expired invitation takes a seat again, so it needs a free one. Returns it with
-/// the actor's role.
+/// the actor's role and what it brings, in words.
 pub fn resend(
     conn: &mut PgConnection,
     ctx: &Context<'_>,
     actor: &Actor,
     slug: &Slug,
     id: Uuid,
-) -> Result<(Invitation, Role), AppError> {
+) -> Result<(Invitation, Role, Vec<String>), AppError> {
     conn.transaction(|conn| {
         let access = access::member_of(conn, slug, actor.user)?;
         let org = organizations::lock(conn, access.org.org_id())?;
@@ -371,6 +530,7 @@ pub fn resend(
         let renewed = invitations::renew(conn, org.org_id(), id, &nonce, &token.hash(), expires_at)?
             .ok_or_else(|| no_longer_pending(&invitation))?;
         let inviter = access.user.name.clone();
+        let grants = describe_grants(&invitation_grants::of_invitations(conn, &[renewed.id])?);
         outbox::enqueue(
             conn,
             &messages::invitation(&InvitationMail {
@@ -380,6 +540,7 @@ pub fn resend(
                 role: renewed.role.label(),
                 link: &ctx.links.invitation(&token),
                 expires: &date(expires_at),
+                grants: &grants,
             })?,
         )?;
         let event = Event::InvitationResent {
@@ -389,13 +550,18 @@ pub fn resend(
             send_count: renewed.send_count,
         };
         actor.record(conn, &access, &[event])?;
-        Ok((renewed, access.role))
+        Ok((renewed, access.role, grants))
     })
 }
 
 /// Revokes an invitation: its link stops working and its seat is freed. Returns it
-/// with the actor's role.
-pub fn revoke(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> Result<(Invitation, Role), AppError> {
+/// with the actor's role and what it brought, in words.
+pub fn revoke(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    id: Uuid,
+) -> Result<(Invitation, Role, Vec<String>), AppError> {
     conn.transaction(|conn| {
         let access = access::member_of(conn, slug, actor.user)?;
         let invitation = manageable(conn, &access, id)?;
@@ -403,13 +569,16 @@ pub fn revoke(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> 
             .ok_or_else(|| no_longer_pending(&invitation))?;
         let event = Event::InvitationRevoked { email: revoked.email.clone(), was: invitation.status_now() };
         actor.record(conn, &access, &[event])?;
-        Ok((revoked, access.role))
+        let grants = describe_grants(&invitation_grants::of_invitations(conn, &[id])?);
+        Ok((revoked, access.role, grants))
     })
 }
 
 /// A copied link, with what the page around it needs.
 pub struct CopiedLink {
     pub invitation: Invitation,
+    /// What it brings, in words.
+    pub grants: Vec<String>,
     pub link: String,
     pub viewer: Viewer,
     pub viewer_role: Role,
@@ -447,7 +616,8 @@ pub fn copy_link(
         invitations::mark_link_copied(conn, invitation.id)?;
         actor.record(conn, &access, &[Event::InvitationLinkCopied { email: invitation.email.clone() }])?;
         let viewer = viewer::of_user(conn, &access.user)?;
-        Ok(CopiedLink { invitation, link: ctx.links.invitation(&token), viewer, viewer_role: access.role })
+        let grants = describe_grants(&invitation_grants::of_invitations(conn, &[invitation.id])?);
+        Ok(CopiedLink { invitation, grants, link: ctx.links.invitation(&token), viewer, viewer_role: access.role })
     })
 }
 
@@ -473,6 +643,8 @@ pub struct InvitationView {
     pub responded_at: Option<OffsetDateTime>,
     /// Names of the Owner and Admins, to say whom to ask for a new invitation.
     pub admins: Vec<String>,
+    /// The teams and projects it brings, in words.
+    pub grants: Vec<String>,
 }
 
 fn find(conn: &mut PgConnection, reference: &InvitationRef) -> Result<Option<Invitation>, AppError> {
@@ -490,7 +662,9 @@ pub fn view(conn: &mut PgConnection, token: &Token) -> Result<Option<InvitationV
     let org = organizations::find_by_id(conn, OrgId(invitation.organization_id))?.ok_or(AppError::NotFound)?;
     let admin_ids = memberships::admins_of(conn, org.org_id())?;
     let admins = users::names_of(conn, &admin_ids)?;
+    let grants = describe_grants(&invitation_grants::of_invitations(conn, &[invitation.id])?);
     Ok(Some(InvitationView {
+        grants,
         id: invitation.id,
         status: invitation.status_now(),
         role: invitation.role,
@@ -533,6 +707,10 @@ pub struct Answered {
     pub org_name: String,
     pub org_slug: String,
     pub role: Role,
+    /// Accepted: the teams and projects joined, and those skipped because they were
+    /// deleted since the invitation was sent, in words.
+    pub joined: Vec<String>,
+    pub skipped: Vec<String>,
 }
 
 /// Accepts or declines, as the signed-in `user`, whose verified email must be the
@@ -588,17 +766,56 @@ pub fn respond(
             }));
         };
         let role = answered.role;
-        if answer == Answer::Accept && memberships::insert_if_absent(conn, org.org_id(), actor.user, role)? {
-            memberships::set_invited_by(conn, org.org_id(), actor.user, answered.invited_by)?;
+        let (mut joined, mut skipped) = (Vec::new(), Vec::new());
+        if answer == Answer::Accept {
+            if memberships::insert_if_absent(conn, org.org_id(), actor.user, role)? {
+                memberships::set_invited_by(conn, org.org_id(), actor.user, answered.invited_by)?;
+            }
+            let membership = memberships::find(conn, org.org_id(), actor.user)?.ok_or(AppError::NotFound)?;
+            (joined, skipped) = apply_grants(conn, org.org_id(), membership.id, answered.id)?;
         }
         let (invitation, email, inviter) = (answered.id, answered.email, answered.invited_by);
         let event = match answer {
-            Answer::Accept => Event::InvitationAccepted { invitation, email, role, inviter },
+            Answer::Accept => Event::InvitationAccepted {
+                invitation,
+                email,
+                role,
+                inviter,
+                joined: joined.clone(),
+                skipped: skipped.clone(),
+            },
             Answer::Decline => Event::InvitationDeclined { invitation, email, role, inviter },
         };
         actor.record_in(conn, &org, &user, &[event])?;
-        Ok(Answered { org_name: org.name, org_slug: org.slug, role })
+        Ok(Answered { org_name: org.name, org_slug: org.slug, role, joined, skipped })
     })
+}
+
+/// Gives the new member `membership` what invitation `invitation` brings: its teams
+/// (as Member) and projects (never lowering a level they already have). Returns what
+/// was joined and what was skipped because it was deleted meanwhile, in words.
+fn apply_grants(
+    conn: &mut PgConnection,
+    org: OrgId,
+    membership: Uuid,
+    invitation: Uuid,
+) -> Result<(Vec<String>, Vec<String>), AppError> {
+    let (mut joined, mut skipped) = (Vec::new(), Vec::new());
+    for grant in invitation_grants::of_invitations(conn, &[invitation])? {
+        let words = describe_grants(std::slice::from_ref(&grant)).concat();
+        match (grant.team_id, grant.project_id, grant.level) {
+            (Some(team), _, None) => {
+                team_rows::add(conn, org, team, membership, TeamRole::Member)?;
+                joined.push(words);
+            }
+            (_, Some(project), Some(level)) => {
+                project_rows::grant_at_least(conn, org, project, Grantee::Member(membership), level)?;
+                joined.push(words);
+            }
+            _ => skipped.push(words),
+        }
+    }
+    Ok((joined, skipped))
 }
 
 /// Declines with the emailed link alone, signed in to no account: receiving the
@@ -628,7 +845,13 @@ pub fn decline_by_link(
             inviter: declined.invited_by,
         };
         events::record_by_link(conn, &org, &declined.email, request_id, &[event])?;
-        Ok(Answered { org_name: org.name, org_slug: org.slug, role: declined.role })
+        Ok(Answered {
+            org_name: org.name,
+            org_slug: org.slug,
+            role: declined.role,
+            joined: Vec::new(),
+            skipped: Vec::new(),
+        })
     })
 }
 
@@ -641,6 +864,8 @@ pub struct PendingForMe {
     pub inviter_name: String,
     pub role: Role,
     pub expires_at: OffsetDateTime,
+    /// The teams and projects it brings, in words.
+    pub grants: Vec<String>,
 }
 
 /// Pending invitations for a user's address, if it is verified.
@@ -649,9 +874,13 @@ pub fn pending_for(conn: &mut PgConnection, user: UserId) -> Result<Vec<PendingF
     if !user.is_verified() {
         return Ok(Vec::new());
     }
-    Ok(invitations::pending_for_address(conn, &user.email)?
+    let pending = invitations::pending_for_address(conn, &user.email)?;
+    let ids: Vec<Uuid> = pending.iter().map(|(i, _, _)| i.id).collect();
+    let mut grants = grants_by_invitation(conn, &ids)?;
+    Ok(pending
         .into_iter()
         .map(|(i, org_name, org_slug)| PendingForMe {
+            grants: grants.remove(&i.id).unwrap_or_default(),
             id: i.id,
             role: i.role,
             org_name,

@@ -111,20 +111,29 @@ fn entry_for(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> R
     Ok(entry(conn, &access, id)?.0)
 }
 
-/// A member's page: the viewer, the member, and who invited them ("name (email)").
-pub fn member_page(
-    conn: &mut PgConnection,
-    slug: &Slug,
-    user: UserId,
-    id: Uuid,
-) -> Result<(Viewer, MemberEntry, Option<String>), AppError> {
+/// What a member's page shows.
+pub struct MemberPage {
+    pub viewer: Viewer,
+    pub entry: MemberEntry,
+    /// Who invited them, "name (email)".
+    pub invited_by: Option<String>,
+    /// Their teams and projects, with why.
+    pub reach: super::reach::MemberReach,
+    /// Who can grant access (the Owner and Admins).
+    pub granters: Vec<String>,
+}
+
+/// A member's page: the member, who invited them, and what they reach.
+pub fn member_page(conn: &mut PgConnection, slug: &Slug, user: UserId, id: Uuid) -> Result<MemberPage, AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
     let (entry, inviter) = entry(conn, &access, id)?;
     let invited_by = match inviter {
         Some(id) => users::find(conn, UserId(id))?.map(|u| format!("{} ({})", u.name, u.email)),
         None => None,
     };
-    Ok((viewer, entry, invited_by))
+    let reach = super::reach::of_membership(conn, id)?;
+    let granters = super::reach::granters(conn, &access)?;
+    Ok(MemberPage { viewer, entry, invited_by, reach, granters })
 }
 
 /// The `Remove member` confirmation, for a member the viewer may remove.

@@ -32,6 +32,29 @@ fn role_label(value: &str) -> &str {
     crate::domain::Role::from_db(value).map(|r| r.label()).unwrap_or(value)
 }
 
+fn team_role_label(value: &str) -> &str {
+    crate::domain::TeamRole::from_db(value).map(|r| r.label()).unwrap_or(value)
+}
+
+fn level_label(value: &str) -> &str {
+    crate::domain::AccessLevel::from_db(value).map(|l| l.label()).unwrap_or(value)
+}
+
+/// "you" for a grant to the reader, "your team Platform" for one to their team.
+fn grantee_words(grantee: &str) -> String {
+    match grantee.strip_prefix("team ") {
+        Some(team) => format!("your team {team}"),
+        None => "you".into(),
+    }
+}
+
+fn grantee_possessive(grantee: &str) -> String {
+    match grantee.strip_prefix("team ") {
+        Some(team) => format!("your team {team}’s"),
+        None => "your".into(),
+    }
+}
+
 /// The sentence and link of a stored notification.
 pub fn describe(n: &Notification) -> Item {
     let p = &n.payload;
@@ -72,6 +95,55 @@ pub fn describe(n: &Notification) -> Item {
                 p.get("limit").and_then(|v| v.as_i64()).unwrap_or_default()
             ),
             format!("/orgs/{slug}/invitations"),
+        ),
+        Some(EventKind::TeamMemberAdded) => (
+            format!(
+                "{} added you to team {} in {org} as {}.",
+                text(p, "by"),
+                text(p, "team"),
+                team_role_label(&text(p, "role"))
+            ),
+            format!("/orgs/{slug}/access"),
+        ),
+        Some(EventKind::TeamMemberRemoved) => (
+            format!("{} removed you from team {} in {org}.", text(p, "by"), text(p, "team")),
+            format!("/orgs/{slug}/access"),
+        ),
+        Some(EventKind::TeamRoleChanged) => (
+            format!(
+                "{} changed your role in team {} ({org}) from {} to {}.",
+                text(p, "by"),
+                text(p, "team"),
+                team_role_label(&text(p, "from")),
+                team_role_label(&text(p, "to"))
+            ),
+            format!("/orgs/{slug}/access"),
+        ),
+        Some(EventKind::TeamDeleted) => (
+            format!("{} deleted team {} in {org}; you are no longer in it.", text(p, "by"), text(p, "name")),
+            format!("/orgs/{slug}/access"),
+        ),
+        Some(EventKind::ProjectDeleted) => {
+            (format!("{} deleted project {} in {org}.", text(p, "by"), text(p, "name")), format!("/orgs/{slug}/access"))
+        }
+        Some(EventKind::ProjectAccessGranted) => (
+            format!(
+                "{} gave {} {} access to project {} in {org}.",
+                text(p, "by"),
+                grantee_words(&text(p, "grantee")),
+                level_label(&text(p, "level")),
+                text(p, "project")
+            ),
+            format!("/orgs/{slug}/access"),
+        ),
+        Some(EventKind::ProjectAccessRevoked) => (
+            format!(
+                "{} removed {} access to project {} in {org}.",
+                text(p, "by"),
+                grantee_possessive(&text(p, "grantee")),
+                text(p, "project")
+            ),
+            format!("/orgs/{slug}/access"),
         ),
         _ => (
             format!("{} in {org}.", n.kind),

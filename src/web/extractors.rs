@@ -157,3 +157,29 @@ impl FromRequest for OrgItem {
         })
     }
 }
+
+/// `{slug}` and `{name}` of a route about a team or project, by its URL name, and
+/// `{id}` when the route is about one of its members or grants.
+#[derive(Debug, Clone)]
+pub struct OrgNamed {
+    pub slug: crate::domain::Slug,
+    pub name: crate::domain::Slug,
+    pub id: Option<uuid::Uuid>,
+}
+
+impl FromRequest for OrgNamed {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let info = req.match_info();
+        let slug = info.get("slug").and_then(crate::domain::Slug::parse);
+        let name = info.get("name").and_then(crate::domain::Slug::parse);
+        let id = info.get("id").map(uuid::Uuid::parse_str);
+        std::future::ready(match (slug, name, id) {
+            (Some(slug), Some(name), None) => Ok(OrgNamed { slug, name, id: None }),
+            (Some(slug), Some(name), Some(Ok(id))) => Ok(OrgNamed { slug, name, id: Some(id) }),
+            _ => Err(AppError::NotFound),
+        })
+    }
+}

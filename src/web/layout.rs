@@ -17,6 +17,9 @@ pub enum Nav {
     Overview,
     Members,
     Invitations,
+    Teams,
+    Projects,
+    Access,
     Audit,
     Settings,
 }
@@ -29,6 +32,9 @@ impl Nav {
             Nav::Overview => "overview",
             Nav::Members => "members",
             Nav::Invitations => "invitations",
+            Nav::Teams => "teams",
+            Nav::Projects => "projects",
+            Nav::Access => "access",
             Nav::Audit => "audit",
             Nav::Settings => "settings",
         }

@@ -18,7 +18,8 @@ pub mod state;
 use actix_web::web;
 
 use pages::{
-    account, audit, auth, bell, dashboard, health, help, invitations, invitee, mailbox, members, orgs, settings,
+    access, account, audit, auth, bell, dashboard, health, help, invitations, invitee, mailbox, members, orgs,
+    projects, settings, teams,
 };
 
 /// Every route of the console.
@@ -61,6 +62,27 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
         .route("/orgs/{slug}/members/{id}/remove", web::get().to(members::confirm_remove))
         .route("/orgs/{slug}/members/{id}/remove", web::post().to(members::remove_member))
         .route("/orgs/{slug}/members/{id}/resend-verification", web::post().to(members::resend_member_verification))
+        .route("/orgs/{slug}/access", web::get().to(access::my_access))
+        .route("/orgs/{slug}/teams", web::get().to(teams::list_teams))
+        .route("/orgs/{slug}/teams", web::post().to(teams::create_team))
+        .route("/orgs/{slug}/teams/new", web::get().to(teams::new_team_form))
+        .route("/orgs/{slug}/teams/{name}", web::get().to(teams::show_team))
+        .route("/orgs/{slug}/teams/{name}/candidates", web::get().to(teams::team_candidates))
+        .route("/orgs/{slug}/teams/{name}/members", web::post().to(teams::add_team_member))
+        .route("/orgs/{slug}/teams/{name}/members/{id}/role", web::post().to(teams::change_team_role))
+        .route("/orgs/{slug}/teams/{name}/members/{id}/remove", web::post().to(teams::remove_team_member))
+        .route("/orgs/{slug}/teams/{name}/settings", web::post().to(teams::rename_team))
+        .route("/orgs/{slug}/teams/{name}/delete", web::get().to(teams::confirm_delete_team))
+        .route("/orgs/{slug}/teams/{name}/delete", web::post().to(teams::delete_team))
+        .route("/orgs/{slug}/projects", web::get().to(projects::list_projects))
+        .route("/orgs/{slug}/projects", web::post().to(projects::create_project))
+        .route("/orgs/{slug}/projects/new", web::get().to(projects::new_project_form))
+        .route("/orgs/{slug}/projects/{name}", web::get().to(projects::show_project))
+        .route("/orgs/{slug}/projects/{name}/access", web::post().to(projects::grant_access))
+        .route("/orgs/{slug}/projects/{name}/access/{id}/revoke", web::post().to(projects::revoke_access))
+        .route("/orgs/{slug}/projects/{name}/settings", web::post().to(projects::rename_project))
+        .route("/orgs/{slug}/projects/{name}/delete", web::get().to(projects::confirm_delete_project))
+        .route("/orgs/{slug}/projects/{name}/delete", web::post().to(projects::delete_project))
         .route("/orgs/{slug}/leave", web::get().to(members::confirm_leave))
         .route("/orgs/{slug}/leave", web::post().to(members::leave_organization))
         .route("/orgs/{slug}/settings", web::get().to(settings::show_settings))

@@ -720,9 +720,32 @@ async fn every_page_fits_a_phone_and_tables_keep_one_line_per_row_on_a_desktop()
     app.member(&slug, "Ada Lovelace", "ada@example.com", "admin").await;
     app.member(&slug, "Katherine Johnson-Goble", "katherine.johnson@example.com", "member").await;
     app.invite(&slug, "grace.hopper@example.com, alan@example.com", "member").await;
+    app.post_form(
+        &format!("/orgs/{slug}/teams"),
+        &[("name", "Platform"), ("description", "Runs the build and the servers")],
+    )
+    .await;
+    app.post_form(
+        &format!("/orgs/{slug}/teams/platform/members"),
+        &[("member", "ada@example.com"), ("role", "maintainer")],
+    )
+    .await;
+    app.post_form(&format!("/orgs/{slug}/projects"), &[("name", "API"), ("description", "The public API")]).await;
+    app.post_form(
+        &format!("/orgs/{slug}/projects/api/access"),
+        &[("team", ""), ("member", "olivia@acme.test"), ("level", "admin")],
+    )
+    .await;
     let person = Person { browser: open_browser(&driver).await, app: &app };
     person.sign_in("olivia@acme.test").await;
     let pages = [
+        ("teams", format!("/orgs/{slug}/teams")),
+        ("team-page", format!("/orgs/{slug}/teams/platform")),
+        ("new-team", format!("/orgs/{slug}/teams/new")),
+        ("projects", format!("/orgs/{slug}/projects")),
+        ("project-page", format!("/orgs/{slug}/projects/api")),
+        ("my-access", format!("/orgs/{slug}/access")),
+        ("invite-members", format!("/orgs/{slug}/invitations/new")),
         ("dashboard", "/dashboard".to_owned()),
         ("members", format!("/orgs/{slug}/members")),
         ("invitations", format!("/orgs/{slug}/invitations")),
@@ -807,5 +830,131 @@ async fn every_page_fits_a_phone_and_tables_keep_one_line_per_row_on_a_desktop()
     menu.click().await.unwrap();
     audit.click().await.unwrap();
     person.sees("What happened").await;
+    person.browser.close().await.unwrap();
+}
+
+/// Chooses `option` in the select labelled `label`.
+async fn choose(person: &Person<'_>, label: &str, option: &str) {
+    let select = person.field(label).await;
+    select.select_by_label(option).await.unwrap_or_else(|_| panic!("no option {option:?} in {label:?}"));
+}
+
+#[tokio::test]
+async fn an_owner_builds_a_team_and_a_project_and_a_new_member_invited_into_the_team_sees_the_project_via_the_team() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let slug = acme(&app).await;
+    let person = Person { browser: open_browser(&driver).await, app: &app };
+    person.sign_in("olivia@acme.test").await;
+    person.visit(&format!("/orgs/{slug}")).await;
+
+    // A team and a project, and the team gets Write on the project.
+    person.follow_link("Teams").await;
+    person.sees("No teams yet.").await;
+    person.follow_link("Create team").await;
+    person.fill("Name", "Platform").await;
+    person.fill("Description (optional)", "Runs the build and the servers").await;
+    person.press_button("Create team").await;
+    person.sees("Team Platform was created.").await;
+    assert_eq!(person.heading().await, "Platform");
+    person.follow_link("Projects").await;
+    person.follow_link("Create project").await;
+    person.fill("Name", "API").await;
+    person.press_button("Create project").await;
+    person.sees("Project API was created.").await;
+    choose(&person, "Team", "Platform").await;
+    choose(&person, "Level", "Write").await;
+    person.press_button("Grant access").await;
+    person.sees("Team Platform now has Write access to API.").await;
+    person.row_shows("Platform", "Write").await;
+    person.screenshot("project").await;
+
+    // Straight into the team from its page.
+    person.follow_link("Teams").await;
+    person.screenshot("teams").await;
+    person.follow_link("Platform").await;
+    person.follow_link("Invite to team").await;
+    let platform = person.field("Email addresses").await; // the form is there
+    drop(platform);
+    let checked = person
+        .browser
+        .find(Locator::XPath("//label[normalize-space()='Platform']/input[@type='checkbox']"))
+        .await
+        .unwrap()
+        .prop("checked")
+        .await
+        .unwrap();
+    assert_eq!(checked.as_deref(), Some("true"), "Invite to team chooses the team");
+    person.fill("Email addresses", "nia@example.com").await;
+    person.press_button("Send Invitations").await;
+    person.sees("1 sent.").await;
+    person.sign_out().await;
+
+    // Nia signs up from the emailed link and finds the project in My access.
+    person.visit("/dev/mailbox").await;
+    person
+        .browser
+        .find(Locator::XPath("//tr[td[normalize-space()='nia@example.com']]//a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    person.sees("Accepting also gives you: team Platform.").await;
+    person.browser.find(Locator::XPath("//main//a[contains(@href, '/invite/')]")).await.unwrap().click().await.unwrap();
+    person.sees("Accepting also gives access to: team Platform.").await;
+    person.follow_link("Create account").await;
+    person.fill("Name", "Nia Newton").await;
+    person.fill("Password", PASSWORD).await;
+    person.fill("Confirm password", PASSWORD).await;
+    person.press_button("Create account").await;
+    person.press_button("Accept").await;
+    person.sees("You joined Acme as Member, with team Platform.").await;
+    person.follow_link("My access").await;
+    person.row_shows("API", "Write via team Platform").await;
+    person.screenshot("my-access").await;
+    person.browser.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_maintainer_adds_a_member_to_their_team_from_the_keyboard_and_may_change_nothing_else() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let slug = acme(&app).await;
+    app.member(&slug, "Mia Maintainer", "mia@example.com", "member").await;
+    app.member(&slug, "Ada Lovelace", "ada@example.com", "member").await;
+    app.post_form(&format!("/orgs/{slug}/teams"), &[("name", "Platform"), ("description", "")]).await;
+    app.post_form(
+        &format!("/orgs/{slug}/teams/platform/members"),
+        &[("member", "mia@example.com"), ("role", "maintainer")],
+    )
+    .await;
+    let person = Person { browser: open_browser(&driver).await, app: &app };
+    person.sign_in("mia@example.com").await;
+    person.visit(&format!("/orgs/{slug}/teams/platform")).await;
+    // What she may not do is not offered.
+    for absent in ["Delete team", "Save team", "Create team"] {
+        let found =
+            person.browser.find_all(Locator::XPath(&format!("//main//*[normalize-space()='{absent}']"))).await.unwrap();
+        assert!(found.is_empty(), "{absent} is offered to a Maintainer");
+    }
+    // From the keyboard: type a name, choose the role, press Enter.
+    person.tab_to("Organization member").await;
+    person.type_keys("ada@example.com").await;
+    person.tab_to("Team role").await;
+    person.type_keys("Member").await;
+    person.tab_to("Organization member").await;
+    person.type_keys(ENTER).await;
+    person.sees("Ada Lovelace (ada@example.com) was added to the team as Member.").await;
+    person.row_shows("ada@example.com", "Member").await;
+    person.screenshot("team").await;
+    let violations = accessibility_violations(&person.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on the team page: {violations:?}");
+    // The server refuses what the page does not offer.
+    let refused = app.other_browser();
+    refused.sign_in("mia@example.com", PASSWORD).await;
+    let response = refused.post_form(&format!("/orgs/{slug}/teams/platform/delete"), &[]).await;
+    assert_eq!(response.status(), reqwest::StatusCode::FORBIDDEN);
+    assert_eq!(app.count("SELECT count(*) FROM teams"), 1);
     person.browser.close().await.unwrap();
 }

@@ -115,6 +115,7 @@ fn statements_for_batch(app: &TestApp, slug: &str, n: usize, offset: usize) -> u
         &roster::domain::Slug::parse(slug).unwrap(),
         list,
         roster::domain::Role::Member,
+        &roster::services::invitations::Brings::default(),
     )
     .unwrap();
     assert_eq!(summary.sent.len(), n);

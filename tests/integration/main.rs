@@ -19,3 +19,4 @@ mod notifications;
 mod organizations;
 mod ownership;
 mod passwords;
+mod teams;

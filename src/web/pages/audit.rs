@@ -98,6 +98,21 @@ fn named(value: &str) -> String {
     })
 }
 
+/// A team role's label, from its stored value.
+fn team_role(value: &str) -> &str {
+    crate::domain::TeamRole::from_db(value).map_or(value, |r| r.label())
+}
+
+/// An access level's label, from its stored value.
+fn level(value: &str) -> &str {
+    crate::domain::AccessLevel::from_db(value).map_or(value, |l| l.label())
+}
+
+/// A number of a before/after object.
+fn count_field(value: &Option<serde_json::Value>, key: &str) -> Option<i64> {
+    value.as_ref()?.get(key)?.as_i64()
+}
+
 /// A unix time of a before/after object as a date.
 fn date_field(value: &Option<serde_json::Value>, key: &str) -> Option<String> {
     let seconds = value.as_ref()?.get(key)?.as_i64()?;
@@ -163,6 +178,47 @@ impl EventView {
                 ("renamed".into(), format!("(was {}, /orgs/{})", field(b, "name"), field(b, "slug")), String::new())
             }
             Some(EventKind::SeatsLimitReached) => ("took the last free seat of".into(), String::new(), String::new()),
+            Some(EventKind::TeamCreated) => ("created the team".into(), String::new(), String::new()),
+            Some(EventKind::ProjectCreated) => ("created the project".into(), String::new(), String::new()),
+            Some(EventKind::TeamRenamed) => {
+                ("renamed the team".into(), format!("(was {})", field(b, "name")), String::new())
+            }
+            Some(EventKind::ProjectRenamed) => {
+                ("renamed the project".into(), format!("(was {})", field(b, "name")), String::new())
+            }
+            Some(EventKind::TeamDeleted) | Some(EventKind::ProjectDeleted) => (
+                format!("deleted the {}", if kind == Some(EventKind::TeamDeleted) { "team" } else { "project" }),
+                String::new(),
+                count_field(b, "grants").map(|n| format!("{n} project grant(s) ended")).unwrap_or_default(),
+            ),
+            Some(EventKind::TeamMemberAdded) => (
+                "added".into(),
+                format!("to team {} as {}", field(a, "team"), team_role(field(a, "role"))),
+                String::new(),
+            ),
+            Some(EventKind::TeamMemberRemoved) => {
+                ("removed".into(), format!("from team {}", field(b, "team")), String::new())
+            }
+            Some(EventKind::TeamRoleChanged) => (
+                "changed the team role of".into(),
+                format!(
+                    "in team {} from {} to {}",
+                    field(a, "team"),
+                    team_role(field(b, "role")),
+                    team_role(field(a, "role"))
+                ),
+                String::new(),
+            ),
+            Some(EventKind::ProjectAccessGranted) => (
+                format!("gave {} {} access to", field(a, "grantee"), level(field(a, "level"))),
+                String::new(),
+                b.as_ref().map(|_| format!("Was {}", level(field(b, "level")))).unwrap_or_default(),
+            ),
+            Some(EventKind::ProjectAccessRevoked) => (
+                format!("took {} access away from {} on", level(field(b, "level")), field(b, "grantee")),
+                String::new(),
+                String::new(),
+            ),
             None => (event.action.clone(), String::new(), change_of(event)),
         };
         let invitation_event = kind.is_some_and(|k| k.key().starts_with("invitation."));

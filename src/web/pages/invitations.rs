@@ -6,11 +6,11 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::domain::{EmailList, InvitationStatus, Role, SeatUsage};
+use crate::domain::{AccessLevel, EmailList, InvitationStatus, Role, SeatUsage};
 use crate::error::{AppError, FormErrors};
 use crate::services::invitations::{
-    self, CopiedLink, Cursor, InvitationFilter, InvitationRow as Invitation, InvitePage, InviteSummary, SortKey,
-    StatusFilter,
+    self, Brings, CopiedLink, Cursor, InvitationFilter, InvitationRow as Invitation, InvitePage, InviteSummary,
+    SortKey, StatusFilter,
 };
 use crate::web::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
 use crate::web::format::{format_date, When};
@@ -33,12 +33,15 @@ pub struct RowView {
     pub send_count: i32,
     /// Whether the viewer may resend, copy or revoke it.
     pub manageable: bool,
+    /// The teams and projects it brings, in words.
+    pub grants: String,
 }
 
 impl RowView {
-    fn new(invitation: &Invitation, viewer_role: Role) -> Self {
+    fn new(invitation: &Invitation, viewer_role: Role, grants: &[String]) -> Self {
         let status = invitation.status_now();
         RowView {
+            grants: grants.join(", "),
             id: invitation.id,
             email: invitation.email.clone(),
             role: invitation.role.label(),
@@ -100,12 +103,58 @@ pub struct InvitePanel {
     pub emails: String,
     pub role: String,
     pub roles: Vec<Role>,
+    /// Teams on offer: (id, name, chosen).
+    pub teams: Vec<(Uuid, String, bool)>,
+    /// Projects on offer: (id, name, chosen level or "").
+    pub projects: Vec<(Uuid, String, String)>,
     pub errors: FormErrors,
     pub summary: Option<InviteSummary>,
     pub seats: Option<SeatUsage>,
+    /// Where the summary leads back to: (URL, words).
+    pub back: (String, String),
 }
 
 impl InvitePanel {
+    /// The form for `page`'s viewer, filled in with `form` (what was submitted, or
+    /// a team chosen in advance).
+    fn new(page: &InvitePage, form: &InviteForm) -> Self {
+        let choices = &page.choices;
+        let slug = page.access.org.slug.clone();
+        let back = match (page.access.role.can(crate::domain::Permission::ManageMembers), choices.teams.first()) {
+            (false, Some(team)) if choices.teams.len() == 1 => {
+                (format!("/orgs/{slug}/teams/{}", team.slug), format!("Back to {}", team.name))
+            }
+            (false, _) => (format!("/orgs/{slug}/teams"), "Back to Teams".to_owned()),
+            (true, _) => (format!("/orgs/{slug}/invitations"), "Back to Invitations".to_owned()),
+        };
+        InvitePanel {
+            emails: form.emails.clone(),
+            role: form.role.clone(),
+            roles: choices.roles.clone(),
+            teams: choices
+                .teams
+                .iter()
+                .map(|t| (t.id, t.name.clone(), form.teams.iter().any(|chosen| *chosen == t.id.to_string())))
+                .collect(),
+            projects: choices
+                .projects
+                .iter()
+                .map(|p| {
+                    let level = form.projects.iter().find(|(id, _)| *id == p.id.to_string());
+                    (p.id, p.name.clone(), level.map(|(_, l)| l.clone()).unwrap_or_default())
+                })
+                .collect(),
+            seats: Some(page.seats),
+            slug,
+            back,
+            ..InvitePanel::default()
+        }
+    }
+
+    pub fn levels(&self) -> &'static [AccessLevel] {
+        &AccessLevel::ALL
+    }
+
     pub fn role_selected(&self, role: &Role) -> bool {
         self.role == role.as_str() || (self.role.is_empty() && *role == Role::Member)
     }
@@ -179,12 +228,58 @@ struct RevokeDialog {
     row: RowView,
 }
 
-#[derive(Debug, Deserialize)]
+/// `Send Invitations` as submitted: addresses, role, and the teams (`team`, one
+/// field per team) and projects (`project:<id>` = level, or empty for none) chosen.
+#[derive(Debug, Clone, Default)]
 pub struct InviteForm {
-    #[serde(default)]
     emails: String,
-    #[serde(default)]
     role: String,
+    teams: Vec<String>,
+    projects: Vec<(String, String)>,
+}
+
+impl InviteForm {
+    fn from_fields(fields: Vec<(String, String)>) -> Self {
+        let mut form = InviteForm::default();
+        for (key, value) in fields {
+            match key.as_str() {
+                "emails" => form.emails = value,
+                "role" => form.role = value,
+                "team" => form.teams.push(value),
+                _ => {
+                    if let Some(id) = key.strip_prefix("project:") {
+                        if !value.is_empty() {
+                            form.projects.push((id.to_owned(), value));
+                        }
+                    }
+                }
+            }
+        }
+        form
+    }
+
+    /// The teams and projects chosen, or what is wrong with them.
+    fn brings(&self) -> Result<Brings, FormErrors> {
+        let bad = || FormErrors::form("Choose teams and projects from the lists. Reload the page and try again.");
+        let teams =
+            self.teams.iter().map(|t| Uuid::parse_str(t.trim()).map_err(|_| bad())).collect::<Result<_, _>>()?;
+        let projects = self
+            .projects
+            .iter()
+            .map(|(id, level)| match (Uuid::parse_str(id), AccessLevel::from_db(level)) {
+                (Ok(id), Some(level)) => Ok((id, level)),
+                _ => Err(bad()),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Brings { teams, projects })
+    }
+}
+
+/// `?team=<id>`: the team chosen in advance by `Invite to team`.
+#[derive(Debug, Default, Deserialize)]
+pub struct NewInvitationParams {
+    #[serde(default)]
+    team: String,
 }
 
 fn context(state: &AppState) -> invitations::Context<'_> {
@@ -212,12 +307,17 @@ pub async fn list_invitations(
         descending: list.descending,
         after,
     };
-    let (InvitePage { viewer, access, seats }, found) =
+    let invitations::InvitationsList { page: invite_page, found, grants } =
         state.db.run(move |conn| invitations::list_page(conn, &slug, user.0, &filter, PAGE_SIZE)).await?;
     let (shown, next_url) = list.page(&found, PAGE_SIZE, |last| invitations::cursor_after(last, sort));
+    let panel = InvitePanel::new(&invite_page, &InviteForm::default());
+    let InvitePage { viewer, access, seats, .. } = invite_page;
     let role = access.role;
     let csrf = frame.csrf().to_owned();
-    let rows: Vec<RowView> = shown.iter().map(|(i, _)| RowView::new(i, role)).collect();
+    let rows: Vec<RowView> = shown
+        .iter()
+        .map(|(i, _)| RowView::new(i, role, grants.get(&i.id).map(Vec::as_slice).unwrap_or_default()))
+        .collect();
     page(&InvitationsPage {
         has_pending: rows.iter().any(RowView::is_pending),
         rows,
@@ -225,12 +325,7 @@ pub async fn list_invitations(
         slug: access.org.slug.clone(),
         seats,
         next_url,
-        panel: InvitePanel {
-            slug: access.org.slug.clone(),
-            roles: role.invitable_roles(),
-            seats: Some(seats),
-            ..InvitePanel::default()
-        },
+        panel,
         state: list,
         csrf,
         layout: frame.layout("Invitations", Some(viewer), Some(&access.org.slug), Nav::Invitations),
@@ -243,21 +338,36 @@ pub async fn new_invitations_form(
     user: SignedIn,
     state: web::Data<AppState>,
     slug: OrgSlug,
+    params: web::Query<NewInvitationParams>,
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
-    let InvitePage { viewer, access, seats } =
-        state.db.run(move |conn| invitations::invite_form(conn, &slug, user.0)).await?;
+    let invite_page = state.db.run(move |conn| invitations::invite_form(conn, &slug, user.0)).await?;
+    // A Maintainer with one team invites into it; `Invite to team` names one.
+    let mut preset = InviteForm::default();
+    match invite_page.choices.teams.as_slice() {
+        [only] if invite_page.choices.roles == [Role::Member] => preset.teams.push(only.id.to_string()),
+        _ if !params.team.is_empty() => preset.teams.push(params.team.clone()),
+        _ => {}
+    }
+    let panel = InvitePanel::new(&invite_page, &preset);
+    let nav = nav_for(&invite_page);
+    let InvitePage { viewer, access, .. } = invite_page;
     page(&NewInvitationsPage {
         org_name: access.org.name.clone(),
         csrf: frame.csrf().to_owned(),
-        panel: InvitePanel {
-            slug: access.org.slug.clone(),
-            roles: access.role.invitable_roles(),
-            seats: Some(seats),
-            ..InvitePanel::default()
-        },
-        layout: frame.layout("Invite Members", Some(viewer), Some(&access.org.slug), Nav::Invitations),
+        panel,
+        layout: frame.layout("Invite Members", Some(viewer), Some(&access.org.slug), nav),
     })
+}
+
+/// The navigation entry of the invite form: Invitations for those who manage
+/// members, Teams for a team Maintainer.
+fn nav_for(page: &InvitePage) -> Nav {
+    if page.access.role.can(crate::domain::Permission::ManageMembers) {
+        Nav::Invitations
+    } else {
+        Nav::Teams
+    }
 }
 
 /// POST /orgs/{slug}/invitations: `Send Invitations`.
@@ -267,17 +377,20 @@ pub async fn invite_members(
     acting: Acting,
     state: web::Data<AppState>,
     slug: OrgSlug,
-    form: web::Form<InviteForm>,
+    form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
-    let form = form.into_inner();
+    let form = InviteForm::from_fields(form.into_inner());
     let role = Role::from_db(form.role.trim());
     let list = EmailList::parse(&form.emails);
+    let brings = form.brings().map_err(AppError::Invalid)?;
     let actor = acting.actor();
     let app = state.clone();
-    let (InvitePage { viewer, access, seats }, result) = state
+    let (invite_page, result) = state
         .db
-        .run(move |conn| invitations::invite_from_form(conn, &context(&app), &actor, &acting.ip, &slug, list, role))
+        .run(move |conn| {
+            invitations::invite_from_form(conn, &context(&app), &actor, &acting.ip, &slug, list, role, &brings)
+        })
         .await?;
     let (status, summary, errors, emails) = match result {
         // What was not sent stays in the box, to be corrected and sent again.
@@ -286,18 +399,19 @@ pub async fn invite_members(
             let unsent = unsent.join("\n");
             (StatusCode::OK, Some(summary), FormErrors::new(), unsent)
         }
-        Err(AppError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, None, errors, form.emails),
+        Err(AppError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, None, errors, form.emails.clone()),
         Err(other) => return Err(other),
     };
-    let panel = InvitePanel {
-        slug: access.org.slug.clone(),
-        emails,
-        role: form.role,
-        roles: access.role.invitable_roles(),
-        errors,
-        summary,
-        seats: Some(seats),
+    let sent = summary.as_ref().is_some_and(|s| !s.sent.is_empty());
+    // After a successful send the form starts again, but keeps the chosen teams.
+    let kept = if sent {
+        InviteForm { emails, role: form.role.clone(), teams: form.teams.clone(), ..InviteForm::default() }
+    } else {
+        InviteForm { emails, ..form }
     };
+    let panel = InvitePanel { errors, summary, ..InvitePanel::new(&invite_page, &kept) };
+    let nav = nav_for(&invite_page);
+    let InvitePage { viewer, access, .. } = invite_page;
     let csrf = frame.csrf().to_owned();
     if is_htmx(&req) {
         let response = page_with_status(status, &InvitePanelFragment { csrf, panel })?;
@@ -309,7 +423,7 @@ pub async fn invite_members(
             org_name: access.org.name.clone(),
             csrf,
             panel,
-            layout: frame.layout("Invite Members", Some(viewer), Some(&access.org.slug), Nav::Invitations),
+            layout: frame.layout("Invite Members", Some(viewer), Some(&access.org.slug), nav),
         },
     )
 }
@@ -344,14 +458,14 @@ pub async fn resend_invitation(
     let slug_text = slug.to_string();
     let actor = acting.actor();
     let app = state.clone();
-    let (invitation, role) =
+    let (invitation, role, grants) =
         state.db.run(move |conn| invitations::resend(conn, &context(&app), &actor, &slug, id)).await?;
     let message = format!(
         "Invitation sent again to {}. The previous link no longer works; the new one expires on {}.",
         invitation.email,
         format_date(invitation.expires_at)
     );
-    row_response(&req, frame, &slug_text, RowView::new(&invitation, role), message)
+    row_response(&req, frame, &slug_text, RowView::new(&invitation, role, &grants), message)
 }
 
 /// POST /orgs/{slug}/invitations/{id}/link: `Copy Link`.
@@ -366,11 +480,11 @@ pub async fn copy_invitation_link(
     let actor = acting.actor();
     let app = state.clone();
     let lookup = slug.clone();
-    let CopiedLink { invitation, link, viewer, viewer_role: role } =
+    let CopiedLink { invitation, grants, link, viewer, viewer_role: role } =
         state.db.run(move |conn| invitations::copy_link(conn, &context(&app), &actor, &lookup, id)).await?;
     if is_htmx(&req) {
         return page(&RowFragment {
-            row: RowView::new(&invitation, role),
+            row: RowView::new(&invitation, role, &grants),
             slug: slug.to_string(),
             csrf: frame.csrf().to_owned(),
             link: Some(link),
@@ -402,7 +516,7 @@ pub async fn confirm_revoke(
     let lookup = slug.clone();
     let (viewer, invitation, role) =
         state.db.run(move |conn| invitations::revocation(conn, &lookup, user.0, id)).await?;
-    let row = RowView::new(&invitation, role);
+    let row = RowView::new(&invitation, role, &[]);
     let csrf = frame.csrf().to_owned();
     if is_htmx(&req) {
         return page(&RevokeDialog { csrf, slug: slug.to_string(), row });
@@ -426,7 +540,7 @@ pub async fn revoke_invitation(
     let OrgItem { slug, id } = item;
     let slug_text = slug.to_string();
     let actor = acting.actor();
-    let (invitation, role) = state.db.run(move |conn| invitations::revoke(conn, &actor, &slug, id)).await?;
+    let (invitation, role, grants) = state.db.run(move |conn| invitations::revoke(conn, &actor, &slug, id)).await?;
     let message = format!("Invitation to {} revoked. Its link no longer works and its seat is free.", invitation.email);
-    row_response(&req, frame, &slug_text, RowView::new(&invitation, role), message)
+    row_response(&req, frame, &slug_text, RowView::new(&invitation, role, &grants), message)
 }

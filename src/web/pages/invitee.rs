@@ -166,10 +166,7 @@ pub async fn answer_by_link(
     match result {
         Ok(done) => {
             let (message, target) = match answer {
-                Answer::Accept => (
-                    format!("You joined {} as {}.", done.org_name, done.role.label()),
-                    format!("/orgs/{}", done.org_slug),
-                ),
+                Answer::Accept => (joined_message(&done), format!("/orgs/{}", done.org_slug)),
                 Answer::Decline if signed_in => {
                     (format!("You declined the invitation to {}.", done.org_name), "/dashboard".into())
                 }
@@ -205,7 +202,7 @@ pub async fn answer_from_dashboard(
         Ok(done) => (
             FlashLevel::Success,
             match answer {
-                Answer::Accept => format!("You joined {} as {}.", done.org_name, done.role.label()),
+                Answer::Accept => joined_message(&done),
                 Answer::Decline => format!("You declined the invitation to {}.", done.org_name),
             },
         ),
@@ -220,4 +217,17 @@ pub async fn answer_from_dashboard(
     }
     frame.session.flash(level, message);
     Ok(redirect(&req, "/dashboard"))
+}
+
+/// "You joined Acme as Member, with team Platform." and what was skipped, if anything.
+fn joined_message(done: &crate::services::invitations::Answered) -> String {
+    let mut message = format!("You joined {} as {}", done.org_name, done.role.label());
+    if !done.joined.is_empty() {
+        message.push_str(&format!(", with {}", done.joined.join(", ")));
+    }
+    message.push('.');
+    if !done.skipped.is_empty() {
+        message.push_str(&format!(" Skipped, deleted since you were invited: {}.", done.skipped.join(", ")));
+    }
+    message
 }

@@ -62,7 +62,7 @@ impl MemberView {
 }
 
 /// "Ada Lovelace" → "AL"; "ann@example.com" → "A".
-fn initials(text: &str) -> String {
+pub fn initials(text: &str) -> String {
     let words = text.split(|c: char| c.is_whitespace() || c == '@').filter(|w| !w.is_empty());
     let limit = if text.contains('@') { 1 } else { 2 };
     words.take(limit).filter_map(|w| w.chars().next()).flat_map(char::to_uppercase).collect()
@@ -126,6 +126,10 @@ struct MemberPage {
     csrf: String,
     row: MemberView,
     invited_by: Option<String>,
+    org_name: String,
+    view: super::access::AccessView,
+    me: bool,
+    subject: String,
 }
 
 #[derive(Template)]
@@ -297,14 +301,19 @@ pub async fn show_member(
 ) -> Result<HttpResponse, AppError> {
     let OrgItem { slug, id } = item;
     let slug_text = slug.to_string();
-    let (viewer, entry, invited_by) = state.db.run(move |conn| members::member_page(conn, &slug, user.0, id)).await?;
-    let row = MemberView::new(entry);
+    let found = state.db.run(move |conn| members::member_page(conn, &slug, user.0, id)).await?;
+    let row = MemberView::new(found.entry);
+    let org_name = found.viewer.orgs.iter().find(|o| o.slug == slug_text).map(|o| o.name.clone()).unwrap_or_default();
     page(&MemberPage {
         csrf: frame.csrf().to_owned(),
-        layout: frame.layout(row.name.clone(), Some(viewer), Some(&slug_text), Nav::Members),
+        view: super::access::AccessView::new(found.reach, &found.granters),
+        me: row.is_me,
+        subject: row.name.clone(),
+        org_name,
+        layout: frame.layout(row.name.clone(), Some(found.viewer), Some(&slug_text), Nav::Members),
         slug: slug_text,
         row,
-        invited_by,
+        invited_by: found.invited_by,
     })
 }
 

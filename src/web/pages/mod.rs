@@ -1,5 +1,6 @@
 //! One module per page: handlers parse the request, make one service call and render what it returns.
 
+pub mod access;
 pub mod account;
 pub mod audit;
 pub mod auth;
@@ -12,4 +13,6 @@ pub mod invitee;
 pub mod mailbox;
 pub mod members;
 pub mod orgs;
+pub mod projects;
 pub mod settings;
+pub mod teams;

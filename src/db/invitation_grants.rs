@@ -1,0 +1,71 @@
+//! The `invitation_grants` table: the teams and projects an invitation brings.
+
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::schema::invitation_grants;
+use crate::domain::{AccessLevel, OrgId};
+
+/// A team (joined as Member) or a project (at a level) that comes with an invitation.
+/// `team_id`/`project_id` is `None` once that team or project was deleted; `name`
+/// is as it was when inviting.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = invitation_grants)]
+pub struct InvitationGrant {
+    pub invitation_id: Uuid,
+    pub team_id: Option<Uuid>,
+    pub project_id: Option<Uuid>,
+    pub name: String,
+    pub level: Option<AccessLevel>,
+    pub is_team: bool,
+}
+
+/// What to attach to a new invitation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bring {
+    Team { id: Uuid, name: String },
+    Project { id: Uuid, name: String, level: AccessLevel },
+}
+
+/// Attaches `brings` to each of `invitations`, in one statement.
+pub fn insert_many(conn: &mut PgConnection, org: OrgId, invitations: &[Uuid], brings: &[Bring]) -> QueryResult<usize> {
+    if brings.is_empty() || invitations.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<_> = invitations
+        .iter()
+        .flat_map(|invitation| {
+            brings.iter().map(move |bring| {
+                let (team, project, name, level) = match bring {
+                    Bring::Team { id, name } => (Some(*id), None, name.clone(), None),
+                    Bring::Project { id, name, level } => (None, Some(*id), name.clone(), Some(*level)),
+                };
+                (
+                    invitation_grants::id.eq(Uuid::new_v4()),
+                    invitation_grants::organization_id.eq(org.0),
+                    invitation_grants::invitation_id.eq(*invitation),
+                    invitation_grants::team_id.eq(team),
+                    invitation_grants::project_id.eq(project),
+                    invitation_grants::name.eq(name),
+                    invitation_grants::level.eq(level),
+                    invitation_grants::is_team.eq(team.is_some() || level.is_none()),
+                )
+            })
+        })
+        .collect();
+    // Eight parameters a row: stay well under PostgreSQL's 65,535 per statement.
+    let mut inserted = 0;
+    for chunk in rows.chunks(4000) {
+        inserted += diesel::insert_into(invitation_grants::table).values(chunk).execute(conn)?;
+    }
+    Ok(inserted)
+}
+
+/// What the invitations `ids` bring, teams first, each by name.
+pub fn of_invitations(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<InvitationGrant>> {
+    invitation_grants::table
+        .filter(invitation_grants::invitation_id.eq_any(ids))
+        .order((invitation_grants::is_team.desc(), invitation_grants::name, invitation_grants::id))
+        .select(InvitationGrant::as_select())
+        .load(conn)
+}

@@ -1,0 +1,371 @@
+//! The `projects` and `project_grants` tables, and the one query that says what a
+//! member reaches (their teams, and every grant that reaches them).
+
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Nullable, Text};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::listing::{escape_like, Cursor};
+use super::lower;
+use super::schema::{memberships, project_grants, projects, team_members, teams};
+use crate::domain::{AccessLevel, OrgId, Slug};
+
+/// A project row.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = projects)]
+pub struct Project {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub description: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// Creates a project; a taken URL name is a unique violation (`projects_organization_id_slug_key`).
+pub fn insert(conn: &mut PgConnection, org: OrgId, name: &str, slug: &Slug, description: &str) -> QueryResult<Project> {
+    diesel::insert_into(projects::table)
+        .values((
+            projects::id.eq(Uuid::new_v4()),
+            projects::organization_id.eq(org.0),
+            projects::name.eq(name),
+            projects::slug.eq(slug.as_str()),
+            projects::description.eq(description),
+        ))
+        .returning(Project::as_returning())
+        .get_result(conn)
+}
+
+/// The organization's project at `slug`.
+pub fn find_by_slug(conn: &mut PgConnection, org: OrgId, slug: &Slug) -> QueryResult<Option<Project>> {
+    projects::table
+        .filter(projects::organization_id.eq(org.0))
+        .filter(projects::slug.eq(slug.as_str()))
+        .select(Project::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The organization's project at `slug`, locked until the transaction ends (grants
+/// to it change one at a time).
+pub fn lock_by_slug(conn: &mut PgConnection, org: OrgId, slug: &Slug) -> QueryResult<Option<Project>> {
+    projects::table
+        .filter(projects::organization_id.eq(org.0))
+        .filter(projects::slug.eq(slug.as_str()))
+        .for_update()
+        .select(Project::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Those of `ids` that are projects of the organization, by name.
+pub fn find_many(conn: &mut PgConnection, org: OrgId, ids: &[Uuid]) -> QueryResult<Vec<Project>> {
+    projects::table
+        .filter(projects::organization_id.eq(org.0))
+        .filter(projects::id.eq_any(ids))
+        .order((lower(projects::name), projects::id))
+        .select(Project::as_select())
+        .load(conn)
+}
+
+/// Every project of the organization, by name (for pickers).
+pub fn all_of(conn: &mut PgConnection, org: OrgId) -> QueryResult<Vec<Project>> {
+    projects::table
+        .filter(projects::organization_id.eq(org.0))
+        .order((lower(projects::name), projects::id))
+        .select(Project::as_select())
+        .load(conn)
+}
+
+/// Renames a project and sets its description.
+pub fn update(conn: &mut PgConnection, id: Uuid, name: &str, slug: &Slug, description: &str) -> QueryResult<Project> {
+    diesel::update(projects::table.find(id))
+        .set((projects::name.eq(name), projects::slug.eq(slug.as_str()), projects::description.eq(description)))
+        .returning(Project::as_returning())
+        .get_result(conn)
+}
+
+/// Deletes a project with its grants.
+pub fn delete(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
+    diesel::delete(projects::table.find(id)).execute(conn)
+}
+
+/// One page of the Projects list: by name, optionally searched, keyset-paginated.
+pub struct ProjectQuery<'a> {
+    pub org: OrgId,
+    pub search: &'a str,
+    pub descending: bool,
+    pub after: Option<Cursor>,
+    pub limit: i64,
+}
+
+/// Loads `limit + 1` projects after the cursor, each with `lower(name)` for the next cursor.
+pub fn list(conn: &mut PgConnection, q: &ProjectQuery<'_>) -> QueryResult<Vec<(Project, String)>> {
+    let mut query = projects::table
+        .filter(projects::organization_id.eq(q.org.0))
+        .select((Project::as_select(), lower(projects::name)))
+        .into_boxed();
+    if !q.search.is_empty() {
+        query = query.filter(lower(projects::name).like(format!("%{}%", escape_like(&q.search.to_lowercase()))));
+    }
+    if let Some(Cursor::Text(name, id)) = &q.after {
+        let (name, id) = (name.clone(), *id);
+        let key = lower(projects::name);
+        query = if q.descending {
+            query.filter(key.lt(name.clone()).or(key.eq(name).and(projects::id.lt(id))))
+        } else {
+            query.filter(key.gt(name.clone()).or(key.eq(name).and(projects::id.gt(id))))
+        };
+    }
+    query = if q.descending {
+        query.order((lower(projects::name).desc(), projects::id.desc()))
+    } else {
+        query.order((lower(projects::name).asc(), projects::id.asc()))
+    };
+    query.limit(q.limit + 1).load(conn)
+}
+
+/// A grant of access to a project, with its grantee's name: a team, or a member.
+#[derive(Debug, Clone, Queryable)]
+pub struct Grant {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub level: AccessLevel,
+    pub team_id: Option<Uuid>,
+    pub team_name: Option<String>,
+    pub team_slug: Option<String>,
+    pub membership_id: Option<Uuid>,
+    pub member_name: Option<String>,
+    pub member_email: Option<String>,
+}
+
+impl Grant {
+    /// How the audit log and notifications name the grantee.
+    pub fn grantee(&self) -> String {
+        match (&self.team_name, &self.member_email) {
+            (Some(team), _) => format!("team {team}"),
+            (None, Some(email)) => email.clone(),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+/// The grants of the projects `ids`: teams first, then people, each by name.
+pub fn grants_of(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Grant>> {
+    project_grants::table
+        .left_join(teams::table.on(teams::id.nullable().eq(project_grants::team_id)))
+        .left_join(memberships::table.on(memberships::id.nullable().eq(project_grants::membership_id)))
+        .filter(project_grants::project_id.eq_any(ids))
+        .order((
+            project_grants::team_id.is_null(),
+            lower(diesel::dsl::sql::<Text>("coalesce(teams.name, memberships.member_name)")),
+            project_grants::id,
+        ))
+        .select((
+            project_grants::id,
+            project_grants::project_id,
+            project_grants::level,
+            project_grants::team_id,
+            teams::name.nullable(),
+            teams::slug.nullable(),
+            project_grants::membership_id,
+            memberships::member_name.nullable(),
+            memberships::member_email.nullable(),
+        ))
+        .load(conn)
+}
+
+/// Who receives a grant: a team, or one member (by membership id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grantee {
+    Team(Uuid),
+    Member(Uuid),
+}
+
+/// Gives `grantee` access to a project at `level`, replacing the level it had;
+/// returns that previous level. Run with the project locked.
+pub fn grant(
+    conn: &mut PgConnection,
+    org: OrgId,
+    project: Uuid,
+    grantee: Grantee,
+    level: AccessLevel,
+) -> QueryResult<Option<AccessLevel>> {
+    set_grant(conn, org, project, grantee, level, |_| true)
+}
+
+/// Gives `grantee` access to a project at `level` at least: a higher level they
+/// already have stays.
+pub fn grant_at_least(
+    conn: &mut PgConnection,
+    org: OrgId,
+    project: Uuid,
+    grantee: Grantee,
+    level: AccessLevel,
+) -> QueryResult<Option<AccessLevel>> {
+    set_grant(conn, org, project, grantee, level, |previous| previous < level)
+}
+
+/// Inserts the grant, or updates its level when `replace(previous level)` says so.
+fn set_grant(
+    conn: &mut PgConnection,
+    org: OrgId,
+    project: Uuid,
+    grantee: Grantee,
+    level: AccessLevel,
+    replace: impl FnOnce(AccessLevel) -> bool,
+) -> QueryResult<Option<AccessLevel>> {
+    let (team, member) = match grantee {
+        Grantee::Team(id) => (Some(id), None),
+        Grantee::Member(id) => (None, Some(id)),
+    };
+    let existing: Option<(Uuid, AccessLevel)> = project_grants::table
+        .filter(project_grants::project_id.eq(project))
+        .filter(project_grants::team_id.is_not_distinct_from(team))
+        .filter(project_grants::membership_id.is_not_distinct_from(member))
+        .select((project_grants::id, project_grants::level))
+        .first(conn)
+        .optional()?;
+    match existing {
+        Some((id, previous)) => {
+            if replace(previous) {
+                diesel::update(project_grants::table.find(id)).set(project_grants::level.eq(level)).execute(conn)?;
+            }
+            Ok(Some(previous))
+        }
+        None => {
+            diesel::insert_into(project_grants::table)
+                .values((
+                    project_grants::id.eq(Uuid::new_v4()),
+                    project_grants::organization_id.eq(org.0),
+                    project_grants::project_id.eq(project),
+                    project_grants::team_id.eq(team),
+                    project_grants::membership_id.eq(member),
+                    project_grants::level.eq(level),
+                ))
+                .execute(conn)?;
+            Ok(None)
+        }
+    }
+}
+
+/// Ends a grant of the project.
+pub fn revoke(conn: &mut PgConnection, project: Uuid, grant: Uuid) -> QueryResult<usize> {
+    diesel::delete(project_grants::table.filter(project_grants::project_id.eq(project)).find(grant)).execute(conn)
+}
+
+/// The projects a team reaches: (name, slug, level), by name.
+pub fn projects_of_team(conn: &mut PgConnection, team: Uuid) -> QueryResult<Vec<(String, String, AccessLevel)>> {
+    project_grants::table
+        .inner_join(projects::table.on(projects::id.eq(project_grants::project_id)))
+        .filter(project_grants::team_id.eq(team))
+        .order((lower(projects::name), projects::id))
+        .select((projects::name, projects::slug, project_grants::level))
+        .load(conn)
+}
+
+/// How many grants a team has (ended with it when it is deleted).
+pub fn count_for_team(conn: &mut PgConnection, team: Uuid) -> QueryResult<i64> {
+    project_grants::table.filter(project_grants::team_id.eq(team)).count().get_result(conn)
+}
+
+/// The accounts a grantee stands for: the member, or everyone in the team.
+pub fn users_of(conn: &mut PgConnection, grantee: Grantee) -> QueryResult<Vec<Uuid>> {
+    match grantee {
+        Grantee::Member(id) => memberships::table.find(id).select(memberships::user_id).load(conn),
+        Grantee::Team(id) => super::teams::user_ids(conn, id),
+    }
+}
+
+/// The accounts that reach a project through any grant (to tell them it is gone).
+pub fn users_reaching(conn: &mut PgConnection, project: Uuid) -> QueryResult<Vec<Uuid>> {
+    let through_teams = project_grants::table
+        .filter(project_grants::project_id.eq(project))
+        .filter(project_grants::team_id.is_not_null())
+        .select(project_grants::team_id.assume_not_null());
+    let direct = project_grants::table
+        .filter(project_grants::project_id.eq(project))
+        .filter(project_grants::membership_id.is_not_null())
+        .select(project_grants::membership_id.assume_not_null());
+    let in_teams =
+        team_members::table.filter(team_members::team_id.eq_any(through_teams)).select(team_members::membership_id);
+    memberships::table
+        .filter(memberships::id.eq_any(direct).or(memberships::id.eq_any(in_teams)))
+        .select(memberships::user_id)
+        .distinct()
+        .load(conn)
+}
+
+/// One thing a member reaches: a team they are in (`kind = "team"`, `level` their
+/// team role) or a grant that reaches them (`kind = "project"`, `via_team` the team
+/// it was given to, or `None` for a direct grant).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Reached {
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Text)]
+    pub slug: String,
+    #[diesel(sql_type = Text)]
+    pub level: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub via_team: Option<String>,
+}
+
+/// Everything the member `membership` reaches, in one statement: their teams, then
+/// every grant to them or to one of their teams (by project name). With `project`,
+/// only the grants of that project.
+pub fn reached_by(conn: &mut PgConnection, membership: Uuid, project: Option<Uuid>) -> QueryResult<Vec<Reached>> {
+    diesel::sql_query(
+        "SELECT 'team'::text AS kind, t.id, t.name, t.slug, tm.role AS level, NULL::text AS via_team, \
+                0 AS part, lower(t.name) AS sort_name \
+           FROM team_members tm JOIN teams t ON t.id = tm.team_id \
+          WHERE tm.membership_id = $1 AND $2::uuid IS NULL \
+         UNION ALL \
+         SELECT 'project'::text, p.id, p.name, p.slug, g.level, t.name, 1, lower(p.name) \
+           FROM project_grants g \
+           JOIN projects p ON p.id = g.project_id \
+           LEFT JOIN teams t ON t.id = g.team_id \
+          WHERE (g.membership_id = $1 \
+                 OR g.team_id IN (SELECT team_id FROM team_members WHERE membership_id = $1)) \
+            AND ($2::uuid IS NULL OR g.project_id = $2) \
+         ORDER BY part, sort_name, id, via_team NULLS FIRST",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(membership)
+    .bind::<Nullable<diesel::sql_types::Uuid>, _>(project)
+    .load(conn)
+}
+
+/// Who has access to one project: (grantee name, level), teams first, each by name.
+pub type AccessList = Vec<(String, AccessLevel)>;
+
+/// Who has access to each of the projects `ids`, for the Projects list.
+pub fn grant_labels(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<(Uuid, AccessList)>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        project_id: Uuid,
+        #[diesel(sql_type = Array<Text>)]
+        names: Vec<String>,
+        #[diesel(sql_type = Array<Text>)]
+        levels: Vec<AccessLevel>,
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT g.project_id, \
+                array_agg(coalesce(t.name, m.member_name) ORDER BY g.team_id IS NULL, \
+                          lower(coalesce(t.name, m.member_name)), g.id) AS names, \
+                array_agg(g.level ORDER BY g.team_id IS NULL, lower(coalesce(t.name, m.member_name)), g.id) AS levels \
+           FROM project_grants g \
+           LEFT JOIN teams t ON t.id = g.team_id \
+           LEFT JOIN memberships m ON m.id = g.membership_id \
+          WHERE g.project_id = ANY($1) \
+          GROUP BY g.project_id",
+    )
+    .bind::<Array<diesel::sql_types::Uuid>, _>(ids)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.project_id, r.names.into_iter().zip(r.levels).collect())).collect())
+}

@@ -1,0 +1,311 @@
+//! The `teams` and `team_members` tables: an organization's teams and who is in them.
+
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Text};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::listing::{escape_like, Cursor};
+use super::lower;
+use super::schema::{memberships, team_members, teams};
+use crate::domain::{OrgId, Role, Slug, TeamRole};
+
+/// A team row.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = teams)]
+pub struct Team {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub description: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// Creates a team; a taken URL name is a unique violation (`teams_organization_id_slug_key`).
+pub fn insert(conn: &mut PgConnection, org: OrgId, name: &str, slug: &Slug, description: &str) -> QueryResult<Team> {
+    diesel::insert_into(teams::table)
+        .values((
+            teams::id.eq(Uuid::new_v4()),
+            teams::organization_id.eq(org.0),
+            teams::name.eq(name),
+            teams::slug.eq(slug.as_str()),
+            teams::description.eq(description),
+        ))
+        .returning(Team::as_returning())
+        .get_result(conn)
+}
+
+/// The organization's team at `slug`.
+pub fn find_by_slug(conn: &mut PgConnection, org: OrgId, slug: &Slug) -> QueryResult<Option<Team>> {
+    teams::table
+        .filter(teams::organization_id.eq(org.0))
+        .filter(teams::slug.eq(slug.as_str()))
+        .select(Team::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The organization's team at `slug`, locked until the transaction ends.
+pub fn lock_by_slug(conn: &mut PgConnection, org: OrgId, slug: &Slug) -> QueryResult<Option<Team>> {
+    teams::table
+        .filter(teams::organization_id.eq(org.0))
+        .filter(teams::slug.eq(slug.as_str()))
+        .for_update()
+        .select(Team::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Those of `ids` that are teams of the organization, by name.
+pub fn find_many(conn: &mut PgConnection, org: OrgId, ids: &[Uuid]) -> QueryResult<Vec<Team>> {
+    teams::table
+        .filter(teams::organization_id.eq(org.0))
+        .filter(teams::id.eq_any(ids))
+        .order((lower(teams::name), teams::id))
+        .select(Team::as_select())
+        .load(conn)
+}
+
+/// Every team of the organization, by name (for pickers).
+pub fn all_of(conn: &mut PgConnection, org: OrgId) -> QueryResult<Vec<Team>> {
+    teams::table
+        .filter(teams::organization_id.eq(org.0))
+        .order((lower(teams::name), teams::id))
+        .select(Team::as_select())
+        .load(conn)
+}
+
+/// The teams a member maintains, by name.
+pub fn maintained_by(conn: &mut PgConnection, membership: Uuid) -> QueryResult<Vec<Team>> {
+    teams::table
+        .inner_join(team_members::table.on(team_members::team_id.eq(teams::id)))
+        .filter(team_members::membership_id.eq(membership))
+        .filter(team_members::role.eq(TeamRole::Maintainer))
+        .order((lower(teams::name), teams::id))
+        .select(Team::as_select())
+        .load(conn)
+}
+
+/// Renames a team and sets its description.
+pub fn update(conn: &mut PgConnection, id: Uuid, name: &str, slug: &Slug, description: &str) -> QueryResult<Team> {
+    diesel::update(teams::table.find(id))
+        .set((teams::name.eq(name), teams::slug.eq(slug.as_str()), teams::description.eq(description)))
+        .returning(Team::as_returning())
+        .get_result(conn)
+}
+
+/// Deletes a team: its memberships and project grants go with it (foreign keys).
+pub fn delete(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
+    diesel::delete(teams::table.find(id)).execute(conn)
+}
+
+/// One page of the Teams list: by name, optionally searched, keyset-paginated.
+pub struct TeamQuery<'a> {
+    pub org: OrgId,
+    pub search: &'a str,
+    pub descending: bool,
+    pub after: Option<Cursor>,
+    pub limit: i64,
+}
+
+/// Loads `limit + 1` teams after the cursor, each with `lower(name)` for the next cursor.
+pub fn list(conn: &mut PgConnection, q: &TeamQuery<'_>) -> QueryResult<Vec<(Team, String)>> {
+    let mut query = teams::table
+        .filter(teams::organization_id.eq(q.org.0))
+        .select((Team::as_select(), lower(teams::name)))
+        .into_boxed();
+    if !q.search.is_empty() {
+        query = query.filter(lower(teams::name).like(format!("%{}%", escape_like(&q.search.to_lowercase()))));
+    }
+    if let Some(Cursor::Text(name, id)) = &q.after {
+        let (name, id) = (name.clone(), *id);
+        query = if q.descending {
+            query.filter(lower(teams::name).lt(name.clone()).or(lower(teams::name).eq(name).and(teams::id.lt(id))))
+        } else {
+            query.filter(lower(teams::name).gt(name.clone()).or(lower(teams::name).eq(name).and(teams::id.gt(id))))
+        };
+    }
+    query = if q.descending {
+        query.order((lower(teams::name).desc(), teams::id.desc()))
+    } else {
+        query.order((lower(teams::name).asc(), teams::id.asc()))
+    };
+    query.limit(q.limit + 1).load(conn)
+}
+
+/// How many members a team has, and its Maintainers' names.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct TeamSummary {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub team_id: Uuid,
+    #[diesel(sql_type = BigInt)]
+    pub members: i64,
+    #[diesel(sql_type = Array<Text>)]
+    pub maintainers: Vec<String>,
+}
+
+/// The summaries of the teams `ids`, in one statement (teams without members are absent).
+pub fn summaries(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<TeamSummary>> {
+    diesel::sql_query(
+        "SELECT tm.team_id, count(*) AS members, \
+                coalesce(array_agg(m.member_name ORDER BY lower(m.member_name)) \
+                         FILTER (WHERE tm.role = 'maintainer'), '{}') AS maintainers \
+           FROM team_members tm JOIN memberships m ON m.id = tm.membership_id \
+          WHERE tm.team_id = ANY($1) \
+          GROUP BY tm.team_id",
+    )
+    .bind::<Array<diesel::sql_types::Uuid>, _>(ids)
+    .load(conn)
+}
+
+/// A member of a team, with their organization role.
+#[derive(Debug, Clone, Queryable)]
+pub struct TeamMember {
+    pub membership_id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub org_role: Role,
+    pub role: TeamRole,
+    pub added_at: OffsetDateTime,
+    /// `lower(name)`, for the next page's cursor.
+    pub sort_key: String,
+}
+
+/// `limit + 1` members of a team by name, after the cursor.
+pub fn members(
+    conn: &mut PgConnection,
+    team: Uuid,
+    after: Option<&Cursor>,
+    limit: i64,
+) -> QueryResult<Vec<TeamMember>> {
+    let mut query = team_members::table
+        .inner_join(memberships::table.on(memberships::id.eq(team_members::membership_id)))
+        .filter(team_members::team_id.eq(team))
+        .select((
+            memberships::id,
+            memberships::user_id,
+            memberships::member_name,
+            memberships::member_email,
+            memberships::role,
+            team_members::role,
+            team_members::created_at,
+            lower(memberships::member_name),
+        ))
+        .into_boxed();
+    if let Some(Cursor::Text(name, id)) = after {
+        let key = lower(memberships::member_name);
+        query = query.filter(key.gt(name.clone()).or(key.eq(name.clone()).and(memberships::id.gt(*id))));
+    }
+    query.order((lower(memberships::member_name), memberships::id)).limit(limit + 1).load(conn)
+}
+
+/// One member of a team, if they are in it.
+pub fn member(conn: &mut PgConnection, team: Uuid, membership: Uuid) -> QueryResult<Option<TeamMember>> {
+    team_members::table
+        .inner_join(memberships::table.on(memberships::id.eq(team_members::membership_id)))
+        .filter(team_members::team_id.eq(team))
+        .filter(team_members::membership_id.eq(membership))
+        .select((
+            memberships::id,
+            memberships::user_id,
+            memberships::member_name,
+            memberships::member_email,
+            memberships::role,
+            team_members::role,
+            team_members::created_at,
+            lower(memberships::member_name),
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// A member's role in a team (`None`: not in it).
+pub fn role_of(conn: &mut PgConnection, team: Uuid, membership: Uuid) -> QueryResult<Option<TeamRole>> {
+    team_members::table
+        .filter(team_members::team_id.eq(team))
+        .filter(team_members::membership_id.eq(membership))
+        .select(team_members::role)
+        .first(conn)
+        .optional()
+}
+
+/// A member's role in each of `teams` they are in.
+pub fn roles_in(conn: &mut PgConnection, membership: Uuid, teams: &[Uuid]) -> QueryResult<Vec<(Uuid, TeamRole)>> {
+    team_members::table
+        .filter(team_members::membership_id.eq(membership))
+        .filter(team_members::team_id.eq_any(teams))
+        .select((team_members::team_id, team_members::role))
+        .load(conn)
+}
+
+/// Adds a member to a team; returns whether they were not in it yet.
+pub fn add(conn: &mut PgConnection, org: OrgId, team: Uuid, membership: Uuid, role: TeamRole) -> QueryResult<bool> {
+    let added = diesel::insert_into(team_members::table)
+        .values((
+            team_members::organization_id.eq(org.0),
+            team_members::team_id.eq(team),
+            team_members::membership_id.eq(membership),
+            team_members::role.eq(role),
+        ))
+        .on_conflict((team_members::team_id, team_members::membership_id))
+        .do_nothing()
+        .execute(conn)?;
+    Ok(added == 1)
+}
+
+/// Takes a member out of a team; returns the role they had, if they were in it.
+pub fn remove(conn: &mut PgConnection, team: Uuid, membership: Uuid) -> QueryResult<Option<TeamRole>> {
+    diesel::delete(
+        team_members::table.filter(team_members::team_id.eq(team)).filter(team_members::membership_id.eq(membership)),
+    )
+    .returning(team_members::role)
+    .get_result(conn)
+    .optional()
+}
+
+/// Sets a member's team role; returns whether they are in the team.
+pub fn set_role(conn: &mut PgConnection, team: Uuid, membership: Uuid, role: TeamRole) -> QueryResult<bool> {
+    let updated = diesel::update(
+        team_members::table.filter(team_members::team_id.eq(team)).filter(team_members::membership_id.eq(membership)),
+    )
+    .set(team_members::role.eq(role))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// The accounts of a team's members (to tell them about the team).
+pub fn user_ids(conn: &mut PgConnection, team: Uuid) -> QueryResult<Vec<Uuid>> {
+    team_members::table
+        .inner_join(memberships::table.on(memberships::id.eq(team_members::membership_id)))
+        .filter(team_members::team_id.eq(team))
+        .select(memberships::user_id)
+        .load(conn)
+}
+
+/// Up to `limit` members of the organization whose name or email contains `search`,
+/// by name, leaving out those in team `outside` if given: the choices of `Add member`.
+pub fn candidates(
+    conn: &mut PgConnection,
+    org: OrgId,
+    outside: Option<Uuid>,
+    search: &str,
+    limit: i64,
+) -> QueryResult<Vec<(Uuid, String, String)>> {
+    let mut query = memberships::table
+        .filter(memberships::organization_id.eq(org.0))
+        .select((memberships::id, memberships::member_name, memberships::member_email))
+        .into_boxed();
+    if let Some(team) = outside {
+        let in_team = team_members::table.filter(team_members::team_id.eq(team)).select(team_members::membership_id);
+        query = query.filter(memberships::id.ne_all(in_team));
+    }
+    if !search.is_empty() {
+        let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+        query = query.filter(
+            lower(memberships::member_name).like(pattern.clone()).or(lower(memberships::member_email).like(pattern)),
+        );
+    }
+    query.order((lower(memberships::member_name), memberships::id)).limit(limit).load(conn)
+}

@@ -1,0 +1,286 @@
+//! Projects: the Projects list, a project's page, creating, renaming and deleting
+//! projects, and granting or revoking access to a team or a member (Owner and Admins).
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::access::{self, OrgAccess};
+use super::events::{Actor, Event};
+use super::reach::{self, Place};
+use super::teams::{name_taken, parse_form};
+use super::viewer::Viewer;
+use crate::db::projects::{self as rows, Grantee, ProjectQuery};
+use crate::db::teams::{self as team_rows, Team};
+use crate::db::{is_unique_violation, memberships};
+use crate::domain::names::NameError;
+use crate::domain::team::{DescriptionError, Reach};
+use crate::domain::{AccessLevel, Description, GroupName, Permission, Slug, UserId};
+use crate::error::{AppError, FormErrors};
+
+pub use crate::db::listing::Cursor;
+pub use crate::db::projects::{Grant, Project};
+
+/// A project of the Projects list: who has access, and the viewer's own access.
+#[derive(Debug, Clone)]
+pub struct ProjectEntry {
+    pub project: Project,
+    /// Teams first, then people: (name, level).
+    pub access: Vec<(String, AccessLevel)>,
+    pub mine: Option<AccessLevel>,
+    /// `lower(name)`, for the next page's cursor.
+    pub sort_key: String,
+}
+
+/// The Projects list's search and position.
+#[derive(Debug, Clone)]
+pub struct ProjectFilter {
+    pub search: String,
+    pub descending: bool,
+    pub after: Option<Cursor>,
+}
+
+/// A page of the Projects list (every member sees every project, and their own access).
+pub fn list_page(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: UserId,
+    filter: &ProjectFilter,
+    limit: i64,
+) -> Result<(Viewer, OrgAccess, Vec<ProjectEntry>), AppError> {
+    let (viewer, access) = access::page(conn, slug, user)?;
+    let query = ProjectQuery {
+        org: access.org.org_id(),
+        search: &filter.search,
+        descending: filter.descending,
+        after: filter.after.clone(),
+        limit,
+    };
+    let found = rows::list(conn, &query)?;
+    let ids: Vec<Uuid> = found.iter().map(|(p, _)| p.id).collect();
+    let mut labels: HashMap<Uuid, Vec<(String, AccessLevel)>> = rows::grant_labels(conn, &ids)?.into_iter().collect();
+    let mine: HashMap<Uuid, AccessLevel> =
+        reach::of_membership(conn, access.membership)?.projects.into_iter().map(|r| (r.project.id, r.level)).collect();
+    let entries = found
+        .into_iter()
+        .map(|(project, sort_key)| ProjectEntry {
+            access: labels.remove(&project.id).unwrap_or_default(),
+            mine: mine.get(&project.id).copied(),
+            project,
+            sort_key,
+        })
+        .collect();
+    Ok((viewer, access, entries))
+}
+
+/// A project's page.
+pub struct ProjectPage {
+    pub viewer: Viewer,
+    pub access: OrgAccess,
+    pub project: Project,
+    pub grants: Vec<Grant>,
+    /// How the viewer reaches it, if at all.
+    pub mine: Option<Reach<Place>>,
+    pub manages: bool,
+    /// Teams for `Grant access` (for those who manage).
+    pub teams: Vec<Team>,
+    /// Who can grant access, when the viewer has none.
+    pub granters: Vec<String>,
+}
+
+fn project_in(conn: &mut PgConnection, access: &OrgAccess, project: &Slug) -> Result<Project, AppError> {
+    rows::find_by_slug(conn, access.org.org_id(), project)?.ok_or(AppError::NotFound)
+}
+
+/// A project's page (every member may see it).
+pub fn project_page(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: UserId,
+    project: &Slug,
+) -> Result<ProjectPage, AppError> {
+    let (viewer, access) = access::page(conn, slug, user)?;
+    let project = project_in(conn, &access, project)?;
+    let grants = rows::grants_of(conn, &[project.id])?;
+    let mine = reach::on_project(conn, access.membership, project.id)?;
+    let manages = access.role.can(Permission::ManageTeamsAndProjects);
+    let teams = if manages { team_rows::all_of(conn, access.org.org_id())? } else { Vec::new() };
+    let granters = if mine.is_none() { reach::granters(conn, &access)? } else { Vec::new() };
+    Ok(ProjectPage { viewer, access, project, grants, mine, manages, teams, granters })
+}
+
+/// The actor, who must manage projects, and the organization's project at `project`, locked.
+fn managed(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    project: &Slug,
+) -> Result<(OrgAccess, Project), AppError> {
+    let access = access::member_of(conn, slug, actor.user)?;
+    access.require(Permission::ManageTeamsAndProjects)?;
+    let project = rows::lock_by_slug(conn, access.org.org_id(), project)?.ok_or(AppError::NotFound)?;
+    Ok((access, project))
+}
+
+/// `Create project` (Owner and Admins).
+pub fn create(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    name: Result<GroupName, NameError>,
+    description: Result<Description, DescriptionError>,
+) -> Result<Project, AppError> {
+    conn.transaction(|conn| {
+        let access = access::member_of(conn, slug, actor.user)?;
+        access.require(Permission::ManageTeamsAndProjects)?;
+        let (name, description) = parse_form(name, description)?;
+        let project = match rows::insert(conn, access.org.org_id(), name.as_str(), name.slug(), description.as_str()) {
+            Err(e) if is_unique_violation(&e) => return Err(name_taken("project", &name)),
+            other => other?,
+        };
+        let event = Event::ProjectCreated { name: project.name.clone(), slug: project.slug.clone() };
+        actor.record(conn, &access, &[event])?;
+        Ok(project)
+    })
+}
+
+/// Renames a project (its URL name follows) and sets its description.
+pub fn rename(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    project: &Slug,
+    name: Result<GroupName, NameError>,
+    description: Result<Description, DescriptionError>,
+) -> Result<Project, AppError> {
+    conn.transaction(|conn| {
+        let (access, project) = managed(conn, actor, slug, project)?;
+        let (name, description) = parse_form(name, description)?;
+        let renamed = match rows::update(conn, project.id, name.as_str(), name.slug(), description.as_str()) {
+            Err(e) if is_unique_violation(&e) => return Err(name_taken("project", &name)),
+            other => other?,
+        };
+        if renamed.name != project.name || renamed.slug != project.slug {
+            let event = Event::ProjectRenamed {
+                from_name: project.name,
+                from_slug: project.slug,
+                name: renamed.name.clone(),
+                slug: renamed.slug.clone(),
+            };
+            actor.record(conn, &access, &[event])?;
+        }
+        Ok(renamed)
+    })
+}
+
+/// Deletes a project and every grant to it; returns its name.
+pub fn delete(conn: &mut PgConnection, actor: &Actor, slug: &Slug, project: &Slug) -> Result<String, AppError> {
+    conn.transaction(|conn| {
+        let (access, project) = managed(conn, actor, slug, project)?;
+        let told = rows::users_reaching(conn, project.id)?;
+        let grants = rows::grants_of(conn, &[project.id])?.len() as i64;
+        rows::delete(conn, project.id)?;
+        let event = Event::ProjectDeleted { project: project.id, name: project.name.clone(), told, grants };
+        actor.record(conn, &access, &[event])?;
+        Ok(project.name)
+    })
+}
+
+/// Who `Grant access` names, as submitted: a team (by id) or a member (by email,
+/// name or membership id).
+#[derive(Debug, Clone)]
+pub enum GranteeInput {
+    Team(Uuid),
+    Member(String),
+}
+
+fn grantee_error(message: String) -> AppError {
+    let mut errors = FormErrors::new();
+    errors.add("grantee", message);
+    AppError::Invalid(errors)
+}
+
+/// Finds the grantee in the organization, with the name the audit log gives it.
+fn resolve(conn: &mut PgConnection, access: &OrgAccess, input: &GranteeInput) -> Result<(Grantee, String), AppError> {
+    match input {
+        GranteeInput::Team(id) => {
+            let team = team_rows::find_many(conn, access.org.org_id(), &[*id])?
+                .pop()
+                .ok_or_else(|| grantee_error("That team does not exist any more. Reload the page.".into()))?;
+            Ok((Grantee::Team(team.id), format!("team {}", team.name)))
+        }
+        GranteeInput::Member(who) => {
+            let who = who.trim();
+            if who.is_empty() {
+                return Err(grantee_error("Choose a team, or type a member's email address.".into()));
+            }
+            let found = memberships::find_by_email(conn, access.org.org_id(), who)?.ok_or_else(|| {
+                grantee_error(format!("{who} is not a member of {}. Invite them first.", access.org.name))
+            })?;
+            Ok((Grantee::Member(found.id), found.member_email))
+        }
+    }
+}
+
+/// `Grant access`: gives a team or a member access to the project at `level`
+/// (replacing a level they had). Returns the grant as it is now.
+pub fn grant(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    project: &Slug,
+    grantee: &GranteeInput,
+    level: AccessLevel,
+) -> Result<(Project, String), AppError> {
+    conn.transaction(|conn| {
+        let (access, project) = managed(conn, actor, slug, project)?;
+        let (grantee, label) = resolve(conn, &access, grantee)?;
+        let previous = rows::grant(conn, access.org.org_id(), project.id, grantee, level)?;
+        if previous != Some(level) {
+            let told = rows::users_of(conn, grantee)?;
+            let event = Event::ProjectAccessGranted {
+                project: project.id,
+                project_name: project.name.clone(),
+                grantee: label.clone(),
+                previous,
+                level,
+                told,
+            };
+            actor.record(conn, &access, &[event])?;
+        }
+        Ok((project, label))
+    })
+}
+
+/// Ends one grant of the project; returns the project and who lost access.
+pub fn revoke(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    project: &Slug,
+    grant: Uuid,
+) -> Result<(Project, String), AppError> {
+    conn.transaction(|conn| {
+        let (access, project) = managed(conn, actor, slug, project)?;
+        let found =
+            rows::grants_of(conn, &[project.id])?.into_iter().find(|g| g.id == grant).ok_or(AppError::NotFound)?;
+        let grantee = match (found.team_id, found.membership_id) {
+            (Some(team), _) => Grantee::Team(team),
+            (None, Some(member)) => Grantee::Member(member),
+            (None, None) => return Err(AppError::NotFound),
+        };
+        let told = rows::users_of(conn, grantee)?;
+        rows::revoke(conn, project.id, grant)?;
+        let label = found.grantee();
+        let event = Event::ProjectAccessRevoked {
+            project: project.id,
+            project_name: project.name.clone(),
+            grantee: label.clone(),
+            level: found.level,
+            told,
+        };
+        actor.record(conn, &access, &[event])?;
+        Ok((project, label))
+    })
+}

@@ -1,0 +1,84 @@
+//! What a member reaches (DESIGN.md §2.5): their teams and the projects those teams
+//! or direct grants open, with the level and why. One query computes it; every
+//! project check and the Access view use this code.
+
+use diesel::PgConnection;
+use uuid::Uuid;
+
+use super::access::{self, OrgAccess};
+use super::viewer::Viewer;
+use crate::db::{memberships, projects, users};
+use crate::domain::team::{effective, Reach, Reaching, Via};
+use crate::domain::{AccessLevel, Slug, TeamRole, UserId};
+use crate::error::AppError;
+
+/// A team or project, as the Access view links to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+}
+
+/// Everything one member reaches.
+#[derive(Debug, Clone, Default)]
+pub struct MemberReach {
+    /// Their teams, by name, with their team role.
+    pub teams: Vec<(Place, TeamRole)>,
+    /// The projects they reach, by name, each at its highest level with every reason.
+    pub projects: Vec<Reach<Place>>,
+}
+
+impl MemberReach {
+    pub fn is_empty(&self) -> bool {
+        self.teams.is_empty() && self.projects.is_empty()
+    }
+}
+
+fn load(conn: &mut PgConnection, membership: Uuid, project: Option<Uuid>) -> Result<MemberReach, AppError> {
+    let mut reach = MemberReach::default();
+    let mut grants = Vec::new();
+    for row in projects::reached_by(conn, membership, project)? {
+        let place = Place { id: row.id, name: row.name, slug: row.slug };
+        if row.kind == "team" {
+            let role = TeamRole::from_db(&row.level)
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("team role {}", row.level)))?;
+            reach.teams.push((place, role));
+        } else {
+            let level = AccessLevel::from_db(&row.level)
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("access level {}", row.level)))?;
+            let via = row.via_team.map_or(Via::Direct, Via::Team);
+            grants.push(Reaching { project: place, level, via });
+        }
+    }
+    reach.projects = effective(grants);
+    Ok(reach)
+}
+
+/// Everything the member `membership` reaches, in one query.
+pub fn of_membership(conn: &mut PgConnection, membership: Uuid) -> Result<MemberReach, AppError> {
+    load(conn, membership, None)
+}
+
+/// How the member `membership` reaches one project (`None`: not at all).
+pub fn on_project(conn: &mut PgConnection, membership: Uuid, project: Uuid) -> Result<Option<Reach<Place>>, AppError> {
+    Ok(load(conn, membership, Some(project))?.projects.into_iter().next())
+}
+
+/// The names of the people who can grant access: the Owner and Admins.
+pub fn granters(conn: &mut PgConnection, access: &OrgAccess) -> Result<Vec<String>, AppError> {
+    let ids = memberships::admins_of(conn, access.org.org_id())?;
+    Ok(users::names_of(conn, &ids)?)
+}
+
+/// The `My access` page: the viewer, their access, what they reach, and who can grant more.
+pub fn my_access_page(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: UserId,
+) -> Result<(Viewer, OrgAccess, MemberReach, Vec<String>), AppError> {
+    let (viewer, access) = access::page(conn, slug, user)?;
+    let reach = of_membership(conn, access.membership)?;
+    let granters = granters(conn, &access)?;
+    Ok((viewer, access, reach, granters))
+}

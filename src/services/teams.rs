@@ -1,0 +1,406 @@
+//! Teams: the Teams list, a team's page, creating, renaming and deleting teams, and
+//! managing who is in them (the Owner and Admins, and a team's Maintainers).
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::access::{self, OrgAccess};
+use super::events::{Actor, Event};
+use super::viewer::Viewer;
+use crate::db::projects::{self as project_rows};
+use crate::db::teams::{self as rows, TeamQuery};
+use crate::db::{is_unique_violation, memberships};
+use crate::domain::names::NameError;
+use crate::domain::permission::{may_on_team, TeamAction};
+use crate::domain::team::DescriptionError;
+use crate::domain::{AccessLevel, Description, GroupName, Permission, Slug, TeamRole, UserId};
+use crate::error::{AppError, FormErrors};
+
+pub use crate::db::listing::Cursor;
+pub use crate::db::teams::{Team, TeamMember};
+
+/// A team of the Teams list, with its size and Maintainers.
+#[derive(Debug, Clone)]
+pub struct TeamEntry {
+    pub team: Team,
+    pub members: i64,
+    pub maintainers: Vec<String>,
+    /// `lower(name)`, for the next page's cursor.
+    pub sort_key: String,
+}
+
+/// The Teams list's search and position.
+#[derive(Debug, Clone)]
+pub struct TeamFilter {
+    pub search: String,
+    pub descending: bool,
+    pub after: Option<Cursor>,
+}
+
+/// A page of the Teams list (every member may see it): `limit + 1` teams.
+pub fn list_page(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: UserId,
+    filter: &TeamFilter,
+    limit: i64,
+) -> Result<(Viewer, OrgAccess, Vec<TeamEntry>), AppError> {
+    let (viewer, access) = access::page(conn, slug, user)?;
+    let query = TeamQuery {
+        org: access.org.org_id(),
+        search: &filter.search,
+        descending: filter.descending,
+        after: filter.after.clone(),
+        limit,
+    };
+    let found = rows::list(conn, &query)?;
+    let ids: Vec<Uuid> = found.iter().map(|(t, _)| t.id).collect();
+    let mut summaries: HashMap<Uuid, rows::TeamSummary> =
+        rows::summaries(conn, &ids)?.into_iter().map(|s| (s.team_id, s)).collect();
+    let entries = found
+        .into_iter()
+        .map(|(team, sort_key)| {
+            let summary = summaries.remove(&team.id);
+            TeamEntry {
+                members: summary.as_ref().map_or(0, |s| s.members),
+                maintainers: summary.map(|s| s.maintainers).unwrap_or_default(),
+                team,
+                sort_key,
+            }
+        })
+        .collect();
+    Ok((viewer, access, entries))
+}
+
+/// What the viewer may do with one team, by the rules of `domain::permission`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TeamRights {
+    pub manage_members: bool,
+    pub invite: bool,
+    pub edit: bool,
+}
+
+fn rights(conn: &mut PgConnection, access: &OrgAccess, team: &Team) -> Result<TeamRights, AppError> {
+    let mine = rows::role_of(conn, team.id, access.membership)?;
+    let may = |action| may_on_team(access.role, mine, action);
+    Ok(TeamRights {
+        manage_members: may(TeamAction::ManageMembers),
+        invite: may(TeamAction::Invite),
+        edit: may(TeamAction::Edit),
+    })
+}
+
+fn require(allowed: bool, team: &Team) -> Result<(), AppError> {
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!("Only the Owner, Admins and the Maintainers of {} can do this.", team.name)))
+    }
+}
+
+/// A member of the team as the viewer sees them.
+#[derive(Debug, Clone)]
+pub struct TeamMemberEntry {
+    pub member: TeamMember,
+    /// Whether the viewer may change their team role or remove them.
+    pub manageable: bool,
+    pub is_me: bool,
+}
+
+/// A team's page.
+pub struct TeamPage {
+    pub viewer: Viewer,
+    pub access: OrgAccess,
+    pub team: Team,
+    pub rights: TeamRights,
+    /// `limit + 1` members by name.
+    pub members: Vec<TeamMemberEntry>,
+    /// The projects the team reaches, with the level.
+    pub projects: Vec<(String, String, AccessLevel)>,
+    /// Organization members not in the team, for `Add member` (first few by name).
+    pub candidates: Vec<(Uuid, String, String)>,
+}
+
+/// How many names the `Add member` field suggests at once.
+pub const CANDIDATES: i64 = 20;
+
+fn team_in(conn: &mut PgConnection, access: &OrgAccess, team: &Slug) -> Result<Team, AppError> {
+    rows::find_by_slug(conn, access.org.org_id(), team)?.ok_or(AppError::NotFound)
+}
+
+/// A team's page (every member may see it).
+pub fn team_page(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: UserId,
+    team: &Slug,
+    after: Option<&Cursor>,
+    limit: i64,
+) -> Result<TeamPage, AppError> {
+    let (viewer, access) = access::page(conn, slug, user)?;
+    let team = team_in(conn, &access, team)?;
+    let rights = rights(conn, &access, &team)?;
+    let members = rows::members(conn, team.id, after, limit)?
+        .into_iter()
+        .map(|member| TeamMemberEntry {
+            manageable: rights.manage_members,
+            is_me: member.membership_id == access.membership,
+            member,
+        })
+        .collect();
+    let projects = project_rows::projects_of_team(conn, team.id)?;
+    let candidates = if rights.manage_members {
+        rows::candidates(conn, access.org.org_id(), Some(team.id), "", CANDIDATES)?
+    } else {
+        Vec::new()
+    };
+    Ok(TeamPage { viewer, access, team, rights, members, projects, candidates })
+}
+
+/// The members `Add member` suggests for `search` (for those who may add).
+pub fn candidates(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: UserId,
+    team: &Slug,
+    search: &str,
+) -> Result<Vec<(Uuid, String, String)>, AppError> {
+    let access = access::member_of(conn, slug, user)?;
+    let team = team_in(conn, &access, team)?;
+    require(rights(conn, &access, &team)?.manage_members, &team)?;
+    Ok(rows::candidates(conn, access.org.org_id(), Some(team.id), search.trim(), CANDIDATES)?)
+}
+
+/// The organization's team at `team`, locked, with the actor's rights on it.
+fn locked(conn: &mut PgConnection, access: &OrgAccess, team: &Slug) -> Result<(Team, TeamRights), AppError> {
+    let team = rows::lock_by_slug(conn, access.org.org_id(), team)?.ok_or(AppError::NotFound)?;
+    let rights = rights(conn, access, &team)?;
+    Ok((team, rights))
+}
+
+/// The name and description of a team or project form, parsed, or the form's errors.
+pub fn parse_form(
+    name: Result<GroupName, NameError>,
+    description: Result<Description, DescriptionError>,
+) -> Result<(GroupName, Description), AppError> {
+    let mut errors = FormErrors::new();
+    let name = errors.check("name", name);
+    let description = errors.check("description", description);
+    match (name, description) {
+        (Some(name), Some(description)) => Ok((name, description)),
+        _ => Err(AppError::Invalid(errors)),
+    }
+}
+
+/// A taken URL name, said beside the name field.
+pub fn name_taken(kind: &str, name: &GroupName) -> AppError {
+    let mut errors = FormErrors::new();
+    errors.add("name", format!("A {kind} with the URL name “{}” already exists. Choose another name.", name.slug()));
+    AppError::Invalid(errors)
+}
+
+/// `Create team` (Owner and Admins).
+pub fn create(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    name: Result<GroupName, NameError>,
+    description: Result<Description, DescriptionError>,
+) -> Result<Team, AppError> {
+    conn.transaction(|conn| {
+        let access = access::member_of(conn, slug, actor.user)?;
+        access.require(Permission::ManageTeamsAndProjects)?;
+        let (name, description) = parse_form(name, description)?;
+        let team = match rows::insert(conn, access.org.org_id(), name.as_str(), name.slug(), description.as_str()) {
+            Err(e) if is_unique_violation(&e) => return Err(name_taken("team", &name)),
+            other => other?,
+        };
+        actor.record(conn, &access, &[Event::TeamCreated { name: team.name.clone(), slug: team.slug.clone() }])?;
+        Ok(team)
+    })
+}
+
+/// Renames a team (its URL name follows) and sets its description.
+pub fn rename(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    team: &Slug,
+    name: Result<GroupName, NameError>,
+    description: Result<Description, DescriptionError>,
+) -> Result<Team, AppError> {
+    conn.transaction(|conn| {
+        let access = access::member_of(conn, slug, actor.user)?;
+        let (team, rights) = locked(conn, &access, team)?;
+        require(rights.edit, &team).map_err(|_| only_admins(&team))?;
+        let (name, description) = parse_form(name, description)?;
+        let renamed = match rows::update(conn, team.id, name.as_str(), name.slug(), description.as_str()) {
+            Err(e) if is_unique_violation(&e) => return Err(name_taken("team", &name)),
+            other => other?,
+        };
+        if renamed.name != team.name || renamed.slug != team.slug {
+            let event = Event::TeamRenamed {
+                from_name: team.name,
+                from_slug: team.slug,
+                name: renamed.name.clone(),
+                slug: renamed.slug.clone(),
+            };
+            actor.record(conn, &access, &[event])?;
+        }
+        Ok(renamed)
+    })
+}
+
+fn only_admins(team: &Team) -> AppError {
+    AppError::Forbidden(format!("Only the Owner and Admins can rename or delete {}.", team.name))
+}
+
+/// `Delete team`: team memberships and the team's project grants end; nobody
+/// leaves the organization. Returns the team's name.
+pub fn delete(conn: &mut PgConnection, actor: &Actor, slug: &Slug, team: &Slug) -> Result<String, AppError> {
+    conn.transaction(|conn| {
+        let access = access::member_of(conn, slug, actor.user)?;
+        let (team, rights) = locked(conn, &access, team)?;
+        if !rights.edit {
+            return Err(only_admins(&team));
+        }
+        let told = rows::user_ids(conn, team.id)?;
+        let grants = project_rows::count_for_team(conn, team.id)?;
+        rows::delete(conn, team.id)?;
+        actor.record(conn, &access, &[Event::TeamDeleted { team: team.id, name: team.name.clone(), told, grants }])?;
+        Ok(team.name)
+    })
+}
+
+/// Finds the organization member `who` names: a membership id (from a list), or an
+/// email address or name typed into `Add member` (exactly, or the one member it matches).
+fn resolve_member(conn: &mut PgConnection, access: &OrgAccess, who: &str) -> Result<Uuid, AppError> {
+    let who = who.trim();
+    let field = |message: String| {
+        let mut errors = FormErrors::new();
+        errors.add("member", message);
+        AppError::Invalid(errors)
+    };
+    if who.is_empty() {
+        return Err(field("Choose a member of the organization to add.".into()));
+    }
+    if let Ok(id) = Uuid::parse_str(who) {
+        return memberships::detail(conn, access.org.org_id(), id)?
+            .map(|m| m.id)
+            .ok_or_else(|| field("That person is not a member of the organization.".into()));
+    }
+    let found = rows::candidates(conn, access.org.org_id(), None, who, 50)?;
+    let exact: Vec<Uuid> = found
+        .iter()
+        .filter(|(_, name, email)| email.eq_ignore_ascii_case(who) || name.to_lowercase() == who.to_lowercase())
+        .map(|(id, _, _)| *id)
+        .collect();
+    match (exact.as_slice(), found.as_slice()) {
+        ([one], _) | ([], [(one, _, _)]) => Ok(*one),
+        ([], []) => Err(field(format!("Nobody in {} matches “{who}”. Invite them first.", access.org.name))),
+        _ => Err(field(format!("“{who}” matches several members. Type their full email address."))),
+    }
+}
+
+/// `Add member`: puts a member of the organization into the team with `role`.
+pub fn add_member(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    team: &Slug,
+    who: &str,
+    role: TeamRole,
+) -> Result<TeamMember, AppError> {
+    conn.transaction(|conn| {
+        let access = access::member_of(conn, slug, actor.user)?;
+        let (team, rights) = locked(conn, &access, team)?;
+        require(rights.manage_members, &team)?;
+        let membership = resolve_member(conn, &access, who)?;
+        if !rows::add(conn, access.org.org_id(), team.id, membership, role)? {
+            let member = rows::member(conn, team.id, membership)?.ok_or(AppError::NotFound)?;
+            return Err(AppError::Conflict(format!("{} is already in {}.", member.email, team.name)));
+        }
+        let member = rows::member(conn, team.id, membership)?.ok_or(AppError::NotFound)?;
+        let event = Event::TeamMemberAdded {
+            team: team.id,
+            team_name: team.name.clone(),
+            user: member.user_id,
+            email: member.email.clone(),
+            role,
+        };
+        actor.record(conn, &access, &[event])?;
+        Ok(member)
+    })
+}
+
+/// Takes a member out of the team (they stay in the organization); returns their email.
+pub fn remove_member(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    team: &Slug,
+    membership: Uuid,
+) -> Result<(Team, String), AppError> {
+    conn.transaction(|conn| {
+        let access = access::member_of(conn, slug, actor.user)?;
+        let (team, rights) = locked(conn, &access, team)?;
+        require(rights.manage_members, &team)?;
+        let member = rows::member(conn, team.id, membership)?.ok_or(AppError::NotFound)?;
+        rows::remove(conn, team.id, membership)?;
+        let event = Event::TeamMemberRemoved {
+            team: team.id,
+            team_name: team.name.clone(),
+            user: member.user_id,
+            email: member.email.clone(),
+            role: member.role,
+        };
+        actor.record(conn, &access, &[event])?;
+        Ok((team, member.email))
+    })
+}
+
+/// Gives a team member another team role; returns them as they are now.
+pub fn change_team_role(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    team: &Slug,
+    membership: Uuid,
+    role: TeamRole,
+) -> Result<(Team, TeamMemberEntry), AppError> {
+    conn.transaction(|conn| {
+        let access = access::member_of(conn, slug, actor.user)?;
+        let (team, allowed) = locked(conn, &access, team)?;
+        require(allowed.manage_members, &team)?;
+        let before = rows::member(conn, team.id, membership)?.ok_or(AppError::NotFound)?;
+        if before.role != role {
+            rows::set_role(conn, team.id, membership, role)?;
+            let event = Event::TeamRoleChanged {
+                team: team.id,
+                team_name: team.name.clone(),
+                user: before.user_id,
+                email: before.email.clone(),
+                from: before.role,
+                to: role,
+            };
+            actor.record(conn, &access, &[event])?;
+        }
+        let member = rows::member(conn, team.id, membership)?.ok_or(AppError::NotFound)?;
+        // A Maintainer who steps down may no longer manage the team.
+        let manageable = rights(conn, &access, &team)?.manage_members;
+        let is_me = membership == access.membership;
+        Ok((team, TeamMemberEntry { member, manageable, is_me }))
+    })
+}
+
+/// The teams `access` may invite into: every team for the Owner and Admins, the
+/// teams they maintain for anyone else.
+pub fn invitable_teams(conn: &mut PgConnection, access: &OrgAccess) -> Result<Vec<Team>, AppError> {
+    if may_on_team(access.role, None, TeamAction::Invite) {
+        Ok(rows::all_of(conn, access.org.org_id())?)
+    } else {
+        Ok(rows::maintained_by(conn, access.membership)?)
+    }
+}

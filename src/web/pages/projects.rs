@@ -1,0 +1,336 @@
+//! The Projects page and a project's page: create, rename and delete projects, and
+//! grant or revoke access for a team or a member (Owner and Admins).
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::teams::{confirm_delete, name_listing, DeleteConfirm, GroupForm, Submitted};
+use crate::domain::team::Reach;
+use crate::domain::{AccessLevel, Permission};
+use crate::error::{AppError, FormErrors};
+use crate::services::projects::{self, Cursor, Grant, GranteeInput, Project, ProjectEntry, ProjectFilter};
+use crate::services::reach::Place;
+use crate::services::teams::Team;
+use crate::web::extractors::{Acting, OrgNamed, OrgSlug, SignedIn};
+use crate::web::htmx::{page, page_with_status, redirect};
+use crate::web::layout::{Frame, Layout, Nav};
+use crate::web::listing::{self, Listing, TableParams};
+use crate::web::session::FlashLevel;
+use crate::web::state::AppState;
+
+const PAGE_SIZE: i64 = 50;
+
+#[derive(Template)]
+#[template(path = "projects/index.html")]
+struct ProjectsPage {
+    layout: Layout,
+    slug: String,
+    rows: Vec<ProjectEntry>,
+    state: Listing,
+    next_url: Option<String>,
+    creates: bool,
+}
+
+#[derive(Template)]
+#[template(path = "projects/new.html")]
+struct NewProjectPage {
+    layout: Layout,
+    slug: String,
+    submitted: Submitted<GroupForm>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct GrantForm {
+    /// A team's id, or empty for a member.
+    #[serde(default)]
+    pub team: String,
+    /// A member's email address (or name), when no team is chosen.
+    #[serde(default)]
+    pub member: String,
+    #[serde(default)]
+    pub level: String,
+}
+
+#[derive(Template)]
+#[template(path = "projects/show.html")]
+struct ProjectPage {
+    layout: Layout,
+    slug: String,
+    csrf: String,
+    project: Project,
+    grants: Vec<Grant>,
+    mine: Option<Reach<Place>>,
+    manages: bool,
+    teams: Vec<Team>,
+    granters: Vec<String>,
+    grant: Submitted<GrantForm>,
+    settings: Submitted<GroupForm>,
+}
+
+impl ProjectPage {
+    pub fn levels(&self) -> &'static [AccessLevel] {
+        &AccessLevel::ALL
+    }
+}
+
+/// GET /orgs/{slug}/projects
+pub async fn list_projects(
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    slug: OrgSlug,
+    params: web::Query<TableParams>,
+) -> Result<HttpResponse, AppError> {
+    let OrgSlug(slug) = slug;
+    let list = name_listing(format!("/orgs/{slug}/projects"), &params);
+    let filter = ProjectFilter {
+        search: list.filter("q").to_owned(),
+        descending: list.descending,
+        after: listing::decode_cursor(&params.after),
+    };
+    let (viewer, access, found) =
+        state.db.run(move |conn| projects::list_page(conn, &slug, user.0, &filter, PAGE_SIZE)).await?;
+    let (shown, next_url) = list.page(&found, PAGE_SIZE, |last| Cursor::Text(last.sort_key.clone(), last.project.id));
+    page(&ProjectsPage {
+        rows: shown.to_vec(),
+        slug: access.org.slug.clone(),
+        creates: access.role.can(Permission::ManageTeamsAndProjects),
+        state: list,
+        next_url,
+        layout: frame.layout("Projects", Some(viewer), Some(&access.org.slug), Nav::Projects),
+    })
+}
+
+/// GET /orgs/{slug}/projects/new: the `Create project` form.
+pub async fn new_project_form(
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    slug: OrgSlug,
+) -> Result<HttpResponse, AppError> {
+    let OrgSlug(slug) = slug;
+    let (viewer, access) = state.db.run(move |conn| crate::services::access::page(conn, &slug, user.0)).await?;
+    access.require(Permission::ManageTeamsAndProjects)?;
+    page(&NewProjectPage {
+        slug: access.org.slug.clone(),
+        submitted: Submitted::default(),
+        layout: frame.layout("Create project", Some(viewer), Some(&access.org.slug), Nav::Projects),
+    })
+}
+
+/// POST /orgs/{slug}/projects: `Create project`.
+pub async fn create_project(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    slug: OrgSlug,
+    form: web::Form<GroupForm>,
+) -> Result<HttpResponse, AppError> {
+    let OrgSlug(slug) = slug;
+    let form = form.into_inner();
+    let (name, description) = form.parsed();
+    let actor = acting.actor();
+    let org = slug.clone();
+    match state.db.run(move |conn| projects::create(conn, &actor, &org, name, description)).await {
+        Ok(project) => {
+            let message = format!("Project {} was created. Grant access to teams or people below.", project.name);
+            frame.session.flash(FlashLevel::Success, message);
+            Ok(redirect(&req, &format!("/orgs/{slug}/projects/{}", project.slug)))
+        }
+        Err(AppError::Invalid(errors)) => {
+            let user = acting.user;
+            let (viewer, access) = state.db.run(move |conn| crate::services::access::page(conn, &slug, user)).await?;
+            page_with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &NewProjectPage {
+                    slug: access.org.slug.clone(),
+                    submitted: Submitted { form, errors },
+                    layout: frame.layout("Create project", Some(viewer), Some(&access.org.slug), Nav::Projects),
+                },
+            )
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// Renders a project's page, with a form's errors if one was refused.
+async fn render_project(
+    frame: Frame,
+    state: &web::Data<AppState>,
+    user: crate::domain::UserId,
+    named: OrgNamed,
+    grant: Submitted<GrantForm>,
+    settings: Option<Submitted<GroupForm>>,
+) -> Result<HttpResponse, AppError> {
+    let OrgNamed { slug, name, .. } = named;
+    let found = state.db.run(move |conn| projects::project_page(conn, &slug, user, &name)).await?;
+    let failed = !grant.errors.is_empty() || settings.as_ref().is_some_and(|s| !s.errors.is_empty());
+    let settings = settings.unwrap_or_else(|| Submitted {
+        form: GroupForm { name: found.project.name.clone(), description: found.project.description.clone() },
+        errors: FormErrors::new(),
+    });
+    let org_slug = found.access.org.slug.clone();
+    let view = ProjectPage {
+        csrf: frame.csrf().to_owned(),
+        grants: found.grants,
+        mine: found.mine,
+        manages: found.manages,
+        teams: found.teams,
+        granters: found.granters,
+        grant,
+        settings,
+        slug: org_slug.clone(),
+        layout: frame.layout(found.project.name.clone(), Some(found.viewer), Some(&org_slug), Nav::Projects),
+        project: found.project,
+    };
+    page_with_status(if failed { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK }, &view)
+}
+
+/// GET /orgs/{slug}/projects/{name}
+pub async fn show_project(
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    named: OrgNamed,
+) -> Result<HttpResponse, AppError> {
+    render_project(frame, &state, user.0, named, Submitted::default(), None).await
+}
+
+fn project_url(named: &OrgNamed) -> String {
+    format!("/orgs/{}/projects/{}", named.slug, named.name)
+}
+
+fn done(req: &HttpRequest, frame: Frame, to: &str, message: String) -> HttpResponse {
+    frame.session.flash(FlashLevel::Success, message);
+    redirect(req, to)
+}
+
+/// POST /orgs/{slug}/projects/{name}/access: `Grant access` (also changes a level).
+pub async fn grant_access(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    named: OrgNamed,
+    form: web::Form<GrantForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let mut errors = FormErrors::new();
+    let level = AccessLevel::from_db(form.level.trim());
+    if level.is_none() {
+        errors.add("level", "Choose Read, Write or Admin.");
+    }
+    let grantee = match form.team.trim() {
+        "" => Some(GranteeInput::Member(form.member.clone())),
+        id => match uuid::Uuid::parse_str(id) {
+            Ok(id) => Some(GranteeInput::Team(id)),
+            Err(_) => {
+                errors.add("grantee", "Choose a team from the list, or a member.");
+                None
+            }
+        },
+    };
+    let (Some(level), Some(grantee)) = (level, grantee) else {
+        return render_project(frame, &state, acting.user, named, Submitted { form, errors }, None).await;
+    };
+    let actor = acting.actor();
+    let (slug, project) = (named.slug.clone(), named.name.clone());
+    match state.db.run(move |conn| projects::grant(conn, &actor, &slug, &project, &grantee, level)).await {
+        Ok((project, grantee)) => {
+            let message = format!("{} now has {} access to {}.", capitalized(&grantee), level.label(), project.name);
+            Ok(done(&req, frame, &project_url(&named), message))
+        }
+        Err(AppError::Invalid(errors)) => {
+            render_project(frame, &state, acting.user, named, Submitted { form, errors }, None).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// "team Platform" → "Team Platform" at the start of a sentence.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// POST /orgs/{slug}/projects/{name}/access/{id}/revoke: ends one grant.
+pub async fn revoke_access(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    named: OrgNamed,
+) -> Result<HttpResponse, AppError> {
+    let grant = named.id.ok_or(AppError::NotFound)?;
+    let actor = acting.actor();
+    let (slug, project) = (named.slug.clone(), named.name.clone());
+    let (project, grantee) = state.db.run(move |conn| projects::revoke(conn, &actor, &slug, &project, grant)).await?;
+    let message = format!("{} no longer has access to {}.", capitalized(&grantee), project.name);
+    Ok(done(&req, frame, &project_url(&named), message))
+}
+
+/// POST /orgs/{slug}/projects/{name}/settings: rename, change the description.
+pub async fn rename_project(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    named: OrgNamed,
+    form: web::Form<GroupForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let (name, description) = form.parsed();
+    let actor = acting.actor();
+    let (slug, project) = (named.slug.clone(), named.name.clone());
+    match state.db.run(move |conn| projects::rename(conn, &actor, &slug, &project, name, description)).await {
+        Ok(project) => {
+            let to = format!("/orgs/{}/projects/{}", named.slug, project.slug);
+            Ok(done(&req, frame, &to, format!("Project {} was saved.", project.name)))
+        }
+        Err(AppError::Invalid(errors)) => {
+            let settings = Some(Submitted { form, errors });
+            render_project(frame, &state, acting.user, named, Submitted::default(), settings).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// GET /orgs/{slug}/projects/{name}/delete: the `Delete project` confirmation.
+pub async fn confirm_delete_project(
+    req: HttpRequest,
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    named: OrgNamed,
+) -> Result<HttpResponse, AppError> {
+    let (slug, name) = (named.slug.clone(), named.name.clone());
+    let found = state.db.run(move |conn| projects::project_page(conn, &slug, user.0, &name)).await?;
+    found.access.require(Permission::ManageTeamsAndProjects)?;
+    let confirm = DeleteConfirm {
+        csrf: frame.csrf().to_owned(),
+        kind: "project",
+        consequence: format!("Its {} access grant(s) end with it.", found.grants.len()),
+        name: found.project.name.clone(),
+        action: format!("{}/delete", project_url(&named)),
+        back: project_url(&named),
+    };
+    let layout = frame.layout("Delete project", Some(found.viewer), Some(named.slug.as_str()), Nav::Projects);
+    confirm_delete(&req, layout, confirm)
+}
+
+/// POST /orgs/{slug}/projects/{name}/delete: `Delete project`.
+pub async fn delete_project(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    named: OrgNamed,
+) -> Result<HttpResponse, AppError> {
+    let actor = acting.actor();
+    let (slug, project) = (named.slug.clone(), named.name.clone());
+    let name = state.db.run(move |conn| projects::delete(conn, &actor, &slug, &project)).await?;
+    Ok(done(&req, frame, &format!("/orgs/{}/projects", named.slug), format!("Project {name} was deleted.")))
+}

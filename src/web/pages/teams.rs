@@ -1,0 +1,512 @@
+//! The Teams page and a team's page: create, rename and delete teams; add, remove
+//! and change the role of team members. Plain forms that answer with a redirect
+//! and a message; the `Add member` field asks for suggestions as one types.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::domain::{Description, GroupName, Permission, TeamRole};
+use crate::error::{AppError, FormErrors};
+use crate::services::teams::{self, Cursor, Team, TeamEntry, TeamFilter, TeamMemberEntry, TeamRights};
+use crate::web::extractors::{Acting, OrgNamed, OrgSlug, SignedIn};
+use crate::web::format::When;
+use crate::web::htmx::{is_htmx, page, page_with_status, redirect};
+use crate::web::layout::{Frame, Layout, Nav};
+use crate::web::listing::{self, Listing, TableParams};
+use crate::web::session::FlashLevel;
+use crate::web::state::AppState;
+
+const PAGE_SIZE: i64 = 50;
+
+/// The name and description fields of a team or project form.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct GroupForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+impl GroupForm {
+    pub fn parsed(
+        &self,
+    ) -> (Result<GroupName, crate::domain::names::NameError>, Result<Description, crate::domain::team::DescriptionError>)
+    {
+        (GroupName::parse(&self.name), Description::parse(&self.description))
+    }
+}
+
+/// A form as submitted, with its errors, to show again.
+#[derive(Debug, Clone, Default)]
+pub struct Submitted<F> {
+    pub form: F,
+    pub errors: FormErrors,
+}
+
+/// The confirmation of `Delete team` or `Delete project`, as a page or as a dialog.
+#[derive(Template)]
+#[template(path = "teams/delete.html")]
+pub struct DeletePage {
+    pub layout: Layout,
+    pub confirm: DeleteConfirm,
+}
+
+#[derive(Template)]
+#[template(path = "teams/_delete_dialog.html")]
+pub struct DeleteDialog {
+    pub confirm: DeleteConfirm,
+}
+
+/// What a delete confirmation says and where it posts.
+pub struct DeleteConfirm {
+    pub csrf: String,
+    /// "team" or "project".
+    pub kind: &'static str,
+    pub name: String,
+    pub consequence: String,
+    pub action: String,
+    pub back: String,
+}
+
+/// Answers a GET of a delete confirmation: a dialog for htmx, else a page.
+pub fn confirm_delete(req: &HttpRequest, layout: Layout, confirm: DeleteConfirm) -> Result<HttpResponse, AppError> {
+    if is_htmx(req) {
+        return page(&DeleteDialog { confirm });
+    }
+    page(&DeletePage { layout, confirm })
+}
+
+/// One team of the list, ready to show.
+pub struct TeamRow {
+    pub name: String,
+    pub slug: String,
+    pub description: String,
+    pub members: i64,
+    pub maintainers: String,
+}
+
+impl TeamRow {
+    fn new(entry: &TeamEntry) -> Self {
+        TeamRow {
+            name: entry.team.name.clone(),
+            slug: entry.team.slug.clone(),
+            description: entry.team.description.clone(),
+            members: entry.members,
+            maintainers: entry.maintainers.join(", "),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "teams/index.html")]
+struct TeamsPage {
+    layout: Layout,
+    slug: String,
+    rows: Vec<TeamRow>,
+    state: Listing,
+    next_url: Option<String>,
+    creates: bool,
+}
+
+#[derive(Template)]
+#[template(path = "teams/new.html")]
+struct NewTeamPage {
+    layout: Layout,
+    slug: String,
+    submitted: Submitted<GroupForm>,
+}
+
+/// A team member, ready to show.
+pub struct MemberRow {
+    pub membership_id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub initials: String,
+    pub role: TeamRole,
+    pub org_role: &'static str,
+    pub added: When,
+    pub manageable: bool,
+    pub is_me: bool,
+}
+
+impl MemberRow {
+    fn new(entry: &TeamMemberEntry) -> Self {
+        let m = &entry.member;
+        MemberRow {
+            membership_id: m.membership_id,
+            name: m.name.clone(),
+            email: m.email.clone(),
+            initials: super::members::initials(&m.name),
+            role: m.role,
+            org_role: m.org_role.label(),
+            added: When::of(m.added_at),
+            manageable: entry.manageable,
+            is_me: entry.is_me,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "teams/show.html")]
+struct TeamPage {
+    layout: Layout,
+    slug: String,
+    csrf: String,
+    team: Team,
+    rights: TeamRights,
+    members: Vec<MemberRow>,
+    next_url: Option<String>,
+    later_page: bool,
+    projects: Vec<(String, String, crate::domain::AccessLevel)>,
+    candidates: Vec<(Uuid, String, String)>,
+    add: Submitted<AddMemberForm>,
+    settings: Submitted<GroupForm>,
+}
+
+impl TeamPage {
+    pub fn team_roles(&self) -> &'static [TeamRole] {
+        &TeamRole::ALL
+    }
+}
+
+#[derive(Template)]
+#[template(path = "teams/_candidates.html")]
+struct CandidatesFragment {
+    candidates: Vec<(Uuid, String, String)>,
+}
+
+/// GET /orgs/{slug}/teams
+pub async fn list_teams(
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    slug: OrgSlug,
+    params: web::Query<TableParams>,
+) -> Result<HttpResponse, AppError> {
+    let OrgSlug(slug) = slug;
+    let list = name_listing(format!("/orgs/{slug}/teams"), &params);
+    let filter = TeamFilter {
+        search: list.filter("q").to_owned(),
+        descending: list.descending,
+        after: listing::decode_cursor(&params.after),
+    };
+    let (viewer, access, found) =
+        state.db.run(move |conn| teams::list_page(conn, &slug, user.0, &filter, PAGE_SIZE)).await?;
+    let (shown, next_url) = list.page(&found, PAGE_SIZE, |last| Cursor::Text(last.sort_key.clone(), last.team.id));
+    page(&TeamsPage {
+        rows: shown.iter().map(TeamRow::new).collect(),
+        slug: access.org.slug.clone(),
+        creates: access.role.can(Permission::ManageTeamsAndProjects),
+        state: list,
+        next_url,
+        layout: frame.layout("Teams", Some(viewer), Some(&access.org.slug), Nav::Teams),
+    })
+}
+
+/// The state of a list sorted by name only (Teams, Projects), from its URL.
+pub fn name_listing(path: String, params: &TableParams) -> Listing {
+    Listing {
+        path,
+        filters: vec![("q", params.q.trim().to_owned())],
+        sort: "name",
+        descending: listing::descending(&params.dir, "name", &[]),
+        descending_first: &[],
+        later_page: !params.after.is_empty(),
+    }
+}
+
+/// GET /orgs/{slug}/teams/new: the `Create team` form.
+pub async fn new_team_form(
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    slug: OrgSlug,
+) -> Result<HttpResponse, AppError> {
+    let OrgSlug(slug) = slug;
+    let (viewer, access) = state.db.run(move |conn| crate::services::access::page(conn, &slug, user.0)).await?;
+    access.require(Permission::ManageTeamsAndProjects)?;
+    page(&NewTeamPage {
+        slug: access.org.slug.clone(),
+        submitted: Submitted::default(),
+        layout: frame.layout("Create team", Some(viewer), Some(&access.org.slug), Nav::Teams),
+    })
+}
+
+/// POST /orgs/{slug}/teams: `Create team`.
+pub async fn create_team(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    slug: OrgSlug,
+    form: web::Form<GroupForm>,
+) -> Result<HttpResponse, AppError> {
+    let OrgSlug(slug) = slug;
+    let form = form.into_inner();
+    let (name, description) = form.parsed();
+    let actor = acting.actor();
+    let org = slug.clone();
+    match state.db.run(move |conn| teams::create(conn, &actor, &org, name, description)).await {
+        Ok(team) => {
+            frame.session.flash(FlashLevel::Success, format!("Team {} was created. Add its members below.", team.name));
+            Ok(redirect(&req, &format!("/orgs/{slug}/teams/{}", team.slug)))
+        }
+        Err(AppError::Invalid(errors)) => {
+            let user = acting.user;
+            let (viewer, access) = state.db.run(move |conn| crate::services::access::page(conn, &slug, user)).await?;
+            page_with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &NewTeamPage {
+                    slug: access.org.slug.clone(),
+                    submitted: Submitted { form, errors },
+                    layout: frame.layout("Create team", Some(viewer), Some(&access.org.slug), Nav::Teams),
+                },
+            )
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AddMemberForm {
+    #[serde(default)]
+    pub member: String,
+    #[serde(default)]
+    pub role: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PageParams {
+    #[serde(default)]
+    after: String,
+    /// What is typed into `Add member`, for its suggestions.
+    #[serde(default)]
+    member: String,
+}
+
+/// Renders a team's page, with a form's errors if one was refused.
+async fn render_team(
+    frame: Frame,
+    state: &web::Data<AppState>,
+    user: crate::domain::UserId,
+    named: OrgNamed,
+    after: String,
+    add: Submitted<AddMemberForm>,
+    settings: Option<Submitted<GroupForm>>,
+) -> Result<HttpResponse, AppError> {
+    let OrgNamed { slug, name, .. } = named;
+    let cursor: Option<Cursor> = listing::decode_cursor(&after);
+    let found =
+        state.db.run(move |conn| teams::team_page(conn, &slug, user, &name, cursor.as_ref(), PAGE_SIZE)).await?;
+    let failed = !add.errors.is_empty() || settings.as_ref().is_some_and(|s| !s.errors.is_empty());
+    let org_slug = found.access.org.slug.clone();
+    let list = Listing {
+        path: format!("/orgs/{org_slug}/teams/{}", found.team.slug),
+        filters: Vec::new(),
+        sort: "name",
+        descending: false,
+        descending_first: &[],
+        later_page: !after.is_empty(),
+    };
+    let (shown, next_url) = list
+        .page(&found.members, PAGE_SIZE, |last| Cursor::Text(last.member.sort_key.clone(), last.member.membership_id));
+    let settings = settings.unwrap_or_else(|| Submitted {
+        form: GroupForm { name: found.team.name.clone(), description: found.team.description.clone() },
+        errors: FormErrors::new(),
+    });
+    let page_view = TeamPage {
+        csrf: frame.csrf().to_owned(),
+        members: shown.iter().map(MemberRow::new).collect(),
+        next_url,
+        later_page: !after.is_empty(),
+        rights: found.rights,
+        projects: found.projects,
+        candidates: found.candidates,
+        add,
+        settings,
+        slug: org_slug.clone(),
+        layout: frame.layout(found.team.name.clone(), Some(found.viewer), Some(&org_slug), Nav::Teams),
+        team: found.team,
+    };
+    let status = if failed { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    page_with_status(status, &page_view)
+}
+
+/// GET /orgs/{slug}/teams/{name}: a team's page.
+pub async fn show_team(
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    named: OrgNamed,
+    params: web::Query<PageParams>,
+) -> Result<HttpResponse, AppError> {
+    let after = params.into_inner().after;
+    render_team(frame, &state, user.0, named, after, Submitted::default(), None).await
+}
+
+/// GET /orgs/{slug}/teams/{name}/candidates?q=: suggestions for `Add member`.
+pub async fn team_candidates(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    named: OrgNamed,
+    params: web::Query<PageParams>,
+) -> Result<HttpResponse, AppError> {
+    let OrgNamed { slug, name, .. } = named;
+    let q = params.into_inner().member;
+    let candidates = state.db.run(move |conn| teams::candidates(conn, &slug, user.0, &name, &q)).await?;
+    page(&CandidatesFragment { candidates })
+}
+
+/// The team page's URL.
+fn team_url(named: &OrgNamed) -> String {
+    format!("/orgs/{}/teams/{}", named.slug, named.name)
+}
+
+/// Answers a successful action on a team: back to its page with `message`.
+fn done(req: &HttpRequest, frame: Frame, to: &str, message: String) -> HttpResponse {
+    frame.session.flash(FlashLevel::Success, message);
+    redirect(req, to)
+}
+
+/// POST /orgs/{slug}/teams/{name}/members: `Add member`.
+pub async fn add_team_member(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    named: OrgNamed,
+    form: web::Form<AddMemberForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let Some(role) = TeamRole::from_db(form.role.trim()) else {
+        let mut errors = FormErrors::new();
+        errors.add("role", "Choose Maintainer or Member.");
+        return render_team(frame, &state, acting.user, named, String::new(), Submitted { form, errors }, None).await;
+    };
+    let actor = acting.actor();
+    let (slug, team, who) = (named.slug.clone(), named.name.clone(), form.member.clone());
+    match state.db.run(move |conn| teams::add_member(conn, &actor, &slug, &team, &who, role)).await {
+        Ok(member) => {
+            let message = format!("{} ({}) was added to the team as {}.", member.name, member.email, role.label());
+            Ok(done(&req, frame, &team_url(&named), message))
+        }
+        Err(AppError::Invalid(errors)) => {
+            render_team(frame, &state, acting.user, named, String::new(), Submitted { form, errors }, None).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TeamRoleForm {
+    #[serde(default)]
+    role: String,
+}
+
+/// POST /orgs/{slug}/teams/{name}/members/{id}/role: change a team role.
+pub async fn change_team_role(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    named: OrgNamed,
+    form: web::Form<TeamRoleForm>,
+) -> Result<HttpResponse, AppError> {
+    let role = TeamRole::from_db(form.role.trim())
+        .ok_or_else(|| AppError::Invalid(FormErrors::form("Choose Maintainer or Member.")))?;
+    let member = named.id.ok_or(AppError::NotFound)?;
+    let actor = acting.actor();
+    let (slug, team) = (named.slug.clone(), named.name.clone());
+    let (_, entry) =
+        state.db.run(move |conn| teams::change_team_role(conn, &actor, &slug, &team, member, role)).await?;
+    let message = format!("{} is now {} of the team.", entry.member.email, role.label());
+    Ok(done(&req, frame, &team_url(&named), message))
+}
+
+/// POST /orgs/{slug}/teams/{name}/members/{id}/remove: take someone out of the team.
+pub async fn remove_team_member(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    named: OrgNamed,
+) -> Result<HttpResponse, AppError> {
+    let member = named.id.ok_or(AppError::NotFound)?;
+    let actor = acting.actor();
+    let (slug, team) = (named.slug.clone(), named.name.clone());
+    let (team, email) = state.db.run(move |conn| teams::remove_member(conn, &actor, &slug, &team, member)).await?;
+    let message = format!("{email} was removed from {}. They are still a member of the organization.", team.name);
+    Ok(done(&req, frame, &team_url(&named), message))
+}
+
+/// POST /orgs/{slug}/teams/{name}/settings: rename the team, change its description.
+pub async fn rename_team(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    named: OrgNamed,
+    form: web::Form<GroupForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let (name, description) = form.parsed();
+    let actor = acting.actor();
+    let (slug, team) = (named.slug.clone(), named.name.clone());
+    match state.db.run(move |conn| teams::rename(conn, &actor, &slug, &team, name, description)).await {
+        Ok(team) => {
+            let to = format!("/orgs/{}/teams/{}", named.slug, team.slug);
+            Ok(done(&req, frame, &to, format!("Team {} was saved.", team.name)))
+        }
+        Err(AppError::Invalid(errors)) => {
+            let settings = Some(Submitted { form, errors });
+            render_team(frame, &state, acting.user, named, String::new(), Submitted::default(), settings).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// GET /orgs/{slug}/teams/{name}/delete: the `Delete team` confirmation.
+pub async fn confirm_delete_team(
+    req: HttpRequest,
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    named: OrgNamed,
+) -> Result<HttpResponse, AppError> {
+    let (slug, name) = (named.slug.clone(), named.name.clone());
+    let found = state.db.run(move |conn| teams::team_page(conn, &slug, user.0, &name, None, 0)).await?;
+    if !found.rights.edit {
+        return Err(AppError::Forbidden(format!("Only the Owner and Admins can delete {}.", found.team.name)));
+    }
+    let confirm = DeleteConfirm {
+        csrf: frame.csrf().to_owned(),
+        kind: "team",
+        consequence: format!(
+            "Its members lose their place in the team and the team's access to {} project(s) ends. Nobody leaves the organization.",
+            found.projects.len()
+        ),
+        name: found.team.name.clone(),
+        action: format!("{}/delete", team_url(&named)),
+        back: team_url(&named),
+    };
+    let layout = frame.layout("Delete team", Some(found.viewer), Some(named.slug.as_str()), Nav::Teams);
+    confirm_delete(&req, layout, confirm)
+}
+
+/// POST /orgs/{slug}/teams/{name}/delete: `Delete team`.
+pub async fn delete_team(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    named: OrgNamed,
+) -> Result<HttpResponse, AppError> {
+    let actor = acting.actor();
+    let (slug, team) = (named.slug.clone(), named.name.clone());
+    let name = state.db.run(move |conn| teams::delete(conn, &actor, &slug, &team)).await?;
+    let message = format!("Team {name} was deleted. Its members are still in the organization.");
+    Ok(done(&req, frame, &format!("/orgs/{}/teams", named.slug), message))
+}

@@ -1,0 +1,570 @@
+//! Teams and projects: who may manage them, what deleting and removing end, and
+//! what a member reaches and why.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use diesel::connection::{Instrumentation, InstrumentationEvent};
+use diesel::prelude::*;
+use reqwest::StatusCode;
+
+use crate::common::{expect_page, location, spawn_app, unescape, TestApp};
+
+const OWNER: &str = "olivia@acme.test";
+
+async fn acme() -> (TestApp, String) {
+    let app = spawn_app().await;
+    let slug = app.owner_of("Acme", "Olivia Owner", OWNER).await;
+    (app, slug)
+}
+
+/// `Create team` as `who`; returns the team's URL name.
+async fn create_team(who: &TestApp, slug: &str, name: &str) -> String {
+    let response = who.post_form(&format!("/orgs/{slug}/teams"), &[("name", name), ("description", "")]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "creating team {name}");
+    location(&response).rsplit('/').next().unwrap().to_owned()
+}
+
+async fn create_project(who: &TestApp, slug: &str, name: &str) -> String {
+    let response = who.post_form(&format!("/orgs/{slug}/projects"), &[("name", name)]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "creating project {name}");
+    location(&response).rsplit('/').next().unwrap().to_owned()
+}
+
+async fn add_to_team(who: &TestApp, slug: &str, team: &str, email: &str, role: &str) -> reqwest::Response {
+    who.post_form(&format!("/orgs/{slug}/teams/{team}/members"), &[("member", email), ("role", role)]).await
+}
+
+fn team_id(app: &TestApp, team: &str) -> String {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: uuid::Uuid,
+    }
+    let mut conn = app.db.conn();
+    diesel::sql_query("SELECT id FROM teams WHERE slug = $1")
+        .bind::<diesel::sql_types::Text, _>(team)
+        .get_result::<Row>(&mut conn)
+        .unwrap()
+        .id
+        .to_string()
+}
+
+async fn grant_team(who: &TestApp, slug: &str, project: &str, team_id: &str, level: &str) -> reqwest::Response {
+    who.post_form(
+        &format!("/orgs/{slug}/projects/{project}/access"),
+        &[("team", team_id), ("member", ""), ("level", level)],
+    )
+    .await
+}
+
+async fn grant_member(who: &TestApp, slug: &str, project: &str, email: &str, level: &str) -> reqwest::Response {
+    who.post_form(
+        &format!("/orgs/{slug}/projects/{project}/access"),
+        &[("team", ""), ("member", email), ("level", level)],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_admin_creates_a_team_and_a_taken_url_name_is_said_beside_the_name() {
+    let (app, slug) = acme().await;
+    let adam = app.member(&slug, "Adam Admin", "adam@example.com", "admin").await;
+    let team = create_team(&adam, &slug, "Platform Infra").await;
+    assert_eq!(team, "platform-infra");
+    expect_page(app.get(&format!("/orgs/{slug}/teams")).await, StatusCode::OK, "Platform Infra").await;
+
+    let clash =
+        adam.post_form(&format!("/orgs/{slug}/teams"), &[("name", "platform  INFRA!"), ("description", "")]).await;
+    expect_page(clash, StatusCode::UNPROCESSABLE_ENTITY, "A team with the URL name “platform-infra” already exists.")
+        .await;
+    let empty = adam.post_form(&format!("/orgs/{slug}/teams"), &[("name", "  "), ("description", "")]).await;
+    expect_page(empty, StatusCode::UNPROCESSABLE_ENTITY, "Enter a name.").await;
+    let long = "x".repeat(501);
+    let bad = adam.post_form(&format!("/orgs/{slug}/teams"), &[("name", "Ops"), ("description", &long)]).await;
+    expect_page(bad, StatusCode::UNPROCESSABLE_ENTITY, "A description has at most 500 characters.").await;
+    assert_eq!(app.count("SELECT count(*) FROM teams"), 1, "refused forms change nothing");
+    assert_eq!(app.count("SELECT count(*) FROM audit_events WHERE action = 'team.created'"), 1);
+
+    let ada = app.member(&slug, "Ada", "ada@example.com", "member").await;
+    let refused = ada.post_form(&format!("/orgs/{slug}/teams"), &[("name", "Mine")]).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let (status, page) = ada.get_text(&format!("/orgs/{slug}/teams")).await;
+    assert_eq!(status, StatusCode::OK, "every member sees the teams");
+    assert!(page.contains("Platform Infra") && !page.contains("Create team"), "no Create team for a Member");
+}
+
+#[tokio::test]
+async fn a_maintainer_manages_their_own_team_and_nothing_else() {
+    let (app, slug) = acme().await;
+    let mia = app.member(&slug, "Mia Maintainer", "mia@example.com", "member").await;
+    let ada = app.member(&slug, "Ada Lovelace", "ada@example.com", "member").await;
+    app.member(&slug, "Alan Turing", "alan@example.com", "member").await;
+    let platform = create_team(&app, &slug, "Platform").await;
+    let design = create_team(&app, &slug, "Design").await;
+    let api = create_project(&app, &slug, "API").await;
+    assert_eq!(
+        add_to_team(&app, &slug, &platform, "mia@example.com", "maintainer").await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    // What a Maintainer may do: add, change the team role of, and remove members of their team.
+    let added = add_to_team(&mia, &slug, &platform, "Ada Lovelace", "member").await;
+    assert_eq!(location(&added), format!("/orgs/{slug}/teams/{platform}"));
+    expect_page(
+        mia.get(&location(&added)).await,
+        StatusCode::OK,
+        "Ada Lovelace (ada@example.com) was added to the team as Member.",
+    )
+    .await;
+    let alan = app.membership_id(&slug, "alan@example.com");
+    add_to_team(&mia, &slug, &platform, "alan@example.com", "member").await;
+    let promoted =
+        mia.post_form(&format!("/orgs/{slug}/teams/{platform}/members/{alan}/role"), &[("role", "maintainer")]).await;
+    assert_eq!(promoted.status(), StatusCode::SEE_OTHER);
+    let removed = mia.post_form(&format!("/orgs/{slug}/teams/{platform}/members/{alan}/remove"), &[]).await;
+    assert_eq!(removed.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.count("SELECT count(*) FROM team_members"), 2, "Mia and Ada");
+
+    // And nothing else.
+    let ada_id = app.membership_id(&slug, "ada@example.com");
+    let team = team_id(&app, &platform);
+    let refusals = [
+        add_to_team(&mia, &slug, &design, "ada@example.com", "member").await,
+        mia.post_form(&format!("/orgs/{slug}/teams/{platform}/settings"), &[("name", "Mine"), ("description", "")])
+            .await,
+        mia.post_form(&format!("/orgs/{slug}/teams/{platform}/delete"), &[]).await,
+        mia.post_form(&format!("/orgs/{slug}/teams"), &[("name", "Another")]).await,
+        mia.post_form(&format!("/orgs/{slug}/members/{ada_id}/role"), &[("role", "admin")]).await,
+        mia.post_form(&format!("/orgs/{slug}/members/{ada_id}/remove"), &[]).await,
+        mia.invite(&slug, "new@example.com", "admin").await,
+        grant_team(&mia, &slug, &api, &team, "admin").await,
+        ada.post_form(&format!("/orgs/{slug}/teams/{platform}/members/{ada_id}/role"), &[("role", "maintainer")]).await,
+    ];
+    for response in refusals {
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{}", response.url());
+    }
+    assert_eq!(app.count("SELECT count(*) FROM team_members WHERE role = 'maintainer'"), 1, "only Mia");
+    assert_eq!(app.count("SELECT count(*) FROM teams WHERE name = 'Platform'"), 1);
+    assert_eq!(app.count("SELECT count(*) FROM memberships WHERE role = 'admin'"), 0);
+    assert_eq!(app.count("SELECT count(*) FROM project_grants"), 0);
+
+    // The page offers a Maintainer only what they may do.
+    let (_, own) = mia.get_text(&format!("/orgs/{slug}/teams/{platform}")).await;
+    assert!(own.contains("Add member") && !own.contains("Delete team") && !own.contains("Save team"));
+    let (_, other) = mia.get_text(&format!("/orgs/{slug}/teams/{design}")).await;
+    assert!(!other.contains("Add member"), "not on another team's page");
+
+    // The people concerned hear of it, and the audit log has every step.
+    assert_eq!(app.count("SELECT count(*) FROM notifications n JOIN users u ON u.id = n.recipient_id WHERE u.email = 'ada@example.com' AND n.kind = 'team.member_added'"), 1);
+    for action in ["team.member_added", "team.role_changed", "team.member_removed"] {
+        assert!(app.count(&format!("SELECT count(*) FROM audit_events WHERE action = '{action}'")) >= 1, "{action}");
+    }
+}
+
+#[tokio::test]
+async fn adding_someone_who_is_not_a_member_says_so_and_adds_nobody() {
+    let (app, slug) = acme().await;
+    app.member(&slug, "Ada Lovelace", "ada@example.com", "member").await;
+    app.member(&slug, "Ada Byron", "byron@example.com", "member").await;
+    let team = create_team(&app, &slug, "Platform").await;
+    let stranger = add_to_team(&app, &slug, &team, "eve@example.com", "member").await;
+    expect_page(
+        stranger,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Nobody in Acme matches “eve@example.com”. Invite them first.",
+    )
+    .await;
+    let ambiguous = add_to_team(&app, &slug, &team, "Ada", "member").await;
+    expect_page(ambiguous, StatusCode::UNPROCESSABLE_ENTITY, "“Ada” matches several members.").await;
+    let no_role = add_to_team(&app, &slug, &team, "ada@example.com", "owner").await;
+    expect_page(no_role, StatusCode::UNPROCESSABLE_ENTITY, "Choose Maintainer or Member.").await;
+    assert_eq!(app.count("SELECT count(*) FROM team_members"), 0);
+    add_to_team(&app, &slug, &team, "ADA@example.com", "member").await;
+    let twice = add_to_team(&app, &slug, &team, "ada@example.com", "member").await;
+    expect_page(twice, StatusCode::CONFLICT, "ada@example.com is already in Platform.").await;
+    // Suggestions leave out who is already in.
+    let (_, options) = app.get_text(&format!("/orgs/{slug}/teams/{team}/candidates?member=ada")).await;
+    assert!(options.contains("byron@example.com") && !options.contains("ada@example.com"), "{options}");
+}
+
+#[tokio::test]
+async fn another_organizations_teams_projects_and_members_are_not_found() {
+    let (app, slug) = acme().await;
+    let team = create_team(&app, &slug, "Platform").await;
+    let project = create_project(&app, &slug, "API").await;
+
+    let other = app.other_browser();
+    let globex = other.owner_of("Globex", "Gus Owner", "gus@globex.test").await;
+    let other_team = create_team(&other, &globex, "Design").await;
+    let other_project = create_project(&other, &globex, "Rockets").await;
+    grant_team(&other, &globex, &other_project, &team_id(&app, &other_team), "read").await;
+    let other_member = app.membership_id(&globex, "gus@globex.test").to_string();
+
+    for path in [format!("/orgs/{slug}/teams/{team}"), format!("/orgs/{slug}/projects/{project}")] {
+        assert_eq!(other.get(&path).await.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    for path in [format!("/orgs/{globex}/teams/{other_team}"), format!("/orgs/{slug}/teams/{other_team}")] {
+        assert_eq!(app.get(&path).await.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    // Globex's ids in Acme's forms and URLs: nothing found, nothing changed.
+    let member = add_to_team(&app, &slug, &team, &other_member, "member").await;
+    expect_page(member, StatusCode::UNPROCESSABLE_ENTITY, "That person is not a member of the organization.").await;
+    let grant = grant_team(&app, &slug, &project, &team_id(&app, &other_team), "read").await;
+    expect_page(grant, StatusCode::UNPROCESSABLE_ENTITY, "That team does not exist any more.").await;
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: uuid::Uuid,
+    }
+    let globex_grant =
+        diesel::sql_query("SELECT id FROM project_grants").get_result::<Row>(&mut app.db.conn()).unwrap().id;
+    let revoke = app.post_form(&format!("/orgs/{slug}/projects/{project}/access/{globex_grant}/revoke"), &[]).await;
+    assert_eq!(revoke.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.count("SELECT count(*) FROM team_members"), 0);
+    assert_eq!(app.count("SELECT count(*) FROM project_grants"), 1, "Globex's grant stays");
+}
+
+#[tokio::test]
+async fn deleting_a_team_ends_its_places_and_grants_and_nobody_leaves_the_organization() {
+    let (app, slug) = acme().await;
+    let ada = app.member(&slug, "Ada", "ada@example.com", "member").await;
+    let team = create_team(&app, &slug, "Platform").await;
+    let project = create_project(&app, &slug, "API").await;
+    add_to_team(&app, &slug, &team, "ada@example.com", "member").await;
+    grant_team(&app, &slug, &project, &team_id(&app, &team), "write").await;
+    expect_page(ada.get(&format!("/orgs/{slug}/access")).await, StatusCode::OK, "Write via team Platform").await;
+
+    let (_, confirm) = app.get_text(&format!("/orgs/{slug}/teams/{team}/delete")).await;
+    assert!(unescape(&confirm).contains("the team's access to 1 project(s) ends. Nobody leaves the organization."));
+    let deleted = app.post_form(&format!("/orgs/{slug}/teams/{team}/delete"), &[]).await;
+    assert_eq!(location(&deleted), format!("/orgs/{slug}/teams"));
+    assert_eq!(app.count("SELECT count(*) FROM team_members"), 0);
+    assert_eq!(app.count("SELECT count(*) FROM project_grants"), 0);
+    assert_eq!(app.count("SELECT count(*) FROM memberships"), 2, "Olivia and Ada stay");
+    assert_eq!(app.count("SELECT count(*) FROM notifications WHERE kind = 'team.deleted'"), 1, "Ada is told");
+    expect_page(ada.get(&format!("/orgs/{slug}/access")).await, StatusCode::OK, "You have no access to any project")
+        .await;
+}
+
+#[tokio::test]
+async fn effective_access_is_the_highest_grant_and_says_why() {
+    let (app, slug) = acme().await;
+    let ada = app.member(&slug, "Ada", "ada@example.com", "member").await;
+    let platform = create_team(&app, &slug, "Platform").await;
+    let design = create_team(&app, &slug, "Design").await;
+    let api = create_project(&app, &slug, "API").await;
+    let web = create_project(&app, &slug, "Web").await;
+    add_to_team(&app, &slug, &platform, "ada@example.com", "member").await;
+    add_to_team(&app, &slug, &design, "ada@example.com", "maintainer").await;
+    grant_team(&app, &slug, &api, &team_id(&app, &platform), "write").await;
+    grant_team(&app, &slug, &api, &team_id(&app, &design), "read").await;
+    grant_member(&app, &slug, &api, "ada@example.com", "read").await;
+    grant_member(&app, &slug, &web, "ADA@example.com", "admin").await;
+
+    let page =
+        unescape(&expect_page(ada.get(&format!("/orgs/{slug}/access")).await, StatusCode::OK, "My access").await);
+    assert!(page.contains("Write via team Platform; Read, granted directly; Read via team Design"), "{page}");
+    assert!(page.contains("Admin, granted directly"));
+    assert!(page.contains("Design</a> <span class=\"muted\">· Maintainer"));
+    // The same answer on the project's page and in the member's Access section.
+    let (_, project) = ada.get_text(&format!("/orgs/{slug}/projects/{api}")).await;
+    assert!(unescape(&project).contains("Write via team Platform"));
+    let id = app.membership_id(&slug, "ada@example.com");
+    let (_, member) = app.get_text(&format!("/orgs/{slug}/members/{id}")).await;
+    assert!(unescape(&member).contains("Write via team Platform; Read, granted directly"));
+    // A new level replaces the old one.
+    grant_member(&app, &slug, &api, "ada@example.com", "admin").await;
+    assert_eq!(app.count("SELECT count(*) FROM project_grants WHERE membership_id IS NOT NULL"), 2);
+    let (_, page) = ada.get_text(&format!("/orgs/{slug}/access")).await;
+    assert!(unescape(&page).contains("Admin, granted directly; Write via team Platform"));
+    assert_eq!(
+        app.count("SELECT count(*) FROM notifications WHERE kind = 'project.access_granted'"),
+        5,
+        "Ada each time"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_access_view_names_who_can_grant_access() {
+    let (app, slug) = acme().await;
+    app.member(&slug, "Adam Admin", "adam@example.com", "admin").await;
+    let ada = app.member(&slug, "Ada", "ada@example.com", "member").await;
+    let page =
+        unescape(&expect_page(ada.get(&format!("/orgs/{slug}/access")).await, StatusCode::OK, "My access").await);
+    assert!(page.contains("You are not in any team of Acme."));
+    assert!(page.contains("You have no access to any project of Acme yet"));
+    assert!(page.contains("granted by Adam Admin or Olivia Owner"), "{page}");
+}
+
+#[tokio::test]
+async fn removal_ends_team_and_project_access_and_a_new_invitation_does_not_bring_it_back() {
+    let (app, slug) = acme().await;
+    let ada = app.member(&slug, "Ada", "ada@example.com", "member").await;
+    let team = create_team(&app, &slug, "Platform").await;
+    let project = create_project(&app, &slug, "API").await;
+    add_to_team(&app, &slug, &team, "ada@example.com", "member").await;
+    grant_member(&app, &slug, &project, "ada@example.com", "write").await;
+    let id = app.membership_id(&slug, "ada@example.com");
+    app.post_form(&format!("/orgs/{slug}/members/{id}/remove"), &[]).await;
+    assert_eq!(app.count("SELECT count(*) FROM team_members"), 0);
+    assert_eq!(app.count("SELECT count(*) FROM project_grants"), 0);
+
+    app.invite(&slug, "ada@example.com", "member").await;
+    let link = app.invitation_link("ada@example.com");
+    ada.post_form(&format!("{link}/accept"), &[]).await;
+    let (_, page) = ada.get_text(&format!("/orgs/{slug}/access")).await;
+    assert!(unescape(&page).contains("You are not in any team of Acme."), "old access is not back");
+    assert!(unescape(&page).contains("You have no access to any project"));
+}
+
+#[tokio::test]
+async fn projects_are_managed_by_the_owner_and_admins_and_bad_grants_change_nothing() {
+    let (app, slug) = acme().await;
+    let ada = app.member(&slug, "Ada", "ada@example.com", "member").await;
+    let project = create_project(&app, &slug, "API").await;
+    assert_eq!(
+        ada.post_form(&format!("/orgs/{slug}/projects"), &[("name", "Mine")]).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let stranger = grant_member(&app, &slug, &project, "eve@example.com", "read").await;
+    expect_page(
+        stranger,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "eve@example.com is not a member of Acme. Invite them first.",
+    )
+    .await;
+    let level = grant_member(&app, &slug, &project, "ada@example.com", "owner").await;
+    expect_page(level, StatusCode::UNPROCESSABLE_ENTITY, "Choose Read, Write or Admin.").await;
+    let team = grant_team(&app, &slug, &project, "not-a-team", "read").await;
+    expect_page(team, StatusCode::UNPROCESSABLE_ENTITY, "Choose a team from the list").await;
+    assert_eq!(app.count("SELECT count(*) FROM project_grants"), 0);
+
+    grant_member(&app, &slug, &project, "ada@example.com", "read").await;
+    let grant: String = {
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            id: uuid::Uuid,
+        }
+        let mut conn = app.db.conn();
+        diesel::sql_query("SELECT id FROM project_grants").get_result::<Row>(&mut conn).unwrap().id.to_string()
+    };
+    let refused = ada.post_form(&format!("/orgs/{slug}/projects/{project}/access/{grant}/revoke"), &[]).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let revoked = app.post_form(&format!("/orgs/{slug}/projects/{project}/access/{grant}/revoke"), &[]).await;
+    assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.count("SELECT count(*) FROM project_grants"), 0);
+    assert_eq!(app.count("SELECT count(*) FROM notifications WHERE kind = 'project.access_revoked'"), 1);
+    let renamed = app
+        .post_form(&format!("/orgs/{slug}/projects/{project}/settings"), &[("name", "Public API"), ("description", "")])
+        .await;
+    assert_eq!(location(&renamed), format!("/orgs/{slug}/projects/public-api"));
+    let deleted = app.post_form(&format!("/orgs/{slug}/projects/public-api/delete"), &[]).await;
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    for action in
+        ["project.created", "project.renamed", "project.deleted", "project.access_granted", "project.access_revoked"]
+    {
+        assert_eq!(app.count(&format!("SELECT count(*) FROM audit_events WHERE action = '{action}'")), 1, "{action}");
+    }
+}
+
+#[derive(Clone)]
+struct CountQueries(Arc<AtomicUsize>);
+
+impl Instrumentation for CountQueries {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+#[tokio::test]
+async fn what_a_member_reaches_is_one_statement_even_in_a_thousand_teams() {
+    let (app, slug) = acme().await;
+    app.member(&slug, "Ada", "ada@example.com", "member").await;
+    let ada = app.membership_id(&slug, "ada@example.com");
+    app.execute(&format!(
+        "WITH org AS (SELECT id FROM organizations WHERE slug = '{slug}'), \
+              t AS (INSERT INTO teams (id, organization_id, name, slug) \
+                    SELECT gen_random_uuid(), org.id, 'Team ' || i, 'team-' || i FROM org, generate_series(1, 1000) i \
+                    RETURNING id, organization_id), \
+              m AS (INSERT INTO team_members (organization_id, team_id, membership_id, role) \
+                    SELECT organization_id, id, '{ada}', 'member' FROM t RETURNING team_id), \
+              p AS (INSERT INTO projects (id, organization_id, name, slug) \
+                    SELECT gen_random_uuid(), org.id, 'Project ' || i, 'project-' || i FROM org, generate_series(1, 50) i \
+                    RETURNING id, organization_id) \
+         INSERT INTO project_grants (id, organization_id, project_id, team_id, level) \
+         SELECT gen_random_uuid(), t.organization_id, p.id, t.id, 'read' \
+           FROM t JOIN p ON true WHERE (hashtext(t.id::text) % 25) = 0"
+    ));
+    let mut conn = app.db.conn();
+    let counter = Arc::new(AtomicUsize::new(0));
+    conn.set_instrumentation(CountQueries(counter.clone()));
+    let reach = roster::services::reach::of_membership(&mut conn, ada).unwrap();
+    assert_eq!(counter.load(Ordering::SeqCst), 1, "one statement");
+    assert_eq!(reach.teams.len(), 1000);
+    assert!(!reach.projects.is_empty());
+    let grants = app.count(&format!(
+        "SELECT count(DISTINCT project_id) FROM project_grants g JOIN team_members tm ON tm.team_id = g.team_id WHERE tm.membership_id = '{ada}'"
+    ));
+    assert_eq!(reach.projects.len() as i64, grants);
+}
+
+fn project_id(app: &TestApp, project: &str) -> String {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: uuid::Uuid,
+    }
+    let mut conn = app.db.conn();
+    diesel::sql_query("SELECT id FROM projects WHERE slug = $1")
+        .bind::<diesel::sql_types::Text, _>(project)
+        .get_result::<Row>(&mut conn)
+        .unwrap()
+        .id
+        .to_string()
+}
+
+#[tokio::test]
+async fn an_invitation_brings_its_teams_and_projects_and_accepting_applies_them() {
+    let (app, slug) = acme().await;
+    let platform = create_team(&app, &slug, "Platform").await;
+    let api = create_project(&app, &slug, "API").await;
+    let (team, project) = (team_id(&app, &platform), project_id(&app, &api));
+    let field = format!("project:{project}");
+    let sent = app
+        .post_form(
+            &format!("/orgs/{slug}/invitations"),
+            &[("emails", "new@example.com"), ("role", "member"), ("team", &team), (&field, "write")],
+        )
+        .await;
+    expect_page(sent, StatusCode::OK, "1 sent.").await;
+    let (_, list) = app.get_text(&format!("/orgs/{slug}/invitations")).await;
+    assert!(unescape(&list).contains("With team Platform, project API (Write)"), "the row says what it brings");
+    let mail = app.last_mail_to("new@example.com");
+    assert!(
+        mail.text_body.contains("Accepting also gives you: team Platform, project API (Write)."),
+        "{}",
+        mail.text_body
+    );
+    let link = app.invitation_link("new@example.com");
+
+    let person = app.other_browser();
+    let (_, shown) = person.get_text(&link).await;
+    assert!(unescape(&shown).contains("Accepting also gives access to: team Platform, project API (Write)."));
+    person.signed_in_user("Nia New", "new@example.com").await;
+    let (_, dashboard) = person.get_text("/dashboard").await;
+    assert!(
+        unescape(&dashboard).contains("as Member, with team Platform, project API (Write)."),
+        "the Dashboard prompt"
+    );
+    let accepted = person.post_form(&format!("{link}/accept"), &[]).await;
+    assert_eq!(location(&accepted), format!("/orgs/{slug}"));
+    let (_, overview) = person.get_text(&format!("/orgs/{slug}")).await;
+    assert!(unescape(&overview).contains("You joined Acme as Member, with team Platform, project API (Write)."));
+    let page = unescape(&person.get_text(&format!("/orgs/{slug}/access")).await.1);
+    assert!(page.contains("Write, granted directly") && page.contains("Platform</a> <span class=\"muted\">· Member"));
+    assert_eq!(app.count("SELECT count(*) FROM team_members"), 1);
+}
+
+#[tokio::test]
+async fn a_team_or_project_deleted_before_the_answer_is_skipped_and_said_so() {
+    let (app, slug) = acme().await;
+    let platform = create_team(&app, &slug, "Platform").await;
+    let design = create_team(&app, &slug, "Design").await;
+    let (platform_id, design_id) = (team_id(&app, &platform), team_id(&app, &design));
+    app.post_form(
+        &format!("/orgs/{slug}/invitations"),
+        &[("emails", "new@example.com"), ("role", "member"), ("team", &platform_id), ("team", &design_id)],
+    )
+    .await;
+    app.post_form(&format!("/orgs/{slug}/teams/{design}/delete"), &[]).await;
+    let person = app.other_browser();
+    person.signed_in_user("Nia New", "new@example.com").await;
+    let link = app.invitation_link("new@example.com");
+    person.post_form(&format!("{link}/accept"), &[]).await;
+    let (_, overview) = person.get_text(&format!("/orgs/{slug}")).await;
+    assert!(
+        unescape(&overview).contains(
+            "You joined Acme as Member, with team Platform. Skipped, deleted since you were invited: team Design."
+        ),
+        "{overview}"
+    );
+    assert_eq!(app.count("SELECT count(*) FROM team_members"), 1);
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_events WHERE action = 'invitation.accepted' AND after->'skipped' = '[\"team Design\"]'"),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_maintainer_invites_new_people_into_their_team_as_member_only() {
+    let (app, slug) = acme().await;
+    let mia = app.member(&slug, "Mia Maintainer", "mia@example.com", "member").await;
+    let platform = create_team(&app, &slug, "Platform").await;
+    let design = create_team(&app, &slug, "Design").await;
+    let api = create_project(&app, &slug, "API").await;
+    add_to_team(&app, &slug, &platform, "mia@example.com", "maintainer").await;
+    let (platform_id, design_id, api_id) = (team_id(&app, &platform), team_id(&app, &design), project_id(&app, &api));
+
+    let (_, team_page) = mia.get_text(&format!("/orgs/{slug}/teams/{platform}")).await;
+    assert!(team_page.contains("Invite to team"));
+    let form = expect_page(
+        mia.get(&format!("/orgs/{slug}/invitations/new?team={platform_id}")).await,
+        StatusCode::OK,
+        "Send Invitations",
+    )
+    .await;
+    assert!(
+        form.contains(&format!("value=\"{platform_id}\" checked")) && !form.contains(&design_id),
+        "only her team, chosen"
+    );
+    assert!(!form.contains("value=\"admin\"") && !form.contains("No access"), "no Admin role, no projects");
+
+    let invite = |fields: Vec<(&'static str, String)>| {
+        let mia = &mia;
+        let slug = slug.clone();
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            mia.post_form(&format!("/orgs/{slug}/invitations"), &fields).await
+        }
+    };
+    let refusals = [
+        invite(vec![("emails", "a@example.com".into()), ("role", "member".into())]).await,
+        invite(vec![("emails", "a@example.com".into()), ("role", "member".into()), ("team", design_id.clone())]).await,
+        invite(vec![("emails", "a@example.com".into()), ("role", "admin".into()), ("team", platform_id.clone())]).await,
+    ];
+    for response in refusals {
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    }
+    let with_project = mia
+        .post_form(
+            &format!("/orgs/{slug}/invitations"),
+            &[
+                ("emails", "a@example.com"),
+                ("role", "member"),
+                ("team", &platform_id),
+                (&format!("project:{api_id}"), "read"),
+            ],
+        )
+        .await;
+    assert_eq!(with_project.status(), StatusCode::FORBIDDEN, "projects are for the Owner and Admins");
+    assert_eq!(app.count("SELECT count(*) FROM invitations WHERE email = 'a@example.com'"), 0);
+
+    let sent = mia
+        .post_form(
+            &format!("/orgs/{slug}/invitations"),
+            &[("emails", "a@example.com"), ("role", "member"), ("team", &platform_id)],
+        )
+        .await;
+    let page = expect_page(sent, StatusCode::OK, "1 sent.").await;
+    assert!(page.contains(&format!("href=\"/orgs/{slug}/teams/{platform}\"")), "back to her team, not to Invitations");
+    assert_eq!(app.count("SELECT count(*) FROM invitation_grants g JOIN invitations i ON i.id = g.invitation_id WHERE i.role = 'member' AND g.is_team"), 1);
+    assert_eq!(
+        mia.get(&format!("/orgs/{slug}/invitations")).await.status(),
+        StatusCode::FORBIDDEN,
+        "no Invitations page"
+    );
+}
