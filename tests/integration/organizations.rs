@@ -105,7 +105,15 @@ async fn the_demo_organization_is_built_through_the_use_cases_so_its_log_tells_i
 
     assert_eq!(app.count("SELECT count(*) FROM memberships"), 8, "once, however often it runs");
     assert_eq!(app.count("SELECT count(*) FROM memberships WHERE role = 'admin'"), 2);
-    for (action, count) in [("organization.created", 1), ("invitation.created", 7), ("invitation.accepted", 7)] {
+    for (action, count) in [
+        ("organization.created", 1),
+        ("invitation.created", 7),
+        ("invitation.accepted", 7),
+        ("team.created", 2),
+        ("team.member_added", 5),
+        ("project.created", 2),
+        ("project.access_granted", 4),
+    ] {
         assert_eq!(
             app.count(&format!("SELECT count(*) FROM audit_events WHERE action = '{action}'")),
             count,
@@ -116,4 +124,6 @@ async fn the_demo_organization_is_built_through_the_use_cases_so_its_log_tells_i
     owner.sign_in(roster::services::demo::DEMO_EMAIL, "correct horse battery").await;
     let (_, log) = owner.get_text("/orgs/acme/audit").await;
     assert!(crate::common::unescape(&log).contains("accepted the invitation for"), "the history is on the page");
+    let (_, access) = owner.get_text("/orgs/acme/projects/api").await;
+    assert!(crate::common::unescape(&access).contains("Platform"), "the demo shows who reaches a project");
 }
