@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod bell_events;
 pub mod email_tokens;
+pub mod groups;
 pub mod invitation_grants;
 pub mod invitations;
 pub mod jobs;

@@ -6,6 +6,7 @@ use diesel::sql_types::{Array, Nullable, Text};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::groups::GroupQuery;
 use super::listing::{escape_like, Cursor};
 use super::lower;
 use super::schema::{memberships, project_grants, projects, team_members, teams};
@@ -23,108 +24,7 @@ pub struct Project {
     pub created_at: OffsetDateTime,
 }
 
-/// Creates a project; a taken URL name is a unique violation (`projects_organization_id_slug_key`).
-pub fn insert(conn: &mut PgConnection, org: OrgId, name: &str, slug: &Slug, description: &str) -> QueryResult<Project> {
-    diesel::insert_into(projects::table)
-        .values((
-            projects::id.eq(Uuid::new_v4()),
-            projects::organization_id.eq(org.0),
-            projects::name.eq(name),
-            projects::slug.eq(slug.as_str()),
-            projects::description.eq(description),
-        ))
-        .returning(Project::as_returning())
-        .get_result(conn)
-}
-
-/// The organization's project at `slug`.
-pub fn find_by_slug(conn: &mut PgConnection, org: OrgId, slug: &Slug) -> QueryResult<Option<Project>> {
-    projects::table
-        .filter(projects::organization_id.eq(org.0))
-        .filter(projects::slug.eq(slug.as_str()))
-        .select(Project::as_select())
-        .first(conn)
-        .optional()
-}
-
-/// The organization's project at `slug`, locked until the transaction ends (grants
-/// to it change one at a time).
-pub fn lock_by_slug(conn: &mut PgConnection, org: OrgId, slug: &Slug) -> QueryResult<Option<Project>> {
-    projects::table
-        .filter(projects::organization_id.eq(org.0))
-        .filter(projects::slug.eq(slug.as_str()))
-        .for_update()
-        .select(Project::as_select())
-        .first(conn)
-        .optional()
-}
-
-/// Those of `ids` that are projects of the organization, by name.
-pub fn find_many(conn: &mut PgConnection, org: OrgId, ids: &[Uuid]) -> QueryResult<Vec<Project>> {
-    projects::table
-        .filter(projects::organization_id.eq(org.0))
-        .filter(projects::id.eq_any(ids))
-        .order((lower(projects::name), projects::id))
-        .select(Project::as_select())
-        .load(conn)
-}
-
-/// Every project of the organization, by name (for pickers).
-pub fn all_of(conn: &mut PgConnection, org: OrgId) -> QueryResult<Vec<Project>> {
-    projects::table
-        .filter(projects::organization_id.eq(org.0))
-        .order((lower(projects::name), projects::id))
-        .select(Project::as_select())
-        .load(conn)
-}
-
-/// Renames a project and sets its description.
-pub fn update(conn: &mut PgConnection, id: Uuid, name: &str, slug: &Slug, description: &str) -> QueryResult<Project> {
-    diesel::update(projects::table.find(id))
-        .set((projects::name.eq(name), projects::slug.eq(slug.as_str()), projects::description.eq(description)))
-        .returning(Project::as_returning())
-        .get_result(conn)
-}
-
-/// Deletes a project with its grants.
-pub fn delete(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
-    diesel::delete(projects::table.find(id)).execute(conn)
-}
-
-/// One page of the Projects list: by name, optionally searched, keyset-paginated.
-pub struct ProjectQuery<'a> {
-    pub org: OrgId,
-    pub search: &'a str,
-    pub descending: bool,
-    pub after: Option<Cursor>,
-    pub limit: i64,
-}
-
-/// Loads `limit + 1` projects after the cursor, each with `lower(name)` for the next cursor.
-pub fn list(conn: &mut PgConnection, q: &ProjectQuery<'_>) -> QueryResult<Vec<(Project, String)>> {
-    let mut query = projects::table
-        .filter(projects::organization_id.eq(q.org.0))
-        .select((Project::as_select(), lower(projects::name)))
-        .into_boxed();
-    if !q.search.is_empty() {
-        query = query.filter(lower(projects::name).like(format!("%{}%", escape_like(&q.search.to_lowercase()))));
-    }
-    if let Some(Cursor::Text(name, id)) = &q.after {
-        let (name, id) = (name.clone(), *id);
-        let key = lower(projects::name);
-        query = if q.descending {
-            query.filter(key.lt(name.clone()).or(key.eq(name).and(projects::id.lt(id))))
-        } else {
-            query.filter(key.gt(name.clone()).or(key.eq(name).and(projects::id.gt(id))))
-        };
-    }
-    query = if q.descending {
-        query.order((lower(projects::name).desc(), projects::id.desc()))
-    } else {
-        query.order((lower(projects::name).asc(), projects::id.asc()))
-    };
-    query.limit(q.limit + 1).load(conn)
-}
+super::groups::group_queries!(projects, Project);
 
 /// A grant of access to a project, with its grantee's name: a team, or a member.
 #[derive(Debug, Clone, Queryable)]

@@ -5,6 +5,7 @@ use diesel::sql_types::{Array, BigInt, Text};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::groups::GroupQuery;
 use super::listing::{escape_like, Cursor};
 use super::lower;
 use super::schema::{memberships, team_members, teams};
@@ -22,59 +23,7 @@ pub struct Team {
     pub created_at: OffsetDateTime,
 }
 
-/// Creates a team; a taken URL name is a unique violation (`teams_organization_id_slug_key`).
-pub fn insert(conn: &mut PgConnection, org: OrgId, name: &str, slug: &Slug, description: &str) -> QueryResult<Team> {
-    diesel::insert_into(teams::table)
-        .values((
-            teams::id.eq(Uuid::new_v4()),
-            teams::organization_id.eq(org.0),
-            teams::name.eq(name),
-            teams::slug.eq(slug.as_str()),
-            teams::description.eq(description),
-        ))
-        .returning(Team::as_returning())
-        .get_result(conn)
-}
-
-/// The organization's team at `slug`.
-pub fn find_by_slug(conn: &mut PgConnection, org: OrgId, slug: &Slug) -> QueryResult<Option<Team>> {
-    teams::table
-        .filter(teams::organization_id.eq(org.0))
-        .filter(teams::slug.eq(slug.as_str()))
-        .select(Team::as_select())
-        .first(conn)
-        .optional()
-}
-
-/// The organization's team at `slug`, locked until the transaction ends.
-pub fn lock_by_slug(conn: &mut PgConnection, org: OrgId, slug: &Slug) -> QueryResult<Option<Team>> {
-    teams::table
-        .filter(teams::organization_id.eq(org.0))
-        .filter(teams::slug.eq(slug.as_str()))
-        .for_update()
-        .select(Team::as_select())
-        .first(conn)
-        .optional()
-}
-
-/// Those of `ids` that are teams of the organization, by name.
-pub fn find_many(conn: &mut PgConnection, org: OrgId, ids: &[Uuid]) -> QueryResult<Vec<Team>> {
-    teams::table
-        .filter(teams::organization_id.eq(org.0))
-        .filter(teams::id.eq_any(ids))
-        .order((lower(teams::name), teams::id))
-        .select(Team::as_select())
-        .load(conn)
-}
-
-/// Every team of the organization, by name (for pickers).
-pub fn all_of(conn: &mut PgConnection, org: OrgId) -> QueryResult<Vec<Team>> {
-    teams::table
-        .filter(teams::organization_id.eq(org.0))
-        .order((lower(teams::name), teams::id))
-        .select(Team::as_select())
-        .load(conn)
-}
+super::groups::group_queries!(teams, Team);
 
 /// The teams a member maintains, by name.
 pub fn maintained_by(conn: &mut PgConnection, membership: Uuid) -> QueryResult<Vec<Team>> {
@@ -85,53 +34,6 @@ pub fn maintained_by(conn: &mut PgConnection, membership: Uuid) -> QueryResult<V
         .order((lower(teams::name), teams::id))
         .select(Team::as_select())
         .load(conn)
-}
-
-/// Renames a team and sets its description.
-pub fn update(conn: &mut PgConnection, id: Uuid, name: &str, slug: &Slug, description: &str) -> QueryResult<Team> {
-    diesel::update(teams::table.find(id))
-        .set((teams::name.eq(name), teams::slug.eq(slug.as_str()), teams::description.eq(description)))
-        .returning(Team::as_returning())
-        .get_result(conn)
-}
-
-/// Deletes a team: its memberships and project grants go with it (foreign keys).
-pub fn delete(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
-    diesel::delete(teams::table.find(id)).execute(conn)
-}
-
-/// One page of the Teams list: by name, optionally searched, keyset-paginated.
-pub struct TeamQuery<'a> {
-    pub org: OrgId,
-    pub search: &'a str,
-    pub descending: bool,
-    pub after: Option<Cursor>,
-    pub limit: i64,
-}
-
-/// Loads `limit + 1` teams after the cursor, each with `lower(name)` for the next cursor.
-pub fn list(conn: &mut PgConnection, q: &TeamQuery<'_>) -> QueryResult<Vec<(Team, String)>> {
-    let mut query = teams::table
-        .filter(teams::organization_id.eq(q.org.0))
-        .select((Team::as_select(), lower(teams::name)))
-        .into_boxed();
-    if !q.search.is_empty() {
-        query = query.filter(lower(teams::name).like(format!("%{}%", escape_like(&q.search.to_lowercase()))));
-    }
-    if let Some(Cursor::Text(name, id)) = &q.after {
-        let (name, id) = (name.clone(), *id);
-        query = if q.descending {
-            query.filter(lower(teams::name).lt(name.clone()).or(lower(teams::name).eq(name).and(teams::id.lt(id))))
-        } else {
-            query.filter(lower(teams::name).gt(name.clone()).or(lower(teams::name).eq(name).and(teams::id.gt(id))))
-        };
-    }
-    query = if q.descending {
-        query.order((lower(teams::name).desc(), teams::id.desc()))
-    } else {
-        query.order((lower(teams::name).asc(), teams::id.asc()))
-    };
-    query.limit(q.limit + 1).load(conn)
 }
 
 /// How many members a team has, and its Maintainers' names.

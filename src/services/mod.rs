@@ -9,6 +9,7 @@ pub mod audit;
 pub mod dashboard;
 pub mod demo;
 pub mod events;
+pub mod groups;
 pub mod health;
 pub mod invitations;
 pub mod mailbox;

@@ -8,12 +8,13 @@ use uuid::Uuid;
 
 use super::access::{self, OrgAccess};
 use super::events::{Actor, Event};
+use super::groups::save;
 use super::reach::{self, Place};
-use super::teams::{name_taken, parse_form};
 use super::viewer::Viewer;
-use crate::db::projects::{self as rows, Grantee, ProjectQuery};
+use crate::db::groups::GroupQuery;
+use crate::db::memberships;
+use crate::db::projects::{self as rows, Grantee};
 use crate::db::teams::{self as team_rows, Team};
-use crate::db::{is_unique_violation, memberships};
 use crate::domain::names::NameError;
 use crate::domain::team::{DescriptionError, Reach};
 use crate::domain::{AccessLevel, Description, GroupName, Permission, Slug, UserId};
@@ -50,7 +51,7 @@ pub fn list_page(
     limit: i64,
 ) -> Result<(Viewer, OrgAccess, Vec<ProjectEntry>), AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
-    let query = ProjectQuery {
+    let query = GroupQuery {
         org: access.org.org_id(),
         search: &filter.search,
         descending: filter.descending,
@@ -134,11 +135,10 @@ pub fn create(
     conn.transaction(|conn| {
         let access = access::member_of(conn, slug, actor.user)?;
         access.require(Permission::ManageTeamsAndProjects)?;
-        let (name, description) = parse_form(name, description)?;
-        let project = match rows::insert(conn, access.org.org_id(), name.as_str(), name.slug(), description.as_str()) {
-            Err(e) if is_unique_violation(&e) => return Err(name_taken("project", &name)),
-            other => other?,
-        };
+        let org = access.org.org_id();
+        let project = save("project", name, description, |name, text| {
+            rows::insert(conn, org, name.as_str(), name.slug(), text.as_str())
+        })?;
         let event = Event::ProjectCreated { name: project.name.clone(), slug: project.slug.clone() };
         actor.record(conn, &access, &[event])?;
         Ok(project)
@@ -156,11 +156,9 @@ pub fn rename(
 ) -> Result<Project, AppError> {
     conn.transaction(|conn| {
         let (access, project) = managed(conn, actor, slug, project)?;
-        let (name, description) = parse_form(name, description)?;
-        let renamed = match rows::update(conn, project.id, name.as_str(), name.slug(), description.as_str()) {
-            Err(e) if is_unique_violation(&e) => return Err(name_taken("project", &name)),
-            other => other?,
-        };
+        let renamed = save("project", name, description, |name, text| {
+            rows::update(conn, project.id, name.as_str(), name.slug(), text.as_str())
+        })?;
         if renamed.name != project.name || renamed.slug != project.slug {
             let event = Event::ProjectRenamed {
                 from_name: project.name,

@@ -8,10 +8,12 @@ use uuid::Uuid;
 
 use super::access::{self, OrgAccess};
 use super::events::{Actor, Event};
+use super::groups::save;
 use super::viewer::Viewer;
+use crate::db::groups::GroupQuery;
+use crate::db::memberships;
 use crate::db::projects::{self as project_rows};
-use crate::db::teams::{self as rows, TeamQuery};
-use crate::db::{is_unique_violation, memberships};
+use crate::db::teams as rows;
 use crate::domain::names::NameError;
 use crate::domain::permission::{may_on_team, TeamAction};
 use crate::domain::team::DescriptionError;
@@ -48,7 +50,7 @@ pub fn list_page(
     limit: i64,
 ) -> Result<(Viewer, OrgAccess, Vec<TeamEntry>), AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
-    let query = TeamQuery {
+    let query = GroupQuery {
         org: access.org.org_id(),
         search: &filter.search,
         descending: filter.descending,
@@ -180,27 +182,6 @@ fn locked(conn: &mut PgConnection, access: &OrgAccess, team: &Slug) -> Result<(T
     Ok((team, rights))
 }
 
-/// The name and description of a team or project form, parsed, or the form's errors.
-pub fn parse_form(
-    name: Result<GroupName, NameError>,
-    description: Result<Description, DescriptionError>,
-) -> Result<(GroupName, Description), AppError> {
-    let mut errors = FormErrors::new();
-    let name = errors.check("name", name);
-    let description = errors.check("description", description);
-    match (name, description) {
-        (Some(name), Some(description)) => Ok((name, description)),
-        _ => Err(AppError::Invalid(errors)),
-    }
-}
-
-/// A taken URL name, said beside the name field.
-pub fn name_taken(kind: &str, name: &GroupName) -> AppError {
-    let mut errors = FormErrors::new();
-    errors.add("name", format!("A {kind} with the URL name “{}” already exists. Choose another name.", name.slug()));
-    AppError::Invalid(errors)
-}
-
 /// `Create team` (Owner and Admins).
 pub fn create(
     conn: &mut PgConnection,
@@ -212,11 +193,10 @@ pub fn create(
     conn.transaction(|conn| {
         let access = access::member_of(conn, slug, actor.user)?;
         access.require(Permission::ManageTeamsAndProjects)?;
-        let (name, description) = parse_form(name, description)?;
-        let team = match rows::insert(conn, access.org.org_id(), name.as_str(), name.slug(), description.as_str()) {
-            Err(e) if is_unique_violation(&e) => return Err(name_taken("team", &name)),
-            other => other?,
-        };
+        let org = access.org.org_id();
+        let team = save("team", name, description, |name, text| {
+            rows::insert(conn, org, name.as_str(), name.slug(), text.as_str())
+        })?;
         actor.record(conn, &access, &[Event::TeamCreated { name: team.name.clone(), slug: team.slug.clone() }])?;
         Ok(team)
     })
@@ -235,11 +215,9 @@ pub fn rename(
         let access = access::member_of(conn, slug, actor.user)?;
         let (team, rights) = locked(conn, &access, team)?;
         require(rights.edit, &team).map_err(|_| only_admins(&team))?;
-        let (name, description) = parse_form(name, description)?;
-        let renamed = match rows::update(conn, team.id, name.as_str(), name.slug(), description.as_str()) {
-            Err(e) if is_unique_violation(&e) => return Err(name_taken("team", &name)),
-            other => other?,
-        };
+        let renamed = save("team", name, description, |name, text| {
+            rows::update(conn, team.id, name.as_str(), name.slug(), text.as_str())
+        })?;
         if renamed.name != team.name || renamed.slug != team.slug {
             let event = Event::TeamRenamed {
                 from_name: team.name,

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod bell;
 pub mod dashboard;
+pub mod groups;
 pub mod health;
 pub mod help;
 pub mod invitations;

@@ -6,7 +6,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::teams::{confirm_delete, name_listing, DeleteConfirm, GroupForm, Submitted};
+use super::groups::{
+    confirm_delete, create_group, done, name_listing, new_group_form, DeleteConfirm, GroupForm, GroupKind, Submitted,
+};
 use crate::domain::team::Reach;
 use crate::domain::{AccessLevel, Permission};
 use crate::error::{AppError, FormErrors};
@@ -14,10 +16,9 @@ use crate::services::projects::{self, Cursor, Grant, GranteeInput, Project, Proj
 use crate::services::reach::Place;
 use crate::services::teams::Team;
 use crate::web::extractors::{Acting, OrgNamed, OrgSlug, SignedIn};
-use crate::web::htmx::{page, page_with_status, redirect};
+use crate::web::htmx::{page, page_with_status};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::listing::{self, Listing, TableParams};
-use crate::web::session::FlashLevel;
 use crate::web::state::AppState;
 
 const PAGE_SIZE: i64 = 50;
@@ -31,14 +32,6 @@ struct ProjectsPage {
     state: Listing,
     next_url: Option<String>,
     creates: bool,
-}
-
-#[derive(Template)]
-#[template(path = "projects/new.html")]
-struct NewProjectPage {
-    layout: Layout,
-    slug: String,
-    submitted: Submitted<GroupForm>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -70,6 +63,10 @@ struct ProjectPage {
 }
 
 impl ProjectPage {
+    /// The project's page, which its forms post below.
+    pub fn path(&self) -> String {
+        format!("/orgs/{}/projects/{}", self.slug, self.project.slug)
+    }
     pub fn levels(&self) -> &'static [AccessLevel] {
         &AccessLevel::ALL
     }
@@ -110,14 +107,7 @@ pub async fn new_project_form(
     state: web::Data<AppState>,
     slug: OrgSlug,
 ) -> Result<HttpResponse, AppError> {
-    let OrgSlug(slug) = slug;
-    let (viewer, access) = state.db.run(move |conn| crate::services::access::page(conn, &slug, user.0)).await?;
-    access.require(Permission::ManageTeamsAndProjects)?;
-    page(&NewProjectPage {
-        slug: access.org.slug.clone(),
-        submitted: Submitted::default(),
-        layout: frame.layout("Create project", Some(viewer), Some(&access.org.slug), Nav::Projects),
-    })
+    new_group_form(GroupKind::Project, frame, user, state, slug).await
 }
 
 /// POST /orgs/{slug}/projects: `Create project`.
@@ -129,31 +119,7 @@ pub async fn create_project(
     slug: OrgSlug,
     form: web::Form<GroupForm>,
 ) -> Result<HttpResponse, AppError> {
-    let OrgSlug(slug) = slug;
-    let form = form.into_inner();
-    let (name, description) = form.parsed();
-    let actor = acting.actor();
-    let org = slug.clone();
-    match state.db.run(move |conn| projects::create(conn, &actor, &org, name, description)).await {
-        Ok(project) => {
-            let message = format!("Project {} was created. Grant access to teams or people below.", project.name);
-            frame.session.flash(FlashLevel::Success, message);
-            Ok(redirect(&req, &format!("/orgs/{slug}/projects/{}", project.slug)))
-        }
-        Err(AppError::Invalid(errors)) => {
-            let user = acting.user;
-            let (viewer, access) = state.db.run(move |conn| crate::services::access::page(conn, &slug, user)).await?;
-            page_with_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &NewProjectPage {
-                    slug: access.org.slug.clone(),
-                    submitted: Submitted { form, errors },
-                    layout: frame.layout("Create project", Some(viewer), Some(&access.org.slug), Nav::Projects),
-                },
-            )
-        }
-        Err(other) => Err(other),
-    }
+    create_group(GroupKind::Project, req, frame, acting, state, slug, form.into_inner()).await
 }
 
 /// Renders a project's page, with a form's errors if one was refused.
@@ -201,11 +167,6 @@ pub async fn show_project(
 
 fn project_url(named: &OrgNamed) -> String {
     format!("/orgs/{}/projects/{}", named.slug, named.name)
-}
-
-fn done(req: &HttpRequest, frame: Frame, to: &str, message: String) -> HttpResponse {
-    frame.session.flash(FlashLevel::Success, message);
-    redirect(req, to)
 }
 
 /// POST /orgs/{slug}/projects/{name}/access: `Grant access` (also changes a level).

@@ -8,76 +8,20 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::domain::{Description, GroupName, Permission, TeamRole};
+use super::groups::{
+    confirm_delete, create_group, done, name_listing, new_group_form, DeleteConfirm, GroupForm, GroupKind, Submitted,
+};
+use crate::domain::{Permission, TeamRole};
 use crate::error::{AppError, FormErrors};
 use crate::services::teams::{self, Cursor, Team, TeamEntry, TeamFilter, TeamMemberEntry, TeamRights};
 use crate::web::extractors::{Acting, OrgNamed, OrgSlug, SignedIn};
 use crate::web::format::When;
-use crate::web::htmx::{is_htmx, page, page_with_status, redirect};
+use crate::web::htmx::{page, page_with_status};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::listing::{self, Listing, TableParams};
-use crate::web::session::FlashLevel;
 use crate::web::state::AppState;
 
 const PAGE_SIZE: i64 = 50;
-
-/// The name and description fields of a team or project form.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct GroupForm {
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub description: String,
-}
-
-impl GroupForm {
-    pub fn parsed(
-        &self,
-    ) -> (Result<GroupName, crate::domain::names::NameError>, Result<Description, crate::domain::team::DescriptionError>)
-    {
-        (GroupName::parse(&self.name), Description::parse(&self.description))
-    }
-}
-
-/// A form as submitted, with its errors, to show again.
-#[derive(Debug, Clone, Default)]
-pub struct Submitted<F> {
-    pub form: F,
-    pub errors: FormErrors,
-}
-
-/// The confirmation of `Delete team` or `Delete project`, as a page or as a dialog.
-#[derive(Template)]
-#[template(path = "teams/delete.html")]
-pub struct DeletePage {
-    pub layout: Layout,
-    pub confirm: DeleteConfirm,
-}
-
-#[derive(Template)]
-#[template(path = "teams/_delete_dialog.html")]
-pub struct DeleteDialog {
-    pub confirm: DeleteConfirm,
-}
-
-/// What a delete confirmation says and where it posts.
-pub struct DeleteConfirm {
-    pub csrf: String,
-    /// "team" or "project".
-    pub kind: &'static str,
-    pub name: String,
-    pub consequence: String,
-    pub action: String,
-    pub back: String,
-}
-
-/// Answers a GET of a delete confirmation: a dialog for htmx, else a page.
-pub fn confirm_delete(req: &HttpRequest, layout: Layout, confirm: DeleteConfirm) -> Result<HttpResponse, AppError> {
-    if is_htmx(req) {
-        return page(&DeleteDialog { confirm });
-    }
-    page(&DeletePage { layout, confirm })
-}
 
 /// One team of the list, ready to show.
 pub struct TeamRow {
@@ -109,14 +53,6 @@ struct TeamsPage {
     state: Listing,
     next_url: Option<String>,
     creates: bool,
-}
-
-#[derive(Template)]
-#[template(path = "teams/new.html")]
-struct NewTeamPage {
-    layout: Layout,
-    slug: String,
-    submitted: Submitted<GroupForm>,
 }
 
 /// A team member, ready to show.
@@ -167,6 +103,10 @@ struct TeamPage {
 }
 
 impl TeamPage {
+    /// The team's page, which its forms post below.
+    pub fn path(&self) -> String {
+        format!("/orgs/{}/teams/{}", self.slug, self.team.slug)
+    }
     pub fn team_roles(&self) -> &'static [TeamRole] {
         &TeamRole::ALL
     }
@@ -206,18 +146,6 @@ pub async fn list_teams(
     })
 }
 
-/// The state of a list sorted by name only (Teams, Projects), from its URL.
-pub fn name_listing(path: String, params: &TableParams) -> Listing {
-    Listing {
-        path,
-        filters: vec![("q", params.q.trim().to_owned())],
-        sort: "name",
-        descending: listing::descending(&params.dir, "name", &[]),
-        descending_first: &[],
-        later_page: !params.after.is_empty(),
-    }
-}
-
 /// GET /orgs/{slug}/teams/new: the `Create team` form.
 pub async fn new_team_form(
     frame: Frame,
@@ -225,14 +153,7 @@ pub async fn new_team_form(
     state: web::Data<AppState>,
     slug: OrgSlug,
 ) -> Result<HttpResponse, AppError> {
-    let OrgSlug(slug) = slug;
-    let (viewer, access) = state.db.run(move |conn| crate::services::access::page(conn, &slug, user.0)).await?;
-    access.require(Permission::ManageTeamsAndProjects)?;
-    page(&NewTeamPage {
-        slug: access.org.slug.clone(),
-        submitted: Submitted::default(),
-        layout: frame.layout("Create team", Some(viewer), Some(&access.org.slug), Nav::Teams),
-    })
+    new_group_form(GroupKind::Team, frame, user, state, slug).await
 }
 
 /// POST /orgs/{slug}/teams: `Create team`.
@@ -244,30 +165,7 @@ pub async fn create_team(
     slug: OrgSlug,
     form: web::Form<GroupForm>,
 ) -> Result<HttpResponse, AppError> {
-    let OrgSlug(slug) = slug;
-    let form = form.into_inner();
-    let (name, description) = form.parsed();
-    let actor = acting.actor();
-    let org = slug.clone();
-    match state.db.run(move |conn| teams::create(conn, &actor, &org, name, description)).await {
-        Ok(team) => {
-            frame.session.flash(FlashLevel::Success, format!("Team {} was created. Add its members below.", team.name));
-            Ok(redirect(&req, &format!("/orgs/{slug}/teams/{}", team.slug)))
-        }
-        Err(AppError::Invalid(errors)) => {
-            let user = acting.user;
-            let (viewer, access) = state.db.run(move |conn| crate::services::access::page(conn, &slug, user)).await?;
-            page_with_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &NewTeamPage {
-                    slug: access.org.slug.clone(),
-                    submitted: Submitted { form, errors },
-                    layout: frame.layout("Create team", Some(viewer), Some(&access.org.slug), Nav::Teams),
-                },
-            )
-        }
-        Err(other) => Err(other),
-    }
+    create_group(GroupKind::Team, req, frame, acting, state, slug, form.into_inner()).await
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -363,12 +261,6 @@ pub async fn team_candidates(
 /// The team page's URL.
 fn team_url(named: &OrgNamed) -> String {
     format!("/orgs/{}/teams/{}", named.slug, named.name)
-}
-
-/// Answers a successful action on a team: back to its page with `message`.
-fn done(req: &HttpRequest, frame: Frame, to: &str, message: String) -> HttpResponse {
-    frame.session.flash(FlashLevel::Success, message);
-    redirect(req, to)
 }
 
 /// POST /orgs/{slug}/teams/{name}/members: `Add member`.
