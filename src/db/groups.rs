@@ -109,13 +109,9 @@ macro_rules! group_queries {
                 query = query.filter(lower($table::name).like(pattern));
             }
             if let Some(Cursor::Text(name, id)) = &q.after {
-                let (name, id) = (name.clone(), *id);
-                let key = lower($table::name);
-                query = if q.descending {
-                    query.filter(key.lt(name.clone()).or(key.eq(name).and($table::id.lt(id))))
-                } else {
-                    query.filter(key.gt(name.clone()).or(key.eq(name).and($table::id.gt(id))))
-                };
+                let table = stringify!($table);
+                let (key, id_column) = (format!("lower({table}.name)"), format!("{table}.id"));
+                query = query.filter(super::listing::after_text(&key, &id_column, q.descending, name.clone(), *id));
             }
             query = if q.descending {
                 query.order((lower($table::name).desc(), $table::id.desc()))

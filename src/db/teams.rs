@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::groups::GroupQuery;
-use super::listing::{escape_like, Cursor};
+use super::listing::{after_text, escape_like, Cursor};
 use super::lower;
 use super::schema::{memberships, team_members, teams};
 use crate::domain::{OrgId, Role, Slug, TeamRole};
@@ -97,8 +97,7 @@ pub fn members(
         ))
         .into_boxed();
     if let Some(Cursor::Text(name, id)) = after {
-        let key = lower(memberships::member_name);
-        query = query.filter(key.gt(name.clone()).or(key.eq(name.clone()).and(memberships::id.gt(*id))));
+        query = query.filter(after_text("lower(memberships.member_name)", "memberships.id", false, name.clone(), *id));
     }
     query.order((lower(memberships::member_name), memberships::id)).limit(limit + 1).load(conn)
 }

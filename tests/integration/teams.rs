@@ -568,3 +568,61 @@ async fn a_maintainer_invites_new_people_into_their_team_as_member_only() {
         "no Invitations page"
     );
 }
+
+/// The names in the Teams list's table, in order, and the next page's link.
+fn teams_on_page(page: &str) -> (Vec<String>, Option<String>) {
+    let names = page
+        .split("<strong>")
+        .skip(1)
+        .filter_map(|rest| rest.split("</strong>").next())
+        .filter(|name| name.starts_with("Team "))
+        .map(str::to_owned)
+        .collect();
+    let next = page
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .find(|href| href.contains("after="))
+        .map(unescape);
+    (names, next)
+}
+
+#[tokio::test]
+async fn the_teams_list_walks_every_page_once_in_name_order_both_ways() {
+    let (app, slug) = acme().await;
+    app.execute(&format!(
+        "INSERT INTO teams (id, organization_id, name, slug) \
+         SELECT gen_random_uuid(), o.id, 'Team ' || lpad(i::text, 3, '0'), 'team-' || i \
+           FROM organizations o, generate_series(1, 120) i WHERE o.slug = '{slug}'"
+    ));
+    for (dir, first) in [("asc", "Team 001"), ("desc", "Team 120")] {
+        let mut seen = Vec::new();
+        let mut path = Some(format!("/orgs/{slug}/teams?sort=name&dir={dir}"));
+        for _ in 0..4 {
+            let Some(next) = path else { break };
+            let (status, page) = app.get_text(&next).await;
+            assert_eq!(status, StatusCode::OK);
+            let (names, next) = teams_on_page(&page);
+            assert!(names.len() <= 50);
+            seen.extend(names);
+            path = next;
+        }
+        assert!(path.is_none(), "{dir}: three pages, then no Next page");
+        assert_eq!(seen.len(), 120, "{dir}: every team once");
+        assert_eq!(seen[0], first);
+        let mut sorted = seen.clone();
+        sorted.sort();
+        if dir == "desc" {
+            sorted.reverse();
+        }
+        assert_eq!(seen, sorted, "{dir}: in name order");
+    }
+    let (_, found) = app.get_text(&format!("/orgs/{slug}/teams?q=team+11")).await;
+    assert_eq!(
+        teams_on_page(&found).0,
+        [
+            "Team 110", "Team 111", "Team 112", "Team 113", "Team 114", "Team 115", "Team 116", "Team 117", "Team 118",
+            "Team 119"
+        ]
+    );
+}
