@@ -958,3 +958,58 @@ async fn a_maintainer_adds_a_member_to_their_team_from_the_keyboard_and_may_chan
     assert_eq!(app.count("SELECT count(*) FROM teams"), 1);
     person.browser.close().await.unwrap();
 }
+
+/// Creating a team, adding a member and granting the team Write, from the keyboard
+/// alone, with JavaScript on or off (then every step is a plain form).
+async fn team_scenario_from_the_keyboard(javascript: bool) {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let slug = acme(&app).await;
+    app.member(&slug, "Ada Lovelace", "ada@example.com", "member").await;
+    let person = Person { browser: open_browser_with(&driver, javascript).await, app: &app };
+    person.sign_in("olivia@acme.test").await;
+
+    person.visit(&format!("/orgs/{slug}/teams/new")).await;
+    person.tab_to("Name").await;
+    person.type_keys("Platform").await;
+    person.type_keys(ENTER).await;
+    person.sees("Team Platform was created.").await;
+
+    person.tab_to("Organization member").await;
+    person.type_keys("ada@example.com").await;
+    person.type_keys(ENTER).await;
+    person.sees("Ada Lovelace (ada@example.com) was added to the team as Member.").await;
+
+    person.visit(&format!("/orgs/{slug}/projects/new")).await;
+    person.tab_to("Name").await;
+    person.type_keys("API").await;
+    person.type_keys(ENTER).await;
+    person.sees("Project API was created.").await;
+    person.tab_to("Team").await;
+    person.type_keys("Platform").await;
+    person.tab_to("Level").await;
+    person.type_keys("Write").await;
+    person.type_keys(TAB).await;
+    assert_eq!(person.browser.active_element().await.unwrap().text().await.unwrap(), "Grant access");
+    person.type_keys(ENTER).await;
+    person.sees("Team Platform now has Write access to API.").await;
+
+    person.visit(&format!("/orgs/{slug}/members/{}", app.membership_id(&slug, "ada@example.com"))).await;
+    person.row_shows("API", "Write via team Platform").await;
+    if javascript {
+        // axe-core is a script: it runs where scripts do.
+        let violations = accessibility_violations(&person.browser, "body").await;
+        assert!(violations.is_empty(), "axe-core on the member's Access: {violations:?}");
+    }
+    person.browser.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_team_scenario_works_from_the_keyboard() {
+    team_scenario_from_the_keyboard(true).await;
+}
+
+#[tokio::test]
+async fn the_team_scenario_works_without_javascript() {
+    team_scenario_from_the_keyboard(false).await;
+}
