@@ -222,7 +222,7 @@ fn resolve(conn: &mut PgConnection, access: &OrgAccess, input: &GranteeInput) ->
 }
 
 /// `Grant access`: gives a team or a member access to the project at `level`
-/// (replacing a level they had). Returns the grant as it is now.
+/// (replacing a level they had). Returns the project and the grant as it is now.
 pub fn grant(
     conn: &mut PgConnection,
     actor: &Actor,
@@ -230,7 +230,7 @@ pub fn grant(
     project: &Slug,
     grantee: &GranteeInput,
     level: AccessLevel,
-) -> Result<(Project, String), AppError> {
+) -> Result<(Project, Grant), AppError> {
     conn.transaction(|conn| {
         let (access, project) = managed(conn, actor, slug, project)?;
         let (grantee, label) = resolve(conn, &access, grantee)?;
@@ -247,7 +247,14 @@ pub fn grant(
             };
             actor.record(conn, &access, &[event])?;
         }
-        Ok((project, label))
+        let granted = rows::grants_of(conn, &[project.id])?
+            .into_iter()
+            .find(|g| match grantee {
+                Grantee::Team(id) => g.team_id == Some(id),
+                Grantee::Member(id) => g.membership_id == Some(id),
+            })
+            .ok_or(AppError::NotFound)?;
+        Ok((project, granted))
     })
 }
 

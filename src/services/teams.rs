@@ -313,14 +313,15 @@ pub fn add_member(
     })
 }
 
-/// Takes a member out of the team (they stay in the organization); returns their email.
+/// Takes a member out of the team (they stay in the organization); returns their
+/// email, and whether the actor took themself out.
 pub fn remove_member(
     conn: &mut PgConnection,
     actor: &Actor,
     slug: &Slug,
     team: &Slug,
     membership: Uuid,
-) -> Result<(Team, String), AppError> {
+) -> Result<(Team, String, bool), AppError> {
     conn.transaction(|conn| {
         let access = access::member_of(conn, slug, actor.user)?;
         let (team, rights) = locked(conn, &access, team)?;
@@ -335,7 +336,7 @@ pub fn remove_member(
             role: member.role,
         };
         actor.record(conn, &access, &[event])?;
-        Ok((team, member.email))
+        Ok((team, member.email, membership == access.membership))
     })
 }
 

@@ -948,6 +948,13 @@ async fn a_maintainer_adds_a_member_to_their_team_from_the_keyboard_and_may_chan
     person.sees("Ada Lovelace (ada@example.com) was added to the team as Member.").await;
     person.row_shows("ada@example.com", "Member").await;
     person.screenshot("team").await;
+    // A team role changes in place: the row is swapped, the message announced.
+    choose(&person, "Team role of ada@example.com", "Maintainer").await;
+    person.press_in_row("ada@example.com", "Change role").await;
+    person.sees("ada@example.com is now Maintainer of the team.").await;
+    assert_eq!(app.count("SELECT count(*) FROM team_members WHERE role = 'maintainer'"), 2);
+    let focused = person.browser.active_element().await.unwrap().attr("id").await.unwrap().unwrap_or_default();
+    assert!(focused.starts_with("team-member-"), "focus lands on the updated row, not {focused:?}");
     let violations = accessibility_violations(&person.browser, "body").await;
     assert!(violations.is_empty(), "axe-core on the team page: {violations:?}");
     // The server refuses what the page does not offer.

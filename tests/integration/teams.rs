@@ -626,3 +626,55 @@ async fn the_teams_list_walks_every_page_once_in_name_order_both_ways() {
         ]
     );
 }
+
+/// Posts as htmx does from a row: the answer is that row, with the message out of band.
+async fn post_htmx(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let token = app.csrf_token().await;
+    app.client
+        .post(app.url(path))
+        .header("HX-Request", "true")
+        .header("X-CSRF-Token", token)
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn row_actions_answer_htmx_with_the_row_in_place() {
+    let (app, slug) = acme().await;
+    app.member(&slug, "Ada", "ada@example.com", "member").await;
+    let team = create_team(&app, &slug, "Platform").await;
+    let project = create_project(&app, &slug, "API").await;
+    add_to_team(&app, &slug, &team, "ada@example.com", "member").await;
+    let ada = app.membership_id(&slug, "ada@example.com");
+
+    let role =
+        post_htmx(&app, &format!("/orgs/{slug}/teams/{team}/members/{ada}/role"), &[("role", "maintainer")]).await;
+    let row = expect_page(role, StatusCode::OK, &format!("<tr id=\"team-member-{ada}\">")).await;
+    assert!(
+        row.contains("value=\"maintainer\" selected") && row.contains("ada@example.com is now Maintainer of the team.")
+    );
+    assert!(!row.contains("<html"), "a fragment, not a page");
+
+    let granted = post_htmx(
+        &app,
+        &format!("/orgs/{slug}/projects/{project}/access"),
+        &[("team", ""), ("member", "ada@example.com"), ("level", "write")],
+    )
+    .await;
+    let row = expect_page(granted, StatusCode::OK, "ada@example.com now has Write access to API.").await;
+    assert!(row.contains("<tr id=\"grant-") && row.contains("value=\"write\" selected"));
+    let refused = post_htmx(
+        &app,
+        &format!("/orgs/{slug}/projects/{project}/access"),
+        &[("team", ""), ("member", "ada@example.com"), ("level", "root")],
+    )
+    .await;
+    let fragment = expect_page(refused, StatusCode::UNPROCESSABLE_ENTITY, "Choose Read, Write or Admin.").await;
+    assert!(!fragment.contains("<html"), "an error fragment, not a page in the row");
+
+    let removed = post_htmx(&app, &format!("/orgs/{slug}/teams/{team}/members/{ada}/remove"), &[]).await;
+    expect_page(removed, StatusCode::OK, "ada@example.com was removed from Platform.").await;
+    assert_eq!(app.count("SELECT count(*) FROM team_members"), 0);
+}

@@ -16,9 +16,9 @@ use crate::services::projects::{self, Cursor, Grant, GranteeInput, Project, Proj
 use crate::services::reach::Place;
 use crate::services::teams::Team;
 use crate::web::extractors::{Acting, OrgNamed, OrgSlug, SignedIn};
-use crate::web::htmx::{page, page_with_status};
+use crate::web::htmx::{is_htmx, page, page_with_status};
 use crate::web::layout::{Frame, Layout, Nav};
-use crate::web::listing::{self, Listing, TableParams};
+use crate::web::listing::{self, row_action, FlashFragment, Listing, TableParams};
 use crate::web::state::AppState;
 
 const PAGE_SIZE: i64 = 50;
@@ -67,6 +67,23 @@ impl ProjectPage {
     pub fn path(&self) -> String {
         format!("/orgs/{}/projects/{}", self.slug, self.project.slug)
     }
+    pub fn levels(&self) -> &'static [AccessLevel] {
+        &AccessLevel::ALL
+    }
+}
+
+#[derive(Template)]
+#[template(path = "projects/_grant_row_swap.html")]
+struct GrantRowFragment {
+    g: Grant,
+    slug: String,
+    csrf: String,
+    project_path: String,
+    manages: bool,
+    message: String,
+}
+
+impl GrantRowFragment {
     pub fn levels(&self) -> &'static [AccessLevel] {
         &AccessLevel::ALL
     }
@@ -195,26 +212,41 @@ pub async fn grant_access(
         },
     };
     let (Some(level), Some(grantee)) = (level, grantee) else {
+        if is_htmx(&req) {
+            // From a row's Change level: the error goes where htmx shows errors, not into the row.
+            return Err(AppError::Invalid(errors));
+        }
         return render_project(frame, &state, acting.user, named, Submitted { form, errors }, None).await;
     };
     let actor = acting.actor();
     let (slug, project) = (named.slug.clone(), named.name.clone());
     match state.db.run(move |conn| projects::grant(conn, &actor, &slug, &project, &grantee, level)).await {
-        Ok((project, grantee)) => {
-            let message = format!("{} now has {} access to {}.", capitalized(&grantee), level.label(), project.name);
-            Ok(done(&req, frame, &project_url(&named), message))
+        Ok((project, grant)) => {
+            let message =
+                format!("{} now has {} access to {}.", capitalized(&grant.grantee()), level.label(), project.name);
+            let project_path = project_url(&named);
+            row_action(&req, frame, &project_path.clone(), message, |csrf, message| GrantRowFragment {
+                g: grant,
+                slug: named.slug.to_string(),
+                csrf,
+                project_path,
+                manages: true,
+                message,
+            })
         }
-        Err(AppError::Invalid(errors)) => {
+        Err(AppError::Invalid(errors)) if !is_htmx(&req) => {
             render_project(frame, &state, acting.user, named, Submitted { form, errors }, None).await
         }
         Err(other) => Err(other),
     }
 }
 
-/// "team Platform" → "Team Platform" at the start of a sentence.
-fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+/// How a sentence starts with a grantee: "Team Platform", or an email address as it is.
+fn capitalized(grantee: &str) -> String {
+    match grantee.strip_prefix("team ") {
+        Some(team) => format!("Team {team}"),
+        None => grantee.to_owned(),
+    }
 }
 
 /// POST /orgs/{slug}/projects/{name}/access/{id}/revoke: ends one grant.
@@ -230,7 +262,8 @@ pub async fn revoke_access(
     let (slug, project) = (named.slug.clone(), named.name.clone());
     let (project, grantee) = state.db.run(move |conn| projects::revoke(conn, &actor, &slug, &project, grant)).await?;
     let message = format!("{} no longer has access to {}.", capitalized(&grantee), project.name);
-    Ok(done(&req, frame, &project_url(&named), message))
+    // The row goes (hx-swap="delete"); the message goes to the alert region.
+    row_action(&req, frame, &project_url(&named), message, |_, message| FlashFragment { message })
 }
 
 /// POST /orgs/{slug}/projects/{name}/settings: rename, change the description.

@@ -18,7 +18,7 @@ use crate::web::extractors::{Acting, OrgNamed, OrgSlug, SignedIn};
 use crate::web::format::When;
 use crate::web::htmx::{page, page_with_status};
 use crate::web::layout::{Frame, Layout, Nav};
-use crate::web::listing::{self, Listing, TableParams};
+use crate::web::listing::{self, row_action, FlashFragment, Listing, TableParams};
 use crate::web::state::AppState;
 
 const PAGE_SIZE: i64 = 50;
@@ -107,6 +107,23 @@ impl TeamPage {
     pub fn path(&self) -> String {
         format!("/orgs/{}/teams/{}", self.slug, self.team.slug)
     }
+    pub fn team_roles(&self) -> &'static [TeamRole] {
+        &TeamRole::ALL
+    }
+}
+
+#[derive(Template)]
+#[template(path = "teams/_member_row_swap.html")]
+struct MemberRowFragment {
+    row: MemberRow,
+    slug: String,
+    csrf: String,
+    team_path: String,
+    manages: bool,
+    message: String,
+}
+
+impl MemberRowFragment {
     pub fn team_roles(&self) -> &'static [TeamRole] {
         &TeamRole::ALL
     }
@@ -315,7 +332,19 @@ pub async fn change_team_role(
     let (_, entry) =
         state.db.run(move |conn| teams::change_team_role(conn, &actor, &slug, &team, member, role)).await?;
     let message = format!("{} is now {} of the team.", entry.member.email, role.label());
-    Ok(done(&req, frame, &team_url(&named), message))
+    if entry.is_me {
+        // Their own rights on the page changed: show it all again.
+        return Ok(done(&req, frame, &team_url(&named), message));
+    }
+    let team_path = team_url(&named);
+    row_action(&req, frame, &team_path.clone(), message, |csrf, message| MemberRowFragment {
+        row: MemberRow::new(&entry),
+        slug: named.slug.to_string(),
+        csrf,
+        team_path,
+        manages: true,
+        message,
+    })
 }
 
 /// POST /orgs/{slug}/teams/{name}/members/{id}/remove: take someone out of the team.
@@ -329,9 +358,14 @@ pub async fn remove_team_member(
     let member = named.id.ok_or(AppError::NotFound)?;
     let actor = acting.actor();
     let (slug, team) = (named.slug.clone(), named.name.clone());
-    let (team, email) = state.db.run(move |conn| teams::remove_member(conn, &actor, &slug, &team, member)).await?;
+    let (team, email, was_me) =
+        state.db.run(move |conn| teams::remove_member(conn, &actor, &slug, &team, member)).await?;
     let message = format!("{email} was removed from {}. They are still a member of the organization.", team.name);
-    Ok(done(&req, frame, &team_url(&named), message))
+    if was_me {
+        return Ok(done(&req, frame, &team_url(&named), message));
+    }
+    // The row goes (hx-swap="delete"); the message goes to the alert region.
+    row_action(&req, frame, &team_url(&named), message, |_, message| FlashFragment { message })
 }
 
 /// POST /orgs/{slug}/teams/{name}/settings: rename the team, change its description.
