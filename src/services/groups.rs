@@ -3,6 +3,10 @@
 
 use diesel::QueryResult;
 
+use crate::db::groups::GroupQuery;
+use crate::db::listing::Cursor;
+use crate::domain::OrgId;
+
 use crate::db::is_unique_violation;
 use crate::domain::names::NameError;
 use crate::domain::team::DescriptionError;
@@ -32,5 +36,20 @@ pub fn save<T>(
             Err(AppError::Invalid(errors))
         }
         other => Ok(other?),
+    }
+}
+
+/// A Teams or Projects list's search and position, from its URL.
+#[derive(Debug, Clone)]
+pub struct GroupFilter {
+    pub search: String,
+    pub descending: bool,
+    pub after: Option<Cursor>,
+}
+
+impl GroupFilter {
+    /// The query for `limit + 1` of the organization's teams or projects.
+    pub fn query(&self, org: OrgId, limit: i64) -> GroupQuery<'_> {
+        GroupQuery { org, search: &self.search, descending: self.descending, after: self.after.clone(), limit }
     }
 }

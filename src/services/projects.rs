@@ -9,9 +9,9 @@ use uuid::Uuid;
 use super::access::{self, OrgAccess};
 use super::events::{Actor, Event};
 use super::groups::save;
+pub use super::groups::GroupFilter;
 use super::reach::{self, Place};
 use super::viewer::Viewer;
-use crate::db::groups::GroupQuery;
 use crate::db::memberships;
 use crate::db::projects::{self as rows, Grantee};
 use crate::db::teams::{self as team_rows, Team};
@@ -34,31 +34,16 @@ pub struct ProjectEntry {
     pub sort_key: String,
 }
 
-/// The Projects list's search and position.
-#[derive(Debug, Clone)]
-pub struct ProjectFilter {
-    pub search: String,
-    pub descending: bool,
-    pub after: Option<Cursor>,
-}
-
 /// A page of the Projects list (every member sees every project, and their own access).
 pub fn list_page(
     conn: &mut PgConnection,
     slug: &Slug,
     user: UserId,
-    filter: &ProjectFilter,
+    filter: &GroupFilter,
     limit: i64,
 ) -> Result<(Viewer, OrgAccess, Vec<ProjectEntry>), AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
-    let query = GroupQuery {
-        org: access.org.org_id(),
-        search: &filter.search,
-        descending: filter.descending,
-        after: filter.after.clone(),
-        limit,
-    };
-    let found = rows::list(conn, &query)?;
+    let found = rows::list(conn, &filter.query(access.org.org_id(), limit))?;
     let ids: Vec<Uuid> = found.iter().map(|(p, _)| p.id).collect();
     let mut labels: HashMap<Uuid, Vec<(String, AccessLevel)>> = rows::grant_labels(conn, &ids)?.into_iter().collect();
     let mine: HashMap<Uuid, AccessLevel> =

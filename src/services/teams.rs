@@ -9,8 +9,8 @@ use uuid::Uuid;
 use super::access::{self, OrgAccess};
 use super::events::{Actor, Event};
 use super::groups::save;
+pub use super::groups::GroupFilter;
 use super::viewer::Viewer;
-use crate::db::groups::GroupQuery;
 use crate::db::memberships;
 use crate::db::projects::{self as project_rows};
 use crate::db::teams as rows;
@@ -33,31 +33,16 @@ pub struct TeamEntry {
     pub sort_key: String,
 }
 
-/// The Teams list's search and position.
-#[derive(Debug, Clone)]
-pub struct TeamFilter {
-    pub search: String,
-    pub descending: bool,
-    pub after: Option<Cursor>,
-}
-
 /// A page of the Teams list (every member may see it): `limit + 1` teams.
 pub fn list_page(
     conn: &mut PgConnection,
     slug: &Slug,
     user: UserId,
-    filter: &TeamFilter,
+    filter: &GroupFilter,
     limit: i64,
 ) -> Result<(Viewer, OrgAccess, Vec<TeamEntry>), AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
-    let query = GroupQuery {
-        org: access.org.org_id(),
-        search: &filter.search,
-        descending: filter.descending,
-        after: filter.after.clone(),
-        limit,
-    };
-    let found = rows::list(conn, &query)?;
+    let found = rows::list(conn, &filter.query(access.org.org_id(), limit))?;
     let ids: Vec<Uuid> = found.iter().map(|(t, _)| t.id).collect();
     let mut summaries: HashMap<Uuid, rows::TeamSummary> =
         rows::summaries(conn, &ids)?.into_iter().map(|s| (s.team_id, s)).collect();

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::domain::{Description, GroupName, Permission};
 use crate::error::{AppError, FormErrors};
+use crate::services::groups::GroupFilter;
 use crate::services::{projects, teams};
 use crate::web::extractors::{Acting, OrgSlug, SignedIn};
 use crate::web::htmx::{is_htmx, page, page_with_status, redirect};
@@ -105,16 +106,23 @@ pub fn confirm_delete(req: &HttpRequest, layout: Layout, confirm: DeleteConfirm)
     page(&DeletePage { layout, confirm })
 }
 
-/// The state of a list sorted by name only (Teams, Projects), from its URL.
-pub fn name_listing(path: String, params: &TableParams) -> Listing {
-    Listing {
+/// The state of a list sorted by name only (Teams, Projects), from its URL, and
+/// the filter that loads its page.
+pub fn name_listing(path: String, params: &TableParams) -> (Listing, GroupFilter) {
+    let list = Listing {
         path,
         filters: vec![("q", params.q.trim().to_owned())],
         sort: "name",
         descending: listing::descending(&params.dir, "name", &[]),
         descending_first: &[],
         later_page: !params.after.is_empty(),
-    }
+    };
+    let filter = GroupFilter {
+        search: list.filter("q").to_owned(),
+        descending: list.descending,
+        after: listing::decode_cursor(&params.after),
+    };
+    (list, filter)
 }
 
 #[derive(Template)]

@@ -12,13 +12,13 @@ use super::groups::{
 use crate::domain::team::Reach;
 use crate::domain::{AccessLevel, Permission};
 use crate::error::{AppError, FormErrors};
-use crate::services::projects::{self, Cursor, Grant, GranteeInput, Project, ProjectEntry, ProjectFilter};
+use crate::services::projects::{self, Cursor, Grant, GranteeInput, Project, ProjectEntry};
 use crate::services::reach::Place;
 use crate::services::teams::Team;
 use crate::web::extractors::{Acting, OrgNamed, OrgSlug, SignedIn};
 use crate::web::htmx::{is_htmx, page, page_with_status};
 use crate::web::layout::{Frame, Layout, Nav};
-use crate::web::listing::{self, row_action, FlashFragment, Listing, TableParams};
+use crate::web::listing::{row_action, FlashFragment, Listing, TableParams};
 use crate::web::state::AppState;
 
 const PAGE_SIZE: i64 = 50;
@@ -98,12 +98,7 @@ pub async fn list_projects(
     params: web::Query<TableParams>,
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
-    let list = name_listing(format!("/orgs/{slug}/projects"), &params);
-    let filter = ProjectFilter {
-        search: list.filter("q").to_owned(),
-        descending: list.descending,
-        after: listing::decode_cursor(&params.after),
-    };
+    let (list, filter) = name_listing(format!("/orgs/{slug}/projects"), &params);
     let (viewer, access, found) =
         state.db.run(move |conn| projects::list_page(conn, &slug, user.0, &filter, PAGE_SIZE)).await?;
     let (shown, next_url) = list.page(&found, PAGE_SIZE, |last| Cursor::Text(last.sort_key.clone(), last.project.id));

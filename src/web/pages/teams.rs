@@ -13,7 +13,7 @@ use super::groups::{
 };
 use crate::domain::{Permission, TeamRole};
 use crate::error::{AppError, FormErrors};
-use crate::services::teams::{self, Cursor, Team, TeamEntry, TeamFilter, TeamMemberEntry, TeamRights};
+use crate::services::teams::{self, Cursor, Team, TeamEntry, TeamMemberEntry, TeamRights};
 use crate::web::extractors::{Acting, OrgNamed, OrgSlug, SignedIn};
 use crate::web::format::When;
 use crate::web::htmx::{page, page_with_status};
@@ -144,12 +144,7 @@ pub async fn list_teams(
     params: web::Query<TableParams>,
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
-    let list = name_listing(format!("/orgs/{slug}/teams"), &params);
-    let filter = TeamFilter {
-        search: list.filter("q").to_owned(),
-        descending: list.descending,
-        after: listing::decode_cursor(&params.after),
-    };
+    let (list, filter) = name_listing(format!("/orgs/{slug}/teams"), &params);
     let (viewer, access, found) =
         state.db.run(move |conn| teams::list_page(conn, &slug, user.0, &filter, PAGE_SIZE)).await?;
     let (shown, next_url) = list.page(&found, PAGE_SIZE, |last| Cursor::Text(last.sort_key.clone(), last.team.id));
