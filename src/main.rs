@@ -68,6 +68,15 @@ enum Command {
         #[arg(long, default_value_t = roster::services::organizations::DEFAULT_SEAT_LIMIT)]
         seats: i32,
     },
+    /// Set an organization's seat limit (audited as the operator's).
+    SetSeats {
+        /// The organization's URL name, as in /orgs/SLUG.
+        #[arg(long)]
+        org: String,
+        /// The new seat limit (1 to 1,000,000).
+        #[arg(allow_hyphen_values = true)]
+        seats: String,
+    },
     /// End every session of an account, on every device.
     SignOutEverywhere {
         #[arg(long)]
@@ -129,6 +138,24 @@ fn run(command: Command) -> anyhow::Result<()> {
             let mut conn = operator_connection()?;
             let slug = demo::create_org_for(&mut conn, &owner, &name, seats).map_err(service_error)?;
             println!("Created organization {} at /orgs/{slug}, owned by {owner}.", name.as_str());
+            Ok(())
+        }
+        Command::SetSeats { org, seats } => {
+            let slug = roster::domain::Slug::parse(org.trim())
+                .ok_or_else(|| anyhow::anyhow!("--org: {org:?} is not an organization's URL name (like acme-labs)"))?;
+            let limit = roster::domain::parse_seat_limit(&seats).map_err(|e| anyhow::anyhow!("seats: {e}"))?;
+            let mut conn = operator_connection()?;
+            let (org, usage) =
+                roster::services::seats::set_by_operator(&mut conn, &slug, limit).map_err(|e| match e {
+                    roster::error::AppError::NotFound => anyhow::anyhow!("no organization is at /orgs/{slug}"),
+                    other => service_error(other),
+                })?;
+            println!(
+                "The seat limit of {} is now {}. {}",
+                org.name,
+                usage.limit,
+                roster::services::seats::limit_consequence(&usage)
+            );
             Ok(())
         }
         Command::SignOutEverywhere { email } => {

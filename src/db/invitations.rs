@@ -107,6 +107,17 @@ pub fn count_reserved(conn: &mut PgConnection, org: OrgId) -> QueryResult<i64> {
     invitations::table.filter(invitations::organization_id.eq(org.0)).filter(open()).count().get_result(conn)
 }
 
+/// The organization's oldest open invitations (they hold seats), oldest first.
+pub fn oldest_open(conn: &mut PgConnection, org: OrgId, limit: i64) -> QueryResult<Vec<Invitation>> {
+    invitations::table
+        .filter(invitations::organization_id.eq(org.0))
+        .filter(open())
+        .order((invitations::created_at.asc(), invitations::id.asc()))
+        .limit(limit)
+        .select(Invitation::as_select())
+        .load(conn)
+}
+
 /// One invitation of an organization.
 pub fn find_in_org(conn: &mut PgConnection, org: OrgId, id: Uuid) -> QueryResult<Option<Invitation>> {
     invitations::table

@@ -136,3 +136,11 @@ pub fn find_by_former_slug(conn: &mut PgConnection, slug: &Slug) -> QueryResult<
         .first(conn)
         .optional()
 }
+
+/// Sets an organization's seat limit.
+pub fn set_seat_limit(conn: &mut PgConnection, id: OrgId, limit: i32) -> QueryResult<Organization> {
+    diesel::update(organizations::table.find(id.0))
+        .set(organizations::seat_limit.eq(limit))
+        .returning(Organization::as_returning())
+        .get_result(conn)
+}

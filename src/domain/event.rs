@@ -90,6 +90,12 @@ pub enum Event {
     },
     #[strum_discriminants(strum(serialize = "project.access_revoked"))]
     ProjectAccessRevoked { project: Uuid, project_name: String, grantee: String, level: AccessLevel, told: Vec<Uuid> },
+    /// The Owner (or the operator) changed the seat limit.
+    #[strum_discriminants(strum(serialize = "seats.limit_changed"))]
+    SeatsLimitChanged { org_name: String, from: i32, to: i32 },
+    /// 90 % of the seats came into use; `admins` (the Owner and Admins) are told.
+    #[strum_discriminants(strum(serialize = "seats.near_limit"))]
+    SeatsNearLimit { organization: Uuid, org_name: String, used: i64, limit: i64, admins: Vec<Uuid> },
     /// The last free seat was taken; `admins` (the Owner and Admins) are told.
     #[strum_discriminants(strum(serialize = "seats.limit_reached"))]
     SeatsLimitReached { organization: Uuid, org_name: String, limit: i64, admins: Vec<Uuid> },
@@ -118,6 +124,8 @@ impl EventKind {
             EventKind::OrganizationCreated => "Organization created",
             EventKind::OrganizationRenamed => "Organization renamed",
             EventKind::SeatsLimitReached => "Seat limit reached",
+            EventKind::SeatsLimitChanged => "Seat limit changed",
+            EventKind::SeatsNearLimit => "Seats nearly all used",
             EventKind::TeamCreated => "Team created",
             EventKind::TeamRenamed => "Team renamed",
             EventKind::TeamDeleted => "Team deleted",
@@ -163,6 +171,8 @@ impl Event {
             Event::OrganizationCreated { name, .. }
             | Event::OrganizationRenamed { name, .. }
             | Event::SeatsLimitReached { org_name: name, .. }
+            | Event::SeatsLimitChanged { org_name: name, .. }
+            | Event::SeatsNearLimit { org_name: name, .. }
             | Event::TeamCreated { name, .. }
             | Event::TeamRenamed { name, .. }
             | Event::TeamDeleted { name, .. }
@@ -229,6 +239,10 @@ impl Event {
                 Some(json!({ "owner": email, "previous_owner_role": Role::Admin.as_str() })),
             ),
             Event::SeatsLimitReached { limit, .. } => (None, Some(json!({ "limit": limit }))),
+            Event::SeatsLimitChanged { from, to, .. } => {
+                (Some(json!({ "seat_limit": from })), Some(json!({ "seat_limit": to })))
+            }
+            Event::SeatsNearLimit { used, limit, .. } => (None, Some(json!({ "used": used, "limit": limit }))),
             Event::TeamCreated { slug, .. } | Event::ProjectCreated { slug, .. } => {
                 (None, Some(json!({ "slug": slug })))
             }
@@ -264,7 +278,7 @@ impl Event {
     /// did themselves ("you added you to Platform"), except that seats ran out: a
     /// fact about the organization that the last inviter needs as much as the others.
     pub fn tells_actor(&self) -> bool {
-        matches!(self, Event::SeatsLimitReached { .. })
+        matches!(self, Event::SeatsLimitReached { .. } | Event::SeatsNearLimit { .. })
     }
 
     /// The people this event concerns (DESIGN.md §2.7), told in-app. `actor_name`
@@ -291,6 +305,14 @@ impl Event {
             Event::SeatsLimitReached { organization, limit, admins, .. } => admins
                 .iter()
                 .map(|admin| Notice { recipient: *admin, subject: *organization, payload: json!({ "limit": limit }) })
+                .collect(),
+            Event::SeatsNearLimit { organization, used, limit, admins, .. } => admins
+                .iter()
+                .map(|admin| Notice {
+                    recipient: *admin,
+                    subject: *organization,
+                    payload: json!({ "used": used, "limit": limit }),
+                })
                 .collect(),
             Event::TeamMemberAdded { team, team_name, user, role, .. }
             | Event::TeamMemberRemoved { team, team_name, user, role, .. } => vec![Notice {
@@ -325,6 +347,7 @@ impl Event {
                 .collect(),
             Event::OrganizationCreated { .. }
             | Event::OrganizationRenamed { .. }
+            | Event::SeatsLimitChanged { .. }
             | Event::TeamCreated { .. }
             | Event::TeamRenamed { .. }
             | Event::ProjectCreated { .. }

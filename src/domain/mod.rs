@@ -21,6 +21,6 @@ pub use names::{OrgName, PersonName, Slug, SlugError};
 pub use password::NewPassword;
 pub use permission::Permission;
 pub use role::Role;
-pub use seats::SeatUsage;
+pub use seats::{parse_seat_limit, SeatAlert, SeatLimitError, SeatUsage};
 pub use team::{AccessLevel, Description, GroupName, TeamRole};
 pub use token::Token;

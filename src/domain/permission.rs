@@ -46,6 +46,7 @@ impl Permission {
                 | Permission::ManageAdmins
                 | Permission::ManageTeamsAndProjects
                 | Permission::ViewAuditLog
+                | Permission::ManageSeatsAndDomains
                 | Permission::ManageOwnership
         )
     }
@@ -59,7 +60,8 @@ impl Permission {
             Permission::ManageTeamsAndProjects => "Manage teams and projects",
             Permission::ViewAuditLog => "View audit log",
             Permission::ManageIntegrations => "Create API keys, webhooks, OAuth clients",
-            Permission::ManageSeatsAndDomains => "Change seat limit, verified domains",
+            // Verified domains join this row when they exist (DESIGN.md §2.1).
+            Permission::ManageSeatsAndDomains => "Change the seat limit",
             Permission::ManageOwnership => "Rename the organization, transfer ownership, delete the organization",
         }
     }

@@ -53,6 +53,17 @@ pub fn record_by_link(
     write(conn, org, None, &format!("{email} (by the emailed link)"), email, request_id, events)
 }
 
+/// Records what the operator did from the command line (`roster set-seats`): the
+/// audit log names the command.
+pub fn record_by_operator(
+    conn: &mut PgConnection,
+    org: &Organization,
+    command: &str,
+    events: &[Event],
+) -> Result<(), AppError> {
+    write(conn, org, None, &format!("Operator (roster {command})"), "The operator", None, events)
+}
+
 /// One audit row per event and the notifications they imply, each kind in one statement.
 fn write(
     conn: &mut PgConnection,

@@ -280,14 +280,10 @@ pub fn invite(
             .iter()
             .map(|i| Event::InvitationCreated { email: i.email.clone(), role: i.role, expires_at: i.expires_at })
             .collect();
-        // The batch that takes the last free seat tells the Owner and Admins.
-        if !created.is_empty() && usage.available() == created.len() as i64 {
-            events.push(Event::SeatsLimitReached {
-                organization: org.id,
-                org_name: org.name.clone(),
-                limit: usage.limit,
-                admins: memberships::admins_of(conn, org.org_id())?,
-            });
+        // The batch that crosses 90 % or takes the last free seat tells the Owner and Admins.
+        let after = SeatUsage { reserved: usage.reserved + created.len() as i64, ..usage };
+        if let Some(alert) = after.crossed_from(&usage) {
+            events.push(super::seats::alert_event(conn, &org, alert, &after)?);
         }
         actor.record(conn, &access, &events)?;
         summary.sent = created.into_iter().map(|i| i.email).collect();

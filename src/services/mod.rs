@@ -21,6 +21,7 @@ pub mod passwords;
 pub mod projects;
 pub mod rate_limit;
 pub mod reach;
+pub mod seats;
 pub mod sessions;
 pub mod teams;
 pub mod viewer;

@@ -94,7 +94,15 @@ pub fn describe(n: &Notification) -> Item {
                 "{org} has used all {} seats. Revoke stale invitations or remove inactive members to free seats.",
                 p.get("limit").and_then(|v| v.as_i64()).unwrap_or_default()
             ),
-            format!("/orgs/{slug}/invitations"),
+            format!("/orgs/{slug}/seats"),
+        ),
+        Some(EventKind::SeatsNearLimit) => (
+            format!(
+                "{org} has used {} of its {} seats.",
+                p.get("used").and_then(|v| v.as_i64()).unwrap_or_default(),
+                p.get("limit").and_then(|v| v.as_i64()).unwrap_or_default()
+            ),
+            format!("/orgs/{slug}/seats"),
         ),
         Some(EventKind::TeamMemberAdded) => (
             format!(

@@ -20,6 +20,7 @@ pub enum Nav {
     Teams,
     Projects,
     Access,
+    Seats,
     Audit,
     Settings,
 }
@@ -35,6 +36,7 @@ impl Nav {
             Nav::Teams => "teams",
             Nav::Projects => "projects",
             Nav::Access => "access",
+            Nav::Seats => "seats",
             Nav::Audit => "audit",
             Nav::Settings => "settings",
         }

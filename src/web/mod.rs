@@ -19,7 +19,7 @@ use actix_web::web;
 
 use pages::{
     access, account, audit, auth, bell, dashboard, health, help, invitations, invitee, mailbox, members, orgs,
-    projects, settings, teams,
+    projects, seats, settings, teams,
 };
 
 /// Every route of the console.
@@ -89,6 +89,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
         .route("/orgs/{slug}/settings/general", web::post().to(settings::rename_organization))
         .route("/orgs/{slug}/settings/transfer", web::post().to(settings::transfer_ownership))
         .route("/orgs/{slug}/settings/delete", web::post().to(settings::delete_organization))
+        .route("/orgs/{slug}/settings/seats", web::post().to(settings::change_seat_limit))
+        .route("/orgs/{slug}/seats", web::get().to(seats::show_seats))
         .route("/orgs/{slug}/audit", web::get().to(audit::show_audit_log))
         .route("/orgs/{slug}/audit.csv", web::get().to(audit::export_audit_log))
         .route("/orgs/{slug}/invitations", web::get().to(invitations::list_invitations))

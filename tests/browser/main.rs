@@ -745,6 +745,7 @@ async fn every_page_fits_a_phone_and_tables_keep_one_line_per_row_on_a_desktop()
         ("projects", format!("/orgs/{slug}/projects")),
         ("project-page", format!("/orgs/{slug}/projects/api")),
         ("my-access", format!("/orgs/{slug}/access")),
+        ("seat-usage", format!("/orgs/{slug}/seats")),
         ("invite-members", format!("/orgs/{slug}/invitations/new")),
         ("dashboard", "/dashboard".to_owned()),
         ("members", format!("/orgs/{slug}/members")),

@@ -79,3 +79,45 @@ fn help_lists_the_configuration() {
         assert!(stdout.contains(name), "{name} missing from --help");
     }
 }
+
+#[test]
+fn the_operator_sets_an_organizations_seat_limit_and_bad_input_changes_nothing() {
+    let db = TestDb::new();
+    roster(&db.url, &["create-user", "--name", "Olivia", "--email", "olivia@example.com"]);
+    roster(&db.url, &["create-org", "--name", "Acme", "--owner", "olivia@example.com", "--seats", "5"]);
+    for (args, expected) in [
+        (vec!["set-seats", "--org", "acme", "0"], "seats: The seat limit must be at least 1"),
+        (vec!["set-seats", "--org", "acme", "-4"], "seats: The seat limit must be at least 1"),
+        (vec!["set-seats", "--org", "acme", "many"], "seats: Enter the seat limit as a whole number"),
+        (vec!["set-seats", "--org", "acme", "5000000"], "seats: The seat limit can be at most 1,000,000."),
+        (vec!["set-seats", "--org", "globex", "10"], "no organization is at /orgs/globex"),
+        (vec!["set-seats", "--org", "Not A Slug", "10"], "is not an organization's URL name"),
+    ] {
+        let out = roster(&db.url, &args);
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    let out = roster(&db.url, &["set-seats", "--org", "acme", "25"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("The seat limit of Acme is now 25. 1 / 25 seats used; 24 free.")
+    );
+    let mut conn = db.conn();
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        actor_label: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        change: String,
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT actor_label, (before->>'seat_limit') || ' -> ' || (after->>'seat_limit') AS change \
+           FROM audit_events WHERE action = 'seats.limit_changed'",
+    )
+    .load(&mut conn)
+    .unwrap();
+    assert_eq!(rows.len(), 1, "refusals changed nothing");
+    assert_eq!((rows[0].actor_label.as_str(), rows[0].change.as_str()), ("Operator (roster set-seats)", "5 -> 25"));
+}

@@ -19,4 +19,5 @@ mod notifications;
 mod organizations;
 mod ownership;
 mod passwords;
+mod seats;
 mod teams;

@@ -178,6 +178,24 @@ impl EventView {
                 ("renamed".into(), format!("(was {}, /orgs/{})", field(b, "name"), field(b, "slug")), String::new())
             }
             Some(EventKind::SeatsLimitReached) => ("took the last free seat of".into(), String::new(), String::new()),
+            Some(EventKind::SeatsNearLimit) => (
+                "brought to 90 % of its seats:".into(),
+                String::new(),
+                format!(
+                    "{} of {} seats used",
+                    count_field(a, "used").unwrap_or_default(),
+                    count_field(a, "limit").unwrap_or_default()
+                ),
+            ),
+            Some(EventKind::SeatsLimitChanged) => (
+                "changed the seat limit of".into(),
+                format!(
+                    "from {} to {}",
+                    count_field(b, "seat_limit").unwrap_or_default(),
+                    count_field(a, "seat_limit").unwrap_or_default()
+                ),
+                String::new(),
+            ),
             Some(EventKind::TeamCreated) => ("created the team".into(), String::new(), String::new()),
             Some(EventKind::ProjectCreated) => ("created the project".into(), String::new(), String::new()),
             Some(EventKind::TeamRenamed) => {

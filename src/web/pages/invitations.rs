@@ -38,7 +38,7 @@ pub struct RowView {
 }
 
 impl RowView {
-    fn new(invitation: &Invitation, viewer_role: Role, grants: &[String]) -> Self {
+    pub fn new(invitation: &Invitation, viewer_role: Role, grants: &[String]) -> Self {
         let status = invitation.status_now();
         RowView {
             grants: grants.join(", "),
@@ -437,13 +437,12 @@ fn row_response(
     message: String,
 ) -> Result<HttpResponse, AppError> {
     let slug = slug.to_owned();
-    row_action(req, frame, &format!("/orgs/{slug}/invitations"), message, |csrf, message| RowFragment {
-        row,
-        slug,
-        csrf,
-        link: None,
-        flash: Some(message),
-    })
+    let response = row_action(req, frame, &format!("/orgs/{slug}/invitations"), message, |csrf, message| {
+        RowFragment { row, slug, csrf, link: None, flash: Some(message) }
+    })?;
+    // A revoked invitation frees its seat, a resent expired one takes one again:
+    // the seat counts on the page refresh.
+    Ok(with_trigger(response, "seatsChanged"))
 }
 
 /// POST /orgs/{slug}/invitations/{id}/resend

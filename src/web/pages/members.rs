@@ -204,8 +204,11 @@ fn row_response(
             csrf,
             flash: Some(message),
         }),
-        // A removed row disappears; the message goes to the alert region.
-        None => row_action(req, frame, &back, message, |_, message| FlashFragment { message }),
+        // A removed row disappears, its seat is free; the message goes to the alert region.
+        None => Ok(crate::web::htmx::with_trigger(
+            row_action(req, frame, &back, message, |_, message| FlashFragment { message })?,
+            "seatsChanged",
+        )),
     }
 }
 

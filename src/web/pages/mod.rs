@@ -15,5 +15,6 @@ pub mod mailbox;
 pub mod members;
 pub mod orgs;
 pub mod projects;
+pub mod seats;
 pub mod settings;
 pub mod teams;

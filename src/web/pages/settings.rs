@@ -1,4 +1,4 @@
-//! Settings: the Permissions table for everyone; Transfer ownership and Delete organization for the Owner.
+//! Settings: the Permissions table for everyone; the seat limit, Transfer ownership and Delete organization for the Owner.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -6,9 +6,9 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::domain::{OrgName, Permission, Role, Slug};
+use crate::domain::{parse_seat_limit, OrgName, Permission, Role, Slug};
 use crate::error::{AppError, FormErrors};
-use crate::services::{organizations, ownership};
+use crate::services::{organizations, ownership, seats};
 use crate::web::extractors::{Acting, OrgSlug, SignedIn};
 use crate::web::htmx::{page_with_status, redirect};
 use crate::web::layout::{Frame, Layout, Nav};
@@ -40,6 +40,7 @@ struct SettingsPage {
     permissions: Vec<PermissionRow>,
     candidates: Vec<Candidate>,
     forms: Forms,
+    seat_limit: i32,
 }
 
 /// What the page's forms show: the values last sent to `General` and each form's errors.
@@ -50,12 +51,19 @@ pub struct Forms {
     pub general_errors: FormErrors,
     pub transfer_errors: FormErrors,
     pub delete_errors: FormErrors,
+    /// The seat limit as typed, when it is shown again with its error.
+    pub seat_limit: Option<String>,
+    pub seat_errors: FormErrors,
 }
 
 impl Forms {
     /// The name `General` shows: as typed, or the organization's.
     pub fn name_value<'a>(&'a self, current: &'a str) -> &'a str {
         self.general.as_ref().map_or(current, |f| f.name.as_str())
+    }
+    /// The seat limit the form shows: as typed, or the organization's.
+    pub fn seat_limit_value(&self, current: &i32) -> String {
+        self.seat_limit.clone().unwrap_or_else(|| current.to_string())
     }
     /// The URL name `General` shows: as typed, or the organization's.
     pub fn slug_value<'a>(&'a self, current: &'a str) -> &'a str {
@@ -121,6 +129,7 @@ async fn render(
             permissions: permission_rows(),
             candidates,
             forms,
+            seat_limit: access.org.seat_limit,
             layout: frame.layout("Settings", Some(viewer), Some(&access.org.slug), Nav::Settings),
         },
     )
@@ -222,6 +231,40 @@ pub async fn rename_organization(
         }
         Err(AppError::Invalid(errors)) => {
             let forms = Forms { general: Some(form), general_errors: errors, ..Forms::default() };
+            render(frame, &state, acting.user, slug, StatusCode::UNPROCESSABLE_ENTITY, forms).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SeatLimitForm {
+    #[serde(default)]
+    seat_limit: String,
+}
+
+/// POST /orgs/{slug}/settings/seats: `Seat limit` (the Owner).
+pub async fn change_seat_limit(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    slug: OrgSlug,
+    form: web::Form<SeatLimitForm>,
+) -> Result<HttpResponse, AppError> {
+    let OrgSlug(slug) = slug;
+    let typed = form.into_inner().seat_limit;
+    let limit = parse_seat_limit(&typed);
+    let actor = acting.actor();
+    let lookup = slug.clone();
+    match state.db.run(move |conn| seats::change_limit(conn, &actor, &lookup, limit)).await {
+        Ok(usage) => {
+            let message = format!("The seat limit is now {}. {}", usage.limit, seats::limit_consequence(&usage));
+            frame.session.flash(FlashLevel::Success, message);
+            Ok(redirect(&req, &format!("/orgs/{slug}/settings")))
+        }
+        Err(AppError::Invalid(errors)) => {
+            let forms = Forms { seat_limit: Some(typed), seat_errors: errors, ..Forms::default() };
             render(frame, &state, acting.user, slug, StatusCode::UNPROCESSABLE_ENTITY, forms).await
         }
         Err(other) => Err(other),

@@ -1,0 +1,130 @@
+//! Seats (DESIGN.md §2.2): the Seat Usage page, the seat limit (the Owner in
+//! Settings, the operator from the command line), and the alerts when seats run low.
+
+use diesel::prelude::*;
+
+use super::access::{self, OrgAccess};
+use super::events::{self, Actor, Event};
+use super::invitations::seat_usage;
+use super::viewer::Viewer;
+use crate::db::invitations::{self, Invitation};
+use crate::db::memberships;
+use crate::db::organizations::{self, Organization};
+use crate::domain::{Permission, SeatAlert, SeatLimitError, SeatUsage, Slug, UserId};
+use crate::error::{AppError, FormErrors};
+
+/// How many of the oldest pending invitations the Seat Usage page offers to revoke.
+const OLDEST_SHOWN: i64 = 10;
+
+/// What the Seat Usage page shows.
+pub struct SeatPage {
+    pub viewer: Viewer,
+    pub access: OrgAccess,
+    pub usage: SeatUsage,
+    /// The oldest pending invitations, which hold seats: the first to revoke.
+    pub oldest: Vec<Invitation>,
+    /// The Owner's name, whom Admins ask to raise the limit.
+    pub owner_name: String,
+}
+
+/// The Seat Usage page, for the Owner and Admins.
+pub fn seat_page(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<SeatPage, AppError> {
+    let (viewer, access) = access::page(conn, slug, user)?;
+    access.require(Permission::ManageMembers)?;
+    let usage = seat_usage(conn, access.org.org_id(), access.org.seat_limit)?;
+    let oldest = invitations::oldest_open(conn, access.org.org_id(), OLDEST_SHOWN)?;
+    let owner_name = memberships::owner_of(conn, access.org.org_id())?.map(|(name, _)| name).unwrap_or_default();
+    Ok(SeatPage { viewer, access, usage, oldest, owner_name })
+}
+
+/// The event that tells the Owner and Admins a seat threshold was crossed.
+pub fn alert_event(
+    conn: &mut PgConnection,
+    org: &Organization,
+    alert: SeatAlert,
+    usage: &SeatUsage,
+) -> Result<Event, AppError> {
+    let admins = memberships::admins_of(conn, org.org_id())?;
+    let (organization, org_name) = (org.id, org.name.clone());
+    Ok(match alert {
+        SeatAlert::Full => Event::SeatsLimitReached { organization, org_name, limit: usage.limit, admins },
+        SeatAlert::Near => {
+            Event::SeatsNearLimit { organization, org_name, used: usage.used(), limit: usage.limit, admins }
+        }
+    })
+}
+
+/// Sets the limit of the locked organization `org`; returns the seats as they are
+/// now and the events to record (the change, and an alert if it crosses one).
+fn set_limit(conn: &mut PgConnection, org: &Organization, limit: i32) -> Result<(SeatUsage, Vec<Event>), AppError> {
+    let before = seat_usage(conn, org.org_id(), org.seat_limit)?;
+    let updated = organizations::set_seat_limit(conn, org.org_id(), limit)?;
+    let after = SeatUsage { limit: updated.seat_limit.into(), ..before };
+    let mut events = Vec::new();
+    if org.seat_limit != limit {
+        events.push(Event::SeatsLimitChanged { org_name: org.name.clone(), from: org.seat_limit, to: limit });
+        if let Some(alert) = after.crossed_from(&before) {
+            events.push(alert_event(conn, org, alert, &after)?);
+        }
+    }
+    Ok((after, events))
+}
+
+/// `Seat limit` in Settings (the Owner): sets the limit; lowering it below the
+/// seats in use is allowed (new invitations wait until seats are freed; members
+/// stay). Returns the seats as they are now.
+pub fn change_limit(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    limit: Result<i32, SeatLimitError>,
+) -> Result<SeatUsage, AppError> {
+    conn.transaction(|conn| {
+        let access = access::member_of(conn, slug, actor.user)?;
+        if !access.role.can(Permission::ManageSeatsAndDomains) {
+            return Err(AppError::Forbidden(format!(
+                "Only the Owner can change the seat limit. Your role in {} is {}.",
+                access.org.name,
+                access.role.label()
+            )));
+        }
+        let limit = limit.map_err(|e| {
+            let mut errors = FormErrors::new();
+            errors.add("seat_limit", e);
+            AppError::Invalid(errors)
+        })?;
+        let org = organizations::lock(conn, access.org.org_id())?;
+        let (usage, events) = set_limit(conn, &org, limit)?;
+        actor.record(conn, &access, &events)?;
+        Ok(usage)
+    })
+}
+
+/// The operator's `roster set-seats --org SLUG N`.
+pub fn set_by_operator(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    limit: i32,
+) -> Result<(Organization, SeatUsage), AppError> {
+    conn.transaction(|conn| {
+        let found = organizations::find_by_slug(conn, slug)?.ok_or(AppError::NotFound)?;
+        let org = organizations::lock(conn, found.org_id())?;
+        let (usage, events) = set_limit(conn, &org, limit)?;
+        events::record_by_operator(conn, &org, "set-seats", &events)?;
+        Ok((org, usage))
+    })
+}
+
+/// What a new limit means, in a sentence: "5 of 3 seats are used: …".
+pub fn limit_consequence(usage: &SeatUsage) -> String {
+    if usage.used() > usage.limit {
+        format!(
+            "{} seats are in use, more than the limit of {}: new invitations wait until {} seats are freed. Nobody loses their membership.",
+            usage.used(),
+            usage.limit,
+            usage.used() - usage.limit
+        )
+    } else {
+        format!("{} / {} seats used; {} free.", usage.used(), usage.limit, usage.available())
+    }
+}

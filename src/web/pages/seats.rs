@@ -1,0 +1,47 @@
+//! The Seat Usage page (Owner and Admins): seats used against the limit, and at the
+//! limit what frees seats, each actionable in place.
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+
+use super::invitations::RowView;
+use crate::domain::{Role, SeatUsage};
+use crate::error::AppError;
+use crate::services::seats;
+use crate::web::extractors::{OrgSlug, SignedIn};
+use crate::web::htmx::page;
+use crate::web::layout::{Frame, Layout, Nav};
+use crate::web::state::AppState;
+
+#[derive(Template)]
+#[template(path = "seats/index.html")]
+struct SeatsPage {
+    layout: Layout,
+    slug: String,
+    csrf: String,
+    usage: SeatUsage,
+    rows: Vec<RowView>,
+    is_owner: bool,
+    owner_name: String,
+}
+
+/// GET /orgs/{slug}/seats
+pub async fn show_seats(
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    slug: OrgSlug,
+) -> Result<HttpResponse, AppError> {
+    let OrgSlug(slug) = slug;
+    let found = state.db.run(move |conn| seats::seat_page(conn, &slug, user.0)).await?;
+    let role = found.access.role;
+    page(&SeatsPage {
+        rows: found.oldest.iter().map(|i| RowView::new(i, role, &[])).collect(),
+        slug: found.access.org.slug.clone(),
+        csrf: frame.csrf().to_owned(),
+        usage: found.usage,
+        is_owner: role == Role::Owner,
+        owner_name: found.owner_name,
+        layout: frame.layout("Seat Usage", Some(found.viewer), Some(&found.access.org.slug), Nav::Seats),
+    })
+}

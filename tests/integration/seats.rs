@@ -1,0 +1,119 @@
+//! Seats: the limit in Settings, the Seat Usage page, and the alerts when seats run low.
+
+use reqwest::StatusCode;
+
+use crate::common::{expect_page, location, spawn_app, unescape, TestApp};
+
+const OWNER: &str = "olivia@acme.test";
+
+async fn acme() -> (TestApp, String) {
+    let app = spawn_app().await;
+    let slug = app.owner_of("Acme", "Olivia Owner", OWNER).await;
+    (app, slug)
+}
+
+async fn set_limit(who: &TestApp, slug: &str, value: &str) -> reqwest::Response {
+    who.post_form(&format!("/orgs/{slug}/settings/seats"), &[("seat_limit", value)]).await
+}
+
+#[tokio::test]
+async fn the_owner_sets_the_seat_limit_and_bad_numbers_are_refused_beside_the_field() {
+    let (app, slug) = acme().await;
+    for (value, message) in [
+        ("0", "The seat limit must be at least 1"),
+        ("-5", "The seat limit must be at least 1"),
+        ("ten", "Enter the seat limit as a whole number, like 50."),
+        ("", "Enter the number of seats."),
+        ("99999999999", "The seat limit can be at most 1,000,000."),
+    ] {
+        let page = expect_page(set_limit(&app, &slug, value).await, StatusCode::UNPROCESSABLE_ENTITY, message).await;
+        assert!(page.contains(&format!("value=\"{value}\"")), "what was typed stays in the field");
+    }
+    assert_eq!(app.count("SELECT seat_limit::bigint AS count FROM organizations"), 100, "nothing changed");
+    let saved = set_limit(&app, &slug, "40").await;
+    assert_eq!(location(&saved), format!("/orgs/{slug}/settings"));
+    expect_page(
+        app.get(&location(&saved)).await,
+        StatusCode::OK,
+        "The seat limit is now 40. 1 / 40 seats used; 39 free.",
+    )
+    .await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_events WHERE action = 'seats.limit_changed' AND before->>'seat_limit' = '100' AND after->>'seat_limit' = '40'"),
+        1
+    );
+    let (_, log) = app.get_text(&format!("/orgs/{slug}/audit")).await;
+    assert!(unescape(&log).contains("changed the seat limit of"), "the audit log words it");
+
+    let adam = app.member(&slug, "Adam Admin", "adam@example.com", "admin").await;
+    assert_eq!(set_limit(&adam, &slug, "500").await.status(), StatusCode::FORBIDDEN);
+    let (_, settings) = adam.get_text(&format!("/orgs/{slug}/settings")).await;
+    assert!(
+        settings.contains("Only the Owner changes the seat limit.") && !settings.contains("Change seat limit</button>")
+    );
+}
+
+#[tokio::test]
+async fn a_limit_below_the_seats_in_use_blocks_invitations_and_keeps_every_member() {
+    let (app, slug) = acme().await;
+    app.member(&slug, "Ada", "ada@example.com", "member").await;
+    app.invite(&slug, "grace@example.com", "member").await;
+    let saved = set_limit(&app, &slug, "2").await;
+    let page =
+        unescape(&expect_page(app.get(&location(&saved)).await, StatusCode::OK, "The seat limit is now 2.").await);
+    assert!(page.contains("3 seats are in use, more than the limit of 2: new invitations wait until 1 seats are freed. Nobody loses their membership."));
+    assert_eq!(app.count("SELECT count(*) FROM memberships"), 2);
+    let refused = app.invite(&slug, "alan@example.com", "member").await;
+    expect_page(refused, StatusCode::UNPROCESSABLE_ENTITY, "needs 1 seat, 0 available").await;
+}
+
+#[tokio::test]
+async fn the_seat_usage_page_shows_the_figures_and_what_frees_seats() {
+    let (app, slug) = acme().await;
+    let adam = app.member(&slug, "Adam Admin", "adam@example.com", "admin").await;
+    let ada = app.member(&slug, "Ada", "ada@example.com", "member").await;
+    app.invite(&slug, "first@example.com", "member").await;
+    app.invite(&slug, "second@example.com", "member").await;
+    set_limit(&app, &slug, "5").await;
+
+    let page =
+        unescape(&expect_page(app.get(&format!("/orgs/{slug}/seats")).await, StatusCode::OK, "5 / 5 seats used").await);
+    assert!(page.contains("5 of 5 seats used — revoke a pending invitation, remove a member, or raise the limit."));
+    assert!(page.contains("What frees seats") && page.contains("Change seat limit"));
+    let first = page.find("first@example.com").unwrap();
+    assert!(first < page.find("second@example.com").unwrap(), "the oldest invitation first");
+    assert!(page.contains("<button type=\"button\" disabled aria-describedby=\"seats-full\">Invite Members</button>"));
+
+    let (_, for_admin) = adam.get_text(&format!("/orgs/{slug}/seats")).await;
+    assert!(unescape(&for_admin).contains("Ask Olivia Owner, the Owner, to raise the limit."));
+    assert_eq!(ada.get(&format!("/orgs/{slug}/seats")).await.status(), StatusCode::FORBIDDEN, "Owner and Admins only");
+
+    // Revoking frees a seat at once.
+    let id = app.invitation_id("first@example.com");
+    app.post_form(&format!("/orgs/{slug}/invitations/{id}/revoke"), &[]).await;
+    let (_, after) = app.get_text(&format!("/orgs/{slug}/seats")).await;
+    assert!(after.contains("4 / 5 seats used"));
+    assert!(!after.contains(&format!("invitation-{id}")), "no longer listed as holding a seat");
+}
+
+#[tokio::test]
+async fn owner_and_admins_hear_once_when_seats_pass_ninety_percent_and_once_when_they_run_out() {
+    let (app, slug) = acme().await;
+    let adam = app.member(&slug, "Adam Admin", "adam@example.com", "admin").await;
+    set_limit(&app, &slug, "10").await;
+    let near = "SELECT count(*) FROM notifications WHERE kind = 'seats.near_limit'";
+    let full = "SELECT count(*) FROM notifications WHERE kind = 'seats.limit_reached'";
+    adam.invite(
+        &slug,
+        "a@example.com, b@example.com, c@example.com, d@example.com, e@example.com, f@example.com",
+        "member",
+    )
+    .await;
+    assert_eq!((app.count(near), app.count(full)), (0, 0), "8 of 10");
+    adam.invite(&slug, "g@example.com", "member").await;
+    assert_eq!((app.count(near), app.count(full)), (2, 0), "9 of 10: the Owner and the Admin, once");
+    adam.invite(&slug, "h@example.com", "member").await;
+    assert_eq!((app.count(near), app.count(full)), (2, 2), "10 of 10");
+    let (_, bell) = app.get_text("/notifications").await;
+    assert!(unescape(&bell).contains("Acme has used 9 of its 10 seats."));
+}
