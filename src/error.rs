@@ -92,6 +92,10 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::Conflict(
                 "That conflicts with something that already exists. Reload the page and try again.".into(),
             ),
+            // A team, project or member deleted by someone else in the same moment.
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => AppError::Conflict(
+                "Something this refers to was deleted a moment ago. Reload the page and try again.".into(),
+            ),
             other => AppError::Internal(other.into()),
         }
     }

@@ -6,6 +6,7 @@
 -- grants, and a later invitation starts from nothing.
 
 ALTER TABLE memberships ADD CONSTRAINT memberships_org_id_key UNIQUE (organization_id, id);
+ALTER TABLE invitations ADD CONSTRAINT invitations_org_id_key UNIQUE (organization_id, id);
 
 CREATE TABLE teams (
     id              uuid PRIMARY KEY,
@@ -71,7 +72,7 @@ CREATE INDEX project_grants_project_idx ON project_grants (project_id);
 CREATE TABLE invitation_grants (
     id              uuid PRIMARY KEY,
     organization_id uuid NOT NULL,
-    invitation_id   uuid NOT NULL REFERENCES invitations (id) ON DELETE CASCADE,
+    invitation_id   uuid NOT NULL,
     team_id         uuid,
     project_id      uuid,
     name            text NOT NULL,
@@ -82,6 +83,7 @@ CREATE TABLE invitation_grants (
     CHECK (is_team = (level IS NULL)),
     CHECK (is_team OR team_id IS NULL),
     CHECK (NOT is_team OR project_id IS NULL),
+    FOREIGN KEY (organization_id, invitation_id) REFERENCES invitations (organization_id, id) ON DELETE CASCADE,
     FOREIGN KEY (organization_id, team_id) REFERENCES teams (organization_id, id) ON DELETE SET NULL (team_id),
     FOREIGN KEY (organization_id, project_id) REFERENCES projects (organization_id, id)
         ON DELETE SET NULL (project_id)

@@ -16,7 +16,7 @@ pub struct GroupQuery<'a> {
 }
 
 /// Writes, for `$table` and its row type `$Row`: `insert`, `find_by_slug`,
-/// `lock_by_slug`, `find_many`, `all_of`, `update`, `delete` and `list`.
+/// `lock_by_slug`, `find_many`, `hold`, `all_of`, `update`, `delete` and `list`.
 macro_rules! group_queries {
     ($table:ident, $Row:ident) => {
         /// Creates one; a taken URL name is a unique violation.
@@ -68,6 +68,15 @@ macro_rules! group_queries {
                 .order((lower($table::name), $table::id))
                 .select($Row::as_select())
                 .load(conn)
+        }
+
+        /// Holds those of `ids` that still exist until the transaction ends, so that
+        /// a delete either finished before or waits; returns their ids.
+        pub fn hold(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            $table::table.filter($table::id.eq_any(ids)).for_key_share().select($table::id).load(conn)
         }
 
         /// All of the organization's, by name (for pickers).

@@ -3,14 +3,15 @@
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::schema::invitation_grants;
+use diesel::dsl::sql;
+use diesel::sql_types::Text;
+
+use super::schema::{invitation_grants, projects, teams};
 use crate::domain::{AccessLevel, OrgId};
 
 /// A team (joined as Member) or a project (at a level) that comes with an invitation.
-/// `team_id`/`project_id` is `None` once that team or project was deleted; `name`
-/// is as it was when inviting.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
-#[diesel(table_name = invitation_grants)]
+/// `team_id`/`project_id` is `None` once that team or project was deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct InvitationGrant {
     pub invitation_id: Uuid,
     pub team_id: Option<Uuid>,
@@ -18,6 +19,13 @@ pub struct InvitationGrant {
     pub name: String,
     pub level: Option<AccessLevel>,
     pub is_team: bool,
+}
+
+impl InvitationGrant {
+    /// Whether its team or project was deleted since the invitation was sent.
+    pub fn is_gone(&self) -> bool {
+        self.team_id.is_none() && self.project_id.is_none()
+    }
 }
 
 /// What to attach to a new invitation.
@@ -61,11 +69,23 @@ pub fn insert_many(conn: &mut PgConnection, org: OrgId, invitations: &[Uuid], br
     Ok(inserted)
 }
 
-/// What the invitations `ids` bring, teams first, each by name.
+/// What the invitations `ids` bring, teams first, each by name: the name as it is
+/// now (a team or project may have been renamed since), or as it was when
+/// inviting for one deleted since.
 pub fn of_invitations(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<InvitationGrant>> {
+    let name = sql::<Text>("coalesce(teams.name, projects.name, invitation_grants.name)");
     invitation_grants::table
+        .left_join(teams::table.on(teams::id.nullable().eq(invitation_grants::team_id)))
+        .left_join(projects::table.on(projects::id.nullable().eq(invitation_grants::project_id)))
         .filter(invitation_grants::invitation_id.eq_any(ids))
-        .order((invitation_grants::is_team.desc(), invitation_grants::name, invitation_grants::id))
-        .select(InvitationGrant::as_select())
+        .order((invitation_grants::is_team.desc(), name.clone(), invitation_grants::id))
+        .select((
+            invitation_grants::invitation_id,
+            invitation_grants::team_id,
+            invitation_grants::project_id,
+            name,
+            invitation_grants::level,
+            invitation_grants::is_team,
+        ))
         .load(conn)
 }

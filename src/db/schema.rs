@@ -212,7 +212,6 @@ diesel::table! {
 diesel::joinable!(audit_events -> organizations (organization_id));
 diesel::joinable!(audit_events -> users (actor_id));
 diesel::joinable!(email_tokens -> users (user_id));
-diesel::joinable!(invitation_grants -> invitations (invitation_id));
 diesel::joinable!(invitations -> organizations (organization_id));
 diesel::joinable!(memberships -> organizations (organization_id));
 diesel::joinable!(notifications -> organizations (organization_id));

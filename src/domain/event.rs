@@ -334,8 +334,18 @@ impl Event {
                     payload: json!({ "name": name, "by": actor_name }),
                 })
                 .collect(),
-            Event::ProjectAccessGranted { project, project_name, grantee, level, told, .. }
-            | Event::ProjectAccessRevoked { project, project_name, grantee, level, told } => told
+            Event::ProjectAccessGranted { project, project_name, grantee, previous, level, told } => told
+                .iter()
+                .map(|user| Notice {
+                    recipient: *user,
+                    subject: *project,
+                    payload: json!({
+                        "project": project_name, "grantee": grantee, "level": level.as_str(),
+                        "previous": previous.map(|p| p.as_str()), "by": actor_name
+                    }),
+                })
+                .collect(),
+            Event::ProjectAccessRevoked { project, project_name, grantee, level, told } => told
                 .iter()
                 .map(|user| Notice {
                     recipient: *user,

@@ -13,6 +13,8 @@ pub enum NameError {
     BadCharacters,
     #[error("The name needs at least one letter or digit.")]
     NoAlphanumeric,
+    #[error("“{0}” alone is a word Roster's own pages use; add another word, like “{0} hires”.")]
+    Reserved(String),
 }
 
 pub(crate) fn parse_name(input: &str) -> Result<String, NameError> {

@@ -127,6 +127,16 @@ pub fn may_on_team(role: Role, team_role: Option<TeamRole>, action: TeamAction) 
     }
 }
 
+/// May someone with organization role `role` and role `team_role` in a team change
+/// the team role of a member of it whose organization role is `target`, or take
+/// them out of it? The Owner and Admins may; a Maintainer may for the
+/// organization's Members only: they do not act on the Owner or the Admins, who
+/// answer to the Owner (DESIGN.md §2.1).
+pub fn may_manage_team_place(role: Role, team_role: Option<TeamRole>, target: Role) -> bool {
+    may_on_team(role, team_role, TeamAction::ManageMembers)
+        && (role.can(Permission::ManageTeamsAndProjects) || target == Role::Member)
+}
+
 /// Why an action on a member is refused; `Display` says what to do instead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
@@ -310,6 +320,12 @@ mod tests {
         assert!(may_on_team(Role::Member, Some(TeamRole::Maintainer), ManageMembers));
         assert!(may_on_team(Role::Member, Some(TeamRole::Maintainer), Invite));
         assert!(!may_on_team(Role::Member, Some(TeamRole::Maintainer), Edit));
+        let maintainer = Some(TeamRole::Maintainer);
+        assert!(may_manage_team_place(Role::Member, maintainer, Role::Member));
+        assert!(!may_manage_team_place(Role::Member, maintainer, Role::Admin), "not an Admin's place");
+        assert!(!may_manage_team_place(Role::Member, maintainer, Role::Owner), "not the Owner's place");
+        assert!(may_manage_team_place(Role::Admin, None, Role::Owner));
+        assert!(!may_manage_team_place(Role::Member, Some(TeamRole::Member), Role::Member));
     }
 
     #[test]

@@ -95,6 +95,10 @@ impl GroupName {
         let mut text = slug::slugify(&name);
         text.truncate(64);
         let slug = Slug::parse(text.trim_end_matches('-')).ok_or(NameError::NoAlphanumeric)?;
+        // `/teams/new` and `/projects/new` are the Create pages.
+        if slug.as_str() == "new" {
+            return Err(NameError::Reserved(name));
+        }
         Ok(GroupName { name, slug })
     }
     pub fn as_str(&self) -> &str {
@@ -207,6 +211,8 @@ mod tests {
         assert_eq!(GroupName::parse(" "), Err(NameError::Empty));
         assert_eq!(GroupName::parse("---"), Err(NameError::NoAlphanumeric));
         assert_eq!(GroupName::parse("<b>"), Err(NameError::BadCharacters));
+        assert_eq!(GroupName::parse("New"), Err(NameError::Reserved("New".into())), "/teams/new is the Create page");
+        assert!(GroupName::parse("New hires").is_ok());
         assert!(Slug::parse(GroupName::parse(&"word ".repeat(20)).unwrap().slug().as_str()).is_some());
         assert_eq!(Description::parse(&"x".repeat(501)), Err(DescriptionError::TooLong));
         assert_eq!(Description::parse("  Runs   the build ").unwrap().as_str(), "Runs the build");

@@ -73,16 +73,18 @@ pub struct Brings {
     pub projects: Vec<(Uuid, AccessLevel)>,
 }
 
-/// How an invitation's teams and projects are named in its email, on its page and
-/// in its row: "team Platform", "project API (Write)".
+/// How an invitation's team or project is named: "team Platform", "project API (Write)".
+fn grant_words(grant: &InvitationGrant) -> String {
+    match grant.level {
+        None => format!("team {}", grant.name),
+        Some(level) => format!("project {} ({})", grant.name, level.label()),
+    }
+}
+
+/// What an invitation still brings, in words, for its email, page and row: a team
+/// or project deleted since is left out (accepting says it was skipped).
 pub fn describe_grants(grants: &[InvitationGrant]) -> Vec<String> {
-    grants
-        .iter()
-        .map(|g| match g.level {
-            None => format!("team {}", g.name),
-            Some(level) => format!("project {} ({})", g.name, level.label()),
-        })
-        .collect()
+    grants.iter().filter(|g| !g.is_gone()).map(grant_words).collect()
 }
 
 fn describe_brings(brings: &[Bring]) -> Vec<String> {
@@ -114,21 +116,29 @@ fn allowed_brings(
         )));
     }
     if !access.role.may_invite_as(role) {
-        let maintains_all = !teams.is_empty() && projects.is_empty() && role == Role::Member && {
-            let mine = team_rows::roles_in(conn, access.membership, &brings.teams)?;
-            teams.iter().all(|t| {
-                let team_role = mine.iter().find(|(id, _)| *id == t.id).map(|(_, r)| *r);
-                may_on_team(access.role, team_role, TeamAction::Invite)
-            })
+        if access.role.can(Permission::ManageMembers) {
+            // An Admin asking for Admin: the role is the problem, not the teams.
+            return Err(invite_refusal(access, role));
+        }
+        // Otherwise only a team Maintainer, as Member, into teams they maintain.
+        let mine = team_rows::roles_in(conn, access.membership, &brings.teams)?;
+        let maintains = |team: &Team| {
+            let team_role = mine.iter().find(|(id, _)| *id == team.id).map(|(_, r)| *r);
+            may_on_team(access.role, team_role, TeamAction::Invite)
         };
-        if !maintains_all {
-            return Err(match invitable_teams(conn, access)?.is_empty() {
-                true => invite_refusal(access, role),
-                false => AppError::Forbidden(
-                    "As a team Maintainer you can invite people as Member into the teams you maintain, and nothing else."
-                        .into(),
-                ),
-            });
+        if invitable_teams(conn, access)?.is_empty() {
+            return Err(invite_refusal(access, role));
+        }
+        if role != Role::Member || !projects.is_empty() || !teams.iter().all(maintains) {
+            return Err(AppError::Forbidden(
+                "As a team Maintainer you can invite people as Member into the teams you maintain, and nothing else."
+                    .into(),
+            ));
+        }
+        if teams.is_empty() {
+            let mut errors = FormErrors::new();
+            errors.add("teams", "Choose at least one of your teams: you invite people into a team you maintain.");
+            return Err(AppError::Invalid(errors));
         }
     }
     let mut found: Vec<Bring> = teams.into_iter().map(|t| Bring::Team { id: t.id, name: t.name }).collect();
@@ -316,16 +326,19 @@ pub struct InviteChoices {
     pub roles: Vec<Role>,
     pub teams: Vec<Team>,
     pub projects: Vec<Project>,
+    /// A team Maintainer who does not manage members: they invite only into
+    /// their teams, and must choose at least one.
+    pub into_own_teams_only: bool,
 }
 
 /// The roles, teams and projects `access` may put on an invitation; `None` when they
 /// may not invite at all.
 fn choices(conn: &mut PgConnection, access: &OrgAccess) -> Result<Option<InviteChoices>, AppError> {
     let teams = invitable_teams(conn, access)?;
-    let roles = match access.role.invitable_roles() {
-        roles if !roles.is_empty() => roles,
+    let (roles, into_own_teams_only) = match access.role.invitable_roles() {
+        roles if !roles.is_empty() => (roles, false),
         // A team Maintainer invites as Member into their teams.
-        _ if !teams.is_empty() => vec![Role::Member],
+        _ if !teams.is_empty() => (vec![Role::Member], true),
         _ => return Ok(None),
     };
     let projects = if access.role.can(Permission::ManageTeamsAndProjects) {
@@ -333,7 +346,7 @@ fn choices(conn: &mut PgConnection, access: &OrgAccess) -> Result<Option<InviteC
     } else {
         Vec::new()
     };
-    Ok(Some(InviteChoices { roles, teams, projects }))
+    Ok(Some(InviteChoices { roles, teams, projects, into_own_teams_only }))
 }
 
 fn invite_page(conn: &mut PgConnection, viewer: Viewer, access: OrgAccess) -> Result<InvitePage, AppError> {
@@ -423,8 +436,11 @@ pub fn invite_from_form(
             Err(AppError::Invalid(errors))
         }
         Some(role) if list.addresses.is_empty() => invite(conn, ctx, actor, slug, list, role, brings),
-        Some(role) => charge_sender(conn, actor, ip, list.addresses.len())
-            .and_then(|()| invite(conn, ctx, actor, slug, list, role, brings)),
+        // The sender's quota is charged in the same transaction: a refused submission costs nothing.
+        Some(role) => conn.transaction(|conn| {
+            charge_sender(conn, actor, ip, list.addresses.len())?;
+            invite(conn, ctx, actor, slug, list, role, brings)
+        }),
     };
     // Read again: the organization may have changed meanwhile (seats, teams).
     let access = access::member_of(conn, slug, actor.user)?;
@@ -797,8 +813,13 @@ fn apply_grants(
     invitation: Uuid,
 ) -> Result<(Vec<String>, Vec<String>), AppError> {
     let (mut joined, mut skipped) = (Vec::new(), Vec::new());
+    // Hold the teams and projects it brings: a delete running now has either
+    // finished (read again below, its id is gone) or waits for this accept.
+    let brought = invitation_grants::of_invitations(conn, &[invitation])?;
+    team_rows::hold(conn, &brought.iter().filter_map(|g| g.team_id).collect::<Vec<_>>())?;
+    project_rows::hold(conn, &brought.iter().filter_map(|g| g.project_id).collect::<Vec<_>>())?;
     for grant in invitation_grants::of_invitations(conn, &[invitation])? {
-        let words = describe_grants(std::slice::from_ref(&grant)).concat();
+        let words = grant_words(&grant);
         match (grant.team_id, grant.project_id, grant.level) {
             (Some(team), _, None) => {
                 team_rows::add(conn, org, team, membership, TeamRole::Member)?;

@@ -135,13 +135,23 @@ pub fn describe(n: &Notification) -> Item {
             (format!("{} deleted project {} in {org}.", text(p, "by"), text(p, "name")), format!("/orgs/{slug}/access"))
         }
         Some(EventKind::ProjectAccessGranted) => (
-            format!(
-                "{} gave {} {} access to project {} in {org}.",
-                text(p, "by"),
-                grantee_words(&text(p, "grantee")),
-                level_label(&text(p, "level")),
-                text(p, "project")
-            ),
+            match p.get("previous").and_then(|v| v.as_str()) {
+                Some(previous) => format!(
+                    "{} changed {} access to project {} in {org} from {} to {}.",
+                    text(p, "by"),
+                    grantee_possessive(&text(p, "grantee")),
+                    text(p, "project"),
+                    level_label(previous),
+                    level_label(&text(p, "level"))
+                ),
+                None => format!(
+                    "{} gave {} {} access to project {} in {org}.",
+                    text(p, "by"),
+                    grantee_words(&text(p, "grantee")),
+                    level_label(&text(p, "level")),
+                    text(p, "project")
+                ),
+            },
             format!("/orgs/{slug}/access"),
         ),
         Some(EventKind::ProjectAccessRevoked) => (

@@ -15,9 +15,9 @@ use crate::db::memberships;
 use crate::db::projects::{self as project_rows};
 use crate::db::teams as rows;
 use crate::domain::names::NameError;
-use crate::domain::permission::{may_on_team, TeamAction};
+use crate::domain::permission::{may_manage_team_place, may_on_team, TeamAction};
 use crate::domain::team::DescriptionError;
-use crate::domain::{AccessLevel, Description, GroupName, Permission, Slug, TeamRole, UserId};
+use crate::domain::{AccessLevel, Description, GroupName, Permission, Role, Slug, TeamRole, UserId};
 use crate::error::{AppError, FormErrors};
 
 pub use crate::db::listing::Cursor;
@@ -62,11 +62,21 @@ pub fn list_page(
 }
 
 /// What the viewer may do with one team, by the rules of `domain::permission`.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct TeamRights {
     pub manage_members: bool,
     pub invite: bool,
     pub edit: bool,
+    role: Role,
+    team_role: Option<TeamRole>,
+}
+
+impl TeamRights {
+    /// Whether the viewer may change the team role of, or take out of the team, a
+    /// member whose organization role is `target`.
+    pub fn may_manage(&self, target: Role) -> bool {
+        may_manage_team_place(self.role, self.team_role, target)
+    }
 }
 
 fn rights(conn: &mut PgConnection, access: &OrgAccess, team: &Team) -> Result<TeamRights, AppError> {
@@ -76,7 +86,23 @@ fn rights(conn: &mut PgConnection, access: &OrgAccess, team: &Team) -> Result<Te
         manage_members: may(TeamAction::ManageMembers),
         invite: may(TeamAction::Invite),
         edit: may(TeamAction::Edit),
+        role: access.role,
+        team_role: mine,
     })
+}
+
+/// Refuses unless the actor may manage `member`'s place in the team.
+fn require_place(rights: &TeamRights, team: &Team, member: &TeamMember) -> Result<(), AppError> {
+    if rights.may_manage(member.org_role) {
+        return Ok(());
+    }
+    require(rights.manage_members, team)?;
+    Err(AppError::Forbidden(format!(
+        "Only the Owner and Admins can change the place of {} ({}) in {}.",
+        member.name,
+        member.org_role.label(),
+        team.name
+    )))
 }
 
 fn require(allowed: bool, team: &Team) -> Result<(), AppError> {
@@ -132,7 +158,7 @@ pub fn team_page(
     let members = rows::members(conn, team.id, after, limit)?
         .into_iter()
         .map(|member| TeamMemberEntry {
-            manageable: rights.manage_members,
+            manageable: rights.may_manage(member.org_role),
             is_me: member.membership_id == access.membership,
             member,
         })
@@ -283,7 +309,9 @@ pub fn add_member(
         let membership = resolve_member(conn, &access, who)?;
         if !rows::add(conn, access.org.org_id(), team.id, membership, role)? {
             let member = rows::member(conn, team.id, membership)?.ok_or(AppError::NotFound)?;
-            return Err(AppError::Conflict(format!("{} is already in {}.", member.email, team.name)));
+            let mut errors = FormErrors::new();
+            errors.add("member", format!("{} is already in {}.", member.email, team.name));
+            return Err(AppError::Invalid(errors));
         }
         let member = rows::member(conn, team.id, membership)?.ok_or(AppError::NotFound)?;
         let event = Event::TeamMemberAdded {
@@ -312,6 +340,7 @@ pub fn remove_member(
         let (team, rights) = locked(conn, &access, team)?;
         require(rights.manage_members, &team)?;
         let member = rows::member(conn, team.id, membership)?.ok_or(AppError::NotFound)?;
+        require_place(&rights, &team, &member)?;
         rows::remove(conn, team.id, membership)?;
         let event = Event::TeamMemberRemoved {
             team: team.id,
@@ -339,6 +368,7 @@ pub fn change_team_role(
         let (team, allowed) = locked(conn, &access, team)?;
         require(allowed.manage_members, &team)?;
         let before = rows::member(conn, team.id, membership)?.ok_or(AppError::NotFound)?;
+        require_place(&allowed, &team, &before)?;
         if before.role != role {
             rows::set_role(conn, team.id, membership, role)?;
             let event = Event::TeamRoleChanged {
@@ -353,7 +383,7 @@ pub fn change_team_role(
         }
         let member = rows::member(conn, team.id, membership)?.ok_or(AppError::NotFound)?;
         // A Maintainer who steps down may no longer manage the team.
-        let manageable = rights(conn, &access, &team)?.manage_members;
+        let manageable = rights(conn, &access, &team)?.may_manage(member.org_role);
         let is_me = membership == access.membership;
         Ok((team, TeamMemberEntry { member, manageable, is_me }))
     })

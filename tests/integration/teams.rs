@@ -182,7 +182,7 @@ async fn adding_someone_who_is_not_a_member_says_so_and_adds_nobody() {
     assert_eq!(app.count("SELECT count(*) FROM team_members"), 0);
     add_to_team(&app, &slug, &team, "ADA@example.com", "member").await;
     let twice = add_to_team(&app, &slug, &team, "ada@example.com", "member").await;
-    expect_page(twice, StatusCode::CONFLICT, "ada@example.com is already in Platform.").await;
+    expect_page(twice, StatusCode::UNPROCESSABLE_ENTITY, "ada@example.com is already in Platform.").await;
     // Suggestions leave out who is already in.
     let (_, options) = app.get_text(&format!("/orgs/{slug}/teams/{team}/candidates?member=ada")).await;
     assert!(options.contains("byron@example.com") && !options.contains("ada@example.com"), "{options}");
@@ -531,8 +531,10 @@ async fn a_maintainer_invites_new_people_into_their_team_as_member_only() {
             mia.post_form(&format!("/orgs/{slug}/invitations"), &fields).await
         }
     };
+    let no_team = invite(vec![("emails", "a@example.com".into()), ("role", "member".into())]).await;
+    let form = expect_page(no_team, StatusCode::UNPROCESSABLE_ENTITY, "Choose at least one of your teams").await;
+    assert!(form.contains("a@example.com"), "the addresses stay in the form");
     let refusals = [
-        invite(vec![("emails", "a@example.com".into()), ("role", "member".into())]).await,
         invite(vec![("emails", "a@example.com".into()), ("role", "member".into()), ("team", design_id.clone())]).await,
         invite(vec![("emails", "a@example.com".into()), ("role", "admin".into()), ("team", platform_id.clone())]).await,
     ];
@@ -677,4 +679,78 @@ async fn row_actions_answer_htmx_with_the_row_in_place() {
     let removed = post_htmx(&app, &format!("/orgs/{slug}/teams/{team}/members/{ada}/remove"), &[]).await;
     expect_page(removed, StatusCode::OK, "ada@example.com was removed from Platform.").await;
     assert_eq!(app.count("SELECT count(*) FROM team_members"), 0);
+}
+
+#[tokio::test]
+async fn forms_say_what_is_wrong_invitations_name_teams_as_they_are_and_maintainers_leave_admins_alone() {
+    let (app, slug) = acme().await;
+    let platform = create_team(&app, &slug, "Platform").await;
+    let platform_id = team_id(&app, &platform);
+
+    // An Admin's form does not tick the only team by itself.
+    let adam = app.member(&slug, "Adam Admin", "adam@example.com", "admin").await;
+    let (_, form) = adam.get_text(&format!("/orgs/{slug}/invitations/new")).await;
+    assert!(!form.contains("checked") && form.contains("(optional)"), "teams are optional for an Admin");
+    // An Admin asking for Admin is told about the role, not about teams.
+    let refused = adam.invite(&slug, "x@example.com", "admin").await;
+    expect_page(refused, StatusCode::FORBIDDEN, "Only the Owner can invite, resend or revoke invitations as Admin.")
+        .await;
+
+    // "New" would hide the Create page.
+    let new = app.post_form(&format!("/orgs/{slug}/teams"), &[("name", "New")]).await;
+    expect_page(new, StatusCode::UNPROCESSABLE_ENTITY, "“New” alone is a word Roster's own pages use").await;
+
+    // An invitation names its team as it is now, and not at all once it is deleted.
+    app.post_form(
+        &format!("/orgs/{slug}/invitations"),
+        &[("emails", "nia@example.com"), ("role", "member"), ("team", &platform_id)],
+    )
+    .await;
+    app.post_form(&format!("/orgs/{slug}/teams/{platform}/settings"), &[("name", "Platform Ops"), ("description", "")])
+        .await;
+    let (_, list) = app.get_text(&format!("/orgs/{slug}/invitations")).await;
+    assert!(unescape(&list).contains("With team Platform Ops"));
+    app.post_form(&format!("/orgs/{slug}/teams/platform-ops/delete"), &[]).await;
+    let (_, list) = app.get_text(&format!("/orgs/{slug}/invitations")).await;
+    assert!(!unescape(&list).contains("With team"), "a deleted team is no longer promised");
+    let id = app.invitation_id("nia@example.com");
+    app.post_form(&format!("/orgs/{slug}/invitations/{id}/resend"), &[]).await;
+    assert!(!app.last_mail_to("nia@example.com").text_body.contains("Accepting also gives you"));
+
+    // A Maintainer manages the Members of their team, not the places of Admins.
+    let mia = app.member(&slug, "Mia", "mia@example.com", "member").await;
+    let ops = create_team(&app, &slug, "Ops").await;
+    add_to_team(&app, &slug, &ops, "mia@example.com", "maintainer").await;
+    add_to_team(&app, &slug, &ops, "adam@example.com", "member").await;
+    let adam_id = app.membership_id(&slug, "adam@example.com");
+    let demote = mia.post_form(&format!("/orgs/{slug}/teams/{ops}/members/{adam_id}/remove"), &[]).await;
+    expect_page(
+        demote,
+        StatusCode::FORBIDDEN,
+        "Only the Owner and Admins can change the place of Adam Admin (Admin) in Ops.",
+    )
+    .await;
+    let (_, page) = mia.get_text(&format!("/orgs/{slug}/teams/{ops}")).await;
+    assert!(!page.contains(&format!("members/{adam_id}/remove")), "no Remove offered for the Admin");
+
+    // Grant access takes a team or a member, not both; a lower level is worded as a change.
+    let api = create_project(&app, &slug, "API").await;
+    let ops_id = team_id(&app, &ops);
+    let both = grant_team(&app, &slug, &api, &ops_id, "read").await;
+    assert_eq!(both.status(), StatusCode::SEE_OTHER);
+    let both = app
+        .post_form(
+            &format!("/orgs/{slug}/projects/{api}/access"),
+            &[("team", &ops_id), ("member", "mia@example.com"), ("level", "read")],
+        )
+        .await;
+    expect_page(both, StatusCode::UNPROCESSABLE_ENTITY, "Choose a team or type a member's email address, not both.")
+        .await;
+    grant_member(&app, &slug, &api, "mia@example.com", "write").await;
+    grant_member(&app, &slug, &api, "mia@example.com", "read").await;
+    let (_, bell) = mia.get_text("/notifications").await;
+    assert!(
+        unescape(&bell).contains("Olivia Owner changed your access to project API in Acme from Write to Read."),
+        "{bell}"
+    );
 }

@@ -112,6 +112,9 @@ pub struct InvitePanel {
     pub seats: Option<SeatUsage>,
     /// Where the summary leads back to: (URL, words).
     pub back: (String, String),
+    /// A team Maintainer's form: one of their teams is required, and they do
+    /// not manage invitations (no Resend in the summary).
+    pub into_own_teams_only: bool,
 }
 
 impl InvitePanel {
@@ -120,12 +123,10 @@ impl InvitePanel {
     fn new(page: &InvitePage, form: &InviteForm) -> Self {
         let choices = &page.choices;
         let slug = page.access.org.slug.clone();
-        let back = match (page.access.role.can(crate::domain::Permission::ManageMembers), choices.teams.first()) {
-            (false, Some(team)) if choices.teams.len() == 1 => {
-                (format!("/orgs/{slug}/teams/{}", team.slug), format!("Back to {}", team.name))
-            }
-            (false, _) => (format!("/orgs/{slug}/teams"), "Back to Teams".to_owned()),
-            (true, _) => (format!("/orgs/{slug}/invitations"), "Back to Invitations".to_owned()),
+        let back = match (choices.into_own_teams_only, choices.teams.as_slice()) {
+            (true, [team]) => (format!("/orgs/{slug}/teams/{}", team.slug), format!("Back to {}", team.name)),
+            (true, _) => (format!("/orgs/{slug}/teams"), "Back to Teams".to_owned()),
+            (false, _) => (format!("/orgs/{slug}/invitations"), "Back to Invitations".to_owned()),
         };
         InvitePanel {
             emails: form.emails.clone(),
@@ -145,6 +146,7 @@ impl InvitePanel {
                 })
                 .collect(),
             seats: Some(page.seats),
+            into_own_teams_only: choices.into_own_teams_only,
             slug,
             back,
             ..InvitePanel::default()
@@ -345,7 +347,7 @@ pub async fn new_invitations_form(
     // A Maintainer with one team invites into it; `Invite to team` names one.
     let mut preset = InviteForm::default();
     match invite_page.choices.teams.as_slice() {
-        [only] if invite_page.choices.roles == [Role::Member] => preset.teams.push(only.id.to_string()),
+        [only] if invite_page.choices.into_own_teams_only => preset.teams.push(only.id.to_string()),
         _ if !params.team.is_empty() => preset.teams.push(params.team.clone()),
         _ => {}
     }

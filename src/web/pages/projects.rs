@@ -198,6 +198,10 @@ pub async fn grant_access(
     }
     let grantee = match form.team.trim() {
         "" => Some(GranteeInput::Member(form.member.clone())),
+        _ if !form.member.trim().is_empty() => {
+            errors.add("grantee", "Choose a team or type a member's email address, not both.");
+            None
+        }
         id => match uuid::Uuid::parse_str(id) {
             Ok(id) => Some(GranteeInput::Team(id)),
             Err(_) => {
