@@ -1021,3 +1021,52 @@ async fn the_team_scenario_works_from_the_keyboard() {
 async fn the_team_scenario_works_without_javascript() {
     team_scenario_from_the_keyboard(false).await;
 }
+
+#[tokio::test]
+async fn at_the_seat_limit_invitations_are_refused_with_the_numbers_and_a_revoke_on_seat_usage_frees_a_seat() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let slug = acme(&app).await;
+    app.member(&slug, "Ada Lovelace", "ada@example.com", "admin").await;
+    app.member(&slug, "Alan Turing", "alan@example.com", "member").await;
+    app.member(&slug, "Grace Hopper", "grace@example.com", "member").await;
+    let person = Person { browser: open_browser(&driver).await, app: &app };
+    person.sign_in("olivia@acme.test").await;
+
+    // The Owner sets a limit of 5 with 4 used.
+    person.visit(&format!("/orgs/{slug}/settings")).await;
+    person.fill("Seat limit", "5").await;
+    person.press_button("Change seat limit").await;
+    person.sees("The seat limit is now 5. 4 / 5 seats used; 1 free.").await;
+
+    // Two people do not fit; one does.
+    person.visit(&format!("/orgs/{slug}/invitations")).await;
+    person.follow_link("Invite Members").await;
+    person.fill("Email addresses", "kate@example.com, edsger@example.com").await;
+    person.press_button("Send Invitations").await;
+    person.sees("Nothing was sent. Not enough seats: this needs 2 seats, 1 available.").await;
+    person.fill("Email addresses", "kate@example.com").await;
+    person.press_button("Send Invitations").await;
+    person.sees("1 sent.").await;
+    person.press_button("Close").await;
+    person.sees("5 / 5 seats used").await;
+
+    // Seat Usage: full, Invite Members disabled with its reason, and the way out.
+    person.follow_link("Seat Usage").await;
+    person.sees("5 / 5 seats used").await;
+    person.sees("5 of 5 seats used — revoke a pending invitation, remove a member, or raise the limit.").await;
+    let invite =
+        person.browser.find(Locator::XPath("//main//button[normalize-space()='Invite Members']")).await.unwrap();
+    assert!(!invite.is_enabled().await.unwrap(), "Invite Members is disabled at the limit");
+    person.screenshot("seat-usage-full").await;
+    let violations = accessibility_violations(&person.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on Seat Usage at the limit: {violations:?}");
+    person.press_in_row("kate@example.com", "Revoke").await;
+    person.sees("Revoke the invitation to kate@example.com").await;
+    person.press_button("Revoke").await;
+    person.sees("4 / 5 seats used").await;
+    let invite = person.browser.find(Locator::XPath("//main//a[normalize-space()='Invite Members']")).await.unwrap();
+    assert!(invite.is_displayed().await.unwrap(), "a freed seat enables Invite Members again");
+    person.screenshot("seat-usage").await;
+    person.browser.close().await.unwrap();
+}
