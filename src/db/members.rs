@@ -29,6 +29,9 @@ pub struct MemberRow {
     pub joined: OffsetDateTime,
     #[diesel(sql_type = Bool)]
     pub verified: bool,
+    /// When a member last used the organization (`None`: never, or an invitation).
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub last_active: Option<OffsetDateTime>,
     /// The sort value as PostgreSQL computed it (e.g. `lower(name)`), so the next
     /// page's cursor compares exactly as the ORDER BY did.
     #[diesel(sql_type = Text)]
@@ -50,6 +53,17 @@ pub enum MemberSort {
     Joined,
     Status,
     Verified,
+    LastActive,
+}
+
+/// Where never-active members (and invitations) sort by `Last active`: before
+/// everyone, as in the index of migration 9.
+const NEVER: &str = "'0001-01-01 00:00:00+00'::timestamptz";
+const LAST_ACTIVE: &str = "coalesce(m.last_active_at, '0001-01-01 00:00:00+00'::timestamptz)";
+
+/// [`NEVER`] as a time, for the cursor of a row that was never active.
+fn never() -> OffsetDateTime {
+    time::macros::datetime!(0001-01-01 00:00:00 UTC)
 }
 
 /// Which rows to show.
@@ -80,7 +94,7 @@ enum KeyType {
 
 /// Loads `limit + 1` rows after the cursor, in (sort key, id) order.
 pub fn list(conn: &mut PgConnection, q: &MemberQuery<'_>) -> QueryResult<Vec<MemberRow>> {
-    // Sort expressions match the indexes of migration 3, so each branch is an index scan.
+    // Sort expressions match the indexes of migrations 3 and 9, so each branch is an index scan.
     let (member_key, invitation_key, key_type) = match q.sort {
         MemberSort::Name => ("lower(m.member_name)", "''::text", KeyType::Text),
         MemberSort::Email => ("lower(m.member_email)", "lower(invitations.email)", KeyType::Text),
@@ -88,10 +102,12 @@ pub fn list(conn: &mut PgConnection, q: &MemberQuery<'_>) -> QueryResult<Vec<Mem
         MemberSort::Joined => ("m.created_at", "invitations.created_at", KeyType::Time),
         MemberSort::Status => ("'active'::text", "'pending'::text", KeyType::Text),
         MemberSort::Verified => ("m.member_verified", "false", KeyType::Bool),
+        MemberSort::LastActive => (LAST_ACTIVE, NEVER, KeyType::Time),
     };
     let members = format!(
         "SELECT 'member'::text AS kind, m.id, m.user_id, m.member_name AS name, m.member_email AS email, \
-                m.role, m.created_at AS joined, m.member_verified AS verified, {member_key} AS k \
+                m.role, m.created_at AS joined, m.member_verified AS verified, \
+                m.last_active_at AS last_active, {member_key} AS k \
            FROM memberships m \
           WHERE m.organization_id = $1 \
             AND ($2::text IS NULL OR lower(m.member_name) LIKE $2 OR lower(m.member_email) LIKE $2) \
@@ -100,6 +116,7 @@ pub fn list(conn: &mut PgConnection, q: &MemberQuery<'_>) -> QueryResult<Vec<Mem
     let invitations = format!(
         "SELECT 'invitation'::text AS kind, invitations.id, NULL::uuid AS user_id, ''::text AS name, \
                 invitations.email, invitations.role, invitations.created_at AS joined, false AS verified, \
+                NULL::timestamptz AS last_active, \
                 {invitation_key} AS k \
            FROM invitations \
           WHERE invitations.organization_id = $1 AND {OPEN} \
@@ -118,7 +135,8 @@ pub fn list(conn: &mut PgConnection, q: &MemberQuery<'_>) -> QueryResult<Vec<Mem
         "WHERE $4::text IS NULL AND $5::uuid IS NULL".to_owned()
     };
     let sql = format!(
-        "SELECT r.kind, r.id, r.user_id, r.name, r.email, r.role, r.joined, r.verified, r.k::text AS sort_key \
+        "SELECT r.kind, r.id, r.user_id, r.name, r.email, r.role, r.joined, r.verified, r.last_active, \
+                r.k::text AS sort_key \
            FROM ({union}) r {keyset} ORDER BY r.k {direction}, r.id {direction} LIMIT $6"
     );
     let search = (!q.search.is_empty()).then(|| format!("%{}%", escape_like(&q.search.to_lowercase())));
@@ -152,6 +170,7 @@ pub fn list(conn: &mut PgConnection, q: &MemberQuery<'_>) -> QueryResult<Vec<Mem
 pub fn cursor_after(row: &MemberRow, sort: MemberSort) -> Cursor {
     match sort {
         MemberSort::Joined => Cursor::Time(row.joined.unix_timestamp_nanos(), row.id),
+        MemberSort::LastActive => Cursor::Time(row.last_active.unwrap_or_else(never).unix_timestamp_nanos(), row.id),
         MemberSort::Verified => Cursor::Text(row.verified.to_string(), row.id),
         MemberSort::Name | MemberSort::Email | MemberSort::Role | MemberSort::Status => {
             Cursor::Text(row.sort_key.clone(), row.id)

@@ -17,6 +17,7 @@ pub struct Membership {
     pub user_id: Uuid,
     pub role: Role,
     pub created_at: OffsetDateTime,
+    pub last_active_at: Option<OffsetDateTime>,
 }
 
 /// Adds a user to an organization with a role.
@@ -139,6 +140,7 @@ pub struct MemberDetail {
     pub member_email: String,
     pub member_verified: bool,
     pub invited_by: Option<Uuid>,
+    pub last_active_at: Option<OffsetDateTime>,
 }
 
 /// One member of the organization, as the Members page shows them.
@@ -159,4 +161,30 @@ pub fn find_by_email(conn: &mut PgConnection, org: OrgId, email: &str) -> QueryR
         .select(MemberDetail::as_select())
         .first(conn)
         .optional()
+}
+
+/// Records that a member used their organization now.
+pub fn touch(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
+    diesel::update(memberships::table.find(id)).set(memberships::last_active_at.eq(diesel::dsl::now)).execute(conn)
+}
+
+/// Members (not the Owner) who have not used the organization since `before`
+/// (counting from when they joined if they never came), least recently active first.
+pub fn inactive_since(
+    conn: &mut PgConnection,
+    org: OrgId,
+    before: OffsetDateTime,
+    limit: i64,
+) -> QueryResult<Vec<MemberDetail>> {
+    let last_seen = diesel::dsl::sql::<diesel::sql_types::Timestamptz>(
+        "coalesce(memberships.last_active_at, memberships.created_at)",
+    );
+    memberships::table
+        .filter(memberships::organization_id.eq(org.0))
+        .filter(memberships::role.ne(Role::Owner))
+        .filter(last_seen.clone().lt(before))
+        .order((last_seen, memberships::id))
+        .limit(limit)
+        .select(MemberDetail::as_select())
+        .load(conn)
 }

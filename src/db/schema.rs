@@ -87,6 +87,7 @@ diesel::table! {
         member_email -> Text,
         member_verified -> Bool,
         invited_by -> Nullable<Uuid>,
+        last_active_at -> Nullable<Timestamptz>,
     }
 }
 

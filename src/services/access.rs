@@ -41,8 +41,23 @@ pub fn member_of(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<O
         return Err(moved(conn, slug, user)?);
     };
     let membership = memberships::find(conn, org.org_id(), user)?.ok_or(AppError::NotFound)?;
+    touch_if_stale(conn, &membership)?;
     let user = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
     Ok(OrgAccess { role: membership.role, membership: membership.id, org, user })
+}
+
+/// How often, at most, a member's last activity is written.
+pub const ACTIVITY_EVERY: time::Duration = time::Duration::minutes(5);
+
+/// Records that the member used the organization, unless that was already
+/// recorded in the last few minutes: one write per member per few minutes, not
+/// one per request.
+fn touch_if_stale(conn: &mut PgConnection, membership: &memberships::Membership) -> Result<(), AppError> {
+    let recent = membership.last_active_at.is_some_and(|at| time::OffsetDateTime::now_utc() - at < ACTIVITY_EVERY);
+    if !recent {
+        memberships::touch(conn, membership.id)?;
+    }
+    Ok(())
 }
 
 /// What an organization page needs: the viewer (for the header) and their access

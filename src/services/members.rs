@@ -87,11 +87,9 @@ pub fn list_page(
     Ok((viewer, access, entries))
 }
 
-/// One member as `access` sees them, with who invited them.
-fn entry(conn: &mut PgConnection, access: &OrgAccess, id: Uuid) -> Result<(MemberEntry, Option<Uuid>), AppError> {
-    let member = memberships::detail(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
-    let invited_by = member.invited_by;
-    let row = MemberRow {
+/// A member as a row of the Members page.
+fn row_of(member: memberships::MemberDetail) -> MemberRow {
+    MemberRow {
         kind: "member".into(),
         id: member.id,
         user_id: Some(member.user_id),
@@ -100,9 +98,21 @@ fn entry(conn: &mut PgConnection, access: &OrgAccess, id: Uuid) -> Result<(Membe
         role: member.role,
         joined: member.created_at,
         verified: member.member_verified,
+        last_active: member.last_active_at,
         sort_key: String::new(),
-    };
-    Ok((MemberEntry::new(row, access), invited_by))
+    }
+}
+
+/// Members as `access` sees them, with what they may do to each.
+pub fn entries(members: Vec<memberships::MemberDetail>, access: &OrgAccess) -> Vec<MemberEntry> {
+    members.into_iter().map(|m| MemberEntry::new(row_of(m), access)).collect()
+}
+
+/// One member as `access` sees them, with who invited them.
+fn entry(conn: &mut PgConnection, access: &OrgAccess, id: Uuid) -> Result<(MemberEntry, Option<Uuid>), AppError> {
+    let member = memberships::detail(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
+    let invited_by = member.invited_by;
+    Ok((MemberEntry::new(row_of(member), access), invited_by))
 }
 
 /// One member's row after an action by `actor`.

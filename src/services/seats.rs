@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::access::{self, OrgAccess};
 use super::events::{self, Actor, Event};
 use super::invitations::seat_usage;
+use super::members::{entries, MemberEntry};
 use super::viewer::Viewer;
 use crate::db::invitations::{self, Invitation};
 use crate::db::memberships;
@@ -13,8 +14,12 @@ use crate::db::organizations::{self, Organization};
 use crate::domain::{Permission, SeatAlert, SeatLimitError, SeatUsage, Slug, UserId};
 use crate::error::{AppError, FormErrors};
 
-/// How many of the oldest pending invitations the Seat Usage page offers to revoke.
+/// How many of the oldest pending invitations, and of the least active members,
+/// the Seat Usage page offers.
 const OLDEST_SHOWN: i64 = 10;
+
+/// A member is inactive after this long without using the organization.
+pub const INACTIVE_AFTER: time::Duration = time::Duration::days(90);
 
 /// What the Seat Usage page shows.
 pub struct SeatPage {
@@ -23,6 +28,9 @@ pub struct SeatPage {
     pub usage: SeatUsage,
     /// The oldest pending invitations, which hold seats: the first to revoke.
     pub oldest: Vec<Invitation>,
+    /// Members who have not used the organization for [`INACTIVE_AFTER`], least
+    /// recently active first, with what the viewer may do to each.
+    pub inactive: Vec<MemberEntry>,
     /// The Owner's name, whom Admins ask to raise the limit.
     pub owner_name: String,
 }
@@ -33,8 +41,10 @@ pub fn seat_page(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<S
     access.require(Permission::ManageMembers)?;
     let usage = seat_usage(conn, access.org.org_id(), access.org.seat_limit)?;
     let oldest = invitations::oldest_open(conn, access.org.org_id(), OLDEST_SHOWN)?;
+    let since = time::OffsetDateTime::now_utc() - INACTIVE_AFTER;
+    let inactive = entries(memberships::inactive_since(conn, access.org.org_id(), since, OLDEST_SHOWN)?, &access);
     let owner_name = memberships::owner_of(conn, access.org.org_id())?.map(|(name, _)| name).unwrap_or_default();
-    Ok(SeatPage { viewer, access, usage, oldest, owner_name })
+    Ok(SeatPage { viewer, access, usage, oldest, inactive, owner_name })
 }
 
 /// The event that tells the Owner and Admins a seat threshold was crossed.

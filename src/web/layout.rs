@@ -61,6 +61,9 @@ impl Layout {
     pub fn is(&self, name: &str) -> bool {
         self.nav.as_str() == name
     }
+    pub fn current_org_name(&self) -> &str {
+        self.org.as_ref().map(|o| o.name.as_str()).unwrap_or("")
+    }
     pub fn current_org_slug(&self) -> &str {
         self.org.as_ref().map(|o| o.slug.as_str()).unwrap_or("")
     }

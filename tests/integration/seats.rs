@@ -117,3 +117,70 @@ async fn owner_and_admins_hear_once_when_seats_pass_ninety_percent_and_once_when
     let (_, bell) = app.get_text("/notifications").await;
     assert!(unescape(&bell).contains("Acme has used 9 of its 10 seats."));
 }
+
+/// Seconds since the epoch of `email`'s last activity in the organization (0: never).
+fn last_active(app: &TestApp, email: &str) -> i64 {
+    app.count(&format!(
+        "SELECT coalesce(extract(epoch FROM last_active_at)::bigint, 0) AS count FROM memberships WHERE member_email = '{email}'"
+    ))
+}
+
+#[tokio::test]
+async fn last_activity_is_written_at_most_once_every_few_minutes() {
+    let (app, slug) = acme().await;
+    let ada = app.member(&slug, "Ada", "ada@example.com", "member").await;
+    ada.get(&format!("/orgs/{slug}/members")).await;
+    let first = last_active(&app, "ada@example.com");
+    assert!(first > 0, "using the organization records it");
+    app.execute(
+        "UPDATE memberships SET last_active_at = now() - interval '1 minute' WHERE member_email = 'ada@example.com'",
+    );
+    let a_minute_ago = last_active(&app, "ada@example.com");
+    for _ in 0..3 {
+        ada.get(&format!("/orgs/{slug}")).await;
+    }
+    assert_eq!(last_active(&app, "ada@example.com"), a_minute_ago, "no write within five minutes");
+    app.execute(
+        "UPDATE memberships SET last_active_at = now() - interval '10 minutes' WHERE member_email = 'ada@example.com'",
+    );
+    let ten_minutes_ago = last_active(&app, "ada@example.com");
+    ada.get(&format!("/orgs/{slug}")).await;
+    assert!(last_active(&app, "ada@example.com") > ten_minutes_ago + 500, "written again after five minutes");
+}
+
+#[tokio::test]
+async fn members_sort_by_last_active_and_seat_usage_lists_who_has_been_away_90_days() {
+    let (app, slug) = acme().await;
+    app.member(&slug, "Ada Away", "ada@example.com", "member").await;
+    app.member(&slug, "Alan Absent", "alan@example.com", "member").await;
+    app.member(&slug, "Grace Here", "grace@example.com", "admin").await;
+    app.execute("UPDATE memberships SET last_active_at = now() - interval '120 days', created_at = now() - interval '300 days' WHERE member_email = 'ada@example.com'");
+    app.execute("UPDATE memberships SET last_active_at = NULL, created_at = now() - interval '100 days' WHERE member_email = 'alan@example.com'");
+    app.execute(
+        "UPDATE memberships SET last_active_at = now() - interval '2 days' WHERE member_email = 'grace@example.com'",
+    );
+
+    let (_, page) = app.get_text(&format!("/orgs/{slug}/members?sort=last_active&dir=desc")).await;
+    let order: Vec<usize> = ["olivia@acme.test", "grace@example.com", "ada@example.com", "alan@example.com"]
+        .iter()
+        .map(|email| page.find(&format!("<span class=\"person-email\">{email}</span>")).unwrap())
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "most recent first, never last: {order:?}");
+    assert!(page.contains(">Never</span>"), "Alan never came back");
+    let id = app.membership_id(&slug, "alan@example.com");
+    let (_, member) = app.get_text(&format!("/orgs/{slug}/members/{id}")).await;
+    assert!(unescape(&member).contains("Never: joined and has not come back"));
+
+    let (_, seats) = app.get_text(&format!("/orgs/{slug}/seats")).await;
+    let seats = unescape(&seats);
+    let inactive = &seats[seats.find("Members inactive for 90 days or more").unwrap()..];
+    assert!(
+        inactive.find("ada@example.com").unwrap() < inactive.find("alan@example.com").unwrap(),
+        "least recently active first"
+    );
+    assert!(
+        !inactive.contains("grace@example.com") && !inactive.contains("olivia@acme.test"),
+        "the active and the Owner are not listed"
+    );
+    assert!(inactive.contains(&format!("/orgs/{slug}/members/{id}/remove")), "Remove, in place");
+}

@@ -26,6 +26,8 @@ pub struct MemberView {
     pub email: String,
     pub role: Role,
     pub joined: When,
+    /// When a member last used the organization (`None`: never, or an invitation).
+    pub last_active: Option<When>,
     /// One or two letters for the avatar.
     pub initials: String,
     pub verified: bool,
@@ -38,12 +40,13 @@ pub struct MemberView {
 }
 
 impl MemberView {
-    fn new(entry: MemberEntry) -> Self {
+    pub fn new(entry: MemberEntry) -> Self {
         let MemberEntry { row, role_choices, removable, can_resend_verification, can_manage_invitation, is_me } = entry;
         MemberView {
             id: row.id,
             is_member: row.is_member(),
             joined: When::of(row.joined),
+            last_active: row.last_active.map(When::of),
             initials: initials(if row.is_member() { &row.name } else { &row.email }),
             name: row.name,
             email: row.email,
@@ -68,17 +71,18 @@ pub fn initials(text: &str) -> String {
     words.take(limit).filter_map(|w| w.chars().next()).flat_map(char::to_uppercase).collect()
 }
 
-const SORTS: [(&str, MemberSort); 6] = [
+const SORTS: [(&str, MemberSort); 7] = [
     ("name", MemberSort::Name),
     ("email", MemberSort::Email),
     ("role", MemberSort::Role),
     ("joined", MemberSort::Joined),
     ("status", MemberSort::Status),
     ("verified", MemberSort::Verified),
+    ("last_active", MemberSort::LastActive),
 ];
 
-/// Join dates are sorted newest first when their column is chosen.
-const DESCENDING_FIRST: &[&str] = &["joined"];
+/// Dates are sorted newest first when their column is chosen.
+const DESCENDING_FIRST: &[&str] = &["joined", "last_active"];
 
 #[derive(Template)]
 #[template(path = "members/index.html")]

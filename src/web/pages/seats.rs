@@ -5,6 +5,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use super::invitations::RowView;
+use super::members::MemberView;
 use crate::domain::{Role, SeatUsage};
 use crate::error::AppError;
 use crate::services::seats;
@@ -21,6 +22,8 @@ struct SeatsPage {
     csrf: String,
     usage: SeatUsage,
     rows: Vec<RowView>,
+    /// Members inactive for 90 days or more.
+    members: Vec<MemberView>,
     is_owner: bool,
     owner_name: String,
 }
@@ -37,6 +40,7 @@ pub async fn show_seats(
     let role = found.access.role;
     page(&SeatsPage {
         rows: found.oldest.iter().map(|i| RowView::new(i, role, &[])).collect(),
+        members: found.inactive.into_iter().map(MemberView::new).collect(),
         slug: found.access.org.slug.clone(),
         csrf: frame.csrf().to_owned(),
         usage: found.usage,
