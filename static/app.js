@@ -48,7 +48,7 @@
   // until the dialog has closed.
   var changedRow = null;
   function focusChanged() {
-    if (!changedRow) return;
+    if (changedRow === null) return;
     var target = document.getElementById(changedRow) || document.querySelector("main h1");
     changedRow = null;
     if (!target) return;
@@ -60,7 +60,7 @@
     dialog.close();
   }
   document.addEventListener("close", function (event) {
-    if (event.target.tagName === "DIALOG" && changedRow) {
+    if (event.target.tagName === "DIALOG" && changedRow !== null) {
       focusChanged();
     } else if (event.target.tagName === "DIALOG" && opener && document.contains(opener)) {
       opener.focus();
@@ -223,24 +223,35 @@
     }
   });
 
-  // A refresh (the Dashboard following the bell) never takes focus away: if focus
-  // was inside what it replaces, it goes to the new version of that element.
+  // A refresh (the Dashboard following the bell, a header following the seats)
+  // never takes focus away: if focus was inside what it replaces, it goes back to
+  // the same element in the new version (by id, or the page's heading), else to
+  // the new version of the replaced element.
   var focusedBeforeSwap = null;
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
-    focusedBeforeSwap = target && target.id && target.contains(document.activeElement) ? target.id : null;
+    var active = document.activeElement;
+    if (!(target && target.id && active && target.contains(active))) {
+      focusedBeforeSwap = null;
+    } else if (active.id) {
+      focusedBeforeSwap = active.id;
+    } else if (active.matches("main h1")) {
+      focusedBeforeSwap = "";  // focusChanged() falls back to the page's heading
+    } else {
+      focusedBeforeSwap = target.id;
+    }
   });
 
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
     var lost = document.activeElement === document.body || !document.contains(document.activeElement);
-    if (focusedBeforeSwap && lost) changedRow = focusedBeforeSwap;
+    if (focusedBeforeSwap !== null && lost) changedRow = focusedBeforeSwap;
     focusedBeforeSwap = null;
     var acted = event.detail.requestConfig && event.detail.requestConfig.verb !== "get";
     if (target && target.id && acted && (target.tagName === "TR" || target.hasAttribute("data-focus-after-swap"))) {
       changedRow = target.id;
     }
-    if (changedRow && !document.querySelector("dialog[open]")) focusChanged();
+    if (changedRow !== null && !document.querySelector("dialog[open]")) focusChanged();
     // A confirmation fetched by htmx arrives as <dialog data-open>: show it.
     var dialog = target && target.querySelector && target.querySelector("dialog[data-open]");
     if (dialog) openDialog(dialog, event.detail.requestConfig && event.detail.requestConfig.elt);

@@ -63,15 +63,14 @@ pub struct MemberFilter {
     pub after: Option<Cursor>,
 }
 
-/// A page of the Members list: the viewer, their access, and `limit + 1` entries
-/// (so the caller knows whether more follow).
+/// A page of the Members list.
 pub fn list_page(
     conn: &mut PgConnection,
     slug: &Slug,
     user: UserId,
     filter: &MemberFilter,
     limit: i64,
-) -> Result<(Viewer, OrgAccess, Vec<MemberEntry>), AppError> {
+) -> Result<MembersList, AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
     let query = MemberQuery {
         org: access.org.org_id(),
@@ -84,7 +83,21 @@ pub fn list_page(
         limit,
     };
     let entries = rows::list(conn, &query)?.into_iter().map(|row| MemberEntry::new(row, &access)).collect();
-    Ok((viewer, access, entries))
+    let seats = if access.role.can(Permission::ManageMembers) {
+        Some(super::invitations::seat_usage(conn, access.org.org_id(), access.org.seat_limit)?)
+    } else {
+        None
+    };
+    Ok(MembersList { viewer, access, entries, seats })
+}
+
+/// A page of the Members list: the viewer, their access, `limit + 1` entries (so
+/// the caller knows whether more follow), and the seats for those who invite.
+pub struct MembersList {
+    pub viewer: Viewer,
+    pub access: OrgAccess,
+    pub entries: Vec<MemberEntry>,
+    pub seats: Option<crate::domain::SeatUsage>,
 }
 
 /// A member as a row of the Members page.

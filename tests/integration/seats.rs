@@ -184,3 +184,16 @@ async fn members_sort_by_last_active_and_seat_usage_lists_who_has_been_away_90_d
     );
     assert!(inactive.contains(&format!("/orgs/{slug}/members/{id}/remove")), "Remove, in place");
 }
+
+#[tokio::test]
+async fn the_members_header_counts_seats_for_those_who_invite_and_says_why_inviting_stopped() {
+    let (app, slug) = acme().await;
+    let ada = app.member(&slug, "Ada", "ada@example.com", "member").await;
+    set_limit(&app, &slug, "2").await;
+    let (_, page) = app.get_text(&format!("/orgs/{slug}/members")).await;
+    assert!(page.contains("2 / 2 seats used"));
+    assert!(unescape(&page)
+        .contains("2 of 2 seats used — revoke a pending invitation, remove a member, or raise the limit."));
+    let (_, for_member) = ada.get_text(&format!("/orgs/{slug}/members")).await;
+    assert!(!for_member.contains("seats used") && !for_member.contains("Invite Members"), "not for a Member");
+}

@@ -5,7 +5,7 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::domain::{Permission, Role};
+use crate::domain::Role;
 use crate::error::AppError;
 use crate::services::members::{self, Cursor, MemberEntry, MemberFilter, MemberSort, MemberStatus};
 use crate::web::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
@@ -93,7 +93,8 @@ struct MembersPage {
     rows: Vec<MemberView>,
     state: Listing,
     next_url: Option<String>,
-    manages: bool,
+    /// For those who invite: the seats, shown in the header.
+    seats: Option<crate::domain::SeatUsage>,
 }
 
 #[derive(Template)]
@@ -177,7 +178,7 @@ pub async fn list_members(
         later_page: !params.after.is_empty(),
     };
     let filter = MemberFilter { search: list.filter("q").to_owned(), role, status, sort, descending, after };
-    let (viewer, access, found) =
+    let members::MembersList { viewer, access, entries: found, seats } =
         state.db.run(move |conn| members::list_page(conn, &slug, user.0, &filter, PAGE_SIZE)).await?;
     let (shown, next_url) = list.page(&found, PAGE_SIZE, |last| members::cursor_after(&last.row, sort));
     page(&MembersPage {
@@ -186,7 +187,7 @@ pub async fn list_members(
         csrf: frame.csrf().to_owned(),
         state: list,
         next_url,
-        manages: access.role.can(Permission::ManageMembers),
+        seats,
         layout: frame.layout("Members", Some(viewer), Some(&access.org.slug), Nav::Members),
     })
 }
