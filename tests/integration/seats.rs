@@ -197,3 +197,49 @@ async fn the_members_header_counts_seats_for_those_who_invite_and_says_why_invit
     let (_, for_member) = ada.get_text(&format!("/orgs/{slug}/members")).await;
     assert!(!for_member.contains("seats used") && !for_member.contains("Invite Members"), "not for a Member");
 }
+
+#[tokio::test]
+async fn fifty_parallel_invitations_for_one_free_seat_send_exactly_one() {
+    let (app, slug) = acme().await;
+    set_limit(&app, &slug, "2").await;
+    let posts = (0..50).map(|i| {
+        let (app, slug) = (&app, slug.clone());
+        async move { app.invite(&slug, &format!("p{i}@example.com"), "member").await.status() }
+    });
+    let statuses = futures_util::future::join_all(posts).await;
+    let sent = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    assert_eq!(sent, 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::UNPROCESSABLE_ENTITY), "{statuses:?}");
+    assert_eq!(app.count("SELECT count(*) FROM invitations"), 1);
+}
+
+/// The Seat Usage page's "N / L seats used".
+async fn seats_used(app: &TestApp, slug: &str) -> String {
+    let (_, page) = app.get_text(&format!("/orgs/{slug}/seats")).await;
+    let start = page.find("<p class=\"stat\">").unwrap() + "<p class=\"stat\">".len();
+    page[start..].split(" seats used").next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn seats_count_members_and_open_invitations_in_every_state() {
+    let (app, slug) = acme().await;
+    set_limit(&app, &slug, "10").await;
+    assert_eq!(seats_used(&app, &slug).await, "1 / 10", "the Owner");
+    app.invite(&slug, "pending@example.com, expired@example.com, revoked@example.com, declined@example.com", "member")
+        .await;
+    assert_eq!(seats_used(&app, &slug).await, "5 / 10", "pending invitations reserve seats");
+    app.execute("UPDATE invitations SET expires_at = now() - interval '1 hour' WHERE email = 'expired@example.com'");
+    assert_eq!(seats_used(&app, &slug).await, "4 / 10", "an expired invitation frees its seat");
+    let revoked = app.invitation_id("revoked@example.com");
+    app.post_form(&format!("/orgs/{slug}/invitations/{revoked}/revoke"), &[]).await;
+    assert_eq!(seats_used(&app, &slug).await, "3 / 10", "so does a revoked one");
+    let declined = app.invitation_link("declined@example.com");
+    app.other_browser().post_form(&format!("{declined}/decline"), &[]).await;
+    assert_eq!(seats_used(&app, &slug).await, "2 / 10", "and a declined one");
+    let ada = app.member(&slug, "Ada", "ada@example.com", "member").await;
+    assert_eq!(seats_used(&app, &slug).await, "3 / 10", "an accepted invitation is a member: its seat stays taken");
+    drop(ada);
+    let id = app.membership_id(&slug, "ada@example.com");
+    app.post_form(&format!("/orgs/{slug}/members/{id}/remove"), &[]).await;
+    assert_eq!(seats_used(&app, &slug).await, "2 / 10", "a removed member frees theirs");
+}
