@@ -102,11 +102,6 @@ pub fn pending_for_emails(conn: &mut PgConnection, org: OrgId, emails: &[String]
         .load(conn)
 }
 
-/// Pending, unexpired invitations: the seats they reserve.
-pub fn count_reserved(conn: &mut PgConnection, org: OrgId) -> QueryResult<i64> {
-    invitations::table.filter(invitations::organization_id.eq(org.0)).filter(open()).count().get_result(conn)
-}
-
 /// The organization's oldest open invitations (they hold seats), oldest first.
 pub fn oldest_open(conn: &mut PgConnection, org: OrgId, limit: i64) -> QueryResult<Vec<Invitation>> {
     invitations::table

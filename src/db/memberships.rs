@@ -163,9 +163,17 @@ pub fn find_by_email(conn: &mut PgConnection, org: OrgId, email: &str) -> QueryR
         .optional()
 }
 
-/// Records that a member used their organization now.
-pub fn touch(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
-    diesel::update(memberships::table.find(id)).set(memberships::last_active_at.eq(diesel::dsl::now)).execute(conn)
+/// Records that a member uses their organization now, unless it was recorded
+/// less than `every` ago.
+pub fn touch_unless_recent(conn: &mut PgConnection, id: Uuid, every: time::Duration) -> QueryResult<usize> {
+    let stale_before = OffsetDateTime::now_utc() - every;
+    diesel::update(
+        memberships::table
+            .find(id)
+            .filter(memberships::last_active_at.is_null().or(memberships::last_active_at.lt(stale_before))),
+    )
+    .set(memberships::last_active_at.eq(diesel::dsl::now))
+    .execute(conn)
 }
 
 /// Members (not the Owner) who have not used the organization since `before`

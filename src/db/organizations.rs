@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::schema::{memberships, organization_former_slugs, organizations};
+use super::schema::{organization_former_slugs, organizations};
 use crate::domain::{OrgId, Slug};
 
 /// An organization.
@@ -72,9 +72,25 @@ pub fn find_by_slug(conn: &mut PgConnection, slug: &Slug) -> QueryResult<Option<
         .optional()
 }
 
-/// Number of memberships, the Owner included.
-pub fn member_count(conn: &mut PgConnection, id: OrgId) -> QueryResult<i64> {
-    memberships::table.filter(memberships::organization_id.eq(id.0)).count().get_result(conn)
+/// Members and seats reserved by open invitations, counted in one statement, so
+/// both figures come from the same moment (an invitation accepted meanwhile is
+/// counted once, as a member or as a reservation, never neither).
+pub fn seat_counts(conn: &mut PgConnection, id: OrgId) -> QueryResult<(i64, i64)> {
+    #[derive(QueryableByName)]
+    struct Counts {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        members: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        reserved: i64,
+    }
+    let counts: Counts = diesel::sql_query(format!(
+        "SELECT (SELECT count(*) FROM memberships WHERE organization_id = $1) AS members, \
+                (SELECT count(*) FROM invitations WHERE organization_id = $1 AND {}) AS reserved",
+        super::invitations::OPEN
+    ))
+    .bind::<diesel::sql_types::Uuid, _>(id.0)
+    .get_result(conn)?;
+    Ok((counts.members, counts.reserved))
 }
 
 /// Locks the organization's row until the transaction ends: seat checks and the

@@ -36,10 +36,16 @@ pub enum SeatLimitError {
 
 /// Reads a seat limit typed by a person or given on the command line.
 pub fn parse_seat_limit(input: &str) -> Result<i32, SeatLimitError> {
-    let text = input.trim().replace(['_', ','], "");
-    if text.is_empty() {
+    let typed = input.trim();
+    if typed.is_empty() {
         return Err(SeatLimitError::Empty);
     }
+    // Thousands separators only where they belong ("1,000"), never "1,5".
+    let grouped = typed.split(',').collect::<Vec<_>>();
+    if grouped.len() > 1 && !grouped.iter().skip(1).all(|g| g.len() == 3) {
+        return Err(SeatLimitError::NotANumber);
+    }
+    let text = typed.replace(',', "");
     let digits = text.strip_prefix('-').unwrap_or(&text);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(SeatLimitError::NotANumber);
@@ -147,6 +153,8 @@ mod tests {
         assert_eq!(parse_seat_limit("-3"), Err(SeatLimitError::TooSmall));
         assert_eq!(parse_seat_limit("ten"), Err(SeatLimitError::NotANumber));
         assert_eq!(parse_seat_limit("2.5"), Err(SeatLimitError::NotANumber));
+        assert_eq!(parse_seat_limit("1,5"), Err(SeatLimitError::NotANumber), "not 15");
+        assert_eq!(parse_seat_limit("12,000"), Ok(12_000));
         assert_eq!(parse_seat_limit("1000001"), Err(SeatLimitError::TooLarge));
         assert_eq!(parse_seat_limit("99999999999999999999999"), Err(SeatLimitError::TooLarge));
     }

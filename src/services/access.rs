@@ -15,6 +15,8 @@ pub struct OrgAccess {
     pub role: Role,
     /// The viewer's membership (teams and project grants hang off it).
     pub membership: uuid::Uuid,
+    /// When they last used the organization, as recorded before this request.
+    pub last_active_at: Option<time::OffsetDateTime>,
     pub user: User,
 }
 
@@ -41,21 +43,29 @@ pub fn member_of(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<O
         return Err(moved(conn, slug, user)?);
     };
     let membership = memberships::find(conn, org.org_id(), user)?.ok_or(AppError::NotFound)?;
-    touch_if_stale(conn, &membership)?;
     let user = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
-    Ok(OrgAccess { role: membership.role, membership: membership.id, org, user })
+    Ok(OrgAccess {
+        role: membership.role,
+        membership: membership.id,
+        last_active_at: membership.last_active_at,
+        org,
+        user,
+    })
 }
 
 /// How often, at most, a member's last activity is written.
 pub const ACTIVITY_EVERY: time::Duration = time::Duration::minutes(5);
 
-/// Records that the member used the organization, unless that was already
-/// recorded in the last few minutes: one write per member per few minutes, not
-/// one per request.
-fn touch_if_stale(conn: &mut PgConnection, membership: &memberships::Membership) -> Result<(), AppError> {
-    let recent = membership.last_active_at.is_some_and(|at| time::OffsetDateTime::now_utc() - at < ACTIVITY_EVERY);
+/// Records that the member uses the organization, unless that was recorded in
+/// the last few minutes: one write per member per few minutes, not one per
+/// request (the statement itself checks again, for concurrent requests). Pages
+/// call it outside any transaction, so it holds the membership row only for
+/// its own statement and cannot deadlock with an action that locks the
+/// organization first.
+fn record_activity(conn: &mut PgConnection, access: &OrgAccess) -> Result<(), AppError> {
+    let recent = access.last_active_at.is_some_and(|at| time::OffsetDateTime::now_utc() - at < ACTIVITY_EVERY);
     if !recent {
-        memberships::touch(conn, membership.id)?;
+        memberships::touch_unless_recent(conn, access.membership, ACTIVITY_EVERY)?;
     }
     Ok(())
 }
@@ -68,6 +78,7 @@ pub fn page(
     user: UserId,
 ) -> Result<(super::viewer::Viewer, OrgAccess), AppError> {
     let access = member_of(conn, slug, user)?;
+    record_activity(conn, &access)?;
     let viewer = super::viewer::of_user(conn, &access.user)?;
     Ok((viewer, access))
 }

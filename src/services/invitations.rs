@@ -477,11 +477,8 @@ pub fn revocation(
 
 /// Members plus pending, unexpired invitations, against the limit.
 pub fn seat_usage(conn: &mut PgConnection, org: OrgId, limit: i32) -> Result<SeatUsage, AppError> {
-    Ok(SeatUsage {
-        members: organizations::member_count(conn, org)?,
-        reserved: invitations::count_reserved(conn, org)?,
-        limit: limit.into(),
-    })
+    let (members, reserved) = organizations::seat_counts(conn, org)?;
+    Ok(SeatUsage { members, reserved, limit: limit.into() })
 }
 
 /// Loads an invitation of the organization that `access` may manage.
@@ -531,10 +528,14 @@ pub fn resend(
                 rate_limit::INVITE_PER_RECIPIENT.max
             )));
         }
+        // An expired invitation takes a seat again: it needs a free one, and may
+        // cross a threshold the Owner and Admins hear about.
+        let mut alert = None;
         if invitation.status_now() == InvitationStatus::Expired {
-            seat_usage(conn, org.org_id(), org.seat_limit)?
-                .reserve(1)
-                .map_err(|e| AppError::Conflict(e.to_string()))?;
+            let before = seat_usage(conn, org.org_id(), org.seat_limit)?;
+            before.reserve(1).map_err(|e| AppError::Conflict(e.to_string()))?;
+            let after = SeatUsage { reserved: before.reserved + 1, ..before };
+            alert = after.crossed_from(&before).map(|a| (a, after));
         }
         let nonce = TokenKey::new_nonce();
         let token = ctx.tokens.token(&nonce);
@@ -555,13 +556,16 @@ pub fn resend(
                 grants: &grants,
             })?,
         )?;
-        let event = Event::InvitationResent {
+        let mut events = vec![Event::InvitationResent {
             email: renewed.email.clone(),
             expired_at: invitation.expires_at,
             expires_at: renewed.expires_at,
             send_count: renewed.send_count,
-        };
-        actor.record(conn, &access, &[event])?;
+        }];
+        if let Some((alert, usage)) = alert {
+            events.push(super::seats::alert_event(conn, &org, alert, &usage)?);
+        }
+        actor.record(conn, &access, &events)?;
         Ok((renewed, access.role, grants))
     })
 }

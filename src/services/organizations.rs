@@ -58,7 +58,8 @@ pub const UNVERIFIED: &str = "Verify your email address before creating an organ
 
 /// An organization's overview page: the viewer and the overview.
 pub fn overview_page(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<(Viewer, Overview), AppError> {
-    Ok((viewer::load(conn, user)?, overview(conn, slug, user)?))
+    let (viewer, access) = super::access::page(conn, slug, user)?;
+    Ok((viewer, overview(conn, access)?))
 }
 
 /// `General` → Rename: a new name and URL name, by the Owner. The old URL name keeps
@@ -141,10 +142,8 @@ pub struct Overview {
     pub created_at: OffsetDateTime,
 }
 
-/// The overview of an organization the viewer belongs to; 404 otherwise, so
-/// outsiders cannot tell whether it exists.
-pub fn overview(conn: &mut PgConnection, slug: &Slug, viewer: UserId) -> Result<Overview, AppError> {
-    let access = super::access::member_of(conn, slug, viewer)?;
+/// The overview of an organization, for a member of it.
+fn overview(conn: &mut PgConnection, access: super::access::OrgAccess) -> Result<Overview, AppError> {
     let (org, my_role) = (access.org, access.role);
     let seats = super::invitations::seat_usage(conn, org.org_id(), org.seat_limit)?;
     let members = seats.members;

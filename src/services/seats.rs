@@ -125,14 +125,18 @@ pub fn set_by_operator(
     })
 }
 
-/// What a new limit means, in a sentence: "5 of 3 seats are used: …".
+/// What a new limit means, in a sentence: "5 seats are in use, 2 more than …".
 pub fn limit_consequence(usage: &SeatUsage) -> String {
-    if usage.used() > usage.limit {
+    let over = usage.used() - usage.limit;
+    if over >= 0 {
+        // Inviting one person needs one seat free: `over + 1` must go first.
+        let needed = over + 1;
+        let more = if over == 0 { "as many as the limit".to_owned() } else { format!("{over} more than the limit") };
         format!(
-            "{} seats are in use, more than the limit of {}: new invitations wait until {} seats are freed. Nobody loses their membership.",
+            "{} seats are in use, {more} of {}: new invitations wait until {needed} {} freed. Nobody loses their membership.",
             usage.used(),
             usage.limit,
-            usage.used() - usage.limit
+            if needed == 1 { "seat is" } else { "seats are" }
         )
     } else {
         format!("{} / {} seats used; {} free.", usage.used(), usage.limit, usage.available())

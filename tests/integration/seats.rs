@@ -23,6 +23,7 @@ async fn the_owner_sets_the_seat_limit_and_bad_numbers_are_refused_beside_the_fi
         ("0", "The seat limit must be at least 1"),
         ("-5", "The seat limit must be at least 1"),
         ("ten", "Enter the seat limit as a whole number, like 50."),
+        ("1,5", "Enter the seat limit as a whole number, like 50."),
         ("", "Enter the number of seats."),
         ("99999999999", "The seat limit can be at most 1,000,000."),
     ] {
@@ -61,7 +62,9 @@ async fn a_limit_below_the_seats_in_use_blocks_invitations_and_keeps_every_membe
     let saved = set_limit(&app, &slug, "2").await;
     let page =
         unescape(&expect_page(app.get(&location(&saved)).await, StatusCode::OK, "The seat limit is now 2.").await);
-    assert!(page.contains("3 seats are in use, more than the limit of 2: new invitations wait until 1 seats are freed. Nobody loses their membership."));
+    assert!(page.contains(
+        "3 seats are in use, 1 more than the limit of 2: new invitations wait until 2 seats are freed. Nobody loses their membership."
+    ));
     assert_eq!(app.count("SELECT count(*) FROM memberships"), 2);
     let refused = app.invite(&slug, "alan@example.com", "member").await;
     expect_page(refused, StatusCode::UNPROCESSABLE_ENTITY, "needs 1 seat, 0 available").await;
@@ -242,4 +245,21 @@ async fn seats_count_members_and_open_invitations_in_every_state() {
     let id = app.membership_id(&slug, "ada@example.com");
     app.post_form(&format!("/orgs/{slug}/members/{id}/remove"), &[]).await;
     assert_eq!(seats_used(&app, &slug).await, "2 / 10", "a removed member frees theirs");
+}
+
+#[tokio::test]
+async fn resending_an_expired_invitation_into_the_last_seat_tells_the_owner_and_admins() {
+    let (app, slug) = acme().await;
+    set_limit(&app, &slug, "2").await;
+    app.invite(&slug, "late@example.com", "member").await;
+    app.execute("UPDATE invitations SET expires_at = now() - interval '1 hour'");
+    app.execute("DELETE FROM notifications");
+    let id = app.invitation_id("late@example.com");
+    let resent = app.post_form(&format!("/orgs/{slug}/invitations/{id}/resend"), &[]).await;
+    assert_eq!(resent.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.count("SELECT count(*) FROM notifications WHERE kind = 'seats.limit_reached'"),
+        1,
+        "the resend took the last seat"
+    );
 }
