@@ -30,6 +30,8 @@ pub struct Settings {
     pub http_workers: usize,
     /// Reverse proxies whose `X-Forwarded-For` is believed (for per-IP rate limits).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The nameserver verified domains are looked up at; unset: the system's.
+    pub dns_server: Option<SocketAddr>,
 }
 
 /// The cookie key, with a note of whether it was generated for this run.
@@ -88,6 +90,11 @@ impl Settings {
         let support_url = var("ROSTER_SUPPORT_URL")
             .map(|u| Url::parse(&u).context("ROSTER_SUPPORT_URL must be a URL"))
             .transpose()?;
+        let dns_server = var("ROSTER_DNS_SERVER")
+            .map(|a| {
+                a.parse::<SocketAddr>().context("ROSTER_DNS_SERVER must be an address and port, like 127.0.0.1:5353")
+            })
+            .transpose()?;
         let trusted_proxies = match var("ROSTER_TRUSTED_PROXIES") {
             Some(list) => parse_proxies(&list)?,
             None => Vec::new(),
@@ -106,6 +113,7 @@ impl Settings {
             db_pool_size: 10,
             http_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             trusted_proxies,
+            dns_server,
         })
     }
 

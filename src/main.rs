@@ -23,6 +23,7 @@ Configuration (environment variables, or a .env file in the working directory):
   ROSTER_INVITATION_TTL  invitation lifetime, e.g. 7d, 48h  [default: 7d]
   ROSTER_SUPPORT_URL     where the header's Support link points  [default: unset, no link]
   ROSTER_TRUSTED_PROXIES comma-separated proxy IPs whose X-Forwarded-For is believed  [default: none]
+  ROSTER_DNS_SERVER      nameserver for verified domains, e.g. 127.0.0.1:5353  [default: the system's]
   RUST_LOG               log filter            [default: info]";
 
 /// Roster: a self-hostable console for an organization's members, invitations and seats.

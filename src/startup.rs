@@ -107,6 +107,7 @@ fn serve(listener: TcpListener, db: Db, settings: Settings, bell: crate::web::li
         tokens: crate::domain::token::TokenKey::derive_from(&settings.session_key.bytes),
         bell,
         db: db.clone(),
+        dns: crate::dns::Dns { server: settings.dns_server },
         settings,
     });
     let store = PgSessionStore::new(db);

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::schema::audit_events;
+use crate::domain::OrgId;
 
 /// An event to record.
 #[derive(Debug, Clone, Insertable)]
@@ -89,4 +90,23 @@ pub fn list(conn: &mut PgConnection, q: &AuditQuery<'_>) -> QueryResult<Vec<Audi
             .filter(audit_events::created_at.lt(at).or(audit_events::created_at.eq(at).and(audit_events::id.lt(id))));
     }
     query.order((audit_events::created_at.desc(), audit_events::id.desc())).limit(q.limit + 1).load(conn)
+}
+
+/// Whether the organization's log has an `action` about `target` since `since`
+/// (to tell the Owner and Admins of a recurring problem once, not each time).
+pub fn exists_since(
+    conn: &mut PgConnection,
+    org: OrgId,
+    action: &str,
+    target: &str,
+    since: time::OffsetDateTime,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        audit_events::table
+            .filter(audit_events::organization_id.eq(org.0))
+            .filter(audit_events::action.eq(action))
+            .filter(audit_events::target_label.eq(target))
+            .filter(audit_events::created_at.ge(since)),
+    ))
+    .get_result(conn)
 }

@@ -105,6 +105,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    organization_domains (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        domain -> Text,
+        token -> Text,
+        created_at -> Timestamptz,
+        verified_at -> Nullable<Timestamptz>,
+        last_checked_at -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     organization_former_slugs (slug) {
         slug -> Text,
         organization_id -> Uuid,
@@ -217,6 +230,7 @@ diesel::joinable!(invitations -> organizations (organization_id));
 diesel::joinable!(memberships -> organizations (organization_id));
 diesel::joinable!(notifications -> organizations (organization_id));
 diesel::joinable!(notifications -> users (recipient_id));
+diesel::joinable!(organization_domains -> organizations (organization_id));
 diesel::joinable!(organization_former_slugs -> organizations (organization_id));
 diesel::joinable!(projects -> organizations (organization_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -230,6 +244,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     jobs,
     memberships,
     notifications,
+    organization_domains,
     organization_former_slugs,
     organizations,
     outbox,

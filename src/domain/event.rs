@@ -90,6 +90,20 @@ pub enum Event {
     },
     #[strum_discriminants(strum(serialize = "project.access_revoked"))]
     ProjectAccessRevoked { project: Uuid, project_name: String, grantee: String, level: AccessLevel, told: Vec<Uuid> },
+    /// The Owner added a domain to verify.
+    #[strum_discriminants(strum(serialize = "domain.added"))]
+    DomainAdded { domain: String },
+    /// Its TXT record was found: people at the domain may join.
+    #[strum_discriminants(strum(serialize = "domain.verified"))]
+    DomainVerified { domain: String },
+    #[strum_discriminants(strum(serialize = "domain.removed"))]
+    DomainRemoved { domain: String, was_verified: bool },
+    /// `user`, whose verified address is at `domain`, joined as Member; they are told.
+    #[strum_discriminants(strum(serialize = "member.joined_via_domain"))]
+    MemberJoinedViaDomain { membership: Uuid, user: Uuid, email: String, domain: String },
+    /// Someone at a verified domain could not join for want of a seat; `admins` are told.
+    #[strum_discriminants(strum(serialize = "member.domain_join_refused"))]
+    DomainJoinRefused { organization: Uuid, email: String, domain: String, used: i64, limit: i64, admins: Vec<Uuid> },
     /// The Owner (or the operator) changed the seat limit.
     #[strum_discriminants(strum(serialize = "seats.limit_changed"))]
     SeatsLimitChanged { org_name: String, from: i32, to: i32 },
@@ -125,6 +139,11 @@ impl EventKind {
             EventKind::OrganizationRenamed => "Organization renamed",
             EventKind::SeatsLimitReached => "Seat limit reached",
             EventKind::SeatsLimitChanged => "Seat limit changed",
+            EventKind::DomainAdded => "Domain added",
+            EventKind::DomainVerified => "Domain verified",
+            EventKind::DomainRemoved => "Domain removed",
+            EventKind::MemberJoinedViaDomain => "Joined through a verified domain",
+            EventKind::DomainJoinRefused => "Could not join: no free seat",
             EventKind::SeatsNearLimit => "Seats nearly all used",
             EventKind::TeamCreated => "Team created",
             EventKind::TeamRenamed => "Team renamed",
@@ -181,6 +200,10 @@ impl Event {
             | Event::ProjectDeleted { name, .. }
             | Event::ProjectAccessGranted { project_name: name, .. }
             | Event::ProjectAccessRevoked { project_name: name, .. } => name,
+            Event::DomainAdded { domain } | Event::DomainVerified { domain } | Event::DomainRemoved { domain, .. } => {
+                domain
+            }
+            Event::MemberJoinedViaDomain { email, .. } | Event::DomainJoinRefused { email, .. } => email,
             Event::TeamMemberAdded { email, .. }
             | Event::TeamMemberRemoved { email, .. }
             | Event::TeamRoleChanged { email, .. } => email,
@@ -239,6 +262,15 @@ impl Event {
                 Some(json!({ "owner": email, "previous_owner_role": Role::Admin.as_str() })),
             ),
             Event::SeatsLimitReached { limit, .. } => (None, Some(json!({ "limit": limit }))),
+            Event::DomainAdded { .. } => (None, Some(json!({ "verified": false }))),
+            Event::DomainVerified { .. } => (Some(json!({ "verified": false })), Some(json!({ "verified": true }))),
+            Event::DomainRemoved { was_verified, .. } => (Some(json!({ "verified": was_verified })), None),
+            Event::MemberJoinedViaDomain { domain, .. } => {
+                (None, Some(json!({ "role": Role::Member.as_str(), "domain": domain })))
+            }
+            Event::DomainJoinRefused { domain, used, limit, .. } => {
+                (None, Some(json!({ "domain": domain, "used": used, "limit": limit })))
+            }
             Event::SeatsLimitChanged { from, to, .. } => {
                 (Some(json!({ "seat_limit": from })), Some(json!({ "seat_limit": to })))
             }
@@ -275,10 +307,14 @@ impl Event {
     }
 
     /// Whether whoever caused the event is told too. Nobody is told in-app what they
-    /// did themselves ("you added you to Platform"), except that seats ran out: a
-    /// fact about the organization that the last inviter needs as much as the others.
+    /// did themselves ("you added you to Platform"), except facts they did not
+    /// choose: that seats ran out (the last inviter needs it as much as the others),
+    /// and that signing in made them a member through their domain.
     pub fn tells_actor(&self) -> bool {
-        matches!(self, Event::SeatsLimitReached { .. } | Event::SeatsNearLimit { .. })
+        matches!(
+            self,
+            Event::SeatsLimitReached { .. } | Event::SeatsNearLimit { .. } | Event::MemberJoinedViaDomain { .. }
+        )
     }
 
     /// The people this event concerns (DESIGN.md §2.7), told in-app. `actor_name`
@@ -305,6 +341,17 @@ impl Event {
             Event::SeatsLimitReached { organization, limit, admins, .. } => admins
                 .iter()
                 .map(|admin| Notice { recipient: *admin, subject: *organization, payload: json!({ "limit": limit }) })
+                .collect(),
+            Event::MemberJoinedViaDomain { membership, user, domain, .. } => {
+                vec![Notice { recipient: *user, subject: *membership, payload: json!({ "domain": domain }) }]
+            }
+            Event::DomainJoinRefused { organization, email, domain, used, limit, admins } => admins
+                .iter()
+                .map(|admin| Notice {
+                    recipient: *admin,
+                    subject: *organization,
+                    payload: json!({ "email": email, "domain": domain, "used": used, "limit": limit }),
+                })
                 .collect(),
             Event::SeatsNearLimit { organization, used, limit, admins, .. } => admins
                 .iter()
@@ -358,6 +405,9 @@ impl Event {
             Event::OrganizationCreated { .. }
             | Event::OrganizationRenamed { .. }
             | Event::SeatsLimitChanged { .. }
+            | Event::DomainAdded { .. }
+            | Event::DomainVerified { .. }
+            | Event::DomainRemoved { .. }
             | Event::TeamCreated { .. }
             | Event::TeamRenamed { .. }
             | Event::ProjectCreated { .. }

@@ -1,5 +1,6 @@
 //! Pure types and rules: no HTTP, no SQL, no clock of its own.
 
+pub mod domains;
 pub mod email_address;
 pub mod email_list;
 pub mod event;
@@ -13,6 +14,7 @@ pub mod seats;
 pub mod team;
 pub mod token;
 
+pub use domains::{DomainError, DomainName};
 pub use email_address::{EmailAddress, EmailError};
 pub use email_list::EmailList;
 pub use ids::{OrgId, UserId};

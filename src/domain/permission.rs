@@ -60,8 +60,7 @@ impl Permission {
             Permission::ManageTeamsAndProjects => "Manage teams and projects",
             Permission::ViewAuditLog => "View audit log",
             Permission::ManageIntegrations => "Create API keys, webhooks, OAuth clients",
-            // Verified domains join this row when they exist (DESIGN.md §2.1).
-            Permission::ManageSeatsAndDomains => "Change the seat limit",
+            Permission::ManageSeatsAndDomains => "Change the seat limit, verified domains",
             Permission::ManageOwnership => "Rename the organization, transfer ownership, delete the organization",
         }
     }

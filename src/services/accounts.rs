@@ -159,11 +159,14 @@ pub fn verify_email(conn: &mut PgConnection, token: &Token) -> Result<Option<Str
                 other => {
                     other?;
                     users::mark_verified(conn, user, &used.email)?;
+                    super::domains::join_by_domain(conn, user)?;
                     Ok(Some(used.email))
                 }
             };
         }
         users::mark_verified(conn, user, &used.email)?;
+        // A proven address at a verified domain joins that organization.
+        super::domains::join_by_domain(conn, user)?;
         Ok(Some(used.email))
     })
 }
@@ -180,7 +183,12 @@ pub fn sign_in(steps: &Steps<'_>, ip: &str, email: &EmailAddress, password: &str
     let (user, hash) = found.map_or((None, None), |(user, hash)| (Some(user), Some(hash)));
     // Verified whether or not the account exists: the dummy hash takes as long.
     let matches = passwords::verify(hash.as_deref(), password);
-    Ok(user.filter(|_| matches))
+    let user = user.filter(|_| matches);
+    if let Some(user) = user {
+        // Someone whose verified address is at a verified domain joins its organization.
+        steps.run(|conn| super::domains::join_by_domain(conn, user))?;
+    }
+    Ok(user)
 }
 
 /// Changes a signed-in user's password after checking their current one (limited

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod audit;
 pub mod dashboard;
 pub mod demo;
+pub mod domains;
 pub mod events;
 pub mod groups;
 pub mod health;

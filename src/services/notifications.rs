@@ -96,6 +96,23 @@ pub fn describe(n: &Notification) -> Item {
             ),
             format!("/orgs/{slug}/seats"),
         ),
+        Some(EventKind::MemberJoinedViaDomain) => (
+            format!(
+                "You joined {org} as Member: your verified address is at {}, a domain {org} verified.",
+                text(p, "domain")
+            ),
+            format!("/orgs/{slug}"),
+        ),
+        Some(EventKind::DomainJoinRefused) => (
+            format!(
+                "{} could not join {org} through {}: {} of {} seats are used.",
+                text(p, "email"),
+                text(p, "domain"),
+                p.get("used").and_then(|v| v.as_i64()).unwrap_or_default(),
+                p.get("limit").and_then(|v| v.as_i64()).unwrap_or_default()
+            ),
+            format!("/orgs/{slug}/seats"),
+        ),
         Some(EventKind::SeatsNearLimit) => (
             format!(
                 "{org} has used {} of its {} seats.",

@@ -14,14 +14,19 @@ use crate::error::{AppError, FormErrors};
 /// Members ownership can go to, listed at most.
 const CANDIDATES: i64 = 500;
 
-/// The Settings page: the viewer, their access, and for the Owner the members
-/// ownership may go to (active members but the Owner, by name; the first 500, a
-/// longer list belongs to the Members page's search).
-pub fn settings_page(
-    conn: &mut PgConnection,
-    slug: &Slug,
-    user: UserId,
-) -> Result<(Viewer, OrgAccess, Vec<MemberRow>), AppError> {
+/// What the Settings page shows.
+pub struct SettingsPage {
+    pub viewer: Viewer,
+    pub access: OrgAccess,
+    /// For the Owner: the members ownership may go to (active members but the
+    /// Owner, by name; the first 500, a longer list belongs to the Members page's search).
+    pub candidates: Vec<MemberRow>,
+    /// For the Owner: the organization's domains.
+    pub domains: Vec<super::domains::OrgDomain>,
+}
+
+/// The Settings page.
+pub fn settings_page(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<SettingsPage, AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
     let candidates = if access.role.can(Permission::ManageOwnership) {
         let query = MemberQuery {
@@ -38,7 +43,8 @@ pub fn settings_page(
     } else {
         Vec::new()
     };
-    Ok((viewer, access, candidates))
+    let domains = super::domains::domains_of(conn, &access)?;
+    Ok(SettingsPage { viewer, access, candidates, domains })
 }
 
 fn confirm_name(typed: &str, name: &str) -> Result<(), AppError> {

@@ -47,7 +47,7 @@ impl BellHub {
             loop {
                 let shared = listener.clone();
                 rounds = rounds.wrapping_add(1);
-                let ping = rounds % PING_EVERY == 0;
+                let ping = rounds.is_multiple_of(PING_EVERY);
                 let drained = tokio::task::spawn_blocking(move || match shared.lock() {
                     Ok(mut listener) => {
                         if ping {

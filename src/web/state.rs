@@ -16,4 +16,6 @@ pub struct AppState {
     pub tokens: TokenKey,
     /// Live bell updates for this instance's open streams.
     pub bell: BellHub,
+    /// Where verified domains are looked up.
+    pub dns: crate::dns::Dns,
 }

@@ -224,6 +224,7 @@ pub fn test_settings(db: &TestDb) -> Settings {
         db_pool_size: 4,
         http_workers: 1,
         trusted_proxies: Vec::new(),
+        dns_server: None,
     }
 }
 

@@ -9,6 +9,7 @@ mod common;
 mod accounts;
 mod cli;
 mod csrf;
+mod domains;
 mod health;
 mod invitations;
 mod jobs;

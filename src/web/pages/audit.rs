@@ -187,6 +187,24 @@ impl EventView {
                     count_field(a, "limit").unwrap_or_default()
                 ),
             ),
+            Some(EventKind::DomainAdded) => ("added the domain".into(), "to verify".into(), String::new()),
+            Some(EventKind::DomainVerified) => ("verified the domain".into(), String::new(), String::new()),
+            Some(EventKind::DomainRemoved) => ("removed the domain".into(), String::new(), String::new()),
+            Some(EventKind::MemberJoinedViaDomain) => (
+                "joined as Member through a verified domain:".into(),
+                String::new(),
+                format!("Domain {}", field(a, "domain")),
+            ),
+            Some(EventKind::DomainJoinRefused) => (
+                "could not join through a verified domain, no seat being free:".into(),
+                String::new(),
+                format!(
+                    "Domain {}; {} of {} seats used",
+                    field(a, "domain"),
+                    count_field(a, "used").unwrap_or_default(),
+                    count_field(a, "limit").unwrap_or_default()
+                ),
+            ),
             Some(EventKind::SeatsLimitChanged) => (
                 "changed the seat limit of".into(),
                 format!(

@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use crate::domain::{parse_seat_limit, OrgName, Permission, Role, Slug};
 use crate::error::{AppError, FormErrors};
-use crate::services::{organizations, ownership, seats};
-use crate::web::extractors::{Acting, OrgSlug, SignedIn};
+use crate::services::{domains, organizations, ownership, seats};
+use crate::web::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
 use crate::web::htmx::{page_with_status, redirect};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::session::FlashLevel;
@@ -41,6 +41,32 @@ struct SettingsPage {
     candidates: Vec<Candidate>,
     forms: Forms,
     seat_limit: i32,
+    /// For the Owner: the organization's domains.
+    domains: Vec<DomainView>,
+}
+
+/// A domain of the organization, with the record that proves it.
+pub struct DomainView {
+    pub id: Uuid,
+    pub domain: String,
+    pub verified: bool,
+    pub record_name: String,
+    pub record_value: String,
+    pub last_error: Option<String>,
+}
+
+impl DomainView {
+    fn new(d: &domains::OrgDomain) -> Self {
+        let name = crate::domain::DomainName::from_db(&d.domain);
+        DomainView {
+            id: d.id,
+            record_name: name.record_name(),
+            record_value: crate::domain::domains::record_value(&d.token),
+            domain: d.domain.clone(),
+            verified: d.verified_at.is_some(),
+            last_error: d.last_error.clone(),
+        }
+    }
 }
 
 /// What the page's forms show: the values last sent to `General` and each form's errors.
@@ -54,6 +80,9 @@ pub struct Forms {
     /// The seat limit as typed, when it is shown again with its error.
     pub seat_limit: Option<String>,
     pub seat_errors: FormErrors,
+    /// The domain as typed, when it is shown again with its error.
+    pub domain: Option<String>,
+    pub domain_errors: FormErrors,
 }
 
 impl Forms {
@@ -114,7 +143,9 @@ async fn render(
     status: StatusCode,
     forms: Forms,
 ) -> Result<HttpResponse, AppError> {
-    let (viewer, access, members) = state.db.run(move |conn| ownership::settings_page(conn, &slug, user)).await?;
+    let ownership::SettingsPage { viewer, access, candidates: members, domains } =
+        state.db.run(move |conn| ownership::settings_page(conn, &slug, user)).await?;
+    let domains = domains.iter().map(DomainView::new).collect();
     let candidates = members
         .into_iter()
         .map(|r| Candidate { id: r.id, label: format!("{} ({}, {})", r.name, r.email, r.role.label()) })
@@ -130,6 +161,7 @@ async fn render(
             candidates,
             forms,
             seat_limit: access.org.seat_limit,
+            domains,
             layout: frame.layout("Settings", Some(viewer), Some(&access.org.slug), Nav::Settings),
         },
     )
@@ -269,4 +301,87 @@ pub async fn change_seat_limit(
         }
         Err(other) => Err(other),
     }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DomainForm {
+    #[serde(default)]
+    domain: String,
+}
+
+fn to_domains(req: &HttpRequest, frame: Frame, slug: &Slug, level: FlashLevel, message: String) -> HttpResponse {
+    frame.session.flash(level, message);
+    redirect(req, &format!("/orgs/{slug}/settings#domains-heading"))
+}
+
+/// POST /orgs/{slug}/settings/domains: `Add domain` (the Owner).
+pub async fn add_domain(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    slug: OrgSlug,
+    form: web::Form<DomainForm>,
+) -> Result<HttpResponse, AppError> {
+    let OrgSlug(slug) = slug;
+    let typed = form.into_inner().domain;
+    let parsed = crate::domain::DomainName::parse(&typed);
+    let actor = acting.actor();
+    let lookup = slug.clone();
+    match state.db.run(move |conn| domains::add(conn, &actor, &lookup, parsed)).await {
+        Ok(added) => {
+            let message = format!("{} was added. Create its TXT record, then press Verify.", added.domain);
+            Ok(to_domains(&req, frame, &slug, FlashLevel::Success, message))
+        }
+        Err(AppError::Invalid(errors)) => {
+            let forms = Forms { domain: Some(typed), domain_errors: errors, ..Forms::default() };
+            render(frame, &state, acting.user, slug, StatusCode::UNPROCESSABLE_ENTITY, forms).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// POST /orgs/{slug}/settings/domains/{id}/verify: looks the TXT record up, outside
+/// any transaction, and records what it found.
+pub async fn verify_domain(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    item: OrgItem,
+) -> Result<HttpResponse, AppError> {
+    let OrgItem { slug, id } = item;
+    let (lookup, user) = (slug.clone(), acting.user);
+    let check = state.db.run(move |conn| domains::check_for(conn, &lookup, user, id)).await?;
+    let found = state.dns.txt(&check.record_name).await.map_err(|e| e.reason);
+    let actor = acting.actor();
+    let lookup = slug.clone();
+    let domain = check.domain.clone();
+    let outcome = state.db.run(move |conn| domains::record_check(conn, &actor, &lookup, &check, found)).await?;
+    Ok(match outcome {
+        domains::Verified::Yes => to_domains(
+            &req,
+            frame,
+            &slug,
+            FlashLevel::Success,
+            format!("{domain} is verified. People whose verified address is at {domain} join as Member when they sign in, if a seat is free."),
+        ),
+        domains::Verified::No(problem) => to_domains(&req, frame, &slug, FlashLevel::Error, problem),
+    })
+}
+
+/// POST /orgs/{slug}/settings/domains/{id}/remove
+pub async fn remove_domain(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    item: OrgItem,
+) -> Result<HttpResponse, AppError> {
+    let OrgItem { slug, id } = item;
+    let actor = acting.actor();
+    let lookup = slug.clone();
+    let domain = state.db.run(move |conn| domains::remove(conn, &actor, &lookup, id)).await?;
+    let message = format!("{domain} was removed. Nobody joins through it any more; members stay.");
+    Ok(to_domains(&req, frame, &slug, FlashLevel::Success, message))
 }

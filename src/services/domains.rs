@@ -1,0 +1,213 @@
+//! Verified domains (DESIGN.md §2.6): the Owner adds a domain, proves it with a
+//! DNS TXT record, and people whose verified address is at exactly that domain
+//! join as Member when they verify their address or sign in, seats permitting.
+//!
+//! The lookup itself is the caller's (`dns::Dns`, awaited): these use cases only
+//! read what to look up and record what was found, each in its own transaction,
+//! so no lookup ever runs inside one.
+
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::access::{self, OrgAccess};
+use super::events::{Actor, Event};
+use super::invitations::seat_usage;
+use crate::db::domains as rows;
+pub use crate::db::domains::OrgDomain;
+use crate::db::{invitations, is_unique_violation, memberships, organizations, users};
+use crate::domain::domains::{domain_of, record_value};
+use crate::domain::{DomainError, DomainName, EmailAddress, OrgId, Permission, Role, Slug, Token, UserId};
+use crate::error::{AppError, FormErrors};
+
+/// Refuses unless the viewer may manage domains (the Owner).
+fn require_owner(access: &OrgAccess) -> Result<(), AppError> {
+    if access.role.can(Permission::ManageSeatsAndDomains) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("Only the Owner manages the organization's verified domains.".into()))
+    }
+}
+
+/// The organization's domains, for the Owner's Settings (empty for anyone else).
+pub fn domains_of(conn: &mut PgConnection, access: &OrgAccess) -> Result<Vec<OrgDomain>, AppError> {
+    if access.role.can(Permission::ManageSeatsAndDomains) {
+        Ok(rows::list_of(conn, access.org.org_id())?)
+    } else {
+        Ok(Vec::new())
+    }
+}
+
+fn field_error(message: impl ToString) -> AppError {
+    let mut errors = FormErrors::new();
+    errors.add("domain", message);
+    AppError::Invalid(errors)
+}
+
+/// `Add domain` (the Owner): puts a domain on the list, unverified, with a token
+/// for its TXT record.
+pub fn add(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    domain: Result<DomainName, DomainError>,
+) -> Result<OrgDomain, AppError> {
+    conn.transaction(|conn| {
+        let access = access::member_of(conn, slug, actor.user)?;
+        require_owner(&access)?;
+        let domain = domain.map_err(field_error)?;
+        let token = Token::generate();
+        let added = match rows::insert(conn, access.org.org_id(), &domain, &token.as_str()[..32]) {
+            Err(e) if is_unique_violation(&e) => {
+                return Err(field_error(format!("{} is already on the list.", domain.as_str())))
+            }
+            other => other?,
+        };
+        actor.record(conn, &access, &[Event::DomainAdded { domain: added.domain.clone() }])?;
+        Ok(added)
+    })
+}
+
+/// What `Verify` must look up: the record's name and the value it must hold.
+pub struct Check {
+    pub id: Uuid,
+    pub domain: String,
+    pub record_name: String,
+    pub expected: String,
+}
+
+/// The lookup `Verify` makes for one of the organization's domains (the Owner).
+pub fn check_for(conn: &mut PgConnection, slug: &Slug, user: UserId, id: Uuid) -> Result<Check, AppError> {
+    let access = access::member_of(conn, slug, user)?;
+    require_owner(&access)?;
+    let found = rows::find_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
+    let domain = DomainName::from_db(&found.domain);
+    Ok(Check { id, record_name: domain.record_name(), expected: record_value(&found.token), domain: found.domain })
+}
+
+/// What a `Verify` found.
+pub enum Verified {
+    Yes,
+    /// Not verified, with why in words.
+    No(String),
+}
+
+/// Records what `Verify` found at the domain's TXT record (`Err`: the lookup
+/// failed): the domain is verified when one string is the expected value.
+pub fn record_check(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    check: &Check,
+    found: Result<Vec<String>, String>,
+) -> Result<Verified, AppError> {
+    conn.transaction(|conn| {
+        let access = access::member_of(conn, slug, actor.user)?;
+        require_owner(&access)?;
+        let current = rows::find_in_org(conn, access.org.org_id(), check.id)?.ok_or(AppError::NotFound)?;
+        let problem = match &found {
+            Err(reason) => {
+                Some(format!("The lookup of {} failed: {reason}. Try again in a minute.", check.record_name))
+            }
+            Ok(values) if values.iter().any(|v| v.trim() == check.expected) => None,
+            Ok(values) if values.is_empty() => Some(format!(
+                "No TXT record was found at {}. DNS changes can take a while to appear; try again later.",
+                check.record_name
+            )),
+            Ok(_) => Some(format!(
+                "{} has TXT records, but none holds {}. Check the value, then try again.",
+                check.record_name, check.expected
+            )),
+        };
+        if let Some(problem) = problem {
+            rows::mark_failed(conn, current.id, &problem)?;
+            return Ok(Verified::No(problem));
+        }
+        if current.verified_at.is_some() {
+            return Ok(Verified::Yes);
+        }
+        if let Err(e) = rows::mark_verified(conn, current.id) {
+            if is_unique_violation(&e) {
+                return Err(AppError::Conflict(format!(
+                    "{} is verified by another organization already. Ask Roster's operator if that is wrong.",
+                    current.domain
+                )));
+            }
+            return Err(e.into());
+        }
+        actor.record(conn, &access, &[Event::DomainVerified { domain: current.domain.clone() }])?;
+        Ok(Verified::Yes)
+    })
+}
+
+/// Takes a domain off the list (the Owner); people at it no longer join by it.
+pub fn remove(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> Result<String, AppError> {
+    conn.transaction(|conn| {
+        let access = access::member_of(conn, slug, actor.user)?;
+        require_owner(&access)?;
+        let found = rows::find_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
+        rows::delete(conn, found.id)?;
+        let event = Event::DomainRemoved { domain: found.domain.clone(), was_verified: found.verified_at.is_some() };
+        actor.record(conn, &access, &[event])?;
+        Ok(found.domain)
+    })
+}
+
+/// Joins `user` to the organization that verified the domain of their address, as
+/// Member, if their address is verified, they are not a member yet, no invitation
+/// waits for them there (its seat is theirs already), and a seat is free; when
+/// none is, the Owner and Admins are told (at most once a day per person). Runs at
+/// sign-in and when an address is verified. Returns the organization's name when
+/// they joined.
+pub fn join_by_domain(conn: &mut PgConnection, user: UserId) -> Result<Option<String>, AppError> {
+    conn.transaction(|conn| {
+        let Some(account) = users::find(conn, user)? else { return Ok(None) };
+        if !account.is_verified() {
+            return Ok(None);
+        }
+        let Ok(address) = EmailAddress::parse(&account.email) else { return Ok(None) };
+        let Some(domain) = domain_of(address.normalized()) else { return Ok(None) };
+        let Some(org_id) = rows::verified_owner(conn, &domain)? else { return Ok(None) };
+        // Under the organization's lock: the seat check and the insert are one step,
+        // as for invitations, so parallel joins never exceed the limit.
+        let org = organizations::lock(conn, OrgId(org_id))?;
+        if memberships::find(conn, org.org_id(), user)?.is_some() {
+            return Ok(None);
+        }
+        let waiting = [address.normalized().to_owned()];
+        if !invitations::pending_for_emails(conn, org.org_id(), &waiting)?.is_empty() {
+            return Ok(None);
+        }
+        let actor = Actor { user, request_id: None };
+        let usage = seat_usage(conn, org.org_id(), org.seat_limit)?;
+        if usage.reserve(1).is_err() {
+            let since = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+            if !crate::db::audit::exists_since(conn, org.org_id(), "member.domain_join_refused", &account.email, since)?
+            {
+                let event = Event::DomainJoinRefused {
+                    organization: org.id,
+                    email: account.email.clone(),
+                    domain,
+                    used: usage.used(),
+                    limit: usage.limit,
+                    admins: memberships::admins_of(conn, org.org_id())?,
+                };
+                actor.record_in(conn, &org, &account, &[event])?;
+            }
+            return Ok(None);
+        }
+        let membership = memberships::insert(conn, org.org_id(), user, Role::Member)?;
+        let event = Event::MemberJoinedViaDomain {
+            membership: membership.id,
+            user: user.0,
+            email: account.email.clone(),
+            domain,
+        };
+        let after = crate::domain::SeatUsage { members: usage.members + 1, ..usage };
+        let mut events = vec![event];
+        if let Some(alert) = after.crossed_from(&usage) {
+            events.push(super::seats::alert_event(conn, &org, alert, &after)?);
+        }
+        actor.record_in(conn, &org, &account, &events)?;
+        Ok(Some(org.name))
+    })
+}

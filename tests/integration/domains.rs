@@ -1,0 +1,218 @@
+//! Verified domains, against a real DNS server started on loopback by each test.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_server::proto::rr::rdata::{SOA, TXT};
+use hickory_server::proto::rr::{LowerName, Name, RData, Record, RecordSet, RecordType, RrKey};
+use hickory_server::store::in_memory::InMemoryZoneHandler;
+use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
+use hickory_server::Server;
+use reqwest::StatusCode;
+
+use crate::common::{expect_page, link_in, spawn_app_with, unescape, TestApp, PASSWORD};
+
+/// The token the tests give a domain, so that its record can exist before it is added.
+const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+/// An authoritative server for the zone `test.` on 127.0.0.1 (UDP and TCP, one port),
+/// with the TXT records `txts`; it answers until dropped.
+async fn start_dns(txts: &[(&str, &str)]) -> (SocketAddr, Server<Catalog>) {
+    let origin = Name::from_str("test.").unwrap();
+    let mut records = BTreeMap::new();
+    let soa =
+        SOA::new(Name::from_str("ns.test.").unwrap(), Name::from_str("admin.test.").unwrap(), 1, 3600, 600, 86400, 0);
+    let mut soa_set = RecordSet::new(origin.clone(), RecordType::SOA, 1);
+    soa_set.insert(Record::from_rdata(origin.clone(), 60, RData::SOA(soa)), 1);
+    records.insert(RrKey::new(LowerName::new(&origin), RecordType::SOA), soa_set);
+    for (host, value) in txts {
+        let name = Name::from_str(host).unwrap();
+        records
+            .entry(RrKey::new(LowerName::new(&name), RecordType::TXT))
+            .or_insert_with(|| RecordSet::new(name.clone(), RecordType::TXT, 1))
+            .insert(Record::from_rdata(name.clone(), 60, RData::TXT(TXT::new(vec![value.to_string()]))), 1);
+    }
+    let zone: InMemoryZoneHandler =
+        InMemoryZoneHandler::new(origin.clone(), records, ZoneType::Primary, AxfrPolicy::Deny).unwrap();
+    let mut catalog = Catalog::new();
+    catalog.upsert(LowerName::new(&origin), vec![Arc::new(zone)]);
+    let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = udp.local_addr().unwrap();
+    let mut server = Server::new(catalog);
+    server.register_socket(udp);
+    if let Ok(tcp) = tokio::net::TcpListener::bind(addr).await {
+        server.register_listener(tcp, Duration::from_secs(5), 1024);
+    }
+    (addr, server)
+}
+
+/// Acme's Owner, on an app that looks domains up at `dns`.
+async fn acme(dns: SocketAddr) -> (TestApp, String) {
+    let app = spawn_app_with(|s| s.dns_server = Some(dns)).await;
+    let slug = app.owner_of("Acme", "Olivia Owner", "olivia@acme.test").await;
+    (app, slug)
+}
+
+/// Adds `domain` and gives it the test token; returns its id.
+async fn add_domain(app: &TestApp, slug: &str, domain: &str) -> String {
+    let response = app.post_form(&format!("/orgs/{slug}/settings/domains"), &[("domain", domain)]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "adding {domain}");
+    let domain = domain.to_lowercase();
+    app.execute(&format!("UPDATE organization_domains SET token = '{TOKEN}' WHERE domain = '{domain}'"));
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: uuid::Uuid,
+    }
+    use diesel::RunQueryDsl;
+    diesel::sql_query(format!("SELECT id FROM organization_domains WHERE domain = '{domain}'"))
+        .get_result::<Row>(&mut app.db.conn())
+        .unwrap()
+        .id
+        .to_string()
+}
+
+async fn verify(app: &TestApp, slug: &str, id: &str) -> String {
+    let response = app.post_form(&format!("/orgs/{slug}/settings/domains/{id}/verify"), &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    unescape(&app.get_text(&format!("/orgs/{slug}/settings")).await.1)
+}
+
+fn the_record() -> String {
+    format!("roster-verification={TOKEN}")
+}
+
+#[tokio::test]
+async fn a_domain_is_verified_by_its_txt_record_and_a_missing_or_wrong_record_says_so() {
+    let record = the_record();
+    let (dns, _server) = start_dns(&[
+        ("_roster-verification.good.test.", &record),
+        ("_roster-verification.good.test.", "some-other-service=1"),
+        ("_roster-verification.wrong.test.", "roster-verification=not-the-token"),
+    ])
+    .await;
+    let (app, slug) = acme(dns).await;
+
+    let missing = add_domain(&app, &slug, "missing.test").await;
+    let page = verify(&app, &slug, &missing).await;
+    assert!(page.contains("No TXT record was found at _roster-verification.missing.test."), "{page}");
+    let wrong = add_domain(&app, &slug, "wrong.test").await;
+    let page = verify(&app, &slug, &wrong).await;
+    assert!(page.contains(&format!("_roster-verification.wrong.test has TXT records, but none holds {record}.")));
+    assert_eq!(app.count("SELECT count(*) FROM organization_domains WHERE verified_at IS NOT NULL"), 0);
+
+    let good = add_domain(&app, &slug, "Good.TEST").await;
+    let before = verify(&app, &slug, &missing).await;
+    assert!(
+        before.contains("_roster-verification.good.test") && before.contains(&record),
+        "the page shows the record to create"
+    );
+    let page = verify(&app, &slug, &good).await;
+    assert!(page.contains("good.test is verified."), "{page}");
+    assert_eq!(app.count("SELECT count(*) FROM organization_domains WHERE verified_at IS NOT NULL"), 1);
+    for action in ["domain.added", "domain.verified"] {
+        assert!(app.count(&format!("SELECT count(*) FROM audit_events WHERE action = '{action}'")) >= 1, "{action}");
+    }
+}
+
+#[tokio::test]
+async fn public_look_alike_and_malformed_domains_are_refused_beside_the_field() {
+    let (dns, _server) = start_dns(&[]).await;
+    let (app, slug) = acme(dns).await;
+    for (typed, message) in [
+        ("gmail.com", "gmail.com is a public mail domain"),
+        ("outlook.com", "outlook.com is a public mail domain"),
+        ("https://acme.test", "is not a domain name"),
+        ("ann@acme.test", "is not a domain name"),
+        ("intranet", "Enter the whole domain with its ending"),
+        ("", "Enter a domain, like example.com."),
+    ] {
+        let response = app.post_form(&format!("/orgs/{slug}/settings/domains"), &[("domain", typed)]).await;
+        expect_page(response, StatusCode::UNPROCESSABLE_ENTITY, message).await;
+    }
+    add_domain(&app, &slug, "acme.test").await;
+    let twice = app.post_form(&format!("/orgs/{slug}/settings/domains"), &[("domain", "ACME.test")]).await;
+    expect_page(twice, StatusCode::UNPROCESSABLE_ENTITY, "acme.test is already on the list.").await;
+    assert_eq!(app.count("SELECT count(*) FROM organization_domains"), 1);
+
+    let adam = app.member(&slug, "Adam Admin", "adam@example.com", "admin").await;
+    let refused = adam.post_form(&format!("/orgs/{slug}/settings/domains"), &[("domain", "other.test")]).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN, "the Owner's only");
+}
+
+#[tokio::test]
+async fn people_at_exactly_a_verified_domain_join_as_member_seats_permitting() {
+    let record = the_record();
+    let (dns, _server) = start_dns(&[("_roster-verification.good.test.", &record)]).await;
+    let (app, slug) = acme(dns).await;
+    let id = add_domain(&app, &slug, "good.test").await;
+    verify(&app, &slug, &id).await;
+
+    // A new sign-up at the domain joins when the address is verified.
+    let ann = app.other_browser();
+    ann.sign_up("Ann Good", "ann@good.test", PASSWORD).await;
+    let link = link_in(&app.last_mail_to("ann@good.test"), "/verify-email");
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    ann.post_form("/verify-email", &[("token", &token)]).await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM memberships WHERE member_email = 'ann@good.test' AND role = 'member'"),
+        1
+    );
+    ann.sign_in("ann@good.test", PASSWORD).await;
+    let (_, bell) = ann.get_text("/notifications").await;
+    assert!(unescape(&bell).contains("You joined Acme as Member: your verified address is at good.test"), "{bell}");
+
+    // Look-alikes do not.
+    for email in ["eve@evil-good.test", "mo@mail.good.test", "zed@good.test.evil.io"] {
+        app.create_verified_user("Not Good", email).await;
+        app.other_browser().sign_in(email, PASSWORD).await;
+    }
+    assert_eq!(app.count("SELECT count(*) FROM memberships"), 2, "Olivia and Ann only");
+
+    // At the limit nobody joins, and the Owner hears of it once.
+    app.post_form(&format!("/orgs/{slug}/settings/seats"), &[("seat_limit", "2")]).await;
+    app.create_verified_user("Bob Good", "bob@good.test").await;
+    for _ in 0..2 {
+        app.other_browser().sign_in("bob@good.test", PASSWORD).await;
+    }
+    assert_eq!(app.count("SELECT count(*) FROM memberships WHERE member_email = 'bob@good.test'"), 0);
+    assert_eq!(app.count("SELECT count(*) FROM notifications WHERE kind = 'member.domain_join_refused'"), 1);
+    let (_, bell) = app.get_text("/notifications").await;
+    assert!(unescape(&bell).contains("bob@good.test could not join Acme through good.test: 2 of 2 seats are used."));
+}
+
+#[tokio::test]
+async fn twenty_parallel_joins_with_three_seats_free_let_exactly_three_in() {
+    let record = the_record();
+    let (dns, _server) = start_dns(&[("_roster-verification.good.test.", &record)]).await;
+    let (app, slug) = acme(dns).await;
+    let id = add_domain(&app, &slug, "good.test").await;
+    verify(&app, &slug, &id).await;
+    app.post_form(&format!("/orgs/{slug}/settings/seats"), &[("seat_limit", "4")]).await;
+    for i in 0..20 {
+        app.create_verified_user(&format!("Person {i}"), &format!("p{i}@good.test")).await;
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: uuid::Uuid,
+    }
+    use diesel::RunQueryDsl;
+    let users: Vec<Row> =
+        diesel::sql_query("SELECT id FROM users WHERE email LIKE '%@good.test'").load(&mut app.db.conn()).unwrap();
+    let threads: Vec<_> = users
+        .into_iter()
+        .map(|row| {
+            let mut conn = app.db.conn();
+            std::thread::spawn(move || {
+                roster::services::domains::join_by_domain(&mut conn, roster::domain::UserId(row.id))
+            })
+        })
+        .collect();
+    let joined = threads.into_iter().map(|t| t.join().unwrap()).filter(|r| matches!(r, Ok(Some(_)))).count();
+    assert_eq!(joined, 3, "three answers say they joined");
+    assert_eq!(app.count("SELECT count(*) FROM memberships WHERE member_email LIKE '%@good.test'"), 3);
+}
