@@ -15,7 +15,7 @@ use std::time::Duration;
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 
-use common::{spawn_app, TestApp, PASSWORD};
+use common::{spawn_app, spawn_app_with, start_dns, TestApp, PASSWORD};
 
 const TAB: &str = "\u{e004}";
 const ENTER: &str = "\u{e007}";
@@ -1068,5 +1068,65 @@ async fn at_the_seat_limit_invitations_are_refused_with_the_numbers_and_a_revoke
     let invite = person.browser.find(Locator::XPath("//main//a[normalize-space()='Invite Members']")).await.unwrap();
     assert!(invite.is_displayed().await.unwrap(), "a freed seat enables Invite Members again");
     person.screenshot("seat-usage").await;
+    person.browser.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_domain_verified_against_a_loopback_dns_server_lets_a_new_sign_up_there_join_as_member() {
+    let Some(driver) = start_driver() else { return };
+    let token = "fedcba9876543210fedcba9876543210";
+    let record = format!("roster-verification={token}");
+    let (dns, _server) = start_dns(&[("_roster-verification.acme-corp.test.", &record)]).await;
+    let app = spawn_app_with(|s| s.dns_server = Some(dns)).await;
+    let slug = acme(&app).await;
+    let person = Person { browser: open_browser(&driver).await, app: &app };
+    person.sign_in("olivia@acme.test").await;
+
+    // The Owner adds the domain and sees the record to create.
+    person.visit(&format!("/orgs/{slug}/settings")).await;
+    person.fill("Domain", "Acme-Corp.test").await;
+    person.press_button("Add domain").await;
+    person.sees("acme-corp.test was added. Create its TXT record, then press Verify.").await;
+    person.sees("_roster-verification.acme-corp.test").await;
+    // (Its record was created with a token of the test's own.)
+    app.execute(&format!("UPDATE organization_domains SET token = '{token}'"));
+    person.visit(&format!("/orgs/{slug}/settings")).await;
+    person.sees(&record).await;
+    let violations = accessibility_violations(&person.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on Settings → Domains: {violations:?}");
+    person.press_button("Verify").await;
+    person.sees("acme-corp.test is verified.").await;
+    person.screenshot("domains").await;
+    person.sign_out().await;
+
+    // A newcomer at the domain signs up, verifies from the dev mailbox, and is in.
+    person.visit("/sign-up").await;
+    person.fill("Name", "Nora Newcomer").await;
+    person.fill("Email", "nora@acme-corp.test").await;
+    person.fill("Password", PASSWORD).await;
+    person.fill("Confirm password", PASSWORD).await;
+    person.press_button("Create account").await;
+    person.follow_link("Dev mailbox").await;
+    person.follow_link("Verify your email address for Roster").await;
+    person
+        .browser
+        .find(Locator::XPath("//main//a[contains(@href, '/verify-email?token=')]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    person.press_button("Verify email address").await;
+    person.fill("Email", "nora@acme-corp.test").await;
+    person.fill("Password", PASSWORD).await;
+    person.press_button("Sign in").await;
+    let row = person
+        .browser
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::XPath("//table//tr[td/a[normalize-space()='Acme']]"))
+        .await
+        .expect("Acme is on Nora's Dashboard");
+    assert!(row.text().await.unwrap().contains("Member"));
     person.browser.close().await.unwrap();
 }

@@ -528,3 +528,56 @@ impl TestApp {
         .id
     }
 }
+
+/// A real DNS server for verified-domain tests.
+mod dns_server {
+    use std::collections::BTreeMap;
+    use std::str::FromStr;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use hickory_server::proto::rr::rdata::{SOA, TXT};
+    use hickory_server::proto::rr::{LowerName, RData, Record, RecordSet, RecordType, RrKey};
+    use hickory_server::store::in_memory::InMemoryZoneHandler;
+    use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
+
+    /// An authoritative server for the zone `test.` on 127.0.0.1 (UDP and TCP, one port),
+    /// with the TXT records `txts`; it answers until dropped.
+    pub async fn start_dns(txts: &[(&str, &str)]) -> (std::net::SocketAddr, hickory_server::Server<Catalog>) {
+        let origin = hickory_server::proto::rr::Name::from_str("test.").unwrap();
+        let mut records = BTreeMap::new();
+        let soa = SOA::new(
+            hickory_server::proto::rr::Name::from_str("ns.test.").unwrap(),
+            hickory_server::proto::rr::Name::from_str("admin.test.").unwrap(),
+            1,
+            3600,
+            600,
+            86400,
+            0,
+        );
+        let mut soa_set = RecordSet::new(origin.clone(), RecordType::SOA, 1);
+        soa_set.insert(Record::from_rdata(origin.clone(), 60, RData::SOA(soa)), 1);
+        records.insert(RrKey::new(LowerName::new(&origin), RecordType::SOA), soa_set);
+        for (host, value) in txts {
+            let name = hickory_server::proto::rr::Name::from_str(host).unwrap();
+            records
+                .entry(RrKey::new(LowerName::new(&name), RecordType::TXT))
+                .or_insert_with(|| RecordSet::new(name.clone(), RecordType::TXT, 1))
+                .insert(Record::from_rdata(name.clone(), 60, RData::TXT(TXT::new(vec![value.to_string()]))), 1);
+        }
+        let zone: InMemoryZoneHandler =
+            InMemoryZoneHandler::new(origin.clone(), records, ZoneType::Primary, AxfrPolicy::Deny).unwrap();
+        let mut catalog = Catalog::new();
+        catalog.upsert(LowerName::new(&origin), vec![Arc::new(zone)]);
+        let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = udp.local_addr().unwrap();
+        let mut server = hickory_server::Server::new(catalog);
+        server.register_socket(udp);
+        if let Ok(tcp) = tokio::net::TcpListener::bind(addr).await {
+            server.register_listener(tcp, Duration::from_secs(5), 1024);
+        }
+        (addr, server)
+    }
+}
+
+pub use dns_server::start_dns;

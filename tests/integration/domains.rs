@@ -1,53 +1,13 @@
 //! Verified domains, against a real DNS server started on loopback by each test.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::str::FromStr;
-use std::sync::Arc;
-use std::time::Duration;
 
-use hickory_server::proto::rr::rdata::{SOA, TXT};
-use hickory_server::proto::rr::{LowerName, Name, RData, Record, RecordSet, RecordType, RrKey};
-use hickory_server::store::in_memory::InMemoryZoneHandler;
-use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
-use hickory_server::Server;
 use reqwest::StatusCode;
 
-use crate::common::{expect_page, link_in, spawn_app_with, unescape, TestApp, PASSWORD};
+use crate::common::{expect_page, link_in, spawn_app_with, start_dns, unescape, TestApp, PASSWORD};
 
 /// The token the tests give a domain, so that its record can exist before it is added.
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
-
-/// An authoritative server for the zone `test.` on 127.0.0.1 (UDP and TCP, one port),
-/// with the TXT records `txts`; it answers until dropped.
-async fn start_dns(txts: &[(&str, &str)]) -> (SocketAddr, Server<Catalog>) {
-    let origin = Name::from_str("test.").unwrap();
-    let mut records = BTreeMap::new();
-    let soa =
-        SOA::new(Name::from_str("ns.test.").unwrap(), Name::from_str("admin.test.").unwrap(), 1, 3600, 600, 86400, 0);
-    let mut soa_set = RecordSet::new(origin.clone(), RecordType::SOA, 1);
-    soa_set.insert(Record::from_rdata(origin.clone(), 60, RData::SOA(soa)), 1);
-    records.insert(RrKey::new(LowerName::new(&origin), RecordType::SOA), soa_set);
-    for (host, value) in txts {
-        let name = Name::from_str(host).unwrap();
-        records
-            .entry(RrKey::new(LowerName::new(&name), RecordType::TXT))
-            .or_insert_with(|| RecordSet::new(name.clone(), RecordType::TXT, 1))
-            .insert(Record::from_rdata(name.clone(), 60, RData::TXT(TXT::new(vec![value.to_string()]))), 1);
-    }
-    let zone: InMemoryZoneHandler =
-        InMemoryZoneHandler::new(origin.clone(), records, ZoneType::Primary, AxfrPolicy::Deny).unwrap();
-    let mut catalog = Catalog::new();
-    catalog.upsert(LowerName::new(&origin), vec![Arc::new(zone)]);
-    let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let addr = udp.local_addr().unwrap();
-    let mut server = Server::new(catalog);
-    server.register_socket(udp);
-    if let Ok(tcp) = tokio::net::TcpListener::bind(addr).await {
-        server.register_listener(tcp, Duration::from_secs(5), 1024);
-    }
-    (addr, server)
-}
 
 /// Acme's Owner, on an app that looks domains up at `dns`.
 async fn acme(dns: SocketAddr) -> (TestApp, String) {
