@@ -110,3 +110,14 @@ pub fn exists_since(
     ))
     .get_result(conn)
 }
+
+/// Whether the organization's log has any of `actions` about `target`.
+pub fn exists_any(conn: &mut PgConnection, org: OrgId, actions: &[&str], target: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        audit_events::table
+            .filter(audit_events::organization_id.eq(org.0))
+            .filter(audit_events::action.eq_any(actions))
+            .filter(audit_events::target_label.eq(target)),
+    ))
+    .get_result(conn)
+}

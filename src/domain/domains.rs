@@ -63,6 +63,14 @@ impl DomainName {
         if !ascii.contains('.') {
             return Err(DomainError::NoDot);
         }
+        // A domain mail can go to ends in a name of letters (or its punycode form):
+        // no IP addresses, no `example.123`.
+        let ending = ascii.rsplit('.').next().unwrap_or_default();
+        let is_name =
+            ending.starts_with("xn--") || (ending.len() >= 2 && ending.bytes().all(|b| b.is_ascii_alphabetic()));
+        if !is_name {
+            return Err(DomainError::NotADomain(text.to_owned()));
+        }
         if is_public(&ascii) {
             return Err(DomainError::Public(ascii));
         }
@@ -115,6 +123,9 @@ mod tests {
         assert!(matches!(DomainName::parse("ann@example.com"), Err(DomainError::NotADomain(_))));
         assert!(matches!(DomainName::parse("exa mple.com"), Err(DomainError::NotADomain(_))));
         assert!(matches!(DomainName::parse("under_score.com"), Err(DomainError::NotADomain(_))));
+        for impossible in ["1.2.3.4", "example.123", "a.b"] {
+            assert!(matches!(DomainName::parse(impossible), Err(DomainError::NotADomain(_))), "{impossible}");
+        }
     }
 
     #[test]

@@ -140,7 +140,7 @@ pub fn link_address(conn: &mut PgConnection, purpose: Purpose, token: &Token) ->
 
 /// Uses a verification link. `None` when it is unknown, used or expired.
 pub fn verify_email(conn: &mut PgConnection, token: &Token) -> Result<Option<String>, AppError> {
-    conn.transaction(|conn| {
+    let verified = conn.transaction(|conn| {
         let Some(used) = email_tokens::consume(conn, Purpose::VerifyEmail, token)? else {
             return Ok(None);
         };
@@ -159,16 +159,19 @@ pub fn verify_email(conn: &mut PgConnection, token: &Token) -> Result<Option<Str
                 other => {
                     other?;
                     users::mark_verified(conn, user, &used.email)?;
-                    super::domains::join_by_domain(conn, user)?;
-                    Ok(Some(used.email))
+                    Ok(Some((user, used.email)))
                 }
             };
         }
         users::mark_verified(conn, user, &used.email)?;
-        // A proven address at a verified domain joins that organization.
-        super::domains::join_by_domain(conn, user)?;
-        Ok(Some(used.email))
-    })
+        Ok(Some((user, used.email)))
+    })?;
+    // A proven address at a verified domain joins that organization, once the
+    // verification has committed, in a transaction of its own.
+    Ok(verified.map(|(user, email)| {
+        super::domains::join_by_domain_after(conn, user);
+        email
+    }))
 }
 
 /// Checks an address and password, limited per client address and per account;
@@ -186,7 +189,10 @@ pub fn sign_in(steps: &Steps<'_>, ip: &str, email: &EmailAddress, password: &str
     let user = user.filter(|_| matches);
     if let Some(user) = user {
         // Someone whose verified address is at a verified domain joins its organization.
-        steps.run(|conn| super::domains::join_by_domain(conn, user))?;
+        steps.run(|conn| {
+            super::domains::join_by_domain_after(conn, user);
+            Ok::<_, AppError>(())
+        })?;
     }
     Ok(user)
 }

@@ -55,6 +55,12 @@ pub fn add(
         let access = access::member_of(conn, slug, actor.user)?;
         require_owner(&access)?;
         let domain = domain.map_err(field_error)?;
+        if rows::verified_owner(conn, domain.as_str())?.is_some() {
+            return Err(field_error(format!(
+                "{} is verified by another organization already. Ask Roster's operator if that is wrong.",
+                domain.as_str()
+            )));
+        }
         let token = Token::generate();
         let added = match rows::insert(conn, access.org.org_id(), &domain, &token.as_str()[..32]) {
             Err(e) if is_unique_violation(&e) => {
@@ -125,15 +131,15 @@ pub fn record_check(
         if current.verified_at.is_some() {
             return Ok(Verified::Yes);
         }
-        if let Err(e) = rows::mark_verified(conn, current.id) {
-            if is_unique_violation(&e) {
-                return Err(AppError::Conflict(format!(
-                    "{} is verified by another organization already. Ask Roster's operator if that is wrong.",
-                    current.domain
-                )));
-            }
-            return Err(e.into());
+        if rows::verified_owner(conn, &current.domain)?.is_some_and(|org| org != access.org.id) {
+            let problem = format!(
+                "{} is verified by another organization already. Ask Roster's operator if that is wrong.",
+                current.domain
+            );
+            rows::mark_failed(conn, current.id, &problem)?;
+            return Ok(Verified::No(problem));
         }
+        rows::mark_verified(conn, current.id)?;
         actor.record(conn, &access, &[Event::DomainVerified { domain: current.domain.clone() }])?;
         Ok(Verified::Yes)
     })
@@ -153,11 +159,12 @@ pub fn remove(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> 
 }
 
 /// Joins `user` to the organization that verified the domain of their address, as
-/// Member, if their address is verified, they are not a member yet, no invitation
-/// waits for them there (its seat is theirs already), and a seat is free; when
-/// none is, the Owner and Admins are told (at most once a day per person). Runs at
-/// sign-in and when an address is verified. Returns the organization's name when
-/// they joined.
+/// Member, if their address is verified, they are not a member, were never removed
+/// from it and did not leave it (an invitation brings them back), no open
+/// invitation waits for them there (its seat is theirs already), and a seat is
+/// free; when none is, the Owner and Admins are told (at most once a day per
+/// person). Runs after sign-in and after an address is verified, in a transaction
+/// of its own. Returns the organization's name when they joined.
 pub fn join_by_domain(conn: &mut PgConnection, user: UserId) -> Result<Option<String>, AppError> {
     conn.transaction(|conn| {
         let Some(account) = users::find(conn, user)? else { return Ok(None) };
@@ -167,16 +174,26 @@ pub fn join_by_domain(conn: &mut PgConnection, user: UserId) -> Result<Option<St
         let Ok(address) = EmailAddress::parse(&account.email) else { return Ok(None) };
         let Some(domain) = domain_of(address.normalized()) else { return Ok(None) };
         let Some(org_id) = rows::verified_owner(conn, &domain)? else { return Ok(None) };
-        // Under the organization's lock: the seat check and the insert are one step,
-        // as for invitations, so parallel joins never exceed the limit.
-        let org = organizations::lock(conn, OrgId(org_id))?;
-        if memberships::find(conn, org.org_id(), user)?.is_some() {
+        let org_id = OrgId(org_id);
+        // Checked before taking the organization's lock, so that the common case
+        // (already a member) never waits on it.
+        if memberships::find(conn, org_id, user)?.is_some() {
+            return Ok(None);
+        }
+        let gone = ["member.removed", "member.left"];
+        if crate::db::audit::exists_any(conn, org_id, &gone, &account.email)? {
             return Ok(None);
         }
         let waiting = [address.normalized().to_owned()];
-        if !invitations::pending_for_emails(conn, org.org_id(), &waiting)?.is_empty() {
+        let open = invitations::pending_for_emails(conn, org_id, &waiting)?
+            .into_iter()
+            .any(|i| i.status_now() == crate::domain::InvitationStatus::Pending);
+        if open {
             return Ok(None);
         }
+        // Under the organization's lock: the seat check and the insert are one step,
+        // as for invitations, so parallel joins never exceed the limit.
+        let org = organizations::lock(conn, org_id)?;
         let actor = Actor { user, request_id: None };
         let usage = seat_usage(conn, org.org_id(), org.seat_limit)?;
         if usage.reserve(1).is_err() {
@@ -195,7 +212,11 @@ pub fn join_by_domain(conn: &mut PgConnection, user: UserId) -> Result<Option<St
             }
             return Ok(None);
         }
-        let membership = memberships::insert(conn, org.org_id(), user, Role::Member)?;
+        // An invitation accepted in the same moment made them a member: nothing to do.
+        if !memberships::insert_if_absent(conn, org.org_id(), user, Role::Member)? {
+            return Ok(None);
+        }
+        let membership = memberships::find(conn, org.org_id(), user)?.ok_or(AppError::NotFound)?;
         let event = Event::MemberJoinedViaDomain {
             membership: membership.id,
             user: user.0,
@@ -210,4 +231,12 @@ pub fn join_by_domain(conn: &mut PgConnection, user: UserId) -> Result<Option<St
         actor.record_in(conn, &org, &account, &events)?;
         Ok(Some(org.name))
     })
+}
+
+/// [`join_by_domain`] after a sign-in or a verification that has already
+/// succeeded: a failure here is logged, never the person's failure to sign in.
+pub fn join_by_domain_after(conn: &mut PgConnection, user: UserId) {
+    if let Err(error) = join_by_domain(conn, user) {
+        tracing::warn!(user = %user.0, error = ?error, "joining through a verified domain failed");
+    }
 }

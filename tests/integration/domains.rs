@@ -176,3 +176,34 @@ async fn twenty_parallel_joins_with_three_seats_free_let_exactly_three_in() {
     assert_eq!(joined, 3, "three answers say they joined");
     assert_eq!(app.count("SELECT count(*) FROM memberships WHERE member_email LIKE '%@good.test'"), 3);
 }
+
+#[tokio::test]
+async fn the_removed_and_those_who_left_do_not_come_back_by_domain_and_an_expired_invitation_does_not_hold_them_off() {
+    let record = the_record();
+    let (dns, _server) = start_dns(&[("_roster-verification.good.test.", &record)]).await;
+    let (app, slug) = acme(dns).await;
+    let id = add_domain(&app, &slug, "good.test").await;
+    verify(&app, &slug, &id).await;
+
+    // Removed: signing in again does not bring Bob back.
+    app.create_verified_user("Bob Good", "bob@good.test").await;
+    app.other_browser().sign_in("bob@good.test", PASSWORD).await;
+    let bob = app.membership_id(&slug, "bob@good.test");
+    app.post_form(&format!("/orgs/{slug}/members/{bob}/remove"), &[]).await;
+    app.other_browser().sign_in("bob@good.test", PASSWORD).await;
+    assert_eq!(app.count("SELECT count(*) FROM memberships WHERE member_email = 'bob@good.test'"), 0);
+
+    // An expired invitation holds no seat and no one off.
+    app.invite(&slug, "cy@good.test", "member").await;
+    app.execute("UPDATE invitations SET expires_at = now() - interval '1 day' WHERE email = 'cy@good.test'");
+    app.create_verified_user("Cy Good", "cy@good.test").await;
+    app.other_browser().sign_in("cy@good.test", PASSWORD).await;
+    assert_eq!(app.count("SELECT count(*) FROM memberships WHERE member_email = 'cy@good.test'"), 1);
+
+    // Another organization cannot claim a domain verified here.
+    let other = app.other_browser();
+    let globex = other.owner_of("Globex", "Gus", "gus@globex.test").await;
+    let refused = other.post_form(&format!("/orgs/{globex}/settings/domains"), &[("domain", "good.test")]).await;
+    expect_page(refused, StatusCode::UNPROCESSABLE_ENTITY, "good.test is verified by another organization already.")
+        .await;
+}
