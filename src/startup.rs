@@ -52,7 +52,9 @@ impl Application {
         }
 
         tokio::spawn(jobs::housekeeping(db.clone()));
-        let mut worker = Worker::new();
+        tokio::spawn(crate::services::domains::schedule_rechecks_forever(db.clone()));
+        let mut worker = Worker::new()
+            .with(crate::services::domains::Recheck { dns: crate::dns::Dns { server: settings.dns_server } });
         if settings.mail_undeliverable() {
             // Without a handler the `mail` jobs are not claimed: they wait, attempts untouched.
             tracing::warn!(

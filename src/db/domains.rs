@@ -19,6 +19,8 @@ pub struct OrgDomain {
     pub verified_at: Option<OffsetDateTime>,
     pub last_checked_at: Option<OffsetDateTime>,
     pub last_error: Option<String>,
+    /// Since when a re-check has not found the record of a verified domain.
+    pub failing_since: Option<OffsetDateTime>,
 }
 
 /// Adds a domain to the organization's list, unverified; a unique violation when it is there already.
@@ -68,6 +70,7 @@ pub fn mark_verified(conn: &mut PgConnection, id: Uuid) -> QueryResult<OrgDomain
             organization_domains::verified_at.eq(diesel::dsl::now),
             organization_domains::last_checked_at.eq(diesel::dsl::now),
             organization_domains::last_error.eq(None::<String>),
+            organization_domains::failing_since.eq(None::<OffsetDateTime>),
         ))
         .returning(OrgDomain::as_returning())
         .get_result(conn)
@@ -86,4 +89,65 @@ pub fn verified_owner(conn: &mut PgConnection, domain: &str) -> QueryResult<Opti
         .select(organization_domains::organization_id)
         .first(conn)
         .optional()
+}
+
+/// Claims up to `limit` verified domains last checked before `before`, marking
+/// them checked now (so no other instance schedules them too); returns their
+/// ids. Run in a transaction.
+pub fn claim_due_rechecks(conn: &mut PgConnection, before: OffsetDateTime, limit: i64) -> QueryResult<Vec<Uuid>> {
+    let due: Vec<Uuid> = organization_domains::table
+        .filter(organization_domains::verified_at.is_not_null())
+        .filter(organization_domains::last_checked_at.lt(before).or(organization_domains::last_checked_at.is_null()))
+        .select(organization_domains::id)
+        .limit(limit)
+        .for_update()
+        .skip_locked()
+        .load(conn)?;
+    diesel::update(organization_domains::table.filter(organization_domains::id.eq_any(&due)))
+        .set(organization_domains::last_checked_at.eq(diesel::dsl::now))
+        .execute(conn)?;
+    Ok(due)
+}
+
+/// One domain.
+pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<OrgDomain>> {
+    organization_domains::table.find(id).select(OrgDomain::as_select()).first(conn).optional()
+}
+
+/// One domain, locked until the transaction ends.
+pub fn lock(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<OrgDomain>> {
+    organization_domains::table.find(id).for_update().select(OrgDomain::as_select()).first(conn).optional()
+}
+
+/// A re-check found the record: the domain stays verified.
+pub fn recheck_passed(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
+    diesel::update(organization_domains::table.find(id))
+        .set((
+            organization_domains::last_checked_at.eq(diesel::dsl::now),
+            organization_domains::failing_since.eq(None::<OffsetDateTime>),
+            organization_domains::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
+}
+
+/// A re-check did not find the record: remember since when.
+pub fn recheck_failed(conn: &mut PgConnection, id: Uuid, since: OffsetDateTime, error: &str) -> QueryResult<usize> {
+    diesel::update(organization_domains::table.find(id))
+        .set((
+            organization_domains::last_checked_at.eq(diesel::dsl::now),
+            organization_domains::failing_since.eq(since),
+            organization_domains::last_error.eq(error),
+        ))
+        .execute(conn)
+}
+
+/// The record stayed missing past the grace period: the domain is no longer verified.
+pub fn unverify(conn: &mut PgConnection, id: Uuid, error: &str) -> QueryResult<usize> {
+    diesel::update(organization_domains::table.find(id))
+        .set((
+            organization_domains::verified_at.eq(None::<OffsetDateTime>),
+            organization_domains::failing_since.eq(None::<OffsetDateTime>),
+            organization_domains::last_error.eq(error),
+        ))
+        .execute(conn)
 }

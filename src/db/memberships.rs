@@ -74,6 +74,16 @@ pub fn member_emails_among(conn: &mut PgConnection, org: OrgId, emails: &[String
         .load(conn)
 }
 
+/// The Owner's user id.
+pub fn owner_id(conn: &mut PgConnection, org: OrgId) -> QueryResult<Option<Uuid>> {
+    memberships::table
+        .filter(memberships::organization_id.eq(org.0))
+        .filter(memberships::role.eq(Role::Owner))
+        .select(memberships::user_id)
+        .first(conn)
+        .optional()
+}
+
 /// The Owner's and Admins' user ids, for notifications meant for them.
 pub fn admins_of(conn: &mut PgConnection, org: OrgId) -> QueryResult<Vec<Uuid>> {
     memberships::table

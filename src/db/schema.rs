@@ -114,6 +114,7 @@ diesel::table! {
         verified_at -> Nullable<Timestamptz>,
         last_checked_at -> Nullable<Timestamptz>,
         last_error -> Nullable<Text>,
+        failing_since -> Nullable<Timestamptz>,
     }
 }
 

@@ -96,6 +96,10 @@ pub enum Event {
     /// Its TXT record was found: people at the domain may join.
     #[strum_discriminants(strum(serialize = "domain.verified"))]
     DomainVerified { domain: String },
+    /// A daily re-check has not found the record for the grace period: people at
+    /// the domain no longer join; the Owner is told.
+    #[strum_discriminants(strum(serialize = "domain.unverified"))]
+    DomainUnverified { organization: Uuid, domain: String, owner: Option<Uuid> },
     #[strum_discriminants(strum(serialize = "domain.removed"))]
     DomainRemoved { domain: String, was_verified: bool },
     /// `user`, whose verified address is at `domain`, joined as Member; they are told.
@@ -142,6 +146,7 @@ impl EventKind {
             EventKind::DomainAdded => "Domain added",
             EventKind::DomainVerified => "Domain verified",
             EventKind::DomainRemoved => "Domain removed",
+            EventKind::DomainUnverified => "Domain no longer verified",
             EventKind::MemberJoinedViaDomain => "Joined through a verified domain",
             EventKind::DomainJoinRefused => "Could not join: no free seat",
             EventKind::SeatsNearLimit => "Seats nearly all used",
@@ -200,9 +205,10 @@ impl Event {
             | Event::ProjectDeleted { name, .. }
             | Event::ProjectAccessGranted { project_name: name, .. }
             | Event::ProjectAccessRevoked { project_name: name, .. } => name,
-            Event::DomainAdded { domain } | Event::DomainVerified { domain } | Event::DomainRemoved { domain, .. } => {
-                domain
-            }
+            Event::DomainAdded { domain }
+            | Event::DomainVerified { domain }
+            | Event::DomainRemoved { domain, .. }
+            | Event::DomainUnverified { domain, .. } => domain,
             Event::MemberJoinedViaDomain { email, .. } | Event::DomainJoinRefused { email, .. } => email,
             Event::TeamMemberAdded { email, .. }
             | Event::TeamMemberRemoved { email, .. }
@@ -265,6 +271,7 @@ impl Event {
             Event::DomainAdded { .. } => (None, Some(json!({ "verified": false }))),
             Event::DomainVerified { .. } => (Some(json!({ "verified": false })), Some(json!({ "verified": true }))),
             Event::DomainRemoved { was_verified, .. } => (Some(json!({ "verified": was_verified })), None),
+            Event::DomainUnverified { .. } => (Some(json!({ "verified": true })), Some(json!({ "verified": false }))),
             Event::MemberJoinedViaDomain { domain, .. } => {
                 (None, Some(json!({ "role": Role::Member.as_str(), "domain": domain })))
             }
@@ -341,6 +348,10 @@ impl Event {
             Event::SeatsLimitReached { organization, limit, admins, .. } => admins
                 .iter()
                 .map(|admin| Notice { recipient: *admin, subject: *organization, payload: json!({ "limit": limit }) })
+                .collect(),
+            Event::DomainUnverified { organization, domain, owner } => owner
+                .map(|owner| Notice { recipient: owner, subject: *organization, payload: json!({ "domain": domain }) })
+                .into_iter()
                 .collect(),
             Event::MemberJoinedViaDomain { membership, user, domain, .. } => {
                 vec![Notice { recipient: *user, subject: *membership, payload: json!({ "domain": domain }) }]

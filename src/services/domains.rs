@@ -240,3 +240,99 @@ pub fn join_by_domain_after(conn: &mut PgConnection, user: UserId) {
         tracing::warn!(user = %user.0, error = ?error, "joining through a verified domain failed");
     }
 }
+
+/// How often a verified domain's record is looked up again.
+pub const RECHECK_EVERY: time::Duration = time::Duration::days(1);
+/// How long a verified domain's record may be missing before it stops counting.
+pub const GRACE: time::Duration = time::Duration::days(3);
+/// The job kind of a re-check.
+pub const RECHECK_JOB: &str = "domain_recheck";
+
+/// Queues a re-check job for each verified domain not checked for [`RECHECK_EVERY`]
+/// (at most `limit` at a time); returns how many.
+pub fn schedule_rechecks(conn: &mut PgConnection, limit: i64) -> Result<usize, AppError> {
+    conn.transaction(|conn| {
+        let before = time::OffsetDateTime::now_utc() - RECHECK_EVERY;
+        let due = rows::claim_due_rechecks(conn, before, limit)?;
+        let payloads: Vec<serde_json::Value> = due.iter().map(|id| serde_json::json!({ "domain": id })).collect();
+        Ok(crate::db::jobs::enqueue_many(conn, RECHECK_JOB, &payloads)?)
+    })
+}
+
+/// Schedules re-checks every ten minutes, for as long as the process runs.
+pub async fn schedule_rechecks_forever(db: crate::db::Db) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        match db.run(|conn| schedule_rechecks(conn, 500)).await {
+            Ok(0) => {}
+            Ok(queued) => tracing::info!(queued, "domain re-checks queued"),
+            Err(error) => tracing::warn!(%error, "domain re-checks could not be queued"),
+        }
+    }
+}
+
+/// Records what a re-check of a verified domain found: the record present keeps
+/// it verified; missing, it is remembered since when, and after [`GRACE`] the
+/// domain stops counting as verified and the Owner is told.
+pub fn record_recheck(conn: &mut PgConnection, id: Uuid, found: Result<Vec<String>, String>) -> Result<(), AppError> {
+    conn.transaction(|conn| {
+        let Some(domain) = rows::lock(conn, id)? else { return Ok(()) };
+        if domain.verified_at.is_none() {
+            return Ok(());
+        }
+        let name = DomainName::from_db(&domain.domain);
+        let expected = record_value(&domain.token);
+        let problem = match &found {
+            // A lookup that got no answer says nothing about the record: try again later.
+            Err(reason) => {
+                return Err(AppError::internal(anyhow::anyhow!("lookup of {}: {reason}", name.record_name())))
+            }
+            Ok(values) if values.iter().any(|v| v.trim() == expected) => None,
+            Ok(_) => Some(format!("The TXT record at {} no longer holds {expected}.", name.record_name())),
+        };
+        let Some(problem) = problem else {
+            rows::recheck_passed(conn, id)?;
+            return Ok(());
+        };
+        let now = time::OffsetDateTime::now_utc();
+        let since = domain.failing_since.unwrap_or(now);
+        if now - since < GRACE {
+            rows::recheck_failed(conn, id, since, &problem)?;
+            return Ok(());
+        }
+        rows::unverify(conn, id, &problem)?;
+        let org = organizations::find_by_id(conn, OrgId(domain.organization_id))?.ok_or(AppError::NotFound)?;
+        let owner = memberships::owner_id(conn, org.org_id())?;
+        let event = Event::DomainUnverified { organization: org.id, domain: domain.domain.clone(), owner };
+        super::events::record_by_operator(conn, &org, "re-check", &[event])?;
+        Ok(())
+    })
+}
+
+/// Runs `domain_recheck` jobs: looks the record up (on the job worker's blocking
+/// thread, with a small runtime of its own, outside any transaction), then
+/// records what it found.
+pub struct Recheck {
+    pub dns: crate::dns::Dns,
+}
+
+impl crate::jobs::Handler for Recheck {
+    fn kind(&self) -> &'static str {
+        RECHECK_JOB
+    }
+
+    fn handle(&self, conn: &mut PgConnection, job: &crate::db::jobs::Job) -> Result<(), String> {
+        let id = job
+            .payload
+            .get("domain")
+            .and_then(|v| v.as_str())
+            .and_then(|v| Uuid::parse_str(v).ok())
+            .ok_or_else(|| format!("job {} names no domain", job.id))?;
+        let Some(domain) = rows::find(conn, id).map_err(|e| e.to_string())? else { return Ok(()) };
+        let name = DomainName::from_db(&domain.domain).record_name();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+        let found = runtime.block_on(self.dns.txt(&name)).map_err(|e| e.reason);
+        record_recheck(conn, id, found).map_err(|e| format!("{e:?}"))
+    }
+}

@@ -103,6 +103,13 @@ pub fn describe(n: &Notification) -> Item {
             ),
             format!("/orgs/{slug}"),
         ),
+        Some(EventKind::DomainUnverified) => (
+            format!(
+                "{} is no longer verified for {org}: its TXT record has been missing for days. People there no longer join; verify it again in Settings.",
+                text(p, "domain")
+            ),
+            format!("/orgs/{slug}/settings#domains-heading"),
+        ),
         Some(EventKind::DomainJoinRefused) => (
             format!(
                 "{} could not join {org} through {}: {} of {} seats are used.",

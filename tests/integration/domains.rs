@@ -1,6 +1,7 @@
 //! Verified domains, against a real DNS server started on loopback by each test.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use reqwest::StatusCode;
 
@@ -206,4 +207,61 @@ async fn the_removed_and_those_who_left_do_not_come_back_by_domain_and_an_expire
     let refused = other.post_form(&format!("/orgs/{globex}/settings/domains"), &[("domain", "good.test")]).await;
     expect_page(refused, StatusCode::UNPROCESSABLE_ENTITY, "good.test is verified by another organization already.")
         .await;
+}
+
+/// Queues the due re-checks and waits until the app's job worker has run them.
+async fn run_rechecks(app: &TestApp) {
+    let queued = roster::services::domains::schedule_rechecks(&mut app.db.conn(), 100).unwrap();
+    assert!(queued > 0, "something was due");
+    for _ in 0..100 {
+        if app.count("SELECT count(*) FROM jobs WHERE kind = 'domain_recheck' AND status <> 'done'") == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the re-checks never ran");
+}
+
+#[tokio::test]
+async fn verified_domains_are_checked_again_and_lapse_after_the_grace_period_with_the_owner_told() {
+    let record = the_record();
+    let (dns, _server) = start_dns(&[("_roster-verification.good.test.", &record)]).await;
+    let (app, slug) = acme(dns).await;
+    let good = add_domain(&app, &slug, "good.test").await;
+    verify(&app, &slug, &good).await;
+    let gone = add_domain(&app, &slug, "gone.test").await;
+    // gone.test was verified once; its record has since disappeared.
+    app.execute("UPDATE organization_domains SET verified_at = now() - interval '30 days' WHERE domain = 'gone.test'");
+    app.execute("UPDATE organization_domains SET last_checked_at = now() - interval '2 days'");
+
+    run_rechecks(&app).await;
+    assert_eq!(app.count("SELECT count(*) FROM organization_domains WHERE failing_since IS NOT NULL"), 1);
+    assert_eq!(
+        app.count("SELECT count(*) FROM organization_domains WHERE verified_at IS NOT NULL"),
+        2,
+        "still in grace"
+    );
+    let (_, settings) = app.get_text(&format!("/orgs/{slug}/settings")).await;
+    assert!(unescape(&settings).contains("Its TXT record has not been found since"), "the Owner sees it coming");
+
+    // Four days later it is still missing: gone.test lapses, good.test stays.
+    app.execute(
+        "UPDATE organization_domains SET failing_since = now() - interval '4 days', last_checked_at = now() - interval '2 days'",
+    );
+    run_rechecks(&app).await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM organization_domains WHERE verified_at IS NOT NULL AND domain = 'good.test'"),
+        1
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM organization_domains WHERE verified_at IS NOT NULL AND domain = 'gone.test'"),
+        0
+    );
+    let (_, bell) = app.get_text("/notifications").await;
+    assert!(unescape(&bell).contains("gone.test is no longer verified for Acme"), "{bell}");
+    let _ = gone;
+    // People at a lapsed domain no longer join.
+    app.create_verified_user("Gil Gone", "gil@gone.test").await;
+    app.other_browser().sign_in("gil@gone.test", PASSWORD).await;
+    assert_eq!(app.count("SELECT count(*) FROM memberships WHERE member_email = 'gil@gone.test'"), 0);
 }

@@ -190,6 +190,11 @@ impl EventView {
             Some(EventKind::DomainAdded) => ("added the domain".into(), "to verify".into(), String::new()),
             Some(EventKind::DomainVerified) => ("verified the domain".into(), String::new(), String::new()),
             Some(EventKind::DomainRemoved) => ("removed the domain".into(), String::new(), String::new()),
+            Some(EventKind::DomainUnverified) => (
+                "stopped counting as verified:".into(),
+                String::new(),
+                "Its TXT record was missing past the grace period".into(),
+            ),
             Some(EventKind::MemberJoinedViaDomain) => (
                 "joined as Member through a verified domain:".into(),
                 String::new(),

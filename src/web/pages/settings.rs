@@ -53,6 +53,8 @@ pub struct DomainView {
     pub record_name: String,
     pub record_value: String,
     pub last_error: Option<String>,
+    /// For a verified domain whose record a re-check did not find: what follows.
+    pub failing: Option<String>,
 }
 
 impl DomainView {
@@ -65,6 +67,14 @@ impl DomainView {
             domain: d.domain.clone(),
             verified: d.verified_at.is_some(),
             last_error: d.last_error.clone(),
+            failing: d.failing_since.filter(|_| d.verified_at.is_some()).map(|since| {
+                format!(
+                    "Its TXT record has not been found since {}. Unless it is back, {} stops counting as verified on {}.",
+                    crate::web::format::format_date(since),
+                    d.domain,
+                    crate::web::format::format_date(since + domains::GRACE)
+                )
+            }),
         }
     }
 }
