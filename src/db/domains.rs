@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::schema::organization_domains;
-use crate::domain::{DomainName, OrgId};
+use crate::domain::{DomainName, DomainPolicy, OrgId};
 
 /// A domain an organization claims.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -21,6 +21,7 @@ pub struct OrgDomain {
     pub last_error: Option<String>,
     /// Since when a re-check has not found the record of a verified domain.
     pub failing_since: Option<OffsetDateTime>,
+    pub policy: DomainPolicy,
 }
 
 /// Adds a domain to the organization's list, unverified; a unique violation when it is there already.
@@ -79,6 +80,21 @@ pub fn mark_verified(conn: &mut PgConnection, id: Uuid) -> QueryResult<OrgDomain
 /// Takes a domain off the organization's list.
 pub fn delete(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
     diesel::delete(organization_domains::table.find(id)).execute(conn)
+}
+
+/// The verified domain `domain`, if an organization verified it.
+pub fn verified(conn: &mut PgConnection, domain: &str) -> QueryResult<Option<OrgDomain>> {
+    organization_domains::table
+        .filter(organization_domains::domain.eq(domain))
+        .filter(organization_domains::verified_at.is_not_null())
+        .select(OrgDomain::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Sets what a domain does for the people at it.
+pub fn set_policy(conn: &mut PgConnection, id: Uuid, policy: DomainPolicy) -> QueryResult<usize> {
+    diesel::update(organization_domains::table.find(id)).set(organization_domains::policy.eq(policy)).execute(conn)
 }
 
 /// The organization, if any, that verified `domain`.

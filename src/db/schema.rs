@@ -115,6 +115,7 @@ diesel::table! {
         last_checked_at -> Nullable<Timestamptz>,
         last_error -> Nullable<Text>,
         failing_since -> Nullable<Timestamptz>,
+        policy -> Text,
     }
 }
 

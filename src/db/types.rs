@@ -11,7 +11,7 @@ use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::{Nullable, Text};
 
 use super::jobs::JobStatus;
-use crate::domain::{AccessLevel, InvitationStatus, Role, TeamRole};
+use crate::domain::{AccessLevel, DomainPolicy, InvitationStatus, Role, TeamRole};
 
 /// Maps an enum with `as_str()` and `from_db()` to a `text` column.
 macro_rules! text_enum {
@@ -72,3 +72,4 @@ text_enum!(InvitationStatus, "invitation status");
 text_enum!(JobStatus, "job status");
 text_enum!(TeamRole, "team role");
 text_enum!(AccessLevel, "access level");
+text_enum!(DomainPolicy, "domain policy");

@@ -29,6 +29,34 @@ fn is_public(ascii: &str) -> bool {
     }
 }
 
+/// What a verified domain does for the people whose address is at it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DomainPolicy {
+    /// They join as Member when they sign in or verify their address.
+    AutoJoin,
+    /// They are offered `Join` on their Dashboard and in the bell.
+    Suggest,
+}
+
+impl DomainPolicy {
+    pub const ALL: [DomainPolicy; 2] = [DomainPolicy::AutoJoin, DomainPolicy::Suggest];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DomainPolicy::AutoJoin => "auto_join",
+            DomainPolicy::Suggest => "suggest",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            DomainPolicy::AutoJoin => "Auto-join",
+            DomainPolicy::Suggest => "Suggest",
+        }
+    }
+    pub fn from_db(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == value)
+    }
+}
+
 /// Why a typed domain was refused; `Display` is shown beside the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DomainError {

@@ -9,7 +9,7 @@ use strum::{EnumDiscriminants, IntoStaticStr, VariantArray};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{AccessLevel, InvitationStatus, Role, TeamRole};
+use super::{AccessLevel, DomainPolicy, InvitationStatus, Role, TeamRole};
 
 /// Something that happened in an organization, with what the audit log and the
 /// people concerned need to know about it.
@@ -100,6 +100,8 @@ pub enum Event {
     /// the domain no longer join; the Owner is told.
     #[strum_discriminants(strum(serialize = "domain.unverified"))]
     DomainUnverified { organization: Uuid, domain: String, owner: Option<Uuid> },
+    #[strum_discriminants(strum(serialize = "domain.policy_changed"))]
+    DomainPolicyChanged { domain: String, from: DomainPolicy, to: DomainPolicy },
     #[strum_discriminants(strum(serialize = "domain.removed"))]
     DomainRemoved { domain: String, was_verified: bool },
     /// `user`, whose verified address is at `domain`, joined as Member; they are told.
@@ -146,6 +148,7 @@ impl EventKind {
             EventKind::DomainAdded => "Domain added",
             EventKind::DomainVerified => "Domain verified",
             EventKind::DomainRemoved => "Domain removed",
+            EventKind::DomainPolicyChanged => "Domain policy changed",
             EventKind::DomainUnverified => "Domain no longer verified",
             EventKind::MemberJoinedViaDomain => "Joined through a verified domain",
             EventKind::DomainJoinRefused => "Could not join: no free seat",
@@ -208,7 +211,8 @@ impl Event {
             Event::DomainAdded { domain }
             | Event::DomainVerified { domain }
             | Event::DomainRemoved { domain, .. }
-            | Event::DomainUnverified { domain, .. } => domain,
+            | Event::DomainUnverified { domain, .. }
+            | Event::DomainPolicyChanged { domain, .. } => domain,
             Event::MemberJoinedViaDomain { email, .. } | Event::DomainJoinRefused { email, .. } => email,
             Event::TeamMemberAdded { email, .. }
             | Event::TeamMemberRemoved { email, .. }
@@ -272,6 +276,9 @@ impl Event {
             Event::DomainVerified { .. } => (Some(json!({ "verified": false })), Some(json!({ "verified": true }))),
             Event::DomainRemoved { was_verified, .. } => (Some(json!({ "verified": was_verified })), None),
             Event::DomainUnverified { .. } => (Some(json!({ "verified": true })), Some(json!({ "verified": false }))),
+            Event::DomainPolicyChanged { from, to, .. } => {
+                (Some(json!({ "policy": from.as_str() })), Some(json!({ "policy": to.as_str() })))
+            }
             Event::MemberJoinedViaDomain { domain, .. } => {
                 (None, Some(json!({ "role": Role::Member.as_str(), "domain": domain })))
             }
@@ -419,6 +426,7 @@ impl Event {
             | Event::DomainAdded { .. }
             | Event::DomainVerified { .. }
             | Event::DomainRemoved { .. }
+            | Event::DomainPolicyChanged { .. }
             | Event::TeamCreated { .. }
             | Event::TeamRenamed { .. }
             | Event::ProjectCreated { .. }

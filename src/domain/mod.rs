@@ -14,7 +14,7 @@ pub mod seats;
 pub mod team;
 pub mod token;
 
-pub use domains::{DomainError, DomainName};
+pub use domains::{DomainError, DomainName, DomainPolicy};
 pub use email_address::{EmailAddress, EmailError};
 pub use email_list::EmailList;
 pub use ids::{OrgId, UserId};

@@ -12,13 +12,16 @@ use crate::error::AppError;
 pub struct Dashboard {
     pub viewer: Viewer,
     pub pending: Vec<PendingForMe>,
+    /// An organization offering to let the viewer in through their address's domain.
+    pub suggestion: Option<super::domains::Suggestion>,
 }
 
 /// Loads the Dashboard.
 pub fn load(conn: &mut PgConnection, user: UserId) -> Result<Dashboard, AppError> {
     let viewer = viewer::load(conn, user)?;
     let pending = invitations::pending_for(conn, user)?;
-    Ok(Dashboard { viewer, pending })
+    let suggestion = super::domains::suggestion_for(conn, user)?;
+    Ok(Dashboard { viewer, pending, suggestion })
 }
 
 /// Answers an invitation from the Dashboard prompt. The outcome (a refusal is a

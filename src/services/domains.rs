@@ -16,7 +16,9 @@ use crate::db::domains as rows;
 pub use crate::db::domains::OrgDomain;
 use crate::db::{invitations, is_unique_violation, memberships, organizations, users};
 use crate::domain::domains::{domain_of, record_value};
-use crate::domain::{DomainError, DomainName, EmailAddress, OrgId, Permission, Role, Slug, Token, UserId};
+use crate::domain::{
+    DomainError, DomainName, DomainPolicy, EmailAddress, OrgId, Permission, Role, Slug, Token, UserId,
+};
 use crate::error::{AppError, FormErrors};
 
 /// Refuses unless the viewer may manage domains (the Owner).
@@ -158,78 +160,155 @@ pub fn remove(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> 
     })
 }
 
-/// Joins `user` to the organization that verified the domain of their address, as
-/// Member, if their address is verified, they are not a member, were never removed
-/// from it and did not leave it (an invitation brings them back), no open
-/// invitation waits for them there (its seat is theirs already), and a seat is
-/// free; when none is, the Owner and Admins are told (at most once a day per
-/// person). Runs after sign-in and after an address is verified, in a transaction
-/// of its own. Returns the organization's name when they joined.
+/// Someone a verified domain may let in: their account and address, and the domain.
+struct Eligible {
+    account: users::User,
+    domain: OrgDomain,
+}
+
+/// Whether `user` may join through a verified domain: their address is verified
+/// and at exactly that domain, they are not a member, were never removed from the
+/// organization and did not leave it (an invitation brings them back), and no open
+/// invitation waits for them there (its seat is theirs already). None of it locks.
+fn eligible(conn: &mut PgConnection, user: UserId) -> Result<Option<Eligible>, AppError> {
+    let Some(account) = users::find(conn, user)? else { return Ok(None) };
+    if !account.is_verified() {
+        return Ok(None);
+    }
+    let Ok(address) = EmailAddress::parse(&account.email) else { return Ok(None) };
+    let Some(name) = domain_of(address.normalized()) else { return Ok(None) };
+    let Some(domain) = rows::verified(conn, &name)? else { return Ok(None) };
+    let org_id = OrgId(domain.organization_id);
+    if memberships::find(conn, org_id, user)?.is_some() {
+        return Ok(None);
+    }
+    let gone = ["member.removed", "member.left"];
+    if crate::db::audit::exists_any(conn, org_id, &gone, &account.email)? {
+        return Ok(None);
+    }
+    let waiting = [address.normalized().to_owned()];
+    let open = invitations::pending_for_emails(conn, org_id, &waiting)?
+        .into_iter()
+        .any(|i| i.status_now() == crate::domain::InvitationStatus::Pending);
+    if open {
+        return Ok(None);
+    }
+    Ok(Some(Eligible { account, domain }))
+}
+
+/// Lets an eligible person in as Member, under the organization's lock with the
+/// same seat check as invitations (so parallel joins never exceed the limit).
+/// Without a free seat nobody joins and the Owner and Admins are told, at most
+/// once a day per person; `Err` then says so with the numbers.
+fn join_locked(conn: &mut PgConnection, who: Eligible) -> Result<Result<(String, String), String>, AppError> {
+    let Eligible { account, domain } = who;
+    let org = organizations::lock(conn, OrgId(domain.organization_id))?;
+    let user = account.user_id();
+    let actor = Actor { user, request_id: None };
+    let usage = seat_usage(conn, org.org_id(), org.seat_limit)?;
+    if usage.reserve(1).is_err() {
+        let since = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+        if !crate::db::audit::exists_since(conn, org.org_id(), "member.domain_join_refused", &account.email, since)? {
+            let event = Event::DomainJoinRefused {
+                organization: org.id,
+                email: account.email.clone(),
+                domain: domain.domain.clone(),
+                used: usage.used(),
+                limit: usage.limit,
+                admins: memberships::admins_of(conn, org.org_id())?,
+            };
+            actor.record_in(conn, &org, &account, &[event])?;
+        }
+        return Ok(Err(format!(
+            "No seat is free in {} ({} of {} used); its Owner and Admins have been told.",
+            org.name,
+            usage.used(),
+            usage.limit
+        )));
+    }
+    // An invitation accepted in the same moment made them a member: nothing to do.
+    if !memberships::insert_if_absent(conn, org.org_id(), user, Role::Member)? {
+        return Ok(Ok((org.name, org.slug)));
+    }
+    let membership = memberships::find(conn, org.org_id(), user)?.ok_or(AppError::NotFound)?;
+    let event = Event::MemberJoinedViaDomain {
+        membership: membership.id,
+        user: user.0,
+        email: account.email.clone(),
+        domain: domain.domain.clone(),
+    };
+    let after = crate::domain::SeatUsage { members: usage.members + 1, ..usage };
+    let mut events = vec![event];
+    if let Some(alert) = after.crossed_from(&usage) {
+        events.push(super::seats::alert_event(conn, &org, alert, &after)?);
+    }
+    actor.record_in(conn, &org, &account, &events)?;
+    Ok(Ok((org.name, org.slug)))
+}
+
+/// Joins `user` as Member to the organization whose verified domain (policy
+/// `Auto-join`) their address is at, if they are [eligible](eligible) and a seat
+/// is free. Runs after sign-in and after an address is verified, in a
+/// transaction of its own. Returns the organization's name when they joined.
 pub fn join_by_domain(conn: &mut PgConnection, user: UserId) -> Result<Option<String>, AppError> {
     conn.transaction(|conn| {
-        let Some(account) = users::find(conn, user)? else { return Ok(None) };
-        if !account.is_verified() {
+        let Some(who) = eligible(conn, user)? else { return Ok(None) };
+        if who.domain.policy != DomainPolicy::AutoJoin {
             return Ok(None);
         }
-        let Ok(address) = EmailAddress::parse(&account.email) else { return Ok(None) };
-        let Some(domain) = domain_of(address.normalized()) else { return Ok(None) };
-        let Some(org_id) = rows::verified_owner(conn, &domain)? else { return Ok(None) };
-        let org_id = OrgId(org_id);
-        // Checked before taking the organization's lock, so that the common case
-        // (already a member) never waits on it.
-        if memberships::find(conn, org_id, user)?.is_some() {
-            return Ok(None);
+        Ok(join_locked(conn, who)?.ok().map(|(name, _)| name))
+    })
+}
+
+/// An organization offering `user` to join through its domain (policy `Suggest`).
+#[derive(Debug, Clone)]
+pub struct Suggestion {
+    pub domain_id: Uuid,
+    pub domain: String,
+    pub org_name: String,
+}
+
+/// The `Join` offered to `user` on their Dashboard and in the bell, if any.
+pub fn suggestion_for(conn: &mut PgConnection, user: UserId) -> Result<Option<Suggestion>, AppError> {
+    let Some(who) = eligible(conn, user)? else { return Ok(None) };
+    if who.domain.policy != DomainPolicy::Suggest {
+        return Ok(None);
+    }
+    let org = organizations::find_by_id(conn, OrgId(who.domain.organization_id))?.ok_or(AppError::NotFound)?;
+    Ok(Some(Suggestion { domain_id: who.domain.id, domain: who.domain.domain, org_name: org.name }))
+}
+
+/// `Join` from a suggestion: returns the organization's name and URL name.
+pub fn join_suggested(conn: &mut PgConnection, user: UserId, domain_id: Uuid) -> Result<(String, String), AppError> {
+    conn.transaction(|conn| {
+        let who = eligible(conn, user)?
+            .filter(|who| who.domain.id == domain_id && who.domain.policy == DomainPolicy::Suggest)
+            .ok_or(AppError::NotFound)?;
+        match join_locked(conn, who)? {
+            Ok(joined) => Ok(joined),
+            Err(no_seat) => Err(AppError::Conflict(no_seat)),
         }
-        let gone = ["member.removed", "member.left"];
-        if crate::db::audit::exists_any(conn, org_id, &gone, &account.email)? {
-            return Ok(None);
+    })
+}
+
+/// Sets what a verified domain does for the people at it (the Owner).
+pub fn set_policy(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    id: Uuid,
+    policy: DomainPolicy,
+) -> Result<String, AppError> {
+    conn.transaction(|conn| {
+        let access = access::member_of(conn, slug, actor.user)?;
+        require_owner(&access)?;
+        let found = rows::find_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
+        if found.policy != policy {
+            rows::set_policy(conn, found.id, policy)?;
+            let event = Event::DomainPolicyChanged { domain: found.domain.clone(), from: found.policy, to: policy };
+            actor.record(conn, &access, &[event])?;
         }
-        let waiting = [address.normalized().to_owned()];
-        let open = invitations::pending_for_emails(conn, org_id, &waiting)?
-            .into_iter()
-            .any(|i| i.status_now() == crate::domain::InvitationStatus::Pending);
-        if open {
-            return Ok(None);
-        }
-        // Under the organization's lock: the seat check and the insert are one step,
-        // as for invitations, so parallel joins never exceed the limit.
-        let org = organizations::lock(conn, org_id)?;
-        let actor = Actor { user, request_id: None };
-        let usage = seat_usage(conn, org.org_id(), org.seat_limit)?;
-        if usage.reserve(1).is_err() {
-            let since = time::OffsetDateTime::now_utc() - time::Duration::days(1);
-            if !crate::db::audit::exists_since(conn, org.org_id(), "member.domain_join_refused", &account.email, since)?
-            {
-                let event = Event::DomainJoinRefused {
-                    organization: org.id,
-                    email: account.email.clone(),
-                    domain,
-                    used: usage.used(),
-                    limit: usage.limit,
-                    admins: memberships::admins_of(conn, org.org_id())?,
-                };
-                actor.record_in(conn, &org, &account, &[event])?;
-            }
-            return Ok(None);
-        }
-        // An invitation accepted in the same moment made them a member: nothing to do.
-        if !memberships::insert_if_absent(conn, org.org_id(), user, Role::Member)? {
-            return Ok(None);
-        }
-        let membership = memberships::find(conn, org.org_id(), user)?.ok_or(AppError::NotFound)?;
-        let event = Event::MemberJoinedViaDomain {
-            membership: membership.id,
-            user: user.0,
-            email: account.email.clone(),
-            domain,
-        };
-        let after = crate::domain::SeatUsage { members: usage.members + 1, ..usage };
-        let mut events = vec![event];
-        if let Some(alert) = after.crossed_from(&usage) {
-            events.push(super::seats::alert_event(conn, &org, alert, &after)?);
-        }
-        actor.record_in(conn, &org, &account, &events)?;
-        Ok(Some(org.name))
+        Ok(found.domain)
     })
 }
 

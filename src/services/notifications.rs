@@ -198,6 +198,8 @@ pub fn describe(n: &Notification) -> Item {
 /// What the open bell shows: pending invitations first, then the latest notifications.
 pub struct Panel {
     pub invitations: Vec<PendingForMe>,
+    /// An organization offering to let the viewer in through their domain.
+    pub suggestion: Option<super::domains::Suggestion>,
     pub items: Vec<Item>,
     pub unread: i64,
 }
@@ -208,7 +210,8 @@ pub fn panel(conn: &mut PgConnection, user: UserId, limit: i64) -> Result<Panel,
     let mut items: Vec<Item> = notifications::list(conn, user.0, false, None, limit)?.iter().map(describe).collect();
     items.truncate(limit as usize);
     let unread = notifications::bell_count(conn, user.0)?;
-    Ok(Panel { invitations, items, unread })
+    let suggestion = super::domains::suggestion_for(conn, user)?;
+    Ok(Panel { invitations, suggestion, items, unread })
 }
 
 /// The bell's number: unread notifications plus pending invitations to the user's verified address.

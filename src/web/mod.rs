@@ -93,6 +93,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
         .route("/orgs/{slug}/settings/domains", web::post().to(settings::add_domain))
         .route("/orgs/{slug}/settings/domains/{id}/verify", web::post().to(settings::verify_domain))
         .route("/orgs/{slug}/settings/domains/{id}/remove", web::post().to(settings::remove_domain))
+        .route("/orgs/{slug}/settings/domains/{id}/policy", web::post().to(settings::set_domain_policy))
         .route("/orgs/{slug}/seats", web::get().to(seats::show_seats))
         .route("/orgs/{slug}/audit", web::get().to(audit::show_audit_log))
         .route("/orgs/{slug}/audit.csv", web::get().to(audit::export_audit_log))
@@ -105,7 +106,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
         .route("/orgs/{slug}/invitations/{id}/revoke", web::post().to(invitations::revoke_invitation))
         .route("/invite/{token}", web::get().to(invitee::show_invitation))
         .route("/invite/{token}/{answer}", web::post().to(invitee::answer_by_link))
-        .route("/invitations/{id}/{answer}", web::post().to(invitee::answer_from_dashboard));
+        .route("/invitations/{id}/{answer}", web::post().to(invitee::answer_from_dashboard))
+        .route("/domains/{id}/join", web::post().to(dashboard::join_by_suggestion));
     if dev_mailbox {
         cfg.route("/dev/mailbox", web::get().to(mailbox::list_mail))
             .route("/dev/mailbox/{id}", web::get().to(mailbox::show_mail));

@@ -265,3 +265,50 @@ async fn verified_domains_are_checked_again_and_lapse_after_the_grace_period_wit
     app.other_browser().sign_in("gil@gone.test", PASSWORD).await;
     assert_eq!(app.count("SELECT count(*) FROM memberships WHERE member_email = 'gil@gone.test'"), 0);
 }
+
+#[tokio::test]
+async fn with_suggest_people_at_the_domain_are_offered_join_and_join_with_one_click() {
+    let record = the_record();
+    let (dns, _server) = start_dns(&[("_roster-verification.good.test.", &record)]).await;
+    let (app, slug) = acme(dns).await;
+    let id = add_domain(&app, &slug, "good.test").await;
+    verify(&app, &slug, &id).await;
+    let saved = app.post_form(&format!("/orgs/{slug}/settings/domains/{id}/policy"), &[("policy", "suggest")]).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let bad = app.post_form(&format!("/orgs/{slug}/settings/domains/{id}/policy"), &[("policy", "everyone")]).await;
+    expect_page(bad, StatusCode::UNPROCESSABLE_ENTITY, "Choose Auto-join or Suggest.").await;
+    assert_eq!(app.count("SELECT count(*) FROM audit_events WHERE action = 'domain.policy_changed'"), 1);
+
+    app.create_verified_user("Ann Good", "ann@good.test").await;
+    let ann = app.other_browser();
+    ann.sign_in("ann@good.test", PASSWORD).await;
+    assert_eq!(app.count("SELECT count(*) FROM memberships WHERE member_email = 'ann@good.test'"), 0, "not at once");
+    let (_, dashboard) = ann.get_text("/dashboard").await;
+    assert!(unescape(&dashboard)
+        .contains("Your address is at good.test, a domain Acme verified: you can join it as Member."));
+    let (_, bell) = ann.get_text("/notifications/panel").await;
+    assert!(bell.contains("Join Acme"), "the bell offers it too");
+
+    // Someone elsewhere cannot use the offer's id.
+    app.create_verified_user("Eve", "eve@elsewhere.test").await;
+    let eve = app.other_browser();
+    eve.sign_in("eve@elsewhere.test", PASSWORD).await;
+    assert_eq!(eve.post_form(&format!("/domains/{id}/join"), &[]).await.status(), StatusCode::NOT_FOUND);
+
+    let joined = ann.post_form(&format!("/domains/{id}/join"), &[]).await;
+    assert_eq!(crate::common::location(&joined), format!("/orgs/{slug}"));
+    assert_eq!(
+        app.count("SELECT count(*) FROM memberships WHERE member_email = 'ann@good.test' AND role = 'member'"),
+        1
+    );
+    let (_, dashboard) = ann.get_text("/dashboard").await;
+    assert!(!dashboard.contains("suggestion-heading"), "the offer is gone once taken");
+
+    // At the limit the click says why, with the numbers.
+    app.post_form(&format!("/orgs/{slug}/settings/seats"), &[("seat_limit", "2")]).await;
+    app.create_verified_user("Bob Good", "bob@good.test").await;
+    let bob = app.other_browser();
+    bob.sign_in("bob@good.test", PASSWORD).await;
+    let refused = bob.post_form(&format!("/domains/{id}/join"), &[]).await;
+    expect_page(refused, StatusCode::CONFLICT, "No seat is free in Acme (2 of 2 used)").await;
+}

@@ -190,6 +190,15 @@ impl EventView {
             Some(EventKind::DomainAdded) => ("added the domain".into(), "to verify".into(), String::new()),
             Some(EventKind::DomainVerified) => ("verified the domain".into(), String::new(), String::new()),
             Some(EventKind::DomainRemoved) => ("removed the domain".into(), String::new(), String::new()),
+            Some(EventKind::DomainPolicyChanged) => (
+                "changed what the domain".into(),
+                format!(
+                    "does, from {} to {}",
+                    crate::domain::DomainPolicy::from_db(field(b, "policy")).map_or("?", |p| p.label()),
+                    crate::domain::DomainPolicy::from_db(field(a, "policy")).map_or("?", |p| p.label())
+                ),
+                String::new(),
+            ),
             Some(EventKind::DomainUnverified) => (
                 "stopped counting as verified:".into(),
                 String::new(),

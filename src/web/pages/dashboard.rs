@@ -22,6 +22,8 @@ pub struct PromptItem {
 /// bell changes, so an invitation answered elsewhere (the bell, a link) goes here too.
 pub struct DashboardView {
     pub invitations: Vec<PromptItem>,
+    /// An organization that verified the domain of the viewer's address offers `Join`.
+    pub suggestion: Option<crate::services::domains::Suggestion>,
     pub email: String,
     pub orgs: Vec<OrgChoice>,
 }
@@ -37,6 +39,7 @@ impl DashboardView {
                     invitation: invitation.clone(),
                 })
                 .collect(),
+            suggestion: dashboard.suggestion.clone(),
             email: dashboard.viewer.email.clone(),
             orgs: dashboard.viewer.orgs.clone(),
         }
@@ -69,4 +72,19 @@ pub async fn show_dashboard(
         view: DashboardView::new(&dashboard),
         layout: frame.layout("Dashboard", Some(dashboard.viewer), None, Nav::Dashboard),
     })
+}
+
+/// POST /domains/{id}/join: `Join` an organization that suggests it through the
+/// verified domain of the viewer's address.
+pub async fn join_by_suggestion(
+    req: actix_web::HttpRequest,
+    frame: Frame,
+    acting: crate::web::extractors::Acting,
+    state: web::Data<AppState>,
+    id: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let (user, id) = (acting.user, id.into_inner());
+    let (name, slug) = state.db.run(move |conn| crate::services::domains::join_suggested(conn, user, id)).await?;
+    frame.session.flash(crate::web::session::FlashLevel::Success, format!("You joined {name} as Member."));
+    Ok(crate::web::htmx::redirect(&req, &format!("/orgs/{slug}")))
 }

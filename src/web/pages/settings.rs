@@ -6,7 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::domain::{parse_seat_limit, OrgName, Permission, Role, Slug};
+use crate::domain::{parse_seat_limit, DomainPolicy, OrgName, Permission, Role, Slug};
 use crate::error::{AppError, FormErrors};
 use crate::services::{domains, organizations, ownership, seats};
 use crate::web::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
@@ -55,6 +55,7 @@ pub struct DomainView {
     pub last_error: Option<String>,
     /// For a verified domain whose record a re-check did not find: what follows.
     pub failing: Option<String>,
+    pub policy: crate::domain::DomainPolicy,
 }
 
 impl DomainView {
@@ -66,6 +67,7 @@ impl DomainView {
             record_value: crate::domain::domains::record_value(&d.token),
             domain: d.domain.clone(),
             verified: d.verified_at.is_some(),
+            policy: d.policy,
             last_error: d.last_error.clone(),
             failing: d.failing_since.filter(|_| d.verified_at.is_some()).map(|since| {
                 format!(
@@ -393,5 +395,37 @@ pub async fn remove_domain(
     let lookup = slug.clone();
     let domain = state.db.run(move |conn| domains::remove(conn, &actor, &lookup, id)).await?;
     let message = format!("{domain} was removed. Nobody joins through it any more; members stay.");
+    Ok(to_domains(&req, frame, &slug, FlashLevel::Success, message))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PolicyForm {
+    #[serde(default)]
+    policy: String,
+}
+
+/// POST /orgs/{slug}/settings/domains/{id}/policy: `Auto-join` or `Suggest`.
+pub async fn set_domain_policy(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    item: OrgItem,
+    form: web::Form<PolicyForm>,
+) -> Result<HttpResponse, AppError> {
+    let OrgItem { slug, id } = item;
+    let policy = crate::domain::DomainPolicy::from_db(form.policy.trim())
+        .ok_or_else(|| AppError::Invalid(FormErrors::form("Choose Auto-join or Suggest.")))?;
+    let actor = acting.actor();
+    let lookup = slug.clone();
+    let domain = state.db.run(move |conn| domains::set_policy(conn, &actor, &lookup, id, policy)).await?;
+    let message = match policy {
+        crate::domain::DomainPolicy::AutoJoin => {
+            format!("People at {domain} now join as Member when they sign in, if a seat is free.")
+        }
+        crate::domain::DomainPolicy::Suggest => {
+            format!("People at {domain} are now offered to join on their Dashboard and in the bell.")
+        }
+    };
     Ok(to_domains(&req, frame, &slug, FlashLevel::Success, message))
 }

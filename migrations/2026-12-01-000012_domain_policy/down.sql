@@ -1,0 +1,1 @@
+ALTER TABLE organization_domains DROP COLUMN policy;
