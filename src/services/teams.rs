@@ -134,6 +134,9 @@ pub struct TeamPage {
     pub projects: Vec<(String, String, AccessLevel)>,
     /// Organization members not in the team, for `Add member` (first few by name).
     pub candidates: Vec<(Uuid, String, String)>,
+    /// For those who may invite into the team: the seats (at the limit,
+    /// `Invite to team` is disabled with the reason).
+    pub seats: Option<crate::domain::SeatUsage>,
 }
 
 /// How many names the `Add member` field suggests at once.
@@ -169,7 +172,12 @@ pub fn team_page(
     } else {
         Vec::new()
     };
-    Ok(TeamPage { viewer, access, team, rights, members, projects, candidates })
+    let seats = if rights.invite {
+        Some(super::invitations::seat_usage(conn, access.org.org_id(), access.org.seat_limit)?)
+    } else {
+        None
+    };
+    Ok(TeamPage { viewer, access, team, rights, members, projects, candidates, seats })
 }
 
 /// The members `Add member` suggests for `search` (for those who may add).

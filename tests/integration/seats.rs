@@ -263,3 +263,16 @@ async fn resending_an_expired_invitation_into_the_last_seat_tells_the_owner_and_
         "the resend took the last seat"
     );
 }
+
+#[tokio::test]
+async fn invite_to_team_is_disabled_with_the_reason_at_the_limit_too() {
+    let (app, slug) = acme().await;
+    app.post_form(&format!("/orgs/{slug}/teams"), &[("name", "Platform"), ("description", "")]).await;
+    let (_, open) = app.get_text(&format!("/orgs/{slug}/teams/platform")).await;
+    assert!(open.contains(">Invite to team</a>"));
+    set_limit(&app, &slug, "1").await;
+    let (_, full) = app.get_text(&format!("/orgs/{slug}/teams/platform")).await;
+    assert!(full.contains("<button type=\"button\" disabled aria-describedby=\"seats-full\">Invite to team</button>"));
+    assert!(unescape(&full)
+        .contains("1 of 1 seats used — revoke a pending invitation, remove a member, or raise the limit."));
+}

@@ -100,6 +100,7 @@ struct TeamPage {
     candidates: Vec<(Uuid, String, String)>,
     add: Submitted<AddMemberForm>,
     settings: Submitted<GroupForm>,
+    seats: Option<crate::domain::SeatUsage>,
 }
 
 impl TeamPage {
@@ -235,6 +236,7 @@ async fn render_team(
         rights: found.rights,
         projects: found.projects,
         candidates: found.candidates,
+        seats: found.seats,
         add,
         settings,
         slug: org_slug.clone(),
