@@ -78,6 +78,12 @@ enum Command {
         #[arg(allow_hyphen_values = true)]
         seats: String,
     },
+    /// Send one test message through the configured mail transport and say what happened.
+    CheckMail {
+        /// Where the test message goes.
+        #[arg(long)]
+        to: String,
+    },
     /// End every session of an account, on every device.
     SignOutEverywhere {
         #[arg(long)]
@@ -157,6 +163,14 @@ fn run(command: Command) -> anyhow::Result<()> {
                 usage.limit,
                 roster::services::seats::limit_consequence(&usage)
             );
+            Ok(())
+        }
+        Command::CheckMail { to } => {
+            let settings = Settings::from_env(None)?;
+            let transport =
+                roster::mail::transport::Transport::from_settings(settings.smtp_url.as_deref(), &settings.mail_from)?;
+            let report = transport.check(&to).map_err(|problem| anyhow::anyhow!(problem))?;
+            println!("{report}");
             Ok(())
         }
         Command::SignOutEverywhere { email } => {

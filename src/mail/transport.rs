@@ -44,6 +44,49 @@ impl Transport {
     }
 }
 
+/// Why a test message did not go out, in a sentence for the operator.
+fn explain(error: &lettre::transport::smtp::Error) -> String {
+    if let Some(code) = error.status() {
+        let kind = if error.is_permanent() { "refused it" } else { "could not take it now" };
+        return format!("The SMTP server {kind} with {code}: {error}.");
+    }
+    if error.is_tls() {
+        return format!(
+            "The TLS connection to the SMTP server failed: {error}. Check the port and `?tls=` in ROSTER_SMTP_URL."
+        );
+    }
+    format!("Could not talk to the SMTP server: {error}. Check the host and port in ROSTER_SMTP_URL, and that it is reachable from here.")
+}
+
+impl Transport {
+    /// `roster check-mail`: sends one test message to `to` through this transport
+    /// and says what happened in a sentence.
+    pub fn check(&self, to: &str) -> Result<String, String> {
+        let Transport::Smtp { transport, from } = self else {
+            return Err("No mail server is configured: ROSTER_SMTP_URL is unset, so Roster keeps mail in the dev \
+                        mailbox (/dev/mailbox) on a local address and sends nothing. Set ROSTER_SMTP_URL, \
+                        e.g. smtp://user:pass@host:587."
+                .into());
+        };
+        let to: Mailbox = to.parse().map_err(|e| format!("--to is not an email address ({to}): {e}"))?;
+        let email = Message::builder()
+            .from(from.clone())
+            .to(to.clone())
+            .subject("Roster mail check")
+            .header(ContentType::TEXT_PLAIN)
+            .body("This is a test message from `roster check-mail`. Mail from Roster reaches this inbox.\n".to_owned())
+            .map_err(|e| e.to_string())?;
+        match transport.send(&email) {
+            Ok(response) => Ok(format!(
+                "The SMTP server accepted a test message to {} ({}). Check that inbox, and its spam folder.",
+                to.email,
+                response.message().collect::<Vec<_>>().join(" ")
+            )),
+            Err(error) => Err(explain(&error)),
+        }
+    }
+}
+
 fn build(from: &Mailbox, message: &outbox::Message) -> Result<Message, String> {
     let to: Mailbox = message.to_address.parse().map_err(|e| format!("bad recipient {}: {e}", message.to_address))?;
     Message::builder()

@@ -203,3 +203,38 @@ async fn a_claimed_message_is_sent_by_one_worker_only_until_its_lease_runs_out()
     let retried = roster::db::jobs::claim_due(&mut second, mail, 10, 300).unwrap();
     assert_eq!((retried.len(), retried[0].attempts), (1, 2));
 }
+
+/// Runs `roster check-mail --to ADDRESS` with the given mail settings.
+fn check_mail(smtp_url: Option<&str>, to: &str) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_roster"));
+    command.args(["check-mail", "--to", to]).env("RUST_LOG", "error").env_remove("ROSTER_SMTP_URL");
+    if let Some(url) = smtp_url {
+        command.env("ROSTER_SMTP_URL", url);
+    }
+    command.output().expect("run roster")
+}
+
+#[tokio::test]
+async fn check_mail_sends_one_test_message_or_says_in_a_sentence_why_not() {
+    let (port, mut received) = start_smtp_server().await;
+    let url = format!("smtp://127.0.0.1:{port}");
+    let out = tokio::task::spawn_blocking(move || check_mail(Some(&url), "ops@example.com")).await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("The SMTP server accepted a test message to ops@example.com"), "{said}");
+    let message = tokio::time::timeout(std::time::Duration::from_secs(10), received.recv()).await.unwrap().unwrap();
+    assert!(message.contains("Subject: Roster mail check"), "{message}");
+
+    for (url, expected) in [
+        (Some("smtp://127.0.0.1:9"), "Could not talk to the SMTP server"),
+        (None, "No mail server is configured: ROSTER_SMTP_URL is unset"),
+    ] {
+        let out = tokio::task::spawn_blocking(move || check_mail(url, "ops@example.com")).await.unwrap();
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{stderr}");
+        assert!(!stderr.contains("panicked"));
+    }
+    let out = tokio::task::spawn_blocking(|| check_mail(Some("smtp://127.0.0.1:9"), "not an address")).await.unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--to is not an email address"));
+}
