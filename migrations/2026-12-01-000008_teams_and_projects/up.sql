@@ -78,11 +78,10 @@ CREATE TABLE invitation_grants (
     name            text NOT NULL,
     -- NULL for a team (the invitee joins it as Member); the level for a project.
     level           text CHECK (level IN ('read', 'write', 'admin')),
-    is_team         boolean NOT NULL,
-    CHECK (NOT (team_id IS NOT NULL AND project_id IS NOT NULL)),
-    CHECK (is_team = (level IS NULL)),
-    CHECK (is_team OR team_id IS NULL),
-    CHECK (NOT is_team OR project_id IS NULL),
+    -- Derived: a team has no level, a project has one.
+    is_team         boolean NOT NULL GENERATED ALWAYS AS (level IS NULL) STORED,
+    CHECK (level IS NULL OR team_id IS NULL),
+    CHECK (level IS NOT NULL OR project_id IS NULL),
     FOREIGN KEY (organization_id, invitation_id) REFERENCES invitations (organization_id, id) ON DELETE CASCADE,
     FOREIGN KEY (organization_id, team_id) REFERENCES teams (organization_id, id) ON DELETE SET NULL (team_id),
     FOREIGN KEY (organization_id, project_id) REFERENCES projects (organization_id, id)

@@ -56,12 +56,11 @@ pub fn insert_many(conn: &mut PgConnection, org: OrgId, invitations: &[Uuid], br
                     invitation_grants::project_id.eq(project),
                     invitation_grants::name.eq(name),
                     invitation_grants::level.eq(level),
-                    invitation_grants::is_team.eq(team.is_some() || level.is_none()),
                 )
             })
         })
         .collect();
-    // Eight parameters a row: stay well under PostgreSQL's 65,535 per statement.
+    // Seven parameters a row: stay well under PostgreSQL's 65,535 per statement.
     let mut inserted = 0;
     for chunk in rows.chunks(4000) {
         inserted += diesel::insert_into(invitation_grants::table).values(chunk).execute(conn)?;

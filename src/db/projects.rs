@@ -217,14 +217,14 @@ pub struct Reached {
 }
 
 /// Everything the member `membership` reaches, in one statement: their teams, then
-/// every grant to them or to one of their teams (by project name). With `project`,
-/// only the grants of that project.
-pub fn reached_by(conn: &mut PgConnection, membership: Uuid, project: Option<Uuid>) -> QueryResult<Vec<Reached>> {
+/// every grant to them or to one of their teams (by project name). With
+/// `projects`, only the grants of those projects (and no teams).
+pub fn reached_by(conn: &mut PgConnection, membership: Uuid, projects: Option<&[Uuid]>) -> QueryResult<Vec<Reached>> {
     diesel::sql_query(
         "SELECT 'team'::text AS kind, t.id, t.name, t.slug, tm.role AS level, NULL::text AS via_team, \
                 0 AS part, lower(t.name) AS sort_name \
            FROM team_members tm JOIN teams t ON t.id = tm.team_id \
-          WHERE tm.membership_id = $1 AND $2::uuid IS NULL \
+          WHERE tm.membership_id = $1 AND $2::uuid[] IS NULL \
          UNION ALL \
          SELECT 'project'::text, p.id, p.name, p.slug, g.level, t.name, 1, lower(p.name) \
            FROM project_grants g \
@@ -232,11 +232,11 @@ pub fn reached_by(conn: &mut PgConnection, membership: Uuid, project: Option<Uui
            LEFT JOIN teams t ON t.id = g.team_id \
           WHERE (g.membership_id = $1 \
                  OR g.team_id IN (SELECT team_id FROM team_members WHERE membership_id = $1)) \
-            AND ($2::uuid IS NULL OR g.project_id = $2) \
+            AND ($2::uuid[] IS NULL OR g.project_id = ANY($2)) \
          ORDER BY part, sort_name, id, via_team NULLS FIRST",
     )
     .bind::<diesel::sql_types::Uuid, _>(membership)
-    .bind::<Nullable<diesel::sql_types::Uuid>, _>(project)
+    .bind::<Nullable<Array<diesel::sql_types::Uuid>>, _>(projects)
     .load(conn)
 }
 

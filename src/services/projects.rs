@@ -46,8 +46,9 @@ pub fn list_page(
     let found = rows::list(conn, &filter.query(access.org.org_id(), limit))?;
     let ids: Vec<Uuid> = found.iter().map(|(p, _)| p.id).collect();
     let mut labels: HashMap<Uuid, Vec<(String, AccessLevel)>> = rows::grant_labels(conn, &ids)?.into_iter().collect();
+    // Only the projects of this page: the same query, not everything the member reaches.
     let mine: HashMap<Uuid, AccessLevel> =
-        reach::of_membership(conn, access.membership)?.projects.into_iter().map(|r| (r.project.id, r.level)).collect();
+        reach::on_projects(conn, access.membership, &ids)?.into_iter().map(|r| (r.project.id, r.level)).collect();
     let entries = found
         .into_iter()
         .map(|(project, sort_key)| ProjectEntry {

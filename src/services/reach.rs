@@ -35,10 +35,10 @@ impl MemberReach {
     }
 }
 
-fn load(conn: &mut PgConnection, membership: Uuid, project: Option<Uuid>) -> Result<MemberReach, AppError> {
+fn load(conn: &mut PgConnection, membership: Uuid, projects: Option<&[Uuid]>) -> Result<MemberReach, AppError> {
     let mut reach = MemberReach::default();
     let mut grants = Vec::new();
-    for row in projects::reached_by(conn, membership, project)? {
+    for row in projects::reached_by(conn, membership, projects)? {
         let place = Place { id: row.id, name: row.name, slug: row.slug };
         if row.kind == "team" {
             let role = TeamRole::from_db(&row.level)
@@ -62,7 +62,16 @@ pub fn of_membership(conn: &mut PgConnection, membership: Uuid) -> Result<Member
 
 /// How the member `membership` reaches one project (`None`: not at all).
 pub fn on_project(conn: &mut PgConnection, membership: Uuid, project: Uuid) -> Result<Option<Reach<Place>>, AppError> {
-    Ok(load(conn, membership, Some(project))?.projects.into_iter().next())
+    Ok(load(conn, membership, Some(&[project]))?.projects.into_iter().next())
+}
+
+/// How the member `membership` reaches each of `projects` (those it reaches at all).
+pub fn on_projects(
+    conn: &mut PgConnection,
+    membership: Uuid,
+    projects: &[Uuid],
+) -> Result<Vec<Reach<Place>>, AppError> {
+    Ok(load(conn, membership, Some(projects))?.projects)
 }
 
 /// The names of the people who can grant access: the Owner and Admins.

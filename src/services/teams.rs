@@ -233,7 +233,9 @@ pub fn rename(
     conn.transaction(|conn| {
         let access = access::member_of(conn, slug, actor.user)?;
         let (team, rights) = locked(conn, &access, team)?;
-        require(rights.edit, &team).map_err(|_| only_admins(&team))?;
+        if !rights.edit {
+            return Err(only_admins(&team));
+        }
         let renamed = save("team", name, description, |name, text| {
             rows::update(conn, team.id, name.as_str(), name.slug(), text.as_str())
         })?;
