@@ -32,6 +32,10 @@ pub struct Settings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The nameserver verified domains are looked up at; unset: the system's.
     pub dns_server: Option<SocketAddr>,
+    /// The bearer token `/metrics` asks for; unset: no metrics are served.
+    pub metrics_token: Option<String>,
+    /// How long a stopping server lets requests in flight finish.
+    pub shutdown_grace: Duration,
 }
 
 /// The cookie key, with a note of whether it was generated for this run.
@@ -47,6 +51,45 @@ impl std::fmt::Debug for SessionKey {
     }
 }
 
+/// Where the database comes from when `DATABASE_URL` is not set (DESIGN.md §7).
+#[derive(Clone, Debug)]
+pub struct PrivateDatabase {
+    pub mode: PrivateMode,
+    /// `ROSTER_DATA_DIR`: the private cluster's home.
+    pub data_dir: std::path::PathBuf,
+}
+
+/// `ROSTER_PRIVATE_POSTGRES`: when Roster runs a private PostgreSQL of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrivateMode {
+    /// When nothing answers at the default address (127.0.0.1:5432).
+    Auto,
+    /// Whenever `DATABASE_URL` is unset, even if a server answers at the default address
+    /// (for tests on machines that run one).
+    Always,
+    /// Never: without `DATABASE_URL`, use the default address.
+    Never,
+}
+
+impl PrivateDatabase {
+    /// `None` when `DATABASE_URL` is set (in the environment or `.env`): it always wins.
+    pub fn from_env() -> anyhow::Result<Option<PrivateDatabase>> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        if var("DATABASE_URL").is_some() {
+            return Ok(None);
+        }
+        let mode = match var("ROSTER_PRIVATE_POSTGRES").as_deref().map(str::trim) {
+            None | Some("auto") => PrivateMode::Auto,
+            Some("always") => PrivateMode::Always,
+            Some("never") => PrivateMode::Never,
+            Some(other) => bail!("ROSTER_PRIVATE_POSTGRES must be auto, always or never, not {other:?}"),
+        };
+        let data_dir = var("ROSTER_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.to_owned()).into();
+        Ok(Some(PrivateDatabase { mode, data_dir }))
+    }
+}
+
+pub const DEFAULT_DATA_DIR: &str = "./.roster";
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/roster";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
@@ -99,6 +142,14 @@ impl Settings {
             Some(list) => parse_proxies(&list)?,
             None => Vec::new(),
         };
+        let metrics_token = var("ROSTER_METRICS_TOKEN").map(|t| t.trim().to_owned());
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            bail!("ROSTER_METRICS_TOKEN must be at least 16 characters, e.g. `openssl rand -hex 32`");
+        }
+        let shutdown_grace = match var("ROSTER_SHUTDOWN_GRACE") {
+            Some(text) => parse_duration(&text).context("ROSTER_SHUTDOWN_GRACE must be a duration like 30s or 2m")?,
+            None => Duration::from_secs(30),
+        };
         Ok(Settings {
             database_url,
             bind,
@@ -114,6 +165,8 @@ impl Settings {
             http_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             trusted_proxies,
             dns_server,
+            metrics_token,
+            shutdown_grace,
         })
     }
 

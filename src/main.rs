@@ -7,14 +7,15 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use diesel::Connection as _;
 
-use roster::config::Settings;
+use roster::config::{PrivateDatabase, Settings};
 use roster::domain::{EmailAddress, NewPassword, OrgName, PersonName};
+use roster::private_postgres::{self, Cluster};
 use roster::services::{accounts, demo, passwords};
 use roster::startup::Application;
 
 const CONFIGURATION: &str = "\
 Configuration (environment variables, or a .env file in the working directory):
-  DATABASE_URL           PostgreSQL URL        [default: postgres://postgres@127.0.0.1:5432/roster]
+  DATABASE_URL           PostgreSQL URL        [default: 127.0.0.1:5432 if it answers, else a private PostgreSQL]
   ROSTER_BIND            listen address        [default: 127.0.0.1:8080]
   ROSTER_BASE_URL        public URL for links in email  [default: http://<bind address>]
   ROSTER_SESSION_KEY     64+ random bytes (base64) for cookies; required unless the base URL is local
@@ -24,11 +25,16 @@ Configuration (environment variables, or a .env file in the working directory):
   ROSTER_SUPPORT_URL     where the header's Support link points  [default: unset, no link]
   ROSTER_TRUSTED_PROXIES comma-separated proxy IPs whose X-Forwarded-For is believed  [default: none]
   ROSTER_DNS_SERVER      nameserver for verified domains, e.g. 127.0.0.1:5353  [default: the system's]
+  ROSTER_METRICS_TOKEN   bearer token /metrics asks for  [default: unset, no /metrics]
+  ROSTER_LOG_FORMAT      human or json         [default: human]
+  ROSTER_SHUTDOWN_GRACE  time requests in flight get after SIGTERM  [default: 30s]
+  ROSTER_DATA_DIR        home of the private PostgreSQL used when DATABASE_URL is unset  [default: ./.roster]
+  ROSTER_PRIVATE_POSTGRES  auto: a private PostgreSQL when nothing answers at 127.0.0.1:5432; always; never  [default: auto]
   RUST_LOG               log filter            [default: info]";
 
 /// Roster: a self-hostable console for an organization's members, invitations and seats.
 #[derive(Parser)]
-#[command(version, about, after_help = CONFIGURATION)]
+#[command(version = concat!(env!("CARGO_PKG_VERSION"), " (migration ", env!("ROSTER_MIGRATION"), ")"), about, after_help = CONFIGURATION)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -94,7 +100,14 @@ enum Command {
 fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
-    roster::telemetry::init("info");
+    let format = match roster::telemetry::LogFormat::from_env() {
+        Ok(format) => format,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    roster::telemetry::init("info", format);
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -108,7 +121,7 @@ fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve { demo, bind } => serve(demo, bind),
         Command::Migrate => {
-            let settings = Settings::from_env(None)?;
+            let (settings, _cluster) = settings_with_database(None)?;
             roster::db::prepare(&settings.database_url)?;
             println!("Database is up to date.");
             Ok(())
@@ -126,8 +139,9 @@ fn run(command: Command) -> anyhow::Result<()> {
             };
             let password = NewPassword::parse(&password, &password).map_err(|e| anyhow::anyhow!("password: {e}"))?;
             let hash = passwords::hash(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let mut conn = operator_connection()?;
-            if !demo::create_verified_user(&mut conn, &name, &email, &hash).map_err(service_error)? {
+            let mut operator = operator_connection()?;
+            let conn = &mut operator.conn;
+            if !demo::create_verified_user(conn, &name, &email, &hash).map_err(service_error)? {
                 anyhow::bail!("an account with the address {email} already exists; nothing was changed");
             }
             println!("Created account {email} (verified).");
@@ -142,8 +156,9 @@ fn run(command: Command) -> anyhow::Result<()> {
             if seats < 1 {
                 anyhow::bail!("--seats must be at least 1");
             }
-            let mut conn = operator_connection()?;
-            let slug = demo::create_org_for(&mut conn, &owner, &name, seats).map_err(service_error)?;
+            let mut operator = operator_connection()?;
+            let conn = &mut operator.conn;
+            let slug = demo::create_org_for(conn, &owner, &name, seats).map_err(service_error)?;
             println!("Created organization {} at /orgs/{slug}, owned by {owner}.", name.as_str());
             Ok(())
         }
@@ -151,12 +166,12 @@ fn run(command: Command) -> anyhow::Result<()> {
             let slug = roster::domain::Slug::parse(org.trim())
                 .ok_or_else(|| anyhow::anyhow!("--org: {org:?} is not an organization's URL name (like acme-labs)"))?;
             let limit = roster::domain::parse_seat_limit(&seats).map_err(|e| anyhow::anyhow!("seats: {e}"))?;
-            let mut conn = operator_connection()?;
-            let (org, usage) =
-                roster::services::seats::set_by_operator(&mut conn, &slug, limit).map_err(|e| match e {
-                    roster::error::AppError::NotFound => anyhow::anyhow!("no organization is at /orgs/{slug}"),
-                    other => service_error(other),
-                })?;
+            let mut operator = operator_connection()?;
+            let conn = &mut operator.conn;
+            let (org, usage) = roster::services::seats::set_by_operator(conn, &slug, limit).map_err(|e| match e {
+                roster::error::AppError::NotFound => anyhow::anyhow!("no organization is at /orgs/{slug}"),
+                other => service_error(other),
+            })?;
             println!(
                 "The seat limit of {} is now {}. {}",
                 org.name,
@@ -175,8 +190,9 @@ fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::SignOutEverywhere { email } => {
             let email = EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
-            let mut conn = operator_connection()?;
-            let ended = accounts::sign_out_everywhere(&mut conn, &email).map_err(|e| match e {
+            let mut operator = operator_connection()?;
+            let conn = &mut operator.conn;
+            let ended = accounts::sign_out_everywhere(conn, &email).map_err(|e| match e {
                 roster::error::AppError::NotFound => {
                     anyhow::anyhow!("no account has the address {email}")
                 }
@@ -195,17 +211,37 @@ fn service_error(error: roster::error::AppError) -> anyhow::Error {
     }
 }
 
-/// A migrated database connection for the operator commands.
-fn operator_connection() -> anyhow::Result<diesel::PgConnection> {
-    let settings = Settings::from_env(None)?;
+/// The settings, with the private PostgreSQL's URL when Roster runs one
+/// (DESIGN.md §7); the cluster runs while the returned guard lives.
+fn settings_with_database(bind: Option<SocketAddr>) -> anyhow::Result<(Settings, Option<Cluster>)> {
+    let mut settings = Settings::from_env(bind)?;
+    let cluster = private_postgres::start_if_wanted(PrivateDatabase::from_env()?.as_ref())?;
+    if let Some(cluster) = &cluster {
+        settings.database_url = cluster.url().to_owned();
+    }
+    Ok((settings, cluster))
+}
+
+/// A migrated database connection for the operator commands, and the private
+/// cluster it may use (dropped after the connection: fields drop in order).
+struct Operator {
+    conn: diesel::PgConnection,
+    _cluster: Option<Cluster>,
+}
+
+fn operator_connection() -> anyhow::Result<Operator> {
+    let (settings, cluster) = settings_with_database(None)?;
     roster::db::prepare(&settings.database_url)?;
-    diesel::PgConnection::establish(&settings.database_url).map_err(|e| anyhow::anyhow!("{e}"))
+    let conn = diesel::PgConnection::establish(&settings.database_url).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(Operator { conn, _cluster: cluster })
 }
 
 fn serve(seed_demo: bool, bind: Option<SocketAddr>) -> anyhow::Result<()> {
-    let settings = Settings::from_env(bind)?;
+    let (settings, _cluster) = settings_with_database(bind)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
+        // Listening from the start: a signal during start-up stops Roster once it is up.
+        let stop = stop_signal()?;
         if settings.session_key.generated {
             tracing::warn!("ROSTER_SESSION_KEY is not set: generated a key for this run; sessions end when it stops");
         }
@@ -235,7 +271,24 @@ fn serve(seed_demo: bool, bind: Option<SocketAddr>) -> anyhow::Result<()> {
             println!("  password: {}", demo::DEMO_PASSWORD);
         }
         println!("Roster is listening on {base}");
-        app.run_until_stopped().await?;
-        Ok(())
+        app.run_until(stop).await?;
+        anyhow::Ok(())
+    })?;
+    // What still runs (housekeeping, a DNS re-check) is abandoned after a bound, and the
+    // private PostgreSQL, if any, stops when `_cluster` drops after this.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    Ok(())
+}
+
+/// A future that completes on the first SIGTERM (service managers) or SIGINT (Ctrl-C).
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM received"),
+            _ = int.recv() => tracing::info!("SIGINT received"),
+        }
     })
 }

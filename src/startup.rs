@@ -8,6 +8,7 @@ use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web, App, HttpServer};
+use tokio_util::sync::CancellationToken;
 use tracing_actix_web::TracingLogger;
 
 use crate::config::Settings;
@@ -16,6 +17,7 @@ use crate::jobs::{self, Worker};
 use crate::mail::deliver::Deliver;
 use crate::mail::transport::Transport;
 use crate::mail::Links;
+use crate::metrics::Metrics;
 use crate::web as routes;
 use crate::web::session::PgSessionStore;
 use crate::web::state::AppState;
@@ -30,6 +32,10 @@ pub struct Application {
     server: Server,
     settings: Settings,
     db: Db,
+    /// Cancelled when the server begins to stop: live streams end, the worker stops.
+    shutdown: CancellationToken,
+    /// The job worker, which finishes the job it is running once `shutdown` is cancelled.
+    worker: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -51,6 +57,8 @@ impl Application {
             settings.base_url = url::Url::parse(&format!("http://{address}"))?;
         }
 
+        let shutdown = CancellationToken::new();
+        let metrics = Metrics::new();
         tokio::spawn(jobs::housekeeping(db.clone()));
         tokio::spawn(crate::services::domains::schedule_rechecks_forever(db.clone()));
         let mut worker = Worker::new()
@@ -64,16 +72,15 @@ impl Application {
             );
         } else {
             let transport = Transport::from_settings(settings.smtp_url.as_deref(), &settings.mail_from)?;
-            worker = worker.with(Deliver::new(transport));
+            worker = worker.with(Deliver::new(transport, metrics.mail.clone()));
         }
-        if !worker.is_empty() {
-            tokio::spawn(worker.run(db.clone(), settings.outbox_poll_interval));
-        }
+        let worker = (!worker.is_empty())
+            .then(|| tokio::spawn(worker.run(db.clone(), settings.outbox_poll_interval, shutdown.clone())));
 
-        let bell = crate::web::live::BellHub::new();
+        let bell = crate::web::live::BellHub::new(shutdown.clone(), metrics.live_streams.clone());
         tokio::spawn(bell.clone().listen(settings.database_url.clone()));
-        let server = serve(listener, db.clone(), settings.clone(), bell)?;
-        Ok(Application { port: address.port(), server, settings, db })
+        let server = serve(listener, db.clone(), settings.clone(), bell, metrics)?;
+        Ok(Application { port: address.port(), server, settings, db, shutdown, worker })
     }
 
     pub fn port(&self) -> u16 {
@@ -93,23 +100,57 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until the process is stopped.
+    /// Serves until the server is stopped through its handle.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        self.run_until(std::future::pending()).await
+    }
+
+    /// Serves until `stop` completes (for `roster serve`: SIGTERM or SIGINT), then drains:
+    /// no new connections, live streams told to reconnect and closed, requests in flight
+    /// given `shutdown_grace` to finish, and the job worker stopped after its current job
+    /// (the jobs it claimed and did not start are given back to the queue).
+    pub async fn run_until(mut self, stop: impl std::future::Future<Output = ()>) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let mut server = std::pin::pin!(self.server);
+        let served = tokio::select! {
+            result = &mut server => result,
+            () = stop => {
+                tracing::info!(grace = ?self.settings.shutdown_grace, "stopping: draining requests and the job worker");
+                self.shutdown.cancel();
+                // The server future carries out the stop, so it is polled alongside.
+                let ((), result) = tokio::join!(handle.stop(true), server);
+                result
+            }
+        };
+        self.shutdown.cancel();
+        if let Some(worker) = self.worker.take() {
+            // The job running now finishes (mail: at most the SMTP timeout); nothing new starts.
+            let _ = worker.await;
+        }
+        tracing::info!("stopped");
+        served
     }
 }
 
-fn serve(listener: TcpListener, db: Db, settings: Settings, bell: crate::web::live::BellHub) -> anyhow::Result<Server> {
+fn serve(
+    listener: TcpListener,
+    db: Db,
+    settings: Settings,
+    bell: crate::web::live::BellHub,
+    metrics: Metrics,
+) -> anyhow::Result<Server> {
     let secure = settings.base_url.scheme() == "https";
     let key = Key::from(&settings.session_key.bytes);
     let dev_mailbox = settings.uses_dev_mailbox();
     let workers = settings.http_workers;
+    let grace = settings.shutdown_grace;
     let state = web::Data::new(AppState {
         links: Links::new(&settings.base_url),
         tokens: crate::domain::token::TokenKey::derive_from(&settings.session_key.bytes),
         bell,
         db: db.clone(),
         dns: crate::dns::Dns { server: settings.dns_server },
+        metrics,
         settings,
     });
     let store = PgSessionStore::new(db);
@@ -139,8 +180,10 @@ fn serve(listener: TcpListener, db: Db, settings: Settings, bell: crate::web::li
         App::new()
             .app_data(state.clone())
             .app_data(web::FormConfig::default().limit(1024 * 1024))
-            // Static files skip the session and CSRF layers: no database work for them.
+            // Static files, probes and metrics skip the session and CSRF layers: no
+            // database work for them, and they answer whatever the sessions do.
             .route("/static/{path:.*}", web::get().to(routes::assets::serve_asset))
+            .configure(routes::operations)
             .service(
                 web::scope("")
                     // Inside the session layer, so error pages can show who is signed in.
@@ -151,9 +194,14 @@ fn serve(listener: TcpListener, db: Db, settings: Settings, bell: crate::web::li
             )
             .wrap(routes::errors::handlers())
             .wrap(headers)
+            .wrap(from_fn(routes::metrics::measure))
             .wrap(TracingLogger::<routes::logging::RedactingRootSpan>::new())
     })
     .workers(workers)
+    // `Application::run_until` decides when to stop, so that live streams and the
+    // worker stop with the server.
+    .disable_signals()
+    .shutdown_timeout(grace.as_secs())
     .listen(listener)?
     .run();
     Ok(server)

@@ -167,6 +167,15 @@
   function connect() {
     if (stream || signedOut || !poll || !window.EventSource || !window.htmx) return;
     stream = new EventSource(poll.getAttribute("data-bell-stream"));
+    var opened = false;
+    stream.addEventListener("open", function () {
+      // Reopened after the server restarted (it says when to come back): catch up.
+      if (opened) {
+        window.htmx.trigger(poll, "refresh");
+        window.htmx.trigger(document.body, "bellStream");
+      }
+      opened = true;
+    });
     stream.addEventListener("bell", function () {
       window.htmx.trigger(poll, "refresh");
       // Parts of the page about the same things (the Dashboard's invitations) refresh too.

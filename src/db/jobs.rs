@@ -97,6 +97,16 @@ pub fn claim_due(conn: &mut PgConnection, kinds: &[&str], limit: i64, lease_secs
     .load(conn)
 }
 
+/// Gives back a claimed job that was not run (the worker is stopping): due now, its
+/// attempt uncounted, for the next worker; does nothing if the claim was lost meanwhile.
+pub fn release(conn: &mut PgConnection, id: Uuid, claimed_attempt: i32) -> QueryResult<usize> {
+    diesel::update(
+        jobs::table.find(id).filter(jobs::attempts.eq(claimed_attempt)).filter(jobs::status.eq(JobStatus::Pending)),
+    )
+    .set((jobs::attempts.eq(claimed_attempt - 1), jobs::run_at.eq(OffsetDateTime::now_utc())))
+    .execute(conn)
+}
+
 /// Records that a job ran to the end, if this worker still holds the claim
 /// (`attempts` as claimed); returns 0 when it no longer does.
 pub fn mark_done(conn: &mut PgConnection, id: Uuid, claimed_attempt: i32) -> QueryResult<usize> {
@@ -138,4 +148,13 @@ pub fn mark_failed(
 /// One job.
 pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Job>> {
     jobs::table.find(id).select(Job::as_select()).first(conn).optional()
+}
+
+/// Jobs waiting to run (due or not), counted by kind.
+pub fn pending_by_kind(conn: &mut PgConnection) -> QueryResult<Vec<(String, i64)>> {
+    jobs::table
+        .filter(jobs::status.eq(JobStatus::Pending))
+        .group_by(jobs::kind)
+        .select((jobs::kind, diesel::dsl::count_star()))
+        .load(conn)
 }

@@ -22,6 +22,8 @@ pub mod teams;
 pub mod types;
 pub mod users;
 
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -57,15 +59,22 @@ pub enum RunError {
 #[derive(Clone)]
 pub struct Db {
     pool: PgPool,
+    /// Tasks waiting for a connection right now (r2d2 does not count them), for `/metrics`.
+    waiting: Arc<AtomicI64>,
 }
 
 impl Db {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self { pool, waiting: Arc::default() }
     }
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// How many tasks wait for a pooled connection at this moment.
+    pub fn waiting(&self) -> i64 {
+        self.waiting.load(Ordering::Relaxed)
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool. The
@@ -87,8 +96,8 @@ impl Db {
         T: Send + 'static,
         E: From<RunError> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        let task = tokio::task::spawn_blocking(move || f(&Steps { pool: &pool }));
+        let (pool, waiting) = (self.pool.clone(), self.waiting.clone());
+        let task = tokio::task::spawn_blocking(move || f(&Steps { pool: &pool, waiting: &waiting }));
         match task.await {
             Ok(result) => result,
             Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
@@ -101,6 +110,7 @@ impl Db {
 /// do slow work between steps (password hashing) and must hold no connection meanwhile.
 pub struct Steps<'a> {
     pool: &'a PgPool,
+    waiting: &'a AtomicI64,
 }
 
 impl Steps<'_> {
@@ -109,7 +119,10 @@ impl Steps<'_> {
     where
         E: From<RunError>,
     {
-        let mut conn = self.pool.get().map_err(|e| E::from(RunError::Pool(e)))?;
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let conn = self.pool.get();
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        let mut conn = conn.map_err(|e| E::from(RunError::Pool(e)))?;
         f(&mut conn)
     }
 }

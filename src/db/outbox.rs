@@ -113,3 +113,17 @@ pub fn recent(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<Message>> 
 pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Message>> {
     outbox::table.find(id).select(Message::as_select()).first(conn).optional()
 }
+
+/// Messages not yet sent, counted by status (`pending`, `failed`): what an operator alerts on.
+pub fn unsent_by_status(conn: &mut PgConnection) -> QueryResult<Vec<(String, i64)>> {
+    outbox::table
+        .filter(outbox::status.ne("sent"))
+        .group_by(outbox::status)
+        .select((outbox::status, diesel::dsl::count_star()))
+        .load(conn)
+}
+
+/// When the oldest message still waiting to be sent was written.
+pub fn oldest_pending_at(conn: &mut PgConnection) -> QueryResult<Option<OffsetDateTime>> {
+    outbox::table.filter(outbox::status.eq("pending")).select(diesel::dsl::min(outbox::created_at)).first(conn)
+}

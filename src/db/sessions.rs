@@ -70,3 +70,12 @@ pub fn update(
         .set((sessions::user_id.eq(user_id), sessions::state.eq(state), sessions::expires_at.eq(expires_at)))
         .execute(conn)
 }
+
+/// Signed-in sessions that have not expired.
+pub fn count_live(conn: &mut PgConnection) -> QueryResult<i64> {
+    sessions::table
+        .filter(sessions::user_id.is_not_null())
+        .filter(sessions::expires_at.gt(diesel::dsl::now))
+        .count()
+        .get_result(conn)
+}

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 use time::OffsetDateTime;
+use tokio_util::sync::CancellationToken;
 
 use crate::db::jobs::{self, Job};
 use crate::db::{rate_limits, sessions, Db, RunError};
@@ -87,8 +88,26 @@ impl Worker {
     /// failing job holds no locks and a failed write after a run repeats at most that
     /// one job. Returns how many jobs were claimed.
     pub fn run_due(&self, conn: &mut PgConnection, batch: i64) -> QueryResult<usize> {
+        self.run_due_until(conn, batch, &|| false)
+    }
+
+    /// [`Worker::run_due`], stopping after the job it is running once `stopping` says
+    /// so: the jobs it claimed and did not start are given back, due at once.
+    pub fn run_due_until(
+        &self,
+        conn: &mut PgConnection,
+        batch: i64,
+        stopping: &dyn Fn() -> bool,
+    ) -> QueryResult<usize> {
         let claimed = jobs::claim_due(conn, &self.kinds(), batch, LEASE_SECS)?;
-        for job in &claimed {
+        for (done, job) in claimed.iter().enumerate() {
+            if stopping() {
+                for job in &claimed[done..] {
+                    jobs::release(conn, job.id, job.attempts)?;
+                }
+                tracing::info!(released = claimed.len() - done, "job worker stopped; unstarted jobs given back");
+                break;
+            }
             let Some(handler) = self.handlers.iter().find(|h| h.kind() == job.kind) else {
                 continue; // claim_due returns only our kinds
             };
@@ -99,19 +118,28 @@ impl Worker {
         Ok(claimed.len())
     }
 
-    /// Runs forever: runs what is due, and sleeps `idle` when nothing was.
-    pub async fn run(self, db: Db, idle: Duration) {
+    /// Runs until `stop` is cancelled: runs what is due, and sleeps `idle` when nothing
+    /// was. Once stopped, it finishes the job it is running and returns.
+    pub async fn run(self, db: Db, idle: Duration, stop: CancellationToken) {
         let worker = Arc::new(self);
-        loop {
-            let worker = worker.clone();
-            let result = db.run(move |conn| -> Result<usize, WorkerError> { Ok(worker.run_due(conn, BATCH)?) }).await;
-            match result {
-                Ok(0) => tokio::time::sleep(idle).await,
-                Ok(_) => {}
+        while !stop.is_cancelled() {
+            let (worker, token) = (worker.clone(), stop.clone());
+            let result = db
+                .run(move |conn| -> Result<usize, WorkerError> {
+                    Ok(worker.run_due_until(conn, BATCH, &|| token.is_cancelled())?)
+                })
+                .await;
+            let pause = match result {
+                Ok(0) => idle,
+                Ok(_) => continue,
                 Err(error) => {
                     tracing::warn!(%error, "job worker could not run");
-                    tokio::time::sleep(idle).await;
+                    idle
                 }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = stop.cancelled() => {}
             }
         }
     }

@@ -11,12 +11,14 @@ use crate::jobs::{Handler, Outcome};
 #[derive(Clone)]
 pub struct Deliver {
     transport: Transport,
+    /// Attempts by outcome, for `/metrics`.
+    attempts: prometheus::IntCounterVec,
 }
 
 impl Deliver {
-    /// A handler sending through `transport`.
-    pub fn new(transport: Transport) -> Self {
-        Self { transport }
+    /// A handler sending through `transport`, counting attempts in `attempts`.
+    pub fn new(transport: Transport, attempts: prometheus::IntCounterVec) -> Self {
+        Self { transport, attempts }
     }
 }
 
@@ -46,6 +48,12 @@ impl Handler for Deliver {
         let Ok(id) = message_id(job) else {
             return Ok(()); // no message to update; the job keeps the error
         };
+        let counted = match outcome {
+            Outcome::Done => "sent",
+            Outcome::Retrying { .. } => "retrying",
+            Outcome::GaveUp { .. } => "failed",
+        };
+        self.attempts.with_label_values(&[counted]).inc();
         match outcome {
             Outcome::Done => outbox::mark_sent(conn, id),
             Outcome::Retrying { error, .. } => outbox::mark_attempt_failed(conn, id, error, false),

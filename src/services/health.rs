@@ -1,10 +1,38 @@
-//! Readiness: whether the database answers.
+//! Readiness, and the figures `/metrics` reads from the database.
 
 use diesel::PgConnection;
+use time::OffsetDateTime;
 
+use crate::db::{jobs, outbox, sessions};
 use crate::error::AppError;
 
 /// Runs the cheapest query there is.
 pub fn ready(conn: &mut PgConnection) -> Result<(), AppError> {
     Ok(crate::db::ping(conn)?)
+}
+
+/// What the database says about the queues and sessions, for monitoring.
+#[derive(Debug, Clone, Default)]
+pub struct Backlog {
+    /// Outbox messages not yet sent, by status.
+    pub outbox: Vec<(String, i64)>,
+    /// Seconds since the oldest pending message was written.
+    pub oldest_pending_secs: Option<f64>,
+    /// Background jobs waiting, by kind.
+    pub jobs: Vec<(String, i64)>,
+    /// Unexpired sessions.
+    pub sessions: i64,
+}
+
+/// Reads the [`Backlog`] in one read-only transaction (a consistent picture).
+pub fn backlog(conn: &mut PgConnection) -> Result<Backlog, AppError> {
+    conn.build_transaction().read_only().run(|conn| {
+        Ok(Backlog {
+            outbox: outbox::unsent_by_status(conn)?,
+            oldest_pending_secs: outbox::oldest_pending_at(conn)?
+                .map(|at| (OffsetDateTime::now_utc() - at).as_seconds_f64().max(0.0)),
+            jobs: jobs::pending_by_kind(conn)?,
+            sessions: sessions::count_live(conn)?,
+        })
+    })
 }

@@ -22,6 +22,9 @@ impl FromRequest for SignedIn {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let session = req.get_session();
         let user = session.get::<uuid::Uuid>("user_id").ok().flatten();
+        if let (Some(user), Some(span)) = (user, req.extensions().get::<tracing_actix_web::RootSpan>()) {
+            span.record("user_id", tracing::field::display(user));
+        }
         std::future::ready(user.map(|id| SignedIn(UserId(id))).ok_or(AppError::Unauthenticated))
     }
 }

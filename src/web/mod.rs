@@ -11,6 +11,7 @@ pub mod layout;
 pub mod listing;
 pub mod live;
 pub mod logging;
+pub mod metrics;
 pub mod pages;
 pub mod session;
 pub mod state;
@@ -22,14 +23,19 @@ use pages::{
     projects, seats, settings, teams,
 };
 
+/// Probes and metrics, served outside the session layer.
+pub fn operations(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/healthz", web::head().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/readyz", web::head().to(health::readyz))
+        .route("/metrics", web::get().to(metrics::scrape));
+}
+
 /// Every route of the console.
 pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
     cfg.route("/", web::get().to(dashboard::home))
         .route("/", web::head().to(dashboard::home))
-        .route("/healthz", web::get().to(health::healthz))
-        .route("/healthz", web::head().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .route("/readyz", web::head().to(health::readyz))
         .route("/help", web::get().to(help::show_help))
         .route("/sign-up", web::get().to(auth::sign_up_form))
         .route("/sign-up", web::post().to(auth::sign_up))

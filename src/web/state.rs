@@ -18,4 +18,6 @@ pub struct AppState {
     pub bell: BellHub,
     /// Where verified domains are looked up.
     pub dns: crate::dns::Dns,
+    /// What `/metrics` shows.
+    pub metrics: crate::metrics::Metrics,
 }

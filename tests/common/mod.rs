@@ -225,6 +225,8 @@ pub fn test_settings(db: &TestDb) -> Settings {
         http_workers: 1,
         trusted_proxies: Vec::new(),
         dns_server: None,
+        metrics_token: None,
+        shutdown_grace: std::time::Duration::from_secs(5),
     }
 }
 
@@ -235,7 +237,7 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the application with settings adjusted by `adjust`.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
-        roster::telemetry::init("debug");
+        roster::telemetry::init("debug", roster::telemetry::LogFormat::from_env().unwrap());
     }
     let db = tokio::task::spawn_blocking(TestDb::new).await.unwrap();
     let mut settings = test_settings(&db);

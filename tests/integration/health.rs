@@ -4,7 +4,13 @@ use crate::common::spawn_app;
 async fn health_and_readiness_answer() {
     let app = spawn_app().await;
     let (status, body) = app.get_text("/healthz").await;
-    assert_eq!((status.as_u16(), body.as_str()), (200, "ok"));
+    assert_eq!(status.as_u16(), 200);
+    let health: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
+    // The newest migration directory's version, as `__diesel_schema_migrations` records it.
+    let applied = app.count("SELECT max(version)::bigint AS count FROM __diesel_schema_migrations");
+    assert_eq!(health["migration"], applied.to_string());
     let (status, body) = app.get_text("/readyz").await;
     assert_eq!((status.as_u16(), body.as_str()), (200, "ready"));
 }
@@ -88,4 +94,96 @@ async fn head_requests_answer_like_get() {
         let response = app.client.head(app.url(path)).send().await.unwrap();
         assert_eq!(response.status().as_u16(), status, "HEAD {path}");
     }
+}
+
+const METRICS_TOKEN: &str = "a-metrics-token-for-tests";
+
+/// Scrapes `/metrics` with the token and returns its text.
+async fn scrape(app: &crate::common::TestApp) -> String {
+    let response = app.client.get(app.url("/metrics")).bearer_auth(METRICS_TOKEN).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    response.text().await.unwrap()
+}
+
+/// The value of the series whose line starts with `series` (name and labels as printed).
+fn value(metrics: &str, series: &str) -> Option<f64> {
+    metrics.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// Waits (bounded) until the scraped figure `series` satisfies `check`.
+async fn eventually_metric(app: &crate::common::TestApp, series: &str, check: impl Fn(f64) -> bool) -> String {
+    for _ in 0..100 {
+        let text = scrape(app).await;
+        if value(&text, series).is_some_and(&check) {
+            return text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{series} never held:\n{}", scrape(app).await);
+}
+
+#[tokio::test]
+async fn metrics_are_served_only_with_the_token() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/metrics").await.status().as_u16(), 404, "no token configured: no metrics");
+
+    let app = crate::common::spawn_app_with(|s| s.metrics_token = Some(METRICS_TOKEN.into())).await;
+    assert_eq!(app.get("/metrics").await.status().as_u16(), 401);
+    let wrong = app.client.get(app.url("/metrics")).bearer_auth("not-the-token-at-all").send().await.unwrap();
+    assert_eq!(wrong.status().as_u16(), 401);
+    assert!(scrape(&app).await.contains("roster_http_requests_total"));
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_pattern_and_show_pool_sessions_and_streams() {
+    let app = crate::common::spawn_app_with(|s| s.metrics_token = Some(METRICS_TOKEN.into())).await;
+    app.signed_in_user("Ada", "ada@example.com").await;
+    let slug_page = app.create_org("Acme").await;
+    assert_eq!(slug_page.status().as_u16(), 303);
+    for _ in 0..3 {
+        assert_eq!(app.get("/orgs/acme/members").await.status().as_u16(), 200);
+    }
+    assert_eq!(app.get("/no-such-page/123").await.status().as_u16(), 404);
+    // A live bell stream, held open while scraping.
+    let stream = app.get("/notifications/stream").await;
+    assert_eq!(stream.status().as_u16(), 200);
+
+    let text = eventually_metric(&app, "roster_live_bell_streams", |open| open == 1.0).await;
+    let members = r#"roster_http_requests_total{method="GET",route="/orgs/{slug}/members",status="2xx"}"#;
+    assert_eq!(value(&text, members), Some(3.0), "{text}");
+    assert_eq!(value(&text, r#"roster_http_requests_total{method="POST",route="/orgs",status="3xx"}"#), Some(1.0));
+    assert_eq!(value(&text, r#"roster_http_requests_total{method="GET",route="unmatched",status="4xx"}"#), Some(1.0));
+    assert!(!text.contains("/orgs/acme"), "raw paths never become labels");
+    let latency =
+        r#"roster_http_request_duration_seconds_count{method="GET",route="/orgs/{slug}/members",status="2xx"}"#;
+    assert_eq!(value(&text, latency), Some(3.0));
+    assert_eq!(value(&text, "roster_database_up"), Some(1.0));
+    assert_eq!(value(&text, "roster_db_pool_max_connections"), Some(4.0));
+    assert!(value(&text, "roster_db_pool_connections").is_some_and(|n| n >= 1.0));
+    assert_eq!(value(&text, "roster_db_pool_waiting"), Some(0.0));
+    assert_eq!(value(&text, "roster_sessions"), Some(1.0), "Ada's session");
+    drop(stream);
+}
+
+#[tokio::test]
+async fn metrics_show_mail_delivered_and_mail_waiting() {
+    // The dev mailbox delivers at once.
+    let app = crate::common::spawn_app_with(|s| s.metrics_token = Some(METRICS_TOKEN.into())).await;
+    app.sign_up("Ada", "ada@example.com", crate::common::PASSWORD).await;
+    let text = eventually_metric(&app, r#"roster_mail_deliveries_total{outcome="sent"}"#, |n| n == 1.0).await;
+    assert_eq!(value(&text, r#"roster_outbox_messages{status="pending"}"#), Some(0.0), "{text}");
+    assert_eq!(value(&text, "roster_outbox_oldest_pending_age_seconds"), Some(0.0));
+
+    // An SMTP server that is down: the attempt fails and the message waits.
+    let app = crate::common::spawn_app_with(|s| {
+        s.metrics_token = Some(METRICS_TOKEN.into());
+        s.smtp_url = Some("smtp://127.0.0.1:9".into());
+    })
+    .await;
+    app.sign_up("Ada", "ada@example.com", crate::common::PASSWORD).await;
+    let text = eventually_metric(&app, r#"roster_mail_deliveries_total{outcome="retrying"}"#, |n| n == 1.0).await;
+    assert_eq!(value(&text, r#"roster_outbox_messages{status="pending"}"#), Some(1.0), "{text}");
+    assert!(value(&text, "roster_outbox_oldest_pending_age_seconds").is_some_and(|age| age > 0.0));
+    assert_eq!(value(&text, r#"roster_jobs_pending{kind="mail"}"#), Some(1.0), "its job waits for a retry");
 }

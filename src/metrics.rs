@@ -1,0 +1,174 @@
+//! Prometheus metrics served at `/metrics`: requests, the pool, the job queue and outbox,
+//! mail, live streams and sessions. One registry per application, no global state.
+
+use prometheus::{
+    Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+/// Latency buckets in seconds: a page takes a few milliseconds, a sign-in a few tens.
+const LATENCY_BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+
+/// Every figure `/metrics` shows. Cheap to clone (the parts are shared).
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    /// Requests by route pattern (`/orgs/{slug}/members`, never a raw path), method and status class.
+    pub requests: IntCounterVec,
+    /// Request latency by the same labels.
+    pub latency: HistogramVec,
+    /// Mail delivery attempts by outcome: `sent`, `retrying`, `failed` (gave up).
+    pub mail: IntCounterVec,
+    /// Open live-bell streams on this instance.
+    pub live_streams: IntGauge,
+    /// The figures read when scraped.
+    pub snapshot: Snapshot,
+}
+
+/// Gauges set from the database and the pool at each scrape.
+#[derive(Clone)]
+pub struct Snapshot {
+    pub database_up: IntGauge,
+    pub pool_connections: IntGauge,
+    pub pool_idle: IntGauge,
+    pub pool_waiting: IntGauge,
+    pub pool_max: IntGauge,
+    pub outbox: IntGaugeVec,
+    pub outbox_oldest_pending: Gauge,
+    pub jobs_pending: IntGaugeVec,
+    pub sessions: IntGauge,
+}
+
+impl Metrics {
+    /// A fresh registry with every metric registered.
+    #[allow(clippy::expect_used)] // start-up, with fixed and valid names and labels
+    pub fn new() -> Self {
+        let registry = Registry::new_custom(Some("roster".into()), None).unwrap_or_default();
+        let requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests by route pattern, method and status class"),
+            &["route", "method", "status"],
+        )
+        .expect("valid metric");
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "HTTP request latency by route pattern, method and status class",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &["route", "method", "status"],
+        )
+        .expect("valid metric");
+        let mail = IntCounterVec::new(
+            Opts::new("mail_deliveries_total", "Mail delivery attempts by outcome (sent, retrying, failed)"),
+            &["outcome"],
+        )
+        .expect("valid metric");
+        let gauge = |name: &str, help: &str| IntGauge::new(name, help).expect("valid metric");
+        let snapshot = Snapshot {
+            database_up: gauge("database_up", "1 when the database answered the last scrape"),
+            pool_connections: gauge("db_pool_connections", "Open connections in the database pool"),
+            pool_idle: gauge("db_pool_idle_connections", "Idle connections in the database pool"),
+            pool_waiting: gauge("db_pool_waiting", "Tasks waiting for a pooled connection"),
+            pool_max: gauge("db_pool_max_connections", "Largest size of the database pool"),
+            outbox: IntGaugeVec::new(
+                Opts::new("outbox_messages", "Outbox messages not yet sent, by status"),
+                &["status"],
+            )
+            .expect("valid metric"),
+            outbox_oldest_pending: Gauge::new(
+                "outbox_oldest_pending_age_seconds",
+                "Age of the oldest message waiting to be sent (0 when none waits)",
+            )
+            .expect("valid metric"),
+            jobs_pending: IntGaugeVec::new(
+                Opts::new("jobs_pending", "Background jobs waiting to run, by kind"),
+                &["kind"],
+            )
+            .expect("valid metric"),
+            sessions: gauge("sessions", "Signed-in sessions that have not expired"),
+        };
+        let metrics = Metrics {
+            requests,
+            latency,
+            mail,
+            live_streams: gauge("live_bell_streams", "Open live-bell streams on this instance"),
+            snapshot,
+            registry,
+        };
+        metrics.register();
+        metrics
+    }
+
+    // Names are fixed and unique, so registering cannot fail; a failure would show as a missing series.
+    fn register(&self) {
+        let s = &self.snapshot;
+        let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
+            Box::new(self.requests.clone()),
+            Box::new(self.latency.clone()),
+            Box::new(self.mail.clone()),
+            Box::new(self.live_streams.clone()),
+            Box::new(s.database_up.clone()),
+            Box::new(s.pool_connections.clone()),
+            Box::new(s.pool_idle.clone()),
+            Box::new(s.pool_waiting.clone()),
+            Box::new(s.pool_max.clone()),
+            Box::new(s.outbox.clone()),
+            Box::new(s.outbox_oldest_pending.clone()),
+            Box::new(s.jobs_pending.clone()),
+            Box::new(s.sessions.clone()),
+        ];
+        for collector in collectors {
+            if let Err(error) = self.registry.register(collector) {
+                tracing::warn!(%error, "metric not registered");
+            }
+        }
+    }
+
+    /// Counts one finished request. `route` is the matched pattern, `None` for no route.
+    pub fn observe_request(&self, route: Option<&str>, method: &str, status: u16, seconds: f64) {
+        let class = match status {
+            100..=199 => "1xx",
+            200..=299 => "2xx",
+            300..=399 => "3xx",
+            400..=499 => "4xx",
+            _ => "5xx",
+        };
+        // Unmatched paths share one label, so scanners cannot grow the series without bound.
+        let labels = [route.unwrap_or("unmatched"), method, class];
+        self.requests.with_label_values(&labels).inc();
+        self.latency.with_label_values(&labels).observe(seconds);
+    }
+
+    /// The Prometheus text format of every metric.
+    pub fn render(&self) -> String {
+        TextEncoder::new().encode_to_string(&self.registry.gather()).unwrap_or_default()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_counted_by_route_pattern_and_status_class() {
+        let metrics = Metrics::new();
+        metrics.observe_request(Some("/orgs/{slug}/members"), "GET", 200, 0.003);
+        metrics.observe_request(Some("/orgs/{slug}/members"), "GET", 204, 0.004);
+        metrics.observe_request(None, "GET", 404, 0.001);
+        let text = metrics.render();
+        assert!(
+            text.contains(r#"roster_http_requests_total{method="GET",route="/orgs/{slug}/members",status="2xx"} 2"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"roster_http_requests_total{method="GET",route="unmatched",status="4xx"} 1"#),
+            "{text}"
+        );
+        assert!(text.contains("roster_http_request_duration_seconds_bucket"), "{text}");
+    }
+}

@@ -1,0 +1,460 @@
+//! The `roster` binary run as an operator runs it: a private PostgreSQL on first run,
+//! and a graceful stop on SIGTERM. Each test starts real processes (slow: a binary of its own).
+
+// A test that unwraps fails with the error as its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../common/mod.rs"]
+#[allow(unused_imports)] // the harness's DNS server serves other test binaries
+mod common;
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::cookie::{CookieStore as _, Jar};
+
+/// A `roster serve` process on a free port, with what it printed.
+struct Roster {
+    child: Child,
+    address: String,
+    output: Arc<Mutex<String>>,
+}
+
+impl Roster {
+    /// Starts `roster serve` with `env` and waits until it listens.
+    fn serve(dir: &Path, args: &[&str], env: &[(&'static str, String)]) -> Roster {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_roster"));
+        command
+            .arg("serve")
+            .args(["--bind", "127.0.0.1:0"])
+            .args(args)
+            // No .env of the checkout, and none of the caller's Roster settings.
+            .current_dir(dir)
+            .env_remove("DATABASE_URL")
+            .env_remove("ROSTER_SMTP_URL")
+            .env_remove("ROSTER_BASE_URL")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("roster starts");
+        let output = Arc::new(Mutex::new(String::new()));
+        let (listening, address) = std::sync::mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        for (pipe, sender) in
+            [(Box::new(stdout) as Box<dyn std::io::Read + Send>, Some(listening)), (Box::new(stderr), None)]
+        {
+            let output = output.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    if let (Some(sender), Some(address)) = (&sender, line.strip_prefix("Roster is listening on ")) {
+                        let _ = sender.send(address.to_owned());
+                    }
+                    output.lock().unwrap().push_str(&(line + "\n"));
+                }
+            });
+        }
+        match address.recv_timeout(Duration::from_secs(120)) {
+            Ok(address) => Roster { child, address, output },
+            Err(_) => {
+                let _ = child.kill();
+                panic!("roster did not start:\n{}", output.lock().unwrap());
+            }
+        }
+    }
+
+    fn output(&self) -> String {
+        self.output.lock().unwrap().clone()
+    }
+
+    fn signal(&self, signal: nix::sys::signal::Signal) {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.child.id() as i32), signal).unwrap();
+    }
+
+    /// Waits (bounded) for the process to end.
+    fn wait(&mut self, within: Duration) -> ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "roster did not stop within {within:?}:\n{}", self.output());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGTERM, and the exit status.
+    fn stop(&mut self) -> ExitStatus {
+        self.signal(nix::sys::signal::Signal::SIGTERM);
+        self.wait(Duration::from_secs(60))
+    }
+}
+
+impl Drop for Roster {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A person in a browser: keeps cookies, sends the CSRF token, follows no redirects.
+struct Visitor {
+    base: String,
+    jar: Arc<Jar>,
+    client: reqwest::Client,
+}
+
+impl Visitor {
+    fn new(base: &str) -> Visitor {
+        let jar = Arc::new(Jar::default());
+        Visitor { base: base.to_owned(), jar: jar.clone(), client: common::client_with(jar) }
+    }
+
+    fn cookie_header(&self) -> String {
+        let header = self.jar.cookies(&self.base.parse().unwrap()).expect("cookies");
+        header.to_str().unwrap().to_owned()
+    }
+
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.cookie_header()
+            .split("; ")
+            .find_map(|pair| pair.split_once('=').filter(|(k, _)| *k == name).map(|(_, v)| v.to_owned()))
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.base)).send().await.unwrap()
+    }
+
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        if self.jar.cookies(&self.base.parse().unwrap()).is_none() {
+            self.get("/sign-in").await;
+        }
+        let token = self.cookie("roster_csrf").expect("a CSRF cookie");
+        let mut body = fields.to_vec();
+        body.push(("csrf_token", &token));
+        self.client.post(format!("{}{path}", self.base)).form(&body).send().await.unwrap()
+    }
+
+    async fn sign_in(&self, email: &str, password: &str) {
+        let response = self.post("/sign-in", &[("email", email), ("password", password)]).await;
+        let status = response.status().as_u16();
+        let page = response.text().await.unwrap();
+        let said = page.split("role=\"alert\"").nth(1).unwrap_or(&page).chars().take(400).collect::<String>();
+        assert_eq!(status, 303, "sign-in as {email}: {said}");
+    }
+}
+
+fn scratch_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("roster-ops-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The TCP sockets a process listens on, from /proc (Linux).
+fn tcp_listeners_of(pid: u32) -> Vec<String> {
+    let inodes: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .flatten()
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .filter_map(|target| target.to_str()?.strip_prefix("socket:[")?.strip_suffix(']').map(str::to_owned))
+        .collect();
+    let mut listening = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        for line in std::fs::read_to_string(table).unwrap_or_default().lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // local address, state 0A = LISTEN, inode
+            if fields.get(3) == Some(&"0A") && fields.get(9).is_some_and(|inode| inodes.iter().any(|i| i == inode)) {
+                listening.push(fields[1].to_owned());
+            }
+        }
+    }
+    listening
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_database_url_roster_runs_a_private_postgres_that_keeps_its_data() {
+    let home = scratch_dir();
+    let data = home.join("data");
+    let env = vec![("ROSTER_PRIVATE_POSTGRES", "always".to_owned()), ("ROSTER_DATA_DIR", data.display().to_string())];
+
+    let mut roster = tokio::task::spawn_blocking({
+        let (home, env) = (home.clone(), env.clone());
+        move || Roster::serve(&home, &["--demo"], &env)
+    })
+    .await
+    .unwrap();
+    let said = roster.output();
+    assert!(
+        said.contains(&format!("Using a private PostgreSQL with its data in {}", data.display()))
+            && said.contains("set DATABASE_URL to use a server of your own"),
+        "{said}"
+    );
+
+    // The demo sign-in works, and what we change is there after a restart.
+    let ada = Visitor::new(&roster.address);
+    ada.sign_in(roster::services::demo::DEMO_EMAIL, roster::services::demo::DEMO_PASSWORD).await;
+    let created = ada.post("/orgs", &[("name", "Kept Across Restarts")]).await;
+    assert_eq!(created.status().as_u16(), 303);
+
+    // The database listens on its socket in the data directory, on no TCP port.
+    let pid: u32 =
+        std::fs::read_to_string(data.join("postgres/postmaster.pid")).unwrap().lines().next().unwrap().parse().unwrap();
+    assert_eq!(tcp_listeners_of(pid), Vec::<String>::new(), "the private PostgreSQL opened a TCP port");
+    assert!(data.join("postgres/.s.PGSQL.5432").exists(), "its socket is in the data directory");
+
+    assert!(roster.stop().success(), "{}", roster.output());
+    assert!(!data.join("postgres/postmaster.pid").exists(), "PostgreSQL stopped with Roster");
+
+    // A Roster that is killed leaves its PostgreSQL running; the next one takes it over.
+    for ending in ["killed", "stopped"] {
+        let mut roster = tokio::task::spawn_blocking({
+            let (home, env) = (home.clone(), env.clone());
+            move || Roster::serve(&home, &[], &env)
+        })
+        .await
+        .unwrap();
+        let ada = Visitor::new(&roster.address);
+        ada.sign_in(roster::services::demo::DEMO_EMAIL, roster::services::demo::DEMO_PASSWORD).await;
+        let page = ada.get("/orgs/kept-across-restarts").await;
+        assert_eq!(page.status().as_u16(), 200, "after Roster was {ending}");
+        assert!(page.text().await.unwrap().contains("Kept Across Restarts"));
+        if ending == "killed" {
+            roster.signal(nix::sys::signal::Signal::SIGKILL);
+            roster.wait(Duration::from_secs(10));
+        } else {
+            assert!(roster.stop().success(), "{}", roster.output());
+        }
+    }
+    assert!(!data.join("postgres/postmaster.pid").exists(), "PostgreSQL stopped with the last Roster");
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// An SMTP server on loopback that records each recipient it accepts a message for,
+/// and, while its gate is closed, holds its answer to the end of a message's data.
+struct GatedSmtp {
+    port: u16,
+    state: Arc<(Mutex<SmtpState>, std::sync::Condvar)>,
+}
+
+#[derive(Default)]
+struct SmtpState {
+    open: bool,
+    /// Recipients of the messages accepted (answered 250), in order.
+    delivered: Vec<String>,
+    /// The recipient whose message is held now.
+    holding: Option<String>,
+}
+
+impl GatedSmtp {
+    fn start(open: bool) -> GatedSmtp {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let state = Arc::new((Mutex::new(SmtpState { open, ..SmtpState::default() }), std::sync::Condvar::new()));
+        let shared = state.clone();
+        std::thread::spawn(move || {
+            for socket in listener.incoming().map_while(Result::ok) {
+                let state = shared.clone();
+                std::thread::spawn(move || Self::session(socket, &state));
+            }
+        });
+        GatedSmtp { port, state }
+    }
+
+    fn session(socket: std::net::TcpStream, state: &(Mutex<SmtpState>, std::sync::Condvar)) {
+        use std::io::Write as _;
+        let mut write = socket.try_clone().unwrap();
+        let mut lines = BufReader::new(socket).lines();
+        let _ = write.write_all(b"220 gated.test ESMTP\r\n");
+        let (mut recipient, mut in_data) = (String::new(), false);
+        while let Some(Ok(line)) = lines.next() {
+            if in_data {
+                if line == "." {
+                    in_data = false;
+                    let (lock, changed) = state;
+                    let mut s = lock.lock().unwrap();
+                    s.holding = Some(recipient.clone());
+                    changed.notify_all();
+                    while !s.open {
+                        s = changed.wait(s).unwrap();
+                    }
+                    s.holding = None;
+                    s.delivered.push(recipient.clone());
+                    changed.notify_all();
+                    drop(s);
+                    let _ = write.write_all(b"250 2.0.0 queued\r\n");
+                }
+                continue;
+            }
+            let upper = line.to_ascii_uppercase();
+            let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                b"250-gated.test\r\n250 8BITMIME\r\n"
+            } else if upper.starts_with("RCPT TO:") {
+                recipient = line[8..].trim().trim_matches(['<', '>']).to_owned();
+                b"250 OK\r\n"
+            } else if upper.starts_with("DATA") {
+                in_data = true;
+                b"354 end with .\r\n"
+            } else if upper.starts_with("QUIT") {
+                let _ = write.write_all(b"221 bye\r\n");
+                break;
+            } else {
+                b"250 OK\r\n"
+            };
+            let _ = write.write_all(reply);
+        }
+    }
+
+    /// Waits (bounded) until a message is held, and says whose.
+    fn wait_until_holding(&self) -> String {
+        let (lock, changed) = &*self.state;
+        let (s, timeout) =
+            changed.wait_timeout_while(lock.lock().unwrap(), Duration::from_secs(30), |s| s.holding.is_none()).unwrap();
+        assert!(!timeout.timed_out(), "no message reached the SMTP server");
+        s.holding.clone().unwrap()
+    }
+
+    fn open(&self) {
+        let (lock, changed) = &*self.state;
+        lock.lock().unwrap().open = true;
+        changed.notify_all();
+    }
+
+    fn delivered(&self) -> Vec<String> {
+        self.state.0.lock().unwrap().delivered.clone()
+    }
+}
+
+/// One figure read from the test's database.
+fn count(db: &common::TestDb, sql: &str) -> i64 {
+    use diesel::RunQueryDsl as _;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        count: i64,
+    }
+    diesel::sql_query(sql).get_result::<Count>(&mut db.conn()).unwrap().count
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_the_request_and_the_delivery_in_flight_and_loses_nothing() {
+    let db = tokio::task::spawn_blocking(|| {
+        let db = common::TestDb::new();
+        let mut conn = db.conn();
+        let email = roster::domain::EmailAddress::parse("olivia@example.com").unwrap();
+        let password = roster::domain::NewPassword::parse(common::PASSWORD, common::PASSWORD).unwrap();
+        let hash = roster::services::passwords::hash(&password).unwrap();
+        let name = roster::domain::PersonName::parse("Olivia").unwrap();
+        roster::services::demo::create_verified_user(&mut conn, &name, &email, &hash).unwrap();
+        let org = roster::domain::OrgName::parse("Acme").unwrap();
+        roster::services::demo::create_org_for(&mut conn, &email, &org, 50).unwrap();
+        db
+    })
+    .await
+    .unwrap();
+    let smtp = GatedSmtp::start(false);
+    let home = scratch_dir();
+    let env = vec![
+        ("DATABASE_URL", db.url.clone()),
+        ("ROSTER_SMTP_URL", format!("smtp://127.0.0.1:{}", smtp.port)),
+        ("ROSTER_SHUTDOWN_GRACE", "20s".to_owned()),
+    ];
+    let mut roster = tokio::task::spawn_blocking({
+        let (home, env) = (home.clone(), env.clone());
+        move || Roster::serve(&home, &[], &env)
+    })
+    .await
+    .unwrap();
+
+    let olivia = Visitor::new(&roster.address);
+    olivia.sign_in("olivia@example.com", common::PASSWORD).await;
+    let invited = olivia
+        .post(
+            "/orgs/acme/invitations",
+            &[("emails", "ann@example.com bob@example.com cat@example.com"), ("role", "member")],
+        )
+        .await;
+    assert!(invited.status().is_success() || invited.status().is_redirection(), "{}", invited.status());
+    let held = tokio::task::spawn_blocking({
+        let smtp_state = smtp.state.clone();
+        move || GatedSmtp { port: 0, state: smtp_state }.wait_until_holding()
+    })
+    .await
+    .unwrap();
+
+    // A request in flight: its headers and half its body are sent before SIGTERM.
+    let token = olivia.cookie("roster_csrf").unwrap();
+    let body = format!("emails=dan%40example.com&role=member&csrf_token={token}");
+    let address = roster.address.trim_start_matches("http://").to_owned();
+    let mut request = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /orgs/acme/invitations HTTP/1.1\r\nHost: {address}\r\nCookie: {}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        olivia.cookie_header(),
+        body.len()
+    );
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    request.write_all(head.as_bytes()).await.unwrap();
+    request.write_all(&body.as_bytes()[..10]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    roster.signal(nix::sys::signal::Signal::SIGTERM);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(tokio::net::TcpStream::connect(&address).await.is_err(), "a stopping Roster takes no new connection");
+
+    request.write_all(&body.as_bytes()[10..]).await.unwrap();
+    let mut answer = String::new();
+    request.read_to_string(&mut answer).await.unwrap();
+    let status_line = answer.lines().next().unwrap_or_default().to_owned();
+    assert!(status_line.starts_with("HTTP/1.1 303") || status_line.starts_with("HTTP/1.1 200"), "{status_line}");
+    assert_eq!(count(&db, "SELECT count(*) AS count FROM invitations WHERE email = 'dan@example.com'"), 1);
+
+    // The delivery in flight completes, then Roster exits.
+    smtp.open();
+    let status = tokio::task::spawn_blocking(move || {
+        let status = roster.wait(Duration::from_secs(30));
+        (status, roster.output())
+    })
+    .await
+    .unwrap();
+    assert!(status.0.success(), "{}", status.1);
+    assert_eq!(smtp.delivered(), vec![held.clone()], "only the message in flight went out");
+    assert_eq!(count(&db, "SELECT count(*) AS count FROM outbox WHERE status = 'sent'"), 1);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) AS count FROM outbox o JOIN jobs j ON j.payload->>'message_id' = o.id::text \
+                    WHERE o.status = 'pending' AND j.status = 'pending' AND j.attempts = 0 AND j.run_at <= now()"
+        ),
+        3,
+        "the other three wait, due now, no attempt counted"
+    );
+
+    // The next start delivers the rest, each exactly once.
+    let mut roster = tokio::task::spawn_blocking({
+        let (home, env) = (home.clone(), env.clone());
+        move || Roster::serve(&home, &[], &env)
+    })
+    .await
+    .unwrap();
+    for _ in 0..300 {
+        if smtp.delivered().len() >= 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut delivered = smtp.delivered();
+    delivered.sort();
+    assert_eq!(delivered, ["ann@example.com", "bob@example.com", "cat@example.com", "dan@example.com"]);
+    assert!(tokio::task::spawn_blocking(move || roster.stop()).await.unwrap().success());
+    assert_eq!(count(&db, "SELECT count(*) AS count FROM outbox WHERE status = 'sent'"), 4);
+    assert_eq!(smtp.delivered().len(), 4, "nothing was sent twice");
+    let _ = std::fs::remove_dir_all(&home);
+}
