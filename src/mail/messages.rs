@@ -88,6 +88,8 @@ pub fn invitation(mail: &InvitationMail<'_>) -> Result<NewMessage, AppError> {
     let InvitationMail { to, inviter, org, role, link, expires, grants } = *mail;
     Ok(NewMessage {
         to: to.to_owned(),
+        // The invitation form takes addresses only: no name to put in `To`.
+        to_name: None,
         subject: format!("{inviter} invited you to join {org} on Roster"),
         text_body: InvitationText { inviter, org, role, link, expires, grants }.render()?,
         html_body: InvitationHtml { inviter, org, role, link, expires, grants }.render()?,
@@ -98,6 +100,7 @@ pub fn invitation(mail: &InvitationMail<'_>) -> Result<NewMessage, AppError> {
 pub fn verify_email(to: &str, name: &str, link: &str) -> Result<NewMessage, AppError> {
     Ok(NewMessage {
         to: to.to_owned(),
+        to_name: Some(name.to_owned()),
         subject: "Verify your email address for Roster".into(),
         text_body: VerifyEmailText { name, link }.render()?,
         html_body: VerifyEmailHtml { name, link }.render()?,
@@ -108,6 +111,7 @@ pub fn verify_email(to: &str, name: &str, link: &str) -> Result<NewMessage, AppE
 pub fn reset_password(to: &str, name: &str, link: &str) -> Result<NewMessage, AppError> {
     Ok(NewMessage {
         to: to.to_owned(),
+        to_name: Some(name.to_owned()),
         subject: "Reset your Roster password".into(),
         text_body: ResetPasswordText { name, link }.render()?,
         html_body: ResetPasswordHtml { name, link }.render()?,
@@ -119,6 +123,7 @@ pub fn reset_password(to: &str, name: &str, link: &str) -> Result<NewMessage, Ap
 pub fn account_exists(to: &str, name: &str, sign_in: &str, forgot_password: &str) -> Result<NewMessage, AppError> {
     Ok(NewMessage {
         to: to.to_owned(),
+        to_name: Some(name.to_owned()),
         subject: "You already have a Roster account".into(),
         text_body: AccountExistsText { name, sign_in, forgot_password }.render()?,
         html_body: AccountExistsHtml { name, sign_in, forgot_password }.render()?,

@@ -2,7 +2,7 @@
 
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
-use lettre::{Message, SmtpTransport, Transport as _};
+use lettre::{Address, Message, SmtpTransport, Transport as _};
 
 use crate::db::outbox;
 
@@ -88,7 +88,10 @@ impl Transport {
 }
 
 fn build(from: &Mailbox, message: &outbox::Message) -> Result<Message, String> {
-    let to: Mailbox = message.to_address.parse().map_err(|e| format!("bad recipient {}: {e}", message.to_address))?;
+    let address: Address =
+        message.to_address.parse().map_err(|e| format!("bad recipient {}: {e}", message.to_address))?;
+    // lettre quotes or encodes the name as the header needs (commas, quotes, non-ASCII).
+    let to = Mailbox::new(message.to_name.clone(), address);
     Message::builder()
         .from(from.clone())
         .to(to)

@@ -115,7 +115,8 @@ async fn mail_goes_through_smtp_and_its_link_works() {
 
     let raw = tokio::time::timeout(Duration::from_secs(20), inbox.recv()).await.expect("mail arrives").unwrap();
     let raw = decode_quoted_printable(&raw);
-    assert!(raw.contains("To: ada@example.com"), "{raw}");
+    // Sign-up knows the name, so `To` carries it (issue 13); invitations stay bare.
+    assert!(raw.contains("To: Ada <ada@example.com>"), "{raw}");
     assert!(raw.contains("From: Roster <roster@localhost>"));
     assert!(raw.contains("Subject: Verify your email address for Roster"));
     assert!(raw.contains("multipart/alternative") && raw.contains("text/html"));
