@@ -35,6 +35,7 @@ pub struct NewMessage {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = outbox)]
 pub struct Message {
+    /// Also the left side of the delivered message's `Message-ID`, the same on every retry.
     pub id: Uuid,
     pub to_address: String,
     /// The recipient's name, if known when the message was written.
