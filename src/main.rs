@@ -182,8 +182,11 @@ fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::CheckMail { to } => {
             let settings = Settings::from_env(None)?;
-            let transport =
-                roster::mail::transport::Transport::from_settings(settings.smtp_url.as_deref(), &settings.mail_from)?;
+            let transport = roster::mail::transport::Transport::from_settings(
+                settings.smtp_url.as_deref(),
+                &settings.mail_from,
+                &roster::mail::message_id_domain(&settings.base_url),
+            )?;
             let report = transport.check(&to).map_err(|problem| anyhow::anyhow!(problem))?;
             println!("{report}");
             Ok(())

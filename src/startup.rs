@@ -71,7 +71,11 @@ impl Application {
                 settings.base_url
             );
         } else {
-            let transport = Transport::from_settings(settings.smtp_url.as_deref(), &settings.mail_from)?;
+            let transport = Transport::from_settings(
+                settings.smtp_url.as_deref(),
+                &settings.mail_from,
+                &crate::mail::message_id_domain(&settings.base_url),
+            )?;
             worker = worker.with(Deliver::new(transport, metrics.mail.clone()));
         }
         let worker = (!worker.is_empty())

@@ -23,6 +23,8 @@ pub struct MailJob {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMessage {
     pub to: String,
+    /// The recipient's name for the `To` header, when Roster knows it.
+    pub to_name: Option<String>,
     pub subject: String,
     pub text_body: String,
     pub html_body: String,
@@ -33,8 +35,11 @@ pub struct NewMessage {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = outbox)]
 pub struct Message {
+    /// Also the left side of the delivered message's `Message-ID`, the same on every retry.
     pub id: Uuid,
     pub to_address: String,
+    /// The recipient's name, if known when the message was written.
+    pub to_name: Option<String>,
     pub subject: String,
     pub text_body: String,
     pub html_body: String,
@@ -53,6 +58,7 @@ pub fn enqueue(conn: &mut PgConnection, message: &NewMessage) -> QueryResult<Uui
         .values((
             outbox::id.eq(id),
             outbox::to_address.eq(&message.to),
+            outbox::to_name.eq(&message.to_name),
             outbox::subject.eq(&message.subject),
             outbox::text_body.eq(&message.text_body),
             outbox::html_body.eq(&message.html_body),
@@ -73,6 +79,7 @@ pub fn enqueue_many(conn: &mut PgConnection, messages: &[NewMessage]) -> QueryRe
             (
                 outbox::id.eq(Uuid::new_v4()),
                 outbox::to_address.eq(&m.to),
+                outbox::to_name.eq(&m.to_name),
                 outbox::subject.eq(&m.subject),
                 outbox::text_body.eq(&m.text_body),
                 outbox::html_body.eq(&m.html_body),

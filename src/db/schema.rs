@@ -148,6 +148,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamptz,
         sent_at -> Nullable<Timestamptz>,
+        to_name -> Nullable<Text>,
     }
 }
 

@@ -15,6 +15,8 @@ struct VerifyEmailText<'a> {
 #[derive(Template)]
 #[template(path = "mail/verify_email.html")]
 struct VerifyEmailHtml<'a> {
+    /// The document's `<title>` (templates/mail/base.html).
+    subject: &'a str,
     name: &'a str,
     link: &'a str,
 }
@@ -29,6 +31,8 @@ struct ResetPasswordText<'a> {
 #[derive(Template)]
 #[template(path = "mail/reset_password.html")]
 struct ResetPasswordHtml<'a> {
+    /// The document's `<title>` (templates/mail/base.html).
+    subject: &'a str,
     name: &'a str,
     link: &'a str,
 }
@@ -44,6 +48,8 @@ struct AccountExistsText<'a> {
 #[derive(Template)]
 #[template(path = "mail/account_exists.html")]
 struct AccountExistsHtml<'a> {
+    /// The document's `<title>` (templates/mail/base.html).
+    subject: &'a str,
     name: &'a str,
     sign_in: &'a str,
     forgot_password: &'a str,
@@ -63,6 +69,8 @@ struct InvitationText<'a> {
 #[derive(Template)]
 #[template(path = "mail/invitation.html")]
 struct InvitationHtml<'a> {
+    /// The document's `<title>` (templates/mail/base.html).
+    subject: &'a str,
     inviter: &'a str,
     org: &'a str,
     role: &'a str,
@@ -86,41 +94,87 @@ pub struct InvitationMail<'a> {
 /// "X invited you to join Y", with the link and the expiry date.
 pub fn invitation(mail: &InvitationMail<'_>) -> Result<NewMessage, AppError> {
     let InvitationMail { to, inviter, org, role, link, expires, grants } = *mail;
+    let subject = format!("{inviter} invited you to join {org} on Roster");
     Ok(NewMessage {
         to: to.to_owned(),
-        subject: format!("{inviter} invited you to join {org} on Roster"),
+        // The invitation form takes addresses only: no name to put in `To`.
+        to_name: None,
         text_body: InvitationText { inviter, org, role, link, expires, grants }.render()?,
-        html_body: InvitationHtml { inviter, org, role, link, expires, grants }.render()?,
+        html_body: InvitationHtml { subject: &subject, inviter, org, role, link, expires, grants }.render()?,
+        subject,
     })
 }
 
 /// "Verify your email address", with a link that lasts 48 hours.
 pub fn verify_email(to: &str, name: &str, link: &str) -> Result<NewMessage, AppError> {
+    let subject = "Verify your email address for Roster";
     Ok(NewMessage {
         to: to.to_owned(),
-        subject: "Verify your email address for Roster".into(),
+        to_name: Some(name.to_owned()),
+        subject: subject.into(),
         text_body: VerifyEmailText { name, link }.render()?,
-        html_body: VerifyEmailHtml { name, link }.render()?,
+        html_body: VerifyEmailHtml { subject, name, link }.render()?,
     })
 }
 
 /// "Reset your password", with a link that lasts one hour.
 pub fn reset_password(to: &str, name: &str, link: &str) -> Result<NewMessage, AppError> {
+    let subject = "Reset your Roster password";
     Ok(NewMessage {
         to: to.to_owned(),
-        subject: "Reset your Roster password".into(),
+        to_name: Some(name.to_owned()),
+        subject: subject.into(),
         text_body: ResetPasswordText { name, link }.render()?,
-        html_body: ResetPasswordHtml { name, link }.render()?,
+        html_body: ResetPasswordHtml { subject, name, link }.render()?,
     })
 }
 
 /// Sent instead of a verification mail when someone signs up with an address
 /// that has an account, so the sign-up page itself reveals nothing.
 pub fn account_exists(to: &str, name: &str, sign_in: &str, forgot_password: &str) -> Result<NewMessage, AppError> {
+    let subject = "You already have a Roster account";
     Ok(NewMessage {
         to: to.to_owned(),
-        subject: "You already have a Roster account".into(),
+        to_name: Some(name.to_owned()),
+        subject: subject.into(),
         text_body: AccountExistsText { name, sign_in, forgot_password }.render()?,
-        html_body: AccountExistsHtml { name, sign_in, forgot_password }.render()?,
+        html_body: AccountExistsHtml { subject, name, sign_in, forgot_password }.render()?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_html_part_is_a_whole_document_titled_with_the_subject() {
+        let link = "https://roster.example.com/x";
+        let invited = invitation(&InvitationMail {
+            to: "ada@example.com",
+            inviter: "Olivia <Owner> & Co",
+            org: "Acme",
+            role: "Member",
+            link,
+            expires: "1 January 2027",
+            grants: &["team Platform".to_owned()],
+        })
+        .unwrap();
+        let escaped = "<title>Olivia &#60;Owner&#62; &#38; Co invited you to join Acme on Roster</title>";
+        assert!(invited.html_body.contains(escaped), "the subject is escaped in <title>: {}", invited.html_body);
+        for message in [
+            invited,
+            verify_email("ada@example.com", "Ada", link).unwrap(),
+            reset_password("ada@example.com", "Ada", link).unwrap(),
+            account_exists("ada@example.com", "Ada", link, link).unwrap(),
+        ] {
+            let html = &message.html_body;
+            assert!(
+                html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">"),
+                "{html}"
+            );
+            assert!(html.contains(r#"<meta name="viewport""#), "{html}");
+            assert!(html.contains("<body>\n<p>Hello") && html.trim_end().ends_with("</body>\n</html>"), "{html}");
+            assert_eq!(html.matches("<html").count(), 1, "one document, not one per template: {html}");
+        }
+    }
 }

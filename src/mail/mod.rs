@@ -4,7 +4,7 @@ pub mod deliver;
 pub mod messages;
 pub mod transport;
 
-use url::Url;
+use url::{Host, Url};
 
 use crate::domain::Token;
 
@@ -35,5 +35,54 @@ impl Links {
     }
     pub fn forgot_password(&self) -> String {
         self.absolute("/forgot-password")
+    }
+}
+
+/// The right side of every `Message-ID` Roster writes: the host of the public URL,
+/// a name Roster answers for. Filters score a missing ID, or one on a name that has
+/// nothing to do with the sender (lettre's default is this machine's hostname).
+pub fn message_id_domain(base_url: &Url) -> String {
+    match base_url.host() {
+        // The url crate gives http(s) hosts lowercase and in punycode. A name a
+        // Message-ID cannot carry (only letters, digits, `-`, `_` and dots between
+        // labels fit everywhere) falls back to `localhost`.
+        Some(Host::Domain(domain)) => {
+            let domain = domain.trim_end_matches('.');
+            let fits = domain.split('.').all(|label| {
+                !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            });
+            if fits {
+                domain.to_owned()
+            } else {
+                "localhost".to_owned()
+            }
+        }
+        // An address base URL (a test instance, an intranet) is used as it is: RFC
+        // 5322 (3.6.4) allows `127.0.0.1` as a dot-atom and an IPv6 address as a
+        // domain literal in brackets. Unique enough, since the left side is a UUID.
+        Some(Host::Ipv4(ip)) => ip.to_string(),
+        Some(Host::Ipv6(ip)) => format!("[{ip}]"),
+        // http(s) URLs always have a host (config.rs allows no other scheme).
+        None => "localhost".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn domain_of(url: &str) -> String {
+        message_id_domain(&Url::parse(url).unwrap())
+    }
+
+    #[test]
+    fn message_ids_are_on_the_base_url_host() {
+        assert_eq!(domain_of("https://Roster.Example.COM/console/"), "roster.example.com");
+        assert_eq!(domain_of("https://roster.example.com.:8443"), "roster.example.com");
+        assert_eq!(domain_of("https://bücher.example"), "xn--bcher-kva.example");
+        assert_eq!(domain_of("http://localhost:8080"), "localhost");
+        assert_eq!(domain_of("http://a,b.example"), "localhost", "no comma in a Message-ID");
+        assert_eq!(domain_of("http://127.0.0.1:8080"), "127.0.0.1");
+        assert_eq!(domain_of("http://[::1]:8080"), "[::1]");
     }
 }

@@ -23,6 +23,8 @@ pub struct Summary {
 pub struct Letter {
     pub id: Uuid,
     pub to_address: String,
+    /// The recipient's name, as the `To` header carries it.
+    pub to_name: Option<String>,
     pub subject: String,
     pub text_body: String,
     pub created_at: OffsetDateTime,
@@ -48,6 +50,7 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<Letter, AppError> {
     Ok(Letter {
         id: m.id,
         to_address: m.to_address,
+        to_name: m.to_name,
         subject: m.subject,
         text_body: m.text_body,
         created_at: m.created_at,

@@ -1,6 +1,8 @@
 use std::time::Duration;
 
+use mailparse::{addrparse_header, dateparse, parse_mail, MailHeaderMap as _, ParsedMail};
 use reqwest::StatusCode;
+use roster::mail::transport::Transport;
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -115,7 +117,8 @@ async fn mail_goes_through_smtp_and_its_link_works() {
 
     let raw = tokio::time::timeout(Duration::from_secs(20), inbox.recv()).await.expect("mail arrives").unwrap();
     let raw = decode_quoted_printable(&raw);
-    assert!(raw.contains("To: ada@example.com"), "{raw}");
+    // Sign-up knows the name, so `To` carries it (issue 13); invitations stay bare.
+    assert!(raw.contains("To: Ada <ada@example.com>"), "{raw}");
     assert!(raw.contains("From: Roster <roster@localhost>"));
     assert!(raw.contains("Subject: Verify your email address for Roster"));
     assert!(raw.contains("multipart/alternative") && raw.contains("text/html"));
@@ -128,6 +131,71 @@ async fn mail_goes_through_smtp_and_its_link_works() {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Confirm that <strong>ada@example.com</strong> is your address."));
     assert!(eventually(|| app.last_mail_to("ada@example.com").status == "sent").await);
+}
+
+/// The next message the SMTP server receives, as it arrived.
+async fn next_mail(inbox: &mut mpsc::UnboundedReceiver<String>) -> String {
+    tokio::time::timeout(Duration::from_secs(20), inbox.recv()).await.expect("mail arrives").unwrap()
+}
+
+/// A header's value, as a mail client reads it (encoded words decoded).
+fn header(mail: &ParsedMail<'_>, name: &str) -> String {
+    mail.headers.get_first_value(name).unwrap_or_else(|| panic!("no {name} header"))
+}
+
+#[tokio::test]
+async fn delivered_mail_has_what_spam_filters_look_for() {
+    let (port, mut inbox) = start_smtp_server().await;
+    let app = spawn_app_with(|s| {
+        s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+        s.base_url = "https://roster.example.com".parse().unwrap();
+        s.base_url_from_bind = false;
+    })
+    .await;
+    // A name the header has to quote (the quotes, the comma) and encode (é).
+    let name = r#"Ada "Countess" Lovelace, née Byron"#;
+    app.sign_up(name, "ada@example.com", PASSWORD).await;
+
+    let raw = next_mail(&mut inbox).await;
+    let mail = parse_mail(raw.as_bytes()).unwrap();
+    let outbox_id = app.last_mail_to("ada@example.com").id;
+    let message_id = header(&mail, "Message-ID");
+    assert_eq!(message_id, format!("<{outbox_id}@roster.example.com>"), "on the base URL's host: {raw}");
+    let to = addrparse_header(mail.headers.get_first_header("To").unwrap()).unwrap().extract_single_info().unwrap();
+    assert_eq!((to.display_name.as_deref(), to.addr.as_str()), (Some(name), "ada@example.com"), "{raw}");
+    assert_eq!(header(&mail, "Auto-Submitted"), "auto-generated");
+    let date = dateparse(&header(&mail, "Date")).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    assert!((now - date).abs() < 600, "Date is the time of sending: {raw}");
+
+    assert_eq!(mail.ctype.mimetype, "multipart/alternative");
+    let types: Vec<&str> = mail.subparts.iter().map(|p| p.ctype.mimetype.as_str()).collect();
+    assert_eq!(types, ["text/plain", "text/html"]);
+    assert!(mail.subparts[0].get_body().unwrap().contains("/verify-email?token="));
+    let html = mail.subparts[1].get_body().unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert!(html.contains("<title>Verify your email address for Roster</title>"), "{html}");
+    assert!(html.contains("/verify-email?token=") && html.trim_end().ends_with("</html>"), "{html}");
+
+    // Another message gets another ID...
+    app.sign_up("Grace Hopper", "grace@example.com", PASSWORD).await;
+    let other = next_mail(&mut inbox).await;
+    let other_id = header(&parse_mail(other.as_bytes()).unwrap(), "Message-ID");
+    assert!(other_id.ends_with("@roster.example.com>") && other_id != message_id, "{other_id} {message_id}");
+    // ...while the same message sent again, as a retry sends it, keeps its ID: a
+    // client that got both shows one.
+    let row = roster::db::outbox::find(&mut app.db.conn(), outbox_id).unwrap().unwrap();
+    let smtp = format!("smtp://127.0.0.1:{port}");
+    tokio::task::spawn_blocking(move || {
+        Transport::from_settings(Some(&smtp), "Roster <roster@localhost>", "roster.example.com")
+            .unwrap()
+            .send(&row)
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let again = next_mail(&mut inbox).await;
+    assert_eq!(header(&parse_mail(again.as_bytes()).unwrap(), "Message-ID"), message_id);
 }
 
 #[tokio::test]
@@ -224,6 +292,12 @@ async fn check_mail_sends_one_test_message_or_says_in_a_sentence_why_not() {
     assert!(said.contains("The SMTP server accepted a test message to ops@example.com"), "{said}");
     let message = tokio::time::timeout(std::time::Duration::from_secs(10), received.recv()).await.unwrap().unwrap();
     assert!(message.contains("Subject: Roster mail check"), "{message}");
+    // The test message carries the headers real mail does.
+    let parsed = parse_mail(message.as_bytes()).unwrap();
+    let id = header(&parsed, "Message-ID");
+    assert!(id.starts_with('<') && id.ends_with('>') && id.contains('@'), "{message}");
+    assert!(dateparse(&header(&parsed, "Date")).is_ok(), "{message}");
+    assert_eq!(header(&parsed, "Auto-Submitted"), "auto-generated");
 
     for (url, expected) in [
         (Some("smtp://127.0.0.1:9"), "Could not talk to the SMTP server"),

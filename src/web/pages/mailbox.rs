@@ -41,6 +41,7 @@ struct MessagePage {
     layout: Layout,
     subject: String,
     to: String,
+    to_name: Option<String>,
     created: String,
     body: Vec<Part>,
 }
@@ -110,6 +111,7 @@ pub async fn show_mail(
         body: linkify(&message.text_body),
         subject: message.subject,
         to: message.to_address,
+        to_name: message.to_name,
         created: format_datetime(message.created_at),
     })
 }
