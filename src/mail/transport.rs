@@ -69,9 +69,9 @@ impl Transport {
     /// and says what happened in a sentence.
     pub fn check(&self, to: &str) -> Result<String, String> {
         let Transport::Smtp { transport, from, message_id_domain } = self else {
-            return Err("No mail server is configured: ROSTER_SMTP_URL is unset, so Roster keeps mail in the dev \
-                        mailbox (/dev/mailbox) on a local address and sends nothing. Set ROSTER_SMTP_URL, \
-                        e.g. smtp://user:pass@host:587."
+            return Err("No mail server is configured: ROSTER_SMTP_URL is unset, so Roster sends nothing (on a \
+                        local address it shows mail in the dev mailbox at /dev/mailbox; otherwise mail waits in \
+                        the outbox). Set ROSTER_SMTP_URL, e.g. smtp://user:pass@host:587?tls=required."
                 .into());
         };
         let to: Mailbox = to.parse().map_err(|e| format!("--to is not an email address ({to}): {e}"))?;
