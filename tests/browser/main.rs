@@ -1130,3 +1130,40 @@ async fn a_domain_verified_against_a_loopback_dns_server_lets_a_new_sign_up_ther
     assert!(row.text().await.unwrap().contains("Member"));
     person.browser.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_first_run_with_no_database_set_up_serves_the_demo_and_its_sign_in_works() {
+    let Some(driver) = start_driver() else { return };
+    // As on a machine with no DATABASE_URL and nothing at 127.0.0.1:5432 (CI runs a
+    // server there, hence `always`): Roster runs a private PostgreSQL of its own.
+    let home = common::process::scratch_dir();
+    let env = vec![
+        ("ROSTER_PRIVATE_POSTGRES", "always".to_owned()),
+        ("ROSTER_DATA_DIR", home.join("data").display().to_string()),
+    ];
+    let mut roster = tokio::task::spawn_blocking({
+        let home = home.clone();
+        move || common::process::Roster::serve(&home, &["--demo"], &env)
+    })
+    .await
+    .unwrap();
+    assert!(roster.output().contains("Using a private PostgreSQL"), "{}", roster.output());
+
+    let browser = open_browser(&driver).await;
+    browser.goto(&format!("{}/sign-in", roster.address)).await.unwrap();
+    for (label, value) in
+        [("Email", roster::services::demo::DEMO_EMAIL), ("Password", roster::services::demo::DEMO_PASSWORD)]
+    {
+        let label = browser.find(Locator::XPath(&format!("//label[normalize-space()='{label}']"))).await.unwrap();
+        let id = label.attr("for").await.unwrap().unwrap();
+        browser.find(Locator::Id(&id)).await.unwrap().send_keys(value).await.unwrap();
+    }
+    browser.find(Locator::XPath("//main//button[normalize-space()='Sign in']")).await.unwrap().click().await.unwrap();
+    let acme = browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::LinkText("Acme")).await;
+    let body = browser.find(Locator::Css("body")).await.unwrap().text().await.unwrap();
+    assert!(acme.is_ok() && body.contains("Your organizations"), "the demo owner's Dashboard:\n{body}");
+    browser.close().await.unwrap();
+
+    assert!(tokio::task::spawn_blocking(move || roster.stop()).await.unwrap().success());
+    let _ = std::fs::remove_dir_all(&home);
+}

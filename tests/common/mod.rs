@@ -2,6 +2,8 @@
 //! real application on port 0, and a cookie-keeping client with one helper per action.
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, OnceLock};

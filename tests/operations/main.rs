@@ -8,102 +8,13 @@
 #[allow(unused_imports)] // the harness's DNS server serves other test binaries
 mod common;
 
+use common::process::{scratch_dir, Roster};
+
 use std::io::{BufRead as _, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::cookie::{CookieStore as _, Jar};
-
-/// A `roster serve` process on a free port, with what it printed.
-struct Roster {
-    child: Child,
-    address: String,
-    output: Arc<Mutex<String>>,
-}
-
-impl Roster {
-    /// Starts `roster serve` with `env` and waits until it listens.
-    fn serve(dir: &Path, args: &[&str], env: &[(&'static str, String)]) -> Roster {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_roster"));
-        command
-            .arg("serve")
-            .args(["--bind", "127.0.0.1:0"])
-            .args(args)
-            // No .env of the checkout, and none of the caller's Roster settings.
-            .current_dir(dir)
-            .env_remove("DATABASE_URL")
-            .env_remove("ROSTER_SMTP_URL")
-            .env_remove("ROSTER_BASE_URL")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        let mut child = command.spawn().expect("roster starts");
-        let output = Arc::new(Mutex::new(String::new()));
-        let (listening, address) = std::sync::mpsc::channel();
-        let stdout = child.stdout.take().unwrap();
-        let stderr = child.stderr.take().unwrap();
-        for (pipe, sender) in
-            [(Box::new(stdout) as Box<dyn std::io::Read + Send>, Some(listening)), (Box::new(stderr), None)]
-        {
-            let output = output.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    if let (Some(sender), Some(address)) = (&sender, line.strip_prefix("Roster is listening on ")) {
-                        let _ = sender.send(address.to_owned());
-                    }
-                    output.lock().unwrap().push_str(&(line + "\n"));
-                }
-            });
-        }
-        match address.recv_timeout(Duration::from_secs(120)) {
-            Ok(address) => Roster { child, address, output },
-            Err(_) => {
-                let _ = child.kill();
-                panic!("roster did not start:\n{}", output.lock().unwrap());
-            }
-        }
-    }
-
-    fn output(&self) -> String {
-        self.output.lock().unwrap().clone()
-    }
-
-    fn signal(&self, signal: nix::sys::signal::Signal) {
-        nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.child.id() as i32), signal).unwrap();
-    }
-
-    /// Waits (bounded) for the process to end.
-    fn wait(&mut self, within: Duration) -> ExitStatus {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "roster did not stop within {within:?}:\n{}", self.output());
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// SIGTERM, and the exit status.
-    fn stop(&mut self) -> ExitStatus {
-        self.signal(nix::sys::signal::Signal::SIGTERM);
-        self.wait(Duration::from_secs(60))
-    }
-}
-
-impl Drop for Roster {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
 
 /// A person in a browser: keeps cookies, sends the CSRF token, follows no redirects.
 struct Visitor {
@@ -150,12 +61,6 @@ impl Visitor {
         let said = page.split("role=\"alert\"").nth(1).unwrap_or(&page).chars().take(400).collect::<String>();
         assert_eq!(status, 303, "sign-in as {email}: {said}");
     }
-}
-
-fn scratch_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("roster-ops-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// The TCP sockets a process listens on, from /proc (Linux).
