@@ -363,3 +363,55 @@ async fn sigterm_finishes_the_request_and_the_delivery_in_flight_and_loses_nothi
     assert_eq!(smtp.delivered().len(), 4, "nothing was sent twice");
     let _ = std::fs::remove_dir_all(&home);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_give_one_object_per_request_and_no_secret() {
+    let db = tokio::task::spawn_blocking(|| {
+        let db = common::TestDb::new();
+        let email = roster::domain::EmailAddress::parse("olivia@example.com").unwrap();
+        let password = roster::domain::NewPassword::parse(common::PASSWORD, common::PASSWORD).unwrap();
+        let hash = roster::services::passwords::hash(&password).unwrap();
+        let name = roster::domain::PersonName::parse("Olivia").unwrap();
+        roster::services::demo::create_verified_user(&mut db.conn(), &name, &email, &hash).unwrap();
+        db
+    })
+    .await
+    .unwrap();
+    let home = scratch_dir();
+    let env = vec![("DATABASE_URL", db.url.clone()), ("ROSTER_LOG_FORMAT", "json".to_owned())];
+    let mut roster = tokio::task::spawn_blocking({
+        let home = home.clone();
+        move || Roster::serve(&home, &[], &env)
+    })
+    .await
+    .unwrap();
+    let olivia = Visitor::new(&roster.address);
+    olivia.sign_in("olivia@example.com", common::PASSWORD).await;
+    assert_eq!(olivia.get("/dashboard").await.status().as_u16(), 200);
+    olivia.get("/reset-password?token=a-secret-reset-token").await;
+    olivia.get("/invite/a-secret-invitation-token").await;
+    let session = olivia.cookie("roster_session").unwrap();
+    let (stopped, output) = tokio::task::spawn_blocking(move || (roster.stop(), roster.output())).await.unwrap();
+    assert!(stopped.success(), "{output}");
+    let events: Vec<serde_json::Value> = output
+        .lines()
+        .filter(|line| line.starts_with('{'))
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
+    let requests: Vec<&serde_json::Value> =
+        events.iter().filter(|e| e["span"]["name"] == "HTTP request" && e["fields"]["message"] == "close").collect();
+    let dashboard = requests
+        .iter()
+        .find(|e| e["span"]["http.route"] == "/dashboard")
+        .unwrap_or_else(|| panic!("no line for the Dashboard request:\n{output}"));
+    assert_eq!(dashboard["span"]["http.status_code"], 200);
+    assert!(dashboard["span"]["request_id"].as_str().is_some_and(|id| id.len() == 36));
+    assert!(dashboard["span"]["latency_ms"].as_f64().is_some());
+    let user = dashboard["span"]["user_id"].as_str().unwrap_or_else(|| panic!("no user id: {dashboard}"));
+    let sql = format!("SELECT count(*) AS count FROM users WHERE id::text = '{user}' AND email = 'olivia@example.com'");
+    assert_eq!(count(&db, &sql), 1, "the user id is Olivia's");
+    for secret in ["a-secret-reset-token", "a-secret-invitation-token", common::PASSWORD, session.as_str()] {
+        assert!(!output.contains(secret), "the log shows {secret:?}");
+    }
+    let _ = std::fs::remove_dir_all(&home);
+}
