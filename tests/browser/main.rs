@@ -1141,12 +1141,7 @@ async fn a_first_run_with_no_database_set_up_serves_the_demo_and_its_sign_in_wor
         ("ROSTER_PRIVATE_POSTGRES", "always".to_owned()),
         ("ROSTER_DATA_DIR", home.join("data").display().to_string()),
     ];
-    let mut roster = tokio::task::spawn_blocking({
-        let home = home.clone();
-        move || common::process::Roster::serve(&home, &["--demo"], &env)
-    })
-    .await
-    .unwrap();
+    let roster = common::process::Roster::start(&home, &["--demo"], &env).await;
     assert!(roster.output().contains("Using a private PostgreSQL"), "{}", roster.output());
 
     let browser = open_browser(&driver).await;
@@ -1164,6 +1159,7 @@ async fn a_first_run_with_no_database_set_up_serves_the_demo_and_its_sign_in_wor
     assert!(acme.is_ok() && body.contains("Your organizations"), "the demo owner's Dashboard:\n{body}");
     browser.close().await.unwrap();
 
-    assert!(tokio::task::spawn_blocking(move || roster.stop()).await.unwrap().success());
+    let (stopped, output) = roster.finish().await;
+    assert!(stopped.success(), "{output}");
     let _ = std::fs::remove_dir_all(&home);
 }

@@ -14,6 +14,17 @@ pub struct Roster {
 }
 
 impl Roster {
+    /// [`Roster::serve`] from async code: starts it off the runtime's threads.
+    pub async fn start(dir: &Path, args: &[&'static str], env: &[(&'static str, String)]) -> Roster {
+        let (dir, args, env) = (dir.to_owned(), args.to_vec(), env.to_vec());
+        tokio::task::spawn_blocking(move || Roster::serve(&dir, &args, &env)).await.unwrap()
+    }
+
+    /// [`Roster::stop`] from async code: the exit status and everything it printed.
+    pub async fn finish(mut self) -> (ExitStatus, String) {
+        tokio::task::spawn_blocking(move || (self.stop(), self.output())).await.unwrap()
+    }
+
     /// Starts `roster serve` with `env` and waits until it listens.
     pub fn serve(dir: &Path, args: &[&str], env: &[(&'static str, String)]) -> Roster {
         let mut command = Command::new(env!("CARGO_BIN_EXE_roster"));

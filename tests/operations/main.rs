@@ -90,12 +90,7 @@ async fn without_a_database_url_roster_runs_a_private_postgres_that_keeps_its_da
     let data = home.join("data");
     let env = vec![("ROSTER_PRIVATE_POSTGRES", "always".to_owned()), ("ROSTER_DATA_DIR", data.display().to_string())];
 
-    let mut roster = tokio::task::spawn_blocking({
-        let (home, env) = (home.clone(), env.clone());
-        move || Roster::serve(&home, &["--demo"], &env)
-    })
-    .await
-    .unwrap();
+    let mut roster = Roster::start(&home, &["--demo"], &env).await;
     let said = roster.output();
     assert!(
         said.contains(&format!("Using a private PostgreSQL with its data in {}", data.display()))
@@ -120,12 +115,7 @@ async fn without_a_database_url_roster_runs_a_private_postgres_that_keeps_its_da
 
     // A Roster that is killed leaves its PostgreSQL running; the next one takes it over.
     for ending in ["killed", "stopped"] {
-        let mut roster = tokio::task::spawn_blocking({
-            let (home, env) = (home.clone(), env.clone());
-            move || Roster::serve(&home, &[], &env)
-        })
-        .await
-        .unwrap();
+        let mut roster = Roster::start(&home, &[], &env).await;
         let ada = Visitor::new(&roster.address);
         ada.sign_in(roster::services::demo::DEMO_EMAIL, roster::services::demo::DEMO_PASSWORD).await;
         let page = ada.get("/orgs/kept-across-restarts").await;
@@ -237,6 +227,27 @@ impl GatedSmtp {
     }
 }
 
+/// A fresh database with a verified account olivia@example.com (password
+/// `common::PASSWORD`), Owner of `org` when one is named.
+async fn database_with_olivia(org: Option<&'static str>) -> common::TestDb {
+    tokio::task::spawn_blocking(move || {
+        let db = common::TestDb::new();
+        let mut conn = db.conn();
+        let email = roster::domain::EmailAddress::parse("olivia@example.com").unwrap();
+        let password = roster::domain::NewPassword::parse(common::PASSWORD, common::PASSWORD).unwrap();
+        let hash = roster::services::passwords::hash(&password).unwrap();
+        let name = roster::domain::PersonName::parse("Olivia").unwrap();
+        roster::services::demo::create_verified_user(&mut conn, &name, &email, &hash).unwrap();
+        if let Some(org) = org {
+            let org = roster::domain::OrgName::parse(org).unwrap();
+            roster::services::demo::create_org_for(&mut conn, &email, &org, 50).unwrap();
+        }
+        db
+    })
+    .await
+    .unwrap()
+}
+
 /// One figure read from the test's database.
 fn count(db: &common::TestDb, sql: &str) -> i64 {
     use diesel::RunQueryDsl as _;
@@ -250,20 +261,7 @@ fn count(db: &common::TestDb, sql: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_the_request_and_the_delivery_in_flight_and_loses_nothing() {
-    let db = tokio::task::spawn_blocking(|| {
-        let db = common::TestDb::new();
-        let mut conn = db.conn();
-        let email = roster::domain::EmailAddress::parse("olivia@example.com").unwrap();
-        let password = roster::domain::NewPassword::parse(common::PASSWORD, common::PASSWORD).unwrap();
-        let hash = roster::services::passwords::hash(&password).unwrap();
-        let name = roster::domain::PersonName::parse("Olivia").unwrap();
-        roster::services::demo::create_verified_user(&mut conn, &name, &email, &hash).unwrap();
-        let org = roster::domain::OrgName::parse("Acme").unwrap();
-        roster::services::demo::create_org_for(&mut conn, &email, &org, 50).unwrap();
-        db
-    })
-    .await
-    .unwrap();
+    let db = database_with_olivia(Some("Acme")).await;
     let smtp = GatedSmtp::start(false);
     let home = scratch_dir();
     let env = vec![
@@ -271,12 +269,7 @@ async fn sigterm_finishes_the_request_and_the_delivery_in_flight_and_loses_nothi
         ("ROSTER_SMTP_URL", format!("smtp://127.0.0.1:{}", smtp.port)),
         ("ROSTER_SHUTDOWN_GRACE", "20s".to_owned()),
     ];
-    let mut roster = tokio::task::spawn_blocking({
-        let (home, env) = (home.clone(), env.clone());
-        move || Roster::serve(&home, &[], &env)
-    })
-    .await
-    .unwrap();
+    let mut roster = Roster::start(&home, &[], &env).await;
 
     let olivia = Visitor::new(&roster.address);
     olivia.sign_in("olivia@example.com", common::PASSWORD).await;
@@ -343,12 +336,7 @@ async fn sigterm_finishes_the_request_and_the_delivery_in_flight_and_loses_nothi
     );
 
     // The next start delivers the rest, each exactly once.
-    let mut roster = tokio::task::spawn_blocking({
-        let (home, env) = (home.clone(), env.clone());
-        move || Roster::serve(&home, &[], &env)
-    })
-    .await
-    .unwrap();
+    let roster = Roster::start(&home, &[], &env).await;
     for _ in 0..300 {
         if smtp.delivered().len() >= 4 {
             break;
@@ -358,7 +346,8 @@ async fn sigterm_finishes_the_request_and_the_delivery_in_flight_and_loses_nothi
     let mut delivered = smtp.delivered();
     delivered.sort();
     assert_eq!(delivered, ["ann@example.com", "bob@example.com", "cat@example.com", "dan@example.com"]);
-    assert!(tokio::task::spawn_blocking(move || roster.stop()).await.unwrap().success());
+    let (stopped, output) = roster.finish().await;
+    assert!(stopped.success(), "{output}");
     assert_eq!(count(&db, "SELECT count(*) AS count FROM outbox WHERE status = 'sent'"), 4);
     assert_eq!(smtp.delivered().len(), 4, "nothing was sent twice");
     let _ = std::fs::remove_dir_all(&home);
@@ -366,32 +355,17 @@ async fn sigterm_finishes_the_request_and_the_delivery_in_flight_and_loses_nothi
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_give_one_object_per_request_and_no_secret() {
-    let db = tokio::task::spawn_blocking(|| {
-        let db = common::TestDb::new();
-        let email = roster::domain::EmailAddress::parse("olivia@example.com").unwrap();
-        let password = roster::domain::NewPassword::parse(common::PASSWORD, common::PASSWORD).unwrap();
-        let hash = roster::services::passwords::hash(&password).unwrap();
-        let name = roster::domain::PersonName::parse("Olivia").unwrap();
-        roster::services::demo::create_verified_user(&mut db.conn(), &name, &email, &hash).unwrap();
-        db
-    })
-    .await
-    .unwrap();
+    let db = database_with_olivia(None).await;
     let home = scratch_dir();
     let env = vec![("DATABASE_URL", db.url.clone()), ("ROSTER_LOG_FORMAT", "json".to_owned())];
-    let mut roster = tokio::task::spawn_blocking({
-        let home = home.clone();
-        move || Roster::serve(&home, &[], &env)
-    })
-    .await
-    .unwrap();
+    let roster = Roster::start(&home, &[], &env).await;
     let olivia = Visitor::new(&roster.address);
     olivia.sign_in("olivia@example.com", common::PASSWORD).await;
     assert_eq!(olivia.get("/dashboard").await.status().as_u16(), 200);
     olivia.get("/reset-password?token=a-secret-reset-token").await;
     olivia.get("/invite/a-secret-invitation-token").await;
     let session = olivia.cookie("roster_session").unwrap();
-    let (stopped, output) = tokio::task::spawn_blocking(move || (roster.stop(), roster.output())).await.unwrap();
+    let (stopped, output) = roster.finish().await;
     assert!(stopped.success(), "{output}");
     let events: Vec<serde_json::Value> = output
         .lines()
