@@ -7,7 +7,7 @@ use anyhow::{bail, Context as _};
 use url::Url;
 
 /// Everything the application can be configured with. See README.md for the table.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Settings {
     pub database_url: String,
     pub bind: SocketAddr,
@@ -36,6 +36,20 @@ pub struct Settings {
     pub metrics_token: Option<String>,
     /// How long a stopping server lets requests in flight finish.
     pub shutdown_grace: Duration,
+}
+
+impl std::fmt::Debug for Settings {
+    /// Everything but the secrets (and the database URL, which may hold a password).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &redact_database_url(&self.database_url))
+            .field("bind", &self.bind)
+            .field("base_url", &self.base_url.as_str())
+            .field("session_key", &self.session_key)
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "***"))
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
+            .finish_non_exhaustive()
+    }
 }
 
 /// The cookie key, with a note of whether it was generated for this run.

@@ -291,7 +291,17 @@ fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     Ok(async move {
         tokio::select! {
             _ = term.recv() => tracing::info!("SIGTERM received"),
-            _ = int.recv() => tracing::info!("SIGINT received"),
+            _ = int.recv() => tracing::info!("SIGINT received (press Ctrl-C again to quit at once)"),
         }
+        // A second signal quits without waiting (a private PostgreSQL is then left running,
+        // and the next Roster takes it over).
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+            eprintln!("Stopping at once: requests in flight are cut off.");
+            std::process::exit(130);
+        });
     })
 }

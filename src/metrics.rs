@@ -22,6 +22,9 @@ pub struct Metrics {
     pub live_streams: IntGauge,
     /// The figures read when scraped.
     pub snapshot: Snapshot,
+    /// Held from reading the figures to rendering them, so that two scrapes at once
+    /// (a pair of Prometheus servers) never show each other's half-updated gauges.
+    pub scraping: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Gauges set from the database and the pool at each scrape.
@@ -93,6 +96,7 @@ impl Metrics {
             live_streams: gauge("live_bell_streams", "Open live-bell streams on this instance"),
             snapshot,
             registry,
+            scraping: std::sync::Arc::default(),
         };
         metrics.register();
         metrics
@@ -132,7 +136,12 @@ impl Metrics {
             400..=499 => "4xx",
             _ => "5xx",
         };
-        // Unmatched paths share one label, so scanners cannot grow the series without bound.
+        // Unmatched paths and unknown methods share one label each, so no client can grow
+        // the series without bound.
+        let method = match method {
+            "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => method,
+            _ => "OTHER",
+        };
         let labels = [route.unwrap_or("unmatched"), method, class];
         self.requests.with_label_values(&labels).inc();
         self.latency.with_label_values(&labels).observe(seconds);
@@ -160,6 +169,8 @@ mod tests {
         metrics.observe_request(Some("/orgs/{slug}/members"), "GET", 200, 0.003);
         metrics.observe_request(Some("/orgs/{slug}/members"), "GET", 204, 0.004);
         metrics.observe_request(None, "GET", 404, 0.001);
+        metrics.observe_request(None, "FOO1", 405, 0.001);
+        metrics.observe_request(None, "FOO2", 405, 0.001);
         let text = metrics.render();
         assert!(
             text.contains(r#"roster_http_requests_total{method="GET",route="/orgs/{slug}/members",status="2xx"} 2"#),
@@ -170,5 +181,9 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("roster_http_request_duration_seconds_bucket"), "{text}");
+        assert!(
+            text.contains(r#"roster_http_requests_total{method="OTHER",route="unmatched",status="4xx"} 2"#),
+            "{text}"
+        );
     }
 }

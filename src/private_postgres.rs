@@ -8,7 +8,7 @@
 
 use std::fs;
 use std::io::Read as _;
-use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _, PermissionsExt as _};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use diesel::Connection as _;
+
+use nix::fcntl::FlockArg;
 
 use crate::config::{PrivateDatabase, PrivateMode};
 
@@ -28,17 +30,20 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a fast shutdown may take before the server is told to quit at once.
 const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A running private cluster; dropping it stops the server if this Roster is the one in
-/// charge of it. One Roster at a time is (it holds `roster.lock`); others started meanwhile,
-/// like `roster create-user` beside `roster serve`, use the cluster and leave it running.
+/// A running private cluster; dropping it stops the server when no other Roster uses it.
+///
+/// Every Roster using the cluster holds a shared lock on `users.lock` for as long as it
+/// runs; starting and stopping happen under an exclusive lock on `start.lock`. The last
+/// one out (the only one that can turn its shared lock exclusive) stops the server, so
+/// `roster create-user` beside `roster serve` leaves it running for `serve`.
 pub struct Cluster {
     /// `ROSTER_DATA_DIR`, resolved.
     home: PathBuf,
     programs: PathBuf,
     data: PathBuf,
     owner: Option<Owner>,
-    /// Held while this Roster is in charge of the server.
-    in_charge: Option<nix::fcntl::Flock<fs::File>>,
+    /// The shared lock that says this Roster uses the cluster.
+    using: Option<nix::fcntl::Flock<fs::File>>,
     /// The server process when this Roster started it.
     child: Option<Child>,
     url: String,
@@ -62,27 +67,37 @@ impl Cluster {
         &self.home
     }
 
-    /// Stops the server (fast shutdown: sessions end, nothing committed is lost).
+    /// Stops the server if no other Roster uses it (fast shutdown: sessions end, nothing
+    /// committed is lost; after `STOP_TIMEOUT`, an immediate one).
     fn stop(&mut self) {
-        if self.in_charge.is_none() {
+        let Some(using) = self.using.take() else { return };
+        let Ok(_starting) = lock(&self.home.join("start.lock"), FlockArg::LockExclusive) else {
+            tracing::warn!("could not lock ROSTER_DATA_DIR/start.lock; leaving the private PostgreSQL running");
+            return;
+        };
+        if using.relock(FlockArg::LockExclusiveNonblock).is_err() {
+            tracing::info!("another Roster uses the private PostgreSQL; leaving it running");
             return;
         }
-        let mut pg_ctl = self.command("pg_ctl");
-        pg_ctl.arg("stop").arg("-D").arg(&self.data).args(["-m", "fast", "-w", "-t"]);
-        pg_ctl.arg(STOP_TIMEOUT.as_secs().to_string()).stdout(Stdio::null()).stderr(Stdio::piped());
-        match pg_ctl.output() {
-            Ok(out) if out.status.success() => {}
-            Ok(out) => tracing::warn!(
-                data = %self.data.display(),
-                output = %String::from_utf8_lossy(&out.stderr).trim(),
-                "the private PostgreSQL did not stop cleanly"
-            ),
-            Err(error) => tracing::warn!(%error, "could not run pg_ctl to stop the private PostgreSQL"),
+        for mode in ["fast", "immediate"] {
+            let mut pg_ctl = self.command("pg_ctl");
+            pg_ctl.arg("stop").arg("-D").arg(&self.data).args(["-m", mode, "-w", "-t"]);
+            pg_ctl.arg(STOP_TIMEOUT.as_secs().to_string()).stdout(Stdio::null()).stderr(Stdio::piped());
+            match pg_ctl.output() {
+                Ok(out) if out.status.success() => break,
+                Ok(out) => tracing::warn!(
+                    data = %self.data.display(),
+                    mode,
+                    output = %String::from_utf8_lossy(&out.stderr).trim(),
+                    "the private PostgreSQL did not stop"
+                ),
+                Err(error) => tracing::warn!(%error, "could not run pg_ctl to stop the private PostgreSQL"),
+            }
         }
         if let Some(mut child) = self.child.take() {
-            let _ = child.wait();
+            // Reaped if it ended; otherwise left to init rather than waited for without end.
+            let _ = child.try_wait();
         }
-        self.in_charge = None;
     }
 
     fn command(&self, program: &str) -> Command {
@@ -97,34 +112,71 @@ impl Drop for Cluster {
 }
 
 /// Starts (or reuses) the private cluster when `DATABASE_URL` is unset and the settings
-/// say so; `None` means: use `DATABASE_URL` or the default address as before.
+/// say so; `None` means: use the default address.
 pub fn start_if_wanted(config: Option<&PrivateDatabase>) -> anyhow::Result<Option<Cluster>> {
     let Some(config) = config else {
         return Ok(None); // DATABASE_URL is set: it always wins
     };
-    match config.mode {
+    let reason = match config.mode {
         PrivateMode::Never => return Ok(None),
-        PrivateMode::Auto if default_server_answers() => return Ok(None),
-        PrivateMode::Auto | PrivateMode::Always => {}
-    }
+        PrivateMode::Always => "",
+        // Data of its own from an earlier run wins over a server that appeared since.
+        PrivateMode::Auto if config.data_dir.join("postgres/PG_VERSION").exists() => "",
+        PrivateMode::Auto => match default_server() {
+            DefaultServer::LetsUsIn => return Ok(None),
+            DefaultServer::Absent => "",
+            DefaultServer::RefusesUs => {
+                " A PostgreSQL answers at 127.0.0.1:5432 but does not let user postgres in without a password."
+            }
+        },
+    };
     let cluster = start(&config.data_dir)?;
     println!(
-        "Using a private PostgreSQL with its data in {} (set DATABASE_URL to use a server of your own).",
+        "Using a private PostgreSQL with its data in {} (set DATABASE_URL to use a server of your own).{reason}",
         cluster.home.display()
     );
     Ok(Some(cluster))
 }
 
-/// Whether anything accepts connections at the default address, 127.0.0.1:5432.
-fn default_server_answers() -> bool {
+/// What answers at the default address, 127.0.0.1:5432.
+enum DefaultServer {
+    Absent,
+    /// Something answers, but `postgres://postgres@127.0.0.1:5432` cannot sign in (Debian's
+    /// and Ubuntu's own cluster asks for a password over TCP).
+    RefusesUs,
+    LetsUsIn,
+}
+
+fn default_server() -> DefaultServer {
     let address = std::net::SocketAddr::from(([127, 0, 0, 1], 5432));
-    std::net::TcpStream::connect_timeout(&address, Duration::from_secs(1)).is_ok()
+    if std::net::TcpStream::connect_timeout(&address, Duration::from_secs(1)).is_err() {
+        return DefaultServer::Absent;
+    }
+    let postgres_db = crate::config::DEFAULT_DATABASE_URL.replace("/roster", "/postgres");
+    match diesel::PgConnection::establish(&postgres_db) {
+        Ok(_) => DefaultServer::LetsUsIn,
+        Err(_) => DefaultServer::RefusesUs,
+    }
+}
+
+/// Opens (creating it) a lock file in a directory Roster owns, following no link, and locks it.
+fn lock(path: &Path, how: FlockArg) -> anyhow::Result<nix::fcntl::Flock<fs::File>> {
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(path)
+        .with_context(|| format!("could not open {}", path.display()))?;
+    nix::fcntl::Flock::lock(file, how).map_err(|(_, e)| anyhow::anyhow!("could not lock {}: {e}", path.display()))
 }
 
 /// Initialises the cluster in `dir/postgres` if it is new, starts it unless it runs, and
-/// waits until it takes connections.
+/// waits until it takes connections; all under `start.lock`, so two Rosters starting at
+/// once do it once.
 fn start(dir: &Path) -> anyhow::Result<Cluster> {
-    let dir = absolute(dir)?;
+    let owner = owner_when_root()?;
+    let dir = prepare_dir(dir, owner)?;
     let data = dir.join("postgres");
     let socket = data.join(".s.PGSQL.5432");
     if socket.as_os_str().len() > MAX_SOCKET_PATH {
@@ -134,37 +186,31 @@ fn start(dir: &Path) -> anyhow::Result<Cluster> {
             MAX_SOCKET_PATH - ".s.PGSQL.5432".len() - "/postgres/".len()
         );
     }
+    let _starting = lock(&dir.join("start.lock"), FlockArg::LockExclusive)?;
+    let using = lock(&dir.join("users.lock"), FlockArg::LockSharedNonblock)
+        .context("another Roster is stopping the private PostgreSQL; try again")?;
     let existing_major = fs::read_to_string(data.join("PG_VERSION")).ok().map(|v| v.trim().to_owned());
     let programs = find_programs(existing_major.as_deref())?;
-    let owner = owner_when_root()?;
-    prepare_dir(&dir, owner)?;
-
-    let lock = fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join("roster.lock"))?;
-    let in_charge = match nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusiveNonblock) {
-        Ok(lock) => Some(lock),
-        Err((_, nix::errno::Errno::EWOULDBLOCK)) => None, // another Roster runs it; it may still be starting
-        Err((_, error)) => return Err(error).context("could not lock ROSTER_DATA_DIR/roster.lock"),
+    let mut cluster = Cluster {
+        home: dir.clone(),
+        programs,
+        data,
+        owner,
+        using: Some(using),
+        child: None,
+        url: socket_url(&dir, ROLE)?,
     };
-    let mut cluster =
-        Cluster { home: dir.clone(), programs, data, owner, in_charge, child: None, url: socket_url(&dir, ROLE)? };
-    if cluster.in_charge.is_some() {
-        if existing_major.is_none() {
-            init(&cluster)?;
-        }
-        if running(&cluster) {
-            // Left running by a Roster that was killed: this one takes charge of it.
-            tracing::info!(data = %cluster.data.display(), "the private PostgreSQL is already running; using it");
-        } else {
-            cluster.child = Some(spawn_server(&cluster, &dir)?);
-        }
+    if existing_major.is_none() {
+        init(&cluster)?;
+    }
+    if running(&cluster) {
+        // Started by another Roster, or left running by one that was killed.
+        tracing::info!(data = %cluster.data.display(), "the private PostgreSQL is already running; using it");
+    } else {
+        cluster.child = Some(spawn_server(&cluster, &dir)?);
     }
     wait_until_ready(&mut cluster, &dir)?;
     Ok(cluster)
-}
-
-fn absolute(dir: &Path) -> anyhow::Result<PathBuf> {
-    fs::create_dir_all(dir).with_context(|| format!("could not create ROSTER_DATA_DIR {}", dir.display()))?;
-    dir.canonicalize().with_context(|| format!("could not resolve ROSTER_DATA_DIR {}", dir.display()))
 }
 
 /// `postgres://roster@localhost/<database>?host=<dir>/postgres`: libpq takes a directory in
@@ -240,12 +286,16 @@ fn find_programs(existing_major: Option<&str>) -> anyhow::Result<PathBuf> {
     }
 }
 
-/// The major version `pg_ctl --version` reports ("pg_ctl (PostgreSQL) 15.19" → 15).
+/// The major version `pg_ctl --version` reports.
 fn major_version(bin: &Path) -> Option<u32> {
     let out = Command::new(bin.join("pg_ctl")).arg("--version").output().ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let version = text.split_whitespace().last()?;
-    version.split(['.', 'b', 'r']).next()?.parse().ok()
+    parse_major(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// "pg_ctl (PostgreSQL) 15.19" → 15; also "… 14.5 (Homebrew)" and "… 17beta1".
+fn parse_major(version: &str) -> Option<u32> {
+    let number = version.split("(PostgreSQL)").nth(1)?.trim_start();
+    number.chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok()
 }
 
 /// PostgreSQL refuses to run as root: as root, the cluster belongs to the `postgres` account.
@@ -262,14 +312,44 @@ fn owner_when_root() -> anyhow::Result<Option<Owner>> {
     }
 }
 
-/// Creates the data directory's parent, private to the cluster's owner, and checks that
-/// the owner can reach it when Roster runs as root.
-fn prepare_dir(dir: &Path, owner: Option<Owner>) -> anyhow::Result<()> {
-    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+/// Creates `ROSTER_DATA_DIR` private to the cluster's owner (mode 0700) and returns it
+/// resolved. It must not be a symbolic link; as root, an existing directory is taken over
+/// only if it is empty or already the owner's, and the owner must be able to reach it.
+fn prepare_dir(dir: &Path, owner: Option<Owner>) -> anyhow::Result<PathBuf> {
+    if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        bail!("ROSTER_DATA_DIR ({}) is a symbolic link: give the directory itself", dir.display());
+    }
+    let created = match fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+        Err(_) => {
+            fs::create_dir_all(dir).with_context(|| format!("could not create ROSTER_DATA_DIR {}", dir.display()))?;
+            true
+        }
+    };
+    let dir = dir.canonicalize().with_context(|| format!("could not resolve ROSTER_DATA_DIR {}", dir.display()))?;
+    let meta = fs::metadata(&dir)?;
+    if !meta.is_dir() {
+        bail!("ROSTER_DATA_DIR ({}) is not a directory", dir.display());
+    }
+    let Some(owner) = owner else {
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("could not make {} private", dir.display()))?;
+        return Ok(dir);
+    };
+    if meta.uid() != owner.uid {
+        let empty = fs::read_dir(&dir).map(|mut entries| entries.next().is_none()).unwrap_or(false);
+        if !created && !empty {
+            bail!(
+                "ROSTER_DATA_DIR ({}) already holds files of another account: choose a new or empty directory",
+                dir.display()
+            );
+        }
+        std::os::unix::fs::chown(&dir, Some(owner.uid), Some(owner.gid))
+            .with_context(|| format!("could not give {} to the postgres account", dir.display()))?;
+    }
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
         .with_context(|| format!("could not make {} private", dir.display()))?;
-    let Some(owner) = owner else { return Ok(()) };
-    std::os::unix::fs::chown(dir, Some(owner.uid), Some(owner.gid))
-        .with_context(|| format!("could not give {} to the postgres account", dir.display()))?;
     for ancestor in dir.ancestors().skip(1) {
         let meta = fs::metadata(ancestor)?;
         let mode = meta.permissions().mode();
@@ -286,7 +366,7 @@ fn prepare_dir(dir: &Path, owner: Option<Owner>) -> anyhow::Result<()> {
             );
         }
     }
-    Ok(())
+    Ok(dir)
 }
 
 /// A command run as the cluster's owner, in a directory the owner can enter.
@@ -299,7 +379,8 @@ fn command_as(program: &Path, owner: Option<Owner>, cwd: &Path) -> Command {
     command
 }
 
-/// `initdb`: UTF-8, trust on the socket (only the owner can open the directory it is in).
+/// `initdb`: UTF-8, trust on the socket (only the owner can open the directory it is in),
+/// every TCP connection refused, and no TCP listener even when started by hand.
 fn init(cluster: &Cluster) -> anyhow::Result<()> {
     tracing::info!(data = %cluster.data.display(), "initialising a private PostgreSQL cluster");
     let attempt = |locale: &[&str]| {
@@ -307,24 +388,30 @@ fn init(cluster: &Cluster) -> anyhow::Result<()> {
             .command("initdb")
             .arg("-D")
             .arg(&cluster.data)
-            .args(["-U", ROLE, "--auth=trust", "-E", "UTF8"])
+            .args(["-U", ROLE, "--auth-local=trust", "--auth-host=reject", "-E", "UTF8"])
             .args(locale)
             .output()
     };
     // C.UTF-8 case-folds non-ASCII letters as the usual servers do; not every system has it.
+    // initdb removes what it created when it fails, so the second attempt starts clean.
     let mut out = attempt(&["--locale=C.UTF-8"]).context("could not run initdb")?;
     if !out.status.success() {
-        let _ = fs::remove_dir_all(&cluster.data);
         out = attempt(&["--no-locale"]).context("could not run initdb")?;
     }
     if !out.status.success() {
-        let _ = fs::remove_dir_all(&cluster.data);
         bail!(
             "initdb could not create the private database in {}: {}",
             cluster.data.display(),
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
+    let conf = cluster.data.join("postgresql.conf");
+    let mut file = fs::OpenOptions::new().append(true).custom_flags(nix::libc::O_NOFOLLOW).open(&conf)?;
+    std::io::Write::write_all(
+        &mut file,
+        b"\n# Written by Roster: reachable only through the Unix socket in this directory.\n\
+          listen_addresses = ''\nunix_socket_permissions = 0700\n",
+    )?;
     Ok(())
 }
 
@@ -344,9 +431,19 @@ fn running(cluster: &Cluster) -> bool {
 /// output goes to `postgres.log` beside the data.
 fn spawn_server(cluster: &Cluster, dir: &Path) -> anyhow::Result<Child> {
     let log_path = dir.join("postgres.log");
-    let log = fs::OpenOptions::new().create(true).append(true).open(&log_path)?;
-    if let Some(owner) = cluster.owner {
-        std::os::unix::fs::chown(&log_path, Some(owner.uid), Some(owner.gid))?;
+    let log = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(&log_path)
+        .with_context(|| format!("could not open {}", log_path.display()))?;
+    let meta = log.metadata()?;
+    // The directory is the owner's: never give away a file that was linked into it.
+    if !meta.is_file() || meta.nlink() != 1 {
+        bail!("{} is not a plain file of its own: remove it", log_path.display());
+    }
+    if let Some(owner) = cluster.owner.filter(|o| o.uid != meta.uid()) {
+        std::os::unix::fs::fchown(&log, Some(owner.uid), Some(owner.gid))?;
     }
     let mut server = cluster.command("postgres");
     server
@@ -401,6 +498,14 @@ fn log_tail(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn major_versions_are_read_from_what_pg_ctl_prints() {
+        assert_eq!(parse_major("pg_ctl (PostgreSQL) 15.19 (Debian 15.19-0+deb12u1)\n"), Some(15));
+        assert_eq!(parse_major("pg_ctl (PostgreSQL) 14.5 (Homebrew)\n"), Some(14));
+        assert_eq!(parse_major("pg_ctl (PostgreSQL) 17beta1\n"), Some(17));
+        assert_eq!(parse_major("pg_ctl 9\n"), None);
+    }
 
     #[test]
     fn the_socket_url_names_the_directory_as_host() {

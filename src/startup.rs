@@ -26,6 +26,10 @@ use crate::web::state::AppState;
 const CSP: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; \
                    form-action 'self'; frame-ancestors 'none'";
 
+/// How long a stopping worker may take to finish the job it runs: longer than the SMTP
+/// timeout (20 s), so a delivery in flight is recorded rather than sent again later.
+const WORKER_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A bound, ready-to-run Roster.
 pub struct Application {
     port: u16,
@@ -128,8 +132,10 @@ impl Application {
         };
         self.shutdown.cancel();
         if let Some(worker) = self.worker.take() {
-            // The job running now finishes (mail: at most the SMTP timeout); nothing new starts.
-            let _ = worker.await;
+            // The job running now finishes (mail: within the SMTP timeout); nothing new starts.
+            if tokio::time::timeout(WORKER_GRACE, worker).await.is_err() {
+                tracing::warn!("the job worker did not finish its job in time; its lease will run out");
+            }
         }
         tracing::info!("stopped");
         served

@@ -176,10 +176,23 @@
       }
       opened = true;
     });
+    watchForGivingUp();
     stream.addEventListener("bell", function () {
       window.htmx.trigger(poll, "refresh");
       // Parts of the page about the same things (the Dashboard's invitations) refresh too.
       window.htmx.trigger(document.body, "bellStream");
+    });
+  }
+  // A stream the browser gave up on (a restart behind a proxy answered 502) is
+  // opened again, later each time; the poll covers the gap.
+  var retryDelay = 2000;
+  function watchForGivingUp() {
+    stream.addEventListener("open", function () { retryDelay = 2000; });
+    stream.addEventListener("error", function () {
+      if (!stream || stream.readyState !== EventSource.CLOSED) return;
+      stream = null;
+      setTimeout(function () { if (document.visibilityState !== "hidden") connect(); }, retryDelay);
+      retryDelay = Math.min(retryDelay * 2, 60000);
     });
   }
   function disconnect() {

@@ -175,10 +175,12 @@ pub fn ensure_database_exists(database_url: &str) -> anyhow::Result<()> {
     )))
     .get_result(&mut admin)?;
     if !exists {
-        diesel::sql_query(format!("CREATE DATABASE {}", quote_identifier(&name)))
-            .execute(&mut admin)
-            .with_context(|| format!("could not create database {name}"))?;
-        tracing::info!(database = %name, "created database");
+        match diesel::sql_query(format!("CREATE DATABASE {}", quote_identifier(&name))).execute(&mut admin) {
+            Ok(_) => tracing::info!(database = %name, "created database"),
+            // Another instance starting at the same moment created it first (42P04).
+            Err(diesel::result::Error::DatabaseError(_, info)) if info.message().contains("already exists") => {}
+            Err(error) => return Err(error).with_context(|| format!("could not create database {name}")),
+        }
     }
     Ok(())
 }

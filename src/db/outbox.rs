@@ -121,16 +121,21 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Message>> {
     outbox::table.find(id).select(Message::as_select()).first(conn).optional()
 }
 
-/// Messages not yet sent, counted by status (`pending`, `failed`): what an operator alerts on.
-pub fn unsent_by_status(conn: &mut PgConnection) -> QueryResult<Vec<(String, i64)>> {
+/// Messages not yet sent with one status, and when the oldest of them was written.
+#[derive(Debug, Clone, Queryable)]
+pub struct Unsent {
+    /// `pending` or `failed`.
+    pub status: String,
+    pub count: i64,
+    pub oldest: Option<OffsetDateTime>,
+}
+
+/// Messages not yet sent, by status: what an operator alerts on. One statement over the
+/// partial index `outbox_unsent_idx`, however many sent messages the outbox keeps.
+pub fn unsent(conn: &mut PgConnection) -> QueryResult<Vec<Unsent>> {
     outbox::table
         .filter(outbox::status.ne("sent"))
         .group_by(outbox::status)
-        .select((outbox::status, diesel::dsl::count_star()))
+        .select((outbox::status, diesel::dsl::count_star(), diesel::dsl::min(outbox::created_at)))
         .load(conn)
-}
-
-/// When the oldest message still waiting to be sent was written.
-pub fn oldest_pending_at(conn: &mut PgConnection) -> QueryResult<Option<OffsetDateTime>> {
-    outbox::table.filter(outbox::status.eq("pending")).select(diesel::dsl::min(outbox::created_at)).first(conn)
 }

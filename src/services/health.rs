@@ -27,10 +27,11 @@ pub struct Backlog {
 /// Reads the [`Backlog`] in one read-only transaction (a consistent picture).
 pub fn backlog(conn: &mut PgConnection) -> Result<Backlog, AppError> {
     conn.build_transaction().read_only().run(|conn| {
+        let unsent = outbox::unsent(conn)?;
+        let oldest_pending = unsent.iter().filter(|u| u.status == "pending").find_map(|u| u.oldest);
         Ok(Backlog {
-            outbox: outbox::unsent_by_status(conn)?,
-            oldest_pending_secs: outbox::oldest_pending_at(conn)?
-                .map(|at| (OffsetDateTime::now_utc() - at).as_seconds_f64().max(0.0)),
+            outbox: unsent.iter().map(|u| (u.status.clone(), u.count)).collect(),
+            oldest_pending_secs: oldest_pending.map(|at| (OffsetDateTime::now_utc() - at).as_seconds_f64().max(0.0)),
             jobs: jobs::pending_by_kind(conn)?,
             sessions: sessions::count_live(conn)?,
         })

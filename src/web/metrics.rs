@@ -54,6 +54,7 @@ pub async fn scrape(request: HttpRequest, state: web::Data<AppState>) -> Result<
             .body("A bearer token (ROSTER_METRICS_TOKEN) is required.\n"));
     }
 
+    let _scraping = state.metrics.scraping.lock().await;
     let snapshot = &state.metrics.snapshot;
     let pool = state.db.pool().state();
     snapshot.pool_connections.set(i64::from(pool.connections));

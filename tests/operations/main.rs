@@ -11,6 +11,7 @@ mod common;
 use common::process::{scratch_dir, Roster};
 
 use std::io::{BufRead as _, BufReader};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -103,6 +104,17 @@ async fn without_a_database_url_roster_runs_a_private_postgres_that_keeps_its_da
     ada.sign_in(roster::services::demo::DEMO_EMAIL, roster::services::demo::DEMO_PASSWORD).await;
     let created = ada.post("/orgs", &[("name", "Kept Across Restarts")]).await;
     assert_eq!(created.status().as_u16(), 303);
+
+    // An operator command beside the server uses the same cluster and leaves it running.
+    let created = Command::new(env!("CARGO_BIN_EXE_roster"))
+        .args(["create-user", "--name", "Grace", "--email", "grace@example.com"])
+        .current_dir(&home)
+        .env_remove("DATABASE_URL")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    assert_eq!(ada.get("/orgs/kept-across-restarts").await.status().as_u16(), 200, "serve still has its database");
 
     // The database listens on its socket in the data directory, on no TCP port.
     let pid: u32 =

@@ -6,8 +6,9 @@ use crate::error::AppError;
 use crate::services::health;
 use crate::web::state::AppState;
 
-/// The process is up: its version and the schema it migrated the database to at start.
-/// Touches neither the database nor the session, so it answers whatever they do.
+/// The process is up: its version and the newest migration it brings (applied at start,
+/// so the database is at least there). Touches neither the database nor the session, so
+/// it answers whatever they do.
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({
         "status": "ok",
