@@ -46,6 +46,9 @@ pub trait Handler: Send + Sync {
     fn record(&self, _conn: &mut PgConnection, _job: &Job, _outcome: Outcome<'_>) -> QueryResult<()> {
         Ok(())
     }
+
+    /// Told once an attempt's outcome is committed (for counting). Does nothing unless overridden.
+    fn recorded(&self, _outcome: Outcome<'_>) {}
 }
 
 /// When a job that failed its `attempts`-th attempt runs again: 30 s, 1 min, 2 min, ...
@@ -148,7 +151,7 @@ impl Worker {
 /// Records the outcome of one attempt, with the handler's own record of it, if this
 /// worker still holds the claim; otherwise another worker has the job now.
 fn record(conn: &mut PgConnection, handler: &dyn Handler, job: &Job, result: Result<(), String>) -> QueryResult<()> {
-    conn.transaction(|conn| {
+    let recorded = conn.transaction(|conn| {
         let (held, outcome) = match &result {
             Ok(()) => (jobs::mark_done(conn, job.id, job.attempts)?, Outcome::Done),
             Err(error) => match retry_at(job.attempts, OffsetDateTime::now_utc()) {
@@ -168,10 +171,14 @@ fn record(conn: &mut PgConnection, handler: &dyn Handler, job: &Job, result: Res
         }
         if held == 0 {
             tracing::warn!(job_id = %job.id, kind = %job.kind, "job lease ran out before its outcome was recorded");
-            return Ok(());
+            return Ok(None);
         }
-        handler.record(conn, job, outcome)
-    })
+        handler.record(conn, job, outcome).map(|()| Some(outcome))
+    })?;
+    if let Some(outcome) = recorded {
+        handler.recorded(outcome);
+    }
+    Ok(())
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -48,17 +48,21 @@ impl Handler for Deliver {
         let Ok(id) = message_id(job) else {
             return Ok(()); // no message to update; the job keeps the error
         };
-        let counted = match outcome {
-            Outcome::Done => "sent",
-            Outcome::Retrying { .. } => "retrying",
-            Outcome::GaveUp { .. } => "failed",
-        };
-        self.attempts.with_label_values(&[counted]).inc();
         match outcome {
             Outcome::Done => outbox::mark_sent(conn, id),
             Outcome::Retrying { error, .. } => outbox::mark_attempt_failed(conn, id, error, false),
             Outcome::GaveUp { error } => outbox::mark_attempt_failed(conn, id, error, true),
         }
         .map(|_| ())
+    }
+
+    /// Counts the attempt once its outcome is committed, so a retried record counts once.
+    fn recorded(&self, outcome: Outcome<'_>) {
+        let counted = match outcome {
+            Outcome::Done => "sent",
+            Outcome::Retrying { .. } => "retrying",
+            Outcome::GaveUp { .. } => "failed",
+        };
+        self.attempts.with_label_values(&[counted]).inc();
     }
 }

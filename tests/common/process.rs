@@ -11,6 +11,8 @@ pub struct Roster {
     child: Child,
     pub address: String,
     output: Arc<Mutex<String>>,
+    /// `ROSTER_DATA_DIR`, when it runs a private PostgreSQL.
+    data_dir: Option<PathBuf>,
 }
 
 impl Roster {
@@ -62,7 +64,10 @@ impl Roster {
             });
         }
         match address.recv_timeout(Duration::from_secs(120)) {
-            Ok(address) => Roster { child, address, output },
+            Ok(address) => {
+                let data_dir = env.iter().find(|(name, _)| *name == "ROSTER_DATA_DIR").map(|(_, dir)| dir.into());
+                Roster { child, address, output, data_dir }
+            }
             Err(_) => {
                 let _ = child.kill();
                 panic!("roster did not start:\n{}", output.lock().unwrap());
@@ -98,10 +103,18 @@ impl Roster {
 }
 
 impl Drop for Roster {
+    /// A test that fails midway kills its Roster, and the private PostgreSQL that Roster
+    /// would have stopped (immediate shutdown), so none is left behind.
     fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
+        if self.child.try_wait().ok().flatten().is_some() {
+            return;
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let Some(dir) = &self.data_dir else { return };
+        let pid = std::fs::read_to_string(dir.join("postgres/postmaster.pid")).ok();
+        if let Some(pid) = pid.as_deref().and_then(|text| text.lines().next()?.trim().parse::<i32>().ok()) {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGQUIT);
         }
     }
 }

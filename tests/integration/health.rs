@@ -172,7 +172,8 @@ async fn metrics_show_mail_delivered_and_mail_waiting() {
     let app = crate::common::spawn_app_with(|s| s.metrics_token = Some(METRICS_TOKEN.into())).await;
     app.sign_up("Ada", "ada@example.com", crate::common::PASSWORD).await;
     eventually_metric(&app, r#"roster_mail_deliveries_total{outcome="sent"}"#, |n| n == 1.0).await;
-    // The count goes up as the delivery is recorded, a moment before that commits.
+    // A scrape reads the outbox a moment before it renders the counters, so the two
+    // agree from the next scrape on.
     let text = eventually_metric(&app, r#"roster_outbox_messages{status="pending"}"#, |n| n == 0.0).await;
     assert_eq!(value(&text, "roster_outbox_oldest_pending_age_seconds"), Some(0.0));
 
