@@ -121,3 +121,19 @@ fn the_operator_sets_an_organizations_seat_limit_and_bad_input_changes_nothing()
     assert_eq!(rows.len(), 1, "refusals changed nothing");
     assert_eq!((rows[0].actor_label.as_str(), rows[0].change.as_str()), ("Operator (roster set-seats)", "5 -> 25"));
 }
+
+#[test]
+fn version_names_the_release_and_the_newest_migration_it_applies() {
+    let out = Command::new(env!("CARGO_BIN_EXE_roster")).arg("--version").output().expect("run roster");
+    assert!(out.status.success());
+    let newest = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .max()
+        .unwrap();
+    let version: String = newest.split('_').next().unwrap().chars().filter(char::is_ascii_digit).collect();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("roster {} (migration {version})", env!("CARGO_PKG_VERSION"))
+    );
+}
