@@ -192,7 +192,14 @@ fn serve(
             .app_data(web::FormConfig::default().limit(1024 * 1024))
             // Static files, probes and metrics skip the session and CSRF layers: no
             // database work for them, and they answer whatever the sessions do.
-            .route("/static/{path:.*}", web::get().to(routes::assets::serve_asset))
+            // Compressed (brotli or gzip, as the browser accepts) with actix-web's own
+            // middleware. Pages are not: they carry the CSRF token beside text from the
+            // request, which compression over TLS can leak (BREACH).
+            .service(
+                web::resource("/static/{path:.*}")
+                    .wrap(actix_web::middleware::Compress::default())
+                    .route(web::get().to(routes::assets::serve_asset)),
+            )
             .configure(routes::operations)
             .service(
                 web::scope("")

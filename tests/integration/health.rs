@@ -189,3 +189,32 @@ async fn metrics_show_mail_delivered_and_mail_waiting() {
     assert!(value(&text, "roster_outbox_oldest_pending_age_seconds").is_some_and(|age| age > 0.0));
     assert_eq!(value(&text, r#"roster_jobs_pending{kind="mail"}"#), Some(1.0), "its job waits for a retry");
 }
+
+#[tokio::test]
+async fn pages_link_assets_by_content_hash_which_are_compressed_and_cached_for_good() {
+    let app = spawn_app().await;
+    let (_, page) = app.get_text("/sign-in").await;
+    let css = page
+        .split('"')
+        .find(|part| part.starts_with("/static/app.") && part.ends_with(".css"))
+        .unwrap_or_else(|| panic!("no stylesheet link in {page}"))
+        .to_owned();
+    assert_eq!(css.len(), "/static/app.0123456789.css".len(), "{css}");
+
+    let original = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/static/app.css")).unwrap();
+    for encoding in ["br", "gzip"] {
+        let response = app.client.get(app.url(&css)).header("Accept-Encoding", encoding).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(response.headers()["content-encoding"], encoding);
+        assert_eq!(response.headers()["cache-control"], "public, max-age=31536000, immutable");
+        let sent = response.bytes().await.unwrap().len();
+        assert!(sent * 2 < original.len(), "{encoding}: {sent} bytes for {} bytes of CSS", original.len());
+    }
+    // Without Accept-Encoding, the file as it is.
+    let plain = app.client.get(app.url(&css)).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(plain.bytes().await.unwrap().len(), original.len());
+    // The plain name still answers (a page from before a deploy), for a short time only.
+    let old_link = app.get("/static/app.css").await;
+    assert_eq!(old_link.headers()["cache-control"], "public, max-age=3600");
+}
