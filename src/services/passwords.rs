@@ -1,6 +1,6 @@
 //! argon2id hashing with OWASP's parameters. Slow on purpose: call from the blocking pool.
 
-use std::sync::OnceLock;
+use std::sync::{Condvar, Mutex, OnceLock};
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -15,6 +15,29 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// Runs `work` when fewer hashes than cores minus one are running (at least one). Each
+/// takes 19 MiB and a whole core for tens of milliseconds: more at once only queue inside
+/// the CPU while their memory adds up (12 sign-ins at once held 223 MB), and a core stays
+/// free for pages and probes during a sign-in storm.
+/// A blocking-thread semaphore: std has none, and tokio's needs an async context.
+fn one_of_few<T>(work: impl FnOnce() -> T) -> T {
+    static SLOTS: OnceLock<(Mutex<usize>, Condvar)> = OnceLock::new();
+    let (free, freed) = SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        (Mutex::new(cores.saturating_sub(1).max(1)), Condvar::new())
+    });
+    let mut slots = free.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    while *slots == 0 {
+        slots = freed.wait(slots).unwrap_or_else(|poisoned| poisoned.into_inner());
+    }
+    *slots -= 1;
+    drop(slots);
+    let result = work();
+    *free.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) += 1;
+    freed.notify_one();
+    result
+}
+
 /// Hashes a new password into a PHC string.
 pub fn hash(password: &NewPassword) -> Result<String, AppError> {
     hash_str(password.expose())
@@ -22,9 +45,7 @@ pub fn hash(password: &NewPassword) -> Result<String, AppError> {
 
 fn hash_str(password: &str) -> Result<String, AppError> {
     let salt = SaltString::generate(&mut OsRng);
-    argon2()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
+    one_of_few(|| argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()))
         .map_err(|e| AppError::internal(anyhow::anyhow!("password hashing failed: {e}")))
 }
 
@@ -40,7 +61,7 @@ pub fn verify(stored: Option<&str>, candidate: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(&stored) else {
         return false;
     };
-    argon2().verify_password(candidate.as_bytes(), &parsed).is_ok() && known
+    one_of_few(|| argon2().verify_password(candidate.as_bytes(), &parsed).is_ok()) && known
 }
 
 #[cfg(test)]
