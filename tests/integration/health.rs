@@ -159,7 +159,8 @@ async fn metrics_count_requests_by_route_pattern_and_show_pool_sessions_and_stre
         r#"roster_http_request_duration_seconds_count{method="GET",route="/orgs/{slug}/members",status="2xx"}"#;
     assert_eq!(value(&text, latency), Some(3.0));
     assert_eq!(value(&text, "roster_database_up"), Some(1.0));
-    assert_eq!(value(&text, "roster_db_pool_max_connections"), Some(4.0));
+    let pool = app.settings.db_pool_size as usize + roster::startup::WORKER_LOOPS;
+    assert_eq!(value(&text, "roster_db_pool_max_connections"), Some(pool as f64), "the pages' and the worker's");
     assert!(value(&text, "roster_db_pool_connections").is_some_and(|n| n >= 1.0));
     assert_eq!(value(&text, "roster_db_pool_waiting"), Some(0.0));
     assert_eq!(value(&text, "roster_sessions"), Some(1.0), "Ada's session");
