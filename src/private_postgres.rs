@@ -332,12 +332,7 @@ fn prepare_dir(dir: &Path, owner: Option<Owner>) -> anyhow::Result<PathBuf> {
     if !meta.is_dir() {
         bail!("ROSTER_DATA_DIR ({}) is not a directory", dir.display());
     }
-    let Some(owner) = owner else {
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
-            .with_context(|| format!("could not make {} private", dir.display()))?;
-        return Ok(dir);
-    };
-    if meta.uid() != owner.uid {
+    if let Some(owner) = owner.filter(|owner| meta.uid() != owner.uid) {
         let empty = fs::read_dir(&dir).map(|mut entries| entries.next().is_none()).unwrap_or(false);
         if !created && !empty {
             bail!(
@@ -350,6 +345,7 @@ fn prepare_dir(dir: &Path, owner: Option<Owner>) -> anyhow::Result<PathBuf> {
     }
     fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
         .with_context(|| format!("could not make {} private", dir.display()))?;
+    let Some(owner) = owner else { return Ok(dir) };
     for ancestor in dir.ancestors().skip(1) {
         let meta = fs::metadata(ancestor)?;
         let mode = meta.permissions().mode();

@@ -40,7 +40,8 @@ pub struct RedactingRootSpan;
 impl RootSpanBuilder for RedactingRootSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
         let request_id = request.extensions().get::<RequestId>().map(|id| id.to_string()).unwrap_or_default();
-        let target = redacted_target(request.match_pattern().as_deref(), request.path(), request.query_string());
+        let pattern = request.match_pattern();
+        let target = redacted_target(pattern.as_deref(), request.path(), request.query_string());
         let client = {
             let req = request.request();
             let peer = req.peer_addr().map(|a| a.ip()).unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
@@ -55,7 +56,7 @@ impl RootSpanBuilder for RedactingRootSpan {
             http.method = %request.method(),
             http.target = %target,
             http.client_ip = %client,
-            http.route = %request.match_pattern().as_deref().unwrap_or("unmatched"),
+            http.route = %pattern.as_deref().unwrap_or("unmatched"),
             request_id = %request_id,
             user_id = tracing::field::Empty,
             latency_ms = tracing::field::Empty,

@@ -21,11 +21,12 @@ pub async fn measure(
     let started = Instant::now();
     let route = request.match_pattern();
     let method = request.method().clone();
-    let metrics = request.app_data::<web::Data<AppState>>().map(|state| state.metrics.clone());
+    // One reference count, not a copy of every metric handle, on each request.
+    let state = request.app_data::<web::Data<AppState>>().cloned();
     let response = next.call(request).await;
     // Inside the request's span (the logger wraps this layer): its closing line carries it.
     tracing::Span::current().record("latency_ms", started.elapsed().as_secs_f64() * 1000.0);
-    if let Some(metrics) = metrics {
+    if let Some(metrics) = state.as_ref().map(|state| &state.metrics) {
         let status = match &response {
             Ok(response) => response.status(),
             Err(error) => error.as_response_error().status_code(),
@@ -65,7 +66,6 @@ pub async fn scrape(request: HttpRequest, state: web::Data<AppState>) -> Result<
         Ok(backlog) => {
             snapshot.database_up.set(1);
             // Statuses and kinds that emptied since the last scrape read 0, not their old value.
-            snapshot.outbox.reset();
             for status in ["pending", "failed"] {
                 snapshot.outbox.with_label_values(&[status]).set(0);
             }

@@ -175,6 +175,16 @@ impl TestDb {
         TestDb { url: format!("{}/{name}", server_url()), name }
     }
 
+    /// One figure (a column named `count`) read with `sql`.
+    pub fn count(&self, sql: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            count: i64,
+        }
+        diesel::sql_query(sql).get_result::<Count>(&mut self.conn()).unwrap().count
+    }
+
     pub fn conn(&self) -> PgConnection {
         PgConnection::establish(&self.url).expect("connect to test database")
     }
@@ -395,13 +405,7 @@ impl TestApp {
 
     /// Runs a query against the test database.
     pub fn count(&self, sql: &str) -> i64 {
-        #[derive(QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            count: i64,
-        }
-        let mut conn = self.db.conn();
-        diesel::sql_query(sql).get_result::<Count>(&mut conn).unwrap().count
+        self.db.count(sql)
     }
 
     /// A second browser: same server, its own cookies.

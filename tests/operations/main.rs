@@ -260,17 +260,6 @@ async fn database_with_olivia(org: Option<&'static str>) -> common::TestDb {
     .unwrap()
 }
 
-/// One figure read from the test's database.
-fn count(db: &common::TestDb, sql: &str) -> i64 {
-    use diesel::RunQueryDsl as _;
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        count: i64,
-    }
-    diesel::sql_query(sql).get_result::<Count>(&mut db.conn()).unwrap().count
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_the_request_and_the_delivery_in_flight_and_loses_nothing() {
     let db = database_with_olivia(Some("Acme")).await;
@@ -324,7 +313,7 @@ async fn sigterm_finishes_the_request_and_the_delivery_in_flight_and_loses_nothi
     request.read_to_string(&mut answer).await.unwrap();
     let status_line = answer.lines().next().unwrap_or_default().to_owned();
     assert!(status_line.starts_with("HTTP/1.1 303") || status_line.starts_with("HTTP/1.1 200"), "{status_line}");
-    assert_eq!(count(&db, "SELECT count(*) AS count FROM invitations WHERE email = 'dan@example.com'"), 1);
+    assert_eq!(db.count("SELECT count(*) AS count FROM invitations WHERE email = 'dan@example.com'"), 1);
 
     // The delivery in flight completes, then Roster exits.
     smtp.open();
@@ -336,10 +325,9 @@ async fn sigterm_finishes_the_request_and_the_delivery_in_flight_and_loses_nothi
     .unwrap();
     assert!(status.0.success(), "{}", status.1);
     assert_eq!(smtp.delivered(), vec![held.clone()], "only the message in flight went out");
-    assert_eq!(count(&db, "SELECT count(*) AS count FROM outbox WHERE status = 'sent'"), 1);
+    assert_eq!(db.count("SELECT count(*) AS count FROM outbox WHERE status = 'sent'"), 1);
     assert_eq!(
-        count(
-            &db,
+        db.count(
             "SELECT count(*) AS count FROM outbox o JOIN jobs j ON j.payload->>'message_id' = o.id::text \
                     WHERE o.status = 'pending' AND j.status = 'pending' AND j.attempts = 0 AND j.run_at <= now()"
         ),
@@ -360,7 +348,7 @@ async fn sigterm_finishes_the_request_and_the_delivery_in_flight_and_loses_nothi
     assert_eq!(delivered, ["ann@example.com", "bob@example.com", "cat@example.com", "dan@example.com"]);
     let (stopped, output) = roster.finish().await;
     assert!(stopped.success(), "{output}");
-    assert_eq!(count(&db, "SELECT count(*) AS count FROM outbox WHERE status = 'sent'"), 4);
+    assert_eq!(db.count("SELECT count(*) AS count FROM outbox WHERE status = 'sent'"), 4);
     assert_eq!(smtp.delivered().len(), 4, "nothing was sent twice");
     let _ = std::fs::remove_dir_all(&home);
 }
@@ -395,7 +383,7 @@ async fn json_logs_give_one_object_per_request_and_no_secret() {
     assert!(dashboard["span"]["latency_ms"].as_f64().is_some());
     let user = dashboard["span"]["user_id"].as_str().unwrap_or_else(|| panic!("no user id: {dashboard}"));
     let sql = format!("SELECT count(*) AS count FROM users WHERE id::text = '{user}' AND email = 'olivia@example.com'");
-    assert_eq!(count(&db, &sql), 1, "the user id is Olivia's");
+    assert_eq!(db.count(&sql), 1, "the user id is Olivia's");
     for secret in ["a-secret-reset-token", "a-secret-invitation-token", common::PASSWORD, session.as_str()] {
         assert!(!output.contains(secret), "the log shows {secret:?}");
     }
