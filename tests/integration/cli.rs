@@ -137,3 +137,41 @@ fn version_names_the_release_and_the_newest_migration_it_applies() {
         format!("roster {} (migration {version})", env!("CARGO_PKG_VERSION"))
     );
 }
+
+#[test]
+fn bad_operations_settings_are_refused_with_a_sentence_before_anything_starts() {
+    let cases: &[(&str, &str, &[&str], &str)] = &[
+        ("ROSTER_LOG_FORMAT", "xml", &["migrate"], "ROSTER_LOG_FORMAT must be human or json, not \"xml\""),
+        ("ROSTER_PRIVATE_POSTGRES", "sometimes", &["migrate"], "ROSTER_PRIVATE_POSTGRES must be auto, always or never"),
+        (
+            "ROSTER_METRICS_TOKEN",
+            "short",
+            &["serve", "--bind", "127.0.0.1:0"],
+            "ROSTER_METRICS_TOKEN must be at least 16 characters",
+        ),
+        (
+            "ROSTER_SHUTDOWN_GRACE",
+            "soon",
+            &["serve", "--bind", "127.0.0.1:0"],
+            "ROSTER_SHUTDOWN_GRACE must be a duration",
+        ),
+    ];
+    for (name, value, args, says) in cases {
+        let dir = std::env::temp_dir().join(format!("roster-cli-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_roster"))
+            .args(*args)
+            .current_dir(&dir)
+            .env_remove("DATABASE_URL")
+            .env(name, value)
+            .env("RUST_LOG", "error")
+            .output()
+            .expect("run roster");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{name}={value} was accepted");
+        assert!(stderr.contains(says), "{name}={value}: {stderr}");
+        // Refused before any database work: no private PostgreSQL was made.
+        assert!(!dir.join(".roster").exists(), "{name}={value} started something");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
