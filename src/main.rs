@@ -10,7 +10,7 @@ use diesel::Connection as _;
 use roster::config::{PrivateDatabase, Settings};
 use roster::domain::{EmailAddress, NewPassword, OrgName, PersonName};
 use roster::private_postgres::{self, Cluster};
-use roster::services::{accounts, demo, passwords};
+use roster::services::{accounts, demo, generate, passwords};
 use roster::startup::Application;
 
 const CONFIGURATION: &str = "\
@@ -89,6 +89,22 @@ enum Command {
         /// Where the test message goes.
         #[arg(long)]
         to: String,
+    },
+    /// Fill an organization with generated members, pending invitations, teams
+    /// and projects (for benchmarks and for trying the pages at scale). The
+    /// generated accounts cannot sign in.
+    Generate {
+        /// The organization's URL name, as in /orgs/SLUG.
+        #[arg(long)]
+        org: String,
+        #[arg(long, default_value_t = 0)]
+        members: usize,
+        #[arg(long, default_value_t = 0)]
+        invitations: usize,
+        #[arg(long, default_value_t = 0)]
+        teams: usize,
+        #[arg(long, default_value_t = 0)]
+        projects: usize,
     },
     /// End every session of an account, on every device.
     SignOutEverywhere {
@@ -190,6 +206,45 @@ fn run(command: Command) -> anyhow::Result<()> {
             )?;
             let report = transport.check(&to).map_err(|problem| anyhow::anyhow!(problem))?;
             println!("{report}");
+            Ok(())
+        }
+        Command::Generate { org, members, invitations, teams, projects } => {
+            let slug = roster::domain::Slug::parse(org.trim())
+                .ok_or_else(|| anyhow::anyhow!("--org: {org:?} is not an organization's URL name (like acme-labs)"))?;
+            let plan = generate::Plan { members, invitations, teams, projects };
+            if members + invitations + teams + projects == 0 {
+                anyhow::bail!("nothing to generate: give --members, --invitations, --teams or --projects");
+            }
+            if teams + projects > 10_000 {
+                anyhow::bail!("--teams and --projects are at most 10,000 together");
+            }
+            let settings = Settings::from_env(None)?;
+            let tokens = roster::domain::token::TokenKey::derive_from(&settings.session_key.bytes);
+            let ttl = time::Duration::try_from(settings.invitation_ttl).unwrap_or(time::Duration::days(7));
+            // One hash of a password nobody is told, shared by every generated account.
+            let unknown = roster::domain::Token::generate();
+            let password =
+                NewPassword::parse(unknown.as_str(), unknown.as_str()).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let hash = passwords::hash(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut operator = operator_connection()?;
+            let started = std::time::Instant::now();
+            let made =
+                generate::generate(&mut operator.conn, &slug, plan, &hash, &tokens, ttl).map_err(|e| match e {
+                    roster::error::AppError::NotFound => anyhow::anyhow!("no organization is at /orgs/{slug}"),
+                    other => service_error(other),
+                })?;
+            println!(
+                "Added to /orgs/{slug} in {:.1} s: {} members, {} pending invitations, {} teams ({} places), \
+                 {} projects ({} grants), {} audit events.",
+                started.elapsed().as_secs_f64(),
+                made.members,
+                made.invitations,
+                made.teams,
+                made.team_places,
+                made.projects,
+                made.grants,
+                made.audit_events
+            );
             Ok(())
         }
         Command::SignOutEverywhere { email } => {

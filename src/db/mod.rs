@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod bell_events;
+pub mod bulk;
 pub mod domains;
 pub mod email_tokens;
 pub mod groups;

@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod domains;
 pub mod events;
+pub mod generate;
 pub mod groups;
 pub mod health;
 pub mod invitations;

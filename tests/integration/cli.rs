@@ -175,3 +175,48 @@ fn bad_operations_settings_are_refused_with_a_sentence_before_anything_starts() 
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+#[test]
+fn generate_fills_an_organization_within_its_seat_limit() {
+    let db = TestDb::new();
+    roster(&db.url, &["create-user", "--name", "Olivia", "--email", "olivia@example.com"]);
+    roster(&db.url, &["create-org", "--name", "Acme", "--owner", "olivia@example.com", "--seats", "40"]);
+
+    let out = roster(&db.url, &["generate", "--org", "acme", "--members", "30", "--invitations", "20"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Acme has 1 of 40 seats in use and this needs 50 more (39 available)"), "{stderr}");
+    assert!(stderr.contains("roster set-seats --org acme 51"), "{stderr}");
+    for (args, expected) in [
+        (vec!["generate", "--org", "globex", "--members", "1"], "no organization is at /orgs/globex"),
+        (vec!["generate", "--org", "acme"], "nothing to generate"),
+        (vec!["generate", "--org", "acme", "--members", "many"], "invalid value 'many'"),
+    ] {
+        let out = roster(&db.url, &args);
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    assert_eq!(db.count("SELECT count(*) FROM memberships"), 1, "refusals changed nothing");
+    assert_eq!(db.count("SELECT count(*) FROM invitations"), 0, "refusals changed nothing");
+
+    roster(&db.url, &["set-seats", "--org", "acme", "60"]);
+    let args =
+        ["generate", "--org", "acme", "--members", "30", "--invitations", "20", "--teams", "3", "--projects", "2"];
+    let out = roster(&db.url, &args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("30 members, 20 pending invitations, 3 teams"), "{stdout}");
+
+    assert_eq!(db.count("SELECT count(*) FROM memberships WHERE member_name <> '' AND member_verified"), 31);
+    assert_eq!(db.count("SELECT count(*) FROM invitations WHERE status = 'pending' AND expires_at > now()"), 20);
+    assert_eq!(db.count("SELECT count(*) FROM teams"), 3);
+    assert_eq!(db.count("SELECT count(*) FROM projects"), 2);
+    assert_eq!(db.count("SELECT count(DISTINCT team_id) FROM team_members"), 3, "every team has members");
+    assert_eq!(db.count("SELECT count(DISTINCT project_id) FROM project_grants"), 2, "every project is granted");
+    // The history that would have made them, as the Audit Log shows it.
+    assert_eq!(db.count("SELECT count(*) FROM audit_events WHERE action = 'invitation.accepted'"), 30);
+    assert_eq!(db.count("SELECT count(*) FROM audit_events WHERE action = 'invitation.created'"), 20);
+    // Realistic dates: members joined over months, not all at this moment.
+    assert!(db.count("SELECT count(DISTINCT created_at::date) FROM memberships") > 10);
+}
