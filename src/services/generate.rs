@@ -146,8 +146,8 @@ impl Generator {
                 let role = if self.rng.gen_ratio(1, 20) { Role::Admin } else { Role::Member };
                 // Most members used the organization lately; some never did.
                 let last_active = self.rng.gen_ratio(17, 20).then(|| {
-                    let since = (self.now - joined).whole_seconds().max(61);
-                    self.now - Duration::seconds(self.rng.gen_range(60..since.min(120 * 86_400).max(61)))
+                    let since = (self.now - joined).whole_seconds().clamp(61, 120 * 86_400);
+                    self.now - Duration::seconds(self.rng.gen_range(60..since))
                 });
                 let (user, membership) = (Uuid::new_v4(), Uuid::new_v4());
                 let accepted = Event::InvitationAccepted {
