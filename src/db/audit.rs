@@ -3,6 +3,11 @@
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use diesel::dsl::{AsSelect, SqlTypeOf};
+use diesel::pg::Pg;
+use diesel::sql_types::Timestamptz;
+
+use super::listing::{after, Explain};
 use super::schema::audit_events;
 use crate::domain::OrgId;
 
@@ -68,6 +73,17 @@ pub struct AuditQuery<'a> {
 
 /// Loads `limit + 1` events (so the caller knows whether more follow).
 pub fn list(conn: &mut PgConnection, q: &AuditQuery<'_>) -> QueryResult<Vec<AuditEvent>> {
+    statement(q).load(conn)
+}
+
+/// The plan of [`list`]'s statement.
+pub fn plan(conn: &mut PgConnection, q: &AuditQuery<'_>) -> QueryResult<Vec<String>> {
+    Explain(statement(q)).load(conn)
+}
+
+/// [`list`]'s statement: only the filters given, and the cursor as one row
+/// comparison, so it walks `(organization_id, [action,] created_at, id)` backwards.
+fn statement(q: &AuditQuery<'_>) -> audit_events::BoxedQuery<'static, Pg, SqlTypeOf<AsSelect<AuditEvent, Pg>>> {
     let mut query = audit_events::table
         .filter(audit_events::organization_id.eq(q.org))
         .select(AuditEvent::as_select())
@@ -86,10 +102,10 @@ pub fn list(conn: &mut PgConnection, q: &AuditQuery<'_>) -> QueryResult<Vec<Audi
         query = query.filter(audit_events::created_at.lt(until));
     }
     if let Some((at, id)) = q.before {
-        query = query
-            .filter(audit_events::created_at.lt(at).or(audit_events::created_at.eq(at).and(audit_events::id.lt(id))));
+        let (key, id_column) = ("audit_events.created_at", "audit_events.id");
+        query = query.filter(after::<_, Timestamptz, _>(key, id_column, true, at, id));
     }
-    query.order((audit_events::created_at.desc(), audit_events::id.desc())).limit(q.limit + 1).load(conn)
+    query.order((audit_events::created_at.desc(), audit_events::id.desc())).limit(q.limit + 1)
 }
 
 /// Whether the organization's log has an `action` about `target` since `since`

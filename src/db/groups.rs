@@ -109,6 +109,21 @@ macro_rules! group_queries {
 
         /// Loads `limit + 1` after the cursor, each with `lower(name)` for the next cursor.
         pub fn list(conn: &mut PgConnection, q: &GroupQuery<'_>) -> QueryResult<Vec<($Row, String)>> {
+            statement(q).load(conn)
+        }
+
+        /// The plan of [`list`]'s statement.
+        pub fn plan(conn: &mut PgConnection, q: &GroupQuery<'_>) -> QueryResult<Vec<String>> {
+            super::listing::Explain(statement(q)).load(conn)
+        }
+
+        fn statement(
+            q: &GroupQuery<'_>,
+        ) -> $table::BoxedQuery<
+            'static,
+            diesel::pg::Pg,
+            (diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<$Row, diesel::pg::Pg>>, diesel::sql_types::Text),
+        > {
             let mut query = $table::table
                 .filter($table::organization_id.eq(q.org.0))
                 .select(($Row::as_select(), lower($table::name)))
@@ -127,7 +142,7 @@ macro_rules! group_queries {
             } else {
                 query.order((lower($table::name).asc(), $table::id.asc()))
             };
-            query.limit(q.limit + 1).load(conn)
+            query.limit(q.limit + 1)
         }
     };
 }

@@ -8,7 +8,9 @@ use diesel::sql_types::Bool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::listing::{escape_like, Cursor};
+use diesel::pg::Pg;
+
+use super::listing::{after_text, escape_like, Cursor, Explain};
 use super::lower;
 use super::schema::{invitations, organizations};
 use crate::domain::{InvitationStatus, OrgId, Role, UserId};
@@ -259,6 +261,23 @@ pub struct ListQuery<'a> {
 /// Loads one page (`limit + 1` rows, so the caller knows whether another page follows).
 /// Each row comes with `lower(email)` as PostgreSQL computed it, for an exact email cursor.
 pub fn list(conn: &mut PgConnection, q: &ListQuery<'_>) -> QueryResult<Vec<(Invitation, String)>> {
+    statement(q).load(conn)
+}
+
+/// The plan of [`list`]'s statement.
+pub fn plan(conn: &mut PgConnection, q: &ListQuery<'_>) -> QueryResult<Vec<String>> {
+    Explain(statement(q)).load(conn)
+}
+
+type Listing = invitations::BoxedQuery<
+    'static,
+    Pg,
+    (diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Invitation, Pg>>, diesel::sql_types::Text),
+>;
+
+/// [`list`]'s statement: only the conditions the query has, and the cursor as one
+/// row comparison, so it walks the `(organization_id, key, id)` index of its sort.
+fn statement(q: &ListQuery<'_>) -> Listing {
     let mut query = invitations::table
         .filter(invitations::organization_id.eq(q.org.0))
         .select((Invitation::as_select(), lower(invitations::email)))
@@ -274,16 +293,25 @@ pub fn list(conn: &mut PgConnection, q: &ListQuery<'_>) -> QueryResult<Vec<(Invi
         let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
         query = query.filter(lower(invitations::email).like(pattern));
     }
-
-    // Keyset pagination: rows strictly after the cursor in (sort value, id) order.
-    macro_rules! keyset {
-        ($column:expr, $value:expr, $id:expr) => {
-            if q.descending {
-                query.filter($column.lt($value).or($column.eq($value).and(invitations::id.lt($id))))
-            } else {
-                query.filter($column.gt($value).or($column.eq($value).and(invitations::id.gt($id))))
-            }
-        };
+    let key = match q.sort {
+        SortKey::Email => "lower(invitations.email)",
+        SortKey::Role => "invitations.role",
+        SortKey::Status => "invitations.status",
+        SortKey::InvitedBy => "invitations.inviter_name",
+        SortKey::Invited => "invitations.created_at",
+        SortKey::Expires => "invitations.expires_at",
+    };
+    let time_of = |nanos: i128| OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let (id, descending) = ("invitations.id", q.descending);
+    match (q.sort, &q.after) {
+        (SortKey::Invited | SortKey::Expires, Some(Cursor::Time(t, after))) => {
+            query = query.filter(after_time(key, id, descending, time_of(*t), *after));
+        }
+        (SortKey::Email | SortKey::Role | SortKey::Status | SortKey::InvitedBy, Some(Cursor::Text(v, after))) => {
+            query = query.filter(after_text(key, id, descending, v.clone(), *after));
+        }
+        // No cursor, or one of another sort (a hand-edited URL): from the top.
+        _ => {}
     }
     macro_rules! order {
         ($column:expr) => {
@@ -294,16 +322,6 @@ pub fn list(conn: &mut PgConnection, q: &ListQuery<'_>) -> QueryResult<Vec<(Invi
             }
         };
     }
-    let time_of = |nanos: i128| OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    match (q.sort, &q.after) {
-        (SortKey::Email, Some(Cursor::Text(v, id))) => query = keyset!(lower(invitations::email), v.clone(), *id),
-        (SortKey::Role, Some(Cursor::Text(v, id))) => query = keyset!(invitations::role, v.clone(), *id),
-        (SortKey::Status, Some(Cursor::Text(v, id))) => query = keyset!(invitations::status, v.clone(), *id),
-        (SortKey::InvitedBy, Some(Cursor::Text(v, id))) => query = keyset!(invitations::inviter_name, v.clone(), *id),
-        (SortKey::Invited, Some(Cursor::Time(t, id))) => query = keyset!(invitations::created_at, time_of(*t), *id),
-        (SortKey::Expires, Some(Cursor::Time(t, id))) => query = keyset!(invitations::expires_at, time_of(*t), *id),
-        _ => {}
-    }
     query = match q.sort {
         SortKey::Email => order!(lower(invitations::email)),
         SortKey::Role => order!(invitations::role),
@@ -312,7 +330,17 @@ pub fn list(conn: &mut PgConnection, q: &ListQuery<'_>) -> QueryResult<Vec<(Invi
         SortKey::Invited => order!(invitations::created_at),
         SortKey::Expires => order!(invitations::expires_at),
     };
-    query.limit(q.limit + 1).load(conn)
+    query.limit(q.limit + 1)
+}
+
+fn after_time(
+    key: &str,
+    id: &str,
+    descending: bool,
+    value: OffsetDateTime,
+    after: Uuid,
+) -> Box<dyn BoxableExpression<invitations::table, Pg, SqlType = diesel::sql_types::Bool>> {
+    super::listing::after::<_, diesel::sql_types::Timestamptz, _>(key, id, descending, value, after)
 }
 
 /// The cursor that continues a listing after `row` (with its `lower(email)` from [`list`]).

@@ -7,7 +7,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::invitations::OPEN;
-use super::listing::{escape_like, Cursor};
+use diesel::pg::Pg;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+
+use super::listing::{escape_like, Cursor, Explain};
 use crate::domain::{OrgId, Role};
 
 /// A row of the Members page: a member (`kind = "member"`) or a pending invitation.
@@ -86,84 +89,165 @@ pub struct MemberQuery<'a> {
     pub limit: i64,
 }
 
-enum KeyType {
-    Text,
-    Time,
-    Bool,
+/// How a branch of the listing (members or invitations) sorts.
+#[derive(Clone)]
+enum Key {
+    /// An indexed expression: the branch walks that index from the cursor.
+    Column(&'static str),
+    /// The same value on every row of the branch (invitations have no name, members
+    /// no `pending` status): the branch is ordered by id alone, and the cursor's
+    /// comparison with the constant is decided here rather than in SQL.
+    Constant(&'static str, Value),
+}
+
+/// A sort value, as the cursor carries it and as constants are compared.
+#[derive(Clone, PartialEq, PartialOrd)]
+enum Value {
+    Text(String),
+    Time(OffsetDateTime),
+    Bool(bool),
 }
 
 /// Loads `limit + 1` rows after the cursor, in (sort key, id) order.
+///
+/// The statement holds only the conditions the query has (no `$2 IS NULL OR …`),
+/// and each branch sorts, seeks to the cursor and stops at the limit on its own
+/// index; PostgreSQL merges the two ordered branches (Merge Append) and reads
+/// about `limit` rows whatever the size of the organization.
 pub fn list(conn: &mut PgConnection, q: &MemberQuery<'_>) -> QueryResult<Vec<MemberRow>> {
-    // Sort expressions match the indexes of migrations 3 and 9, so each branch is an index scan.
-    let (member_key, invitation_key, key_type) = match q.sort {
-        MemberSort::Name => ("lower(m.member_name)", "''::text", KeyType::Text),
-        MemberSort::Email => ("lower(m.member_email)", "lower(invitations.email)", KeyType::Text),
-        MemberSort::Role => ("m.role", "invitations.role", KeyType::Text),
-        MemberSort::Joined => ("m.created_at", "invitations.created_at", KeyType::Time),
-        MemberSort::Status => ("'active'::text", "'pending'::text", KeyType::Text),
-        MemberSort::Verified => ("m.member_verified", "false", KeyType::Bool),
-        MemberSort::LastActive => (LAST_ACTIVE, NEVER, KeyType::Time),
+    statement(q).map_or(Ok(Vec::new()), |statement| statement.load(conn))
+}
+
+/// The plan of [`list`]'s statement.
+pub fn plan(conn: &mut PgConnection, q: &MemberQuery<'_>) -> QueryResult<Vec<String>> {
+    statement(q).map_or(Ok(Vec::new()), |statement| Explain(statement).load(conn))
+}
+
+/// [`list`]'s statement, or `None` when the cursor is past every row.
+fn statement(q: &MemberQuery<'_>) -> Option<BoxedSqlQuery<'static, Pg, SqlQuery>> {
+    use Key::{Column, Constant};
+    // Sort expressions match the indexes of migrations 3, 9 and 15.
+    let (member_key, invitation_key) = match q.sort {
+        MemberSort::Name => (Column("lower(m.member_name)"), Constant("''::text", Value::Text(String::new()))),
+        MemberSort::Email => (Column("lower(m.member_email)"), Column("lower(i.email)")),
+        MemberSort::Role => (Column("m.role"), Column("i.role")),
+        MemberSort::Joined => (Column("m.created_at"), Column("i.created_at")),
+        MemberSort::Status => (
+            Constant("'active'::text", Value::Text("active".into())),
+            Constant("'pending'::text", Value::Text("pending".into())),
+        ),
+        MemberSort::Verified => (Column("m.member_verified"), Constant("false", Value::Bool(false))),
+        MemberSort::LastActive => (Column(LAST_ACTIVE), Constant(NEVER, Value::Time(never()))),
     };
-    let members = format!(
-        "SELECT 'member'::text AS kind, m.id, m.user_id, m.member_name AS name, m.member_email AS email, \
-                m.role, m.created_at AS joined, m.member_verified AS verified, \
-                m.last_active_at AS last_active, {member_key} AS k \
-           FROM memberships m \
-          WHERE m.organization_id = $1 \
-            AND ($2::text IS NULL OR lower(m.member_name) LIKE $2 OR lower(m.member_email) LIKE $2) \
-            AND ($3::text IS NULL OR m.role = $3)"
-    );
-    let invitations = format!(
-        "SELECT 'invitation'::text AS kind, invitations.id, NULL::uuid AS user_id, ''::text AS name, \
-                invitations.email, invitations.role, invitations.created_at AS joined, false AS verified, \
-                NULL::timestamptz AS last_active, \
-                {invitation_key} AS k \
-           FROM invitations \
-          WHERE invitations.organization_id = $1 AND {OPEN} \
-            AND ($2::text IS NULL OR lower(invitations.email) LIKE $2) \
-            AND ($3::text IS NULL OR invitations.role = $3)"
-    );
-    let union = match q.status {
-        MemberStatus::All => format!("{members} UNION ALL {invitations}"),
-        MemberStatus::Active => members,
-        MemberStatus::Pending => invitations,
+    let after = match (&q.after, q.sort) {
+        (None, _) => None,
+        (Some(Cursor::Time(nanos, id)), MemberSort::Joined | MemberSort::LastActive) => {
+            Some((Value::Time(OffsetDateTime::from_unix_timestamp_nanos(*nanos).unwrap_or(never())), *id))
+        }
+        (Some(Cursor::Text(value, id)), MemberSort::Verified) => Some((Value::Bool(value == "true"), *id)),
+        (Some(Cursor::Text(value, id)), _) if !matches!(q.sort, MemberSort::Joined | MemberSort::LastActive) => {
+            Some((Value::Text(value.clone()), *id))
+        }
+        // A cursor of another sort (a hand-edited URL): start from the top.
+        (Some(_), _) => None,
     };
+    let search = (!q.search.is_empty()).then(|| format!("%{}%", escape_like(&q.search.to_lowercase())));
+
+    // Placeholders, in the order of the binds below.
+    let mut next = 1;
+    let mut placeholder = || {
+        next += 1;
+        format!("${next}")
+    };
+    let search_at = search.as_ref().map(|_| placeholder());
+    let role_at = q.role.map(|_| placeholder());
+    let cursor_at = after.as_ref().map(|_| (placeholder(), placeholder()));
+    let limit_at = placeholder();
+
     let (direction, comparison) = if q.descending { ("DESC", "<") } else { ("ASC", ">") };
-    let keyset = if q.after.is_some() {
-        format!("WHERE (r.k, r.id) {comparison} ($4, $5)")
-    } else {
-        "WHERE $4::text IS NULL AND $5::uuid IS NULL".to_owned()
+    // One branch's statement, or `None` when the cursor is past all of its rows.
+    let branch = |columns: &str, from: &str, alias: &str, matches: &[&str], key: Key| -> Option<String> {
+        let mut conditions = vec![format!("{alias}.organization_id = $1")];
+        conditions.extend(matches.iter().map(|c| (*c).to_owned()));
+        if let Some(at) = &role_at {
+            conditions.push(format!("{alias}.role = {at}"));
+        }
+        let (key_sql, order) = match &key {
+            Column(expr) => (*expr, format!("{expr} {direction}, {alias}.id {direction}")),
+            Constant(literal, _) => (*literal, format!("{alias}.id {direction}")),
+        };
+        if let (Some((value, _)), Some((value_at, id_at))) = (&after, &cursor_at) {
+            match key {
+                Column(expr) => conditions.push(format!("({expr}, {alias}.id) {comparison} ({value_at}, {id_at})")),
+                Constant(_, constant) => {
+                    let ahead = if q.descending { constant < *value } else { constant > *value };
+                    let behind = if q.descending { constant > *value } else { constant < *value };
+                    if behind {
+                        return None;
+                    }
+                    if !ahead {
+                        conditions.push(format!("{alias}.id {comparison} {id_at}"));
+                    }
+                }
+            }
+        }
+        Some(format!(
+            "(SELECT {columns}, {key_sql} AS k FROM {from} WHERE {} ORDER BY {order} LIMIT {limit_at})",
+            conditions.join(" AND ")
+        ))
     };
+    let member_search =
+        search_at.as_ref().map(|at| format!("(lower(m.member_name) LIKE {at} OR lower(m.member_email) LIKE {at})"));
+    let invitation_search = search_at.as_ref().map(|at| format!("lower(i.email) LIKE {at}"));
+    let members = branch(
+        "'member'::text AS kind, m.id, m.user_id, m.member_name AS name, m.member_email AS email, m.role, \
+         m.created_at AS joined, m.member_verified AS verified, m.last_active_at AS last_active",
+        "memberships m",
+        "m",
+        &member_search.as_deref().into_iter().collect::<Vec<_>>(),
+        member_key,
+    );
+    let open = OPEN.replace("invitations.", "i.");
+    let mut invitation_matches = vec![open.as_str()];
+    invitation_matches.extend(invitation_search.as_deref());
+    let invitations = branch(
+        "'invitation'::text AS kind, i.id, NULL::uuid AS user_id, ''::text AS name, i.email, i.role, \
+         i.created_at AS joined, false AS verified, NULL::timestamptz AS last_active",
+        "invitations i",
+        "i",
+        &invitation_matches,
+        invitation_key,
+    );
+    let branches: Vec<String> = match q.status {
+        MemberStatus::All => [members, invitations].into_iter().flatten().collect(),
+        MemberStatus::Active => members.into_iter().collect(),
+        MemberStatus::Pending => invitations.into_iter().collect(),
+    };
+    if branches.is_empty() {
+        return None;
+    }
     let sql = format!(
         "SELECT r.kind, r.id, r.user_id, r.name, r.email, r.role, r.joined, r.verified, r.last_active, \
                 r.k::text AS sort_key \
-           FROM ({union}) r {keyset} ORDER BY r.k {direction}, r.id {direction} LIMIT $6"
+           FROM ({}) r ORDER BY r.k {direction}, r.id {direction} LIMIT {limit_at}",
+        branches.join(" UNION ALL ")
     );
-    let search = (!q.search.is_empty()).then(|| format!("%{}%", escape_like(&q.search.to_lowercase())));
-    let query = diesel::sql_query(sql)
-        .into_boxed()
-        .bind::<diesel::sql_types::Uuid, _>(q.org.0)
-        .bind::<Nullable<Text>, _>(search)
-        .bind::<Nullable<Text>, _>(q.role.map(Role::as_str));
-    let query = match (&q.after, key_type) {
-        (None, _) => {
-            query.bind::<Nullable<Text>, _>(None::<String>).bind::<Nullable<diesel::sql_types::Uuid>, _>(None::<Uuid>)
-        }
-        (Some(Cursor::Text(value, id)), KeyType::Text) => {
-            query.bind::<Text, _>(value.clone()).bind::<diesel::sql_types::Uuid, _>(*id)
-        }
-        (Some(Cursor::Time(nanos, id)), KeyType::Time) => query
-            .bind::<Timestamptz, _>(
-                OffsetDateTime::from_unix_timestamp_nanos(*nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH),
-            )
-            .bind::<diesel::sql_types::Uuid, _>(*id),
-        (Some(Cursor::Text(value, id)), KeyType::Bool) => {
-            query.bind::<Bool, _>(value == "true").bind::<diesel::sql_types::Uuid, _>(*id)
-        }
-        // A cursor of another sort (a hand-edited URL): start from the top.
-        (Some(_), _) => return list(conn, &MemberQuery { after: None, ..*q }),
-    };
-    query.bind::<BigInt, _>(q.limit + 1).load(conn)
+    let mut query = diesel::sql_query(sql).into_boxed().bind::<diesel::sql_types::Uuid, _>(q.org.0);
+    if let Some(search) = search {
+        query = query.bind::<Text, _>(search);
+    }
+    if let Some(role) = q.role {
+        query = query.bind::<Text, _>(role.as_str());
+    }
+    if let Some((value, id)) = after {
+        query = match value {
+            Value::Text(text) => query.bind::<Text, _>(text),
+            Value::Time(time) => query.bind::<Timestamptz, _>(time),
+            Value::Bool(flag) => query.bind::<Bool, _>(flag),
+        };
+        query = query.bind::<diesel::sql_types::Uuid, _>(id);
+    }
+    Some(query.bind::<BigInt, _>(q.limit + 1))
 }
 
 /// The cursor that continues a listing after `row`.

@@ -14,6 +14,7 @@ mod health;
 mod invitations;
 mod jobs;
 mod layers;
+mod listings;
 mod mail;
 mod members;
 mod notifications;

@@ -1,0 +1,4 @@
+DROP INDEX invitations_pending_org_created_idx;
+DROP INDEX invitations_pending_org_role_idx;
+DROP INDEX invitations_pending_org_email_idx;
+DROP INDEX memberships_org_id_idx;

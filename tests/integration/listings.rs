@@ -1,0 +1,224 @@
+//! The listing statements behind the Members, Invitations, Audit Log, Teams and
+//! Projects pages: keyset pages that neither skip nor repeat a row, and plans
+//! that walk an index at 100,000 rows instead of sorting the organization.
+
+use diesel::prelude::*;
+use roster::db::audit::{self, AuditQuery};
+use roster::db::groups::GroupQuery;
+use roster::db::invitations::{self, ListQuery, SortKey, StatusFilter};
+use roster::db::listing::Cursor;
+use roster::db::members::{self, MemberQuery, MemberSort, MemberStatus};
+use roster::db::{projects, teams};
+use roster::domain::{InvitationStatus, OrgId, Role};
+use uuid::Uuid;
+
+use crate::common::TestDb;
+
+const SORTS: [MemberSort; 7] = [
+    MemberSort::Name,
+    MemberSort::Email,
+    MemberSort::Role,
+    MemberSort::Joined,
+    MemberSort::Status,
+    MemberSort::Verified,
+    MemberSort::LastActive,
+];
+
+fn roster(db: &TestDb, args: &[&str]) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_roster"))
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("run roster");
+    assert!(out.status.success(), "roster {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// An organization `acme` with an Owner and generated members, invitations, teams and as many projects.
+fn organization(db: &TestDb, members: usize, invitations: usize, teams: usize) -> OrgId {
+    roster(db, &["create-user", "--name", "Olivia Owner", "--email", "olivia@example.com"]);
+    roster(db, &["create-org", "--name", "Acme", "--owner", "olivia@example.com", "--seats", "1000000"]);
+    let (members, invitations, teams) = (members.to_string(), invitations.to_string(), teams.to_string());
+    let args = ["generate", "--org", "acme", "--members", &members, "--invitations", &invitations];
+    roster(db, &[&args[..], &["--teams", &teams, "--projects", &teams]].concat());
+    #[derive(QueryableByName)]
+    struct Org {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: Uuid,
+    }
+    let org: Org = diesel::sql_query("SELECT id FROM organizations").get_result(&mut db.conn()).unwrap();
+    OrgId(org.id)
+}
+
+fn member_query(
+    org: OrgId,
+    sort: MemberSort,
+    descending: bool,
+    after: Option<Cursor>,
+    limit: i64,
+) -> MemberQuery<'static> {
+    MemberQuery { org, search: "", role: None, status: MemberStatus::All, sort, descending, after, limit }
+}
+
+#[test]
+fn members_pages_walk_every_sort_both_ways_without_gaps_or_repeats() {
+    let db = TestDb::new();
+    let org = organization(&db, 40, 15, 3);
+    let mut conn = db.conn();
+    // Ties on every key: same names, same join moment, never active, unverified, an expired invitation.
+    diesel::sql_query(
+        "UPDATE users SET name = 'Sam Same' WHERE id IN (SELECT user_id FROM memberships WHERE role <> 'owner' LIMIT 6)",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query(
+        "UPDATE memberships SET created_at = '2025-01-01', last_active_at = NULL \
+          WHERE id IN (SELECT id FROM memberships WHERE role <> 'owner' ORDER BY id LIMIT 8)",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query("UPDATE users SET email_verified_at = NULL WHERE name = 'Sam Same'").execute(&mut conn).unwrap();
+    diesel::sql_query("UPDATE invitations SET expires_at = now() - interval '1 day' WHERE id = (SELECT id FROM invitations ORDER BY id LIMIT 1)")
+        .execute(&mut conn)
+        .unwrap();
+    let total = 41 + 14;
+
+    for status in [MemberStatus::All, MemberStatus::Active, MemberStatus::Pending] {
+        for sort in SORTS {
+            for descending in [false, true] {
+                let query = |after, limit| MemberQuery { status, ..member_query(org, sort, descending, after, limit) };
+                let everything: Vec<Uuid> =
+                    members::list(&mut conn, &query(None, 1000)).unwrap().iter().map(|r| r.id).collect();
+                let expected = match status {
+                    MemberStatus::All => total,
+                    MemberStatus::Active => 41,
+                    MemberStatus::Pending => 14,
+                };
+                assert_eq!(everything.len(), expected, "{status:?} {sort:?} desc={descending}");
+                let (mut walked, mut after) = (Vec::new(), None);
+                loop {
+                    let rows = members::list(&mut conn, &query(after.clone(), 7)).unwrap();
+                    let more = rows.len() > 7;
+                    let shown = &rows[..rows.len().min(7)];
+                    walked.extend(shown.iter().map(|r| r.id));
+                    if !more {
+                        break;
+                    }
+                    after = Some(members::cursor_after(shown.last().unwrap(), sort));
+                }
+                assert_eq!(walked, everything, "{status:?} {sort:?} desc={descending}: pages of 7 = one page of all");
+            }
+        }
+    }
+    // The order itself, on two sorts a person checks: names A to Z with invitations
+    // (no name) first, and members before invitations by status.
+    let rows = members::list(&mut conn, &member_query(org, MemberSort::Name, false, None, 1000)).unwrap();
+    assert!(rows[..14].iter().all(|r| !r.is_member()) && rows[14..].iter().all(|r| r.is_member()));
+    let names: Vec<String> = rows[14..].iter().map(|r| r.name.to_lowercase()).collect();
+    assert!(names.windows(2).all(|w| w[0] <= w[1]), "{names:?}");
+    let rows = members::list(&mut conn, &member_query(org, MemberSort::Status, true, None, 1000)).unwrap();
+    assert!(rows[..14].iter().all(|r| !r.is_member()), "descending status: pending first");
+}
+
+/// Whether a plan reads the listing in index order, never sorting or scanning the
+/// organization. A Sort is allowed only where a Limit below it already bounds its
+/// input (branches whose sort key is a constant give at most `limit` rows each).
+/// An empty plan means the cursor is past every row: nothing is read.
+fn walks_an_index(plan: &[String]) -> bool {
+    // Plan nodes with their depth: the root, and every line that starts with "->".
+    let nodes: Vec<(usize, &str)> = plan
+        .iter()
+        .enumerate()
+        .filter(|(i, line)| *i == 0 || line.trim_start().starts_with("->"))
+        .map(|(_, line)| (line.find("->").unwrap_or(0), line.trim_start().trim_start_matches("->").trim_start()))
+        .collect();
+    let text = plan.join("\n");
+    let reads_everything = ["Seq Scan", "Bitmap Heap Scan", "Materialize"].iter().any(|n| text.contains(n));
+    let unbounded_sort = nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, node))| node.contains("Scan") && !node.starts_with("Subquery Scan"))
+        .any(|(j, (depth, _))| {
+            // The scan's ancestors, nearest first, up to a Limit or the root.
+            let mut depth = *depth;
+            for (d, node) in nodes[..j].iter().rev() {
+                if *d < depth {
+                    depth = *d;
+                    if node.starts_with("Limit") {
+                        return false;
+                    }
+                    if node.starts_with("Sort") {
+                        return true;
+                    }
+                }
+            }
+            false
+        });
+    plan.is_empty() || (text.contains("Index Scan") && !reads_everything && !unbounded_sort)
+}
+
+#[test]
+fn listing_statements_walk_an_index_at_100000_rows() {
+    let db = TestDb::new();
+    let org = organization(&db, 100_000, 100_000, 5_000);
+    let mut conn = db.conn();
+    let mut failures = Vec::new();
+    let mut check = |what: String, plan: Vec<String>| {
+        if !walks_an_index(&plan) {
+            failures.push(format!("{what}:\n{}", plan.join("\n")));
+        }
+    };
+
+    let year_ago = time::OffsetDateTime::now_utc() - time::Duration::days(365);
+    for sort in SORTS {
+        let middle = match sort {
+            MemberSort::Joined | MemberSort::LastActive => Cursor::Time(year_ago.unix_timestamp_nanos(), Uuid::nil()),
+            MemberSort::Verified => Cursor::Text("true".into(), Uuid::nil()),
+            MemberSort::Status => Cursor::Text("active".into(), Uuid::nil()),
+            MemberSort::Role => Cursor::Text("member".into(), Uuid::nil()),
+            MemberSort::Name | MemberSort::Email => Cursor::Text("m".into(), Uuid::nil()),
+        };
+        for descending in [false, true] {
+            for after in [None, Some(middle.clone())] {
+                for status in [MemberStatus::All, MemberStatus::Active, MemberStatus::Pending] {
+                    let query = MemberQuery { status, ..member_query(org, sort, descending, after.clone(), 50) };
+                    let what = format!("Members {status:?} by {sort:?} desc={descending} after={after:?}");
+                    check(what, members::plan(&mut conn, &query).unwrap());
+                }
+            }
+        }
+        let query = MemberQuery { role: Some(Role::Admin), ..member_query(org, sort, false, None, 50) };
+        check(format!("Members, Admins only, by {sort:?}"), members::plan(&mut conn, &query).unwrap());
+    }
+
+    for sort in [SortKey::Email, SortKey::Role, SortKey::Status, SortKey::Invited, SortKey::InvitedBy, SortKey::Expires]
+    {
+        let middle = match sort {
+            SortKey::Invited | SortKey::Expires => Cursor::Time(year_ago.unix_timestamp_nanos(), Uuid::nil()),
+            _ => Cursor::Text("m".into(), Uuid::nil()),
+        };
+        for filter in [StatusFilter::Open, StatusFilter::All, StatusFilter::Only(InvitationStatus::Pending)] {
+            for after in [None, Some(middle.clone())] {
+                let query =
+                    ListQuery { org, filter, search: None, sort, descending: true, after: after.clone(), limit: 50 };
+                let what = format!("Invitations {filter:?} by {sort:?} after={after:?}");
+                check(what, invitations::plan(&mut conn, &query).unwrap());
+            }
+        }
+    }
+
+    for action in [None, Some("invitation.accepted")] {
+        for before in [None, Some((year_ago, Uuid::nil()))] {
+            let query = AuditQuery { org: org.0, action, actor: "", since: None, until: None, before, limit: 50 };
+            check(format!("Audit Log action={action:?} before={before:?}"), audit::plan(&mut conn, &query).unwrap());
+        }
+    }
+
+    for after in [None, Some(Cursor::Text("m".into(), Uuid::nil()))] {
+        let query = GroupQuery { org, search: "", descending: false, after: after.clone(), limit: 50 };
+        check(format!("Teams after={after:?}"), teams::plan(&mut conn, &query).unwrap());
+        check(format!("Projects after={after:?}"), projects::plan(&mut conn, &query).unwrap());
+    }
+
+    assert!(failures.is_empty(), "{} statements do not walk an index:\n\n{}", failures.len(), failures.join("\n\n"));
+}
