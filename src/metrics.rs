@@ -16,6 +16,9 @@ pub struct Metrics {
     pub requests: IntCounterVec,
     /// Request latency by the same labels.
     pub latency: HistogramVec,
+    /// Database statements sent while serving requests, by the same labels: divided by
+    /// the request count, what a page costs (a page whose cost grows with its rows has an N+1).
+    pub statements: IntCounterVec,
     /// Mail delivery attempts by outcome: `sent`, `retrying`, `failed` (gave up).
     pub mail: IntCounterVec,
     /// Open live-bell streams on this instance.
@@ -48,6 +51,14 @@ impl Metrics {
         let registry = Registry::new_custom(Some("roster".into()), None).unwrap_or_default();
         let requests = IntCounterVec::new(
             Opts::new("http_requests_total", "HTTP requests by route pattern, method and status class"),
+            &["route", "method", "status"],
+        )
+        .expect("valid metric");
+        let statements = IntCounterVec::new(
+            Opts::new(
+                "http_request_database_statements_total",
+                "Database statements sent while serving requests, by route pattern, method and status class",
+            ),
             &["route", "method", "status"],
         )
         .expect("valid metric");
@@ -92,6 +103,7 @@ impl Metrics {
         let metrics = Metrics {
             requests,
             latency,
+            statements,
             mail,
             live_streams: gauge("live_bell_streams", "Open live-bell streams on this instance"),
             snapshot,
@@ -108,6 +120,7 @@ impl Metrics {
         let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
             Box::new(self.requests.clone()),
             Box::new(self.latency.clone()),
+            Box::new(self.statements.clone()),
             Box::new(self.mail.clone()),
             Box::new(self.live_streams.clone()),
             Box::new(s.database_up.clone()),
@@ -128,7 +141,7 @@ impl Metrics {
     }
 
     /// Counts one finished request. `route` is the matched pattern, `None` for no route.
-    pub fn observe_request(&self, route: Option<&str>, method: &str, status: u16, seconds: f64) {
+    pub fn observe_request(&self, route: Option<&str>, method: &str, status: u16, seconds: f64, statements: u64) {
         let class = match status {
             100..=199 => "1xx",
             200..=299 => "2xx",
@@ -145,6 +158,7 @@ impl Metrics {
         let labels = [route.unwrap_or("unmatched"), method, class];
         self.requests.with_label_values(&labels).inc();
         self.latency.with_label_values(&labels).observe(seconds);
+        self.statements.with_label_values(&labels).inc_by(statements);
     }
 
     /// The Prometheus text format of every metric.
@@ -166,11 +180,11 @@ mod tests {
     #[test]
     fn requests_are_counted_by_route_pattern_and_status_class() {
         let metrics = Metrics::new();
-        metrics.observe_request(Some("/orgs/{slug}/members"), "GET", 200, 0.003);
-        metrics.observe_request(Some("/orgs/{slug}/members"), "GET", 204, 0.004);
-        metrics.observe_request(None, "GET", 404, 0.001);
-        metrics.observe_request(None, "FOO1", 405, 0.001);
-        metrics.observe_request(None, "FOO2", 405, 0.001);
+        metrics.observe_request(Some("/orgs/{slug}/members"), "GET", 200, 0.003, 2);
+        metrics.observe_request(Some("/orgs/{slug}/members"), "GET", 204, 0.004, 2);
+        metrics.observe_request(None, "GET", 404, 0.001, 2);
+        metrics.observe_request(None, "FOO1", 405, 0.001, 2);
+        metrics.observe_request(None, "FOO2", 405, 0.001, 2);
         let text = metrics.render();
         assert!(
             text.contains(r#"roster_http_requests_total{method="GET",route="/orgs/{slug}/members",status="2xx"} 2"#),

@@ -23,14 +23,16 @@ pub mod teams;
 pub mod types;
 pub mod users;
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use diesel::connection::InstrumentationEvent;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{ConnectionManager, Pool, PoolError};
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PoolError};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::redact_database_url;
@@ -98,12 +100,55 @@ impl Db {
         E: From<RunError> + Send + 'static,
     {
         let (pool, waiting) = (self.pool.clone(), self.waiting.clone());
-        let task = tokio::task::spawn_blocking(move || f(&Steps { pool: &pool, waiting: &waiting }));
+        let tally = STATEMENTS.try_with(Arc::clone).ok();
+        let task = tokio::task::spawn_blocking(move || {
+            let before = ON_THIS_THREAD.with(Cell::get);
+            let result = f(&Steps { pool: &pool, waiting: &waiting });
+            if let Some(tally) = tally {
+                tally.fetch_add(ON_THIS_THREAD.with(Cell::get) - before, Ordering::Relaxed);
+            }
+            result
+        });
         match task.await {
             Ok(result) => result,
             Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
             Err(join) => panic!("blocking database task was cancelled: {join}"),
         }
+    }
+}
+
+tokio::task_local! {
+    /// The statement count of the request being served, if it is counted.
+    static STATEMENTS: Arc<AtomicU64>;
+}
+
+thread_local! {
+    /// Statements sent by the connections used on this thread, ever.
+    static ON_THIS_THREAD: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Runs `future` (a request) and returns, with its output, how many statements its
+/// [`Db::run`] calls sent: `/metrics` and the benchmark report them per route, and
+/// the tests check that a page costs the same number whatever its number of rows.
+pub async fn count_statements<F: std::future::Future>(future: F) -> (F::Output, u64) {
+    let tally = Arc::new(AtomicU64::new(0));
+    let output = STATEMENTS.scope(tally.clone(), future).await;
+    (output, tally.load(Ordering::Relaxed))
+}
+
+/// Counts every statement a pooled connection sends (the pool's own check on
+/// checkout included), for [`count_statements`].
+#[derive(Debug)]
+struct CountStatements;
+
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for CountStatements {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.set_instrumentation(|event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::StartQuery { .. } = event {
+                ON_THIS_THREAD.with(|count| count.set(count.get() + 1));
+            }
+        });
+        Ok(())
     }
 }
 
@@ -144,6 +189,7 @@ pub fn build_pool(database_url: &str, max_size: u32) -> anyhow::Result<PgPool> {
         .max_size(max_size)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(3))
+        .connection_customizer(Box::new(CountStatements))
         .build(ConnectionManager::new(database_url))
         .map_err(|e| unreachable_database(database_url, &e.to_string()))
 }

@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::services::health;
 use crate::web::state::AppState;
 
-/// Counts the request and its latency under its route pattern and status class.
+/// Counts the request, its latency and its database statements under its route pattern and status class.
 pub async fn measure(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -23,7 +23,7 @@ pub async fn measure(
     let method = request.method().clone();
     // One reference count, not a copy of every metric handle, on each request.
     let state = request.app_data::<web::Data<AppState>>().cloned();
-    let response = next.call(request).await;
+    let (response, statements) = crate::db::count_statements(next.call(request)).await;
     // Inside the request's span (the logger wraps this layer): its closing line carries it.
     tracing::Span::current().record("latency_ms", started.elapsed().as_secs_f64() * 1000.0);
     if let Some(metrics) = state.as_ref().map(|state| &state.metrics) {
@@ -31,7 +31,8 @@ pub async fn measure(
             Ok(response) => response.status(),
             Err(error) => error.as_response_error().status_code(),
         };
-        metrics.observe_request(route.as_deref(), method.as_str(), status.as_u16(), started.elapsed().as_secs_f64());
+        let seconds = started.elapsed().as_secs_f64();
+        metrics.observe_request(route.as_deref(), method.as_str(), status.as_u16(), seconds, statements);
     }
     response
 }

@@ -22,4 +22,5 @@ mod organizations;
 mod ownership;
 mod passwords;
 mod seats;
+mod statements;
 mod teams;
