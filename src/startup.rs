@@ -171,6 +171,7 @@ fn serve(
         db: db.clone(),
         dns: crate::dns::Dns { server: settings.dns_server },
         metrics,
+        cookie_key: key.clone(),
         settings,
     });
     let store = PgSessionStore::new(db);
@@ -186,7 +187,7 @@ fn serve(
             headers = headers.add(("Strict-Transport-Security", "max-age=31536000"));
         }
         let sessions = SessionMiddleware::builder(store.clone(), key.clone())
-            .cookie_name("roster_session".into())
+            .cookie_name(routes::session::COOKIE.into())
             .cookie_secure(secure)
             .cookie_http_only(true)
             .cookie_same_site(SameSite::Lax)
@@ -211,6 +212,7 @@ fn serve(
                     .route(web::get().to(routes::assets::serve_asset)),
             )
             .configure(routes::operations)
+            .configure(routes::sessionless)
             .service(
                 web::scope("")
                     // Inside the session layer, so error pages can show who is signed in.

@@ -46,14 +46,42 @@ pub fn bell_count(conn: &mut PgConnection, user: Uuid) -> QueryResult<i64> {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         count: i64,
     }
+    diesel::sql_query(format!("SELECT {} AS count", bell_count_of("$1")))
+        .bind::<diesel::sql_types::Uuid, _>(user)
+        .get_result::<Count>(conn)
+        .map(|c| c.count)
+}
+
+/// The bell count of the user signed in by session `id` (the SHA-256 of its cookie
+/// key), with the session's user, in one statement: `None` when no live session.
+/// The bell is polled by every open tab, so this skips the separate session read.
+pub fn bell_count_by_session(conn: &mut PgConnection, id: &str) -> QueryResult<Option<(Uuid, i64)>> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        user_id: Uuid,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        count: i64,
+    }
     diesel::sql_query(format!(
-        "SELECT (SELECT count(*) FROM notifications WHERE recipient_id = $1 AND read_at IS NULL) \
-              + (SELECT count(*) FROM invitations JOIN users u ON lower(invitations.email) = lower(u.email) \
-                  WHERE u.id = $1 AND u.email_verified_at IS NOT NULL AND {OPEN}) AS count"
+        "SELECT s.user_id, {} AS count FROM sessions s \
+          WHERE s.id = $1 AND s.expires_at > now() AND s.user_id IS NOT NULL",
+        bell_count_of("s.user_id")
     ))
-    .bind::<diesel::sql_types::Uuid, _>(user)
+    .bind::<diesel::sql_types::Text, _>(id)
     .get_result::<Count>(conn)
-    .map(|c| c.count)
+    .optional()
+    .map(|found| found.map(|c| (c.user_id, c.count)))
+}
+
+/// The bell count of the user whose id is the SQL `user`: unread notifications plus
+/// open invitations to their verified address.
+fn bell_count_of(user: &str) -> String {
+    format!(
+        "((SELECT count(*) FROM notifications WHERE recipient_id = {user} AND read_at IS NULL) \
+          + (SELECT count(*) FROM invitations JOIN users u ON lower(invitations.email) = lower(u.email) \
+              WHERE u.id = {user} AND u.email_verified_at IS NOT NULL AND {OPEN}))"
+    )
 }
 
 /// A page of a user's notifications, newest first (`limit + 1` rows).

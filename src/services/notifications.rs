@@ -219,6 +219,12 @@ pub fn unread_count(conn: &mut PgConnection, user: UserId) -> Result<i64, AppErr
     Ok(notifications::bell_count(conn, user.0)?)
 }
 
+/// The bell count of whoever session `id` signs in, and who that is; `None` when
+/// the session is not signed in (ended, expired, or never was).
+pub fn unread_count_by_session(conn: &mut PgConnection, id: &str) -> Result<Option<(UserId, i64)>, AppError> {
+    Ok(notifications::bell_count_by_session(conn, id)?.map(|(user, count)| (UserId(user), count)))
+}
+
 /// `Mark all as read`, then the dropdown as it is now.
 pub fn mark_all_read(conn: &mut PgConnection, user: UserId, limit: i64) -> Result<Panel, AppError> {
     notifications::mark_all_read(conn, user.0)?;

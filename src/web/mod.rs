@@ -32,6 +32,12 @@ pub fn operations(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(metrics::scrape));
 }
 
+/// Routes that read the session themselves, in the statement that answers them,
+/// instead of through the session layer (which reads it in a statement of its own).
+pub fn sessionless(cfg: &mut web::ServiceConfig) {
+    cfg.route("/notifications/count", web::get().to(bell::bell_count));
+}
+
 /// Every route of the console.
 pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
     cfg.route("/", web::get().to(dashboard::home))
@@ -54,7 +60,6 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
         .route("/account/resend-verification", web::post().to(account::resend_verification))
         .route("/dashboard", web::get().to(dashboard::show_dashboard))
         .route("/notifications", web::get().to(bell::list_notifications))
-        .route("/notifications/count", web::get().to(bell::bell_count))
         .route("/notifications/stream", web::get().to(bell::bell_stream))
         .route("/notifications/panel", web::get().to(bell::bell_panel))
         .route("/notifications/read-all", web::post().to(bell::mark_all_read))

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_session::{Session, SessionExt as _};
 use actix_web::cookie::time::Duration;
+use actix_web::cookie::{CookieJar, Key};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use rand::distributions::{Alphanumeric, DistString as _};
@@ -33,10 +34,27 @@ impl PgSessionStore {
     }
 }
 
+/// The session cookie's name.
+pub const COOKIE: &str = "roster_session";
+
 /// The row id for a cookie key: its SHA-256, so a database leak yields no usable cookies.
 fn row_id(key: &SessionKey) -> String {
-    let digest = Sha256::digest(key.as_ref().as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex_sha256(key.as_ref())
+}
+
+fn hex_sha256(text: &str) -> String {
+    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The session row a request's cookie names, read as the session middleware reads
+/// it (decrypted with the cookie key), for a handler served outside that middleware
+/// that checks the session in the same statement as its own read.
+pub fn row_id_of_request(req: &HttpRequest, key: &Key) -> Option<String> {
+    let mut jar = CookieJar::new();
+    jar.add_original(req.cookie(COOKIE)?.into_owned());
+    let cookie = jar.private(key).get(COOKIE)?;
+    let session_key = SessionKey::try_from(cookie.value().to_owned()).ok()?;
+    Some(row_id(&session_key))
 }
 
 fn user_of(state: &HashMap<String, String>) -> Option<Uuid> {

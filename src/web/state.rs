@@ -20,4 +20,6 @@ pub struct AppState {
     pub dns: crate::dns::Dns,
     /// What `/metrics` shows.
     pub metrics: crate::metrics::Metrics,
+    /// The key the session cookie is encrypted with.
+    pub cookie_key: actix_web::cookie::Key,
 }

@@ -169,3 +169,27 @@ async fn taking_the_last_seat_tells_the_owner_and_admins() {
     let page = expect_page(app.get("/notifications").await, StatusCode::OK, "Acme has used all 5 seats.").await;
     assert!(page.contains("Revoke stale invitations"));
 }
+
+#[tokio::test]
+async fn the_bell_count_ends_with_the_session_on_the_server_and_ignores_forged_cookies() {
+    let (app, _slug) = acme().await;
+    let count = |app: &crate::common::TestApp| {
+        let request = app.client.get(app.url("/notifications/count")).header("HX-Request", "true");
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(count(&app).await, 200);
+    app.execute("UPDATE sessions SET expires_at = now() - interval '1 second'");
+    assert_eq!(count(&app).await, 286, "an expired session counts nothing");
+    app.execute("UPDATE sessions SET expires_at = now() + interval '1 day'");
+    assert_eq!(count(&app).await, 200);
+    app.execute("DELETE FROM sessions");
+    assert_eq!(count(&app).await, 286, "a session ended elsewhere counts nothing");
+
+    let forged = reqwest::Client::new()
+        .get(app.url("/notifications/count"))
+        .header("Cookie", "roster_session=c29tZXRoaW5nLWZvcmdlZA")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 286);
+}
