@@ -217,11 +217,12 @@ pub fn taken_slugs(conn: &mut PgConnection, table: &str, org: Uuid) -> QueryResu
     Ok(rows.into_iter().map(|r| r.slug).collect())
 }
 
-/// Makes the planner's statistics current after a large insert, so the next
-/// query plans for 100,000 rows, not for the 10 seen before.
-pub fn analyze(conn: &mut PgConnection) -> QueryResult<usize> {
+/// After a large insert: statistics current, so the next query plans for 100,000
+/// rows rather than the 10 seen before, and the visibility map set, so index-only
+/// scans stay index-only. Outside any transaction (VACUUM cannot run in one).
+pub fn vacuum_analyze(conn: &mut PgConnection) -> QueryResult<usize> {
     diesel::sql_query(
-        "ANALYZE users, memberships, invitations, audit_events, teams, team_members, projects, project_grants",
+        "VACUUM (ANALYZE) users, memberships, invitations, audit_events, teams, team_members, projects, project_grants",
     )
     .execute(conn)
 }

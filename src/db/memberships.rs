@@ -93,6 +93,26 @@ pub fn admins_of(conn: &mut PgConnection, org: OrgId) -> QueryResult<Vec<Uuid>> 
         .load(conn)
 }
 
+/// The names of the Owner and of the first Admins by name, at most `limit` in all,
+/// sorted: whom to ask for access or a new invitation. Walks the name index, so a large
+/// organization with thousands of Admins costs the same as a small one.
+pub fn granter_names(conn: &mut PgConnection, org: OrgId, limit: i64) -> QueryResult<Vec<String>> {
+    let owner = memberships::table
+        .filter(memberships::organization_id.eq(org.0))
+        .filter(memberships::role.eq(Role::Owner))
+        .select(memberships::member_name);
+    let admins = memberships::table
+        .filter(memberships::organization_id.eq(org.0))
+        .filter(memberships::role.eq(Role::Admin))
+        .order((crate::db::lower(memberships::member_name), memberships::id))
+        .select(memberships::member_name)
+        .limit(limit - 1);
+    let mut names: Vec<String> = owner.load(conn)?;
+    names.extend(admins.load::<String>(conn)?);
+    names.sort();
+    Ok(names)
+}
+
 /// Adds a membership unless the user already has one; returns whether it was added.
 pub fn insert_if_absent(conn: &mut PgConnection, org: OrgId, user: UserId, role: Role) -> QueryResult<bool> {
     let added = diesel::insert_into(memberships::table)

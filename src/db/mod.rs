@@ -80,6 +80,15 @@ impl Db {
         self.waiting.load(Ordering::Relaxed)
     }
 
+    /// Runs `future` (a request) and returns, with its output, how many statements its
+    /// [`Db::run`] calls sent: `/metrics` and the benchmark report them per route, and
+    /// the tests check that a page costs the same number whatever its number of rows.
+    pub async fn count_statements<F: std::future::Future>(future: F) -> (F::Output, u64) {
+        let tally = Arc::new(AtomicU64::new(0));
+        let output = STATEMENTS.scope(tally.clone(), future).await;
+        (output, tally.load(Ordering::Relaxed))
+    }
+
     /// Runs `f` with a pooled connection on the blocking thread pool. The
     /// connection is taken inside the closure, because waiting for one blocks too.
     pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
@@ -127,17 +136,8 @@ thread_local! {
     static ON_THIS_THREAD: Cell<u64> = const { Cell::new(0) };
 }
 
-/// Runs `future` (a request) and returns, with its output, how many statements its
-/// [`Db::run`] calls sent: `/metrics` and the benchmark report them per route, and
-/// the tests check that a page costs the same number whatever its number of rows.
-pub async fn count_statements<F: std::future::Future>(future: F) -> (F::Output, u64) {
-    let tally = Arc::new(AtomicU64::new(0));
-    let output = STATEMENTS.scope(tally.clone(), future).await;
-    (output, tally.load(Ordering::Relaxed))
-}
-
 /// Counts every statement a pooled connection sends (the pool's own check on
-/// checkout included), for [`count_statements`].
+/// checkout included), for [`Db::count_statements`].
 #[derive(Debug)]
 struct CountStatements;
 

@@ -134,6 +134,8 @@ diesel::table! {
         slug -> Text,
         seat_limit -> Int4,
         created_at -> Timestamptz,
+        member_count -> Int4,
+        pending_count -> Int4,
     }
 }
 

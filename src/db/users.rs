@@ -80,11 +80,6 @@ pub fn mark_verified(conn: &mut PgConnection, id: UserId, email: &str) -> QueryR
     .execute(conn)
 }
 
-/// The names of some accounts, by name.
-pub fn names_of(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<String>> {
-    users::table.filter(users::id.eq_any(ids)).order(users::name.asc()).select(users::name).load(conn)
-}
-
 /// Moves an account to a new address, unverified (the caller verifies it when the
 /// move comes from a link that proves it); a unique violation when another account has it.
 pub fn change_email(conn: &mut PgConnection, id: UserId, email: &str) -> QueryResult<usize> {

@@ -92,7 +92,7 @@ pub fn generate(
         generator.grants(conn, org.id, &projects, &teams, &memberships, &mut out)?;
         Ok::<_, AppError>(out)
     })?;
-    bulk::analyze(conn)?;
+    bulk::vacuum_analyze(conn)?;
     Ok(generated)
 }
 

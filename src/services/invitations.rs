@@ -676,8 +676,7 @@ pub fn view(conn: &mut PgConnection, token: &Token) -> Result<Option<InvitationV
         return Ok(None);
     };
     let org = organizations::find_by_id(conn, OrgId(invitation.organization_id))?.ok_or(AppError::NotFound)?;
-    let admin_ids = memberships::admins_of(conn, org.org_id())?;
-    let admins = users::names_of(conn, &admin_ids)?;
+    let admins = memberships::granter_names(conn, org.org_id(), super::reach::GRANTERS_NAMED)?;
     let grants = describe_grants(&invitation_grants::of_invitations(conn, &[invitation.id])?);
     Ok(Some(InvitationView {
         grants,

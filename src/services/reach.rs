@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::access::{self, OrgAccess};
 use super::viewer::Viewer;
-use crate::db::{memberships, projects, users};
+use crate::db::{memberships, projects};
 use crate::domain::team::{effective, Reach, Reaching, Via};
 use crate::domain::{AccessLevel, Slug, TeamRole, UserId};
 use crate::error::AppError;
@@ -74,10 +74,12 @@ pub fn on_projects(
     Ok(load(conn, membership, Some(projects))?.projects)
 }
 
-/// The names of the people who can grant access: the Owner and Admins.
+/// How many of the people who can grant access a page names.
+pub const GRANTERS_NAMED: i64 = 6;
+
+/// The names of people who can grant access: the Owner, then Admins by name (a few).
 pub fn granters(conn: &mut PgConnection, access: &OrgAccess) -> Result<Vec<String>, AppError> {
-    let ids = memberships::admins_of(conn, access.org.org_id())?;
-    Ok(users::names_of(conn, &ids)?)
+    Ok(memberships::granter_names(conn, access.org.org_id(), GRANTERS_NAMED)?)
 }
 
 /// The `My access` page: the viewer, their access, what they reach, and who can grant more.

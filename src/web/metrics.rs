@@ -23,7 +23,7 @@ pub async fn measure(
     let method = request.method().clone();
     // One reference count, not a copy of every metric handle, on each request.
     let state = request.app_data::<web::Data<AppState>>().cloned();
-    let (response, statements) = crate::db::count_statements(next.call(request)).await;
+    let (response, statements) = crate::db::Db::count_statements(next.call(request)).await;
     // Inside the request's span (the logger wraps this layer): its closing line carries it.
     tracing::Span::current().record("latency_ms", started.elapsed().as_secs_f64() * 1000.0);
     if let Some(metrics) = state.as_ref().map(|state| &state.metrics) {

@@ -1,0 +1,11 @@
+DROP INDEX invitations_pending_org_expires_idx;
+DROP TRIGGER invitations_count_deleted ON invitations;
+DROP TRIGGER invitations_count_updated ON invitations;
+DROP TRIGGER invitations_count_inserted ON invitations;
+DROP FUNCTION invitations_count_pending();
+DROP TRIGGER memberships_count_deleted ON memberships;
+DROP FUNCTION memberships_count_deleted();
+DROP TRIGGER memberships_count_inserted ON memberships;
+DROP FUNCTION memberships_count_inserted();
+DROP FUNCTION organizations_add_counts(jsonb);
+ALTER TABLE organizations DROP COLUMN pending_count, DROP COLUMN member_count;
