@@ -102,3 +102,27 @@ async fn every_page_costs_the_same_statements_with_60_rows_as_with_a_few() {
     // A page is a handful of statements (session, membership, the page's reads), never dozens.
     assert!(large.iter().all(|&n| (1..=20).contains(&n)), "{}", report.join("\n"));
 }
+
+/// Statements counted so far for `Send Invitations` posts answered with the results page.
+async fn invitation_posts(app: &TestApp) -> u64 {
+    let response = app.client.get(app.url("/metrics")).bearer_auth(TOKEN).send().await.unwrap();
+    let text = response.text().await.unwrap();
+    let series = r#"roster_http_request_database_statements_total{method="POST",route="/orgs/{slug}/invitations",status="2xx"} "#;
+    text.lines().find_map(|line| line.strip_prefix(series)).map_or(0, |v| v.trim().parse::<u64>().unwrap())
+}
+
+#[tokio::test]
+async fn a_bulk_invitation_costs_the_same_statements_for_50_addresses_as_for_5() {
+    let app = spawn_app_with(|s| s.metrics_token = Some(TOKEN.into())).await;
+    let slug = app.owner_of("Acme", "Olivia Owner", "olivia@acme.test").await;
+    let mut costs = Vec::new();
+    for (batch, size) in [("a", 5), ("b", 50)] {
+        let emails: Vec<String> = (0..size).map(|i| format!("{batch}{i}@example.com")).collect();
+        let before = invitation_posts(&app).await;
+        let response = app.invite(&slug, &emails.join("\n"), "member").await;
+        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(app.count(&format!("SELECT count(*) FROM invitations WHERE email LIKE '{batch}%'")), size);
+        costs.push(invitation_posts(&app).await - before);
+    }
+    assert_eq!(costs[0], costs[1], "statements for 5 and for 50 addresses: {costs:?}");
+}

@@ -1,0 +1,776 @@
+//! `cargo run --release -p roster-bench`: builds the release `roster`, fills a
+//! database with a 100,000-member organization and a 100-member one (once; kept
+//! for later runs), starts Roster on loopback, drives load from this process and
+//! prints one table of the budgets of DESIGN.md §6, each against a baseline
+//! measured in the same run.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use futures_util::StreamExt as _;
+use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING};
+use reqwest::{redirect, Client, StatusCode};
+use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::net::TcpListener;
+
+const PASSWORD: &str = "benchmark-password-1";
+const OWNER: &str = "owner@bench.test";
+const INVITER: &str = "inviter@bench.test";
+const METRICS_TOKEN: &str = "bench-metrics-token";
+/// Fixed, so sessions and links stay valid across the runs that reuse the data.
+const SESSION_KEY: &str = "YmVuY2htYXJrLWtleS1ub3QtYS1zZWNyZXQtYmVuY2htYXJrLWtleS1ub3QtYS1zZWNyZXQtYmVuY2htYXJr";
+/// Bumped when the generated data changes shape, so older databases are rebuilt.
+const DATA_VERSION: &str = "2";
+const SIGN_INS: usize = 12;
+const STREAMS: usize = 1_000;
+const BULK: usize = 1_000;
+
+struct Options {
+    seconds: u64,
+    connections: usize,
+    fresh: bool,
+    database_url: String,
+}
+
+fn options() -> anyhow::Result<Options> {
+    let mut options = Options {
+        seconds: 5,
+        connections: 16,
+        fresh: false,
+        database_url: std::env::var("ROSTER_BENCH_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/roster_bench".into()),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--fresh" => options.fresh = true,
+            "--seconds" => options.seconds = args.next().context("--seconds N")?.parse()?,
+            "--connections" => options.connections = args.next().context("--connections N")?.parse()?,
+            "-h" | "--help" => {
+                println!(
+                    "roster-bench [--seconds N (5)] [--connections N (16)] [--fresh]\n\
+                     Database: ROSTER_BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/roster_bench);\n\
+                     its data is generated once and reused; --fresh generates it again."
+                );
+                std::process::exit(0);
+            }
+            other => bail!("unknown argument {other:?} (try --help)"),
+        }
+    }
+    Ok(options)
+}
+
+fn main() -> anyhow::Result<()> {
+    let options = options()?;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("workspace root")?.to_owned();
+    eprintln!("bench: building the release binary");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let built = Command::new(cargo).args(["build", "--release", "--bin", "roster"]).current_dir(&root).status()?;
+    if !built.success() {
+        bail!("cargo build --release failed");
+    }
+    let binary = root.join("target/release/roster");
+    prepare_data(&binary, &options)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(run(binary, options))
+}
+
+/// Runs `roster` with the benchmark database.
+fn roster(binary: &Path, database_url: &str, args: &[&str], stdin: Option<&str>) -> anyhow::Result<String> {
+    let mut child = Command::new(binary)
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("ROSTER_SESSION_KEY", SESSION_KEY)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    if let (Some(text), Some(mut input)) = (stdin, child.stdin.take()) {
+        use std::io::Write as _;
+        writeln!(input, "{text}")?;
+    }
+    let out = child.wait_with_output()?;
+    if !out.status.success() {
+        bail!("roster {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Generates the organizations once: `big` (100,000 members and invitations,
+/// 5,000 teams and projects), `small` (100 of each) and `streams` (whose invitations light the Owner's
+/// bell), plus the accounts that sign in.
+fn prepare_data(binary: &Path, options: &Options) -> anyhow::Result<()> {
+    let url = &options.database_url;
+    let (server, name) = url.rsplit_once('/').context("the database URL names a database")?;
+    let mut admin = postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
+        .with_context(|| format!("cannot reach PostgreSQL at {server}"))?;
+    let ready = !options.fresh
+        && postgres::Client::connect(url, postgres::NoTls).ok().and_then(|mut db| {
+            db.query_one(
+                "SELECT obj_description('organizations'::regclass) = $1",
+                &[&format!("roster-bench {DATA_VERSION}")],
+            )
+            .ok()
+            .and_then(|row| row.get::<_, Option<bool>>(0))
+        }) == Some(true);
+    if ready {
+        eprintln!("bench: reusing the data in {name} (--fresh to generate it again)");
+        return Ok(());
+    }
+    eprintln!("bench: generating the data in {name} (once; about a minute)");
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))?;
+    drop(admin);
+    roster(binary, url, &["migrate"], None)?;
+    let signers: Vec<String> = (1..=SIGN_INS).map(|n| format!("signer{n}@bench.test")).collect();
+    for (who, email) in [("Olivia Owner", OWNER), ("Ivan Inviter", INVITER)]
+        .into_iter()
+        .chain(signers.iter().map(|e| ("Sam Signer", e.as_str())))
+    {
+        roster(binary, url, &["create-user", "--name", who, "--email", email, "--password-stdin"], Some(PASSWORD))?;
+    }
+    for (org, owner) in [("Big", OWNER), ("Small", OWNER), ("Streams", INVITER)] {
+        roster(binary, url, &["create-org", "--name", org, "--owner", owner, "--seats", "1000000"], None)?;
+    }
+    let started = Instant::now();
+    let big = ["generate", "--org", "big", "--members", "100000", "--invitations", "100000"];
+    print!("{}", roster(binary, url, &[&big[..], &["--teams", "5000", "--projects", "5000"]].concat(), None)?);
+    let small = ["generate", "--org", "small", "--members", "100", "--invitations", "100"];
+    print!("{}", roster(binary, url, &[&small[..], &["--teams", "100", "--projects", "100"]].concat(), None)?);
+    eprintln!("bench: generated in {:.0} s", started.elapsed().as_secs_f64());
+    let mut db = postgres::Client::connect(url, postgres::NoTls)?;
+    db.batch_execute(&format!("COMMENT ON TABLE organizations IS 'roster-bench {DATA_VERSION}'"))?;
+    Ok(())
+}
+
+/// An SMTP server that accepts everything and counts the messages.
+async fn smtp_sink() -> anyhow::Result<(u16, Arc<AtomicU64>)> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let port = listener.local_addr()?.port();
+    let received = Arc::new(AtomicU64::new(0));
+    let count = received.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let count = count.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                let _ = write.write_all(b"220 sink ESMTP\r\n").await;
+                let mut in_data = false;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let reply: &[u8] = if in_data {
+                        if line != "." {
+                            continue;
+                        }
+                        in_data = false;
+                        count.fetch_add(1, Ordering::Relaxed);
+                        b"250 queued\r\n"
+                    } else {
+                        match line.split_whitespace().next().unwrap_or("").to_ascii_uppercase().as_str() {
+                            "EHLO" | "HELO" => b"250-sink\r\n250 8BITMIME\r\n",
+                            "DATA" => {
+                                in_data = true;
+                                b"354 go on\r\n"
+                            }
+                            "QUIT" => {
+                                let _ = write.write_all(b"221 bye\r\n").await;
+                                break;
+                            }
+                            _ => b"250 OK\r\n",
+                        }
+                    };
+                    if write.write_all(reply).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    Ok((port, received))
+}
+
+/// The Roster under test; killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(binary: &Path, database_url: &str, smtp_port: u16) -> anyhow::Result<Server> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let base = format!("http://127.0.0.1:{port}");
+        let child = Command::new(binary)
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", database_url)
+            .env("ROSTER_SESSION_KEY", SESSION_KEY)
+            .env("ROSTER_BASE_URL", &base)
+            .env("ROSTER_METRICS_TOKEN", METRICS_TOKEN)
+            .env("ROSTER_SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}"))
+            // The sign-in burst comes from twelve clients, named by X-Forwarded-For.
+            .env("ROSTER_TRUSTED_PROXIES", "127.0.0.1")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()?;
+        Ok(Server { child, base })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Resident memory now and at its peak, in MB.
+    fn memory(&self) -> (f64, f64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+                .map_or(f64::NAN, |kb| kb / 1024.0)
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn client() -> Client {
+    Client::builder().cookie_store(true).redirect(redirect::Policy::none()).build().expect("HTTP client")
+}
+
+/// The hidden CSRF field of a page.
+fn csrf_of(page: &str) -> Option<String> {
+    let at = page.find("name=\"csrf_token\" value=\"")? + "name=\"csrf_token\" value=\"".len();
+    Some(page[at..].split('"').next()?.to_owned())
+}
+
+async fn sign_in(server: &Server, email: &str, forwarded_for: Option<&str>) -> anyhow::Result<Client> {
+    let client = client();
+    let page = client.get(server.url("/sign-in")).send().await?.text().await?;
+    let token = csrf_of(&page).context("sign-in form has a CSRF field")?;
+    let mut request =
+        client.post(server.url("/sign-in")).form(&[("email", email), ("password", PASSWORD), ("csrf_token", &token)]);
+    if let Some(ip) = forwarded_for {
+        request = request.header("X-Forwarded-For", ip);
+    }
+    let response = request.send().await?;
+    if response.status() != StatusCode::SEE_OTHER {
+        bail!("signing in as {email}: {}", response.status());
+    }
+    Ok(client)
+}
+
+/// Posts a form of a signed-in client, with the CSRF token of the page at `form_page`.
+async fn post(
+    server: &Server,
+    client: &Client,
+    form_page: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> anyhow::Result<reqwest::Response> {
+    let page = client.get(server.url(form_page)).send().await?.text().await?;
+    let token = csrf_of(&page).context("the page has a CSRF field")?;
+    let mut body: Vec<(&str, &str)> = fields.to_vec();
+    body.push(("csrf_token", &token));
+    Ok(client.post(server.url(path)).form(&body).send().await?)
+}
+
+#[derive(Default, Clone)]
+struct Load {
+    errors: u64,
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+/// GETs `path` from `connections` concurrent loops for `seconds`.
+async fn load(server: &Server, client: &Client, path: &str, options: &Options) -> Load {
+    let url = server.url(path);
+    let deadline = Instant::now() + Duration::from_secs(options.seconds);
+    let started = Instant::now();
+    let loops = (0..options.connections).map(|_| {
+        let (client, url) = (client.clone(), url.clone());
+        tokio::spawn(async move {
+            let (mut latencies, mut errors) = (Vec::new(), 0u64);
+            while Instant::now() < deadline {
+                let sent = Instant::now();
+                match client.get(&url).send().await {
+                    Ok(response) if response.status().is_success() => {
+                        let _ = response.bytes().await;
+                        latencies.push(sent.elapsed());
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        })
+    });
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for result in futures_util::future::join_all(loops).await.into_iter().flatten() {
+        all.extend(result.0);
+        errors += result.1;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort();
+    let at = |q: f64| {
+        all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1)))
+            .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
+    };
+    Load { errors, per_second: all.len() as f64 / elapsed, p50_ms: at(0.50), p99_ms: at(0.99) }
+}
+
+/// `/metrics` as a map from series (name and labels) to value.
+async fn metrics(server: &Server) -> anyhow::Result<BTreeMap<String, f64>> {
+    let text = client().get(server.url("/metrics")).bearer_auth(METRICS_TOKEN).send().await?.text().await?;
+    Ok(text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.rsplit_once(' ').and_then(|(k, v)| Some((k.to_owned(), v.parse().ok()?))))
+        .collect())
+}
+
+/// Statements per request of `route` (method, status class) between two scrapes.
+fn statements_per_request(
+    before: &BTreeMap<String, f64>,
+    after: &BTreeMap<String, f64>,
+    route: &str,
+    method: &str,
+    class: &str,
+) -> f64 {
+    let series = |name: &str| format!(r#"{name}{{method="{method}",route="{route}",status="{class}"}}"#);
+    let delta = |name: &str| {
+        let key = series(name);
+        after.get(&key).copied().unwrap_or(0.0) - before.get(&key).copied().unwrap_or(0.0)
+    };
+    delta("roster_http_request_database_statements_total") / delta("roster_http_requests_total")
+}
+
+/// The status class label of a successful form post (a redirect, or a page of results).
+fn status_class(status: StatusCode) -> Option<&'static str> {
+    if status.is_success() {
+        Some("2xx")
+    } else if status.is_redirection() {
+        Some("3xx")
+    } else {
+        None
+    }
+}
+
+/// One line of the table.
+struct Row {
+    scenario: String,
+    measured: String,
+    baseline: String,
+    result: String,
+    budget: String,
+    holds: bool,
+}
+
+fn ratio_row(
+    scenario: &str,
+    measured: &Load,
+    baseline: &Load,
+    baseline_name: &str,
+    statements: f64,
+    budget: f64,
+    higher_is_better: bool,
+) -> Row {
+    let ratio = if higher_is_better {
+        measured.per_second / baseline.per_second
+    } else {
+        baseline.per_second / measured.per_second
+    };
+    let holds = if higher_is_better { ratio >= budget } else { ratio <= budget } && measured.errors == 0;
+    Row {
+        scenario: scenario.into(),
+        measured: format!(
+            "{:.0} req/s, p50 {:.1} ms, p99 {:.1} ms, {} statements/request{}",
+            measured.per_second,
+            measured.p50_ms,
+            measured.p99_ms,
+            format_statements(statements),
+            if measured.errors > 0 { format!(", {} errors", measured.errors) } else { String::new() }
+        ),
+        baseline: format!(
+            "{baseline_name}: {:.0} req/s, p50 {:.1} ms, p99 {:.1} ms",
+            baseline.per_second, baseline.p50_ms, baseline.p99_ms
+        ),
+        result: format!("{ratio:.2}×"),
+        budget: format!("{} {budget}×", if higher_is_better { "≥" } else { "≤" }),
+        holds,
+    }
+}
+
+fn format_statements(n: f64) -> String {
+    if n.is_finite() {
+        format!("{n:.1}").trim_end_matches(".0").to_owned()
+    } else {
+        "–".into()
+    }
+}
+
+async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
+    let (smtp_port, delivered) = smtp_sink().await?;
+    let server = Server::start(&binary, &options.database_url, smtp_port)?;
+    let probe = client();
+    let up = Instant::now();
+    while !probe.get(server.url("/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+        if up.elapsed() > Duration::from_secs(60) {
+            bail!("Roster did not start within a minute");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let idle = server.memory().0;
+    let owner = sign_in(&server, OWNER, None).await?;
+    let mut rows = Vec::new();
+
+    // Bell count against SELECT 1 through the same pool (/readyz).
+    eprintln!("bench: bell and baseline");
+    let before = metrics(&server).await?;
+    let ping = load(&server, &probe, "/readyz", &options).await;
+    let bell = load(&server, &owner, "/notifications/count", &options).await;
+    let after = metrics(&server).await?;
+    let statements = statements_per_request(&before, &after, "/notifications/count", "GET", "2xx");
+    rows.push(ratio_row("Bell count vs `SELECT 1` (`/readyz`)", &bell, &ping, "SELECT 1", statements, 0.7, true));
+
+    // Each listing: the 100,000-row organization against the 100-row one.
+    let pages: [(&str, &str, &str); 8] = [
+        ("Members, first page", "/orgs/{}/members", "/orgs/{slug}/members"),
+        ("Members by email, descending", "/orgs/{}/members?sort=email&dir=desc", "/orgs/{slug}/members"),
+        ("Members by last active", "/orgs/{}/members?sort=last_active&dir=desc", "/orgs/{slug}/members"),
+        ("Invitations", "/orgs/{}/invitations", "/orgs/{slug}/invitations"),
+        ("Audit Log", "/orgs/{}/audit", "/orgs/{slug}/audit"),
+        ("Teams", "/orgs/{}/teams", "/orgs/{slug}/teams"),
+        ("Projects", "/orgs/{}/projects", "/orgs/{slug}/projects"),
+        ("Access view (My access)", "/orgs/{}/access", "/orgs/{slug}/access"),
+    ];
+    for (name, path, route) in pages {
+        eprintln!("bench: {name}");
+        let small = load(&server, &owner, &path.replace("{}", "small"), &options).await;
+        let before = metrics(&server).await?;
+        let big = load(&server, &owner, &path.replace("{}", "big"), &options).await;
+        let after = metrics(&server).await?;
+        let statements = statements_per_request(&before, &after, route, "GET", "2xx");
+        let scenario = format!("{name}: 100,000 vs 100 rows");
+        rows.push(ratio_row(&scenario, &big, &small, "100 rows", statements, 1.5, false));
+    }
+    // A page deep in the listing: five "Next" links in.
+    let mut deep = "/orgs/big/members".to_owned();
+    for _ in 0..5 {
+        let page = owner.get(server.url(&deep)).send().await?.text().await?;
+        let next = page
+            .split("href=\"")
+            .filter_map(|rest| rest.split('"').next())
+            .find(|href| href.contains("after=") && href.contains("/members"))
+            .context("a Next link on the Members page")?;
+        deep = next.replace("&amp;", "&").replace("&#38;", "&");
+    }
+    let small = load(&server, &owner, "/orgs/small/members", &options).await;
+    let before = metrics(&server).await?;
+    let big = load(&server, &owner, &deep, &options).await;
+    let after = metrics(&server).await?;
+    let statements = statements_per_request(&before, &after, "/orgs/{slug}/members", "GET", "2xx");
+    rows.push(ratio_row(
+        "Members, sixth page (keyset cursor): 100,000 vs 100",
+        &big,
+        &small,
+        "100 rows",
+        statements,
+        1.5,
+        false,
+    ));
+
+    // Bulk invitation of 1,000 addresses, then their delivery through SMTP.
+    eprintln!("bench: bulk invitation and outbox");
+    // A new account and organization each run: invitations are rate-limited per account.
+    let tag = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis();
+    let (bulk_owner, bulk_org) = (format!("bulk{tag}@bench.test"), format!("Bulk {tag}"));
+    let url = &options.database_url;
+    roster(
+        &binary,
+        url,
+        &["create-user", "--name", "Bea Bulk", "--email", &bulk_owner, "--password-stdin"],
+        Some(PASSWORD),
+    )?;
+    roster(&binary, url, &["create-org", "--name", &bulk_org, "--owner", &bulk_owner, "--seats", "2000"], None)?;
+    let bulk = sign_in(&server, &bulk_owner, Some("203.0.113.9")).await?;
+    let (new_form, invite) = (format!("/orgs/bulk-{tag}/invitations/new"), format!("/orgs/bulk-{tag}/invitations"));
+    let ten: Vec<String> = (0..10).map(|i| format!("t{tag}-{i}@bulk.example.com")).collect();
+    let before = metrics(&server).await?;
+    let response = post(&server, &bulk, &new_form, &invite, &[("emails", &ten.join("\n")), ("role", "member")]).await?;
+    let class = status_class(response.status()).with_context(|| format!("inviting 10: {}", response.status()))?;
+    let after = metrics(&server).await?;
+    let statements_ten = statements_per_request(&before, &after, "/orgs/{slug}/invitations", "POST", class);
+    while delivered.load(Ordering::Relaxed) < 10 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let thousand: Vec<String> = (0..BULK).map(|i| format!("b{tag}-{i}@bulk.example.com")).collect();
+    let page = bulk.get(server.url(&new_form)).send().await?.text().await?;
+    let token = csrf_of(&page).context("the invite form has a CSRF field")?;
+    let emails = thousand.join("\n");
+    let form = [("emails", emails.as_str()), ("role", "member"), ("csrf_token", token.as_str())];
+    let (sent_before, before) = (delivered.load(Ordering::Relaxed), metrics(&server).await?);
+    let started = Instant::now();
+    let response = bulk.post(server.url(&invite)).form(&form).send().await?;
+    let bulk_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let class = status_class(response.status()).with_context(|| format!("inviting 1,000: {}", response.status()))?;
+    let page = response.text().await?;
+    if !page.contains("1,000") && !page.contains("1000") {
+        eprintln!("bench: the answer to inviting 1,000 does not say 1,000");
+    }
+    let after = metrics(&server).await?;
+    let statements_thousand = statements_per_request(&before, &after, "/orgs/{slug}/invitations", "POST", class);
+    rows.push(Row {
+        scenario: "Bulk invitation of 1,000 addresses".into(),
+        measured: format!("{bulk_ms:.0} ms, {} statements", format_statements(statements_thousand)),
+        baseline: format!("10 addresses: {} statements", format_statements(statements_ten)),
+        result: format!("{bulk_ms:.0} ms; statements ×{:.2}", statements_thousand / statements_ten),
+        budget: "< 1,000 ms, statements do not grow per address".into(),
+        holds: bulk_ms < 1000.0 && statements_thousand <= statements_ten,
+    });
+    while delivered.load(Ordering::Relaxed) < sent_before + BULK as u64 && started.elapsed() < Duration::from_secs(120)
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let outbox_s = started.elapsed().as_secs_f64();
+    let got = delivered.load(Ordering::Relaxed) - sent_before;
+    rows.push(Row {
+        scenario: "Outbox: the 1,000 invitations delivered to a loopback SMTP server".into(),
+        measured: format!("{got} messages in {outbox_s:.1} s ({:.0}/s)", got as f64 / outbox_s),
+        baseline: "–".into(),
+        result: format!("{outbox_s:.1} s"),
+        budget: "< 10 s".into(),
+        holds: got >= BULK as u64 && outbox_s < 10.0,
+    });
+
+    // Twelve people signing in at once, from twelve addresses.
+    eprintln!("bench: sign-in burst");
+    let peak = Arc::new(std::sync::Mutex::new(0f64));
+    let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let pid = server.child.id();
+    let sampler = {
+        let (peak, sampling) = (peak.clone(), sampling.clone());
+        tokio::spawn(async move {
+            while sampling.load(Ordering::Relaxed) {
+                let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+                if let Some(kb) = status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("VmRSS:"))
+                    .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+                {
+                    let mut peak = peak.lock().expect("peak");
+                    *peak = peak.max(kb / 1024.0);
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    };
+    let burst = (1..=SIGN_INS).map(|n| {
+        let server = &server;
+        async move { sign_in(server, &format!("signer{n}@bench.test"), Some(&format!("192.0.2.{n}"))).await }
+    });
+    let started = Instant::now();
+    let signed: Vec<_> = futures_util::future::join_all(burst).await;
+    let burst_s = started.elapsed().as_secs_f64();
+    let failed = signed.iter().filter(|r| r.is_err()).count();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    sampling.store(false, Ordering::Relaxed);
+    sampler.await?;
+    let (after_burst, high_water) = server.memory();
+    let burst_peak = *peak.lock().expect("peak");
+    rows.push(Row {
+        scenario: format!("Resident memory, {SIGN_INS} concurrent sign-ins"),
+        measured: format!(
+            "peak {burst_peak:.0} MB, {after_burst:.0} MB after; {SIGN_INS} sign-ins in {burst_s:.2} s{}",
+            if failed > 0 { format!(", {failed} failed") } else { String::new() }
+        ),
+        baseline: format!("idle at start: {idle:.0} MB"),
+        result: format!("{burst_peak:.0} MB"),
+        budget: "< 64 MB".into(),
+        holds: burst_peak < 64.0 && failed == 0,
+    });
+
+    // First load of a page: HTML, CSS, app.js and htmx, as a browser asks for them.
+    eprintln!("bench: page weight");
+    let fetch = |path: String| {
+        let owner = owner.clone();
+        let url = server.url(&path);
+        async move {
+            let response = owner.get(url).header(ACCEPT_ENCODING, "br, gzip").send().await?;
+            let encoding =
+                response.headers().get(CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("none").to_owned();
+            let body = response.bytes().await?;
+            anyhow::Ok((path, encoding, body))
+        }
+    };
+    let (_, page_encoding, page) = fetch("/orgs/small/members".into()).await?;
+    let html = String::from_utf8_lossy(&page).into_owned();
+    let assets: Vec<String> = html
+        .split(['"', '\''])
+        .filter(|s| s.starts_with("/static/") && (s.ends_with(".css") || s.ends_with(".js")))
+        .map(str::to_owned)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut total = page.len();
+    let mut parts = vec![format!("page {:.1} KB ({page_encoding})", page.len() as f64 / 1024.0)];
+    for asset in assets {
+        let (path, encoding, body) = fetch(asset).await?;
+        total += body.len();
+        let file = path.rsplit('/').next().unwrap_or(&path).to_owned();
+        parts.push(format!("{file} {:.1} KB ({encoding})", body.len() as f64 / 1024.0));
+    }
+    rows.push(Row {
+        scenario: "First load of the Members page with its CSS and scripts (bodies on the wire)".into(),
+        measured: parts.join(", "),
+        baseline: "–".into(),
+        result: format!("{:.1} KB", total as f64 / 1024.0),
+        budget: "< 60 KB".into(),
+        holds: total < 60 * 1024,
+    });
+
+    // 1,000 open live-bell streams, and how fast a change reaches all of them.
+    eprintln!("bench: {STREAMS} live streams");
+    let before_streams = server.memory().0;
+    let armed: Arc<std::sync::OnceLock<Instant>> = Arc::default();
+    let (opened_tx, mut opened_rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut streams = Vec::new();
+    for _ in 0..STREAMS {
+        let (owner, url, armed, opened) =
+            (owner.clone(), server.url("/notifications/stream"), armed.clone(), opened_tx.clone());
+        streams.push(tokio::spawn(async move {
+            let response = owner.get(url).send().await.ok()?;
+            let _ = opened.send(response.status().is_success());
+            let mut body = response.bytes_stream();
+            while let Some(Ok(chunk)) = body.next().await {
+                if let Some(at) = armed.get() {
+                    if chunk.windows(11).any(|w| w == b"event: bell") {
+                        return Some(at.elapsed());
+                    }
+                }
+            }
+            None
+        }));
+    }
+    let mut open = 0;
+    for _ in 0..STREAMS {
+        if opened_rx.recv().await == Some(true) {
+            open += 1;
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let with_streams = server.memory().0;
+    // The inviter of another organization invites the Owner, or revokes that invitation:
+    // either changes what the Owner's bell counts.
+    let inviter = sign_in(&server, INVITER, Some("198.51.100.7")).await?;
+    let page = inviter.get(server.url("/orgs/streams/invitations")).send().await?.text().await?;
+    let pending = page
+        .split("/orgs/streams/invitations/")
+        .filter_map(|rest| rest.split('/').next())
+        .find(|id| id.len() == 36)
+        .map(str::to_owned);
+    let _ = armed.set(Instant::now());
+    let response = match &pending {
+        Some(id) => {
+            post(&server, &inviter, "/orgs/streams/invitations", &format!("/orgs/streams/invitations/{id}/revoke"), &[])
+                .await?
+        }
+        None => {
+            post(
+                &server,
+                &inviter,
+                "/orgs/streams/invitations/new",
+                "/orgs/streams/invitations",
+                &[("emails", OWNER), ("role", "member")],
+            )
+            .await?
+        }
+    };
+    if status_class(response.status()).is_none() {
+        bail!("changing the Owner's invitation: {}", response.status());
+    }
+    let mut latencies = Vec::new();
+    for stream in streams {
+        if let Ok(Ok(Some(latency))) = tokio::time::timeout(Duration::from_secs(10), stream).await {
+            latencies.push(latency.as_secs_f64() * 1000.0);
+        }
+    }
+    latencies.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    let per_stream_kb = (with_streams - before_streams) * 1024.0 / STREAMS as f64;
+    rows.push(Row {
+        scenario: format!("{STREAMS} open live-bell streams: badge latency"),
+        measured: format!(
+            "{open} open, {} told; p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; {per_stream_kb:.1} KB per stream ({before_streams:.0} → {with_streams:.0} MB)",
+            latencies.len(),
+            at(0.5),
+            at(0.99),
+            latencies.last().copied().unwrap_or(f64::NAN)
+        ),
+        baseline: "–".into(),
+        result: format!("max {:.0} ms", latencies.last().copied().unwrap_or(f64::NAN)),
+        budget: "< 1,000 ms, all told".into(),
+        holds: open == STREAMS && latencies.len() == STREAMS && latencies.last().is_some_and(|&m| m < 1000.0),
+    });
+    let (_, high_water_end) = server.memory();
+    rows.push(Row {
+        scenario: "Resident memory, highest over the whole run".into(),
+        measured: format!("{high_water_end:.0} MB (after the sign-ins: {high_water:.0} MB)"),
+        baseline: format!("idle at start: {idle:.0} MB"),
+        result: format!("{high_water_end:.0} MB"),
+        budget: "< 64 MB".into(),
+        holds: high_water_end < 64.0,
+    });
+
+    print_table(&rows, &options);
+    if rows.iter().any(|r| !r.holds) {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+fn print_table(rows: &[Row], options: &Options) {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned()))
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!();
+    println!(
+        "Machine: {cores} cores ({cpu}); load: {} connections for {} s per scenario, over loopback.",
+        options.connections, options.seconds
+    );
+    println!();
+    println!("| scenario | measured | baseline (same run) | result | budget | holds |");
+    println!("|---|---|---|---|---|---|");
+    for row in rows {
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            row.scenario,
+            row.measured,
+            row.baseline,
+            row.result,
+            row.budget,
+            if row.holds { "yes" } else { "**no**" }
+        );
+    }
+}
