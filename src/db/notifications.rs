@@ -3,7 +3,6 @@
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::invitations::OPEN;
 use super::schema::notifications;
 
 /// A notification to write.
@@ -46,7 +45,8 @@ pub fn bell_count(conn: &mut PgConnection, user: Uuid) -> QueryResult<i64> {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         count: i64,
     }
-    diesel::sql_query(format!("SELECT {} AS count", bell_count_of("$1")))
+    // The SQL function of migration 17: its plan is made once per connection.
+    diesel::sql_query("SELECT bell_count($1) AS count")
         .bind::<diesel::sql_types::Uuid, _>(user)
         .get_result::<Count>(conn)
         .map(|c| c.count)
@@ -63,25 +63,11 @@ pub fn bell_count_by_session(conn: &mut PgConnection, id: &str) -> QueryResult<O
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         count: i64,
     }
-    diesel::sql_query(format!(
-        "SELECT s.user_id, {} AS count FROM sessions s \
-          WHERE s.id = $1 AND s.expires_at > now() AND s.user_id IS NOT NULL",
-        bell_count_of("s.user_id")
-    ))
-    .bind::<diesel::sql_types::Text, _>(id)
-    .get_result::<Count>(conn)
-    .optional()
-    .map(|found| found.map(|c| (c.user_id, c.count)))
-}
-
-/// The bell count of the user whose id is the SQL `user`: unread notifications plus
-/// open invitations to their verified address.
-fn bell_count_of(user: &str) -> String {
-    format!(
-        "((SELECT count(*) FROM notifications WHERE recipient_id = {user} AND read_at IS NULL) \
-          + (SELECT count(*) FROM invitations JOIN users u ON lower(invitations.email) = lower(u.email) \
-              WHERE u.id = {user} AND u.email_verified_at IS NOT NULL AND {OPEN}))"
-    )
+    diesel::sql_query("SELECT user_id, count FROM bell_count_by_session($1)")
+        .bind::<diesel::sql_types::Text, _>(id)
+        .get_result::<Count>(conn)
+        .optional()
+        .map(|found| found.map(|c| (c.user_id, c.count)))
 }
 
 /// A page of a user's notifications, newest first (`limit + 1` rows).

@@ -1,0 +1,2 @@
+DROP FUNCTION bell_count_by_session(text);
+DROP FUNCTION bell_count(uuid);
