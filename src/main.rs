@@ -270,7 +270,7 @@ fn service_error(error: roster::error::AppError) -> anyhow::Error {
     }
 }
 
-/// Each password hash takes a 19 MiB block. glibc's malloc raises its mmap threshold
+/// Each password hash takes a 12 MiB block. glibc's malloc raises its mmap threshold
 /// after such a block is freed, so the next ones come from per-thread arenas and stay
 /// resident (12 sign-ins at once left 223 MB). A fixed 1 MiB threshold keeps large
 /// blocks in their own mappings, returned to the system when freed. And every thread

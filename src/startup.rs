@@ -203,9 +203,11 @@ fn serve(
             .app_data(web::FormConfig::default().limit(1024 * 1024))
             // Static files, probes and metrics skip the session and CSRF layers: no
             // database work for them, and they answer whatever the sessions do.
-            // Compressed (brotli or gzip, as the browser accepts) with actix-web's own
-            // middleware. Pages are not: they carry the CSRF token beside text from the
-            // request, which compression over TLS can leak (BREACH).
+            // Static files and pages are compressed (brotli or gzip, as the browser
+            // accepts) with actix-web's own middleware. Pages carry the CSRF token
+            // beside text from the request, so it is masked afresh in every response
+            // (web::csrf): compression over TLS cannot leak it (BREACH). The bell's
+            // event stream opts out with `Content-Encoding: identity`.
             .service(
                 web::resource("/static/{path:.*}")
                     .wrap(actix_web::middleware::Compress::default())
@@ -219,6 +221,8 @@ fn serve(
                     .wrap(routes::errors::handlers())
                     .wrap(from_fn(routes::csrf::protect))
                     .wrap(sessions)
+                    // Outermost in the scope: what the layers inside write is what is compressed.
+                    .wrap(actix_web::middleware::Compress::default())
                     .configure(|cfg| routes::routes(cfg, dev_mailbox)),
             )
             .wrap(routes::errors::handlers())

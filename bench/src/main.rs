@@ -25,7 +25,7 @@ const METRICS_TOKEN: &str = "bench-metrics-token";
 /// Fixed, so sessions and links stay valid across the runs that reuse the data.
 const SESSION_KEY: &str = "YmVuY2htYXJrLWtleS1ub3QtYS1zZWNyZXQtYmVuY2htYXJrLWtleS1ub3QtYS1zZWNyZXQtYmVuY2htYXJr";
 /// Bumped when the generated data changes shape, so older databases are rebuilt.
-const DATA_VERSION: &str = "3";
+const DATA_VERSION: &str = "4";
 const SIGN_INS: usize = 12;
 const STREAMS: usize = 1_000;
 const BULK: usize = 1_000;

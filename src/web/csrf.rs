@@ -1,6 +1,8 @@
 //! CSRF protection by double submit: a random token in a cookie must come back
 //! in the `csrf_token` form field or the `X-CSRF-Token` header of every
-//! state-changing request.
+//! state-changing request. Pages carry the token masked with a fresh random pad
+//! each time, so compressed pages never repeat it (BREACH): compression cannot
+//! be used to guess it byte by byte.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::cookie::{Cookie, SameSite};
@@ -9,6 +11,8 @@ use actix_web::http::header::CONTENT_TYPE;
 use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut};
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use futures_util::StreamExt as _;
 use subtle::ConstantTimeEq as _;
 
@@ -43,14 +47,17 @@ pub async fn protect(
     let existing = req.cookie(COOKIE).map(|c| c.value().to_owned()).filter(|v| Token::parse(v).is_some());
     let secure = req.connection_info().scheme() == "https";
     let token = existing.clone().unwrap_or_else(|| Token::generate().as_str().to_owned());
-    req.extensions_mut().insert(CsrfToken(token.clone()));
+    req.extensions_mut().insert(CsrfToken(mask(&token)));
 
     if !req.method().is_safe() {
         let supplied = match req.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
             Some(header) => Some(header.to_owned()),
             None => form_field(&mut req).await?,
         };
-        let valid = existing.is_some() && supplied.is_some_and(|s| bool::from(s.as_bytes().ct_eq(token.as_bytes())));
+        // Masked as pages carry it, or plain as the cookie holds it.
+        let matches = |given: &str| bool::from(given.as_bytes().ct_eq(token.as_bytes()));
+        let valid =
+            existing.is_some() && supplied.is_some_and(|s| matches(&s) || unmask(&s).is_some_and(|t| matches(&t)));
         if !valid {
             return Ok(req.error_response(AppError::Csrf).map_into_right_body());
         }
@@ -63,6 +70,25 @@ pub async fn protect(
         response.response_mut().add_cookie(&cookie)?;
     }
     Ok(response.map_into_left_body())
+}
+
+/// The token as a page carries it: a fresh random pad, then the token XOR the pad.
+fn mask(token: &str) -> String {
+    let mut pad = vec![0u8; token.len()];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut pad);
+    let mut masked = pad.clone();
+    masked.extend(token.bytes().zip(&pad).map(|(t, p)| t ^ p));
+    URL_SAFE_NO_PAD.encode(masked)
+}
+
+/// The token inside a masked one, if it is one.
+fn unmask(masked: &str) -> Option<String> {
+    let bytes = URL_SAFE_NO_PAD.decode(masked.trim()).ok()?;
+    if bytes.is_empty() || bytes.len() % 2 != 0 {
+        return None;
+    }
+    let (pad, xored) = bytes.split_at(bytes.len() / 2);
+    String::from_utf8(xored.iter().zip(pad).map(|(x, p)| x ^ p).collect()).ok()
 }
 
 /// Reads the `csrf_token` field of a urlencoded body, then puts the body back for the handler.
@@ -90,4 +116,21 @@ async fn form_field(req: &mut ServiceRequest) -> Result<Option<String>, actix_we
     replay.unread_data(body);
     req.set_payload(replay.into());
     Ok(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_masked_token_differs_each_time_and_unmasks_to_the_token() {
+        let token = Token::generate().as_str().to_owned();
+        let (first, second) = (mask(&token), mask(&token));
+        assert_ne!(first, second, "a fresh pad each time");
+        assert!(!first.contains(&token));
+        assert_eq!(unmask(&first).as_deref(), Some(token.as_str()));
+        assert_eq!(unmask(&second).as_deref(), Some(token.as_str()));
+        assert_eq!(unmask("not base64!"), None);
+        assert_ne!(unmask(&token).as_deref(), Some(token.as_str()), "the plain token is not a masked one");
+    }
 }

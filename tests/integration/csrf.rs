@@ -55,3 +55,39 @@ async fn sign_out_needs_the_token_too() {
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.get("/dashboard").await.status(), StatusCode::OK, "still signed in");
 }
+
+#[tokio::test]
+async fn pages_are_compressed_and_carry_the_token_masked_afresh_each_time() {
+    let app = spawn_app().await;
+    app.signed_in_user("Ada", "ada@example.com").await;
+    let fetch = |encoding: &'static str| {
+        let request = app.client.get(app.url("/account")).header("Accept-Encoding", encoding);
+        async move { request.send().await.unwrap() }
+    };
+    let page = fetch("gzip").await;
+    assert_eq!(page.headers().get("Content-Encoding").unwrap(), "gzip");
+    let page = fetch("br").await;
+    assert_eq!(page.headers().get("Content-Encoding").unwrap(), "br");
+    let stream =
+        app.client.get(app.url("/notifications/stream")).header("Accept-Encoding", "gzip, br").send().await.unwrap();
+    assert_ne!(
+        stream.headers().get("Content-Encoding").map(|v| v.to_str().unwrap()),
+        Some("gzip"),
+        "events are never held back"
+    );
+
+    // Each page carries a different masking of the one token; each works, and so does the cookie's.
+    let masked = |page: String| {
+        let at = page.find("name=\"csrf_token\" value=\"").unwrap() + "name=\"csrf_token\" value=\"".len();
+        page[at..].split('"').next().unwrap().to_owned()
+    };
+    let (first, second) = (masked(app.get_text("/account").await.1), masked(app.get_text("/account").await.1));
+    let plain = app.csrf_token().await;
+    assert_ne!(first, second);
+    assert!(!first.contains(&plain) && !second.contains(&plain));
+    for (name, token) in [("Acme", first), ("Globex", second), ("Initech", plain)] {
+        let response = app.post_raw("/orgs", &[("name", name), ("csrf_token", &token)]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{name}");
+    }
+    assert_eq!(app.count("SELECT count(*) FROM organizations"), 3);
+}

@@ -144,6 +144,8 @@ pub async fn mark_all_read(
 pub async fn bell_stream(user: SignedIn, state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/event-stream")
+        // Never compressed: a compressor holds events back until it has enough to send.
+        .insert_header(("Content-Encoding", "identity"))
         .insert_header(("Cache-Control", "no-store"))
         .insert_header(("X-Accel-Buffering", "no"))
         .streaming(state.bell.events_for(user.0 .0))
