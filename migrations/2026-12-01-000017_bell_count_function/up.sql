@@ -15,8 +15,14 @@ END $$;
 -- The same for whoever a live session signs in (no row when none).
 CREATE FUNCTION bell_count_by_session(session_id text) RETURNS TABLE (user_id uuid, count bigint)
 LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    signed_in uuid;
 BEGIN
-    RETURN QUERY
-        SELECT s.user_id, bell_count(s.user_id) FROM sessions s
-         WHERE s.id = session_id AND s.expires_at > now() AND s.user_id IS NOT NULL;
+    SELECT s.user_id INTO signed_in FROM sessions s
+     WHERE s.id = session_id AND s.expires_at > now() AND s.user_id IS NOT NULL;
+    IF signed_in IS NOT NULL THEN
+        user_id := signed_in;
+        count := bell_count(signed_in);
+        RETURN NEXT;
+    END IF;
 END $$;
