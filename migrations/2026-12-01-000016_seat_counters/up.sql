@@ -21,23 +21,25 @@ CREATE FUNCTION organizations_add_counts(changes jsonb) RETURNS void LANGUAGE sq
        AND ((c->>'members')::integer <> 0 OR (c->>'pending')::integer <> 0);
 $$;
 
-CREATE FUNCTION memberships_count_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Memberships: +1 for each inserted row, -1 for each deleted one.
+CREATE FUNCTION memberships_count_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    changes jsonb;
 BEGIN
-    PERFORM organizations_add_counts(coalesce(jsonb_agg(jsonb_build_object('org', organization_id, 'members', n, 'pending', 0)), '[]'))
-       FROM (SELECT organization_id, count(*) AS n FROM new_rows GROUP BY organization_id) c;
+    IF TG_OP = 'INSERT' THEN
+        SELECT jsonb_agg(jsonb_build_object('org', organization_id, 'members', n, 'pending', 0)) INTO changes
+          FROM (SELECT organization_id, count(*) AS n FROM new_rows GROUP BY organization_id) c;
+    ELSE
+        SELECT jsonb_agg(jsonb_build_object('org', organization_id, 'members', -n, 'pending', 0)) INTO changes
+          FROM (SELECT organization_id, count(*) AS n FROM old_rows GROUP BY organization_id) c;
+    END IF;
+    PERFORM organizations_add_counts(coalesce(changes, '[]'));
     RETURN NULL;
 END $$;
 CREATE TRIGGER memberships_count_inserted AFTER INSERT ON memberships
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION memberships_count_inserted();
-
-CREATE FUNCTION memberships_count_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM organizations_add_counts(coalesce(jsonb_agg(jsonb_build_object('org', organization_id, 'members', -n, 'pending', 0)), '[]'))
-       FROM (SELECT organization_id, count(*) AS n FROM old_rows GROUP BY organization_id) c;
-    RETURN NULL;
-END $$;
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION memberships_count_changed();
 CREATE TRIGGER memberships_count_deleted AFTER DELETE ON memberships
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION memberships_count_deleted();
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION memberships_count_changed();
 
 -- Pending invitations: +1 for each row that is pending after, -1 for each that was before.
 CREATE FUNCTION invitations_count_pending() RETURNS trigger LANGUAGE plpgsql AS $$
