@@ -589,3 +589,16 @@ mod dns_server {
 }
 
 pub use dns_server::start_dns;
+
+/// A page with its CSRF token (masked afresh in every response) replaced by `TOKEN`,
+/// to compare two answers that must be the same page.
+pub fn unmasked(page: &str) -> String {
+    let token = ["name=\"csrf_token\" value=\"", "\"X-CSRF-Token\": \""].iter().find_map(|prefix| {
+        let at = page.find(prefix)? + prefix.len();
+        page[at..].split('"').next().map(str::to_owned)
+    });
+    match token {
+        Some(token) if !token.is_empty() => page.replace(&token, "TOKEN"),
+        _ => page.to_owned(),
+    }
+}

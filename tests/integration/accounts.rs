@@ -144,7 +144,10 @@ async fn a_wrong_password_and_an_unknown_address_get_the_same_answer() {
     assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let unknown = unknown.text().await.unwrap();
     assert!(wrong.contains("Incorrect email or password."));
-    assert_eq!(wrong.replace("ada@example.com", "X"), unknown.replace("nobody@example.com", "X"));
+    assert_eq!(
+        crate::common::unmasked(&wrong).replace("ada@example.com", "X"),
+        crate::common::unmasked(&unknown).replace("nobody@example.com", "X")
+    );
     let response = app.sign_in("", "").await;
     let page = response.text().await.unwrap();
     assert!(page.contains("Enter an email address.") && page.contains("Enter your password."));

@@ -14,7 +14,10 @@ async fn forgot_password_answers_the_same_for_unknown_addresses_and_mails_only_r
     assert_eq!(unknown.status(), StatusCode::OK);
     let (known, unknown) = (known.text().await.unwrap(), unknown.text().await.unwrap());
     assert!(known.contains("If ada@example.com belongs to a Roster account"));
-    assert_eq!(known.replace("ada@example.com", "X"), unknown.replace("nobody@example.com", "X"));
+    assert_eq!(
+        crate::common::unmasked(&known).replace("ada@example.com", "X"),
+        crate::common::unmasked(&unknown).replace("nobody@example.com", "X")
+    );
     assert_eq!(app.mail_to("ada@example.com").len(), 1);
     assert!(app.mail_to("nobody@example.com").is_empty());
 
