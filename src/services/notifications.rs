@@ -214,11 +214,6 @@ pub fn panel(conn: &mut PgConnection, user: UserId, limit: i64) -> Result<Panel,
     Ok(Panel { invitations, suggestion, items, unread })
 }
 
-/// The bell's number: unread notifications plus pending invitations to the user's verified address.
-pub fn unread_count(conn: &mut PgConnection, user: UserId) -> Result<i64, AppError> {
-    Ok(notifications::bell_count(conn, user.0)?)
-}
-
 /// The bell count of whoever session `id` signs in, and who that is; `None` when
 /// the session is not signed in (ended, expired, or never was).
 pub fn unread_count_by_session(conn: &mut PgConnection, id: &str) -> Result<Option<(UserId, i64)>, AppError> {

@@ -22,10 +22,17 @@ impl FromRequest for SignedIn {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let session = req.get_session();
         let user = session.get::<uuid::Uuid>("user_id").ok().flatten();
-        if let (Some(user), Some(span)) = (user, req.extensions().get::<tracing_actix_web::RootSpan>()) {
-            span.record("user_id", tracing::field::display(user));
+        if let Some(user) = user {
+            record_user(req, UserId(user));
         }
         std::future::ready(user.map(|id| SignedIn(UserId(id))).ok_or(AppError::Unauthenticated))
+    }
+}
+
+/// Names the signed-in user on the request's log line.
+pub fn record_user(req: &HttpRequest, user: UserId) {
+    if let Some(span) = req.extensions().get::<tracing_actix_web::RootSpan>() {
+        span.record("user_id", tracing::field::display(user.0));
     }
 }
 

@@ -590,14 +590,18 @@ mod dns_server {
 
 pub use dns_server::start_dns;
 
+/// The CSRF token a page carries (in its forms, or in the htmx headers of its body).
+pub fn csrf_field(page: &str) -> Option<String> {
+    ["name=\"csrf_token\" value=\"", "\"X-CSRF-Token\": \""].iter().find_map(|prefix| {
+        let at = page.find(prefix)? + prefix.len();
+        page[at..].split('"').next().map(str::to_owned)
+    })
+}
+
 /// A page with its CSRF token (masked afresh in every response) replaced by `TOKEN`,
 /// to compare two answers that must be the same page.
 pub fn unmasked(page: &str) -> String {
-    let token = ["name=\"csrf_token\" value=\"", "\"X-CSRF-Token\": \""].iter().find_map(|prefix| {
-        let at = page.find(prefix)? + prefix.len();
-        page[at..].split('"').next().map(str::to_owned)
-    });
-    match token {
+    match csrf_field(page) {
         Some(token) if !token.is_empty() => page.replace(&token, "TOKEN"),
         _ => page.to_owned(),
     }

@@ -77,10 +77,7 @@ async fn pages_are_compressed_and_carry_the_token_masked_afresh_each_time() {
     );
 
     // Each page carries a different masking of the one token; each works, and so does the cookie's.
-    let masked = |page: String| {
-        let at = page.find("name=\"csrf_token\" value=\"").unwrap() + "name=\"csrf_token\" value=\"".len();
-        page[at..].split('"').next().unwrap().to_owned()
-    };
+    let masked = |page: String| crate::common::csrf_field(&page).expect("a CSRF field");
     let (first, second) = (masked(app.get_text("/account").await.1), masked(app.get_text("/account").await.1));
     let plain = app.csrf_token().await;
     assert_ne!(first, second);

@@ -1,7 +1,7 @@
 //! The notification bell: its live count, its dropdown, and the full Notifications page.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpMessage as _, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -63,9 +63,7 @@ pub async fn bell_count(request: HttpRequest, state: web::Data<AppState>) -> Res
     let Some((user, unread)) = found else {
         return Ok(stop_polling());
     };
-    if let Some(span) = request.extensions().get::<tracing_actix_web::RootSpan>() {
-        span.record("user_id", tracing::field::display(user.0));
-    }
+    crate::web::extractors::record_user(&request, user);
     page(&CountFragment { unread })
 }
 
