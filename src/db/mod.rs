@@ -165,10 +165,17 @@ impl Steps<'_> {
     where
         E: From<RunError>,
     {
-        self.waiting.fetch_add(1, Ordering::Relaxed);
-        let conn = self.pool.get();
-        self.waiting.fetch_sub(1, Ordering::Relaxed);
-        let mut conn = conn.map_err(|e| E::from(RunError::Pool(e)))?;
+        // Only a task that finds no idle connection waits; one that takes an idle
+        // connection (and checks it) is not counted.
+        let mut conn = match self.pool.try_get() {
+            Some(conn) => conn,
+            None => {
+                self.waiting.fetch_add(1, Ordering::Relaxed);
+                let conn = self.pool.get();
+                self.waiting.fetch_sub(1, Ordering::Relaxed);
+                conn.map_err(|e| E::from(RunError::Pool(e)))?
+            }
+        };
         f(&mut conn)
     }
 }
