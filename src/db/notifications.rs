@@ -40,34 +40,27 @@ pub struct Notification {
 /// unexpired invitations to the user's address if it is verified. Both parts use
 /// partial indexes (`notifications_unread_idx`, `invitations_pending_email_idx`).
 pub fn bell_count(conn: &mut PgConnection, user: Uuid) -> QueryResult<i64> {
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        count: i64,
-    }
-    // The SQL function of migration 17: its plan is made once per connection.
-    diesel::sql_query("SELECT bell_count($1) AS count")
-        .bind::<diesel::sql_types::Uuid, _>(user)
-        .get_result::<Count>(conn)
-        .map(|c| c.count)
+    diesel::select(bell_count_fn(user)).get_result(conn)
 }
 
 /// The bell count of the user signed in by session `id` (the SHA-256 of its cookie
 /// key), with the session's user, in one statement: `None` when no live session.
 /// The bell is polled by every open tab, so this skips the separate session read.
 pub fn bell_count_by_session(conn: &mut PgConnection, id: &str) -> QueryResult<Option<(Uuid, i64)>> {
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::Uuid)]
-        user_id: Uuid,
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        count: i64,
-    }
-    diesel::sql_query("SELECT user_id, count FROM bell_count_by_session($1)")
-        .bind::<diesel::sql_types::Text, _>(id)
-        .get_result::<Count>(conn)
-        .optional()
-        .map(|found| found.map(|c| (c.user_id, c.count)))
+    diesel::select(bell_of_session(id)).get_result(conn)
+}
+
+// The SQL functions of migration 18. Called through Diesel's query builder, their
+// statements are prepared once per connection and kept; the functions' own plans
+// are kept too, so a poll is neither parsed nor planned again.
+diesel::define_sql_function! {
+    #[sql_name = "bell_count"]
+    fn bell_count_fn(recipient: diesel::sql_types::Uuid) -> diesel::sql_types::BigInt;
+}
+diesel::define_sql_function! {
+    fn bell_of_session(
+        session_id: diesel::sql_types::Text,
+    ) -> diesel::sql_types::Nullable<diesel::sql_types::Record<(diesel::sql_types::Uuid, diesel::sql_types::BigInt)>>;
 }
 
 /// A page of a user's notifications, newest first (`limit + 1` rows).
