@@ -68,6 +68,14 @@ pub fn set_password_hash(conn: &mut PgConnection, id: UserId, hash: &str) -> Que
         .execute(conn)
 }
 
+/// Replaces the password hash if it is still `old` (a hash made again with newer
+/// settings must not undo a password change made meanwhile).
+pub fn replace_password_hash(conn: &mut PgConnection, id: UserId, old: &str, new: &str) -> QueryResult<usize> {
+    diesel::update(users::table.find(id.0).filter(users::password_hash.eq(old)))
+        .set(users::password_hash.eq(new))
+        .execute(conn)
+}
+
 /// Marks the account's email verified, if the account still has that email.
 pub fn mark_verified(conn: &mut PgConnection, id: UserId, email: &str) -> QueryResult<usize> {
     diesel::update(

@@ -75,7 +75,7 @@ fn send_verification_to(
     let expires = OffsetDateTime::now_utc() + VERIFY_TTL;
     email_tokens::issue(conn, user.user_id(), Purpose::VerifyEmail, &token, address, expires)?;
     let message = messages::verify_email(address, &user.name, &links.verify_email(&token))?;
-    outbox::enqueue(conn, &message)?;
+    outbox::enqueue(conn, links.sealing_key(), &message)?;
     Ok(())
 }
 
@@ -84,7 +84,7 @@ fn send_verification_to(
 fn tell_account_exists(conn: &mut PgConnection, links: &Links, existing: &users::User) -> Result<(), AppError> {
     let message =
         messages::account_exists(&existing.email, &existing.name, &links.sign_in(), &links.forgot_password())?;
-    outbox::enqueue(conn, &message)?;
+    outbox::enqueue(conn, links.sealing_key(), &message)?;
     Ok(())
 }
 
@@ -188,8 +188,17 @@ pub fn sign_in(steps: &Steps<'_>, ip: &str, email: &EmailAddress, password: &str
     let matches = passwords::verify(hash.as_deref(), password);
     let user = user.filter(|_| matches);
     if let Some(user) = user {
+        // A hash made with older settings is made again now that the password is known;
+        // kept only if nobody changed the password meanwhile.
+        let renewed = match hash.as_deref().filter(|old| passwords::is_outdated(old)) {
+            Some(old) => Some((old.to_owned(), passwords::rehash(password)?)),
+            None => None,
+        };
         // Someone whose verified address is at a verified domain joins its organization.
         steps.run(|conn| {
+            if let Some((old, new)) = &renewed {
+                users::replace_password_hash(conn, user, old, new)?;
+            }
             super::domains::join_by_domain_after(conn, user);
             Ok::<_, AppError>(())
         })?;
@@ -267,7 +276,7 @@ pub fn request_password_reset(
         let expires = OffsetDateTime::now_utc() + RESET_TTL;
         email_tokens::issue(conn, user.user_id(), Purpose::ResetPassword, &token, &user.email, expires)?;
         let message = messages::reset_password(&user.email, &user.name, &links.reset_password(&token))?;
-        outbox::enqueue(conn, &message)?;
+        outbox::enqueue(conn, links.sealing_key(), &message)?;
         Ok(())
     })
 }

@@ -9,17 +9,21 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use crate::domain::NewPassword;
 use crate::error::AppError;
 
+/// OWASP Password Storage Cheat Sheet: argon2id with m=7 MiB, t=5, p=1, one of its
+/// equivalent settings (as strong as m=19 MiB, t=2), chosen for memory: each hash
+/// being made holds its m, and the budget is 64 MB with sign-ins under way.
+const MEMORY_KIB: u32 = 7 * 1024;
+const PASSES: u32 = 5;
+const LANES: u32 = 1;
+
 fn argon2() -> Argon2<'static> {
-    // OWASP Password Storage Cheat Sheet: argon2id with m=12 MiB, t=3, p=1, one of
-    // its equivalent settings (as strong as m=19 MiB, t=2), chosen for memory: each
-    // hash being made holds its m, and the budget is 64 MB with sign-ins under way.
     // Hashes made with other settings still verify: the settings travel in the hash.
-    let params = Params::new(12 * 1024, 3, 1, None).unwrap_or_default();
+    let params = Params::new(MEMORY_KIB, PASSES, LANES, None).unwrap_or_default();
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
 /// Runs `work` when fewer hashes than cores minus one are running (at least one). Each
-/// takes 12 MiB and a whole core for tens of milliseconds: more at once only queue inside
+/// takes its m (7 MiB) and a whole core for tens of milliseconds: more at once only queue inside
 /// the CPU while their memory adds up (12 sign-ins at once held 223 MB), and a core stays
 /// free for pages and probes during a sign-in storm.
 /// A blocking-thread semaphore: std has none, and tokio's needs an async context.
@@ -67,6 +71,27 @@ pub fn verify(stored: Option<&str>, candidate: &str) -> bool {
     one_of_few(|| argon2().verify_password(candidate.as_bytes(), &parsed).is_ok()) && known
 }
 
+/// Whether a stored hash was made with other settings than today's (an older
+/// cost, another algorithm), so that a sign-in with the right password should
+/// store it again: [`rehash`].
+pub fn is_outdated(stored: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return true;
+    };
+    parsed.algorithm != Algorithm::Argon2id.ident()
+        || params.m_cost() != MEMORY_KIB
+        || params.t_cost() != PASSES
+        || params.p_cost() != LANES
+}
+
+/// Hashes a password that was just verified, with today's settings.
+pub fn rehash(verified: &str) -> Result<String, AppError> {
+    hash_str(verified)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,9 +100,24 @@ mod tests {
     fn a_hash_verifies_its_password_only() {
         let password = NewPassword::parse("correct horse battery", "correct horse battery").unwrap();
         let hashed = hash(&password).unwrap();
-        assert!(hashed.starts_with("$argon2id$v=19$m=12288,t=3,p=1$"));
+        assert!(hashed.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"));
+        assert!(!is_outdated(&hashed));
         assert!(verify(Some(&hashed), "correct horse battery"));
         assert!(!verify(Some(&hashed), "correct horse battery "));
         assert!(!verify(None, "roster dummy password"));
+    }
+
+    #[test]
+    fn a_hash_made_with_older_settings_still_verifies_and_is_outdated() {
+        let salt = SaltString::generate(&mut OsRng);
+        let older = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(12 * 1024, 3, 1, None).unwrap())
+            .hash_password(b"correct horse battery", &salt)
+            .unwrap()
+            .to_string();
+        assert!(verify(Some(&older), "correct horse battery"));
+        assert!(is_outdated(&older));
+        let renewed = rehash("correct horse battery").unwrap();
+        assert!(verify(Some(&renewed), "correct horse battery"));
+        assert!(!is_outdated(&renewed));
     }
 }

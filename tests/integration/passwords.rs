@@ -124,3 +124,46 @@ async fn changing_the_password_needs_the_current_one_and_signs_out_other_devices
     assert_eq!(phone.get("/dashboard").await.status(), StatusCode::SEE_OTHER, "the phone was signed out");
     assert_eq!(app.count("SELECT count(*) FROM sessions WHERE user_id IS NOT NULL"), 1);
 }
+
+#[tokio::test]
+async fn a_password_hashed_with_older_settings_signs_in_and_is_hashed_again_with_todays() {
+    use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+    use diesel::prelude::*;
+
+    let app = spawn_app().await;
+    app.create_verified_user("Ada", "ada@example.com").await;
+    // The hash an earlier Roster made (m=12 MiB, t=3).
+    let older = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(12 * 1024, 3, 1, None).unwrap(),
+    )
+    .hash_password(PASSWORD.as_bytes(), &SaltString::generate(&mut OsRng))
+    .unwrap()
+    .to_string();
+    #[derive(QueryableByName)]
+    struct Stored {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        password_hash: String,
+    }
+    let stored = |conn: &mut diesel::PgConnection| {
+        diesel::sql_query("SELECT password_hash FROM users WHERE lower(email) = 'ada@example.com'")
+            .get_result::<Stored>(conn)
+            .unwrap()
+            .password_hash
+    };
+    let mut conn = app.db.conn();
+    diesel::sql_query("UPDATE users SET password_hash = $1 WHERE lower(email) = 'ada@example.com'")
+        .bind::<diesel::sql_types::Text, _>(&older)
+        .execute(&mut conn)
+        .unwrap();
+
+    assert_eq!(app.sign_in("ada@example.com", "not the password").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(stored(&mut conn), older, "a wrong password changes nothing");
+    assert_eq!(app.sign_in("ada@example.com", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let renewed = stored(&mut conn);
+    assert!(renewed.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"), "{renewed}");
+    let laptop = app.other_browser();
+    assert_eq!(laptop.sign_in("ada@example.com", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(stored(&mut conn), renewed, "hashed again once");
+}
