@@ -227,6 +227,12 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
+    /// Says on stderr what the benchmark does next, with the server's memory so far.
+    fn progress(&self, what: &str) {
+        let (now, peak) = self.memory();
+        eprintln!("bench: {what} (server resident: {now:.0} MB, highest {peak:.0} MB)");
+    }
+
     /// Resident memory now and at its peak, in MB.
     fn memory(&self) -> (f64, f64) {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
@@ -440,9 +446,11 @@ async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
     let mut rows = Vec::new();
 
     // Bell count against SELECT 1 through the same pool (/readyz).
-    eprintln!("bench: bell and baseline");
+    server.progress("bell and baseline");
     let before = metrics(&server).await?;
-    let ping = load(&server, &probe, "/readyz", &options).await;
+    // Both from the same signed-in client, so that the client's work (its cookie jar)
+    // is the same for both and the ratio compares the server's.
+    let ping = load(&server, &owner, "/readyz", &options).await;
     let bell = load(&server, &owner, "/notifications/count", &options).await;
     let after = metrics(&server).await?;
     let statements = statements_per_request(&before, &after, "/notifications/count", "GET", "2xx");
@@ -461,7 +469,7 @@ async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
         ("Access view (My access)", "/orgs/{}/access", "/orgs/{slug}/access", "big"),
     ];
     for (name, path, route, large) in pages {
-        eprintln!("bench: {name}");
+        server.progress(name);
         let small = load(&server, &owner, &path.replace("{}", "small"), &options).await;
         let before = metrics(&server).await?;
         let big = load(&server, &owner, &path.replace("{}", large), &options).await;
@@ -498,7 +506,7 @@ async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
     ));
 
     // Bulk invitation of 1,000 addresses, then their delivery through SMTP.
-    eprintln!("bench: bulk invitation and outbox");
+    server.progress("bulk invitation and outbox");
     // A new account and organization each run: invitations are rate-limited per account.
     let tag = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis();
     let (bulk_owner, bulk_org) = (format!("bulk{tag}@bench.test"), format!("Bulk {tag}"));
@@ -565,7 +573,7 @@ async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
     });
 
     // Twelve people signing in at once, from twelve addresses.
-    eprintln!("bench: sign-in burst");
+    server.progress("sign-in burst");
     let peak = Arc::new(std::sync::Mutex::new(0f64));
     let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let pid = server.child.id();
@@ -612,7 +620,7 @@ async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
     });
 
     // First load of a page: HTML, CSS, app.js and htmx, as a browser asks for them.
-    eprintln!("bench: page weight");
+    server.progress("page weight");
     let fetch = |path: String| {
         let owner = owner.clone();
         let url = server.url(&path);
@@ -652,7 +660,7 @@ async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
     });
 
     // 1,000 open live-bell streams, and how fast a change reaches all of them.
-    eprintln!("bench: {STREAMS} live streams");
+    server.progress(&format!("{STREAMS} live streams"));
     let before_streams = server.memory().0;
     let armed: Arc<std::sync::OnceLock<Instant>> = Arc::default();
     let (opened_tx, mut opened_rx) = tokio::sync::mpsc::unbounded_channel();
