@@ -342,7 +342,10 @@ fn serve(seed_demo: bool, bind: Option<SocketAddr>) -> anyhow::Result<()> {
         // Listening from the start: a signal during start-up stops Roster once it is up.
         let stop = stop_signal()?;
         if settings.session_key.generated {
-            tracing::warn!("ROSTER_SESSION_KEY is not set: generated a key for this run; sessions end when it stops");
+            tracing::warn!(
+                "ROSTER_SESSION_KEY is not set: generated a key for this run; sessions end when it stops, \
+                 and mail still waiting to be sent then cannot be opened by the next run"
+            );
         }
         if settings.uses_dev_mailbox() {
             tracing::warn!("ROSTER_SMTP_URL is not set: mail is kept in the dev mailbox at /dev/mailbox, not sent");
@@ -355,7 +358,7 @@ fn serve(seed_demo: bool, bind: Option<SocketAddr>) -> anyhow::Result<()> {
                 passwords::hash(&password).map_err(|e| anyhow::anyhow!("{e}"))
             })
             .await??;
-            let links = roster::mail::Links::new(&app.settings().base_url);
+            let links = roster::mail::Links::new(&app.settings().base_url, &app.settings().session_key.bytes);
             let tokens = roster::domain::token::TokenKey::derive_from(&app.settings().session_key.bytes);
             let ttl = time::Duration::try_from(app.settings().invitation_ttl).unwrap_or(time::Duration::days(7));
             app.db()

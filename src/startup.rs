@@ -87,7 +87,8 @@ impl Application {
                 &settings.mail_from,
                 &crate::mail::message_id_domain(&settings.base_url),
             )?;
-            worker = worker.with(Deliver::new(transport, metrics.mail.clone()));
+            let key = crate::domain::SealingKey::derive_from(&settings.session_key.bytes);
+            worker = worker.with(Deliver::new(transport, key, metrics.mail.clone()));
         }
         // Several loops claim from the same queue (FOR UPDATE SKIP LOCKED, as instances do),
         // so a slow SMTP exchange holds up one message, not the outbox.
@@ -165,7 +166,7 @@ fn serve(
     let workers = settings.http_workers;
     let grace = settings.shutdown_grace;
     let state = web::Data::new(AppState {
-        links: Links::new(&settings.base_url),
+        links: Links::new(&settings.base_url, &settings.session_key.bytes),
         tokens: crate::domain::token::TokenKey::derive_from(&settings.session_key.bytes),
         bell,
         db: db.clone(),

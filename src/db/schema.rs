@@ -144,13 +144,14 @@ diesel::table! {
         id -> Uuid,
         to_address -> Text,
         subject -> Text,
-        text_body -> Text,
-        html_body -> Text,
+        text_body -> Nullable<Text>,
+        html_body -> Nullable<Text>,
         status -> Text,
         last_error -> Nullable<Text>,
         created_at -> Timestamptz,
         sent_at -> Nullable<Timestamptz>,
         to_name -> Nullable<Text>,
+        sealed_body -> Nullable<Bytea>,
     }
 }
 

@@ -63,7 +63,7 @@ mod tests {
 }
 
 /// HMAC-SHA-256 keyed with `key`.
-fn hmac_with(key: &[u8]) -> hmac::Hmac<Sha256> {
+pub(crate) fn hmac_with(key: &[u8]) -> hmac::Hmac<Sha256> {
     use hmac::Mac as _;
     match <hmac::Hmac<Sha256>>::new_from_slice(key) {
         Ok(mac) => mac,

@@ -5,20 +5,23 @@ use diesel::prelude::*;
 use super::transport::Transport;
 use crate::db::jobs::Job;
 use crate::db::outbox::{self, MailJob};
+use crate::domain::SealingKey;
 use crate::jobs::{Handler, Outcome};
 
 /// Delivers the message a `mail` job names through the configured transport.
 #[derive(Clone)]
 pub struct Deliver {
     transport: Transport,
+    /// Opens the bodies sealed in the outbox.
+    key: SealingKey,
     /// Attempts by outcome, for `/metrics`.
     attempts: prometheus::IntCounterVec,
 }
 
 impl Deliver {
-    /// A handler sending through `transport`, counting attempts in `attempts`.
-    pub fn new(transport: Transport, attempts: prometheus::IntCounterVec) -> Self {
-        Self { transport, attempts }
+    /// A handler sending through `transport` what `key` opens, counting attempts in `attempts`.
+    pub fn new(transport: Transport, key: SealingKey, attempts: prometheus::IntCounterVec) -> Self {
+        Self { transport, key, attempts }
     }
 }
 
@@ -38,8 +41,14 @@ impl Handler for Deliver {
         let message = outbox::find(conn, id)
             .map_err(|e| format!("could not read message {id}: {e}"))?
             .ok_or_else(|| format!("message {id} is not in the outbox"))?;
+        let bodies = message.bodies(&self.key).ok_or_else(|| {
+            format!(
+                "message {id} cannot be opened: it was sealed under another ROSTER_SESSION_KEY, \
+                 or changed in the database"
+            )
+        })?;
         tracing::debug!(message_id = %id, "delivering mail");
-        self.transport.send(&message)
+        self.transport.send(&message, &bodies)
     }
 
     /// The message's status follows its job's: `sent`, or `pending` with the last
@@ -49,7 +58,8 @@ impl Handler for Deliver {
             return Ok(()); // no message to update; the job keeps the error
         };
         match outcome {
-            Outcome::Done => outbox::mark_sent(conn, id),
+            // The dev mailbox is where its mail is read: it keeps the bodies, sealed.
+            Outcome::Done => outbox::mark_sent(conn, id, self.transport.is_dev_mailbox()),
             Outcome::Retrying { error, .. } => outbox::mark_attempt_failed(conn, id, error, false),
             Outcome::GaveUp { error } => outbox::mark_attempt_failed(conn, id, error, true),
         }

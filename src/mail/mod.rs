@@ -6,17 +6,25 @@ pub mod transport;
 
 use url::{Host, Url};
 
-use crate::domain::Token;
+use crate::domain::{SealingKey, Token};
 
-/// Builds the absolute links put in email, always from the configured public URL.
+/// Builds the absolute links put in email, always from the configured public URL,
+/// and holds the key that seals the messages carrying them while they wait in the
+/// outbox: whatever writes a mail needs both.
 #[derive(Debug, Clone)]
 pub struct Links {
     base: String,
+    sealing: SealingKey,
 }
 
 impl Links {
-    pub fn new(base_url: &Url) -> Self {
-        Self { base: base_url.as_str().trim_end_matches('/').to_owned() }
+    /// Links on `base_url`; messages sealed with a key derived from `secret` (the cookie key).
+    pub fn new(base_url: &Url, secret: &[u8]) -> Self {
+        Self { base: base_url.as_str().trim_end_matches('/').to_owned(), sealing: SealingKey::derive_from(secret) }
+    }
+    /// The key outbox bodies are sealed and opened with.
+    pub fn sealing_key(&self) -> &SealingKey {
+        &self.sealing
     }
     pub fn absolute(&self, path: &str) -> String {
         format!("{}{}", self.base, path)

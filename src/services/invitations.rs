@@ -285,7 +285,7 @@ pub fn invite(
         let created = invitations::insert_many(conn, &rows)?;
         let ids: Vec<Uuid> = created.iter().map(|i| i.id).collect();
         invitation_grants::insert_many(conn, org.org_id(), &ids, &brought)?;
-        outbox::enqueue_many(conn, &mails)?;
+        outbox::enqueue_many(conn, ctx.links.sealing_key(), &mails)?;
         let mut events: Vec<Event> = created
             .iter()
             .map(|i| Event::InvitationCreated { email: i.email.clone(), role: i.role, expires_at: i.expires_at })
@@ -546,6 +546,7 @@ pub fn resend(
         let grants = describe_grants(&invitation_grants::of_invitations(conn, &[renewed.id])?);
         outbox::enqueue(
             conn,
+            ctx.links.sealing_key(),
             &messages::invitation(&InvitationMail {
                 to: &renewed.email,
                 inviter: &inviter,

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use crate::db::outbox;
 use crate::error::AppError;
+use crate::mail::Links;
 
 /// A line of the mailbox list.
 #[derive(Debug, Clone)]
@@ -26,7 +27,8 @@ pub struct Letter {
     /// The recipient's name, as the `To` header carries it.
     pub to_name: Option<String>,
     pub subject: String,
-    pub text_body: String,
+    /// `None` when the body cannot be opened (sealed under another server key).
+    pub text_body: Option<String>,
     pub created_at: OffsetDateTime,
 }
 
@@ -44,15 +46,17 @@ pub fn recent(conn: &mut PgConnection, limit: i64) -> Result<Vec<Summary>, AppEr
         .collect())
 }
 
-/// One message; `NotFound` when there is none with that id.
-pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<Letter, AppError> {
+/// One message, its body opened with the key of `links`; `NotFound` when there is
+/// none with that id.
+pub fn find(conn: &mut PgConnection, links: &Links, id: Uuid) -> Result<Letter, AppError> {
     let m = outbox::find(conn, id)?.ok_or(AppError::NotFound)?;
+    let text_body = m.bodies(links.sealing_key()).map(|bodies| bodies.text);
     Ok(Letter {
         id: m.id,
         to_address: m.to_address,
         to_name: m.to_name,
         subject: m.subject,
-        text_body: m.text_body,
+        text_body,
         created_at: m.created_at,
     })
 }

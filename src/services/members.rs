@@ -288,7 +288,11 @@ pub fn resend_verification(
         let token = Token::generate();
         let expires = time::OffsetDateTime::now_utc() + super::accounts::VERIFY_TTL;
         email_tokens::issue(conn, user.user_id(), email_tokens::Purpose::VerifyEmail, &token, &user.email, expires)?;
-        outbox::enqueue(conn, &messages::verify_email(&user.email, &user.name, &links.verify_email(&token))?)?;
+        outbox::enqueue(
+            conn,
+            links.sealing_key(),
+            &messages::verify_email(&user.email, &user.name, &links.verify_email(&token))?,
+        )?;
         actor.record(conn, &access, &[Event::MemberVerificationResent { email: user.email.clone() }])?;
         entry_for(conn, actor, slug, id)
     })

@@ -125,34 +125,85 @@ fn template() -> &'static str {
     })
 }
 
-/// A message in the outbox, with the attempts and next attempt of the job that delivers it.
-#[derive(Debug, Clone, QueryableByName)]
+/// A message in the outbox, with the attempts and next attempt of the job that delivers it,
+/// and its bodies opened as the dev mailbox opens them (empty once dropped after delivery).
+#[derive(Debug, Clone)]
 pub struct Message {
-    #[diesel(sql_type = diesel::sql_types::Uuid)]
     pub id: Uuid,
-    #[diesel(sql_type = Text)]
     pub to_address: String,
-    #[diesel(sql_type = Text)]
     pub subject: String,
-    #[diesel(sql_type = Text)]
     pub text_body: String,
-    #[diesel(sql_type = Text)]
     pub html_body: String,
-    #[diesel(sql_type = Text)]
     pub status: String,
-    #[diesel(sql_type = diesel::sql_types::Integer)]
     pub attempts: i32,
-    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
     pub next_attempt_at: time::OffsetDateTime,
-    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
     pub last_error: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
     pub created_at: time::OffsetDateTime,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
     pub sent_at: Option<time::OffsetDateTime>,
 }
 
-/// A database of its own for one test, dropped when the test ends.
+#[derive(QueryableByName)]
+struct MessageRow {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    id: Uuid,
+    #[diesel(sql_type = Text)]
+    to_address: String,
+    #[diesel(sql_type = Text)]
+    subject: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Binary>)]
+    sealed_body: Option<Vec<u8>>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    text_body: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    html_body: Option<String>,
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    attempts: i32,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    next_attempt_at: time::OffsetDateTime,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    last_error: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    created_at: time::OffsetDateTime,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
+    sent_at: Option<time::OffsetDateTime>,
+}
+
+impl MessageRow {
+    fn opened(self, key: &roster::domain::SealingKey) -> Message {
+        let stored = roster::db::outbox::Message {
+            id: self.id,
+            to_address: self.to_address.clone(),
+            to_name: None,
+            subject: self.subject.clone(),
+            sealed_body: self.sealed_body,
+            text_body: self.text_body,
+            html_body: self.html_body,
+            status: self.status.clone(),
+            last_error: self.last_error.clone(),
+            created_at: self.created_at,
+            sent_at: self.sent_at,
+        };
+        let bodies =
+            stored.bodies(key).unwrap_or(roster::db::outbox::Bodies { text: String::new(), html: String::new() });
+        Message {
+            id: self.id,
+            to_address: self.to_address,
+            subject: self.subject,
+            text_body: bodies.text,
+            html_body: bodies.html,
+            status: self.status,
+            attempts: self.attempts,
+            next_attempt_at: self.next_attempt_at,
+            last_error: self.last_error,
+            created_at: self.created_at,
+            sent_at: self.sent_at,
+        }
+    }
+}
+
+/// A database of its own for one test, dropped when the test ends./// A database of its own for one test, dropped when the test ends.
 pub struct TestDb {
     pub name: String,
     pub url: String,
@@ -386,7 +437,7 @@ impl TestApp {
     pub fn mail_to(&self, to: &str) -> Vec<Message> {
         let mut conn = self.db.conn();
         diesel::sql_query(
-            "SELECT o.id, o.to_address, o.subject, o.text_body, o.html_body, o.status, j.attempts, \
+            "SELECT o.id, o.to_address, o.subject, o.sealed_body, o.text_body, o.html_body, o.status, j.attempts, \
                     j.run_at AS next_attempt_at, o.last_error, o.created_at, o.sent_at \
                FROM outbox o \
                JOIN jobs j ON j.kind = 'mail' AND j.payload->>'message_id' = o.id::text \
@@ -394,8 +445,16 @@ impl TestApp {
               ORDER BY o.created_at, o.id",
         )
         .bind::<Text, _>(to)
-        .load(&mut conn)
+        .load::<MessageRow>(&mut conn)
         .unwrap()
+        .into_iter()
+        .map(|row| row.opened(&self.sealing_key()))
+        .collect()
+    }
+
+    /// The key this app seals outbox bodies with.
+    pub fn sealing_key(&self) -> roster::domain::SealingKey {
+        roster::domain::SealingKey::derive_from(&self.settings.session_key.bytes)
     }
 
     /// The newest message for `to`; fails the test when there is none.

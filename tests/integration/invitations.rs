@@ -105,7 +105,7 @@ fn statements_for_batch(app: &TestApp, slug: &str, n: usize, offset: usize) -> u
             .id;
     let counter = Arc::new(AtomicUsize::new(0));
     conn.set_instrumentation(CountQueries(counter.clone()));
-    let links = roster::mail::Links::new(&app.settings.base_url);
+    let links = roster::mail::Links::new(&app.settings.base_url, &app.settings.session_key.bytes);
     let tokens = roster::domain::token::TokenKey::derive_from(&app.settings.session_key.bytes);
     let ctx = roster::services::invitations::Context { links: &links, tokens: &tokens, ttl: time::Duration::days(7) };
     let actor = roster::services::events::Actor { user: roster::domain::UserId(owner), request_id: None };

@@ -184,12 +184,23 @@ async fn delivered_mail_has_what_spam_filters_look_for() {
     assert!(other_id.ends_with("@roster.example.com>") && other_id != message_id, "{other_id} {message_id}");
     // ...while the same message sent again, as a retry sends it, keeps its ID: a
     // client that got both shows one.
-    let row = roster::db::outbox::find(&mut app.db.conn(), outbox_id).unwrap().unwrap();
+    // (Delivered, the row keeps no body: the retry sends another text under the same ID.)
+    let mut row = roster::db::outbox::find(&mut app.db.conn(), outbox_id).unwrap().unwrap();
+    for _ in 0..100 {
+        if row.status == "sent" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        row = roster::db::outbox::find(&mut app.db.conn(), outbox_id).unwrap().unwrap();
+    }
+    assert_eq!(row.status, "sent");
+    assert!(row.sealed_body.is_none() && row.bodies(&app.sealing_key()).is_none());
+    let bodies = roster::db::outbox::Bodies { text: "Again".into(), html: "<p>Again</p>".into() };
     let smtp = format!("smtp://127.0.0.1:{port}");
     tokio::task::spawn_blocking(move || {
         Transport::from_settings(Some(&smtp), "Roster <roster@localhost>", "roster.example.com")
             .unwrap()
-            .send(&row)
+            .send(&row, &bodies)
             .unwrap()
     })
     .await
@@ -311,4 +322,53 @@ async fn check_mail_sends_one_test_message_or_says_in_a_sentence_why_not() {
     }
     let out = tokio::task::spawn_blocking(|| check_mail(Some("smtp://127.0.0.1:9"), "not an address")).await.unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("--to is not an email address"));
+}
+
+/// The database as `pg_dump` writes it, in plain SQL.
+fn dump(app: &crate::common::TestApp) -> String {
+    let output = std::process::Command::new("pg_dump")
+        .args(["--data-only", "--dbname", &app.db.url])
+        .output()
+        .expect("pg_dump runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn no_working_link_is_left_in_the_database_or_its_backup_waiting_or_delivered() {
+    // SMTP down: the reset mail waits in the outbox, sealed.
+    let app = spawn_app_with(|s| s.smtp_url = Some("smtp://127.0.0.1:9".into())).await;
+    app.create_verified_user("Ada", "ada@example.com").await;
+    app.post_form("/forgot-password", &[("email", "ada@example.com")]).await;
+    assert!(eventually(|| app.last_mail_to("ada@example.com").attempts >= 1).await);
+    // The server's key opens it, for the delivery to come...
+    let waiting = app.last_mail_to("ada@example.com");
+    let link = link_in(&waiting, "/reset-password");
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    // ...but neither the database nor its backup shows the link.
+    let backup = dump(&app);
+    assert!(backup.contains("Reset your Roster password"), "the metadata is kept");
+    assert!(!backup.contains(&token) && !backup.contains("reset-password?token"), "no link at rest");
+    assert_eq!(app.count("SELECT count(*) FROM outbox WHERE text_body IS NOT NULL OR html_body IS NOT NULL"), 0);
+    // A body moved to another recipient does not open, so it is never sent there.
+    app.count(
+        "WITH moved AS (UPDATE outbox SET to_address = 'mallory@example.com' RETURNING 1) SELECT count(*) FROM moved",
+    );
+    assert!(app.last_mail_to("mallory@example.com").text_body.is_empty());
+
+    // SMTP up: once delivered, the body is gone; the link still works for its reader.
+    let (port, mut inbox) = start_smtp_server().await;
+    let app = spawn_app_with(|s| s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
+    app.create_verified_user("Ada", "ada@example.com").await;
+    app.post_form("/forgot-password", &[("email", "ada@example.com")]).await;
+    let raw = decode_quoted_printable(&next_mail(&mut inbox).await);
+    let link = raw.split_whitespace().find(|w| w.contains("/reset-password?token=")).expect("a reset link").to_owned();
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    assert!(eventually(|| app.last_mail_to("ada@example.com").status == "sent").await);
+    let backup = dump(&app);
+    assert!(!backup.contains(&token) && !backup.contains("reset-password?token"), "no link after delivery");
+    assert_eq!(app.count("SELECT count(*) FROM outbox WHERE sealed_body IS NOT NULL"), 0);
+    let (status, page) = app.get_text(&path_of(&link)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Choose a new password"));
 }

@@ -97,7 +97,7 @@ async fn the_demo_organization_is_built_through_the_use_cases_so_its_log_tells_i
         &roster::domain::NewPassword::parse("correct horse battery", "correct horse battery").unwrap(),
     )
     .unwrap();
-    let links = roster::mail::Links::new(&app.settings.base_url);
+    let links = roster::mail::Links::new(&app.settings.base_url, &app.settings.session_key.bytes);
     let tokens = roster::domain::token::TokenKey::derive_from(&app.settings.session_key.bytes);
     let ctx = roster::services::invitations::Context { links: &links, tokens: &tokens, ttl: time::Duration::days(7) };
     let mut conn = app.db.conn();

@@ -269,6 +269,9 @@ async fn sigterm_finishes_the_request_and_the_delivery_in_flight_and_loses_nothi
         ("DATABASE_URL", db.url.clone()),
         ("ROSTER_SMTP_URL", format!("smtp://127.0.0.1:{}", smtp.port)),
         ("ROSTER_SHUTDOWN_GRACE", "20s".to_owned()),
+        // Kept across the restart, as in any real deployment: mail waits in the outbox
+        // sealed with a key derived from it.
+        ("ROSTER_SESSION_KEY", "a-session-key-for-the-sigterm-test-".repeat(2)),
     ];
     let mut roster = Roster::start(&home, &[], &env).await;
 

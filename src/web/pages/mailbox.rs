@@ -97,6 +97,11 @@ pub async fn list_mail(
 }
 
 /// GET /dev/mailbox/{id}
+/// Shown instead of a body sealed under another server key (a development key is
+/// generated afresh on each run unless ROSTER_SESSION_KEY is set).
+const UNREADABLE: &str = "This message was written under another server key (ROSTER_SESSION_KEY), so its body \
+                          cannot be opened any more. Ask for the email again.";
+
 pub async fn show_mail(
     req: actix_web::HttpRequest,
     frame: Frame,
@@ -105,10 +110,11 @@ pub async fn show_mail(
 ) -> Result<HttpResponse, AppError> {
     local_only(&req)?;
     let id = Uuid::parse_str(&path.into_inner()).map_err(|_| AppError::NotFound)?;
-    let message = state.db.run(move |conn| services::mailbox::find(conn, id)).await?;
+    let links = state.links.clone();
+    let message = state.db.run(move |conn| services::mailbox::find(conn, &links, id)).await?;
     page(&MessagePage {
         layout: frame.layout(message.subject.clone(), None, None, Nav::None),
-        body: linkify(&message.text_body),
+        body: linkify(message.text_body.as_deref().unwrap_or(UNREADABLE)),
         subject: message.subject,
         to: message.to_address,
         to_name: message.to_name,
