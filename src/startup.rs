@@ -169,6 +169,7 @@ fn serve(
         links: Links::new(&settings.base_url, &settings.session_key.bytes),
         tokens: crate::domain::token::TokenKey::derive_from(&settings.session_key.bytes),
         bell,
+        bell_counts: Default::default(),
         db: db.clone(),
         dns: crate::dns::Dns { server: settings.dns_server },
         metrics,

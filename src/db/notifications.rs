@@ -43,24 +43,48 @@ pub fn bell_count(conn: &mut PgConnection, user: Uuid) -> QueryResult<i64> {
     diesel::select(bell_count_fn(user)).get_result(conn)
 }
 
-/// The bell count of the user signed in by session `id` (the SHA-256 of its cookie
-/// key), with the session's user, in one statement: `None` when no live session.
-/// The bell is polled by every open tab, so this skips the separate session read.
-pub fn bell_count_by_session(conn: &mut PgConnection, id: &str) -> QueryResult<Option<(Uuid, i64)>> {
-    diesel::select(bell_of_session(id)).get_result(conn)
+/// What one poll of the bell learned from the database (`bell_poll`, migration 20).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BellPoll {
+    /// Who the session signs in.
+    pub user: Uuid,
+    /// Their bell's version: raised by every change to what it counts.
+    pub version: i64,
+    /// The count; `None` when the poll brought this very version (nothing changed).
+    pub unread: Option<i64>,
+    /// When the soonest counted invitation expires: the count drops then, version or not.
+    pub fresh_until: Option<time::OffsetDateTime>,
 }
 
-// The SQL functions of migration 18. Called through Diesel's query builder, their
-// statements are prepared once per connection and kept; the functions' own plans
-// are kept too, so a poll is neither parsed nor planned again.
+/// Checks session `id` (the SHA-256 of its cookie key) and reads the bell of whoever
+/// it signs in, in one statement: `None` when no live session. Counts only when
+/// `known_version` (the version the caller last saw, or -1) is not the current one.
+pub fn bell_poll(conn: &mut PgConnection, id: &str, known_version: i64) -> QueryResult<Option<BellPoll>> {
+    let answer: Option<(Uuid, i64, Option<i64>, Option<time::OffsetDateTime>)> =
+        diesel::select(bell_poll_fn(id, known_version)).get_result(conn)?;
+    Ok(answer.map(|(user, version, unread, fresh_until)| BellPoll { user, version, unread, fresh_until }))
+}
+
+// The SQL functions of migrations 18 and 20. Called through Diesel's query builder,
+// their statements are prepared once per connection and kept; the functions' own
+// plans are kept too, so a poll is neither parsed nor planned again.
 diesel::define_sql_function! {
     #[sql_name = "bell_count"]
     fn bell_count_fn(recipient: diesel::sql_types::Uuid) -> diesel::sql_types::BigInt;
 }
 diesel::define_sql_function! {
-    fn bell_of_session(
+    #[sql_name = "bell_poll"]
+    fn bell_poll_fn(
         session_id: diesel::sql_types::Text,
-    ) -> diesel::sql_types::Nullable<diesel::sql_types::Record<(diesel::sql_types::Uuid, diesel::sql_types::BigInt)>>;
+        known_version: diesel::sql_types::BigInt,
+    ) -> diesel::sql_types::Nullable<
+        diesel::sql_types::Record<(
+            diesel::sql_types::Uuid,
+            diesel::sql_types::BigInt,
+            diesel::sql_types::Nullable<diesel::sql_types::BigInt>,
+            diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
+        )>,
+    >;
 }
 
 /// A page of a user's notifications, newest first (`limit + 1` rows).

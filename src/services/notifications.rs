@@ -214,10 +214,74 @@ pub fn panel(conn: &mut PgConnection, user: UserId, limit: i64) -> Result<Panel,
     Ok(Panel { invitations, suggestion, items, unread })
 }
 
+/// The last count each session's poll was told, with the version of the bell it
+/// was counted at. Every poll still checks the session and the version in the
+/// database, so an entry never outlives a change, wherever it was made: it only
+/// spares counting again when nothing changed.
+#[derive(Debug, Default)]
+pub struct BellCounts {
+    by_session: std::sync::Mutex<std::collections::HashMap<String, KnownCount>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct KnownCount {
+    version: i64,
+    unread: i64,
+    /// The count must be made again from then on (a counted invitation expires).
+    fresh_until: Option<time::OffsetDateTime>,
+}
+
+/// Sessions remembered at most; past it the memory starts again empty (each
+/// entry is a poll's worth of work, not state).
+const BELL_COUNTS_KEPT: usize = 20_000;
+
+impl BellCounts {
+    fn known(&self, session: &str, now: time::OffsetDateTime) -> Option<KnownCount> {
+        let known = self.by_session.lock().ok()?.get(session).copied()?;
+        known.fresh_until.is_none_or(|until| until > now).then_some(known)
+    }
+
+    fn remember(&self, session: &str, known: Option<KnownCount>) {
+        let Ok(mut map) = self.by_session.lock() else {
+            return;
+        };
+        match known {
+            Some(known) => {
+                if map.len() >= BELL_COUNTS_KEPT && !map.contains_key(session) {
+                    map.clear();
+                }
+                map.insert(session.to_owned(), known);
+            }
+            None => {
+                map.remove(session);
+            }
+        }
+    }
+}
+
 /// The bell count of whoever session `id` signs in, and who that is; `None` when
-/// the session is not signed in (ended, expired, or never was).
-pub fn unread_count_by_session(conn: &mut PgConnection, id: &str) -> Result<Option<(UserId, i64)>, AppError> {
-    Ok(notifications::bell_count_by_session(conn, id)?.map(|(user, count)| (UserId(user), count)))
+/// the session is not signed in (ended, expired, or never was). One statement,
+/// which counts only when the bell changed since this session's last poll.
+pub fn unread_count_by_session(
+    conn: &mut PgConnection,
+    counts: &BellCounts,
+    id: &str,
+) -> Result<Option<(UserId, i64)>, AppError> {
+    let known = counts.known(id, time::OffsetDateTime::now_utc());
+    let Some(poll) = notifications::bell_poll(conn, id, known.map_or(-1, |k| k.version))? else {
+        counts.remember(id, None);
+        return Ok(None);
+    };
+    let unread = match (poll.unread, known) {
+        (Some(unread), _) => {
+            counts.remember(id, Some(KnownCount { version: poll.version, unread, fresh_until: poll.fresh_until }));
+            unread
+        }
+        // The database said "unchanged" to the version we brought.
+        (None, Some(known)) => known.unread,
+        (None, None) => notifications::bell_count(conn, poll.user)?,
+    };
+    Ok(Some((UserId(poll.user), unread)))
 }
 
 /// `Mark all as read`, then the dropdown as it is now.

@@ -16,6 +16,8 @@ pub struct AppState {
     pub tokens: TokenKey,
     /// Live bell updates for this instance's open streams.
     pub bell: BellHub,
+    /// What each session's last bell poll was told, so an unchanged bell is not counted again.
+    pub bell_counts: crate::services::notifications::BellCounts,
     /// Where verified domains are looked up.
     pub dns: crate::dns::Dns,
     /// What `/metrics` shows.

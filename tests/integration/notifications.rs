@@ -193,3 +193,47 @@ async fn the_bell_count_ends_with_the_session_on_the_server_and_ignores_forged_c
         .unwrap();
     assert_eq!(forged.status().as_u16(), 286);
 }
+
+#[tokio::test]
+async fn each_poll_tells_the_count_as_it_is_now_whoever_changed_it_and_when_an_invitation_expires() {
+    let app = crate::common::spawn_app_with(|s| s.invitation_ttl = std::time::Duration::from_secs(3)).await;
+    let slug = app.owner_of("Acme", "Olivia Owner", OWNER).await;
+    let ada = app.other_browser();
+    ada.signed_in_user("Ada", "ada@example.com").await;
+    assert!(count_text(&ada).await.contains(">Notifications</span>"));
+    assert!(count_text(&ada).await.contains(">Notifications</span>"), "asked again, unchanged");
+
+    // Changes written by anyone, here another process straight into the database,
+    // show in the very next poll.
+    let ada_id = "(SELECT id FROM users WHERE email = 'ada@example.com')";
+    app.count(&format!(
+        "WITH added AS (INSERT INTO notifications (id, recipient_id, kind) \
+         SELECT gen_random_uuid(), {ada_id}, 'member.role_changed' FROM generate_series(1, 2) RETURNING 1) \
+         SELECT count(*) FROM added"
+    ));
+    assert!(count_text(&ada).await.contains("Notifications, 2 unread"));
+    app.count(&format!(
+        "WITH read AS (UPDATE notifications SET read_at = now() WHERE recipient_id = {ada_id} RETURNING 1) \
+         SELECT count(*) FROM read"
+    ));
+    assert!(count_text(&ada).await.contains(">Notifications</span>"));
+
+    // An invitation counts until it expires, which changes nothing in the database.
+    app.invite(&slug, "ada@example.com", "member").await;
+    assert!(count_text(&ada).await.contains("Notifications, 1 unread"));
+    assert!(count_text(&ada).await.contains("Notifications, 1 unread"), "asked again, unchanged");
+    tokio::time::sleep(std::time::Duration::from_millis(3200)).await;
+    assert!(count_text(&ada).await.contains(">Notifications</span>"), "expired: no longer counted");
+
+    // Which invitations count depends on the address being verified.
+    app.count(
+        "WITH renewed AS (UPDATE invitations SET expires_at = now() + interval '1 hour' \
+         WHERE email = 'ada@example.com' RETURNING 1) SELECT count(*) FROM renewed",
+    );
+    assert!(count_text(&ada).await.contains("Notifications, 1 unread"));
+    app.count(&format!(
+        "WITH changed AS (UPDATE users SET email_verified_at = NULL WHERE id = {ada_id} RETURNING 1) \
+         SELECT count(*) FROM changed"
+    ));
+    assert!(count_text(&ada).await.contains(">Notifications</span>"), "unverified: invitations not counted");
+}

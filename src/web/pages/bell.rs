@@ -59,7 +59,8 @@ pub async fn bell_count(request: HttpRequest, state: web::Data<AppState>) -> Res
     let Some(session) = crate::web::session::row_id_of_request(&request, &state.cookie_key) else {
         return Ok(stop_polling());
     };
-    let found = state.db.run(move |conn| bell::unread_count_by_session(conn, &session)).await?;
+    let app = state.clone();
+    let found = state.db.run(move |conn| bell::unread_count_by_session(conn, &app.bell_counts, &session)).await?;
     let Some((user, unread)) = found else {
         return Ok(stop_polling());
     };
