@@ -208,6 +208,14 @@ impl Server {
     fn start(binary: &Path, database_url: &str, smtp_port: u16) -> anyhow::Result<Server> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let base = format!("http://127.0.0.1:{port}");
+        // Reached as a deployment on the same host would reach it: without TLS, which
+        // libpq otherwise negotiates over loopback whenever the server offers it.
+        let database_url = if database_url.contains("sslmode=") {
+            database_url.to_owned()
+        } else {
+            let join = if database_url.contains('?') { '&' } else { '?' };
+            format!("{database_url}{join}sslmode=disable")
+        };
         let child = Command::new(binary)
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .env("DATABASE_URL", database_url)
