@@ -56,6 +56,22 @@ pub struct BellPoll {
     pub fresh_until: Option<time::OffsetDateTime>,
 }
 
+/// Who session `id` (the SHA-256 of its cookie key) signs in, and their bell's
+/// version (0 before anything raised it): the one lookup of a poll that finds the
+/// bell unchanged. `None` when no live session.
+pub fn bell_version(conn: &mut PgConnection, id: &str) -> QueryResult<Option<(Uuid, i64)>> {
+    use super::schema::{bell_versions, sessions};
+    sessions::table
+        .left_join(bell_versions::table.on(bell_versions::user_id.nullable().eq(sessions::user_id)))
+        .filter(sessions::id.eq(id))
+        .filter(sessions::expires_at.gt(diesel::dsl::now))
+        .filter(sessions::user_id.is_not_null())
+        .select((sessions::user_id.assume_not_null(), bell_versions::version.nullable()))
+        .first::<(Uuid, Option<i64>)>(conn)
+        .optional()
+        .map(|found| found.map(|(user, version)| (user, version.unwrap_or(0))))
+}
+
 /// Checks session `id` (the SHA-256 of its cookie key) and reads the bell of whoever
 /// it signs in, in one statement: `None` when no live session. Counts only when
 /// `known_version` (the version the caller last saw, or -1) is not the current one.

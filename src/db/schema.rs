@@ -16,6 +16,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    bell_versions (user_id) {
+        user_id -> Uuid,
+        version -> Int8,
+    }
+}
+
+diesel::table! {
     email_tokens (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -239,11 +246,13 @@ diesel::joinable!(notifications -> users (recipient_id));
 diesel::joinable!(organization_domains -> organizations (organization_id));
 diesel::joinable!(organization_former_slugs -> organizations (organization_id));
 diesel::joinable!(projects -> organizations (organization_id));
+diesel::joinable!(bell_versions -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(teams -> organizations (organization_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
+    bell_versions,
     email_tokens,
     invitation_grants,
     invitations,

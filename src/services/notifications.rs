@@ -260,27 +260,35 @@ impl BellCounts {
 }
 
 /// The bell count of whoever session `id` signs in, and who that is; `None` when
-/// the session is not signed in (ended, expired, or never was). One statement,
-/// which counts only when the bell changed since this session's last poll.
+/// the session is not signed in (ended, expired, or never was). One statement: a
+/// session seen before looks up its session and bell version (two primary keys)
+/// and, when the version is the one it was last told, is answered from memory; a
+/// new session, or a changed bell, checks the session and counts in one function.
 pub fn unread_count_by_session(
     conn: &mut PgConnection,
     counts: &BellCounts,
     id: &str,
 ) -> Result<Option<(UserId, i64)>, AppError> {
-    let known = counts.known(id, time::OffsetDateTime::now_utc());
-    let Some(poll) = notifications::bell_poll(conn, id, known.map_or(-1, |k| k.version))? else {
+    if let Some(known) = counts.known(id, time::OffsetDateTime::now_utc()) {
+        match notifications::bell_version(conn, id)? {
+            None => {
+                counts.remember(id, None);
+                return Ok(None);
+            }
+            Some((user, version)) if version == known.version => return Ok(Some((UserId(user), known.unread))),
+            Some(_) => {} // changed since: counted below
+        }
+    }
+    let Some(poll) = notifications::bell_poll(conn, id, -1)? else {
         counts.remember(id, None);
         return Ok(None);
     };
-    let unread = match (poll.unread, known) {
-        (Some(unread), _) => {
-            counts.remember(id, Some(KnownCount { version: poll.version, unread, fresh_until: poll.fresh_until }));
-            unread
-        }
-        // The database said "unchanged" to the version we brought.
-        (None, Some(known)) => known.unread,
-        (None, None) => notifications::bell_count(conn, poll.user)?,
+    let unread = match poll.unread {
+        Some(unread) => unread,
+        // Only when the version brought was current, which -1 never is.
+        None => notifications::bell_count(conn, poll.user)?,
     };
+    counts.remember(id, Some(KnownCount { version: poll.version, unread, fresh_until: poll.fresh_until }));
     Ok(Some((UserId(poll.user), unread)))
 }
 
