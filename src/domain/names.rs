@@ -51,10 +51,10 @@ impl PersonName {
 pub struct OrgName(String);
 
 impl OrgName {
-    /// Trims and checks an organization name; it must yield a usable slug.
+    /// Trims and checks an organization name: at least one letter or digit, in any script.
     pub fn parse(input: &str) -> Result<Self, NameError> {
         let name = parse_name(input)?;
-        if !name.chars().any(|c| c.is_ascii_alphanumeric()) {
+        if !name.chars().any(char::is_alphanumeric) {
             return Err(NameError::NoAlphanumeric);
         }
         Ok(Self(name))
@@ -62,19 +62,14 @@ impl OrgName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-    /// The URL slug this name suggests: lowercase ASCII words joined by dashes.
-    pub fn slug(&self) -> Slug {
-        let mut slug = String::new();
-        for c in self.0.chars() {
-            if c.is_ascii_alphanumeric() {
-                slug.push(c.to_ascii_lowercase());
-            } else if !slug.is_empty() && !slug.ends_with('-') {
-                slug.push('-');
-            }
-        }
+    /// The URL slug this name suggests: transliterated to ASCII (by the `slug`
+    /// crate: "Ácme" gives `acme`, "Équipe Ω" `equipe-o`), lowercase words joined by
+    /// dashes. `None` when nothing in it transliterates (the caller then makes one up).
+    pub fn slug(&self) -> Option<Slug> {
+        let mut slug = slug::slugify(&self.0);
         // 55 leaves room for a "-NNNN" suffix within the 64-character limit.
         slug.truncate(55);
-        Slug(slug.trim_end_matches('-').to_owned())
+        Slug::parse(slug.trim_end_matches('-'))
     }
 }
 
@@ -87,7 +82,13 @@ pub enum SlugError {
     TooLong,
     #[error("Use lowercase letters, digits and single dashes between them, like acme-labs.")]
     BadCharacters,
+    #[error("“{0}” is a word Roster's own pages use; choose another URL name.")]
+    Reserved(String),
 }
+
+/// URL names an organization cannot have: the words of Roster's own pages at
+/// the same place (`/orgs/new` is the form that creates one).
+const RESERVED_SLUGS: &[&str] = &["new"];
 
 /// The URL name of an organization: `[a-z0-9]+(-[a-z0-9]+)*`, at most 64 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -112,7 +113,26 @@ impl Slug {
         if text.len() > 64 {
             return Err(SlugError::TooLong);
         }
-        Self::parse(&text).ok_or(SlugError::BadCharacters)
+        let slug = Self::parse(&text).ok_or(SlugError::BadCharacters)?;
+        if slug.is_reserved() {
+            return Err(SlugError::Reserved(text));
+        }
+        Ok(slug)
+    }
+
+    /// Whether this is a word Roster's own pages use where an organization's URL name goes.
+    pub fn is_reserved(&self) -> bool {
+        RESERVED_SLUGS.contains(&self.0.as_str())
+    }
+
+    /// A URL name for an organization whose name gives none (no letter or digit
+    /// that transliterates): `org-` and eight random letters and digits.
+    pub fn generated() -> Slug {
+        use rand::Rng as _;
+        const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        let mut rng = rand::rngs::OsRng;
+        let tail: String = (0..8).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect();
+        Slug(format!("org-{tail}"))
     }
 
     /// This slug with a numeric suffix, used when the plain one is taken.
@@ -155,9 +175,28 @@ mod tests {
 
     #[test]
     fn organization_names_suggest_slugs() {
-        assert_eq!(OrgName::parse("Acme, Inc.").unwrap().slug().as_str(), "acme-inc");
-        assert_eq!(OrgName::parse("  Ünïcode Labs 42 ").unwrap().slug().as_str(), "n-code-labs-42");
-        assert_eq!(OrgName::parse("日本"), Err(NameError::NoAlphanumeric));
+        let slug = |name: &str| OrgName::parse(name).unwrap().slug().map(|s| s.as_str().to_owned());
+        assert_eq!(slug("Acme, Inc.").as_deref(), Some("acme-inc"));
+        // Transliterated, not dropped (issue 15): "Ácme" was `cme`.
+        assert_eq!(slug("Ácme").as_deref(), Some("acme"));
+        assert_eq!(slug("  Ünïcode Labs 42 ").as_deref(), Some("unicode-labs-42"));
+        assert_eq!(slug("Équipe Ω").as_deref(), Some("equipe-o"));
+        // Names in other scripts are organizations too; the slug is made up when
+        // nothing transliterates.
+        assert_eq!(slug("日本").as_deref(), Some("ri-ben"));
+        assert_eq!(slug("ǃ"), None, "a letter (a click) that transliterates to no letter");
+        assert!(OrgName::parse("Ωμέγα").unwrap().slug().is_some());
+        assert_eq!(OrgName::parse("!!!"), Err(NameError::NoAlphanumeric));
+        let made_up = Slug::generated();
+        assert!(made_up.as_str().starts_with("org-") && Slug::parse(made_up.as_str()).is_some());
+        assert_ne!(made_up, Slug::generated());
+    }
+
+    #[test]
+    fn route_words_are_not_organization_url_names() {
+        assert!(OrgName::parse("New").unwrap().slug().unwrap().is_reserved());
+        assert_eq!(Slug::parse_typed("New"), Err(SlugError::Reserved("new".into())));
+        assert!(Slug::parse_typed("new-hires").is_ok());
     }
 
     #[test]
@@ -173,7 +212,7 @@ mod tests {
         #[test]
         fn every_accepted_organization_name_yields_a_valid_slug(input in "\\PC{0,120}") {
             if let Ok(name) = OrgName::parse(&input) {
-                let slug = name.slug();
+                let slug = name.slug().unwrap_or_else(Slug::generated);
                 prop_assert!(Slug::parse(slug.as_str()).is_some(), "bad slug {:?}", slug);
                 prop_assert!(Slug::parse(slug.with_suffix(9999).as_str()).is_some());
             }

@@ -16,7 +16,7 @@ pub const DEFAULT_SEAT_LIMIT: i32 = 100;
 pub fn create(conn: &mut PgConnection, owner: UserId, name: &OrgName, seat_limit: i32) -> Result<Slug, AppError> {
     conn.transaction(|conn| {
         // Never a former slug of a renamed organization: those keep redirecting.
-        let slug = free_slug(conn, &name.slug())?;
+        let slug = free_slug(conn, &name.slug().unwrap_or_else(Slug::generated))?;
         let org = organizations::insert(conn, OrgId::new(), name.as_str(), &slug, seat_limit)?;
         memberships::insert(conn, org.org_id(), owner, Role::Owner)?;
         let user = crate::db::users::find(conn, owner)?.ok_or(AppError::Unauthenticated)?;
@@ -118,7 +118,8 @@ pub fn rename(
 /// The suggested slug, or the first free `slug-N` after it.
 fn free_slug(conn: &mut PgConnection, base: &Slug) -> Result<Slug, AppError> {
     let taken = organizations::slugs_like(conn, base)?;
-    if !taken.iter().any(|s| s == base.as_str()) {
+    // A reserved word ("new") is never free: `/orgs/new` is the form that creates one.
+    if !base.is_reserved() && !taken.iter().any(|s| s == base.as_str()) {
         return Ok(base.clone());
     }
     (2..=9999)

@@ -23,7 +23,7 @@ async fn bad_organization_names_are_refused_with_a_message() {
     app.signed_in_user("Ada", "ada@example.com").await;
     for (name, message) in [
         ("", "Enter a name."),
-        ("日本", "The name needs at least one letter or digit."),
+        ("!!!", "The name needs at least one letter or digit."),
         ("<b>", "A name cannot contain"),
     ] {
         let response = app.create_org(name).await;
@@ -127,4 +127,29 @@ async fn the_demo_organization_is_built_through_the_use_cases_so_its_log_tells_i
     assert!(crate::common::unescape(&log).contains("accepted the invitation for"), "the history is on the page");
     let (_, access) = owner.get_text("/orgs/acme/projects/api").await;
     assert!(crate::common::unescape(&access).contains("Platform"), "the demo shows who reaches a project");
+}
+
+#[tokio::test]
+async fn every_name_gets_an_address_that_works_transliterated_or_made_up_and_never_a_route_word() {
+    let app = spawn_app().await;
+    app.signed_in_user("Ada", "ada@example.com").await;
+    // `/orgs/new` is the form that creates one: an organization named "New" lives elsewhere.
+    assert_eq!(location(&app.create_org("New").await), "/orgs/new-2");
+    assert!(app.get_text("/orgs/new-2").await.1.contains("Your role: Owner"));
+    // Accents are transliterated, not dropped ("Ácme" was `cme`).
+    assert_eq!(location(&app.create_org("Ácme").await), "/orgs/acme");
+    assert_eq!(location(&app.create_org("Ωμέγα").await), "/orgs/omega");
+    assert_eq!(location(&app.create_org("日本").await), "/orgs/ri-ben");
+    // A name with nothing that transliterates (a click letter) gets a made-up address.
+    let made_up = location(&app.create_org("ǃǃ").await);
+    assert!(made_up.starts_with("/orgs/org-") && made_up.len() == "/orgs/org-".len() + 8, "{made_up}");
+    let (status, page) = app.get_text(&made_up).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("ǃǃ"));
+
+    // Nor can a rename take a route word.
+    let response = app.post_form("/orgs/acme/settings/general", &[("name", "Ácme"), ("slug", "new")]).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response.text().await.unwrap().contains("“new” is a word Roster"));
+    assert_eq!(app.count("SELECT count(*) FROM organizations WHERE slug = 'new'"), 0);
 }
