@@ -20,7 +20,7 @@ pub fn redacted_target(pattern: Option<&str>, path: &str, query: &str) -> String
         None => format!("/{}/…", path.trim_start_matches('/').split('/').next().unwrap_or_default()),
     };
     if query.is_empty() {
-        return path;
+        return escape_controls(&path);
     }
     let masked: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
         .map(|(key, value)| {
@@ -31,7 +31,21 @@ pub fn redacted_target(pattern: Option<&str>, path: &str, query: &str) -> String
             }
         })
         .collect();
-    format!("{path}?{}", masked.join("&"))
+    escape_controls(&format!("{path}?{}", masked.join("&")))
+}
+
+/// Control characters (decoded from `%0A`, `%1B`, ...) written as escapes (`\n`,
+/// `\u{1b}`): a request must not write lines of its own, or terminal codes, into the log.
+fn escape_controls(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            escaped.extend(c.escape_default());
+        } else {
+            escaped.push(c);
+        }
+    }
+    escaped
 }
 
 /// Builds the root span of each request.
@@ -75,6 +89,13 @@ impl RootSpanBuilder for RedactingRootSpan {
 #[cfg(test)]
 mod tests {
     use super::redacted_target;
+
+    #[test]
+    fn control_characters_from_the_request_are_escaped() {
+        let target = redacted_target(Some("/sign-in"), "/sign-in", "next=%0D%0AINFO%20forged&x=%1B%5B31m");
+        assert_eq!(target, "/sign-in?next=\\r\\nINFO forged&x=\\u{1b}[31m");
+        assert!(!target.chars().any(char::is_control));
+    }
 
     #[test]
     fn tokens_are_masked_in_logged_targets() {

@@ -392,3 +392,19 @@ async fn json_logs_give_one_object_per_request_and_no_secret() {
     }
     let _ = std::fs::remove_dir_all(&home);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_cannot_write_lines_of_its_own_into_the_log() {
+    let db = database_with_olivia(None).await;
+    let home = scratch_dir();
+    let env = vec![("DATABASE_URL", db.url.clone())];
+    let roster = Roster::start(&home, &[], &env).await;
+    let visitor = Visitor::new(&roster.address);
+    visitor.get("/sign-in?next=%0D%0AINFO%20roster%3A%20forged%20line&color=%1B%5B31m").await;
+    let (stopped, output) = roster.finish().await;
+    assert!(stopped.success(), "{output}");
+    assert!(output.contains(r"next=\r\nINFO roster: forged line"), "escaped in the request's line:\n{output}");
+    assert!(!output.lines().any(|line| line.starts_with("INFO roster: forged line")), "{output}");
+    assert!(output.contains(r"color=\u{1b}[31m"), "{output}");
+    let _ = std::fs::remove_dir_all(&home);
+}
