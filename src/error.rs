@@ -72,6 +72,9 @@ pub enum AppError {
     RateLimited(String),
     #[error("This form has expired. Reload the page and try again.")]
     Csrf,
+    /// A request no form of Roster's sends (say, text that is not UTF-8).
+    #[error("{0}")]
+    BadRequest(String),
     #[error("Roster is busy right now. Try again in a moment.")]
     Unavailable(#[source] anyhow::Error),
     #[error("Something went wrong on our side. It has been logged.")]

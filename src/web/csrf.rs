@@ -50,9 +50,12 @@ pub async fn protect(
     req.extensions_mut().insert(CsrfToken(mask(&token)));
 
     if !req.method().is_safe() {
+        let form = form_body(&mut req).await?;
         let supplied = match req.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
             Some(header) => Some(header.to_owned()),
-            None => form_field(&mut req).await?,
+            None => form.as_ref().and_then(|body| {
+                url::form_urlencoded::parse(body).find(|(name, _)| name == FIELD).map(|(_, value)| value.into_owned())
+            }),
         };
         // Masked as pages carry it, or plain as the cookie holds it.
         let matches = |given: &str| bool::from(given.as_bytes().ct_eq(token.as_bytes()));
@@ -60,6 +63,15 @@ pub async fn protect(
             existing.is_some() && supplied.is_some_and(|s| matches(&s) || unmask(&s).is_some_and(|t| matches(&t)));
         if !valid {
             return Ok(req.error_response(AppError::Csrf).map_into_right_body());
+        }
+        // Decoding would turn bytes that are not UTF-8 into replacement characters,
+        // and those would be stored: such a form is refused whole instead.
+        if form.as_ref().is_some_and(|body| !is_utf8_form(body)) {
+            let refused = AppError::BadRequest(
+                "The form sent text that is not valid UTF-8, so nothing was saved. Reload the page and try again."
+                    .into(),
+            );
+            return Ok(req.error_response(refused).map_into_right_body());
         }
     }
 
@@ -91,8 +103,8 @@ fn unmask(masked: &str) -> Option<String> {
     String::from_utf8(xored.iter().zip(pad).map(|(x, p)| x ^ p).collect()).ok()
 }
 
-/// Reads the `csrf_token` field of a urlencoded body, then puts the body back for the handler.
-async fn form_field(req: &mut ServiceRequest) -> Result<Option<String>, actix_web::Error> {
+/// Reads a urlencoded body, then puts it back for the handler; `None` for other bodies.
+async fn form_body(req: &mut ServiceRequest) -> Result<Option<Bytes>, actix_web::Error> {
     let is_form = req
         .headers()
         .get(CONTENT_TYPE)
@@ -111,16 +123,32 @@ async fn form_field(req: &mut ServiceRequest) -> Result<Option<String>, actix_we
         body.extend_from_slice(&chunk);
     }
     let body: Bytes = body.freeze();
-    let token = url::form_urlencoded::parse(&body).find(|(name, _)| name == FIELD).map(|(_, value)| value.into_owned());
     let (_, mut replay) = actix_http::h1::Payload::create(true);
-    replay.unread_data(body);
+    replay.unread_data(body.clone());
     req.set_payload(replay.into());
-    Ok(token)
+    Ok(Some(body))
+}
+
+/// Whether every name and value of a urlencoded body is UTF-8 once decoded.
+fn is_utf8_form(body: &[u8]) -> bool {
+    body.split(|&b| b == b'&').flat_map(|pair| pair.splitn(2, |&b| b == b'=')).all(|part| {
+        let spaced: Vec<u8> = part.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+        percent_encoding::percent_decode(&spaced).decode_utf8().is_ok()
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forms_must_decode_to_utf8() {
+        assert!(is_utf8_form(b"name=Ada+Lovelace&city=Z%C3%BCrich&empty=&flag"));
+        assert!(!is_utf8_form(b"name=Ada%FF"), "a lone byte that is not UTF-8");
+        assert!(!is_utf8_form(b"name=%C3"), "a cut sequence");
+        assert!(!is_utf8_form(b"na%FFme=Ada"), "in a name too");
+        assert!(!is_utf8_form(b"name=\xff"));
+    }
 
     #[test]
     fn a_masked_token_differs_each_time_and_unmasks_to_the_token() {

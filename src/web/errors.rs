@@ -28,6 +28,7 @@ impl ResponseError for AppError {
         match self {
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Moved(_) => StatusCode::PERMANENT_REDIRECT,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,

@@ -153,3 +153,28 @@ async fn every_name_gets_an_address_that_works_transliterated_or_made_up_and_nev
     assert!(response.text().await.unwrap().contains("“new” is a word Roster"));
     assert_eq!(app.count("SELECT count(*) FROM organizations WHERE slug = 'new'"), 0);
 }
+
+#[tokio::test]
+async fn a_form_whose_text_is_not_utf8_is_refused_and_saves_nothing() {
+    let app = spawn_app().await;
+    app.signed_in_user("Ada", "ada@example.com").await;
+    let token = app.csrf_token().await;
+    let post = |body: String, htmx: bool| {
+        let mut request =
+            app.client.post(app.url("/orgs")).header("Content-Type", "application/x-www-form-urlencoded").body(body);
+        if htmx {
+            request = request.header("HX-Request", "true").header("X-CSRF-Token", token.clone());
+        }
+        request.send()
+    };
+    // %FF is no UTF-8: decoded leniently it would be stored as "Acme\u{FFFD}".
+    let response = post(format!("name=Acme%FF&csrf_token={token}"), false).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.text().await.unwrap().contains("not valid UTF-8, so nothing was saved"));
+    let response = post("name=Acme%C3".into(), true).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST, "htmx posts, token in a header, too");
+    assert_eq!(app.count("SELECT count(*) FROM organizations"), 0);
+    // Valid UTF-8 goes through.
+    let response = post(format!("name=Z%C3%BCrich+Labs&csrf_token={token}"), false).await.unwrap();
+    assert_eq!(location(&response), "/orgs/zurich-labs");
+}
