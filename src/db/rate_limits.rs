@@ -30,6 +30,19 @@ pub fn hit(conn: &mut PgConnection, key: &str, window_secs: i32, count: i32) -> 
     Ok((row.hits, row.window_started_at))
 }
 
+/// The hits on `key` in its current window and when that window started, counting
+/// nothing; `None` when there is no window or it has passed.
+pub fn peek(conn: &mut PgConnection, key: &str, window_secs: i32) -> QueryResult<Option<(i32, OffsetDateTime)>> {
+    use super::schema::rate_limits;
+    rate_limits::table
+        .find(key)
+        .filter(rate_limits::window_started_at.gt(diesel::dsl::now.into_sql::<diesel::sql_types::Timestamptz>()
+            - diesel::dsl::IntervalDsl::seconds(window_secs)))
+        .select((rate_limits::hits, rate_limits::window_started_at))
+        .first(conn)
+        .optional()
+}
+
 /// Deletes windows that ended long ago.
 pub fn delete_stale(conn: &mut PgConnection) -> QueryResult<usize> {
     diesel::sql_query("DELETE FROM rate_limits WHERE window_started_at < now() - interval '1 day'").execute(conn)

@@ -32,6 +32,10 @@ pub use crate::db::listing::Cursor;
 pub const MAX_BATCH: usize = 2000;
 /// Resends allowed per invitation per hour.
 const RESENDS_PER_HOUR: rate_limit::Limit = rate_limit::Limit { name: "invitation:resend", max: 5, window_secs: 3600 };
+/// Resends of one organization, all its invitations together: bounds the mail an
+/// organization's admins can send by resending one invitation after another.
+const RESENDS_PER_ORG_PER_HOUR: rate_limit::Limit =
+    rate_limit::Limit { name: "invitation:resend:org", max: 100, window_secs: 3600 };
 
 /// What invitation use cases need besides the connection.
 pub struct Context<'a> {
@@ -520,6 +524,13 @@ pub fn resend(
                 invitation.email, RESENDS_PER_HOUR.max
             ))
         })?;
+        rate_limit::check(conn, RESENDS_PER_ORG_PER_HOUR, &org.id.to_string()).map_err(|_| {
+            AppError::RateLimited(format!(
+                "{} has resent {} invitations in the last hour. Wait before resending more, \
+                 or use Copy Link to share a link another way.",
+                org.name, RESENDS_PER_ORG_PER_HOUR.max
+            ))
+        })?;
         let recipient = [invitation.email.to_lowercase()];
         if !rate_limit::over_limit(conn, rate_limit::INVITE_PER_RECIPIENT, &recipient)?.is_empty() {
             return Err(AppError::RateLimited(format!(
@@ -671,8 +682,34 @@ fn find(conn: &mut PgConnection, reference: &InvitationRef) -> Result<Option<Inv
     })
 }
 
-/// The invitation behind a link, for its page. Changes nothing (mail scanners open links too).
-pub fn view(conn: &mut PgConnection, token: &Token) -> Result<Option<InvitationView>, AppError> {
+/// Refuses any invitation-link lookup from `ip` once it opened too many links that
+/// lead nowhere: tokens are too long to guess, but trying them costs us queries.
+fn guard_links(conn: &mut PgConnection, ip: &str) -> Result<(), AppError> {
+    rate_limit::refuse_if_reached(
+        conn,
+        rate_limit::LINK_MISSES_PER_IP,
+        ip,
+        "Too many invitation links that lead nowhere were opened from your network.",
+    )
+}
+
+/// Counts a link that led nowhere against `ip` (outside any transaction, so it stays counted).
+fn count_link_miss(conn: &mut PgConnection, ip: &str) -> Result<(), AppError> {
+    rate_limit::check(conn, rate_limit::LINK_MISSES_PER_IP, ip)
+}
+
+/// The invitation behind a link opened from `ip`, for its page. Changes nothing but
+/// the count of links from `ip` that lead nowhere (mail scanners open links too).
+pub fn view(conn: &mut PgConnection, ip: &str, token: &Token) -> Result<Option<InvitationView>, AppError> {
+    guard_links(conn, ip)?;
+    let found = view_unguarded(conn, token)?;
+    if found.is_none() {
+        count_link_miss(conn, ip)?;
+    }
+    Ok(found)
+}
+
+fn view_unguarded(conn: &mut PgConnection, token: &Token) -> Result<Option<InvitationView>, AppError> {
     let Some(invitation) = invitations::find_by_token_hash(conn, &token.hash())? else {
         return Ok(None);
     };
@@ -699,15 +736,37 @@ pub fn view(conn: &mut PgConnection, token: &Token) -> Result<Option<InvitationV
 /// still exists) and the invitation behind the token (if any). Changes nothing.
 pub fn link_page(
     conn: &mut PgConnection,
+    ip: &str,
     signed_in: Option<UserId>,
     token: Option<&Token>,
 ) -> Result<(Option<Viewer>, Option<InvitationView>), AppError> {
+    guard_links(conn, ip)?;
     let viewer = viewer::optional(conn, signed_in)?;
     let found = match token {
-        Some(token) => view(conn, token)?,
+        Some(token) => view_unguarded(conn, token)?,
         None => None,
     };
+    if found.is_none() {
+        count_link_miss(conn, ip)?;
+    }
     Ok((viewer, found))
+}
+
+/// Accepts or declines through an emailed link opened from `ip`: [`respond`], for
+/// the invitation behind `token`, within the limit on links that lead nowhere.
+pub fn respond_by_link(
+    conn: &mut PgConnection,
+    ip: &str,
+    actor: &Actor,
+    token: Token,
+    answer: Answer,
+) -> Result<Answered, AppError> {
+    guard_links(conn, ip)?;
+    if invitations::find_by_token_hash(conn, &token.hash())?.is_none() {
+        count_link_miss(conn, ip)?;
+        return Err(AppError::NotFound);
+    }
+    respond(conn, actor, &InvitationRef::Token(token), answer)
 }
 
 /// Whether an invitee accepts or declines.
@@ -844,9 +903,15 @@ fn apply_grants(
 /// the invited address; the inviter is told.
 pub fn decline_by_link(
     conn: &mut PgConnection,
+    ip: &str,
     token: &Token,
     request_id: Option<String>,
 ) -> Result<Answered, AppError> {
+    guard_links(conn, ip)?;
+    if invitations::find_by_token_hash(conn, &token.hash())?.is_none() {
+        count_link_miss(conn, ip)?;
+        return Err(AppError::NotFound);
+    }
     conn.transaction(|conn| {
         let invitation = invitations::find_by_token_hash(conn, &token.hash())?.ok_or(AppError::NotFound)?;
         let org = organizations::find_by_id(conn, OrgId(invitation.organization_id))?.ok_or(AppError::NotFound)?;

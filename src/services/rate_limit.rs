@@ -25,6 +25,9 @@ pub const INVITE_PER_IP: Limit = Limit { name: "invite:ip", max: 5000, window_se
 /// Invitation emails one address may receive, from every organization together.
 pub const INVITE_PER_RECIPIENT: Limit = Limit { name: "invite:address", max: 5, window_secs: 3600 };
 pub const MAIL_PER_IP: Limit = Limit { name: "mail:ip", max: 30, window_secs: 3600 };
+/// Invitation links that lead nowhere, opened from one address: past this, that
+/// address gets no answer about any link for a while (tokens cannot be tried out).
+pub const LINK_MISSES_PER_IP: Limit = Limit { name: "invite-link-miss:ip", max: 20, window_secs: 900 };
 
 /// Counts a hit of `subject` (an IP address or a lowercase email) against `limit`;
 /// refuses with the time to wait once the limit is passed. Runs outside the
@@ -41,10 +44,27 @@ pub fn check_many(conn: &mut PgConnection, limit: Limit, subject: &str, count: u
     if hits <= limit.max {
         return Ok(());
     }
+    Err(AppError::RateLimited(format!("Too many attempts. {}", wait(limit, started))))
+}
+
+/// Refuses when `subject` has already reached `limit` in its current window,
+/// counting nothing: `because` says what was done too often.
+pub fn refuse_if_reached(conn: &mut PgConnection, limit: Limit, subject: &str, because: &str) -> Result<(), AppError> {
+    let key = format!("{}:{}", limit.name, subject);
+    match rate_limits::peek(conn, &key, limit.window_secs)? {
+        Some((hits, started)) if hits >= limit.max => {
+            Err(AppError::RateLimited(format!("{because} {}", wait(limit, started))))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// "Wait N minutes and try again.", until the window that began at `started` ends.
+fn wait(limit: Limit, started: OffsetDateTime) -> String {
     let ends = started + time::Duration::seconds(limit.window_secs.into());
     let minutes = ((ends - OffsetDateTime::now_utc()).whole_seconds().max(1) + 59) / 60;
     let unit = if minutes == 1 { "minute" } else { "minutes" };
-    Err(AppError::RateLimited(format!("Too many attempts. Wait {minutes} {unit} and try again.")))
+    format!("Wait {minutes} {unit} and try again.")
 }
 
 /// Counts one hit for each subject in one statement; returns the subjects over the limit.

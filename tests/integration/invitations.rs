@@ -654,3 +654,58 @@ async fn an_invitee_without_an_account_declines_with_the_link_alone_but_cannot_a
     assert!(ann.get_text(&link).await.1.contains("is declined and can no longer be declined"));
     assert_eq!(app.count("SELECT count(*) FROM notifications WHERE kind = 'invitation.declined'"), 1);
 }
+
+#[tokio::test]
+async fn a_network_that_tries_out_invitation_links_is_stopped_and_others_are_not() {
+    let app = crate::common::spawn_app_with(|s| s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    let slug = app.owner_of("Acme", "Olivia Owner", "olivia@acme.test").await;
+    app.invite(&slug, "ada@example.com", "member").await;
+    let real = app.invitation_link("ada@example.com");
+    let from = |ip: &'static str, path: String| {
+        let app = &app;
+        async move { app.client.get(app.url(&path)).header("X-Forwarded-For", ip).send().await.unwrap() }
+    };
+    // Twenty links that lead nowhere, from one network...
+    for _ in 0..20 {
+        let guess = format!("/invite/{}", roster::domain::Token::generate().as_str());
+        assert_eq!(from("203.0.113.7", guess).await.status(), StatusCode::NOT_FOUND);
+    }
+    // ...and that network gets no answer about any link for a while, a real one included.
+    for path in [format!("/invite/{}", roster::domain::Token::generate().as_str()), real.clone()] {
+        let response = from("203.0.113.7", path).await;
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(response.text().await.unwrap().contains("Too many invitation links that lead nowhere"));
+    }
+    let response = app
+        .client
+        .post(app.url(&format!("{real}/decline")))
+        .header("X-Forwarded-For", "203.0.113.7")
+        .form(&[("csrf_token", app.csrf_token().await)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "nor can it answer through a link");
+    // Ada, elsewhere, opens her link as usual; the invitation is still pending.
+    let response = from("198.51.100.20", real).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.unwrap().contains("Olivia Owner invited"));
+    assert_eq!(app.count("SELECT count(*) FROM invitations WHERE status = 'pending'"), 1);
+}
+
+#[tokio::test]
+async fn an_organization_resends_at_most_a_hundred_invitations_an_hour() {
+    let (app, slug) = acme().await;
+    app.execute("UPDATE organizations SET seat_limit = 1000");
+    let emails: Vec<String> = (0..101).map(|i| format!("user{i:03}@example.com")).collect();
+    app.invite(&slug, &emails.join("\n"), "member").await;
+    for email in &emails[..100] {
+        let id = app.invitation_id(email);
+        let response = app.post_form(&format!("/orgs/{slug}/invitations/{id}/resend"), &[]).await;
+        assert!(response.status().is_redirection() || response.status().is_success(), "{email}");
+    }
+    // Each invitation was resent once; the organization's hundredth-and-first resend waits.
+    let id = app.invitation_id(&emails[100]);
+    let response = app.post_form(&format!("/orgs/{slug}/invitations/{id}/resend"), &[]).await;
+    expect_page(response, StatusCode::TOO_MANY_REQUESTS, "Acme has resent 100 invitations in the last hour").await;
+    assert_eq!(app.count("SELECT count(*) FROM invitations WHERE send_count > 1"), 100);
+}

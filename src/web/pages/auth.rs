@@ -138,18 +138,19 @@ fn already_signed_in(frame: &Frame) -> bool {
 }
 
 /// The pending invitation behind a sign-up link, if the link still works.
-async fn invitation_for(state: &AppState, token: &str) -> Result<Option<(Token, String)>, AppError> {
+async fn invitation_for(state: &AppState, ip: &ClientIp, token: &str) -> Result<Option<(Token, String)>, AppError> {
     let Some(token) = Token::parse(token) else {
         return Ok(None);
     };
-    let lookup = token.clone();
-    let view = state.db.run(move |conn| crate::services::invitations::view(conn, &lookup)).await?;
+    let (lookup, ip) = (token.clone(), ip.0.clone());
+    let view = state.db.run(move |conn| crate::services::invitations::view(conn, &ip, &lookup)).await?;
     Ok(view.filter(|v| v.status == crate::domain::InvitationStatus::Pending).map(|v| (token, v.email)))
 }
 
 /// GET /sign-up (with `?invitation=` from an invitation link: the address is fixed)
 pub async fn sign_up_form(
     frame: Frame,
+    ip: ClientIp,
     state: web::Data<AppState>,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -158,7 +159,7 @@ pub async fn sign_up_form(
         return Ok(HttpResponse::SeeOther().insert_header(("Location", next)).finish());
     }
     let (invitation, email) = match query.invitation.as_deref() {
-        Some(text) => match invitation_for(&state, text).await? {
+        Some(text) => match invitation_for(&state, &ip, text).await? {
             Some((token, email)) => (token.as_str().to_owned(), email),
             // A closed or unknown invitation: its page says what happened.
             None => {
@@ -189,7 +190,7 @@ pub async fn sign_up(
     let invited = if form.invitation.is_empty() {
         None
     } else {
-        match invitation_for(&state, &form.invitation).await? {
+        match invitation_for(&state, &ip, &form.invitation).await? {
             Some((token, email)) => {
                 form.email = email;
                 Some(token)

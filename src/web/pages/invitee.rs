@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::services::dashboard;
 use crate::services::events::Actor;
 use crate::services::invitations::{self, Answer, InvitationRef, InvitationView};
-use crate::web::extractors::SignedIn;
+use crate::web::extractors::{ClientIp, SignedIn};
 use crate::web::format::{format_date, format_datetime};
 use crate::web::htmx::{is_htmx, page, page_with_status, redirect, with_trigger};
 use crate::web::layout::{Frame, Nav};
@@ -99,13 +99,15 @@ fn closed_sentence(inv: &InvitationView) -> String {
 /// GET /invite/{token}: shows the invitation; changes nothing.
 pub async fn show_invitation(
     frame: Frame,
+    ip: ClientIp,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let signed_in = frame.session.user_id();
     let token = Token::parse(&path);
     let lookup = token.clone();
-    let (viewer, found) = state.db.run(move |conn| invitations::link_page(conn, signed_in, lookup.as_ref())).await?;
+    let (viewer, found) =
+        state.db.run(move |conn| invitations::link_page(conn, &ip.0, signed_in, lookup.as_ref())).await?;
     let (Some(token), Some(inv)) = (token, found) else {
         return not_valid(frame, viewer);
     };
@@ -142,6 +144,7 @@ fn answer_of(path: &str) -> Result<Answer, AppError> {
 pub async fn answer_by_link(
     req: HttpRequest,
     frame: Frame,
+    ip: ClientIp,
     user: Option<SignedIn>,
     request_id: RequestId,
     state: web::Data<AppState>,
@@ -155,10 +158,10 @@ pub async fn answer_by_link(
     let result = match (user, answer) {
         (Some(user), _) => {
             let actor = Actor { user: user.0, request_id };
-            state.db.run(move |conn| invitations::respond(conn, &actor, &InvitationRef::Token(token), answer)).await
+            state.db.run(move |conn| invitations::respond_by_link(conn, &ip.0, &actor, token, answer)).await
         }
         (None, Answer::Decline) => {
-            state.db.run(move |conn| invitations::decline_by_link(conn, &token, request_id)).await
+            state.db.run(move |conn| invitations::decline_by_link(conn, &ip.0, &token, request_id)).await
         }
         (None, Answer::Accept) => return Err(AppError::Unauthenticated),
     };
