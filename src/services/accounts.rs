@@ -98,14 +98,15 @@ fn confirm_password(
     password: &str,
     field: &'static str,
 ) -> Result<users::User, AppError> {
+    let account_key = user.to_string();
     let account = steps.run(|conn| {
-        check(conn, rate_limit::SIGN_IN_PER_IP, ip)?;
-        check(conn, rate_limit::SIGN_IN_PER_ACCOUNT, &user.to_string())?;
+        refuse_failing_client(conn, &account_key, ip)?;
         users::find(conn, user)?.ok_or(AppError::Unauthenticated)
     })?;
     if passwords::verify(Some(&account.password_hash), password) {
         return Ok(account);
     }
+    steps.run(|conn| count_failure(conn, &account_key, ip))?;
     let mut errors = FormErrors::new();
     errors.add(field, "That is not your current password.");
     Err(AppError::Invalid(errors))
@@ -174,36 +175,73 @@ pub fn verify_email(conn: &mut PgConnection, token: &Token) -> Result<Option<Str
     }))
 }
 
-/// Checks an address and password, limited per client address and per account;
-/// `None` for a wrong password and an unknown address alike (an unknown one is
-/// checked against a dummy hash, so the time taken tells nothing).
-pub fn sign_in(steps: &Steps<'_>, ip: &str, email: &EmailAddress, password: &str) -> Result<Option<UserId>, AppError> {
-    let found = steps.run(|conn| {
-        check(conn, rate_limit::SIGN_IN_PER_IP, ip)?;
-        check(conn, rate_limit::SIGN_IN_PER_ACCOUNT, email.normalized())?;
-        Ok::<_, AppError>(users::find_by_email(conn, email)?.map(|u| (u.user_id(), u.password_hash)))
+/// Refuses a client that has been failing: too many wrong passwords from `ip` for
+/// the account `account`, or for any accounts. Counts nothing.
+fn refuse_failing_client(conn: &mut PgConnection, account: &str, ip: &str) -> Result<(), AppError> {
+    let because = "Too many attempts.";
+    rate_limit::refuse_if_reached(conn, rate_limit::SIGN_IN_FAILURES_PER_CLIENT, &format!("{account}|{ip}"), because)?;
+    rate_limit::refuse_if_reached(conn, rate_limit::SIGN_IN_FAILURES_PER_IP, ip, because)
+}
+
+/// Counts a wrong password for `account` from `ip`, outside any transaction.
+fn count_failure(conn: &mut PgConnection, account: &str, ip: &str) -> Result<(), AppError> {
+    let keys = [
+        format!("{}:{account}|{ip}", rate_limit::SIGN_IN_FAILURES_PER_CLIENT.name),
+        format!("{}:{ip}", rate_limit::SIGN_IN_FAILURES_PER_IP.name),
+        format!("{}:{account}", rate_limit::SIGN_IN_FAILURES_PER_ACCOUNT.name),
+    ];
+    // One window length for the three (all are 15 minutes).
+    crate::db::rate_limits::hit_each(conn, &keys, rate_limit::SIGN_IN_FAILURES_PER_CLIENT.window_secs)?;
+    Ok(())
+}
+
+/// What a sign-in attempt came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInAttempt {
+    /// The account signed in to; `None` for a wrong password and an unknown address alike.
+    pub user: Option<UserId>,
+    /// How long to hold the answer back: the account has had many wrong passwords
+    /// from all over, so every attempt on it is slowed down (never refused).
+    pub slow_down: std::time::Duration,
+}
+
+/// Checks an address and password. A client that has been failing (for this
+/// account, or for many) is refused; the right password from any other client
+/// always signs in. An unknown address is checked against a dummy hash, so the
+/// time taken tells nothing.
+pub fn sign_in(steps: &Steps<'_>, ip: &str, email: &EmailAddress, password: &str) -> Result<SignInAttempt, AppError> {
+    let account_key = email.normalized().to_owned();
+    let (found, failures) = steps.run(|conn| {
+        refuse_failing_client(conn, &account_key, ip)?;
+        let failures = rate_limit::hits(conn, rate_limit::SIGN_IN_FAILURES_PER_ACCOUNT, &account_key)?;
+        let found = users::find_by_email(conn, email)?.map(|u| (u.user_id(), u.password_hash));
+        Ok::<_, AppError>((found, failures))
     })?;
+    let over = u32::try_from(failures - rate_limit::SIGN_IN_FAILURES_PER_ACCOUNT.max + 1).unwrap_or(0);
+    let slow_down = (rate_limit::SIGN_IN_SLOWDOWN_STEP * over).min(rate_limit::SIGN_IN_SLOWDOWN_MAX);
     let (user, hash) = found.map_or((None, None), |(user, hash)| (Some(user), Some(hash)));
     // Verified whether or not the account exists: the dummy hash takes as long.
     let matches = passwords::verify(hash.as_deref(), password);
     let user = user.filter(|_| matches);
-    if let Some(user) = user {
-        // A hash made with older settings is made again now that the password is known;
-        // kept only if nobody changed the password meanwhile.
-        let renewed = match hash.as_deref().filter(|old| passwords::is_outdated(old)) {
-            Some(old) => Some((old.to_owned(), passwords::rehash(password)?)),
-            None => None,
-        };
-        // Someone whose verified address is at a verified domain joins its organization.
-        steps.run(|conn| {
-            if let Some((old, new)) = &renewed {
-                users::replace_password_hash(conn, user, old, new)?;
-            }
-            super::domains::join_by_domain_after(conn, user);
-            Ok::<_, AppError>(())
-        })?;
-    }
-    Ok(user)
+    let Some(user) = user else {
+        steps.run(|conn| count_failure(conn, &account_key, ip))?;
+        return Ok(SignInAttempt { user: None, slow_down });
+    };
+    // A hash made with older settings is made again now that the password is known;
+    // kept only if nobody changed the password meanwhile.
+    let renewed = match hash.as_deref().filter(|old| passwords::is_outdated(old)) {
+        Some(old) => Some((old.to_owned(), passwords::rehash(password)?)),
+        None => None,
+    };
+    // Someone whose verified address is at a verified domain joins its organization.
+    steps.run(|conn| {
+        if let Some((old, new)) = &renewed {
+            users::replace_password_hash(conn, user, old, new)?;
+        }
+        super::domains::join_by_domain_after(conn, user);
+        Ok::<_, AppError>(())
+    })?;
+    Ok(SignInAttempt { user: Some(user), slow_down })
 }
 
 /// Changes a signed-in user's password after checking their current one (limited

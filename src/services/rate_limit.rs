@@ -14,8 +14,18 @@ pub struct Limit {
     pub window_secs: i32,
 }
 
-pub const SIGN_IN_PER_ACCOUNT: Limit = Limit { name: "sign-in:account", max: 10, window_secs: 900 };
-pub const SIGN_IN_PER_IP: Limit = Limit { name: "sign-in:ip", max: 50, window_secs: 900 };
+/// Wrong passwords for one account from one client: past this, that client is
+/// refused for that account, the right password included. Other clients are not.
+pub const SIGN_IN_FAILURES_PER_CLIENT: Limit = Limit { name: "sign-in-failed:account-ip", max: 10, window_secs: 900 };
+/// Wrong passwords from one client, for any accounts (one network trying many).
+pub const SIGN_IN_FAILURES_PER_IP: Limit = Limit { name: "sign-in-failed:ip", max: 50, window_secs: 900 };
+/// Wrong passwords for one account from every client together: past this, each
+/// attempt on the account is answered more slowly ([`SIGN_IN_SLOWDOWN_STEP`] per
+/// failure over it, at most [`SIGN_IN_SLOWDOWN_MAX`]), but never refused: nobody
+/// can lock an account by failing on purpose.
+pub const SIGN_IN_FAILURES_PER_ACCOUNT: Limit = Limit { name: "sign-in-failed:account", max: 10, window_secs: 900 };
+pub const SIGN_IN_SLOWDOWN_STEP: std::time::Duration = std::time::Duration::from_millis(500);
+pub const SIGN_IN_SLOWDOWN_MAX: std::time::Duration = std::time::Duration::from_secs(5);
 pub const SIGN_UP_PER_IP: Limit = Limit { name: "sign-up:ip", max: 20, window_secs: 3600 };
 pub const MAIL_PER_ACCOUNT: Limit = Limit { name: "mail:account", max: 5, window_secs: 3600 };
 /// Invitation emails: counted per address, so bulk invitations and revoke-and-reinvite
@@ -57,6 +67,12 @@ pub fn refuse_if_reached(conn: &mut PgConnection, limit: Limit, subject: &str, b
         }
         _ => Ok(()),
     }
+}
+
+/// The hits `subject` has in `limit`'s current window, counting nothing.
+pub fn hits(conn: &mut PgConnection, limit: Limit, subject: &str) -> Result<i32, AppError> {
+    let key = format!("{}:{}", limit.name, subject);
+    Ok(rate_limits::peek(conn, &key, limit.window_secs)?.map_or(0, |(hits, _)| hits))
 }
 
 /// "Wait N minutes and try again.", until the window that began at `started` ends.

@@ -247,3 +247,40 @@ async fn a_password_error_replaces_the_hint_instead_of_repeating_it() {
     let (_, form) = app.get_text("/sign-up").await;
     assert!(form.contains("At least 10 characters."), "the hint shows until there is an error");
 }
+
+#[tokio::test]
+async fn nobody_locks_anyone_out_a_failing_client_is_refused_and_the_owner_of_the_account_signs_in() {
+    let app = crate::common::spawn_app_with(|s| s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    app.create_verified_user("Ada", "ada@example.com").await;
+    let attempt = |ip: &'static str, password: &'static str| {
+        let browser = app.other_browser();
+        async move {
+            let token = browser.csrf_token().await;
+            let response = browser
+                .client
+                .post(browser.url("/sign-in"))
+                .header("X-Forwarded-For", ip)
+                .form(&[("email", "ada@example.com"), ("password", password), ("csrf_token", token.as_str())])
+                .send()
+                .await
+                .unwrap();
+            response.status()
+        }
+    };
+    // Someone guesses from one network: ten wrong passwords...
+    for _ in 0..10 {
+        assert_eq!(attempt("203.0.113.66", "wrong password").await, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    // ...and that network is refused for this account, even with the right password.
+    assert_eq!(attempt("203.0.113.66", PASSWORD).await, StatusCode::TOO_MANY_REQUESTS);
+    // Ada, from her own network, signs in: slowed down while her account is guessed at, never refused.
+    let started = std::time::Instant::now();
+    assert_eq!(attempt("198.51.100.5", PASSWORD).await, StatusCode::SEE_OTHER);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(500), "held back: {:?}", started.elapsed());
+    // Wrong passwords from many networks never lock the account either.
+    for n in 0..12 {
+        let ip: &'static str = Box::leak(format!("192.0.2.{n}").into_boxed_str());
+        assert_eq!(attempt(ip, "wrong password").await, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    assert_eq!(attempt("198.51.100.5", PASSWORD).await, StatusCode::SEE_OTHER);
+}

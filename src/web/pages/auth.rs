@@ -329,7 +329,11 @@ pub async fn sign_in(
 
     let password = form.password;
     let checked = state.db.run_steps(move |steps| accounts::sign_in(steps, &ip.0, &email, &password)).await;
-    match checked {
+    if let Ok(attempt) = &checked {
+        // Held back without holding a thread: the account is being guessed at.
+        tokio::time::sleep(attempt.slow_down).await;
+    }
+    match checked.map(|attempt| attempt.user) {
         Ok(Some(user)) => {
             frame.session.sign_in(user)?;
             Ok(redirect(&req, &next))
