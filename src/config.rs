@@ -36,6 +36,9 @@ pub struct Settings {
     pub metrics_token: Option<String>,
     /// How long a stopping server lets requests in flight finish.
     pub shutdown_grace: Duration,
+    /// The longest a request may take to get its answer started; past it, 503
+    /// with `Retry-After` (a database that stalls must not hang the browser).
+    pub request_timeout: Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -164,6 +167,10 @@ impl Settings {
             Some(text) => parse_duration(&text).context("ROSTER_SHUTDOWN_GRACE must be a duration like 30s or 2m")?,
             None => Duration::from_secs(30),
         };
+        let request_timeout = match var("ROSTER_REQUEST_TIMEOUT") {
+            Some(text) => parse_duration(&text).context("ROSTER_REQUEST_TIMEOUT must be a duration like 10s")?,
+            None => Duration::from_secs(10),
+        };
         Ok(Settings {
             database_url,
             bind,
@@ -181,6 +188,7 @@ impl Settings {
             dns_server,
             metrics_token,
             shutdown_grace,
+            request_timeout,
         })
     }
 

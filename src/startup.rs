@@ -22,10 +22,6 @@ use crate::web as routes;
 use crate::web::session::PgSessionStore;
 use crate::web::state::AppState;
 
-/// Content-Security-Policy: only our own scripts, styles and forms (DESIGN.md §4, §5).
-const CSP: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; \
-                   form-action 'self'; frame-ancestors 'none'";
-
 /// How long a stopping worker may take to finish the job it runs: longer than the SMTP
 /// timeout (20 s), so a delivery in flight is recorded rather than sent again later.
 const WORKER_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
@@ -179,15 +175,8 @@ fn serve(
     let store = PgSessionStore::new(db);
 
     let server = HttpServer::new(move || {
-        let mut headers = DefaultHeaders::new()
-            .add(("Content-Security-Policy", CSP))
-            .add(("X-Frame-Options", "DENY"))
-            .add(("X-Content-Type-Options", "nosniff"))
-            .add(("Referrer-Policy", "same-origin"))
-            .add(("Cache-Control", "no-store"));
-        if secure {
-            headers = headers.add(("Strict-Transport-Security", "max-age=31536000"));
-        }
+        let headers =
+            routes::security_headers(secure).into_iter().fold(DefaultHeaders::new(), |headers, h| headers.add(h));
         let sessions = SessionMiddleware::builder(store.clone(), key.clone())
             .cookie_name(routes::session::COOKIE.into())
             .cookie_secure(secure)
@@ -227,6 +216,9 @@ fn serve(
                     .wrap(actix_web::middleware::Compress::default())
                     .configure(|cfg| routes::routes(cfg, dev_mailbox)),
             )
+            // Innermost of the application's layers: the 503 it answers for a stalled
+            // database is a whole page of its own, headers included.
+            .wrap(from_fn(routes::deadline::bounded))
             .wrap(routes::errors::handlers())
             .wrap(headers)
             .wrap(from_fn(routes::metrics::measure))

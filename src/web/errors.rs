@@ -47,6 +47,9 @@ impl ResponseError for AppError {
         }
         let mut response =
             HttpResponse::build(self.status_code()).content_type("text/plain; charset=utf-8").body(self.to_string());
+        if matches!(self, AppError::Unavailable(_)) {
+            response.headers_mut().insert(actix_web::http::header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+        }
         response.extensions_mut().insert(ErrorInfo {
             message: self.to_string(),
             unauthenticated: matches!(self, AppError::Unauthenticated),
@@ -75,6 +78,73 @@ struct ErrorFragment {
     message: String,
     request_id: Option<String>,
 }
+
+/// The error page (or, for htmx, the fragment aimed at the page's alert region)
+/// with `status` and `message`.
+fn error_page(
+    status: StatusCode,
+    message: String,
+    request_id: Option<String>,
+    htmx: bool,
+    viewer: Option<crate::services::viewer::Viewer>,
+    csrf: String,
+    state: Option<&super::state::AppState>,
+) -> HttpResponse {
+    let body = if htmx {
+        ErrorFragment { message, request_id }.render()
+    } else {
+        ErrorPage {
+            layout: super::layout::Layout {
+                title: heading(status).into(),
+                csrf,
+                flashes: Vec::new(),
+                viewer,
+                org: None,
+                nav: super::layout::Nav::None,
+                support_url: state.and_then(|s| s.settings.support_url.as_ref().map(|u| u.to_string())),
+                dev_mailbox: state.is_some_and(|s| s.settings.uses_dev_mailbox()),
+            },
+            status: status.as_u16(),
+            heading: heading(status),
+            message,
+            request_id,
+        }
+        .render()
+    }
+    .unwrap_or_else(|_| "Something went wrong.".into());
+    let mut response = HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body);
+    if htmx {
+        // Show the message in the page's alert region instead of the swap target.
+        response.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("hx-retarget"),
+            HeaderValue::from_static("#flash"),
+        );
+        response.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("hx-reswap"),
+            HeaderValue::from_static("innerHTML"),
+        );
+    }
+    response
+}
+
+/// The 503 page for a request the database kept waiting, built without the request
+/// (which the layers inside still hold), with the headers every page carries.
+pub fn busy_page(htmx: bool, request_id: Option<String>, state: Option<&super::state::AppState>) -> HttpResponse {
+    let message = AppError::Unavailable(anyhow::anyhow!("busy")).to_string();
+    let mut response =
+        error_page(StatusCode::SERVICE_UNAVAILABLE, message, request_id, htmx, None, String::new(), state);
+    let secure = state.is_some_and(|s| s.settings.base_url.scheme() == "https");
+    for (name, value) in super::security_headers(secure) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::HeaderName::from_static(name), HeaderValue::from_static(value));
+    }
+    response.headers_mut().insert(actix_web::http::header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    response
+}
+
+/// Seconds a browser is asked to wait before retrying when Roster is busy (503).
+pub const RETRY_AFTER_SECS: u64 = 5;
 
 /// The middleware that applies [`render`] to every 4xx and 5xx response, and
 /// points the redirect from a renamed organization's old URL name at the new one.
@@ -155,52 +225,20 @@ fn render<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Resul
     let state = req.app_data::<actix_web::web::Data<super::state::AppState>>().cloned();
     Ok(ErrorHandlerResponse::Future(Box::pin(async move {
         let viewer = match (htmx, user, state.as_ref()) {
-            (false, Some(id), Some(state)) => {
+            // Not when the database is what failed: the page must come back at once.
+            (false, Some(id), Some(state)) if status != StatusCode::SERVICE_UNAVAILABLE => {
                 state.db.run(move |conn| crate::services::viewer::load(conn, crate::domain::UserId(id))).await.ok()
             }
             _ => None,
         };
-        let body = if htmx {
-            ErrorFragment { message, request_id }.render()
-        } else {
-            let csrf = req.extensions().get::<super::csrf::CsrfToken>().map(|t| t.0.clone()).unwrap_or_default();
-            ErrorPage {
-                layout: super::layout::Layout {
-                    title: heading(status).into(),
-                    csrf,
-                    flashes: Vec::new(),
-                    viewer,
-                    org: None,
-                    nav: super::layout::Nav::None,
-                    support_url: state.as_ref().and_then(|s| s.settings.support_url.as_ref().map(|u| u.to_string())),
-                    dev_mailbox: state.as_ref().is_some_and(|s| s.settings.uses_dev_mailbox()),
-                },
-                status: status.as_u16(),
-                heading: heading(status),
-                message,
-                request_id,
-            }
-            .render()
-        }
-        .unwrap_or_else(|_| "Something went wrong.".into());
-
-        let mut response = HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body);
+        let csrf = req.extensions().get::<super::csrf::CsrfToken>().map(|t| t.0.clone()).unwrap_or_default();
+        let mut response =
+            error_page(status, message, request_id, htmx, viewer, csrf, state.as_ref().map(|s| s.get_ref()));
         // Keep headers that other middleware or the handler set (cookies, Retry-After, ...).
         for (name, value) in original.headers() {
             if name != CONTENT_TYPE && name != actix_web::http::header::CONTENT_LENGTH {
                 response.headers_mut().append(name.clone(), value.clone());
             }
-        }
-        if htmx {
-            // Show the message in the page's alert region instead of the swap target.
-            response.headers_mut().insert(
-                actix_web::http::header::HeaderName::from_static("hx-retarget"),
-                HeaderValue::from_static("#flash"),
-            );
-            response.headers_mut().insert(
-                actix_web::http::header::HeaderName::from_static("hx-reswap"),
-                HeaderValue::from_static("innerHTML"),
-            );
         }
         Ok(ServiceResponse::new(req, response).map_into_right_body())
     })))

@@ -290,6 +290,7 @@ pub fn test_settings(db: &TestDb) -> Settings {
         dns_server: None,
         metrics_token: None,
         shutdown_grace: std::time::Duration::from_secs(5),
+        request_timeout: std::time::Duration::from_secs(10),
     }
 }
 

@@ -221,3 +221,110 @@ async fn pages_link_assets_by_content_hash_which_are_compressed_and_cached_for_g
     let old_link = app.get("/static/app.css").await;
     assert_eq!(old_link.headers()["cache-control"], "public, max-age=3600");
 }
+
+/// A TCP relay to PostgreSQL that the test can freeze: while frozen, what either
+/// side sends is held, as a stopped or hung server would hold it.
+struct StallingRelay {
+    port: u16,
+    frozen: tokio::sync::watch::Sender<bool>,
+}
+
+impl StallingRelay {
+    async fn start(upstream: u16) -> StallingRelay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (frozen, watch) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            while let Ok((inbound, _)) = listener.accept().await {
+                let watch = watch.clone();
+                tokio::spawn(async move {
+                    let Ok(outbound) = tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await else {
+                        return;
+                    };
+                    let (from_client, to_client) = inbound.into_split();
+                    let (from_server, to_server) = outbound.into_split();
+                    tokio::spawn(pump(from_client, to_server, watch.clone()));
+                    pump(from_server, to_client, watch).await;
+                });
+            }
+        });
+        StallingRelay { port, frozen }
+    }
+
+    fn freeze(&self, frozen: bool) {
+        self.frozen.send_replace(frozen);
+    }
+}
+
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut frozen: tokio::sync::watch::Receiver<bool>,
+) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut buffer = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buffer).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        while *frozen.borrow_and_update() {
+            if frozen.changed().await.is_err() {
+                return;
+            }
+        }
+        if to.write_all(&buffer[..n]).await.is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_database_gets_the_busy_page_within_the_bound_and_the_pool_recovers() {
+    let relay = StallingRelay::start(5432).await;
+    let port = relay.port;
+    let app = crate::common::spawn_app_with(move |s| {
+        let mut url = url::Url::parse(&s.database_url).unwrap();
+        url.set_port(Some(port)).unwrap();
+        s.database_url = url.to_string();
+        s.request_timeout = std::time::Duration::from_secs(2);
+    })
+    .await;
+    let slug = app.owner_of("Acme", "Olivia Owner", "olivia@acme.test").await;
+    let members = format!("/orgs/{slug}/members");
+    assert_eq!(app.get(&members).await.status().as_u16(), 200);
+
+    relay.freeze(true);
+    // Without a bound these would wait for as long as the database does; the client
+    // gives up after 15 s, which fails the test.
+    let get = |path: String, htmx: bool| {
+        let mut request = app.client.get(app.url(&path)).timeout(std::time::Duration::from_secs(15));
+        if htmx {
+            request = request.header("HX-Request", "true");
+        }
+        request.send()
+    };
+    let response = get(members.clone(), false).await.expect("an answer, not a hang");
+    assert_eq!(response.status().as_u16(), 503);
+    assert_eq!(response.headers()["retry-after"], "5");
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Busy right now") && page.contains("Try again in a moment"), "{page}");
+    let response = get(members.clone(), true).await.expect("an answer, not a hang");
+    assert_eq!(response.status().as_u16(), 503, "htmx gets a fragment with the same status");
+    assert_eq!(response.headers()["hx-retarget"], "#flash");
+    assert_eq!(get("/healthz".into(), false).await.expect("liveness answers").status().as_u16(), 200);
+    assert_eq!(get("/readyz".into(), false).await.expect("readiness answers").status().as_u16(), 503);
+
+    // The database comes back, and so does Roster, without a restart.
+    relay.freeze(false);
+    let mut status = 0;
+    for _ in 0..100 {
+        status = get(members.clone(), false).await.map_or(0, |r| r.status().as_u16());
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 200, "the pool recovered");
+}

@@ -17,8 +17,14 @@ pub async fn healthz() -> HttpResponse {
     }))
 }
 
-/// The database answers.
+/// How long readiness waits for the database: a probe expects its answer in seconds.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The database answers, within [`READY_WITHIN`]; 503 otherwise.
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    state.db.run(health::ready).await?;
+    match tokio::time::timeout(READY_WITHIN, state.db.run(health::ready)).await {
+        Ok(answer) => answer?,
+        Err(_) => return Err(AppError::Unavailable(anyhow::anyhow!("the database did not answer within 2 s"))),
+    }
     Ok(HttpResponse::Ok().content_type("text/plain").body("ready"))
 }
