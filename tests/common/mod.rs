@@ -332,7 +332,14 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 
 /// A client that keeps cookies in `jar` and does not follow redirects.
 pub fn client_with(jar: Arc<Jar>) -> reqwest::Client {
-    reqwest::Client::builder().cookie_provider(jar).redirect(Policy::none()).build().unwrap()
+    reqwest::Client::builder()
+        .cookie_provider(jar)
+        .redirect(Policy::none())
+        // Shorter than the server's keep-alive (5 s): a connection the server is closing
+        // at that moment is never reused for a request, which would fail half-sent.
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
+        .build()
+        .unwrap()
 }
 
 /// The value of a `Location` header.
