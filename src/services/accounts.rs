@@ -186,9 +186,9 @@ fn refuse_failing_client(conn: &mut PgConnection, account: &str, ip: &str) -> Re
 /// Counts a wrong password for `account` from `ip`, outside any transaction.
 fn count_failure(conn: &mut PgConnection, account: &str, ip: &str) -> Result<(), AppError> {
     let keys = [
-        format!("{}:{account}|{ip}", rate_limit::SIGN_IN_FAILURES_PER_CLIENT.name),
-        format!("{}:{ip}", rate_limit::SIGN_IN_FAILURES_PER_IP.name),
-        format!("{}:{account}", rate_limit::SIGN_IN_FAILURES_PER_ACCOUNT.name),
+        rate_limit::SIGN_IN_FAILURES_PER_CLIENT.key(&format!("{account}|{ip}")),
+        rate_limit::SIGN_IN_FAILURES_PER_IP.key(ip),
+        rate_limit::SIGN_IN_FAILURES_PER_ACCOUNT.key(account),
     ];
     // One window length for the three (all are 15 minutes).
     crate::db::rate_limits::hit_each(conn, &keys, rate_limit::SIGN_IN_FAILURES_PER_CLIENT.window_secs)?;

@@ -14,6 +14,13 @@ pub struct Limit {
     pub window_secs: i32,
 }
 
+impl Limit {
+    /// The row of `rate_limits` that counts `subject` against this limit.
+    pub fn key(&self, subject: &str) -> String {
+        format!("{}:{subject}", self.name)
+    }
+}
+
 /// Wrong passwords for one account from one client: past this, that client is
 /// refused for that account, the right password included. Other clients are not.
 pub const SIGN_IN_FAILURES_PER_CLIENT: Limit = Limit { name: "sign-in-failed:account-ip", max: 10, window_secs: 900 };
@@ -48,7 +55,7 @@ pub fn check(conn: &mut PgConnection, limit: Limit, subject: &str) -> Result<(),
 
 /// Like [`check`], for `count` things at once (e.g. the addresses of one bulk invitation).
 pub fn check_many(conn: &mut PgConnection, limit: Limit, subject: &str, count: usize) -> Result<(), AppError> {
-    let key = format!("{}:{}", limit.name, subject);
+    let key = limit.key(subject);
     let count = i32::try_from(count).unwrap_or(i32::MAX);
     let (hits, started) = rate_limits::hit(conn, &key, limit.window_secs, count)?;
     if hits <= limit.max {
@@ -60,7 +67,7 @@ pub fn check_many(conn: &mut PgConnection, limit: Limit, subject: &str, count: u
 /// Refuses when `subject` has already reached `limit` in its current window,
 /// counting nothing: `because` says what was done too often.
 pub fn refuse_if_reached(conn: &mut PgConnection, limit: Limit, subject: &str, because: &str) -> Result<(), AppError> {
-    let key = format!("{}:{}", limit.name, subject);
+    let key = limit.key(subject);
     match rate_limits::peek(conn, &key, limit.window_secs)? {
         Some((hits, started)) if hits >= limit.max => {
             Err(AppError::RateLimited(format!("{because} {}", wait(limit, started))))
@@ -71,7 +78,7 @@ pub fn refuse_if_reached(conn: &mut PgConnection, limit: Limit, subject: &str, b
 
 /// The hits `subject` has in `limit`'s current window, counting nothing.
 pub fn hits(conn: &mut PgConnection, limit: Limit, subject: &str) -> Result<i32, AppError> {
-    let key = format!("{}:{}", limit.name, subject);
+    let key = limit.key(subject);
     Ok(rate_limits::peek(conn, &key, limit.window_secs)?.map_or(0, |(hits, _)| hits))
 }
 
@@ -85,7 +92,7 @@ fn wait(limit: Limit, started: OffsetDateTime) -> String {
 
 /// Counts one hit for each subject in one statement; returns the subjects over the limit.
 pub fn over_limit<'a>(conn: &mut PgConnection, limit: Limit, subjects: &'a [String]) -> Result<Vec<&'a str>, AppError> {
-    let keys: Vec<String> = subjects.iter().map(|s| format!("{}:{}", limit.name, s)).collect();
+    let keys: Vec<String> = subjects.iter().map(|s| limit.key(s)).collect();
     let hits: std::collections::HashMap<String, i32> =
         rate_limits::hit_each(conn, &keys, limit.window_secs)?.into_iter().collect();
     Ok(subjects
