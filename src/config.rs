@@ -192,6 +192,12 @@ impl Settings {
         })
     }
 
+    /// True when browsers reach Roster over TLS (its public URL is `https`): cookies
+    /// are then `Secure` and carry the `__Host-` prefix.
+    pub fn serves_tls(&self) -> bool {
+        self.base_url.scheme() == "https"
+    }
+
     /// True when mail goes to the built-in dev mailbox instead of SMTP: no SMTP
     /// server is configured and Roster runs on a local address. A public Roster
     /// never shows its mail to whoever asks.

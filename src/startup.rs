@@ -156,7 +156,7 @@ fn serve(
     bell: crate::web::live::BellHub,
     metrics: Metrics,
 ) -> anyhow::Result<Server> {
-    let secure = settings.base_url.scheme() == "https";
+    let secure = settings.serves_tls();
     let key = Key::from(&settings.session_key.bytes);
     let dev_mailbox = settings.uses_dev_mailbox();
     let workers = settings.http_workers;
@@ -164,6 +164,7 @@ fn serve(
     let state = web::Data::new(AppState {
         links: Links::new(&settings.base_url, &settings.session_key.bytes),
         tokens: crate::domain::token::TokenKey::derive_from(&settings.session_key.bytes),
+        csrf: routes::csrf::CsrfKey::derive_from(&settings.session_key.bytes),
         bell,
         bell_counts: Default::default(),
         db: db.clone(),
@@ -178,7 +179,7 @@ fn serve(
         let headers =
             routes::security_headers(secure).into_iter().fold(DefaultHeaders::new(), |headers, h| headers.add(h));
         let sessions = SessionMiddleware::builder(store.clone(), key.clone())
-            .cookie_name(routes::session::COOKIE.into())
+            .cookie_name(routes::session::cookie_name(secure).into())
             .cookie_secure(secure)
             .cookie_http_only(true)
             .cookie_same_site(SameSite::Lax)

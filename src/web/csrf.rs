@@ -1,13 +1,16 @@
-//! CSRF protection by double submit: a random token in a cookie must come back
-//! in the `csrf_token` form field or the `X-CSRF-Token` header of every
-//! state-changing request. Pages carry the token masked with a fresh random pad
-//! each time, so compressed pages never repeat it (BREACH): compression cannot
-//! be used to guess it byte by byte.
+//! CSRF protection, three ways at once. Each browser gets a random secret in a
+//! cookie; the token its forms carry is an HMAC of that secret and of the session
+//! it is signed in with, under a key only the server holds, so a cookie planted
+//! from a sibling subdomain is worth nothing without the session, and a token
+//! stops working when the session changes (sign-in, sign-out). Requests that a
+//! browser marks as coming from another site (`Sec-Fetch-Site`, `Origin`) are
+//! refused whatever they carry. Pages carry the token masked with a fresh random
+//! pad each time, so compressed pages never repeat it (BREACH).
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header::CONTENT_TYPE;
+use actix_web::http::header::{HeaderMap, CONTENT_TYPE, HOST, ORIGIN};
 use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut};
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
@@ -16,14 +19,52 @@ use base64::Engine as _;
 use futures_util::StreamExt as _;
 use subtle::ConstantTimeEq as _;
 
+use super::state::AppState;
 use crate::domain::Token;
 use crate::error::AppError;
 
-pub const COOKIE: &str = "roster_csrf";
+/// The cookie's name: with the `__Host-` prefix when served over TLS, so that no
+/// other host (a sibling subdomain included) can set it.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-roster_csrf"
+    } else {
+        "roster_csrf"
+    }
+}
 pub const FIELD: &str = "csrf_token";
 pub const HEADER: &str = "X-CSRF-Token";
 /// Forms are small; a bulk invitation of 1,000 addresses is about 40 KB.
 const MAX_FORM_BYTES: usize = 1024 * 1024;
+
+/// The server's key for CSRF tokens, derived from the cookie key with a purpose label.
+#[derive(Clone)]
+pub struct CsrfKey([u8; 32]);
+
+impl CsrfKey {
+    pub fn derive_from(secret: &[u8]) -> Self {
+        use hmac::Mac as _;
+        let mut mac = crate::domain::token::hmac_with(secret);
+        mac.update(b"roster/csrf-key/v1");
+        Self(mac.finalize().into_bytes().into())
+    }
+
+    /// The token for a browser's secret and the session it holds (`""` for none).
+    fn token(&self, secret: &str, session: &str) -> String {
+        use hmac::Mac as _;
+        let mut mac = crate::domain::token::hmac_with(&self.0);
+        mac.update(secret.as_bytes());
+        mac.update(b"\0");
+        mac.update(session.as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+}
+
+impl std::fmt::Debug for CsrfKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CsrfKey(**redacted**)")
+    }
+}
 
 /// The token the page must embed in its forms.
 #[derive(Debug, Clone)]
@@ -39,17 +80,29 @@ impl FromRequest for CsrfToken {
     }
 }
 
-/// Middleware: checks unsafe requests and makes sure every browser has a token.
+/// Middleware: checks unsafe requests and makes sure every browser has a secret.
 pub async fn protect(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let existing = req.cookie(COOKIE).map(|c| c.value().to_owned()).filter(|v| Token::parse(v).is_some());
-    let secure = req.connection_info().scheme() == "https";
-    let token = existing.clone().unwrap_or_else(|| Token::generate().as_str().to_owned());
+    let Some(state) = req.app_data::<actix_web::web::Data<AppState>>().cloned() else {
+        return Err(AppError::internal(anyhow::anyhow!("application state missing")).into());
+    };
+    let secure = state.settings.serves_tls();
+    let name = cookie_name(secure);
+    let existing = req.cookie(name).map(|c| c.value().to_owned()).filter(|v| Token::parse(v).is_some());
+    let secret = existing.clone().unwrap_or_else(|| Token::generate().as_str().to_owned());
+    let session = super::session::row_id_of_request(req.request(), &state).unwrap_or_default();
+    let token = state.csrf.token(&secret, &session);
     req.extensions_mut().insert(CsrfToken(mask(&token)));
 
     if !req.method().is_safe() {
+        if from_another_site(req.headers(), &state.settings.base_url) {
+            let refused = AppError::Forbidden(
+                "This form was sent from another site, so nothing was done. Open Roster directly and try again.".into(),
+            );
+            return Ok(req.error_response(refused).map_into_right_body());
+        }
         let form = form_body(&mut req).await?;
         let supplied = match req.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
             Some(header) => Some(header.to_owned()),
@@ -57,10 +110,10 @@ pub async fn protect(
                 url::form_urlencoded::parse(body).find(|(name, _)| name == FIELD).map(|(_, value)| value.into_owned())
             }),
         };
-        // Masked as pages carry it, or plain as the cookie holds it.
-        let matches = |given: &str| bool::from(given.as_bytes().ct_eq(token.as_bytes()));
-        let valid =
-            existing.is_some() && supplied.is_some_and(|s| matches(&s) || unmask(&s).is_some_and(|t| matches(&t)));
+        let valid = existing.is_some()
+            && supplied
+                .and_then(|s| unmask(&s))
+                .is_some_and(|given| bool::from(given.as_bytes().ct_eq(token.as_bytes())));
         if !valid {
             return Ok(req.error_response(AppError::Csrf).map_into_right_body());
         }
@@ -78,10 +131,31 @@ pub async fn protect(
     let mut response = next.call(req).await?;
     if existing.is_none() {
         let cookie =
-            Cookie::build(COOKIE, token).path("/").http_only(true).secure(secure).same_site(SameSite::Lax).finish();
+            Cookie::build(name, secret).path("/").http_only(true).secure(secure).same_site(SameSite::Lax).finish();
         response.response_mut().add_cookie(&cookie)?;
     }
     Ok(response.map_into_left_body())
+}
+
+/// Whether the browser says this request comes from a page of another origin: a
+/// sibling subdomain counts (it is the same *site*, not the same origin). Browsers
+/// send `Sec-Fetch-Site`; older ones only `Origin`, which must then be Roster's own
+/// (its public URL, or the host the request was sent to). Requests with neither,
+/// from scripts and old browsers, rest on the token alone.
+fn from_another_site(headers: &HeaderMap, base_url: &url::Url) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return !matches!(site.as_bytes(), b"same-origin" | b"none");
+    }
+    let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let own = base_url.origin().ascii_serialization();
+    let host = headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let same_host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .is_some_and(|rest| !host.is_empty() && rest.eq_ignore_ascii_case(host));
+    !(origin.eq_ignore_ascii_case(&own) || same_host)
 }
 
 /// The token as a page carries it: a fresh random pad, then the token XOR the pad.
@@ -148,6 +222,42 @@ mod tests {
         assert!(!is_utf8_form(b"name=%C3"), "a cut sequence");
         assert!(!is_utf8_form(b"na%FFme=Ada"), "in a name too");
         assert!(!is_utf8_form(b"name=\xff"));
+    }
+
+    #[test]
+    fn a_token_belongs_to_one_secret_one_session_and_one_key() {
+        let key = CsrfKey::derive_from(&[1u8; 64]);
+        let token = key.token("secret", "session");
+        assert_eq!(token, key.token("secret", "session"));
+        assert_ne!(token, key.token("secret", ""), "signing in changes it");
+        assert_ne!(token, key.token("secret", "another session"));
+        assert_ne!(token, key.token("another secret", "session"));
+        assert_ne!(token, CsrfKey::derive_from(&[2u8; 64]).token("secret", "session"));
+        assert_ne!(key.token("ab", "c"), key.token("a", "bc"), "the parts cannot be shifted");
+    }
+
+    #[test]
+    fn requests_from_another_origin_are_told_apart() {
+        let base: url::Url = "https://roster.example.com".parse().unwrap();
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                map.insert(name.parse().unwrap(), value.parse().unwrap());
+            }
+            map
+        };
+        assert!(!from_another_site(&headers(&[]), &base), "scripts send neither header");
+        assert!(!from_another_site(&headers(&[("sec-fetch-site", "same-origin")]), &base));
+        assert!(!from_another_site(&headers(&[("sec-fetch-site", "none")]), &base));
+        assert!(from_another_site(&headers(&[("sec-fetch-site", "same-site")]), &base), "a sibling subdomain");
+        assert!(from_another_site(&headers(&[("sec-fetch-site", "cross-site")]), &base));
+        assert!(!from_another_site(&headers(&[("origin", "https://roster.example.com")]), &base));
+        let proxied = [("origin", "http://10.0.0.5:8080"), ("host", "10.0.0.5:8080")];
+        assert!(!from_another_site(&headers(&proxied), &base), "the host the browser sent it to");
+        assert!(from_another_site(&headers(&[("origin", "https://evil.example.com")]), &base));
+        assert!(from_another_site(&headers(&[("origin", "null")]), &base));
+        let sibling = [("origin", "https://blog.example.com"), ("host", "roster.example.com")];
+        assert!(from_another_site(&headers(&sibling), &base));
     }
 
     #[test]

@@ -133,7 +133,7 @@ pub fn busy_page(htmx: bool, request_id: Option<String>, state: Option<&super::s
     let message = AppError::Unavailable(anyhow::anyhow!("busy")).to_string();
     let mut response =
         error_page(StatusCode::SERVICE_UNAVAILABLE, message, request_id, htmx, None, String::new(), state);
-    let secure = state.is_some_and(|s| s.settings.base_url.scheme() == "https");
+    let secure = state.is_some_and(|s| s.settings.serves_tls());
     for (name, value) in super::security_headers(secure) {
         response
             .headers_mut()

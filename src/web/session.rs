@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_session::{Session, SessionExt as _};
 use actix_web::cookie::time::Duration;
-use actix_web::cookie::{CookieJar, Key};
+use actix_web::cookie::CookieJar;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use rand::distributions::{Alphanumeric, DistString as _};
@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::state::AppState;
 use crate::db::Db;
 use crate::domain::UserId;
 use crate::error::AppError;
@@ -34,8 +35,15 @@ impl PgSessionStore {
     }
 }
 
-/// The session cookie's name.
-pub const COOKIE: &str = "roster_session";
+/// The session cookie's name: with the `__Host-` prefix when served over TLS, so
+/// that no other host (a sibling subdomain included) can set or replace it.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-roster_session"
+    } else {
+        "roster_session"
+    }
+}
 
 /// The row id for a cookie key: its SHA-256, so a database leak yields no usable cookies.
 fn row_id(key: &SessionKey) -> String {
@@ -49,10 +57,11 @@ fn hex_sha256(text: &str) -> String {
 /// The session row a request's cookie names, read as the session middleware reads
 /// it (decrypted with the cookie key), for a handler served outside that middleware
 /// that checks the session in the same statement as its own read.
-pub fn row_id_of_request(req: &HttpRequest, key: &Key) -> Option<String> {
+pub fn row_id_of_request(req: &HttpRequest, state: &AppState) -> Option<String> {
+    let name = cookie_name(state.settings.serves_tls());
     let mut jar = CookieJar::new();
-    jar.add_original(req.cookie(COOKIE)?.into_owned());
-    let cookie = jar.private(key).get(COOKIE)?;
+    jar.add_original(req.cookie(name)?.into_owned());
+    let cookie = jar.private(&state.cookie_key).get(name)?;
     let session_key = SessionKey::try_from(cookie.value().to_owned()).ok()?;
     Some(row_id(&session_key))
 }

@@ -14,6 +14,8 @@ pub struct AppState {
     pub links: Links,
     /// Derives invitation links from their stored nonce.
     pub tokens: TokenKey,
+    /// Signs CSRF tokens to the browser's secret and session.
+    pub csrf: super::csrf::CsrfKey,
     /// Live bell updates for this instance's open streams.
     pub bell: BellHub,
     /// What each session's last bell poll was told, so an unchanged bell is not counted again.

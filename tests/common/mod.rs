@@ -256,6 +256,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub jar: Arc<Jar>,
     pub db: Arc<TestDb>,
+    /// The CSRF token last read from a page, with the cookies it was read under.
+    csrf: Arc<std::sync::Mutex<Option<(String, String)>>>,
     /// The server's thread and stop handle; only the original `TestApp` owns it.
     server: Option<(actix_web::dev::ServerHandle, std::thread::JoinHandle<()>)>,
 }
@@ -326,6 +328,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         address: format!("http://127.0.0.1:{port}"),
         settings,
         db: Arc::new(db),
+        csrf: Default::default(),
         server: Some((handle, thread)),
     }
 }
@@ -362,13 +365,20 @@ impl TestApp {
         (status, response.text().await.unwrap())
     }
 
-    /// The CSRF token from the cookie jar, fetching a page first if there is none.
+    /// The CSRF token a page gives this browser, as a person's browser would find it
+    /// in its forms. It is kept while the browser's cookies stay the same: the token
+    /// belongs to the CSRF cookie and the session, and changes with either.
     pub async fn csrf_token(&self) -> String {
-        if let Some(token) = self.cookie("roster_csrf") {
-            return token;
+        let cookies = || self.jar.cookies(&self.address.parse().unwrap()).map(|h| h.to_str().unwrap().to_owned());
+        if let Some((seen, token)) = self.csrf.lock().unwrap().clone() {
+            if Some(seen) == cookies() {
+                return token;
+            }
         }
-        self.get("/sign-in").await;
-        self.cookie("roster_csrf").expect("the server sets a CSRF cookie")
+        let (_, page) = self.get_text("/help").await;
+        let token = csrf_field(&page).expect("every page carries the CSRF token");
+        *self.csrf.lock().unwrap() = cookies().map(|seen| (seen, token.clone()));
+        token
     }
 
     pub fn cookie(&self, name: &str) -> Option<String> {
@@ -484,6 +494,7 @@ impl TestApp {
             client: client_with(jar.clone()),
             jar,
             db: self.db.clone(),
+            csrf: Default::default(),
             server: None,
         }
     }

@@ -45,11 +45,14 @@ impl Visitor {
         self.client.get(format!("{}{path}", self.base)).send().await.unwrap()
     }
 
+    /// The CSRF token a page gives this browser now (it changes with the session).
+    async fn csrf_token(&self) -> String {
+        let page = self.get("/help").await.text().await.unwrap();
+        common::csrf_field(&page).expect("a page carries the CSRF token")
+    }
+
     async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        if self.jar.cookies(&self.base.parse().unwrap()).is_none() {
-            self.get("/sign-in").await;
-        }
-        let token = self.cookie("roster_csrf").expect("a CSRF cookie");
+        let token = self.csrf_token().await;
         let mut body = fields.to_vec();
         body.push(("csrf_token", &token));
         self.client.post(format!("{}{path}", self.base)).form(&body).send().await.unwrap()
@@ -292,7 +295,7 @@ async fn sigterm_finishes_the_request_and_the_delivery_in_flight_and_loses_nothi
     .unwrap();
 
     // A request in flight: its headers and half its body are sent before SIGTERM.
-    let token = olivia.cookie("roster_csrf").unwrap();
+    let token = olivia.csrf_token().await;
     let body = format!("emails=dan%40example.com&role=member&csrf_token={token}");
     let address = roster.address.trim_start_matches("http://").to_owned();
     let mut request = tokio::net::TcpStream::connect(&address).await.unwrap();

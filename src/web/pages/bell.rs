@@ -56,7 +56,7 @@ fn stop_polling() -> HttpResponse {
 pub async fn bell_count(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     // Served outside the session layer: polled by every open tab, it checks the
     // session in the statement that counts, one round trip instead of two.
-    let Some(session) = crate::web::session::row_id_of_request(&request, &state.cookie_key) else {
+    let Some(session) = crate::web::session::row_id_of_request(&request, &state) else {
         return Ok(stop_polling());
     };
     let app = state.clone();
