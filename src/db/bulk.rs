@@ -82,16 +82,18 @@ pub struct Grants {
 }
 
 pub fn insert_users(conn: &mut PgConnection, rows: Users, password_hash: &str) -> QueryResult<usize> {
+    let keys = keys_of(&rows.email);
     diesel::sql_query(
-        "INSERT INTO users (id, name, email, email_verified_at, password_hash, created_at, updated_at) \
-         SELECT id, name, email, created_at, $5, created_at, created_at \
-           FROM unnest($1, $2, $3, $4) AS r(id, name, email, created_at)",
+        "INSERT INTO users (id, name, email, email_key, email_verified_at, password_hash, created_at, updated_at) \
+         SELECT id, name, email, email_key, created_at, $5, created_at, created_at \
+           FROM unnest($1, $2, $3, $4, $6) AS r(id, name, email, created_at, email_key)",
     )
     .bind::<Array<SqlUuid>, _>(rows.id)
     .bind::<Array<Text>, _>(rows.name)
     .bind::<Array<Text>, _>(rows.email)
     .bind::<Array<Timestamptz>, _>(rows.created_at)
     .bind::<Text, _>(password_hash)
+    .bind::<Array<Text>, _>(keys)
     .execute(conn)
 }
 
@@ -122,11 +124,14 @@ pub fn insert_invitations(
     (inviter, inviter_name): (Uuid, &str),
     rows: Invitations,
 ) -> QueryResult<usize> {
+    let keys = keys_of(&rows.email);
     diesel::sql_query(
-        "INSERT INTO invitations (id, organization_id, email, role, status, token_nonce, token_hash, invited_by, \
-                                  inviter_name, created_at, expires_at, last_sent_at, send_count) \
-         SELECT id, $9, email, role, 'pending', nonce, hash, $10, $11, created_at, expires_at, created_at, sends \
-           FROM unnest($1, $2, $3, $4, $5, $6, $7, $8) AS r(id, email, role, nonce, hash, created_at, expires_at, sends)",
+        "INSERT INTO invitations (id, organization_id, email, email_key, role, status, token_nonce, token_hash, \
+                                  invited_by, inviter_name, created_at, expires_at, last_sent_at, send_count) \
+         SELECT id, $9, email, email_key, role, 'pending', nonce, hash, $10, $11, created_at, expires_at, created_at, \
+                sends \
+           FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $12) \
+                AS r(id, email, role, nonce, hash, created_at, expires_at, sends, email_key)",
     )
     .bind::<Array<SqlUuid>, _>(rows.id)
     .bind::<Array<Text>, _>(rows.email)
@@ -139,7 +144,13 @@ pub fn insert_invitations(
     .bind::<SqlUuid, _>(org)
     .bind::<SqlUuid, _>(inviter)
     .bind::<Text, _>(inviter_name)
+    .bind::<Array<Text>, _>(keys)
     .execute(conn)
+}
+
+/// Each address's canonical form, the key it is compared by.
+fn keys_of(emails: &[String]) -> Vec<String> {
+    emails.iter().map(|e| crate::domain::email_address::canonical(e)).collect()
 }
 
 pub fn insert_audit_events(conn: &mut PgConnection, org: Uuid, rows: AuditEvents) -> QueryResult<usize> {

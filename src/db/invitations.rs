@@ -56,6 +56,8 @@ pub struct NewInvitation {
     pub id: Uuid,
     pub organization_id: Uuid,
     pub email: String,
+    /// The address's canonical form (`EmailAddress::canonical`), what it is matched by.
+    pub email_key: String,
     pub role: Role,
     pub token_nonce: Vec<u8>,
     pub token_hash: Vec<u8>,
@@ -94,13 +96,18 @@ pub fn insert_many(conn: &mut PgConnection, rows: &[NewInvitation]) -> QueryResu
     diesel::insert_into(invitations::table).values(rows).returning(Invitation::as_returning()).get_results(conn)
 }
 
-/// The pending (possibly expired) invitations of an organization for any of `emails` (lowercase).
-pub fn pending_for_emails(conn: &mut PgConnection, org: OrgId, emails: &[String]) -> QueryResult<Vec<Invitation>> {
+/// The pending (possibly expired) invitations of an organization for any of `keys`
+/// (addresses in canonical form), each with its key.
+pub fn pending_for_emails(
+    conn: &mut PgConnection,
+    org: OrgId,
+    keys: &[String],
+) -> QueryResult<Vec<(Invitation, String)>> {
     invitations::table
         .filter(invitations::organization_id.eq(org.0))
         .filter(unanswered())
-        .filter(lower(invitations::email).eq_any(emails))
-        .select(Invitation::as_select())
+        .filter(invitations::email_key.eq_any(keys))
+        .select((Invitation::as_select(), invitations::email_key))
         .load(conn)
 }
 
@@ -216,11 +223,12 @@ pub fn replace_token(conn: &mut PgConnection, id: Uuid, nonce: &[u8], hash: &[u8
         .execute(conn)
 }
 
-/// Pending, unexpired invitations to an address, with their organization's name and slug.
-pub fn pending_for_address(conn: &mut PgConnection, email: &str) -> QueryResult<Vec<(Invitation, String, String)>> {
+/// Pending, unexpired invitations to an address (by its canonical form), with their
+/// organization's name and slug.
+pub fn pending_for_address(conn: &mut PgConnection, key: &str) -> QueryResult<Vec<(Invitation, String, String)>> {
     invitations::table
         .inner_join(organizations::table)
-        .filter(lower(invitations::email).eq(email.to_lowercase()))
+        .filter(invitations::email_key.eq(key))
         .filter(open())
         .order((invitations::created_at.desc(), invitations::id.desc()))
         .select((Invitation::as_select(), organizations::name, organizations::slug))

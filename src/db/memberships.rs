@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::organizations::Organization;
 use super::schema::{memberships, organizations, users};
-use crate::domain::{OrgId, Role, UserId};
+use crate::domain::{EmailAddress, OrgId, Role, UserId};
 
 /// A membership row.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -64,13 +64,13 @@ pub fn owner_of(conn: &mut PgConnection, org: OrgId) -> QueryResult<Option<(Stri
         .optional()
 }
 
-/// Which of `emails` (lowercase) already belong to members of the organization (lowercase).
-pub fn member_emails_among(conn: &mut PgConnection, org: OrgId, emails: &[String]) -> QueryResult<Vec<String>> {
+/// Which of `keys` (addresses in canonical form) already belong to members of the organization.
+pub fn member_emails_among(conn: &mut PgConnection, org: OrgId, keys: &[String]) -> QueryResult<Vec<String>> {
     memberships::table
         .inner_join(users::table.on(users::id.eq(memberships::user_id)))
         .filter(memberships::organization_id.eq(org.0))
-        .filter(crate::db::lower(users::email).eq_any(emails))
-        .select(crate::db::lower(users::email))
+        .filter(users::email_key.eq_any(keys))
+        .select(users::email_key)
         .load(conn)
 }
 
@@ -183,11 +183,12 @@ pub fn detail(conn: &mut PgConnection, org: OrgId, id: Uuid) -> QueryResult<Opti
         .optional()
 }
 
-/// The member of the organization with this email address (any case).
-pub fn find_by_email(conn: &mut PgConnection, org: OrgId, email: &str) -> QueryResult<Option<MemberDetail>> {
+/// The member of the organization with this email address.
+pub fn find_by_email(conn: &mut PgConnection, org: OrgId, email: &EmailAddress) -> QueryResult<Option<MemberDetail>> {
     memberships::table
+        .inner_join(users::table.on(users::id.eq(memberships::user_id)))
         .filter(memberships::organization_id.eq(org.0))
-        .filter(crate::db::lower(memberships::member_email).eq(email.to_lowercase()))
+        .filter(users::email_key.eq(email.canonical()))
         .select(MemberDetail::as_select())
         .first(conn)
         .optional()

@@ -53,6 +53,7 @@ diesel::table! {
         responded_at -> Nullable<Timestamptz>,
         responded_by -> Nullable<Uuid>,
         link_copied_at -> Nullable<Timestamptz>,
+        email_key -> Text,
     }
 }
 
@@ -233,6 +234,7 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        email_key -> Text,
     }
 }
 

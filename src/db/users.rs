@@ -4,8 +4,8 @@ use diesel::prelude::*;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::lower;
 use super::schema::users;
+use crate::domain::email_address::canonical;
 use crate::domain::{EmailAddress, UserId};
 
 /// A user account.
@@ -37,13 +37,15 @@ pub struct NewUser<'a> {
     pub id: Uuid,
     pub name: &'a str,
     pub email: &'a str,
+    /// The address's canonical form (`EmailAddress::canonical`), what it is matched by.
+    pub email_key: &'a str,
     pub email_verified_at: Option<OffsetDateTime>,
     pub password_hash: &'a str,
 }
 
-/// Finds an account by email, ignoring case.
+/// Finds an account by email (its canonical form).
 pub fn find_by_email(conn: &mut PgConnection, email: &EmailAddress) -> QueryResult<Option<User>> {
-    users::table.filter(lower(users::email).eq(email.normalized())).select(User::as_select()).first(conn).optional()
+    users::table.filter(users::email_key.eq(email.canonical())).select(User::as_select()).first(conn).optional()
 }
 
 /// Finds an account by id.
@@ -81,7 +83,7 @@ pub fn mark_verified(conn: &mut PgConnection, id: UserId, email: &str) -> QueryR
     diesel::update(
         users::table
             .find(id.0)
-            .filter(lower(users::email).eq(email.to_lowercase()))
+            .filter(users::email_key.eq(canonical(email)))
             .filter(users::email_verified_at.is_null()),
     )
     .set((users::email_verified_at.eq(Some(time::OffsetDateTime::now_utc())), users::updated_at.eq(diesel::dsl::now)))
@@ -94,6 +96,7 @@ pub fn change_email(conn: &mut PgConnection, id: UserId, email: &str) -> QueryRe
     diesel::update(users::table.find(id.0))
         .set((
             users::email.eq(email),
+            users::email_key.eq(canonical(email)),
             users::email_verified_at.eq(None::<time::OffsetDateTime>),
             users::updated_at.eq(diesel::dsl::now),
         ))

@@ -122,7 +122,7 @@ impl DomainName {
     /// Whether `email` is at exactly this domain: `example.com` does not cover
     /// `mail.example.com`, `evil-example.com` or `example.com.evil.io`.
     pub fn has_address(&self, email: &EmailAddress) -> bool {
-        domain_of(email.normalized()).is_some_and(|d| d == self.0)
+        domain_of(email.canonical()).is_some_and(|d| d == self.0)
     }
 }
 

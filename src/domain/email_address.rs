@@ -3,11 +3,27 @@
 use std::fmt;
 
 /// A syntactically valid email address: trimmed, at most 254 characters,
-/// compared in lowercase. The text as typed is kept for display.
+/// compared by its [canonical form](canonical). The text as typed is kept for display.
 #[derive(Debug, Clone)]
 pub struct EmailAddress {
     original: String,
-    normalized: String,
+    canonical: String,
+}
+
+/// The form in which addresses are compared, here and in the database (where it
+/// is stored beside the address as typed): ASCII letters in lowercase, every
+/// other character exactly as typed. Unicode case folding and normalization are
+/// left out on purpose: both turn look-alikes into ASCII (folding makes the
+/// Kelvin sign `k` and `İ` `i`; NFC makes the Kelvin sign `K`), so
+/// `\u{212A}elly@example.com` would be kelly@example.com. Addresses that differ
+/// in any non-ASCII character are different addresses.
+pub fn canonical(address: &str) -> String {
+    address.to_ascii_lowercase()
+}
+
+/// Whether two stored addresses are one address (by their canonical forms).
+pub fn same_address(a: &str, b: &str) -> bool {
+    canonical(a) == canonical(b)
 }
 
 /// Why some text is not an email address; `Display` is the sentence shown to people.
@@ -45,7 +61,7 @@ impl EmailAddress {
         if !valid_domain(domain) {
             return Err(EmailError::BadDomain);
         }
-        Ok(Self { original: text.to_owned(), normalized: text.to_lowercase() })
+        Ok(Self { original: text.to_owned(), canonical: canonical(text) })
     }
 
     /// The address as it was typed (trimmed).
@@ -53,14 +69,14 @@ impl EmailAddress {
         &self.original
     }
 
-    /// The lowercase form used for every comparison and lookup.
-    pub fn normalized(&self) -> &str {
-        &self.normalized
+    /// The [canonical form](canonical), used for every comparison and lookup.
+    pub fn canonical(&self) -> &str {
+        &self.canonical
     }
 
-    /// The part after the @, in lowercase.
+    /// The part after the @, in canonical form.
     pub fn domain(&self) -> &str {
-        self.normalized.rsplit_once('@').map(|(_, d)| d).unwrap_or_default()
+        self.canonical.rsplit_once('@').map(|(_, d)| d).unwrap_or_default()
     }
 }
 
@@ -89,14 +105,14 @@ fn valid_domain(domain: &str) -> bool {
 
 impl PartialEq for EmailAddress {
     fn eq(&self, other: &Self) -> bool {
-        self.normalized == other.normalized
+        self.canonical == other.canonical
     }
 }
 impl Eq for EmailAddress {}
 
 impl std::hash::Hash for EmailAddress {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.normalized.hash(state);
+        self.canonical.hash(state);
     }
 }
 
@@ -115,13 +131,35 @@ mod tests {
     fn accepts_ordinary_addresses_and_trims_them() {
         let email = EmailAddress::parse("  Ada.Lovelace+roster@Example.COM ").unwrap();
         assert_eq!(email.as_str(), "Ada.Lovelace+roster@Example.COM");
-        assert_eq!(email.normalized(), "ada.lovelace+roster@example.com");
+        assert_eq!(email.canonical(), "ada.lovelace+roster@example.com");
         assert_eq!(email.domain(), "example.com");
     }
 
     #[test]
     fn compares_without_regard_to_case() {
         assert_eq!(EmailAddress::parse("ADA@example.com").unwrap(), EmailAddress::parse("ada@EXAMPLE.com").unwrap());
+    }
+
+    #[test]
+    fn look_alikes_that_fold_to_ascii_are_other_addresses() {
+        let kelly = EmailAddress::parse("kelly@example.com").unwrap();
+        for look_alike in ["\u{212A}elly@example.com", "kelly@example.\u{212A}om", "k\u{0130}lly@example.com"] {
+            let other = EmailAddress::parse(look_alike).unwrap();
+            assert_ne!(other, kelly, "{look_alike}");
+            assert_ne!(other.canonical(), "kelly@example.com");
+        }
+        assert_ne!(
+            EmailAddress::parse("kİlly@example.com").unwrap(),
+            EmailAddress::parse("killy@example.com").unwrap()
+        );
+        assert_eq!(EmailAddress::parse("\u{212A}elly@example.com").unwrap().canonical(), "\u{212A}elly@example.com");
+    }
+
+    #[test]
+    fn non_ascii_letters_are_kept_as_typed() {
+        let email = EmailAddress::parse("J\u{d6}RG@M\u{dc}NCHEN.de").unwrap();
+        assert_eq!(email.canonical(), "j\u{d6}rg@m\u{dc}nchen.de");
+        assert_ne!(email, EmailAddress::parse("j\u{f6}rg@m\u{fc}nchen.de").unwrap());
     }
 
     #[test]
@@ -150,7 +188,13 @@ mod tests {
             if let Ok(email) = EmailAddress::parse(&input) {
                 prop_assert!(email.as_str().chars().count() <= 254);
                 prop_assert_eq!(email.as_str(), input.trim());
-                prop_assert_eq!(email.normalized(), email.as_str().to_lowercase());
+                prop_assert_eq!(canonical(email.canonical()), email.canonical(), "the form is stable");
+                // Only ASCII capitals change, each into its small letter: nothing else
+                // changes, so nothing that is not ASCII ever becomes ASCII.
+                prop_assert_eq!(email.canonical().chars().count(), email.as_str().chars().count());
+                for (typed, kept) in email.as_str().chars().zip(email.canonical().chars()) {
+                    prop_assert!(typed == kept || (typed.is_ascii_uppercase() && kept == typed.to_ascii_lowercase()));
+                }
             }
         }
 
@@ -161,8 +205,9 @@ mod tests {
         ) {
             let text = format!("{local}@{domain}");
             let email = EmailAddress::parse(&text).unwrap();
-            prop_assert_eq!(email.normalized(), text.as_str());
+            prop_assert_eq!(email.canonical(), text.as_str());
             prop_assert_eq!(email.domain(), domain.as_str());
+            prop_assert_eq!(EmailAddress::parse(&text.to_uppercase()).unwrap(), email, "ASCII case does not matter");
         }
     }
 }

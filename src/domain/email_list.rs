@@ -95,7 +95,7 @@ impl EmailList {
         let mut name: Vec<String> = Vec::new();
         let mut add = |list: &mut EmailList, text: &str, shown: &str| match EmailAddress::parse(text) {
             Ok(email) => {
-                if seen.insert(email.normalized().to_owned()) {
+                if seen.insert(email.canonical().to_owned()) {
                     list.addresses.push(email);
                 } else {
                     list.duplicates += 1;
@@ -213,7 +213,7 @@ mod tests {
             prop_assert!(kept > 0 || list.duplicates > 0 || !has_content, "lost {:?}", input);
             let mut seen = std::collections::HashSet::new();
             for address in &list.addresses {
-                prop_assert!(seen.insert(address.normalized().to_owned()));
+                prop_assert!(seen.insert(address.canonical().to_owned()));
             }
         }
     }

@@ -10,6 +10,7 @@ use super::viewer::{self, Viewer};
 use crate::db::email_tokens;
 pub use crate::db::email_tokens::Purpose;
 use crate::db::{outbox, sessions, users, Steps};
+use crate::domain::email_address::{canonical, same_address};
 use crate::domain::{EmailAddress, NewPassword, PersonName, Token, UserId};
 use crate::error::{AppError, FormErrors};
 use crate::mail::{messages, Links};
@@ -39,12 +40,13 @@ pub fn sign_up(steps: &Steps<'_>, links: &Links, ip: &str, input: &SignUp) -> Re
 
 fn create_account(conn: &mut PgConnection, links: &Links, input: &SignUp, password_hash: &str) -> Result<(), AppError> {
     // Counted for new and existing addresses alike, so the limit reveals nothing.
-    check(conn, rate_limit::MAIL_PER_ACCOUNT, input.email.normalized())?;
+    check(conn, rate_limit::MAIL_PER_ACCOUNT, input.email.canonical())?;
     conn.transaction(|conn| {
         let new_user = users::NewUser {
             id: Uuid::new_v4(),
             name: input.name.as_str(),
             email: input.email.as_str(),
+            email_key: input.email.canonical(),
             email_verified_at: None,
             password_hash,
         };
@@ -121,7 +123,7 @@ pub fn resend_verification(conn: &mut PgConnection, links: &Links, ip: &str, use
         if user.is_verified() {
             return Err(AppError::Conflict(format!("{} is already verified.", user.email)));
         }
-        check(conn, rate_limit::MAIL_PER_ACCOUNT, &user.email.to_lowercase())?;
+        check(conn, rate_limit::MAIL_PER_ACCOUNT, &canonical(&user.email))?;
         send_verification(conn, links, &user)?;
         Ok(user.email)
     })
@@ -147,7 +149,7 @@ pub fn verify_email(conn: &mut PgConnection, token: &Token) -> Result<Option<Str
         };
         let user = UserId(used.user_id);
         let current = users::find(conn, user)?.ok_or(AppError::NotFound)?;
-        if current.email.to_lowercase() != used.email.to_lowercase() {
+        if !same_address(&current.email, &used.email) {
             // A link from `Change email address`: opening it proves the new inbox,
             // and the account moves there, verified.
             return match users::change_email(conn, user, &used.email) {
@@ -210,7 +212,7 @@ pub struct SignInAttempt {
 /// always signs in. An unknown address is checked against a dummy hash, so the
 /// time taken tells nothing.
 pub fn sign_in(steps: &Steps<'_>, ip: &str, email: &EmailAddress, password: &str) -> Result<SignInAttempt, AppError> {
-    let account_key = email.normalized().to_owned();
+    let account_key = email.canonical().to_owned();
     let (found, failures) = steps.run(|conn| {
         refuse_failing_client(conn, &account_key, ip)?;
         let failures = rate_limit::hits(conn, rate_limit::SIGN_IN_FAILURES_PER_ACCOUNT, &account_key)?;
@@ -281,13 +283,13 @@ pub fn change_email(
     password: &str,
 ) -> Result<(), AppError> {
     let account = confirm_password(steps, ip, user, password, "email_password")?;
-    if account.email.to_lowercase() == new_email.normalized() {
+    if canonical(&account.email) == new_email.canonical() {
         let mut errors = FormErrors::new();
         errors.add("new_email", "That is already your address.");
         return Err(AppError::Invalid(errors));
     }
     steps.run(|conn| {
-        check(conn, rate_limit::MAIL_PER_ACCOUNT, new_email.normalized())?;
+        check(conn, rate_limit::MAIL_PER_ACCOUNT, new_email.canonical())?;
         conn.transaction(|conn| match users::find_by_email(conn, new_email)? {
             Some(existing) => tell_account_exists(conn, links, &existing),
             None => send_verification_to(conn, links, &account, new_email.as_str()),
@@ -305,7 +307,7 @@ pub fn request_password_reset(
     email: &EmailAddress,
 ) -> Result<(), AppError> {
     check(conn, rate_limit::MAIL_PER_IP, ip)?;
-    check(conn, rate_limit::MAIL_PER_ACCOUNT, email.normalized())?;
+    check(conn, rate_limit::MAIL_PER_ACCOUNT, email.canonical())?;
     conn.transaction(|conn| {
         let Some(user) = users::find_by_email(conn, email)? else {
             return Ok(());
@@ -383,10 +385,12 @@ fn create_invited_account(
             .filter(|i| i.status_now() == crate::domain::InvitationStatus::Pending)
             .ok_or(AppError::NotFound)?;
         let proven = invitation.link_proves_address();
+        let email_key = canonical(&invitation.email);
         let new_user = users::NewUser {
             id: Uuid::new_v4(),
             name: name.as_str(),
             email: &invitation.email,
+            email_key: &email_key,
             email_verified_at: proven.then(OffsetDateTime::now_utc),
             password_hash,
         };

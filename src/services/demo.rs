@@ -37,6 +37,7 @@ pub fn create_verified_user(
         id: Uuid::new_v4(),
         name: name.as_str(),
         email: email.as_str(),
+        email_key: email.canonical(),
         email_verified_at: Some(time::OffsetDateTime::now_utc()),
         password_hash,
     };

@@ -176,7 +176,7 @@ fn eligible(conn: &mut PgConnection, user: UserId) -> Result<Option<Eligible>, A
         return Ok(None);
     }
     let Ok(address) = EmailAddress::parse(&account.email) else { return Ok(None) };
-    let Some(name) = domain_of(address.normalized()) else { return Ok(None) };
+    let Some(name) = domain_of(address.canonical()) else { return Ok(None) };
     let Some(domain) = rows::verified(conn, &name)? else { return Ok(None) };
     let org_id = OrgId(domain.organization_id);
     if memberships::find(conn, org_id, user)?.is_some() {
@@ -186,10 +186,10 @@ fn eligible(conn: &mut PgConnection, user: UserId) -> Result<Option<Eligible>, A
     if crate::db::audit::exists_any(conn, org_id, &gone, &account.email)? {
         return Ok(None);
     }
-    let waiting = [address.normalized().to_owned()];
+    let waiting = [address.canonical().to_owned()];
     let open = invitations::pending_for_emails(conn, org_id, &waiting)?
         .into_iter()
-        .any(|i| i.status_now() == crate::domain::InvitationStatus::Pending);
+        .any(|(i, _)| i.status_now() == crate::domain::InvitationStatus::Pending);
     if open {
         return Ok(None);
     }

@@ -15,6 +15,7 @@ use crate::db::invitations::{self, Invitation, NewInvitation};
 use crate::db::projects::{self as project_rows, Grantee, Project};
 use crate::db::teams::{self as team_rows, Team};
 use crate::db::{memberships, organizations, outbox, users};
+use crate::domain::email_address::{canonical, same_address};
 use crate::domain::email_list::InvalidEntry;
 use crate::domain::permission::{may_on_team, TeamAction};
 use crate::domain::token::TokenKey;
@@ -213,21 +214,21 @@ pub fn invite(
         let brought = allowed_brings(conn, &access, role, brings)?;
         let grant_lines = describe_brings(&brought);
 
-        let lowercase: Vec<String> = list.addresses.iter().map(|a| a.normalized().to_owned()).collect();
+        let keys: Vec<String> = list.addresses.iter().map(|a| a.canonical().to_owned()).collect();
         let members: HashSet<String> =
-            memberships::member_emails_among(conn, org.org_id(), &lowercase)?.into_iter().collect();
-        let pending: HashMap<String, Invitation> = invitations::pending_for_emails(conn, org.org_id(), &lowercase)?
+            memberships::member_emails_among(conn, org.org_id(), &keys)?.into_iter().collect();
+        let pending: HashMap<String, Invitation> = invitations::pending_for_emails(conn, org.org_id(), &keys)?
             .into_iter()
-            .map(|i| (i.email.to_lowercase(), i))
+            .map(|(invitation, key)| (key, invitation))
             .collect();
 
         let mut summary =
             InviteSummary { invalid: list.invalid, duplicates: list.duplicates, ..InviteSummary::default() };
         let mut to_invite = Vec::new();
         for address in list.addresses {
-            if members.contains(address.normalized()) {
+            if members.contains(address.canonical()) {
                 summary.already_members.push(address.as_str().to_owned());
-            } else if let Some(existing) = pending.get(address.normalized()) {
+            } else if let Some(existing) = pending.get(address.canonical()) {
                 summary.already_pending.push(AlreadyPending {
                     id: existing.id,
                     email: existing.email.clone(),
@@ -240,13 +241,13 @@ pub fn invite(
 
         // One inbox gets at most a few invitation emails an hour, whoever sends them.
         // Counted in this transaction: a batch refused below counts for nobody.
-        let recipients: Vec<String> = to_invite.iter().map(|a| a.normalized().to_owned()).collect();
+        let recipients: Vec<String> = to_invite.iter().map(|a| a.canonical().to_owned()).collect();
         let too_often: HashSet<String> = rate_limit::over_limit(conn, rate_limit::INVITE_PER_RECIPIENT, &recipients)?
             .into_iter()
             .map(str::to_owned)
             .collect();
         to_invite.retain(|a| {
-            let over = too_often.contains(a.normalized());
+            let over = too_often.contains(a.canonical());
             if over {
                 summary.too_often.push(a.as_str().to_owned());
             }
@@ -269,6 +270,7 @@ pub fn invite(
                 id: Uuid::new_v4(),
                 organization_id: org.id,
                 email: address.as_str().to_owned(),
+                email_key: address.canonical().to_owned(),
                 role,
                 token_nonce: nonce.to_vec(),
                 token_hash: token.hash(),
@@ -531,7 +533,7 @@ pub fn resend(
                 org.name, RESENDS_PER_ORG_PER_HOUR.max
             ))
         })?;
-        let recipient = [invitation.email.to_lowercase()];
+        let recipient = [canonical(&invitation.email)];
         if !rate_limit::over_limit(conn, rate_limit::INVITE_PER_RECIPIENT, &recipient)?.is_empty() {
             return Err(AppError::RateLimited(format!(
                 "{} has received {} invitation emails in the last hour. Wait before resending, or use Copy Link.",
@@ -801,7 +803,7 @@ pub fn respond(
     conn.transaction(|conn| {
         let invitation = find(conn, reference)?.ok_or(AppError::NotFound)?;
         let user = users::find(conn, actor.user)?.ok_or(AppError::Unauthenticated)?;
-        let matches = user.email.to_lowercase() == invitation.email.to_lowercase();
+        let matches = same_address(&user.email, &invitation.email);
         if !matches {
             return Err(match reference {
                 // Invitations named by id are only offered to their invitee.
@@ -960,7 +962,7 @@ pub fn pending_for(conn: &mut PgConnection, user: UserId) -> Result<Vec<PendingF
     if !user.is_verified() {
         return Ok(Vec::new());
     }
-    let pending = invitations::pending_for_address(conn, &user.email)?;
+    let pending = invitations::pending_for_address(conn, &canonical(&user.email))?;
     let ids: Vec<Uuid> = pending.iter().map(|(i, _, _)| i.id).collect();
     let mut grants = grants_by_invitation(conn, &ids)?;
     Ok(pending

@@ -284,7 +284,7 @@ pub fn resend_verification(
         if user.is_verified() {
             return Err(AppError::Conflict(format!("{} is already verified.", user.email)));
         }
-        rate_limit::check(conn, rate_limit::MAIL_PER_ACCOUNT, &user.email.to_lowercase())?;
+        rate_limit::check(conn, rate_limit::MAIL_PER_ACCOUNT, &crate::domain::email_address::canonical(&user.email))?;
         let token = Token::generate();
         let expires = time::OffsetDateTime::now_utc() + super::accounts::VERIFY_TTL;
         email_tokens::issue(conn, user.user_id(), email_tokens::Purpose::VerifyEmail, &token, &user.email, expires)?;

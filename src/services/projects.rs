@@ -199,7 +199,12 @@ fn resolve(conn: &mut PgConnection, access: &OrgAccess, input: &GranteeInput) ->
             if who.is_empty() {
                 return Err(grantee_error("Choose a team, or type a member's email address.".into()));
             }
-            let found = memberships::find_by_email(conn, access.org.org_id(), who)?.ok_or_else(|| {
+            let address = crate::domain::EmailAddress::parse(who).ok();
+            let found = match &address {
+                Some(address) => memberships::find_by_email(conn, access.org.org_id(), address)?,
+                None => None,
+            };
+            let found = found.ok_or_else(|| {
                 grantee_error(format!("{who} is not a member of {}. Invite them first.", access.org.name))
             })?;
             Ok((Grantee::Member(found.id), found.member_email))

@@ -293,7 +293,9 @@ fn resolve_member(conn: &mut PgConnection, access: &OrgAccess, who: &str) -> Res
     let found = rows::candidates(conn, access.org.org_id(), None, who, 50)?;
     let exact: Vec<Uuid> = found
         .iter()
-        .filter(|(_, name, email)| email.eq_ignore_ascii_case(who) || name.to_lowercase() == who.to_lowercase())
+        .filter(|(_, name, email)| {
+            crate::domain::email_address::same_address(email, who) || name.to_lowercase() == who.to_lowercase()
+        })
         .map(|(id, _, _)| *id)
         .collect();
     match (exact.as_slice(), found.as_slice()) {

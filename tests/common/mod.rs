@@ -459,7 +459,7 @@ impl TestApp {
                     j.run_at AS next_attempt_at, o.last_error, o.created_at, o.sent_at \
                FROM outbox o \
                JOIN jobs j ON j.kind = 'mail' AND j.payload->>'message_id' = o.id::text \
-              WHERE lower(o.to_address) = lower($1) \
+              WHERE lower(o.to_address COLLATE \"C\") = lower($1 COLLATE \"C\") \
               ORDER BY o.created_at, o.id",
         )
         .bind::<Text, _>(to)
@@ -546,8 +546,8 @@ impl TestApp {
             id: Uuid,
         }
         let mut conn = self.db.conn();
-        diesel::sql_query("SELECT id FROM invitations WHERE lower(email) = lower($1) ORDER BY created_at DESC LIMIT 1")
-            .bind::<Text, _>(email)
+        diesel::sql_query("SELECT id FROM invitations WHERE email_key = $1 ORDER BY created_at DESC LIMIT 1")
+            .bind::<Text, _>(roster::domain::email_address::canonical(email))
             .get_result::<Row>(&mut conn)
             .unwrap_or_else(|_| panic!("no invitation for {email}"))
             .id

@@ -154,6 +154,29 @@ async fn a_wrong_password_and_an_unknown_address_get_the_same_answer() {
     assert!(app.cookie("roster_session").is_none(), "no session for failed sign-ins");
 }
 
+/// The Kelvin sign (U+212A) looks like "K" and PostgreSQL's lower() made it "k":
+/// the look-alike address signed in to Kelly's account and could not be signed up.
+#[tokio::test]
+async fn a_look_alike_address_is_another_account() {
+    let app = spawn_app().await;
+    app.create_verified_user("Kelly", "kelly@example.com").await;
+    let look_alike = "\u{212A}elly@example.com";
+    let response = app.sign_in(look_alike, PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response.text().await.unwrap().contains("Incorrect email or password."));
+    assert_eq!(app.get("/dashboard").await.status(), StatusCode::SEE_OTHER, "not signed in");
+
+    let other = app.other_browser();
+    assert_eq!(other.sign_up("Mallory", look_alike, PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.count("SELECT count(*) FROM users"), 2);
+    assert_eq!(app.count("SELECT count(*) FROM users WHERE email_key = 'kelly@example.com'"), 1);
+    // ASCII letter case still does not make another account.
+    let again = app.other_browser().sign_up("Kelly", "KELLY@example.com", PASSWORD).await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER, "answered like any sign-up");
+    assert_eq!(app.count("SELECT count(*) FROM users"), 2);
+    assert_eq!(app.sign_in("Kelly@Example.com", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+}
+
 #[tokio::test]
 async fn sign_in_is_rate_limited_per_account_with_a_clear_message() {
     let app = spawn_app().await;

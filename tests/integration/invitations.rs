@@ -316,6 +316,40 @@ async fn someone_signed_in_as_another_address_is_told_and_the_invitation_stays_o
     assert_eq!(location(&response), format!("/sign-in?signed_out=1&next={}", link.replace('/', "%2F")));
 }
 
+/// PostgreSQL's lower() and Rust's to_lowercase() both fold the Kelvin sign (U+212A)
+/// into "k": an invitation to "\u{212A}elly@example.com" was Kelly's to see and accept.
+#[tokio::test]
+async fn an_invitation_to_a_look_alike_address_is_not_offered_to_the_ascii_one() {
+    let (app, slug) = acme().await;
+    let look_alike = "\u{212A}elly@example.com";
+    app.invite(&slug, look_alike, "member").await;
+    app.invite(&slug, "Kim@Example.com", "member").await;
+    let kelly = app.other_browser();
+    kelly.signed_in_user("Kelly", "kelly@example.com").await;
+    let page = kelly.get_text("/dashboard").await.1;
+    assert!(!page.contains("Invitations for you"), "{page}");
+    let bell = "SELECT bell_count(id) AS count FROM users WHERE email = 'kelly@example.com'";
+    assert_eq!(app.count(bell), 0, "nothing in Kelly's bell");
+
+    let link = app.invitation_link(look_alike);
+    let page = expect_page(kelly.get(&link).await, StatusCode::OK, "This invitation is for someone else").await;
+    assert!(page.contains(&format!("Olivia Owner invited <strong>{look_alike}</strong> to join")), "{page}");
+    kelly.post_form(&format!("{link}/accept"), &[]).await;
+    assert_eq!(app.count("SELECT count(*) FROM memberships"), 1, "only the Owner");
+    assert_eq!(app.count("SELECT count(*) FROM invitations WHERE status = 'pending'"), 2);
+
+    // Inviting the ASCII address is a new invitation, not "already invited".
+    let summary = expect_page(app.invite(&slug, "kelly@example.com", "member").await, StatusCode::OK, "1 sent.").await;
+    assert!(!summary.contains("Already invited"), "{summary}");
+    assert_eq!(app.count("SELECT count(*) FROM invitations WHERE status = 'pending'"), 3);
+    assert!(kelly.get_text("/dashboard").await.1.contains("Invitations for you"));
+
+    // Letter case in ASCII still does not matter: kim@example.com is Kim@Example.com.
+    let kim = app.other_browser();
+    kim.signed_in_user("Kim", "kim@example.com").await;
+    assert!(kim.get_text("/dashboard").await.1.contains("Invitations for you"));
+}
+
 #[tokio::test]
 async fn twenty_parallel_accepts_make_exactly_one_membership() {
     let (app, slug) = acme().await;

@@ -200,9 +200,10 @@ async fn the_list_shows_members_and_pending_invitations_with_filters_sort_and_pa
     // 60 members, straight into the database.
     app.execute(
         "WITH new_users AS (
-           INSERT INTO users (id, name, email, email_verified_at, password_hash)
-           SELECT gen_random_uuid(), 'Person ' || lpad(n::text, 2, '0'), 'person' || lpad(n::text, 2, '0') || '@example.com', now(), 'x'
-             FROM generate_series(1, 60) n RETURNING id)
+           INSERT INTO users (id, name, email, email_key, email_verified_at, password_hash)
+           SELECT gen_random_uuid(), 'Person ' || lpad(n::text, 2, '0'), e, e, now(), 'x'
+             FROM generate_series(1, 60) n, LATERAL (SELECT 'person' || lpad(n::text, 2, '0') || '@example.com') a(e)
+           RETURNING id)
          INSERT INTO memberships (id, organization_id, user_id, role)
          SELECT gen_random_uuid(), o.id, u.id, 'member' FROM new_users u, organizations o",
     );

@@ -114,7 +114,7 @@ pub async fn show_invitation(
     let state = match (&viewer, inv.status) {
         (_, status) if status != InvitationStatus::Pending => InviteState::Closed,
         (None, _) => InviteState::SignedOut,
-        (Some(v), _) if v.email.to_lowercase() == inv.email.to_lowercase() => InviteState::Open,
+        (Some(v), _) if crate::domain::email_address::same_address(&v.email, &inv.email) => InviteState::Open,
         (Some(v), _) => InviteState::OtherAccount(v.email.clone()),
     };
     let title = format!("Invitation to {}", inv.org_name);
