@@ -39,6 +39,8 @@ pub struct Settings {
     /// The longest a request may take to get its answer started; past it, 503
     /// with `Retry-After` (a database that stalls must not hang the browser).
     pub request_timeout: Duration,
+    /// A session not used for this long is signed out (`ROSTER_SESSION_IDLE_TIMEOUT`).
+    pub session_idle_timeout: Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -171,6 +173,12 @@ impl Settings {
             Some(text) => parse_duration(&text).context("ROSTER_REQUEST_TIMEOUT must be a duration like 10s")?,
             None => Duration::from_secs(10),
         };
+        let session_idle_timeout = match var("ROSTER_SESSION_IDLE_TIMEOUT") {
+            Some(text) => {
+                parse_duration(&text).context("ROSTER_SESSION_IDLE_TIMEOUT must be a duration like 24h, 8h or 30m")?
+            }
+            None => Duration::from_secs(24 * 3_600),
+        };
         Ok(Settings {
             database_url,
             bind,
@@ -189,6 +197,7 @@ impl Settings {
             metrics_token,
             shutdown_grace,
             request_timeout,
+            session_idle_timeout,
         })
     }
 

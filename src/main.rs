@@ -28,6 +28,8 @@ Configuration (environment variables, or a .env file in the working directory):
   ROSTER_METRICS_TOKEN   bearer token /metrics asks for  [default: unset, no /metrics]
   ROSTER_LOG_FORMAT      human or json         [default: human]
   ROSTER_SHUTDOWN_GRACE  time requests in flight get after SIGTERM  [default: 30s]
+  ROSTER_REQUEST_TIMEOUT longest wait for an answer to start before the 503 Busy page  [default: 10s]
+  ROSTER_SESSION_IDLE_TIMEOUT  unused sessions end after this, e.g. 8h, 30m  [default: 24h]
   ROSTER_DATA_DIR        home of the private PostgreSQL used when DATABASE_URL is unset  [default: ./.roster]
   ROSTER_PRIVATE_POSTGRES  auto: a private PostgreSQL when nothing answers at 127.0.0.1:5432; always; never  [default: auto]
   RUST_LOG               log filter            [default: info]";

@@ -161,6 +161,10 @@ fn serve(
     let dev_mailbox = settings.uses_dev_mailbox();
     let workers = settings.http_workers;
     let grace = settings.shutdown_grace;
+    let lifetimes = crate::services::sessions::Lifetimes {
+        absolute: routes::session::ABSOLUTE_LIFETIME,
+        idle: settings.session_idle_timeout,
+    };
     let state = web::Data::new(AppState {
         links: Links::new(&settings.base_url, &settings.session_key.bytes),
         tokens: crate::domain::token::TokenKey::derive_from(&settings.session_key.bytes),
@@ -173,7 +177,7 @@ fn serve(
         cookie_key: key.clone(),
         settings,
     });
-    let store = PgSessionStore::new(db);
+    let store = PgSessionStore::new(db, lifetimes);
 
     let server = HttpServer::new(move || {
         let headers =
@@ -185,7 +189,7 @@ fn serve(
             .cookie_same_site(SameSite::Lax)
             .session_lifecycle(
                 PersistentSession::default()
-                    .session_ttl(actix_web::cookie::time::Duration::days(14))
+                    .session_ttl(actix_web::cookie::time::Duration::seconds_f64(lifetimes.absolute.as_secs_f64()))
                     .session_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
             )
             .build();

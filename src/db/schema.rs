@@ -201,6 +201,10 @@ diesel::table! {
         state -> Jsonb,
         expires_at -> Timestamptz,
         created_at -> Timestamptz,
+        public_id -> Uuid,
+        user_agent -> Text,
+        ip_address -> Text,
+        last_seen_at -> Timestamptz,
     }
 }
 

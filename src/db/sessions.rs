@@ -1,45 +1,75 @@
 //! The `sessions` table: server-side session state keyed by the SHA-256 of the cookie's key.
 
+use std::time::Duration;
+
 use diesel::prelude::*;
+use diesel::sql_types::{Double, Jsonb, Nullable, Text, Uuid as SqlUuid};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::schema::sessions;
 
-/// Loads unexpired session state.
-pub fn load(conn: &mut PgConnection, id: &str) -> QueryResult<Option<serde_json::Value>> {
+/// How long sessions last: `absolute` after sign-in at most, and `idle` after their last use.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    pub absolute: Duration,
+    pub idle: Duration,
+}
+
+/// Where a session was signed in from, as its browser said.
+#[derive(Debug, Clone, Default)]
+pub struct Device {
+    pub user_agent: String,
+    pub ip_address: String,
+}
+
+/// A live session's state, with when it was last used.
+pub fn load(conn: &mut PgConnection, id: &str) -> QueryResult<Option<(serde_json::Value, OffsetDateTime)>> {
     sessions::table
         .find(id)
         .filter(sessions::expires_at.gt(diesel::dsl::now))
-        .select(sessions::state)
+        .select((sessions::state, sessions::last_seen_at))
         .first(conn)
         .optional()
 }
 
-/// Inserts or replaces a session's state.
+/// Inserts or replaces a session, used now; it ends after the sooner of its two lifetimes.
 pub fn upsert(
     conn: &mut PgConnection,
     id: &str,
     user_id: Option<Uuid>,
     state: &serde_json::Value,
-    expires_at: OffsetDateTime,
+    device: &Device,
+    lifetimes: Lifetimes,
 ) -> QueryResult<usize> {
-    diesel::insert_into(sessions::table)
-        .values((
-            sessions::id.eq(id),
-            sessions::user_id.eq(user_id),
-            sessions::state.eq(state),
-            sessions::expires_at.eq(expires_at),
-        ))
-        .on_conflict(sessions::id)
-        .do_update()
-        .set((sessions::user_id.eq(user_id), sessions::state.eq(state), sessions::expires_at.eq(expires_at)))
-        .execute(conn)
+    diesel::sql_query(
+        "INSERT INTO sessions (id, user_id, state, user_agent, ip_address, expires_at, last_seen_at) \
+         VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => least($6, $7)), now()) \
+         ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id, state = EXCLUDED.state, \
+             user_agent = EXCLUDED.user_agent, ip_address = EXCLUDED.ip_address, \
+             expires_at = EXCLUDED.expires_at, last_seen_at = EXCLUDED.last_seen_at",
+    )
+    .bind::<Text, _>(id)
+    .bind::<Nullable<SqlUuid>, _>(user_id)
+    .bind::<Jsonb, _>(state)
+    .bind::<Text, _>(&device.user_agent)
+    .bind::<Text, _>(&device.ip_address)
+    .bind::<Double, _>(lifetimes.absolute.as_secs_f64())
+    .bind::<Double, _>(lifetimes.idle.as_secs_f64())
+    .execute(conn)
 }
 
-/// Pushes back a session's expiry.
-pub fn touch(conn: &mut PgConnection, id: &str, expires_at: OffsetDateTime) -> QueryResult<usize> {
-    diesel::update(sessions::table.find(id)).set(sessions::expires_at.eq(expires_at)).execute(conn)
+/// Marks a live session used now, which pushes its idle end back (never past its absolute end).
+pub fn touch(conn: &mut PgConnection, id: &str, lifetimes: Lifetimes) -> QueryResult<usize> {
+    diesel::sql_query(
+        "UPDATE sessions SET last_seen_at = now(), \
+             expires_at = least(created_at + make_interval(secs => $2), now() + make_interval(secs => $3)) \
+         WHERE id = $1 AND expires_at > now()",
+    )
+    .bind::<Text, _>(id)
+    .bind::<Double, _>(lifetimes.absolute.as_secs_f64())
+    .bind::<Double, _>(lifetimes.idle.as_secs_f64())
+    .execute(conn)
 }
 
 /// Deletes one session.
@@ -57,18 +87,68 @@ pub fn delete_expired(conn: &mut PgConnection) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::expires_at.le(diesel::dsl::now))).execute(conn)
 }
 
-/// Replaces the state of an existing session; 0 when it no longer exists (ended on
-/// the server while the request ran), so it is never brought back.
+/// Replaces the state of a live session and marks it used now; 0 when it no longer
+/// exists (ended on the server while the request ran), so it is never brought back.
 pub fn update(
     conn: &mut PgConnection,
     id: &str,
     user_id: Option<Uuid>,
     state: &serde_json::Value,
-    expires_at: OffsetDateTime,
+    device: &Device,
+    lifetimes: Lifetimes,
 ) -> QueryResult<usize> {
-    diesel::update(sessions::table.find(id))
-        .set((sessions::user_id.eq(user_id), sessions::state.eq(state), sessions::expires_at.eq(expires_at)))
-        .execute(conn)
+    diesel::sql_query(
+        "UPDATE sessions SET user_id = $2, state = $3, user_agent = $4, ip_address = $5, last_seen_at = now(), \
+             expires_at = least(created_at + make_interval(secs => $6), now() + make_interval(secs => $7)) \
+         WHERE id = $1 AND expires_at > now()",
+    )
+    .bind::<Text, _>(id)
+    .bind::<Nullable<SqlUuid>, _>(user_id)
+    .bind::<Jsonb, _>(state)
+    .bind::<Text, _>(&device.user_agent)
+    .bind::<Text, _>(&device.ip_address)
+    .bind::<Double, _>(lifetimes.absolute.as_secs_f64())
+    .bind::<Double, _>(lifetimes.idle.as_secs_f64())
+    .execute(conn)
+}
+
+/// A signed-in session as its owner sees it listed.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+pub struct SignedInSession {
+    /// The row id, to tell the session of the request apart; never shown.
+    pub id: String,
+    pub public_id: Uuid,
+    pub user_agent: String,
+    pub ip_address: String,
+    pub created_at: OffsetDateTime,
+    pub last_seen_at: OffsetDateTime,
+}
+
+/// A user's live sessions, most recently used first.
+pub fn live_for_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Vec<SignedInSession>> {
+    sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::expires_at.gt(diesel::dsl::now))
+        .order((sessions::last_seen_at.desc(), sessions::public_id))
+        .select(SignedInSession::as_select())
+        .load(conn)
+}
+
+/// Ends the user's session named `public_id`, unless it is `keep`; 0 when there is none.
+pub fn delete_by_public_id(conn: &mut PgConnection, user_id: Uuid, public_id: Uuid, keep: &str) -> QueryResult<usize> {
+    diesel::delete(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::public_id.eq(public_id))
+            .filter(sessions::id.ne(keep)),
+    )
+    .execute(conn)
+}
+
+/// Ends every session of the user but `keep`.
+pub fn delete_others(conn: &mut PgConnection, user_id: Uuid, keep: &str) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::id.ne(keep))).execute(conn)
 }
 
 /// Signed-in sessions that have not expired.

@@ -129,10 +129,23 @@ pub fn resend_verification(conn: &mut PgConnection, links: &Links, ip: &str, use
     })
 }
 
-/// The account page: the viewer and when they joined Roster.
-pub fn profile(conn: &mut PgConnection, user: UserId) -> Result<(Viewer, OffsetDateTime), AppError> {
+/// What the account page shows.
+pub struct Profile {
+    pub viewer: Viewer,
+    /// When they joined Roster.
+    pub created_at: OffsetDateTime,
+    /// The browsers they are signed in on, the one asking first.
+    pub sessions: Vec<super::sessions::SignedInDevice>,
+}
+
+/// The account page of `user`, asked from the session with row id `current`.
+pub fn profile(conn: &mut PgConnection, user: UserId, current: &str) -> Result<Profile, AppError> {
     let account = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
-    Ok((viewer::of_user(conn, &account)?, account.created_at))
+    Ok(Profile {
+        viewer: viewer::of_user(conn, &account)?,
+        created_at: account.created_at,
+        sessions: super::sessions::signed_in_devices(conn, user, current)?,
+    })
 }
 
 /// The address an emailed link (`purpose`) is for, if the link still works. Changes

@@ -71,12 +71,17 @@ impl FromRequest for ClientIp {
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(ClientIp::of(req)))
+    }
+}
+
+impl ClientIp {
+    /// The client address of `req`, behind the configured proxies.
+    pub fn of(req: &HttpRequest) -> Self {
         let peer = req.peer_addr().map(|a| a.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        let trusted = req
-            .app_data::<actix_web::web::Data<super::state::AppState>>()
-            .map(|state| state.settings.trusted_proxies.clone())
-            .unwrap_or_default();
-        std::future::ready(Ok(ClientIp(client_ip(peer, &forwarded_for(req), &trusted).to_string())))
+        let state = req.app_data::<actix_web::web::Data<super::state::AppState>>();
+        let trusted = state.map(|state| state.settings.trusted_proxies.as_slice()).unwrap_or_default();
+        ClientIp(client_ip(peer, &forwarded_for(req), trusted).to_string())
     }
 }
 

@@ -36,6 +36,17 @@ pub fn relative(at: OffsetDateTime, now: OffsetDateTime) -> String {
     }
 }
 
+/// A configured length of time in words, in its largest whole unit: "24 hours",
+/// "2 days", "90 minutes", "1 minute".
+pub fn span(length: std::time::Duration) -> String {
+    let seconds = length.as_secs();
+    let (count, unit) = [(86_400, "day"), (3_600, "hour"), (60, "minute")]
+        .into_iter()
+        .find(|(size, _)| seconds >= *size && seconds.is_multiple_of(*size))
+        .map_or((seconds, "second"), |(size, unit)| (seconds / size, unit));
+    format!("{count} {unit}{}", if count == 1 { "" } else { "s" })
+}
+
 /// An ISO 8601 timestamp for a `<time datetime>` attribute.
 pub fn machine_time(at: OffsetDateTime) -> String {
     at.to_offset(time::UtcOffset::UTC).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
@@ -63,6 +74,17 @@ impl When {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn configured_spans_read_in_their_largest_whole_unit() {
+        let s = std::time::Duration::from_secs;
+        assert_eq!(span(s(86_400)), "1 day");
+        assert_eq!(span(s(24 * 3_600 * 3)), "3 days");
+        assert_eq!(span(s(36 * 3_600)), "36 hours");
+        assert_eq!(span(s(90 * 60)), "90 minutes");
+        assert_eq!(span(s(60)), "1 minute");
+        assert_eq!(span(s(45)), "45 seconds");
+    }
 
     #[test]
     fn relative_times_read_as_people_say_them() {

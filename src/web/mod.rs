@@ -78,6 +78,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
         .route("/account/password", web::post().to(account::change_password))
         .route("/account/email", web::post().to(account::change_email))
         .route("/account/resend-verification", web::post().to(account::resend_verification))
+        .route("/account/sessions/sign-out-others", web::post().to(account::sign_out_other_sessions))
+        .route("/account/sessions/{public_id}/sign-out", web::post().to(account::sign_out_session))
         .route("/dashboard", web::get().to(dashboard::show_dashboard))
         .route("/notifications", web::get().to(bell::list_notifications))
         .route("/notifications/stream", web::get().to(bell::bell_stream))

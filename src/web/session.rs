@@ -7,33 +7,42 @@ use actix_session::{Session, SessionExt as _};
 use actix_web::cookie::time::Duration;
 use actix_web::cookie::CookieJar;
 use actix_web::dev::Payload;
+use actix_web::http::header::USER_AGENT;
 use actix_web::{FromRequest, HttpRequest};
 use rand::distributions::{Alphanumeric, DistString as _};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::extractors::ClientIp;
 use super::state::AppState;
 use crate::db::Db;
 use crate::domain::UserId;
 use crate::error::AppError;
-use crate::services::sessions;
+use crate::services::sessions::{self, Device, Lifetimes};
 
 const USER_ID: &str = "user_id";
 const FLASHES: &str = "flashes";
+/// The signed-in browser's `User-Agent` and address, noted at sign-in for Account → Sessions.
+const DEVICE_AGENT: &str = "device_agent";
+const DEVICE_IP: &str = "device_ip";
 
 /// Keeps session state in the `sessions` table; the cookie carries only a random key.
+/// Rows end by `lifetimes` (the cookie's own max-age is the absolute one).
 #[derive(Clone)]
 pub struct PgSessionStore {
     db: Db,
+    lifetimes: Lifetimes,
 }
 
 impl PgSessionStore {
-    pub fn new(db: Db) -> Self {
-        Self { db }
+    pub fn new(db: Db, lifetimes: Lifetimes) -> Self {
+        Self { db, lifetimes }
     }
 }
+
+/// The longest a session lasts after sign-in, however much it is used.
+pub const ABSOLUTE_LIFETIME: std::time::Duration = std::time::Duration::from_secs(14 * 24 * 3_600);
 
 /// The session cookie's name: with the `__Host-` prefix when served over TLS, so
 /// that no other host (a sibling subdomain included) can set or replace it.
@@ -70,25 +79,28 @@ fn user_of(state: &HashMap<String, String>) -> Option<Uuid> {
     state.get(USER_ID).and_then(|v| serde_json::from_str(v).ok())
 }
 
-fn expiry(ttl: &Duration) -> OffsetDateTime {
-    OffsetDateTime::now_utc() + *ttl
+/// The browser a session was signed in from, as `sign_in` noted it in the state.
+fn device_of(state: &HashMap<String, String>) -> Device {
+    let text = |key| state.get(key).and_then(|v| serde_json::from_str::<String>(v).ok()).unwrap_or_default();
+    Device { user_agent: text(DEVICE_AGENT), ip_address: text(DEVICE_IP) }
 }
 
 impl SessionStore for PgSessionStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
         let id = row_id(key);
+        let lifetimes = self.lifetimes;
         let state = self
             .db
-            .run(move |conn| sessions::load(conn, &id).map_err(anyhow::Error::from))
+            .run(move |conn| sessions::load(conn, &id, lifetimes).map_err(anyhow::Error::from))
             .await
             .map_err(LoadError::Other)?;
         state.map(serde_json::from_value).transpose().map_err(|e| LoadError::Deserialization(e.into()))
     }
 
-    async fn save(&self, state: HashMap<String, String>, ttl: &Duration) -> Result<SessionKey, SaveError> {
+    async fn save(&self, state: HashMap<String, String>, _ttl: &Duration) -> Result<SessionKey, SaveError> {
         let key = SessionKey::try_from(Alphanumeric.sample_string(&mut rand::rngs::OsRng, 64))
             .map_err(|e| SaveError::Other(e.into()))?;
-        self.write(&key, state, ttl).await.map_err(SaveError::Other)?;
+        self.write(&key, state).await.map_err(SaveError::Other)?;
         Ok(key)
     }
 
@@ -99,12 +111,11 @@ impl SessionStore for PgSessionStore {
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
         let id = row_id(&key);
-        let user = user_of(&state);
+        let (user, device, lifetimes) = (user_of(&state), device_of(&state), self.lifetimes);
         let value = serde_json::to_value(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
-        let expires = expiry(ttl);
         let live = self
             .db
-            .run(move |conn| sessions::save(conn, &id, user, &value, expires).map_err(anyhow::Error::from))
+            .run(move |conn| sessions::save(conn, &id, user, &value, &device, lifetimes).map_err(anyhow::Error::from))
             .await
             .map_err(UpdateError::Other)?;
         if live {
@@ -116,10 +127,9 @@ impl SessionStore for PgSessionStore {
         self.save(state, ttl).await.map_err(|e| UpdateError::Other(anyhow::anyhow!("{e}")))
     }
 
-    async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
-        let id = row_id(key);
-        let expires = expiry(ttl);
-        self.db.run(move |conn| sessions::extend(conn, &id, expires).map_err(anyhow::Error::from)).await?;
+    async fn update_ttl(&self, key: &SessionKey, _ttl: &Duration) -> Result<(), anyhow::Error> {
+        let (id, lifetimes) = (row_id(key), self.lifetimes);
+        self.db.run(move |conn| sessions::extend(conn, &id, lifetimes).map_err(anyhow::Error::from)).await?;
         Ok(())
     }
 
@@ -131,13 +141,12 @@ impl SessionStore for PgSessionStore {
 }
 
 impl PgSessionStore {
-    async fn write(&self, key: &SessionKey, state: HashMap<String, String>, ttl: &Duration) -> anyhow::Result<()> {
+    async fn write(&self, key: &SessionKey, state: HashMap<String, String>) -> anyhow::Result<()> {
         let id = row_id(key);
-        let user = user_of(&state);
+        let (user, device, lifetimes) = (user_of(&state), device_of(&state), self.lifetimes);
         let value = serde_json::to_value(&state)?;
-        let expires = expiry(ttl);
         self.db
-            .run(move |conn| sessions::create(conn, &id, user, &value, expires).map_err(anyhow::Error::from))
+            .run(move |conn| sessions::create(conn, &id, user, &value, &device, lifetimes).map_err(anyhow::Error::from))
             .await?;
         Ok(())
     }
@@ -169,40 +178,47 @@ impl FlashLevel {
 }
 
 /// Typed access to the session: who is signed in, and flash messages.
-pub struct TypedSession(Session);
+pub struct TypedSession {
+    session: Session,
+    /// The browser asking, noted with the session at sign-in.
+    device: Device,
+}
 
 impl TypedSession {
-    /// Signs a user in: a new session key (against fixation), then the user id.
+    /// Signs a user in: a new session key (against fixation), then the user id and
+    /// the browser it is (for Account → Sessions).
     pub fn sign_in(&self, user: UserId) -> Result<(), AppError> {
-        self.0.renew();
-        self.0.insert(USER_ID, user.0).map_err(AppError::internal)
+        self.session.renew();
+        self.session.insert(USER_ID, user.0).map_err(AppError::internal)?;
+        self.session.insert(DEVICE_AGENT, &self.device.user_agent).map_err(AppError::internal)?;
+        self.session.insert(DEVICE_IP, &self.device.ip_address).map_err(AppError::internal)
     }
 
     /// The signed-in user's id, if any.
     pub fn user_id(&self) -> Option<UserId> {
-        self.0.get::<Uuid>(USER_ID).ok().flatten().map(UserId)
+        self.session.get::<Uuid>(USER_ID).ok().flatten().map(UserId)
     }
 
     /// Ends the session in the store and clears the cookie.
     pub fn sign_out(&self) {
-        self.0.purge();
+        self.session.purge();
     }
 
     pub fn flash(&self, level: FlashLevel, message: impl Into<String>) {
         let mut flashes = self.peek_flashes();
         flashes.push(Flash { level, message: message.into() });
-        if let Err(error) = self.0.insert(FLASHES, flashes) {
+        if let Err(error) = self.session.insert(FLASHES, flashes) {
             tracing::warn!(%error, "could not store a flash message");
         }
     }
 
     fn peek_flashes(&self) -> Vec<Flash> {
-        self.0.get::<Vec<Flash>>(FLASHES).ok().flatten().unwrap_or_default()
+        self.session.get::<Vec<Flash>>(FLASHES).ok().flatten().unwrap_or_default()
     }
 
     /// Takes the pending flash messages, so each shows once.
     pub fn take_flashes(&self) -> Vec<Flash> {
-        match self.0.remove_as::<Vec<Flash>>(FLASHES) {
+        match self.session.remove_as::<Vec<Flash>>(FLASHES) {
             Some(Ok(flashes)) => flashes,
             _ => Vec::new(),
         }
@@ -214,6 +230,11 @@ impl FromRequest for TypedSession {
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(Ok(TypedSession(req.get_session())))
+        let user_agent = req.headers().get(USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let device = Device {
+            user_agent: crate::domain::device::shortened(user_agent).to_owned(),
+            ip_address: ClientIp::of(req).0,
+        };
+        std::future::ready(Ok(TypedSession { session: req.get_session(), device }))
     }
 }

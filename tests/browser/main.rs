@@ -756,6 +756,7 @@ async fn every_page_fits_a_phone_and_tables_keep_one_line_per_row_on_a_desktop()
         ("overview", format!("/orgs/{slug}")),
         ("notifications", "/notifications".to_owned()),
         ("account", "/account".to_owned()),
+        ("account-sessions", "/account#sessions".to_owned()),
         ("help", "/help".to_owned()),
         ("new-organization", "/orgs/new".to_owned()),
     ];

@@ -293,6 +293,7 @@ pub fn test_settings(db: &TestDb) -> Settings {
         metrics_token: None,
         shutdown_grace: std::time::Duration::from_secs(5),
         request_timeout: std::time::Duration::from_secs(10),
+        session_idle_timeout: std::time::Duration::from_secs(24 * 3_600),
     }
 }
 

@@ -155,6 +155,12 @@ fn bad_operations_settings_are_refused_with_a_sentence_before_anything_starts() 
             &["serve", "--bind", "127.0.0.1:0"],
             "ROSTER_SHUTDOWN_GRACE must be a duration",
         ),
+        (
+            "ROSTER_SESSION_IDLE_TIMEOUT",
+            "0m",
+            &["serve", "--bind", "127.0.0.1:0"],
+            "ROSTER_SESSION_IDLE_TIMEOUT must be a duration like 24h, 8h or 30m",
+        ),
     ];
     for (name, value, args, says) in cases {
         let dir = std::env::temp_dir().join(format!("roster-cli-{}", uuid::Uuid::new_v4().simple()));

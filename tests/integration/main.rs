@@ -22,5 +22,6 @@ mod organizations;
 mod ownership;
 mod passwords;
 mod seats;
+mod sessions;
 mod statements;
 mod teams;

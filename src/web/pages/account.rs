@@ -1,4 +1,5 @@
-//! The signed-in user's own account: profile, password, verification email.
+//! The signed-in user's own account: profile, password, verification email, and
+//! the browsers it is signed in on (Sessions).
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -7,12 +8,12 @@ use serde::Deserialize;
 
 use crate::domain::{EmailAddress, NewPassword};
 use crate::error::{AppError, FormErrors};
-use crate::services::accounts;
+use crate::services::{accounts, sessions};
 use crate::web::extractors::{ClientIp, SignedIn};
-use crate::web::format::format_date;
+use crate::web::format::{format_date, When};
 use crate::web::htmx::{page_with_status, redirect};
 use crate::web::layout::{Frame, Layout, Nav};
-use crate::web::session::FlashLevel;
+use crate::web::session::{row_id_of_request, FlashLevel};
 use crate::web::state::AppState;
 
 #[derive(Template)]
@@ -26,6 +27,19 @@ struct AccountPage {
     errors: FormErrors,
     email_form: EmailForm,
     email_errors: FormErrors,
+    sessions: Vec<SessionRow>,
+    /// `ROSTER_SESSION_IDLE_TIMEOUT` in words.
+    idle_timeout: String,
+}
+
+/// One signed-in browser as the Sessions section shows it.
+struct SessionRow {
+    public_id: uuid::Uuid,
+    device: String,
+    ip_address: String,
+    signed_in: String,
+    last_active: When,
+    current: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -55,13 +69,28 @@ struct Sent {
 }
 
 async fn render_account(
+    req: &HttpRequest,
     frame: Frame,
     state: &AppState,
     user: SignedIn,
     status: StatusCode,
     sent: Sent,
 ) -> Result<HttpResponse, AppError> {
-    let (viewer, created) = state.db.run(move |conn| accounts::profile(conn, user.0)).await?;
+    let current = row_id_of_request(req, state).unwrap_or_default();
+    let profile = state.db.run(move |conn| accounts::profile(conn, user.0, &current)).await?;
+    let (viewer, created) = (profile.viewer, profile.created_at);
+    let sessions = profile
+        .sessions
+        .into_iter()
+        .map(|d| SessionRow {
+            public_id: d.public_id,
+            device: d.device,
+            ip_address: d.ip_address,
+            signed_in: format_date(d.signed_in_at),
+            last_active: When::of(d.last_seen_at),
+            current: d.current,
+        })
+        .collect();
     page_with_status(
         status,
         &AccountPage {
@@ -73,13 +102,53 @@ async fn render_account(
             errors: sent.errors,
             email_form: EmailForm { email_password: String::new(), ..sent.email_form },
             email_errors: sent.email_errors,
+            sessions,
+            idle_timeout: crate::web::format::span(state.settings.session_idle_timeout),
         },
     )
 }
 
 /// GET /account
-pub async fn show_account(frame: Frame, user: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    render_account(frame, &state, user, StatusCode::OK, Sent::default()).await
+pub async fn show_account(
+    req: HttpRequest,
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    render_account(&req, frame, &state, user, StatusCode::OK, Sent::default()).await
+}
+
+/// POST /account/sessions/{public_id}/sign-out: `Sign out` beside another browser.
+pub async fn sign_out_session(
+    req: HttpRequest,
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let public_id = uuid::Uuid::parse_str(&path.into_inner()).map_err(|_| AppError::NotFound)?;
+    let current = row_id_of_request(&req, &state).unwrap_or_default();
+    state.db.run(move |conn| sessions::sign_out_device(conn, user.0, public_id, &current)).await?;
+    frame.session.flash(FlashLevel::Success, "That session has been signed out.");
+    Ok(redirect(&req, "/account#sessions"))
+}
+
+/// POST /account/sessions/sign-out-others: `Sign out all other sessions`.
+pub async fn sign_out_other_sessions(
+    req: HttpRequest,
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let current = row_id_of_request(&req, &state).unwrap_or_default();
+    let ended = state.db.run(move |conn| sessions::sign_out_other_devices(conn, user.0, &current)).await?;
+    let message = match ended {
+        0 => "You were not signed in anywhere else.".to_owned(),
+        1 => "1 other session has been signed out.".to_owned(),
+        n => format!("{n} other sessions have been signed out."),
+    };
+    frame.session.flash(FlashLevel::Success, message);
+    Ok(redirect(&req, "/account#sessions"))
 }
 
 /// POST /account/password: checks the current password, sets the new one, and
@@ -110,6 +179,7 @@ pub async fn change_password(
     };
     let (Some(new_password), true) = (new_password, errors.is_empty()) else {
         return render_account(
+            &req,
             frame,
             &state,
             user,
@@ -126,10 +196,11 @@ pub async fn change_password(
         Ok(()) => {}
         Err(AppError::RateLimited(message)) => {
             let sent = Sent { errors: FormErrors::form(message), ..Sent::default() };
-            return render_account(frame, &state, user, StatusCode::TOO_MANY_REQUESTS, sent).await;
+            return render_account(&req, frame, &state, user, StatusCode::TOO_MANY_REQUESTS, sent).await;
         }
         Err(AppError::Invalid(errors)) => {
             return render_account(
+                &req,
                 frame,
                 &state,
                 user,
@@ -163,7 +234,7 @@ pub async fn change_email(
     }
     let (Some(new_email), true) = (new_email, errors.is_empty()) else {
         let sent = Sent { email_form: form, email_errors: errors, ..Sent::default() };
-        return render_account(frame, &state, user, StatusCode::UNPROCESSABLE_ENTITY, sent).await;
+        return render_account(&req, frame, &state, user, StatusCode::UNPROCESSABLE_ENTITY, sent).await;
     };
     let links = state.links.clone();
     let password = form.email_password.clone();
@@ -187,7 +258,7 @@ pub async fn change_email(
         Err(AppError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
         Err(other) => return Err(other),
     };
-    render_account(frame, &state, user, status, Sent { email_form: form, email_errors, ..Sent::default() }).await
+    render_account(&req, frame, &state, user, status, Sent { email_form: form, email_errors, ..Sent::default() }).await
 }
 
 /// POST /account/resend-verification
