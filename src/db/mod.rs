@@ -231,26 +231,34 @@ pub fn ensure_database_exists(database_url: &str) -> anyhow::Result<()> {
     if !exists {
         match diesel::sql_query(format!("CREATE DATABASE {}", quote_identifier(&name))).execute(&mut admin) {
             Ok(_) => tracing::info!(database = %name, "created database"),
-            // Another instance starting at the same moment created it first (42P04).
-            Err(diesel::result::Error::DatabaseError(_, info)) if info.message().contains("already exists") => {}
+            // Another instance starting at the same moment created it first: 42P04 when
+            // it had finished, or a unique violation of pg_database's name index when
+            // both were creating it at once.
+            Err(diesel::result::Error::DatabaseError(kind, info))
+                if info.message().contains("already exists")
+                    || matches!(kind, diesel::result::DatabaseErrorKind::UniqueViolation) => {}
             Err(error) => return Err(error).with_context(|| format!("could not create database {name}")),
         }
     }
     Ok(())
 }
 
-/// Runs pending migrations under a Postgres advisory lock; does nothing when none are pending.
+/// Runs pending migrations under a Postgres advisory lock; does nothing when none are
+/// pending. The lock is taken before the migration state is even read: reading it
+/// creates Diesel's bookkeeping table on a new database, and two instances starting
+/// together on one would both create it.
 pub fn run_migrations(conn: &mut PgConnection) -> anyhow::Result<()> {
-    let pending =
-        conn.has_pending_migration(MIGRATIONS).map_err(|e| anyhow::anyhow!("could not read migration state: {e}"))?;
-    if !pending {
-        return Ok(());
-    }
     diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")).execute(conn)?;
     let result = conn
-        .run_pending_migrations(MIGRATIONS)
-        .map(|done| done.len())
-        .map_err(|e| anyhow::anyhow!("migration failed: {e}"));
+        .has_pending_migration(MIGRATIONS)
+        .map_err(|e| anyhow::anyhow!("could not read migration state: {e}"))
+        .and_then(|pending| match pending {
+            true => conn
+                .run_pending_migrations(MIGRATIONS)
+                .map(|done| done.len())
+                .map_err(|e| anyhow::anyhow!("migration failed: {e}")),
+            false => Ok(0),
+        });
     diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")).execute(conn)?;
     let applied = result?;
     if applied > 0 {

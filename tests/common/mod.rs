@@ -226,6 +226,13 @@ impl TestDb {
         TestDb { url: format!("{}/{name}", server_url()), name }
     }
 
+    /// A name and URL for a database nobody has made yet (what a first start-up
+    /// creates and migrates); dropped afterwards like any other.
+    pub fn unmade() -> TestDb {
+        let name = format!("t_{}", Uuid::new_v4().simple());
+        TestDb { url: format!("{}/{name}", server_url()), name }
+    }
+
     /// One figure (a column named `count`) read with `sql`.
     pub fn count(&self, sql: &str) -> i64 {
         #[derive(QueryableByName)]

@@ -8,6 +8,8 @@
 #[allow(unused_imports)] // the harness's DNS server serves other test binaries
 mod common;
 
+mod scale_out;
+
 use common::process::{scratch_dir, Roster};
 
 use std::io::{BufRead as _, BufReader};
@@ -28,6 +30,11 @@ impl Visitor {
     fn new(base: &str) -> Visitor {
         let jar = Arc::new(Jar::default());
         Visitor { base: base.to_owned(), jar: jar.clone(), client: common::client_with(jar) }
+    }
+
+    /// The same browser (its cookies) sending to another address.
+    fn at(&self, base: &str) -> Visitor {
+        Visitor { base: base.to_owned(), jar: self.jar.clone(), client: self.client.clone() }
     }
 
     fn cookie_header(&self) -> String {
