@@ -99,8 +99,30 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => AppError::Conflict(
                 "Something this refers to was deleted a moment ago. Reload the page and try again.".into(),
             ),
+            other if is_database_unavailable(&other) => AppError::Unavailable(other.into()),
             other => AppError::Internal(other.into()),
         }
+    }
+}
+
+/// Whether a database error says the server went away, is stopping or starting, cut
+/// the connection (a restart, a failover, an operator's `pg_terminate_backend`) or
+/// gave up on a statement past `statement_timeout`: the request did nothing (its
+/// transaction is rolled back) and may be tried again, so it is a 503, not a 500.
+fn is_database_unavailable(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    const SAID_BY_A_SERVER_GOING_AWAY: [&str; 6] = [
+        "terminating connection",       // 57P01-57P03: shutdown, crash of another backend
+        "server closed the connection", // libpq: the socket closed mid-query
+        "the database system is",       // shutting down, starting up, in recovery mode
+        "no connection to the server",  // libpq, after the above
+        "could not receive data from server",
+        "canceling statement due to statement timeout", // 57014: too slow to wait for
+    ];
+    match error {
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => true,
+        Error::DatabaseError(_, info) => SAID_BY_A_SERVER_GOING_AWAY.iter().any(|said| info.message().contains(said)),
+        _ => false,
     }
 }
 

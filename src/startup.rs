@@ -50,7 +50,11 @@ impl Application {
     pub async fn build(mut settings: Settings) -> anyhow::Result<Application> {
         let url = settings.database_url.clone();
         tokio::task::spawn_blocking(move || db::prepare(&url)).await??;
-        let pool = db::build_pool(&settings.database_url, settings.db_pool_size + WORKER_LOOPS as u32)?;
+        // A statement may run three times as long as a request waits for its answer:
+        // past that, nobody waits for it.
+        let statement_timeout = settings.request_timeout * 3;
+        let pool =
+            db::build_pool(&settings.database_url, settings.db_pool_size + WORKER_LOOPS as u32, statement_timeout)?;
         let db = Db::new(pool);
 
         let listener = TcpListener::bind(settings.bind).map_err(|e| {

@@ -136,13 +136,21 @@ thread_local! {
     static ON_THIS_THREAD: Cell<u64> = const { Cell::new(0) };
 }
 
-/// Counts every statement a pooled connection sends (the pool's own check on
-/// checkout included), for [`Db::count_statements`].
+/// Sets each new pooled connection up: a server-side `statement_timeout`, so that a
+/// statement nobody waits for any more (its request got the 503 page) does not hold
+/// the connection and its locks for long; then counts every statement it sends (the
+/// pool's own check on checkout included), for [`Db::count_statements`].
 #[derive(Debug)]
-struct CountStatements;
+struct PrepareConnection {
+    statement_timeout: Duration,
+}
 
-impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for CountStatements {
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for PrepareConnection {
     fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        let millis = self.statement_timeout.as_millis();
+        diesel::sql_query(format!("SET statement_timeout = {millis}"))
+            .execute(conn)
+            .map_err(diesel::r2d2::Error::QueryError)?;
         conn.set_instrumentation(|event: InstrumentationEvent<'_>| {
             if let InstrumentationEvent::StartQuery { .. } = event {
                 ON_THIS_THREAD.with(|count| count.set(count.get() + 1));
@@ -191,14 +199,30 @@ pub fn ping(conn: &mut PgConnection) -> QueryResult<()> {
 }
 
 /// Builds the pool. A short connection timeout turns an exhausted pool into a quick 503.
-pub fn build_pool(database_url: &str, max_size: u32) -> anyhow::Result<PgPool> {
+/// The pool: `max_size` connections, each giving up on a statement after
+/// `statement_timeout`; a new connection gives up after 5 s (libpq's
+/// `connect_timeout`, unless the URL sets one) rather than waiting forever on a
+/// server that accepts the TCP connection and never answers.
+pub fn build_pool(database_url: &str, max_size: u32, statement_timeout: Duration) -> anyhow::Result<PgPool> {
+    let url = with_connect_timeout(database_url);
     Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(3))
-        .connection_customizer(Box::new(CountStatements))
-        .build(ConnectionManager::new(database_url))
+        .connection_customizer(Box::new(PrepareConnection { statement_timeout }))
+        .build(ConnectionManager::new(&url))
         .map_err(|e| unreachable_database(database_url, &e.to_string()))
+}
+
+/// `database_url` with `connect_timeout=5` added when it names none.
+fn with_connect_timeout(database_url: &str) -> String {
+    match url::Url::parse(database_url) {
+        Ok(mut url) if !url.query_pairs().any(|(name, _)| name == "connect_timeout") => {
+            url.query_pairs_mut().append_pair("connect_timeout", "5");
+            url.to_string()
+        }
+        _ => database_url.to_owned(),
+    }
 }
 
 fn unreachable_database(database_url: &str, detail: &str) -> anyhow::Error {

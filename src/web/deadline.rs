@@ -40,9 +40,13 @@ pub async fn bounded(
 }
 
 /// Whether actix-session failed to read or write the session (our store is PostgreSQL).
+/// It wraps a failed save or update as is, and the cause inside a failed load or
+/// delete (our store's `anyhow::Error`, always a database failure): nothing else in
+/// Roster makes an `InternalError` of an `anyhow::Error`.
 fn is_session_store_failure(error: &actix_web::Error) -> bool {
     use actix_session::storage::{LoadError, SaveError, UpdateError};
     error.as_error::<InternalError<LoadError>>().is_some()
+        || error.as_error::<InternalError<anyhow::Error>>().is_some()
         || error.as_error::<InternalError<SaveError>>().is_some()
         || error.as_error::<InternalError<UpdateError>>().is_some()
 }

@@ -328,3 +328,39 @@ async fn a_stalled_database_gets_the_busy_page_within_the_bound_and_the_pool_rec
     }
     assert_eq!(status, 200, "the pool recovered");
 }
+
+/// A statement that waits (here on a row another transaction holds) is given up by
+/// the server after three request timeouts: the person got the 503 page long before,
+/// and the connection goes back to the pool instead of waiting with them.
+#[tokio::test]
+async fn a_statement_nobody_waits_for_any_more_is_given_up_and_its_connection_freed() {
+    use diesel::{Connection as _, RunQueryDsl as _};
+    let app = crate::common::spawn_app_with(|s| s.request_timeout = std::time::Duration::from_secs(1)).await;
+    let slug = app.owner_of("Acme", "Olivia Owner", "olivia@acme.test").await;
+    let token = app.csrf_token().await;
+
+    // Another session holds the organization's row, which inviting locks.
+    let mut holder = app.db.conn();
+    holder.begin_test_transaction().unwrap();
+    diesel::sql_query("SELECT id FROM organizations FOR UPDATE").execute(&mut holder).unwrap();
+
+    let started = std::time::Instant::now();
+    let response = app
+        .client
+        .post(app.url(&format!("/orgs/{slug}/invitations")))
+        .form(&[("emails", "ada@example.com"), ("role", "member"), ("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    assert!(started.elapsed() < std::time::Duration::from_secs(3), "answered within the bound");
+
+    // At 3 s the server cancels the waiting statement: no Roster backend waits on the lock.
+    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                   AND wait_event_type = 'Lock'";
+    tokio::time::sleep(std::time::Duration::from_millis(3_500)).await;
+    assert_eq!(app.count(waiting), 0, "the waiting statement was given up");
+    drop(holder); // the lock goes with the rolled-back transaction
+    assert_eq!(app.count("SELECT count(*) FROM invitations"), 0, "nothing was half-done");
+    assert_eq!(app.get(&format!("/orgs/{slug}/members")).await.status(), reqwest::StatusCode::OK);
+}

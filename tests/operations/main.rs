@@ -8,6 +8,7 @@
 #[allow(unused_imports)] // the harness's DNS server serves other test binaries
 mod common;
 
+mod faults;
 mod scale_out;
 
 use common::process::{scratch_dir, Roster};
@@ -56,6 +57,11 @@ impl Visitor {
     async fn csrf_token(&self) -> String {
         let page = self.get("/help").await.text().await.unwrap();
         common::csrf_field(&page).expect("a page carries the CSRF token")
+    }
+
+    /// Posts the fields as given (a CSRF token among them, or not).
+    async fn post_as_is(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client.post(format!("{}{path}", self.base)).form(fields).send().await.unwrap()
     }
 
     async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
