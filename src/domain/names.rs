@@ -215,6 +215,35 @@ mod tests {
                 let slug = name.slug().unwrap_or_else(Slug::generated);
                 prop_assert!(Slug::parse(slug.as_str()).is_some(), "bad slug {:?}", slug);
                 prop_assert!(Slug::parse(slug.with_suffix(9999).as_str()).is_some());
+                prop_assert!(!slug.is_reserved(), "{:?} would be unreachable", slug);
+            }
+        }
+
+        #[test]
+        fn names_in_latin_letters_keep_their_words(words in proptest::collection::vec("[A-Za-z]{1,12}", 1..6)) {
+            let name = words.join(" ");
+            if let Ok(name) = OrgName::parse(&name) {
+                let expected = words.iter().map(|w| w.to_ascii_lowercase()).collect::<Vec<_>>().join("-");
+                match name.slug() {
+                    Some(slug) => prop_assert_eq!(slug.as_str(), expected.as_str()),
+                    None => prop_assert!(Slug::parse(&expected).is_none_or(|s| s.is_reserved())),
+                }
+            }
+        }
+
+        #[test]
+        fn accented_latin_letters_are_spelled_without_their_accents(word in "[a-z]{1,10}") {
+            let accented: String = word.chars().map(|c| match c { 'a' => 'á', 'e' => 'ë', 'o' => 'ô', 'u' => 'ü', c => c }).collect();
+            let name = OrgName::parse(&accented).unwrap();
+            prop_assert_eq!(name.slug().map(|s| s.as_str().to_owned()), Slug::parse(&word).filter(|s| !s.is_reserved()).map(|s| s.as_str().to_owned()));
+        }
+
+        #[test]
+        fn names_without_latin_letters_get_a_generated_slug(name in "[\\p{Han}\\p{Cyrillic}\\p{Greek} ]{1,20}") {
+            if let Ok(name) = OrgName::parse(&name) {
+                let slug = name.slug().unwrap_or_else(Slug::generated);
+                prop_assert!(Slug::parse(slug.as_str()).is_some());
+                prop_assert!(!slug.is_reserved());
             }
         }
     }

@@ -46,6 +46,11 @@ async fn with_smtp_configured_there_is_no_dev_mailbox() {
 async fn start_smtp_server() -> (u16, mpsc::UnboundedReceiver<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
+    (port, serve_smtp(listener))
+}
+
+/// Answers SMTP on `listener`, handing each received message to the test.
+fn serve_smtp(listener: TcpListener) -> mpsc::UnboundedReceiver<String> {
     let (sender, receiver) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         while let Ok((socket, _)) = listener.accept().await {
@@ -86,7 +91,7 @@ async fn start_smtp_server() -> (u16, mpsc::UnboundedReceiver<String>) {
             });
         }
     });
-    (port, receiver)
+    receiver
 }
 
 /// Undoes quoted-printable encoding (soft line breaks and =XX escapes).
@@ -219,6 +224,41 @@ async fn failed_deliveries_are_retried_later_with_the_error_kept() {
     assert_eq!(message.status, "pending");
     assert!(message.last_error.is_some());
     assert!(message.next_attempt_at > time::OffsetDateTime::now_utc() + time::Duration::seconds(20));
+}
+
+/// The mail server is down while people are invited: the invitations are made and
+/// say their emails are queued; once it is back, each is delivered exactly once.
+#[tokio::test]
+async fn invitations_made_while_the_mail_server_is_down_are_each_delivered_once_when_it_is_back() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let app = spawn_app_with(|s| s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
+    let slug = app.owner_of("Acme", "Olivia Owner", "olivia@acme.test").await;
+    let invited = ["ann@example.com", "ben@example.com", "cat@example.com"];
+    let page =
+        crate::common::expect_page(app.invite(&slug, &invited.join(" "), "member").await, StatusCode::OK, "3 sent.")
+            .await;
+    assert!(page.contains("The emails are queued and go out in the background"), "{page}");
+    for address in invited {
+        assert!(eventually(|| app.last_mail_to(address).attempts >= 1).await, "{address} was tried");
+        let waiting = app.last_mail_to(address);
+        assert_eq!(waiting.status, "pending");
+        assert!(waiting.last_error.is_some(), "the failure is kept");
+    }
+    assert_eq!(app.count("SELECT count(*) FROM invitations WHERE status = 'pending'"), 3);
+
+    // The server comes back on its port; the retries are brought forward (they back off for minutes).
+    let mut inbox = serve_smtp(TcpListener::bind(("127.0.0.1", port)).await.unwrap());
+    app.execute("UPDATE jobs SET run_at = now() WHERE kind = 'mail'");
+    let mut received = Vec::new();
+    for _ in invited {
+        let message = tokio::time::timeout(std::time::Duration::from_secs(20), inbox.recv()).await.unwrap().unwrap();
+        received.push(invited.iter().find(|a| message.contains(&format!("To: {a}"))).copied().unwrap_or("?"));
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert!(inbox.try_recv().is_err(), "no message twice");
+    received.sort();
+    assert_eq!(received, invited);
+    assert!(invited.iter().all(|a| app.last_mail_to(a).status == "sent"));
 }
 
 #[tokio::test]
