@@ -75,6 +75,11 @@ impl Roster {
         }
     }
 
+    /// The process id, for what /proc says of it.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn output(&self) -> String {
         self.output.lock().unwrap().clone()
     }

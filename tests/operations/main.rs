@@ -9,6 +9,7 @@
 mod common;
 
 mod faults;
+mod load;
 mod scale_out;
 
 use common::process::{scratch_dir, Roster};
