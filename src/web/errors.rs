@@ -99,6 +99,8 @@ fn error_page(
                 csrf,
                 flashes: Vec::new(),
                 viewer,
+                // A 503 skips the lookup of who is signed in (it needs the database).
+                viewer_known: status != StatusCode::SERVICE_UNAVAILABLE,
                 org: None,
                 nav: super::layout::Nav::None,
                 support_url: state.and_then(|s| s.settings.support_url.as_ref().map(|u| u.to_string())),

@@ -49,6 +49,9 @@ pub struct Layout {
     pub csrf: String,
     pub flashes: Vec<Flash>,
     pub viewer: Option<Viewer>,
+    /// False when who is signed in could not be known (the database is down): the
+    /// header then offers neither `Sign in` nor the account menu.
+    pub viewer_known: bool,
     /// The organization the page is about, for the switcher and the navigation.
     pub org: Option<OrgChoice>,
     pub nav: Nav,
@@ -87,6 +90,7 @@ impl Frame {
             csrf: self.csrf,
             flashes: self.flashes,
             viewer,
+            viewer_known: true,
             org,
             nav,
             support_url: self.support_url,

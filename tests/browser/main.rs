@@ -1164,3 +1164,33 @@ async fn a_first_run_with_no_database_set_up_serves_the_demo_and_its_sign_in_wor
     assert!(stopped.success(), "{output}");
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// The page people get while the database is stalled (every session read waits on a
+/// lock here): the Busy right now page, within the bound, readable on a phone and a
+/// desktop, with no accessibility violation.
+#[tokio::test]
+async fn the_busy_page_of_a_stalled_database_reads_well_on_a_phone_and_a_desktop() {
+    use diesel::{Connection as _, RunQueryDsl as _};
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app_with(|s| s.request_timeout = Duration::from_secs(1)).await;
+    acme(&app).await;
+    let person = Person { browser: open_browser(&driver).await, app: &app };
+    person.sign_in("olivia@acme.test").await;
+    person.sees("Acme").await;
+
+    let mut holder = app.db.conn();
+    holder.begin_test_transaction().unwrap();
+    diesel::sql_query("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE").execute(&mut holder).unwrap();
+    for (width, height, suffix) in [(1280, 800, "desktop"), (390, 844, "phone")] {
+        person.browser.set_window_size(width, height).await.unwrap();
+        person.visit("/dashboard").await;
+        person.sees("Busy right now").await;
+        person.screenshot(&format!("busy-{suffix}")).await;
+        assert_eq!(sideways_overflow(&person.browser).await, 0, "the busy page scrolls sideways at {width} px");
+        let violations = accessibility_violations(&person.browser, "body").await;
+        assert!(violations.is_empty(), "axe-core on the busy page at {width} px: {violations:?}");
+    }
+    drop(holder);
+    person.visit("/dashboard").await;
+    person.sees("Your organizations").await;
+}
