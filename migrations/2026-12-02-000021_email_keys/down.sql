@@ -72,6 +72,10 @@ BEGIN
     RETURN answer;
 END $$;
 
+DROP TRIGGER invitations_email_key_fill ON invitations;
+DROP TRIGGER users_email_key_fill ON users;
+DROP FUNCTION email_key_fill();
+
 DROP INDEX invitations_pending_email_idx;
 CREATE INDEX invitations_pending_email_idx ON invitations (lower(email)) WHERE status = 'pending';
 DROP INDEX invitations_one_pending_idx;

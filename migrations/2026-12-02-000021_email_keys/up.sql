@@ -21,6 +21,22 @@ CREATE UNIQUE INDEX invitations_one_pending_idx ON invitations (organization_id,
 DROP INDEX invitations_pending_email_idx;
 CREATE INDEX invitations_pending_email_idx ON invitations (email_key) WHERE status = 'pending';
 
+-- An instance of the previous release, still running during a rolling upgrade,
+-- writes addresses without their key: the key is filled in for it (and the
+-- check above still holds every row to its address).
+CREATE FUNCTION email_key_fill() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.email_key IS NULL
+       OR (TG_OP = 'UPDATE' AND NEW.email IS DISTINCT FROM OLD.email AND NEW.email_key = OLD.email_key) THEN
+        NEW.email_key := lower(NEW.email COLLATE "C");
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER users_email_key_fill BEFORE INSERT OR UPDATE OF email ON users
+    FOR EACH ROW EXECUTE FUNCTION email_key_fill();
+CREATE TRIGGER invitations_email_key_fill BEFORE INSERT OR UPDATE OF email ON invitations
+    FOR EACH ROW EXECUTE FUNCTION email_key_fill();
+
 -- What matches invitations to accounts, in the database too: the bell's triggers and counts.
 CREATE OR REPLACE FUNCTION invitations_bell_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -148,7 +148,13 @@ pub fn delete_by_public_id(conn: &mut PgConnection, user_id: Uuid, public_id: Uu
 
 /// Ends every session of the user but `keep`.
 pub fn delete_others(conn: &mut PgConnection, user_id: Uuid, keep: &str) -> QueryResult<usize> {
-    diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::id.ne(keep))).execute(conn)
+    diesel::delete(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::id.ne(keep))
+            .filter(sessions::expires_at.gt(diesel::dsl::now)),
+    )
+    .execute(conn)
 }
 
 /// Signed-in sessions that have not expired.

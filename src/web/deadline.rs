@@ -10,6 +10,7 @@ use tracing_actix_web::RequestId;
 
 use super::errors::busy_page;
 use super::htmx::is_htmx;
+use super::session::STORE_UNAVAILABLE;
 use crate::web::state::AppState;
 
 /// Middleware: answers 503 once a request has waited `request_timeout` for its answer
@@ -39,14 +40,38 @@ pub async fn bounded(
     }
 }
 
-/// Whether actix-session failed to read or write the session (our store is PostgreSQL).
-/// It wraps a failed save or update as is, and the cause inside a failed load or
-/// delete (our store's `anyhow::Error`, always a database failure): nothing else in
-/// Roster makes an `InternalError` of an `anyhow::Error`.
+/// Whether actix-session failed to read or write the session because the database
+/// is unavailable. It hides the store's error inside an `InternalError` of its own
+/// (of the error itself, or of its cause), so the store marks those failures with
+/// [`STORE_UNAVAILABLE`] in their message; any other failure stays a 500.
 fn is_session_store_failure(error: &actix_web::Error) -> bool {
     use actix_session::storage::{LoadError, SaveError, UpdateError};
-    error.as_error::<InternalError<LoadError>>().is_some()
-        || error.as_error::<InternalError<anyhow::Error>>().is_some()
-        || error.as_error::<InternalError<SaveError>>().is_some()
-        || error.as_error::<InternalError<UpdateError>>().is_some()
+    let marked = |debug: String| debug.contains(STORE_UNAVAILABLE);
+    error.as_error::<InternalError<anyhow::Error>>().is_some_and(|e| marked(format!("{e:?}")))
+        || error.as_error::<InternalError<LoadError>>().is_some_and(|e| marked(format!("{e:?}")))
+        || error.as_error::<InternalError<SaveError>>().is_some_and(|e| marked(format!("{e:?}")))
+        || error.as_error::<InternalError<UpdateError>>().is_some_and(|e| marked(format!("{e:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::HttpResponse;
+
+    /// What actix-session makes of a store failure: its own 500 around the cause.
+    fn as_actix_session_wraps_it(cause: anyhow::Error) -> actix_web::Error {
+        InternalError::from_response(cause, HttpResponse::InternalServerError().finish()).into()
+    }
+
+    #[test]
+    fn only_a_store_failure_for_want_of_the_database_is_the_busy_page() {
+        let unavailable = anyhow::anyhow!("{STORE_UNAVAILABLE}: no database connection available");
+        assert!(is_session_store_failure(&as_actix_session_wraps_it(unavailable)));
+        let update = actix_session::storage::UpdateError::Other(anyhow::anyhow!("{STORE_UNAVAILABLE}: gone"));
+        let update: actix_web::Error =
+            InternalError::from_response(update, HttpResponse::InternalServerError().finish()).into();
+        assert!(is_session_store_failure(&update));
+        let bug = anyhow::anyhow!("column \"state\" does not exist");
+        assert!(!is_session_store_failure(&as_actix_session_wraps_it(bug)), "a bug stays a 500");
+    }
 }

@@ -79,6 +79,20 @@ fn user_of(state: &HashMap<String, String>) -> Option<Uuid> {
     state.get(USER_ID).and_then(|v| serde_json::from_str(v).ok())
 }
 
+/// Leads the message of every session-store failure that is the database being
+/// unavailable, which the request bound (`web::deadline`) answers with the Busy
+/// page; actix-session hides the store's errors inside its own 500s, so this text
+/// is what can be recognised there. Other failures stay 500s.
+pub const STORE_UNAVAILABLE: &str = "the session store's database is unavailable";
+
+/// A store failure as actix-session carries it, marked when the database is unavailable.
+fn store_error(error: AppError) -> anyhow::Error {
+    match error {
+        AppError::Unavailable(cause) => anyhow::anyhow!("{STORE_UNAVAILABLE}: {cause:#}"),
+        other => anyhow::Error::from(other),
+    }
+}
+
 /// The browser a session was signed in from, as `sign_in` noted it in the state.
 fn device_of(state: &HashMap<String, String>) -> Device {
     let text = |key| state.get(key).and_then(|v| serde_json::from_str::<String>(v).ok()).unwrap_or_default();
@@ -91,9 +105,9 @@ impl SessionStore for PgSessionStore {
         let lifetimes = self.lifetimes;
         let state = self
             .db
-            .run(move |conn| sessions::load(conn, &id, lifetimes).map_err(anyhow::Error::from))
+            .run(move |conn| sessions::load(conn, &id, lifetimes))
             .await
-            .map_err(LoadError::Other)?;
+            .map_err(|e| LoadError::Other(store_error(e)))?;
         state.map(serde_json::from_value).transpose().map_err(|e| LoadError::Deserialization(e.into()))
     }
 
@@ -115,27 +129,27 @@ impl SessionStore for PgSessionStore {
         let value = serde_json::to_value(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
         let live = self
             .db
-            .run(move |conn| sessions::save(conn, &id, user, &value, &device, lifetimes).map_err(anyhow::Error::from))
+            .run(move |conn| sessions::save(conn, &id, user, &value, &device, lifetimes))
             .await
-            .map_err(UpdateError::Other)?;
+            .map_err(|e| UpdateError::Other(store_error(e)))?;
         if live {
             return Ok(key);
         }
         // The session was ended on the server (signed out elsewhere, password changed)
         // while this request ran: keep what it wrote, but signed out, under a new key.
         state.remove(USER_ID);
-        self.save(state, ttl).await.map_err(|e| UpdateError::Other(anyhow::anyhow!("{e}")))
+        self.save(state, ttl).await.map_err(|e| UpdateError::Other(anyhow::anyhow!("{e:?}")))
     }
 
     async fn update_ttl(&self, key: &SessionKey, _ttl: &Duration) -> Result<(), anyhow::Error> {
         let (id, lifetimes) = (row_id(key), self.lifetimes);
-        self.db.run(move |conn| sessions::extend(conn, &id, lifetimes).map_err(anyhow::Error::from)).await?;
+        self.db.run(move |conn| sessions::extend(conn, &id, lifetimes)).await.map_err(store_error)?;
         Ok(())
     }
 
     async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
         let id = row_id(key);
-        self.db.run(move |conn| sessions::end(conn, &id).map_err(anyhow::Error::from)).await?;
+        self.db.run(move |conn| sessions::end(conn, &id)).await.map_err(store_error)?;
         Ok(())
     }
 }
@@ -146,8 +160,9 @@ impl PgSessionStore {
         let (user, device, lifetimes) = (user_of(&state), device_of(&state), self.lifetimes);
         let value = serde_json::to_value(&state)?;
         self.db
-            .run(move |conn| sessions::create(conn, &id, user, &value, &device, lifetimes).map_err(anyhow::Error::from))
-            .await?;
+            .run(move |conn| sessions::create(conn, &id, user, &value, &device, lifetimes))
+            .await
+            .map_err(store_error)?;
         Ok(())
     }
 }
@@ -216,8 +231,13 @@ impl TypedSession {
         self.session.get::<Vec<Flash>>(FLASHES).ok().flatten().unwrap_or_default()
     }
 
-    /// Takes the pending flash messages, so each shows once.
+    /// Takes the pending flash messages, so each shows once. Only a session that
+    /// holds some is changed (actix-session marks any `remove` a change, and a
+    /// change is a write to the session store at the end of the request).
     pub fn take_flashes(&self) -> Vec<Flash> {
+        if self.session.get::<serde_json::Value>(FLASHES).ok().flatten().is_none() {
+            return Vec::new();
+        }
         match self.session.remove_as::<Vec<Flash>>(FLASHES) {
             Some(Ok(flashes)) => flashes,
             _ => Vec::new(),

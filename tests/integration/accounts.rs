@@ -177,6 +177,20 @@ async fn a_look_alike_address_is_another_account() {
     assert_eq!(app.sign_in("Kelly@Example.com", PASSWORD).await.status(), StatusCode::SEE_OTHER);
 }
 
+/// During a rolling upgrade an instance of the previous release writes addresses
+/// without their key: the database fills it in, so the account is found as usual.
+#[tokio::test]
+async fn an_address_written_without_its_key_by_an_older_release_gets_one() {
+    let app = spawn_app().await;
+    app.execute(
+        "INSERT INTO users (id, name, email, email_verified_at, password_hash) \
+         VALUES (gen_random_uuid(), 'Old', 'Old.Timer@Example.com', now(), 'x')",
+    );
+    assert_eq!(app.count("SELECT count(*) FROM users WHERE email_key = 'old.timer@example.com'"), 1);
+    app.execute("UPDATE users SET email = 'New@Example.com' WHERE email_key = 'old.timer@example.com'");
+    assert_eq!(app.count("SELECT count(*) FROM users WHERE email_key = 'new@example.com'"), 1);
+}
+
 #[tokio::test]
 async fn sign_in_is_rate_limited_per_account_with_a_clear_message() {
     let app = spawn_app().await;
