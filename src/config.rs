@@ -41,6 +41,8 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// A session not used for this long is signed out (`ROSTER_SESSION_IDLE_TIMEOUT`).
     pub session_idle_timeout: Duration,
+    /// Requests one API key may make a minute (`ROSTER_API_RATE_LIMIT`).
+    pub api_requests_per_minute: i32,
 }
 
 impl std::fmt::Debug for Settings {
@@ -179,6 +181,15 @@ impl Settings {
             }
             None => Duration::from_secs(24 * 3_600),
         };
+        let api_requests_per_minute = match var("ROSTER_API_RATE_LIMIT") {
+            Some(text) => text
+                .trim()
+                .parse::<i32>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .context("ROSTER_API_RATE_LIMIT must be a whole number of requests a minute, at least 1")?,
+            None => 600,
+        };
         Ok(Settings {
             database_url,
             bind,
@@ -198,6 +209,7 @@ impl Settings {
             shutdown_grace,
             request_timeout,
             session_idle_timeout,
+            api_requests_per_minute,
         })
     }
 

@@ -1,6 +1,9 @@
 //! `AppError`: every way a use case can fail, with the sentence a person reads.
 //! Its mapping to HTTP statuses lives in `web::errors`.
 
+/// Seconds a client is asked to wait before retrying when Roster is busy (503).
+pub const RETRY_AFTER_SECS: u64 = 5;
+
 /// A message tied to one form field (or to the whole form when `field` is empty).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
@@ -70,6 +73,12 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     RateLimited(String),
+    /// Too many requests from one API key: the client may try again after `retry_after` seconds.
+    #[error("{message}")]
+    Throttled { message: String, retry_after: u64 },
+    /// An API request whose key is unknown, revoked or no longer acts: the sentence says which.
+    #[error("{0}")]
+    KeyRefused(String),
     #[error("This form has expired. Reload the page and try again.")]
     Csrf,
     /// A request no form of Roster's sends (say, text that is not UTF-8).
@@ -82,6 +91,15 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// The seconds a client should wait before trying again, for the failures that pass.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::Unavailable(_) => Some(RETRY_AFTER_SECS),
+            AppError::Throttled { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {
         AppError::Internal(error.into())
     }

@@ -10,6 +10,7 @@ use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web, App, HttpServer};
 use tokio_util::sync::CancellationToken;
 use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::AppExt as _;
 
 use crate::config::Settings;
 use crate::db::{self, Db};
@@ -181,6 +182,7 @@ fn serve(
         dns: crate::dns::Dns { server: settings.dns_server },
         metrics,
         cookie_key: key.clone(),
+        api: routes::api::document(&settings.base_url),
         settings,
     });
     let store = PgSessionStore::new(db, lifetimes);
@@ -200,8 +202,9 @@ fn serve(
             )
             .build();
 
-        App::new()
-            .app_data(state.clone())
+        // The JSON API first: it has its own errors (problems), no session and no CSRF.
+        let (app, _) = App::new().into_utoipa_app().service(routes::api::scope()).split_for_parts();
+        app.app_data(state.clone())
             .app_data(web::FormConfig::default().limit(1024 * 1024))
             // Static files, probes and metrics skip the session and CSRF layers: no
             // database work for them, and they answer whatever the sessions do.

@@ -1,5 +1,6 @@
 //! Database access: the pool, the blocking-pool runner, migrations, and one module per table.
 
+pub mod api_keys;
 pub mod audit;
 pub mod bell_events;
 pub mod bulk;

@@ -1,6 +1,23 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    api_keys (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        name -> Text,
+        scopes -> Array<Text>,
+        secret_hint -> Text,
+        secret_hash -> Bytea,
+        created_by -> Nullable<Uuid>,
+        creator_name -> Text,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        revoked_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     audit_events (id) {
         id -> Uuid,
         organization_id -> Nullable<Uuid>,
@@ -242,6 +259,8 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(api_keys -> organizations (organization_id));
+diesel::joinable!(api_keys -> users (created_by));
 diesel::joinable!(audit_events -> organizations (organization_id));
 diesel::joinable!(audit_events -> users (actor_id));
 diesel::joinable!(email_tokens -> users (user_id));
@@ -257,6 +276,7 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(teams -> organizations (organization_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    api_keys,
     audit_events,
     bell_versions,
     email_tokens,

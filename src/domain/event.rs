@@ -119,6 +119,14 @@ pub enum Event {
     /// The last free seat was taken; `admins` (the Owner and Admins) are told.
     #[strum_discriminants(strum(serialize = "seats.limit_reached"))]
     SeatsLimitReached { organization: Uuid, org_name: String, limit: i64, admins: Vec<Uuid> },
+    /// An Owner or Admin created an API key with `scopes`.
+    #[strum_discriminants(strum(serialize = "api_key.created"))]
+    ApiKeyCreated { name: String, scopes: Vec<String> },
+    #[strum_discriminants(strum(serialize = "api_key.revoked"))]
+    ApiKeyRevoked { name: String },
+    /// A request came with the secret of a revoked key (a leak, or a script nobody updated).
+    #[strum_discriminants(strum(serialize = "api_key.refused"))]
+    ApiKeyRefused { name: String, revoked_at: OffsetDateTime },
 }
 
 impl EventKind {
@@ -164,6 +172,9 @@ impl EventKind {
             EventKind::ProjectDeleted => "Project deleted",
             EventKind::ProjectAccessGranted => "Project access granted",
             EventKind::ProjectAccessRevoked => "Project access revoked",
+            EventKind::ApiKeyCreated => "API key created",
+            EventKind::ApiKeyRevoked => "API key revoked",
+            EventKind::ApiKeyRefused => "Revoked API key used",
         }
     }
 
@@ -208,6 +219,9 @@ impl Event {
             | Event::ProjectDeleted { name, .. }
             | Event::ProjectAccessGranted { project_name: name, .. }
             | Event::ProjectAccessRevoked { project_name: name, .. } => name,
+            Event::ApiKeyCreated { name, .. } | Event::ApiKeyRevoked { name } | Event::ApiKeyRefused { name, .. } => {
+                name
+            }
             Event::DomainAdded { domain }
             | Event::DomainVerified { domain }
             | Event::DomainRemoved { domain, .. }
@@ -315,6 +329,11 @@ impl Event {
             ),
             Event::ProjectAccessRevoked { grantee, level, .. } => {
                 (Some(json!({ "grantee": grantee, "level": level.as_str() })), None)
+            }
+            Event::ApiKeyCreated { scopes, .. } => (None, Some(json!({ "scopes": scopes }))),
+            Event::ApiKeyRevoked { .. } => (Some(json!({ "revoked": false })), Some(json!({ "revoked": true }))),
+            Event::ApiKeyRefused { revoked_at, .. } => {
+                (Some(json!({ "revoked_at": revoked_at.unix_timestamp() })), None)
             }
             Event::InvitationLinkCopied { .. } | Event::MemberVerificationResent { .. } => (None, None),
         }
@@ -436,7 +455,10 @@ impl Event {
             | Event::InvitationRevoked { .. }
             | Event::InvitationLinkCopied { .. }
             | Event::MemberLeft { .. }
-            | Event::MemberVerificationResent { .. } => Vec::new(),
+            | Event::MemberVerificationResent { .. }
+            | Event::ApiKeyCreated { .. }
+            | Event::ApiKeyRevoked { .. }
+            | Event::ApiKeyRefused { .. } => Vec::new(),
         }
     }
 }

@@ -18,9 +18,21 @@ pub struct OrgAccess {
     /// When they last used the organization, as recorded before this request.
     pub last_active_at: Option<time::OffsetDateTime>,
     pub user: User,
+    /// Whether the request acts through an API key: its role is capped at Admin.
+    pub through_key: bool,
 }
 
 impl OrgAccess {
+    /// The role this access acts with, for a role of the member read again later
+    /// (under a lock): capped at Admin through an API key, as `acting` caps it.
+    pub fn cap(&self, role: Role) -> Role {
+        if self.through_key {
+            crate::domain::api_key::key_role(role)
+        } else {
+            role
+        }
+    }
+
     /// Refuses with 403 unless the member's role holds `permission`.
     pub fn require(&self, permission: Permission) -> Result<(), AppError> {
         if self.role.can(permission) {
@@ -50,7 +62,23 @@ pub fn member_of(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<O
         last_active_at: membership.last_active_at,
         org,
         user,
+        through_key: false,
     })
+}
+
+/// The access of `actor` to the organization at `slug`: their own as a member, or,
+/// when they act through an API key, their role capped at Admin (`key_role`), and
+/// only in the key's organization (any other is a 404, as for outsiders).
+pub fn acting(conn: &mut PgConnection, slug: &Slug, actor: &super::events::Actor) -> Result<OrgAccess, AppError> {
+    let mut access = member_of(conn, slug, actor.user)?;
+    if let Some(key) = &actor.key {
+        if key.organization != access.org.id {
+            return Err(AppError::NotFound);
+        }
+        access.through_key = true;
+        access.role = access.cap(access.role);
+    }
+    Ok(access)
 }
 
 /// How often, at most, a member's last activity is written.

@@ -49,6 +49,19 @@ pub fn export_access(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Resu
     Ok((access.org.org_id(), access.org.slug))
 }
 
+/// `limit + 1` events of the log of the organization at `slug`, for `actor` (an API key).
+pub fn list_for(
+    conn: &mut PgConnection,
+    actor: &super::events::Actor,
+    slug: &Slug,
+    filter: &AuditFilter,
+    limit: i64,
+) -> Result<Vec<AuditEvent>, AppError> {
+    let access = access::acting(conn, slug, actor)?;
+    access.require(Permission::ViewAuditLog)?;
+    list(conn, access.org.org_id(), filter, limit)
+}
+
 /// `limit + 1` events of an organization whose log the caller has been allowed to read.
 pub fn list(
     conn: &mut PgConnection,

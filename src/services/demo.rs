@@ -81,7 +81,7 @@ pub fn seed(conn: &mut PgConnection, ctx: &invitations::Context<'_>, password_ha
             people.iter().find(|(_, _, role)| *role == Role::Owner).map(|(id, ..)| *id).ok_or(AppError::NotFound)?;
         let name = OrgName::parse("Acme").map_err(AppError::internal)?;
         let slug = super::organizations::create(conn, owner, &name, 25)?;
-        let by_owner = Actor { user: owner, request_id: None };
+        let by_owner = Actor::new(owner, None);
         for role in [Role::Admin, Role::Member] {
             let addresses: Vec<&str> = people.iter().filter(|(_, _, r)| *r == role).map(|(_, a, _)| *a).collect();
             invitations::invite(
@@ -99,7 +99,7 @@ pub fn seed(conn: &mut PgConnection, ctx: &invitations::Context<'_>, password_ha
                 continue;
             }
             for pending in invitations::pending_for(conn, *user)? {
-                let invitee = Actor { user: *user, request_id: None };
+                let invitee = Actor::new(*user, None);
                 invitations::respond(conn, &invitee, &InvitationRef::Id(pending.id), Answer::Accept)?;
             }
         }

@@ -54,7 +54,7 @@ pub fn add(
     domain: Result<DomainName, DomainError>,
 ) -> Result<OrgDomain, AppError> {
     conn.transaction(|conn| {
-        let access = access::member_of(conn, slug, actor.user)?;
+        let access = access::acting(conn, slug, actor)?;
         require_owner(&access)?;
         let domain = domain.map_err(field_error)?;
         if rows::verified_owner(conn, domain.as_str())?.is_some() {
@@ -109,7 +109,7 @@ pub fn record_check(
     found: Result<Vec<String>, String>,
 ) -> Result<Verified, AppError> {
     conn.transaction(|conn| {
-        let access = access::member_of(conn, slug, actor.user)?;
+        let access = access::acting(conn, slug, actor)?;
         require_owner(&access)?;
         let current = rows::find_in_org(conn, access.org.org_id(), check.id)?.ok_or(AppError::NotFound)?;
         let problem = match &found {
@@ -150,7 +150,7 @@ pub fn record_check(
 /// Takes a domain off the list (the Owner); people at it no longer join by it.
 pub fn remove(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> Result<String, AppError> {
     conn.transaction(|conn| {
-        let access = access::member_of(conn, slug, actor.user)?;
+        let access = access::acting(conn, slug, actor)?;
         require_owner(&access)?;
         let found = rows::find_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
         rows::delete(conn, found.id)?;
@@ -204,7 +204,7 @@ fn join_locked(conn: &mut PgConnection, who: Eligible) -> Result<Result<(String,
     let Eligible { account, domain } = who;
     let org = organizations::lock(conn, OrgId(domain.organization_id))?;
     let user = account.user_id();
-    let actor = Actor { user, request_id: None };
+    let actor = Actor::new(user, None);
     let usage = seat_usage(conn, org.org_id(), org.seat_limit)?;
     if usage.reserve(1).is_err() {
         let since = time::OffsetDateTime::now_utc() - time::Duration::days(1);
@@ -300,7 +300,7 @@ pub fn set_policy(
     policy: DomainPolicy,
 ) -> Result<String, AppError> {
     conn.transaction(|conn| {
-        let access = access::member_of(conn, slug, actor.user)?;
+        let access = access::acting(conn, slug, actor)?;
         require_owner(&access)?;
         let found = rows::find_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
         if found.policy != policy {

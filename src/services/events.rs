@@ -19,9 +19,24 @@ pub use crate::domain::event::{Event, EventKind};
 pub struct Actor {
     pub user: UserId,
     pub request_id: Option<String>,
+    /// The API key `user` created and that acts now, when the request came through the API.
+    pub key: Option<KeyActor>,
+}
+
+/// An API key acting for its organization, with its creator's role capped at Admin.
+#[derive(Debug, Clone)]
+pub struct KeyActor {
+    pub id: Uuid,
+    pub organization: Uuid,
+    pub name: String,
 }
 
 impl Actor {
+    /// A signed-in person acting in the console.
+    pub fn new(user: UserId, request_id: Option<String>) -> Self {
+        Actor { user, request_id, key: None }
+    }
+
     /// Records what this actor, a member of `access.org`, did.
     pub fn record(&self, conn: &mut PgConnection, access: &OrgAccess, events: &[Event]) -> Result<(), AppError> {
         self.record_in(conn, &access.org, &access.user, events)
@@ -36,8 +51,18 @@ impl Actor {
         user: &User,
         events: &[Event],
     ) -> Result<(), AppError> {
-        let label = format!("{} <{}>", user.name, user.email);
-        write(conn, org, Some(self.user.0), &label, &user.name, self.request_id.clone(), events)
+        match &self.key {
+            None => {
+                let label = format!("{} <{}>", user.name, user.email);
+                write(conn, org, Some(self.user.0), &label, &user.name, self.request_id.clone(), events)
+            }
+            Some(key) => {
+                // Named as its creator, with the key: "Ann (API key “HR sync”) <ann@example.com>".
+                let name = format!("{} (API key “{}”)", user.name, key.name);
+                let label = format!("{name} <{}>", user.email);
+                write(conn, org, Some(self.user.0), &label, &name, self.request_id.clone(), events)
+            }
+        }
     }
 }
 
@@ -62,6 +87,17 @@ pub fn record_by_operator(
     events: &[Event],
 ) -> Result<(), AppError> {
     write(conn, org, None, &format!("Operator (roster {command})"), "The operator", None, events)
+}
+
+/// Records what a client of the API did with a secret that no longer acts (a revoked
+/// key): nobody known acts, so the audit log names the client.
+pub fn record_by_api_client(
+    conn: &mut PgConnection,
+    org: &Organization,
+    request_id: Option<String>,
+    events: &[Event],
+) -> Result<(), AppError> {
+    write(conn, org, None, "An API client", "An API client", request_id, events)
 }
 
 /// One audit row per event and the notifications they imply, each kind in one statement.

@@ -167,6 +167,10 @@ fn invitable_teams(conn: &mut PgConnection, access: &OrgAccess) -> Result<Vec<Te
 fn invite_refusal(access: &OrgAccess, role: Role) -> AppError {
     AppError::Forbidden(match access.role {
         Role::Member => "Only the Owner and Admins can manage invitations.".into(),
+        _ if access.through_key => format!(
+            "An API key acts at most as an Admin: invitations as {} are the Owner's, in the console.",
+            role.label()
+        ),
         _ => format!("Only the Owner can invite, resend or revoke invitations as {}.", role.label()),
     })
 }
@@ -209,7 +213,7 @@ pub fn invite(
         ))));
     }
     conn.transaction(|conn| {
-        let access = access::member_of(conn, slug, actor.user)?;
+        let access = access::acting(conn, slug, actor)?;
         let org = organizations::lock(conn, access.org.org_id())?;
         let brought = allowed_brings(conn, &access, role, brings)?;
         let grant_lines = describe_brings(&brought);
@@ -374,7 +378,31 @@ pub fn list_page(
     let (viewer, access) = access::page(conn, slug, user)?;
     access.require(Permission::ManageMembers)?;
     let page = invite_page(conn, viewer, access)?;
-    let access = &page.access;
+    let (found, grants) = found_for(conn, &page.access, filter, limit)?;
+    Ok(InvitationsList { page, found, grants })
+}
+
+/// `limit + 1` invitations of the Invitations list for `actor` (an API key), each
+/// with `lower(email)` for its cursor, and what each brings.
+pub fn list(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    filter: &InvitationFilter,
+    limit: i64,
+) -> Result<(Vec<(Invitation, String)>, GrantsByInvitation), AppError> {
+    let access = access::acting(conn, slug, actor)?;
+    access.require(Permission::ManageMembers)?;
+    found_for(conn, &access, filter, limit)
+}
+
+/// `limit + 1` invitations matching `filter`, for one who may manage them.
+fn found_for(
+    conn: &mut PgConnection,
+    access: &OrgAccess,
+    filter: &InvitationFilter,
+    limit: i64,
+) -> Result<(Vec<(Invitation, String)>, GrantsByInvitation), AppError> {
     let query = invitations::ListQuery {
         org: access.org.org_id(),
         filter: filter.status,
@@ -387,7 +415,7 @@ pub fn list_page(
     let found = invitations::list(conn, &query)?;
     let ids: Vec<Uuid> = found.iter().map(|(i, _)| i.id).collect();
     let grants = grants_by_invitation(conn, &ids)?;
-    Ok(InvitationsList { page, found, grants })
+    Ok((found, grants))
 }
 
 /// A page of the Invitations list: the page around it, `limit + 1` invitations
@@ -433,7 +461,7 @@ pub fn invite_from_form(
     brings: &Brings,
 ) -> Result<(InvitePage, Result<InviteSummary, AppError>), AppError> {
     let viewer = viewer::load(conn, actor.user)?;
-    let access = access::member_of(conn, slug, actor.user)?;
+    let access = access::acting(conn, slug, actor)?;
     choices(conn, &access)?.ok_or_else(|| invite_refusal(&access, Role::Member))?;
     let outcome = match role.filter(|r| *r != Role::Owner) {
         None => {
@@ -441,16 +469,34 @@ pub fn invite_from_form(
             errors.add("role", "Choose a role.");
             Err(AppError::Invalid(errors))
         }
-        Some(role) if list.addresses.is_empty() => invite(conn, ctx, actor, slug, list, role, brings),
-        // The sender's quota is charged in the same transaction: a refused submission costs nothing.
-        Some(role) => conn.transaction(|conn| {
-            charge_sender(conn, actor, ip, list.addresses.len())?;
-            invite(conn, ctx, actor, slug, list, role, brings)
-        }),
+        Some(role) => invite_charged(conn, ctx, actor, ip, slug, list, role, brings),
     };
     // Read again: the organization may have changed meanwhile (seats, teams).
-    let access = access::member_of(conn, slug, actor.user)?;
+    let access = access::acting(conn, slug, actor)?;
     Ok((invite_page(conn, viewer, access)?, outcome))
+}
+
+/// [`invite`], charging the sender's quota (per account and per client address) in
+/// the same transaction: a refused submission costs nothing. Pages and the API invite
+/// through this.
+#[allow(clippy::too_many_arguments)]
+pub fn invite_charged(
+    conn: &mut PgConnection,
+    ctx: &Context<'_>,
+    actor: &Actor,
+    ip: &str,
+    slug: &Slug,
+    list: EmailList,
+    role: Role,
+    brings: &Brings,
+) -> Result<InviteSummary, AppError> {
+    if list.addresses.is_empty() {
+        return invite(conn, ctx, actor, slug, list, role, brings);
+    }
+    conn.transaction(|conn| {
+        charge_sender(conn, actor, ip, list.addresses.len())?;
+        invite(conn, ctx, actor, slug, list, role, brings)
+    })
 }
 
 /// Counts `addresses` invitation emails against the sender's hourly quotas.
@@ -513,7 +559,7 @@ pub fn resend(
     id: Uuid,
 ) -> Result<(Invitation, Role, Vec<String>), AppError> {
     conn.transaction(|conn| {
-        let access = access::member_of(conn, slug, actor.user)?;
+        let access = access::acting(conn, slug, actor)?;
         let org = organizations::lock(conn, access.org.org_id())?;
         let invitation = manageable(conn, &access, id)?;
         if !invitation.status_now().can_resend() {
@@ -593,7 +639,7 @@ pub fn revoke(
     id: Uuid,
 ) -> Result<(Invitation, Role, Vec<String>), AppError> {
     conn.transaction(|conn| {
-        let access = access::member_of(conn, slug, actor.user)?;
+        let access = access::acting(conn, slug, actor)?;
         let invitation = manageable(conn, &access, id)?;
         let revoked = invitations::revoke(conn, access.org.org_id(), id, actor.user)?
             .ok_or_else(|| no_longer_pending(&invitation))?;
@@ -623,7 +669,7 @@ pub fn copy_link(
     id: Uuid,
 ) -> Result<CopiedLink, AppError> {
     conn.transaction(|conn| {
-        let access = access::member_of(conn, slug, actor.user)?;
+        let access = access::acting(conn, slug, actor)?;
         let invitation = manageable(conn, &access, id)?;
         match invitation.status_now() {
             InvitationStatus::Pending => {}

@@ -72,6 +72,22 @@ pub fn list_page(
     limit: i64,
 ) -> Result<MembersList, AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
+    let entries = entries_for(conn, &access, filter, limit)?;
+    let seats = if access.role.can(Permission::ManageMembers) {
+        Some(super::invitations::seat_usage(conn, access.org.org_id(), access.org.seat_limit)?)
+    } else {
+        None
+    };
+    Ok(MembersList { viewer, access, entries, seats })
+}
+
+/// `limit + 1` rows of the Members list as `access` sees them.
+fn entries_for(
+    conn: &mut PgConnection,
+    access: &OrgAccess,
+    filter: &MemberFilter,
+    limit: i64,
+) -> Result<Vec<MemberEntry>, AppError> {
     let query = MemberQuery {
         org: access.org.org_id(),
         search: &filter.search,
@@ -82,13 +98,26 @@ pub fn list_page(
         after: filter.after.clone(),
         limit,
     };
-    let entries = rows::list(conn, &query)?.into_iter().map(|row| MemberEntry::new(row, &access)).collect();
-    let seats = if access.role.can(Permission::ManageMembers) {
-        Some(super::invitations::seat_usage(conn, access.org.org_id(), access.org.seat_limit)?)
-    } else {
-        None
-    };
-    Ok(MembersList { viewer, access, entries, seats })
+    Ok(rows::list(conn, &query)?.into_iter().map(|row| MemberEntry::new(row, access)).collect())
+}
+
+/// `limit + 1` rows of the Members list for `actor` (an API key): what the page
+/// lists, without the page around it.
+pub fn list(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    filter: &MemberFilter,
+    limit: i64,
+) -> Result<Vec<MemberEntry>, AppError> {
+    let access = access::acting(conn, slug, actor)?;
+    entries_for(conn, &access, filter, limit)
+}
+
+/// One member, by membership id, as `actor` sees them.
+pub fn get(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> Result<MemberEntry, AppError> {
+    let access = access::acting(conn, slug, actor)?;
+    Ok(entry(conn, &access, id)?.0)
 }
 
 /// A page of the Members list: the viewer, their access, `limit + 1` entries (so
@@ -130,7 +159,7 @@ fn entry(conn: &mut PgConnection, access: &OrgAccess, id: Uuid) -> Result<(Membe
 
 /// One member's row after an action by `actor`.
 fn entry_for(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> Result<MemberEntry, AppError> {
-    let access = access::member_of(conn, slug, actor.user)?;
+    let access = access::acting(conn, slug, actor)?;
     Ok(entry(conn, &access, id)?.0)
 }
 
@@ -190,7 +219,7 @@ fn target(conn: &mut PgConnection, access: &OrgAccess, id: Uuid) -> Result<(Memb
     let membership = memberships::lock_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
     let parties = Parties {
         actor: access.user.id,
-        actor_role: actor.role,
+        actor_role: access.cap(actor.role),
         target: membership.user_id,
         target_role: membership.role,
     };
@@ -211,7 +240,7 @@ pub fn change_role(
     new_role: Role,
 ) -> Result<MemberEntry, AppError> {
     conn.transaction(|conn| {
-        let access = access::member_of(conn, slug, actor.user)?;
+        let access = access::acting(conn, slug, actor)?;
         let (membership, parties) = target(conn, &access, id)?;
         parties.may_change_role(new_role).map_err(refused)?;
         let before = membership.role;
@@ -235,7 +264,7 @@ pub fn change_role(
 /// history stay, and they can be invited again. Frees the seat.
 pub fn remove(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> Result<String, AppError> {
     conn.transaction(|conn| {
-        let access = access::member_of(conn, slug, actor.user)?;
+        let access = access::acting(conn, slug, actor)?;
         let (membership, parties) = target(conn, &access, id)?;
         parties.may_remove().map_err(refused)?;
         let email = users::find(conn, UserId(membership.user_id))?.map(|u| u.email).unwrap_or_default();
@@ -254,7 +283,7 @@ pub fn remove(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> 
 /// Leaves an organization (anyone but the Owner); returns its name.
 pub fn leave(conn: &mut PgConnection, actor: &Actor, slug: &Slug) -> Result<String, AppError> {
     conn.transaction(|conn| {
-        let access = access::member_of(conn, slug, actor.user)?;
+        let access = access::acting(conn, slug, actor)?;
         // Under the organization's lock, so a concurrent ownership transfer cannot
         // make the leaver the Owner between this check and the delete.
         crate::db::organizations::lock(conn, access.org.org_id())?;
@@ -277,7 +306,7 @@ pub fn resend_verification(
     id: Uuid,
 ) -> Result<MemberEntry, AppError> {
     conn.transaction(|conn| {
-        let access = access::member_of(conn, slug, actor.user)?;
+        let access = access::acting(conn, slug, actor)?;
         access.require(Permission::ManageMembers)?;
         let membership = memberships::lock_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
         let user = users::find(conn, UserId(membership.user_id))?.ok_or(AppError::NotFound)?;

@@ -1,10 +1,11 @@
 //! Use cases: one function each, given a connection, running in one transaction;
-//! with the authorization, rate limits and reads they need, so pages and a future
+//! with the authorization, rate limits and reads they need, so pages and the
 //! JSON API call the same functions. Those that hash a password take `db::Steps`
 //! instead, to hold no connection while argon2 works.
 
 pub mod access;
 pub mod accounts;
+pub mod api_keys;
 pub mod audit;
 pub mod dashboard;
 pub mod demo;

@@ -20,7 +20,7 @@ pub fn create(conn: &mut PgConnection, owner: UserId, name: &OrgName, seat_limit
         let org = organizations::insert(conn, OrgId::new(), name.as_str(), &slug, seat_limit)?;
         memberships::insert(conn, org.org_id(), owner, Role::Owner)?;
         let user = crate::db::users::find(conn, owner)?.ok_or(AppError::Unauthenticated)?;
-        let actor = Actor { user: owner, request_id: None };
+        let actor = Actor::new(owner, None);
         let event =
             Event::OrganizationCreated { name: org.name.clone(), slug: org.slug.clone(), seat_limit: org.seat_limit };
         actor.record_in(conn, &org, &user, &[event])?;
@@ -74,7 +74,7 @@ pub fn rename(
     new_slug: Result<Slug, impl ToString>,
 ) -> Result<Slug, AppError> {
     conn.transaction(|conn| {
-        let access = super::access::member_of(conn, slug, actor.user)?;
+        let access = super::access::acting(conn, slug, actor)?;
         let org = organizations::lock(conn, access.org.org_id())?;
         if !access.role.can(Permission::ManageOwnership) {
             return Err(AppError::Forbidden("Only the Owner can rename the organization.".into()));

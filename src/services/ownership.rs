@@ -23,6 +23,8 @@ pub struct SettingsPage {
     pub candidates: Vec<MemberRow>,
     /// For the Owner: the organization's domains.
     pub domains: Vec<super::domains::OrgDomain>,
+    /// For the Owner and Admins: the organization's API keys.
+    pub api_keys: Vec<super::api_keys::ApiKey>,
 }
 
 /// The Settings page.
@@ -44,7 +46,8 @@ pub fn settings_page(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Resu
         Vec::new()
     };
     let domains = super::domains::domains_of(conn, &access)?;
-    Ok(SettingsPage { viewer, access, candidates, domains })
+    let api_keys = super::api_keys::keys_of(conn, &access)?;
+    Ok(SettingsPage { viewer, access, candidates, domains, api_keys })
 }
 
 fn confirm_name(typed: &str, name: &str) -> Result<(), AppError> {
@@ -68,11 +71,12 @@ pub fn transfer(
     typed_name: &str,
 ) -> Result<String, AppError> {
     conn.transaction(|conn| {
-        let access = access::member_of(conn, slug, actor.user)?;
+        let access = access::acting(conn, slug, actor)?;
         organizations::lock(conn, access.org.org_id())?;
         // Read the role again under the lock: a concurrent transfer may have just taken it.
         let me = memberships::find(conn, access.org.org_id(), actor.user)?.ok_or(AppError::NotFound)?;
-        if me.role != Role::Owner || !me.role.can(Permission::ManageOwnership) {
+        let my_role = access.cap(me.role);
+        if my_role != Role::Owner || !my_role.can(Permission::ManageOwnership) {
             return Err(AppError::Forbidden("Only the Owner can transfer ownership.".into()));
         }
         confirm_name(typed_name, &access.org.name)?;
@@ -110,10 +114,10 @@ pub fn delete_organization(
     typed_name: &str,
 ) -> Result<String, AppError> {
     conn.transaction(|conn| {
-        let access = access::member_of(conn, slug, actor.user)?;
+        let access = access::acting(conn, slug, actor)?;
         organizations::lock(conn, access.org.org_id())?;
         let me = memberships::find(conn, access.org.org_id(), actor.user)?.ok_or(AppError::NotFound)?;
-        if !me.role.can(Permission::ManageOwnership) {
+        if !access.cap(me.role).can(Permission::ManageOwnership) {
             return Err(AppError::Forbidden("Only the Owner can delete the organization.".into()));
         }
         confirm_name(typed_name, &access.org.name)?;

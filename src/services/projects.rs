@@ -104,7 +104,7 @@ fn managed(
     slug: &Slug,
     project: &Slug,
 ) -> Result<(OrgAccess, Project), AppError> {
-    let access = access::member_of(conn, slug, actor.user)?;
+    let access = access::acting(conn, slug, actor)?;
     access.require(Permission::ManageTeamsAndProjects)?;
     let project = rows::lock_by_slug(conn, access.org.org_id(), project)?.ok_or(AppError::NotFound)?;
     Ok((access, project))
@@ -119,7 +119,7 @@ pub fn create(
     description: Result<Description, DescriptionError>,
 ) -> Result<Project, AppError> {
     conn.transaction(|conn| {
-        let access = access::member_of(conn, slug, actor.user)?;
+        let access = access::acting(conn, slug, actor)?;
         access.require(Permission::ManageTeamsAndProjects)?;
         let org = access.org.org_id();
         let project = save("project", name, description, |name, text| {

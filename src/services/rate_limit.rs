@@ -64,6 +64,24 @@ pub fn check_many(conn: &mut PgConnection, limit: Limit, subject: &str, count: u
     Err(AppError::RateLimited(format!("Too many attempts. {}", wait(limit, started))))
 }
 
+/// Like [`check`], refusing with the seconds until the window ends (for the API's
+/// `Retry-After`) instead of a sentence for a form.
+pub fn check_throttled(conn: &mut PgConnection, limit: Limit, subject: &str) -> Result<(), AppError> {
+    let (hits, started) = rate_limits::hit(conn, &limit.key(subject), limit.window_secs, 1)?;
+    if hits <= limit.max {
+        return Ok(());
+    }
+    let ends = started + time::Duration::seconds(limit.window_secs.into());
+    let retry_after = (ends - OffsetDateTime::now_utc()).whole_seconds().max(1) as u64;
+    Err(AppError::Throttled {
+        message: format!(
+            "This API key made more than {} requests in {} seconds. Try again in {retry_after} seconds.",
+            limit.max, limit.window_secs
+        ),
+        retry_after,
+    })
+}
+
 /// Refuses when `subject` has already reached `limit` in its current window,
 /// counting nothing: `because` says what was done too often.
 pub fn refuse_if_reached(conn: &mut PgConnection, limit: Limit, subject: &str, because: &str) -> Result<(), AppError> {

@@ -47,6 +47,13 @@ pub fn seat_page(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<S
     Ok(SeatPage { viewer, access, usage, oldest, inactive, owner_name })
 }
 
+/// The seats of the organization at `slug`, for `actor` (an API key): members,
+/// reserved by pending invitations, limit.
+pub fn usage(conn: &mut PgConnection, actor: &Actor, slug: &Slug) -> Result<SeatUsage, AppError> {
+    let access = access::acting(conn, slug, actor)?;
+    seat_usage(conn, access.org.org_id(), access.org.seat_limit)
+}
+
 /// The event that tells the Owner and Admins a seat threshold was crossed.
 pub fn alert_event(
     conn: &mut PgConnection,
@@ -90,7 +97,7 @@ pub fn change_limit(
     limit: Result<i32, SeatLimitError>,
 ) -> Result<SeatUsage, AppError> {
     conn.transaction(|conn| {
-        let access = access::member_of(conn, slug, actor.user)?;
+        let access = access::acting(conn, slug, actor)?;
         if !access.role.can(Permission::ManageSeatsAndDomains) {
             return Err(AppError::Forbidden(format!(
                 "Only the Owner can change the seat limit. Your role in {} is {}.",

@@ -210,7 +210,7 @@ pub fn create(
     description: Result<Description, DescriptionError>,
 ) -> Result<Team, AppError> {
     conn.transaction(|conn| {
-        let access = access::member_of(conn, slug, actor.user)?;
+        let access = access::acting(conn, slug, actor)?;
         access.require(Permission::ManageTeamsAndProjects)?;
         let org = access.org.org_id();
         let team = save("team", name, description, |name, text| {
@@ -231,7 +231,7 @@ pub fn rename(
     description: Result<Description, DescriptionError>,
 ) -> Result<Team, AppError> {
     conn.transaction(|conn| {
-        let access = access::member_of(conn, slug, actor.user)?;
+        let access = access::acting(conn, slug, actor)?;
         let (team, rights) = locked(conn, &access, team)?;
         if !rights.edit {
             return Err(only_admins(&team));
@@ -260,7 +260,7 @@ fn only_admins(team: &Team) -> AppError {
 /// leaves the organization. Returns the team's name.
 pub fn delete(conn: &mut PgConnection, actor: &Actor, slug: &Slug, team: &Slug) -> Result<String, AppError> {
     conn.transaction(|conn| {
-        let access = access::member_of(conn, slug, actor.user)?;
+        let access = access::acting(conn, slug, actor)?;
         let (team, rights) = locked(conn, &access, team)?;
         if !rights.edit {
             return Err(only_admins(&team));
@@ -315,7 +315,7 @@ pub fn add_member(
     role: TeamRole,
 ) -> Result<TeamMember, AppError> {
     conn.transaction(|conn| {
-        let access = access::member_of(conn, slug, actor.user)?;
+        let access = access::acting(conn, slug, actor)?;
         let (team, rights) = locked(conn, &access, team)?;
         require(rights.manage_members, &team)?;
         let membership = resolve_member(conn, &access, who)?;
@@ -348,7 +348,7 @@ pub fn remove_member(
     membership: Uuid,
 ) -> Result<(Team, String, bool), AppError> {
     conn.transaction(|conn| {
-        let access = access::member_of(conn, slug, actor.user)?;
+        let access = access::acting(conn, slug, actor)?;
         let (team, rights) = locked(conn, &access, team)?;
         require(rights.manage_members, &team)?;
         let member = rows::member(conn, team.id, membership)?.ok_or(AppError::NotFound)?;
@@ -376,7 +376,7 @@ pub fn change_team_role(
     role: TeamRole,
 ) -> Result<(Team, TeamMemberEntry), AppError> {
     conn.transaction(|conn| {
-        let access = access::member_of(conn, slug, actor.user)?;
+        let access = access::acting(conn, slug, actor)?;
         let (team, allowed) = locked(conn, &access, team)?;
         require(allowed.manage_members, &team)?;
         let before = rows::member(conn, team.id, membership)?.ok_or(AppError::NotFound)?;

@@ -27,11 +27,17 @@ pub async fn bounded(
     let state = request.app_data::<web::Data<AppState>>().cloned();
     let bound = state.as_ref().map_or(std::time::Duration::from_secs(10), |s| s.settings.request_timeout);
     let htmx = is_htmx(request.request());
+    let api = request.path().starts_with(super::api::PREFIX);
     let request_id = request.extensions().get::<RequestId>().map(|id| id.to_string());
     let busy = |cause: String| -> actix_web::Error {
         tracing::warn!(%cause, "answered 503: the database is slow or gone");
-        InternalError::from_response(cause, busy_page(htmx, request_id.clone(), state.as_ref().map(|s| s.get_ref())))
-            .into()
+        let answer = if api {
+            let error = crate::error::AppError::Unavailable(anyhow::anyhow!("busy"));
+            actix_web::ResponseError::error_response(&super::api::ApiError { error, request_id: request_id.clone() })
+        } else {
+            busy_page(htmx, request_id.clone(), state.as_ref().map(|s| s.get_ref()))
+        };
+        InternalError::from_response(cause, answer).into()
     };
     match tokio::time::timeout(bound, next.call(request)).await {
         Ok(Err(error)) if is_session_store_failure(&error) => Err(busy(format!("session store: {error:?}"))),

@@ -26,14 +26,14 @@ pub struct ErrorInfo {
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
-            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Unauthenticated | AppError::KeyRefused(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Moved(_) => StatusCode::PERMANENT_REDIRECT,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::RateLimited(_) | AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -47,8 +47,8 @@ impl ResponseError for AppError {
         }
         let mut response =
             HttpResponse::build(self.status_code()).content_type("text/plain; charset=utf-8").body(self.to_string());
-        if matches!(self, AppError::Unavailable(_)) {
-            response.headers_mut().insert(actix_web::http::header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+        if let Some(seconds) = self.retry_after() {
+            response.headers_mut().insert(actix_web::http::header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response.extensions_mut().insert(ErrorInfo {
             message: self.to_string(),
@@ -145,8 +145,7 @@ pub fn busy_page(htmx: bool, request_id: Option<String>, state: Option<&super::s
     response
 }
 
-/// Seconds a browser is asked to wait before retrying when Roster is busy (503).
-pub const RETRY_AFTER_SECS: u64 = 5;
+pub use crate::error::RETRY_AFTER_SECS;
 
 /// The middleware that applies [`render`] to every 4xx and 5xx response, and
 /// points the redirect from a renamed organization's old URL name at the new one.
@@ -196,8 +195,11 @@ fn render<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Resul
     let info = res.response().extensions().get::<ErrorInfo>().cloned();
     let is_html =
         res.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
-    // Pages a handler rendered itself (a form with errors) are left as they are.
-    if info.is_none() && is_html {
+    let is_problem =
+        res.headers().get(CONTENT_TYPE).is_some_and(|v| v.as_bytes() == super::api::PROBLEM_JSON.as_bytes());
+    // Pages a handler rendered itself (a form with errors), and the JSON API's
+    // problems, are left as they are.
+    if info.is_none() && (is_html || is_problem) {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();

@@ -118,7 +118,7 @@ pub struct Acting {
 
 impl Acting {
     pub fn actor(&self) -> crate::services::events::Actor {
-        crate::services::events::Actor { user: self.user, request_id: Some(self.request_id.clone()) }
+        crate::services::events::Actor::new(self.user, Some(self.request_id.clone()))
     }
 }
 

@@ -96,8 +96,7 @@ impl Listing {
 
     /// The next page's URL, after the cursor of the last row shown.
     pub fn next_url<C: Serialize>(&self, cursor: &C) -> Option<String> {
-        let bytes = serde_json::to_vec(cursor).ok()?;
-        Some(self.url(self.sort, self.descending, Some(&URL_SAFE_NO_PAD.encode(bytes))))
+        Some(self.url(self.sort, self.descending, Some(&encode_cursor(cursor)?)))
     }
 
     /// Splits `limit + 1` loaded rows into the page shown and the link to the next
@@ -121,6 +120,11 @@ pub fn descending(dir: &str, column: &str, descending_first: &[&str]) -> bool {
         "desc" => true,
         _ => descending_first.contains(&column),
     }
+}
+
+/// A cursor as the URL (or the API's `next_cursor`) carries it: opaque, URL-safe.
+pub fn encode_cursor<C: Serialize>(cursor: &C) -> Option<String> {
+    Some(URL_SAFE_NO_PAD.encode(serde_json::to_vec(cursor).ok()?))
 }
 
 /// Reads an `after` cursor from the URL; junk (a hand-edited URL) means the first page.

@@ -1,6 +1,7 @@
 //! HTTP: the route table; plumbing (state, middleware, extractors, sessions, CSRF,
 //! assets, errors) beside it, and one module per page under `pages`.
 
+pub mod api;
 pub mod assets;
 pub mod csrf;
 pub mod deadline;
@@ -20,8 +21,8 @@ pub mod state;
 use actix_web::web;
 
 use pages::{
-    access, account, audit, auth, bell, dashboard, health, help, invitations, invitee, mailbox, members, orgs,
-    projects, seats, settings, teams,
+    access, account, api_docs, api_keys, audit, auth, bell, dashboard, health, help, invitations, invitee, mailbox,
+    members, orgs, projects, seats, settings, teams,
 };
 
 /// Content-Security-Policy: only our own scripts, styles and forms (DESIGN.md §4, §5).
@@ -96,6 +97,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
         .route("/orgs/{slug}/members/{id}/remove", web::post().to(members::remove_member))
         .route("/orgs/{slug}/members/{id}/resend-verification", web::post().to(members::resend_member_verification))
         .route("/orgs/{slug}/access", web::get().to(access::my_access))
+        .route("/orgs/{slug}/api", web::get().to(api_docs::show_api))
         .route("/orgs/{slug}/teams", web::get().to(teams::list_teams))
         .route("/orgs/{slug}/teams", web::post().to(teams::create_team))
         .route("/orgs/{slug}/teams/new", web::get().to(teams::new_team_form))
@@ -123,6 +125,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
         .route("/orgs/{slug}/settings/transfer", web::post().to(settings::transfer_ownership))
         .route("/orgs/{slug}/settings/delete", web::post().to(settings::delete_organization))
         .route("/orgs/{slug}/settings/seats", web::post().to(settings::change_seat_limit))
+        .route("/orgs/{slug}/settings/api-keys", web::post().to(api_keys::create_api_key))
+        .route("/orgs/{slug}/settings/api-keys/{id}/revoke", web::post().to(api_keys::revoke_api_key))
         .route("/orgs/{slug}/settings/domains", web::post().to(settings::add_domain))
         .route("/orgs/{slug}/settings/domains/{id}/verify", web::post().to(settings::verify_domain))
         .route("/orgs/{slug}/settings/domains/{id}/remove", web::post().to(settings::remove_domain))

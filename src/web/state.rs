@@ -26,4 +26,6 @@ pub struct AppState {
     pub metrics: crate::metrics::Metrics,
     /// The key the session cookie is encrypted with.
     pub cookie_key: actix_web::cookie::Key,
+    /// The JSON API's OpenAPI document, made once at start-up.
+    pub api: utoipa::openapi::OpenApi,
 }

@@ -108,7 +108,7 @@ fn statements_for_batch(app: &TestApp, slug: &str, n: usize, offset: usize) -> u
     let links = roster::mail::Links::new(&app.settings.base_url, &app.settings.session_key.bytes);
     let tokens = roster::domain::token::TokenKey::derive_from(&app.settings.session_key.bytes);
     let ctx = roster::services::invitations::Context { links: &links, tokens: &tokens, ttl: time::Duration::days(7) };
-    let actor = roster::services::events::Actor { user: roster::domain::UserId(owner), request_id: None };
+    let actor = roster::services::events::Actor::new(roster::domain::UserId(owner), None);
     let list = roster::domain::EmailList::parse(
         &(offset..offset + n).map(|i| format!("bulk{i}@example.com")).collect::<Vec<_>>().join("\n"),
     );

@@ -7,6 +7,7 @@
 mod common;
 
 mod accounts;
+mod api;
 mod cli;
 mod csrf;
 mod domains;

@@ -228,6 +228,24 @@ impl EventView {
                 ),
                 String::new(),
             ),
+            Some(EventKind::ApiKeyCreated) => (
+                "created the API key".into(),
+                String::new(),
+                a.as_ref()
+                    .and_then(|v| v.get("scopes"))
+                    .and_then(|v| v.as_array())
+                    .map(|scopes| {
+                        let names: Vec<&str> = scopes.iter().filter_map(|s| s.as_str()).collect();
+                        format!("Scopes: {}", names.join(", "))
+                    })
+                    .unwrap_or_default(),
+            ),
+            Some(EventKind::ApiKeyRevoked) => ("revoked the API key".into(), String::new(), String::new()),
+            Some(EventKind::ApiKeyRefused) => (
+                "used the revoked API key".into(),
+                String::new(),
+                date_field(b, "revoked_at").map(|d| format!("Refused; the key was revoked {d}")).unwrap_or_default(),
+            ),
             Some(EventKind::TeamCreated) => ("created the team".into(), String::new(), String::new()),
             Some(EventKind::ProjectCreated) => ("created the project".into(), String::new(), String::new()),
             Some(EventKind::TeamRenamed) => {

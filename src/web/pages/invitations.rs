@@ -284,7 +284,7 @@ pub struct NewInvitationParams {
     team: String,
 }
 
-fn context(state: &AppState) -> invitations::Context<'_> {
+pub fn context(state: &AppState) -> invitations::Context<'_> {
     invitations::Context {
         links: &state.links,
         tokens: &state.tokens,

@@ -157,7 +157,7 @@ pub async fn answer_by_link(
     let request_id = Some(request_id.to_string());
     let result = match (user, answer) {
         (Some(user), _) => {
-            let actor = Actor { user: user.0, request_id };
+            let actor = Actor::new(user.0, request_id);
             state.db.run(move |conn| invitations::respond_by_link(conn, &ip.0, &actor, token, answer)).await
         }
         (None, Answer::Decline) => {
@@ -198,7 +198,7 @@ pub async fn answer_from_dashboard(
 ) -> Result<HttpResponse, AppError> {
     let (id, action) = path.into_inner();
     let answer = answer_of(&action)?;
-    let actor = Actor { user: user.0, request_id: Some(request_id.to_string()) };
+    let actor = Actor::new(user.0, Some(request_id.to_string()));
     let (result, after) =
         state.db.run(move |conn| dashboard::answer(conn, &actor, &InvitationRef::Id(id), answer)).await?;
     let (level, message) = match result {

@@ -2,6 +2,8 @@
 
 pub mod access;
 pub mod account;
+pub mod api_docs;
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod bell;

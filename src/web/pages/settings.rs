@@ -6,10 +6,12 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::domain::api_key::Scope;
 use crate::domain::{parse_seat_limit, DomainPolicy, OrgName, Permission, Role, Slug};
 use crate::error::{AppError, FormErrors};
-use crate::services::{domains, organizations, ownership, seats};
+use crate::services::{api_keys, domains, organizations, ownership, seats};
 use crate::web::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
+use crate::web::format::When;
 use crate::web::htmx::{page_with_status, redirect};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::session::FlashLevel;
@@ -43,6 +45,57 @@ struct SettingsPage {
     seat_limit: i32,
     /// For the Owner: the organization's domains.
     domains: Vec<DomainView>,
+    /// Whether the viewer manages API keys (the Owner and Admins).
+    can_manage_keys: bool,
+    api_keys: Vec<ApiKeyView>,
+    scope_choices: Vec<ScopeChoice>,
+    /// The key just created, with its secret: shown this once.
+    created_key: Option<CreatedKeyView>,
+}
+
+/// An API key as the list shows it.
+pub struct ApiKeyView {
+    pub id: Uuid,
+    pub name: String,
+    pub hint: String,
+    pub scopes: Vec<String>,
+    pub creator: String,
+    pub created: When,
+    pub last_used: Option<When>,
+    /// When and by whom it was revoked.
+    pub revoked: Option<String>,
+}
+
+impl ApiKeyView {
+    fn new(key: &api_keys::ApiKey) -> Self {
+        ApiKeyView {
+            id: key.id,
+            name: key.name.clone(),
+            hint: key.secret_hint.clone(),
+            scopes: key.scopes.clone(),
+            creator: key.creator_name.clone(),
+            created: When::of(key.created_at),
+            last_used: key.last_used_at.map(When::of),
+            revoked: key.revoked_at.map(|at| {
+                let by = key.revoked_by.as_deref().unwrap_or_default();
+                let by = by.split(" <").next().unwrap_or(by);
+                format!("on {} by {by}", crate::web::format::format_date(at))
+            }),
+        }
+    }
+}
+
+/// A scope's checkbox in `Create API key`.
+pub struct ScopeChoice {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub checked: bool,
+}
+
+/// A key just created, and its secret.
+pub struct CreatedKeyView {
+    pub name: String,
+    pub secret: String,
 }
 
 /// A domain of the organization, with the record that proves it.
@@ -95,6 +148,12 @@ pub struct Forms {
     /// The domain as typed, when it is shown again with its error.
     pub domain: Option<String>,
     pub domain_errors: FormErrors,
+    /// `Create API key` as sent, when it is shown again with its errors.
+    pub key_name: String,
+    pub key_scopes: Vec<String>,
+    pub key_errors: FormErrors,
+    /// The key `Create API key` just made.
+    pub created_key: Option<CreatedKeyView>,
 }
 
 impl Forms {
@@ -147,16 +206,25 @@ fn permission_rows() -> Vec<PermissionRow> {
         .collect()
 }
 
-async fn render(
+pub(super) async fn render(
     frame: Frame,
     state: &AppState,
     user: crate::domain::UserId,
     slug: Slug,
     status: StatusCode,
-    forms: Forms,
+    mut forms: Forms,
 ) -> Result<HttpResponse, AppError> {
-    let ownership::SettingsPage { viewer, access, candidates: members, domains } =
+    let ownership::SettingsPage { viewer, access, candidates: members, domains, api_keys } =
         state.db.run(move |conn| ownership::settings_page(conn, &slug, user)).await?;
+    let scope_choices = Scope::all()
+        .iter()
+        .map(|s| ScopeChoice {
+            name: s.as_str(),
+            label: s.label(),
+            checked: forms.key_scopes.iter().any(|chosen| chosen == s.as_str()),
+        })
+        .collect();
+    let created_key = forms.created_key.take();
     let domains = domains.iter().map(DomainView::new).collect();
     let candidates = members
         .into_iter()
@@ -174,6 +242,10 @@ async fn render(
             forms,
             seat_limit: access.org.seat_limit,
             domains,
+            can_manage_keys: access.role.can(Permission::ManageIntegrations),
+            api_keys: api_keys.iter().map(ApiKeyView::new).collect(),
+            scope_choices,
+            created_key,
             layout: frame.layout("Settings", Some(viewer), Some(&access.org.slug), Nav::Settings),
         },
     )

@@ -1,0 +1,107 @@
+//! The `api_keys` table: an organization's API keys, by the hash of their secret.
+
+use diesel::prelude::*;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::schema::{api_keys, memberships};
+use crate::domain::{OrgId, Role};
+
+/// An API key as stored: never its secret.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = api_keys)]
+pub struct ApiKey {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub secret_hint: String,
+    pub created_by: Option<Uuid>,
+    pub creator_name: String,
+    pub created_at: OffsetDateTime,
+    pub last_used_at: Option<OffsetDateTime>,
+    pub revoked_at: Option<OffsetDateTime>,
+    pub revoked_by: Option<String>,
+}
+
+/// A new key; `secret_hash` is the SHA-256 of its secret.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = api_keys)]
+pub struct NewApiKey<'a> {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub name: &'a str,
+    pub scopes: Vec<String>,
+    pub secret_hint: &'a str,
+    pub secret_hash: &'a [u8],
+    pub created_by: Uuid,
+    pub creator_name: &'a str,
+}
+
+/// Stores a key; a unique violation when a live key of the organization has its name.
+pub fn insert(conn: &mut PgConnection, key: &NewApiKey<'_>) -> QueryResult<ApiKey> {
+    diesel::insert_into(api_keys::table).values(key).returning(ApiKey::as_returning()).get_result(conn)
+}
+
+/// The organization's keys, live ones first, newest first.
+pub fn of_org(conn: &mut PgConnection, org: OrgId) -> QueryResult<Vec<ApiKey>> {
+    api_keys::table
+        .filter(api_keys::organization_id.eq(org.0))
+        .order((api_keys::revoked_at.is_not_null(), api_keys::created_at.desc(), api_keys::id))
+        .select(ApiKey::as_select())
+        .load(conn)
+}
+
+/// Whether a live key of the organization is called `name` (in any case).
+pub fn live_name_taken(conn: &mut PgConnection, org: OrgId, name: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        api_keys::table
+            .filter(api_keys::organization_id.eq(org.0))
+            .filter(api_keys::revoked_at.is_null())
+            .filter(super::lower(api_keys::name).eq(name.to_lowercase())),
+    ))
+    .get_result(conn)
+}
+
+/// Revokes a live key of the organization; `None` when it is not one (another
+/// organization's, unknown, or revoked already: the loser of a race).
+pub fn revoke(conn: &mut PgConnection, org: OrgId, id: Uuid, by: &str) -> QueryResult<Option<ApiKey>> {
+    diesel::update(
+        api_keys::table
+            .filter(api_keys::id.eq(id))
+            .filter(api_keys::organization_id.eq(org.0))
+            .filter(api_keys::revoked_at.is_null()),
+    )
+    .set((api_keys::revoked_at.eq(diesel::dsl::now), api_keys::revoked_by.eq(by)))
+    .returning(ApiKey::as_returning())
+    .get_result(conn)
+    .optional()
+}
+
+/// The key whose secret hashes to `hash`, with its creator's current role in its
+/// organization (`None`: they are no longer a member of it).
+pub fn find_by_hash(conn: &mut PgConnection, hash: &[u8]) -> QueryResult<Option<(ApiKey, Option<Role>)>> {
+    api_keys::table
+        .left_join(
+            memberships::table.on(memberships::organization_id
+                .eq(api_keys::organization_id)
+                .and(api_keys::created_by.eq(memberships::user_id.nullable()))),
+        )
+        .filter(api_keys::secret_hash.eq(hash))
+        .select((ApiKey::as_select(), memberships::role.nullable()))
+        .first(conn)
+        .optional()
+}
+
+/// Records a use of the key, unless one was recorded in the last minute: one write a
+/// minute per key, not one per request (the statement checks again, for requests at once).
+pub fn mark_used(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
+    let minute_ago = OffsetDateTime::now_utc() - time::Duration::minutes(1);
+    diesel::update(
+        api_keys::table
+            .filter(api_keys::id.eq(id))
+            .filter(api_keys::last_used_at.is_null().or(api_keys::last_used_at.lt(minute_ago))),
+    )
+    .set(api_keys::last_used_at.eq(diesel::dsl::now))
+    .execute(conn)
+}

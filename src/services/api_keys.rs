@@ -1,0 +1,204 @@
+//! API keys (DESIGN.md §2.9): the Owner and Admins create and revoke them in
+//! Settings; the JSON API authenticates each request by one.
+
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::access::{self, OrgAccess};
+use super::events::{self, Actor, Event, KeyActor};
+use super::rate_limit;
+pub use crate::db::api_keys::ApiKey;
+use crate::db::api_keys::{self as rows, NewApiKey};
+use crate::db::{is_unique_violation, organizations};
+use crate::domain::api_key::{ApiKeySecret, Scope, Scopes, ScopesError};
+use crate::domain::{OrgId, Permission, Slug, UserId};
+use crate::error::{AppError, FormErrors};
+
+/// The longest name a key may have.
+pub const NAME_MAX: usize = 100;
+
+/// Refuses unless `access` may manage the organization's API keys (the Owner and Admins).
+fn require_manager(access: &OrgAccess) -> Result<(), AppError> {
+    if access.role.can(Permission::ManageIntegrations) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!("Only the Owner and Admins of {} manage its API keys.", access.org.name)))
+    }
+}
+
+/// The organization's keys, for those who manage them (empty for anyone else).
+pub fn keys_of(conn: &mut PgConnection, access: &OrgAccess) -> Result<Vec<ApiKey>, AppError> {
+    if access.role.can(Permission::ManageIntegrations) {
+        Ok(rows::of_org(conn, access.org.org_id())?)
+    } else {
+        Ok(Vec::new())
+    }
+}
+
+/// A key just made, with its secret: shown once, then only its hash is kept.
+#[derive(Debug)]
+pub struct CreatedKey {
+    pub key: ApiKey,
+    pub secret: ApiKeySecret,
+}
+
+/// `Create API key`: a key called `name` with `scopes`, acting with the creator's role
+/// capped at Admin. Bad input is refused field by field, and nothing is written.
+pub fn create(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    name: &str,
+    scopes: Result<Scopes, ScopesError>,
+) -> Result<CreatedKey, AppError> {
+    conn.transaction(|conn| {
+        let access = access::acting(conn, slug, actor)?;
+        require_manager(&access)?;
+        let mut errors = FormErrors::new();
+        let name = name.trim();
+        if name.is_empty() {
+            errors.add("name", "Name the key after what uses it, for example “HR sync”.");
+        } else if name.chars().count() > NAME_MAX {
+            errors.add("name", format!("At most {NAME_MAX} characters."));
+        } else if rows::live_name_taken(conn, access.org.org_id(), name)? {
+            errors.add("name", format!("A key called “{name}” exists already. Choose another name."));
+        }
+        let scopes = errors.check("scopes", scopes);
+        errors.into_result()?;
+        let Some(scopes) = scopes else { return Err(AppError::Invalid(FormErrors::form("Choose scopes."))) };
+
+        let secret = ApiKeySecret::generate();
+        let new = NewApiKey {
+            id: Uuid::new_v4(),
+            organization_id: access.org.id,
+            name,
+            scopes: scopes.names(),
+            secret_hint: &secret.hint(),
+            secret_hash: &secret.hash(),
+            created_by: access.user.id,
+            creator_name: &access.user.name,
+        };
+        let key = rows::insert(conn, &new).map_err(|e| {
+            if is_unique_violation(&e) {
+                let mut errors = FormErrors::new();
+                errors.add("name", format!("A key called “{name}” was created a moment ago. Choose another name."));
+                AppError::Invalid(errors)
+            } else {
+                e.into()
+            }
+        })?;
+        actor.record(conn, &access, &[Event::ApiKeyCreated { name: key.name.clone(), scopes: key.scopes.clone() }])?;
+        Ok(CreatedKey { key, secret })
+    })
+}
+
+/// `Revoke`: the key stops working at once; it stays listed as revoked.
+pub fn revoke(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> Result<ApiKey, AppError> {
+    conn.transaction(|conn| {
+        let access = access::acting(conn, slug, actor)?;
+        require_manager(&access)?;
+        let by = format!("{} <{}>", access.user.name, access.user.email);
+        let Some(key) = rows::revoke(conn, access.org.org_id(), id, &by)? else {
+            let known = rows::of_org(conn, access.org.org_id())?.into_iter().find(|k| k.id == id);
+            return Err(match known {
+                Some(key) => AppError::Conflict(format!("The key “{}” was revoked already.", key.name)),
+                None => AppError::NotFound,
+            });
+        };
+        actor.record(conn, &access, &[Event::ApiKeyRevoked { name: key.name.clone() }])?;
+        Ok(key)
+    })
+}
+
+/// A request authenticated by an API key: who acts (the key's creator, through the
+/// key), in which organization, and what the key may be used for.
+#[derive(Debug, Clone)]
+pub struct KeyAccess {
+    pub actor: Actor,
+    pub org: OrgId,
+    /// The organization's URL name, for the use cases that take one.
+    pub slug: Slug,
+    pub scopes: Scopes,
+}
+
+impl KeyAccess {
+    /// Refuses with 403 unless the key was given `scope`.
+    pub fn require(&self, scope: Scope) -> Result<(), AppError> {
+        if self.scopes.contains(scope) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "This API key does not have the scope {}. Create a key with it in Settings → API keys.",
+                scope.as_str()
+            )))
+        }
+    }
+}
+
+/// A use case run as an API key, given the request's connection and the key's access.
+pub type KeyUseCase<T> = Box<dyn FnOnce(&mut PgConnection, &KeyAccess) -> Result<T, AppError> + Send>;
+
+/// Authenticates `secret`, checks the key has `scope`, and runs `use_case` as the key.
+pub fn run_as_key<T>(
+    conn: &mut PgConnection,
+    secret: &str,
+    request_id: Option<String>,
+    per_minute: i32,
+    scope: Scope,
+    use_case: KeyUseCase<T>,
+) -> Result<T, AppError> {
+    let key = authenticate(conn, secret, request_id, per_minute)?;
+    key.require(scope)?;
+    use_case(conn, &key)
+}
+
+/// Requests one key may make in a minute.
+pub fn request_limit(per_minute: i32) -> rate_limit::Limit {
+    rate_limit::Limit { name: "api:key", max: per_minute, window_secs: 60 }
+}
+
+/// Authenticates a request by the secret in its `Authorization` header. An unknown,
+/// malformed or revoked secret, or a key whose creator left the organization, is a
+/// 401 with a sentence saying which; use of a revoked key is written to the audit log.
+/// Each key may make `per_minute` requests a minute (counted in PostgreSQL, so every
+/// instance shares the count).
+pub fn authenticate(
+    conn: &mut PgConnection,
+    secret: &str,
+    request_id: Option<String>,
+    per_minute: i32,
+) -> Result<KeyAccess, AppError> {
+    let unknown = || AppError::KeyRefused("This API key is not valid. Check that it was copied whole.".into());
+    let secret = ApiKeySecret::parse(secret.trim()).ok_or_else(unknown)?;
+    let (key, creator_role) = rows::find_by_hash(conn, &secret.hash())?.ok_or_else(unknown)?;
+    let org = organizations::find_by_id(conn, OrgId(key.organization_id))?.ok_or_else(unknown)?;
+    if let Some(revoked_at) = key.revoked_at {
+        let refused = Event::ApiKeyRefused { name: key.name.clone(), revoked_at };
+        conn.transaction(|conn| events::record_by_api_client(conn, &org, request_id.clone(), &[refused]))?;
+        return Err(AppError::KeyRefused(format!(
+            "This API key (“{}”) was revoked on {}. Create a new one in Settings → API keys.",
+            key.name,
+            revoked_at.date()
+        )));
+    }
+    let (Some(creator), Some(_)) = (key.created_by, creator_role) else {
+        return Err(AppError::KeyRefused(format!(
+            "The person who created this API key (“{}”) is no longer a member of {}. An Owner or Admin can create a new key.",
+            key.name, org.name
+        )));
+    };
+    rate_limit::check_throttled(conn, request_limit(per_minute), &key.id.to_string())?;
+    rows::mark_used(conn, key.id)?;
+    let scopes = Scopes::parse(&key.scopes).map_err(|e| AppError::internal(anyhow::anyhow!("stored scopes: {e}")))?;
+    let slug = Slug::parse(&org.slug).ok_or_else(|| AppError::internal(anyhow::anyhow!("stored slug")))?;
+    Ok(KeyAccess {
+        actor: Actor {
+            user: UserId(creator),
+            request_id,
+            key: Some(KeyActor { id: key.id, organization: org.id, name: key.name }),
+        },
+        org: org.org_id(),
+        slug,
+        scopes,
+    })
+}

@@ -1,0 +1,216 @@
+//! `/api/v1/members`: list (filters, keyset cursor), get, change role, remove.
+
+use actix_web::http::StatusCode;
+use actix_web::{delete, get, patch, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{call, json, parse_body, parse_cursor, parse_id, parse_limit, ApiError, ApiRole};
+use crate::domain::api_key::Scope;
+use crate::domain::Role;
+use crate::error::{AppError, FormErrors};
+use crate::services::members::{self, MemberEntry, MemberFilter, MemberSort, MemberStatus};
+
+/// A member of the organization (or, listed with `status=pending` or `all`, a
+/// pending invitation, which holds a seat).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Member {
+    /// The membership's id (an invitation's id for `type` `invitation`).
+    pub id: Uuid,
+    /// `member`, or `invitation` for a pending invitation.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The person's account; none for an invitation.
+    pub user_id: Option<Uuid>,
+    pub name: String,
+    pub email: String,
+    pub role: ApiRole,
+    /// `active`, or `pending` for an invitation.
+    pub status: String,
+    /// Whether the person has verified their email address.
+    pub verified: bool,
+    /// When they joined (when an invitation was sent).
+    #[serde(with = "time::serde::rfc3339")]
+    pub joined_at: OffsetDateTime,
+    /// When they last used the organization; none if never.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_active_at: Option<OffsetDateTime>,
+}
+
+impl From<&MemberEntry> for Member {
+    fn from(entry: &MemberEntry) -> Self {
+        let row = &entry.row;
+        Member {
+            id: row.id,
+            kind: if row.is_member() { "member" } else { "invitation" }.into(),
+            user_id: row.user_id,
+            name: row.name.clone(),
+            email: row.email.clone(),
+            role: row.role.into(),
+            status: if row.is_member() { "active" } else { "pending" }.into(),
+            verified: row.verified,
+            joined_at: row.joined,
+            last_active_at: row.last_active,
+        }
+    }
+}
+
+/// A page of members, by name.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MemberPage {
+    pub data: Vec<Member>,
+    /// Pass as `cursor` for the next page; none on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Filters and position of `GET /members`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MemberParams {
+    /// Part of a name or email address, any case.
+    q: Option<String>,
+    /// `owner`, `admin` or `member`.
+    role: Option<String>,
+    /// `active` (the default), `pending` (invitations) or `all`.
+    status: Option<String>,
+    /// Rows per page, 1 to 100 (default 50).
+    limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// The members of the organization, sorted by name, a page at a time.
+#[utoipa::path(
+    tag = "Members",
+    params(MemberParams),
+    responses((status = 200, description = "A page of members.", body = MemberPage),
+              (status = 422, description = "A filter is not valid; `errors` names it.", body = super::Problem, content_type = "application/problem+json")),
+    security(("api_key" = ["members:read"]))
+)]
+#[get("/members")]
+pub async fn list_members(req: HttpRequest, params: web::Query<MemberParams>) -> Result<HttpResponse, ApiError> {
+    let params = params.into_inner();
+    let (found, limit) = call(
+        &req,
+        Scope::MembersRead,
+        Box::new(move |conn, key| {
+            let (filter, limit) = member_filter(params)?;
+            Ok((members::list(conn, &key.actor, &key.slug, &filter, limit)?, limit))
+        }),
+    )
+    .await?;
+    let (shown, more) = crate::web::listing::split_page(&found, limit);
+    let next_cursor = if more {
+        shown
+            .last()
+            .and_then(|last| crate::web::listing::encode_cursor(&members::cursor_after(&last.row, MemberSort::Name)))
+    } else {
+        None
+    };
+    Ok(json(StatusCode::OK, &MemberPage { data: shown.iter().map(Member::from).collect(), next_cursor }))
+}
+
+/// The filter and page size `params` ask for; each value that is not valid is named.
+fn member_filter(params: MemberParams) -> Result<(MemberFilter, i64), AppError> {
+    let mut errors = FormErrors::new();
+    let role = match params.role.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        None => None,
+        Some(text) => {
+            let role = Role::from_db(text);
+            if role.is_none() {
+                errors.add("role", "One of owner, admin, member.");
+            }
+            role
+        }
+    };
+    let status = match params.status.as_deref().map(str::trim).unwrap_or("") {
+        "" | "active" => MemberStatus::Active,
+        "pending" => MemberStatus::Pending,
+        "all" => MemberStatus::All,
+        _ => {
+            errors.add("status", "One of active, pending, all.");
+            MemberStatus::Active
+        }
+    };
+    let limit = parse_limit(params.limit.as_deref(), &mut errors);
+    let after = parse_cursor(params.cursor.as_deref(), &mut errors);
+    errors.into_result()?;
+    let search = params.q.unwrap_or_default().trim().to_owned();
+    Ok((MemberFilter { search, role, status, sort: MemberSort::Name, descending: false, after }, limit))
+}
+
+/// One member, by membership id.
+#[utoipa::path(
+    tag = "Members",
+    params(("id" = Uuid, Path, description = "The membership's id.")),
+    responses((status = 200, description = "The member.", body = Member),
+              (status = 404, description = "No member with this id in the key's organization.", body = super::Problem, content_type = "application/problem+json")),
+    security(("api_key" = ["members:read"]))
+)]
+#[get("/members/{id}")]
+pub async fn get_member(req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&id, &req)?;
+    let entry =
+        call(&req, Scope::MembersRead, Box::new(move |conn, key| members::get(conn, &key.actor, &key.slug, id)))
+            .await?;
+    Ok(json(StatusCode::OK, &Member::from(&entry)))
+}
+
+/// What `PATCH /members/{id}` changes.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RoleChange {
+    /// `admin` or `member`. Only the Owner makes or unmakes Admins, and a key acts at most as an Admin.
+    pub role: Option<ApiRole>,
+}
+
+/// Changes a member's role; it takes effect on their next request.
+#[utoipa::path(
+    tag = "Members",
+    params(("id" = Uuid, Path, description = "The membership's id.")),
+    request_body = RoleChange,
+    responses((status = 200, description = "The member with their new role.", body = Member),
+              (status = 404, description = "No member with this id in the key's organization.", body = super::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "No role, or not one a member can be given.", body = super::Problem, content_type = "application/problem+json")),
+    security(("api_key" = ["members:write"]))
+)]
+#[patch("/members/{id}")]
+pub async fn change_member_role(
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&id, &req)?;
+    let entry = call(
+        &req,
+        Scope::MembersWrite,
+        Box::new(move |conn, key| {
+            let Some(role) = parse_body::<RoleChange>(&body)?.role else {
+                let mut errors = FormErrors::new();
+                errors.add("role", "Give the new role: admin or member.");
+                return Err(AppError::Invalid(errors));
+            };
+            members::change_role(conn, &key.actor, &key.slug, id, role.into())
+        }),
+    )
+    .await?;
+    Ok(json(StatusCode::OK, &Member::from(&entry)))
+}
+
+/// Removes a member from the organization. Their account and history stay; they
+/// can be invited again.
+#[utoipa::path(
+    tag = "Members",
+    params(("id" = Uuid, Path, description = "The membership's id.")),
+    responses((status = 204, description = "Removed."),
+              (status = 404, description = "No member with this id in the key's organization.", body = super::Problem, content_type = "application/problem+json")),
+    security(("api_key" = ["members:write"]))
+)]
+#[delete("/members/{id}")]
+pub async fn remove_member(req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&id, &req)?;
+    call(&req, Scope::MembersWrite, Box::new(move |conn, key| members::remove(conn, &key.actor, &key.slug, id)))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

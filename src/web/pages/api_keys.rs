@@ -1,0 +1,69 @@
+//! Settings → API keys: `Create API key` (its secret shown once) and `Revoke`.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::settings::{render, CreatedKeyView, Forms};
+use crate::domain::api_key::Scopes;
+use crate::error::AppError;
+use crate::services::api_keys;
+use crate::web::extractors::{Acting, OrgItem, OrgSlug};
+use crate::web::htmx::redirect;
+use crate::web::layout::Frame;
+use crate::web::session::FlashLevel;
+use crate::web::state::AppState;
+
+/// POST /orgs/{slug}/settings/api-keys: `Create API key`. The answer is the Settings
+/// page itself with the secret, not a redirect: the secret never goes into the
+/// session (which is stored) or a URL.
+pub async fn create_api_key(
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    slug: OrgSlug,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let OrgSlug(slug) = slug;
+    let fields = form.into_inner();
+    let name = fields.iter().find(|(k, _)| k == "name").map(|(_, v)| v.clone()).unwrap_or_default();
+    let chosen: Vec<String> = fields.into_iter().filter(|(k, _)| k == "scopes").map(|(_, v)| v).collect();
+    let scopes = Scopes::parse(&chosen);
+    let actor = acting.actor();
+    let (lookup, typed) = (slug.clone(), name.clone());
+    match state.db.run(move |conn| api_keys::create(conn, &actor, &lookup, &typed, scopes)).await {
+        Ok(created) => {
+            let forms = Forms {
+                created_key: Some(CreatedKeyView {
+                    name: created.key.name.clone(),
+                    secret: created.secret.as_str().to_owned(),
+                }),
+                ..Forms::default()
+            };
+            render(frame, &state, acting.user, slug, StatusCode::CREATED, forms).await
+        }
+        Err(AppError::Invalid(errors)) => {
+            let forms = Forms { key_name: name, key_scopes: chosen, key_errors: errors, ..Forms::default() };
+            render(frame, &state, acting.user, slug, StatusCode::UNPROCESSABLE_ENTITY, forms).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// POST /orgs/{slug}/settings/api-keys/{id}/revoke: `Revoke`.
+pub async fn revoke_api_key(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    item: OrgItem,
+) -> Result<HttpResponse, AppError> {
+    let OrgItem { slug, id } = item;
+    let actor = acting.actor();
+    let lookup = slug.clone();
+    let key = state.db.run(move |conn| api_keys::revoke(conn, &actor, &lookup, id)).await?;
+    frame.session.flash(
+        FlashLevel::Success,
+        format!("The API key “{}” was revoked. Requests with it are refused from now on.", key.name),
+    );
+    Ok(redirect(&req, &format!("/orgs/{slug}/settings#api-keys-heading")))
+}

@@ -1,0 +1,424 @@
+//! API keys (Settings → API keys) and the JSON API at /api/v1: keys, scopes and the
+//! Admin ceiling, problems, cursors, and the OpenAPI document against the routes.
+
+use std::collections::{BTreeSet, HashSet};
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::common::{expect_page, spawn_app, spawn_app_with, unescape, TestApp};
+
+/// `Create API key` in Settings, as a person fills it in; returns the secret the page shows once.
+async fn create_key(app: &TestApp, slug: &str, name: &str, scopes: &[&str]) -> String {
+    let mut fields = vec![("name", name)];
+    fields.extend(scopes.iter().map(|s| ("scopes", *s)));
+    let response = app.post_form(&format!("/orgs/{slug}/settings/api-keys"), &fields).await;
+    let page = expect_page(response, StatusCode::CREATED, "It is shown only this once").await;
+    secret_in(&page).expect("the page shows the secret")
+}
+
+/// The secret a page shows, if any.
+fn secret_in(page: &str) -> Option<String> {
+    let start = page.find("value=\"roster_")? + "value=\"".len();
+    let rest = &page[start..];
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+/// A request to the API with `key`, and no cookies.
+fn api(app: &TestApp, method: reqwest::Method, path: &str, key: &str) -> reqwest::RequestBuilder {
+    reqwest::Client::new().request(method, app.url(&format!("/api/v1{path}"))).bearer_auth(key)
+}
+
+/// Asserts an RFC 9457 problem with `status`; returns its body.
+async fn expect_problem(response: reqwest::Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status, "status of {}", response.url());
+    let content_type = response.headers().get("content-type").unwrap().to_str().unwrap().to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status.as_u16());
+    assert_eq!(body["type"], "about:blank");
+    assert!(!body["detail"].as_str().unwrap().is_empty());
+    body
+}
+
+#[tokio::test]
+async fn an_admin_creates_a_key_whose_secret_is_shown_once_and_stored_only_as_a_hash() {
+    let owner = spawn_app().await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    let admin = owner.member(&slug, "Ada Admin", "ada@example.com", "admin").await;
+
+    let secret = create_key(&admin, &slug, "HR sync", &["members:read", "invitations:write"]).await;
+    assert!(secret.starts_with("roster_") && secret.len() == 45, "{secret}");
+    assert_eq!(owner.count(&format!("SELECT count(*) FROM api_keys WHERE secret_hint LIKE '%{}'", &secret[41..])), 1);
+    assert_eq!(
+        owner.count(&format!("SELECT count(*) FROM api_keys WHERE position('{secret}'::bytea IN secret_hash) > 0")),
+        0,
+        "the secret itself is not stored"
+    );
+
+    // Later, the list shows the key but never its secret again.
+    let (_, page) = admin.get_text(&format!("/orgs/{slug}/settings")).await;
+    let page = unescape(&page);
+    assert!(page.contains("HR sync") && page.contains("members:read") && page.contains("invitations:write"));
+    assert!(page.contains("Ada Admin") && page.contains("Never"), "creator, and not used yet");
+    assert!(!page.contains(&secret));
+
+    // A Member sees no API keys section, and cannot create one.
+    let member = owner.member(&slug, "Mo Member", "mo@example.com", "member").await;
+    let (_, page) = member.get_text(&format!("/orgs/{slug}/settings")).await;
+    assert!(!page.contains("Create API key"));
+    let response = member
+        .post_form(&format!("/orgs/{slug}/settings/api-keys"), &[("name", "mine"), ("scopes", "members:read")])
+        .await;
+    expect_page(response, StatusCode::FORBIDDEN, "Only the Owner and Admins").await;
+
+    let (_, audit) = owner.get_text(&format!("/orgs/{slug}/audit?action=api_key.created")).await;
+    assert!(unescape(&audit).contains("created the API key"), "{audit}");
+}
+
+#[tokio::test]
+async fn a_key_form_with_no_name_no_scope_or_a_taken_name_says_so_and_creates_nothing() {
+    let owner = spawn_app().await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    let path = format!("/orgs/{slug}/settings/api-keys");
+    let response = owner.post_form(&path, &[("name", "  ")]).await;
+    let page = expect_page(response, StatusCode::UNPROCESSABLE_ENTITY, "Name the key").await;
+    assert!(unescape(&page).contains("Choose at least one scope."));
+    let response = owner.post_form(&path, &[("name", "CI"), ("scopes", "admin:everything")]).await;
+    expect_page(response, StatusCode::UNPROCESSABLE_ENTITY, "is not a scope").await;
+    create_key(&owner, &slug, "CI", &["members:read"]).await;
+    let response = owner.post_form(&path, &[("name", "ci"), ("scopes", "members:read")]).await;
+    expect_page(response, StatusCode::UNPROCESSABLE_ENTITY, "A key called “ci” exists already").await;
+    assert_eq!(owner.count("SELECT count(*) FROM api_keys"), 1);
+}
+
+#[tokio::test]
+async fn a_key_invites_three_people_and_lists_them_as_the_console_would() {
+    let owner = spawn_app().await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    let key = create_key(&owner, &slug, "HR sync", &["invitations:read", "invitations:write", "members:read"]).await;
+
+    let body = json!({ "emails": ["ann@example.com", "Bob Builder <bob@example.com>", "cy@example.com", "olivia@example.com", "nope"] });
+    let response = api(&owner, reqwest::Method::POST, "/invitations", &key).json(&body).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let result: Value = response.json().await.unwrap();
+    assert_eq!(result["sent"], json!(["ann@example.com", "bob@example.com", "cy@example.com"]));
+    assert_eq!(result["already_members"], json!(["olivia@example.com"]));
+    assert_eq!(result["invalid"][0]["text"], "nope");
+    assert_eq!(owner.mail_to("bob@example.com").len(), 1, "each invitee gets the email");
+
+    let response = api(&owner, reqwest::Method::GET, "/invitations", &key).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let page: Value = response.json().await.unwrap();
+    let emails: BTreeSet<&str> =
+        page["data"].as_array().unwrap().iter().map(|i| i["email"].as_str().unwrap()).collect();
+    assert_eq!(emails, BTreeSet::from(["ann@example.com", "bob@example.com", "cy@example.com"]));
+    assert_eq!(page["data"][0]["status"], "pending");
+    assert_eq!(page["data"][0]["invited_by"], "Olivia Owner");
+
+    // The same seats as the Seat Usage page, and the audit log names the key.
+    let seats: Value = api(&owner, reqwest::Method::GET, "/seats", &key).send().await.unwrap().json().await.unwrap();
+    assert_eq!((seats["members"].as_i64(), seats["reserved"].as_i64()), (Some(1), Some(3)));
+    assert_eq!(seats["used"], 4);
+    let (_, audit) = owner.get_text(&format!("/orgs/{slug}/audit")).await;
+    assert!(unescape(&audit).contains("Olivia Owner (API key “HR sync”)"), "{audit}");
+
+    // Revoke one, by the API, and it is no longer open.
+    let id = page["data"].as_array().unwrap().iter().find(|i| i["email"] == "cy@example.com").unwrap()["id"].clone();
+    let path = format!("/invitations/{}", id.as_str().unwrap());
+    let response = api(&owner, reqwest::Method::DELETE, &path, &key).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let again = api(&owner, reqwest::Method::DELETE, &path, &key).send().await.unwrap();
+    expect_problem(again, StatusCode::CONFLICT).await;
+    assert_eq!(owner.count("SELECT count(*) FROM invitations WHERE status = 'revoked'"), 1);
+}
+
+#[tokio::test]
+async fn a_key_does_no_more_than_its_scopes_and_never_more_than_an_admin() {
+    let owner = spawn_app().await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    owner.member(&slug, "Mo Member", "mo@example.com", "member").await;
+    let reader = create_key(&owner, &slug, "Reader", &["members:read"]).await;
+    let writer = create_key(&owner, &slug, "Writer", &["members:write", "invitations:write"]).await;
+
+    let response = api(&owner, reqwest::Method::POST, "/invitations", &reader)
+        .json(&json!({ "emails": ["ann@example.com"] }))
+        .send()
+        .await
+        .unwrap();
+    let problem = expect_problem(response, StatusCode::FORBIDDEN).await;
+    assert!(problem["detail"].as_str().unwrap().contains("invitations:write"), "{problem}");
+    let response = api(&owner, reqwest::Method::GET, "/members", &writer).send().await.unwrap();
+    expect_problem(response, StatusCode::FORBIDDEN).await;
+
+    // The Owner's key acts as an Admin: no Admins invited, none made.
+    let response = api(&owner, reqwest::Method::POST, "/invitations", &writer)
+        .json(&json!({ "emails": ["ann@example.com"], "role": "admin" }))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(response, StatusCode::FORBIDDEN).await;
+    let mo = owner.membership_id(&slug, "mo@example.com");
+    let response = api(&owner, reqwest::Method::PATCH, &format!("/members/{mo}"), &writer)
+        .json(&json!({ "role": "admin" }))
+        .send()
+        .await
+        .unwrap();
+    let problem = expect_problem(response, StatusCode::FORBIDDEN).await;
+    assert!(problem["detail"].as_str().unwrap().contains("Only the Owner"), "{problem}");
+    assert_eq!(owner.count("SELECT count(*) FROM memberships WHERE role = 'admin'"), 0);
+    assert_eq!(owner.count("SELECT count(*) FROM invitations WHERE email = 'ann@example.com'"), 0);
+
+    // Nor does it act on the Owner.
+    let olivia = owner.membership_id(&slug, "olivia@example.com");
+    let response = api(&owner, reqwest::Method::DELETE, &format!("/members/{olivia}"), &writer).send().await.unwrap();
+    expect_problem(response, StatusCode::FORBIDDEN).await;
+
+    // What an Admin may, it may: Mo is removed.
+    let response = api(&owner, reqwest::Method::DELETE, &format!("/members/{mo}"), &writer).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(owner.count("SELECT count(*) FROM memberships"), 1);
+}
+
+#[tokio::test]
+async fn a_key_follows_its_creator_down_and_stops_when_they_leave() {
+    let owner = spawn_app().await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    let admin = owner.member(&slug, "Ada Admin", "ada@example.com", "admin").await;
+    let key = create_key(&admin, &slug, "Ada's script", &["members:read", "invitations:write"]).await;
+
+    let ada = owner.membership_id(&slug, "ada@example.com");
+    owner.post_form(&format!("/orgs/{slug}/members/{ada}/role"), &[("role", "member")]).await;
+    let invite = || {
+        api(&owner, reqwest::Method::POST, "/invitations", &key).json(&json!({ "emails": ["ann@example.com"] })).send()
+    };
+    expect_problem(invite().await.unwrap(), StatusCode::FORBIDDEN).await;
+    let response = api(&owner, reqwest::Method::GET, "/members", &key).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "a Member may still list members");
+
+    owner.post_form(&format!("/orgs/{slug}/members/{ada}/remove"), &[]).await;
+    let response = api(&owner, reqwest::Method::GET, "/members", &key).send().await.unwrap();
+    let problem = expect_problem(response, StatusCode::UNAUTHORIZED).await;
+    assert!(problem["detail"].as_str().unwrap().contains("no longer a member of Acme"), "{problem}");
+}
+
+#[tokio::test]
+async fn wrong_revoked_and_missing_keys_and_browser_sessions_are_refused_with_a_problem() {
+    let owner = spawn_app().await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    let key = create_key(&owner, &slug, "Old script", &["members:read"]).await;
+
+    let response = reqwest::Client::new().get(owner.url("/api/v1/members")).send().await.unwrap();
+    let problem = expect_problem(response, StatusCode::UNAUTHORIZED).await;
+    assert!(problem["detail"].as_str().unwrap().contains("Authorization: Bearer"));
+    // The signed-in browser's cookies do not sign in here.
+    let response = owner.get("/api/v1/members").await;
+    let problem = expect_problem(response, StatusCode::UNAUTHORIZED).await;
+    assert!(problem["detail"].as_str().unwrap().contains("browser session"), "{problem}");
+    // A secret one character off fails its checksum; a well-formed unknown one is unknown.
+    let mut typo = key.clone().into_bytes();
+    typo[20] = if typo[20] == b'a' { b'b' } else { b'a' };
+    let typo = String::from_utf8(typo).unwrap();
+    let response = api(&owner, reqwest::Method::GET, "/members", &typo).send().await.unwrap();
+    let problem = expect_problem(response, StatusCode::UNAUTHORIZED).await;
+    assert!(problem["detail"].as_str().unwrap().contains("not valid"));
+
+    let id: String = {
+        let (_, page) = owner.get_text(&format!("/orgs/{slug}/settings")).await;
+        let at = page.find("/settings/api-keys/").unwrap() + "/settings/api-keys/".len();
+        page[at..at + 36].to_owned()
+    };
+    let response = owner.post_form(&format!("/orgs/{slug}/settings/api-keys/{id}/revoke"), &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let response = api(&owner, reqwest::Method::GET, "/members", &key).send().await.unwrap();
+    let problem = expect_problem(response, StatusCode::UNAUTHORIZED).await;
+    assert!(problem["detail"].as_str().unwrap().contains("was revoked"), "{problem}");
+    assert_eq!(owner.count("SELECT count(*) FROM audit_events WHERE action = 'api_key.revoked'"), 1);
+    assert_eq!(owner.count("SELECT count(*) FROM audit_events WHERE action = 'api_key.refused'"), 1);
+    let (_, page) = owner.get_text(&format!("/orgs/{slug}/settings")).await;
+    assert!(unescape(&page).contains("Revoked"));
+    // Revoking it again is a conflict, not a second event.
+    let response = owner.post_form(&format!("/orgs/{slug}/settings/api-keys/{id}/revoke"), &[]).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn another_organizations_ids_are_not_found_and_bad_input_names_its_field() {
+    let owner = spawn_app().await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    let key = create_key(&owner, &slug, "Acme sync", &["members:read", "members:write", "invitations:write"]).await;
+    let rival = owner.other_browser();
+    let other = rival.owner_of("Rival", "Rita Rival", "rita@example.com").await;
+    rival.member(&other, "Sam Staff", "sam@example.com", "member").await;
+    let sam = owner.membership_id(&other, "sam@example.com");
+
+    for method in [reqwest::Method::GET, reqwest::Method::DELETE] {
+        let response = api(&owner, method, &format!("/members/{sam}"), &key).send().await.unwrap();
+        expect_problem(response, StatusCode::NOT_FOUND).await;
+    }
+    assert_eq!(owner.count("SELECT count(*) FROM memberships"), 3, "nothing removed");
+
+    let response = api(&owner, reqwest::Method::GET, "/members?status=gone&limit=1000", &key).send().await.unwrap();
+    let problem = expect_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let fields: HashSet<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, HashSet::from(["status", "limit"]));
+    let response =
+        api(&owner, reqwest::Method::POST, "/invitations", &key).json(&json!({ "emails": [] })).send().await.unwrap();
+    let problem = expect_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(problem["errors"][0]["field"], "emails");
+    let response = api(&owner, reqwest::Method::POST, "/invitations", &key)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    expect_problem(response, StatusCode::BAD_REQUEST).await;
+    let response = api(&owner, reqwest::Method::PUT, "/members", &key).send().await.unwrap();
+    assert_eq!(response.headers()["allow"], "GET");
+    expect_problem(response, StatusCode::METHOD_NOT_ALLOWED).await;
+    let response = api(&owner, reqwest::Method::GET, "/nothing-here", &key).send().await.unwrap();
+    expect_problem(response, StatusCode::NOT_FOUND).await;
+}
+
+#[tokio::test]
+async fn a_key_past_its_rate_limit_is_told_when_to_come_back() {
+    let owner = spawn_app_with(|s| s.api_requests_per_minute = 3).await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    let key = create_key(&owner, &slug, "Busy script", &["members:read"]).await;
+    for _ in 0..3 {
+        let response = api(&owner, reqwest::Method::GET, "/seats", &key).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let response = api(&owner, reqwest::Method::GET, "/seats", &key).send().await.unwrap();
+    let retry: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    expect_problem(response, StatusCode::TOO_MANY_REQUESTS).await;
+    let other = create_key(&owner, &slug, "Quiet script", &["members:read"]).await;
+    let response = api(&owner, reqwest::Method::GET, "/seats", &other).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "limits are per key");
+}
+
+#[tokio::test]
+async fn pages_of_members_walk_a_thousand_members_with_no_duplicate_and_no_gap() {
+    let owner = spawn_app().await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    owner.execute(&format!(
+        "WITH u AS (INSERT INTO users (id, name, email, password_hash, email_verified_at) \
+           SELECT gen_random_uuid(), 'Person ' || (i % 97), 'p' || i || '@example.com', 'x', now() \
+           FROM generate_series(1, 1000) i RETURNING id, name, email) \
+         INSERT INTO memberships (id, organization_id, user_id, role, member_name, member_email, member_verified) \
+           SELECT gen_random_uuid(), o.id, u.id, 'member', u.name, u.email, true \
+           FROM u, organizations o WHERE o.slug = '{slug}'"
+    ));
+    let key = create_key(&owner, &slug, "Mirror", &["members:read"]).await;
+    let (mut seen, mut cursor, mut pages) = (HashSet::new(), None::<String>, 0);
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/members?limit=100&cursor={c}"),
+            None => "/members?limit=100".into(),
+        };
+        let page: Value = api(&owner, reqwest::Method::GET, &path, &key).send().await.unwrap().json().await.unwrap();
+        pages += 1;
+        for member in page["data"].as_array().unwrap() {
+            assert!(seen.insert(member["id"].as_str().unwrap().to_owned()), "{member} twice");
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 1001, "every member once");
+    assert_eq!(pages, 11);
+}
+
+/// The routes the API's source declares: `#[get("/members")]` and the like, prefixed.
+fn declared_routes() -> BTreeSet<(String, String)> {
+    let mut routes = BTreeSet::new();
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src/web/api")).unwrap() {
+        let source = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for line in source.lines().map(str::trim) {
+            for method in ["get", "post", "patch", "put", "delete"] {
+                if let Some(rest) = line.strip_prefix(&format!("#[{method}(\"")) {
+                    let path = rest.split('"').next().unwrap();
+                    routes.insert((method.to_uppercase(), format!("/api/v1{path}")));
+                }
+            }
+        }
+    }
+    routes
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_route_and_every_listed_route_answers() {
+    let app = spawn_app().await;
+    let response = reqwest::get(app.url("/api/v1/openapi.json")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let doc: Value = response.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    assert_eq!(doc["servers"][0]["url"], app.address);
+
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    assert_eq!(documented, declared_routes(), "the document and the route attributes agree");
+    assert!(documented.len() >= 10);
+
+    // Each documented route exists: without a key it asks for one (the document itself is open).
+    for (method, path) in &documented {
+        let url = app.url(&path.replace("{id}", &uuid::Uuid::new_v4().to_string()));
+        let response = reqwest::Client::new().request(method.parse().unwrap(), url).send().await.unwrap();
+        if path.ends_with("/openapi.json") {
+            assert_eq!(response.status(), StatusCode::OK);
+        } else {
+            expect_problem(response, StatusCode::UNAUTHORIZED).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_readme_example_invites_three_people_and_lists_them() {
+    let owner = spawn_app().await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    let key = create_key(&owner, &slug, "README", &["invitations:read", "invitations:write"]).await;
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let block = readme.split("<!-- api-example").nth(1).expect("README has the API example");
+    let script = block.split("```sh\n").nth(1).unwrap().split("```").next().unwrap().to_owned();
+    let address = owner.address.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("bash")
+            .args(["-euo", "pipefail", "-c", &script])
+            .env("ROSTER_URL", address)
+            .env("ROSTER_API_KEY", key)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains(r#""sent":["ann@example.com","bob@example.com","cy@example.com"]"#), "{stdout}");
+    for email in ["ann@example.com", "bob@example.com", "cy@example.com"] {
+        assert_eq!(stdout.matches(&format!(r#""email":"{email}""#)).count(), 1, "{email} listed once: {stdout}");
+    }
+    assert_eq!(owner.count("SELECT count(*) FROM invitations WHERE status = 'pending'"), 3);
+}
+
+#[tokio::test]
+async fn the_api_page_shows_each_resource_with_the_organizations_real_url() {
+    let owner = spawn_app().await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    let page = expect_page(owner.get(&format!("/orgs/{slug}/api")).await, StatusCode::OK, "Authentication").await;
+    let page = unescape(&page);
+    let api = format!("{}/api/v1", owner.address);
+    for example in [format!("{api}/members?limit=50"), format!("{api}/invitations"), format!("{api}/seats")] {
+        assert!(page.contains(&example), "{example}");
+    }
+    assert!(page.contains("/api/v1/openapi.json") && page.contains("Settings → API keys"));
+    let member = owner.member(&slug, "Mo Member", "mo@example.com", "member").await;
+    let page = expect_page(member.get(&format!("/orgs/{slug}/api")).await, StatusCode::OK, "Ask one of them").await;
+    assert!(!page.contains("Create a key"));
+}
