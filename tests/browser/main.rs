@@ -736,9 +736,15 @@ async fn every_page_fits_a_phone_and_tables_keep_one_line_per_row_on_a_desktop()
         &[("team", ""), ("member", "olivia@acme.test"), ("level", "admin")],
     )
     .await;
+    app.post_form(
+        &format!("/orgs/{slug}/settings/api-keys"),
+        &[("name", "HR sync"), ("scopes", "members:read"), ("scopes", "invitations:write")],
+    )
+    .await;
     let person = Person { browser: open_browser(&driver).await, app: &app };
     person.sign_in("olivia@acme.test").await;
     let pages = [
+        ("api", format!("/orgs/{slug}/api")),
         ("teams", format!("/orgs/{slug}/teams")),
         ("team-page", format!("/orgs/{slug}/teams/platform")),
         ("new-team", format!("/orgs/{slug}/teams/new")),
@@ -1129,6 +1135,68 @@ async fn a_domain_verified_against_a_loopback_dns_server_lets_a_new_sign_up_ther
         .await
         .expect("Acme is on Nora's Dashboard");
     assert!(row.text().await.unwrap().contains("Member"));
+    person.browser.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_owner_creates_an_api_key_from_the_keyboard_and_a_script_invites_with_its_secret() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let slug = acme(&app).await;
+    let person = Person { browser: open_browser(&driver).await, app: &app };
+    person.browser.set_window_size(1280, 800).await.unwrap();
+    person.sign_in("olivia@acme.test").await;
+    person.visit(&format!("/orgs/{slug}/settings")).await;
+    person.sees("No API keys yet.").await;
+
+    // Name, two scopes and the button, by keyboard alone.
+    person.tab_to("Name").await;
+    person.type_keys("HR sync").await;
+    for scope in ["members:read", "invitations:write"] {
+        let xpath = format!("//input[@name='scopes' and @value='{scope}']");
+        let checkbox = person.browser.find(Locator::XPath(&xpath)).await.unwrap();
+        let id = format!("scope-{}", scope.replace(':', "-"));
+        assert_eq!(checkbox.attr("id").await.unwrap().as_deref(), Some(id.as_str()));
+        person.browser.execute(&format!("document.getElementById('{id}').focus();"), vec![]).await.unwrap();
+        person.type_keys(" ").await;
+    }
+    person.type_keys(ENTER).await;
+    person.sees("Copy the secret of “HR sync” now.").await;
+    let secret = person.field("Secret of HR sync").await.prop("value").await.unwrap().unwrap();
+    assert!(secret.starts_with("roster_"), "{secret}");
+    person.screenshot("api-keys").await;
+    let violations = accessibility_violations(&person.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on Settings → API keys: {violations:?}");
+
+    // A script invites with it; the list then shows the key as used.
+    let response = reqwest::Client::new()
+        .post(app.url("/api/v1/invitations"))
+        .bearer_auth(&secret)
+        .json(&serde_json::json!({ "emails": ["ann@example.com", "bob@example.com", "cy@example.com"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+    person.visit(&format!("/orgs/{slug}/settings#api-keys-heading")).await;
+    person.row_shows("members:read", "just now").await;
+    assert!(!person.browser.source().await.unwrap().contains(&secret), "the secret is shown once");
+    person.visit(&format!("/orgs/{slug}/invitations")).await;
+    person.row_shows("bob@example.com", "Pending").await;
+
+    // Revoke asks first, then the key is refused.
+    person.visit(&format!("/orgs/{slug}/settings#api-keys-heading")).await;
+    person
+        .browser
+        .find(Locator::XPath("//summary[@aria-label='Revoke API key HR sync']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    person.press_button("Revoke").await;
+    person.sees("The API key “HR sync” was revoked.").await;
+    let response = reqwest::Client::new().get(app.url("/api/v1/seats")).bearer_auth(&secret).send().await.unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::UNAUTHORIZED);
     person.browser.close().await.unwrap();
 }
 

@@ -88,6 +88,8 @@ impl ApiKeyView {
 /// A scope's checkbox in `Create API key`.
 pub struct ScopeChoice {
     pub name: &'static str,
+    /// For the checkbox's id: `members-read`.
+    pub id: String,
     pub label: &'static str,
     pub checked: bool,
 }
@@ -220,6 +222,7 @@ pub(super) async fn render(
         .iter()
         .map(|s| ScopeChoice {
             name: s.as_str(),
+            id: s.as_str().replace(':', "-"),
             label: s.label(),
             checked: forms.key_scopes.iter().any(|chosen| chosen == s.as_str()),
         })
