@@ -43,6 +43,9 @@ pub struct Settings {
     pub session_idle_timeout: Duration,
     /// Requests one API key may make a minute (`ROSTER_API_RATE_LIMIT`).
     pub api_requests_per_minute: i32,
+    /// Whether webhooks may go to private, loopback and link-local addresses
+    /// (`ROSTER_WEBHOOKS_ALLOW_PRIVATE`: tests, and receivers inside an operator's network).
+    pub webhooks_allow_private: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -190,6 +193,11 @@ impl Settings {
                 .context("ROSTER_API_RATE_LIMIT must be a whole number of requests a minute, at least 1")?,
             None => 600,
         };
+        let webhooks_allow_private = match var("ROSTER_WEBHOOKS_ALLOW_PRIVATE").as_deref().map(str::trim) {
+            None | Some("false") | Some("0") | Some("") => false,
+            Some("true") | Some("1") => true,
+            Some(other) => bail!("ROSTER_WEBHOOKS_ALLOW_PRIVATE must be true or false, not {other:?}"),
+        };
         Ok(Settings {
             database_url,
             bind,
@@ -210,6 +218,7 @@ impl Settings {
             request_timeout,
             session_idle_timeout,
             api_requests_per_minute,
+            webhooks_allow_private,
         })
     }
 

@@ -13,6 +13,7 @@ pub mod services;
 pub mod startup;
 pub mod telemetry;
 pub mod web;
+pub mod webhooks;
 
 /// This build's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

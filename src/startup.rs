@@ -73,8 +73,10 @@ impl Application {
         let metrics = Metrics::new();
         tokio::spawn(jobs::housekeeping(db.clone()));
         tokio::spawn(crate::services::domains::schedule_rechecks_forever(db.clone()));
+        let sealing = crate::domain::SealingKey::derive_from(&settings.session_key.bytes);
         let mut worker = Worker::new()
-            .with(crate::services::domains::Recheck { dns: crate::dns::Dns { server: settings.dns_server } });
+            .with(crate::services::domains::Recheck { dns: crate::dns::Dns { server: settings.dns_server } })
+            .with(crate::webhooks::DeliverWebhooks::new(sealing.clone(), settings.webhooks_allow_private));
         if settings.mail_undeliverable() {
             // Without a handler the `mail` jobs are not claimed: they wait, attempts untouched.
             tracing::warn!(
@@ -88,8 +90,7 @@ impl Application {
                 &settings.mail_from,
                 &crate::mail::message_id_domain(&settings.base_url),
             )?;
-            let key = crate::domain::SealingKey::derive_from(&settings.session_key.bytes);
-            worker = worker.with(Deliver::new(transport, key, metrics.mail.clone()));
+            worker = worker.with(Deliver::new(transport, sealing, metrics.mail.clone()));
         }
         // Several loops claim from the same queue (FOR UPDATE SKIP LOCKED, as instances do),
         // so a slow SMTP exchange holds up one message, not the outbox.

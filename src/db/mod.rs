@@ -23,6 +23,7 @@ pub mod sessions;
 pub mod teams;
 pub mod types;
 pub mod users;
+pub mod webhooks;
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};

@@ -259,6 +259,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Uuid,
+        endpoint_id -> Uuid,
+        event -> Text,
+        body -> Text,
+        created_at -> Timestamptz,
+        attempts -> Int4,
+        last_attempt_at -> Nullable<Timestamptz>,
+        status_code -> Nullable<Int4>,
+        duration_ms -> Nullable<Int4>,
+        response_excerpt -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamptz>,
+        state -> Text,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        url -> Text,
+        events -> Array<Text>,
+        secret_sealed -> Bytea,
+        secret_hint -> Text,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        failing_since -> Nullable<Timestamptz>,
+        created_by -> Nullable<Uuid>,
+        creator_name -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(api_keys -> organizations (organization_id));
 diesel::joinable!(api_keys -> users (created_by));
 diesel::joinable!(audit_events -> organizations (organization_id));
@@ -274,6 +308,9 @@ diesel::joinable!(projects -> organizations (organization_id));
 diesel::joinable!(bell_versions -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(teams -> organizations (organization_id));
+
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_endpoints -> organizations (organization_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
@@ -296,4 +333,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     team_members,
     teams,
     users,
+    webhook_deliveries,
+    webhook_endpoints,
 );

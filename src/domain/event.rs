@@ -127,6 +127,17 @@ pub enum Event {
     /// A request came with the secret of a revoked key (a leak, or a script nobody updated).
     #[strum_discriminants(strum(serialize = "api_key.refused"))]
     ApiKeyRefused { name: String, revoked_at: OffsetDateTime },
+    /// An Owner or Admin added a webhook endpoint receiving `events` (groups).
+    #[strum_discriminants(strum(serialize = "webhook.created"))]
+    WebhookCreated { url: String, events: Vec<String> },
+    #[strum_discriminants(strum(serialize = "webhook.deleted"))]
+    WebhookDeleted { url: String },
+    #[strum_discriminants(strum(serialize = "webhook.enabled"))]
+    WebhookEnabled { url: String },
+    /// Disabled by a person, or by Roster when its deliveries failed for days
+    /// (`owner`, if any, is told).
+    #[strum_discriminants(strum(serialize = "webhook.disabled"))]
+    WebhookDisabled { endpoint: Uuid, url: String, reason: Option<String>, owner: Option<Uuid> },
 }
 
 impl EventKind {
@@ -175,6 +186,10 @@ impl EventKind {
             EventKind::ApiKeyCreated => "API key created",
             EventKind::ApiKeyRevoked => "API key revoked",
             EventKind::ApiKeyRefused => "Revoked API key used",
+            EventKind::WebhookCreated => "Webhook added",
+            EventKind::WebhookDeleted => "Webhook deleted",
+            EventKind::WebhookEnabled => "Webhook enabled",
+            EventKind::WebhookDisabled => "Webhook disabled",
         }
     }
 
@@ -222,6 +237,10 @@ impl Event {
             Event::ApiKeyCreated { name, .. } | Event::ApiKeyRevoked { name } | Event::ApiKeyRefused { name, .. } => {
                 name
             }
+            Event::WebhookCreated { url, .. }
+            | Event::WebhookDeleted { url }
+            | Event::WebhookEnabled { url }
+            | Event::WebhookDisabled { url, .. } => url,
             Event::DomainAdded { domain }
             | Event::DomainVerified { domain }
             | Event::DomainRemoved { domain, .. }
@@ -334,6 +353,12 @@ impl Event {
             Event::ApiKeyRevoked { .. } => (Some(json!({ "revoked": false })), Some(json!({ "revoked": true }))),
             Event::ApiKeyRefused { revoked_at, .. } => {
                 (Some(json!({ "revoked_at": revoked_at.unix_timestamp() })), None)
+            }
+            Event::WebhookCreated { events, .. } => (None, Some(json!({ "events": events, "enabled": true }))),
+            Event::WebhookDeleted { .. } => (Some(json!({ "deleted": false })), None),
+            Event::WebhookEnabled { .. } => (Some(json!({ "enabled": false })), Some(json!({ "enabled": true }))),
+            Event::WebhookDisabled { reason, .. } => {
+                (Some(json!({ "enabled": true })), Some(json!({ "enabled": false, "reason": reason })))
             }
             Event::InvitationLinkCopied { .. } | Event::MemberVerificationResent { .. } => (None, None),
         }
@@ -458,7 +483,19 @@ impl Event {
             | Event::MemberVerificationResent { .. }
             | Event::ApiKeyCreated { .. }
             | Event::ApiKeyRevoked { .. }
-            | Event::ApiKeyRefused { .. } => Vec::new(),
+            | Event::ApiKeyRefused { .. }
+            | Event::WebhookCreated { .. }
+            | Event::WebhookDeleted { .. }
+            | Event::WebhookEnabled { .. } => Vec::new(),
+            Event::WebhookDisabled { endpoint, url, reason, owner } => owner
+                .filter(|_| reason.is_some())
+                .map(|owner| Notice {
+                    recipient: owner,
+                    subject: *endpoint,
+                    payload: json!({ "url": url, "reason": reason }),
+                })
+                .into_iter()
+                .collect(),
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod sealing;
 pub mod seats;
 pub mod team;
 pub mod token;
+pub mod webhook;
 
 pub use domains::{DomainError, DomainName, DomainPolicy};
 pub use email_address::{EmailAddress, EmailError};

@@ -49,6 +49,12 @@ pub trait Handler: Send + Sync {
 
     /// Told once an attempt's outcome is committed (for counting). Does nothing unless overridden.
     fn recorded(&self, _outcome: Outcome<'_>) {}
+
+    /// When a job that failed its `attempts`-th attempt runs again; `None`: it is given
+    /// up. [`retry_at`] unless overridden.
+    fn retry_at(&self, attempts: i32, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        retry_at(attempts, now)
+    }
 }
 
 /// When a job that failed its `attempts`-th attempt runs again: 30 s, 1 min, 2 min, ...
@@ -154,7 +160,7 @@ fn record(conn: &mut PgConnection, handler: &dyn Handler, job: &Job, result: Res
     let recorded = conn.transaction(|conn| {
         let (held, outcome) = match &result {
             Ok(()) => (jobs::mark_done(conn, job.id, job.attempts)?, Outcome::Done),
-            Err(error) => match retry_at(job.attempts, OffsetDateTime::now_utc()) {
+            Err(error) => match handler.retry_at(job.attempts, OffsetDateTime::now_utc()) {
                 Some(at) => (
                     jobs::mark_failed(conn, job.id, job.attempts, error, Some(at))?,
                     Outcome::Retrying { error, retry_at: at },

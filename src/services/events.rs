@@ -100,7 +100,13 @@ pub fn record_by_api_client(
     write(conn, org, None, "An API client", "An API client", request_id, events)
 }
 
-/// One audit row per event and the notifications they imply, each kind in one statement.
+/// Records what Roster did by itself (disabling a webhook that failed for days).
+pub fn record_by_system(conn: &mut PgConnection, org: &Organization, events: &[Event]) -> Result<(), AppError> {
+    write(conn, org, None, "Roster", "Roster", None, events)
+}
+
+/// One audit row per event and the notifications they imply, each kind in one
+/// statement, and the webhook deliveries they cause.
 fn write(
     conn: &mut PgConnection,
     org: &Organization,
@@ -151,5 +157,5 @@ fn write(
         .collect();
     audit::insert_many(conn, &rows)?;
     notifications::insert_many(conn, &notes)?;
-    Ok(())
+    super::webhooks::queue(conn, org, actor_label, request_id.as_deref(), events)
 }

@@ -28,3 +28,4 @@ pub mod seats;
 pub mod sessions;
 pub mod teams;
 pub mod viewer;
+pub mod webhooks;

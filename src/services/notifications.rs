@@ -120,6 +120,14 @@ pub fn describe(n: &Notification) -> Item {
             ),
             format!("/orgs/{slug}/seats"),
         ),
+        Some(EventKind::WebhookDisabled) => (
+            format!(
+                "The webhook to {} in {org} was disabled: {} Enable it again in Settings once it answers.",
+                text(p, "url"),
+                text(p, "reason")
+            ),
+            format!("/orgs/{slug}/settings#webhooks-heading"),
+        ),
         Some(EventKind::SeatsNearLimit) => (
             format!(
                 "{org} has used {} of its {} seats.",

@@ -25,6 +25,8 @@ pub struct SettingsPage {
     pub domains: Vec<super::domains::OrgDomain>,
     /// For the Owner and Admins: the organization's API keys.
     pub api_keys: Vec<super::api_keys::ApiKey>,
+    /// For the Owner and Admins: the organization's webhook endpoints.
+    pub webhooks: Vec<super::webhooks::Endpoint>,
 }
 
 /// The Settings page.
@@ -47,7 +49,8 @@ pub fn settings_page(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Resu
     };
     let domains = super::domains::domains_of(conn, &access)?;
     let api_keys = super::api_keys::keys_of(conn, &access)?;
-    Ok(SettingsPage { viewer, access, candidates, domains, api_keys })
+    let webhooks = super::webhooks::endpoints_of(conn, &access)?;
+    Ok(SettingsPage { viewer, access, candidates, domains, api_keys, webhooks })
 }
 
 fn confirm_name(typed: &str, name: &str) -> Result<(), AppError> {

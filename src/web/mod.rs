@@ -22,7 +22,7 @@ use actix_web::web;
 
 use pages::{
     access, account, api_docs, api_keys, audit, auth, bell, dashboard, health, help, invitations, invitee, mailbox,
-    members, orgs, projects, seats, settings, teams,
+    members, orgs, projects, seats, settings, teams, webhooks,
 };
 
 /// Content-Security-Policy: only our own scripts, styles and forms (DESIGN.md §4, §5).
@@ -127,6 +127,15 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
         .route("/orgs/{slug}/settings/seats", web::post().to(settings::change_seat_limit))
         .route("/orgs/{slug}/settings/api-keys", web::post().to(api_keys::create_api_key))
         .route("/orgs/{slug}/settings/api-keys/{id}/revoke", web::post().to(api_keys::revoke_api_key))
+        .route("/orgs/{slug}/settings/webhooks", web::post().to(webhooks::create_webhook))
+        .route("/orgs/{slug}/settings/webhooks/{id}", web::get().to(webhooks::show_webhook_log))
+        .route("/orgs/{slug}/settings/webhooks/{id}/enable", web::post().to(webhooks::enable_webhook))
+        .route("/orgs/{slug}/settings/webhooks/{id}/disable", web::post().to(webhooks::disable_webhook))
+        .route("/orgs/{slug}/settings/webhooks/{id}/delete", web::post().to(webhooks::delete_webhook))
+        .route(
+            "/orgs/{slug}/settings/webhooks/{id}/deliveries/{delivery}/redeliver",
+            web::post().to(webhooks::redeliver),
+        )
         .route("/orgs/{slug}/settings/domains", web::post().to(settings::add_domain))
         .route("/orgs/{slug}/settings/domains/{id}/verify", web::post().to(settings::verify_domain))
         .route("/orgs/{slug}/settings/domains/{id}/remove", web::post().to(settings::remove_domain))

@@ -302,6 +302,7 @@ pub fn test_settings(db: &TestDb) -> Settings {
         request_timeout: std::time::Duration::from_secs(10),
         session_idle_timeout: std::time::Duration::from_secs(24 * 3_600),
         api_requests_per_minute: 600,
+        webhooks_allow_private: false,
     }
 }
 

@@ -26,3 +26,4 @@ mod seats;
 mod sessions;
 mod statements;
 mod teams;
+mod webhooks;

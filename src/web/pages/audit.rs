@@ -246,6 +246,25 @@ impl EventView {
                 String::new(),
                 date_field(b, "revoked_at").map(|d| format!("Refused; the key was revoked {d}")).unwrap_or_default(),
             ),
+            Some(EventKind::WebhookCreated) => (
+                "added the webhook".into(),
+                String::new(),
+                a.as_ref()
+                    .and_then(|v| v.get("events"))
+                    .and_then(|v| v.as_array())
+                    .map(|events| {
+                        let names: Vec<&str> = events.iter().filter_map(|s| s.as_str()).collect();
+                        format!("Events: {}", names.join(", "))
+                    })
+                    .unwrap_or_default(),
+            ),
+            Some(EventKind::WebhookDeleted) => ("deleted the webhook".into(), String::new(), String::new()),
+            Some(EventKind::WebhookEnabled) => ("enabled the webhook".into(), String::new(), String::new()),
+            Some(EventKind::WebhookDisabled) => (
+                "disabled the webhook".into(),
+                String::new(),
+                a.as_ref().and_then(|v| v.get("reason")).and_then(|v| v.as_str()).unwrap_or_default().to_owned(),
+            ),
             Some(EventKind::TeamCreated) => ("created the team".into(), String::new(), String::new()),
             Some(EventKind::ProjectCreated) => ("created the project".into(), String::new(), String::new()),
             Some(EventKind::TeamRenamed) => {

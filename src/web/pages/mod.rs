@@ -20,3 +20,4 @@ pub mod projects;
 pub mod seats;
 pub mod settings;
 pub mod teams;
+pub mod webhooks;

@@ -51,6 +51,23 @@ struct SettingsPage {
     scope_choices: Vec<ScopeChoice>,
     /// The key just created, with its secret: shown this once.
     created_key: Option<CreatedKeyView>,
+    webhooks: Vec<EndpointView>,
+    event_choices: Vec<ScopeChoice>,
+    /// The endpoint just added, with its signing secret: shown this once.
+    created_webhook: Option<CreatedKeyView>,
+    disable_after_days: i64,
+}
+
+/// A webhook endpoint as the list shows it.
+pub struct EndpointView {
+    pub id: Uuid,
+    pub url: String,
+    pub events: Vec<String>,
+    pub hint: String,
+    pub enabled: bool,
+    /// Why Roster disabled it, if it did.
+    pub disabled_reason: Option<String>,
+    pub failing_since: Option<When>,
 }
 
 /// An API key as the list shows it.
@@ -156,6 +173,12 @@ pub struct Forms {
     pub key_errors: FormErrors,
     /// The key `Create API key` just made.
     pub created_key: Option<CreatedKeyView>,
+    /// `Add endpoint` as sent, when it is shown again with its errors.
+    pub hook_url: String,
+    pub hook_events: Vec<String>,
+    pub hook_errors: FormErrors,
+    /// The endpoint `Add endpoint` just made, and its signing secret.
+    pub created_webhook: Option<CreatedKeyView>,
 }
 
 impl Forms {
@@ -216,7 +239,7 @@ pub(super) async fn render(
     status: StatusCode,
     mut forms: Forms,
 ) -> Result<HttpResponse, AppError> {
-    let ownership::SettingsPage { viewer, access, candidates: members, domains, api_keys } =
+    let ownership::SettingsPage { viewer, access, candidates: members, domains, api_keys, webhooks } =
         state.db.run(move |conn| ownership::settings_page(conn, &slug, user)).await?;
     let scope_choices = Scope::all()
         .iter()
@@ -228,6 +251,28 @@ pub(super) async fn render(
         })
         .collect();
     let created_key = forms.created_key.take();
+    let created_webhook = forms.created_webhook.take();
+    let event_choices = crate::domain::webhook::EVENT_GROUPS
+        .iter()
+        .map(|(group, label)| ScopeChoice {
+            name: group,
+            id: group.trim_end_matches(".*").to_owned(),
+            label,
+            checked: forms.hook_events.iter().any(|chosen| chosen == group),
+        })
+        .collect();
+    let webhooks = webhooks
+        .iter()
+        .map(|e| EndpointView {
+            id: e.id,
+            url: e.url.clone(),
+            events: e.events.clone(),
+            hint: e.secret_hint.clone(),
+            enabled: e.enabled,
+            disabled_reason: e.disabled_reason.clone(),
+            failing_since: e.failing_since.map(When::of),
+        })
+        .collect();
     let domains = domains.iter().map(DomainView::new).collect();
     let candidates = members
         .into_iter()
@@ -249,6 +294,10 @@ pub(super) async fn render(
             api_keys: api_keys.iter().map(ApiKeyView::new).collect(),
             scope_choices,
             created_key,
+            webhooks,
+            event_choices,
+            created_webhook,
+            disable_after_days: crate::services::webhooks::DISABLE_AFTER.whole_days(),
             layout: frame.layout("Settings", Some(viewer), Some(&access.org.slug), Nav::Settings),
         },
     )

@@ -1,0 +1,203 @@
+//! Webhooks (DESIGN.md §2.9): which events an endpoint may receive, its URL, its
+//! signing secret, and which addresses Roster never sends to.
+
+use std::net::IpAddr;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use rand::RngCore as _;
+
+/// The groups of the event vocabulary an endpoint may receive, in the form's order.
+pub const EVENT_GROUPS: [(&str, &str); 6] = [
+    ("invitation.*", "Invitations: created, resent, revoked, accepted, declined"),
+    ("member.*", "Members: role changed, removed, left, joined through a domain"),
+    ("team.*", "Teams: created, renamed, deleted, members added and removed"),
+    ("project.*", "Projects: created, renamed, deleted, access granted and revoked"),
+    ("seats.*", "Seats: limit changed, nearly all used, limit reached"),
+    ("ownership.*", "Ownership transferred"),
+];
+
+/// Whether an endpoint subscribed to `groups` receives the event named `event`.
+pub fn receives(groups: &[String], event: &str) -> bool {
+    groups.iter().any(|group| group.strip_suffix('*').is_some_and(|prefix| event.starts_with(prefix)))
+}
+
+/// Whether any endpoint could receive the event named `event`.
+pub fn is_sent(event: &str) -> bool {
+    EVENT_GROUPS.iter().any(|(group, _)| group.strip_suffix('*').is_some_and(|prefix| event.starts_with(prefix)))
+}
+
+/// Event groups from the form: at least one, each known, in the form's order.
+pub fn parse_groups<S: AsRef<str>>(chosen: &[S]) -> Result<Vec<String>, &'static str> {
+    let mut groups = Vec::new();
+    for (group, _) in EVENT_GROUPS {
+        if chosen.iter().any(|c| c.as_ref() == group) {
+            groups.push(group.to_owned());
+        }
+    }
+    if chosen.iter().any(|c| !EVENT_GROUPS.iter().any(|(g, _)| *g == c.as_ref())) {
+        return Err("Choose events from the list.");
+    }
+    if groups.is_empty() {
+        return Err("Choose at least one kind of event.");
+    }
+    Ok(groups)
+}
+
+/// Why an endpoint URL is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    #[error("Enter the endpoint's full URL, starting with https://.")]
+    NotAUrl,
+    #[error("The URL must start with https:// or http://.")]
+    Scheme,
+    #[error("Put no user name or password in the URL: verify requests by their signature instead.")]
+    Credentials,
+    #[error("At most 2,000 characters.")]
+    TooLong,
+    #[error("Roster does not send webhooks to private, loopback or link-local addresses such as {0}.")]
+    Private(String),
+}
+
+/// An endpoint URL as typed: absolute http(s), no credentials, and (unless private
+/// addresses are allowed) not an IP address that [`is_forbidden`] refuses. Names are
+/// checked again when each delivery resolves them.
+pub fn parse_url(text: &str, allow_private: bool) -> Result<url::Url, UrlError> {
+    let text = text.trim();
+    if text.chars().count() > 2000 {
+        return Err(UrlError::TooLong);
+    }
+    let url = url::Url::parse(text).map_err(|_| UrlError::NotAUrl)?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(UrlError::Scheme);
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(UrlError::Credentials);
+    }
+    let ip = match url.host() {
+        None => return Err(UrlError::NotAUrl),
+        Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+        Some(url::Host::Domain(name)) => {
+            if !allow_private && (name == "localhost" || name.ends_with(".localhost")) {
+                return Err(UrlError::Private(name.to_owned()));
+            }
+            None
+        }
+    };
+    if let Some(ip) = ip.filter(|ip| !allow_private && is_forbidden(*ip)) {
+        return Err(UrlError::Private(ip.to_string()));
+    }
+    Ok(url)
+}
+
+/// Addresses no webhook goes to: loopback, private (RFC 1918, unique local),
+/// link-local (cloud metadata at 169.254.169.254 among them), carrier-grade NAT,
+/// unspecified, broadcast, multicast and documentation ranges; IPv4-mapped IPv6
+/// addresses count as the IPv4 address they carry.
+pub fn is_forbidden(ip: IpAddr) -> bool {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b)) // carrier-grade NAT
+                || (a == 198 && (b == 18 || b == 19)) // benchmarking
+                || a >= 240 // reserved
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00 // unique local
+                || (first & 0xffc0) == 0xfe80 // link-local
+                || first == 0x2001 && v6.segments()[1] == 0x0db8 // documentation
+        }
+    }
+}
+
+/// A signing secret as Standard Webhooks writes it: `whsec_` and 32 random bytes in base64.
+pub struct SigningSecret(String);
+
+impl SigningSecret {
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        Self(format!("whsec_{}", STANDARD.encode(bytes)))
+    }
+
+    pub fn from_stored(text: String) -> Self {
+        Self(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// What the list shows: the prefix and the last four characters.
+    pub fn hint(&self) -> String {
+        format!("whsec_…{}", &self.0[self.0.len().saturating_sub(4)..])
+    }
+}
+
+impl std::fmt::Debug for SigningSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningSecret(**redacted**)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_endpoint_receives_the_groups_it_chose_and_nothing_else() {
+        let groups = vec!["invitation.*".to_owned(), "seats.*".to_owned()];
+        assert!(receives(&groups, "invitation.accepted"));
+        assert!(receives(&groups, "seats.limit_reached"));
+        assert!(!receives(&groups, "member.removed"));
+        assert!(!is_sent("api_key.created") && !is_sent("domain.verified") && is_sent("ownership.transferred"));
+        assert_eq!(parse_groups(&["seats.*", "invitation.*"]).unwrap(), vec!["invitation.*", "seats.*"]);
+        assert!(parse_groups::<&str>(&[]).is_err());
+        assert!(parse_groups(&["api_key.*"]).is_err());
+    }
+
+    #[test]
+    fn private_loopback_and_link_local_addresses_are_refused_unless_allowed() {
+        for url in [
+            "http://127.0.0.1:8080/hook",
+            "http://10.1.2.3/",
+            "http://192.168.0.10/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[::1]/",
+            "http://[fd00::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://localhost:9000/",
+            "http://0.0.0.0/",
+            "http://100.64.0.1/",
+        ] {
+            assert!(matches!(parse_url(url, false), Err(UrlError::Private(_))), "{url}");
+            assert!(parse_url(url, true).is_ok(), "{url} when allowed");
+        }
+        assert!(parse_url("https://hooks.example.com/roster", false).is_ok());
+        assert!(parse_url("https://93.184.216.34/hook", false).is_ok());
+        assert_eq!(parse_url("ftp://example.com/", false), Err(UrlError::Scheme));
+        assert_eq!(parse_url("https://user:pw@example.com/", false), Err(UrlError::Credentials));
+        assert_eq!(parse_url("hooks.example.com", false), Err(UrlError::NotAUrl));
+    }
+
+    #[test]
+    fn a_signing_secret_is_standard_webhooks_shaped() {
+        let secret = SigningSecret::generate();
+        let key = STANDARD.decode(secret.as_str().strip_prefix("whsec_").unwrap()).unwrap();
+        assert_eq!(key.len(), 32);
+        assert!(!format!("{secret:?}").contains(&secret.as_str()[6..]));
+    }
+}

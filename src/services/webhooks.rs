@@ -1,0 +1,259 @@
+//! Webhooks (DESIGN.md §2.9): endpoints the Owner and Admins manage in Settings,
+//! deliveries queued in the transaction of the change they report, the delivery log
+//! and `Redeliver`, and what an attempt's outcome changes.
+
+use diesel::prelude::*;
+use serde_json::json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::access::{self, OrgAccess};
+use super::events::{self, Actor, Event};
+use crate::db::organizations::{self, Organization};
+use crate::db::webhooks::{self as rows, NewEndpoint, WEBHOOK_JOB};
+pub use crate::db::webhooks::{Attempt, Delivery, Endpoint};
+use crate::db::{jobs, memberships};
+use crate::domain::webhook::{self, SigningSecret, UrlError};
+use crate::domain::{OrgId, Permission, SealingKey, Slug};
+use crate::error::{AppError, FormErrors};
+
+/// An endpoint with no successful delivery for this long is disabled when another
+/// delivery to it gives up, and the Owner is told.
+pub const DISABLE_AFTER: time::Duration = time::Duration::days(3);
+/// Rows of a delivery log page.
+pub const LOG_PAGE: i64 = 50;
+
+fn require_manager(access: &OrgAccess) -> Result<(), AppError> {
+    if access.role.can(Permission::ManageIntegrations) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!("Only the Owner and Admins of {} manage its webhooks.", access.org.name)))
+    }
+}
+
+/// What the secret is sealed to: the endpoint it belongs to.
+fn sealing_context(endpoint: Uuid) -> Vec<u8> {
+    [b"webhook-secret:".as_slice(), endpoint.as_bytes()].concat()
+}
+
+/// The signing secret of `endpoint`, unsealed; `None` when it was sealed under another key.
+pub fn secret_of(key: &SealingKey, endpoint: &Endpoint) -> Option<SigningSecret> {
+    let plain = key.open(&endpoint.secret_sealed, &sealing_context(endpoint.id))?;
+    String::from_utf8(plain).ok().map(SigningSecret::from_stored)
+}
+
+/// The organization's endpoints, for those who manage them (empty for anyone else).
+pub fn endpoints_of(conn: &mut PgConnection, access: &OrgAccess) -> Result<Vec<Endpoint>, AppError> {
+    if access.role.can(Permission::ManageIntegrations) {
+        Ok(rows::endpoints_of(conn, access.org.org_id())?)
+    } else {
+        Ok(Vec::new())
+    }
+}
+
+/// An endpoint just added, with its signing secret: shown once.
+pub struct CreatedEndpoint {
+    pub endpoint: Endpoint,
+    pub secret: SigningSecret,
+}
+
+/// `Add endpoint`: a URL and the event groups it receives; a signing secret is made
+/// and sealed. Bad input is refused field by field, and nothing is written.
+pub fn create(
+    conn: &mut PgConnection,
+    key: &SealingKey,
+    actor: &Actor,
+    slug: &Slug,
+    url: Result<url::Url, UrlError>,
+    groups: Result<Vec<String>, &'static str>,
+) -> Result<CreatedEndpoint, AppError> {
+    conn.transaction(|conn| {
+        let access = access::acting(conn, slug, actor)?;
+        require_manager(&access)?;
+        let mut errors = FormErrors::new();
+        let url = errors.check("url", url);
+        let groups = errors.check("events", groups);
+        errors.into_result()?;
+        let (Some(url), Some(groups)) = (url, groups) else { return Err(AppError::Invalid(FormErrors::new())) };
+        let secret = SigningSecret::generate();
+        let id = Uuid::new_v4();
+        let endpoint = rows::insert_endpoint(
+            conn,
+            &NewEndpoint {
+                id,
+                organization_id: access.org.id,
+                url: url.as_str(),
+                events: groups.clone(),
+                secret_sealed: key.seal(secret.as_str().as_bytes(), &sealing_context(id)),
+                secret_hint: &secret.hint(),
+                created_by: access.user.id,
+                creator_name: &access.user.name,
+            },
+        )?;
+        actor.record(conn, &access, &[Event::WebhookCreated { url: endpoint.url.clone(), events: groups }])?;
+        Ok(CreatedEndpoint { endpoint, secret })
+    })
+}
+
+/// The endpoint `id` of the organization, for one who manages webhooks.
+fn endpoint(conn: &mut PgConnection, access: &OrgAccess, id: Uuid) -> Result<Endpoint, AppError> {
+    require_manager(access)?;
+    rows::endpoint_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)
+}
+
+/// `Enable` / `Disable`.
+pub fn set_enabled(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    id: Uuid,
+    enabled: bool,
+) -> Result<Endpoint, AppError> {
+    conn.transaction(|conn| {
+        let access = access::acting(conn, slug, actor)?;
+        let current = endpoint(conn, &access, id)?;
+        if current.enabled == enabled {
+            return Ok(current);
+        }
+        let updated = rows::set_enabled(conn, id, enabled, None)?;
+        let url = updated.url.clone();
+        let event = if enabled {
+            Event::WebhookEnabled { url }
+        } else {
+            Event::WebhookDisabled { endpoint: id, url, reason: None, owner: None }
+        };
+        actor.record(conn, &access, &[event])?;
+        Ok(updated)
+    })
+}
+
+/// `Delete`: the endpoint and its delivery log go; nothing more is sent to it.
+pub fn delete(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> Result<String, AppError> {
+    conn.transaction(|conn| {
+        let access = access::acting(conn, slug, actor)?;
+        let current = endpoint(conn, &access, id)?;
+        rows::delete_endpoint(conn, id)?;
+        actor.record(conn, &access, &[Event::WebhookDeleted { url: current.url.clone() }])?;
+        Ok(current.url)
+    })
+}
+
+/// An endpoint's delivery log: the endpoint and `LOG_PAGE + 1` deliveries, newest first.
+pub fn log(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    id: Uuid,
+    before: Option<(OffsetDateTime, Uuid)>,
+) -> Result<(super::viewer::Viewer, OrgAccess, Endpoint, Vec<Delivery>), AppError> {
+    let (viewer, access) = access::page(conn, slug, actor.user)?;
+    let endpoint = endpoint(conn, &access, id)?;
+    let deliveries = rows::deliveries_of(conn, id, before, LOG_PAGE)?;
+    Ok((viewer, access, endpoint, deliveries))
+}
+
+/// `Redeliver`: the same delivery (same `webhook-id`, same body) is queued again.
+pub fn redeliver(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    endpoint_id: Uuid,
+    delivery: Uuid,
+) -> Result<Delivery, AppError> {
+    conn.transaction(|conn| {
+        let access = access::acting(conn, slug, actor)?;
+        let endpoint = endpoint(conn, &access, endpoint_id)?;
+        let found =
+            rows::find_delivery(conn, delivery)?.filter(|d| d.endpoint_id == endpoint.id).ok_or(AppError::NotFound)?;
+        if !endpoint.enabled {
+            return Err(AppError::Conflict("This endpoint is disabled. Enable it to send to it again.".into()));
+        }
+        rows::mark_pending(conn, found.id)?;
+        jobs::enqueue(conn, WEBHOOK_JOB, &json!({ "delivery": found.id }))?;
+        Ok(found)
+    })
+}
+
+/// Queues a delivery of each of `events` that webhooks carry to each enabled endpoint
+/// of `org` that receives it: in the caller's transaction, so a change and its
+/// deliveries are committed together or not at all.
+pub fn queue(
+    conn: &mut PgConnection,
+    org: &Organization,
+    actor: &str,
+    request_id: Option<&str>,
+    events: &[Event],
+) -> Result<(), AppError> {
+    if !events.iter().any(|e| webhook::is_sent(e.kind().key())) {
+        return Ok(());
+    }
+    let endpoints = rows::enabled_endpoints_of(conn, org.org_id())?;
+    if endpoints.is_empty() {
+        return Ok(());
+    }
+    let now = OffsetDateTime::now_utc();
+    let (mut deliveries, mut jobs_to_run) = (Vec::new(), Vec::new());
+    for event in events {
+        let kind = event.kind().key();
+        let receivers: Vec<&Endpoint> = endpoints.iter().filter(|e| webhook::receives(&e.events, kind)).collect();
+        if receivers.is_empty() {
+            continue;
+        }
+        let (before, after) = event.change();
+        let body = json!({
+            "type": kind,
+            "timestamp": now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            "data": {
+                "organization": { "id": org.id, "slug": org.slug, "name": org.name },
+                "actor": actor,
+                "target": event.target(),
+                "before": before,
+                "after": after,
+                "request_id": request_id,
+            }
+        })
+        .to_string();
+        for endpoint in receivers {
+            let id = Uuid::new_v4();
+            deliveries.push((id, endpoint.id, kind.to_owned(), body.clone()));
+            jobs_to_run.push(json!({ "delivery": id }));
+        }
+    }
+    rows::insert_deliveries(conn, &deliveries)?;
+    jobs::enqueue_many(conn, WEBHOOK_JOB, &jobs_to_run)?;
+    Ok(())
+}
+
+/// Records an attempt at `delivery` on it and on its endpoint.
+pub fn record_attempt(conn: &mut PgConnection, delivery: &Delivery, attempt: &Attempt, last: bool) -> QueryResult<()> {
+    conn.transaction(|conn| {
+        rows::record_attempt(conn, delivery.id, attempt, last)?;
+        rows::mark_endpoint(conn, delivery.endpoint_id, attempt.delivered)?;
+        Ok(())
+    })
+}
+
+/// After a delivery gave up: disables its endpoint if nothing reached it for
+/// [`DISABLE_AFTER`], and tells the Owner in the bell.
+pub fn after_giving_up(conn: &mut PgConnection, delivery: Uuid) -> Result<(), AppError> {
+    let Some(found) = rows::find_delivery(conn, delivery)? else { return Ok(()) };
+    let Some(endpoint) = rows::find_endpoint(conn, found.endpoint_id)? else { return Ok(()) };
+    let failing_for_days =
+        endpoint.failing_since.is_some_and(|since| OffsetDateTime::now_utc() - since >= DISABLE_AFTER);
+    if !endpoint.enabled || !failing_for_days {
+        return Ok(());
+    }
+    let Some(org) = organizations::find_by_id(conn, OrgId(endpoint.organization_id))? else { return Ok(()) };
+    let reason = format!("nothing it was sent has been accepted for {} days.", DISABLE_AFTER.whole_days());
+    rows::set_enabled(conn, endpoint.id, false, Some(&reason))?;
+    let owner = memberships::owner_id(conn, org.org_id())?;
+    let event = Event::WebhookDisabled { endpoint: endpoint.id, url: endpoint.url, reason: Some(reason), owner };
+    events::record_by_system(conn, &org, &[event])
+}
+
+/// The delivery and endpoint a job is about, with the endpoint's secret; `None` when
+/// there is nothing to send (the endpoint was deleted).
+pub fn to_send(conn: &mut PgConnection, delivery: Uuid) -> QueryResult<Option<(Delivery, Endpoint)>> {
+    let Some(found) = rows::find_delivery(conn, delivery)? else { return Ok(None) };
+    Ok(rows::find_endpoint(conn, found.endpoint_id)?.map(|endpoint| (found, endpoint)))
+}

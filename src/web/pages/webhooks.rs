@@ -1,0 +1,222 @@
+//! Settings → Webhooks: `Add endpoint` (its signing secret shown once), `Enable`,
+//! `Disable`, `Delete`, and each endpoint's delivery log with `Redeliver`.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use uuid::Uuid;
+
+use super::settings::{render, CreatedKeyView, Forms};
+use crate::domain::webhook::{parse_groups, parse_url};
+use crate::domain::SealingKey;
+use crate::error::AppError;
+use crate::services::webhooks;
+use crate::web::extractors::{Acting, OrgItem, OrgSlug};
+use crate::web::format::When;
+use crate::web::htmx::{page, redirect};
+use crate::web::layout::{Frame, Layout, Nav};
+use crate::web::listing::{decode_cursor, encode_cursor, split_page};
+use crate::web::session::FlashLevel;
+use crate::web::state::AppState;
+
+fn sealing(state: &AppState) -> SealingKey {
+    SealingKey::derive_from(&state.settings.session_key.bytes)
+}
+
+/// POST /orgs/{slug}/settings/webhooks: `Add endpoint`. Answered with the Settings page
+/// and the signing secret, which never goes into the session or a URL.
+pub async fn create_webhook(
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    slug: OrgSlug,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let OrgSlug(slug) = slug;
+    let fields = form.into_inner();
+    let typed = fields.iter().find(|(k, _)| k == "url").map(|(_, v)| v.clone()).unwrap_or_default();
+    let chosen: Vec<String> = fields.into_iter().filter(|(k, _)| k == "events").map(|(_, v)| v).collect();
+    let url = parse_url(&typed, state.settings.webhooks_allow_private);
+    let groups = parse_groups(&chosen);
+    let (actor, lookup, key) = (acting.actor(), slug.clone(), sealing(&state));
+    match state.db.run(move |conn| webhooks::create(conn, &key, &actor, &lookup, url, groups)).await {
+        Ok(created) => {
+            let forms = Forms {
+                created_webhook: Some(CreatedKeyView {
+                    name: created.endpoint.url.clone(),
+                    secret: created.secret.as_str().to_owned(),
+                }),
+                ..Forms::default()
+            };
+            render(frame, &state, acting.user, slug, StatusCode::CREATED, forms).await
+        }
+        Err(AppError::Invalid(errors)) => {
+            let forms = Forms { hook_url: typed, hook_events: chosen, hook_errors: errors, ..Forms::default() };
+            render(frame, &state, acting.user, slug, StatusCode::UNPROCESSABLE_ENTITY, forms).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+fn back_to_webhooks(req: &HttpRequest, frame: Frame, slug: &str, message: String) -> HttpResponse {
+    frame.session.flash(FlashLevel::Success, message);
+    redirect(req, &format!("/orgs/{slug}/settings#webhooks-heading"))
+}
+
+/// POST /orgs/{slug}/settings/webhooks/{id}/enable
+pub async fn enable_webhook(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    item: OrgItem,
+) -> Result<HttpResponse, AppError> {
+    set_enabled(req, frame, acting, state, item, true).await
+}
+
+/// POST /orgs/{slug}/settings/webhooks/{id}/disable
+pub async fn disable_webhook(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    item: OrgItem,
+) -> Result<HttpResponse, AppError> {
+    set_enabled(req, frame, acting, state, item, false).await
+}
+
+async fn set_enabled(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    item: OrgItem,
+    enabled: bool,
+) -> Result<HttpResponse, AppError> {
+    let OrgItem { slug, id } = item;
+    let (actor, lookup) = (acting.actor(), slug.clone());
+    let endpoint = state.db.run(move |conn| webhooks::set_enabled(conn, &actor, &lookup, id, enabled)).await?;
+    let message = if enabled {
+        format!("The webhook to {} is enabled: new events are sent to it.", endpoint.url)
+    } else {
+        format!("The webhook to {} is disabled: nothing is sent to it until it is enabled.", endpoint.url)
+    };
+    Ok(back_to_webhooks(&req, frame, slug.as_str(), message))
+}
+
+/// POST /orgs/{slug}/settings/webhooks/{id}/delete
+pub async fn delete_webhook(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    item: OrgItem,
+) -> Result<HttpResponse, AppError> {
+    let OrgItem { slug, id } = item;
+    let (actor, lookup) = (acting.actor(), slug.clone());
+    let url = state.db.run(move |conn| webhooks::delete(conn, &actor, &lookup, id)).await?;
+    Ok(back_to_webhooks(&req, frame, slug.as_str(), format!("The webhook to {url} was deleted.")))
+}
+
+/// A delivery as the log shows it.
+pub struct DeliveryView {
+    pub id: Uuid,
+    pub event: String,
+    pub created: When,
+    pub state: &'static str,
+    pub status_code: Option<i32>,
+    pub duration_ms: Option<i32>,
+    pub attempts: i32,
+    pub excerpt: String,
+}
+
+#[derive(Template)]
+#[template(path = "webhooks/show.html")]
+struct LogPage {
+    layout: Layout,
+    csrf: String,
+    slug: String,
+    endpoint_id: Uuid,
+    url: String,
+    enabled: bool,
+    deliveries: Vec<DeliveryView>,
+    next_url: Option<String>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct LogParams {
+    #[serde(default)]
+    before: String,
+}
+
+/// GET /orgs/{slug}/settings/webhooks/{id}: the delivery log, newest first.
+pub async fn show_webhook_log(
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    item: OrgItem,
+    params: web::Query<LogParams>,
+) -> Result<HttpResponse, AppError> {
+    let OrgItem { slug, id } = item;
+    let before: Option<(i128, Uuid)> = decode_cursor(&params.before);
+    let before = before.and_then(|(n, id)| Some((time::OffsetDateTime::from_unix_timestamp_nanos(n).ok()?, id)));
+    let actor = acting.actor();
+    let (viewer, access, endpoint, found) =
+        state.db.run(move |conn| webhooks::log(conn, &actor, &slug, id, before)).await?;
+    let (shown, more) = split_page(&found, webhooks::LOG_PAGE);
+    let next_url = if more {
+        shown
+            .last()
+            .and_then(|d| encode_cursor(&(d.created_at.unix_timestamp_nanos(), d.id)))
+            .map(|cursor| format!("/orgs/{}/settings/webhooks/{}?before={cursor}", access.org.slug, endpoint.id))
+    } else {
+        None
+    };
+    let deliveries = shown
+        .iter()
+        .map(|d| DeliveryView {
+            id: d.id,
+            event: d.event.clone(),
+            created: When::of(d.created_at),
+            state: match (d.state.as_str(), d.attempts) {
+                ("delivered", _) => "Delivered",
+                ("failed", _) => "Failed",
+                (_, 0) => "Queued",
+                _ => "Retrying",
+            },
+            status_code: d.status_code,
+            duration_ms: d.duration_ms,
+            attempts: d.attempts,
+            excerpt: d.response_excerpt.clone().unwrap_or_default(),
+        })
+        .collect();
+    page(&LogPage {
+        csrf: frame.csrf().to_owned(),
+        slug: access.org.slug.clone(),
+        endpoint_id: endpoint.id,
+        url: endpoint.url.clone(),
+        enabled: endpoint.enabled,
+        deliveries,
+        next_url,
+        layout: frame.layout("Webhook deliveries", Some(viewer), Some(&access.org.slug), Nav::Settings),
+    })
+}
+
+/// POST /orgs/{slug}/settings/webhooks/{id}/deliveries/{delivery}/redeliver: `Redeliver`.
+pub async fn redeliver(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id, delivery) = path.into_inner();
+    let slug = crate::domain::Slug::parse(&slug).ok_or(AppError::NotFound)?;
+    let (Ok(id), Ok(delivery)) = (Uuid::parse_str(&id), Uuid::parse_str(&delivery)) else {
+        return Err(AppError::NotFound);
+    };
+    let (actor, lookup) = (acting.actor(), slug.clone());
+    let found = state.db.run(move |conn| webhooks::redeliver(conn, &actor, &lookup, id, delivery)).await?;
+    frame.session.flash(FlashLevel::Success, format!("The {} delivery is queued to be sent again.", found.event));
+    Ok(redirect(&req, &format!("/orgs/{slug}/settings/webhooks/{id}")))
+}

@@ -1,0 +1,351 @@
+//! Webhooks: endpoints in Settings, deliveries signed the Standard Webhooks way (checked
+//! here by the reference algorithm, written out), retries against a receiver that goes
+//! away and comes back, the delivery log with Redeliver, and the SSRF refusals.
+
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use hmac::Mac as _;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::common::{expect_page, spawn_app, spawn_app_with, unescape, TestApp};
+
+/// One request a receiver got.
+#[derive(Debug, Clone)]
+struct Received {
+    id: String,
+    timestamp: String,
+    signature: String,
+    body: String,
+}
+
+impl Received {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap()
+    }
+}
+
+/// A webhook receiver on loopback: plain HTTP/1.1, answering `status` to each request.
+struct Receiver {
+    address: SocketAddr,
+    got: Arc<Mutex<Vec<Received>>>,
+    status: Arc<AtomicU16>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Receiver {
+    fn start() -> Receiver {
+        Self::start_on(TcpListener::bind("127.0.0.1:0").unwrap(), Default::default())
+    }
+
+    fn start_on(listener: TcpListener, got: Arc<Mutex<Vec<Received>>>) -> Receiver {
+        listener.set_nonblocking(true).unwrap();
+        let address = listener.local_addr().unwrap();
+        let (status, stop) = (Arc::new(AtomicU16::new(200)), Arc::new(AtomicBool::new(false)));
+        let (got2, status2, stop2) = (got.clone(), status.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !stop2.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((mut stream, _)) => {
+                        stream.set_nonblocking(false).unwrap();
+                        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                        if let Some(received) = read_request(&mut stream) {
+                            got2.lock().unwrap().push(received);
+                        }
+                        let code = status2.load(Ordering::SeqCst);
+                        let body = if code == 200 { "thanks" } else { "not now" };
+                        let extra = if code == 302 { "Location: http://127.0.0.1:1/elsewhere\r\n" } else { "" };
+                        let _ = write!(
+                            stream,
+                            "HTTP/1.1 {code} X\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        Receiver { address, got, status, stop, thread: Some(thread) }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}/hooks/roster", self.address)
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.got.lock().unwrap().clone()
+    }
+
+    /// Stops listening: the port refuses connections until [`Receiver::restart`].
+    fn stop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            thread.join().unwrap();
+        }
+    }
+
+    fn restart(&mut self) {
+        let listener = TcpListener::bind(self.address).unwrap();
+        *self = Self::start_on(listener, self.got.clone());
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn read_request(stream: &mut std::net::TcpStream) -> Option<Received> {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    let head_end = loop {
+        let n = stream.read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        data.extend_from_slice(&buf[..n]);
+        if let Some(at) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&data[..head_end]).to_string();
+    let header = |name: &str| {
+        head.lines()
+            .find_map(|l| {
+                l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_owned())
+            })
+            .unwrap_or_default()
+    };
+    let length: usize = header("content-length").parse().unwrap_or(0);
+    while data.len() < head_end + length {
+        let n = stream.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        data.extend_from_slice(&buf[..n]);
+    }
+    Some(Received {
+        id: header("webhook-id"),
+        timestamp: header("webhook-timestamp"),
+        signature: header("webhook-signature"),
+        body: String::from_utf8_lossy(&data[head_end..]).to_string(),
+    })
+}
+
+/// The Standard Webhooks signature check, written out from the specification:
+/// base64(HMAC-SHA256(base64-decoded secret, "{id}.{timestamp}.{body}")), sent as `v1,<signature>`.
+fn signature_is_valid(secret: &str, received: &Received) -> bool {
+    let key = STANDARD.decode(secret.strip_prefix("whsec_").unwrap()).unwrap();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{}.{}.{}", received.id, received.timestamp, received.body).as_bytes());
+    let expected = STANDARD.encode(mac.finalize().into_bytes());
+    received.signature.split(' ').any(|s| s == format!("v1,{expected}"))
+}
+
+/// `Add endpoint` in Settings; returns the signing secret the page shows once.
+async fn add_endpoint(app: &TestApp, slug: &str, url: &str, events: &[&str]) -> String {
+    let mut fields = vec![("url", url)];
+    fields.extend(events.iter().map(|e| ("events", *e)));
+    let response = app.post_form(&format!("/orgs/{slug}/settings/webhooks"), &fields).await;
+    let page = expect_page(response, StatusCode::CREATED, "Copy the signing secret").await;
+    let start = page.find("value=\"whsec_").expect("the page shows the secret") + "value=\"".len();
+    page[start..start + page[start..].find('"').unwrap()].to_owned()
+}
+
+/// Waits until `check` holds, making any retry due at once each time (the test does
+/// not wait out the backoff).
+async fn eventually(app: &TestApp, what: &str, check: impl Fn() -> bool) {
+    for _ in 0..150 {
+        if check() {
+            return;
+        }
+        app.execute("UPDATE jobs SET run_at = now() WHERE kind = 'webhook' AND status = 'pending'");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what} did not happen");
+}
+
+#[tokio::test]
+async fn a_receiver_gets_invitation_created_then_accepted_signed_and_the_log_shows_both() {
+    let receiver = Receiver::start();
+    let owner = spawn_app_with(|s| s.webhooks_allow_private = true).await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    let secret = add_endpoint(&owner, &slug, &receiver.url(), &["invitation.*"]).await;
+    assert!(owner.count("SELECT count(*) FROM audit_events WHERE action = 'webhook.created'") == 1);
+
+    owner.member(&slug, "Ann", "ann@example.com", "member").await;
+    eventually(&owner, "two deliveries", || receiver.received().len() >= 2).await;
+    let got = receiver.received();
+    assert_eq!(got.len(), 2, "{got:?}");
+    let kinds: Vec<String> = got.iter().map(|r| r.json()["type"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(kinds, vec!["invitation.created", "invitation.accepted"]);
+    for received in &got {
+        assert!(signature_is_valid(&secret, received), "signature of {}", received.body);
+        let data = &received.json()["data"];
+        assert_eq!(data["target"], "ann@example.com");
+        assert_eq!(data["organization"]["slug"], slug.as_str());
+    }
+    assert_ne!(got[0].id, got[1].id);
+    let mut forged = got[0].clone();
+    forged.body = forged.body.replace("ann@example.com", "eve@example.com");
+    assert!(!signature_is_valid(&secret, &forged), "the signature covers the body");
+
+    let endpoint: String = {
+        let (_, page) = owner.get_text(&format!("/orgs/{slug}/settings")).await;
+        let at = page.find("/settings/webhooks/").unwrap() + "/settings/webhooks/".len();
+        page[at..at + 36].to_owned()
+    };
+    let (status, log) = owner.get_text(&format!("/orgs/{slug}/settings/webhooks/{endpoint}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let log = unescape(&log);
+    assert!(log.contains("invitation.created") && log.contains("invitation.accepted"), "{log}");
+    assert_eq!(log.matches("Delivered").count(), 2);
+    assert!(log.contains("HTTP 200") && log.contains("thanks"));
+
+    // Redeliver sends the same delivery again: same webhook-id, same body.
+    let delivery = owner.count(&format!(
+        "SELECT count(*) FROM webhook_deliveries WHERE id::text = '{}' AND event = 'invitation.created'",
+        got[0].id
+    ));
+    assert_eq!(delivery, 1, "the webhook-id is the delivery's id");
+    let response = owner
+        .post_form(&format!("/orgs/{slug}/settings/webhooks/{endpoint}/deliveries/{}/redeliver", got[0].id), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    eventually(&owner, "the redelivery", || receiver.received().len() == 3).await;
+    let again = &receiver.received()[2];
+    assert_eq!((&again.id, &again.body), (&got[0].id, &got[0].body));
+    assert!(signature_is_valid(&secret, again));
+}
+
+#[tokio::test]
+async fn deliveries_wait_out_a_receiver_that_is_down_and_none_is_lost_or_sent_under_a_new_id() {
+    let mut receiver = Receiver::start();
+    let owner = spawn_app_with(|s| s.webhooks_allow_private = true).await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    let secret = add_endpoint(&owner, &slug, &receiver.url(), &["invitation.*", "seats.*"]).await;
+
+    // First it answers with a redirect (not followed) and then errors; then it is gone.
+    receiver.status.store(302, Ordering::SeqCst);
+    owner.invite(&slug, "ann@example.com", "member").await;
+    eventually(&owner, "a first attempt", || !receiver.received().is_empty()).await;
+    receiver.status.store(503, Ordering::SeqCst);
+    eventually(&owner, "a second attempt", || receiver.received().len() >= 2).await;
+    receiver.stop();
+    owner.invite(&slug, "bob@example.com, cy@example.com", "member").await;
+    eventually(&owner, "attempts against a closed port", || {
+        owner.count("SELECT count(*) FROM webhook_deliveries WHERE attempts >= 2 AND state = 'pending'") == 3
+    })
+    .await;
+    assert_eq!(owner.count("SELECT count(*) FROM webhook_deliveries WHERE status_code = 302"), 0, "later attempts");
+    assert!(owner.count("SELECT count(*) FROM webhook_endpoints WHERE failing_since IS NOT NULL") == 1);
+
+    // It comes back: every event arrives, the first under the id of its failed attempts.
+    receiver.restart();
+    receiver.status.store(200, Ordering::SeqCst);
+    eventually(&owner, "every delivery", || {
+        owner.count("SELECT count(*) FROM webhook_deliveries WHERE state = 'delivered'") == 3
+    })
+    .await;
+    let got = receiver.received();
+    let first_id = got[0].id.clone();
+    let ann: Vec<&Received> = got.iter().filter(|r| r.body.contains("ann@example.com")).collect();
+    assert!(ann.len() >= 3, "ann's event was tried, refused and then delivered: {ann:?}");
+    assert!(ann.iter().all(|r| r.id == first_id && r.body == ann[0].body), "one id and one body for every attempt");
+    for email in ["bob@example.com", "cy@example.com"] {
+        assert!(got.iter().any(|r| r.body.contains(email) && signature_is_valid(&secret, r)), "{email}");
+    }
+    assert_eq!(owner.count("SELECT count(*) FROM webhook_endpoints WHERE failing_since IS NULL"), 1);
+}
+
+#[tokio::test]
+async fn private_loopback_and_link_local_addresses_are_refused_by_name_and_after_resolution() {
+    let receiver = Receiver::start();
+    let owner = spawn_app().await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    let path = format!("/orgs/{slug}/settings/webhooks");
+    for url in [receiver.url(), "http://169.254.169.254/latest/meta-data/".into(), "http://[::1]/".into()] {
+        let response = owner.post_form(&path, &[("url", &url), ("events", "invitation.*")]).await;
+        expect_page(response, StatusCode::UNPROCESSABLE_ENTITY, "private, loopback or link-local").await;
+    }
+    let response = owner.post_form(&path, &[("url", "https://hooks.example.com/roster")]).await;
+    expect_page(response, StatusCode::UNPROCESSABLE_ENTITY, "Choose at least one kind of event.").await;
+    assert_eq!(owner.count("SELECT count(*) FROM webhook_endpoints"), 0);
+
+    // A name that resolves to loopback is refused when the delivery resolves it.
+    add_endpoint(&owner, &slug, "https://hooks.example.com/roster", &["invitation.*"]).await;
+    let port = receiver.address.port();
+    owner.execute(&format!("UPDATE webhook_endpoints SET url = 'http://localhost:{port}/hooks/roster'"));
+    owner.invite(&slug, "ann@example.com", "member").await;
+    eventually(&owner, "a refused attempt", || {
+        owner.count("SELECT count(*) FROM webhook_deliveries WHERE response_excerpt LIKE '%loopback%'") == 1
+    })
+    .await;
+    assert!(receiver.received().is_empty(), "nothing reached the loopback receiver");
+}
+
+#[tokio::test]
+async fn an_endpoint_that_accepts_nothing_for_days_is_disabled_and_the_owner_is_told() {
+    let mut receiver = Receiver::start();
+    let owner = spawn_app_with(|s| s.webhooks_allow_private = true).await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    add_endpoint(&owner, &slug, &receiver.url(), &["invitation.*"]).await;
+    receiver.stop();
+    owner.invite(&slug, "ann@example.com", "member").await;
+    eventually(&owner, "a failed attempt", || {
+        owner.count("SELECT count(*) FROM webhook_endpoints WHERE failing_since IS NOT NULL") == 1
+    })
+    .await;
+    // Days later, its last attempt fails too.
+    owner.execute("UPDATE webhook_endpoints SET failing_since = now() - interval '4 days'");
+    owner.execute("UPDATE jobs SET attempts = 7 WHERE kind = 'webhook'");
+    eventually(&owner, "the endpoint disabled", || {
+        owner.count("SELECT count(*) FROM webhook_endpoints WHERE NOT enabled AND disabled_reason IS NOT NULL") == 1
+    })
+    .await;
+    assert_eq!(owner.count("SELECT count(*) FROM webhook_deliveries WHERE state = 'failed'"), 1);
+    let (_, bell) = owner.get_text("/notifications").await;
+    assert!(unescape(&bell).contains("was disabled: nothing it was sent has been accepted for 3 days"), "{bell}");
+    let (_, settings) = owner.get_text(&format!("/orgs/{slug}/settings")).await;
+    assert!(unescape(&settings).contains("Roster disabled it"));
+    // Nothing is queued for a disabled endpoint.
+    owner.invite(&slug, "bob@example.com", "member").await;
+    assert_eq!(owner.count("SELECT count(*) FROM webhook_deliveries"), 1);
+}
+
+#[tokio::test]
+async fn only_the_owner_and_admins_manage_webhooks_and_only_their_own_organizations() {
+    let owner = spawn_app().await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    add_endpoint(&owner, &slug, "https://hooks.example.com/acme", &["member.*"]).await;
+    let member = owner.member(&slug, "Mo Member", "mo@example.com", "member").await;
+    let (_, page) = member.get_text(&format!("/orgs/{slug}/settings")).await;
+    assert!(!page.contains("Add endpoint") && !page.contains("hooks.example.com"));
+    let response = member
+        .post_form(
+            &format!("/orgs/{slug}/settings/webhooks"),
+            &[("url", "https://x.example.com/"), ("events", "member.*")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    let rival = owner.other_browser();
+    let other = rival.owner_of("Rival", "Rita Rival", "rita@example.com").await;
+    let (_, page) = owner.get_text(&format!("/orgs/{slug}/settings")).await;
+    let at = page.find("/settings/webhooks/").unwrap() + "/settings/webhooks/".len();
+    let id = page[at..at + 36].to_owned();
+    let response = rival.post_form(&format!("/orgs/{other}/settings/webhooks/{id}/delete"), &[]).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(owner.count("SELECT count(*) FROM webhook_endpoints"), 1);
+    let response = owner.post_form(&format!("/orgs/{slug}/settings/webhooks/{id}/delete"), &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(owner.count("SELECT count(*) FROM webhook_endpoints"), 0);
+}
