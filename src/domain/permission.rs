@@ -14,7 +14,7 @@ pub enum Permission {
     ManageAdmins,
     ManageTeamsAndProjects,
     ViewAuditLog,
-    /// API keys (webhooks and OAuth clients, when they exist, belong here too).
+    /// API keys and webhooks (OAuth clients, when they exist, belong here too).
     ManageIntegrations,
     /// Seat limit, plan, verified domains.
     ManageSeatsAndDomains,
@@ -60,7 +60,7 @@ impl Permission {
             Permission::ManageAdmins => "Manage admins (invite as Admin, promote, demote, remove an Admin)",
             Permission::ManageTeamsAndProjects => "Manage teams and projects",
             Permission::ViewAuditLog => "View audit log",
-            Permission::ManageIntegrations => "Create and revoke API keys",
+            Permission::ManageIntegrations => "Create API keys and webhooks",
             Permission::ManageSeatsAndDomains => "Change the seat limit, verified domains",
             Permission::ManageOwnership => "Rename the organization, transfer ownership, delete the organization",
         }

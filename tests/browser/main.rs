@@ -1201,6 +1201,54 @@ async fn an_owner_creates_an_api_key_from_the_keyboard_and_a_script_invites_with
 }
 
 #[tokio::test]
+async fn an_owner_adds_a_webhook_and_its_delivery_log_shows_the_invitation_created_and_accepted() {
+    let Some(driver) = start_driver() else { return };
+    let receiver = common::receiver::Receiver::start();
+    let app = spawn_app_with(|s| s.webhooks_allow_private = true).await;
+    let slug = acme(&app).await;
+    let person = Person { browser: open_browser(&driver).await, app: &app };
+    person.browser.set_window_size(1280, 800).await.unwrap();
+    person.sign_in("olivia@acme.test").await;
+    person.visit(&format!("/orgs/{slug}/settings#webhooks-heading")).await;
+    person.sees("No webhooks yet.").await;
+    person.fill("Endpoint URL", &receiver.url()).await;
+    person.browser.find(Locator::Id("events-invitation")).await.unwrap().click().await.unwrap();
+    person.press_button("Add endpoint").await;
+    person.sees("Copy the signing secret").await;
+    let secret =
+        person.field(&format!("Signing secret of {}", receiver.url())).await.prop("value").await.unwrap().unwrap();
+    assert!(secret.starts_with("whsec_"));
+
+    // An invitation is sent and accepted; the receiver gets both, signed.
+    app.member(&slug, "Ann", "ann@example.com", "member").await;
+    for _ in 0..100 {
+        if receiver.received().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let got = receiver.received();
+    assert_eq!(got.len(), 2);
+    assert!(got.iter().all(|r| common::receiver::signature_is_valid(&secret, r)));
+    person.visit(&format!("/orgs/{slug}/settings#webhooks-heading")).await;
+    person.screenshot("webhooks").await;
+    let violations = accessibility_violations(&person.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on Settings → Webhooks: {violations:?}");
+    person.follow_link("Delivery log").await;
+    person.row_shows("invitation.accepted", "Delivered").await;
+    person.row_shows("invitation.created", "HTTP 200").await;
+    person.screenshot("webhook-log").await;
+    let violations = accessibility_violations(&person.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on the delivery log: {violations:?}");
+    person.press_in_row("invitation.created", "Redeliver").await;
+    person.sees("is queued to be sent again").await;
+    person.browser.set_window_size(390, 844).await.unwrap();
+    person.screenshot("webhook-log-phone").await;
+    assert_eq!(sideways_overflow(&person.browser).await, 0, "the delivery log scrolls sideways on a phone");
+    person.browser.close().await.unwrap();
+}
+
+#[tokio::test]
 async fn a_first_run_with_no_database_set_up_serves_the_demo_and_its_sign_in_works() {
     let Some(driver) = start_driver() else { return };
     // As on a machine with no DATABASE_URL and nothing at 127.0.0.1:5432 (CI runs a

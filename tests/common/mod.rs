@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod process;
+pub mod receiver;
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};

@@ -56,6 +56,8 @@ struct SettingsPage {
     /// The endpoint just added, with its signing secret: shown this once.
     created_webhook: Option<CreatedKeyView>,
     disable_after_days: i64,
+    /// Whether webhooks may go to private addresses here (`ROSTER_WEBHOOKS_ALLOW_PRIVATE`).
+    private_allowed: bool,
 }
 
 /// A webhook endpoint as the list shows it.
@@ -298,6 +300,7 @@ pub(super) async fn render(
             event_choices,
             created_webhook,
             disable_after_days: crate::services::webhooks::DISABLE_AFTER.whole_days(),
+            private_allowed: state.settings.webhooks_allow_private,
             layout: frame.layout("Settings", Some(viewer), Some(&access.org.slug), Nav::Settings),
         },
     )
