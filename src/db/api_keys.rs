@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::schema::{api_keys, memberships};
+use super::schema::{api_idempotency, api_keys, memberships};
 use crate::domain::{OrgId, Role};
 
 /// An API key as stored: never its secret.
@@ -104,4 +104,59 @@ pub fn mark_used(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
     )
     .set(api_keys::last_used_at.eq(diesel::dsl::now))
     .execute(conn)
+}
+
+/// A request's place under its Idempotency-Key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Idempotency {
+    /// The first request with this key: its answer is to be stored.
+    First,
+    /// Answered before: the hash of that request, and its answer.
+    Answered { request_hash: Vec<u8>, status_code: i32, body: String },
+}
+
+/// Claims `key` for a request of `api_key` hashing to `request_hash`, in the caller's
+/// transaction. A concurrent request with the same key waits here until the first
+/// one's transaction ends, then finds its answer (or, if it failed, claims the key).
+pub fn claim_idempotency(
+    conn: &mut PgConnection,
+    api_key: Uuid,
+    key: &str,
+    request_hash: &[u8],
+) -> QueryResult<Idempotency> {
+    let inserted = diesel::insert_into(api_idempotency::table)
+        .values((
+            api_idempotency::api_key_id.eq(api_key),
+            api_idempotency::idempotency_key.eq(key),
+            api_idempotency::request_hash.eq(request_hash),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    if inserted == 1 {
+        return Ok(Idempotency::First);
+    }
+    let (request_hash, status_code, body): (Vec<u8>, Option<i32>, Option<String>) = api_idempotency::table
+        .find((api_key, key))
+        .select((api_idempotency::request_hash, api_idempotency::status_code, api_idempotency::body))
+        .first(conn)?;
+    Ok(Idempotency::Answered { request_hash, status_code: status_code.unwrap_or(200), body: body.unwrap_or_default() })
+}
+
+/// Stores the answer to the request that claimed `key`.
+pub fn store_answer(
+    conn: &mut PgConnection,
+    api_key: Uuid,
+    key: &str,
+    status_code: i32,
+    body: &str,
+) -> QueryResult<usize> {
+    diesel::update(api_idempotency::table.find((api_key, key)))
+        .set((api_idempotency::status_code.eq(status_code), api_idempotency::body.eq(body)))
+        .execute(conn)
+}
+
+/// Deletes the answers kept longer than a day.
+pub fn delete_stale_idempotency(conn: &mut PgConnection) -> QueryResult<usize> {
+    let day_ago = OffsetDateTime::now_utc() - time::Duration::days(1);
+    diesel::delete(api_idempotency::table.filter(api_idempotency::created_at.lt(day_ago))).execute(conn)
 }

@@ -1,6 +1,17 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    api_idempotency (api_key_id, idempotency_key) {
+        api_key_id -> Uuid,
+        idempotency_key -> Text,
+        request_hash -> Bytea,
+        status_code -> Nullable<Int4>,
+        body -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     api_keys (id) {
         id -> Uuid,
         organization_id -> Uuid,
@@ -293,6 +304,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(api_idempotency -> api_keys (api_key_id));
 diesel::joinable!(api_keys -> organizations (organization_id));
 diesel::joinable!(api_keys -> users (created_by));
 diesel::joinable!(audit_events -> organizations (organization_id));
@@ -313,6 +325,7 @@ diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_endpoints -> organizations (organization_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    api_idempotency,
     api_keys,
     audit_events,
     bell_versions,

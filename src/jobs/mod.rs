@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
 use crate::db::jobs::{self, Job};
-use crate::db::{rate_limits, sessions, Db, RunError};
+use crate::db::{api_keys, rate_limits, sessions, Db, RunError};
 
 /// Attempts before a job is marked failed (the last retry comes about 4 hours after the first try).
 pub const MAX_ATTEMPTS: i32 = 8;
@@ -196,13 +196,15 @@ enum WorkerError {
 }
 
 /// Runs forever, whatever handlers the worker has: every ten minutes, deletes
-/// expired sessions and rate-limit windows that ended long ago.
+/// expired sessions, rate-limit windows that ended long ago, and the API's
+/// answers kept for Idempotency-Keys past a day.
 pub async fn housekeeping(db: Db) {
     let mut every = tokio::time::interval(Duration::from_secs(600));
     loop {
         every.tick().await;
         let result = db
             .run(|conn| -> Result<(usize, usize), WorkerError> {
+                api_keys::delete_stale_idempotency(conn)?;
                 Ok((sessions::delete_expired(conn)?, rate_limits::delete_stale(conn)?))
             })
             .await;

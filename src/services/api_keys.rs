@@ -152,6 +152,40 @@ pub fn run_as_key<T>(
     use_case(conn, &key)
 }
 
+/// An answer of the API as it is kept for an Idempotency-Key: status and JSON body.
+pub type Answer = (u16, String);
+
+/// Runs `use_case` under `idempotency_key`: the first request with it runs, and its
+/// answer is stored in the same transaction; a retry with the same key and request
+/// gets that answer and runs nothing; the same key with another request is refused.
+pub fn idempotent(
+    conn: &mut PgConnection,
+    key: &KeyAccess,
+    idempotency_key: &str,
+    request_hash: &[u8],
+    use_case: impl FnOnce(&mut PgConnection) -> Result<Answer, AppError>,
+) -> Result<Answer, AppError> {
+    let key_id = key.actor.key.as_ref().map(|k| k.id).ok_or_else(|| AppError::internal(anyhow::anyhow!("no key")))?;
+    conn.transaction(|conn| match rows::claim_idempotency(conn, key_id, idempotency_key, request_hash)? {
+        rows::Idempotency::First => {
+            let (status, body) = use_case(conn)?;
+            rows::store_answer(conn, key_id, idempotency_key, i32::from(status), &body)?;
+            Ok((status, body))
+        }
+        rows::Idempotency::Answered { request_hash: first, status_code, body } => {
+            if first != request_hash {
+                let mut errors = FormErrors::new();
+                errors.add(
+                    "Idempotency-Key",
+                    "This Idempotency-Key was used for another request in the last 24 hours. Use a new key for a new request.",
+                );
+                return Err(AppError::Invalid(errors));
+            }
+            Ok((u16::try_from(status_code).unwrap_or(200), body))
+        }
+    })
+}
+
 /// Requests one key may make in a minute.
 pub fn request_limit(per_minute: i32) -> rate_limit::Limit {
     rate_limit::Limit { name: "api:key", max: per_minute, window_secs: 60 }

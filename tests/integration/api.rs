@@ -66,7 +66,7 @@ async fn an_admin_creates_a_key_whose_secret_is_shown_once_and_stored_only_as_a_
     // A Member sees no API keys section, and cannot create one.
     let member = owner.member(&slug, "Mo Member", "mo@example.com", "member").await;
     let (_, page) = member.get_text(&format!("/orgs/{slug}/settings")).await;
-    assert!(!page.contains("Create API key"));
+    assert!(!page.contains(r#"id="api-keys-heading""#), "no API keys section for a Member");
     let response = member
         .post_form(&format!("/orgs/{slug}/settings/api-keys"), &[("name", "mine"), ("scopes", "members:read")])
         .await;
@@ -421,4 +421,83 @@ async fn the_api_page_shows_each_resource_with_the_organizations_real_url() {
     let member = owner.member(&slug, "Mo Member", "mo@example.com", "member").await;
     let page = expect_page(member.get(&format!("/orgs/{slug}/api")).await, StatusCode::OK, "Ask one of them").await;
     assert!(!page.contains("Create a key"));
+}
+
+#[tokio::test]
+async fn every_route_refuses_a_key_without_its_documented_scope_and_serves_one_with_it() {
+    const SCOPES: [&str; 7] = [
+        "members:read",
+        "members:write",
+        "invitations:read",
+        "invitations:write",
+        "teams:read",
+        "teams:write",
+        "audit:read",
+    ];
+    let owner = spawn_app().await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    let doc: Value = reqwest::get(owner.url("/api/v1/openapi.json")).await.unwrap().json().await.unwrap();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let Some(security) = operation["security"].as_array() else { continue };
+            let scope = security[0]["api_key"][0].as_str().unwrap();
+            assert!(SCOPES.contains(&scope), "{method} {path} names the scope {scope}");
+            let others: Vec<&str> = SCOPES.iter().copied().filter(|s| *s != scope).collect();
+            let without = create_key(&owner, &slug, &format!("without {scope} {checked}"), &others).await;
+            let only = create_key(&owner, &slug, &format!("only {scope} {checked}"), &[scope]).await;
+            let path = path.trim_start_matches("/api/v1").replace("{id}", &uuid::Uuid::new_v4().to_string());
+            let method: reqwest::Method = method.to_uppercase().parse().unwrap();
+            let refused = api(&owner, method.clone(), &path, &without).send().await.unwrap();
+            let problem = expect_problem(refused, StatusCode::FORBIDDEN).await;
+            assert!(problem["detail"].as_str().unwrap().contains(scope), "{method} {path}: {problem}");
+            let served = api(&owner, method.clone(), &path, &only).send().await.unwrap();
+            assert!(
+                ![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN].contains(&served.status()),
+                "{method} {path} with {scope}: {}",
+                served.status()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "{checked} routes checked");
+}
+
+#[tokio::test]
+async fn a_post_retried_with_its_idempotency_key_gets_the_first_answer_and_invites_once() {
+    let owner = spawn_app().await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    let key = create_key(&owner, &slug, "HR sync", &["invitations:write"]).await;
+    let body = json!({ "emails": ["ann@example.com", "bob@example.com"] });
+    let post = |idempotency: &'static str, body: Value| {
+        api(&owner, reqwest::Method::POST, "/invitations", &key)
+            .header("Idempotency-Key", idempotency)
+            .json(&body)
+            .send()
+    };
+    let first = post("9f1c-retry", body.clone()).await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    // The network failed before the script saw the answer: it sends the same request again, twice at once.
+    let (again, and_again) = tokio::join!(post("9f1c-retry", body.clone()), post("9f1c-retry", body.clone()));
+    for retry in [again.unwrap(), and_again.unwrap()] {
+        assert_eq!(retry.status(), StatusCode::CREATED, "the first answer, status included");
+        assert_eq!(retry.json::<Value>().await.unwrap(), first);
+    }
+    assert_eq!(owner.count("SELECT count(*) FROM invitations"), 2);
+    assert_eq!(owner.mail_to("ann@example.com").len(), 1, "one email");
+    assert_eq!(owner.count("SELECT count(*) FROM audit_events WHERE action = 'invitation.created'"), 2);
+
+    // The same key for another request is refused; a new key is a new request.
+    let other = post("9f1c-retry", json!({ "emails": ["cy@example.com"] })).await.unwrap();
+    let problem = expect_problem(other, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(problem["errors"][0]["field"], "Idempotency-Key");
+    let fresh = post("a7e2-new", body.clone()).await.unwrap();
+    let fresh: Value = fresh.json().await.unwrap();
+    assert_eq!(fresh["already_pending"].as_array().unwrap().len(), 2, "without the key, it is a new request");
+    // A refused request keeps nothing: fixed and sent again under its key, it runs.
+    let refused = post("b3d4-fixed", json!({ "emails": [] })).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let fixed = post("b3d4-fixed", json!({ "emails": [] })).await.unwrap();
+    assert_eq!(fixed.status(), StatusCode::UNPROCESSABLE_ENTITY, "errors are not stored: it ran again");
 }

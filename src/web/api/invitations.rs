@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{call, json, parse_body, parse_cursor, parse_id, parse_limit, ApiError, ApiRole};
+use super::{answer, call, call_idempotent, json, parse_body, parse_cursor, parse_id, parse_limit, ApiError, ApiRole};
 use crate::domain::api_key::Scope;
 use crate::domain::{AccessLevel, EmailList, InvitationStatus, Role};
 use crate::error::{AppError, FormErrors};
@@ -215,6 +215,7 @@ impl From<InviteSummary> for InviteResult {
 /// none is (422 with the seat numbers). Each address's outcome is in the answer.
 #[utoipa::path(
     tag = "Invitations",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Any unique text, such as a UUID: a retry with the same key and body gets the first answer, and nobody is invited twice. Kept 24 hours.")),
     request_body = NewInvitations,
     responses((status = 201, description = "Some were invited; the answer says what became of each address.", body = InviteResult),
               (status = 200, description = "Nobody new was invited (all members or pending already); the answer says why.", body = InviteResult),
@@ -228,9 +229,11 @@ pub async fn create_invitations(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let ip = ClientIp::of(&req).0;
-    let summary = call(
+    let bytes = body.clone();
+    call_idempotent(
         &req,
         Scope::InvitationsWrite,
+        &bytes,
         Box::new(move |conn, key| {
             let body: NewInvitations = parse_body(&body)?;
             let mut errors = FormErrors::new();
@@ -252,18 +255,20 @@ pub async fn create_invitations(
             errors.into_result()?;
             let list = EmailList::parse(&body.emails.join("\n"));
             let brings = Brings { teams: body.teams, projects };
-            invitations::invite_charged(conn, &context(&state), &key.actor, &ip, &key.slug, list, role, &brings)
+            let summary =
+                invitations::invite_charged(conn, &context(&state), &key.actor, &ip, &key.slug, list, role, &brings)?;
+            let status = if summary.sent.is_empty() { StatusCode::OK } else { StatusCode::CREATED };
+            answer(status, &InviteResult::from(summary))
         }),
     )
-    .await?;
-    let status = if summary.sent.is_empty() { StatusCode::OK } else { StatusCode::CREATED };
-    Ok(json(status, &InviteResult::from(summary)))
+    .await
 }
 
 /// Sends an invitation again with a new link and a new expiry; the old link stops working.
 #[utoipa::path(
     tag = "Invitations",
-    params(("id" = Uuid, Path, description = "The invitation's id.")),
+    params(("id" = Uuid, Path, description = "The invitation's id."),
+           ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key gets the first answer, and the email goes once.")),
     responses((status = 200, description = "Sent again.", body = Invitation),
               (status = 404, description = "No invitation with this id in the key's organization.", body = super::Problem, content_type = "application/problem+json"),
               (status = 409, description = "It was accepted, declined or revoked meanwhile.", body = super::Problem, content_type = "application/problem+json")),
@@ -276,13 +281,16 @@ pub async fn resend_invitation(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&id, &req)?;
-    let (row, _, brings) = call(
+    call_idempotent(
         &req,
         Scope::InvitationsWrite,
-        Box::new(move |conn, key| invitations::resend(conn, &context(&state), &key.actor, &key.slug, id)),
+        &[],
+        Box::new(move |conn, key| {
+            let (row, _, brings) = invitations::resend(conn, &context(&state), &key.actor, &key.slug, id)?;
+            answer(StatusCode::OK, &Invitation::new(&row, brings))
+        }),
     )
-    .await?;
-    Ok(json(StatusCode::OK, &Invitation::new(&row, brings)))
+    .await
 }
 
 /// Revokes an invitation: its link stops working and its seat is free again.

@@ -293,6 +293,54 @@ pub async fn call<T: Send + 'static>(req: &HttpRequest, scope: Scope, use_case: 
         .map_err(fail)
 }
 
+/// Runs a POST as [`call`] does, honouring its `Idempotency-Key` header: a retry
+/// with the same key and request gets the first answer, and nothing runs twice.
+/// `use_case` answers a status and a JSON body, which is what is kept.
+pub async fn call_idempotent(
+    req: &HttpRequest,
+    scope: Scope,
+    body: &[u8],
+    use_case: KeyUseCase<api_keys::Answer>,
+) -> Result<HttpResponse, ApiError> {
+    let idempotency_key = match req.headers().get("idempotency-key").map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(text)) if (1..=255).contains(&text.trim().len()) => Some(text.trim().to_owned()),
+        Some(_) => {
+            let mut errors = crate::error::FormErrors::new();
+            errors.add("Idempotency-Key", "An Idempotency-Key is 1 to 255 visible ASCII characters, such as a UUID.");
+            return Err(ApiError::new(AppError::Invalid(errors), req));
+        }
+    };
+    let request_hash = {
+        use sha2::Digest as _;
+        let mut hash = sha2::Sha256::new();
+        hash.update(req.method().as_str().as_bytes());
+        hash.update(b" ");
+        hash.update(req.path().as_bytes());
+        hash.update(b"\n");
+        hash.update(body);
+        hash.finalize().to_vec()
+    };
+    let (status, body) = call(
+        req,
+        scope,
+        Box::new(move |conn, key| match idempotency_key {
+            None => use_case(conn, key),
+            Some(idempotency_key) => {
+                api_keys::idempotent(conn, key, &idempotency_key, &request_hash, |conn| use_case(conn, key))
+            }
+        }),
+    )
+    .await?;
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    Ok(HttpResponse::build(status).content_type("application/json").body(body))
+}
+
+/// A JSON answer as an Idempotency-Key keeps it.
+pub fn answer<T: Serialize>(status: StatusCode, body: &T) -> Result<api_keys::Answer, AppError> {
+    Ok((status.as_u16(), serde_json::to_string(body).map_err(AppError::internal)?))
+}
+
 /// A request body read as `T`, once the key is known: a request without a valid key
 /// learns nothing about its body.
 pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
