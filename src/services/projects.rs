@@ -43,6 +43,42 @@ pub fn list_page(
     limit: i64,
 ) -> Result<(Viewer, OrgAccess, Vec<ProjectEntry>), AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
+    let entries = entries_for(conn, &access, filter, limit)?;
+    Ok((viewer, access, entries))
+}
+
+/// `limit + 1` projects of the Projects list for `actor` (an API key), with who has access.
+pub fn list(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    filter: &GroupFilter,
+    limit: i64,
+) -> Result<Vec<ProjectEntry>, AppError> {
+    let access = access::acting(conn, slug, actor)?;
+    entries_for(conn, &access, filter, limit)
+}
+
+/// The grants of the project at `project`, for `actor` (an API key).
+pub fn grants(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    project: &Slug,
+) -> Result<(Project, Vec<Grant>), AppError> {
+    let access = access::acting(conn, slug, actor)?;
+    let project = rows::find_by_slug(conn, access.org.org_id(), project)?.ok_or(AppError::NotFound)?;
+    let grants = rows::grants_of(conn, &[project.id])?;
+    Ok((project, grants))
+}
+
+/// `limit + 1` projects matching `filter`, with who has access and the viewer's own access.
+fn entries_for(
+    conn: &mut PgConnection,
+    access: &OrgAccess,
+    filter: &GroupFilter,
+    limit: i64,
+) -> Result<Vec<ProjectEntry>, AppError> {
     let found = rows::list(conn, &filter.query(access.org.org_id(), limit))?;
     let ids: Vec<Uuid> = found.iter().map(|(p, _)| p.id).collect();
     let mut labels: HashMap<Uuid, Vec<(String, AccessLevel)>> = rows::grant_labels(conn, &ids)?.into_iter().collect();
@@ -58,7 +94,7 @@ pub fn list_page(
             sort_key,
         })
         .collect();
-    Ok((viewer, access, entries))
+    Ok(entries)
 }
 
 /// A project's page.

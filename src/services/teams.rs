@@ -42,6 +42,44 @@ pub fn list_page(
     limit: i64,
 ) -> Result<(Viewer, OrgAccess, Vec<TeamEntry>), AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
+    let entries = entries_for(conn, &access, filter, limit)?;
+    Ok((viewer, access, entries))
+}
+
+/// `limit + 1` teams of the Teams list for `actor` (an API key).
+pub fn list(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    filter: &GroupFilter,
+    limit: i64,
+) -> Result<Vec<TeamEntry>, AppError> {
+    let access = access::acting(conn, slug, actor)?;
+    entries_for(conn, &access, filter, limit)
+}
+
+/// `limit + 1` members of the team at `team`, by name, for `actor` (an API key).
+pub fn members_of(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    team: &Slug,
+    after: Option<&Cursor>,
+    limit: i64,
+) -> Result<(Team, Vec<TeamMember>), AppError> {
+    let access = access::acting(conn, slug, actor)?;
+    let team = team_in(conn, &access, team)?;
+    let members = rows::members(conn, team.id, after, limit)?;
+    Ok((team, members))
+}
+
+/// `limit + 1` teams matching `filter`, with their sizes and Maintainers.
+fn entries_for(
+    conn: &mut PgConnection,
+    access: &OrgAccess,
+    filter: &GroupFilter,
+    limit: i64,
+) -> Result<Vec<TeamEntry>, AppError> {
     let found = rows::list(conn, &filter.query(access.org.org_id(), limit))?;
     let ids: Vec<Uuid> = found.iter().map(|(t, _)| t.id).collect();
     let mut summaries: HashMap<Uuid, rows::TeamSummary> =
@@ -58,7 +96,7 @@ pub fn list_page(
             }
         })
         .collect();
-    Ok((viewer, access, entries))
+    Ok(entries)
 }
 
 /// What the viewer may do with one team, by the rules of `domain::permission`.

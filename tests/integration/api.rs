@@ -332,6 +332,14 @@ async fn pages_of_members_walk_a_thousand_members_with_no_duplicate_and_no_gap()
     assert_eq!(pages, 11);
 }
 
+/// A documented path with each `{parameter}` filled in by a fresh UUID (which names nothing).
+fn with_ids(path: &str) -> String {
+    path.split('/')
+        .map(|part| if part.starts_with('{') { uuid::Uuid::new_v4().to_string() } else { part.to_owned() })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// The routes the API's source declares: `#[get("/members")]` and the like, prefixed.
 fn declared_routes() -> BTreeSet<(String, String)> {
     let mut routes = BTreeSet::new();
@@ -369,7 +377,7 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_answers()
 
     // Each documented route exists: without a key it asks for one (the document itself is open).
     for (method, path) in &documented {
-        let url = app.url(&path.replace("{id}", &uuid::Uuid::new_v4().to_string()));
+        let url = app.url(&with_ids(path));
         let response = reqwest::Client::new().request(method.parse().unwrap(), url).send().await.unwrap();
         if path.ends_with("/openapi.json") {
             assert_eq!(response.status(), StatusCode::OK);
@@ -446,7 +454,7 @@ async fn every_route_refuses_a_key_without_its_documented_scope_and_serves_one_w
             let others: Vec<&str> = SCOPES.iter().copied().filter(|s| *s != scope).collect();
             let without = create_key(&owner, &slug, &format!("without {scope} {checked}"), &others).await;
             let only = create_key(&owner, &slug, &format!("only {scope} {checked}"), &[scope]).await;
-            let path = path.trim_start_matches("/api/v1").replace("{id}", &uuid::Uuid::new_v4().to_string());
+            let path = with_ids(path.trim_start_matches("/api/v1"));
             let method: reqwest::Method = method.to_uppercase().parse().unwrap();
             let refused = api(&owner, method.clone(), &path, &without).send().await.unwrap();
             let problem = expect_problem(refused, StatusCode::FORBIDDEN).await;
@@ -500,4 +508,69 @@ async fn a_post_retried_with_its_idempotency_key_gets_the_first_answer_and_invit
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let fixed = post("b3d4-fixed", json!({ "emails": [] })).await.unwrap();
     assert_eq!(fixed.status(), StatusCode::UNPROCESSABLE_ENTITY, "errors are not stored: it ran again");
+}
+
+#[tokio::test]
+async fn a_key_manages_team_members_and_project_access_as_the_team_pages_do() {
+    let owner = spawn_app().await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    owner.member(&slug, "Ada Lovelace", "ada@example.com", "member").await;
+    owner.post_form(&format!("/orgs/{slug}/teams"), &[("name", "Platform"), ("description", "Builds")]).await;
+    owner.post_form(&format!("/orgs/{slug}/projects"), &[("name", "Billing"), ("description", "Money")]).await;
+    let key = create_key(&owner, &slug, "Directory sync", &["teams:read", "teams:write"]).await;
+    let call = |method: reqwest::Method, path: &str| api(&owner, method, path, &key);
+
+    let teams: Value = call(reqwest::Method::GET, "/teams").send().await.unwrap().json().await.unwrap();
+    assert_eq!(teams["data"][0]["slug"], "platform");
+    let team_id = teams["data"][0]["id"].as_str().unwrap().to_owned();
+    let added = call(reqwest::Method::POST, "/teams/platform/members")
+        .json(&json!({ "member": "ada@example.com", "role": "maintainer" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), StatusCode::CREATED);
+    let added: Value = added.json().await.unwrap();
+    assert_eq!((added["email"].as_str(), added["role"].as_str()), (Some("ada@example.com"), Some("maintainer")));
+    let again = call(reqwest::Method::POST, "/teams/platform/members")
+        .json(&json!({ "member": "ada@example.com" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(again.status().is_client_error(), "already in the team: {}", again.status());
+    let stranger = call(reqwest::Method::POST, "/teams/platform/members")
+        .json(&json!({ "member": "zed@example.com" }))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(stranger, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let members: Value =
+        call(reqwest::Method::GET, "/teams/platform/members").send().await.unwrap().json().await.unwrap();
+    assert_eq!(members["data"].as_array().unwrap().len(), 1);
+
+    let granted = call(reqwest::Method::POST, "/projects/billing/access")
+        .json(&json!({ "team": team_id, "level": "write" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(granted.status(), StatusCode::OK);
+    let grant: Value = granted.json().await.unwrap();
+    assert_eq!((grant["team"].as_str(), grant["level"].as_str()), (Some("platform"), Some("write")));
+    let (_, access) =
+        owner.get_text(&format!("/orgs/{slug}/members/{}", owner.membership_id(&slug, "ada@example.com"))).await;
+    assert!(unescape(&access).contains("via team Platform"), "Ada reaches Billing through the team: {access}");
+    let grants: Value =
+        call(reqwest::Method::GET, "/projects/billing/access").send().await.unwrap().json().await.unwrap();
+    assert_eq!(grants.as_array().unwrap().len(), 1);
+    let gone = call(reqwest::Method::DELETE, &format!("/projects/billing/access/{}", grant["id"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    let ada = added["id"].as_str().unwrap();
+    let out = call(reqwest::Method::DELETE, &format!("/teams/platform/members/{ada}")).send().await.unwrap();
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    assert_eq!(owner.count("SELECT count(*) FROM team_members"), 0);
+    assert_eq!(owner.count("SELECT count(*) FROM project_grants"), 0);
+    let missing = call(reqwest::Method::GET, "/teams/nothing-here/members").send().await.unwrap();
+    expect_problem(missing, StatusCode::NOT_FOUND).await;
 }

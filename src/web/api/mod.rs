@@ -7,7 +7,9 @@ pub mod audit;
 pub mod invitations;
 pub mod members;
 pub mod meta;
+pub mod projects;
 pub mod seats;
+pub mod teams;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
@@ -46,6 +48,14 @@ pub fn services(cfg: &mut ServiceConfig<'_>) {
         .service(invitations::create_invitations)
         .service(invitations::resend_invitation)
         .service(invitations::revoke_invitation)
+        .service(teams::list_teams)
+        .service(teams::list_team_members)
+        .service(teams::add_team_member)
+        .service(teams::remove_team_member)
+        .service(projects::list_projects)
+        .service(projects::list_project_access)
+        .service(projects::grant_project_access)
+        .service(projects::revoke_project_access)
         .service(seats::get_seats)
         .service(audit::list_audit_events);
 }
@@ -76,7 +86,7 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
     info(
         title = "Roster API",
         version = "1",
-        description = "The members, invitations, seats and audit log of one organization: the one the API key belongs to. \
+        description = "The members, invitations, teams, projects, seats and audit log of one organization: the one the API key belongs to. \
                        Authenticate with `Authorization: Bearer roster_…`; create keys in Settings → API keys. \
                        Errors are `application/problem+json` (RFC 9457); lists are keyset-paginated: pass `next_cursor` \
                        back as `cursor`."
@@ -85,6 +95,8 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
     tags(
         (name = "Members", description = "Members of the organization, and their roles."),
         (name = "Invitations", description = "Invite people by email; resend and revoke invitations."),
+        (name = "Teams", description = "Teams, their members, adding and taking out members."),
+        (name = "Projects", description = "Projects, who has access, granting and ending access."),
         (name = "Seats", description = "Seats used, reserved and the limit."),
         (name = "Audit log", description = "What happened in the organization, newest first."),
         (name = "Meta", description = "This document.")

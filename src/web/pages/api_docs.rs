@@ -64,6 +64,14 @@ fn examples(api: &str) -> Vec<Example> {
             command: format!("curl {auth} \"{api}/invitations?status=open\""),
         },
         Example {
+            heading: "Teams",
+            scope: "teams:write",
+            what: "Add a member of the organization to a team by email address, as member or maintainer. GET /teams lists the teams; GET /projects and /projects/{project}/access show who reaches what.",
+            command: format!(
+                "curl -X POST {auth} -H \"Content-Type: application/json\" \\\n  -d '{{\"member\": \"ann@example.com\", \"role\": \"member\"}}' {api}/teams/platform/members"
+            ),
+        },
+        Example {
             heading: "Seats",
             scope: "members:read",
             what: "Members, seats reserved by pending invitations, and the limit.",
