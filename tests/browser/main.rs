@@ -1139,13 +1139,14 @@ async fn a_domain_verified_against_a_loopback_dns_server_lets_a_new_sign_up_ther
 }
 
 #[tokio::test]
-async fn an_owner_creates_an_api_key_from_the_keyboard_and_a_script_invites_with_its_secret() {
+async fn an_admin_creates_an_api_key_from_the_keyboard_and_a_script_invites_with_its_secret() {
     let Some(driver) = start_driver() else { return };
     let app = spawn_app().await;
     let slug = acme(&app).await;
+    app.member(&slug, "Ada Admin", "ada@acme.test", "admin").await;
     let person = Person { browser: open_browser(&driver).await, app: &app };
     person.browser.set_window_size(1280, 800).await.unwrap();
-    person.sign_in("olivia@acme.test").await;
+    person.sign_in("ada@acme.test").await;
     person.visit(&format!("/orgs/{slug}/settings")).await;
     person.sees("No API keys yet.").await;
 
