@@ -107,9 +107,8 @@ impl Listing {
         limit: i64,
         cursor: impl FnOnce(&T) -> C,
     ) -> (&'a [T], Option<String>) {
-        let (shown, more) = split_page(rows, limit);
-        let next = if more { shown.last().and_then(|last| self.next_url(&cursor(last))) } else { None };
-        (shown, next)
+        let (shown, next) = page_and_cursor(rows, limit, cursor);
+        (shown, next.map(|next| self.url(self.sort, self.descending, Some(&next))))
     }
 }
 
@@ -125,6 +124,18 @@ pub fn descending(dir: &str, column: &str, descending_first: &[&str]) -> bool {
 /// A cursor as the URL (or the API's `next_cursor`) carries it: opaque, URL-safe.
 pub fn encode_cursor<C: Serialize>(cursor: &C) -> Option<String> {
     Some(URL_SAFE_NO_PAD.encode(serde_json::to_vec(cursor).ok()?))
+}
+
+/// Splits `limit + 1` loaded rows into the page shown and, if more rows follow, the
+/// encoded cursor of its last row (built by `cursor`).
+pub fn page_and_cursor<T, C: Serialize>(
+    rows: &[T],
+    limit: i64,
+    cursor: impl FnOnce(&T) -> C,
+) -> (&[T], Option<String>) {
+    let (shown, more) = split_page(rows, limit);
+    let next = if more { shown.last().and_then(|last| encode_cursor(&cursor(last))) } else { None };
+    (shown, next)
 }
 
 /// Reads an `after` cursor from the URL; junk (a hand-edited URL) means the first page.

@@ -110,12 +110,8 @@ pub async fn list_audit_events(req: HttpRequest, params: web::Query<AuditParams>
         }),
     )
     .await?;
-    let (shown, more) = crate::web::listing::split_page(&events, limit);
-    let next_cursor = if more {
-        shown.last().and_then(|e| crate::web::listing::encode_cursor(&(e.created_at.unix_timestamp_nanos(), e.id)))
-    } else {
-        None
-    };
+    let (shown, next_cursor) =
+        crate::web::listing::page_and_cursor(&events, limit, |e| (e.created_at.unix_timestamp_nanos(), e.id));
     let data = shown
         .iter()
         .map(|e| AuditEvent {

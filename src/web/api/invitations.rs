@@ -104,14 +104,8 @@ pub async fn list_invitations(
         }),
     )
     .await?;
-    let (shown, more) = crate::web::listing::split_page(&found, limit);
-    let next_cursor = if more {
-        shown
-            .last()
-            .and_then(|last| crate::web::listing::encode_cursor(&invitations::cursor_after(last, SortKey::Invited)))
-    } else {
-        None
-    };
+    let (shown, next_cursor) =
+        crate::web::listing::page_and_cursor(&found, limit, |last| invitations::cursor_after(last, SortKey::Invited));
     let data = shown.iter().map(|(row, _)| Invitation::new(row, grants.remove(&row.id).unwrap_or_default())).collect();
     Ok(json(StatusCode::OK, &InvitationPage { data, next_cursor }))
 }

@@ -101,14 +101,8 @@ pub async fn list_members(req: HttpRequest, params: web::Query<MemberParams>) ->
         }),
     )
     .await?;
-    let (shown, more) = crate::web::listing::split_page(&found, limit);
-    let next_cursor = if more {
-        shown
-            .last()
-            .and_then(|last| crate::web::listing::encode_cursor(&members::cursor_after(&last.row, MemberSort::Name)))
-    } else {
-        None
-    };
+    let (shown, next_cursor) =
+        crate::web::listing::page_and_cursor(&found, limit, |last| members::cursor_after(&last.row, MemberSort::Name));
     Ok(json(StatusCode::OK, &MemberPage { data: shown.iter().map(Member::from).collect(), next_cursor }))
 }
 

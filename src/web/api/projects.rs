@@ -13,7 +13,6 @@ use crate::domain::api_key::Scope;
 use crate::domain::AccessLevel;
 use crate::error::{AppError, FormErrors};
 use crate::services::projects::{self, Cursor, Grant as GrantRow, GranteeInput};
-use crate::web::listing::{encode_cursor, split_page};
 
 /// A project of the organization.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -53,10 +52,9 @@ pub async fn list_projects(req: HttpRequest, params: web::Query<GroupParams>) ->
         }),
     )
     .await?;
-    let (shown, more) = split_page(&found, limit);
-    let next_cursor = more
-        .then(|| shown.last().and_then(|last| encode_cursor(&Cursor::Text(last.sort_key.clone(), last.project.id))))
-        .flatten();
+    let (shown, next_cursor) = crate::web::listing::page_and_cursor(&found, limit, |last| {
+        Cursor::Text(last.sort_key.clone(), last.project.id)
+    });
     let data = shown
         .iter()
         .map(|e| Project {

@@ -12,7 +12,6 @@ use crate::domain::api_key::Scope;
 use crate::domain::{Slug, TeamRole};
 use crate::error::{AppError, FormErrors};
 use crate::services::teams::{self, Cursor, GroupFilter, TeamMember as MemberRow};
-use crate::web::listing::{encode_cursor, split_page};
 
 /// A team of the organization.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -81,10 +80,8 @@ pub async fn list_teams(req: HttpRequest, params: web::Query<GroupParams>) -> Re
         }),
     )
     .await?;
-    let (shown, more) = split_page(&found, limit);
-    let next_cursor = more
-        .then(|| shown.last().and_then(|last| encode_cursor(&Cursor::Text(last.sort_key.clone(), last.team.id))))
-        .flatten();
+    let (shown, next_cursor) =
+        crate::web::listing::page_and_cursor(&found, limit, |last| Cursor::Text(last.sort_key.clone(), last.team.id));
     let data = shown
         .iter()
         .map(|e| Team {
@@ -176,10 +173,9 @@ pub async fn list_team_members(
         }),
     )
     .await?;
-    let (shown, more) = split_page(&found, limit);
-    let next_cursor = more
-        .then(|| shown.last().and_then(|last| encode_cursor(&Cursor::Text(last.sort_key.clone(), last.membership_id))))
-        .flatten();
+    let (shown, next_cursor) = crate::web::listing::page_and_cursor(&found, limit, |last| {
+        Cursor::Text(last.sort_key.clone(), last.membership_id)
+    });
     Ok(json(StatusCode::OK, &TeamMemberPage { data: shown.iter().map(TeamMember::from).collect(), next_cursor }))
 }
 

@@ -15,7 +15,7 @@ use crate::web::extractors::{Acting, OrgItem, OrgSlug};
 use crate::web::format::When;
 use crate::web::htmx::{page, redirect};
 use crate::web::layout::{Frame, Layout, Nav};
-use crate::web::listing::{decode_cursor, encode_cursor, split_page};
+use crate::web::listing::{decode_cursor, page_and_cursor};
 use crate::web::session::FlashLevel;
 use crate::web::state::AppState;
 
@@ -163,15 +163,9 @@ pub async fn show_webhook_log(
     let actor = acting.actor();
     let (viewer, access, endpoint, found) =
         state.db.run(move |conn| webhooks::log(conn, &actor, &slug, id, before)).await?;
-    let (shown, more) = split_page(&found, webhooks::LOG_PAGE);
-    let next_url = if more {
-        shown
-            .last()
-            .and_then(|d| encode_cursor(&(d.created_at.unix_timestamp_nanos(), d.id)))
-            .map(|cursor| format!("/orgs/{}/settings/webhooks/{}?before={cursor}", access.org.slug, endpoint.id))
-    } else {
-        None
-    };
+    let (shown, next) = page_and_cursor(&found, webhooks::LOG_PAGE, |d| (d.created_at.unix_timestamp_nanos(), d.id));
+    let next_url =
+        next.map(|cursor| format!("/orgs/{}/settings/webhooks/{}?before={cursor}", access.org.slug, endpoint.id));
     let deliveries = shown
         .iter()
         .map(|d| DeliveryView {
