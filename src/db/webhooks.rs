@@ -167,6 +167,30 @@ pub fn deliveries_of(
     before: Option<(OffsetDateTime, Uuid)>,
     limit: i64,
 ) -> QueryResult<Vec<Delivery>> {
+    log_statement(endpoint, before, limit).load(conn)
+}
+
+/// `EXPLAIN` of [`deliveries_of`]'s statement, for the plan tests.
+pub fn log_plan(
+    conn: &mut PgConnection,
+    endpoint: Uuid,
+    before: Option<(OffsetDateTime, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<String>> {
+    super::listing::Explain(log_statement(endpoint, before, limit)).load(conn)
+}
+
+/// The delivery log's statement: the cursor as one row comparison, so it walks
+/// `(endpoint_id, created_at, id)` backwards.
+fn log_statement(
+    endpoint: Uuid,
+    before: Option<(OffsetDateTime, Uuid)>,
+    limit: i64,
+) -> webhook_deliveries::BoxedQuery<
+    'static,
+    diesel::pg::Pg,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Delivery, diesel::pg::Pg>>,
+> {
     let mut query = webhook_deliveries::table
         .filter(webhook_deliveries::endpoint_id.eq(endpoint))
         .select(Delivery::as_select())
@@ -182,7 +206,7 @@ pub fn deliveries_of(
             id,
         ));
     }
-    query.load(conn)
+    query
 }
 
 /// Records one attempt; `final_failure`: no attempt follows.

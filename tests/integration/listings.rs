@@ -220,5 +220,34 @@ fn listing_statements_walk_an_index_at_100000_rows() {
         check(format!("Projects after={after:?}"), projects::plan(&mut conn, &query).unwrap());
     }
 
+    // A webhook endpoint with 100,000 deliveries, and a quiet one beside it.
+    diesel::sql_query(format!(
+        "INSERT INTO webhook_endpoints (id, organization_id, url, events, secret_sealed, secret_hint, creator_name) \
+         SELECT gen_random_uuid(), '{}', 'https://hooks.example.com/' || i, ARRAY['invitation.*'], \
+                '\\x00', 'whsec_…', 'Olivia' FROM generate_series(1, 2) i",
+        org.0
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query(
+        "INSERT INTO webhook_deliveries (id, endpoint_id, event, body, created_at) \
+         SELECT gen_random_uuid(), (SELECT id FROM webhook_endpoints ORDER BY url LIMIT 1), 'invitation.created', '{}', \
+                now() - i * interval '1 minute' FROM generate_series(1, 100000) i",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query("ANALYZE webhook_deliveries").execute(&mut conn).unwrap();
+    #[derive(QueryableByName)]
+    struct Endpoint {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: Uuid,
+    }
+    let endpoint: Endpoint =
+        diesel::sql_query("SELECT id FROM webhook_endpoints ORDER BY url LIMIT 1").get_result(&mut conn).unwrap();
+    for before in [None, Some((year_ago, Uuid::nil()))] {
+        let plan = roster::db::webhooks::log_plan(&mut conn, endpoint.id, before, 50).unwrap();
+        check(format!("Webhook delivery log before={before:?}"), plan);
+    }
+
     assert!(failures.is_empty(), "{} statements do not walk an index:\n\n{}", failures.len(), failures.join("\n\n"));
 }
