@@ -8,12 +8,12 @@ use std::io::Read as _;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use diesel::PgConnection;
+use diesel::{Connection as _, PgConnection};
 use time::OffsetDateTime;
 
 use crate::db::jobs::Job;
 use crate::db::webhooks::WEBHOOK_JOB;
-use crate::domain::webhook::is_forbidden;
+use crate::domain::webhook::{is_forbidden, shown_url};
 use crate::domain::SealingKey;
 use crate::jobs::{Handler, Outcome};
 use crate::services::webhooks::{self, Attempt};
@@ -23,6 +23,8 @@ use crate::services::webhooks::{self, Attempt};
 const RETRY_DELAYS: [i64; 8] = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600, 0];
 /// Attempts in all: the first and one after each delay but the last entry.
 pub const ATTEMPTS: i32 = RETRY_DELAYS.len() as i32;
+/// The longest a name lookup may take (the system resolver has no bound of its own).
+const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
 /// Bytes of an answer kept in the delivery log.
 const EXCERPT: usize = 200;
 
@@ -42,7 +44,7 @@ impl DeliverWebhooks {
             .redirects(0)
             .user_agent("Roster-Webhooks/1")
             .resolver(move |netloc: &str| -> std::io::Result<Vec<SocketAddr>> {
-                let found: Vec<SocketAddr> = netloc.to_socket_addrs()?.collect();
+                let found = resolve(netloc, LOOKUP_TIMEOUT)?;
                 if allow_private {
                     return Ok(found);
                 }
@@ -76,12 +78,38 @@ impl DeliverWebhooks {
         let (status_code, excerpt) = match answer {
             Ok(response) => (Some(i32::from(response.status())), excerpt_of(response)),
             Err(ureq::Error::Status(code, response)) => (Some(i32::from(code)), excerpt_of(response)),
-            Err(ureq::Error::Transport(transport)) => (None, transport.to_string()),
+            Err(ureq::Error::Transport(transport)) => (None, transport_error(&transport)),
         };
         let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
         let delivered = status_code.is_some_and(|code| (200..300).contains(&code));
         Attempt { status_code, duration_ms, excerpt: excerpt.chars().take(EXCERPT).collect(), delivered }
     }
+}
+
+/// The addresses of `netloc` (`host:port`), looked up by the system's resolver on a
+/// thread of its own, given up after `timeout`: a slow name server holds one job for
+/// that long, not the worker's lease.
+fn resolve(netloc: &str, timeout: Duration) -> std::io::Result<Vec<SocketAddr>> {
+    let (answer, found) = std::sync::mpsc::channel();
+    let name = netloc.to_owned();
+    std::thread::Builder::new().name("webhook-dns".into()).spawn(move || {
+        let _ = answer.send(name.to_socket_addrs().map(|addrs| addrs.collect::<Vec<_>>()));
+    })?;
+    found.recv_timeout(timeout).unwrap_or_else(|_| {
+        Err(std::io::Error::new(std::io::ErrorKind::TimedOut, format!("no address for {netloc} within {timeout:?}")))
+    })
+}
+
+/// Why no answer came, without the URL (whose query may hold a receiver's token).
+fn transport_error(transport: &ureq::Transport) -> String {
+    let mut said = transport.kind().to_string();
+    if let Some(message) = transport.message() {
+        said.push_str(&format!(": {message}"));
+    }
+    if let Some(source) = std::error::Error::source(transport) {
+        said.push_str(&format!(" ({source})"));
+    }
+    said
 }
 
 /// The first bytes of an answer's body.
@@ -111,6 +139,10 @@ impl Handler for DeliverWebhooks {
         let Some((delivery, endpoint)) = webhooks::to_send(conn, id).map_err(read)? else {
             return Ok(()); // its endpoint was deleted: nothing to send
         };
+        let redeliver = job.payload.get("redeliver").and_then(|v| v.as_bool()).unwrap_or(false);
+        if delivery.delivered_at.is_some() && !redeliver {
+            return Ok(()); // a retry left over from before a Redeliver that got through
+        }
         let last = self.retry_at(job.attempts, OffsetDateTime::now_utc()).is_none();
         let attempt = if !endpoint.enabled {
             Attempt {
@@ -135,8 +167,8 @@ impl Handler for DeliverWebhooks {
         match (attempt.delivered, endpoint.enabled) {
             (true, _) | (false, false) => Ok(()),
             (false, true) => Err(match attempt.status_code {
-                Some(code) => format!("{} answered {code}", endpoint.url),
-                None => format!("{}: {}", endpoint.url, attempt.excerpt),
+                Some(code) => format!("{} answered {code}", shown_url(&endpoint.url)),
+                None => format!("{}: {}", shown_url(&endpoint.url), attempt.excerpt),
             }),
         }
     }
@@ -144,7 +176,9 @@ impl Handler for DeliverWebhooks {
     /// After the last attempt failed, an endpoint that has accepted nothing for days is disabled.
     fn record(&self, conn: &mut PgConnection, job: &Job, outcome: Outcome<'_>) -> diesel::QueryResult<()> {
         if let (Outcome::GaveUp { .. }, Ok(id)) = (outcome, delivery_id(job)) {
-            if let Err(error) = webhooks::after_giving_up(conn, id) {
+            // In a savepoint: a failure here must not abort the transaction that
+            // records the job's own outcome.
+            if let Err(error) = conn.transaction(|conn| webhooks::after_giving_up(conn, id)) {
                 tracing::warn!(%error, delivery = %id, "could not check whether to disable the webhook");
             }
         }

@@ -38,8 +38,9 @@ CREATE TABLE webhook_deliveries (
     -- The first bytes of the answer, or why there was none.
     response_excerpt text CHECK (char_length(response_excerpt) <= 500),
     delivered_at timestamptz,
-    -- 'pending' while attempts remain, then 'delivered' or 'failed'.
-    state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed'))
+    -- 'pending' while attempts remain, then 'delivered' or 'failed'; 'queued' again
+    -- after Redeliver, until that attempt is made.
+    state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'queued', 'delivered', 'failed'))
 );
 -- The delivery log: an endpoint's deliveries, newest first.
 CREATE INDEX webhook_deliveries_log ON webhook_deliveries (endpoint_id, created_at DESC, id DESC);

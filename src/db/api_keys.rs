@@ -78,6 +78,20 @@ pub fn revoke(conn: &mut PgConnection, org: OrgId, id: Uuid, by: &str) -> QueryR
     .optional()
 }
 
+/// Revokes every live key `creator` made in the organization (they are leaving it);
+/// returns them.
+pub fn revoke_created_by(conn: &mut PgConnection, org: OrgId, creator: Uuid, by: &str) -> QueryResult<Vec<ApiKey>> {
+    diesel::update(
+        api_keys::table
+            .filter(api_keys::organization_id.eq(org.0))
+            .filter(api_keys::created_by.eq(creator))
+            .filter(api_keys::revoked_at.is_null()),
+    )
+    .set((api_keys::revoked_at.eq(diesel::dsl::now), api_keys::revoked_by.eq(by)))
+    .returning(ApiKey::as_returning())
+    .get_results(conn)
+}
+
 /// The key whose secret hashes to `hash`, with its creator's current role in its
 /// organization (`None`: they are no longer a member of it).
 pub fn find_by_hash(conn: &mut PgConnection, hash: &[u8]) -> QueryResult<Option<(ApiKey, Option<Role>)>> {

@@ -209,27 +209,32 @@ fn log_statement(
     query
 }
 
-/// Records one attempt; `final_failure`: no attempt follows.
+/// Records one attempt; `final_failure`: no attempt follows. When it was the first
+/// success is kept, whatever a later Redeliver finds.
 pub fn record_attempt(conn: &mut PgConnection, id: Uuid, attempt: &Attempt, final_failure: bool) -> QueryResult<usize> {
     let state = match (attempt.delivered, final_failure) {
         (true, _) => "delivered",
         (false, true) => "failed",
         (false, false) => "pending",
     };
-    diesel::update(webhook_deliveries::table.find(id))
-        .set((
-            webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
-            webhook_deliveries::last_attempt_at.eq(diesel::dsl::now),
-            webhook_deliveries::status_code.eq(attempt.status_code),
-            webhook_deliveries::duration_ms.eq(attempt.duration_ms),
-            webhook_deliveries::response_excerpt.eq(&attempt.excerpt),
-            webhook_deliveries::state.eq(state),
-            webhook_deliveries::delivered_at.eq(attempt.delivered.then(OffsetDateTime::now_utc)),
-        ))
-        .execute(conn)
+    let target = webhook_deliveries::table.find(id);
+    let changes = (
+        webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
+        webhook_deliveries::last_attempt_at.eq(diesel::dsl::now),
+        webhook_deliveries::status_code.eq(attempt.status_code),
+        webhook_deliveries::duration_ms.eq(attempt.duration_ms),
+        webhook_deliveries::response_excerpt.eq(&attempt.excerpt),
+        webhook_deliveries::state.eq(state),
+    );
+    if attempt.delivered {
+        diesel::update(target.filter(webhook_deliveries::delivered_at.is_null()))
+            .set(webhook_deliveries::delivered_at.eq(diesel::dsl::now))
+            .execute(conn)?;
+    }
+    diesel::update(target).set(changes).execute(conn)
 }
 
-/// Marks a delivery pending again, for `Redeliver`.
-pub fn mark_pending(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
-    diesel::update(webhook_deliveries::table.find(id)).set(webhook_deliveries::state.eq("pending")).execute(conn)
+/// Marks a delivery queued again, for `Redeliver`.
+pub fn mark_queued(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
+    diesel::update(webhook_deliveries::table.find(id)).set(webhook_deliveries::state.eq("queued")).execute(conn)
 }

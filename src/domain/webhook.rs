@@ -9,7 +9,7 @@ use rand::RngCore as _;
 
 /// The groups of the event vocabulary an endpoint may receive, in the form's order.
 pub const EVENT_GROUPS: [(&str, &str); 6] = [
-    ("invitation.*", "Invitations: created, resent, revoked, accepted, declined"),
+    ("invitation.*", "Invitations: created, resent, revoked, accepted, declined, link copied"),
     ("member.*", "Members: role changed, removed, left, joined through a domain"),
     ("team.*", "Teams: created, renamed, deleted, members added and removed"),
     ("project.*", "Projects: created, renamed, deleted, access granted and revoked"),
@@ -91,6 +91,19 @@ pub fn parse_url(text: &str, allow_private: bool) -> Result<url::Url, UrlError> 
     Ok(url)
 }
 
+/// An endpoint URL as the audit log, the bell and the server's log name it: without
+/// its query and fragment, where receivers often carry a token.
+pub fn shown_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            parsed.set_query(None);
+            parsed.set_fragment(None);
+            parsed.to_string()
+        }
+        Err(_) => url.split(['?', '#']).next().unwrap_or_default().to_owned(),
+    }
+}
+
 /// Addresses no webhook goes to: loopback, private (RFC 1918, unique local),
 /// link-local (cloud metadata at 169.254.169.254 among them), carrier-grade NAT,
 /// unspecified, broadcast, multicast and documentation ranges; IPv4-mapped IPv6
@@ -112,13 +125,22 @@ pub fn is_forbidden(ip: IpAddr) -> bool {
                 || a >= 240 // reserved
         }
         IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
+            let s = v6.segments();
+            let embedded = |high: u16, low: u16| {
+                is_forbidden(IpAddr::V4(std::net::Ipv4Addr::from((u32::from(high) << 16) | u32::from(low))))
+            };
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local
-                || (first & 0xffc0) == 0xfe80 // link-local
-                || first == 0x2001 && v6.segments()[1] == 0x0db8 // documentation
+                || (s[0] & 0xfe00) == 0xfc00 // unique local
+                || (s[0] & 0xffc0) == 0xfe80 // link-local
+                || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
+                || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
+                || (s[0] == 0x2001 && s[1] == 0) // Teredo: tunnels to an IPv4 address
+                || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1) // local-use NAT64
+                || (s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0; 4] && embedded(s[6], s[7])) // NAT64
+                || (s[0] == 0x2002 && embedded(s[1], s[2])) // 6to4
+                || (s[..6] == [0; 6] && embedded(s[6], s[7])) // IPv4-compatible (deprecated)
         }
     }
 }
@@ -182,15 +204,30 @@ mod tests {
             "http://localhost:9000/",
             "http://0.0.0.0/",
             "http://100.64.0.1/",
+            "http://[64:ff9b::a9fe:a9fe]/",
+            "http://[64:ff9b::a00:1]/",
+            "http://[64:ff9b:1::1]/",
+            "http://[2002:a00:1::1]/",
+            "http://[::a00:1]/",
+            "http://[fec0::1]/",
+            "http://[2001:0:4136:e378::1]/",
         ] {
             assert!(matches!(parse_url(url, false), Err(UrlError::Private(_))), "{url}");
             assert!(parse_url(url, true).is_ok(), "{url} when allowed");
         }
         assert!(parse_url("https://hooks.example.com/roster", false).is_ok());
         assert!(parse_url("https://93.184.216.34/hook", false).is_ok());
+        assert!(parse_url("https://[2606:2800:220:1:248:1893:25c8:1946]/hook", false).is_ok());
+        assert!(parse_url("https://[64:ff9b::5db8:d822]/hook", false).is_ok(), "NAT64 of a public address");
         assert_eq!(parse_url("ftp://example.com/", false), Err(UrlError::Scheme));
         assert_eq!(parse_url("https://user:pw@example.com/", false), Err(UrlError::Credentials));
         assert_eq!(parse_url("hooks.example.com", false), Err(UrlError::NotAUrl));
+    }
+
+    #[test]
+    fn a_url_is_named_without_its_query() {
+        assert_eq!(shown_url("https://hooks.example.com/in?token=s3cret#x"), "https://hooks.example.com/in");
+        assert_eq!(shown_url("https://hooks.example.com/in"), "https://hooks.example.com/in");
     }
 
     #[test]

@@ -110,6 +110,19 @@ pub fn revoke(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> 
     })
 }
 
+/// The events of revoking the keys `user` made in `access.org`, revoked now because
+/// they leave it (removed, or leaving): a key never outlives its creator's place,
+/// even if they are invited back later.
+pub fn revoke_for_departure(conn: &mut PgConnection, access: &OrgAccess, user: Uuid) -> Result<Vec<Event>, AppError> {
+    let by = "Roster <their creator left the organization>";
+    let revoked = rows::revoke_created_by(conn, access.org.org_id(), user, by)?;
+    Ok(revoked.into_iter().map(|key| Event::ApiKeyRevoked { name: key.name }).collect())
+}
+
+/// Refused uses of one revoked key written to the audit log: one a minute is enough
+/// to show a leak, and a flood of requests writes no more.
+const REFUSALS_AUDITED: rate_limit::Limit = rate_limit::Limit { name: "api:refused-audit", max: 1, window_secs: 60 };
+
 /// A request authenticated by an API key: who acts (the key's creator, through the
 /// key), in which organization, and what the key may be used for.
 #[derive(Debug, Clone)]
@@ -206,9 +219,14 @@ pub fn authenticate(
     let secret = ApiKeySecret::parse(secret.trim()).ok_or_else(unknown)?;
     let (key, creator_role) = rows::find_by_hash(conn, &secret.hash())?.ok_or_else(unknown)?;
     let org = organizations::find_by_id(conn, OrgId(key.organization_id))?.ok_or_else(unknown)?;
+    // Counted before anything else, revoked keys included: a flood of requests with
+    // one secret costs one statement each and writes nothing more.
+    rate_limit::check_throttled(conn, request_limit(per_minute), &key.id.to_string())?;
     if let Some(revoked_at) = key.revoked_at {
-        let refused = Event::ApiKeyRefused { name: key.name.clone(), revoked_at };
-        conn.transaction(|conn| events::record_by_api_client(conn, &org, request_id.clone(), &[refused]))?;
+        if rate_limit::check(conn, REFUSALS_AUDITED, &key.id.to_string()).is_ok() {
+            let refused = Event::ApiKeyRefused { name: key.name.clone(), revoked_at };
+            conn.transaction(|conn| events::record_by_api_client(conn, &org, request_id.clone(), &[refused]))?;
+        }
         return Err(AppError::KeyRefused(format!(
             "This API key (“{}”) was revoked on {}. Create a new one in Settings → API keys.",
             key.name,
@@ -221,7 +239,6 @@ pub fn authenticate(
             key.name, org.name
         )));
     };
-    rate_limit::check_throttled(conn, request_limit(per_minute), &key.id.to_string())?;
     rows::mark_used(conn, key.id)?;
     let scopes = Scopes::parse(&key.scopes).map_err(|e| AppError::internal(anyhow::anyhow!("stored scopes: {e}")))?;
     let slug = Slug::parse(&org.slug).ok_or_else(|| AppError::internal(anyhow::anyhow!("stored slug")))?;

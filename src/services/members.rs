@@ -269,13 +269,14 @@ pub fn remove(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> 
         parties.may_remove().map_err(refused)?;
         let email = users::find(conn, UserId(membership.user_id))?.map(|u| u.email).unwrap_or_default();
         memberships::delete(conn, membership.id)?;
-        let event = Event::MemberRemoved {
+        let mut events = vec![Event::MemberRemoved {
             membership: membership.id,
             user: membership.user_id,
             email: email.clone(),
             role: membership.role,
-        };
-        actor.record(conn, &access, &[event])?;
+        }];
+        events.extend(super::api_keys::revoke_for_departure(conn, &access, membership.user_id)?);
+        actor.record(conn, &access, &events)?;
         Ok(email)
     })
 }
@@ -290,8 +291,9 @@ pub fn leave(conn: &mut PgConnection, actor: &Actor, slug: &Slug) -> Result<Stri
         let membership = memberships::find(conn, access.org.org_id(), actor.user)?.ok_or(AppError::NotFound)?;
         may_leave(membership.role).map_err(refused)?;
         memberships::delete(conn, membership.id)?;
-        let event = Event::MemberLeft { email: access.user.email.clone(), role: membership.role };
-        actor.record(conn, &access, &[event])?;
+        let mut events = vec![Event::MemberLeft { email: access.user.email.clone(), role: membership.role }];
+        events.extend(super::api_keys::revoke_for_departure(conn, &access, membership.user_id)?);
+        actor.record(conn, &access, &events)?;
         Ok(access.org.name.clone())
     })
 }

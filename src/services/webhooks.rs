@@ -90,7 +90,11 @@ pub fn create(
                 creator_name: &access.user.name,
             },
         )?;
-        actor.record(conn, &access, &[Event::WebhookCreated { url: endpoint.url.clone(), events: groups }])?;
+        actor.record(
+            conn,
+            &access,
+            &[Event::WebhookCreated { url: webhook::shown_url(&endpoint.url), events: groups }],
+        )?;
         Ok(CreatedEndpoint { endpoint, secret })
     })
 }
@@ -116,7 +120,7 @@ pub fn set_enabled(
             return Ok(current);
         }
         let updated = rows::set_enabled(conn, id, enabled, None)?;
-        let url = updated.url.clone();
+        let url = webhook::shown_url(&updated.url);
         let event = if enabled {
             Event::WebhookEnabled { url }
         } else {
@@ -133,7 +137,7 @@ pub fn delete(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> 
         let access = access::acting(conn, slug, actor)?;
         let current = endpoint(conn, &access, id)?;
         rows::delete_endpoint(conn, id)?;
-        actor.record(conn, &access, &[Event::WebhookDeleted { url: current.url.clone() }])?;
+        actor.record(conn, &access, &[Event::WebhookDeleted { url: webhook::shown_url(&current.url) }])?;
         Ok(current.url)
     })
 }
@@ -168,8 +172,9 @@ pub fn redeliver(
         if !endpoint.enabled {
             return Err(AppError::Conflict("This endpoint is disabled. Enable it to send to it again.".into()));
         }
-        rows::mark_pending(conn, found.id)?;
-        jobs::enqueue(conn, WEBHOOK_JOB, &json!({ "delivery": found.id }))?;
+        rows::mark_queued(conn, found.id)?;
+        // Sent even if it was delivered before: that is what Redeliver asks.
+        jobs::enqueue(conn, WEBHOOK_JOB, &json!({ "delivery": found.id, "redeliver": true }))?;
         Ok(found)
     })
 }
@@ -247,7 +252,8 @@ pub fn after_giving_up(conn: &mut PgConnection, delivery: Uuid) -> Result<(), Ap
     let reason = format!("nothing it was sent has been accepted for {} days.", DISABLE_AFTER.whole_days());
     rows::set_enabled(conn, endpoint.id, false, Some(&reason))?;
     let owner = memberships::owner_id(conn, org.org_id())?;
-    let event = Event::WebhookDisabled { endpoint: endpoint.id, url: endpoint.url, reason: Some(reason), owner };
+    let url = webhook::shown_url(&endpoint.url);
+    let event = Event::WebhookDisabled { endpoint: endpoint.id, url, reason: Some(reason), owner };
     events::record_by_system(conn, &org, &[event])
 }
 

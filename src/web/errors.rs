@@ -186,7 +186,7 @@ fn generic_message(status: StatusCode) -> String {
         400 => "The request could not be read. Go back and try again.".into(),
         404 => "This page does not exist, or you do not have access to it.".into(),
         405 => "That action is not available here.".into(),
-        413 => "The form is too large.".into(),
+        413 => "The form or request body is too large.".into(),
         _ => status.canonical_reason().unwrap_or("Error").to_owned() + ".",
     }
 }
@@ -201,6 +201,13 @@ fn render<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Resul
     // problems, are left as they are.
     if info.is_none() && (is_html || is_problem) {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    // What actix answers by itself under the JSON API (a body too large, say) is a problem too.
+    if res.request().path().starts_with(super::api::PREFIX) {
+        let status = res.status();
+        let (req, _) = res.into_parts();
+        let response = super::api::problem(status, generic_message(status), Vec::new(), None);
+        return Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()));
     }
     let status = res.status();
     let (req, original) = res.into_parts();

@@ -38,8 +38,14 @@ async fn a_receiver_gets_invitation_created_then_accepted_signed_and_the_log_sho
     let receiver = Receiver::start();
     let owner = spawn_app_with(|s| s.webhooks_allow_private = true).await;
     let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
-    let secret = add_endpoint(&owner, &slug, &receiver.url(), &["invitation.*"]).await;
-    assert!(owner.count("SELECT count(*) FROM audit_events WHERE action = 'webhook.created'") == 1);
+    let url = format!("{}?token=s3cret", receiver.url());
+    let secret = add_endpoint(&owner, &slug, &url, &["invitation.*"]).await;
+    assert_eq!(owner.count("SELECT count(*) FROM audit_events WHERE action = 'webhook.created'"), 1);
+    assert_eq!(
+        owner.count("SELECT count(*) FROM audit_events WHERE target_label LIKE '%s3cret%'"),
+        0,
+        "the audit log names the URL without its query"
+    );
 
     owner.member(&slug, "Ann", "ann@example.com", "member").await;
     eventually(&owner, "two deliveries", || receiver.received().len() >= 2).await;

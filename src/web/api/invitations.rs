@@ -147,7 +147,7 @@ pub struct NewInvitations {
     /// `member` (the default). Only the Owner invites Admins, and a key acts at most as an
     /// Admin, so `admin` is refused with 403.
     pub role: Option<ApiRole>,
-    /// Teams the invitee joins on accepting, by id.
+    /// Teams the invitee joins on accepting, by id (with `teams` or `projects`, the key also needs `teams:write`).
     #[serde(default)]
     pub teams: Vec<Uuid>,
     /// Projects the invitee reaches on accepting.
@@ -230,6 +230,10 @@ pub async fn create_invitations(
         &bytes,
         Box::new(move |conn, key| {
             let body: NewInvitations = parse_body(&body)?;
+            if !body.teams.is_empty() || !body.projects.is_empty() {
+                // Accepting gives access to teams and projects: the scope that grants those.
+                key.require(Scope::TeamsWrite)?;
+            }
             let mut errors = FormErrors::new();
             let projects: Vec<(Uuid, AccessLevel)> = body
                 .projects

@@ -73,7 +73,7 @@ pub struct MemberParams {
     q: Option<String>,
     /// `owner`, `admin` or `member`.
     role: Option<String>,
-    /// `active` (the default), `pending` (invitations) or `all`.
+    /// `active` (the default), `pending` (invitations) or `all`; the last two also need `invitations:read`.
     status: Option<String>,
     /// Rows per page, 1 to 100 (default 50).
     limit: Option<String>,
@@ -97,6 +97,10 @@ pub async fn list_members(req: HttpRequest, params: web::Query<MemberParams>) ->
         Scope::MembersRead,
         Box::new(move |conn, key| {
             let (filter, limit) = member_filter(params)?;
+            if !matches!(filter.status, MemberStatus::Active) {
+                // Pending rows are invitations: listing them takes the scope that lists those.
+                key.require(Scope::InvitationsRead)?;
+            }
             Ok((members::list(conn, &key.actor, &key.slug, &filter, limit)?, limit))
         }),
     )

@@ -175,7 +175,7 @@ pub async fn show_webhook_log(
             state: match (d.state.as_str(), d.attempts) {
                 ("delivered", _) => "Delivered",
                 ("failed", _) => "Failed",
-                (_, 0) => "Queued",
+                ("queued", _) | (_, 0) => "Queued",
                 _ => "Retrying",
             },
             status_code: d.status_code,
