@@ -17,13 +17,19 @@ use super::{AccessLevel, DomainPolicy, InvitationStatus, Role, TeamRole};
 #[strum_discriminants(name(EventKind), derive(Hash, IntoStaticStr, VariantArray))]
 pub enum Event {
     #[strum_discriminants(strum(serialize = "invitation.created"))]
-    InvitationCreated { email: String, role: Role, expires_at: OffsetDateTime },
+    InvitationCreated { invitation: Uuid, email: String, role: Role, expires_at: OffsetDateTime },
     #[strum_discriminants(strum(serialize = "invitation.resent"))]
-    InvitationResent { email: String, expired_at: OffsetDateTime, expires_at: OffsetDateTime, send_count: i32 },
+    InvitationResent {
+        invitation: Uuid,
+        email: String,
+        expired_at: OffsetDateTime,
+        expires_at: OffsetDateTime,
+        send_count: i32,
+    },
     #[strum_discriminants(strum(serialize = "invitation.revoked"))]
-    InvitationRevoked { email: String, was: InvitationStatus },
+    InvitationRevoked { invitation: Uuid, email: String, was: InvitationStatus },
     #[strum_discriminants(strum(serialize = "invitation.link_copied"))]
-    InvitationLinkCopied { email: String },
+    InvitationLinkCopied { invitation: Uuid, email: String },
     /// Accepted by its invitee; the inviter, if still known, is told.
     #[strum_discriminants(strum(serialize = "invitation.accepted"))]
     /// `joined` and `skipped`: the teams and projects it brought, in words ("team
@@ -253,7 +259,7 @@ impl Event {
             Event::InvitationCreated { email, .. }
             | Event::InvitationResent { email, .. }
             | Event::InvitationRevoked { email, .. }
-            | Event::InvitationLinkCopied { email }
+            | Event::InvitationLinkCopied { email, .. }
             | Event::InvitationAccepted { email, .. }
             | Event::InvitationDeclined { email, .. }
             | Event::MemberRoleChanged { email, .. }
@@ -368,6 +374,44 @@ impl Event {
     /// did themselves ("you added you to Platform"), except facts they did not
     /// choose: that seats ran out (the last inviter needs it as much as the others),
     /// and that signing in made them a member through their domain.
+    /// The ids of what the event is about, for webhook payloads: the invitation, the
+    /// membership and account, the team or the project, where the event knows them.
+    pub fn subject_ids(&self) -> Value {
+        let (invitation, membership, user, team, project) = match self {
+            Event::InvitationCreated { invitation, .. }
+            | Event::InvitationResent { invitation, .. }
+            | Event::InvitationRevoked { invitation, .. }
+            | Event::InvitationLinkCopied { invitation, .. }
+            | Event::InvitationAccepted { invitation, .. }
+            | Event::InvitationDeclined { invitation, .. } => (Some(invitation), None, None, None, None),
+            Event::MemberRoleChanged { membership, user, .. }
+            | Event::MemberRemoved { membership, user, .. }
+            | Event::OwnershipTransferred { membership, user, .. }
+            | Event::MemberJoinedViaDomain { membership, user, .. } => (None, Some(membership), Some(user), None, None),
+            Event::TeamMemberAdded { team, user, .. }
+            | Event::TeamMemberRemoved { team, user, .. }
+            | Event::TeamRoleChanged { team, user, .. } => (None, None, Some(user), Some(team), None),
+            Event::TeamDeleted { team, .. } => (None, None, None, Some(team), None),
+            Event::ProjectDeleted { project, .. }
+            | Event::ProjectAccessGranted { project, .. }
+            | Event::ProjectAccessRevoked { project, .. } => (None, None, None, None, Some(project)),
+            _ => (None, None, None, None, None),
+        };
+        let mut ids = serde_json::Map::new();
+        for (key, id) in [
+            ("invitation_id", invitation),
+            ("membership_id", membership),
+            ("user_id", user),
+            ("team_id", team),
+            ("project_id", project),
+        ] {
+            if let Some(id) = id {
+                ids.insert(key.into(), json!(id));
+            }
+        }
+        Value::Object(ids)
+    }
+
     pub fn tells_actor(&self) -> bool {
         matches!(
             self,
@@ -527,6 +571,7 @@ mod tests {
         assert_eq!(event.kind().key(), "member.role_changed");
         assert_eq!(event.target(), "ada@example.com");
         assert_eq!(event.change(), (Some(json!({ "role": "member" })), Some(json!({ "role": "admin" }))));
+        assert_eq!(event.subject_ids(), json!({ "membership_id": membership, "user_id": user }));
         let notices = event.notices("Olivia");
         assert_eq!(notices.len(), 1);
         assert_eq!((notices[0].recipient, notices[0].subject), (user, membership));

@@ -197,9 +197,11 @@ impl Generator {
                 let created = self.now - Duration::seconds(self.rng.gen_range(60..ttl_seconds));
                 let expires = created + self.ttl;
                 let nonce = TokenKey::new_nonce();
-                let event = Event::InvitationCreated { email: email.clone(), role, expires_at: expires };
+                let id = Uuid::new_v4();
+                let event =
+                    Event::InvitationCreated { invitation: id, email: email.clone(), role, expires_at: expires };
                 push_event(&mut audit, Some(owner.id), owner.label.clone(), &event, created);
-                rows.id.push(Uuid::new_v4());
+                rows.id.push(id);
                 rows.email.push(email);
                 rows.role.push(role.as_str().to_owned());
                 rows.token_hash.push(tokens.token(&nonce).hash());

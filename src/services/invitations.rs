@@ -298,7 +298,12 @@ pub fn invite(
         outbox::enqueue_many(conn, ctx.links.sealing_key(), &mails)?;
         let mut events: Vec<Event> = created
             .iter()
-            .map(|i| Event::InvitationCreated { email: i.email.clone(), role: i.role, expires_at: i.expires_at })
+            .map(|i| Event::InvitationCreated {
+                invitation: i.id,
+                email: i.email.clone(),
+                role: i.role,
+                expires_at: i.expires_at,
+            })
             .collect();
         // The batch that crosses 90 % or takes the last free seat tells the Owner and Admins.
         let after = SeatUsage { reserved: usage.reserved + created.len() as i64, ..usage };
@@ -617,6 +622,7 @@ pub fn resend(
             })?,
         )?;
         let mut events = vec![Event::InvitationResent {
+            invitation: renewed.id,
             email: renewed.email.clone(),
             expired_at: invitation.expires_at,
             expires_at: renewed.expires_at,
@@ -643,7 +649,11 @@ pub fn revoke(
         let invitation = manageable(conn, &access, id)?;
         let revoked = invitations::revoke(conn, access.org.org_id(), id, actor.user)?
             .ok_or_else(|| no_longer_pending(&invitation))?;
-        let event = Event::InvitationRevoked { email: revoked.email.clone(), was: invitation.status_now() };
+        let event = Event::InvitationRevoked {
+            invitation: revoked.id,
+            email: revoked.email.clone(),
+            was: invitation.status_now(),
+        };
         actor.record(conn, &access, &[event])?;
         let grants = describe_grants(&invitation_grants::of_invitations(conn, &[id])?);
         Ok((revoked, access.role, grants))
@@ -690,7 +700,8 @@ pub fn copy_link(
             invitations::replace_token(conn, invitation.id, &nonce, &token.hash())?;
         }
         invitations::mark_link_copied(conn, invitation.id)?;
-        actor.record(conn, &access, &[Event::InvitationLinkCopied { email: invitation.email.clone() }])?;
+        let event = Event::InvitationLinkCopied { invitation: invitation.id, email: invitation.email.clone() };
+        actor.record(conn, &access, &[event])?;
         let viewer = viewer::of_user(conn, &access.user)?;
         let grants = describe_grants(&invitation_grants::of_invitations(conn, &[invitation.id])?);
         Ok(CopiedLink { invitation, grants, link: ctx.links.invitation(&token), viewer, viewer_role: access.role })

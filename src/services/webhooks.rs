@@ -3,7 +3,7 @@
 //! and `Redeliver`, and what an attempt's outcome changes.
 
 use diesel::prelude::*;
-use serde_json::json;
+use serde_json::{json, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -205,17 +205,21 @@ pub fn queue(
             continue;
         }
         let (before, after) = event.change();
+        let mut data = json!({
+            "organization": { "id": org.id, "slug": org.slug, "name": org.name },
+            "actor": actor,
+            "target": event.target(),
+            "before": before,
+            "after": after,
+            "request_id": request_id,
+        });
+        if let (Some(data), Value::Object(ids)) = (data.as_object_mut(), event.subject_ids()) {
+            data.extend(ids);
+        }
         let body = json!({
             "type": kind,
             "timestamp": now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-            "data": {
-                "organization": { "id": org.id, "slug": org.slug, "name": org.name },
-                "actor": actor,
-                "target": event.target(),
-                "before": before,
-                "after": after,
-                "request_id": request_id,
-            }
+            "data": data,
         })
         .to_string();
         for endpoint in receivers {

@@ -66,10 +66,12 @@ async fn a_receiver_gets_invitation_created_then_accepted_signed_and_the_log_sho
     assert_eq!(got.len(), 2, "{got:?}");
     let kinds: Vec<String> = got.iter().map(|r| r.json()["type"].as_str().unwrap().to_owned()).collect();
     assert_eq!(kinds, vec!["invitation.created", "invitation.accepted"]);
+    let invitation = owner.invitation_id("ann@example.com").to_string();
     for received in &got {
         assert!(signature_is_valid(&secret, received), "signature of {}", received.body);
         let data = &received.json()["data"];
         assert_eq!(data["target"], "ann@example.com");
+        assert_eq!(data["invitation_id"], invitation.as_str(), "names the invitation by id");
         assert_eq!(data["organization"]["slug"], slug.as_str());
     }
     assert_ne!(got[0].id, got[1].id);
