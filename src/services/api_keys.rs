@@ -128,7 +128,6 @@ const REFUSALS_AUDITED: rate_limit::Limit = rate_limit::Limit { name: "api:refus
 #[derive(Debug, Clone)]
 pub struct KeyAccess {
     pub actor: Actor,
-    pub org: OrgId,
     /// The organization's URL name, for the use cases that take one.
     pub slug: Slug,
     pub scopes: Scopes,
@@ -248,7 +247,6 @@ pub fn authenticate(
             request_id,
             key: Some(KeyActor { id: key.id, organization: org.id, name: key.name }),
         },
-        org: org.org_id(),
         slug,
         scopes,
     })

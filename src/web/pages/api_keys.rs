@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::settings::{render, CreatedKeyView, Forms};
+use super::settings::{render, text_and_choices, CreatedKeyView, Forms};
 use crate::domain::api_key::Scopes;
 use crate::error::AppError;
 use crate::services::api_keys;
@@ -24,9 +24,7 @@ pub async fn create_api_key(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
-    let fields = form.into_inner();
-    let name = fields.iter().find(|(k, _)| k == "name").map(|(_, v)| v.clone()).unwrap_or_default();
-    let chosen: Vec<String> = fields.into_iter().filter(|(k, _)| k == "scopes").map(|(_, v)| v).collect();
+    let (name, chosen) = text_and_choices(form.into_inner(), "name", "scopes");
     let scopes = Scopes::parse(&chosen);
     let actor = acting.actor();
     let (lookup, typed) = (slug.clone(), name.clone());

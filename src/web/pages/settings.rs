@@ -220,6 +220,21 @@ pub struct DeleteForm {
     confirm: String,
 }
 
+/// A form of one text field and a group of checkboxes (`Create API key`, `Add
+/// endpoint`), as sent: the text of `text`, and every value checked under `choices`.
+pub(super) fn text_and_choices(fields: Vec<(String, String)>, text: &str, choices: &str) -> (String, Vec<String>) {
+    let mut typed = String::new();
+    let mut chosen = Vec::new();
+    for (key, value) in fields {
+        if key == text {
+            typed = value;
+        } else if key == choices {
+            chosen.push(value);
+        }
+    }
+    (typed, chosen)
+}
+
 fn permission_rows() -> Vec<PermissionRow> {
     Permission::ALL
         .iter()

@@ -6,9 +6,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use uuid::Uuid;
 
-use super::settings::{render, CreatedKeyView, Forms};
+use super::settings::{render, text_and_choices, CreatedKeyView, Forms};
 use crate::domain::webhook::{parse_groups, parse_url};
-use crate::domain::SealingKey;
 use crate::error::AppError;
 use crate::services::webhooks;
 use crate::web::extractors::{Acting, OrgItem, OrgSlug};
@@ -18,10 +17,6 @@ use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::listing::{decode_cursor, page_and_cursor};
 use crate::web::session::FlashLevel;
 use crate::web::state::AppState;
-
-fn sealing(state: &AppState) -> SealingKey {
-    SealingKey::derive_from(&state.settings.session_key.bytes)
-}
 
 /// POST /orgs/{slug}/settings/webhooks: `Add endpoint`. Answered with the Settings page
 /// and the signing secret, which never goes into the session or a URL.
@@ -33,13 +28,13 @@ pub async fn create_webhook(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
-    let fields = form.into_inner();
-    let typed = fields.iter().find(|(k, _)| k == "url").map(|(_, v)| v.clone()).unwrap_or_default();
-    let chosen: Vec<String> = fields.into_iter().filter(|(k, _)| k == "events").map(|(_, v)| v).collect();
+    let (typed, chosen) = text_and_choices(form.into_inner(), "url", "events");
     let url = parse_url(&typed, state.settings.webhooks_allow_private);
     let groups = parse_groups(&chosen);
-    let (actor, lookup, key) = (acting.actor(), slug.clone(), sealing(&state));
-    match state.db.run(move |conn| webhooks::create(conn, &key, &actor, &lookup, url, groups)).await {
+    let (actor, lookup, app) = (acting.actor(), slug.clone(), state.clone());
+    let created =
+        state.db.run(move |conn| webhooks::create(conn, app.links.sealing_key(), &actor, &lookup, url, groups)).await;
+    match created {
         Ok(created) => {
             let forms = Forms {
                 created_webhook: Some(CreatedKeyView {
