@@ -81,6 +81,9 @@ pub enum AppError {
     KeyRefused(String),
     #[error("This form has expired. Reload the page and try again.")]
     Csrf,
+    /// A form a browser says another site's page sent (`Sec-Fetch-Site`, `Origin`).
+    #[error("This form was sent from another site, so nothing was done. Open Roster directly and try again.")]
+    CrossSite,
     /// A request no form of Roster's sends (say, text that is not UTF-8).
     #[error("{0}")]
     BadRequest(String),

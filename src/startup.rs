@@ -223,9 +223,12 @@ fn serve(
             .configure(routes::sessionless)
             .service(
                 web::scope("")
-                    // Inside the session layer, so error pages can show who is signed in.
-                    .wrap(routes::errors::handlers())
                     .wrap(from_fn(routes::csrf::protect))
+                    // Around the CSRF layer, so its refusals become pages here, inside
+                    // compression (an outer layer that rewrote a compressed answer would
+                    // leave its encoding on a plain body), and inside the session layer,
+                    // so error pages show who is signed in.
+                    .wrap(routes::errors::handlers())
                     .wrap(sessions)
                     // Outermost in the scope: what the layers inside write is what is compressed.
                     .wrap(actix_web::middleware::Compress::default())

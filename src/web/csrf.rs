@@ -10,7 +10,7 @@
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderMap, CONTENT_TYPE, HOST, ORIGIN};
+use actix_web::http::header::{HeaderMap, CONTENT_TYPE, HOST, ORIGIN, REFERER};
 use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut};
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
@@ -98,10 +98,7 @@ pub async fn protect(
 
     if !req.method().is_safe() {
         if from_another_site(req.headers(), &state.settings.base_url) {
-            let refused = AppError::Forbidden(
-                "This form was sent from another site, so nothing was done. Open Roster directly and try again.".into(),
-            );
-            return Ok(req.error_response(refused).map_into_right_body());
+            return Ok(req.error_response(AppError::CrossSite).map_into_right_body());
         }
         let form = form_body(&mut req).await?;
         let supplied = match req.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
@@ -156,6 +153,22 @@ fn from_another_site(headers: &HeaderMap, base_url: &url::Url) -> bool {
         .or_else(|| origin.strip_prefix("http://"))
         .is_some_and(|rest| !host.is_empty() && rest.eq_ignore_ascii_case(host));
     !(origin.eq_ignore_ascii_case(&own) || same_host)
+}
+
+/// The path (and query) of the page a request was sent from, when that page is
+/// Roster's own: where a person goes back to reload a form that expired.
+pub fn sent_from(headers: &HeaderMap, base_url: &url::Url) -> Option<String> {
+    let referer = url::Url::parse(headers.get(REFERER)?.to_str().ok()?).ok()?;
+    let host = headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let authority = match referer.port() {
+        Some(port) => format!("{}:{port}", referer.host_str()?),
+        None => referer.host_str()?.to_owned(),
+    };
+    let own = referer.origin() == base_url.origin() || authority.eq_ignore_ascii_case(host);
+    own.then(|| match referer.query() {
+        Some(query) => format!("{}?{query}", referer.path()),
+        None => referer.path().to_owned(),
+    })
 }
 
 /// The token as a page carries it: a fresh random pad, then the token XOR the pad.
@@ -258,6 +271,31 @@ mod tests {
         assert!(from_another_site(&headers(&[("origin", "null")]), &base));
         let sibling = [("origin", "https://blog.example.com"), ("host", "roster.example.com")];
         assert!(from_another_site(&headers(&sibling), &base));
+    }
+
+    #[test]
+    fn the_way_back_is_a_page_of_roster_only() {
+        let base: url::Url = "https://roster.example.com".parse().unwrap();
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                map.insert(name.parse().unwrap(), value.parse().unwrap());
+            }
+            map
+        };
+        let from = |pairs| sent_from(&headers(pairs), &base);
+        assert_eq!(
+            from(&[("referer", "https://roster.example.com/orgs/acme/settings?x=1")]).as_deref(),
+            Some("/orgs/acme/settings?x=1")
+        );
+        assert_eq!(
+            from(&[("referer", "http://10.0.0.5:8080/account"), ("host", "10.0.0.5:8080")]).as_deref(),
+            Some("/account")
+        );
+        assert_eq!(from(&[("referer", "https://evil.example.com/orgs")]), None);
+        assert_eq!(from(&[("referer", "https://roster.example.com.evil.io/orgs")]), None);
+        assert_eq!(from(&[("referer", "not a url")]), None);
+        assert_eq!(from(&[]), None);
     }
 
     #[test]

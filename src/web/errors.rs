@@ -2,7 +2,7 @@
 
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
-use actix_web::http::header::{HeaderValue, CONTENT_TYPE};
+use actix_web::http::header::{HeaderValue, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::http::StatusCode;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{HttpMessage as _, HttpResponse, ResponseError};
@@ -20,6 +20,16 @@ pub struct ErrorInfo {
     pub unauthenticated: bool,
     /// A renamed organization's URL name, for the redirect from its old one.
     pub moved_to: Option<String>,
+    /// A refused form (expired, or sent from another site): the page says so in its
+    /// heading and leads back to the form instead of saying "Not allowed".
+    pub refused_form: Option<RefusedForm>,
+}
+
+/// Why a form was refused before it reached its handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusedForm {
+    Expired,
+    FromAnotherSite,
 }
 
 /// The one mapping of use-case failures to HTTP (STYLE.md habit 4).
@@ -27,7 +37,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::Unauthenticated | AppError::KeyRefused(_) => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::Csrf | AppError::CrossSite => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Moved(_) => StatusCode::PERMANENT_REDIRECT,
@@ -57,6 +67,11 @@ impl ResponseError for AppError {
                 AppError::Moved(slug) => Some(slug.clone()),
                 _ => None,
             },
+            refused_form: match self {
+                AppError::Csrf => Some(RefusedForm::Expired),
+                AppError::CrossSite => Some(RefusedForm::FromAnotherSite),
+                _ => None,
+            },
         });
         response
     }
@@ -69,7 +84,47 @@ struct ErrorPage {
     status: u16,
     heading: &'static str,
     message: String,
+    /// What else a person should know, below the message.
+    detail: Option<&'static str>,
+    /// The main way on: (link, label), else the Dashboard.
+    way_on: Option<(String, &'static str)>,
     request_id: Option<String>,
+}
+
+/// What an error page says and where it leads.
+struct ErrorText {
+    heading: &'static str,
+    message: String,
+    detail: Option<&'static str>,
+    way_on: Option<(String, &'static str)>,
+}
+
+impl ErrorText {
+    fn plain(status: StatusCode, message: String) -> Self {
+        Self { heading: heading(status), message, detail: None, way_on: None }
+    }
+
+    /// A refused form: what happened in the heading, and the way back to the form
+    /// (`back`, the page it was sent from when that is Roster's).
+    fn refused(why: RefusedForm, message: String, back: Option<String>) -> Self {
+        match why {
+            // The heading says what the message would: the page explains instead.
+            RefusedForm::Expired => Self {
+                heading: "This form has expired",
+                message: "Forms stop working when you sign in or out, here or in another tab, and when \
+                          your other sessions are signed out. Nothing was saved: reload the form and send it again."
+                    .into(),
+                detail: None,
+                way_on: Some((back.unwrap_or_else(|| "/".into()), "Reload the form")),
+            },
+            RefusedForm::FromAnotherSite => Self {
+                heading: "Sent from another site",
+                message,
+                detail: Some("Roster only takes forms from its own pages, so another site cannot act in your name."),
+                way_on: Some(("/".into(), "Open Roster")),
+            },
+        }
+    }
 }
 
 #[derive(Template)]
@@ -83,7 +138,7 @@ struct ErrorFragment {
 /// with `status` and `message`.
 fn error_page(
     status: StatusCode,
-    message: String,
+    text: ErrorText,
     request_id: Option<String>,
     htmx: bool,
     viewer: Option<crate::services::viewer::Viewer>,
@@ -91,11 +146,11 @@ fn error_page(
     state: Option<&super::state::AppState>,
 ) -> HttpResponse {
     let body = if htmx {
-        ErrorFragment { message, request_id }.render()
+        ErrorFragment { message: text.message, request_id }.render()
     } else {
         ErrorPage {
             layout: super::layout::Layout {
-                title: heading(status).into(),
+                title: text.heading.into(),
                 csrf,
                 flashes: Vec::new(),
                 viewer,
@@ -107,8 +162,10 @@ fn error_page(
                 dev_mailbox: state.is_some_and(|s| s.settings.uses_dev_mailbox()),
             },
             status: status.as_u16(),
-            heading: heading(status),
-            message,
+            heading: text.heading,
+            message: text.message,
+            detail: text.detail,
+            way_on: text.way_on,
             request_id,
         }
         .render()
@@ -133,8 +190,9 @@ fn error_page(
 /// (which the layers inside still hold), with the headers every page carries.
 pub fn busy_page(htmx: bool, request_id: Option<String>, state: Option<&super::state::AppState>) -> HttpResponse {
     let message = AppError::Unavailable(anyhow::anyhow!("busy")).to_string();
+    let status = StatusCode::SERVICE_UNAVAILABLE;
     let mut response =
-        error_page(StatusCode::SERVICE_UNAVAILABLE, message, request_id, htmx, None, String::new(), state);
+        error_page(status, ErrorText::plain(status, message), request_id, htmx, None, String::new(), state);
     let secure = state.is_some_and(|s| s.settings.serves_tls());
     for (name, value) in super::security_headers(secure) {
         response
@@ -225,7 +283,16 @@ fn render<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Resul
         return Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()));
     }
 
-    let message = info.map(|i| i.message).unwrap_or_else(|| generic_message(status));
+    let state = req.app_data::<actix_web::web::Data<super::state::AppState>>().cloned();
+    let text = match info {
+        // An htmx refusal is one sentence in the alert region; a page explains more.
+        Some(ErrorInfo { message, refused_form: Some(why), .. }) if !htmx => {
+            let back = state.as_ref().and_then(|s| super::csrf::sent_from(req.headers(), &s.settings.base_url));
+            ErrorText::refused(why, message, back)
+        }
+        Some(info) => ErrorText::plain(status, info.message),
+        None => ErrorText::plain(status, generic_message(status)),
+    };
     let request_id =
         status.is_server_error().then(|| req.extensions().get::<RequestId>().map(|id| id.to_string())).flatten();
     // Who is looking, for the page's usual header (inside the session layer only).
@@ -233,7 +300,6 @@ fn render<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Resul
         use actix_session::SessionExt as _;
         req.get_session().get::<uuid::Uuid>("user_id").ok().flatten()
     };
-    let state = req.app_data::<actix_web::web::Data<super::state::AppState>>().cloned();
     Ok(ErrorHandlerResponse::Future(Box::pin(async move {
         let viewer = match (htmx, user, state.as_ref()) {
             // Not when the database is what failed: the page must come back at once.
@@ -244,10 +310,11 @@ fn render<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Resul
         };
         let csrf = req.extensions().get::<super::csrf::CsrfToken>().map(|t| t.0.clone()).unwrap_or_default();
         let mut response =
-            error_page(status, message, request_id, htmx, viewer, csrf, state.as_ref().map(|s| s.get_ref()));
-        // Keep headers that other middleware or the handler set (cookies, Retry-After, ...).
+            error_page(status, text, request_id, htmx, viewer, csrf, state.as_ref().map(|s| s.get_ref()));
+        // Keep headers that other middleware or the handler set (cookies, Retry-After, ...),
+        // but none that describe the body this page replaces: its type, length and encoding.
         for (name, value) in original.headers() {
-            if name != CONTENT_TYPE && name != actix_web::http::header::CONTENT_LENGTH {
+            if ![CONTENT_TYPE, CONTENT_LENGTH, CONTENT_ENCODING].contains(name) {
                 response.headers_mut().append(name.clone(), value.clone());
             }
         }

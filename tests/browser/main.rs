@@ -1311,3 +1311,105 @@ async fn the_busy_page_of_a_stalled_database_reads_well_on_a_phone_and_a_desktop
     person.visit("/dashboard").await;
     person.sees("Your organizations").await;
 }
+
+/// A page of another site (another origin on loopback) whose form posts to Roster.
+async fn another_site(action: String) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let page = format!(
+        "<!doctype html><title>Prizes</title><form method=post action=\"{action}\">\
+         <input type=hidden name=name value=Forged><button>Claim your prize</button></form>"
+    );
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
+                page.len()
+            );
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
+    address
+}
+
+/// Signs out and in again in a second tab, as a person does, and comes back to the first.
+async fn sign_in_again_in_another_tab(person: &Person<'_>, email: &str) {
+    let first = person.browser.window().await.unwrap();
+    let second = person.browser.new_window(true).await.unwrap();
+    person.browser.switch_to_window(second.handle).await.unwrap();
+    person.visit("/dashboard").await;
+    person.sign_out().await;
+    person.sign_in(email).await;
+    person.browser.close_window().await.unwrap();
+    person.browser.switch_to_window(first).await.unwrap();
+}
+
+/// Whether Chromium shows Roster's page, not one of its own ("HTTP ERROR 403",
+/// ERR_CONTENT_DECODING_FAILED), for the answer it just received.
+async fn shows_rosters_page(person: &Person<'_>, title: &str) {
+    person.sees(title).await;
+    assert_eq!(person.browser.title().await.unwrap(), format!("{title} · Roster"));
+    let url = person.browser.current_url().await.unwrap();
+    assert!(url.as_str().starts_with(&person.app.url("/")), "Chromium left for {url}");
+}
+
+#[tokio::test]
+async fn a_form_that_expired_in_another_tab_and_a_post_from_another_site_show_rosters_own_pages() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let slug = acme(&app).await;
+    app.invite(&slug, "ada@example.com", "member").await;
+    let person = Person { browser: open_browser(&driver).await, app: &app };
+    person.sign_in("olivia@acme.test").await;
+
+    // A plain form, then signing in again elsewhere: the page says the form expired
+    // and leads back to it, where it works.
+    person.visit("/orgs/new").await;
+    person.fill("Organization name", "Globex").await;
+    sign_in_again_in_another_tab(&person, "olivia@acme.test").await;
+    person.press_button("Create organization").await;
+    shows_rosters_page(&person, "This form has expired").await;
+    person.sees("Nothing was saved").await;
+    person.screenshot("form-expired").await;
+    let violations = accessibility_violations(&person.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core: {violations:?}");
+    assert_eq!(app.count("SELECT count(*) FROM organizations"), 1);
+    person.follow_link("Reload the form").await;
+    person.fill("Organization name", "Globex").await;
+    person.press_button("Create organization").await;
+    person.sees("Globex was created. You are its Owner.").await;
+
+    // An htmx action (Resend) after the session changed: its sentence shows in the
+    // page's alert region, and nothing is sent.
+    person.visit(&format!("/orgs/{slug}/invitations")).await;
+    person.row("ada@example.com").await;
+    sign_in_again_in_another_tab(&person, "olivia@acme.test").await;
+    person.press_in_row("ada@example.com", "Resend Invitation").await;
+    let alert = person
+        .browser
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::XPath("//div[@id='flash']/*[@role='alert' and contains(., 'This form has expired')]"))
+        .await
+        .expect("the refusal shows in the alert region");
+    assert!(alert.text().await.unwrap().contains("Reload the page and try again."));
+    assert_eq!(app.count("SELECT send_count::bigint AS count FROM invitations"), 1);
+
+    // Another site's form posts to Roster: refused, with Roster's page saying why.
+    let site = another_site(app.url("/orgs")).await;
+    person.browser.goto(&site).await.unwrap();
+    person
+        .browser
+        .find(Locator::XPath("//button[normalize-space()='Claim your prize']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    shows_rosters_page(&person, "Sent from another site").await;
+    assert_eq!(app.count("SELECT count(*) FROM organizations WHERE name = 'Forged'"), 0);
+    person.browser.close().await.unwrap();
+}

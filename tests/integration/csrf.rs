@@ -10,7 +10,9 @@ async fn a_post_without_the_csrf_token_is_refused_and_changes_nothing() {
         [("name", "Ada"), ("email", "ada@example.com"), ("password", PASSWORD), ("password_confirmation", PASSWORD)];
     let response = app.post_raw("/sign-up", &fields).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert!(response.text().await.unwrap().contains("This form has expired. Reload the page and try again."));
+    let page = response.text().await.unwrap();
+    assert!(page.contains("<h1 id=\"heading\">This form has expired</h1>"), "{page}");
+    assert!(page.contains("Nothing was saved: reload the form and send it again."), "{page}");
     assert_eq!(app.count("SELECT count(*) FROM users"), 0);
 }
 

@@ -11,6 +11,7 @@ mod api;
 mod cli;
 mod csrf;
 mod domains;
+mod encodings;
 mod health;
 mod invitations;
 mod jobs;
