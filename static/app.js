@@ -148,12 +148,14 @@
     if (bellOpen() && !(event.target.closest && event.target.closest("#bell"))) closeBell(false);
   });
   document.addEventListener("htmx:afterSwap", function (event) {
-    // An answer or "Mark all as read" replaced what had focus: keep focus in the panel.
+    // An answer or "Mark all as read" replaced what had focus: keep focus in the
+    // panel, on the answered item's outcome (found again by id) or its heading.
     var panel = bellParts().panel;
-    if (panel && !panel.hidden && panel.contains(event.detail.target) && !panel.contains(document.activeElement)) {
-      var heading = panel.querySelector(".bell-title");
-      if (heading) heading.focus();
-    }
+    var target = event.detail.target;
+    if (!panel || panel.hidden || panel.contains(document.activeElement)) return;
+    var answered = target && target.id ? document.getElementById(target.id) : null;
+    var focus = answered && panel.contains(answered) ? answered : panel.querySelector(".bell-title");
+    if (focus) focus.focus();
   });
 
   // Live updates: the server pushes a "bell" event whenever this user's bell

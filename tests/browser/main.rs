@@ -655,15 +655,36 @@ async fn the_bell_shows_an_invitation_live_and_it_is_accepted_from_the_keyboard(
         active.send_keys(TAB).await.unwrap();
     }
     ada.type_keys(ENTER).await;
-    ada.sees("You joined Acme as Member.").await;
+    // The item becomes its outcome, in the dropdown, which stays open with focus in it.
+    let answered = ada
+        .browser
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::XPath("//div[@id='bell-panel']//li[contains(., 'You joined Acme as Member.')]"))
+        .await
+        .expect("the bell item says what happened");
     bell_says(&ada, "Notifications").await;
-    // Answered in the bell, it is gone from the Dashboard too, and Acme is listed.
+    let panel = ada.browser.find(Locator::Id("bell-panel")).await.unwrap();
+    assert!(panel.is_displayed().await.unwrap(), "the dropdown stays open");
+    let focused = ada.browser.active_element().await.unwrap();
+    assert_eq!(focused.attr("id").await.unwrap(), answered.attr("id").await.unwrap(), "focus stays on the item");
+    let inside = panel.find_all(Locator::Css("#dashboard-live, #orgs, #orgs-heading")).await.unwrap();
+    assert!(inside.is_empty(), "the bell panel holds no Dashboard fragment");
+    // Answered in the bell, it is gone from the Dashboard too, and Acme is listed there
+    // and in the organization switcher.
     ada.browser
         .wait()
         .at_most(Duration::from_secs(5))
-        .for_element(Locator::XPath("//section[@id='orgs']//a[normalize-space()='Acme']"))
+        .for_element(Locator::XPath("//main//section[@id='orgs']//a[normalize-space()='Acme']"))
         .await
         .expect("Acme appears on the Dashboard without a reload");
+    for id in ["dashboard-live", "orgs", "orgs-heading"] {
+        let count = ada.browser.find_all(Locator::Css(&format!("[id='{id}']"))).await.unwrap().len();
+        assert_eq!(count, 1, "one element with id {id}");
+    }
+    let switcher = ada.browser.find(Locator::Id("switcher-orgs")).await.unwrap();
+    let listed = switcher.find_all(Locator::XPath(".//a[starts-with(normalize-space(), 'Acme')]")).await.unwrap();
+    assert_eq!(listed.len(), 1, "the switcher lists Acme without a reload");
     assert!(
         ada.browser.find(Locator::XPath("//main//button[normalize-space()='Accept']")).await.is_err(),
         "the Dashboard no longer offers Accept for an answered invitation"

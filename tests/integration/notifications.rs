@@ -237,3 +237,57 @@ async fn each_poll_tells_the_count_as_it_is_now_whoever_changed_it_and_when_an_i
     ));
     assert!(count_text(&ada).await.contains(">Notifications</span>"), "unverified: invitations not counted");
 }
+
+#[tokio::test]
+async fn accepting_in_the_bell_answers_the_bell_item_and_sends_the_switcher_out_of_band() {
+    let (app, slug) = acme().await;
+    let ada = app.other_browser();
+    ada.signed_in_user("Ada", "ada@example.com").await;
+    app.invite(&slug, "ada@example.com", "member").await;
+    let id = app.invitation_id("ada@example.com");
+    let (_, panel) = ada.get_text("/notifications/panel").await;
+    assert!(panel.contains("name=\"from\" value=\"bell\""), "the bell's forms say where they are: {panel}");
+
+    let token = ada.csrf_token().await;
+    let response = ada
+        .client
+        .post(ada.url(&format!("/invitations/{id}/accept")))
+        .header("HX-Request", "true")
+        .header("X-CSRF-Token", token)
+        .form(&[("from", "bell")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["hx-trigger"], "bellChanged, bellStream", "the badge and an open Dashboard follow");
+    let fragment = response.text().await.unwrap();
+    // The item itself, answered: one line, and nothing of the Dashboard.
+    assert!(fragment.trim_start().contains(&format!("<li id=\"bell-invitation-{id}\"")), "{fragment}");
+    assert!(fragment.contains("You joined Acme as Member."), "{fragment}");
+    for dashboard_id in ["dashboard-live", "id=\"orgs\"", "orgs-heading", "invitations-heading"] {
+        assert!(!fragment.contains(dashboard_id), "{dashboard_id} would be duplicated: {fragment}");
+    }
+    // The header's organization switcher, out of band, now lists Acme.
+    let switcher = fragment.split("id=\"switcher-orgs\"").nth(1).expect("the switcher, out of band");
+    assert!(switcher.starts_with(" hx-swap-oob=\"true\""), "{fragment}");
+    assert!(switcher.contains("href=\"/orgs/acme\""), "{fragment}");
+    assert_eq!(app.count("SELECT count(*) FROM memberships"), 2);
+
+    // On the Dashboard the same answer comes back as the Dashboard, with the switcher too.
+    let rival = app.other_browser();
+    let rival_slug = rival.owner_of("Rival", "Rita", "rita@rival.test").await;
+    rival.invite(&rival_slug, "ada@example.com", "member").await;
+    let id = rival.invitation_id("ada@example.com");
+    let response = ada
+        .client
+        .post(ada.url(&format!("/invitations/{id}/accept")))
+        .header("HX-Request", "true")
+        .header("X-CSRF-Token", ada.csrf_token().await)
+        .send()
+        .await
+        .unwrap();
+    let fragment = response.text().await.unwrap();
+    assert!(fragment.contains("id=\"dashboard-live\""), "{fragment}");
+    assert!(fragment.contains("id=\"switcher-orgs\" hx-swap-oob=\"true\""), "{fragment}");
+    assert!(fragment.contains("href=\"/orgs/rival\""), "{fragment}");
+}

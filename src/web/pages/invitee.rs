@@ -55,6 +55,23 @@ struct AnsweredFragment {
     message: String,
 }
 
+/// The bell's answer: the item becomes its outcome.
+#[derive(Template)]
+#[template(path = "notifications/_answered.html")]
+struct BellAnswered {
+    id: Uuid,
+    orgs: Vec<crate::services::viewer::OrgChoice>,
+    level: FlashLevel,
+    message: String,
+}
+
+/// Where an invitation was answered in place: the Dashboard's prompt (the default) or the bell.
+#[derive(Debug, serde::Deserialize)]
+pub struct AnswerFrom {
+    #[serde(default)]
+    from: String,
+}
+
 fn no_referrer(mut response: HttpResponse) -> HttpResponse {
     // The link's token must not leak to other sites through the Referer header.
     response.headers_mut().insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
@@ -187,7 +204,8 @@ pub async fn answer_by_link(
     }
 }
 
-/// POST /invitations/{id}/{accept|decline}: from the Dashboard prompt.
+/// POST /invitations/{id}/{accept|decline}: from the Dashboard prompt or the bell
+/// (`from=bell`), each of which gets its own answer in place.
 pub async fn answer_from_dashboard(
     req: HttpRequest,
     frame: Frame,
@@ -195,6 +213,7 @@ pub async fn answer_from_dashboard(
     request_id: RequestId,
     state: web::Data<AppState>,
     path: web::Path<(Uuid, String)>,
+    form: Option<web::Form<AnswerFrom>>,
 ) -> Result<HttpResponse, AppError> {
     let (id, action) = path.into_inner();
     let answer = answer_of(&action)?;
@@ -212,8 +231,12 @@ pub async fn answer_from_dashboard(
         Err(AppError::Conflict(message) | AppError::Forbidden(message)) => (FlashLevel::Error, message),
         Err(other) => return Err(other),
     };
+    if is_htmx(&req) && form.is_some_and(|f| f.from == "bell") {
+        // The bell's count changes with every answer, and an open Dashboard follows.
+        let fragment = BellAnswered { id, orgs: after.viewer.orgs, level, message };
+        return Ok(with_trigger(page(&fragment)?, "bellChanged, bellStream"));
+    }
     if is_htmx(&req) {
-        // The bell's count changes with every answer.
         let fragment =
             AnsweredFragment { csrf: frame.csrf().to_owned(), view: DashboardView::new(&after), level, message };
         return Ok(with_trigger(page(&fragment)?, "bellChanged"));
