@@ -1434,3 +1434,48 @@ async fn a_form_that_expired_in_another_tab_and_a_post_from_another_site_show_ro
     assert_eq!(app.count("SELECT count(*) FROM organizations WHERE name = 'Forged'"), 0);
     person.browser.close().await.unwrap();
 }
+
+/// The left and right edges of the element `id`, and the window's width.
+async fn edges(browser: &Client, id: &str) -> (i64, i64, i64) {
+    let found = browser
+        .execute(
+            "var r = document.getElementById(arguments[0]).getBoundingClientRect(); \
+             return [Math.round(r.left), Math.round(r.right), document.documentElement.clientWidth];",
+            vec![serde_json::json!(id)],
+        )
+        .await
+        .unwrap();
+    let numbers: Vec<i64> = serde_json::from_value(found).unwrap();
+    (numbers[0], numbers[1], numbers[2])
+}
+
+#[tokio::test]
+async fn the_bell_dropdown_opens_within_the_screen_on_a_phone_and_a_desktop() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let slug = acme(&app).await;
+    app.create_verified_user("Ada Lovelace", "ada@example.com").await;
+    app.invite(&slug, "ada@example.com", "member").await;
+    let ada = Person { browser: open_browser(&driver).await, app: &app };
+    ada.sign_in("ada@example.com").await;
+    for (width, height, suffix) in [(390, 844, "phone"), (1280, 800, "desktop")] {
+        ada.browser.set_window_size(width, height).await.unwrap();
+        ada.visit("/dashboard").await;
+        ada.browser.find(Locator::Id("bell-button")).await.unwrap().click().await.unwrap();
+        ada.sees("Olivia Owner invited you to join Acme as Member.").await;
+        let (left, right, screen) = edges(&ada.browser, "bell-panel").await;
+        ada.screenshot(&format!("bell-{suffix}")).await;
+        assert!(left >= 0 && right <= screen, "at {width} px the dropdown spans {left}..{right} of 0..{screen}");
+        let wide = ada.browser.execute("return [window.scrollX, document.documentElement.scrollWidth].concat(Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right + window.scrollX > document.documentElement.clientWidth + 1).slice(0, 12).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().left) + '..' + Math.round(e.getBoundingClientRect().right)));", vec![]).await.unwrap();
+        assert_eq!(sideways_overflow(&ada.browser).await, 0, "the page scrolls sideways at {width} px: {wide}");
+        let (_, button_right, _) = edges(&ada.browser, "bell-button").await;
+        assert!(
+            right >= button_right - 1,
+            "the dropdown hangs below the bell, not beside it: {right} < {button_right}"
+        );
+        let violations = accessibility_violations(&ada.browser, "#bell").await;
+        assert!(violations.is_empty(), "axe-core at {width} px: {violations:?}");
+        ada.type_keys("\u{e00c}").await;
+    }
+    ada.browser.close().await.unwrap();
+}
