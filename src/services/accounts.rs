@@ -360,9 +360,13 @@ pub fn sign_out_everywhere(conn: &mut PgConnection, email: &EmailAddress) -> Res
 }
 
 /// What signing up from an invitation link led to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum InvitedSignUp {
-    /// A new account, verified (only the invited inbox had the link): sign it in.
+    /// A new account, verified (only the invited inbox had the link), which accepted
+    /// the invitation in the same transaction: sign it in.
+    Joined(UserId, super::invitations::Answered),
+    /// A new account, verified, whose invitation could not be accepted after all
+    /// (answered in between): sign it in; the invitation's page says what happened.
     Ready(UserId),
     /// Answered like any sign-up: a mail went to the address (a verification
     /// link, or "you already have an account"), and nothing tells which.
@@ -377,18 +381,20 @@ pub fn sign_up_invited(
     steps: &Steps<'_>,
     links: &Links,
     ip: &str,
+    request_id: Option<String>,
     token: &Token,
     name: &PersonName,
     password: &NewPassword,
 ) -> Result<InvitedSignUp, AppError> {
     steps.run(|conn| check(conn, rate_limit::SIGN_UP_PER_IP, ip))?;
     let password_hash = passwords::hash(password)?;
-    steps.run(|conn| create_invited_account(conn, links, token, name, &password_hash))
+    steps.run(|conn| create_invited_account(conn, links, request_id.clone(), token, name, &password_hash))
 }
 
 fn create_invited_account(
     conn: &mut PgConnection,
     links: &Links,
+    request_id: Option<String>,
     token: &Token,
     name: &PersonName,
     password_hash: &str,
@@ -408,7 +414,19 @@ fn create_invited_account(
             password_hash,
         };
         match users::insert(conn, &new_user)? {
-            Some(user) if proven => Ok(InvitedSignUp::Ready(user.user_id())),
+            Some(user) if proven => {
+                // `Create account and join`: the invitation is accepted in the same
+                // transaction (in a savepoint: an answer that lost a race keeps the account).
+                let actor = super::events::Actor::new(user.user_id(), request_id);
+                let reference = super::invitations::InvitationRef::Token(token.clone());
+                match super::invitations::respond(conn, &actor, &reference, super::invitations::Answer::Accept) {
+                    Ok(answered) => Ok(InvitedSignUp::Joined(user.user_id(), answered)),
+                    Err(AppError::Conflict(_) | AppError::Forbidden(_) | AppError::NotFound) => {
+                        Ok(InvitedSignUp::Ready(user.user_id()))
+                    }
+                    Err(other) => Err(other),
+                }
+            }
             Some(user) => {
                 send_verification(conn, links, &user)?;
                 Ok(InvitedSignUp::CheckEmail)

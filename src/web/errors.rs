@@ -160,6 +160,7 @@ fn error_page(
                 nav: super::layout::Nav::None,
                 support_url: state.and_then(|s| s.settings.support_url.as_ref().map(|u| u.to_string())),
                 dev_mailbox: state.is_some_and(|s| s.settings.uses_dev_mailbox()),
+                offers_sign_in: false,
             },
             status: status.as_u16(),
             heading: text.heading,

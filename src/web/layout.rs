@@ -57,6 +57,10 @@ pub struct Layout {
     pub nav: Nav,
     pub support_url: Option<String>,
     pub dev_mailbox: bool,
+    /// The page offers its own way to sign in or create an account (an invitation
+    /// link's page): the header's plain `Sign in` and `Create account`, which would
+    /// lose the invitation, are left out.
+    pub offers_sign_in: bool,
 }
 
 impl Layout {
@@ -95,6 +99,7 @@ impl Frame {
             nav,
             support_url: self.support_url,
             dev_mailbox: self.dev_mailbox,
+            offers_sign_in: false,
         }
     }
 

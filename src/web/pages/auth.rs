@@ -33,6 +33,8 @@ struct SignUpPage {
     next: String,
     /// The token of the invitation this sign-up comes from, or empty.
     invitation: String,
+    /// The organization that invitation is to (the button says `Create account and join …`).
+    org_name: String,
     errors: FormErrors,
 }
 
@@ -138,13 +140,23 @@ fn already_signed_in(frame: &Frame) -> bool {
 }
 
 /// The pending invitation behind a sign-up link, if the link still works.
-async fn invitation_for(state: &AppState, ip: &ClientIp, token: &str) -> Result<Option<(Token, String)>, AppError> {
+struct SignUpInvitation {
+    token: Token,
+    email: String,
+    org_name: String,
+}
+
+async fn invitation_for(state: &AppState, ip: &ClientIp, token: &str) -> Result<Option<SignUpInvitation>, AppError> {
     let Some(token) = Token::parse(token) else {
         return Ok(None);
     };
     let (lookup, ip) = (token.clone(), ip.0.clone());
     let view = state.db.run(move |conn| crate::services::invitations::view(conn, &ip, &lookup)).await?;
-    Ok(view.filter(|v| v.status == crate::domain::InvitationStatus::Pending).map(|v| (token, v.email)))
+    Ok(view.filter(|v| v.status == crate::domain::InvitationStatus::Pending).map(|v| SignUpInvitation {
+        token,
+        email: v.email,
+        org_name: v.org_name,
+    }))
 }
 
 /// GET /sign-up (with `?invitation=` from an invitation link: the address is fixed)
@@ -158,15 +170,15 @@ pub async fn sign_up_form(
     if already_signed_in(&frame) {
         return Ok(HttpResponse::SeeOther().insert_header(("Location", next)).finish());
     }
-    let (invitation, email) = match query.invitation.as_deref() {
+    let (invitation, email, org_name) = match query.invitation.as_deref() {
         Some(text) => match invitation_for(&state, &ip, text).await? {
-            Some((token, email)) => (token.as_str().to_owned(), email),
+            Some(found) => (found.token.as_str().to_owned(), found.email, found.org_name),
             // A closed or unknown invitation: its page says what happened.
             None => {
                 return Ok(HttpResponse::SeeOther().insert_header(("Location", format!("/invite/{text}"))).finish())
             }
         },
-        None => (String::new(), String::new()),
+        None => (String::new(), String::new(), String::new()),
     };
     page(&SignUpPage {
         layout: frame.layout("Create account", None, None, Nav::None),
@@ -174,6 +186,7 @@ pub async fn sign_up_form(
         email,
         next,
         invitation,
+        org_name,
         errors: FormErrors::new(),
     })
 }
@@ -183,17 +196,20 @@ pub async fn sign_up(
     req: HttpRequest,
     frame: Frame,
     ip: ClientIp,
+    request_id: tracing_actix_web::RequestId,
     state: web::Data<AppState>,
     form: web::Form<SignUpForm>,
 ) -> Result<HttpResponse, AppError> {
     let mut form = form.into_inner();
+    let mut org_name = String::new();
     let invited = if form.invitation.is_empty() {
         None
     } else {
         match invitation_for(&state, &ip, &form.invitation).await? {
-            Some((token, email)) => {
-                form.email = email;
-                Some(token)
+            Some(found) => {
+                form.email = found.email;
+                org_name = found.org_name;
+                Some(found.token)
             }
             None => {
                 let target = Token::parse(&form.invitation)
@@ -225,6 +241,7 @@ pub async fn sign_up(
                 email: form.email,
                 next: safe_next(Some(&form.next)),
                 invitation: form.invitation,
+                org_name,
                 errors,
             },
         );
@@ -235,11 +252,19 @@ pub async fn sign_up(
         let back = format!("/invite/{}", token.as_str());
         let for_name = name.clone();
         let links = state.links.clone();
+        let request_id = Some(request_id.to_string());
         let created = state
             .db
-            .run_steps(move |steps| accounts::sign_up_invited(steps, &links, &ip.0, &token, &for_name, &password))
+            .run_steps(move |steps| {
+                accounts::sign_up_invited(steps, &links, &ip.0, request_id, &token, &for_name, &password)
+            })
             .await;
         return match created {
+            Ok(accounts::InvitedSignUp::Joined(user, answered)) => {
+                frame.session.sign_in(user)?;
+                frame.session.flash(FlashLevel::Success, super::invitee::joined_message(&answered));
+                Ok(redirect(&req, &format!("/orgs/{}", answered.org_slug)))
+            }
             Ok(accounts::InvitedSignUp::Ready(user)) => {
                 frame.session.sign_in(user)?;
                 frame.session.flash(FlashLevel::Success, "Your account is ready. Now answer the invitation.");

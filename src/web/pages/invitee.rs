@@ -135,6 +135,8 @@ pub async fn show_invitation(
         (Some(v), _) => InviteState::OtherAccount(v.email.clone()),
     };
     let title = format!("Invitation to {}", inv.org_name);
+    let mut layout = frame.layout(title, viewer, None, Nav::None);
+    layout.offers_sign_in = matches!(state, InviteState::SignedOut);
     let response = page(&InvitationPage {
         next: format!("/invite/{}", token.as_str()),
         token: token.as_str().to_owned(),
@@ -143,7 +145,7 @@ pub async fn show_invitation(
         admins: inv.admins.join(", "),
         state,
         inv,
-        layout: frame.layout(title, viewer, None, Nav::None),
+        layout,
     })?;
     Ok(no_referrer(response))
 }
@@ -246,7 +248,7 @@ pub async fn answer_from_dashboard(
 }
 
 /// "You joined Acme as Member, with team Platform." and what was skipped, if anything.
-fn joined_message(done: &crate::services::invitations::Answered) -> String {
+pub fn joined_message(done: &crate::services::invitations::Answered) -> String {
     let mut message = format!("You joined {} as {}", done.org_name, done.role.label());
     if !done.joined.is_empty() {
         message.push_str(&format!(", with {}", done.joined.join(", ")));
