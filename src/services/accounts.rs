@@ -31,14 +31,31 @@ pub struct SignUp {
 /// Creates an account and mails a verification link. When the address already
 /// has an account, mails its owner instead, and answers exactly the same.
 /// Limited per client address (`ip`).
-pub fn sign_up(steps: &Steps<'_>, links: &Links, ip: &str, input: &SignUp) -> Result<(), AppError> {
+///
+/// Returns the id the signing-up browser keeps until the link is opened: the new
+/// account's, or a random one when the address already had an account, so the
+/// answer tells nothing. Opening the link in that browser signs it in
+/// ([`signs_in_after_verifying`]); anywhere else it only verifies, so whoever chose
+/// the password cannot have the inbox's owner sign in to the account they made.
+pub fn sign_up(steps: &Steps<'_>, links: &Links, ip: &str, input: &SignUp) -> Result<Uuid, AppError> {
     steps.run(|conn| check(conn, rate_limit::SIGN_UP_PER_IP, ip))?;
     // Hash before looking the address up, so both outcomes take the same time.
     let password_hash = passwords::hash(&input.password)?;
     steps.run(|conn| create_account(conn, links, input, &password_hash))
 }
 
-fn create_account(conn: &mut PgConnection, links: &Links, input: &SignUp, password_hash: &str) -> Result<(), AppError> {
+/// Whether opening a verification link of `verified` signs in the browser that
+/// kept `signed_up_here` from [`sign_up`]: only the one that created the account.
+pub fn signs_in_after_verifying(verified: UserId, signed_up_here: Option<Uuid>) -> bool {
+    signed_up_here == Some(verified.0)
+}
+
+fn create_account(
+    conn: &mut PgConnection,
+    links: &Links,
+    input: &SignUp,
+    password_hash: &str,
+) -> Result<Uuid, AppError> {
     // Counted for new and existing addresses alike, so the limit reveals nothing.
     check(conn, rate_limit::MAIL_PER_ACCOUNT, input.email.canonical())?;
     conn.transaction(|conn| {
@@ -51,11 +68,14 @@ fn create_account(conn: &mut PgConnection, links: &Links, input: &SignUp, passwo
             password_hash,
         };
         match users::insert(conn, &new_user)? {
-            Some(user) => send_verification(conn, links, &user),
+            Some(user) => {
+                send_verification(conn, links, &user)?;
+                Ok(user.id)
+            }
             None => {
                 let existing = users::find_by_email(conn, &input.email)?.ok_or(AppError::NotFound)?;
                 tell_account_exists(conn, links, &existing)?;
-                Ok(())
+                Ok(Uuid::new_v4())
             }
         }
     })
@@ -155,7 +175,7 @@ pub fn link_address(conn: &mut PgConnection, purpose: Purpose, token: &Token) ->
 }
 
 /// Uses a verification link. `None` when it is unknown, used or expired.
-pub fn verify_email(conn: &mut PgConnection, token: &Token) -> Result<Option<String>, AppError> {
+pub fn verify_email(conn: &mut PgConnection, token: &Token) -> Result<Option<(UserId, String)>, AppError> {
     let verified = conn.transaction(|conn| {
         let Some(used) = email_tokens::consume(conn, Purpose::VerifyEmail, token)? else {
             return Ok(None);
@@ -184,10 +204,7 @@ pub fn verify_email(conn: &mut PgConnection, token: &Token) -> Result<Option<Str
     })?;
     // A proven address at a verified domain joins that organization, once the
     // verification has committed, in a transaction of its own.
-    Ok(verified.map(|(user, email)| {
-        super::domains::join_by_domain_after(conn, user);
-        email
-    }))
+    Ok(verified.inspect(|(user, _)| super::domains::join_by_domain_after(conn, *user)))
 }
 
 /// Refuses a client that has been failing: too many wrong passwords from `ip` for

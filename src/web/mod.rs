@@ -66,6 +66,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
         .route("/help", web::get().to(help::show_help))
         .route("/sign-up", web::get().to(auth::sign_up_form))
         .route("/sign-up", web::post().to(auth::sign_up))
+        .route("/sign-up/sent", web::get().to(auth::sign_up_sent))
         .route("/sign-in", web::get().to(auth::sign_in_form))
         .route("/sign-in", web::post().to(auth::sign_in))
         .route("/sign-out", web::post().to(auth::sign_out))

@@ -25,6 +25,8 @@ const USER_ID: &str = "user_id";
 const FLASHES: &str = "flashes";
 /// The signed-in browser's `User-Agent` and address, noted at sign-in for Account → Sessions.
 const DEVICE_AGENT: &str = "device_agent";
+/// What a browser that signed up keeps until its verification link is opened.
+const SIGNED_UP: &str = "signed_up";
 const DEVICE_IP: &str = "device_ip";
 
 /// Keeps session state in the `sessions` table; the cookie carries only a random key.
@@ -204,9 +206,20 @@ impl TypedSession {
     /// the browser it is (for Account → Sessions).
     pub fn sign_in(&self, user: UserId) -> Result<(), AppError> {
         self.session.renew();
+        self.session.remove(SIGNED_UP);
         self.session.insert(USER_ID, user.0).map_err(AppError::internal)?;
         self.session.insert(DEVICE_AGENT, &self.device.user_agent).map_err(AppError::internal)?;
         self.session.insert(DEVICE_IP, &self.device.ip_address).map_err(AppError::internal)
+    }
+
+    /// Notes what `accounts::sign_up` returned, for when this browser opens the link.
+    pub fn remember_sign_up(&self, id: Uuid) -> Result<(), AppError> {
+        self.session.insert(SIGNED_UP, id).map_err(AppError::internal)
+    }
+
+    /// What [`Self::remember_sign_up`] noted, if this browser signed up.
+    pub fn signed_up_here(&self) -> Option<Uuid> {
+        self.session.get::<Uuid>(SIGNED_UP).ok().flatten()
     }
 
     /// The signed-in user's id, if any.

@@ -301,6 +301,7 @@ async fn a_newcomer_signs_up_verifies_through_the_dev_mailbox_and_creates_an_org
     person.screenshot("sign-up").await;
     person.press_button("Create account").await;
     person.sees("We sent a link to ada@example.com").await;
+    assert_eq!(person.heading().await, "Check your email");
 
     person.follow_link("Dev mailbox").await;
     person.follow_link("Verify your email address for Roster").await;
@@ -308,11 +309,8 @@ async fn a_newcomer_signs_up_verifies_through_the_dev_mailbox_and_creates_an_org
     link.click().await.unwrap();
     person.sees("Confirm that ada@example.com is your address.").await;
     person.press_button("Verify email address").await;
-    person.sees("ada@example.com is verified. Sign in to continue.").await;
-
-    person.fill("Email", "ada@example.com").await;
-    person.fill("Password", PASSWORD).await;
-    person.press_button("Sign in").await;
+    // Signed in by the link, in the browser that signed up: no sign-in form on the way.
+    person.sees("ada@example.com is verified. Welcome to Roster.").await;
     person.sees("You do not belong to any organization yet.").await;
     assert_eq!(person.heading().await, "Dashboard");
 

@@ -6,11 +6,13 @@ use crate::common::{expect_page, link_in, location, path_of, spawn_app, PASSWORD
 async fn a_newcomer_signs_up_verifies_signs_in_creates_an_organization_and_signs_out() {
     let app = spawn_app().await;
 
+    // After signing up: where the link is, not a sign-in form.
     let response = app.sign_up("Ada Lovelace", "Ada@Example.com", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&response), "/sign-in");
-    let (_, page) = app.get_text("/sign-in").await;
+    assert_eq!(location(&response), "/sign-up/sent");
+    let (_, page) = app.get_text("/sign-up/sent").await;
     assert!(page.contains("We sent a link to Ada@Example.com"), "{page}");
+    assert!(page.contains("Check your email") && page.contains("it signs you in"), "{page}");
 
     // The verification link: opening it changes nothing, the button does.
     let mail = app.last_mail_to("ada@example.com");
@@ -22,16 +24,14 @@ async fn a_newcomer_signs_up_verifies_signs_in_creates_an_organization_and_signs
     assert!(page.contains("Verify email address"));
     assert_eq!(app.count("SELECT count(*) FROM users WHERE email_verified_at IS NOT NULL"), 0);
     let token = link.split("token=").nth(1).unwrap();
+    // Verifying in the browser that signed up signs it in: the Dashboard, no sign-in form.
     let response = app.post_form("/verify-email", &[("token", token)]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(app.count("SELECT count(*) FROM users WHERE email_verified_at IS NOT NULL"), 1);
-
-    // Sign in, case-insensitively.
-    let response = app.sign_in("ada@EXAMPLE.com", PASSWORD).await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), "/dashboard");
+    assert_eq!(app.count("SELECT count(*) FROM users WHERE email_verified_at IS NOT NULL"), 1);
     let (status, page) = app.get_text("/dashboard").await;
     assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Ada@Example.com is verified. Welcome to Roster."), "{page}");
     assert!(page.contains("You do not belong to any organization yet."));
     assert!(!page.contains("Resend verification email"), "verified users see no banner");
 
@@ -50,6 +50,30 @@ async fn a_newcomer_signs_up_verifies_signs_in_creates_an_organization_and_signs
     let response = app.get("/dashboard").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), "/sign-in?next=%2Fdashboard");
+
+    // Sign in again, case-insensitively.
+    let response = app.sign_in("ada@EXAMPLE.com", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/dashboard");
+    assert_eq!(app.get("/dashboard").await.status(), StatusCode::OK);
+}
+
+/// Whoever signs up chooses the password: the inbox's owner opening the link
+/// elsewhere verifies the address but is not signed in to an account someone else
+/// may have made in their name; they sign in (or reset the password) as usual.
+#[tokio::test]
+async fn a_verification_link_opened_in_another_browser_verifies_without_signing_in() {
+    let app = spawn_app().await;
+    app.sign_up("Ada Lovelace", "ada@example.com", PASSWORD).await;
+    let link = link_in(&app.last_mail_to("ada@example.com"), "/verify-email");
+    let token = link.split("token=").nth(1).unwrap();
+    let elsewhere = app.other_browser();
+    let response = elsewhere.post_form("/verify-email", &[("token", token)]).await;
+    assert_eq!(location(&response), "/sign-in");
+    assert_eq!(app.count("SELECT count(*) FROM users WHERE email_verified_at IS NOT NULL"), 1);
+    let (_, page) = elsewhere.get_text("/sign-in").await;
+    assert!(page.contains("ada@example.com is verified. Sign in to continue."), "{page}");
+    assert_eq!(location(&elsewhere.get("/dashboard").await), "/sign-in?next=%2Fdashboard");
 }
 
 #[tokio::test]
@@ -74,9 +98,11 @@ async fn signing_up_with_a_taken_address_reveals_nothing_and_mails_the_owner() {
     app.create_verified_user("Ada", "ada@example.com").await;
     let response = app.sign_up("Impostor", "ADA@example.com", "another password").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&response), "/sign-in");
-    let (_, page) = app.get_text("/sign-in").await;
+    assert_eq!(location(&response), "/sign-up/sent", "as for a new address");
+    let (_, page) = app.get_text("/sign-up/sent").await;
     assert!(page.contains("We sent a link to ADA@example.com"));
+    assert!(page.contains("Check your email"));
+    assert_eq!(location(&app.get("/dashboard").await), "/sign-in?next=%2Fdashboard", "as for a new address");
     assert_eq!(app.count("SELECT count(*) FROM users"), 1);
     let mail = app.last_mail_to("ada@example.com");
     assert_eq!(mail.subject, "You already have a Roster account");

@@ -288,22 +288,34 @@ pub async fn sign_up(
     let links = state.links.clone();
     let shown_email = email.as_str().to_owned();
     let input = accounts::SignUp { name, email, password };
-    state.db.run_steps(move |steps| accounts::sign_up(steps, &links, &ip.0, &input)).await?;
+    let signed_up = state.db.run_steps(move |steps| accounts::sign_up(steps, &links, &ip.0, &input)).await?;
+    frame.session.remember_sign_up(signed_up)?;
+    frame.session.flash(FlashLevel::Success, format!("We sent a link to {shown_email}."));
+    Ok(redirect(&req, "/sign-up/sent"))
+}
 
-    frame.session.flash(
-        FlashLevel::Success,
-        format!(
-            "We sent a link to {shown_email}. Open it to verify your address, then sign in. \
-             Nothing there? Check your spam folder."
-        ),
-    );
-    let next = safe_next(Some(&form.next));
-    let target = if next == "/dashboard" {
-        "/sign-in".to_owned()
-    } else {
-        format!("/sign-in?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>())
-    };
-    Ok(redirect(&req, &target))
+/// GET /sign-up/sent: after signing up, where the link is. The same page whether or
+/// not the address already had an account (DESIGN.md §5), so this browser is not
+/// signed in yet: opening the link here signs it in.
+pub async fn sign_up_sent(frame: Frame) -> Result<HttpResponse, AppError> {
+    if already_signed_in(&frame) {
+        return Ok(HttpResponse::SeeOther().insert_header(("Location", "/dashboard")).finish());
+    }
+    page(&MessagePage {
+        layout: frame.layout("Check your email", None, None, Nav::None),
+        heading: "Check your email".into(),
+        paragraphs: vec![
+            "Open the link we sent to verify your address. Opened in this browser, it signs you in and \
+             takes you to your Dashboard: no need to sign in."
+                .into(),
+            format!(
+                "Nothing there after a few minutes? Check your spam folder, and that you typed the address \
+                 right. The link works for {} hours.",
+                accounts::VERIFY_TTL.whole_hours()
+            ),
+        ],
+        action: None,
+    })
 }
 
 /// GET /sign-in
@@ -476,9 +488,14 @@ pub async fn verify_email(
         return invalid_link(frame, signed_in, Purpose::VerifyEmail);
     };
     match state.db.run(move |conn| accounts::verify_email(conn, &token)).await? {
-        Some(email) => {
+        Some((user, email)) => {
             if signed_in {
                 frame.session.flash(FlashLevel::Success, format!("Thank you: {email} is verified."));
+                Ok(redirect(&req, "/dashboard"))
+            } else if accounts::signs_in_after_verifying(user, frame.session.signed_up_here()) {
+                // The browser that signed up: signed in, no password asked again.
+                frame.session.sign_in(user)?;
+                frame.session.flash(FlashLevel::Success, format!("Thank you: {email} is verified. Welcome to Roster."));
                 Ok(redirect(&req, "/dashboard"))
             } else {
                 frame
