@@ -773,7 +773,7 @@ fn view_unguarded(conn: &mut PgConnection, token: &Token) -> Result<Option<Invit
         return Ok(None);
     };
     let org = organizations::find_by_id(conn, OrgId(invitation.organization_id))?.ok_or(AppError::NotFound)?;
-    let admins = memberships::granter_names(conn, org.org_id(), super::reach::GRANTERS_NAMED)?;
+    let admins = memberships::granter_names(conn, org.org_id(), super::reach::GRANTERS_NAMED, None)?;
     let grants = describe_grants(&invitation_grants::of_invitations(conn, &[invitation.id])?);
     Ok(Some(InvitationView {
         grants,

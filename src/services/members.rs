@@ -172,7 +172,7 @@ pub struct MemberPage {
     /// Their teams and projects, with why.
     pub reach: super::reach::MemberReach,
     /// Who can grant access (the Owner and Admins).
-    pub granters: Vec<String>,
+    pub granters: super::reach::Granters,
 }
 
 /// A member's page: the member, who invited them, and what they reach.

@@ -109,7 +109,7 @@ pub struct ProjectPage {
     /// Teams for `Grant access` (for those who manage).
     pub teams: Vec<Team>,
     /// Who can grant access, when the viewer has none.
-    pub granters: Vec<String>,
+    pub granters: Option<reach::Granters>,
 }
 
 fn project_in(conn: &mut PgConnection, access: &OrgAccess, project: &Slug) -> Result<Project, AppError> {
@@ -129,7 +129,7 @@ pub fn project_page(
     let mine = reach::on_project(conn, access.membership, project.id)?;
     let manages = access.role.can(Permission::ManageTeamsAndProjects);
     let teams = if manages { team_rows::all_of(conn, access.org.org_id())? } else { Vec::new() };
-    let granters = if mine.is_none() { reach::granters(conn, &access)? } else { Vec::new() };
+    let granters = if mine.is_none() { Some(reach::granters(conn, &access)?) } else { None };
     Ok(ProjectPage { viewer, access, project, grants, mine, manages, teams, granters })
 }
 

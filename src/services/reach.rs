@@ -77,9 +77,20 @@ pub fn on_projects(
 /// How many of the people who can grant access a page names.
 pub const GRANTERS_NAMED: i64 = 6;
 
-/// The names of people who can grant access: the Owner, then Admins by name (a few).
-pub fn granters(conn: &mut PgConnection, access: &OrgAccess) -> Result<Vec<String>, AppError> {
-    Ok(memberships::granter_names(conn, access.org.org_id(), GRANTERS_NAMED)?)
+/// Who can grant access, as the viewer is told: whether they can themselves, and
+/// the others who can (the Owner, then Admins by name, a few), never the viewer.
+#[derive(Debug, Clone)]
+pub struct Granters {
+    pub viewer_may: bool,
+    pub others: Vec<String>,
+}
+
+/// [`Granters`] for the viewer of `access`.
+pub fn granters(conn: &mut PgConnection, access: &OrgAccess) -> Result<Granters, AppError> {
+    Ok(Granters {
+        viewer_may: access.role.can(crate::domain::Permission::ManageTeamsAndProjects),
+        others: memberships::granter_names(conn, access.org.org_id(), GRANTERS_NAMED, Some(access.membership))?,
+    })
 }
 
 /// The `My access` page: the viewer, their access, what they reach, and who can grant more.
@@ -87,7 +98,7 @@ pub fn my_access_page(
     conn: &mut PgConnection,
     slug: &Slug,
     user: UserId,
-) -> Result<(Viewer, OrgAccess, MemberReach, Vec<String>), AppError> {
+) -> Result<(Viewer, OrgAccess, MemberReach, Granters), AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
     let reach = of_membership(conn, access.membership)?;
     let granters = granters(conn, &access)?;

@@ -18,14 +18,19 @@ pub fn format_datetime(at: OffsetDateTime) -> String {
 /// "5 minutes ago", "yesterday", "3 days ago", "in 6 days"; past a month, the date.
 /// Hand-written rather than a crate: the crates for this word only the past, and the
 /// expiry of an invitation is in the future.
+/// Counts are rounded to the nearest unit, so an invitation sent a moment ago for
+/// 7 days expires "in 7 days", not "in 6 days".
 pub fn relative(at: OffsetDateTime, now: OffsetDateTime) -> String {
     let seconds = (at - now).whole_seconds();
     let (future, seconds) = (seconds > 0, seconds.unsigned_abs());
-    let (count, unit) = match seconds {
-        0..=59 => return "just now".to_owned(),
-        60..=3_599 => (seconds / 60, "minute"),
-        3_600..=86_399 => (seconds / 3_600, "hour"),
-        86_400..=2_591_999 => (seconds / 86_400, "day"),
+    if seconds < 60 {
+        return "just now".to_owned();
+    }
+    let rounded = |size: u64| (seconds + size / 2) / size;
+    let (count, unit) = match (rounded(60), rounded(3_600), rounded(86_400)) {
+        (minutes, ..) if minutes < 60 => (minutes, "minute"),
+        (_, hours, _) if hours < 24 => (hours, "hour"),
+        (.., days) if days < 30 => (days, "day"),
         _ => return format_date(at),
     };
     match (future, count, unit) {
@@ -99,5 +104,13 @@ mod tests {
         assert_eq!(at(60 * 24 * 6 + 30), "in 6 days");
         assert_eq!(at(60 * 24), "tomorrow");
         assert_eq!(at(-60 * 24 * 40), "22 Oct 2026");
+        // Rounded to the nearest unit: a 7-day invitation sent a moment ago.
+        let seconds = |s: i64| relative(now + time::Duration::seconds(s), now);
+        assert_eq!(seconds(7 * 86_400 - 5), "in 7 days");
+        assert_eq!(seconds(59 * 60 + 50), "in 1 hour", "59 min 50 s is about an hour, never \"60 minutes\"");
+        assert_eq!(at(-(23 * 60 + 40)), "yesterday", "23 h 40 min ago");
+        assert_eq!(seconds(-100), "2 minutes ago");
+        assert_eq!(seconds(-65), "1 minute ago");
+        assert_eq!(at(60 * 24 * 30 - 1), "31 Dec 2026", "about 30 days out: the date");
     }
 }

@@ -28,3 +28,4 @@ mod sessions;
 mod statements;
 mod teams;
 mod webhooks;
+mod wording;

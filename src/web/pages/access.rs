@@ -26,12 +26,14 @@ pub struct ProjectLine {
 pub struct AccessView {
     pub teams: Vec<(String, String, TeamRole)>,
     pub projects: Vec<ProjectLine>,
-    /// The Owner and Admins, who can grant access (for the empty case).
+    /// The others (Owner and Admins) who can grant access, in words (for the empty case).
     pub granters: String,
+    /// Whether the viewer may grant access themselves (then told so, not to ask).
+    pub viewer_grants: bool,
 }
 
 impl AccessView {
-    pub fn new(reach: MemberReach, granters: &[String]) -> Self {
+    pub fn new(reach: MemberReach, granters: &crate::services::reach::Granters) -> Self {
         let projects = reach
             .projects
             .into_iter()
@@ -52,13 +54,14 @@ impl AccessView {
         AccessView {
             teams: reach.teams.into_iter().map(|(t, role)| (t.name, t.slug, role)).collect(),
             projects,
-            granters: names_in_words(granters),
+            granters: names_in_words(&granters.others),
+            viewer_grants: granters.viewer_may,
         }
     }
 }
 
 /// "Ada", "Ada or Ben", "Ada, Ben or Cleo".
-fn names_in_words(names: &[String]) -> String {
+pub fn names_in_words(names: &[String]) -> String {
     match names {
         [] => "the Owner or an Admin".into(),
         [one] => one.clone(),

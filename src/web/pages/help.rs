@@ -15,6 +15,10 @@ struct HelpPage {
     layout: Layout,
     dev_mailbox: bool,
     support_url: Option<String>,
+    /// When unused sessions end (`ROSTER_SESSION_IDLE_TIMEOUT`), in words.
+    idle_timeout: String,
+    /// When every session ends, in words.
+    absolute_lifetime: String,
 }
 
 /// GET /help: open to everyone; signed-in users get their usual header.
@@ -25,5 +29,7 @@ pub async fn show_help(frame: Frame, state: web::Data<AppState>) -> Result<HttpR
         layout: frame.layout("Help", viewer, None, Nav::None),
         dev_mailbox: state.settings.uses_dev_mailbox(),
         support_url: state.settings.support_url.as_ref().map(|u| u.to_string()),
+        idle_timeout: crate::web::format::span(state.settings.session_idle_timeout),
+        absolute_lifetime: crate::web::format::span(crate::web::session::ABSOLUTE_LIFETIME),
     })
 }

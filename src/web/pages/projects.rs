@@ -57,7 +57,8 @@ struct ProjectPage {
     mine: Option<Reach<Place>>,
     manages: bool,
     teams: Vec<Team>,
-    granters: Vec<String>,
+    /// The others who can grant access, in words, when the viewer has none and cannot grant it.
+    granters: String,
     grant: Submitted<GrantForm>,
     settings: Submitted<GroupForm>,
 }
@@ -157,7 +158,7 @@ async fn render_project(
         mine: found.mine,
         manages: found.manages,
         teams: found.teams,
-        granters: found.granters,
+        granters: found.granters.map(|g| super::access::names_in_words(&g.others)).unwrap_or_default(),
         grant,
         settings,
         slug: org_slug.clone(),
