@@ -80,6 +80,17 @@ pub fn revoke(conn: &mut PgConnection, org: OrgId, id: Uuid, by: &str) -> QueryR
 
 /// Revokes every live key `creator` made in the organization (they are leaving it);
 /// returns them.
+/// The names of the organization's live keys that `creator` made, oldest first.
+pub fn live_names_created_by(conn: &mut PgConnection, org: OrgId, creator: Uuid) -> QueryResult<Vec<String>> {
+    api_keys::table
+        .filter(api_keys::organization_id.eq(org.0))
+        .filter(api_keys::created_by.eq(creator))
+        .filter(api_keys::revoked_at.is_null())
+        .order((api_keys::created_at, api_keys::id))
+        .select(api_keys::name)
+        .load(conn)
+}
+
 pub fn revoke_created_by(conn: &mut PgConnection, org: OrgId, creator: Uuid, by: &str) -> QueryResult<Vec<ApiKey>> {
     diesel::update(
         api_keys::table

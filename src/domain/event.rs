@@ -144,6 +144,10 @@ pub enum Event {
     /// (`owner`, if any, is told).
     #[strum_discriminants(strum(serialize = "webhook.disabled"))]
     WebhookDisabled { endpoint: Uuid, url: String, reason: Option<String>, owner: Option<Uuid> },
+    /// The member who added the endpoint left or was removed and it was left
+    /// enabled: the Owner and Admins (`admins`) are told it still sends events.
+    #[strum_discriminants(strum(serialize = "webhook.creator_left"))]
+    WebhookCreatorLeft { endpoint: Uuid, url: String, creator: String, admins: Vec<Uuid> },
 }
 
 impl EventKind {
@@ -196,6 +200,7 @@ impl EventKind {
             EventKind::WebhookDeleted => "Webhook deleted",
             EventKind::WebhookEnabled => "Webhook enabled",
             EventKind::WebhookDisabled => "Webhook disabled",
+            EventKind::WebhookCreatorLeft => "Webhook kept after its creator left",
         }
     }
 
@@ -246,7 +251,8 @@ impl Event {
             Event::WebhookCreated { url, .. }
             | Event::WebhookDeleted { url }
             | Event::WebhookEnabled { url }
-            | Event::WebhookDisabled { url, .. } => url,
+            | Event::WebhookDisabled { url, .. }
+            | Event::WebhookCreatorLeft { url, .. } => url,
             Event::DomainAdded { domain }
             | Event::DomainVerified { domain }
             | Event::DomainRemoved { domain, .. }
@@ -363,6 +369,9 @@ impl Event {
             Event::WebhookCreated { events, .. } => (None, Some(json!({ "events": events, "enabled": true }))),
             Event::WebhookDeleted { .. } => (Some(json!({ "deleted": false })), None),
             Event::WebhookEnabled { .. } => (Some(json!({ "enabled": false })), Some(json!({ "enabled": true }))),
+            Event::WebhookCreatorLeft { creator, .. } => {
+                (Some(json!({ "created_by": creator })), Some(json!({ "enabled": true, "created_by": null })))
+            }
             Event::WebhookDisabled { reason, .. } => {
                 (Some(json!({ "enabled": true })), Some(json!({ "enabled": false, "reason": reason })))
             }
@@ -531,6 +540,14 @@ impl Event {
             | Event::WebhookCreated { .. }
             | Event::WebhookDeleted { .. }
             | Event::WebhookEnabled { .. } => Vec::new(),
+            Event::WebhookCreatorLeft { endpoint, url, creator, admins } => admins
+                .iter()
+                .map(|admin| Notice {
+                    recipient: *admin,
+                    subject: *endpoint,
+                    payload: json!({ "url": url, "creator": creator }),
+                })
+                .collect(),
             Event::WebhookDisabled { endpoint, url, reason, owner } => owner
                 .filter(|_| reason.is_some())
                 .map(|owner| Notice {

@@ -194,20 +194,68 @@ pub fn removal(
     slug: &Slug,
     user: UserId,
     id: Uuid,
-) -> Result<(Viewer, MemberEntry), AppError> {
+) -> Result<(Viewer, MemberEntry, Leftovers), AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
     let (entry, _) = entry(conn, &access, id)?;
     if !entry.removable {
         return Err(AppError::Forbidden(format!("You cannot remove {} from this organization.", entry.row.email)));
     }
-    Ok((viewer, entry))
+    let left = match entry.row.user_id {
+        Some(member) => leftovers(conn, &access, member)?,
+        None => Leftovers::default(),
+    };
+    Ok((viewer, entry, left))
 }
 
 /// The `Leave organization` confirmation, for anyone but the Owner.
-pub fn leaving(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<(Viewer, OrgAccess), AppError> {
+pub fn leaving(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<(Viewer, OrgAccess, Leftovers), AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
     may_leave(access.role).map_err(refused)?;
-    Ok((viewer, access))
+    let left = leftovers(conn, &access, user.0)?;
+    Ok((viewer, access, left))
+}
+
+/// What a member created that goes on without them, for the confirmation of their
+/// departure: webhook endpoints, which keep sending the organization's events unless
+/// disabled with them, and API keys, which are revoked with them (a key acts as its
+/// creator).
+#[derive(Debug, Clone, Default)]
+pub struct Leftovers {
+    /// The endpoints' addresses as pages show them.
+    pub endpoints: Vec<String>,
+    pub keys: Vec<String>,
+}
+
+impl Leftovers {
+    pub fn is_empty(&self) -> bool {
+        self.endpoints.is_empty() && self.keys.is_empty()
+    }
+}
+
+fn leftovers(conn: &mut PgConnection, access: &OrgAccess, user: Uuid) -> Result<Leftovers, AppError> {
+    if !access.role.can(Permission::ManageIntegrations) && access.user.id != user {
+        return Ok(Leftovers::default());
+    }
+    let endpoints = super::webhooks::left_by(conn, access, user)?;
+    Ok(Leftovers {
+        endpoints: endpoints.iter().map(|e| crate::domain::webhook::shown_url(&e.url)).collect(),
+        keys: crate::db::api_keys::live_names_created_by(conn, access.org.org_id(), user)?,
+    })
+}
+
+/// What happens to what `user` (named `name`) created when they go: their keys are
+/// revoked; their webhook endpoints are disabled (`disable_integrations`) or stay on
+/// and the Owner and Admins are told.
+fn after_departure(
+    conn: &mut PgConnection,
+    access: &OrgAccess,
+    user: Uuid,
+    name: &str,
+    disable_integrations: bool,
+) -> Result<Vec<Event>, AppError> {
+    let mut events = super::api_keys::revoke_for_departure(conn, access, user)?;
+    events.extend(super::webhooks::after_departure(conn, access, user, name, disable_integrations)?);
+    Ok(events)
 }
 
 /// The target membership, locked, with who-acts-on-whom for the permission checks.
@@ -262,12 +310,20 @@ pub fn change_role(
 
 /// Removes a member: access ends on their next request; the account and its
 /// history stay, and they can be invited again. Frees the seat.
-pub fn remove(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> Result<String, AppError> {
+/// What the person created goes as [`after_departure`] says.
+pub fn remove(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    id: Uuid,
+    disable_integrations: bool,
+) -> Result<String, AppError> {
     conn.transaction(|conn| {
         let access = access::acting(conn, slug, actor)?;
         let (membership, parties) = target(conn, &access, id)?;
         parties.may_remove().map_err(refused)?;
-        let email = users::find(conn, UserId(membership.user_id))?.map(|u| u.email).unwrap_or_default();
+        let removed = users::find(conn, UserId(membership.user_id))?;
+        let (email, name) = removed.map(|u| (u.email, u.name)).unwrap_or_default();
         memberships::delete(conn, membership.id)?;
         let mut events = vec![Event::MemberRemoved {
             membership: membership.id,
@@ -275,14 +331,20 @@ pub fn remove(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> 
             email: email.clone(),
             role: membership.role,
         }];
-        events.extend(super::api_keys::revoke_for_departure(conn, &access, membership.user_id)?);
+        events.extend(after_departure(conn, &access, membership.user_id, &name, disable_integrations)?);
         actor.record(conn, &access, &events)?;
         Ok(email)
     })
 }
 
-/// Leaves an organization (anyone but the Owner); returns its name.
-pub fn leave(conn: &mut PgConnection, actor: &Actor, slug: &Slug) -> Result<String, AppError> {
+/// Leaves an organization (anyone but the Owner); returns its name. What the person
+/// created goes as [`after_departure`] says.
+pub fn leave(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    disable_integrations: bool,
+) -> Result<String, AppError> {
     conn.transaction(|conn| {
         let access = access::acting(conn, slug, actor)?;
         // Under the organization's lock, so a concurrent ownership transfer cannot
@@ -292,7 +354,8 @@ pub fn leave(conn: &mut PgConnection, actor: &Actor, slug: &Slug) -> Result<Stri
         may_leave(membership.role).map_err(refused)?;
         memberships::delete(conn, membership.id)?;
         let mut events = vec![Event::MemberLeft { email: access.user.email.clone(), role: membership.role }];
-        events.extend(super::api_keys::revoke_for_departure(conn, &access, membership.user_id)?);
+        let name = access.user.name.clone();
+        events.extend(after_departure(conn, &access, membership.user_id, &name, disable_integrations)?);
         actor.record(conn, &access, &events)?;
         Ok(access.org.name.clone())
     })

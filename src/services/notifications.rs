@@ -128,6 +128,14 @@ pub fn describe(n: &Notification) -> Item {
             ),
             format!("/orgs/{slug}/settings#webhooks-heading"),
         ),
+        Some(EventKind::WebhookCreatorLeft) => (
+            format!(
+                "{} left {org}, and the webhook to {} they added is still enabled: it goes on receiving {org}'s events. Review it in Settings.",
+                text(p, "creator"),
+                text(p, "url")
+            ),
+            format!("/orgs/{slug}/settings#webhooks-heading"),
+        ),
         Some(EventKind::SeatsNearLimit) => (
             format!(
                 "{org} has used {} of its {} seats.",

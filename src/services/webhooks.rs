@@ -242,6 +242,46 @@ pub fn record_attempt(conn: &mut PgConnection, delivery: &Delivery, attempt: &At
     })
 }
 
+/// The enabled endpoints `creator` added, as the departure confirmation lists them.
+pub fn left_by(conn: &mut PgConnection, access: &OrgAccess, creator: Uuid) -> Result<Vec<Endpoint>, AppError> {
+    Ok(rows::enabled_endpoints_created_by(conn, access.org.org_id(), creator)?)
+}
+
+/// When the member `creator` (named `name`) leaves or is removed: the endpoints they
+/// added are disabled with them (`disable`), or stay enabled and the Owner and
+/// Admins are told that they do.
+pub fn after_departure(
+    conn: &mut PgConnection,
+    access: &OrgAccess,
+    creator: Uuid,
+    name: &str,
+    disable: bool,
+) -> Result<Vec<Event>, AppError> {
+    let endpoints = rows::enabled_endpoints_created_by(conn, access.org.org_id(), creator)?;
+    if endpoints.is_empty() {
+        return Ok(Vec::new());
+    }
+    let admins: Vec<Uuid> =
+        memberships::admins_of(conn, access.org.org_id())?.into_iter().filter(|id| *id != creator).collect();
+    let mut events = Vec::with_capacity(endpoints.len());
+    for endpoint in endpoints {
+        let url = webhook::shown_url(&endpoint.url);
+        if disable {
+            let reason = format!("{name}, who added it, left the organization.");
+            rows::set_enabled(conn, endpoint.id, false, Some(&reason))?;
+            events.push(Event::WebhookDisabled { endpoint: endpoint.id, url, reason: Some(reason), owner: None });
+        } else {
+            events.push(Event::WebhookCreatorLeft {
+                endpoint: endpoint.id,
+                url,
+                creator: name.to_owned(),
+                admins: admins.clone(),
+            });
+        }
+    }
+    Ok(events)
+}
+
 /// After a delivery gave up: disables its endpoint if nothing reached it for
 /// [`DISABLE_AFTER`], and tells the Owner in the bell.
 pub fn after_giving_up(conn: &mut PgConnection, delivery: Uuid) -> Result<(), AppError> {

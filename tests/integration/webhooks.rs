@@ -230,3 +230,103 @@ async fn only_the_owner_and_admins_manage_webhooks_and_only_their_own_organizati
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(owner.count("SELECT count(*) FROM webhook_endpoints"), 0);
 }
+
+/// An Admin with a webhook endpoint and an API key of their own, in Acme.
+async fn admin_with_integrations(owner: &TestApp, slug: &str, receiver: &Receiver) -> TestApp {
+    let ada = owner.member(slug, "Ada Admin", "ada@example.com", "admin").await;
+    add_endpoint(&ada, slug, &format!("{}?token=s3cret", receiver.url()), &["invitation.*", "member.*"]).await;
+    let response = ada
+        .post_form(&format!("/orgs/{slug}/settings/api-keys"), &[("name", "HR sync"), ("scopes", "members:read")])
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    ada
+}
+
+#[tokio::test]
+async fn removing_an_admin_lists_what_they_created_and_disables_their_webhook_by_default() {
+    let receiver = Receiver::start();
+    let owner = spawn_app_with(|s| s.webhooks_allow_private = true).await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    admin_with_integrations(&owner, &slug, &receiver).await;
+    let ada = owner.membership_id(&slug, "ada@example.com");
+
+    // The confirmation (dialog and page) lists both, with `Also disable these` checked.
+    for htmx in [true, false] {
+        let request = owner.client.get(owner.url(&format!("/orgs/{slug}/members/{ada}/remove")));
+        let request = if htmx { request.header("HX-Request", "true") } else { request };
+        let page = unescape(&request.send().await.unwrap().text().await.unwrap());
+        assert!(page.contains(&format!("<code class=\"break\">{}</code>", receiver.url())), "{page}");
+        assert!(!page.contains("s3cret"), "the address without its query: {page}");
+        assert!(page.contains("name=\"disable_integrations\" value=\"on\" checked"), "{page}");
+        assert!(page.contains("<label for=\"disable-integrations\">Also disable these</label>"), "{page}");
+        assert!(page.contains("Their API key “HR sync” is revoked with them"), "{page}");
+    }
+
+    // Removed as the form sends it: the endpoint is disabled with the reason, the key revoked.
+    let response = owner
+        .post_form(
+            &format!("/orgs/{slug}/members/{ada}/remove"),
+            &[("left_listed", "1"), ("disable_integrations", "on")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(owner.count("SELECT count(*) FROM webhook_endpoints WHERE enabled"), 0);
+    assert_eq!(
+        owner.count("SELECT count(*) FROM webhook_endpoints WHERE disabled_reason = 'Ada Admin, who added it, left the organization.'"),
+        1
+    );
+    assert_eq!(owner.count("SELECT count(*) FROM api_keys WHERE revoked_at IS NULL"), 0);
+    assert_eq!(owner.count("SELECT count(*) FROM audit_events WHERE action = 'webhook.disabled'"), 1);
+
+    // Nothing more reaches it: an invitation afterwards queues no delivery.
+    let before = owner.count("SELECT count(*) FROM webhook_deliveries");
+    owner.invite(&slug, "grace@example.com", "member").await;
+    assert_eq!(owner.count("SELECT count(*) FROM webhook_deliveries"), before, "no delivery after the removal");
+    let (_, settings) = owner.get_text(&format!("/orgs/{slug}/settings")).await;
+    assert!(unescape(&settings).contains("Ada Admin, who added it, left the organization."), "{settings}");
+}
+
+#[tokio::test]
+async fn a_webhook_left_enabled_after_its_creator_leaves_is_announced_to_the_owner_and_admins() {
+    let receiver = Receiver::start();
+    let owner = spawn_app_with(|s| s.webhooks_allow_private = true).await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    let other_admin = owner.member(&slug, "Bea Admin", "bea@example.com", "admin").await;
+    let ada = admin_with_integrations(&owner, &slug, &receiver).await;
+
+    // Leaving: the page lists the endpoint; Ada unchecks `Also disable these`.
+    let (_, page) = ada.get_text(&format!("/orgs/{slug}/leave")).await;
+    let page = unescape(&page);
+    assert!(page.contains("You added a webhook endpoint that keeps receiving this organization's events"), "{page}");
+    assert!(page.contains("Your API key “HR sync” is revoked with you"), "{page}");
+    let response = ada.post_form(&format!("/orgs/{slug}/leave"), &[("left_listed", "1")]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(owner.count("SELECT count(*) FROM webhook_endpoints WHERE enabled"), 1, "kept, as chosen");
+    assert_eq!(owner.count("SELECT count(*) FROM api_keys WHERE revoked_at IS NULL"), 0, "keys go anyway");
+
+    // The Owner and the other Admin are told in the bell, and it is in the audit log.
+    let told = "Ada Admin left Acme, and the webhook to";
+    for (who, browser) in [("the Owner", &owner), ("another Admin", &other_admin)] {
+        let (_, page) = browser.get_text("/notifications").await;
+        assert!(unescape(&page).contains(told), "{who}: {page}");
+    }
+    assert_eq!(owner.count("SELECT count(*) FROM audit_events WHERE action = 'webhook.creator_left'"), 1);
+    assert_eq!(
+        owner.count("SELECT count(*) FROM notifications WHERE kind = 'webhook.creator_left'"),
+        2,
+        "the Owner and Bea, not Ada"
+    );
+}
+
+#[tokio::test]
+async fn a_removal_without_the_list_disables_the_webhooks_too() {
+    let receiver = Receiver::start();
+    let owner = spawn_app_with(|s| s.webhooks_allow_private = true).await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    admin_with_integrations(&owner, &slug, &receiver).await;
+    let ada = owner.membership_id(&slug, "ada@example.com");
+    // A script, or an old page, posting without the list: the safe default.
+    let response = owner.post_form(&format!("/orgs/{slug}/members/{ada}/remove"), &[]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(owner.count("SELECT count(*) FROM webhook_endpoints WHERE enabled"), 0);
+}

@@ -196,19 +196,39 @@ pub async fn change_member_role(
     Ok(json(StatusCode::OK, &Member::from(&entry)))
 }
 
+/// What happens to what a removed member created.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RemoveParams {
+    /// `true` keeps the webhook endpoints the member added enabled (the Owner and
+    /// Admins are told); by default they are disabled with the member. Their API keys
+    /// are revoked either way: a key acts as its creator.
+    keep_webhooks: Option<bool>,
+}
+
 /// Removes a member from the organization. Their account and history stay; they
-/// can be invited again.
+/// can be invited again. The webhook endpoints they added are disabled unless
+/// `keep_webhooks=true`; their API keys are revoked.
 #[utoipa::path(
     tag = "Members",
-    params(("id" = Uuid, Path, description = "The membership's id.")),
+    params(("id" = Uuid, Path, description = "The membership's id."), RemoveParams),
     responses((status = 204, description = "Removed."),
               (status = 404, description = "No member with this id in the key's organization.", body = super::Problem, content_type = "application/problem+json")),
     security(("api_key" = ["members:write"]))
 )]
 #[delete("/members/{id}")]
-pub async fn remove_member(req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn remove_member(
+    req: HttpRequest,
+    id: web::Path<String>,
+    params: web::Query<RemoveParams>,
+) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&id, &req)?;
-    call(&req, Scope::MembersWrite, Box::new(move |conn, key| members::remove(conn, &key.actor, &key.slug, id)))
-        .await?;
+    let disable = !params.keep_webhooks.unwrap_or(false);
+    call(
+        &req,
+        Scope::MembersWrite,
+        Box::new(move |conn, key| members::remove(conn, &key.actor, &key.slug, id, disable)),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -265,6 +265,11 @@ impl EventView {
                 String::new(),
                 a.as_ref().and_then(|v| v.get("reason")).and_then(|v| v.as_str()).unwrap_or_default().to_owned(),
             ),
+            Some(EventKind::WebhookCreatorLeft) => (
+                "kept the webhook".into(),
+                String::new(),
+                format!("Still enabled after {} left, who added it", field(b, "created_by")),
+            ),
             Some(EventKind::TeamCreated) => ("created the team".into(), String::new(), String::new()),
             Some(EventKind::ProjectCreated) => ("created the project".into(), String::new(), String::new()),
             Some(EventKind::TeamRenamed) => {

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::domain::Role;
 use crate::error::AppError;
-use crate::services::members::{self, Cursor, MemberEntry, MemberFilter, MemberSort, MemberStatus};
+use crate::services::members::{self, Cursor, Leftovers, MemberEntry, MemberFilter, MemberSort, MemberStatus};
 use crate::web::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
 use crate::web::format::When;
 use crate::web::htmx::{is_htmx, page, redirect};
@@ -113,6 +113,7 @@ struct RemovePage {
     csrf: String,
     slug: String,
     row: MemberView,
+    left: Leftovers,
 }
 
 #[derive(Template)]
@@ -121,6 +122,7 @@ struct RemoveDialog {
     csrf: String,
     slug: String,
     row: MemberView,
+    left: Leftovers,
 }
 
 #[derive(Template)]
@@ -144,6 +146,25 @@ struct LeavePage {
     csrf: String,
     slug: String,
     org_name: String,
+    left: Leftovers,
+}
+
+/// A departure's form: whether what the person created goes with them.
+#[derive(Debug, Default, Deserialize)]
+pub struct DepartureForm {
+    /// Present when the form listed webhook endpoints (with the checkbox).
+    #[serde(default)]
+    left_listed: Option<String>,
+    /// `Also disable these`, checked by default.
+    #[serde(default)]
+    disable_integrations: Option<String>,
+}
+
+impl DepartureForm {
+    /// Disabled unless the person saw the list and unchecked `Also disable these`.
+    fn disable_integrations(form: Option<web::Form<Self>>) -> bool {
+        form.is_none_or(|f| f.left_listed.is_none() || f.disable_integrations.is_some())
+    }
 }
 
 /// GET /orgs/{slug}/members
@@ -253,15 +274,16 @@ pub async fn confirm_remove(
 ) -> Result<HttpResponse, AppError> {
     let OrgItem { slug, id } = item;
     let slug_text = slug.to_string();
-    let (viewer, entry) = state.db.run(move |conn| members::removal(conn, &slug, user.0, id)).await?;
+    let (viewer, entry, left) = state.db.run(move |conn| members::removal(conn, &slug, user.0, id)).await?;
     let row = MemberView::new(entry);
     let csrf = frame.csrf().to_owned();
     if is_htmx(&req) {
-        return page(&RemoveDialog { csrf, slug: slug_text, row });
+        return page(&RemoveDialog { csrf, slug: slug_text, row, left });
     }
     page(&RemovePage {
         csrf,
         row,
+        left,
         layout: frame.layout("Remove member", Some(viewer), Some(&slug_text), Nav::Members),
         slug: slug_text,
     })
@@ -274,11 +296,13 @@ pub async fn remove_member(
     acting: Acting,
     state: web::Data<AppState>,
     item: OrgItem,
+    form: Option<web::Form<DepartureForm>>,
 ) -> Result<HttpResponse, AppError> {
     let OrgItem { slug, id } = item;
     let slug_text = slug.to_string();
     let actor = acting.actor();
-    let email = state.db.run(move |conn| members::remove(conn, &actor, &slug, id)).await?;
+    let disable = DepartureForm::disable_integrations(form);
+    let email = state.db.run(move |conn| members::remove(conn, &actor, &slug, id, disable)).await?;
     let message = format!("{email} was removed. Their account stays; you can invite them again.");
     row_response(&req, frame, &slug_text, None, message)
 }
@@ -333,8 +357,9 @@ pub async fn confirm_leave(
     slug: OrgSlug,
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
-    let (viewer, access) = state.db.run(move |conn| members::leaving(conn, &slug, user.0)).await?;
+    let (viewer, access, left) = state.db.run(move |conn| members::leaving(conn, &slug, user.0)).await?;
     page(&LeavePage {
+        left,
         csrf: frame.csrf().to_owned(),
         org_name: access.org.name.clone(),
         layout: frame.layout("Leave organization", Some(viewer), Some(&access.org.slug), Nav::Overview),
@@ -349,10 +374,12 @@ pub async fn leave_organization(
     acting: Acting,
     state: web::Data<AppState>,
     slug: OrgSlug,
+    form: Option<web::Form<DepartureForm>>,
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
     let actor = acting.actor();
-    let name = state.db.run(move |conn| members::leave(conn, &actor, &slug)).await?;
+    let disable = DepartureForm::disable_integrations(form);
+    let name = state.db.run(move |conn| members::leave(conn, &actor, &slug, disable)).await?;
     frame.session.flash(FlashLevel::Success, format!("You left {name}."));
     Ok(redirect(&req, "/dashboard"))
 }
