@@ -191,6 +191,7 @@ pub fn candidates(
     conn: &mut PgConnection,
     org: OrgId,
     outside: Option<Uuid>,
+    only: Option<Role>,
     search: &str,
     limit: i64,
 ) -> QueryResult<Vec<(Uuid, String, String)>> {
@@ -198,6 +199,9 @@ pub fn candidates(
         .filter(memberships::organization_id.eq(org.0))
         .select((memberships::id, memberships::member_name, memberships::member_email))
         .into_boxed();
+    if let Some(role) = only {
+        query = query.filter(memberships::role.eq(role));
+    }
     if let Some(team) = outside {
         let in_team = team_members::table.filter(team_members::team_id.eq(team)).select(team_members::membership_id);
         query = query.filter(memberships::id.ne_all(in_team));

@@ -115,6 +115,12 @@ impl TeamRights {
     pub fn may_manage(&self, target: Role) -> bool {
         may_manage_team_place(self.role, self.team_role, target)
     }
+
+    /// The only organization role whose members the viewer may add (a Maintainer:
+    /// Members), or `None` for anyone.
+    fn addable_only(&self) -> Option<Role> {
+        (!self.may_manage(Role::Admin)).then_some(Role::Member)
+    }
 }
 
 fn rights(conn: &mut PgConnection, access: &OrgAccess, team: &Team) -> Result<TeamRights, AppError> {
@@ -206,7 +212,7 @@ pub fn team_page(
         .collect();
     let projects = project_rows::projects_of_team(conn, team.id)?;
     let candidates = if rights.manage_members {
-        rows::candidates(conn, access.org.org_id(), Some(team.id), "", CANDIDATES)?
+        rows::candidates(conn, access.org.org_id(), Some(team.id), rights.addable_only(), "", CANDIDATES)?
     } else {
         Vec::new()
     };
@@ -228,8 +234,9 @@ pub fn candidates(
 ) -> Result<Vec<(Uuid, String, String)>, AppError> {
     let access = access::member_of(conn, slug, user)?;
     let team = team_in(conn, &access, team)?;
-    require(rights(conn, &access, &team)?.manage_members, &team)?;
-    Ok(rows::candidates(conn, access.org.org_id(), Some(team.id), search.trim(), CANDIDATES)?)
+    let rights = rights(conn, &access, &team)?;
+    require(rights.manage_members, &team)?;
+    Ok(rows::candidates(conn, access.org.org_id(), Some(team.id), rights.addable_only(), search.trim(), CANDIDATES)?)
 }
 
 /// The organization's team at `team`, locked, with the actor's rights on it.
@@ -328,7 +335,7 @@ fn resolve_member(conn: &mut PgConnection, access: &OrgAccess, who: &str) -> Res
             .map(|m| m.id)
             .ok_or_else(|| field("That person is not a member of the organization.".into()));
     }
-    let found = rows::candidates(conn, access.org.org_id(), None, who, 50)?;
+    let found = rows::candidates(conn, access.org.org_id(), None, None, who, 50)?;
     let exact: Vec<Uuid> = found
         .iter()
         .filter(|(_, name, email)| {
@@ -357,6 +364,21 @@ pub fn add_member(
         let (team, rights) = locked(conn, &access, team)?;
         require(rights.manage_members, &team)?;
         let membership = resolve_member(conn, &access, who)?;
+        // Adding follows the rule of changing a place: a Maintainer adds Members only.
+        let joining = memberships::detail(conn, access.org.org_id(), membership)?.ok_or(AppError::NotFound)?;
+        if !rights.may_manage(joining.role) {
+            let mut errors = FormErrors::new();
+            errors.add(
+                "member",
+                format!(
+                    "Only the Owner and Admins can add {} ({}) to {}: a Maintainer adds the organization's Members.",
+                    joining.member_name,
+                    joining.role.label(),
+                    team.name
+                ),
+            );
+            return Err(AppError::Invalid(errors));
+        }
         if !rows::add(conn, access.org.org_id(), team.id, membership, role)? {
             let member = rows::member(conn, team.id, membership)?.ok_or(AppError::NotFound)?;
             let mut errors = FormErrors::new();

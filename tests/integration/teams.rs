@@ -754,3 +754,40 @@ async fn forms_say_what_is_wrong_invitations_name_teams_as_they_are_and_maintain
         "{bell}"
     );
 }
+
+#[tokio::test]
+async fn a_maintainer_cannot_add_the_owner_or_an_admin_to_their_team_which_they_could_not_undo() {
+    let (app, slug) = acme().await;
+    let mia = app.member(&slug, "Mia Maintainer", "mia@example.com", "member").await;
+    app.member(&slug, "Adam Admin", "adam@example.com", "admin").await;
+    app.member(&slug, "Ada Lovelace", "ada@example.com", "member").await;
+    let platform = create_team(&app, &slug, "Platform").await;
+    add_to_team(&app, &slug, &platform, "mia@example.com", "maintainer").await;
+
+    for (who, role) in [(OWNER, "member"), (OWNER, "maintainer"), ("adam@example.com", "maintainer")] {
+        let refused = add_to_team(&mia, &slug, &platform, who, role).await;
+        let page =
+            expect_page(refused, StatusCode::UNPROCESSABLE_ENTITY, "a Maintainer adds the organization's Members")
+                .await;
+        assert!(unescape(&page).contains("Only the Owner and Admins can add"), "{page}");
+    }
+    // Named by id, as the picker sends it: refused too.
+    let adam = app.membership_id(&slug, "adam@example.com");
+    let refused = add_to_team(&mia, &slug, &platform, &adam.to_string(), "member").await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("SELECT count(*) FROM team_members"), 1, "only Mia");
+
+    // The picker offers a Maintainer only the organization's Members; the Owner, everyone.
+    let (_, picked) = mia.get_text(&format!("/orgs/{slug}/teams/{platform}/candidates?q=a")).await;
+    assert!(picked.contains("ada@example.com"), "{picked}");
+    assert!(!picked.contains("adam@example.com") && !picked.contains(OWNER), "{picked}");
+    let (_, page) = mia.get_text(&format!("/orgs/{slug}/teams/{platform}")).await;
+    assert!(!page.contains("adam@example.com") && !page.contains(OWNER), "the team page's list too: {page}");
+    let (_, picked) = app.get_text(&format!("/orgs/{slug}/teams/{platform}/candidates?q=a")).await;
+    assert!(picked.contains("adam@example.com"), "{picked}");
+
+    // A Member is added as before; the Owner adds an Admin.
+    assert_eq!(add_to_team(&mia, &slug, &platform, "ada@example.com", "member").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(add_to_team(&app, &slug, &platform, "adam@example.com", "member").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.count("SELECT count(*) FROM team_members"), 3);
+}
