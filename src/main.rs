@@ -348,7 +348,8 @@ fn serve(seed_demo: bool, bind: Option<SocketAddr>) -> anyhow::Result<()> {
         if settings.session_key.generated {
             tracing::warn!(
                 "ROSTER_SESSION_KEY is not set: generated a key for this run; sessions end when it stops, \
-                 and mail still waiting to be sent then cannot be opened by the next run"
+                 mail still waiting to be sent then cannot be opened by the next run, and webhook signing \
+                 secrets added now will need a new secret after a restart (Settings → Webhooks → Roll secret)"
             );
         }
         if settings.uses_dev_mailbox() {

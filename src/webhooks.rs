@@ -25,6 +25,9 @@ const RETRY_DELAYS: [i64; 8] = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 360
 pub const ATTEMPTS: i32 = RETRY_DELAYS.len() as i32;
 /// The longest a name lookup may take (the system resolver has no bound of its own).
 const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
+/// What the delivery log says of an attempt that could not be signed.
+pub const UNREADABLE_SECRET: &str = "Not sent: Roster can no longer open this endpoint's signing secret \
+     (ROSTER_SESSION_KEY changed). Roll the secret in Settings; the delivery is tried again.";
 /// Bytes of an answer kept in the delivery log.
 const EXCERPT: usize = 200;
 
@@ -151,15 +154,20 @@ impl Handler for DeliverWebhooks {
                 excerpt: "Not sent: the endpoint is disabled.".into(),
                 delivered: false,
             }
-        } else {
-            let secret = webhooks::secret_of(&self.key, &endpoint).ok_or_else(|| {
-                format!("the secret of webhook {} was sealed under another ROSTER_SESSION_KEY", endpoint.id)
-            })?;
+        } else if let Some(secret) = webhooks::secret_of(&self.key, &endpoint) {
             let timestamp = OffsetDateTime::now_utc().unix_timestamp();
             let signature = standardwebhooks::Webhook::new(secret.as_str())
                 .and_then(|hook| hook.sign(&delivery.id.to_string(), timestamp, delivery.body.as_bytes()))
                 .map_err(|e| format!("could not sign delivery {id}: {e}"))?;
             self.post(&endpoint.url, &delivery.id.to_string(), &delivery.body, &signature, timestamp)
+        } else {
+            // Sealed under a key this Roster no longer has: nothing can be signed until
+            // the secret is rolled, which the Owner is told once. The delivery waits
+            // its retries, so what is rolled in time still goes out.
+            if let Err(error) = conn.transaction(|conn| webhooks::secret_unreadable(conn, &endpoint)) {
+                tracing::warn!(%error, endpoint = %endpoint.id, "could not record the unreadable webhook secret");
+            }
+            Attempt { status_code: None, duration_ms: 0, excerpt: UNREADABLE_SECRET.into(), delivered: false }
         };
         // A disabled endpoint's delivery is not retried: Redeliver sends it once enabled.
         let last = last || !endpoint.enabled;

@@ -301,6 +301,7 @@ diesel::table! {
         created_by -> Nullable<Uuid>,
         creator_name -> Text,
         created_at -> Timestamptz,
+        secret_unreadable_since -> Nullable<Timestamptz>,
     }
 }
 

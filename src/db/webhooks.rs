@@ -26,6 +26,8 @@ pub struct Endpoint {
     pub created_by: Option<Uuid>,
     pub creator_name: String,
     pub created_at: OffsetDateTime,
+    /// Since when its secret could not be opened (the Owner was told then).
+    pub secret_unreadable_since: Option<OffsetDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -131,6 +133,27 @@ pub fn set_enabled(conn: &mut PgConnection, id: Uuid, enabled: bool, reason: Opt
 }
 
 /// Deletes an endpoint and its deliveries (their pending jobs then find nothing to send).
+/// Marks the endpoint's secret as unreadable; whether it was not marked already.
+pub fn mark_secret_unreadable(conn: &mut PgConnection, id: Uuid) -> QueryResult<bool> {
+    let marked =
+        diesel::update(webhook_endpoints::table.find(id).filter(webhook_endpoints::secret_unreadable_since.is_null()))
+            .set(webhook_endpoints::secret_unreadable_since.eq(diesel::dsl::now))
+            .execute(conn)?;
+    Ok(marked == 1)
+}
+
+/// Replaces the endpoint's sealed secret (and its hint), readable again.
+pub fn replace_secret(conn: &mut PgConnection, id: Uuid, sealed: &[u8], hint: &str) -> QueryResult<Endpoint> {
+    diesel::update(webhook_endpoints::table.find(id))
+        .set((
+            webhook_endpoints::secret_sealed.eq(sealed),
+            webhook_endpoints::secret_hint.eq(hint),
+            webhook_endpoints::secret_unreadable_since.eq(None::<OffsetDateTime>),
+        ))
+        .returning(Endpoint::as_returning())
+        .get_result(conn)
+}
+
 pub fn delete_endpoint(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
     diesel::delete(webhook_endpoints::table.find(id)).execute(conn)
 }

@@ -148,6 +148,13 @@ pub enum Event {
     /// enabled: the Owner and Admins (`admins`) are told it still sends events.
     #[strum_discriminants(strum(serialize = "webhook.creator_left"))]
     WebhookCreatorLeft { endpoint: Uuid, url: String, creator: String, admins: Vec<Uuid> },
+    /// A delivery found the endpoint's signing secret sealed under a key this Roster
+    /// no longer has (`ROSTER_SESSION_KEY` changed): the Owner is told to roll it.
+    #[strum_discriminants(strum(serialize = "webhook.secret_unreadable"))]
+    WebhookSecretUnreadable { endpoint: Uuid, url: String, owner: Option<Uuid> },
+    /// `Roll secret`: a new signing secret, shown once.
+    #[strum_discriminants(strum(serialize = "webhook.secret_rolled"))]
+    WebhookSecretRolled { url: String },
 }
 
 impl EventKind {
@@ -201,6 +208,8 @@ impl EventKind {
             EventKind::WebhookEnabled => "Webhook enabled",
             EventKind::WebhookDisabled => "Webhook disabled",
             EventKind::WebhookCreatorLeft => "Webhook kept after its creator left",
+            EventKind::WebhookSecretUnreadable => "Webhook secret unreadable",
+            EventKind::WebhookSecretRolled => "Webhook secret rolled",
         }
     }
 
@@ -252,7 +261,9 @@ impl Event {
             | Event::WebhookDeleted { url }
             | Event::WebhookEnabled { url }
             | Event::WebhookDisabled { url, .. }
-            | Event::WebhookCreatorLeft { url, .. } => url,
+            | Event::WebhookCreatorLeft { url, .. }
+            | Event::WebhookSecretUnreadable { url, .. }
+            | Event::WebhookSecretRolled { url } => url,
             Event::DomainAdded { domain }
             | Event::DomainVerified { domain }
             | Event::DomainRemoved { domain, .. }
@@ -369,6 +380,8 @@ impl Event {
             Event::WebhookCreated { events, .. } => (None, Some(json!({ "events": events, "enabled": true }))),
             Event::WebhookDeleted { .. } => (Some(json!({ "deleted": false })), None),
             Event::WebhookEnabled { .. } => (Some(json!({ "enabled": false })), Some(json!({ "enabled": true }))),
+            Event::WebhookSecretUnreadable { .. } => (None, Some(json!({ "needs_new_secret": true }))),
+            Event::WebhookSecretRolled { .. } => (None, Some(json!({ "needs_new_secret": false }))),
             Event::WebhookCreatorLeft { creator, .. } => {
                 (Some(json!({ "created_by": creator })), Some(json!({ "enabled": true, "created_by": null })))
             }
@@ -540,6 +553,11 @@ impl Event {
             | Event::WebhookCreated { .. }
             | Event::WebhookDeleted { .. }
             | Event::WebhookEnabled { .. } => Vec::new(),
+            Event::WebhookSecretRolled { .. } => Vec::new(),
+            Event::WebhookSecretUnreadable { endpoint, url, owner } => owner
+                .map(|owner| Notice { recipient: owner, subject: *endpoint, payload: json!({ "url": url }) })
+                .into_iter()
+                .collect(),
             Event::WebhookCreatorLeft { endpoint, url, creator, admins } => admins
                 .iter()
                 .map(|admin| Notice {

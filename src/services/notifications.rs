@@ -128,6 +128,13 @@ pub fn describe(n: &Notification) -> Item {
             ),
             format!("/orgs/{slug}/settings#webhooks-heading"),
         ),
+        Some(EventKind::WebhookSecretUnreadable) => (
+            format!(
+                "The webhook to {} in {org} needs a new secret: Roster can no longer open the one it signs with (ROSTER_SESSION_KEY changed), so its deliveries wait. Roll the secret in Settings and give it to the receiver.",
+                text(p, "url")
+            ),
+            format!("/orgs/{slug}/settings#webhooks-heading"),
+        ),
         Some(EventKind::WebhookCreatorLeft) => (
             format!(
                 "{} left {org}, and the webhook to {} they added is still enabled: it goes on receiving {org}'s events. Review it in Settings.",

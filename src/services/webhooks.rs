@@ -242,6 +242,43 @@ pub fn record_attempt(conn: &mut PgConnection, delivery: &Delivery, attempt: &At
     })
 }
 
+/// `Roll secret`: a new signing secret for the endpoint, sealed under the current
+/// key and shown once; the old one stops signing at once. How an endpoint whose
+/// secret can no longer be opened is mended.
+pub fn roll_secret(
+    conn: &mut PgConnection,
+    key: &SealingKey,
+    actor: &Actor,
+    slug: &Slug,
+    id: Uuid,
+) -> Result<CreatedEndpoint, AppError> {
+    conn.transaction(|conn| {
+        let access = access::acting(conn, slug, actor)?;
+        endpoint(conn, &access, id)?;
+        let secret = SigningSecret::generate();
+        let endpoint = rows::replace_secret(
+            conn,
+            id,
+            &key.seal(secret.as_str().as_bytes(), &sealing_context(id)),
+            &secret.hint(),
+        )?;
+        actor.record(conn, &access, &[Event::WebhookSecretRolled { url: webhook::shown_url(&endpoint.url) }])?;
+        Ok(CreatedEndpoint { endpoint, secret })
+    })
+}
+
+/// A delivery found `endpoint`'s secret unreadable: the first time, the Owner is
+/// told (bell and audit log), once until the secret is rolled.
+pub fn secret_unreadable(conn: &mut PgConnection, endpoint: &Endpoint) -> Result<(), AppError> {
+    if !rows::mark_secret_unreadable(conn, endpoint.id)? {
+        return Ok(());
+    }
+    let Some(org) = organizations::find_by_id(conn, OrgId(endpoint.organization_id))? else { return Ok(()) };
+    let owner = memberships::owner_id(conn, org.org_id())?;
+    let event = Event::WebhookSecretUnreadable { endpoint: endpoint.id, url: webhook::shown_url(&endpoint.url), owner };
+    events::record_by_system(conn, &org, &[event])
+}
+
 /// The enabled endpoints `creator` added, as the departure confirmation lists them.
 pub fn left_by(conn: &mut PgConnection, access: &OrgAccess, creator: Uuid) -> Result<Vec<Endpoint>, AppError> {
     Ok(rows::enabled_endpoints_created_by(conn, access.org.org_id(), creator)?)

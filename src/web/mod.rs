@@ -133,6 +133,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
         .route("/orgs/{slug}/settings/webhooks/{id}/enable", web::post().to(webhooks::enable_webhook))
         .route("/orgs/{slug}/settings/webhooks/{id}/disable", web::post().to(webhooks::disable_webhook))
         .route("/orgs/{slug}/settings/webhooks/{id}/delete", web::post().to(webhooks::delete_webhook))
+        .route("/orgs/{slug}/settings/webhooks/{id}/roll-secret", web::post().to(webhooks::roll_webhook_secret))
         .route(
             "/orgs/{slug}/settings/webhooks/{id}/deliveries/{delivery}/redeliver",
             web::post().to(webhooks::redeliver),

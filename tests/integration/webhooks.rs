@@ -330,3 +330,63 @@ async fn a_removal_without_the_list_disables_the_webhooks_too() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(owner.count("SELECT count(*) FROM webhook_endpoints WHERE enabled"), 0);
 }
+
+#[tokio::test]
+async fn an_endpoint_whose_secret_cannot_be_opened_needs_a_new_one_and_works_again_once_rolled() {
+    let receiver = Receiver::start();
+    let owner = spawn_app_with(|s| s.webhooks_allow_private = true).await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    add_endpoint(&owner, &slug, &receiver.url(), &["invitation.*"]).await;
+    // What a restart with another ROSTER_SESSION_KEY leaves: a secret sealed under a key
+    // this Roster does not have.
+    let id: uuid::Uuid = {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            id: uuid::Uuid,
+        }
+        diesel::sql_query("SELECT id FROM webhook_endpoints").get_result::<Row>(&mut owner.db.conn()).unwrap().id
+    };
+    let other_key = roster::domain::SealingKey::derive_from(&[9u8; 64]);
+    let sealed = other_key
+        .seal(b"whsec_c2VjcmV0IHNlYWxlZCBlbHNld2hlcmU=", &[b"webhook-secret:".as_slice(), id.as_bytes()].concat());
+    {
+        use diesel::prelude::*;
+        diesel::sql_query("UPDATE webhook_endpoints SET secret_sealed = $1")
+            .bind::<diesel::sql_types::Bytea, _>(sealed)
+            .execute(&mut owner.db.conn())
+            .unwrap();
+    }
+
+    // Settings says so, instead of `Enabled`, and offers `Roll secret`.
+    let settings = unescape(&owner.get_text(&format!("/orgs/{slug}/settings")).await.1);
+    assert!(settings.contains("<span class=\"badge badge-warn\">Needs a new secret</span>"), "{settings}");
+    assert!(!settings.contains("<span class=\"badge badge-ok\">Enabled</span>"), "{settings}");
+    assert!(settings.contains(">Roll secret</button>"), "{settings}");
+
+    // Deliveries wait, say why in the log, and the Owner is told once, however many fail.
+    owner.invite(&slug, "ann@example.com, bob@example.com", "member").await;
+    wait_for("attempts that could not be signed", || {
+        owner.count("SELECT count(*) FROM webhook_deliveries WHERE response_excerpt LIKE 'Not sent: Roster can no longer open%'") == 2
+    })
+    .await;
+    assert!(receiver.received().is_empty(), "nothing unsigned went out");
+    assert_eq!(owner.count("SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'"), 2, "they wait");
+    assert_eq!(owner.count("SELECT count(*) FROM notifications WHERE kind = 'webhook.secret_unreadable'"), 1);
+    assert_eq!(owner.count("SELECT count(*) FROM audit_events WHERE action = 'webhook.secret_unreadable'"), 1);
+    let bell = unescape(&owner.get_text("/notifications").await.1);
+    assert!(bell.contains("needs a new secret"), "{bell}");
+
+    // Roll secret: the new one is shown once; the waiting deliveries go out signed with it.
+    let response = owner.post_form(&format!("/orgs/{slug}/settings/webhooks/{id}/roll-secret"), &[]).await;
+    let page = expect_page(response, StatusCode::OK, "Copy the signing secret").await;
+    let start = page.find("value=\"whsec_").expect("the new secret, once") + "value=\"".len();
+    let secret = page[start..start + page[start..].find('"').unwrap()].to_owned();
+    assert!(unescape(&page).contains("<span class=\"badge badge-ok\">Enabled</span>"), "{page}");
+    assert_eq!(owner.count("SELECT count(*) FROM audit_events WHERE action = 'webhook.secret_rolled'"), 1);
+    eventually(&owner, "both deliveries, signed with the new secret", || receiver.received().len() >= 2).await;
+    assert!(receiver.received().iter().all(|r| signature_is_valid(&secret, r)));
+    let (_, again) = owner.get_text(&format!("/orgs/{slug}/settings")).await;
+    assert!(!again.contains(&secret), "shown only once");
+}

@@ -265,6 +265,14 @@ impl EventView {
                 String::new(),
                 a.as_ref().and_then(|v| v.get("reason")).and_then(|v| v.as_str()).unwrap_or_default().to_owned(),
             ),
+            Some(EventKind::WebhookSecretUnreadable) => (
+                "could not open the secret of the webhook".into(),
+                String::new(),
+                "Sealed under another ROSTER_SESSION_KEY; deliveries wait until it is rolled".into(),
+            ),
+            Some(EventKind::WebhookSecretRolled) => {
+                ("rolled the signing secret of the webhook".into(), String::new(), String::new())
+            }
             Some(EventKind::WebhookCreatorLeft) => (
                 "kept the webhook".into(),
                 String::new(),

@@ -70,6 +70,8 @@ pub struct EndpointView {
     /// Why Roster disabled it, if it did.
     pub disabled_reason: Option<String>,
     pub failing_since: Option<When>,
+    /// Its signing secret was sealed under a key this Roster no longer has.
+    pub needs_secret: bool,
 }
 
 /// An API key as the list shows it.
@@ -288,6 +290,7 @@ pub(super) async fn render(
             enabled: e.enabled,
             disabled_reason: e.disabled_reason.clone(),
             failing_since: e.failing_since.map(When::of),
+            needs_secret: crate::services::webhooks::secret_of(state.links.sealing_key(), e).is_none(),
         })
         .collect();
     let domains = domains.iter().map(DomainView::new).collect();

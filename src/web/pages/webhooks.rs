@@ -99,6 +99,28 @@ async fn set_enabled(
     Ok(back_to_webhooks(&req, frame, slug.as_str(), message))
 }
 
+/// POST /orgs/{slug}/settings/webhooks/{id}/roll-secret: `Roll secret`; the new
+/// secret is shown once, as when the endpoint was added.
+pub async fn roll_webhook_secret(
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    item: OrgItem,
+) -> Result<HttpResponse, AppError> {
+    let OrgItem { slug, id } = item;
+    let (actor, lookup, app) = (acting.actor(), slug.clone(), state.clone());
+    let rolled =
+        state.db.run(move |conn| webhooks::roll_secret(conn, app.links.sealing_key(), &actor, &lookup, id)).await?;
+    let forms = Forms {
+        created_webhook: Some(CreatedKeyView {
+            name: rolled.endpoint.url.clone(),
+            secret: rolled.secret.as_str().to_owned(),
+        }),
+        ..Forms::default()
+    };
+    render(frame, &state, acting.user, slug, StatusCode::OK, forms).await
+}
+
 /// POST /orgs/{slug}/settings/webhooks/{id}/delete
 pub async fn delete_webhook(
     req: HttpRequest,
