@@ -71,11 +71,10 @@ pub enum AppError {
     Invalid(FormErrors),
     #[error("{0}")]
     Conflict(String),
-    #[error("{0}")]
-    RateLimited(String),
-    /// Too many requests from one API key: the client may try again after `retry_after` seconds.
+    /// Too many attempts (or requests from one API key): the client may try again
+    /// after `retry_after` seconds (429 with `Retry-After`).
     #[error("{message}")]
-    Throttled { message: String, retry_after: u64 },
+    RateLimited { message: String, retry_after: u64 },
     /// An API request whose key is unknown, revoked or no longer acts: the sentence says which.
     #[error("{0}")]
     KeyRefused(String),
@@ -98,8 +97,17 @@ impl AppError {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             AppError::Unavailable(_) => Some(RETRY_AFTER_SECS),
-            AppError::Throttled { retry_after, .. } => Some(*retry_after),
+            AppError::RateLimited { retry_after, .. } => Some(*retry_after),
             _ => None,
+        }
+    }
+
+    /// The same refusal in other words: a limit's sentence said the way its use case
+    /// says it, keeping the time to wait.
+    pub fn reworded(self, message: String) -> Self {
+        match self {
+            AppError::RateLimited { retry_after, .. } => AppError::RateLimited { message, retry_after },
+            other => other,
         }
     }
 

@@ -570,15 +570,15 @@ pub fn resend(
         if !invitation.status_now().can_resend() {
             return Err(no_longer_pending(&invitation));
         }
-        rate_limit::check(conn, RESENDS_PER_HOUR, &id.to_string()).map_err(|_| {
-            AppError::RateLimited(format!(
+        rate_limit::check(conn, RESENDS_PER_HOUR, &id.to_string()).map_err(|e| {
+            e.reworded(format!(
                 "{} has been sent this invitation {} times in the last hour. Wait before resending, \
                  or use Copy Link to share it another way.",
                 invitation.email, RESENDS_PER_HOUR.max
             ))
         })?;
-        rate_limit::check(conn, RESENDS_PER_ORG_PER_HOUR, &org.id.to_string()).map_err(|_| {
-            AppError::RateLimited(format!(
+        rate_limit::check(conn, RESENDS_PER_ORG_PER_HOUR, &org.id.to_string()).map_err(|e| {
+            e.reworded(format!(
                 "{} has resent {} invitations in the last hour. Wait before resending more, \
                  or use Copy Link to share a link another way.",
                 org.name, RESENDS_PER_ORG_PER_HOUR.max
@@ -586,11 +586,14 @@ pub fn resend(
         })?;
         let recipient = [canonical(&invitation.email)];
         if !rate_limit::over_limit(conn, rate_limit::INVITE_PER_RECIPIENT, &recipient)?.is_empty() {
-            return Err(AppError::RateLimited(format!(
-                "{} has received {} invitation emails in the last hour. Wait before resending, or use Copy Link.",
-                invitation.email,
-                rate_limit::INVITE_PER_RECIPIENT.max
-            )));
+            return Err(AppError::RateLimited {
+                message: format!(
+                    "{} has received {} invitation emails in the last hour. Wait before resending, or use Copy Link.",
+                    invitation.email,
+                    rate_limit::INVITE_PER_RECIPIENT.max
+                ),
+                retry_after: rate_limit::INVITE_PER_RECIPIENT.window_secs.unsigned_abs().into(),
+            });
         }
         // An expired invitation takes a seat again: it needs a free one, and may
         // cross a threshold the Owner and Admins hear about.
@@ -741,29 +744,30 @@ fn find(conn: &mut PgConnection, reference: &InvitationRef) -> Result<Option<Inv
     })
 }
 
-/// Refuses any invitation-link lookup from `ip` once it opened too many links that
+/// Refuses any invitation-link lookup from `network` (the client's, see
+/// `ClientIp::network`) once it opened too many links that
 /// lead nowhere: tokens are too long to guess, but trying them costs us queries.
-fn guard_links(conn: &mut PgConnection, ip: &str) -> Result<(), AppError> {
+fn guard_links(conn: &mut PgConnection, network: &str) -> Result<(), AppError> {
     rate_limit::refuse_if_reached(
         conn,
-        rate_limit::LINK_MISSES_PER_IP,
-        ip,
+        rate_limit::LINK_MISSES_PER_NETWORK,
+        network,
         "Too many invitation links that lead nowhere were opened from your network.",
     )
 }
 
-/// Counts a link that led nowhere against `ip` (outside any transaction, so it stays counted).
-fn count_link_miss(conn: &mut PgConnection, ip: &str) -> Result<(), AppError> {
-    rate_limit::check(conn, rate_limit::LINK_MISSES_PER_IP, ip)
+/// Counts a link that led nowhere against `network` (outside any transaction, so it stays counted).
+fn count_link_miss(conn: &mut PgConnection, network: &str) -> Result<(), AppError> {
+    rate_limit::check(conn, rate_limit::LINK_MISSES_PER_NETWORK, network)
 }
 
-/// The invitation behind a link opened from `ip`, for its page. Changes nothing but
-/// the count of links from `ip` that lead nowhere (mail scanners open links too).
-pub fn view(conn: &mut PgConnection, ip: &str, token: &Token) -> Result<Option<InvitationView>, AppError> {
-    guard_links(conn, ip)?;
+/// The invitation behind a link opened from `network`, for its page. Changes nothing
+/// but the count of links from `network` that lead nowhere (mail scanners open links too).
+pub fn view(conn: &mut PgConnection, network: &str, token: &Token) -> Result<Option<InvitationView>, AppError> {
+    guard_links(conn, network)?;
     let found = view_unguarded(conn, token)?;
     if found.is_none() {
-        count_link_miss(conn, ip)?;
+        count_link_miss(conn, network)?;
     }
     Ok(found)
 }
@@ -795,34 +799,34 @@ fn view_unguarded(conn: &mut PgConnection, token: &Token) -> Result<Option<Invit
 /// still exists) and the invitation behind the token (if any). Changes nothing.
 pub fn link_page(
     conn: &mut PgConnection,
-    ip: &str,
+    network: &str,
     signed_in: Option<UserId>,
     token: Option<&Token>,
 ) -> Result<(Option<Viewer>, Option<InvitationView>), AppError> {
-    guard_links(conn, ip)?;
+    guard_links(conn, network)?;
     let viewer = viewer::optional(conn, signed_in)?;
     let found = match token {
         Some(token) => view_unguarded(conn, token)?,
         None => None,
     };
     if found.is_none() {
-        count_link_miss(conn, ip)?;
+        count_link_miss(conn, network)?;
     }
     Ok((viewer, found))
 }
 
-/// Accepts or declines through an emailed link opened from `ip`: [`respond`], for
+/// Accepts or declines through an emailed link opened from `network`: [`respond`], for
 /// the invitation behind `token`, within the limit on links that lead nowhere.
 pub fn respond_by_link(
     conn: &mut PgConnection,
-    ip: &str,
+    network: &str,
     actor: &Actor,
     token: Token,
     answer: Answer,
 ) -> Result<Answered, AppError> {
-    guard_links(conn, ip)?;
+    guard_links(conn, network)?;
     if invitations::find_by_token_hash(conn, &token.hash())?.is_none() {
-        count_link_miss(conn, ip)?;
+        count_link_miss(conn, network)?;
         return Err(AppError::NotFound);
     }
     respond(conn, actor, &InvitationRef::Token(token), answer)
@@ -962,13 +966,13 @@ fn apply_grants(
 /// the invited address; the inviter is told.
 pub fn decline_by_link(
     conn: &mut PgConnection,
-    ip: &str,
+    network: &str,
     token: &Token,
     request_id: Option<String>,
 ) -> Result<Answered, AppError> {
-    guard_links(conn, ip)?;
+    guard_links(conn, network)?;
     if invitations::find_by_token_hash(conn, &token.hash())?.is_none() {
-        count_link_miss(conn, ip)?;
+        count_link_miss(conn, network)?;
         return Err(AppError::NotFound);
     }
     conn.transaction(|conn| {

@@ -42,9 +42,11 @@ pub const INVITE_PER_IP: Limit = Limit { name: "invite:ip", max: 5000, window_se
 /// Invitation emails one address may receive, from every organization together.
 pub const INVITE_PER_RECIPIENT: Limit = Limit { name: "invite:address", max: 5, window_secs: 3600 };
 pub const MAIL_PER_IP: Limit = Limit { name: "mail:ip", max: 30, window_secs: 3600 };
-/// Invitation links that lead nowhere, opened from one address: past this, that
-/// address gets no answer about any link for a while (tokens cannot be tried out).
-pub const LINK_MISSES_PER_IP: Limit = Limit { name: "invite-link-miss:ip", max: 20, window_secs: 900 };
+/// Invitation links that lead nowhere, opened from one network (an IPv4 /24, an IPv6
+/// /64: what one customer of a provider usually holds, so more addresses of it do
+/// not buy more guesses): past this, that network gets no answer about any link for
+/// a while (tokens cannot be tried out).
+pub const LINK_MISSES_PER_NETWORK: Limit = Limit { name: "invite-link-miss:network", max: 20, window_secs: 900 };
 
 /// Counts a hit of `subject` (an IP address or a lowercase email) against `limit`;
 /// refuses with the time to wait once the limit is passed. Runs outside the
@@ -61,7 +63,8 @@ pub fn check_many(conn: &mut PgConnection, limit: Limit, subject: &str, count: u
     if hits <= limit.max {
         return Ok(());
     }
-    Err(AppError::RateLimited(format!("Too many attempts. {}", wait(limit, started))))
+    let (sentence, retry_after) = wait(limit, started);
+    Err(AppError::RateLimited { message: format!("Too many attempts. {sentence}"), retry_after })
 }
 
 /// Like [`check`], refusing with the seconds until the window ends (for the API's
@@ -71,9 +74,8 @@ pub fn check_throttled(conn: &mut PgConnection, limit: Limit, subject: &str) -> 
     if hits <= limit.max {
         return Ok(());
     }
-    let ends = started + time::Duration::seconds(limit.window_secs.into());
-    let retry_after = (ends - OffsetDateTime::now_utc()).whole_seconds().max(1) as u64;
-    Err(AppError::Throttled {
+    let (_, retry_after) = wait(limit, started);
+    Err(AppError::RateLimited {
         message: format!(
             "This API key made more than {} requests in {} seconds. Try again in {retry_after} seconds.",
             limit.max, limit.window_secs
@@ -88,7 +90,8 @@ pub fn refuse_if_reached(conn: &mut PgConnection, limit: Limit, subject: &str, b
     let key = limit.key(subject);
     match rate_limits::peek(conn, &key, limit.window_secs)? {
         Some((hits, started)) if hits >= limit.max => {
-            Err(AppError::RateLimited(format!("{because} {}", wait(limit, started))))
+            let (sentence, retry_after) = wait(limit, started);
+            Err(AppError::RateLimited { message: format!("{because} {sentence}"), retry_after })
         }
         _ => Ok(()),
     }
@@ -100,12 +103,14 @@ pub fn hits(conn: &mut PgConnection, limit: Limit, subject: &str) -> Result<i32,
     Ok(rate_limits::peek(conn, &key, limit.window_secs)?.map_or(0, |(hits, _)| hits))
 }
 
-/// "Wait N minutes and try again.", until the window that began at `started` ends.
-fn wait(limit: Limit, started: OffsetDateTime) -> String {
+/// "Wait N minutes and try again.", and the seconds to wait, until the window that
+/// began at `started` ends.
+fn wait(limit: Limit, started: OffsetDateTime) -> (String, u64) {
     let ends = started + time::Duration::seconds(limit.window_secs.into());
-    let minutes = ((ends - OffsetDateTime::now_utc()).whole_seconds().max(1) + 59) / 60;
+    let seconds = (ends - OffsetDateTime::now_utc()).whole_seconds().max(1);
+    let minutes = (seconds + 59) / 60;
     let unit = if minutes == 1 { "minute" } else { "minutes" };
-    format!("Wait {minutes} {unit} and try again.")
+    (format!("Wait {minutes} {unit} and try again."), seconds.unsigned_abs())
 }
 
 /// Counts one hit for each subject in one statement; returns the subjects over the limit.

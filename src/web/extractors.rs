@@ -75,7 +75,22 @@ impl FromRequest for ClientIp {
     }
 }
 
+/// The network `ip` belongs to, for limits that more addresses of one customer must
+/// not multiply: IPv4 by /24, IPv6 by /64 (what a provider usually gives one
+/// customer). IPv4-mapped IPv6 addresses count as their IPv4 address.
+pub fn network_of(ip: IpAddr) -> String {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => ipnet::Ipv4Net::new_assert(v4, 24).trunc().to_string(),
+        IpAddr::V6(v6) => ipnet::Ipv6Net::new_assert(v6, 64).trunc().to_string(),
+    }
+}
+
 impl ClientIp {
+    /// The client's network ([`network_of`]), or its address when that cannot be read.
+    pub fn network(&self) -> String {
+        self.0.parse().map_or_else(|_| self.0.clone(), network_of)
+    }
+
     /// The client address of `req`, behind the configured proxies.
     pub fn of(req: &HttpRequest) -> Self {
         let peer = req.peer_addr().map(|a| a.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]));
@@ -87,7 +102,19 @@ impl ClientIp {
 
 #[cfg(test)]
 mod tests {
-    use super::client_ip;
+    use super::{client_ip, network_of};
+
+    #[test]
+    fn addresses_count_by_network_ipv4_by_24_and_ipv6_by_64() {
+        let net = |ip: &str| network_of(ip.parse().unwrap());
+        assert_eq!(net("203.0.113.9"), "203.0.113.0/24");
+        assert_eq!(net("203.0.113.250"), net("203.0.113.1"), "one /24");
+        assert_ne!(net("203.0.114.1"), net("203.0.113.1"));
+        assert_eq!(net("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(net("2001:db8:1:2:ffff::9"), net("2001:db8:1:2::1"), "one /64");
+        assert_ne!(net("2001:db8:1:3::1"), net("2001:db8:1:2::1"));
+        assert_eq!(net("::ffff:203.0.113.7"), "203.0.113.0/24", "IPv4-mapped");
+    }
 
     #[test]
     fn forwarded_addresses_count_only_behind_a_trusted_proxy() {

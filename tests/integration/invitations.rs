@@ -735,6 +735,38 @@ async fn a_network_that_tries_out_invitation_links_is_stopped_and_others_are_not
     assert_eq!(app.count("SELECT count(*) FROM invitations WHERE status = 'pending'"), 1);
 }
 
+/// Six addresses of one /24 (or one /64) share one allowance of links that lead
+/// nowhere: README says the limit is per network, not per address.
+#[tokio::test]
+async fn links_that_lead_nowhere_count_per_network_and_the_refusal_says_when_to_come_back() {
+    let app = crate::common::spawn_app_with(|s| s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    let from = |ip: String| {
+        let app = &app;
+        let guess = format!("/invite/{}", roster::domain::Token::generate().as_str());
+        async move { app.client.get(app.url(&guess)).header("X-Forwarded-For", ip).send().await.unwrap() }
+    };
+    for (network, addresses) in [
+        ("IPv4 /24", (1..=6).map(|i| format!("203.0.113.{}", i * 40)).collect::<Vec<_>>()),
+        ("IPv6 /64", (1..=6).map(|i| format!("2001:db8:7:9:{i:x}::{i}")).collect::<Vec<_>>()),
+    ] {
+        // Twenty misses spread over six addresses of the network...
+        for n in 0..20 {
+            let response = from(addresses[n % addresses.len()].clone()).await;
+            assert_eq!(response.status(), StatusCode::NOT_FOUND, "{network}: miss {n}");
+        }
+        // ...and each of its addresses, the unused ones included, is refused.
+        for address in &addresses {
+            let response = from(address.clone()).await;
+            assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "{network}: {address}");
+            let wait: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+            assert!((1..=900).contains(&wait), "{network}: Retry-After {wait}");
+        }
+    }
+    // A neighbouring network is not.
+    assert_eq!(from("203.0.114.1".into()).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(from("2001:db8:7:a::1".into()).await.status(), StatusCode::NOT_FOUND);
+}
+
 #[tokio::test]
 async fn an_organization_resends_at_most_a_hundred_invitations_an_hour() {
     let (app, slug) = acme().await;

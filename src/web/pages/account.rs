@@ -194,7 +194,7 @@ pub async fn change_password(
         state.db.run_steps(move |steps| accounts::change_password(steps, &ip.0, user.0, &current, &new_password)).await;
     match changed {
         Ok(()) => {}
-        Err(AppError::RateLimited(message)) => {
+        Err(AppError::RateLimited { message, .. }) => {
             let sent = Sent { errors: FormErrors::form(message), ..Sent::default() };
             return render_account(&req, frame, &state, user, StatusCode::TOO_MANY_REQUESTS, sent).await;
         }
@@ -254,7 +254,7 @@ pub async fn change_email(
             );
             return Ok(redirect(&req, "/account"));
         }
-        Err(AppError::RateLimited(message)) => (StatusCode::TOO_MANY_REQUESTS, FormErrors::form(message)),
+        Err(AppError::RateLimited { message, .. }) => (StatusCode::TOO_MANY_REQUESTS, FormErrors::form(message)),
         Err(AppError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
         Err(other) => return Err(other),
     };
@@ -276,7 +276,7 @@ pub async fn resend_verification(
             FlashLevel::Success,
             format!("We sent a new verification link to {email}. Earlier links no longer work."),
         ),
-        Err(AppError::RateLimited(message) | AppError::Conflict(message)) => {
+        Err(AppError::RateLimited { message, .. } | AppError::Conflict(message)) => {
             frame.session.flash(FlashLevel::Error, message)
         }
         Err(other) => return Err(other),

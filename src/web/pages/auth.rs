@@ -150,8 +150,8 @@ async fn invitation_for(state: &AppState, ip: &ClientIp, token: &str) -> Result<
     let Some(token) = Token::parse(token) else {
         return Ok(None);
     };
-    let (lookup, ip) = (token.clone(), ip.0.clone());
-    let view = state.db.run(move |conn| crate::services::invitations::view(conn, &ip, &lookup)).await?;
+    let (lookup, network) = (token.clone(), ip.network());
+    let view = state.db.run(move |conn| crate::services::invitations::view(conn, &network, &lookup)).await?;
     Ok(view.filter(|v| v.status == crate::domain::InvitationStatus::Pending).map(|v| SignUpInvitation {
         token,
         email: v.email,
@@ -375,9 +375,10 @@ pub async fn sign_in(
             frame.session.sign_in(user)?;
             Ok(redirect(&req, &next))
         }
-        Err(AppError::RateLimited(message)) => {
+        Err(AppError::RateLimited { message, retry_after }) => {
             let mut response = refuse(frame, FormErrors::form(message), form.email, next)?;
             *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            response.headers_mut().insert(actix_web::http::header::RETRY_AFTER, retry_after.into());
             Ok(response)
         }
         Err(other) => Err(other),
@@ -542,7 +543,7 @@ pub async fn forgot_password(
     let links = state.links.clone();
     let target = email.clone();
     let result = state.db.run(move |conn| accounts::request_password_reset(conn, &links, &ip.0, &target)).await;
-    if let Err(AppError::RateLimited(message)) = result {
+    if let Err(AppError::RateLimited { message, retry_after }) = result {
         let mut response = page_with_status(
             StatusCode::TOO_MANY_REQUESTS,
             &ForgotPasswordPage {
@@ -551,9 +552,7 @@ pub async fn forgot_password(
                 errors: FormErrors::form(message),
             },
         )?;
-        response
-            .headers_mut()
-            .insert(actix_web::http::header::RETRY_AFTER, actix_web::http::header::HeaderValue::from_static("60"));
+        response.headers_mut().insert(actix_web::http::header::RETRY_AFTER, retry_after.into());
         return Ok(response);
     }
     result?;

@@ -124,7 +124,7 @@ pub async fn show_invitation(
     let token = Token::parse(&path);
     let lookup = token.clone();
     let (viewer, found) =
-        state.db.run(move |conn| invitations::link_page(conn, &ip.0, signed_in, lookup.as_ref())).await?;
+        state.db.run(move |conn| invitations::link_page(conn, &ip.network(), signed_in, lookup.as_ref())).await?;
     let (Some(token), Some(inv)) = (token, found) else {
         return not_valid(frame, viewer);
     };
@@ -177,10 +177,10 @@ pub async fn answer_by_link(
     let result = match (user, answer) {
         (Some(user), _) => {
             let actor = Actor::new(user.0, request_id);
-            state.db.run(move |conn| invitations::respond_by_link(conn, &ip.0, &actor, token, answer)).await
+            state.db.run(move |conn| invitations::respond_by_link(conn, &ip.network(), &actor, token, answer)).await
         }
         (None, Answer::Decline) => {
-            state.db.run(move |conn| invitations::decline_by_link(conn, &ip.0, &token, request_id)).await
+            state.db.run(move |conn| invitations::decline_by_link(conn, &ip.network(), &token, request_id)).await
         }
         (None, Answer::Accept) => return Err(AppError::Unauthenticated),
     };
