@@ -126,14 +126,19 @@ pub fn list(
     query.order((notifications::created_at.desc(), notifications::id.desc())).limit(limit + 1).load(conn)
 }
 
-/// Marks one of the recipient's notifications read; `None` if it is not theirs.
-pub fn mark_read(conn: &mut PgConnection, recipient: Uuid, id: Uuid) -> QueryResult<Option<Notification>> {
-    let found = notifications::table
+/// One of the recipient's notifications; `None` if it is not theirs.
+pub fn find_for(conn: &mut PgConnection, recipient: Uuid, id: Uuid) -> QueryResult<Option<Notification>> {
+    notifications::table
         .filter(notifications::recipient_id.eq(recipient))
         .find(id)
         .select(Notification::as_select())
         .first(conn)
-        .optional()?;
+        .optional()
+}
+
+/// Marks one of the recipient's notifications read; `None` if it is not theirs.
+pub fn mark_read(conn: &mut PgConnection, recipient: Uuid, id: Uuid) -> QueryResult<Option<Notification>> {
+    let found = find_for(conn, recipient, id)?;
     if found.as_ref().is_some_and(|n| n.read_at.is_none()) {
         diesel::update(notifications::table.find(id))
             .set(notifications::read_at.eq(Some(time::OffsetDateTime::now_utc())))

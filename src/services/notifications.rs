@@ -335,8 +335,16 @@ pub fn page(
     Ok((viewer, items))
 }
 
-/// Opens a notification: marks it read and returns where it links. 404 for someone else's.
+/// Opens a notification (its reader pressed it: a POST): marks it read and returns
+/// where it links. 404 for someone else's.
 pub fn open(conn: &mut PgConnection, user: UserId, id: Uuid) -> Result<String, AppError> {
     let n = notifications::mark_read(conn, user.0, id)?.ok_or(AppError::NotFound)?;
+    Ok(describe(&n).href)
+}
+
+/// Where one of the user's notifications leads, changing nothing (a link to it may
+/// be opened by a mail scanner or a prefetcher, not by its reader).
+pub fn target(conn: &mut PgConnection, user: UserId, id: Uuid) -> Result<String, AppError> {
+    let n = notifications::find_for(conn, user.0, id)?.ok_or(AppError::NotFound)?;
     Ok(describe(&n).href)
 }

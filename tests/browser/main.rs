@@ -695,7 +695,7 @@ async fn the_bell_shows_an_invitation_live_and_it_is_accepted_from_the_keyboard(
     assert!(violations.is_empty(), "axe-core: {violations:?}");
     olivia
         .browser
-        .find(Locator::XPath("//div[@id='bell-panel']//a[contains(., 'accepted your invitation')]"))
+        .find(Locator::XPath("//div[@id='bell-panel']//button[contains(., 'accepted your invitation')]"))
         .await
         .unwrap()
         .click()

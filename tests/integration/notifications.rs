@@ -98,12 +98,18 @@ async fn opening_a_notification_marks_it_read_and_goes_where_it_is_about() {
     let page =
         expect_page(app.get("/notifications?filter=unread").await, StatusCode::OK, "accepted your invitation to Acme")
             .await;
-    let href = page
-        .split("href=\"")
-        .find_map(|rest| rest.split('"').next().filter(|h| h.starts_with("/notifications/") && h.len() > 30))
+    let action = page
+        .split("action=\"")
+        .find_map(|rest| rest.split('"').next().filter(|h| h.starts_with("/notifications/") && h.ends_with("/open")))
         .unwrap()
         .to_owned();
+    let href = action.trim_end_matches("/open").to_owned();
+    // Following the link (a mail scanner, a prefetcher) leads there and changes nothing.
     let response = app.get(&href).await;
+    assert_eq!(location(&response), format!("/orgs/{slug}/members"));
+    assert_eq!(app.count("SELECT count(*) FROM notifications WHERE read_at IS NULL"), 1, "a GET marks nothing read");
+    // Pressing it (a POST) marks it read and leads there.
+    let response = app.post_form(&action, &[]).await;
     assert_eq!(location(&response), format!("/orgs/{slug}/members"));
     let (_, unread) = app.get_text("/notifications?filter=unread").await;
     assert!(unread.contains("No unread notifications."));
@@ -115,6 +121,7 @@ async fn opening_a_notification_marks_it_read_and_goes_where_it_is_about() {
     let stranger = app.other_browser();
     stranger.signed_in_user("Eve", "eve@example.com").await;
     assert_eq!(stranger.get(&href).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(stranger.post_form(&action, &[]).await.status(), StatusCode::NOT_FOUND);
     stranger.post_form("/notifications/read-all", &[]).await;
     assert_eq!(app.count("SELECT count(*) FROM notifications WHERE read_at IS NULL"), 1);
 }

@@ -112,7 +112,8 @@ pub async fn list_notifications(
     })
 }
 
-/// GET /notifications/{id}: marks it read and goes where it is about.
+/// POST /notifications/{id}/open: its reader pressed it; marks it read and goes
+/// where it is about.
 pub async fn open_notification(
     user: SignedIn,
     state: web::Data<AppState>,
@@ -120,6 +121,18 @@ pub async fn open_notification(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let href = state.db.run(move |conn| bell::open(conn, user.0, id)).await?;
+    Ok(HttpResponse::SeeOther().insert_header(("Location", href)).finish())
+}
+
+/// GET /notifications/{id}: goes where it is about and changes nothing (mail
+/// scanners and prefetchers open links too); only pressing it marks it read.
+pub async fn follow_notification(
+    user: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let href = state.db.run(move |conn| bell::target(conn, user.0, id)).await?;
     Ok(HttpResponse::SeeOther().insert_header(("Location", href)).finish())
 }
 
