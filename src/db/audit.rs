@@ -5,9 +5,9 @@ use uuid::Uuid;
 
 use diesel::dsl::{AsSelect, SqlTypeOf};
 use diesel::pg::Pg;
-use diesel::sql_types::Timestamptz;
+use diesel::sql_types::{BigInt, Timestamptz};
 
-use super::listing::{after, Explain};
+use super::listing::{after_pair, Explain};
 use super::schema::audit_events;
 use crate::domain::OrgId;
 
@@ -38,7 +38,7 @@ pub fn insert_many(conn: &mut PgConnection, events: &[NewAuditEvent]) -> QueryRe
 pub fn actions_of(conn: &mut PgConnection, org: Uuid) -> QueryResult<Vec<(String, String)>> {
     audit_events::table
         .filter(audit_events::organization_id.eq(org))
-        .order((audit_events::created_at.asc(), audit_events::id.asc()))
+        .order((audit_events::created_at.asc(), audit_events::seq.asc()))
         .select((audit_events::action, audit_events::target_label))
         .load(conn)
 }
@@ -55,6 +55,8 @@ pub struct AuditEvent {
     pub after: Option<serde_json::Value>,
     pub request_id: Option<String>,
     pub created_at: time::OffsetDateTime,
+    /// The order events were written in: those of one transaction share `created_at`.
+    pub seq: i64,
 }
 
 /// A page of an organization's audit log, newest first.
@@ -66,8 +68,8 @@ pub struct AuditQuery<'a> {
     pub since: Option<time::OffsetDateTime>,
     /// Only events before this moment.
     pub until: Option<time::OffsetDateTime>,
-    /// (created_at, id) of the last row of the previous page.
-    pub before: Option<(time::OffsetDateTime, Uuid)>,
+    /// (created_at, seq) of the last row of the previous page.
+    pub before: Option<(time::OffsetDateTime, i64)>,
     pub limit: i64,
 }
 
@@ -82,7 +84,7 @@ pub fn plan(conn: &mut PgConnection, q: &AuditQuery<'_>) -> QueryResult<Vec<Stri
 }
 
 /// [`list`]'s statement: only the filters given, and the cursor as one row
-/// comparison, so it walks `(organization_id, [action,] created_at, id)` backwards.
+/// comparison, so it walks `(organization_id, [action,] created_at, seq)` backwards.
 fn statement(q: &AuditQuery<'_>) -> audit_events::BoxedQuery<'static, Pg, SqlTypeOf<AsSelect<AuditEvent, Pg>>> {
     let mut query = audit_events::table
         .filter(audit_events::organization_id.eq(q.org))
@@ -101,11 +103,11 @@ fn statement(q: &AuditQuery<'_>) -> audit_events::BoxedQuery<'static, Pg, SqlTyp
     if let Some(until) = q.until {
         query = query.filter(audit_events::created_at.lt(until));
     }
-    if let Some((at, id)) = q.before {
-        let (key, id_column) = ("audit_events.created_at", "audit_events.id");
-        query = query.filter(after::<_, Timestamptz, _>(key, id_column, true, at, id));
+    if let Some((at, seq)) = q.before {
+        let (key, seq_column) = ("audit_events.created_at", "audit_events.seq");
+        query = query.filter(after_pair::<_, Timestamptz, _, BigInt, _>(key, seq_column, true, at, seq));
     }
-    query.order((audit_events::created_at.desc(), audit_events::id.desc())).limit(q.limit + 1)
+    query.order((audit_events::created_at.desc(), audit_events::seq.desc())).limit(q.limit + 1)
 }
 
 /// Whether the organization's log has an `action` about `target` since `since`

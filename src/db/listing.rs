@@ -35,12 +35,33 @@ where
     T: diesel::expression::AsExpression<ST>,
     T::Expression: QueryFragment<Pg> + Send + 'static,
 {
+    after_pair::<QS, ST, T, diesel::sql_types::Uuid, Uuid>(key, id_column, descending, value, id)
+}
+
+/// [`after`] with a tie-breaker of another type than a UUID (say, a sequence number
+/// `IST`, for rows that share their key and must keep the order they were written in).
+pub fn after_pair<QS, ST, T, IST, I>(
+    key: &str,
+    tie_column: &str,
+    descending: bool,
+    value: T,
+    tie: I,
+) -> Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>>
+where
+    ST: diesel::sql_types::SqlType + diesel::sql_types::SingleValue + 'static,
+    Pg: diesel::sql_types::HasSqlType<ST> + diesel::sql_types::HasSqlType<IST>,
+    T: diesel::expression::AsExpression<ST>,
+    T::Expression: QueryFragment<Pg> + Send + 'static,
+    IST: diesel::sql_types::SqlType + diesel::sql_types::SingleValue + 'static,
+    I: diesel::expression::AsExpression<IST>,
+    I::Expression: QueryFragment<Pg> + Send + 'static,
+{
     let op = if descending { "<" } else { ">" };
     Box::new(
-        sql::<Bool>(&format!("({key}, {id_column}) {op} ("))
+        sql::<Bool>(&format!("({key}, {tie_column}) {op} ("))
             .bind::<ST, _>(value)
             .sql(", ")
-            .bind::<diesel::sql_types::Uuid, _>(id)
+            .bind::<IST, _>(tie)
             .sql(")"),
     )
 }

@@ -40,6 +40,7 @@ diesel::table! {
         after -> Nullable<Jsonb>,
         request_id -> Nullable<Text>,
         created_at -> Timestamptz,
+        seq -> Int8,
     }
 }
 
@@ -284,6 +285,7 @@ diesel::table! {
         response_excerpt -> Nullable<Text>,
         delivered_at -> Nullable<Timestamptz>,
         state -> Text,
+        seq -> Int8,
     }
 }
 

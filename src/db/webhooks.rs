@@ -59,6 +59,8 @@ pub struct Delivery {
     pub response_excerpt: Option<String>,
     pub delivered_at: Option<OffsetDateTime>,
     pub state: String,
+    /// The order deliveries were queued in: those of one change share `created_at`.
+    pub seq: i64,
 }
 
 /// What one attempt found.
@@ -198,7 +200,7 @@ pub fn find_delivery(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<De
 pub fn deliveries_of(
     conn: &mut PgConnection,
     endpoint: Uuid,
-    before: Option<(OffsetDateTime, Uuid)>,
+    before: Option<(OffsetDateTime, i64)>,
     limit: i64,
 ) -> QueryResult<Vec<Delivery>> {
     log_statement(endpoint, before, limit).load(conn)
@@ -208,7 +210,7 @@ pub fn deliveries_of(
 pub fn log_plan(
     conn: &mut PgConnection,
     endpoint: Uuid,
-    before: Option<(OffsetDateTime, Uuid)>,
+    before: Option<(OffsetDateTime, i64)>,
     limit: i64,
 ) -> QueryResult<Vec<String>> {
     super::listing::Explain(log_statement(endpoint, before, limit)).load(conn)
@@ -218,7 +220,7 @@ pub fn log_plan(
 /// `(endpoint_id, created_at, id)` backwards.
 fn log_statement(
     endpoint: Uuid,
-    before: Option<(OffsetDateTime, Uuid)>,
+    before: Option<(OffsetDateTime, i64)>,
     limit: i64,
 ) -> webhook_deliveries::BoxedQuery<
     'static,
@@ -228,17 +230,17 @@ fn log_statement(
     let mut query = webhook_deliveries::table
         .filter(webhook_deliveries::endpoint_id.eq(endpoint))
         .select(Delivery::as_select())
-        .order((webhook_deliveries::created_at.desc(), webhook_deliveries::id.desc()))
+        .order((webhook_deliveries::created_at.desc(), webhook_deliveries::seq.desc()))
         .limit(limit + 1)
         .into_boxed();
-    if let Some((at, id)) = before {
-        query = query.filter(super::listing::after::<webhook_deliveries::table, diesel::sql_types::Timestamptz, _>(
-            "webhook_deliveries.created_at",
-            "webhook_deliveries.id",
-            true,
-            at,
-            id,
-        ));
+    if let Some((at, seq)) = before {
+        query = query.filter(super::listing::after_pair::<
+            webhook_deliveries::table,
+            diesel::sql_types::Timestamptz,
+            _,
+            diesel::sql_types::BigInt,
+            _,
+        >("webhook_deliveries.created_at", "webhook_deliveries.seq", true, at, seq));
     }
     query
 }

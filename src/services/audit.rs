@@ -2,7 +2,6 @@
 
 use diesel::PgConnection;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use super::access;
 use super::events::EventKind;
@@ -23,8 +22,8 @@ pub struct AuditFilter {
     pub since: Option<OffsetDateTime>,
     /// Events before this moment only.
     pub until: Option<OffsetDateTime>,
-    /// (time, id) of the last event already shown.
-    pub before: Option<(OffsetDateTime, Uuid)>,
+    /// (time, sequence) of the last event already shown.
+    pub before: Option<(OffsetDateTime, i64)>,
 }
 
 /// A page of the log: the viewer, the organization's slug, and `limit + 1`

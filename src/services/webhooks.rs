@@ -148,7 +148,7 @@ pub fn log(
     actor: &Actor,
     slug: &Slug,
     id: Uuid,
-    before: Option<(OffsetDateTime, Uuid)>,
+    before: Option<(OffsetDateTime, i64)>,
 ) -> Result<(super::viewer::Viewer, OrgAccess, Endpoint, Vec<Delivery>), AppError> {
     let (viewer, access) = access::page(conn, slug, actor.user)?;
     let endpoint = endpoint(conn, &access, id)?;

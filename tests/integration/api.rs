@@ -605,3 +605,69 @@ async fn a_key_manages_team_members_and_project_access_as_the_team_pages_do() {
     let missing = call(reqwest::Method::GET, "/teams/nothing-here/members").send().await.unwrap();
     expect_problem(missing, StatusCode::NOT_FOUND).await;
 }
+
+/// The events of one transaction share their time: they must still read in the order
+/// they happened, on the page, in the export, through the API and in a webhook's log.
+#[tokio::test]
+async fn the_events_of_one_action_keep_their_order_everywhere() {
+    let receiver = crate::common::receiver::Receiver::start();
+    let app = spawn_app_with(|s| s.webhooks_allow_private = true).await;
+    let slug = app.owner_of("Acme", "Olivia Owner", "olivia@acme.test").await;
+    let response = app
+        .post_form(&format!("/orgs/{slug}/settings/webhooks"), &[("url", &receiver.url()), ("events", "invitation.*")])
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let key = create_key(&app, &slug, "Auditor", &["audit:read"]).await;
+    // One bulk invitation: thirty events in one transaction, in this order.
+    let addresses: Vec<String> = (0..30).map(|i| format!("person{i:02}@example.com")).collect();
+    let response = app.invite(&slug, &addresses.join("\n"), "member").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let newest_first: Vec<&str> = addresses.iter().rev().map(String::as_str).collect();
+    let in_order = |text: &str| {
+        let mut found: Vec<(usize, &str)> =
+            newest_first.iter().map(|a| (text.find(a).unwrap_or_else(|| panic!("{a} in {text}")), *a)).collect();
+        found.sort();
+        found.into_iter().map(|(_, a)| a).collect::<Vec<_>>()
+    };
+
+    let (_, page) = app.get_text(&format!("/orgs/{slug}/audit?action=invitation.created")).await;
+    assert_eq!(in_order(&page), newest_first, "the Audit Log page, newest first");
+    let (_, csv) = app.get_text(&format!("/orgs/{slug}/audit.csv?action=invitation.created")).await;
+    assert_eq!(in_order(&csv), newest_first, "the export");
+    let body: Value = api(&app, reqwest::Method::GET, "/audit-events?action=invitation.created&limit=100", &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let targets: Vec<&str> = body["data"].as_array().unwrap().iter().map(|e| e["target"].as_str().unwrap()).collect();
+    assert_eq!(targets, newest_first, "the API");
+    // Pages of ten walk the same order with no gap.
+    let mut walked = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let path = format!("/audit-events?action=invitation.created&limit=10{cursor}");
+        let body: Value = api(&app, reqwest::Method::GET, &path, &key).send().await.unwrap().json().await.unwrap();
+        walked.extend(body["data"].as_array().unwrap().iter().map(|e| e["target"].as_str().unwrap().to_owned()));
+        match body["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(walked, newest_first, "the API, page by page");
+
+    let endpoint = {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            id: uuid::Uuid,
+        }
+        use diesel::RunQueryDsl as _;
+        diesel::sql_query("SELECT id FROM webhook_endpoints").get_result::<Row>(&mut app.db.conn()).unwrap().id
+    };
+    // The delivery log's statement, as the page runs it.
+    let deliveries = roster::db::webhooks::deliveries_of(&mut app.db.conn(), endpoint, None, 100).unwrap();
+    let bodies: String = deliveries.iter().map(|d| d.body.as_str()).collect::<Vec<_>>().join("\n");
+    assert_eq!(in_order(&bodies), newest_first, "the webhook's delivery log");
+}

@@ -83,8 +83,8 @@ fn audit_filter(params: AuditParams) -> Result<(AuditFilter, i64), AppError> {
     let since = moment("since", params.since.as_deref(), &mut errors);
     let until = moment("until", params.until.as_deref(), &mut errors);
     let limit = parse_limit(params.limit.as_deref(), &mut errors);
-    let before: Option<(i128, Uuid)> = parse_cursor(params.cursor.as_deref(), &mut errors);
-    let before = before.and_then(|(nanos, id)| Some((OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?, id)));
+    let before: Option<(i128, i64)> = parse_cursor(params.cursor.as_deref(), &mut errors);
+    let before = before.and_then(|(nanos, seq)| Some((OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?, seq)));
     errors.into_result()?;
     let actor = params.actor.unwrap_or_default().trim().to_owned();
     Ok((AuditFilter { action, actor, since, until, before }, limit))
@@ -111,7 +111,7 @@ pub async fn list_audit_events(req: HttpRequest, params: web::Query<AuditParams>
     )
     .await?;
     let (shown, next_cursor) =
-        crate::web::listing::page_and_cursor(&events, limit, |e| (e.created_at.unix_timestamp_nanos(), e.id));
+        crate::web::listing::page_and_cursor(&events, limit, |e| (e.created_at.unix_timestamp_nanos(), e.seq));
     let data = shown
         .iter()
         .map(|e| AuditEvent {

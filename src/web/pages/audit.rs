@@ -5,7 +5,6 @@ use actix_web::web::Bytes;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
-use uuid::Uuid;
 
 use crate::domain::Role;
 use crate::error::AppError;
@@ -380,11 +379,11 @@ fn filters_query(params: &AuditParams, before: Option<String>) -> String {
     query.finish()
 }
 
-/// `before` cursors are "<unix nanoseconds>_<uuid>".
-fn parse_cursor(text: &str) -> Option<(time::OffsetDateTime, Uuid)> {
-    let (nanos, id) = text.split_once('_')?;
+/// `before` cursors are "<unix nanoseconds>_<sequence>".
+fn parse_cursor(text: &str) -> Option<(time::OffsetDateTime, i64)> {
+    let (nanos, seq) = text.split_once('_')?;
     let at = time::OffsetDateTime::from_unix_timestamp_nanos(nanos.parse().ok()?).ok()?;
-    Some((at, Uuid::parse_str(id).ok()?))
+    Some((at, seq.parse().ok()?))
 }
 
 /// The filters and cursor of a request.
@@ -411,7 +410,7 @@ pub async fn show_audit_log(
     let (viewer, slug, events) = state.db.run(move |conn| audit::page(conn, &slug, user.0, &filter, PAGE_SIZE)).await?;
     let (shown, has_more) = split_page(&events, PAGE_SIZE);
     let next_url = has_more.then(|| shown.last()).flatten().map(|last| {
-        let cursor = format!("{}_{}", last.created_at.unix_timestamp_nanos(), last.id);
+        let cursor = format!("{}_{}", last.created_at.unix_timestamp_nanos(), last.seq);
         format!("/orgs/{slug}/audit?{}", filters_query(&params, Some(cursor)))
     });
     page(&AuditPage {
@@ -474,7 +473,7 @@ pub async fn export_audit_log(
     let filter = filter_of(&params);
     let db = state.db.clone();
     // State: the cursor of the next page, or None once the last page was sent.
-    let pages = futures_util::stream::unfold(Some(None), move |next: Option<Option<(time::OffsetDateTime, Uuid)>>| {
+    let pages = futures_util::stream::unfold(Some(None), move |next: Option<Option<(time::OffsetDateTime, i64)>>| {
         let db = db.clone();
         let filter = AuditFilter { before: next.flatten(), ..filter.clone() };
         async move {
@@ -483,7 +482,7 @@ pub async fn export_audit_log(
             match page {
                 Ok(events) => {
                     let (shown, more) = split_page(&events, EXPORT_PAGE);
-                    let next = more.then(|| shown.last().map(|e| (e.created_at, e.id)));
+                    let next = more.then(|| shown.last().map(|e| (e.created_at, e.seq)));
                     Some((Ok::<_, actix_web::Error>(Bytes::from(csv_lines(shown))), next))
                 }
                 Err(error) => Some((Err(error.into()), None)),
@@ -514,6 +513,7 @@ mod tests {
             after: Some(serde_json::json!({ "role": "admin", "send_count": 2 })),
             request_id: None,
             created_at: time::OffsetDateTime::UNIX_EPOCH,
+            seq: 1,
         };
         assert_eq!(super::change_of(&event), "role: member → admin; send_count: — → 2");
     }

@@ -175,12 +175,12 @@ pub async fn show_webhook_log(
     params: web::Query<LogParams>,
 ) -> Result<HttpResponse, AppError> {
     let OrgItem { slug, id } = item;
-    let before: Option<(i128, Uuid)> = decode_cursor(&params.before);
-    let before = before.and_then(|(n, id)| Some((time::OffsetDateTime::from_unix_timestamp_nanos(n).ok()?, id)));
+    let before: Option<(i128, i64)> = decode_cursor(&params.before);
+    let before = before.and_then(|(n, seq)| Some((time::OffsetDateTime::from_unix_timestamp_nanos(n).ok()?, seq)));
     let actor = acting.actor();
     let (viewer, access, endpoint, found) =
         state.db.run(move |conn| webhooks::log(conn, &actor, &slug, id, before)).await?;
-    let (shown, next) = page_and_cursor(&found, webhooks::LOG_PAGE, |d| (d.created_at.unix_timestamp_nanos(), d.id));
+    let (shown, next) = page_and_cursor(&found, webhooks::LOG_PAGE, |d| (d.created_at.unix_timestamp_nanos(), d.seq));
     let next_url =
         next.map(|cursor| format!("/orgs/{}/settings/webhooks/{}?before={cursor}", access.org.slug, endpoint.id));
     let deliveries = shown
