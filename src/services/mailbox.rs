@@ -4,7 +4,9 @@ use diesel::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::viewer::Viewer;
 use crate::db::outbox;
+use crate::domain::UserId;
 use crate::error::AppError;
 use crate::mail::Links;
 
@@ -30,6 +32,26 @@ pub struct Letter {
     /// `None` when the body cannot be opened (sealed under another server key).
     pub text_body: Option<String>,
     pub created_at: OffsetDateTime,
+}
+
+/// The mailbox for whoever looks (`signed_in`, for the page's usual header): the
+/// newest `limit` messages, newest first.
+pub fn page(
+    conn: &mut PgConnection,
+    signed_in: Option<UserId>,
+    limit: i64,
+) -> Result<(Option<Viewer>, Vec<Summary>), AppError> {
+    Ok((super::viewer::optional(conn, signed_in)?, recent(conn, limit)?))
+}
+
+/// One message for whoever looks (see [`page`]).
+pub fn letter(
+    conn: &mut PgConnection,
+    links: &Links,
+    signed_in: Option<UserId>,
+    id: Uuid,
+) -> Result<(Option<Viewer>, Letter), AppError> {
+    Ok((super::viewer::optional(conn, signed_in)?, find(conn, links, id)?))
 }
 
 /// The newest `limit` messages, newest first.

@@ -1474,3 +1474,56 @@ async fn the_bell_dropdown_opens_within_the_screen_on_a_phone_and_a_desktop() {
     }
     ada.browser.close().await.unwrap();
 }
+
+/// Which elements reach past the window's right edge, for a failure message.
+async fn too_wide(browser: &Client) -> serde_json::Value {
+    browser
+        .execute(
+            "return Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right + window.scrollX > document.documentElement.clientWidth + 1).slice(0, 12).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right));",
+            vec![],
+        )
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_long_owner_address_and_the_dev_mailbox_fit_the_window_and_the_mailbox_knows_who_is_signed_in() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let long = "olivia.owner-of-the-organization.with-a-very-long-address@subsidiary.engineering.acme-holdings.example";
+    let slug = app.owner_of("Acme", "Olivia Owner", long).await;
+    app.invite(&slug, "a.person.with.a.rather.long.address@subsidiary.engineering.example.com", "member").await;
+    let person = Person { browser: open_browser(&driver).await, app: &app };
+    person.sign_in(long).await;
+    for (width, height, suffix) in [(1280, 800, "desktop"), (390, 844, "phone")] {
+        person.browser.set_window_size(width, height).await.unwrap();
+        for (name, path) in [("overview-long-address", format!("/orgs/{slug}")), ("dev-mailbox", "/dev/mailbox".into())]
+        {
+            person.visit(&path).await;
+            person.sees("Roster").await;
+            person.screenshot(&format!("{name}-{suffix}")).await;
+            let overflow = sideways_overflow(&person.browser).await;
+            assert_eq!(overflow, 0, "{name} scrolls sideways at {width} px: {}", too_wide(&person.browser).await);
+            let violations = accessibility_violations(&person.browser, "body").await;
+            assert!(violations.is_empty(), "axe-core on {name} at {width} px: {violations:?}");
+        }
+        // Signed in, the mailbox's header is the usual one: the account menu, no `Sign in`.
+        let header = person.browser.find(Locator::Css("header.topbar")).await.unwrap().text().await.unwrap();
+        assert!(!header.contains("Sign in") && !header.contains("Create account"), "{header}");
+        assert!(person
+            .browser
+            .find(Locator::XPath("//summary[@aria-label='Account menu for Olivia Owner']"))
+            .await
+            .is_ok());
+        person.follow_link("Olivia Owner invited you to join Acme on Roster").await;
+        person.sees("a.person.with.a.rather.long.address").await;
+        person.screenshot(&format!("dev-mailbox-message-{suffix}")).await;
+        assert_eq!(
+            sideways_overflow(&person.browser).await,
+            0,
+            "a message at {width} px: {}",
+            too_wide(&person.browser).await
+        );
+    }
+    person.browser.close().await.unwrap();
+}

@@ -82,7 +82,9 @@ pub async fn list_mail(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     local_only(&req)?;
-    let messages = state.db.run(move |conn| services::mailbox::recent(conn, LIMIT)).await?;
+    // Who is looking, for the usual header (a signed-in person is offered no `Sign in`).
+    let signed_in = frame.session.user_id();
+    let (viewer, messages) = state.db.run(move |conn| services::mailbox::page(conn, signed_in, LIMIT)).await?;
     let messages = messages
         .into_iter()
         .map(|m| Row {
@@ -93,7 +95,7 @@ pub async fn list_mail(
             created: format_datetime(m.created_at),
         })
         .collect();
-    page(&MailboxPage { layout: frame.layout("Dev mailbox", None, None, Nav::None), messages, limit: LIMIT })
+    page(&MailboxPage { layout: frame.layout("Dev mailbox", viewer, None, Nav::None), messages, limit: LIMIT })
 }
 
 /// GET /dev/mailbox/{id}
@@ -111,9 +113,10 @@ pub async fn show_mail(
     local_only(&req)?;
     let id = Uuid::parse_str(&path.into_inner()).map_err(|_| AppError::NotFound)?;
     let links = state.links.clone();
-    let message = state.db.run(move |conn| services::mailbox::find(conn, &links, id)).await?;
+    let signed_in = frame.session.user_id();
+    let (viewer, message) = state.db.run(move |conn| services::mailbox::letter(conn, &links, signed_in, id)).await?;
     page(&MessagePage {
-        layout: frame.layout(message.subject.clone(), None, None, Nav::None),
+        layout: frame.layout(message.subject.clone(), viewer, None, Nav::None),
         body: linkify(message.text_body.as_deref().unwrap_or(UNREADABLE)),
         subject: message.subject,
         to: message.to_address,
