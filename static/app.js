@@ -62,13 +62,41 @@
   document.addEventListener("close", function (event) {
     if (event.target.tagName === "DIALOG" && changedRow !== null) {
       focusChanged();
-    } else if (event.target.tagName === "DIALOG" && opener && document.contains(opener)) {
-      opener.focus();
+    } else if (event.target.tagName === "DIALOG") {
+      // Back to the opener, or to its new copy when a refresh replaced it (the invite
+      // dialog's answer refreshes the page head that holds Invite Members).
+      var back = opener && document.contains(opener) ? opener
+        : event.target.id ? document.querySelector('[data-open-dialog="' + event.target.id + '"]') : null;
+      if (back) back.focus();
     }
     if (event.target.tagName === "DIALOG" && event.target.parentElement && event.target.parentElement.id === "dialog-slot") {
       event.target.remove();
     }
   }, true);
+
+  // A modal dialog keeps Tab inside it: past its last control focus goes to its first,
+  // and Shift+Tab from its first to its last (browsers would move on to their own UI).
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Tab") return;
+    var dialog = document.querySelector("dialog[open]");
+    if (!dialog) return;
+    var controls = Array.prototype.filter.call(
+      dialog.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]:not([tabindex='-1'])"),
+      function (el) { return !el.disabled && el.offsetParent !== null; }
+    );
+    if (controls.length === 0) return;
+    var first = controls[0], last = controls[controls.length - 1];
+    if (!dialog.contains(document.activeElement)) {
+      event.preventDefault();
+      first.focus();
+    } else if (event.shiftKey && document.activeElement === first) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
 
   document.addEventListener("click", function (event) {
     var open = event.target.closest && event.target.closest("[data-open-dialog]");
@@ -128,7 +156,9 @@
     bell.button.setAttribute("aria-expanded", "true");
     bell.panel.innerHTML = '<p class="bell-loading" role="status">Loading…</p>';
     window.htmx.ajax("GET", "/notifications/panel", { target: "#bell-panel", swap: "innerHTML" }).then(function () {
-      var first = bell.panel.querySelector("a, button");
+      // The first item (not `Mark all as read`, which is rarely what one opens the bell for);
+      // with nothing in it, its heading.
+      var first = bell.panel.querySelector(".bell-list a, .bell-list button") || bell.panel.querySelector(".bell-title");
       if (first) first.focus();
     });
   }
@@ -269,6 +299,20 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
     var lost = document.activeElement === document.body || !document.contains(document.activeElement);
+    // An answer that replaced part of an open dialog (the invite form's summary): focus
+    // stays in the dialog, on what it says, and Escape later returns to the opener.
+    var fresh = target && target.id ? document.getElementById(target.id) : target;
+    var inDialog = fresh && fresh.closest && fresh.closest("dialog[open]");
+    if (inDialog && lost) {
+      var spot = fresh.querySelector("[role=status], [role=alert], .form-error, [aria-invalid=true]") ||
+        fresh.querySelector("textarea, input:not([type=hidden]), select, button");
+      if (spot) {
+        if (!spot.matches("a[href], button, input, select, textarea")) spot.setAttribute("tabindex", "-1");
+        spot.focus();
+      }
+      focusedBeforeSwap = null;
+      return;
+    }
     if (focusedBeforeSwap !== null && lost) changedRow = focusedBeforeSwap;
     focusedBeforeSwap = null;
     var acted = event.detail.requestConfig && event.detail.requestConfig.verb !== "get";

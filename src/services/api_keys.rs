@@ -93,6 +93,22 @@ pub fn create(
 }
 
 /// `Revoke`: the key stops working at once; it stays listed as revoked.
+/// The `Revoke` confirmation of the live key `id`, for the Owner and Admins.
+pub fn revocation(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: crate::domain::UserId,
+    id: Uuid,
+) -> Result<(super::viewer::Viewer, ApiKey), AppError> {
+    let (viewer, access) = access::page(conn, slug, user)?;
+    require_manager(&access)?;
+    let key = rows::of_org(conn, access.org.org_id())?.into_iter().find(|k| k.id == id).ok_or(AppError::NotFound)?;
+    if key.revoked_at.is_some() {
+        return Err(AppError::Conflict(format!("The key “{}” was revoked already.", key.name)));
+    }
+    Ok((viewer, key))
+}
+
 pub fn revoke(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> Result<ApiKey, AppError> {
     conn.transaction(|conn| {
         let access = access::acting(conn, slug, actor)?;

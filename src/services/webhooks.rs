@@ -105,6 +105,17 @@ fn endpoint(conn: &mut PgConnection, access: &OrgAccess, id: Uuid) -> Result<End
     rows::endpoint_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)
 }
 
+/// One endpoint, with the viewer, for the confirmation of `Delete` or `Roll secret`.
+pub fn confirmation(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: crate::domain::UserId,
+    id: Uuid,
+) -> Result<(super::viewer::Viewer, Endpoint), AppError> {
+    let (viewer, access) = access::page(conn, slug, user)?;
+    Ok((viewer, endpoint(conn, &access, id)?))
+}
+
 /// `Enable` / `Disable`.
 pub fn set_enabled(
     conn: &mut PgConnection,

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod confirm;
 pub mod csrf;
 pub mod deadline;
 pub mod errors;
@@ -128,12 +129,15 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
         .route("/orgs/{slug}/settings/delete", web::post().to(settings::delete_organization))
         .route("/orgs/{slug}/settings/seats", web::post().to(settings::change_seat_limit))
         .route("/orgs/{slug}/settings/api-keys", web::post().to(api_keys::create_api_key))
+        .route("/orgs/{slug}/settings/api-keys/{id}/revoke", web::get().to(api_keys::confirm_revoke_api_key))
         .route("/orgs/{slug}/settings/api-keys/{id}/revoke", web::post().to(api_keys::revoke_api_key))
         .route("/orgs/{slug}/settings/webhooks", web::post().to(webhooks::create_webhook))
         .route("/orgs/{slug}/settings/webhooks/{id}", web::get().to(webhooks::show_webhook_log))
         .route("/orgs/{slug}/settings/webhooks/{id}/enable", web::post().to(webhooks::enable_webhook))
         .route("/orgs/{slug}/settings/webhooks/{id}/disable", web::post().to(webhooks::disable_webhook))
+        .route("/orgs/{slug}/settings/webhooks/{id}/delete", web::get().to(webhooks::confirm_delete_webhook))
         .route("/orgs/{slug}/settings/webhooks/{id}/delete", web::post().to(webhooks::delete_webhook))
+        .route("/orgs/{slug}/settings/webhooks/{id}/roll-secret", web::get().to(webhooks::confirm_roll_webhook_secret))
         .route("/orgs/{slug}/settings/webhooks/{id}/roll-secret", web::post().to(webhooks::roll_webhook_secret))
         .route(
             "/orgs/{slug}/settings/webhooks/{id}/deliveries/{delivery}/redeliver",

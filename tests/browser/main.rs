@@ -566,7 +566,7 @@ async fn accessibility_violations(browser: &Client, selector: &str) -> Vec<Strin
     let axe = include_str!("vendor/axe-4.14.1.min.js");
     let script = format!(
         "{axe}\nreturn axe.run(document.querySelector(arguments[0]), {{ runOnly: {{ type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }}, \
-         rules: {{ 'label-content-name-mismatch': {{ enabled: true }} }} }})\
+         rules: {{ 'label-content-name-mismatch': {{ enabled: true }}, 'landmark-unique': {{ enabled: true }} }} }})\
          .then(function (r) {{ return r.violations.map(function (v) {{ return v.id + ': ' + v.help + ' (' + v.nodes.length + ')'; }}); }});"
     );
     let result = browser.execute(&script, vec![serde_json::json!(selector)]).await.expect("axe runs");
@@ -1139,10 +1139,8 @@ async fn a_domain_verified_against_a_loopback_dns_server_lets_a_new_sign_up_ther
         .click()
         .await
         .unwrap();
+    // The link, in the browser that signed up, signs Nora in: her Dashboard lists Acme.
     person.press_button("Verify email address").await;
-    person.fill("Email", "nora@acme-corp.test").await;
-    person.fill("Password", PASSWORD).await;
-    person.press_button("Sign in").await;
     let row = person
         .browser
         .wait()
@@ -1204,7 +1202,7 @@ async fn an_admin_creates_an_api_key_from_the_keyboard_and_a_script_invites_with
     person.visit(&format!("/orgs/{slug}/settings#api-keys-heading")).await;
     person
         .browser
-        .find(Locator::XPath("//summary[@aria-label='Revoke API key HR sync']"))
+        .find(Locator::XPath("//a[@aria-label='Revoke API key HR sync']"))
         .await
         .unwrap()
         .click()
@@ -1524,6 +1522,149 @@ async fn a_long_owner_address_and_the_dev_mailbox_fit_the_window_and_the_mailbox
             "a message at {width} px: {}",
             too_wide(&person.browser).await
         );
+    }
+    person.browser.close().await.unwrap();
+}
+
+/// The id, text and classes of the focused element.
+async fn focused(browser: &Client) -> String {
+    let active = browser.active_element().await.unwrap();
+    let text = active.text().await.unwrap_or_default();
+    let class = active.attr("class").await.unwrap().unwrap_or_default();
+    format!("{} [{class}]", text.trim())
+}
+
+/// Opens a confirmation with `open`, then checks the one pattern: it opens on Cancel,
+/// the destructive button (red) comes next and last, Tab stays inside, Escape gives
+/// focus back to what opened it.
+async fn check_confirmation(person: &Person<'_>, what: &str, button: &str) {
+    let dialog = person
+        .browser
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::Css("dialog[open]"))
+        .await
+        .unwrap_or_else(|_| panic!("{what}: no dialog"));
+    let opener = person
+        .browser
+        .execute("return document.activeElement.closest('dialog') ? null : 'outside';", vec![])
+        .await
+        .unwrap();
+    assert_eq!(opener, serde_json::Value::Null, "{what}: focus is in the dialog");
+    assert_eq!(focused(&person.browser).await, "Cancel [button secondary]", "{what}: opens on Cancel");
+    person.type_keys(TAB).await;
+    assert_eq!(focused(&person.browser).await, format!("{button} [danger]"), "{what}: the destructive button next");
+    person.type_keys(TAB).await;
+    assert_eq!(focused(&person.browser).await, "Cancel [button secondary]", "{what}: Tab stays in the dialog");
+    person.type_keys("\u{e008}\u{e004}").await; // Shift+Tab
+    assert_eq!(focused(&person.browser).await, format!("{button} [danger]"), "{what}: Shift+Tab too");
+    person.screenshot(&format!("confirm-{}", what.to_lowercase().replace(' ', "-"))).await;
+    let violations = accessibility_violations(&person.browser, "dialog[open]").await;
+    assert!(violations.is_empty(), "{what}: axe-core: {violations:?}");
+    person.type_keys("\u{e00c}").await; // Escape
+    assert!(dialog.attr("open").await.map_or(true, |open| open.is_none()), "{what}: Escape closes it");
+}
+
+#[tokio::test]
+async fn destructive_controls_look_alike_and_confirm_alike_with_focus_kept_where_it_belongs() {
+    let Some(driver) = start_driver() else { return };
+    let receiver = common::receiver::Receiver::start();
+    let app = spawn_app_with(|s| s.webhooks_allow_private = true).await;
+    let slug = acme(&app).await;
+    app.member(&slug, "Mia Member", "mia@example.com", "member").await;
+    app.invite(&slug, "ada@example.com", "member").await;
+    app.post_form(&format!("/orgs/{slug}/teams"), &[("name", "Platform"), ("description", "")]).await;
+    app.post_form(&format!("/orgs/{slug}/projects"), &[("name", "API"), ("description", "")]).await;
+    app.post_form(&format!("/orgs/{slug}/settings/api-keys"), &[("name", "HR sync"), ("scopes", "members:read")]).await;
+    app.post_form(&format!("/orgs/{slug}/settings/webhooks"), &[("url", &receiver.url()), ("events", "member.*")])
+        .await;
+    let person = Person { browser: open_browser(&driver).await, app: &app };
+    person.browser.set_window_size(1280, 800).await.unwrap();
+    person.sign_in("olivia@acme.test").await;
+
+    // Row actions under More actions.
+    person.visit(&format!("/orgs/{slug}/members")).await;
+    person.press_in_row("mia@example.com", "Remove").await;
+    check_confirmation(&person, "Remove member", "Remove member").await;
+    person.visit(&format!("/orgs/{slug}/invitations")).await;
+    person.press_in_row("ada@example.com", "Revoke").await;
+    check_confirmation(&person, "Revoke invitation", "Revoke").await;
+
+    // Danger zones and Settings: every destructive trigger has the one red look.
+    let red = "rgba(180, 35, 24, 1)";
+    for (page, name, button) in [
+        (format!("/orgs/{slug}/teams/platform"), "Delete team", "Delete team"),
+        (format!("/orgs/{slug}/projects/api"), "Delete project", "Delete project"),
+        (format!("/orgs/{slug}/settings"), "Revoke", "Revoke"),
+        (format!("/orgs/{slug}/settings"), "Delete", "Delete"),
+    ] {
+        person.visit(&page).await;
+        let trigger = person
+            .browser
+            .find(Locator::XPath(&format!("//main//a[normalize-space()='{name}']")))
+            .await
+            .unwrap_or_else(|_| panic!("no {name} on {page}"));
+        let background = trigger.css_value("background-color").await.unwrap();
+        assert_eq!(background, red, "{name} is red like every destructive control");
+        trigger.click().await.unwrap();
+        check_confirmation(&person, name, button).await;
+        let back = person.browser.active_element().await.unwrap().text().await.unwrap();
+        assert_eq!(back.trim(), name, "{name}: focus returns to the control that opened it");
+    }
+    assert_eq!(app.count("SELECT count(*) FROM teams"), 1, "nothing was deleted on the way");
+    assert_eq!(app.count("SELECT count(*) FROM api_keys WHERE revoked_at IS NULL"), 1);
+
+    // The invite dialog: after Send Invitations focus stays in it, on the summary, and
+    // Escape returns it to Invite Members.
+    person.visit(&format!("/orgs/{slug}/invitations")).await;
+    person.follow_link("Invite Members").await;
+    person.fill("Email addresses", "grace@example.com").await;
+    person.press_button("Send Invitations").await;
+    person.sees("1 sent.").await;
+    let in_dialog =
+        person.browser.execute("return !!document.activeElement.closest('dialog[open]');", vec![]).await.unwrap();
+    assert_eq!(in_dialog, serde_json::json!(true), "focus stays in the dialog: {}", focused(&person.browser).await);
+    person.type_keys("\u{e00c}").await;
+    assert_eq!(focused(&person.browser).await, "Invite Members [button]", "Escape returns to Invite Members");
+
+    // The bell opens on its first item, not on `Mark all as read`.
+    let ada = Person { browser: open_browser_profile(&driver, true, "ada").await, app: &app };
+    app.create_verified_user("Ada Lovelace", "ada@example.com").await;
+    ada.sign_in("ada@example.com").await;
+    ada.browser.find(Locator::Id("bell-button")).await.unwrap().click().await.unwrap();
+    ada.sees("Olivia Owner invited you to join Acme as Member.").await;
+    for _ in 0..20 {
+        if focused(&ada.browser).await != "Loading… []" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let label = ada.browser.active_element().await.unwrap().attr("aria-label").await.unwrap();
+    assert_eq!(label.as_deref(), Some("Accept the invitation to Acme"), "focus: {}", focused(&ada.browser).await);
+    person.browser.close().await.unwrap();
+    ada.browser.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn settings_with_an_api_key_and_a_webhook_name_each_landmark_once() {
+    let Some(driver) = start_driver() else { return };
+    let receiver = common::receiver::Receiver::start();
+    let app = spawn_app_with(|s| s.webhooks_allow_private = true).await;
+    let slug = acme(&app).await;
+    app.post_form(&format!("/orgs/{slug}/settings/api-keys"), &[("name", "HR sync"), ("scopes", "members:read")]).await;
+    app.post_form(&format!("/orgs/{slug}/settings/webhooks"), &[("url", &receiver.url()), ("events", "member.*")])
+        .await;
+    app.member(&slug, "Ada", "ada@example.com", "member").await;
+    let person = Person { browser: open_browser(&driver).await, app: &app };
+    person.sign_in("olivia@acme.test").await;
+    for path in [format!("/orgs/{slug}/settings"), "/notifications".into()] {
+        person.visit(&path).await;
+        person.sees("Roster").await;
+        // With the bell open too: its region must not share a name with the page's.
+        person.browser.find(Locator::Id("bell-button")).await.unwrap().click().await.unwrap();
+        person.sees("All notifications").await;
+        let violations = accessibility_violations(&person.browser, "body").await;
+        assert!(violations.is_empty(), "axe-core on {path}: {violations:?}");
     }
     person.browser.close().await.unwrap();
 }

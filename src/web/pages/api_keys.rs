@@ -47,6 +47,34 @@ pub async fn create_api_key(
     }
 }
 
+/// GET /orgs/{slug}/settings/api-keys/{id}/revoke: the `Revoke` confirmation.
+pub async fn confirm_revoke_api_key(
+    req: HttpRequest,
+    frame: Frame,
+    user: crate::web::extractors::SignedIn,
+    state: web::Data<AppState>,
+    item: OrgItem,
+) -> Result<HttpResponse, AppError> {
+    let OrgItem { slug, id } = item;
+    let lookup = slug.clone();
+    let (viewer, key) = state.db.run(move |conn| api_keys::revocation(conn, &lookup, user.0, id)).await?;
+    let settings = format!("/orgs/{slug}/settings#api-keys-heading");
+    let confirm = crate::web::confirm::Confirm {
+        csrf: frame.csrf().to_owned(),
+        title: "Revoke API key".into(),
+        question: "Revoke the API key".into(),
+        subject: key.name,
+        consequence: "Every request with it is refused from now on; scripts that use it stop working. A revoked key \
+                      cannot be turned back on: create a new one to replace it."
+            .into(),
+        button: "Revoke".into(),
+        action: format!("/orgs/{slug}/settings/api-keys/{id}/revoke"),
+        back: settings,
+    };
+    let layout = frame.layout("Revoke API key", Some(viewer), Some(slug.as_str()), crate::web::layout::Nav::Settings);
+    crate::web::confirm::respond(&req, layout, confirm)
+}
+
 /// POST /orgs/{slug}/settings/api-keys/{id}/revoke: `Revoke`.
 pub async fn revoke_api_key(
     req: HttpRequest,

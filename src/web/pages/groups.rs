@@ -12,7 +12,7 @@ use crate::error::{AppError, FormErrors};
 use crate::services::groups::GroupFilter;
 use crate::services::{projects, teams};
 use crate::web::extractors::{Acting, OrgSlug, SignedIn};
-use crate::web::htmx::{is_htmx, page, page_with_status, redirect};
+use crate::web::htmx::{page_with_status, redirect};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::listing::{self, Listing, TableParams};
 use crate::web::session::FlashLevel;
@@ -71,39 +71,6 @@ impl GroupForm {
 pub struct Submitted<F> {
     pub form: F,
     pub errors: FormErrors,
-}
-
-/// The confirmation of `Delete team` or `Delete project`, as a page or as a dialog.
-#[derive(Template)]
-#[template(path = "groups/delete.html")]
-pub struct DeletePage {
-    pub layout: Layout,
-    pub confirm: DeleteConfirm,
-}
-
-#[derive(Template)]
-#[template(path = "groups/_delete_dialog.html")]
-pub struct DeleteDialog {
-    pub confirm: DeleteConfirm,
-}
-
-/// What a delete confirmation says and where it posts.
-pub struct DeleteConfirm {
-    pub csrf: String,
-    /// "team" or "project".
-    pub kind: &'static str,
-    pub name: String,
-    pub consequence: String,
-    pub action: String,
-    pub back: String,
-}
-
-/// Answers a GET of a delete confirmation: a dialog for htmx, else a page.
-pub fn confirm_delete(req: &HttpRequest, layout: Layout, confirm: DeleteConfirm) -> Result<HttpResponse, AppError> {
-    if is_htmx(req) {
-        return page(&DeleteDialog { confirm });
-    }
-    page(&DeletePage { layout, confirm })
 }
 
 /// The state of a list sorted by name only (Teams, Projects), from its URL, and

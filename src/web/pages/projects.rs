@@ -6,9 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::groups::{
-    confirm_delete, create_group, done, name_listing, new_group_form, DeleteConfirm, GroupForm, GroupKind, Submitted,
-};
+use super::groups::{create_group, done, name_listing, new_group_form, GroupForm, GroupKind, Submitted};
 use crate::domain::team::Reach;
 use crate::domain::{AccessLevel, Permission};
 use crate::error::{AppError, FormErrors};
@@ -303,16 +301,18 @@ pub async fn confirm_delete_project(
     let (slug, name) = (named.slug.clone(), named.name.clone());
     let found = state.db.run(move |conn| projects::project_page(conn, &slug, user.0, &name)).await?;
     found.access.require(Permission::ManageTeamsAndProjects)?;
-    let confirm = DeleteConfirm {
+    let confirm = crate::web::confirm::Confirm {
         csrf: frame.csrf().to_owned(),
-        kind: "project",
+        title: "Delete project".into(),
+        question: "Delete project".into(),
+        button: "Delete project".into(),
         consequence: format!("Its {} access grant(s) end with it.", found.grants.len()),
-        name: found.project.name.clone(),
+        subject: found.project.name.clone(),
         action: format!("{}/delete", project_url(&named)),
         back: project_url(&named),
     };
     let layout = frame.layout("Delete project", Some(found.viewer), Some(named.slug.as_str()), Nav::Projects);
-    confirm_delete(&req, layout, confirm)
+    crate::web::confirm::respond(&req, layout, confirm)
 }
 
 /// POST /orgs/{slug}/projects/{name}/delete: `Delete project`.

@@ -8,9 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::groups::{
-    confirm_delete, create_group, done, name_listing, new_group_form, DeleteConfirm, GroupForm, GroupKind, Submitted,
-};
+use super::groups::{create_group, done, name_listing, new_group_form, GroupForm, GroupKind, Submitted};
 use crate::domain::{Permission, TeamRole};
 use crate::error::{AppError, FormErrors};
 use crate::services::teams::{self, Cursor, Team, TeamEntry, TeamMemberEntry, TeamRights};
@@ -404,19 +402,21 @@ pub async fn confirm_delete_team(
     if !found.rights.edit {
         return Err(AppError::Forbidden(format!("Only the Owner and Admins can delete {}.", found.team.name)));
     }
-    let confirm = DeleteConfirm {
+    let confirm = crate::web::confirm::Confirm {
         csrf: frame.csrf().to_owned(),
-        kind: "team",
+        title: "Delete team".into(),
+        question: "Delete team".into(),
+        button: "Delete team".into(),
         consequence: format!(
             "Its members lose their place in the team and the team's access to {} project(s) ends. Nobody leaves the organization.",
             found.projects.len()
         ),
-        name: found.team.name.clone(),
+        subject: found.team.name.clone(),
         action: format!("{}/delete", team_url(&named)),
         back: team_url(&named),
     };
     let layout = frame.layout("Delete team", Some(found.viewer), Some(named.slug.as_str()), Nav::Teams);
-    confirm_delete(&req, layout, confirm)
+    crate::web::confirm::respond(&req, layout, confirm)
 }
 
 /// POST /orgs/{slug}/teams/{name}/delete: `Delete team`.

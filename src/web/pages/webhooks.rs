@@ -99,6 +99,73 @@ async fn set_enabled(
     Ok(back_to_webhooks(&req, frame, slug.as_str(), message))
 }
 
+/// GET /orgs/{slug}/settings/webhooks/{id}/delete and …/roll-secret: the confirmation
+/// of `Delete` or `Roll secret`.
+async fn confirm_webhook_action(
+    req: HttpRequest,
+    frame: Frame,
+    user: crate::web::extractors::SignedIn,
+    state: web::Data<AppState>,
+    item: OrgItem,
+    roll: bool,
+) -> Result<HttpResponse, AppError> {
+    let OrgItem { slug, id } = item;
+    let lookup = slug.clone();
+    let (viewer, endpoint) = state.db.run(move |conn| webhooks::confirmation(conn, &lookup, user.0, id)).await?;
+    let base = format!("/orgs/{slug}/settings/webhooks/{id}");
+    let subject = crate::domain::webhook::shown_url(&endpoint.url);
+    let confirm = if roll {
+        crate::web::confirm::Confirm {
+            csrf: frame.csrf().to_owned(),
+            title: "Roll secret".into(),
+            question: "Make a new signing secret for the webhook to".into(),
+            subject,
+            consequence: "The current secret stops signing at once: your receiver refuses deliveries until it has \
+                          the new one, which is shown only once."
+                .into(),
+            button: "Roll secret".into(),
+            action: format!("{base}/roll-secret#webhooks-heading"),
+            back: format!("/orgs/{slug}/settings#webhooks-heading"),
+        }
+    } else {
+        crate::web::confirm::Confirm {
+            csrf: frame.csrf().to_owned(),
+            title: "Delete webhook".into(),
+            question: "Delete the webhook to".into(),
+            subject,
+            consequence: "Nothing more is sent to it, and its delivery log goes too.".into(),
+            button: "Delete".into(),
+            action: format!("{base}/delete"),
+            back: format!("/orgs/{slug}/settings#webhooks-heading"),
+        }
+    };
+    let title = confirm.title.clone();
+    let layout = frame.layout(title, Some(viewer), Some(slug.as_str()), Nav::Settings);
+    crate::web::confirm::respond(&req, layout, confirm)
+}
+
+/// GET /orgs/{slug}/settings/webhooks/{id}/delete
+pub async fn confirm_delete_webhook(
+    req: HttpRequest,
+    frame: Frame,
+    user: crate::web::extractors::SignedIn,
+    state: web::Data<AppState>,
+    item: OrgItem,
+) -> Result<HttpResponse, AppError> {
+    confirm_webhook_action(req, frame, user, state, item, false).await
+}
+
+/// GET /orgs/{slug}/settings/webhooks/{id}/roll-secret
+pub async fn confirm_roll_webhook_secret(
+    req: HttpRequest,
+    frame: Frame,
+    user: crate::web::extractors::SignedIn,
+    state: web::Data<AppState>,
+    item: OrgItem,
+) -> Result<HttpResponse, AppError> {
+    confirm_webhook_action(req, frame, user, state, item, true).await
+}
+
 /// POST /orgs/{slug}/settings/webhooks/{id}/roll-secret: `Roll secret`; the new
 /// secret is shown once, as when the endpoint was added.
 pub async fn roll_webhook_secret(
