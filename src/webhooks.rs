@@ -103,16 +103,39 @@ fn resolve(netloc: &str, timeout: Duration) -> std::io::Result<Vec<SocketAddr>> 
     })
 }
 
-/// Why no answer came, without the URL (whose query may hold a receiver's token).
+/// Why no answer came, as the delivery log says it to a person: what happened and
+/// where to look, without the URL (whose query may hold a receiver's token).
 fn transport_error(transport: &ureq::Transport) -> String {
-    let mut said = transport.kind().to_string();
-    if let Some(message) = transport.message() {
-        said.push_str(&format!(": {message}"));
+    use std::io::ErrorKind as Io;
+    let io = std::error::Error::source(transport).and_then(|source| source.downcast_ref::<std::io::Error>());
+    let timed_out = io.is_some_and(|e| matches!(e.kind(), Io::TimedOut | Io::WouldBlock));
+    match transport.kind() {
+        // Our resolver's refusal of a private address says what it refused, and why.
+        ureq::ErrorKind::Dns if io.is_some_and(|e| e.kind() == Io::PermissionDenied) => {
+            format!("Not sent: {}.", io.map(ToString::to_string).unwrap_or_default())
+        }
+        ureq::ErrorKind::Dns if timed_out => {
+            format!("No address: the host's name did not resolve within {} seconds.", LOOKUP_TIMEOUT.as_secs())
+        }
+        ureq::ErrorKind::Dns => {
+            "No address: the host's name does not resolve. Check the URL and the host's DNS records.".into()
+        }
+        ureq::ErrorKind::ConnectionFailed if timed_out => {
+            "No connection: the host did not answer within 5 seconds (a firewall, or the host is down).".into()
+        }
+        ureq::ErrorKind::ConnectionFailed => {
+            "No connection: the host refused it. Is the receiver running, and listening on that port?".into()
+        }
+        ureq::ErrorKind::Io if timed_out => "No answer within 10 seconds: the receiver was too slow.".into(),
+        ureq::ErrorKind::Io => "The connection broke before the receiver answered.".into(),
+        ureq::ErrorKind::BadStatus | ureq::ErrorKind::BadHeader => {
+            "The receiver's answer was not HTTP that Roster could read.".into()
+        }
+        ureq::ErrorKind::InvalidUrl | ureq::ErrorKind::UnknownScheme => {
+            "The endpoint's URL cannot be used: change it by adding the endpoint again.".into()
+        }
+        other => format!("Not delivered: {other}."),
     }
-    if let Some(source) = std::error::Error::source(transport) {
-        said.push_str(&format!(" ({source})"));
-    }
-    said
 }
 
 /// The first bytes of an answer's body.
@@ -146,7 +169,8 @@ impl Handler for DeliverWebhooks {
         if delivery.delivered_at.is_some() && !redeliver {
             return Ok(()); // a retry left over from before a Redeliver that got through
         }
-        let last = self.retry_at(job.attempts, OffsetDateTime::now_utc()).is_none();
+        // When the job worker will try a failure again (the same schedule it uses).
+        let next = self.retry_at(job.attempts, OffsetDateTime::now_utc());
         let attempt = if !endpoint.enabled {
             Attempt {
                 status_code: None,
@@ -170,8 +194,8 @@ impl Handler for DeliverWebhooks {
             Attempt { status_code: None, duration_ms: 0, excerpt: UNREADABLE_SECRET.into(), delivered: false }
         };
         // A disabled endpoint's delivery is not retried: Redeliver sends it once enabled.
-        let last = last || !endpoint.enabled;
-        webhooks::record_attempt(conn, &delivery, &attempt, last).map_err(read)?;
+        let next = next.filter(|_| endpoint.enabled);
+        webhooks::record_attempt(conn, &delivery, &attempt, next).map_err(read)?;
         match (attempt.delivered, endpoint.enabled) {
             (true, _) | (false, false) => Ok(()),
             (false, true) => Err(match attempt.status_code {

@@ -286,6 +286,7 @@ diesel::table! {
         delivered_at -> Nullable<Timestamptz>,
         state -> Text,
         seq -> Int8,
+        next_attempt_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -61,6 +61,8 @@ pub struct Delivery {
     pub state: String,
     /// The order deliveries were queued in: those of one change share `created_at`.
     pub seq: i64,
+    /// When a failed delivery is tried again; `None` once delivered or given up.
+    pub next_attempt_at: Option<OffsetDateTime>,
 }
 
 /// What one attempt found.
@@ -247,11 +249,17 @@ fn log_statement(
 
 /// Records one attempt; `final_failure`: no attempt follows. When it was the first
 /// success is kept, whatever a later Redeliver finds.
-pub fn record_attempt(conn: &mut PgConnection, id: Uuid, attempt: &Attempt, final_failure: bool) -> QueryResult<usize> {
-    let state = match (attempt.delivered, final_failure) {
-        (true, _) => "delivered",
-        (false, true) => "failed",
-        (false, false) => "pending",
+/// Records an attempt; `next` is when a failed one is tried again (`None`: it is not).
+pub fn record_attempt(
+    conn: &mut PgConnection,
+    id: Uuid,
+    attempt: &Attempt,
+    next: Option<OffsetDateTime>,
+) -> QueryResult<usize> {
+    let (state, next) = match (attempt.delivered, next) {
+        (true, _) => ("delivered", None),
+        (false, None) => ("failed", None),
+        (false, Some(at)) => ("pending", Some(at)),
     };
     let target = webhook_deliveries::table.find(id);
     let changes = (
@@ -261,6 +269,7 @@ pub fn record_attempt(conn: &mut PgConnection, id: Uuid, attempt: &Attempt, fina
         webhook_deliveries::duration_ms.eq(attempt.duration_ms),
         webhook_deliveries::response_excerpt.eq(&attempt.excerpt),
         webhook_deliveries::state.eq(state),
+        webhook_deliveries::next_attempt_at.eq(next),
     );
     if attempt.delivered {
         diesel::update(target.filter(webhook_deliveries::delivered_at.is_null()))
@@ -272,5 +281,7 @@ pub fn record_attempt(conn: &mut PgConnection, id: Uuid, attempt: &Attempt, fina
 
 /// Marks a delivery queued again, for `Redeliver`.
 pub fn mark_queued(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
-    diesel::update(webhook_deliveries::table.find(id)).set(webhook_deliveries::state.eq("queued")).execute(conn)
+    diesel::update(webhook_deliveries::table.find(id))
+        .set((webhook_deliveries::state.eq("queued"), webhook_deliveries::next_attempt_at.eq(None::<OffsetDateTime>)))
+        .execute(conn)
 }

@@ -244,10 +244,16 @@ pub fn queue(
     Ok(())
 }
 
-/// Records an attempt at `delivery` on it and on its endpoint.
-pub fn record_attempt(conn: &mut PgConnection, delivery: &Delivery, attempt: &Attempt, last: bool) -> QueryResult<()> {
+/// Records an attempt at `delivery` on it and on its endpoint; `next` is when a failed
+/// one is tried again (`None`: it is not).
+pub fn record_attempt(
+    conn: &mut PgConnection,
+    delivery: &Delivery,
+    attempt: &Attempt,
+    next: Option<OffsetDateTime>,
+) -> QueryResult<()> {
     conn.transaction(|conn| {
-        rows::record_attempt(conn, delivery.id, attempt, last)?;
+        rows::record_attempt(conn, delivery.id, attempt, next)?;
         rows::mark_endpoint(conn, delivery.endpoint_id, attempt.delivered)?;
         Ok(())
     })

@@ -24,7 +24,7 @@ pub fn relative(at: OffsetDateTime, now: OffsetDateTime) -> String {
     let seconds = (at - now).whole_seconds();
     let (future, seconds) = (seconds > 0, seconds.unsigned_abs());
     if seconds < 60 {
-        return "just now".to_owned();
+        return if future { "in a moment" } else { "just now" }.to_owned();
     }
     let rounded = |size: u64| (seconds + size / 2) / size;
     let (count, unit) = match (rounded(60), rounded(3_600), rounded(86_400)) {
@@ -111,6 +111,7 @@ mod tests {
         assert_eq!(at(-(23 * 60 + 40)), "yesterday", "23 h 40 min ago");
         assert_eq!(seconds(-100), "2 minutes ago");
         assert_eq!(seconds(-65), "1 minute ago");
+        assert_eq!(seconds(5), "in a moment", "a retry in 5 seconds");
         assert_eq!(at(60 * 24 * 30 - 1), "31 Dec 2026", "about 30 days out: the date");
     }
 }

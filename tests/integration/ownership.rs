@@ -68,6 +68,25 @@ async fn the_owner_transfers_ownership_and_becomes_an_admin() {
 }
 
 #[tokio::test]
+async fn a_transfer_with_a_wrong_confirmation_keeps_the_chosen_member() {
+    let (app, slug) = acme().await;
+    app.member(&slug, "Ada", "ada@example.com", "member").await;
+    app.member(&slug, "Bob", "bob@example.com", "member").await;
+    let bob = app.membership_id(&slug, "bob@example.com").to_string();
+    let page = expect_page(
+        app.post_form(&format!("/orgs/{slug}/settings/transfer"), &[("member", &bob), ("confirm", "acme")]).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Type the organization's name, Acme, exactly to confirm.",
+    )
+    .await;
+    assert!(
+        page.contains(&format!("<option value=\"{bob}\" selected>Bob (bob@example.com, Member)</option>")),
+        "{page}"
+    );
+    assert_eq!(page.matches(" selected>").count(), 1, "only Bob is chosen: {page}");
+}
+
+#[tokio::test]
 async fn two_concurrent_transfers_leave_exactly_one_owner() {
     let (app, slug) = acme().await;
     app.member(&slug, "Ada", "ada@example.com", "member").await;

@@ -390,3 +390,48 @@ async fn an_endpoint_whose_secret_cannot_be_opened_needs_a_new_one_and_works_aga
     let (_, again) = owner.get_text(&format!("/orgs/{slug}/settings")).await;
     assert!(!again.contains(&secret), "shown only once");
 }
+
+#[tokio::test]
+async fn the_delivery_log_says_what_went_wrong_in_words_when_it_tries_next_and_what_was_sent() {
+    let mut receiver = Receiver::start();
+    let owner = spawn_app_with(|s| s.webhooks_allow_private = true).await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    add_endpoint(&owner, &slug, &receiver.url(), &["invitation.*"]).await;
+    add_endpoint(&owner, &slug, "http://no-such-host.invalid/hooks", &["invitation.*"]).await;
+    receiver.stop();
+    owner.invite(&slug, "ann@example.com", "member").await;
+    wait_for("an attempt at each endpoint", || {
+        owner.count("SELECT count(*) FROM webhook_deliveries WHERE attempts >= 1 AND next_attempt_at IS NOT NULL") == 2
+    })
+    .await;
+
+    let ids: Vec<uuid::Uuid> = {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            id: uuid::Uuid,
+        }
+        diesel::sql_query("SELECT id FROM webhook_endpoints ORDER BY created_at, id")
+            .load::<Row>(&mut owner.db.conn())
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect()
+    };
+    for (id, said) in [
+        (ids[0], "No connection: the host refused it. Is the receiver running, and listening on that port?"),
+        (ids[1], "No address: the host's name does not resolve. Check the URL and the host's DNS records."),
+    ] {
+        let page = unescape(&owner.get_text(&format!("/orgs/{slug}/settings/webhooks/{id}")).await.1);
+        assert!(page.contains(said), "{page}");
+        assert!(!page.contains("Dns Failed") && !page.contains("Connection Failed"), "no raw errors: {page}");
+        assert!(page.contains("Next try <time"), "when it is tried again: {page}");
+        // The first retry comes 5 seconds later, the second 5 minutes after that.
+        assert!(page.contains(">in a moment</time>") || page.contains(">in 5 minutes</time>"), "{page}");
+        // The payload that was sent, readable.
+        assert!(page.contains("<summary>Payload"), "{page}");
+        assert!(page.contains("\"type\": \"invitation.created\""), "indented JSON: {page}");
+        assert!(page.contains("ann@example.com"), "{page}");
+    }
+}

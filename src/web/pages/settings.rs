@@ -164,6 +164,8 @@ pub struct Forms {
     pub general: Option<GeneralForm>,
     pub general_errors: FormErrors,
     pub transfer_errors: FormErrors,
+    /// The member chosen in `Transfer ownership`, kept when the form comes back with errors.
+    pub transfer_member: Option<Uuid>,
     pub delete_errors: FormErrors,
     /// The seat limit as typed, when it is shown again with its error.
     pub seat_limit: Option<String>,
@@ -360,7 +362,7 @@ pub async fn transfer_ownership(
             Ok(redirect(&req, &format!("/orgs/{slug}/settings")))
         }
         Err(AppError::Invalid(errors)) => {
-            let forms = Forms { transfer_errors: errors, ..Forms::default() };
+            let forms = Forms { transfer_errors: errors, transfer_member: Some(member), ..Forms::default() };
             render(frame, &state, acting.user, slug, StatusCode::UNPROCESSABLE_ENTITY, forms).await
         }
         Err(other) => Err(other),

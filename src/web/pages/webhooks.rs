@@ -212,6 +212,10 @@ pub struct DeliveryView {
     pub duration_ms: Option<i32>,
     pub attempts: i32,
     pub excerpt: String,
+    /// When a failed delivery is tried again.
+    pub next_try: Option<When>,
+    /// The JSON that was sent, indented for reading.
+    pub payload: String,
 }
 
 #[derive(Template)]
@@ -266,6 +270,10 @@ pub async fn show_webhook_log(
             duration_ms: d.duration_ms,
             attempts: d.attempts,
             excerpt: d.response_excerpt.clone().unwrap_or_default(),
+            next_try: d.next_attempt_at.map(When::of),
+            payload: serde_json::from_str::<serde_json::Value>(&d.body)
+                .and_then(|v| serde_json::to_string_pretty(&v))
+                .unwrap_or_else(|_| d.body.clone()),
         })
         .collect();
     page(&LogPage {
