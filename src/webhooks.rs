@@ -23,6 +23,9 @@ use crate::services::webhooks::{self, Attempt};
 const RETRY_DELAYS: [i64; 8] = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600, 0];
 /// Attempts in all: the first and one after each delay but the last entry.
 pub const ATTEMPTS: i32 = RETRY_DELAYS.len() as i32;
+/// How long a receiver may take to accept the connection, and to answer.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest a name lookup may take (the system resolver has no bound of its own).
 const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
 /// What the delivery log says of an attempt that could not be signed.
@@ -42,8 +45,8 @@ impl DeliverWebhooks {
     /// to connect to the addresses [`is_forbidden`] names.
     pub fn new(key: SealingKey, allow_private: bool) -> Self {
         let agent = ureq::AgentBuilder::new()
-            .timeout_connect(Duration::from_secs(5))
-            .timeout(Duration::from_secs(10))
+            .timeout_connect(CONNECT_TIMEOUT)
+            .timeout(ANSWER_TIMEOUT)
             .redirects(0)
             .user_agent("Roster-Webhooks/1")
             .resolver(move |netloc: &str| -> std::io::Result<Vec<SocketAddr>> {
@@ -85,7 +88,7 @@ impl DeliverWebhooks {
         };
         let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
         let delivered = status_code.is_some_and(|code| (200..300).contains(&code));
-        Attempt { status_code, duration_ms, excerpt: excerpt.chars().take(EXCERPT).collect(), delivered }
+        Attempt { status_code, duration_ms, excerpt: excerpt.chars().take(EXCERPT).collect(), delivered, sent: true }
     }
 }
 
@@ -120,13 +123,16 @@ fn transport_error(transport: &ureq::Transport) -> String {
         ureq::ErrorKind::Dns => {
             "No address: the host's name does not resolve. Check the URL and the host's DNS records.".into()
         }
-        ureq::ErrorKind::ConnectionFailed if timed_out => {
-            "No connection: the host did not answer within 5 seconds (a firewall, or the host is down).".into()
-        }
+        ureq::ErrorKind::ConnectionFailed if timed_out => format!(
+            "No connection: the host did not answer within {} seconds (a firewall, or the host is down).",
+            CONNECT_TIMEOUT.as_secs()
+        ),
         ureq::ErrorKind::ConnectionFailed => {
             "No connection: the host refused it. Is the receiver running, and listening on that port?".into()
         }
-        ureq::ErrorKind::Io if timed_out => "No answer within 10 seconds: the receiver was too slow.".into(),
+        ureq::ErrorKind::Io if timed_out => {
+            format!("No answer within {} seconds: the receiver was too slow.", ANSWER_TIMEOUT.as_secs())
+        }
         ureq::ErrorKind::Io => "The connection broke before the receiver answered.".into(),
         ureq::ErrorKind::BadStatus | ureq::ErrorKind::BadHeader => {
             "The receiver's answer was not HTTP that Roster could read.".into()
@@ -177,6 +183,7 @@ impl Handler for DeliverWebhooks {
                 duration_ms: 0,
                 excerpt: "Not sent: the endpoint is disabled.".into(),
                 delivered: false,
+                sent: false,
             }
         } else if let Some(secret) = webhooks::secret_of(&self.key, &endpoint) {
             let timestamp = OffsetDateTime::now_utc().unix_timestamp();
@@ -191,7 +198,13 @@ impl Handler for DeliverWebhooks {
             if let Err(error) = conn.transaction(|conn| webhooks::secret_unreadable(conn, &endpoint)) {
                 tracing::warn!(%error, endpoint = %endpoint.id, "could not record the unreadable webhook secret");
             }
-            Attempt { status_code: None, duration_ms: 0, excerpt: UNREADABLE_SECRET.into(), delivered: false }
+            Attempt {
+                status_code: None,
+                duration_ms: 0,
+                excerpt: UNREADABLE_SECRET.into(),
+                delivered: false,
+                sent: false,
+            }
         };
         // A disabled endpoint's delivery is not retried: Redeliver sends it once enabled.
         let next = next.filter(|_| endpoint.enabled);

@@ -78,8 +78,6 @@ pub fn revoke(conn: &mut PgConnection, org: OrgId, id: Uuid, by: &str) -> QueryR
     .optional()
 }
 
-/// Revokes every live key `creator` made in the organization (they are leaving it);
-/// returns them.
 /// The names of the organization's live keys that `creator` made, oldest first.
 pub fn live_names_created_by(conn: &mut PgConnection, org: OrgId, creator: Uuid) -> QueryResult<Vec<String>> {
     api_keys::table
@@ -91,6 +89,8 @@ pub fn live_names_created_by(conn: &mut PgConnection, org: OrgId, creator: Uuid)
         .load(conn)
 }
 
+/// Revokes every live key `creator` made in the organization (they are leaving it);
+/// returns them.
 pub fn revoke_created_by(conn: &mut PgConnection, org: OrgId, creator: Uuid, by: &str) -> QueryResult<Vec<ApiKey>> {
     diesel::update(
         api_keys::table

@@ -94,28 +94,30 @@ pub fn admins_of(conn: &mut PgConnection, org: OrgId) -> QueryResult<Vec<Uuid>> 
 }
 
 /// The names of the Owner and of the first Admins by name, at most `limit` in all,
-/// sorted: whom to ask for access or a new invitation. Walks the name index, so a large
-/// organization with thousands of Admins costs the same as a small one.
+/// sorted: whom to ask for access or a new invitation; never the membership `except`
+/// (the person asking). Walks the name index, so a large organization with thousands
+/// of Admins costs the same as a small one.
 pub fn granter_names(
     conn: &mut PgConnection,
     org: OrgId,
     limit: i64,
     except: Option<Uuid>,
 ) -> QueryResult<Vec<String>> {
-    // A membership id never used, when nobody is left out.
-    let except = except.unwrap_or(Uuid::nil());
-    let owner = memberships::table
+    let mut owner = memberships::table
         .filter(memberships::organization_id.eq(org.0))
         .filter(memberships::role.eq(Role::Owner))
-        .filter(memberships::id.ne(except))
-        .select(memberships::member_name);
-    let admins = memberships::table
+        .select(memberships::member_name)
+        .into_boxed();
+    let mut admins = memberships::table
         .filter(memberships::organization_id.eq(org.0))
         .filter(memberships::role.eq(Role::Admin))
-        .filter(memberships::id.ne(except))
-        .order((crate::db::lower(memberships::member_name), memberships::id))
         .select(memberships::member_name)
-        .limit(limit - 1);
+        .into_boxed();
+    if let Some(except) = except {
+        owner = owner.filter(memberships::id.ne(except));
+        admins = admins.filter(memberships::id.ne(except));
+    }
+    let admins = admins.order((crate::db::lower(memberships::member_name), memberships::id)).limit(limit - 1);
     let mut names: Vec<String> = owner.load(conn)?;
     names.extend(admins.load::<String>(conn)?);
     names.sort();

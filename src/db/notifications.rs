@@ -34,6 +34,8 @@ pub struct Notification {
     pub payload: serde_json::Value,
     pub created_at: time::OffsetDateTime,
     pub read_at: Option<time::OffsetDateTime>,
+    /// The order they were written in: those of one transaction share `created_at`.
+    pub seq: i64,
 }
 
 /// The bell's number in one statement: unread notifications plus pending,
@@ -108,7 +110,7 @@ pub fn list(
     conn: &mut PgConnection,
     recipient: Uuid,
     unread_only: bool,
-    before: Option<(time::OffsetDateTime, Uuid)>,
+    before: Option<(time::OffsetDateTime, i64)>,
     limit: i64,
 ) -> QueryResult<Vec<Notification>> {
     let mut query = notifications::table
@@ -118,12 +120,16 @@ pub fn list(
     if unread_only {
         query = query.filter(notifications::read_at.is_null());
     }
-    if let Some((at, id)) = before {
-        query = query.filter(
-            notifications::created_at.lt(at).or(notifications::created_at.eq(at).and(notifications::id.lt(id))),
-        );
+    if let Some((at, seq)) = before {
+        query = query.filter(super::listing::after_pair::<
+            _,
+            diesel::sql_types::Timestamptz,
+            _,
+            diesel::sql_types::BigInt,
+            _,
+        >("notifications.created_at", "notifications.seq", true, at, seq));
     }
-    query.order((notifications::created_at.desc(), notifications::id.desc())).limit(limit + 1).load(conn)
+    query.order((notifications::created_at.desc(), notifications::seq.desc())).limit(limit + 1).load(conn)
 }
 
 /// One of the recipient's notifications; `None` if it is not theirs.

@@ -138,6 +138,7 @@ diesel::table! {
         payload -> Jsonb,
         created_at -> Timestamptz,
         read_at -> Nullable<Timestamptz>,
+        seq -> Int8,
     }
 }
 

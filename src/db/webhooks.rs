@@ -72,6 +72,9 @@ pub struct Attempt {
     pub duration_ms: i32,
     pub excerpt: String,
     pub delivered: bool,
+    /// Whether it went out to the receiver: one not sent (the endpoint disabled, or
+    /// its secret unreadable) says nothing of whether the receiver is failing.
+    pub sent: bool,
 }
 
 pub fn insert_endpoint(conn: &mut PgConnection, endpoint: &NewEndpoint<'_>) -> QueryResult<Endpoint> {
@@ -136,7 +139,6 @@ pub fn set_enabled(conn: &mut PgConnection, id: Uuid, enabled: bool, reason: Opt
     }
 }
 
-/// Deletes an endpoint and its deliveries (their pending jobs then find nothing to send).
 /// Marks the endpoint's secret as unreadable; whether it was not marked already.
 pub fn mark_secret_unreadable(conn: &mut PgConnection, id: Uuid) -> QueryResult<bool> {
     let marked =
@@ -144,6 +146,25 @@ pub fn mark_secret_unreadable(conn: &mut PgConnection, id: Uuid) -> QueryResult<
             .set(webhook_endpoints::secret_unreadable_since.eq(diesel::dsl::now))
             .execute(conn)?;
     Ok(marked == 1)
+}
+
+/// Makes the endpoint's deliveries that wait for a retry due now (their jobs and their
+/// log's next try): after `Roll secret`, they need not wait out their backoff.
+pub fn retry_waiting_now(conn: &mut PgConnection, endpoint: Uuid) -> QueryResult<usize> {
+    diesel::sql_query(
+        "UPDATE jobs SET run_at = now() \
+          WHERE kind = 'webhook' AND status = 'pending' AND payload->>'delivery' IN \
+                (SELECT id::text FROM webhook_deliveries WHERE endpoint_id = $1 AND state = 'pending')",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(endpoint)
+    .execute(conn)?;
+    diesel::update(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::endpoint_id.eq(endpoint))
+            .filter(webhook_deliveries::state.eq("pending")),
+    )
+    .set(webhook_deliveries::next_attempt_at.eq(diesel::dsl::now))
+    .execute(conn)
 }
 
 /// Replaces the endpoint's sealed secret (and its hint), readable again.
@@ -158,6 +179,7 @@ pub fn replace_secret(conn: &mut PgConnection, id: Uuid, sealed: &[u8], hint: &s
         .get_result(conn)
 }
 
+/// Deletes an endpoint and its deliveries (their pending jobs then find nothing to send).
 pub fn delete_endpoint(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
     diesel::delete(webhook_endpoints::table.find(id)).execute(conn)
 }
@@ -219,7 +241,7 @@ pub fn log_plan(
 }
 
 /// The delivery log's statement: the cursor as one row comparison, so it walks
-/// `(endpoint_id, created_at, id)` backwards.
+/// `(endpoint_id, created_at, seq)` backwards.
 fn log_statement(
     endpoint: Uuid,
     before: Option<(OffsetDateTime, i64)>,
@@ -247,9 +269,8 @@ fn log_statement(
     query
 }
 
-/// Records one attempt; `final_failure`: no attempt follows. When it was the first
-/// success is kept, whatever a later Redeliver finds.
-/// Records an attempt; `next` is when a failed one is tried again (`None`: it is not).
+/// Records one attempt; `next` is when a failed one is tried again (`None`: no attempt
+/// follows). When it was the first success is kept, whatever a later Redeliver finds.
 pub fn record_attempt(
     conn: &mut PgConnection,
     id: Uuid,

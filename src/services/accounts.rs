@@ -386,8 +386,9 @@ pub enum InvitedSignUp {
     /// (answered in between): sign it in; the invitation's page says what happened.
     Ready(UserId),
     /// Answered like any sign-up: a mail went to the address (a verification
-    /// link, or "you already have an account"), and nothing tells which.
-    CheckEmail,
+    /// link, or "you already have an account"), and nothing tells which; the id is
+    /// what the browser keeps until the link is opened, as [`sign_up`] returns it.
+    CheckEmail(Uuid),
 }
 
 /// Creates an account from an invitation link, for the invited address (limited per
@@ -446,14 +447,14 @@ fn create_invited_account(
             }
             Some(user) => {
                 send_verification(conn, links, &user)?;
-                Ok(InvitedSignUp::CheckEmail)
+                Ok(InvitedSignUp::CheckEmail(user.id))
             }
             None => {
                 let existing =
                     users::find_by_email(conn, &EmailAddress::parse(&invitation.email).map_err(AppError::internal)?)?
                         .ok_or(AppError::NotFound)?;
                 tell_account_exists(conn, links, &existing)?;
-                Ok(InvitedSignUp::CheckEmail)
+                Ok(InvitedSignUp::CheckEmail(Uuid::new_v4()))
             }
         }
     })

@@ -92,7 +92,6 @@ pub fn create(
     })
 }
 
-/// `Revoke`: the key stops working at once; it stays listed as revoked.
 /// The `Revoke` confirmation of the live key `id`, for the Owner and Admins.
 pub fn revocation(
     conn: &mut PgConnection,
@@ -109,6 +108,7 @@ pub fn revocation(
     Ok((viewer, key))
 }
 
+/// `Revoke`: the key stops working at once; it stays listed as revoked.
 pub fn revoke(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> Result<ApiKey, AppError> {
     conn.transaction(|conn| {
         let access = access::acting(conn, slug, actor)?;

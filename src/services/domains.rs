@@ -147,6 +147,19 @@ pub fn record_check(
     })
 }
 
+/// The `Remove` confirmation of a domain, for the Owner: the viewer and the domain's name.
+pub fn removal(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: crate::domain::UserId,
+    id: Uuid,
+) -> Result<(super::viewer::Viewer, String), AppError> {
+    let (viewer, access) = access::page(conn, slug, user)?;
+    require_owner(&access)?;
+    let found = rows::find_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
+    Ok((viewer, found.domain))
+}
+
 /// Takes a domain off the list (the Owner); people at it no longer join by it.
 pub fn remove(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> Result<String, AppError> {
     conn.transaction(|conn| {

@@ -592,7 +592,7 @@ pub fn resend(
                     invitation.email,
                     rate_limit::INVITE_PER_RECIPIENT.max
                 ),
-                retry_after: rate_limit::INVITE_PER_RECIPIENT.window_secs.unsigned_abs().into(),
+                retry_after: rate_limit::seconds_left(conn, rate_limit::INVITE_PER_RECIPIENT, &recipient[0])?,
             });
         }
         // An expired invitation takes a seat again: it needs a free one, and may
@@ -735,6 +735,9 @@ pub struct InvitationView {
     pub admins: Vec<String>,
     /// The teams and projects it brings, in words.
     pub grants: Vec<String>,
+    /// Only the invited inbox had the link (no admin copied it): an account made
+    /// from it counts as verified, and joins at once.
+    pub link_proves_address: bool,
 }
 
 fn find(conn: &mut PgConnection, reference: &InvitationRef) -> Result<Option<Invitation>, AppError> {
@@ -781,6 +784,7 @@ fn view_unguarded(conn: &mut PgConnection, token: &Token) -> Result<Option<Invit
     let grants = describe_grants(&invitation_grants::of_invitations(conn, &[invitation.id])?);
     Ok(Some(InvitationView {
         grants,
+        link_proves_address: invitation.link_proves_address(),
         id: invitation.id,
         status: invitation.status_now(),
         role: invitation.role,

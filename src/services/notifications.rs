@@ -22,6 +22,8 @@ pub struct Item {
     pub href: String,
     pub unread: bool,
     pub created_at: time::OffsetDateTime,
+    /// Its place among notifications written at the same time (the page's cursor).
+    pub seq: i64,
 }
 
 fn text(payload: &serde_json::Value, key: &str) -> String {
@@ -137,7 +139,7 @@ pub fn describe(n: &Notification) -> Item {
         ),
         Some(EventKind::WebhookCreatorLeft) => (
             format!(
-                "{} left {org}, and the webhook to {} they added is still enabled: it goes on receiving {org}'s events. Review it in Settings.",
+                "{} is no longer a member of {org}, and the webhook to {} they added is still enabled: it goes on receiving {org}'s events. Review it in Settings.",
                 text(p, "creator"),
                 text(p, "url")
             ),
@@ -215,7 +217,7 @@ pub fn describe(n: &Notification) -> Item {
             if slug.is_empty() { "/dashboard".into() } else { format!("/orgs/{slug}") },
         ),
     };
-    Item { id: n.id, sentence, href, unread: n.read_at.is_none(), created_at: n.created_at }
+    Item { id: n.id, sentence, href, unread: n.read_at.is_none(), created_at: n.created_at, seq: n.seq }
 }
 
 /// What the open bell shows: pending invitations first, then the latest notifications.
@@ -322,12 +324,12 @@ pub fn mark_all_read(conn: &mut PgConnection, user: UserId, limit: i64) -> Resul
 }
 
 /// The Notifications page: the viewer and `limit + 1` notifications, newest first,
-/// before the (time, id) cursor (so the caller knows whether more follow).
+/// before the (time, sequence) cursor (so the caller knows whether more follow).
 pub fn page(
     conn: &mut PgConnection,
     user: UserId,
     unread_only: bool,
-    before: Option<(time::OffsetDateTime, Uuid)>,
+    before: Option<(time::OffsetDateTime, i64)>,
     limit: i64,
 ) -> Result<(Viewer, Vec<Item>), AppError> {
     let viewer = viewer::load(conn, user)?;

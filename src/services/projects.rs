@@ -129,7 +129,7 @@ pub fn project_page(
     let mine = reach::on_project(conn, access.membership, project.id)?;
     let manages = access.role.can(Permission::ManageTeamsAndProjects);
     let teams = if manages { team_rows::all_of(conn, access.org.org_id())? } else { Vec::new() };
-    let granters = if mine.is_none() { Some(reach::granters(conn, &access)?) } else { None };
+    let granters = if mine.is_none() && !manages { Some(reach::granters(conn, &access)?) } else { None };
     Ok(ProjectPage { viewer, access, project, grants, mine, manages, teams, granters })
 }
 

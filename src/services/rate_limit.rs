@@ -97,6 +97,15 @@ pub fn refuse_if_reached(conn: &mut PgConnection, limit: Limit, subject: &str, b
     }
 }
 
+/// Seconds until `subject`'s current window of `limit` ends (the whole window when
+/// none has begun): what a refusal's `Retry-After` says.
+pub fn seconds_left(conn: &mut PgConnection, limit: Limit, subject: &str) -> Result<u64, AppError> {
+    Ok(match rate_limits::peek(conn, &limit.key(subject), limit.window_secs)? {
+        Some((_, started)) => wait(limit, started).1,
+        None => limit.window_secs.unsigned_abs().into(),
+    })
+}
+
 /// The hits `subject` has in `limit`'s current window, counting nothing.
 pub fn hits(conn: &mut PgConnection, limit: Limit, subject: &str) -> Result<i32, AppError> {
     let key = limit.key(subject);

@@ -254,7 +254,9 @@ pub fn record_attempt(
 ) -> QueryResult<()> {
     conn.transaction(|conn| {
         rows::record_attempt(conn, delivery.id, attempt, next)?;
-        rows::mark_endpoint(conn, delivery.endpoint_id, attempt.delivered)?;
+        if attempt.sent {
+            rows::mark_endpoint(conn, delivery.endpoint_id, attempt.delivered)?;
+        }
         Ok(())
     })
 }
@@ -273,12 +275,10 @@ pub fn roll_secret(
         let access = access::acting(conn, slug, actor)?;
         endpoint(conn, &access, id)?;
         let secret = SigningSecret::generate();
-        let endpoint = rows::replace_secret(
-            conn,
-            id,
-            &key.seal(secret.as_str().as_bytes(), &sealing_context(id)),
-            &secret.hint(),
-        )?;
+        let sealed = key.seal(secret.as_str().as_bytes(), &sealing_context(id));
+        let endpoint = rows::replace_secret(conn, id, &sealed, &secret.hint())?;
+        // What waited for a secret goes out now, signed with the new one.
+        rows::retry_waiting_now(conn, id)?;
         actor.record(conn, &access, &[Event::WebhookSecretRolled { url: webhook::shown_url(&endpoint.url) }])?;
         Ok(CreatedEndpoint { endpoint, secret })
     })
@@ -315,25 +315,32 @@ pub fn after_departure(
     if endpoints.is_empty() {
         return Ok(Vec::new());
     }
-    let admins: Vec<Uuid> =
-        memberships::admins_of(conn, access.org.org_id())?.into_iter().filter(|id| *id != creator).collect();
-    let mut events = Vec::with_capacity(endpoints.len());
-    for endpoint in endpoints {
-        let url = webhook::shown_url(&endpoint.url);
-        if disable {
-            let reason = format!("{name}, who added it, left the organization.");
+    if disable {
+        let reason = format!("{name}, who added it, is no longer a member of the organization.");
+        let mut events = Vec::with_capacity(endpoints.len());
+        for endpoint in endpoints {
             rows::set_enabled(conn, endpoint.id, false, Some(&reason))?;
-            events.push(Event::WebhookDisabled { endpoint: endpoint.id, url, reason: Some(reason), owner: None });
-        } else {
-            events.push(Event::WebhookCreatorLeft {
+            let url = webhook::shown_url(&endpoint.url);
+            events.push(Event::WebhookDisabled {
                 endpoint: endpoint.id,
                 url,
-                creator: name.to_owned(),
-                admins: admins.clone(),
+                reason: Some(reason.clone()),
+                owner: None,
             });
         }
+        return Ok(events);
     }
-    Ok(events)
+    let admins: Vec<Uuid> =
+        memberships::admins_of(conn, access.org.org_id())?.into_iter().filter(|id| *id != creator).collect();
+    Ok(endpoints
+        .into_iter()
+        .map(|endpoint| Event::WebhookCreatorLeft {
+            endpoint: endpoint.id,
+            url: webhook::shown_url(&endpoint.url),
+            creator: name.to_owned(),
+            admins: admins.clone(),
+        })
+        .collect())
 }
 
 /// After a delivery gave up: disables its endpoint if nothing reached it for

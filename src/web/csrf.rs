@@ -165,7 +165,9 @@ pub fn sent_from(headers: &HeaderMap, base_url: &url::Url) -> Option<String> {
         None => referer.host_str()?.to_owned(),
     };
     let own = referer.origin() == base_url.origin() || authority.eq_ignore_ascii_case(host);
-    own.then(|| match referer.query() {
+    // `//host/…` would be a link to another host.
+    let local = !referer.path().starts_with("//");
+    (own && local).then(|| match referer.query() {
         Some(query) => format!("{}?{query}", referer.path()),
         None => referer.path().to_owned(),
     })
@@ -228,6 +230,14 @@ fn is_utf8_form(body: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(name.parse().unwrap(), value.parse().unwrap());
+        }
+        map
+    }
+
     #[test]
     fn forms_must_decode_to_utf8() {
         assert!(is_utf8_form(b"name=Ada+Lovelace&city=Z%C3%BCrich&empty=&flag"));
@@ -252,13 +262,6 @@ mod tests {
     #[test]
     fn requests_from_another_origin_are_told_apart() {
         let base: url::Url = "https://roster.example.com".parse().unwrap();
-        let headers = |pairs: &[(&'static str, &'static str)]| {
-            let mut map = HeaderMap::new();
-            for (name, value) in pairs {
-                map.insert(name.parse().unwrap(), value.parse().unwrap());
-            }
-            map
-        };
         assert!(!from_another_site(&headers(&[]), &base), "scripts send neither header");
         assert!(!from_another_site(&headers(&[("sec-fetch-site", "same-origin")]), &base));
         assert!(!from_another_site(&headers(&[("sec-fetch-site", "none")]), &base));
@@ -276,13 +279,6 @@ mod tests {
     #[test]
     fn the_way_back_is_a_page_of_roster_only() {
         let base: url::Url = "https://roster.example.com".parse().unwrap();
-        let headers = |pairs: &[(&'static str, &'static str)]| {
-            let mut map = HeaderMap::new();
-            for (name, value) in pairs {
-                map.insert(name.parse().unwrap(), value.parse().unwrap());
-            }
-            map
-        };
         let from = |pairs| sent_from(&headers(pairs), &base);
         assert_eq!(
             from(&[("referer", "https://roster.example.com/orgs/acme/settings?x=1")]).as_deref(),
@@ -295,6 +291,11 @@ mod tests {
         assert_eq!(from(&[("referer", "https://evil.example.com/orgs")]), None);
         assert_eq!(from(&[("referer", "https://roster.example.com.evil.io/orgs")]), None);
         assert_eq!(from(&[("referer", "not a url")]), None);
+        assert_eq!(
+            from(&[("referer", "https://roster.example.com//evil.example/x")]),
+            None,
+            "no protocol-relative path"
+        );
         assert_eq!(from(&[]), None);
     }
 

@@ -135,7 +135,7 @@ struct ErrorFragment {
 }
 
 /// The error page (or, for htmx, the fragment aimed at the page's alert region)
-/// with `status` and `message`.
+/// with `status`, saying `text`.
 fn error_page(
     status: StatusCode,
     text: ErrorText,
@@ -226,6 +226,14 @@ fn moved<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Result
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
 }
 
+/// The page of the invitation an answer was posted from (`/invite/{token}/accept` →
+/// `/invite/{token}`): invitation pages send no Referer, so that their token never
+/// leaks, and the way back from an expired Accept cannot come from it.
+fn invitation_page_of(path: &str) -> Option<String> {
+    let token = path.strip_prefix("/invite/")?.split('/').next().filter(|t| !t.is_empty())?;
+    Some(format!("/invite/{token}"))
+}
+
 fn heading(status: StatusCode) -> &'static str {
     match status.as_u16() {
         400 | 413 | 422 => "That did not work",
@@ -288,7 +296,10 @@ fn render<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Resul
     let text = match info {
         // An htmx refusal is one sentence in the alert region; a page explains more.
         Some(ErrorInfo { message, refused_form: Some(why), .. }) if !htmx => {
-            let back = state.as_ref().and_then(|s| super::csrf::sent_from(req.headers(), &s.settings.base_url));
+            let back = state
+                .as_ref()
+                .and_then(|s| super::csrf::sent_from(req.headers(), &s.settings.base_url))
+                .or_else(|| invitation_page_of(req.path()));
             ErrorText::refused(why, message, back)
         }
         Some(info) => ErrorText::plain(status, info.message),

@@ -29,6 +29,12 @@ pub fn with_trigger(mut response: HttpResponse, event: &'static str) -> HttpResp
     response
 }
 
+/// A form shown again with status 429 says when to try again, as every 429 does.
+pub fn with_retry_after(mut response: HttpResponse, seconds: u64) -> HttpResponse {
+    response.headers_mut().insert(actix_web::http::header::RETRY_AFTER, seconds.into());
+    response
+}
+
 /// Renders a template as an HTML page with status 200.
 pub fn page<T: Template>(template: &T) -> Result<HttpResponse, AppError> {
     page_with_status(actix_web::http::StatusCode::OK, template)

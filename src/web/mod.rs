@@ -135,16 +135,17 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
         .route("/orgs/{slug}/settings/webhooks/{id}", web::get().to(webhooks::show_webhook_log))
         .route("/orgs/{slug}/settings/webhooks/{id}/enable", web::post().to(webhooks::enable_webhook))
         .route("/orgs/{slug}/settings/webhooks/{id}/disable", web::post().to(webhooks::disable_webhook))
-        .route("/orgs/{slug}/settings/webhooks/{id}/delete", web::get().to(webhooks::confirm_delete_webhook))
         .route("/orgs/{slug}/settings/webhooks/{id}/delete", web::post().to(webhooks::delete_webhook))
-        .route("/orgs/{slug}/settings/webhooks/{id}/roll-secret", web::get().to(webhooks::confirm_roll_webhook_secret))
         .route("/orgs/{slug}/settings/webhooks/{id}/roll-secret", web::post().to(webhooks::roll_webhook_secret))
+        // `Delete` and `Roll secret` ask first: one confirmation handler for both.
+        .route("/orgs/{slug}/settings/webhooks/{id}/{action}", web::get().to(webhooks::confirm_webhook_action))
         .route(
             "/orgs/{slug}/settings/webhooks/{id}/deliveries/{delivery}/redeliver",
             web::post().to(webhooks::redeliver),
         )
         .route("/orgs/{slug}/settings/domains", web::post().to(settings::add_domain))
         .route("/orgs/{slug}/settings/domains/{id}/verify", web::post().to(settings::verify_domain))
+        .route("/orgs/{slug}/settings/domains/{id}/remove", web::get().to(settings::confirm_remove_domain))
         .route("/orgs/{slug}/settings/domains/{id}/remove", web::post().to(settings::remove_domain))
         .route("/orgs/{slug}/settings/domains/{id}/policy", web::post().to(settings::set_domain_policy))
         .route("/orgs/{slug}/seats", web::get().to(seats::show_seats))

@@ -275,3 +275,17 @@ async fn no_answer_anywhere_carries_an_encoding_its_body_does_not_have() {
     assert_eq!(app.count("SELECT count(*) FROM organizations"), 1);
     assert_eq!(app.count("SELECT count(*) FROM memberships"), 2, "nothing was changed on the way");
 }
+
+#[tokio::test]
+async fn an_expired_answer_on_an_invitation_page_leads_back_to_that_invitation() {
+    let app = spawn_app().await;
+    let slug = app.owner_of("Acme", "Olivia Owner", "olivia@acme.test").await;
+    app.invite(&slug, "ada@example.com", "member").await;
+    let link = app.invitation_link("ada@example.com");
+    // Invitation pages send no Referer (Referrer-Policy: no-referrer), so none comes.
+    let response =
+        app.client.post(app.url(&format!("{link}/accept"))).form(&[("csrf_token", "stale")]).send().await.unwrap();
+    let (status, page) = decoded(response, "accept").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains(&format!("<a class=\"button\" href=\"{link}\">Reload the form</a>")), "{page}");
+}

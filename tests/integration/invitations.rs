@@ -567,13 +567,17 @@ async fn a_copied_link_does_not_verify_an_account_made_from_it() {
     let link = app.invitation_link("ceo@victim.example");
     let token = link.trim_start_matches("/invite/").to_owned();
     let stranger = app.other_browser();
+    // The page promises no joining in one step: such an account must verify first.
+    let (_, page) = stranger.get_text(&link).await;
+    assert!(page.contains(">Create account</a>") && !page.contains("Create account and join"), "{page}");
     let response = stranger
         .post_form(
             "/sign-up",
             &[("name", "Mallory"), ("password", PASSWORD), ("password_confirmation", PASSWORD), ("invitation", &token)],
         )
         .await;
-    assert!(location(&response).starts_with("/sign-in?next="), "not signed in");
+    assert_eq!(location(&response), "/sign-up/sent");
+    assert_eq!(location(&stranger.get("/dashboard").await), "/sign-in?next=%2Fdashboard", "not signed in");
     assert_eq!(
         app.count("SELECT count(*) FROM users WHERE email = 'ceo@victim.example' AND email_verified_at IS NULL"),
         1
@@ -599,7 +603,7 @@ async fn signing_up_from_a_link_for_an_existing_account_answers_like_any_sign_up
             &[("name", "Someone"), ("password", PASSWORD), ("password_confirmation", PASSWORD), ("invitation", &token)],
         )
         .await;
-    assert!(location(&response).starts_with("/sign-in?next="));
+    assert_eq!(location(&response), "/sign-up/sent", "as for a new account");
     assert_eq!(app.last_mail_to("ada@example.com").subject, "You already have a Roster account");
     assert_eq!(app.count("SELECT count(*) FROM users WHERE email = 'ada@example.com'"), 1);
 }

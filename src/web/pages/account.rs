@@ -194,9 +194,10 @@ pub async fn change_password(
         state.db.run_steps(move |steps| accounts::change_password(steps, &ip.0, user.0, &current, &new_password)).await;
     match changed {
         Ok(()) => {}
-        Err(AppError::RateLimited { message, .. }) => {
+        Err(AppError::RateLimited { message, retry_after }) => {
             let sent = Sent { errors: FormErrors::form(message), ..Sent::default() };
-            return render_account(&req, frame, &state, user, StatusCode::TOO_MANY_REQUESTS, sent).await;
+            let page = render_account(&req, frame, &state, user, StatusCode::TOO_MANY_REQUESTS, sent).await?;
+            return Ok(crate::web::htmx::with_retry_after(page, retry_after));
         }
         Err(AppError::Invalid(errors)) => {
             return render_account(
@@ -243,6 +244,7 @@ pub async fn change_email(
         .db
         .run_steps(move |steps| accounts::change_email(steps, &links, &ip.0, user.0, &address, &password))
         .await;
+    let mut wait = None;
     let (status, email_errors) = match changed {
         Ok(()) => {
             frame.session.flash(
@@ -254,11 +256,20 @@ pub async fn change_email(
             );
             return Ok(redirect(&req, "/account"));
         }
-        Err(AppError::RateLimited { message, .. }) => (StatusCode::TOO_MANY_REQUESTS, FormErrors::form(message)),
+        Err(AppError::RateLimited { message, retry_after }) => {
+            wait = Some(retry_after);
+            (StatusCode::TOO_MANY_REQUESTS, FormErrors::form(message))
+        }
         Err(AppError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
         Err(other) => return Err(other),
     };
-    render_account(&req, frame, &state, user, status, Sent { email_form: form, email_errors, ..Sent::default() }).await
+    let page =
+        render_account(&req, frame, &state, user, status, Sent { email_form: form, email_errors, ..Sent::default() })
+            .await?;
+    Ok(match wait {
+        Some(seconds) => crate::web::htmx::with_retry_after(page, seconds),
+        None => page,
+    })
 }
 
 /// POST /account/resend-verification

@@ -275,7 +275,7 @@ impl EventView {
             Some(EventKind::WebhookCreatorLeft) => (
                 "kept the webhook".into(),
                 String::new(),
-                format!("Still enabled after {} left, who added it", field(b, "created_by")),
+                format!("Still enabled after {}, who added it, stopped being a member", field(b, "created_by")),
             ),
             Some(EventKind::TeamCreated) => ("created the team".into(), String::new(), String::new()),
             Some(EventKind::ProjectCreated) => ("created the project".into(), String::new(), String::new()),

@@ -33,8 +33,10 @@ struct SignUpPage {
     next: String,
     /// The token of the invitation this sign-up comes from, or empty.
     invitation: String,
-    /// The organization that invitation is to (the button says `Create account and join …`).
+    /// The organization that invitation is to.
     org_name: String,
+    /// Whether creating the account joins it at once (the button says `Create account and join …`).
+    joins: bool,
     errors: FormErrors,
 }
 
@@ -144,6 +146,8 @@ struct SignUpInvitation {
     token: Token,
     email: String,
     org_name: String,
+    /// Whether creating the account joins at once (the link proves the address).
+    joins: bool,
 }
 
 async fn invitation_for(state: &AppState, ip: &ClientIp, token: &str) -> Result<Option<SignUpInvitation>, AppError> {
@@ -156,6 +160,7 @@ async fn invitation_for(state: &AppState, ip: &ClientIp, token: &str) -> Result<
         token,
         email: v.email,
         org_name: v.org_name,
+        joins: v.link_proves_address,
     }))
 }
 
@@ -170,15 +175,15 @@ pub async fn sign_up_form(
     if already_signed_in(&frame) {
         return Ok(HttpResponse::SeeOther().insert_header(("Location", next)).finish());
     }
-    let (invitation, email, org_name) = match query.invitation.as_deref() {
+    let (invitation, email, org_name, joins) = match query.invitation.as_deref() {
         Some(text) => match invitation_for(&state, &ip, text).await? {
-            Some(found) => (found.token.as_str().to_owned(), found.email, found.org_name),
+            Some(found) => (found.token.as_str().to_owned(), found.email, found.org_name, found.joins),
             // A closed or unknown invitation: its page says what happened.
             None => {
                 return Ok(HttpResponse::SeeOther().insert_header(("Location", format!("/invite/{text}"))).finish())
             }
         },
-        None => (String::new(), String::new(), String::new()),
+        None => (String::new(), String::new(), String::new(), false),
     };
     page(&SignUpPage {
         layout: frame.layout("Create account", None, None, Nav::None),
@@ -187,6 +192,7 @@ pub async fn sign_up_form(
         next,
         invitation,
         org_name,
+        joins,
         errors: FormErrors::new(),
     })
 }
@@ -201,7 +207,7 @@ pub async fn sign_up(
     form: web::Form<SignUpForm>,
 ) -> Result<HttpResponse, AppError> {
     let mut form = form.into_inner();
-    let mut org_name = String::new();
+    let (mut org_name, mut joins) = (String::new(), false);
     let invited = if form.invitation.is_empty() {
         None
     } else {
@@ -209,6 +215,7 @@ pub async fn sign_up(
             Some(found) => {
                 form.email = found.email;
                 org_name = found.org_name;
+                joins = found.joins;
                 Some(found.token)
             }
             None => {
@@ -242,6 +249,7 @@ pub async fn sign_up(
                 next: safe_next(Some(&form.next)),
                 invitation: form.invitation,
                 org_name,
+                joins,
                 errors,
             },
         );
@@ -270,16 +278,15 @@ pub async fn sign_up(
                 frame.session.flash(FlashLevel::Success, "Your account is ready. Now answer the invitation.");
                 Ok(redirect(&req, &back))
             }
-            Ok(accounts::InvitedSignUp::CheckEmail) => {
+            Ok(accounts::InvitedSignUp::CheckEmail(signed_up)) => {
+                // As any sign-up: the link, opened in this browser, signs it in, and the
+                // invitation waits on the Dashboard.
+                frame.session.remember_sign_up(signed_up)?;
                 frame.session.flash(
                     FlashLevel::Success,
-                    format!(
-                        "We sent a link to {}. Open it to verify your address, then sign in to answer the invitation.",
-                        form.email
-                    ),
+                    format!("We sent a link to {}. Then answer the invitation on your Dashboard.", form.email),
                 );
-                let next = url::form_urlencoded::byte_serialize(back.as_bytes()).collect::<String>();
-                Ok(redirect(&req, &format!("/sign-in?next={next}")))
+                Ok(redirect(&req, "/sign-up/sent"))
             }
             Err(AppError::NotFound) => Ok(redirect(&req, &back)),
             Err(other) => Err(other),
@@ -378,8 +385,7 @@ pub async fn sign_in(
         Err(AppError::RateLimited { message, retry_after }) => {
             let mut response = refuse(frame, FormErrors::form(message), form.email, next)?;
             *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-            response.headers_mut().insert(actix_web::http::header::RETRY_AFTER, retry_after.into());
-            Ok(response)
+            Ok(crate::web::htmx::with_retry_after(response, retry_after))
         }
         Err(other) => Err(other),
         Ok(None) => refuse(frame, FormErrors::form("Incorrect email or password."), form.email, next),
@@ -544,7 +550,7 @@ pub async fn forgot_password(
     let target = email.clone();
     let result = state.db.run(move |conn| accounts::request_password_reset(conn, &links, &ip.0, &target)).await;
     if let Err(AppError::RateLimited { message, retry_after }) = result {
-        let mut response = page_with_status(
+        let response = page_with_status(
             StatusCode::TOO_MANY_REQUESTS,
             &ForgotPasswordPage {
                 layout: frame.layout("Reset your password", None, None, Nav::None),
@@ -552,8 +558,7 @@ pub async fn forgot_password(
                 errors: FormErrors::form(message),
             },
         )?;
-        response.headers_mut().insert(actix_web::http::header::RETRY_AFTER, retry_after.into());
-        return Ok(response);
+        return Ok(crate::web::htmx::with_retry_after(response, retry_after));
     }
     result?;
     page(&MessagePage {

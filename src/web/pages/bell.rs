@@ -90,15 +90,15 @@ pub async fn list_notifications(
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
     let unread_only = params.filter == "unread";
-    let before = params.before.split_once('_').and_then(|(nanos, id)| {
+    let before = params.before.split_once('_').and_then(|(nanos, seq)| {
         let at = time::OffsetDateTime::from_unix_timestamp_nanos(nanos.parse().ok()?).ok()?;
-        Some((at, Uuid::parse_str(id).ok()?))
+        Some((at, seq.parse().ok()?))
     });
     let (viewer, rows) = state.db.run(move |conn| bell::page(conn, user.0, unread_only, before, PAGE_SIZE)).await?;
     let (shown, has_more) = crate::web::listing::split_page(&rows, PAGE_SIZE);
     let next_url = has_more.then(|| shown.last()).flatten().map(|last| {
         let filter = if unread_only { "filter=unread&" } else { "" };
-        format!("/notifications?{filter}before={}_{}", last.created_at.unix_timestamp_nanos(), last.id)
+        format!("/notifications?{filter}before={}_{}", last.created_at.unix_timestamp_nanos(), last.seq)
     });
     page(&NotificationsPage {
         csrf: frame.csrf().to_owned(),

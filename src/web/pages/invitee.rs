@@ -61,6 +61,8 @@ struct AnsweredFragment {
 struct BellAnswered {
     id: Uuid,
     orgs: Vec<crate::services::viewer::OrgChoice>,
+    /// The organization of the page the bell was answered on, marked current in the switcher.
+    current: String,
     level: FlashLevel,
     message: String,
 }
@@ -235,7 +237,7 @@ pub async fn answer_from_dashboard(
     };
     if is_htmx(&req) && form.is_some_and(|f| f.from == "bell") {
         // The bell's count changes with every answer, and an open Dashboard follows.
-        let fragment = BellAnswered { id, orgs: after.viewer.orgs, level, message };
+        let fragment = BellAnswered { id, orgs: after.viewer.orgs, current: org_of_current_page(&req), level, message };
         return Ok(with_trigger(page(&fragment)?, "bellChanged, bellStream"));
     }
     if is_htmx(&req) {
@@ -245,6 +247,16 @@ pub async fn answer_from_dashboard(
     }
     frame.session.flash(level, message);
     Ok(redirect(&req, "/dashboard"))
+}
+
+/// The organization whose page htmx says the request came from (`HX-Current-URL`), if any.
+fn org_of_current_page(req: &HttpRequest) -> String {
+    req.headers()
+        .get("HX-Current-URL")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| url::Url::parse(v).ok())
+        .and_then(|url| url.path().strip_prefix("/orgs/").and_then(|p| p.split('/').next()).map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// "You joined Acme as Member, with team Platform." and what was skipped, if anything.

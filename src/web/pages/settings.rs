@@ -530,6 +530,34 @@ pub async fn verify_domain(
 }
 
 /// POST /orgs/{slug}/settings/domains/{id}/remove
+/// GET /orgs/{slug}/settings/domains/{id}/remove: its confirmation.
+pub async fn confirm_remove_domain(
+    req: HttpRequest,
+    frame: Frame,
+    user: crate::web::extractors::SignedIn,
+    state: web::Data<AppState>,
+    item: OrgItem,
+) -> Result<HttpResponse, AppError> {
+    let OrgItem { slug, id } = item;
+    let lookup = slug.clone();
+    let (viewer, domain) = state.db.run(move |conn| domains::removal(conn, &lookup, user.0, id)).await?;
+    let confirm = crate::web::confirm::Confirm {
+        csrf: frame.csrf().to_owned(),
+        title: "Remove domain".into(),
+        question: "Remove the domain".into(),
+        subject: domain,
+        consequence: "Nobody joins through it any more; its members stay. To use it again, add it and verify a \
+                      new TXT record."
+            .into(),
+        button: "Remove".into(),
+        action: format!("/orgs/{slug}/settings/domains/{id}/remove"),
+        back: format!("/orgs/{slug}/settings#domains-heading"),
+    };
+    let layout = frame.layout("Remove domain", Some(viewer), Some(slug.as_str()), Nav::Settings);
+    crate::web::confirm::respond(&req, layout, confirm)
+}
+
+/// POST /orgs/{slug}/settings/domains/{id}/remove
 pub async fn remove_domain(
     req: HttpRequest,
     frame: Frame,

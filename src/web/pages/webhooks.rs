@@ -36,13 +36,7 @@ pub async fn create_webhook(
         state.db.run(move |conn| webhooks::create(conn, app.links.sealing_key(), &actor, &lookup, url, groups)).await;
     match created {
         Ok(created) => {
-            let forms = Forms {
-                created_webhook: Some(CreatedKeyView {
-                    name: created.endpoint.url.clone(),
-                    secret: created.secret.as_str().to_owned(),
-                }),
-                ..Forms::default()
-            };
+            let forms = showing_secret(&created.endpoint.url, &created.secret);
             render(frame, &state, acting.user, slug, StatusCode::CREATED, forms).await
         }
         Err(AppError::Invalid(errors)) => {
@@ -99,24 +93,30 @@ async fn set_enabled(
     Ok(back_to_webhooks(&req, frame, slug.as_str(), message))
 }
 
-/// GET /orgs/{slug}/settings/webhooks/{id}/delete and …/roll-secret: the confirmation
-/// of `Delete` or `Roll secret`.
-async fn confirm_webhook_action(
+/// GET /orgs/{slug}/settings/webhooks/{id}/{delete|roll-secret}: the confirmation of
+/// `Delete` or `Roll secret`.
+pub async fn confirm_webhook_action(
     req: HttpRequest,
     frame: Frame,
     user: crate::web::extractors::SignedIn,
     state: web::Data<AppState>,
     item: OrgItem,
-    roll: bool,
 ) -> Result<HttpResponse, AppError> {
     let OrgItem { slug, id } = item;
+    let roll = match req.match_info().get("action") {
+        Some("roll-secret") => true,
+        Some("delete") => false,
+        _ => return Err(AppError::NotFound),
+    };
     let lookup = slug.clone();
     let (viewer, endpoint) = state.db.run(move |conn| webhooks::confirmation(conn, &lookup, user.0, id)).await?;
     let base = format!("/orgs/{slug}/settings/webhooks/{id}");
     let subject = crate::domain::webhook::shown_url(&endpoint.url);
+    let back = format!("/orgs/{slug}/settings#webhooks-heading");
+    let csrf = frame.csrf().to_owned();
     let confirm = if roll {
         crate::web::confirm::Confirm {
-            csrf: frame.csrf().to_owned(),
+            csrf,
             title: "Roll secret".into(),
             question: "Make a new signing secret for the webhook to".into(),
             subject,
@@ -125,18 +125,18 @@ async fn confirm_webhook_action(
                 .into(),
             button: "Roll secret".into(),
             action: format!("{base}/roll-secret#webhooks-heading"),
-            back: format!("/orgs/{slug}/settings#webhooks-heading"),
+            back,
         }
     } else {
         crate::web::confirm::Confirm {
-            csrf: frame.csrf().to_owned(),
+            csrf,
             title: "Delete webhook".into(),
             question: "Delete the webhook to".into(),
             subject,
             consequence: "Nothing more is sent to it, and its delivery log goes too.".into(),
             button: "Delete".into(),
             action: format!("{base}/delete"),
-            back: format!("/orgs/{slug}/settings#webhooks-heading"),
+            back,
         }
     };
     let title = confirm.title.clone();
@@ -144,26 +144,12 @@ async fn confirm_webhook_action(
     crate::web::confirm::respond(&req, layout, confirm)
 }
 
-/// GET /orgs/{slug}/settings/webhooks/{id}/delete
-pub async fn confirm_delete_webhook(
-    req: HttpRequest,
-    frame: Frame,
-    user: crate::web::extractors::SignedIn,
-    state: web::Data<AppState>,
-    item: OrgItem,
-) -> Result<HttpResponse, AppError> {
-    confirm_webhook_action(req, frame, user, state, item, false).await
-}
-
-/// GET /orgs/{slug}/settings/webhooks/{id}/roll-secret
-pub async fn confirm_roll_webhook_secret(
-    req: HttpRequest,
-    frame: Frame,
-    user: crate::web::extractors::SignedIn,
-    state: web::Data<AppState>,
-    item: OrgItem,
-) -> Result<HttpResponse, AppError> {
-    confirm_webhook_action(req, frame, user, state, item, true).await
+/// The Settings page showing an endpoint's signing secret, once (added, or rolled).
+fn showing_secret(url: &str, secret: &crate::domain::webhook::SigningSecret) -> Forms {
+    Forms {
+        created_webhook: Some(CreatedKeyView { name: url.to_owned(), secret: secret.as_str().to_owned() }),
+        ..Forms::default()
+    }
 }
 
 /// POST /orgs/{slug}/settings/webhooks/{id}/roll-secret: `Roll secret`; the new
@@ -178,14 +164,7 @@ pub async fn roll_webhook_secret(
     let (actor, lookup, app) = (acting.actor(), slug.clone(), state.clone());
     let rolled =
         state.db.run(move |conn| webhooks::roll_secret(conn, app.links.sealing_key(), &actor, &lookup, id)).await?;
-    let forms = Forms {
-        created_webhook: Some(CreatedKeyView {
-            name: rolled.endpoint.url.clone(),
-            secret: rolled.secret.as_str().to_owned(),
-        }),
-        ..Forms::default()
-    };
-    render(frame, &state, acting.user, slug, StatusCode::OK, forms).await
+    render(frame, &state, acting.user, slug, StatusCode::OK, showing_secret(&rolled.endpoint.url, &rolled.secret)).await
 }
 
 /// POST /orgs/{slug}/settings/webhooks/{id}/delete
