@@ -6,12 +6,12 @@ use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::htmx::{is_htmx, page};
-use super::layout::Layout;
+use super::layout::{Frame, Layout, Nav};
 use crate::error::AppError;
+use crate::services::viewer::Viewer;
 
 /// What a confirmation asks and where it posts.
 pub struct Confirm {
-    pub csrf: String,
     /// The heading: "Delete team", "Revoke API key".
     pub title: String,
     /// The words before what goes: "Delete team".
@@ -32,19 +32,31 @@ pub struct Confirm {
 #[template(path = "confirm/page.html")]
 struct ConfirmPage {
     layout: Layout,
+    csrf: String,
     confirm: Confirm,
 }
 
 #[derive(Template)]
 #[template(path = "confirm/_dialog.html")]
 struct ConfirmDialog {
+    csrf: String,
     confirm: Confirm,
 }
 
-/// Answers the GET of a confirmation: a dialog for htmx, else a page.
-pub fn respond(req: &HttpRequest, layout: Layout, confirm: Confirm) -> Result<HttpResponse, AppError> {
+/// Answers the GET of a confirmation on a page of organization `org` (a slug) under
+/// `nav`, seen by `viewer`: a dialog for htmx, else a page.
+pub fn ask(
+    req: &HttpRequest,
+    frame: Frame,
+    viewer: Viewer,
+    org: &str,
+    nav: Nav,
+    confirm: Confirm,
+) -> Result<HttpResponse, AppError> {
+    let csrf = frame.csrf().to_owned();
     if is_htmx(req) {
-        return page(&ConfirmDialog { confirm });
+        return page(&ConfirmDialog { csrf, confirm });
     }
-    page(&ConfirmPage { layout, confirm })
+    let layout = frame.layout(confirm.title.clone(), Some(viewer), Some(org), nav);
+    page(&ConfirmPage { layout, csrf, confirm })
 }

@@ -60,7 +60,6 @@ pub async fn confirm_revoke_api_key(
     let (viewer, key) = state.db.run(move |conn| api_keys::revocation(conn, &lookup, user.0, id)).await?;
     let settings = format!("/orgs/{slug}/settings#api-keys-heading");
     let confirm = crate::web::confirm::Confirm {
-        csrf: frame.csrf().to_owned(),
         title: "Revoke API key".into(),
         question: "Revoke the API key".into(),
         subject: key.name,
@@ -71,8 +70,7 @@ pub async fn confirm_revoke_api_key(
         action: format!("/orgs/{slug}/settings/api-keys/{id}/revoke"),
         back: settings,
     };
-    let layout = frame.layout("Revoke API key", Some(viewer), Some(slug.as_str()), crate::web::layout::Nav::Settings);
-    crate::web::confirm::respond(&req, layout, confirm)
+    crate::web::confirm::ask(&req, frame, viewer, slug.as_str(), crate::web::layout::Nav::Settings, confirm)
 }
 
 /// POST /orgs/{slug}/settings/api-keys/{id}/revoke: `Revoke`.

@@ -302,7 +302,6 @@ pub async fn confirm_delete_project(
     let found = state.db.run(move |conn| projects::project_page(conn, &slug, user.0, &name)).await?;
     found.access.require(Permission::ManageTeamsAndProjects)?;
     let confirm = crate::web::confirm::Confirm {
-        csrf: frame.csrf().to_owned(),
         title: "Delete project".into(),
         question: "Delete project".into(),
         button: "Delete project".into(),
@@ -311,8 +310,7 @@ pub async fn confirm_delete_project(
         action: format!("{}/delete", project_url(&named)),
         back: project_url(&named),
     };
-    let layout = frame.layout("Delete project", Some(found.viewer), Some(named.slug.as_str()), Nav::Projects);
-    crate::web::confirm::respond(&req, layout, confirm)
+    crate::web::confirm::ask(&req, frame, found.viewer, named.slug.as_str(), Nav::Projects, confirm)
 }
 
 /// POST /orgs/{slug}/projects/{name}/delete: `Delete project`.

@@ -529,7 +529,6 @@ pub async fn verify_domain(
     })
 }
 
-/// POST /orgs/{slug}/settings/domains/{id}/remove
 /// GET /orgs/{slug}/settings/domains/{id}/remove: its confirmation.
 pub async fn confirm_remove_domain(
     req: HttpRequest,
@@ -542,7 +541,6 @@ pub async fn confirm_remove_domain(
     let lookup = slug.clone();
     let (viewer, domain) = state.db.run(move |conn| domains::removal(conn, &lookup, user.0, id)).await?;
     let confirm = crate::web::confirm::Confirm {
-        csrf: frame.csrf().to_owned(),
         title: "Remove domain".into(),
         question: "Remove the domain".into(),
         subject: domain,
@@ -553,8 +551,7 @@ pub async fn confirm_remove_domain(
         action: format!("/orgs/{slug}/settings/domains/{id}/remove"),
         back: format!("/orgs/{slug}/settings#domains-heading"),
     };
-    let layout = frame.layout("Remove domain", Some(viewer), Some(slug.as_str()), Nav::Settings);
-    crate::web::confirm::respond(&req, layout, confirm)
+    crate::web::confirm::ask(&req, frame, viewer, slug.as_str(), Nav::Settings, confirm)
 }
 
 /// POST /orgs/{slug}/settings/domains/{id}/remove

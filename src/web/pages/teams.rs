@@ -403,7 +403,6 @@ pub async fn confirm_delete_team(
         return Err(AppError::Forbidden(format!("Only the Owner and Admins can delete {}.", found.team.name)));
     }
     let confirm = crate::web::confirm::Confirm {
-        csrf: frame.csrf().to_owned(),
         title: "Delete team".into(),
         question: "Delete team".into(),
         button: "Delete team".into(),
@@ -415,8 +414,7 @@ pub async fn confirm_delete_team(
         action: format!("{}/delete", team_url(&named)),
         back: team_url(&named),
     };
-    let layout = frame.layout("Delete team", Some(found.viewer), Some(named.slug.as_str()), Nav::Teams);
-    crate::web::confirm::respond(&req, layout, confirm)
+    crate::web::confirm::ask(&req, frame, found.viewer, named.slug.as_str(), Nav::Teams, confirm)
 }
 
 /// POST /orgs/{slug}/teams/{name}/delete: `Delete team`.

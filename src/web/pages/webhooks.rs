@@ -113,10 +113,8 @@ pub async fn confirm_webhook_action(
     let base = format!("/orgs/{slug}/settings/webhooks/{id}");
     let subject = crate::domain::webhook::shown_url(&endpoint.url);
     let back = format!("/orgs/{slug}/settings#webhooks-heading");
-    let csrf = frame.csrf().to_owned();
     let confirm = if roll {
         crate::web::confirm::Confirm {
-            csrf,
             title: "Roll secret".into(),
             question: "Make a new signing secret for the webhook to".into(),
             subject,
@@ -129,7 +127,6 @@ pub async fn confirm_webhook_action(
         }
     } else {
         crate::web::confirm::Confirm {
-            csrf,
             title: "Delete webhook".into(),
             question: "Delete the webhook to".into(),
             subject,
@@ -139,9 +136,7 @@ pub async fn confirm_webhook_action(
             back,
         }
     };
-    let title = confirm.title.clone();
-    let layout = frame.layout(title, Some(viewer), Some(slug.as_str()), Nav::Settings);
-    crate::web::confirm::respond(&req, layout, confirm)
+    crate::web::confirm::ask(&req, frame, viewer, slug.as_str(), Nav::Settings, confirm)
 }
 
 /// The Settings page showing an endpoint's signing secret, once (added, or rolled).
