@@ -253,6 +253,155 @@
     narrow.addEventListener("change", function () { sidenav.open = !narrow.matches; });
   }
 
+  // Type-ahead pickers (templates/_picker.html). The text field becomes a WAI-ARIA
+  // combobox: as one types, the server answers with a page of matches as listbox
+  // options (arrows move, Enter chooses, Escape closes). A multiple picker adds each
+  // choice as a chip (the server's own markup, from the option's <template>) and
+  // Backspace in the empty field removes the last one; a single picker fills the
+  // field. Written here rather than taken from a library because it is small and
+  // tied to the chips' markup. Without JavaScript the same field works through Find,
+  // or is resolved by the server on submit.
+  function setUpPicker(root) {
+    if (root.hasAttribute("data-picker-ready")) return;
+    root.setAttribute("data-picker-ready", "");
+    var input = root.querySelector(".picker-box input");
+    var list = root.querySelector("[role=listbox]");
+    var chips = root.querySelector(".chips");
+    var status = root.querySelector("[data-picker-status]");
+    var source = root.getAttribute("data-source");
+    var chipField = root.getAttribute("data-chips");
+    if (!input || !list || !source || !window.fetch) return;
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false");
+    input.setAttribute("aria-controls", list.id);
+    var find = root.querySelector(".picker-find");
+    if (find) find.hidden = true;
+    var timer = null, latest = 0, active = -1;
+
+    function say(words) { if (status) status.textContent = words; }
+    function options() {
+      return Array.prototype.filter.call(list.querySelectorAll("[role=option]"), function (option) {
+        return option.getAttribute("aria-disabled") !== "true" && !option.hidden;
+      });
+    }
+    function close() {
+      list.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
+    }
+    function chosen(value) {
+      return chips && chips.querySelector('[data-chip="' + value + '"]');
+    }
+    function load(href, append) {
+      var mine = ++latest;
+      fetch(href, { credentials: "same-origin", headers: { "HX-Request": "true" } })
+        .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+        .then(function (html) {
+          if (mine !== latest) return;
+          var more = list.querySelector("[data-more]");
+          if (append && more) more.remove();
+          if (append) list.insertAdjacentHTML("beforeend", html); else list.innerHTML = html;
+          Array.prototype.forEach.call(list.querySelectorAll("[role=option]"), function (option, i) {
+            option.id = list.id + "-" + i;
+            if (option.hasAttribute("data-value") && chosen(option.getAttribute("data-value"))) option.hidden = true;
+          });
+          list.hidden = false;
+          input.setAttribute("aria-expanded", "true");
+          var found = options().filter(function (o) { return !o.hasAttribute("data-more"); }).length;
+          say(found === 0 ? "No matches" : found === 1 ? "1 match" : found + " matches");
+          if (append) move(active); else active = -1;
+        }, function () { if (mine === latest) close(); });
+    }
+    function search() {
+      var href = source + (source.indexOf("?") < 0 ? "?" : "&") + (chipField ? "chip=" + chipField + "&" : "") +
+        "q=" + encodeURIComponent(input.value.trim());
+      load(href, false);
+    }
+    function move(to) {
+      var all = options();
+      if (all.length === 0) return;
+      active = (to + all.length) % all.length;
+      all.forEach(function (option, i) { option.setAttribute("aria-selected", i === active ? "true" : "false"); });
+      input.setAttribute("aria-activedescendant", all[active].id);
+      all[active].scrollIntoView({ block: "nearest" });
+    }
+    function choose(option) {
+      if (option.hasAttribute("data-more")) { load(option.getAttribute("data-more"), true); return; }
+      var label = option.querySelector(".option-label");
+      label = label ? label.textContent : "";
+      if (chips) {
+        var template = option.querySelector("template");
+        if (template && !chosen(option.getAttribute("data-value"))) chips.appendChild(template.content.cloneNode(true));
+        input.value = "";
+        say(label + " added");
+      } else {
+        input.value = option.getAttribute("data-fill") || label;
+        say(label + " chosen");
+      }
+      close();
+      input.focus();
+    }
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(search, 200);
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowDown") {
+        event.preventDefault();
+        if (list.hidden) search(); else move(active + 1);
+      } else if (event.key === "ArrowUp") {
+        event.preventDefault();
+        if (!list.hidden) move(active - 1);
+      } else if (event.key === "Enter") {
+        if (!list.hidden && active >= 0) {
+          event.preventDefault();
+          choose(options()[active]);
+        } else if (chips) {
+          // In a multiple picker Enter searches; it never sends the form.
+          event.preventDefault();
+          search();
+        }
+      } else if (event.key === "Escape" && !list.hidden) {
+        event.preventDefault();
+        event.stopPropagation();
+        close();
+      } else if (event.key === "Backspace" && chips && input.value === "" && chips.lastElementChild) {
+        var last = chips.lastElementChild;
+        var name = last.querySelector(".chip-label");
+        last.remove();
+        say((name ? name.textContent : "Last choice") + " removed");
+      }
+    });
+    input.addEventListener("blur", function () { close(); });
+    // A click on an option chooses it without taking focus from the field.
+    list.addEventListener("mousedown", function (event) { event.preventDefault(); });
+    list.addEventListener("click", function (event) {
+      var option = event.target.closest("[role=option]");
+      if (option && option.getAttribute("aria-disabled") !== "true") choose(option);
+    });
+    if (chips) {
+      chips.addEventListener("click", function (event) {
+        var remove = event.target.closest(".chip-remove");
+        if (!remove) return;
+        event.preventDefault();
+        var chip = remove.closest(".chip");
+        var name = chip.querySelector(".chip-label");
+        chip.remove();
+        say((name ? name.textContent : "Choice") + " removed");
+        input.focus();
+      });
+    }
+  }
+  function setUpPickers(root) {
+    if (!root || !root.querySelectorAll) return;
+    if (root.matches && root.matches("[data-picker]")) setUpPicker(root);
+    root.querySelectorAll("[data-picker]").forEach(setUpPicker);
+  }
+  setUpPickers(document);
+  document.addEventListener("htmx:load", function (event) { setUpPickers(event.target); });
+
   // Copy buttons need JavaScript: the markup hides them, this shows them.
   function showCopyButtons(root) {
     if (!root || !root.querySelectorAll) return;

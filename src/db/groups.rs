@@ -1,6 +1,7 @@
 //! What the `teams` and `projects` tables share: an organization's named groups
 //! with a URL name unique in it, a description, and a name-ordered, searchable,
-//! keyset-paginated list. One macro writes these queries for both tables, since
+//! keyset-paginated list. Names sort naturally ("Team 2" before "Team 10"): the
+//! columns carry the `natural_sort` collation (migration 30). One macro writes these queries for both tables, since
 //! Diesel's tables are distinct types.
 
 use super::listing::Cursor;
@@ -16,7 +17,7 @@ pub struct GroupQuery<'a> {
 }
 
 /// Writes, for `$table` and its row type `$Row`: `insert`, `find_by_slug`,
-/// `lock_by_slug`, `find_many`, `hold`, `all_of`, `update`, `delete` and `list`.
+/// `lock_by_slug`, `find_many`, `hold`, `any_in`, `update`, `delete` and `list`.
 macro_rules! group_queries {
     ($table:ident, $Row:ident) => {
         /// Creates one; a taken URL name is a unique violation.
@@ -65,7 +66,7 @@ macro_rules! group_queries {
             $table::table
                 .filter($table::organization_id.eq(org.0))
                 .filter($table::id.eq_any(ids))
-                .order((lower($table::name), $table::id))
+                .order(($table::name, $table::id))
                 .select($Row::as_select())
                 .load(conn)
         }
@@ -79,13 +80,10 @@ macro_rules! group_queries {
             $table::table.filter($table::id.eq_any(ids)).for_key_share().select($table::id).load(conn)
         }
 
-        /// All of the organization's, by name (for pickers).
-        pub fn all_of(conn: &mut PgConnection, org: OrgId) -> QueryResult<Vec<$Row>> {
-            $table::table
-                .filter($table::organization_id.eq(org.0))
-                .order((lower($table::name), $table::id))
-                .select($Row::as_select())
-                .load(conn)
+        /// Whether the organization has any (a picker is offered only then).
+        pub fn any_in(conn: &mut PgConnection, org: OrgId) -> QueryResult<bool> {
+            diesel::select(diesel::dsl::exists($table::table.filter($table::organization_id.eq(org.0))))
+                .get_result(conn)
         }
 
         /// Renames one (its URL name follows) and sets its description.
@@ -107,7 +105,7 @@ macro_rules! group_queries {
             diesel::delete($table::table.find(id)).execute(conn)
         }
 
-        /// Loads `limit + 1` after the cursor, each with `lower(name)` for the next cursor.
+        /// Loads `limit + 1` after the cursor, each with its name for the next cursor.
         pub fn list(conn: &mut PgConnection, q: &GroupQuery<'_>) -> QueryResult<Vec<($Row, String)>> {
             statement(q).load(conn)
         }
@@ -126,7 +124,7 @@ macro_rules! group_queries {
         > {
             let mut query = $table::table
                 .filter($table::organization_id.eq(q.org.0))
-                .select(($Row::as_select(), lower($table::name)))
+                .select(($Row::as_select(), $table::name))
                 .into_boxed();
             if !q.search.is_empty() {
                 let pattern = format!("%{}%", escape_like(&q.search.to_lowercase()));
@@ -134,13 +132,13 @@ macro_rules! group_queries {
             }
             if let Some(Cursor::Text(name, id)) = &q.after {
                 let table = stringify!($table);
-                let (key, id_column) = (format!("lower({table}.name)"), format!("{table}.id"));
+                let (key, id_column) = (format!("{table}.name"), format!("{table}.id"));
                 query = query.filter(super::listing::after_text(&key, &id_column, q.descending, name.clone(), *id));
             }
             query = if q.descending {
-                query.order((lower($table::name).desc(), $table::id.desc()))
+                query.order(($table::name.desc(), $table::id.desc()))
             } else {
-                query.order((lower($table::name).asc(), $table::id.asc()))
+                query.order(($table::name.asc(), $table::id.asc()))
             };
             query.limit(q.limit + 1)
         }

@@ -160,7 +160,7 @@ pub fn projects_of_team(conn: &mut PgConnection, team: Uuid) -> QueryResult<Vec<
     project_grants::table
         .inner_join(projects::table.on(projects::id.eq(project_grants::project_id)))
         .filter(project_grants::team_id.eq(team))
-        .order((lower(projects::name), projects::id))
+        .order((projects::name, projects::id))
         .select((projects::name, projects::slug, project_grants::level))
         .load(conn)
 }
@@ -222,11 +222,11 @@ pub struct Reached {
 pub fn reached_by(conn: &mut PgConnection, membership: Uuid, projects: Option<&[Uuid]>) -> QueryResult<Vec<Reached>> {
     diesel::sql_query(
         "SELECT 'team'::text AS kind, t.id, t.name, t.slug, tm.role AS level, NULL::text AS via_team, \
-                0 AS part, lower(t.name) AS sort_name \
+                0 AS part, t.name AS sort_name \
            FROM team_members tm JOIN teams t ON t.id = tm.team_id \
           WHERE tm.membership_id = $1 AND $2::uuid[] IS NULL \
          UNION ALL \
-         SELECT 'project'::text, p.id, p.name, p.slug, g.level, t.name, 1, lower(p.name) \
+         SELECT 'project'::text, p.id, p.name, p.slug, g.level, t.name, 1, p.name \
            FROM project_grants g \
            JOIN projects p ON p.id = g.project_id \
            LEFT JOIN teams t ON t.id = g.team_id \

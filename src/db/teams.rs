@@ -31,7 +31,7 @@ pub fn maintained_by(conn: &mut PgConnection, membership: Uuid) -> QueryResult<V
         .inner_join(team_members::table.on(team_members::team_id.eq(teams::id)))
         .filter(team_members::membership_id.eq(membership))
         .filter(team_members::role.eq(TeamRole::Maintainer))
-        .order((lower(teams::name), teams::id))
+        .order((teams::name, teams::id))
         .select(Team::as_select())
         .load(conn)
 }
@@ -185,32 +185,47 @@ pub fn user_ids(conn: &mut PgConnection, team: Uuid) -> QueryResult<Vec<Uuid>> {
         .load(conn)
 }
 
-/// Up to `limit` members of the organization whose name or email contains `search`,
-/// by name, leaving out those in team `outside` if given: the choices of `Add member`.
-pub fn candidates(
-    conn: &mut PgConnection,
-    org: OrgId,
-    outside: Option<Uuid>,
-    only: Option<Role>,
-    search: &str,
-    limit: i64,
-) -> QueryResult<Vec<(Uuid, String, String)>> {
+/// Which members a picker offers: those of `org` whose name or email contains
+/// `search`, optionally leaving out a team's members, one membership (the viewer),
+/// or all but one role; `limit` of them after the cursor, by name.
+pub struct CandidateQuery<'a> {
+    pub org: OrgId,
+    pub outside_team: Option<Uuid>,
+    pub except: Option<Uuid>,
+    pub only: Option<Role>,
+    pub search: &'a str,
+    pub after: Option<Cursor>,
+    pub limit: i64,
+}
+
+/// A member a picker offers: (membership id, name, email, `lower(name)` for the cursor).
+pub type Candidate = (Uuid, String, String, String);
+
+/// The members `q` asks for, by `lower(member_name)` and id (the index of the
+/// Members page), so each page of suggestions reads about `limit` rows.
+pub fn candidates(conn: &mut PgConnection, q: &CandidateQuery<'_>) -> QueryResult<Vec<Candidate>> {
     let mut query = memberships::table
-        .filter(memberships::organization_id.eq(org.0))
-        .select((memberships::id, memberships::member_name, memberships::member_email))
+        .filter(memberships::organization_id.eq(q.org.0))
+        .select((memberships::id, memberships::member_name, memberships::member_email, lower(memberships::member_name)))
         .into_boxed();
-    if let Some(role) = only {
+    if let Some(role) = q.only {
         query = query.filter(memberships::role.eq(role));
     }
-    if let Some(team) = outside {
+    if let Some(team) = q.outside_team {
         let in_team = team_members::table.filter(team_members::team_id.eq(team)).select(team_members::membership_id);
         query = query.filter(memberships::id.ne_all(in_team));
     }
-    if !search.is_empty() {
-        let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+    if let Some(except) = q.except {
+        query = query.filter(memberships::id.ne(except));
+    }
+    if !q.search.is_empty() {
+        let pattern = format!("%{}%", escape_like(&q.search.to_lowercase()));
         query = query.filter(
             lower(memberships::member_name).like(pattern.clone()).or(lower(memberships::member_email).like(pattern)),
         );
     }
-    query.order((lower(memberships::member_name), memberships::id)).limit(limit).load(conn)
+    if let Some(Cursor::Text(name, id)) = &q.after {
+        query = query.filter(after_text("lower(memberships.member_name)", "memberships.id", false, name.clone(), *id));
+    }
+    query.order((lower(memberships::member_name), memberships::id)).limit(q.limit).load(conn)
 }

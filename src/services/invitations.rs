@@ -131,7 +131,7 @@ fn allowed_brings(
             let team_role = mine.iter().find(|(id, _)| *id == team.id).map(|(_, r)| *r);
             may_on_team(access.role, team_role, TeamAction::Invite)
         };
-        if invitable_teams(conn, access)?.is_empty() {
+        if team_rows::maintained_by(conn, access.membership)?.is_empty() {
             return Err(invite_refusal(access, role));
         }
         if role != Role::Member || !projects.is_empty() || !teams.iter().all(maintains) {
@@ -152,16 +152,6 @@ fn allowed_brings(
         found.push(Bring::Project { id: project.id, name: project.name, level });
     }
     Ok(found)
-}
-
-/// The teams `access` may invite into: every team for those who manage teams, the
-/// teams they maintain for anyone else.
-fn invitable_teams(conn: &mut PgConnection, access: &OrgAccess) -> Result<Vec<Team>, AppError> {
-    if may_on_team(access.role, None, TeamAction::Invite) {
-        Ok(team_rows::all_of(conn, access.org.org_id())?)
-    } else {
-        Ok(team_rows::maintained_by(conn, access.membership)?)
-    }
 }
 
 fn invite_refusal(access: &OrgAccess, role: Role) -> AppError {
@@ -327,47 +317,79 @@ pub struct InvitationFilter {
 }
 
 /// What the pages about invitations show around them: who is looking, their access,
-/// the organization's seats, and what the viewer may offer in `Invite Members`.
+/// the organization's seats, what the viewer may offer in `Invite Members`, and the
+/// teams and projects chosen so far (by name, for the form's chips).
 pub struct InvitePage {
     pub viewer: Viewer,
     pub access: OrgAccess,
     pub seats: SeatUsage,
     pub choices: InviteChoices,
+    pub chosen_teams: Vec<Team>,
+    pub chosen_projects: Vec<(Project, AccessLevel)>,
 }
 
-/// What `Invite Members` offers the viewer: roles, teams and projects.
+/// What `Invite Members` offers the viewer: roles, and whether teams and projects
+/// can be chosen (they are picked by name as one types, never listed whole).
 #[derive(Debug, Clone, Default)]
 pub struct InviteChoices {
     pub roles: Vec<Role>,
-    pub teams: Vec<Team>,
-    pub projects: Vec<Project>,
+    pub offers_teams: bool,
+    pub offers_projects: bool,
     /// A team Maintainer who does not manage members: they invite only into
     /// their teams, and must choose at least one.
     pub into_own_teams_only: bool,
+    /// A Maintainer's one team, when they maintain exactly one (chosen for them).
+    pub only_team: Option<Team>,
 }
 
-/// The roles, teams and projects `access` may put on an invitation; `None` when they
-/// may not invite at all.
+/// The roles `access` may put on an invitation and whether it may bring teams and
+/// projects; `None` when they may not invite at all.
 fn choices(conn: &mut PgConnection, access: &OrgAccess) -> Result<Option<InviteChoices>, AppError> {
-    let teams = invitable_teams(conn, access)?;
-    let (roles, into_own_teams_only) = match access.role.invitable_roles() {
-        roles if !roles.is_empty() => (roles, false),
-        // A team Maintainer invites as Member into their teams.
-        _ if !teams.is_empty() => (vec![Role::Member], true),
-        _ => return Ok(None),
-    };
-    let projects = if access.role.can(Permission::ManageTeamsAndProjects) {
-        project_rows::all_of(conn, access.org.org_id())?
-    } else {
-        Vec::new()
-    };
-    Ok(Some(InviteChoices { roles, teams, projects, into_own_teams_only }))
+    let org = access.org.org_id();
+    let manages = access.role.can(Permission::ManageTeamsAndProjects);
+    let roles = access.role.invitable_roles();
+    if !roles.is_empty() {
+        let offers_teams = may_on_team(access.role, None, TeamAction::Invite) && team_rows::any_in(conn, org)?;
+        let offers_projects = manages && project_rows::any_in(conn, org)?;
+        return Ok(Some(InviteChoices {
+            roles,
+            offers_teams,
+            offers_projects,
+            into_own_teams_only: false,
+            only_team: None,
+        }));
+    }
+    // A team Maintainer invites as Member into their teams.
+    let mut own = team_rows::maintained_by(conn, access.membership)?;
+    if own.is_empty() {
+        return Ok(None);
+    }
+    let only_team = if own.len() == 1 { own.pop() } else { None };
+    Ok(Some(InviteChoices {
+        roles: vec![Role::Member],
+        offers_teams: true,
+        offers_projects: false,
+        into_own_teams_only: true,
+        only_team,
+    }))
 }
 
-fn invite_page(conn: &mut PgConnection, viewer: Viewer, access: OrgAccess) -> Result<InvitePage, AppError> {
+fn invite_page(
+    conn: &mut PgConnection,
+    viewer: Viewer,
+    access: OrgAccess,
+    chosen: &Brings,
+) -> Result<InvitePage, AppError> {
     let choices = choices(conn, &access)?.ok_or_else(|| invite_refusal(&access, Role::Member))?;
     let seats = seat_usage(conn, access.org.org_id(), access.org.seat_limit)?;
-    Ok(InvitePage { viewer, access, seats, choices })
+    let org = access.org.org_id();
+    let chosen_teams = team_rows::find_many(conn, org, &chosen.teams)?;
+    let project_ids: Vec<Uuid> = chosen.projects.iter().map(|(id, _)| *id).collect();
+    let chosen_projects = project_rows::find_many(conn, org, &project_ids)?
+        .into_iter()
+        .filter_map(|p| chosen.projects.iter().find(|(id, _)| *id == p.id).map(|(_, level)| (p, *level)))
+        .collect();
+    Ok(InvitePage { viewer, access, seats, choices, chosen_teams, chosen_projects })
 }
 
 /// A page of the Invitations list (for the Owner and Admins), `limit + 1`
@@ -382,7 +404,7 @@ pub fn list_page(
 ) -> Result<InvitationsList, AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
     access.require(Permission::ManageMembers)?;
-    let page = invite_page(conn, viewer, access)?;
+    let page = invite_page(conn, viewer, access, &Brings::default())?;
     let (found, grants) = found_for(conn, &page.access, filter, limit)?;
     Ok(InvitationsList { page, found, grants })
 }
@@ -444,10 +466,15 @@ fn grants_by_invitation(conn: &mut PgConnection, ids: &[Uuid]) -> Result<GrantsB
 }
 
 /// What the `Invite Members` form needs: the viewer, their access (those who manage
-/// members, and team Maintainers), the seats and the choices.
-pub fn invite_form(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<InvitePage, AppError> {
+/// members, and team Maintainers), the seats, the choices, and what is `chosen`.
+pub fn invite_form(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: UserId,
+    chosen: &Brings,
+) -> Result<InvitePage, AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
-    invite_page(conn, viewer, access)
+    invite_page(conn, viewer, access, chosen)
 }
 
 /// The answer to `Send Invitations` as submitted: the form's page (viewer, access,
@@ -478,7 +505,7 @@ pub fn invite_from_form(
     };
     // Read again: the organization may have changed meanwhile (seats, teams).
     let access = access::acting(conn, slug, actor)?;
-    Ok((invite_page(conn, viewer, access)?, outcome))
+    Ok((invite_page(conn, viewer, access, brings)?, outcome))
 }
 
 /// [`invite`], charging the sender's quota (per account and per client address) in

@@ -7,6 +7,7 @@ pub mod access;
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
+pub mod choices;
 pub mod dashboard;
 pub mod demo;
 pub mod domains;

@@ -1,26 +1,22 @@
 //! The Owner's actions: transfer ownership, delete the organization.
 
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::access::{self, OrgAccess};
 use super::events::{Actor, Event};
 use super::viewer::Viewer;
-use crate::db::members::{self, MemberQuery, MemberRow, MemberSort, MemberStatus};
+use crate::db::teams::{self as team_rows, CandidateQuery};
 use crate::db::{memberships, organizations, users};
 use crate::domain::{Permission, Role, Slug, UserId};
 use crate::error::{AppError, FormErrors};
-
-/// Members ownership can go to, listed at most.
-const CANDIDATES: i64 = 500;
 
 /// What the Settings page shows.
 pub struct SettingsPage {
     pub viewer: Viewer,
     pub access: OrgAccess,
-    /// For the Owner: the members ownership may go to (active members but the
-    /// Owner, by name; the first 500, a longer list belongs to the Members page's search).
-    pub candidates: Vec<MemberRow>,
+    /// For the Owner: whether anyone else is a member (ownership can go to them;
+    /// they are picked by name as one types).
+    pub has_others: bool,
     /// For the Owner: the organization's domains.
     pub domains: Vec<super::domains::OrgDomain>,
     /// For the Owner and Admins: the organization's API keys.
@@ -32,25 +28,22 @@ pub struct SettingsPage {
 /// The Settings page.
 pub fn settings_page(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<SettingsPage, AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
-    let candidates = if access.role.can(Permission::ManageOwnership) {
-        let query = MemberQuery {
+    let has_others = access.role.can(Permission::ManageOwnership) && {
+        let query = CandidateQuery {
             org: access.org.org_id(),
+            outside_team: None,
+            except: Some(access.membership),
+            only: None,
             search: "",
-            role: None,
-            status: MemberStatus::Active,
-            sort: MemberSort::Name,
-            descending: false,
             after: None,
-            limit: CANDIDATES,
+            limit: 1,
         };
-        members::list(conn, &query)?.into_iter().filter(|r| r.user_id != Some(access.user.id)).collect()
-    } else {
-        Vec::new()
+        !team_rows::candidates(conn, &query)?.is_empty()
     };
     let domains = super::domains::domains_of(conn, &access)?;
     let api_keys = super::api_keys::keys_of(conn, &access)?;
     let webhooks = super::webhooks::endpoints_of(conn, &access)?;
-    Ok(SettingsPage { viewer, access, candidates, domains, api_keys, webhooks })
+    Ok(SettingsPage { viewer, access, has_others, domains, api_keys, webhooks })
 }
 
 fn confirm_name(typed: &str, name: &str) -> Result<(), AppError> {
@@ -70,7 +63,7 @@ pub fn transfer(
     conn: &mut PgConnection,
     actor: &Actor,
     slug: &Slug,
-    new_owner: Uuid,
+    new_owner: &str,
     typed_name: &str,
 ) -> Result<String, AppError> {
     conn.transaction(|conn| {
@@ -83,6 +76,13 @@ pub fn transfer(
             return Err(AppError::Forbidden("Only the Owner can transfer ownership.".into()));
         }
         confirm_name(typed_name, &access.org.name)?;
+        let new_owner = if new_owner.trim().is_empty() {
+            let mut errors = FormErrors::new();
+            errors.add("member", "Choose a member of this organization.");
+            return Err(AppError::Invalid(errors));
+        } else {
+            super::teams::resolve_member(conn, &access, new_owner)?
+        };
         let target = memberships::lock_in_org(conn, access.org.org_id(), new_owner)?.ok_or_else(|| {
             let mut errors = FormErrors::new();
             errors.add("member", "Choose a member of this organization.");

@@ -12,9 +12,10 @@ use super::groups::save;
 pub use super::groups::GroupFilter;
 use super::reach::{self, Place};
 use super::viewer::Viewer;
+use crate::db::groups::GroupQuery;
 use crate::db::memberships;
 use crate::db::projects::{self as rows, Grantee};
-use crate::db::teams::{self as team_rows, Team};
+use crate::db::teams as team_rows;
 use crate::domain::names::NameError;
 use crate::domain::team::{DescriptionError, Reach};
 use crate::domain::{AccessLevel, Description, GroupName, Permission, Slug, UserId};
@@ -106,8 +107,6 @@ pub struct ProjectPage {
     /// How the viewer reaches it, if at all.
     pub mine: Option<Reach<Place>>,
     pub manages: bool,
-    /// Teams for `Grant access` (for those who manage).
-    pub teams: Vec<Team>,
     /// Who can grant access, when the viewer has none.
     pub granters: Option<reach::Granters>,
 }
@@ -128,9 +127,8 @@ pub fn project_page(
     let grants = rows::grants_of(conn, &[project.id])?;
     let mine = reach::on_project(conn, access.membership, project.id)?;
     let manages = access.role.can(Permission::ManageTeamsAndProjects);
-    let teams = if manages { team_rows::all_of(conn, access.org.org_id())? } else { Vec::new() };
     let granters = if mine.is_none() && !manages { Some(reach::granters(conn, &access)?) } else { None };
-    Ok(ProjectPage { viewer, access, project, grants, mine, manages, teams, granters })
+    Ok(ProjectPage { viewer, access, project, grants, mine, manages, granters })
 }
 
 /// The actor, who must manage projects, and the organization's project at `project`, locked.
@@ -212,6 +210,8 @@ pub fn delete(conn: &mut PgConnection, actor: &Actor, slug: &Slug, project: &Slu
 #[derive(Debug, Clone)]
 pub enum GranteeInput {
     Team(Uuid),
+    /// A team's name as typed (exactly, or the one team it matches).
+    TeamNamed(String),
     Member(String),
 }
 
@@ -228,6 +228,24 @@ fn resolve(conn: &mut PgConnection, access: &OrgAccess, input: &GranteeInput) ->
             let team = team_rows::find_many(conn, access.org.org_id(), &[*id])?
                 .pop()
                 .ok_or_else(|| grantee_error("That team does not exist any more. Reload the page.".into()))?;
+            Ok((Grantee::Team(team.id), format!("team {}", team.name)))
+        }
+        GranteeInput::TeamNamed(typed) => {
+            let typed = typed.trim();
+            let query =
+                GroupQuery { org: access.org.org_id(), search: typed, descending: false, after: None, limit: 20 };
+            let found: Vec<_> = team_rows::list(conn, &query)?.into_iter().map(|(team, _)| team).collect();
+            let exact: Vec<_> = found.iter().filter(|t| t.name.to_lowercase() == typed.to_lowercase()).collect();
+            let team = match (exact.as_slice(), found.as_slice()) {
+                ([one], _) => *one,
+                ([], [one]) => one,
+                ([], []) => return Err(grantee_error(format!("No team in {} is called “{typed}”.", access.org.name))),
+                _ => {
+                    return Err(grantee_error(format!(
+                        "“{typed}” matches several teams. Type the team's full name, or choose it from the suggestions."
+                    )))
+                }
+            };
             Ok((Grantee::Team(team.id), format!("team {}", team.name)))
         }
         GranteeInput::Member(who) => {

@@ -7,13 +7,14 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::access::{self, OrgAccess};
+use super::choices::{self, Choices};
 use super::events::{Actor, Event};
 use super::groups::save;
 pub use super::groups::GroupFilter;
 use super::viewer::Viewer;
 use crate::db::memberships;
 use crate::db::projects::{self as project_rows};
-use crate::db::teams as rows;
+use crate::db::teams::{self as rows, CandidateQuery};
 use crate::domain::names::NameError;
 use crate::domain::permission::{may_manage_team_place, may_on_team, TeamAction};
 use crate::domain::team::DescriptionError;
@@ -176,15 +177,10 @@ pub struct TeamPage {
     pub members: Vec<TeamMemberEntry>,
     /// The projects the team reaches, with the level.
     pub projects: Vec<(String, String, AccessLevel)>,
-    /// Organization members not in the team, for `Add member` (first few by name).
-    pub candidates: Vec<(Uuid, String, String)>,
     /// For those who may invite into the team: the seats (at the limit,
     /// `Invite to team` is disabled with the reason).
     pub seats: Option<crate::domain::SeatUsage>,
 }
-
-/// How many names the `Add member` field suggests at once.
-pub const CANDIDATES: i64 = 20;
 
 fn team_in(conn: &mut PgConnection, access: &OrgAccess, team: &Slug) -> Result<Team, AppError> {
     rows::find_by_slug(conn, access.org.org_id(), team)?.ok_or(AppError::NotFound)
@@ -211,32 +207,38 @@ pub fn team_page(
         })
         .collect();
     let projects = project_rows::projects_of_team(conn, team.id)?;
-    let candidates = if rights.manage_members {
-        rows::candidates(conn, access.org.org_id(), Some(team.id), rights.addable_only(), "", CANDIDATES)?
-    } else {
-        Vec::new()
-    };
     let seats = if rights.invite {
         Some(super::invitations::seat_usage(conn, access.org.org_id(), access.org.seat_limit)?)
     } else {
         None
     };
-    Ok(TeamPage { viewer, access, team, rights, members, projects, candidates, seats })
+    Ok(TeamPage { viewer, access, team, rights, members, projects, seats })
 }
 
-/// The members `Add member` suggests for `search` (for those who may add).
+/// The members `Add member` suggests for `search` (for those who may add): the
+/// organization's members not in the team, a Maintainer's only those they may add.
 pub fn candidates(
     conn: &mut PgConnection,
     slug: &Slug,
     user: UserId,
     team: &Slug,
     search: &str,
-) -> Result<Vec<(Uuid, String, String)>, AppError> {
+    after: Option<Cursor>,
+) -> Result<Choices, AppError> {
     let access = access::member_of(conn, slug, user)?;
     let team = team_in(conn, &access, team)?;
     let rights = rights(conn, &access, &team)?;
     require(rights.manage_members, &team)?;
-    Ok(rows::candidates(conn, access.org.org_id(), Some(team.id), rights.addable_only(), search.trim(), CANDIDATES)?)
+    let query = CandidateQuery {
+        org: access.org.org_id(),
+        outside_team: Some(team.id),
+        except: None,
+        only: rights.addable_only(),
+        search: search.trim(),
+        after,
+        limit: choices::PAGE + 1,
+    };
+    Ok(Choices::of_members(rows::candidates(conn, &query)?))
 }
 
 /// The organization's team at `team`, locked, with the actor's rights on it.
@@ -320,7 +322,7 @@ pub fn delete(conn: &mut PgConnection, actor: &Actor, slug: &Slug, team: &Slug) 
 
 /// Finds the organization member `who` names: a membership id (from a list), or an
 /// email address or name typed into `Add member` (exactly, or the one member it matches).
-fn resolve_member(conn: &mut PgConnection, access: &OrgAccess, who: &str) -> Result<Uuid, AppError> {
+pub(super) fn resolve_member(conn: &mut PgConnection, access: &OrgAccess, who: &str) -> Result<Uuid, AppError> {
     let who = who.trim();
     let field = |message: String| {
         let mut errors = FormErrors::new();
@@ -335,16 +337,25 @@ fn resolve_member(conn: &mut PgConnection, access: &OrgAccess, who: &str) -> Res
             .map(|m| m.id)
             .ok_or_else(|| field("That person is not a member of the organization.".into()));
     }
-    let found = rows::candidates(conn, access.org.org_id(), None, None, who, 50)?;
+    let query = CandidateQuery {
+        org: access.org.org_id(),
+        outside_team: None,
+        except: None,
+        only: None,
+        search: who,
+        after: None,
+        limit: 50,
+    };
+    let found = rows::candidates(conn, &query)?;
     let exact: Vec<Uuid> = found
         .iter()
-        .filter(|(_, name, email)| {
+        .filter(|(_, name, email, _)| {
             crate::domain::email_address::same_address(email, who) || name.to_lowercase() == who.to_lowercase()
         })
-        .map(|(id, _, _)| *id)
+        .map(|(id, _, _, _)| *id)
         .collect();
     match (exact.as_slice(), found.as_slice()) {
-        ([one], _) | ([], [(one, _, _)]) => Ok(*one),
+        ([one], _) | ([], [(one, _, _, _)]) => Ok(*one),
         ([], []) => Err(field(format!("Nobody in {} matches “{who}”. Invite them first.", access.org.name))),
         _ => Err(field(format!("“{who}” matches several members. Type their full email address."))),
     }
@@ -459,14 +470,4 @@ pub fn change_team_role(
         let is_me = membership == access.membership;
         Ok((team, TeamMemberEntry { member, manageable, is_me }))
     })
-}
-
-/// The teams `access` may invite into: every team for the Owner and Admins, the
-/// teams they maintain for anyone else.
-pub fn invitable_teams(conn: &mut PgConnection, access: &OrgAccess) -> Result<Vec<Team>, AppError> {
-    if may_on_team(access.role, None, TeamAction::Invite) {
-        Ok(rows::all_of(conn, access.org.org_id())?)
-    } else {
-        Ok(rows::maintained_by(conn, access.membership)?)
-    }
 }

@@ -16,6 +16,7 @@ pub mod live;
 pub mod logging;
 pub mod metrics;
 pub mod pages;
+pub mod picker;
 pub mod session;
 pub mod state;
 
@@ -154,6 +155,9 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
         .route("/orgs/{slug}/invitations", web::get().to(invitations::list_invitations))
         .route("/orgs/{slug}/invitations", web::post().to(invitations::invite_members))
         .route("/orgs/{slug}/invitations/new", web::get().to(invitations::new_invitations_form))
+        .route("/orgs/{slug}/choices/teams", web::get().to(picker::team_choices))
+        .route("/orgs/{slug}/choices/projects", web::get().to(picker::project_choices))
+        .route("/orgs/{slug}/choices/members", web::get().to(picker::member_choices))
         .route("/orgs/{slug}/invitations/{id}/resend", web::post().to(invitations::resend_invitation))
         .route("/orgs/{slug}/invitations/{id}/link", web::post().to(invitations::copy_invitation_link))
         .route("/orgs/{slug}/invitations/{id}/revoke", web::get().to(invitations::confirm_revoke))

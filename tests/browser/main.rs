@@ -19,6 +19,8 @@ use common::{spawn_app, spawn_app_with, start_dns, TestApp, PASSWORD};
 
 const TAB: &str = "\u{e004}";
 const ENTER: &str = "\u{e007}";
+const BACKSPACE: &str = "\u{e003}";
+const ARROW_DOWN: &str = "\u{e015}";
 
 /// chromedriver as a child process, stopped when dropped.
 struct Driver {
@@ -548,7 +550,7 @@ async fn owner_promotes_the_admin_removes_a_member_ownership_moves_and_the_audit
     person.sign_in("olivia@acme.test").await;
     person.visit(&format!("/orgs/{slug}/settings")).await;
     person.screenshot("settings").await;
-    person.field("New Owner").await.select_by_label("Ada Lovelace (ada@example.com, Admin)").await.unwrap();
+    pick(&person, "New Owner", "ada", "Ada Lovelace").await;
     person.fill("Type Acme to confirm", "Acme").await;
     person.press_button("Transfer ownership").await;
     person.sees("ada@example.com is now the Owner. You are an Admin.").await;
@@ -858,6 +860,44 @@ async fn every_page_fits_a_phone_and_tables_keep_one_line_per_row_on_a_desktop()
     person.browser.close().await.unwrap();
 }
 
+/// Types `typed` into the type-ahead picker labelled `label`, then moves down its
+/// suggestions with the arrow key to `option` and chooses it with Enter.
+async fn pick(person: &Person<'_>, label: &str, typed: &str, option: &str) {
+    let field = person.field(label).await;
+    field.send_keys(typed).await.unwrap();
+    let xpath = format!(
+        "//ul[@role='listbox' and not(@hidden)]/li[@role='option'][span[@class='option-label' and normalize-space()='{option}']]"
+    );
+    let wanted = person
+        .browser
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::XPath(&xpath))
+        .await
+        .unwrap_or_else(|_| panic!("{label:?} never suggested {option:?}"));
+    for _ in 0..25 {
+        field.send_keys(ARROW_DOWN).await.unwrap();
+        if wanted.attr("aria-selected").await.unwrap().as_deref() == Some("true") {
+            let active = field.attr("aria-activedescendant").await.unwrap();
+            assert_eq!(active, wanted.attr("id").await.unwrap(), "the field points at the option it selects");
+            field.send_keys(ENTER).await.unwrap();
+            return;
+        }
+    }
+    panic!("the arrow keys never reached {option:?} in {label:?}");
+}
+
+/// The chips of the multiple picker labelled `label`, in order.
+async fn chips(person: &Person<'_>, label: &str) -> Vec<String> {
+    let id = person.field(label).await.attr("id").await.unwrap().unwrap();
+    let xpath = format!("//div[@data-picker][.//input[@id='{id}']]//li[@class='chip']/span[@class='chip-label']");
+    let mut names = Vec::new();
+    for chip in person.browser.find_all(Locator::XPath(&xpath)).await.unwrap() {
+        names.push(chip.text().await.unwrap());
+    }
+    names
+}
+
 /// Chooses `option` in the select labelled `label`.
 async fn choose(person: &Person<'_>, label: &str, option: &str) {
     let select = person.field(label).await;
@@ -887,7 +927,7 @@ async fn an_owner_builds_a_team_and_a_project_and_a_new_member_invited_into_the_
     person.fill("Name", "API").await;
     person.press_button("Create project").await;
     person.sees("Project API was created.").await;
-    choose(&person, "Team", "Platform").await;
+    pick(&person, "Team", "plat", "Platform").await;
     choose(&person, "Level", "Write").await;
     person.press_button("Grant access").await;
     person.sees("Team Platform now has Write access to API.").await;
@@ -901,15 +941,7 @@ async fn an_owner_builds_a_team_and_a_project_and_a_new_member_invited_into_the_
     person.follow_link("Invite to team").await;
     let platform = person.field("Email addresses").await; // the form is there
     drop(platform);
-    let checked = person
-        .browser
-        .find(Locator::XPath("//label[normalize-space()='Platform']/input[@type='checkbox']"))
-        .await
-        .unwrap()
-        .prop("checked")
-        .await
-        .unwrap();
-    assert_eq!(checked.as_deref(), Some("true"), "Invite to team chooses the team");
+    assert_eq!(chips(&person, "Teams (optional)").await, ["Platform"], "Invite to team chooses the team");
     person.fill("Email addresses", "nia@example.com").await;
     person.press_button("Send Invitations").await;
     person.sees("1 sent.").await;
@@ -1043,6 +1075,123 @@ async fn the_team_scenario_works_from_the_keyboard() {
 #[tokio::test]
 async fn the_team_scenario_works_without_javascript() {
     team_scenario_from_the_keyboard(false).await;
+}
+
+/// An organization with teams `Platform 1` … `Platform 30`.
+async fn with_thirty_teams(app: &TestApp) -> String {
+    let slug = acme(app).await;
+    app.execute(&format!(
+        "INSERT INTO teams (id, organization_id, name, slug) \
+         SELECT gen_random_uuid(), o.id, 'Platform ' || i, 'platform-' || i \
+           FROM organizations o, generate_series(1, 30) AS i WHERE o.slug = '{slug}'"
+    ));
+    slug
+}
+
+#[tokio::test]
+async fn teams_are_picked_as_you_type_from_the_keyboard_and_backspace_removes_a_chip() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let slug = with_thirty_teams(&app).await;
+    let person = Person { browser: open_browser(&driver).await, app: &app };
+    person.sign_in("olivia@acme.test").await;
+    person.visit(&format!("/orgs/{slug}/invitations")).await;
+    person.follow_link("Invite Members").await;
+    person.fill("Email addresses", "nia@example.com").await;
+
+    // The field is a combobox whose suggestions come in natural order.
+    let field = person.field("Teams (optional)").await;
+    assert_eq!(field.attr("role").await.unwrap().as_deref(), Some("combobox"));
+    pick(&person, "Teams (optional)", "platform 1", "Platform 1").await;
+    assert_eq!(field.attr("aria-expanded").await.unwrap().as_deref(), Some("false"), "choosing closes the list");
+    let violations = accessibility_violations(&person.browser, "dialog[open]").await;
+    assert!(violations.is_empty(), "axe-core on the invite dialog with a chip: {violations:?}");
+    field.send_keys("platform 2").await.unwrap();
+    let options = person
+        .browser
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::XPath("//ul[@role='listbox' and not(@hidden)]/li[@role='option'][span='Platform 29']"))
+        .await;
+    assert!(options.is_ok(), "the suggestions for “platform 2” arrive");
+    let shown = person
+        .browser
+        .find_all(Locator::XPath(
+            "//ul[@role='listbox' and not(@hidden)]/li[@role='option']/span[@class='option-label']",
+        ))
+        .await
+        .unwrap();
+    let mut names = Vec::new();
+    for option in shown {
+        names.push(option.text().await.unwrap());
+    }
+    let expected: Vec<String> = std::iter::once(2).chain(20..=29).map(|i| format!("Platform {i}")).collect();
+    assert_eq!(names, expected, "Platform 2 before Platform 20");
+    let violations = accessibility_violations(&person.browser, "dialog[open]").await;
+    assert!(violations.is_empty(), "axe-core with the list open: {violations:?}");
+    person.screenshot("invite-picker").await;
+    // Escape closes the list and leaves the dialog open.
+    field.send_keys("\u{e00c}").await.unwrap();
+    assert_eq!(field.attr("aria-expanded").await.unwrap().as_deref(), Some("false"));
+    assert!(person.browser.find(Locator::Css("dialog[open]")).await.is_ok(), "Escape closed only the list");
+    field.clear().await.unwrap();
+    pick(&person, "Teams (optional)", "platform 2", "Platform 20").await;
+    assert_eq!(chips(&person, "Teams (optional)").await, ["Platform 1", "Platform 20"]);
+    // Backspace in the empty field takes the last chip away.
+    field.send_keys(BACKSPACE).await.unwrap();
+    assert_eq!(chips(&person, "Teams (optional)").await, ["Platform 1"]);
+
+    // Send Invitations is a few Tab presses away, whatever the number of teams.
+    let mut presses = 0;
+    while person.browser.active_element().await.unwrap().text().await.unwrap() != "Send Invitations" {
+        person.type_keys(TAB).await;
+        presses += 1;
+        assert!(presses <= 6, "more than 6 presses of Tab from Teams to Send Invitations");
+    }
+    person.type_keys(ENTER).await;
+    person.sees("1 sent.").await;
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM invitation_grants g JOIN teams t ON t.id = g.team_id WHERE t.name = 'Platform 1'"
+        ),
+        1
+    );
+    assert_eq!(app.count("SELECT count(*) FROM invitation_grants"), 1, "only the chip left");
+    person.browser.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn teams_are_found_and_chosen_without_javascript() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let slug = with_thirty_teams(&app).await;
+    let person = Person { browser: open_browser_with(&driver, false).await, app: &app };
+    person.sign_in("olivia@acme.test").await;
+    person.visit(&format!("/orgs/{slug}/invitations")).await;
+    person.follow_link("Invite Members").await;
+    person.fill("Email addresses", "nia@example.com").await;
+    person.fill("Teams (optional)", "platform 1").await;
+    person.press_button("Find").await;
+    person.sees("Teams matching “platform 1”").await;
+    person
+        .browser
+        .find(Locator::XPath("//label[normalize-space()='Platform 10']/input"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    person.press_button("Find").await;
+    assert_eq!(chips(&person, "Teams (optional)").await, ["Platform 10"], "a ticked team becomes a chip");
+    person.press_button("Send Invitations").await;
+    person.sees("1 sent.").await;
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM invitation_grants g JOIN teams t ON t.id = g.team_id WHERE t.name = 'Platform 10'"
+        ),
+        1
+    );
+    person.browser.close().await.unwrap();
 }
 
 #[tokio::test]

@@ -23,6 +23,7 @@ mod notifications;
 mod organizations;
 mod ownership;
 mod passwords;
+mod pickers;
 mod seats;
 mod sessions;
 mod statements;

@@ -184,7 +184,7 @@ async fn adding_someone_who_is_not_a_member_says_so_and_adds_nobody() {
     let twice = add_to_team(&app, &slug, &team, "ada@example.com", "member").await;
     expect_page(twice, StatusCode::UNPROCESSABLE_ENTITY, "ada@example.com is already in Platform.").await;
     // Suggestions leave out who is already in.
-    let (_, options) = app.get_text(&format!("/orgs/{slug}/teams/{team}/candidates?member=ada")).await;
+    let (_, options) = app.get_text(&format!("/orgs/{slug}/teams/{team}/candidates?q=ada")).await;
     assert!(options.contains("byron@example.com") && !options.contains("ada@example.com"), "{options}");
 }
 
@@ -336,8 +336,9 @@ async fn projects_are_managed_by_the_owner_and_admins_and_bad_grants_change_noth
     .await;
     let level = grant_member(&app, &slug, &project, "ada@example.com", "owner").await;
     expect_page(level, StatusCode::UNPROCESSABLE_ENTITY, "Choose Read, Write or Admin.").await;
+    // The Team field takes a team's name as typed (the picker fills it in): one that names none is refused.
     let team = grant_team(&app, &slug, &project, "not-a-team", "read").await;
-    expect_page(team, StatusCode::UNPROCESSABLE_ENTITY, "Choose a team from the list").await;
+    expect_page(team, StatusCode::UNPROCESSABLE_ENTITY, "No team in Acme is called “not-a-team”.").await;
     assert_eq!(app.count("SELECT count(*) FROM project_grants"), 0);
 
     grant_member(&app, &slug, &project, "ada@example.com", "read").await;
@@ -518,8 +519,10 @@ async fn a_maintainer_invites_new_people_into_their_team_as_member_only() {
     )
     .await;
     assert!(
-        form.contains(&format!("value=\"{platform_id}\" checked")) && !form.contains(&design_id),
-        "only her team, chosen"
+        form.contains(&format!("<input type=\"hidden\" name=\"team\" value=\"{platform_id}\">"))
+            && form.contains("aria-label=\"Remove Platform\"")
+            && !form.contains(&design_id),
+        "only her team, chosen as a chip: {form}"
     );
     assert!(!form.contains("value=\"admin\"") && !form.contains("No access"), "no Admin role, no projects");
 

@@ -6,8 +6,10 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::domain::Slug;
 use crate::domain::{AccessLevel, EmailList, InvitationStatus, Role, SeatUsage};
 use crate::error::{AppError, FormErrors};
+use crate::services::choices::{self, Choices};
 use crate::services::invitations::{
     self, Brings, CopiedLink, Cursor, InvitationFilter, InvitationRow as Invitation, InvitePage, InviteSummary,
     SortKey, StatusFilter,
@@ -17,6 +19,7 @@ use crate::web::format::{format_date, When};
 use crate::web::htmx::{is_htmx, page, page_with_status, with_trigger};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::listing::{self, row_action, Listing, TableParams};
+use crate::web::picker::{Chip, Picker};
 use crate::web::state::AppState;
 
 const PAGE_SIZE: i64 = 50;
@@ -103,10 +106,10 @@ pub struct InvitePanel {
     pub emails: String,
     pub role: String,
     pub roles: Vec<Role>,
-    /// Teams on offer: (id, name, chosen).
-    pub teams: Vec<(Uuid, String, bool)>,
-    /// Projects on offer: (id, name, chosen level or "").
-    pub projects: Vec<(Uuid, String, String)>,
+    /// The teams picker, when the viewer may bring teams.
+    pub teams: Option<Picker>,
+    /// The projects picker, when the viewer may bring projects.
+    pub projects: Option<Picker>,
     pub errors: FormErrors,
     pub summary: Option<InviteSummary>,
     pub seats: Option<SeatUsage>,
@@ -119,32 +122,45 @@ pub struct InvitePanel {
 
 impl InvitePanel {
     /// The form for `page`'s viewer, filled in with `form` (what was submitted, or
-    /// a team chosen in advance).
+    /// a team chosen in advance); the chosen teams and projects are `page`'s.
     fn new(page: &InvitePage, form: &InviteForm) -> Self {
         let choices = &page.choices;
         let slug = page.access.org.slug.clone();
-        let back = match (choices.into_own_teams_only, choices.teams.as_slice()) {
-            (true, [team]) => (format!("/orgs/{slug}/teams/{}", team.slug), format!("Back to {}", team.name)),
-            (true, _) => (format!("/orgs/{slug}/teams"), "Back to Teams".to_owned()),
+        let back = match (choices.into_own_teams_only, &choices.only_team) {
+            (true, Some(team)) => (format!("/orgs/{slug}/teams/{}", team.slug), format!("Back to {}", team.name)),
+            (true, None) => (format!("/orgs/{slug}/teams"), "Back to Teams".to_owned()),
             (false, _) => (format!("/orgs/{slug}/invitations"), "Back to Invitations".to_owned()),
         };
+        let teams = choices.offers_teams.then(|| Picker {
+            note: if choices.into_own_teams_only { "(at least one of yours)" } else { "(optional)" }.to_owned(),
+            chips: page
+                .chosen_teams
+                .iter()
+                .map(|t| Chip { field: "team", id: t.id, label: t.name.clone(), level: None })
+                .collect(),
+            query: form.teams_q.clone(),
+            hint: "They join these teams as Member when they accept.".to_owned(),
+            placeholder: "Type a team's name",
+            ..Picker::multiple("teams", "Teams", "team", format!("/orgs/{slug}/choices/teams"))
+        });
+        let projects = choices.offers_projects.then(|| Picker {
+            note: "(optional)".to_owned(),
+            chips: page
+                .chosen_projects
+                .iter()
+                .map(|(p, level)| Chip { field: "project", id: p.id, label: p.name.clone(), level: Some(*level) })
+                .collect(),
+            query: form.projects_q.clone(),
+            hint: "They get access at the level beside each project when they accept.".to_owned(),
+            placeholder: "Type a project's name",
+            ..Picker::multiple("projects", "Projects", "project", format!("/orgs/{slug}/choices/projects"))
+        });
         InvitePanel {
             emails: form.emails.clone(),
             role: form.role.clone(),
             roles: choices.roles.clone(),
-            teams: choices
-                .teams
-                .iter()
-                .map(|t| (t.id, t.name.clone(), form.teams.iter().any(|chosen| *chosen == t.id.to_string())))
-                .collect(),
-            projects: choices
-                .projects
-                .iter()
-                .map(|p| {
-                    let level = form.projects.iter().find(|(id, _)| *id == p.id.to_string());
-                    (p.id, p.name.clone(), level.map(|(_, l)| l.clone()).unwrap_or_default())
-                })
-                .collect(),
+            teams,
+            projects,
             seats: Some(page.seats),
             into_own_teams_only: choices.into_own_teams_only,
             slug,
@@ -153,8 +169,23 @@ impl InvitePanel {
         }
     }
 
-    pub fn levels(&self) -> &'static [AccessLevel] {
-        &AccessLevel::ALL
+    /// The form as answered: its errors (the teams' beside the teams picker) and summary.
+    fn answered(mut self, errors: FormErrors, summary: Option<InviteSummary>) -> Self {
+        if let (Some(picker), Some(message)) = (self.teams.as_mut(), errors.get("teams")) {
+            picker.error = Some(message.to_owned());
+        }
+        InvitePanel { errors, summary, ..self }
+    }
+
+    /// The form after `Find` (without JavaScript): the matches under each picker searched.
+    fn with_results(mut self, teams: Option<Choices>, projects: Option<Choices>) -> Self {
+        if let Some(picker) = self.teams.as_mut() {
+            picker.results = teams;
+        }
+        if let Some(picker) = self.projects.as_mut() {
+            picker.results = projects;
+        }
+        self
     }
 
     pub fn role_selected(&self, role: &Role) -> bool {
@@ -231,13 +262,19 @@ struct RevokeDialog {
 }
 
 /// `Send Invitations` as submitted: addresses, role, and the teams (`team`, one
-/// field per team) and projects (`project:<id>` = level, or empty for none) chosen.
+/// field per team) and projects (`project:<id>` = level, or empty for none) chosen;
+/// or, without JavaScript, `Find` (`find`, with the pickers' searches `teams_q` and
+/// `projects_q`) or a chip's remove button (`drop` = its id), which send nothing.
 #[derive(Debug, Clone, Default)]
 pub struct InviteForm {
     emails: String,
     role: String,
     teams: Vec<String>,
     projects: Vec<(String, String)>,
+    teams_q: String,
+    projects_q: String,
+    find: String,
+    drop: String,
 }
 
 impl InviteForm {
@@ -248,6 +285,10 @@ impl InviteForm {
                 "emails" => form.emails = value,
                 "role" => form.role = value,
                 "team" => form.teams.push(value),
+                "teams_q" => form.teams_q = value,
+                "projects_q" => form.projects_q = value,
+                "find" => form.find = value,
+                "drop" => form.drop = value,
                 _ => {
                     if let Some(id) = key.strip_prefix("project:") {
                         if !value.is_empty() {
@@ -260,20 +301,32 @@ impl InviteForm {
         form
     }
 
-    /// The teams and projects chosen, or what is wrong with them.
+    /// Whether this is a search or a chip's removal rather than `Send Invitations`.
+    fn only_looks(&self) -> bool {
+        !self.find.is_empty() || !self.drop.is_empty()
+    }
+
+    /// The teams and projects chosen (each once, without the one removed), or what
+    /// is wrong with them.
     fn brings(&self) -> Result<Brings, FormErrors> {
         let bad = || FormErrors::form("Choose teams and projects from the lists. Reload the page and try again.");
-        let teams =
-            self.teams.iter().map(|t| Uuid::parse_str(t.trim()).map_err(|_| bad())).collect::<Result<_, _>>()?;
-        let projects = self
-            .projects
-            .iter()
-            .map(|(id, level)| match (Uuid::parse_str(id), AccessLevel::from_db(level)) {
-                (Ok(id), Some(level)) => Ok((id, level)),
-                _ => Err(bad()),
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Brings { teams, projects })
+        let dropped = Uuid::parse_str(self.drop.trim()).ok();
+        let mut brings = Brings::default();
+        for team in &self.teams {
+            let id = Uuid::parse_str(team.trim()).map_err(|_| bad())?;
+            if Some(id) != dropped && !brings.teams.contains(&id) {
+                brings.teams.push(id);
+            }
+        }
+        for (id, level) in &self.projects {
+            let (Ok(id), Some(level)) = (Uuid::parse_str(id), AccessLevel::from_db(level)) else {
+                return Err(bad());
+            };
+            if Some(id) != dropped && !brings.projects.iter().any(|(p, _)| *p == id) {
+                brings.projects.push((id, level));
+            }
+        }
+        Ok(brings)
     }
 }
 
@@ -343,15 +396,10 @@ pub async fn new_invitations_form(
     params: web::Query<NewInvitationParams>,
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
-    let invite_page = state.db.run(move |conn| invitations::invite_form(conn, &slug, user.0)).await?;
-    // A Maintainer with one team invites into it; `Invite to team` names one.
-    let mut preset = InviteForm::default();
-    match invite_page.choices.teams.as_slice() {
-        [only] if invite_page.choices.into_own_teams_only => preset.teams.push(only.id.to_string()),
-        _ if !params.team.is_empty() => preset.teams.push(params.team.clone()),
-        _ => {}
-    }
-    let panel = InvitePanel::new(&invite_page, &preset);
+    // `Invite to team` names one; a Maintainer with one team invites into it.
+    let preset = Brings { teams: Uuid::parse_str(params.team.trim()).ok().into_iter().collect(), projects: Vec::new() };
+    let invite_page = state.db.run(move |conn| invitations::invite_form(conn, &slug, user.0, &preset)).await?;
+    let panel = InvitePanel::new(&invite_page, &InviteForm::default());
     let nav = nav_for(&invite_page);
     let InvitePage { viewer, access, .. } = invite_page;
     page(&NewInvitationsPage {
@@ -372,7 +420,8 @@ fn nav_for(page: &InvitePage) -> Nav {
     }
 }
 
-/// POST /orgs/{slug}/invitations: `Send Invitations`.
+/// POST /orgs/{slug}/invitations: `Send Invitations` (or, without JavaScript, a
+/// picker's `Find` or a chip's removal, which answer the form and send nothing).
 pub async fn invite_members(
     req: HttpRequest,
     frame: Frame,
@@ -383,9 +432,12 @@ pub async fn invite_members(
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
     let form = InviteForm::from_fields(form.into_inner());
+    let brings = form.brings().map_err(AppError::Invalid)?;
+    if form.only_looks() {
+        return look_up(&req, frame, acting.user, &state, slug, form, brings).await;
+    }
     let role = Role::from_db(form.role.trim());
     let list = EmailList::parse(&form.emails);
-    let brings = form.brings().map_err(AppError::Invalid)?;
     let actor = acting.actor();
     let app = state.clone();
     let (invite_page, result) = state
@@ -405,19 +457,71 @@ pub async fn invite_members(
         Err(other) => return Err(other),
     };
     let sent = summary.as_ref().is_some_and(|s| !s.sent.is_empty());
-    // After a successful send the form starts again, but keeps the chosen teams.
+    // After a successful send the form starts again, but keeps the chosen teams and projects.
     let kept = if sent {
-        InviteForm { emails, role: form.role.clone(), teams: form.teams.clone(), ..InviteForm::default() }
+        InviteForm { emails, role: form.role.clone(), ..InviteForm::default() }
     } else {
         InviteForm { emails, ..form }
     };
-    let panel = InvitePanel { errors, summary, ..InvitePanel::new(&invite_page, &kept) };
+    let panel = InvitePanel::new(&invite_page, &kept).answered(errors, summary);
+    let answer = if status == StatusCode::OK { Some("invitationsChanged") } else { None };
+    panel_response(&req, frame, status, invite_page, panel, answer)
+}
+
+/// `Find` or a chip's removal without JavaScript: the form again, as it was, with
+/// the matches of each picker that has something typed (or whose Find was pressed).
+async fn look_up(
+    req: &HttpRequest,
+    frame: Frame,
+    user: crate::domain::UserId,
+    state: &web::Data<AppState>,
+    slug: Slug,
+    form: InviteForm,
+    brings: Brings,
+) -> Result<HttpResponse, AppError> {
+    let searched = |picker: &str, typed: &str| !typed.trim().is_empty() || form.find == picker;
+    let (find_teams, find_projects) = (searched("teams", &form.teams_q), searched("projects", &form.projects_q));
+    let (teams_q, projects_q) = (form.teams_q.clone(), form.projects_q.clone());
+    let (invite_page, teams, projects) = state
+        .db
+        .run(move |conn| {
+            let invite_page = invitations::invite_form(conn, &slug, user, &brings)?;
+            let teams = if find_teams && invite_page.choices.offers_teams {
+                Some(choices::teams(conn, &slug, user, &teams_q, None)?)
+            } else {
+                None
+            };
+            let projects = if find_projects && invite_page.choices.offers_projects {
+                Some(choices::projects(conn, &slug, user, &projects_q, None)?)
+            } else {
+                None
+            };
+            Ok::<_, AppError>((invite_page, teams, projects))
+        })
+        .await?;
+    let panel = InvitePanel::new(&invite_page, &form).with_results(teams, projects);
+    panel_response(req, frame, StatusCode::OK, invite_page, panel, None)
+}
+
+/// The invite form as an answer: the panel alone for htmx (with `trigger` when
+/// invitations changed), the invite page otherwise.
+fn panel_response(
+    req: &HttpRequest,
+    frame: Frame,
+    status: StatusCode,
+    invite_page: InvitePage,
+    panel: InvitePanel,
+    trigger: Option<&'static str>,
+) -> Result<HttpResponse, AppError> {
     let nav = nav_for(&invite_page);
     let InvitePage { viewer, access, .. } = invite_page;
     let csrf = frame.csrf().to_owned();
-    if is_htmx(&req) {
+    if is_htmx(req) {
         let response = page_with_status(status, &InvitePanelFragment { csrf, panel })?;
-        return Ok(if status == StatusCode::OK { with_trigger(response, "invitationsChanged") } else { response });
+        return Ok(match trigger {
+            Some(event) => with_trigger(response, event),
+            None => response,
+        });
     }
     page_with_status(
         status,

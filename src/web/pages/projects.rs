@@ -12,11 +12,11 @@ use crate::domain::{AccessLevel, Permission};
 use crate::error::{AppError, FormErrors};
 use crate::services::projects::{self, Cursor, Grant, GranteeInput, Project, ProjectEntry};
 use crate::services::reach::Place;
-use crate::services::teams::Team;
 use crate::web::extractors::{Acting, OrgNamed, OrgSlug, SignedIn};
 use crate::web::htmx::{is_htmx, page, page_with_status};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::listing::{row_action, FlashFragment, Listing, TableParams};
+use crate::web::picker::Picker;
 use crate::web::state::AppState;
 
 const PAGE_SIZE: i64 = 50;
@@ -54,7 +54,9 @@ struct ProjectPage {
     grants: Vec<Grant>,
     mine: Option<Reach<Place>>,
     manages: bool,
-    teams: Vec<Team>,
+    /// `Grant access`'s pickers: a team, or a member.
+    team_picker: Picker,
+    member_picker: Picker,
     /// The others who can grant access, in words, when the viewer has none and cannot grant it.
     granters: String,
     grant: Submitted<GrantForm>,
@@ -155,7 +157,20 @@ async fn render_project(
         grants: found.grants,
         mine: found.mine,
         manages: found.manages,
-        teams: found.teams,
+        team_picker: Picker {
+            placeholder: "Type a team's name",
+            ..Picker::single("grant-team", "Team", "team", format!("/orgs/{org_slug}/choices/teams"), &grant.form.team)
+        },
+        member_picker: Picker {
+            placeholder: "Or a member's name or email",
+            ..Picker::single(
+                "grant-member",
+                "Member",
+                "member",
+                format!("/orgs/{org_slug}/choices/members"),
+                &grant.form.member,
+            )
+        },
         granters: found.granters.map(|g| super::access::names_in_words(&g.others)).unwrap_or_default(),
         grant,
         settings,
@@ -201,13 +216,10 @@ pub async fn grant_access(
             errors.add("grantee", "Choose a team or type a member's email address, not both.");
             None
         }
-        id => match uuid::Uuid::parse_str(id) {
-            Ok(id) => Some(GranteeInput::Team(id)),
-            Err(_) => {
-                errors.add("grantee", "Choose a team from the list, or a member.");
-                None
-            }
-        },
+        team => Some(match uuid::Uuid::parse_str(team) {
+            Ok(id) => GranteeInput::Team(id),
+            Err(_) => GranteeInput::TeamNamed(team.to_owned()),
+        }),
     };
     let (Some(level), Some(grantee)) = (level, grantee) else {
         if is_htmx(&req) {

@@ -14,6 +14,7 @@ use crate::web::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
 use crate::web::format::When;
 use crate::web::htmx::{page_with_status, redirect};
 use crate::web::layout::{Frame, Layout, Nav};
+use crate::web::picker::Picker;
 use crate::web::session::FlashLevel;
 use crate::web::state::AppState;
 
@@ -26,11 +27,6 @@ pub struct PermissionRow {
 }
 
 /// A member the Owner may hand ownership to.
-pub struct Candidate {
-    pub id: Uuid,
-    pub label: String,
-}
-
 #[derive(Template)]
 #[template(path = "settings/index.html")]
 struct SettingsPage {
@@ -40,7 +36,9 @@ struct SettingsPage {
     org_name: String,
     my_role: Role,
     permissions: Vec<PermissionRow>,
-    candidates: Vec<Candidate>,
+    /// For the Owner: whether anyone else is a member, and `Transfer ownership`'s picker.
+    has_others: bool,
+    transfer_picker: Picker,
     forms: Forms,
     seat_limit: i32,
     /// For the Owner: the organization's domains.
@@ -165,7 +163,7 @@ pub struct Forms {
     pub general_errors: FormErrors,
     pub transfer_errors: FormErrors,
     /// The member chosen in `Transfer ownership`, kept when the form comes back with errors.
-    pub transfer_member: Option<Uuid>,
+    pub transfer_member: String,
     pub delete_errors: FormErrors,
     /// The seat limit as typed, when it is shown again with its error.
     pub seat_limit: Option<String>,
@@ -260,7 +258,7 @@ pub(super) async fn render(
     status: StatusCode,
     mut forms: Forms,
 ) -> Result<HttpResponse, AppError> {
-    let ownership::SettingsPage { viewer, access, candidates: members, domains, api_keys, webhooks } =
+    let ownership::SettingsPage { viewer, access, has_others, domains, api_keys, webhooks } =
         state.db.run(move |conn| ownership::settings_page(conn, &slug, user)).await?;
     let scope_choices = Scope::all()
         .iter()
@@ -296,10 +294,18 @@ pub(super) async fn render(
         })
         .collect();
     let domains = domains.iter().map(DomainView::new).collect();
-    let candidates = members
-        .into_iter()
-        .map(|r| Candidate { id: r.id, label: format!("{} ({}, {})", r.name, r.email, r.role.label()) })
-        .collect();
+    let transfer_picker = Picker {
+        error: forms.transfer_errors.get("member").map(str::to_owned),
+        hint: "Type a name or an email address and choose from the suggestions.".to_owned(),
+        placeholder: "Name or email",
+        ..Picker::single(
+            "member",
+            "New Owner",
+            "member",
+            format!("/orgs/{}/choices/members?others=1", access.org.slug),
+            &forms.transfer_member,
+        )
+    };
     page_with_status(
         status,
         &SettingsPage {
@@ -308,7 +314,8 @@ pub(super) async fn render(
             org_name: access.org.name.clone(),
             my_role: access.role,
             permissions: permission_rows(),
-            candidates,
+            has_others,
+            transfer_picker,
             forms,
             seat_limit: access.org.seat_limit,
             domains,
@@ -347,22 +354,16 @@ pub async fn transfer_ownership(
     form: web::Form<TransferForm>,
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
-    let Ok(member) = Uuid::parse_str(form.member.trim()) else {
-        let mut errors = FormErrors::new();
-        errors.add("member", "Choose a member of this organization.");
-        let forms = Forms { transfer_errors: errors, ..Forms::default() };
-        return render(frame, &state, acting.user, slug, StatusCode::UNPROCESSABLE_ENTITY, forms).await;
-    };
     let actor = acting.actor();
     let lookup = slug.clone();
-    let confirm = form.confirm.clone();
-    match state.db.run(move |conn| ownership::transfer(conn, &actor, &lookup, member, &confirm)).await {
+    let (member, confirm) = (form.member.clone(), form.confirm.clone());
+    match state.db.run(move |conn| ownership::transfer(conn, &actor, &lookup, &member, &confirm)).await {
         Ok(email) => {
             frame.session.flash(FlashLevel::Success, format!("{email} is now the Owner. You are an Admin."));
             Ok(redirect(&req, &format!("/orgs/{slug}/settings")))
         }
         Err(AppError::Invalid(errors)) => {
-            let forms = Forms { transfer_errors: errors, transfer_member: Some(member), ..Forms::default() };
+            let forms = Forms { transfer_errors: errors, transfer_member: form.member.clone(), ..Forms::default() };
             render(frame, &state, acting.user, slug, StatusCode::UNPROCESSABLE_ENTITY, forms).await
         }
         Err(other) => Err(other),

@@ -17,6 +17,7 @@ use crate::web::format::When;
 use crate::web::htmx::{page, page_with_status};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::listing::{self, row_action, FlashFragment, Listing, TableParams};
+use crate::web::picker::{self, ChoiceParams, Picker};
 use crate::web::state::AppState;
 
 const PAGE_SIZE: i64 = 50;
@@ -95,7 +96,8 @@ struct TeamPage {
     next_url: Option<String>,
     later_page: bool,
     projects: Vec<(String, String, crate::domain::AccessLevel)>,
-    candidates: Vec<(Uuid, String, String)>,
+    /// `Add member`'s picker, for those who may add.
+    add_picker: Picker,
     add: Submitted<AddMemberForm>,
     settings: Submitted<GroupForm>,
     seats: Option<crate::domain::SeatUsage>,
@@ -126,12 +128,6 @@ impl MemberRowFragment {
     pub fn team_roles(&self) -> &'static [TeamRole] {
         &TeamRole::ALL
     }
-}
-
-#[derive(Template)]
-#[template(path = "teams/_candidates.html")]
-struct CandidatesFragment {
-    candidates: Vec<(Uuid, String, String)>,
 }
 
 /// GET /orgs/{slug}/teams
@@ -191,9 +187,6 @@ pub struct AddMemberForm {
 pub struct PageParams {
     #[serde(default)]
     after: String,
-    /// What is typed into `Add member`, for its suggestions.
-    #[serde(default)]
-    member: String,
 }
 
 /// Renders a team's page, with a form's errors if one was refused.
@@ -233,7 +226,22 @@ async fn render_team(
         later_page: !after.is_empty(),
         rights: found.rights,
         projects: found.projects,
-        candidates: found.candidates,
+        add_picker: Picker {
+            error: add.errors.get("member").map(str::to_owned),
+            hint: format!(
+                "Type a name or an email address and choose from the suggestions. People who are not members of the \
+                 organization yet need an invitation first{}.",
+                if found.rights.invite { ": use Invite to team" } else { "" }
+            ),
+            placeholder: "Name or email",
+            ..Picker::single(
+                "add-member",
+                "Organization member",
+                "member",
+                format!("/orgs/{org_slug}/teams/{}/candidates", found.team.slug),
+                &add.form.member,
+            )
+        },
         seats: found.seats,
         add,
         settings,
@@ -262,12 +270,13 @@ pub async fn team_candidates(
     user: SignedIn,
     state: web::Data<AppState>,
     named: OrgNamed,
-    params: web::Query<PageParams>,
+    params: web::Query<ChoiceParams>,
 ) -> Result<HttpResponse, AppError> {
+    let path = format!("{}/candidates", team_url(&named));
     let OrgNamed { slug, name, .. } = named;
-    let q = params.into_inner().member;
-    let candidates = state.db.run(move |conn| teams::candidates(conn, &slug, user.0, &name, &q)).await?;
-    page(&CandidatesFragment { candidates })
+    let (q, after) = (params.q.clone(), listing::decode_cursor(&params.after));
+    let found = state.db.run(move |conn| teams::candidates(conn, &slug, user.0, &name, &q, after)).await?;
+    picker::answer(&path, &params, found, "member", true)
 }
 
 /// The team page's URL.

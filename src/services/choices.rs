@@ -1,0 +1,134 @@
+//! What the type-ahead pickers offer: the teams, projects and members matching
+//! what was typed, a page at a time in name order, each read by the query that
+//! walks that list's index, so no page grows with the organization (DESIGN.md §6).
+
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::access::{self, OrgAccess};
+use crate::db::groups::GroupQuery;
+use crate::db::listing::Cursor;
+use crate::db::projects as project_rows;
+use crate::db::teams::{self as team_rows, Candidate, CandidateQuery};
+use crate::domain::permission::{may_on_team, TeamAction};
+use crate::domain::{Slug, UserId};
+use crate::error::AppError;
+
+/// How many matches a picker shows at once.
+pub const PAGE: i64 = 20;
+
+/// One thing a picker offers: its id, the name shown, and a detail beside it
+/// (a member's email).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    pub id: Uuid,
+    pub label: String,
+    pub detail: String,
+}
+
+/// A page of matches, and the cursor of the next page when there are more.
+#[derive(Debug, Clone, Default)]
+pub struct Choices {
+    pub items: Vec<Choice>,
+    pub next: Option<Cursor>,
+}
+
+impl Choices {
+    /// From up to `PAGE + 1` rows, each with its cursor: the first `PAGE`, and
+    /// the cursor after the last of them when a further row was found.
+    fn paged(mut rows: Vec<(Choice, Cursor)>) -> Self {
+        let more = rows.len() as i64 > PAGE;
+        rows.truncate(PAGE as usize);
+        let next = if more { rows.last().map(|(_, cursor)| cursor.clone()) } else { None };
+        Choices { items: rows.into_iter().map(|(choice, _)| choice).collect(), next }
+    }
+
+    /// Members as a picker offers them: name, and email beside it.
+    pub fn of_members(rows: Vec<Candidate>) -> Self {
+        Choices::paged(
+            rows.into_iter()
+                .map(|(id, name, email, key)| (Choice { id, label: name, detail: email }, Cursor::Text(key, id)))
+                .collect(),
+        )
+    }
+}
+
+/// The teams `access` may choose for an invitation or a grant: every team for
+/// those who manage teams, the teams they maintain for a team Maintainer.
+fn teams_for(
+    conn: &mut PgConnection,
+    access: &OrgAccess,
+    search: &str,
+    after: Option<Cursor>,
+) -> Result<Choices, AppError> {
+    let choice = |id, name: String| Choice { id, label: name, detail: String::new() };
+    if may_on_team(access.role, None, TeamAction::Invite) {
+        let query = GroupQuery { org: access.org.org_id(), search, descending: false, after, limit: PAGE };
+        let rows = team_rows::list(conn, &query)?;
+        return Ok(Choices::paged(
+            rows.into_iter().map(|(t, key)| (choice(t.id, t.name), Cursor::Text(key, t.id))).collect(),
+        ));
+    }
+    // A Maintainer's own teams are few: all of them, filtered here.
+    let search = search.to_lowercase();
+    let items = team_rows::maintained_by(conn, access.membership)?
+        .into_iter()
+        .filter(|t| t.name.to_lowercase().contains(&search))
+        .map(|t| choice(t.id, t.name))
+        .collect();
+    Ok(Choices { items, next: None })
+}
+
+/// `GET …/choices/teams`: the teams the viewer may pick, matching `search`.
+pub fn teams(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: UserId,
+    search: &str,
+    after: Option<Cursor>,
+) -> Result<Choices, AppError> {
+    let access = access::member_of(conn, slug, user)?;
+    teams_for(conn, &access, search.trim(), after)
+}
+
+/// `GET …/choices/projects`: the organization's projects matching `search`
+/// (every member sees the list of projects).
+pub fn projects(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: UserId,
+    search: &str,
+    after: Option<Cursor>,
+) -> Result<Choices, AppError> {
+    let access = access::member_of(conn, slug, user)?;
+    let query = GroupQuery { org: access.org.org_id(), search: search.trim(), descending: false, after, limit: PAGE };
+    let rows = project_rows::list(conn, &query)?;
+    Ok(Choices::paged(
+        rows.into_iter()
+            .map(|(p, key)| (Choice { id: p.id, label: p.name, detail: String::new() }, Cursor::Text(key, p.id)))
+            .collect(),
+    ))
+}
+
+/// `GET …/choices/members`: the organization's members matching `search` (every
+/// member sees the Members list); with `others`, not the viewer.
+pub fn members(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: UserId,
+    search: &str,
+    after: Option<Cursor>,
+    others: bool,
+) -> Result<Choices, AppError> {
+    let access = access::member_of(conn, slug, user)?;
+    let query = CandidateQuery {
+        org: access.org.org_id(),
+        outside_team: None,
+        except: others.then_some(access.membership),
+        only: None,
+        search: search.trim(),
+        after,
+        limit: PAGE + 1,
+    };
+    Ok(Choices::of_members(team_rows::candidates(conn, &query)?))
+}
