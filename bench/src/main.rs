@@ -25,7 +25,7 @@ const METRICS_TOKEN: &str = "bench-metrics-token";
 /// Fixed, so sessions and links stay valid across the runs that reuse the data.
 const SESSION_KEY: &str = "YmVuY2htYXJrLWtleS1ub3QtYS1zZWNyZXQtYmVuY2htYXJrLWtleS1ub3QtYS1zZWNyZXQtYmVuY2htYXJr";
 /// Bumped when the generated data changes shape, so older databases are rebuilt.
-const DATA_VERSION: &str = "5";
+const DATA_VERSION: &str = "6";
 const SIGN_INS: usize = 12;
 const STREAMS: usize = 1_000;
 const BULK: usize = 1_000;
@@ -106,7 +106,9 @@ fn roster(binary: &Path, database_url: &str, args: &[&str], stdin: Option<&str>)
 /// invitations), `small` (100 of each), both with 100 teams and 100 projects so
 /// that they differ in members and invitations only; `many-teams` (5,000 teams
 /// and 5,000 projects) for the Teams and Projects pages; and `streams`, whose
-/// invitations light the Owner's bell; plus the accounts that sign in.
+/// invitations light the Owner's bell; `few-teams` (5 teams and 5 projects) to
+/// compare the Invitations page, whose invite form chooses among them, with
+/// `many-teams`'; plus the accounts that sign in.
 fn prepare_data(binary: &Path, options: &Options) -> anyhow::Result<()> {
     let url = &options.database_url;
     let (server, name) = url.rsplit_once('/').context("the database URL names a database")?;
@@ -141,7 +143,9 @@ fn prepare_data(binary: &Path, options: &Options) -> anyhow::Result<()> {
     {
         roster(binary, url, &["create-user", "--name", who, "--email", email, "--password-stdin"], Some(PASSWORD))?;
     }
-    for (org, owner) in [("Big", OWNER), ("Small", OWNER), ("Many Teams", OWNER), ("Streams", INVITER)] {
+    for (org, owner) in
+        [("Big", OWNER), ("Small", OWNER), ("Many Teams", OWNER), ("Few Teams", OWNER), ("Streams", INVITER)]
+    {
         roster(binary, url, &["create-org", "--name", org, "--owner", owner, "--seats", "1000000"], None)?;
     }
     let started = Instant::now();
@@ -151,6 +155,8 @@ fn prepare_data(binary: &Path, options: &Options) -> anyhow::Result<()> {
     print!("{}", roster(binary, url, &[&small[..], &["--teams", "100", "--projects", "100"]].concat(), None)?);
     let many = ["generate", "--org", "many-teams", "--members", "100", "--teams", "5000", "--projects", "5000"];
     print!("{}", roster(binary, url, &many, None)?);
+    let few = ["generate", "--org", "few-teams", "--members", "100", "--teams", "5", "--projects", "5"];
+    print!("{}", roster(binary, url, &few, None)?);
     eprintln!("bench: generated in {:.0} s", started.elapsed().as_secs_f64());
     let mut db = postgres::Client::connect(url, postgres::NoTls)?;
     db.batch_execute(&format!("COMMENT ON TABLE organizations IS 'roster-bench {DATA_VERSION}'"))?;
@@ -492,6 +498,27 @@ async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
         let scenario = format!("{name}: {size} vs 100 rows");
         rows.push(ratio_row(&scenario, &big, &small, "100 rows", statements, 1.5, false));
     }
+    // The Invitations page, whose invite dialog chooses teams and projects: nothing
+    // on it may grow with their number (pickers ask as one types), in time or bytes.
+    server.progress("Invitations page at 5,000 teams");
+    let (few_page, many_page) = (
+        owner.get(server.url("/orgs/few-teams/invitations")).send().await?.text().await?,
+        owner.get(server.url("/orgs/many-teams/invitations")).send().await?.text().await?,
+    );
+    let few = load(&server, &owner, "/orgs/few-teams/invitations", &options).await;
+    let before = metrics(&server).await?;
+    let many = load(&server, &owner, "/orgs/many-teams/invitations", &options).await;
+    let after = metrics(&server).await?;
+    let statements = statements_per_request(&before, &after, "/orgs/{slug}/invitations", "GET", "2xx");
+    let mut row = ratio_row("Invitations page: 5,000 teams vs 5", &many, &few, "5 teams", statements, 1.5, false);
+    let bytes = many_page.len() as f64 / few_page.len() as f64;
+    row.measured = format!("{}, {} bytes of HTML", row.measured, many_page.len());
+    row.baseline = format!("{}, {} bytes", row.baseline, few_page.len());
+    row.result = format!("{} time, {bytes:.2}× bytes", row.result);
+    row.budget = "≤ 1.5× in time and in bytes".into();
+    row.holds = row.holds && bytes <= 1.5;
+    rows.push(row);
+
     // A page deep in the listing: five "Next" links in.
     let mut deep = "/orgs/big/members".to_owned();
     for _ in 0..5 {
