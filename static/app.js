@@ -252,6 +252,16 @@
     if (narrow.matches) sidenav.open = false;
     narrow.addEventListener("change", function () { sidenav.open = !narrow.matches; });
   }
+  // Below 640 px a table's filters fold behind their Filters button (whose badge
+  // says how many are set); wider, they are always open and the button hidden.
+  var phone = window.matchMedia ? window.matchMedia("(max-width: 640px)") : null;
+  function foldFilters() {
+    document.querySelectorAll("details.filter-fold").forEach(function (fold) { fold.open = !phone.matches; });
+  }
+  if (phone) {
+    foldFilters();
+    phone.addEventListener("change", foldFilters);
+  }
 
   // Type-ahead pickers (templates/_picker.html). The text field becomes a WAI-ARIA
   // combobox: as one types, the server answers with a page of matches as listbox

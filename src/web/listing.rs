@@ -50,6 +50,11 @@ impl Listing {
         self.filters.iter().any(|(_, v)| !v.is_empty())
     }
 
+    /// How many filters are set (the folded filters' summary says so).
+    pub fn active_filters(&self) -> usize {
+        self.filters.iter().filter(|(_, v)| !v.is_empty()).count()
+    }
+
     /// A filter's current value ("" when unset).
     pub fn filter(&self, name: &str) -> &str {
         self.filters.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str()).unwrap_or("")

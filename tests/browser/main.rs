@@ -711,6 +711,29 @@ async fn the_bell_shows_an_invitation_live_and_it_is_accepted_from_the_keyboard(
 }
 
 /// Pixels the page scrolls sideways (0 when it fits the window).
+/// How many table rows on the page are cards, and the rows that are not (or whose
+/// actions are not wholly on screen).
+async fn cards(browser: &Client) -> (i64, Vec<String>) {
+    let found = browser
+        .execute(
+            "const rows = Array.from(document.querySelectorAll('table:not(.permissions) > tbody > tr'));
+             const width = document.documentElement.clientWidth;
+             const bad = rows.filter(tr => {
+               if (getComputedStyle(tr).display !== 'flex') return true;
+               return Array.from(tr.querySelectorAll('.cell-actions button, .cell-actions summary, .cell-actions a'))
+                 .filter(c => !c.closest('.menu-list'))
+                 .some(c => { const r = c.getBoundingClientRect(); return r.width === 0 || r.left < 0 || r.right > width; });
+             }).map(tr => tr.id + ': ' + tr.textContent.replace(/\\s+/g, ' ').trim().slice(0, 60));
+             return [rows.length, bad];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let rows = found[0].as_i64().unwrap();
+    let bad = found[1].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+    (rows, bad)
+}
+
 async fn sideways_overflow(browser: &Client) -> i64 {
     let overflow = browser
         .execute("return document.documentElement.scrollWidth - document.documentElement.clientWidth;", vec![])
@@ -785,12 +808,28 @@ async fn every_page_fits_a_phone_and_tables_keep_one_line_per_row_on_a_desktop()
         ("help", "/help".to_owned()),
         ("new-organization", "/orgs/new".to_owned()),
     ];
-    for (width, height, suffix) in [(1280, 800, "desktop"), (390, 844, "phone")] {
+    for (width, height, suffix) in [(1280, 800, "desktop"), (390, 844, "phone"), (320, 640, "small-phone")] {
         person.browser.set_window_size(width, height).await.unwrap();
         for (name, path) in &pages {
             person.visit(path).await;
             person.sees("Roster").await;
             person.screenshot(&format!("{name}-{suffix}")).await;
+            if width < 640 {
+                let (rows, misplaced) = cards(&person.browser).await;
+                assert!(
+                    misplaced.is_empty(),
+                    "{name} at {width} px: rows that are not cards, or actions out of sight: {misplaced:?}"
+                );
+                if ["members", "invitations", "team-page"].contains(name) {
+                    assert!(rows > 0, "{name} shows its rows as cards");
+                }
+                if ["members", "invitations", "audit-log"].contains(name) {
+                    let search = person.browser.find(Locator::Css("details.filter-fold form")).await.unwrap();
+                    assert!(!search.is_displayed().await.unwrap(), "{name}: the filters are folded at {width} px");
+                    let toggle = person.browser.find(Locator::Css("details.filter-fold > summary")).await.unwrap();
+                    assert_eq!(toggle.text().await.unwrap(), "Filters", "{name}: the Filters button, no filter set");
+                }
+            }
             let wide = person.browser.execute("return Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).slice(0, 12).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right));", vec![]).await.unwrap();
             assert_eq!(sideways_overflow(&person.browser).await, 0, "{name} scrolls sideways at {width} px: {wide}");
             if width == 1280 && (*name == "members" || *name == "invitations") {

@@ -364,6 +364,13 @@ struct AuditPage {
     csv_url: String,
 }
 
+impl AuditPage {
+    /// How many filters are set (the folded filters' summary says so).
+    pub fn active_filters(&self) -> usize {
+        [&self.action, &self.actor, &self.from, &self.to].iter().filter(|v| !v.trim().is_empty()).count()
+    }
+}
+
 fn filters_query(params: &AuditParams, before: Option<String>) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     for (name, value) in
