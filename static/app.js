@@ -66,7 +66,7 @@
       // Back to the opener, or to its new copy when a refresh replaced it (the invite
       // dialog's answer refreshes the page head that holds Invite Members).
       var back = opener && document.contains(opener) ? opener
-        : event.target.id ? document.querySelector('[data-open-dialog="' + event.target.id + '"]') : null;
+        : event.target.id ? document.querySelector('[data-open-dialog="' + event.target.id + '"], [data-dialog-opener="' + event.target.id + '"]') : null;
       if (back) back.focus();
     }
     if (event.target.tagName === "DIALOG" && event.target.parentElement && event.target.parentElement.id === "dialog-slot") {
@@ -485,9 +485,10 @@
   });
 
   document.addEventListener("htmx:afterRequest", function (event) {
-    // A successful form post from inside a confirmation dialog closes it.
+    // A successful form post from inside a confirmation dialog closes it (the invite
+    // dialog stays open on its summary).
     var form = event.detail.elt;
-    var dialog = form && form.closest && form.closest("#dialog-slot dialog");
+    var dialog = form && form.closest && form.closest("#dialog-slot dialog:not([data-stays-open])");
     if (dialog && event.detail.successful) closeDialog(dialog);
   });
 })();

@@ -984,6 +984,8 @@ async fn an_owner_builds_a_team_and_a_project_and_a_new_member_invited_into_the_
     person.fill("Email addresses", "nia@example.com").await;
     person.press_button("Send Invitations").await;
     person.sees("1 sent.").await;
+    // Invite to team opened the invite dialog, as Invite Members does everywhere: Close ends it.
+    person.press_button("Close").await;
     person.sign_out().await;
 
     // Nia signs up from the emailed link and finds the project in My access.

@@ -226,12 +226,31 @@ async fn the_invitations_page_and_invite_form_stay_light_at_5000_teams() {
            FROM organizations o, generate_series(1, 500) AS i WHERE o.slug = '{slug}'"
     ));
 
-    for path in [format!("/orgs/{slug}/invitations"), format!("/orgs/{slug}/invitations/new")] {
-        let (status, page) = app.get_text(&path).await;
-        assert_eq!(status, StatusCode::OK);
-        assert!(page.len() < 30_000, "{path} is {} bytes", page.len());
-        assert!(focusable(&page) < 60, "{path} has {} focusable controls", focusable(&page));
-        assert!(!page.contains("Team 4999") && unescape(&page).contains("Type a team's name"), "{path} lists no teams");
+    // The Invitations page, the invite dialog every Invite Members opens (fetched by
+    // htmx), and the invite page without JavaScript.
+    let (status, list) = app.get_text(&format!("/orgs/{slug}/invitations")).await;
+    assert_eq!(status, StatusCode::OK);
+    let dialog = app
+        .client
+        .get(app.url(&format!("/orgs/{slug}/invitations/new")))
+        .header("HX-Request", "true")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(dialog.starts_with("<dialog id=\"invite-dialog\""), "{dialog}");
+    let (_, new_page) = app.get_text(&format!("/orgs/{slug}/invitations/new")).await;
+    for (what, page) in
+        [("the Invitations page", &list), ("the invite dialog", &dialog), ("the invite page", &new_page)]
+    {
+        assert!(page.len() < 30_000, "{what} is {} bytes", page.len());
+        assert!(focusable(page) < 60, "{what} has {} focusable controls", focusable(page));
+        assert!(!page.contains("Team 4999"), "{what} lists no teams");
+    }
+    for page in [&dialog, &new_page] {
+        assert!(unescape(page).contains("Type a team's name") && unescape(page).contains("Type a project's name"));
     }
     // Sending with one team answers with the form, as light.
     let team = team_id(&app, "Team 4321");

@@ -206,13 +206,20 @@ struct InvitationsPage {
     has_pending: bool,
     state: Listing,
     next_url: Option<String>,
-    panel: InvitePanel,
 }
 
 #[derive(Template)]
 #[template(path = "invitations/new.html")]
 struct NewInvitationsPage {
     layout: Layout,
+    org_name: String,
+    csrf: String,
+    panel: InvitePanel,
+}
+
+#[derive(Template)]
+#[template(path = "invitations/_invite_dialog.html")]
+struct InviteDialog {
     org_name: String,
     csrf: String,
     panel: InvitePanel,
@@ -365,7 +372,6 @@ pub async fn list_invitations(
     let invitations::InvitationsList { page: invite_page, found, grants } =
         state.db.run(move |conn| invitations::list_page(conn, &slug, user.0, &filter, PAGE_SIZE)).await?;
     let (shown, next_url) = list.page(&found, PAGE_SIZE, |last| invitations::cursor_after(last, sort));
-    let panel = InvitePanel::new(&invite_page, &InviteForm::default());
     let InvitePage { viewer, access, seats, .. } = invite_page;
     let role = access.role;
     let csrf = frame.csrf().to_owned();
@@ -380,15 +386,16 @@ pub async fn list_invitations(
         slug: access.org.slug.clone(),
         seats,
         next_url,
-        panel,
         state: list,
         csrf,
         layout: frame.layout("Invitations", Some(viewer), Some(&access.org.slug), Nav::Invitations),
     })
 }
 
-/// GET /orgs/{slug}/invitations/new: the invite form as a page of its own (no JavaScript needed).
+/// GET /orgs/{slug}/invitations/new: the invite form, as the dialog every `Invite
+/// Members` opens with htmx, or as a page of its own (no JavaScript needed).
 pub async fn new_invitations_form(
+    req: HttpRequest,
     frame: Frame,
     user: SignedIn,
     state: web::Data<AppState>,
@@ -402,6 +409,9 @@ pub async fn new_invitations_form(
     let panel = InvitePanel::new(&invite_page, &InviteForm::default());
     let nav = nav_for(&invite_page);
     let InvitePage { viewer, access, .. } = invite_page;
+    if is_htmx(&req) {
+        return page(&InviteDialog { org_name: access.org.name.clone(), csrf: frame.csrf().to_owned(), panel });
+    }
     page(&NewInvitationsPage {
         org_name: access.org.name.clone(),
         csrf: frame.csrf().to_owned(),
