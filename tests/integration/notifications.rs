@@ -298,3 +298,27 @@ async fn accepting_in_the_bell_answers_the_bell_item_and_sends_the_switcher_out_
     assert!(fragment.contains("id=\"switcher-orgs\" hx-swap-oob=\"true\""), "{fragment}");
     assert!(fragment.contains("href=\"/orgs/rival\""), "{fragment}");
 }
+
+#[tokio::test]
+async fn the_notifications_page_groups_by_day_marks_unread_with_a_dot_and_says_when_in_words() {
+    let (app, slug) = acme().await;
+    app.member(&slug, "Ada", "ada@example.com", "member").await;
+    app.member(&slug, "Bob", "bob@example.com", "member").await;
+    // Bob's acceptance arrived four days ago (noon UTC, so the date is the same in every zone of the test).
+    app.execute(
+        "UPDATE notifications SET created_at = date_trunc('day', now()) - interval '4 days' + interval '12 hours' \
+         WHERE payload::text LIKE '%bob@example.com%'",
+    );
+    app.execute("UPDATE notifications SET read_at = now() WHERE payload::text LIKE '%bob@example.com%'");
+    let (_, page) = app.get_text("/notifications").await;
+    let four_days_ago = roster::web::format::format_date(time::OffsetDateTime::now_utc() - time::Duration::days(4));
+    let (today, earlier) = (page.find(">Today</h2>").unwrap(), page.find(&format!(">{four_days_ago}</h2>")).unwrap());
+    let (ada, bob) = (page.find("ada@example.com) accepted").unwrap(), page.find("bob@example.com) accepted").unwrap());
+    assert!(today < ada && ada < earlier && earlier < bob, "newest day first, each under its day: {page}");
+    assert!(page.contains(">4 days ago</time>") && page.contains(">just now</time>"), "{page}");
+    // Ada's is unread: a dot and words for screen readers; Bob's is read: neither.
+    let ada_item = &page[page[..ada].rfind("<li").unwrap()..ada];
+    assert!(ada_item.contains("class=\"unread\"") && ada_item.contains("Unread: "), "{ada_item}");
+    let bob_item = &page[page[..bob].rfind("<li").unwrap()..bob];
+    assert!(!bob_item.contains("unread") && !bob_item.contains("Unread: "), "{bob_item}");
+}

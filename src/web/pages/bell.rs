@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::error::AppError;
 use crate::services::notifications::{self as bell, Item, Panel};
 use crate::web::extractors::SignedIn;
-use crate::web::format::format_datetime;
+use crate::web::format::{format_date, When};
 use crate::web::htmx::{is_htmx, page, redirect, with_trigger};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::state::AppState;
@@ -33,7 +33,36 @@ struct PanelFragment {
 /// An item with its time as people read it.
 pub struct ItemView {
     pub item: Item,
-    pub when: String,
+    pub when: When,
+}
+
+/// The items of one day (UTC, as every time on the pages), newest first.
+pub struct Day {
+    /// "Today", "Yesterday", or the date.
+    pub label: String,
+    pub items: Vec<ItemView>,
+}
+
+/// `items` (newest first) grouped by the day they arrived, as of `now`.
+fn by_day(items: &[Item], now: time::OffsetDateTime) -> Vec<Day> {
+    let today = now.to_offset(time::UtcOffset::UTC).date();
+    let mut days: Vec<(time::Date, Day)> = Vec::new();
+    for item in items {
+        let date = item.created_at.to_offset(time::UtcOffset::UTC).date();
+        let view = ItemView { when: When::of(item.created_at), item: item.clone() };
+        match days.last_mut() {
+            Some((last, day)) if *last == date => day.items.push(view),
+            _ => {
+                let label = match (today - date).whole_days() {
+                    0 => "Today".to_owned(),
+                    1 => "Yesterday".to_owned(),
+                    _ => format_date(item.created_at),
+                };
+                days.push((date, Day { label, items: vec![view] }));
+            }
+        }
+    }
+    days.into_iter().map(|(_, day)| day).collect()
 }
 
 #[derive(Template)]
@@ -41,7 +70,7 @@ pub struct ItemView {
 struct NotificationsPage {
     layout: Layout,
     csrf: String,
-    items: Vec<ItemView>,
+    days: Vec<Day>,
     unread_only: bool,
     next_url: Option<String>,
 }
@@ -102,10 +131,7 @@ pub async fn list_notifications(
     });
     page(&NotificationsPage {
         csrf: frame.csrf().to_owned(),
-        items: shown
-            .iter()
-            .map(|item| ItemView { when: format_datetime(item.created_at), item: item.clone() })
-            .collect(),
+        days: by_day(shown, time::OffsetDateTime::now_utc()),
         unread_only,
         next_url,
         layout: frame.layout("Notifications", Some(viewer), None, Nav::None),
