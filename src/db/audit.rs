@@ -24,6 +24,8 @@ pub struct NewAuditEvent {
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
     pub request_id: Option<String>,
+    /// `None`: now (the column's default).
+    pub created_at: Option<time::OffsetDateTime>,
 }
 
 /// Records events in one statement.

@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod bell_events;
 pub mod bulk;
+pub mod demo;
 pub mod domains;
 pub mod email_tokens;
 pub mod groups;

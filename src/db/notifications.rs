@@ -15,6 +15,8 @@ pub struct NewNotification {
     pub organization_id: Option<Uuid>,
     pub subject_id: Option<Uuid>,
     pub payload: serde_json::Value,
+    /// `None`: now (the column's default).
+    pub created_at: Option<time::OffsetDateTime>,
 }
 
 /// Writes notifications in one statement.

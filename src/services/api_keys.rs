@@ -262,6 +262,7 @@ pub fn authenticate(
             user: UserId(creator),
             request_id,
             key: Some(KeyActor { id: key.id, organization: org.id, name: key.name }),
+            at: None,
         },
         slug,
         scopes,

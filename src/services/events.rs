@@ -21,6 +21,9 @@ pub struct Actor {
     pub request_id: Option<String>,
     /// The API key `user` created and that acts now, when the request came through the API.
     pub key: Option<KeyActor>,
+    /// When the actor acted, when it is not now: the demo's story happens over
+    /// months, and its audit events and notifications are written with their day.
+    pub at: Option<time::OffsetDateTime>,
 }
 
 /// An API key acting for its organization, with its creator's role capped at Admin.
@@ -34,7 +37,7 @@ pub struct KeyActor {
 impl Actor {
     /// A signed-in person acting in the console.
     pub fn new(user: UserId, request_id: Option<String>) -> Self {
-        Actor { user, request_id, key: None }
+        Actor { user, request_id, key: None, at: None }
     }
 
     /// Records what this actor, a member of `access.org`, did.
@@ -54,13 +57,15 @@ impl Actor {
         match &self.key {
             None => {
                 let label = format!("{} <{}>", user.name, user.email);
-                write(conn, org, Some(self.user.0), &label, &user.name, self.request_id.clone(), events)
+                let by = By { id: Some(self.user.0), label: &label, name: &user.name, at: self.at };
+                write(conn, org, &by, self.request_id.clone(), events)
             }
             Some(key) => {
                 // Named as its creator, with the key: "Ann (API key “HR sync”) <ann@example.com>".
                 let name = format!("{} (API key “{}”)", user.name, key.name);
                 let label = format!("{name} <{}>", user.email);
-                write(conn, org, Some(self.user.0), &label, &name, self.request_id.clone(), events)
+                let by = By { id: Some(self.user.0), label: &label, name: &name, at: self.at };
+                write(conn, org, &by, self.request_id.clone(), events)
             }
         }
     }
@@ -75,7 +80,8 @@ pub fn record_by_link(
     request_id: Option<String>,
     events: &[Event],
 ) -> Result<(), AppError> {
-    write(conn, org, None, &format!("{email} (by the emailed link)"), email, request_id, events)
+    let label = format!("{email} (by the emailed link)");
+    write(conn, org, &By { id: None, label: &label, name: email, at: None }, request_id, events)
 }
 
 /// Records what the operator did from the command line (`roster set-seats`): the
@@ -86,7 +92,8 @@ pub fn record_by_operator(
     command: &str,
     events: &[Event],
 ) -> Result<(), AppError> {
-    write(conn, org, None, &format!("Operator (roster {command})"), "The operator", None, events)
+    let label = format!("Operator (roster {command})");
+    write(conn, org, &By { id: None, label: &label, name: "The operator", at: None }, None, events)
 }
 
 /// Records what a client of the API did with a secret that no longer acts (a revoked
@@ -97,12 +104,21 @@ pub fn record_by_api_client(
     request_id: Option<String>,
     events: &[Event],
 ) -> Result<(), AppError> {
-    write(conn, org, None, "An API client", "An API client", request_id, events)
+    write(conn, org, &By { id: None, label: "An API client", name: "An API client", at: None }, request_id, events)
 }
 
 /// Records what Roster did by itself (disabling a webhook that failed for days).
 pub fn record_by_system(conn: &mut PgConnection, org: &Organization, events: &[Event]) -> Result<(), AppError> {
-    write(conn, org, None, "Roster", "Roster", None, events)
+    write(conn, org, &By { id: None, label: "Roster", name: "Roster", at: None }, None, events)
+}
+
+/// Who events are recorded as: their account (if any), their label in the audit
+/// log, their name in notifications, and when they acted (`None`: now).
+struct By<'a> {
+    id: Option<Uuid>,
+    label: &'a str,
+    name: &'a str,
+    at: Option<time::OffsetDateTime>,
 }
 
 /// One audit row per event and the notifications they imply, each kind in one
@@ -110,12 +126,11 @@ pub fn record_by_system(conn: &mut PgConnection, org: &Organization, events: &[E
 fn write(
     conn: &mut PgConnection,
     org: &Organization,
-    actor_id: Option<Uuid>,
-    actor_label: &str,
-    actor_name: &str,
+    by: &By<'_>,
     request_id: Option<String>,
     events: &[Event],
 ) -> Result<(), AppError> {
+    let (actor_id, actor_label, actor_name) = (by.id, by.label, by.name);
     let rows: Vec<NewAuditEvent> = events
         .iter()
         .map(|event| {
@@ -130,6 +145,7 @@ fn write(
                 before,
                 after,
                 request_id: request_id.clone(),
+                created_at: by.at,
             }
         })
         .collect();
@@ -151,6 +167,7 @@ fn write(
                     organization_id: Some(org.id),
                     subject_id: Some(notice.subject),
                     payload,
+                    created_at: by.at,
                 }
             })
         })

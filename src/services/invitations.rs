@@ -286,13 +286,16 @@ pub fn invite(
         let ids: Vec<Uuid> = created.iter().map(|i| i.id).collect();
         invitation_grants::insert_many(conn, org.org_id(), &ids, &brought)?;
         outbox::enqueue_many(conn, ctx.links.sealing_key(), &mails)?;
+        // The log says when the link expires as of when the actor acted (the demo's
+        // story happens in the past; its invitations' expiry is moved when it ends).
+        let logged_expiry = |row: &Invitation| actor.at.map_or(row.expires_at, |at| at + ctx.ttl);
         let mut events: Vec<Event> = created
             .iter()
             .map(|i| Event::InvitationCreated {
                 invitation: i.id,
                 email: i.email.clone(),
                 role: i.role,
-                expires_at: i.expires_at,
+                expires_at: logged_expiry(i),
             })
             .collect();
         // The batch that crosses 90 % or takes the last free seat tells the Owner and Admins.

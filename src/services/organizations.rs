@@ -13,14 +13,14 @@ use crate::error::{AppError, FormErrors};
 pub const DEFAULT_SEAT_LIMIT: i32 = 100;
 
 /// Creates an organization whose creator is its Owner; returns its slug.
-pub fn create(conn: &mut PgConnection, owner: UserId, name: &OrgName, seat_limit: i32) -> Result<Slug, AppError> {
+pub fn create(conn: &mut PgConnection, actor: &Actor, name: &OrgName, seat_limit: i32) -> Result<Slug, AppError> {
+    let owner = actor.user;
     conn.transaction(|conn| {
         // Never a former slug of a renamed organization: those keep redirecting.
         let slug = free_slug(conn, &name.slug().unwrap_or_else(Slug::generated))?;
         let org = organizations::insert(conn, OrgId::new(), name.as_str(), &slug, seat_limit)?;
         memberships::insert(conn, org.org_id(), owner, Role::Owner)?;
         let user = crate::db::users::find(conn, owner)?.ok_or(AppError::Unauthenticated)?;
-        let actor = Actor::new(owner, None);
         let event =
             Event::OrganizationCreated { name: org.name.clone(), slug: org.slug.clone(), seat_limit: org.seat_limit };
         actor.record_in(conn, &org, &user, &[event])?;
@@ -48,7 +48,7 @@ pub fn create_as(
     }
     let name = errors.check("name", name);
     match (name, errors.is_empty()) {
-        (Some(name), true) => Ok(Ok(create(conn, user, &name, DEFAULT_SEAT_LIMIT)?)),
+        (Some(name), true) => Ok(Ok(create(conn, &Actor::new(user, None), &name, DEFAULT_SEAT_LIMIT)?)),
         _ => Ok(Err(NotCreated { viewer, errors })),
     }
 }

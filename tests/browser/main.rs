@@ -83,18 +83,38 @@ async fn open_browser_with(driver: &Driver, javascript: bool) -> Client {
 
 /// A browser with a profile of its own, so two people can use the app side by side.
 async fn open_browser_profile(driver: &Driver, javascript: bool, profile: &str) -> Client {
+    open_browser_args(driver, javascript, profile, &[]).await
+}
+
+/// A browser whose system setting is dark mode (`prefers-color-scheme: dark`).
+async fn open_dark_browser(driver: &Driver) -> Client {
+    open_browser_args(driver, true, "dark", &["--force-dark-mode", "--blink-settings=preferredColorScheme=0"]).await
+}
+
+async fn open_browser_args(driver: &Driver, javascript: bool, profile: &str, extra: &[&str]) -> Client {
     let chromium = find_program(&["chromium", "chromium-browser", "google-chrome"]).unwrap();
+    let mut args: Vec<String> = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1280,900",
+    ]
+    .iter()
+    .chain(extra)
+    .map(|arg| (*arg).to_owned())
+    .collect();
+    args.push(format!("--user-data-dir={}", driver._profile.0.join(profile).display()));
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
         "goog:chromeOptions".into(),
         serde_json::json!({
             "binary": chromium,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--window-size=1280,900",
-                format!("--user-data-dir={}", driver._profile.0.join(profile).display()),
-            ],
+            "args": args,
             "prefs": { "profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 } }
         }),
     );
@@ -1857,4 +1877,82 @@ async fn settings_with_an_api_key_and_a_webhook_name_each_landmark_once() {
         assert!(violations.is_empty(), "axe-core on {path}: {violations:?}");
     }
     person.browser.close().await.unwrap();
+}
+
+/// Seeds the demo organization (Acme, its people and its history) in the database at `url`.
+fn seed_demo(url: &str, base_url: &url::Url, key: &[u8]) {
+    use diesel::Connection as _;
+    let password = roster::domain::NewPassword::parse(PASSWORD, PASSWORD).unwrap();
+    let hash = roster::services::passwords::hash(&password).unwrap();
+    let links = roster::mail::Links::new(base_url, key);
+    let tokens = roster::domain::token::TokenKey::derive_from(key);
+    let ctx = roster::services::invitations::Context { links: &links, tokens: &tokens, ttl: time::Duration::days(7) };
+    let mut conn = diesel::PgConnection::establish(url).unwrap();
+    roster::services::demo::seed(&mut conn, &ctx, &hash).unwrap();
+}
+
+#[tokio::test]
+async fn the_demo_reads_like_a_real_organization_on_every_page_at_both_widths_in_light_and_dark() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let url = app.db.url.clone();
+    let (base_url, key) = (app.settings.base_url.clone(), app.settings.session_key.bytes.clone());
+    tokio::task::spawn_blocking(move || seed_demo(&url, &base_url, &key)).await.unwrap();
+    let member = app.membership_id("acme", "ada@acme.test");
+    let pages = [
+        ("overview", "/orgs/acme".to_owned()),
+        ("members", "/orgs/acme/members".to_owned()),
+        ("invitations", "/orgs/acme/invitations?status=all".to_owned()),
+        ("teams", "/orgs/acme/teams".to_owned()),
+        ("team", "/orgs/acme/teams/platform".to_owned()),
+        ("projects", "/orgs/acme/projects".to_owned()),
+        ("project", "/orgs/acme/projects/api".to_owned()),
+        ("member-page", format!("/orgs/acme/members/{member}")),
+        ("seat-usage", "/orgs/acme/seats".to_owned()),
+        ("audit-log", "/orgs/acme/audit".to_owned()),
+        ("settings", "/orgs/acme/settings".to_owned()),
+        ("notifications", "/notifications".to_owned()),
+        ("dashboard", "/dashboard".to_owned()),
+    ];
+    for scheme in ["light", "dark"] {
+        let browser = if scheme == "dark" { open_dark_browser(&driver).await } else { open_browser(&driver).await };
+        let person = Person { browser, app: &app };
+        let dark = person.browser.execute("return matchMedia('(prefers-color-scheme: dark)').matches;", vec![]).await;
+        assert_eq!(dark.unwrap(), serde_json::json!(scheme == "dark"), "the browser's colour scheme");
+        person.sign_in(roster::services::demo::DEMO_EMAIL).await;
+        for (width, height, suffix) in [(1280, 800, "desktop"), (390, 844, "phone")] {
+            person.browser.set_window_size(width, height).await.unwrap();
+            for (name, path) in &pages {
+                person.visit(path).await;
+                person.sees("Roster").await;
+                person.screenshot(&format!("demo-{name}-{suffix}-{scheme}")).await;
+                assert_eq!(
+                    sideways_overflow(&person.browser).await,
+                    0,
+                    "{name} scrolls sideways at {width} px, {scheme}"
+                );
+                let violations = accessibility_violations(&person.browser, "body").await;
+                assert!(violations.is_empty(), "axe-core on {name} at {width} px, {scheme}: {violations:?}");
+            }
+        }
+        // A lived-in organization: people joined over months and were last active
+        // at different times, some never; invitations are pending and expired.
+        person.browser.set_window_size(1280, 800).await.unwrap();
+        person.visit("/orgs/acme/members?sort=joined").await;
+        let members = person.browser.find(Locator::Css("#members-table")).await.unwrap().text().await.unwrap();
+        assert!(members.contains("Never") && members.contains("hours ago"), "{members}");
+        let joined = person
+            .browser
+            .execute(
+                "return new Set(Array.from(document.querySelectorAll('td[data-label=\"Joined\"] time')).map(t => t.textContent)).size;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(joined.as_i64().unwrap() >= 7, "members joined on different days: {members}");
+        person.visit("/orgs/acme/invitations").await;
+        person.sees("Expired").await;
+        person.sees("Pending").await;
+        person.browser.close().await.unwrap();
+    }
 }

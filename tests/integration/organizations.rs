@@ -108,10 +108,10 @@ async fn the_demo_organization_is_built_through_the_use_cases_so_its_log_tells_i
     assert_eq!(app.count("SELECT count(*) FROM memberships WHERE role = 'admin'"), 2);
     for (action, count) in [
         ("organization.created", 1),
-        ("invitation.created", 7),
+        ("invitation.created", 10),
         ("invitation.accepted", 7),
         ("team.created", 2),
-        ("team.member_added", 5),
+        ("team.member_added", 4),
         ("project.created", 2),
         ("project.access_granted", 4),
     ] {
@@ -121,6 +121,40 @@ async fn the_demo_organization_is_built_through_the_use_cases_so_its_log_tells_i
             "{action}"
         );
     }
+    // A history over months, in the order it happened: the organization first, then
+    // each event after the one written before it.
+    assert_eq!(
+        app.count("SELECT count(*) FROM memberships WHERE created_at < now() - interval '160 days'"),
+        3,
+        "Olivia, Adam and Ada joined months ago"
+    );
+    assert_eq!(app.count("SELECT count(*) FROM memberships WHERE created_at > now() - interval '14 days'"), 1);
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM audit_events a JOIN audit_events b ON b.seq > a.seq WHERE b.created_at < a.created_at"
+        ),
+        0,
+        "no event is dated before one written earlier"
+    );
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM audit_events WHERE action = 'organization.created' \
+              AND created_at = (SELECT min(created_at) FROM audit_events)"
+        ),
+        1
+    );
+    // Unanswered invitations: one expired, two pending; members active from today to never.
+    assert_eq!(app.count("SELECT count(*) FROM invitations WHERE status = 'pending' AND expires_at < now()"), 1);
+    assert_eq!(app.count("SELECT count(*) FROM invitations WHERE status = 'pending' AND expires_at > now()"), 2);
+    assert_eq!(app.count("SELECT count(*) FROM memberships WHERE last_active_at IS NULL"), 1);
+    assert_eq!(app.count("SELECT count(*) FROM memberships WHERE last_active_at < now() - interval '90 days'"), 1);
+    assert_eq!(app.count("SELECT count(DISTINCT last_active_at) FROM memberships"), 7, "each at their own time");
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM notifications WHERE read_at IS NULL AND created_at < now() - interval '2 days'"
+        ),
+        0
+    );
     let owner = app.other_browser();
     owner.sign_in(roster::services::demo::DEMO_EMAIL, "correct horse battery").await;
     let (_, log) = owner.get_text("/orgs/acme/audit").await;
