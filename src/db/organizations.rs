@@ -163,3 +163,52 @@ pub fn set_seat_limit(conn: &mut PgConnection, id: OrgId, limit: i32) -> QueryRe
         .returning(Organization::as_returning())
         .get_result(conn)
 }
+
+/// What an organization's Overview tells those who manage it, in one statement.
+#[derive(Debug, Clone, Default, QueryableByName)]
+pub struct Attention {
+    /// Pending, unexpired invitations; those of them that expire within 48 hours.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub pending: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub expiring: i64,
+    /// The oldest pending invitation: its address and when it was sent.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub oldest_email: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
+    pub oldest_sent: Option<time::OffsetDateTime>,
+    /// Members whose address is not verified; members who joined 30 days ago or
+    /// more and never came back.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub unverified: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub never_active: i64,
+    /// For the first steps of a new organization: anyone ever invited, a team, a verified domain.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub ever_invited: bool,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub has_team: bool,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub has_verified_domain: bool,
+}
+
+/// The [`Attention`] figures of `org`.
+pub fn attention(conn: &mut PgConnection, org: OrgId) -> QueryResult<Attention> {
+    diesel::sql_query(
+        "WITH open AS (SELECT email, created_at, expires_at FROM invitations \
+                        WHERE organization_id = $1 AND status = 'pending' AND expires_at > now()) \
+         SELECT (SELECT count(*) FROM open) AS pending, \
+                (SELECT count(*) FROM open WHERE expires_at < now() + interval '48 hours') AS expiring, \
+                (SELECT email FROM open ORDER BY created_at LIMIT 1) AS oldest_email, \
+                (SELECT min(created_at) FROM open) AS oldest_sent, \
+                (SELECT count(*) FROM memberships WHERE organization_id = $1 AND NOT member_verified) AS unverified, \
+                (SELECT count(*) FROM memberships WHERE organization_id = $1 AND last_active_at IS NULL \
+                    AND created_at < now() - interval '30 days') AS never_active, \
+                EXISTS (SELECT 1 FROM invitations WHERE organization_id = $1) AS ever_invited, \
+                EXISTS (SELECT 1 FROM teams WHERE organization_id = $1) AS has_team, \
+                EXISTS (SELECT 1 FROM organization_domains WHERE organization_id = $1 AND verified_at IS NOT NULL) \
+                    AS has_verified_domain",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(org.0)
+    .get_result(conn)
+}

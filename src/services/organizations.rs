@@ -141,15 +141,46 @@ pub struct Overview {
     pub owner_name: String,
     pub owner_email: String,
     pub created_at: OffsetDateTime,
+    /// For those who manage members: what needs them (invitations, members to look
+    /// at, the first steps of a new organization).
+    pub attention: Option<organizations::Attention>,
+    /// For those who read the audit log: its latest events, newest first.
+    pub recent: Vec<crate::db::audit::AuditEvent>,
+    /// The viewer's own teams and projects, with why, and who can grant more.
+    pub reach: super::reach::MemberReach,
+    pub granters: super::reach::Granters,
 }
+
+pub use crate::db::organizations::Attention;
+
+/// How many of the latest audit events the Overview shows.
+pub const RECENT_EVENTS: i64 = 10;
 
 /// The overview of an organization, for a member of it.
 fn overview(conn: &mut PgConnection, access: super::access::OrgAccess) -> Result<Overview, AppError> {
+    let attention = if access.role.can(Permission::ManageMembers) {
+        Some(organizations::attention(conn, access.org.org_id())?)
+    } else {
+        None
+    };
+    let recent = if access.role.can(Permission::ViewAuditLog) {
+        let mut events = super::audit::list(conn, access.org.org_id(), &Default::default(), RECENT_EVENTS)?;
+        events.truncate(RECENT_EVENTS as usize);
+        events
+    } else {
+        Vec::new()
+    };
+    let reach = super::reach::of_membership(conn, access.membership)?;
+    let granters = super::reach::granters(conn, &access)?;
     let (org, my_role) = (access.org, access.role);
     let seats = super::invitations::seat_usage(conn, org.org_id(), org.seat_limit)?;
     let members = seats.members;
     let (owner_name, owner_email) = memberships::owner_of(conn, org.org_id())?.unwrap_or_default();
     Ok(Overview {
+        attention,
+        recent,
+        reach,
+        granters,
         my_role,
         name: org.name,
         slug: org.slug,

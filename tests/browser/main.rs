@@ -1953,6 +1953,15 @@ async fn the_demo_reads_like_a_real_organization_on_every_page_at_both_widths_in
         person.visit("/orgs/acme/invitations").await;
         person.sees("Expired").await;
         person.sees("Pending").await;
+        // A Member's Overview is about their own access, and whom to ask for more.
+        person.sign_out().await;
+        person.sign_in("grace@acme.test").await;
+        person.visit("/orgs/acme").await;
+        person.sees("Need more access?").await;
+        person.row_shows("API", "Read via team Design").await;
+        person.screenshot(&format!("demo-overview-member-desktop-{scheme}")).await;
+        let violations = accessibility_violations(&person.browser, "body").await;
+        assert!(violations.is_empty(), "axe-core on a Member's Overview, {scheme}: {violations:?}");
         person.browser.close().await.unwrap();
     }
 }

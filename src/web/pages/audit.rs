@@ -119,7 +119,7 @@ fn date_field(value: &Option<serde_json::Value>, key: &str) -> Option<String> {
 }
 
 impl EventView {
-    fn new(event: &AuditEvent, slug: &str) -> Self {
+    pub fn new(event: &AuditEvent, slug: &str) -> Self {
         let actor_name = event.actor_label.split(" <").next().unwrap_or_default().to_owned();
         let actor_email = event.actor_label.rsplit_once('<').map(|(_, e)| e.trim_end_matches('>').to_owned());
         let (b, a) = (&event.before, &event.after);

@@ -7,10 +7,12 @@ use serde::Deserialize;
 
 use crate::domain::{OrgName, Role};
 use crate::error::{AppError, FormErrors};
-use crate::services::organizations::{self, NotCreated, Overview, UNVERIFIED};
+use super::access::AccessView;
+use super::audit::EventView;
+use crate::services::organizations::{self, Attention, NotCreated, Overview, UNVERIFIED};
 use crate::services::viewer;
 use crate::web::extractors::{OrgSlug, SignedIn};
-use crate::web::format::format_date;
+use crate::web::format::{format_date, When};
 use crate::web::htmx::{page, page_with_status, redirect};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::session::FlashLevel;
@@ -28,9 +30,68 @@ struct NewOrgPage {
 #[template(path = "orgs/overview.html")]
 struct OverviewPage {
     layout: Layout,
+    slug: String,
+    org_name: String,
     org: Overview,
     created: String,
+    /// For those who manage members.
+    attention: Option<AttentionView>,
+    /// The latest events of the audit log, for those who read it.
+    recent: Vec<EventView>,
+    /// The viewer's teams and projects (a Member's Overview shows them).
+    view: AccessView,
+    /// The Owner and Admins, in words: whom a Member asks.
+    granters: String,
 }
+
+impl OverviewPage {
+    /// Whether the viewer is an Owner or Admin (an overview of the organization)
+    /// rather than a Member (an overview of their own access).
+    pub fn manages(&self) -> bool {
+        self.attention.is_some()
+    }
+}
+
+/// What needs those who manage members, as the Overview says it.
+pub struct AttentionView {
+    pub pending: i64,
+    pub expiring: i64,
+    /// The oldest pending invitation: (address, when it was sent).
+    pub oldest: Option<(String, When)>,
+    pub unverified: i64,
+    pub never_active: i64,
+    /// The first steps, for an organization younger than [`NEW_FOR`]: (done, words, where).
+    pub first_steps: Vec<(bool, &'static str, String)>,
+}
+
+impl AttentionView {
+    fn new(attention: &Attention, slug: &str, owner: bool, new: bool) -> Self {
+        let mut steps = vec![
+            (attention.ever_invited, "Invite people", format!("/orgs/{slug}/invitations/new")),
+            (attention.has_team, "Create a team", format!("/orgs/{slug}/teams/new")),
+        ];
+        if owner {
+            steps.push((attention.has_verified_domain, "Verify a domain", format!("/orgs/{slug}/settings#domains-heading")));
+        }
+        let first_steps = if new && steps.iter().any(|(done, ..)| !done) { steps } else { Vec::new() };
+        AttentionView {
+            pending: attention.pending,
+            expiring: attention.expiring,
+            oldest: attention.oldest_email.clone().zip(attention.oldest_sent.map(When::of)),
+            unverified: attention.unverified,
+            never_active: attention.never_active,
+            first_steps,
+        }
+    }
+
+    /// Whether nothing asks for the viewer's attention.
+    pub fn all_clear(&self) -> bool {
+        self.expiring == 0 && self.unverified == 0 && self.never_active == 0
+    }
+}
+
+/// How long an organization counts as new: its Overview lists the first steps until done.
+const NEW_FOR: time::Duration = time::Duration::days(30);
 
 #[derive(Debug, Deserialize)]
 pub struct NewOrgForm {
@@ -87,9 +148,17 @@ pub async fn show_overview(
     let OrgSlug(slug) = slug;
     let (viewer, org) = state.db.run(move |conn| organizations::overview_page(conn, &slug, user.0)).await?;
     let slug = org.slug.clone();
+    let new = time::OffsetDateTime::now_utc() - org.created_at < NEW_FOR;
+    let attention = org.attention.as_ref().map(|a| AttentionView::new(a, &slug, org.my_role == Role::Owner, new));
     page(&OverviewPage {
         layout: frame.layout(org.name.clone(), Some(viewer), Some(&slug), Nav::Overview),
         created: format_date(org.created_at),
+        attention,
+        recent: org.recent.iter().map(|e| EventView::new(e, &slug)).collect(),
+        view: AccessView::new(org.reach.clone(), &org.granters),
+        granters: super::access::names_in_words(&org.granters.others),
+        org_name: org.name.clone(),
+        slug,
         org,
     })
 }
