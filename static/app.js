@@ -412,6 +412,14 @@
   setUpPickers(document);
   document.addEventListener("htmx:load", function (event) { setUpPickers(event.target); });
 
+  // A select that chooses where to go (Settings' sections on a phone) goes there as
+  // soon as it changes; its Go button is for browsers without JavaScript.
+  document.querySelectorAll("[data-autosubmit-button]").forEach(function (button) { button.hidden = true; });
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest && event.target.closest("select[data-autosubmit]");
+    if (select && select.form) select.form.submit();
+  });
+
   // Copy buttons need JavaScript: the markup hides them, this shows them.
   function showCopyButtons(root) {
     if (!root || !root.querySelectorAll) return;

@@ -126,6 +126,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
         .route("/orgs/{slug}/leave", web::post().to(members::leave_organization))
         .route("/orgs/{slug}/settings", web::get().to(settings::show_settings))
         .route("/orgs/{slug}/settings/general", web::post().to(settings::rename_organization))
+        .route("/orgs/{slug}/settings/{section}", web::get().to(settings::show_section))
         .route("/orgs/{slug}/settings/transfer", web::post().to(settings::transfer_ownership))
         .route("/orgs/{slug}/settings/delete", web::post().to(settings::delete_organization))
         .route("/orgs/{slug}/settings/seats", web::post().to(settings::change_seat_limit))

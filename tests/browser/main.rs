@@ -568,7 +568,7 @@ async fn owner_promotes_the_admin_removes_a_member_ownership_moves_and_the_audit
 
     // The Owner hands ownership to Ada.
     person.sign_in("olivia@acme.test").await;
-    person.visit(&format!("/orgs/{slug}/settings")).await;
+    person.visit(&format!("/orgs/{slug}/settings/danger-zone")).await;
     person.screenshot("settings").await;
     pick(&person, "New Owner", "ada", "Ada Lovelace").await;
     person.fill("Type Acme to confirm", "Acme").await;
@@ -820,6 +820,7 @@ async fn every_page_fits_a_phone_and_tables_keep_one_line_per_row_on_a_desktop()
         ("invitations", format!("/orgs/{slug}/invitations")),
         ("audit-log", format!("/orgs/{slug}/audit")),
         ("settings", format!("/orgs/{slug}/settings")),
+        ("settings-danger-zone", format!("/orgs/{slug}/settings/danger-zone")),
         ("member-page", format!("/orgs/{slug}/members/{}", app.membership_id(&slug, "ada@example.com"))),
         ("overview", format!("/orgs/{slug}")),
         ("notifications", "/notifications".to_owned()),
@@ -1267,7 +1268,7 @@ async fn at_the_seat_limit_invitations_are_refused_with_the_numbers_and_a_revoke
     person.sign_in("olivia@acme.test").await;
 
     // The Owner sets a limit of 5 with 4 used.
-    person.visit(&format!("/orgs/{slug}/settings")).await;
+    person.visit(&format!("/orgs/{slug}/settings/seats")).await;
     person.fill("Seat limit", "5").await;
     person.press_button("Change seat limit").await;
     person.sees("The seat limit is now 5. 4 / 5 seats used; 1 free.").await;
@@ -1316,14 +1317,14 @@ async fn a_domain_verified_against_a_loopback_dns_server_lets_a_new_sign_up_ther
     person.sign_in("olivia@acme.test").await;
 
     // The Owner adds the domain and sees the record to create.
-    person.visit(&format!("/orgs/{slug}/settings")).await;
+    person.visit(&format!("/orgs/{slug}/settings/domains")).await;
     person.fill("Domain", "Acme-Corp.test").await;
     person.press_button("Add domain").await;
     person.sees("acme-corp.test was added. Create its TXT record, then press Verify.").await;
     person.sees("_roster-verification.acme-corp.test").await;
     // (Its record was created with a token of the test's own.)
     app.execute(&format!("UPDATE organization_domains SET token = '{token}'"));
-    person.visit(&format!("/orgs/{slug}/settings")).await;
+    person.visit(&format!("/orgs/{slug}/settings/domains")).await;
     person.sees(&record).await;
     let violations = accessibility_violations(&person.browser, "body").await;
     assert!(violations.is_empty(), "axe-core on Settings → Domains: {violations:?}");
@@ -1351,14 +1352,8 @@ async fn a_domain_verified_against_a_loopback_dns_server_lets_a_new_sign_up_ther
         .unwrap();
     // The link, in the browser that signed up, signs Nora in: her Dashboard lists Acme.
     person.press_button("Verify email address").await;
-    let row = person
-        .browser
-        .wait()
-        .at_most(Duration::from_secs(5))
-        .for_element(Locator::XPath("//table//tr[td/a[normalize-space()='Acme']]"))
-        .await
-        .expect("Acme is on Nora's Dashboard");
-    assert!(row.text().await.unwrap().contains("Member"));
+    // (Found again each time: the Dashboard refreshes itself when her bell changes.)
+    person.row_shows("Acme", "Member").await;
     person.browser.close().await.unwrap();
 }
 
@@ -1371,7 +1366,7 @@ async fn an_admin_creates_an_api_key_from_the_keyboard_and_a_script_invites_with
     let person = Person { browser: open_browser(&driver).await, app: &app };
     person.browser.set_window_size(1280, 800).await.unwrap();
     person.sign_in("ada@acme.test").await;
-    person.visit(&format!("/orgs/{slug}/settings")).await;
+    person.visit(&format!("/orgs/{slug}/settings/api-keys")).await;
     person.sees("No API keys yet.").await;
 
     // Name, two scopes and the button, by keyboard alone.
@@ -1402,14 +1397,14 @@ async fn an_admin_creates_an_api_key_from_the_keyboard_and_a_script_invites_with
         .await
         .unwrap();
     assert_eq!(response.status(), reqwest::StatusCode::CREATED);
-    person.visit(&format!("/orgs/{slug}/settings#api-keys-heading")).await;
+    person.visit(&format!("/orgs/{slug}/settings/api-keys")).await;
     person.row_shows("members:read", "just now").await;
     assert!(!person.browser.source().await.unwrap().contains(&secret), "the secret is shown once");
     person.visit(&format!("/orgs/{slug}/invitations")).await;
     person.row_shows("bob@example.com", "Pending").await;
 
     // Revoke asks first, then the key is refused.
-    person.visit(&format!("/orgs/{slug}/settings#api-keys-heading")).await;
+    person.visit(&format!("/orgs/{slug}/settings/api-keys")).await;
     person
         .browser
         .find(Locator::XPath("//a[@aria-label='Revoke API key HR sync']"))
@@ -1434,7 +1429,7 @@ async fn an_owner_adds_a_webhook_and_its_delivery_log_shows_the_invitation_creat
     let person = Person { browser: open_browser(&driver).await, app: &app };
     person.browser.set_window_size(1280, 800).await.unwrap();
     person.sign_in("olivia@acme.test").await;
-    person.visit(&format!("/orgs/{slug}/settings#webhooks-heading")).await;
+    person.visit(&format!("/orgs/{slug}/settings/webhooks")).await;
     person.sees("No webhooks yet.").await;
     person.fill("Endpoint URL", &receiver.url()).await;
     person.browser.find(Locator::Id("events-invitation")).await.unwrap().click().await.unwrap();
@@ -1455,7 +1450,7 @@ async fn an_owner_adds_a_webhook_and_its_delivery_log_shows_the_invitation_creat
     let got = receiver.received();
     assert_eq!(got.len(), 2);
     assert!(got.iter().all(|r| common::receiver::signature_is_valid(&secret, r)));
-    person.visit(&format!("/orgs/{slug}/settings#webhooks-heading")).await;
+    person.visit(&format!("/orgs/{slug}/settings/webhooks")).await;
     person.screenshot("webhooks").await;
     let violations = accessibility_violations(&person.browser, "body").await;
     assert!(violations.is_empty(), "axe-core on Settings → Webhooks: {violations:?}");
@@ -1805,8 +1800,8 @@ async fn destructive_controls_look_alike_and_confirm_alike_with_focus_kept_where
     for (page, name, button) in [
         (format!("/orgs/{slug}/teams/platform"), "Delete team", "Delete team"),
         (format!("/orgs/{slug}/projects/api"), "Delete project", "Delete project"),
-        (format!("/orgs/{slug}/settings"), "Revoke", "Revoke"),
-        (format!("/orgs/{slug}/settings"), "Delete", "Delete"),
+        (format!("/orgs/{slug}/settings/api-keys"), "Revoke", "Revoke"),
+        (format!("/orgs/{slug}/settings/webhooks"), "Delete", "Delete"),
     ] {
         person.visit(&page).await;
         let trigger = person
@@ -1867,7 +1862,9 @@ async fn settings_with_an_api_key_and_a_webhook_name_each_landmark_once() {
     app.member(&slug, "Ada", "ada@example.com", "member").await;
     let person = Person { browser: open_browser(&driver).await, app: &app };
     person.sign_in("olivia@acme.test").await;
-    for path in [format!("/orgs/{slug}/settings"), "/notifications".into()] {
+    for path in
+        [format!("/orgs/{slug}/settings/api-keys"), format!("/orgs/{slug}/settings/webhooks"), "/notifications".into()]
+    {
         person.visit(&path).await;
         person.sees("Roster").await;
         // With the bell open too: its region must not share a name with the page's.

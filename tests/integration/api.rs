@@ -57,7 +57,7 @@ async fn an_admin_creates_a_key_whose_secret_is_shown_once_and_stored_only_as_a_
     );
 
     // Later, the list shows the key but never its secret again.
-    let (_, page) = admin.get_text(&format!("/orgs/{slug}/settings")).await;
+    let (_, page) = admin.get_text(&format!("/orgs/{slug}/settings/api-keys")).await;
     let page = unescape(&page);
     assert!(page.contains("HR sync") && page.contains("members:read") && page.contains("invitations:write"));
     assert!(page.contains("Ada Admin") && page.contains("Never"), "creator, and not used yet");
@@ -67,6 +67,8 @@ async fn an_admin_creates_a_key_whose_secret_is_shown_once_and_stored_only_as_a_
     let member = owner.member(&slug, "Mo Member", "mo@example.com", "member").await;
     let (_, page) = member.get_text(&format!("/orgs/{slug}/settings")).await;
     assert!(!page.contains(r#"id="api-keys-heading""#), "no API keys section for a Member");
+    let (status, _) = member.get_text(&format!("/orgs/{slug}/settings/api-keys")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nor its page");
     let response = member
         .post_form(&format!("/orgs/{slug}/settings/api-keys"), &[("name", "mine"), ("scopes", "members:read")])
         .await;
@@ -239,7 +241,7 @@ async fn wrong_revoked_and_missing_keys_and_browser_sessions_are_refused_with_a_
     assert!(problem["detail"].as_str().unwrap().contains("not valid"));
 
     let id: String = {
-        let (_, page) = owner.get_text(&format!("/orgs/{slug}/settings")).await;
+        let (_, page) = owner.get_text(&format!("/orgs/{slug}/settings/api-keys")).await;
         let at = page.find("/settings/api-keys/").unwrap() + "/settings/api-keys/".len();
         page[at..at + 36].to_owned()
     };
@@ -258,7 +260,7 @@ async fn wrong_revoked_and_missing_keys_and_browser_sessions_are_refused_with_a_
         1,
         "a flood of refused requests is written once a minute"
     );
-    let (_, page) = owner.get_text(&format!("/orgs/{slug}/settings")).await;
+    let (_, page) = owner.get_text(&format!("/orgs/{slug}/settings/api-keys")).await;
     assert!(unescape(&page).contains("Revoked"));
     // Revoking it again is a conflict, not a second event.
     let response = owner.post_form(&format!("/orgs/{slug}/settings/api-keys/{id}/revoke"), &[]).await;

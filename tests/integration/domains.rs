@@ -39,7 +39,7 @@ async fn add_domain(app: &TestApp, slug: &str, domain: &str) -> String {
 async fn verify(app: &TestApp, slug: &str, id: &str) -> String {
     let response = app.post_form(&format!("/orgs/{slug}/settings/domains/{id}/verify"), &[]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    unescape(&app.get_text(&format!("/orgs/{slug}/settings")).await.1)
+    unescape(&app.get_text(&format!("/orgs/{slug}/settings/domains")).await.1)
 }
 
 fn the_record() -> String {
@@ -241,7 +241,7 @@ async fn verified_domains_are_checked_again_and_lapse_after_the_grace_period_wit
         2,
         "still in grace"
     );
-    let (_, settings) = app.get_text(&format!("/orgs/{slug}/settings")).await;
+    let (_, settings) = app.get_text(&format!("/orgs/{slug}/settings/domains")).await;
     assert!(unescape(&settings).contains("Its TXT record has not been found since"), "the Owner sees it coming");
 
     // Four days later it is still missing: gone.test lapses, good.test stays.

@@ -2,7 +2,7 @@ use diesel::prelude::*;
 use futures_util::future::join_all;
 use reqwest::StatusCode;
 
-use crate::common::{expect_page, location, spawn_app, TestApp};
+use crate::common::{expect_page, location, spawn_app, unescape, TestApp};
 
 const OWNER: &str = "olivia@acme.test";
 
@@ -18,7 +18,8 @@ async fn the_owner_transfers_ownership_and_becomes_an_admin() {
     let ada = app.member(&slug, "Ada", "ada@example.com", "member").await;
     let id = app.membership_id(&slug, "ada@example.com");
     let page =
-        expect_page(app.get(&format!("/orgs/{slug}/settings")).await, StatusCode::OK, "Transfer ownership").await;
+        expect_page(app.get(&format!("/orgs/{slug}/settings/danger-zone")).await, StatusCode::OK, "Transfer ownership")
+            .await;
     assert!(page.contains("New Owner") && !page.contains("ada@example.com"), "members are not listed on the page");
     // The New Owner picker offers the other members as one types, not the Owner.
     let (_, offered) = app.get_text(&format!("/orgs/{slug}/choices/members?others=1&q=a")).await;
@@ -67,7 +68,8 @@ async fn the_owner_transfers_ownership_and_becomes_an_admin() {
         "Only the Owner can delete the organization.",
     )
     .await;
-    expect_page(ada.get(&format!("/orgs/{slug}/settings")).await, StatusCode::OK, "Delete organization").await;
+    expect_page(ada.get(&format!("/orgs/{slug}/settings/danger-zone")).await, StatusCode::OK, "Delete organization")
+        .await;
 }
 
 #[tokio::test]
@@ -344,4 +346,55 @@ async fn the_audit_log_reads_as_sentences_and_filters_by_date() {
     assert!(later.contains("No events match."), "nothing happened after today");
     let (_, up_to_today) = app.get_text(&format!("/orgs/{slug}/audit?from={today}&to={today}")).await;
     assert_eq!(up_to_today.matches("<code>").count(), 4, "all of today's events: {up_to_today}");
+}
+
+#[tokio::test]
+async fn settings_has_a_page_per_section_each_listed_for_whom_it_concerns_and_forms_come_back_to_theirs() {
+    let (app, slug) = acme().await;
+    let adam = app.member(&slug, "Adam Admin", "adam@example.com", "admin").await;
+    let mo = app.member(&slug, "Mo Member", "mo@example.com", "member").await;
+    let nav = |page: &str| -> Vec<String> {
+        let start = page.find("aria-label=\"Settings sections\"").expect("the sections' navigation");
+        let list = &page[start..start + page[start..].find("</ul>").unwrap()];
+        list.split("<a href=")
+            .skip(1)
+            .filter_map(|rest| Some(rest[rest.find('>')? + 1..rest.find("</a>")?].to_owned()))
+            .map(|name| unescape(&name))
+            .collect()
+    };
+    let (_, owner_page) = app.get_text(&format!("/orgs/{slug}/settings")).await;
+    assert_eq!(nav(&owner_page), ["General", "Seat limit", "Domains", "API keys", "Webhooks", "Danger zone"]);
+    assert!(owner_page.contains("Rename organization") && owner_page.contains("Permissions"));
+    assert!(
+        !owner_page.contains("Transfer ownership</button>") && !owner_page.contains("Add domain"),
+        "one section a page"
+    );
+    let (_, admin_page) = adam.get_text(&format!("/orgs/{slug}/settings")).await;
+    assert_eq!(nav(&admin_page), ["General", "Seat limit", "API keys", "Webhooks"]);
+    let (_, member_page) = mo.get_text(&format!("/orgs/{slug}/settings")).await;
+    assert_eq!(nav(&member_page), ["General", "Seat limit"]);
+    for (section, heading) in [
+        ("seats", "Seat limit"),
+        ("domains", "Domains"),
+        ("api-keys", "API keys"),
+        ("webhooks", "Webhooks"),
+        ("danger-zone", "Transfer ownership"),
+    ] {
+        let page =
+            expect_page(app.get(&format!("/orgs/{slug}/settings/{section}")).await, StatusCode::OK, heading).await;
+        assert!(page.contains(&format!("href=\"/orgs/{slug}/settings/{section}\" aria-current=\"page\"")), "{section}");
+    }
+    for (who, section) in [(&adam, "domains"), (&adam, "danger-zone"), (&mo, "webhooks"), (&mo, "api-keys")] {
+        assert_eq!(who.get(&format!("/orgs/{slug}/settings/{section}")).await.status(), StatusCode::NOT_FOUND);
+    }
+    assert_eq!(app.get(&format!("/orgs/{slug}/settings/nothing")).await.status(), StatusCode::NOT_FOUND);
+    // The phone layout's select (without JavaScript, its Go) leads to the section.
+    let response = app.get(&format!("/orgs/{slug}/settings?section=webhooks")).await;
+    assert_eq!(location(&response), format!("/orgs/{slug}/settings/webhooks"));
+    // A form comes back to its section: refused, with its error; done, by redirect.
+    let refused = app.post_form(&format!("/orgs/{slug}/settings/domains"), &[("domain", "gmail.com")]).await;
+    let page = expect_page(refused, StatusCode::UNPROCESSABLE_ENTITY, "Domains").await;
+    assert!(page.contains(&format!("href=\"/orgs/{slug}/settings/domains\" aria-current=\"page\"")));
+    let saved = app.post_form(&format!("/orgs/{slug}/settings/seats"), &[("seat_limit", "50")]).await;
+    assert_eq!(location(&saved), format!("/orgs/{slug}/settings/seats"));
 }

@@ -32,7 +32,7 @@ async fn the_owner_sets_the_seat_limit_and_bad_numbers_are_refused_beside_the_fi
     }
     assert_eq!(app.count("SELECT seat_limit::bigint AS count FROM organizations"), 100, "nothing changed");
     let saved = set_limit(&app, &slug, "40").await;
-    assert_eq!(location(&saved), format!("/orgs/{slug}/settings"));
+    assert_eq!(location(&saved), format!("/orgs/{slug}/settings/seats"));
     expect_page(
         app.get(&location(&saved)).await,
         StatusCode::OK,
@@ -48,7 +48,7 @@ async fn the_owner_sets_the_seat_limit_and_bad_numbers_are_refused_beside_the_fi
 
     let adam = app.member(&slug, "Adam Admin", "adam@example.com", "admin").await;
     assert_eq!(set_limit(&adam, &slug, "500").await.status(), StatusCode::FORBIDDEN);
-    let (_, settings) = adam.get_text(&format!("/orgs/{slug}/settings")).await;
+    let (_, settings) = adam.get_text(&format!("/orgs/{slug}/settings/seats")).await;
     assert!(
         settings.contains("Only the Owner changes the seat limit.") && !settings.contains("Change seat limit</button>")
     );

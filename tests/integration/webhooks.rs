@@ -80,7 +80,7 @@ async fn a_receiver_gets_invitation_created_then_accepted_signed_and_the_log_sho
     assert!(!signature_is_valid(&secret, &forged), "the signature covers the body");
 
     let endpoint: String = {
-        let (_, page) = owner.get_text(&format!("/orgs/{slug}/settings")).await;
+        let (_, page) = owner.get_text(&format!("/orgs/{slug}/settings/webhooks")).await;
         let at = page.find("/settings/webhooks/").unwrap() + "/settings/webhooks/".len();
         page[at..at + 36].to_owned()
     };
@@ -195,7 +195,7 @@ async fn an_endpoint_that_accepts_nothing_for_days_is_disabled_and_the_owner_is_
     assert_eq!(owner.count("SELECT count(*) FROM webhook_deliveries WHERE state = 'failed'"), 1);
     let (_, bell) = owner.get_text("/notifications").await;
     assert!(unescape(&bell).contains("was disabled: nothing it was sent has been accepted for 3 days"), "{bell}");
-    let (_, settings) = owner.get_text(&format!("/orgs/{slug}/settings")).await;
+    let (_, settings) = owner.get_text(&format!("/orgs/{slug}/settings/webhooks")).await;
     assert!(unescape(&settings).contains("Roster disabled it"));
     // Nothing is queued for a disabled endpoint.
     owner.invite(&slug, "bob@example.com", "member").await;
@@ -220,7 +220,7 @@ async fn only_the_owner_and_admins_manage_webhooks_and_only_their_own_organizati
 
     let rival = owner.other_browser();
     let other = rival.owner_of("Rival", "Rita Rival", "rita@example.com").await;
-    let (_, page) = owner.get_text(&format!("/orgs/{slug}/settings")).await;
+    let (_, page) = owner.get_text(&format!("/orgs/{slug}/settings/webhooks")).await;
     let at = page.find("/settings/webhooks/").unwrap() + "/settings/webhooks/".len();
     let id = page[at..at + 36].to_owned();
     let response = rival.post_form(&format!("/orgs/{other}/settings/webhooks/{id}/delete"), &[]).await;
@@ -282,7 +282,7 @@ async fn removing_an_admin_lists_what_they_created_and_disables_their_webhook_by
     let before = owner.count("SELECT count(*) FROM webhook_deliveries");
     owner.invite(&slug, "grace@example.com", "member").await;
     assert_eq!(owner.count("SELECT count(*) FROM webhook_deliveries"), before, "no delivery after the removal");
-    let (_, settings) = owner.get_text(&format!("/orgs/{slug}/settings")).await;
+    let (_, settings) = owner.get_text(&format!("/orgs/{slug}/settings/webhooks")).await;
     assert!(
         unescape(&settings).contains("Ada Admin, who added it, is no longer a member of the organization."),
         "{settings}"
@@ -363,7 +363,7 @@ async fn an_endpoint_whose_secret_cannot_be_opened_needs_a_new_one_and_works_aga
     }
 
     // Settings says so, instead of `Enabled`, and offers `Roll secret`.
-    let settings = unescape(&owner.get_text(&format!("/orgs/{slug}/settings")).await.1);
+    let settings = unescape(&owner.get_text(&format!("/orgs/{slug}/settings/webhooks")).await.1);
     assert!(settings.contains("<span class=\"badge badge-warn\">Needs a new secret</span>"), "{settings}");
     assert!(!settings.contains("<span class=\"badge badge-ok\">Enabled</span>"), "{settings}");
     assert!(settings.contains(">Roll secret</a>"), "{settings}");
@@ -398,7 +398,7 @@ async fn an_endpoint_whose_secret_cannot_be_opened_needs_a_new_one_and_works_aga
     // ...and rolling brings them forward: they go out now, without waiting.
     wait_for("both deliveries, signed with the new secret", || receiver.received().len() >= 2).await;
     assert!(receiver.received().iter().all(|r| signature_is_valid(&secret, r)));
-    let (_, again) = owner.get_text(&format!("/orgs/{slug}/settings")).await;
+    let (_, again) = owner.get_text(&format!("/orgs/{slug}/settings/webhooks")).await;
     assert!(!again.contains(&secret), "shown only once");
 }
 

@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::settings::{render, text_and_choices, CreatedKeyView, Forms};
+use super::settings::{render, text_and_choices, CreatedKeyView, Forms, Section};
 use crate::domain::api_key::Scopes;
 use crate::error::AppError;
 use crate::services::api_keys;
@@ -37,11 +37,11 @@ pub async fn create_api_key(
                 }),
                 ..Forms::default()
             };
-            render(frame, &state, acting.user, slug, StatusCode::CREATED, forms).await
+            render(frame, &state, acting.user, slug, Section::ApiKeys, StatusCode::CREATED, forms).await
         }
         Err(AppError::Invalid(errors)) => {
             let forms = Forms { key_name: name, key_scopes: chosen, key_errors: errors, ..Forms::default() };
-            render(frame, &state, acting.user, slug, StatusCode::UNPROCESSABLE_ENTITY, forms).await
+            render(frame, &state, acting.user, slug, Section::ApiKeys, StatusCode::UNPROCESSABLE_ENTITY, forms).await
         }
         Err(other) => Err(other),
     }
@@ -58,7 +58,7 @@ pub async fn confirm_revoke_api_key(
     let OrgItem { slug, id } = item;
     let lookup = slug.clone();
     let (viewer, key) = state.db.run(move |conn| api_keys::revocation(conn, &lookup, user.0, id)).await?;
-    let settings = format!("/orgs/{slug}/settings#api-keys-heading");
+    let settings = Section::ApiKeys.path(slug.as_str());
     let confirm = crate::web::confirm::Confirm {
         title: "Revoke API key".into(),
         question: "Revoke the API key".into(),
@@ -89,5 +89,5 @@ pub async fn revoke_api_key(
         FlashLevel::Success,
         format!("The API key “{}” was revoked. Requests with it are refused from now on.", key.name),
     );
-    Ok(redirect(&req, &format!("/orgs/{slug}/settings#api-keys-heading")))
+    Ok(redirect(&req, &Section::ApiKeys.path(slug.as_str())))
 }

@@ -5,10 +5,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::domain::{OrgName, Role};
-use crate::error::{AppError, FormErrors};
 use super::access::AccessView;
 use super::audit::EventView;
+use crate::domain::{OrgName, Role};
+use crate::error::{AppError, FormErrors};
 use crate::services::organizations::{self, Attention, NotCreated, Overview, UNVERIFIED};
 use crate::services::viewer;
 use crate::web::extractors::{OrgSlug, SignedIn};
@@ -71,7 +71,7 @@ impl AttentionView {
             (attention.has_team, "Create a team", format!("/orgs/{slug}/teams/new")),
         ];
         if owner {
-            steps.push((attention.has_verified_domain, "Verify a domain", format!("/orgs/{slug}/settings#domains-heading")));
+            steps.push((attention.has_verified_domain, "Verify a domain", format!("/orgs/{slug}/settings/domains")));
         }
         let first_steps = if new && steps.iter().any(|(done, ..)| !done) { steps } else { Vec::new() };
         AttentionView {

@@ -18,6 +18,73 @@ use crate::web::picker::Picker;
 use crate::web::session::FlashLevel;
 use crate::web::state::AppState;
 
+/// A section of Settings, each at its own URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    General,
+    SeatLimit,
+    Domains,
+    ApiKeys,
+    Webhooks,
+    DangerZone,
+}
+
+impl Section {
+    pub const ALL: [Section; 6] = [
+        Section::General,
+        Section::SeatLimit,
+        Section::Domains,
+        Section::ApiKeys,
+        Section::Webhooks,
+        Section::DangerZone,
+    ];
+
+    /// Its name in URLs.
+    pub fn key(self) -> &'static str {
+        match self {
+            Section::General => "general",
+            Section::SeatLimit => "seats",
+            Section::Domains => "domains",
+            Section::ApiKeys => "api-keys",
+            Section::Webhooks => "webhooks",
+            Section::DangerZone => "danger-zone",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Section::General => "General",
+            Section::SeatLimit => "Seat limit",
+            Section::Domains => "Domains",
+            Section::ApiKeys => "API keys",
+            Section::Webhooks => "Webhooks",
+            Section::DangerZone => "Danger zone",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Section> {
+        Section::ALL.into_iter().find(|s| s.key() == key)
+    }
+
+    /// Where it is: General at `/orgs/{slug}/settings`, the others below it.
+    pub fn path(self, slug: &str) -> String {
+        match self {
+            Section::General => format!("/orgs/{slug}/settings"),
+            other => format!("/orgs/{slug}/settings/{}", other.key()),
+        }
+    }
+
+    /// Whether someone with `role` sees it: domains and the danger zone are the
+    /// Owner's, API keys and webhooks of those who manage integrations.
+    pub fn shown_to(self, role: Role) -> bool {
+        match self {
+            Section::General | Section::SeatLimit => true,
+            Section::Domains | Section::DangerZone => role == Role::Owner,
+            Section::ApiKeys | Section::Webhooks => role.can(Permission::ManageIntegrations),
+        }
+    }
+}
+
 /// A row of the Permissions table.
 pub struct PermissionRow {
     pub label: &'static str,
@@ -31,6 +98,9 @@ pub struct PermissionRow {
 #[template(path = "settings/index.html")]
 struct SettingsPage {
     layout: Layout,
+    /// The section shown, and those the viewer may open: (section, its URL).
+    section: Section,
+    sections: Vec<(Section, String)>,
     csrf: String,
     slug: String,
     org_name: String,
@@ -43,8 +113,6 @@ struct SettingsPage {
     seat_limit: i32,
     /// For the Owner: the organization's domains.
     domains: Vec<DomainView>,
-    /// Whether the viewer manages API keys (the Owner and Admins).
-    can_manage_keys: bool,
     api_keys: Vec<ApiKeyView>,
     scope_choices: Vec<ScopeChoice>,
     /// The key just created, with its secret: shown this once.
@@ -255,6 +323,7 @@ pub(super) async fn render(
     state: &AppState,
     user: crate::domain::UserId,
     slug: Slug,
+    section: Section,
     status: StatusCode,
     mut forms: Forms,
 ) -> Result<HttpResponse, AppError> {
@@ -306,9 +375,18 @@ pub(super) async fn render(
             &forms.transfer_member,
         )
     };
+    if !section.shown_to(access.role) {
+        return Err(AppError::NotFound);
+    }
+    let sections =
+        Section::ALL.into_iter().filter(|s| s.shown_to(access.role)).map(|s| (s, s.path(&access.org.slug))).collect();
+    let title =
+        if section == Section::General { "Settings".to_owned() } else { format!("{} · Settings", section.label()) };
     page_with_status(
         status,
         &SettingsPage {
+            section,
+            sections,
             csrf: frame.csrf().to_owned(),
             slug: access.org.slug.clone(),
             org_name: access.org.name.clone(),
@@ -319,7 +397,6 @@ pub(super) async fn render(
             forms,
             seat_limit: access.org.seat_limit,
             domains,
-            can_manage_keys: access.role.can(Permission::ManageIntegrations),
             api_keys: api_keys.iter().map(ApiKeyView::new).collect(),
             scope_choices,
             created_key,
@@ -328,20 +405,45 @@ pub(super) async fn render(
             created_webhook,
             disable_after_days: crate::services::webhooks::DISABLE_AFTER.whole_days(),
             private_allowed: state.settings.webhooks_allow_private,
-            layout: frame.layout("Settings", Some(viewer), Some(&access.org.slug), Nav::Settings),
+            layout: frame.layout(title, Some(viewer), Some(&access.org.slug), Nav::Settings),
         },
     )
 }
 
-/// GET /orgs/{slug}/settings
+/// `?section=…`: the section chosen in the phone layout's select (without JavaScript, with Go).
+#[derive(Debug, Default, Deserialize)]
+pub struct SectionParams {
+    #[serde(default)]
+    section: String,
+}
+
+/// GET /orgs/{slug}/settings: `General` (or, from the section select, the section chosen).
 pub async fn show_settings(
+    req: HttpRequest,
     frame: Frame,
     user: SignedIn,
     state: web::Data<AppState>,
     slug: OrgSlug,
+    params: web::Query<SectionParams>,
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
-    render(frame, &state, user.0, slug, StatusCode::OK, Forms::default()).await
+    match Section::from_key(&params.section) {
+        Some(section) if section != Section::General => Ok(redirect(&req, &section.path(slug.as_str()))),
+        _ => render(frame, &state, user.0, slug, Section::General, StatusCode::OK, Forms::default()).await,
+    }
+}
+
+/// GET /orgs/{slug}/settings/{section}: one section of Settings.
+pub async fn show_section(
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, key) = path.into_inner();
+    let slug = Slug::parse(&slug).ok_or(AppError::NotFound)?;
+    let section = Section::from_key(&key).ok_or(AppError::NotFound)?;
+    render(frame, &state, user.0, slug, section, StatusCode::OK, Forms::default()).await
 }
 
 /// POST /orgs/{slug}/settings/transfer: `Transfer ownership`.
@@ -364,7 +466,7 @@ pub async fn transfer_ownership(
         }
         Err(AppError::Invalid(errors)) => {
             let forms = Forms { transfer_errors: errors, transfer_member: form.member.clone(), ..Forms::default() };
-            render(frame, &state, acting.user, slug, StatusCode::UNPROCESSABLE_ENTITY, forms).await
+            render(frame, &state, acting.user, slug, Section::DangerZone, StatusCode::UNPROCESSABLE_ENTITY, forms).await
         }
         Err(other) => Err(other),
     }
@@ -390,7 +492,7 @@ pub async fn delete_organization(
         }
         Err(AppError::Invalid(errors)) => {
             let forms = Forms { delete_errors: errors, ..Forms::default() };
-            render(frame, &state, acting.user, slug, StatusCode::UNPROCESSABLE_ENTITY, forms).await
+            render(frame, &state, acting.user, slug, Section::DangerZone, StatusCode::UNPROCESSABLE_ENTITY, forms).await
         }
         Err(other) => Err(other),
     }
@@ -423,7 +525,7 @@ pub async fn rename_organization(
         }
         Err(AppError::Invalid(errors)) => {
             let forms = Forms { general: Some(form), general_errors: errors, ..Forms::default() };
-            render(frame, &state, acting.user, slug, StatusCode::UNPROCESSABLE_ENTITY, forms).await
+            render(frame, &state, acting.user, slug, Section::General, StatusCode::UNPROCESSABLE_ENTITY, forms).await
         }
         Err(other) => Err(other),
     }
@@ -453,11 +555,11 @@ pub async fn change_seat_limit(
         Ok(usage) => {
             let message = format!("The seat limit is now {}. {}", usage.limit, seats::limit_consequence(&usage));
             frame.session.flash(FlashLevel::Success, message);
-            Ok(redirect(&req, &format!("/orgs/{slug}/settings")))
+            Ok(redirect(&req, &Section::SeatLimit.path(slug.as_str())))
         }
         Err(AppError::Invalid(errors)) => {
             let forms = Forms { seat_limit: Some(typed), seat_errors: errors, ..Forms::default() };
-            render(frame, &state, acting.user, slug, StatusCode::UNPROCESSABLE_ENTITY, forms).await
+            render(frame, &state, acting.user, slug, Section::SeatLimit, StatusCode::UNPROCESSABLE_ENTITY, forms).await
         }
         Err(other) => Err(other),
     }
@@ -471,7 +573,7 @@ pub struct DomainForm {
 
 fn to_domains(req: &HttpRequest, frame: Frame, slug: &Slug, level: FlashLevel, message: String) -> HttpResponse {
     frame.session.flash(level, message);
-    redirect(req, &format!("/orgs/{slug}/settings#domains-heading"))
+    redirect(req, &Section::Domains.path(slug.as_str()))
 }
 
 /// POST /orgs/{slug}/settings/domains: `Add domain` (the Owner).
@@ -495,7 +597,7 @@ pub async fn add_domain(
         }
         Err(AppError::Invalid(errors)) => {
             let forms = Forms { domain: Some(typed), domain_errors: errors, ..Forms::default() };
-            render(frame, &state, acting.user, slug, StatusCode::UNPROCESSABLE_ENTITY, forms).await
+            render(frame, &state, acting.user, slug, Section::Domains, StatusCode::UNPROCESSABLE_ENTITY, forms).await
         }
         Err(other) => Err(other),
     }
@@ -550,7 +652,7 @@ pub async fn confirm_remove_domain(
             .into(),
         button: "Remove".into(),
         action: format!("/orgs/{slug}/settings/domains/{id}/remove"),
-        back: format!("/orgs/{slug}/settings#domains-heading"),
+        back: Section::Domains.path(slug.as_str()),
     };
     crate::web::confirm::ask(&req, frame, viewer, slug.as_str(), Nav::Settings, confirm)
 }

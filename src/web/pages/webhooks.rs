@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use uuid::Uuid;
 
-use super::settings::{render, text_and_choices, CreatedKeyView, Forms};
+use super::settings::{render, text_and_choices, CreatedKeyView, Forms, Section};
 use crate::domain::webhook::{parse_groups, parse_url};
 use crate::error::AppError;
 use crate::services::webhooks;
@@ -37,11 +37,11 @@ pub async fn create_webhook(
     match created {
         Ok(created) => {
             let forms = showing_secret(&created.endpoint.url, &created.secret);
-            render(frame, &state, acting.user, slug, StatusCode::CREATED, forms).await
+            render(frame, &state, acting.user, slug, Section::Webhooks, StatusCode::CREATED, forms).await
         }
         Err(AppError::Invalid(errors)) => {
             let forms = Forms { hook_url: typed, hook_events: chosen, hook_errors: errors, ..Forms::default() };
-            render(frame, &state, acting.user, slug, StatusCode::UNPROCESSABLE_ENTITY, forms).await
+            render(frame, &state, acting.user, slug, Section::Webhooks, StatusCode::UNPROCESSABLE_ENTITY, forms).await
         }
         Err(other) => Err(other),
     }
@@ -49,7 +49,7 @@ pub async fn create_webhook(
 
 fn back_to_webhooks(req: &HttpRequest, frame: Frame, slug: &str, message: String) -> HttpResponse {
     frame.session.flash(FlashLevel::Success, message);
-    redirect(req, &format!("/orgs/{slug}/settings#webhooks-heading"))
+    redirect(req, &Section::Webhooks.path(slug))
 }
 
 /// POST /orgs/{slug}/settings/webhooks/{id}/enable
@@ -112,7 +112,7 @@ pub async fn confirm_webhook_action(
     let (viewer, endpoint) = state.db.run(move |conn| webhooks::confirmation(conn, &lookup, user.0, id)).await?;
     let base = format!("/orgs/{slug}/settings/webhooks/{id}");
     let subject = crate::domain::webhook::shown_url(&endpoint.url);
-    let back = format!("/orgs/{slug}/settings#webhooks-heading");
+    let back = Section::Webhooks.path(slug.as_str());
     let confirm = if roll {
         crate::web::confirm::Confirm {
             title: "Roll secret".into(),
@@ -159,7 +159,16 @@ pub async fn roll_webhook_secret(
     let (actor, lookup, app) = (acting.actor(), slug.clone(), state.clone());
     let rolled =
         state.db.run(move |conn| webhooks::roll_secret(conn, app.links.sealing_key(), &actor, &lookup, id)).await?;
-    render(frame, &state, acting.user, slug, StatusCode::OK, showing_secret(&rolled.endpoint.url, &rolled.secret)).await
+    render(
+        frame,
+        &state,
+        acting.user,
+        slug,
+        Section::Webhooks,
+        StatusCode::OK,
+        showing_secret(&rolled.endpoint.url, &rolled.secret),
+    )
+    .await
 }
 
 /// POST /orgs/{slug}/settings/webhooks/{id}/delete
