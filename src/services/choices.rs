@@ -53,6 +53,11 @@ impl Choices {
     }
 }
 
+/// A team or project as a picker offers it (its name alone), with its cursor.
+fn named(id: Uuid, name: String, key: String) -> (Choice, Cursor) {
+    (Choice { id, label: name, detail: String::new() }, Cursor::Text(key, id))
+}
+
 /// The teams `access` may choose for an invitation or a grant: every team for
 /// those who manage teams, the teams they maintain for a team Maintainer.
 fn teams_for(
@@ -74,7 +79,7 @@ fn teams_for(
     let items = team_rows::maintained_by(conn, access.membership)?
         .into_iter()
         .filter(|t| t.name.to_lowercase().contains(&search))
-        .map(|t| choice(t.id, t.name))
+        .map(|t| named(t.id, t.name, String::new()).0)
         .collect();
     Ok(Choices { items, next: None })
 }
@@ -103,11 +108,7 @@ pub fn projects(
     let access = access::member_of(conn, slug, user)?;
     let query = GroupQuery { org: access.org.org_id(), search: search.trim(), descending: false, after, limit: PAGE };
     let rows = project_rows::list(conn, &query)?;
-    Ok(Choices::paged(
-        rows.into_iter()
-            .map(|(p, key)| (Choice { id: p.id, label: p.name, detail: String::new() }, Cursor::Text(key, p.id)))
-            .collect(),
-    ))
+    Ok(Choices::paged(rows.into_iter().map(|(p, key)| named(p.id, p.name, key)).collect()))
 }
 
 /// `GET …/choices/members`: the organization's members matching `search` (every

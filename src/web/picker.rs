@@ -9,6 +9,7 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::db::listing::Cursor;
 use crate::domain::AccessLevel;
 use crate::error::AppError;
 use crate::services::choices::{self, Choices};
@@ -175,6 +176,28 @@ pub fn answer(
     page(&ChoicesFragment { query: params.q.trim().to_owned(), choices, fills_detail, chip_field, more, noun })
 }
 
+/// Answers a choices request of the organization at `slug` with what `find` (a
+/// service, given the search and the cursor) matches.
+async fn choices_of<F>(
+    state: &AppState,
+    slug: crate::domain::Slug,
+    kind: &str,
+    params: &ChoiceParams,
+    noun: &'static str,
+    fills_detail: bool,
+    find: F,
+) -> Result<HttpResponse, AppError>
+where
+    F: FnOnce(&mut diesel::PgConnection, &crate::domain::Slug, &str, Option<Cursor>) -> Result<Choices, AppError>
+        + Send
+        + 'static,
+{
+    let path = format!("/orgs/{slug}/choices/{kind}");
+    let (q, after) = (params.q.clone(), listing::decode_cursor(&params.after));
+    let found = state.db.run(move |conn| find(conn, &slug, &q, after)).await?;
+    answer(&path, params, found, noun, fills_detail)
+}
+
 /// GET /orgs/{slug}/choices/teams: teams the viewer may choose.
 pub async fn team_choices(
     user: SignedIn,
@@ -182,11 +205,8 @@ pub async fn team_choices(
     slug: OrgSlug,
     params: web::Query<ChoiceParams>,
 ) -> Result<HttpResponse, AppError> {
-    let OrgSlug(slug) = slug;
-    let path = format!("/orgs/{slug}/choices/teams");
-    let (q, after) = (params.q.clone(), listing::decode_cursor(&params.after));
-    let found = state.db.run(move |conn| choices::teams(conn, &slug, user.0, &q, after)).await?;
-    answer(&path, &params, found, "team", false)
+    let find = move |conn: &mut _, slug: &_, q: &str, after| choices::teams(conn, slug, user.0, q, after);
+    choices_of(&state, slug.0, "teams", &params, "team", false, find).await
 }
 
 /// GET /orgs/{slug}/choices/projects: the organization's projects.
@@ -196,11 +216,8 @@ pub async fn project_choices(
     slug: OrgSlug,
     params: web::Query<ChoiceParams>,
 ) -> Result<HttpResponse, AppError> {
-    let OrgSlug(slug) = slug;
-    let path = format!("/orgs/{slug}/choices/projects");
-    let (q, after) = (params.q.clone(), listing::decode_cursor(&params.after));
-    let found = state.db.run(move |conn| choices::projects(conn, &slug, user.0, &q, after)).await?;
-    answer(&path, &params, found, "project", false)
+    let find = move |conn: &mut _, slug: &_, q: &str, after| choices::projects(conn, slug, user.0, q, after);
+    choices_of(&state, slug.0, "projects", &params, "project", false, find).await
 }
 
 /// GET /orgs/{slug}/choices/members: the organization's members (`others=1`: but the viewer).
@@ -210,9 +227,7 @@ pub async fn member_choices(
     slug: OrgSlug,
     params: web::Query<ChoiceParams>,
 ) -> Result<HttpResponse, AppError> {
-    let OrgSlug(slug) = slug;
-    let path = format!("/orgs/{slug}/choices/members");
-    let (q, after, others) = (params.q.clone(), listing::decode_cursor(&params.after), !params.others.is_empty());
-    let found = state.db.run(move |conn| choices::members(conn, &slug, user.0, &q, after, others)).await?;
-    answer(&path, &params, found, "member", true)
+    let others = !params.others.is_empty();
+    let find = move |conn: &mut _, slug: &_, q: &str, after| choices::members(conn, slug, user.0, q, after, others);
+    choices_of(&state, slug.0, "members", &params, "member", true, find).await
 }
