@@ -386,12 +386,17 @@ fn invite_page(
     let choices = choices(conn, &access)?.ok_or_else(|| invite_refusal(&access, Role::Member))?;
     let seats = seat_usage(conn, access.org.org_id(), access.org.seat_limit)?;
     let org = access.org.org_id();
-    let chosen_teams = team_rows::find_many(conn, org, &chosen.teams)?;
+    let chosen_teams =
+        if chosen.teams.is_empty() { Vec::new() } else { team_rows::find_many(conn, org, &chosen.teams)? };
     let project_ids: Vec<Uuid> = chosen.projects.iter().map(|(id, _)| *id).collect();
-    let chosen_projects = project_rows::find_many(conn, org, &project_ids)?
-        .into_iter()
-        .filter_map(|p| chosen.projects.iter().find(|(id, _)| *id == p.id).map(|(_, level)| (p, *level)))
-        .collect();
+    let chosen_projects = if project_ids.is_empty() {
+        Vec::new()
+    } else {
+        project_rows::find_many(conn, org, &project_ids)?
+            .into_iter()
+            .filter_map(|p| chosen.projects.iter().find(|(id, _)| *id == p.id).map(|(_, level)| (p, *level)))
+            .collect()
+    };
     Ok(InvitePage { viewer, access, seats, choices, chosen_teams, chosen_projects })
 }
 
@@ -407,7 +412,16 @@ pub fn list_page(
 ) -> Result<InvitationsList, AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
     access.require(Permission::ManageMembers)?;
-    let page = invite_page(conn, viewer, access, &Brings::default())?;
+    // The list offers no invite form (Invite Members fetches it): no choices to read.
+    let seats = seat_usage(conn, access.org.org_id(), access.org.seat_limit)?;
+    let page = InvitePage {
+        viewer,
+        access,
+        seats,
+        choices: InviteChoices::default(),
+        chosen_teams: Vec::new(),
+        chosen_projects: Vec::new(),
+    };
     let (found, grants) = found_for(conn, &page.access, filter, limit)?;
     Ok(InvitationsList { page, found, grants })
 }
