@@ -1245,6 +1245,11 @@ async fn teams_are_found_and_chosen_without_javascript() {
         .unwrap();
     person.press_button("Find").await;
     assert_eq!(chips(&person, "Teams (optional)").await, ["Platform 10"], "a ticked team becomes a chip");
+    // Enter in the field searches again; it never presses a chip's remove button.
+    person.fill("Teams (optional)", "platform 2").await;
+    person.type_keys(ENTER).await;
+    person.sees("Teams matching “platform 2”").await;
+    assert_eq!(chips(&person, "Teams (optional)").await, ["Platform 10"], "Enter kept the chip");
     person.press_button("Send Invitations").await;
     person.sees("1 sent.").await;
     assert_eq!(
