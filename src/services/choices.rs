@@ -14,6 +14,33 @@ use crate::domain::permission::{may_on_team, TeamAction};
 use crate::domain::{Slug, UserId};
 use crate::error::AppError;
 
+/// What a picker asks for.
+#[derive(Debug, Clone, Copy)]
+pub enum Of {
+    Teams,
+    Projects,
+    /// With `others`, not the viewer.
+    Members {
+        others: bool,
+    },
+}
+
+/// The matches of `search` among what `of` names, for `user` in the organization at `slug`.
+pub fn find(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: UserId,
+    of: Of,
+    search: &str,
+    after: Option<Cursor>,
+) -> Result<Choices, AppError> {
+    match of {
+        Of::Teams => teams(conn, slug, user, search, after),
+        Of::Projects => projects(conn, slug, user, search, after),
+        Of::Members { others } => members(conn, slug, user, search, after, others),
+    }
+}
+
 /// How many matches a picker shows at once.
 pub const PAGE: i64 = 20;
 

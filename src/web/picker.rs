@@ -9,10 +9,9 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::db::listing::Cursor;
 use crate::domain::AccessLevel;
 use crate::error::AppError;
-use crate::services::choices::{self, Choices};
+use crate::services::choices::{self, Choices, Of};
 use crate::web::extractors::{OrgSlug, SignedIn};
 use crate::web::htmx::page;
 use crate::web::listing;
@@ -176,25 +175,20 @@ pub fn answer(
     page(&ChoicesFragment { query: params.q.trim().to_owned(), choices, fills_detail, chip_field, more, noun })
 }
 
-/// Answers a choices request of the organization at `slug` with what `find` (a
-/// service, given the search and the cursor) matches.
-async fn choices_of<F>(
+/// Answers a choices request of the organization at `slug` (at `/choices/{kind}`)
+/// with what matches among `of`.
+async fn choices_of(
     state: &AppState,
-    slug: crate::domain::Slug,
+    user: SignedIn,
+    slug: OrgSlug,
     kind: &str,
     params: &ChoiceParams,
-    noun: &'static str,
-    fills_detail: bool,
-    find: F,
-) -> Result<HttpResponse, AppError>
-where
-    F: FnOnce(&mut diesel::PgConnection, &crate::domain::Slug, &str, Option<Cursor>) -> Result<Choices, AppError>
-        + Send
-        + 'static,
-{
+    (of, noun, fills_detail): (Of, &'static str, bool),
+) -> Result<HttpResponse, AppError> {
+    let OrgSlug(slug) = slug;
     let path = format!("/orgs/{slug}/choices/{kind}");
     let (q, after) = (params.q.clone(), listing::decode_cursor(&params.after));
-    let found = state.db.run(move |conn| find(conn, &slug, &q, after)).await?;
+    let found = state.db.run(move |conn| choices::find(conn, &slug, user.0, of, &q, after)).await?;
     answer(&path, params, found, noun, fills_detail)
 }
 
@@ -205,8 +199,7 @@ pub async fn team_choices(
     slug: OrgSlug,
     params: web::Query<ChoiceParams>,
 ) -> Result<HttpResponse, AppError> {
-    let find = move |conn: &mut _, slug: &_, q: &str, after| choices::teams(conn, slug, user.0, q, after);
-    choices_of(&state, slug.0, "teams", &params, "team", false, find).await
+    choices_of(&state, user, slug, "teams", &params, (Of::Teams, "team", false)).await
 }
 
 /// GET /orgs/{slug}/choices/projects: the organization's projects.
@@ -216,8 +209,7 @@ pub async fn project_choices(
     slug: OrgSlug,
     params: web::Query<ChoiceParams>,
 ) -> Result<HttpResponse, AppError> {
-    let find = move |conn: &mut _, slug: &_, q: &str, after| choices::projects(conn, slug, user.0, q, after);
-    choices_of(&state, slug.0, "projects", &params, "project", false, find).await
+    choices_of(&state, user, slug, "projects", &params, (Of::Projects, "project", false)).await
 }
 
 /// GET /orgs/{slug}/choices/members: the organization's members (`others=1`: but the viewer).
@@ -227,7 +219,6 @@ pub async fn member_choices(
     slug: OrgSlug,
     params: web::Query<ChoiceParams>,
 ) -> Result<HttpResponse, AppError> {
-    let others = !params.others.is_empty();
-    let find = move |conn: &mut _, slug: &_, q: &str, after| choices::members(conn, slug, user.0, q, after, others);
-    choices_of(&state, slug.0, "members", &params, "member", true, find).await
+    let of = Of::Members { others: !params.others.is_empty() };
+    choices_of(&state, user, slug, "members", &params, (of, "member", true)).await
 }
