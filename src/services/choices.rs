@@ -25,7 +25,8 @@ pub enum Of {
     },
 }
 
-/// The matches of `search` among what `of` names, for `user` in the organization at `slug`.
+/// The matches of `search` among what `of` names, for `user` in the organization at
+/// `slug` (every member sees the lists of teams, projects and members).
 pub fn find(
     conn: &mut PgConnection,
     slug: &Slug,
@@ -34,10 +35,27 @@ pub fn find(
     search: &str,
     after: Option<Cursor>,
 ) -> Result<Choices, AppError> {
+    let access = access::member_of(conn, slug, user)?;
+    let (org, search) = (access.org.org_id(), search.trim());
     match of {
-        Of::Teams => teams(conn, slug, user, search, after),
-        Of::Projects => projects(conn, slug, user, search, after),
-        Of::Members { others } => members(conn, slug, user, search, after, others),
+        Of::Teams => teams_for(conn, &access, search, after),
+        Of::Projects => {
+            let query = GroupQuery { org, search, descending: false, after, limit: PAGE };
+            let rows = project_rows::list(conn, &query)?;
+            Ok(Choices::paged(rows.into_iter().map(|(p, key)| named(p.id, p.name, key)).collect()))
+        }
+        Of::Members { others } => {
+            let query = CandidateQuery {
+                org,
+                outside_team: None,
+                except: others.then_some(access.membership),
+                only: None,
+                search,
+                after,
+                limit: PAGE + 1,
+            };
+            Ok(Choices::of_members(team_rows::candidates(conn, &query)?))
+        }
     }
 }
 
@@ -109,54 +127,4 @@ fn teams_for(
         .map(|t| named(t.id, t.name, String::new()).0)
         .collect();
     Ok(Choices { items, next: None })
-}
-
-/// `GET …/choices/teams`: the teams the viewer may pick, matching `search`.
-pub fn teams(
-    conn: &mut PgConnection,
-    slug: &Slug,
-    user: UserId,
-    search: &str,
-    after: Option<Cursor>,
-) -> Result<Choices, AppError> {
-    let access = access::member_of(conn, slug, user)?;
-    teams_for(conn, &access, search.trim(), after)
-}
-
-/// `GET …/choices/projects`: the organization's projects matching `search`
-/// (every member sees the list of projects).
-pub fn projects(
-    conn: &mut PgConnection,
-    slug: &Slug,
-    user: UserId,
-    search: &str,
-    after: Option<Cursor>,
-) -> Result<Choices, AppError> {
-    let access = access::member_of(conn, slug, user)?;
-    let query = GroupQuery { org: access.org.org_id(), search: search.trim(), descending: false, after, limit: PAGE };
-    let rows = project_rows::list(conn, &query)?;
-    Ok(Choices::paged(rows.into_iter().map(|(p, key)| named(p.id, p.name, key)).collect()))
-}
-
-/// `GET …/choices/members`: the organization's members matching `search` (every
-/// member sees the Members list); with `others`, not the viewer.
-pub fn members(
-    conn: &mut PgConnection,
-    slug: &Slug,
-    user: UserId,
-    search: &str,
-    after: Option<Cursor>,
-    others: bool,
-) -> Result<Choices, AppError> {
-    let access = access::member_of(conn, slug, user)?;
-    let query = CandidateQuery {
-        org: access.org.org_id(),
-        outside_team: None,
-        except: others.then_some(access.membership),
-        only: None,
-        search: search.trim(),
-        after,
-        limit: PAGE + 1,
-    };
-    Ok(Choices::of_members(team_rows::candidates(conn, &query)?))
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::domain::Slug;
 use crate::domain::{AccessLevel, EmailList, InvitationStatus, Role, SeatUsage};
 use crate::error::{AppError, FormErrors};
-use crate::services::choices::{self, Choices};
+use crate::services::choices::{self, Choices, Of};
 use crate::services::invitations::{
     self, Brings, CopiedLink, Cursor, InvitationFilter, InvitationRow as Invitation, InvitePage, InviteSummary,
     SortKey, StatusFilter,
@@ -497,12 +497,12 @@ async fn look_up(
         .run(move |conn| {
             let invite_page = invitations::invite_form(conn, &slug, user, &brings)?;
             let teams = if find_teams && invite_page.choices.offers_teams {
-                Some(choices::teams(conn, &slug, user, &teams_q, None)?)
+                Some(choices::find(conn, &slug, user, Of::Teams, &teams_q, None)?)
             } else {
                 None
             };
             let projects = if find_projects && invite_page.choices.offers_projects {
-                Some(choices::projects(conn, &slug, user, &projects_q, None)?)
+                Some(choices::find(conn, &slug, user, Of::Projects, &projects_q, None)?)
             } else {
                 None
             };
