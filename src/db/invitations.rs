@@ -122,6 +122,23 @@ pub fn oldest_open(conn: &mut PgConnection, org: OrgId, limit: i64) -> QueryResu
         .load(conn)
 }
 
+/// The organization's open invitations that expire before `before`, soonest first.
+pub fn open_expiring_before(
+    conn: &mut PgConnection,
+    org: OrgId,
+    before: OffsetDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Invitation>> {
+    invitations::table
+        .filter(invitations::organization_id.eq(org.0))
+        .filter(open())
+        .filter(invitations::expires_at.lt(before))
+        .order((invitations::expires_at.asc(), invitations::id.asc()))
+        .limit(limit)
+        .select(Invitation::as_select())
+        .load(conn)
+}
+
 /// One invitation of an organization.
 pub fn find_in_org(conn: &mut PgConnection, org: OrgId, id: Uuid) -> QueryResult<Option<Invitation>> {
     invitations::table

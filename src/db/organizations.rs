@@ -192,13 +192,14 @@ pub struct Attention {
     pub has_verified_domain: bool,
 }
 
-/// The [`Attention`] figures of `org`.
-pub fn attention(conn: &mut PgConnection, org: OrgId) -> QueryResult<Attention> {
+/// The [`Attention`] figures of `org`; an open invitation counts as expiring when it
+/// expires before `expiring_before`.
+pub fn attention(conn: &mut PgConnection, org: OrgId, expiring_before: time::OffsetDateTime) -> QueryResult<Attention> {
     diesel::sql_query(
         "WITH open AS (SELECT email, created_at, expires_at FROM invitations \
                         WHERE organization_id = $1 AND status = 'pending' AND expires_at > now()) \
          SELECT (SELECT count(*) FROM open) AS pending, \
-                (SELECT count(*) FROM open WHERE expires_at < now() + interval '48 hours') AS expiring, \
+                (SELECT count(*) FROM open WHERE expires_at < $2) AS expiring, \
                 (SELECT email FROM open ORDER BY created_at LIMIT 1) AS oldest_email, \
                 (SELECT min(created_at) FROM open) AS oldest_sent, \
                 (SELECT count(*) FROM memberships WHERE organization_id = $1 AND NOT member_verified) AS unverified, \
@@ -210,5 +211,6 @@ pub fn attention(conn: &mut PgConnection, org: OrgId) -> QueryResult<Attention> 
                     AS has_verified_domain",
     )
     .bind::<diesel::sql_types::Uuid, _>(org.0)
+    .bind::<diesel::sql_types::Timestamptz, _>(expiring_before)
     .get_result(conn)
 }

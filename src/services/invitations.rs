@@ -648,38 +648,129 @@ pub fn resend(
             let after = SeatUsage { reserved: before.reserved + 1, ..before };
             alert = after.crossed_from(&before).map(|a| (a, after));
         }
-        let nonce = TokenKey::new_nonce();
-        let token = ctx.tokens.token(&nonce);
-        let expires_at = OffsetDateTime::now_utc() + ctx.ttl;
-        let renewed = invitations::renew(conn, org.org_id(), id, &nonce, &token.hash(), expires_at)?
-            .ok_or_else(|| no_longer_pending(&invitation))?;
-        let inviter = access.user.name.clone();
-        let grants = describe_grants(&invitation_grants::of_invitations(conn, &[renewed.id])?);
-        outbox::enqueue(
-            conn,
-            ctx.links.sealing_key(),
-            &messages::invitation(&InvitationMail {
-                to: &renewed.email,
-                inviter: &inviter,
-                org: &org.name,
-                role: renewed.role.label(),
-                link: &ctx.links.invitation(&token),
-                expires: &date(expires_at),
-                grants: &grants,
-            })?,
-        )?;
-        let mut events = vec![Event::InvitationResent {
-            invitation: renewed.id,
-            email: renewed.email.clone(),
-            expired_at: invitation.expires_at,
-            expires_at: renewed.expires_at,
-            send_count: renewed.send_count,
-        }];
+        let (renewed, grants, event) = send_again(conn, ctx, &access, &org.name, &invitation)?;
+        let mut events = vec![event];
         if let Some((alert, usage)) = alert {
             events.push(super::seats::alert_event(conn, &org, alert, &usage)?);
         }
         actor.record(conn, &access, &events)?;
         Ok((renewed, access.role, grants))
+    })
+}
+
+/// Gives `invitation` a new link and expiry and queues its email: what `Resend
+/// Invitation` and `Resend all expiring` share. Returns it renewed, what it brings in
+/// words, and the event to record; a conflict when it was answered meanwhile.
+fn send_again(
+    conn: &mut PgConnection,
+    ctx: &Context<'_>,
+    access: &OrgAccess,
+    org_name: &str,
+    invitation: &Invitation,
+) -> Result<(Invitation, Vec<String>, Event), AppError> {
+    let nonce = TokenKey::new_nonce();
+    let token = ctx.tokens.token(&nonce);
+    let expires_at = OffsetDateTime::now_utc() + ctx.ttl;
+    let renewed = invitations::renew(conn, access.org.org_id(), invitation.id, &nonce, &token.hash(), expires_at)?
+        .ok_or_else(|| no_longer_pending(invitation))?;
+    let grants = describe_grants(&invitation_grants::of_invitations(conn, &[renewed.id])?);
+    outbox::enqueue(
+        conn,
+        ctx.links.sealing_key(),
+        &messages::invitation(&InvitationMail {
+            to: &renewed.email,
+            inviter: &access.user.name,
+            org: org_name,
+            role: renewed.role.label(),
+            link: &ctx.links.invitation(&token),
+            expires: &date(expires_at),
+            grants: &grants,
+        })?,
+    )?;
+    let event = Event::InvitationResent {
+        invitation: renewed.id,
+        email: renewed.email.clone(),
+        expired_at: invitation.expires_at,
+        expires_at: renewed.expires_at,
+        send_count: renewed.send_count,
+    };
+    Ok((renewed, grants, event))
+}
+
+/// How far ahead an open invitation counts as expiring: on the Overview's `Needs
+/// attention`, and for `Resend all expiring`.
+pub const EXPIRING_WITHIN: time::Duration = time::Duration::hours(48);
+
+/// What `Resend all expiring` did.
+#[derive(Debug)]
+pub struct ResentExpiring {
+    /// The invitations sent again, renewed.
+    pub sent: Vec<Invitation>,
+    /// Addresses left out because they were sent too many emails in the last hour.
+    pub held_back: Vec<String>,
+    /// Expiring invitations the actor may not resend (an Admin and an Admin's invitation).
+    pub not_yours: usize,
+}
+
+/// `Resend all expiring`: sends every open invitation that expires within
+/// [`EXPIRING_WITHIN`] and the actor may manage again, each with a new link and
+/// expiry, in one transaction. Addresses that reached their hourly email limit are
+/// held back and named; the organization's hourly resend limit refuses the whole.
+pub fn resend_expiring(
+    conn: &mut PgConnection,
+    ctx: &Context<'_>,
+    actor: &Actor,
+    slug: &Slug,
+) -> Result<ResentExpiring, AppError> {
+    conn.transaction(|conn| {
+        let access = access::acting(conn, slug, actor)?;
+        if !access.role.may_invite_as(Role::Member) {
+            return Err(invite_refusal(&access, Role::Member));
+        }
+        let org = organizations::lock(conn, access.org.org_id())?;
+        let due = invitations::open_expiring_before(
+            conn,
+            org.org_id(),
+            OffsetDateTime::now_utc() + EXPIRING_WITHIN,
+            RESENDS_PER_ORG_PER_HOUR.max.into(),
+        )?;
+        let (due, not_yours): (Vec<Invitation>, Vec<Invitation>) =
+            due.into_iter().partition(|invitation| access.role.may_invite_as(invitation.role));
+        if due.is_empty() {
+            return Err(AppError::Conflict(if not_yours.is_empty() {
+                "No pending invitation expires within 48 hours: there is nothing to resend.".to_owned()
+            } else {
+                "The invitations that expire within 48 hours are for Admins: only the Owner resends them.".to_owned()
+            }));
+        }
+        // Each invitation and each address keeps its own hourly limit, as with one
+        // resend; those over it are held back instead of failing the rest.
+        let ids: Vec<String> = due.iter().map(|i| i.id.to_string()).collect();
+        let keys: Vec<String> = due.iter().map(|i| canonical(&i.email)).collect();
+        let resent_too_often: HashSet<&str> =
+            rate_limit::over_limit(conn, RESENDS_PER_HOUR, &ids)?.into_iter().collect();
+        let mailed_too_often: HashSet<&str> =
+            rate_limit::over_limit(conn, rate_limit::INVITE_PER_RECIPIENT, &keys)?.into_iter().collect();
+        let (sendable, held): (Vec<_>, Vec<_>) = due.iter().zip(ids.iter().zip(&keys)).partition(|(_, (id, key))| {
+            !resent_too_often.contains(id.as_str()) && !mailed_too_often.contains(key.as_str())
+        });
+        rate_limit::check_many(conn, RESENDS_PER_ORG_PER_HOUR, &org.id.to_string(), sendable.len()).map_err(|e| {
+            e.reworded(format!(
+                "{} can resend {} invitations an hour, and this would pass that. Wait before resending, \
+                 or resend the ones that expire first from Invitations.",
+                org.name, RESENDS_PER_ORG_PER_HOUR.max
+            ))
+        })?;
+        let mut sent = Vec::with_capacity(sendable.len());
+        let mut events = Vec::with_capacity(sendable.len());
+        for (invitation, _) in sendable {
+            let (renewed, _, event) = send_again(conn, ctx, &access, &org.name, invitation)?;
+            sent.push(renewed);
+            events.push(event);
+        }
+        actor.record(conn, &access, &events)?;
+        let held_back = held.into_iter().map(|(invitation, _)| invitation.email.clone()).collect();
+        Ok(ResentExpiring { sent, held_back, not_yours: not_yours.len() })
     })
 }
 

@@ -159,7 +159,11 @@ pub const RECENT_EVENTS: i64 = 10;
 /// The overview of an organization, for a member of it.
 fn overview(conn: &mut PgConnection, access: super::access::OrgAccess) -> Result<Overview, AppError> {
     let attention = if access.role.can(Permission::ManageMembers) {
-        Some(organizations::attention(conn, access.org.org_id())?)
+        Some(organizations::attention(
+            conn,
+            access.org.org_id(),
+            time::OffsetDateTime::now_utc() + super::invitations::EXPIRING_WITHIN,
+        )?)
     } else {
         None
     };

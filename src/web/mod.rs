@@ -159,6 +159,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
         .route("/orgs/{slug}/choices/teams", web::get().to(picker::team_choices))
         .route("/orgs/{slug}/choices/projects", web::get().to(picker::project_choices))
         .route("/orgs/{slug}/choices/members", web::get().to(picker::member_choices))
+        .route("/orgs/{slug}/invitations/resend-expiring", web::post().to(invitations::resend_expiring))
         .route("/orgs/{slug}/invitations/{id}/resend", web::post().to(invitations::resend_invitation))
         .route("/orgs/{slug}/invitations/{id}/link", web::post().to(invitations::copy_invitation_link))
         .route("/orgs/{slug}/invitations/{id}/revoke", web::get().to(invitations::confirm_revoke))

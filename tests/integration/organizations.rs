@@ -212,3 +212,60 @@ async fn a_form_whose_text_is_not_utf8_is_refused_and_saves_nothing() {
     let response = post(format!("name=Z%C3%BCrich+Labs&csrf_token={token}"), false).await.unwrap();
     assert_eq!(location(&response), "/orgs/zurich-labs");
 }
+
+#[tokio::test]
+async fn resend_all_expiring_sends_what_the_actor_may_resend_and_leaves_the_rest() {
+    let app = spawn_app().await;
+    let slug = app.owner_of("Acme", "Olivia", "olivia@acme.test").await;
+    let admin = app.member(&slug, "Ada", "ada@acme.test", "admin").await;
+    let member = app.member(&slug, "Max", "max@acme.test", "member").await;
+    app.invite(&slug, "soon@example.com, later@example.com", "member").await;
+    app.invite(&slug, "boss@example.com", "admin").await;
+    app.execute(
+        "UPDATE invitations SET expires_at = now() + interval '1 day' \
+         WHERE email IN ('soon@example.com', 'boss@example.com')",
+    );
+    let old_link = app.invitation_link("soon@example.com");
+    let (_, page) = admin.get_text(&format!("/orgs/{slug}")).await;
+    assert!(page.contains("2 invitations expire within 48 hours"), "{page}");
+    assert!(page.contains(">Resend all expiring</button>"), "{page}");
+
+    // A Member may not; nothing changes.
+    let response = member.post_form(&format!("/orgs/{slug}/invitations/resend-expiring"), &[]).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.count("SELECT count(*) FROM invitations WHERE send_count > 1"), 0);
+
+    // The Admin resends the Member's invitation, not the Admin's, and is told so.
+    let response = admin.post_form(&format!("/orgs/{slug}/invitations/resend-expiring"), &[]).await;
+    assert_eq!(location(&response), format!("/orgs/{slug}"));
+    let (_, page) = admin.get_text(&format!("/orgs/{slug}")).await;
+    assert!(page.contains("1 invitation was sent again; the new link expires on"), "{page}");
+    assert!(page.contains("One invitation for an Admin is left to the Owner."), "{page}");
+    assert!(page.contains("1 invitation expires within 48 hours"), "{page}");
+    assert_eq!(app.count("SELECT count(*) FROM invitations WHERE send_count = 2"), 1);
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM invitations WHERE email = 'soon@example.com' \
+             AND send_count = 2 AND expires_at > now() + interval '6 days'"
+        ),
+        1
+    );
+    assert_eq!(app.mail_to("soon@example.com").len(), 2, "a new email with the new link");
+    assert!(app.mail_to("later@example.com").len() == 1 && app.mail_to("boss@example.com").len() == 1);
+    assert_ne!(app.invitation_link("soon@example.com"), old_link);
+    let (status, page) = app.other_browser().get_text(&old_link).await;
+    assert!(!page.contains(">Accept<"), "the old link died: {status} {page}");
+    assert_eq!(app.count("SELECT count(*) FROM audit_events WHERE action = 'invitation.resent'"), 1);
+
+    // The Owner resends the Admin's; then nothing is left, and saying so changes nothing.
+    let response = app.post_form(&format!("/orgs/{slug}/invitations/resend-expiring"), &[]).await;
+    assert_eq!(location(&response), format!("/orgs/{slug}"));
+    let (_, page) = app.get_text(&format!("/orgs/{slug}")).await;
+    assert!(page.contains("1 invitation was sent again"), "{page}");
+    assert!(!page.contains("Resend all expiring"), "{page}");
+    app.post_form(&format!("/orgs/{slug}/invitations/resend-expiring"), &[]).await;
+    let (_, page) = app.get_text(&format!("/orgs/{slug}")).await;
+    assert!(page.contains("No pending invitation expires within 48 hours: there is nothing to resend."), "{page}");
+    assert_eq!(app.count("SELECT count(*) FROM invitations WHERE send_count = 2"), 2);
+    assert_eq!(app.count("SELECT count(*) FROM audit_events WHERE action = 'invitation.resent'"), 2);
+}

@@ -16,10 +16,11 @@ use crate::services::invitations::{
 };
 use crate::web::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
 use crate::web::format::{format_date, When};
-use crate::web::htmx::{is_htmx, page, page_with_status, with_trigger};
+use crate::web::htmx::{is_htmx, page, page_with_status, redirect, with_trigger};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::listing::{self, row_action, Listing, TableParams};
 use crate::web::picker::{Chip, Picker};
+use crate::web::session::FlashLevel;
 use crate::web::state::AppState;
 
 const PAGE_SIZE: i64 = 50;
@@ -581,6 +582,56 @@ pub async fn resend_invitation(
         format_date(invitation.expires_at)
     );
     row_response(&req, frame, &slug_text, RowView::new(&invitation, role, &grants), message)
+}
+
+/// POST /orgs/{slug}/invitations/resend-expiring: `Resend all expiring`, on the
+/// Overview. Answers with the Overview and a message saying what was sent, or why not.
+pub async fn resend_expiring(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    slug: OrgSlug,
+) -> Result<HttpResponse, AppError> {
+    let OrgSlug(slug) = slug;
+    let actor = acting.actor();
+    let app = state.clone();
+    let lookup = slug.clone();
+    let (level, message) =
+        match state.db.run(move |conn| invitations::resend_expiring(conn, &context(&app), &actor, &lookup)).await {
+            Ok(done) => (FlashLevel::Success, resent_in_words(&done)),
+            Err(AppError::Conflict(message) | AppError::RateLimited { message, .. }) => (FlashLevel::Error, message),
+            Err(e) => return Err(e),
+        };
+    frame.session.flash(level, message);
+    Ok(redirect(&req, &format!("/orgs/{slug}")))
+}
+
+/// What `Resend all expiring` did, in one message.
+fn resent_in_words(done: &invitations::ResentExpiring) -> String {
+    let count = done.sent.len();
+    let mut words = match done.sent.iter().map(|i| i.expires_at).min() {
+        Some(expires) => format!(
+            "{count} invitation{} sent again; the new link{} expire{} on {} at the earliest.",
+            if count == 1 { " was" } else { "s were" },
+            if count == 1 { "" } else { "s" },
+            if count == 1 { "s" } else { "" },
+            format_date(expires)
+        ),
+        None => "No invitation was sent again.".to_owned(),
+    };
+    if !done.held_back.is_empty() {
+        words.push_str(&format!(
+            " Held back, as they were sent too many emails in the last hour: {}.",
+            done.held_back.join(", ")
+        ));
+    }
+    match done.not_yours {
+        0 => {}
+        1 => words.push_str(" One invitation for an Admin is left to the Owner."),
+        n => words.push_str(&format!(" {n} invitations for Admins are left to the Owner.")),
+    }
+    words
 }
 
 /// POST /orgs/{slug}/invitations/{id}/link: `Copy Link`.
