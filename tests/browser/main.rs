@@ -1066,7 +1066,9 @@ async fn a_maintainer_adds_a_member_to_their_team_from_the_keyboard_and_may_chan
     person.sees("Ada Lovelace (ada@example.com) was added to the team as Member.").await;
     person.row_shows("ada@example.com", "Member").await;
     person.screenshot("team").await;
-    // A team role changes in place: the row is swapped, the message announced.
+    // A team role changes in place, from the row's More actions as on Members: the
+    // row is swapped, the message announced.
+    person.open_row_menu("ada@example.com").await;
     choose(&person, "Team role of ada@example.com", "Maintainer").await;
     person.press_in_row("ada@example.com", "Change role").await;
     person.sees("ada@example.com is now Maintainer of the team.").await;

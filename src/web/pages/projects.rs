@@ -90,6 +90,21 @@ impl GrantRowFragment {
     }
 }
 
+/// The hidden field that names a grant's grantee when its level changes: what
+/// `Grant access` takes (`team`, an id; `member`, an address).
+trait GranteeField {
+    fn grantee_field(&self) -> (&'static str, String);
+}
+
+impl GranteeField for Grant {
+    fn grantee_field(&self) -> (&'static str, String) {
+        match self.team_id {
+            Some(team) => ("team", team.to_string()),
+            None => ("member", self.member_email.clone().unwrap_or_default()),
+        }
+    }
+}
+
 /// GET /orgs/{slug}/projects
 pub async fn list_projects(
     frame: Frame,
