@@ -75,10 +75,32 @@ impl When {
     }
 }
 
+/// The look of a status badge, by the word it shows (DESIGN.md §1): the same word
+/// has the same colour on every page. Good and done, green; waiting, blue; needing
+/// someone to act, amber; over, grey; anything else (a role, a level) plain.
+pub fn tone(word: impl std::fmt::Display) -> &'static str {
+    match word.to_string().as_str() {
+        "Active" | "Accepted" | "Verified" | "Enabled" | "Delivered" | "This device" => "tone-ok",
+        "Pending" | "Queued" | "Retrying" => "tone-info",
+        "Expired" | "Not verified" | "Disabled" | "Failed" | "Needs a new secret" => "tone-warn",
+        "Declined" | "Revoked" => "tone-quiet",
+        _ => "",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn a_status_word_has_one_look_everywhere() {
+        assert_eq!(tone("Active"), tone(crate::domain::InvitationStatus::Accepted));
+        assert_eq!(tone(crate::domain::InvitationStatus::Pending), "tone-info");
+        assert_eq!(tone(crate::domain::InvitationStatus::Expired), tone("Not verified"));
+        assert_eq!(tone(crate::domain::InvitationStatus::Revoked), "tone-quiet");
+        assert_eq!(tone(crate::domain::Role::Admin), "", "a role is not a status");
+    }
 
     #[test]
     fn configured_spans_read_in_their_largest_whole_unit() {

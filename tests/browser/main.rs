@@ -1969,3 +1969,43 @@ async fn the_demo_reads_like_a_real_organization_on_every_page_at_both_widths_in
         person.browser.close().await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_relative_time_gives_its_exact_date_on_hover_and_to_the_keyboard() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let slug = acme(&app).await;
+    app.member(&slug, "Ada Lovelace", "ada@example.com", "member").await;
+    let person = Person { browser: open_browser(&driver).await, app: &app };
+    person.sign_in("olivia@acme.test").await;
+    person.visit(&format!("/orgs/{slug}/members")).await;
+    let row = format!("member-{}", app.membership_id(&slug, "ada@example.com"));
+    let exact_shown = format!(
+        "const t = document.querySelector('#{row} time[title]'); \
+         return [t.title, t.textContent, getComputedStyle(t, '::after').content];"
+    );
+    let shown = |value: serde_json::Value| -> (String, String, String) {
+        let parts: Vec<String> = value.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+        (parts[0].clone(), parts[1].clone(), parts[2].clone())
+    };
+    let (title, words, after) = shown(person.browser.execute(&exact_shown, vec![]).await.unwrap());
+    assert_eq!(words, "just now", "the row says when in words");
+    assert!(title.ends_with(" UTC") && title.contains(", "), "the exact time is there on hover: {title:?}");
+    assert_eq!(after, "none", "and not drawn while the row has no focus");
+
+    // Tab to the row's More actions: the row's times show their exact date.
+    person.browser.find(Locator::Css("body")).await.unwrap().send_keys(TAB).await.unwrap();
+    let mut reached = false;
+    for _ in 0..60 {
+        let active = person.browser.active_element().await.unwrap();
+        if active.html(false).await.unwrap().contains("More actions for ada@example.com") {
+            reached = true;
+            break;
+        }
+        active.send_keys(TAB).await.unwrap();
+    }
+    assert!(reached, "Tab reaches Ada's More actions");
+    let (title, _, after) = shown(person.browser.execute(&exact_shown, vec![]).await.unwrap());
+    assert_eq!(after, format!("\"{title}\""), "the exact time shows to the keyboard");
+    person.browser.close().await.unwrap();
+}

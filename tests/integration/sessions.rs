@@ -48,7 +48,7 @@ async fn a_person_sees_each_signed_in_browser_and_signs_one_out() {
     sign_in_as(&laptop, "ada@example.com", CHROME).await;
 
     let page = expect_page(app.get("/account").await, StatusCode::OK, "Sessions").await;
-    assert!(page.contains("<strong>Firefox on Windows 10</strong> <span class=\"badge badge-ok\">This device</span>"));
+    assert!(page.contains("<strong>Firefox on Windows 10</strong> <span class=\"badge tone-ok\">This device</span>"));
     assert!(page.contains("<strong>Chrome on Linux</strong>"));
     assert!(page.contains("127.0.0.1 · Signed in"), "where it signed in from");
     assert!(page.contains("A session ends after 1 day without use, and 14 days after signing in."));

@@ -364,8 +364,8 @@ async fn an_endpoint_whose_secret_cannot_be_opened_needs_a_new_one_and_works_aga
 
     // Settings says so, instead of `Enabled`, and offers `Roll secret`.
     let settings = unescape(&owner.get_text(&format!("/orgs/{slug}/settings/webhooks")).await.1);
-    assert!(settings.contains("<span class=\"badge badge-warn\">Needs a new secret</span>"), "{settings}");
-    assert!(!settings.contains("<span class=\"badge badge-ok\">Enabled</span>"), "{settings}");
+    assert!(settings.contains("<span class=\"badge tone-warn\">Needs a new secret</span>"), "{settings}");
+    assert!(!settings.contains("<span class=\"badge tone-ok\">Enabled</span>"), "{settings}");
     assert!(settings.contains(">Roll secret</a>"), "{settings}");
 
     // Deliveries wait, say why in the log, and the Owner is told once, however many fail.
@@ -393,7 +393,7 @@ async fn an_endpoint_whose_secret_cannot_be_opened_needs_a_new_one_and_works_aga
     let page = expect_page(response, StatusCode::OK, "Copy the signing secret").await;
     let start = page.find("value=\"whsec_").expect("the new secret, once") + "value=\"".len();
     let secret = page[start..start + page[start..].find('"').unwrap()].to_owned();
-    assert!(unescape(&page).contains("<span class=\"badge badge-ok\">Enabled</span>"), "{page}");
+    assert!(unescape(&page).contains("<span class=\"badge tone-ok\">Enabled</span>"), "{page}");
     assert_eq!(owner.count("SELECT count(*) FROM audit_events WHERE action = 'webhook.secret_rolled'"), 1);
     // ...and rolling brings them forward: they go out now, without waiting.
     wait_for("both deliveries, signed with the new secret", || receiver.received().len() >= 2).await;

@@ -10,7 +10,7 @@ use crate::domain::{EmailAddress, NewPassword};
 use crate::error::{AppError, FormErrors};
 use crate::services::{accounts, sessions};
 use crate::web::extractors::{ClientIp, SignedIn};
-use crate::web::format::{format_date, When};
+use crate::web::format::When;
 use crate::web::htmx::{page_with_status, redirect};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::session::{row_id_of_request, FlashLevel};
@@ -23,7 +23,7 @@ struct AccountPage {
     name: String,
     email: String,
     verified: bool,
-    member_since: String,
+    member_since: When,
     errors: FormErrors,
     email_form: EmailForm,
     email_errors: FormErrors,
@@ -37,7 +37,7 @@ struct SessionRow {
     public_id: uuid::Uuid,
     device: String,
     ip_address: String,
-    signed_in: String,
+    signed_in: When,
     last_active: When,
     current: bool,
 }
@@ -86,7 +86,7 @@ async fn render_account(
             public_id: d.public_id,
             device: d.device,
             ip_address: d.ip_address,
-            signed_in: format_date(d.signed_in_at),
+            signed_in: When::of(d.signed_in_at),
             last_active: When::of(d.last_seen_at),
             current: d.current,
         })
@@ -97,7 +97,7 @@ async fn render_account(
             name: viewer.name.clone(),
             email: viewer.email.clone(),
             verified: viewer.verified,
-            member_since: format_date(created),
+            member_since: When::of(created),
             layout: frame.layout("Account settings", Some(viewer), None, Nav::None),
             errors: sent.errors,
             email_form: EmailForm { email_password: String::new(), ..sent.email_form },

@@ -5,7 +5,7 @@ use crate::services::dashboard::{self, Dashboard};
 use crate::services::invitations::PendingForMe;
 use crate::services::viewer::OrgChoice;
 use crate::web::extractors::SignedIn;
-use crate::web::format::format_date;
+use crate::web::format::When;
 use crate::web::htmx::page;
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::state::AppState;
@@ -15,7 +15,7 @@ use askama::Template;
 /// A pending invitation in the Dashboard prompt.
 pub struct PromptItem {
     pub invitation: PendingForMe,
-    pub expires: String,
+    pub expires: When,
 }
 
 /// What the Dashboard shows below its heading, refreshed in place whenever the
@@ -35,7 +35,7 @@ impl DashboardView {
                 .pending
                 .iter()
                 .map(|invitation| PromptItem {
-                    expires: format_date(invitation.expires_at),
+                    expires: When::of(invitation.expires_at),
                     invitation: invitation.clone(),
                 })
                 .collect(),

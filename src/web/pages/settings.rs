@@ -150,7 +150,7 @@ pub struct ApiKeyView {
     pub created: When,
     pub last_used: Option<When>,
     /// When and by whom it was revoked.
-    pub revoked: Option<String>,
+    pub revoked: Option<(When, String)>,
 }
 
 impl ApiKeyView {
@@ -165,8 +165,7 @@ impl ApiKeyView {
             last_used: key.last_used_at.map(When::of),
             revoked: key.revoked_at.map(|at| {
                 let by = key.revoked_by.as_deref().unwrap_or_default();
-                let by = by.split(" <").next().unwrap_or(by);
-                format!("on {} by {by}", crate::web::format::format_date(at))
+                (When::of(at), by.split(" <").next().unwrap_or(by).to_owned())
             }),
         }
     }
@@ -192,6 +191,9 @@ pub struct DomainView {
     pub id: Uuid,
     pub domain: String,
     pub verified: bool,
+    /// When it was first verified, and when its record was last looked up.
+    pub verified_at: Option<When>,
+    pub checked: Option<When>,
     pub record_name: String,
     pub record_value: String,
     pub last_error: Option<String>,
@@ -209,6 +211,8 @@ impl DomainView {
             record_value: crate::domain::domains::record_value(&d.token),
             domain: d.domain.clone(),
             verified: d.verified_at.is_some(),
+            verified_at: d.verified_at.map(When::of),
+            checked: d.last_checked_at.map(When::of),
             policy: d.policy,
             last_error: d.last_error.clone(),
             failing: d.failing_since.filter(|_| d.verified_at.is_some()).map(|since| {
