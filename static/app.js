@@ -29,6 +29,37 @@
     closeMenus(event.target.closest && event.target.closest("details.menu"));
   });
 
+  // A row's More actions menu sits in a table that scrolls sideways in its card, which
+  // would clip it: while open it is placed against the window instead, below its
+  // button, or above it when the window has no room below, and follows the button
+  // when the page scrolls. Without JavaScript it opens in place.
+  function placeRowMenu(menu) {
+    var list = menu.querySelector(".menu-list");
+    if (!list) return;
+    list.style.top = list.style.bottom = list.style.right = "";
+    if (!menu.open) {
+      list.classList.remove("menu-floating");
+      return;
+    }
+    var button = menu.querySelector("summary").getBoundingClientRect();
+    list.classList.add("menu-floating");
+    list.style.right = Math.max(8, window.innerWidth - button.right) + "px";
+    var room = list.offsetHeight + 12;
+    if (window.innerHeight - button.bottom >= room || button.top < room) {
+      list.style.top = button.bottom + 4 + "px";
+    } else {
+      list.style.bottom = window.innerHeight - button.top + 4 + "px";
+    }
+  }
+  document.addEventListener("toggle", function (event) {
+    if (event.target.matches && event.target.matches("details.row-menu")) placeRowMenu(event.target);
+  }, true);
+  ["scroll", "resize"].forEach(function (name) {
+    window.addEventListener(name, function () {
+      document.querySelectorAll("details.row-menu[open]").forEach(placeRowMenu);
+    }, true);
+  });
+
   // Dialogs. A link with data-open-dialog="ID" opens <dialog id=ID> instead of
   // navigating (without JavaScript it goes to a page with the same form).
   // Native modal dialogs trap focus and close on Escape; focus returns to the opener.

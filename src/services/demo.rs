@@ -158,9 +158,10 @@ const STORY: &[(i64, i64, Step)] = &[
     (13, 16, Step::Invite("ada@acme.test", "barbara@acme.test", Role::Member, &["Platform"])),
     (12, 9, Step::Accept("barbara@acme.test")),
     (11, 10, Step::AddToTeam("grace@acme.test", "Design", "barbara@acme.test", TeamRole::Member)),
-    // Not answered: one expired three days ago, two are pending.
+    // Not answered: one expired three days ago, two are pending, and one of those
+    // expires tomorrow (the Overview offers to resend it).
     (10, 11, Step::Invite("adam@acme.test", "margaret@acme.test", Role::Member, &[])),
-    (3, 14, Step::Invite(OWNER, "linus@acme.test", Role::Member, &["Platform"])),
+    (6, 9, Step::Invite(OWNER, "linus@acme.test", Role::Member, &["Platform"])),
     (0, 0, Step::Invite("ada@acme.test", "hedy@acme.test", Role::Member, &["Platform"])),
 ];
 

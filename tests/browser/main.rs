@@ -1070,6 +1070,7 @@ async fn a_maintainer_adds_a_member_to_their_team_from_the_keyboard_and_may_chan
     // row is swapped, the message announced.
     person.open_row_menu("ada@example.com").await;
     choose(&person, "Team role of ada@example.com", "Maintainer").await;
+    person.screenshot("team-role-menu").await;
     person.press_in_row("ada@example.com", "Change role").await;
     person.sees("ada@example.com is now Maintainer of the team.").await;
     assert_eq!(app.count("SELECT count(*) FROM team_members WHERE role = 'maintainer'"), 2);

@@ -12,7 +12,7 @@ use crate::error::{AppError, FormErrors};
 use crate::services::organizations::{self, Attention, NotCreated, Overview, UNVERIFIED};
 use crate::services::viewer;
 use crate::web::extractors::{OrgSlug, SignedIn};
-use crate::web::format::{format_date, When};
+use crate::web::format::When;
 use crate::web::htmx::{page, page_with_status, redirect};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::session::FlashLevel;
@@ -33,7 +33,7 @@ struct OverviewPage {
     slug: String,
     org_name: String,
     org: Overview,
-    created: String,
+    created: When,
     /// For those who manage members.
     attention: Option<AttentionView>,
     /// The latest events of the audit log, for those who read it.
@@ -152,7 +152,7 @@ pub async fn show_overview(
     let attention = org.attention.as_ref().map(|a| AttentionView::new(a, &slug, org.my_role == Role::Owner, new));
     page(&OverviewPage {
         layout: frame.layout(org.name.clone(), Some(viewer), Some(&slug), Nav::Overview),
-        created: format_date(org.created_at),
+        created: When::of(org.created_at),
         attention,
         recent: org.recent.iter().map(|e| EventView::new(e, &slug)).collect(),
         view: AccessView::new(org.reach.clone(), &org.granters),
