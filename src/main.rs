@@ -115,6 +115,40 @@ enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Create, list and revoke an organization's API keys (audited as the operator's).
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Create a key; prints only its secret on standard output.
+    Create {
+        /// The organization's URL name, as in /orgs/SLUG.
+        #[arg(long)]
+        org: String,
+        /// What uses the key, for example "HR sync".
+        #[arg(long)]
+        name: String,
+        /// Comma-separated scopes, for example members:read,invitations:write.
+        #[arg(long)]
+        scopes: String,
+        /// The role it acts with: admin (the default) or member.
+        #[arg(long)]
+        role: Option<String>,
+    },
+    /// List the organization's keys, live ones first: name, role, scopes, state.
+    List {
+        #[arg(long)]
+        org: String,
+    },
+    /// Revoke the live key called NAME: every request with it is refused from now on.
+    Revoke {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -251,6 +285,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::ApiKey(command) => api_key(command),
         Command::SignOutEverywhere { email } => {
             let email = EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
             let mut operator = operator_connection()?;
@@ -262,6 +297,88 @@ fn run(command: Command) -> anyhow::Result<()> {
                 other => service_error(other),
             })?;
             println!("Ended {ended} session(s) of {email}.");
+            Ok(())
+        }
+    }
+}
+
+/// `roster api-key …`.
+fn api_key(command: ApiKeyCommand) -> anyhow::Result<()> {
+    use roster::domain::api_key::Scopes;
+    use roster::services::api_keys::{self, NewKey};
+    let org_slug = |org: &str| {
+        roster::domain::Slug::parse(org.trim())
+            .ok_or_else(|| anyhow::anyhow!("--org: {org:?} is not an organization's URL name (like acme-labs)"))
+    };
+    let refused = |slug: &roster::domain::Slug, e: roster::error::AppError| match e {
+        roster::error::AppError::NotFound => anyhow::anyhow!("no organization is at /orgs/{slug}"),
+        roster::error::AppError::Invalid(errors) => {
+            let said: Vec<String> = ["name", "role", "scopes", ""]
+                .iter()
+                .filter_map(|field| {
+                    errors.get(field).map(|m| if field.is_empty() { m.to_owned() } else { format!("--{field}: {m}") })
+                })
+                .collect();
+            anyhow::anyhow!("{}; nothing was changed", said.join(" "))
+        }
+        other => service_error(other),
+    };
+    let mut operator = operator_connection()?;
+    let conn = &mut operator.conn;
+    match command {
+        ApiKeyCommand::Create { org, name, scopes, role } => {
+            let slug = org_slug(&org)?;
+            let role = match role.as_deref().map(str::trim) {
+                None => None,
+                Some(text) => Some(
+                    roster::domain::Role::from_db(&text.to_lowercase())
+                        .filter(|r| *r != roster::domain::Role::Owner)
+                        .ok_or_else(|| anyhow::anyhow!("--role: {text:?} is not a key's role; use admin or member"))?,
+                ),
+            };
+            let names: Vec<&str> = scopes.split(',').filter(|s| !s.trim().is_empty()).collect();
+            let new = NewKey { name: &name, scopes: Scopes::parse(&names), role };
+            let created = api_keys::create_by_operator(conn, &slug, new).map_err(|e| refused(&slug, e))?;
+            // Only the secret on standard output, so a script can capture it whole.
+            println!("{}", created.secret.as_str());
+            eprintln!(
+                "Created the API key “{}” of /orgs/{slug} ({}; {}). Its secret is shown only this once.",
+                created.key.name,
+                created.key.role.label(),
+                created.key.scopes.join(", ")
+            );
+            Ok(())
+        }
+        ApiKeyCommand::List { org } => {
+            let slug = org_slug(&org)?;
+            let keys = api_keys::list_by_operator(conn, &slug).map_err(|e| refused(&slug, e))?;
+            if keys.is_empty() {
+                println!("/orgs/{slug} has no API keys.");
+            }
+            for key in keys {
+                let state = match key.revoked_at {
+                    Some(at) => format!("revoked {}", at.date()),
+                    None => "live".to_owned(),
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\tcreated by {} {}",
+                    key.name,
+                    key.role.label(),
+                    key.scopes.join(","),
+                    state,
+                    key.creator_name,
+                    key.created_at.date()
+                );
+            }
+            Ok(())
+        }
+        ApiKeyCommand::Revoke { org, name } => {
+            let slug = org_slug(&org)?;
+            let key = api_keys::revoke_by_operator(conn, &slug, &name).map_err(|e| refused(&slug, e))?;
+            println!(
+                "Revoked the API key “{}” of /orgs/{slug}: every request with it is refused from now on.",
+                key.name
+            );
             Ok(())
         }
     }

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::schema::{api_idempotency, api_keys, memberships};
+use super::schema::{api_idempotency, api_keys};
 use crate::domain::{OrgId, Role};
 
 /// An API key as stored: never its secret.
@@ -22,6 +22,8 @@ pub struct ApiKey {
     pub last_used_at: Option<OffsetDateTime>,
     pub revoked_at: Option<OffsetDateTime>,
     pub revoked_by: Option<String>,
+    /// The role it acts with: Admin or Member, its own whoever created it.
+    pub role: Role,
 }
 
 /// A new key; `secret_hash` is the SHA-256 of its secret.
@@ -34,8 +36,11 @@ pub struct NewApiKey<'a> {
     pub scopes: Vec<String>,
     pub secret_hint: &'a str,
     pub secret_hash: &'a [u8],
-    pub created_by: Uuid,
+    /// The person who created it (`None`: the operator, from the command line).
+    pub created_by: Option<Uuid>,
     pub creator_name: &'a str,
+    /// `Role::as_str` of its role (a borrowed struct cannot insert the enum itself).
+    pub role: &'static str,
 }
 
 /// Stores a key; a unique violation when a live key of the organization has its name.
@@ -78,42 +83,18 @@ pub fn revoke(conn: &mut PgConnection, org: OrgId, id: Uuid, by: &str) -> QueryR
     .optional()
 }
 
-/// The names of the organization's live keys that `creator` made, oldest first.
-pub fn live_names_created_by(conn: &mut PgConnection, org: OrgId, creator: Uuid) -> QueryResult<Vec<String>> {
+/// The key whose secret hashes to `hash`.
+pub fn find_by_hash(conn: &mut PgConnection, hash: &[u8]) -> QueryResult<Option<ApiKey>> {
+    api_keys::table.filter(api_keys::secret_hash.eq(hash)).select(ApiKey::as_select()).first(conn).optional()
+}
+
+/// The organization's live key called `name` (in any case).
+pub fn find_live_by_name(conn: &mut PgConnection, org: OrgId, name: &str) -> QueryResult<Option<ApiKey>> {
     api_keys::table
         .filter(api_keys::organization_id.eq(org.0))
-        .filter(api_keys::created_by.eq(creator))
         .filter(api_keys::revoked_at.is_null())
-        .order((api_keys::created_at, api_keys::id))
-        .select(api_keys::name)
-        .load(conn)
-}
-
-/// Revokes every live key `creator` made in the organization (they are leaving it);
-/// returns them.
-pub fn revoke_created_by(conn: &mut PgConnection, org: OrgId, creator: Uuid, by: &str) -> QueryResult<Vec<ApiKey>> {
-    diesel::update(
-        api_keys::table
-            .filter(api_keys::organization_id.eq(org.0))
-            .filter(api_keys::created_by.eq(creator))
-            .filter(api_keys::revoked_at.is_null()),
-    )
-    .set((api_keys::revoked_at.eq(diesel::dsl::now), api_keys::revoked_by.eq(by)))
-    .returning(ApiKey::as_returning())
-    .get_results(conn)
-}
-
-/// The key whose secret hashes to `hash`, with its creator's current role in its
-/// organization (`None`: they are no longer a member of it).
-pub fn find_by_hash(conn: &mut PgConnection, hash: &[u8]) -> QueryResult<Option<(ApiKey, Option<Role>)>> {
-    api_keys::table
-        .left_join(
-            memberships::table.on(memberships::organization_id
-                .eq(api_keys::organization_id)
-                .and(api_keys::created_by.eq(memberships::user_id.nullable()))),
-        )
-        .filter(api_keys::secret_hash.eq(hash))
-        .select((ApiKey::as_select(), memberships::role.nullable()))
+        .filter(super::lower(api_keys::name).eq(name.to_lowercase()))
+        .select(ApiKey::as_select())
         .first(conn)
         .optional()
 }

@@ -191,12 +191,12 @@ fn answer(
 }
 
 /// Revokes a pending (or expired) invitation; `None` if it was no longer pending.
-pub fn revoke(conn: &mut PgConnection, org: OrgId, id: Uuid, by: UserId) -> QueryResult<Option<Invitation>> {
+pub fn revoke(conn: &mut PgConnection, org: OrgId, id: Uuid, by: Option<UserId>) -> QueryResult<Option<Invitation>> {
     diesel::update(invitations::table.filter(invitations::organization_id.eq(org.0)).find(id).filter(unanswered()))
         .set((
             invitations::status.eq(InvitationStatus::Revoked),
             invitations::responded_at.eq(Some(OffsetDateTime::now_utc())),
-            invitations::responded_by.eq(Some(by.0)),
+            invitations::responded_by.eq(by.map(|u| u.0)),
         ))
         .returning(Invitation::as_returning())
         .get_result(conn)

@@ -25,6 +25,7 @@ diesel::table! {
         last_used_at -> Nullable<Timestamptz>,
         revoked_at -> Nullable<Timestamptz>,
         revoked_by -> Nullable<Text>,
+        role -> Text,
     }
 }
 

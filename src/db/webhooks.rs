@@ -39,7 +39,7 @@ pub struct NewEndpoint<'a> {
     pub events: Vec<String>,
     pub secret_sealed: Vec<u8>,
     pub secret_hint: &'a str,
-    pub created_by: Uuid,
+    pub created_by: Option<Uuid>,
     pub creator_name: &'a str,
 }
 

@@ -67,11 +67,12 @@ impl Scope {
     }
 }
 
-/// The role a key acts with: its creator's, but never more than an Admin's.
-pub fn key_role(creator: Role) -> Role {
+/// The roles a key may be given by someone whose role is `creator`, highest first:
+/// never more than their own, and never more than an Admin's.
+pub fn key_roles(creator: Role) -> &'static [Role] {
     match creator {
-        Role::Owner | Role::Admin => Role::Admin,
-        Role::Member => Role::Member,
+        Role::Owner | Role::Admin => &[Role::Admin, Role::Member],
+        Role::Member => &[Role::Member],
     }
 }
 
@@ -226,8 +227,9 @@ mod tests {
             assert!(Role::Admin.can(scope.permission()), "{}", scope.as_str());
             assert_eq!(Scope::parse(scope.as_str()), Some(*scope));
         }
-        assert_eq!(key_role(Role::Owner), Role::Admin);
-        assert_eq!(key_role(Role::Member), Role::Member);
+        assert_eq!(key_roles(Role::Owner), [Role::Admin, Role::Member]);
+        assert_eq!(key_roles(Role::Admin), [Role::Admin, Role::Member]);
+        assert_eq!(key_roles(Role::Member), [Role::Member]);
     }
 
     proptest! {

@@ -58,7 +58,8 @@ struct AccountExistsHtml<'a> {
 #[derive(Template)]
 #[template(path = "mail/invitation.txt")]
 struct InvitationText<'a> {
-    inviter: &'a str,
+    /// "Olivia Owner invited you", or "You are invited" (an API key sent it).
+    invited: &'a str,
     org: &'a str,
     role: &'a str,
     link: &'a str,
@@ -71,7 +72,7 @@ struct InvitationText<'a> {
 struct InvitationHtml<'a> {
     /// The document's `<title>` (templates/mail/base.html).
     subject: &'a str,
-    inviter: &'a str,
+    invited: &'a str,
     org: &'a str,
     role: &'a str,
     link: &'a str,
@@ -82,7 +83,8 @@ struct InvitationHtml<'a> {
 /// What an invitation email says.
 pub struct InvitationMail<'a> {
     pub to: &'a str,
-    pub inviter: &'a str,
+    /// The person who sent it; `None` when the organization's API key did.
+    pub inviter: Option<&'a str>,
     pub org: &'a str,
     pub role: &'a str,
     pub link: &'a str,
@@ -94,13 +96,18 @@ pub struct InvitationMail<'a> {
 /// "X invited you to join Y", with the link and the expiry date.
 pub fn invitation(mail: &InvitationMail<'_>) -> Result<NewMessage, AppError> {
     let InvitationMail { to, inviter, org, role, link, expires, grants } = *mail;
-    let subject = format!("{inviter} invited you to join {org} on Roster");
+    let invited = match inviter {
+        Some(inviter) => format!("{inviter} invited you"),
+        None => "You are invited".to_owned(),
+    };
+    let subject = format!("{invited} to join {org} on Roster");
+    let invited = invited.as_str();
     Ok(NewMessage {
         to: to.to_owned(),
         // The invitation form takes addresses only: no name to put in `To`.
         to_name: None,
-        text_body: InvitationText { inviter, org, role, link, expires, grants }.render()?,
-        html_body: InvitationHtml { subject: &subject, inviter, org, role, link, expires, grants }.render()?,
+        text_body: InvitationText { invited, org, role, link, expires, grants }.render()?,
+        html_body: InvitationHtml { subject: &subject, invited, org, role, link, expires, grants }.render()?,
         subject,
     })
 }
@@ -151,7 +158,7 @@ mod tests {
         let link = "https://roster.example.com/x";
         let invited = invitation(&InvitationMail {
             to: "ada@example.com",
-            inviter: "Olivia <Owner> & Co",
+            inviter: Some("Olivia <Owner> & Co"),
             org: "Acme",
             role: "Member",
             link,

@@ -1,39 +1,81 @@
 //! Who may see an organization: its members, with their role read from the database on every request.
 
 use diesel::PgConnection;
+use uuid::Uuid;
 
 use crate::db::organizations::Organization;
 use crate::db::users::User;
 use crate::db::{memberships, organizations, users};
-use crate::domain::{Permission, Role, Slug, UserId};
+use crate::domain::{Permission, Principal, Role, Slug, UserId};
 use crate::error::AppError;
 
-/// A member looking at their organization.
+/// A principal's access to an organization: a member's, or an API key's.
 #[derive(Debug, Clone)]
 pub struct OrgAccess {
     pub org: Organization,
+    /// The role it acts with: a member's own, or the key's.
     pub role: Role,
-    /// The viewer's membership (teams and project grants hang off it).
-    pub membership: uuid::Uuid,
+    pub principal: Principal,
+    /// The member acting, when a person acts.
+    pub member: Option<MemberAccess>,
+}
+
+/// What a person's access holds besides their role.
+#[derive(Debug, Clone)]
+pub struct MemberAccess {
+    /// Their membership (teams and project grants hang off it).
+    pub membership: Uuid,
     /// When they last used the organization, as recorded before this request.
     pub last_active_at: Option<time::OffsetDateTime>,
     pub user: User,
-    /// Whether the request acts through an API key: its role is capped at Admin.
-    pub through_key: bool,
 }
 
 impl OrgAccess {
-    /// The role this access acts with, for a role of the member read again later
-    /// (under a lock): capped at Admin through an API key, as `acting` caps it.
-    pub fn cap(&self, role: Role) -> Role {
-        if self.through_key {
-            crate::domain::api_key::key_role(role)
-        } else {
-            role
+    /// The account of the person acting; `None` for an API key.
+    pub fn user(&self) -> Option<&User> {
+        self.member.as_ref().map(|m| &m.user)
+    }
+
+    /// The membership of the person acting; `None` for an API key.
+    pub fn membership(&self) -> Option<Uuid> {
+        self.member.as_ref().map(|m| m.membership)
+    }
+
+    /// Whether `membership` is the acting person's own.
+    pub fn is_me(&self, membership: Uuid) -> bool {
+        self.membership() == Some(membership)
+    }
+
+    /// The person acting, for what only a person does (leave, hand over ownership).
+    pub fn person(&self) -> Result<&MemberAccess, AppError> {
+        self.member.as_ref().ok_or_else(|| {
+            AppError::Forbidden(format!(
+                "Only a person can do this in {}; {} cannot.",
+                self.org.name,
+                self.principal.name().unwrap_or_default()
+            ))
+        })
+    }
+
+    /// How a record of who did something names the actor: `Name <address>` for a
+    /// person, `API key “HR sync”` for a key.
+    pub fn label(&self) -> String {
+        match &self.member {
+            Some(member) => format!("{} <{}>", member.user.name, member.user.email),
+            None => self.principal.name().unwrap_or_default(),
         }
     }
 
-    /// Refuses with 403 unless the member's role holds `permission`.
+    /// How invitations, keys and webhooks say who made them: a person's name, or
+    /// `API key “HR sync”`.
+    pub fn name(&self) -> String {
+        match &self.member {
+            Some(member) => member.user.name.clone(),
+            None => self.principal.name().unwrap_or_default(),
+        }
+    }
+
+    /// Refuses with 403 unless the role holds `permission`.
     pub fn require(&self, permission: Permission) -> Result<(), AppError> {
         if self.role.can(permission) {
             Ok(())
@@ -55,30 +97,36 @@ pub fn member_of(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<O
         return Err(moved(conn, slug, user)?);
     };
     let membership = memberships::find(conn, org.org_id(), user)?.ok_or(AppError::NotFound)?;
-    let user = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
+    let account = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
     Ok(OrgAccess {
         role: membership.role,
-        membership: membership.id,
-        last_active_at: membership.last_active_at,
+        principal: Principal::Person(user),
+        member: Some(MemberAccess {
+            membership: membership.id,
+            last_active_at: membership.last_active_at,
+            user: account,
+        }),
         org,
-        user,
-        through_key: false,
     })
 }
 
-/// The access of `actor` to the organization at `slug`: their own as a member, or,
-/// when they act through an API key, their role capped at Admin (`key_role`), and
-/// only in the key's organization (any other is a 404, as for outsiders).
+/// The access of `actor` to the organization at `slug`: a person's own as a member;
+/// an API key's (or an identity provider's) with its own role, and only in its own
+/// organization (any other is a 404, as for outsiders).
 pub fn acting(conn: &mut PgConnection, slug: &Slug, actor: &super::events::Actor) -> Result<OrgAccess, AppError> {
-    let mut access = member_of(conn, slug, actor.user)?;
-    if let Some(key) = &actor.key {
-        if key.organization != access.org.id {
-            return Err(AppError::NotFound);
+    match &actor.principal {
+        Principal::Person(user) => member_of(conn, slug, *user),
+        Principal::ApiKey(key) => {
+            let org = organizations::find_by_slug(conn, slug)?.ok_or(AppError::NotFound)?;
+            if org.org_id() != key.organization {
+                return Err(AppError::NotFound);
+            }
+            Ok(OrgAccess { org, role: key.role, principal: actor.principal.clone(), member: None })
         }
-        access.through_key = true;
-        access.role = access.cap(access.role);
+        Principal::IdentityProvider { .. } | Principal::System => {
+            Err(AppError::Forbidden("This is done by a person or an API key of the organization.".to_owned()))
+        }
     }
-    Ok(access)
 }
 
 /// How often, at most, a member's last activity is written.
@@ -91,9 +139,13 @@ pub const ACTIVITY_EVERY: time::Duration = time::Duration::minutes(5);
 /// its own statement and cannot deadlock with an action that locks the
 /// organization first.
 fn record_activity(conn: &mut PgConnection, access: &OrgAccess) -> Result<(), AppError> {
-    let recent = access.last_active_at.is_some_and(|at| time::OffsetDateTime::now_utc() - at < ACTIVITY_EVERY);
-    if !recent {
-        memberships::touch_unless_recent(conn, access.membership, ACTIVITY_EVERY)?;
+    let recent = access
+        .member
+        .as_ref()
+        .and_then(|m| m.last_active_at)
+        .is_some_and(|at| time::OffsetDateTime::now_utc() - at < ACTIVITY_EVERY);
+    if let (false, Some(membership)) = (recent, access.membership()) {
+        memberships::touch_unless_recent(conn, membership, ACTIVITY_EVERY)?;
     }
     Ok(())
 }
@@ -107,7 +159,7 @@ pub fn page(
 ) -> Result<(super::viewer::Viewer, OrgAccess), AppError> {
     let access = member_of(conn, slug, user)?;
     record_activity(conn, &access)?;
-    let viewer = super::viewer::of_user(conn, &access.user)?;
+    let viewer = super::viewer::of_user(conn, &access.person()?.user)?;
     Ok((viewer, access))
 }
 

@@ -5,13 +5,13 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::access::{self, OrgAccess};
-use super::events::{self, Actor, Event, KeyActor};
+use super::events::{self, Actor, Event};
 use super::rate_limit;
 pub use crate::db::api_keys::ApiKey;
 use crate::db::api_keys::{self as rows, NewApiKey};
 use crate::db::{is_unique_violation, organizations};
-use crate::domain::api_key::{ApiKeySecret, Scope, Scopes, ScopesError};
-use crate::domain::{OrgId, Permission, Slug, UserId};
+use crate::domain::api_key::{key_roles, ApiKeySecret, Scope, Scopes, ScopesError};
+use crate::domain::{KeyPrincipal, OrgId, Permission, Role, Slug};
 use crate::error::{AppError, FormErrors};
 
 /// The longest name a key may have.
@@ -42,54 +42,97 @@ pub struct CreatedKey {
     pub secret: ApiKeySecret,
 }
 
-/// `Create API key`: a key called `name` with `scopes`, acting with the creator's role
-/// capped at Admin. Bad input is refused field by field, and nothing is written.
-pub fn create(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    slug: &Slug,
-    name: &str,
-    scopes: Result<Scopes, ScopesError>,
-) -> Result<CreatedKey, AppError> {
+/// What `Create API key` asks for.
+#[derive(Debug)]
+pub struct NewKey<'a> {
+    pub name: &'a str,
+    pub scopes: Result<Scopes, ScopesError>,
+    /// The role it acts with; `None`: the highest the creator may give it.
+    pub role: Option<Role>,
+}
+
+/// `Create API key`: a key of the organization called `name`, with its scopes and
+/// its own role (never more than the creator's, nor more than Admin). Bad input is
+/// refused field by field, and nothing is written.
+pub fn create(conn: &mut PgConnection, actor: &Actor, slug: &Slug, new: NewKey<'_>) -> Result<CreatedKey, AppError> {
     conn.transaction(|conn| {
         let access = access::acting(conn, slug, actor)?;
         require_manager(&access)?;
-        let mut errors = FormErrors::new();
-        let name = name.trim();
-        if name.is_empty() {
-            errors.add("name", "Name the key after what uses it, for example “HR sync”.");
-        } else if name.chars().count() > NAME_MAX {
-            errors.add("name", format!("At most {NAME_MAX} characters."));
-        } else if rows::live_name_taken(conn, access.org.org_id(), name)? {
-            errors.add("name", format!("A key called “{name}” exists already. Choose another name."));
-        }
-        let scopes = errors.check("scopes", scopes);
-        errors.into_result()?;
-        let Some(scopes) = scopes else { return Err(AppError::Invalid(FormErrors::form("Choose scopes."))) };
-
-        let secret = ApiKeySecret::generate();
-        let new = NewApiKey {
-            id: Uuid::new_v4(),
-            organization_id: access.org.id,
-            name,
-            scopes: scopes.names(),
-            secret_hint: &secret.hint(),
-            secret_hash: &secret.hash(),
-            created_by: access.user.id,
-            creator_name: &access.user.name,
-        };
-        let key = rows::insert(conn, &new).map_err(|e| {
-            if is_unique_violation(&e) {
-                let mut errors = FormErrors::new();
-                errors.add("name", format!("A key called “{name}” was created a moment ago. Choose another name."));
-                AppError::Invalid(errors)
-            } else {
-                e.into()
-            }
-        })?;
-        actor.record(conn, &access, &[Event::ApiKeyCreated { name: key.name.clone(), scopes: key.scopes.clone() }])?;
-        Ok(CreatedKey { key, secret })
+        let creator = access.user().map(|u| (Some(u.id), u.name.clone()));
+        let (created_by, creator_name) = creator.unwrap_or_else(|| (None, access.name()));
+        let created = insert_key(conn, &access.org, access.role, new, created_by, &creator_name)?;
+        let event = Event::ApiKeyCreated { name: created.key.name.clone(), scopes: created.key.scopes.clone() };
+        actor.record(conn, &access, &[event])?;
+        Ok(created)
     })
+}
+
+/// The operator's `roster api-key create`: a key of the organization at `slug`, made
+/// by nobody in it (its creator reads "Operator"), audited as the command.
+pub fn create_by_operator(conn: &mut PgConnection, slug: &Slug, new: NewKey<'_>) -> Result<CreatedKey, AppError> {
+    conn.transaction(|conn| {
+        let org = organizations::find_by_slug(conn, slug)?.ok_or(AppError::NotFound)?;
+        let created = insert_key(conn, &org, Role::Owner, new, None, "Operator")?;
+        let event = Event::ApiKeyCreated { name: created.key.name.clone(), scopes: created.key.scopes.clone() };
+        events::record_by_operator(conn, &org, "api-key create", &[event])?;
+        Ok(created)
+    })
+}
+
+/// Checks `new` for an organization where the creator's role is `creator_role`, and
+/// stores the key.
+fn insert_key(
+    conn: &mut PgConnection,
+    org: &crate::db::organizations::Organization,
+    creator_role: Role,
+    new: NewKey<'_>,
+    created_by: Option<Uuid>,
+    creator_name: &str,
+) -> Result<CreatedKey, AppError> {
+    let mut errors = FormErrors::new();
+    let name = new.name.trim();
+    if name.is_empty() {
+        errors.add("name", "Name the key after what uses it, for example “HR sync”.");
+    } else if name.chars().count() > NAME_MAX {
+        errors.add("name", format!("At most {NAME_MAX} characters."));
+    } else if rows::live_name_taken(conn, org.org_id(), name)? {
+        errors.add("name", format!("A key called “{name}” exists already. Choose another name."));
+    }
+    let allowed = key_roles(creator_role);
+    let role = new.role.unwrap_or(allowed[0]);
+    if !allowed.contains(&role) {
+        let words: Vec<&str> = allowed.iter().map(|r| r.label()).collect();
+        errors.add(
+            "role",
+            format!("A key can act as {} here: never more than Admin, nor more than you.", words.join(" or ")),
+        );
+    }
+    let scopes = errors.check("scopes", new.scopes);
+    errors.into_result()?;
+    let Some(scopes) = scopes else { return Err(AppError::Invalid(FormErrors::form("Choose scopes."))) };
+
+    let secret = ApiKeySecret::generate();
+    let row = NewApiKey {
+        id: Uuid::new_v4(),
+        organization_id: org.id,
+        name,
+        scopes: scopes.names(),
+        secret_hint: &secret.hint(),
+        secret_hash: &secret.hash(),
+        created_by,
+        creator_name,
+        role: role.as_str(),
+    };
+    let key = rows::insert(conn, &row).map_err(|e| {
+        if is_unique_violation(&e) {
+            let mut errors = FormErrors::new();
+            errors.add("name", format!("A key called “{name}” was created a moment ago. Choose another name."));
+            AppError::Invalid(errors)
+        } else {
+            e.into()
+        }
+    })?;
+    Ok(CreatedKey { key, secret })
 }
 
 /// The `Revoke` confirmation of the live key `id`, for the Owner and Admins.
@@ -113,8 +156,7 @@ pub fn revoke(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> 
     conn.transaction(|conn| {
         let access = access::acting(conn, slug, actor)?;
         require_manager(&access)?;
-        let by = format!("{} <{}>", access.user.name, access.user.email);
-        let Some(key) = rows::revoke(conn, access.org.org_id(), id, &by)? else {
+        let Some(key) = rows::revoke(conn, access.org.org_id(), id, &access.label())? else {
             let known = rows::of_org(conn, access.org.org_id())?.into_iter().find(|k| k.id == id);
             return Err(match known {
                 Some(key) => AppError::Conflict(format!("The key “{}” was revoked already.", key.name)),
@@ -126,23 +168,35 @@ pub fn revoke(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> 
     })
 }
 
-/// The events of revoking the keys `user` made in `access.org`, revoked now because
-/// they leave it (removed, or leaving): a key never outlives its creator's place,
-/// even if they are invited back later.
-pub fn revoke_for_departure(conn: &mut PgConnection, access: &OrgAccess, user: Uuid) -> Result<Vec<Event>, AppError> {
-    let by = "Roster <their creator left the organization>";
-    let revoked = rows::revoke_created_by(conn, access.org.org_id(), user, by)?;
-    Ok(revoked.into_iter().map(|key| Event::ApiKeyRevoked { name: key.name }).collect())
+/// The operator's `roster api-key list`: the organization's keys, live ones first.
+pub fn list_by_operator(conn: &mut PgConnection, slug: &Slug) -> Result<Vec<ApiKey>, AppError> {
+    let org = organizations::find_by_slug(conn, slug)?.ok_or(AppError::NotFound)?;
+    Ok(rows::of_org(conn, org.org_id())?)
+}
+
+/// The operator's `roster api-key revoke`: the live key called `name` stops working
+/// at once, audited as the command.
+pub fn revoke_by_operator(conn: &mut PgConnection, slug: &Slug, name: &str) -> Result<ApiKey, AppError> {
+    conn.transaction(|conn| {
+        let org = organizations::find_by_slug(conn, slug)?.ok_or(AppError::NotFound)?;
+        let key = rows::find_live_by_name(conn, org.org_id(), name.trim())?
+            .ok_or_else(|| AppError::Conflict(format!("{} has no live API key called “{}”.", org.name, name.trim())))?;
+        let key = rows::revoke(conn, org.org_id(), key.id, "Operator (roster api-key revoke)")?
+            .ok_or_else(|| AppError::Conflict(format!("The key “{}” was revoked a moment ago.", key.name)))?;
+        events::record_by_operator(conn, &org, "api-key revoke", &[Event::ApiKeyRevoked { name: key.name.clone() }])?;
+        Ok(key)
+    })
 }
 
 /// Refused uses of one revoked key written to the audit log: one a minute is enough
 /// to show a leak, and a flood of requests writes no more.
 const REFUSALS_AUDITED: rate_limit::Limit = rate_limit::Limit { name: "api:refused-audit", max: 1, window_secs: 60 };
 
-/// A request authenticated by an API key: who acts (the key's creator, through the
-/// key), in which organization, and what the key may be used for.
+/// A request authenticated by an API key: who acts (the key, with its own role), in
+/// which organization, and what the key may be used for.
 #[derive(Debug, Clone)]
 pub struct KeyAccess {
+    pub id: Uuid,
     pub actor: Actor,
     /// The organization's URL name, for the use cases that take one.
     pub slug: Slug,
@@ -193,7 +247,7 @@ pub fn idempotent(
     request_hash: &[u8],
     use_case: impl FnOnce(&mut PgConnection) -> Result<Answer, AppError>,
 ) -> Result<Answer, AppError> {
-    let key_id = key.actor.key.as_ref().map(|k| k.id).ok_or_else(|| AppError::internal(anyhow::anyhow!("no key")))?;
+    let key_id = key.id;
     conn.transaction(|conn| match rows::claim_idempotency(conn, key_id, idempotency_key, request_hash)? {
         rows::Idempotency::First => {
             let (status, body) = use_case(conn)?;
@@ -220,8 +274,9 @@ pub fn request_limit(per_minute: i32) -> rate_limit::Limit {
 }
 
 /// Authenticates a request by the secret in its `Authorization` header. An unknown,
-/// malformed or revoked secret, or a key whose creator left the organization, is a
-/// 401 with a sentence saying which; use of a revoked key is written to the audit log.
+/// malformed or revoked secret is a 401 with a sentence saying which; use of a revoked
+/// key is written to the audit log. A key belongs to its organization: who created it,
+/// and whether they are still a member, does not matter.
 /// Each key may make `per_minute` requests a minute (counted in PostgreSQL, so every
 /// instance shares the count).
 pub fn authenticate(
@@ -232,7 +287,7 @@ pub fn authenticate(
 ) -> Result<KeyAccess, AppError> {
     let unknown = || AppError::KeyRefused("This API key is not valid. Check that it was copied whole.".into());
     let secret = ApiKeySecret::parse(secret.trim()).ok_or_else(unknown)?;
-    let (key, creator_role) = rows::find_by_hash(conn, &secret.hash())?.ok_or_else(unknown)?;
+    let key = rows::find_by_hash(conn, &secret.hash())?.ok_or_else(unknown)?;
     let org = organizations::find_by_id(conn, OrgId(key.organization_id))?.ok_or_else(unknown)?;
     // Counted before anything else, revoked keys included: a flood of requests with
     // one secret costs one statement each and writes nothing more.
@@ -248,23 +303,9 @@ pub fn authenticate(
             revoked_at.date()
         )));
     }
-    let (Some(creator), Some(_)) = (key.created_by, creator_role) else {
-        return Err(AppError::KeyRefused(format!(
-            "The person who created this API key (“{}”) is no longer a member of {}. An Owner or Admin can create a new key.",
-            key.name, org.name
-        )));
-    };
     rows::mark_used(conn, key.id)?;
     let scopes = Scopes::parse(&key.scopes).map_err(|e| AppError::internal(anyhow::anyhow!("stored scopes: {e}")))?;
     let slug = Slug::parse(&org.slug).ok_or_else(|| AppError::internal(anyhow::anyhow!("stored slug")))?;
-    Ok(KeyAccess {
-        actor: Actor {
-            user: UserId(creator),
-            request_id,
-            key: Some(KeyActor { id: key.id, organization: org.id, name: key.name }),
-            at: None,
-        },
-        slug,
-        scopes,
-    })
+    let principal = KeyPrincipal { id: key.id, organization: org.org_id(), name: key.name, role: key.role };
+    Ok(KeyAccess { id: key.id, actor: Actor::key(principal, request_id), slug, scopes })
 }

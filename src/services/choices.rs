@@ -48,7 +48,7 @@ pub fn find(
             let query = CandidateQuery {
                 org,
                 outside_team: None,
-                except: others.then_some(access.membership),
+                except: access.membership().filter(|_| others),
                 only: None,
                 search,
                 after,
@@ -121,7 +121,7 @@ fn teams_for(
     }
     // A Maintainer's own teams are few: all of them, filtered here.
     let search = search.to_lowercase();
-    let items = team_rows::maintained_by(conn, access.membership)?
+    let items = super::teams::maintained(conn, access)?
         .into_iter()
         .filter(|t| t.name.to_lowercase().contains(&search))
         .map(|t| named(t.id, t.name, String::new()).0)

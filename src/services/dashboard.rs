@@ -34,5 +34,5 @@ pub fn answer(
     answer: Answer,
 ) -> Result<(Result<Answered, AppError>, Dashboard), AppError> {
     let outcome = invitations::respond(conn, actor, reference, answer);
-    Ok((outcome, load(conn, actor.user)?))
+    Ok((outcome, load(conn, actor.person()?)?))
 }

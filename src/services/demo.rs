@@ -203,7 +203,7 @@ impl Story {
             }
             Step::Accept(email) => {
                 let invitee = actor(email)?;
-                for pending in invitations::pending_for(conn, invitee.user)? {
+                for pending in invitations::pending_for(conn, invitee.person()?)? {
                     invitations::respond(conn, &invitee, &InvitationRef::Id(pending.id), Answer::Accept)?;
                 }
             }

@@ -230,7 +230,7 @@ fn join_locked(conn: &mut PgConnection, who: Eligible) -> Result<Result<(String,
                 limit: usage.limit,
                 admins: memberships::admins_of(conn, org.org_id())?,
             };
-            actor.record_in(conn, &org, &account, &[event])?;
+            actor.record_in(conn, &org, Some(&account), &[event])?;
         }
         return Ok(Err(format!(
             "No seat is free in {} ({} of {} used); its Owner and Admins have been told.",
@@ -255,7 +255,7 @@ fn join_locked(conn: &mut PgConnection, who: Eligible) -> Result<Result<(String,
     if let Some(alert) = after.crossed_from(&usage) {
         events.push(super::seats::alert_event(conn, &org, alert, &after)?);
     }
-    actor.record_in(conn, &org, &account, &events)?;
+    actor.record_in(conn, &org, Some(&account), &events)?;
     Ok(Ok((org.name, org.slug)))
 }
 

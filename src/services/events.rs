@@ -9,7 +9,7 @@ use crate::db::audit::{self, NewAuditEvent};
 use crate::db::notifications::{self, NewNotification};
 use crate::db::organizations::Organization;
 use crate::db::users::User;
-use crate::domain::UserId;
+use crate::domain::{KeyPrincipal, Principal, UserId};
 use crate::error::AppError;
 
 pub use crate::domain::event::{Event, EventKind};
@@ -17,54 +17,68 @@ pub use crate::domain::event::{Event, EventKind};
 /// Who is acting, and the request it happens in (for the audit log).
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub user: UserId,
+    pub principal: Principal,
     pub request_id: Option<String>,
-    /// The API key `user` created and that acts now, when the request came through the API.
-    pub key: Option<KeyActor>,
     /// When the actor acted, when it is not now: the demo's story happens over
     /// months, and its audit events and notifications are written with their day.
     pub at: Option<time::OffsetDateTime>,
 }
 
-/// An API key acting for its organization, with its creator's role capped at Admin.
-#[derive(Debug, Clone)]
-pub struct KeyActor {
-    pub id: Uuid,
-    pub organization: Uuid,
-    pub name: String,
-}
-
 impl Actor {
     /// A signed-in person acting in the console.
     pub fn new(user: UserId, request_id: Option<String>) -> Self {
-        Actor { user, request_id, key: None, at: None }
+        Actor { principal: Principal::Person(user), request_id, at: None }
     }
 
-    /// Records what this actor, a member of `access.org`, did.
+    /// An organization's API key acting through the JSON API.
+    pub fn key(key: KeyPrincipal, request_id: Option<String>) -> Self {
+        Actor { principal: Principal::ApiKey(key), request_id, at: None }
+    }
+
+    /// Roster acting on its own (a job, housekeeping).
+    pub fn system() -> Self {
+        Actor { principal: Principal::System, request_id: None, at: None }
+    }
+
+    /// The person acting, for what only a person does for themselves (answer an
+    /// invitation, leave, hand over ownership); anyone else is refused with a sentence.
+    pub fn person(&self) -> Result<UserId, AppError> {
+        self.principal.person().ok_or_else(|| {
+            AppError::Forbidden(format!(
+                "Only a person can do this, for themselves; {} cannot.",
+                self.principal.name().unwrap_or_default()
+            ))
+        })
+    }
+
+    /// Records what this actor did in `access.org`.
     pub fn record(&self, conn: &mut PgConnection, access: &OrgAccess, events: &[Event]) -> Result<(), AppError> {
-        self.record_in(conn, &access.org, &access.user, events)
+        self.record_in(conn, &access.org, access.user(), events)
     }
 
-    /// Records what this actor, whose account is `user`, did in `org`: one audit row
-    /// per event and the notifications they imply, each kind in one statement.
+    /// Records what this actor did in `org`: one audit row per event and the
+    /// notifications they imply, each kind in one statement. `person` is the
+    /// account of the person acting (ignored for any other principal): the audit
+    /// log names them by it.
     pub fn record_in(
         &self,
         conn: &mut PgConnection,
         org: &Organization,
-        user: &User,
+        person: Option<&User>,
         events: &[Event],
     ) -> Result<(), AppError> {
-        match &self.key {
-            None => {
+        match (&self.principal, person) {
+            (Principal::Person(id), Some(user)) => {
                 let label = format!("{} <{}>", user.name, user.email);
-                let by = By { id: Some(self.user.0), label: &label, name: &user.name, at: self.at };
+                let by = By { id: Some(id.0), label: &label, name: &user.name, at: self.at };
                 write(conn, org, &by, self.request_id.clone(), events)
             }
-            Some(key) => {
-                // Named as its creator, with the key: "Ann (API key “HR sync”) <ann@example.com>".
-                let name = format!("{} (API key “{}”)", user.name, key.name);
-                let label = format!("{name} <{}>", user.email);
-                let by = By { id: Some(self.user.0), label: &label, name: &name, at: self.at };
+            (Principal::Person(_), None) => {
+                Err(AppError::internal(anyhow::anyhow!("a person acts without an account")))
+            }
+            (principal, _) => {
+                let name = principal.name().unwrap_or_default();
+                let by = By { id: None, label: &name, name: &name, at: self.at };
                 write(conn, org, &by, self.request_id.clone(), events)
             }
         }
@@ -105,11 +119,6 @@ pub fn record_by_api_client(
     events: &[Event],
 ) -> Result<(), AppError> {
     write(conn, org, &By { id: None, label: "An API client", name: "An API client", at: None }, request_id, events)
-}
-
-/// Records what Roster did by itself (disabling a webhook that failed for days).
-pub fn record_by_system(conn: &mut PgConnection, org: &Organization, events: &[Event]) -> Result<(), AppError> {
-    write(conn, org, &By { id: None, label: "Roster", name: "Roster", at: None }, None, events)
 }
 
 /// Who events are recorded as: their account (if any), their label in the audit

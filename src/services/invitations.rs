@@ -126,12 +126,12 @@ fn allowed_brings(
             return Err(invite_refusal(access, role));
         }
         // Otherwise only a team Maintainer, as Member, into teams they maintain.
-        let mine = team_rows::roles_in(conn, access.membership, &brings.teams)?;
+        let mine = super::teams::my_roles_in(conn, access, &brings.teams)?;
         let maintains = |team: &Team| {
             let team_role = mine.iter().find(|(id, _)| *id == team.id).map(|(_, r)| *r);
             may_on_team(access.role, team_role, TeamAction::Invite)
         };
-        if team_rows::maintained_by(conn, access.membership)?.is_empty() {
+        if super::teams::maintained(conn, access)?.is_empty() {
             return Err(invite_refusal(access, role));
         }
         if role != Role::Member || !projects.is_empty() || !teams.iter().all(maintains) {
@@ -157,7 +157,7 @@ fn allowed_brings(
 fn invite_refusal(access: &OrgAccess, role: Role) -> AppError {
     AppError::Forbidden(match access.role {
         Role::Member => "Only the Owner and Admins can manage invitations.".into(),
-        _ if access.through_key => format!(
+        _ if access.member.is_none() => format!(
             "An API key acts at most as an Admin: invitations as {} are the Owner's, in the console.",
             role.label()
         ),
@@ -255,6 +255,7 @@ pub fn invite(
 
         let expires_at = OffsetDateTime::now_utc() + ctx.ttl;
         let expires = date(expires_at);
+        let inviter = access.user().map(|u| u.name.clone());
         let mut rows = Vec::with_capacity(to_invite.len());
         let mut mails = Vec::with_capacity(to_invite.len());
         for address in &to_invite {
@@ -268,13 +269,13 @@ pub fn invite(
                 role,
                 token_nonce: nonce.to_vec(),
                 token_hash: token.hash(),
-                invited_by: Some(actor.user.0),
-                inviter_name: access.user.name.clone(),
+                invited_by: access.user().map(|u| u.id),
+                inviter_name: access.name(),
                 expires_at,
             });
             mails.push(messages::invitation(&InvitationMail {
                 to: address.as_str(),
-                inviter: &access.user.name,
+                inviter: inviter.as_deref(),
                 org: &org.name,
                 role: role.label(),
                 link: &ctx.links.invitation(&token),
@@ -363,7 +364,7 @@ fn choices(conn: &mut PgConnection, access: &OrgAccess) -> Result<Option<InviteC
         }));
     }
     // A team Maintainer invites as Member into their teams.
-    let mut own = team_rows::maintained_by(conn, access.membership)?;
+    let mut own = super::teams::maintained(conn, access)?;
     if own.is_empty() {
         return Ok(None);
     }
@@ -509,7 +510,7 @@ pub fn invite_from_form(
     role: Option<Role>,
     brings: &Brings,
 ) -> Result<(InvitePage, Result<InviteSummary, AppError>), AppError> {
-    let viewer = viewer::load(conn, actor.user)?;
+    let viewer = viewer::load(conn, actor.person()?)?;
     let access = access::acting(conn, slug, actor)?;
     choices(conn, &access)?.ok_or_else(|| invite_refusal(&access, Role::Member))?;
     let outcome = match role.filter(|r| *r != Role::Owner) {
@@ -551,7 +552,7 @@ pub fn invite_charged(
 /// Counts `addresses` invitation emails against the sender's hourly quotas.
 fn charge_sender(conn: &mut PgConnection, actor: &Actor, ip: &str, addresses: usize) -> Result<(), AppError> {
     rate_limit::check_many(conn, rate_limit::INVITE_PER_IP, ip, addresses)?;
-    rate_limit::check_many(conn, rate_limit::INVITE_PER_ACCOUNT, &actor.user.to_string(), addresses)
+    rate_limit::check_many(conn, rate_limit::INVITE_PER_ACCOUNT, &actor.principal.quota_subject(), addresses)
 }
 
 /// The `Revoke` confirmation, for an invitation the viewer may still revoke; with
@@ -679,7 +680,7 @@ fn send_again(
         ctx.links.sealing_key(),
         &messages::invitation(&InvitationMail {
             to: &renewed.email,
-            inviter: &access.user.name,
+            inviter: access.user().map(|u| u.name.as_str()),
             org: org_name,
             role: renewed.role.label(),
             link: &ctx.links.invitation(&token),
@@ -785,7 +786,7 @@ pub fn revoke(
     conn.transaction(|conn| {
         let access = access::acting(conn, slug, actor)?;
         let invitation = manageable(conn, &access, id)?;
-        let revoked = invitations::revoke(conn, access.org.org_id(), id, actor.user)?
+        let revoked = invitations::revoke(conn, access.org.org_id(), id, actor.principal.person())?
             .ok_or_else(|| no_longer_pending(&invitation))?;
         let event = Event::InvitationRevoked {
             invitation: revoked.id,
@@ -840,7 +841,7 @@ pub fn copy_link(
         invitations::mark_link_copied(conn, invitation.id)?;
         let event = Event::InvitationLinkCopied { invitation: invitation.id, email: invitation.email.clone() };
         actor.record(conn, &access, &[event])?;
-        let viewer = viewer::of_user(conn, &access.user)?;
+        let viewer = viewer::of_user(conn, &access.person()?.user)?;
         let grants = describe_grants(&invitation_grants::of_invitations(conn, &[invitation.id])?);
         Ok(CopiedLink { invitation, grants, link: ctx.links.invitation(&token), viewer, viewer_role: access.role })
     })
@@ -861,6 +862,8 @@ pub struct InvitationView {
     pub org_name: String,
     pub org_slug: String,
     pub inviter_name: String,
+    /// Whether a person sent it (they are told of the answer), not an API key.
+    pub by_person: bool,
     pub role: Role,
     pub status: InvitationStatus,
     pub created_at: OffsetDateTime,
@@ -927,6 +930,7 @@ fn view_unguarded(conn: &mut PgConnection, token: &Token) -> Result<Option<Invit
         org_name: org.name,
         org_slug: org.slug,
         inviter_name: invitation.inviter_name,
+        by_person: invitation.invited_by.is_some(),
         created_at: invitation.created_at,
         expires_at: invitation.expires_at,
         responded_at: invitation.responded_at,
@@ -1002,7 +1006,8 @@ pub fn respond(
 ) -> Result<Answered, AppError> {
     conn.transaction(|conn| {
         let invitation = find(conn, reference)?.ok_or(AppError::NotFound)?;
-        let user = users::find(conn, actor.user)?.ok_or(AppError::Unauthenticated)?;
+        let me = actor.person()?;
+        let user = users::find(conn, me)?.ok_or(AppError::Unauthenticated)?;
         let matches = same_address(&user.email, &invitation.email);
         if !matches {
             return Err(match reference {
@@ -1016,7 +1021,7 @@ pub fn respond(
         }
         if !user.is_verified() && matches!(reference, InvitationRef::Token(_)) && invitation.link_proves_address() {
             // Opening the emailed link proves the address, as a verification link would.
-            users::mark_verified(conn, actor.user, &invitation.email)?;
+            users::mark_verified(conn, me, &invitation.email)?;
         } else if !user.is_verified() {
             return Err(AppError::Forbidden(format!(
                 "Verify your email address {} first: use the link we sent you, or Resend verification email.",
@@ -1025,8 +1030,8 @@ pub fn respond(
         }
         let org = organizations::find_by_id(conn, OrgId(invitation.organization_id))?.ok_or(AppError::NotFound)?;
         let answered = match answer {
-            Answer::Accept => invitations::accept(conn, invitation.id, actor.user)?,
-            Answer::Decline => invitations::decline(conn, invitation.id, Some(actor.user))?,
+            Answer::Accept => invitations::accept(conn, invitation.id, me)?,
+            Answer::Decline => invitations::decline(conn, invitation.id, Some(me))?,
         };
         let Some(answered) = answered else {
             let now = invitation.status_now();
@@ -1045,10 +1050,10 @@ pub fn respond(
         let role = answered.role;
         let (mut joined, mut skipped) = (Vec::new(), Vec::new());
         if answer == Answer::Accept {
-            if memberships::insert_if_absent(conn, org.org_id(), actor.user, role)? {
-                memberships::set_invited_by(conn, org.org_id(), actor.user, answered.invited_by)?;
+            if memberships::insert_if_absent(conn, org.org_id(), me, role)? {
+                memberships::set_invited_by(conn, org.org_id(), me, answered.invited_by)?;
             }
-            let membership = memberships::find(conn, org.org_id(), actor.user)?.ok_or(AppError::NotFound)?;
+            let membership = memberships::find(conn, org.org_id(), me)?.ok_or(AppError::NotFound)?;
             (joined, skipped) = apply_grants(conn, org.org_id(), membership.id, answered.id)?;
         }
         let (invitation, email, inviter) = (answered.id, answered.email, answered.invited_by);
@@ -1063,7 +1068,7 @@ pub fn respond(
             },
             Answer::Decline => Event::InvitationDeclined { invitation, email, role, inviter },
         };
-        actor.record_in(conn, &org, &user, &[event])?;
+        actor.record_in(conn, &org, Some(&user), &[event])?;
         Ok(Answered { org_name: org.name, org_slug: org.slug, role, joined, skipped })
     })
 }

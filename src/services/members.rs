@@ -36,11 +36,11 @@ impl MemberEntry {
     /// What `access` may do to `row`, by the rules of `domain::permission`.
     pub fn new(row: MemberRow, access: &OrgAccess) -> Self {
         let manages = access.role.can(Permission::ManageMembers);
-        let is_me = row.user_id == Some(access.user.id);
+        let me = access.user().map(|u| u.id);
+        let is_me = row.user_id.is_some() && row.user_id == me;
         let (role_choices, removable) = match (row.is_member(), row.user_id) {
             (true, Some(user)) => {
-                let parties =
-                    Parties { actor: access.user.id, actor_role: access.role, target: user, target_role: row.role };
+                let parties = Parties { actor: me, actor_role: access.role, target: Some(user), target_role: row.role };
                 let choices = parties.role_choices();
                 (if choices.len() > 1 { choices } else { Vec::new() }, parties.may_remove().is_ok())
             }
@@ -217,35 +217,31 @@ pub fn leaving(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<(Vi
 
 /// What a member created that goes on without them, for the confirmation of their
 /// departure: webhook endpoints, which keep sending the organization's events unless
-/// disabled with them, and API keys, which are revoked with them (a key acts as its
-/// creator).
+/// disabled with them. (API keys belong to the organization and are not theirs.)
 #[derive(Debug, Clone, Default)]
 pub struct Leftovers {
     /// The endpoints' addresses as pages show them.
     pub endpoints: Vec<String>,
-    pub keys: Vec<String>,
 }
 
 impl Leftovers {
     pub fn is_empty(&self) -> bool {
-        self.endpoints.is_empty() && self.keys.is_empty()
+        self.endpoints.is_empty()
     }
 }
 
 fn leftovers(conn: &mut PgConnection, access: &OrgAccess, user: Uuid) -> Result<Leftovers, AppError> {
-    if !access.role.can(Permission::ManageIntegrations) && access.user.id != user {
+    if !access.role.can(Permission::ManageIntegrations) && access.user().map(|u| u.id) != Some(user) {
         return Ok(Leftovers::default());
     }
     let endpoints = super::webhooks::left_by(conn, access, user)?;
-    Ok(Leftovers {
-        endpoints: endpoints.iter().map(|e| crate::domain::webhook::shown_url(&e.url)).collect(),
-        keys: crate::db::api_keys::live_names_created_by(conn, access.org.org_id(), user)?,
-    })
+    Ok(Leftovers { endpoints: endpoints.iter().map(|e| crate::domain::webhook::shown_url(&e.url)).collect() })
 }
 
-/// What happens to what `user` (named `name`) created when they go: their keys are
-/// revoked; their webhook endpoints are disabled (`disable_integrations`) or stay on
-/// and the Owner and Admins are told.
+/// What happens to what `user` (named `name`) created when they go: their webhook
+/// endpoints are disabled (`disable_integrations`) or stay on and the Owner and
+/// Admins are told. The API keys they created go on working: they are the
+/// organization's.
 fn after_departure(
     conn: &mut PgConnection,
     access: &OrgAccess,
@@ -253,24 +249,29 @@ fn after_departure(
     name: &str,
     disable_integrations: bool,
 ) -> Result<Vec<Event>, AppError> {
-    let mut events = super::api_keys::revoke_for_departure(conn, access, user)?;
-    events.extend(super::webhooks::after_departure(conn, access, user, name, disable_integrations)?);
-    Ok(events)
+    super::webhooks::after_departure(conn, access, user, name, disable_integrations)
 }
 
 /// The target membership, locked, with who-acts-on-whom for the permission checks.
-fn target(conn: &mut PgConnection, access: &OrgAccess, id: Uuid) -> Result<(Membership, Parties<Uuid>), AppError> {
+/// An API key acts on others only: its `actor` is `None`, never a target's.
+fn target(
+    conn: &mut PgConnection,
+    access: &OrgAccess,
+    id: Uuid,
+) -> Result<(Membership, Parties<Option<Uuid>>), AppError> {
     // Roles are read again under the organization's lock: an ownership transfer
     // or another role change may have happened since the request began.
     crate::db::organizations::lock(conn, access.org.org_id())?;
-    let actor = memberships::find(conn, access.org.org_id(), UserId(access.user.id))?.ok_or(AppError::NotFound)?;
-    let membership = memberships::lock_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
-    let parties = Parties {
-        actor: access.user.id,
-        actor_role: access.cap(actor.role),
-        target: membership.user_id,
-        target_role: membership.role,
+    let (actor, actor_role) = match access.user() {
+        Some(user) => {
+            let mine = memberships::find(conn, access.org.org_id(), UserId(user.id))?.ok_or(AppError::NotFound)?;
+            (Some(user.id), mine.role)
+        }
+        // A key's role is its own, not read again.
+        None => (None, access.role),
     };
+    let membership = memberships::lock_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
+    let parties = Parties { actor, actor_role, target: Some(membership.user_id), target_role: membership.role };
     Ok((membership, parties))
 }
 
@@ -350,11 +351,12 @@ pub fn leave(
         // Under the organization's lock, so a concurrent ownership transfer cannot
         // make the leaver the Owner between this check and the delete.
         crate::db::organizations::lock(conn, access.org.org_id())?;
-        let membership = memberships::find(conn, access.org.org_id(), actor.user)?.ok_or(AppError::NotFound)?;
+        let me = access.person()?.user.clone();
+        let membership = memberships::find(conn, access.org.org_id(), UserId(me.id))?.ok_or(AppError::NotFound)?;
         may_leave(membership.role).map_err(refused)?;
         memberships::delete(conn, membership.id)?;
-        let mut events = vec![Event::MemberLeft { email: access.user.email.clone(), role: membership.role }];
-        let name = access.user.name.clone();
+        let mut events = vec![Event::MemberLeft { email: me.email.clone(), role: membership.role }];
+        let name = me.name.clone();
         events.extend(after_departure(conn, &access, membership.user_id, &name, disable_integrations)?);
         actor.record(conn, &access, &events)?;
         Ok(access.org.name.clone())

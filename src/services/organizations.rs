@@ -14,7 +14,7 @@ pub const DEFAULT_SEAT_LIMIT: i32 = 100;
 
 /// Creates an organization whose creator is its Owner; returns its slug.
 pub fn create(conn: &mut PgConnection, actor: &Actor, name: &OrgName, seat_limit: i32) -> Result<Slug, AppError> {
-    let owner = actor.user;
+    let owner = actor.person()?;
     conn.transaction(|conn| {
         // Never a former slug of a renamed organization: those keep redirecting.
         let slug = free_slug(conn, &name.slug().unwrap_or_else(Slug::generated))?;
@@ -23,7 +23,7 @@ pub fn create(conn: &mut PgConnection, actor: &Actor, name: &OrgName, seat_limit
         let user = crate::db::users::find(conn, owner)?.ok_or(AppError::Unauthenticated)?;
         let event =
             Event::OrganizationCreated { name: org.name.clone(), slug: org.slug.clone(), seat_limit: org.seat_limit };
-        actor.record_in(conn, &org, &user, &[event])?;
+        actor.record_in(conn, &org, Some(&user), &[event])?;
         Ok(slug)
     })
 }
@@ -110,7 +110,7 @@ pub fn rename(
             name: renamed.name.clone(),
             slug: renamed.slug.clone(),
         };
-        actor.record_in(conn, &renamed, &access.user, &[event])?;
+        actor.record_in(conn, &renamed, access.user(), &[event])?;
         Ok(new_slug)
     })
 }
@@ -174,7 +174,7 @@ fn overview(conn: &mut PgConnection, access: super::access::OrgAccess) -> Result
     } else {
         Vec::new()
     };
-    let reach = super::reach::of_membership(conn, access.membership)?;
+    let reach = super::reach::of_membership(conn, access.person()?.membership)?;
     let granters = super::reach::granters(conn, &access)?;
     let (org, my_role) = (access.org, access.role);
     let seats = super::invitations::seat_usage(conn, org.org_id(), org.seat_limit)?;

@@ -32,7 +32,7 @@ pub fn settings_page(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Resu
         let query = CandidateQuery {
             org: access.org.org_id(),
             outside_team: None,
-            except: Some(access.membership),
+            except: access.membership(),
             only: None,
             search: "",
             after: None,
@@ -70,9 +70,9 @@ pub fn transfer(
         let access = access::acting(conn, slug, actor)?;
         organizations::lock(conn, access.org.org_id())?;
         // Read the role again under the lock: a concurrent transfer may have just taken it.
-        let me = memberships::find(conn, access.org.org_id(), actor.user)?.ok_or(AppError::NotFound)?;
-        let my_role = access.cap(me.role);
-        if my_role != Role::Owner || !my_role.can(Permission::ManageOwnership) {
+        let person = access.person()?.user.clone();
+        let me = memberships::find(conn, access.org.org_id(), UserId(person.id))?.ok_or(AppError::NotFound)?;
+        if me.role != Role::Owner || !me.role.can(Permission::ManageOwnership) {
             return Err(AppError::Forbidden("Only the Owner can transfer ownership.".into()));
         }
         confirm_name(typed_name, &access.org.name)?;
@@ -88,7 +88,7 @@ pub fn transfer(
             errors.add("member", "Choose a member of this organization.");
             AppError::Invalid(errors)
         })?;
-        if target.user_id == actor.user.0 {
+        if target.user_id == person.id {
             let mut errors = FormErrors::new();
             errors.add("member", "You are already the Owner. Choose another member.");
             return Err(AppError::Invalid(errors));
@@ -102,7 +102,7 @@ pub fn transfer(
             user: target.user_id,
             email: new_owner_user.email.clone(),
             previous_role: target.role,
-            previous_owner: access.user.email.clone(),
+            previous_owner: person.email.clone(),
         };
         actor.record(conn, &access, &[event])?;
         Ok(new_owner_user.email)
@@ -119,13 +119,14 @@ pub fn delete_organization(
     conn.transaction(|conn| {
         let access = access::acting(conn, slug, actor)?;
         organizations::lock(conn, access.org.org_id())?;
-        let me = memberships::find(conn, access.org.org_id(), actor.user)?.ok_or(AppError::NotFound)?;
-        if !access.cap(me.role).can(Permission::ManageOwnership) {
+        let person = access.person()?.user.clone();
+        let me = memberships::find(conn, access.org.org_id(), UserId(person.id))?.ok_or(AppError::NotFound)?;
+        if !me.role.can(Permission::ManageOwnership) {
             return Err(AppError::Forbidden("Only the Owner can delete the organization.".into()));
         }
         confirm_name(typed_name, &access.org.name)?;
         organizations::delete(conn, access.org.org_id())?;
-        tracing::info!(organization = %access.org.slug, by = %access.user.email, "organization deleted");
+        tracing::info!(organization = %access.org.slug, by = %person.email, "organization deleted");
         Ok(access.org.name)
     })
 }

@@ -84,8 +84,13 @@ fn entries_for(
     let ids: Vec<Uuid> = found.iter().map(|(p, _)| p.id).collect();
     let mut labels: HashMap<Uuid, Vec<(String, AccessLevel)>> = rows::grant_labels(conn, &ids)?.into_iter().collect();
     // Only the projects of this page: the same query, not everything the member reaches.
-    let mine: HashMap<Uuid, AccessLevel> =
-        reach::on_projects(conn, access.membership, &ids)?.into_iter().map(|r| (r.project.id, r.level)).collect();
+    let mine: HashMap<Uuid, AccessLevel> = match access.membership() {
+        Some(membership) => {
+            reach::on_projects(conn, membership, &ids)?.into_iter().map(|r| (r.project.id, r.level)).collect()
+        }
+        // An API key reaches no project of its own.
+        None => HashMap::new(),
+    };
     let entries = found
         .into_iter()
         .map(|(project, sort_key)| ProjectEntry {
@@ -125,7 +130,7 @@ pub fn project_page(
     let (viewer, access) = access::page(conn, slug, user)?;
     let project = project_in(conn, &access, project)?;
     let grants = rows::grants_of(conn, &[project.id])?;
-    let mine = reach::on_project(conn, access.membership, project.id)?;
+    let mine = reach::on_project(conn, access.person()?.membership, project.id)?;
     let manages = access.role.can(Permission::ManageTeamsAndProjects);
     let granters = if mine.is_none() && !manages { Some(reach::granters(conn, &access)?) } else { None };
     Ok(ProjectPage { viewer, access, project, grants, mine, manages, granters })

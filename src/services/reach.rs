@@ -89,7 +89,7 @@ pub struct Granters {
 pub fn granters(conn: &mut PgConnection, access: &OrgAccess) -> Result<Granters, AppError> {
     Ok(Granters {
         viewer_may: access.role.can(crate::domain::Permission::ManageTeamsAndProjects),
-        others: memberships::granter_names(conn, access.org.org_id(), GRANTERS_NAMED, Some(access.membership))?,
+        others: memberships::granter_names(conn, access.org.org_id(), GRANTERS_NAMED, access.membership())?,
     })
 }
 
@@ -100,7 +100,7 @@ pub fn my_access_page(
     user: UserId,
 ) -> Result<(Viewer, OrgAccess, MemberReach, Granters), AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
-    let reach = of_membership(conn, access.membership)?;
+    let reach = of_membership(conn, access.person()?.membership)?;
     let granters = granters(conn, &access)?;
     Ok((viewer, access, reach, granters))
 }

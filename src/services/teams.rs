@@ -124,8 +124,31 @@ impl TeamRights {
     }
 }
 
+/// The teams the person acting maintains: none for an API key, which is in no team.
+pub(super) fn maintained(conn: &mut PgConnection, access: &OrgAccess) -> Result<Vec<Team>, AppError> {
+    Ok(match access.membership() {
+        Some(membership) => rows::maintained_by(conn, membership)?,
+        None => Vec::new(),
+    })
+}
+
+/// The roles of the person acting in `teams`: none for an API key.
+pub(super) fn my_roles_in(
+    conn: &mut PgConnection,
+    access: &OrgAccess,
+    teams: &[Uuid],
+) -> Result<Vec<(Uuid, TeamRole)>, AppError> {
+    Ok(match access.membership() {
+        Some(membership) => rows::roles_in(conn, membership, teams)?,
+        None => Vec::new(),
+    })
+}
+
 fn rights(conn: &mut PgConnection, access: &OrgAccess, team: &Team) -> Result<TeamRights, AppError> {
-    let mine = rows::role_of(conn, team.id, access.membership)?;
+    let mine = match access.membership() {
+        Some(membership) => rows::role_of(conn, team.id, membership)?,
+        None => None,
+    };
     let may = |action| may_on_team(access.role, mine, action);
     Ok(TeamRights {
         manage_members: may(TeamAction::ManageMembers),
@@ -202,7 +225,7 @@ pub fn team_page(
         .into_iter()
         .map(|member| TeamMemberEntry {
             manageable: rights.may_manage(member.org_role),
-            is_me: member.membership_id == access.membership,
+            is_me: access.is_me(member.membership_id),
             member,
         })
         .collect();
@@ -433,7 +456,7 @@ pub fn remove_member(
             role: member.role,
         };
         actor.record(conn, &access, &[event])?;
-        Ok((team, member.email, membership == access.membership))
+        Ok((team, member.email, access.is_me(membership)))
     })
 }
 
@@ -467,7 +490,7 @@ pub fn change_team_role(
         let member = rows::member(conn, team.id, membership)?.ok_or(AppError::NotFound)?;
         // A Maintainer who steps down may no longer manage the team.
         let manageable = rights(conn, &access, &team)?.may_manage(member.org_role);
-        let is_me = membership == access.membership;
+        let is_me = access.is_me(membership);
         Ok((team, TeamMemberEntry { member, manageable, is_me }))
     })
 }

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::access::{self, OrgAccess};
-use super::events::{self, Actor, Event};
+use super::events::{Actor, Event};
 use crate::db::organizations::{self, Organization};
 use crate::db::webhooks::{self as rows, NewEndpoint, WEBHOOK_JOB};
 pub use crate::db::webhooks::{Attempt, Delivery, Endpoint};
@@ -86,8 +86,8 @@ pub fn create(
                 events: groups.clone(),
                 secret_sealed: key.seal(secret.as_str().as_bytes(), &sealing_context(id)),
                 secret_hint: &secret.hint(),
-                created_by: access.user.id,
-                creator_name: &access.user.name,
+                created_by: access.user().map(|u| u.id),
+                creator_name: &access.name(),
             },
         )?;
         actor.record(
@@ -161,7 +161,7 @@ pub fn log(
     id: Uuid,
     before: Option<(OffsetDateTime, i64)>,
 ) -> Result<(super::viewer::Viewer, OrgAccess, Endpoint, Vec<Delivery>), AppError> {
-    let (viewer, access) = access::page(conn, slug, actor.user)?;
+    let (viewer, access) = access::page(conn, slug, actor.person()?)?;
     let endpoint = endpoint(conn, &access, id)?;
     let deliveries = rows::deliveries_of(conn, id, before, LOG_PAGE)?;
     Ok((viewer, access, endpoint, deliveries))
@@ -293,7 +293,7 @@ pub fn secret_unreadable(conn: &mut PgConnection, endpoint: &Endpoint) -> Result
     let Some(org) = organizations::find_by_id(conn, OrgId(endpoint.organization_id))? else { return Ok(()) };
     let owner = memberships::owner_id(conn, org.org_id())?;
     let event = Event::WebhookSecretUnreadable { endpoint: endpoint.id, url: webhook::shown_url(&endpoint.url), owner };
-    events::record_by_system(conn, &org, &[event])
+    Actor::system().record_in(conn, &org, None, &[event])
 }
 
 /// The enabled endpoints `creator` added, as the departure confirmation lists them.
@@ -359,7 +359,7 @@ pub fn after_giving_up(conn: &mut PgConnection, delivery: Uuid) -> Result<(), Ap
     let owner = memberships::owner_id(conn, org.org_id())?;
     let url = webhook::shown_url(&endpoint.url);
     let event = Event::WebhookDisabled { endpoint: endpoint.id, url, reason: Some(reason), owner };
-    events::record_by_system(conn, &org, &[event])
+    Actor::system().record_in(conn, &org, None, &[event])
 }
 
 /// The delivery and endpoint a job is about, with the endpoint's secret; `None` when

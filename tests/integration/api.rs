@@ -116,14 +116,14 @@ async fn a_key_invites_three_people_and_lists_them_as_the_console_would() {
         page["data"].as_array().unwrap().iter().map(|i| i["email"].as_str().unwrap()).collect();
     assert_eq!(emails, BTreeSet::from(["ann@example.com", "bob@example.com", "cy@example.com"]));
     assert_eq!(page["data"][0]["status"], "pending");
-    assert_eq!(page["data"][0]["invited_by"], "Olivia Owner");
+    assert_eq!(page["data"][0]["invited_by"], "API key “HR sync”", "the key invited them, not its creator");
 
     // The same seats as the Seat Usage page, and the audit log names the key.
     let seats: Value = api(&owner, reqwest::Method::GET, "/seats", &key).send().await.unwrap().json().await.unwrap();
     assert_eq!((seats["members"].as_i64(), seats["reserved"].as_i64()), (Some(1), Some(3)));
     assert_eq!(seats["used"], 4);
     let (_, audit) = owner.get_text(&format!("/orgs/{slug}/audit")).await;
-    assert!(unescape(&audit).contains("Olivia Owner (API key “HR sync”)"), "{audit}");
+    assert!(unescape(&audit).contains("API key “HR sync”"), "{audit}");
 
     // Revoke one, by the API, and it is no longer open.
     let id = page["data"].as_array().unwrap().iter().find(|i| i["email"] == "cy@example.com").unwrap()["id"].clone();
@@ -187,36 +187,103 @@ async fn a_key_does_no_more_than_its_scopes_and_never_more_than_an_admin() {
 }
 
 #[tokio::test]
-async fn a_key_follows_its_creator_down_and_stops_when_they_leave() {
+async fn a_key_belongs_to_the_organization_and_outlives_its_creators_demotion_and_removal() {
     let owner = spawn_app().await;
     let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
     let admin = owner.member(&slug, "Ada Admin", "ada@example.com", "admin").await;
-    let key = create_key(&admin, &slug, "Ada's script", &["members:read", "invitations:write"]).await;
+    let key = create_key(&admin, &slug, "HR sync", &["members:read", "invitations:write"]).await;
+    let (_, page) = admin.get_text(&format!("/orgs/{slug}/settings/api-keys")).await;
+    assert!(page.contains("<td data-label=\"Role\">Admin</td>"), "an Admin's key acts as Admin by default: {page}");
+    let invite = |email: &'static str| {
+        api(&owner, reqwest::Method::POST, "/invitations", &key).json(&json!({ "emails": [email] })).send()
+    };
 
+    // Ada is demoted, then removed: the key keeps its own role and still invites.
     let ada = owner.membership_id(&slug, "ada@example.com");
     owner.post_form(&format!("/orgs/{slug}/members/{ada}/role"), &[("role", "member")]).await;
-    let invite = || {
-        api(&owner, reqwest::Method::POST, "/invitations", &key).json(&json!({ "emails": ["ann@example.com"] })).send()
-    };
-    expect_problem(invite().await.unwrap(), StatusCode::FORBIDDEN).await;
-    let response = api(&owner, reqwest::Method::GET, "/members", &key).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK, "a Member may still list members");
-
+    assert_eq!(invite("ann@example.com").await.unwrap().status(), StatusCode::CREATED, "demoting Ada changes no key");
+    let page = owner.get_text(&format!("/orgs/{slug}/members/{ada}/remove")).await.1;
+    assert!(!page.contains("HR sync"), "removing Ada does not touch the organization's keys: {page}");
     owner.post_form(&format!("/orgs/{slug}/members/{ada}/remove"), &[]).await;
-    let response = api(&owner, reqwest::Method::GET, "/members", &key).send().await.unwrap();
-    let problem = expect_problem(response, StatusCode::UNAUTHORIZED).await;
-    assert!(problem["detail"].as_str().unwrap().contains("was revoked"), "{problem}");
-    assert_eq!(owner.count("SELECT count(*) FROM audit_events WHERE action = 'api_key.revoked'"), 1);
+    assert_eq!(owner.count("SELECT count(*) FROM memberships WHERE role = 'member'"), 0, "Ada is gone");
+    assert_eq!(invite("bob@example.com").await.unwrap().status(), StatusCode::CREATED, "the key still invites");
+    assert_eq!(owner.count("SELECT count(*) FROM api_keys WHERE revoked_at IS NULL"), 1);
 
-    // Invited back, Ada's old key stays dead.
-    let response = owner.invite(&slug, "ada@example.com", "admin").await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let link = owner.invitation_link("ada@example.com");
-    let response = admin.post_form(&format!("{link}/accept"), &[]).await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(owner.count("SELECT count(*) FROM memberships WHERE role = 'admin'"), 1, "Ada is back");
+    // Audited as the key, and the invitation says it came from the key; nobody is
+    // notified as its inviter, and the invitee's email names no person.
+    let (_, audit) = owner.get_text(&format!("/orgs/{slug}/audit?action=invitation.created")).await;
+    let audit = unescape(&audit);
+    assert!(audit.contains("API key “HR sync”") && !audit.contains("Ada Admin (API key"), "{audit}");
+    assert_eq!(
+        owner.count("SELECT count(*) FROM invitations WHERE email = 'bob@example.com' AND invited_by IS NULL AND inviter_name = 'API key “HR sync”'"),
+        1
+    );
+    assert_eq!(owner.last_mail_to("bob@example.com").subject, "You are invited to join Acme on Roster");
+}
+
+#[tokio::test]
+async fn a_keys_role_is_chosen_within_its_creators_and_a_member_key_cannot_invite() {
+    let owner = spawn_app().await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    let path = format!("/orgs/{slug}/settings/api-keys");
+    let response = owner
+        .post_form(
+            &path,
+            &[("name", "Reader"), ("role", "member"), ("scopes", "members:read"), ("scopes", "invitations:write")],
+        )
+        .await;
+    let page = expect_page(response, StatusCode::CREATED, "It is shown only this once").await;
+    let key = secret_in(&page).unwrap();
+    assert_eq!(owner.count("SELECT count(*) FROM api_keys WHERE role = 'member'"), 1);
+    let response = api(&owner, reqwest::Method::POST, "/invitations", &key)
+        .json(&json!({ "emails": ["ann@example.com"], "role": "admin" }))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(response, StatusCode::FORBIDDEN).await;
+    let response = api(&owner, reqwest::Method::POST, "/invitations", &key)
+        .json(&json!({ "emails": ["ann@example.com"] }))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(response, StatusCode::FORBIDDEN).await;
+    assert_eq!(owner.count("SELECT count(*) FROM invitations"), 0, "a Member key invites nobody");
     let response = api(&owner, reqwest::Method::GET, "/members", &key).send().await.unwrap();
-    expect_problem(response, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(response.status(), StatusCode::OK, "and lists members, as a Member may");
+
+    // Owner is never a key's role, and an unknown role is refused the same way.
+    for role in ["owner", "superuser"] {
+        let response = owner.post_form(&path, &[("name", "Boss"), ("role", role), ("scopes", "members:read")]).await;
+        let page =
+            expect_page(response, StatusCode::UNPROCESSABLE_ENTITY, "A key can act as Admin or Member here").await;
+        assert!(page.contains("aria-invalid=\"true\""), "{page}");
+    }
+    assert_eq!(owner.count("SELECT count(*) FROM api_keys"), 1);
+}
+
+#[tokio::test]
+async fn a_keys_invitation_quota_is_its_own_not_its_creators() {
+    let owner = spawn_app().await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    let key = create_key(&owner, &slug, "HR sync", &["invitations:write"]).await;
+    let response = api(&owner, reqwest::Method::POST, "/invitations", &key)
+        .json(&json!({ "emails": ["ann@example.com", "bob@example.com"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(
+        owner.count(
+            "SELECT coalesce(sum(hits), 0)::bigint AS count FROM rate_limits WHERE key LIKE 'invite:account:key:%'"
+        ),
+        2,
+        "counted against the key"
+    );
+    let olivia = owner.count(
+        "SELECT coalesce(sum(hits), 0)::bigint AS count FROM rate_limits r JOIN users u ON r.key = 'invite:account:' || u.id \
+         WHERE u.email = 'olivia@example.com'",
+    );
+    assert_eq!(olivia, 0, "and not against the Owner who created it");
 }
 
 #[tokio::test]
@@ -672,4 +739,57 @@ async fn the_events_of_one_action_keep_their_order_everywhere() {
     let deliveries = roster::db::webhooks::deliveries_of(&mut app.db.conn(), endpoint, None, 100).unwrap();
     let bodies: String = deliveries.iter().map(|d| d.body.as_str()).collect::<Vec<_>>().join("\n");
     assert_eq!(in_order(&bodies), newest_first, "the webhook's delivery log");
+}
+
+#[tokio::test]
+async fn keys_made_before_they_belonged_to_the_organization_keep_what_they_could_do() {
+    use diesel::connection::SimpleConnection;
+    use diesel_migrations::MigrationHarness;
+
+    let owner = spawn_app().await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    let admin = owner.member(&slug, "Ada Admin", "ada@example.com", "admin").await;
+    let member = owner.member(&slug, "Mo Member", "mo@example.com", "member").await;
+    let gone = owner.member(&slug, "Gil Gone", "gil@example.com", "admin").await;
+    let keys = [
+        create_key(&owner, &slug, "Owner's", &["members:read"]).await,
+        create_key(&admin, &slug, "Admin's", &["members:read"]).await,
+        create_key(&gone, &slug, "Gone's", &["members:read"]).await,
+    ];
+    drop((member, gone));
+
+    // Back to the table as it was: keys acted through their creator's membership.
+    let mut conn = owner.db.conn();
+    conn.revert_last_migration(roster::db::MIGRATIONS).unwrap();
+    conn.batch_execute(
+        "UPDATE memberships SET role = 'member' WHERE user_id = (SELECT id FROM users WHERE email = 'ada@example.com');
+         INSERT INTO api_keys (id, organization_id, name, scopes, secret_hint, secret_hash, created_by, creator_name)
+         SELECT gen_random_uuid(), organization_id, 'Mo''s', scopes, 'xxxx', sha256('mo'::bytea), \
+                (SELECT id FROM users WHERE email = 'mo@example.com'), 'Mo Member' FROM api_keys LIMIT 1;
+         DELETE FROM memberships WHERE user_id = (SELECT id FROM users WHERE email = 'gil@example.com');",
+    )
+    .unwrap();
+    conn.run_pending_migrations(roster::db::MIGRATIONS).unwrap();
+
+    let role_of = |name: &str| {
+        owner.count(&format!(
+            "SELECT CASE role WHEN 'admin' THEN 2 WHEN 'member' THEN 1 END::bigint AS count FROM api_keys WHERE name = '{}'",
+            name.replace('\'', "''")
+        ))
+    };
+    assert_eq!(role_of("Owner's"), 2, "an Owner's key acts as Admin, as before");
+    assert_eq!(role_of("Admin's"), 1, "its creator's current role: Ada was demoted");
+    assert_eq!(role_of("Mo's"), 1);
+    assert_eq!(
+        owner.count("SELECT count(*) FROM api_keys WHERE name = 'Gone''s' AND revoked_at IS NOT NULL"),
+        1,
+        "a key refused until now (its creator had left) does not come back to life"
+    );
+    // Same secrets: the keys that worked still work.
+    for key in &keys[..2] {
+        let response = api(&owner, reqwest::Method::GET, "/members", key).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let response = api(&owner, reqwest::Method::GET, "/members", &keys[2]).send().await.unwrap();
+    expect_problem(response, StatusCode::UNAUTHORIZED).await;
 }

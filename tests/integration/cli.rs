@@ -226,3 +226,71 @@ fn generate_fills_an_organization_within_its_seat_limit() {
     // Realistic dates: members joined over months, not all at this moment.
     assert!(db.count("SELECT count(DISTINCT created_at::date) FROM memberships") > 10);
 }
+
+#[tokio::test]
+async fn the_operator_creates_lists_and_revokes_an_api_key_whose_secret_alone_is_printed() {
+    let app = crate::common::spawn_app().await;
+    let slug = app.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    let db = app.db.url.clone();
+    let run = |args: Vec<String>| {
+        let db = db.clone();
+        async move {
+            tokio::task::spawn_blocking(move || roster(&db, &args.iter().map(String::as_str).collect::<Vec<_>>()))
+                .await
+                .unwrap()
+        }
+    };
+    let args = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+
+    let out = run(args(&[
+        "api-key",
+        "create",
+        "--org",
+        &slug,
+        "--name",
+        "HR sync",
+        "--scopes",
+        "members:read,invitations:write",
+        "--role",
+        "member",
+    ]))
+    .await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let secret = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(secret.starts_with("roster_") && !secret.contains(' '), "standard output is the secret alone: {secret:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Created the API key “HR sync”"));
+    let response = reqwest::Client::new().get(app.url("/api/v1/members")).bearer_auth(&secret).send().await.unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::OK, "the secret works");
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_events WHERE action = 'api_key.created' AND actor_label = 'Operator (roster api-key create)'"),
+        1
+    );
+
+    let out = run(args(&["api-key", "list", "--org", &slug])).await;
+    let listed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(listed.contains("HR sync\tMember\tmembers:read,invitations:write\tlive\tcreated by Operator"), "{listed}");
+    assert!(!listed.contains(&secret));
+
+    // Bad input says which flag, and changes nothing.
+    for (bad, said) in [
+        (vec!["--name", "HR sync", "--scopes", "members:read"], "--name: A key called “HR sync” exists already"),
+        (vec!["--name", "CI", "--scopes", "everything"], "--scopes: “everything” is not a scope"),
+        (vec!["--name", "CI", "--scopes", "members:read", "--role", "owner"], "--role: \"owner\" is not a key's role"),
+    ] {
+        let mut list = args(&["api-key", "create", "--org", &slug]);
+        list.extend(bad.iter().map(|s| (*s).to_owned()));
+        let out = run(list).await;
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains(said), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert_eq!(app.count("SELECT count(*) FROM api_keys"), 1);
+
+    let out = run(args(&["api-key", "revoke", "--org", &slug, "--name", "hr SYNC"])).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let response = reqwest::Client::new().get(app.url("/api/v1/members")).bearer_auth(&secret).send().await.unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::UNAUTHORIZED, "revoked at once");
+    let out = run(args(&["api-key", "revoke", "--org", &slug, "--name", "HR sync"])).await;
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Acme has no live API key called “HR sync”"));
+    let out = run(args(&["api-key", "list", "--org", "nowhere"])).await;
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no organization is at /orgs/nowhere"));
+}

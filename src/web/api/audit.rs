@@ -19,7 +19,7 @@ pub struct AuditEvent {
     pub id: Uuid,
     /// The event's name, e.g. `invitation.created`, `member.role_changed`.
     pub action: String,
-    /// Who did it: "Name <email>", or the API key and its creator, or the operator.
+    /// Who did it: "Name <email>", `API key “HR sync”`, `Roster`, or the operator.
     pub actor: String,
     /// What it was done to: an email address, a team's name, …
     pub target: String,

@@ -201,8 +201,8 @@ pub async fn change_member_role(
 #[into_params(parameter_in = Query)]
 pub struct RemoveParams {
     /// `true` keeps the webhook endpoints the member added enabled (the Owner and
-    /// Admins are told); by default they are disabled with the member. Their API keys
-    /// are revoked either way: a key acts as its creator.
+    /// Admins are told); by default they are disabled with the member. The API keys
+    /// they created go on working: keys belong to the organization.
     keep_webhooks: Option<bool>,
 }
 

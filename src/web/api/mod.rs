@@ -147,7 +147,7 @@ pub fn document(base_url: &url::Url) -> OpenApi {
             let responses = &mut operation.responses.responses;
             for (status, description) in [
                 ("400", "The request could not be read."),
-                ("401", "No API key, or one that is not valid, revoked, or whose creator left."),
+                ("401", "No API key, or one that is not valid or was revoked."),
                 ("403", "The key lacks the scope, or its role does not allow this."),
                 ("429", "Too many requests from this key; `Retry-After` says when to try again."),
                 ("503", "The database is busy or unavailable; `Retry-After` says when to try again."),

@@ -96,7 +96,7 @@ pub async fn my_access(
         org_name: access.org.name.clone(),
         view: AccessView::new(found, &granters),
         me: true,
-        subject: access.user.name.clone(),
+        subject: access.name(),
         layout: frame.layout("My access", Some(viewer), Some(&access.org.slug), Nav::Access),
     })
 }

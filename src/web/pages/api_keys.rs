@@ -5,6 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::settings::{render, text_and_choices, CreatedKeyView, Forms, Section};
 use crate::domain::api_key::Scopes;
+use crate::domain::Role;
 use crate::error::AppError;
 use crate::services::api_keys;
 use crate::web::extractors::{Acting, OrgItem, OrgSlug};
@@ -24,11 +25,20 @@ pub async fn create_api_key(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
-    let (name, chosen) = text_and_choices(form.into_inner(), "name", "scopes");
+    let fields = form.into_inner();
+    let role_text = fields.iter().find(|(k, _)| k == "role").map(|(_, v)| v.clone()).unwrap_or_default();
+    let (name, chosen) = text_and_choices(fields, "name", "scopes");
+    // No role chosen: the highest the creator may give. Anything but a role's name asks
+    // for more than a key may have, and is refused as such.
+    let role = (!role_text.is_empty()).then(|| Role::from_db(&role_text).unwrap_or(Role::Owner));
     let scopes = Scopes::parse(&chosen);
     let actor = acting.actor();
     let (lookup, typed) = (slug.clone(), name.clone());
-    match state.db.run(move |conn| api_keys::create(conn, &actor, &lookup, &typed, scopes)).await {
+    let created = state
+        .db
+        .run(move |conn| api_keys::create(conn, &actor, &lookup, api_keys::NewKey { name: &typed, scopes, role }))
+        .await;
+    match created {
         Ok(created) => {
             let forms = Forms {
                 created_key: Some(CreatedKeyView {
@@ -40,7 +50,13 @@ pub async fn create_api_key(
             render(frame, &state, acting.user, slug, Section::ApiKeys, StatusCode::CREATED, forms).await
         }
         Err(AppError::Invalid(errors)) => {
-            let forms = Forms { key_name: name, key_scopes: chosen, key_errors: errors, ..Forms::default() };
+            let forms = Forms {
+                key_name: name,
+                key_scopes: chosen,
+                key_role: role_text,
+                key_errors: errors,
+                ..Forms::default()
+            };
             render(frame, &state, acting.user, slug, Section::ApiKeys, StatusCode::UNPROCESSABLE_ENTITY, forms).await
         }
         Err(other) => Err(other),

@@ -115,6 +115,8 @@ struct SettingsPage {
     domains: Vec<DomainView>,
     api_keys: Vec<ApiKeyView>,
     scope_choices: Vec<ScopeChoice>,
+    /// The roles the viewer may give a new key, highest first, and whether each is chosen.
+    key_roles: Vec<(Role, bool)>,
     /// The key just created, with its secret: shown this once.
     created_key: Option<CreatedKeyView>,
     webhooks: Vec<EndpointView>,
@@ -146,6 +148,7 @@ pub struct ApiKeyView {
     pub name: String,
     pub hint: String,
     pub scopes: Vec<String>,
+    pub role: Role,
     pub creator: String,
     pub created: When,
     pub last_used: Option<When>,
@@ -160,6 +163,7 @@ impl ApiKeyView {
             name: key.name.clone(),
             hint: key.secret_hint.clone(),
             scopes: key.scopes.clone(),
+            role: key.role,
             creator: key.creator_name.clone(),
             created: When::of(key.created_at),
             last_used: key.last_used_at.map(When::of),
@@ -246,6 +250,8 @@ pub struct Forms {
     /// `Create API key` as sent, when it is shown again with its errors.
     pub key_name: String,
     pub key_scopes: Vec<String>,
+    /// The role chosen in `Create API key` (`admin`, `member`), when shown again.
+    pub key_role: String,
     pub key_errors: FormErrors,
     /// The key `Create API key` just made.
     pub created_key: Option<CreatedKeyView>,
@@ -342,6 +348,9 @@ pub(super) async fn render(
             checked: forms.key_scopes.iter().any(|chosen| chosen == s.as_str()),
         })
         .collect();
+    let allowed = crate::domain::api_key::key_roles(access.role);
+    let chosen = Role::from_db(&forms.key_role).filter(|r| allowed.contains(r)).unwrap_or(allowed[0]);
+    let key_roles = allowed.iter().map(|r| (*r, *r == chosen)).collect();
     let created_key = forms.created_key.take();
     let created_webhook = forms.created_webhook.take();
     let event_choices = crate::domain::webhook::EVENT_GROUPS
@@ -403,6 +412,7 @@ pub(super) async fn render(
             domains,
             api_keys: api_keys.iter().map(ApiKeyView::new).collect(),
             scope_choices,
+            key_roles,
             created_key,
             webhooks,
             event_choices,
