@@ -212,9 +212,7 @@ async fn form_body(req: &mut ServiceRequest) -> Result<Option<Bytes>, actix_web:
         body.extend_from_slice(&chunk);
     }
     let body: Bytes = body.freeze();
-    let (_, mut replay) = actix_http::h1::Payload::create(true);
-    replay.unread_data(body.clone());
-    req.set_payload(replay.into());
+    req.set_payload(actix_web::dev::Payload::from(body.clone()));
     Ok(Some(body))
 }
 

@@ -5,25 +5,30 @@ use crate::common::{spawn_app_with, TestApp};
 
 const TOKEN: &str = "a-metrics-token-for-statement-counts";
 
-/// Statements and requests counted so far under a route pattern (GET, 2xx).
-async fn counted(app: &TestApp, route: &str) -> (u64, u64) {
+/// Statements and requests counted so far under a route pattern (GET, 2xx); `None`
+/// for a series `/metrics` does not report (yet).
+async fn counted(app: &TestApp, route: &str) -> (Option<u64>, Option<u64>) {
     let response = app.client.get(app.url("/metrics")).bearer_auth(TOKEN).send().await.unwrap();
     let text = response.text().await.unwrap();
     let figure = |metric: &str| {
         let series = format!(r#"{metric}{{method="GET",route="{route}",status="2xx"}} "#);
-        text.lines().find_map(|line| line.strip_prefix(&series)).map_or(0, |v| v.trim().parse::<u64>().unwrap())
+        text.lines().find_map(|line| line.strip_prefix(&series)).map(|v| v.trim().parse::<u64>().unwrap())
     };
     (figure("roster_http_request_database_statements_total"), figure("roster_http_requests_total"))
 }
 
-/// The statements one GET of `path` (matched by `route`) cost.
+/// The statements one GET of `path` (matched by `route`) cost. Both series must be
+/// reported once the page was requested: a missing one would read as zero statements.
 async fn cost(app: &TestApp, route: &str, path: &str) -> u64 {
     let (statements, requests) = counted(app, route).await;
     let (status, page) = app.get_text(path).await;
     assert_eq!(status.as_u16(), 200, "{path}: {page}");
     let (after, requests_after) = counted(app, route).await;
-    assert_eq!(requests_after, requests + 1, "{path} was counted once");
-    after - statements
+    let after = after.unwrap_or_else(|| panic!("/metrics reports the statements of {route}"));
+    let requests_after = requests_after.unwrap_or_else(|| panic!("/metrics reports the requests of {route}"));
+    assert_eq!(requests_after, requests.unwrap_or(0) + 1, "{path} was counted once");
+    assert!(after > statements.unwrap_or(0), "{path} ran at least one statement (its session)");
+    after - statements.unwrap_or(0)
 }
 
 fn roster(app: &TestApp, args: &[&str]) {

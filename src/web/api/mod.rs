@@ -482,17 +482,15 @@ mod tests {
     }
 
     #[test]
-    fn every_authenticated_route_documents_its_scope_and_the_problems() {
+    fn every_route_but_the_document_names_a_scope_and_the_document_names_its_server() {
         let doc = document(&url::Url::parse("https://roster.example.com").unwrap());
         assert_eq!(doc.servers.as_ref().unwrap()[0].url, "https://roster.example.com");
         for (path, item) in &doc.paths.paths {
             for operation in [&item.get, &item.post, &item.patch, &item.delete].into_iter().flatten() {
-                if path.ends_with("/openapi.json") {
-                    assert!(operation.security.is_none());
-                    continue;
-                }
-                assert!(operation.security.is_some(), "{path} names its scope");
-                assert!(operation.responses.responses.contains_key("401"), "{path} documents 401");
+                // The route attributes say this, not `document`: a route added without
+                // `security` would be listed as open. Whether each named scope is the
+                // one its handler checks is tested against the running API.
+                assert_eq!(operation.security.is_none(), path.ends_with("/openapi.json"), "{path}");
             }
         }
     }
