@@ -185,6 +185,11 @@ pub fn invite(
     role: Role,
     brings: &Brings,
 ) -> Result<InviteSummary, AppError> {
+    if role == Role::Owner {
+        let mut errors = FormErrors::new();
+        errors.add("role", "Nobody is invited as Owner: the Owner transfers ownership in Settings.");
+        return Err(AppError::Invalid(errors));
+    }
     if list.addresses.is_empty() {
         let mut errors = FormErrors::new();
         let message = if list.invalid.is_empty() {

@@ -359,6 +359,12 @@ async fn another_organizations_ids_are_not_found_and_bad_input_names_its_field()
         api(&owner, reqwest::Method::POST, "/invitations", &key).json(&json!({ "emails": [] })).send().await.unwrap();
     let problem = expect_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(problem["errors"][0]["field"], "emails");
+    let body = json!({ "emails": ["ann@example.com"], "role": "owner" });
+    let response = api(&owner, reqwest::Method::POST, "/invitations", &key).json(&body).send().await.unwrap();
+    let problem = expect_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(problem["errors"][0]["field"], "role");
+    assert!(problem["errors"][0]["message"].as_str().unwrap().starts_with("Nobody is invited as Owner"), "{problem}");
+    assert_eq!(owner.count("SELECT count(*) FROM invitations"), 1, "Sam's, in Rival; none sent");
     let response = api(&owner, reqwest::Method::POST, "/invitations", &key)
         .header("content-type", "application/json")
         .body("{not json")

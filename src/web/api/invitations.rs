@@ -246,10 +246,8 @@ pub async fn create_invitations(
                     }
                 })
                 .collect();
+            // Nobody is invited as Owner: the use case says so, as for the page.
             let role: Role = body.role.unwrap_or(ApiRole::Member).into();
-            if role == Role::Owner {
-                errors.add("role", "Nobody is invited as Owner: the Owner transfers ownership in Settings.");
-            }
             errors.into_result()?;
             let list = EmailList::parse(&body.emails.join("\n"));
             let brings = Brings { teams: body.teams, projects };
