@@ -189,8 +189,9 @@ fn serve(
     let store = PgSessionStore::new(db, lifetimes);
 
     let server = HttpServer::new(move || {
-        let headers =
-            routes::security_headers(secure).into_iter().fold(DefaultHeaders::new(), |headers, h| headers.add(h));
+        let headers = crate::web::headers::security_headers(secure)
+            .into_iter()
+            .fold(DefaultHeaders::new(), |headers, h| headers.add(h));
         let sessions = SessionMiddleware::builder(store.clone(), key.clone())
             .cookie_name(routes::session::cookie_name(secure).into())
             .cookie_secure(secure)

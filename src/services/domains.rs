@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::access::{self, OrgAccess};
 use super::events::{Actor, Event};
-use super::invitations::seat_usage;
+use super::seats::seat_usage;
 use crate::db::domains as rows;
 pub use crate::db::domains::OrgDomain;
 use crate::db::{invitations, is_unique_violation, memberships, organizations, users};

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::access::{self, OrgAccess};
 use super::events::{self, Actor, Event};
 use super::rate_limit;
+use super::seats::seat_usage;
 use super::viewer::{self, Viewer};
 use crate::db::invitation_grants::{self, Bring, InvitationGrant};
 use crate::db::invitations::{self, Invitation, NewInvitation};
@@ -580,12 +581,6 @@ pub fn revocation(
         )));
     }
     Ok((viewer, invitation, access.role))
-}
-
-/// Members plus pending, unexpired invitations, against the limit.
-pub fn seat_usage(conn: &mut PgConnection, org: OrgId, limit: i32) -> Result<SeatUsage, AppError> {
-    let (members, reserved) = organizations::seat_counts(conn, org)?;
-    Ok(SeatUsage { members, reserved, limit: limit.into() })
 }
 
 /// Loads an invitation of the organization that `access` may manage.

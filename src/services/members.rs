@@ -74,7 +74,7 @@ pub fn list_page(
     let (viewer, access) = access::page(conn, slug, user)?;
     let entries = entries_for(conn, &access, filter, limit)?;
     let seats = if access.role.can(Permission::ManageMembers) {
-        Some(super::invitations::seat_usage(conn, access.org.org_id(), access.org.seat_limit)?)
+        Some(super::seats::seat_usage(conn, access.org.org_id(), access.org.seat_limit)?)
     } else {
         None
     };

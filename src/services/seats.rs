@@ -5,14 +5,19 @@ use diesel::prelude::*;
 
 use super::access::{self, OrgAccess};
 use super::events::{self, Actor, Event};
-use super::invitations::seat_usage;
 use super::members::{entries, MemberEntry};
 use super::viewer::Viewer;
 use crate::db::invitations::{self, Invitation};
 use crate::db::memberships;
 use crate::db::organizations::{self, Organization};
-use crate::domain::{Permission, SeatAlert, SeatLimitError, SeatUsage, Slug, UserId};
+use crate::domain::{OrgId, Permission, SeatAlert, SeatLimitError, SeatUsage, Slug, UserId};
 use crate::error::{AppError, FormErrors};
+
+/// Members plus pending, unexpired invitations, against the limit.
+pub fn seat_usage(conn: &mut PgConnection, org: OrgId, limit: i32) -> Result<SeatUsage, AppError> {
+    let (members, reserved) = organizations::seat_counts(conn, org)?;
+    Ok(SeatUsage { members, reserved, limit: limit.into() })
+}
 
 /// How many of the oldest pending invitations, and of the least active members,
 /// the Seat Usage page offers.

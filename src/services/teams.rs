@@ -231,7 +231,7 @@ pub fn team_page(
         .collect();
     let projects = project_rows::projects_of_team(conn, team.id)?;
     let seats = if rights.invite {
-        Some(super::invitations::seat_usage(conn, access.org.org_id(), access.org.seat_limit)?)
+        Some(super::seats::seat_usage(conn, access.org.org_id(), access.org.seat_limit)?)
     } else {
         None
     };

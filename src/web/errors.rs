@@ -195,7 +195,7 @@ pub fn busy_page(htmx: bool, request_id: Option<String>, state: Option<&super::s
     let mut response =
         error_page(status, ErrorText::plain(status, message), request_id, htmx, None, String::new(), state);
     let secure = state.is_some_and(|s| s.settings.serves_tls());
-    for (name, value) in super::security_headers(secure) {
+    for (name, value) in super::headers::security_headers(secure) {
         response
             .headers_mut()
             .insert(actix_web::http::header::HeaderName::from_static(name), HeaderValue::from_static(value));

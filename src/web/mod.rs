@@ -9,6 +9,7 @@ pub mod deadline;
 pub mod errors;
 pub mod extractors;
 pub mod format;
+pub mod headers;
 pub mod htmx;
 pub mod layout;
 pub mod listing;
@@ -26,25 +27,6 @@ use pages::{
     access, account, api_docs, api_keys, audit, auth, bell, dashboard, health, help, invitations, invitee, mailbox,
     members, orgs, projects, seats, settings, teams, webhooks,
 };
-
-/// Content-Security-Policy: only our own scripts, styles and forms (DESIGN.md §4, §5).
-const CSP: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; \
-                   form-action 'self'; frame-ancestors 'none'";
-
-/// The security headers of every response (DESIGN.md §5), HSTS when served over TLS.
-pub fn security_headers(secure: bool) -> Vec<(&'static str, &'static str)> {
-    let mut headers = vec![
-        ("content-security-policy", CSP),
-        ("x-frame-options", "DENY"),
-        ("x-content-type-options", "nosniff"),
-        ("referrer-policy", "same-origin"),
-        ("cache-control", "no-store"),
-    ];
-    if secure {
-        headers.push(("strict-transport-security", "max-age=31536000"));
-    }
-    headers
-}
 
 /// Probes and metrics, served outside the session layer.
 pub fn operations(cfg: &mut web::ServiceConfig) {

@@ -29,3 +29,15 @@ pub struct AppState {
     /// The JSON API's OpenAPI document, made once at start-up.
     pub api: utoipa::openapi::OpenApi,
 }
+
+impl AppState {
+    /// What the invitation use cases need besides a connection: links, the token
+    /// key and the configured lifetime. Pages and the JSON API both take it here.
+    pub fn invitation_context(&self) -> crate::services::invitations::Context<'_> {
+        crate::services::invitations::Context {
+            links: &self.links,
+            tokens: &self.tokens,
+            ttl: time::Duration::try_from(self.settings.invitation_ttl).unwrap_or(time::Duration::days(7)),
+        }
+    }
+}

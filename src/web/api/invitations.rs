@@ -16,7 +16,6 @@ use crate::services::invitations::{
     self, Brings, InvitationFilter, InvitationRow, InviteSummary, SortKey, StatusFilter,
 };
 use crate::web::extractors::ClientIp;
-use crate::web::pages::invitations::context;
 use crate::web::state::AppState;
 
 /// An invitation to join the organization.
@@ -251,8 +250,16 @@ pub async fn create_invitations(
             errors.into_result()?;
             let list = EmailList::parse(&body.emails.join("\n"));
             let brings = Brings { teams: body.teams, projects };
-            let summary =
-                invitations::invite_charged(conn, &context(&state), &key.actor, &ip, &key.slug, list, role, &brings)?;
+            let summary = invitations::invite_charged(
+                conn,
+                &state.invitation_context(),
+                &key.actor,
+                &ip,
+                &key.slug,
+                list,
+                role,
+                &brings,
+            )?;
             let status = if summary.sent.is_empty() { StatusCode::OK } else { StatusCode::CREATED };
             answer(status, &InviteResult::from(summary))
         }),
@@ -282,7 +289,7 @@ pub async fn resend_invitation(
         Scope::InvitationsWrite,
         &[],
         Box::new(move |conn, key| {
-            let (row, _, brings) = invitations::resend(conn, &context(&state), &key.actor, &key.slug, id)?;
+            let (row, _, brings) = invitations::resend(conn, &state.invitation_context(), &key.actor, &key.slug, id)?;
             answer(StatusCode::OK, &Invitation::new(&row, brings))
         }),
     )

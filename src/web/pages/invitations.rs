@@ -345,14 +345,6 @@ pub struct NewInvitationParams {
     team: String,
 }
 
-pub fn context(state: &AppState) -> invitations::Context<'_> {
-    invitations::Context {
-        links: &state.links,
-        tokens: &state.tokens,
-        ttl: time::Duration::try_from(state.settings.invitation_ttl).unwrap_or(time::Duration::days(7)),
-    }
-}
-
 /// GET /orgs/{slug}/invitations
 pub async fn list_invitations(
     frame: Frame,
@@ -454,7 +446,16 @@ pub async fn invite_members(
     let (invite_page, result) = state
         .db
         .run(move |conn| {
-            invitations::invite_from_form(conn, &context(&app), &actor, &acting.ip, &slug, list, role, &brings)
+            invitations::invite_from_form(
+                conn,
+                &app.invitation_context(),
+                &actor,
+                &acting.ip,
+                &slug,
+                list,
+                role,
+                &brings,
+            )
         })
         .await?;
     let (status, summary, errors, emails) = match result {
@@ -575,7 +576,7 @@ pub async fn resend_invitation(
     let actor = acting.actor();
     let app = state.clone();
     let (invitation, role, grants) =
-        state.db.run(move |conn| invitations::resend(conn, &context(&app), &actor, &slug, id)).await?;
+        state.db.run(move |conn| invitations::resend(conn, &app.invitation_context(), &actor, &slug, id)).await?;
     let message = format!(
         "Invitation sent again to {}. The previous link no longer works; the new one expires on {}.",
         invitation.email,
@@ -597,12 +598,15 @@ pub async fn resend_expiring(
     let actor = acting.actor();
     let app = state.clone();
     let lookup = slug.clone();
-    let (level, message) =
-        match state.db.run(move |conn| invitations::resend_expiring(conn, &context(&app), &actor, &lookup)).await {
-            Ok(done) => (FlashLevel::Success, resent_in_words(&done)),
-            Err(AppError::Conflict(message) | AppError::RateLimited { message, .. }) => (FlashLevel::Error, message),
-            Err(e) => return Err(e),
-        };
+    let (level, message) = match state
+        .db
+        .run(move |conn| invitations::resend_expiring(conn, &app.invitation_context(), &actor, &lookup))
+        .await
+    {
+        Ok(done) => (FlashLevel::Success, resent_in_words(&done)),
+        Err(AppError::Conflict(message) | AppError::RateLimited { message, .. }) => (FlashLevel::Error, message),
+        Err(e) => return Err(e),
+    };
     frame.session.flash(level, message);
     Ok(redirect(&req, &format!("/orgs/{slug}")))
 }
@@ -647,7 +651,7 @@ pub async fn copy_invitation_link(
     let app = state.clone();
     let lookup = slug.clone();
     let CopiedLink { invitation, grants, link, viewer, viewer_role: role } =
-        state.db.run(move |conn| invitations::copy_link(conn, &context(&app), &actor, &lookup, id)).await?;
+        state.db.run(move |conn| invitations::copy_link(conn, &app.invitation_context(), &actor, &lookup, id)).await?;
     if is_htmx(&req) {
         return page(&RowFragment {
             row: RowView::new(&invitation, role, &grants),
