@@ -164,6 +164,12 @@ pub fn set_seat_limit(conn: &mut PgConnection, id: OrgId, limit: i32) -> QueryRe
         .get_result(conn)
 }
 
+/// Members plus pending, unexpired invitations, against the limit.
+pub fn seat_usage(conn: &mut PgConnection, org: OrgId, limit: i32) -> QueryResult<crate::domain::SeatUsage> {
+    let (members, reserved) = seat_counts(conn, org)?;
+    Ok(crate::domain::SeatUsage { members, reserved, limit: limit.into() })
+}
+
 /// What an organization's Overview tells those who manage it, in one statement.
 #[derive(Debug, Clone, Default, QueryableByName)]
 pub struct Attention {

@@ -5,6 +5,9 @@ use base64::Engine as _;
 use rand::RngCore as _;
 use sha2::{Digest, Sha256};
 
+/// How long a verification link works.
+pub const VERIFY_TTL: time::Duration = time::Duration::hours(48);
+
 /// A secret token as it appears in a link.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Token(String);
@@ -36,6 +39,35 @@ impl Token {
 impl std::fmt::Debug for Token {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Token(**redacted**)")
+    }
+}
+
+/// The server's key for CSRF tokens, derived from the cookie key with a purpose label.
+#[derive(Clone)]
+pub struct CsrfKey([u8; 32]);
+
+impl CsrfKey {
+    pub fn derive_from(secret: &[u8]) -> Self {
+        use hmac::Mac as _;
+        let mut mac = hmac_with(secret);
+        mac.update(b"roster/csrf-key/v1");
+        Self(mac.finalize().into_bytes().into())
+    }
+
+    /// The token for a browser's secret and the session it holds (`""` for none).
+    pub fn token(&self, secret: &str, session: &str) -> String {
+        use hmac::Mac as _;
+        let mut mac = hmac_with(&self.0);
+        mac.update(secret.as_bytes());
+        mac.update(b"\0");
+        mac.update(session.as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+}
+
+impl std::fmt::Debug for CsrfKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CsrfKey(**redacted**)")
     }
 }
 

@@ -113,7 +113,7 @@ pub fn member_of(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<O
 /// The access of `actor` to the organization at `slug`: a person's own as a member;
 /// an API key's (or an identity provider's) with its own role, and only in its own
 /// organization (any other is a 404, as for outsiders).
-pub fn acting(conn: &mut PgConnection, slug: &Slug, actor: &super::events::Actor) -> Result<OrgAccess, AppError> {
+pub fn acting(conn: &mut PgConnection, slug: &Slug, actor: &super::actor::Actor) -> Result<OrgAccess, AppError> {
     match &actor.principal {
         Principal::Person(user) => member_of(conn, slug, *user),
         Principal::ApiKey(key) => {
@@ -127,6 +127,26 @@ pub fn acting(conn: &mut PgConnection, slug: &Slug, actor: &super::events::Actor
             Err(AppError::Forbidden("This is done by a person or an API key of the organization.".to_owned()))
         }
     }
+}
+
+/// The teams the person acting maintains: none for an API key, which is in no team.
+pub fn maintained(conn: &mut PgConnection, access: &OrgAccess) -> Result<Vec<crate::db::teams::Team>, AppError> {
+    Ok(match access.membership() {
+        Some(membership) => crate::db::teams::maintained_by(conn, membership)?,
+        None => Vec::new(),
+    })
+}
+
+/// The roles of the person acting in `teams`: none for an API key.
+pub fn my_roles_in(
+    conn: &mut PgConnection,
+    access: &OrgAccess,
+    teams: &[Uuid],
+) -> Result<Vec<(Uuid, crate::domain::TeamRole)>, AppError> {
+    Ok(match access.membership() {
+        Some(membership) => crate::db::teams::roles_in(conn, membership, teams)?,
+        None => Vec::new(),
+    })
 }
 
 /// How often, at most, a member's last activity is written.

@@ -15,8 +15,7 @@ use crate::domain::{EmailAddress, NewPassword, PersonName, Token, UserId};
 use crate::error::{AppError, FormErrors};
 use crate::mail::{messages, Links};
 
-/// How long a verification link works.
-pub const VERIFY_TTL: time::Duration = time::Duration::hours(48);
+pub use crate::domain::token::VERIFY_TTL;
 /// How long a password-reset link works.
 pub const RESET_TTL: time::Duration = time::Duration::hours(1);
 

@@ -121,7 +121,7 @@ fn teams_for(
     }
     // A Maintainer's own teams are few: all of them, filtered here.
     let search = search.to_lowercase();
-    let items = super::teams::maintained(conn, access)?
+    let items = super::access::maintained(conn, access)?
         .into_iter()
         .filter(|t| t.name.to_lowercase().contains(&search))
         .map(|t| named(t.id, t.name, String::new()).0)

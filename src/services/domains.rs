@@ -11,9 +11,9 @@ use uuid::Uuid;
 
 use super::access::{self, OrgAccess};
 use super::events::{Actor, Event};
-use super::seats::seat_usage;
 use crate::db::domains as rows;
 pub use crate::db::domains::OrgDomain;
+use crate::db::organizations::seat_usage;
 use crate::db::{invitations, is_unique_violation, memberships, organizations, users};
 use crate::domain::domains::{domain_of, record_value};
 use crate::domain::{

@@ -5,52 +5,18 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use super::access::OrgAccess;
+pub use super::actor::Actor;
 use crate::db::audit::{self, NewAuditEvent};
 use crate::db::notifications::{self, NewNotification};
 use crate::db::organizations::Organization;
 use crate::db::users::User;
-use crate::domain::{KeyPrincipal, Principal, UserId};
+use crate::domain::Principal;
 use crate::error::AppError;
 
 pub use crate::domain::event::{Event, EventKind};
 
-/// Who is acting, and the request it happens in (for the audit log).
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub principal: Principal,
-    pub request_id: Option<String>,
-    /// When the actor acted, when it is not now: the demo's story happens over
-    /// months, and its audit events and notifications are written with their day.
-    pub at: Option<time::OffsetDateTime>,
-}
-
+/// Recording: what an actor did becomes audit rows, notifications and webhook deliveries.
 impl Actor {
-    /// A signed-in person acting in the console.
-    pub fn new(user: UserId, request_id: Option<String>) -> Self {
-        Actor { principal: Principal::Person(user), request_id, at: None }
-    }
-
-    /// An organization's API key acting through the JSON API.
-    pub fn key(key: KeyPrincipal, request_id: Option<String>) -> Self {
-        Actor { principal: Principal::ApiKey(key), request_id, at: None }
-    }
-
-    /// Roster acting on its own (a job, housekeeping).
-    pub fn system() -> Self {
-        Actor { principal: Principal::System, request_id: None, at: None }
-    }
-
-    /// The person acting, for what only a person does for themselves (answer an
-    /// invitation, leave, hand over ownership); anyone else is refused with a sentence.
-    pub fn person(&self) -> Result<UserId, AppError> {
-        self.principal.person().ok_or_else(|| {
-            AppError::Forbidden(format!(
-                "Only a person can do this, for themselves; {} cannot.",
-                self.principal.name().unwrap_or_default()
-            ))
-        })
-    }
-
     /// Records what this actor did in `access.org`.
     pub fn record(&self, conn: &mut PgConnection, access: &OrgAccess, events: &[Event]) -> Result<(), AppError> {
         self.record_in(conn, &access.org, access.user(), events)
@@ -183,5 +149,5 @@ fn write(
         .collect();
     audit::insert_many(conn, &rows)?;
     notifications::insert_many(conn, &notes)?;
-    super::webhooks::queue(conn, org, actor_label, request_id.as_deref(), events)
+    super::deliveries::queue(conn, org, actor_label, request_id.as_deref(), events)
 }

@@ -12,7 +12,7 @@ use rand::Rng as _;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use super::seats::seat_usage;
+use crate::db::organizations::seat_usage;
 use crate::db::{bulk, organizations, users};
 use crate::domain::event::Event;
 use crate::domain::token::TokenKey;

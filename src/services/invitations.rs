@@ -9,10 +9,10 @@ use uuid::Uuid;
 use super::access::{self, OrgAccess};
 use super::events::{self, Actor, Event};
 use super::rate_limit;
-use super::seats::seat_usage;
 use super::viewer::{self, Viewer};
 use crate::db::invitation_grants::{self, Bring, InvitationGrant};
 use crate::db::invitations::{self, Invitation, NewInvitation};
+use crate::db::organizations::seat_usage;
 use crate::db::projects::{self as project_rows, Grantee, Project};
 use crate::db::teams::{self as team_rows, Team};
 use crate::db::{memberships, organizations, outbox, users};
@@ -127,12 +127,12 @@ fn allowed_brings(
             return Err(invite_refusal(access, role));
         }
         // Otherwise only a team Maintainer, as Member, into teams they maintain.
-        let mine = super::teams::my_roles_in(conn, access, &brings.teams)?;
+        let mine = super::access::my_roles_in(conn, access, &brings.teams)?;
         let maintains = |team: &Team| {
             let team_role = mine.iter().find(|(id, _)| *id == team.id).map(|(_, r)| *r);
             may_on_team(access.role, team_role, TeamAction::Invite)
         };
-        if super::teams::maintained(conn, access)?.is_empty() {
+        if super::access::maintained(conn, access)?.is_empty() {
             return Err(invite_refusal(access, role));
         }
         if role != Role::Member || !projects.is_empty() || !teams.iter().all(maintains) {
@@ -370,7 +370,7 @@ fn choices(conn: &mut PgConnection, access: &OrgAccess) -> Result<Option<InviteC
         }));
     }
     // A team Maintainer invites as Member into their teams.
-    let mut own = super::teams::maintained(conn, access)?;
+    let mut own = super::access::maintained(conn, access)?;
     if own.is_empty() {
         return Ok(None);
     }

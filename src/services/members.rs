@@ -74,7 +74,7 @@ pub fn list_page(
     let (viewer, access) = access::page(conn, slug, user)?;
     let entries = entries_for(conn, &access, filter, limit)?;
     let seats = if access.role.can(Permission::ManageMembers) {
-        Some(super::seats::seat_usage(conn, access.org.org_id(), access.org.seat_limit)?)
+        Some(crate::db::organizations::seat_usage(conn, access.org.org_id(), access.org.seat_limit)?)
     } else {
         None
     };
@@ -382,7 +382,7 @@ pub fn resend_verification(
         }
         rate_limit::check(conn, rate_limit::MAIL_PER_ACCOUNT, &crate::domain::email_address::canonical(&user.email))?;
         let token = Token::generate();
-        let expires = time::OffsetDateTime::now_utc() + super::accounts::VERIFY_TTL;
+        let expires = time::OffsetDateTime::now_utc() + crate::domain::token::VERIFY_TTL;
         email_tokens::issue(conn, user.user_id(), email_tokens::Purpose::VerifyEmail, &token, &user.email, expires)?;
         outbox::enqueue(
             conn,

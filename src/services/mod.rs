@@ -5,10 +5,12 @@
 
 pub mod access;
 pub mod accounts;
+pub mod actor;
 pub mod api_keys;
 pub mod audit;
 pub mod choices;
 pub mod dashboard;
+pub mod deliveries;
 pub mod demo;
 pub mod domains;
 pub mod events;

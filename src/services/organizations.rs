@@ -177,7 +177,7 @@ fn overview(conn: &mut PgConnection, access: super::access::OrgAccess) -> Result
     let reach = super::reach::of_membership(conn, access.person()?.membership)?;
     let granters = super::reach::granters(conn, &access)?;
     let (org, my_role) = (access.org, access.role);
-    let seats = super::seats::seat_usage(conn, org.org_id(), org.seat_limit)?;
+    let seats = crate::db::organizations::seat_usage(conn, org.org_id(), org.seat_limit)?;
     let members = seats.members;
     let (owner_name, owner_email) = memberships::owner_of(conn, org.org_id())?.unwrap_or_default();
     Ok(Overview {

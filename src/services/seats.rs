@@ -10,14 +10,10 @@ use super::viewer::Viewer;
 use crate::db::invitations::{self, Invitation};
 use crate::db::memberships;
 use crate::db::organizations::{self, Organization};
-use crate::domain::{OrgId, Permission, SeatAlert, SeatLimitError, SeatUsage, Slug, UserId};
+use crate::domain::{Permission, SeatAlert, SeatLimitError, SeatUsage, Slug, UserId};
 use crate::error::{AppError, FormErrors};
 
-/// Members plus pending, unexpired invitations, against the limit.
-pub fn seat_usage(conn: &mut PgConnection, org: OrgId, limit: i32) -> Result<SeatUsage, AppError> {
-    let (members, reserved) = organizations::seat_counts(conn, org)?;
-    Ok(SeatUsage { members, reserved, limit: limit.into() })
-}
+pub use crate::db::organizations::seat_usage;
 
 /// How many of the oldest pending invitations, and of the least active members,
 /// the Seat Usage page offers.
@@ -56,7 +52,7 @@ pub fn seat_page(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<S
 /// reserved by pending invitations, limit.
 pub fn usage(conn: &mut PgConnection, actor: &Actor, slug: &Slug) -> Result<SeatUsage, AppError> {
     let access = access::acting(conn, slug, actor)?;
-    seat_usage(conn, access.org.org_id(), access.org.seat_limit)
+    Ok(seat_usage(conn, access.org.org_id(), access.org.seat_limit)?)
 }
 
 /// The event that tells the Owner and Admins a seat threshold was crossed.

@@ -124,26 +124,6 @@ impl TeamRights {
     }
 }
 
-/// The teams the person acting maintains: none for an API key, which is in no team.
-pub(super) fn maintained(conn: &mut PgConnection, access: &OrgAccess) -> Result<Vec<Team>, AppError> {
-    Ok(match access.membership() {
-        Some(membership) => rows::maintained_by(conn, membership)?,
-        None => Vec::new(),
-    })
-}
-
-/// The roles of the person acting in `teams`: none for an API key.
-pub(super) fn my_roles_in(
-    conn: &mut PgConnection,
-    access: &OrgAccess,
-    teams: &[Uuid],
-) -> Result<Vec<(Uuid, TeamRole)>, AppError> {
-    Ok(match access.membership() {
-        Some(membership) => rows::roles_in(conn, membership, teams)?,
-        None => Vec::new(),
-    })
-}
-
 fn rights(conn: &mut PgConnection, access: &OrgAccess, team: &Team) -> Result<TeamRights, AppError> {
     let mine = match access.membership() {
         Some(membership) => rows::role_of(conn, team.id, membership)?,
@@ -231,7 +211,7 @@ pub fn team_page(
         .collect();
     let projects = project_rows::projects_of_team(conn, team.id)?;
     let seats = if rights.invite {
-        Some(super::seats::seat_usage(conn, access.org.org_id(), access.org.seat_limit)?)
+        Some(crate::db::organizations::seat_usage(conn, access.org.org_id(), access.org.seat_limit)?)
     } else {
         None
     };

@@ -1,15 +1,15 @@
 //! Webhooks (DESIGN.md §2.9): endpoints the Owner and Admins manage in Settings,
-//! deliveries queued in the transaction of the change they report, the delivery log
-//! and `Redeliver`, and what an attempt's outcome changes.
+//! the delivery log and `Redeliver`, and what an attempt's outcome changes. The
+//! deliveries themselves are queued by `deliveries`, with the change they report.
 
 use diesel::prelude::*;
-use serde_json::{json, Value};
+use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::access::{self, OrgAccess};
 use super::events::{Actor, Event};
-use crate::db::organizations::{self, Organization};
+use crate::db::organizations;
 use crate::db::webhooks::{self as rows, NewEndpoint, WEBHOOK_JOB};
 pub use crate::db::webhooks::{Attempt, Delivery, Endpoint};
 use crate::db::{jobs, memberships};
@@ -188,60 +188,6 @@ pub fn redeliver(
         jobs::enqueue(conn, WEBHOOK_JOB, &json!({ "delivery": found.id, "redeliver": true }))?;
         Ok(found)
     })
-}
-
-/// Queues a delivery of each of `events` that webhooks carry to each enabled endpoint
-/// of `org` that receives it: in the caller's transaction, so a change and its
-/// deliveries are committed together or not at all.
-pub fn queue(
-    conn: &mut PgConnection,
-    org: &Organization,
-    actor: &str,
-    request_id: Option<&str>,
-    events: &[Event],
-) -> Result<(), AppError> {
-    if !events.iter().any(|e| webhook::is_sent(e.kind().key())) {
-        return Ok(());
-    }
-    let endpoints = rows::enabled_endpoints_of(conn, org.org_id())?;
-    if endpoints.is_empty() {
-        return Ok(());
-    }
-    let now = OffsetDateTime::now_utc();
-    let (mut deliveries, mut jobs_to_run) = (Vec::new(), Vec::new());
-    for event in events {
-        let kind = event.kind().key();
-        let receivers: Vec<&Endpoint> = endpoints.iter().filter(|e| webhook::receives(&e.events, kind)).collect();
-        if receivers.is_empty() {
-            continue;
-        }
-        let (before, after) = event.change();
-        let mut data = json!({
-            "organization": { "id": org.id, "slug": org.slug, "name": org.name },
-            "actor": actor,
-            "target": event.target(),
-            "before": before,
-            "after": after,
-            "request_id": request_id,
-        });
-        if let (Some(data), Value::Object(ids)) = (data.as_object_mut(), event.subject_ids()) {
-            data.extend(ids);
-        }
-        let body = json!({
-            "type": kind,
-            "timestamp": now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-            "data": data,
-        })
-        .to_string();
-        for endpoint in receivers {
-            let id = Uuid::new_v4();
-            deliveries.push((id, endpoint.id, kind.to_owned(), body.clone()));
-            jobs_to_run.push(json!({ "delivery": id }));
-        }
-    }
-    rows::insert_deliveries(conn, &deliveries)?;
-    jobs::enqueue_many(conn, WEBHOOK_JOB, &jobs_to_run)?;
-    Ok(())
 }
 
 /// Records an attempt at `delivery` on it and on its endpoint; `next` is when a failed

@@ -37,34 +37,7 @@ pub const HEADER: &str = "X-CSRF-Token";
 /// Forms are small; a bulk invitation of 1,000 addresses is about 40 KB.
 const MAX_FORM_BYTES: usize = 1024 * 1024;
 
-/// The server's key for CSRF tokens, derived from the cookie key with a purpose label.
-#[derive(Clone)]
-pub struct CsrfKey([u8; 32]);
-
-impl CsrfKey {
-    pub fn derive_from(secret: &[u8]) -> Self {
-        use hmac::Mac as _;
-        let mut mac = crate::domain::token::hmac_with(secret);
-        mac.update(b"roster/csrf-key/v1");
-        Self(mac.finalize().into_bytes().into())
-    }
-
-    /// The token for a browser's secret and the session it holds (`""` for none).
-    fn token(&self, secret: &str, session: &str) -> String {
-        use hmac::Mac as _;
-        let mut mac = crate::domain::token::hmac_with(&self.0);
-        mac.update(secret.as_bytes());
-        mac.update(b"\0");
-        mac.update(session.as_bytes());
-        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
-    }
-}
-
-impl std::fmt::Debug for CsrfKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("CsrfKey(**redacted**)")
-    }
-}
+pub use crate::domain::token::CsrfKey;
 
 /// The token the page must embed in its forms.
 #[derive(Debug, Clone)]

@@ -63,7 +63,7 @@ impl RootSpanBuilder for RedactingRootSpan {
                 .app_data::<actix_web::web::Data<super::state::AppState>>()
                 .map(|state| state.settings.trusted_proxies.clone())
                 .unwrap_or_default();
-            super::extractors::client_ip(peer, &super::extractors::forwarded_for(req), &trusted)
+            super::client::client_ip(peer, &super::client::forwarded_for(req), &trusted)
         };
         tracing::info_span!(
             "HTTP request",

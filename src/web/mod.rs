@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod client;
 pub mod confirm;
 pub mod csrf;
 pub mod deadline;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::extractors::ClientIp;
+use super::client::ClientIp;
 use super::state::AppState;
 use crate::db::Db;
 use crate::domain::UserId;

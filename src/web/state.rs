@@ -15,7 +15,7 @@ pub struct AppState {
     /// Derives invitation links from their stored nonce.
     pub tokens: TokenKey,
     /// Signs CSRF tokens to the browser's secret and session.
-    pub csrf: super::csrf::CsrfKey,
+    pub csrf: crate::domain::token::CsrfKey,
     /// Live bell updates for this instance's open streams.
     pub bell: BellHub,
     /// What each session's last bell poll was told, so an unchanged bell is not counted again.

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{call, json, parse_cursor, parse_limit, ApiError};
+use super::common::{call, json, parse_cursor, parse_limit, ApiError};
 use crate::domain::api_key::Scope;
 use crate::error::{AppError, FormErrors};
 use crate::services::audit::{self, AuditFilter};
@@ -95,7 +95,7 @@ fn audit_filter(params: AuditParams) -> Result<(AuditFilter, i64), AppError> {
     tag = "Audit log",
     params(AuditParams),
     responses((status = 200, description = "A page of events.", body = AuditPage),
-              (status = 422, description = "A filter is not valid; `errors` names it.", body = super::Problem, content_type = "application/problem+json")),
+              (status = 422, description = "A filter is not valid; `errors` names it.", body = super::common::Problem, content_type = "application/problem+json")),
     security(("api_key" = ["audit:read"]))
 )]
 #[get("/audit-events")]

@@ -8,14 +8,16 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{answer, call, call_idempotent, json, parse_body, parse_cursor, parse_id, parse_limit, ApiError, ApiRole};
+use super::common::{
+    answer, call, call_idempotent, json, parse_body, parse_cursor, parse_id, parse_limit, ApiError, ApiRole,
+};
 use crate::domain::api_key::Scope;
 use crate::domain::{AccessLevel, EmailList, InvitationStatus, Role};
 use crate::error::{AppError, FormErrors};
 use crate::services::invitations::{
     self, Brings, InvitationFilter, InvitationRow, InviteSummary, SortKey, StatusFilter,
 };
-use crate::web::extractors::ClientIp;
+use crate::web::client::ClientIp;
 use crate::web::state::AppState;
 
 /// An invitation to join the organization.
@@ -84,7 +86,7 @@ pub struct InvitationParams {
     tag = "Invitations",
     params(InvitationParams),
     responses((status = 200, description = "A page of invitations.", body = InvitationPage),
-              (status = 422, description = "A filter is not valid; `errors` names it.", body = super::Problem, content_type = "application/problem+json")),
+              (status = 422, description = "A filter is not valid; `errors` names it.", body = super::common::Problem, content_type = "application/problem+json")),
     security(("api_key" = ["invitations:read"]))
 )]
 #[get("/invitations")]
@@ -212,7 +214,7 @@ impl From<InviteSummary> for InviteResult {
     request_body = NewInvitations,
     responses((status = 201, description = "Some were invited; the answer says what became of each address.", body = InviteResult),
               (status = 200, description = "Nobody new was invited (all members or pending already); the answer says why.", body = InviteResult),
-              (status = 422, description = "No valid address, too many, a role or grant that is not valid, or not enough free seats.", body = super::Problem, content_type = "application/problem+json")),
+              (status = 422, description = "No valid address, too many, a role or grant that is not valid, or not enough free seats.", body = super::common::Problem, content_type = "application/problem+json")),
     security(("api_key" = ["invitations:write"]))
 )]
 #[post("/invitations")]
@@ -273,8 +275,8 @@ pub async fn create_invitations(
     params(("id" = Uuid, Path, description = "The invitation's id."),
            ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key gets the first answer, and the email goes once.")),
     responses((status = 200, description = "Sent again.", body = Invitation),
-              (status = 404, description = "No invitation with this id in the key's organization.", body = super::Problem, content_type = "application/problem+json"),
-              (status = 409, description = "It was accepted, declined or revoked meanwhile.", body = super::Problem, content_type = "application/problem+json")),
+              (status = 404, description = "No invitation with this id in the key's organization.", body = super::common::Problem, content_type = "application/problem+json"),
+              (status = 409, description = "It was accepted, declined or revoked meanwhile.", body = super::common::Problem, content_type = "application/problem+json")),
     security(("api_key" = ["invitations:write"]))
 )]
 #[post("/invitations/{id}/resend")]
@@ -301,8 +303,8 @@ pub async fn resend_invitation(
     tag = "Invitations",
     params(("id" = Uuid, Path, description = "The invitation's id.")),
     responses((status = 200, description = "Revoked.", body = Invitation),
-              (status = 404, description = "No invitation with this id in the key's organization.", body = super::Problem, content_type = "application/problem+json"),
-              (status = 409, description = "It was accepted, declined or revoked meanwhile.", body = super::Problem, content_type = "application/problem+json")),
+              (status = 404, description = "No invitation with this id in the key's organization.", body = super::common::Problem, content_type = "application/problem+json"),
+              (status = 409, description = "It was accepted, declined or revoked meanwhile.", body = super::common::Problem, content_type = "application/problem+json")),
     security(("api_key" = ["invitations:write"]))
 )]
 #[delete("/invitations/{id}")]

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{call, json, parse_body, parse_cursor, parse_id, parse_limit, ApiError, ApiRole};
+use super::common::{call, json, parse_body, parse_cursor, parse_id, parse_limit, ApiError, ApiRole};
 use crate::domain::api_key::Scope;
 use crate::domain::Role;
 use crate::error::{AppError, FormErrors};
@@ -86,7 +86,7 @@ pub struct MemberParams {
     tag = "Members",
     params(MemberParams),
     responses((status = 200, description = "A page of members.", body = MemberPage),
-              (status = 422, description = "A filter is not valid; `errors` names it.", body = super::Problem, content_type = "application/problem+json")),
+              (status = 422, description = "A filter is not valid; `errors` names it.", body = super::common::Problem, content_type = "application/problem+json")),
     security(("api_key" = ["members:read"]))
 )]
 #[get("/members")]
@@ -144,7 +144,7 @@ fn member_filter(params: MemberParams) -> Result<(MemberFilter, i64), AppError> 
     tag = "Members",
     params(("id" = Uuid, Path, description = "The membership's id.")),
     responses((status = 200, description = "The member.", body = Member),
-              (status = 404, description = "No member with this id in the key's organization.", body = super::Problem, content_type = "application/problem+json")),
+              (status = 404, description = "No member with this id in the key's organization.", body = super::common::Problem, content_type = "application/problem+json")),
     security(("api_key" = ["members:read"]))
 )]
 #[get("/members/{id}")]
@@ -169,8 +169,8 @@ pub struct RoleChange {
     params(("id" = Uuid, Path, description = "The membership's id.")),
     request_body = RoleChange,
     responses((status = 200, description = "The member with their new role.", body = Member),
-              (status = 404, description = "No member with this id in the key's organization.", body = super::Problem, content_type = "application/problem+json"),
-              (status = 422, description = "No role, or not one a member can be given.", body = super::Problem, content_type = "application/problem+json")),
+              (status = 404, description = "No member with this id in the key's organization.", body = super::common::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "No role, or not one a member can be given.", body = super::common::Problem, content_type = "application/problem+json")),
     security(("api_key" = ["members:write"]))
 )]
 #[patch("/members/{id}")]
@@ -213,7 +213,7 @@ pub struct RemoveParams {
     tag = "Members",
     params(("id" = Uuid, Path, description = "The membership's id."), RemoveParams),
     responses((status = 204, description = "Removed."),
-              (status = 404, description = "No member with this id in the key's organization.", body = super::Problem, content_type = "application/problem+json")),
+              (status = 404, description = "No member with this id in the key's organization.", body = super::common::Problem, content_type = "application/problem+json")),
     security(("api_key" = ["members:write"]))
 )]
 #[delete("/members/{id}")]

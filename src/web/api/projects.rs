@@ -7,8 +7,8 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::common::{answer, call, call_idempotent, json, parse_body, parse_id, ApiError};
 use super::teams::{group_filter, parse_slug, GroupParams};
-use super::{answer, call, call_idempotent, json, parse_body, parse_id, ApiError};
 use crate::domain::api_key::Scope;
 use crate::domain::AccessLevel;
 use crate::error::{AppError, FormErrors};
@@ -98,7 +98,7 @@ impl From<&GrantRow> for Grant {
     tag = "Projects",
     params(("project" = String, Path, description = "The project's URL name.")),
     responses((status = 200, description = "Its grants.", body = Vec<Grant>),
-              (status = 404, description = "No such project in the key's organization.", body = super::Problem, content_type = "application/problem+json")),
+              (status = 404, description = "No such project in the key's organization.", body = super::common::Problem, content_type = "application/problem+json")),
     security(("api_key" = ["teams:read"]))
 )]
 #[get("/projects/{project}/access")]
@@ -131,8 +131,8 @@ pub struct NewGrant {
            ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key gets the first answer.")),
     request_body = NewGrant,
     responses((status = 200, description = "The grant as it is now.", body = Grant),
-              (status = 404, description = "No such project in the key's organization.", body = super::Problem, content_type = "application/problem+json"),
-              (status = 422, description = "No grantee, both, not a member, or no such level.", body = super::Problem, content_type = "application/problem+json")),
+              (status = 404, description = "No such project in the key's organization.", body = super::common::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "No grantee, both, not a member, or no such level.", body = super::common::Problem, content_type = "application/problem+json")),
     security(("api_key" = ["teams:write"]))
 )]
 #[post("/projects/{project}/access")]
@@ -179,7 +179,7 @@ pub async fn grant_project_access(
     params(("project" = String, Path, description = "The project's URL name."),
            ("id" = Uuid, Path, description = "The grant's id.")),
     responses((status = 204, description = "Access ended."),
-              (status = 404, description = "No such project or grant in the key's organization.", body = super::Problem, content_type = "application/problem+json")),
+              (status = 404, description = "No such project or grant in the key's organization.", body = super::common::Problem, content_type = "application/problem+json")),
     security(("api_key" = ["teams:write"]))
 )]
 #[delete("/projects/{project}/access/{id}")]

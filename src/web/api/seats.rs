@@ -5,7 +5,7 @@ use actix_web::{get, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{call, json, ApiError};
+use super::common::{call, json, ApiError};
 use crate::domain::api_key::Scope;
 use crate::services::seats;
 

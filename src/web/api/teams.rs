@@ -7,7 +7,9 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{answer, call, call_idempotent, json, parse_body, parse_cursor, parse_id, parse_limit, ApiError, ApiRole};
+use super::common::{
+    answer, call, call_idempotent, json, parse_body, parse_cursor, parse_id, parse_limit, ApiError, ApiRole,
+};
 use crate::domain::api_key::Scope;
 use crate::domain::{Slug, TeamRole};
 use crate::error::{AppError, FormErrors};
@@ -149,7 +151,7 @@ pub struct PageParams {
     tag = "Teams",
     params(("team" = String, Path, description = "The team's URL name."), PageParams),
     responses((status = 200, description = "A page of the team's members.", body = TeamMemberPage),
-              (status = 404, description = "No such team in the key's organization.", body = super::Problem, content_type = "application/problem+json")),
+              (status = 404, description = "No such team in the key's organization.", body = super::common::Problem, content_type = "application/problem+json")),
     security(("api_key" = ["teams:read"]))
 )]
 #[get("/teams/{team}/members")]
@@ -195,8 +197,8 @@ pub struct NewTeamMember {
            ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key gets the first answer.")),
     request_body = NewTeamMember,
     responses((status = 201, description = "Added.", body = TeamMember),
-              (status = 404, description = "No such team in the key's organization.", body = super::Problem, content_type = "application/problem+json"),
-              (status = 422, description = "Not a member of the organization, in the team already, or no such role.", body = super::Problem, content_type = "application/problem+json")),
+              (status = 404, description = "No such team in the key's organization.", body = super::common::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Not a member of the organization, in the team already, or no such role.", body = super::common::Problem, content_type = "application/problem+json")),
     security(("api_key" = ["teams:write"]))
 )]
 #[post("/teams/{team}/members")]
@@ -234,7 +236,7 @@ pub async fn add_team_member(
     params(("team" = String, Path, description = "The team's URL name."),
            ("id" = Uuid, Path, description = "The membership's id.")),
     responses((status = 204, description = "Taken out of the team."),
-              (status = 404, description = "No such team, or they are not in it.", body = super::Problem, content_type = "application/problem+json")),
+              (status = 404, description = "No such team, or they are not in it.", body = super::common::Problem, content_type = "application/problem+json")),
     security(("api_key" = ["teams:write"]))
 )]
 #[delete("/teams/{team}/members/{id}")]

@@ -5,10 +5,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::message::MessagePage;
 use crate::domain::{EmailAddress, NewPassword, PersonName, Token};
 use crate::error::{AppError, FormErrors};
 use crate::services::accounts::{self, Purpose};
-use crate::web::extractors::ClientIp;
+use crate::web::client::ClientIp;
 use crate::web::htmx::{page, page_with_status, redirect, safe_next};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::session::FlashLevel;
@@ -63,16 +64,6 @@ struct VerifyEmailPage {
     layout: Layout,
     email: String,
     token: String,
-}
-
-/// A short page with a heading, some sentences and at most one button.
-#[derive(Template)]
-#[template(path = "auth/message.html")]
-pub struct MessagePage {
-    pub layout: Layout,
-    pub heading: String,
-    pub paragraphs: Vec<String>,
-    pub action: Option<(String, String)>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,13 +7,14 @@ use askama::Template;
 use tracing_actix_web::RequestId;
 use uuid::Uuid;
 
-use super::auth::MessagePage;
+use super::message::MessagePage;
 use crate::domain::{InvitationStatus, Token};
 use crate::error::AppError;
 use crate::services::dashboard;
 use crate::services::events::Actor;
 use crate::services::invitations::{self, Answer, InvitationRef, InvitationView};
-use crate::web::extractors::{ClientIp, SignedIn};
+use crate::web::client::ClientIp;
+use crate::web::extractors::SignedIn;
 use crate::web::format::{format_date, format_datetime};
 use crate::web::htmx::{is_htmx, page, page_with_status, redirect, with_trigger};
 use crate::web::layout::{Frame, Nav};

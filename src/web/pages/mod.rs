@@ -15,6 +15,7 @@ pub mod invitations;
 pub mod invitee;
 pub mod mailbox;
 pub mod members;
+pub mod message;
 pub mod orgs;
 pub mod projects;
 pub mod seats;
