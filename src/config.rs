@@ -285,9 +285,8 @@ fn parse_session_key(text: &str) -> anyhow::Result<SessionKey> {
 }
 
 fn random_key() -> Vec<u8> {
-    use rand::RngCore as _;
     let mut bytes = vec![0u8; 64];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    crate::domain::random::fill(&mut bytes);
     bytes
 }
 

@@ -5,6 +5,7 @@ pub mod db;
 pub mod dns;
 pub mod domain;
 pub mod error;
+pub mod generate;
 pub mod jobs;
 pub mod mail;
 pub mod metrics;

@@ -9,8 +9,9 @@ use diesel::Connection as _;
 
 use roster::config::{PrivateDatabase, Settings};
 use roster::domain::{EmailAddress, NewPassword, OrgName, PersonName};
+use roster::generate;
 use roster::private_postgres::{self, Cluster};
-use roster::services::{accounts, demo, generate, passwords};
+use roster::services::{accounts, demo, passwords};
 use roster::startup::Application;
 
 const CONFIGURATION: &str = "\

@@ -1,7 +1,6 @@
 //! Organization API keys (DESIGN.md §2.9): what a key may be given (scopes, never
 //! more than an Admin holds) and the shape of its secret.
 
-use rand::Rng as _;
 use sha2::{Digest, Sha256};
 
 use super::permission::Permission;
@@ -135,8 +134,7 @@ pub struct ApiKeySecret(String);
 impl ApiKeySecret {
     /// A fresh secret from the operating system's random source.
     pub fn generate() -> Self {
-        let mut rng = rand::rngs::OsRng;
-        let random: String = (0..RANDOM_LEN).map(|_| BASE62[rng.gen_range(0..BASE62.len())] as char).collect();
+        let random = super::random::string_from(BASE62, RANDOM_LEN);
         let check = checksum(&random);
         Self(format!("{SECRET_PREFIX}{random}{check}"))
     }

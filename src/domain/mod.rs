@@ -12,6 +12,7 @@ pub mod names;
 pub mod password;
 pub mod permission;
 pub mod principal;
+pub mod random;
 pub mod role;
 pub mod sealing;
 pub mod seats;

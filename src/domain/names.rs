@@ -128,10 +128,8 @@ impl Slug {
     /// A URL name for an organization whose name gives none (no letter or digit
     /// that transliterates): `org-` and eight random letters and digits.
     pub fn generated() -> Slug {
-        use rand::Rng as _;
         const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-        let mut rng = rand::rngs::OsRng;
-        let tail: String = (0..8).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect();
+        let tail = super::random::string_from(ALPHABET, 8);
         Slug(format!("org-{tail}"))
     }
 

@@ -2,7 +2,6 @@
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
-use rand::RngCore as _;
 
 const NONCE_LEN: usize = 12;
 
@@ -27,7 +26,7 @@ impl SealingKey {
     /// was changed, no longer opens. A fresh random nonce leads the result.
     pub fn seal(&self, plain: &[u8], context: &[u8]) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_LEN];
-        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        super::random::fill(&mut nonce);
         let sealed = match self.0.encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad: context }) {
             Ok(sealed) => sealed,
             // AES-GCM refuses only inputs beyond 64 GiB; a mail body is never that long.

@@ -2,7 +2,6 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use rand::RngCore as _;
 use sha2::{Digest, Sha256};
 
 /// How long a verification link works.
@@ -16,7 +15,7 @@ impl Token {
     /// A fresh token from the operating system's random source.
     pub fn generate() -> Self {
         let mut bytes = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        super::random::fill(&mut bytes);
         Self(URL_SAFE_NO_PAD.encode(bytes))
     }
 
@@ -121,7 +120,7 @@ impl TokenKey {
     /// A fresh random nonce for a new or resent invitation.
     pub fn new_nonce() -> [u8; 16] {
         let mut nonce = [0u8; 16];
-        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        super::random::fill(&mut nonce);
         nonce
     }
 

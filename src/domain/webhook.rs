@@ -5,7 +5,6 @@ use std::net::IpAddr;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use rand::RngCore as _;
 
 /// The groups of the event vocabulary an endpoint may receive, in the form's order.
 pub const EVENT_GROUPS: [(&str, &str); 6] = [
@@ -151,7 +150,7 @@ pub struct SigningSecret(String);
 impl SigningSecret {
     pub fn generate() -> Self {
         let mut bytes = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        super::random::fill(&mut bytes);
         Self(format!("whsec_{}", STANDARD.encode(bytes)))
     }
 

@@ -14,7 +14,6 @@ pub mod deliveries;
 pub mod demo;
 pub mod domains;
 pub mod events;
-pub mod generate;
 pub mod groups;
 pub mod health;
 pub mod invitations;

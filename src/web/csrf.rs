@@ -149,7 +149,7 @@ pub fn sent_from(headers: &HeaderMap, base_url: &url::Url) -> Option<String> {
 /// The token as a page carries it: a fresh random pad, then the token XOR the pad.
 fn mask(token: &str) -> String {
     let mut pad = vec![0u8; token.len()];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut pad);
+    crate::domain::random::fill(&mut pad);
     let mut masked = pad.clone();
     masked.extend(token.bytes().zip(&pad).map(|(t, p)| t ^ p));
     URL_SAFE_NO_PAD.encode(masked)

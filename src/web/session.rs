@@ -9,7 +9,6 @@ use actix_web::cookie::CookieJar;
 use actix_web::dev::Payload;
 use actix_web::http::header::USER_AGENT;
 use actix_web::{FromRequest, HttpRequest};
-use rand::distributions::{Alphanumeric, DistString as _};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -114,7 +113,8 @@ impl SessionStore for PgSessionStore {
     }
 
     async fn save(&self, state: HashMap<String, String>, _ttl: &Duration) -> Result<SessionKey, SaveError> {
-        let key = SessionKey::try_from(Alphanumeric.sample_string(&mut rand::rngs::OsRng, 64))
+        const ALPHANUMERIC: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+        let key = SessionKey::try_from(crate::domain::random::string_from(ALPHANUMERIC, 64))
             .map_err(|e| SaveError::Other(e.into()))?;
         self.write(&key, state).await.map_err(SaveError::Other)?;
         Ok(key)

@@ -1,14 +1,15 @@
 //! `roster generate`: fills an organization with realistic members, pending
 //! invitations, teams and projects, and the audit history that made them, fast
 //! enough for 100,000 members in seconds: the benchmark's data, and a way to see
-//! the pages at scale.
+//! the pages at scale. Not a use case (nobody acts, no rule is asked): a tool of the
+//! operator's, beside the services, writing through the same bulk queries.
 
 use diesel::prelude::*;
 use fake::faker::company::en::{BsAdj, BsNoun, Industry};
 use fake::faker::name::en::{FirstName, LastName};
 use fake::Fake as _;
 use rand::seq::index::sample;
-use rand::Rng as _;
+use rand::RngExt as _;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -107,8 +108,8 @@ struct Generator {
 
 impl Generator {
     fn new(slug: &Slug, ttl: Duration) -> Self {
-        let mut rng = rand::thread_rng();
-        let tag: String = (0..4).map(|_| char::from(b'a' + rng.gen_range(0..26u8))).collect();
+        let mut rng = rand::rng();
+        let tag: String = (0..4).map(|_| char::from(b'a' + rng.random_range(0..26u8))).collect();
         Generator { rng, tag, domain: format!("{slug}.example.com"), now: OffsetDateTime::now_utc(), ttl }
     }
 
@@ -123,7 +124,7 @@ impl Generator {
 
     /// A moment in the last `days` days.
     fn within_days(&mut self, days: i64) -> OffsetDateTime {
-        self.now - Duration::seconds(self.rng.gen_range(60..days * 86_400))
+        self.now - Duration::seconds(self.rng.random_range(60..days * 86_400))
     }
 
     fn members(
@@ -143,11 +144,11 @@ impl Generator {
                 let domain = self.domain.clone();
                 let (name, email) = self.person(n, &domain);
                 let joined = self.within_days(3 * 365);
-                let role = if self.rng.gen_ratio(1, 20) { Role::Admin } else { Role::Member };
+                let role = if self.rng.random_ratio(1, 20) { Role::Admin } else { Role::Member };
                 // Most members used the organization lately; some never did.
-                let last_active = self.rng.gen_ratio(17, 20).then(|| {
+                let last_active = self.rng.random_ratio(17, 20).then(|| {
                     let since = (self.now - joined).whole_seconds().clamp(61, 120 * 86_400);
-                    self.now - Duration::seconds(self.rng.gen_range(60..since))
+                    self.now - Duration::seconds(self.rng.random_range(60..since))
                 });
                 let (user, membership) = (Uuid::new_v4(), Uuid::new_v4());
                 let accepted = Event::InvitationAccepted {
@@ -190,11 +191,11 @@ impl Generator {
         for start in (0..count).step_by(CHUNK) {
             let (mut rows, mut audit) = (bulk::Invitations::default(), bulk::AuditEvents::default());
             for n in start..count.min(start + CHUNK) {
-                let domain = if self.rng.gen_ratio(1, 5) { "example.org".to_owned() } else { self.domain.clone() };
+                let domain = if self.rng.random_ratio(1, 5) { "example.org".to_owned() } else { self.domain.clone() };
                 let (_, email) = self.person(n, &domain);
-                let role = if self.rng.gen_ratio(1, 30) { Role::Admin } else { Role::Member };
+                let role = if self.rng.random_ratio(1, 30) { Role::Admin } else { Role::Member };
                 // Pending and unexpired (they hold seats), sent within the invitation lifetime.
-                let created = self.now - Duration::seconds(self.rng.gen_range(60..ttl_seconds));
+                let created = self.now - Duration::seconds(self.rng.random_range(60..ttl_seconds));
                 let expires = created + self.ttl;
                 let nonce = TokenKey::new_nonce();
                 let id = Uuid::new_v4();
@@ -208,7 +209,7 @@ impl Generator {
                 rows.token_nonce.push(nonce.to_vec());
                 rows.created_at.push(created);
                 rows.expires_at.push(expires);
-                rows.send_count.push(if self.rng.gen_ratio(1, 10) { 2 } else { 1 });
+                rows.send_count.push(if self.rng.random_ratio(1, 10) { 2 } else { 1 });
             }
             out.invitations += bulk::insert_invitations(conn, org, (owner.id, &owner.name), rows)?;
             out.audit_events += bulk::insert_audit_events(conn, org, audit)?;
@@ -278,7 +279,7 @@ impl Generator {
     ) -> Result<(), AppError> {
         let mut rows = bulk::TeamPlaces::default();
         for team in teams {
-            let size = members.len().min(self.rng.gen_range(5..45));
+            let size = members.len().min(self.rng.random_range(5..45));
             for (i, member) in sample(&mut self.rng, members.len(), size).into_iter().enumerate() {
                 rows.team_id.push(*team);
                 rows.membership_id.push(members[member]);
@@ -303,8 +304,8 @@ impl Generator {
         const LEVELS: [AccessLevel; 3] = [AccessLevel::Read, AccessLevel::Write, AccessLevel::Admin];
         let mut rows = bulk::Grants::default();
         for project in projects {
-            let to_teams = teams.len().min(self.rng.gen_range(1..3));
-            let to_members = members.len().min(self.rng.gen_range(0..3));
+            let to_teams = teams.len().min(self.rng.random_range(1..3));
+            let to_members = members.len().min(self.rng.random_range(0..3));
             let picked_teams = sample(&mut self.rng, teams.len(), to_teams).into_iter().map(|i| (Some(teams[i]), None));
             let picked_members =
                 sample(&mut self.rng, members.len(), to_members).into_iter().map(|i| (None, Some(members[i])));
@@ -312,7 +313,7 @@ impl Generator {
                 rows.project_id.push(*project);
                 rows.team_id.push(team);
                 rows.membership_id.push(member);
-                rows.level.push(LEVELS[self.rng.gen_range(0..LEVELS.len())].as_str().to_owned());
+                rows.level.push(LEVELS[self.rng.random_range(0..LEVELS.len())].as_str().to_owned());
             }
         }
         out.grants += bulk::insert_grants(conn, org, rows)?;
