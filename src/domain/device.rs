@@ -1,17 +1,64 @@
 //! What a signed-in browser is, in words, from its `User-Agent` (for Account → Sessions).
 
+use std::sync::LazyLock;
+
 /// The longest `User-Agent` kept with a session; longer ones are cut (at a character boundary).
 pub const MAX_USER_AGENT: usize = 512;
 
-/// "Chrome on Linux", "Firefox on Windows 10", "Safari on iPhone"; a browser that
-/// cannot be told apart is "Unknown browser". Parsed by the `woothee` crate.
+/// The browser and system patterns of the ua-parser project (vendor/uap-core), read
+/// once, on the first description.
+struct Parsers {
+    browser: ua_parser::user_agent::Extractor<'static>,
+    os: ua_parser::os::Extractor<'static>,
+}
+
+static PARSERS: LazyLock<Option<Parsers>> = LazyLock::new(|| {
+    let regexes: ua_parser::Regexes<'static> =
+        serde_json::from_str(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/vendor/uap-core/regexes.json")))
+            .ok()?;
+    Some(Parsers {
+        browser: ua_parser::user_agent::Builder::new().push_all(regexes.user_agent_parsers).ok()?.build().ok()?,
+        os: ua_parser::os::Builder::new().push_all(regexes.os_parsers).ok()?.build().ok()?,
+    })
+});
+
+/// Programs that fetch pages without being a browser: named as such, not by name.
+const HTTP_LIBRARIES: &[&str] = &[
+    "curl",
+    "Wget",
+    "Python Requests",
+    "Python-urllib",
+    "PycURL",
+    "Go-http-client",
+    "okhttp",
+    "Apache-HttpClient",
+    "HTTPie",
+    "libwww-perl",
+];
+
+/// "Chrome on Linux", "Firefox on Windows 10", "Mobile Safari on iOS"; a program
+/// like curl is "HTTP Library", and a browser that cannot be told apart is "Unknown
+/// browser". Parsed with the `ua-parser` crate and the ua-parser project's patterns.
 pub fn describe(user_agent: &str) -> String {
-    const UNKNOWN: &str = "UNKNOWN";
-    let parsed = woothee::parser::Parser::new().parse(user_agent);
-    match parsed {
-        Some(p) if p.name != UNKNOWN && p.os != UNKNOWN => format!("{} on {}", p.name, p.os),
-        Some(p) if p.name != UNKNOWN => p.name.to_owned(),
-        _ => "Unknown browser".to_owned(),
+    let unknown = || "Unknown browser".to_owned();
+    let Some(parsers) = PARSERS.as_ref() else { return unknown() };
+    let browser = match parsers.browser.extract(user_agent) {
+        Some(found) if found.family != "Other" => found.family,
+        _ => return unknown(),
+    };
+    if HTTP_LIBRARIES.contains(&&*browser) {
+        return "HTTP Library".to_owned();
+    }
+    match parsers.os.extract(user_agent) {
+        Some(os) if os.os != "Other" => {
+            let system = match (&*os.os, os.major.as_deref()) {
+                ("Windows", Some(major)) => format!("Windows {major}"),
+                ("Mac OS X", _) => "macOS".to_owned(),
+                (name, _) => name.to_owned(),
+            };
+            format!("{browser} on {system}")
+        }
+        _ => browser.into_owned(),
     }
 }
 
@@ -41,6 +88,20 @@ mod tests {
         assert_eq!(describe(""), "Unknown browser");
         assert_eq!(describe("curl/8.5.0"), "HTTP Library");
         assert_eq!(describe("something else entirely"), "Unknown browser");
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) \
+                      Version/18.1 Mobile/15E148 Safari/604.1";
+        assert_eq!(describe(iphone), "Mobile Safari on iOS");
+        let mac = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) \
+                   Version/18.1 Safari/605.1.15";
+        assert_eq!(describe(mac), "Safari on macOS");
+        for library in ["Wget/1.21.4", "python-requests/2.32.3", "Go-http-client/2.0"] {
+            assert_eq!(describe(library), "HTTP Library", "{library}");
+        }
+    }
+
+    #[test]
+    fn the_vendored_patterns_load() {
+        assert!(PARSERS.is_some(), "vendor/uap-core/regexes.json is read and every pattern compiles");
     }
 
     #[test]
