@@ -1,4 +1,5 @@
-//! Invitations: invite one or many, resend, revoke, copy the link, accept or decline.
+//! Sending invitations: invite one or many, resend (one, or all that expire soon),
+//! revoke, copy the link.
 
 use std::collections::{HashMap, HashSet};
 
@@ -6,34 +7,33 @@ use diesel::prelude::*;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::access::{self, OrgAccess};
-use super::events::{self, Actor, Event};
-use super::rate_limit;
-use super::viewer::{self, Viewer};
-use crate::db::invitation_grants::{self, Bring, InvitationGrant};
+use crate::db::invitation_grants::{self, Bring};
 use crate::db::invitations::{self, Invitation, NewInvitation};
 use crate::db::organizations::seat_usage;
-use crate::db::projects::{self as project_rows, Grantee, Project};
+use crate::db::projects::{self as project_rows, Project};
 use crate::db::teams::{self as team_rows, Team};
-use crate::db::{memberships, organizations, outbox, users};
-use crate::domain::email_address::{canonical, same_address};
+use crate::db::{memberships, organizations, outbox};
+use crate::domain::email_address::canonical;
 use crate::domain::email_list::InvalidEntry;
 use crate::domain::permission::{may_on_team, TeamAction};
 use crate::domain::token::TokenKey;
-use crate::domain::{
-    AccessLevel, EmailList, InvitationStatus, OrgId, Permission, Role, SeatUsage, Slug, TeamRole, Token, UserId,
-};
+use crate::domain::{AccessLevel, EmailList, InvitationStatus, Permission, Role, SeatUsage, Slug, UserId};
 use crate::error::{AppError, FormErrors};
 use crate::mail::messages::{self, InvitationMail};
 use crate::mail::Links;
+use crate::services::access::{self, OrgAccess};
+use crate::services::events::{Actor, Event};
+use crate::services::rate_limit;
+use crate::services::viewer::{self, Viewer};
 
-pub use crate::db::invitations::{cursor_after, Invitation as InvitationRow, SortKey, StatusFilter};
-pub use crate::db::listing::Cursor;
+use super::brings::describe_grants;
 
 /// Most addresses accepted in one submission.
 pub const MAX_BATCH: usize = 2000;
+
 /// Resends allowed per invitation per hour.
 const RESENDS_PER_HOUR: rate_limit::Limit = rate_limit::Limit { name: "invitation:resend", max: 5, window_secs: 3600 };
+
 /// Resends of one organization, all its invitations together: bounds the mail an
 /// organization's admins can send by resending one invitation after another.
 const RESENDS_PER_ORG_PER_HOUR: rate_limit::Limit =
@@ -45,6 +45,67 @@ pub struct Context<'a> {
     pub tokens: &'a TokenKey,
     pub ttl: time::Duration,
 }
+
+fn date(at: OffsetDateTime) -> String {
+    let format = time::macros::format_description!("[day padding:none] [month repr:long] [year]");
+    at.format(&format).unwrap_or_default()
+}
+
+/// What an invitation brings besides the membership: teams (joined as Member) and
+/// projects at a level, by id as chosen in the form.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Brings {
+    pub teams: Vec<Uuid>,
+    pub projects: Vec<(Uuid, AccessLevel)>,
+}
+
+fn describe_brings(brings: &[Bring]) -> Vec<String> {
+    brings
+        .iter()
+        .map(|b| match b {
+            Bring::Team { name, .. } => format!("team {name}"),
+            Bring::Project { name, level, .. } => format!("project {name} ({})", level.label()),
+        })
+        .collect()
+}
+
+fn invite_refusal(access: &OrgAccess, role: Role) -> AppError {
+    AppError::Forbidden(match access.role {
+        Role::Member => "Only the Owner and Admins can manage invitations.".into(),
+        _ if access.member.is_none() => format!(
+            "An API key acts at most as an Admin: invitations as {} are the Owner's, in the console.",
+            role.label()
+        ),
+        _ => format!("Only the Owner can invite, resend or revoke invitations as {}.", role.label()),
+    })
+}
+
+/// Refuses unless `access` may invite (resend, revoke) as `role`.
+fn require_invite_right(access: &OrgAccess, role: Role) -> Result<(), AppError> {
+    if access.role.may_invite_as(role) {
+        return Ok(());
+    }
+    Err(invite_refusal(access, role))
+}
+
+/// Loads an invitation of the organization that `access` may manage.
+fn manageable(conn: &mut PgConnection, access: &OrgAccess, id: Uuid) -> Result<Invitation, AppError> {
+    let invitation = invitations::find_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
+    require_invite_right(access, invitation.role)?;
+    Ok(invitation)
+}
+
+fn no_longer_pending(invitation: &Invitation) -> AppError {
+    AppError::Conflict(format!(
+        "This invitation to {} is {} and can no longer be changed.",
+        invitation.email,
+        invitation.status_now().label().to_lowercase()
+    ))
+}
+
+/// How far ahead an open invitation counts as expiring: on the Overview's `Needs
+/// attention`, and for `Resend all expiring`.
+pub const EXPIRING_WITHIN: time::Duration = time::Duration::hours(48);
 
 /// A pending invitation that a new one would have duplicated.
 #[derive(Debug, Clone)]
@@ -64,43 +125,6 @@ pub struct InviteSummary {
     pub duplicates: usize,
     /// Addresses that received too many invitations in the last hour (from any organization).
     pub too_often: Vec<String>,
-}
-
-fn date(at: OffsetDateTime) -> String {
-    let format = time::macros::format_description!("[day padding:none] [month repr:long] [year]");
-    at.format(&format).unwrap_or_default()
-}
-
-/// What an invitation brings besides the membership: teams (joined as Member) and
-/// projects at a level, by id as chosen in the form.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Brings {
-    pub teams: Vec<Uuid>,
-    pub projects: Vec<(Uuid, AccessLevel)>,
-}
-
-/// How an invitation's team or project is named: "team Platform", "project API (Write)".
-fn grant_words(grant: &InvitationGrant) -> String {
-    match grant.level {
-        None => format!("team {}", grant.name),
-        Some(level) => format!("project {} ({})", grant.name, level.label()),
-    }
-}
-
-/// What an invitation still brings, in words, for its email, page and row: a team
-/// or project deleted since is left out (accepting says it was skipped).
-pub fn describe_grants(grants: &[InvitationGrant]) -> Vec<String> {
-    grants.iter().filter(|g| !g.is_gone()).map(grant_words).collect()
-}
-
-fn describe_brings(brings: &[Bring]) -> Vec<String> {
-    brings
-        .iter()
-        .map(|b| match b {
-            Bring::Team { name, .. } => format!("team {name}"),
-            Bring::Project { name, level, .. } => format!("project {name} ({})", level.label()),
-        })
-        .collect()
 }
 
 /// Checks that `access` may invite as `role` with `brings`, and finds the chosen
@@ -127,12 +151,12 @@ fn allowed_brings(
             return Err(invite_refusal(access, role));
         }
         // Otherwise only a team Maintainer, as Member, into teams they maintain.
-        let mine = super::access::my_roles_in(conn, access, &brings.teams)?;
+        let mine = crate::services::access::my_roles_in(conn, access, &brings.teams)?;
         let maintains = |team: &Team| {
             let team_role = mine.iter().find(|(id, _)| *id == team.id).map(|(_, r)| *r);
             may_on_team(access.role, team_role, TeamAction::Invite)
         };
-        if super::access::maintained(conn, access)?.is_empty() {
+        if crate::services::access::maintained(conn, access)?.is_empty() {
             return Err(invite_refusal(access, role));
         }
         if role != Role::Member || !projects.is_empty() || !teams.iter().all(maintains) {
@@ -153,25 +177,6 @@ fn allowed_brings(
         found.push(Bring::Project { id: project.id, name: project.name, level });
     }
     Ok(found)
-}
-
-fn invite_refusal(access: &OrgAccess, role: Role) -> AppError {
-    AppError::Forbidden(match access.role {
-        Role::Member => "Only the Owner and Admins can manage invitations.".into(),
-        _ if access.member.is_none() => format!(
-            "An API key acts at most as an Admin: invitations as {} are the Owner's, in the console.",
-            role.label()
-        ),
-        _ => format!("Only the Owner can invite, resend or revoke invitations as {}.", role.label()),
-    })
-}
-
-/// Refuses unless `access` may invite (resend, revoke) as `role`.
-fn require_invite_right(access: &OrgAccess, role: Role) -> Result<(), AppError> {
-    if access.role.may_invite_as(role) {
-        return Ok(());
-    }
-    Err(invite_refusal(access, role))
 }
 
 /// Invites every valid address of `list` as `role`, bringing `brings`, in one
@@ -308,22 +313,12 @@ pub fn invite(
         // The batch that crosses 90 % or takes the last free seat tells the Owner and Admins.
         let after = SeatUsage { reserved: usage.reserved + created.len() as i64, ..usage };
         if let Some(alert) = after.crossed_from(&usage) {
-            events.push(super::seats::alert_event(conn, &org, alert, &after)?);
+            events.push(crate::services::seats::alert_event(conn, &org, alert, &after)?);
         }
         actor.record(conn, &access, &events)?;
         summary.sent = created.into_iter().map(|i| i.email).collect();
         Ok(summary)
     })
-}
-
-/// The Invitations page's filter, search, sort and position.
-#[derive(Debug, Clone)]
-pub struct InvitationFilter {
-    pub status: StatusFilter,
-    pub search: String,
-    pub sort: SortKey,
-    pub descending: bool,
-    pub after: Option<Cursor>,
 }
 
 /// What the pages about invitations show around them: who is looking, their access,
@@ -370,7 +365,7 @@ fn choices(conn: &mut PgConnection, access: &OrgAccess) -> Result<Option<InviteC
         }));
     }
     // A team Maintainer invites as Member into their teams.
-    let mut own = super::access::maintained(conn, access)?;
+    let mut own = crate::services::access::maintained(conn, access)?;
     if own.is_empty() {
         return Ok(None);
     }
@@ -405,88 +400,6 @@ fn invite_page(
             .collect()
     };
     Ok(InvitePage { viewer, access, seats, choices, chosen_teams, chosen_projects })
-}
-
-/// A page of the Invitations list (for the Owner and Admins), `limit + 1`
-/// invitations, each with `lower(email)` for its cursor, and the teams and projects
-/// each brings ("team Platform", "project API (Write)").
-pub fn list_page(
-    conn: &mut PgConnection,
-    slug: &Slug,
-    user: UserId,
-    filter: &InvitationFilter,
-    limit: i64,
-) -> Result<InvitationsList, AppError> {
-    let (viewer, access) = access::page(conn, slug, user)?;
-    access.require(Permission::ManageMembers)?;
-    // The list offers no invite form (Invite Members fetches it): no choices to read.
-    let seats = seat_usage(conn, access.org.org_id(), access.org.seat_limit)?;
-    let page = InvitePage {
-        viewer,
-        access,
-        seats,
-        choices: InviteChoices::default(),
-        chosen_teams: Vec::new(),
-        chosen_projects: Vec::new(),
-    };
-    let (found, grants) = found_for(conn, &page.access, filter, limit)?;
-    Ok(InvitationsList { page, found, grants })
-}
-
-/// `limit + 1` invitations of the Invitations list for `actor` (an API key), each
-/// with `lower(email)` for its cursor, and what each brings.
-pub fn list(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    slug: &Slug,
-    filter: &InvitationFilter,
-    limit: i64,
-) -> Result<(Vec<(Invitation, String)>, GrantsByInvitation), AppError> {
-    let access = access::acting(conn, slug, actor)?;
-    access.require(Permission::ManageMembers)?;
-    found_for(conn, &access, filter, limit)
-}
-
-/// `limit + 1` invitations matching `filter`, for one who may manage them.
-fn found_for(
-    conn: &mut PgConnection,
-    access: &OrgAccess,
-    filter: &InvitationFilter,
-    limit: i64,
-) -> Result<(Vec<(Invitation, String)>, GrantsByInvitation), AppError> {
-    let query = invitations::ListQuery {
-        org: access.org.org_id(),
-        filter: filter.status,
-        search: Some(&filter.search),
-        sort: filter.sort,
-        descending: filter.descending,
-        after: filter.after.clone(),
-        limit,
-    };
-    let found = invitations::list(conn, &query)?;
-    let ids: Vec<Uuid> = found.iter().map(|(i, _)| i.id).collect();
-    let grants = grants_by_invitation(conn, &ids)?;
-    Ok((found, grants))
-}
-
-/// A page of the Invitations list: the page around it, `limit + 1` invitations
-/// (each with `lower(email)` for its cursor), and what each brings.
-pub struct InvitationsList {
-    pub page: InvitePage,
-    pub found: Vec<(Invitation, String)>,
-    pub grants: GrantsByInvitation,
-}
-
-/// What each invitation brings, in words, by invitation id.
-pub type GrantsByInvitation = HashMap<Uuid, Vec<String>>;
-
-/// What each of the invitations `ids` brings, in words.
-fn grants_by_invitation(conn: &mut PgConnection, ids: &[Uuid]) -> Result<GrantsByInvitation, AppError> {
-    let mut by: HashMap<Uuid, Vec<InvitationGrant>> = HashMap::new();
-    for grant in invitation_grants::of_invitations(conn, ids)? {
-        by.entry(grant.invitation_id).or_default().push(grant);
-    }
-    Ok(by.into_iter().map(|(id, grants)| (id, describe_grants(&grants))).collect())
 }
 
 /// What the `Invite Members` form needs: the viewer, their access (those who manage
@@ -583,21 +496,6 @@ pub fn revocation(
     Ok((viewer, invitation, access.role))
 }
 
-/// Loads an invitation of the organization that `access` may manage.
-fn manageable(conn: &mut PgConnection, access: &OrgAccess, id: Uuid) -> Result<Invitation, AppError> {
-    let invitation = invitations::find_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
-    require_invite_right(access, invitation.role)?;
-    Ok(invitation)
-}
-
-fn no_longer_pending(invitation: &Invitation) -> AppError {
-    AppError::Conflict(format!(
-        "This invitation to {} is {} and can no longer be changed.",
-        invitation.email,
-        invitation.status_now().label().to_lowercase()
-    ))
-}
-
 /// Sends an invitation again with a new link and expiry; the old link stops working.
 /// An expired invitation takes a seat again, so it needs a free one. Returns it with
 /// the actor's role and what it brings, in words.
@@ -652,7 +550,7 @@ pub fn resend(
         let (renewed, grants, event) = send_again(conn, ctx, &access, &org.name, &invitation)?;
         let mut events = vec![event];
         if let Some((alert, usage)) = alert {
-            events.push(super::seats::alert_event(conn, &org, alert, &usage)?);
+            events.push(crate::services::seats::alert_event(conn, &org, alert, &usage)?);
         }
         actor.record(conn, &access, &events)?;
         Ok((renewed, access.role, grants))
@@ -697,10 +595,6 @@ fn send_again(
     };
     Ok((renewed, grants, event))
 }
-
-/// How far ahead an open invitation counts as expiring: on the Overview's `Needs
-/// attention`, and for `Resend all expiring`.
-pub const EXPIRING_WITHIN: time::Duration = time::Duration::hours(48);
 
 /// What `Resend all expiring` did.
 #[derive(Debug)]
@@ -845,341 +739,4 @@ pub fn copy_link(
         let grants = describe_grants(&invitation_grants::of_invitations(conn, &[invitation.id])?);
         Ok(CopiedLink { invitation, grants, link: ctx.links.invitation(&token), viewer, viewer_role: access.role })
     })
-}
-
-/// How an invitee names an invitation: by the link's token, or by id from their Dashboard.
-#[derive(Debug, Clone)]
-pub enum InvitationRef {
-    Token(Token),
-    Id(Uuid),
-}
-
-/// Everything the invitation page shows.
-#[derive(Debug, Clone)]
-pub struct InvitationView {
-    pub id: Uuid,
-    pub email: String,
-    pub org_name: String,
-    pub org_slug: String,
-    pub inviter_name: String,
-    /// Whether a person sent it (they are told of the answer), not an API key.
-    pub by_person: bool,
-    pub role: Role,
-    pub status: InvitationStatus,
-    pub created_at: OffsetDateTime,
-    pub expires_at: OffsetDateTime,
-    pub responded_at: Option<OffsetDateTime>,
-    /// Names of the Owner and Admins, to say whom to ask for a new invitation.
-    pub admins: Vec<String>,
-    /// The teams and projects it brings, in words.
-    pub grants: Vec<String>,
-    /// Only the invited inbox had the link (no admin copied it): an account made
-    /// from it counts as verified, and joins at once.
-    pub link_proves_address: bool,
-}
-
-fn find(conn: &mut PgConnection, reference: &InvitationRef) -> Result<Option<Invitation>, AppError> {
-    Ok(match reference {
-        InvitationRef::Token(token) => invitations::find_by_token_hash(conn, &token.hash())?,
-        InvitationRef::Id(id) => invitations::find(conn, *id)?,
-    })
-}
-
-/// Refuses any invitation-link lookup from `network` (the client's, see
-/// `ClientIp::network`) once it opened too many links that
-/// lead nowhere: tokens are too long to guess, but trying them costs us queries.
-fn guard_links(conn: &mut PgConnection, network: &str) -> Result<(), AppError> {
-    rate_limit::refuse_if_reached(
-        conn,
-        rate_limit::LINK_MISSES_PER_NETWORK,
-        network,
-        "Too many invitation links that lead nowhere were opened from your network.",
-    )
-}
-
-/// Counts a link that led nowhere against `network` (outside any transaction, so it stays counted).
-fn count_link_miss(conn: &mut PgConnection, network: &str) -> Result<(), AppError> {
-    rate_limit::check(conn, rate_limit::LINK_MISSES_PER_NETWORK, network)
-}
-
-/// The invitation behind a link opened from `network`, for its page. Changes nothing
-/// but the count of links from `network` that lead nowhere (mail scanners open links too).
-pub fn view(conn: &mut PgConnection, network: &str, token: &Token) -> Result<Option<InvitationView>, AppError> {
-    guard_links(conn, network)?;
-    let found = view_unguarded(conn, token)?;
-    if found.is_none() {
-        count_link_miss(conn, network)?;
-    }
-    Ok(found)
-}
-
-fn view_unguarded(conn: &mut PgConnection, token: &Token) -> Result<Option<InvitationView>, AppError> {
-    let Some(invitation) = invitations::find_by_token_hash(conn, &token.hash())? else {
-        return Ok(None);
-    };
-    let org = organizations::find_by_id(conn, OrgId(invitation.organization_id))?.ok_or(AppError::NotFound)?;
-    let admins = memberships::granter_names(conn, org.org_id(), super::reach::GRANTERS_NAMED, None)?;
-    let grants = describe_grants(&invitation_grants::of_invitations(conn, &[invitation.id])?);
-    Ok(Some(InvitationView {
-        grants,
-        link_proves_address: invitation.link_proves_address(),
-        id: invitation.id,
-        status: invitation.status_now(),
-        role: invitation.role,
-        email: invitation.email,
-        org_name: org.name,
-        org_slug: org.slug,
-        inviter_name: invitation.inviter_name,
-        by_person: invitation.invited_by.is_some(),
-        created_at: invitation.created_at,
-        expires_at: invitation.expires_at,
-        responded_at: invitation.responded_at,
-        admins,
-    }))
-}
-
-/// The invitation link's page: who is looking (if signed in to an account that
-/// still exists) and the invitation behind the token (if any). Changes nothing.
-pub fn link_page(
-    conn: &mut PgConnection,
-    network: &str,
-    signed_in: Option<UserId>,
-    token: Option<&Token>,
-) -> Result<(Option<Viewer>, Option<InvitationView>), AppError> {
-    guard_links(conn, network)?;
-    let viewer = viewer::optional(conn, signed_in)?;
-    let found = match token {
-        Some(token) => view_unguarded(conn, token)?,
-        None => None,
-    };
-    if found.is_none() {
-        count_link_miss(conn, network)?;
-    }
-    Ok((viewer, found))
-}
-
-/// Accepts or declines through an emailed link opened from `network`: [`respond`], for
-/// the invitation behind `token`, within the limit on links that lead nowhere.
-pub fn respond_by_link(
-    conn: &mut PgConnection,
-    network: &str,
-    actor: &Actor,
-    token: Token,
-    answer: Answer,
-) -> Result<Answered, AppError> {
-    guard_links(conn, network)?;
-    if invitations::find_by_token_hash(conn, &token.hash())?.is_none() {
-        count_link_miss(conn, network)?;
-        return Err(AppError::NotFound);
-    }
-    respond(conn, actor, &InvitationRef::Token(token), answer)
-}
-
-/// Whether an invitee accepts or declines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Answer {
-    Accept,
-    Decline,
-}
-
-/// The organization an answer was about.
-#[derive(Debug, Clone)]
-pub struct Answered {
-    pub org_name: String,
-    pub org_slug: String,
-    pub role: Role,
-    /// Accepted: the teams and projects joined, and those skipped because they were
-    /// deleted since the invitation was sent, in words.
-    pub joined: Vec<String>,
-    pub skipped: Vec<String>,
-}
-
-/// Accepts or declines, as the signed-in `user`, whose verified email must be the
-/// invited one. Accepting creates the membership in the same transaction; both
-/// notify the inviter and are audited. Of two racing answers, one wins and the
-/// other gets a sentence saying what happened.
-pub fn respond(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    reference: &InvitationRef,
-    answer: Answer,
-) -> Result<Answered, AppError> {
-    conn.transaction(|conn| {
-        let invitation = find(conn, reference)?.ok_or(AppError::NotFound)?;
-        let me = actor.person()?;
-        let user = users::find(conn, me)?.ok_or(AppError::Unauthenticated)?;
-        let matches = same_address(&user.email, &invitation.email);
-        if !matches {
-            return Err(match reference {
-                // Invitations named by id are only offered to their invitee.
-                InvitationRef::Id(_) => AppError::NotFound,
-                InvitationRef::Token(_) => AppError::Forbidden(format!(
-                    "This invitation is for {}, and you are signed in as {}. Sign out and sign in as {} to answer it.",
-                    invitation.email, user.email, invitation.email
-                )),
-            });
-        }
-        if !user.is_verified() && matches!(reference, InvitationRef::Token(_)) && invitation.link_proves_address() {
-            // Opening the emailed link proves the address, as a verification link would.
-            users::mark_verified(conn, me, &invitation.email)?;
-        } else if !user.is_verified() {
-            return Err(AppError::Forbidden(format!(
-                "Verify your email address {} first: use the link we sent you, or Resend verification email.",
-                user.email
-            )));
-        }
-        let org = organizations::find_by_id(conn, OrgId(invitation.organization_id))?.ok_or(AppError::NotFound)?;
-        let answered = match answer {
-            Answer::Accept => invitations::accept(conn, invitation.id, me)?,
-            Answer::Decline => invitations::decline(conn, invitation.id, Some(me))?,
-        };
-        let Some(answered) = answered else {
-            let now = invitation.status_now();
-            let current = find(conn, reference)?.map(|i| i.status_now()).unwrap_or(now);
-            return Err(AppError::Conflict(match current {
-                InvitationStatus::Accepted => format!("This invitation to {} was already accepted.", org.name),
-                InvitationStatus::Declined => format!("This invitation to {} was already declined.", org.name),
-                InvitationStatus::Revoked => format!("This invitation to {} was revoked by an admin.", org.name),
-                InvitationStatus::Expired => format!(
-                    "This invitation to {} has expired. Ask an admin of {} to send a new one.",
-                    org.name, org.name
-                ),
-                InvitationStatus::Pending => "This invitation could not be answered. Try again.".into(),
-            }));
-        };
-        let role = answered.role;
-        let (mut joined, mut skipped) = (Vec::new(), Vec::new());
-        if answer == Answer::Accept {
-            if memberships::insert_if_absent(conn, org.org_id(), me, role)? {
-                memberships::set_invited_by(conn, org.org_id(), me, answered.invited_by)?;
-            }
-            let membership = memberships::find(conn, org.org_id(), me)?.ok_or(AppError::NotFound)?;
-            (joined, skipped) = apply_grants(conn, org.org_id(), membership.id, answered.id)?;
-        }
-        let (invitation, email, inviter) = (answered.id, answered.email, answered.invited_by);
-        let event = match answer {
-            Answer::Accept => Event::InvitationAccepted {
-                invitation,
-                email,
-                role,
-                inviter,
-                joined: joined.clone(),
-                skipped: skipped.clone(),
-            },
-            Answer::Decline => Event::InvitationDeclined { invitation, email, role, inviter },
-        };
-        actor.record_in(conn, &org, Some(&user), &[event])?;
-        Ok(Answered { org_name: org.name, org_slug: org.slug, role, joined, skipped })
-    })
-}
-
-/// Gives the new member `membership` what invitation `invitation` brings: its teams
-/// (as Member) and projects (never lowering a level they already have). Returns what
-/// was joined and what was skipped because it was deleted meanwhile, in words.
-fn apply_grants(
-    conn: &mut PgConnection,
-    org: OrgId,
-    membership: Uuid,
-    invitation: Uuid,
-) -> Result<(Vec<String>, Vec<String>), AppError> {
-    let (mut joined, mut skipped) = (Vec::new(), Vec::new());
-    // Hold the teams and projects it brings: a delete running now has either
-    // finished (read again below, its id is gone) or waits for this accept.
-    let brought = invitation_grants::of_invitations(conn, &[invitation])?;
-    team_rows::hold(conn, &brought.iter().filter_map(|g| g.team_id).collect::<Vec<_>>())?;
-    project_rows::hold(conn, &brought.iter().filter_map(|g| g.project_id).collect::<Vec<_>>())?;
-    for grant in invitation_grants::of_invitations(conn, &[invitation])? {
-        let words = grant_words(&grant);
-        match (grant.team_id, grant.project_id, grant.level) {
-            (Some(team), _, None) => {
-                team_rows::add(conn, org, team, membership, TeamRole::Member)?;
-                joined.push(words);
-            }
-            (_, Some(project), Some(level)) => {
-                project_rows::grant_at_least(conn, org, project, Grantee::Member(membership), level)?;
-                joined.push(words);
-            }
-            _ => skipped.push(words),
-        }
-    }
-    Ok((joined, skipped))
-}
-
-/// Declines with the emailed link alone, signed in to no account: receiving the
-/// link is enough to say no (accepting needs the invitee's account). Audited under
-/// the invited address; the inviter is told.
-pub fn decline_by_link(
-    conn: &mut PgConnection,
-    network: &str,
-    token: &Token,
-    request_id: Option<String>,
-) -> Result<Answered, AppError> {
-    guard_links(conn, network)?;
-    if invitations::find_by_token_hash(conn, &token.hash())?.is_none() {
-        count_link_miss(conn, network)?;
-        return Err(AppError::NotFound);
-    }
-    conn.transaction(|conn| {
-        let invitation = invitations::find_by_token_hash(conn, &token.hash())?.ok_or(AppError::NotFound)?;
-        let org = organizations::find_by_id(conn, OrgId(invitation.organization_id))?.ok_or(AppError::NotFound)?;
-        let Some(declined) = invitations::decline(conn, invitation.id, None)? else {
-            // Read again: a racing answer may have changed it since.
-            let now = invitations::find(conn, invitation.id)?.map_or(invitation.status_now(), |i| i.status_now());
-            return Err(AppError::Conflict(format!(
-                "This invitation to {} is {} and can no longer be declined.",
-                org.name,
-                now.label().to_lowercase()
-            )));
-        };
-        let event = Event::InvitationDeclined {
-            invitation: declined.id,
-            email: declined.email.clone(),
-            role: declined.role,
-            inviter: declined.invited_by,
-        };
-        events::record_by_link(conn, &org, &declined.email, request_id, &[event])?;
-        Ok(Answered {
-            org_name: org.name,
-            org_slug: org.slug,
-            role: declined.role,
-            joined: Vec::new(),
-            skipped: Vec::new(),
-        })
-    })
-}
-
-/// A pending invitation shown on the invitee's Dashboard.
-#[derive(Debug, Clone)]
-pub struct PendingForMe {
-    pub id: Uuid,
-    pub org_name: String,
-    pub org_slug: String,
-    pub inviter_name: String,
-    pub role: Role,
-    pub expires_at: OffsetDateTime,
-    /// The teams and projects it brings, in words.
-    pub grants: Vec<String>,
-}
-
-/// Pending invitations for a user's address, if it is verified.
-pub fn pending_for(conn: &mut PgConnection, user: UserId) -> Result<Vec<PendingForMe>, AppError> {
-    let user = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
-    if !user.is_verified() {
-        return Ok(Vec::new());
-    }
-    let pending = invitations::pending_for_address(conn, &canonical(&user.email))?;
-    let ids: Vec<Uuid> = pending.iter().map(|(i, _, _)| i.id).collect();
-    let mut grants = grants_by_invitation(conn, &ids)?;
-    Ok(pending
-        .into_iter()
-        .map(|(i, org_name, org_slug)| PendingForMe {
-            grants: grants.remove(&i.id).unwrap_or_default(),
-            id: i.id,
-            role: i.role,
-            org_name,
-            org_slug,
-            inviter_name: i.inviter_name,
-            expires_at: i.expires_at,
-        })
-        .collect())
 }
