@@ -491,7 +491,6 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_answers()
             expect_problem(response, StatusCode::UNAUTHORIZED).await;
         }
     }
-
 }
 
 #[tokio::test]
