@@ -257,16 +257,30 @@ impl Person<'_> {
     }
 
     async fn follow_link(&self, text: &str) {
-        let link = self
-            .browser
-            .wait()
-            .at_most(Duration::from_secs(5))
-            .for_element(Locator::XPath(&format!(
-                "//a[normalize-space()='{text}' and not(ancestor::details[not(@open)]) and (ancestor::main or not(//main//a[normalize-space()='{text}']))]"
-            )))
-            .await
-            .unwrap_or_else(|_| panic!("no visible link {text:?}"));
-        link.click().await.unwrap();
+        let xpath = format!(
+            "//a[normalize-space()='{text}' and not(ancestor::details[not(@open)]) and (ancestor::main or not(//main//a[normalize-space()='{text}']))]"
+        );
+        // A link found on a page that htmx or a navigation replaces at that moment goes stale:
+        // find it again rather than fail on a race the person would never notice.
+        for _ in 0..3 {
+            let link = self
+                .browser
+                .wait()
+                .at_most(Duration::from_secs(5))
+                .for_element(Locator::XPath(&xpath))
+                .await
+                .unwrap_or_else(|_| panic!("no visible link {text:?}"));
+            match link.click().await {
+                Ok(_) => return,
+                Err(fantoccini::error::CmdError::Standard(e))
+                    if e.error == fantoccini::error::ErrorStatus::StaleElementReference =>
+                {
+                    continue
+                }
+                Err(e) => panic!("following {text:?}: {e}"),
+            }
+        }
+        panic!("the link {text:?} kept going stale");
     }
 
     /// Waits until the page shows `text`.
@@ -1352,6 +1366,8 @@ async fn a_domain_verified_against_a_loopback_dns_server_lets_a_new_sign_up_ther
     person.fill("Password", PASSWORD).await;
     person.fill("Confirm password", PASSWORD).await;
     person.press_button("Create account").await;
+    // The header links to the Dev mailbox on every page: wait for the next page before following it.
+    person.sees("We sent a link to nora@acme-corp.test").await;
     person.follow_link("Dev mailbox").await;
     person.follow_link("Verify your email address for Roster").await;
     person
