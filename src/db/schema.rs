@@ -266,7 +266,7 @@ diesel::table! {
         name -> Text,
         email -> Text,
         email_verified_at -> Nullable<Timestamptz>,
-        password_hash -> Text,
+        password_hash -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         email_key -> Text,

@@ -16,7 +16,9 @@ pub struct User {
     pub name: String,
     pub email: String,
     pub email_verified_at: Option<OffsetDateTime>,
-    pub password_hash: String,
+    /// `None`: the account has no password (made by provisioning or single sign-on)
+    /// until its owner sets one through a verified-email link.
+    pub password_hash: Option<String>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
@@ -24,6 +26,10 @@ pub struct User {
 impl User {
     pub fn user_id(&self) -> UserId {
         UserId(self.id)
+    }
+    /// Whether the account can sign in with a password.
+    pub fn has_password(&self) -> bool {
+        self.password_hash.is_some()
     }
     pub fn is_verified(&self) -> bool {
         self.email_verified_at.is_some()
@@ -40,7 +46,7 @@ pub struct NewUser<'a> {
     /// The address's canonical form (`EmailAddress::canonical`), what it is matched by.
     pub email_key: &'a str,
     pub email_verified_at: Option<OffsetDateTime>,
-    pub password_hash: &'a str,
+    pub password_hash: Option<&'a str>,
 }
 
 /// Finds an account by email (its canonical form).

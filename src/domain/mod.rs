@@ -16,6 +16,7 @@ pub mod random;
 pub mod role;
 pub mod sealing;
 pub mod seats;
+pub mod sign_in;
 pub mod team;
 pub mod token;
 pub mod webhook;

@@ -64,7 +64,7 @@ fn create_account(
             email: input.email.as_str(),
             email_key: input.email.canonical(),
             email_verified_at: None,
-            password_hash,
+            password_hash: Some(password_hash),
         };
         match users::insert(conn, &new_user)? {
             Some(user) => {
@@ -109,30 +109,6 @@ fn tell_account_exists(conn: &mut PgConnection, links: &Links, existing: &users:
     Ok(())
 }
 
-/// Checks a signed-in user's current password before a change to the account,
-/// within the sign-in limits; a wrong one is `Invalid` beside `field`. Holds no
-/// connection while verifying.
-fn confirm_password(
-    steps: &Steps<'_>,
-    ip: &str,
-    user: UserId,
-    password: &str,
-    field: &'static str,
-) -> Result<users::User, AppError> {
-    let account_key = user.to_string();
-    let account = steps.run(|conn| {
-        refuse_failing_client(conn, &account_key, ip)?;
-        users::find(conn, user)?.ok_or(AppError::Unauthenticated)
-    })?;
-    if passwords::verify(Some(&account.password_hash), password) {
-        return Ok(account);
-    }
-    steps.run(|conn| count_failure(conn, &account_key, ip))?;
-    let mut errors = FormErrors::new();
-    errors.add(field, "That is not your current password.");
-    Err(AppError::Invalid(errors))
-}
-
 /// Sends a fresh verification link to a signed-in, unverified user; earlier links
 /// stop working. Limited per client address and per account.
 pub fn resend_verification(conn: &mut PgConnection, links: &Links, ip: &str, user: UserId) -> Result<String, AppError> {
@@ -153,6 +129,8 @@ pub struct Profile {
     pub viewer: Viewer,
     /// When they joined Roster.
     pub created_at: OffsetDateTime,
+    /// Whether the account has a password (provisioned accounts may have none).
+    pub has_password: bool,
     /// The browsers they are signed in on, the one asking first.
     pub sessions: Vec<super::sessions::SignedInDevice>,
 }
@@ -163,6 +141,7 @@ pub fn profile(conn: &mut PgConnection, user: UserId, current: &str) -> Result<P
     Ok(Profile {
         viewer: viewer::of_user(conn, &account)?,
         created_at: account.created_at,
+        has_password: account.has_password(),
         sessions: super::sessions::signed_in_devices(conn, user, current)?,
     })
 }
@@ -206,75 +185,6 @@ pub fn verify_email(conn: &mut PgConnection, token: &Token) -> Result<Option<(Us
     Ok(verified.inspect(|(user, _)| super::domains::join_by_domain_after(conn, *user)))
 }
 
-/// Refuses a client that has been failing: too many wrong passwords from `ip` for
-/// the account `account`, or for any accounts. Counts nothing.
-fn refuse_failing_client(conn: &mut PgConnection, account: &str, ip: &str) -> Result<(), AppError> {
-    let because = "Too many attempts.";
-    rate_limit::refuse_if_reached(conn, rate_limit::SIGN_IN_FAILURES_PER_CLIENT, &format!("{account}|{ip}"), because)?;
-    rate_limit::refuse_if_reached(conn, rate_limit::SIGN_IN_FAILURES_PER_IP, ip, because)
-}
-
-/// Counts a wrong password for `account` from `ip`, outside any transaction.
-fn count_failure(conn: &mut PgConnection, account: &str, ip: &str) -> Result<(), AppError> {
-    let keys = [
-        rate_limit::SIGN_IN_FAILURES_PER_CLIENT.key(&format!("{account}|{ip}")),
-        rate_limit::SIGN_IN_FAILURES_PER_IP.key(ip),
-        rate_limit::SIGN_IN_FAILURES_PER_ACCOUNT.key(account),
-    ];
-    // One window length for the three (all are 15 minutes).
-    crate::db::rate_limits::hit_each(conn, &keys, rate_limit::SIGN_IN_FAILURES_PER_CLIENT.window_secs)?;
-    Ok(())
-}
-
-/// What a sign-in attempt came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SignInAttempt {
-    /// The account signed in to; `None` for a wrong password and an unknown address alike.
-    pub user: Option<UserId>,
-    /// How long to hold the answer back: the account has had many wrong passwords
-    /// from all over, so every attempt on it is slowed down (never refused).
-    pub slow_down: std::time::Duration,
-}
-
-/// Checks an address and password. A client that has been failing (for this
-/// account, or for many) is refused; the right password from any other client
-/// always signs in. An unknown address is checked against a dummy hash, so the
-/// time taken tells nothing.
-pub fn sign_in(steps: &Steps<'_>, ip: &str, email: &EmailAddress, password: &str) -> Result<SignInAttempt, AppError> {
-    let account_key = email.canonical().to_owned();
-    let (found, failures) = steps.run(|conn| {
-        refuse_failing_client(conn, &account_key, ip)?;
-        let failures = rate_limit::hits(conn, rate_limit::SIGN_IN_FAILURES_PER_ACCOUNT, &account_key)?;
-        let found = users::find_by_email(conn, email)?.map(|u| (u.user_id(), u.password_hash));
-        Ok::<_, AppError>((found, failures))
-    })?;
-    let over = u32::try_from(failures - rate_limit::SIGN_IN_FAILURES_PER_ACCOUNT.max + 1).unwrap_or(0);
-    let slow_down = (rate_limit::SIGN_IN_SLOWDOWN_STEP * over).min(rate_limit::SIGN_IN_SLOWDOWN_MAX);
-    let (user, hash) = found.map_or((None, None), |(user, hash)| (Some(user), Some(hash)));
-    // Verified whether or not the account exists: the dummy hash takes as long.
-    let matches = passwords::verify(hash.as_deref(), password);
-    let user = user.filter(|_| matches);
-    let Some(user) = user else {
-        steps.run(|conn| count_failure(conn, &account_key, ip))?;
-        return Ok(SignInAttempt { user: None, slow_down });
-    };
-    // A hash made with older settings is made again now that the password is known;
-    // kept only if nobody changed the password meanwhile.
-    let renewed = match hash.as_deref().filter(|old| passwords::is_outdated(old)) {
-        Some(old) => Some((old.to_owned(), passwords::rehash(password)?)),
-        None => None,
-    };
-    // Someone whose verified address is at a verified domain joins its organization.
-    steps.run(|conn| {
-        if let Some((old, new)) = &renewed {
-            users::replace_password_hash(conn, user, old, new)?;
-        }
-        super::domains::join_by_domain_after(conn, user);
-        Ok::<_, AppError>(())
-    })?;
-    Ok(SignInAttempt { user: Some(user), slow_down })
-}
-
 /// Changes a signed-in user's password after checking their current one (limited
 /// like sign-in) and ends every session of theirs; the caller renews its own.
 /// A wrong current password is an `Invalid` error on `current_password`.
@@ -285,7 +195,7 @@ pub fn change_password(
     current: &str,
     new: &NewPassword,
 ) -> Result<(), AppError> {
-    confirm_password(steps, ip, user, current, "current_password")?;
+    super::auth::password::confirm_current(steps, ip, user, current, "current_password")?;
     let new_hash = passwords::hash(new)?;
     steps.run(|conn| {
         conn.transaction(|conn| {
@@ -311,7 +221,7 @@ pub fn change_email(
     new_email: &EmailAddress,
     password: &str,
 ) -> Result<(), AppError> {
-    let account = confirm_password(steps, ip, user, password, "email_password")?;
+    let account = super::auth::password::confirm_current(steps, ip, user, password, "email_password")?;
     if canonical(&account.email) == new_email.canonical() {
         let mut errors = FormErrors::new();
         errors.add("new_email", "That is already your address.");
@@ -428,7 +338,7 @@ fn create_invited_account(
             email: &invitation.email,
             email_key: &email_key,
             email_verified_at: proven.then(OffsetDateTime::now_utc),
-            password_hash,
+            password_hash: Some(password_hash),
         };
         match users::insert(conn, &new_user)? {
             Some(user) if proven => {

@@ -40,7 +40,7 @@ pub fn create_verified_user(
         email: email.as_str(),
         email_key: email.canonical(),
         email_verified_at: Some(time::OffsetDateTime::now_utc()),
-        password_hash,
+        password_hash: Some(password_hash),
     };
     Ok(users::insert(conn, &user)?.is_some())
 }

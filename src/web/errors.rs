@@ -310,13 +310,13 @@ fn render<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Resul
     // Who is looking, for the page's usual header (inside the session layer only).
     let user = {
         use actix_session::SessionExt as _;
-        req.get_session().get::<uuid::Uuid>("user_id").ok().flatten()
+        super::session::signed_in_user(&req.get_session())
     };
     Ok(ErrorHandlerResponse::Future(Box::pin(async move {
         let viewer = match (htmx, user, state.as_ref()) {
             // Not when the database is what failed: the page must come back at once.
             (false, Some(id), Some(state)) if status != StatusCode::SERVICE_UNAVAILABLE => {
-                state.db.run(move |conn| crate::services::viewer::load(conn, crate::domain::UserId(id))).await.ok()
+                state.db.run(move |conn| crate::services::viewer::load(conn, id)).await.ok()
             }
             _ => None,
         };

@@ -9,7 +9,8 @@ use super::session::TypedSession;
 use crate::domain::UserId;
 use crate::error::AppError;
 
-/// The signed-in user's id, from the session. Their account and permissions
+/// The signed-in user's id, from the session's one reader (a sign-in waiting for its
+/// second factor is none). Their account and permissions
 /// are read from the database by the handler, on every request.
 #[derive(Debug, Clone, Copy)]
 pub struct SignedIn(pub UserId);
@@ -19,12 +20,11 @@ impl FromRequest for SignedIn {
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let session = req.get_session();
-        let user = session.get::<uuid::Uuid>("user_id").ok().flatten();
+        let user = super::session::signed_in_user(&req.get_session());
         if let Some(user) = user {
-            record_user(req, UserId(user));
+            record_user(req, user);
         }
-        std::future::ready(user.map(|id| SignedIn(UserId(id))).ok_or(AppError::Unauthenticated))
+        std::future::ready(user.map(SignedIn).ok_or(AppError::Unauthenticated))
     }
 }
 

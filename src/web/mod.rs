@@ -44,115 +44,188 @@ pub fn sessionless(cfg: &mut web::ServiceConfig) {
     cfg.route("/notifications/count", web::get().to(bell::bell_count));
 }
 
-/// Every route of the console.
-pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
-    cfg.route("/", web::get().to(dashboard::home))
-        .route("/", web::head().to(dashboard::home))
-        .route("/help", web::get().to(help::show_help))
-        .route("/sign-up", web::get().to(auth::sign_up_form))
-        .route("/sign-up", web::post().to(auth::sign_up))
-        .route("/sign-up/sent", web::get().to(auth::sign_up_sent))
-        .route("/sign-in", web::get().to(auth::sign_in_form))
-        .route("/sign-in", web::post().to(auth::sign_in))
-        .route("/sign-out", web::post().to(auth::sign_out))
-        .route("/verify-email", web::get().to(auth::verify_email_page))
-        .route("/verify-email", web::post().to(auth::verify_email))
-        .route("/forgot-password", web::get().to(auth::forgot_password_form))
-        .route("/forgot-password", web::post().to(auth::forgot_password))
-        .route("/reset-password", web::get().to(auth::reset_password_form))
-        .route("/reset-password", web::post().to(auth::reset_password))
-        .route("/account", web::get().to(account::show_account))
-        .route("/account/password", web::post().to(account::change_password))
-        .route("/account/email", web::post().to(account::change_email))
-        .route("/account/resend-verification", web::post().to(account::resend_verification))
-        .route("/account/sessions/sign-out-others", web::post().to(account::sign_out_other_sessions))
-        .route("/account/sessions/{public_id}/sign-out", web::post().to(account::sign_out_session))
-        .route("/dashboard", web::get().to(dashboard::show_dashboard))
-        .route("/notifications", web::get().to(bell::list_notifications))
-        .route("/notifications/stream", web::get().to(bell::bell_stream))
-        .route("/notifications/panel", web::get().to(bell::bell_panel))
-        .route("/notifications/read-all", web::post().to(bell::mark_all_read))
-        .route("/notifications/{id}", web::get().to(bell::follow_notification))
-        .route("/notifications/{id}/open", web::post().to(bell::open_notification))
-        .route("/orgs/new", web::get().to(orgs::new_org_form))
-        .route("/orgs", web::post().to(orgs::create_org))
-        .route("/orgs/{slug}", web::get().to(orgs::show_overview))
-        .route("/orgs/{slug}/members", web::get().to(members::list_members))
-        .route("/orgs/{slug}/members/{id}", web::get().to(members::show_member))
-        .route("/orgs/{slug}/members/{id}/role", web::post().to(members::change_role))
-        .route("/orgs/{slug}/members/{id}/remove", web::get().to(members::confirm_remove))
-        .route("/orgs/{slug}/members/{id}/remove", web::post().to(members::remove_member))
-        .route("/orgs/{slug}/members/{id}/resend-verification", web::post().to(members::resend_member_verification))
-        .route("/orgs/{slug}/access", web::get().to(access::my_access))
-        .route("/orgs/{slug}/api", web::get().to(api_docs::show_api))
-        .route("/orgs/{slug}/teams", web::get().to(teams::list_teams))
-        .route("/orgs/{slug}/teams", web::post().to(teams::create_team))
-        .route("/orgs/{slug}/teams/new", web::get().to(teams::new_team_form))
-        .route("/orgs/{slug}/teams/{name}", web::get().to(teams::show_team))
-        .route("/orgs/{slug}/teams/{name}/candidates", web::get().to(teams::team_candidates))
-        .route("/orgs/{slug}/teams/{name}/members", web::post().to(teams::add_team_member))
-        .route("/orgs/{slug}/teams/{name}/members/{id}/role", web::post().to(teams::change_team_role))
-        .route("/orgs/{slug}/teams/{name}/members/{id}/remove", web::post().to(teams::remove_team_member))
-        .route("/orgs/{slug}/teams/{name}/settings", web::post().to(teams::rename_team))
-        .route("/orgs/{slug}/teams/{name}/delete", web::get().to(teams::confirm_delete_team))
-        .route("/orgs/{slug}/teams/{name}/delete", web::post().to(teams::delete_team))
-        .route("/orgs/{slug}/projects", web::get().to(projects::list_projects))
-        .route("/orgs/{slug}/projects", web::post().to(projects::create_project))
-        .route("/orgs/{slug}/projects/new", web::get().to(projects::new_project_form))
-        .route("/orgs/{slug}/projects/{name}", web::get().to(projects::show_project))
-        .route("/orgs/{slug}/projects/{name}/access", web::post().to(projects::grant_access))
-        .route("/orgs/{slug}/projects/{name}/access/{id}/revoke", web::post().to(projects::revoke_access))
-        .route("/orgs/{slug}/projects/{name}/settings", web::post().to(projects::rename_project))
-        .route("/orgs/{slug}/projects/{name}/delete", web::get().to(projects::confirm_delete_project))
-        .route("/orgs/{slug}/projects/{name}/delete", web::post().to(projects::delete_project))
-        .route("/orgs/{slug}/leave", web::get().to(members::confirm_leave))
-        .route("/orgs/{slug}/leave", web::post().to(members::leave_organization))
-        .route("/orgs/{slug}/settings", web::get().to(settings::show_settings))
-        .route("/orgs/{slug}/settings/general", web::post().to(settings::rename_organization))
-        .route("/orgs/{slug}/settings/{section}", web::get().to(settings::show_section))
-        .route("/orgs/{slug}/settings/transfer", web::post().to(settings::transfer_ownership))
-        .route("/orgs/{slug}/settings/delete", web::post().to(settings::delete_organization))
-        .route("/orgs/{slug}/settings/seats", web::post().to(settings::change_seat_limit))
-        .route("/orgs/{slug}/settings/api-keys", web::post().to(api_keys::create_api_key))
-        .route("/orgs/{slug}/settings/api-keys/{id}/revoke", web::get().to(api_keys::confirm_revoke_api_key))
-        .route("/orgs/{slug}/settings/api-keys/{id}/revoke", web::post().to(api_keys::revoke_api_key))
-        .route("/orgs/{slug}/settings/webhooks", web::post().to(webhooks::create_webhook))
-        .route("/orgs/{slug}/settings/webhooks/{id}", web::get().to(webhooks::show_webhook_log))
-        .route("/orgs/{slug}/settings/webhooks/{id}/enable", web::post().to(webhooks::enable_webhook))
-        .route("/orgs/{slug}/settings/webhooks/{id}/disable", web::post().to(webhooks::disable_webhook))
-        .route("/orgs/{slug}/settings/webhooks/{id}/delete", web::post().to(webhooks::delete_webhook))
-        .route("/orgs/{slug}/settings/webhooks/{id}/roll-secret", web::post().to(webhooks::roll_webhook_secret))
-        // `Delete` and `Roll secret` ask first: one confirmation handler for both.
-        .route("/orgs/{slug}/settings/webhooks/{id}/{action}", web::get().to(webhooks::confirm_webhook_action))
-        .route(
-            "/orgs/{slug}/settings/webhooks/{id}/deliveries/{delivery}/redeliver",
-            web::post().to(webhooks::redeliver),
-        )
-        .route("/orgs/{slug}/settings/domains", web::post().to(settings::add_domain))
-        .route("/orgs/{slug}/settings/domains/{id}/verify", web::post().to(settings::verify_domain))
-        .route("/orgs/{slug}/settings/domains/{id}/remove", web::get().to(settings::confirm_remove_domain))
-        .route("/orgs/{slug}/settings/domains/{id}/remove", web::post().to(settings::remove_domain))
-        .route("/orgs/{slug}/settings/domains/{id}/policy", web::post().to(settings::set_domain_policy))
-        .route("/orgs/{slug}/seats", web::get().to(seats::show_seats))
-        .route("/orgs/{slug}/audit", web::get().to(audit::show_audit_log))
-        .route("/orgs/{slug}/audit.csv", web::get().to(audit::export_audit_log))
-        .route("/orgs/{slug}/invitations", web::get().to(invitations::list_invitations))
-        .route("/orgs/{slug}/invitations", web::post().to(invitations::invite_members))
-        .route("/orgs/{slug}/invitations/new", web::get().to(invitations::new_invitations_form))
-        .route("/orgs/{slug}/choices/teams", web::get().to(picker::team_choices))
-        .route("/orgs/{slug}/choices/projects", web::get().to(picker::project_choices))
-        .route("/orgs/{slug}/choices/members", web::get().to(picker::member_choices))
-        .route("/orgs/{slug}/invitations/resend-expiring", web::post().to(invitations::resend_expiring))
-        .route("/orgs/{slug}/invitations/{id}/resend", web::post().to(invitations::resend_invitation))
-        .route("/orgs/{slug}/invitations/{id}/link", web::post().to(invitations::copy_invitation_link))
-        .route("/orgs/{slug}/invitations/{id}/revoke", web::get().to(invitations::confirm_revoke))
-        .route("/orgs/{slug}/invitations/{id}/revoke", web::post().to(invitations::revoke_invitation))
-        .route("/invite/{token}", web::get().to(invitee::show_invitation))
-        .route("/invite/{token}/{answer}", web::post().to(invitee::answer_by_link))
-        .route("/invitations/{id}/{answer}", web::post().to(invitee::answer_from_dashboard))
-        .route("/domains/{id}/join", web::post().to(dashboard::join_by_suggestion));
-    if dev_mailbox {
-        cfg.route("/dev/mailbox", web::get().to(mailbox::list_mail))
-            .route("/dev/mailbox/{id}", web::get().to(mailbox::show_mail));
+/// Who may use a route: declared beside it in the route table, enforced by a layer
+/// around it (not by the handler alone), and read by the tests that walk the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// Anyone, signed in or not: signing in and up, the links of emails, help. A
+    /// handler that cares who is signed in asks the session's one reader.
+    Public,
+    /// A complete sign-in ([`session::signed_in_user`]); anything less (no sign-in,
+    /// or one waiting for its second factor) is sent to sign in, and the handler
+    /// never runs.
+    SignedIn,
+}
+
+/// One route of a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub guard: Guard,
+}
+
+/// Declares a route table once: the list the tests walk (`$table`) and the function
+/// that registers each route behind its guard (`$register`). Every route of a table
+/// sits behind the session layer and the CSRF and origin check, which only the routes
+/// listed in [`csrf::CROSS_SITE_CALLBACKS`] skip.
+macro_rules! route_table {
+    ($(#[$doc:meta])* $table:ident, $register:ident { $( $(#[$note:meta])* $method:ident $path:literal => $handler:path, $guard:ident; )* }) => {
+        $(#[$doc])*
+        pub const $table: &[Route] = &[ $( Route { method: stringify!($method), path: $path, guard: Guard::$guard } ),* ];
+
+        fn $register(cfg: &mut web::ServiceConfig) {
+            $(
+                $(#[$note])*
+                {
+                    let resource = web::resource($path)
+                        .guard(actix_web::guard::Method(actix_web::http::Method::$method))
+                        .to($handler);
+                    match Guard::$guard {
+                        Guard::Public => cfg.service(resource),
+                        Guard::SignedIn => cfg.service(resource.wrap(actix_web::middleware::from_fn(require_signed_in))),
+                    };
+                }
+            )*
+        }
+    };
+}
+
+/// The layer of [`Guard::SignedIn`] routes.
+async fn require_signed_in(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<
+    actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>,
+    actix_web::Error,
+> {
+    use actix_session::SessionExt as _;
+    if session::signed_in_user(&req.get_session()).is_none() {
+        return Ok(req.error_response(crate::error::AppError::Unauthenticated).map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
+}
+
+route_table! {
+    /// Every route of the console.
+    ROUTES, console {
+    GET "/" => dashboard::home, Public;
+    HEAD "/" => dashboard::home, Public;
+    GET "/help" => help::show_help, Public;
+    GET "/sign-up" => auth::sign_up_form, Public;
+    POST "/sign-up" => auth::sign_up, Public;
+    GET "/sign-up/sent" => auth::sign_up_sent, Public;
+    GET "/sign-in" => auth::sign_in_form, Public;
+    POST "/sign-in" => auth::sign_in, Public;
+    POST "/sign-out" => auth::sign_out, Public;
+    GET "/verify-email" => auth::verify_email_page, Public;
+    POST "/verify-email" => auth::verify_email, Public;
+    GET "/forgot-password" => auth::forgot_password_form, Public;
+    POST "/forgot-password" => auth::forgot_password, Public;
+    GET "/reset-password" => auth::reset_password_form, Public;
+    POST "/reset-password" => auth::reset_password, Public;
+    GET "/account" => account::show_account, SignedIn;
+    POST "/account/password" => account::change_password, SignedIn;
+    POST "/account/email" => account::change_email, SignedIn;
+    POST "/account/resend-verification" => account::resend_verification, SignedIn;
+    POST "/account/sessions/sign-out-others" => account::sign_out_other_sessions, SignedIn;
+    POST "/account/sessions/{public_id}/sign-out" => account::sign_out_session, SignedIn;
+    GET "/dashboard" => dashboard::show_dashboard, SignedIn;
+    GET "/notifications" => bell::list_notifications, SignedIn;
+    GET "/notifications/stream" => bell::bell_stream, SignedIn;
+    GET "/notifications/panel" => bell::bell_panel, SignedIn;
+    POST "/notifications/read-all" => bell::mark_all_read, SignedIn;
+    GET "/notifications/{id}" => bell::follow_notification, SignedIn;
+    POST "/notifications/{id}/open" => bell::open_notification, SignedIn;
+    GET "/orgs/new" => orgs::new_org_form, SignedIn;
+    POST "/orgs" => orgs::create_org, SignedIn;
+    GET "/orgs/{slug}" => orgs::show_overview, SignedIn;
+    GET "/orgs/{slug}/members" => members::list_members, SignedIn;
+    GET "/orgs/{slug}/members/{id}" => members::show_member, SignedIn;
+    POST "/orgs/{slug}/members/{id}/role" => members::change_role, SignedIn;
+    GET "/orgs/{slug}/members/{id}/remove" => members::confirm_remove, SignedIn;
+    POST "/orgs/{slug}/members/{id}/remove" => members::remove_member, SignedIn;
+    POST "/orgs/{slug}/members/{id}/resend-verification" => members::resend_member_verification, SignedIn;
+    GET "/orgs/{slug}/access" => access::my_access, SignedIn;
+    GET "/orgs/{slug}/api" => api_docs::show_api, SignedIn;
+    GET "/orgs/{slug}/teams" => teams::list_teams, SignedIn;
+    POST "/orgs/{slug}/teams" => teams::create_team, SignedIn;
+    GET "/orgs/{slug}/teams/new" => teams::new_team_form, SignedIn;
+    GET "/orgs/{slug}/teams/{name}" => teams::show_team, SignedIn;
+    GET "/orgs/{slug}/teams/{name}/candidates" => teams::team_candidates, SignedIn;
+    POST "/orgs/{slug}/teams/{name}/members" => teams::add_team_member, SignedIn;
+    POST "/orgs/{slug}/teams/{name}/members/{id}/role" => teams::change_team_role, SignedIn;
+    POST "/orgs/{slug}/teams/{name}/members/{id}/remove" => teams::remove_team_member, SignedIn;
+    POST "/orgs/{slug}/teams/{name}/settings" => teams::rename_team, SignedIn;
+    GET "/orgs/{slug}/teams/{name}/delete" => teams::confirm_delete_team, SignedIn;
+    POST "/orgs/{slug}/teams/{name}/delete" => teams::delete_team, SignedIn;
+    GET "/orgs/{slug}/projects" => projects::list_projects, SignedIn;
+    POST "/orgs/{slug}/projects" => projects::create_project, SignedIn;
+    GET "/orgs/{slug}/projects/new" => projects::new_project_form, SignedIn;
+    GET "/orgs/{slug}/projects/{name}" => projects::show_project, SignedIn;
+    POST "/orgs/{slug}/projects/{name}/access" => projects::grant_access, SignedIn;
+    POST "/orgs/{slug}/projects/{name}/access/{id}/revoke" => projects::revoke_access, SignedIn;
+    POST "/orgs/{slug}/projects/{name}/settings" => projects::rename_project, SignedIn;
+    GET "/orgs/{slug}/projects/{name}/delete" => projects::confirm_delete_project, SignedIn;
+    POST "/orgs/{slug}/projects/{name}/delete" => projects::delete_project, SignedIn;
+    GET "/orgs/{slug}/leave" => members::confirm_leave, SignedIn;
+    POST "/orgs/{slug}/leave" => members::leave_organization, SignedIn;
+    GET "/orgs/{slug}/settings" => settings::show_settings, SignedIn;
+    POST "/orgs/{slug}/settings/general" => settings::rename_organization, SignedIn;
+    GET "/orgs/{slug}/settings/{section}" => settings::show_section, SignedIn;
+    POST "/orgs/{slug}/settings/transfer" => settings::transfer_ownership, SignedIn;
+    POST "/orgs/{slug}/settings/delete" => settings::delete_organization, SignedIn;
+    POST "/orgs/{slug}/settings/seats" => settings::change_seat_limit, SignedIn;
+    POST "/orgs/{slug}/settings/api-keys" => api_keys::create_api_key, SignedIn;
+    GET "/orgs/{slug}/settings/api-keys/{id}/revoke" => api_keys::confirm_revoke_api_key, SignedIn;
+    POST "/orgs/{slug}/settings/api-keys/{id}/revoke" => api_keys::revoke_api_key, SignedIn;
+    POST "/orgs/{slug}/settings/webhooks" => webhooks::create_webhook, SignedIn;
+    GET "/orgs/{slug}/settings/webhooks/{id}" => webhooks::show_webhook_log, SignedIn;
+    POST "/orgs/{slug}/settings/webhooks/{id}/enable" => webhooks::enable_webhook, SignedIn;
+    POST "/orgs/{slug}/settings/webhooks/{id}/disable" => webhooks::disable_webhook, SignedIn;
+    POST "/orgs/{slug}/settings/webhooks/{id}/delete" => webhooks::delete_webhook, SignedIn;
+    POST "/orgs/{slug}/settings/webhooks/{id}/roll-secret" => webhooks::roll_webhook_secret, SignedIn;
+    // `Delete` and `Roll secret` ask first: one confirmation handler for both.
+    GET "/orgs/{slug}/settings/webhooks/{id}/{action}" => webhooks::confirm_webhook_action, SignedIn;
+    POST "/orgs/{slug}/settings/webhooks/{id}/deliveries/{delivery}/redeliver" => webhooks::redeliver, SignedIn;
+    POST "/orgs/{slug}/settings/domains" => settings::add_domain, SignedIn;
+    POST "/orgs/{slug}/settings/domains/{id}/verify" => settings::verify_domain, SignedIn;
+    GET "/orgs/{slug}/settings/domains/{id}/remove" => settings::confirm_remove_domain, SignedIn;
+    POST "/orgs/{slug}/settings/domains/{id}/remove" => settings::remove_domain, SignedIn;
+    POST "/orgs/{slug}/settings/domains/{id}/policy" => settings::set_domain_policy, SignedIn;
+    GET "/orgs/{slug}/seats" => seats::show_seats, SignedIn;
+    GET "/orgs/{slug}/audit" => audit::show_audit_log, SignedIn;
+    GET "/orgs/{slug}/audit.csv" => audit::export_audit_log, SignedIn;
+    GET "/orgs/{slug}/invitations" => invitations::list_invitations, SignedIn;
+    POST "/orgs/{slug}/invitations" => invitations::invite_members, SignedIn;
+    GET "/orgs/{slug}/invitations/new" => invitations::new_invitations_form, SignedIn;
+    GET "/orgs/{slug}/choices/teams" => picker::team_choices, SignedIn;
+    GET "/orgs/{slug}/choices/projects" => picker::project_choices, SignedIn;
+    GET "/orgs/{slug}/choices/members" => picker::member_choices, SignedIn;
+    POST "/orgs/{slug}/invitations/resend-expiring" => invitations::resend_expiring, SignedIn;
+    POST "/orgs/{slug}/invitations/{id}/resend" => invitations::resend_invitation, SignedIn;
+    POST "/orgs/{slug}/invitations/{id}/link" => invitations::copy_invitation_link, SignedIn;
+    GET "/orgs/{slug}/invitations/{id}/revoke" => invitations::confirm_revoke, SignedIn;
+    POST "/orgs/{slug}/invitations/{id}/revoke" => invitations::revoke_invitation, SignedIn;
+    GET "/invite/{token}" => invitee::show_invitation, Public;
+    POST "/invite/{token}/{answer}" => invitee::answer_by_link, Public;
+    POST "/invitations/{id}/{answer}" => invitee::answer_from_dashboard, SignedIn;
+    POST "/domains/{id}/join" => dashboard::join_by_suggestion, SignedIn;
+    }
+}
+
+route_table! {
+    /// The development mailbox's routes, served only when mail goes to it.
+    DEV_MAILBOX_ROUTES, dev_mailbox {
+    GET "/dev/mailbox" => mailbox::list_mail, Public;
+    GET "/dev/mailbox/{id}" => mailbox::show_mail, Public;
+    }
+}
+
+/// Every route of the console, behind its guards.
+pub fn routes(cfg: &mut web::ServiceConfig, dev_mailbox_on: bool) {
+    console(cfg);
+    if dev_mailbox_on {
+        dev_mailbox(cfg);
     }
 }

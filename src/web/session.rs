@@ -8,7 +8,7 @@ use actix_web::cookie::time::Duration;
 use actix_web::cookie::CookieJar;
 use actix_web::dev::Payload;
 use actix_web::http::header::USER_AGENT;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -16,11 +16,13 @@ use uuid::Uuid;
 use super::client::ClientIp;
 use super::state::AppState;
 use crate::db::Db;
+use crate::domain::sign_in::SignIn;
 use crate::domain::UserId;
 use crate::error::AppError;
 use crate::services::sessions::{self, Device, Lifetimes};
 
-const USER_ID: &str = "user_id";
+/// Where the browser's sign-in stands ([`SignIn`]); absent when it is not signed in.
+const SIGN_IN: &str = "sign_in";
 const FLASHES: &str = "flashes";
 /// The signed-in browser's `User-Agent` and address, noted at sign-in for Account → Sessions.
 const DEVICE_AGENT: &str = "device_agent";
@@ -76,8 +78,28 @@ pub fn row_id_of_request(req: &HttpRequest, state: &AppState) -> Option<String> 
     Some(row_id(&session_key))
 }
 
+/// The one reader of a session's sign-in, from the value stored under [`SIGN_IN`]: a
+/// value that does not read as a [`SignIn`] is no sign-in at all.
+fn sign_in_of(value: Option<&str>) -> Option<SignIn> {
+    value.and_then(|v| serde_json::from_str(v).ok())
+}
+
+/// The account a session is signed in to, for the store's `user_id` column: only a
+/// complete sign-in counts, so the bell, live streams and Account → Sessions, which
+/// read that column, never see a sign-in that waits for its second factor.
 fn user_of(state: &HashMap<String, String>) -> Option<Uuid> {
-    state.get(USER_ID).and_then(|v| serde_json::from_str(v).ok())
+    sign_in_of(state.get(SIGN_IN).map(String::as_str)).and_then(|s| s.signed_in_user()).map(|u| u.0)
+}
+
+/// The account `session` is signed in to, if its sign-in is complete: what every
+/// page, the bell, live streams and error pages ask.
+pub fn signed_in_user(session: &Session) -> Option<UserId> {
+    sign_in_state(session).and_then(|s| s.signed_in_user())
+}
+
+/// Where `session`'s sign-in stands, if it has begun.
+pub fn sign_in_state(session: &Session) -> Option<SignIn> {
+    sign_in_of(session.entries().get(SIGN_IN).map(String::as_str))
 }
 
 /// Leads the message of every session-store failure that is the database being
@@ -139,7 +161,7 @@ impl SessionStore for PgSessionStore {
         }
         // The session was ended on the server (signed out elsewhere, password changed)
         // while this request ran: keep what it wrote, but signed out, under a new key.
-        state.remove(USER_ID);
+        state.remove(SIGN_IN);
         self.save(state, ttl).await.map_err(|e| UpdateError::Other(anyhow::anyhow!("{e:?}")))
     }
 
@@ -199,17 +221,33 @@ pub struct TypedSession {
     session: Session,
     /// The browser asking, noted with the session at sign-in.
     device: Device,
+    /// The request's id, for the audit log.
+    request_id: Option<String>,
 }
 
 impl TypedSession {
-    /// Signs a user in: a new session key (against fixation), then the user id and
-    /// the browser it is (for Account → Sessions).
-    pub fn sign_in(&self, user: UserId) -> Result<(), AppError> {
+    /// Completes a sign-in: the one way a browser becomes signed in (or, with a
+    /// second factor still to give, identified). Once `state` is complete, the
+    /// account joins what its verified domain offers and the audit log records the
+    /// sign-in with its methods ([`auth::complete`](crate::services::auth::complete));
+    /// then the session gets a new key (against fixation), the state and the
+    /// browser it is, which Account → Sessions lists.
+    pub async fn complete_sign_in(&self, db: &Db, state: SignIn) -> Result<(), AppError> {
+        if state.signed_in_user().is_some() {
+            let (recorded, request_id) = (state.clone(), self.request_id.clone());
+            db.run(move |conn| crate::services::auth::complete(conn, &recorded, request_id)).await?;
+        }
         self.session.renew();
         self.session.remove(SIGNED_UP);
-        self.session.insert(USER_ID, user.0).map_err(AppError::internal)?;
+        self.session.insert(SIGN_IN, &state).map_err(AppError::internal)?;
         self.session.insert(DEVICE_AGENT, &self.device.user_agent).map_err(AppError::internal)?;
         self.session.insert(DEVICE_IP, &self.device.ip_address).map_err(AppError::internal)
+    }
+
+    /// Keeps this browser signed in under a new session key, as it was: after a
+    /// change of password ended every session of the account, this one included.
+    pub fn renew(&self) {
+        self.session.renew();
     }
 
     /// Notes what `accounts::sign_up` returned, for when this browser opens the link.
@@ -222,9 +260,9 @@ impl TypedSession {
         self.session.get::<Uuid>(SIGNED_UP).ok().flatten()
     }
 
-    /// The signed-in user's id, if any.
+    /// The signed-in user's id, if the sign-in is complete ([`signed_in_user`]).
     pub fn user_id(&self) -> Option<UserId> {
-        self.session.get::<Uuid>(USER_ID).ok().flatten().map(UserId)
+        signed_in_user(&self.session)
     }
 
     /// Ends the session in the store and clears the cookie.
@@ -268,6 +306,29 @@ impl FromRequest for TypedSession {
             user_agent: crate::domain::device::shortened(user_agent).to_owned(),
             ip_address: ClientIp::of(req).0,
         };
-        std::future::ready(Ok(TypedSession { session: req.get_session(), device }))
+        let request_id = req.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string());
+        std::future::ready(Ok(TypedSession { session: req.get_session(), device, request_id }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::sign_in::Method;
+
+    fn state_with(sign_in: &SignIn) -> HashMap<String, String> {
+        HashMap::from([(SIGN_IN.to_owned(), serde_json::to_string(sign_in).unwrap())])
+    }
+
+    #[test]
+    fn the_store_names_an_account_only_for_a_complete_sign_in() {
+        let user = UserId(Uuid::new_v4());
+        let done = SignIn::after_first_factor(user, Method::Password, false);
+        assert_eq!(user_of(&state_with(&done)), Some(user.0));
+        let pending = SignIn::after_first_factor(user, Method::Password, true);
+        assert_eq!(user_of(&state_with(&pending)), None);
+        let garbled = HashMap::from([(SIGN_IN.to_owned(), "\"someone\"".to_owned())]);
+        assert_eq!(user_of(&garbled), None);
+        assert_eq!(user_of(&HashMap::new()), None);
     }
 }

@@ -26,6 +26,7 @@ mod passwords;
 mod pickers;
 mod seats;
 mod sessions;
+mod sign_in;
 mod statements;
 mod teams;
 mod webhooks;

@@ -25,6 +25,8 @@ struct AccountPage {
     email: String,
     verified: bool,
     member_since: When,
+    /// `false`: the password section offers to set one by an emailed link.
+    has_password: bool,
     errors: FormErrors,
     email_form: EmailForm,
     email_errors: FormErrors,
@@ -99,6 +101,7 @@ async fn render_account(
             email: viewer.email.clone(),
             verified: viewer.verified,
             member_since: When::of(created),
+            has_password: profile.has_password,
             layout: frame.layout("Account settings", Some(viewer), None, Nav::None),
             errors: sent.errors,
             email_form: EmailForm { email_password: String::new(), ..sent.email_form },
@@ -214,7 +217,7 @@ pub async fn change_password(
         Err(other) => return Err(other),
     }
     // Every session of the account was deleted; this one continues under a new key.
-    frame.session.sign_in(user.0)?;
+    frame.session.renew();
     frame.session.flash(FlashLevel::Success, "Your password has been changed. Other devices have been signed out.");
     Ok(redirect(&req, "/account"))
 }

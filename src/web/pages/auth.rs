@@ -6,9 +6,11 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::message::MessagePage;
+use crate::domain::sign_in::Method;
 use crate::domain::{EmailAddress, NewPassword, PersonName, Token};
 use crate::error::{AppError, FormErrors};
 use crate::services::accounts::{self, Purpose};
+use crate::services::auth;
 use crate::web::client::ClientIp;
 use crate::web::htmx::{page, page_with_status, redirect, safe_next};
 use crate::web::layout::{Frame, Layout, Nav};
@@ -260,12 +262,12 @@ pub async fn sign_up(
             .await;
         return match created {
             Ok(accounts::InvitedSignUp::Joined(user, answered)) => {
-                frame.session.sign_in(user)?;
+                frame.session.complete_sign_in(&state.db, auth::after_first_factor(user, Method::Password)).await?;
                 frame.session.flash(FlashLevel::Success, super::invitee::joined_message(&answered));
                 Ok(redirect(&req, &format!("/orgs/{}", answered.org_slug)))
             }
             Ok(accounts::InvitedSignUp::Ready(user)) => {
-                frame.session.sign_in(user)?;
+                frame.session.complete_sign_in(&state.db, auth::after_first_factor(user, Method::Password)).await?;
                 frame.session.flash(FlashLevel::Success, "Your account is ready. Now answer the invitation.");
                 Ok(redirect(&req, &back))
             }
@@ -363,14 +365,14 @@ pub async fn sign_in(
     };
 
     let password = form.password;
-    let checked = state.db.run_steps(move |steps| accounts::sign_in(steps, &ip.0, &email, &password)).await;
+    let checked = state.db.run_steps(move |steps| auth::password::check(steps, &ip.0, &email, &password)).await;
     if let Ok(attempt) = &checked {
         // Held back without holding a thread: the account is being guessed at.
         tokio::time::sleep(attempt.slow_down).await;
     }
     match checked.map(|attempt| attempt.user) {
         Ok(Some(user)) => {
-            frame.session.sign_in(user)?;
+            frame.session.complete_sign_in(&state.db, auth::after_first_factor(user, Method::Password)).await?;
             Ok(redirect(&req, &next))
         }
         Err(AppError::RateLimited { message, retry_after }) => {
@@ -492,7 +494,7 @@ pub async fn verify_email(
                 Ok(redirect(&req, "/dashboard"))
             } else if accounts::signs_in_after_verifying(user, frame.session.signed_up_here()) {
                 // The browser that signed up: signed in, no password asked again.
-                frame.session.sign_in(user)?;
+                frame.session.complete_sign_in(&state.db, auth::after_first_factor(user, Method::Password)).await?;
                 frame.session.flash(FlashLevel::Success, format!("Thank you: {email} is verified. Welcome to Roster."));
                 Ok(redirect(&req, "/dashboard"))
             } else {

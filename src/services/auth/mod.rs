@@ -1,0 +1,44 @@
+//! Authentication: checking who someone is (a first factor, then a second where
+//! one is needed) and completing the sign-in. The session's side is
+//! `web::session`, which holds the state these functions decide.
+
+pub mod password;
+
+use diesel::PgConnection;
+use uuid::Uuid;
+
+use crate::db::{audit, users};
+use crate::domain::sign_in::{self, SignIn};
+use crate::error::AppError;
+
+/// Where a first factor that proved `user` leads: straight to signed in, as no
+/// account has a second factor yet.
+pub fn after_first_factor(user: crate::domain::UserId, method: sign_in::Method) -> SignIn {
+    SignIn::after_first_factor(user, method, false)
+}
+
+/// What a completed sign-in does beside the session: someone whose verified address
+/// is at a verified domain joins its organization (a failure there is logged, never
+/// a failed sign-in), and the audit log records `account.signed_in` with the methods
+/// used. Does nothing for a sign-in that still waits for its second factor.
+pub fn complete(conn: &mut PgConnection, state: &SignIn, request_id: Option<String>) -> Result<(), AppError> {
+    let Some(user) = state.signed_in_user() else { return Ok(()) };
+    let account = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
+    super::domains::join_by_domain_after(conn, user);
+    let methods: Vec<&str> = state.methods().iter().map(|m| m.key()).collect();
+    let row = audit::NewAuditEvent {
+        id: Uuid::new_v4(),
+        // The account's own event: no organization's log lists it.
+        organization_id: None,
+        actor_id: Some(user.0),
+        actor_label: format!("{} <{}>", account.name, account.email),
+        action: sign_in::SIGNED_IN.to_owned(),
+        target_label: account.email.clone(),
+        before: None,
+        after: Some(serde_json::json!({ "methods": methods })),
+        request_id,
+        created_at: None,
+    };
+    audit::insert_many(conn, &[row])?;
+    Ok(())
+}
