@@ -62,16 +62,27 @@ impl std::fmt::Debug for Settings {
     }
 }
 
-/// The cookie key, with a note of whether it was generated for this run.
+/// The server's keys (`ROSTER_SESSION_KEY`), newest first, with a note of whether
+/// the key was generated for this run.
 #[derive(Clone)]
 pub struct SessionKey {
+    /// The newest key: it signs cookies, tokens and links and seals stored secrets.
     pub bytes: Vec<u8>,
+    /// Older keys, newest first: they still open what they made until it is re-sealed or ends.
+    pub older: Vec<Vec<u8>>,
     pub generated: bool,
+}
+
+impl SessionKey {
+    /// Every key, newest first.
+    pub fn ring(&self) -> crate::domain::KeyRing {
+        crate::domain::KeyRing::new(self.bytes.clone(), self.older.clone())
+    }
 }
 
 impl std::fmt::Debug for SessionKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SessionKey(generated: {})", self.generated)
+        write!(f, "SessionKey(keys: {}, generated: {})", 1 + self.older.len(), self.generated)
     }
 }
 
@@ -137,8 +148,8 @@ impl Settings {
             None => parse_base_url(&format!("http://{bind}"))?,
         };
         let session_key = match var("ROSTER_SESSION_KEY") {
-            Some(key) => parse_session_key(&key)?,
-            None if is_loopback(&base_url) => SessionKey { bytes: random_key(), generated: true },
+            Some(key) => parse_session_keys(&key)?,
+            None if is_loopback(&base_url) => SessionKey { bytes: random_key(), older: Vec::new(), generated: true },
             None => bail!(
                 "ROSTER_SESSION_KEY is required when ROSTER_BASE_URL ({base_url}) is not a local \
                  address: set it to 64 random bytes, e.g. `openssl rand -base64 64`"
@@ -264,24 +275,45 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-fn parse_session_key(text: &str) -> anyhow::Result<SessionKey> {
+/// One or more keys, comma-separated, newest first. A single key that has commas in
+/// it (64 bytes of raw text may) is still read whole, as before keys could rotate.
+fn parse_session_keys(text: &str) -> anyhow::Result<SessionKey> {
+    // Raw text with commas and no base64 key among its parts is one key, as it was.
+    let one_raw_key = text.contains(',') && !text.split(',').any(|part| base64_key(part).is_some());
+    let mut keys = if one_raw_key {
+        vec![parse_session_key(text)?]
+    } else {
+        text.split(',').map(parse_session_key).collect::<anyhow::Result<Vec<_>>>()?
+    };
+    let newest = keys.remove(0);
+    if keys.contains(&newest) {
+        bail!("ROSTER_SESSION_KEY lists the same key twice: list each key once, newest first");
+    }
+    Ok(SessionKey { bytes: newest, older: keys, generated: false })
+}
+
+/// Base64 of at least 64 bytes (what `openssl rand -base64 64` prints).
+fn base64_key(text: &str) -> Option<Vec<u8>> {
     use base64::Engine as _;
     let text = text.trim();
-    // Base64 of at least 64 bytes (what `openssl rand -base64 64` prints), or
-    // failing that, at least 64 bytes of raw text.
-    let decoded = base64::engine::general_purpose::STANDARD
+    base64::engine::general_purpose::STANDARD
         .decode(text)
         .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text))
         .ok()
-        .filter(|bytes| bytes.len() >= 64);
-    let bytes = match decoded {
-        Some(bytes) => bytes,
-        None if text.len() >= 64 => text.as_bytes().to_vec(),
-        None => {
-            bail!("ROSTER_SESSION_KEY must hold at least 64 bytes: use `openssl rand -base64 64`")
-        }
-    };
-    Ok(SessionKey { bytes, generated: false })
+        .filter(|bytes| bytes.len() >= 64)
+}
+
+/// A key in base64 or, failing that, at least 64 bytes of raw text.
+fn parse_session_key(text: &str) -> anyhow::Result<Vec<u8>> {
+    let text = text.trim();
+    match base64_key(text) {
+        Some(bytes) => Ok(bytes),
+        None if text.len() >= 64 => Ok(text.as_bytes().to_vec()),
+        None => bail!(
+            "each key in ROSTER_SESSION_KEY must hold at least 64 bytes: use `openssl rand -base64 64`, \
+             and separate keys with commas, newest first"
+        ),
+    }
 }
 
 fn random_key() -> Vec<u8> {
@@ -356,9 +388,25 @@ mod tests {
 
     #[test]
     fn short_session_keys_are_refused() {
-        assert!(parse_session_key("short").is_err());
-        assert_eq!(parse_session_key(&"k".repeat(64)).unwrap().bytes.len(), 64);
+        assert!(parse_session_keys("short").is_err());
+        assert_eq!(parse_session_keys(&"k".repeat(64)).unwrap().bytes.len(), 64);
         let base64_of_64_bytes = "A".repeat(86) + "==";
-        assert_eq!(parse_session_key(&base64_of_64_bytes).unwrap().bytes, vec![0u8; 64]);
+        assert_eq!(parse_session_keys(&base64_of_64_bytes).unwrap().bytes, vec![0u8; 64]);
+    }
+
+    #[test]
+    fn several_keys_are_read_newest_first() {
+        use base64::Engine as _;
+        let new = base64::engine::general_purpose::STANDARD.encode([9u8; 64]);
+        let old = "A".repeat(86) + "==";
+        let keys = parse_session_keys(&format!("{new}, {old}")).unwrap();
+        assert_eq!(keys.older, vec![vec![0u8; 64]]);
+        assert_ne!(keys.bytes, vec![0u8; 64]);
+        assert_eq!(keys.ring().len(), 2);
+        assert!(parse_session_keys(&format!("{new},short")).is_err(), "every key is checked");
+        assert!(parse_session_keys(&format!("{old},{old}")).is_err(), "a key listed twice");
+        // A raw-text key that happens to hold a comma is one key, as it always was.
+        let raw = format!("{},{}", "x".repeat(40), "y".repeat(40));
+        assert_eq!(parse_session_keys(&raw).unwrap().bytes, raw.as_bytes());
     }
 }

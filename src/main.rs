@@ -19,7 +19,8 @@ Configuration (environment variables, or a .env file in the working directory):
   DATABASE_URL           PostgreSQL URL        [default: 127.0.0.1:5432 if it answers, else a private PostgreSQL]
   ROSTER_BIND            listen address        [default: 127.0.0.1:8080]
   ROSTER_BASE_URL        public URL for links in email  [default: http://<bind address>]
-  ROSTER_SESSION_KEY     64+ random bytes (base64) for cookies; required unless the base URL is local
+  ROSTER_SESSION_KEY     64+ random bytes (base64) for cookies; several, comma-separated, newest first,
+                         while a key rotates (see `roster keys status`); required unless the base URL is local
   ROSTER_SMTP_URL        smtp://user:pass@host:587   [default: unset, mail goes to /dev/mailbox]
   ROSTER_MAIL_FROM       sender address        [default: Roster <roster@localhost>]
   ROSTER_INVITATION_TTL  invitation lifetime, e.g. 7d, 48h  [default: 7d]
@@ -119,6 +120,15 @@ enum Command {
     /// Create, list and revoke an organization's API keys (audited as the operator's).
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
+    /// The server's keys (ROSTER_SESSION_KEY) and what stored still depends on each.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Which keys are configured, and how many stored secrets still need an older one.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -258,7 +268,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                 anyhow::bail!("--teams and --projects are at most 10,000 together");
             }
             let settings = Settings::from_env(None)?;
-            let tokens = roster::domain::token::TokenKey::derive_from(&settings.session_key.bytes);
+            let tokens = roster::domain::token::TokenKey::derive(&settings.session_key.ring());
             let ttl = time::Duration::try_from(settings.invitation_ttl).unwrap_or(time::Duration::days(7));
             // One hash of a password nobody is told, shared by every generated account.
             let unknown = roster::domain::Token::generate();
@@ -287,6 +297,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::ApiKey(command) => api_key(command),
+        Command::Keys(KeysCommand::Status) => keys_status(),
         Command::SignOutEverywhere { email } => {
             let email = EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
             let mut operator = operator_connection()?;
@@ -301,6 +312,51 @@ fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `roster keys status`.
+fn keys_status() -> anyhow::Result<()> {
+    let (settings, _cluster) = settings_with_database(None)?;
+    if settings.session_key.generated {
+        anyhow::bail!(
+            "ROSTER_SESSION_KEY is not set: this run would generate a key of its own, so there is no key to report on"
+        );
+    }
+    roster::db::prepare(&settings.database_url)?;
+    let mut conn = diesel::PgConnection::establish(&settings.database_url).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let ring = settings.session_key.ring();
+    let key = roster::domain::SealingKey::derive(&ring);
+    let kinds = roster::services::keys::status(&mut conn, &key).map_err(service_error)?;
+    println!("Keys in ROSTER_SESSION_KEY, newest first:");
+    for (at, id) in ring.ids().iter().enumerate() {
+        let role = if at == 0 { "signs and seals" } else { "opens what it made" };
+        println!("  {}. {id}  {role}", at + 1);
+    }
+    println!("Stored secrets:");
+    for kind in &kinds {
+        let older: Vec<String> = kind
+            .on_older
+            .iter()
+            .map(|(id, n)| format!("{n} on {}", id.as_deref().unwrap_or("a key not yet named")))
+            .collect();
+        let older = if older.is_empty() { "none on older keys".to_owned() } else { older.join(", ") };
+        println!("  {:<15} {} on the newest key; {older}; {} unreadable", kind.what, kind.on_newest, kind.unreadable);
+    }
+    let depending: i64 = kinds.iter().map(|k| k.depending_on_older()).sum();
+    if depending > 0 {
+        println!(
+            "{depending} stored secret(s) still depend on an older key: keep it listed. A running Roster \
+             re-seals them under the newest key within a minute or two."
+        );
+    } else if ring.len() > 1 {
+        println!(
+            "Nothing stored depends on an older key. Remove the older keys once browsers signed in \
+             before the rotation have come back or their sessions ended (14 days at most)."
+        );
+    } else {
+        println!("Nothing stored depends on another key.");
+    }
+    Ok(())
 }
 
 /// `roster api-key …`.
@@ -481,8 +537,9 @@ fn serve(seed_demo: bool, bind: Option<SocketAddr>) -> anyhow::Result<()> {
                 passwords::hash(&password).map_err(|e| anyhow::anyhow!("{e}"))
             })
             .await??;
-            let links = roster::mail::Links::new(&app.settings().base_url, &app.settings().session_key.bytes);
-            let tokens = roster::domain::token::TokenKey::derive_from(&app.settings().session_key.bytes);
+            let ring = app.settings().session_key.ring();
+            let links = roster::mail::Links::with_keys(&app.settings().base_url, &ring);
+            let tokens = roster::domain::token::TokenKey::derive(&ring);
             let ttl = time::Duration::try_from(app.settings().invitation_ttl).unwrap_or(time::Duration::days(7));
             app.db()
                 .run(move |conn| {

@@ -42,6 +42,9 @@ pub struct Snapshot {
     pub outbox_oldest_pending: Gauge,
     pub jobs_pending: IntGaugeVec,
     pub sessions: IntGauge,
+    /// Stored secrets that still depend on an older server key, by kind: 0 everywhere
+    /// means the older keys can be dropped from `ROSTER_SESSION_KEY`.
+    pub sealed_on_older_keys: IntGaugeVec,
 }
 
 impl Metrics {
@@ -99,6 +102,14 @@ impl Metrics {
             )
             .expect("valid metric"),
             sessions: gauge("sessions", "Signed-in sessions that have not expired"),
+            sealed_on_older_keys: IntGaugeVec::new(
+                Opts::new(
+                    "sealed_values_on_older_keys",
+                    "Stored secrets (outbox bodies, webhook secrets) that still need an older key of ROSTER_SESSION_KEY",
+                ),
+                &["what"],
+            )
+            .expect("valid metric"),
         };
         let metrics = Metrics {
             requests,
@@ -132,6 +143,7 @@ impl Metrics {
             Box::new(s.outbox_oldest_pending.clone()),
             Box::new(s.jobs_pending.clone()),
             Box::new(s.sessions.clone()),
+            Box::new(s.sealed_on_older_keys.clone()),
         ];
         for collector in collectors {
             if let Err(error) = self.registry.register(collector) {

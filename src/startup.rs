@@ -73,7 +73,9 @@ impl Application {
         let metrics = Metrics::new();
         tokio::spawn(jobs::housekeeping(db.clone()));
         tokio::spawn(crate::services::domains::schedule_rechecks_forever(db.clone()));
-        let sealing = crate::domain::SealingKey::derive_from(&settings.session_key.bytes);
+        let sealing = crate::domain::SealingKey::derive(&settings.session_key.ring());
+        // Stored secrets sealed under an older key move to the newest (DESIGN.md §2.10).
+        tokio::spawn(crate::services::keys::reseal_forever(db.clone(), sealing.clone()));
         let mut worker = Worker::new()
             .with(crate::services::domains::Recheck { dns: crate::dns::Dns { server: settings.dns_server } })
             .with(crate::webhooks::DeliverWebhooks::new(sealing.clone(), settings.webhooks_allow_private));
@@ -163,7 +165,9 @@ fn serve(
     metrics: Metrics,
 ) -> anyhow::Result<Server> {
     let secure = settings.serves_tls();
-    let key = Key::from(&settings.session_key.bytes);
+    let ring = settings.session_key.ring();
+    let cookie_keys: Vec<Key> = ring.all().map(Key::from).collect();
+    let key = cookie_keys[0].clone();
     let dev_mailbox = settings.uses_dev_mailbox();
     let workers = settings.http_workers;
     // Enough for one worker to use every pooled connection, and for password hashing.
@@ -174,15 +178,15 @@ fn serve(
         idle: settings.session_idle_timeout,
     };
     let state = web::Data::new(AppState {
-        links: Links::new(&settings.base_url, &settings.session_key.bytes),
-        tokens: crate::domain::token::TokenKey::derive_from(&settings.session_key.bytes),
-        csrf: routes::csrf::CsrfKey::derive_from(&settings.session_key.bytes),
+        links: Links::with_keys(&settings.base_url, &ring),
+        tokens: crate::domain::token::TokenKey::derive(&ring),
+        csrf: routes::csrf::CsrfKey::derive(&ring),
         bell,
         bell_counts: Default::default(),
         db: db.clone(),
         dns: crate::dns::Dns { server: settings.dns_server },
         metrics,
-        cookie_key: key.clone(),
+        cookie_keys: cookie_keys.clone(),
         api: routes::api::document(&settings.base_url),
         settings,
     });
@@ -231,6 +235,9 @@ fn serve(
                     // so error pages show who is signed in.
                     .wrap(routes::errors::handlers())
                     .wrap(sessions)
+                    // Outside the session layer: a cookie made under an older key is
+                    // read (and given back) under the newest.
+                    .wrap(from_fn(routes::session::reseal_cookie))
                     // Outermost in the scope: what the layers inside write is what is compressed.
                     .wrap(actix_web::middleware::Compress::default())
                     .configure(|cfg| routes::routes(cfg, dev_mailbox)),

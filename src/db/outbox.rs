@@ -77,7 +77,7 @@ impl Message {
 
 /// What a sealed body is bound to: its row and its recipient, so that neither a body
 /// copied to another row nor a recipient changed in the database gets it delivered.
-fn seal_context(id: Uuid, to: &str) -> Vec<u8> {
+pub(super) fn seal_context(id: Uuid, to: &str) -> Vec<u8> {
     let mut context = id.as_bytes().to_vec();
     context.extend_from_slice(to.as_bytes());
     context
@@ -101,6 +101,7 @@ pub fn enqueue(conn: &mut PgConnection, key: &SealingKey, message: &NewMessage) 
             outbox::to_name.eq(&message.to_name),
             outbox::subject.eq(&message.subject),
             outbox::sealed_body.eq(sealed(key, id, message)),
+            outbox::sealed_with.eq(key.newest_id()),
         ))
         .execute(conn)?;
     Ok(id)
@@ -122,6 +123,7 @@ pub fn enqueue_many(conn: &mut PgConnection, key: &SealingKey, messages: &[NewMe
                 outbox::to_name.eq(&m.to_name),
                 outbox::subject.eq(&m.subject),
                 outbox::sealed_body.eq(sealed(key, id, m)),
+                outbox::sealed_with.eq(key.newest_id()),
             )
         })
         .collect();

@@ -191,6 +191,7 @@ diesel::table! {
         sent_at -> Nullable<Timestamptz>,
         to_name -> Nullable<Text>,
         sealed_body -> Nullable<Bytea>,
+        sealed_with -> Nullable<Text>,
     }
 }
 
@@ -307,6 +308,7 @@ diesel::table! {
         creator_name -> Text,
         created_at -> Timestamptz,
         secret_unreadable_since -> Nullable<Timestamptz>,
+        secret_sealed_with -> Nullable<Text>,
     }
 }
 

@@ -38,6 +38,8 @@ pub struct NewEndpoint<'a> {
     pub url: &'a str,
     pub events: Vec<String>,
     pub secret_sealed: Vec<u8>,
+    /// The id of the key that sealed it.
+    pub secret_sealed_with: &'a str,
     pub secret_hint: &'a str,
     pub created_by: Option<Uuid>,
     pub creator_name: &'a str,
@@ -168,10 +170,17 @@ pub fn retry_waiting_now(conn: &mut PgConnection, endpoint: Uuid) -> QueryResult
 }
 
 /// Replaces the endpoint's sealed secret (and its hint), readable again.
-pub fn replace_secret(conn: &mut PgConnection, id: Uuid, sealed: &[u8], hint: &str) -> QueryResult<Endpoint> {
+pub fn replace_secret(
+    conn: &mut PgConnection,
+    id: Uuid,
+    sealed: &[u8],
+    sealed_with: &str,
+    hint: &str,
+) -> QueryResult<Endpoint> {
     diesel::update(webhook_endpoints::table.find(id))
         .set((
             webhook_endpoints::secret_sealed.eq(sealed),
+            webhook_endpoints::secret_sealed_with.eq(sealed_with),
             webhook_endpoints::secret_hint.eq(hint),
             webhook_endpoints::secret_unreadable_since.eq(None::<OffsetDateTime>),
         ))

@@ -43,25 +43,48 @@ impl std::fmt::Debug for Token {
 
 /// The server's key for CSRF tokens, derived from the cookie key with a purpose label.
 #[derive(Clone)]
-pub struct CsrfKey([u8; 32]);
+pub struct CsrfKey(Vec<[u8; 32]>);
 
 impl CsrfKey {
-    pub fn derive_from(secret: &[u8]) -> Self {
-        use hmac::Mac as _;
-        let mut mac = hmac_with(secret);
-        mac.update(b"roster/csrf-key/v1");
-        Self(mac.finalize().into_bytes().into())
+    /// One CSRF key per server key, newest first.
+    pub fn derive(ring: &super::keyring::KeyRing) -> Self {
+        Self(ring.all().map(|secret| derive_key(secret, b"roster/csrf-key/v1")).collect())
     }
 
-    /// The token for a browser's secret and the session it holds (`""` for none).
-    pub fn token(&self, secret: &str, session: &str) -> String {
-        use hmac::Mac as _;
-        let mut mac = hmac_with(&self.0);
-        mac.update(secret.as_bytes());
-        mac.update(b"\0");
-        mac.update(session.as_bytes());
-        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    /// [`CsrfKey::derive`] from a single server key.
+    pub fn derive_from(secret: &[u8]) -> Self {
+        Self::derive(&super::keyring::KeyRing::single(secret))
     }
+
+    /// The token for a browser's secret and the session it holds (`""` for none),
+    /// under the newest key: what pages embed.
+    pub fn token(&self, secret: &str, session: &str) -> String {
+        csrf_token(&self.0[0], secret, session)
+    }
+
+    /// Whether `given` is the token for this secret and session under any key: a
+    /// page loaded before a rotation still posts.
+    pub fn accepts(&self, given: &str, secret: &str, session: &str) -> bool {
+        use subtle::ConstantTimeEq as _;
+        self.0.iter().any(|key| bool::from(csrf_token(key, secret, session).as_bytes().ct_eq(given.as_bytes())))
+    }
+}
+
+fn csrf_token(key: &[u8; 32], secret: &str, session: &str) -> String {
+    use hmac::Mac as _;
+    let mut mac = super::keyring::hmac_with(key);
+    mac.update(secret.as_bytes());
+    mac.update(b"\0");
+    mac.update(session.as_bytes());
+    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
+/// A key for one purpose, derived from a server key.
+fn derive_key(secret: &[u8], purpose: &[u8]) -> [u8; 32] {
+    use hmac::Mac as _;
+    let mut mac = super::keyring::hmac_with(secret);
+    mac.update(purpose);
+    mac.finalize().into_bytes().into()
 }
 
 impl std::fmt::Debug for CsrfKey {
@@ -93,28 +116,21 @@ mod tests {
     }
 }
 
-/// HMAC-SHA-256 keyed with `key`.
-pub(crate) fn hmac_with(key: &[u8]) -> hmac::Hmac<Sha256> {
-    use hmac::Mac as _;
-    match <hmac::Hmac<Sha256>>::new_from_slice(key) {
-        Ok(mac) => mac,
-        // HMAC takes keys of any length (long ones are hashed first): this cannot happen.
-        Err(_) => unreachable!("HMAC refused a key"),
-    }
-}
-
 /// The server's secret for deriving invitation tokens from their stored nonce.
 /// A database copy alone (nonce + SHA-256 of the token) never yields a working link.
 #[derive(Clone)]
-pub struct TokenKey([u8; 32]);
+pub struct TokenKey(Vec<[u8; 32]>);
 
 impl TokenKey {
-    /// Derives the key from the cookie key, with a purpose label, so one secret serves both.
+    /// One key per server key, newest first, with a purpose label, so one secret
+    /// serves cookies and tokens alike.
+    pub fn derive(ring: &super::keyring::KeyRing) -> Self {
+        Self(ring.all().map(|secret| derive_key(secret, b"roster/invitation-token-key/v1")).collect())
+    }
+
+    /// [`TokenKey::derive`] from a single server key.
     pub fn derive_from(secret: &[u8]) -> Self {
-        use hmac::Mac as _;
-        let mut mac = hmac_with(secret);
-        mac.update(b"roster/invitation-token-key/v1");
-        Self(mac.finalize().into_bytes().into())
+        Self::derive(&super::keyring::KeyRing::single(secret))
     }
 
     /// A fresh random nonce for a new or resent invitation.
@@ -124,14 +140,24 @@ impl TokenKey {
         nonce
     }
 
-    /// The token for a nonce: 32 bytes of HMAC-SHA-256, URL-safe base64.
+    /// The token for a nonce under the newest key: 32 bytes of HMAC-SHA-256, URL-safe base64.
     pub fn token(&self, nonce: &[u8]) -> Token {
-        use hmac::Mac as _;
-        let mut mac = hmac_with(&self.0);
-        mac.update(b"invitation:");
-        mac.update(nonce);
-        Token(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+        invitation_token(&self.0[0], nonce)
     }
+
+    /// The token made for `nonce` whose SHA-256 is `hash`, under whichever key made
+    /// it: the link of an invitation sent before a rotation, rebuilt for `Copy Link`.
+    pub fn token_matching(&self, nonce: &[u8], hash: &[u8]) -> Option<Token> {
+        self.0.iter().map(|key| invitation_token(key, nonce)).find(|token| token.hash() == hash)
+    }
+}
+
+fn invitation_token(key: &[u8; 32], nonce: &[u8]) -> Token {
+    use hmac::Mac as _;
+    let mut mac = super::keyring::hmac_with(key);
+    mac.update(b"invitation:");
+    mac.update(nonce);
+    Token(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
 }
 
 impl std::fmt::Debug for TokenKey {
@@ -154,5 +180,24 @@ mod key_tests {
         assert_ne!(token, other.token(&nonce));
         assert_ne!(token, key.token(&TokenKey::new_nonce()));
         assert_eq!(Token::parse(token.as_str()), Some(token));
+    }
+
+    #[test]
+    fn after_a_rotation_old_links_are_rebuilt_and_old_csrf_tokens_still_post() {
+        use crate::domain::KeyRing;
+        let nonce = TokenKey::new_nonce();
+        let sent = TokenKey::derive_from(&[1u8; 64]).token(&nonce);
+        let rotated = KeyRing::new(vec![3u8; 64], vec![vec![1u8; 64]]);
+        let tokens = TokenKey::derive(&rotated);
+        assert_ne!(tokens.token(&nonce), sent, "new links use the new key");
+        assert_eq!(tokens.token_matching(&nonce, &sent.hash()), Some(sent.clone()));
+        assert_eq!(TokenKey::derive_from(&[3u8; 64]).token_matching(&nonce, &sent.hash()), None);
+
+        let page = CsrfKey::derive_from(&[1u8; 64]).token("secret", "session");
+        let csrf = CsrfKey::derive(&rotated);
+        assert!(csrf.accepts(&page, "secret", "session"));
+        assert!(csrf.accepts(&csrf.token("secret", "session"), "secret", "session"));
+        assert!(!csrf.accepts(&page, "secret", "another session"));
+        assert!(!CsrfKey::derive_from(&[3u8; 64]).accepts(&page, "secret", "session"));
     }
 }

@@ -20,7 +20,11 @@ pub struct Links {
 impl Links {
     /// Links on `base_url`; messages sealed with a key derived from `secret` (the cookie key).
     pub fn new(base_url: &Url, secret: &[u8]) -> Self {
-        Self { base: base_url.as_str().trim_end_matches('/').to_owned(), sealing: SealingKey::derive_from(secret) }
+        Self::with_keys(base_url, &crate::domain::KeyRing::single(secret))
+    }
+    /// Links on `base_url`; messages sealed under the newest of the server's keys, opened with any.
+    pub fn with_keys(base_url: &Url, keys: &crate::domain::KeyRing) -> Self {
+        Self { base: base_url.as_str().trim_end_matches('/').to_owned(), sealing: SealingKey::derive(keys) }
     }
     /// The key outbox bodies are sealed and opened with.
     pub fn sealing_key(&self) -> &SealingKey {

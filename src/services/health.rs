@@ -22,10 +22,12 @@ pub struct Backlog {
     pub jobs: Vec<(String, i64)>,
     /// Unexpired sessions.
     pub sessions: i64,
+    /// Stored secrets that still depend on an older server key, by kind.
+    pub sealed_on_older_keys: Vec<(&'static str, i64)>,
 }
 
 /// Reads the [`Backlog`] in one read-only transaction (a consistent picture).
-pub fn backlog(conn: &mut PgConnection) -> Result<Backlog, AppError> {
+pub fn backlog(conn: &mut PgConnection, key: &crate::domain::SealingKey) -> Result<Backlog, AppError> {
     conn.build_transaction().read_only().run(|conn| {
         let unsent = outbox::unsent(conn)?;
         let oldest_pending = unsent.iter().filter(|u| u.status == "pending").find_map(|u| u.oldest);
@@ -34,6 +36,10 @@ pub fn backlog(conn: &mut PgConnection) -> Result<Backlog, AppError> {
             oldest_pending_secs: oldest_pending.map(|at| (OffsetDateTime::now_utc() - at).as_seconds_f64().max(0.0)),
             jobs: jobs::pending_by_kind(conn)?,
             sessions: sessions::count_live(conn)?,
+            sealed_on_older_keys: super::keys::status(conn, key)?
+                .iter()
+                .map(|kind| (kind.what, kind.depending_on_older()))
+                .collect(),
         })
     })
 }

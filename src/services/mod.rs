@@ -18,6 +18,7 @@ pub mod events;
 pub mod groups;
 pub mod health;
 pub mod invitations;
+pub mod keys;
 pub mod mailbox;
 pub mod members;
 pub mod notifications;

@@ -31,10 +31,7 @@ fn require_manager(access: &OrgAccess) -> Result<(), AppError> {
     }
 }
 
-/// What the secret is sealed to: the endpoint it belongs to.
-fn sealing_context(endpoint: Uuid) -> Vec<u8> {
-    [b"webhook-secret:".as_slice(), endpoint.as_bytes()].concat()
-}
+use crate::db::sealed::webhook_secret_context as sealing_context;
 
 /// The signing secret of `endpoint`, unsealed; `None` when it was sealed under another key.
 pub fn secret_of(key: &SealingKey, endpoint: &Endpoint) -> Option<SigningSecret> {
@@ -85,6 +82,7 @@ pub fn create(
                 url: url.as_str(),
                 events: groups.clone(),
                 secret_sealed: key.seal(secret.as_str().as_bytes(), &sealing_context(id)),
+                secret_sealed_with: key.newest_id(),
                 secret_hint: &secret.hint(),
                 created_by: access.user().map(|u| u.id),
                 creator_name: &access.name(),
@@ -222,7 +220,7 @@ pub fn roll_secret(
         endpoint(conn, &access, id)?;
         let secret = SigningSecret::generate();
         let sealed = key.seal(secret.as_str().as_bytes(), &sealing_context(id));
-        let endpoint = rows::replace_secret(conn, id, &sealed, &secret.hint())?;
+        let endpoint = rows::replace_secret(conn, id, &sealed, key.newest_id(), &secret.hint())?;
         // What waited for a secret goes out now, signed with the new one.
         rows::retry_waiting_now(conn, id)?;
         actor.record(conn, &access, &[Event::WebhookSecretRolled { url: webhook::shown_url(&endpoint.url) }])?;

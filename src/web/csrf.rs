@@ -17,7 +17,6 @@ use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use futures_util::StreamExt as _;
-use subtle::ConstantTimeEq as _;
 
 use super::state::AppState;
 use crate::domain::Token;
@@ -101,9 +100,7 @@ pub async fn protect(
             }),
         };
         let valid = existing.is_some()
-            && supplied
-                .and_then(|s| unmask(&s))
-                .is_some_and(|given| bool::from(given.as_bytes().ct_eq(token.as_bytes())));
+            && supplied.and_then(|s| unmask(&s)).is_some_and(|given| state.csrf.accepts(&given, &secret, &session));
         if !valid {
             return Ok(req.error_response(AppError::Csrf).map_into_right_body());
         }

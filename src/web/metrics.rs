@@ -63,7 +63,8 @@ pub async fn scrape(request: HttpRequest, state: web::Data<AppState>) -> Result<
     snapshot.pool_idle.set(i64::from(pool.idle_connections));
     snapshot.pool_max.set(i64::from(state.db.pool().max_size()));
     snapshot.pool_waiting.set(state.db.waiting());
-    match state.db.run(health::backlog).await {
+    let key = state.links.sealing_key().clone();
+    match state.db.run(move |conn| health::backlog(conn, &key)).await {
         Ok(backlog) => {
             snapshot.database_up.set(1);
             // Statuses and kinds that emptied since the last scrape read 0, not their old value.
@@ -79,6 +80,9 @@ pub async fn scrape(request: HttpRequest, state: web::Data<AppState>) -> Result<
                 snapshot.jobs_pending.with_label_values(&[kind.as_str()]).set(*count);
             }
             snapshot.sessions.set(backlog.sessions);
+            for (what, count) in &backlog.sealed_on_older_keys {
+                snapshot.sealed_on_older_keys.with_label_values(&[what]).set(*count);
+            }
         }
         Err(error) => {
             tracing::warn!(%error, "metrics could not read the database");

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_session::{Session, SessionExt as _};
 use actix_web::cookie::time::Duration;
-use actix_web::cookie::CookieJar;
+use actix_web::cookie::{CookieJar, Key};
 use actix_web::dev::Payload;
 use actix_web::http::header::USER_AGENT;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
@@ -67,15 +67,98 @@ fn hex_sha256(text: &str) -> String {
 }
 
 /// The session row a request's cookie names, read as the session middleware reads
-/// it (decrypted with the cookie key), for a handler served outside that middleware
-/// that checks the session in the same statement as its own read.
+/// it (decrypted with the cookie key, or an older one), for a handler served outside
+/// that middleware that checks the session in the same statement as its own read.
 pub fn row_id_of_request(req: &HttpRequest, state: &AppState) -> Option<String> {
     let name = cookie_name(state.settings.serves_tls());
-    let mut jar = CookieJar::new();
-    jar.add_original(req.cookie(name)?.into_owned());
-    let cookie = jar.private(&state.cookie_key).get(name)?;
-    let session_key = SessionKey::try_from(cookie.value().to_owned()).ok()?;
+    let value = cookie_in(req.headers(), name)?;
+    let (opened, _) = open_cookie(name, &value, &state.cookie_keys)?;
+    let session_key = SessionKey::try_from(opened).ok()?;
     Some(row_id(&session_key))
+}
+
+/// The value of cookie `name` in a request's `Cookie` headers, read from the headers
+/// themselves (not actix's per-request cookie cache, which [`reseal_cookie`] would
+/// leave stale).
+fn cookie_in(headers: &actix_web::http::header::HeaderMap, name: &str) -> Option<String> {
+    cookies_in(headers).find(|c| c.name() == name).map(|c| c.value().to_owned())
+}
+
+/// Every cookie of a request's `Cookie` headers, split and percent-decoded as actix
+/// reads them (the session layer percent-encodes its cookie).
+fn cookies_in(
+    headers: &actix_web::http::header::HeaderMap,
+) -> impl Iterator<Item = actix_web::cookie::Cookie<'static>> + '_ {
+    headers
+        .get_all(actix_web::http::header::COOKIE)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| actix_web::cookie::Cookie::parse_encoded(pair.trim().to_owned()).ok())
+}
+
+/// A session cookie's value decrypted with whichever of `keys` made it, with that
+/// key's place (0: the newest).
+fn open_cookie(name: &str, value: &str, keys: &[Key]) -> Option<(String, usize)> {
+    keys.iter().enumerate().find_map(|(at, key)| {
+        let mut jar = CookieJar::new();
+        jar.add_original(actix_web::cookie::Cookie::new(name.to_owned(), value.to_owned()));
+        jar.private(key).get(name).map(|opened| (opened.value().to_owned(), at))
+    })
+}
+
+/// Middleware around the session layer: a session cookie made under an older key is
+/// encrypted again under the newest, in the request (so the session layer reads it)
+/// and in the browser (a `Set-Cookie` on the answer), so that once every browser
+/// came back or its session ended, the older key can go without signing anyone out.
+pub async fn reseal_cookie(
+    mut req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use actix_web::http::header::{HeaderValue, COOKIE};
+    let Some(state) = req.app_data::<actix_web::web::Data<AppState>>().cloned() else {
+        return next.call(req).await;
+    };
+    let secure = state.settings.serves_tls();
+    let name = cookie_name(secure);
+    let resealed = match cookie_in(req.headers(), name) {
+        Some(value) if state.cookie_keys.len() > 1 => {
+            open_cookie(name, &value, &state.cookie_keys).filter(|(_, at)| *at > 0).map(|(opened, _)| {
+                let mut jar = CookieJar::new();
+                jar.private_mut(&state.cookie_keys[0]).add(actix_web::cookie::Cookie::new(name, opened));
+                jar.get(name).map(|c| c.value().to_owned()).unwrap_or_default()
+            })
+        }
+        _ => None,
+    };
+    if let Some(value) = &resealed {
+        let others: Vec<String> = cookies_in(req.headers())
+            .filter(|c| c.name() != name)
+            .chain([actix_web::cookie::Cookie::new(name, value.clone())])
+            .map(|c| c.encoded().to_string())
+            .collect();
+        let header = others.join("; ");
+        if let Ok(header) = HeaderValue::from_str(&header) {
+            req.headers_mut().insert(COOKIE, header);
+        }
+    }
+    let mut response = next.call(req).await?;
+    if let Some(value) = resealed {
+        // Unless the session layer set the cookie itself (a sign-in, a sign-out, a change).
+        if !response.response().cookies().any(|c| c.name() == name) {
+            let cookie = actix_web::cookie::Cookie::build(name, value)
+                .path("/")
+                .http_only(true)
+                .secure(secure)
+                .same_site(actix_web::cookie::SameSite::Lax)
+                .max_age(Duration::seconds_f64(ABSOLUTE_LIFETIME.as_secs_f64()))
+                .finish();
+            // Encoded as the session layer writes its own.
+            let header = HeaderValue::from_str(&cookie.encoded().to_string())
+                .map_err(actix_web::error::ErrorInternalServerError)?;
+            response.response_mut().headers_mut().append(actix_web::http::header::SET_COOKIE, header);
+        }
+    }
+    Ok(response)
 }
 
 /// The one reader of a session's sign-in, from the value stored under [`SIGN_IN`]: a

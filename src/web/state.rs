@@ -24,8 +24,9 @@ pub struct AppState {
     pub dns: crate::dns::Dns,
     /// What `/metrics` shows.
     pub metrics: crate::metrics::Metrics,
-    /// The key the session cookie is encrypted with.
-    pub cookie_key: actix_web::cookie::Key,
+    /// The keys the session cookie is encrypted with: the newest first, which
+    /// encrypts; the others still decrypt a cookie made before a rotation.
+    pub cookie_keys: Vec<actix_web::cookie::Key>,
     /// The JSON API's OpenAPI document, made once at start-up.
     pub api: utoipa::openapi::OpenApi,
 }

@@ -288,7 +288,7 @@ pub fn test_settings(db: &TestDb) -> Settings {
         bind: "127.0.0.1:0".parse().unwrap(),
         base_url: url::Url::parse("http://127.0.0.1:0").unwrap(),
         base_url_from_bind: true,
-        session_key: SessionKey { bytes: vec![7u8; 64], generated: false },
+        session_key: SessionKey { bytes: vec![7u8; 64], older: Vec::new(), generated: false },
         smtp_url: None,
         mail_from: "Roster <roster@localhost>".into(),
         invitation_ttl: Duration::from_secs(7 * 86_400),
@@ -319,6 +319,12 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let db = tokio::task::spawn_blocking(TestDb::new).await.unwrap();
     let mut settings = test_settings(&db);
     adjust(&mut settings);
+    let jar = Arc::new(Jar::default());
+    start(settings, Arc::new(db), jar).await
+}
+
+/// Starts an instance of the application on `db`, for a browser with cookies `jar`.
+async fn start(settings: Settings, db: Arc<TestDb>, jar: Arc<Jar>) -> TestApp {
     // The server runs on a thread and runtime of its own, so it can be stopped and
     // joined when the test ends, whatever the test's runtime does.
     let (ready, started) = std::sync::mpsc::channel();
@@ -332,13 +338,12 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     });
     let (port, settings, handle) =
         tokio::task::spawn_blocking(move || started.recv().expect("server starts")).await.unwrap();
-    let jar = Arc::new(Jar::default());
     TestApp {
         client: client_with(jar.clone()),
         jar,
         address: format!("http://127.0.0.1:{port}"),
         settings,
-        db: Arc::new(db),
+        db,
         csrf: Default::default(),
         server: Some((handle, thread)),
     }
@@ -481,9 +486,9 @@ impl TestApp {
         .collect()
     }
 
-    /// The key this app seals outbox bodies with.
+    /// The keys this app seals outbox bodies with (the newest) and opens them with (all).
     pub fn sealing_key(&self) -> roster::domain::SealingKey {
-        roster::domain::SealingKey::derive_from(&self.settings.session_key.bytes)
+        roster::domain::SealingKey::derive(&self.settings.session_key.ring())
     }
 
     /// The newest message for `to`; fails the test when there is none.
@@ -494,6 +499,16 @@ impl TestApp {
     /// Runs a query against the test database.
     pub fn count(&self, sql: &str) -> i64 {
         self.db.count(sql)
+    }
+
+    /// Another instance of Roster on this one's database, as behind a load balancer,
+    /// with its settings adjusted by `adjust`, reached by this same browser (cookies
+    /// are kept per host, whatever the port).
+    pub async fn another_instance(&self, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = test_settings(&self.db);
+        settings.webhooks_allow_private = self.settings.webhooks_allow_private;
+        adjust(&mut settings);
+        start(settings, self.db.clone(), self.jar.clone()).await
     }
 
     /// A second browser: same server, its own cookies.

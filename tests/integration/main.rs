@@ -15,6 +15,7 @@ mod encodings;
 mod health;
 mod invitations;
 mod jobs;
+mod keys;
 mod layers;
 mod listings;
 mod mail;

@@ -724,14 +724,19 @@ pub fn copy_link(
             }
             _ => return Err(no_longer_pending(&invitation)),
         }
-        let mut token = ctx.tokens.token(&invitation.token_nonce);
-        if token.hash() != invitation.token_hash {
-            // The server key changed since the link was made (e.g. a development key
-            // generated per run): the old link cannot be rebuilt, so issue a new one.
-            let nonce = TokenKey::new_nonce();
-            token = ctx.tokens.token(&nonce);
-            invitations::replace_token(conn, invitation.id, &nonce, &token.hash())?;
-        }
+        // Rebuilt under whichever of the server's keys made it, so the emailed link and
+        // the copied one stay the same across a key rotation.
+        let token = match ctx.tokens.token_matching(&invitation.token_nonce, &invitation.token_hash) {
+            Some(token) => token,
+            None => {
+                // The key that made it is gone (e.g. a development key generated per
+                // run): the old link cannot be rebuilt, so issue a new one.
+                let nonce = TokenKey::new_nonce();
+                let token = ctx.tokens.token(&nonce);
+                invitations::replace_token(conn, invitation.id, &nonce, &token.hash())?;
+                token
+            }
+        };
         invitations::mark_link_copied(conn, invitation.id)?;
         let event = Event::InvitationLinkCopied { invitation: invitation.id, email: invitation.email.clone() };
         actor.record(conn, &access, &[event])?;
