@@ -13,7 +13,8 @@ use time::OffsetDateTime;
 
 use crate::db::jobs::Job;
 use crate::db::webhooks::WEBHOOK_JOB;
-use crate::domain::webhook::{is_forbidden, shown_url};
+use crate::domain::address::is_forbidden;
+use crate::domain::webhook::shown_url;
 use crate::domain::SealingKey;
 use crate::jobs::{Handler, Outcome};
 use crate::services::webhooks::{self, Attempt};
