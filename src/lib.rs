@@ -9,6 +9,7 @@ pub mod generate;
 pub mod jobs;
 pub mod mail;
 pub mod metrics;
+pub mod outbound;
 pub mod private_postgres;
 pub mod services;
 pub mod startup;

@@ -78,6 +78,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("metrics", 0),
     ("dns", 0),
     ("config", 1),
+    ("outbound", 1),
     ("db", 2),
     ("private_postgres", 2),
     ("error", 3),
