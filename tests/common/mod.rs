@@ -247,6 +247,12 @@ impl TestDb {
     pub fn conn(&self) -> PgConnection {
         PgConnection::establish(&self.url).expect("connect to test database")
     }
+
+    /// The application's way to this database (`Db::run`), over a pool of `size` connections.
+    pub fn pool(&self, size: u32) -> roster::db::Db {
+        let pool = roster::db::build_pool(&self.url, size, Duration::from_secs(30)).expect("a pool");
+        roster::db::Db::new(pool)
+    }
 }
 
 impl Drop for TestDb {

@@ -86,7 +86,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("mail", 4),
     ("services", 5),
     ("generate", 5),
-    ("webhooks", 6),
+    ("handlers", 6),
     ("web", 7),
     ("startup", 8),
     ("lib", 9),
