@@ -1,4 +1,4 @@
-//! DNS lookups for verified domains, through a real resolver (hickory): the
+//! DNS lookups for verified domains and outbound requests, through a real resolver (hickory): the
 //! system's configuration, or the nameserver in `ROSTER_DNS_SERVER`. Lookups are
 //! awaited (never blocking a worker thread) and never inside a database transaction.
 
@@ -8,7 +8,7 @@ use std::time::Duration;
 use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::RData;
-use hickory_resolver::TokioResolver;
+use hickory_resolver::{ResolverBuilder, TokioResolver};
 
 /// Where TXT lookups go.
 #[derive(Debug, Clone, Default)]
@@ -26,11 +26,9 @@ pub struct DnsError {
 }
 
 impl Dns {
-    /// A resolver for one lookup, with no cache: `Verify` must see the record
-    /// as it is now. (Built per lookup, so no resolver outlives the runtime it
-    /// was made on.)
-    fn resolver(&self) -> Result<TokioResolver, String> {
-        let mut builder = match self.server {
+    /// A resolver builder for the configured nameserver.
+    fn builder(&self) -> Result<ResolverBuilder<TokioRuntimeProvider>, String> {
+        Ok(match self.server {
             Some(addr) => {
                 let mut udp = ConnectionConfig::udp();
                 udp.port = addr.port();
@@ -43,10 +41,27 @@ impl Dns {
                 )
             }
             None => TokioResolver::builder_tokio().map_err(|e| e.to_string())?,
-        };
+        })
+    }
+
+    /// A resolver for one lookup, with no cache: `Verify` must see the record
+    /// as it is now. (Built per lookup, so no resolver outlives the runtime it
+    /// was made on.)
+    fn resolver(&self) -> Result<TokioResolver, String> {
+        let mut builder = self.builder()?;
         let options = builder.options_mut();
         options.cache_size = 0;
         options.timeout = Duration::from_secs(3);
+        options.attempts = 2;
+        builder.build().map_err(|e| e.to_string())
+    }
+
+    /// A resolver of host names to addresses, caching answers for their TTL, for the
+    /// outbound HTTP client (which owns it for as long as the runtime it runs on).
+    pub fn address_resolver(&self) -> Result<TokioResolver, String> {
+        let mut builder = self.builder()?;
+        let options = builder.options_mut();
+        options.timeout = Duration::from_secs(2);
         options.attempts = 2;
         builder.build().map_err(|e| e.to_string())
     }

@@ -6,15 +6,16 @@ pub mod dns;
 pub mod domain;
 pub mod error;
 pub mod generate;
+pub mod handlers;
 pub mod jobs;
 pub mod mail;
 pub mod metrics;
+pub mod outbound;
 pub mod private_postgres;
 pub mod services;
 pub mod startup;
 pub mod telemetry;
 pub mod web;
-pub mod webhooks;
 
 /// This build's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -26,7 +26,7 @@ Configuration (environment variables, or a .env file in the working directory):
   ROSTER_INVITATION_TTL  invitation lifetime, e.g. 7d, 48h  [default: 7d]
   ROSTER_SUPPORT_URL     where the header's Support link points  [default: unset, no link]
   ROSTER_TRUSTED_PROXIES comma-separated proxy IPs whose X-Forwarded-For is believed  [default: none]
-  ROSTER_DNS_SERVER      nameserver for verified domains, e.g. 127.0.0.1:5353  [default: the system's]
+  ROSTER_DNS_SERVER      nameserver for verified domains and webhooks, e.g. 127.0.0.1:5353  [default: the system's]
   ROSTER_METRICS_TOKEN   bearer token /metrics asks for  [default: unset, no /metrics]
   ROSTER_LOG_FORMAT      human or json         [default: human]
   ROSTER_SHUTDOWN_GRACE  time requests in flight get after SIGTERM  [default: 30s]
@@ -253,7 +253,9 @@ fn run(command: Command) -> anyhow::Result<()> {
                 &settings.mail_from,
                 &roster::mail::message_id_domain(&settings.base_url),
             )?;
-            let report = transport.check(&to).map_err(|problem| anyhow::anyhow!(problem))?;
+            // lettre's SMTP client is async: one small runtime for this one command.
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let report = runtime.block_on(transport.check(&to)).map_err(|problem| anyhow::anyhow!(problem))?;
             println!("{report}");
             Ok(())
         }

@@ -14,8 +14,9 @@ use utoipa_actix_web::AppExt as _;
 
 use crate::config::Settings;
 use crate::db::{self, Db};
-use crate::jobs::{self, Worker};
-use crate::mail::deliver::Deliver;
+use crate::domain::address::AddressPolicy;
+use crate::handlers::{self, mail::Deliver};
+use crate::jobs::Worker;
 use crate::mail::transport::Transport;
 use crate::mail::Links;
 use crate::metrics::Metrics;
@@ -29,8 +30,9 @@ const WORKER_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Job worker loops per instance. An SMTP exchange waits on the network (lettre writes the
 /// final `.` of a message on its own, so Nagle's algorithm and the server's delayed ACK
-/// cost about 40 ms a message on Linux): eight loops deliver eight at once. Each holds a
-/// pooled connection while it runs a job, so the pool has room for them beside the pages.
+/// cost about 40 ms a message on Linux): eight loops deliver eight at once. Each takes a
+/// pooled connection only to claim jobs and record outcomes (never across the network
+/// I/O of a job); the pool keeps room for all eight at once beside the pages.
 pub const WORKER_LOOPS: usize = 8;
 
 /// A bound, ready-to-run Roster.
@@ -71,14 +73,21 @@ impl Application {
 
         let shutdown = CancellationToken::new();
         let metrics = Metrics::new();
-        tokio::spawn(jobs::housekeeping(db.clone()));
+        tokio::spawn(handlers::housekeeping::housekeeping(db.clone()));
         tokio::spawn(crate::services::domains::schedule_rechecks_forever(db.clone()));
         let sealing = crate::domain::SealingKey::derive(&settings.session_key.ring());
         // Stored secrets sealed under an older key move to the newest (DESIGN.md §2.10).
         tokio::spawn(crate::services::keys::reseal_forever(db.clone(), sealing.clone()));
+        let dns = crate::dns::Dns { server: settings.dns_server };
+        // Webhooks follow no redirect: a receiver that moved says so in the delivery log.
+        let webhooks = crate::outbound::Outbound::new(
+            AddressPolicy { allow_private: settings.webhooks_allow_private, exceptions: Vec::new() },
+            &dns,
+            crate::outbound::Redirects::None,
+        )?;
         let mut worker = Worker::new()
-            .with(crate::services::domains::Recheck { dns: crate::dns::Dns { server: settings.dns_server } })
-            .with(crate::webhooks::DeliverWebhooks::new(sealing.clone(), settings.webhooks_allow_private));
+            .with(handlers::domains::Recheck { dns })
+            .with(handlers::webhooks::DeliverWebhooks::new(sealing.clone(), webhooks));
         if settings.mail_undeliverable() {
             // Without a handler the `mail` jobs are not claimed: they wait, attempts untouched.
             tracing::warn!(

@@ -1,5 +1,6 @@
 //! Pure types and rules: no HTTP, no SQL, no clock of its own.
 
+pub mod address;
 pub mod api_key;
 pub mod device;
 pub mod domains;

@@ -1,10 +1,10 @@
 //! Webhooks (DESIGN.md §2.9): which events an endpoint may receive, its URL, its
-//! signing secret, and which addresses Roster never sends to.
-
-use std::net::IpAddr;
+//! signing secret; which addresses it never sends to is [`super::address`].
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+
+use super::address::{AddressPolicy, Refused};
 
 /// The groups of the event vocabulary an endpoint may receive, in the form's order.
 pub const EVENT_GROUPS: [(&str, &str); 6] = [
@@ -59,7 +59,7 @@ pub enum UrlError {
 }
 
 /// An endpoint URL as typed: absolute http(s), no credentials, and (unless private
-/// addresses are allowed) not an IP address that [`is_forbidden`] refuses. Names are
+/// addresses are allowed) no host that [`AddressPolicy::check_url`] refuses. Names are
 /// checked again when each delivery resolves them.
 pub fn parse_url(text: &str, allow_private: bool) -> Result<url::Url, UrlError> {
     let text = text.trim();
@@ -73,20 +73,11 @@ pub fn parse_url(text: &str, allow_private: bool) -> Result<url::Url, UrlError> 
     if !url.username().is_empty() || url.password().is_some() {
         return Err(UrlError::Credentials);
     }
-    let ip = match url.host() {
-        None => return Err(UrlError::NotAUrl),
-        Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
-        Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
-        Some(url::Host::Domain(name)) => {
-            if !allow_private && (name == "localhost" || name.ends_with(".localhost")) {
-                return Err(UrlError::Private(name.to_owned()));
-            }
-            None
-        }
-    };
-    if let Some(ip) = ip.filter(|ip| !allow_private && is_forbidden(*ip)) {
-        return Err(UrlError::Private(ip.to_string()));
+    if url.host().is_none() {
+        return Err(UrlError::NotAUrl);
     }
+    let policy = AddressPolicy { allow_private, exceptions: Vec::new() };
+    policy.check_url(&url).map_err(|Refused(shown)| UrlError::Private(shown))?;
     Ok(url)
 }
 
@@ -100,47 +91,6 @@ pub fn shown_url(url: &str) -> String {
             parsed.to_string()
         }
         Err(_) => url.split(['?', '#']).next().unwrap_or_default().to_owned(),
-    }
-}
-
-/// Addresses no webhook goes to: loopback, private (RFC 1918, unique local),
-/// link-local (cloud metadata at 169.254.169.254 among them), carrier-grade NAT,
-/// unspecified, broadcast, multicast and documentation ranges; IPv4-mapped IPv6
-/// addresses count as the IPv4 address they carry.
-pub fn is_forbidden(ip: IpAddr) -> bool {
-    match ip.to_canonical() {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b)) // carrier-grade NAT
-                || (a == 198 && (b == 18 || b == 19)) // benchmarking
-                || a >= 240 // reserved
-        }
-        IpAddr::V6(v6) => {
-            let s = v6.segments();
-            let embedded = |high: u16, low: u16| {
-                is_forbidden(IpAddr::V4(std::net::Ipv4Addr::from((u32::from(high) << 16) | u32::from(low))))
-            };
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (s[0] & 0xfe00) == 0xfc00 // unique local
-                || (s[0] & 0xffc0) == 0xfe80 // link-local
-                || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
-                || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
-                || (s[0] == 0x2001 && s[1] == 0) // Teredo: tunnels to an IPv4 address
-                || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1) // local-use NAT64
-                || (s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0; 4] && embedded(s[6], s[7])) // NAT64
-                || (s[0] == 0x2002 && embedded(s[1], s[2])) // 6to4
-                || (s[..6] == [0; 6] && embedded(s[6], s[7])) // IPv4-compatible (deprecated)
-        }
     }
 }
 

@@ -1,4 +1,9 @@
 //! The job worker: a handler per kind, leases, retries with backoff; instances share the queue safely.
+//!
+//! The worker takes a pooled connection only to claim jobs and to record each outcome
+//! ([`Db::run`]); a handler gets the [`Db`] and takes its own connections around its
+//! network I/O, so no connection waits on SMTP, DNS or HTTP. The handlers are in
+//! `crate::handlers`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +13,7 @@ use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
 use crate::db::jobs::{self, Job};
-use crate::db::{api_keys, rate_limits, sessions, Db, RunError};
+use crate::db::{Db, RunError};
 
 /// Attempts before a job is marked failed (the last retry comes about 4 hours after the first try).
 pub const MAX_ATTEMPTS: i32 = 8;
@@ -32,14 +37,17 @@ pub enum Outcome<'a> {
 }
 
 /// Runs the jobs of one kind.
+#[async_trait::async_trait]
 pub trait Handler: Send + Sync {
     /// The kind of job this handler runs.
     fn kind(&self) -> &'static str;
 
-    /// Runs one job, outside any transaction. Jobs run at least once: after a crash
-    /// or a lost lease the same job (same `id`) runs again, so the work must bear
-    /// repeating. An error is kept on the job, which is retried later.
-    fn handle(&self, conn: &mut PgConnection, job: &Job) -> Result<(), String>;
+    /// Runs one job, outside any transaction: reads what it needs with `db.run`, does
+    /// its network I/O holding no connection, and writes what it found with `db.run`.
+    /// Jobs run at least once: after a crash or a lost lease the same job (same `id`)
+    /// runs again, so the work must bear repeating. An error is kept on the job,
+    /// which is retried later.
+    async fn handle(&self, db: &Db, job: &Job) -> Result<(), String>;
 
     /// Records an attempt's outcome beside the job's own, in the same transaction and
     /// only while this worker still holds the claim. Does nothing unless overridden.
@@ -96,33 +104,44 @@ impl Worker {
     /// outside any transaction and records each outcome on its own, so one slow or
     /// failing job holds no locks and a failed write after a run repeats at most that
     /// one job. Returns how many jobs were claimed.
-    pub fn run_due(&self, conn: &mut PgConnection, batch: i64) -> QueryResult<usize> {
-        self.run_due_until(conn, batch, &|| false)
+    pub async fn run_due(&self, db: &Db, batch: i64) -> Result<usize, WorkerError> {
+        self.run_due_until(db, batch, &|| false).await
     }
 
     /// [`Worker::run_due`], stopping after the job it is running once `stopping` says
     /// so: the jobs it claimed and did not start are given back, due at once.
-    pub fn run_due_until(
+    pub async fn run_due_until(
         &self,
-        conn: &mut PgConnection,
+        db: &Db,
         batch: i64,
-        stopping: &dyn Fn() -> bool,
-    ) -> QueryResult<usize> {
-        let claimed = jobs::claim_due(conn, &self.kinds(), batch, LEASE_SECS)?;
+        stopping: &(dyn Fn() -> bool + Sync),
+    ) -> Result<usize, WorkerError> {
+        let kinds = self.kinds();
+        let claimed: Vec<Job> = db
+            .run(move |conn| -> Result<_, WorkerError> { Ok(jobs::claim_due(conn, &kinds, batch, LEASE_SECS)?) })
+            .await?;
         for (done, job) in claimed.iter().enumerate() {
             if stopping() {
-                for job in &claimed[done..] {
-                    jobs::release(conn, job.id, job.attempts)?;
-                }
-                tracing::info!(released = claimed.len() - done, "job worker stopped; unstarted jobs given back");
+                let unstarted: Vec<(uuid::Uuid, i32)> = claimed[done..].iter().map(|j| (j.id, j.attempts)).collect();
+                let released = unstarted.len();
+                db.run(move |conn| -> Result<(), WorkerError> {
+                    for (id, attempts) in unstarted {
+                        jobs::release(conn, id, attempts)?;
+                    }
+                    Ok(())
+                })
+                .await?;
+                tracing::info!(released, "job worker stopped; unstarted jobs given back");
                 break;
             }
             let Some(handler) = self.handlers.iter().find(|h| h.kind() == job.kind) else {
                 continue; // claim_due returns only our kinds
             };
             tracing::debug!(job_id = %job.id, kind = %job.kind, attempt = job.attempts, "running job");
-            let result = handler.handle(conn, job);
-            record(conn, handler.as_ref(), job, result)?;
+            let result = handler.handle(db, job).await;
+            let (handler, job) = (handler.clone(), job.clone());
+            db.run(move |conn| -> Result<(), WorkerError> { Ok(record(conn, handler.as_ref(), &job, result)?) })
+                .await?;
         }
         Ok(claimed.len())
     }
@@ -130,14 +149,9 @@ impl Worker {
     /// Runs until `stop` is cancelled: runs what is due, and sleeps `idle` when nothing
     /// was. Once stopped, it finishes the job it is running and returns.
     pub async fn run(self, db: Db, idle: Duration, stop: CancellationToken) {
-        let worker = Arc::new(self);
         while !stop.is_cancelled() {
-            let (worker, token) = (worker.clone(), stop.clone());
-            let result = db
-                .run(move |conn| -> Result<usize, WorkerError> {
-                    Ok(worker.run_due_until(conn, BATCH, &|| token.is_cancelled())?)
-                })
-                .await;
+            let token = stop.clone();
+            let result = self.run_due_until(&db, BATCH, &|| token.is_cancelled()).await;
             let pause = match result {
                 Ok(0) => idle,
                 Ok(_) => continue,
@@ -187,32 +201,13 @@ fn record(conn: &mut PgConnection, handler: &dyn Handler, job: &Job, result: Res
     Ok(())
 }
 
+/// Why a round of the worker could not run: no connection, or a statement failed.
 #[derive(Debug, thiserror::Error)]
-enum WorkerError {
+pub enum WorkerError {
     #[error(transparent)]
     Run(#[from] RunError),
     #[error(transparent)]
     Query(#[from] diesel::result::Error),
-}
-
-/// Runs forever, whatever handlers the worker has: every ten minutes, deletes
-/// expired sessions, rate-limit windows that ended long ago, and the API's
-/// answers kept for Idempotency-Keys past a day.
-pub async fn housekeeping(db: Db) {
-    let mut every = tokio::time::interval(Duration::from_secs(600));
-    loop {
-        every.tick().await;
-        let result = db
-            .run(|conn| -> Result<(usize, usize), WorkerError> {
-                api_keys::delete_stale_idempotency(conn)?;
-                Ok((sessions::delete_expired(conn)?, rate_limits::delete_stale(conn)?))
-            })
-            .await;
-        match result {
-            Ok((sessions, windows)) => tracing::debug!(sessions, windows, "housekeeping"),
-            Err(error) => tracing::warn!(%error, "housekeeping could not run"),
-        }
-    }
 }
 
 #[cfg(test)]

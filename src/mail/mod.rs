@@ -1,6 +1,5 @@
 //! Outgoing mail: message templates, links, transports and the job that delivers it.
 
-pub mod deliver;
 pub mod messages;
 pub mod transport;
 

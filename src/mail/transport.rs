@@ -1,8 +1,8 @@
-//! Where mail goes: an SMTP server through lettre, or the dev mailbox.
+//! Where mail goes: an SMTP server through lettre (async, on the shared runtime, rustls), or the dev mailbox.
 
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MessageBuilder, MultiPart, SinglePart};
-use lettre::{Address, Message, SmtpTransport, Transport as _};
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
 use uuid::Uuid;
 
 use crate::db::outbox;
@@ -12,7 +12,7 @@ use crate::db::outbox;
 pub enum Transport {
     /// Real delivery through an SMTP server; `message_id_domain` is the right side of
     /// every `Message-ID` (see [`super::message_id_domain`]).
-    Smtp { transport: Box<SmtpTransport>, from: Mailbox, message_id_domain: String },
+    Smtp { transport: Box<AsyncSmtpTransport<Tokio1Executor>>, from: Mailbox, message_id_domain: String },
     /// No delivery: the message stays in the outbox, which `/dev/mailbox` shows.
     DevMailbox,
 }
@@ -23,7 +23,7 @@ impl Transport {
         match smtp_url {
             None => Ok(Transport::DevMailbox),
             Some(url) => {
-                let transport = SmtpTransport::from_url(url)
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                     .map_err(|e| anyhow::anyhow!("ROSTER_SMTP_URL is not usable: {e}"))?
                     .timeout(Some(std::time::Duration::from_secs(20)))
                     .build();
@@ -44,12 +44,12 @@ impl Transport {
     }
 
     /// Delivers one message; the error text is kept on its job and its outbox row.
-    pub fn send(&self, message: &outbox::Message, bodies: &outbox::Bodies) -> Result<(), String> {
+    pub async fn send(&self, message: &outbox::Message, bodies: &outbox::Bodies) -> Result<(), String> {
         match self {
             Transport::DevMailbox => Ok(()),
             Transport::Smtp { transport, from, message_id_domain } => {
                 let email = build(from, message_id_domain, message, bodies)?;
-                transport.send(&email).map(|_| ()).map_err(|e| e.to_string())
+                transport.send(email).await.map(|_| ()).map_err(|e| e.to_string())
             }
         }
     }
@@ -72,7 +72,7 @@ fn explain(error: &lettre::transport::smtp::Error) -> String {
 impl Transport {
     /// `roster check-mail`: sends one test message to `to` through this transport
     /// and says what happened in a sentence.
-    pub fn check(&self, to: &str) -> Result<String, String> {
+    pub async fn check(&self, to: &str) -> Result<String, String> {
         let Transport::Smtp { transport, from, message_id_domain } = self else {
             return Err("No mail server is configured: ROSTER_SMTP_URL is unset, so Roster sends nothing (on a \
                         local address it shows mail in the dev mailbox at /dev/mailbox; otherwise mail waits in \
@@ -85,7 +85,7 @@ impl Transport {
             .header(ContentType::TEXT_PLAIN)
             .body("This is a test message from `roster check-mail`. Mail from Roster reaches this inbox.\n".to_owned())
             .map_err(|e| e.to_string())?;
-        match transport.send(&email) {
+        match transport.send(email).await {
             Ok(response) => Ok(format!(
                 "The SMTP server accepted a test message to {} ({}). Check that inbox, and its spam folder.",
                 to.email,

@@ -402,29 +402,8 @@ pub fn record_recheck(conn: &mut PgConnection, id: Uuid, found: Result<Vec<Strin
     })
 }
 
-/// Runs `domain_recheck` jobs: looks the record up (on the job worker's blocking
-/// thread, with a small runtime of its own, outside any transaction), then
-/// records what it found.
-pub struct Recheck {
-    pub dns: crate::dns::Dns,
-}
-
-impl crate::jobs::Handler for Recheck {
-    fn kind(&self) -> &'static str {
-        RECHECK_JOB
-    }
-
-    fn handle(&self, conn: &mut PgConnection, job: &crate::db::jobs::Job) -> Result<(), String> {
-        let id = job
-            .payload
-            .get("domain")
-            .and_then(|v| v.as_str())
-            .and_then(|v| Uuid::parse_str(v).ok())
-            .ok_or_else(|| format!("job {} names no domain", job.id))?;
-        let Some(domain) = rows::find(conn, id).map_err(|e| e.to_string())? else { return Ok(()) };
-        let name = DomainName::from_db(&domain.domain).record_name();
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-        let found = runtime.block_on(self.dns.txt(&name)).map_err(|e| e.reason);
-        record_recheck(conn, id, found).map_err(|e| format!("{e:?}"))
-    }
+/// The name whose TXT record a re-check of domain `id` looks up; `None` when the
+/// domain is gone.
+pub fn record_name_of(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<String>> {
+    Ok(rows::find(conn, id)?.map(|domain| DomainName::from_db(&domain.domain).record_name()))
 }

@@ -120,7 +120,8 @@ async fn open_browser_args(driver: &Driver, javascript: bool, profile: &str, ext
     );
     let url = format!("http://127.0.0.1:{}", driver.port);
     for _ in 0..50 {
-        match ClientBuilder::native().capabilities(capabilities.clone()).connect(&url).await {
+        let mut builder = ClientBuilder::rustls().expect("the system trust store loads");
+        match builder.capabilities(capabilities.clone()).connect(&url).await {
             Ok(client) => return client,
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }

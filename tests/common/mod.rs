@@ -247,6 +247,12 @@ impl TestDb {
     pub fn conn(&self) -> PgConnection {
         PgConnection::establish(&self.url).expect("connect to test database")
     }
+
+    /// The application's way to this database (`Db::run`), over a pool of `size` connections.
+    pub fn pool(&self, size: u32) -> roster::db::Db {
+        let pool = roster::db::build_pool(&self.url, size, Duration::from_secs(30)).expect("a pool");
+        roster::db::Db::new(pool)
+    }
 }
 
 impl Drop for TestDb {
@@ -642,13 +648,13 @@ impl TestApp {
 }
 
 /// A real DNS server for verified-domain tests.
-mod dns_server {
+pub mod dns_server {
     use std::collections::BTreeMap;
     use std::str::FromStr;
     use std::sync::Arc;
     use std::time::Duration;
 
-    use hickory_server::proto::rr::rdata::{SOA, TXT};
+    use hickory_server::proto::rr::rdata::{A, AAAA, SOA, TXT};
     use hickory_server::proto::rr::{LowerName, RData, Record, RecordSet, RecordType, RrKey};
     use hickory_server::store::in_memory::InMemoryZoneHandler;
     use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
@@ -656,6 +662,14 @@ mod dns_server {
     /// An authoritative server for the zone `test.` on 127.0.0.1 (UDP and TCP, one port),
     /// with the TXT records `txts`; it answers until dropped.
     pub async fn start_dns(txts: &[(&str, &str)]) -> (std::net::SocketAddr, hickory_server::Server<Catalog>) {
+        start_dns_with(txts, &[]).await
+    }
+
+    /// [`start_dns`], with address records too: each `(name, address)` an A or AAAA record.
+    pub async fn start_dns_with(
+        txts: &[(&str, &str)],
+        addresses: &[(&str, &str)],
+    ) -> (std::net::SocketAddr, hickory_server::Server<Catalog>) {
         let origin = hickory_server::proto::rr::Name::from_str("test.").unwrap();
         let mut records = BTreeMap::new();
         let soa = SOA::new(
@@ -676,6 +690,17 @@ mod dns_server {
                 .entry(RrKey::new(LowerName::new(&name), RecordType::TXT))
                 .or_insert_with(|| RecordSet::new(name.clone(), RecordType::TXT, 1))
                 .insert(Record::from_rdata(name.clone(), 60, RData::TXT(TXT::new(vec![value.to_string()]))), 1);
+        }
+        for (host, address) in addresses {
+            let name = hickory_server::proto::rr::Name::from_str(host).unwrap();
+            let (kind, data) = match address.parse::<std::net::IpAddr>().unwrap() {
+                std::net::IpAddr::V4(v4) => (RecordType::A, RData::A(A::from(v4))),
+                std::net::IpAddr::V6(v6) => (RecordType::AAAA, RData::AAAA(AAAA::from(v6))),
+            };
+            records
+                .entry(RrKey::new(LowerName::new(&name), kind))
+                .or_insert_with(|| RecordSet::new(name.clone(), kind, 1))
+                .insert(Record::from_rdata(name.clone(), 60, data), 1);
         }
         let zone: InMemoryZoneHandler =
             InMemoryZoneHandler::new(origin.clone(), records, ZoneType::Primary, AxfrPolicy::Deny).unwrap();

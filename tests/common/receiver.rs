@@ -32,6 +32,8 @@ pub struct Receiver {
     pub address: SocketAddr,
     got: Arc<Mutex<Vec<Received>>>,
     pub status: Arc<AtomicU16>,
+    /// Where a 302 answer points.
+    location: Arc<Mutex<String>>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -45,7 +47,8 @@ impl Receiver {
         listener.set_nonblocking(true).unwrap();
         let address = listener.local_addr().unwrap();
         let (status, stop) = (Arc::new(AtomicU16::new(200)), Arc::new(AtomicBool::new(false)));
-        let (got2, status2, stop2) = (got.clone(), status.clone(), stop.clone());
+        let location = Arc::new(Mutex::new("http://127.0.0.1:1/elsewhere".to_owned()));
+        let (got2, status2, stop2, location2) = (got.clone(), status.clone(), stop.clone(), location.clone());
         let thread = std::thread::spawn(move || {
             while !stop2.load(Ordering::SeqCst) {
                 match listener.accept() {
@@ -57,7 +60,11 @@ impl Receiver {
                         }
                         let code = status2.load(Ordering::SeqCst);
                         let body = if code == 200 { "thanks" } else { "not now" };
-                        let extra = if code == 302 { "Location: http://127.0.0.1:1/elsewhere\r\n" } else { "" };
+                        let extra = if code == 302 {
+                            format!("Location: {}\r\n", location2.lock().unwrap())
+                        } else {
+                            String::new()
+                        };
                         let _ = write!(
                             stream,
                             "HTTP/1.1 {code} X\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -68,11 +75,16 @@ impl Receiver {
                 }
             }
         });
-        Receiver { address, got, status, stop, thread: Some(thread) }
+        Receiver { address, got, status, location, stop, thread: Some(thread) }
     }
 
     pub fn url(&self) -> String {
         format!("http://{}/hooks/roster", self.address)
+    }
+
+    /// Where its 302 answers point from now on.
+    pub fn location(&self, url: &str) {
+        *self.location.lock().unwrap() = url.to_owned();
     }
 
     pub fn received(&self) -> Vec<Received> {

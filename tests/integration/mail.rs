@@ -202,14 +202,11 @@ async fn delivered_mail_has_what_spam_filters_look_for() {
     assert!(row.sealed_body.is_none() && row.bodies(&app.sealing_key()).is_none());
     let bodies = roster::db::outbox::Bodies { text: "Again".into(), html: "<p>Again</p>".into() };
     let smtp = format!("smtp://127.0.0.1:{port}");
-    tokio::task::spawn_blocking(move || {
-        Transport::from_settings(Some(&smtp), "Roster <roster@localhost>", "roster.example.com")
-            .unwrap()
-            .send(&row, &bodies)
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    Transport::from_settings(Some(&smtp), "Roster <roster@localhost>", "roster.example.com")
+        .unwrap()
+        .send(&row, &bodies)
+        .await
+        .unwrap();
     let again = next_mail(&mut inbox).await;
     assert_eq!(header(&parse_mail(again.as_bytes()).unwrap(), "Message-ID"), message_id);
 }

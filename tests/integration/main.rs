@@ -22,6 +22,7 @@ mod mail;
 mod members;
 mod notifications;
 mod organizations;
+mod outbound;
 mod ownership;
 mod passwords;
 mod pickers;

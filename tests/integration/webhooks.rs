@@ -447,3 +447,23 @@ async fn the_delivery_log_says_what_went_wrong_in_words_when_it_tries_next_and_w
         assert!(page.contains("ann@example.com"), "{page}");
     }
 }
+
+#[tokio::test]
+async fn a_webhook_delivery_follows_no_redirect_even_to_an_allowed_receiver() {
+    let redirector = Receiver::start();
+    let receiver = Receiver::start();
+    let owner = spawn_app_with(|s| s.webhooks_allow_private = true).await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    add_endpoint(&owner, &slug, &redirector.url(), &["invitation.*"]).await;
+    // The redirector's 302 points at the other receiver, which private addresses allow.
+    redirector.status.store(302, Ordering::SeqCst);
+    redirector.location(&receiver.url());
+    owner.invite(&slug, "ann@example.com", "member").await;
+    wait_for("the redirect answered", || {
+        owner.count("SELECT count(*) FROM webhook_deliveries WHERE status_code = 302") == 1
+    })
+    .await;
+    assert_eq!(redirector.received().len(), 1);
+    assert!(receiver.received().is_empty(), "the redirect was not followed");
+    assert_eq!(owner.count("SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'"), 1, "it waits");
+}

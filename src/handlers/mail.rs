@@ -2,11 +2,12 @@
 
 use diesel::prelude::*;
 
-use super::transport::Transport;
 use crate::db::jobs::Job;
 use crate::db::outbox::{self, MailJob};
+use crate::db::{Db, RunError};
 use crate::domain::SealingKey;
 use crate::jobs::{Handler, Outcome};
+use crate::mail::transport::Transport;
 
 /// Delivers the message a `mail` job names through the configured transport.
 #[derive(Clone)]
@@ -31,14 +32,27 @@ fn message_id(job: &Job) -> Result<uuid::Uuid, String> {
         .map_err(|e| format!("not a mail job payload: {e}"))
 }
 
+/// A failure to read a message, as the job keeps it.
+#[derive(Debug, thiserror::Error)]
+enum ReadError {
+    #[error(transparent)]
+    Run(#[from] RunError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+#[async_trait::async_trait]
 impl Handler for Deliver {
     fn kind(&self) -> &'static str {
         outbox::MAIL_JOB
     }
 
-    fn handle(&self, conn: &mut PgConnection, job: &Job) -> Result<(), String> {
+    /// Reads the message, then talks to the SMTP server holding no connection.
+    async fn handle(&self, db: &Db, job: &Job) -> Result<(), String> {
         let id = message_id(job)?;
-        let message = outbox::find(conn, id)
+        let message = db
+            .run(move |conn| -> Result<_, ReadError> { Ok(outbox::find(conn, id)?) })
+            .await
             .map_err(|e| format!("could not read message {id}: {e}"))?
             .ok_or_else(|| format!("message {id} is not in the outbox"))?;
         let bodies = message.bodies(&self.key).ok_or_else(|| {
@@ -48,7 +62,7 @@ impl Handler for Deliver {
             )
         })?;
         tracing::debug!(message_id = %id, "delivering mail");
-        self.transport.send(&message, &bodies)
+        self.transport.send(&message, &bodies).await
     }
 
     /// The message's status follows its job's: `sent`, or `pending` with the last

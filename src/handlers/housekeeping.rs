@@ -1,0 +1,33 @@
+//! Housekeeping: deletes what has outlived its use, every ten minutes, on every instance.
+
+use std::time::Duration;
+
+use crate::db::{api_keys, rate_limits, sessions, Db, RunError};
+
+#[derive(Debug, thiserror::Error)]
+enum HousekeepingError {
+    #[error(transparent)]
+    Run(#[from] RunError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+/// Runs forever, whatever handlers the worker has: every ten minutes, deletes
+/// expired sessions, rate-limit windows that ended long ago, and the API's
+/// answers kept for Idempotency-Keys past a day.
+pub async fn housekeeping(db: Db) {
+    let mut every = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        let result = db
+            .run(|conn| -> Result<(usize, usize), HousekeepingError> {
+                api_keys::delete_stale_idempotency(conn)?;
+                Ok((sessions::delete_expired(conn)?, rate_limits::delete_stale(conn)?))
+            })
+            .await;
+        match result {
+            Ok((sessions, windows)) => tracing::debug!(sessions, windows, "housekeeping"),
+            Err(error) => tracing::warn!(%error, "housekeeping could not run"),
+        }
+    }
+}
