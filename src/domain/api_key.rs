@@ -86,7 +86,13 @@ pub enum ScopesError {
     Empty,
     #[error("“{0}” is not a scope. Scopes are: members:read, members:write, invitations:read, invitations:write, teams:read, teams:write, audit:read.")]
     Unknown(String),
+    #[error("“{0}” is reserved for provisioning by an identity provider, and no key can be given it. Scopes are: members:read, members:write, invitations:read, invitations:write, teams:read, teams:write, audit:read.")]
+    Reserved(&'static str),
 }
+
+/// Scope names kept for what comes: `scim`, the scope of the keys an identity provider
+/// will provision members with (SCIM 2.0), so no other scope may take the name.
+pub const RESERVED_SCOPES: [&str; 1] = ["scim"];
 
 impl Scopes {
     /// Scopes from their names, as a form or the database gives them.
@@ -94,6 +100,9 @@ impl Scopes {
         let mut scopes = Vec::new();
         for name in names {
             let name = name.as_ref().trim();
+            if let Some(reserved) = RESERVED_SCOPES.iter().find(|r| r.eq_ignore_ascii_case(name)) {
+                return Err(ScopesError::Reserved(reserved));
+            }
             let scope = Scope::parse(name).ok_or_else(|| ScopesError::Unknown(name.chars().take(40).collect()))?;
             scopes.push(scope);
         }
@@ -217,6 +226,8 @@ mod tests {
         assert_eq!(scopes.names(), vec!["members:read", "members:write"]);
         assert_eq!(Scopes::parse::<&str>(&[]), Err(ScopesError::Empty));
         assert!(matches!(Scopes::parse(&["admin"]), Err(ScopesError::Unknown(s)) if s == "admin"));
+        assert_eq!(Scopes::parse(&["members:read", "SCIM"]), Err(ScopesError::Reserved("scim")));
+        assert!(Scope::all().iter().all(|s| !RESERVED_SCOPES.contains(&s.as_str())), "no scope takes a reserved name");
     }
 
     #[test]
