@@ -412,6 +412,39 @@ async fn signing_in_and_out_works_from_the_keyboard_alone() {
     person.browser.close().await.unwrap();
 }
 
+#[tokio::test]
+async fn an_account_without_a_password_is_offered_a_link_to_set_one() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    app.create_verified_user("Pat Provisioned", "pat@example.com").await;
+    let person = Person { browser: open_browser(&driver).await, app: &app };
+    person.sign_in("pat@example.com").await;
+    // As single sign-on or provisioning will make accounts: no password at all.
+    app.execute("UPDATE users SET password_hash = NULL WHERE email = 'pat@example.com'");
+    person.visit("/account").await;
+    person.sees("Your account has no password").await;
+    let violations = accessibility_violations(&person.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on Account without a password: {violations:?}");
+    for (width, height, suffix) in [(1280, 800, "desktop"), (390, 844, "phone")] {
+        person.browser.set_window_size(width, height).await.unwrap();
+        person.browser.execute("document.getElementById('email-heading').scrollIntoView()", vec![]).await.unwrap();
+        person.screenshot(&format!("account-no-password-{suffix}")).await;
+    }
+    assert!(
+        person.browser.find(Locator::Css("#email_password")).await.is_err(),
+        "changing the address does not ask for a password the account does not have"
+    );
+    person.browser.set_window_size(1280, 800).await.unwrap();
+    assert!(
+        person.browser.find(Locator::Css("#current_password")).await.is_err(),
+        "no current password is asked of an account that has none"
+    );
+    person.press_button("Email me a link").await;
+    person.sees("we have sent it a link to choose a new password").await;
+    assert!(app.last_mail_to("pat@example.com").text_body.contains("/reset-password?token="));
+    person.browser.close().await.unwrap();
+}
+
 /// An Owner with organization Acme, signed in on the test client; returns the slug.
 async fn acme(app: &TestApp) -> String {
     app.owner_of("Acme", "Olivia Owner", "olivia@acme.test").await
