@@ -237,6 +237,7 @@ diesel::table! {
         user_agent -> Text,
         ip_address -> Text,
         last_seen_at -> Timestamptz,
+        sign_in_methods -> Array<Text>,
     }
 }
 

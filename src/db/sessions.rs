@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use diesel::prelude::*;
-use diesel::sql_types::{Double, Jsonb, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Double, Jsonb, Nullable, Text, Uuid as SqlUuid};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -38,14 +38,16 @@ pub fn upsert(
     conn: &mut PgConnection,
     id: &str,
     user_id: Option<Uuid>,
+    methods: &[String],
     state: &serde_json::Value,
     device: &Device,
     lifetimes: Lifetimes,
 ) -> QueryResult<usize> {
     diesel::sql_query(
-        "INSERT INTO sessions (id, user_id, state, user_agent, ip_address, expires_at, last_seen_at) \
-         VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => least($6, $7)), now()) \
+        "INSERT INTO sessions (id, user_id, state, user_agent, ip_address, expires_at, last_seen_at, sign_in_methods) \
+         VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => least($6, $7)), now(), $8) \
          ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id, state = EXCLUDED.state, \
+             sign_in_methods = EXCLUDED.sign_in_methods, \
              user_agent = EXCLUDED.user_agent, ip_address = EXCLUDED.ip_address, \
              expires_at = EXCLUDED.expires_at, last_seen_at = EXCLUDED.last_seen_at",
     )
@@ -56,6 +58,7 @@ pub fn upsert(
     .bind::<Text, _>(&device.ip_address)
     .bind::<Double, _>(lifetimes.absolute.as_secs_f64())
     .bind::<Double, _>(lifetimes.idle.as_secs_f64())
+    .bind::<Array<Text>, _>(methods)
     .execute(conn)
 }
 
@@ -93,12 +96,14 @@ pub fn update(
     conn: &mut PgConnection,
     id: &str,
     user_id: Option<Uuid>,
+    methods: &[String],
     state: &serde_json::Value,
     device: &Device,
     lifetimes: Lifetimes,
 ) -> QueryResult<usize> {
     diesel::sql_query(
         "UPDATE sessions SET user_id = $2, state = $3, user_agent = $4, ip_address = $5, last_seen_at = now(), \
+             sign_in_methods = $8, \
              expires_at = least(created_at + make_interval(secs => $6), now() + make_interval(secs => $7)) \
          WHERE id = $1 AND expires_at > now()",
     )
@@ -109,6 +114,7 @@ pub fn update(
     .bind::<Text, _>(&device.ip_address)
     .bind::<Double, _>(lifetimes.absolute.as_secs_f64())
     .bind::<Double, _>(lifetimes.idle.as_secs_f64())
+    .bind::<Array<Text>, _>(methods)
     .execute(conn)
 }
 
@@ -123,6 +129,8 @@ pub struct SignedInSession {
     pub ip_address: String,
     pub created_at: OffsetDateTime,
     pub last_seen_at: OffsetDateTime,
+    /// How it signed in (`password`, ...), as [`crate::domain::sign_in::Method`] names them.
+    pub sign_in_methods: Vec<String>,
 }
 
 /// A user's live sessions, most recently used first.

@@ -24,6 +24,24 @@ impl Method {
         self.into()
     }
 
+    /// The method named by [`Method::key`], if it is one.
+    pub fn from_key(key: &str) -> Option<Method> {
+        [Method::Password, Method::Sso, Method::Totp, Method::Passkey, Method::RecoveryCode]
+            .into_iter()
+            .find(|m| m.key() == key)
+    }
+
+    /// What Account → Sessions calls it: "Signed in with …".
+    pub fn label(self) -> &'static str {
+        match self {
+            Method::Password => "password",
+            Method::Sso => "single sign-on",
+            Method::Totp => "authenticator app",
+            Method::Passkey => "passkey",
+            Method::RecoveryCode => "recovery code",
+        }
+    }
+
     /// Whether the method proves a first factor (who), as opposed to a second one.
     pub fn is_first_factor(self) -> bool {
         matches!(self, Method::Password | Method::Sso | Method::Passkey)
@@ -124,5 +142,7 @@ mod tests {
         let json = serde_json::to_value(SignIn::SignedIn { user, methods: vec![Method::Password] }).unwrap();
         assert_eq!(json, serde_json::json!({ "step": "signed_in", "user": user, "methods": ["password"] }));
         assert_eq!(Method::RecoveryCode.key(), "recovery_code");
+        assert_eq!(Method::from_key("recovery_code"), Some(Method::RecoveryCode));
+        assert_eq!(Method::from_key("magic"), None);
     }
 }

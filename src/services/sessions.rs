@@ -30,16 +30,24 @@ pub fn load(conn: &mut PgConnection, id: &str, lifetimes: Lifetimes) -> Result<O
     Ok(Some(state))
 }
 
+/// Who a session is signed in as, for its row: the account and the methods it
+/// used, only once the sign-in is complete (nobody, and none, before).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignedInAs {
+    pub user: Option<Uuid>,
+    pub methods: Vec<String>,
+}
+
 /// Starts (or replaces) a session.
 pub fn create(
     conn: &mut PgConnection,
     id: &str,
-    user: Option<Uuid>,
+    signed_in: &SignedInAs,
     state: &serde_json::Value,
     device: &Device,
     lifetimes: Lifetimes,
 ) -> Result<(), AppError> {
-    sessions::upsert(conn, id, user, state, device, lifetimes)?;
+    sessions::upsert(conn, id, signed_in.user, &signed_in.methods, state, device, lifetimes)?;
     Ok(())
 }
 
@@ -48,12 +56,12 @@ pub fn create(
 pub fn save(
     conn: &mut PgConnection,
     id: &str,
-    user: Option<Uuid>,
+    signed_in: &SignedInAs,
     state: &serde_json::Value,
     device: &Device,
     lifetimes: Lifetimes,
 ) -> Result<bool, AppError> {
-    Ok(sessions::update(conn, id, user, state, device, lifetimes)? == 1)
+    Ok(sessions::update(conn, id, signed_in.user, &signed_in.methods, state, device, lifetimes)? == 1)
 }
 
 /// Marks a session used now.
@@ -79,6 +87,8 @@ pub struct SignedInDevice {
     pub last_seen_at: OffsetDateTime,
     /// The browser this list is shown in.
     pub current: bool,
+    /// How it signed in, in words: "password", "password and authenticator app".
+    pub methods: String,
 }
 
 /// The user's signed-in browsers, the one asking (`current`, a row id) first.
@@ -96,6 +106,13 @@ pub fn signed_in_devices(
             signed_in_at: s.created_at,
             last_seen_at: s.last_seen_at,
             current: s.id == current,
+            methods: s
+                .sign_in_methods
+                .iter()
+                .filter_map(|key| crate::domain::sign_in::Method::from_key(key))
+                .map(|m| m.label())
+                .collect::<Vec<_>>()
+                .join(" and "),
         })
         .collect();
     devices.sort_by_key(|d| !d.current);

@@ -19,7 +19,7 @@ use crate::db::Db;
 use crate::domain::sign_in::SignIn;
 use crate::domain::UserId;
 use crate::error::AppError;
-use crate::services::sessions::{self, Device, Lifetimes};
+use crate::services::sessions::{self, Device, Lifetimes, SignedInAs};
 
 /// Where the browser's sign-in stands ([`SignIn`]); absent when it is not signed in.
 const SIGN_IN: &str = "sign_in";
@@ -167,11 +167,18 @@ fn sign_in_of(value: Option<&str>) -> Option<SignIn> {
     value.and_then(|v| serde_json::from_str(v).ok())
 }
 
-/// The account a session is signed in to, for the store's `user_id` column: only a
-/// complete sign-in counts, so the bell, live streams and Account → Sessions, which
-/// read that column, never see a sign-in that waits for its second factor.
-fn user_of(state: &HashMap<String, String>) -> Option<Uuid> {
-    sign_in_of(state.get(SIGN_IN).map(String::as_str)).and_then(|s| s.signed_in_user()).map(|u| u.0)
+/// The account a session is signed in to and how, for the store's `user_id` and
+/// `sign_in_methods` columns: only a complete sign-in counts, so the bell, live
+/// streams and Account → Sessions, which read them, never see a sign-in that waits
+/// for its second factor.
+fn signed_in_as(state: &HashMap<String, String>) -> SignedInAs {
+    match sign_in_of(state.get(SIGN_IN).map(String::as_str)) {
+        Some(sign_in) if sign_in.signed_in_user().is_some() => SignedInAs {
+            user: sign_in.signed_in_user().map(|u| u.0),
+            methods: sign_in.methods().iter().map(|m| m.key().to_owned()).collect(),
+        },
+        _ => SignedInAs::default(),
+    }
 }
 
 /// The account `session` is signed in to, if its sign-in is complete: what every
@@ -232,11 +239,11 @@ impl SessionStore for PgSessionStore {
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
         let id = row_id(&key);
-        let (user, device, lifetimes) = (user_of(&state), device_of(&state), self.lifetimes);
+        let (who, device, lifetimes) = (signed_in_as(&state), device_of(&state), self.lifetimes);
         let value = serde_json::to_value(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
         let live = self
             .db
-            .run(move |conn| sessions::save(conn, &id, user, &value, &device, lifetimes))
+            .run(move |conn| sessions::save(conn, &id, &who, &value, &device, lifetimes))
             .await
             .map_err(|e| UpdateError::Other(store_error(e)))?;
         if live {
@@ -264,10 +271,10 @@ impl SessionStore for PgSessionStore {
 impl PgSessionStore {
     async fn write(&self, key: &SessionKey, state: HashMap<String, String>) -> anyhow::Result<()> {
         let id = row_id(key);
-        let (user, device, lifetimes) = (user_of(&state), device_of(&state), self.lifetimes);
+        let (who, device, lifetimes) = (signed_in_as(&state), device_of(&state), self.lifetimes);
         let value = serde_json::to_value(&state)?;
         self.db
-            .run(move |conn| sessions::create(conn, &id, user, &value, &device, lifetimes))
+            .run(move |conn| sessions::create(conn, &id, &who, &value, &device, lifetimes))
             .await
             .map_err(store_error)?;
         Ok(())
@@ -407,11 +414,12 @@ mod tests {
     fn the_store_names_an_account_only_for_a_complete_sign_in() {
         let user = UserId(Uuid::new_v4());
         let done = SignIn::after_first_factor(user, Method::Password, false);
-        assert_eq!(user_of(&state_with(&done)), Some(user.0));
+        let signed_in = signed_in_as(&state_with(&done));
+        assert_eq!(signed_in, SignedInAs { user: Some(user.0), methods: vec!["password".into()] });
         let pending = SignIn::after_first_factor(user, Method::Password, true);
-        assert_eq!(user_of(&state_with(&pending)), None);
+        assert_eq!(signed_in_as(&state_with(&pending)), SignedInAs::default());
         let garbled = HashMap::from([(SIGN_IN.to_owned(), "\"someone\"".to_owned())]);
-        assert_eq!(user_of(&garbled), None);
-        assert_eq!(user_of(&HashMap::new()), None);
+        assert_eq!(signed_in_as(&garbled), SignedInAs::default());
+        assert_eq!(signed_in_as(&HashMap::new()), SignedInAs::default());
     }
 }

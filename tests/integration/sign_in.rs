@@ -18,7 +18,7 @@ fn make_second_factor_pending(app: &TestApp, email: &str) {
                 'step', 'second_factor_pending',
                 'user', (SELECT id FROM users WHERE email = '{email}'),
                 'methods', '[\"password\"]'::jsonb)::text),
-            user_id = NULL
+            user_id = NULL, sign_in_methods = '{{}}'
          WHERE user_id = (SELECT id FROM users WHERE email = '{email}')"
     ));
 }
@@ -156,6 +156,8 @@ async fn a_sign_in_is_audited_with_its_method_and_a_failed_one_is_not() {
     let (status, page) = app.get_text("/account").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("This device"), "{page}");
+    assert!(page.contains(" with password"), "Account → Sessions says how it signed in: {page}");
+    assert_eq!(app.count("SELECT count(*) FROM sessions WHERE sign_in_methods = '{password}'"), 1);
 }
 
 #[tokio::test]
@@ -214,6 +216,7 @@ async fn browsers_signed_in_before_the_typed_state_stay_signed_in_across_the_mig
     assert_eq!(app.count("SELECT count(*) FROM sessions WHERE state ? 'user_id' AND user_id IS NOT NULL"), 1);
     conn.run_pending_migrations(roster::db::MIGRATIONS).unwrap();
     assert_eq!(app.count("SELECT count(*) FROM sessions WHERE state ? 'sign_in' AND NOT state ? 'user_id'"), 1);
+    assert_eq!(app.count("SELECT count(*) FROM sessions WHERE sign_in_methods = '{password}'"), 1, "backfilled");
     let (status, page) = app.get_text("/dashboard").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Acme"), "{page}");

@@ -43,6 +43,8 @@ struct SessionRow {
     signed_in: When,
     last_active: When,
     current: bool,
+    /// How it signed in, in words ("password").
+    methods: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -92,6 +94,7 @@ async fn render_account(
             signed_in: When::of(d.signed_in_at),
             last_active: When::of(d.last_seen_at),
             current: d.current,
+            methods: d.methods,
         })
         .collect();
     page_with_status(

@@ -1,0 +1,1 @@
+ALTER TABLE sessions DROP COLUMN sign_in_methods;
