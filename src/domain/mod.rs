@@ -15,12 +15,14 @@ pub mod password;
 pub mod permission;
 pub mod principal;
 pub mod random;
+pub mod recovery;
 pub mod role;
 pub mod sealing;
 pub mod seats;
 pub mod sign_in;
 pub mod team;
 pub mod token;
+pub mod totp;
 pub mod webhook;
 
 pub use domains::{DomainError, DomainName, DomainPolicy};
