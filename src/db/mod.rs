@@ -23,6 +23,7 @@ pub mod schema;
 pub mod sealed;
 pub mod sessions;
 pub mod teams;
+pub mod two_factor;
 pub mod types;
 pub mod users;
 pub mod webhooks;

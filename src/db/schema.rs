@@ -30,6 +30,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    authenticator_apps (user_id) {
+        user_id -> Uuid,
+        secret_sealed -> Bytea,
+        secret_sealed_with -> Nullable<Text>,
+        confirmed_at -> Nullable<Timestamptz>,
+        last_used_step -> Nullable<Int8>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     audit_events (id) {
         id -> Uuid,
         organization_id -> Nullable<Uuid>,
@@ -227,6 +238,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    recovery_codes (user_id, digest) {
+        user_id -> Uuid,
+        digest -> Bytea,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> Text,
         user_id -> Nullable<Uuid>,
@@ -314,6 +333,8 @@ diesel::table! {
 }
 
 diesel::joinable!(api_idempotency -> api_keys (api_key_id));
+diesel::joinable!(authenticator_apps -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(api_keys -> organizations (organization_id));
 diesel::joinable!(api_keys -> users (created_by));
 diesel::joinable!(audit_events -> organizations (organization_id));
@@ -337,6 +358,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_idempotency,
     api_keys,
     audit_events,
+    authenticator_apps,
     bell_versions,
     email_tokens,
     invitation_grants,
@@ -351,6 +373,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     project_grants,
     projects,
     rate_limits,
+    recovery_codes,
     sessions,
     team_members,
     teams,

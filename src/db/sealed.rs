@@ -12,6 +12,8 @@ pub struct Sealed {
     /// What `/metrics` and `roster keys status` call it.
     pub what: &'static str,
     table: &'static str,
+    /// The table's key column.
+    id: &'static str,
     value: &'static str,
     with: &'static str,
     /// A column whose text the context includes (`''` when none).
@@ -23,6 +25,7 @@ pub struct Sealed {
 pub const OUTBOX_BODIES: Sealed = Sealed {
     what: "outbox",
     table: "outbox",
+    id: "id",
     value: "sealed_body",
     with: "sealed_with",
     extra: "to_address",
@@ -33,14 +36,31 @@ pub const OUTBOX_BODIES: Sealed = Sealed {
 pub const WEBHOOK_SECRETS: Sealed = Sealed {
     what: "webhook_secret",
     table: "webhook_endpoints",
+    id: "id",
     value: "secret_sealed",
     with: "secret_sealed_with",
     extra: "''",
     context: |id, _| webhook_secret_context(id),
 };
 
+/// Authenticator apps' secrets, bound to the account.
+pub const AUTHENTICATOR_SECRETS: Sealed = Sealed {
+    what: "authenticator_secret",
+    table: "authenticator_apps",
+    id: "user_id",
+    value: "secret_sealed",
+    with: "secret_sealed_with",
+    extra: "''",
+    context: |user, _| authenticator_secret_context(user),
+};
+
 /// Every kind of sealed value.
-pub const ALL: [Sealed; 2] = [OUTBOX_BODIES, WEBHOOK_SECRETS];
+pub const ALL: [Sealed; 3] = [OUTBOX_BODIES, WEBHOOK_SECRETS, AUTHENTICATOR_SECRETS];
+
+/// What an authenticator app's secret is sealed to: the account it belongs to.
+pub fn authenticator_secret_context(user: Uuid) -> Vec<u8> {
+    [b"authenticator-secret:".as_slice(), user.as_bytes()].concat()
+}
 
 /// What a webhook secret is sealed to: the endpoint it belongs to.
 pub fn webhook_secret_context(endpoint: Uuid) -> Vec<u8> {
@@ -78,9 +98,9 @@ impl Sealed {
     /// Up to `limit` values sealed under one of `older` keys, or before keys were
     /// named: what the re-seal works through.
     pub fn not_on_newest(&self, conn: &mut PgConnection, older: &[String], limit: i64) -> QueryResult<Vec<Stored>> {
-        let Sealed { table, value, with, extra, .. } = self;
+        let Sealed { table, id, value, with, extra, .. } = self;
         diesel::sql_query(format!(
-            "SELECT id, {value} AS sealed, {extra} AS extra FROM {table}
+            "SELECT {id} AS id, {value} AS sealed, {extra} AS extra FROM {table}
              WHERE {value} IS NOT NULL AND ({with} IS NULL OR {with} = ANY($1)) LIMIT $2"
         ))
         .bind::<Array<Text>, _>(older)
@@ -99,13 +119,15 @@ impl Sealed {
         resealed: &[u8],
         key: &str,
     ) -> QueryResult<usize> {
-        let Sealed { table, value, with, .. } = self;
-        diesel::sql_query(format!("UPDATE {table} SET {value} = $3, {with} = $4 WHERE id = $1 AND {value} = $2"))
-            .bind::<diesel::sql_types::Uuid, _>(id)
-            .bind::<Bytea, _>(was)
-            .bind::<Bytea, _>(resealed)
-            .bind::<Text, _>(key)
-            .execute(conn)
+        let Sealed { table, id: id_column, value, with, .. } = self;
+        diesel::sql_query(format!(
+            "UPDATE {table} SET {value} = $3, {with} = $4 WHERE {id_column} = $1 AND {value} = $2"
+        ))
+        .bind::<diesel::sql_types::Uuid, _>(id)
+        .bind::<Bytea, _>(was)
+        .bind::<Bytea, _>(resealed)
+        .bind::<Text, _>(key)
+        .execute(conn)
     }
 
     /// How many values each key sealed.

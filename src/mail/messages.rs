@@ -149,6 +149,36 @@ pub fn account_exists(to: &str, name: &str, sign_in: &str, forgot_password: &str
     })
 }
 
+#[derive(Template)]
+#[template(path = "mail/security_notice.txt")]
+struct SecurityNoticeText<'a> {
+    name: &'a str,
+    what: &'a str,
+    account: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/security_notice.html")]
+struct SecurityNoticeHtml<'a> {
+    /// The document's `<title>` (templates/mail/base.html).
+    subject: &'a str,
+    name: &'a str,
+    what: &'a str,
+    account: &'a str,
+}
+
+/// Tells a person that their account's sign-in changed (`subject`, then `what`, a
+/// sentence), with where to look if it was not them.
+pub fn security_notice(to: &str, name: &str, subject: &str, what: &str, account: &str) -> Result<NewMessage, AppError> {
+    Ok(NewMessage {
+        to: to.to_owned(),
+        to_name: Some(name.to_owned()),
+        subject: subject.into(),
+        text_body: SecurityNoticeText { name, what, account }.render()?,
+        html_body: SecurityNoticeHtml { subject, name, what, account }.render()?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,6 +44,10 @@ impl Links {
     pub fn sign_in(&self) -> String {
         self.absolute("/sign-in")
     }
+    /// Account settings, where a person sees and changes how they sign in.
+    pub fn account(&self) -> String {
+        self.absolute("/account")
+    }
     pub fn forgot_password(&self) -> String {
         self.absolute("/forgot-password")
     }

@@ -1,0 +1,246 @@
+//! Second factors: setting up an authenticator app (with its recovery codes), turning
+//! two-factor off, and checking the second step of a sign-in.
+
+use diesel::prelude::*;
+use time::OffsetDateTime;
+
+use crate::db::sealed::authenticator_secret_context;
+use crate::db::{outbox, two_factor as rows, users, Steps};
+use crate::domain::recovery::RecoveryCode;
+use crate::domain::sign_in::Method;
+use crate::domain::totp::{CodeError, TotpSecret};
+use crate::domain::UserId;
+use crate::error::{AppError, FormErrors};
+use crate::mail::{messages, Links};
+
+/// The name the authenticator app lists the account under.
+const ISSUER: &str = "Roster";
+
+/// Where an account's two-factor stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status {
+    /// An authenticator app is set up and confirmed.
+    pub app: bool,
+    /// Recovery codes not used yet.
+    pub codes_left: i64,
+}
+
+/// The account's two-factor status.
+pub fn status(conn: &mut PgConnection, user: UserId) -> Result<Status, AppError> {
+    let app = rows::app_of(conn, user.0)?.is_some_and(|a| a.confirmed_at.is_some());
+    Ok(Status { app, codes_left: rows::codes_left(conn, user.0)? })
+}
+
+/// Whether a sign-in of `user` needs a second step.
+pub fn needed(conn: &mut PgConnection, user: UserId) -> Result<bool, AppError> {
+    Ok(status(conn, user)?.app)
+}
+
+/// An app being set up: its secret as text and the URL its QR code carries.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    pub secret: String,
+    pub url: String,
+}
+
+/// `Set up`: a new secret for an app, sealed under the server's newest key; replaces
+/// one being set up. Refused while an app is on (turn it off first).
+pub fn start_app(conn: &mut PgConnection, links: &Links, user: UserId) -> Result<Setup, AppError> {
+    conn.transaction(|conn| {
+        let account = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
+        let secret = TotpSecret::generate();
+        let key = links.sealing_key();
+        let sealed = key.seal(secret.as_bytes(), &authenticator_secret_context(user.0));
+        if rows::start_app(conn, user.0, &sealed, key.newest_id())? == 0 {
+            return Err(AppError::Conflict("Two-factor authentication is on already.".into()));
+        }
+        setup_of(&secret, &account.email)
+    })
+}
+
+fn setup_of(secret: &TotpSecret, email: &str) -> Result<Setup, AppError> {
+    let url = secret
+        .url(ISSUER, email)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("no otpauth URL for a generated secret")))?;
+    Ok(Setup { secret: secret.for_typing(), url })
+}
+
+/// The app being set up, to show again (after a wrong code); `None` when there is none.
+pub fn app_being_set_up(conn: &mut PgConnection, links: &Links, user: UserId) -> Result<Option<Setup>, AppError> {
+    let Some(app) = rows::app_of(conn, user.0)?.filter(|a| a.confirmed_at.is_none()) else { return Ok(None) };
+    let account = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
+    let Some(secret) = open(links, user, &app) else { return Ok(None) };
+    Ok(Some(setup_of(&secret, &account.email)?))
+}
+
+fn open(links: &Links, user: UserId, app: &rows::App) -> Option<TotpSecret> {
+    let plain = links.sealing_key().open(&app.secret_sealed, &authenticator_secret_context(user.0))?;
+    Some(TotpSecret::from_bytes(plain))
+}
+
+fn now_secs() -> u64 {
+    u64::try_from(OffsetDateTime::now_utc().unix_timestamp()).unwrap_or_default()
+}
+
+/// The first code confirms the app being set up: two-factor is on, ten recovery codes
+/// are made (returned, to be shown once), the audit log and the person's inbox are
+/// told. A wrong code is `Invalid` on `code`.
+pub fn confirm_app(
+    conn: &mut PgConnection,
+    links: &Links,
+    user: UserId,
+    typed: &str,
+    request_id: Option<String>,
+) -> Result<Vec<RecoveryCode>, AppError> {
+    conn.transaction(|conn| {
+        let account = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
+        let app = rows::app_of(conn, user.0)?
+            .filter(|a| a.confirmed_at.is_none())
+            .ok_or_else(|| AppError::Conflict("There is no authenticator app being set up: choose Set up again.".into()))?;
+        let secret = open(links, user, &app).ok_or_else(|| {
+            AppError::Conflict("This setup can no longer be read: choose Set up again.".into())
+        })?;
+        let step = secret.check(typed, now_secs(), None).map_err(|e| field_error("code", e))?;
+        if rows::confirm_app(conn, user.0, step)? == 0 {
+            return Err(AppError::Conflict("Two-factor authentication is on already.".into()));
+        }
+        let codes = RecoveryCode::generate_set();
+        rows::replace_codes(conn, user.0, &codes.iter().map(RecoveryCode::digest).collect::<Vec<_>>())?;
+        super::record_account(conn, &account, "account.two_factor_enabled", serde_json::json!({ "methods": ["totp"] }), request_id)?;
+        tell(conn, links, &account, "Two-factor authentication was turned on for your Roster account",
+            "Two-factor authentication was turned on for your account: signing in now asks for a code from your authenticator app, or a recovery code.")?;
+        Ok(codes)
+    })
+}
+
+/// `Turn off`, after the current password: the app and the recovery codes go; the
+/// audit log and the person's inbox are told.
+pub fn turn_off(
+    steps: &Steps<'_>,
+    links: &Links,
+    ip: &str,
+    user: UserId,
+    password: &str,
+    request_id: Option<String>,
+) -> Result<(), AppError> {
+    let account = super::password::confirm_current(steps, ip, user, password, "password")?;
+    steps.run(|conn| {
+        conn.transaction(|conn| {
+            if rows::remove_all(conn, user.0)? == 0 {
+                return Ok(());
+            }
+            super::record_account(conn, &account, "account.two_factor_disabled", serde_json::json!({ "methods": [] }), request_id.clone())?;
+            tell(conn, links, &account, "Two-factor authentication was turned off for your Roster account",
+                "Two-factor authentication was turned off for your account: signing in now asks for your password alone.")
+        })
+    })
+}
+
+/// New recovery codes in place of the old ones (returned, to be shown once).
+pub fn regenerate_codes(
+    conn: &mut PgConnection,
+    links: &Links,
+    user: UserId,
+    request_id: Option<String>,
+) -> Result<Vec<RecoveryCode>, AppError> {
+    conn.transaction(|conn| {
+        let account = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
+        if !status(conn, user)?.app {
+            return Err(AppError::Conflict(
+                "Recovery codes come with two-factor authentication: turn it on first.".into(),
+            ));
+        }
+        let codes = RecoveryCode::generate_set();
+        rows::replace_codes(conn, user.0, &codes.iter().map(RecoveryCode::digest).collect::<Vec<_>>())?;
+        super::record_account(
+            conn,
+            &account,
+            "account.recovery_codes_regenerated",
+            serde_json::json!({ "codes": codes.len() }),
+            request_id,
+        )?;
+        tell(
+            conn,
+            links,
+            &account,
+            "New recovery codes for your Roster account",
+            "New recovery codes were made for your account; the old ones no longer work.",
+        )?;
+        Ok(codes)
+    })
+}
+
+/// What a person gave at the second step of a sign-in.
+#[derive(Debug, Clone)]
+pub enum SecondFactor {
+    /// A code from the authenticator app.
+    Code(String),
+    /// One of the recovery codes.
+    RecoveryCode(String),
+}
+
+/// Checks the second step of `user`'s sign-in, within the sign-in limits (a client
+/// failing for this account is refused). A code is used once; a recovery code is used
+/// up. Returns the method, for the sign-in's record; a wrong one is `Invalid`.
+pub fn check(
+    conn: &mut PgConnection,
+    links: &Links,
+    ip: &str,
+    user: UserId,
+    given: &SecondFactor,
+) -> Result<Method, AppError> {
+    let account_key = format!("second-factor:{}", user.0);
+    super::password::refuse_failing_client(conn, &account_key, ip)?;
+    let checked = conn.transaction(|conn| -> Result<Result<Method, AppError>, AppError> {
+        match given {
+            SecondFactor::Code(typed) => {
+                let app = rows::app_of(conn, user.0)?
+                    .filter(|a| a.confirmed_at.is_some())
+                    .ok_or(AppError::Unauthenticated)?;
+                let secret = open(links, user, &app).ok_or_else(|| {
+                    AppError::Conflict(
+                        "Roster can no longer read your authenticator app's secret: use a recovery code.".into(),
+                    )
+                })?;
+                match secret.check(typed, now_secs(), app.last_used_step) {
+                    Ok(step) if rows::use_step(conn, user.0, step)? == 1 => Ok(Ok(Method::Totp)),
+                    Ok(_) => Ok(Err(field_error("code", CodeError::Used))),
+                    Err(error) => Ok(Err(field_error("code", error))),
+                }
+            }
+            SecondFactor::RecoveryCode(typed) => {
+                let refused =
+                    || field_error("recovery_code", "That is not one of your recovery codes, or it was used already.");
+                let Some(code) = RecoveryCode::parse(typed) else { return Ok(Err(refused())) };
+                Ok(if rows::use_code(conn, user.0, &code.digest())? == 1 {
+                    Ok(Method::RecoveryCode)
+                } else {
+                    Err(refused())
+                })
+            }
+        }
+    })?;
+    if checked.is_err() {
+        super::password::count_failure(conn, &account_key, ip)?;
+    }
+    checked
+}
+
+fn field_error(field: &'static str, error: impl std::fmt::Display) -> AppError {
+    let mut errors = FormErrors::new();
+    errors.add(field, error.to_string());
+    AppError::Invalid(errors)
+}
+
+/// Mails the person a security notice, in the change's transaction.
+fn tell(
+    conn: &mut PgConnection,
+    links: &Links,
+    account: &users::User,
+    subject: &str,
+    what: &str,
+) -> Result<(), AppError> {
+    let message = messages::security_notice(&account.email, &account.name, subject, what, &links.account())?;
+    outbox::enqueue(conn, links.sealing_key(), &message)?;
+    Ok(())
+}
