@@ -131,6 +131,8 @@ pub struct Profile {
     pub created_at: OffsetDateTime,
     /// Whether the account has a password (provisioned accounts may have none).
     pub has_password: bool,
+    /// Whether signing in asks for a second factor.
+    pub two_factor: bool,
     /// The browsers they are signed in on, the one asking first.
     pub sessions: Vec<super::sessions::SignedInDevice>,
 }
@@ -142,6 +144,7 @@ pub fn profile(conn: &mut PgConnection, user: UserId, current: &str) -> Result<P
         viewer: viewer::of_user(conn, &account)?,
         created_at: account.created_at,
         has_password: account.has_password(),
+        two_factor: super::auth::two_factor::needed(conn, user)?,
         sessions: super::sessions::signed_in_devices(conn, user, current)?,
     })
 }

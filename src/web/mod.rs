@@ -26,7 +26,7 @@ use actix_web::web;
 
 use pages::{
     access, account, api_docs, api_keys, audit, auth, bell, dashboard, health, help, invitations, invitee, mailbox,
-    members, orgs, projects, seats, settings, teams, webhooks,
+    members, orgs, projects, seats, settings, teams, two_factor, webhooks,
 };
 
 /// Probes and metrics, served outside the session layer.
@@ -117,6 +117,8 @@ route_table! {
     GET "/sign-up/sent" => auth::sign_up_sent, Public;
     GET "/sign-in" => auth::sign_in_form, Public;
     POST "/sign-in" => auth::sign_in, Public;
+    GET "/sign-in/two-factor" => two_factor::second_step_form, Public;
+    POST "/sign-in/two-factor" => two_factor::second_step, Public;
     POST "/sign-out" => auth::sign_out, Public;
     GET "/verify-email" => auth::verify_email_page, Public;
     POST "/verify-email" => auth::verify_email, Public;
@@ -127,6 +129,11 @@ route_table! {
     GET "/account" => account::show_account, SignedIn;
     POST "/account/password" => account::change_password, SignedIn;
     POST "/account/email" => account::change_email, SignedIn;
+    GET "/account/two-factor" => two_factor::show_two_factor, SignedIn;
+    POST "/account/two-factor/app" => two_factor::set_up_app, SignedIn;
+    POST "/account/two-factor/app/confirm" => two_factor::confirm_app, SignedIn;
+    POST "/account/two-factor/off" => two_factor::turn_off, SignedIn;
+    POST "/account/two-factor/recovery-codes" => two_factor::regenerate_codes, SignedIn;
     POST "/account/resend-verification" => account::resend_verification, SignedIn;
     POST "/account/sessions/sign-out-others" => account::sign_out_other_sessions, SignedIn;
     POST "/account/sessions/{public_id}/sign-out" => account::sign_out_session, SignedIn;

@@ -334,6 +334,16 @@ impl TypedSession {
         self.session.insert(DEVICE_IP, &self.device.ip_address).map_err(AppError::internal)
     }
 
+    /// The request's id, for the audit log.
+    pub fn request_id(&self) -> Option<String> {
+        self.request_id.clone()
+    }
+
+    /// Where this browser's sign-in stands, if it has begun ([`sign_in_state`]).
+    pub fn sign_in(&self) -> Option<SignIn> {
+        sign_in_state(&self.session)
+    }
+
     /// Keeps this browser signed in under a new session key, as it was: after a
     /// change of password ended every session of the account, this one included.
     pub fn renew(&self) {

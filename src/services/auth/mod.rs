@@ -12,10 +12,14 @@ use crate::db::{audit, users};
 use crate::domain::sign_in::{self, SignIn};
 use crate::error::AppError;
 
-/// Where a first factor that proved `user` leads: straight to signed in, as no
-/// account has a second factor yet.
-pub fn after_first_factor(user: crate::domain::UserId, method: sign_in::Method) -> SignIn {
-    SignIn::after_first_factor(user, method, false)
+/// Where a first factor that proved `user` leads: signed in, or to the second step
+/// when the account has a second factor.
+pub fn after_first_factor(
+    conn: &mut PgConnection,
+    user: crate::domain::UserId,
+    method: sign_in::Method,
+) -> Result<SignIn, AppError> {
+    Ok(SignIn::after_first_factor(user, method, two_factor::needed(conn, user)?))
 }
 
 /// What a completed sign-in does beside the session: someone whose verified address

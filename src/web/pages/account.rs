@@ -27,6 +27,8 @@ struct AccountPage {
     member_since: When,
     /// `false`: the password section offers to set one by an emailed link.
     has_password: bool,
+    /// Whether two-factor authentication is on.
+    two_factor: bool,
     errors: FormErrors,
     email_form: EmailForm,
     email_errors: FormErrors,
@@ -105,6 +107,7 @@ async fn render_account(
             verified: viewer.verified,
             member_since: When::of(created),
             has_password: profile.has_password,
+            two_factor: profile.two_factor,
             layout: frame.layout("Account settings", Some(viewer), None, Nav::None),
             errors: sent.errors,
             email_form: EmailForm { email_password: String::new(), ..sent.email_form },

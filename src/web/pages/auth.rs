@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::message::MessagePage;
 use crate::domain::sign_in::Method;
-use crate::domain::{EmailAddress, NewPassword, PersonName, Token};
+use crate::domain::{EmailAddress, NewPassword, PersonName, Token, UserId};
 use crate::error::{AppError, FormErrors};
 use crate::services::accounts::{self, Purpose};
 use crate::services::auth;
@@ -128,6 +128,20 @@ pub struct ResetPasswordForm {
     password: String,
     #[serde(default)]
     password_confirmation: String,
+}
+
+/// Signs `user` in after their password: at once, or, when the account has a second
+/// factor, up to the second step. Returns where to go next: `next`, or the second
+/// step, which leads there.
+async fn after_password(frame: &Frame, state: &AppState, user: UserId, next: &str) -> Result<String, AppError> {
+    let sign_in = state.db.run(move |conn| auth::after_first_factor(conn, user, Method::Password)).await?;
+    let pending = sign_in.signed_in_user().is_none();
+    frame.session.complete_sign_in(&state.db, sign_in).await?;
+    Ok(if pending {
+        format!("/sign-in/two-factor?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>())
+    } else {
+        next.to_owned()
+    })
 }
 
 fn already_signed_in(frame: &Frame) -> bool {
@@ -262,14 +276,14 @@ pub async fn sign_up(
             .await;
         return match created {
             Ok(accounts::InvitedSignUp::Joined(user, answered)) => {
-                frame.session.complete_sign_in(&state.db, auth::after_first_factor(user, Method::Password)).await?;
+                let target = after_password(&frame, &state, user, &format!("/orgs/{}", answered.org_slug)).await?;
                 frame.session.flash(FlashLevel::Success, super::invitee::joined_message(&answered));
-                Ok(redirect(&req, &format!("/orgs/{}", answered.org_slug)))
+                Ok(redirect(&req, &target))
             }
             Ok(accounts::InvitedSignUp::Ready(user)) => {
-                frame.session.complete_sign_in(&state.db, auth::after_first_factor(user, Method::Password)).await?;
+                let target = after_password(&frame, &state, user, &back).await?;
                 frame.session.flash(FlashLevel::Success, "Your account is ready. Now answer the invitation.");
-                Ok(redirect(&req, &back))
+                Ok(redirect(&req, &target))
             }
             Ok(accounts::InvitedSignUp::CheckEmail(signed_up)) => {
                 // As any sign-up: the link, opened in this browser, signs it in, and the
@@ -372,8 +386,8 @@ pub async fn sign_in(
     }
     match checked.map(|attempt| attempt.user) {
         Ok(Some(user)) => {
-            frame.session.complete_sign_in(&state.db, auth::after_first_factor(user, Method::Password)).await?;
-            Ok(redirect(&req, &next))
+            let target = after_password(&frame, &state, user, &next).await?;
+            Ok(redirect(&req, &target))
         }
         Err(AppError::RateLimited { message, retry_after }) => {
             let mut response = refuse(frame, FormErrors::form(message), form.email, next)?;
@@ -494,9 +508,9 @@ pub async fn verify_email(
                 Ok(redirect(&req, "/dashboard"))
             } else if accounts::signs_in_after_verifying(user, frame.session.signed_up_here()) {
                 // The browser that signed up: signed in, no password asked again.
-                frame.session.complete_sign_in(&state.db, auth::after_first_factor(user, Method::Password)).await?;
+                let target = after_password(&frame, &state, user, "/dashboard").await?;
                 frame.session.flash(FlashLevel::Success, format!("Thank you: {email} is verified. Welcome to Roster."));
-                Ok(redirect(&req, "/dashboard"))
+                Ok(redirect(&req, &target))
             } else {
                 frame
                     .session

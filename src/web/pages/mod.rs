@@ -21,4 +21,5 @@ pub mod projects;
 pub mod seats;
 pub mod settings;
 pub mod teams;
+pub mod two_factor;
 pub mod webhooks;

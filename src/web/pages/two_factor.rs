@@ -1,0 +1,253 @@
+//! Two-factor authentication: the second step of a sign-in, and Account settings →
+//! Two-factor authentication (an authenticator app and recovery codes).
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::domain::recovery::RecoveryCode;
+use crate::error::{AppError, FormErrors};
+use crate::services::auth::two_factor::{self, SecondFactor};
+use crate::web::client::ClientIp;
+use crate::web::htmx::{page, page_with_status, redirect, safe_next};
+use crate::web::layout::{Frame, Layout, Nav};
+
+#[derive(Template)]
+#[template(path = "auth/two_factor.html")]
+struct SecondStepPage {
+    layout: Layout,
+    next: String,
+    errors: FormErrors,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SecondStepForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    recovery_code: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// The account waiting for its second step in this browser, if any.
+fn waiting(frame: &Frame) -> Option<crate::domain::UserId> {
+    match frame.session.sign_in()? {
+        crate::domain::sign_in::SignIn::SecondFactorPending { user, .. } => Some(crate::domain::UserId(user)),
+        crate::domain::sign_in::SignIn::SignedIn { .. } => None,
+    }
+}
+
+/// GET /sign-in/two-factor: the second step, for a browser whose password was right.
+pub async fn second_step_form(frame: Frame, query: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
+    let next = safe_next(query.next.as_deref());
+    if waiting(&frame).is_none() {
+        return Ok(HttpResponse::SeeOther().insert_header(("Location", "/sign-in")).finish());
+    }
+    page(&SecondStepPage {
+        layout: frame.layout("Two-factor authentication", None, None, Nav::None),
+        next,
+        errors: FormErrors::new(),
+    })
+}
+
+/// POST /sign-in/two-factor: a code from the app, or a recovery code; then signed in.
+pub async fn second_step(
+    req: HttpRequest,
+    frame: Frame,
+    ip: ClientIp,
+    state: web::Data<crate::web::state::AppState>,
+    form: web::Form<SecondStepForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let next = safe_next(Some(&form.next));
+    let (Some(user), Some(pending)) = (waiting(&frame), frame.session.sign_in()) else {
+        return Ok(redirect(&req, "/sign-in"));
+    };
+    let given = if form.recovery_code.trim().is_empty() {
+        SecondFactor::Code(form.code)
+    } else {
+        SecondFactor::RecoveryCode(form.recovery_code)
+    };
+    let links = state.links.clone();
+    let checked = state.db.run(move |conn| two_factor::check(conn, &links, &ip.0, user, &given)).await;
+    let refuse = |frame: Frame, status: StatusCode, errors: FormErrors, next: String| {
+        page_with_status(
+            status,
+            &SecondStepPage { layout: frame.layout("Two-factor authentication", None, None, Nav::None), next, errors },
+        )
+    };
+    match checked {
+        Ok(method) => {
+            frame.session.complete_sign_in(&state.db, pending.after_second_factor(method)).await?;
+            Ok(redirect(&req, &next))
+        }
+        Err(AppError::Invalid(errors)) => refuse(frame, StatusCode::UNPROCESSABLE_ENTITY, errors, next),
+        Err(AppError::RateLimited { message, retry_after }) => {
+            let response = refuse(frame, StatusCode::TOO_MANY_REQUESTS, FormErrors::form(message), next)?;
+            Ok(crate::web::htmx::with_retry_after(response, retry_after))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account/two_factor.html")]
+struct TwoFactorPage {
+    layout: Layout,
+    status: two_factor::Status,
+    /// An app being set up: its QR code (SVG) and its secret as text.
+    setup: Option<SetupView>,
+    /// Recovery codes just made, shown this once.
+    codes: Vec<String>,
+    errors: FormErrors,
+}
+
+struct SetupView {
+    qr_svg: String,
+    secret: String,
+}
+
+/// The QR code of an `otpauth://` URL, as an SVG image named for screen readers.
+fn qr_svg(url: &str) -> Result<String, AppError> {
+    let code = qrcode::QrCode::with_error_correction_level(url, qrcode::EcLevel::M)
+        .map_err(|e| AppError::internal(anyhow::anyhow!("QR code: {e}")))?;
+    let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).quiet_zone(true).build();
+    let svg = svg.split_once("?>").map_or(svg.as_str(), |(_, rest)| rest).trim();
+    Ok(svg
+        .replacen("<svg ", r#"<svg role="img" aria-labelledby="qr-title" class="qr" "#, 1)
+        .replacen('>', r#"><title id="qr-title">QR code for your authenticator app</title>"#, 1))
+}
+
+async fn render(
+    frame: Frame,
+    state: &crate::web::state::AppState,
+    user: crate::web::extractors::SignedIn,
+    status_code: StatusCode,
+    setup: Option<two_factor::Setup>,
+    codes: Vec<RecoveryCode>,
+    errors: FormErrors,
+) -> Result<HttpResponse, AppError> {
+    let id = user.0;
+    let (status, viewer) = state
+        .db
+        .run(move |conn| {
+            let status = two_factor::status(conn, id)?;
+            let viewer = crate::services::viewer::load(conn, id)?;
+            Ok::<_, AppError>((status, viewer))
+        })
+        .await?;
+    let setup = match setup {
+        Some(s) => Some(SetupView { qr_svg: qr_svg(&s.url)?, secret: s.secret }),
+        None => None,
+    };
+    page_with_status(
+        status_code,
+        &TwoFactorPage {
+            layout: frame.layout("Two-factor authentication", Some(viewer), None, Nav::None),
+            status,
+            setup,
+            codes: codes.iter().map(RecoveryCode::shown).collect(),
+            errors,
+        },
+    )
+}
+
+/// GET /account/two-factor
+pub async fn show_two_factor(
+    frame: Frame,
+    state: web::Data<crate::web::state::AppState>,
+    user: crate::web::extractors::SignedIn,
+) -> Result<HttpResponse, AppError> {
+    render(frame, &state, user, StatusCode::OK, None, Vec::new(), FormErrors::new()).await
+}
+
+/// POST /account/two-factor/app: `Set up`: a new secret, shown as a QR code and as text.
+pub async fn set_up_app(
+    frame: Frame,
+    state: web::Data<crate::web::state::AppState>,
+    user: crate::web::extractors::SignedIn,
+) -> Result<HttpResponse, AppError> {
+    let (links, id) = (state.links.clone(), user.0);
+    let setup = state.db.run(move |conn| two_factor::start_app(conn, &links, id)).await?;
+    render(frame, &state, user, StatusCode::OK, Some(setup), Vec::new(), FormErrors::new()).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+/// POST /account/two-factor/app/confirm: the first code turns two-factor on and
+/// shows the recovery codes once.
+pub async fn confirm_app(
+    frame: Frame,
+    state: web::Data<crate::web::state::AppState>,
+    user: crate::web::extractors::SignedIn,
+    form: web::Form<CodeForm>,
+) -> Result<HttpResponse, AppError> {
+    let (links, id, code) = (state.links.clone(), user.0, form.into_inner().code);
+    let request_id = frame.session.request_id();
+    let confirmed = state.db.run(move |conn| two_factor::confirm_app(conn, &links, id, &code, request_id)).await;
+    match confirmed {
+        Ok(codes) => render(frame, &state, user, StatusCode::OK, None, codes, FormErrors::new()).await,
+        Err(AppError::Invalid(errors)) => {
+            let links = state.links.clone();
+            let setup = state.db.run(move |conn| two_factor::app_being_set_up(conn, &links, id)).await?;
+            render(frame, &state, user, StatusCode::UNPROCESSABLE_ENTITY, setup, Vec::new(), errors).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    password: String,
+}
+
+/// POST /account/two-factor/off: `Turn off`, with the current password.
+pub async fn turn_off(
+    req: HttpRequest,
+    frame: Frame,
+    ip: ClientIp,
+    state: web::Data<crate::web::state::AppState>,
+    user: crate::web::extractors::SignedIn,
+    form: web::Form<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let (links, id, password) = (state.links.clone(), user.0, form.into_inner().password);
+    let request_id = frame.session.request_id();
+    let turned = state
+        .db
+        .run_steps(move |steps| two_factor::turn_off(steps, &links, &ip.0, id, &password, request_id))
+        .await;
+    match turned {
+        Ok(()) => {
+            frame.session.flash(crate::web::session::FlashLevel::Success, "Two-factor authentication is off.");
+            Ok(redirect(&req, "/account/two-factor"))
+        }
+        Err(AppError::Invalid(errors)) => {
+            render(frame, &state, user, StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), errors).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// POST /account/two-factor/recovery-codes: new codes, shown once; the old ones stop working.
+pub async fn regenerate_codes(
+    frame: Frame,
+    state: web::Data<crate::web::state::AppState>,
+    user: crate::web::extractors::SignedIn,
+) -> Result<HttpResponse, AppError> {
+    let (links, id) = (state.links.clone(), user.0);
+    let request_id = frame.session.request_id();
+    let codes = state.db.run(move |conn| two_factor::regenerate_codes(conn, &links, id, request_id)).await?;
+    render(frame, &state, user, StatusCode::OK, None, codes, FormErrors::new()).await
+}
