@@ -31,5 +31,6 @@ mod sessions;
 mod sign_in;
 mod statements;
 mod teams;
+mod two_factor;
 mod webhooks;
 mod wording;

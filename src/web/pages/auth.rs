@@ -138,7 +138,10 @@ async fn after_password(frame: &Frame, state: &AppState, user: UserId, next: &st
     let pending = sign_in.signed_in_user().is_none();
     frame.session.complete_sign_in(&state.db, sign_in).await?;
     Ok(if pending {
-        format!("/sign-in/two-factor?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>())
+        format!(
+            "/sign-in/two-factor?next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        )
     } else {
         next.to_owned()
     })

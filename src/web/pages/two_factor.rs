@@ -120,9 +120,11 @@ fn qr_svg(url: &str) -> Result<String, AppError> {
         .map_err(|e| AppError::internal(anyhow::anyhow!("QR code: {e}")))?;
     let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).quiet_zone(true).build();
     let svg = svg.split_once("?>").map_or(svg.as_str(), |(_, rest)| rest).trim();
-    Ok(svg
-        .replacen("<svg ", r#"<svg role="img" aria-labelledby="qr-title" class="qr" "#, 1)
-        .replacen('>', r#"><title id="qr-title">QR code for your authenticator app</title>"#, 1))
+    Ok(svg.replacen("<svg ", r#"<svg role="img" aria-labelledby="qr-title" class="qr" "#, 1).replacen(
+        '>',
+        r#"><title id="qr-title">QR code for your authenticator app</title>"#,
+        1,
+    ))
 }
 
 async fn render(
@@ -224,10 +226,8 @@ pub async fn turn_off(
 ) -> Result<HttpResponse, AppError> {
     let (links, id, password) = (state.links.clone(), user.0, form.into_inner().password);
     let request_id = frame.session.request_id();
-    let turned = state
-        .db
-        .run_steps(move |steps| two_factor::turn_off(steps, &links, &ip.0, id, &password, request_id))
-        .await;
+    let turned =
+        state.db.run_steps(move |steps| two_factor::turn_off(steps, &links, &ip.0, id, &password, request_id)).await;
     match turned {
         Ok(()) => {
             frame.session.flash(crate::web::session::FlashLevel::Success, "Two-factor authentication is off.");
