@@ -445,6 +445,56 @@ async fn an_account_without_a_password_is_offered_a_link_to_set_one() {
     person.browser.close().await.unwrap();
 }
 
+#[tokio::test]
+async fn a_person_turns_on_two_factor_with_an_authenticator_app_and_signs_in_with_a_code() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    app.create_verified_user("Ada Lovelace", "ada@example.com").await;
+    let person = Person { browser: open_browser(&driver).await, app: &app };
+    person.sign_in("ada@example.com").await;
+    person.visit("/account").await;
+    person.follow_link("Set up two-factor authentication").await;
+    person.press_button("Set up").await;
+    person.sees("Scan this code").await;
+    let violations = accessibility_violations(&person.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on the app's setup: {violations:?}");
+    for (width, height, suffix) in [(1280, 800, "desktop"), (390, 844, "phone")] {
+        person.browser.set_window_size(width, height).await.unwrap();
+        person.screenshot(&format!("two-factor-setup-{suffix}")).await;
+    }
+    person.browser.set_window_size(1280, 800).await.unwrap();
+    // The test is the phone: it reads the key the page shows, as a person types it into an app.
+    let secret = person.browser.find(Locator::Css("code.secret")).await.unwrap().text().await.unwrap();
+    let code_now = |offset: i64| {
+        let bytes = data_encoding::BASE32_NOPAD.decode(secret.replace(' ', "").as_bytes()).unwrap();
+        let totp = totp_rs::Builder::new().with_secret(bytes).build().unwrap();
+        let now = time::OffsetDateTime::now_utc().unix_timestamp() + offset;
+        totp.generate(u64::try_from(now).unwrap()).to_string()
+    };
+    person.fill("Code from the app", &code_now(0)).await;
+    person.press_button("Turn on").await;
+    person.sees("Your recovery codes").await;
+    let violations = accessibility_violations(&person.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on the recovery codes: {violations:?}");
+    person.screenshot("two-factor-recovery-codes").await;
+
+    // Signing in now takes a code too, typed from the keyboard.
+    person.sign_out().await;
+    person.visit("/sign-in").await;
+    person.fill("Email", "ada@example.com").await;
+    person.fill("Password", PASSWORD).await;
+    person.press_button("Sign in").await;
+    person.sees("Code from your authenticator app").await;
+    let violations = accessibility_violations(&person.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on the second step: {violations:?}");
+    person.screenshot("two-factor-sign-in").await;
+    person.tab_to("Code from your authenticator app").await;
+    person.type_keys(&code_now(30)).await;
+    person.type_keys(ENTER).await;
+    person.sees("Your organizations").await;
+    person.browser.close().await.unwrap();
+}
+
 /// An Owner with organization Acme, signed in on the test client; returns the slug.
 async fn acme(app: &TestApp) -> String {
     app.owner_of("Acme", "Olivia Owner", "olivia@acme.test").await

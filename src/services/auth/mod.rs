@@ -3,12 +3,12 @@
 //! `web::session`, which holds the state these functions decide.
 
 pub mod password;
+pub mod record;
 pub mod two_factor;
 
 use diesel::PgConnection;
-use uuid::Uuid;
 
-use crate::db::{audit, users};
+use crate::db::users;
 use crate::domain::sign_in::{self, SignIn};
 use crate::error::AppError;
 
@@ -31,29 +31,5 @@ pub fn complete(conn: &mut PgConnection, state: &SignIn, request_id: Option<Stri
     let account = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
     super::domains::join_by_domain_after(conn, user);
     let methods: Vec<&str> = state.methods().iter().map(|m| m.key()).collect();
-    record_account(conn, &account, sign_in::SIGNED_IN, serde_json::json!({ "methods": methods }), request_id)
-}
-
-/// Writes an account's own event to the audit log: no organization's log lists it.
-pub(crate) fn record_account(
-    conn: &mut PgConnection,
-    account: &users::User,
-    action: &str,
-    after: serde_json::Value,
-    request_id: Option<String>,
-) -> Result<(), AppError> {
-    let row = audit::NewAuditEvent {
-        id: Uuid::new_v4(),
-        organization_id: None,
-        actor_id: Some(account.id),
-        actor_label: format!("{} <{}>", account.name, account.email),
-        action: action.to_owned(),
-        target_label: account.email.clone(),
-        before: None,
-        after: Some(after),
-        request_id,
-        created_at: None,
-    };
-    audit::insert_many(conn, &[row])?;
-    Ok(())
+    record::record_account(conn, &account, sign_in::SIGNED_IN, serde_json::json!({ "methods": methods }), request_id)
 }

@@ -106,7 +106,7 @@ pub fn confirm_app(
         }
         let codes = RecoveryCode::generate_set();
         rows::replace_codes(conn, user.0, &codes.iter().map(RecoveryCode::digest).collect::<Vec<_>>())?;
-        super::record_account(conn, &account, "account.two_factor_enabled", serde_json::json!({ "methods": ["totp"] }), request_id)?;
+        super::record::record_account(conn, &account, "account.two_factor_enabled", serde_json::json!({ "methods": ["totp"] }), request_id)?;
         tell(conn, links, &account, "Two-factor authentication was turned on for your Roster account",
             "Two-factor authentication was turned on for your account: signing in now asks for a code from your authenticator app, or a recovery code.")?;
         Ok(codes)
@@ -129,7 +129,7 @@ pub fn turn_off(
             if rows::remove_all(conn, user.0)? == 0 {
                 return Ok(());
             }
-            super::record_account(conn, &account, "account.two_factor_disabled", serde_json::json!({ "methods": [] }), request_id.clone())?;
+            super::record::record_account(conn, &account, "account.two_factor_disabled", serde_json::json!({ "methods": [] }), request_id.clone())?;
             tell(conn, links, &account, "Two-factor authentication was turned off for your Roster account",
                 "Two-factor authentication was turned off for your account: signing in now asks for your password alone.")
         })
@@ -152,7 +152,7 @@ pub fn regenerate_codes(
         }
         let codes = RecoveryCode::generate_set();
         rows::replace_codes(conn, user.0, &codes.iter().map(RecoveryCode::digest).collect::<Vec<_>>())?;
-        super::record_account(
+        super::record::record_account(
             conn,
             &account,
             "account.recovery_codes_regenerated",
