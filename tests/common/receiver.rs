@@ -43,6 +43,18 @@ impl Receiver {
         Self::start_on(TcpListener::bind("127.0.0.1:0").unwrap(), Default::default())
     }
 
+    /// A receiver on a loopback address of its own (127.x.y.z), for a test that stops
+    /// and restarts it: while it is stopped, another test's server may be given its
+    /// port on 127.0.0.1 and answer in its place, but not on this address.
+    pub fn start_apart() -> Receiver {
+        let mut octets = [0u8; 3];
+        for octet in &mut octets {
+            *octet = u8::try_from(rand_byte() % 250).unwrap() + 2;
+        }
+        let address = format!("127.{}.{}.{}:0", octets[0], octets[1], octets[2]);
+        Self::start_on(TcpListener::bind(address).unwrap(), Default::default())
+    }
+
     fn start_on(listener: TcpListener, got: Arc<Mutex<Vec<Received>>>) -> Receiver {
         listener.set_nonblocking(true).unwrap();
         let address = listener.local_addr().unwrap();
@@ -156,4 +168,9 @@ pub fn signature_is_valid(secret: &str, received: &Received) -> bool {
     mac.update(format!("{}.{}.{}", received.id, received.timestamp, received.body).as_bytes());
     let expected = STANDARD.encode(mac.finalize().into_bytes());
     received.signature.split(' ').any(|s| s == format!("v1,{expected}"))
+}
+
+/// A byte that differs from test to test (a fresh UUID's first).
+fn rand_byte() -> u16 {
+    u16::from(uuid::Uuid::new_v4().as_bytes()[0])
 }

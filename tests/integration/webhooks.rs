@@ -109,7 +109,8 @@ async fn a_receiver_gets_invitation_created_then_accepted_signed_and_the_log_sho
 
 #[tokio::test]
 async fn deliveries_wait_out_a_receiver_that_is_down_and_none_is_lost_or_sent_under_a_new_id() {
-    let mut receiver = Receiver::start();
+    // On an address of its own: while it is down, no other test's server takes its port.
+    let mut receiver = Receiver::start_apart();
     let owner = spawn_app_with(|s| s.webhooks_allow_private = true).await;
     let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
     let secret = add_endpoint(&owner, &slug, &receiver.url(), &["invitation.*", "seats.*"]).await;
