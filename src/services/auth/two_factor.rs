@@ -27,13 +27,13 @@ pub struct Status {
 
 /// The account's two-factor status.
 pub fn status(conn: &mut PgConnection, user: UserId) -> Result<Status, AppError> {
-    let app = rows::app_of(conn, user.0)?.is_some_and(|a| a.confirmed_at.is_some());
-    Ok(Status { app, codes_left: rows::codes_left(conn, user.0)? })
+    Ok(Status { app: needed(conn, user)?, codes_left: rows::codes_left(conn, user.0)? })
 }
 
-/// Whether a sign-in of `user` needs a second step.
+/// Whether a sign-in of `user` needs a second step: a confirmed app. One read, as
+/// every password sign-in asks it.
 pub fn needed(conn: &mut PgConnection, user: UserId) -> Result<bool, AppError> {
-    Ok(status(conn, user)?.app)
+    Ok(rows::app_of(conn, user.0)?.is_some_and(|a| a.confirmed_at.is_some()))
 }
 
 /// An app being set up: its secret as text and the URL its QR code carries.

@@ -36,10 +36,13 @@ pub struct SecondStepForm {
     next: String,
 }
 
-/// The account waiting for its second step in this browser, if any.
-fn waiting(frame: &Frame) -> Option<crate::domain::UserId> {
-    match frame.session.sign_in()? {
-        crate::domain::sign_in::SignIn::SecondFactorPending { user, .. } => Some(crate::domain::UserId(user)),
+/// The sign-in waiting for its second step in this browser, and its account, if any.
+fn waiting(frame: &Frame) -> Option<(crate::domain::UserId, crate::domain::sign_in::SignIn)> {
+    let pending = frame.session.sign_in()?;
+    match pending {
+        crate::domain::sign_in::SignIn::SecondFactorPending { user, .. } => {
+            Some((crate::domain::UserId(user), pending))
+        }
         crate::domain::sign_in::SignIn::SignedIn { .. } => None,
     }
 }
@@ -67,7 +70,7 @@ pub async fn second_step(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let next = safe_next(Some(&form.next));
-    let (Some(user), Some(pending)) = (waiting(&frame), frame.session.sign_in()) else {
+    let Some((user, pending)) = waiting(&frame) else {
         return Ok(redirect(&req, "/sign-in"));
     };
     let given = if form.recovery_code.trim().is_empty() {
