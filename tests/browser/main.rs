@@ -130,6 +130,12 @@ async fn open_browser_args(driver: &Driver, javascript: bool, profile: &str, ext
 }
 
 /// What a person sees and does.
+/// Whether a command failed because htmx or a navigation replaced the element it held.
+fn went_stale(error: &fantoccini::error::CmdError) -> bool {
+    matches!(error, fantoccini::error::CmdError::Standard(e)
+        if e.error == fantoccini::error::ErrorStatus::StaleElementReference)
+}
+
 struct Person<'a> {
     browser: Client,
     app: &'a TestApp,
@@ -206,18 +212,25 @@ impl Person<'_> {
         summary.click().await.unwrap();
     }
 
-    /// The text of the table row that mentions `row_text`.
+    /// The text of the table row that mentions `row_text`. A row that htmx replaces while
+    /// its text is read (pages refresh themselves when the bell changes) is found again.
     async fn row(&self, row_text: &str) -> String {
         let xpath = format!("//tr[td[contains(normalize-space(.), '{row_text}')]]");
-        self.browser
-            .wait()
-            .at_most(Duration::from_secs(5))
-            .for_element(Locator::XPath(&xpath))
-            .await
-            .unwrap_or_else(|_| panic!("no row for {row_text:?}"))
-            .text()
-            .await
-            .unwrap()
+        for _ in 0..20 {
+            let row = self
+                .browser
+                .wait()
+                .at_most(Duration::from_secs(5))
+                .for_element(Locator::XPath(&xpath))
+                .await
+                .unwrap_or_else(|_| panic!("no row for {row_text:?}"));
+            match row.text().await {
+                Ok(text) => return text,
+                Err(e) if went_stale(&e) => tokio::time::sleep(Duration::from_millis(100)).await,
+                Err(e) => panic!("reading the row of {row_text:?}: {e}"),
+            }
+        }
+        panic!("the row of {row_text:?} kept being replaced")
     }
 
     /// Waits until the row that mentions `row_text` shows `text`.
@@ -273,11 +286,7 @@ impl Person<'_> {
                 .unwrap_or_else(|_| panic!("no visible link {text:?}"));
             match link.click().await {
                 Ok(_) => return,
-                Err(fantoccini::error::CmdError::Standard(e))
-                    if e.error == fantoccini::error::ErrorStatus::StaleElementReference =>
-                {
-                    continue
-                }
+                Err(e) if went_stale(&e) => continue,
                 Err(e) => panic!("following {text:?}: {e}"),
             }
         }
