@@ -69,6 +69,12 @@ pub enum AppError {
     Moved(String),
     #[error("{0}")]
     Invalid(FormErrors),
+    /// The organization requires two-factor and the person has none: it stays closed
+    /// to them (they remain a member, seat kept) until they set it up.
+    #[error(
+        "{org_name} requires two-factor authentication. Set it up to open {org_name} again: you are still a member."
+    )]
+    TwoFactorRequired { org_name: String, slug: String },
     #[error("{0}")]
     Conflict(String),
     /// Too many attempts (or requests from one API key): the client may try again

@@ -35,6 +35,9 @@ pub struct MemberRow {
     /// When a member last used the organization (`None`: never, or an invitation).
     #[diesel(sql_type = Nullable<Timestamptz>)]
     pub last_active: Option<OffsetDateTime>,
+    /// What second factor a member has (`off`, `on`, `passkey`); `None` for an invitation.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub two_factor: Option<String>,
     /// The sort value as PostgreSQL computed it (e.g. `lower(name)`), so the next
     /// page's cursor compares exactly as the ORDER BY did.
     #[diesel(sql_type = Text)]
@@ -45,6 +48,18 @@ impl MemberRow {
     pub fn is_member(&self) -> bool {
         self.kind == "member"
     }
+
+    /// A member's second factor; `None` for an invitation.
+    pub fn second_factor(&self) -> Option<crate::domain::two_factor::TwoFactor> {
+        self.two_factor.as_deref().map(crate::domain::two_factor::TwoFactor::from_db)
+    }
+}
+
+/// Members by whether they have a second factor (invitations have no account: none match).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TwoFactorFilter {
+    Off,
+    On,
 }
 
 /// The column the Members page is sorted by.
@@ -83,6 +98,7 @@ pub struct MemberQuery<'a> {
     pub search: &'a str,
     pub role: Option<Role>,
     pub status: MemberStatus,
+    pub two_factor: Option<TwoFactorFilter>,
     pub sort: MemberSort,
     pub descending: bool,
     pub after: Option<Cursor>,
@@ -199,12 +215,18 @@ fn statement(q: &MemberQuery<'_>) -> Option<BoxedSqlQuery<'static, Pg, SqlQuery>
     let member_search =
         search_at.as_ref().map(|at| format!("(lower(m.member_name) LIKE {at} OR lower(m.member_email) LIKE {at})"));
     let invitation_search = search_at.as_ref().map(|at| format!("lower(i.email) LIKE {at}"));
+    let two_factor = q.two_factor.map(|f| match f {
+        TwoFactorFilter::Off => "m.member_two_factor = 'off'",
+        TwoFactorFilter::On => "m.member_two_factor <> 'off'",
+    });
+    let member_matches: Vec<&str> = member_search.as_deref().into_iter().chain(two_factor).collect();
     let members = branch(
         "'member'::text AS kind, m.id, m.user_id, m.member_name AS name, m.member_email AS email, m.role, \
-         m.created_at AS joined, m.member_verified AS verified, m.last_active_at AS last_active",
+         m.created_at AS joined, m.member_verified AS verified, m.last_active_at AS last_active, \
+         m.member_two_factor AS two_factor",
         "memberships m",
         "m",
-        &member_search.as_deref().into_iter().collect::<Vec<_>>(),
+        &member_matches,
         member_key,
     );
     let open = OPEN.replace("invitations.", "i.");
@@ -212,12 +234,14 @@ fn statement(q: &MemberQuery<'_>) -> Option<BoxedSqlQuery<'static, Pg, SqlQuery>
     invitation_matches.extend(invitation_search.as_deref());
     let invitations = branch(
         "'invitation'::text AS kind, i.id, NULL::uuid AS user_id, ''::text AS name, i.email, i.role, \
-         i.created_at AS joined, false AS verified, NULL::timestamptz AS last_active",
+         i.created_at AS joined, false AS verified, NULL::timestamptz AS last_active, NULL::text AS two_factor",
         "invitations i",
         "i",
         &invitation_matches,
         invitation_key,
     );
+    // Invitations have no account, so no second factor: a two-factor filter leaves them out.
+    let invitations = invitations.filter(|_| q.two_factor.is_none());
     let branches: Vec<String> = match q.status {
         MemberStatus::All => [members, invitations].into_iter().flatten().collect(),
         MemberStatus::Active => members.into_iter().collect(),
@@ -228,7 +252,7 @@ fn statement(q: &MemberQuery<'_>) -> Option<BoxedSqlQuery<'static, Pg, SqlQuery>
     }
     let sql = format!(
         "SELECT r.kind, r.id, r.user_id, r.name, r.email, r.role, r.joined, r.verified, r.last_active, \
-                r.k::text AS sort_key \
+                r.two_factor, r.k::text AS sort_key \
            FROM ({}) r ORDER BY r.k {direction}, r.id {direction} LIMIT {limit_at}",
         branches.join(" UNION ALL ")
     );

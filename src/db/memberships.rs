@@ -182,6 +182,33 @@ pub struct MemberDetail {
     pub member_verified: bool,
     pub invited_by: Option<Uuid>,
     pub last_active_at: Option<OffsetDateTime>,
+    /// The copy of what second factor the member's account has (`off`, `on`, `passkey`).
+    pub member_two_factor: String,
+}
+
+impl MemberDetail {
+    pub fn two_factor(&self) -> crate::domain::two_factor::TwoFactor {
+        crate::domain::two_factor::TwoFactor::from_db(&self.member_two_factor)
+    }
+}
+
+/// The accounts of the organization's members who have no second factor, to tell
+/// them it is required (reads the index `memberships_org_two_factor_idx`).
+pub fn without_two_factor(conn: &mut PgConnection, org: OrgId) -> QueryResult<Vec<Uuid>> {
+    memberships::table
+        .filter(memberships::organization_id.eq(org.0))
+        .filter(memberships::member_two_factor.eq("off"))
+        .select(memberships::user_id)
+        .load(conn)
+}
+
+/// How many of the organization's members have no second factor.
+pub fn count_without_two_factor(conn: &mut PgConnection, org: OrgId) -> QueryResult<i64> {
+    memberships::table
+        .filter(memberships::organization_id.eq(org.0))
+        .filter(memberships::member_two_factor.eq("off"))
+        .count()
+        .get_result(conn)
 }
 
 /// One member of the organization, as the Members page shows them.

@@ -19,13 +19,19 @@ pub struct NewNotification {
     pub created_at: Option<time::OffsetDateTime>,
 }
 
-/// Writes notifications in one statement.
+/// Writes notifications, in as few statements as the parameter limit allows.
 pub fn insert_many(conn: &mut PgConnection, rows: &[NewNotification]) -> QueryResult<usize> {
-    if rows.is_empty() {
-        return Ok(0);
+    // PostgreSQL takes at most 65,535 parameters a statement: an event that tells a
+    // whole large organization (two-factor required) is written in batches.
+    let mut written = 0;
+    for batch in rows.chunks(INSERT_BATCH) {
+        written += diesel::insert_into(notifications::table).values(batch).execute(conn)?;
     }
-    diesel::insert_into(notifications::table).values(rows).execute(conn)
+    Ok(written)
 }
+
+/// Notifications written per statement: seven parameters each, well under the limit.
+const INSERT_BATCH: usize = 5_000;
 
 /// A stored notification.
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -16,12 +16,24 @@ pub struct Organization {
     pub slug: String,
     pub seat_limit: i32,
     pub created_at: OffsetDateTime,
+    /// When its members must have two-factor: from this moment on, those without
+    /// it cannot open the organization. `None`: not required.
+    pub two_factor_required_from: Option<OffsetDateTime>,
 }
 
 impl Organization {
     pub fn org_id(&self) -> OrgId {
         OrgId(self.id)
     }
+}
+
+/// Requires two-factor of its members from `from`, or no longer (`None`).
+pub fn set_two_factor_required(
+    conn: &mut PgConnection,
+    org: OrgId,
+    from: Option<OffsetDateTime>,
+) -> QueryResult<usize> {
+    diesel::update(organizations::table.find(org.0)).set(organizations::two_factor_required_from.eq(from)).execute(conn)
 }
 
 /// Inserts an organization.

@@ -137,6 +137,7 @@ diesel::table! {
         member_verified -> Bool,
         invited_by -> Nullable<Uuid>,
         last_active_at -> Nullable<Timestamptz>,
+        member_two_factor -> Text,
     }
 }
 
@@ -186,6 +187,7 @@ diesel::table! {
         created_at -> Timestamptz,
         member_count -> Int4,
         pending_count -> Int4,
+        two_factor_required_from -> Nullable<Timestamptz>,
     }
 }
 
@@ -291,6 +293,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         email_key -> Text,
+        two_factor -> Text,
     }
 }
 

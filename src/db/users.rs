@@ -21,6 +21,8 @@ pub struct User {
     pub password_hash: Option<String>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// What second factor it has, kept by the database from the factors themselves.
+    pub two_factor: String,
 }
 
 impl User {
@@ -33,6 +35,9 @@ impl User {
     }
     pub fn is_verified(&self) -> bool {
         self.email_verified_at.is_some()
+    }
+    pub fn second_factor(&self) -> crate::domain::two_factor::TwoFactor {
+        crate::domain::two_factor::TwoFactor::from_db(&self.two_factor)
     }
 }
 

@@ -65,6 +65,23 @@ pub enum Event {
     /// The Owner changed the name or URL name; the old URL name redirects.
     #[strum_discriminants(strum(serialize = "organization.renamed"))]
     OrganizationRenamed { from_name: String, from_slug: String, name: String, slug: String },
+    /// The Owner requires two-factor of every member from `from` (before: `previous`,
+    /// if it was already required); the members without it (`told`) are told.
+    #[strum_discriminants(strum(serialize = "organization.two_factor_required"))]
+    TwoFactorRequired {
+        organization: Uuid,
+        org_name: String,
+        from: OffsetDateTime,
+        previous: Option<OffsetDateTime>,
+        told: Vec<Uuid>,
+    },
+    /// The Owner no longer requires two-factor (it was required from `previous`).
+    #[strum_discriminants(strum(serialize = "organization.two_factor_not_required"))]
+    TwoFactorNotRequired { org_name: String, previous: OffsetDateTime },
+    /// The Owner removed a member's second factors (a lost phone) and ended their
+    /// sessions; the member is told (and emailed).
+    #[strum_discriminants(strum(serialize = "member.two_factor_reset"))]
+    MemberTwoFactorReset { membership: Uuid, user: Uuid, email: String, had: String },
     #[strum_discriminants(strum(serialize = "team.created"))]
     TeamCreated { name: String, slug: String },
     #[strum_discriminants(strum(serialize = "team.renamed"))]
@@ -182,6 +199,9 @@ impl EventKind {
             EventKind::OwnershipTransferred => "Ownership transferred",
             EventKind::OrganizationCreated => "Organization created",
             EventKind::OrganizationRenamed => "Organization renamed",
+            EventKind::TwoFactorRequired => "Two-factor required",
+            EventKind::TwoFactorNotRequired => "Two-factor no longer required",
+            EventKind::MemberTwoFactorReset => "Two-factor reset",
             EventKind::SeatsLimitReached => "Seat limit reached",
             EventKind::SeatsLimitChanged => "Seat limit changed",
             EventKind::DomainAdded => "Domain added",
@@ -246,6 +266,8 @@ impl Event {
         match self {
             Event::OrganizationCreated { name, .. }
             | Event::OrganizationRenamed { name, .. }
+            | Event::TwoFactorRequired { org_name: name, .. }
+            | Event::TwoFactorNotRequired { org_name: name, .. }
             | Event::SeatsLimitReached { org_name: name, .. }
             | Event::SeatsLimitChanged { org_name: name, .. }
             | Event::SeatsNearLimit { org_name: name, .. }
@@ -286,6 +308,7 @@ impl Event {
             | Event::MemberRemoved { email, .. }
             | Event::MemberLeft { email, .. }
             | Event::MemberVerificationResent { email }
+            | Event::MemberTwoFactorReset { email, .. }
             | Event::OwnershipTransferred { email, .. } => email,
         }
     }
@@ -331,6 +354,17 @@ impl Event {
                 Some(json!({ "owner": email, "previous_owner_role": Role::Admin.as_str() })),
             ),
             Event::SeatsLimitReached { limit, .. } => (None, Some(json!({ "limit": limit }))),
+            Event::TwoFactorRequired { from, previous, .. } => (
+                Some(json!({ "two_factor_required_from": previous.map(|p| p.unix_timestamp()) })),
+                Some(json!({ "two_factor_required_from": from.unix_timestamp() })),
+            ),
+            Event::TwoFactorNotRequired { previous, .. } => (
+                Some(json!({ "two_factor_required_from": previous.unix_timestamp() })),
+                Some(json!({ "two_factor_required_from": null })),
+            ),
+            Event::MemberTwoFactorReset { had, .. } => {
+                (Some(json!({ "two_factor": had })), Some(json!({ "two_factor": "off" })))
+            }
             Event::DomainAdded { .. } => (None, Some(json!({ "verified": false }))),
             Event::DomainVerified { .. } => (Some(json!({ "verified": false })), Some(json!({ "verified": true }))),
             Event::DomainRemoved { was_verified, .. } => (Some(json!({ "verified": was_verified })), None),
@@ -412,6 +446,7 @@ impl Event {
             Event::MemberRoleChanged { membership, user, .. }
             | Event::MemberRemoved { membership, user, .. }
             | Event::OwnershipTransferred { membership, user, .. }
+            | Event::MemberTwoFactorReset { membership, user, .. }
             | Event::MemberJoinedViaDomain { membership, user, .. } => (None, Some(membership), Some(user), None, None),
             Event::TeamMemberAdded { team, user, .. }
             | Event::TeamMemberRemoved { team, user, .. }
@@ -462,9 +497,19 @@ impl Event {
                 subject: *membership,
                 payload: json!({ "from": from.as_str(), "to": to.as_str(), "by": actor_name }),
             }],
-            Event::MemberRemoved { membership, user, .. } | Event::OwnershipTransferred { membership, user, .. } => {
+            Event::MemberRemoved { membership, user, .. }
+            | Event::OwnershipTransferred { membership, user, .. }
+            | Event::MemberTwoFactorReset { membership, user, .. } => {
                 vec![Notice { recipient: *user, subject: *membership, payload: json!({ "by": actor_name }) }]
             }
+            Event::TwoFactorRequired { organization, from, told, .. } => told
+                .iter()
+                .map(|user| Notice {
+                    recipient: *user,
+                    subject: *organization,
+                    payload: json!({ "from": from.unix_timestamp(), "by": actor_name }),
+                })
+                .collect(),
             Event::SeatsLimitReached { organization, limit, admins, .. } => admins
                 .iter()
                 .map(|admin| Notice { recipient: *admin, subject: *organization, payload: json!({ "limit": limit }) })
@@ -535,6 +580,7 @@ impl Event {
                 .collect(),
             Event::OrganizationCreated { .. }
             | Event::OrganizationRenamed { .. }
+            | Event::TwoFactorNotRequired { .. }
             | Event::SeatsLimitChanged { .. }
             | Event::DomainAdded { .. }
             | Event::DomainVerified { .. }

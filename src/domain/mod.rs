@@ -2,6 +2,7 @@
 
 pub mod address;
 pub mod api_key;
+pub mod dates;
 pub mod device;
 pub mod domains;
 pub mod email_address;
@@ -23,6 +24,7 @@ pub mod sign_in;
 pub mod team;
 pub mod token;
 pub mod totp;
+pub mod two_factor;
 pub mod webhook;
 
 pub use domains::{DomainError, DomainName, DomainPolicy};

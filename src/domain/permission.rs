@@ -18,13 +18,15 @@ pub enum Permission {
     ManageIntegrations,
     /// Seat limit, plan, verified domains.
     ManageSeatsAndDomains,
+    /// Require two-factor of the members, reset a member's two-factor.
+    ManageSecurity,
     /// Rename the organization, transfer ownership, delete the organization.
     ManageOwnership,
 }
 
 impl Permission {
     /// Every permission, in the order of the Settings page's table.
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 9] = [
         Permission::UseOrganization,
         Permission::ManageMembers,
         Permission::ManageAdmins,
@@ -32,6 +34,7 @@ impl Permission {
         Permission::ViewAuditLog,
         Permission::ManageIntegrations,
         Permission::ManageSeatsAndDomains,
+        Permission::ManageSecurity,
         Permission::ManageOwnership,
     ];
 
@@ -48,6 +51,7 @@ impl Permission {
                 | Permission::ViewAuditLog
                 | Permission::ManageIntegrations
                 | Permission::ManageSeatsAndDomains
+                | Permission::ManageSecurity
                 | Permission::ManageOwnership
         )
     }
@@ -62,6 +66,7 @@ impl Permission {
             Permission::ViewAuditLog => "View audit log",
             Permission::ManageIntegrations => "Create API keys and webhooks",
             Permission::ManageSeatsAndDomains => "Change the seat limit, verified domains",
+            Permission::ManageSecurity => "Require two-factor, and reset it for a member",
             Permission::ManageOwnership => "Rename the organization, transfer ownership, delete the organization",
         }
     }
@@ -242,6 +247,7 @@ mod tests {
             (ViewAuditLog, [true, true, false]),
             (ManageIntegrations, [true, true, false]),
             (ManageSeatsAndDomains, [true, false, false]),
+            (ManageSecurity, [true, false, false]),
             (ManageOwnership, [true, false, false]),
         ];
         assert_eq!(expected.len(), Permission::ALL.len());

@@ -6,6 +6,7 @@ use uuid::Uuid;
 use crate::db::organizations::Organization;
 use crate::db::users::User;
 use crate::db::{memberships, organizations, users};
+use crate::domain::two_factor::{standing, Standing};
 use crate::domain::{Permission, Principal, Role, Slug, UserId};
 use crate::error::AppError;
 
@@ -90,7 +91,8 @@ impl OrgAccess {
 }
 
 /// The viewer's access to the organization at `slug`; 404 when it does not exist
-/// or they are not a member, so outsiders cannot tell the two apart. A member who
+/// or they are not a member, so outsiders cannot tell the two apart; closed
+/// (`TwoFactorRequired`) past the grace date of a requirement they do not meet. A member who
 /// follows an old URL name of a renamed organization is sent to the new one (`Moved`).
 pub fn member_of(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<OrgAccess, AppError> {
     let Some(org) = organizations::find_by_slug(conn, slug)? else {
@@ -98,6 +100,10 @@ pub fn member_of(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<O
     };
     let membership = memberships::find(conn, org.org_id(), user)?.ok_or(AppError::NotFound)?;
     let account = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
+    let now = time::OffsetDateTime::now_utc();
+    if let Standing::Closed { .. } = standing(org.two_factor_required_from, account.second_factor(), now) {
+        return Err(AppError::TwoFactorRequired { org_name: org.name, slug: org.slug });
+    }
     Ok(OrgAccess {
         role: membership.role,
         principal: Principal::Person(user),

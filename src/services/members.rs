@@ -11,12 +11,13 @@ use crate::db::members::{self as rows, MemberQuery};
 use crate::db::memberships::{self, Membership};
 use crate::db::{email_tokens, outbox, users};
 use crate::domain::permission::{may_leave, Parties};
+use crate::domain::two_factor::TwoFactor;
 use crate::domain::{Permission, Role, Slug, Token, UserId};
 use crate::error::AppError;
 use crate::mail::{messages, Links};
 
 pub use crate::db::listing::Cursor;
-pub use crate::db::members::{cursor_after, MemberRow, MemberSort, MemberStatus};
+pub use crate::db::members::{cursor_after, MemberRow, MemberSort, MemberStatus, TwoFactorFilter};
 
 /// A row of the Members page with what the viewer may do to it: the server refuses
 /// the rest, so the page offers only this.
@@ -30,6 +31,14 @@ pub struct MemberEntry {
     /// For a pending invitation's row: whether the viewer may resend or revoke it.
     pub can_manage_invitation: bool,
     pub is_me: bool,
+    /// Whether the viewer sees second factors (they manage members).
+    pub shows_two_factor: bool,
+    /// A member's second factor, for those who manage members (`None` for others,
+    /// and for an invitation).
+    pub two_factor: Option<TwoFactor>,
+    /// Whether the viewer (the Owner) may reset the member's second factors: see
+    /// `security::reset` (set by [`allow_resets`]).
+    pub can_reset_two_factor: bool,
 }
 
 impl MemberEntry {
@@ -48,8 +57,34 @@ impl MemberEntry {
         };
         let can_resend_verification = manages && row.is_member() && !row.verified;
         let can_manage_invitation = !row.is_member() && access.role.may_invite_as(row.role);
-        MemberEntry { row, role_choices, removable, can_resend_verification, can_manage_invitation, is_me }
+        let two_factor = row.second_factor().filter(|_| manages);
+        MemberEntry {
+            row,
+            role_choices,
+            removable,
+            can_resend_verification,
+            can_manage_invitation,
+            is_me,
+            shows_two_factor: manages,
+            two_factor,
+            can_reset_two_factor: false,
+        }
     }
+}
+
+/// Marks the entries whose second factors the viewer may reset: the Owner, for
+/// others with two-factor whose address is at a domain the organization verified.
+/// Reads the verified domains only when such a row is shown.
+fn allow_resets(conn: &mut PgConnection, access: &OrgAccess, entries: &mut [MemberEntry]) -> Result<(), AppError> {
+    let candidate = |e: &MemberEntry| !e.is_me && e.two_factor.is_some_and(TwoFactor::is_on);
+    if !access.role.can(Permission::ManageSecurity) || !entries.iter().any(candidate) {
+        return Ok(());
+    }
+    let verified = super::security::verified_domains(conn, access)?;
+    for entry in entries.iter_mut().filter(|e| candidate(e)) {
+        entry.can_reset_two_factor = super::security::covers(&verified, &entry.row.email);
+    }
+    Ok(())
 }
 
 /// The Members page's filters, sort and position.
@@ -58,6 +93,7 @@ pub struct MemberFilter {
     pub search: String,
     pub role: Option<Role>,
     pub status: MemberStatus,
+    pub two_factor: Option<TwoFactorFilter>,
     pub sort: MemberSort,
     pub descending: bool,
     pub after: Option<Cursor>,
@@ -93,12 +129,16 @@ fn entries_for(
         search: &filter.search,
         role: filter.role,
         status: filter.status,
+        two_factor: filter.two_factor,
         sort: filter.sort,
         descending: filter.descending,
         after: filter.after.clone(),
         limit,
     };
-    Ok(rows::list(conn, &query)?.into_iter().map(|row| MemberEntry::new(row, access)).collect())
+    let mut entries: Vec<MemberEntry> =
+        rows::list(conn, &query)?.into_iter().map(|row| MemberEntry::new(row, access)).collect();
+    allow_resets(conn, access, &mut entries)?;
+    Ok(entries)
 }
 
 /// `limit + 1` rows of the Members list for `actor` (an API key): what the page
@@ -141,6 +181,7 @@ fn row_of(member: memberships::MemberDetail) -> MemberRow {
         joined: member.created_at,
         verified: member.member_verified,
         last_active: member.last_active_at,
+        two_factor: Some(member.member_two_factor),
         sort_key: String::new(),
     }
 }
@@ -154,7 +195,10 @@ pub fn entries(members: Vec<memberships::MemberDetail>, access: &OrgAccess) -> V
 fn entry(conn: &mut PgConnection, access: &OrgAccess, id: Uuid) -> Result<(MemberEntry, Option<Uuid>), AppError> {
     let member = memberships::detail(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
     let invited_by = member.invited_by;
-    Ok((MemberEntry::new(row_of(member), access), invited_by))
+    let mut entry = [MemberEntry::new(row_of(member), access)];
+    allow_resets(conn, access, &mut entry)?;
+    let [entry] = entry;
+    Ok((entry, invited_by))
 }
 
 /// One member's row after an action by `actor`.

@@ -29,6 +29,7 @@ pub mod projects;
 pub mod rate_limit;
 pub mod reach;
 pub mod seats;
+pub mod security;
 pub mod sessions;
 pub mod teams;
 pub mod viewer;

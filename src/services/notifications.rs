@@ -91,6 +91,27 @@ pub fn describe(n: &Notification) -> Item {
         Some(EventKind::OwnershipTransferred) => {
             (format!("{} made you the Owner of {org}.", text(p, "by")), format!("/orgs/{slug}/settings"))
         }
+        Some(EventKind::TwoFactorRequired) => {
+            let from = p
+                .get("from")
+                .and_then(|v| v.as_i64())
+                .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+                .map(crate::domain::dates::day)
+                .unwrap_or_default();
+            (
+                format!(
+                    "{org} requires two-factor authentication from {from}. Set it up before then to keep opening {org}."
+                ),
+                format!("/account/two-factor?next=/orgs/{slug}"),
+            )
+        }
+        Some(EventKind::MemberTwoFactorReset) => (
+            format!(
+                "{} reset your two-factor authentication in {org}. Set it up again in Account settings.",
+                text(p, "by")
+            ),
+            "/account/two-factor".to_owned(),
+        ),
         Some(EventKind::SeatsLimitReached) => (
             format!(
                 "{org} has used all {} seats. Revoke stale invitations or remove inactive members to free seats.",

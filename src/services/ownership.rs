@@ -23,6 +23,8 @@ pub struct SettingsPage {
     pub api_keys: Vec<super::api_keys::ApiKey>,
     /// For the Owner and Admins: the organization's webhook endpoints.
     pub webhooks: Vec<super::webhooks::Endpoint>,
+    /// For the Owner: Security (two-factor required, and who lacks it).
+    pub security: Option<super::security::SecurityView>,
 }
 
 /// The Settings page.
@@ -43,7 +45,9 @@ pub fn settings_page(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Resu
     let domains = super::domains::domains_of(conn, &access)?;
     let api_keys = super::api_keys::keys_of(conn, &access)?;
     let webhooks = super::webhooks::endpoints_of(conn, &access)?;
-    Ok(SettingsPage { viewer, access, has_others, domains, api_keys, webhooks })
+    let security =
+        if access.role.can(Permission::ManageSecurity) { Some(super::security::view(conn, &access)?) } else { None };
+    Ok(SettingsPage { viewer, access, has_others, domains, api_keys, webhooks, security })
 }
 
 fn confirm_name(typed: &str, name: &str) -> Result<(), AppError> {

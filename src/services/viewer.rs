@@ -3,6 +3,7 @@
 use diesel::PgConnection;
 
 use crate::db::{memberships, users};
+use crate::domain::two_factor::{standing, Standing, TwoFactor};
 use crate::domain::{Role, UserId};
 use crate::error::AppError;
 
@@ -12,6 +13,8 @@ pub struct OrgChoice {
     pub name: String,
     pub slug: String,
     pub role: Role,
+    /// From when it requires two-factor of its members, if it does.
+    pub two_factor_from: Option<time::OffsetDateTime>,
 }
 
 impl OrgChoice {
@@ -36,6 +39,36 @@ pub struct Viewer {
     pub orgs: Vec<OrgChoice>,
     /// The bell's number: unread notifications and pending invitations.
     pub unread: i64,
+    /// What second factor their account has.
+    pub two_factor: TwoFactor,
+}
+
+/// An organization that requires two-factor of a viewer who has none, and where they stand.
+#[derive(Debug, Clone)]
+pub struct TwoFactorDue {
+    pub name: String,
+    pub slug: String,
+    /// From when it is required (in the grace period) or since when (closed).
+    pub at: time::OffsetDateTime,
+    pub closed: bool,
+}
+
+impl Viewer {
+    /// The organizations that require two-factor of this viewer, who has none: those
+    /// still in their grace period (a reminder) and those closed to them.
+    pub fn two_factor_due(&self, now: time::OffsetDateTime) -> Vec<TwoFactorDue> {
+        self.orgs
+            .iter()
+            .filter_map(|org| {
+                let (at, closed) = match standing(org.two_factor_from, self.two_factor, now) {
+                    Standing::Clear => return None,
+                    Standing::Reminded { from } => (from, false),
+                    Standing::Closed { since } => (since, true),
+                };
+                Some(TwoFactorDue { name: org.name.clone(), slug: org.slug.clone(), at, closed })
+            })
+            .collect()
+    }
 }
 
 /// Loads the viewer; a session pointing at a deleted account counts as signed out.
@@ -58,8 +91,21 @@ pub fn of_user(conn: &mut PgConnection, user: &users::User) -> Result<Viewer, Ap
     let id = user.user_id();
     let orgs = memberships::organizations_of(conn, id)?
         .into_iter()
-        .map(|(org, membership)| OrgChoice { role: membership.role, name: org.name, slug: org.slug })
+        .map(|(org, membership)| OrgChoice {
+            role: membership.role,
+            name: org.name,
+            slug: org.slug,
+            two_factor_from: org.two_factor_required_from,
+        })
         .collect();
     let unread = crate::db::notifications::bell_count(conn, id.0)?;
-    Ok(Viewer { id, verified: user.is_verified(), name: user.name.clone(), email: user.email.clone(), orgs, unread })
+    Ok(Viewer {
+        id,
+        verified: user.is_verified(),
+        name: user.name.clone(),
+        email: user.email.clone(),
+        orgs,
+        unread,
+        two_factor: user.second_factor(),
+    })
 }

@@ -23,6 +23,8 @@ pub struct ErrorInfo {
     /// A refused form (expired, or sent from another site): the page says so in its
     /// heading and leads back to the form instead of saying "Not allowed".
     pub refused_form: Option<RefusedForm>,
+    /// The organization (its URL name) that is closed until the person sets up two-factor.
+    pub two_factor_for: Option<String>,
 }
 
 /// Why a form was refused before it reached its handler.
@@ -37,7 +39,9 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::Unauthenticated | AppError::KeyRefused(_) => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) | AppError::Csrf | AppError::CrossSite => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::Csrf | AppError::CrossSite | AppError::TwoFactorRequired { .. } => {
+                StatusCode::FORBIDDEN
+            }
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Moved(_) => StatusCode::PERMANENT_REDIRECT,
@@ -72,6 +76,10 @@ impl ResponseError for AppError {
                 AppError::CrossSite => Some(RefusedForm::FromAnotherSite),
                 _ => None,
             },
+            two_factor_for: match self {
+                AppError::TwoFactorRequired { slug, .. } => Some(slug.clone()),
+                _ => None,
+            },
         });
         response
     }
@@ -102,6 +110,20 @@ struct ErrorText {
 impl ErrorText {
     fn plain(status: StatusCode, message: String) -> Self {
         Self { heading: heading(status), message, detail: None, way_on: None }
+    }
+
+    /// An organization closed until the person sets up two-factor: the way on is
+    /// setting it up, which leads back to the organization.
+    fn two_factor_required(message: String, slug: &str) -> Self {
+        Self {
+            heading: "Two-factor authentication required",
+            message,
+            detail: Some(
+                "Nothing else changed: your role, teams and seat are kept, and the organization opens \
+                 the moment you have an authenticator app.",
+            ),
+            way_on: Some((format!("/account/two-factor?next=/orgs/{slug}"), "Set up two-factor authentication")),
+        }
     }
 
     /// A refused form: what happened in the heading, and the way back to the form
@@ -301,6 +323,9 @@ fn render<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Resul
                 .and_then(|s| super::csrf::sent_from(req.headers(), &s.settings.base_url))
                 .or_else(|| invitation_page_of(req.path()));
             ErrorText::refused(why, message, back)
+        }
+        Some(ErrorInfo { message, two_factor_for: Some(slug), .. }) if !htmx => {
+            ErrorText::two_factor_required(message, &slug)
         }
         Some(info) => ErrorText::plain(status, info.message),
         None => ErrorText::plain(status, generic_message(status)),

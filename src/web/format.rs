@@ -4,8 +4,7 @@ use time::OffsetDateTime;
 
 /// A date as people read it: "22 Nov 2026".
 pub fn format_date(at: OffsetDateTime) -> String {
-    let format = time::macros::format_description!("[day padding:none] [month repr:short] [year]");
-    at.format(&format).unwrap_or_default()
+    crate::domain::dates::day(at)
 }
 
 /// A UTC time as people read it: "22 Nov 2026, 14:05 UTC".
@@ -80,9 +79,11 @@ impl When {
 /// someone to act, amber; over, grey; anything else (a role, a level) plain.
 pub fn tone(word: impl std::fmt::Display) -> &'static str {
     match word.to_string().as_str() {
-        "Active" | "Accepted" | "Verified" | "Enabled" | "Delivered" | "This device" => "tone-ok",
+        "Active" | "Accepted" | "Verified" | "Enabled" | "Delivered" | "This device" | "On" | "Passkey" => "tone-ok",
         "Pending" | "Queued" | "Retrying" => "tone-info",
-        "Expired" | "Not verified" | "Disabled" | "Failed" | "Needs a new secret" => "tone-warn",
+        "Expired" | "Not verified" | "Disabled" | "Failed" | "Needs a new secret" | "Two-factor required" => {
+            "tone-warn"
+        }
         "Declined" | "Revoked" => "tone-quiet",
         _ => "",
     }

@@ -22,6 +22,9 @@ pub struct TableParams {
     pub status: String,
     #[serde(default)]
     pub role: String,
+    /// Members only: `off` (without two-factor) or `on`.
+    #[serde(default)]
+    pub two_factor: String,
     #[serde(default)]
     pub sort: String,
     #[serde(default)]

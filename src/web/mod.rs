@@ -153,6 +153,8 @@ route_table! {
     GET "/orgs/{slug}/members/{id}/remove" => members::confirm_remove, SignedIn;
     POST "/orgs/{slug}/members/{id}/remove" => members::remove_member, SignedIn;
     POST "/orgs/{slug}/members/{id}/resend-verification" => members::resend_member_verification, SignedIn;
+    GET "/orgs/{slug}/members/{id}/reset-two-factor" => members::confirm_reset_two_factor, SignedIn;
+    POST "/orgs/{slug}/members/{id}/reset-two-factor" => members::reset_two_factor, SignedIn;
     GET "/orgs/{slug}/access" => access::my_access, SignedIn;
     GET "/orgs/{slug}/api" => api_docs::show_api, SignedIn;
     GET "/orgs/{slug}/teams" => teams::list_teams, SignedIn;
@@ -183,6 +185,7 @@ route_table! {
     POST "/orgs/{slug}/settings/transfer" => settings::transfer_ownership, SignedIn;
     POST "/orgs/{slug}/settings/delete" => settings::delete_organization, SignedIn;
     POST "/orgs/{slug}/settings/seats" => settings::change_seat_limit, SignedIn;
+    POST "/orgs/{slug}/settings/security" => settings::save_security, SignedIn;
     POST "/orgs/{slug}/settings/api-keys" => api_keys::create_api_key, SignedIn;
     GET "/orgs/{slug}/settings/api-keys/{id}/revoke" => api_keys::confirm_revoke_api_key, SignedIn;
     POST "/orgs/{slug}/settings/api-keys/{id}/revoke" => api_keys::revoke_api_key, SignedIn;

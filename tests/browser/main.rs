@@ -306,6 +306,15 @@ impl Person<'_> {
         self.browser.find(Locator::Css("main h1")).await.unwrap().text().await.unwrap()
     }
 
+    /// Screenshots of the page at 1280×800 (`{name}-desktop`) and 390×844 (`{name}-phone`), leaving the window at 1280×800.
+    async fn screenshots_at_both_widths(&self, name: &str) {
+        for (width, height, suffix) in [(1280, 800, "desktop"), (390, 844, "phone")] {
+            self.browser.set_window_size(width, height).await.unwrap();
+            self.screenshot(&format!("{name}-{suffix}")).await;
+        }
+        self.browser.set_window_size(1280, 800).await.unwrap();
+    }
+
     async fn screenshot(&self, name: &str) {
         let png = self.browser.screenshot().await.unwrap();
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
@@ -467,19 +476,10 @@ async fn a_person_turns_on_two_factor_with_an_authenticator_app_and_signs_in_wit
     person.sees("Scan this code").await;
     let violations = accessibility_violations(&person.browser, "body").await;
     assert!(violations.is_empty(), "axe-core on the app's setup: {violations:?}");
-    for (width, height, suffix) in [(1280, 800, "desktop"), (390, 844, "phone")] {
-        person.browser.set_window_size(width, height).await.unwrap();
-        person.screenshot(&format!("two-factor-setup-{suffix}")).await;
-    }
-    person.browser.set_window_size(1280, 800).await.unwrap();
+    person.screenshots_at_both_widths("two-factor-setup").await;
     // The test is the phone: it reads the key the page shows, as a person types it into an app.
     let secret = person.browser.find(Locator::Css("code.secret")).await.unwrap().text().await.unwrap();
-    let code_now = |offset: i64| {
-        let bytes = data_encoding::BASE32_NOPAD.decode(secret.replace(' ', "").as_bytes()).unwrap();
-        let totp = totp_rs::Builder::new().with_secret(bytes).build().unwrap();
-        let now = time::OffsetDateTime::now_utc().unix_timestamp() + offset;
-        totp.generate(u64::try_from(now).unwrap()).to_string()
-    };
+    let code_now = |offset: i64| totp_code(&secret, offset);
     person.fill("Code from the app", &code_now(0)).await;
     person.press_button("Turn on").await;
     person.sees("Your recovery codes").await;
@@ -501,6 +501,88 @@ async fn a_person_turns_on_two_factor_with_an_authenticator_app_and_signs_in_wit
     person.type_keys(&code_now(30)).await;
     person.type_keys(ENTER).await;
     person.sees("Your organizations").await;
+    person.browser.close().await.unwrap();
+}
+
+/// The code an authenticator app holding `secret` (base32, as pages show it) shows `offset` seconds from now.
+fn totp_code(secret: &str, offset: i64) -> String {
+    let bytes = data_encoding::BASE32_NOPAD.decode(secret.replace(' ', "").as_bytes()).unwrap();
+    let totp = totp_rs::Builder::new().with_secret(bytes).build().unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() + offset;
+    totp.generate(u64::try_from(now).unwrap()).to_string()
+}
+
+/// Turns on an authenticator app for the person signed in on the test client; returns its secret.
+async fn turn_on_two_factor(app: &TestApp) -> String {
+    let response = app.post_form("/account/two-factor/app", &[]).await;
+    let page = response.text().await.unwrap();
+    let at = page.find("<code class=\"secret\">").unwrap() + "<code class=\"secret\">".len();
+    let secret = page[at..at + page[at..].find('<').unwrap()].to_owned();
+    let response = app.post_form("/account/two-factor/app/confirm", &[("code", &totp_code(&secret, 0))]).await;
+    assert!(response.text().await.unwrap().contains("Your recovery codes"));
+    secret
+}
+
+/// Sets up an authenticator app in the browser, from the page that offers `Set up`, as a person with a phone would.
+async fn set_up_app_in_browser(person: &Person<'_>) {
+    person.press_button("Set up").await;
+    person.sees("Scan this code").await;
+    let secret = person.browser.find(Locator::Css("code.secret")).await.unwrap().text().await.unwrap();
+    person.fill("Code from the app", &totp_code(&secret, 0)).await;
+    person.press_button("Turn on").await;
+    person.sees("Your recovery codes").await;
+}
+
+#[tokio::test]
+async fn an_owner_requires_two_factor_and_a_member_without_it_is_reminded_then_closed_out_until_she_enrols() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let slug = acme(&app).await;
+    let secret = turn_on_two_factor(&app).await;
+    app.member(&slug, "Ann Member", "ann@example.com", "member").await;
+    let person = Person { browser: open_browser(&driver).await, app: &app };
+    person.browser.set_window_size(1280, 800).await.unwrap();
+
+    // The Owner signs in with her code and requires two-factor, keeping the 14 days of grace offered.
+    person.visit("/sign-in").await;
+    person.fill("Email", "olivia@acme.test").await;
+    person.fill("Password", PASSWORD).await;
+    person.press_button("Sign in").await;
+    person.fill("Code from your authenticator app", &totp_code(&secret, 30)).await;
+    person.press_button("Verify").await;
+    person.sees("Your organizations").await;
+    person.visit(&format!("/orgs/{slug}/settings")).await;
+    person.follow_link("Security").await;
+    person.sees("1 member has no two-factor authentication").await;
+    person.field("Require two-factor").await.click().await.unwrap();
+    person.press_button("Save").await;
+    person.sees("Two-factor authentication is required from").await;
+    let violations = accessibility_violations(&person.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on Settings → Security: {violations:?}");
+    person.screenshots_at_both_widths("require-two-factor").await;
+    person.follow_link("1 member has not set it up").await;
+    person.row_shows("ann@example.com", "Off").await;
+    person.screenshot("members-two-factor").await;
+    person.sign_out().await;
+
+    // Ann is reminded on her Dashboard and in the bell.
+    person.sign_in("ann@example.com").await;
+    person.sees("requires two-factor authentication from").await;
+    let violations = accessibility_violations(&person.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on the Dashboard's reminder: {violations:?}");
+    person.screenshot("two-factor-reminder").await;
+
+    // After the date, Acme is closed to her, and opens again the moment she enrols.
+    app.execute("UPDATE organizations SET two_factor_required_from = now() - interval '1 minute'");
+    person.visit(&format!("/orgs/{slug}/members")).await;
+    person.sees("Two-factor authentication required").await;
+    let violations = accessibility_violations(&person.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on the closed organization: {violations:?}");
+    person.screenshots_at_both_widths("two-factor-required").await;
+    person.follow_link("Set up two-factor authentication").await;
+    set_up_app_in_browser(&person).await;
+    person.follow_link("Continue").await;
+    person.sees("Need more access?").await;
     person.browser.close().await.unwrap();
 }
 

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::common::{expect_page, spawn_app, spawn_app_with, unescape, TestApp};
 
 /// `Create API key` in Settings, as a person fills it in; returns the secret the page shows once.
-async fn create_key(app: &TestApp, slug: &str, name: &str, scopes: &[&str]) -> String {
+pub(crate) async fn create_key(app: &TestApp, slug: &str, name: &str, scopes: &[&str]) -> String {
     let mut fields = vec![("name", name)];
     fields.extend(scopes.iter().map(|s| ("scopes", *s)));
     let response = app.post_form(&format!("/orgs/{slug}/settings/api-keys"), &fields).await;
@@ -25,7 +25,7 @@ fn secret_in(page: &str) -> Option<String> {
 }
 
 /// A request to the API with `key`, and no cookies.
-fn api(app: &TestApp, method: reqwest::Method, path: &str, key: &str) -> reqwest::RequestBuilder {
+pub(crate) fn api(app: &TestApp, method: reqwest::Method, path: &str, key: &str) -> reqwest::RequestBuilder {
     reqwest::Client::new().request(method, app.url(&format!("/api/v1{path}"))).bearer_auth(key)
 }
 

@@ -57,7 +57,17 @@ fn member_query(
     after: Option<Cursor>,
     limit: i64,
 ) -> MemberQuery<'static> {
-    MemberQuery { org, search: "", role: None, status: MemberStatus::All, sort, descending, after, limit }
+    MemberQuery {
+        org,
+        search: "",
+        role: None,
+        status: MemberStatus::All,
+        two_factor: None,
+        sort,
+        descending,
+        after,
+        limit,
+    }
 }
 
 #[test]

@@ -174,13 +174,14 @@ async fn the_settings_page_shows_the_permission_matrix_to_everyone() {
         "View audit log",
         "Create API keys and webhooks",
         "Change the seat limit, verified domains",
+        "Require two-factor, and reset it for a member",
         "Rename the organization, transfer ownership, delete the organization",
     ] {
         assert!(page.contains(label), "{label}");
     }
     // Only what exists: no rows for features Roster does not have yet.
     assert!(!page.contains("OAuth"), "the Permissions table promises OAuth clients");
-    assert_eq!(page.matches(r#"aria-label="Allowed""#).count(), 8 + 5 + 1);
+    assert_eq!(page.matches(r#"aria-label="Allowed""#).count(), 9 + 5 + 1);
 }
 
 #[tokio::test]
@@ -364,7 +365,10 @@ async fn settings_has_a_page_per_section_each_listed_for_whom_it_concerns_and_fo
             .collect()
     };
     let (_, owner_page) = app.get_text(&format!("/orgs/{slug}/settings")).await;
-    assert_eq!(nav(&owner_page), ["General", "Seat limit", "Domains", "API keys", "Webhooks", "Danger zone"]);
+    assert_eq!(
+        nav(&owner_page),
+        ["General", "Seat limit", "Domains", "API keys", "Webhooks", "Security", "Danger zone"]
+    );
     assert!(owner_page.contains("Rename organization") && owner_page.contains("Permissions"));
     assert!(
         !owner_page.contains("Transfer ownership</button>") && !owner_page.contains("Add domain"),

@@ -6,32 +6,34 @@ use crate::common::{expect_page, location, spawn_app, unescape, TestApp, PASSWOR
 
 /// The code an authenticator app with `secret` (base32, as the page shows it) shows
 /// `offset` seconds from now.
-fn code(secret: &str, offset: i64) -> String {
+pub(crate) fn code(secret: &str, offset: i64) -> String {
     let bytes = data_encoding::BASE32_NOPAD.decode(secret.replace(' ', "").as_bytes()).unwrap();
     let totp = totp_rs::Builder::new().with_secret(bytes).build().unwrap();
     let now = time::OffsetDateTime::now_utc().unix_timestamp() + offset;
     totp.generate(u64::try_from(now).unwrap()).to_string()
 }
 
-/// Sets up an authenticator app for the signed-in browser; returns its secret and the recovery codes.
-async fn turn_on(app: &TestApp) -> (String, Vec<String>) {
+/// Sets up an authenticator app for the signed-in browser; returns its secret, the
+/// recovery codes and the code that confirmed it.
+pub(crate) async fn turn_on(app: &TestApp) -> (String, Vec<String>, String) {
     let page = expect_page(app.post_form("/account/two-factor/app", &[]).await, StatusCode::OK, "Scan this code").await;
     assert!(page.contains("<svg role=\"img\" aria-labelledby=\"qr-title\""), "a QR code drawn on the server");
     let at = page.find("<code class=\"secret\">").unwrap() + "<code class=\"secret\">".len();
     let secret = page[at..at + page[at..].find('<').unwrap()].to_owned();
-    let response = app.post_form("/account/two-factor/app/confirm", &[("code", &code(&secret, 0))]).await;
+    let first = code(&secret, 0);
+    let response = app.post_form("/account/two-factor/app/confirm", &[("code", &first)]).await;
     let page = unescape(&expect_page(response, StatusCode::OK, "Your recovery codes").await);
     let codes: Vec<String> =
         page.split("<li><code>").skip(1).map(|rest| rest[..rest.find('<').unwrap()].to_owned()).collect();
     assert_eq!(codes.len(), 10, "{page}");
-    (secret, codes)
+    (secret, codes, first)
 }
 
 #[tokio::test]
 async fn an_authenticator_app_guards_the_sign_in_and_recovery_codes_work_once() {
     let app = spawn_app().await;
     app.signed_in_user("Ada Lovelace", "ada@example.com").await;
-    let (secret, codes) = turn_on(&app).await;
+    let (secret, codes, first) = turn_on(&app).await;
     let (_, account) = app.get_text("/account").await;
     assert!(account.contains("Manage two-factor authentication"), "{account}");
     assert_eq!(app.count("SELECT count(*) FROM audit_events WHERE action = 'account.two_factor_enabled'"), 1);
@@ -46,7 +48,7 @@ async fn an_authenticator_app_guards_the_sign_in_and_recovery_codes_work_once() 
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Code from your authenticator app"));
     // The code that turned it on was used already; a wrong one is refused; the next one signs in.
-    let response = app.post_form("/sign-in/two-factor", &[("code", &code(&secret, 0)), ("next", "/dashboard")]).await;
+    let response = app.post_form("/sign-in/two-factor", &[("code", &first), ("next", "/dashboard")]).await;
     expect_page(response, StatusCode::UNPROCESSABLE_ENTITY, "That code was used already").await;
     let response = app.post_form("/sign-in/two-factor", &[("code", "000000"), ("next", "/dashboard")]).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -95,4 +97,163 @@ async fn wrong_codes_are_limited_like_wrong_passwords() {
         statuses.push(response.status());
     }
     assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+}
+
+/// The grace date the Security form sends for `days` from today.
+fn date_in(days: i64) -> String {
+    let day = (time::OffsetDateTime::now_utc() + time::Duration::days(days)).date();
+    format!("{:04}-{:02}-{:02}", day.year(), u8::from(day.month()), day.day())
+}
+
+#[tokio::test]
+async fn an_organization_that_requires_two_factor_reminds_then_closes_to_members_without_it() {
+    let owner = spawn_app().await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    let ann = owner.member(&slug, "Ann Member", "ann@example.com", "member").await;
+    let security = format!("/orgs/{slug}/settings/security");
+    let required = "SELECT count(*) FROM organizations WHERE two_factor_required_from IS NOT NULL";
+
+    // The Owner needs two-factor of their own first; a past date is refused; neither changes anything.
+    let response = owner.post_form(&security, &[("two_factor_required", "on"), ("from", &date_in(14))]).await;
+    expect_page(response, StatusCode::CONFLICT, "Set up two-factor authentication for your own account first").await;
+    turn_on(&owner).await;
+    let response = owner.post_form(&security, &[("two_factor_required", "on"), ("from", &date_in(-1))]).await;
+    expect_page(response, StatusCode::UNPROCESSABLE_ENTITY, "Choose today or a later date").await;
+    assert_eq!(owner.count(required), 0);
+    // An Admin does not even see the section.
+    let (status, _) = ann.get_text(&security).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Required in 14 days: Ann, who has no two-factor, is told, and still gets in meanwhile.
+    let response = owner.post_form(&security, &[("two_factor_required", "on"), ("from", &date_in(14))]).await;
+    assert_eq!(location(&response), security);
+    assert_eq!(owner.count("SELECT count(*) FROM audit_events WHERE action = 'organization.two_factor_required'"), 1);
+    let told = "SELECT count(*) FROM notifications n JOIN users u ON u.id = n.recipient_id \
+                WHERE n.kind = 'organization.two_factor_required' AND u.email = '{}'";
+    assert_eq!(owner.count(&told.replace("{}", "ann@example.com")), 1);
+    assert_eq!(owner.count(&told.replace("{}", "olivia@example.com")), 0, "the Owner has it");
+    let (_, dashboard) = ann.get_text("/dashboard").await;
+    assert!(dashboard.contains("<strong>Acme</strong> requires two-factor authentication from"), "{dashboard}");
+    let (_, bell) = ann.get_text("/notifications").await;
+    assert!(unescape(&bell).contains("Acme requires two-factor authentication from"), "{bell}");
+    let (status, _) = ann.get_text(&format!("/orgs/{slug}")).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The Owner sees who lacks it, and so does a script with a key.
+    let row = |email: &str| format!("id=\"member-{}\"", owner.membership_id(&slug, email));
+    let (_, page) = owner.get_text(&format!("/orgs/{slug}/members?two_factor=off")).await;
+    assert!(page.contains(&row("ann@example.com")) && !page.contains(&row("olivia@example.com")), "{page}");
+    let (_, page) = owner.get_text(&format!("/orgs/{slug}/members")).await;
+    assert!(page.contains(">Two-factor</th>"), "{page}");
+    let key = crate::api::create_key(&owner, &slug, "HR sync", &["members:read"]).await;
+    let listed: serde_json::Value = crate::api::api(&owner, reqwest::Method::GET, "/members?two_factor=off", &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let emails: Vec<&str> = listed["data"].as_array().unwrap().iter().map(|m| m["email"].as_str().unwrap()).collect();
+    assert_eq!(emails, ["ann@example.com"]);
+    assert_eq!(listed["data"][0]["two_factor"], "off");
+    let response =
+        crate::api::api(&owner, reqwest::Method::GET, "/members?two_factor=maybe", &key).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The date passes: the organization is closed to Ann, who stays a member with her seat.
+    owner.execute("UPDATE organizations SET two_factor_required_from = now() - interval '1 minute'");
+    let seats = "SELECT member_count::bigint AS count FROM organizations";
+    let before = owner.count(seats);
+    for path in [format!("/orgs/{slug}"), format!("/orgs/{slug}/members"), format!("/orgs/{slug}/teams")] {
+        let (status, page) = ann.get_text(&path).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        assert!(page.contains("Two-factor authentication required"), "{page}");
+        assert!(page.contains(&format!("/account/two-factor?next=/orgs/{slug}")), "{page}");
+    }
+    let (_, dashboard) = ann.get_text("/dashboard").await;
+    assert!(unescape(&dashboard).contains("it is closed to you until you set it up"), "{dashboard}");
+    assert!(dashboard.contains("Two-factor required"), "{dashboard}");
+    assert_eq!(
+        owner.count(
+            "SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = 'ann@example.com'"
+        ),
+        1
+    );
+    assert_eq!(owner.count(seats), before, "the seat is kept");
+    // API keys are not affected.
+    let response = crate::api::api(&owner, reqwest::Method::GET, "/members", &key).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    // The setup leads back to Acme, which opens the moment the app is on.
+    let (_, page) = ann.get_text(&format!("/account/two-factor?next=/orgs/{slug}")).await;
+    assert!(page.contains(&format!("name=\"next\" value=\"/orgs/{slug}\"")), "{page}");
+    turn_on(&ann).await;
+    let (status, _) = ann.get_text(&format!("/orgs/{slug}")).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Turned off again, recorded.
+    let response = owner.post_form(&security, &[("from", &date_in(14))]).await;
+    assert_eq!(location(&response), security);
+    assert_eq!(owner.count(required), 0);
+    assert_eq!(
+        owner.count("SELECT count(*) FROM audit_events WHERE action = 'organization.two_factor_not_required'"),
+        1
+    );
+}
+
+#[tokio::test]
+async fn the_owner_resets_two_factor_only_for_addresses_at_a_verified_domain() {
+    let owner = spawn_app().await;
+    let slug = owner.owner_of("Acme", "Olivia Owner", "olivia@example.com").await;
+    owner.execute(
+        "INSERT INTO organization_domains (id, organization_id, domain, token, verified_at) \
+         SELECT gen_random_uuid(), id, 'acme.test', 'fedcba9876543210fedcba9876543210', now() FROM organizations",
+    );
+    let ann = owner.member(&slug, "Ann Member", "ann@acme.test", "member").await;
+    let bob = owner.member(&slug, "Bob Outside", "bob@example.com", "admin").await;
+    turn_on(&ann).await;
+    turn_on(&bob).await;
+    let reset = |email: &str| format!("/orgs/{slug}/members/{}/reset-two-factor", owner.membership_id(&slug, email));
+
+    // Bob's account is his alone: no reset is offered or done.
+    let (_, page) =
+        owner.get_text(&format!("/orgs/{slug}/members/{}", owner.membership_id(&slug, "bob@example.com"))).await;
+    assert!(!page.contains("Reset two-factor"), "{page}");
+    let (status, page) = owner.get_text(&reset("bob@example.com")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("only for addresses at a domain it verified"), "{page}");
+    // Nor may an Admin reset anyone.
+    let (status, _) = bob.get_text(&reset("ann@acme.test")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Ann's can be reset, after typing her address.
+    let (_, page) =
+        owner.get_text(&format!("/orgs/{slug}/members/{}", owner.membership_id(&slug, "ann@acme.test"))).await;
+    assert!(page.contains("Reset two-factor"), "{page}");
+    let response = owner.post_form(&reset("ann@acme.test"), &[("confirm", "ann@example.com")]).await;
+    expect_page(response, StatusCode::UNPROCESSABLE_ENTITY, "Type ann@acme.test to confirm").await;
+    assert_eq!(owner.count("SELECT count(*) FROM users WHERE two_factor = 'on'"), 2, "Ann and Bob");
+    let response = owner.post_form(&reset("ann@acme.test"), &[("confirm", " Ann@Acme.test ")]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(owner.count("SELECT count(*) FROM users WHERE email = 'ann@acme.test' AND two_factor = 'off'"), 1);
+    assert_eq!(
+        owner.count(
+            "SELECT count(*) FROM memberships WHERE member_email = 'ann@acme.test' AND member_two_factor = 'off'"
+        ),
+        1
+    );
+    assert_eq!(
+        owner.count(
+            "SELECT count(*) FROM recovery_codes r JOIN users u ON u.id = r.user_id WHERE u.email = 'ann@acme.test'"
+        ),
+        0
+    );
+    assert_eq!(owner.count("SELECT count(*) FROM audit_events WHERE action = 'member.two_factor_reset'"), 1);
+    assert!(owner.last_mail_to("ann@acme.test").subject.contains("Your two-factor authentication was reset"));
+    // Her sessions ended: her browser is signed out, and she is told when she signs in again.
+    assert!(location(&ann.get("/dashboard").await).starts_with("/sign-in"));
+    let response = ann.sign_in("ann@acme.test", PASSWORD).await;
+    assert_eq!(location(&response), "/dashboard", "the password alone signs in now");
+    let (_, bell) = ann.get_text("/notifications").await;
+    assert!(unescape(&bell).contains("Olivia Owner reset your two-factor authentication in Acme"), "{bell}");
 }

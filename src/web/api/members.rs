@@ -11,7 +11,7 @@ use super::common::{call, json, parse_body, parse_cursor, parse_id, parse_limit,
 use crate::domain::api_key::Scope;
 use crate::domain::Role;
 use crate::error::{AppError, FormErrors};
-use crate::services::members::{self, MemberEntry, MemberFilter, MemberSort, MemberStatus};
+use crate::services::members::{self, MemberEntry, MemberFilter, MemberSort, MemberStatus, TwoFactorFilter};
 
 /// A member of the organization (or, listed with `status=pending` or `all`, a
 /// pending invitation, which holds a seat).
@@ -37,6 +37,10 @@ pub struct Member {
     /// When they last used the organization; none if never.
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_active_at: Option<OffsetDateTime>,
+    /// Their second factor: `off`, `on` (an authenticator app) or `passkey`. None for an
+    /// invitation, and for a key whose role does not manage members.
+    #[schema(example = "on")]
+    pub two_factor: Option<String>,
 }
 
 impl From<&MemberEntry> for Member {
@@ -53,6 +57,7 @@ impl From<&MemberEntry> for Member {
             verified: row.verified,
             joined_at: row.joined,
             last_active_at: row.last_active,
+            two_factor: entry.two_factor.map(|f| f.as_str().to_owned()),
         }
     }
 }
@@ -75,6 +80,8 @@ pub struct MemberParams {
     role: Option<String>,
     /// `active` (the default), `pending` (invitations) or `all`; the last two also need `invitations:read`.
     status: Option<String>,
+    /// `off`: members without a second factor; `on`: members with one (an app or a passkey).
+    two_factor: Option<String>,
     /// Rows per page, 1 to 100 (default 50).
     limit: Option<String>,
     /// `next_cursor` of the previous page.
@@ -132,11 +139,21 @@ fn member_filter(params: MemberParams) -> Result<(MemberFilter, i64), AppError> 
             MemberStatus::Active
         }
     };
+    let two_factor = match params.two_factor.as_deref().map(str::trim).unwrap_or("") {
+        "" => None,
+        "off" => Some(TwoFactorFilter::Off),
+        "on" => Some(TwoFactorFilter::On),
+        _ => {
+            errors.add("two_factor", "One of off, on.");
+            None
+        }
+    };
     let limit = parse_limit(params.limit.as_deref(), &mut errors);
     let after = parse_cursor(params.cursor.as_deref(), &mut errors);
     errors.into_result()?;
     let search = params.q.unwrap_or_default().trim().to_owned();
-    Ok((MemberFilter { search, role, status, sort: MemberSort::Name, descending: false, after }, limit))
+    let sort = MemberSort::Name;
+    Ok((MemberFilter { search, role, status, two_factor, sort, descending: false, after }, limit))
 }
 
 /// One member, by membership id.

@@ -176,6 +176,21 @@ impl EventView {
             Some(EventKind::OrganizationRenamed) => {
                 ("renamed".into(), format!("(was {}, /orgs/{})", field(b, "name"), field(b, "slug")), String::new())
             }
+            Some(EventKind::TwoFactorRequired) => (
+                "required two-factor authentication in".into(),
+                date_field(a, "two_factor_required_from").map(|d| format!("from {d}")).unwrap_or_default(),
+                date_field(b, "two_factor_required_from")
+                    .map(|d| format!("It was required from {d}"))
+                    .unwrap_or_default(),
+            ),
+            Some(EventKind::TwoFactorNotRequired) => {
+                ("stopped requiring two-factor authentication in".into(), String::new(), String::new())
+            }
+            Some(EventKind::MemberTwoFactorReset) => (
+                "reset two-factor authentication for".into(),
+                String::new(),
+                "Their authenticator app and recovery codes were removed and their sessions ended".into(),
+            ),
             Some(EventKind::SeatsLimitReached) => ("took the last free seat of".into(), String::new(), String::new()),
             Some(EventKind::SeatsNearLimit) => (
                 "brought to 90 % of its seats:".into(),

@@ -5,9 +5,12 @@ use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::domain::two_factor::TwoFactor;
 use crate::domain::Role;
 use crate::error::AppError;
-use crate::services::members::{self, Cursor, Leftovers, MemberEntry, MemberFilter, MemberSort, MemberStatus};
+use crate::services::members::{
+    self, Cursor, Leftovers, MemberEntry, MemberFilter, MemberSort, MemberStatus, TwoFactorFilter,
+};
 use crate::web::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
 use crate::web::format::When;
 use crate::web::htmx::{is_htmx, page, redirect};
@@ -37,11 +40,26 @@ pub struct MemberView {
     pub can_resend_verification: bool,
     pub can_manage_invitation: bool,
     pub is_me: bool,
+    /// Whether the `Two-factor` column is shown (the viewer manages members).
+    pub shows_two_factor: bool,
+    /// The member's second factor, for those who manage members.
+    pub two_factor: Option<TwoFactor>,
+    pub can_reset_two_factor: bool,
 }
 
 impl MemberView {
     pub fn new(entry: MemberEntry) -> Self {
-        let MemberEntry { row, role_choices, removable, can_resend_verification, can_manage_invitation, is_me } = entry;
+        let MemberEntry {
+            row,
+            role_choices,
+            removable,
+            can_resend_verification,
+            can_manage_invitation,
+            is_me,
+            shows_two_factor,
+            two_factor,
+            can_reset_two_factor,
+        } = entry;
         MemberView {
             id: row.id,
             is_member: row.is_member(),
@@ -57,10 +75,17 @@ impl MemberView {
             can_resend_verification,
             can_manage_invitation,
             is_me,
+            shows_two_factor,
+            two_factor,
+            can_reset_two_factor,
         }
     }
     pub fn has_actions(&self) -> bool {
-        !self.role_choices.is_empty() || self.removable || self.can_resend_verification || self.can_manage_invitation
+        !self.role_choices.is_empty()
+            || self.removable
+            || self.can_resend_verification
+            || self.can_manage_invitation
+            || self.can_reset_two_factor
     }
 }
 
@@ -95,6 +120,8 @@ struct MembersPage {
     next_url: Option<String>,
     /// For those who invite: the seats, shown in the header.
     seats: Option<crate::domain::SeatUsage>,
+    /// Whether the viewer sees the `Two-factor` column and filter (those who manage members).
+    shows_two_factor: bool,
 }
 
 #[derive(Template)]
@@ -185,6 +212,11 @@ pub async fn list_members(
         "pending" => ("pending", MemberStatus::Pending),
         _ => ("", MemberStatus::All),
     };
+    let (two_factor_key, two_factor) = match params.two_factor.as_str() {
+        "off" => ("off", Some(TwoFactorFilter::Off)),
+        "on" => ("on", Some(TwoFactorFilter::On)),
+        _ => ("", None),
+    };
     let after: Option<Cursor> = listing::decode_cursor(&params.after);
     let list = Listing {
         path: format!("/orgs/{slug}/members"),
@@ -192,13 +224,15 @@ pub async fn list_members(
             ("q", params.q.trim().to_owned()),
             ("role", role.map(Role::as_str).unwrap_or_default().to_owned()),
             ("status", status_key.to_owned()),
+            ("two_factor", two_factor_key.to_owned()),
         ],
         sort: sort_name,
         descending,
         descending_first: DESCENDING_FIRST,
         later_page: !params.after.is_empty(),
     };
-    let filter = MemberFilter { search: list.filter("q").to_owned(), role, status, sort, descending, after };
+    let filter =
+        MemberFilter { search: list.filter("q").to_owned(), role, status, two_factor, sort, descending, after };
     let members::MembersList { viewer, access, entries: found, seats } =
         state.db.run(move |conn| members::list_page(conn, &slug, user.0, &filter, PAGE_SIZE)).await?;
     let (shown, next_url) = list.page(&found, PAGE_SIZE, |last| members::cursor_after(&last.row, sort));
@@ -209,6 +243,7 @@ pub async fn list_members(
         state: list,
         next_url,
         seats,
+        shows_two_factor: access.role.can(crate::domain::Permission::ManageMembers),
         layout: frame.layout("Members", Some(viewer), Some(&access.org.slug), Nav::Members),
     })
 }
@@ -382,4 +417,88 @@ pub async fn leave_organization(
     let name = state.db.run(move |conn| members::leave(conn, &actor, &slug, disable)).await?;
     frame.session.flash(FlashLevel::Success, format!("You left {name}."));
     Ok(redirect(&req, "/dashboard"))
+}
+
+#[derive(Template)]
+#[template(path = "members/reset_two_factor.html")]
+struct ResetTwoFactorPage {
+    layout: Layout,
+    slug: String,
+    membership: Uuid,
+    name: String,
+    email: String,
+    errors: crate::error::FormErrors,
+}
+
+/// The reset page for `membership`, with `errors` from a refused confirmation.
+async fn reset_page(
+    frame: Frame,
+    state: &AppState,
+    user: crate::domain::UserId,
+    slug: crate::domain::Slug,
+    membership: Uuid,
+    status: actix_web::http::StatusCode,
+    errors: crate::error::FormErrors,
+) -> Result<HttpResponse, AppError> {
+    let (viewer, access, target) =
+        state.db.run(move |conn| crate::services::security::reset_preview(conn, &slug, user, membership)).await?;
+    crate::web::htmx::page_with_status(
+        status,
+        &ResetTwoFactorPage {
+            layout: frame.layout("Reset two-factor", Some(viewer), Some(&access.org.slug), Nav::Members),
+            slug: access.org.slug,
+            membership: target.membership,
+            name: target.name,
+            email: target.email,
+            errors,
+        },
+    )
+}
+
+/// GET /orgs/{slug}/members/{id}/reset-two-factor: the Owner's typed confirmation.
+pub async fn confirm_reset_two_factor(
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    item: OrgItem,
+) -> Result<HttpResponse, AppError> {
+    let OrgItem { slug, id } = item;
+    let ok = actix_web::http::StatusCode::OK;
+    reset_page(frame, &state, user.0, slug, id, ok, crate::error::FormErrors::new()).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+/// POST /orgs/{slug}/members/{id}/reset-two-factor: `Reset two-factor`.
+pub async fn reset_two_factor(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    item: OrgItem,
+    form: web::Form<ResetForm>,
+) -> Result<HttpResponse, AppError> {
+    let OrgItem { slug, id } = item;
+    let (actor, lookup, typed, app) = (acting.actor(), slug.clone(), form.into_inner().confirm, state.clone());
+    let reset =
+        state.db.run(move |conn| crate::services::security::reset(conn, &app.links, &actor, &lookup, id, &typed)).await;
+    match reset {
+        Ok(target) => {
+            let message = format!(
+                "Two-factor authentication was reset for {}. They were signed out and told by email.",
+                target.email
+            );
+            frame.session.flash(FlashLevel::Success, message);
+            Ok(redirect(&req, &format!("/orgs/{slug}/members/{id}")))
+        }
+        Err(AppError::Invalid(errors)) => {
+            let status = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
+            reset_page(frame, &state, acting.user, slug, id, status, errors).await
+        }
+        Err(other) => Err(other),
+    }
 }

@@ -7,9 +7,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::domain::api_key::Scope;
+use crate::domain::two_factor;
 use crate::domain::{parse_seat_limit, DomainPolicy, OrgName, Permission, Role, Slug};
 use crate::error::{AppError, FormErrors};
-use crate::services::{api_keys, domains, organizations, ownership, seats};
+use crate::services::{api_keys, domains, organizations, ownership, seats, security};
 use crate::web::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
 use crate::web::format::When;
 use crate::web::htmx::{page_with_status, redirect};
@@ -26,16 +27,18 @@ pub enum Section {
     Domains,
     ApiKeys,
     Webhooks,
+    Security,
     DangerZone,
 }
 
 impl Section {
-    pub const ALL: [Section; 6] = [
+    pub const ALL: [Section; 7] = [
         Section::General,
         Section::SeatLimit,
         Section::Domains,
         Section::ApiKeys,
         Section::Webhooks,
+        Section::Security,
         Section::DangerZone,
     ];
 
@@ -47,6 +50,7 @@ impl Section {
             Section::Domains => "domains",
             Section::ApiKeys => "api-keys",
             Section::Webhooks => "webhooks",
+            Section::Security => "security",
             Section::DangerZone => "danger-zone",
         }
     }
@@ -58,6 +62,7 @@ impl Section {
             Section::Domains => "Domains",
             Section::ApiKeys => "API keys",
             Section::Webhooks => "Webhooks",
+            Section::Security => "Security",
             Section::DangerZone => "Danger zone",
         }
     }
@@ -80,6 +85,7 @@ impl Section {
         match self {
             Section::General | Section::SeatLimit => true,
             Section::Domains | Section::DangerZone => role == Role::Owner,
+            Section::Security => role.can(Permission::ManageSecurity),
             Section::ApiKeys | Section::Webhooks => role.can(Permission::ManageIntegrations),
         }
     }
@@ -126,6 +132,20 @@ struct SettingsPage {
     disable_after_days: i64,
     /// Whether webhooks may go to private addresses here (`ROSTER_WEBHOOKS_ALLOW_PRIVATE`).
     private_allowed: bool,
+    /// For the Owner: Security.
+    security: Option<SecurityView>,
+}
+
+/// Settings → Security as the form shows it.
+pub struct SecurityView {
+    /// Whether `Require two-factor` is ticked: as sent, or as it is.
+    pub required: bool,
+    /// The grace date in the date input: as typed, the current one, or 14 days ahead.
+    pub from: String,
+    /// The current requirement, in words: "from 18 Dec 2026" or "since 18 Dec 2026".
+    pub current: Option<String>,
+    pub without: i64,
+    pub owner_has_two_factor: bool,
 }
 
 /// A webhook endpoint as the list shows it.
@@ -261,6 +281,9 @@ pub struct Forms {
     pub hook_errors: FormErrors,
     /// The endpoint `Add endpoint` just made, and its signing secret.
     pub created_webhook: Option<CreatedKeyView>,
+    /// `Require two-factor` as sent, when it is shown again with its error.
+    pub security: Option<SecurityForm>,
+    pub security_errors: FormErrors,
 }
 
 impl Forms {
@@ -337,8 +360,9 @@ pub(super) async fn render(
     status: StatusCode,
     mut forms: Forms,
 ) -> Result<HttpResponse, AppError> {
-    let ownership::SettingsPage { viewer, access, has_others, domains, api_keys, webhooks } =
+    let ownership::SettingsPage { viewer, access, has_others, domains, api_keys, webhooks, security } =
         state.db.run(move |conn| ownership::settings_page(conn, &slug, user)).await?;
+    let security = security.map(|s| SecurityView::new(&s, forms.security.as_ref()));
     let scope_choices = Scope::all()
         .iter()
         .map(|s| ScopeChoice {
@@ -419,6 +443,7 @@ pub(super) async fn render(
             created_webhook,
             disable_after_days: crate::services::webhooks::DISABLE_AFTER.whole_days(),
             private_allowed: state.settings.webhooks_allow_private,
+            security,
             layout: frame.layout(title, Some(viewer), Some(&access.org.slug), Nav::Settings),
         },
     )
@@ -717,4 +742,84 @@ pub async fn set_domain_policy(
         }
     };
     Ok(to_domains(&req, frame, &slug, FlashLevel::Success, message))
+}
+
+impl SecurityView {
+    fn new(facts: &security::SecurityView, sent: Option<&SecurityForm>) -> Self {
+        let now = time::OffsetDateTime::now_utc();
+        let from = match (sent, facts.required_from) {
+            (Some(form), _) => form.from.clone(),
+            (None, Some(from)) => two_factor::date_for_input(from),
+            (None, None) => two_factor::default_grace_date(now),
+        };
+        SecurityView {
+            required: sent.map_or(facts.required_from.is_some(), SecurityForm::required),
+            from,
+            current: facts.required_from.map(|at| {
+                let word = if at > now { "from" } else { "since" };
+                format!("{word} {}", crate::web::format::format_date(at))
+            }),
+            without: facts.without,
+            owner_has_two_factor: facts.owner_has_two_factor,
+        }
+    }
+}
+
+/// `Require two-factor` in Settings → Security.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SecurityForm {
+    /// The checkbox: present (`on`) when ticked.
+    #[serde(default)]
+    two_factor_required: Option<String>,
+    /// The grace date, `YYYY-MM-DD`.
+    #[serde(default)]
+    from: String,
+}
+
+impl SecurityForm {
+    fn required(&self) -> bool {
+        self.two_factor_required.is_some()
+    }
+}
+
+/// POST /orgs/{slug}/settings/security: `Save` (the Owner).
+pub async fn save_security(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    slug: OrgSlug,
+    form: web::Form<SecurityForm>,
+) -> Result<HttpResponse, AppError> {
+    let OrgSlug(slug) = slug;
+    let form = form.into_inner();
+    let wanted = if form.required() {
+        security::Requirement::From(two_factor::parse_grace_date(&form.from, time::OffsetDateTime::now_utc()))
+    } else {
+        security::Requirement::NotRequired
+    };
+    let (actor, lookup) = (acting.actor(), slug.clone());
+    match state.db.run(move |conn| security::set_requirement(conn, &actor, &lookup, wanted)).await {
+        Ok(now) => {
+            let message = match now {
+                Some(from) if from > time::OffsetDateTime::now_utc() => format!(
+                    "Two-factor authentication is required from {}. Members without it were told in their notifications.",
+                    crate::web::format::format_date(from)
+                ),
+                Some(_) => "Two-factor authentication is required now: members without it cannot open the organization until they set it up.".to_owned(),
+                None => "Two-factor authentication is not required.".to_owned(),
+            };
+            frame.session.flash(FlashLevel::Success, message);
+            Ok(redirect(&req, &Section::Security.path(slug.as_str())))
+        }
+        Err(AppError::Invalid(errors)) => {
+            let forms = Forms { security: Some(form), security_errors: errors, ..Forms::default() };
+            render(frame, &state, acting.user, slug, Section::Security, StatusCode::UNPROCESSABLE_ENTITY, forms).await
+        }
+        Err(AppError::Conflict(message)) => {
+            let forms = Forms { security: Some(form), security_errors: FormErrors::form(message), ..Forms::default() };
+            render(frame, &state, acting.user, slug, Section::Security, StatusCode::CONFLICT, forms).await
+        }
+        Err(other) => Err(other),
+    }
 }

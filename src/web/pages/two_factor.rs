@@ -110,6 +110,23 @@ struct TwoFactorPage {
     /// Recovery codes just made, shown this once.
     codes: Vec<String>,
     errors: FormErrors,
+    /// Where the person was going (an organization that requires two-factor), to
+    /// carry through the setup and offer once it is on.
+    next: Option<String>,
+    /// Organizations that require two-factor of this account, which has none.
+    required_by: Vec<crate::services::viewer::TwoFactorDue>,
+}
+
+impl TwoFactorPage {
+    /// The date an organization's requirement applies from, in words.
+    pub fn day(&self, due: &crate::services::viewer::TwoFactorDue) -> String {
+        crate::web::format::format_date(due.at)
+    }
+}
+
+/// Where to go once two-factor is on: a local path the person came from, if any.
+fn next_of(next: Option<&str>) -> Option<String> {
+    next.filter(|n| !n.is_empty()).map(|n| safe_next(Some(n))).filter(|n| n != "/dashboard")
 }
 
 struct SetupView {
@@ -130,15 +147,24 @@ fn qr_svg(url: &str) -> Result<String, AppError> {
     ))
 }
 
+/// What the page shows besides the account's state: an app being set up, codes just
+/// made, a form's errors, and where to go afterwards.
+#[derive(Default)]
+struct Shown {
+    setup: Option<two_factor::Setup>,
+    codes: Vec<RecoveryCode>,
+    errors: FormErrors,
+    next: Option<String>,
+}
+
 async fn render(
     frame: Frame,
     state: &crate::web::state::AppState,
     user: crate::web::extractors::SignedIn,
     status_code: StatusCode,
-    setup: Option<two_factor::Setup>,
-    codes: Vec<RecoveryCode>,
-    errors: FormErrors,
+    shown: Shown,
 ) -> Result<HttpResponse, AppError> {
+    let Shown { setup, codes, errors, next } = shown;
     let id = user.0;
     let (status, viewer) = state
         .db
@@ -155,22 +181,32 @@ async fn render(
     page_with_status(
         status_code,
         &TwoFactorPage {
+            required_by: viewer.two_factor_due(time::OffsetDateTime::now_utc()),
             layout: frame.layout("Two-factor authentication", Some(viewer), None, Nav::None),
             status,
             setup,
             codes: codes.iter().map(RecoveryCode::shown).collect(),
             errors,
+            next,
         },
     )
 }
 
-/// GET /account/two-factor
+/// GET /account/two-factor (`?next=`: where to go once it is on).
 pub async fn show_two_factor(
     frame: Frame,
     state: web::Data<crate::web::state::AppState>,
     user: crate::web::extractors::SignedIn,
+    query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
-    render(frame, &state, user, StatusCode::OK, None, Vec::new(), FormErrors::new()).await
+    let next = next_of(query.next.as_deref());
+    render(frame, &state, user, StatusCode::OK, Shown { next, ..Shown::default() }).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NextForm {
+    #[serde(default)]
+    next: String,
 }
 
 /// POST /account/two-factor/app: `Set up`: a new secret, shown as a QR code and as text.
@@ -178,16 +214,20 @@ pub async fn set_up_app(
     frame: Frame,
     state: web::Data<crate::web::state::AppState>,
     user: crate::web::extractors::SignedIn,
+    form: Option<web::Form<NextForm>>,
 ) -> Result<HttpResponse, AppError> {
+    let next = next_of(form.as_ref().map(|f| f.next.as_str()));
     let (links, id) = (state.links.clone(), user.0);
     let setup = state.db.run(move |conn| two_factor::start_app(conn, &links, id)).await?;
-    render(frame, &state, user, StatusCode::OK, Some(setup), Vec::new(), FormErrors::new()).await
+    render(frame, &state, user, StatusCode::OK, Shown { setup: Some(setup), next, ..Shown::default() }).await
 }
 
 #[derive(Debug, Deserialize)]
 pub struct CodeForm {
     #[serde(default)]
     code: String,
+    #[serde(default)]
+    next: String,
 }
 
 /// POST /account/two-factor/app/confirm: the first code turns two-factor on and
@@ -198,15 +238,18 @@ pub async fn confirm_app(
     user: crate::web::extractors::SignedIn,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (links, id, code) = (state.links.clone(), user.0, form.into_inner().code);
+    let CodeForm { code, next } = form.into_inner();
+    let next = next_of(Some(&next));
+    let (links, id) = (state.links.clone(), user.0);
     let request_id = frame.session.request_id();
     let confirmed = state.db.run(move |conn| two_factor::confirm_app(conn, &links, id, &code, request_id)).await;
     match confirmed {
-        Ok(codes) => render(frame, &state, user, StatusCode::OK, None, codes, FormErrors::new()).await,
+        Ok(codes) => render(frame, &state, user, StatusCode::OK, Shown { codes, next, ..Shown::default() }).await,
         Err(AppError::Invalid(errors)) => {
             let links = state.links.clone();
             let setup = state.db.run(move |conn| two_factor::app_being_set_up(conn, &links, id)).await?;
-            render(frame, &state, user, StatusCode::UNPROCESSABLE_ENTITY, setup, Vec::new(), errors).await
+            let shown = Shown { setup, errors, next, ..Shown::default() };
+            render(frame, &state, user, StatusCode::UNPROCESSABLE_ENTITY, shown).await
         }
         Err(other) => Err(other),
     }
@@ -237,7 +280,7 @@ pub async fn turn_off(
             Ok(redirect(&req, "/account/two-factor"))
         }
         Err(AppError::Invalid(errors)) => {
-            render(frame, &state, user, StatusCode::UNPROCESSABLE_ENTITY, None, Vec::new(), errors).await
+            render(frame, &state, user, StatusCode::UNPROCESSABLE_ENTITY, Shown { errors, ..Shown::default() }).await
         }
         Err(other) => Err(other),
     }
@@ -252,5 +295,5 @@ pub async fn regenerate_codes(
     let (links, id) = (state.links.clone(), user.0);
     let request_id = frame.session.request_id();
     let codes = state.db.run(move |conn| two_factor::regenerate_codes(conn, &links, id, request_id)).await?;
-    render(frame, &state, user, StatusCode::OK, None, codes, FormErrors::new()).await
+    render(frame, &state, user, StatusCode::OK, Shown { codes, ..Shown::default() }).await
 }
