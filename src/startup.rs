@@ -68,7 +68,11 @@ impl Application {
         })?;
         let address = listener.local_addr()?;
         if settings.base_url_from_bind {
-            settings.base_url = url::Url::parse(&format!("http://{address}"))?;
+            // The port actually bound (port 0 asks for any); the host stays as configured.
+            settings
+                .base_url
+                .set_port(Some(address.port()))
+                .map_err(|()| anyhow::anyhow!("{} cannot take a port", settings.base_url))?;
         }
 
         let shutdown = CancellationToken::new();
@@ -197,6 +201,7 @@ fn serve(
         metrics,
         cookie_keys: cookie_keys.clone(),
         api: routes::api::document(&settings.base_url),
+        passkeys: crate::services::auth::passkeys::Passkeys::new(&settings.base_url),
         settings,
     });
     let store = PgSessionStore::new(db, lifetimes);

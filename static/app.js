@@ -530,4 +530,105 @@
     var dialog = form && form.closest && form.closest("#dialog-slot dialog:not([data-stays-open])");
     if (dialog && event.detail.successful) closeDialog(dialog);
   });
+  // Passkeys (WebAuthn): a form marked data-passkey asks the server for the ceremony's
+  // options, lets the browser talk to the person's device, then posts the resulting
+  // credential (JSON, binary fields in base64url) in its hidden `credential` field.
+  // Without JavaScript the form posts as it is and the server says a passkey needs it.
+  function fromBase64url(text) {
+    var base64 = text.replace(/-/g, "+").replace(/_/g, "/");
+    var binary = atob(base64 + "===".slice((base64.length + 3) % 4));
+    var bytes = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return bytes.buffer;
+  }
+
+  function toBase64url(buffer) {
+    var bytes = new Uint8Array(buffer);
+    var binary = "";
+    for (var i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]);
+    return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  function withIds(list) {
+    return (list || []).map(function (item) {
+      return Object.assign({}, item, { id: fromBase64url(item.id) });
+    });
+  }
+
+  function credentialJson(credential) {
+    var response = credential.response;
+    var json = {
+      id: credential.id,
+      rawId: toBase64url(credential.rawId),
+      type: credential.type,
+      clientExtensionResults: credential.getClientExtensionResults(),
+      response: { clientDataJSON: toBase64url(response.clientDataJSON) }
+    };
+    if (response.attestationObject) {
+      json.response.attestationObject = toBase64url(response.attestationObject);
+    } else {
+      json.response.authenticatorData = toBase64url(response.authenticatorData);
+      json.response.signature = toBase64url(response.signature);
+      if (response.userHandle) json.response.userHandle = toBase64url(response.userHandle);
+    }
+    return JSON.stringify(json);
+  }
+
+  function passkeyCeremony(form) {
+    var error = form.querySelector("[data-passkey-error]");
+    var token = form.querySelector("input[name=csrf_token]");
+    var show = function (message) {
+      if (!error) return;
+      error.textContent = message;
+      error.hidden = false;
+    };
+    if (!window.PublicKeyCredential || !navigator.credentials) {
+      show("This browser cannot use passkeys.");
+      return;
+    }
+    fetch(form.getAttribute("data-passkey-options"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRF-Token": token ? token.value : "", Accept: "application/json" }
+    })
+      .then(function (response) {
+        if (!response.ok) {
+          return response.text().then(function (text) {
+            throw new Error(text || response.statusText);
+          });
+        }
+        return response.json();
+      })
+      .then(function (started) {
+        form.querySelector("input[name=ceremony]").value = started.ceremony;
+        var publicKey = started.options.publicKey;
+        publicKey.challenge = fromBase64url(publicKey.challenge);
+        if (form.getAttribute("data-passkey") === "register") {
+          publicKey.user.id = fromBase64url(publicKey.user.id);
+          publicKey.excludeCredentials = withIds(publicKey.excludeCredentials);
+          return navigator.credentials.create({ publicKey: publicKey });
+        }
+        publicKey.allowCredentials = withIds(publicKey.allowCredentials);
+        return navigator.credentials.get({ publicKey: publicKey });
+      })
+      .then(function (credential) {
+        form.querySelector("input[name=credential]").value = credentialJson(credential);
+        form.submit();
+      })
+      .catch(function (problem) {
+        show(
+          problem && problem.name === "NotAllowedError"
+            ? "No passkey was used: the request was cancelled or timed out."
+            : "The passkey did not work: " + (problem && problem.message ? problem.message : problem)
+        );
+      });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-passkey")) return;
+    if (form.querySelector("input[name=credential]").value) return;
+    event.preventDefault();
+    passkeyCeremony(form);
+  });
 })();

@@ -240,6 +240,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    passkey_ceremonies (id) {
+        id -> Uuid,
+        kind -> Text,
+        user_id -> Nullable<Uuid>,
+        state -> Jsonb,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    passkeys (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        credential_id -> Bytea,
+        name -> Text,
+        credential -> Jsonb,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     recovery_codes (user_id, digest) {
         user_id -> Uuid,
         digest -> Bytea,
@@ -337,6 +359,8 @@ diesel::table! {
 
 diesel::joinable!(api_idempotency -> api_keys (api_key_id));
 diesel::joinable!(authenticator_apps -> users (user_id));
+diesel::joinable!(passkey_ceremonies -> users (user_id));
+diesel::joinable!(passkeys -> users (user_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(api_keys -> organizations (organization_id));
 diesel::joinable!(api_keys -> users (created_by));
@@ -373,6 +397,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     organization_former_slugs,
     organizations,
     outbox,
+    passkey_ceremonies,
+    passkeys,
     project_grants,
     projects,
     rate_limits,

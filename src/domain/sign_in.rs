@@ -42,9 +42,11 @@ impl Method {
         }
     }
 
-    /// Whether the method proves a first factor (who), as opposed to a second one.
-    pub fn is_first_factor(self) -> bool {
-        matches!(self, Method::Password | Method::Sso | Method::Passkey)
+    /// Whether the method can complete a sign-in waiting for its second factor: a
+    /// code, a recovery code, or a passkey (which proves both factors, so it serves
+    /// after a password as well as alone).
+    pub fn is_second_factor(self) -> bool {
+        matches!(self, Method::Totp | Method::Passkey | Method::RecoveryCode)
     }
 }
 
@@ -74,7 +76,7 @@ impl SignIn {
     /// Nothing changes unless a second factor was pending.
     pub fn after_second_factor(self, method: Method) -> SignIn {
         match self {
-            SignIn::SecondFactorPending { user, mut methods } if !method.is_first_factor() => {
+            SignIn::SecondFactorPending { user, mut methods } if method.is_second_factor() => {
                 methods.push(method);
                 SignIn::SignedIn { user, methods }
             }
@@ -134,6 +136,20 @@ mod tests {
     fn a_passkey_counts_as_both_factors() {
         let user = someone();
         assert_eq!(SignIn::after_first_factor(user, Method::Passkey, true).signed_in_user(), Some(user));
+    }
+
+    #[test]
+    fn a_passkey_completes_a_sign_in_waiting_after_the_password() {
+        let user = UserId(uuid::Uuid::new_v4());
+        let waiting = SignIn::after_first_factor(user, Method::Password, true);
+        let done = waiting.clone().after_second_factor(Method::Passkey);
+        assert_eq!(done.signed_in_user(), Some(user));
+        assert_eq!(done.methods(), [Method::Password, Method::Passkey]);
+        assert_eq!(
+            waiting.after_second_factor(Method::Password).signed_in_user(),
+            None,
+            "a password is no second factor"
+        );
     }
 
     #[test]

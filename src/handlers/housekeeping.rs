@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::db::{api_keys, rate_limits, sessions, Db, RunError};
+use crate::db::{api_keys, rate_limits, sessions, two_factor, Db, RunError};
 
 #[derive(Debug, thiserror::Error)]
 enum HousekeepingError {
@@ -13,8 +13,8 @@ enum HousekeepingError {
 }
 
 /// Runs forever, whatever handlers the worker has: every ten minutes, deletes
-/// expired sessions, rate-limit windows that ended long ago, and the API's
-/// answers kept for Idempotency-Keys past a day.
+/// expired sessions, rate-limit windows that ended long ago, the API's answers
+/// kept for Idempotency-Keys past a day, and passkey ceremonies nobody finished.
 pub async fn housekeeping(db: Db) {
     let mut every = tokio::time::interval(Duration::from_secs(600));
     loop {
@@ -22,6 +22,7 @@ pub async fn housekeeping(db: Db) {
         let result = db
             .run(|conn| -> Result<(usize, usize), HousekeepingError> {
                 api_keys::delete_stale_idempotency(conn)?;
+                two_factor::delete_expired_ceremonies(conn)?;
                 Ok((sessions::delete_expired(conn)?, rate_limits::delete_stale(conn)?))
             })
             .await;

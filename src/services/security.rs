@@ -7,11 +7,11 @@ use uuid::Uuid;
 
 use super::access::{self, OrgAccess};
 use super::events::{Actor, Event};
-use crate::db::{domains, memberships, organizations, outbox, sessions, two_factor as factors, users};
+use crate::db::{domains, memberships, organizations, sessions, two_factor as factors, users};
 use crate::domain::two_factor::GraceDateError;
 use crate::domain::{EmailAddress, Permission, Slug, UserId};
 use crate::error::{AppError, FormErrors};
-use crate::mail::{messages, Links};
+use crate::mail::Links;
 
 /// What the Security section shows.
 pub struct SecurityView {
@@ -197,19 +197,13 @@ pub fn reset(
         factors::remove_all(conn, target.user.0)?;
         sessions::delete_for_user(conn, target.user.0)?;
         let by = access.name();
-        let message = messages::security_notice(
-            &account.email,
-            &account.name,
-            "Your two-factor authentication was reset",
-            &format!(
-                "{by}, the Owner of {}, reset two-factor authentication for your account, as you would after \
-                 losing your phone: your authenticator app and recovery codes no longer work, and you were signed \
-                 out everywhere. Sign in with your password and set up two-factor again.",
-                access.org.name
-            ),
-            &links.account(),
-        )?;
-        outbox::enqueue(conn, links.sealing_key(), &message)?;
+        let what = format!(
+            "{by}, the Owner of {}, reset two-factor authentication for your account, as you would after losing \
+             your phone: your authenticator app, passkeys and recovery codes no longer work, and you were signed \
+             out everywhere. Sign in with your password and set up two-factor again.",
+            access.org.name
+        );
+        super::auth::record::tell(conn, links, &account, "Your two-factor authentication was reset", &what)?;
         let event = Event::MemberTwoFactorReset {
             membership: target.membership,
             user: target.user.0,

@@ -26,7 +26,7 @@ use actix_web::web;
 
 use pages::{
     access, account, api_docs, api_keys, audit, auth, bell, dashboard, health, help, invitations, invitee, mailbox,
-    members, orgs, projects, seats, settings, teams, two_factor, webhooks,
+    members, orgs, passkeys, projects, seats, settings, teams, two_factor, webhooks,
 };
 
 /// Probes and metrics, served outside the session layer.
@@ -119,6 +119,10 @@ route_table! {
     POST "/sign-in" => auth::sign_in, Public;
     GET "/sign-in/two-factor" => two_factor::second_step_form, Public;
     POST "/sign-in/two-factor" => two_factor::second_step, Public;
+    POST "/sign-in/two-factor/passkey/options" => passkeys::second_step_options, Public;
+    POST "/sign-in/two-factor/passkey" => passkeys::second_step_with_passkey, Public;
+    POST "/sign-in/passkey/options" => passkeys::sign_in_options, Public;
+    POST "/sign-in/passkey" => passkeys::sign_in_with_passkey, Public;
     POST "/sign-out" => auth::sign_out, Public;
     GET "/verify-email" => auth::verify_email_page, Public;
     POST "/verify-email" => auth::verify_email, Public;
@@ -134,6 +138,11 @@ route_table! {
     POST "/account/two-factor/app/confirm" => two_factor::confirm_app, SignedIn;
     POST "/account/two-factor/off" => two_factor::turn_off, SignedIn;
     POST "/account/two-factor/recovery-codes" => two_factor::regenerate_codes, SignedIn;
+    POST "/account/two-factor/recovery-codes/download" => two_factor::download_codes, SignedIn;
+    POST "/account/passkeys/options" => passkeys::registration_options, SignedIn;
+    POST "/account/passkeys" => passkeys::add_passkey, SignedIn;
+    GET "/account/passkeys/{id}/remove" => passkeys::confirm_remove_passkey, SignedIn;
+    POST "/account/passkeys/{id}/remove" => passkeys::remove_passkey, SignedIn;
     POST "/account/resend-verification" => account::resend_verification, SignedIn;
     POST "/account/sessions/sign-out-others" => account::sign_out_other_sessions, SignedIn;
     POST "/account/sessions/{public_id}/sign-out" => account::sign_out_session, SignedIn;

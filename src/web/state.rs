@@ -29,6 +29,8 @@ pub struct AppState {
     pub cookie_keys: Vec<actix_web::cookie::Key>,
     /// The JSON API's OpenAPI document, made once at start-up.
     pub api: utoipa::openapi::OpenApi,
+    /// The WebAuthn relying party for passkeys (none when Roster is reached by an IP address).
+    pub passkeys: crate::services::auth::passkeys::Passkeys,
 }
 
 impl AppState {

@@ -586,6 +586,93 @@ async fn an_owner_requires_two_factor_and_a_member_without_it_is_reminded_then_c
     person.browser.close().await.unwrap();
 }
 
+/// Chromium's virtual authenticator (the WebDriver extension of WebAuthn): a platform
+/// authenticator that keeps discoverable credentials and verifies its user, as a
+/// laptop's fingerprint reader does.
+#[derive(Debug)]
+struct AddVirtualAuthenticator;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for AddVirtualAuthenticator {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/webauthn/authenticator", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let options = serde_json::json!({
+            "protocol": "ctap2",
+            "transport": "internal",
+            "hasResidentKey": true,
+            "hasUserVerification": true,
+            "isUserVerified": true,
+        });
+        (http::Method::POST, Some(options.to_string()))
+    }
+}
+
+#[tokio::test]
+async fn a_person_adds_a_passkey_signs_in_with_it_alone_and_as_a_second_step_then_removes_it() {
+    let Some(driver) = start_driver() else { return };
+    // Passkeys need a domain name: the app and the browser use localhost.
+    let app = spawn_app_with(|s| s.base_url = url::Url::parse("http://localhost:0").unwrap()).await;
+    app.create_verified_user("Ada Lovelace", "ada@example.com").await;
+    let person = Person { browser: open_browser(&driver).await, app: &app };
+    person.browser.set_window_size(1280, 800).await.unwrap();
+    person.sign_in("ada@example.com").await;
+    person.browser.issue_cmd(AddVirtualAuthenticator).await.unwrap();
+
+    // Added under a name: her first second factor, so recovery codes come with it.
+    person.visit("/account/two-factor").await;
+    person.fill("Name", "Work laptop").await;
+    person.press_button("Add a passkey").await;
+    person.sees("Your recovery codes").await;
+    person.row_shows("Work laptop", "Never").await;
+    let violations = accessibility_violations(&person.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on Passkeys: {violations:?}");
+    person.screenshots_at_both_widths("passkeys").await;
+    assert_eq!(app.count("SELECT count(*) FROM audit_events WHERE action = 'account.passkey_added'"), 1);
+    assert_eq!(app.count("SELECT count(*) FROM users WHERE two_factor = 'passkey'"), 1);
+
+    // The passkey alone signs her in, from the keyboard.
+    person.sign_out().await;
+    person.visit("/sign-in").await;
+    person.screenshot("sign-in-with-passkey").await;
+    person
+        .browser
+        .find(Locator::XPath("//button[normalize-space()='Sign in with a passkey']"))
+        .await
+        .unwrap()
+        .send_keys(ENTER)
+        .await
+        .unwrap();
+    person.sees("Your organizations").await;
+    assert_eq!(app.count("SELECT count(*) FROM sessions WHERE sign_in_methods = '{passkey}'"), 1);
+
+    // After her password, the passkey is the second step.
+    person.sign_out().await;
+    person.visit("/sign-in").await;
+    person.fill("Email", "ada@example.com").await;
+    person.fill("Password", PASSWORD).await;
+    person.press_button("Sign in").await;
+    person.sees("Use a passkey").await;
+    let violations = accessibility_violations(&person.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on the second step with a passkey: {violations:?}");
+    person.press_button("Use a passkey").await;
+    person.sees("Your organizations").await;
+    assert_eq!(app.count("SELECT count(*) FROM sessions WHERE sign_in_methods = '{password,passkey}'"), 1);
+
+    // Removing it asks for the password; then two-factor is off again.
+    person.visit("/account/two-factor").await;
+    person.row_shows("Work laptop", "just now").await;
+    person.follow_link("Remove").await;
+    person.fill("Current password", PASSWORD).await;
+    person.press_button("Remove passkey").await;
+    person.sees("The passkey “Work laptop” was removed.").await;
+    assert_eq!(app.count("SELECT count(*) FROM passkeys"), 0);
+    assert_eq!(app.count("SELECT count(*) FROM users WHERE two_factor = 'off'"), 1);
+    assert_eq!(app.count("SELECT count(*) FROM recovery_codes"), 0);
+    person.browser.close().await.unwrap();
+}
+
 /// An Owner with organization Acme, signed in on the test client; returns the slug.
 async fn acme(app: &TestApp) -> String {
     app.owner_of("Acme", "Olivia Owner", "olivia@acme.test").await

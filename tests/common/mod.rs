@@ -347,7 +347,12 @@ async fn start(settings: Settings, db: Arc<TestDb>, jar: Arc<Jar>) -> TestApp {
     TestApp {
         client: client_with(jar.clone()),
         jar,
-        address: format!("http://127.0.0.1:{port}"),
+        // Where the app listens: 127.0.0.1, by the name its base URL gives it when that
+        // follows the bind (`localhost`, for passkeys, which need a domain name).
+        address: match (settings.base_url_from_bind, settings.base_url.host_str()) {
+            (true, Some(host)) => format!("http://{host}:{port}"),
+            _ => format!("http://127.0.0.1:{port}"),
+        },
         settings,
         db,
         csrf: Default::default(),

@@ -257,3 +257,75 @@ async fn the_owner_resets_two_factor_only_for_addresses_at_a_verified_domain() {
     let (_, bell) = ann.get_text("/notifications").await;
     assert!(unescape(&bell).contains("Olivia Owner reset your two-factor authentication in Acme"), "{bell}");
 }
+
+#[tokio::test]
+async fn passkeys_need_a_domain_name_and_their_ceremonies_are_used_once() {
+    // Reached by an IP address, Roster offers no passkeys and says why.
+    let by_ip = spawn_app().await;
+    let (_, page) = by_ip.get_text("/sign-in").await;
+    assert!(!page.contains("Sign in with a passkey"), "{page}");
+    by_ip.signed_in_user("Ada Lovelace", "ada@example.com").await;
+    let (_, page) = by_ip.get_text("/account/two-factor").await;
+    assert!(page.contains("Passkeys work when Roster is opened at a domain name"), "{page}");
+    assert_eq!(by_ip.post_form("/account/passkeys/options", &[]).await.status(), StatusCode::CONFLICT);
+
+    let app = crate::common::spawn_app_with(|s| s.base_url = url::Url::parse("http://localhost:0").unwrap()).await;
+    let (_, page) = app.get_text("/sign-in").await;
+    assert!(page.contains("Sign in with a passkey"), "{page}");
+
+    // Registration asks for a discoverable passkey, named for the account.
+    app.signed_in_user("Ada Lovelace", "ada@example.com").await;
+    let response = app.post_form("/account/passkeys/options", &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let started: serde_json::Value = response.json().await.unwrap();
+    let options = &started["options"]["publicKey"];
+    assert_eq!(options["rp"]["id"], "localhost");
+    assert_eq!(options["user"]["name"], "ada@example.com");
+    assert_eq!(options["authenticatorSelection"]["residentKey"], "required");
+    assert_eq!(options["authenticatorSelection"]["userVerification"], "required");
+    // Without a script the form arrives empty, and the page says what is missing.
+    let response =
+        app.post_form("/account/passkeys", &[("name", "Laptop"), ("credential", ""), ("ceremony", "")]).await;
+    expect_page(response, StatusCode::CONFLICT, "Passkeys need JavaScript").await;
+    app.sign_out().await;
+
+    // A made-up credential signs nobody in, and its ceremony cannot be tried again.
+    let started: serde_json::Value = app.post_form("/sign-in/passkey/options", &[]).await.json().await.unwrap();
+    let ceremony = started["ceremony"].as_str().unwrap().to_owned();
+    assert!(started["options"]["publicKey"]["challenge"].as_str().is_some_and(|c| c.len() >= 43));
+    let forged = serde_json::json!({
+        "id": "AAAA", "rawId": "AAAA", "type": "public-key",
+        "response": { "authenticatorData": "AAAA", "clientDataJSON": "AAAA", "signature": "AAAA",
+                      "userHandle": "AAAAAAAAAAAAAAAAAAAAAA" }
+    })
+    .to_string();
+    let fields = [("credential", forged.as_str()), ("ceremony", ceremony.as_str()), ("next", "/dashboard")];
+    let response = app.post_form("/sign-in/passkey", &fields).await;
+    assert_eq!(location(&response), "/sign-in?next=%2Fdashboard");
+    let (_, page) = app.get_text("/sign-in?next=%2Fdashboard").await;
+    assert!(page.contains("That passkey is not one of a Roster account here"), "{page}");
+    let response = app.post_form("/sign-in/passkey", &fields).await;
+    assert_eq!(location(&response), "/sign-in?next=%2Fdashboard");
+    let (_, page) = app.get_text("/sign-in?next=%2Fdashboard").await;
+    assert!(page.contains("That passkey request expired"), "{page}");
+    assert!(location(&app.get("/dashboard").await).starts_with("/sign-in"));
+    assert_eq!(app.count("SELECT count(*) FROM passkey_ceremonies WHERE kind = 'sign_in'"), 0, "taken once");
+}
+
+#[tokio::test]
+async fn recovery_codes_shown_once_can_be_downloaded_as_text() {
+    let app = spawn_app().await;
+    app.signed_in_user("Ada Lovelace", "ada@example.com").await;
+    let (_, codes, _) = turn_on(&app).await;
+    let mut posted = codes.join("\n");
+    posted.push_str("\n=HYPERLINK(\"http://evil.example\")\n");
+    let response = app.post_form("/account/two-factor/recovery-codes/download", &[("codes", &posted)]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-disposition"], "attachment; filename=\"roster-recovery-codes.txt\"");
+    let text = response.text().await.unwrap();
+    assert!(text.starts_with("Roster recovery codes for ada@example.com"), "{text}");
+    assert!(codes.iter().all(|code| text.contains(code.as_str())), "{text}");
+    assert!(!text.contains("HYPERLINK"), "only recovery codes are written: {text}");
+    let response = app.post_form("/account/two-factor/recovery-codes/download", &[("codes", "")]).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}

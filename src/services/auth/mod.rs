@@ -2,6 +2,7 @@
 //! one is needed) and completing the sign-in. The session's side is
 //! `web::session`, which holds the state these functions decide.
 
+pub mod passkeys;
 pub mod password;
 pub mod record;
 pub mod two_factor;

@@ -1,10 +1,12 @@
-//! An account's own events in the audit log: no organization's log lists them.
+//! An account's own events: in the audit log (no organization's log lists them) and,
+//! for changes to how it signs in, by mail to the person.
 
 use diesel::PgConnection;
 use uuid::Uuid;
 
-use crate::db::{audit, users};
+use crate::db::{audit, outbox, users};
 use crate::error::AppError;
+use crate::mail::{messages, Links};
 
 /// Writes an account's own event to the audit log: no organization's log lists it.
 pub fn record_account(
@@ -28,4 +30,38 @@ pub fn record_account(
     };
     audit::insert_many(conn, &[row])?;
     Ok(())
+}
+
+/// Mails the person a security notice, in the change's transaction.
+pub(in crate::services) fn tell(
+    conn: &mut PgConnection,
+    links: &Links,
+    account: &users::User,
+    subject: &str,
+    what: &str,
+) -> Result<(), AppError> {
+    let message = messages::security_notice(&account.email, &account.name, subject, what, &links.account())?;
+    outbox::enqueue(conn, links.sealing_key(), &message)?;
+    Ok(())
+}
+
+/// A change to how an account signs in: its audit row (`action`, with `after`) and
+/// the notice mailed to the person (`subject`, and `what` happened).
+pub struct SecurityChange<'a> {
+    pub action: &'a str,
+    pub after: serde_json::Value,
+    pub subject: &'a str,
+    pub what: &'a str,
+}
+
+/// Records `change` in the audit log and mails the person, in the change's transaction.
+pub fn security_change(
+    conn: &mut PgConnection,
+    links: &Links,
+    account: &users::User,
+    change: SecurityChange<'_>,
+    request_id: Option<String>,
+) -> Result<(), AppError> {
+    record_account(conn, account, change.action, change.after, request_id)?;
+    tell(conn, links, account, change.subject, change.what)
 }

@@ -4,36 +4,55 @@
 use diesel::prelude::*;
 use time::OffsetDateTime;
 
+use super::record::{security_change, SecurityChange};
 use crate::db::sealed::authenticator_secret_context;
-use crate::db::{outbox, two_factor as rows, users, Steps};
+use crate::db::{two_factor as rows, users, Steps};
 use crate::domain::recovery::RecoveryCode;
 use crate::domain::sign_in::Method;
 use crate::domain::totp::{CodeError, TotpSecret};
 use crate::domain::UserId;
 use crate::error::{AppError, FormErrors};
-use crate::mail::{messages, Links};
+use crate::mail::Links;
 
 /// The name the authenticator app lists the account under.
 const ISSUER: &str = "Roster";
 
 /// Where an account's two-factor stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Status {
     /// An authenticator app is set up and confirmed.
     pub app: bool,
+    /// The account's passkeys, oldest first.
+    pub passkeys: Vec<super::passkeys::PasskeyView>,
     /// Recovery codes not used yet.
     pub codes_left: i64,
 }
 
-/// The account's two-factor status.
-pub fn status(conn: &mut PgConnection, user: UserId) -> Result<Status, AppError> {
-    Ok(Status { app: needed(conn, user)?, codes_left: rows::codes_left(conn, user.0)? })
+impl Status {
+    /// Whether the account has a second factor at all.
+    pub fn is_on(&self) -> bool {
+        self.app || !self.passkeys.is_empty()
+    }
 }
 
-/// Whether a sign-in of `user` needs a second step: a confirmed app. One read, as
-/// every password sign-in asks it.
+/// The account's two-factor status.
+pub fn status(conn: &mut PgConnection, user: UserId) -> Result<Status, AppError> {
+    Ok(Status {
+        app: rows::app_of(conn, user.0)?.is_some_and(|a| a.confirmed_at.is_some()),
+        passkeys: super::passkeys::list(conn, user)?,
+        codes_left: rows::codes_left(conn, user.0)?,
+    })
+}
+
+/// Whether a sign-in of `user` needs a second step: an app or a passkey (what the
+/// database keeps on the account). One read, as every password sign-in asks it.
 pub fn needed(conn: &mut PgConnection, user: UserId) -> Result<bool, AppError> {
-    Ok(rows::app_of(conn, user.0)?.is_some_and(|a| a.confirmed_at.is_some()))
+    Ok(users::find(conn, user)?.is_some_and(|account| account.second_factor().is_on()))
+}
+
+/// Whether the account has passkeys, to offer one at the second step.
+pub fn has_passkeys(conn: &mut PgConnection, user: UserId) -> Result<bool, AppError> {
+    Ok(users::find(conn, user)?.is_some_and(|a| a.second_factor() == crate::domain::two_factor::TwoFactor::Passkey))
 }
 
 /// An app being set up: its secret as text and the URL its QR code carries.
@@ -106,9 +125,12 @@ pub fn confirm_app(
         }
         let codes = RecoveryCode::generate_set();
         rows::replace_codes(conn, user.0, &codes.iter().map(RecoveryCode::digest).collect::<Vec<_>>())?;
-        super::record::record_account(conn, &account, "account.two_factor_enabled", serde_json::json!({ "methods": ["totp"] }), request_id)?;
-        tell(conn, links, &account, "Two-factor authentication was turned on for your Roster account",
-            "Two-factor authentication was turned on for your account: signing in now asks for a code from your authenticator app, or a recovery code.")?;
+        security_change(conn, links, &account, SecurityChange {
+            action: "account.two_factor_enabled",
+            after: serde_json::json!({ "methods": ["totp"] }),
+            subject: "Two-factor authentication was turned on for your Roster account",
+            what: "Two-factor authentication was turned on for your account: signing in now asks for a code from your authenticator app, or a recovery code.",
+        }, request_id)?;
         Ok(codes)
     })
 }
@@ -126,12 +148,26 @@ pub fn turn_off(
     let account = super::password::confirm_current(steps, ip, user, password, "password")?;
     steps.run(|conn| {
         conn.transaction(|conn| {
-            if rows::remove_all(conn, user.0)? == 0 {
+            if rows::remove_app(conn, user.0)? == 0 {
                 return Ok(());
             }
-            super::record::record_account(conn, &account, "account.two_factor_disabled", serde_json::json!({ "methods": [] }), request_id.clone())?;
-            tell(conn, links, &account, "Two-factor authentication was turned off for your Roster account",
-                "Two-factor authentication was turned off for your account: signing in now asks for your password alone.")
+            // Passkeys keep two-factor on, and the recovery codes with it.
+            let left = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
+            if left.second_factor().is_on() {
+                return security_change(conn, links, &account, SecurityChange {
+                    action: "account.authenticator_app_removed",
+                    after: serde_json::json!({ "methods": ["passkey"] }),
+                    subject: "The authenticator app was removed from your Roster account",
+                    what: "The authenticator app was removed from your account: signing in now asks for a passkey after your password.",
+                }, request_id.clone());
+            }
+            rows::remove_codes(conn, user.0)?;
+            security_change(conn, links, &account, SecurityChange {
+                action: "account.two_factor_disabled",
+                after: serde_json::json!({ "methods": [] }),
+                subject: "Two-factor authentication was turned off for your Roster account",
+                what: "Two-factor authentication was turned off for your account: signing in now asks for your password alone.",
+            }, request_id.clone())
         })
     })
 }
@@ -145,26 +181,24 @@ pub fn regenerate_codes(
 ) -> Result<Vec<RecoveryCode>, AppError> {
     conn.transaction(|conn| {
         let account = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
-        if !status(conn, user)?.app {
+        if !status(conn, user)?.is_on() {
             return Err(AppError::Conflict(
                 "Recovery codes come with two-factor authentication: turn it on first.".into(),
             ));
         }
         let codes = RecoveryCode::generate_set();
         rows::replace_codes(conn, user.0, &codes.iter().map(RecoveryCode::digest).collect::<Vec<_>>())?;
-        super::record::record_account(
-            conn,
-            &account,
-            "account.recovery_codes_regenerated",
-            serde_json::json!({ "codes": codes.len() }),
-            request_id,
-        )?;
-        tell(
+        security_change(
             conn,
             links,
             &account,
-            "New recovery codes for your Roster account",
-            "New recovery codes were made for your account; the old ones no longer work.",
+            SecurityChange {
+                action: "account.recovery_codes_regenerated",
+                after: serde_json::json!({ "codes": codes.len() }),
+                subject: "New recovery codes for your Roster account",
+                what: "New recovery codes were made for your account; the old ones no longer work.",
+            },
+            request_id,
         )?;
         Ok(codes)
     })
@@ -230,17 +264,4 @@ fn field_error(field: &'static str, error: impl std::fmt::Display) -> AppError {
     let mut errors = FormErrors::new();
     errors.add(field, error.to_string());
     AppError::Invalid(errors)
-}
-
-/// Mails the person a security notice, in the change's transaction.
-fn tell(
-    conn: &mut PgConnection,
-    links: &Links,
-    account: &users::User,
-    subject: &str,
-    what: &str,
-) -> Result<(), AppError> {
-    let message = messages::security_notice(&account.email, &account.name, subject, what, &links.account())?;
-    outbox::enqueue(conn, links.sealing_key(), &message)?;
-    Ok(())
 }

@@ -25,6 +25,8 @@ struct SignInPage {
     next: String,
     notice: Option<&'static str>,
     errors: FormErrors,
+    /// Whether `Sign in with a passkey` is offered (Roster is at a domain name).
+    passkeys: bool,
 }
 
 #[derive(Template)]
@@ -336,7 +338,11 @@ pub async fn sign_up_sent(frame: Frame) -> Result<HttpResponse, AppError> {
 }
 
 /// GET /sign-in
-pub async fn sign_in_form(frame: Frame, query: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
+pub async fn sign_in_form(
+    frame: Frame,
+    state: web::Data<AppState>,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
     let next = safe_next(query.next.as_deref());
     if already_signed_in(&frame) {
         return Ok(HttpResponse::SeeOther().insert_header(("Location", next)).finish());
@@ -353,6 +359,7 @@ pub async fn sign_in_form(frame: Frame, query: web::Query<NextQuery>) -> Result<
             None
         },
         errors: FormErrors::new(),
+        passkeys: state.passkeys.available(),
     })
 }
 
@@ -369,7 +376,14 @@ pub async fn sign_in(
     let refuse = |frame: Frame, errors: FormErrors, email: String, next: String| {
         page_with_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &SignInPage { layout: frame.layout("Sign in", None, None, Nav::None), email, next, notice: None, errors },
+            &SignInPage {
+                layout: frame.layout("Sign in", None, None, Nav::None),
+                email,
+                next,
+                notice: None,
+                errors,
+                passkeys: state.passkeys.available(),
+            },
         )
     };
     let mut errors = FormErrors::new();

@@ -17,6 +17,7 @@ pub mod mailbox;
 pub mod members;
 pub mod message;
 pub mod orgs;
+pub mod passkeys;
 pub mod projects;
 pub mod seats;
 pub mod settings;

@@ -19,6 +19,18 @@ struct SecondStepPage {
     layout: Layout,
     next: String,
     errors: FormErrors,
+    /// Which second factors the account has: an app (a code) and passkeys.
+    app: bool,
+    passkey: bool,
+}
+
+/// Which second factors `user` can give here: (an app, a passkey).
+async fn factors_of(
+    state: &crate::web::state::AppState,
+    user: crate::domain::UserId,
+) -> Result<(bool, bool), AppError> {
+    let status = state.db.run(move |conn| two_factor::status(conn, user)).await?;
+    Ok((status.app, state.passkeys.available() && !status.passkeys.is_empty()))
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,15 +60,22 @@ fn waiting(frame: &Frame) -> Option<(crate::domain::UserId, crate::domain::sign_
 }
 
 /// GET /sign-in/two-factor: the second step, for a browser whose password was right.
-pub async fn second_step_form(frame: Frame, query: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
+pub async fn second_step_form(
+    frame: Frame,
+    state: web::Data<crate::web::state::AppState>,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
     let next = safe_next(query.next.as_deref());
-    if waiting(&frame).is_none() {
+    let Some((user, _)) = waiting(&frame) else {
         return Ok(HttpResponse::SeeOther().insert_header(("Location", "/sign-in")).finish());
-    }
+    };
+    let (app, passkey) = factors_of(&state, user).await?;
     page(&SecondStepPage {
         layout: frame.layout("Two-factor authentication", None, None, Nav::None),
         next,
         errors: FormErrors::new(),
+        app,
+        passkey,
     })
 }
 
@@ -80,10 +99,17 @@ pub async fn second_step(
     };
     let links = state.links.clone();
     let checked = state.db.run(move |conn| two_factor::check(conn, &links, &ip.0, user, &given)).await;
+    let (app, passkey) = factors_of(&state, user).await?;
     let refuse = |frame: Frame, status: StatusCode, errors: FormErrors, next: String| {
         page_with_status(
             status,
-            &SecondStepPage { layout: frame.layout("Two-factor authentication", None, None, Nav::None), next, errors },
+            &SecondStepPage {
+                layout: frame.layout("Two-factor authentication", None, None, Nav::None),
+                next,
+                errors,
+                app,
+                passkey,
+            },
         )
     };
     match checked {
@@ -115,6 +141,19 @@ struct TwoFactorPage {
     next: Option<String>,
     /// Organizations that require two-factor of this account, which has none.
     required_by: Vec<crate::services::viewer::TwoFactorDue>,
+    /// Whether passkeys can be added here (not when Roster is reached by an IP address).
+    passkeys_available: bool,
+    unavailable: &'static str,
+    /// The account's passkeys, as the table lists them.
+    passkeys: Vec<PasskeyRow>,
+}
+
+/// A passkey in the table.
+struct PasskeyRow {
+    id: uuid::Uuid,
+    name: String,
+    added: crate::web::format::When,
+    used: Option<crate::web::format::When>,
 }
 
 impl TwoFactorPage {
@@ -150,14 +189,14 @@ fn qr_svg(url: &str) -> Result<String, AppError> {
 /// What the page shows besides the account's state: an app being set up, codes just
 /// made, a form's errors, and where to go afterwards.
 #[derive(Default)]
-struct Shown {
-    setup: Option<two_factor::Setup>,
-    codes: Vec<RecoveryCode>,
-    errors: FormErrors,
-    next: Option<String>,
+pub(super) struct Shown {
+    pub setup: Option<two_factor::Setup>,
+    pub codes: Vec<RecoveryCode>,
+    pub errors: FormErrors,
+    pub next: Option<String>,
 }
 
-async fn render(
+pub(super) async fn render(
     frame: Frame,
     state: &crate::web::state::AppState,
     user: crate::web::extractors::SignedIn,
@@ -178,6 +217,16 @@ async fn render(
         Some(s) => Some(SetupView { qr_svg: qr_svg(&s.url)?, secret: s.secret }),
         None => None,
     };
+    let passkeys = status
+        .passkeys
+        .iter()
+        .map(|p| PasskeyRow {
+            id: p.id,
+            name: p.name.clone(),
+            added: crate::web::format::When::of(p.created_at),
+            used: p.last_used_at.map(crate::web::format::When::of),
+        })
+        .collect();
     page_with_status(
         status_code,
         &TwoFactorPage {
@@ -188,6 +237,9 @@ async fn render(
             codes: codes.iter().map(RecoveryCode::shown).collect(),
             errors,
             next,
+            passkeys,
+            passkeys_available: state.passkeys.available(),
+            unavailable: crate::services::auth::passkeys::UNAVAILABLE,
         },
     )
 }
@@ -296,4 +348,42 @@ pub async fn regenerate_codes(
     let request_id = frame.session.request_id();
     let codes = state.db.run(move |conn| two_factor::regenerate_codes(conn, &links, id, request_id)).await?;
     render(frame, &state, user, StatusCode::OK, Shown { codes, ..Shown::default() }).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CodesForm {
+    #[serde(default)]
+    codes: String,
+}
+
+/// POST /account/two-factor/recovery-codes/download: the codes just shown, as a text
+/// file. They are not stored readable, so the page sends them back; only lines that
+/// read as recovery codes are written.
+pub async fn download_codes(
+    state: web::Data<crate::web::state::AppState>,
+    user: crate::web::extractors::SignedIn,
+    form: web::Form<CodesForm>,
+) -> Result<HttpResponse, AppError> {
+    let codes: Vec<String> = form
+        .codes
+        .lines()
+        .filter_map(RecoveryCode::parse)
+        .map(|c| c.shown())
+        .take(crate::domain::recovery::COUNT)
+        .collect();
+    if codes.is_empty() {
+        return Err(AppError::BadRequest("There are no recovery codes to download: make new ones.".into()));
+    }
+    let id = user.0;
+    let account = state.db.run(move |conn| crate::services::viewer::load(conn, id)).await?;
+    let text = format!(
+        "Roster recovery codes for {}\nEach code signs you in once, in place of your authenticator app or passkey.\n\n{}\n",
+        account.email,
+        codes.join("\n")
+    );
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .insert_header(("Content-Disposition", "attachment; filename=\"roster-recovery-codes.txt\""))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(text))
 }
