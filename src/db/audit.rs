@@ -112,6 +112,26 @@ fn statement(q: &AuditQuery<'_>) -> audit_events::BoxedQuery<'static, Pg, SqlTyp
     query.order((audit_events::created_at.desc(), audit_events::seq.desc())).limit(q.limit + 1)
 }
 
+/// `limit + 1` of an account's own events (no organization's), newest first, before
+/// the cursor: walks `audit_events_account_idx`.
+pub fn of_account(
+    conn: &mut PgConnection,
+    user: Uuid,
+    before: Option<(time::OffsetDateTime, i64)>,
+    limit: i64,
+) -> QueryResult<Vec<AuditEvent>> {
+    let mut query = audit_events::table
+        .filter(audit_events::organization_id.is_null())
+        .filter(audit_events::actor_id.eq(user))
+        .select(AuditEvent::as_select())
+        .into_boxed();
+    if let Some((at, seq)) = before {
+        let (key, seq_column) = ("audit_events.created_at", "audit_events.seq");
+        query = query.filter(after_pair::<_, Timestamptz, _, BigInt, _>(key, seq_column, true, at, seq));
+    }
+    query.order((audit_events::created_at.desc(), audit_events::seq.desc())).limit(limit + 1).load(conn)
+}
+
 /// Whether the organization's log has an `action` about `target` since `since`
 /// (to tell the Owner and Admins of a recurring problem once, not each time).
 pub fn exists_since(

@@ -1,5 +1,6 @@
 //! Pure types and rules: no HTTP, no SQL, no clock of its own.
 
+pub mod account_event;
 pub mod address;
 pub mod api_key;
 pub mod dates;

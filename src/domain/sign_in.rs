@@ -101,9 +101,6 @@ impl SignIn {
     }
 }
 
-/// The audit log's action for a completed sign-in.
-pub const SIGNED_IN: &str = "account.signed_in";
-
 #[cfg(test)]
 mod tests {
     use super::*;

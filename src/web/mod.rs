@@ -134,6 +134,7 @@ route_table! {
     POST "/account/password" => account::change_password, SignedIn;
     POST "/account/email" => account::change_email, SignedIn;
     GET "/account/two-factor" => two_factor::show_two_factor, SignedIn;
+    GET "/account/security-log" => account::show_security_log, SignedIn;
     POST "/account/two-factor/app" => two_factor::set_up_app, SignedIn;
     POST "/account/two-factor/app/confirm" => two_factor::confirm_app, SignedIn;
     POST "/account/two-factor/off" => two_factor::turn_off, SignedIn;

@@ -670,6 +670,17 @@ async fn a_person_adds_a_passkey_signs_in_with_it_alone_and_as_a_second_step_the
     assert_eq!(app.count("SELECT count(*) FROM passkeys"), 0);
     assert_eq!(app.count("SELECT count(*) FROM users WHERE two_factor = 'off'"), 1);
     assert_eq!(app.count("SELECT count(*) FROM recovery_codes"), 0);
+
+    // Her Security log tells the story, newest first.
+    person.visit("/account").await;
+    person.follow_link("Security log").await;
+    person.sees("Removed the passkey “Work laptop”").await;
+    person.sees("Signed in with password and passkey").await;
+    person.sees("Signed in with passkey").await;
+    person.sees("Added the passkey “Work laptop”").await;
+    let violations = accessibility_violations(&person.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on the Security log: {violations:?}");
+    person.screenshots_at_both_widths("security-log").await;
     person.browser.close().await.unwrap();
 }
 

@@ -73,6 +73,13 @@ async fn an_authenticator_app_guards_the_sign_in_and_recovery_codes_work_once() 
     assert_eq!(location(&response), "/dashboard");
     let (_, page) = app.get_text("/account/two-factor").await;
     assert!(page.contains("8 of 10 recovery codes left"), "{page}");
+    // The Security log says how each sign-in went, newest first.
+    let (_, log) = app.get_text("/account/security-log").await;
+    let log = unescape(&log);
+    let recovered = log.find("Signed in with password and recovery code").expect("the recovery codes' sign-ins");
+    let with_code = log.find("Signed in with password and authenticator app").expect("the code's sign-in");
+    let turned_on = log.find("Turned on two-factor authentication with an authenticator app").expect("turned on");
+    assert!(recovered < with_code && with_code < turned_on, "{log}");
 
     // Turning it off asks for the password.
     let response = app.post_form("/account/two-factor/off", &[("password", "not the password")]).await;

@@ -10,6 +10,7 @@ pub mod two_factor;
 use diesel::PgConnection;
 
 use crate::db::users;
+use crate::domain::account_event::AccountEvent;
 use crate::domain::sign_in::{self, SignIn};
 use crate::error::AppError;
 
@@ -32,5 +33,11 @@ pub fn complete(conn: &mut PgConnection, state: &SignIn, request_id: Option<Stri
     let account = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
     super::domains::join_by_domain_after(conn, user);
     let methods: Vec<&str> = state.methods().iter().map(|m| m.key()).collect();
-    record::record_account(conn, &account, sign_in::SIGNED_IN, serde_json::json!({ "methods": methods }), request_id)
+    record::record_account(
+        conn,
+        &account,
+        AccountEvent::SignedIn,
+        serde_json::json!({ "methods": methods }),
+        request_id,
+    )
 }

@@ -17,6 +17,7 @@ use webauthn_rs_proto::{AuthenticatorSelectionCriteria, ResidentKeyRequirement, 
 use super::record::{security_change, SecurityChange};
 use crate::db::two_factor::{self as rows, PasskeyRow};
 use crate::db::{users, Steps};
+use crate::domain::account_event::AccountEvent;
 use crate::domain::recovery::RecoveryCode;
 use crate::domain::UserId;
 use crate::error::{AppError, FormErrors};
@@ -209,7 +210,7 @@ pub fn finish_registration(
             links,
             &account,
             SecurityChange {
-                action: "account.passkey_added",
+                action: AccountEvent::PasskeyAdded,
                 after: serde_json::json!({ "name": name }),
                 subject: "A passkey was added to your Roster account",
                 what: &what,
@@ -340,7 +341,7 @@ pub fn remove(
                 links,
                 &account,
                 SecurityChange {
-                    action: "account.passkey_removed",
+                    action: AccountEvent::PasskeyRemoved,
                     after: serde_json::json!({ "name": row.name }),
                     subject: "A passkey was removed from your Roster account",
                     what: &what,

@@ -5,6 +5,7 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use crate::db::{audit, outbox, users};
+use crate::domain::account_event::AccountEvent;
 use crate::error::AppError;
 use crate::mail::{messages, Links};
 
@@ -12,7 +13,7 @@ use crate::mail::{messages, Links};
 pub fn record_account(
     conn: &mut PgConnection,
     account: &users::User,
-    action: &str,
+    event: AccountEvent,
     after: serde_json::Value,
     request_id: Option<String>,
 ) -> Result<(), AppError> {
@@ -21,7 +22,7 @@ pub fn record_account(
         organization_id: None,
         actor_id: Some(account.id),
         actor_label: format!("{} <{}>", account.name, account.email),
-        action: action.to_owned(),
+        action: event.key().to_owned(),
         target_label: account.email.clone(),
         before: None,
         after: Some(after),
@@ -48,7 +49,7 @@ pub(in crate::services) fn tell(
 /// A change to how an account signs in: its audit row (`action`, with `after`) and
 /// the notice mailed to the person (`subject`, and `what` happened).
 pub struct SecurityChange<'a> {
-    pub action: &'a str,
+    pub action: AccountEvent,
     pub after: serde_json::Value,
     pub subject: &'a str,
     pub what: &'a str,
@@ -64,4 +65,16 @@ pub fn security_change(
 ) -> Result<(), AppError> {
     record_account(conn, account, change.action, change.after, request_id)?;
     tell(conn, links, account, change.subject, change.what)
+}
+
+/// A page of Account → Security log: the viewer and `limit + 1` of their account's
+/// own events, newest first, before the cursor.
+pub fn security_log(
+    conn: &mut PgConnection,
+    user: crate::domain::UserId,
+    before: Option<(time::OffsetDateTime, i64)>,
+    limit: i64,
+) -> Result<(crate::services::viewer::Viewer, Vec<audit::AuditEvent>), AppError> {
+    let viewer = crate::services::viewer::load(conn, user)?;
+    Ok((viewer, audit::of_account(conn, user.0, before, limit)?))
 }

@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use super::record::{security_change, SecurityChange};
 use crate::db::sealed::authenticator_secret_context;
 use crate::db::{two_factor as rows, users, Steps};
+use crate::domain::account_event::AccountEvent;
 use crate::domain::recovery::RecoveryCode;
 use crate::domain::sign_in::Method;
 use crate::domain::totp::{CodeError, TotpSecret};
@@ -126,7 +127,7 @@ pub fn confirm_app(
         let codes = RecoveryCode::generate_set();
         rows::replace_codes(conn, user.0, &codes.iter().map(RecoveryCode::digest).collect::<Vec<_>>())?;
         security_change(conn, links, &account, SecurityChange {
-            action: "account.two_factor_enabled",
+            action: AccountEvent::TwoFactorEnabled,
             after: serde_json::json!({ "methods": ["totp"] }),
             subject: "Two-factor authentication was turned on for your Roster account",
             what: "Two-factor authentication was turned on for your account: signing in now asks for a code from your authenticator app, or a recovery code.",
@@ -155,7 +156,7 @@ pub fn turn_off(
             let left = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
             if left.second_factor().is_on() {
                 return security_change(conn, links, &account, SecurityChange {
-                    action: "account.authenticator_app_removed",
+                    action: AccountEvent::AuthenticatorAppRemoved,
                     after: serde_json::json!({ "methods": ["passkey"] }),
                     subject: "The authenticator app was removed from your Roster account",
                     what: "The authenticator app was removed from your account: signing in now asks for a passkey after your password.",
@@ -163,7 +164,7 @@ pub fn turn_off(
             }
             rows::remove_codes(conn, user.0)?;
             security_change(conn, links, &account, SecurityChange {
-                action: "account.two_factor_disabled",
+                action: AccountEvent::TwoFactorDisabled,
                 after: serde_json::json!({ "methods": [] }),
                 subject: "Two-factor authentication was turned off for your Roster account",
                 what: "Two-factor authentication was turned off for your account: signing in now asks for your password alone.",
@@ -193,7 +194,7 @@ pub fn regenerate_codes(
             links,
             &account,
             SecurityChange {
-                action: "account.recovery_codes_regenerated",
+                action: AccountEvent::RecoveryCodesRegenerated,
                 after: serde_json::json!({ "codes": codes.len() }),
                 subject: "New recovery codes for your Roster account",
                 what: "New recovery codes were made for your account; the old ones no longer work.",

@@ -6,6 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::domain::account_event::AccountEvent;
 use crate::domain::{EmailAddress, NewPassword};
 use crate::error::{AppError, FormErrors};
 use crate::services::{accounts, sessions};
@@ -311,4 +312,64 @@ pub async fn resend_verification(
         .map(|r| r.path().to_owned())
         .unwrap_or_else(|| "/dashboard".to_owned());
     Ok(redirect(&req, &back))
+}
+
+/// Events shown per page of the Security log.
+const LOG_PAGE: i64 = 50;
+
+#[derive(Template)]
+#[template(path = "account/security_log.html")]
+struct SecurityLogPage {
+    layout: Layout,
+    events: Vec<LogEntry>,
+    next_url: Option<String>,
+    later_page: bool,
+}
+
+/// One line of the Security log.
+struct LogEntry {
+    sentence: String,
+    at: When,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LogParams {
+    #[serde(default)]
+    before: String,
+}
+
+/// GET /account/security-log: the account's own events (sign-ins with their methods,
+/// second factors added and removed), newest first.
+pub async fn show_security_log(
+    frame: Frame,
+    state: web::Data<AppState>,
+    user: SignedIn,
+    params: web::Query<LogParams>,
+) -> Result<HttpResponse, AppError> {
+    let before = super::audit::parse_cursor(&params.before);
+    let id = user.0;
+    let (viewer, events) =
+        state.db.run(move |conn| crate::services::auth::record::security_log(conn, id, before, LOG_PAGE)).await?;
+    let (shown, has_more) = crate::web::listing::split_page(&events, LOG_PAGE);
+    let next_url = has_more
+        .then(|| shown.last())
+        .flatten()
+        .map(|last| format!("/account/security-log?before={}", super::audit::cursor_after(last)));
+    let events = shown
+        .iter()
+        .map(|event| LogEntry {
+            sentence: AccountEvent::from_key(&event.action)
+                .map_or_else(|| event.action.clone(), |known| known.sentence(event.after.as_ref())),
+            at: When::of(event.created_at),
+        })
+        .collect();
+    page_with_status(
+        StatusCode::OK,
+        &SecurityLogPage {
+            layout: frame.layout("Security log", Some(viewer), None, Nav::None),
+            events,
+            next_url,
+            later_page: !params.before.is_empty(),
+        },
+    )
 }

@@ -401,8 +401,13 @@ fn filters_query(params: &AuditParams, before: Option<String>) -> String {
     query.finish()
 }
 
+/// The `before` cursor that continues a log after `event`.
+pub(super) fn cursor_after(event: &AuditEvent) -> String {
+    format!("{}_{}", event.created_at.unix_timestamp_nanos(), event.seq)
+}
+
 /// `before` cursors are "<unix nanoseconds>_<sequence>".
-fn parse_cursor(text: &str) -> Option<(time::OffsetDateTime, i64)> {
+pub(super) fn parse_cursor(text: &str) -> Option<(time::OffsetDateTime, i64)> {
     let (nanos, seq) = text.split_once('_')?;
     let at = time::OffsetDateTime::from_unix_timestamp_nanos(nanos.parse().ok()?).ok()?;
     Some((at, seq.parse().ok()?))
@@ -431,10 +436,10 @@ pub async fn show_audit_log(
     let filter = filter_of(&params);
     let (viewer, slug, events) = state.db.run(move |conn| audit::page(conn, &slug, user.0, &filter, PAGE_SIZE)).await?;
     let (shown, has_more) = split_page(&events, PAGE_SIZE);
-    let next_url = has_more.then(|| shown.last()).flatten().map(|last| {
-        let cursor = format!("{}_{}", last.created_at.unix_timestamp_nanos(), last.seq);
-        format!("/orgs/{slug}/audit?{}", filters_query(&params, Some(cursor)))
-    });
+    let next_url = has_more
+        .then(|| shown.last())
+        .flatten()
+        .map(|last| format!("/orgs/{slug}/audit?{}", filters_query(&params, Some(cursor_after(last)))));
     page(&AuditPage {
         events: shown.iter().map(|e| EventView::new(e, &slug)).collect(),
         actions: EventKind::all().iter().map(|k| (k.key(), k.label())).collect(),
