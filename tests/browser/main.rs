@@ -486,6 +486,9 @@ async fn a_person_turns_on_two_factor_with_an_authenticator_app_and_signs_in_wit
     let violations = accessibility_violations(&person.browser, "body").await;
     assert!(violations.is_empty(), "axe-core on the recovery codes: {violations:?}");
     person.screenshot("two-factor-recovery-codes").await;
+    // She keeps one of the codes the page shows, as a person writes one down.
+    let recovery_code =
+        person.browser.find(Locator::Css("ul.recovery-codes li code")).await.unwrap().text().await.unwrap();
 
     // Signing in now takes a code too, typed from the keyboard.
     person.sign_out().await;
@@ -501,6 +504,30 @@ async fn a_person_turns_on_two_factor_with_an_authenticator_app_and_signs_in_wit
     person.type_keys(&code_now(30)).await;
     person.type_keys(ENTER).await;
     person.sees("Your organizations").await;
+
+    // Without her phone, a recovery code signs her in, once.
+    for attempt in ["first", "again"] {
+        person.sign_out().await;
+        person.visit("/sign-in").await;
+        person.fill("Email", "ada@example.com").await;
+        person.fill("Password", PASSWORD).await;
+        person.press_button("Sign in").await;
+        person
+            .browser
+            .find(Locator::XPath("//summary[normalize-space()='Use a recovery code']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        person.fill("Recovery code", &recovery_code).await;
+        person.press_button("Use recovery code").await;
+        if attempt == "first" {
+            person.sees("Your organizations").await;
+        } else {
+            person.sees("That is not one of your recovery codes, or it was used already.").await;
+        }
+    }
     person.browser.close().await.unwrap();
 }
 
