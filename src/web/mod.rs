@@ -138,12 +138,14 @@ route_table! {
     POST "/account/two-factor/app" => two_factor::set_up_app, SignedIn;
     POST "/account/two-factor/app/confirm" => two_factor::confirm_app, SignedIn;
     POST "/account/two-factor/off" => two_factor::turn_off, SignedIn;
+    POST "/account/two-factor/off/options" => passkeys::confirm_options, SignedIn;
     POST "/account/two-factor/recovery-codes" => two_factor::regenerate_codes, SignedIn;
     POST "/account/two-factor/recovery-codes/download" => two_factor::download_codes, SignedIn;
     POST "/account/passkeys/options" => passkeys::registration_options, SignedIn;
     POST "/account/passkeys" => passkeys::add_passkey, SignedIn;
     GET "/account/passkeys/{id}/remove" => passkeys::confirm_remove_passkey, SignedIn;
     POST "/account/passkeys/{id}/remove" => passkeys::remove_passkey, SignedIn;
+    POST "/account/passkeys/{id}/remove/options" => passkeys::confirm_options, SignedIn;
     POST "/account/resend-verification" => account::resend_verification, SignedIn;
     POST "/account/sessions/sign-out-others" => account::sign_out_other_sessions, SignedIn;
     POST "/account/sessions/{public_id}/sign-out" => account::sign_out_session, SignedIn;

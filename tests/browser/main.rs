@@ -512,9 +512,12 @@ async fn a_person_turns_on_two_factor_with_an_authenticator_app_and_signs_in_wit
         person.fill("Email", "ada@example.com").await;
         person.fill("Password", PASSWORD).await;
         person.press_button("Sign in").await;
+        // (Found once the second step's page has come.)
         person
             .browser
-            .find(Locator::XPath("//summary[normalize-space()='Use a recovery code']"))
+            .wait()
+            .at_most(Duration::from_secs(5))
+            .for_element(Locator::XPath("//summary[normalize-space()='Use a recovery code']"))
             .await
             .unwrap()
             .click()
@@ -687,7 +690,15 @@ async fn a_person_adds_a_passkey_signs_in_with_it_alone_and_as_a_second_step_the
     person.sees("Your organizations").await;
     assert_eq!(app.count("SELECT count(*) FROM sessions WHERE sign_in_methods = '{password,passkey}'"), 1);
 
-    // Removing it asks for the password; then two-factor is off again.
+    // With an authenticator app beside it, the passkey can stand in for the password
+    // to remove the app.
+    person.visit("/account/two-factor").await;
+    set_up_app_in_browser(&person).await;
+    person.press_button("Remove the authenticator app with a passkey").await;
+    person.sees("The authenticator app was removed. Your passkeys keep two-factor authentication on.").await;
+    assert_eq!(app.count("SELECT count(*) FROM authenticator_apps"), 0);
+
+    // Removing the passkey asks for the password; then two-factor is off again.
     person.visit("/account/two-factor").await;
     person.row_shows("Work laptop", "just now").await;
     person.follow_link("Remove").await;

@@ -315,18 +315,18 @@ pub fn finish_second_step(
     Err(AppError::Conflict("That passkey did not sign you in. Try again, or use a code.".into()))
 }
 
-/// `Remove` a passkey, after the current password: audited and mailed. Removing the
-/// last second factor also ends the recovery codes.
+/// `Remove` a passkey, confirmed by the password or a passkey: audited and mailed.
+/// Removing the last second factor also ends the recovery codes.
 pub fn remove(
     steps: &Steps<'_>,
     links: &Links,
-    ip: &str,
-    user: UserId,
+    keys: &Passkeys,
+    confirmation: &super::Confirmation<'_>,
     id: Uuid,
-    password: &str,
     request_id: Option<String>,
 ) -> Result<String, AppError> {
-    let account = super::password::confirm_current(steps, ip, user, password, "password")?;
+    let account = super::confirm(steps, keys, confirmation)?;
+    let user = confirmation.user;
     steps.run(|conn| {
         conn.transaction(|conn| {
             let row = rows::remove_passkey(conn, user.0, id)?.ok_or(AppError::NotFound)?;

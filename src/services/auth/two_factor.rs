@@ -136,21 +136,22 @@ pub fn confirm_app(
     })
 }
 
-/// `Turn off`, after the current password: the app and the recovery codes go; the
-/// audit log and the person's inbox are told.
+/// `Turn off` the authenticator app, confirmed by the password or a passkey: with no
+/// passkey left, the recovery codes go too; the audit log and the person's inbox are
+/// told. Returns whether two-factor is still on (passkeys remain).
 pub fn turn_off(
     steps: &Steps<'_>,
     links: &Links,
-    ip: &str,
-    user: UserId,
-    password: &str,
+    keys: &super::passkeys::Passkeys,
+    confirmation: &super::Confirmation<'_>,
     request_id: Option<String>,
-) -> Result<(), AppError> {
-    let account = super::password::confirm_current(steps, ip, user, password, "password")?;
+) -> Result<bool, AppError> {
+    let account = super::confirm(steps, keys, confirmation)?;
+    let user = confirmation.user;
     steps.run(|conn| {
         conn.transaction(|conn| {
             if rows::remove_app(conn, user.0)? == 0 {
-                return Ok(());
+                return Ok(account.second_factor().is_on());
             }
             // Passkeys keep two-factor on, and the recovery codes with it.
             let left = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
@@ -160,7 +161,7 @@ pub fn turn_off(
                     after: serde_json::json!({ "methods": ["passkey"] }),
                     subject: "The authenticator app was removed from your Roster account",
                     what: "The authenticator app was removed from your account: signing in now asks for a passkey after your password.",
-                }, request_id.clone());
+                }, request_id.clone()).map(|()| true);
             }
             rows::remove_codes(conn, user.0)?;
             security_change(conn, links, &account, SecurityChange {
@@ -168,7 +169,7 @@ pub fn turn_off(
                 after: serde_json::json!({ "methods": [] }),
                 subject: "Two-factor authentication was turned off for your Roster account",
                 what: "Two-factor authentication was turned off for your account: signing in now asks for your password alone.",
-            }, request_id.clone())
+            }, request_id.clone()).map(|()| false)
         })
     })
 }

@@ -13,7 +13,7 @@ use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 use super::two_factor::{render, Shown};
 use crate::domain::sign_in::{Method, SignIn};
 use crate::error::{AppError, FormErrors};
-use crate::services::auth::passkeys;
+use crate::services::auth::{self, passkeys};
 use crate::web::client::ClientIp;
 use crate::web::extractors::SignedIn;
 use crate::web::htmx::{page_with_status, redirect, safe_next};
@@ -112,6 +112,8 @@ struct RemovePage {
     layout: Layout,
     passkey: passkeys::PasskeyView,
     errors: FormErrors,
+    /// Whether a passkey may confirm it instead of the password.
+    passkeys_available: bool,
 }
 
 async fn remove_page(
@@ -134,7 +136,12 @@ async fn remove_page(
     let passkey = found.ok_or(AppError::NotFound)?;
     page_with_status(
         status,
-        &RemovePage { layout: frame.layout("Remove passkey", Some(viewer), None, Nav::None), passkey, errors },
+        &RemovePage {
+            layout: frame.layout("Remove passkey", Some(viewer), None, Nav::None),
+            passkey,
+            errors,
+            passkeys_available: state.passkeys.available(),
+        },
     )
 }
 
@@ -148,10 +155,45 @@ pub async fn confirm_remove_passkey(
     remove_page(frame, &state, user, id.into_inner(), StatusCode::OK, FormErrors::new()).await
 }
 
+/// A change confirmed by the current password, or by a passkey (its credential and
+/// ceremony, from static/app.js).
 #[derive(Debug, Deserialize)]
-pub struct PasswordForm {
+pub struct ConfirmForm {
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    credential: String,
+    #[serde(default)]
+    ceremony: String,
+}
+
+impl ConfirmForm {
+    /// Who confirms, from where, and how.
+    pub(super) fn confirmation(
+        self,
+        user: crate::domain::UserId,
+        ip: &str,
+    ) -> Result<auth::Confirmation<'_>, AppError> {
+        let proof = if self.credential.trim().is_empty() {
+            auth::Proof::Password(self.password)
+        } else {
+            let answer = CredentialForm {
+                credential: self.credential,
+                ceremony: self.ceremony,
+                name: String::new(),
+                next: String::new(),
+            };
+            auth::Proof::Passkey { ceremony: answer.ceremony()?, credential: Box::new(answer.credential()?) }
+        };
+        Ok(auth::Confirmation { user, ip, proof })
+    }
+}
+
+/// POST /account/two-factor/off/options and /account/passkeys/{id}/remove/options: a
+/// passkey ceremony that confirms a change (any of the account's passkeys).
+pub async fn confirm_options(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, AppError> {
+    let (keys, id) = (state.passkeys.clone(), user.0);
+    Ok(json(&state.db.run(move |conn| passkeys::start_second_step(conn, &keys, id)).await?))
 }
 
 /// POST /account/passkeys/{id}/remove
@@ -162,12 +204,17 @@ pub async fn remove_passkey(
     state: web::Data<AppState>,
     user: SignedIn,
     id: web::Path<Uuid>,
-    form: web::Form<PasswordForm>,
+    form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (links, me, id, password) = (state.links.clone(), user.0, id.into_inner(), form.into_inner().password);
+    let (links, keys, me, id) = (state.links.clone(), state.passkeys.clone(), user.0, id.into_inner());
     let request_id = frame.session.request_id();
-    let removed =
-        state.db.run_steps(move |steps| passkeys::remove(steps, &links, &ip.0, me, id, &password, request_id)).await;
+    let removed = state
+        .db
+        .run_steps(move |steps| {
+            let confirmation = form.into_inner().confirmation(me, &ip.0)?;
+            passkeys::remove(steps, &links, &keys, &confirmation, id, request_id)
+        })
+        .await;
     match removed {
         Ok(name) => {
             frame.session.flash(FlashLevel::Success, format!("The passkey “{name}” was removed."));

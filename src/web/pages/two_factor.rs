@@ -307,12 +307,6 @@ pub async fn confirm_app(
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct PasswordForm {
-    #[serde(default)]
-    password: String,
-}
-
 /// POST /account/two-factor/off: `Turn off`, with the current password.
 pub async fn turn_off(
     req: HttpRequest,
@@ -320,15 +314,25 @@ pub async fn turn_off(
     ip: ClientIp,
     state: web::Data<crate::web::state::AppState>,
     user: crate::web::extractors::SignedIn,
-    form: web::Form<PasswordForm>,
+    form: web::Form<super::passkeys::ConfirmForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (links, id, password) = (state.links.clone(), user.0, form.into_inner().password);
+    let (links, keys, id) = (state.links.clone(), state.passkeys.clone(), user.0);
     let request_id = frame.session.request_id();
-    let turned =
-        state.db.run_steps(move |steps| two_factor::turn_off(steps, &links, &ip.0, id, &password, request_id)).await;
+    let turned = state
+        .db
+        .run_steps(move |steps| {
+            let confirmation = form.into_inner().confirmation(id, &ip.0)?;
+            two_factor::turn_off(steps, &links, &keys, &confirmation, request_id)
+        })
+        .await;
     match turned {
-        Ok(()) => {
-            frame.session.flash(crate::web::session::FlashLevel::Success, "Two-factor authentication is off.");
+        Ok(still_on) => {
+            let message = if still_on {
+                "The authenticator app was removed. Your passkeys keep two-factor authentication on."
+            } else {
+                "Two-factor authentication is off."
+            };
+            frame.session.flash(crate::web::session::FlashLevel::Success, message);
             Ok(redirect(&req, "/account/two-factor"))
         }
         Err(AppError::Invalid(errors)) => {
