@@ -8,9 +8,8 @@ pub mod record;
 pub mod two_factor;
 
 use diesel::PgConnection;
-use uuid::Uuid;
 
-use crate::db::{users, Steps};
+use crate::db::users;
 use crate::domain::account_event::AccountEvent;
 use crate::domain::sign_in::{self, SignIn};
 use crate::error::AppError;
@@ -41,43 +40,4 @@ pub fn complete(conn: &mut PgConnection, state: &SignIn, request_id: Option<Stri
         serde_json::json!({ "methods": methods }),
         request_id,
     )
-}
-
-/// How a person proves it is them before a change to how they sign in.
-#[derive(Debug, Clone)]
-pub enum Proof {
-    /// Their current password.
-    Password(String),
-    /// One of their passkeys, answering a ceremony from [`passkeys::start_second_step`].
-    Passkey { ceremony: Uuid, credential: Box<webauthn_rs::prelude::PublicKeyCredential> },
-}
-
-/// Who asks for a change, from where, and how they proved it.
-#[derive(Debug, Clone)]
-pub struct Confirmation<'a> {
-    pub user: crate::domain::UserId,
-    pub ip: &'a str,
-    pub proof: Proof,
-}
-
-/// Checks a confirmation within the sign-in limits, as a sign-in would be checked;
-/// returns the account. A wrong password or passkey is `Invalid` on `password`.
-pub fn confirm(
-    steps: &Steps<'_>,
-    keys: &passkeys::Passkeys,
-    confirmation: &Confirmation<'_>,
-) -> Result<users::User, AppError> {
-    let Confirmation { user, ip, proof } = confirmation;
-    match proof {
-        Proof::Password(password) => password::confirm_current(steps, ip, *user, password, "password"),
-        Proof::Passkey { ceremony, credential } => steps.run(|conn| {
-            passkeys::finish_second_step(conn, keys, ip, *user, *ceremony, credential).map_err(|e| match e {
-                AppError::Conflict(_) => AppError::Invalid(crate::error::FormErrors::form(
-                    "That passkey did not confirm it is you. Try again.",
-                )),
-                other => other,
-            })?;
-            users::find(conn, *user)?.ok_or(AppError::Unauthenticated)
-        }),
-    }
 }

@@ -321,11 +321,11 @@ pub fn remove(
     steps: &Steps<'_>,
     links: &Links,
     keys: &Passkeys,
-    confirmation: &super::Confirmation<'_>,
+    confirmation: &Confirmation<'_>,
     id: Uuid,
     request_id: Option<String>,
 ) -> Result<String, AppError> {
-    let account = super::confirm(steps, keys, confirmation)?;
+    let account = confirm(steps, keys, confirmation)?;
     let user = confirmation.user;
     steps.run(|conn| {
         conn.transaction(|conn| {
@@ -351,6 +351,41 @@ pub fn remove(
             Ok(row.name)
         })
     })
+}
+
+/// How a person proves it is them before a change to how they sign in.
+#[derive(Debug, Clone)]
+pub enum Proof {
+    /// Their current password.
+    Password(String),
+    /// One of their passkeys, answering a ceremony from [`start_second_step`].
+    Passkey { ceremony: Uuid, credential: Box<PublicKeyCredential> },
+}
+
+/// Who asks for a change, from where, and how they proved it.
+#[derive(Debug, Clone)]
+pub struct Confirmation<'a> {
+    pub user: UserId,
+    pub ip: &'a str,
+    pub proof: Proof,
+}
+
+/// Checks a confirmation within the sign-in limits, as a sign-in would be checked;
+/// returns the account. A wrong password or passkey is `Invalid` on `password`.
+pub fn confirm(steps: &Steps<'_>, keys: &Passkeys, confirmation: &Confirmation<'_>) -> Result<users::User, AppError> {
+    let Confirmation { user, ip, proof } = confirmation;
+    match proof {
+        Proof::Password(password) => super::password::confirm_current(steps, ip, *user, password, "password"),
+        Proof::Passkey { ceremony, credential } => steps.run(|conn| {
+            finish_second_step(conn, keys, ip, *user, *ceremony, credential).map_err(|e| match e {
+                AppError::Conflict(_) => AppError::Invalid(crate::error::FormErrors::form(
+                    "That passkey did not confirm it is you. Try again.",
+                )),
+                other => other,
+            })?;
+            users::find(conn, *user)?.ok_or(AppError::Unauthenticated)
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -143,10 +143,10 @@ pub fn turn_off(
     steps: &Steps<'_>,
     links: &Links,
     keys: &super::passkeys::Passkeys,
-    confirmation: &super::Confirmation<'_>,
+    confirmation: &super::passkeys::Confirmation<'_>,
     request_id: Option<String>,
 ) -> Result<bool, AppError> {
-    let account = super::confirm(steps, keys, confirmation)?;
+    let account = super::passkeys::confirm(steps, keys, confirmation)?;
     let user = confirmation.user;
     steps.run(|conn| {
         conn.transaction(|conn| {

@@ -6,55 +6,20 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use serde::Deserialize;
 use uuid::Uuid;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
+use super::credentials::{ConfirmForm, CredentialForm};
 use super::two_factor::{render, Shown};
 use crate::domain::sign_in::{Method, SignIn};
 use crate::error::{AppError, FormErrors};
-use crate::services::auth::{self, passkeys};
+use crate::services::auth::passkeys;
 use crate::web::client::ClientIp;
 use crate::web::extractors::SignedIn;
 use crate::web::htmx::{page_with_status, redirect, safe_next};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::session::FlashLevel;
 use crate::web::state::AppState;
-
-/// What the browser posts at the end of a ceremony.
-#[derive(Debug, Deserialize)]
-pub struct CredentialForm {
-    /// The credential as JSON (static/app.js); empty when the browser ran no script.
-    #[serde(default)]
-    credential: String,
-    /// The ceremony's id, from its options.
-    #[serde(default)]
-    ceremony: String,
-    /// `Add a passkey`: its name.
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    next: String,
-}
-
-/// Without a script the browser cannot talk to the device: the form arrives empty.
-const NEEDS_SCRIPT: &str = "Passkeys need JavaScript: your browser asks your device for the passkey. Turn \
-                            JavaScript on for Roster, or use your password.";
-
-impl CredentialForm {
-    fn credential<T: serde::de::DeserializeOwned>(&self) -> Result<T, AppError> {
-        if self.credential.trim().is_empty() {
-            return Err(AppError::Conflict(NEEDS_SCRIPT.into()));
-        }
-        serde_json::from_str(&self.credential)
-            .map_err(|_| AppError::BadRequest("The passkey's answer could not be read. Try again.".into()))
-    }
-
-    fn ceremony(&self) -> Result<Uuid, AppError> {
-        Uuid::parse_str(self.ceremony.trim())
-            .map_err(|_| AppError::Conflict("That passkey request expired. Try again.".into()))
-    }
-}
 
 fn json<T: serde::Serialize>(value: &T) -> HttpResponse {
     HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(value)
@@ -153,40 +118,6 @@ pub async fn confirm_remove_passkey(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     remove_page(frame, &state, user, id.into_inner(), StatusCode::OK, FormErrors::new()).await
-}
-
-/// A change confirmed by the current password, or by a passkey (its credential and
-/// ceremony, from static/app.js).
-#[derive(Debug, Deserialize)]
-pub struct ConfirmForm {
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    credential: String,
-    #[serde(default)]
-    ceremony: String,
-}
-
-impl ConfirmForm {
-    /// Who confirms, from where, and how.
-    pub(super) fn confirmation(
-        self,
-        user: crate::domain::UserId,
-        ip: &str,
-    ) -> Result<auth::Confirmation<'_>, AppError> {
-        let proof = if self.credential.trim().is_empty() {
-            auth::Proof::Password(self.password)
-        } else {
-            let answer = CredentialForm {
-                credential: self.credential,
-                ceremony: self.ceremony,
-                name: String::new(),
-                next: String::new(),
-            };
-            auth::Proof::Passkey { ceremony: answer.ceremony()?, credential: Box::new(answer.credential()?) }
-        };
-        Ok(auth::Confirmation { user, ip, proof })
-    }
 }
 
 /// POST /account/two-factor/off/options and /account/passkeys/{id}/remove/options: a

@@ -314,7 +314,7 @@ pub async fn turn_off(
     ip: ClientIp,
     state: web::Data<crate::web::state::AppState>,
     user: crate::web::extractors::SignedIn,
-    form: web::Form<super::passkeys::ConfirmForm>,
+    form: web::Form<super::credentials::ConfirmForm>,
 ) -> Result<HttpResponse, AppError> {
     let (links, keys, id) = (state.links.clone(), state.passkeys.clone(), user.0);
     let request_id = frame.session.request_id();
