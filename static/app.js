@@ -592,10 +592,11 @@
       headers: { "X-CSRF-Token": token ? token.value : "", Accept: "application/json" }
     })
       .then(function (response) {
+        if (response.status === 429) {
+          throw new Error("too many attempts from here. Wait a few minutes and try again.");
+        }
         if (!response.ok) {
-          return response.text().then(function (text) {
-            throw new Error(text || response.statusText);
-          });
+          throw new Error("Roster could not start it (error " + response.status + "). Reload the page and try again.");
         }
         return response.json();
       })

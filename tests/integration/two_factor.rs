@@ -317,6 +317,15 @@ async fn passkeys_need_a_domain_name_and_their_ceremonies_are_used_once() {
     assert!(page.contains("That passkey request expired"), "{page}");
     assert!(location(&app.get("/dashboard").await).starts_with("/sign-in"));
     assert_eq!(app.count("SELECT count(*) FROM passkey_ceremonies WHERE kind = 'sign_in'"), 0, "taken once");
+
+    // Anyone may start one, so one address may start only so many: 60 in 15 minutes.
+    for _ in 1..60 {
+        assert_eq!(app.post_form("/sign-in/passkey/options", &[]).await.status(), StatusCode::OK);
+    }
+    let refused = app.post_form("/sign-in/passkey/options", &[]).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_eq!(app.count("SELECT count(*) FROM passkey_ceremonies WHERE kind = 'sign_in'"), 59);
 }
 
 #[tokio::test]

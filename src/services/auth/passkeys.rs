@@ -222,11 +222,14 @@ pub fn finish_registration(
 }
 
 /// `Sign in with a passkey`: options that let the browser offer any passkey it holds
-/// for Roster (no account is named), and the state to keep.
+/// for Roster (no account is named), and the state to keep. Limited per address, as
+/// anyone may start one.
 pub fn start_sign_in(
     conn: &mut PgConnection,
     passkeys: &Passkeys,
+    ip: &str,
 ) -> Result<Started<RequestChallengeResponse>, AppError> {
+    crate::services::rate_limit::check(conn, crate::services::rate_limit::PASSKEY_SIGN_INS_PER_IP, ip)?;
     let (mut options, state) = passkeys.webauthn()?.start_discoverable_authentication().map_err(AppError::internal)?;
     // A button the person pressed, not the autofill ("conditional") flavour.
     options.mediation = None;

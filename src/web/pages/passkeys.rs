@@ -159,9 +159,9 @@ pub async fn remove_passkey(
 }
 
 /// POST /sign-in/passkey/options
-pub async fn sign_in_options(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn sign_in_options(state: web::Data<AppState>, ip: ClientIp) -> Result<HttpResponse, AppError> {
     let keys = state.passkeys.clone();
-    Ok(json(&state.db.run(move |conn| passkeys::start_sign_in(conn, &keys)).await?))
+    Ok(json(&state.db.run(move |conn| passkeys::start_sign_in(conn, &keys, &ip.0)).await?))
 }
 
 /// Back to the sign-in page with `message`, keeping where the person was going.
