@@ -23,12 +23,18 @@ pub struct SettingsPage {
     pub api_keys: Vec<super::api_keys::ApiKey>,
     /// For the Owner and Admins: the organization's webhook endpoints.
     pub webhooks: Vec<super::webhooks::Endpoint>,
-    /// For the Owner: Security (two-factor required, and who lacks it).
+    /// For the Owner, when asked: Security (two-factor required, and who lacks it).
     pub security: Option<super::security::SecurityView>,
 }
 
-/// The Settings page.
-pub fn settings_page(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<SettingsPage, AppError> {
+/// The Settings page; `with_security` when it shows Security (its count of members
+/// without two-factor is read only then).
+pub fn settings_page(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: UserId,
+    with_security: bool,
+) -> Result<SettingsPage, AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
     let has_others = access.role.can(Permission::ManageOwnership) && {
         let query = CandidateQuery {
@@ -45,8 +51,11 @@ pub fn settings_page(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Resu
     let domains = super::domains::domains_of(conn, &access)?;
     let api_keys = super::api_keys::keys_of(conn, &access)?;
     let webhooks = super::webhooks::endpoints_of(conn, &access)?;
-    let security =
-        if access.role.can(Permission::ManageSecurity) { Some(super::security::view(conn, &access)?) } else { None };
+    let security = if with_security && access.role.can(Permission::ManageSecurity) {
+        Some(super::security::view(conn, &access)?)
+    } else {
+        None
+    };
     Ok(SettingsPage { viewer, access, has_others, domains, api_keys, webhooks, security })
 }
 

@@ -97,13 +97,13 @@ pub fn set_requirement(
                 }
             }
         };
-        let now = match &event {
+        let required_from = match &event {
             Event::TwoFactorRequired { from, .. } => Some(*from),
             _ => None,
         };
-        organizations::set_two_factor_required(conn, org.org_id(), now)?;
+        organizations::set_two_factor_required(conn, org.org_id(), required_from)?;
         actor.record_in(conn, &org, access.user(), &[event])?;
-        Ok(now)
+        Ok(required_from)
     })
 }
 

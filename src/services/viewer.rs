@@ -53,6 +53,13 @@ pub struct TwoFactorDue {
     pub closed: bool,
 }
 
+impl TwoFactorDue {
+    /// The date in words: "18 Dec 2026".
+    pub fn day(&self) -> String {
+        crate::domain::dates::day(self.at)
+    }
+}
+
 impl Viewer {
     /// The organizations that require two-factor of this viewer, who has none: those
     /// still in their grace period (a reminder) and those closed to them.

@@ -344,6 +344,14 @@ impl TypedSession {
         sign_in_state(&self.session)
     }
 
+    /// The sign-in waiting for its second step in this browser, if any: its account and state.
+    pub fn waiting_for_second_factor(&self) -> Option<(UserId, SignIn)> {
+        match self.sign_in()? {
+            waiting @ SignIn::SecondFactorPending { user, .. } => Some((UserId(user), waiting)),
+            SignIn::SignedIn { .. } => None,
+        }
+    }
+
     /// Keeps this browser signed in under a new session key, as it was: after a
     /// change of password ended every session of the account, this one included.
     pub fn renew(&self) {

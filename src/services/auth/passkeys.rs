@@ -249,22 +249,15 @@ pub fn finish_sign_in(
     super::password::refuse_failing_client(conn, ACCOUNT, ip)?;
     let webauthn = passkeys.webauthn()?;
     let state: DiscoverableAuthentication = take(conn, ceremony, "sign_in", None)?;
-    let checked = (|| {
-        let (user, credential_id) = webauthn.identify_discoverable_authentication(credential).ok()?;
-        conn.transaction(|conn| {
-            let Some(row) = rows::lock_passkey(conn, user, credential_id)? else { return Ok(None) };
-            let mut passkey = stored(&row)?;
-            let Ok(result) = webauthn.finish_discoverable_authentication_v2(credential, state, &passkey) else {
-                return Ok(None);
-            };
-            passkey.update_credential(&result);
-            rows::passkey_used(conn, row.id, &serde_json::to_value(&passkey).map_err(AppError::internal)?)?;
-            Ok::<_, AppError>(Some(UserId(user)))
-        })
-        .transpose()
-    })();
+    let checked = match webauthn.identify_discoverable_authentication(credential) {
+        Ok((user, credential_id)) => use_passkey(conn, user, credential_id, |key| {
+            webauthn.finish_discoverable_authentication_v2(credential, state, key).ok()
+        })?
+        .then_some(UserId(user)),
+        Err(_) => None,
+    };
     match checked {
-        Some(result) => result,
+        Some(user) => Ok(user),
         None => {
             super::password::count_failure(conn, ACCOUNT, ip)?;
             Err(AppError::Conflict(
@@ -273,6 +266,25 @@ pub fn finish_sign_in(
             ))
         }
     }
+}
+
+/// Uses `user`'s passkey with `credential_id` if `verify` accepts its signature: its
+/// counter and last use are recorded. `false` when the account has no such passkey,
+/// or the signature does not hold.
+fn use_passkey(
+    conn: &mut PgConnection,
+    user: Uuid,
+    credential_id: &[u8],
+    verify: impl FnOnce(&Passkey) -> Option<webauthn_rs::prelude::AuthenticationResult>,
+) -> Result<bool, AppError> {
+    conn.transaction(|conn| {
+        let Some(row) = rows::lock_passkey(conn, user, credential_id)? else { return Ok(false) };
+        let mut passkey = stored(&row)?;
+        let Some(result) = verify(&passkey) else { return Ok(false) };
+        passkey.update_credential(&result);
+        rows::passkey_used(conn, row.id, &serde_json::to_value(&passkey).map_err(AppError::internal)?)?;
+        Ok(true)
+    })
 }
 
 /// `Use a passkey` at the second step: options naming the account's passkeys.
@@ -303,13 +315,9 @@ pub fn finish_second_step(
     super::password::refuse_failing_client(conn, &account_key, ip)?;
     let webauthn = passkeys.webauthn()?;
     let state: PasskeyAuthentication = take(conn, ceremony, "second_step", Some(user))?;
-    let used = conn.transaction(|conn| {
-        let Some(row) = rows::lock_passkey(conn, user.0, credential.get_credential_id())? else { return Ok(false) };
-        let mut passkey = stored(&row)?;
-        let Ok(result) = webauthn.finish_passkey_authentication(credential, &state) else { return Ok(false) };
-        passkey.update_credential(&result);
-        rows::passkey_used(conn, row.id, &serde_json::to_value(&passkey).map_err(AppError::internal)?)?;
-        Ok::<_, AppError>(true)
+    // The ceremony's state names the account's passkeys already: it checks against those.
+    let used = use_passkey(conn, user.0, credential.get_credential_id(), |_| {
+        webauthn.finish_passkey_authentication(credential, &state).ok()
     })?;
     if used {
         return Ok(());

@@ -51,11 +51,6 @@ pub fn needed(conn: &mut PgConnection, user: UserId) -> Result<bool, AppError> {
     Ok(users::find(conn, user)?.is_some_and(|account| account.second_factor().is_on()))
 }
 
-/// Whether the account has passkeys, to offer one at the second step.
-pub fn has_passkeys(conn: &mut PgConnection, user: UserId) -> Result<bool, AppError> {
-    Ok(users::find(conn, user)?.is_some_and(|a| a.second_factor() == crate::domain::two_factor::TwoFactor::Passkey))
-}
-
 /// An app being set up: its secret as text and the URL its QR code carries.
 #[derive(Debug, Clone)]
 pub struct Setup {

@@ -28,18 +28,27 @@ pub struct CredentialForm {
 const NEEDS_SCRIPT: &str = "Passkeys need JavaScript: your browser asks your device for the passkey. Turn \
                             JavaScript on for Roster, or use your password.";
 
+/// The credential a ceremony's form carries, read as `T`; empty when the browser ran no script.
+fn credential_in<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, AppError> {
+    if json.trim().is_empty() {
+        return Err(AppError::Conflict(NEEDS_SCRIPT.into()));
+    }
+    serde_json::from_str(json)
+        .map_err(|_| AppError::BadRequest("The passkey's answer could not be read. Try again.".into()))
+}
+
+/// The ceremony id a form carries.
+fn ceremony_in(text: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(text.trim()).map_err(|_| AppError::Conflict("That passkey request expired. Try again.".into()))
+}
+
 impl CredentialForm {
     pub fn credential<T: serde::de::DeserializeOwned>(&self) -> Result<T, AppError> {
-        if self.credential.trim().is_empty() {
-            return Err(AppError::Conflict(NEEDS_SCRIPT.into()));
-        }
-        serde_json::from_str(&self.credential)
-            .map_err(|_| AppError::BadRequest("The passkey's answer could not be read. Try again.".into()))
+        credential_in(&self.credential)
     }
 
     pub fn ceremony(&self) -> Result<Uuid, AppError> {
-        Uuid::parse_str(self.ceremony.trim())
-            .map_err(|_| AppError::Conflict("That passkey request expired. Try again.".into()))
+        ceremony_in(&self.ceremony)
     }
 }
 
@@ -61,13 +70,10 @@ impl ConfirmForm {
         let proof = if self.credential.trim().is_empty() {
             passkeys::Proof::Password(self.password)
         } else {
-            let answer = CredentialForm {
-                credential: self.credential,
-                ceremony: self.ceremony,
-                name: String::new(),
-                next: String::new(),
-            };
-            passkeys::Proof::Passkey { ceremony: answer.ceremony()?, credential: Box::new(answer.credential()?) }
+            passkeys::Proof::Passkey {
+                ceremony: ceremony_in(&self.ceremony)?,
+                credential: Box::new(credential_in(&self.credential)?),
+            }
         };
         Ok(passkeys::Confirmation { user, ip, proof })
     }

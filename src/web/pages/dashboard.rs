@@ -27,16 +27,7 @@ pub struct DashboardView {
     pub email: String,
     pub orgs: Vec<OrgChoice>,
     /// Organizations that require two-factor of the viewer, who has none.
-    pub two_factor_due: Vec<TwoFactorNotice>,
-}
-
-/// An organization's requirement of two-factor, as the Dashboard states it.
-pub struct TwoFactorNotice {
-    pub name: String,
-    pub slug: String,
-    /// The date it applies from (in the grace period) or since (closed).
-    pub date: String,
-    pub closed: bool,
+    pub two_factor_due: Vec<crate::services::viewer::TwoFactorDue>,
 }
 
 impl DashboardView {
@@ -58,17 +49,7 @@ impl DashboardView {
             suggestion: dashboard.suggestion.clone(),
             email: dashboard.viewer.email.clone(),
             orgs: dashboard.viewer.orgs.clone(),
-            two_factor_due: dashboard
-                .viewer
-                .two_factor_due(time::OffsetDateTime::now_utc())
-                .into_iter()
-                .map(|due| TwoFactorNotice {
-                    name: due.name,
-                    slug: due.slug,
-                    date: crate::web::format::format_date(due.at),
-                    closed: due.closed,
-                })
-                .collect(),
+            two_factor_due: dashboard.viewer.two_factor_due(time::OffsetDateTime::now_utc()),
         }
     }
 }

@@ -164,11 +164,12 @@ pub async fn sign_in_options(state: web::Data<AppState>, ip: ClientIp) -> Result
     Ok(json(&state.db.run(move |conn| passkeys::start_sign_in(conn, &keys, &ip.0)).await?))
 }
 
-/// Back to the sign-in page with `message`, keeping where the person was going.
-fn back_to_sign_in(req: &HttpRequest, frame: &Frame, next: &str, message: String) -> HttpResponse {
+/// Back to `page` (the sign-in page, or its second step) with `message`, keeping where
+/// the person was going.
+fn back_with(req: &HttpRequest, frame: &Frame, page: &str, next: &str, message: String) -> HttpResponse {
     frame.session.flash(FlashLevel::Error, message);
     let query = url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>();
-    redirect(req, &format!("/sign-in?next={query}"))
+    redirect(req, &format!("{page}?next={query}"))
 }
 
 /// POST /sign-in/passkey: `Sign in with a passkey`: both factors at once.
@@ -194,25 +195,15 @@ pub async fn sign_in_with_passkey(
             Ok(redirect(&req, &next))
         }
         Err(AppError::Conflict(message) | AppError::BadRequest(message) | AppError::RateLimited { message, .. }) => {
-            Ok(back_to_sign_in(&req, &frame, &next, message))
+            Ok(back_with(&req, &frame, "/sign-in", &next, message))
         }
         Err(other) => Err(other),
     }
 }
 
-/// The sign-in waiting for its second step in this browser.
-fn pending(frame: &Frame) -> Option<(crate::domain::UserId, SignIn)> {
-    match frame.session.sign_in()? {
-        SignIn::SecondFactorPending { user, methods } => {
-            Some((crate::domain::UserId(user), SignIn::SecondFactorPending { user, methods }))
-        }
-        SignIn::SignedIn { .. } => None,
-    }
-}
-
 /// POST /sign-in/two-factor/passkey/options
 pub async fn second_step_options(frame: Frame, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let (user, _) = pending(&frame).ok_or(AppError::Unauthenticated)?;
+    let (user, _) = frame.session.waiting_for_second_factor().ok_or(AppError::Unauthenticated)?;
     let keys = state.passkeys.clone();
     Ok(json(&state.db.run(move |conn| passkeys::start_second_step(conn, &keys, user)).await?))
 }
@@ -227,7 +218,9 @@ pub async fn second_step_with_passkey(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let next = safe_next(Some(&form.next));
-    let Some((user, waiting)) = pending(&frame) else { return Ok(redirect(&req, "/sign-in")) };
+    let Some((user, waiting)) = frame.session.waiting_for_second_factor() else {
+        return Ok(redirect(&req, "/sign-in"));
+    };
     let checked = async {
         let credential: PublicKeyCredential = form.credential()?;
         let ceremony = form.ceremony()?;
@@ -241,9 +234,7 @@ pub async fn second_step_with_passkey(
             Ok(redirect(&req, &next))
         }
         Err(AppError::Conflict(message) | AppError::BadRequest(message) | AppError::RateLimited { message, .. }) => {
-            frame.session.flash(FlashLevel::Error, message);
-            let query = url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>();
-            Ok(redirect(&req, &format!("/sign-in/two-factor?next={query}")))
+            Ok(back_with(&req, &frame, "/sign-in/two-factor", &next, message))
         }
         Err(other) => Err(other),
     }

@@ -361,7 +361,7 @@ pub(super) async fn render(
     mut forms: Forms,
 ) -> Result<HttpResponse, AppError> {
     let ownership::SettingsPage { viewer, access, has_others, domains, api_keys, webhooks, security } =
-        state.db.run(move |conn| ownership::settings_page(conn, &slug, user)).await?;
+        state.db.run(move |conn| ownership::settings_page(conn, &slug, user, section == Section::Security)).await?;
     let security = security.map(|s| SecurityView::new(&s, forms.security.as_ref()));
     let scope_choices = Scope::all()
         .iter()

@@ -10,7 +10,7 @@ use crate::domain::recovery::RecoveryCode;
 use crate::error::{AppError, FormErrors};
 use crate::services::auth::two_factor::{self, SecondFactor};
 use crate::web::client::ClientIp;
-use crate::web::htmx::{page, page_with_status, redirect, safe_next};
+use crate::web::htmx::{page_with_status, redirect, safe_next};
 use crate::web::layout::{Frame, Layout, Nav};
 
 #[derive(Template)]
@@ -24,13 +24,27 @@ struct SecondStepPage {
     passkey: bool,
 }
 
-/// Which second factors `user` can give here: (an app, a passkey).
-async fn factors_of(
+/// The second step's page for `user`, offering the factors their account has (an
+/// app's code, a passkey where passkeys work here), with `errors` from a refused try.
+async fn second_step_page(
+    frame: Frame,
     state: &crate::web::state::AppState,
     user: crate::domain::UserId,
-) -> Result<(bool, bool), AppError> {
-    let status = state.db.run(move |conn| two_factor::status(conn, user)).await?;
-    Ok((status.app, state.passkeys.available() && !status.passkeys.is_empty()))
+    status: StatusCode,
+    errors: FormErrors,
+    next: String,
+) -> Result<HttpResponse, AppError> {
+    let factors = state.db.run(move |conn| two_factor::status(conn, user)).await?;
+    page_with_status(
+        status,
+        &SecondStepPage {
+            layout: frame.layout("Two-factor authentication", None, None, Nav::None),
+            next,
+            errors,
+            app: factors.app,
+            passkey: state.passkeys.available() && !factors.passkeys.is_empty(),
+        },
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,17 +62,6 @@ pub struct SecondStepForm {
     next: String,
 }
 
-/// The sign-in waiting for its second step in this browser, and its account, if any.
-fn waiting(frame: &Frame) -> Option<(crate::domain::UserId, crate::domain::sign_in::SignIn)> {
-    let pending = frame.session.sign_in()?;
-    match pending {
-        crate::domain::sign_in::SignIn::SecondFactorPending { user, .. } => {
-            Some((crate::domain::UserId(user), pending))
-        }
-        crate::domain::sign_in::SignIn::SignedIn { .. } => None,
-    }
-}
-
 /// GET /sign-in/two-factor: the second step, for a browser whose password was right.
 pub async fn second_step_form(
     frame: Frame,
@@ -66,17 +69,10 @@ pub async fn second_step_form(
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
     let next = safe_next(query.next.as_deref());
-    let Some((user, _)) = waiting(&frame) else {
+    let Some((user, _)) = frame.session.waiting_for_second_factor() else {
         return Ok(HttpResponse::SeeOther().insert_header(("Location", "/sign-in")).finish());
     };
-    let (app, passkey) = factors_of(&state, user).await?;
-    page(&SecondStepPage {
-        layout: frame.layout("Two-factor authentication", None, None, Nav::None),
-        next,
-        errors: FormErrors::new(),
-        app,
-        passkey,
-    })
+    second_step_page(frame, &state, user, StatusCode::OK, FormErrors::new(), next).await
 }
 
 /// POST /sign-in/two-factor: a code from the app, or a recovery code; then signed in.
@@ -89,7 +85,7 @@ pub async fn second_step(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let next = safe_next(Some(&form.next));
-    let Some((user, pending)) = waiting(&frame) else {
+    let Some((user, pending)) = frame.session.waiting_for_second_factor() else {
         return Ok(redirect(&req, "/sign-in"));
     };
     let given = if form.recovery_code.trim().is_empty() {
@@ -99,27 +95,17 @@ pub async fn second_step(
     };
     let links = state.links.clone();
     let checked = state.db.run(move |conn| two_factor::check(conn, &links, &ip.0, user, &given)).await;
-    let (app, passkey) = factors_of(&state, user).await?;
-    let refuse = |frame: Frame, status: StatusCode, errors: FormErrors, next: String| {
-        page_with_status(
-            status,
-            &SecondStepPage {
-                layout: frame.layout("Two-factor authentication", None, None, Nav::None),
-                next,
-                errors,
-                app,
-                passkey,
-            },
-        )
-    };
     match checked {
         Ok(method) => {
             frame.session.complete_sign_in(&state.db, pending.after_second_factor(method)).await?;
             Ok(redirect(&req, &next))
         }
-        Err(AppError::Invalid(errors)) => refuse(frame, StatusCode::UNPROCESSABLE_ENTITY, errors, next),
+        Err(AppError::Invalid(errors)) => {
+            second_step_page(frame, &state, user, StatusCode::UNPROCESSABLE_ENTITY, errors, next).await
+        }
         Err(AppError::RateLimited { message, retry_after }) => {
-            let response = refuse(frame, StatusCode::TOO_MANY_REQUESTS, FormErrors::form(message), next)?;
+            let errors = FormErrors::form(message);
+            let response = second_step_page(frame, &state, user, StatusCode::TOO_MANY_REQUESTS, errors, next).await?;
             Ok(crate::web::htmx::with_retry_after(response, retry_after))
         }
         Err(other) => Err(other),
@@ -154,13 +140,6 @@ struct PasskeyRow {
     name: String,
     added: crate::web::format::When,
     used: Option<crate::web::format::When>,
-}
-
-impl TwoFactorPage {
-    /// The date an organization's requirement applies from, in words.
-    pub fn day(&self, due: &crate::services::viewer::TwoFactorDue) -> String {
-        crate::web::format::format_date(due.at)
-    }
 }
 
 /// Where to go once two-factor is on: a local path the person came from, if any.
