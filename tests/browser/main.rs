@@ -702,6 +702,8 @@ async fn a_person_adds_a_passkey_signs_in_with_it_alone_and_as_a_second_step_the
     person.visit("/account/two-factor").await;
     person.row_shows("Work laptop", "just now").await;
     person.follow_link("Remove").await;
+    let violations = accessibility_violations(&person.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on Remove passkey: {violations:?}");
     person.fill("Current password", PASSWORD).await;
     person.press_button("Remove passkey").await;
     person.sees("The passkey “Work laptop” was removed.").await;
@@ -719,6 +721,34 @@ async fn a_person_adds_a_passkey_signs_in_with_it_alone_and_as_a_second_step_the
     let violations = accessibility_violations(&person.browser, "body").await;
     assert!(violations.is_empty(), "axe-core on the Security log: {violations:?}");
     person.screenshots_at_both_widths("security-log").await;
+    person.browser.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_owner_resets_the_two_factor_of_a_member_at_a_verified_domain_after_typing_her_address() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let slug = acme(&app).await;
+    app.execute(
+        "INSERT INTO organization_domains (id, organization_id, domain, token, verified_at) \
+         SELECT gen_random_uuid(), id, 'acme.test', 'fedcba9876543210fedcba9876543210', now() FROM organizations",
+    );
+    let ann = app.member(&slug, "Ann Member", "ann@acme.test", "member").await;
+    turn_on_two_factor(&ann).await;
+    let person = Person { browser: open_browser(&driver).await, app: &app };
+    person.browser.set_window_size(1280, 800).await.unwrap();
+    person.sign_in("olivia@acme.test").await;
+    person.visit(&format!("/orgs/{slug}/members")).await;
+    person.row_shows("ann@acme.test", "On").await;
+    person.press_in_row("ann@acme.test", "Reset two-factor").await;
+    person.sees("Reset two-factor authentication for").await;
+    let violations = accessibility_violations(&person.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on Reset two-factor: {violations:?}");
+    person.screenshots_at_both_widths("reset-two-factor").await;
+    person.fill("Type ann@acme.test to confirm", "ann@acme.test").await;
+    person.press_button("Reset two-factor").await;
+    person.sees("Two-factor authentication was reset for ann@acme.test.").await;
+    assert_eq!(app.count("SELECT count(*) FROM users WHERE email = 'ann@acme.test' AND two_factor = 'off'"), 1);
     person.browser.close().await.unwrap();
 }
 
