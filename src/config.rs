@@ -46,6 +46,9 @@ pub struct Settings {
     /// Whether webhooks may go to private, loopback and link-local addresses
     /// (`ROSTER_WEBHOOKS_ALLOW_PRIVATE`: tests, and receivers inside an operator's network).
     pub webhooks_allow_private: bool,
+    /// Whether single sign-on providers may live at private and loopback addresses, and
+    /// on loopback over plain http (`ROSTER_SSO_ALLOW_PRIVATE`: tests, on-premise providers).
+    pub sso_allow_private: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -204,11 +207,13 @@ impl Settings {
                 .context("ROSTER_API_RATE_LIMIT must be a whole number of requests a minute, at least 1")?,
             None => 600,
         };
-        let webhooks_allow_private = match var("ROSTER_WEBHOOKS_ALLOW_PRIVATE").as_deref().map(str::trim) {
-            None | Some("false") | Some("0") | Some("") => false,
-            Some("true") | Some("1") => true,
-            Some(other) => bail!("ROSTER_WEBHOOKS_ALLOW_PRIVATE must be true or false, not {other:?}"),
+        let flag = |name: &str| match var(name).as_deref().map(str::trim) {
+            None | Some("false") | Some("0") | Some("") => Ok(false),
+            Some("true") | Some("1") => Ok(true),
+            Some(other) => Err(anyhow::anyhow!("{name} must be true or false, not {other:?}")),
         };
+        let webhooks_allow_private = flag("ROSTER_WEBHOOKS_ALLOW_PRIVATE")?;
+        let sso_allow_private = flag("ROSTER_SSO_ALLOW_PRIVATE")?;
         Ok(Settings {
             database_url,
             bind,
@@ -230,6 +235,7 @@ impl Settings {
             session_idle_timeout,
             api_requests_per_minute,
             webhooks_allow_private,
+            sso_allow_private,
         })
     }
 

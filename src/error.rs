@@ -23,6 +23,12 @@ impl FormErrors {
     pub fn form(message: impl Into<String>) -> Self {
         Self(vec![FieldError { field: "", message: message.into() }])
     }
+    /// One error about one field.
+    pub fn field(field: &'static str, message: impl ToString) -> Self {
+        let mut errors = Self::new();
+        errors.add(field, message);
+        errors
+    }
     pub fn add(&mut self, field: &'static str, message: impl ToString) {
         self.0.push(FieldError { field, message: message.to_string() });
     }

@@ -34,6 +34,7 @@ Configuration (environment variables, or a .env file in the working directory):
   ROSTER_SESSION_IDLE_TIMEOUT  unused sessions end after this, e.g. 8h, 30m  [default: 24h]
   ROSTER_API_RATE_LIMIT  requests one API key may make a minute  [default: 600]
   ROSTER_WEBHOOKS_ALLOW_PRIVATE  true: webhooks may go to private and loopback addresses  [default: false]
+  ROSTER_SSO_ALLOW_PRIVATE  true: single sign-on providers may be at private addresses, and on loopback over http  [default: false]
   ROSTER_DATA_DIR        home of the private PostgreSQL used when DATABASE_URL is unset  [default: ./.roster]
   ROSTER_PRIVATE_POSTGRES  auto: a private PostgreSQL when nothing answers at 127.0.0.1:5432; always; never  [default: auto]
   RUST_LOG               log filter            [default: info]";

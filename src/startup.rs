@@ -190,8 +190,17 @@ fn serve(
         absolute: routes::session::ABSOLUTE_LIFETIME,
         idle: settings.session_idle_timeout,
     };
+    let links = Links::with_keys(&settings.base_url, &ring);
+    let sso = crate::services::auth::sso::SingleSignOn::new(
+        crate::domain::sso::ProviderPlaces { allow_private: settings.sso_allow_private },
+        &crate::dns::Dns { server: settings.dns_server },
+        &links,
+        settings.request_timeout,
+    )
+    .map_err(|error| anyhow::anyhow!("the single sign-on client: {error}"))?;
     let state = web::Data::new(AppState {
-        links: Links::with_keys(&settings.base_url, &ring),
+        sso,
+        links,
         tokens: crate::domain::token::TokenKey::derive(&ring),
         csrf: routes::csrf::CsrfKey::derive(&ring),
         bell,

@@ -22,6 +22,10 @@ pub struct OrgDomain {
     /// Since when a re-check has not found the record of a verified domain.
     pub failing_since: Option<OffsetDateTime>,
     pub policy: DomainPolicy,
+    /// Whether people at it sign in through the organization's single sign-on.
+    pub sso: bool,
+    /// Whether they sign in only that way (`Require SSO`).
+    pub sso_required: bool,
 }
 
 /// Adds a domain to the organization's list, unverified; a unique violation when it is there already.

@@ -22,6 +22,7 @@ pub mod rate_limits;
 pub mod schema;
 pub mod sealed;
 pub mod sessions;
+pub mod sso;
 pub mod teams;
 pub mod two_factor;
 pub mod types;

@@ -167,6 +167,8 @@ diesel::table! {
         last_error -> Nullable<Text>,
         failing_since -> Nullable<Timestamptz>,
         policy -> Text,
+        sso -> Bool,
+        sso_required -> Bool,
     }
 }
 
@@ -295,6 +297,45 @@ diesel::table! {
 }
 
 diesel::table! {
+    sso_connections (organization_id) {
+        organization_id -> Uuid,
+        issuer -> Text,
+        client_id -> Text,
+        client_secret_sealed -> Bytea,
+        client_secret_sealed_with -> Text,
+        metadata -> Nullable<Jsonb>,
+        metadata_fetched_at -> Nullable<Timestamptz>,
+        jwks -> Nullable<Jsonb>,
+        jwks_fetched_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sso_identities (issuer, subject) {
+        issuer -> Text,
+        subject -> Text,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+        last_used_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sso_sign_ins (state_hash) {
+        state_hash -> Bytea,
+        organization_id -> Uuid,
+        email -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        next -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     teams (id) {
         id -> Uuid,
         organization_id -> Uuid,
@@ -376,6 +417,9 @@ diesel::joinable!(organization_former_slugs -> organizations (organization_id));
 diesel::joinable!(projects -> organizations (organization_id));
 diesel::joinable!(bell_versions -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(sso_connections -> organizations (organization_id));
+diesel::joinable!(sso_identities -> users (user_id));
+diesel::joinable!(sso_sign_ins -> organizations (organization_id));
 diesel::joinable!(teams -> organizations (organization_id));
 
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
@@ -404,6 +448,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     rate_limits,
     recovery_codes,
     sessions,
+    sso_connections,
+    sso_identities,
+    sso_sign_ins,
     team_members,
     teams,
     users,

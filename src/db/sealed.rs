@@ -54,8 +54,24 @@ pub const AUTHENTICATOR_SECRETS: Sealed = Sealed {
     context: |user, _| authenticator_secret_context(user),
 };
 
+/// Single sign-on providers' client secrets, bound to the organization.
+pub const SSO_CLIENT_SECRETS: Sealed = Sealed {
+    what: "sso_client_secret",
+    table: "sso_connections",
+    id: "organization_id",
+    value: "client_secret_sealed",
+    with: "client_secret_sealed_with",
+    extra: "''",
+    context: |org, _| sso_client_secret_context(org),
+};
+
 /// Every kind of sealed value.
-pub const ALL: [Sealed; 3] = [OUTBOX_BODIES, WEBHOOK_SECRETS, AUTHENTICATOR_SECRETS];
+pub const ALL: [Sealed; 4] = [OUTBOX_BODIES, WEBHOOK_SECRETS, AUTHENTICATOR_SECRETS, SSO_CLIENT_SECRETS];
+
+/// What a single sign-on client secret is sealed to: the organization it belongs to.
+pub fn sso_client_secret_context(org: Uuid) -> Vec<u8> {
+    [b"sso-client-secret:".as_slice(), org.as_bytes()].concat()
+}
 
 /// What an authenticator app's secret is sealed to: the account it belongs to.
 pub fn authenticator_secret_context(user: Uuid) -> Vec<u8> {

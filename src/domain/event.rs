@@ -175,6 +175,26 @@ pub enum Event {
     /// `Roll secret`: a new signing secret, shown once.
     #[strum_discriminants(strum(serialize = "webhook.secret_rolled"))]
     WebhookSecretRolled { url: String },
+    /// The Owner saved the single sign-on provider (`issuer`, `client_id`) and the
+    /// verified domains it covers; `secret_changed` when a new client secret was typed.
+    #[strum_discriminants(strum(serialize = "sso.configured"))]
+    SsoConfigured {
+        issuer: String,
+        client_id: String,
+        domains: Vec<String>,
+        previous: Option<(String, String, Vec<String>)>,
+        secret_changed: bool,
+    },
+    /// `Require SSO` turned on or off for a covered domain; `sessions_ended`: the
+    /// sessions of its people that had not signed in through the provider.
+    #[strum_discriminants(strum(serialize = "sso.required_changed"))]
+    SsoRequiredChanged { domain: String, required: bool, sessions_ended: usize },
+    /// Someone signed in through the provider (`created`: their account was made then).
+    #[strum_discriminants(strum(serialize = "sso.sign_in"))]
+    SsoSignIn { email: String, issuer: String, created: bool },
+    /// A sign-in through the provider was refused, and why (a `domain::sso::Refusal` key).
+    #[strum_discriminants(strum(serialize = "sso.refused"))]
+    SsoRefused { email: String, reason: String },
 }
 
 impl EventKind {
@@ -233,6 +253,10 @@ impl EventKind {
             EventKind::WebhookCreatorLeft => "Webhook kept after its creator left",
             EventKind::WebhookSecretUnreadable => "Webhook secret unreadable",
             EventKind::WebhookSecretRolled => "Webhook secret rolled",
+            EventKind::SsoConfigured => "Single sign-on configured",
+            EventKind::SsoRequiredChanged => "Require SSO changed",
+            EventKind::SsoSignIn => "Signed in with single sign-on",
+            EventKind::SsoRefused => "Single sign-on refused",
         }
     }
 
@@ -289,6 +313,9 @@ impl Event {
             | Event::WebhookCreatorLeft { url, .. }
             | Event::WebhookSecretUnreadable { url, .. }
             | Event::WebhookSecretRolled { url } => url,
+            Event::SsoConfigured { issuer, .. } => issuer,
+            Event::SsoRequiredChanged { domain, .. } => domain,
+            Event::SsoSignIn { email, .. } | Event::SsoRefused { email, .. } => email,
             Event::DomainAdded { domain }
             | Event::DomainVerified { domain }
             | Event::DomainRemoved { domain, .. }
@@ -426,6 +453,20 @@ impl Event {
                 (Some(json!({ "enabled": true })), Some(json!({ "enabled": false, "reason": reason })))
             }
             Event::InvitationLinkCopied { .. } | Event::MemberVerificationResent { .. } => (None, None),
+            Event::SsoConfigured { issuer, client_id, domains, previous, secret_changed } => (
+                previous.as_ref().map(|(issuer, client_id, domains)| {
+                    json!({ "issuer": issuer, "client_id": client_id, "domains": domains })
+                }),
+                Some(json!({
+                    "issuer": issuer, "client_id": client_id, "domains": domains, "secret_changed": secret_changed
+                })),
+            ),
+            Event::SsoRequiredChanged { required, sessions_ended, .. } => (
+                Some(json!({ "sso_required": !required })),
+                Some(json!({ "sso_required": required, "sessions_ended": sessions_ended })),
+            ),
+            Event::SsoSignIn { issuer, created, .. } => (None, Some(json!({ "issuer": issuer, "created": created }))),
+            Event::SsoRefused { reason, .. } => (None, Some(json!({ "reason": reason }))),
         }
     }
 
@@ -601,7 +642,11 @@ impl Event {
             | Event::ApiKeyRefused { .. }
             | Event::WebhookCreated { .. }
             | Event::WebhookDeleted { .. }
-            | Event::WebhookEnabled { .. } => Vec::new(),
+            | Event::WebhookEnabled { .. }
+            | Event::SsoConfigured { .. }
+            | Event::SsoRequiredChanged { .. }
+            | Event::SsoSignIn { .. }
+            | Event::SsoRefused { .. } => Vec::new(),
             Event::WebhookSecretRolled { .. } => Vec::new(),
             Event::WebhookSecretUnreadable { endpoint, url, owner } => owner
                 .map(|owner| Notice { recipient: owner, subject: *endpoint, payload: json!({ "url": url }) })

@@ -22,6 +22,7 @@ pub mod role;
 pub mod sealing;
 pub mod seats;
 pub mod sign_in;
+pub mod sso;
 pub mod team;
 pub mod token;
 pub mod totp;

@@ -14,7 +14,8 @@ enum HousekeepingError {
 
 /// Runs forever, whatever handlers the worker has: every ten minutes, deletes
 /// expired sessions, rate-limit windows that ended long ago, the API's answers
-/// kept for Idempotency-Keys past a day, and passkey ceremonies nobody finished.
+/// kept for Idempotency-Keys past a day, and passkey ceremonies and single sign-ons
+/// nobody finished.
 pub async fn housekeeping(db: Db) {
     let mut every = tokio::time::interval(Duration::from_secs(600));
     loop {
@@ -23,6 +24,7 @@ pub async fn housekeeping(db: Db) {
             .run(|conn| -> Result<(usize, usize), HousekeepingError> {
                 api_keys::delete_stale_idempotency(conn)?;
                 two_factor::delete_expired_ceremonies(conn)?;
+                crate::db::sso::sweep_sign_ins(conn)?;
                 Ok((sessions::delete_expired(conn)?, rate_limits::delete_stale(conn)?))
             })
             .await;

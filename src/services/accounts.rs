@@ -185,7 +185,9 @@ pub fn verify_email(conn: &mut PgConnection, token: &Token) -> Result<Option<(Us
     })?;
     // A proven address at a verified domain joins that organization, once the
     // verification has committed, in a transaction of its own.
-    Ok(verified.inspect(|(user, _)| super::domains::join_by_domain_after(conn, *user)))
+    Ok(verified.inspect(|(user, _)| {
+        super::domains::join_by_domain_after(conn, *user);
+    }))
 }
 
 /// Changes a signed-in user's password after checking their current one (limited
@@ -254,6 +256,10 @@ pub fn request_password_reset(
         let Some(user) = users::find_by_email(conn, email)? else {
             return Ok(());
         };
+        // No password for an address that signs in only through single sign-on.
+        if super::sso::sso_only(conn, email, Some(user.user_id()))?.is_some() {
+            return Ok(());
+        }
         let token = Token::generate();
         let expires = OffsetDateTime::now_utc() + RESET_TTL;
         email_tokens::issue(conn, user.user_id(), Purpose::ResetPassword, &token, &user.email, expires)?;
@@ -274,6 +280,11 @@ pub fn reset_password(steps: &Steps<'_>, token: &Token, new: &NewPassword) -> Re
                 return Ok(None);
             };
             let user = UserId(used.user_id);
+            // A link sent before its domain required single sign-on sets no password now
+            // (the error rolls back, so the link stays as it was).
+            if let Some(only) = super::sso::sso_only_for_account(conn, user)? {
+                return Err(AppError::Forbidden(only.sentence()));
+            }
             users::set_password_hash(conn, user, &new_hash)?;
             users::mark_verified(conn, user, &used.email)?;
             sessions::delete_for_user(conn, user.0)?;

@@ -264,12 +264,18 @@ fn join_locked(conn: &mut PgConnection, who: Eligible) -> Result<Result<(String,
 /// is free. Runs after sign-in and after an address is verified, in a
 /// transaction of its own. Returns the organization's name when they joined.
 pub fn join_by_domain(conn: &mut PgConnection, user: UserId) -> Result<Option<String>, AppError> {
+    Ok(try_joining_by_domain(conn, user)?.and_then(|joined| joined.ok()))
+}
+
+/// [`join_by_domain`], saying what happened when it was tried: `Ok` with the
+/// organization's name, or `Err` with the sentence that says no seat is free.
+fn try_joining_by_domain(conn: &mut PgConnection, user: UserId) -> Result<Option<Result<String, String>>, AppError> {
     conn.transaction(|conn| {
         let Some(who) = eligible(conn, user)? else { return Ok(None) };
         if who.domain.policy != DomainPolicy::AutoJoin {
             return Ok(None);
         }
-        Ok(join_locked(conn, who)?.ok().map(|(name, _)| name))
+        Ok(Some(join_locked(conn, who)?.map(|(name, _)| name)))
     })
 }
 
@@ -327,9 +333,15 @@ pub fn set_policy(
 
 /// [`join_by_domain`] after a sign-in or a verification that has already
 /// succeeded: a failure here is logged, never the person's failure to sign in.
-pub fn join_by_domain_after(conn: &mut PgConnection, user: UserId) {
-    if let Err(error) = join_by_domain(conn, user) {
-        tracing::warn!(user = %user.0, error = ?error, "joining through a verified domain failed");
+/// Returns the sentence to tell them when no seat was free.
+pub fn join_by_domain_after(conn: &mut PgConnection, user: UserId) -> Option<String> {
+    match try_joining_by_domain(conn, user) {
+        Ok(Some(Err(no_seat))) => Some(no_seat),
+        Ok(_) => None,
+        Err(error) => {
+            tracing::warn!(user = %user.0, error = ?error, "joining through a verified domain failed");
+            None
+        }
     }
 }
 

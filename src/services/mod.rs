@@ -31,6 +31,7 @@ pub mod reach;
 pub mod seats;
 pub mod security;
 pub mod sessions;
+pub mod sso;
 pub mod teams;
 pub mod viewer;
 pub mod webhooks;

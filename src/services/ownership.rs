@@ -25,15 +25,18 @@ pub struct SettingsPage {
     pub webhooks: Vec<super::webhooks::Endpoint>,
     /// For the Owner, when asked: Security (two-factor required, and who lacks it).
     pub security: Option<super::security::SecurityView>,
+    /// For the Owner, when asked: Single sign-on.
+    pub sso: Option<super::sso::SsoView>,
 }
 
 /// The Settings page; `with_security` when it shows Security (its count of members
-/// without two-factor is read only then).
+/// without two-factor is read only then), `with_sso` when it shows Single sign-on.
 pub fn settings_page(
     conn: &mut PgConnection,
     slug: &Slug,
     user: UserId,
     with_security: bool,
+    with_sso: bool,
 ) -> Result<SettingsPage, AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
     let has_others = access.role.can(Permission::ManageOwnership) && {
@@ -56,7 +59,12 @@ pub fn settings_page(
     } else {
         None
     };
-    Ok(SettingsPage { viewer, access, has_others, domains, api_keys, webhooks, security })
+    let sso = if with_sso && access.role.can(Permission::ManageSecurity) {
+        Some(super::sso::view(conn, &access)?)
+    } else {
+        None
+    };
+    Ok(SettingsPage { viewer, access, has_others, domains, api_keys, webhooks, security, sso })
 }
 
 fn confirm_name(typed: &str, name: &str) -> Result<(), AppError> {

@@ -23,7 +23,7 @@ pub struct SecurityView {
     pub owner_has_two_factor: bool,
 }
 
-fn may_manage(access: &OrgAccess) -> Result<(), AppError> {
+pub(super) fn may_manage(access: &OrgAccess) -> Result<(), AppError> {
     if access.role.can(Permission::ManageSecurity) {
         Ok(())
     } else {

@@ -79,7 +79,8 @@ impl When {
 /// someone to act, amber; over, grey; anything else (a role, a level) plain.
 pub fn tone(word: impl std::fmt::Display) -> &'static str {
     match word.to_string().as_str() {
-        "Active" | "Accepted" | "Verified" | "Enabled" | "Delivered" | "This device" | "On" | "Passkey" => "tone-ok",
+        "Active" | "Accepted" | "Verified" | "Enabled" | "Delivered" | "This device" | "On" | "Passkey" | "Reached"
+        | "Required" => "tone-ok",
         "Pending" | "Queued" | "Retrying" => "tone-info",
         "Expired" | "Not verified" | "Disabled" | "Failed" | "Needs a new secret" | "Two-factor required" => {
             "tone-warn"

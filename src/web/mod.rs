@@ -26,7 +26,7 @@ use actix_web::web;
 
 use pages::{
     access, account, api_docs, api_keys, audit, auth, bell, dashboard, health, help, invitations, invitee, mailbox,
-    members, orgs, passkeys, projects, seats, settings, teams, two_factor, webhooks,
+    members, orgs, passkeys, projects, seats, settings, sso, teams, two_factor, webhooks,
 };
 
 /// Probes and metrics, served outside the session layer.
@@ -123,6 +123,7 @@ route_table! {
     POST "/sign-in/two-factor/passkey" => passkeys::second_step_with_passkey, Public;
     POST "/sign-in/passkey/options" => passkeys::sign_in_options, Public;
     POST "/sign-in/passkey" => passkeys::sign_in_with_passkey, Public;
+    GET "/sign-in/sso/callback" => sso::callback, Public;
     POST "/sign-out" => auth::sign_out, Public;
     GET "/verify-email" => auth::verify_email_page, Public;
     POST "/verify-email" => auth::verify_email, Public;
@@ -198,6 +199,10 @@ route_table! {
     POST "/orgs/{slug}/settings/delete" => settings::delete_organization, SignedIn;
     POST "/orgs/{slug}/settings/seats" => settings::change_seat_limit, SignedIn;
     POST "/orgs/{slug}/settings/security" => settings::save_security, SignedIn;
+    POST "/orgs/{slug}/settings/sso" => sso::save_sso, SignedIn;
+    POST "/orgs/{slug}/settings/sso/test" => sso::test_sso, SignedIn;
+    POST "/orgs/{slug}/settings/sso/domains/{id}" => sso::set_required, SignedIn;
+    POST "/orgs/{slug}/settings/sso/domains/{id}/require" => sso::require, SignedIn;
     POST "/orgs/{slug}/settings/api-keys" => api_keys::create_api_key, SignedIn;
     GET "/orgs/{slug}/settings/api-keys/{id}/revoke" => api_keys::confirm_revoke_api_key, SignedIn;
     POST "/orgs/{slug}/settings/api-keys/{id}/revoke" => api_keys::revoke_api_key, SignedIn;

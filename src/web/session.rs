@@ -24,6 +24,8 @@ use crate::services::sessions::{self, Device, Lifetimes, SignedInAs};
 /// Where the browser's sign-in stands ([`SignIn`]); absent when it is not signed in.
 const SIGN_IN: &str = "sign_in";
 const FLASHES: &str = "flashes";
+/// Why the last sign-in through a provider was refused, for the sign-in page.
+const SSO_REFUSAL: &str = "sso_refusal";
 /// The signed-in browser's `User-Agent` and address, noted at sign-in for Account → Sessions.
 const DEVICE_AGENT: &str = "device_agent";
 /// What a browser that signed up keeps until its verification link is opened.
@@ -323,11 +325,15 @@ impl TypedSession {
     /// then the session gets a new key (against fixation), the state and the
     /// browser it is, which Account → Sessions lists.
     pub async fn complete_sign_in(&self, db: &Db, state: SignIn) -> Result<(), AppError> {
+        let mut no_seat = None;
         if state.signed_in_user().is_some() {
             let (recorded, request_id) = (state.clone(), self.request_id.clone());
-            db.run(move |conn| crate::services::auth::complete(conn, &recorded, request_id)).await?;
+            no_seat = db.run(move |conn| crate::services::auth::complete(conn, &recorded, request_id)).await?;
         }
         self.session.renew();
+        if let Some(sentence) = no_seat {
+            self.flash(FlashLevel::Error, sentence);
+        }
         self.session.remove(SIGNED_UP);
         self.session.insert(SIGN_IN, &state).map_err(AppError::internal)?;
         self.session.insert(DEVICE_AGENT, &self.device.user_agent).map_err(AppError::internal)?;
@@ -371,6 +377,20 @@ impl TypedSession {
     /// The signed-in user's id, if the sign-in is complete ([`signed_in_user`]).
     pub fn user_id(&self) -> Option<UserId> {
         signed_in_user(&self.session)
+    }
+
+    /// Keeps why a sign-in through a provider was refused, for the sign-in page it
+    /// leads back to: the address concerned and the sentence.
+    pub fn remember_sso_refusal(&self, email: &str, sentence: &str) {
+        if let Err(error) = self.session.insert(SSO_REFUSAL, (email, sentence)) {
+            tracing::warn!(%error, "could not keep why a single sign-on was refused");
+        }
+    }
+
+    /// What [`Self::remember_sso_refusal`] kept, once.
+    pub fn take_sso_refusal(&self) -> Option<(String, String)> {
+        self.session.get::<serde_json::Value>(SSO_REFUSAL).ok().flatten()?;
+        self.session.remove_as::<(String, String)>(SSO_REFUSAL)?.ok()
     }
 
     /// Ends the session in the store and clears the cookie.

@@ -31,6 +31,8 @@ pub struct AppState {
     pub api: utoipa::openapi::OpenApi,
     /// The WebAuthn relying party for passkeys (none when Roster is reached by an IP address).
     pub passkeys: crate::services::auth::passkeys::Passkeys,
+    /// Single sign-on: the client providers are reached through, and the redirect URL.
+    pub sso: crate::services::auth::sso::SingleSignOn,
 }
 
 impl AppState {

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod process;
+pub mod provider;
 pub mod receiver;
 
 use std::collections::hash_map::DefaultHasher;
@@ -310,6 +311,7 @@ pub fn test_settings(db: &TestDb) -> Settings {
         session_idle_timeout: std::time::Duration::from_secs(24 * 3_600),
         api_requests_per_minute: 600,
         webhooks_allow_private: false,
+        sso_allow_private: false,
     }
 }
 
@@ -518,6 +520,7 @@ impl TestApp {
     pub async fn another_instance(&self, adjust: impl FnOnce(&mut Settings)) -> TestApp {
         let mut settings = test_settings(&self.db);
         settings.webhooks_allow_private = self.settings.webhooks_allow_private;
+        settings.sso_allow_private = self.settings.sso_allow_private;
         adjust(&mut settings);
         start(settings, self.db.clone(), self.jar.clone()).await
     }

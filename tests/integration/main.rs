@@ -29,6 +29,7 @@ mod pickers;
 mod seats;
 mod sessions;
 mod sign_in;
+mod sso;
 mod statements;
 mod teams;
 mod two_factor;

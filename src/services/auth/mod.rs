@@ -5,6 +5,7 @@
 pub mod passkeys;
 pub mod password;
 pub mod record;
+pub mod sso;
 pub mod two_factor;
 
 use diesel::PgConnection;
@@ -28,10 +29,15 @@ pub fn after_first_factor(
 /// is at a verified domain joins its organization (a failure there is logged, never
 /// a failed sign-in), and the audit log records `account.signed_in` with the methods
 /// used. Does nothing for a sign-in that still waits for its second factor.
-pub fn complete(conn: &mut PgConnection, state: &SignIn, request_id: Option<String>) -> Result<(), AppError> {
-    let Some(user) = state.signed_in_user() else { return Ok(()) };
+/// Returns what to tell the person: that their domain's organization had no free seat.
+pub fn complete(
+    conn: &mut PgConnection,
+    state: &SignIn,
+    request_id: Option<String>,
+) -> Result<Option<String>, AppError> {
+    let Some(user) = state.signed_in_user() else { return Ok(None) };
     let account = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
-    super::domains::join_by_domain_after(conn, user);
+    let no_seat = super::domains::join_by_domain_after(conn, user);
     let methods: Vec<&str> = state.methods().iter().map(|m| m.key()).collect();
     record::record_account(
         conn,
@@ -39,5 +45,6 @@ pub fn complete(conn: &mut PgConnection, state: &SignIn, request_id: Option<Stri
         AccountEvent::SignedIn,
         serde_json::json!({ "methods": methods }),
         request_id,
-    )
+    )?;
+    Ok(no_seat)
 }

@@ -257,7 +257,13 @@ pub fn finish_sign_in(
         Err(_) => None,
     };
     match checked {
-        Some(user) => Ok(user),
+        Some(user) => {
+            // A domain that requires single sign-on signs in only through its provider.
+            if let Some(only) = crate::services::sso::sso_only_for_account(conn, user)? {
+                return Err(AppError::Conflict(only.sentence()));
+            }
+            Ok(user)
+        }
         None => {
             super::password::count_failure(conn, ACCOUNT, ip)?;
             Err(AppError::Conflict(

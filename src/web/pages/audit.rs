@@ -292,6 +292,49 @@ impl EventView {
                 String::new(),
                 format!("Still enabled after {}, who added it, stopped being a member", field(b, "created_by")),
             ),
+            Some(EventKind::SsoConfigured) => ("set up single sign-on with".into(), String::new(), {
+                let domains: Vec<&str> = a
+                    .as_ref()
+                    .and_then(|v| v.get("domains"))
+                    .and_then(|v| v.as_array())
+                    .map(|list| list.iter().filter_map(|d| d.as_str()).collect())
+                    .unwrap_or_default();
+                let covers = if domains.is_empty() { "no domain yet".to_owned() } else { domains.join(", ") };
+                let secret = if a.as_ref().and_then(|v| v.get("secret_changed")) == Some(&serde_json::json!(true)) {
+                    "; new client secret"
+                } else {
+                    ""
+                };
+                format!("Client ID {}; covers {covers}{secret}", field(a, "client_id"))
+            }),
+            Some(EventKind::SsoRequiredChanged) => {
+                if a.as_ref().and_then(|v| v.get("sso_required")) == Some(&serde_json::json!(true)) {
+                    (
+                        "required single sign-on for addresses at".into(),
+                        String::new(),
+                        count_field(a, "sessions_ended")
+                            .map(|n| format!("{n} session(s) signed in otherwise ended"))
+                            .unwrap_or_default(),
+                    )
+                } else {
+                    ("stopped requiring single sign-on for addresses at".into(), String::new(), String::new())
+                }
+            }
+            Some(EventKind::SsoSignIn) => (
+                "signed in with single sign-on as".into(),
+                String::new(),
+                if a.as_ref().and_then(|v| v.get("created")) == Some(&serde_json::json!(true)) {
+                    "First sign-in: the account was created".into()
+                } else {
+                    String::new()
+                },
+            ),
+            Some(EventKind::SsoRefused) => (
+                "refused a single sign-on as".into(),
+                String::new(),
+                crate::domain::sso::Refusal::from_key(field(a, "reason"))
+                    .map_or_else(|| field(a, "reason").to_owned(), |r| r.label().to_owned()),
+            ),
             Some(EventKind::TeamCreated) => ("created the team".into(), String::new(), String::new()),
             Some(EventKind::ProjectCreated) => ("created the project".into(), String::new(), String::new()),
             Some(EventKind::TeamRenamed) => {

@@ -27,6 +27,8 @@ struct SignInPage {
     errors: FormErrors,
     /// Whether `Sign in with a passkey` is offered (Roster is at a domain name).
     passkeys: bool,
+    /// Whether an organization signs in with single sign-on here (the password's hint says how).
+    sso: bool,
 }
 
 #[derive(Template)]
@@ -347,20 +349,53 @@ pub async fn sign_in_form(
     if already_signed_in(&frame) {
         return Ok(HttpResponse::SeeOther().insert_header(("Location", next)).finish());
     }
-    page(&SignInPage {
-        layout: frame.layout("Sign in", None, None, Nav::None),
-        email: String::new(),
-        next,
-        notice: if query.password_reset.is_some() {
-            Some("Your password has been changed and every session signed out. Sign in with your new password.")
-        } else if query.signed_out.is_some() {
-            Some("You have signed out.")
-        } else {
-            None
+    // A sign-in through the provider that came back refused: its sentence, beside Email.
+    let (email, errors) = match frame.session.take_sso_refusal() {
+        Some((email, sentence)) => (email, FormErrors::field("email", sentence)),
+        None => (String::new(), FormErrors::new()),
+    };
+    let notice = if query.password_reset.is_some() {
+        Some("Your password has been changed and every session signed out. Sign in with your new password.")
+    } else if query.signed_out.is_some() {
+        Some("You have signed out.")
+    } else {
+        None
+    };
+    sign_in_page(frame, &state, StatusCode::OK, email, next, notice, errors).await
+}
+
+/// The sign-in page. Its Content-Security-Policy lets the form lead to the sign-in
+/// pages of the organizations' single sign-on providers: browsers apply `form-action`
+/// to the redirects that follow a form's post.
+async fn sign_in_page(
+    frame: Frame,
+    state: &AppState,
+    status: StatusCode,
+    email: String,
+    next: String,
+    notice: Option<&'static str>,
+    errors: FormErrors,
+) -> Result<HttpResponse, AppError> {
+    let origins = state.db.run(crate::services::sso::form_origins).await?;
+    let mut response = page_with_status(
+        status,
+        &SignInPage {
+            layout: frame.layout("Sign in", None, None, Nav::None),
+            email,
+            next,
+            notice,
+            errors,
+            passkeys: state.passkeys.available(),
+            sso: !origins.is_empty(),
         },
-        errors: FormErrors::new(),
-        passkeys: state.passkeys.available(),
-    })
+    )?;
+    if !origins.is_empty() {
+        let policy = crate::web::headers::csp_with_form_targets(&origins);
+        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&policy) {
+            response.headers_mut().insert(actix_web::http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+    Ok(response)
 }
 
 /// POST /sign-in: one message for an unknown address and a wrong password.
@@ -374,45 +409,62 @@ pub async fn sign_in(
     let form = form.into_inner();
     let next = safe_next(Some(&form.next));
     let refuse = |frame: Frame, errors: FormErrors, email: String, next: String| {
-        page_with_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &SignInPage {
-                layout: frame.layout("Sign in", None, None, Nav::None),
-                email,
-                next,
-                notice: None,
-                errors,
-                passkeys: state.passkeys.available(),
-            },
-        )
+        sign_in_page(frame, &state, StatusCode::UNPROCESSABLE_ENTITY, email, next, None, errors)
     };
     let mut errors = FormErrors::new();
     let email = errors.check("email", EmailAddress::parse(&form.email));
-    if form.password.is_empty() {
-        errors.add("password", "Enter your password.");
-    }
-    let (Some(email), true) = (email, errors.is_empty()) else {
-        return refuse(frame, errors, form.email, next);
+    let Some(email) = email else {
+        if form.password.is_empty() {
+            errors.add("password", "Enter your password.");
+        }
+        return refuse(frame, errors, form.email, next).await;
     };
+    if form.password.is_empty() {
+        // No password: an address single sign-on covers goes to its provider.
+        return match state.sso.start(&state.db, &email, &next).await {
+            Ok(auth::sso::Start::Provider { url, state: kept }) => {
+                Ok(super::sso::to_provider(&url, &kept, state.settings.serves_tls()))
+            }
+            Ok(auth::sso::Start::NotCovered) => {
+                refuse(frame, FormErrors::field("password", "Enter your password."), form.email, next).await
+            }
+            Err(refused) => {
+                let sentence = refused.sentence();
+                super::sso::record(&state, refused).await;
+                refuse(frame, FormErrors::field("email", sentence), form.email, next).await
+            }
+        };
+    }
 
     let password = form.password;
-    let checked = state.db.run_steps(move |steps| auth::password::check(steps, &ip.0, &email, &password)).await;
+    let asked = email.clone();
+    let checked = state.db.run_steps(move |steps| auth::password::check(steps, &ip.0, &asked, &password)).await;
     if let Ok(attempt) = &checked {
         // Held back without holding a thread: the account is being guessed at.
         tokio::time::sleep(attempt.slow_down).await;
     }
-    match checked.map(|attempt| attempt.user) {
-        Ok(Some(user)) => {
+    let user = match checked.map(|attempt| attempt.user) {
+        Err(AppError::RateLimited { message, retry_after }) => {
+            let mut response = refuse(frame, FormErrors::form(message), form.email, next).await?;
+            *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            return Ok(crate::web::htmx::with_retry_after(response, retry_after));
+        }
+        Err(other) => return Err(other),
+        Ok(user) => user,
+    };
+    // An address at a domain that requires single sign-on signs in only there, right
+    // password or not (so the answer tells nothing of the account); its
+    // organization's Owner keeps the password, for when the provider is down.
+    let only = state.db.run(move |conn| crate::services::sso::sso_only(conn, &email, user)).await?;
+    if let Some(only) = only {
+        return refuse(frame, FormErrors::field("email", only.sentence()), form.email, next).await;
+    }
+    match user {
+        Some(user) => {
             let target = after_password(&frame, &state, user, &next).await?;
             Ok(redirect(&req, &target))
         }
-        Err(AppError::RateLimited { message, retry_after }) => {
-            let mut response = refuse(frame, FormErrors::form(message), form.email, next)?;
-            *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-            Ok(crate::web::htmx::with_retry_after(response, retry_after))
-        }
-        Err(other) => Err(other),
-        Ok(None) => refuse(frame, FormErrors::form("Incorrect email or password."), form.email, next),
+        None => refuse(frame, FormErrors::form("Incorrect email or password."), form.email, next).await,
     }
 }
 

@@ -22,6 +22,7 @@ pub mod passkeys;
 pub mod projects;
 pub mod seats;
 pub mod settings;
+pub mod sso;
 pub mod teams;
 pub mod two_factor;
 pub mod webhooks;

@@ -28,17 +28,19 @@ pub enum Section {
     ApiKeys,
     Webhooks,
     Security,
+    SingleSignOn,
     DangerZone,
 }
 
 impl Section {
-    pub const ALL: [Section; 7] = [
+    pub const ALL: [Section; 8] = [
         Section::General,
         Section::SeatLimit,
         Section::Domains,
         Section::ApiKeys,
         Section::Webhooks,
         Section::Security,
+        Section::SingleSignOn,
         Section::DangerZone,
     ];
 
@@ -51,6 +53,7 @@ impl Section {
             Section::ApiKeys => "api-keys",
             Section::Webhooks => "webhooks",
             Section::Security => "security",
+            Section::SingleSignOn => "sso",
             Section::DangerZone => "danger-zone",
         }
     }
@@ -63,6 +66,7 @@ impl Section {
             Section::ApiKeys => "API keys",
             Section::Webhooks => "Webhooks",
             Section::Security => "Security",
+            Section::SingleSignOn => "Single sign-on",
             Section::DangerZone => "Danger zone",
         }
     }
@@ -85,7 +89,7 @@ impl Section {
         match self {
             Section::General | Section::SeatLimit => true,
             Section::Domains | Section::DangerZone => role == Role::Owner,
-            Section::Security => role.can(Permission::ManageSecurity),
+            Section::Security | Section::SingleSignOn => role.can(Permission::ManageSecurity),
             Section::ApiKeys | Section::Webhooks => role.can(Permission::ManageIntegrations),
         }
     }
@@ -134,6 +138,25 @@ struct SettingsPage {
     private_allowed: bool,
     /// For the Owner: Security.
     security: Option<SecurityView>,
+    /// For the Owner, on its section: Single sign-on.
+    sso: Option<SsoSection>,
+}
+
+/// Settings → Single sign-on as the page shows it.
+pub struct SsoSection {
+    /// The redirect URL to register at the provider.
+    pub redirect_url: String,
+    /// The form's values: as sent, or as saved.
+    pub issuer: String,
+    pub client_id: String,
+    /// Whether a provider is saved (its secret is then never shown, only replaced).
+    pub saved: bool,
+    /// Each verified domain: (id, name, ticked, requires SSO).
+    pub domains: Vec<(Uuid, String, bool, bool)>,
+    /// How many listed domains are not verified yet.
+    pub unverified: usize,
+    /// What Test connection found, when it was just pressed.
+    pub tested: Option<Tested>,
 }
 
 /// Settings → Security as the form shows it.
@@ -146,6 +169,76 @@ pub struct SecurityView {
     pub current: Option<String>,
     pub without: i64,
     pub owner_has_two_factor: bool,
+}
+
+/// Settings → Single sign-on's provider form, as sent.
+#[derive(Debug, Clone, Default)]
+pub struct SsoForm {
+    pub issuer: String,
+    pub client_id: String,
+    /// The ids of the domains ticked.
+    pub domains: Vec<String>,
+}
+
+impl SsoForm {
+    pub(super) fn from_fields(fields: Vec<(String, String)>) -> (Self, String) {
+        let mut form = SsoForm::default();
+        let mut secret = String::new();
+        for (key, value) in fields {
+            match key.as_str() {
+                "issuer" => form.issuer = value,
+                "client_id" => form.client_id = value,
+                "client_secret" => secret = value,
+                "domains" => form.domains.push(value),
+                _ => {}
+            }
+        }
+        (form, secret)
+    }
+}
+
+/// What `Test connection` found: the endpoints, or what went wrong.
+#[derive(Debug, Clone)]
+pub enum Tested {
+    Found(Vec<(&'static str, String)>),
+    Failed(String),
+}
+
+impl SsoSection {
+    fn new(view: crate::services::sso::SsoView, redirect_url: &str, forms: &mut Forms) -> Self {
+        let sent = forms.sso.take();
+        let (issuer, client_id) = match (&sent, &view.provider) {
+            (Some(sent), _) => (sent.issuer.clone(), sent.client_id.clone()),
+            (None, Some(saved)) => (saved.issuer.clone(), saved.client_id.clone()),
+            (None, None) => (String::new(), String::new()),
+        };
+        let domains = view
+            .domains
+            .iter()
+            .map(|d| {
+                let ticked = sent.as_ref().map_or(d.sso, |s| s.domains.iter().any(|id| *id == d.id.to_string()));
+                (d.id, d.domain.clone(), ticked, d.sso_required)
+            })
+            .collect();
+        SsoSection {
+            redirect_url: redirect_url.to_owned(),
+            issuer,
+            client_id,
+            saved: view.provider.is_some(),
+            domains,
+            unverified: view.unverified,
+            tested: forms.sso_tested.take(),
+        }
+    }
+
+    /// The covered domains as saved, for `Require SSO`: (id, name, required).
+    pub fn covered(&self) -> Vec<(Uuid, String, bool)> {
+        self.domains
+            .iter()
+            .filter(|d| d.2 || d.3)
+            .map(|(id, name, _, required)| (*id, name.clone(), *required))
+            .collect()
+    }
 }
 
 /// A webhook endpoint as the list shows it.
@@ -284,6 +377,10 @@ pub struct Forms {
     /// `Require two-factor` as sent, when it is shown again with its error.
     pub security: Option<SecurityForm>,
     pub security_errors: FormErrors,
+    /// Single sign-on's provider form as sent (after errors, or Test connection).
+    pub sso: Option<SsoForm>,
+    pub sso_errors: FormErrors,
+    pub sso_tested: Option<Tested>,
 }
 
 impl Forms {
@@ -360,9 +457,14 @@ pub(super) async fn render(
     status: StatusCode,
     mut forms: Forms,
 ) -> Result<HttpResponse, AppError> {
-    let ownership::SettingsPage { viewer, access, has_others, domains, api_keys, webhooks, security } =
-        state.db.run(move |conn| ownership::settings_page(conn, &slug, user, section == Section::Security)).await?;
+    let ownership::SettingsPage { viewer, access, has_others, domains, api_keys, webhooks, security, sso } = state
+        .db
+        .run(move |conn| {
+            ownership::settings_page(conn, &slug, user, section == Section::Security, section == Section::SingleSignOn)
+        })
+        .await?;
     let security = security.map(|s| SecurityView::new(&s, forms.security.as_ref()));
+    let sso = sso.map(|view| SsoSection::new(view, state.sso.redirect_url(), &mut forms));
     let scope_choices = Scope::all()
         .iter()
         .map(|s| ScopeChoice {
@@ -444,6 +546,7 @@ pub(super) async fn render(
             disable_after_days: crate::services::webhooks::DISABLE_AFTER.whole_days(),
             private_allowed: state.settings.webhooks_allow_private,
             security,
+            sso,
             layout: frame.layout(title, Some(viewer), Some(&access.org.slug), Nav::Settings),
         },
     )
