@@ -2404,3 +2404,107 @@ async fn a_relative_time_gives_its_exact_date_on_hover_and_to_the_keyboard() {
     assert_eq!(after, format!("\"{title}\""), "the exact time shows to the keyboard");
     person.browser.close().await.unwrap();
 }
+
+/// Single sign-on, as people see it: the Owner sets up a real OpenID provider on
+/// loopback in Settings, a person at the verified domain signs in through it with the
+/// password left empty and lands in Acme as Member; after `Require SSO` a password no
+/// longer signs anyone there in, except the Owner. Both widths, axe-core on each page.
+#[tokio::test]
+async fn a_person_at_a_verified_domain_signs_in_through_the_provider_and_require_sso_ends_passwords() {
+    use common::provider::{Account, Provider, CLIENT_ID, CLIENT_SECRET};
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app_with(|s| s.sso_allow_private = true).await;
+    let ada = Account { email: "ada@acme.test", name: "Ada Lovelace", verified: true };
+    let Some(provider) = Provider::start(&app.url("/sign-in/sso/callback"), &[ada]).await else { return };
+    let slug = acme(&app).await;
+    app.execute(&format!(
+        "INSERT INTO organization_domains (id, organization_id, domain, token, verified_at) \
+         SELECT gen_random_uuid(), id, 'acme.test', '0123456789abcdef0123456789abcdef', now() \
+         FROM organizations WHERE slug = '{slug}'"
+    ));
+    app.create_verified_user("Bob Builder", "bob@acme.test").await;
+
+    // The Owner: Settings → Single sign-on.
+    let olivia = Person { browser: open_browser_profile(&driver, true, "olivia").await, app: &app };
+    olivia.sign_in("olivia@acme.test").await;
+    olivia.visit(&format!("/orgs/{slug}/settings/sso")).await;
+    let redirect = olivia.browser.find(Locator::Id("sso-redirect")).await.unwrap();
+    assert_eq!(redirect.prop("value").await.unwrap().as_deref(), Some(app.url("/sign-in/sso/callback").as_str()));
+    olivia.fill("Issuer URL", &provider.issuer).await;
+    olivia.fill("Client ID", CLIENT_ID).await;
+    olivia.fill("Client secret", CLIENT_SECRET).await;
+    olivia.field("acme.test").await.click().await.unwrap();
+    olivia.press_button("Save").await;
+    olivia.sees("Single sign-on is saved.").await;
+    olivia.press_button("Test connection").await;
+    olivia.sees("Roster read the provider's discovery document").await;
+    olivia.sees(&format!("{}/token", provider.issuer)).await;
+    let violations = accessibility_violations(&olivia.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on Single sign-on: {violations:?}");
+    olivia.screenshots_at_both_widths("settings-sso").await;
+
+    // Ada, at acme.test, with no Roster account: Email, no password, Sign in.
+    let person = Person { browser: open_browser_profile(&driver, true, "ada").await, app: &app };
+    for (width, height) in [(390, 844), (1280, 800)] {
+        person.browser.set_window_size(width, height).await.unwrap();
+        person.visit("/sign-in").await;
+        person.sees("Leave the password empty").await;
+        let violations = accessibility_violations(&person.browser, "body").await;
+        assert!(violations.is_empty(), "axe-core on Sign in at {width} px: {violations:?}");
+    }
+    person.fill("Email", "ada@acme.test").await;
+    person.press_button("Sign in").await;
+    // The provider's own page (the form's redirect to it is allowed by the page's CSP).
+    person.sees("Sign in to Test IdP").await;
+    person.press_button("Sign in to Test IdP").await;
+    person.sees("Your organizations").await;
+    person.sees("Acme").await;
+    assert_eq!(
+        app.count(
+            "SELECT count(*) AS count FROM memberships m JOIN users u ON u.id = m.user_id \
+             WHERE u.email = 'ada@acme.test' AND m.role = 'member'"
+        ),
+        1
+    );
+    person.screenshots_at_both_widths("sso-signed-in").await;
+
+    // The Owner requires SSO for acme.test, behind a confirmation.
+    olivia.visit(&format!("/orgs/{slug}/settings/sso")).await;
+    olivia.field("Require SSO").await.click().await.unwrap();
+    olivia
+        .browser
+        .find(Locator::XPath("//button[@aria-label='Save Require SSO for acme.test']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    olivia.sees("Require single sign-on for addresses at").await;
+    let violations = accessibility_violations(&olivia.browser, "dialog").await;
+    assert!(violations.is_empty(), "axe-core on the confirmation: {violations:?}");
+    olivia.press_button("Require SSO").await;
+    olivia.sees("now sign in only with single sign-on").await;
+
+    // Bob's password no longer signs him in: a sentence beside Email.
+    let bob = Person { browser: open_browser_profile(&driver, true, "bob").await, app: &app };
+    for (width, height, suffix) in [(1280, 800, "desktop"), (390, 844, "phone")] {
+        bob.browser.set_window_size(width, height).await.unwrap();
+        bob.visit("/sign-in").await;
+        bob.fill("Email", "bob@acme.test").await;
+        bob.fill("Password", PASSWORD).await;
+        bob.press_button("Sign in").await;
+        bob.sees("Acme signs in with single sign-on for addresses at acme.test").await;
+        let alert = bob.browser.find(Locator::Css("#email-error[role='alert']")).await.unwrap();
+        assert!(alert.text().await.unwrap().contains("leave the password empty"));
+        let violations = accessibility_violations(&bob.browser, "body").await;
+        assert!(violations.is_empty(), "axe-core on the refusal at {width} px: {violations:?}");
+        bob.screenshot(&format!("sign-in-sso-required-{suffix}")).await;
+    }
+
+    // The Owner keeps her password.
+    olivia.sign_out().await;
+    olivia.sign_in("olivia@acme.test").await;
+    for browser in [olivia.browser, person.browser, bob.browser] {
+        browser.close().await.unwrap();
+    }
+}
