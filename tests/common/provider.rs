@@ -18,6 +18,8 @@ pub struct Account {
     pub email: &'static str,
     pub name: &'static str,
     pub verified: bool,
+    /// Described as Microsoft Entra ID does: no `email_verified`, but `xms_edov: true`.
+    pub entra: bool,
 }
 
 /// The provider process; stopped when dropped.
@@ -85,7 +87,7 @@ impl Provider {
             "client_secret": CLIENT_SECRET,
             "redirect_uri": redirect_uri,
             "accounts": accounts.iter().map(|a| serde_json::json!({
-                "email": a.email, "name": a.name, "email_verified": a.verified
+                "email": a.email, "name": a.name, "email_verified": a.verified, "entra": a.entra
             })).collect::<Vec<_>>(),
         });
         let file = std::env::temp_dir().join(format!("roster-provider-{}.json", uuid::Uuid::new_v4()));

@@ -8,10 +8,11 @@ use reqwest::{Response, StatusCode};
 use crate::common::provider::{Account, Provider, CLIENT_ID, CLIENT_SECRET};
 use crate::common::{location, spawn_app_with, unescape, TestApp, PASSWORD};
 
-const ADA: Account = Account { email: "ada@acme.test", name: "Ada Lovelace", verified: true };
-const BOB: Account = Account { email: "bob@acme.test", name: "Bob Builder", verified: true };
-const UNVERIFIED: Account = Account { email: "una@acme.test", name: "Una Unverified", verified: false };
-const ELSEWHERE: Account = Account { email: "eve@elsewhere.test", name: "Eve Elsewhere", verified: true };
+const ADA: Account = Account { email: "ada@acme.test", name: "Ada Lovelace", verified: true, entra: false };
+const BOB: Account = Account { email: "bob@acme.test", name: "Bob Builder", verified: true, entra: false };
+const UNVERIFIED: Account = Account { email: "una@acme.test", name: "Una Unverified", verified: false, entra: false };
+const ELSEWHERE: Account = Account { email: "eve@elsewhere.test", name: "Eve Elsewhere", verified: true, entra: false };
+const ENTRA: Account = Account { email: "erin@acme.test", name: "Erin Entra", verified: false, entra: true };
 
 /// Acme, whose Owner is signed in, with acme.test verified; and a provider on loopback.
 struct Setup {
@@ -23,7 +24,8 @@ struct Setup {
 
 async fn acme() -> Option<Setup> {
     let app = spawn_app_with(|s| s.sso_allow_private = true).await;
-    let provider = Provider::start(&app.url("/sign-in/sso/callback"), &[ADA, BOB, UNVERIFIED, ELSEWHERE]).await?;
+    let provider =
+        Provider::start(&app.url("/sign-in/sso/callback"), &[ADA, BOB, UNVERIFIED, ELSEWHERE, ENTRA]).await?;
     let slug = app.owner_of("Acme", "Olivia Owner", "olivia@acme.test").await;
     // The domain's verification by DNS has its own tests: here it is verified already.
     app.execute(&format!(
@@ -446,4 +448,19 @@ async fn an_address_no_provider_covers_is_asked_for_its_password() {
     let answer = browser.sign_in("someone@elsewhere.test", "").await;
     assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(answer.text().await.unwrap().contains("Enter your password."));
+}
+
+#[tokio::test]
+async fn an_entra_id_account_counts_as_verified_by_its_xms_edov_claim() {
+    let Some(setup) = acme().await else { return };
+    setup.configure().await;
+    let browser = setup.app.other_browser();
+    let answer = setup.sign_in(&browser, "erin@acme.test").await;
+    assert_eq!(location(&answer), "/dashboard");
+    assert_eq!(
+        setup.app.count(
+            "SELECT count(*) AS count FROM users WHERE email = 'erin@acme.test' AND email_verified_at IS NOT NULL"
+        ),
+        1
+    );
 }

@@ -4,7 +4,10 @@
 //   node provider.mjs CONFIG.json
 //
 // CONFIG: { "port": 0, "client_id", "client_secret", "redirect_uri",
-//           "accounts": [{ "email", "name", "email_verified" }] }
+//           "accounts": [{ "email", "name", "email_verified", "entra" }] }
+// The email claims go in the ID token, as Okta, Google and Entra ID put them. An
+// account with "entra" is described as Microsoft Entra ID does: no email_verified,
+// but xms_edov (the address's domain is one the tenant verified).
 // Prints one line of JSON when it listens: { "issuer": "http://127.0.0.1:PORT" }.
 //
 // Beside the provider's own routes, a test may ask for trouble it must survive:
@@ -146,18 +149,16 @@ async function start() {
       token_endpoint_auth_method: config.token_endpoint_auth_method ?? 'client_secret_basic',
     }],
     jwks: { keys: [signingKey] },
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    claims: { openid: ['sub'], email: ['email', 'email_verified', 'xms_edov'], profile: ['name'] },
+    conformIdTokenClaims: false,
     findAccount: async (_ctx, id) => {
       const account = accounts.get(id);
       if (!account) return undefined;
       return {
         accountId: id,
-        claims: async () => ({
-          sub: account.subject ?? id,
-          email: account.email,
-          email_verified: account.email_verified ?? true,
-          name: account.name,
-        }),
+        claims: async () => (account.entra
+          ? { sub: id, email: account.email, xms_edov: true, name: account.name }
+          : { sub: id, email: account.email, email_verified: account.email_verified ?? true, name: account.name }),
       };
     },
     features: { devInteractions: { enabled: false } },

@@ -369,6 +369,10 @@ impl SingleSignOn {
             return Err(refuse(Refusal::AddressNotVerified, &email, "the provider gave no email".into()));
         };
         email = address.clone();
+        // Microsoft Entra ID sends no email_verified; its optional claim xms_edov says
+        // the address's domain is one the tenant verified (read from the token whose
+        // signature was checked above).
+        let verified = verified.or_else(|| entra_domain_verified(id_token));
         if verified != Some(true) {
             return Err(refuse(Refusal::AddressNotVerified, &email, format!("email_verified is {verified:?}")));
         }
@@ -639,6 +643,21 @@ fn token_error_detail<E: std::error::Error, T: openidconnect::ErrorResponse>(
             format!("the token answer did not parse ({e}): {}", String::from_utf8_lossy(&body[..body.len().min(200)]))
         }
         RequestTokenError::Other(e) => e.clone(),
+    }
+}
+
+/// Entra ID's `xms_edov` claim of a verified ID token, if it carries one (as a
+/// boolean, or as Entra sometimes writes it, a string or a number).
+fn entra_domain_verified(id_token: &CoreIdToken) -> Option<bool> {
+    let compact = id_token.to_string();
+    let payload = compact.split('.').nth(1)?;
+    let bytes = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload).ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    match claims.get("xms_edov")? {
+        serde_json::Value::Bool(b) => Some(*b),
+        serde_json::Value::String(s) => Some(s == "true" || s == "1"),
+        serde_json::Value::Number(n) => Some(n.as_i64() == Some(1)),
+        _ => None,
     }
 }
 
