@@ -133,6 +133,9 @@ pub struct Profile {
     pub has_password: bool,
     /// Whether signing in asks for a second factor.
     pub two_factor: bool,
+    /// When its domain requires single sign-on (and it is not that organization's
+    /// Owner): no password signs it in, so none is offered.
+    pub sso_only: Option<super::sso::SsoOnly>,
     /// The browsers they are signed in on, the one asking first.
     pub sessions: Vec<super::sessions::SignedInDevice>,
 }
@@ -145,6 +148,7 @@ pub fn profile(conn: &mut PgConnection, user: UserId, current: &str) -> Result<P
         created_at: account.created_at,
         has_password: account.has_password(),
         two_factor: super::auth::two_factor::needed(conn, user)?,
+        sso_only: super::sso::sso_only_for_account(conn, user)?,
         sessions: super::sessions::signed_in_devices(conn, user, current)?,
     })
 }

@@ -243,6 +243,12 @@ async fn require_sso_ends_passwords_resets_and_password_sessions_but_the_owner_k
     assert_eq!(location(&answer), "/dashboard");
     assert_eq!(setup.app.count("SELECT count(*) AS count FROM users WHERE email = 'bob@acme.test'"), 1);
 
+    // His Account page offers no password to set or change, and says why.
+    let (_, account) = bob.get_text("/account").await;
+    let account = unescape(&account);
+    assert!(account.contains("You sign in with Acme's single sign-on"), "{account}");
+    assert!(!account.contains("Change password") && !account.contains("Email me a link"));
+
     // The Owner keeps a break-glass password.
     let owner = setup.app.other_browser();
     let signed_in = owner.sign_in("olivia@acme.test", PASSWORD).await;
@@ -463,4 +469,16 @@ async fn an_entra_id_account_counts_as_verified_by_its_xms_edov_claim() {
         ),
         1
     );
+}
+
+#[tokio::test]
+async fn at_a_suggest_domain_the_first_sign_in_offers_join_on_the_dashboard() {
+    let Some(setup) = acme().await else { return };
+    setup.app.execute("UPDATE organization_domains SET policy = 'suggest'");
+    setup.configure().await;
+    let browser = setup.app.other_browser();
+    assert_eq!(location(&setup.sign_in(&browser, "ada@acme.test").await), "/dashboard");
+    let (_, dashboard) = browser.get_text("/dashboard").await;
+    assert!(unescape(&dashboard).contains("Join Acme"), "{dashboard}");
+    assert_eq!(setup.app.count("SELECT count(*) AS count FROM memberships"), 1, "not joined until they choose");
 }

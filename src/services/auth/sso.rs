@@ -190,16 +190,14 @@ impl SingleSignOn {
     /// authorization URL (with PKCE, state, nonce and the address as a hint), the
     /// sign-in kept in PostgreSQL for ten minutes.
     pub async fn start(&self, db: &Db, email: &EmailAddress, next: &str) -> Result<Start, Refused> {
-        self.bounded().start_within(db, email, next).await
-    }
-
-    async fn start_within(&self, db: &Db, email: &EmailAddress, next: &str) -> Result<Start, Refused> {
+        let bounded = self.bounded();
+        let this = &bounded;
         let domain = email.domain().to_owned();
         let found = db.run(move |conn| rows::covering(conn, &domain).map_err(AppError::from)).await;
         let connection = match found {
             Ok(Some((_, connection))) => connection,
             Ok(None) => return Ok(Start::NotCovered),
-            Err(error) => return Err(self.failed(None, email.as_str(), Refusal::ProviderUnavailable, error)),
+            Err(error) => return Err(this.failed(None, email.as_str(), Refusal::ProviderUnavailable, error)),
         };
         let org = OrgId(connection.organization_id);
         let refuse = |refusal, detail: String| Refused {
@@ -209,9 +207,9 @@ impl SingleSignOn {
             email: email.as_str().to_owned(),
             detail,
         };
-        let metadata = self.metadata(db, &connection).await.map_err(|d| refuse(Refusal::ProviderUnavailable, d))?;
+        let metadata = this.metadata(db, &connection).await.map_err(|d| refuse(Refusal::ProviderUnavailable, d))?;
         // The authorization URL needs no secret.
-        let client = self.client(metadata, &connection, None);
+        let client = this.client(metadata, &connection, None);
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (url, state, nonce) = client
             .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
@@ -245,16 +243,8 @@ impl SingleSignOn {
         kept_state: Option<String>,
         request_id: Option<String>,
     ) -> Result<Finished, Refused> {
-        self.bounded().finish_within(db, callback, kept_state, request_id).await
-    }
-
-    async fn finish_within(
-        &self,
-        db: &Db,
-        callback: Callback,
-        kept_state: Option<String>,
-        request_id: Option<String>,
-    ) -> Result<Finished, Refused> {
+        let bounded = self.bounded();
+        let this = &bounded;
         let unknown = |detail: &str| Refused {
             refusal: Refusal::UnknownState,
             provider: String::new(),
@@ -274,13 +264,13 @@ impl SingleSignOn {
         let pending = match taken {
             Ok(Some(pending)) => pending,
             Ok(None) => return Err(unknown("no sign-in waits with this state (expired, or used)")),
-            Err(error) => return Err(self.failed(None, "", Refusal::ProviderUnavailable, error)),
+            Err(error) => return Err(this.failed(None, "", Refusal::ProviderUnavailable, error)),
         };
         let org = OrgId(pending.organization_id);
         let connection = match db.run(move |conn| rows::find(conn, org).map_err(AppError::from)).await {
             Ok(Some(connection)) => connection,
             Ok(None) => return Err(unknown("the organization no longer has single sign-on")),
-            Err(error) => return Err(self.failed(Some(org), &pending.email, Refusal::ProviderUnavailable, error)),
+            Err(error) => return Err(this.failed(Some(org), &pending.email, Refusal::ProviderUnavailable, error)),
         };
         let mut email = pending.email.clone();
         let refuse = |refusal, email: &str, detail: String| Refused {
@@ -298,20 +288,20 @@ impl SingleSignOn {
             return Err(refuse(Refusal::Malformed, &email, "the callback has no code".into()));
         };
         let metadata =
-            self.metadata(db, &connection).await.map_err(|d| refuse(Refusal::ProviderUnavailable, &email, d))?;
-        let Some(secret) = self.open_secret(&connection) else {
+            this.metadata(db, &connection).await.map_err(|d| refuse(Refusal::ProviderUnavailable, &email, d))?;
+        let Some(secret) = this.open_secret(&connection) else {
             return Err(refuse(
                 Refusal::Malformed,
                 &email,
                 "the client secret is sealed under a key this server no longer has: type it again in Settings".into(),
             ));
         };
-        let client = self.client(metadata.clone(), &connection, Some(secret.clone()));
+        let client = this.client(metadata.clone(), &connection, Some(secret.clone()));
         let exchange = client
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|e| refuse(Refusal::Malformed, &email, e.to_string()))?
             .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()))
-            .request_async(&self.http)
+            .request_async(&this.http)
             .await;
         let token = exchange.map_err(|error| {
             let refusal = match &error {
@@ -331,10 +321,10 @@ impl SingleSignOn {
         let claims = match verify(&client, id_token, &nonce) {
             Err(VerifyError::NoMatchingKey) => {
                 // A key the provider may have rotated in: fetch its keys again, at most once a minute.
-                let keys = self.fresh_keys(db, &connection, &metadata).await;
+                let keys = this.fresh_keys(db, &connection, &metadata).await;
                 let keys = keys.map_err(|d| refuse(Refusal::UnknownKey, &email, d))?;
                 let metadata = metadata.set_jwks(keys);
-                let client = self.client(metadata, &connection, Some(secret));
+                let client = this.client(metadata, &connection, Some(secret));
                 let claims = verify(&client, id_token, &nonce).map_err(|e| refuse(e.refusal(), &email, e.detail()))?;
                 (claims, client)
             }
@@ -360,7 +350,7 @@ impl SingleSignOn {
         let mut name = claims.name().and_then(|n| n.get(None)).map(|n| n.to_string());
         if said.0.is_none() || said.1.is_none() {
             // Many providers keep the address for the userinfo endpoint.
-            let asked = self.user_info(&client, &token, claims.subject().clone()).await;
+            let asked = this.user_info(&client, &token, claims.subject().clone()).await;
             let info = asked.map_err(|d| refuse(Refusal::ProviderUnavailable, &email, d))?;
             said = (info.email().map(|e| e.to_string()), info.email_verified());
             name = name.or_else(|| info.name().and_then(|n| n.get(None)).map(|n| n.to_string()));
@@ -387,7 +377,7 @@ impl SingleSignOn {
         match signed_in {
             Ok(Ok(sign_in)) => Ok(Finished { sign_in, next }),
             Ok(Err(refusal)) => Err(refuse(refusal, address.as_str(), format!("{issuer}: {}", address.as_str()))),
-            Err(error) => Err(self.failed(Some(org), address.as_str(), Refusal::ProviderUnavailable, error)),
+            Err(error) => Err(this.failed(Some(org), address.as_str(), Refusal::ProviderUnavailable, error)),
         }
     }
 

@@ -30,6 +30,8 @@ struct AccountPage {
     has_password: bool,
     /// Whether two-factor authentication is on.
     two_factor: bool,
+    /// When the account signs in only with single sign-on: the organization and domain.
+    sso_only: Option<crate::services::sso::SsoOnly>,
     errors: FormErrors,
     email_form: EmailForm,
     email_errors: FormErrors,
@@ -109,6 +111,7 @@ async fn render_account(
             member_since: When::of(created),
             has_password: profile.has_password,
             two_factor: profile.two_factor,
+            sso_only: profile.sso_only,
             layout: frame.layout("Account settings", Some(viewer), None, Nav::None),
             errors: sent.errors,
             email_form: EmailForm { email_password: String::new(), ..sent.email_form },
