@@ -74,6 +74,14 @@ pub fn insert(conn: &mut PgConnection, user: &NewUser<'_>) -> QueryResult<Option
         .optional()
 }
 
+/// Takes the account's password away (an account someone made at an address they
+/// never proved, which its real owner now signs in to through single sign-on).
+pub fn clear_password(conn: &mut PgConnection, id: UserId) -> QueryResult<usize> {
+    diesel::update(users::table.find(id.0))
+        .set((users::password_hash.eq(None::<String>), users::updated_at.eq(diesel::dsl::now)))
+        .execute(conn)
+}
+
 /// Replaces the password hash.
 pub fn set_password_hash(conn: &mut PgConnection, id: UserId, hash: &str) -> QueryResult<usize> {
     diesel::update(users::table.find(id.0))

@@ -482,3 +482,25 @@ async fn at_a_suggest_domain_the_first_sign_in_offers_join_on_the_dashboard() {
     assert!(unescape(&dashboard).contains("Join Acme"), "{dashboard}");
     assert_eq!(setup.app.count("SELECT count(*) AS count FROM memberships"), 1, "not joined until they choose");
 }
+
+#[tokio::test]
+async fn an_account_someone_made_at_the_address_without_proving_it_keeps_nothing_of_theirs() {
+    let Some(setup) = acme().await else { return };
+    setup.configure().await;
+    // Mallory signs up as ada@acme.test first, with her own password, and never verifies it.
+    let mallory = setup.app.other_browser();
+    mallory.sign_up("Ada Lovelace", "ada@acme.test", PASSWORD).await;
+    assert_eq!(setup.app.count("SELECT count(*) AS count FROM users WHERE email = 'ada@acme.test'"), 1);
+    // Ada signs in through the provider: the same account, verified, and Mallory's password is gone.
+    let ada = setup.app.other_browser();
+    assert_eq!(location(&setup.sign_in(&ada, "ada@acme.test").await), "/dashboard");
+    assert_eq!(
+        setup.app.count(
+            "SELECT count(*) AS count FROM users WHERE email = 'ada@acme.test' \
+             AND email_verified_at IS NOT NULL AND password_hash IS NULL"
+        ),
+        1
+    );
+    let refused = setup.app.other_browser().sign_in("ada@acme.test", PASSWORD).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}

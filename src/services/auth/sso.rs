@@ -503,8 +503,15 @@ fn sign_in(
                 let (user, created) = match users::find_by_email(conn, email)? {
                     Some(account) => {
                         if !account.is_verified() {
-                            // The provider verified the address: so is the account now.
-                            users::mark_verified(conn, account.user_id(), &account.email)?;
+                            // Whoever made this account never proved the address; the provider
+                            // just did, for its owner. Nothing the maker set up stays (a
+                            // password, second factors, sessions), or they could sign in to
+                            // the account its owner now uses; and the account is verified.
+                            let user = account.user_id();
+                            users::clear_password(conn, user)?;
+                            crate::db::two_factor::remove_all(conn, user.0)?;
+                            crate::db::sessions::delete_for_user(conn, user.0)?;
+                            users::mark_verified(conn, user, &account.email)?;
                         }
                         (account.user_id(), false)
                     }
