@@ -33,6 +33,13 @@ pub struct EmailToken {
     pub expires_at: OffsetDateTime,
 }
 
+/// Ends every unused link of the account, whatever its purpose; returns how many.
+pub fn revoke_all(conn: &mut PgConnection, user: UserId) -> QueryResult<usize> {
+    diesel::update(email_tokens::table.filter(email_tokens::user_id.eq(user.0)).filter(email_tokens::used_at.is_null()))
+        .set(email_tokens::used_at.eq(Some(time::OffsetDateTime::now_utc())))
+        .execute(conn)
+}
+
 /// Stores a new token; earlier unused tokens of the same purpose stop working.
 pub fn issue(
     conn: &mut PgConnection,

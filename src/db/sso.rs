@@ -109,6 +109,20 @@ pub fn keep_metadata(
         .execute(conn)
 }
 
+/// Claims the fetch of the provider's keys when the last was a minute ago or more
+/// (one instance, one sign-in at a time): `false` when another fetched them lately.
+pub fn claim_jwks_fetch(conn: &mut PgConnection, org: OrgId, after: time::Duration) -> QueryResult<bool> {
+    let before = OffsetDateTime::now_utc() - after;
+    diesel::update(
+        sso_connections::table
+            .find(org.0)
+            .filter(sso_connections::jwks_fetched_at.is_null().or(sso_connections::jwks_fetched_at.lt(before))),
+    )
+    .set(sso_connections::jwks_fetched_at.eq(OffsetDateTime::now_utc()))
+    .execute(conn)
+    .map(|claimed| claimed == 1)
+}
+
 /// Keeps the provider's key set as fetched now (not if the issuer changed meanwhile).
 pub fn keep_jwks(conn: &mut PgConnection, org: OrgId, issuer: &str, jwks: &serde_json::Value) -> QueryResult<usize> {
     diesel::update(sso_connections::table.find(org.0).filter(sso_connections::issuer.eq(issuer)))
@@ -119,11 +133,16 @@ pub fn keep_jwks(conn: &mut PgConnection, org: OrgId, issuer: &str, jwks: &serde
 /// Where every provider's sign-in may be (its issuer, and the authorization endpoint
 /// discovery found), for the sign-in page's Content-Security-Policy: a form's
 /// redirect to one must be allowed.
+/// Only providers that cover a verified domain count (an Owner who verified none
+/// adds nothing to everyone's sign-in page), and at most 100 addresses.
 pub fn form_targets(conn: &mut PgConnection) -> QueryResult<Vec<String>> {
     diesel::sql_query(
-        "SELECT issuer AS endpoint FROM sso_connections \
-         UNION SELECT metadata ->> 'authorization_endpoint' FROM sso_connections \
-         WHERE metadata ? 'authorization_endpoint'",
+        "WITH live AS (SELECT c.issuer, c.metadata FROM sso_connections c \
+           WHERE EXISTS (SELECT 1 FROM organization_domains d WHERE d.organization_id = c.organization_id \
+                         AND d.sso AND d.verified_at IS NOT NULL)) \
+         SELECT endpoint FROM (SELECT issuer AS endpoint FROM live \
+           UNION SELECT metadata ->> 'authorization_endpoint' FROM live WHERE metadata ? 'authorization_endpoint') \
+           AS targets ORDER BY endpoint LIMIT 100",
     )
     .load::<Endpoint>(conn)
     .map(|rows| rows.into_iter().map(|row| row.endpoint).collect())
@@ -206,6 +225,14 @@ pub fn identity(conn: &mut PgConnection, issuer: &str, subject: &str) -> QueryRe
         .get_result(conn)
         .optional()
         .map(|found| found.map(UserId))
+}
+
+/// Whether `user` is linked to an identity of `issuer` already.
+pub fn linked_to_issuer(conn: &mut PgConnection, issuer: &str, user: UserId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        sso_identities::table.filter(sso_identities::issuer.eq(issuer)).filter(sso_identities::user_id.eq(user.0)),
+    ))
+    .get_result(conn)
 }
 
 /// Links the provider's (issuer, subject) to `user`.

@@ -113,6 +113,8 @@ pub enum Refusal {
     DomainNotCovered,
     /// The sign-in came back to another browser, too late, or twice.
     UnknownState,
+    /// The Roster account at that address is linked to another identity of this provider.
+    LinkedElsewhere,
     /// The provider's answer was not what OpenID Connect says it must be.
     Malformed,
 }
@@ -142,6 +144,7 @@ impl Refusal {
             Refusal::AddressNotVerified => "The provider had not verified the address",
             Refusal::DomainNotCovered => "The address is at a domain single sign-on does not cover",
             Refusal::UnknownState => "The sign-in had expired or came back to another browser",
+            Refusal::LinkedElsewhere => "The account at that address is linked to another identity at the provider",
             Refusal::Malformed => "The provider's answer was malformed",
         }
     }
@@ -185,6 +188,10 @@ impl Refusal {
                  Sign in with your work address."
             ),
             Refusal::UnknownState => "This sign-in expired or was started in another browser. Start again here.".into(),
+            Refusal::LinkedElsewhere => format!(
+                "The Roster account at this address is linked to another {provider} account. Ask your \
+                 administrator to sort it out."
+            ),
             Refusal::Malformed => format!(
                 "{provider} answered in a way Roster does not understand. Tell your administrator: the log has \
                  the details."

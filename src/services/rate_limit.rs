@@ -35,6 +35,9 @@ pub const SIGN_IN_SLOWDOWN_STEP: std::time::Duration = std::time::Duration::from
 pub const SIGN_IN_SLOWDOWN_MAX: std::time::Duration = std::time::Duration::from_secs(5);
 /// `Sign in with a passkey` ceremonies started by one address (each writes a row until
 /// it is used or expires): far above a person's need, far below a flood.
+/// Sign-ins sent to a single sign-on provider, per client network: each keeps a row
+/// and may ask the provider for its metadata.
+pub const SSO_STARTS_PER_IP: Limit = Limit { name: "sso-start:ip", max: 60, window_secs: 900 };
 pub const PASSKEY_SIGN_INS_PER_IP: Limit = Limit { name: "passkey-sign-in:ip", max: 60, window_secs: 900 };
 pub const SIGN_UP_PER_IP: Limit = Limit { name: "sign-up:ip", max: 20, window_secs: 3600 };
 pub const MAIL_PER_ACCOUNT: Limit = Limit { name: "mail:account", max: 5, window_secs: 3600 };

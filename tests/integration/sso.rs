@@ -275,14 +275,16 @@ async fn every_refusal_is_a_sentence_beside_email_and_an_audit_line_never_a_serv
         ("tampered", "bad_signature", "was changed on its way here"),
         ("unknown-key", "unknown_key", "signed with a key"),
         ("down", "provider_unavailable", "did not answer"),
+        ("wrong-at-hash", "bad_signature", "was changed on its way here"),
     ];
     for (fault, reason, words) in cases {
         setup.provider.fault(fault).await;
+        let before = setup.refusals(reason);
         let browser = setup.app.other_browser();
         let answer = setup.sign_in(&browser, "ada@acme.test").await;
         let said = setup.refused(&browser, answer).await;
         assert!(said.contains(words), "{fault}: {said}");
-        assert_eq!(setup.refusals(reason), 1, "{fault} is audited as {reason}");
+        assert_eq!(setup.refusals(reason), before + 1, "{fault} is audited as {reason}");
         assert_eq!(browser.get("/dashboard").await.status(), StatusCode::SEE_OTHER, "{fault}: not signed in");
     }
     setup.provider.fault("normal").await;
@@ -503,4 +505,80 @@ async fn an_account_someone_made_at_the_address_without_proving_it_keeps_nothing
     );
     let refused = setup.app.other_browser().sign_in("ada@acme.test", PASSWORD).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn a_token_signed_with_the_client_secret_or_not_signed_at_all_is_refused() {
+    let Some(setup) = acme().await else { return };
+    setup.configure().await;
+    for fault in ["hs256", "alg-none"] {
+        setup.provider.fault(fault).await;
+        let browser = setup.app.other_browser();
+        let answer = setup.sign_in(&browser, "ada@acme.test").await;
+        let said = setup.refused(&browser, answer).await;
+        assert!(
+            said.contains("was changed on its way here") || said.contains("does not understand"),
+            "{fault}: {said}"
+        );
+        assert_eq!(browser.get("/dashboard").await.status(), StatusCode::SEE_OTHER, "{fault}: not signed in");
+    }
+    assert_eq!(setup.app.count("SELECT count(*) AS count FROM users WHERE email = 'ada@acme.test'"), 0);
+}
+
+#[tokio::test]
+async fn an_account_linked_to_one_identity_is_not_taken_over_by_another_with_its_address() {
+    let Some(setup) = acme().await else { return };
+    setup.configure().await;
+    let browser = setup.app.other_browser();
+    assert_eq!(location(&setup.sign_in(&browser, "ada@acme.test").await), "/dashboard");
+    // The provider now gives ada@acme.test to someone else: another subject.
+    setup.app.execute("UPDATE sso_identities SET subject = 'the-first-ada'");
+    let browser = setup.app.other_browser();
+    let answer = setup.sign_in(&browser, "ada@acme.test").await;
+    assert!(setup.refused(&browser, answer).await.contains("linked to another"));
+    assert_eq!(setup.refusals("linked_elsewhere"), 1);
+}
+
+#[tokio::test]
+async fn a_change_of_address_begun_before_verification_dies_when_its_owner_signs_in_through_the_provider() {
+    let Some(setup) = acme().await else { return };
+    setup.configure().await;
+    // Mallory signs up as ada@acme.test, never verifies it, and asks to move the account to her address.
+    let mallory = setup.app.other_browser();
+    mallory.sign_up("Ada Lovelace", "ada@acme.test", PASSWORD).await;
+    assert_eq!(location(&mallory.sign_in("ada@acme.test", PASSWORD).await), "/dashboard");
+    let asked =
+        mallory.post_form("/account/email", &[("new_email", "mallory@evil.test"), ("email_password", PASSWORD)]).await;
+    assert_eq!(asked.status(), StatusCode::SEE_OTHER, "{}", asked.text().await.unwrap());
+    let link = crate::common::link_in(&setup.app.last_mail_to("mallory@evil.test"), "/verify-email");
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+
+    let ada = setup.app.other_browser();
+    assert_eq!(location(&setup.sign_in(&ada, "ada@acme.test").await), "/dashboard");
+    // Mallory's link no longer moves the account to her address.
+    let moved = setup.app.other_browser().post_form("/verify-email", &[("token", &token)]).await;
+    assert_ne!(moved.status(), StatusCode::SEE_OTHER, "the link is dead");
+    assert_eq!(setup.app.count("SELECT count(*) AS count FROM users WHERE email = 'ada@acme.test'"), 1);
+}
+
+#[tokio::test]
+async fn at_a_domain_that_requires_sso_no_other_way_in_completes_a_sign_in() {
+    let Some(setup) = acme().await else { return };
+    setup.configure().await;
+    setup.app.execute("UPDATE organization_domains SET sso_required = true");
+    // A verification link opened in the browser that signed up would sign in with the password.
+    let newcomer = setup.app.other_browser();
+    newcomer.sign_up("Nora New", "nora@acme.test", PASSWORD).await;
+    let link = crate::common::link_in(&setup.app.last_mail_to("nora@acme.test"), "/verify-email");
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    let verified = newcomer.post_form("/verify-email", &[("token", &token)]).await;
+    assert_eq!(verified.status(), StatusCode::FORBIDDEN, "{}", verified.text().await.unwrap());
+    assert_eq!(newcomer.get("/dashboard").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        setup.app.count(
+            "SELECT count(*) AS count FROM users WHERE email = 'nora@acme.test' AND email_verified_at IS NOT NULL"
+        ),
+        1,
+        "the address is verified all the same"
+    );
 }

@@ -12,7 +12,8 @@
 //
 // Beside the provider's own routes, a test may ask for trouble it must survive:
 //   POST /test/fault   body: normal | down | silent | expired | wrong-audience |
-//                      wrong-issuer | wrong-nonce | tampered | unknown-key
+//                      wrong-issuer | wrong-nonce | tampered | unknown-key |
+//                      hs256 | alg-none | wrong-at-hash
 //   (what the token endpoint's answer becomes: a 503, no answer, or an ID token
 //    changed that way and signed again with the provider's own key, or with none
 //    of its keys, or not signed again at all)
@@ -105,6 +106,20 @@ async function faults(ctx, next) {
   if (fault === 'wrong-audience') changed.aud = 'someone-else';
   if (fault === 'wrong-issuer') changed.iss = 'https://issuer.invalid';
   if (fault === 'wrong-nonce') changed.nonce = 'not-the-nonce-roster-sent';
+  if (fault === 'wrong-at-hash') changed.at_hash = 'AAAAAAAAAAAAAAAAAAAAAA';
+  if (fault === 'hs256') {
+    // Signed with the client secret, which Roster must never accept as a signature.
+    const signed = await new jose.SignJWT(changed)
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .sign(new TextEncoder().encode(config.client_secret));
+    ctx.body = { ...ctx.body, id_token: signed };
+    return;
+  }
+  if (fault === 'alg-none') {
+    const part = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    ctx.body = { ...ctx.body, id_token: `${part({ alg: 'none', typ: 'JWT' })}.${part(changed)}.` };
+    return;
+  }
   if (fault === 'tampered') {
     // Another address in the payload, the provider's signature left as it was.
     const [header, , signature] = token.split('.');

@@ -36,6 +36,14 @@ pub fn complete(
     request_id: Option<String>,
 ) -> Result<Option<String>, AppError> {
     let Some(user) = state.signed_in_user() else { return Ok(None) };
+    // Whatever the way in (a password, a link that verified the address, a passkey, a
+    // second step begun before), an address whose domain requires single sign-on
+    // signs in only through it, its organization's Owner excepted.
+    if !state.methods().contains(&sign_in::Method::Sso) {
+        if let Some(only) = super::sso::sso_only_for_account(conn, user)? {
+            return Err(AppError::Forbidden(only.sentence()));
+        }
+    }
     let account = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
     let no_seat = super::domains::join_by_domain_after(conn, user);
     let methods: Vec<&str> = state.methods().iter().map(|m| m.key()).collect();

@@ -65,7 +65,13 @@ pub fn check(steps: &Steps<'_>, ip: &str, email: &EmailAddress, password: &str) 
     // takes as long, and an account without one signs in no other way here.
     let matches = passwords::verify(hash.as_deref(), password) && hash.is_some();
     let user = user.filter(|_| matches);
-    let Some(user) = user else {
+    // A right password for an address that must sign in through its provider counts as
+    // a wrong one: the limits and the delays then tell nothing of whether it was right.
+    let sso_only = match user {
+        Some(user) => steps.run(|conn| crate::services::sso::sso_only(conn, email, Some(user)))?.is_some(),
+        None => false,
+    };
+    let Some(user) = user.filter(|_| !sso_only) else {
         steps.run(|conn| count_failure(conn, &account_key, ip))?;
         return Ok(SignInAttempt { user: None, slow_down });
     };

@@ -189,6 +189,12 @@ impl SingleSignOn {
     /// Starts a sign-in for `email` when its domain is covered: the provider's
     /// authorization URL (with PKCE, state, nonce and the address as a hint), the
     /// sign-in kept in PostgreSQL for ten minutes.
+    /// Whether a client may start another sign-in through a provider (60 in 15
+    /// minutes from one network): `RateLimited` when not.
+    pub fn allow_start(conn: &mut PgConnection, network: &str) -> Result<(), AppError> {
+        crate::services::rate_limit::check(conn, crate::services::rate_limit::SSO_STARTS_PER_IP, network)
+    }
+
     pub async fn start(&self, db: &Db, email: &EmailAddress, next: &str) -> Result<Start, Refused> {
         let bounded = self.bounded();
         let this = &bounded;
@@ -322,7 +328,7 @@ impl SingleSignOn {
             Err(VerifyError::NoMatchingKey) => {
                 // A key the provider may have rotated in: fetch its keys again, at most once a minute.
                 let keys = this.fresh_keys(db, &connection, &metadata).await;
-                let keys = keys.map_err(|d| refuse(Refusal::UnknownKey, &email, d))?;
+                let keys = keys.map_err(|(refusal, d)| refuse(refusal, &email, d))?;
                 let metadata = metadata.set_jwks(keys);
                 let client = this.client(metadata, &connection, Some(secret));
                 let claims = verify(&client, id_token, &nonce).map_err(|e| refuse(e.refusal(), &email, e.detail()))?;
@@ -346,23 +352,28 @@ impl SingleSignOn {
         }
         let issuer = claims.issuer().to_string();
         let subject = claims.subject().to_string();
-        let mut said = (claims.email().map(|e| e.to_string()), claims.email_verified());
+        let in_token = claims.email().map(|e| e.to_string());
+        let mut said = (in_token.clone(), claims.email_verified());
         let mut name = claims.name().and_then(|n| n.get(None)).map(|n| n.to_string());
-        if said.0.is_none() || said.1.is_none() {
-            // Many providers keep the address for the userinfo endpoint.
+        // Microsoft Entra ID sends no email_verified; its optional claim xms_edov says the
+        // domain of the token's own address is one the tenant verified.
+        let entra = in_token.as_ref().and_then(|_| entra_domain_verified(id_token));
+        if said.0.is_none() || (said.1.is_none() && entra.is_none()) {
+            // Many providers keep the address for the userinfo endpoint. Its word counts
+            // for the token's address only (or for its own, when the token had none).
             let asked = this.user_info(&client, &token, claims.subject().clone()).await;
             let info = asked.map_err(|d| refuse(Refusal::ProviderUnavailable, &email, d))?;
-            said = (info.email().map(|e| e.to_string()), info.email_verified());
+            let address = info.email().map(|e| e.to_string());
+            if said.0.is_none() || address == said.0 {
+                said = (address, info.email_verified());
+            }
             name = name.or_else(|| info.name().and_then(|n| n.get(None)).map(|n| n.to_string()));
         }
         let (Some(address), verified) = said else {
             return Err(refuse(Refusal::AddressNotVerified, &email, "the provider gave no email".into()));
         };
         email = address.clone();
-        // Microsoft Entra ID sends no email_verified; its optional claim xms_edov says
-        // the address's domain is one the tenant verified (read from the token whose
-        // signature was checked above).
-        let verified = verified.or_else(|| entra_domain_verified(id_token));
+        let verified = verified.or(entra.filter(|_| in_token.as_deref() == Some(address.as_str())));
         if verified != Some(true) {
             return Err(refuse(Refusal::AddressNotVerified, &email, format!("email_verified is {verified:?}")));
         }
@@ -422,26 +433,37 @@ impl SingleSignOn {
 
     /// The provider's keys fetched now, unless they were fetched less than a minute
     /// ago (a token naming an unknown key must not make Roster hammer the provider).
+    /// Fetched by this sign-in when the last fetch was a minute ago or more (claimed
+    /// in the database, so one sign-in fetches for all); else the keys kept, which
+    /// another sign-in may have fetched since this one began.
     async fn fresh_keys(
         &self,
         db: &Db,
         connection: &Connection,
         metadata: &CoreProviderMetadata,
-    ) -> Result<CoreJsonWebKeySet, String> {
+    ) -> Result<CoreJsonWebKeySet, (Refusal, String)> {
         let org = OrgId(connection.organization_id);
-        let latest = db
-            .run(move |conn| rows::find(conn, org).map_err(AppError::from))
+        let unavailable = |e: String| (Refusal::ProviderUnavailable, e);
+        let claimed = db
+            .run(move |conn| {
+                let claimed = rows::claim_jwks_fetch(conn, org, JWKS_REFETCH_AFTER)?;
+                Ok::<_, AppError>((claimed, rows::find(conn, org)?.and_then(|c| c.jwks)))
+            })
             .await
-            .map_err(|e| e.to_string())?
-            .and_then(|c| c.jwks_fetched_at);
-        if latest.is_some_and(|at| OffsetDateTime::now_utc() - at < JWKS_REFETCH_AFTER) {
-            return Err("the token names a key the provider did not publish a minute ago".into());
+            .map_err(|e| unavailable(e.to_string()))?;
+        let (claimed, kept) = claimed;
+        if !claimed {
+            let kept: Option<CoreJsonWebKeySet> = kept.and_then(|k| serde_json::from_value(k).ok());
+            return kept
+                .ok_or_else(|| (Refusal::UnknownKey, "no keys kept, and fetched less than a minute ago".into()));
         }
-        let keys = CoreJsonWebKeySet::fetch_async(metadata.jwks_uri(), &self.http).await.map_err(|e| e.to_string())?;
-        let (as_json, issuer) = (serde_json::to_value(&keys).map_err(|e| e.to_string())?, connection.issuer.clone());
+        let fetched = CoreJsonWebKeySet::fetch_async(metadata.jwks_uri(), &self.http).await;
+        let keys = fetched.map_err(|e| unavailable(format!("the provider's keys: {e}")))?;
+        let as_json = serde_json::to_value(&keys).map_err(|e| unavailable(e.to_string()))?;
+        let issuer = connection.issuer.clone();
         db.run(move |conn| rows::keep_jwks(conn, org, &issuer, &as_json).map_err(AppError::from))
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| unavailable(e.to_string()))?;
         Ok(keys)
     }
 
@@ -501,14 +523,21 @@ fn sign_in(
             Some(user) => (user, false),
             None => {
                 let (user, created) = match users::find_by_email(conn, email)? {
+                    // Linked already to another identity of this provider (an address given
+                    // to someone new): not taken over by address.
+                    Some(account) if rows::linked_to_issuer(conn, issuer, account.user_id())? => {
+                        return Ok(Err(Refusal::LinkedElsewhere));
+                    }
                     Some(account) => {
                         if !account.is_verified() {
                             // Whoever made this account never proved the address; the provider
                             // just did, for its owner. Nothing the maker set up stays (a
-                            // password, second factors, sessions), or they could sign in to
+                            // password, second factors, sessions, links on their way, such as
+                            // a change of address to theirs), or they could get back into
                             // the account its owner now uses; and the account is verified.
                             let user = account.user_id();
                             users::clear_password(conn, user)?;
+                            crate::db::email_tokens::revoke_all(conn, user)?;
                             crate::db::two_factor::remove_all(conn, user.0)?;
                             crate::db::sessions::delete_for_user(conn, user.0)?;
                             users::mark_verified(conn, user, &account.email)?;

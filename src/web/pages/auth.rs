@@ -421,6 +421,14 @@ pub async fn sign_in(
     };
     if form.password.is_empty() {
         // No password: an address single sign-on covers goes to its provider.
+        let network = ip.network();
+        let allowed = state.db.run(move |conn| auth::sso::SingleSignOn::allow_start(conn, &network)).await;
+        if let Err(AppError::RateLimited { message, retry_after }) = allowed {
+            let mut response = refuse(frame, FormErrors::form(message), form.email, next).await?;
+            *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            return Ok(crate::web::htmx::with_retry_after(response, retry_after));
+        }
+        allowed?;
         return match state.sso.start(&state.db, &email, &next).await {
             Ok(auth::sso::Start::Provider { url, state: kept }) => {
                 Ok(super::sso::to_provider(&url, &kept, state.settings.serves_tls()))
