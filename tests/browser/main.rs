@@ -2414,7 +2414,8 @@ async fn a_person_at_a_verified_domain_signs_in_through_the_provider_and_require
     use common::provider::{Account, Provider, CLIENT_ID, CLIENT_SECRET};
     let Some(driver) = start_driver() else { return };
     let app = spawn_app_with(|s| s.sso_allow_private = true).await;
-    let ada = Account { email: "ada@acme.test", name: "Ada Lovelace", verified: true, entra: false };
+    let ada =
+        Account { email: "ada@acme.test", name: "Ada Lovelace", verified: true, entra: false, userinfo_only: false };
     let Some(provider) = Provider::start(&app.url("/sign-in/sso/callback"), &[ada]).await else { return };
     let slug = acme(&app).await;
     app.execute(&format!(

@@ -20,6 +20,8 @@ pub struct Account {
     pub verified: bool,
     /// Described as Microsoft Entra ID does: no `email_verified`, but `xms_edov: true`.
     pub entra: bool,
+    /// The ID token names only the subject; the address is at the userinfo endpoint.
+    pub userinfo_only: bool,
 }
 
 /// The provider process; stopped when dropped.
@@ -87,7 +89,8 @@ impl Provider {
             "client_secret": CLIENT_SECRET,
             "redirect_uri": redirect_uri,
             "accounts": accounts.iter().map(|a| serde_json::json!({
-                "email": a.email, "name": a.name, "email_verified": a.verified, "entra": a.entra
+                "email": a.email, "name": a.name, "email_verified": a.verified, "entra": a.entra,
+                "userinfo_only": a.userinfo_only
             })).collect::<Vec<_>>(),
         });
         let file = std::env::temp_dir().join(format!("roster-provider-{}.json", uuid::Uuid::new_v4()));

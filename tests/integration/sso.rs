@@ -8,11 +8,18 @@ use reqwest::{Response, StatusCode};
 use crate::common::provider::{Account, Provider, CLIENT_ID, CLIENT_SECRET};
 use crate::common::{location, spawn_app_with, unescape, TestApp, PASSWORD};
 
-const ADA: Account = Account { email: "ada@acme.test", name: "Ada Lovelace", verified: true, entra: false };
-const BOB: Account = Account { email: "bob@acme.test", name: "Bob Builder", verified: true, entra: false };
-const UNVERIFIED: Account = Account { email: "una@acme.test", name: "Una Unverified", verified: false, entra: false };
-const ELSEWHERE: Account = Account { email: "eve@elsewhere.test", name: "Eve Elsewhere", verified: true, entra: false };
-const ENTRA: Account = Account { email: "erin@acme.test", name: "Erin Entra", verified: false, entra: true };
+const ADA: Account =
+    Account { email: "ada@acme.test", name: "Ada Lovelace", verified: true, entra: false, userinfo_only: false };
+const BOB: Account =
+    Account { email: "bob@acme.test", name: "Bob Builder", verified: true, entra: false, userinfo_only: false };
+const UNVERIFIED: Account =
+    Account { email: "una@acme.test", name: "Una Unverified", verified: false, entra: false, userinfo_only: false };
+const ELSEWHERE: Account =
+    Account { email: "eve@elsewhere.test", name: "Eve Elsewhere", verified: true, entra: false, userinfo_only: false };
+const USERINFO: Account =
+    Account { email: "uli@acme.test", name: "Uli Info", verified: true, entra: false, userinfo_only: true };
+const ENTRA: Account =
+    Account { email: "erin@acme.test", name: "Erin Entra", verified: false, entra: true, userinfo_only: false };
 
 /// Acme, whose Owner is signed in, with acme.test verified; and a provider on loopback.
 struct Setup {
@@ -25,7 +32,7 @@ struct Setup {
 async fn acme() -> Option<Setup> {
     let app = spawn_app_with(|s| s.sso_allow_private = true).await;
     let provider =
-        Provider::start(&app.url("/sign-in/sso/callback"), &[ADA, BOB, UNVERIFIED, ELSEWHERE, ENTRA]).await?;
+        Provider::start(&app.url("/sign-in/sso/callback"), &[ADA, BOB, UNVERIFIED, ELSEWHERE, ENTRA, USERINFO]).await?;
     let slug = app.owner_of("Acme", "Olivia Owner", "olivia@acme.test").await;
     // The domain's verification by DNS has its own tests: here it is verified already.
     app.execute(&format!(
@@ -580,5 +587,17 @@ async fn at_a_domain_that_requires_sso_no_other_way_in_completes_a_sign_in() {
         ),
         1,
         "the address is verified all the same"
+    );
+}
+
+#[tokio::test]
+async fn an_address_the_provider_gives_only_at_its_userinfo_endpoint_is_read_there() {
+    let Some(setup) = acme().await else { return };
+    setup.configure().await;
+    let browser = setup.app.other_browser();
+    assert_eq!(location(&setup.sign_in(&browser, "uli@acme.test").await), "/dashboard");
+    assert_eq!(
+        setup.app.count("SELECT count(*) AS count FROM users WHERE email = 'uli@acme.test' AND name = 'Uli Info'"),
+        1
     );
 }

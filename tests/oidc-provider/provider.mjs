@@ -4,10 +4,11 @@
 //   node provider.mjs CONFIG.json
 //
 // CONFIG: { "port": 0, "client_id", "client_secret", "redirect_uri",
-//           "accounts": [{ "email", "name", "email_verified", "entra" }] }
+//           "accounts": [{ "email", "name", "email_verified", "entra", "userinfo_only" }] }
 // The email claims go in the ID token, as Okta, Google and Entra ID put them. An
 // account with "entra" is described as Microsoft Entra ID does: no email_verified,
-// but xms_edov (the address's domain is one the tenant verified).
+// but xms_edov (the address's domain is one the tenant verified). One with
+// "userinfo_only" gets an ID token with its subject alone, its address at userinfo.
 // Prints one line of JSON when it listens: { "issuer": "http://127.0.0.1:PORT" }.
 //
 // Beside the provider's own routes, a test may ask for trouble it must survive:
@@ -171,7 +172,9 @@ async function start() {
       if (!account) return undefined;
       return {
         accountId: id,
-        claims: async () => (account.entra
+        claims: async (use) => (account.userinfo_only && use === 'id_token'
+          ? { sub: id }
+          : account.entra
           ? { sub: id, email: account.email, xms_edov: true, name: account.name }
           : { sub: id, email: account.email, email_verified: account.email_verified ?? true, name: account.name }),
       };
