@@ -593,6 +593,21 @@ impl TestApp {
             .id
     }
 
+    /// The id of the organization domain named `domain`.
+    pub fn domain_id(&self, domain: &str) -> String {
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            id: Uuid,
+        }
+        diesel::sql_query("SELECT id FROM organization_domains WHERE domain = $1")
+            .bind::<Text, _>(domain)
+            .get_result::<Row>(&mut self.db.conn())
+            .unwrap_or_else(|_| panic!("no domain {domain}"))
+            .id
+            .to_string()
+    }
+
     /// Runs a statement against the test database (to arrange a situation, e.g. an expired invitation).
     pub fn execute(&self, sql: &str) {
         let mut conn = self.db.conn();

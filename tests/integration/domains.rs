@@ -23,17 +23,7 @@ async fn add_domain(app: &TestApp, slug: &str, domain: &str) -> String {
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "adding {domain}");
     let domain = domain.to_lowercase();
     app.execute(&format!("UPDATE organization_domains SET token = '{TOKEN}' WHERE domain = '{domain}'"));
-    #[derive(diesel::QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = diesel::sql_types::Uuid)]
-        id: uuid::Uuid,
-    }
-    use diesel::RunQueryDsl;
-    diesel::sql_query(format!("SELECT id FROM organization_domains WHERE domain = '{domain}'"))
-        .get_result::<Row>(&mut app.db.conn())
-        .unwrap()
-        .id
-        .to_string()
+    app.domain_id(&domain)
 }
 
 async fn verify(app: &TestApp, slug: &str, id: &str) -> String {

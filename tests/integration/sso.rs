@@ -2,7 +2,6 @@
 //! started by each test): the Owner's settings, the trip to the provider and back,
 //! just-in-time accounts and memberships, `Require SSO`, and every refusal as a sentence.
 
-use diesel::RunQueryDsl;
 use reqwest::{Response, StatusCode};
 
 use crate::common::provider::{Account, Provider, CLIENT_ID, CLIENT_SECRET};
@@ -39,21 +38,8 @@ async fn acme() -> Option<Setup> {
         "INSERT INTO organization_domains (id, organization_id, domain, token, verified_at) \
          SELECT gen_random_uuid(), id, 'acme.test', '0123456789abcdef0123456789abcdef', now() FROM organizations WHERE slug = '{slug}'"
     ));
-    let domain = domain_id(&app, "acme.test");
+    let domain = app.domain_id("acme.test");
     Some(Setup { app, slug, domain, provider })
-}
-
-fn domain_id(app: &TestApp, domain: &str) -> String {
-    #[derive(diesel::QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = diesel::sql_types::Uuid)]
-        id: uuid::Uuid,
-    }
-    diesel::sql_query(format!("SELECT id FROM organization_domains WHERE domain = '{domain}'"))
-        .get_result::<Row>(&mut app.db.conn())
-        .unwrap()
-        .id
-        .to_string()
 }
 
 impl Setup {

@@ -713,9 +713,21 @@ pub struct DomainForm {
     domain: String,
 }
 
-fn to_domains(req: &HttpRequest, frame: Frame, slug: &Slug, level: FlashLevel, message: String) -> HttpResponse {
+/// Back to a section of Settings, with a flash message saying what happened.
+pub(super) fn back_to(
+    req: &HttpRequest,
+    frame: Frame,
+    section: Section,
+    slug: &Slug,
+    level: FlashLevel,
+    message: String,
+) -> HttpResponse {
     frame.session.flash(level, message);
-    redirect(req, &Section::Domains.path(slug.as_str()))
+    redirect(req, &section.path(slug.as_str()))
+}
+
+fn to_domains(req: &HttpRequest, frame: Frame, slug: &Slug, level: FlashLevel, message: String) -> HttpResponse {
+    back_to(req, frame, Section::Domains, slug, level, message)
 }
 
 /// POST /orgs/{slug}/settings/domains: `Add domain` (the Owner).

@@ -88,8 +88,7 @@ pub async fn callback(
 }
 
 fn to_section(req: &HttpRequest, frame: Frame, slug: &Slug, level: FlashLevel, message: String) -> HttpResponse {
-    frame.session.flash(level, message);
-    redirect(req, &Section::SingleSignOn.path(slug.as_str()))
+    super::settings::back_to(req, frame, Section::SingleSignOn, slug, level, message)
 }
 
 /// POST /orgs/{slug}/settings/sso: `Save` (the Owner): the provider and the domains it covers.
