@@ -213,6 +213,16 @@ pub fn end_sessions_without_sso(conn: &mut PgConnection, domain: &str, keep: Use
     .execute(conn)
 }
 
+/// Ends `user`'s sessions that did not sign in through single sign-on.
+pub fn end_own_sessions_without_sso(conn: &mut PgConnection, user: UserId) -> QueryResult<usize> {
+    diesel::delete(
+        sessions::table
+            .filter(sessions::user_id.eq(user.0))
+            .filter(diesel::dsl::not(sessions::sign_in_methods.contains(vec!["sso".to_owned()]))),
+    )
+    .execute(conn)
+}
+
 fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }

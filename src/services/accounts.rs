@@ -180,6 +180,11 @@ pub fn verify_email(conn: &mut PgConnection, token: &Token) -> Result<Option<(Us
                 other => {
                     other?;
                     users::mark_verified(conn, user, &used.email)?;
+                    // Moved to a domain that requires single sign-on: its sessions signed in
+                    // otherwise end, as they did for everyone there when it was required.
+                    if super::sso::sso_only_for_account(conn, user)?.is_some() {
+                        crate::db::sso::end_own_sessions_without_sso(conn, user)?;
+                    }
                     Ok(Some((user, used.email)))
                 }
             };

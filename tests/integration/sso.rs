@@ -587,3 +587,20 @@ async fn an_address_the_provider_gives_only_at_its_userinfo_endpoint_is_read_the
         1
     );
 }
+
+#[tokio::test]
+async fn an_account_that_moves_to_a_domain_requiring_sso_keeps_no_password_session() {
+    let Some(setup) = acme().await else { return };
+    setup.configure().await;
+    setup.app.execute("UPDATE organization_domains SET sso_required = true");
+    let carl = setup.app.other_browser();
+    carl.signed_in_user("Carl Changer", "carl@elsewhere.test").await;
+    let asked =
+        carl.post_form("/account/email", &[("new_email", "carl@acme.test"), ("email_password", PASSWORD)]).await;
+    assert_eq!(asked.status(), StatusCode::SEE_OTHER);
+    let link = crate::common::link_in(&setup.app.last_mail_to("carl@acme.test"), "/verify-email");
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    carl.post_form("/verify-email", &[("token", &token)]).await;
+    assert_eq!(setup.app.count("SELECT count(*) AS count FROM users WHERE email = 'carl@acme.test'"), 1);
+    assert_eq!(carl.get("/dashboard").await.status(), StatusCode::SEE_OTHER, "signed out: SSO from now on");
+}
