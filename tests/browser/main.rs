@@ -2485,6 +2485,14 @@ async fn a_person_at_a_verified_domain_signs_in_through_the_provider_and_require
     assert!(violations.is_empty(), "axe-core on the confirmation: {violations:?}");
     olivia.press_button("Require SSO").await;
     olivia.sees("now sign in only with single sign-on").await;
+    for (width, height, suffix) in [(1280, 800, "desktop"), (390, 844, "phone")] {
+        olivia.browser.set_window_size(width, height).await.unwrap();
+        let scroll = "document.getElementById('require-sso-heading').scrollIntoView();";
+        olivia.browser.execute(scroll, vec![]).await.unwrap();
+        assert_eq!(sideways_overflow(&olivia.browser).await, 0, "Require SSO scrolls sideways at {width} px");
+        olivia.screenshot(&format!("settings-require-sso-{suffix}")).await;
+    }
+    olivia.browser.set_window_size(1280, 800).await.unwrap();
 
     // Bob's password no longer signs him in: a sentence beside Email.
     let bob = Person { browser: open_browser_profile(&driver, true, "bob").await, app: &app };
