@@ -81,6 +81,10 @@ pub enum AppError {
         "{org_name} requires two-factor authentication. Set it up to open {org_name} again: you are still a member."
     )]
     TwoFactorRequired { org_name: String, slug: String },
+    /// The member is suspended in this organization: it is closed to them (role,
+    /// teams and grants kept) until an admin reactivates them.
+    #[error("Your access to {org_name} is suspended — ask an admin.")]
+    Suspended { org_name: String },
     #[error("{0}")]
     Conflict(String),
     /// Too many attempts (or requests from one API key): the client may try again

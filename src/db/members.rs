@@ -38,6 +38,9 @@ pub struct MemberRow {
     /// What second factor a member has (`off`, `on`, `passkey`); `None` for an invitation.
     #[diesel(sql_type = Nullable<Text>)]
     pub two_factor: Option<String>,
+    /// Whether a member is suspended (never an invitation).
+    #[diesel(sql_type = Bool)]
+    pub suspended: bool,
     /// The sort value as PostgreSQL computed it (e.g. `lower(name)`), so the next
     /// page's cursor compares exactly as the ORDER BY did.
     #[diesel(sql_type = Text)]
@@ -87,10 +90,18 @@ fn never() -> OffsetDateTime {
 /// Which rows to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MemberStatus {
+    /// Every member (suspended ones too) and pending invitation.
     All,
+    /// Members who are not suspended.
     Active,
+    Suspended,
+    /// Pending invitations.
     Pending,
 }
+
+/// A member's status as the listing sorts it; the expression of the index
+/// `memberships_org_status_idx` (migration 40).
+const MEMBER_STATUS: &str = "(CASE WHEN m.suspended_at IS NULL THEN 'active' ELSE 'suspended' END)";
 
 /// A Members page query.
 pub struct MemberQuery<'a> {
@@ -148,10 +159,16 @@ fn statement(q: &MemberQuery<'_>) -> Option<BoxedSqlQuery<'static, Pg, SqlQuery>
         MemberSort::Email => (Column("lower(m.member_email)"), Column("lower(i.email)")),
         MemberSort::Role => (Column("m.role"), Column("i.role")),
         MemberSort::Joined => (Column("m.created_at"), Column("i.created_at")),
-        MemberSort::Status => (
-            Constant("'active'::text", Value::Text("active".into())),
-            Constant("'pending'::text", Value::Text("pending".into())),
-        ),
+        MemberSort::Status => {
+            let pending = Constant("'pending'::text", Value::Text("pending".into()));
+            // With a status filter every member has the same status: ordered by id alone.
+            let members = match q.status {
+                MemberStatus::Active => Constant("'active'::text", Value::Text("active".into())),
+                MemberStatus::Suspended => Constant("'suspended'::text", Value::Text("suspended".into())),
+                MemberStatus::All | MemberStatus::Pending => Column(MEMBER_STATUS),
+            };
+            (members, pending)
+        }
         MemberSort::Verified => (Column("m.member_verified"), Constant("false", Value::Bool(false))),
         MemberSort::LastActive => (Column(LAST_ACTIVE), Constant(NEVER, Value::Time(never()))),
     };
@@ -219,11 +236,16 @@ fn statement(q: &MemberQuery<'_>) -> Option<BoxedSqlQuery<'static, Pg, SqlQuery>
         TwoFactorFilter::Off => "m.member_two_factor = 'off'",
         TwoFactorFilter::On => "m.member_two_factor <> 'off'",
     });
-    let member_matches: Vec<&str> = member_search.as_deref().into_iter().chain(two_factor).collect();
+    let suspension = match q.status {
+        MemberStatus::Active => Some("m.suspended_at IS NULL"),
+        MemberStatus::Suspended => Some("m.suspended_at IS NOT NULL"),
+        MemberStatus::All | MemberStatus::Pending => None,
+    };
+    let member_matches: Vec<&str> = member_search.as_deref().into_iter().chain(two_factor).chain(suspension).collect();
     let members = branch(
         "'member'::text AS kind, m.id, m.user_id, m.member_name AS name, m.member_email AS email, m.role, \
          m.created_at AS joined, m.member_verified AS verified, m.last_active_at AS last_active, \
-         m.member_two_factor AS two_factor",
+         m.member_two_factor AS two_factor, m.suspended_at IS NOT NULL AS suspended",
         "memberships m",
         "m",
         &member_matches,
@@ -234,7 +256,8 @@ fn statement(q: &MemberQuery<'_>) -> Option<BoxedSqlQuery<'static, Pg, SqlQuery>
     invitation_matches.extend(invitation_search.as_deref());
     let invitations = branch(
         "'invitation'::text AS kind, i.id, NULL::uuid AS user_id, ''::text AS name, i.email, i.role, \
-         i.created_at AS joined, false AS verified, NULL::timestamptz AS last_active, NULL::text AS two_factor",
+         i.created_at AS joined, false AS verified, NULL::timestamptz AS last_active, NULL::text AS two_factor, \
+         false AS suspended",
         "invitations i",
         "i",
         &invitation_matches,
@@ -244,7 +267,7 @@ fn statement(q: &MemberQuery<'_>) -> Option<BoxedSqlQuery<'static, Pg, SqlQuery>
     let invitations = invitations.filter(|_| q.two_factor.is_none());
     let branches: Vec<String> = match q.status {
         MemberStatus::All => [members, invitations].into_iter().flatten().collect(),
-        MemberStatus::Active => members.into_iter().collect(),
+        MemberStatus::Active | MemberStatus::Suspended => members.into_iter().collect(),
         MemberStatus::Pending => invitations.into_iter().collect(),
     };
     if branches.is_empty() {
@@ -252,7 +275,7 @@ fn statement(q: &MemberQuery<'_>) -> Option<BoxedSqlQuery<'static, Pg, SqlQuery>
     }
     let sql = format!(
         "SELECT r.kind, r.id, r.user_id, r.name, r.email, r.role, r.joined, r.verified, r.last_active, \
-                r.two_factor, r.k::text AS sort_key \
+                r.two_factor, r.suspended, r.k::text AS sort_key \
            FROM ({}) r ORDER BY r.k {direction}, r.id {direction} LIMIT {limit_at}",
         branches.join(" UNION ALL ")
     );

@@ -18,6 +18,14 @@ pub struct Membership {
     pub role: Role,
     pub created_at: OffsetDateTime,
     pub last_active_at: Option<OffsetDateTime>,
+    /// Since when the organization is closed to them (`None`: active).
+    pub suspended_at: Option<OffsetDateTime>,
+}
+
+impl Membership {
+    pub fn is_suspended(&self) -> bool {
+        self.suspended_at.is_some()
+    }
 }
 
 /// Adds a user to an organization with a role.
@@ -84,11 +92,12 @@ pub fn owner_id(conn: &mut PgConnection, org: OrgId) -> QueryResult<Option<Uuid>
         .optional()
 }
 
-/// The Owner's and Admins' user ids, for notifications meant for them.
+/// The Owner's and active Admins' user ids, for notifications meant for them.
 pub fn admins_of(conn: &mut PgConnection, org: OrgId) -> QueryResult<Vec<Uuid>> {
     memberships::table
         .filter(memberships::organization_id.eq(org.0))
         .filter(memberships::role.eq_any([Role::Owner, Role::Admin]))
+        .filter(memberships::suspended_at.is_null())
         .select(memberships::user_id)
         .load(conn)
 }
@@ -111,6 +120,7 @@ pub fn granter_names(
     let mut admins = memberships::table
         .filter(memberships::organization_id.eq(org.0))
         .filter(memberships::role.eq(Role::Admin))
+        .filter(memberships::suspended_at.is_null())
         .select(memberships::member_name)
         .into_boxed();
     if let Some(except) = except {
@@ -155,6 +165,13 @@ pub fn set_role(conn: &mut PgConnection, id: Uuid, role: Role) -> QueryResult<us
     diesel::update(memberships::table.find(id)).set(memberships::role.eq(role)).execute(conn)
 }
 
+/// Suspends a membership from now (`true`) or reactivates it (`false`); the seat
+/// counters follow (migration 40).
+pub fn set_suspended(conn: &mut PgConnection, id: Uuid, suspended: bool) -> QueryResult<usize> {
+    let at = suspended.then(OffsetDateTime::now_utc);
+    diesel::update(memberships::table.find(id)).set(memberships::suspended_at.eq(at)).execute(conn)
+}
+
 /// Deletes a membership (the account and its history stay).
 pub fn delete(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
     diesel::delete(memberships::table.find(id)).execute(conn)
@@ -184,6 +201,7 @@ pub struct MemberDetail {
     pub last_active_at: Option<OffsetDateTime>,
     /// The copy of what second factor the member's account has (`off`, `on`, `passkey`).
     pub member_two_factor: String,
+    pub suspended_at: Option<OffsetDateTime>,
 }
 
 impl MemberDetail {
@@ -245,7 +263,7 @@ pub fn touch_unless_recent(conn: &mut PgConnection, id: Uuid, every: time::Durat
     .execute(conn)
 }
 
-/// Members (not the Owner) who have not used the organization since `before`
+/// Active members (not the Owner, not the suspended) who have not used the organization since `before`
 /// (counting from when they joined if they never came), least recently active first.
 pub fn inactive_since(
     conn: &mut PgConnection,
@@ -259,6 +277,7 @@ pub fn inactive_since(
     memberships::table
         .filter(memberships::organization_id.eq(org.0))
         .filter(memberships::role.ne(Role::Owner))
+        .filter(memberships::suspended_at.is_null())
         .filter(last_seen.clone().lt(before))
         .order((last_seen, memberships::id))
         .limit(limit)

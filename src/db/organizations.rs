@@ -108,6 +108,11 @@ pub fn seat_counts(conn: &mut PgConnection, id: OrgId) -> QueryResult<(i64, i64)
     Ok((counts.members, counts.reserved))
 }
 
+/// How many members are suspended (kept by the triggers of migration 40): they hold no seat.
+pub fn suspended_count(conn: &mut PgConnection, id: OrgId) -> QueryResult<i64> {
+    organizations::table.find(id.0).select(organizations::suspended_count).first::<i32>(conn).map(i64::from)
+}
+
 /// Locks the organization's row until the transaction ends: seat checks and the
 /// inserts they allow run under this lock, so concurrent invitations cannot exceed the limit.
 pub fn lock(conn: &mut PgConnection, id: OrgId) -> QueryResult<Organization> {

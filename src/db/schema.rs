@@ -138,6 +138,7 @@ diesel::table! {
         invited_by -> Nullable<Uuid>,
         last_active_at -> Nullable<Timestamptz>,
         member_two_factor -> Text,
+        suspended_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -190,6 +191,7 @@ diesel::table! {
         member_count -> Int4,
         pending_count -> Int4,
         two_factor_required_from -> Nullable<Timestamptz>,
+        suspended_count -> Int4,
     }
 }
 

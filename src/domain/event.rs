@@ -82,6 +82,13 @@ pub enum Event {
     /// sessions; the member is told (and emailed).
     #[strum_discriminants(strum(serialize = "member.two_factor_reset"))]
     MemberTwoFactorReset { membership: Uuid, user: Uuid, email: String, had: String },
+    /// The organization is closed to a member (role `role`), who keeps role, team places
+    /// and grants; their seat is free. They are told.
+    #[strum_discriminants(strum(serialize = "member.suspended"))]
+    MemberSuspended { membership: Uuid, user: Uuid, email: String, role: Role },
+    /// A suspended member has their access back, with what they had; they are told.
+    #[strum_discriminants(strum(serialize = "member.reactivated"))]
+    MemberReactivated { membership: Uuid, user: Uuid, email: String, role: Role },
     #[strum_discriminants(strum(serialize = "team.created"))]
     TeamCreated { name: String, slug: String },
     #[strum_discriminants(strum(serialize = "team.renamed"))]
@@ -222,6 +229,8 @@ impl EventKind {
             EventKind::TwoFactorRequired => "Two-factor required",
             EventKind::TwoFactorNotRequired => "Two-factor no longer required",
             EventKind::MemberTwoFactorReset => "Two-factor reset",
+            EventKind::MemberSuspended => "Member suspended",
+            EventKind::MemberReactivated => "Member reactivated",
             EventKind::SeatsLimitReached => "Seat limit reached",
             EventKind::SeatsLimitChanged => "Seat limit changed",
             EventKind::DomainAdded => "Domain added",
@@ -336,6 +345,8 @@ impl Event {
             | Event::MemberLeft { email, .. }
             | Event::MemberVerificationResent { email }
             | Event::MemberTwoFactorReset { email, .. }
+            | Event::MemberSuspended { email, .. }
+            | Event::MemberReactivated { email, .. }
             | Event::OwnershipTransferred { email, .. } => email,
         }
     }
@@ -388,6 +399,14 @@ impl Event {
             Event::TwoFactorNotRequired { previous, .. } => (
                 Some(json!({ "two_factor_required_from": previous.unix_timestamp() })),
                 Some(json!({ "two_factor_required_from": null })),
+            ),
+            Event::MemberSuspended { role, .. } => (
+                Some(json!({ "status": "active", "role": role.as_str() })),
+                Some(json!({ "status": "suspended", "role": role.as_str() })),
+            ),
+            Event::MemberReactivated { role, .. } => (
+                Some(json!({ "status": "suspended", "role": role.as_str() })),
+                Some(json!({ "status": "active", "role": role.as_str() })),
             ),
             Event::MemberTwoFactorReset { had, .. } => {
                 (Some(json!({ "two_factor": had })), Some(json!({ "two_factor": "off" })))
@@ -488,6 +507,8 @@ impl Event {
             | Event::MemberRemoved { membership, user, .. }
             | Event::OwnershipTransferred { membership, user, .. }
             | Event::MemberTwoFactorReset { membership, user, .. }
+            | Event::MemberSuspended { membership, user, .. }
+            | Event::MemberReactivated { membership, user, .. }
             | Event::MemberJoinedViaDomain { membership, user, .. } => (None, Some(membership), Some(user), None, None),
             Event::TeamMemberAdded { team, user, .. }
             | Event::TeamMemberRemoved { team, user, .. }
@@ -540,7 +561,9 @@ impl Event {
             }],
             Event::MemberRemoved { membership, user, .. }
             | Event::OwnershipTransferred { membership, user, .. }
-            | Event::MemberTwoFactorReset { membership, user, .. } => {
+            | Event::MemberTwoFactorReset { membership, user, .. }
+            | Event::MemberSuspended { membership, user, .. }
+            | Event::MemberReactivated { membership, user, .. } => {
                 vec![Notice { recipient: *user, subject: *membership, payload: json!({ "by": actor_name }) }]
             }
             Event::TwoFactorRequired { organization, from, told, .. } => told

@@ -163,6 +163,12 @@ pub enum Refusal {
     RemoveAdmin,
     #[error("The Owner cannot leave. Transfer ownership first, in Settings, or delete the organization.")]
     OwnerLeaves,
+    #[error("The Owner cannot be suspended.")]
+    SuspendOwner,
+    #[error("You cannot suspend or reactivate yourself. Ask the Owner or an Admin.")]
+    SuspendSelf,
+    #[error("Only the Owner can suspend or reactivate an Admin.")]
+    SuspendAdmin,
 }
 
 /// The people an action concerns: who acts, and on whom.
@@ -210,6 +216,24 @@ impl<Id: PartialEq> Parties<Id> {
         }
         if self.target_role == Role::Admin && !self.actor_role.can(Permission::ManageAdmins) {
             return Err(Refusal::RemoveAdmin);
+        }
+        Ok(())
+    }
+
+    /// May the actor suspend the target, or reactivate them? The same people as may
+    /// remove them: the Owner anyone else, an Admin the Members.
+    pub fn may_suspend(&self) -> Result<(), Refusal> {
+        if self.actor == self.target {
+            return Err(Refusal::SuspendSelf);
+        }
+        if self.target_role == Role::Owner {
+            return Err(Refusal::SuspendOwner);
+        }
+        if !self.actor_role.can(Permission::ManageMembers) {
+            return Err(Refusal::NotAllowed);
+        }
+        if self.target_role == Role::Admin && !self.actor_role.can(Permission::ManageAdmins) {
+            return Err(Refusal::SuspendAdmin);
         }
         Ok(())
     }
@@ -304,6 +328,19 @@ mod tests {
         assert_eq!(may_leave(Owner), Err(Refusal::OwnerLeaves));
         assert_eq!(may_leave(Admin), Ok(()));
         assert_eq!(may_leave(Member), Ok(()));
+    }
+
+    #[test]
+    fn suspensions_follow_the_matrix() {
+        use Role::*;
+        assert_eq!(parties(Owner, Admin, false).may_suspend(), Ok(()));
+        assert_eq!(parties(Owner, Member, false).may_suspend(), Ok(()));
+        assert_eq!(parties(Admin, Member, false).may_suspend(), Ok(()));
+        assert_eq!(parties(Admin, Admin, false).may_suspend(), Err(Refusal::SuspendAdmin));
+        assert_eq!(parties(Admin, Owner, false).may_suspend(), Err(Refusal::SuspendOwner));
+        assert_eq!(parties(Member, Member, false).may_suspend(), Err(Refusal::NotAllowed));
+        assert_eq!(parties(Owner, Owner, true).may_suspend(), Err(Refusal::SuspendSelf));
+        assert_eq!(parties(Admin, Admin, true).may_suspend(), Err(Refusal::SuspendSelf));
     }
 
     #[test]

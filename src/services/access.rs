@@ -93,12 +93,16 @@ impl OrgAccess {
 /// The viewer's access to the organization at `slug`; 404 when it does not exist
 /// or they are not a member, so outsiders cannot tell the two apart; closed
 /// (`TwoFactorRequired`) past the grace date of a requirement they do not meet. A member who
-/// follows an old URL name of a renamed organization is sent to the new one (`Moved`).
+/// follows an old URL name of a renamed organization is sent to the new one (`Moved`);
+/// a suspended member is refused (`Suspended`).
 pub fn member_of(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<OrgAccess, AppError> {
     let Some(org) = organizations::find_by_slug(conn, slug)? else {
         return Err(moved(conn, slug, user)?);
     };
     let membership = memberships::find(conn, org.org_id(), user)?.ok_or(AppError::NotFound)?;
+    if membership.is_suspended() {
+        return Err(AppError::Suspended { org_name: org.name });
+    }
     let account = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
     let now = time::OffsetDateTime::now_utc();
     if let Standing::Closed { .. } = standing(org.two_factor_required_from, account.second_factor(), now) {

@@ -112,6 +112,13 @@ pub fn describe(n: &Notification) -> Item {
             ),
             "/account/two-factor".to_owned(),
         ),
+        Some(EventKind::MemberSuspended) => (
+            format!("{} suspended your access to {org}. Ask an admin of {org} if you need it back.", text(p, "by")),
+            "/dashboard".to_owned(),
+        ),
+        Some(EventKind::MemberReactivated) => {
+            (format!("{} reactivated your access to {org}.", text(p, "by")), format!("/orgs/{slug}"))
+        }
         Some(EventKind::SeatsLimitReached) => (
             format!(
                 "{org} has used all {} seats. Revoke stale invitations or remove inactive members to free seats.",

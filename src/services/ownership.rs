@@ -115,6 +115,14 @@ pub fn transfer(
             return Err(AppError::Invalid(errors));
         }
         let new_owner_user = users::find(conn, UserId(target.user_id))?.ok_or(AppError::NotFound)?;
+        if target.is_suspended() {
+            let mut errors = FormErrors::new();
+            errors.add(
+                "member",
+                format!("{} is suspended. Reactivate them first, or choose another member.", new_owner_user.email),
+            );
+            return Err(AppError::Invalid(errors));
+        }
         // Demote first: at most one Owner at any moment (a unique index), exactly one at commit.
         memberships::set_role(conn, me.id, Role::Admin)?;
         memberships::set_role(conn, target.id, Role::Owner)?;

@@ -27,6 +27,8 @@ pub struct SeatPage {
     pub viewer: Viewer,
     pub access: OrgAccess,
     pub usage: SeatUsage,
+    /// Suspended members: still members, holding no seat.
+    pub suspended: i64,
     /// The oldest pending invitations, which hold seats: the first to revoke.
     pub oldest: Vec<Invitation>,
     /// Members who have not used the organization for [`INACTIVE_AFTER`], least
@@ -41,11 +43,12 @@ pub fn seat_page(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<S
     let (viewer, access) = access::page(conn, slug, user)?;
     access.require(Permission::ManageMembers)?;
     let usage = seat_usage(conn, access.org.org_id(), access.org.seat_limit)?;
+    let suspended = organizations::suspended_count(conn, access.org.org_id())?;
     let oldest = invitations::oldest_open(conn, access.org.org_id(), OLDEST_SHOWN)?;
     let since = time::OffsetDateTime::now_utc() - INACTIVE_AFTER;
     let inactive = entries(memberships::inactive_since(conn, access.org.org_id(), since, OLDEST_SHOWN)?, &access);
     let owner_name = memberships::owner_of(conn, access.org.org_id())?.map(|(name, _)| name).unwrap_or_default();
-    Ok(SeatPage { viewer, access, usage, oldest, inactive, owner_name })
+    Ok(SeatPage { viewer, access, usage, suspended, oldest, inactive, owner_name })
 }
 
 /// The seats of the organization at `slug`, for `actor` (an API key): members,

@@ -15,6 +15,8 @@ pub struct OrgChoice {
     pub role: Role,
     /// From when it requires two-factor of its members, if it does.
     pub two_factor_from: Option<time::OffsetDateTime>,
+    /// Whether the viewer is suspended there: it is closed to them.
+    pub suspended: bool,
 }
 
 impl OrgChoice {
@@ -66,6 +68,7 @@ impl Viewer {
     pub fn two_factor_due(&self, now: time::OffsetDateTime) -> Vec<TwoFactorDue> {
         self.orgs
             .iter()
+            .filter(|org| !org.suspended)
             .filter_map(|org| {
                 let (at, closed) = match standing(org.two_factor_from, self.two_factor, now) {
                     Standing::Clear => return None,
@@ -103,6 +106,7 @@ pub fn of_user(conn: &mut PgConnection, user: &users::User) -> Result<Viewer, Ap
             name: org.name,
             slug: org.slug,
             two_factor_from: org.two_factor_required_from,
+            suspended: membership.is_suspended(),
         })
         .collect();
     let unread = crate::db::notifications::bell_count(conn, id.0)?;

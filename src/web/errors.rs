@@ -25,6 +25,8 @@ pub struct ErrorInfo {
     pub refused_form: Option<RefusedForm>,
     /// The organization (its URL name) that is closed until the person sets up two-factor.
     pub two_factor_for: Option<String>,
+    /// The member is suspended in the organization they asked for.
+    pub suspended: bool,
 }
 
 /// Why a form was refused before it reached its handler.
@@ -39,9 +41,11 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::Unauthenticated | AppError::KeyRefused(_) => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) | AppError::Csrf | AppError::CrossSite | AppError::TwoFactorRequired { .. } => {
-                StatusCode::FORBIDDEN
-            }
+            AppError::Forbidden(_)
+            | AppError::Csrf
+            | AppError::CrossSite
+            | AppError::TwoFactorRequired { .. }
+            | AppError::Suspended { .. } => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Moved(_) => StatusCode::PERMANENT_REDIRECT,
@@ -80,6 +84,7 @@ impl ResponseError for AppError {
                 AppError::TwoFactorRequired { slug, .. } => Some(slug.clone()),
                 _ => None,
             },
+            suspended: matches!(self, AppError::Suspended { .. }),
         });
         response
     }
@@ -123,6 +128,19 @@ impl ErrorText {
                  the moment you have an authenticator app.",
             ),
             way_on: Some((format!("/account/two-factor?next=/orgs/{slug}"), "Set up two-factor authentication")),
+        }
+    }
+
+    /// An organization closed to a suspended member: what stays, and who can lift it.
+    fn suspended(message: String) -> Self {
+        Self {
+            heading: "Access suspended",
+            message,
+            detail: Some(
+                "You are still a member: your role, teams and project access are kept for when an Owner or \
+                 Admin reactivates you.",
+            ),
+            way_on: Some(("/dashboard".into(), "Go to your Dashboard")),
         }
     }
 
@@ -327,6 +345,7 @@ fn render<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Resul
         Some(ErrorInfo { message, two_factor_for: Some(slug), .. }) if !htmx => {
             ErrorText::two_factor_required(message, &slug)
         }
+        Some(ErrorInfo { message, suspended: true, .. }) if !htmx => ErrorText::suspended(message),
         Some(info) => ErrorText::plain(status, info.message),
         None => ErrorText::plain(status, generic_message(status)),
     };

@@ -82,9 +82,13 @@ pub fn tone(word: impl std::fmt::Display) -> &'static str {
         "Active" | "Accepted" | "Verified" | "Enabled" | "Delivered" | "This device" | "On" | "Passkey" | "Reached"
         | "Required" => "tone-ok",
         "Pending" | "Queued" | "Retrying" => "tone-info",
-        "Expired" | "Not verified" | "Disabled" | "Failed" | "Needs a new secret" | "Two-factor required" => {
-            "tone-warn"
-        }
+        "Expired"
+        | "Not verified"
+        | "Disabled"
+        | "Failed"
+        | "Needs a new secret"
+        | "Two-factor required"
+        | "Suspended" => "tone-warn",
         "Declined" | "Revoked" => "tone-quiet",
         _ => "",
     }

@@ -165,6 +165,9 @@ route_table! {
     POST "/orgs/{slug}/members/{id}/role" => members::change_role, SignedIn;
     GET "/orgs/{slug}/members/{id}/remove" => members::confirm_remove, SignedIn;
     POST "/orgs/{slug}/members/{id}/remove" => members::remove_member, SignedIn;
+    GET "/orgs/{slug}/members/{id}/suspend" => members::confirm_suspend, SignedIn;
+    POST "/orgs/{slug}/members/{id}/suspend" => members::suspend_member, SignedIn;
+    POST "/orgs/{slug}/members/{id}/reactivate" => members::reactivate_member, SignedIn;
     POST "/orgs/{slug}/members/{id}/resend-verification" => members::resend_member_verification, SignedIn;
     GET "/orgs/{slug}/members/{id}/reset-two-factor" => members::confirm_reset_two_factor, SignedIn;
     POST "/orgs/{slug}/members/{id}/reset-two-factor" => members::reset_two_factor, SignedIn;

@@ -938,6 +938,60 @@ async fn owner_promotes_the_admin_removes_a_member_ownership_moves_and_the_audit
     person.browser.close().await.unwrap();
 }
 
+#[tokio::test]
+async fn an_admin_suspends_a_member_who_is_closed_out_at_once_and_reactivates_her_with_everything_back() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let slug = acme(&app).await;
+    app.member(&slug, "Adam Admin", "adam@example.com", "admin").await;
+    let ada_app = app.member(&slug, "Ada Lovelace", "ada@example.com", "member").await;
+    let person = Person { browser: open_browser(&driver).await, app: &app };
+    person.sign_in("adam@example.com").await;
+    person.visit(&format!("/orgs/{slug}/members")).await;
+
+    // Suspend, from the row's More actions, behind a confirmation that opens on Cancel.
+    person.press_in_row("ada@example.com", "Suspend").await;
+    person.sees("Suspend Ada Lovelace").await;
+    let focused = person.browser.active_element().await.unwrap();
+    assert_eq!(focused.text().await.unwrap(), "Cancel", "a confirmation opens on Cancel");
+    person.screenshots_at_both_widths("members-suspend-dialog").await;
+    person.press_button("Suspend").await;
+    person.sees("ada@example.com is suspended and their seat is free.").await;
+    person.row_shows("ada@example.com", "Suspended").await;
+    let focused = person.browser.active_element().await.unwrap();
+    assert_eq!(
+        focused.attr("id").await.unwrap(),
+        Some(format!("member-{}", app.membership_id(&slug, "ada@example.com"))),
+        "focus is on the changed row"
+    );
+    let violations = accessibility_violations(&person.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on the Members page with a suspended member: {violations:?}");
+    person.visit(&format!("/orgs/{slug}/members?status=suspended")).await;
+    person.row_shows("ada@example.com", "Suspended").await;
+    person.screenshots_at_both_widths("members-suspended").await;
+
+    // Ada's next request is refused; her Dashboard says why.
+    let ada = Person { browser: open_browser_profile(&driver, true, "ada").await, app: &ada_app };
+    ada.sign_in("ada@example.com").await;
+    ada.visit(&format!("/orgs/{slug}/members")).await;
+    ada.sees("Your access to Acme is suspended — ask an admin.").await;
+    assert_eq!(ada.heading().await, "Access suspended");
+    ada.visit("/dashboard").await;
+    ada.sees("Your access to Acme is suspended — ask an admin.").await;
+    let violations = accessibility_violations(&ada.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on the Dashboard of a suspended member: {violations:?}");
+    ada.screenshots_at_both_widths("dashboard-suspended").await;
+
+    // Reactivate: a plain action in the same menu, no confirmation; Ada is back at once.
+    person.press_in_row("ada@example.com", "Reactivate").await;
+    person.sees("ada@example.com is active again, with their role, teams and project access.").await;
+    person.row_shows("ada@example.com", "Active").await;
+    ada.visit(&format!("/orgs/{slug}/members")).await;
+    assert_eq!(ada.heading().await, "Members");
+    person.browser.close().await.unwrap();
+    ada.browser.close().await.unwrap();
+}
+
 /// Runs axe-core (vendored, test-only) on the element matching `selector`; returns its violations.
 async fn accessibility_violations(browser: &Client, selector: &str) -> Vec<String> {
     let axe = include_str!("vendor/axe-4.14.1.min.js");

@@ -93,32 +93,8 @@ fn members_pages_walk_every_sort_both_ways_without_gaps_or_repeats() {
         .unwrap();
     let total = 41 + 14;
 
-    for status in [MemberStatus::All, MemberStatus::Active, MemberStatus::Pending] {
-        for sort in SORTS {
-            for descending in [false, true] {
-                let query = |after, limit| MemberQuery { status, ..member_query(org, sort, descending, after, limit) };
-                let everything: Vec<Uuid> =
-                    members::list(&mut conn, &query(None, 1000)).unwrap().iter().map(|r| r.id).collect();
-                let expected = match status {
-                    MemberStatus::All => total,
-                    MemberStatus::Active => 41,
-                    MemberStatus::Pending => 14,
-                };
-                assert_eq!(everything.len(), expected, "{status:?} {sort:?} desc={descending}");
-                let (mut walked, mut after) = (Vec::new(), None);
-                loop {
-                    let rows = members::list(&mut conn, &query(after.clone(), 7)).unwrap();
-                    let more = rows.len() > 7;
-                    let shown = &rows[..rows.len().min(7)];
-                    walked.extend(shown.iter().map(|r| r.id));
-                    if !more {
-                        break;
-                    }
-                    after = Some(members::cursor_after(shown.last().unwrap(), sort));
-                }
-                assert_eq!(walked, everything, "{status:?} {sort:?} desc={descending}: pages of 7 = one page of all");
-            }
-        }
+    for (status, expected) in [(MemberStatus::All, total), (MemberStatus::Active, 41), (MemberStatus::Pending, 14)] {
+        walk_every_sort(&mut conn, org, status, expected);
     }
     // The order itself, on two sorts a person checks: names A to Z with invitations
     // (no name) first, and members before invitations by status.
@@ -128,6 +104,65 @@ fn members_pages_walk_every_sort_both_ways_without_gaps_or_repeats() {
     assert!(names.windows(2).all(|w| w[0] <= w[1]), "{names:?}");
     let rows = members::list(&mut conn, &member_query(org, MemberSort::Status, true, None, 1000)).unwrap();
     assert!(rows[..14].iter().all(|r| !r.is_member()), "descending status: pending first");
+}
+
+/// Walks the Members listing with `status` in every sort, both ways, in pages of 7,
+/// and checks the pages hold exactly the `expected` rows of one page of all.
+fn walk_every_sort(conn: &mut PgConnection, org: OrgId, status: MemberStatus, expected: usize) {
+    for sort in SORTS {
+        for descending in [false, true] {
+            let query = |after, limit| MemberQuery { status, ..member_query(org, sort, descending, after, limit) };
+            let everything: Vec<Uuid> = members::list(conn, &query(None, 1000)).unwrap().iter().map(|r| r.id).collect();
+            assert_eq!(everything.len(), expected, "{status:?} {sort:?} desc={descending}");
+            let (mut walked, mut after) = (Vec::new(), None);
+            loop {
+                let rows = members::list(conn, &query(after.clone(), 7)).unwrap();
+                let more = rows.len() > 7;
+                let shown = &rows[..rows.len().min(7)];
+                walked.extend(shown.iter().map(|r| r.id));
+                if !more {
+                    break;
+                }
+                after = Some(members::cursor_after(shown.last().unwrap(), sort));
+            }
+            assert_eq!(walked, everything, "{status:?} {sort:?} desc={descending}: pages of 7 = one page of all");
+        }
+    }
+}
+
+#[test]
+fn suspended_members_are_walked_apart_and_among_everyone() {
+    let db = TestDb::new();
+    let org = organization(&db, 40, 15, 3);
+    let mut conn = db.conn();
+    diesel::sql_query(
+        "UPDATE memberships SET suspended_at = now() \
+          WHERE id IN (SELECT id FROM memberships WHERE role <> 'owner' ORDER BY id LIMIT 9)",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    for (status, expected) in [
+        (MemberStatus::All, 41 + 15),
+        (MemberStatus::Active, 32),
+        (MemberStatus::Suspended, 9),
+        (MemberStatus::Pending, 15),
+    ] {
+        walk_every_sort(&mut conn, org, status, expected);
+    }
+    // By status: Active, then Pending, then Suspended (and the reverse).
+    let rows = members::list(&mut conn, &member_query(org, MemberSort::Status, false, None, 1000)).unwrap();
+    let words: Vec<&str> = rows
+        .iter()
+        .map(|r| match (r.is_member(), r.suspended) {
+            (false, _) => "pending",
+            (true, true) => "suspended",
+            (true, false) => "active",
+        })
+        .collect();
+    let mut sorted = words.clone();
+    sorted.sort();
+    assert_eq!(words, sorted);
+    assert_eq!(words.iter().filter(|w| **w == "suspended").count(), 9);
 }
 
 /// Whether a plan reads the listing in index order, never sorting or scanning the
@@ -172,6 +207,14 @@ fn listing_statements_walk_an_index_at_100000_rows() {
     let db = TestDb::new();
     let org = organization(&db, 100_000, 100_000, 5_000);
     let mut conn = db.conn();
+    // One member in a hundred suspended, as an identity provider leaves them.
+    diesel::sql_query(
+        "UPDATE memberships SET suspended_at = now() WHERE id IN \
+           (SELECT id FROM memberships WHERE role <> 'owner' ORDER BY id LIMIT 1000)",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query("ANALYZE memberships").execute(&mut conn).unwrap();
     let mut failures = Vec::new();
     let mut check = |what: String, plan: Vec<String>| {
         if !walks_an_index(&plan) {
@@ -190,7 +233,8 @@ fn listing_statements_walk_an_index_at_100000_rows() {
         };
         for descending in [false, true] {
             for after in [None, Some(middle.clone())] {
-                for status in [MemberStatus::All, MemberStatus::Active, MemberStatus::Pending] {
+                for status in [MemberStatus::All, MemberStatus::Active, MemberStatus::Pending, MemberStatus::Suspended]
+                {
                     let query = MemberQuery { status, ..member_query(org, sort, descending, after.clone(), 50) };
                     let what = format!("Members {status:?} by {sort:?} desc={descending} after={after:?}");
                     check(what, members::plan(&mut conn, &query).unwrap());

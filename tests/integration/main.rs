@@ -31,6 +31,7 @@ mod sessions;
 mod sign_in;
 mod sso;
 mod statements;
+mod suspension;
 mod teams;
 mod two_factor;
 mod webhooks;

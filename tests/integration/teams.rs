@@ -19,23 +19,23 @@ async fn acme() -> (TestApp, String) {
 }
 
 /// `Create team` as `who`; returns the team's URL name.
-async fn create_team(who: &TestApp, slug: &str, name: &str) -> String {
+pub(crate) async fn create_team(who: &TestApp, slug: &str, name: &str) -> String {
     let response = who.post_form(&format!("/orgs/{slug}/teams"), &[("name", name), ("description", "")]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "creating team {name}");
     location(&response).rsplit('/').next().unwrap().to_owned()
 }
 
-async fn create_project(who: &TestApp, slug: &str, name: &str) -> String {
+pub(crate) async fn create_project(who: &TestApp, slug: &str, name: &str) -> String {
     let response = who.post_form(&format!("/orgs/{slug}/projects"), &[("name", name)]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "creating project {name}");
     location(&response).rsplit('/').next().unwrap().to_owned()
 }
 
-async fn add_to_team(who: &TestApp, slug: &str, team: &str, email: &str, role: &str) -> reqwest::Response {
+pub(crate) async fn add_to_team(who: &TestApp, slug: &str, team: &str, email: &str, role: &str) -> reqwest::Response {
     who.post_form(&format!("/orgs/{slug}/teams/{team}/members"), &[("member", email), ("role", role)]).await
 }
 
-fn team_id(app: &TestApp, team: &str) -> String {
+pub(crate) fn team_id(app: &TestApp, team: &str) -> String {
     #[derive(QueryableByName)]
     struct Row {
         #[diesel(sql_type = diesel::sql_types::Uuid)]
@@ -50,7 +50,13 @@ fn team_id(app: &TestApp, team: &str) -> String {
         .to_string()
 }
 
-async fn grant_team(who: &TestApp, slug: &str, project: &str, team_id: &str, level: &str) -> reqwest::Response {
+pub(crate) async fn grant_team(
+    who: &TestApp,
+    slug: &str,
+    project: &str,
+    team_id: &str,
+    level: &str,
+) -> reqwest::Response {
     who.post_form(
         &format!("/orgs/{slug}/projects/{project}/access"),
         &[("team", team_id), ("member", ""), ("level", level)],
@@ -58,7 +64,13 @@ async fn grant_team(who: &TestApp, slug: &str, project: &str, team_id: &str, lev
     .await
 }
 
-async fn grant_member(who: &TestApp, slug: &str, project: &str, email: &str, level: &str) -> reqwest::Response {
+pub(crate) async fn grant_member(
+    who: &TestApp,
+    slug: &str,
+    project: &str,
+    email: &str,
+    level: &str,
+) -> reqwest::Response {
     who.post_form(
         &format!("/orgs/{slug}/projects/{project}/access"),
         &[("team", ""), ("member", email), ("level", level)],

@@ -27,7 +27,8 @@ pub struct Member {
     pub name: String,
     pub email: String,
     pub role: ApiRole,
-    /// `active`, or `pending` for an invitation.
+    /// `active`, `suspended` (the organization is closed to them, their seat is free;
+    /// role, teams and grants kept), or `pending` for an invitation.
     pub status: String,
     /// Whether the person has verified their email address.
     pub verified: bool,
@@ -53,7 +54,12 @@ impl From<&MemberEntry> for Member {
             name: row.name.clone(),
             email: row.email.clone(),
             role: row.role.into(),
-            status: if row.is_member() { "active" } else { "pending" }.into(),
+            status: match (row.is_member(), row.suspended) {
+                (false, _) => "pending",
+                (true, true) => "suspended",
+                (true, false) => "active",
+            }
+            .into(),
             verified: row.verified,
             joined_at: row.joined,
             last_active_at: row.last_active,
@@ -78,7 +84,8 @@ pub struct MemberParams {
     q: Option<String>,
     /// `owner`, `admin` or `member`.
     role: Option<String>,
-    /// `active` (the default), `pending` (invitations) or `all`; the last two also need `invitations:read`.
+    /// `active` (the default), `suspended`, `pending` (invitations) or `all` (every member and
+    /// invitation); the last two also need `invitations:read`.
     status: Option<String>,
     /// `off`: members without a second factor; `on`: members with one (an app or a passkey).
     two_factor: Option<String>,
@@ -104,7 +111,7 @@ pub async fn list_members(req: HttpRequest, params: web::Query<MemberParams>) ->
         Scope::MembersRead,
         Box::new(move |conn, key| {
             let (filter, limit) = member_filter(params)?;
-            if !matches!(filter.status, MemberStatus::Active) {
+            if !matches!(filter.status, MemberStatus::Active | MemberStatus::Suspended) {
                 // Pending rows are invitations: listing them takes the scope that lists those.
                 key.require(Scope::InvitationsRead)?;
             }
@@ -132,10 +139,11 @@ fn member_filter(params: MemberParams) -> Result<(MemberFilter, i64), AppError> 
     };
     let status = match params.status.as_deref().map(str::trim).unwrap_or("") {
         "" | "active" => MemberStatus::Active,
+        "suspended" => MemberStatus::Suspended,
         "pending" => MemberStatus::Pending,
         "all" => MemberStatus::All,
         _ => {
-            errors.add("status", "One of active, pending, all.");
+            errors.add("status", "One of active, suspended, pending, all.");
             MemberStatus::Active
         }
     };
@@ -173,21 +181,34 @@ pub async fn get_member(req: HttpRequest, id: web::Path<String>) -> Result<HttpR
     Ok(json(StatusCode::OK, &Member::from(&entry)))
 }
 
-/// What `PATCH /members/{id}` changes.
+/// What `PATCH /members/{id}` changes: the role, the status, or both.
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct RoleChange {
+pub struct MemberChange {
     /// `admin` or `member`. Only the Owner makes or unmakes Admins, and a key acts at most as an Admin.
     pub role: Option<ApiRole>,
+    /// `suspended` closes the organization to the member and frees their seat, keeping
+    /// their role, teams and grants; `active` gives them back, seats permitting. The
+    /// Owner is never suspended; only the Owner suspends an Admin.
+    pub status: Option<ApiMemberStatus>,
 }
 
-/// Changes a member's role; it takes effect on their next request.
+/// A member's status as `PATCH` sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiMemberStatus {
+    Active,
+    Suspended,
+}
+
+/// Changes a member's role or status; it takes effect on their next request.
 #[utoipa::path(
     tag = "Members",
     params(("id" = Uuid, Path, description = "The membership's id.")),
-    request_body = RoleChange,
-    responses((status = 200, description = "The member with their new role.", body = Member),
+    request_body = MemberChange,
+    responses((status = 200, description = "The member with their new role or status.", body = Member),
               (status = 404, description = "No member with this id in the key's organization.", body = super::common::Problem, content_type = "application/problem+json"),
-              (status = 422, description = "No role, or not one a member can be given.", body = super::common::Problem, content_type = "application/problem+json")),
+              (status = 409, description = "Reactivating needs a free seat, and none is left; `detail` says the numbers.", body = super::common::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Neither role nor status, or a value that is not one of them.", body = super::common::Problem, content_type = "application/problem+json")),
     security(("api_key" = ["members:write"]))
 )]
 #[patch("/members/{id}")]
@@ -201,12 +222,15 @@ pub async fn change_member_role(
         &req,
         Scope::MembersWrite,
         Box::new(move |conn, key| {
-            let Some(role) = parse_body::<RoleChange>(&body)?.role else {
+            let change = parse_body::<MemberChange>(&body)?;
+            if change.role.is_none() && change.status.is_none() {
                 let mut errors = FormErrors::new();
-                errors.add("role", "Give the new role: admin or member.");
+                errors
+                    .add("role", "Give the new role (admin or member), the new status (active or suspended), or both.");
                 return Err(AppError::Invalid(errors));
-            };
-            members::change_role(conn, &key.actor, &key.slug, id, role.into())
+            }
+            let suspended = change.status.map(|s| s == ApiMemberStatus::Suspended);
+            members::update(conn, &key.actor, &key.slug, id, change.role.map(Into::into), suspended)
         }),
     )
     .await?;

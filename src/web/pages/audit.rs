@@ -191,6 +191,14 @@ impl EventView {
                 String::new(),
                 "Their authenticator app and recovery codes were removed and their sessions ended".into(),
             ),
+            Some(EventKind::MemberSuspended) => (
+                "suspended".into(),
+                format!("({})", named(field(a, "role"))),
+                "Their role, teams and grants are kept; their seat is free".into(),
+            ),
+            Some(EventKind::MemberReactivated) => {
+                ("reactivated".into(), format!("({})", named(field(a, "role"))), String::new())
+            }
             Some(EventKind::SeatsLimitReached) => ("took the last free seat of".into(), String::new(), String::new()),
             Some(EventKind::SeatsNearLimit) => (
                 "brought to 90 % of its seats:".into(),

@@ -1,4 +1,5 @@
-//! The Members page: members and pending invitations; change role, remove, resend verification, leave.
+//! The Members page: members and pending invitations; change role, suspend and
+//! reactivate, remove, resend verification, leave.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -34,9 +35,12 @@ pub struct MemberView {
     /// One or two letters for the avatar.
     pub initials: String,
     pub verified: bool,
+    pub suspended: bool,
     /// Roles offered by `Change role` (empty: no control).
     pub role_choices: Vec<Role>,
     pub removable: bool,
+    /// Whether `Suspend` (or, for a suspended member, `Reactivate`) is offered.
+    pub can_suspend: bool,
     pub can_resend_verification: bool,
     pub can_manage_invitation: bool,
     pub is_me: bool,
@@ -53,6 +57,7 @@ impl MemberView {
             row,
             role_choices,
             removable,
+            can_suspend,
             can_resend_verification,
             can_manage_invitation,
             is_me,
@@ -70,8 +75,10 @@ impl MemberView {
             email: row.email,
             role: row.role,
             verified: row.verified,
+            suspended: row.suspended,
             role_choices,
             removable,
+            can_suspend,
             can_resend_verification,
             can_manage_invitation,
             is_me,
@@ -83,6 +90,7 @@ impl MemberView {
     pub fn has_actions(&self) -> bool {
         !self.role_choices.is_empty()
             || self.removable
+            || self.can_suspend
             || self.can_resend_verification
             || self.can_manage_invitation
             || self.can_reset_two_factor
@@ -153,6 +161,23 @@ struct RemoveDialog {
 }
 
 #[derive(Template)]
+#[template(path = "members/suspend.html")]
+struct SuspendPage {
+    layout: Layout,
+    csrf: String,
+    slug: String,
+    row: MemberView,
+}
+
+#[derive(Template)]
+#[template(path = "members/_suspend_dialog.html")]
+struct SuspendDialog {
+    csrf: String,
+    slug: String,
+    row: MemberView,
+}
+
+#[derive(Template)]
 #[template(path = "members/show.html")]
 struct MemberPage {
     layout: Layout,
@@ -210,6 +235,7 @@ pub async fn list_members(
     let (status_key, status) = match params.status.as_str() {
         "active" => ("active", MemberStatus::Active),
         "pending" => ("pending", MemberStatus::Pending),
+        "suspended" => ("suspended", MemberStatus::Suspended),
         _ => ("", MemberStatus::All),
     };
     let (two_factor_key, two_factor) = match params.two_factor.as_str() {
@@ -340,6 +366,68 @@ pub async fn remove_member(
     let email = state.db.run(move |conn| members::remove(conn, &actor, &slug, id, disable)).await?;
     let message = format!("{email} was removed. Their account stays; you can invite them again.");
     row_response(&req, frame, &slug_text, None, message)
+}
+
+/// GET /orgs/{slug}/members/{id}/suspend: the `Suspend` confirmation.
+pub async fn confirm_suspend(
+    req: HttpRequest,
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    item: OrgItem,
+) -> Result<HttpResponse, AppError> {
+    let OrgItem { slug, id } = item;
+    let slug_text = slug.to_string();
+    let (viewer, entry) = state.db.run(move |conn| members::suspension(conn, &slug, user.0, id)).await?;
+    let row = MemberView::new(entry);
+    let csrf = frame.csrf().to_owned();
+    if is_htmx(&req) {
+        return page(&SuspendDialog { csrf, slug: slug_text, row });
+    }
+    page(&SuspendPage {
+        csrf,
+        row,
+        layout: frame.layout("Suspend member", Some(viewer), Some(&slug_text), Nav::Members),
+        slug: slug_text,
+    })
+}
+
+/// POST /orgs/{slug}/members/{id}/suspend
+pub async fn suspend_member(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    item: OrgItem,
+) -> Result<HttpResponse, AppError> {
+    let OrgItem { slug, id } = item;
+    let slug_text = slug.to_string();
+    let actor = acting.actor();
+    let entry = state.db.run(move |conn| members::suspend(conn, &actor, &slug, id)).await?;
+    let message =
+        format!("{} is suspended and their seat is free. Reactivate gives their access back.", entry.row.email);
+    seats_changed(row_response(&req, frame, &slug_text, Some(MemberView::new(entry)), message)?)
+}
+
+/// POST /orgs/{slug}/members/{id}/reactivate
+pub async fn reactivate_member(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    item: OrgItem,
+) -> Result<HttpResponse, AppError> {
+    let OrgItem { slug, id } = item;
+    let slug_text = slug.to_string();
+    let actor = acting.actor();
+    let entry = state.db.run(move |conn| members::reactivate(conn, &actor, &slug, id)).await?;
+    let message = format!("{} is active again, with their role, teams and project access.", entry.row.email);
+    seats_changed(row_response(&req, frame, &slug_text, Some(MemberView::new(entry)), message)?)
+}
+
+/// Tells the page's seat counter to refresh.
+fn seats_changed(response: HttpResponse) -> Result<HttpResponse, AppError> {
+    Ok(crate::web::htmx::with_trigger(response, "seatsChanged"))
 }
 
 /// POST /orgs/{slug}/members/{id}/resend-verification

@@ -21,6 +21,8 @@ struct SeatsPage {
     slug: String,
     csrf: String,
     usage: SeatUsage,
+    /// Suspended members, who hold no seat.
+    suspended: i64,
     rows: Vec<RowView>,
     /// Members inactive for 90 days or more.
     members: Vec<MemberView>,
@@ -44,6 +46,7 @@ pub async fn show_seats(
         slug: found.access.org.slug.clone(),
         csrf: frame.csrf().to_owned(),
         usage: found.usage,
+        suspended: found.suspended,
         is_owner: role == Role::Owner,
         owner_name: found.owner_name,
         layout: frame.layout("Seat Usage", Some(found.viewer), Some(&found.access.org.slug), Nav::Seats),
