@@ -82,14 +82,19 @@ pub fn claim_due(conn: &mut PgConnection, kinds: &[&str], limit: i64, lease_secs
     if kinds.is_empty() {
         return Ok(Vec::new());
     }
+    // `RETURNING` gives rows in no particular order: they are sorted again, oldest
+    // first, so a batch runs in the order its jobs were queued (an invitation's
+    // `created` webhook before its `accepted`).
     diesel::sql_query(
-        "UPDATE jobs SET attempts = attempts + 1, run_at = now() + make_interval(secs => $3) \
-          WHERE id IN (SELECT due.id FROM unnest($1) AS k(kind) \
-                       CROSS JOIN LATERAL (SELECT id, run_at FROM jobs \
-                                            WHERE status = 'pending' AND kind = k.kind AND run_at <= now() \
-                                            ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED) due \
-                       ORDER BY due.run_at LIMIT $2) \
-          RETURNING id, kind, payload, status, attempts, run_at, last_error, created_at, finished_at",
+        "WITH claimed AS ( \
+           UPDATE jobs SET attempts = attempts + 1, run_at = now() + make_interval(secs => $3) \
+            WHERE id IN (SELECT due.id FROM unnest($1) AS k(kind) \
+                         CROSS JOIN LATERAL (SELECT id, run_at FROM jobs \
+                                              WHERE status = 'pending' AND kind = k.kind AND run_at <= now() \
+                                              ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED) due \
+                         ORDER BY due.run_at LIMIT $2) \
+            RETURNING id, kind, payload, status, attempts, run_at, last_error, created_at, finished_at) \
+         SELECT * FROM claimed ORDER BY created_at, id",
     )
     .bind::<Array<Text>, _>(kinds)
     .bind::<BigInt, _>(limit)
