@@ -19,6 +19,7 @@ pub mod principal;
 pub mod random;
 pub mod recovery;
 pub mod role;
+pub mod scim;
 pub mod sealing;
 pub mod seats;
 pub mod sign_in;
