@@ -249,6 +249,8 @@ fn serve(
             )
             .configure(routes::operations)
             .configure(routes::sessionless)
+            // SCIM (identity providers): bearer tokens, its own errors, no session or CSRF.
+            .service(routes::scim::scope())
             .service(
                 web::scope("")
                     .wrap(from_fn(routes::csrf::protect))

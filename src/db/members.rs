@@ -41,6 +41,9 @@ pub struct MemberRow {
     /// Whether a member is suspended (never an invitation).
     #[diesel(sql_type = Bool)]
     pub suspended: bool,
+    /// Whether the identity provider manages the member (SCIM).
+    #[diesel(sql_type = Bool)]
+    pub managed: bool,
     /// The sort value as PostgreSQL computed it (e.g. `lower(name)`), so the next
     /// page's cursor compares exactly as the ORDER BY did.
     #[diesel(sql_type = Text)]
@@ -245,7 +248,8 @@ fn statement(q: &MemberQuery<'_>) -> Option<BoxedSqlQuery<'static, Pg, SqlQuery>
     let members = branch(
         "'member'::text AS kind, m.id, m.user_id, m.member_name AS name, m.member_email AS email, m.role, \
          m.created_at AS joined, m.member_verified AS verified, m.last_active_at AS last_active, \
-         m.member_two_factor AS two_factor, m.suspended_at IS NOT NULL AS suspended",
+         m.member_two_factor AS two_factor, m.suspended_at IS NOT NULL AS suspended, \
+         m.scim_managed AS managed",
         "memberships m",
         "m",
         &member_matches,
@@ -257,7 +261,7 @@ fn statement(q: &MemberQuery<'_>) -> Option<BoxedSqlQuery<'static, Pg, SqlQuery>
     let invitations = branch(
         "'invitation'::text AS kind, i.id, NULL::uuid AS user_id, ''::text AS name, i.email, i.role, \
          i.created_at AS joined, false AS verified, NULL::timestamptz AS last_active, NULL::text AS two_factor, \
-         false AS suspended",
+         false AS suspended, false AS managed",
         "invitations i",
         "i",
         &invitation_matches,
@@ -275,7 +279,7 @@ fn statement(q: &MemberQuery<'_>) -> Option<BoxedSqlQuery<'static, Pg, SqlQuery>
     }
     let sql = format!(
         "SELECT r.kind, r.id, r.user_id, r.name, r.email, r.role, r.joined, r.verified, r.last_active, \
-                r.two_factor, r.suspended, r.k::text AS sort_key \
+                r.two_factor, r.suspended, r.managed, r.k::text AS sort_key \
            FROM ({}) r ORDER BY r.k {direction}, r.id {direction} LIMIT {limit_at}",
         branches.join(" UNION ALL ")
     );

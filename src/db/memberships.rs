@@ -20,6 +20,8 @@ pub struct Membership {
     pub last_active_at: Option<OffsetDateTime>,
     /// Since when the organization is closed to them (`None`: active).
     pub suspended_at: Option<OffsetDateTime>,
+    /// Whether the organization's identity provider manages them (SCIM).
+    pub scim_managed: bool,
 }
 
 impl Membership {
@@ -79,6 +81,15 @@ pub fn member_emails_among(conn: &mut PgConnection, org: OrgId, keys: &[String])
         .filter(memberships::organization_id.eq(org.0))
         .filter(users::email_key.eq_any(keys))
         .select(users::email_key)
+        .load(conn)
+}
+
+/// For each of the memberships `ids` of the organization: its account and address.
+pub fn people(conn: &mut PgConnection, org: OrgId, ids: &[Uuid]) -> QueryResult<Vec<(Uuid, Uuid, String)>> {
+    memberships::table
+        .filter(memberships::organization_id.eq(org.0))
+        .filter(memberships::id.eq_any(ids))
+        .select((memberships::id, memberships::user_id, memberships::member_email))
         .load(conn)
 }
 
@@ -202,6 +213,7 @@ pub struct MemberDetail {
     /// The copy of what second factor the member's account has (`off`, `on`, `passkey`).
     pub member_two_factor: String,
     pub suspended_at: Option<OffsetDateTime>,
+    pub scim_managed: bool,
 }
 
 impl MemberDetail {

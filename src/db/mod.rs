@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod projects;
 pub mod rate_limits;
 pub mod schema;
+pub mod scim;
 pub mod sealed;
 pub mod sessions;
 pub mod sso;

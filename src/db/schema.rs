@@ -139,6 +139,10 @@ diesel::table! {
         last_active_at -> Nullable<Timestamptz>,
         member_two_factor -> Text,
         suspended_at -> Nullable<Timestamptz>,
+        scim_managed -> Bool,
+        scim_external_id -> Nullable<Text>,
+        scim_profile -> Jsonb,
+        scim_updated_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -192,6 +196,7 @@ diesel::table! {
         pending_count -> Int4,
         two_factor_required_from -> Nullable<Timestamptz>,
         suspended_count -> Int4,
+        scim_enabled -> Bool,
     }
 }
 
@@ -274,6 +279,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    scim_requests (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        api_key_id -> Nullable<Uuid>,
+        at -> Timestamptz,
+        operation -> Text,
+        subject -> Text,
+        status -> Int4,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> Text,
         user_id -> Nullable<Uuid>,
@@ -345,6 +363,9 @@ diesel::table! {
         slug -> Text,
         description -> Text,
         created_at -> Timestamptz,
+        scim_managed -> Bool,
+        scim_external_id -> Nullable<Text>,
+        updated_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -359,6 +380,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         email_key -> Text,
         two_factor -> Text,
+        provisioned_by -> Nullable<Uuid>,
     }
 }
 
@@ -418,6 +440,7 @@ diesel::joinable!(organization_domains -> organizations (organization_id));
 diesel::joinable!(organization_former_slugs -> organizations (organization_id));
 diesel::joinable!(projects -> organizations (organization_id));
 diesel::joinable!(bell_versions -> users (user_id));
+diesel::joinable!(scim_requests -> organizations (organization_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(sso_connections -> organizations (organization_id));
 diesel::joinable!(sso_identities -> users (user_id));
@@ -449,6 +472,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     projects,
     rate_limits,
     recovery_codes,
+    scim_requests,
     sessions,
     sso_connections,
     sso_identities,

@@ -21,9 +21,21 @@ pub struct Team {
     pub slug: String,
     pub description: String,
     pub created_at: OffsetDateTime,
+    /// Whether the organization's identity provider manages it (a SCIM Group).
+    pub scim_managed: bool,
 }
 
 super::groups::group_queries!(teams, Team);
+
+/// A team's URL name.
+pub fn slug_of(conn: &mut PgConnection, team: Uuid) -> QueryResult<String> {
+    teams::table.find(team).select(teams::slug).first(conn)
+}
+
+/// A team's description.
+pub fn description_of(conn: &mut PgConnection, team: Uuid) -> QueryResult<String> {
+    teams::table.find(team).select(teams::description).first(conn)
+}
 
 /// The teams a member maintains, by name.
 pub fn maintained_by(conn: &mut PgConnection, membership: Uuid) -> QueryResult<Vec<Team>> {

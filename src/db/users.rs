@@ -54,6 +54,24 @@ pub struct NewUser<'a> {
     pub password_hash: Option<&'a str>,
 }
 
+/// Renames an account (the copies on its memberships follow, by trigger).
+pub fn set_name(conn: &mut PgConnection, id: UserId, name: &str) -> QueryResult<usize> {
+    diesel::update(users::table.find(id.0))
+        .filter(users::name.ne(name))
+        .set((users::name.eq(name), users::updated_at.eq(diesel::dsl::now)))
+        .execute(conn)
+}
+
+/// Records which organization's identity provider made the account.
+pub fn set_provisioned_by(conn: &mut PgConnection, id: UserId, org: Uuid) -> QueryResult<usize> {
+    diesel::update(users::table.find(id.0)).set(users::provisioned_by.eq(org)).execute(conn)
+}
+
+/// The organization whose identity provider made the account, if one did.
+pub fn provisioned_by(conn: &mut PgConnection, id: UserId) -> QueryResult<Option<Uuid>> {
+    users::table.find(id.0).select(users::provisioned_by).first(conn)
+}
+
 /// Finds an account by email (its canonical form).
 pub fn find_by_email(conn: &mut PgConnection, email: &EmailAddress) -> QueryResult<Option<User>> {
     users::table.filter(users::email_key.eq(email.canonical())).select(User::as_select()).first(conn).optional()

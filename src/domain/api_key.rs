@@ -17,12 +17,20 @@ pub enum Scope {
     TeamsRead,
     TeamsWrite,
     AuditRead,
+    /// Provisioning by an identity provider (SCIM 2.0): a key's only scope when it has it.
+    Scim,
 }
 
 impl Scope {
-    /// Every scope, in the order the form lists them.
+    /// Every scope.
     pub fn all() -> &'static [Scope] {
         <Scope as strum::VariantArray>::VARIANTS
+    }
+
+    /// The scopes `Create API key` offers, in its order: all but `scim`, whose keys
+    /// (SCIM tokens) are made in Settings → Provisioning (SCIM).
+    pub fn offered() -> impl Iterator<Item = Scope> {
+        Scope::all().iter().copied().filter(|s| *s != Scope::Scim)
     }
 
     /// The name a key's holder and the API use (`members:read`).
@@ -35,6 +43,7 @@ impl Scope {
             Scope::TeamsRead => "teams:read",
             Scope::TeamsWrite => "teams:write",
             Scope::AuditRead => "audit:read",
+            Scope::Scim => "scim",
         }
     }
 
@@ -52,6 +61,7 @@ impl Scope {
             Scope::TeamsRead => "List teams, projects and their members",
             Scope::TeamsWrite => "Manage teams, projects and their members",
             Scope::AuditRead => "Read the audit log",
+            Scope::Scim => "Provision members and teams from an identity provider (SCIM)",
         }
     }
 
@@ -59,7 +69,9 @@ impl Scope {
     pub fn permission(self) -> Permission {
         match self {
             Scope::MembersRead | Scope::TeamsRead => Permission::UseOrganization,
-            Scope::MembersWrite | Scope::InvitationsRead | Scope::InvitationsWrite => Permission::ManageMembers,
+            Scope::MembersWrite | Scope::InvitationsRead | Scope::InvitationsWrite | Scope::Scim => {
+                Permission::ManageMembers
+            }
             Scope::TeamsWrite => Permission::ManageTeamsAndProjects,
             Scope::AuditRead => Permission::ViewAuditLog,
         }
@@ -84,15 +96,11 @@ pub struct Scopes(Vec<Scope>);
 pub enum ScopesError {
     #[error("Choose at least one scope.")]
     Empty,
-    #[error("“{0}” is not a scope. Scopes are: members:read, members:write, invitations:read, invitations:write, teams:read, teams:write, audit:read.")]
+    #[error("“{0}” is not a scope. Scopes are: members:read, members:write, invitations:read, invitations:write, teams:read, teams:write, audit:read, scim.")]
     Unknown(String),
-    #[error("“{0}” is reserved for provisioning by an identity provider, and no key can be given it. Scopes are: members:read, members:write, invitations:read, invitations:write, teams:read, teams:write, audit:read.")]
-    Reserved(&'static str),
+    #[error("scim is a key's only scope: a SCIM token provisions and does nothing else. Make one key for SCIM and another for the rest.")]
+    ScimAlone,
 }
-
-/// Scope names kept for what comes: `scim`, the scope of the keys an identity provider
-/// will provision members with (SCIM 2.0), so no other scope may take the name.
-pub const RESERVED_SCOPES: [&str; 1] = ["scim"];
 
 impl Scopes {
     /// Scopes from their names, as a form or the database gives them.
@@ -100,10 +108,8 @@ impl Scopes {
         let mut scopes = Vec::new();
         for name in names {
             let name = name.as_ref().trim();
-            if let Some(reserved) = RESERVED_SCOPES.iter().find(|r| r.eq_ignore_ascii_case(name)) {
-                return Err(ScopesError::Reserved(reserved));
-            }
-            let scope = Scope::parse(name).ok_or_else(|| ScopesError::Unknown(name.chars().take(40).collect()))?;
+            let scope = Scope::parse(&name.to_ascii_lowercase())
+                .ok_or_else(|| ScopesError::Unknown(name.chars().take(40).collect()))?;
             scopes.push(scope);
         }
         scopes.sort();
@@ -111,7 +117,15 @@ impl Scopes {
         if scopes.is_empty() {
             return Err(ScopesError::Empty);
         }
+        if scopes.len() > 1 && scopes.contains(&Scope::Scim) {
+            return Err(ScopesError::ScimAlone);
+        }
         Ok(Scopes(scopes))
+    }
+
+    /// Whether this is a SCIM token's: the one scope `scim`.
+    pub fn is_scim(&self) -> bool {
+        self.0 == [Scope::Scim]
     }
 
     pub fn contains(&self, scope: Scope) -> bool {
@@ -226,8 +240,9 @@ mod tests {
         assert_eq!(scopes.names(), vec!["members:read", "members:write"]);
         assert_eq!(Scopes::parse::<&str>(&[]), Err(ScopesError::Empty));
         assert!(matches!(Scopes::parse(&["admin"]), Err(ScopesError::Unknown(s)) if s == "admin"));
-        assert_eq!(Scopes::parse(&["members:read", "SCIM"]), Err(ScopesError::Reserved("scim")));
-        assert!(Scope::all().iter().all(|s| !RESERVED_SCOPES.contains(&s.as_str())), "no scope takes a reserved name");
+        assert_eq!(Scopes::parse(&["members:read", "SCIM"]), Err(ScopesError::ScimAlone), "scim goes alone");
+        assert_eq!(Scopes::parse(&["scim"]).unwrap().names(), vec!["scim"]);
+        assert!(Scope::offered().all(|s| s != Scope::Scim), "Create API key never offers scim");
     }
 
     #[test]

@@ -91,6 +91,9 @@ pub enum Event {
     MemberReactivated { membership: Uuid, user: Uuid, email: String, role: Role },
     #[strum_discriminants(strum(serialize = "team.created"))]
     TeamCreated { name: String, slug: String },
+    /// The identity provider created the team (a SCIM Group).
+    #[strum_discriminants(strum(serialize = "team.provisioned"))]
+    TeamProvisioned { team: Uuid, name: String, slug: String },
     #[strum_discriminants(strum(serialize = "team.renamed"))]
     TeamRenamed { from_name: String, from_slug: String, name: String, slug: String },
     /// A team was deleted; its members (`told`) lose it, and its project grants end.
@@ -143,6 +146,27 @@ pub enum Event {
     /// Someone at a verified domain could not join for want of a seat; `admins` are told.
     #[strum_discriminants(strum(serialize = "member.domain_join_refused"))]
     DomainJoinRefused { organization: Uuid, email: String, domain: String, used: i64, limit: i64, admins: Vec<Uuid> },
+    /// The identity provider created the membership of `user` (and their account when
+    /// `created_account`) as Member; they are told.
+    #[strum_discriminants(strum(serialize = "member.provisioned"))]
+    MemberProvisioned { membership: Uuid, user: Uuid, email: String, created_account: bool },
+    /// The identity provider changed what it manages of a member (name, external id);
+    /// `before` and `after` hold the fields that changed.
+    #[strum_discriminants(strum(serialize = "member.provisioning_updated"))]
+    MemberProvisioningUpdated { membership: Uuid, user: Uuid, email: String, before: Value, after: Value },
+    /// The identity provider deleted the member: the membership ends as `Remove` ends
+    /// it (the account and its history stay); they are told.
+    #[strum_discriminants(strum(serialize = "member.deprovisioned"))]
+    MemberDeprovisioned { membership: Uuid, user: Uuid, email: String, role: Role },
+    /// The identity provider could not add `email` for want of a seat; the Owner is told.
+    #[strum_discriminants(strum(serialize = "member.provisioning_refused"))]
+    ProvisioningRefused { organization: Uuid, email: String, used: i64, limit: i64, owner: Option<Uuid> },
+    /// The organization's provisioning was turned on or off by the Owner.
+    #[strum_discriminants(strum(serialize = "organization.provisioning_changed"))]
+    ProvisioningChanged { org_name: String, enabled: bool },
+    /// The Owner stopped SCIM managing a member: the console manages them again.
+    #[strum_discriminants(strum(serialize = "member.provisioning_stopped"))]
+    MemberProvisioningStopped { membership: Uuid, user: Uuid, email: String },
     /// The Owner (or the operator) changed the seat limit.
     #[strum_discriminants(strum(serialize = "seats.limit_changed"))]
     SeatsLimitChanged { org_name: String, from: i32, to: i32 },
@@ -230,6 +254,13 @@ impl EventKind {
             EventKind::TwoFactorNotRequired => "Two-factor no longer required",
             EventKind::MemberTwoFactorReset => "Two-factor reset",
             EventKind::MemberSuspended => "Member suspended",
+            EventKind::MemberProvisioned => "Provisioned by SCIM",
+            EventKind::MemberProvisioningUpdated => "Updated by SCIM",
+            EventKind::MemberDeprovisioned => "Deprovisioned by SCIM",
+            EventKind::ProvisioningRefused => "Provisioning refused: no free seat",
+            EventKind::ProvisioningChanged => "Provisioning turned on or off",
+            EventKind::MemberProvisioningStopped => "No longer managed by SCIM",
+            EventKind::TeamProvisioned => "Team provisioned by SCIM",
             EventKind::MemberReactivated => "Member reactivated",
             EventKind::SeatsLimitReached => "Seat limit reached",
             EventKind::SeatsLimitChanged => "Seat limit changed",
@@ -304,7 +335,9 @@ impl Event {
             | Event::SeatsLimitReached { org_name: name, .. }
             | Event::SeatsLimitChanged { org_name: name, .. }
             | Event::SeatsNearLimit { org_name: name, .. }
+            | Event::ProvisioningChanged { org_name: name, .. }
             | Event::TeamCreated { name, .. }
+            | Event::TeamProvisioned { name, .. }
             | Event::TeamRenamed { name, .. }
             | Event::TeamDeleted { name, .. }
             | Event::ProjectCreated { name, .. }
@@ -346,6 +379,11 @@ impl Event {
             | Event::MemberVerificationResent { email }
             | Event::MemberTwoFactorReset { email, .. }
             | Event::MemberSuspended { email, .. }
+            | Event::MemberProvisioned { email, .. }
+            | Event::MemberProvisioningUpdated { email, .. }
+            | Event::MemberDeprovisioned { email, .. }
+            | Event::ProvisioningRefused { email, .. }
+            | Event::MemberProvisioningStopped { email, .. }
             | Event::MemberReactivated { email, .. }
             | Event::OwnershipTransferred { email, .. } => email,
         }
@@ -400,6 +438,19 @@ impl Event {
                 Some(json!({ "two_factor_required_from": previous.unix_timestamp() })),
                 Some(json!({ "two_factor_required_from": null })),
             ),
+            Event::MemberProvisioned { created_account, .. } => {
+                (None, Some(json!({ "role": Role::Member.as_str(), "created_account": created_account })))
+            }
+            Event::MemberProvisioningUpdated { before, after, .. } => (Some(before.clone()), Some(after.clone())),
+            Event::MemberDeprovisioned { role, .. } => (Some(json!({ "role": role.as_str() })), None),
+            Event::ProvisioningRefused { used, limit, .. } => (None, Some(json!({ "used": used, "limit": limit }))),
+            Event::ProvisioningChanged { enabled, .. } => {
+                (Some(json!({ "scim_enabled": !enabled })), Some(json!({ "scim_enabled": enabled })))
+            }
+            Event::MemberProvisioningStopped { .. } => {
+                (Some(json!({ "scim_managed": true })), Some(json!({ "scim_managed": false })))
+            }
+            Event::TeamProvisioned { slug, .. } => (None, Some(json!({ "slug": slug, "scim_managed": true }))),
             Event::MemberSuspended { role, .. } => (
                 Some(json!({ "status": "active", "role": role.as_str() })),
                 Some(json!({ "status": "suspended", "role": role.as_str() })),
@@ -509,11 +560,17 @@ impl Event {
             | Event::MemberTwoFactorReset { membership, user, .. }
             | Event::MemberSuspended { membership, user, .. }
             | Event::MemberReactivated { membership, user, .. }
+            | Event::MemberProvisioned { membership, user, .. }
+            | Event::MemberProvisioningUpdated { membership, user, .. }
+            | Event::MemberDeprovisioned { membership, user, .. }
+            | Event::MemberProvisioningStopped { membership, user, .. }
             | Event::MemberJoinedViaDomain { membership, user, .. } => (None, Some(membership), Some(user), None, None),
             Event::TeamMemberAdded { team, user, .. }
             | Event::TeamMemberRemoved { team, user, .. }
             | Event::TeamRoleChanged { team, user, .. } => (None, None, Some(user), Some(team), None),
-            Event::TeamDeleted { team, .. } => (None, None, None, Some(team), None),
+            Event::TeamDeleted { team, .. } | Event::TeamProvisioned { team, .. } => {
+                (None, None, None, Some(team), None)
+            }
             Event::ProjectDeleted { project, .. }
             | Event::ProjectAccessGranted { project, .. }
             | Event::ProjectAccessRevoked { project, .. } => (None, None, None, None, Some(project)),
@@ -563,7 +620,9 @@ impl Event {
             | Event::OwnershipTransferred { membership, user, .. }
             | Event::MemberTwoFactorReset { membership, user, .. }
             | Event::MemberSuspended { membership, user, .. }
-            | Event::MemberReactivated { membership, user, .. } => {
+            | Event::MemberReactivated { membership, user, .. }
+            | Event::MemberProvisioned { membership, user, .. }
+            | Event::MemberDeprovisioned { membership, user, .. } => {
                 vec![Notice { recipient: *user, subject: *membership, payload: json!({ "by": actor_name }) }]
             }
             Event::TwoFactorRequired { organization, from, told, .. } => told
@@ -577,6 +636,14 @@ impl Event {
             Event::SeatsLimitReached { organization, limit, admins, .. } => admins
                 .iter()
                 .map(|admin| Notice { recipient: *admin, subject: *organization, payload: json!({ "limit": limit }) })
+                .collect(),
+            Event::ProvisioningRefused { organization, email, used, limit, owner } => owner
+                .map(|owner| Notice {
+                    recipient: owner,
+                    subject: *organization,
+                    payload: json!({ "email": email, "used": used, "limit": limit, "by": actor_name }),
+                })
+                .into_iter()
                 .collect(),
             Event::DomainUnverified { organization, domain, owner } => owner
                 .map(|owner| Notice { recipient: owner, subject: *organization, payload: json!({ "domain": domain }) })
@@ -670,7 +737,11 @@ impl Event {
             | Event::SsoRequiredChanged { .. }
             | Event::SsoSignIn { .. }
             | Event::SsoRefused { .. } => Vec::new(),
-            Event::WebhookSecretRolled { .. } => Vec::new(),
+            Event::WebhookSecretRolled { .. }
+            | Event::TeamProvisioned { .. }
+            | Event::MemberProvisioningUpdated { .. }
+            | Event::ProvisioningChanged { .. }
+            | Event::MemberProvisioningStopped { .. } => Vec::new(),
             Event::WebhookSecretUnreadable { endpoint, url, owner } => owner
                 .map(|owner| Notice { recipient: owner, subject: *endpoint, payload: json!({ "url": url }) })
                 .into_iter()

@@ -38,6 +38,24 @@ struct ResetPasswordHtml<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "mail/provisioned.txt")]
+struct ProvisionedText<'a> {
+    name: &'a str,
+    org: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/provisioned.html")]
+struct ProvisionedHtml<'a> {
+    /// The document's `<title>` (templates/mail/base.html).
+    subject: &'a str,
+    name: &'a str,
+    org: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
 #[template(path = "mail/account_exists.txt")]
 struct AccountExistsText<'a> {
     name: &'a str,
@@ -133,6 +151,19 @@ pub fn reset_password(to: &str, name: &str, link: &str) -> Result<NewMessage, Ap
         subject: subject.into(),
         text_body: ResetPasswordText { name, link }.render()?,
         html_body: ResetPasswordHtml { subject, name, link }.render()?,
+    })
+}
+
+/// "Acme added you to Roster": to an account an identity provider made, with a link
+/// to choose its first password.
+pub fn provisioned(to: &str, name: &str, org: &str, link: &str) -> Result<NewMessage, AppError> {
+    let subject = format!("{org} added you to Roster");
+    Ok(NewMessage {
+        to: to.to_owned(),
+        to_name: Some(name.to_owned()),
+        text_body: ProvisionedText { name, org, link }.render()?,
+        html_body: ProvisionedHtml { subject: &subject, name, org, link }.render()?,
+        subject,
     })
 }
 

@@ -121,8 +121,8 @@ pub fn member_of(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<O
 }
 
 /// The access of `actor` to the organization at `slug`: a person's own as a member;
-/// an API key's (or an identity provider's) with its own role, and only in its own
-/// organization (any other is a 404, as for outsiders).
+/// an API key's with its own role, an identity provider's as an Admin, each only in
+/// its own organization (any other is a 404, as for outsiders).
 pub fn acting(conn: &mut PgConnection, slug: &Slug, actor: &super::actor::Actor) -> Result<OrgAccess, AppError> {
     match &actor.principal {
         Principal::Person(user) => member_of(conn, slug, *user),
@@ -133,7 +133,15 @@ pub fn acting(conn: &mut PgConnection, slug: &Slug, actor: &super::actor::Actor)
             }
             Ok(OrgAccess { org, role: key.role, principal: actor.principal.clone(), member: None })
         }
-        Principal::IdentityProvider { .. } | Principal::System => {
+        // An identity provider provisioning the organization (SCIM) acts as an Admin there.
+        Principal::IdentityProvider { organization, .. } => {
+            let org = organizations::find_by_slug(conn, slug)?.ok_or(AppError::NotFound)?;
+            if org.org_id() != *organization {
+                return Err(AppError::NotFound);
+            }
+            Ok(OrgAccess { org, role: Role::Admin, principal: actor.principal.clone(), member: None })
+        }
+        Principal::System => {
             Err(AppError::Forbidden("This is done by a person or an API key of the organization.".to_owned()))
         }
     }

@@ -26,13 +26,46 @@ fn require_manager(access: &OrgAccess) -> Result<(), AppError> {
     }
 }
 
-/// The organization's keys, for those who manage them (empty for anyone else).
+/// Whether a key is a SCIM token (its one scope is `scim`).
+pub fn is_scim_token(key: &ApiKey) -> bool {
+    key.scopes == [Scope::Scim.as_str()]
+}
+
+/// The organization's keys, for those who manage them (empty for anyone else); SCIM
+/// tokens are listed in Settings → Provisioning (SCIM), not here.
 pub fn keys_of(conn: &mut PgConnection, access: &OrgAccess) -> Result<Vec<ApiKey>, AppError> {
     if access.role.can(Permission::ManageIntegrations) {
-        Ok(rows::of_org(conn, access.org.org_id())?)
+        Ok(rows::of_org(conn, access.org.org_id())?.into_iter().filter(|k| !is_scim_token(k)).collect())
     } else {
         Ok(Vec::new())
     }
+}
+
+/// The organization's SCIM tokens, for the Owner.
+pub fn scim_tokens_of(conn: &mut PgConnection, access: &OrgAccess) -> Result<Vec<ApiKey>, AppError> {
+    super::security::may_manage(access)?;
+    Ok(rows::of_org(conn, access.org.org_id())?.into_iter().filter(is_scim_token).collect())
+}
+
+/// `Create SCIM token` (the Owner's): an organization key called `name` whose one
+/// scope is `scim`, acting as an Admin; its secret is shown once.
+pub fn create_scim_token(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    name: &str,
+) -> Result<CreatedKey, AppError> {
+    conn.transaction(|conn| {
+        let access = access::acting(conn, slug, actor)?;
+        super::security::may_manage(&access)?;
+        let creator = access.user().map(|u| (Some(u.id), u.name.clone()));
+        let (created_by, creator_name) = creator.unwrap_or_else(|| (None, access.name()));
+        let new = NewKey { name, scopes: Scopes::parse(&[Scope::Scim.as_str()]), role: Some(Role::Admin) };
+        let created = insert_key(conn, &access.org, access.role, new, created_by, &creator_name)?;
+        let event = Event::ApiKeyCreated { name: created.key.name.clone(), scopes: created.key.scopes.clone() };
+        actor.record(conn, &access, &[event])?;
+        Ok(created)
+    })
 }
 
 /// A key just made, with its secret: shown once, then only its hash is kept.
@@ -58,6 +91,14 @@ pub fn create(conn: &mut PgConnection, actor: &Actor, slug: &Slug, new: NewKey<'
     conn.transaction(|conn| {
         let access = access::acting(conn, slug, actor)?;
         require_manager(&access)?;
+        if new.scopes.as_ref().is_ok_and(Scopes::is_scim) {
+            let mut errors = FormErrors::new();
+            errors.add(
+                "scopes",
+                "Make SCIM tokens in Settings → Provisioning (SCIM), where the Owner turns provisioning on.",
+            );
+            return Err(AppError::Invalid(errors));
+        }
         let creator = access.user().map(|u| (Some(u.id), u.name.clone()));
         let (created_by, creator_name) = creator.unwrap_or_else(|| (None, access.name()));
         let created = insert_key(conn, &access.org, access.role, new, created_by, &creator_name)?;

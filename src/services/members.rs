@@ -30,6 +30,8 @@ pub struct MemberEntry {
     pub removable: bool,
     /// Whether the viewer may suspend the member, or reactivate them if suspended.
     pub can_suspend: bool,
+    /// Whether the viewer (the Owner) may stop SCIM managing the member.
+    pub can_stop_scim: bool,
     pub can_resend_verification: bool,
     /// For a pending invitation's row: whether the viewer may resend or revoke it.
     pub can_manage_invitation: bool,
@@ -50,14 +52,16 @@ impl MemberEntry {
         let manages = access.role.can(Permission::ManageMembers);
         let me = access.user().map(|u| u.id);
         let is_me = row.user_id.is_some() && row.user_id == me;
+        // What the identity provider manages, a person leaves to it.
+        let person_on_managed = row.managed && access.member.is_some();
         let (role_choices, removable, can_suspend) = match (row.is_member(), row.user_id) {
             (true, Some(user)) => {
                 let parties = Parties { actor: me, actor_role: access.role, target: Some(user), target_role: row.role };
                 let choices = parties.role_choices();
                 (
                     if choices.len() > 1 { choices } else { Vec::new() },
-                    parties.may_remove().is_ok(),
-                    parties.may_suspend().is_ok(),
+                    parties.may_remove().is_ok() && !person_on_managed,
+                    parties.may_suspend().is_ok() && !person_on_managed,
                 )
             }
             _ => (Vec::new(), false, false),
@@ -70,6 +74,7 @@ impl MemberEntry {
             role_choices,
             removable,
             can_suspend,
+            can_stop_scim: person_on_managed && access.role.can(Permission::ManageSecurity),
             can_resend_verification,
             can_manage_invitation,
             is_me,
@@ -191,6 +196,7 @@ fn row_of(member: memberships::MemberDetail) -> MemberRow {
         last_active: member.last_active_at,
         two_factor: Some(member.member_two_factor),
         suspended: member.suspended_at.is_some(),
+        managed: member.scim_managed,
         sort_key: String::new(),
     }
 }
@@ -388,20 +394,54 @@ pub fn suspend(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) ->
         let access = access::acting(conn, slug, actor)?;
         let (membership, parties) = target(conn, &access, id)?;
         parties.may_suspend().map_err(refused)?;
-        let email = users::find(conn, UserId(membership.user_id))?.map(|u| u.email).unwrap_or_default();
-        if membership.is_suspended() {
-            return Err(AppError::Conflict(format!("{email} is already suspended.")));
-        }
-        memberships::set_suspended(conn, membership.id, true)?;
-        let event = Event::MemberSuspended {
-            membership: membership.id,
-            user: membership.user_id,
-            email,
-            role: membership.role,
-        };
-        actor.record(conn, &access, &[event])?;
+        not_managed(conn, &membership)?;
+        set_suspension(conn, actor, &access, &membership, true)?;
         entry_for(conn, actor, slug, id)
     })
+}
+
+/// Refuses to change in the console what the identity provider manages: the Owner
+/// stops SCIM managing the member first.
+fn not_managed(conn: &mut PgConnection, membership: &Membership) -> Result<(), AppError> {
+    if !membership.scim_managed {
+        return Ok(());
+    }
+    let email = users::find(conn, UserId(membership.user_id))?.map(|u| u.email).unwrap_or_default();
+    Err(AppError::Forbidden(format!(
+        "{email} is managed by SCIM: suspend or remove them in your identity provider, or the Owner stops SCIM \
+         managing them first (on their page)."
+    )))
+}
+
+/// Suspends (`suspend`) or reactivates a membership the actor may act on, locked by
+/// the caller: refused if it already is so, and a reactivation needs a free seat
+/// (checked under the organization's lock). Records the event.
+pub(crate) fn set_suspension(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    access: &OrgAccess,
+    membership: &Membership,
+    suspend: bool,
+) -> Result<(), AppError> {
+    let email = users::find(conn, UserId(membership.user_id))?.map(|u| u.email).unwrap_or_default();
+    match (suspend, membership.is_suspended()) {
+        (true, true) => return Err(AppError::Conflict(format!("{email} is already suspended."))),
+        (false, false) => return Err(AppError::Conflict(format!("{email} is not suspended."))),
+        (true, false) => {}
+        (false, true) => {
+            let org = crate::db::organizations::lock(conn, access.org.org_id())?;
+            let seats = crate::db::organizations::seat_usage(conn, org.org_id(), org.seat_limit)?;
+            seats.reserve(1).map_err(|short| AppError::Conflict(format!("{email} cannot be reactivated. {short}")))?;
+        }
+    }
+    memberships::set_suspended(conn, membership.id, suspend)?;
+    let (membership_id, user, role) = (membership.id, membership.user_id, membership.role);
+    let event = if suspend {
+        Event::MemberSuspended { membership: membership_id, user, email, role }
+    } else {
+        Event::MemberReactivated { membership: membership_id, user, email, role }
+    };
+    actor.record(conn, access, &[event])
 }
 
 /// Reactivates a suspended member, seats permitting: they have their role, team
@@ -409,24 +449,10 @@ pub fn suspend(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) ->
 pub fn reactivate(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> Result<MemberEntry, AppError> {
     conn.transaction(|conn| {
         let access = access::acting(conn, slug, actor)?;
-        // `target` locks the organization: the seat check and the change are one step.
         let (membership, parties) = target(conn, &access, id)?;
         parties.may_suspend().map_err(refused)?;
-        let email = users::find(conn, UserId(membership.user_id))?.map(|u| u.email).unwrap_or_default();
-        if !membership.is_suspended() {
-            return Err(AppError::Conflict(format!("{email} is not suspended.")));
-        }
-        let org = crate::db::organizations::lock(conn, access.org.org_id())?;
-        let seats = crate::db::organizations::seat_usage(conn, org.org_id(), org.seat_limit)?;
-        seats.reserve(1).map_err(|short| AppError::Conflict(format!("{email} cannot be reactivated. {short}")))?;
-        memberships::set_suspended(conn, membership.id, false)?;
-        let event = Event::MemberReactivated {
-            membership: membership.id,
-            user: membership.user_id,
-            email,
-            role: membership.role,
-        };
-        actor.record(conn, &access, &[event])?;
+        not_managed(conn, &membership)?;
+        set_suspension(conn, actor, &access, &membership, false)?;
         entry_for(conn, actor, slug, id)
     })
 }
@@ -469,19 +495,34 @@ pub fn remove(
         let access = access::acting(conn, slug, actor)?;
         let (membership, parties) = target(conn, &access, id)?;
         parties.may_remove().map_err(refused)?;
-        let removed = users::find(conn, UserId(membership.user_id))?;
-        let (email, name) = removed.map(|u| (u.email, u.name)).unwrap_or_default();
-        memberships::delete(conn, membership.id)?;
-        let mut events = vec![Event::MemberRemoved {
-            membership: membership.id,
-            user: membership.user_id,
-            email: email.clone(),
-            role: membership.role,
-        }];
-        events.extend(after_departure(conn, &access, membership.user_id, &name, disable_integrations)?);
-        actor.record(conn, &access, &events)?;
-        Ok(email)
+        not_managed(conn, &membership)?;
+        end_membership(conn, actor, &access, &membership, disable_integrations, false)
     })
+}
+
+/// Ends a membership the actor may end, locked by the caller, as `Remove` does (or as
+/// the identity provider's `DELETE`, `deprovisioned`): the account and its history
+/// stay; what the person created goes as [`after_departure`] says. Returns the address.
+pub(crate) fn end_membership(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    access: &OrgAccess,
+    membership: &Membership,
+    disable_integrations: bool,
+    deprovisioned: bool,
+) -> Result<String, AppError> {
+    let removed = users::find(conn, UserId(membership.user_id))?;
+    let (email, name) = removed.map(|u| (u.email, u.name)).unwrap_or_default();
+    memberships::delete(conn, membership.id)?;
+    let (membership_id, user, role) = (membership.id, membership.user_id, membership.role);
+    let mut events = vec![if deprovisioned {
+        Event::MemberDeprovisioned { membership: membership_id, user, email: email.clone(), role }
+    } else {
+        Event::MemberRemoved { membership: membership_id, user, email: email.clone(), role }
+    }];
+    events.extend(after_departure(conn, access, membership.user_id, &name, disable_integrations)?);
+    actor.record(conn, access, &events)?;
+    Ok(email)
 }
 
 /// Leaves an organization (anyone but the Owner); returns its name. What the person

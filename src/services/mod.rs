@@ -28,6 +28,7 @@ pub mod passwords;
 pub mod projects;
 pub mod rate_limit;
 pub mod reach;
+pub mod scim;
 pub mod seats;
 pub mod security;
 pub mod sessions;

@@ -112,6 +112,22 @@ pub fn describe(n: &Notification) -> Item {
             ),
             "/account/two-factor".to_owned(),
         ),
+        Some(EventKind::MemberProvisioned) => {
+            (format!("{} added you to {org} as Member.", text(p, "by")), format!("/orgs/{slug}"))
+        }
+        Some(EventKind::MemberDeprovisioned) => {
+            (format!("{} removed you from {org}.", text(p, "by")), "/dashboard".to_owned())
+        }
+        Some(EventKind::ProvisioningRefused) => (
+            format!(
+                "{} could not add {} to {org}: all {} seats are used. Raise the seat limit, or free a seat, and the \
+                 identity provider's next attempt adds them.",
+                text(p, "by"),
+                text(p, "email"),
+                p.get("limit").and_then(|v| v.as_i64()).unwrap_or_default()
+            ),
+            format!("/orgs/{slug}/seats"),
+        ),
         Some(EventKind::MemberSuspended) => (
             format!("{} suspended your access to {org}. Ask an admin of {org} if you need it back.", text(p, "by")),
             "/dashboard".to_owned(),

@@ -27,16 +27,26 @@ pub struct SettingsPage {
     pub security: Option<super::security::SecurityView>,
     /// For the Owner, when asked: Single sign-on.
     pub sso: Option<super::sso::SsoView>,
+    /// For the Owner, when asked: Provisioning (SCIM).
+    pub provisioning: Option<super::scim::ProvisioningView>,
 }
 
-/// The Settings page; `with_security` when it shows Security (its count of members
-/// without two-factor is read only then), `with_sso` when it shows Single sign-on.
+/// The Owner's sections of Settings whose facts are read only when they are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerSection {
+    /// Two-factor required, and how many members lack it.
+    Security,
+    SingleSignOn,
+    Provisioning,
+}
+
+/// The Settings page, with the facts of `shown` when it is one of the Owner's
+/// sections that reads more.
 pub fn settings_page(
     conn: &mut PgConnection,
     slug: &Slug,
     user: UserId,
-    with_security: bool,
-    with_sso: bool,
+    shown: Option<OwnerSection>,
 ) -> Result<SettingsPage, AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
     let has_others = access.role.can(Permission::ManageOwnership) && {
@@ -54,17 +64,15 @@ pub fn settings_page(
     let domains = super::domains::domains_of(conn, &access)?;
     let api_keys = super::api_keys::keys_of(conn, &access)?;
     let webhooks = super::webhooks::endpoints_of(conn, &access)?;
-    let security = if with_security && access.role.can(Permission::ManageSecurity) {
-        Some(super::security::view(conn, &access)?)
-    } else {
-        None
-    };
-    let sso = if with_sso && access.role.can(Permission::ManageSecurity) {
-        Some(super::sso::view(conn, &access)?)
-    } else {
-        None
-    };
-    Ok(SettingsPage { viewer, access, has_others, domains, api_keys, webhooks, security, sso })
+    let owner = access.role.can(Permission::ManageSecurity);
+    let (mut security, mut sso, mut provisioning) = (None, None, None);
+    match shown.filter(|_| owner) {
+        Some(OwnerSection::Security) => security = Some(super::security::view(conn, &access)?),
+        Some(OwnerSection::SingleSignOn) => sso = Some(super::sso::view(conn, &access)?),
+        Some(OwnerSection::Provisioning) => provisioning = Some(super::scim::view(conn, &access)?),
+        None => {}
+    }
+    Ok(SettingsPage { viewer, access, has_others, domains, api_keys, webhooks, security, sso, provisioning })
 }
 
 fn confirm_name(typed: &str, name: &str) -> Result<(), AppError> {

@@ -130,10 +130,12 @@ fn rights(conn: &mut PgConnection, access: &OrgAccess, team: &Team) -> Result<Te
         None => None,
     };
     let may = |action| may_on_team(access.role, mine, action);
+    // A team the identity provider manages is renamed and deleted there alone.
+    let provider = matches!(access.principal, crate::domain::Principal::IdentityProvider { .. });
     Ok(TeamRights {
         manage_members: may(TeamAction::ManageMembers),
         invite: may(TeamAction::Invite),
-        edit: may(TeamAction::Edit),
+        edit: may(TeamAction::Edit) && (!team.scim_managed || provider),
         role: access.role,
         team_role: mine,
     })
@@ -303,6 +305,12 @@ pub fn rename(
 }
 
 fn only_admins(team: &Team) -> AppError {
+    if team.scim_managed {
+        return AppError::Forbidden(format!(
+            "{} is managed by SCIM: rename or delete it in your identity provider.",
+            team.name
+        ));
+    }
     AppError::Forbidden(format!("Only the Owner and Admins can rename or delete {}.", team.name))
 }
 

@@ -302,12 +302,22 @@ fn render<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Resul
     let info = res.response().extensions().get::<ErrorInfo>().cloned();
     let is_html =
         res.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
-    let is_problem =
-        res.headers().get(CONTENT_TYPE).is_some_and(|v| v.as_bytes() == super::api::PROBLEM_JSON.as_bytes());
-    // Pages a handler rendered itself (a form with errors), and the JSON API's
-    // problems, are left as they are.
+    let is_problem = res.headers().get(CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes() == super::api::PROBLEM_JSON.as_bytes()
+            || v.as_bytes() == crate::domain::scim::MEDIA_TYPE.as_bytes()
+    });
+    // Pages a handler rendered itself (a form with errors), the JSON API's problems
+    // and SCIM's errors, are left as they are.
     if info.is_none() && (is_html || is_problem) {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    // What actix answers by itself under SCIM is a SCIM error.
+    if res.request().path().starts_with(super::scim::PREFIX) {
+        let status = res.status();
+        let (req, _) = res.into_parts();
+        let error = crate::domain::scim::ScimError::new(status.as_u16(), None, generic_message(status));
+        let response = super::scim::ScimFailure(error).error_response();
+        return Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()));
     }
     // What actix answers by itself under the JSON API (a body too large, say) is a problem too.
     if res.request().path().starts_with(super::api::PREFIX) {

@@ -80,7 +80,7 @@ impl When {
 pub fn tone(word: impl std::fmt::Display) -> &'static str {
     match word.to_string().as_str() {
         "Active" | "Accepted" | "Verified" | "Enabled" | "Delivered" | "This device" | "On" | "Passkey" | "Reached"
-        | "Required" => "tone-ok",
+        | "Required" | "Done" => "tone-ok",
         "Pending" | "Queued" | "Retrying" => "tone-info",
         "Expired"
         | "Not verified"

@@ -19,6 +19,7 @@ pub mod logging;
 pub mod metrics;
 pub mod pages;
 pub mod picker;
+pub mod scim;
 pub mod session;
 pub mod state;
 
@@ -26,7 +27,7 @@ use actix_web::web;
 
 use pages::{
     access, account, api_docs, api_keys, audit, auth, bell, dashboard, health, help, invitations, invitee, mailbox,
-    members, orgs, passkeys, projects, seats, settings, sso, teams, two_factor, webhooks,
+    members, orgs, passkeys, projects, provisioning, seats, settings, sso, teams, two_factor, webhooks,
 };
 
 /// Probes and metrics, served outside the session layer.
@@ -206,6 +207,9 @@ route_table! {
     POST "/orgs/{slug}/settings/sso/test" => sso::test_sso, SignedIn;
     POST "/orgs/{slug}/settings/sso/domains/{id}" => sso::set_required, SignedIn;
     POST "/orgs/{slug}/settings/sso/domains/{id}/require" => sso::require, SignedIn;
+    POST "/orgs/{slug}/settings/provisioning" => provisioning::set_provisioning, SignedIn;
+    POST "/orgs/{slug}/settings/provisioning/tokens" => provisioning::create_scim_token, SignedIn;
+    POST "/orgs/{slug}/members/{id}/stop-scim" => provisioning::stop_managing, SignedIn;
     POST "/orgs/{slug}/settings/api-keys" => api_keys::create_api_key, SignedIn;
     GET "/orgs/{slug}/settings/api-keys/{id}/revoke" => api_keys::confirm_revoke_api_key, SignedIn;
     POST "/orgs/{slug}/settings/api-keys/{id}/revoke" => api_keys::revoke_api_key, SignedIn;

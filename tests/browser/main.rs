@@ -992,6 +992,66 @@ async fn an_admin_suspends_a_member_who_is_closed_out_at_once_and_reactivates_he
     ada.browser.close().await.unwrap();
 }
 
+#[tokio::test]
+async fn the_owner_turns_on_provisioning_makes_a_scim_token_and_sees_what_the_identity_provider_did() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let slug = acme(&app).await;
+    let person = Person { browser: open_browser(&driver).await, app: &app };
+    person.sign_in("olivia@acme.test").await;
+    person.visit(&format!("/orgs/{slug}/settings")).await;
+    person.follow_link("Provisioning (SCIM)").await;
+    person.sees("SCIM tokens are refused until you turn it on.").await;
+    person.press_button("Turn on provisioning").await;
+    person.sees("Provisioning is on: your identity provider can now use its SCIM token.").await;
+    person.fill("Identity provider", "Okta").await;
+    person.press_button("Create SCIM token").await;
+    person.sees("Copy the SCIM token “Okta” now.").await;
+    let token = person.field("SCIM token Okta").await.prop("value").await.unwrap().unwrap();
+    assert!(token.starts_with("roster_"), "{token}");
+    person.screenshots_at_both_widths("settings-provisioning-token").await;
+
+    // Okta provisions Ada; the page lists it, and Members marks her.
+    let created = reqwest::Client::new()
+        .post(app.url("/scim/v2/Users"))
+        .bearer_auth(&token)
+        .header("content-type", "application/scim+json")
+        .body(
+            serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": "ada@example.com",
+                "name": { "givenName": "Ada", "familyName": "Lovelace" },
+                "emails": [{ "value": "ada@example.com", "type": "work", "primary": true }],
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), reqwest::StatusCode::CREATED);
+    person.visit(&format!("/orgs/{slug}/settings/provisioning")).await;
+    person.sees("Create user").await;
+    person.sees("ada@example.com").await;
+    let violations = accessibility_violations(&person.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on Settings → Provisioning (SCIM): {violations:?}");
+    for (width, height) in [(1280, 800), (390, 844)] {
+        person.browser.set_window_size(width, height).await.unwrap();
+        assert_eq!(sideways_overflow(&person.browser).await, 0, "nothing scrolls sideways at {width} px");
+    }
+    person.browser.set_window_size(1280, 800).await.unwrap();
+    person.screenshots_at_both_widths("settings-provisioning").await;
+    person.follow_link("Members").await;
+    person.row_shows("ada@example.com", "Managed by SCIM").await;
+    person.open_row_menu("ada@example.com").await;
+    let row = person.row("ada@example.com").await;
+    assert!(row.contains("Stop managing by SCIM"), "the menu is open: {row}");
+    assert!(!row.contains("Suspend") && !row.contains("Remove"), "the console leaves her to the provider: {row}");
+    let violations = accessibility_violations(&person.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on Members with a managed member: {violations:?}");
+    person.screenshots_at_both_widths("members-managed-by-scim").await;
+    person.browser.close().await.unwrap();
+}
+
 /// Runs axe-core (vendored, test-only) on the element matching `selector`; returns its violations.
 async fn accessibility_violations(browser: &Client, selector: &str) -> Vec<String> {
     let axe = include_str!("vendor/axe-4.14.1.min.js");

@@ -26,6 +26,7 @@ mod outbound;
 mod ownership;
 mod passwords;
 mod pickers;
+mod scim;
 mod seats;
 mod sessions;
 mod sign_in;

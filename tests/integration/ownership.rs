@@ -367,7 +367,17 @@ async fn settings_has_a_page_per_section_each_listed_for_whom_it_concerns_and_fo
     let (_, owner_page) = app.get_text(&format!("/orgs/{slug}/settings")).await;
     assert_eq!(
         nav(&owner_page),
-        ["General", "Seat limit", "Domains", "API keys", "Webhooks", "Security", "Single sign-on", "Danger zone"]
+        [
+            "General",
+            "Seat limit",
+            "Domains",
+            "API keys",
+            "Webhooks",
+            "Security",
+            "Single sign-on",
+            "Provisioning (SCIM)",
+            "Danger zone"
+        ]
     );
     assert!(owner_page.contains("Rename organization") && owner_page.contains("Permissions"));
     assert!(

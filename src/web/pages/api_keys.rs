@@ -74,14 +74,20 @@ pub async fn confirm_revoke_api_key(
     let OrgItem { slug, id } = item;
     let lookup = slug.clone();
     let (viewer, key) = state.db.run(move |conn| api_keys::revocation(conn, &lookup, user.0, id)).await?;
-    let settings = Section::ApiKeys.path(slug.as_str());
+    let (what, section, users) = if api_keys::is_scim_token(&key) {
+        ("SCIM token", Section::Provisioning, "the identity provider stops provisioning")
+    } else {
+        ("API key", Section::ApiKeys, "scripts that use it stop working")
+    };
+    let settings = section.path(slug.as_str());
     let confirm = crate::web::confirm::Confirm {
-        title: "Revoke API key".into(),
-        question: "Revoke the API key".into(),
+        title: format!("Revoke {what}"),
+        question: format!("Revoke the {what}"),
         subject: key.name,
-        consequence: "Every request with it is refused from now on; scripts that use it stop working. A revoked key \
-                      cannot be turned back on: create a new one to replace it."
-            .into(),
+        consequence: format!(
+            "Every request with it is refused from now on; {users}. A revoked {what} cannot be turned back on: \
+             create a new one to replace it."
+        ),
         button: "Revoke".into(),
         action: format!("/orgs/{slug}/settings/api-keys/{id}/revoke"),
         back: settings,
@@ -101,9 +107,14 @@ pub async fn revoke_api_key(
     let actor = acting.actor();
     let lookup = slug.clone();
     let key = state.db.run(move |conn| api_keys::revoke(conn, &actor, &lookup, id)).await?;
+    let (what, section) = if api_keys::is_scim_token(&key) {
+        ("SCIM token", Section::Provisioning)
+    } else {
+        ("API key", Section::ApiKeys)
+    };
     frame.session.flash(
         FlashLevel::Success,
-        format!("The API key “{}” was revoked. Requests with it are refused from now on.", key.name),
+        format!("The {what} “{}” was revoked. Requests with it are refused from now on.", key.name),
     );
-    Ok(redirect(&req, &Section::ApiKeys.path(slug.as_str())))
+    Ok(redirect(&req, &section.path(slug.as_str())))
 }

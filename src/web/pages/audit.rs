@@ -91,6 +91,24 @@ fn field<'a>(value: &'a Option<serde_json::Value>, key: &str) -> &'a str {
 }
 
 /// A stored role or status as the UI names it.
+/// "name: Ada → Ada Lovelace" for each field that differs between `before` and `after`.
+fn changed_fields(before: &Option<serde_json::Value>, after: &Option<serde_json::Value>) -> String {
+    let Some(after) = after.as_ref().and_then(|a| a.as_object()) else { return String::new() };
+    let words = |v: Option<&serde_json::Value>| match v {
+        Some(serde_json::Value::String(text)) => text.clone(),
+        Some(serde_json::Value::Null) | None => "none".into(),
+        Some(other) => other.to_string(),
+    };
+    after
+        .iter()
+        .map(|(key, value)| {
+            let was = before.as_ref().and_then(|b| b.get(key));
+            format!("{key}: {} → {}", words(was), words(Some(value)))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn named(value: &str) -> String {
     Role::from_db(value).map(|r| r.label().to_owned()).unwrap_or_else(|| {
         crate::domain::InvitationStatus::from_key(value).map_or_else(|| value.to_owned(), |s| s.label().to_owned())
@@ -344,6 +362,39 @@ impl EventView {
                     .map_or_else(|| field(a, "reason").to_owned(), |r| r.label().to_owned()),
             ),
             Some(EventKind::TeamCreated) => ("created the team".into(), String::new(), String::new()),
+            Some(EventKind::TeamProvisioned) => ("provisioned the team".into(), String::new(), String::new()),
+            Some(EventKind::MemberProvisioned) => (
+                "provisioned".into(),
+                format!("as {}", named(field(a, "role"))),
+                if a.as_ref().and_then(|v| v.get("created_account")).and_then(|v| v.as_bool()) == Some(true) {
+                    "Their account was created".into()
+                } else {
+                    String::new()
+                },
+            ),
+            Some(EventKind::MemberProvisioningUpdated) => ("updated".into(), String::new(), changed_fields(b, a)),
+            Some(EventKind::MemberDeprovisioned) => {
+                ("deprovisioned".into(), format!("({})", named(field(b, "role"))), String::new())
+            }
+            Some(EventKind::ProvisioningRefused) => (
+                "could not provision".into(),
+                String::new(),
+                format!(
+                    "All seats were used: {} of {}",
+                    count_field(a, "used").unwrap_or_default(),
+                    count_field(a, "limit").unwrap_or_default()
+                ),
+            ),
+            Some(EventKind::ProvisioningChanged) => {
+                if a.as_ref().and_then(|v| v.get("scim_enabled")).and_then(|v| v.as_bool()) == Some(true) {
+                    ("turned on provisioning (SCIM) for".into(), String::new(), String::new())
+                } else {
+                    ("turned off provisioning (SCIM) for".into(), String::new(), String::new())
+                }
+            }
+            Some(EventKind::MemberProvisioningStopped) => {
+                ("stopped SCIM managing".into(), String::new(), "The console manages them again".into())
+            }
             Some(EventKind::ProjectCreated) => ("created the project".into(), String::new(), String::new()),
             Some(EventKind::TeamRenamed) => {
                 ("renamed the team".into(), format!("(was {})", field(b, "name")), String::new())

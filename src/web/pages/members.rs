@@ -36,11 +36,14 @@ pub struct MemberView {
     pub initials: String,
     pub verified: bool,
     pub suspended: bool,
+    /// Whether the identity provider manages the member (SCIM).
+    pub managed: bool,
     /// Roles offered by `Change role` (empty: no control).
     pub role_choices: Vec<Role>,
     pub removable: bool,
     /// Whether `Suspend` (or, for a suspended member, `Reactivate`) is offered.
     pub can_suspend: bool,
+    pub can_stop_scim: bool,
     pub can_resend_verification: bool,
     pub can_manage_invitation: bool,
     pub is_me: bool,
@@ -58,6 +61,7 @@ impl MemberView {
             role_choices,
             removable,
             can_suspend,
+            can_stop_scim,
             can_resend_verification,
             can_manage_invitation,
             is_me,
@@ -76,9 +80,11 @@ impl MemberView {
             role: row.role,
             verified: row.verified,
             suspended: row.suspended,
+            managed: row.managed,
             role_choices,
             removable,
             can_suspend,
+            can_stop_scim,
             can_resend_verification,
             can_manage_invitation,
             is_me,
@@ -91,6 +97,7 @@ impl MemberView {
         !self.role_choices.is_empty()
             || self.removable
             || self.can_suspend
+            || self.can_stop_scim
             || self.can_resend_verification
             || self.can_manage_invitation
             || self.can_reset_two_factor

@@ -20,6 +20,7 @@ pub mod message;
 pub mod orgs;
 pub mod passkeys;
 pub mod projects;
+pub mod provisioning;
 pub mod seats;
 pub mod settings;
 pub mod sso;

@@ -29,11 +29,12 @@ pub enum Section {
     Webhooks,
     Security,
     SingleSignOn,
+    Provisioning,
     DangerZone,
 }
 
 impl Section {
-    pub const ALL: [Section; 8] = [
+    pub const ALL: [Section; 9] = [
         Section::General,
         Section::SeatLimit,
         Section::Domains,
@@ -41,6 +42,7 @@ impl Section {
         Section::Webhooks,
         Section::Security,
         Section::SingleSignOn,
+        Section::Provisioning,
         Section::DangerZone,
     ];
 
@@ -54,6 +56,7 @@ impl Section {
             Section::Webhooks => "webhooks",
             Section::Security => "security",
             Section::SingleSignOn => "sso",
+            Section::Provisioning => "provisioning",
             Section::DangerZone => "danger-zone",
         }
     }
@@ -67,6 +70,7 @@ impl Section {
             Section::Webhooks => "Webhooks",
             Section::Security => "Security",
             Section::SingleSignOn => "Single sign-on",
+            Section::Provisioning => "Provisioning (SCIM)",
             Section::DangerZone => "Danger zone",
         }
     }
@@ -89,7 +93,7 @@ impl Section {
         match self {
             Section::General | Section::SeatLimit => true,
             Section::Domains | Section::DangerZone => role == Role::Owner,
-            Section::Security | Section::SingleSignOn => role.can(Permission::ManageSecurity),
+            Section::Security | Section::SingleSignOn | Section::Provisioning => role.can(Permission::ManageSecurity),
             Section::ApiKeys | Section::Webhooks => role.can(Permission::ManageIntegrations),
         }
     }
@@ -140,6 +144,8 @@ struct SettingsPage {
     security: Option<SecurityView>,
     /// For the Owner, on its section: Single sign-on.
     sso: Option<SsoSection>,
+    /// For the Owner, on its section: Provisioning (SCIM).
+    provisioning: Option<ProvisioningSection>,
 }
 
 /// Settings → Single sign-on as the page shows it.
@@ -381,6 +387,64 @@ pub struct Forms {
     pub sso: Option<SsoForm>,
     pub sso_errors: FormErrors,
     pub sso_tested: Option<Tested>,
+    /// `Create SCIM token` as sent, when it is shown again with its errors.
+    pub scim_token_name: String,
+    pub scim_token_errors: FormErrors,
+    /// The SCIM token just made, with its secret.
+    pub created_scim_token: Option<CreatedKeyView>,
+}
+
+/// Settings → Provisioning (SCIM), ready to show.
+pub struct ProvisioningSection {
+    pub enabled: bool,
+    /// `<base URL>/scim/v2`, what the identity provider is given.
+    pub base_url: String,
+    pub tokens: Vec<ApiKeyView>,
+    pub live_tokens: usize,
+    pub recent: Vec<ProvisioningLine>,
+    pub created: Option<CreatedKeyView>,
+    pub name: String,
+    pub errors: FormErrors,
+}
+
+/// A line of what the identity provider did.
+pub struct ProvisioningLine {
+    pub at: When,
+    pub operation: String,
+    pub subject: String,
+    /// `Done`, or why it was refused.
+    pub result: String,
+    pub refused: bool,
+}
+
+impl ProvisioningSection {
+    fn new(view: crate::services::scim::ProvisioningView, base_url: String, forms: &mut Forms) -> Self {
+        let tokens: Vec<ApiKeyView> = view.tokens.iter().map(ApiKeyView::new).collect();
+        ProvisioningSection {
+            enabled: view.enabled,
+            base_url,
+            live_tokens: tokens.iter().filter(|t| t.revoked.is_none()).count(),
+            tokens,
+            recent: view
+                .recent
+                .into_iter()
+                .map(|line| ProvisioningLine {
+                    at: When::of(line.at),
+                    refused: line.status >= 400,
+                    result: if line.status >= 400 {
+                        format!("{} — {}", line.status, line.detail)
+                    } else {
+                        "Done".into()
+                    },
+                    operation: line.operation,
+                    subject: if line.subject.is_empty() { "—".into() } else { line.subject },
+                })
+                .collect(),
+            created: forms.created_scim_token.take(),
+            name: std::mem::take(&mut forms.scim_token_name),
+            errors: std::mem::take(&mut forms.scim_token_errors),
+        }
+    }
 }
 
 impl Forms {
@@ -457,16 +521,28 @@ pub(super) async fn render(
     status: StatusCode,
     mut forms: Forms,
 ) -> Result<HttpResponse, AppError> {
-    let ownership::SettingsPage { viewer, access, has_others, domains, api_keys, webhooks, security, sso } = state
-        .db
-        .run(move |conn| {
-            ownership::settings_page(conn, &slug, user, section == Section::Security, section == Section::SingleSignOn)
-        })
-        .await?;
+    let shown = match section {
+        Section::Security => Some(ownership::OwnerSection::Security),
+        Section::SingleSignOn => Some(ownership::OwnerSection::SingleSignOn),
+        Section::Provisioning => Some(ownership::OwnerSection::Provisioning),
+        _ => None,
+    };
+    let ownership::SettingsPage {
+        viewer,
+        access,
+        has_others,
+        domains,
+        api_keys,
+        webhooks,
+        security,
+        sso,
+        provisioning,
+    } = state.db.run(move |conn| ownership::settings_page(conn, &slug, user, shown)).await?;
+    let scim_base = format!("{}{}", state.settings.base_url.as_str().trim_end_matches('/'), crate::web::scim::PREFIX);
+    let provisioning = provisioning.map(|view| ProvisioningSection::new(view, scim_base, &mut forms));
     let security = security.map(|s| SecurityView::new(&s, forms.security.as_ref()));
     let sso = sso.map(|view| SsoSection::new(view, state.sso.redirect_url(), &mut forms));
-    let scope_choices = Scope::all()
-        .iter()
+    let scope_choices = Scope::offered()
         .map(|s| ScopeChoice {
             name: s.as_str(),
             id: s.as_str().replace(':', "-"),
@@ -547,6 +623,7 @@ pub(super) async fn render(
             private_allowed: state.settings.webhooks_allow_private,
             security,
             sso,
+            provisioning,
             layout: frame.layout(title, Some(viewer), Some(&access.org.slug), Nav::Settings),
         },
     )
