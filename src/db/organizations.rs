@@ -19,6 +19,9 @@ pub struct Organization {
     /// When its members must have two-factor: from this moment on, those without
     /// it cannot open the organization. `None`: not required.
     pub two_factor_required_from: Option<OffsetDateTime>,
+    /// Whether its identity provider provisions it (SCIM): while on, what the provider
+    /// manages is left to it.
+    pub scim_enabled: bool,
 }
 
 impl Organization {

@@ -197,6 +197,10 @@ pub fn revoke(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> 
     conn.transaction(|conn| {
         let access = access::acting(conn, slug, actor)?;
         require_manager(&access)?;
+        let scim = rows::of_org(conn, access.org.org_id())?.iter().any(|k| k.id == id && is_scim_token(k));
+        if scim {
+            super::security::may_manage(&access)?;
+        }
         let Some(key) = rows::revoke(conn, access.org.org_id(), id, &access.label())? else {
             let known = rows::of_org(conn, access.org.org_id())?.into_iter().find(|k| k.id == id);
             return Err(match known {

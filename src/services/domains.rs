@@ -195,7 +195,8 @@ fn eligible(conn: &mut PgConnection, user: UserId) -> Result<Option<Eligible>, A
     if memberships::find(conn, org_id, user)?.is_some() {
         return Ok(None);
     }
-    let gone = ["member.removed", "member.left"];
+    // Removed, left, or deleted by the identity provider: they do not come back by themselves.
+    let gone = ["member.removed", "member.left", "member.deprovisioned"];
     if crate::db::audit::exists_any(conn, org_id, &gone, &account.email)? {
         return Ok(None);
     }

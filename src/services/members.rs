@@ -53,7 +53,7 @@ impl MemberEntry {
         let me = access.user().map(|u| u.id);
         let is_me = row.user_id.is_some() && row.user_id == me;
         // What the identity provider manages, a person leaves to it.
-        let person_on_managed = row.managed && access.member.is_some();
+        let person_on_managed = row.managed && access.org.scim_enabled && access.member.is_some();
         let (role_choices, removable, can_suspend) = match (row.is_member(), row.user_id) {
             (true, Some(user)) => {
                 let parties = Parties { actor: me, actor_role: access.role, target: Some(user), target_role: row.role };
@@ -394,16 +394,17 @@ pub fn suspend(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) ->
         let access = access::acting(conn, slug, actor)?;
         let (membership, parties) = target(conn, &access, id)?;
         parties.may_suspend().map_err(refused)?;
-        not_managed(conn, &membership)?;
+        not_managed(conn, &access, &membership)?;
         set_suspension(conn, actor, &access, &membership, true)?;
         entry_for(conn, actor, slug, id)
     })
 }
 
-/// Refuses to change in the console what the identity provider manages: the Owner
-/// stops SCIM managing the member first.
-fn not_managed(conn: &mut PgConnection, membership: &Membership) -> Result<(), AppError> {
-    if !membership.scim_managed {
+/// Refuses to change in the console what the identity provider manages while
+/// provisioning is on: the Owner stops SCIM managing the member first (or turns
+/// provisioning off, which hands everything back).
+fn not_managed(conn: &mut PgConnection, access: &OrgAccess, membership: &Membership) -> Result<(), AppError> {
+    if !membership.scim_managed || !access.org.scim_enabled {
         return Ok(());
     }
     let email = users::find(conn, UserId(membership.user_id))?.map(|u| u.email).unwrap_or_default();
@@ -451,7 +452,7 @@ pub fn reactivate(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid)
         let access = access::acting(conn, slug, actor)?;
         let (membership, parties) = target(conn, &access, id)?;
         parties.may_suspend().map_err(refused)?;
-        not_managed(conn, &membership)?;
+        not_managed(conn, &access, &membership)?;
         set_suspension(conn, actor, &access, &membership, false)?;
         entry_for(conn, actor, slug, id)
     })
@@ -495,7 +496,7 @@ pub fn remove(
         let access = access::acting(conn, slug, actor)?;
         let (membership, parties) = target(conn, &access, id)?;
         parties.may_remove().map_err(refused)?;
-        not_managed(conn, &membership)?;
+        not_managed(conn, &access, &membership)?;
         end_membership(conn, actor, &access, &membership, disable_integrations, false)
     })
 }

@@ -140,7 +140,11 @@ pub fn change_as_provider<T>(
     let provider = authenticate(conn, &caller.secret, caller.request_id, caller.per_minute, &caller.base)?;
     let named = subject(conn, &provider);
     let outcome = use_case(conn, &provider);
-    provider.log(conn, operation, &named, &outcome.as_ref().map(|_| ()).map_err(Clone::clone))?;
+    // The change is made (or refused) already: a log line that cannot be written
+    // is said in the server's log, not turned into a failure of the change.
+    if let Err(e) = provider.log(conn, operation, &named, &outcome.as_ref().map(|_| ()).map_err(Clone::clone)) {
+        tracing::warn!(error = ?e, operation, "could not write the provisioning log");
+    }
     outcome
 }
 
@@ -475,8 +479,16 @@ pub fn create_user(
                 other.email, other.id
             ))));
         }
+        let active = wanted["active"].as_bool().unwrap_or(true);
+        // An invitation of theirs is answered by this (revoked below): the seat it
+        // holds becomes theirs.
+        let key = [email.canonical().to_owned()];
+        let invited = crate::db::invitations::pending_for_emails(conn, org_id, &key)?;
+        let holds_seat = invited.iter().any(|(i, _)| i.status_now() == crate::domain::InvitationStatus::Pending);
         let usage = organizations::seat_usage(conn, org_id, org.seat_limit)?;
-        if let Err(short) = usage.reserve(1) {
+        // Someone created already deactivated takes no seat.
+        let needed = i64::from(active && !holds_seat);
+        if let Err(short) = usage.reserve(needed) {
             let limit = rate_limit::Limit { name: "scim:seat_refusal", max: 1, window_secs: 86_400 };
             if rate_limit::check(conn, limit, &format!("{}:{}", org.id, email.canonical())).is_ok() {
                 let owner = memberships::owner_id(conn, org_id)?;
@@ -511,9 +523,12 @@ pub fn create_user(
             }
             None => (create_account(conn, &email, name.as_deref(), org.id, at_verified)?, true),
         };
+        for (invitation, _) in invited {
+            crate::db::invitations::revoke(conn, org_id, invitation.id, None)?;
+        }
         let membership = memberships::insert(conn, org_id, user.user_id(), Role::Member)?;
         rows::keep_profile(conn, membership.id, external_id(&wanted).as_deref(), &profile_of(&wanted))?;
-        if !wanted["active"].as_bool().unwrap_or(true) {
+        if !active {
             memberships::set_suspended(conn, membership.id, true)?;
         }
         if created && crate::db::sso::covering(conn, email.domain())?.is_none() {
@@ -524,13 +539,17 @@ pub fn create_user(
             let message = messages::provisioned(&user.email, &user.name, &org.name, &links.reset_password(&token))?;
             outbox::enqueue(conn, links.sealing_key(), &message)?;
         }
-        let event = Event::MemberProvisioned {
+        let mut events = vec![Event::MemberProvisioned {
             membership: membership.id,
             user: user.id,
             email: user.email.clone(),
             created_account: created,
-        };
-        provider.actor.record(conn, &provider.access, &[event])?;
+        }];
+        if !active {
+            let email = user.email.clone();
+            events.push(Event::MemberSuspended { membership: membership.id, user: user.id, email, role: Role::Member });
+        }
+        provider.actor.record(conn, &provider.access, &events)?;
         let row = rows::user(conn, org_id, membership.id)?.ok_or(AppError::NotFound)?;
         Ok(Ok(user_json(&provider.base, &row)))
     })?;
@@ -584,6 +603,7 @@ fn apply_user(
     membership: &memberships::Membership,
     current: &Value,
     wanted: &Value,
+    how: Write,
 ) -> Result<(), ScimError> {
     let current_name = current["userName"].as_str().unwrap_or_default();
     let asked = wanted["userName"].as_str().unwrap_or_default();
@@ -594,7 +614,13 @@ fn apply_user(
         )));
     }
     let email = memberships::detail(conn, provider.org(), membership.id)?.map(|m| m.member_email).unwrap_or_default();
-    let active = wanted["active"].as_bool().unwrap_or(true);
+    // A PUT without `active` (some providers leave it out) keeps the status as it is;
+    // a PATCH that removes `active` puts it back to its default, active.
+    let active = match (wanted["active"].as_bool(), how) {
+        (Some(active), _) => active,
+        (None, Write::Patch) if current.get("active").is_some() => true,
+        (None, _) => !membership.is_suspended(),
+    };
     if membership.role == Role::Owner && !active {
         return Err(ScimError::forbidden(format!(
             "{email} is the Owner of {}, who is never suspended. Transfer ownership in Roster first.",
@@ -658,7 +684,7 @@ pub fn replace_user(
     let wanted = normalize_resource(body, ResourceKind::User)?;
     conn.transaction(|conn| {
         let (membership, current) = locked_user(conn, provider, id, if_match)?;
-        apply_user(conn, provider, &membership, &current, &wanted)?;
+        apply_user(conn, provider, &membership, &current, &wanted, Write::Replace)?;
         user_after(conn, provider, id)
     })
 }
@@ -676,7 +702,7 @@ pub fn patch_user(
     conn.transaction(|conn| {
         let (membership, current) = locked_user(conn, provider, id, if_match)?;
         let wanted = apply_patch(&current, &patch.ops)?;
-        apply_user(conn, provider, &membership, &current, &wanted)?;
+        apply_user(conn, provider, &membership, &current, &wanted, Write::Patch)?;
         user_after(conn, provider, id)
     })
 }
@@ -863,19 +889,28 @@ fn group_name(group: &Value) -> Result<GroupName, ScimError> {
 
 /// The membership ids a list of members names; each must be a User of this organization.
 fn member_ids(conn: &mut PgConnection, provider: &Provider, values: &[String]) -> Result<Vec<Uuid>, ScimError> {
-    let mut ids = Vec::with_capacity(values.len());
-    for value in values {
-        let id = Uuid::parse_str(value.trim()).map_err(|_| {
-            ScimError::invalid_value(format!("“{value}” is not the id of a User of this organization."))
-        })?;
-        ids.push(id);
-    }
-    ids.sort();
-    ids.dedup();
-    let known = rows::memberships_among(conn, provider.org(), &ids)?;
+    let ids = parsed_ids(values)?;
+    let known: std::collections::HashSet<Uuid> =
+        rows::memberships_among(conn, provider.org(), &ids)?.into_iter().collect();
     if let Some(unknown) = ids.iter().find(|id| !known.contains(id)) {
         return Err(ScimError::invalid_value(format!("{unknown} is not the id of a User of this organization.")));
     }
+    Ok(ids)
+}
+
+/// Member ids as a request names them, each once. Ids that name no one (a User the
+/// provider deleted a moment before) are fine to remove: nothing happens to them.
+fn parsed_ids(values: &[String]) -> Result<Vec<Uuid>, ScimError> {
+    let mut ids = values
+        .iter()
+        .map(|value| {
+            Uuid::parse_str(value.trim()).map_err(|_| {
+                ScimError::invalid_value(format!("“{value}” is not the id of a User of this organization."))
+            })
+        })
+        .collect::<Result<Vec<Uuid>, _>>()?;
+    ids.sort_unstable();
+    ids.dedup();
     Ok(ids)
 }
 
@@ -934,7 +969,7 @@ fn change_members(
                 added.extend(rows::add_to_group(conn, provider.org(), team.id, &ids)?);
             }
             MemberChange::Remove(values) => {
-                let ids = member_ids(conn, provider, values)?;
+                let ids = parsed_ids(values)?;
                 removed.extend(rows::remove_from_group(conn, team.id, Some(&ids))?);
             }
             MemberChange::RemoveAll => removed.extend(rows::remove_from_group(conn, team.id, None)?),
@@ -981,7 +1016,13 @@ pub fn create_group(conn: &mut PgConnection, provider: &Provider, body: &Value) 
                 provider.access.org.name
             )));
         }
-        let team = crate::db::teams::insert(conn, org, name.as_str(), name.slug(), "")?;
+        let team = crate::db::teams::insert(conn, org, name.as_str(), name.slug(), "").map_err(|e| {
+            if crate::db::is_unique_violation(&e) {
+                ScimError::uniqueness(format!("A team called “{}” was created a moment ago.", name.as_str()))
+            } else {
+                e.into()
+            }
+        })?;
         rows::touch_group(conn, team.id, external_id(&wanted).as_deref())?;
         let event = Event::TeamProvisioned { team: team.id, name: team.name.clone(), slug: team.slug.clone() };
         provider.actor.record(conn, &provider.access, &[event])?;

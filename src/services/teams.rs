@@ -135,7 +135,7 @@ fn rights(conn: &mut PgConnection, access: &OrgAccess, team: &Team) -> Result<Te
     Ok(TeamRights {
         manage_members: may(TeamAction::ManageMembers),
         invite: may(TeamAction::Invite),
-        edit: may(TeamAction::Edit) && (!team.scim_managed || provider),
+        edit: may(TeamAction::Edit) && (!team.scim_managed || !access.org.scim_enabled || provider),
         role: access.role,
         team_role: mine,
     })
@@ -305,6 +305,7 @@ pub fn rename(
 }
 
 fn only_admins(team: &Team) -> AppError {
+    // (Said only to those who could otherwise: the rights decide who is refused.)
     if team.scim_managed {
         return AppError::Forbidden(format!(
             "{} is managed by SCIM: rename or delete it in your identity provider.",

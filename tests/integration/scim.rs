@@ -445,6 +445,28 @@ async fn only_a_live_scim_token_of_an_organization_with_provisioning_on_gets_in(
     assert_eq!(adam.get(&format!("/orgs/{slug}/settings/provisioning")).await.status(), StatusCode::NOT_FOUND);
     let refused = adam.post_form(&format!("/orgs/{slug}/settings/provisioning/tokens"), &[("name", "Mine")]).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    // Nor revokes the Owner's token through API keys; the Owner does, and it stops working.
+    assert_eq!(app.count("SELECT count(*) FROM api_keys WHERE scopes = ARRAY['scim']"), 1);
+    #[derive(diesel::QueryableByName)]
+    struct Key {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: uuid::Uuid,
+    }
+    let key: Key = {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("SELECT id FROM api_keys WHERE scopes = ARRAY['scim']")
+            .get_result(&mut app.db.conn())
+            .unwrap()
+    };
+    let revoke = format!("/orgs/{slug}/settings/api-keys/{}/revoke", key.id);
+    assert_eq!(adam.post_form(&revoke, &[]).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        crate::common::location(&app.post_form(&revoke, &[]).await),
+        format!("/orgs/{slug}/settings/provisioning")
+    );
+    app.post_form(&format!("/orgs/{slug}/settings/provisioning"), &[("enabled", "on")]).await;
+    let revoked = expect(scim(&app, Method::GET, "/Users", &token), StatusCode::UNAUTHORIZED).await;
+    assert!(revoked["detail"].as_str().unwrap().contains("was revoked"), "{revoked}");
 }
 
 #[tokio::test]
@@ -510,4 +532,77 @@ async fn the_rfc_compliance_suite_finds_nothing_to_report() {
     assert!(out.status.success(), "the suite reported findings:\n{report}");
     assert!(!report.contains("ERROR") && !report.contains("SKIPPED"), "{report}");
     assert!(report.contains("SUCCESS"), "the suite ran its checks:\n{report}");
+}
+
+#[tokio::test]
+async fn what_providers_leave_out_changes_nothing_and_turning_provisioning_off_hands_everything_back() {
+    let (app, slug, token) = provisioned().await;
+    let ada = expect(
+        scim(&app, Method::POST, "/Users", &token).json(&new_user("ada@example.com", "Ada", "L", "1")),
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = ada["id"].as_str().unwrap().to_owned();
+    let off = patch(json!([{ "op": "replace", "path": "active", "value": false }]));
+    expect(scim(&app, Method::PATCH, &format!("/Users/{id}"), &token).json(&off), StatusCode::OK).await;
+    // A PUT without `active` does not reactivate her.
+    let mut put = new_user("ada@example.com", "Ada", "Lovelace", "1");
+    put.as_object_mut().unwrap().remove("active");
+    let body = expect(scim(&app, Method::PUT, &format!("/Users/{id}"), &token).json(&put), StatusCode::OK).await;
+    assert_eq!(body["active"], false, "{body}");
+    assert_eq!(app.count("SELECT count(*) FROM memberships WHERE suspended_at IS NOT NULL"), 1);
+
+    // Removing from a group someone already gone is no error.
+    let group = expect(
+        scim(&app, Method::POST, "/Groups", &token).json(&json!({ "schemas": [GROUP], "displayName": "Ops" })),
+        StatusCode::CREATED,
+    )
+    .await;
+    let gid = group["id"].as_str().unwrap().to_owned();
+    let gone = uuid::Uuid::new_v4();
+    let remove = patch(json!([{ "op": "remove", "path": format!("members[value eq \"{gone}\"]") }]));
+    expect(scim(&app, Method::PATCH, &format!("/Groups/{gid}"), &token).json(&remove), StatusCode::OK).await;
+
+    // With provisioning off, the console manages the team and the member again.
+    app.post_form(&format!("/orgs/{slug}/settings/provisioning"), &[("enabled", "off")]).await;
+    let renamed = app
+        .post_form(&format!("/orgs/{slug}/teams/ops/settings"), &[("name", "Operations"), ("description", "")])
+        .await;
+    assert_eq!(renamed.status(), StatusCode::SEE_OTHER);
+    let member = app.membership_id(&slug, "ada@example.com");
+    let removed = app.post_form(&format!("/orgs/{slug}/members/{member}/remove"), &[]).await;
+    assert_eq!(removed.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn someone_the_provider_deleted_does_not_rejoin_through_the_domain() {
+    let (app, slug, token) = provisioned().await;
+    app.execute(
+        "INSERT INTO organization_domains (id, organization_id, domain, token, verified_at) \
+         SELECT gen_random_uuid(), id, 'acme.test', 'fedcba9876543210fedcba9876543210', now() FROM organizations",
+    );
+    // An invitation waiting for her is answered by the provisioning: its seat is hers.
+    expect_page(app.invite(&slug, "dee@acme.test", "member").await, StatusCode::OK, "1 sent.").await;
+    let dee = expect(
+        scim(&app, Method::POST, "/Users", &token).json(&new_user("dee@acme.test", "Dee", "D", "7")),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(app.count("SELECT count(*) FROM invitations WHERE status = 'pending'"), 0);
+    assert_eq!(app.count("SELECT pending_count::bigint AS count FROM organizations"), 0);
+    // She has a password of her own (the Owner's, here, for the test to know it).
+    app.execute(
+        "UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE email = 'olivia@acme.test') \
+          WHERE email = 'dee@acme.test'",
+    );
+    let id = dee["id"].as_str().unwrap();
+    expect(scim(&app, Method::DELETE, &format!("/Users/{id}"), &token), StatusCode::NO_CONTENT).await;
+    let person = app.other_browser();
+    person.sign_in("dee@acme.test", crate::common::PASSWORD).await;
+    assert_eq!(person.get("/dashboard").await.status(), StatusCode::OK, "signed in");
+    assert_eq!(
+        app.count("SELECT count(*) FROM memberships WHERE member_email = 'dee@acme.test'"),
+        0,
+        "the domain's auto-join does not bring back whom the provider deleted"
+    );
 }
