@@ -407,13 +407,7 @@ pub async fn suspend_member(
     state: web::Data<AppState>,
     item: OrgItem,
 ) -> Result<HttpResponse, AppError> {
-    let OrgItem { slug, id } = item;
-    let slug_text = slug.to_string();
-    let actor = acting.actor();
-    let entry = state.db.run(move |conn| members::suspend(conn, &actor, &slug, id)).await?;
-    let message =
-        format!("{} is suspended and their seat is free. Reactivate gives their access back.", entry.row.email);
-    seats_changed(row_response(&req, frame, &slug_text, Some(MemberView::new(entry)), message)?)
+    set_suspended(req, frame, acting, state, item, true).await
 }
 
 /// POST /orgs/{slug}/members/{id}/reactivate
@@ -424,11 +418,36 @@ pub async fn reactivate_member(
     state: web::Data<AppState>,
     item: OrgItem,
 ) -> Result<HttpResponse, AppError> {
+    set_suspended(req, frame, acting, state, item, false).await
+}
+
+/// `Suspend` (`suspend`) or `Reactivate`: the row in place, and the seat counter told.
+async fn set_suspended(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    item: OrgItem,
+    suspend: bool,
+) -> Result<HttpResponse, AppError> {
     let OrgItem { slug, id } = item;
     let slug_text = slug.to_string();
     let actor = acting.actor();
-    let entry = state.db.run(move |conn| members::reactivate(conn, &actor, &slug, id)).await?;
-    let message = format!("{} is active again, with their role, teams and project access.", entry.row.email);
+    let entry = state
+        .db
+        .run(move |conn| {
+            if suspend {
+                members::suspend(conn, &actor, &slug, id)
+            } else {
+                members::reactivate(conn, &actor, &slug, id)
+            }
+        })
+        .await?;
+    let message = if suspend {
+        format!("{} is suspended and their seat is free. Reactivate gives their access back.", entry.row.email)
+    } else {
+        format!("{} is active again, with their role, teams and project access.", entry.row.email)
+    };
     seats_changed(row_response(&req, frame, &slug_text, Some(MemberView::new(entry)), message)?)
 }
 
