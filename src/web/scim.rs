@@ -174,8 +174,26 @@ async fn change<T: Send + 'static>(
 
 /// A request body as JSON; anything else is SCIM's `invalidSyntax`.
 fn json_body(body: &[u8]) -> Result<Value, ScimError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ScimError::invalid_syntax(format!("The body is not JSON: {e}. Send application/scim+json.")))
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| ScimError::invalid_syntax(format!("The body is not JSON: {e}. Send application/scim+json.")))?;
+    if holds_nul(&value) {
+        return Err(nul_refused());
+    }
+    Ok(value)
+}
+
+/// Whether any text in `value` holds a NUL character, which no stored text may.
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(map) => map.iter().any(|(key, value)| key.contains('\0') || holds_nul(value)),
+        _ => false,
+    }
+}
+
+fn nul_refused() -> ScimError {
+    ScimError::invalid_value("Text with a NUL character (\\u0000) is not accepted.")
 }
 
 /// `If-Match`, when sent.
@@ -206,6 +224,12 @@ impl Listing {
     fn from_query(query: &str) -> Result<Listing, ScimError> {
         let query: ListQuery = serde_urlencoded::from_str(query)
             .map_err(|e| ScimError::invalid_syntax(format!("The query string could not be read: {e}.")))?;
+        if [&query.filter, &query.attributes, &query.excluded_attributes]
+            .iter()
+            .any(|t| t.as_ref().is_some_and(|t| t.contains('\0')))
+        {
+            return Err(nul_refused());
+        }
         Ok(Listing {
             page: Page::parse(query.start_index.as_deref(), query.count.as_deref())?,
             filter: query.filter,

@@ -405,6 +405,10 @@ async fn versions_guard_changes_and_errors_are_scim_errors() {
     assert_eq!(expect(refused, StatusCode::BAD_REQUEST).await["scimType"], "mutability");
     let garbage = scim(&app, Method::POST, "/Users", &token).body("{not json");
     assert_eq!(expect(garbage, StatusCode::BAD_REQUEST).await["scimType"], "invalidSyntax");
+    let nul = scim(&app, Method::POST, "/Users", &token).json(&new_user("nul@example.com", "N\u{0}", "L", "3"));
+    assert_eq!(expect(nul, StatusCode::BAD_REQUEST).await["scimType"], "invalidValue");
+    let nul_filter = scim(&app, Method::GET, &filtered("userName eq \"a\u{0}\""), &token);
+    assert_eq!(expect(nul_filter, StatusCode::BAD_REQUEST).await["scimType"], "invalidValue");
     let no_name = scim(&app, Method::POST, "/Users", &token).json(&json!({ "schemas": [USER] }));
     assert_eq!(expect(no_name, StatusCode::BAD_REQUEST).await["scimType"], "invalidValue");
 
