@@ -85,6 +85,9 @@ pub enum AppError {
     /// teams and grants kept) until an admin reactivates them.
     #[error("Your access to {org_name} is suspended — ask an admin.")]
     Suspended { org_name: String },
+    /// The organization's identity provider added the person, who has not accepted yet.
+    #[error("{org_name}'s identity provider added you to {org_name}. Accept on your Dashboard to open it.")]
+    AwaitingConsent { org_name: String },
     #[error("{0}")]
     Conflict(String),
     /// Too many attempts (or requests from one API key): the client may try again

@@ -22,13 +22,28 @@ ALTER TABLE memberships
     ADD COLUMN scim_managed boolean NOT NULL DEFAULT false,
     ADD COLUMN scim_external_id text CHECK (length(scim_external_id) <= 512),
     ADD COLUMN scim_profile jsonb NOT NULL DEFAULT '{}'::jsonb,
-    ADD COLUMN scim_updated_at timestamptz;
+    ADD COLUMN scim_updated_at timestamptz,
+    -- Made by the provider for an address that already had an account of its own
+    -- outside the organization's verified domains: it waits for its owner's Accept,
+    -- and until then its copies of name, address, verification and second factor
+    -- hold what the provider sent, so the organization learns nothing of the account.
+    ADD COLUMN consent_pending boolean NOT NULL DEFAULT false;
 CREATE INDEX memberships_org_scim_external_id_idx
     ON memberships (organization_id, scim_external_id) WHERE scim_external_id IS NOT NULL;
 -- Identity providers look people up by userName before every change (Okta:
 -- `filter=userName eq "…"`): its value is the provider's, or else the address.
 CREATE INDEX memberships_org_scim_user_name_idx
     ON memberships (organization_id, lower(coalesce(scim_profile->>'userName', member_email)));
+
+CREATE OR REPLACE FUNCTION users_sync_memberships() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE memberships
+       SET member_name = NEW.name, member_email = NEW.email,
+           member_verified = NEW.email_verified_at IS NOT NULL,
+           member_two_factor = NEW.two_factor
+     WHERE user_id = NEW.id AND NOT consent_pending;
+    RETURN NULL;
+END $$;
 
 -- The organization whose identity provider made an account: it may rename the
 -- account later (as may one that verified the account's domain); others may not.

@@ -22,6 +22,9 @@ pub struct Membership {
     pub suspended_at: Option<OffsetDateTime>,
     /// Whether the organization's identity provider manages them (SCIM).
     pub scim_managed: bool,
+    /// Made by the identity provider for an account of someone else's: it waits for
+    /// their `Accept`, and the organization stays closed to them until then.
+    pub consent_pending: bool,
 }
 
 impl Membership {
@@ -181,6 +184,40 @@ pub fn set_role(conn: &mut PgConnection, id: Uuid, role: Role) -> QueryResult<us
 pub fn set_suspended(conn: &mut PgConnection, id: Uuid, suspended: bool) -> QueryResult<usize> {
     let at = suspended.then(OffsetDateTime::now_utc);
     diesel::update(memberships::table.find(id)).set(memberships::suspended_at.eq(at)).execute(conn)
+}
+
+/// Holds what the identity provider sent in the copies of a membership waiting for
+/// its owner's consent (the account's own stay out of the organization's sight).
+pub fn await_consent(conn: &mut PgConnection, id: Uuid, name: &str, email: &str) -> QueryResult<usize> {
+    diesel::update(memberships::table.find(id))
+        .set((
+            memberships::consent_pending.eq(true),
+            memberships::member_name.eq(name),
+            memberships::member_email.eq(email),
+            memberships::member_verified.eq(false),
+            memberships::member_two_factor.eq("off"),
+        ))
+        .execute(conn)
+}
+
+/// Renames a membership waiting for consent as the identity provider renames it.
+pub fn rename_pending(conn: &mut PgConnection, id: Uuid, name: &str) -> QueryResult<usize> {
+    diesel::update(memberships::table.find(id).filter(memberships::consent_pending))
+        .set(memberships::member_name.eq(name))
+        .execute(conn)
+}
+
+/// The owner accepted: the membership copies their account again. Returns whether
+/// it was waiting.
+pub fn give_consent(conn: &mut PgConnection, id: Uuid) -> QueryResult<bool> {
+    diesel::sql_query(
+        "UPDATE memberships m SET consent_pending = false, member_name = u.name, member_email = u.email, \
+                member_verified = u.email_verified_at IS NOT NULL, member_two_factor = u.two_factor \
+           FROM users u WHERE u.id = m.user_id AND m.id = $1 AND m.consent_pending",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(id)
+    .execute(conn)
+    .map(|n| n == 1)
 }
 
 /// Deletes a membership (the account and its history stay).

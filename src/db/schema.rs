@@ -143,6 +143,7 @@ diesel::table! {
         scim_external_id -> Nullable<Text>,
         scim_profile -> Jsonb,
         scim_updated_at -> Nullable<Timestamptz>,
+        consent_pending -> Bool,
     }
 }
 

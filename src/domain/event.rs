@@ -146,10 +146,11 @@ pub enum Event {
     /// Someone at a verified domain could not join for want of a seat; `admins` are told.
     #[strum_discriminants(strum(serialize = "member.domain_join_refused"))]
     DomainJoinRefused { organization: Uuid, email: String, domain: String, used: i64, limit: i64, admins: Vec<Uuid> },
-    /// The identity provider created the membership of `user` (and their account when
-    /// `created_account`) as Member; they are told.
+    /// The identity provider created the membership of `user` as Member; they are told.
+    /// (Whether their account was made then is not said: the organization is not to
+    /// learn who already had one.)
     #[strum_discriminants(strum(serialize = "member.provisioned"))]
-    MemberProvisioned { membership: Uuid, user: Uuid, email: String, created_account: bool },
+    MemberProvisioned { membership: Uuid, user: Uuid, email: String },
     /// The identity provider changed what it manages of a member (name, external id);
     /// `before` and `after` hold the fields that changed.
     #[strum_discriminants(strum(serialize = "member.provisioning_updated"))]
@@ -164,6 +165,9 @@ pub enum Event {
     /// The organization's provisioning was turned on or off by the Owner.
     #[strum_discriminants(strum(serialize = "organization.provisioning_changed"))]
     ProvisioningChanged { org_name: String, enabled: bool },
+    /// Someone the identity provider added, who had an account of their own, accepted.
+    #[strum_discriminants(strum(serialize = "member.provisioning_accepted"))]
+    MemberProvisioningAccepted { membership: Uuid, user: Uuid, email: String },
     /// The Owner stopped SCIM managing a member: the console manages them again.
     #[strum_discriminants(strum(serialize = "member.provisioning_stopped"))]
     MemberProvisioningStopped { membership: Uuid, user: Uuid, email: String },
@@ -260,6 +264,7 @@ impl EventKind {
             EventKind::ProvisioningRefused => "Provisioning refused: no free seat",
             EventKind::ProvisioningChanged => "Provisioning turned on or off",
             EventKind::MemberProvisioningStopped => "No longer managed by SCIM",
+            EventKind::MemberProvisioningAccepted => "Accepted being provisioned",
             EventKind::TeamProvisioned => "Team provisioned by SCIM",
             EventKind::MemberReactivated => "Member reactivated",
             EventKind::SeatsLimitReached => "Seat limit reached",
@@ -384,6 +389,7 @@ impl Event {
             | Event::MemberDeprovisioned { email, .. }
             | Event::ProvisioningRefused { email, .. }
             | Event::MemberProvisioningStopped { email, .. }
+            | Event::MemberProvisioningAccepted { email, .. }
             | Event::MemberReactivated { email, .. }
             | Event::OwnershipTransferred { email, .. } => email,
         }
@@ -438,14 +444,15 @@ impl Event {
                 Some(json!({ "two_factor_required_from": previous.unix_timestamp() })),
                 Some(json!({ "two_factor_required_from": null })),
             ),
-            Event::MemberProvisioned { created_account, .. } => {
-                (None, Some(json!({ "role": Role::Member.as_str(), "created_account": created_account })))
-            }
+            Event::MemberProvisioned { .. } => (None, Some(json!({ "role": Role::Member.as_str() }))),
             Event::MemberProvisioningUpdated { before, after, .. } => (Some(before.clone()), Some(after.clone())),
             Event::MemberDeprovisioned { role, .. } => (Some(json!({ "role": role.as_str() })), None),
             Event::ProvisioningRefused { used, limit, .. } => (None, Some(json!({ "used": used, "limit": limit }))),
             Event::ProvisioningChanged { enabled, .. } => {
                 (Some(json!({ "scim_enabled": !enabled })), Some(json!({ "scim_enabled": enabled })))
+            }
+            Event::MemberProvisioningAccepted { .. } => {
+                (Some(json!({ "consent_pending": true })), Some(json!({ "consent_pending": false })))
             }
             Event::MemberProvisioningStopped { .. } => {
                 (Some(json!({ "scim_managed": true })), Some(json!({ "scim_managed": false })))
@@ -564,6 +571,7 @@ impl Event {
             | Event::MemberProvisioningUpdated { membership, user, .. }
             | Event::MemberDeprovisioned { membership, user, .. }
             | Event::MemberProvisioningStopped { membership, user, .. }
+            | Event::MemberProvisioningAccepted { membership, user, .. }
             | Event::MemberJoinedViaDomain { membership, user, .. } => (None, Some(membership), Some(user), None, None),
             Event::TeamMemberAdded { team, user, .. }
             | Event::TeamMemberRemoved { team, user, .. }
@@ -741,7 +749,8 @@ impl Event {
             | Event::TeamProvisioned { .. }
             | Event::MemberProvisioningUpdated { .. }
             | Event::ProvisioningChanged { .. }
-            | Event::MemberProvisioningStopped { .. } => Vec::new(),
+            | Event::MemberProvisioningStopped { .. }
+            | Event::MemberProvisioningAccepted { .. } => Vec::new(),
             Event::WebhookSecretUnreadable { endpoint, url, owner } => owner
                 .map(|owner| Notice { recipient: owner, subject: *endpoint, payload: json!({ "url": url }) })
                 .into_iter()

@@ -100,6 +100,9 @@ pub fn member_of(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<O
         return Err(moved(conn, slug, user)?);
     };
     let membership = memberships::find(conn, org.org_id(), user)?.ok_or(AppError::NotFound)?;
+    if membership.consent_pending {
+        return Err(AppError::AwaitingConsent { org_name: org.name });
+    }
     if membership.is_suspended() {
         return Err(AppError::Suspended { org_name: org.name });
     }

@@ -526,6 +526,35 @@ pub(crate) fn end_membership(
     Ok(email)
 }
 
+/// The person's answer to being added by the organization's identity provider while
+/// they had an account of their own (DESIGN.md §2.11): `accept` opens the organization
+/// to them and shows it their account; declining removes the membership. Returns the
+/// organization's name.
+pub fn answer_provisioning(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    accept: bool,
+) -> Result<String, AppError> {
+    conn.transaction(|conn| {
+        let me = actor.person()?;
+        let org = crate::db::organizations::find_by_slug(conn, slug)?.ok_or(AppError::NotFound)?;
+        crate::db::organizations::lock(conn, org.org_id())?;
+        let membership =
+            memberships::find(conn, org.org_id(), me)?.filter(|m| m.consent_pending).ok_or(AppError::NotFound)?;
+        let account = users::find(conn, me)?.ok_or(AppError::Unauthenticated)?;
+        let event = if accept {
+            memberships::give_consent(conn, membership.id)?;
+            Event::MemberProvisioningAccepted { membership: membership.id, user: me.0, email: account.email.clone() }
+        } else {
+            memberships::delete(conn, membership.id)?;
+            Event::MemberLeft { email: account.email.clone(), role: membership.role }
+        };
+        actor.record_in(conn, &org, Some(&account), &[event])?;
+        Ok(org.name)
+    })
+}
+
 /// Leaves an organization (anyone but the Owner); returns its name. What the person
 /// created goes as [`after_departure`] says.
 pub fn leave(

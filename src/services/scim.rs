@@ -71,9 +71,10 @@ impl From<AppError> for ScimError {
         match error {
             AppError::NotFound | AppError::Moved(_) => ScimError::not_found("No such resource in this organization."),
             AppError::Unauthenticated | AppError::KeyRefused(_) => ScimError::unauthorized(error.to_string()),
-            AppError::Forbidden(_) | AppError::TwoFactorRequired { .. } | AppError::Suspended { .. } => {
-                ScimError::forbidden(error.to_string())
-            }
+            AppError::Forbidden(_)
+            | AppError::TwoFactorRequired { .. }
+            | AppError::Suspended { .. }
+            | AppError::AwaitingConsent { .. } => ScimError::forbidden(error.to_string()),
             AppError::Invalid(_) => ScimError::invalid_value(error.to_string()),
             AppError::BadRequest(_) => ScimError::invalid_syntax(error.to_string()),
             AppError::Conflict(_) => ScimError::new(409, None, error.to_string()),
@@ -510,23 +511,26 @@ pub fn create_user(
         let verified = super::security::verified_domains(conn, &provider.access)?;
         let at_verified = super::security::covers(&verified, email.as_str());
         let name = person_name(&wanted);
-        let (user, created) = match users::find_by_email(conn, &email)? {
+        // Whose account: one the organization may manage (at its verified domain, or
+        // made by its provider), a new one, or someone else's, who must accept first.
+        // The answer is the same in every case: the organization learns nothing of
+        // who already had an account.
+        let (user, created, needs_consent) = match users::find_by_email(conn, &email)? {
             Some(account) if at_verified || users::provisioned_by(conn, account.user_id())? == Some(org.id) => {
-                (account, false)
+                (account, false, false)
             }
-            Some(_) => {
-                return Ok(Err(ScimError::uniqueness(format!(
-                    "{} already has a Roster account of their own. Verify the domain of the address in \
-                     Settings → Domains so the identity provider can manage it, or invite them from Invitations.",
-                    email.as_str()
-                ))))
-            }
-            None => (create_account(conn, &email, name.as_deref(), org.id, at_verified)?, true),
+            Some(account) => (account, false, true),
+            None => (create_account(conn, &email, name.as_deref(), org.id, at_verified)?, true, false),
         };
         for (invitation, _) in invited {
             crate::db::invitations::revoke(conn, org_id, invitation.id, None)?;
         }
         let membership = memberships::insert(conn, org_id, user.user_id(), Role::Member)?;
+        if needs_consent {
+            // As a new account would read: the provider's name and address, unverified.
+            let shown = name.clone().unwrap_or_else(|| email.as_str().split('@').next().unwrap_or_default().to_owned());
+            memberships::await_consent(conn, membership.id, &shown, email.as_str())?;
+        }
         rows::keep_profile(conn, membership.id, external_id(&wanted).as_deref(), &profile_of(&wanted))?;
         if !active {
             memberships::set_suspended(conn, membership.id, true)?;
@@ -542,11 +546,10 @@ pub fn create_user(
         let mut events = vec![Event::MemberProvisioned {
             membership: membership.id,
             user: user.id,
-            email: user.email.clone(),
-            created_account: created,
+            email: email.as_str().to_owned(),
         }];
         if !active {
-            let email = user.email.clone();
+            let email = email.as_str().to_owned();
             events.push(Event::MemberSuspended { membership: membership.id, user: user.id, email, role: Role::Member });
         }
         provider.actor.record(conn, &provider.access, &events)?;
@@ -639,7 +642,9 @@ fn apply_user(
     }
     let user = UserId(membership.user_id);
     if let Some(name) = person_name(wanted) {
-        if may_rename(conn, provider, user, &email)? {
+        if membership.consent_pending {
+            memberships::rename_pending(conn, membership.id, &name)?;
+        } else if may_rename(conn, provider, user, &email)? {
             users::set_name(conn, user, &name)?;
         }
     }

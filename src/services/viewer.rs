@@ -17,6 +17,8 @@ pub struct OrgChoice {
     pub two_factor_from: Option<time::OffsetDateTime>,
     /// Whether the viewer is suspended there: it is closed to them.
     pub suspended: bool,
+    /// Whether its identity provider added the viewer, who has not accepted yet.
+    pub consent_pending: bool,
 }
 
 impl OrgChoice {
@@ -68,7 +70,7 @@ impl Viewer {
     pub fn two_factor_due(&self, now: time::OffsetDateTime) -> Vec<TwoFactorDue> {
         self.orgs
             .iter()
-            .filter(|org| !org.suspended)
+            .filter(|org| !org.suspended && !org.consent_pending)
             .filter_map(|org| {
                 let (at, closed) = match standing(org.two_factor_from, self.two_factor, now) {
                     Standing::Clear => return None,
@@ -107,6 +109,7 @@ pub fn of_user(conn: &mut PgConnection, user: &users::User) -> Result<Viewer, Ap
             slug: org.slug,
             two_factor_from: org.two_factor_required_from,
             suspended: membership.is_suspended(),
+            consent_pending: membership.consent_pending,
         })
         .collect();
     let unread = crate::db::notifications::bell_count(conn, id.0)?;

@@ -27,6 +27,8 @@ pub struct ErrorInfo {
     pub two_factor_for: Option<String>,
     /// The member is suspended in the organization they asked for.
     pub suspended: bool,
+    /// The person has not accepted what the identity provider made of them.
+    pub awaiting_consent: bool,
 }
 
 /// Why a form was refused before it reached its handler.
@@ -45,7 +47,8 @@ impl ResponseError for AppError {
             | AppError::Csrf
             | AppError::CrossSite
             | AppError::TwoFactorRequired { .. }
-            | AppError::Suspended { .. } => StatusCode::FORBIDDEN,
+            | AppError::Suspended { .. }
+            | AppError::AwaitingConsent { .. } => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Moved(_) => StatusCode::PERMANENT_REDIRECT,
@@ -85,6 +88,7 @@ impl ResponseError for AppError {
                 _ => None,
             },
             suspended: matches!(self, AppError::Suspended { .. }),
+            awaiting_consent: matches!(self, AppError::AwaitingConsent { .. }),
         });
         response
     }
@@ -139,6 +143,18 @@ impl ErrorText {
             detail: Some(
                 "You are still a member: your role, teams and project access are kept for when an Owner or \
                  Admin reactivates you.",
+            ),
+            way_on: Some(("/dashboard".into(), "Go to your Dashboard")),
+        }
+    }
+
+    /// An organization waiting for the person's Accept.
+    fn awaiting_consent(message: String) -> Self {
+        Self {
+            heading: "Waiting for you to accept",
+            message,
+            detail: Some(
+                "Until you accept, the organization sees only what its identity provider sent, not your account.",
             ),
             way_on: Some(("/dashboard".into(), "Go to your Dashboard")),
         }
@@ -356,6 +372,7 @@ fn render<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Resul
             ErrorText::two_factor_required(message, &slug)
         }
         Some(ErrorInfo { message, suspended: true, .. }) if !htmx => ErrorText::suspended(message),
+        Some(ErrorInfo { message, awaiting_consent: true, .. }) if !htmx => ErrorText::awaiting_consent(message),
         Some(info) => ErrorText::plain(status, info.message),
         None => ErrorText::plain(status, generic_message(status)),
     };

@@ -210,6 +210,8 @@ route_table! {
     POST "/orgs/{slug}/settings/provisioning" => provisioning::set_provisioning, SignedIn;
     POST "/orgs/{slug}/settings/provisioning/tokens" => provisioning::create_scim_token, SignedIn;
     POST "/orgs/{slug}/members/{id}/stop-scim" => provisioning::stop_managing, SignedIn;
+    POST "/orgs/{slug}/provisioning/accept" => provisioning::accept_provisioning, SignedIn;
+    POST "/orgs/{slug}/provisioning/decline" => provisioning::decline_provisioning, SignedIn;
     POST "/orgs/{slug}/settings/api-keys" => api_keys::create_api_key, SignedIn;
     GET "/orgs/{slug}/settings/api-keys/{id}/revoke" => api_keys::confirm_revoke_api_key, SignedIn;
     POST "/orgs/{slug}/settings/api-keys/{id}/revoke" => api_keys::revoke_api_key, SignedIn;

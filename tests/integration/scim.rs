@@ -610,3 +610,65 @@ async fn someone_the_provider_deleted_does_not_rejoin_through_the_domain() {
         "the domain's auto-join does not bring back whom the provider deleted"
     );
 }
+
+#[tokio::test]
+async fn an_address_with_an_account_of_its_own_answers_as_a_new_one_and_joins_only_when_its_owner_accepts() {
+    let (app, slug, token) = provisioned().await;
+    let bea = app.other_browser();
+    bea.signed_in_user("Beatrice Real", "bea@example.com").await;
+
+    // The provider cannot tell who already had an account: both answers read alike.
+    let theirs = expect(
+        scim(&app, Method::POST, "/Users", &token).json(&new_user("bea@example.com", "Bea", "Alias", "b1")),
+        StatusCode::CREATED,
+    )
+    .await;
+    let fresh = expect(
+        scim(&app, Method::POST, "/Users", &token).json(&new_user("new@example.com", "New", "Person", "n1")),
+        StatusCode::CREATED,
+    )
+    .await;
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&theirs), keys(&fresh));
+    assert_eq!((theirs["active"].clone(), fresh["active"].clone()), (json!(true), json!(true)));
+    assert_eq!(theirs["name"], json!({ "givenName": "Bea", "familyName": "Alias" }), "only what the provider sent");
+    // Nor can the console: the row holds what the provider sent, unverified, like a new account's.
+    let (_, members) = app.get_text(&format!("/orgs/{slug}/members")).await;
+    assert!(members.contains("Bea Alias") && !members.contains("Beatrice Real"), "{members}");
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM memberships WHERE member_email IN ('bea@example.com', 'new@example.com') \
+              AND NOT member_verified AND member_two_factor = 'off' AND last_active_at IS NULL"
+        ),
+        2
+    );
+    let (_, audit) = app.get_text(&format!("/orgs/{slug}/audit")).await;
+    assert!(!audit.contains("account was created"), "the audit log does not say either");
+
+    // Bea decides. Until she accepts, the organization is closed to her.
+    let closed = bea.get(&format!("/orgs/{slug}")).await;
+    let page = expect_page(closed, StatusCode::FORBIDDEN, "Accept on your Dashboard").await;
+    assert!(page.contains("Waiting for you to accept"));
+    let (_, dashboard) = bea.get_text("/dashboard").await;
+    assert!(dashboard.contains("identity provider added you"), "{dashboard}");
+    let accepted = bea.post_form(&format!("/orgs/{slug}/provisioning/accept"), &[]).await;
+    assert_eq!(crate::common::location(&accepted), format!("/orgs/{slug}"));
+    assert_eq!(bea.get(&format!("/orgs/{slug}")).await.status(), StatusCode::OK);
+    let (_, members) = app.get_text(&format!("/orgs/{slug}/members")).await;
+    assert!(members.contains("Beatrice Real"), "accepted, the organization sees her account");
+    assert_eq!(app.count("SELECT count(*) FROM audit_events WHERE action = 'member.provisioning_accepted'"), 1);
+
+    // Someone who declines is not a member, and the provider finds no User.
+    let cy = app.other_browser();
+    cy.signed_in_user("Cy Real", "cy@example.com").await;
+    let cy_user = expect(
+        scim(&app, Method::POST, "/Users", &token).json(&new_user("cy@example.com", "Cy", "Alias", "c1")),
+        StatusCode::CREATED,
+    )
+    .await;
+    let declined = cy.post_form(&format!("/orgs/{slug}/provisioning/decline"), &[]).await;
+    assert_eq!(crate::common::location(&declined), "/dashboard");
+    let id = cy_user["id"].as_str().unwrap();
+    expect(scim(&app, Method::GET, &format!("/Users/{id}"), &token), StatusCode::NOT_FOUND).await;
+    assert_eq!(app.count("SELECT count(*) FROM memberships WHERE member_email = 'cy@example.com'"), 0);
+}

@@ -363,15 +363,9 @@ impl EventView {
             ),
             Some(EventKind::TeamCreated) => ("created the team".into(), String::new(), String::new()),
             Some(EventKind::TeamProvisioned) => ("provisioned the team".into(), String::new(), String::new()),
-            Some(EventKind::MemberProvisioned) => (
-                "provisioned".into(),
-                format!("as {}", named(field(a, "role"))),
-                if a.as_ref().and_then(|v| v.get("created_account")).and_then(|v| v.as_bool()) == Some(true) {
-                    "Their account was created".into()
-                } else {
-                    String::new()
-                },
-            ),
+            Some(EventKind::MemberProvisioned) => {
+                ("provisioned".into(), format!("as {}", named(field(a, "role"))), String::new())
+            }
             Some(EventKind::MemberProvisioningUpdated) => ("updated".into(), String::new(), changed_fields(b, a)),
             Some(EventKind::MemberDeprovisioned) => {
                 ("deprovisioned".into(), format!("({})", named(field(b, "role"))), String::new())
@@ -391,6 +385,9 @@ impl EventView {
                 } else {
                     ("turned off provisioning (SCIM) for".into(), String::new(), String::new())
                 }
+            }
+            Some(EventKind::MemberProvisioningAccepted) => {
+                ("accepted being provisioned:".into(), String::new(), String::new())
             }
             Some(EventKind::MemberProvisioningStopped) => {
                 ("stopped SCIM managing".into(), String::new(), "The console manages them again".into())

@@ -78,6 +78,50 @@ pub async fn create_scim_token(
     }
 }
 
+/// POST /orgs/{slug}/provisioning/accept: the person accepts what the organization's
+/// identity provider made of them.
+pub async fn accept_provisioning(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    slug: OrgSlug,
+) -> Result<HttpResponse, AppError> {
+    answer(req, frame, acting, state, slug, true).await
+}
+
+/// POST /orgs/{slug}/provisioning/decline
+pub async fn decline_provisioning(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    slug: OrgSlug,
+) -> Result<HttpResponse, AppError> {
+    answer(req, frame, acting, state, slug, false).await
+}
+
+async fn answer(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    slug: OrgSlug,
+    accept: bool,
+) -> Result<HttpResponse, AppError> {
+    let OrgSlug(slug) = slug;
+    let (actor, lookup) = (acting.actor(), slug.clone());
+    let name =
+        state.db.run(move |conn| crate::services::members::answer_provisioning(conn, &actor, &lookup, accept)).await?;
+    if accept {
+        frame.session.flash(FlashLevel::Success, format!("You joined {name}."));
+        Ok(redirect(&req, &format!("/orgs/{slug}")))
+    } else {
+        frame.session.flash(FlashLevel::Success, format!("You declined {name}: you are not a member."));
+        Ok(redirect(&req, "/dashboard"))
+    }
+}
+
 /// POST /orgs/{slug}/members/{id}/stop-scim: `Stop managing by SCIM` (the Owner's).
 pub async fn stop_managing(
     req: HttpRequest,
