@@ -236,7 +236,9 @@ mod tests {
         fn accented_latin_letters_are_spelled_without_their_accents(word in "[a-z]{1,10}") {
             let accented: String = word.chars().map(|c| match c { 'a' => 'á', 'e' => 'ë', 'o' => 'ô', 'u' => 'ü', c => c }).collect();
             let name = OrgName::parse(&accented).unwrap();
-            prop_assert_eq!(name.slug().map(|s| s.as_str().to_owned()), Slug::parse(&word).filter(|s| !s.is_reserved()).map(|s| s.as_str().to_owned()));
+            // A route word ("nëw" → "new") comes out as itself: creating the
+            // organization then takes the next free name (`free_slug`), as for "New".
+            prop_assert_eq!(name.slug().map(|s| s.as_str().to_owned()), Slug::parse(&word).map(|s| s.as_str().to_owned()));
         }
 
         #[test]

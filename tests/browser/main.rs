@@ -1049,6 +1049,34 @@ async fn the_owner_turns_on_provisioning_makes_a_scim_token_and_sees_what_the_id
     let violations = accessibility_violations(&person.browser, "body").await;
     assert!(violations.is_empty(), "axe-core on Members with a managed member: {violations:?}");
     person.screenshots_at_both_widths("members-managed-by-scim").await;
+
+    // Someone with an account of her own is asked before the organization sees it.
+    app.create_verified_user("Beatrice Real", "bea@example.com").await;
+    let created = reqwest::Client::new()
+        .post(app.url("/scim/v2/Users"))
+        .bearer_auth(&token)
+        .header("content-type", "application/scim+json")
+        .body(
+            serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": "bea@example.com",
+                "name": { "givenName": "Bea", "familyName": "Alias" },
+                "emails": [{ "value": "bea@example.com", "type": "work", "primary": true }],
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), reqwest::StatusCode::CREATED);
+    person.sign_out().await;
+    person.sign_in("bea@example.com").await;
+    person.sees("Acme's identity provider added you.").await;
+    let violations = accessibility_violations(&person.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on the Dashboard asking to accept: {violations:?}");
+    person.screenshots_at_both_widths("dashboard-accept-provisioning").await;
+    person.press_button("Accept").await;
+    person.sees("You joined Acme.").await;
     person.browser.close().await.unwrap();
 }
 
