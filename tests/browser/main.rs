@@ -1012,23 +1012,7 @@ async fn the_owner_turns_on_provisioning_makes_a_scim_token_and_sees_what_the_id
     person.screenshots_at_both_widths("settings-provisioning-token").await;
 
     // Okta provisions Ada; the page lists it, and Members marks her.
-    let created = reqwest::Client::new()
-        .post(app.url("/scim/v2/Users"))
-        .bearer_auth(&token)
-        .header("content-type", "application/scim+json")
-        .body(
-            serde_json::json!({
-                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                "userName": "ada@example.com",
-                "name": { "givenName": "Ada", "familyName": "Lovelace" },
-                "emails": [{ "value": "ada@example.com", "type": "work", "primary": true }],
-            })
-            .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), reqwest::StatusCode::CREATED);
+    provision_by_scim(&app, &token, "ada@example.com", "Ada", "Lovelace").await;
     person.visit(&format!("/orgs/{slug}/settings/provisioning")).await;
     person.sees("Create user").await;
     person.sees("ada@example.com").await;
@@ -1052,23 +1036,7 @@ async fn the_owner_turns_on_provisioning_makes_a_scim_token_and_sees_what_the_id
 
     // Someone with an account of her own is asked before the organization sees it.
     app.create_verified_user("Beatrice Real", "bea@example.com").await;
-    let created = reqwest::Client::new()
-        .post(app.url("/scim/v2/Users"))
-        .bearer_auth(&token)
-        .header("content-type", "application/scim+json")
-        .body(
-            serde_json::json!({
-                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                "userName": "bea@example.com",
-                "name": { "givenName": "Bea", "familyName": "Alias" },
-                "emails": [{ "value": "bea@example.com", "type": "work", "primary": true }],
-            })
-            .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), reqwest::StatusCode::CREATED);
+    provision_by_scim(&app, &token, "bea@example.com", "Bea", "Alias").await;
     person.sign_out().await;
     person.sign_in("bea@example.com").await;
     person.sees("Acme's identity provider added you.").await;
@@ -1078,6 +1046,27 @@ async fn the_owner_turns_on_provisioning_makes_a_scim_token_and_sees_what_the_id
     person.press_button("Accept").await;
     person.sees("You joined Acme.").await;
     person.browser.close().await.unwrap();
+}
+
+/// The identity provider creates a User with `token`, as Okta would.
+async fn provision_by_scim(app: &TestApp, token: &str, email: &str, given: &str, family: &str) {
+    let created = reqwest::Client::new()
+        .post(app.url("/scim/v2/Users"))
+        .bearer_auth(token)
+        .header("content-type", "application/scim+json")
+        .body(
+            serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": email,
+                "name": { "givenName": given, "familyName": family },
+                "emails": [{ "value": email, "type": "work", "primary": true }],
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), reqwest::StatusCode::CREATED, "creating {email}");
 }
 
 /// Runs axe-core (vendored, test-only) on the element matching `selector`; returns its violations.

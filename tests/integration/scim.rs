@@ -72,6 +72,15 @@ fn new_user(email: &str, given: &str, family: &str, external: &str) -> Value {
     })
 }
 
+/// The provider creates a User; returns it.
+async fn provision(app: &TestApp, token: &str, email: &str, given: &str, family: &str, external: &str) -> Value {
+    expect(
+        scim(app, Method::POST, "/Users", token).json(&new_user(email, given, family, external)),
+        StatusCode::CREATED,
+    )
+    .await
+}
+
 fn patch(ops: Value) -> Value {
     json!({ "schemas": [PATCH], "Operations": ops })
 }
@@ -81,11 +90,7 @@ async fn an_identity_providers_full_cycle_shows_in_the_console_the_bell_and_the_
     let (app, slug, token) = provisioned().await;
 
     // Create: the account (no password; a mail to choose one) and the membership as Member.
-    let ada = expect(
-        scim(&app, Method::POST, "/Users", &token).json(&new_user("ada@example.com", "Ada", "Lovelace", "00u1")),
-        StatusCode::CREATED,
-    )
-    .await;
+    let ada = provision(&app, &token, "ada@example.com", "Ada", "Lovelace", "00u1").await;
     let id = ada["id"].as_str().unwrap().to_owned();
     assert_eq!(ada["userName"], "ada@example.com");
     assert_eq!(ada["active"], true);
@@ -172,11 +177,7 @@ async fn an_identity_providers_full_cycle_shows_in_the_console_the_bell_and_the_
 #[tokio::test]
 async fn microsoft_entra_ids_shapes_are_understood() {
     let (app, _slug, token) = provisioned().await;
-    let ada = expect(
-        scim(&app, Method::POST, "/Users", &token).json(&new_user("ada@example.com", "Ada", "Lovelace", "e-1")),
-        StatusCode::CREATED,
-    )
-    .await;
+    let ada = provision(&app, &token, "ada@example.com", "Ada", "Lovelace", "e-1").await;
     let id = ada["id"].as_str().unwrap().to_owned();
 
     // Capitalised ops, booleans as strings, a value map without a path.
@@ -218,11 +219,7 @@ async fn microsoft_entra_ids_shapes_are_understood() {
 #[tokio::test]
 async fn oktas_shapes_are_understood() {
     let (app, slug, token) = provisioned().await;
-    let bob = expect(
-        scim(&app, Method::POST, "/Users", &token).json(&new_user("bob@example.com", "Bob", "Builder", "00u2")),
-        StatusCode::CREATED,
-    )
-    .await;
+    let bob = provision(&app, &token, "bob@example.com", "Bob", "Builder", "00u2").await;
     let id = bob["id"].as_str().unwrap().to_owned();
 
     // Okta deprovisions with a path-less replace…
@@ -343,11 +340,7 @@ async fn filters_find_what_they_say() {
     for (email, given, external) in
         [("ada@example.com", "Ada", "00u1"), ("alan@example.com", "Alan", "00u2"), ("grace@navy.test", "Grace", "e-3")]
     {
-        expect(
-            scim(&app, Method::POST, "/Users", &token).json(&new_user(email, given, "X", external)),
-            StatusCode::CREATED,
-        )
-        .await;
+        provision(&app, &token, email, given, "X", external).await;
     }
     let count = |filter: &'static str| {
         let request = scim(&app, Method::GET, &filtered(filter), &token);
@@ -372,11 +365,7 @@ async fn filters_find_what_they_say() {
 #[tokio::test]
 async fn versions_guard_changes_and_errors_are_scim_errors() {
     let (app, slug, token) = provisioned().await;
-    let ada = expect(
-        scim(&app, Method::POST, "/Users", &token).json(&new_user("ada@example.com", "Ada", "L", "1")),
-        StatusCode::CREATED,
-    )
-    .await;
+    let ada = provision(&app, &token, "ada@example.com", "Ada", "L", "1").await;
     let id = ada["id"].as_str().unwrap().to_owned();
     let version = ada["meta"]["version"].as_str().unwrap().to_owned();
 
@@ -541,11 +530,7 @@ async fn the_rfc_compliance_suite_finds_nothing_to_report() {
 #[tokio::test]
 async fn what_providers_leave_out_changes_nothing_and_turning_provisioning_off_hands_everything_back() {
     let (app, slug, token) = provisioned().await;
-    let ada = expect(
-        scim(&app, Method::POST, "/Users", &token).json(&new_user("ada@example.com", "Ada", "L", "1")),
-        StatusCode::CREATED,
-    )
-    .await;
+    let ada = provision(&app, &token, "ada@example.com", "Ada", "L", "1").await;
     let id = ada["id"].as_str().unwrap().to_owned();
     let off = patch(json!([{ "op": "replace", "path": "active", "value": false }]));
     expect(scim(&app, Method::PATCH, &format!("/Users/{id}"), &token).json(&off), StatusCode::OK).await;
@@ -587,11 +572,7 @@ async fn someone_the_provider_deleted_does_not_rejoin_through_the_domain() {
     );
     // An invitation waiting for her is answered by the provisioning: its seat is hers.
     expect_page(app.invite(&slug, "dee@acme.test", "member").await, StatusCode::OK, "1 sent.").await;
-    let dee = expect(
-        scim(&app, Method::POST, "/Users", &token).json(&new_user("dee@acme.test", "Dee", "D", "7")),
-        StatusCode::CREATED,
-    )
-    .await;
+    let dee = provision(&app, &token, "dee@acme.test", "Dee", "D", "7").await;
     assert_eq!(app.count("SELECT count(*) FROM invitations WHERE status = 'pending'"), 0);
     assert_eq!(app.count("SELECT pending_count::bigint AS count FROM organizations"), 0);
     // She has a password of her own (the Owner's, here, for the test to know it).
@@ -618,16 +599,8 @@ async fn an_address_with_an_account_of_its_own_answers_as_a_new_one_and_joins_on
     bea.signed_in_user("Beatrice Real", "bea@example.com").await;
 
     // The provider cannot tell who already had an account: both answers read alike.
-    let theirs = expect(
-        scim(&app, Method::POST, "/Users", &token).json(&new_user("bea@example.com", "Bea", "Alias", "b1")),
-        StatusCode::CREATED,
-    )
-    .await;
-    let fresh = expect(
-        scim(&app, Method::POST, "/Users", &token).json(&new_user("new@example.com", "New", "Person", "n1")),
-        StatusCode::CREATED,
-    )
-    .await;
+    let theirs = provision(&app, &token, "bea@example.com", "Bea", "Alias", "b1").await;
+    let fresh = provision(&app, &token, "new@example.com", "New", "Person", "n1").await;
     let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
     assert_eq!(keys(&theirs), keys(&fresh));
     assert_eq!((theirs["active"].clone(), fresh["active"].clone()), (json!(true), json!(true)));
@@ -661,11 +634,7 @@ async fn an_address_with_an_account_of_its_own_answers_as_a_new_one_and_joins_on
     // Someone who declines is not a member, and the provider finds no User.
     let cy = app.other_browser();
     cy.signed_in_user("Cy Real", "cy@example.com").await;
-    let cy_user = expect(
-        scim(&app, Method::POST, "/Users", &token).json(&new_user("cy@example.com", "Cy", "Alias", "c1")),
-        StatusCode::CREATED,
-    )
-    .await;
+    let cy_user = provision(&app, &token, "cy@example.com", "Cy", "Alias", "c1").await;
     let declined = cy.post_form(&format!("/orgs/{slug}/provisioning/decline"), &[]).await;
     assert_eq!(crate::common::location(&declined), "/dashboard");
     let id = cy_user["id"].as_str().unwrap();

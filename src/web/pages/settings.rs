@@ -400,7 +400,6 @@ pub struct ProvisioningSection {
     /// `<base URL>/scim/v2`, what the identity provider is given.
     pub base_url: String,
     pub tokens: Vec<ApiKeyView>,
-    pub live_tokens: usize,
     pub recent: Vec<ProvisioningLine>,
     pub created: Option<CreatedKeyView>,
     pub name: String,
@@ -419,12 +418,10 @@ pub struct ProvisioningLine {
 
 impl ProvisioningSection {
     fn new(view: crate::services::scim::ProvisioningView, base_url: String, forms: &mut Forms) -> Self {
-        let tokens: Vec<ApiKeyView> = view.tokens.iter().map(ApiKeyView::new).collect();
         ProvisioningSection {
             enabled: view.enabled,
             base_url,
-            live_tokens: tokens.iter().filter(|t| t.revoked.is_none()).count(),
-            tokens,
+            tokens: view.tokens.iter().map(ApiKeyView::new).collect(),
             recent: view
                 .recent
                 .into_iter()
