@@ -79,6 +79,12 @@ impl Application {
         let metrics = Metrics::new();
         tokio::spawn(handlers::housekeeping::housekeeping(db.clone()));
         tokio::spawn(crate::services::domains::schedule_rechecks_forever(db.clone()));
+        // Access over time (DESIGN.md §2.12): reminders before end dates, ends at them.
+        tokio::spawn(crate::services::expiry::sweep_forever(
+            db.clone(),
+            crate::mail::Links::with_keys(&settings.base_url, &settings.session_key.ring()),
+            crate::domain::token::TokenKey::derive(&settings.session_key.ring()),
+        ));
         let sealing = crate::domain::SealingKey::derive(&settings.session_key.ring());
         // Stored secrets sealed under an older key move to the newest (DESIGN.md §2.10).
         tokio::spawn(crate::services::keys::reseal_forever(db.clone(), sealing.clone()));

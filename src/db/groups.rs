@@ -61,6 +61,17 @@ macro_rules! group_queries {
                 .optional()
         }
 
+        /// The organization's one `id`, locked until the transaction ends.
+        pub fn lock_in(conn: &mut PgConnection, org: OrgId, id: Uuid) -> QueryResult<Option<$Row>> {
+            $table::table
+                .filter($table::organization_id.eq(org.0))
+                .filter($table::id.eq(id))
+                .for_update()
+                .select($Row::as_select())
+                .first(conn)
+                .optional()
+        }
+
         /// Those of `ids` that belong to the organization, by name.
         pub fn find_many(conn: &mut PgConnection, org: OrgId, ids: &[Uuid]) -> QueryResult<Vec<$Row>> {
             $table::table

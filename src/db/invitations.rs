@@ -220,10 +220,62 @@ pub fn renew(
             invitations::last_sent_at.eq(OffsetDateTime::now_utc()),
             invitations::send_count.eq(invitations::send_count + 1),
             invitations::link_copied_at.eq(None::<OffsetDateTime>),
+            // A new expiry is reminded of, and reported when it passes, again.
+            invitations::reminded_at.eq(None::<OffsetDateTime>),
+            invitations::expiry_told_at.eq(None::<OffsetDateTime>),
         ))
         .returning(Invitation::as_returning())
         .get_result(conn)
         .optional()
+}
+
+/// How long before it expires an unanswered invitation is reminded, and how recently
+/// it may have been sent for the reminder to be skipped.
+pub const REMINDER_LEAD: time::Duration = time::Duration::days(2);
+
+/// Up to `limit` unanswered invitations of organizations that remind, expiring within
+/// [`REMINDER_LEAD`] of `at`, not reminded yet and not sent within it; locked (others
+/// sweeping at once skip them).
+pub fn reminders_due(conn: &mut PgConnection, at: OffsetDateTime, limit: i64) -> QueryResult<Vec<Invitation>> {
+    let reminding = organizations::table.filter(organizations::invitation_reminders).select(organizations::id);
+    invitations::table
+        .filter(unanswered())
+        .filter(invitations::organization_id.eq_any(reminding))
+        .filter(invitations::reminded_at.is_null())
+        .filter(invitations::expires_at.gt(at))
+        .filter(invitations::expires_at.le(at + REMINDER_LEAD))
+        .filter(invitations::last_sent_at.le(at - REMINDER_LEAD))
+        .order(invitations::expires_at)
+        .limit(limit)
+        .for_update()
+        .skip_locked()
+        .select(Invitation::as_select())
+        .load(conn)
+}
+
+/// Up to `limit` unanswered invitations that expired by `at` and whose inviter was
+/// not told yet; locked (others sweeping at once skip them).
+pub fn expired_untold(conn: &mut PgConnection, at: OffsetDateTime, limit: i64) -> QueryResult<Vec<Invitation>> {
+    invitations::table
+        .filter(unanswered())
+        .filter(invitations::expiry_told_at.is_null())
+        .filter(invitations::expires_at.le(at))
+        .order(invitations::expires_at)
+        .limit(limit)
+        .for_update()
+        .skip_locked()
+        .select(Invitation::as_select())
+        .load(conn)
+}
+
+/// Records that the invitation was reminded (`reminded`) or its expiry reported.
+pub fn mark_swept(conn: &mut PgConnection, id: Uuid, reminded: bool, at: OffsetDateTime) -> QueryResult<usize> {
+    let found = invitations::table.find(id);
+    if reminded {
+        diesel::update(found).set(invitations::reminded_at.eq(at)).execute(conn)
+    } else {
+        diesel::update(found).set(invitations::expiry_told_at.eq(at)).execute(conn)
+    }
 }
 
 /// Records that an admin copied the link.

@@ -44,6 +44,9 @@ pub struct MemberRow {
     /// Whether the identity provider manages the member (SCIM).
     #[diesel(sql_type = Bool)]
     pub managed: bool,
+    /// When a member's membership ends (`None`: it does not, or an invitation).
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub expires_at: Option<OffsetDateTime>,
     /// The sort value as PostgreSQL computed it (e.g. `lower(name)`), so the next
     /// page's cursor compares exactly as the ORDER BY did.
     #[diesel(sql_type = Text)]
@@ -100,6 +103,8 @@ pub enum MemberStatus {
     Suspended,
     /// Pending invitations.
     Pending,
+    /// Members whose membership ends within 30 days (DESIGN.md §2.12).
+    Expiring,
 }
 
 /// A member's status as the listing sorts it; the expression of the index
@@ -168,7 +173,7 @@ fn statement(q: &MemberQuery<'_>) -> Option<BoxedSqlQuery<'static, Pg, SqlQuery>
             let members = match q.status {
                 MemberStatus::Active => Constant("'active'::text", Value::Text("active".into())),
                 MemberStatus::Suspended => Constant("'suspended'::text", Value::Text("suspended".into())),
-                MemberStatus::All | MemberStatus::Pending => Column(MEMBER_STATUS),
+                MemberStatus::All | MemberStatus::Pending | MemberStatus::Expiring => Column(MEMBER_STATUS),
             };
             (members, pending)
         }
@@ -242,6 +247,10 @@ fn statement(q: &MemberQuery<'_>) -> Option<BoxedSqlQuery<'static, Pg, SqlQuery>
     let suspension = match q.status {
         MemberStatus::Active => Some("m.suspended_at IS NULL"),
         MemberStatus::Suspended => Some("m.suspended_at IS NOT NULL"),
+        // The partial indexes of migration 42 hold the members with a date only.
+        MemberStatus::Expiring => {
+            Some("m.expires_at IS NOT NULL AND m.expires_at <= statement_timestamp() + interval '30 days'")
+        }
         MemberStatus::All | MemberStatus::Pending => None,
     };
     let member_matches: Vec<&str> = member_search.as_deref().into_iter().chain(two_factor).chain(suspension).collect();
@@ -249,7 +258,7 @@ fn statement(q: &MemberQuery<'_>) -> Option<BoxedSqlQuery<'static, Pg, SqlQuery>
         "'member'::text AS kind, m.id, m.user_id, m.member_name AS name, m.member_email AS email, m.role, \
          m.created_at AS joined, m.member_verified AS verified, m.last_active_at AS last_active, \
          m.member_two_factor AS two_factor, m.suspended_at IS NOT NULL AS suspended, \
-         m.scim_managed AS managed",
+         m.scim_managed AS managed, m.expires_at",
         "memberships m",
         "m",
         &member_matches,
@@ -261,7 +270,7 @@ fn statement(q: &MemberQuery<'_>) -> Option<BoxedSqlQuery<'static, Pg, SqlQuery>
     let invitations = branch(
         "'invitation'::text AS kind, i.id, NULL::uuid AS user_id, ''::text AS name, i.email, i.role, \
          i.created_at AS joined, false AS verified, NULL::timestamptz AS last_active, NULL::text AS two_factor, \
-         false AS suspended, false AS managed",
+         false AS suspended, false AS managed, NULL::timestamptz AS expires_at",
         "invitations i",
         "i",
         &invitation_matches,
@@ -271,7 +280,7 @@ fn statement(q: &MemberQuery<'_>) -> Option<BoxedSqlQuery<'static, Pg, SqlQuery>
     let invitations = invitations.filter(|_| q.two_factor.is_none());
     let branches: Vec<String> = match q.status {
         MemberStatus::All => [members, invitations].into_iter().flatten().collect(),
-        MemberStatus::Active | MemberStatus::Suspended => members.into_iter().collect(),
+        MemberStatus::Active | MemberStatus::Suspended | MemberStatus::Expiring => members.into_iter().collect(),
         MemberStatus::Pending => invitations.into_iter().collect(),
     };
     if branches.is_empty() {
@@ -279,7 +288,7 @@ fn statement(q: &MemberQuery<'_>) -> Option<BoxedSqlQuery<'static, Pg, SqlQuery>
     }
     let sql = format!(
         "SELECT r.kind, r.id, r.user_id, r.name, r.email, r.role, r.joined, r.verified, r.last_active, \
-                r.two_factor, r.suspended, r.managed, r.k::text AS sort_key \
+                r.two_factor, r.suspended, r.managed, r.expires_at, r.k::text AS sort_key \
            FROM ({}) r ORDER BY r.k {direction}, r.id {direction} LIMIT {limit_at}",
         branches.join(" UNION ALL ")
     );

@@ -251,6 +251,8 @@ pub struct MemberDetail {
     pub member_two_factor: String,
     pub suspended_at: Option<OffsetDateTime>,
     pub scim_managed: bool,
+    /// When the membership ends (`None`: it does not).
+    pub expires_at: Option<OffsetDateTime>,
 }
 
 impl MemberDetail {

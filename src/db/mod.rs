@@ -7,6 +7,7 @@ pub mod bulk;
 pub mod demo;
 pub mod domains;
 pub mod email_tokens;
+pub mod expiry;
 pub mod groups;
 pub mod invitation_grants;
 pub mod invitations;

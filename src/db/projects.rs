@@ -38,9 +38,15 @@ pub struct Grant {
     pub membership_id: Option<Uuid>,
     pub member_name: Option<String>,
     pub member_email: Option<String>,
+    /// When a member's own grant ends (`None`: it does not).
+    pub expires_at: Option<OffsetDateTime>,
 }
 
 impl Grant {
+    /// The day a member's own grant ends, as pages show it.
+    pub fn ends(&self) -> Option<String> {
+        self.expires_at.map(crate::domain::dates::day)
+    }
     /// How the audit log and notifications name the grantee.
     pub fn grantee(&self) -> String {
         match (&self.team_name, &self.member_email) {
@@ -72,6 +78,7 @@ pub fn grants_of(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Grant
             project_grants::membership_id,
             memberships::member_name.nullable(),
             memberships::member_email.nullable(),
+            project_grants::expires_at,
         ))
         .load(conn)
 }
@@ -93,6 +100,17 @@ pub fn grant(
     level: AccessLevel,
 ) -> QueryResult<Option<AccessLevel>> {
     set_grant(conn, org, project, grantee, level, |_| true)
+}
+
+/// Ends a member's own grant on a project; returns whether there was one.
+pub fn revoke_member(conn: &mut PgConnection, project: Uuid, membership: Uuid) -> QueryResult<bool> {
+    let ended = diesel::delete(
+        project_grants::table
+            .filter(project_grants::project_id.eq(project))
+            .filter(project_grants::membership_id.eq(membership)),
+    )
+    .execute(conn)?;
+    Ok(ended == 1)
 }
 
 /// Gives `grantee` access to a project at `level` at least: a higher level they
@@ -214,6 +232,9 @@ pub struct Reached {
     pub level: String,
     #[diesel(sql_type = Nullable<Text>)]
     pub via_team: Option<String>,
+    /// When the team place or the member's own grant ends (`None`: it does not).
+    #[diesel(sql_type = Nullable<diesel::sql_types::Timestamptz>)]
+    pub expires_at: Option<OffsetDateTime>,
 }
 
 /// Everything the member `membership` reaches, in one statement: their teams, then
@@ -222,11 +243,11 @@ pub struct Reached {
 pub fn reached_by(conn: &mut PgConnection, membership: Uuid, projects: Option<&[Uuid]>) -> QueryResult<Vec<Reached>> {
     diesel::sql_query(
         "SELECT 'team'::text AS kind, t.id, t.name, t.slug, tm.role AS level, NULL::text AS via_team, \
-                0 AS part, t.name AS sort_name \
+                tm.expires_at, 0 AS part, t.name AS sort_name \
            FROM team_members tm JOIN teams t ON t.id = tm.team_id \
           WHERE tm.membership_id = $1 AND $2::uuid[] IS NULL \
          UNION ALL \
-         SELECT 'project'::text, p.id, p.name, p.slug, g.level, t.name, 1, p.name \
+         SELECT 'project'::text, p.id, p.name, p.slug, g.level, t.name, g.expires_at, 1, p.name \
            FROM project_grants g \
            JOIN projects p ON p.id = g.project_id \
            LEFT JOIN teams t ON t.id = g.team_id \

@@ -95,6 +95,21 @@ diesel::table! {
         responded_by -> Nullable<Uuid>,
         link_copied_at -> Nullable<Timestamptz>,
         email_key -> Text,
+        membership_expires_at -> Nullable<Timestamptz>,
+        reminded_at -> Nullable<Timestamptz>,
+        expiry_told_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    expired_access (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        membership_id -> Uuid,
+        team_id -> Nullable<Uuid>,
+        project_id -> Nullable<Uuid>,
+        grade -> Text,
+        expired_at -> Timestamptz,
     }
 }
 
@@ -144,6 +159,9 @@ diesel::table! {
         scim_profile -> Jsonb,
         scim_updated_at -> Nullable<Timestamptz>,
         consent_pending -> Bool,
+        expires_at -> Nullable<Timestamptz>,
+        expiry_set_by -> Nullable<Uuid>,
+        expiry_reminded_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -198,6 +216,8 @@ diesel::table! {
         two_factor_required_from -> Nullable<Timestamptz>,
         suspended_count -> Int4,
         scim_enabled -> Bool,
+        expiry_reminder_days -> Int4,
+        invitation_reminders -> Bool,
     }
 }
 
@@ -227,6 +247,9 @@ diesel::table! {
         membership_id -> Nullable<Uuid>,
         level -> Text,
         created_at -> Timestamptz,
+        expires_at -> Nullable<Timestamptz>,
+        expiry_set_by -> Nullable<Uuid>,
+        expiry_reminded_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -314,6 +337,9 @@ diesel::table! {
         membership_id -> Uuid,
         role -> Text,
         created_at -> Timestamptz,
+        expires_at -> Nullable<Timestamptz>,
+        expiry_set_by -> Nullable<Uuid>,
+        expiry_reminded_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -433,6 +459,7 @@ diesel::joinable!(api_keys -> users (created_by));
 diesel::joinable!(audit_events -> organizations (organization_id));
 diesel::joinable!(audit_events -> users (actor_id));
 diesel::joinable!(email_tokens -> users (user_id));
+diesel::joinable!(expired_access -> memberships (membership_id));
 diesel::joinable!(invitations -> organizations (organization_id));
 diesel::joinable!(memberships -> organizations (organization_id));
 diesel::joinable!(notifications -> organizations (organization_id));
@@ -458,6 +485,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     authenticator_apps,
     bell_versions,
     email_tokens,
+    expired_access,
     invitation_grants,
     invitations,
     jobs,

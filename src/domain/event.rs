@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::domains::DomainPolicy;
+use super::expiry::Held;
 use super::invitation::InvitationStatus;
 use super::role::Role;
 use super::team::{AccessLevel, TeamRole};
@@ -48,6 +49,12 @@ pub enum Event {
     /// Declined by its invitee; the inviter, if still known, is told.
     #[strum_discriminants(strum(serialize = "invitation.declined"))]
     InvitationDeclined { invitation: Uuid, email: String, role: Role, inviter: Option<Uuid> },
+    /// Roster emailed the invitee a reminder two days before the invitation expires.
+    #[strum_discriminants(strum(serialize = "invitation.reminded"))]
+    InvitationReminded { invitation: Uuid, email: String, expires_at: OffsetDateTime },
+    /// The invitation expired unanswered; its inviter, if still known, is told.
+    #[strum_discriminants(strum(serialize = "invitation.expired"))]
+    InvitationExpired { invitation: Uuid, email: String, role: Role, inviter: Option<Uuid> },
     #[strum_discriminants(strum(serialize = "member.role_changed"))]
     MemberRoleChanged { membership: Uuid, user: Uuid, email: String, from: Role, to: Role },
     #[strum_discriminants(strum(serialize = "member.removed"))]
@@ -89,6 +96,54 @@ pub enum Event {
     /// A suspended member has their access back, with what they had; they are told.
     #[strum_discriminants(strum(serialize = "member.reactivated"))]
     MemberReactivated { membership: Uuid, user: Uuid, email: String, role: Role },
+    /// Who may grant `held` set when it ends (`to`; `None`: it no longer ends; before:
+    /// `from`); the member is told.
+    #[strum_discriminants(strum(serialize = "member.expiry_set"))]
+    MemberExpirySet {
+        membership: Uuid,
+        user: Uuid,
+        email: String,
+        held: Held,
+        from: Option<OffsetDateTime>,
+        to: Option<OffsetDateTime>,
+    },
+    /// Roster reminded the member, and whoever set the date (`granter`), that `held`
+    /// ends at `expires_at`.
+    #[strum_discriminants(strum(serialize = "member.expiry_reminded"))]
+    MemberExpiryReminded {
+        membership: Uuid,
+        user: Uuid,
+        email: String,
+        held: Held,
+        expires_at: OffsetDateTime,
+        granter: Option<Uuid>,
+    },
+    /// The membership reached its date and ended as `Remove` ends it; the person and
+    /// whoever set the date are told.
+    #[strum_discriminants(strum(serialize = "member.expired"))]
+    MemberExpired { membership: Uuid, user: Uuid, email: String, role: Role, granter: Option<Uuid> },
+    /// A team place reached its date and ended (the membership stays).
+    #[strum_discriminants(strum(serialize = "team.place_expired"))]
+    TeamPlaceExpired {
+        team: Uuid,
+        team_name: String,
+        membership: Uuid,
+        user: Uuid,
+        email: String,
+        role: TeamRole,
+        granter: Option<Uuid>,
+    },
+    /// A member's own project grant reached its date and ended.
+    #[strum_discriminants(strum(serialize = "project.grant_expired"))]
+    ProjectGrantExpired {
+        project: Uuid,
+        project_name: String,
+        membership: Uuid,
+        user: Uuid,
+        email: String,
+        level: AccessLevel,
+        granter: Option<Uuid>,
+    },
     #[strum_discriminants(strum(serialize = "team.created"))]
     TeamCreated { name: String, slug: String },
     /// The identity provider created the team (a SCIM Group).
@@ -247,6 +302,13 @@ impl EventKind {
             EventKind::InvitationLinkCopied => "Invitation link copied",
             EventKind::InvitationAccepted => "Invitation accepted",
             EventKind::InvitationDeclined => "Invitation declined",
+            EventKind::InvitationReminded => "Invitation reminder sent",
+            EventKind::InvitationExpired => "Invitation expired",
+            EventKind::MemberExpirySet => "Expiry set",
+            EventKind::MemberExpiryReminded => "Expiry reminder sent",
+            EventKind::MemberExpired => "Membership expired",
+            EventKind::TeamPlaceExpired => "Team place expired",
+            EventKind::ProjectGrantExpired => "Project access expired",
             EventKind::MemberRoleChanged => "Role changed",
             EventKind::MemberRemoved => "Member removed",
             EventKind::MemberLeft => "Member left",
@@ -378,6 +440,13 @@ impl Event {
             | Event::InvitationLinkCopied { email, .. }
             | Event::InvitationAccepted { email, .. }
             | Event::InvitationDeclined { email, .. }
+            | Event::InvitationReminded { email, .. }
+            | Event::InvitationExpired { email, .. }
+            | Event::MemberExpirySet { email, .. }
+            | Event::MemberExpiryReminded { email, .. }
+            | Event::MemberExpired { email, .. }
+            | Event::TeamPlaceExpired { email, .. }
+            | Event::ProjectGrantExpired { email, .. }
             | Event::MemberRoleChanged { email, .. }
             | Event::MemberRemoved { email, .. }
             | Event::MemberLeft { email, .. }
@@ -427,6 +496,28 @@ impl Event {
             ),
             Event::MemberRoleChanged { from, to, .. } => {
                 (Some(json!({ "role": from.as_str() })), Some(json!({ "role": to.as_str() })))
+            }
+            Event::InvitationReminded { expires_at, .. } => {
+                (None, Some(json!({ "reminded": true, "expires_at": expires_at.unix_timestamp() })))
+            }
+            Event::InvitationExpired { role, .. } => (
+                Some(json!({ "status": InvitationStatus::Pending.key() })),
+                Some(json!({ "status": InvitationStatus::Expired.key(), "role": role.as_str() })),
+            ),
+            Event::MemberExpirySet { held, from, to, .. } => (
+                Some(json!({ "on": held.key(), "place": place(held), "expires_at": from.map(|at| at.unix_timestamp()) })),
+                Some(json!({ "on": held.key(), "place": place(held), "expires_at": to.map(|at| at.unix_timestamp()) })),
+            ),
+            Event::MemberExpiryReminded { held, expires_at, .. } => {
+                let after = json!({ "on": held.key(), "place": place(held), "expires_at": expires_at.unix_timestamp() });
+                (None, Some(after))
+            }
+            Event::MemberExpired { role, .. } => (Some(json!({ "role": role.as_str() })), None),
+            Event::TeamPlaceExpired { team_name, role, .. } => {
+                (Some(json!({ "team": team_name, "role": role.as_str() })), None)
+            }
+            Event::ProjectGrantExpired { project_name, email, level, .. } => {
+                (Some(json!({ "project": project_name, "grantee": email, "level": level.as_str() })), None)
             }
             Event::MemberRemoved { role, .. } | Event::MemberLeft { role, .. } => {
                 (Some(json!({ "role": role.as_str() })), None)
@@ -560,7 +651,22 @@ impl Event {
             | Event::InvitationRevoked { invitation, .. }
             | Event::InvitationLinkCopied { invitation, .. }
             | Event::InvitationAccepted { invitation, .. }
-            | Event::InvitationDeclined { invitation, .. } => (Some(invitation), None, None, None, None),
+            | Event::InvitationDeclined { invitation, .. }
+            | Event::InvitationReminded { invitation, .. }
+            | Event::InvitationExpired { invitation, .. } => (Some(invitation), None, None, None, None),
+            Event::MemberExpirySet { membership, user, held, .. }
+            | Event::MemberExpiryReminded { membership, user, held, .. } => match held {
+                Held::Membership => (None, Some(membership), Some(user), None, None),
+                Held::TeamPlace { team, .. } => (None, Some(membership), Some(user), Some(team), None),
+                Held::ProjectGrant { project, .. } => (None, Some(membership), Some(user), None, Some(project)),
+            },
+            Event::MemberExpired { membership, user, .. } => (None, Some(membership), Some(user), None, None),
+            Event::TeamPlaceExpired { team, membership, user, .. } => {
+                (None, Some(membership), Some(user), Some(team), None)
+            }
+            Event::ProjectGrantExpired { project, membership, user, .. } => {
+                (None, Some(membership), Some(user), None, Some(project))
+            }
             Event::MemberRoleChanged { membership, user, .. }
             | Event::MemberRemoved { membership, user, .. }
             | Event::OwnershipTransferred { membership, user, .. }
@@ -619,6 +725,37 @@ impl Event {
                 })
                 .into_iter()
                 .collect(),
+            Event::InvitationExpired { invitation, email, role, inviter } => inviter
+                .map(|inviter| Notice {
+                    recipient: inviter,
+                    subject: *invitation,
+                    payload: json!({ "email": email, "role": role.as_str() }),
+                })
+                .into_iter()
+                .collect(),
+            Event::MemberExpirySet { membership, user, held, to, .. } => vec![Notice {
+                recipient: *user,
+                subject: *membership,
+                payload: json!({
+                    "on": held.key(), "place": place(held), "expires_at": to.map(|at| at.unix_timestamp()),
+                    "by": actor_name
+                }),
+            }],
+            Event::MemberExpiryReminded { membership, user, email, held, expires_at, granter } => {
+                expiry_notices(*membership, *user, email, held, *expires_at, *granter)
+            }
+            Event::MemberExpired { membership, user, email, granter, .. } => {
+                ended_notices(*membership, *user, email, &Held::Membership, *granter)
+            }
+            Event::TeamPlaceExpired { team, team_name, membership, user, email, role, granter } => {
+                let held = Held::TeamPlace { team: *team, team_name: team_name.clone(), role: *role };
+                ended_notices(*membership, *user, email, &held, *granter)
+            }
+            Event::ProjectGrantExpired { project, project_name, membership, user, email, level, granter } => {
+                let held = Held::ProjectGrant { project: *project, project_name: project_name.clone(), level: *level };
+                ended_notices(*membership, *user, email, &held, *granter)
+            }
+            Event::InvitationReminded { .. } => Vec::new(),
             Event::MemberRoleChanged { membership, user, from, to, .. } => vec![Notice {
                 recipient: *user,
                 subject: *membership,
@@ -774,6 +911,51 @@ impl Event {
                 .collect(),
         }
     }
+}
+
+/// What `held` is, for a notification's words: `None` for the membership (the
+/// notification names the organization), else "team Platform", "project Apollo".
+fn place(held: &Held) -> Option<String> {
+    (*held != Held::Membership).then(|| held.words(""))
+}
+
+/// The reminder that `held` ends: to the member, and to whoever set the date (who may
+/// `Extend` it), each once.
+fn expiry_notices(
+    membership: Uuid,
+    user: Uuid,
+    email: &str,
+    held: &Held,
+    expires_at: OffsetDateTime,
+    granter: Option<Uuid>,
+) -> Vec<Notice> {
+    let notice = |recipient, granter: bool| Notice {
+        recipient,
+        subject: membership,
+        payload: json!({
+            "on": held.key(), "place": place(held), "expires_at": expires_at.unix_timestamp(),
+            "membership": membership, "email": email, "yours": recipient == user, "extend": granter
+        }),
+    };
+    let mut notices = vec![notice(user, granter == Some(user))];
+    notices.extend(granter.filter(|g| *g != user).map(|g| notice(g, true)));
+    notices
+}
+
+/// That `held` ended at its date: to the member, and to whoever set the date (who may
+/// `Grant again`), each once.
+fn ended_notices(membership: Uuid, user: Uuid, email: &str, held: &Held, granter: Option<Uuid>) -> Vec<Notice> {
+    let notice = |recipient| Notice {
+        recipient,
+        subject: membership,
+        payload: json!({
+            "on": held.key(), "place": place(held), "membership": membership, "email": email,
+            "yours": recipient == user
+        }),
+    };
+    let mut notices = vec![notice(user)];
+    notices.extend(granter.filter(|g| *g != user).map(notice));
+    notices
 }
 
 #[cfg(test)]

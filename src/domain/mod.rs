@@ -9,6 +9,7 @@ pub mod domains;
 pub mod email_address;
 pub mod email_list;
 pub mod event;
+pub mod expiry;
 pub mod ids;
 pub mod invitation;
 pub mod keyring;

@@ -56,6 +56,28 @@ struct ProvisionedHtml<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "mail/access_ending.txt")]
+struct AccessEndingText<'a> {
+    name: &'a str,
+    org: &'a str,
+    day: &'a str,
+    granter: Option<&'a str>,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/access_ending.html")]
+struct AccessEndingHtml<'a> {
+    /// The document's `<title>` (templates/mail/base.html).
+    subject: &'a str,
+    name: &'a str,
+    org: &'a str,
+    day: &'a str,
+    granter: Option<&'a str>,
+    link: &'a str,
+}
+
+#[derive(Template)]
 #[template(path = "mail/account_exists.txt")]
 struct AccountExistsText<'a> {
     name: &'a str,
@@ -83,6 +105,7 @@ struct InvitationText<'a> {
     link: &'a str,
     expires: &'a str,
     grants: &'a [String],
+    reminder: bool,
 }
 
 #[derive(Template)]
@@ -96,6 +119,7 @@ struct InvitationHtml<'a> {
     link: &'a str,
     expires: &'a str,
     grants: &'a [String],
+    reminder: bool,
 }
 
 /// What an invitation email says.
@@ -109,23 +133,26 @@ pub struct InvitationMail<'a> {
     pub expires: &'a str,
     /// The teams and projects it brings, in words ("team Platform").
     pub grants: &'a [String],
+    /// Sent again two days before it expires, unanswered.
+    pub reminder: bool,
 }
 
 /// "X invited you to join Y", with the link and the expiry date.
 pub fn invitation(mail: &InvitationMail<'_>) -> Result<NewMessage, AppError> {
-    let InvitationMail { to, inviter, org, role, link, expires, grants } = *mail;
+    let InvitationMail { to, inviter, org, role, link, expires, grants, reminder } = *mail;
     let invited = match inviter {
         Some(inviter) => format!("{inviter} invited you"),
         None => "You are invited".to_owned(),
     };
-    let subject = format!("{invited} to join {org} on Roster");
+    let subject = format!("{}{invited} to join {org} on Roster", if reminder { "Reminder: " } else { "" });
     let invited = invited.as_str();
     Ok(NewMessage {
         to: to.to_owned(),
         // The invitation form takes addresses only: no name to put in `To`.
         to_name: None,
-        text_body: InvitationText { invited, org, role, link, expires, grants }.render()?,
-        html_body: InvitationHtml { subject: &subject, invited, org, role, link, expires, grants }.render()?,
+        text_body: InvitationText { invited, org, role, link, expires, grants, reminder }.render()?,
+        html_body: InvitationHtml { subject: &subject, invited, org, role, link, expires, grants, reminder }
+            .render()?,
         subject,
     })
 }
@@ -163,6 +190,26 @@ pub fn provisioned(to: &str, name: &str, org: &str, link: &str) -> Result<NewMes
         to_name: Some(name.to_owned()),
         text_body: ProvisionedText { name, org, link }.render()?,
         html_body: ProvisionedHtml { subject: &subject, name, org, link }.render()?,
+        subject,
+    })
+}
+
+/// "Your membership of Acme ends on 12 Dec 2026": the reminder before a membership's
+/// end date, naming who set it (`granter`), if known, to ask for more time.
+pub fn access_ending(
+    to: &str,
+    name: &str,
+    org: &str,
+    day: &str,
+    granter: Option<&str>,
+    link: &str,
+) -> Result<NewMessage, AppError> {
+    let subject = format!("Your membership of {org} ends on {day}");
+    Ok(NewMessage {
+        to: to.to_owned(),
+        to_name: Some(name.to_owned()),
+        text_body: AccessEndingText { name, org, day, granter, link }.render()?,
+        html_body: AccessEndingHtml { subject: &subject, name, org, day, granter, link }.render()?,
         subject,
     })
 }
@@ -225,6 +272,7 @@ mod tests {
             link,
             expires: "1 January 2027",
             grants: &["team Platform".to_owned()],
+            reminder: false,
         })
         .unwrap();
         let escaped = "<title>Olivia &#60;Owner&#62; &#38; Co invited you to join Acme on Roster</title>";

@@ -150,6 +150,14 @@ pub fn acting(conn: &mut PgConnection, slug: &Slug, actor: &super::actor::Actor)
     }
 }
 
+impl OrgAccess {
+    /// Roster's own access to `org`, for what it does there by itself (ending access at
+    /// its date): as an Admin, acting for nobody.
+    pub(crate) fn of_roster(org: crate::db::organizations::Organization) -> Self {
+        OrgAccess { org, role: Role::Admin, principal: Principal::System, member: None }
+    }
+}
+
 /// The teams the person acting maintains: none for an API key, which is in no team.
 pub fn maintained(conn: &mut PgConnection, access: &OrgAccess) -> Result<Vec<crate::db::teams::Team>, AppError> {
     Ok(match access.membership() {

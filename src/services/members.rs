@@ -44,6 +44,11 @@ pub struct MemberEntry {
     /// Whether the viewer (the Owner) may reset the member's second factors: see
     /// `security::reset` (set by [`allow_resets`]).
     pub can_reset_two_factor: bool,
+    /// Whether the viewer may set when the membership ends (`Set expiry`, `Extend`).
+    pub can_set_expiry: bool,
+    /// Whether the `Expires` column is shown: some member of the organization has a
+    /// date (set by [`mark_expiries`]).
+    pub shows_expires: bool,
 }
 
 impl MemberEntry {
@@ -69,6 +74,7 @@ impl MemberEntry {
         let can_resend_verification = manages && row.is_member() && !row.verified;
         let can_manage_invitation = !row.is_member() && access.role.may_invite_as(row.role);
         let two_factor = row.second_factor().filter(|_| manages);
+        let can_set_expiry = removable && row.role != Role::Owner;
         MemberEntry {
             row,
             role_choices,
@@ -81,8 +87,20 @@ impl MemberEntry {
             shows_two_factor: manages,
             two_factor,
             can_reset_two_factor: false,
+            can_set_expiry,
+            shows_expires: false,
         }
     }
+}
+
+/// Shows the `Expires` column on every entry when some member of the organization has
+/// an end date (one lookup of the partial index that holds them).
+fn mark_expiries(conn: &mut PgConnection, access: &OrgAccess, entries: &mut [MemberEntry]) -> Result<(), AppError> {
+    let shows = crate::db::expiry::any_member_expires(conn, access.org.id)?;
+    for entry in entries.iter_mut() {
+        entry.shows_expires = shows;
+    }
+    Ok(())
 }
 
 /// Marks the entries whose second factors the viewer may reset: the Owner, for
@@ -151,6 +169,7 @@ fn entries_for(
     let mut entries: Vec<MemberEntry> =
         rows::list(conn, &query)?.into_iter().map(|row| MemberEntry::new(row, access)).collect();
     allow_resets(conn, access, &mut entries)?;
+    mark_expiries(conn, access, &mut entries)?;
     Ok(entries)
 }
 
@@ -197,6 +216,7 @@ fn row_of(member: memberships::MemberDetail) -> MemberRow {
         two_factor: Some(member.member_two_factor),
         suspended: member.suspended_at.is_some(),
         managed: member.scim_managed,
+        expires_at: member.expires_at,
         sort_key: String::new(),
     }
 }
@@ -212,6 +232,7 @@ fn entry(conn: &mut PgConnection, access: &OrgAccess, id: Uuid) -> Result<(Membe
     let invited_by = member.invited_by;
     let mut entry = [MemberEntry::new(row_of(member), access)];
     allow_resets(conn, access, &mut entry)?;
+    mark_expiries(conn, access, &mut entry)?;
     let [entry] = entry;
     Ok((entry, invited_by))
 }
@@ -232,6 +253,9 @@ pub struct MemberPage {
     pub reach: super::reach::MemberReach,
     /// Who can grant access (the Owner and Admins).
     pub granters: super::reach::Granters,
+    /// Whether the viewer manages teams and projects: sets when the member's places and
+    /// grants end, and grants expired ones again.
+    pub manages_access: bool,
 }
 
 /// A member's page: the member, who invited them, and what they reach.
@@ -244,7 +268,8 @@ pub fn member_page(conn: &mut PgConnection, slug: &Slug, user: UserId, id: Uuid)
     };
     let reach = super::reach::of_membership(conn, id)?;
     let granters = super::reach::granters(conn, &access)?;
-    Ok(MemberPage { viewer, entry, invited_by, reach, granters })
+    let manages_access = access.role.can(Permission::ManageTeamsAndProjects);
+    Ok(MemberPage { viewer, entry, invited_by, reach, granters, manages_access })
 }
 
 /// The `Remove member` confirmation, for a member the viewer may remove.
@@ -331,7 +356,7 @@ fn after_departure(
 
 /// The target membership, locked, with who-acts-on-whom for the permission checks.
 /// An API key acts on others only: its `actor` is `None`, never a target's.
-fn target(
+pub(crate) fn target(
     conn: &mut PgConnection,
     access: &OrgAccess,
     id: Uuid,
@@ -352,7 +377,7 @@ fn target(
     Ok((membership, parties))
 }
 
-fn refused(refusal: crate::domain::permission::Refusal) -> AppError {
+pub(crate) fn refused(refusal: crate::domain::permission::Refusal) -> AppError {
     AppError::Forbidden(refusal.to_string())
 }
 
@@ -403,7 +428,11 @@ pub fn suspend(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) ->
 /// Refuses to change in the console what the identity provider manages while
 /// provisioning is on: the Owner stops SCIM managing the member first (or turns
 /// provisioning off, which hands everything back).
-fn not_managed(conn: &mut PgConnection, access: &OrgAccess, membership: &Membership) -> Result<(), AppError> {
+pub(crate) fn not_managed(
+    conn: &mut PgConnection,
+    access: &OrgAccess,
+    membership: &Membership,
+) -> Result<(), AppError> {
     if !membership.scim_managed || !access.org.scim_enabled {
         return Ok(());
     }
@@ -497,12 +526,23 @@ pub fn remove(
         let (membership, parties) = target(conn, &access, id)?;
         parties.may_remove().map_err(refused)?;
         not_managed(conn, &access, &membership)?;
-        end_membership(conn, actor, &access, &membership, disable_integrations, false)
+        end_membership(conn, actor, &access, &membership, disable_integrations, Departure::Removed)
     })
 }
 
+/// How a membership ends, as the audit log and the person are told it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Departure {
+    /// `Remove` in the console or the API.
+    Removed,
+    /// The identity provider's `DELETE`.
+    Deprovisioned,
+    /// It reached its end date; `granter` set the date.
+    Expired { granter: Option<Uuid> },
+}
+
 /// Ends a membership the actor may end, locked by the caller, as `Remove` does (or as
-/// the identity provider's `DELETE`, `deprovisioned`): the account and its history
+/// the identity provider's `DELETE`, or its end date): the account and its history
 /// stay; what the person created goes as [`after_departure`] says. Returns the address.
 pub(crate) fn end_membership(
     conn: &mut PgConnection,
@@ -510,16 +550,21 @@ pub(crate) fn end_membership(
     access: &OrgAccess,
     membership: &Membership,
     disable_integrations: bool,
-    deprovisioned: bool,
+    how: Departure,
 ) -> Result<String, AppError> {
     let removed = users::find(conn, UserId(membership.user_id))?;
     let (email, name) = removed.map(|u| (u.email, u.name)).unwrap_or_default();
     memberships::delete(conn, membership.id)?;
     let (membership_id, user, role) = (membership.id, membership.user_id, membership.role);
-    let mut events = vec![if deprovisioned {
-        Event::MemberDeprovisioned { membership: membership_id, user, email: email.clone(), role }
-    } else {
-        Event::MemberRemoved { membership: membership_id, user, email: email.clone(), role }
+    let email_now = email.clone();
+    let mut events = vec![match how {
+        Departure::Removed => Event::MemberRemoved { membership: membership_id, user, email: email_now, role },
+        Departure::Deprovisioned => {
+            Event::MemberDeprovisioned { membership: membership_id, user, email: email_now, role }
+        }
+        Departure::Expired { granter } => {
+            Event::MemberExpired { membership: membership_id, user, email: email_now, role, granter }
+        }
     }];
     events.extend(after_departure(conn, access, membership.user_id, &name, disable_integrations)?);
     actor.record(conn, access, &events)?;

@@ -15,6 +15,7 @@ pub mod deliveries;
 pub mod demo;
 pub mod domains;
 pub mod events;
+pub mod expiry;
 pub mod groups;
 pub mod health;
 pub mod invitations;

@@ -24,6 +24,47 @@ pub struct Item {
     pub created_at: time::OffsetDateTime,
     /// Its place among notifications written at the same time (the page's cursor).
     pub seq: i64,
+    /// A next step offered beside it (`Extend`, `Resend`): the button's words, its
+    /// accessible name, and the page that does it.
+    pub action: Option<Action>,
+}
+
+/// A next step a notification offers: a link to the page that does it.
+#[derive(Debug, Clone)]
+pub struct Action {
+    pub label: &'static str,
+    /// The button's accessible name, naming what it acts on.
+    pub name: String,
+    pub href: String,
+}
+
+/// A unix time of a payload as a day ("30 Mar 2027").
+fn day_of(payload: &serde_json::Value, key: &str) -> String {
+    payload
+        .get(key)
+        .and_then(|v| v.as_i64())
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .map(crate::domain::dates::day)
+        .unwrap_or_default()
+}
+
+/// What an expiry notification is about, in words: "project Apollo in Acme", or
+/// "Acme" for a membership.
+fn expiring_place(payload: &serde_json::Value, org: &str) -> String {
+    match payload.get("place").and_then(|v| v.as_str()) {
+        Some(place) => format!("{place} in {org}"),
+        None => org.to_owned(),
+    }
+}
+
+/// The sentence of a reminder or an expiry: to the member ("Your access to …") or to
+/// whoever set the date ("ada@example.com's access to …").
+fn whose_access(payload: &serde_json::Value) -> String {
+    if payload.get("yours").and_then(|v| v.as_bool()).unwrap_or(true) {
+        "Your access to".to_owned()
+    } else {
+        format!("{}’s access to", text(payload, "email"))
+    }
 }
 
 fn text(payload: &serde_json::Value, key: &str) -> String {
@@ -256,12 +297,63 @@ pub fn describe(n: &Notification) -> Item {
             ),
             format!("/orgs/{slug}/access"),
         ),
+        Some(EventKind::MemberExpirySet) => (
+            match p.get("expires_at").and_then(|v| v.as_i64()) {
+                Some(_) => format!(
+                    "{} set your access to {} to end on {}.",
+                    text(p, "by"),
+                    expiring_place(p, &org),
+                    day_of(p, "expires_at")
+                ),
+                None => format!("{} removed the end date of your access to {}.", text(p, "by"), expiring_place(p, &org)),
+            },
+            format!("/orgs/{slug}/access"),
+        ),
+        Some(EventKind::MemberExpiryReminded) => {
+            let sentence =
+                format!("{} {} ends on {}.", whose_access(p), expiring_place(p, &org), day_of(p, "expires_at"));
+            let membership = text(p, "membership");
+            let href = match p.get("yours").and_then(|v| v.as_bool()) {
+                Some(true) => format!("/orgs/{slug}/access"),
+                _ => format!("/orgs/{slug}/members/{membership}"),
+            };
+            let action = p.get("extend").and_then(|v| v.as_bool()).filter(|extend| *extend).map(|_| Action {
+                label: "Extend",
+                name: format!("Extend {}", sentence.trim_end_matches('.').replace(" ends on ", ", ending on ")),
+                href: format!("/orgs/{slug}/members/{membership}/expiry?on={}", text(p, "on")),
+            });
+            return item(n, sentence, href, action);
+        }
+        Some(EventKind::MemberExpired | EventKind::TeamPlaceExpired | EventKind::ProjectGrantExpired) => {
+            let yours = p.get("yours").and_then(|v| v.as_bool()).unwrap_or(true);
+            let sentence = format!("{} {} ended on its expiry date.", whose_access(p), expiring_place(p, &org));
+            let membership = text(p, "membership");
+            let ended_membership = p.get("place").and_then(|v| v.as_str()).is_none();
+            let href = match (yours, ended_membership) {
+                (true, true) => "/dashboard".to_owned(),
+                (true, false) => format!("/orgs/{slug}/access"),
+                (false, true) => format!("/orgs/{slug}/members"),
+                (false, false) => format!("/orgs/{slug}/members/{membership}#expired-heading"),
+            };
+            (sentence, href)
+        }
+        Some(EventKind::InvitationExpired) => {
+            let email = text(p, "email");
+            let sentence = format!("Your invitation of {email} to {org} expired unanswered.");
+            let href = format!("/orgs/{slug}/invitations?status=expired");
+            let action = Some(Action { label: "Resend", name: format!("Resend the invitation to {email}"), href: href.clone() });
+            return item(n, sentence, href, action);
+        }
         _ => (
             format!("{} in {org}.", n.kind),
             if slug.is_empty() { "/dashboard".into() } else { format!("/orgs/{slug}") },
         ),
     };
-    Item { id: n.id, sentence, href, unread: n.read_at.is_none(), created_at: n.created_at, seq: n.seq }
+    item(n, sentence, href, None)
+}
+
+fn item(n: &Notification, sentence: String, href: String, action: Option<Action>) -> Item {
+    Item { id: n.id, sentence, href, unread: n.read_at.is_none(), created_at: n.created_at, seq: n.seq, action }
 }
 
 /// What the open bell shows: pending invitations first, then the latest notifications.

@@ -281,22 +281,65 @@ pub fn grant(
     grantee: &GranteeInput,
     level: AccessLevel,
 ) -> Result<(Project, Grant), AppError> {
+    grant_until(conn, actor, slug, project, grantee, level, None)
+}
+
+/// [`grant`], ending at `until` when given (a member's own grant only; DESIGN.md §2.12).
+/// A grant given again leaves the member's `Expired` list.
+pub fn grant_until(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    project: &Slug,
+    grantee: &GranteeInput,
+    level: AccessLevel,
+    until: Option<time::OffsetDateTime>,
+) -> Result<(Project, Grant), AppError> {
     conn.transaction(|conn| {
         let (access, project) = managed(conn, actor, slug, project)?;
         let (grantee, label) = resolve(conn, &access, grantee)?;
+        if until.is_some() && matches!(grantee, Grantee::Team(_)) {
+            return Err(AppError::Invalid(FormErrors::field(
+                "expires",
+                "Only a member's own access ends at a date: leave it empty for a team, or set when each member's \
+                 place in the team ends.",
+            )));
+        }
         let previous = rows::grant(conn, access.org.org_id(), project.id, grantee, level)?;
+        let mut events = Vec::new();
         if previous != Some(level) {
             let told = rows::users_of(conn, grantee)?;
-            let event = Event::ProjectAccessGranted {
+            events.push(Event::ProjectAccessGranted {
                 project: project.id,
                 project_name: project.name.clone(),
                 grantee: label.clone(),
                 previous,
                 level,
                 told,
-            };
-            actor.record(conn, &access, &[event])?;
+            });
         }
+        if let Grantee::Member(membership) = grantee {
+            let on = crate::domain::expiry::On::Project(project.id);
+            crate::db::expiry::forget_expired(conn, membership, on)?;
+            if let Some(until) = until {
+                let before = crate::db::expiry::lock(conn, membership, on)?.and_then(|e| e.expires_at);
+                crate::db::expiry::set(conn, membership, on, Some(until), access.user().map(|u| u.id))?;
+                let member = memberships::detail(conn, access.org.org_id(), membership)?.ok_or(AppError::NotFound)?;
+                events.push(Event::MemberExpirySet {
+                    membership,
+                    user: member.user_id,
+                    email: member.member_email,
+                    held: crate::domain::expiry::Held::ProjectGrant {
+                        project: project.id,
+                        project_name: project.name.clone(),
+                        level,
+                    },
+                    from: before,
+                    to: Some(until),
+                });
+            }
+        }
+        actor.record(conn, &access, &events)?;
         let granted = rows::grants_of(conn, &[project.id])?
             .into_iter()
             .find(|g| match grantee {

@@ -2,7 +2,10 @@
 //! or direct grants open, with the level and why. One query computes it; every
 //! project check and the Access view use this code.
 
+use std::collections::HashMap;
+
 use diesel::PgConnection;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::access::{self, OrgAccess};
@@ -27,6 +30,12 @@ pub struct MemberReach {
     pub teams: Vec<(Place, TeamRole)>,
     /// The projects they reach, by name, each at its highest level with every reason.
     pub projects: Vec<Reach<Place>>,
+    /// When their team places end, by team (those that do).
+    pub team_ends: HashMap<Uuid, OffsetDateTime>,
+    /// When their own project grants end, by project (those that do).
+    pub grant_ends: HashMap<Uuid, OffsetDateTime>,
+    /// Team places and grants that ended at their date, teams first (DESIGN.md §2.12).
+    pub expired: Vec<crate::db::expiry::Expired>,
 }
 
 impl MemberReach {
@@ -40,6 +49,10 @@ fn load(conn: &mut PgConnection, membership: Uuid, projects: Option<&[Uuid]>) ->
     let mut grants = Vec::new();
     for row in projects::reached_by(conn, membership, projects)? {
         let place = Place { id: row.id, name: row.name, slug: row.slug };
+        if let Some(at) = row.expires_at {
+            let ends = if row.kind == "team" { &mut reach.team_ends } else { &mut reach.grant_ends };
+            ends.insert(place.id, at);
+        }
         if row.kind == "team" {
             let role = TeamRole::from_db(&row.level)
                 .ok_or_else(|| AppError::internal(anyhow::anyhow!("team role {}", row.level)))?;
@@ -55,9 +68,12 @@ fn load(conn: &mut PgConnection, membership: Uuid, projects: Option<&[Uuid]>) ->
     Ok(reach)
 }
 
-/// Everything the member `membership` reaches, in one query.
+/// Everything the member `membership` reaches, in one query, and what of theirs ended
+/// at its date, in another.
 pub fn of_membership(conn: &mut PgConnection, membership: Uuid) -> Result<MemberReach, AppError> {
-    load(conn, membership, None)
+    let mut reach = load(conn, membership, None)?;
+    reach.expired = crate::db::expiry::expired_of(conn, membership)?;
+    Ok(reach)
 }
 
 /// How the member `membership` reaches one project (`None`: not at all).

@@ -730,7 +730,14 @@ pub fn delete_user(
                 provider.access.org.name
             )));
         }
-        Ok(super::members::end_membership(conn, &provider.actor, &provider.access, &membership, true, true)?)
+        Ok(super::members::end_membership(
+            conn,
+            &provider.actor,
+            &provider.access,
+            &membership,
+            true,
+            super::members::Departure::Deprovisioned,
+        )?)
     })
 }
 

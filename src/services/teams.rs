@@ -253,6 +253,29 @@ fn locked(conn: &mut PgConnection, access: &OrgAccess, team: &Slug) -> Result<(T
     Ok((team, rights))
 }
 
+/// The organization's team `team`, locked, for an actor who may manage the places of
+/// its members whose organization role is `target` (set when a place ends, grant an
+/// expired place again).
+pub(crate) fn place_manager(
+    conn: &mut PgConnection,
+    access: &OrgAccess,
+    team: Uuid,
+    member_name: &str,
+    target: Role,
+) -> Result<Team, AppError> {
+    let team = rows::lock_in(conn, access.org.org_id(), team)?.ok_or(AppError::NotFound)?;
+    let rights = rights(conn, access, &team)?;
+    require(rights.manage_members, &team)?;
+    if !rights.may_manage(target) {
+        return Err(AppError::Forbidden(format!(
+            "Only the Owner and Admins can change the place of {member_name} ({}) in {}.",
+            target.label(),
+            team.name
+        )));
+    }
+    Ok(team)
+}
+
 /// `Create team` (Owner and Admins).
 pub fn create(
     conn: &mut PgConnection,

@@ -26,8 +26,8 @@ pub mod state;
 use actix_web::web;
 
 use pages::{
-    access, account, api_docs, api_keys, audit, auth, bell, dashboard, health, help, invitations, invitee, mailbox,
-    members, orgs, passkeys, projects, provisioning, seats, settings, sso, teams, two_factor, webhooks,
+    access, account, api_docs, api_keys, audit, auth, bell, dashboard, expiry, health, help, invitations, invitee,
+    mailbox, members, orgs, passkeys, projects, provisioning, seats, settings, sso, teams, two_factor, webhooks,
 };
 
 /// Probes and metrics, served outside the session layer.
@@ -169,6 +169,9 @@ route_table! {
     GET "/orgs/{slug}/members/{id}/suspend" => members::confirm_suspend, SignedIn;
     POST "/orgs/{slug}/members/{id}/suspend" => members::suspend_member, SignedIn;
     POST "/orgs/{slug}/members/{id}/reactivate" => members::reactivate_member, SignedIn;
+    GET "/orgs/{slug}/members/{id}/expiry" => expiry::show_expiry, SignedIn;
+    POST "/orgs/{slug}/members/{id}/expiry" => expiry::set_expiry, SignedIn;
+    POST "/orgs/{slug}/members/{id}/grant-again" => expiry::grant_again, SignedIn;
     POST "/orgs/{slug}/members/{id}/resend-verification" => members::resend_member_verification, SignedIn;
     GET "/orgs/{slug}/members/{id}/reset-two-factor" => members::confirm_reset_two_factor, SignedIn;
     POST "/orgs/{slug}/members/{id}/reset-two-factor" => members::reset_two_factor, SignedIn;

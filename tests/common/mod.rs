@@ -609,6 +609,17 @@ impl TestApp {
     }
 
     /// Runs a statement against the test database (to arrange a situation, e.g. an expired invitation).
+    /// Runs one round of Roster's access sweep as if the clock said `now` (reminders
+    /// before end dates, ends at them, invitation reminders), with this app's keys.
+    pub fn sweep_at(&self, now: time::OffsetDateTime) -> roster::services::expiry::Swept {
+        let ring = self.settings.session_key.ring();
+        let links = roster::mail::Links::with_keys(&self.settings.base_url, &ring);
+        let tokens = roster::domain::token::TokenKey::derive(&ring);
+        let ctx =
+            roster::services::invitations::Context { links: &links, tokens: &tokens, ttl: time::Duration::days(7) };
+        roster::services::expiry::sweep(&mut self.db.conn(), &ctx, now).expect("the sweep runs")
+    }
+
     pub fn execute(&self, sql: &str) {
         let mut conn = self.db.conn();
         diesel::sql_query(sql).execute(&mut conn).unwrap();

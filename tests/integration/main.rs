@@ -12,6 +12,7 @@ mod cli;
 mod csrf;
 mod domains;
 mod encodings;
+mod expiry;
 mod health;
 mod invitations;
 mod jobs;

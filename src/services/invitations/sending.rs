@@ -46,7 +46,8 @@ pub struct Context<'a> {
     pub ttl: time::Duration,
 }
 
-fn date(at: OffsetDateTime) -> String {
+/// A day in full words, as invitation emails write their expiry: "30 March 2027".
+pub fn long_date(at: OffsetDateTime) -> String {
     let format = time::macros::format_description!("[day padding:none] [month repr:long] [year]");
     at.format(&format).unwrap_or_default()
 }
@@ -265,7 +266,7 @@ pub fn invite(
             .map_err(|e| AppError::Invalid(FormErrors::form(format!("Nothing was sent. {e}"))))?;
 
         let expires_at = OffsetDateTime::now_utc() + ctx.ttl;
-        let expires = date(expires_at);
+        let expires = long_date(expires_at);
         let inviter = access.user().map(|u| u.name.clone());
         let mut rows = Vec::with_capacity(to_invite.len());
         let mut mails = Vec::with_capacity(to_invite.len());
@@ -292,6 +293,7 @@ pub fn invite(
                 link: &ctx.links.invitation(&token),
                 expires: &expires,
                 grants: &grant_lines,
+                reminder: false,
             })?);
         }
         let created = invitations::insert_many(conn, &rows)?;
@@ -582,8 +584,9 @@ fn send_again(
             org: org_name,
             role: renewed.role.label(),
             link: &ctx.links.invitation(&token),
-            expires: &date(expires_at),
+            expires: &long_date(expires_at),
             grants: &grants,
+            reminder: false,
         })?,
     )?;
     let event = Event::InvitationResent {

@@ -111,7 +111,7 @@ pub async fn list_members(req: HttpRequest, params: web::Query<MemberParams>) ->
         Scope::MembersRead,
         Box::new(move |conn, key| {
             let (filter, limit) = member_filter(params)?;
-            if !matches!(filter.status, MemberStatus::Active | MemberStatus::Suspended) {
+            if !matches!(filter.status, MemberStatus::Active | MemberStatus::Suspended | MemberStatus::Expiring) {
                 // Pending rows are invitations: listing them takes the scope that lists those.
                 key.require(Scope::InvitationsRead)?;
             }
@@ -141,9 +141,10 @@ fn member_filter(params: MemberParams) -> Result<(MemberFilter, i64), AppError> 
         "" | "active" => MemberStatus::Active,
         "suspended" => MemberStatus::Suspended,
         "pending" => MemberStatus::Pending,
+        "expiring" => MemberStatus::Expiring,
         "all" => MemberStatus::All,
         _ => {
-            errors.add("status", "One of active, suspended, pending, all.");
+            errors.add("status", "One of active, suspended, pending, expiring, all.");
             MemberStatus::Active
         }
     };

@@ -136,6 +136,15 @@ fn date_field(value: &Option<serde_json::Value>, key: &str) -> Option<String> {
     Some(format_date(time::OffsetDateTime::from_unix_timestamp(seconds).ok()?))
 }
 
+/// What an expiry is on, from a before/after object: "team Platform", "project
+/// Apollo", or the organization (a membership).
+fn place_field(value: &Option<serde_json::Value>) -> String {
+    match value.as_ref().and_then(|v| v.get("place")).and_then(|v| v.as_str()) {
+        Some(place) => place.to_owned(),
+        None => "the organization".to_owned(),
+    }
+}
+
 impl EventView {
     pub fn new(event: &AuditEvent, slug: &str) -> Self {
         let actor_name = event.actor_label.split(" <").next().unwrap_or_default().to_owned();
@@ -213,6 +222,47 @@ impl EventView {
                 "suspended".into(),
                 format!("({})", named(field(a, "role"))),
                 "Their role, teams and grants are kept; their seat is free".into(),
+            ),
+            Some(EventKind::InvitationReminded) => (
+                "emailed a reminder of the invitation to".into(),
+                String::new(),
+                date_field(a, "expires_at").map(|d| format!("Link expires {d}")).unwrap_or_default(),
+            ),
+            Some(EventKind::InvitationExpired) => {
+                ("noted that the invitation to".into(), "expired unanswered".into(), String::new())
+            }
+            Some(EventKind::MemberExpirySet) => {
+                let place = place_field(a);
+                match date_field(a, "expires_at") {
+                    Some(day) => (
+                        "set the access of".into(),
+                        format!("to {place} to end on {day}"),
+                        date_field(b, "expires_at").map(|d| format!("It was to end on {d}")).unwrap_or_default(),
+                    ),
+                    None => ("removed the end date of the access of".into(), format!("to {place}"), String::new()),
+                }
+            }
+            Some(EventKind::MemberExpiryReminded) => (
+                "reminded".into(),
+                format!(
+                    "and whoever set the date that their access to {} ends on {}",
+                    place_field(a),
+                    date_field(a, "expires_at").unwrap_or_default()
+                ),
+                String::new(),
+            ),
+            Some(EventKind::MemberExpired) => (
+                "ended the membership of".into(),
+                format!("({}) on its expiry date", named(field(b, "role"))),
+                String::new(),
+            ),
+            Some(EventKind::TeamPlaceExpired) => {
+                ("ended the place of".into(), format!("in team {} on its expiry date", field(b, "team")), String::new())
+            }
+            Some(EventKind::ProjectGrantExpired) => (
+                format!("ended the {} access of", level(field(b, "level"))),
+                format!("to project {} on its expiry date", field(b, "project")),
+                String::new(),
             ),
             Some(EventKind::MemberReactivated) => {
                 ("reactivated".into(), format!("({})", named(field(a, "role"))), String::new())

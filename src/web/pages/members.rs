@@ -52,6 +52,11 @@ pub struct MemberView {
     /// The member's second factor, for those who manage members.
     pub two_factor: Option<TwoFactor>,
     pub can_reset_two_factor: bool,
+    /// The day the membership ends, if it does.
+    pub expires: Option<String>,
+    pub can_set_expiry: bool,
+    /// Whether the `Expires` column is shown.
+    pub shows_expires: bool,
 }
 
 impl MemberView {
@@ -68,6 +73,8 @@ impl MemberView {
             shows_two_factor,
             two_factor,
             can_reset_two_factor,
+            can_set_expiry,
+            shows_expires,
         } = entry;
         MemberView {
             id: row.id,
@@ -81,6 +88,9 @@ impl MemberView {
             verified: row.verified,
             suspended: row.suspended,
             managed: row.managed,
+            expires: row.expires_at.map(crate::domain::dates::day),
+            can_set_expiry,
+            shows_expires,
             role_choices,
             removable,
             can_suspend,
@@ -101,6 +111,7 @@ impl MemberView {
             || self.can_resend_verification
             || self.can_manage_invitation
             || self.can_reset_two_factor
+            || self.can_set_expiry
     }
 }
 
@@ -137,6 +148,8 @@ struct MembersPage {
     seats: Option<crate::domain::SeatUsage>,
     /// Whether the viewer sees the `Two-factor` column and filter (those who manage members).
     shows_two_factor: bool,
+    /// Whether the `Expires` column is shown (some member has an end date).
+    shows_expires: bool,
 }
 
 #[derive(Template)]
@@ -243,6 +256,7 @@ pub async fn list_members(
         "active" => ("active", MemberStatus::Active),
         "pending" => ("pending", MemberStatus::Pending),
         "suspended" => ("suspended", MemberStatus::Suspended),
+        "expiring" => ("expiring", MemberStatus::Expiring),
         _ => ("", MemberStatus::All),
     };
     let (two_factor_key, two_factor) = match params.two_factor.as_str() {
@@ -270,6 +284,7 @@ pub async fn list_members(
         state.db.run(move |conn| members::list_page(conn, &slug, user.0, &filter, PAGE_SIZE)).await?;
     let (shown, next_url) = list.page(&found, PAGE_SIZE, |last| members::cursor_after(&last.row, sort));
     page(&MembersPage {
+        shows_expires: found.first().is_some_and(|entry| entry.shows_expires),
         rows: shown.iter().cloned().map(MemberView::new).collect(),
         slug: access.org.slug.clone(),
         csrf: frame.csrf().to_owned(),
@@ -487,7 +502,10 @@ pub async fn show_member(
     let org_name = found.viewer.orgs.iter().find(|o| o.slug == slug_text).map(|o| o.name.clone()).unwrap_or_default();
     page(&MemberPage {
         csrf: frame.csrf().to_owned(),
-        view: super::access::AccessView::new(found.reach, &found.granters),
+        view: super::access::AccessView {
+            manage: found.manages_access.then_some(row.id),
+            ..super::access::AccessView::new(found.reach, &found.granters, &slug_text)
+        },
         me: row.is_me,
         subject: row.name.clone(),
         org_name,

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod bell;
 pub mod credentials;
 pub mod dashboard;
+pub mod expiry;
 pub mod groups;
 pub mod health;
 pub mod help;

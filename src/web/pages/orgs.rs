@@ -42,6 +42,7 @@ struct OverviewPage {
     view: AccessView,
     /// The Owner and Admins, in words: whom a Member asks.
     granters: String,
+    csrf: String,
 }
 
 impl OverviewPage {
@@ -151,11 +152,12 @@ pub async fn show_overview(
     let new = time::OffsetDateTime::now_utc() - org.created_at < NEW_FOR;
     let attention = org.attention.as_ref().map(|a| AttentionView::new(a, &slug, org.my_role == Role::Owner, new));
     page(&OverviewPage {
+        csrf: frame.csrf().to_owned(),
         layout: frame.layout(org.name.clone(), Some(viewer), Some(&slug), Nav::Overview),
         created: When::of(org.created_at),
         attention,
         recent: org.recent.iter().map(|e| EventView::new(e, &slug)).collect(),
-        view: AccessView::new(org.reach.clone(), &org.granters),
+        view: AccessView::new(org.reach.clone(), &org.granters, &slug),
         granters: super::access::names_in_words(&org.granters.others),
         org_name: org.name.clone(),
         slug,

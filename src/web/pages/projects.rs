@@ -42,6 +42,9 @@ pub struct GrantForm {
     pub member: String,
     #[serde(default)]
     pub level: String,
+    /// The day a member's own access ends (`2027-03-31`), or empty: it does not.
+    #[serde(default)]
+    pub expires: String,
 }
 
 #[derive(Template)]
@@ -236,7 +239,17 @@ pub async fn grant_access(
             Err(_) => GranteeInput::TeamNamed(team.to_owned()),
         }),
     };
-    let (Some(level), Some(grantee)) = (level, grantee) else {
+    let until = match form.expires.trim() {
+        "" => None,
+        typed => match crate::domain::expiry::parse_date(typed, time::OffsetDateTime::now_utc()) {
+            Ok(at) => Some(at),
+            Err(error) => {
+                errors.add("expires", error);
+                None
+            }
+        },
+    };
+    let (Some(level), Some(grantee), true) = (level, grantee, errors.get("expires").is_none()) else {
         if is_htmx(&req) {
             // From a row's Change level: the error goes where htmx shows errors, not into the row.
             return Err(AppError::Invalid(errors));
@@ -245,7 +258,7 @@ pub async fn grant_access(
     };
     let actor = acting.actor();
     let (slug, project) = (named.slug.clone(), named.name.clone());
-    match state.db.run(move |conn| projects::grant(conn, &actor, &slug, &project, &grantee, level)).await {
+    match state.db.run(move |conn| projects::grant_until(conn, &actor, &slug, &project, &grantee, level, until)).await {
         Ok((project, grant)) => {
             let message =
                 format!("{} now has {} access to {}.", capitalized(&grant.grantee()), level.label(), project.name);

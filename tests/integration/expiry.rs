@@ -1,0 +1,259 @@
+//! Access over time (DESIGN.md §2.12): end dates on memberships, team places and
+//! members' grants, reminded a week before and ended on the day by Roster's sweep
+//! (whose clock the tests set, so nothing sleeps), `Extend`, `Grant again`, and the
+//! reminders of unanswered invitations.
+
+use reqwest::StatusCode;
+use time::{Duration, OffsetDateTime};
+
+use crate::common::{expect_page, location, spawn_app, TestApp};
+use crate::teams::{add_to_team, create_project, create_team, team_id};
+
+const OWNER: &str = "olivia@acme.test";
+const CONTRACTOR: &str = "carl@contractor.test";
+
+async fn acme() -> (TestApp, String) {
+    let app = spawn_app().await;
+    let slug = app.owner_of("Acme", "Olivia Owner", OWNER).await;
+    (app, slug)
+}
+
+/// A day `days` from today, as a date field sends it, and the moment access then ends.
+fn day_in(days: i64) -> (String, OffsetDateTime) {
+    let date = (OffsetDateTime::now_utc() + Duration::days(days)).date();
+    (date.to_string(), date.with_time(time::Time::MIDNIGHT).assume_utc())
+}
+
+fn notifications_of(app: &TestApp, kind: &str) -> i64 {
+    app.count(&format!("SELECT count(*) FROM notifications WHERE kind = '{kind}'"))
+}
+
+fn audited(app: &TestApp, action: &str) -> i64 {
+    app.count(&format!("SELECT count(*) FROM audit_events WHERE action = '{action}'"))
+}
+
+#[tokio::test]
+async fn a_contractors_project_access_is_reminded_a_week_before_ends_on_the_day_and_can_be_granted_again() {
+    let (app, slug) = acme().await;
+    let project = create_project(&app, &slug, "Apollo").await;
+    let contractor = app.member(&slug, "Carl Contractor", CONTRACTOR, "member").await;
+    let member = app.membership_id(&slug, CONTRACTOR);
+    let (until, ends) = day_in(10);
+    let response = app
+        .post_form(
+            &format!("/orgs/{slug}/projects/{project}/access"),
+            &[("team", ""), ("member", CONTRACTOR), ("level", "write"), ("expires", &until)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let page = expect_page(app.get(&format!("/orgs/{slug}/members/{member}")).await, StatusCode::OK, "Apollo").await;
+    assert!(page.contains(&roster::domain::dates::day(ends)), "the member page shows the day it ends");
+    assert_eq!(audited(&app, "member.expiry_set"), 1);
+
+    // Nothing happens before the reminder is due.
+    assert_eq!(app.sweep_at(ends - Duration::days(8)), Default::default());
+    assert_eq!(notifications_of(&app, "member.expiry_reminded"), 0);
+
+    // A week before: the contractor and the Owner who set the date are told, once.
+    let swept = app.sweep_at(ends - Duration::days(7) + Duration::minutes(1));
+    assert_eq!(swept.reminded, 1);
+    assert_eq!(notifications_of(&app, "member.expiry_reminded"), 2);
+    assert_eq!(app.sweep_at(ends - Duration::days(6)).reminded, 0, "reminded once");
+    let (_, bell) = app.get_text("/notifications").await;
+    assert!(bell.contains("carl@contractor.test’s access to project Apollo in Acme ends on"), "{bell}");
+    assert!(bell.contains(&format!("/orgs/{slug}/members/{member}/expiry?on=project:")), "the Owner may Extend");
+    let (_, theirs) = contractor.get_text("/notifications").await;
+    assert!(theirs.contains("Your access to project Apollo in Acme ends on"), "{theirs}");
+
+    // Not a minute early, and ended on the day.
+    assert_eq!(app.sweep_at(ends - Duration::minutes(1)).ended, 0);
+    assert_eq!(app.count("SELECT count(*) FROM project_grants WHERE membership_id IS NOT NULL"), 1);
+    assert_eq!(app.sweep_at(ends + Duration::minutes(1)).ended, 1);
+    assert_eq!(app.count("SELECT count(*) FROM project_grants WHERE membership_id IS NOT NULL"), 0);
+    assert_eq!(audited(&app, "project.grant_expired"), 1);
+    assert_eq!(audited(&app, "project.access_revoked"), 0, "audited as expired, not as revoked");
+    let page = expect_page(app.get(&format!("/orgs/{slug}/members/{member}")).await, StatusCode::OK, "Expired").await;
+    assert!(page.contains("Grant again"));
+    let (_, access) = contractor.get_text(&format!("/orgs/{slug}/access")).await;
+    assert!(access.contains("no access to any project"), "the contractor no longer reaches Apollo");
+
+    // Grant again: back as it was, with no end date, and off the Expired list.
+    let on = format!("project:{}", project_uuid(&app, &project));
+    let response = app.post_form(&format!("/orgs/{slug}/members/{member}/grant-again"), &[("on", &on)]).await;
+    assert_eq!(location(&response), format!("/orgs/{slug}/members/{member}"));
+    assert_eq!(app.count("SELECT count(*) FROM project_grants WHERE level = 'write' AND expires_at IS NULL"), 1);
+    assert_eq!(app.count("SELECT count(*) FROM expired_access"), 0);
+}
+
+fn project_uuid(app: &TestApp, project: &str) -> uuid::Uuid {
+    use diesel::prelude::*;
+    let mut conn = app.db.conn();
+    roster::db::schema::projects::table
+        .filter(roster::db::schema::projects::slug.eq(project))
+        .select(roster::db::schema::projects::id)
+        .first(&mut conn)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn extend_moves_the_date_and_the_new_date_is_reminded_again() {
+    let (app, slug) = acme().await;
+    app.member(&slug, "Carl Contractor", CONTRACTOR, "member").await;
+    let member = app.membership_id(&slug, CONTRACTOR);
+    let path = format!("/orgs/{slug}/members/{member}/expiry");
+    let (until, ends) = day_in(5);
+    let response = app.post_form(&path, &[("on", "membership"), ("until", &until)]).await;
+    assert_eq!(location(&response), format!("/orgs/{slug}/members/{member}"));
+    assert_eq!(app.sweep_at(OffsetDateTime::now_utc()).reminded, 1, "within the week already: reminded now");
+    assert_eq!(roster_mail_count(&app, "Your membership of Acme ends on"), 1);
+
+    let response = app.post_form(&path, &[("on", "membership"), ("extend", "30")]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let moved = ends + Duration::days(30);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM memberships WHERE id = '{member}' AND expires_at = '{}' AND expiry_reminded_at IS NULL",
+            moved.format(&time::format_description::well_known::Rfc3339).unwrap()
+        )),
+        1,
+        "thirty days later, to be reminded again"
+    );
+    assert_eq!(app.sweep_at(ends + Duration::minutes(1)).ended, 0, "the old date ends nothing");
+    assert_eq!(app.sweep_at(moved - Duration::days(7)).reminded, 1);
+    let page = expect_page(app.get(&format!("{path}?on=membership")).await, StatusCode::OK, "Extend").await;
+    assert!(page.contains(&roster::domain::dates::day(moved)));
+
+    let response = app.post_form(&path, &[("on", "membership"), ("remove", "1")]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.count("SELECT count(*) FROM memberships WHERE expires_at IS NOT NULL"), 0);
+    assert_eq!(audited(&app, "member.expiry_set"), 3, "set, extended, removed");
+}
+
+fn roster_mail_count(app: &TestApp, subject: &str) -> usize {
+    app.mail_to(CONTRACTOR).iter().filter(|m| m.subject.contains(subject)).count()
+}
+
+#[tokio::test]
+async fn a_membership_ends_on_its_date_as_remove_ends_it_and_frees_the_seat() {
+    let (app, slug) = acme().await;
+    let contractor = app.member(&slug, "Carl Contractor", CONTRACTOR, "member").await;
+    let member = app.membership_id(&slug, CONTRACTOR);
+    let team = create_team(&app, &slug, "Platform").await;
+    assert_eq!(add_to_team(&app, &slug, &team, OWNER, "maintainer").await.status(), StatusCode::SEE_OTHER);
+    let (until, ends) = day_in(20);
+    app.post_form(&format!("/orgs/{slug}/members/{member}/expiry"), &[("on", "membership"), ("until", &until)]).await;
+    let (_, members) = app.get_text(&format!("/orgs/{slug}/members")).await;
+    assert!(members.contains(">Expires<"), "the Members page shows the Expires column");
+    let (_, expiring) = app.get_text(&format!("/orgs/{slug}/members?status=expiring")).await;
+    let owner_row = format!("id=\"member-{}\"", app.membership_id(&slug, OWNER));
+    assert!(expiring.contains(&format!("id=\"member-{member}\"")), "the contractor expires within 30 days");
+    assert!(!expiring.contains(&owner_row), "only those expiring within 30 days");
+    assert!(members.contains(&owner_row));
+
+    assert_eq!(app.sweep_at(ends - Duration::days(7)).reminded, 1);
+    let mail = app.last_mail_to(CONTRACTOR);
+    assert!(mail.subject.starts_with("Your membership of Acme ends on"), "{}", mail.subject);
+    assert_eq!(app.sweep_at(ends).ended, 1);
+    assert_eq!(app.count(&format!("SELECT count(*) FROM memberships WHERE id = '{member}'")), 0);
+    assert_eq!(app.count("SELECT member_count::bigint AS count FROM organizations"), 1, "the seat is free");
+    assert_eq!(audited(&app, "member.expired"), 1);
+    assert_eq!(audited(&app, "member.removed"), 0);
+    let response = contractor.get(&format!("/orgs/{slug}")).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND, "closed on their next request");
+    let (_, theirs) = contractor.get_text("/notifications").await;
+    assert!(theirs.contains("Your access to Acme ended on its expiry date."), "{theirs}");
+    let (_, audit) = app.get_text(&format!("/orgs/{slug}/audit")).await;
+    assert!(audit.contains("ended the membership of"), "the audit log says it expired");
+}
+
+#[tokio::test]
+async fn a_team_place_ends_alone_and_a_maintainer_may_date_a_members_place() {
+    let (app, slug) = acme().await;
+    let contractor = app.member(&slug, "Carl Contractor", CONTRACTOR, "member").await;
+    let member = app.membership_id(&slug, CONTRACTOR);
+    let team = create_team(&app, &slug, "Platform").await;
+    add_to_team(&app, &slug, &team, CONTRACTOR, "member").await;
+    let on = format!("team:{}", team_id(&app, &team));
+    let (until, ends) = day_in(3);
+    let response =
+        app.post_form(&format!("/orgs/{slug}/members/{member}/expiry"), &[("on", &on), ("until", &until)]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let swept = app.sweep_at(ends);
+    assert_eq!((swept.reminded, swept.ended), (0, 1), "a date already within the lead is ended, not reminded, at once");
+    assert_eq!(app.count("SELECT count(*) FROM team_members WHERE role = 'member'"), 0);
+    assert_eq!(app.count(&format!("SELECT count(*) FROM memberships WHERE id = '{member}'")), 1, "still a member");
+    assert_eq!(audited(&app, "team.place_expired"), 1);
+    let (_, theirs) = contractor.get_text(&format!("/orgs/{slug}/access")).await;
+    assert!(theirs.contains("Expired") && theirs.contains("team Platform"), "listed under Expired");
+}
+
+#[tokio::test]
+async fn bad_dates_and_the_owners_membership_are_refused_and_change_nothing() {
+    let (app, slug) = acme().await;
+    let carl = app.member(&slug, "Carl Contractor", CONTRACTOR, "member").await;
+    let member = app.membership_id(&slug, CONTRACTOR);
+    let path = format!("/orgs/{slug}/members/{member}/expiry");
+    let today = OffsetDateTime::now_utc().date().to_string();
+    for (until, says) in [
+        (today.as_str(), "Choose a date after today"),
+        ("31/03/2027", "Enter a date as YYYY-MM-DD"),
+        ("2099-01-01", "within five years"),
+    ] {
+        let response = app.post_form(&path, &[("on", "membership"), ("until", until)]).await;
+        expect_page(response, StatusCode::UNPROCESSABLE_ENTITY, says).await;
+    }
+    let response = app.post_form(&path, &[("on", "membership"), ("extend", "7")]).await;
+    expect_page(response, StatusCode::UNPROCESSABLE_ENTITY, "Extend by 30 or 90 days").await;
+    let owner = app.membership_id(&slug, OWNER);
+    let (until, _) = day_in(9);
+    let response = app
+        .post_form(&format!("/orgs/{slug}/members/{owner}/expiry"), &[("on", "membership"), ("until", &until)])
+        .await;
+    expect_page(response, StatusCode::CONFLICT, "the Owner's membership does not end at a date").await;
+    let response = carl.post_form(&path, &[("on", "membership"), ("until", &until)]).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN, "a Member sets no dates");
+    let response = app.post_form(&path, &[("on", "team:nope"), ("until", &until)]).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.count("SELECT count(*) FROM memberships WHERE expires_at IS NOT NULL"), 0);
+    assert_eq!(audited(&app, "member.expiry_set"), 0);
+}
+
+#[tokio::test]
+async fn an_unanswered_invitation_is_reminded_once_two_days_before_and_its_inviter_told_when_it_expires() {
+    let (app, slug) = acme().await;
+    assert_eq!(app.invite(&slug, "ann@example.com", "member").await.status(), StatusCode::OK);
+    let sent = OffsetDateTime::now_utc();
+    assert_eq!(app.sweep_at(sent + Duration::days(4)).invitations_reminded, 0, "not yet");
+    let swept = app.sweep_at(sent + Duration::days(5) + Duration::hours(1));
+    assert_eq!(swept.invitations_reminded, 1);
+    let reminder = app.last_mail_to("ann@example.com");
+    assert!(reminder.subject.starts_with("Reminder: Olivia Owner invited you to join Acme"), "{}", reminder.subject);
+    assert_eq!(app.sweep_at(sent + Duration::days(6)).invitations_reminded, 0, "one reminder");
+    assert_eq!(app.mail_to("ann@example.com").len(), 2);
+
+    let swept = app.sweep_at(sent + Duration::days(7) + Duration::minutes(1));
+    assert_eq!(swept.invitations_expired, 1);
+    assert_eq!(notifications_of(&app, "invitation.expired"), 1);
+    let (_, bell) = app.get_text("/notifications").await;
+    assert!(bell.contains("Your invitation of ann@example.com to Acme expired unanswered."), "{bell}");
+    assert!(bell.contains(">Resend<"), "with Resend");
+    assert_eq!(app.sweep_at(sent + Duration::days(8)).invitations_expired, 0, "told once");
+    assert_eq!(audited(&app, "invitation.reminded"), 1);
+    assert_eq!(audited(&app, "invitation.expired"), 1);
+}
+
+#[tokio::test]
+async fn no_reminder_for_an_invitation_sent_within_two_days_or_when_the_organization_turned_them_off() {
+    let (app, slug) = acme().await;
+    app.invite(&slug, "ann@example.com", "member").await;
+    // Resent yesterday, expiring tomorrow: the invitee has just had the link.
+    app.execute(
+        "UPDATE invitations SET last_sent_at = now() - interval '1 day', expires_at = now() + interval '1 day'",
+    );
+    assert_eq!(app.sweep_at(OffsetDateTime::now_utc()).invitations_reminded, 0);
+    app.execute("UPDATE organizations SET invitation_reminders = false");
+    app.execute("UPDATE invitations SET last_sent_at = now() - interval '5 days'");
+    assert_eq!(app.sweep_at(OffsetDateTime::now_utc()).invitations_reminded, 0, "turned off");
+    app.execute("UPDATE organizations SET invitation_reminders = true");
+    assert_eq!(app.sweep_at(OffsetDateTime::now_utc()).invitations_reminded, 1);
+}
