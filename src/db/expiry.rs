@@ -237,35 +237,16 @@ pub fn forget_expired(conn: &mut PgConnection, membership: Uuid, on: On) -> Quer
 }
 
 /// A team place or grant that ended at its date, as the `Expired` list shows it.
-#[derive(Debug, Clone, QueryableByName)]
+/// (`projects::reached_by` reads it with the rest of what the member reaches.)
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expired {
-    #[diesel(sql_type = Nullable<diesel::sql_types::Uuid>)]
     pub team_id: Option<Uuid>,
-    #[diesel(sql_type = Nullable<diesel::sql_types::Uuid>)]
     pub project_id: Option<Uuid>,
-    #[diesel(sql_type = Text)]
     pub name: String,
-    #[diesel(sql_type = Text)]
     pub slug: String,
-    #[diesel(sql_type = Text)]
+    /// The team role or access level it had, as stored.
     pub grade: String,
-    #[diesel(sql_type = Timestamptz)]
     pub expired_at: OffsetDateTime,
-}
-
-/// What of a member's ended at its date, teams first, each by name.
-pub fn expired_of(conn: &mut PgConnection, membership: Uuid) -> QueryResult<Vec<Expired>> {
-    diesel::sql_query(
-        "SELECT e.team_id, e.project_id, coalesce(t.name, p.name) AS name, coalesce(t.slug, p.slug) AS slug, \
-                e.grade, e.expired_at \
-           FROM expired_access e \
-           LEFT JOIN teams t ON t.id = e.team_id \
-           LEFT JOIN projects p ON p.id = e.project_id \
-          WHERE e.membership_id = $1 \
-          ORDER BY e.team_id IS NULL, lower(coalesce(t.name, p.name)), e.id",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(membership)
-    .load(conn)
 }
 
 /// One expired team place or grant of a member, locked, if it is listed.

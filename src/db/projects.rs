@@ -238,8 +238,10 @@ pub struct Reached {
 }
 
 /// Everything the member `membership` reaches, in one statement: their teams, then
-/// every grant to them or to one of their teams (by project name). With
-/// `projects`, only the grants of those projects (and no teams).
+/// every grant to them or to one of their teams (by project name), then the team places
+/// and grants of theirs that ended at their date (`kind` `expired_team`,
+/// `expired_project`; `expires_at` is when). With `projects`, only the grants of those
+/// projects (no teams, nothing expired).
 pub fn reached_by(conn: &mut PgConnection, membership: Uuid, projects: Option<&[Uuid]>) -> QueryResult<Vec<Reached>> {
     diesel::sql_query(
         "SELECT 'team'::text AS kind, t.id, t.name, t.slug, tm.role AS level, NULL::text AS via_team, \
@@ -254,6 +256,14 @@ pub fn reached_by(conn: &mut PgConnection, membership: Uuid, projects: Option<&[
           WHERE (g.membership_id = $1 \
                  OR g.team_id IN (SELECT team_id FROM team_members WHERE membership_id = $1)) \
             AND ($2::uuid[] IS NULL OR g.project_id = ANY($2)) \
+         UNION ALL \
+         SELECT CASE WHEN e.team_id IS NULL THEN 'expired_project' ELSE 'expired_team' END, \
+                coalesce(e.team_id, e.project_id), coalesce(t.name, p.name), coalesce(t.slug, p.slug), e.grade, \
+                NULL, e.expired_at, CASE WHEN e.team_id IS NULL THEN 3 ELSE 2 END, lower(coalesce(t.name, p.name)) \
+           FROM expired_access e \
+           LEFT JOIN teams t ON t.id = e.team_id \
+           LEFT JOIN projects p ON p.id = e.project_id \
+          WHERE e.membership_id = $1 AND $2::uuid[] IS NULL \
          ORDER BY part, sort_name, id, via_team NULLS FIRST",
     )
     .bind::<diesel::sql_types::Uuid, _>(membership)

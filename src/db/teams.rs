@@ -85,6 +85,15 @@ pub struct TeamMember {
     pub added_at: OffsetDateTime,
     /// `lower(name)`, for the next page's cursor.
     pub sort_key: String,
+    /// When their place in the team ends (`None`: it does not).
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+impl TeamMember {
+    /// The day their place ends, as pages show it.
+    pub fn ends(&self) -> Option<String> {
+        self.expires_at.map(crate::domain::dates::day)
+    }
 }
 
 /// `limit + 1` members of a team by name, after the cursor.
@@ -106,6 +115,7 @@ pub fn members(
             team_members::role,
             team_members::created_at,
             lower(memberships::member_name),
+            team_members::expires_at,
         ))
         .into_boxed();
     if let Some(Cursor::Text(name, id)) = after {
@@ -129,6 +139,7 @@ pub fn member(conn: &mut PgConnection, team: Uuid, membership: Uuid) -> QueryRes
             team_members::role,
             team_members::created_at,
             lower(memberships::member_name),
+            team_members::expires_at,
         ))
         .first(conn)
         .optional()

@@ -221,7 +221,7 @@ impl Story {
             }
             Step::AddToTeam(by, name, email, role) => {
                 let (_, _, team_slug) = team(name)?;
-                super::teams::add_member(conn, &actor(by)?, &self.slug, team_slug, email, *role)?;
+                super::teams::add_member(conn, &actor(by)?, &self.slug, team_slug, email, *role, None)?;
             }
             Step::CreateProject(name, description) => {
                 let owner = actor(OWNER)?;

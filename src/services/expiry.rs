@@ -165,6 +165,26 @@ pub fn set(
     })
 }
 
+/// `PATCH /members/{id}`: the role, the status and when the membership ends (`Some(None)`:
+/// it no longer does), in one transaction. Returns the member as they are now.
+pub fn update_member(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    id: Uuid,
+    role: Option<Role>,
+    suspended: Option<bool>,
+    expiry: Option<Option<OffsetDateTime>>,
+) -> Result<members::MemberEntry, AppError> {
+    conn.transaction(|conn| {
+        let entry = members::update(conn, actor, slug, id, role, suspended)?;
+        let Some(to) = expiry else { return Ok(entry) };
+        let change = to.map_or(Change::Remove, Change::To);
+        set(conn, actor, slug, id, On::Membership, change, OffsetDateTime::now_utc())?;
+        members::get(conn, actor, slug, id)
+    })
+}
+
 fn invalid(field: &'static str, error: impl std::fmt::Display) -> AppError {
     let mut errors = FormErrors::new();
     errors.add(field, error.to_string());

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::access::{self, OrgAccess};
 use super::viewer::Viewer;
+use crate::db::expiry::Expired;
 use crate::db::{memberships, projects};
 use crate::domain::team::{effective, Reach, Reaching, Via};
 use crate::domain::{AccessLevel, Slug, TeamRole, UserId};
@@ -35,7 +36,7 @@ pub struct MemberReach {
     /// When their own project grants end, by project (those that do).
     pub grant_ends: HashMap<Uuid, OffsetDateTime>,
     /// Team places and grants that ended at their date, teams first (DESIGN.md §2.12).
-    pub expired: Vec<crate::db::expiry::Expired>,
+    pub expired: Vec<Expired>,
 }
 
 impl MemberReach {
@@ -48,6 +49,12 @@ fn load(conn: &mut PgConnection, membership: Uuid, projects: Option<&[Uuid]>) ->
     let mut reach = MemberReach::default();
     let mut grants = Vec::new();
     for row in projects::reached_by(conn, membership, projects)? {
+        if let (Some(kind), Some(expired_at)) = (row.kind.strip_prefix("expired_"), row.expires_at) {
+            let (team_id, project_id) = if kind == "team" { (Some(row.id), None) } else { (None, Some(row.id)) };
+            let (name, slug, grade) = (row.name, row.slug, row.level);
+            reach.expired.push(Expired { team_id, project_id, name, slug, grade, expired_at });
+            continue;
+        }
         let place = Place { id: row.id, name: row.name, slug: row.slug };
         if let Some(at) = row.expires_at {
             let ends = if row.kind == "team" { &mut reach.team_ends } else { &mut reach.grant_ends };
@@ -68,12 +75,10 @@ fn load(conn: &mut PgConnection, membership: Uuid, projects: Option<&[Uuid]>) ->
     Ok(reach)
 }
 
-/// Everything the member `membership` reaches, in one query, and what of theirs ended
-/// at its date, in another.
+/// Everything the member `membership` reaches, and what of theirs ended at its date,
+/// in one query.
 pub fn of_membership(conn: &mut PgConnection, membership: Uuid) -> Result<MemberReach, AppError> {
-    let mut reach = load(conn, membership, None)?;
-    reach.expired = crate::db::expiry::expired_of(conn, membership)?;
-    Ok(reach)
+    load(conn, membership, None)
 }
 
 /// How the member `membership` reaches one project (`None`: not at all).

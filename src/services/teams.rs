@@ -396,7 +396,8 @@ pub(super) fn resolve_member(conn: &mut PgConnection, access: &OrgAccess, who: &
     }
 }
 
-/// `Add member`: puts a member of the organization into the team with `role`.
+/// `Add member`: puts a member of the organization into the team with `role`, until
+/// `until` when given (DESIGN.md §2.12). A place given again leaves the `Expired` list.
 pub fn add_member(
     conn: &mut PgConnection,
     actor: &Actor,
@@ -404,6 +405,7 @@ pub fn add_member(
     team: &Slug,
     who: &str,
     role: TeamRole,
+    until: Option<time::OffsetDateTime>,
 ) -> Result<TeamMember, AppError> {
     conn.transaction(|conn| {
         let access = access::acting(conn, slug, actor)?;
@@ -431,15 +433,30 @@ pub fn add_member(
             errors.add("member", format!("{} is already in {}.", member.email, team.name));
             return Err(AppError::Invalid(errors));
         }
+        let on = crate::domain::expiry::On::Team(team.id);
+        crate::db::expiry::forget_expired(conn, membership, on)?;
+        if let Some(until) = until {
+            crate::db::expiry::set(conn, membership, on, Some(until), access.user().map(|u| u.id))?;
+        }
         let member = rows::member(conn, team.id, membership)?.ok_or(AppError::NotFound)?;
-        let event = Event::TeamMemberAdded {
+        let mut events = vec![Event::TeamMemberAdded {
             team: team.id,
             team_name: team.name.clone(),
             user: member.user_id,
             email: member.email.clone(),
             role,
-        };
-        actor.record(conn, &access, &[event])?;
+        }];
+        if until.is_some() {
+            events.push(Event::MemberExpirySet {
+                membership,
+                user: member.user_id,
+                email: member.email.clone(),
+                held: crate::domain::expiry::Held::TeamPlace { team: team.id, team_name: team.name.clone(), role },
+                from: None,
+                to: until,
+            });
+        }
+        actor.record(conn, &access, &events)?;
         Ok(member)
     })
 }

@@ -993,6 +993,84 @@ async fn an_admin_suspends_a_member_who_is_closed_out_at_once_and_reactivates_he
 }
 
 #[tokio::test]
+async fn an_owner_gives_a_contractor_access_until_a_date_both_are_reminded_a_week_before_and_the_owner_extends_it() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let slug = acme(&app).await;
+    let carl_app = app.member(&slug, "Carl Contractor", "carl@contractor.test", "member").await;
+    let olivia = Person { browser: open_browser_profile(&driver, true, "olivia").await, app: &app };
+    olivia.sign_in("olivia@acme.test").await;
+    olivia.visit(&format!("/orgs/{slug}/projects/new")).await;
+    olivia.fill("Name", "Apollo").await;
+    olivia.press_button("Create project").await;
+    olivia.sees("Project Apollo was created.").await;
+
+    // From the keyboard: the member, the last day, the level, Enter.
+    let ends = (time::OffsetDateTime::now_utc() + time::Duration::days(10)).date();
+    olivia.tab_to("Member").await;
+    olivia.type_keys("carl@contractor.test").await;
+    olivia.tab_to("Expires on (optional, a member only)").await;
+    // A date field takes the digits of its parts in the browser's order (month, day, year here).
+    olivia.type_keys(&format!("{:02}{:02}{}", u8::from(ends.month()), ends.day(), ends.year())).await;
+    olivia.tab_to("Level").await;
+    olivia.type_keys("Write").await;
+    olivia.type_keys(TAB).await;
+    assert_eq!(olivia.browser.active_element().await.unwrap().text().await.unwrap(), "Grant access");
+    olivia.type_keys(ENTER).await;
+    olivia.sees("carl@contractor.test now has Write access to Apollo.").await;
+    let day = roster::domain::dates::day(ends.with_time(time::Time::MIDNIGHT).assume_utc());
+    olivia.row_shows("carl@contractor.test", &format!("Expires {day}")).await;
+
+    // A week before the day, Roster's sweep reminds them both.
+    let swept = app.sweep_at(ends.with_time(time::Time::MIDNIGHT).assume_utc() - time::Duration::days(7));
+    assert_eq!(swept.reminded, 1);
+    let carl = Person { browser: open_browser_profile(&driver, true, "carl").await, app: &carl_app };
+    carl.sign_in("carl@contractor.test").await;
+    // The grant, its end date, and the reminder.
+    bell_says(&carl, "Notifications, 3 unread").await;
+    carl.visit("/notifications").await;
+    carl.sees(&format!("Your access to project Apollo in Acme ends on {day}.")).await;
+    olivia.visit("/dashboard").await;
+    // Carl's accepting her invitation, and the reminder.
+    bell_says(&olivia, "Notifications, 2 unread").await;
+    olivia.browser.find(Locator::Id("bell-button")).await.unwrap().click().await.unwrap();
+    bell_panel_shows(&olivia, &format!("carl@contractor.test’s access to project Apollo in Acme ends on {day}.")).await;
+    let violations = accessibility_violations(&olivia.browser, "#bell").await;
+    assert!(violations.is_empty(), "axe-core on the bell with Extend: {violations:?}");
+    olivia.screenshot("bell-extend").await;
+
+    // Extend, from the bell: the page of that access, then 30 days more.
+    olivia
+        .browser
+        .find(Locator::XPath("//*[@id='bell-panel']//a[normalize-space()='Extend']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(olivia.heading().await, "Extend");
+    olivia.sees(&format!("Carl Contractor’s access to project Apollo ends on {day}.")).await;
+    let violations = accessibility_violations(&olivia.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on Extend: {violations:?}");
+    for (width, height) in [(1280, 800), (390, 844)] {
+        olivia.browser.set_window_size(width, height).await.unwrap();
+        assert_eq!(sideways_overflow(&olivia.browser).await, 0, "nothing scrolls sideways at {width} px");
+    }
+    olivia.browser.set_window_size(1280, 800).await.unwrap();
+    olivia.screenshots_at_both_widths("expiry-extend").await;
+    olivia.press_button("Extend by 30 days").await;
+    let later =
+        roster::domain::dates::day(ends.with_time(time::Time::MIDNIGHT).assume_utc() + time::Duration::days(30));
+    olivia.sees(&format!("Carl Contractor’s access to project Apollo ends on {later}.")).await;
+    olivia.row_shows("Apollo", &later).await;
+    olivia.screenshots_at_both_widths("member-access-expires").await;
+    carl.visit("/notifications").await;
+    carl.sees(&format!("Olivia Owner set your access to project Apollo in Acme to end on {later}.")).await;
+    olivia.browser.close().await.unwrap();
+    carl.browser.close().await.unwrap();
+}
+
+#[tokio::test]
 async fn the_owner_turns_on_provisioning_makes_a_scim_token_and_sees_what_the_identity_provider_did() {
     let Some(driver) = start_driver() else { return };
     let app = spawn_app().await;

@@ -257,3 +257,66 @@ async fn no_reminder_for_an_invitation_sent_within_two_days_or_when_the_organiza
     app.execute("UPDATE organizations SET invitation_reminders = true");
     assert_eq!(app.sweep_at(OffsetDateTime::now_utc()).invitations_reminded, 1);
 }
+
+#[tokio::test]
+async fn the_json_api_shows_and_sets_end_dates_on_members_team_places_and_grants() {
+    use reqwest::Method;
+    use serde_json::{json, Value};
+
+    use crate::api::{api, create_key};
+    let (app, slug) = acme().await;
+    app.member(&slug, "Carl Contractor", CONTRACTOR, "member").await;
+    let key = create_key(&app, &slug, "HR sync", &["members:read", "members:write", "teams:read", "teams:write"]).await;
+    let id = app.membership_id(&slug, CONTRACTOR);
+    let (_, ends) = day_in(40);
+    let at = ends.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let patch = |body: Value| api(&app, Method::PATCH, &format!("/members/{id}"), &key).json(&body).send();
+
+    let member: Value = patch(json!({ "expires_at": at })).await.unwrap().json().await.unwrap();
+    assert_eq!(member["expires_at"].as_str(), Some(at.as_str()));
+    for bad in [
+        json!({ "expires_at": "tomorrow" }),
+        json!({ "expires_at": 12 }),
+        json!({ "expires_at": "2001-01-01T00:00:00Z" }),
+    ] {
+        let response = patch(bad).await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let problem: Value = response.json().await.unwrap();
+        assert!(problem.to_string().contains("expires_at"), "the field is named: {problem}");
+    }
+    let response = patch(json!({ "expires_at": null })).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let member: Value = response.json().await.unwrap();
+    assert_eq!(member["email"].as_str(), Some(CONTRACTOR));
+    assert!(member["expires_at"].is_null(), "null removes the date");
+    assert_eq!(audited(&app, "member.expiry_set"), 2);
+
+    let team = create_team(&app, &slug, "Platform").await;
+    let added: Value = api(&app, Method::POST, &format!("/teams/{team}/members"), &key)
+        .json(&json!({ "member": CONTRACTOR, "expires_at": at }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(added["expires_at"].as_str(), Some(at.as_str()), "{added}");
+    let project = create_project(&app, &slug, "Apollo").await;
+    let granted: Value = api(&app, Method::POST, &format!("/projects/{project}/access"), &key)
+        .json(&json!({ "member": CONTRACTOR, "level": "read", "expires_at": at }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(granted["expires_at"].as_str(), Some(at.as_str()), "{granted}");
+    let team_id = team_id(&app, &team);
+    let refused = api(&app, Method::POST, &format!("/projects/{project}/access"), &key)
+        .json(&json!({ "team": team_id, "level": "read", "expires_at": at }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "a team's grant takes no date");
+    assert_eq!(app.count("SELECT count(*) FROM project_grants WHERE team_id IS NOT NULL"), 0, "nothing half-written");
+}

@@ -42,6 +42,9 @@ pub struct Member {
     /// invitation, and for a key whose role does not manage members.
     #[schema(example = "on")]
     pub two_factor: Option<String>,
+    /// When the membership ends (Roster ends it then, as `DELETE` would); none if it does not.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
 }
 
 impl From<&MemberEntry> for Member {
@@ -64,6 +67,7 @@ impl From<&MemberEntry> for Member {
             joined_at: row.joined,
             last_active_at: row.last_active,
             two_factor: entry.two_factor.map(|f| f.as_str().to_owned()),
+            expires_at: row.expires_at,
         }
     }
 }
@@ -191,6 +195,40 @@ pub struct MemberChange {
     /// their role, teams and grants; `active` gives them back, seats permitting. The
     /// Owner is never suspended; only the Owner suspends an Admin.
     pub status: Option<ApiMemberStatus>,
+    /// When the membership ends (RFC 3339, after today, within five years); `null`
+    /// removes the date; absent leaves it. Never the Owner's.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(default, deserialize_with = "present")]
+    pub expires_at: Option<serde_json::Value>,
+}
+
+/// A field that is there, `null` included (`Some(Value::Null)`); an absent one is `None`
+/// (by `default`), so `null` can mean "remove".
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<serde_json::Value>, D::Error> {
+    <serde_json::Value as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
+impl MemberChange {
+    /// The end date asked for: `None` when absent, `Some(None)` for `null`.
+    fn expiry(&self) -> Result<Option<Option<OffsetDateTime>>, AppError> {
+        let refused = || {
+            AppError::Invalid(FormErrors::field(
+                "expires_at",
+                "An RFC 3339 time after today and within five years, or null to remove the date.",
+            ))
+        };
+        match &self.expires_at {
+            None => Ok(None),
+            Some(serde_json::Value::Null) => Ok(Some(None)),
+            Some(serde_json::Value::String(text)) => {
+                let at = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+                    .map_err(|_| refused())?;
+                crate::domain::expiry::within_bounds(at, OffsetDateTime::now_utc()).map_err(|_| refused())?;
+                Ok(Some(Some(at)))
+            }
+            Some(_) => Err(refused()),
+        }
+    }
 }
 
 /// A member's status as `PATCH` sets it.
@@ -224,14 +262,26 @@ pub async fn change_member_role(
         Scope::MembersWrite,
         Box::new(move |conn, key| {
             let change = parse_body::<MemberChange>(&body)?;
-            if change.role.is_none() && change.status.is_none() {
+            let expiry = change.expiry()?;
+            if change.role.is_none() && change.status.is_none() && expiry.is_none() {
                 let mut errors = FormErrors::new();
-                errors
-                    .add("role", "Give the new role (admin or member), the new status (active or suspended), or both.");
+                errors.add(
+                    "role",
+                    "Give the new role (admin or member), the new status (active or suspended), when the membership \
+                     ends (expires_at), or several.",
+                );
                 return Err(AppError::Invalid(errors));
             }
             let suspended = change.status.map(|s| s == ApiMemberStatus::Suspended);
-            members::update(conn, &key.actor, &key.slug, id, change.role.map(Into::into), suspended)
+            crate::services::expiry::update_member(
+                conn,
+                &key.actor,
+                &key.slug,
+                id,
+                change.role.map(Into::into),
+                suspended,
+                expiry,
+            )
         }),
     )
     .await?;

@@ -79,6 +79,9 @@ pub struct Grant {
     /// The membership it is given to; none for a team's grant.
     pub member_id: Option<Uuid>,
     pub member_email: Option<String>,
+    /// When a member's own grant ends; none if it does not (a team's grant never does).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<time::OffsetDateTime>,
 }
 
 impl From<&GrantRow> for Grant {
@@ -89,6 +92,7 @@ impl From<&GrantRow> for Grant {
             team: g.team_slug.clone(),
             member_id: g.membership_id,
             member_email: g.member_email.clone(),
+            expires_at: g.expires_at,
         }
     }
 }
@@ -122,6 +126,10 @@ pub struct NewGrant {
     pub member: Option<String>,
     /// `read`, `write` or `admin`.
     pub level: String,
+    /// When a member's own grant ends (RFC 3339, after today, within five years); none:
+    /// it does not. A team's grant takes no date.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<time::OffsetDateTime>,
 }
 
 /// Gives a team or a member access to a project at a level (replacing the level they had).
@@ -132,7 +140,7 @@ pub struct NewGrant {
     request_body = NewGrant,
     responses((status = 200, description = "The grant as it is now.", body = Grant),
               (status = 404, description = "No such project in the key's organization.", body = super::common::Problem, content_type = "application/problem+json"),
-              (status = 422, description = "No grantee, both, not a member, or no such level.", body = super::common::Problem, content_type = "application/problem+json")),
+              (status = 422, description = "No grantee, both, not a member, no such level, or a date that is not after today and within five years (or given for a team).", body = super::common::Problem, content_type = "application/problem+json")),
     security(("api_key" = ["teams:write"]))
 )]
 #[post("/projects/{project}/access")]
@@ -162,11 +170,15 @@ pub async fn grant_project_access(
                     None
                 }
             };
+            let until = body.expires_at.and_then(|at| {
+                let checked = crate::domain::expiry::within_bounds(at, time::OffsetDateTime::now_utc());
+                errors.check("expires_at", checked)
+            });
             errors.into_result()?;
             let (Some(level), Some(grantee)) = (level, grantee) else {
                 return Err(AppError::Invalid(FormErrors::new()));
             };
-            let (_, granted) = projects::grant(conn, &key.actor, &key.slug, &project, &grantee, level)?;
+            let (_, granted) = projects::grant_until(conn, &key.actor, &key.slug, &project, &grantee, level, until)?;
             answer(StatusCode::OK, &Grant::from(&granted))
         }),
     )

@@ -113,6 +113,9 @@ pub struct TeamMember {
     pub role: String,
     #[serde(with = "time::serde::rfc3339")]
     pub added_at: OffsetDateTime,
+    /// When their place in the team ends; none if it does not.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
 }
 
 impl From<&MemberRow> for TeamMember {
@@ -124,6 +127,7 @@ impl From<&MemberRow> for TeamMember {
             email: m.email.clone(),
             org_role: m.org_role.into(),
             role: m.role.as_str().to_owned(),
+            expires_at: m.expires_at,
             added_at: m.added_at,
         }
     }
@@ -188,6 +192,10 @@ pub struct NewTeamMember {
     pub member: String,
     /// `member` (the default) or `maintainer`.
     pub role: Option<String>,
+    /// When their place in the team ends (RFC 3339, after today, within five years);
+    /// none: it does not.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
 }
 
 /// Adds a member of the organization to a team.
@@ -223,7 +231,12 @@ pub async fn add_team_member(
                     AppError::Invalid(errors)
                 })?,
             };
-            let added = teams::add_member(conn, &key.actor, &key.slug, &team, &body.member, role)?;
+            let until = body
+                .expires_at
+                .map(|at| crate::domain::expiry::within_bounds(at, OffsetDateTime::now_utc()))
+                .transpose()
+                .map_err(|error| AppError::Invalid(FormErrors::field("expires_at", error)))?;
+            let added = teams::add_member(conn, &key.actor, &key.slug, &team, &body.member, role, until)?;
             answer(StatusCode::CREATED, &TeamMember::from(&added))
         }),
     )

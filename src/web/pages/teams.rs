@@ -65,12 +65,18 @@ pub struct MemberRow {
     pub added: When,
     pub manageable: bool,
     pub is_me: bool,
+    /// The day their place ends, if it does.
+    pub ends: Option<String>,
+    /// The `on` of the page that sets when their place ends (`team:<id>`).
+    pub expiry_on: String,
 }
 
 impl MemberRow {
-    fn new(entry: &TeamMemberEntry) -> Self {
+    fn new(entry: &TeamMemberEntry, team: Uuid) -> Self {
         let m = &entry.member;
         MemberRow {
+            ends: m.ends(),
+            expiry_on: crate::domain::expiry::On::Team(team).key(),
             membership_id: m.membership_id,
             name: m.name.clone(),
             email: m.email.clone(),
@@ -181,6 +187,9 @@ pub struct AddMemberForm {
     pub member: String,
     #[serde(default)]
     pub role: String,
+    /// The day their place ends (`2027-03-31`), or empty: it does not.
+    #[serde(default)]
+    pub expires: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -221,7 +230,7 @@ async fn render_team(
     });
     let page_view = TeamPage {
         csrf: frame.csrf().to_owned(),
-        members: shown.iter().map(MemberRow::new).collect(),
+        members: shown.iter().map(|entry| MemberRow::new(entry, found.team.id)).collect(),
         next_url,
         later_page: !after.is_empty(),
         rights: found.rights,
@@ -299,9 +308,20 @@ pub async fn add_team_member(
         errors.add("role", "Choose Maintainer or Member.");
         return render_team(frame, &state, acting.user, named, String::new(), Submitted { form, errors }, None).await;
     };
+    let until = match form.expires.trim() {
+        "" => None,
+        typed => match crate::domain::expiry::parse_date(typed, time::OffsetDateTime::now_utc()) {
+            Ok(at) => Some(at),
+            Err(error) => {
+                let errors = FormErrors::field("expires", error);
+                return render_team(frame, &state, acting.user, named, String::new(), Submitted { form, errors }, None)
+                    .await;
+            }
+        },
+    };
     let actor = acting.actor();
     let (slug, team, who) = (named.slug.clone(), named.name.clone(), form.member.clone());
-    match state.db.run(move |conn| teams::add_member(conn, &actor, &slug, &team, &who, role)).await {
+    match state.db.run(move |conn| teams::add_member(conn, &actor, &slug, &team, &who, role, until)).await {
         Ok(member) => {
             let message = format!("{} ({}) was added to the team as {}.", member.name, member.email, role.label());
             Ok(done(&req, frame, &team_url(&named), message))
@@ -333,7 +353,7 @@ pub async fn change_team_role(
     let member = named.id.ok_or(AppError::NotFound)?;
     let actor = acting.actor();
     let (slug, team) = (named.slug.clone(), named.name.clone());
-    let (_, entry) =
+    let (changed, entry) =
         state.db.run(move |conn| teams::change_team_role(conn, &actor, &slug, &team, member, role)).await?;
     let message = format!("{} is now {} of the team.", entry.member.email, role.label());
     if entry.is_me {
@@ -342,7 +362,7 @@ pub async fn change_team_role(
     }
     let team_path = team_url(&named);
     row_action(&req, frame, &team_path.clone(), message, |csrf, message| MemberRowFragment {
-        row: MemberRow::new(&entry),
+        row: MemberRow::new(&entry, changed.id),
         slug: named.slug.to_string(),
         csrf,
         team_path,
