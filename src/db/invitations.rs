@@ -36,6 +36,8 @@ pub struct Invitation {
     pub responded_at: Option<OffsetDateTime>,
     pub responded_by: Option<Uuid>,
     pub link_copied_at: Option<OffsetDateTime>,
+    /// When the membership it brings ends (`None`: it does not).
+    pub membership_expires_at: Option<OffsetDateTime>,
 }
 
 impl Invitation {
@@ -64,6 +66,7 @@ pub struct NewInvitation {
     pub invited_by: Option<Uuid>,
     pub inviter_name: String,
     pub expires_at: OffsetDateTime,
+    pub membership_expires_at: Option<OffsetDateTime>,
 }
 
 /// Open: pending and not yet expired. The only invitations that can be answered and

@@ -22,6 +22,10 @@ pub struct Organization {
     /// Whether its identity provider provisions it (SCIM): while on, what the provider
     /// manages is left to it.
     pub scim_enabled: bool,
+    /// How many days before access ends its member and granter are reminded.
+    pub expiry_reminder_days: i32,
+    /// Whether unanswered invitations get a reminder email two days before they expire.
+    pub invitation_reminders: bool,
 }
 
 impl Organization {
@@ -120,6 +124,13 @@ pub fn suspended_count(conn: &mut PgConnection, id: OrgId) -> QueryResult<i64> {
 /// inserts they allow run under this lock, so concurrent invitations cannot exceed the limit.
 pub fn lock(conn: &mut PgConnection, id: OrgId) -> QueryResult<Organization> {
     organizations::table.find(id.0).for_update().select(Organization::as_select()).first(conn)
+}
+
+/// Sets how many days ahead end dates are reminded, and whether invitations are.
+pub fn set_reminders(conn: &mut PgConnection, org: OrgId, days: i32, invitations: bool) -> QueryResult<usize> {
+    diesel::update(organizations::table.find(org.0))
+        .set((organizations::expiry_reminder_days.eq(days), organizations::invitation_reminders.eq(invitations)))
+        .execute(conn)
 }
 
 /// Finds an organization by id.

@@ -226,6 +226,10 @@ pub enum Event {
     /// The Owner stopped SCIM managing a member: the console manages them again.
     #[strum_discriminants(strum(serialize = "member.provisioning_stopped"))]
     MemberProvisioningStopped { membership: Uuid, user: Uuid, email: String },
+    /// The Owner or an Admin changed how many days before an end date people are reminded
+    /// (`days`, before `from_days`) and whether unanswered invitations are (`invitations`).
+    #[strum_discriminants(strum(serialize = "organization.reminders_changed"))]
+    RemindersChanged { org_name: String, from_days: i32, days: i32, from_invitations: bool, invitations: bool },
     /// The Owner (or the operator) changed the seat limit.
     #[strum_discriminants(strum(serialize = "seats.limit_changed"))]
     SeatsLimitChanged { org_name: String, from: i32, to: i32 },
@@ -331,6 +335,7 @@ impl EventKind {
             EventKind::MemberReactivated => "Member reactivated",
             EventKind::SeatsLimitReached => "Seat limit reached",
             EventKind::SeatsLimitChanged => "Seat limit changed",
+            EventKind::RemindersChanged => "Reminders changed",
             EventKind::DomainAdded => "Domain added",
             EventKind::DomainVerified => "Domain verified",
             EventKind::DomainRemoved => "Domain removed",
@@ -401,6 +406,7 @@ impl Event {
             | Event::TwoFactorNotRequired { org_name: name, .. }
             | Event::SeatsLimitReached { org_name: name, .. }
             | Event::SeatsLimitChanged { org_name: name, .. }
+            | Event::RemindersChanged { org_name: name, .. }
             | Event::SeatsNearLimit { org_name: name, .. }
             | Event::ProvisioningChanged { org_name: name, .. }
             | Event::TeamCreated { name, .. }
@@ -573,6 +579,10 @@ impl Event {
             Event::DomainJoinRefused { domain, used, limit, .. } => {
                 (None, Some(json!({ "domain": domain, "used": used, "limit": limit })))
             }
+            Event::RemindersChanged { from_days, days, from_invitations, invitations, .. } => (
+                Some(json!({ "expiry_reminder_days": from_days, "invitation_reminders": from_invitations })),
+                Some(json!({ "expiry_reminder_days": days, "invitation_reminders": invitations })),
+            ),
             Event::SeatsLimitChanged { from, to, .. } => {
                 (Some(json!({ "seat_limit": from })), Some(json!({ "seat_limit": to })))
             }
@@ -858,6 +868,7 @@ impl Event {
             | Event::OrganizationRenamed { .. }
             | Event::TwoFactorNotRequired { .. }
             | Event::SeatsLimitChanged { .. }
+            | Event::RemindersChanged { .. }
             | Event::DomainAdded { .. }
             | Event::DomainVerified { .. }
             | Event::DomainRemoved { .. }

@@ -105,6 +105,7 @@ struct InvitationText<'a> {
     link: &'a str,
     expires: &'a str,
     grants: &'a [String],
+    access_until: Option<&'a str>,
     reminder: bool,
 }
 
@@ -119,6 +120,7 @@ struct InvitationHtml<'a> {
     link: &'a str,
     expires: &'a str,
     grants: &'a [String],
+    access_until: Option<&'a str>,
     reminder: bool,
 }
 
@@ -133,13 +135,15 @@ pub struct InvitationMail<'a> {
     pub expires: &'a str,
     /// The teams and projects it brings, in words ("team Platform").
     pub grants: &'a [String],
+    /// When the membership it brings ends, in words; `None`: it does not.
+    pub access_until: Option<&'a str>,
     /// Sent again two days before it expires, unanswered.
     pub reminder: bool,
 }
 
 /// "X invited you to join Y", with the link and the expiry date.
 pub fn invitation(mail: &InvitationMail<'_>) -> Result<NewMessage, AppError> {
-    let InvitationMail { to, inviter, org, role, link, expires, grants, reminder } = *mail;
+    let InvitationMail { to, inviter, org, role, link, expires, grants, access_until, reminder } = *mail;
     let invited = match inviter {
         Some(inviter) => format!("{inviter} invited you"),
         None => "You are invited".to_owned(),
@@ -150,9 +154,19 @@ pub fn invitation(mail: &InvitationMail<'_>) -> Result<NewMessage, AppError> {
         to: to.to_owned(),
         // The invitation form takes addresses only: no name to put in `To`.
         to_name: None,
-        text_body: InvitationText { invited, org, role, link, expires, grants, reminder }.render()?,
-        html_body: InvitationHtml { subject: &subject, invited, org, role, link, expires, grants, reminder }
-            .render()?,
+        text_body: InvitationText { invited, org, role, link, expires, grants, access_until, reminder }.render()?,
+        html_body: InvitationHtml {
+            subject: &subject,
+            invited,
+            org,
+            role,
+            link,
+            expires,
+            grants,
+            access_until,
+            reminder,
+        }
+        .render()?,
         subject,
     })
 }
@@ -272,6 +286,7 @@ mod tests {
             link,
             expires: "1 January 2027",
             grants: &["team Platform".to_owned()],
+            access_until: None,
             reminder: false,
         })
         .unwrap();

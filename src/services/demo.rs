@@ -198,7 +198,7 @@ impl Story {
         match step {
             Step::Invite(by, email, role, teams) => {
                 let teams = teams.iter().map(|name| team(name).map(|(_, id, _)| *id)).collect::<Result<_, _>>()?;
-                let brings = invitations::Brings { teams, projects: Vec::new() };
+                let brings = invitations::Brings { teams, ..Default::default() };
                 invitations::invite(conn, ctx, &actor(by)?, &self.slug, EmailList::parse(email), *role, &brings)?;
             }
             Step::Accept(email) => {

@@ -447,6 +447,7 @@ fn sweep_invitations(
             link: &ctx.links.invitation(&token),
             expires: &super::invitations::long_date(invitation.expires_at),
             grants: &grants,
+            access_until: invitation.membership_expires_at.map(super::invitations::long_date).as_deref(),
             reminder: true,
         })?;
         outbox::enqueue(conn, ctx.links.sealing_key(), &message)?;

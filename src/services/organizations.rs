@@ -62,6 +62,44 @@ pub fn overview_page(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Resu
     Ok((viewer, overview(conn, access)?))
 }
 
+/// The reminders of access over time (DESIGN.md §2.12), as the Owner or an Admin sets
+/// them: how many days before an end date (1 to 30), and whether unanswered invitations
+/// are reminded two days before they expire.
+pub fn set_reminders(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    days: &str,
+    invitations: bool,
+) -> Result<(), AppError> {
+    conn.transaction(|conn| {
+        let access = super::access::acting(conn, slug, actor)?;
+        access.require(Permission::ManageMembers)?;
+        let org = organizations::lock(conn, access.org.org_id())?;
+        let days = match days.trim().parse::<i32>() {
+            Ok(days) if (1..=crate::db::expiry::MAX_REMINDER_DAYS).contains(&days) => days,
+            _ => {
+                return Err(AppError::Invalid(FormErrors::field(
+                    "reminder_days",
+                    format!("Enter a number of days from 1 to {}.", crate::db::expiry::MAX_REMINDER_DAYS),
+                )))
+            }
+        };
+        if days == org.expiry_reminder_days && invitations == org.invitation_reminders {
+            return Ok(());
+        }
+        organizations::set_reminders(conn, org.org_id(), days, invitations)?;
+        let event = Event::RemindersChanged {
+            org_name: org.name.clone(),
+            from_days: org.expiry_reminder_days,
+            days,
+            from_invitations: org.invitation_reminders,
+            invitations,
+        };
+        actor.record(conn, &access, &[event])
+    })
+}
+
 /// `General` → Rename: a new name and URL name, by the Owner. The old URL name keeps
 /// redirecting the organization's members until another organization takes it.
 /// Returns the organization's URL name afterwards; refusals of the input are

@@ -205,6 +205,7 @@ route_table! {
     POST "/orgs/{slug}/settings/transfer" => settings::transfer_ownership, SignedIn;
     POST "/orgs/{slug}/settings/delete" => settings::delete_organization, SignedIn;
     POST "/orgs/{slug}/settings/seats" => settings::change_seat_limit, SignedIn;
+    POST "/orgs/{slug}/settings/reminders" => settings::save_reminders, SignedIn;
     POST "/orgs/{slug}/settings/security" => settings::save_security, SignedIn;
     POST "/orgs/{slug}/settings/sso" => sso::save_sso, SignedIn;
     POST "/orgs/{slug}/settings/sso/test" => sso::test_sso, SignedIn;

@@ -1066,6 +1066,15 @@ async fn an_owner_gives_a_contractor_access_until_a_date_both_are_reminded_a_wee
     olivia.screenshots_at_both_widths("member-access-expires").await;
     carl.visit("/notifications").await;
     carl.sees(&format!("Olivia Owner set your access to project Apollo in Acme to end on {later}.")).await;
+
+    // Settings → General: how many days ahead, and whether invitations are reminded.
+    olivia.visit(&format!("/orgs/{slug}/settings")).await;
+    olivia.fill("Days before access ends", "14").await;
+    olivia.press_button("Save reminders").await;
+    olivia.sees("Reminders saved.").await;
+    let violations = accessibility_violations(&olivia.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on Settings with Reminders: {violations:?}");
+    olivia.screenshots_at_both_widths("settings-reminders").await;
     olivia.browser.close().await.unwrap();
     carl.browser.close().await.unwrap();
 }

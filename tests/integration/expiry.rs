@@ -320,3 +320,73 @@ async fn the_json_api_shows_and_sets_end_dates_on_members_team_places_and_grants
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "a team's grant takes no date");
     assert_eq!(app.count("SELECT count(*) FROM project_grants WHERE team_id IS NOT NULL"), 0, "nothing half-written");
 }
+
+#[tokio::test]
+async fn an_invitation_for_a_limited_time_says_so_and_accepting_gives_a_membership_that_ends_that_day() {
+    let (app, slug) = acme().await;
+    let (until, ends) = day_in(60);
+    let invite = |until: String| {
+        let path = format!("/orgs/{slug}/invitations");
+        let app = &app;
+        async move {
+            app.post_form(&path, &[("emails", CONTRACTOR), ("role", "member"), ("access_until", until.as_str())]).await
+        }
+    };
+    // A day before the invitation itself expires, and a date nobody can read, are refused beside the field.
+    let (too_soon, _) = day_in(3);
+    expect_page(invite(too_soon).await, StatusCode::UNPROCESSABLE_ENTITY, "Choose a day after the invitation expires")
+        .await;
+    expect_page(invite("someday".into()).await, StatusCode::UNPROCESSABLE_ENTITY, "Enter a date as YYYY-MM-DD").await;
+    assert_eq!(app.count("SELECT count(*) FROM invitations"), 0, "nothing was sent");
+
+    assert_eq!(invite(until).await.status(), StatusCode::OK);
+    let mail = app.last_mail_to(CONTRACTOR);
+    let day = roster::domain::dates::day(ends);
+    assert!(mail.text_body.contains("The membership is for a limited time: it ends on"), "{}", mail.text_body);
+    let carl = app.other_browser();
+    carl.signed_in_user("Carl Contractor", CONTRACTOR).await;
+    let link = app.invitation_link(CONTRACTOR);
+    let (_, page) = carl.get_text(&link).await;
+    assert!(page.contains(&format!("it ends on {day}")), "the invitation's page says until when");
+    let response = carl.post_form(&format!("{link}/accept"), &[]).await;
+    assert_eq!(location(&response), format!("/orgs/{slug}"));
+    let member = app.membership_id(&slug, CONTRACTOR);
+    let owner = app.count(&format!(
+        "SELECT count(*) FROM memberships m JOIN users u ON u.id = m.expiry_set_by \
+          WHERE m.id = '{member}' AND u.email = '{OWNER}' AND m.expires_at = '{}'",
+        ends.format(&time::format_description::well_known::Rfc3339).unwrap()
+    ));
+    assert_eq!(owner, 1, "the membership ends that day, set by the inviter");
+}
+
+#[tokio::test]
+async fn the_owner_and_admins_choose_the_reminder_lead_and_may_turn_invitation_reminders_off() {
+    let (app, slug) = acme().await;
+    let carl = app.member(&slug, "Carl Contractor", CONTRACTOR, "member").await;
+    let path = format!("/orgs/{slug}/settings/reminders");
+    for bad in ["0", "31", "a week"] {
+        let response = app.post_form(&path, &[("reminder_days", bad), ("invitation_reminders", "on")]).await;
+        expect_page(response, StatusCode::UNPROCESSABLE_ENTITY, "Enter a number of days from 1 to 30.").await;
+    }
+    let response = carl.post_form(&path, &[("reminder_days", "14")]).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN, "a Member changes no reminders");
+    assert_eq!(
+        app.count("SELECT count(*) FROM organizations WHERE expiry_reminder_days = 7 AND invitation_reminders"),
+        1
+    );
+
+    let response = app.post_form(&path, &[("reminder_days", "14")]).await;
+    assert_eq!(location(&response), format!("/orgs/{slug}/settings"));
+    assert_eq!(
+        app.count("SELECT count(*) FROM organizations WHERE expiry_reminder_days = 14 AND NOT invitation_reminders"),
+        1
+    );
+    assert_eq!(audited(&app, "organization.reminders_changed"), 1);
+
+    // A date three weeks away is not reminded with a 7-day lead, but is with 14 days... at 14 days.
+    let member = app.membership_id(&slug, CONTRACTOR);
+    let (until, ends) = day_in(21);
+    app.post_form(&format!("/orgs/{slug}/members/{member}/expiry"), &[("on", "membership"), ("until", &until)]).await;
+    assert_eq!(app.sweep_at(ends - Duration::days(15)).reminded, 0);
+    assert_eq!(app.sweep_at(ends - Duration::days(14)).reminded, 1);
+}

@@ -46,6 +46,8 @@ pub struct InvitationView {
     pub admins: Vec<String>,
     /// The teams and projects it brings, in words.
     pub grants: Vec<String>,
+    /// The day the membership it brings ends, if it does.
+    pub access_until: Option<String>,
     /// Only the invited inbox had the link (no admin copied it): an account made
     /// from it counts as verified, and joins at once.
     pub link_proves_address: bool,
@@ -95,6 +97,7 @@ fn view_unguarded(conn: &mut PgConnection, token: &Token) -> Result<Option<Invit
     let grants = describe_grants(&invitation_grants::of_invitations(conn, &[invitation.id])?);
     Ok(Some(InvitationView {
         grants,
+        access_until: invitation.membership_expires_at.map(crate::domain::dates::day),
         link_proves_address: invitation.link_proves_address(),
         id: invitation.id,
         status: invitation.status_now(),
@@ -223,10 +226,16 @@ pub fn respond(
         let role = answered.role;
         let (mut joined, mut skipped) = (Vec::new(), Vec::new());
         if answer == Answer::Accept {
-            if memberships::insert_if_absent(conn, org.org_id(), me, role)? {
+            let joined_now = memberships::insert_if_absent(conn, org.org_id(), me, role)?;
+            if joined_now {
                 memberships::set_invited_by(conn, org.org_id(), me, answered.invited_by)?;
             }
             let membership = memberships::find(conn, org.org_id(), me)?.ok_or(AppError::NotFound)?;
+            // A membership for a limited time ends when the inviter chose, set by them.
+            if let (true, Some(until)) = (joined_now, answered.membership_expires_at) {
+                let on = crate::domain::expiry::On::Membership;
+                crate::db::expiry::set(conn, membership.id, on, Some(until), answered.invited_by)?;
+            }
             (joined, skipped) = apply_grants(conn, org.org_id(), membership.id, answered.id)?;
         }
         let (invitation, email, inviter) = (answered.id, answered.email, answered.invited_by);

@@ -58,6 +58,8 @@ pub fn long_date(at: OffsetDateTime) -> String {
 pub struct Brings {
     pub teams: Vec<Uuid>,
     pub projects: Vec<(Uuid, AccessLevel)>,
+    /// When the membership ends (DESIGN.md §2.12); `None`: it does not.
+    pub access_until: Option<OffsetDateTime>,
 }
 
 fn describe_brings(brings: &[Bring]) -> Vec<String> {
@@ -267,6 +269,15 @@ pub fn invite(
 
         let expires_at = OffsetDateTime::now_utc() + ctx.ttl;
         let expires = long_date(expires_at);
+        if brings.access_until.is_some_and(|until| until <= expires_at) {
+            return Err(AppError::Invalid(FormErrors::field(
+                "access_until",
+                format!(
+                    "Choose a day after the invitation expires ({expires}): the membership starts when it is accepted."
+                ),
+            )));
+        }
+        let access_until = brings.access_until.map(long_date);
         let inviter = access.user().map(|u| u.name.clone());
         let mut rows = Vec::with_capacity(to_invite.len());
         let mut mails = Vec::with_capacity(to_invite.len());
@@ -284,6 +295,7 @@ pub fn invite(
                 invited_by: access.user().map(|u| u.id),
                 inviter_name: access.name(),
                 expires_at,
+                membership_expires_at: brings.access_until,
             });
             mails.push(messages::invitation(&InvitationMail {
                 to: address.as_str(),
@@ -293,6 +305,7 @@ pub fn invite(
                 link: &ctx.links.invitation(&token),
                 expires: &expires,
                 grants: &grant_lines,
+                access_until: access_until.as_deref(),
                 reminder: false,
             })?);
         }
@@ -586,6 +599,7 @@ fn send_again(
             link: &ctx.links.invitation(&token),
             expires: &long_date(expires_at),
             grants: &grants,
+            access_until: renewed.membership_expires_at.map(long_date).as_deref(),
             reminder: false,
         })?,
     )?;

@@ -154,6 +154,10 @@ pub struct NewInvitations {
     /// Projects the invitee reaches on accepting.
     #[serde(default)]
     pub projects: Vec<ProjectGrant>,
+    /// When the membership ends (RFC 3339, after the invitation expires, within five
+    /// years); none: it does not.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub membership_expires_at: Option<time::OffsetDateTime>,
 }
 
 /// An address already invited.
@@ -249,9 +253,13 @@ pub async fn create_invitations(
                 .collect();
             // Nobody is invited as Owner: the use case says so, as for the page.
             let role: Role = body.role.unwrap_or(ApiRole::Member).into();
+            let access_until = body.membership_expires_at.and_then(|at| {
+                let checked = crate::domain::expiry::within_bounds(at, time::OffsetDateTime::now_utc());
+                errors.check("membership_expires_at", checked)
+            });
             errors.into_result()?;
             let list = EmailList::parse(&body.emails.join("\n"));
-            let brings = Brings { teams: body.teams, projects };
+            let brings = Brings { teams: body.teams, projects, access_until };
             let summary = invitations::invite_charged(
                 conn,
                 &state.invitation_context(),

@@ -309,6 +309,19 @@ impl EventView {
                     count_field(a, "limit").unwrap_or_default()
                 ),
             ),
+            Some(EventKind::RemindersChanged) => (
+                "changed the reminders of".into(),
+                format!(
+                    "to {} days before access ends; invitations {}",
+                    count_field(a, "expiry_reminder_days").unwrap_or_default(),
+                    if a.as_ref().and_then(|v| v.get("invitation_reminders")).and_then(|v| v.as_bool()) == Some(true) {
+                        "reminded two days before they expire"
+                    } else {
+                        "not reminded"
+                    }
+                ),
+                String::new(),
+            ),
             Some(EventKind::SeatsLimitChanged) => (
                 "changed the seat limit of".into(),
                 format!(

@@ -107,6 +107,8 @@ pub struct InvitePanel {
     pub emails: String,
     pub role: String,
     pub roles: Vec<Role>,
+    /// The day the membership ends, as typed.
+    pub access_until: String,
     /// The teams picker, when the viewer may bring teams.
     pub teams: Option<Picker>,
     /// The projects picker, when the viewer may bring projects.
@@ -159,6 +161,7 @@ impl InvitePanel {
         InvitePanel {
             emails: form.emails.clone(),
             role: form.role.clone(),
+            access_until: form.access_until.clone(),
             roles: choices.roles.clone(),
             teams,
             projects,
@@ -283,6 +286,8 @@ pub struct InviteForm {
     projects_q: String,
     find: String,
     drop: String,
+    /// The day the membership ends (`2027-03-31`), or empty.
+    access_until: String,
 }
 
 impl InviteForm {
@@ -297,6 +302,7 @@ impl InviteForm {
                 "projects_q" => form.projects_q = value,
                 "find" => form.find = value,
                 "drop" => form.drop = value,
+                "access_until" => form.access_until = value,
                 _ => {
                     if let Some(id) = key.strip_prefix("project:") {
                         if !value.is_empty() {
@@ -314,9 +320,20 @@ impl InviteForm {
         !self.find.is_empty() || !self.drop.is_empty()
     }
 
-    /// The teams and projects chosen (each once, without the one removed), or what
-    /// is wrong with them.
+    /// The teams and projects chosen, and the day the membership ends, or what is wrong
+    /// with them.
     fn brings(&self) -> Result<Brings, FormErrors> {
+        let mut brings = self.chosen()?;
+        if !self.access_until.trim().is_empty() {
+            let until = crate::domain::expiry::parse_date(&self.access_until, time::OffsetDateTime::now_utc());
+            brings.access_until = Some(until.map_err(|e| FormErrors::field("access_until", e))?);
+        }
+        Ok(brings)
+    }
+
+    /// The teams and projects chosen (each once, without the one removed), or what is
+    /// wrong with them.
+    fn chosen(&self) -> Result<Brings, FormErrors> {
         let bad = || FormErrors::form("Choose teams and projects from the lists. Reload the page and try again.");
         let dropped = Uuid::parse_str(self.drop.trim()).ok();
         let mut brings = Brings::default();
@@ -397,7 +414,7 @@ pub async fn new_invitations_form(
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
     // `Invite to team` names one; a Maintainer with one team invites into it.
-    let preset = Brings { teams: Uuid::parse_str(params.team.trim()).ok().into_iter().collect(), projects: Vec::new() };
+    let preset = Brings { teams: Uuid::parse_str(params.team.trim()).ok().into_iter().collect(), ..Brings::default() };
     let invite_page = state.db.run(move |conn| invitations::invite_form(conn, &slug, user.0, &preset)).await?;
     let panel = InvitePanel::new(&invite_page, &InviteForm::default());
     let nav = nav_for(&invite_page);
@@ -435,7 +452,18 @@ pub async fn invite_members(
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
     let form = InviteForm::from_fields(form.into_inner());
-    let brings = form.brings().map_err(AppError::Invalid)?;
+    let brings = match form.brings() {
+        Ok(brings) => brings,
+        // A date that cannot be read: the form again, with the message beside it.
+        Err(errors) if errors.get("access_until").is_some() => {
+            let chosen = form.chosen().map_err(AppError::Invalid)?;
+            let user = acting.user;
+            let invite_page = state.db.run(move |conn| invitations::invite_form(conn, &slug, user, &chosen)).await?;
+            let panel = InvitePanel::new(&invite_page, &form).answered(errors, None);
+            return panel_response(&req, frame, StatusCode::UNPROCESSABLE_ENTITY, invite_page, panel, None);
+        }
+        Err(errors) => return Err(AppError::Invalid(errors)),
+    };
     if form.only_looks() {
         return look_up(&req, frame, acting.user, &state, slug, form, brings).await;
     }

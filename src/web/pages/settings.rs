@@ -125,6 +125,10 @@ struct SettingsPage {
     transfer_picker: Picker,
     forms: Forms,
     seat_limit: i32,
+    /// How many days before an end date people are reminded, and whether unanswered
+    /// invitations are.
+    reminder_days: i32,
+    invitation_reminders: bool,
     /// For the Owner: the organization's domains.
     domains: Vec<DomainView>,
     api_keys: Vec<ApiKeyView>,
@@ -360,6 +364,9 @@ pub struct Forms {
     /// The member chosen in `Transfer ownership`, kept when the form comes back with errors.
     pub transfer_member: String,
     pub delete_errors: FormErrors,
+    /// The reminder lead as typed, when it is shown again with its error.
+    pub reminder_days: Option<String>,
+    pub reminder_errors: FormErrors,
     /// The seat limit as typed, when it is shown again with its error.
     pub seat_limit: Option<String>,
     pub seat_errors: FormErrors,
@@ -608,6 +615,8 @@ pub(super) async fn render(
             transfer_picker,
             forms,
             seat_limit: access.org.seat_limit,
+            reminder_days: access.org.expiry_reminder_days,
+            invitation_reminders: access.org.invitation_reminders,
             domains,
             api_keys: api_keys.iter().map(ApiKeyView::new).collect(),
             scope_choices,
@@ -741,6 +750,37 @@ pub async fn rename_organization(
         }
         Err(AppError::Invalid(errors)) => {
             let forms = Forms { general: Some(form), general_errors: errors, ..Forms::default() };
+            render(frame, &state, acting.user, slug, Section::General, StatusCode::UNPROCESSABLE_ENTITY, forms).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RemindersForm {
+    #[serde(default)]
+    reminder_days: String,
+    #[serde(default)]
+    invitation_reminders: String,
+}
+
+/// POST /orgs/{slug}/settings/reminders: `Reminders` (the Owner and Admins).
+pub async fn save_reminders(
+    req: HttpRequest,
+    frame: Frame,
+    acting: Acting,
+    state: web::Data<AppState>,
+    slug: OrgSlug,
+    form: web::Form<RemindersForm>,
+) -> Result<HttpResponse, AppError> {
+    let OrgSlug(slug) = slug;
+    let form = form.into_inner();
+    let (actor, lookup, days) = (acting.actor(), slug.clone(), form.reminder_days.clone());
+    let invitations = form.invitation_reminders == "on";
+    match state.db.run(move |conn| organizations::set_reminders(conn, &actor, &lookup, &days, invitations)).await {
+        Ok(()) => Ok(back_to(&req, frame, Section::General, &slug, FlashLevel::Success, "Reminders saved.".into())),
+        Err(AppError::Invalid(errors)) => {
+            let forms = Forms { reminder_days: Some(form.reminder_days), reminder_errors: errors, ..Forms::default() };
             render(frame, &state, acting.user, slug, Section::General, StatusCode::UNPROCESSABLE_ENTITY, forms).await
         }
         Err(other) => Err(other),
