@@ -139,8 +139,8 @@ pub fn due(conn: &mut PgConnection, looking: Looking, now: OffsetDateTime, limit
                 NULL::uuid AS place_id, o.name AS place_name, x.role AS grade, x.expires_at, \
                 x.expiry_set_by AS set_by \
            FROM memberships x JOIN organizations o ON o.id = x.organization_id \
-          WHERE x.expires_at IS NOT NULL AND {condition} \
-          ORDER BY x.expires_at LIMIT $2 FOR UPDATE OF x SKIP LOCKED",
+          WHERE x.expires_at IS NOT NULL AND {condition} AND NOT (x.scim_managed AND o.scim_enabled) \
+          ORDER BY x.expires_at LIMIT $2 {membership_lock}",
         "SELECT x.organization_id, x.membership_id, m.user_id, m.member_email AS email, \
                 x.team_id AS place_id, t.name AS place_name, x.role AS grade, x.expires_at, \
                 x.expiry_set_by AS set_by \
@@ -156,16 +156,25 @@ pub fn due(conn: &mut PgConnection, looking: Looking, now: OffsetDateTime, limit
           WHERE x.expires_at IS NOT NULL AND {condition} \
           ORDER BY x.expires_at LIMIT $2 FOR UPDATE OF x SKIP LOCKED",
     ];
+    // Ending a membership changes the organization's counters (a trigger), so the caller
+    // locks the organization first, then the membership ([`lock_due_membership`]), in the
+    // order every use case takes them: these are read unlocked.
+    let membership_lock = match looking {
+        Looking::Ended => "",
+        Looking::Reminders => "FOR UPDATE OF x SKIP LOCKED",
+    };
     let mut found = Vec::new();
     for (kind, statement) in statements.iter().enumerate() {
         let left = limit - found.len() as i64;
         if left <= 0 {
             break;
         }
-        let rows: Vec<Due> = diesel::sql_query(statement.replace("{condition}", &condition))
-            .bind::<Timestamptz, _>(now)
-            .bind::<BigInt, _>(left)
-            .load(conn)?;
+        let rows: Vec<Due> = diesel::sql_query(
+            statement.replace("{condition}", &condition).replace("{membership_lock}", membership_lock),
+        )
+        .bind::<Timestamptz, _>(now)
+        .bind::<BigInt, _>(left)
+        .load(conn)?;
         found.extend(rows.into_iter().map(|row| {
             let on = match (kind, row.place_id) {
                 (1, Some(team)) => On::Team(team),
@@ -176,6 +185,19 @@ pub fn due(conn: &mut PgConnection, looking: Looking, now: OffsetDateTime, limit
         }));
     }
     Ok(found)
+}
+
+/// The membership `id`, locked, if it still ends by `now` (another instance may have
+/// ended it, or someone extended it, since it was found due). Lock the organization first.
+pub fn lock_due_membership(conn: &mut PgConnection, id: Uuid, now: OffsetDateTime) -> QueryResult<bool> {
+    let found: Option<Uuid> = memberships::table
+        .find(id)
+        .filter(memberships::expires_at.le(now))
+        .select(memberships::id)
+        .for_update()
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
 }
 
 /// Marks a member's `on` reminded.

@@ -138,6 +138,10 @@ fn set_grant(
         Grantee::Team(id) => (Some(id), None),
         Grantee::Member(id) => (None, Some(id)),
     };
+    if let Some(membership) = member {
+        // A grant given again is no longer listed under Expired, however it was given.
+        super::expiry::forget_expired(conn, membership, crate::domain::expiry::On::Project(project))?;
+    }
     let existing: Option<(Uuid, AccessLevel)> = project_grants::table
         .filter(project_grants::project_id.eq(project))
         .filter(project_grants::team_id.is_not_distinct_from(team))

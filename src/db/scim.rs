@@ -431,7 +431,8 @@ pub fn touch_group(conn: &mut PgConnection, team: Uuid, external_id: Option<&str
 }
 
 /// Stores what the provider manages of a member: its external id and the parts of
-/// its User kept only for it; marks the member managed.
+/// its User kept only for it; marks the member managed. An end date the console set on
+/// the membership goes: the provider decides when it ends now (DESIGN.md §2.11).
 pub fn keep_profile(
     conn: &mut PgConnection,
     membership: Uuid,
@@ -441,6 +442,8 @@ pub fn keep_profile(
     diesel::update(memberships::table.find(membership))
         .set((
             memberships::scim_managed.eq(true),
+            memberships::expires_at.eq(None::<time::OffsetDateTime>),
+            memberships::expiry_set_by.eq(None::<Uuid>),
             memberships::scim_external_id.eq(external_id),
             memberships::scim_profile.eq(profile),
             memberships::scim_updated_at.eq(diesel::dsl::now),

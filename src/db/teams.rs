@@ -176,6 +176,8 @@ pub fn add(conn: &mut PgConnection, org: OrgId, team: Uuid, membership: Uuid, ro
         .on_conflict((team_members::team_id, team_members::membership_id))
         .do_nothing()
         .execute(conn)?;
+    // A place given again is no longer listed under Expired, however it was given.
+    super::expiry::forget_expired(conn, membership, crate::domain::expiry::On::Team(team))?;
     Ok(added == 1)
 }
 

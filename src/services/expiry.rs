@@ -60,14 +60,18 @@ impl Target {
 fn target(conn: &mut PgConnection, access: &OrgAccess, membership: Uuid, on: On) -> Result<Target, AppError> {
     let (member, parties) = members::target(conn, access, membership)?;
     let detail = memberships::detail(conn, access.org.org_id(), member.id)?.ok_or(AppError::NotFound)?;
+    // Nobody acts on the Owner (DESIGN.md §2.1), and nobody moves the end of their own access.
+    if member.role == Role::Owner {
+        return Err(AppError::Conflict(format!(
+            "{} is the Owner: the Owner's access does not end at a date.",
+            detail.member_email
+        )));
+    }
+    if access.is_me(member.id) {
+        return Err(AppError::Forbidden("Nobody sets when their own access ends: ask an admin.".to_owned()));
+    }
     let held = match on {
         On::Membership => {
-            if member.role == Role::Owner {
-                return Err(AppError::Conflict(format!(
-                    "{} is the Owner: the Owner's membership does not end at a date.",
-                    detail.member_email
-                )));
-            }
             parties.may_remove().map_err(members::refused)?;
             members::not_managed(conn, access, &member)?;
             Held::Membership
@@ -94,7 +98,8 @@ fn target(conn: &mut PgConnection, access: &OrgAccess, membership: Uuid, on: On)
             Held::ProjectGrant { project: project.id, project_name: project.name, level: grant.level }
         }
     };
-    let expires_at = rows::lock(conn, member.id, on)?.and_then(|e| e.expires_at);
+    // Locked now: the sweep may have ended it since it was read above.
+    let expires_at = rows::lock(conn, member.id, on)?.ok_or_else(|| ended(&detail.member_email))?.expires_at;
     Ok(Target {
         membership: member.id,
         user: member.user_id,
@@ -150,7 +155,9 @@ pub fn set(
         if to == target.expires_at {
             return Ok(target);
         }
-        rows::set(conn, target.membership, on, to, access.user().map(|u| u.id))?;
+        if !rows::set(conn, target.membership, on, to, access.user().map(|u| u.id))? {
+            return Err(ended(&target.email));
+        }
         let event = Event::MemberExpirySet {
             membership: target.membership,
             user: target.user,
@@ -183,6 +190,11 @@ pub fn update_member(
         set(conn, actor, slug, id, On::Membership, change, OffsetDateTime::now_utc())?;
         members::get(conn, actor, slug, id)
     })
+}
+
+/// What ended (at its date, or otherwise) between reading and changing it.
+fn ended(email: &str) -> AppError {
+    AppError::Conflict(format!("{email} no longer has this access: it ended meanwhile. Reload the page."))
 }
 
 fn invalid(field: &'static str, error: impl std::fmt::Display) -> AppError {
@@ -242,7 +254,6 @@ pub fn grant_again(
             }
             On::Membership => return Err(AppError::NotFound),
         };
-        rows::forget_expired(conn, member.id, on)?;
         actor.record(conn, &access, &[event])?;
         Ok(held)
     })
@@ -369,10 +380,16 @@ fn remind(conn: &mut PgConnection, ctx: &Context<'_>, orgs: &mut Orgs, now: Offs
 fn end(conn: &mut PgConnection, orgs: &mut Orgs, now: OffsetDateTime) -> Result<usize, AppError> {
     let due = rows::due(conn, Looking::Ended, now, BATCH)?;
     let roster = Actor::system();
+    let mut ended = 0;
     for (on, row) in &due {
         let org = orgs.get(conn, row.organization_id)?.clone();
         let event = match *on {
             On::Membership => {
+                // The organization first, then the membership, as every use case locks them.
+                organizations::lock(conn, org.org_id())?;
+                if !rows::lock_due_membership(conn, row.membership_id, now)? {
+                    continue;
+                }
                 let access = OrgAccess::of_roster(org.clone());
                 let membership =
                     memberships::lock_in_org(conn, org.org_id(), row.membership_id)?.ok_or(AppError::NotFound)?;
@@ -384,6 +401,7 @@ fn end(conn: &mut PgConnection, orgs: &mut Orgs, now: OffsetDateTime) -> Result<
                     false,
                     Departure::Expired { granter: row.set_by },
                 )?;
+                ended += 1;
                 continue;
             }
             On::Team(team) => {
@@ -415,8 +433,9 @@ fn end(conn: &mut PgConnection, orgs: &mut Orgs, now: OffsetDateTime) -> Result<
             }
         };
         roster.record_in(conn, &org, None, &[event])?;
+        ended += 1;
     }
-    Ok(due.len())
+    Ok(ended)
 }
 
 /// Emails unanswered invitations a reminder two days before they expire (once, and not

@@ -341,7 +341,7 @@ pub fn describe(n: &Notification) -> Item {
             let email = text(p, "email");
             let sentence = format!("Your invitation of {email} to {org} expired unanswered.");
             let href = format!("/orgs/{slug}/invitations?status=expired");
-            let action = Some(Action { label: "Resend", name: format!("Resend the invitation to {email}"), href: href.clone() });
+            let action = Some(Action { label: "Resend", name: format!("Resend: open the expired invitation to {email}"), href: href.clone() });
             return item(n, sentence, href, action);
         }
         _ => (

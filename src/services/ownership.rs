@@ -133,6 +133,8 @@ pub fn transfer(
         }
         // Demote first: at most one Owner at any moment (a unique index), exactly one at commit.
         memberships::set_role(conn, me.id, Role::Admin)?;
+        // The Owner's membership never ends at a date (a check): an end date goes with the role.
+        crate::db::expiry::set(conn, target.id, crate::domain::expiry::On::Membership, None, None)?;
         memberships::set_role(conn, target.id, Role::Owner)?;
         let event = Event::OwnershipTransferred {
             membership: target.id,

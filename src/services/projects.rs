@@ -285,7 +285,6 @@ pub fn grant(
 }
 
 /// [`grant`], ending at `until` when given (a member's own grant only; DESIGN.md §2.12).
-/// A grant given again leaves the member's `Expired` list.
 pub fn grant_until(
     conn: &mut PgConnection,
     actor: &Actor,
@@ -320,7 +319,6 @@ pub fn grant_until(
         }
         if let Grantee::Member(membership) = grantee {
             let on = crate::domain::expiry::On::Project(project.id);
-            crate::db::expiry::forget_expired(conn, membership, on)?;
             if let Some(until) = until {
                 let before = crate::db::expiry::lock(conn, membership, on)?.and_then(|e| e.expires_at);
                 crate::db::expiry::set(conn, membership, on, Some(until), access.user().map(|u| u.id))?;

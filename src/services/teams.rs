@@ -397,7 +397,7 @@ pub(super) fn resolve_member(conn: &mut PgConnection, access: &OrgAccess, who: &
 }
 
 /// `Add member`: puts a member of the organization into the team with `role`, until
-/// `until` when given (DESIGN.md §2.12). A place given again leaves the `Expired` list.
+/// `until` when given (DESIGN.md §2.12).
 pub fn add_member(
     conn: &mut PgConnection,
     actor: &Actor,
@@ -433,9 +433,8 @@ pub fn add_member(
             errors.add("member", format!("{} is already in {}.", member.email, team.name));
             return Err(AppError::Invalid(errors));
         }
-        let on = crate::domain::expiry::On::Team(team.id);
-        crate::db::expiry::forget_expired(conn, membership, on)?;
         if let Some(until) = until {
+            let on = crate::domain::expiry::On::Team(team.id);
             crate::db::expiry::set(conn, membership, on, Some(until), access.user().map(|u| u.id))?;
         }
         let member = rows::member(conn, team.id, membership)?.ok_or(AppError::NotFound)?;

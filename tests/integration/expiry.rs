@@ -209,7 +209,7 @@ async fn bad_dates_and_the_owners_membership_are_refused_and_change_nothing() {
     let response = app
         .post_form(&format!("/orgs/{slug}/members/{owner}/expiry"), &[("on", "membership"), ("until", &until)])
         .await;
-    expect_page(response, StatusCode::CONFLICT, "the Owner's membership does not end at a date").await;
+    expect_page(response, StatusCode::CONFLICT, "the Owner's access does not end at a date").await;
     let response = carl.post_form(&path, &[("on", "membership"), ("until", &until)]).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN, "a Member sets no dates");
     let response = app.post_form(&path, &[("on", "team:nope"), ("until", &until)]).await;
@@ -329,7 +329,11 @@ async fn an_invitation_for_a_limited_time_says_so_and_accepting_gives_a_membersh
         let path = format!("/orgs/{slug}/invitations");
         let app = &app;
         async move {
-            app.post_form(&path, &[("emails", CONTRACTOR), ("role", "member"), ("access_until", until.as_str())]).await
+            app.post_form(
+                &path,
+                &[("emails", CONTRACTOR), ("role", "member"), ("membership_expires_at", until.as_str())],
+            )
+            .await
         }
     };
     // A day before the invitation itself expires, and a date nobody can read, are refused beside the field.
@@ -389,4 +393,53 @@ async fn the_owner_and_admins_choose_the_reminder_lead_and_may_turn_invitation_r
     app.post_form(&format!("/orgs/{slug}/members/{member}/expiry"), &[("on", "membership"), ("until", &until)]).await;
     assert_eq!(app.sweep_at(ends - Duration::days(15)).reminded, 0);
     assert_eq!(app.sweep_at(ends - Duration::days(14)).reminded, 1);
+}
+
+#[tokio::test]
+async fn nobody_dates_their_own_access_or_the_owners_and_ownership_takes_no_end_date_along() {
+    let (app, slug) = acme().await;
+    let mia = app.member(&slug, "Mia Maintainer", "mia@example.com", "member").await;
+    let team = create_team(&app, &slug, "Platform").await;
+    add_to_team(&app, &slug, &team, "mia@example.com", "maintainer").await;
+    add_to_team(&app, &slug, &team, OWNER, "member").await;
+    let on = format!("team:{}", team_id(&app, &team));
+    let (until, _) = day_in(30);
+    let mine = app.membership_id(&slug, "mia@example.com");
+    let response =
+        mia.post_form(&format!("/orgs/{slug}/members/{mine}/expiry"), &[("on", &on), ("until", &until)]).await;
+    expect_page(response, StatusCode::FORBIDDEN, "Nobody sets when their own access ends").await;
+    let owner = app.membership_id(&slug, OWNER);
+    let response =
+        mia.post_form(&format!("/orgs/{slug}/members/{owner}/expiry"), &[("on", &on), ("until", &until)]).await;
+    expect_page(response, StatusCode::CONFLICT, "the Owner's access does not end at a date").await;
+    assert_eq!(app.count("SELECT count(*) FROM team_members WHERE expires_at IS NOT NULL"), 0);
+
+    // Handing ownership to a member whose membership ends: the end date goes with the role.
+    app.post_form(&format!("/orgs/{slug}/members/{mine}/expiry"), &[("on", "membership"), ("until", &until)]).await;
+    assert_eq!(app.count("SELECT count(*) FROM memberships WHERE expires_at IS NOT NULL"), 1);
+    let response = app
+        .post_form(&format!("/orgs/{slug}/settings/transfer"), &[("member", &mine.to_string()), ("confirm", "Acme")])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.count("SELECT count(*) FROM memberships WHERE role = 'owner' AND member_email = 'mia@example.com' AND expires_at IS NULL"),
+        1
+    );
+}
+
+#[tokio::test]
+async fn an_invitation_is_not_resent_past_the_end_of_the_membership_it_brings() {
+    let (app, slug) = acme().await;
+    let (until, _) = day_in(20);
+    app.post_form(
+        &format!("/orgs/{slug}/invitations"),
+        &[("emails", CONTRACTOR), ("role", "member"), ("membership_expires_at", &until)],
+    )
+    .await;
+    let id = app.invitation_id(CONTRACTOR);
+    // Its membership now ends before a resent link would expire.
+    app.execute("UPDATE invitations SET membership_expires_at = now() + interval '3 days'");
+    let response = app.post_form(&format!("/orgs/{slug}/invitations/{id}/resend"), &[]).await;
+    expect_page(response, StatusCode::CONFLICT, "revoke it and invite").await;
+    assert_eq!(app.count("SELECT count(*) FROM invitations WHERE send_count = 1"), 1, "nothing was resent");
 }

@@ -49,7 +49,7 @@ pub struct Context<'a> {
 /// A day in full words, as invitation emails write their expiry: "30 March 2027".
 pub fn long_date(at: OffsetDateTime) -> String {
     let format = time::macros::format_description!("[day padding:none] [month repr:long] [year]");
-    at.format(&format).unwrap_or_default()
+    at.to_offset(time::UtcOffset::UTC).format(&format).unwrap_or_default()
 }
 
 /// What an invitation brings besides the membership: teams (joined as Member) and
@@ -271,7 +271,7 @@ pub fn invite(
         let expires = long_date(expires_at);
         if brings.access_until.is_some_and(|until| until <= expires_at) {
             return Err(AppError::Invalid(FormErrors::field(
-                "access_until",
+                "membership_expires_at",
                 format!(
                     "Choose a day after the invitation expires ({expires}): the membership starts when it is accepted."
                 ),
@@ -585,6 +585,14 @@ fn send_again(
     let nonce = TokenKey::new_nonce();
     let token = ctx.tokens.token(&nonce);
     let expires_at = OffsetDateTime::now_utc() + ctx.ttl;
+    if let Some(until) = invitation.membership_expires_at.filter(|until| *until <= expires_at) {
+        return Err(AppError::Conflict(format!(
+            "The membership this invitation brings ends on {}, before a new link would expire: revoke it and invite \
+             {} again with a later date.",
+            long_date(until),
+            invitation.email
+        )));
+    }
     let renewed = invitations::renew(conn, access.org.org_id(), invitation.id, &nonce, &token.hash(), expires_at)?
         .ok_or_else(|| no_longer_pending(invitation))?;
     let grants = describe_grants(&invitation_grants::of_invitations(conn, &[renewed.id])?);

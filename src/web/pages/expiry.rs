@@ -73,6 +73,8 @@ struct ExpiryPageView {
     until: String,
     /// The earliest date the field takes (tomorrow).
     min: String,
+    /// How many days before the date the reminder comes (the organization's setting).
+    lead_days: i32,
     errors: FormErrors,
     extend_days: [i64; 2],
 }
@@ -109,6 +111,7 @@ async fn render(
             ends: expires_at.map(day),
             until: form.until,
             min: tomorrow.to_string(),
+            lead_days: org.expiry_reminder_days,
             errors,
             extend_days: EXTEND_DAYS,
         },

@@ -302,7 +302,7 @@ impl InviteForm {
                 "projects_q" => form.projects_q = value,
                 "find" => form.find = value,
                 "drop" => form.drop = value,
-                "access_until" => form.access_until = value,
+                "membership_expires_at" => form.access_until = value,
                 _ => {
                     if let Some(id) = key.strip_prefix("project:") {
                         if !value.is_empty() {
@@ -326,7 +326,7 @@ impl InviteForm {
         let mut brings = self.chosen()?;
         if !self.access_until.trim().is_empty() {
             let until = crate::domain::expiry::parse_date(&self.access_until, time::OffsetDateTime::now_utc());
-            brings.access_until = Some(until.map_err(|e| FormErrors::field("access_until", e))?);
+            brings.access_until = Some(until.map_err(|e| FormErrors::field("membership_expires_at", e))?);
         }
         Ok(brings)
     }
@@ -455,7 +455,7 @@ pub async fn invite_members(
     let brings = match form.brings() {
         Ok(brings) => brings,
         // A date that cannot be read: the form again, with the message beside it.
-        Err(errors) if errors.get("access_until").is_some() => {
+        Err(errors) if errors.get("membership_expires_at").is_some() => {
             let chosen = form.chosen().map_err(AppError::Invalid)?;
             let user = acting.user;
             let invite_page = state.db.run(move |conn| invitations::invite_form(conn, &slug, user, &chosen)).await?;
