@@ -149,7 +149,10 @@ pub fn set(
         let mut target = target(conn, &access, membership, on)?;
         let to = match change {
             Change::To(at) => Some(at),
-            Change::By(days) => Some(extended_by(target.expires_at, days, now).map_err(|e| invalid("extend", e))?),
+            Change::By(days) => Some(
+                extended_by(target.expires_at, days, now)
+                    .map_err(|e| AppError::Invalid(FormErrors::field("extend", e)))?,
+            ),
             Change::Remove => None,
         };
         if to == target.expires_at {
@@ -195,12 +198,6 @@ pub fn update_member(
 /// What ended (at its date, or otherwise) between reading and changing it.
 fn ended(email: &str) -> AppError {
     AppError::Conflict(format!("{email} no longer has this access: it ended meanwhile. Reload the page."))
-}
-
-fn invalid(field: &'static str, error: impl std::fmt::Display) -> AppError {
-    let mut errors = FormErrors::new();
-    errors.add(field, error.to_string());
-    AppError::Invalid(errors)
 }
 
 /// `Grant again`: gives a member back a team place or a grant that ended at its date,
