@@ -94,6 +94,14 @@ pub fn parse_date(input: &str, now: OffsetDateTime) -> Result<OffsetDateTime, Ex
     within_bounds(start_of(date), now)
 }
 
+/// [`parse_date`] for a field that may be left empty: `None` when nothing was typed.
+pub fn parse_optional_date(input: &str, now: OffsetDateTime) -> Result<Option<OffsetDateTime>, ExpiryError> {
+    match input.trim() {
+        "" => Ok(None),
+        typed => parse_date(typed, now).map(Some),
+    }
+}
+
 /// `at` if it is after today (UTC) and within [`MAX_AHEAD`] of `now`.
 pub fn within_bounds(at: OffsetDateTime, now: OffsetDateTime) -> Result<OffsetDateTime, ExpiryError> {
     if at <= start_of(now.date()) + Duration::DAY - Duration::nanoseconds(1) {
@@ -142,6 +150,13 @@ mod tests {
         for bad in ["", "31/03/2027", "2027-02-30", "tomorrow", "2027-3-1x"] {
             assert_eq!(parse_date(bad, NOW), Err(ExpiryError::Unreadable), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn an_empty_optional_date_is_none_and_a_typed_one_is_read_as_any() {
+        assert_eq!(parse_optional_date("  ", NOW), Ok(None));
+        assert_eq!(parse_optional_date("2027-03-31", NOW), Ok(Some(datetime!(2027-03-31 00:00 UTC))));
+        assert_eq!(parse_optional_date("2026-12-04", NOW), Err(ExpiryError::NotAhead));
     }
 
     #[test]

@@ -323,12 +323,9 @@ impl InviteForm {
     /// The teams and projects chosen, and the day the membership ends, or what is wrong
     /// with them.
     fn brings(&self) -> Result<Brings, FormErrors> {
-        let mut brings = self.chosen()?;
-        if !self.access_until.trim().is_empty() {
-            let until = crate::domain::expiry::parse_date(&self.access_until, time::OffsetDateTime::now_utc());
-            brings.access_until = Some(until.map_err(|e| FormErrors::field("membership_expires_at", e))?);
-        }
-        Ok(brings)
+        let until = crate::domain::expiry::parse_optional_date(&self.access_until, time::OffsetDateTime::now_utc());
+        let access_until = until.map_err(|e| FormErrors::field("membership_expires_at", e))?;
+        Ok(Brings { access_until, ..self.chosen()? })
     }
 
     /// The teams and projects chosen (each once, without the one removed), or what is

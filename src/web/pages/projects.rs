@@ -239,16 +239,9 @@ pub async fn grant_access(
             Err(_) => GranteeInput::TeamNamed(team.to_owned()),
         }),
     };
-    let until = match form.expires.trim() {
-        "" => None,
-        typed => match crate::domain::expiry::parse_date(typed, time::OffsetDateTime::now_utc()) {
-            Ok(at) => Some(at),
-            Err(error) => {
-                errors.add("expires", error);
-                None
-            }
-        },
-    };
+    let until = errors
+        .check("expires", crate::domain::expiry::parse_optional_date(&form.expires, time::OffsetDateTime::now_utc()))
+        .flatten();
     let (Some(level), Some(grantee), true) = (level, grantee, errors.get("expires").is_none()) else {
         if is_htmx(&req) {
             // From a row's Change level: the error goes where htmx shows errors, not into the row.

@@ -308,16 +308,13 @@ pub async fn add_team_member(
         errors.add("role", "Choose Maintainer or Member.");
         return render_team(frame, &state, acting.user, named, String::new(), Submitted { form, errors }, None).await;
     };
-    let until = match form.expires.trim() {
-        "" => None,
-        typed => match crate::domain::expiry::parse_date(typed, time::OffsetDateTime::now_utc()) {
-            Ok(at) => Some(at),
-            Err(error) => {
-                let errors = FormErrors::field("expires", error);
-                return render_team(frame, &state, acting.user, named, String::new(), Submitted { form, errors }, None)
-                    .await;
-            }
-        },
+    let until = match crate::domain::expiry::parse_optional_date(&form.expires, time::OffsetDateTime::now_utc()) {
+        Ok(until) => until,
+        Err(error) => {
+            let errors = FormErrors::field("expires", error);
+            return render_team(frame, &state, acting.user, named, String::new(), Submitted { form, errors }, None)
+                .await;
+        }
     };
     let actor = acting.actor();
     let (slug, team, who) = (named.slug.clone(), named.name.clone(), form.member.clone());
