@@ -12,6 +12,7 @@ pub mod groups;
 pub mod invitation_grants;
 pub mod invitations;
 pub mod jobs;
+pub mod join_requests;
 pub mod listing;
 pub mod members;
 pub mod memberships;

@@ -169,3 +169,13 @@ pub fn mark_all_read(conn: &mut PgConnection, recipient: Uuid) -> QueryResult<us
     .set(notifications::read_at.eq(Some(time::OffsetDateTime::now_utc())))
     .execute(conn)
 }
+
+/// Takes back the notifications of `kind` about `subject` from everyone told (a
+/// join request answered by one Admin leaves the others' bells). Walks the partial
+/// index `notifications_join_request_subject`.
+pub fn forget_about(conn: &mut PgConnection, kind: &str, subject: Uuid) -> QueryResult<usize> {
+    diesel::delete(notifications::table)
+        .filter(notifications::kind.eq(kind))
+        .filter(notifications::subject_id.eq(subject))
+        .execute(conn)
+}

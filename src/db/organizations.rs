@@ -26,6 +26,8 @@ pub struct Organization {
     pub expiry_reminder_days: i32,
     /// Whether unanswered invitations get a reminder email two days before they expire.
     pub invitation_reminders: bool,
+    /// How many requests to join wait for an answer (kept by the database).
+    pub open_join_requests: i32,
 }
 
 impl Organization {

@@ -218,6 +218,8 @@ diesel::table! {
         scim_enabled -> Bool,
         expiry_reminder_days -> Int4,
         invitation_reminders -> Bool,
+        open_join_requests -> Int4,
+        join_requests_waiting -> Bool,
     }
 }
 
@@ -449,6 +451,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    join_requests (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        user_id -> Uuid,
+        email -> Text,
+        note -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamptz,
+        decided_at -> Nullable<Timestamptz>,
+        decided_by -> Nullable<Uuid>,
+        role -> Nullable<Text>,
+        reason -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(api_idempotency -> api_keys (api_key_id));
 diesel::joinable!(authenticator_apps -> users (user_id));
 diesel::joinable!(passkey_ceremonies -> users (user_id));
@@ -461,6 +479,8 @@ diesel::joinable!(audit_events -> users (actor_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(expired_access -> memberships (membership_id));
 diesel::joinable!(invitations -> organizations (organization_id));
+diesel::joinable!(join_requests -> organizations (organization_id));
+diesel::joinable!(join_requests -> users (user_id));
 diesel::joinable!(memberships -> organizations (organization_id));
 diesel::joinable!(notifications -> organizations (organization_id));
 diesel::joinable!(notifications -> users (recipient_id));
@@ -489,6 +509,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitation_grants,
     invitations,
     jobs,
+    join_requests,
     memberships,
     notifications,
     organization_domains,

@@ -73,3 +73,4 @@ text_enum!(JobStatus, "job status");
 text_enum!(TeamRole, "team role");
 text_enum!(AccessLevel, "access level");
 text_enum!(DomainPolicy, "domain policy");
+text_enum!(crate::domain::join_request::RequestStatus, "join request status");

@@ -36,20 +36,24 @@ pub enum DomainPolicy {
     AutoJoin,
     /// They are offered `Join` on their Dashboard and in the bell.
     Suggest,
+    /// They may `Ask to join`; the Owner or an Admin approves or denies the request.
+    Request,
 }
 
 impl DomainPolicy {
-    pub const ALL: [DomainPolicy; 2] = [DomainPolicy::AutoJoin, DomainPolicy::Suggest];
+    pub const ALL: [DomainPolicy; 3] = [DomainPolicy::AutoJoin, DomainPolicy::Suggest, DomainPolicy::Request];
     pub fn as_str(self) -> &'static str {
         match self {
             DomainPolicy::AutoJoin => "auto_join",
             DomainPolicy::Suggest => "suggest",
+            DomainPolicy::Request => "request",
         }
     }
     pub fn label(self) -> &'static str {
         match self {
             DomainPolicy::AutoJoin => "Auto-join",
             DomainPolicy::Suggest => "Suggest",
+            DomainPolicy::Request => "Request",
         }
     }
     pub fn from_db(value: &str) -> Option<Self> {

@@ -55,6 +55,31 @@ pub enum Event {
     /// The invitation expired unanswered; its inviter, if still known, is told.
     #[strum_discriminants(strum(serialize = "invitation.expired"))]
     InvitationExpired { invitation: Uuid, email: String, role: Role, inviter: Option<Uuid> },
+    /// Someone asked to join (`waiting`: no seat was free then); the Owner and Admins
+    /// (`admins`) are told.
+    #[strum_discriminants(strum(serialize = "join_request.created"))]
+    JoinRequestCreated {
+        request: Uuid,
+        user: Uuid,
+        email: String,
+        name: String,
+        note: Option<String>,
+        waiting: bool,
+        admins: Vec<Uuid>,
+    },
+    /// A request was approved: the person joined as `role`, with the teams `teams`
+    /// (in words); they are told.
+    #[strum_discriminants(strum(serialize = "join_request.approved"))]
+    JoinRequestApproved { request: Uuid, membership: Uuid, user: Uuid, email: String, role: Role, teams: Vec<String> },
+    /// A request was denied, with the reason told to the person, if one was given.
+    #[strum_discriminants(strum(serialize = "join_request.denied"))]
+    JoinRequestDenied { request: Uuid, user: Uuid, email: String, reason: Option<String> },
+    /// The person who asked took their request back.
+    #[strum_discriminants(strum(serialize = "join_request.withdrawn"))]
+    JoinRequestWithdrawn { request: Uuid, user: Uuid, email: String },
+    /// Seats freed up while requests waited for one; the Owner is told.
+    #[strum_discriminants(strum(serialize = "join_request.seats_free"))]
+    JoinRequestSeatsFree { organization: Uuid, org_name: String, waiting: i64, free: i64, owner: Option<Uuid> },
     #[strum_discriminants(strum(serialize = "member.role_changed"))]
     MemberRoleChanged { membership: Uuid, user: Uuid, email: String, from: Role, to: Role },
     #[strum_discriminants(strum(serialize = "member.removed"))]
@@ -308,6 +333,11 @@ impl EventKind {
             EventKind::InvitationDeclined => "Invitation declined",
             EventKind::InvitationReminded => "Invitation reminder sent",
             EventKind::InvitationExpired => "Invitation expired",
+            EventKind::JoinRequestCreated => "Join request sent",
+            EventKind::JoinRequestApproved => "Join request approved",
+            EventKind::JoinRequestDenied => "Join request denied",
+            EventKind::JoinRequestWithdrawn => "Join request withdrawn",
+            EventKind::JoinRequestSeatsFree => "Seats free for join requests",
             EventKind::MemberExpirySet => "Expiry set",
             EventKind::MemberExpiryReminded => "Expiry reminder sent",
             EventKind::MemberExpired => "Membership expired",
@@ -408,6 +438,7 @@ impl Event {
             | Event::SeatsLimitChanged { org_name: name, .. }
             | Event::RemindersChanged { org_name: name, .. }
             | Event::SeatsNearLimit { org_name: name, .. }
+            | Event::JoinRequestSeatsFree { org_name: name, .. }
             | Event::ProvisioningChanged { org_name: name, .. }
             | Event::TeamCreated { name, .. }
             | Event::TeamProvisioned { name, .. }
@@ -440,6 +471,10 @@ impl Event {
             Event::TeamMemberAdded { email, .. }
             | Event::TeamMemberRemoved { email, .. }
             | Event::TeamRoleChanged { email, .. } => email,
+            Event::JoinRequestCreated { email, .. }
+            | Event::JoinRequestApproved { email, .. }
+            | Event::JoinRequestDenied { email, .. }
+            | Event::JoinRequestWithdrawn { email, .. } => email,
             Event::InvitationCreated { email, .. }
             | Event::InvitationResent { email, .. }
             | Event::InvitationRevoked { email, .. }
@@ -579,6 +614,18 @@ impl Event {
             Event::DomainJoinRefused { domain, used, limit, .. } => {
                 (None, Some(json!({ "domain": domain, "used": used, "limit": limit })))
             }
+            Event::JoinRequestCreated { note, waiting, .. } => {
+                (None, Some(json!({ "status": "open", "note": note, "waiting_for_seat": waiting })))
+            }
+            Event::JoinRequestApproved { role, teams, .. } => (
+                Some(json!({ "status": "open" })),
+                Some(json!({ "status": "approved", "role": role.as_str(), "teams": teams })),
+            ),
+            Event::JoinRequestDenied { reason, .. } => {
+                (Some(json!({ "status": "open" })), Some(json!({ "status": "denied", "reason": reason })))
+            }
+            Event::JoinRequestWithdrawn { .. } => (Some(json!({ "status": "open" })), Some(json!({ "status": "withdrawn" }))),
+            Event::JoinRequestSeatsFree { waiting, free, .. } => (None, Some(json!({ "waiting": waiting, "free": free }))),
             Event::RemindersChanged { from_days, days, from_invitations, invitations, .. } => (
                 Some(json!({ "expiry_reminder_days": from_days, "invitation_reminders": from_invitations })),
                 Some(json!({ "expiry_reminder_days": days, "invitation_reminders": invitations })),
@@ -688,7 +735,11 @@ impl Event {
             | Event::MemberDeprovisioned { membership, user, .. }
             | Event::MemberProvisioningStopped { membership, user, .. }
             | Event::MemberProvisioningAccepted { membership, user, .. }
-            | Event::MemberJoinedViaDomain { membership, user, .. } => (None, Some(membership), Some(user), None, None),
+            | Event::MemberJoinedViaDomain { membership, user, .. }
+            | Event::JoinRequestApproved { membership, user, .. } => (None, Some(membership), Some(user), None, None),
+            Event::JoinRequestCreated { user, .. }
+            | Event::JoinRequestDenied { user, .. }
+            | Event::JoinRequestWithdrawn { user, .. } => (None, None, Some(user), None, None),
             Event::TeamMemberAdded { team, user, .. }
             | Event::TeamMemberRemoved { team, user, .. }
             | Event::TeamRoleChanged { team, user, .. } => (None, None, Some(user), Some(team), None),
@@ -814,6 +865,31 @@ impl Event {
                     subject: *organization,
                     payload: json!({ "email": email, "domain": domain, "used": used, "limit": limit }),
                 })
+                .collect(),
+            Event::JoinRequestCreated { request, email, name, note, waiting, admins, .. } => admins
+                .iter()
+                .map(|admin| Notice {
+                    recipient: *admin,
+                    subject: *request,
+                    payload: json!({ "request": request, "email": email, "name": name, "note": note, "waiting": waiting }),
+                })
+                .collect(),
+            Event::JoinRequestApproved { request, user, role, teams, .. } => vec![Notice {
+                recipient: *user,
+                subject: *request,
+                payload: json!({ "role": role.as_str(), "teams": teams, "by": actor_name }),
+            }],
+            Event::JoinRequestDenied { request, user, reason, .. } => {
+                vec![Notice { recipient: *user, subject: *request, payload: json!({ "reason": reason }) }]
+            }
+            Event::JoinRequestWithdrawn { .. } => Vec::new(),
+            Event::JoinRequestSeatsFree { organization, waiting, free, owner, .. } => owner
+                .map(|owner| Notice {
+                    recipient: owner,
+                    subject: *organization,
+                    payload: json!({ "waiting": waiting, "free": free }),
+                })
+                .into_iter()
                 .collect(),
             Event::SeatsNearLimit { organization, used, limit, admins, .. } => admins
                 .iter()

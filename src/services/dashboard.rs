@@ -14,6 +14,10 @@ pub struct Dashboard {
     pub pending: Vec<PendingForMe>,
     /// An organization offering to let the viewer in through their address's domain.
     pub suggestion: Option<super::domains::Suggestion>,
+    /// `Ask to join`, offered through the domain of the viewer's address.
+    pub ask: Option<super::join_requests::Offer>,
+    /// The viewer's requests to join that wait for an answer.
+    pub my_requests: Vec<super::join_requests::Mine>,
 }
 
 /// Loads the Dashboard.
@@ -21,7 +25,8 @@ pub fn load(conn: &mut PgConnection, user: UserId) -> Result<Dashboard, AppError
     let viewer = viewer::load(conn, user)?;
     let pending = invitations::pending_for(conn, user)?;
     let suggestion = super::domains::suggestion_for(conn, user)?;
-    Ok(Dashboard { viewer, pending, suggestion })
+    let (ask, my_requests) = super::join_requests::for_dashboard(conn, user)?;
+    Ok(Dashboard { viewer, pending, suggestion, ask, my_requests })
 }
 
 /// Answers an invitation from the Dashboard prompt. The outcome (a refusal is a

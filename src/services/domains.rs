@@ -174,16 +174,16 @@ pub fn remove(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> 
 }
 
 /// Someone a verified domain may let in: their account and address, and the domain.
-struct Eligible {
-    account: users::User,
-    domain: OrgDomain,
+pub(crate) struct Eligible {
+    pub(crate) account: users::User,
+    pub(crate) domain: OrgDomain,
 }
 
 /// Whether `user` may join through a verified domain: their address is verified
 /// and at exactly that domain, they are not a member, were never removed from the
 /// organization and did not leave it (an invitation brings them back), and no open
 /// invitation waits for them there (its seat is theirs already). None of it locks.
-fn eligible(conn: &mut PgConnection, user: UserId) -> Result<Option<Eligible>, AppError> {
+pub(crate) fn eligible(conn: &mut PgConnection, user: UserId) -> Result<Option<Eligible>, AppError> {
     let Some(account) = users::find(conn, user)? else { return Ok(None) };
     if !account.is_verified() {
         return Ok(None);

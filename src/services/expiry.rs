@@ -267,6 +267,8 @@ pub struct Swept {
     pub invitations_reminded: usize,
     /// Invitations that expired unanswered, their inviters told.
     pub invitations_expired: usize,
+    /// Organizations whose Owner was told that seats freed up for waiting join requests.
+    pub seats_freed: usize,
 }
 
 /// How many of each kind one transaction of the sweep takes.
@@ -285,12 +287,14 @@ pub fn sweep(conn: &mut PgConnection, ctx: &Context<'_>, now: OffsetDateTime) ->
             let reminded = remind(conn, ctx, &mut orgs, now)?;
             let ended = end(conn, &mut orgs, now)?;
             let (invitations_reminded, invitations_expired) = sweep_invitations(conn, ctx, &mut orgs, now)?;
-            Ok(Swept { reminded, ended, invitations_reminded, invitations_expired })
+            let seats_freed = super::join_requests::tell_when_seats_free(conn, BATCH)?;
+            Ok(Swept { reminded, ended, invitations_reminded, invitations_expired, seats_freed })
         })?;
         swept.reminded += round.reminded;
         swept.ended += round.ended;
         swept.invitations_reminded += round.invitations_reminded;
         swept.invitations_expired += round.invitations_expired;
+        swept.seats_freed += round.seats_freed;
         if round == Swept::default() {
             return Ok(swept);
         }

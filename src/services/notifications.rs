@@ -337,6 +337,60 @@ pub fn describe(n: &Notification) -> Item {
             };
             (sentence, href)
         }
+        Some(EventKind::JoinRequestCreated) => {
+            let (name, email) = (text(p, "name"), text(p, "email"));
+            let note = p.get("note").and_then(|v| v.as_str()).map(|note| format!(" “{note}”")).unwrap_or_default();
+            let waits = if p.get("waiting").and_then(|v| v.as_bool()) == Some(true) {
+                " No seat is free: it waits until one is."
+            } else {
+                ""
+            };
+            let sentence = format!("{name} ({email}) asks to join {org}.{note}{waits}");
+            let request = text(p, "request");
+            let href = format!("/orgs/{slug}/members/requests/{request}");
+            let action = Some(Action {
+                label: "Review",
+                name: format!("Review the request of {name} to join {org}"),
+                href: href.clone(),
+            });
+            return item(n, sentence, href, action);
+        }
+        Some(EventKind::JoinRequestApproved) => {
+            let teams: Vec<String> = p
+                .get("teams")
+                .and_then(|v| v.as_array())
+                .map(|teams| teams.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default();
+            let with = if teams.is_empty() { String::new() } else { format!(", with {}", teams.join(", ")) };
+            (
+                format!(
+                    "{} approved your request to join {org}: you are a member, as {}{with}.",
+                    text(p, "by"),
+                    role_label(&text(p, "role"))
+                ),
+                format!("/orgs/{slug}"),
+            )
+        }
+        Some(EventKind::JoinRequestDenied) => (
+            match p.get("reason").and_then(|v| v.as_str()) {
+                Some(reason) => format!("Your request to join {org} was denied: “{reason}”"),
+                None => format!("Your request to join {org} was denied."),
+            },
+            "/dashboard".to_owned(),
+        ),
+        Some(EventKind::JoinRequestSeatsFree) => {
+            let waiting = p.get("waiting").and_then(|v| v.as_i64()).unwrap_or_default();
+            let free = p.get("free").and_then(|v| v.as_i64()).unwrap_or_default();
+            let sentence = format!(
+                "Seats are free in {org} again ({free} free), and {waiting} {} to join {}.",
+                if waiting == 1 { "request" } else { "requests" },
+                if waiting == 1 { "waits" } else { "wait" }
+            );
+            let href = format!("/orgs/{slug}/members/requests");
+            let action =
+                Some(Action { label: "Review", name: format!("Review the requests to join {org}"), href: href.clone() });
+            return item(n, sentence, href, action);
+        }
         Some(EventKind::InvitationExpired) => {
             let email = text(p, "email");
             let sentence = format!("Your invitation of {email} to {org} expired unanswered.");

@@ -48,6 +48,9 @@ pub const INVITE_PER_IP: Limit = Limit { name: "invite:ip", max: 5000, window_se
 /// Invitation emails one address may receive, from every organization together.
 pub const INVITE_PER_RECIPIENT: Limit = Limit { name: "invite:address", max: 5, window_secs: 3600 };
 pub const MAIL_PER_IP: Limit = Limit { name: "mail:ip", max: 30, window_secs: 3600 };
+/// Requests to join one person may send, to every organization together: enough to
+/// ask again after a denial, not enough to flood a queue.
+pub const JOIN_REQUESTS_PER_ACCOUNT: Limit = Limit { name: "join-request:account", max: 5, window_secs: 86_400 };
 /// Invitation links that lead nowhere, opened from one network (an IPv4 /24, an IPv6
 /// /64: what one customer of a provider usually holds, so more addresses of it do
 /// not buy more guesses): past this, that network gets no answer about any link for

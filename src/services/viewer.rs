@@ -19,6 +19,8 @@ pub struct OrgChoice {
     pub suspended: bool,
     /// Whether its identity provider added the viewer, who has not accepted yet.
     pub consent_pending: bool,
+    /// Requests to join waiting for an answer (counted for the Owner and Admins only).
+    pub open_requests: i32,
 }
 
 impl OrgChoice {
@@ -110,6 +112,11 @@ pub fn of_user(conn: &mut PgConnection, user: &users::User) -> Result<Viewer, Ap
             two_factor_from: org.two_factor_required_from,
             suspended: membership.is_suspended(),
             consent_pending: membership.consent_pending,
+            open_requests: if membership.role.can(crate::domain::Permission::ManageMembers) {
+                org.open_join_requests
+            } else {
+                0
+            },
         })
         .collect();
     let unread = crate::db::notifications::bell_count(conn, id.0)?;

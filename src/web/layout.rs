@@ -16,6 +16,8 @@ pub enum Nav {
     Dashboard,
     Overview,
     Members,
+    /// Members → Requests.
+    Requests,
     Invitations,
     Teams,
     Projects,
@@ -32,6 +34,7 @@ impl Nav {
             Nav::Dashboard => "dashboard",
             Nav::Overview => "overview",
             Nav::Members => "members",
+            Nav::Requests => "requests",
             Nav::Invitations => "invitations",
             Nav::Teams => "teams",
             Nav::Projects => "projects",

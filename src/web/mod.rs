@@ -27,7 +27,8 @@ use actix_web::web;
 
 use pages::{
     access, account, api_docs, api_keys, audit, auth, bell, dashboard, expiry, health, help, invitations, invitee,
-    mailbox, members, orgs, passkeys, projects, provisioning, seats, settings, sso, teams, two_factor, webhooks,
+    join_requests, mailbox, members, orgs, passkeys, projects, provisioning, seats, settings, sso, teams, two_factor,
+    webhooks,
 };
 
 /// Probes and metrics, served outside the session layer.
@@ -162,6 +163,11 @@ route_table! {
     POST "/orgs" => orgs::create_org, SignedIn;
     GET "/orgs/{slug}" => orgs::show_overview, SignedIn;
     GET "/orgs/{slug}/members" => members::list_members, SignedIn;
+    GET "/orgs/{slug}/members/requests" => join_requests::list_requests, SignedIn;
+    POST "/orgs/{slug}/members/requests/approve-oldest" => join_requests::approve_oldest, SignedIn;
+    GET "/orgs/{slug}/members/requests/{id}" => join_requests::show_request, SignedIn;
+    POST "/orgs/{slug}/members/requests/{id}/approve" => join_requests::approve_request, SignedIn;
+    POST "/orgs/{slug}/members/requests/{id}/deny" => join_requests::deny_request, SignedIn;
     GET "/orgs/{slug}/members/{id}" => members::show_member, SignedIn;
     POST "/orgs/{slug}/members/{id}/role" => members::change_role, SignedIn;
     GET "/orgs/{slug}/members/{id}/remove" => members::confirm_remove, SignedIn;
@@ -251,6 +257,8 @@ route_table! {
     POST "/invite/{token}/{answer}" => invitee::answer_by_link, Public;
     POST "/invitations/{id}/{answer}" => invitee::answer_from_dashboard, SignedIn;
     POST "/domains/{id}/join" => dashboard::join_by_suggestion, SignedIn;
+    POST "/domains/{id}/ask" => join_requests::ask_to_join, SignedIn;
+    POST "/join-requests/{id}/withdraw" => join_requests::withdraw_request, SignedIn;
     }
 }
 

@@ -1080,6 +1080,81 @@ async fn an_owner_gives_a_contractor_access_until_a_date_both_are_reminded_a_wee
 }
 
 #[tokio::test]
+async fn a_person_at_a_verified_domain_asks_to_join_and_an_admin_approves_from_the_bell() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let slug = acme(&app).await;
+    app.execute(
+        "INSERT INTO organization_domains (id, organization_id, domain, token, verified_at, policy) \
+         SELECT gen_random_uuid(), id, 'good.test', 'fedcba9876543210fedcba9876543210', now(), 'request' FROM organizations",
+    );
+    let adam_app = app.member(&slug, "Adam Admin", "adam@acme.test", "admin").await;
+    let created = app.post_form(&format!("/orgs/{slug}/teams"), &[("name", "Platform"), ("description", "")]).await;
+    assert_eq!(created.status(), reqwest::StatusCode::SEE_OTHER);
+    app.create_verified_user("Ann Good", "ann@good.test").await;
+
+    // Ann, at good.test, asks from her Dashboard, from the keyboard.
+    let ann = Person { browser: open_browser_profile(&driver, true, "ann").await, app: &app };
+    ann.sign_in("ann@good.test").await;
+    ann.sees("Ask to join Acme").await;
+    ann.tab_to("Note (optional)").await;
+    ann.type_keys("I run the data team.").await;
+    ann.type_keys(TAB).await;
+    assert_eq!(ann.browser.active_element().await.unwrap().text().await.unwrap(), "Ask to join Acme");
+    ann.type_keys(ENTER).await;
+    ann.sees("Your request to join Acme was sent.").await;
+    ann.sees("You asked to join Acme").await;
+    let violations = accessibility_violations(&ann.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on the Dashboard with a request: {violations:?}");
+    ann.screenshots_at_both_widths("dashboard-join-request").await;
+
+    // Adam, an Admin, sees it in the bell and the navigation, and approves it from there.
+    let adam = Person { browser: open_browser_profile(&driver, true, "adam").await, app: &adam_app };
+    adam.browser.set_window_size(1280, 800).await.unwrap();
+    adam.sign_in("adam@acme.test").await;
+    adam.visit(&format!("/orgs/{slug}/members")).await;
+    bell_says(&adam, "Notifications, 1 unread").await;
+    adam.sees("Requests 1").await;
+    adam.browser.find(Locator::Id("bell-button")).await.unwrap().click().await.unwrap();
+    bell_panel_shows(&adam, "Ann Good (ann@good.test) asks to join Acme. “I run the data team.”").await;
+    let violations = accessibility_violations(&adam.browser, "#bell").await;
+    assert!(violations.is_empty(), "axe-core on the bell with a request: {violations:?}");
+    adam.screenshot("bell-join-request").await;
+    adam.browser
+        .find(Locator::XPath("//*[@id='bell-panel']//a[normalize-space()='Review']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(adam.heading().await, "Ann Good asks to join Acme");
+    let violations = accessibility_violations(&adam.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on the request: {violations:?}");
+    for (width, height) in [(1280, 800), (390, 844)] {
+        adam.browser.set_window_size(width, height).await.unwrap();
+        assert_eq!(sideways_overflow(&adam.browser).await, 0, "nothing scrolls sideways at {width} px");
+    }
+    adam.browser.set_window_size(1280, 800).await.unwrap();
+    adam.screenshots_at_both_widths("join-request").await;
+    adam.browser.set_window_size(1280, 800).await.unwrap();
+    pick(&adam, "Teams (optional)", "Plat", "Platform").await;
+    chips_are(&adam, "Teams (optional)", &["Platform"], "the team chosen").await;
+    adam.press_button("Approve").await;
+    adam.sees("Ann Good joined as Member, in Platform.").await;
+    adam.sees("No request is waiting.").await;
+    let violations = accessibility_violations(&adam.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on Requests: {violations:?}");
+
+    // Ann is told, and is in.
+    ann.visit("/notifications").await;
+    ann.sees("Adam Admin approved your request to join Acme: you are a member, as Member, with team Platform.").await;
+    ann.visit(&format!("/orgs/{slug}/access")).await;
+    ann.sees("Platform").await;
+    ann.browser.close().await.unwrap();
+    adam.browser.close().await.unwrap();
+}
+
+#[tokio::test]
 async fn the_owner_turns_on_provisioning_makes_a_scim_token_and_sees_what_the_identity_provider_did() {
     let Some(driver) = start_driver() else { return };
     let app = spawn_app().await;

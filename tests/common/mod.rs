@@ -620,6 +620,23 @@ impl TestApp {
         roster::services::expiry::sweep(&mut self.db.conn(), &ctx, now).expect("the sweep runs")
     }
 
+    /// Runs `sql`, returning the database's refusal instead of failing.
+    pub fn try_execute(&self, sql: &str) -> diesel::QueryResult<usize> {
+        let mut conn = self.db.conn();
+        diesel::sql_query(sql).execute(&mut conn)
+    }
+
+    /// The text of the one row `sql` returns, from a column named `value`.
+    pub fn scalar(&self, sql: &str) -> String {
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            value: String,
+        }
+        let mut conn = self.db.conn();
+        diesel::sql_query(sql).get_result::<Row>(&mut conn).unwrap().value
+    }
+
     pub fn execute(&self, sql: &str) {
         let mut conn = self.db.conn();
         diesel::sql_query(sql).execute(&mut conn).unwrap();

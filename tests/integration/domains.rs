@@ -266,7 +266,7 @@ async fn with_suggest_people_at_the_domain_are_offered_join_and_join_with_one_cl
     let saved = app.post_form(&format!("/orgs/{slug}/settings/domains/{id}/policy"), &[("policy", "suggest")]).await;
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
     let bad = app.post_form(&format!("/orgs/{slug}/settings/domains/{id}/policy"), &[("policy", "everyone")]).await;
-    expect_page(bad, StatusCode::UNPROCESSABLE_ENTITY, "Choose Auto-join or Suggest.").await;
+    expect_page(bad, StatusCode::UNPROCESSABLE_ENTITY, "Choose Auto-join, Suggest or Request.").await;
     assert_eq!(app.count("SELECT count(*) FROM audit_events WHERE action = 'domain.policy_changed'"), 1);
 
     app.create_verified_user("Ann Good", "ann@good.test").await;

@@ -16,6 +16,7 @@ mod expiry;
 mod health;
 mod invitations;
 mod jobs;
+mod join_requests;
 mod keys;
 mod layers;
 mod listings;

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod common;
 pub mod invitations;
+pub mod join_requests;
 pub mod members;
 pub mod meta;
 pub mod projects;
@@ -38,6 +39,10 @@ pub fn services(cfg: &mut ServiceConfig<'_>) {
         .service(invitations::create_invitations)
         .service(invitations::resend_invitation)
         .service(invitations::revoke_invitation)
+        .service(join_requests::list_join_requests)
+        .service(join_requests::create_join_request)
+        .service(join_requests::approve_join_request)
+        .service(join_requests::deny_join_request)
         .service(teams::list_teams)
         .service(teams::list_team_members)
         .service(teams::add_team_member)
@@ -85,6 +90,7 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
     tags(
         (name = "Members", description = "Members of the organization, and their roles."),
         (name = "Invitations", description = "Invite people by email; resend and revoke invitations."),
+        (name = "Join requests", description = "People asking to join; approve or deny them."),
         (name = "Teams", description = "Teams, their members, adding and taking out members."),
         (name = "Projects", description = "Projects, who has access, granting and ending access."),
         (name = "Seats", description = "Seats used, reserved and the limit."),

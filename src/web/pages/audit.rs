@@ -126,6 +126,21 @@ fn level(value: &str) -> &str {
 }
 
 /// A number of a before/after object.
+/// "With team Platform, team Data", from the `teams` list of an approval.
+fn teams_field(value: &Option<serde_json::Value>) -> String {
+    let teams: Vec<&str> = value
+        .as_ref()
+        .and_then(|v| v.get("teams"))
+        .and_then(|v| v.as_array())
+        .map(|teams| teams.iter().filter_map(|t| t.as_str()).collect())
+        .unwrap_or_default();
+    if teams.is_empty() {
+        String::new()
+    } else {
+        format!("With {}", teams.join(", "))
+    }
+}
+
 fn count_field(value: &Option<serde_json::Value>, key: &str) -> Option<i64> {
     value.as_ref()?.get(key)?.as_i64()
 }
@@ -307,6 +322,37 @@ impl EventView {
                     field(a, "domain"),
                     count_field(a, "used").unwrap_or_default(),
                     count_field(a, "limit").unwrap_or_default()
+                ),
+            ),
+            Some(EventKind::JoinRequestCreated) => (
+                "asked to join, with the address".into(),
+                String::new(),
+                match a.as_ref().and_then(|v| v.get("note")).and_then(|v| v.as_str()) {
+                    Some(note) => format!("Note: “{note}”"),
+                    None => String::new(),
+                },
+            ),
+            Some(EventKind::JoinRequestApproved) => {
+                ("approved the request of".into(), format!("to join, as {}", named(field(a, "role"))), teams_field(a))
+            }
+            Some(EventKind::JoinRequestDenied) => (
+                "denied the request of".into(),
+                "to join".into(),
+                match a.as_ref().and_then(|v| v.get("reason")).and_then(|v| v.as_str()) {
+                    Some(reason) => format!("Reason told: “{reason}”"),
+                    None => String::new(),
+                },
+            ),
+            Some(EventKind::JoinRequestWithdrawn) => {
+                ("withdrew their request to join:".into(), String::new(), String::new())
+            }
+            Some(EventKind::JoinRequestSeatsFree) => (
+                "told the Owner that seats are free for the requests to join".into(),
+                String::new(),
+                format!(
+                    "{} free; {} waiting",
+                    count_field(a, "free").unwrap_or_default(),
+                    count_field(a, "waiting").unwrap_or_default()
                 ),
             ),
             Some(EventKind::RemindersChanged) => (

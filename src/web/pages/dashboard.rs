@@ -24,6 +24,10 @@ pub struct DashboardView {
     pub invitations: Vec<PromptItem>,
     /// An organization that verified the domain of the viewer's address offers `Join`.
     pub suggestion: Option<crate::services::domains::Suggestion>,
+    /// `Ask to join`, through the domain of the viewer's address (policy Request).
+    pub ask: Option<crate::services::join_requests::Offer>,
+    /// The viewer's requests to join that wait for an answer, and when each was sent.
+    pub my_requests: Vec<(crate::services::join_requests::Mine, When)>,
     pub email: String,
     pub orgs: Vec<OrgChoice>,
     /// Organizations that require two-factor of the viewer, who has none.
@@ -47,6 +51,8 @@ impl DashboardView {
                 })
                 .collect(),
             suggestion: dashboard.suggestion.clone(),
+            ask: dashboard.ask.clone(),
+            my_requests: dashboard.my_requests.iter().map(|r| (r.clone(), When::of(r.asked_at))).collect(),
             email: dashboard.viewer.email.clone(),
             orgs: dashboard.viewer.orgs.clone(),
             two_factor_due: dashboard.viewer.two_factor_due(time::OffsetDateTime::now_utc()),

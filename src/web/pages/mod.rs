@@ -15,6 +15,7 @@ pub mod health;
 pub mod help;
 pub mod invitations;
 pub mod invitee;
+pub mod join_requests;
 pub mod mailbox;
 pub mod members;
 pub mod message;

@@ -947,7 +947,7 @@ pub struct PolicyForm {
     policy: String,
 }
 
-/// POST /orgs/{slug}/settings/domains/{id}/policy: `Auto-join` or `Suggest`.
+/// POST /orgs/{slug}/settings/domains/{id}/policy: `Auto-join`, `Suggest` or `Request`.
 pub async fn set_domain_policy(
     req: HttpRequest,
     frame: Frame,
@@ -958,7 +958,7 @@ pub async fn set_domain_policy(
 ) -> Result<HttpResponse, AppError> {
     let OrgItem { slug, id } = item;
     let policy = crate::domain::DomainPolicy::from_db(form.policy.trim())
-        .ok_or_else(|| AppError::Invalid(FormErrors::form("Choose Auto-join or Suggest.")))?;
+        .ok_or_else(|| AppError::Invalid(FormErrors::form("Choose Auto-join, Suggest or Request.")))?;
     let actor = acting.actor();
     let lookup = slug.clone();
     let domain = state.db.run(move |conn| domains::set_policy(conn, &actor, &lookup, id, policy)).await?;
@@ -969,6 +969,9 @@ pub async fn set_domain_policy(
         crate::domain::DomainPolicy::Suggest => {
             format!("People at {domain} are now offered to join on their Dashboard and in the bell.")
         }
+        crate::domain::DomainPolicy::Request => format!(
+            "People at {domain} can now ask to join from their Dashboard; requests wait for you in Members → Requests."
+        ),
     };
     Ok(to_domains(&req, frame, &slug, FlashLevel::Success, message))
 }
