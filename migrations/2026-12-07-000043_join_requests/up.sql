@@ -13,7 +13,9 @@ CREATE TABLE join_requests (
     -- audit log names it).
     email text NOT NULL,
     note text CHECK (char_length(note) BETWEEN 1 AND 500),
-    status text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'approved', 'denied', 'withdrawn')),
+    -- `joined`: closed because they became a member another way (an invitation,
+    -- a domain, provisioning) while it was open.
+    status text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'approved', 'denied', 'withdrawn', 'joined')),
     created_at timestamptz NOT NULL DEFAULT now(),
     decided_at timestamptz,
     decided_by uuid REFERENCES users (id) ON DELETE SET NULL,
@@ -29,8 +31,9 @@ CREATE TABLE join_requests (
 CREATE UNIQUE INDEX join_requests_one_open ON join_requests (organization_id, user_id) WHERE status = 'open';
 -- The queue, oldest first, walked by keyset.
 CREATE INDEX join_requests_queue ON join_requests (organization_id, created_at, id) WHERE status = 'open';
--- A person's own requests (Dashboard), and the account's cascade.
+-- A person's own requests (Dashboard), and the accounts' cascades.
 CREATE INDEX join_requests_user ON join_requests (user_id, created_at DESC);
+CREATE INDEX join_requests_decided_by ON join_requests (decided_by) WHERE decided_by IS NOT NULL;
 
 -- The count beside `Members` in every header, kept rather than counted, as the
 -- seat counters are (migration 16). `join_requests_waiting`: a request could not
@@ -64,6 +67,7 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- A request deleted with its account takes its bell items with it.
 CREATE FUNCTION join_requests_count_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE organizations o
@@ -71,6 +75,8 @@ BEGIN
       FROM (SELECT organization_id, count(*)::integer AS n FROM old_rows WHERE status = 'open'
              GROUP BY organization_id) c
      WHERE o.id = c.organization_id;
+    DELETE FROM notifications
+     WHERE kind = 'join_request.created' AND subject_id IN (SELECT id FROM old_rows WHERE status = 'open');
     RETURN NULL;
 END $$;
 
@@ -84,3 +90,34 @@ CREATE TRIGGER join_requests_count_deleted AFTER DELETE ON join_requests
 -- The bell items telling Owner and Admins of a request are taken back from all of
 -- them once one answers it.
 CREATE INDEX notifications_join_request_subject ON notifications (subject_id) WHERE kind = 'join_request.created';
+
+-- Whoever becomes a member, however (an invitation, a domain, provisioning, an invite
+-- link, an approval), has no request left open there: it is closed as `joined`,
+-- and the bell items asking the Owner and Admins to review it go.
+-- A request locked by an answer in progress is skipped (waiting for it while that
+-- answer waits for this membership would deadlock): the answer sees the membership
+-- and closes the request itself.
+CREATE FUNCTION memberships_close_join_requests() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    WITH closed AS (
+        UPDATE join_requests r
+           SET status = 'joined', decided_at = now()
+         WHERE r.id IN (SELECT o.id FROM join_requests o JOIN added a
+                          ON o.organization_id = a.organization_id AND o.user_id = a.user_id
+                         WHERE o.status = 'open'
+                         FOR UPDATE OF o SKIP LOCKED)
+        RETURNING r.id
+    )
+    DELETE FROM notifications n USING closed
+     WHERE n.kind = 'join_request.created' AND n.subject_id = closed.id;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER memberships_close_join_requests AFTER INSERT ON memberships
+    REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION memberships_close_join_requests();
+
+-- Webhook endpoints may subscribe to requests to join.
+ALTER TABLE webhook_endpoints DROP CONSTRAINT webhook_endpoints_events_check;
+ALTER TABLE webhook_endpoints ADD CONSTRAINT webhook_endpoints_events_check CHECK (
+    cardinality(events) >= 1
+    AND events <@ ARRAY['invitation.*', 'member.*', 'join_request.*', 'team.*', 'project.*', 'seats.*', 'ownership.*']::text[]
+);

@@ -23,6 +23,8 @@ pub struct JoinRequest {
     pub decided_by: Option<Uuid>,
     pub role: Option<Role>,
     pub reason: Option<String>,
+    /// The invite link it was made through (one that requires approval), if any.
+    pub invite_link_id: Option<Uuid>,
 }
 
 /// A request in the queue: the request and the name of the account that asked.
@@ -35,6 +37,7 @@ pub fn insert(
     user: UserId,
     email: &str,
     note: Option<&str>,
+    invite_link: Option<Uuid>,
 ) -> QueryResult<JoinRequest> {
     diesel::insert_into(join_requests::table)
         .values((
@@ -42,6 +45,7 @@ pub fn insert(
             join_requests::user_id.eq(user.0),
             join_requests::email.eq(email),
             join_requests::note.eq(note),
+            join_requests::invite_link_id.eq(invite_link),
         ))
         .returning(JoinRequest::as_returning())
         .get_result(conn)
@@ -158,10 +162,16 @@ pub fn mark_waiting(conn: &mut PgConnection, org: OrgId, waiting: bool) -> Query
 }
 
 /// Organizations with requests waiting for a seat, locked (skipping those another
-/// instance is looking at): at most `limit`.
-pub fn lock_waiting(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<super::organizations::Organization>> {
+/// instance is looking at), by id after `after`: at most `limit`.
+pub fn lock_waiting(
+    conn: &mut PgConnection,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<super::organizations::Organization>> {
+    // The nil id comes before every other: from the start.
     organizations::table
         .filter(organizations::join_requests_waiting)
+        .filter(organizations::id.gt(after.unwrap_or(Uuid::nil())))
         .order(organizations::id)
         .limit(limit)
         .for_update()

@@ -11,6 +11,7 @@ pub mod expiry;
 pub mod groups;
 pub mod invitation_grants;
 pub mod invitations;
+pub mod invite_links;
 pub mod jobs;
 pub mod join_requests;
 pub mod listing;

@@ -452,6 +452,51 @@ diesel::table! {
 }
 
 diesel::table! {
+    invite_links (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        label -> Text,
+        token_nonce -> Bytea,
+        token_hash -> Bytea,
+        role -> Text,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        max_uses -> Nullable<Int4>,
+        uses -> Int4,
+        allowed_domains -> Array<Text>,
+        requires_approval -> Bool,
+        disabled_at -> Nullable<Timestamptz>,
+        disabled_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    invite_link_grants (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        invite_link_id -> Uuid,
+        team_id -> Nullable<Uuid>,
+        project_id -> Nullable<Uuid>,
+        name -> Text,
+        level -> Nullable<Text>,
+        is_team -> Bool,
+    }
+}
+
+diesel::table! {
+    invite_link_uses (id) {
+        id -> Uuid,
+        invite_link_id -> Uuid,
+        user_id -> Nullable<Uuid>,
+        name -> Text,
+        email -> Text,
+        outcome -> Text,
+        used_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     join_requests (id) {
         id -> Uuid,
         organization_id -> Uuid,
@@ -464,6 +509,7 @@ diesel::table! {
         decided_by -> Nullable<Uuid>,
         role -> Nullable<Text>,
         reason -> Nullable<Text>,
+        invite_link_id -> Nullable<Uuid>,
     }
 }
 
@@ -479,6 +525,8 @@ diesel::joinable!(audit_events -> users (actor_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(expired_access -> memberships (membership_id));
 diesel::joinable!(invitations -> organizations (organization_id));
+diesel::joinable!(invite_links -> organizations (organization_id));
+diesel::joinable!(invite_link_uses -> invite_links (invite_link_id));
 diesel::joinable!(join_requests -> organizations (organization_id));
 diesel::joinable!(join_requests -> users (user_id));
 diesel::joinable!(memberships -> organizations (organization_id));
@@ -508,6 +556,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     expired_access,
     invitation_grants,
     invitations,
+    invite_link_grants,
+    invite_link_uses,
+    invite_links,
     jobs,
     join_requests,
     memberships,

@@ -80,6 +80,36 @@ pub enum Event {
     /// Seats freed up while requests waited for one; the Owner is told.
     #[strum_discriminants(strum(serialize = "join_request.seats_free"))]
     JoinRequestSeatsFree { organization: Uuid, org_name: String, waiting: i64, free: i64, owner: Option<Uuid> },
+    /// An invite link was made (`name`: its label, or "an invite link").
+    #[strum_discriminants(strum(serialize = "invite_link.created"))]
+    InviteLinkCreated {
+        link: Uuid,
+        name: String,
+        role: Role,
+        expires_at: OffsetDateTime,
+        max_uses: Option<i32>,
+        allowed_domains: Vec<String>,
+        requires_approval: bool,
+    },
+    /// An invite link was stopped; it works no more.
+    #[strum_discriminants(strum(serialize = "invite_link.disabled"))]
+    InviteLinkDisabled { link: Uuid, name: String },
+    /// An invite link got a new token: the old link works no more.
+    #[strum_discriminants(strum(serialize = "invite_link.regenerated"))]
+    InviteLinkRegenerated { link: Uuid, name: String },
+    /// Someone used an invite link: joined, or (a link that requires approval) asked
+    /// to join. Whoever made the link is told.
+    #[strum_discriminants(strum(serialize = "invite_link.used"))]
+    InviteLinkUsed {
+        link: Uuid,
+        name: String,
+        user: Uuid,
+        email: String,
+        joined: bool,
+        uses: i32,
+        max_uses: Option<i32>,
+        creator: Option<Uuid>,
+    },
     #[strum_discriminants(strum(serialize = "member.role_changed"))]
     MemberRoleChanged { membership: Uuid, user: Uuid, email: String, from: Role, to: Role },
     #[strum_discriminants(strum(serialize = "member.removed"))]
@@ -333,6 +363,10 @@ impl EventKind {
             EventKind::InvitationDeclined => "Invitation declined",
             EventKind::InvitationReminded => "Invitation reminder sent",
             EventKind::InvitationExpired => "Invitation expired",
+            EventKind::InviteLinkCreated => "Invite link created",
+            EventKind::InviteLinkDisabled => "Invite link disabled",
+            EventKind::InviteLinkRegenerated => "Invite link regenerated",
+            EventKind::InviteLinkUsed => "Invite link used",
             EventKind::JoinRequestCreated => "Join request sent",
             EventKind::JoinRequestApproved => "Join request approved",
             EventKind::JoinRequestDenied => "Join request denied",
@@ -471,6 +505,10 @@ impl Event {
             Event::TeamMemberAdded { email, .. }
             | Event::TeamMemberRemoved { email, .. }
             | Event::TeamRoleChanged { email, .. } => email,
+            Event::InviteLinkCreated { name, .. }
+            | Event::InviteLinkDisabled { name, .. }
+            | Event::InviteLinkRegenerated { name, .. } => name,
+            Event::InviteLinkUsed { email, .. } => email,
             Event::JoinRequestCreated { email, .. }
             | Event::JoinRequestApproved { email, .. }
             | Event::JoinRequestDenied { email, .. }
@@ -614,6 +652,19 @@ impl Event {
             Event::DomainJoinRefused { domain, used, limit, .. } => {
                 (None, Some(json!({ "domain": domain, "used": used, "limit": limit })))
             }
+            Event::InviteLinkCreated { role, expires_at, max_uses, allowed_domains, requires_approval, .. } => (
+                None,
+                Some(json!({
+                    "role": role.as_str(), "expires_at": expires_at.unix_timestamp(), "max_uses": max_uses,
+                    "allowed_domains": allowed_domains, "requires_approval": requires_approval
+                })),
+            ),
+            Event::InviteLinkDisabled { .. } => (Some(json!({ "disabled": false })), Some(json!({ "disabled": true }))),
+            Event::InviteLinkRegenerated { .. } => (None, Some(json!({ "regenerated": true }))),
+            Event::InviteLinkUsed { name, joined, uses, max_uses, .. } => (
+                None,
+                Some(json!({ "link": name, "joined": joined, "uses": uses, "max_uses": max_uses })),
+            ),
             Event::JoinRequestCreated { note, waiting, .. } => {
                 (None, Some(json!({ "status": "open", "note": note, "waiting_for_seat": waiting })))
             }
@@ -737,6 +788,7 @@ impl Event {
             | Event::MemberProvisioningAccepted { membership, user, .. }
             | Event::MemberJoinedViaDomain { membership, user, .. }
             | Event::JoinRequestApproved { membership, user, .. } => (None, Some(membership), Some(user), None, None),
+            Event::InviteLinkUsed { user, .. } => (None, None, Some(user), None, None),
             Event::JoinRequestCreated { user, .. }
             | Event::JoinRequestDenied { user, .. }
             | Event::JoinRequestWithdrawn { user, .. } => (None, None, Some(user), None, None),
@@ -882,7 +934,21 @@ impl Event {
             Event::JoinRequestDenied { request, user, reason, .. } => {
                 vec![Notice { recipient: *user, subject: *request, payload: json!({ "reason": reason }) }]
             }
-            Event::JoinRequestWithdrawn { .. } => Vec::new(),
+            Event::JoinRequestWithdrawn { .. }
+            | Event::InviteLinkCreated { .. }
+            | Event::InviteLinkDisabled { .. }
+            | Event::InviteLinkRegenerated { .. } => Vec::new(),
+            Event::InviteLinkUsed { link, name, email, joined, uses, max_uses, creator, .. } => creator
+                .map(|creator| Notice {
+                    recipient: creator,
+                    subject: *link,
+                    payload: json!({
+                        "link": link, "name": name, "email": email, "who": actor_name, "joined": joined,
+                        "uses": uses, "max_uses": max_uses
+                    }),
+                })
+                .into_iter()
+                .collect(),
             Event::JoinRequestSeatsFree { organization, waiting, free, owner, .. } => owner
                 .map(|owner| Notice {
                     recipient: owner,

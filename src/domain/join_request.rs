@@ -10,11 +10,19 @@ pub enum RequestStatus {
     Denied,
     /// Taken back by the person who asked.
     Withdrawn,
+    /// Closed because they became a member another way (an invitation, their
+    /// domain, provisioning, an invite link) while it was open.
+    Joined,
 }
 
 impl RequestStatus {
-    pub const ALL: [RequestStatus; 4] =
-        [RequestStatus::Open, RequestStatus::Approved, RequestStatus::Denied, RequestStatus::Withdrawn];
+    pub const ALL: [RequestStatus; 5] = [
+        RequestStatus::Open,
+        RequestStatus::Approved,
+        RequestStatus::Denied,
+        RequestStatus::Withdrawn,
+        RequestStatus::Joined,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -22,6 +30,7 @@ impl RequestStatus {
             RequestStatus::Approved => "approved",
             RequestStatus::Denied => "denied",
             RequestStatus::Withdrawn => "withdrawn",
+            RequestStatus::Joined => "joined",
         }
     }
 
@@ -31,6 +40,7 @@ impl RequestStatus {
             RequestStatus::Approved => "Approved",
             RequestStatus::Denied => "Denied",
             RequestStatus::Withdrawn => "Withdrawn",
+            RequestStatus::Joined => "Joined",
         }
     }
 

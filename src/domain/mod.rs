@@ -12,6 +12,7 @@ pub mod event;
 pub mod expiry;
 pub mod ids;
 pub mod invitation;
+pub mod invite_link;
 pub mod join_request;
 pub mod keyring;
 pub mod names;

@@ -7,13 +7,14 @@ use base64::Engine as _;
 use super::address::{AddressPolicy, Refused};
 
 /// The groups of the event vocabulary an endpoint may receive, in the form's order.
-pub const EVENT_GROUPS: [(&str, &str); 7] = [
+pub const EVENT_GROUPS: [(&str, &str); 8] = [
     ("invitation.*", "Invitations: created, resent, revoked, accepted, declined, link copied"),
     (
         "member.*",
         "Members: role changed, suspended, reactivated, removed, left, joined through a domain, two-factor reset",
     ),
     ("join_request.*", "Requests to join: sent, approved, denied, withdrawn, seats free for them"),
+    ("invite_link.*", "Invite links: created, disabled, regenerated, used"),
     ("team.*", "Teams: created, renamed, deleted, members added and removed"),
     ("project.*", "Projects: created, renamed, deleted, access granted and revoked"),
     ("seats.*", "Seats: limit changed, nearly all used, limit reached"),

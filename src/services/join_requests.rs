@@ -72,15 +72,19 @@ fn answerers(conn: &mut PgConnection, org: OrgId) -> Result<Vec<Uuid>, AppError>
     Ok(ids)
 }
 
-/// Records `user`'s open request to the locked organization `org` and tells its Owner
-/// and Admins; a second open request is refused with a sentence.
-fn open_request(
+/// Records `account`'s open request to the locked organization `org` (made through
+/// the invite link `via`, if any); returns it with the event that tells the Owner and
+/// Admins, for the caller to record under whoever acted. A second open request is
+/// refused with a sentence. A request that finds no seat for it (the older ones
+/// first) waits, and the sweep tells the Owner when seats free up.
+pub(crate) fn open_request(
     conn: &mut PgConnection,
     org: &Organization,
     account: &users::User,
     note: Option<&str>,
-) -> Result<JoinRequest, AppError> {
-    let request = match rows::insert(conn, org.org_id(), account.user_id(), &account.email, note) {
+    via: Option<Uuid>,
+) -> Result<(JoinRequest, Event), AppError> {
+    let request = match rows::insert(conn, org.org_id(), account.user_id(), &account.email, note, via) {
         Err(e) if is_unique_violation(&e) => {
             return Err(AppError::Conflict(format!(
                 "{} has asked to join {} already; the request waits for an answer.",
@@ -90,7 +94,8 @@ fn open_request(
         other => other?,
     };
     let usage = seat_usage(conn, org.org_id(), org.seat_limit)?;
-    let waiting = usage.reserve(1).is_err();
+    let older = rows::open_before(conn, org.org_id(), request.created_at, request.id, false)?;
+    let waiting = older >= usage.available();
     if waiting {
         rows::mark_waiting(conn, org.org_id(), true)?;
     }
@@ -103,19 +108,19 @@ fn open_request(
         waiting,
         admins: answerers(conn, org.org_id())?,
     };
-    Actor::new(account.user_id(), None).record_in(conn, org, Some(account), &[event])?;
-    Ok(request)
+    Ok((request, event))
 }
 
-/// `Ask to join` from the Dashboard: `user` asks the organization that verified the
-/// domain `domain_id` of their address (policy `Request`), with an optional note.
-/// Returns the organization's name. Rate-limited per person.
+/// `Ask to join` from the Dashboard: the person acting asks the organization that
+/// verified the domain `domain_id` of their address (policy `Request`), with an
+/// optional note. Returns the organization's name. Rate-limited per person.
 pub fn ask(
     conn: &mut PgConnection,
-    user: UserId,
+    actor: &Actor,
     domain_id: Uuid,
     note: Result<Option<String>, String>,
 ) -> Result<String, AppError> {
+    let user = actor.person()?;
     let note = note.map_err(|message| AppError::Invalid(FormErrors::field("note", message)))?;
     super::rate_limit::refuse_if_reached(
         conn,
@@ -128,45 +133,52 @@ pub fn ask(
             .filter(|who| who.domain.id == domain_id && who.domain.policy == DomainPolicy::Request)
             .ok_or(AppError::NotFound)?;
         let org = organizations::lock(conn, OrgId(who.domain.organization_id))?;
-        open_request(conn, &org, &who.account, note.as_deref())?;
+        let (_, event) = open_request(conn, &org, &who.account, note.as_deref(), None)?;
+        actor.record_in(conn, &org, Some(&who.account), &[event])?;
         Ok::<_, AppError>(org.name)
     })?;
     super::rate_limit::check(conn, super::rate_limit::JOIN_REQUESTS_PER_ACCOUNT, &user.0.to_string())?;
     Ok(name)
 }
 
-/// `POST /join-requests` of the JSON API: puts a request into the queue for the
-/// account whose verified address is `email` (an intake form, a help desk). The
-/// person must have an account and not be a member.
+/// `POST /join-requests` of the JSON API (an intake form, a help desk): puts a
+/// request into the queue for the person whose verified address is `email`, if they
+/// could ask themselves — an account at a verified domain of this organization whose
+/// policy is `Request`, not a member, never removed. Whether anyone was found is not
+/// said (an address's account stays unknown to the caller); the request, recorded
+/// under the key, shows in the queue and on the person's Dashboard, where they may
+/// withdraw it.
 pub fn create_for(
     conn: &mut PgConnection,
     actor: &Actor,
     slug: &Slug,
     email: &EmailAddress,
     note: Result<Option<String>, String>,
-) -> Result<QueuedRequest, AppError> {
+) -> Result<(), AppError> {
     let note = note.map_err(|message| AppError::Invalid(FormErrors::field("note", message)))?;
     conn.transaction(|conn| {
         let access = access::acting(conn, slug, actor)?;
-        access.require(Permission::ManageMembers)?;
+        require_answerer(&access)?;
         let org = organizations::lock(conn, access.org.org_id())?;
-        let account = users::find_by_email(conn, email)?.filter(users::User::is_verified).ok_or_else(|| {
-            AppError::Invalid(FormErrors::field(
-                "email",
-                format!("No account has the verified address {}: invite them instead.", email.canonical()),
-            ))
-        })?;
-        if memberships::find(conn, org.org_id(), account.user_id())?.is_some() {
-            return Err(AppError::Conflict(format!("{} is a member of {} already.", account.email, org.name)));
+        let Some(account) = users::find_by_email(conn, email)? else { return Ok(()) };
+        let who = super::domains::eligible(conn, account.user_id())?
+            .filter(|who| who.domain.organization_id == org.id && who.domain.policy == DomainPolicy::Request);
+        let Some(who) = who else { return Ok(()) };
+        if rows::open_of(conn, org.org_id(), who.account.user_id())?.is_some() {
+            return Ok(()); // asked already: the queue has it
         }
-        let request = open_request(conn, &org, &account, note.as_deref())?;
-        let usage = seat_usage(conn, org.org_id(), org.seat_limit)?;
-        Ok(QueuedRequest::new((request, account.name), &usage, 0))
+        match open_request(conn, &org, &who.account, note.as_deref(), None) {
+            Ok((_, event)) => actor.record(conn, &access, &[event]),
+            // Asked already: the queue has it.
+            Err(AppError::Conflict(_)) => Ok(()),
+            Err(other) => Err(other),
+        }
     })
 }
 
-/// Takes back the viewer's own open request; returns the organization's name.
-pub fn withdraw(conn: &mut PgConnection, user: UserId, id: Uuid) -> Result<String, AppError> {
+/// Takes back the person's own open request; returns the organization's name.
+pub fn withdraw(conn: &mut PgConnection, actor: &Actor, id: Uuid) -> Result<String, AppError> {
+    let user = actor.person()?;
     conn.transaction(|conn| {
         let mine = rows::open_by(conn, user)?.into_iter().find(|(r, _)| r.id == id);
         let Some((request, _)) = mine else {
@@ -179,7 +191,7 @@ pub fn withdraw(conn: &mut PgConnection, user: UserId, id: Uuid) -> Result<Strin
         notifications::forget_about(conn, CREATED, request.id)?;
         let account = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
         let event = Event::JoinRequestWithdrawn { request: request.id, user: user.0, email: request.email.clone() };
-        Actor::new(user, None).record_in(conn, &org, Some(&account), &[event])?;
+        actor.record_in(conn, &org, Some(&account), &[event])?;
         Ok(org.name)
     })
 }
@@ -336,7 +348,7 @@ enum Admission {
     /// No seat is free: nothing changed.
     NoSeat(SeatUsage),
     /// They were a member already (an invitation accepted meanwhile): the request is
-    /// closed, with the sentence that says so.
+    /// closed as `joined`, with the sentence that says so.
     Closed(String),
 }
 
@@ -392,6 +404,12 @@ fn still_open(conn: &mut PgConnection, request: &JoinRequest) -> Result<(), AppE
     };
     Err(AppError::Conflict(match request.status {
         RequestStatus::Withdrawn => format!("{} withdrew this request.", request.email),
+        RequestStatus::Joined => {
+            format!(
+                "{} has joined another way meanwhile (an invitation, their domain): nothing to answer.",
+                request.email
+            )
+        }
         status => format!("{}’s request was {}{by} already.", request.email, status.label().to_lowercase()),
     }))
 }
@@ -410,11 +428,12 @@ fn admit(
 ) -> Result<Admission, AppError> {
     let user = UserId(request.user_id);
     let account = users::find(conn, user)?.ok_or(AppError::NotFound)?;
-    if memberships::find(conn, org.org_id(), user)?.is_some() {
-        // An invitation accepted meanwhile made them a member: the request is done.
-        rows::decide(conn, request.id, RequestStatus::Withdrawn, None, None, None)?;
-        notifications::forget_about(conn, CREATED, request.id)?;
-        return Ok(Admission::Closed(format!("{} is a member of {} already.", request.email, org.name)));
+    // Who joins is who asked: the address the queue shows, still verified.
+    if !account.is_verified() || !account.email.eq_ignore_ascii_case(&request.email) {
+        return Err(AppError::Conflict(format!(
+            "{} has changed or not yet verified their address since asking ({} now): deny this request, and they can ask again.",
+            request.email, account.email
+        )));
     }
     team_rows::hold(conn, teams)?;
     let chosen = team_rows::find_many(conn, org.org_id(), teams)?;
@@ -430,12 +449,38 @@ fn admit(
             format!("{} is managed by your identity provider (SCIM): add people to it there.", managed.name),
         )));
     }
-    let membership = memberships::insert(conn, org.org_id(), user, role)?;
+    if memberships::find(conn, org.org_id(), user)?.is_some() {
+        // Joined another way while this answer held the request: closed as such.
+        rows::decide(conn, request.id, RequestStatus::Joined, None, None, None)?;
+        notifications::forget_about(conn, CREATED, request.id)?;
+        return Ok(Admission::Closed(format!(
+            "{} has joined another way meanwhile (an invitation, their domain): nothing to answer.",
+            request.email
+        )));
+    }
+    // Answered before the membership is made: making it closes whatever request of
+    // theirs is still open there (migration 43), this one included otherwise.
+    let by = actor.principal.person();
+    rows::decide(conn, request.id, RequestStatus::Approved, by, Some(role), None)?;
+    // An invitation accepted at this moment (it does not wait for the organization's
+    // lock) may have made them a member: then nothing is approved.
+    if !memberships::insert_if_absent(conn, org.org_id(), user, role)? {
+        return Err(AppError::Conflict(format!(
+            "{} has just become a member of {} another way.",
+            request.email, org.name
+        )));
+    }
+    let membership = memberships::find(conn, org.org_id(), user)?.ok_or(AppError::NotFound)?;
     for team in &chosen {
         team_rows::add(conn, org.org_id(), team.id, membership.id, TeamRole::Member)?;
     }
-    let by = actor.principal.person();
-    rows::decide(conn, request.id, RequestStatus::Approved, by, Some(role), None)?;
+    // Asked through an invite link: what the link brings comes too.
+    let (brought, _) = match request.invite_link_id {
+        Some(link) => super::invitations::apply_brought(conn, org.org_id(), membership.id, |conn| {
+            crate::db::invite_links::grants_of(conn, &[link])
+        })?,
+        None => (Vec::new(), Vec::new()),
+    };
     notifications::forget_about(conn, CREATED, request.id)?;
     let team_names: Vec<String> = chosen.iter().map(|t| t.name.clone()).collect();
     let mut events = vec![Event::JoinRequestApproved {
@@ -444,7 +489,7 @@ fn admit(
         user: user.0,
         email: account.email.clone(),
         role,
-        teams: team_names.iter().map(|name| format!("team {name}")).collect(),
+        teams: team_names.iter().map(|name| format!("team {name}")).chain(brought).collect(),
     }];
     let after = SeatUsage { members: usage.members + 1, ..*usage };
     if let Some(alert) = after.crossed_from(usage) {
@@ -499,9 +544,15 @@ pub fn deny(
     })
 }
 
-/// `Approve oldest`: approves as Member, oldest first, as many open requests as
-/// there are free seats, in one transaction. Returns who joined.
-pub fn approve_oldest(conn: &mut PgConnection, actor: &Actor, slug: &Slug) -> Result<Vec<Approved>, AppError> {
+/// `Approve oldest N`: approves as Member, oldest first, at most `shown` open
+/// requests (the N the button said) and no more than there are free seats, in one
+/// transaction. Returns who joined.
+pub fn approve_oldest(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    shown: i64,
+) -> Result<Vec<Approved>, AppError> {
     conn.transaction(|conn| {
         let access = access::acting(conn, slug, actor)?;
         require_answerer(&access)?;
@@ -516,16 +567,22 @@ pub fn approve_oldest(conn: &mut PgConnection, actor: &Actor, slug: &Slug) -> Re
             )));
         }
         let mut approved = Vec::new();
-        for request in rows::lock_oldest(conn, org.org_id(), free)? {
-            // Already a member (an invitation won the race): closed, no seat taken.
-            if let Admission::Approved(one) = admit(conn, actor, &access, &org, &request, Role::Member, &[], &usage)? {
-                usage.members += 1;
-                approved.push(one);
+        for request in rows::lock_oldest(conn, org.org_id(), free.min(shown.max(0)))? {
+            // Skipped, and left open: someone whose address changed since asking, or who
+            // became a member this very moment.
+            // Each in a savepoint: one refused leaves nothing half-written.
+            match conn.transaction(|conn| admit(conn, actor, &access, &org, &request, Role::Member, &[], &usage)) {
+                Ok(Admission::Approved(one)) => {
+                    usage.members += 1;
+                    approved.push(one);
+                }
+                Ok(Admission::NoSeat(_) | Admission::Closed(_)) | Err(AppError::Conflict(_)) => {}
+                Err(other) => return Err(other),
             }
         }
-        if rows::open_count(conn, org.org_id())? == 0 || usage.available() <= 0 {
-            rows::mark_waiting(conn, org.org_id(), false)?;
-        }
+        // Requests left open are told of when seats next free up.
+        let left = rows::open_count(conn, org.org_id())?;
+        rows::mark_waiting(conn, org.org_id(), left > 0)?;
         Ok(approved)
     })
 }
@@ -533,8 +590,19 @@ pub fn approve_oldest(conn: &mut PgConnection, actor: &Actor, slug: &Slug) -> Re
 /// Tells the Owner of each organization whose requests waited for a seat that seats
 /// are free now (once per wait); returns how many were told. Part of Roster's sweep.
 pub fn tell_when_seats_free(conn: &mut PgConnection, limit: i64) -> Result<usize, AppError> {
+    let (mut told, mut after) = (0, None);
+    loop {
+        let batch = rows::lock_waiting(conn, after, limit)?;
+        let Some(last) = batch.last() else { return Ok(told) };
+        after = Some(last.id);
+        told += tell_batch(conn, batch)?;
+    }
+}
+
+/// [`tell_when_seats_free`] for one batch of locked organizations.
+fn tell_batch(conn: &mut PgConnection, orgs: Vec<Organization>) -> Result<usize, AppError> {
     let mut told = 0;
-    for org in rows::lock_waiting(conn, limit)? {
+    for org in orgs {
         let usage = seat_usage(conn, org.org_id(), org.seat_limit)?;
         let waiting = rows::open_count(conn, org.org_id())?;
         if waiting == 0 {

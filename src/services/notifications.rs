@@ -337,6 +337,23 @@ pub fn describe(n: &Notification) -> Item {
             };
             (sentence, href)
         }
+        Some(EventKind::InviteLinkUsed) => {
+            let joined = p.get("joined").and_then(|v| v.as_bool()) == Some(true);
+            let uses = match p.get("max_uses").and_then(|v| v.as_i64()) {
+                Some(max) => format!(" ({} of {max} uses)", p.get("uses").and_then(|v| v.as_i64()).unwrap_or_default()),
+                None => String::new(),
+            };
+            // A labelled link is named by its label ("“Interns”"); one without, not at all.
+            let name = text(p, "name");
+            let which = if name.starts_with('“') { format!(" {name}") } else { String::new() };
+            let sentence = format!(
+                "{} ({}) {} {org} through your invite link{which}{uses}.",
+                text(p, "who"),
+                text(p, "email"),
+                if joined { "joined" } else { "asked to join" },
+            );
+            (sentence, format!("/orgs/{slug}/invitations/links/{}", text(p, "link")))
+        }
         Some(EventKind::JoinRequestCreated) => {
             let (name, email) = (text(p, "name"), text(p, "email"));
             let note = p.get("note").and_then(|v| v.as_str()).map(|note| format!(" “{note}”")).unwrap_or_default();

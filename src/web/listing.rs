@@ -146,6 +146,20 @@ pub fn page_and_cursor<T, C: Serialize>(
     (shown, next)
 }
 
+/// A (time, id) keyset position as a cursor carries it, the time in nanoseconds:
+/// the queue of requests, the invite links.
+pub type TimeCursor = (i128, uuid::Uuid);
+
+/// The cursor of the row at (`at`, `id`).
+pub fn time_cursor(at: time::OffsetDateTime, id: uuid::Uuid) -> TimeCursor {
+    (at.unix_timestamp_nanos(), id)
+}
+
+/// The position a [`TimeCursor`] names; `None` for one out of range (hand-edited).
+pub fn time_position((nanos, id): TimeCursor) -> Option<(time::OffsetDateTime, uuid::Uuid)> {
+    time::OffsetDateTime::from_unix_timestamp_nanos(nanos).ok().map(|at| (at, id))
+}
+
 /// Reads an `after` cursor from the URL; junk (a hand-edited URL) means the first page.
 pub fn decode_cursor<C: DeserializeOwned>(text: &str) -> Option<C> {
     let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;

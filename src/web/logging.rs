@@ -13,7 +13,7 @@ const SECRET_PARAMETERS: [&str; 2] = ["token", "invitation"];
 /// The request's target with secrets replaced by `***`: the matched route pattern
 /// (`/invite/{token}`) instead of the path (for an unmatched path, its first
 /// segment only), and secret query values masked, including paths carried in
-/// `next` that lead to an invitation.
+/// `next` that lead to an invitation or an invite link.
 pub fn redacted_target(pattern: Option<&str>, path: &str, query: &str) -> String {
     let path = match pattern {
         Some(pattern) => pattern.to_owned(),
@@ -24,7 +24,7 @@ pub fn redacted_target(pattern: Option<&str>, path: &str, query: &str) -> String
     }
     let masked: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
         .map(|(key, value)| {
-            if SECRET_PARAMETERS.contains(&key.as_ref()) || value.contains("/invite/") {
+            if SECRET_PARAMETERS.contains(&key.as_ref()) || value.contains("/invite/") || value.contains("/join/") {
                 format!("{key}=***")
             } else {
                 format!("{key}={value}")
@@ -106,5 +106,6 @@ mod tests {
         );
         assert_eq!(redacted_target(None, "/invite/abc/", "invitation=secret"), "/invite/…?invitation=***");
         assert_eq!(redacted_target(Some("/sign-in"), "/sign-in", "next=%2Finvite%2Fabc"), "/sign-in?next=***");
+        assert_eq!(redacted_target(Some("/sign-up"), "/sign-up", "next=/join/abc"), "/sign-up?next=***");
     }
 }

@@ -26,9 +26,9 @@ pub mod state;
 use actix_web::web;
 
 use pages::{
-    access, account, api_docs, api_keys, audit, auth, bell, dashboard, expiry, health, help, invitations, invitee,
-    join_requests, mailbox, members, orgs, passkeys, projects, provisioning, seats, settings, sso, teams, two_factor,
-    webhooks,
+    access, account, api_docs, api_keys, audit, auth, bell, dashboard, expiry, health, help, invitations, invite_links,
+    invitee, join_requests, mailbox, members, orgs, passkeys, projects, provisioning, seats, settings, sso, teams,
+    two_factor, webhooks,
 };
 
 /// Probes and metrics, served outside the session layer.
@@ -244,6 +244,12 @@ route_table! {
     GET "/orgs/{slug}/audit.csv" => audit::export_audit_log, SignedIn;
     GET "/orgs/{slug}/invitations" => invitations::list_invitations, SignedIn;
     POST "/orgs/{slug}/invitations" => invitations::invite_members, SignedIn;
+    GET "/orgs/{slug}/invitations/links" => invite_links::list_links, SignedIn;
+    POST "/orgs/{slug}/invitations/links" => invite_links::create_link, SignedIn;
+    GET "/orgs/{slug}/invitations/links/new" => invite_links::new_link_form, SignedIn;
+    GET "/orgs/{slug}/invitations/links/{id}" => invite_links::show_link, SignedIn;
+    POST "/orgs/{slug}/invitations/links/{id}/disable" => invite_links::disable_link, SignedIn;
+    POST "/orgs/{slug}/invitations/links/{id}/regenerate" => invite_links::regenerate_link, SignedIn;
     GET "/orgs/{slug}/invitations/new" => invitations::new_invitations_form, SignedIn;
     GET "/orgs/{slug}/choices/teams" => picker::team_choices, SignedIn;
     GET "/orgs/{slug}/choices/projects" => picker::project_choices, SignedIn;
@@ -254,6 +260,8 @@ route_table! {
     GET "/orgs/{slug}/invitations/{id}/revoke" => invitations::confirm_revoke, SignedIn;
     POST "/orgs/{slug}/invitations/{id}/revoke" => invitations::revoke_invitation, SignedIn;
     GET "/invite/{token}" => invitee::show_invitation, Public;
+    GET "/join/{token}" => invite_links::show_join, Public;
+    POST "/join/{token}" => invite_links::join_by_link, SignedIn;
     POST "/invite/{token}/{answer}" => invitee::answer_by_link, Public;
     POST "/invitations/{id}/{answer}" => invitee::answer_from_dashboard, SignedIn;
     POST "/domains/{id}/join" => dashboard::join_by_suggestion, SignedIn;

@@ -108,6 +108,32 @@ impl Picker {
     }
 }
 
+/// The teams (`team` fields) and projects (`project:<id>` = level) a form's pickers
+/// chose, each once, without the chip whose remove button was pressed (`drop`).
+pub fn chosen(
+    teams: &[String],
+    projects: &[(String, String)],
+    drop: &str,
+) -> Result<crate::services::invitations::Brings, crate::error::FormErrors> {
+    let bad =
+        || crate::error::FormErrors::form("Choose teams and projects from the lists. Reload the page and try again.");
+    let dropped = Uuid::parse_str(drop.trim()).ok();
+    let mut brings = crate::services::invitations::Brings::default();
+    for team in teams {
+        let id = Uuid::parse_str(team.trim()).map_err(|_| bad())?;
+        if Some(id) != dropped && !brings.teams.contains(&id) {
+            brings.teams.push(id);
+        }
+    }
+    for (id, level) in projects {
+        let (Ok(id), Some(level)) = (Uuid::parse_str(id), AccessLevel::from_db(level)) else { return Err(bad()) };
+        if Some(id) != dropped && !brings.projects.iter().any(|(p, _)| *p == id) {
+            brings.projects.push((id, level));
+        }
+    }
+    Ok(brings)
+}
+
 /// `?q=…&after=…&chip=…&others=1` of a choices request.
 #[derive(Debug, Default, Deserialize)]
 pub struct ChoiceParams {

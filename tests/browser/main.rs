@@ -1155,6 +1155,81 @@ async fn a_person_at_a_verified_domain_asks_to_join_and_an_admin_approves_from_t
 }
 
 #[tokio::test]
+async fn an_invite_link_with_two_uses_admits_two_people_and_refuses_the_third() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let slug = acme(&app).await;
+    let created = app.post_form(&format!("/orgs/{slug}/teams"), &[("name", "Platform"), ("description", "")]).await;
+    assert_eq!(created.status(), reqwest::StatusCode::SEE_OTHER);
+
+    // The Owner makes the link from Invitations → Invite links, from the keyboard.
+    let olivia = Person { browser: open_browser_profile(&driver, true, "olivia").await, app: &app };
+    olivia.browser.set_window_size(1280, 800).await.unwrap();
+    olivia.sign_in("olivia@acme.test").await;
+    olivia.visit(&format!("/orgs/{slug}/invitations")).await;
+    olivia.follow_link("Invite links").await;
+    olivia.sees("No invite links yet.").await;
+    olivia.follow_link("Create invite link").await;
+    assert_eq!(olivia.heading().await, "Create invite link");
+    let violations = accessibility_violations(&olivia.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on Create invite link: {violations:?}");
+    olivia.screenshots_at_both_widths("invite-link-new").await;
+    olivia.browser.set_window_size(1280, 800).await.unwrap();
+    olivia.tab_to("Label (optional)").await;
+    olivia.type_keys("Launch crew").await;
+    pick(&olivia, "Teams (optional)", "Plat", "Platform").await;
+    chips_are(&olivia, "Teams (optional)", &["Platform"], "the team chosen").await;
+    olivia.fill("Maximum uses (optional)", "2").await;
+    olivia.press_button("Create invite link").await;
+    olivia.sees("Invite link created.").await;
+    assert_eq!(olivia.heading().await, "Launch crew");
+    let shared = olivia.browser.find(Locator::Css("input[aria-labelledby='link-url-label']")).await.unwrap();
+    let url = shared.prop("value").await.unwrap().expect("the link");
+    let path = url.split_once("/join/").map(|(_, token)| format!("/join/{token}")).expect("a /join/ link");
+    let violations = accessibility_violations(&olivia.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on an invite link: {violations:?}");
+
+    // Two people join by it; the third is told it is used up.
+    for (name, email) in [("Ann Crew", "ann@crew.test"), ("Bob Crew", "bob@crew.test"), ("Cy Crew", "cy@crew.test")] {
+        app.create_verified_user(name, email).await;
+    }
+    let ann = Person { browser: open_browser_profile(&driver, true, "ann").await, app: &app };
+    ann.sign_in("ann@crew.test").await;
+    ann.visit(&path).await;
+    assert_eq!(ann.heading().await, "Join Acme on Roster");
+    let violations = accessibility_violations(&ann.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on the join page: {violations:?}");
+    ann.screenshots_at_both_widths("invite-link-join").await;
+    ann.press_button("Join Acme").await;
+    ann.sees("You joined Acme as Member, with team Platform.").await;
+    let bob = Person { browser: open_browser_profile(&driver, true, "bob").await, app: &app };
+    bob.sign_in("bob@crew.test").await;
+    bob.visit(&path).await;
+    bob.press_button("Join Acme").await;
+    bob.sees("You joined Acme as Member, with team Platform.").await;
+    let cy = Person { browser: open_browser_profile(&driver, true, "cy").await, app: &app };
+    cy.sign_in("cy@crew.test").await;
+    cy.visit(&path).await;
+    assert_eq!(cy.heading().await, "This invite link no longer works");
+    cy.sees("It has been used as many times as it allows.").await;
+
+    // The link's page shows who joined.
+    olivia.browser.refresh().await.unwrap();
+    olivia.sees("2 / 2").await;
+    olivia.sees("Ann Crew").await;
+    olivia.sees("Bob Crew").await;
+    olivia.browser.set_window_size(1280, 800).await.unwrap();
+    olivia.screenshots_at_both_widths("invite-link").await;
+    for (width, height) in [(1280, 800), (390, 844)] {
+        olivia.browser.set_window_size(width, height).await.unwrap();
+        assert_eq!(sideways_overflow(&olivia.browser).await, 0, "nothing scrolls sideways at {width} px");
+    }
+    for person in [olivia, ann, bob, cy] {
+        person.browser.close().await.unwrap();
+    }
+}
+
+#[tokio::test]
 async fn the_owner_turns_on_provisioning_makes_a_scim_token_and_sees_what_the_identity_provider_did() {
     let Some(driver) = start_driver() else { return };
     let app = spawn_app().await;

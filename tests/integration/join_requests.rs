@@ -225,7 +225,7 @@ async fn a_request_past_the_seat_limit_waits_and_the_owner_is_told_when_seats_fr
 
     let (_, queue) = app.get_text(&format!("/orgs/{slug}/members/requests")).await;
     assert!(queue.contains("Approve oldest 2 as Member"));
-    let approved = app.post_form(&format!("/orgs/{slug}/members/requests/approve-oldest"), &[]).await;
+    let approved = app.post_form(&format!("/orgs/{slug}/members/requests/approve-oldest"), &[("count", "2")]).await;
     assert_eq!(location(&approved), format!("/orgs/{slug}/members/requests"));
     let (_, queue) = app.get_text(&format!("/orgs/{slug}/members/requests")).await;
     assert!(unescape(&queue).contains("Approved, as Member: Ann Good, Bob Good."));
@@ -241,20 +241,30 @@ async fn the_api_lists_creates_approves_and_denies_join_requests() {
     let bob = person(&app, "Bob Good", "bob@good.test").await;
     ask(&bob, &domain, "From the help desk").await;
 
-    let created = api(&app, Method::POST, "/join-requests", &key)
-        .json(&json!({ "email": "ANN@good.test", "note": "Needs the wiki" }))
+    // The answer is the same whoever the address belongs to; only someone who could
+    // ask themselves gets a request.
+    for email in ["ANN@good.test", "zed@good.test", "olivia@acme.test", "eve@elsewhere.test"] {
+        let taken = api(&app, Method::POST, "/join-requests", &key)
+            .json(&json!({ "email": email, "note": "Needs the wiki" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(taken.status(), StatusCode::ACCEPTED, "{email}");
+    }
+    assert_eq!(app.count("SELECT count(*) FROM join_requests"), 2, "Bob's and Ann's");
+    assert_eq!(
+        app.count(
+            "SELECT count(*) FROM audit_events WHERE action = 'join_request.created' AND actor_label = 'API key “Intake”'"
+        ),
+        1,
+        "recorded under the key"
+    );
+    let bad = api(&app, Method::POST, "/join-requests", &key)
+        .json(&json!({ "email": "not an address" }))
         .send()
         .await
         .unwrap();
-    assert_eq!(created.status(), StatusCode::CREATED);
-    let created: Value = created.json().await.unwrap();
-    assert_eq!(created["status"], "open");
-    let nobody = api(&app, Method::POST, "/join-requests", &key)
-        .json(&json!({ "email": "zed@good.test" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(nobody.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     let listed: Value =
         api(&app, Method::GET, "/join-requests?limit=1", &key).send().await.unwrap().json().await.unwrap();
@@ -271,7 +281,8 @@ async fn the_api_lists_creates_approves_and_denies_join_requests() {
     assert_eq!(next["data"][0]["email"], "ann@good.test");
     assert!(next["next_cursor"].is_null());
 
-    let ann_request = created["id"].as_str().unwrap();
+    let ann_request = request_id(&app, "ann@good.test");
+    let ann_request = ann_request.as_str();
     let as_admin = api(&app, Method::POST, &format!("/join-requests/{ann_request}/approve"), &key)
         .json(&json!({ "role": "admin" }))
         .send()
@@ -299,4 +310,30 @@ async fn the_api_lists_creates_approves_and_denies_join_requests() {
     let again = api(&app, Method::POST, &format!("/join-requests/{bob_request}/deny"), &key).send().await.unwrap();
     assert_eq!(again.status(), StatusCode::CONFLICT);
     assert_eq!(app.count("SELECT count(*) FROM audit_events WHERE action LIKE 'join_request.%'"), 4);
+}
+
+#[tokio::test]
+async fn becoming_a_member_another_way_closes_the_request_and_clears_the_bells() {
+    let (app, slug, domain) = acme().await;
+    let ann = person(&app, "Ann Good", "ann@good.test").await;
+    ask(&ann, &domain, "").await;
+    let id = request_id(&app, "ann@good.test");
+    assert_eq!(app.count("SELECT count(*) FROM notifications WHERE kind = 'join_request.created'"), 1);
+
+    // An Admin invites her instead, and she accepts.
+    let response = app.invite(&slug, "ann@good.test", "member").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let link = app.invitation_link("ann@good.test");
+    let accepted = ann.post_form(&format!("{link}/accept"), &[]).await;
+    assert_eq!(location(&accepted), format!("/orgs/{slug}"));
+
+    assert_eq!(app.count("SELECT count(*) FROM join_requests WHERE status = 'joined'"), 1);
+    assert_eq!(app.count("SELECT count(*) FROM notifications WHERE kind = 'join_request.created'"), 0);
+    assert_eq!(app.count("SELECT open_join_requests::bigint AS count FROM organizations"), 0);
+    let answered = app.post_form(&format!("/orgs/{slug}/members/requests/{id}/deny"), &[("reason", "")]).await;
+    assert_eq!(location(&answered), format!("/orgs/{slug}/members/requests/{id}"));
+    let (_, page) = app.get_text(&format!("/orgs/{slug}/members/requests/{id}")).await;
+    assert!(unescape(&page).contains("ann@good.test has joined another way meanwhile"), "nobody is told a denial");
+    let (_, bell) = ann.get_text("/notifications/panel").await;
+    assert!(!bell.contains("was denied"));
 }

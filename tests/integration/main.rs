@@ -15,6 +15,7 @@ mod encodings;
 mod expiry;
 mod health;
 mod invitations;
+mod invite_links;
 mod jobs;
 mod join_requests;
 mod keys;

@@ -264,13 +264,26 @@ fn apply_grants(
     membership: Uuid,
     invitation: Uuid,
 ) -> Result<(Vec<String>, Vec<String>), AppError> {
+    apply_brought(conn, org, membership, |conn| invitation_grants::of_invitations(conn, &[invitation]))
+}
+
+/// Gives the new member `membership` the teams (as Member) and projects (never
+/// lowering a level they already have) that `load` reads — an invitation's, an invite
+/// link's. Returns what was joined and what was skipped because it was deleted
+/// meanwhile, in words.
+pub(crate) fn apply_brought(
+    conn: &mut PgConnection,
+    org: OrgId,
+    membership: Uuid,
+    load: impl Fn(&mut PgConnection) -> diesel::QueryResult<Vec<invitation_grants::InvitationGrant>>,
+) -> Result<(Vec<String>, Vec<String>), AppError> {
     let (mut joined, mut skipped) = (Vec::new(), Vec::new());
     // Hold the teams and projects it brings: a delete running now has either
     // finished (read again below, its id is gone) or waits for this accept.
-    let brought = invitation_grants::of_invitations(conn, &[invitation])?;
+    let brought = load(conn)?;
     team_rows::hold(conn, &brought.iter().filter_map(|g| g.team_id).collect::<Vec<_>>())?;
     project_rows::hold(conn, &brought.iter().filter_map(|g| g.project_id).collect::<Vec<_>>())?;
-    for grant in invitation_grants::of_invitations(conn, &[invitation])? {
+    for grant in load(conn)? {
         let words = grant_words(&grant);
         match (grant.team_id, grant.project_id, grant.level) {
             (Some(team), _, None) => {

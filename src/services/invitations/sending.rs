@@ -134,7 +134,7 @@ pub struct InviteSummary {
 /// teams and projects in the organization. The Owner and Admins may invite into any
 /// team and project; a team Maintainer may invite as Member into teams they maintain,
 /// and nothing else (DESIGN.md §2.1).
-fn allowed_brings(
+pub(crate) fn allowed_brings(
     conn: &mut PgConnection,
     access: &OrgAccess,
     role: Role,

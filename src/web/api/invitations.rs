@@ -132,6 +132,20 @@ fn invitation_filter(params: InvitationParams) -> Result<(InvitationFilter, i64)
     Ok((InvitationFilter { status, search, sort: SortKey::Invited, descending: true, after }, limit))
 }
 
+/// The projects and levels asked for; each level that is not one is named in `errors`.
+pub(super) fn project_levels(projects: &[ProjectGrant], errors: &mut FormErrors) -> Vec<(Uuid, AccessLevel)> {
+    projects
+        .iter()
+        .filter_map(|p| match AccessLevel::from_db(p.level.trim()) {
+            Some(level) => Some((p.id, level)),
+            None => {
+                errors.add("projects", format!("The level of project {} is one of read, write, admin.", p.id));
+                None
+            }
+        })
+        .collect()
+}
+
 /// A project an invitation brings, at a level.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ProjectGrant {
@@ -240,17 +254,7 @@ pub async fn create_invitations(
                 key.require(Scope::TeamsWrite)?;
             }
             let mut errors = FormErrors::new();
-            let projects: Vec<(Uuid, AccessLevel)> = body
-                .projects
-                .iter()
-                .filter_map(|p| match AccessLevel::from_db(p.level.trim()) {
-                    Some(level) => Some((p.id, level)),
-                    None => {
-                        errors.add("projects", format!("The level of project {} is one of read, write, admin.", p.id));
-                        None
-                    }
-                })
-                .collect();
+            let projects = project_levels(&body.projects, &mut errors);
             // Nobody is invited as Owner: the use case says so, as for the page.
             let role: Role = body.role.unwrap_or(ApiRole::Member).into();
             let access_until = body.membership_expires_at.and_then(|at| {

@@ -16,6 +16,7 @@ use crate::domain::join_request::parse_text;
 use crate::domain::{EmailAddress, Role};
 use crate::error::{AppError, FormErrors};
 use crate::services::join_requests::{self, QueuedRequest};
+use crate::web::listing::{time_cursor, time_position, TimeCursor};
 
 /// A request to join the organization.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -89,16 +90,15 @@ pub async fn list_join_requests(
         Box::new(move |conn, key| {
             let mut errors = FormErrors::new();
             let limit = parse_limit(params.limit.as_deref(), &mut errors);
-            let cursor: Option<(i128, Uuid)> = parse_cursor(params.cursor.as_deref(), &mut errors);
+            let cursor: Option<TimeCursor> = parse_cursor(params.cursor.as_deref(), &mut errors);
             errors.into_result()?;
-            let after =
-                cursor.and_then(|(nanos, id)| OffsetDateTime::from_unix_timestamp_nanos(nanos).ok().map(|at| (at, id)));
+            let after = cursor.and_then(time_position);
             Ok((join_requests::list(conn, &key.actor, &key.slug, after, limit)?, limit))
         }),
     )
     .await?;
     let (shown, next_cursor) = crate::web::listing::page_and_cursor(&found, limit, |last| {
-        (last.request.created_at.unix_timestamp_nanos(), last.request.id)
+        time_cursor(last.request.created_at, last.request.id)
     });
     Ok(json(StatusCode::OK, &JoinRequestPage { data: shown.iter().map(JoinRequest::from).collect(), next_cursor }))
 }
@@ -112,15 +112,24 @@ pub struct NewJoinRequest {
     pub note: Option<String>,
 }
 
-/// Puts a request into the queue for the person with this verified address (from an
-/// intake form, say); the Owner and Admins are told, as for one sent from the Dashboard.
+/// What `POST /join-requests` says, whoever the address belongs to.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Accepted {
+    pub message: String,
+}
+
+/// Puts a request into the queue for the person with this address (from an intake
+/// form, say), if they could ask themselves: their verified address is at a verified
+/// domain of the organization whose policy is `Request`, and they are not a member.
+/// The answer is the same whether or not such a person exists (addresses' accounts
+/// stay private); the queue (`GET /join-requests`) shows the request, and the person
+/// sees it on their Dashboard, where they may withdraw it.
 #[utoipa::path(
     tag = "Join requests",
     params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body gets the first answer.")),
     request_body = NewJoinRequest,
-    responses((status = 201, description = "The request waits in the queue.", body = JoinRequest),
-              (status = 409, description = "They are a member already, or have a request open.", body = super::common::Problem, content_type = "application/problem+json"),
-              (status = 422, description = "No account has this verified address, or the note is too long.", body = super::common::Problem, content_type = "application/problem+json")),
+    responses((status = 202, description = "Taken: a request waits in the queue if such a person exists.", body = Accepted),
+              (status = 422, description = "The address or the note is not valid.", body = super::common::Problem, content_type = "application/problem+json")),
     security(("api_key" = ["members:write"]))
 )]
 #[post("/join-requests")]
@@ -135,8 +144,12 @@ pub async fn create_join_request(req: HttpRequest, body: web::Bytes) -> Result<H
             let email = EmailAddress::parse(&body.email)
                 .map_err(|e| AppError::Invalid(FormErrors::field("email", e.to_string())))?;
             let note = parse_text(body.note.as_deref().unwrap_or_default(), "note");
-            let queued = join_requests::create_for(conn, &key.actor, &key.slug, &email, note)?;
-            answer(StatusCode::CREATED, &JoinRequest::from(&queued))
+            join_requests::create_for(conn, &key.actor, &key.slug, &email, note)?;
+            let message =
+                "If a person at a verified domain of the organization whose policy is Request has this address, \
+                           and is not a member, their request now waits in the queue."
+                    .to_owned();
+            answer(StatusCode::ACCEPTED, &Accepted { message })
         }),
     )
     .await
@@ -194,6 +207,9 @@ pub async fn approve_join_request(
                 key.require(Scope::TeamsWrite)?;
             }
             let role: Role = body.role.unwrap_or(ApiRole::Member).into();
+            if role == Role::Owner {
+                return Err(AppError::Invalid(FormErrors::field("role", "One of member, admin.")));
+            }
             let done = join_requests::approve(conn, &key.actor, &key.slug, id, role, &body.teams)?;
             answer(
                 StatusCode::OK,

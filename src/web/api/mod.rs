@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod common;
 pub mod invitations;
+pub mod invite_links;
 pub mod join_requests;
 pub mod members;
 pub mod meta;
@@ -39,6 +40,9 @@ pub fn services(cfg: &mut ServiceConfig<'_>) {
         .service(invitations::create_invitations)
         .service(invitations::resend_invitation)
         .service(invitations::revoke_invitation)
+        .service(invite_links::list_invite_links)
+        .service(invite_links::create_invite_link)
+        .service(invite_links::disable_invite_link)
         .service(join_requests::list_join_requests)
         .service(join_requests::create_join_request)
         .service(join_requests::approve_join_request)

@@ -126,6 +126,12 @@ fn level(value: &str) -> &str {
 }
 
 /// A number of a before/after object.
+/// `text` with its first letter in capitals.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
 /// "With team Platform, team Data", from the `teams` list of an approval.
 fn teams_field(value: &Option<serde_json::Value>) -> String {
     let teams: Vec<&str> = value
@@ -322,6 +328,39 @@ impl EventView {
                     field(a, "domain"),
                     count_field(a, "used").unwrap_or_default(),
                     count_field(a, "limit").unwrap_or_default()
+                ),
+            ),
+            Some(EventKind::InviteLinkCreated) => {
+                ("created the invite link".into(), format!("for {}", named(field(a, "role"))), {
+                    let uses =
+                        count_field(a, "max_uses").map_or("no use limit".to_owned(), |n| format!("at most {n} uses"));
+                    let until = date_field(a, "expires_at").map(|d| format!("; works until {d}")).unwrap_or_default();
+                    let approval = if a.as_ref().and_then(|v| v.get("requires_approval")).and_then(|v| v.as_bool())
+                        == Some(true)
+                    {
+                        "; each use is a request to approve"
+                    } else {
+                        ""
+                    };
+                    format!("{}{until}{approval}", capitalized(&uses))
+                })
+            }
+            Some(EventKind::InviteLinkDisabled) => ("disabled the invite link".into(), String::new(), String::new()),
+            Some(EventKind::InviteLinkRegenerated) => {
+                ("regenerated the invite link".into(), String::new(), "The previous link works no more".into())
+            }
+            Some(EventKind::InviteLinkUsed) => (
+                if a.as_ref().and_then(|v| v.get("joined")).and_then(|v| v.as_bool()) == Some(true) {
+                    "joined through an invite link, as".into()
+                } else {
+                    "asked to join through an invite link, as".into()
+                },
+                String::new(),
+                format!(
+                    "Link {}; {} of {} uses",
+                    field(a, "link"),
+                    count_field(a, "uses").unwrap_or_default(),
+                    count_field(a, "max_uses").map_or("unlimited".to_owned(), |n| n.to_string())
                 ),
             ),
             Some(EventKind::JoinRequestCreated) => (

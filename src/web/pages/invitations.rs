@@ -7,7 +7,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::domain::Slug;
-use crate::domain::{AccessLevel, EmailList, InvitationStatus, Role, SeatUsage};
+use crate::domain::{EmailList, InvitationStatus, Role, SeatUsage};
 use crate::error::{AppError, FormErrors};
 use crate::services::choices::{self, Choices, Of};
 use crate::services::invitations::{
@@ -331,24 +331,7 @@ impl InviteForm {
     /// The teams and projects chosen (each once, without the one removed), or what is
     /// wrong with them.
     fn chosen(&self) -> Result<Brings, FormErrors> {
-        let bad = || FormErrors::form("Choose teams and projects from the lists. Reload the page and try again.");
-        let dropped = Uuid::parse_str(self.drop.trim()).ok();
-        let mut brings = Brings::default();
-        for team in &self.teams {
-            let id = Uuid::parse_str(team.trim()).map_err(|_| bad())?;
-            if Some(id) != dropped && !brings.teams.contains(&id) {
-                brings.teams.push(id);
-            }
-        }
-        for (id, level) in &self.projects {
-            let (Ok(id), Some(level)) = (Uuid::parse_str(id), AccessLevel::from_db(level)) else {
-                return Err(bad());
-            };
-            if Some(id) != dropped && !brings.projects.iter().any(|(p, _)| *p == id) {
-                brings.projects.push((id, level));
-            }
-        }
-        Ok(brings)
+        crate::web::picker::chosen(&self.teams, &self.projects, &self.drop)
     }
 }
 

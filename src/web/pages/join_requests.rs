@@ -17,7 +17,7 @@ use crate::web::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
 use crate::web::format::When;
 use crate::web::htmx::{page, page_with_status, redirect};
 use crate::web::layout::{Frame, Layout, Nav};
-use crate::web::listing::{decode_cursor, encode_cursor};
+use crate::web::listing::{decode_cursor, page_and_cursor, time_cursor, time_position};
 use crate::web::picker::{Chip, Picker};
 use crate::web::session::FlashLevel;
 use crate::web::state::AppState;
@@ -87,19 +87,11 @@ pub async fn list_requests(
     params: web::Query<QueueParams>,
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
-    let cursor: Option<(i128, Uuid)> = decode_cursor(&params.after);
-    let after =
-        cursor.and_then(|(nanos, id)| time::OffsetDateTime::from_unix_timestamp_nanos(nanos).ok().map(|at| (at, id)));
+    let after = decode_cursor(&params.after).and_then(time_position);
     let queue = state.db.run(move |conn| join_requests::queue(conn, &slug, user.0, after, PAGE_SIZE)).await?;
-    let shown = queue.requests.len().min(PAGE_SIZE as usize);
-    let next_url = (queue.requests.len() > shown)
-        .then(|| queue.requests.get(shown - 1))
-        .flatten()
-        .and_then(|last| {
-            let r = &last.request;
-            encode_cursor(&(r.created_at.unix_timestamp_nanos(), r.id))
-        })
-        .map(|cursor| format!("/orgs/{}/members/requests?after={cursor}", queue.access.org.slug));
+    let (shown, next) =
+        page_and_cursor(&queue.requests, PAGE_SIZE, |last| time_cursor(last.request.created_at, last.request.id));
+    let next_url = next.map(|cursor| format!("/orgs/{}/members/requests?after={cursor}", queue.access.org.slug));
     let org = queue.access.org.clone();
     page(&QueuePage {
         csrf: frame.csrf().to_owned(),
@@ -108,7 +100,7 @@ pub async fn list_requests(
         seats: queue.seats,
         open: queue.open,
         oldest: queue.seats.available().min(queue.open),
-        rows: queue.requests.iter().take(shown).map(RequestView::new).collect(),
+        rows: shown.iter().map(RequestView::new).collect(),
         next_url,
         layout: frame.layout("Requests", Some(queue.viewer), Some(&org.slug), Nav::Requests),
     })
@@ -144,17 +136,7 @@ impl ApproveForm {
 
     /// The teams chosen, each once, without the one removed.
     fn teams(&self) -> Result<Vec<Uuid>, FormErrors> {
-        let dropped = Uuid::parse_str(self.drop.trim()).ok();
-        let mut chosen = Vec::new();
-        for team in &self.teams {
-            let id = Uuid::parse_str(team.trim()).map_err(|_| {
-                FormErrors::field("teams", "Choose teams from the list. Reload the page and try again.")
-            })?;
-            if Some(id) != dropped && !chosen.contains(&id) {
-                chosen.push(id);
-            }
-        }
-        Ok(chosen)
+        Ok(crate::web::picker::chosen(&self.teams, &[], &self.drop)?.teams)
     }
 
     fn role(&self) -> Result<Role, FormErrors> {
@@ -355,18 +337,30 @@ pub async fn deny_request(
     }
 }
 
-/// POST /orgs/{slug}/members/requests/approve-oldest: as many of the oldest requests
-/// as there are free seats join as Member.
+/// `Approve oldest N`: how many the button said.
+#[derive(Debug, Default, Deserialize)]
+pub struct OldestForm {
+    #[serde(default)]
+    count: String,
+}
+
+/// POST /orgs/{slug}/members/requests/approve-oldest: the oldest requests, as many as
+/// the button said and the free seats allow, join as Member.
 pub async fn approve_oldest(
     req: HttpRequest,
     frame: Frame,
     acting: Acting,
     state: web::Data<AppState>,
     slug: OrgSlug,
+    form: web::Form<OldestForm>,
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
+    let shown =
+        form.count.trim().parse::<i64>().map_err(|_| {
+            AppError::Invalid(FormErrors::form("Reload the Requests page and press Approve oldest again."))
+        })?;
     let (actor, lookup) = (acting.actor(), slug.clone());
-    let done = state.db.run(move |conn| join_requests::approve_oldest(conn, &actor, &lookup)).await;
+    let done = state.db.run(move |conn| join_requests::approve_oldest(conn, &actor, &lookup, shown)).await;
     let (level, message) = match done {
         Ok(approved) if approved.is_empty() => (FlashLevel::Info, "No request was waiting.".to_owned()),
         Ok(approved) => {
@@ -396,9 +390,10 @@ pub async fn ask_to_join(
     id: web::Path<Uuid>,
     form: web::Form<AskForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (user, id) = (acting.user, id.into_inner());
+    let id = id.into_inner();
     let note = parse_text(&form.note, "note");
-    let asked = state.db.run(move |conn| join_requests::ask(conn, user, id, note)).await;
+    let actor = acting.actor();
+    let asked = state.db.run(move |conn| join_requests::ask(conn, &actor, id, note)).await;
     let (level, message) = match asked {
         Ok(name) => (
             FlashLevel::Success,
@@ -423,8 +418,9 @@ pub async fn withdraw_request(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
-    let (user, id) = (acting.user, id.into_inner());
-    let (level, message) = match state.db.run(move |conn| join_requests::withdraw(conn, user, id)).await {
+    let id = id.into_inner();
+    let actor = acting.actor();
+    let (level, message) = match state.db.run(move |conn| join_requests::withdraw(conn, &actor, id)).await {
         Ok(name) => (FlashLevel::Success, format!("Your request to join {name} was withdrawn.")),
         Err(AppError::Conflict(message)) => (FlashLevel::Error, message),
         Err(other) => return Err(other),

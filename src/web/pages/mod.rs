@@ -14,6 +14,7 @@ pub mod groups;
 pub mod health;
 pub mod help;
 pub mod invitations;
+pub mod invite_links;
 pub mod invitee;
 pub mod join_requests;
 pub mod mailbox;
