@@ -293,6 +293,9 @@ pub struct RequestPage {
     /// The teams chosen so far in the `Approve` form (a search without JavaScript
     /// sends the form back), with their names.
     pub chosen_teams: Vec<crate::db::teams::Team>,
+    /// The invite link it came through, if any: its label and what approving brings
+    /// with it, in words.
+    pub via_link: Option<(String, Vec<String>)>,
 }
 
 /// A request of the organization, for its page (answered ones too: a link in the
@@ -319,7 +322,18 @@ pub fn request_page(
     };
     let roles = access.role.invitable_roles();
     let chosen_teams = team_rows::find_many(conn, access.org.org_id(), chosen)?;
+    let via_link = match found.0.invite_link_id {
+        Some(id) => match crate::db::invite_links::find_in_org(conn, access.org.org_id(), id)? {
+            Some(link) => {
+                let grants = crate::db::invite_links::grants_of(conn, &[id])?;
+                Some((link.label, super::invitations::describe_grants(&grants)))
+            }
+            None => None,
+        },
+        None => None,
+    };
     Ok(RequestPage {
+        via_link,
         request: QueuedRequest::new(found, &seats, older),
         roles,
         seats,

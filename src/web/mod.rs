@@ -248,6 +248,7 @@ route_table! {
     POST "/orgs/{slug}/invitations/links" => invite_links::create_link, SignedIn;
     GET "/orgs/{slug}/invitations/links/new" => invite_links::new_link_form, SignedIn;
     GET "/orgs/{slug}/invitations/links/{id}" => invite_links::show_link, SignedIn;
+    GET "/orgs/{slug}/invitations/links/{id}/confirm" => invite_links::confirm_link_change, SignedIn;
     POST "/orgs/{slug}/invitations/links/{id}/disable" => invite_links::disable_link, SignedIn;
     POST "/orgs/{slug}/invitations/links/{id}/regenerate" => invite_links::regenerate_link, SignedIn;
     GET "/orgs/{slug}/invitations/new" => invitations::new_invitations_form, SignedIn;

@@ -1115,6 +1115,16 @@ async fn a_person_at_a_verified_domain_asks_to_join_and_an_admin_approves_from_t
     adam.visit(&format!("/orgs/{slug}/members")).await;
     bell_says(&adam, "Notifications, 1 unread").await;
     adam.sees("Requests 1").await;
+    adam.visit(&format!("/orgs/{slug}/members/requests")).await;
+    adam.row_shows("ann@good.test", "Open").await;
+    let violations = accessibility_violations(&adam.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on Requests: {violations:?}");
+    for (width, height) in [(1280, 800), (390, 844)] {
+        adam.browser.set_window_size(width, height).await.unwrap();
+        assert_eq!(sideways_overflow(&adam.browser).await, 0, "Requests scrolls nothing sideways at {width} px");
+    }
+    adam.screenshots_at_both_widths("requests").await;
+    adam.browser.set_window_size(1280, 800).await.unwrap();
     adam.browser.find(Locator::Id("bell-button")).await.unwrap().click().await.unwrap();
     bell_panel_shows(&adam, "Ann Good (ann@good.test) asks to join Acme. “I run the data team.”").await;
     let violations = accessibility_violations(&adam.browser, "#bell").await;
@@ -1188,6 +1198,13 @@ async fn an_invite_link_with_two_uses_admits_two_people_and_refuses_the_third() 
     let path = url.split_once("/join/").map(|(_, token)| format!("/join/{token}")).expect("a /join/ link");
     let violations = accessibility_violations(&olivia.browser, "body").await;
     assert!(violations.is_empty(), "axe-core on an invite link: {violations:?}");
+    olivia.follow_link("← Invite links").await;
+    olivia.row_shows("Launch crew", "0 / 2").await;
+    let violations = accessibility_violations(&olivia.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on Invite links: {violations:?}");
+    olivia.screenshots_at_both_widths("invite-links").await;
+    olivia.browser.set_window_size(1280, 800).await.unwrap();
+    olivia.follow_link("Launch crew").await;
 
     // Two people join by it; the third is told it is used up.
     for (name, email) in [("Ann Crew", "ann@crew.test"), ("Bob Crew", "bob@crew.test"), ("Cy Crew", "cy@crew.test")] {

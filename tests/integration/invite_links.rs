@@ -189,7 +189,10 @@ async fn disabled_and_regenerated_links_and_addresses_outside_the_domains_are_re
         html[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
     assert_ne!(fresh, token);
 
-    // Disable: refused at once, with why.
+    // Disable: asked first (the page opens on Cancel), then refused at once, with why.
+    let (status, confirm) = app.get_text(&format!("/orgs/{slug}/invitations/links/{id}/confirm?action=disable")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(confirm.contains("It stops working at once, for good") && confirm.contains("Cancel"));
     let disabled = app.post_form(&format!("/orgs/{slug}/invitations/links/{id}/disable"), &[]).await;
     assert_eq!(location(&disabled), format!("/orgs/{slug}/invitations/links/{id}"));
     let (_, page) = join(&pat, &fresh).await;
@@ -294,6 +297,10 @@ async fn an_admin_never_sees_an_admin_link_and_the_removed_do_not_come_back_by_a
     let (_, page) = adam.get_text(&format!("/orgs/{slug}/invitations/links/{admin_link}")).await;
     assert!(page.contains("Leads") && !page.contains("/join/"), "copying it would be inviting as Admin");
     assert!(!page.contains(">Regenerate<") && !page.contains(">Disable<"));
+    let confirm = adam.get(&format!("/orgs/{slug}/invitations/links/{admin_link}/confirm?action=disable")).await;
+    assert_eq!(confirm.status(), StatusCode::FORBIDDEN);
+    let disable = adam.post_form(&format!("/orgs/{slug}/invitations/links/{admin_link}/disable"), &[]).await;
+    assert_eq!(disable.status(), StatusCode::FORBIDDEN);
     let reader = create_key(&app, &slug, "Reader", &["invitations:read"]).await;
     let (_, token) = create_link(&app, &slug, &[("label", "Crew"), ("role", "member"), ("expires", "7")]).await;
     let listed: Value = api(&app, Method::GET, "/invite-links", &reader).send().await.unwrap().json().await.unwrap();

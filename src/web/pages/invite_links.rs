@@ -345,7 +345,6 @@ pub async fn create_link(
 #[template(path = "invitations/invite_link.html")]
 struct LinkPageView {
     layout: Layout,
-    csrf: String,
     slug: String,
     org_name: String,
     link: LinkRow,
@@ -367,7 +366,6 @@ pub async fn show_link(
     let org = found.access.org.clone();
     let link = LinkRow::new(&found.link);
     page(&LinkPageView {
-        csrf: frame.csrf().to_owned(),
         layout: frame.layout(
             format!("Invite link {}", link.name),
             Some(found.viewer),
@@ -386,6 +384,64 @@ pub async fn show_link(
             .collect(),
         manages: found.manages,
         link,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ConfirmParams {
+    #[serde(default)]
+    action: String,
+}
+
+#[derive(Template)]
+#[template(path = "invitations/invite_link_confirm.html")]
+struct ConfirmPage {
+    layout: Layout,
+    csrf: String,
+    slug: String,
+    id: Uuid,
+    name: String,
+    disable: bool,
+}
+
+/// GET /orgs/{slug}/invitations/links/{id}/confirm?action=disable|regenerate: the
+/// confirmation both take, opening on `Cancel`.
+pub async fn confirm_link_change(
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    item: OrgItem,
+    params: web::Query<ConfirmParams>,
+) -> Result<HttpResponse, AppError> {
+    let disable = match params.action.as_str() {
+        "disable" => true,
+        "regenerate" => false,
+        _ => return Err(AppError::NotFound),
+    };
+    let OrgItem { slug, id } = item;
+    let ctx = state.clone();
+    let found =
+        state.db.run(move |conn| invite_links::link_page(conn, &ctx.invitation_context(), &slug, user.0, id)).await?;
+    if !found.manages {
+        return Err(AppError::Forbidden(format!(
+            "Only the Owner manages invite links that let people in as {}.",
+            found.link.link.role.label()
+        )));
+    }
+    let org = found.access.org.clone();
+    let name = found.link.name();
+    page(&ConfirmPage {
+        csrf: frame.csrf().to_owned(),
+        layout: frame.layout(
+            if disable { "Disable invite link" } else { "Regenerate invite link" },
+            Some(found.viewer),
+            Some(&org.slug),
+            Nav::Invitations,
+        ),
+        slug: org.slug.clone(),
+        id,
+        name,
+        disable,
     })
 }
 

@@ -34,6 +34,8 @@ pub struct RequestView {
     pub asked: When,
     pub status: RequestStatus,
     pub waits_for_seat: bool,
+    /// Made through an invite link that requires approval.
+    pub via_link: bool,
 }
 
 impl RequestView {
@@ -47,6 +49,7 @@ impl RequestView {
             asked: When::of(r.created_at),
             status: r.status,
             waits_for_seat: queued.waits_for_seat,
+            via_link: r.invite_link_id.is_some(),
         }
     }
 
@@ -163,6 +166,8 @@ struct RequestPageView {
     org_name: String,
     request: RequestView,
     answered_by: Option<String>,
+    /// The invite link it came through: its label and what it brings.
+    via_link: Option<(String, Vec<String>)>,
     roles: Vec<Role>,
     role: String,
     teams: Picker,
@@ -211,7 +216,7 @@ async fn render(
             Ok::<_, AppError>((found, results))
         })
         .await?;
-    let RequestPage { viewer, access, request, roles, seats, answered_by, chosen_teams } = found;
+    let RequestPage { viewer, access, request, roles, seats, answered_by, chosen_teams, via_link } = found;
     let org = access.org;
     let teams = Picker {
         note: "(optional)".to_owned(),
@@ -236,6 +241,7 @@ async fn render(
             org_name: org.name.clone(),
             request: view,
             answered_by,
+            via_link,
             roles,
             role: sent.approve.role,
             teams,
