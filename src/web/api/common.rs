@@ -287,3 +287,13 @@ pub fn parse_cursor<C: serde::de::DeserializeOwned>(
 pub fn parse_id(text: &str, req: &HttpRequest) -> Result<uuid::Uuid, ApiError> {
     uuid::Uuid::parse_str(text).map_err(|_| ApiError::new(AppError::NotFound, req))
 }
+
+/// Position of a list with no filter (a team's members, requests, invite links).
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Rows per page, 1 to 100 (default 50).
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}

@@ -5,11 +5,11 @@ use actix_web::http::StatusCode;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::common::{
-    answer, call, call_idempotent, json, parse_body, parse_cursor, parse_id, parse_limit, ApiError, ApiRole,
+    answer, call, call_idempotent, json, parse_body, parse_cursor, parse_id, parse_limit, ApiError, ApiRole, PageParams,
 };
 use super::invitations::{project_levels, ProjectGrant};
 use crate::domain::api_key::Scope;
@@ -74,20 +74,10 @@ pub struct InviteLinkPage {
     pub next_cursor: Option<String>,
 }
 
-/// Position of `GET /invite-links`.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct InviteLinkParams {
-    /// Rows per page, 1 to 100 (default 50).
-    limit: Option<String>,
-    /// `next_cursor` of the previous page.
-    cursor: Option<String>,
-}
-
 /// The organization's invite links, newest first, a page at a time.
 #[utoipa::path(
     tag = "Invitations",
-    params(InviteLinkParams),
+    params(PageParams),
     responses((status = 200, description = "A page of invite links.", body = InviteLinkPage),
               (status = 422, description = "`limit` or `cursor` is not valid.", body = super::common::Problem, content_type = "application/problem+json")),
     security(("api_key" = ["invitations:read"]))
@@ -96,7 +86,7 @@ pub struct InviteLinkParams {
 pub async fn list_invite_links(
     req: HttpRequest,
     state: web::Data<AppState>,
-    params: web::Query<InviteLinkParams>,
+    params: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let params = params.into_inner();
     let found = call(

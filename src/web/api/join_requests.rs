@@ -5,11 +5,11 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::common::{
-    answer, call, call_idempotent, json, parse_body, parse_cursor, parse_id, parse_limit, ApiError, ApiRole,
+    answer, call, call_idempotent, json, parse_body, parse_cursor, parse_id, parse_limit, ApiError, ApiRole, PageParams,
 };
 use crate::domain::api_key::Scope;
 use crate::domain::join_request::parse_text;
@@ -60,29 +60,16 @@ pub struct JoinRequestPage {
     pub next_cursor: Option<String>,
 }
 
-/// Position of `GET /join-requests`.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct JoinRequestParams {
-    /// Rows per page, 1 to 100 (default 50).
-    limit: Option<String>,
-    /// `next_cursor` of the previous page.
-    cursor: Option<String>,
-}
-
 /// The requests waiting for an answer, oldest first, a page at a time.
 #[utoipa::path(
     tag = "Join requests",
-    params(JoinRequestParams),
+    params(PageParams),
     responses((status = 200, description = "A page of open requests.", body = JoinRequestPage),
               (status = 422, description = "`limit` or `cursor` is not valid.", body = super::common::Problem, content_type = "application/problem+json")),
     security(("api_key" = ["members:read"]))
 )]
 #[get("/join-requests")]
-pub async fn list_join_requests(
-    req: HttpRequest,
-    params: web::Query<JoinRequestParams>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list_join_requests(req: HttpRequest, params: web::Query<PageParams>) -> Result<HttpResponse, ApiError> {
     let params = params.into_inner();
     let (found, limit) = call(
         &req,

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::common::{
-    answer, call, call_idempotent, json, parse_body, parse_cursor, parse_id, parse_limit, ApiError, ApiRole,
+    answer, call, call_idempotent, json, parse_body, parse_cursor, parse_id, parse_limit, ApiError, ApiRole, PageParams,
 };
 use crate::domain::api_key::Scope;
 use crate::domain::{Slug, TeamRole};
@@ -138,16 +138,6 @@ pub struct TeamMemberPage {
     pub data: Vec<TeamMember>,
     /// Pass as `cursor` for the next page; none on the last page.
     pub next_cursor: Option<String>,
-}
-
-/// Position of `GET /teams/{team}/members`.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageParams {
-    /// Rows per page, 1 to 100 (default 50).
-    limit: Option<String>,
-    /// `next_cursor` of the previous page.
-    cursor: Option<String>,
 }
 
 /// A team's members by name, a page at a time.
