@@ -200,14 +200,20 @@ pub(crate) fn eligible(conn: &mut PgConnection, user: UserId) -> Result<Option<E
     if crate::db::audit::exists_any(conn, org_id, &gone, &account.email)? {
         return Ok(None);
     }
-    let waiting = [address.canonical().to_owned()];
-    let open = invitations::pending_for_emails(conn, org_id, &waiting)?
-        .into_iter()
-        .any(|(i, _)| i.status_now() == crate::domain::InvitationStatus::Pending);
-    if open {
+    if invitation_waits(conn, org_id, &account)? {
         return Ok(None);
     }
     Ok(Some(Eligible { account, domain }))
+}
+
+/// Whether a pending, unexpired invitation to `account`'s address waits in the
+/// organization: it holds a seat for them, so they join by it, not a second way.
+pub(crate) fn invitation_waits(conn: &mut PgConnection, org: OrgId, account: &users::User) -> Result<bool, AppError> {
+    let Ok(address) = EmailAddress::parse(&account.email) else { return Ok(false) };
+    let keys = [address.canonical().to_owned()];
+    Ok(invitations::pending_for_emails(conn, org, &keys)?
+        .into_iter()
+        .any(|(i, _)| i.status_now() == crate::domain::InvitationStatus::Pending))
 }
 
 /// Lets an eligible person in as Member, under the organization's lock with the

@@ -452,6 +452,12 @@ pub fn join(conn: &mut PgConnection, actor: &Actor, network: &str, token: &Token
                 org.name
             )));
         }
+        if super::domains::invitation_waits(conn, org.org_id(), &account)? {
+            return Err(AppError::Conflict(format!(
+                "An invitation to {} waits for you already: accept it on your Dashboard.",
+                org.name
+            )));
+        }
         if rows::used_by(conn, link.id, user.0)? {
             return Err(AppError::Conflict(format!(
                 "You have used this invite link already. Ask an Owner or Admin of {} if you need more.",

@@ -463,6 +463,12 @@ fn admit(
             format!("{} is managed by your identity provider (SCIM): add people to it there.", managed.name),
         )));
     }
+    if super::domains::invitation_waits(conn, org.org_id(), &account)? {
+        return Err(AppError::Conflict(format!(
+            "An invitation to {} waits for {}, holding a seat: they can accept it from their Dashboard. Deny this request, or revoke the invitation first.",
+            org.name, request.email
+        )));
+    }
     if memberships::find(conn, org.org_id(), user)?.is_some() {
         // Joined another way while this answer held the request: closed as such.
         rows::decide(conn, request.id, RequestStatus::Joined, None, None, None)?;

@@ -316,6 +316,14 @@ async fn an_admin_never_sees_an_admin_link_and_the_removed_do_not_come_back_by_a
     assert!(page.contains("You were a member of Acme before: ask one of its Owner or Admins to invite you again."));
     assert_eq!(app.count("SELECT count(*) FROM memberships WHERE member_email = 'carl@acme.test'"), 0);
 
+    // Someone with an invitation waiting joins by it, not by a link too (it holds their seat).
+    let response = app.invite(&slug, "ivy@invited.test", "member").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let ivy = person(&app, "Ivy Invited", "ivy@invited.test").await;
+    let (_, page) = join(&ivy, &token).await;
+    assert!(page.contains("An invitation to Acme waits for you already: accept it on your Dashboard."));
+    assert_eq!(app.count("SELECT count(*) FROM memberships WHERE member_email = 'ivy@invited.test'"), 0);
+
     // An approval link is used once per person: asking again after withdrawing spends no more.
     let (_, ask_token) = create_link(
         &app,
