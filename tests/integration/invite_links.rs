@@ -47,6 +47,16 @@ async fn a_link_with_two_uses_admits_two_people_into_its_team_and_refuses_the_th
     let slug = app.owner_of("Acme", "Olivia Owner", "olivia@acme.test").await;
     create_team(&app, &slug, "Platform").await;
     let platform = team_id(&app, "platform");
+    // Without JavaScript the teams picker is a search with Find: it creates nothing.
+    let found = app
+        .post_form(
+            &format!("/orgs/{slug}/invitations/links"),
+            &[("label", "Spring interns"), ("teams_q", "Plat"), ("find", "teams")],
+        )
+        .await;
+    let page = crate::common::expect_page(found, StatusCode::OK, "Teams matching “Plat”").await;
+    assert!(page.contains(&format!(r#"name="team" value="{platform}""#)) && page.contains("Spring interns"));
+    assert_eq!(app.count("SELECT count(*) FROM invite_links"), 0);
     let (id, token) = create_link(
         &app,
         &slug,

@@ -102,8 +102,18 @@ async fn a_person_at_a_verified_domain_asks_to_join_and_an_admin_approves_them_i
     let (_, page) = adam.get_text(&format!("/orgs/{slug}/members/requests/{id}")).await;
     assert!(unescape(&page).contains("Ann Good asks to join Acme"));
 
-    // An Admin lets nobody in as Admin; then approves as Member, into Platform.
+    // An Admin lets nobody in as Admin; then approves as Member, into Platform (found
+    // with the picker's Find, as without JavaScript: it approves nothing).
     let platform = team_id(&app, "platform");
+    let found = adam
+        .post_form(
+            &format!("/orgs/{slug}/members/requests/{id}/approve"),
+            &[("role", "member"), ("teams_q", "Plat"), ("find", "teams")],
+        )
+        .await;
+    let page = crate::common::expect_page(found, StatusCode::OK, "Teams matching “Plat”").await;
+    assert!(page.contains(&format!(r#"name="team" value="{platform}""#)));
+    assert_eq!(app.count("SELECT count(*) FROM join_requests WHERE status = 'open'"), 1);
     let as_admin = adam.post_form(&format!("/orgs/{slug}/members/requests/{id}/approve"), &[("role", "admin")]).await;
     crate::common::expect_page(
         as_admin,
@@ -151,10 +161,16 @@ async fn a_denied_request_tells_the_person_the_reason_and_asking_is_rate_limited
     let (app, slug, domain) = acme().await;
     let ann = person(&app, "Ann Good", "ann@good.test").await;
 
-    // A note over 500 characters is refused and nothing is asked.
+    // A note over 500 characters is refused beside the field, kept, and nothing is asked.
     let long = "x".repeat(501);
-    let dashboard = ask(&ann, &domain, &long).await;
-    assert!(dashboard.contains("Keep the note to 500 characters; it has 501."));
+    let refused = ann.post_form(&format!("/domains/{domain}/ask"), &[("note", &long)]).await;
+    let page = crate::common::expect_page(
+        refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Keep the note to 500 characters; it has 501.",
+    )
+    .await;
+    assert!(page.contains(r#"id="ask-note-error""#) && page.contains(&long), "beside the note, which is kept");
     assert_eq!(app.count("SELECT count(*) FROM join_requests"), 0);
 
     ask(&ann, &domain, "").await;

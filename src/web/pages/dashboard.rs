@@ -6,7 +6,7 @@ use crate::services::invitations::PendingForMe;
 use crate::services::viewer::OrgChoice;
 use crate::web::extractors::SignedIn;
 use crate::web::format::When;
-use crate::web::htmx::page;
+use crate::web::htmx::page_with_status;
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::state::AppState;
 use actix_web::{web, HttpResponse};
@@ -66,6 +66,9 @@ struct DashboardPage {
     layout: Layout,
     csrf: String,
     view: DashboardView,
+    /// `Ask to join` as sent, and why it was refused (shown beside the note).
+    ask_note: String,
+    ask_error: Option<String>,
 }
 
 /// GET /: the Dashboard when signed in, the sign-in page otherwise.
@@ -80,12 +83,29 @@ pub async fn show_dashboard(
     user: SignedIn,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let dashboard = state.db.run(move |conn| dashboard::load(conn, user.0)).await?;
-    page(&DashboardPage {
-        csrf: frame.csrf().to_owned(),
-        view: DashboardView::new(&dashboard),
-        layout: frame.layout("Dashboard", Some(dashboard.viewer), None, Nav::Dashboard),
-    })
+    render(frame, &state, user.0, actix_web::http::StatusCode::OK, String::new(), None).await
+}
+
+/// The Dashboard with `status`, and `Ask to join` as sent with why it was refused.
+pub async fn render(
+    frame: Frame,
+    state: &AppState,
+    user: crate::domain::UserId,
+    status: actix_web::http::StatusCode,
+    ask_note: String,
+    ask_error: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let dashboard = state.db.run(move |conn| dashboard::load(conn, user)).await?;
+    page_with_status(
+        status,
+        &DashboardPage {
+            csrf: frame.csrf().to_owned(),
+            view: DashboardView::new(&dashboard),
+            layout: frame.layout("Dashboard", Some(dashboard.viewer), None, Nav::Dashboard),
+            ask_note,
+            ask_error,
+        },
+    )
 }
 
 /// POST /domains/{id}/join: `Join` an organization that suggests it through the

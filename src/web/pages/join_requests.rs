@@ -397,6 +397,7 @@ pub async fn ask_to_join(
     form: web::Form<AskForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
+    let typed = form.note.clone();
     let note = parse_text(&form.note, "note");
     let actor = acting.actor();
     let asked = state.db.run(move |conn| join_requests::ask(conn, &actor, id, note)).await;
@@ -407,7 +408,18 @@ pub async fn ask_to_join(
                 "Your request to join {name} was sent. Its Owner and Admins will answer; you will see it in the bell."
             ),
         ),
-        Err(AppError::Invalid(errors)) => (FlashLevel::Error, errors.get("note").unwrap_or_default().to_owned()),
+        Err(AppError::Invalid(errors)) => {
+            let error = errors.get("note").map(str::to_owned);
+            return super::dashboard::render(
+                frame,
+                &state,
+                acting.user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                typed,
+                error,
+            )
+            .await;
+        }
         Err(AppError::Conflict(message)) => (FlashLevel::Error, message),
         Err(AppError::RateLimited { message, .. }) => (FlashLevel::Error, message),
         Err(other) => return Err(other),
