@@ -15,7 +15,7 @@ pub struct Dashboard {
     /// An organization offering to let the viewer in through their address's domain.
     pub suggestion: Option<super::domains::Suggestion>,
     /// `Ask to join`, offered through the domain of the viewer's address.
-    pub ask: Option<super::join_requests::Offer>,
+    pub ask: Option<super::domains::Suggestion>,
     /// The viewer's requests to join that wait for an answer.
     pub my_requests: Vec<super::join_requests::Mine>,
 }
@@ -24,8 +24,15 @@ pub struct Dashboard {
 pub fn load(conn: &mut PgConnection, user: UserId) -> Result<Dashboard, AppError> {
     let viewer = viewer::load(conn, user)?;
     let pending = invitations::pending_for(conn, user)?;
-    let suggestion = super::domains::suggestion_for(conn, user)?;
-    let (ask, my_requests) = super::join_requests::for_dashboard(conn, user)?;
+    let my_requests = super::join_requests::mine(conn, user)?;
+    // Asked already: the request is listed instead of the offer (eligibility, one look,
+    // answers both `Join` and `Ask to join`).
+    let offer = super::domains::offer_for(conn, user)?;
+    let (suggestion, ask) = match offer {
+        Some(offer) if offer.policy == crate::domain::DomainPolicy::Suggest => (Some(offer), None),
+        Some(offer) if my_requests.iter().all(|r| r.organization != offer.organization) => (None, Some(offer)),
+        _ => (None, None),
+    };
     Ok(Dashboard { viewer, pending, suggestion, ask, my_requests })
 }
 

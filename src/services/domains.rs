@@ -286,22 +286,37 @@ fn try_joining_by_domain(conn: &mut PgConnection, user: UserId) -> Result<Option
     })
 }
 
-/// An organization offering `user` to join through its domain (policy `Suggest`).
+/// An organization offering `user` to join through its domain: `Join` (policy
+/// `Suggest`) or `Ask to join` (policy `Request`).
 #[derive(Debug, Clone)]
 pub struct Suggestion {
     pub domain_id: Uuid,
     pub domain: String,
     pub org_name: String,
+    pub organization: Uuid,
+    pub policy: DomainPolicy,
+}
+
+/// What the verified domain of `user`'s address offers them, if anything but
+/// `Auto-join` (which happens by itself): one look at whether they are eligible.
+pub fn offer_for(conn: &mut PgConnection, user: UserId) -> Result<Option<Suggestion>, AppError> {
+    let Some(who) = eligible(conn, user)? else { return Ok(None) };
+    if who.domain.policy == DomainPolicy::AutoJoin {
+        return Ok(None);
+    }
+    let org = organizations::find_by_id(conn, OrgId(who.domain.organization_id))?.ok_or(AppError::NotFound)?;
+    Ok(Some(Suggestion {
+        domain_id: who.domain.id,
+        domain: who.domain.domain,
+        org_name: org.name,
+        organization: org.id,
+        policy: who.domain.policy,
+    }))
 }
 
 /// The `Join` offered to `user` on their Dashboard and in the bell, if any.
 pub fn suggestion_for(conn: &mut PgConnection, user: UserId) -> Result<Option<Suggestion>, AppError> {
-    let Some(who) = eligible(conn, user)? else { return Ok(None) };
-    if who.domain.policy != DomainPolicy::Suggest {
-        return Ok(None);
-    }
-    let org = organizations::find_by_id(conn, OrgId(who.domain.organization_id))?.ok_or(AppError::NotFound)?;
-    Ok(Some(Suggestion { domain_id: who.domain.id, domain: who.domain.domain, org_name: org.name }))
+    Ok(offer_for(conn, user)?.filter(|offer| offer.policy == DomainPolicy::Suggest))
 }
 
 /// `Join` from a suggestion: returns the organization's name and URL name.

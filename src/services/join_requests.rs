@@ -21,44 +21,26 @@ use crate::error::{AppError, FormErrors};
 /// The kind of the bell items that tell the Owner and Admins of a request.
 const CREATED: &str = "join_request.created";
 
-/// `Ask to join`, offered on the Dashboard of someone whose verified address is at
-/// a verified domain with the `Request` policy.
-#[derive(Debug, Clone)]
-pub struct Offer {
-    pub domain_id: Uuid,
-    pub domain: String,
-    pub org_name: String,
-}
-
 /// A request of the viewer's own that waits for an answer.
 #[derive(Debug, Clone)]
 pub struct Mine {
     pub id: Uuid,
+    pub organization: Uuid,
     pub org_name: String,
     pub asked_at: OffsetDateTime,
 }
 
-/// What the Dashboard offers `user`: `Ask to join`, unless they asked already, and
-/// their requests still open.
-pub fn for_dashboard(conn: &mut PgConnection, user: UserId) -> Result<(Option<Offer>, Vec<Mine>), AppError> {
-    let mine: Vec<Mine> = rows::open_by(conn, user)?
+/// `user`'s requests still open, newest first, for their Dashboard.
+pub fn mine(conn: &mut PgConnection, user: UserId) -> Result<Vec<Mine>, AppError> {
+    Ok(rows::open_by(conn, user)?
         .into_iter()
-        .map(|(request, org_name)| Mine { id: request.id, org_name, asked_at: request.created_at })
-        .collect();
-    let offer = match super::domains::eligible(conn, user)? {
-        Some(who) if who.domain.policy == DomainPolicy::Request => {
-            let org = OrgId(who.domain.organization_id);
-            match rows::open_of(conn, org, user)? {
-                Some(_) => None,
-                None => {
-                    let org = organizations::find_by_id(conn, org)?.ok_or(AppError::NotFound)?;
-                    Some(Offer { domain_id: who.domain.id, domain: who.domain.domain, org_name: org.name })
-                }
-            }
-        }
-        _ => None,
-    };
-    Ok((offer, mine))
+        .map(|(request, org_name)| Mine {
+            id: request.id,
+            organization: request.organization_id,
+            org_name,
+            asked_at: request.created_at,
+        })
+        .collect())
 }
 
 /// The Owner and Admins, who answer requests.

@@ -25,7 +25,7 @@ pub struct DashboardView {
     /// An organization that verified the domain of the viewer's address offers `Join`.
     pub suggestion: Option<crate::services::domains::Suggestion>,
     /// `Ask to join`, through the domain of the viewer's address (policy Request).
-    pub ask: Option<crate::services::join_requests::Offer>,
+    pub ask: Option<crate::services::domains::Suggestion>,
     /// The viewer's requests to join that wait for an answer, and when each was sent.
     pub my_requests: Vec<(crate::services::join_requests::Mine, When)>,
     pub email: String,
