@@ -224,6 +224,9 @@ pub fn users_reaching(conn: &mut PgConnection, project: Uuid) -> QueryResult<Vec
 /// it was given to, or `None` for a direct grant).
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Reached {
+    /// Whose reach it is part of.
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub membership_id: Uuid,
     #[diesel(sql_type = Text)]
     pub kind: String,
     #[diesel(sql_type = diesel::sql_types::Uuid)]
@@ -247,30 +250,47 @@ pub struct Reached {
 /// `expired_project`; `expires_at` is when). With `projects`, only the grants of those
 /// projects (no teams, nothing expired).
 pub fn reached_by(conn: &mut PgConnection, membership: Uuid, projects: Option<&[Uuid]>) -> QueryResult<Vec<Reached>> {
+    reached_by_each(conn, &[membership], projects)
+}
+
+/// [`reached_by`] for each of `memberships` at once, still in one statement: the rows
+/// come by membership, each membership's in the order [`reached_by`] gives them. A
+/// grant to a team reaches each of the team's members given here.
+pub fn reached_by_each(
+    conn: &mut PgConnection,
+    memberships: &[Uuid],
+    projects: Option<&[Uuid]>,
+) -> QueryResult<Vec<Reached>> {
     diesel::sql_query(
-        "SELECT 'team'::text AS kind, t.id, t.name, t.slug, tm.role AS level, NULL::text AS via_team, \
-                tm.expires_at, 0 AS part, t.name AS sort_name \
+        "SELECT tm.membership_id, 'team'::text AS kind, t.id, t.name, t.slug, tm.role AS level, \
+                NULL::text AS via_team, tm.expires_at, 0 AS part, t.name AS sort_name \
            FROM team_members tm JOIN teams t ON t.id = tm.team_id \
-          WHERE tm.membership_id = $1 AND $2::uuid[] IS NULL \
+          WHERE tm.membership_id = ANY($1) AND $2::uuid[] IS NULL \
          UNION ALL \
-         SELECT 'project'::text, p.id, p.name, p.slug, g.level, t.name, g.expires_at, 1, p.name \
+         SELECT g.membership_id, 'project'::text, p.id, p.name, p.slug, g.level, NULL, g.expires_at, 1, p.name \
            FROM project_grants g \
            JOIN projects p ON p.id = g.project_id \
-           LEFT JOIN teams t ON t.id = g.team_id \
-          WHERE (g.membership_id = $1 \
-                 OR g.team_id IN (SELECT team_id FROM team_members WHERE membership_id = $1)) \
+          WHERE g.membership_id = ANY($1) \
             AND ($2::uuid[] IS NULL OR g.project_id = ANY($2)) \
          UNION ALL \
-         SELECT CASE WHEN e.team_id IS NULL THEN 'expired_project' ELSE 'expired_team' END, \
+         SELECT tm.membership_id, 'project'::text, p.id, p.name, p.slug, g.level, t.name, g.expires_at, 1, p.name \
+           FROM team_members tm \
+           JOIN project_grants g ON g.team_id = tm.team_id \
+           JOIN projects p ON p.id = g.project_id \
+           JOIN teams t ON t.id = g.team_id \
+          WHERE tm.membership_id = ANY($1) \
+            AND ($2::uuid[] IS NULL OR g.project_id = ANY($2)) \
+         UNION ALL \
+         SELECT e.membership_id, CASE WHEN e.team_id IS NULL THEN 'expired_project' ELSE 'expired_team' END, \
                 coalesce(e.team_id, e.project_id), coalesce(t.name, p.name), coalesce(t.slug, p.slug), e.grade, \
                 NULL, e.expired_at, CASE WHEN e.team_id IS NULL THEN 3 ELSE 2 END, lower(coalesce(t.name, p.name)) \
            FROM expired_access e \
            LEFT JOIN teams t ON t.id = e.team_id \
            LEFT JOIN projects p ON p.id = e.project_id \
-          WHERE e.membership_id = $1 AND $2::uuid[] IS NULL \
-         ORDER BY part, sort_name, id, via_team NULLS FIRST",
+          WHERE e.membership_id = ANY($1) AND $2::uuid[] IS NULL \
+         ORDER BY membership_id, part, sort_name, id, via_team NULLS FIRST",
     )
-    .bind::<diesel::sql_types::Uuid, _>(membership)
+    .bind::<Array<diesel::sql_types::Uuid>, _>(memberships)
     .bind::<Nullable<Array<diesel::sql_types::Uuid>>, _>(projects)
     .load(conn)
 }

@@ -46,9 +46,14 @@ impl MemberReach {
 }
 
 fn load(conn: &mut PgConnection, membership: Uuid, projects: Option<&[Uuid]>) -> Result<MemberReach, AppError> {
+    build(projects::reached_by(conn, membership, projects)?)
+}
+
+/// One member's reach from their rows of [`projects::reached_by`], in its order.
+fn build(rows: Vec<projects::Reached>) -> Result<MemberReach, AppError> {
     let mut reach = MemberReach::default();
     let mut grants = Vec::new();
-    for row in projects::reached_by(conn, membership, projects)? {
+    for row in rows {
         if let (Some(kind), Some(expired_at)) = (row.kind.strip_prefix("expired_"), row.expires_at) {
             let (team_id, project_id) = if kind == "team" { (Some(row.id), None) } else { (None, Some(row.id)) };
             let (name, slug, grade) = (row.name, row.slug, row.level);
@@ -73,6 +78,17 @@ fn load(conn: &mut PgConnection, membership: Uuid, projects: Option<&[Uuid]>) ->
     }
     reach.projects = effective(grants);
     Ok(reach)
+}
+
+/// What each of `memberships` reaches, in one statement however many they are (an
+/// export's page, a bulk action's selection): one entry per membership, in the order
+/// given, empty for one that reaches nothing.
+pub fn of_memberships(conn: &mut PgConnection, memberships: &[Uuid]) -> Result<Vec<(Uuid, MemberReach)>, AppError> {
+    let mut rows: HashMap<Uuid, Vec<projects::Reached>> = HashMap::new();
+    for row in projects::reached_by_each(conn, memberships, None)? {
+        rows.entry(row.membership_id).or_default().push(row);
+    }
+    memberships.iter().map(|id| Ok((*id, build(rows.remove(id).unwrap_or_default())?))).collect()
 }
 
 /// Everything the member `membership` reaches, and what of theirs ended at its date,

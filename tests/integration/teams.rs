@@ -806,3 +806,97 @@ async fn a_maintainer_cannot_add_the_owner_or_an_admin_to_their_team_which_they_
     assert_eq!(add_to_team(&app, &slug, &platform, "adam@example.com", "member").await.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.count("SELECT count(*) FROM team_members"), 3);
 }
+
+#[tokio::test]
+async fn what_many_members_reach_is_one_statement_and_for_each_what_it_is_alone() {
+    let (app, slug) = acme().await;
+    // 300 members in 40 teams (each in two), 20 projects granted to teams and, some, directly.
+    app.execute(&format!(
+        "WITH org AS (SELECT id FROM organizations WHERE slug = '{slug}'), \
+              u AS (INSERT INTO users (id, name, email, email_key, email_verified_at) \
+                    SELECT gen_random_uuid(), 'Person ' || i, 'p' || i || '@many.test', 'p' || i || '@many.test', now() \
+                    FROM generate_series(1, 300) i RETURNING id, email) \
+         INSERT INTO memberships (id, organization_id, user_id, role) \
+         SELECT gen_random_uuid(), org.id, u.id, 'member' FROM org, u"
+    ));
+    app.execute(&format!(
+        "WITH org AS (SELECT id FROM organizations WHERE slug = '{slug}'), \
+              t AS (INSERT INTO teams (id, organization_id, name, slug) \
+                    SELECT gen_random_uuid(), org.id, 'Team ' || i, 'team-' || i FROM org, generate_series(1, 40) i \
+                    RETURNING id, organization_id, name), \
+              numbered AS (SELECT id, organization_id, row_number() OVER (ORDER BY name) AS n FROM t), \
+              m AS (SELECT id, row_number() OVER (ORDER BY member_email) AS n FROM memberships \
+                     WHERE member_email LIKE '%@many.test'), \
+              placed AS (INSERT INTO team_members (organization_id, team_id, membership_id, role) \
+                    SELECT numbered.organization_id, numbered.id, m.id, CASE WHEN m.n % 10 = 0 THEN 'maintainer' ELSE 'member' END \
+                      FROM m JOIN numbered ON numbered.n IN (m.n % 40 + 1, (m.n + 7) % 40 + 1) RETURNING team_id), \
+              p AS (INSERT INTO projects (id, organization_id, name, slug) \
+                    SELECT gen_random_uuid(), org.id, 'Project ' || i, 'project-' || i FROM org, generate_series(1, 20) i \
+                    RETURNING id, organization_id, name) \
+         INSERT INTO project_grants (id, organization_id, project_id, team_id, level) \
+         SELECT gen_random_uuid(), p.organization_id, p.id, numbered.id, \
+                CASE WHEN (numbered.n + length(p.name)) % 3 = 0 THEN 'write' ELSE 'read' END \
+           FROM p JOIN numbered ON (hashtext(p.id::text || numbered.id::text) % 6) = 0"
+    ));
+    app.execute(
+        "INSERT INTO project_grants (id, organization_id, project_id, membership_id, level) \
+         SELECT gen_random_uuid(), p.organization_id, p.id, m.id, 'admin' \
+           FROM projects p JOIN memberships m ON m.organization_id = p.organization_id \
+          WHERE m.member_email LIKE '%@many.test' AND (hashtext(p.id::text || m.id::text) % 15) = 0",
+    );
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: uuid::Uuid,
+    }
+    let mut conn = app.db.conn();
+    let ids: Vec<uuid::Uuid> = diesel::sql_query("SELECT id FROM memberships ORDER BY member_email")
+        .load::<Row>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids.len(), 301, "the Owner and 300 members");
+
+    let counter = Arc::new(AtomicUsize::new(0));
+    conn.set_instrumentation(CountQueries(counter.clone()));
+    let all = roster::services::reach::of_memberships(&mut conn, &ids).unwrap();
+    assert_eq!(counter.load(Ordering::SeqCst), 1, "one statement for 301 members");
+    assert_eq!(all.iter().map(|(id, _)| *id).collect::<Vec<_>>(), ids, "one entry each, in the order asked");
+    let reaching = all.iter().filter(|(_, reach)| !reach.projects.is_empty()).count();
+    assert!(reaching > 250, "most reach something ({reaching})");
+    // Checked against the grants themselves: each member reaches each project granted to
+    // them or to one of their teams, at the highest level granted.
+    #[derive(QueryableByName)]
+    struct Expected {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        membership: uuid::Uuid,
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        project: uuid::Uuid,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        level: String,
+    }
+    let expected: Vec<Expected> = diesel::sql_query(
+        "SELECT m.id AS membership, g.project_id AS project, \
+                (array_agg(g.level ORDER BY array_position(ARRAY['read','write','admin'], g.level) DESC))[1] AS level \
+           FROM memberships m JOIN project_grants g \
+             ON g.membership_id = m.id OR g.team_id IN (SELECT team_id FROM team_members WHERE membership_id = m.id) \
+          GROUP BY m.id, g.project_id",
+    )
+    .load(&mut conn)
+    .unwrap();
+    let mut want: Vec<(uuid::Uuid, uuid::Uuid, String)> =
+        expected.into_iter().map(|e| (e.membership, e.project, e.level)).collect();
+    let mut got: Vec<(uuid::Uuid, uuid::Uuid, String)> = all
+        .iter()
+        .flat_map(|(id, reach)| reach.projects.iter().map(move |p| (*id, p.project.id, p.level.as_str().to_owned())))
+        .collect();
+    want.sort();
+    got.sort();
+    assert_eq!(got, want, "every member's projects and levels");
+    for (id, together) in &all {
+        let alone = roster::services::reach::of_membership(&mut conn, *id).unwrap();
+        assert_eq!(format!("{:?}", together.teams), format!("{:?}", alone.teams), "teams of {id}");
+        assert_eq!(format!("{:?}", together.projects), format!("{:?}", alone.projects), "projects of {id}");
+    }
+}
