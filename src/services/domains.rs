@@ -257,11 +257,8 @@ fn join_locked(conn: &mut PgConnection, who: Eligible) -> Result<Result<(String,
         email: account.email.clone(),
         domain: domain.domain.clone(),
     };
-    let after = crate::domain::SeatUsage { members: usage.members + 1, ..usage };
     let mut events = vec![event];
-    if let Some(alert) = after.crossed_from(&usage) {
-        events.push(super::seats::alert_event(conn, &org, alert, &after)?);
-    }
+    events.extend(super::seats::alert_after_joining(conn, &org, &usage)?);
     actor.record_in(conn, &org, Some(&account), &events)?;
     Ok(Ok((org.name, org.slug)))
 }

@@ -512,10 +512,7 @@ pub fn join(conn: &mut PgConnection, actor: &Actor, network: &str, token: &Token
             apply_brought(conn, org.org_id(), membership.id, |conn| rows::grants_of(conn, &[link.id]))?;
         rows::record_use(conn, link.id, user.0, &account.name, &account.email, "joined")?;
         let mut events = vec![used(true)];
-        let after = SeatUsage { members: usage.members + 1, ..usage };
-        if let Some(alert) = after.crossed_from(&usage) {
-            events.push(super::seats::alert_event(conn, &org, alert, &after)?);
-        }
+        events.extend(super::seats::alert_after_joining(conn, &org, &usage)?);
         actor.record_in(conn, &org, Some(&account), &events)?;
         Ok(Used::Joined { org_name: org.name, org_slug: org.slug, role: link.role, joined })
     })?;

@@ -493,10 +493,7 @@ fn admit(
         role,
         teams: team_names.iter().map(|name| format!("team {name}")).chain(brought).collect(),
     }];
-    let after = SeatUsage { members: usage.members + 1, ..*usage };
-    if let Some(alert) = after.crossed_from(usage) {
-        events.push(super::seats::alert_event(conn, org, alert, &after)?);
-    }
+    events.extend(super::seats::alert_after_joining(conn, org, usage)?);
     actor.record(conn, access, &events)?;
     Ok(Admission::Approved(Approved {
         request: request.id,

@@ -75,6 +75,20 @@ pub fn alert_event(
     })
 }
 
+/// The alert, if any, that one more member crosses in `org`, whose seats were `usage`
+/// before they joined (a domain join, an invite link, an approved request).
+pub fn alert_after_joining(
+    conn: &mut PgConnection,
+    org: &Organization,
+    usage: &SeatUsage,
+) -> Result<Option<Event>, AppError> {
+    let after = SeatUsage { members: usage.members + 1, ..*usage };
+    match after.crossed_from(usage) {
+        Some(alert) => Ok(Some(alert_event(conn, org, alert, &after)?)),
+        None => Ok(None),
+    }
+}
+
 /// Sets the limit of the locked organization `org`; returns the seats as they are
 /// now and the events to record (the change, and an alert if it crosses one).
 fn set_limit(conn: &mut PgConnection, org: &Organization, limit: i32) -> Result<(SeatUsage, Vec<Event>), AppError> {

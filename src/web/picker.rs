@@ -108,30 +108,75 @@ impl Picker {
     }
 }
 
-/// The teams (`team` fields) and projects (`project:<id>` = level) a form's pickers
-/// chose, each once, without the chip whose remove button was pressed (`drop`).
-pub fn chosen(
-    teams: &[String],
-    projects: &[(String, String)],
-    drop: &str,
-) -> Result<crate::services::invitations::Brings, crate::error::FormErrors> {
-    let bad =
-        || crate::error::FormErrors::form("Choose teams and projects from the lists. Reload the page and try again.");
-    let dropped = Uuid::parse_str(drop.trim()).ok();
-    let mut brings = crate::services::invitations::Brings::default();
-    for team in teams {
-        let id = Uuid::parse_str(team.trim()).map_err(|_| bad())?;
-        if Some(id) != dropped && !brings.teams.contains(&id) {
-            brings.teams.push(id);
+/// What a form's team and project pickers send: the chosen (`team`, one field each;
+/// `project:<id>` = level, or empty for none), the searches (`teams_q`, `projects_q`)
+/// and, without JavaScript, which picker's `Find` was pressed (`find`) or which chip's
+/// remove button (`drop` = its id). The invite form, `Create invite link` and
+/// `Approve` read them alike.
+#[derive(Debug, Clone, Default)]
+pub struct PickedFields {
+    pub teams: Vec<String>,
+    pub projects: Vec<(String, String)>,
+    pub teams_q: String,
+    pub projects_q: String,
+    pub find: String,
+    pub drop: String,
+}
+
+impl PickedFields {
+    /// Takes `key = value` when it is a picker's field; `false` for any other.
+    pub fn take(&mut self, key: &str, value: String) -> bool {
+        match key {
+            "team" => self.teams.push(value),
+            "teams_q" => self.teams_q = value,
+            "projects_q" => self.projects_q = value,
+            "find" => self.find = value,
+            "drop" => self.drop = value,
+            _ => match key.strip_prefix("project:") {
+                Some(id) => {
+                    if !value.is_empty() {
+                        self.projects.push((id.to_owned(), value));
+                    }
+                }
+                None => return false,
+            },
         }
+        true
     }
-    for (id, level) in projects {
-        let (Ok(id), Some(level)) = (Uuid::parse_str(id), AccessLevel::from_db(level)) else { return Err(bad()) };
-        if Some(id) != dropped && !brings.projects.iter().any(|(p, _)| *p == id) {
-            brings.projects.push((id, level));
+
+    /// Whether the form was sent to search or to remove a chip, which changes nothing.
+    pub fn only_looks(&self) -> bool {
+        !self.find.is_empty() || !self.drop.is_empty()
+    }
+
+    /// What the picker `id` (`teams`, `projects`) is to be searched for: what was typed
+    /// in it, when something was or its `Find` was pressed.
+    pub fn search(&self, id: &str) -> Option<String> {
+        let typed = if id == "teams" { &self.teams_q } else { &self.projects_q };
+        (!typed.trim().is_empty() || self.find == id).then(|| typed.clone())
+    }
+
+    /// The teams and projects chosen, each once, without the chip removed.
+    pub fn chosen(&self) -> Result<crate::services::invitations::Brings, crate::error::FormErrors> {
+        let bad = || {
+            crate::error::FormErrors::form("Choose teams and projects from the lists. Reload the page and try again.")
+        };
+        let dropped = Uuid::parse_str(self.drop.trim()).ok();
+        let mut brings = crate::services::invitations::Brings::default();
+        for team in &self.teams {
+            let id = Uuid::parse_str(team.trim()).map_err(|_| bad())?;
+            if Some(id) != dropped && !brings.teams.contains(&id) {
+                brings.teams.push(id);
+            }
         }
+        for (id, level) in &self.projects {
+            let (Ok(id), Some(level)) = (Uuid::parse_str(id), AccessLevel::from_db(level)) else { return Err(bad()) };
+            if Some(id) != dropped && !brings.projects.iter().any(|(p, _)| *p == id) {
+                brings.projects.push((id, level));
+            }
+        }
+        Ok(brings)
     }
-    Ok(brings)
 }
 
 /// `?q=…&after=…&chip=…&others=1` of a choices request.

@@ -19,7 +19,7 @@ use crate::web::format::{format_date, When};
 use crate::web::htmx::{is_htmx, page, page_with_status, redirect, with_trigger};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::listing::{self, row_action, Listing, TableParams};
-use crate::web::picker::{Chip, Picker};
+use crate::web::picker::{Chip, PickedFields, Picker};
 use crate::web::session::FlashLevel;
 use crate::web::state::AppState;
 
@@ -141,7 +141,7 @@ impl InvitePanel {
                 .iter()
                 .map(|t| Chip { field: "team", id: t.id, label: t.name.clone(), level: None })
                 .collect(),
-            query: form.teams_q.clone(),
+            query: form.picked.teams_q.clone(),
             hint: "They join these teams as Member when they accept.".to_owned(),
             placeholder: "Type a team's name",
             ..Picker::multiple("teams", "Teams", "team", format!("/orgs/{slug}/choices/teams"))
@@ -153,7 +153,7 @@ impl InvitePanel {
                 .iter()
                 .map(|(p, level)| Chip { field: "project", id: p.id, label: p.name.clone(), level: Some(*level) })
                 .collect(),
-            query: form.projects_q.clone(),
+            query: form.picked.projects_q.clone(),
             hint: "They get access at the level beside each project when they accept.".to_owned(),
             placeholder: "Type a project's name",
             ..Picker::multiple("projects", "Projects", "project", format!("/orgs/{slug}/choices/projects"))
@@ -280,12 +280,7 @@ struct RevokeDialog {
 pub struct InviteForm {
     emails: String,
     role: String,
-    teams: Vec<String>,
-    projects: Vec<(String, String)>,
-    teams_q: String,
-    projects_q: String,
-    find: String,
-    drop: String,
+    picked: PickedFields,
     /// The day the membership ends (`2027-03-31`), or empty.
     access_until: String,
 }
@@ -297,18 +292,9 @@ impl InviteForm {
             match key.as_str() {
                 "emails" => form.emails = value,
                 "role" => form.role = value,
-                "team" => form.teams.push(value),
-                "teams_q" => form.teams_q = value,
-                "projects_q" => form.projects_q = value,
-                "find" => form.find = value,
-                "drop" => form.drop = value,
                 "membership_expires_at" => form.access_until = value,
                 _ => {
-                    if let Some(id) = key.strip_prefix("project:") {
-                        if !value.is_empty() {
-                            form.projects.push((id.to_owned(), value));
-                        }
-                    }
+                    form.picked.take(&key, value);
                 }
             }
         }
@@ -317,7 +303,7 @@ impl InviteForm {
 
     /// Whether this is a search or a chip's removal rather than `Send Invitations`.
     fn only_looks(&self) -> bool {
-        !self.find.is_empty() || !self.drop.is_empty()
+        self.picked.only_looks()
     }
 
     /// The teams and projects chosen, and the day the membership ends, or what is wrong
@@ -331,7 +317,7 @@ impl InviteForm {
     /// The teams and projects chosen (each once, without the one removed), or what is
     /// wrong with them.
     fn chosen(&self) -> Result<Brings, FormErrors> {
-        crate::web::picker::chosen(&self.teams, &self.projects, &self.drop)
+        self.picked.chosen()
     }
 }
 
@@ -499,22 +485,18 @@ async fn look_up(
     form: InviteForm,
     brings: Brings,
 ) -> Result<HttpResponse, AppError> {
-    let searched = |picker: &str, typed: &str| !typed.trim().is_empty() || form.find == picker;
-    let (find_teams, find_projects) = (searched("teams", &form.teams_q), searched("projects", &form.projects_q));
-    let (teams_q, projects_q) = (form.teams_q.clone(), form.projects_q.clone());
+    let (teams_q, projects_q) = (form.picked.search("teams"), form.picked.search("projects"));
     let (invite_page, teams, projects) = state
         .db
         .run(move |conn| {
             let invite_page = invitations::invite_form(conn, &slug, user, &brings)?;
-            let teams = if find_teams && invite_page.choices.offers_teams {
-                Some(choices::find(conn, &slug, user, Of::Teams, &teams_q, None)?)
-            } else {
-                None
+            let teams = match teams_q.filter(|_| invite_page.choices.offers_teams) {
+                Some(q) => Some(choices::find(conn, &slug, user, Of::Teams, &q, None)?),
+                None => None,
             };
-            let projects = if find_projects && invite_page.choices.offers_projects {
-                Some(choices::find(conn, &slug, user, Of::Projects, &projects_q, None)?)
-            } else {
-                None
+            let projects = match projects_q.filter(|_| invite_page.choices.offers_projects) {
+                Some(q) => Some(choices::find(conn, &slug, user, Of::Projects, &q, None)?),
+                None => None,
             };
             Ok::<_, AppError>((invite_page, teams, projects))
         })

@@ -22,7 +22,7 @@ use crate::web::format::{format_datetime, When};
 use crate::web::htmx::{page, page_with_status, redirect};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::listing::{decode_cursor, page_and_cursor, time_cursor, time_position};
-use crate::web::picker::{Chip, Picker};
+use crate::web::picker::{Chip, PickedFields, Picker};
 use crate::web::session::FlashLevel;
 use crate::web::state::AppState;
 
@@ -126,16 +126,11 @@ pub async fn list_links(
 pub struct NewLinkForm {
     label: String,
     role: String,
-    teams: Vec<String>,
-    projects: Vec<(String, String)>,
-    teams_q: String,
-    projects_q: String,
+    picked: PickedFields,
     expires: String,
     max_uses: String,
     allowed_domains: String,
     requires_approval: bool,
-    find: String,
-    drop: String,
 }
 
 impl NewLinkForm {
@@ -145,21 +140,12 @@ impl NewLinkForm {
             match key.as_str() {
                 "label" => form.label = value,
                 "role" => form.role = value,
-                "team" => form.teams.push(value),
-                "teams_q" => form.teams_q = value,
-                "projects_q" => form.projects_q = value,
                 "expires" => form.expires = value,
                 "max_uses" => form.max_uses = value,
                 "allowed_domains" => form.allowed_domains = value,
                 "requires_approval" => form.requires_approval = !value.is_empty(),
-                "find" => form.find = value,
-                "drop" => form.drop = value,
                 _ => {
-                    if let Some(id) = key.strip_prefix("project:") {
-                        if !value.is_empty() {
-                            form.projects.push((id.to_owned(), value));
-                        }
-                    }
+                    form.picked.take(&key, value);
                 }
             }
         }
@@ -168,7 +154,7 @@ impl NewLinkForm {
 
     /// The teams and projects chosen (each once, without the one removed).
     fn brings(&self) -> Result<Brings, FormErrors> {
-        crate::web::picker::chosen(&self.teams, &self.projects, &self.drop)
+        self.picked.chosen()
     }
 
     fn role(&self) -> Result<Role, FormErrors> {
@@ -216,11 +202,7 @@ async fn render_form(
     errors: FormErrors,
 ) -> Result<HttpResponse, AppError> {
     let brings = form.brings().unwrap_or_default();
-    let searched = |picker: &str, typed: &str| !typed.trim().is_empty() || form.find == picker;
-    let (teams_q, projects_q) = (
-        searched("teams", &form.teams_q).then(|| form.teams_q.clone()),
-        searched("projects", &form.projects_q).then(|| form.projects_q.clone()),
-    );
+    let (teams_q, projects_q) = (form.picked.search("teams"), form.picked.search("projects"));
     let (found, team_results, project_results) = state
         .db
         .run(move |conn| {
@@ -244,7 +226,7 @@ async fn render_form(
             .iter()
             .map(|t| Chip { field: "team", id: t.id, label: t.name.clone(), level: None })
             .collect(),
-        query: form.teams_q.clone(),
+        query: form.picked.teams_q.clone(),
         hint: "Whoever joins by the link joins these teams as Member.".to_owned(),
         placeholder: "Type a team's name",
         results: team_results,
@@ -257,7 +239,7 @@ async fn render_form(
             .iter()
             .map(|(p, level)| Chip { field: "project", id: p.id, label: p.name.clone(), level: Some(*level) })
             .collect(),
-        query: form.projects_q.clone(),
+        query: form.picked.projects_q.clone(),
         hint: "Whoever joins gets access at the level beside each project.".to_owned(),
         placeholder: "Type a project's name",
         results: project_results,
@@ -304,7 +286,7 @@ pub async fn create_link(
     let OrgSlug(slug) = slug;
     let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let form = NewLinkForm::from_fields(fields);
-    if !form.find.is_empty() || !form.drop.is_empty() {
+    if form.picked.only_looks() {
         return render_form(frame, &state, acting.user, slug, StatusCode::OK, form, FormErrors::new()).await;
     }
     let read = form.role().and_then(|role| Ok((role, form.brings()?)));

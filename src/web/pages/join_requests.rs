@@ -18,7 +18,7 @@ use crate::web::format::When;
 use crate::web::htmx::{page, page_with_status, redirect};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::listing::{decode_cursor, page_and_cursor, time_cursor, time_position};
-use crate::web::picker::{Chip, Picker};
+use crate::web::picker::{Chip, PickedFields, Picker};
 use crate::web::session::FlashLevel;
 use crate::web::state::AppState;
 
@@ -115,23 +115,17 @@ pub async fn list_requests(
 #[derive(Debug, Clone, Default)]
 pub struct ApproveForm {
     role: String,
-    teams: Vec<String>,
-    teams_q: String,
-    find: String,
-    drop: String,
+    picked: PickedFields,
 }
 
 impl ApproveForm {
     fn from_fields(fields: Vec<(String, String)>) -> Self {
         let mut form = ApproveForm::default();
         for (key, value) in fields {
-            match key.as_str() {
-                "role" => form.role = value,
-                "team" => form.teams.push(value),
-                "teams_q" => form.teams_q = value,
-                "find" => form.find = value,
-                "drop" => form.drop = value,
-                _ => {}
+            if key == "role" {
+                form.role = value;
+            } else {
+                form.picked.take(&key, value);
             }
         }
         form
@@ -139,7 +133,7 @@ impl ApproveForm {
 
     /// The teams chosen, each once, without the one removed.
     fn teams(&self) -> Result<Vec<Uuid>, FormErrors> {
-        Ok(crate::web::picker::chosen(&self.teams, &[], &self.drop)?.teams)
+        Ok(self.picked.chosen()?.teams)
     }
 
     fn role(&self) -> Result<Role, FormErrors> {
@@ -203,8 +197,7 @@ async fn render(
 ) -> Result<HttpResponse, AppError> {
     let OrgItem { slug, id } = item;
     let chosen = sent.approve.teams().unwrap_or_default();
-    let search = (!sent.approve.find.is_empty() || !sent.approve.teams_q.trim().is_empty())
-        .then(|| sent.approve.teams_q.clone());
+    let search = sent.approve.picked.search("teams");
     let (found, results) = state
         .db
         .run(move |conn| {
@@ -224,7 +217,7 @@ async fn render(
             .iter()
             .map(|t| Chip { field: "team", id: t.id, label: t.name.clone(), level: None })
             .collect(),
-        query: sent.approve.teams_q.clone(),
+        query: sent.approve.picked.teams_q.clone(),
         hint: "They join these teams as Member.".to_owned(),
         placeholder: "Type a team's name",
         results: results.or(sent.results),
@@ -279,7 +272,7 @@ pub async fn approve_request(
 ) -> Result<HttpResponse, AppError> {
     let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let form = ApproveForm::from_fields(fields);
-    if !form.find.is_empty() || !form.drop.is_empty() {
+    if form.picked.only_looks() {
         let sent = Sent { approve: form, ..Sent::default() };
         return render(frame, &state, acting.user, item, StatusCode::OK, sent).await;
     }
