@@ -26,6 +26,8 @@ pub struct NewAuditEvent {
     pub request_id: Option<String>,
     /// `None`: now (the column's default).
     pub created_at: Option<time::OffsetDateTime>,
+    /// The bulk action the event is part of (DESIGN.md §2.13).
+    pub batch_id: Option<Uuid>,
 }
 
 /// Records events in one statement.
@@ -59,6 +61,8 @@ pub struct AuditEvent {
     pub created_at: time::OffsetDateTime,
     /// The order events were written in: those of one transaction share `created_at`.
     pub seq: i64,
+    /// The bulk action the event is part of, if any.
+    pub batch_id: Option<Uuid>,
 }
 
 /// A page of an organization's audit log, newest first.

@@ -258,6 +258,16 @@ pub fn forget_expired(conn: &mut PgConnection, membership: Uuid, on: On) -> Quer
     }
 }
 
+/// [`forget_expired`] for each of `memberships` at once, for places in one team.
+pub fn forget_expired_in_team(conn: &mut PgConnection, memberships: &[Uuid], team: Uuid) -> QueryResult<usize> {
+    diesel::delete(
+        expired_access::table
+            .filter(expired_access::membership_id.eq_any(memberships))
+            .filter(expired_access::team_id.eq(team)),
+    )
+    .execute(conn)
+}
+
 /// A team place or grant that ended at its date, as the `Expired` list shows it.
 /// (`projects::reached_by` reads it with the rest of what the member reaches.)
 #[derive(Debug, Clone, PartialEq, Eq)]

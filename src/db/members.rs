@@ -105,6 +105,9 @@ pub enum MemberStatus {
     Pending,
     /// Members whose membership ends within 30 days (DESIGN.md §2.12).
     Expiring,
+    /// Every member, suspended ones too, and no invitation: what a bulk action can
+    /// select of a view that shows both.
+    Members,
 }
 
 /// A member's status as the listing sorts it; the expression of the index
@@ -173,7 +176,9 @@ fn statement(q: &MemberQuery<'_>) -> Option<BoxedSqlQuery<'static, Pg, SqlQuery>
             let members = match q.status {
                 MemberStatus::Active => Constant("'active'::text", Value::Text("active".into())),
                 MemberStatus::Suspended => Constant("'suspended'::text", Value::Text("suspended".into())),
-                MemberStatus::All | MemberStatus::Pending | MemberStatus::Expiring => Column(MEMBER_STATUS),
+                MemberStatus::All | MemberStatus::Pending | MemberStatus::Expiring | MemberStatus::Members => {
+                    Column(MEMBER_STATUS)
+                }
             };
             (members, pending)
         }
@@ -251,7 +256,7 @@ fn statement(q: &MemberQuery<'_>) -> Option<BoxedSqlQuery<'static, Pg, SqlQuery>
         MemberStatus::Expiring => {
             Some("m.expires_at IS NOT NULL AND m.expires_at <= statement_timestamp() + interval '30 days'")
         }
-        MemberStatus::All | MemberStatus::Pending => None,
+        MemberStatus::All | MemberStatus::Pending | MemberStatus::Members => None,
     };
     let member_matches: Vec<&str> = member_search.as_deref().into_iter().chain(two_factor).chain(suspension).collect();
     let members = branch(
@@ -280,7 +285,9 @@ fn statement(q: &MemberQuery<'_>) -> Option<BoxedSqlQuery<'static, Pg, SqlQuery>
     let invitations = invitations.filter(|_| q.two_factor.is_none());
     let branches: Vec<String> = match q.status {
         MemberStatus::All => [members, invitations].into_iter().flatten().collect(),
-        MemberStatus::Active | MemberStatus::Suspended | MemberStatus::Expiring => members.into_iter().collect(),
+        MemberStatus::Active | MemberStatus::Suspended | MemberStatus::Expiring | MemberStatus::Members => {
+            members.into_iter().collect()
+        }
         MemberStatus::Pending => invitations.into_iter().collect(),
     };
     if branches.is_empty() {

@@ -174,6 +174,38 @@ pub fn lock_in_org(conn: &mut PgConnection, org: OrgId, id: Uuid) -> QueryResult
         .optional()
 }
 
+/// The members `ids` of the organization (others are left out), by id; locked
+/// (`lock`) for a bulk action that changes them.
+pub fn details_of(conn: &mut PgConnection, org: OrgId, ids: &[Uuid], lock: bool) -> QueryResult<Vec<MemberDetail>> {
+    let query = memberships::table
+        .filter(memberships::organization_id.eq(org.0))
+        .filter(memberships::id.eq_any(ids))
+        .order(memberships::id)
+        .select(MemberDetail::as_select());
+    if lock {
+        query.for_update().load(conn)
+    } else {
+        query.load(conn)
+    }
+}
+
+/// Sets the role of each of the memberships `ids`, in one statement.
+pub fn set_role_each(conn: &mut PgConnection, ids: &[Uuid], role: Role) -> QueryResult<usize> {
+    diesel::update(memberships::table.filter(memberships::id.eq_any(ids))).set(memberships::role.eq(role)).execute(conn)
+}
+
+/// Suspends each of the memberships `ids` from now, in one statement.
+pub fn suspend_each(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<usize> {
+    diesel::update(memberships::table.filter(memberships::id.eq_any(ids)))
+        .set(memberships::suspended_at.eq(OffsetDateTime::now_utc()))
+        .execute(conn)
+}
+
+/// Deletes each of the memberships `ids`, in one statement.
+pub fn delete_each(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<usize> {
+    diesel::delete(memberships::table.filter(memberships::id.eq_any(ids))).execute(conn)
+}
+
 /// Sets a membership's role.
 pub fn set_role(conn: &mut PgConnection, id: Uuid, role: Role) -> QueryResult<usize> {
     diesel::update(memberships::table.find(id)).set(memberships::role.eq(role)).execute(conn)

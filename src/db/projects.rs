@@ -239,6 +239,9 @@ pub struct Reached {
     pub level: String,
     #[diesel(sql_type = Nullable<Text>)]
     pub via_team: Option<String>,
+    /// The team `via_team` names.
+    #[diesel(sql_type = Nullable<diesel::sql_types::Uuid>)]
+    pub via_team_id: Option<Uuid>,
     /// When the team place or the member's own grant ends (`None`: it does not).
     #[diesel(sql_type = Nullable<diesel::sql_types::Timestamptz>)]
     pub expires_at: Option<OffsetDateTime>,
@@ -263,17 +266,17 @@ pub fn reached_by_each(
 ) -> QueryResult<Vec<Reached>> {
     diesel::sql_query(
         "SELECT tm.membership_id, 'team'::text AS kind, t.id, t.name, t.slug, tm.role AS level, \
-                NULL::text AS via_team, tm.expires_at, 0 AS part, t.name AS sort_name \
+                NULL::text AS via_team, NULL::uuid AS via_team_id, tm.expires_at, 0 AS part, t.name AS sort_name \
            FROM team_members tm JOIN teams t ON t.id = tm.team_id \
           WHERE tm.membership_id = ANY($1) AND $2::uuid[] IS NULL \
          UNION ALL \
-         SELECT g.membership_id, 'project'::text, p.id, p.name, p.slug, g.level, NULL, g.expires_at, 1, p.name \
+         SELECT g.membership_id, 'project'::text, p.id, p.name, p.slug, g.level, NULL, NULL, g.expires_at, 1, p.name \
            FROM project_grants g \
            JOIN projects p ON p.id = g.project_id \
           WHERE g.membership_id = ANY($1) \
             AND ($2::uuid[] IS NULL OR g.project_id = ANY($2)) \
          UNION ALL \
-         SELECT tm.membership_id, 'project'::text, p.id, p.name, p.slug, g.level, t.name, g.expires_at, 1, p.name \
+         SELECT tm.membership_id, 'project'::text, p.id, p.name, p.slug, g.level, t.name, t.id, g.expires_at, 1, p.name \
            FROM team_members tm \
            JOIN project_grants g ON g.team_id = tm.team_id \
            JOIN projects p ON p.id = g.project_id \
@@ -283,7 +286,7 @@ pub fn reached_by_each(
          UNION ALL \
          SELECT e.membership_id, CASE WHEN e.team_id IS NULL THEN 'expired_project' ELSE 'expired_team' END, \
                 coalesce(e.team_id, e.project_id), coalesce(t.name, p.name), coalesce(t.slug, p.slug), e.grade, \
-                NULL, e.expired_at, CASE WHEN e.team_id IS NULL THEN 3 ELSE 2 END, lower(coalesce(t.name, p.name)) \
+                NULL, NULL, e.expired_at, CASE WHEN e.team_id IS NULL THEN 3 ELSE 2 END, lower(coalesce(t.name, p.name)) \
            FROM expired_access e \
            LEFT JOIN teams t ON t.id = e.team_id \
            LEFT JOIN projects p ON p.id = e.project_id \
@@ -293,6 +296,16 @@ pub fn reached_by_each(
     .bind::<Array<diesel::sql_types::Uuid>, _>(memberships)
     .bind::<Nullable<Array<diesel::sql_types::Uuid>>, _>(projects)
     .load(conn)
+}
+
+/// The grants given to a team: each project, by name, with its level.
+pub fn grants_to_team(conn: &mut PgConnection, team: Uuid) -> QueryResult<Vec<(Uuid, String, String, AccessLevel)>> {
+    project_grants::table
+        .inner_join(projects::table.on(projects::id.eq(project_grants::project_id)))
+        .filter(project_grants::team_id.eq(team))
+        .order((lower(projects::name), projects::id))
+        .select((projects::id, projects::name, projects::slug, project_grants::level))
+        .load(conn)
 }
 
 /// Who has access to one project: (grantee name, level), teams first, each by name.

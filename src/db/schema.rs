@@ -53,6 +53,7 @@ diesel::table! {
         request_id -> Nullable<Text>,
         created_at -> Timestamptz,
         seq -> Int8,
+        batch_id -> Nullable<Uuid>,
     }
 }
 

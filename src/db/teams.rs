@@ -181,6 +181,60 @@ pub fn add(conn: &mut PgConnection, org: OrgId, team: Uuid, membership: Uuid, ro
     Ok(added == 1)
 }
 
+/// Adds each of `memberships` to a team with `role`, in one statement; returns those
+/// who were not in it yet.
+pub fn add_each(
+    conn: &mut PgConnection,
+    org: OrgId,
+    team: Uuid,
+    memberships: &[Uuid],
+    role: TeamRole,
+) -> QueryResult<Vec<Uuid>> {
+    let rows: Vec<_> = memberships
+        .iter()
+        .map(|id| {
+            (
+                team_members::organization_id.eq(org.0),
+                team_members::team_id.eq(team),
+                team_members::membership_id.eq(*id),
+                team_members::role.eq(role),
+            )
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let added: Vec<Uuid> = diesel::insert_into(team_members::table)
+        .values(rows)
+        .on_conflict((team_members::team_id, team_members::membership_id))
+        .do_nothing()
+        .returning(team_members::membership_id)
+        .get_results(conn)?;
+    super::expiry::forget_expired_in_team(conn, &added, team)?;
+    Ok(added)
+}
+
+/// Takes each of `memberships` out of a team, in one statement; returns those who
+/// were in it, with the role they had.
+pub fn remove_each(conn: &mut PgConnection, team: Uuid, memberships: &[Uuid]) -> QueryResult<Vec<(Uuid, TeamRole)>> {
+    diesel::delete(
+        team_members::table
+            .filter(team_members::team_id.eq(team))
+            .filter(team_members::membership_id.eq_any(memberships)),
+    )
+    .returning((team_members::membership_id, team_members::role))
+    .get_results(conn)
+}
+
+/// The team role of each of `memberships` in the team (those in it).
+pub fn roles_of_each(conn: &mut PgConnection, team: Uuid, memberships: &[Uuid]) -> QueryResult<Vec<(Uuid, TeamRole)>> {
+    team_members::table
+        .filter(team_members::team_id.eq(team))
+        .filter(team_members::membership_id.eq_any(memberships))
+        .select((team_members::membership_id, team_members::role))
+        .load(conn)
+}
+
 /// Takes a member out of a team; returns the role they had, if they were in it.
 pub fn remove(conn: &mut PgConnection, team: Uuid, membership: Uuid) -> QueryResult<Option<TeamRole>> {
     diesel::delete(

@@ -101,11 +101,15 @@ pub fn enabled_endpoints_of(conn: &mut PgConnection, org: OrgId) -> QueryResult<
         .load(conn)
 }
 
-/// The organization's enabled endpoints that `creator` added, oldest first.
-pub fn enabled_endpoints_created_by(conn: &mut PgConnection, org: OrgId, creator: Uuid) -> QueryResult<Vec<Endpoint>> {
+/// The organization's enabled endpoints that any of `creators` added, oldest first.
+pub fn enabled_endpoints_created_by(
+    conn: &mut PgConnection,
+    org: OrgId,
+    creators: &[Uuid],
+) -> QueryResult<Vec<Endpoint>> {
     webhook_endpoints::table
         .filter(webhook_endpoints::organization_id.eq(org.0))
-        .filter(webhook_endpoints::created_by.eq(creator))
+        .filter(webhook_endpoints::created_by.eq_any(creators))
         .filter(webhook_endpoints::enabled)
         .order((webhook_endpoints::created_at, webhook_endpoints::id))
         .select(Endpoint::as_select())

@@ -148,6 +148,11 @@ pub enum Event {
     /// and grants; their seat is free. They are told.
     #[strum_discriminants(strum(serialize = "member.suspended"))]
     MemberSuspended { membership: Uuid, user: Uuid, email: String, role: Role },
+    /// A bulk action on members (DESIGN.md §2.13), as the audit log says it: `verb`
+    /// `members` (“12 members”) `rest` (“out of team Platform”), `refused` of the
+    /// selection left alone. Each change it made is its own event with the same batch.
+    #[strum_discriminants(strum(serialize = "member.bulk_changed"))]
+    MembersBulkChanged { batch: Uuid, action: String, verb: String, members: String, rest: String, count: usize, refused: usize },
     /// A suspended member has their access back, with what they had; they are told.
     #[strum_discriminants(strum(serialize = "member.reactivated"))]
     MemberReactivated { membership: Uuid, user: Uuid, email: String, role: Role },
@@ -388,6 +393,7 @@ impl EventKind {
             EventKind::TwoFactorNotRequired => "Two-factor no longer required",
             EventKind::MemberTwoFactorReset => "Two-factor reset",
             EventKind::MemberSuspended => "Member suspended",
+            EventKind::MembersBulkChanged => "Bulk action on members",
             EventKind::MemberProvisioned => "Provisioned by SCIM",
             EventKind::MemberProvisioningUpdated => "Updated by SCIM",
             EventKind::MemberDeprovisioned => "Deprovisioned by SCIM",
@@ -502,6 +508,7 @@ impl Event {
             | Event::DomainUnverified { domain, .. }
             | Event::DomainPolicyChanged { domain, .. } => domain,
             Event::MemberJoinedViaDomain { email, .. } | Event::DomainJoinRefused { email, .. } => email,
+            Event::MembersBulkChanged { members, .. } => members,
             Event::TeamMemberAdded { email, .. }
             | Event::TeamMemberRemoved { email, .. }
             | Event::TeamRoleChanged { email, .. } => email,
@@ -628,6 +635,12 @@ impl Event {
                 (Some(json!({ "scim_managed": true })), Some(json!({ "scim_managed": false })))
             }
             Event::TeamProvisioned { slug, .. } => (None, Some(json!({ "slug": slug, "scim_managed": true }))),
+            Event::MembersBulkChanged { batch, action, verb, rest, count, refused, .. } => (
+                None,
+                Some(json!({
+                    "batch": batch, "action": action, "verb": verb, "rest": rest, "count": count, "refused": refused
+                })),
+            ),
             Event::MemberSuspended { role, .. } => (
                 Some(json!({ "status": "active", "role": role.as_str() })),
                 Some(json!({ "status": "suspended", "role": role.as_str() })),
@@ -935,6 +948,7 @@ impl Event {
                 vec![Notice { recipient: *user, subject: *request, payload: json!({ "reason": reason }) }]
             }
             Event::JoinRequestWithdrawn { .. }
+            | Event::MembersBulkChanged { .. }
             | Event::InviteLinkCreated { .. }
             | Event::InviteLinkDisabled { .. }
             | Event::InviteLinkRegenerated { .. } => Vec::new(),

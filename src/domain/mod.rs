@@ -11,6 +11,7 @@ pub mod email_list;
 pub mod event;
 pub mod expiry;
 pub mod ids;
+pub mod impact;
 pub mod invitation;
 pub mod invite_link;
 pub mod join_request;

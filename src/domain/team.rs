@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use uuid::Uuid;
+
 use super::names::{parse_name, NameError, Slug};
 
 /// A member's role in a team.
@@ -137,6 +139,14 @@ impl Description {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A team or project, as pages link to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
 }
 
 /// Why a member reaches a project.

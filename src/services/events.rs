@@ -36,7 +36,7 @@ impl Actor {
         match (&self.principal, person) {
             (Principal::Person(id), Some(user)) => {
                 let label = format!("{} <{}>", user.name, user.email);
-                let by = By { id: Some(id.0), label: &label, name: &user.name, at: self.at };
+                let by = By { id: Some(id.0), label: &label, name: &user.name, at: self.at, batch: self.batch };
                 write(conn, org, &by, self.request_id.clone(), events)
             }
             (Principal::Person(_), None) => {
@@ -44,7 +44,7 @@ impl Actor {
             }
             (principal, _) => {
                 let name = principal.name().unwrap_or_default();
-                let by = By { id: None, label: &name, name: &name, at: self.at };
+                let by = By { id: None, label: &name, name: &name, at: self.at, batch: self.batch };
                 write(conn, org, &by, self.request_id.clone(), events)
             }
         }
@@ -61,7 +61,7 @@ pub fn record_by_link(
     events: &[Event],
 ) -> Result<(), AppError> {
     let label = format!("{email} (by the emailed link)");
-    write(conn, org, &By { id: None, label: &label, name: email, at: None }, request_id, events)
+    write(conn, org, &By { id: None, label: &label, name: email, at: None, batch: None }, request_id, events)
 }
 
 /// Records what the operator did from the command line (`roster set-seats`): the
@@ -73,7 +73,7 @@ pub fn record_by_operator(
     events: &[Event],
 ) -> Result<(), AppError> {
     let label = format!("Operator (roster {command})");
-    write(conn, org, &By { id: None, label: &label, name: "The operator", at: None }, None, events)
+    write(conn, org, &By { id: None, label: &label, name: "The operator", at: None, batch: None }, None, events)
 }
 
 /// Records what a client of the API did with a secret that no longer acts (a revoked
@@ -84,7 +84,7 @@ pub fn record_by_api_client(
     request_id: Option<String>,
     events: &[Event],
 ) -> Result<(), AppError> {
-    write(conn, org, &By { id: None, label: "An API client", name: "An API client", at: None }, request_id, events)
+    write(conn, org, &By { id: None, label: "An API client", name: "An API client", at: None, batch: None }, request_id, events)
 }
 
 /// Who events are recorded as: their account (if any), their label in the audit
@@ -94,6 +94,8 @@ struct By<'a> {
     label: &'a str,
     name: &'a str,
     at: Option<time::OffsetDateTime>,
+    /// The bulk action the events are part of.
+    batch: Option<Uuid>,
 }
 
 /// One audit row per event and the notifications they imply, each kind in one
@@ -121,6 +123,7 @@ fn write(
                 after,
                 request_id: request_id.clone(),
                 created_at: by.at,
+                batch_id: by.batch,
             }
         })
         .collect();

@@ -336,7 +336,7 @@ fn leftovers(conn: &mut PgConnection, access: &OrgAccess, user: Uuid) -> Result<
     if !access.role.can(Permission::ManageIntegrations) && access.user().map(|u| u.id) != Some(user) {
         return Ok(Leftovers::default());
     }
-    let endpoints = super::webhooks::left_by(conn, access, user)?;
+    let endpoints = super::webhooks::left_by(conn, access, &[user])?;
     Ok(Leftovers { endpoints: endpoints.iter().map(|e| crate::domain::webhook::shown_url(&e.url)).collect() })
 }
 
@@ -351,7 +351,7 @@ fn after_departure(
     name: &str,
     disable_integrations: bool,
 ) -> Result<Vec<Event>, AppError> {
-    super::webhooks::after_departure(conn, access, user, name, disable_integrations)
+    super::webhooks::after_departure(conn, access, &[(user, name.to_owned())], disable_integrations)
 }
 
 /// The target membership, locked, with who-acts-on-whom for the permission checks.
@@ -361,20 +361,24 @@ pub(crate) fn target(
     access: &OrgAccess,
     id: Uuid,
 ) -> Result<(Membership, Parties<Option<Uuid>>), AppError> {
-    // Roles are read again under the organization's lock: an ownership transfer
-    // or another role change may have happened since the request began.
     crate::db::organizations::lock(conn, access.org.org_id())?;
-    let (actor, actor_role) = match access.user() {
+    let (actor, actor_role) = acting_role(conn, access)?;
+    let membership = memberships::lock_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
+    let parties = Parties { actor, actor_role, target: Some(membership.user_id), target_role: membership.role };
+    Ok((membership, parties))
+}
+
+/// The acting person's account and role, read again (the caller holds the
+/// organization's lock): an ownership transfer or another role change may have
+/// happened since the request began. A key's role is its own.
+pub(crate) fn acting_role(conn: &mut PgConnection, access: &OrgAccess) -> Result<(Option<Uuid>, Role), AppError> {
+    Ok(match access.user() {
         Some(user) => {
             let mine = memberships::find(conn, access.org.org_id(), UserId(user.id))?.ok_or(AppError::NotFound)?;
             (Some(user.id), mine.role)
         }
-        // A key's role is its own, not read again.
         None => (None, access.role),
-    };
-    let membership = memberships::lock_in_org(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
-    let parties = Parties { actor, actor_role, target: Some(membership.user_id), target_role: membership.role };
-    Ok((membership, parties))
+    })
 }
 
 pub(crate) fn refused(refusal: crate::domain::permission::Refusal) -> AppError {

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod actor;
 pub mod api_keys;
 pub mod audit;
+pub mod bulk;
 pub mod auth;
 pub mod choices;
 pub mod dashboard;

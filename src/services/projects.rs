@@ -12,7 +12,6 @@ use super::groups::save;
 pub use super::groups::GroupFilter;
 use super::reach::{self, Place};
 use super::viewer::Viewer;
-use crate::db::groups::GroupQuery;
 use crate::db::memberships;
 use crate::db::projects::{self as rows, Grantee};
 use crate::db::teams as team_rows;
@@ -236,21 +235,7 @@ fn resolve(conn: &mut PgConnection, access: &OrgAccess, input: &GranteeInput) ->
             Ok((Grantee::Team(team.id), format!("team {}", team.name)))
         }
         GranteeInput::TeamNamed(typed) => {
-            let typed = typed.trim();
-            let query =
-                GroupQuery { org: access.org.org_id(), search: typed, descending: false, after: None, limit: 20 };
-            let found: Vec<_> = team_rows::list(conn, &query)?.into_iter().map(|(team, _)| team).collect();
-            let exact: Vec<_> = found.iter().filter(|t| t.name.to_lowercase() == typed.to_lowercase()).collect();
-            let team = match (exact.as_slice(), found.as_slice()) {
-                ([one], _) => *one,
-                ([], [one]) => one,
-                ([], []) => return Err(grantee_error(format!("No team in {} is called “{typed}”.", access.org.name))),
-                _ => {
-                    return Err(grantee_error(format!(
-                        "“{typed}” matches several teams. Type the team's full name, or choose it from the suggestions."
-                    )))
-                }
-            };
+            let team = super::teams::named(conn, access, typed)?.map_err(grantee_error)?;
             Ok((Grantee::Team(team.id), format!("team {}", team.name)))
         }
         GranteeInput::Member(who) => {

@@ -12,17 +12,12 @@ use super::access::{self, OrgAccess};
 use super::viewer::Viewer;
 use crate::db::expiry::Expired;
 use crate::db::{memberships, projects};
+use crate::domain::impact::Path;
 use crate::domain::team::{effective, Reach, Reaching, Via};
 use crate::domain::{AccessLevel, Slug, TeamRole, UserId};
 use crate::error::AppError;
 
-/// A team or project, as the Access view links to it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Place {
-    pub id: Uuid,
-    pub name: String,
-    pub slug: String,
-}
+pub use crate::domain::team::Place;
 
 /// Everything one member reaches.
 #[derive(Debug, Clone, Default)]
@@ -89,6 +84,26 @@ pub fn of_memberships(conn: &mut PgConnection, memberships: &[Uuid]) -> Result<V
         rows.entry(row.membership_id).or_default().push(row);
     }
     memberships.iter().map(|id| Ok((*id, build(rows.remove(id).unwrap_or_default())?))).collect()
+}
+
+/// Every way each of `memberships` reaches a project (grants to them and to their
+/// teams, nothing that ended), in one statement: what an impact preview starts from.
+pub fn paths_of(conn: &mut PgConnection, memberships: &[Uuid]) -> Result<Vec<Path>, AppError> {
+    let mut paths = Vec::new();
+    for row in projects::reached_by_each(conn, memberships, None)? {
+        if row.kind != "project" {
+            continue;
+        }
+        let level = AccessLevel::from_db(&row.level)
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("access level {}", row.level)))?;
+        let team = match (row.via_team_id, row.via_team) {
+            (Some(id), Some(name)) => Some(Place { id, name, slug: String::new() }),
+            _ => None,
+        };
+        let project = Place { id: row.id, name: row.name, slug: row.slug };
+        paths.push(Path { member: row.membership_id, project, level, team });
+    }
+    Ok(paths)
 }
 
 /// Everything the member `membership` reaches, and what of theirs ended at its date,

@@ -176,7 +176,7 @@ pub fn authenticate(
         _ => String::new(),
     };
     let principal = Principal::IdentityProvider { organization: org.org_id(), name: format!("{name} (SCIM)") };
-    let actor = Actor { principal: principal.clone(), request_id, at: None };
+    let actor = Actor { principal: principal.clone(), request_id, at: None, batch: None };
     let access = OrgAccess { org, role: Role::Admin, principal, member: None };
     Ok(Provider { access, actor, key: key.id, base: scim_base.trim_end_matches('/').to_owned() })
 }

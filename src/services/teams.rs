@@ -124,7 +124,7 @@ impl TeamRights {
     }
 }
 
-fn rights(conn: &mut PgConnection, access: &OrgAccess, team: &Team) -> Result<TeamRights, AppError> {
+pub(crate) fn rights(conn: &mut PgConnection, access: &OrgAccess, team: &Team) -> Result<TeamRights, AppError> {
     let mine = match access.membership() {
         Some(membership) => rows::role_of(conn, team.id, membership)?,
         None => None,
@@ -155,7 +155,7 @@ fn require_place(rights: &TeamRights, team: &Team, member: &TeamMember) -> Resul
     )))
 }
 
-fn require(allowed: bool, team: &Team) -> Result<(), AppError> {
+pub(crate) fn require(allowed: bool, team: &Team) -> Result<(), AppError> {
     if allowed {
         Ok(())
     } else {
@@ -251,6 +251,29 @@ fn locked(conn: &mut PgConnection, access: &OrgAccess, team: &Slug) -> Result<(T
     let team = rows::lock_by_slug(conn, access.org.org_id(), team)?.ok_or(AppError::NotFound)?;
     let rights = rights(conn, access, &team)?;
     Ok((team, rights))
+}
+
+/// The team whose name was typed: the one called exactly that (any case), or the one
+/// team the words match; or why there is none, in a sentence for the field.
+pub(crate) fn named(
+    conn: &mut PgConnection,
+    access: &OrgAccess,
+    typed: &str,
+) -> Result<Result<Team, String>, AppError> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Ok(Err("Choose a team.".into()));
+    }
+    let query = crate::db::groups::GroupQuery { org: access.org.org_id(), search: typed, descending: false, after: None, limit: 20 };
+    let mut found: Vec<Team> = rows::list(conn, &query)?.into_iter().map(|(team, _)| team).collect();
+    if let Some(at) = found.iter().position(|t| t.name.to_lowercase() == typed.to_lowercase()) {
+        return Ok(Ok(found.swap_remove(at)));
+    }
+    Ok(match found.len() {
+        1 => Ok(found.swap_remove(0)),
+        0 => Err(format!("No team in {} is called “{typed}”.", access.org.name)),
+        _ => Err(format!("“{typed}” matches several teams. Type the team's full name, or choose it from the suggestions.")),
+    })
 }
 
 /// The organization's team `team`, locked, for an actor who may manage the places of

@@ -240,48 +240,47 @@ pub fn secret_unreadable(conn: &mut PgConnection, endpoint: &Endpoint) -> Result
     Actor::system().record_in(conn, &org, None, &[event])
 }
 
-/// The enabled endpoints `creator` added, as the departure confirmation lists them.
-pub fn left_by(conn: &mut PgConnection, access: &OrgAccess, creator: Uuid) -> Result<Vec<Endpoint>, AppError> {
-    Ok(rows::enabled_endpoints_created_by(conn, access.org.org_id(), creator)?)
+/// The enabled endpoints any of `creators` added, as a departure's confirmation lists them.
+pub fn left_by(conn: &mut PgConnection, access: &OrgAccess, creators: &[Uuid]) -> Result<Vec<Endpoint>, AppError> {
+    Ok(rows::enabled_endpoints_created_by(conn, access.org.org_id(), creators)?)
 }
 
-/// When the member `creator` (named `name`) leaves or is removed: the endpoints they
-/// added are disabled with them (`disable`), or stay enabled and the Owner and
-/// Admins are told that they do.
+/// When members leave or are removed (`people`: each one's account and name): the
+/// endpoints they added are disabled with them (`disable`), or stay enabled and the
+/// Owner and Admins are told that they do. A statement per endpoint, none per person.
 pub fn after_departure(
     conn: &mut PgConnection,
     access: &OrgAccess,
-    creator: Uuid,
-    name: &str,
+    people: &[(Uuid, String)],
     disable: bool,
 ) -> Result<Vec<Event>, AppError> {
-    let endpoints = rows::enabled_endpoints_created_by(conn, access.org.org_id(), creator)?;
+    let creators: Vec<Uuid> = people.iter().map(|(id, _)| *id).collect();
+    let endpoints = rows::enabled_endpoints_created_by(conn, access.org.org_id(), &creators)?;
     if endpoints.is_empty() {
         return Ok(Vec::new());
     }
+    let name_of = |endpoint: &Endpoint| {
+        let creator = people.iter().find(|(id, _)| Some(*id) == endpoint.created_by);
+        creator.map(|(_, name)| name.clone()).unwrap_or_default()
+    };
     if disable {
-        let reason = format!("{name}, who added it, is no longer a member of the organization.");
         let mut events = Vec::with_capacity(endpoints.len());
         for endpoint in endpoints {
+            let reason = format!("{}, who added it, is no longer a member of the organization.", name_of(&endpoint));
             rows::set_enabled(conn, endpoint.id, false, Some(&reason))?;
             let url = webhook::shown_url(&endpoint.url);
-            events.push(Event::WebhookDisabled {
-                endpoint: endpoint.id,
-                url,
-                reason: Some(reason.clone()),
-                owner: None,
-            });
+            events.push(Event::WebhookDisabled { endpoint: endpoint.id, url, reason: Some(reason), owner: None });
         }
         return Ok(events);
     }
     let admins: Vec<Uuid> =
-        memberships::admins_of(conn, access.org.org_id())?.into_iter().filter(|id| *id != creator).collect();
+        memberships::admins_of(conn, access.org.org_id())?.into_iter().filter(|id| !creators.contains(id)).collect();
     Ok(endpoints
         .into_iter()
         .map(|endpoint| Event::WebhookCreatorLeft {
             endpoint: endpoint.id,
             url: webhook::shown_url(&endpoint.url),
-            creator: name.to_owned(),
+            creator: name_of(&endpoint),
             admins: admins.clone(),
         })
         .collect())

@@ -28,6 +28,7 @@ pub fn record_account(
         after: Some(after),
         request_id,
         created_at: None,
+        batch_id: None,
     };
     audit::insert_many(conn, &[row])?;
     Ok(())

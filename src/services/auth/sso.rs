@@ -601,6 +601,7 @@ pub fn record_refusal(conn: &mut PgConnection, refused: &Refused) -> Result<(), 
         },
         request_id: None,
         at: None,
+        batch: None,
     };
     actor.record_in(conn, &org_row, None, &[event])
 }

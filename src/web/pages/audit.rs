@@ -239,6 +239,14 @@ impl EventView {
                 String::new(),
                 "Their authenticator app and recovery codes were removed and their sessions ended".into(),
             ),
+            Some(EventKind::MembersBulkChanged) => {
+                let left = match count_field(a, "refused").unwrap_or(0) {
+                    0 => String::new(),
+                    1 => "1 selected member was left as they were".into(),
+                    n => format!("{n} selected members were left as they were"),
+                };
+                (field(a, "verb").to_owned(), field(a, "rest").to_owned(), left)
+            }
             Some(EventKind::MemberSuspended) => (
                 "suspended".into(),
                 format!("({})", named(field(a, "role"))),
@@ -788,6 +796,7 @@ mod tests {
             request_id: None,
             created_at: time::OffsetDateTime::UNIX_EPOCH,
             seq: 1,
+            batch_id: None,
         };
         assert_eq!(super::change_of(&event), "role: member → admin; send_count: — → 2");
     }
