@@ -459,6 +459,22 @@
   showCopyButtons(document);
   document.addEventListener("htmx:load", function (event) { showCopyButtons(event.target); });
 
+  // Bulk actions: the header's checkbox selects every row of the page (it needs this
+  // script, so it stays hidden without it; the rows' own checkboxes work anyway).
+  function showPageSelectors(root) {
+    if (!root || !root.querySelectorAll) return;
+    root.querySelectorAll("[data-select-page][hidden]").forEach(function (box) { box.hidden = false; });
+  }
+  showPageSelectors(document);
+  document.addEventListener("htmx:load", function (event) { showPageSelectors(event.target); });
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.hasAttribute || !box.hasAttribute("data-select-page")) return;
+    var table = box.closest("table");
+    if (!table) return;
+    table.querySelectorAll("input[type=checkbox][name=member]").forEach(function (row) { row.checked = box.checked; });
+  });
+
   document.addEventListener("htmx:afterRequest", function (event) {
     if (event.detail.elt !== poll) return;
     if (event.detail.xhr && event.detail.xhr.status === 286) {

@@ -76,6 +76,8 @@ pub struct AuditQuery<'a> {
     pub until: Option<time::OffsetDateTime>,
     /// (created_at, seq) of the last row of the previous page.
     pub before: Option<(time::OffsetDateTime, i64)>,
+    /// Only the events of one bulk action (walks `audit_events_batch`).
+    pub batch: Option<Uuid>,
     pub limit: i64,
 }
 
@@ -102,6 +104,9 @@ fn statement(q: &AuditQuery<'_>) -> audit_events::BoxedQuery<'static, Pg, SqlTyp
     if !q.actor.is_empty() {
         let pattern = format!("%{}%", super::listing::escape_like(&q.actor.to_lowercase()));
         query = query.filter(super::lower(audit_events::actor_label).like(pattern));
+    }
+    if let Some(batch) = q.batch {
+        query = query.filter(audit_events::batch_id.eq(batch));
     }
     if let Some(since) = q.since {
         query = query.filter(audit_events::created_at.ge(since));

@@ -152,7 +152,15 @@ pub enum Event {
     /// `members` (“12 members”) `rest` (“out of team Platform”), `refused` of the
     /// selection left alone. Each change it made is its own event with the same batch.
     #[strum_discriminants(strum(serialize = "member.bulk_changed"))]
-    MembersBulkChanged { batch: Uuid, action: String, verb: String, members: String, rest: String, count: usize, refused: usize },
+    MembersBulkChanged {
+        batch: Uuid,
+        action: String,
+        verb: String,
+        members: String,
+        rest: String,
+        count: usize,
+        refused: usize,
+    },
     /// A suspended member has their access back, with what they had; they are told.
     #[strum_discriminants(strum(serialize = "member.reactivated"))]
     MemberReactivated { membership: Uuid, user: Uuid, email: String, role: Role },

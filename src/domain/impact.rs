@@ -147,11 +147,8 @@ pub fn shifts(members: &[Uuid], before: &[Path], change: &Change) -> Vec<Shift> 
         let had: Vec<&Path> = before.iter().filter(|p| p.member == *member).collect();
         let (ended, kept): (Vec<&Path>, Vec<&Path>) = had.iter().partition(|p| change.ends(p));
         // A path the change opens that the member already has opens nothing.
-        let started: Vec<&Path> = change
-            .added
-            .iter()
-            .filter(|p| p.member == *member && !kept.iter().any(|k| same_grant(k, p)))
-            .collect();
+        let started: Vec<&Path> =
+            change.added.iter().filter(|p| p.member == *member && !kept.iter().any(|k| same_grant(k, p))).collect();
         let after: Vec<&Path> = kept.iter().copied().chain(started.iter().copied()).collect();
         let levels_before = effective(reaching(&had));
         let levels_after = effective(reaching(&after));
@@ -267,7 +264,10 @@ mod tests {
         let shifts = shifts(&[ann, bob], &before, &Change::cut_each([ann], Cut::Everything));
         assert_eq!(shifts.len(), 1);
         assert_eq!(shifts[0].member, ann);
-        assert_eq!(shifts[0].sentence(), "loses Read on Docs — it came by a grant to them directly and through team Ops");
+        assert_eq!(
+            shifts[0].sentence(),
+            "loses Read on Docs — it came by a grant to them directly and through team Ops"
+        );
     }
 
     #[test]

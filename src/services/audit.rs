@@ -24,6 +24,8 @@ pub struct AuditFilter {
     pub until: Option<OffsetDateTime>,
     /// (time, sequence) of the last event already shown.
     pub before: Option<(OffsetDateTime, i64)>,
+    /// The events of one bulk action only.
+    pub batch: Option<uuid::Uuid>,
 }
 
 /// A page of the log: the viewer, the organization's slug, and `limit + 1`
@@ -75,6 +77,7 @@ pub fn list(
         since: filter.since,
         until: filter.until,
         before: filter.before,
+        batch: filter.batch,
         limit,
     };
     Ok(audit::list(conn, &query)?)

@@ -28,9 +28,14 @@ pub const MAX_SELECTED: usize = 1_000;
 pub enum BulkAction {
     ChangeRole(Role),
     /// Into the team, typed by name, with this team role.
-    AddToTeam { team: String, role: TeamRole },
+    AddToTeam {
+        team: String,
+        role: TeamRole,
+    },
     /// Out of the team, typed by name.
-    RemoveFromTeam { team: String },
+    RemoveFromTeam {
+        team: String,
+    },
     Suspend,
     Remove,
 }
@@ -125,8 +130,8 @@ impl Preview {
 /// What confirming did.
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    /// Applied to `count` members, under `batch`; `summary` says it in a sentence.
-    Applied { batch: Uuid, count: usize, summary: String },
+    /// Applied under `batch`, as `preview` showed; `summary` says it in a sentence.
+    Applied { batch: Uuid, summary: String, preview: Box<Preview> },
     /// Something changed since the preview: nothing was written, and this is the
     /// preview as things are now.
     Changed(Box<Preview>),
@@ -193,7 +198,7 @@ pub fn apply(
             refused: preview.refused.len(),
         });
         actor.record(conn, &access, &events)?;
-        Ok(Outcome::Applied { batch, count: preview.changed.len(), summary })
+        Ok(Outcome::Applied { batch, summary, preview: Box::new(preview) })
     })
 }
 
@@ -290,7 +295,8 @@ fn plan(
     let mut acted = Vec::new();
     let mut left = Vec::new();
     for member in &members {
-        let parties = Parties { actor: me, actor_role: my_role, target: Some(member.user_id), target_role: member.role };
+        let parties =
+            Parties { actor: me, actor_role: my_role, target: Some(member.user_id), target_role: member.role };
         let scim = || format!("{} is managed by SCIM: change them in your identity provider.", member.member_email);
         let reason: Option<String> = match (action, &team) {
             (BulkAction::ChangeRole(role), _) => match parties.may_change_role(*role) {
@@ -309,6 +315,18 @@ fn plan(
                 Ok(()) if managed(member) => Some(scim()),
                 Ok(()) => None,
             },
+            // A single team place of the Owner or an Admin may be changed by an Admin;
+            // a bulk action leaves the Owner alone, and Admins to the Owner.
+            (BulkAction::AddToTeam { .. } | BulkAction::RemoveFromTeam { .. }, Some(_))
+                if member.role == Role::Owner =>
+            {
+                Some("Bulk actions leave the Owner as they are.".into())
+            }
+            (BulkAction::AddToTeam { .. } | BulkAction::RemoveFromTeam { .. }, Some(_))
+                if member.role == Role::Admin && !my_role.can(Permission::ManageAdmins) =>
+            {
+                Some("Only the Owner changes Admins in bulk.".into())
+            }
             (BulkAction::AddToTeam { .. }, Some((team, rights))) => {
                 if in_team.contains(&member.id) {
                     Some(format!("Already in {}.", team.name))
@@ -327,9 +345,7 @@ fn plan(
                     None
                 }
             }
-            (BulkAction::AddToTeam { .. } | BulkAction::RemoveFromTeam { .. }, None) => {
-                Some("Choose a team.".into())
-            }
+            (BulkAction::AddToTeam { .. } | BulkAction::RemoveFromTeam { .. }, None) => Some("Choose a team.".into()),
         };
         let target = Target {
             id: member.id,
@@ -368,8 +384,11 @@ fn plan(
         // An organization role opens no project (DESIGN.md §2.5).
         _ => Change::default(),
     };
-    let paths =
-        if change.cuts.is_empty() && change.added.is_empty() { Vec::new() } else { super::reach::paths_of(conn, &acted_ids)? };
+    let paths = if change.cuts.is_empty() && change.added.is_empty() {
+        Vec::new()
+    } else {
+        super::reach::paths_of(conn, &acted_ids)?
+    };
     let shifts = impact::shifts(&acted_ids, &paths, &change);
     let mut changed: Vec<Changed> = acted
         .into_iter()
@@ -424,7 +443,8 @@ fn write(conn: &mut PgConnection, access: &OrgAccess, preview: &Preview) -> Resu
                 email: c.member.email.clone(),
                 role: c.member.role,
             }));
-            let gone: Vec<(Uuid, String)> = preview.changed.iter().map(|c| (c.member.user, c.member.name.clone())).collect();
+            let gone: Vec<(Uuid, String)> =
+                preview.changed.iter().map(|c| (c.member.user, c.member.name.clone())).collect();
             events.extend(super::webhooks::after_departure(conn, access, &gone, true)?);
         }
         (BulkAction::AddToTeam { role, .. }, Some(team)) => {

@@ -84,7 +84,13 @@ pub fn record_by_api_client(
     request_id: Option<String>,
     events: &[Event],
 ) -> Result<(), AppError> {
-    write(conn, org, &By { id: None, label: "An API client", name: "An API client", at: None, batch: None }, request_id, events)
+    write(
+        conn,
+        org,
+        &By { id: None, label: "An API client", name: "An API client", at: None, batch: None },
+        request_id,
+        events,
+    )
 }
 
 /// Who events are recorded as: their account (if any), their label in the audit

@@ -264,7 +264,13 @@ pub(crate) fn named(
     if typed.is_empty() {
         return Ok(Err("Choose a team.".into()));
     }
-    let query = crate::db::groups::GroupQuery { org: access.org.org_id(), search: typed, descending: false, after: None, limit: 20 };
+    let query = crate::db::groups::GroupQuery {
+        org: access.org.org_id(),
+        search: typed,
+        descending: false,
+        after: None,
+        limit: 20,
+    };
     let mut found: Vec<Team> = rows::list(conn, &query)?.into_iter().map(|(team, _)| team).collect();
     if let Some(at) = found.iter().position(|t| t.name.to_lowercase() == typed.to_lowercase()) {
         return Ok(Ok(found.swap_remove(at)));
@@ -272,7 +278,9 @@ pub(crate) fn named(
     Ok(match found.len() {
         1 => Ok(found.swap_remove(0)),
         0 => Err(format!("No team in {} is called “{typed}”.", access.org.name)),
-        _ => Err(format!("“{typed}” matches several teams. Type the team's full name, or choose it from the suggestions.")),
+        _ => Err(format!(
+            "“{typed}” matches several teams. Type the team's full name, or choose it from the suggestions."
+        )),
     })
 }
 

@@ -26,9 +26,9 @@ pub mod state;
 use actix_web::web;
 
 use pages::{
-    access, account, api_docs, api_keys, audit, auth, bell, dashboard, expiry, health, help, invitations, invite_links,
-    invitee, join_requests, mailbox, members, orgs, passkeys, projects, provisioning, seats, settings, sso, teams,
-    two_factor, webhooks,
+    access, account, api_docs, api_keys, audit, auth, bell, bulk, dashboard, expiry, health, help, invitations,
+    invite_links, invitee, join_requests, mailbox, members, orgs, passkeys, projects, provisioning, seats, settings,
+    sso, teams, two_factor, webhooks,
 };
 
 /// Probes and metrics, served outside the session layer.
@@ -163,6 +163,7 @@ route_table! {
     POST "/orgs" => orgs::create_org, SignedIn;
     GET "/orgs/{slug}" => orgs::show_overview, SignedIn;
     GET "/orgs/{slug}/members" => members::list_members, SignedIn;
+    POST "/orgs/{slug}/members/bulk" => bulk::bulk_members, SignedIn;
     GET "/orgs/{slug}/members/requests" => join_requests::list_requests, SignedIn;
     POST "/orgs/{slug}/members/requests/approve-oldest" => join_requests::approve_oldest, SignedIn;
     GET "/orgs/{slug}/members/requests/{id}" => join_requests::show_request, SignedIn;

@@ -263,7 +263,8 @@ fn listing_statements_walk_an_index_at_100000_rows() {
 
     for action in [None, Some("invitation.accepted")] {
         for before in [None, Some((year_ago, 0))] {
-            let query = AuditQuery { org: org.0, action, actor: "", since: None, until: None, before, limit: 50 };
+            let query =
+                AuditQuery { org: org.0, action, actor: "", since: None, until: None, before, batch: None, limit: 50 };
             check(format!("Audit Log action={action:?} before={before:?}"), audit::plan(&mut conn, &query).unwrap());
         }
     }

@@ -8,6 +8,7 @@ mod common;
 
 mod accounts;
 mod api;
+mod bulk;
 mod cli;
 mod csrf;
 mod domains;

@@ -87,7 +87,7 @@ fn audit_filter(params: AuditParams) -> Result<(AuditFilter, i64), AppError> {
     let before = before.and_then(|(nanos, seq)| Some((OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?, seq)));
     errors.into_result()?;
     let actor = params.actor.unwrap_or_default().trim().to_owned();
-    Ok((AuditFilter { action, actor, since, until, before }, limit))
+    Ok((AuditFilter { action, actor, since, until, before, batch: None }, limit))
 }
 
 /// The audit log, newest first, a page at a time.

@@ -4,6 +4,7 @@
 //! registered, so a route cannot exist without its documentation.
 
 pub mod audit;
+pub mod bulk;
 pub mod common;
 pub mod invitations;
 pub mod invite_links;
@@ -33,6 +34,7 @@ pub use common::{problem, ApiError, FieldProblem, Problem, PREFIX, PROBLEM_JSON}
 pub fn services(cfg: &mut ServiceConfig<'_>) {
     cfg.service(meta::openapi_json)
         .service(members::list_members)
+        .service(bulk::bulk_members)
         .service(members::get_member)
         .service(members::change_member_role)
         .service(members::remove_member)

@@ -33,6 +33,9 @@ pub struct AuditParams {
     to: String,
     #[serde(default)]
     before: String,
+    /// One bulk action's events (its batch id).
+    #[serde(default)]
+    batch: String,
 }
 
 /// A `YYYY-MM-DD` date from a date field; anything else is no bound.
@@ -58,6 +61,8 @@ pub struct EventView {
     pub details: String,
     pub request_id: String,
     pub request_short: String,
+    /// The bulk action the event is part of: its short id and the log of its events.
+    pub batch: Option<(String, String)>,
 }
 
 /// "role: member → admin"-style lines from the before and after objects (for the CSV
@@ -613,6 +618,7 @@ impl EventView {
             details,
             request_short: request_id.chars().take(8).collect(),
             request_id,
+            batch: event.batch_id.map(|b| (short_batch(&b), format!("/orgs/{slug}/audit?batch={b}"))),
         }
     }
 }
@@ -628,6 +634,10 @@ struct AuditPage {
     actor: String,
     from: String,
     to: String,
+    /// The batch the log is narrowed to (its short id), if any.
+    batch: Option<String>,
+    /// The Audit Log without the batch filter.
+    all_url: String,
     next_url: Option<String>,
     /// Whether this page comes after the newest one.
     later_page: bool,
@@ -643,9 +653,13 @@ impl AuditPage {
 
 fn filters_query(params: &AuditParams, before: Option<String>) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
-    for (name, value) in
-        [("action", &params.action), ("actor", &params.actor), ("from", &params.from), ("to", &params.to)]
-    {
+    for (name, value) in [
+        ("action", &params.action),
+        ("actor", &params.actor),
+        ("from", &params.from),
+        ("to", &params.to),
+        ("batch", &params.batch),
+    ] {
         if !value.trim().is_empty() {
             query.append_pair(name, value.trim());
         }
@@ -676,6 +690,7 @@ fn filter_of(params: &AuditParams) -> AuditFilter {
         since: parse_day(&params.from).map(|d| d.midnight().assume_utc()),
         until: parse_day(&params.to).and_then(|d| d.next_day()).map(|d| d.midnight().assume_utc()),
         before: parse_cursor(&params.before),
+        batch: uuid::Uuid::parse_str(params.batch.trim()).ok(),
     }
 }
 
@@ -702,12 +717,22 @@ pub async fn show_audit_log(
         actor: params.actor.trim().to_owned(),
         from: parse_day(&params.from).map(|d| d.to_string()).unwrap_or_default(),
         to: parse_day(&params.to).map(|d| d.to_string()).unwrap_or_default(),
+        batch: uuid::Uuid::parse_str(params.batch.trim()).ok().map(|b| short_batch(&b)),
+        all_url: format!(
+            "/orgs/{slug}/audit?{}",
+            filters_query(&AuditParams { batch: String::new(), ..params.0.clone() }, None)
+        ),
         next_url,
         later_page: !params.before.is_empty(),
         csv_url: format!("/orgs/{slug}/audit.csv?{}", filters_query(&params, None)),
         layout: frame.layout("Audit Log", Some(viewer), Some(&slug), Nav::Audit),
         slug,
     })
+}
+
+/// A batch id as the log shows it: its first eight hex digits.
+fn short_batch(batch: &uuid::Uuid) -> String {
+    batch.simple().to_string()[..8].to_owned()
 }
 
 /// Quotes a CSV field, and defuses spreadsheet formulas (`=`, `+`, `-`, `@` at the start).

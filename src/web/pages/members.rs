@@ -57,6 +57,9 @@ pub struct MemberView {
     pub can_set_expiry: bool,
     /// Whether the `Expires` column is shown.
     pub shows_expires: bool,
+    /// Whether the row has the bulk actions' checkbox column (the Members page, for
+    /// those who manage members).
+    pub selectable: bool,
 }
 
 impl MemberView {
@@ -101,8 +104,15 @@ impl MemberView {
             shows_two_factor,
             two_factor,
             can_reset_two_factor,
+            selectable: false,
         }
     }
+
+    /// The row on the Members page, where those who manage members select rows.
+    fn on_members_page(self) -> Self {
+        MemberView { selectable: self.shows_two_factor, ..self }
+    }
+
     pub fn has_actions(&self) -> bool {
         !self.role_choices.is_empty()
             || self.removable
@@ -139,6 +149,12 @@ const DESCENDING_FIRST: &[&str] = &["joined", "last_active"];
 #[template(path = "members/index.html")]
 struct MembersPage {
     layout: Layout,
+    /// Whether rows can be selected for a bulk action (those who manage members).
+    bulk: bool,
+    /// Whether `Change role` in bulk offers Admin (the Owner).
+    offers_admin: bool,
+    /// The bulk bar's team field.
+    bulk_team: crate::web::picker::Picker,
     slug: String,
     csrf: String,
     rows: Vec<MemberView>,
@@ -239,15 +255,9 @@ impl DepartureForm {
     }
 }
 
-/// GET /orgs/{slug}/members
-pub async fn list_members(
-    frame: Frame,
-    user: SignedIn,
-    state: web::Data<AppState>,
-    slug: OrgSlug,
-    params: web::Query<TableParams>,
-) -> Result<HttpResponse, AppError> {
-    let OrgSlug(slug) = slug;
+/// The Members view a query string asks for: its state (for links) and its filter.
+/// A bulk action's "every member matching" and an export read the same.
+pub fn view_of(slug: &crate::domain::Slug, params: &TableParams) -> (Listing, MemberFilter) {
     let (sort_name, sort) =
         SORTS.iter().find(|(name, _)| *name == params.sort).copied().unwrap_or(("name", MemberSort::Name));
     let descending = listing::descending(&params.dir, sort_name, DESCENDING_FIRST);
@@ -280,18 +290,45 @@ pub async fn list_members(
     };
     let filter =
         MemberFilter { search: list.filter("q").to_owned(), role, status, two_factor, sort, descending, after };
+    (list, filter)
+}
+
+/// GET /orgs/{slug}/members
+pub async fn list_members(
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    slug: OrgSlug,
+    params: web::Query<TableParams>,
+) -> Result<HttpResponse, AppError> {
+    let OrgSlug(slug) = slug;
+    let (list, filter) = view_of(&slug, &params);
+    let sort = filter.sort;
     let members::MembersList { viewer, access, entries: found, seats } =
         state.db.run(move |conn| members::list_page(conn, &slug, user.0, &filter, PAGE_SIZE)).await?;
     let (shown, next_url) = list.page(&found, PAGE_SIZE, |last| members::cursor_after(&last.row, sort));
     page(&MembersPage {
         shows_expires: found.first().is_some_and(|entry| entry.shows_expires),
-        rows: shown.iter().cloned().map(MemberView::new).collect(),
+        rows: shown.iter().cloned().map(|entry| MemberView::new(entry).on_members_page()).collect(),
         slug: access.org.slug.clone(),
         csrf: frame.csrf().to_owned(),
         state: list,
         next_url,
         seats,
         shows_two_factor: access.role.can(crate::domain::Permission::ManageMembers),
+        bulk: access.role.can(crate::domain::Permission::ManageMembers),
+        offers_admin: access.role.can(crate::domain::Permission::ManageAdmins),
+        bulk_team: crate::web::picker::Picker {
+            placeholder: "Type a team's name",
+            note: "(Add to team, Remove from team)".into(),
+            ..crate::web::picker::Picker::single(
+                "bulk-team",
+                "Team",
+                "team",
+                format!("/orgs/{}/choices/teams", access.org.slug),
+                "",
+            )
+        },
         layout: frame.layout("Members", Some(viewer), Some(&access.org.slug), Nav::Members),
     })
 }
@@ -305,6 +342,14 @@ fn row_response(
     message: String,
 ) -> Result<HttpResponse, AppError> {
     let back = format!("/orgs/{slug}/members");
+    // A row swapped on the Members page keeps its checkbox; on Seat Usage it has none.
+    let from_members = req
+        .headers()
+        .get("HX-Current-URL")
+        .and_then(|url| url.to_str().ok())
+        .and_then(|url| url::Url::parse(url).ok())
+        .is_some_and(|url| url.path() == back);
+    let row = row.map(|row| if from_members { row.on_members_page() } else { row });
     let slug = slug.to_owned();
     match row {
         Some(row) => row_action(req, frame, &back, message, |csrf, message| RowFragment {

@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod bell;
+pub mod bulk;
 pub mod credentials;
 pub mod dashboard;
 pub mod expiry;
