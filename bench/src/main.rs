@@ -314,6 +314,39 @@ async fn post(
     Ok(client.post(server.url(path)).form(&body).send().await?)
 }
 
+/// Previews `action` on the members `ids` of `big` (`team` for a team action), then
+/// confirms it: the confirmation's server time and its statements.
+async fn bulk_action(
+    server: &Server,
+    client: &Client,
+    ids: &[String],
+    action: &str,
+    team: &str,
+) -> anyhow::Result<(f64, f64)> {
+    let path = "/orgs/big/members/bulk";
+    let page = client.get(server.url("/orgs/big/members?q=nobody-matches-this")).send().await?.text().await?;
+    let token = csrf_of(&page).context("the Members page has a CSRF field")?;
+    let mut fields: Vec<(&str, &str)> = ids.iter().map(|id| ("member", id.as_str())).collect();
+    fields.extend([("action", action), ("team", team), ("csrf_token", token.as_str())]);
+    let preview = client.post(server.url(path)).form(&fields).send().await?;
+    if preview.status() != StatusCode::OK {
+        bail!("previewing {action} on {} members: {}", ids.len(), preview.status());
+    }
+    let page = preview.text().await?;
+    let at = page.find("name=\"digest\" value=\"").context("the preview carries a digest")? + 21;
+    let digest = page.get(at..at + 32).context("a digest of 32 characters")?.to_owned();
+    fields.push(("digest", digest.as_str()));
+    let before = metrics(server).await?;
+    let started = Instant::now();
+    let response = client.post(server.url(path)).form(&fields).send().await?;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if response.status() != StatusCode::SEE_OTHER {
+        bail!("confirming {action} on {} members: {}", ids.len(), response.status());
+    }
+    let after = metrics(server).await?;
+    Ok((ms, statements_per_request(&before, &after, "/orgs/{slug}/members/bulk", "POST", "3xx")))
+}
+
 #[derive(Default, Clone)]
 struct Load {
     errors: u64,
@@ -610,6 +643,54 @@ async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
         result: format!("{outbox_s:.1} s"),
         budget: "< 10 s".into(),
         holds: got >= BULK as u64 && outbox_s < 10.0,
+    });
+
+    // A bulk action on 1,000 members of `big`: previewed, then confirmed, into a team
+    // and out of it again (so the data stays as generated), against the same on 10.
+    server.progress("bulk action on 1,000 members");
+    let url = options.database_url.clone();
+    let (team, chosen) = tokio::task::spawn_blocking(move || -> anyhow::Result<(String, Vec<String>)> {
+        let mut db = postgres::Client::connect(&url, postgres::NoTls)?;
+        let team: String = db
+            .query_one(
+                "SELECT t.name FROM teams t JOIN organizations o ON o.id = t.organization_id \
+                  WHERE o.slug = 'big' ORDER BY lower(t.name) LIMIT 1",
+                &[],
+            )?
+            .get(0);
+        let rows = db.query(
+            "SELECT m.id::text FROM memberships m JOIN organizations o ON o.id = m.organization_id \
+              WHERE o.slug = 'big' AND m.role = 'member' AND m.suspended_at IS NULL AND NOT EXISTS ( \
+                    SELECT 1 FROM team_members tm JOIN teams t ON t.id = tm.team_id \
+                     WHERE tm.membership_id = m.id AND t.name = $1 AND t.organization_id = o.id) \
+              ORDER BY m.id LIMIT $2",
+            &[&team, &((BULK + 10) as i64)],
+        )?;
+        Ok((team, rows.iter().map(|row| row.get(0)).collect()))
+    })
+    .await??;
+    if chosen.len() < BULK + 10 {
+        bail!("`big` has fewer than {} members outside team {team}", BULK + 10);
+    }
+    let (ten, thousand) = chosen.split_at(10);
+    let (_, statements_ten) = bulk_action(&server, &owner, ten, "add_to_team", &team).await?;
+    let (bulk_ms, statements_thousand) = bulk_action(&server, &owner, thousand, "add_to_team", &team).await?;
+    let (out_ms, statements_out) = bulk_action(&server, &owner, &chosen, "remove_from_team", &team).await?;
+    rows.push(Row {
+        scenario: "Bulk action: 1,000 members into a team (previewed, confirmed)".into(),
+        measured: format!("{bulk_ms:.0} ms, {} statements", format_statements(statements_thousand)),
+        baseline: format!("10 members: {} statements", format_statements(statements_ten)),
+        result: format!("{bulk_ms:.0} ms; statements ×{:.2}", statements_thousand / statements_ten),
+        budget: "< 1,000 ms, statements do not grow per member".into(),
+        holds: bulk_ms < 1000.0 && statements_thousand <= statements_ten,
+    });
+    rows.push(Row {
+        scenario: "Bulk action: 1,010 members out of the team again".into(),
+        measured: format!("{out_ms:.0} ms, {} statements", format_statements(statements_out)),
+        baseline: format!("into it, 10 members: {} statements", format_statements(statements_ten)),
+        result: format!("{out_ms:.0} ms"),
+        budget: "< 1,000 ms, statements do not grow per member".into(),
+        holds: out_ms < 1000.0 && statements_out <= statements_ten,
     });
 
     // Twelve people signing in at once, from twelve addresses.

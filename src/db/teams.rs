@@ -181,6 +181,16 @@ pub fn add(conn: &mut PgConnection, org: OrgId, team: Uuid, membership: Uuid, ro
     Ok(added == 1)
 }
 
+/// The members of a team: membership id and name, by name.
+pub fn member_names(conn: &mut PgConnection, team: Uuid) -> QueryResult<Vec<(Uuid, String)>> {
+    team_members::table
+        .inner_join(memberships::table.on(memberships::id.eq(team_members::membership_id)))
+        .filter(team_members::team_id.eq(team))
+        .order((lower(memberships::member_name), memberships::id))
+        .select((memberships::id, memberships::member_name))
+        .load(conn)
+}
+
 /// Adds each of `memberships` to a team with `role`, in one statement; returns those
 /// who were not in it yet.
 pub fn add_each(

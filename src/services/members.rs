@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::access::{self, OrgAccess};
 use super::events::{Actor, Event};
+use super::impact::Seen;
 use super::rate_limit;
 use super::viewer::Viewer;
 use crate::db::members::{self as rows, MemberQuery};
@@ -278,7 +279,7 @@ pub fn removal(
     slug: &Slug,
     user: UserId,
     id: Uuid,
-) -> Result<(Viewer, MemberEntry, Leftovers), AppError> {
+) -> Result<(Viewer, MemberEntry, Leftovers, Seen), AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
     let (entry, _) = entry(conn, &access, id)?;
     if !entry.removable {
@@ -288,7 +289,8 @@ pub fn removal(
         Some(member) => leftovers(conn, &access, member)?,
         None => Leftovers::default(),
     };
-    Ok((viewer, entry, left))
+    let seen = super::impact::of_ending(conn, id, &entry.row.name, "remove")?;
+    Ok((viewer, entry, left, seen))
 }
 
 /// The `Suspend` confirmation, for an active member the viewer may suspend.
@@ -297,7 +299,7 @@ pub fn suspension(
     slug: &Slug,
     user: UserId,
     id: Uuid,
-) -> Result<(Viewer, MemberEntry), AppError> {
+) -> Result<(Viewer, MemberEntry, Seen), AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
     let (entry, _) = entry(conn, &access, id)?;
     if !entry.can_suspend {
@@ -306,7 +308,8 @@ pub fn suspension(
     if entry.row.suspended {
         return Err(AppError::Conflict(format!("{} is already suspended.", entry.row.email)));
     }
-    Ok((viewer, entry))
+    let seen = super::impact::of_ending(conn, id, &entry.row.name, "suspend")?;
+    Ok((viewer, entry, seen))
 }
 
 /// The `Leave organization` confirmation, for anyone but the Owner.
@@ -418,12 +421,22 @@ pub fn change_role(
 /// Suspends a member: the organization is closed to them from their next request
 /// and their seat is free; their role, team places and project grants stay, for
 /// [`reactivate`]. Returns their row as the actor now sees it.
-pub fn suspend(conn: &mut PgConnection, actor: &Actor, slug: &Slug, id: Uuid) -> Result<MemberEntry, AppError> {
+/// `seen`: the digest of the confirmation the person saw ([`super::impact`]); it is
+/// refused, changing nothing, when suspending would now do something else.
+pub fn suspend(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    id: Uuid,
+    seen: Option<&str>,
+) -> Result<MemberEntry, AppError> {
     conn.transaction(|conn| {
         let access = access::acting(conn, slug, actor)?;
         let (membership, parties) = target(conn, &access, id)?;
         parties.may_suspend().map_err(refused)?;
         not_managed(conn, &access, &membership)?;
+        // Only the digest is compared: the names are for the confirmation.
+        super::impact::still(&super::impact::of_ending(conn, id, "", "suspend")?, seen)?;
         set_suspension(conn, actor, &access, &membership, true)?;
         entry_for(conn, actor, slug, id)
     })
@@ -507,7 +520,7 @@ pub fn update(
             None => get(conn, actor, slug, id)?,
         };
         match suspended {
-            Some(true) if !entry.row.suspended => entry = suspend(conn, actor, slug, id)?,
+            Some(true) if !entry.row.suspended => entry = suspend(conn, actor, slug, id, None)?,
             Some(false) if entry.row.suspended => entry = reactivate(conn, actor, slug, id)?,
             _ => {}
         }
@@ -517,19 +530,24 @@ pub fn update(
 
 /// Removes a member: access ends on their next request; the account and its
 /// history stay, and they can be invited again. Frees the seat.
-/// What the person created goes as [`after_departure`] says.
+/// What the person created goes as [`after_departure`] says. `seen`: the digest of
+/// the confirmation the person saw; refused, changing nothing, when removing would
+/// now do something else.
 pub fn remove(
     conn: &mut PgConnection,
     actor: &Actor,
     slug: &Slug,
     id: Uuid,
     disable_integrations: bool,
+    seen: Option<&str>,
 ) -> Result<String, AppError> {
     conn.transaction(|conn| {
         let access = access::acting(conn, slug, actor)?;
         let (membership, parties) = target(conn, &access, id)?;
         parties.may_remove().map_err(refused)?;
         not_managed(conn, &access, &membership)?;
+        // Only the digest is compared: the names are for the confirmation.
+        super::impact::still(&super::impact::of_ending(conn, id, "", "remove")?, seen)?;
         end_membership(conn, actor, &access, &membership, disable_integrations, Departure::Removed)
     })
 }

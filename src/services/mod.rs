@@ -19,6 +19,7 @@ pub mod events;
 pub mod expiry;
 pub mod groups;
 pub mod health;
+pub mod impact;
 pub mod invitations;
 pub mod invite_links;
 pub mod join_requests;

@@ -148,6 +148,23 @@ fn managed(
     Ok((access, project))
 }
 
+/// The confirmation of revoking `grant` on `project`: the viewer, the project, who
+/// it was given to (as the audit log names them), and who would lose what.
+pub fn revocation(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: UserId,
+    project: &Slug,
+    grant: Uuid,
+) -> Result<(Viewer, Project, String, super::impact::Seen), AppError> {
+    let (viewer, access) = access::page(conn, slug, user)?;
+    access.require(Permission::ManageTeamsAndProjects)?;
+    let project = rows::find_by_slug(conn, access.org.org_id(), project)?.ok_or(AppError::NotFound)?;
+    let found = rows::grants_of(conn, &[project.id])?.into_iter().find(|g| g.id == grant).ok_or(AppError::NotFound)?;
+    let seen = super::impact::of_revoking(conn, &found)?;
+    Ok((viewer, project, found.grantee(), seen))
+}
+
 /// `Create project` (Owner and Admins).
 pub fn create(
     conn: &mut PgConnection,
@@ -341,11 +358,13 @@ pub fn revoke(
     slug: &Slug,
     project: &Slug,
     grant: Uuid,
+    seen: Option<&str>,
 ) -> Result<(Project, String), AppError> {
     conn.transaction(|conn| {
         let (access, project) = managed(conn, actor, slug, project)?;
         let found =
             rows::grants_of(conn, &[project.id])?.into_iter().find(|g| g.id == grant).ok_or(AppError::NotFound)?;
+        super::impact::still(&super::impact::of_revoking(conn, &found)?, seen)?;
         let grantee = match (found.team_id, found.membership_id) {
             (Some(team), _) => Grantee::Team(team),
             (None, Some(member)) => Grantee::Member(member),

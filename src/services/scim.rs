@@ -1147,6 +1147,6 @@ pub fn delete_group(
     conn.transaction(|conn| {
         let (team, _) = locked_group(conn, provider, id, if_match)?;
         let slug = team_slug(&team, conn)?;
-        Ok(super::teams::delete(conn, &provider.actor, &provider.org_slug()?, &slug)?)
+        Ok(super::teams::delete(conn, &provider.actor, &provider.org_slug()?, &slug, None)?)
     })
 }

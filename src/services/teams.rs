@@ -371,13 +371,22 @@ fn only_admins(team: &Team) -> AppError {
 
 /// `Delete team`: team memberships and the team's project grants end; nobody
 /// leaves the organization. Returns the team's name.
-pub fn delete(conn: &mut PgConnection, actor: &Actor, slug: &Slug, team: &Slug) -> Result<String, AppError> {
+/// `seen`: the digest of the confirmation the person saw ([`super::impact`]); refused,
+/// changing nothing, when deleting would now take other access away.
+pub fn delete(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    slug: &Slug,
+    team: &Slug,
+    seen: Option<&str>,
+) -> Result<String, AppError> {
     conn.transaction(|conn| {
         let access = access::acting(conn, slug, actor)?;
         let (team, rights) = locked(conn, &access, team)?;
         if !rights.edit {
             return Err(only_admins(&team));
         }
+        super::impact::still(&super::impact::of_deleting_team(conn, team.id)?, seen)?;
         let told = rows::user_ids(conn, team.id)?;
         let grants = project_rows::count_for_team(conn, team.id)?;
         rows::delete(conn, team.id)?;
@@ -491,14 +500,35 @@ pub fn add_member(
     })
 }
 
+/// The confirmation of taking `membership` out of `team`: the viewer, the team, the
+/// member, and the projects they would lose.
+pub fn leaving(
+    conn: &mut PgConnection,
+    slug: &Slug,
+    user: UserId,
+    team: &Slug,
+    membership: Uuid,
+) -> Result<(Viewer, Team, TeamMember, super::impact::Seen), AppError> {
+    let (viewer, access) = access::page(conn, slug, user)?;
+    let team = team_in(conn, &access, team)?;
+    let rights = rights(conn, &access, &team)?;
+    require(rights.manage_members, &team)?;
+    let member = rows::member(conn, team.id, membership)?.ok_or(AppError::NotFound)?;
+    require_place(&rights, &team, &member)?;
+    let seen = super::impact::of_leaving_team(conn, membership, &member.name, team.id)?;
+    Ok((viewer, team, member, seen))
+}
+
 /// Takes a member out of the team (they stay in the organization); returns their
-/// email, and whether the actor took themself out.
+/// email, and whether the actor took themself out. `seen`: the digest of the
+/// confirmation the person saw; refused, changing nothing, when it no longer holds.
 pub fn remove_member(
     conn: &mut PgConnection,
     actor: &Actor,
     slug: &Slug,
     team: &Slug,
     membership: Uuid,
+    seen: Option<&str>,
 ) -> Result<(Team, String, bool), AppError> {
     conn.transaction(|conn| {
         let access = access::acting(conn, slug, actor)?;
@@ -506,6 +536,8 @@ pub fn remove_member(
         require(rights.manage_members, &team)?;
         let member = rows::member(conn, team.id, membership)?.ok_or(AppError::NotFound)?;
         require_place(&rights, &team, &member)?;
+        // Only the digest is compared: the names are for the confirmation.
+        super::impact::still(&super::impact::of_leaving_team(conn, membership, "", team.id)?, seen)?;
         rows::remove(conn, team.id, membership)?;
         let event = Event::TeamMemberRemoved {
             team: team.id,

@@ -5,9 +5,12 @@
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
+use actix_web::http::header::{HeaderName, HeaderValue};
+
 use super::htmx::{is_htmx, page};
 use super::layout::{Frame, Layout, Nav};
 use crate::error::AppError;
+use crate::services::impact::Seen;
 use crate::services::viewer::Viewer;
 
 /// What a confirmation asks and where it posts.
@@ -26,6 +29,30 @@ pub struct Confirm {
     pub action: String,
     /// Where `Cancel` leads without JavaScript.
     pub back: String,
+    /// Who loses which project, for a change that moves access (DESIGN.md §2.13);
+    /// the form carries its digest back.
+    pub impact: Option<Seen>,
+    /// Asked again: what the change does changed since the person looked.
+    pub stale: bool,
+}
+
+/// A confirmation's form that carries only its preview's digest.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct SeenForm {
+    #[serde(default)]
+    pub digest: Option<String>,
+}
+
+/// A confirmation answered again, with status 409: what the change does now and why it
+/// is asked again. With htmx, its dialog replaces the one that was open.
+pub fn asked_again(req: &HttpRequest, mut page: HttpResponse) -> HttpResponse {
+    *page.status_mut() = actix_web::http::StatusCode::CONFLICT;
+    if is_htmx(req) {
+        let headers = page.headers_mut();
+        headers.insert(HeaderName::from_static("hx-retarget"), HeaderValue::from_static("#dialog-slot"));
+        headers.insert(HeaderName::from_static("hx-reswap"), HeaderValue::from_static("innerHTML"));
+    }
+    page
 }
 
 #[derive(Template)]

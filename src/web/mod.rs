@@ -191,6 +191,7 @@ route_table! {
     GET "/orgs/{slug}/teams/{name}/candidates" => teams::team_candidates, SignedIn;
     POST "/orgs/{slug}/teams/{name}/members" => teams::add_team_member, SignedIn;
     POST "/orgs/{slug}/teams/{name}/members/{id}/role" => teams::change_team_role, SignedIn;
+    GET "/orgs/{slug}/teams/{name}/members/{id}/remove" => teams::confirm_remove_team_member, SignedIn;
     POST "/orgs/{slug}/teams/{name}/members/{id}/remove" => teams::remove_team_member, SignedIn;
     POST "/orgs/{slug}/teams/{name}/settings" => teams::rename_team, SignedIn;
     GET "/orgs/{slug}/teams/{name}/delete" => teams::confirm_delete_team, SignedIn;
@@ -200,6 +201,7 @@ route_table! {
     GET "/orgs/{slug}/projects/new" => projects::new_project_form, SignedIn;
     GET "/orgs/{slug}/projects/{name}" => projects::show_project, SignedIn;
     POST "/orgs/{slug}/projects/{name}/access" => projects::grant_access, SignedIn;
+    GET "/orgs/{slug}/projects/{name}/access/{id}/revoke" => projects::confirm_revoke_access, SignedIn;
     POST "/orgs/{slug}/projects/{name}/access/{id}/revoke" => projects::revoke_access, SignedIn;
     POST "/orgs/{slug}/projects/{name}/settings" => projects::rename_project, SignedIn;
     GET "/orgs/{slug}/projects/{name}/delete" => projects::confirm_delete_project, SignedIn;

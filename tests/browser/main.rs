@@ -1246,6 +1246,126 @@ async fn an_invite_link_with_two_uses_admits_two_people_and_refuses_the_third() 
     }
 }
 
+/// Acme with team Platform (Write on Billing API) and twenty members in it, "Crew 01"
+/// to "Crew 20" at crew.test, and Ada Admin; returns the slug.
+async fn acme_with_a_crew_in_platform(app: &TestApp) -> String {
+    let slug = acme(app).await;
+    app.member(&slug, "Ada Admin", "ada@acme.test", "admin").await;
+    let created = app.post_form(&format!("/orgs/{slug}/teams"), &[("name", "Platform"), ("description", "")]).await;
+    assert_eq!(created.status(), reqwest::StatusCode::SEE_OTHER);
+    let created = app.post_form(&format!("/orgs/{slug}/projects"), &[("name", "Billing API")]).await;
+    assert_eq!(created.status(), reqwest::StatusCode::SEE_OTHER);
+    app.execute(&format!(
+        "WITH org AS (SELECT id FROM organizations WHERE slug = '{slug}'), \
+              u AS (INSERT INTO users (id, name, email, password_hash, email_verified_at) \
+                    SELECT gen_random_uuid(), 'Crew ' || lpad(i::text, 2, '0'), 'crew' || lpad(i::text, 2, '0') || '@crew.test', 'x', now() \
+                    FROM generate_series(1, 20) i RETURNING id, name, email), \
+              m AS (INSERT INTO memberships (id, organization_id, user_id, role, member_name, member_email, member_verified) \
+                    SELECT gen_random_uuid(), org.id, u.id, 'member', u.name, u.email, true FROM u, org RETURNING id, organization_id) \
+         INSERT INTO team_members (organization_id, team_id, membership_id, role) \
+         SELECT m.organization_id, t.id, m.id, 'member' FROM m JOIN teams t ON t.organization_id = m.organization_id"
+    ));
+    app.execute(
+        "INSERT INTO project_grants (id, organization_id, project_id, team_id, level) \
+         SELECT gen_random_uuid(), p.organization_id, p.id, t.id, 'write' FROM projects p JOIN teams t ON t.organization_id = p.organization_id",
+    );
+    slug
+}
+
+#[tokio::test]
+async fn an_admin_selects_twenty_members_previews_taking_them_out_of_platform_and_sees_one_batch() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let slug = acme_with_a_crew_in_platform(&app).await;
+    let ada = Person { browser: open_browser(&driver).await, app: &app };
+    ada.browser.set_window_size(1280, 800).await.unwrap();
+    ada.sign_in("ada@acme.test").await;
+    ada.visit(&format!("/orgs/{slug}/members?q=crew.test")).await;
+
+    // Every member of the page, by the header's checkbox (Space on it, as from the keyboard).
+    let all = ada.browser.find(Locator::Css("input[data-select-page]")).await.unwrap();
+    assert!(all.is_displayed().await.unwrap(), "with JavaScript the header selects the page");
+    all.send_keys(" ").await.unwrap();
+    let checked = ada.browser.find_all(Locator::Css("input[name=member]:checked")).await.unwrap();
+    assert_eq!(checked.len(), 20, "the twenty members of the page are selected");
+    ada.browser
+        .find(Locator::XPath("//summary[normalize-space()='Act on selected members']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    ada.field("Action").await.select_by_value("remove_from_team").await.unwrap();
+    pick(&ada, "Team (Add to team, Remove from team)", "Plat", "Platform").await;
+    ada.screenshots_at_both_widths("members-bulk-bar").await;
+    ada.press_button("Preview").await;
+
+    // The dialog names who loses which project, and opens on Cancel.
+    ada.sees("This takes 20 members out of team Platform.").await;
+    ada.sees("All 20 lose access to projects:").await;
+    ada.sees("Crew 07 (crew07@crew.test) loses Write on Billing API — it came through team Platform").await;
+    let focused = ada.browser.active_element().await.unwrap();
+    assert_eq!(focused.text().await.unwrap(), "Cancel", "the preview opens on Cancel");
+    let violations = accessibility_violations(&ada.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on the preview: {violations:?}");
+    ada.screenshots_at_both_widths("members-bulk-preview").await;
+    for (width, height) in [(1280, 800), (390, 844)] {
+        ada.browser.set_window_size(width, height).await.unwrap();
+        assert_eq!(sideways_overflow(&ada.browser).await, 0, "nothing scrolls sideways at {width} px");
+    }
+    ada.browser.set_window_size(1280, 800).await.unwrap();
+    ada.press_button("Confirm").await;
+    ada.sees("You took 20 members out of team Platform (batch").await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM team_members tm JOIN memberships m ON m.id = tm.membership_id WHERE m.member_email LIKE '%@crew.test'"),
+        0
+    );
+
+    // One batch in the Audit Log, and its twenty changes behind its link.
+    ada.visit(&format!("/orgs/{slug}/audit")).await;
+    ada.sees("took 20 members out of team Platform").await;
+    let batch = app.scalar("SELECT left(replace(batch_id::text, '-', ''), 8) AS value FROM audit_events WHERE action = 'member.bulk_changed'");
+    ada.follow_link(&format!("Batch {batch}")).await;
+    ada.sees("Showing the events of batch").await;
+    let rows = ada.browser.find_all(Locator::Css("table.audit tbody tr")).await.unwrap();
+    assert_eq!(rows.len(), 21, "the twenty changes and the summary");
+    let violations = accessibility_violations(&ada.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on a batch of the Audit Log: {violations:?}");
+    ada.screenshots_at_both_widths("audit-batch").await;
+    ada.browser.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn bulk_actions_work_without_javascript() {
+    let Some(driver) = start_driver() else { return };
+    let app = spawn_app().await;
+    let slug = acme_with_a_crew_in_platform(&app).await;
+    let ada = Person { browser: open_browser_with(&driver, false).await, app: &app };
+    ada.sign_in("ada@acme.test").await;
+    ada.visit(&format!("/orgs/{slug}/members?q=crew.test")).await;
+    let all = ada.browser.find(Locator::Css("input[data-select-page]")).await.unwrap();
+    assert!(!all.is_displayed().await.unwrap(), "without JavaScript the header's checkbox is not offered");
+    for who in ["crew01@crew.test", "crew02@crew.test"] {
+        let box_ = ada.browser.find(Locator::Css(&format!("input[aria-label='Select {who}']"))).await.unwrap();
+        box_.click().await.unwrap();
+    }
+    ada.browser
+        .find(Locator::XPath("//summary[normalize-space()='Act on selected members']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    ada.field("Action").await.select_by_value("suspend").await.unwrap();
+    ada.press_button("Preview").await;
+    ada.sees("This suspends 2 members").await;
+    assert_eq!(ada.heading().await, "Suspend");
+    ada.press_button("Confirm").await;
+    ada.sees("You suspended 2 members (batch").await;
+    assert_eq!(app.count("SELECT count(*) FROM memberships WHERE suspended_at IS NOT NULL"), 2);
+    ada.browser.close().await.unwrap();
+}
+
 #[tokio::test]
 async fn the_owner_turns_on_provisioning_makes_a_scim_token_and_sees_what_the_identity_provider_did() {
     let Some(driver) = start_driver() else { return };

@@ -380,3 +380,60 @@ async fn the_api_takes_the_same_actions_with_a_dry_run_first() {
     let response = api(&app, reqwest::Method::POST, "/members/bulk", &key).json(&bad).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn each_confirmation_that_moves_access_names_who_loses_what_and_asks_again_when_that_changed() {
+    let (app, slug, adam, _mia) = acme_with_platform().await;
+    let noor = app.membership_id(&slug, "noor@acme.test");
+    let project = app.scalar("SELECT slug AS value FROM projects");
+    let team_grant = app.scalar("SELECT id::text AS value FROM project_grants WHERE team_id IS NOT NULL");
+    let mia_grant = app.scalar("SELECT id::text AS value FROM project_grants WHERE membership_id IS NOT NULL");
+    let loses = "Noor loses Write on Billing API — it came through team Platform";
+    let pages = [
+        (format!("/orgs/{slug}/members/{noor}/remove"), "Remove member", loses.to_owned()),
+        (format!("/orgs/{slug}/members/{noor}/suspend"), "Suspend member", loses.to_owned()),
+        (format!("/orgs/{slug}/teams/platform/members/{noor}/remove"), "Remove from team", loses.to_owned()),
+        (format!("/orgs/{slug}/teams/platform/delete"), "Delete team", loses.to_owned()),
+        (format!("/orgs/{slug}/projects/{project}/access/{team_grant}/revoke"), "Revoke access", loses.to_owned()),
+        (
+            format!("/orgs/{slug}/projects/{project}/access/{mia_grant}/revoke"),
+            "Revoke access",
+            "Nobody loses access to a project.".to_owned(),
+        ),
+    ];
+    for (path, title, says) in &pages {
+        let page = unescape(&expect_page(adam.get(path).await, StatusCode::OK, title).await);
+        assert!(page.contains(says.as_str()), "{path} says {says:?}: {page}");
+        assert!(page.contains("name=\"digest\""), "{path} carries its digest");
+    }
+    let delete = unescape(&adam.get_text(&format!("/orgs/{slug}/teams/platform/delete")).await.1);
+    assert!(delete.contains("Mia goes from Write to Read on Billing API"), "Mia keeps her own Read");
+    assert_eq!(app.count("SELECT count(*) FROM team_members"), 8, "asking changes nothing");
+
+    // Noor gets Admin on the project herself after Adam looked: removing her from the
+    // team no longer takes her access away, so the confirmation is asked again.
+    let path = format!("/orgs/{slug}/teams/platform/members/{noor}/remove");
+    let digest = digest_in(&unescape(&adam.get_text(&path).await.1));
+    assert!(grant_member(&app, &slug, &project, "noor@acme.test", "admin").await.status().is_redirection());
+    let again = adam.post_form(&path, &[("digest", &digest)]).await;
+    let again = unescape(&expect_page(again, StatusCode::CONFLICT, "Something changed since you looked").await);
+    assert!(again.contains("Nobody loses access to a project."), "{again}");
+    assert_eq!(app.count("SELECT count(*) FROM team_members"), 8, "nothing changed");
+    let fresh = digest_in(&again);
+    assert!(adam.post_form(&path, &[("digest", &fresh)]).await.status().is_redirection());
+    assert_eq!(app.count("SELECT count(*) FROM team_members"), 7, "the confirmed change is made");
+
+    // The same for removing a member from the organization: her own Admin grant is
+    // revoked between the confirmation and the answer.
+    let path = format!("/orgs/{slug}/members/{noor}/remove");
+    let digest = digest_in(&unescape(&adam.get_text(&path).await.1));
+    assert!(unescape(&adam.get_text(&path).await.1)
+        .contains("Noor loses Admin on Billing API — it came by a grant to them directly"));
+    let noor_grant = app.scalar("SELECT id::text AS value FROM project_grants WHERE level = 'admin'");
+    let revoked = app.post_form(&format!("/orgs/{slug}/projects/{project}/access/{noor_grant}/revoke"), &[]).await;
+    assert!(revoked.status().is_redirection(), "the Owner revokes it meanwhile");
+    let again = adam.post_form(&path, &[("digest", &digest)]).await;
+    let again = unescape(&expect_page(again, StatusCode::CONFLICT, "Something changed since you looked").await);
+    assert!(again.contains("Noor reaches no project, so no project access changes."), "{again}");
+    assert_eq!(app.count("SELECT count(*) FROM memberships WHERE member_email = 'noor@acme.test'"), 1);
+}

@@ -319,7 +319,7 @@ pub async fn remove_member(
     call(
         &req,
         Scope::MembersWrite,
-        Box::new(move |conn, key| members::remove(conn, &key.actor, &key.slug, id, disable)),
+        Box::new(move |conn, key| members::remove(conn, &key.actor, &key.slug, id, disable, None)),
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())

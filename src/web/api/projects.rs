@@ -204,7 +204,7 @@ pub async fn revoke_project_access(
     call(
         &req,
         Scope::TeamsWrite,
-        Box::new(move |conn, key| projects::revoke(conn, &key.actor, &key.slug, &project, id)),
+        Box::new(move |conn, key| projects::revoke(conn, &key.actor, &key.slug, &project, id, None)),
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -249,7 +249,7 @@ pub async fn remove_team_member(req: HttpRequest, path: web::Path<(String, Strin
     call(
         &req,
         Scope::TeamsWrite,
-        Box::new(move |conn, key| teams::remove_member(conn, &key.actor, &key.slug, &team, id)),
+        Box::new(move |conn, key| teams::remove_member(conn, &key.actor, &key.slug, &team, id, None)),
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())

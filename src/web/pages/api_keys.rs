@@ -91,6 +91,8 @@ pub async fn confirm_revoke_api_key(
         button: "Revoke".into(),
         action: format!("/orgs/{slug}/settings/api-keys/{id}/revoke"),
         back: settings,
+        impact: None,
+        stale: false,
     };
     crate::web::confirm::ask(&req, frame, viewer, slug.as_str(), crate::web::layout::Nav::Settings, confirm)
 }

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::domain::two_factor::TwoFactor;
 use crate::domain::Role;
 use crate::error::AppError;
+use crate::services::impact::Seen;
 use crate::services::members::{
     self, Cursor, Leftovers, MemberEntry, MemberFilter, MemberSort, MemberStatus, TwoFactorFilter,
 };
@@ -185,6 +186,8 @@ struct RemovePage {
     slug: String,
     row: MemberView,
     left: Leftovers,
+    seen: Seen,
+    stale: bool,
 }
 
 #[derive(Template)]
@@ -194,6 +197,8 @@ struct RemoveDialog {
     slug: String,
     row: MemberView,
     left: Leftovers,
+    seen: Seen,
+    stale: bool,
 }
 
 #[derive(Template)]
@@ -203,6 +208,8 @@ struct SuspendPage {
     csrf: String,
     slug: String,
     row: MemberView,
+    seen: Seen,
+    stale: bool,
 }
 
 #[derive(Template)]
@@ -211,6 +218,8 @@ struct SuspendDialog {
     csrf: String,
     slug: String,
     row: MemberView,
+    seen: Seen,
+    stale: bool,
 }
 
 #[derive(Template)]
@@ -246,6 +255,9 @@ pub struct DepartureForm {
     /// `Also disable these`, checked by default.
     #[serde(default)]
     disable_integrations: Option<String>,
+    /// The digest of the confirmation's preview.
+    #[serde(default)]
+    digest: Option<String>,
 }
 
 impl DepartureForm {
@@ -400,18 +412,33 @@ pub async fn confirm_remove(
     state: web::Data<AppState>,
     item: OrgItem,
 ) -> Result<HttpResponse, AppError> {
+    removal_page(req, frame, user, state, item, false).await
+}
+
+/// The `Remove member` confirmation, with what it does to the member's projects;
+/// `stale`: asked again because that changed since the person looked.
+async fn removal_page(
+    req: HttpRequest,
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    item: OrgItem,
+    stale: bool,
+) -> Result<HttpResponse, AppError> {
     let OrgItem { slug, id } = item;
     let slug_text = slug.to_string();
-    let (viewer, entry, left) = state.db.run(move |conn| members::removal(conn, &slug, user.0, id)).await?;
+    let (viewer, entry, left, seen) = state.db.run(move |conn| members::removal(conn, &slug, user.0, id)).await?;
     let row = MemberView::new(entry);
     let csrf = frame.csrf().to_owned();
     if is_htmx(&req) {
-        return page(&RemoveDialog { csrf, slug: slug_text, row, left });
+        return page(&RemoveDialog { csrf, slug: slug_text, row, left, seen, stale });
     }
     page(&RemovePage {
         csrf,
         row,
         left,
+        seen,
+        stale,
         layout: frame.layout("Remove member", Some(viewer), Some(&slug_text), Nav::Members),
         slug: slug_text,
     })
@@ -426,11 +453,20 @@ pub async fn remove_member(
     item: OrgItem,
     form: Option<web::Form<DepartureForm>>,
 ) -> Result<HttpResponse, AppError> {
+    let seen = form.as_ref().and_then(|f| f.digest.clone());
+    let again = OrgItem { slug: item.slug.clone(), id: item.id };
     let OrgItem { slug, id } = item;
     let slug_text = slug.to_string();
     let actor = acting.actor();
     let disable = DepartureForm::disable_integrations(form);
-    let email = state.db.run(move |conn| members::remove(conn, &actor, &slug, id, disable)).await?;
+    let removed = state.db.run(move |conn| members::remove(conn, &actor, &slug, id, disable, seen.as_deref())).await;
+    let email = match removed {
+        Err(error) if crate::services::impact::is_stale(&error) => {
+            let shown = removal_page(req.clone(), frame, SignedIn(acting.user), state, again, true).await?;
+            return Ok(crate::web::confirm::asked_again(&req, shown));
+        }
+        other => other?,
+    };
     let message = format!("{email} was removed. Their account stays; you can invite them again.");
     row_response(&req, frame, &slug_text, None, message)
 }
@@ -443,17 +479,32 @@ pub async fn confirm_suspend(
     state: web::Data<AppState>,
     item: OrgItem,
 ) -> Result<HttpResponse, AppError> {
+    suspension_page(req, frame, user, state, item, false).await
+}
+
+/// The `Suspend` confirmation, with what it does to the member's projects; `stale`:
+/// asked again because that changed since the person looked.
+async fn suspension_page(
+    req: HttpRequest,
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    item: OrgItem,
+    stale: bool,
+) -> Result<HttpResponse, AppError> {
     let OrgItem { slug, id } = item;
     let slug_text = slug.to_string();
-    let (viewer, entry) = state.db.run(move |conn| members::suspension(conn, &slug, user.0, id)).await?;
+    let (viewer, entry, seen) = state.db.run(move |conn| members::suspension(conn, &slug, user.0, id)).await?;
     let row = MemberView::new(entry);
     let csrf = frame.csrf().to_owned();
     if is_htmx(&req) {
-        return page(&SuspendDialog { csrf, slug: slug_text, row });
+        return page(&SuspendDialog { csrf, slug: slug_text, row, seen, stale });
     }
     page(&SuspendPage {
         csrf,
         row,
+        seen,
+        stale,
         layout: frame.layout("Suspend member", Some(viewer), Some(&slug_text), Nav::Members),
         slug: slug_text,
     })
@@ -466,8 +517,10 @@ pub async fn suspend_member(
     acting: Acting,
     state: web::Data<AppState>,
     item: OrgItem,
+    form: Option<web::Form<crate::web::confirm::SeenForm>>,
 ) -> Result<HttpResponse, AppError> {
-    set_suspended(req, frame, acting, state, item, true).await
+    let seen = form.and_then(|f| f.into_inner().digest);
+    set_suspended(req, frame, acting, state, item, Some(seen)).await
 }
 
 /// POST /orgs/{slug}/members/{id}/reactivate
@@ -478,31 +531,39 @@ pub async fn reactivate_member(
     state: web::Data<AppState>,
     item: OrgItem,
 ) -> Result<HttpResponse, AppError> {
-    set_suspended(req, frame, acting, state, item, false).await
+    set_suspended(req, frame, acting, state, item, None).await
 }
 
-/// `Suspend` (`suspend`) or `Reactivate`: the row in place, and the seat counter told.
+/// `Suspend` (`suspend`: the digest of the confirmation seen, if any) or
+/// `Reactivate` (`None`): the row in place, and the seat counter told.
 async fn set_suspended(
     req: HttpRequest,
     frame: Frame,
     acting: Acting,
     state: web::Data<AppState>,
     item: OrgItem,
-    suspend: bool,
+    suspend: Option<Option<String>>,
 ) -> Result<HttpResponse, AppError> {
+    let again = OrgItem { slug: item.slug.clone(), id: item.id };
     let OrgItem { slug, id } = item;
     let slug_text = slug.to_string();
     let actor = acting.actor();
-    let entry = state
+    let suspending = suspend.is_some();
+    let changed = state
         .db
-        .run(move |conn| {
-            if suspend {
-                members::suspend(conn, &actor, &slug, id)
-            } else {
-                members::reactivate(conn, &actor, &slug, id)
-            }
+        .run(move |conn| match &suspend {
+            Some(seen) => members::suspend(conn, &actor, &slug, id, seen.as_deref()),
+            None => members::reactivate(conn, &actor, &slug, id),
         })
-        .await?;
+        .await;
+    let entry = match changed {
+        Err(error) if crate::services::impact::is_stale(&error) => {
+            let shown = suspension_page(req.clone(), frame, SignedIn(acting.user), state, again, true).await?;
+            return Ok(crate::web::confirm::asked_again(&req, shown));
+        }
+        other => other?,
+    };
+    let suspend = suspending;
     let message = if suspend {
         format!("{} is suspended and their seat is free. Reactivate gives their access back.", entry.row.email)
     } else {

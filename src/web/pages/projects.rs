@@ -280,6 +280,45 @@ fn capitalized(grantee: &str) -> String {
     }
 }
 
+/// GET /orgs/{slug}/projects/{name}/access/{id}/revoke: the confirmation, with who
+/// would lose what.
+pub async fn confirm_revoke_access(
+    req: HttpRequest,
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    named: OrgNamed,
+) -> Result<HttpResponse, AppError> {
+    revocation_page(req, frame, user, state, named, false).await
+}
+
+/// Revoking a grant, asked first (`stale`: again, because what it does changed).
+async fn revocation_page(
+    req: HttpRequest,
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    named: OrgNamed,
+    stale: bool,
+) -> Result<HttpResponse, AppError> {
+    let grant = named.id.ok_or(AppError::NotFound)?;
+    let (slug, project) = (named.slug.clone(), named.name.clone());
+    let (viewer, project, grantee, seen) =
+        state.db.run(move |conn| projects::revocation(conn, &slug, user.0, &project, grant)).await?;
+    let confirm = crate::web::confirm::Confirm {
+        title: "Revoke access".into(),
+        question: "Revoke the access of".into(),
+        subject: grantee,
+        consequence: format!("to {}?", project.name),
+        button: "Revoke".into(),
+        action: format!("{}/access/{grant}/revoke", project_url(&named)),
+        back: project_url(&named),
+        impact: Some(seen),
+        stale,
+    };
+    crate::web::confirm::ask(&req, frame, viewer, named.slug.as_str(), Nav::Projects, confirm)
+}
+
 /// POST /orgs/{slug}/projects/{name}/access/{id}/revoke: ends one grant.
 pub async fn revoke_access(
     req: HttpRequest,
@@ -287,11 +326,21 @@ pub async fn revoke_access(
     acting: Acting,
     state: web::Data<AppState>,
     named: OrgNamed,
+    form: Option<web::Form<crate::web::confirm::SeenForm>>,
 ) -> Result<HttpResponse, AppError> {
     let grant = named.id.ok_or(AppError::NotFound)?;
     let actor = acting.actor();
     let (slug, project) = (named.slug.clone(), named.name.clone());
-    let (project, grantee) = state.db.run(move |conn| projects::revoke(conn, &actor, &slug, &project, grant)).await?;
+    let seen = form.and_then(|f| f.into_inner().digest);
+    let revoked =
+        state.db.run(move |conn| projects::revoke(conn, &actor, &slug, &project, grant, seen.as_deref())).await;
+    let (project, grantee) = match revoked {
+        Err(error) if crate::services::impact::is_stale(&error) => {
+            let shown = revocation_page(req.clone(), frame, SignedIn(acting.user), state, named, true).await?;
+            return Ok(crate::web::confirm::asked_again(&req, shown));
+        }
+        other => other?,
+    };
     let message = format!("{} no longer has access to {}.", capitalized(&grantee), project.name);
     // The row goes (hx-swap="delete"); the message goes to the alert region.
     row_action(&req, frame, &project_url(&named), message, |_, message| FlashFragment { message })
@@ -342,6 +391,8 @@ pub async fn confirm_delete_project(
         subject: found.project.name.clone(),
         action: format!("{}/delete", project_url(&named)),
         back: project_url(&named),
+        impact: None,
+        stale: false,
     };
     crate::web::confirm::ask(&req, frame, found.viewer, named.slug.as_str(), Nav::Projects, confirm)
 }

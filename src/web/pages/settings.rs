@@ -921,6 +921,8 @@ pub async fn confirm_remove_domain(
         button: "Remove".into(),
         action: format!("/orgs/{slug}/settings/domains/{id}/remove"),
         back: Section::Domains.path(slug.as_str()),
+        impact: None,
+        stale: false,
     };
     crate::web::confirm::ask(&req, frame, viewer, slug.as_str(), Nav::Settings, confirm)
 }

@@ -234,6 +234,8 @@ pub async fn set_required(
             button: "Require SSO".into(),
             action: format!("/orgs/{slug}/settings/sso/domains/{id}/require"),
             back: Section::SingleSignOn.path(slug.as_str()),
+            impact: None,
+            stale: false,
         };
         return crate::web::confirm::ask(&req, frame, viewer, slug.as_str(), Nav::Settings, confirm);
     }

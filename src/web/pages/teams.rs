@@ -368,6 +368,45 @@ pub async fn change_team_role(
     })
 }
 
+/// GET /orgs/{slug}/teams/{name}/members/{id}/remove: the confirmation, with the
+/// projects the member would lose.
+pub async fn confirm_remove_team_member(
+    req: HttpRequest,
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    named: OrgNamed,
+) -> Result<HttpResponse, AppError> {
+    leaving_page(req, frame, user, state, named, false).await
+}
+
+/// Taking someone out of a team, asked first (`stale`: again, because what it does changed).
+async fn leaving_page(
+    req: HttpRequest,
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    named: OrgNamed,
+    stale: bool,
+) -> Result<HttpResponse, AppError> {
+    let member = named.id.ok_or(AppError::NotFound)?;
+    let (slug, team) = (named.slug.clone(), named.name.clone());
+    let (viewer, team, leaving, seen) =
+        state.db.run(move |conn| teams::leaving(conn, &slug, user.0, &team, member)).await?;
+    let confirm = crate::web::confirm::Confirm {
+        title: "Remove from team".into(),
+        question: "Take".into(),
+        subject: format!("{} ({})", leaving.name, leaving.email),
+        consequence: format!("out of team {}? They stay in the organization.", team.name),
+        button: "Remove".into(),
+        action: format!("{}/members/{member}/remove", team_url(&named)),
+        back: team_url(&named),
+        impact: Some(seen),
+        stale,
+    };
+    crate::web::confirm::ask(&req, frame, viewer, named.slug.as_str(), Nav::Teams, confirm)
+}
+
 /// POST /orgs/{slug}/teams/{name}/members/{id}/remove: take someone out of the team.
 pub async fn remove_team_member(
     req: HttpRequest,
@@ -375,12 +414,21 @@ pub async fn remove_team_member(
     acting: Acting,
     state: web::Data<AppState>,
     named: OrgNamed,
+    form: Option<web::Form<crate::web::confirm::SeenForm>>,
 ) -> Result<HttpResponse, AppError> {
     let member = named.id.ok_or(AppError::NotFound)?;
     let actor = acting.actor();
     let (slug, team) = (named.slug.clone(), named.name.clone());
-    let (team, email, was_me) =
-        state.db.run(move |conn| teams::remove_member(conn, &actor, &slug, &team, member)).await?;
+    let seen = form.and_then(|f| f.into_inner().digest);
+    let removed =
+        state.db.run(move |conn| teams::remove_member(conn, &actor, &slug, &team, member, seen.as_deref())).await;
+    let (team, email, was_me) = match removed {
+        Err(error) if crate::services::impact::is_stale(&error) => {
+            let shown = leaving_page(req.clone(), frame, SignedIn(acting.user), state, named, true).await?;
+            return Ok(crate::web::confirm::asked_again(&req, shown));
+        }
+        other => other?,
+    };
     let message = format!("{email} was removed from {}. They are still a member of the organization.", team.name);
     if was_me {
         return Ok(done(&req, frame, &team_url(&named), message));
@@ -423,8 +471,28 @@ pub async fn confirm_delete_team(
     state: web::Data<AppState>,
     named: OrgNamed,
 ) -> Result<HttpResponse, AppError> {
+    deletion_page(req, frame, user, state, named, false).await
+}
+
+/// The `Delete team` confirmation, with who loses which project; `stale`: asked again
+/// because that changed since the person looked.
+async fn deletion_page(
+    req: HttpRequest,
+    frame: Frame,
+    user: SignedIn,
+    state: web::Data<AppState>,
+    named: OrgNamed,
+    stale: bool,
+) -> Result<HttpResponse, AppError> {
     let (slug, name) = (named.slug.clone(), named.name.clone());
-    let found = state.db.run(move |conn| teams::team_page(conn, &slug, user.0, &name, None, 0)).await?;
+    let (found, impact) = state
+        .db
+        .run(move |conn| {
+            let found = teams::team_page(conn, &slug, user.0, &name, None, 0)?;
+            let impact = crate::services::impact::of_deleting_team(conn, found.team.id)?;
+            Ok::<_, AppError>((found, impact))
+        })
+        .await?;
     if !found.rights.edit {
         return Err(AppError::Forbidden(format!("Only the Owner and Admins can delete {}.", found.team.name)));
     }
@@ -439,6 +507,8 @@ pub async fn confirm_delete_team(
         subject: found.team.name.clone(),
         action: format!("{}/delete", team_url(&named)),
         back: team_url(&named),
+        impact: Some(impact),
+        stale,
     };
     crate::web::confirm::ask(&req, frame, found.viewer, named.slug.as_str(), Nav::Teams, confirm)
 }
@@ -450,10 +520,19 @@ pub async fn delete_team(
     acting: Acting,
     state: web::Data<AppState>,
     named: OrgNamed,
+    form: Option<web::Form<crate::web::confirm::SeenForm>>,
 ) -> Result<HttpResponse, AppError> {
     let actor = acting.actor();
     let (slug, team) = (named.slug.clone(), named.name.clone());
-    let name = state.db.run(move |conn| teams::delete(conn, &actor, &slug, &team)).await?;
+    let seen = form.and_then(|f| f.into_inner().digest);
+    let deleted = state.db.run(move |conn| teams::delete(conn, &actor, &slug, &team, seen.as_deref())).await;
+    let name = match deleted {
+        Err(error) if crate::services::impact::is_stale(&error) => {
+            let shown = deletion_page(req.clone(), frame, SignedIn(acting.user), state, named, true).await?;
+            return Ok(crate::web::confirm::asked_again(&req, shown));
+        }
+        other => other?,
+    };
     let message = format!("Team {name} was deleted. Its members are still in the organization.");
     Ok(done(&req, frame, &format!("/orgs/{}/teams", named.slug), message))
 }

@@ -124,6 +124,8 @@ pub async fn confirm_webhook_action(
             button: "Roll secret".into(),
             action: format!("{base}/roll-secret#webhooks-heading"),
             back,
+            impact: None,
+            stale: false,
         }
     } else {
         crate::web::confirm::Confirm {
@@ -134,6 +136,8 @@ pub async fn confirm_webhook_action(
             button: "Delete".into(),
             action: format!("{base}/delete"),
             back,
+            impact: None,
+            stale: false,
         }
     };
     crate::web::confirm::ask(&req, frame, viewer, slug.as_str(), Nav::Settings, confirm)
