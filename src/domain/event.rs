@@ -161,6 +161,10 @@ pub enum Event {
         count: usize,
         refused: usize,
     },
+    /// Someone exported a view (`what`: "the Members view") as `format` (`csv`,
+    /// `json`): `rows` rows (DESIGN.md §2.13).
+    #[strum_discriminants(strum(serialize = "export.created"))]
+    ExportCreated { what: String, format: String, rows: usize },
     /// A suspended member has their access back, with what they had; they are told.
     #[strum_discriminants(strum(serialize = "member.reactivated"))]
     MemberReactivated { membership: Uuid, user: Uuid, email: String, role: Role },
@@ -402,6 +406,7 @@ impl EventKind {
             EventKind::MemberTwoFactorReset => "Two-factor reset",
             EventKind::MemberSuspended => "Member suspended",
             EventKind::MembersBulkChanged => "Bulk action on members",
+            EventKind::ExportCreated => "Export",
             EventKind::MemberProvisioned => "Provisioned by SCIM",
             EventKind::MemberProvisioningUpdated => "Updated by SCIM",
             EventKind::MemberDeprovisioned => "Deprovisioned by SCIM",
@@ -517,6 +522,7 @@ impl Event {
             | Event::DomainPolicyChanged { domain, .. } => domain,
             Event::MemberJoinedViaDomain { email, .. } | Event::DomainJoinRefused { email, .. } => email,
             Event::MembersBulkChanged { members, .. } => members,
+            Event::ExportCreated { what, .. } => what,
             Event::TeamMemberAdded { email, .. }
             | Event::TeamMemberRemoved { email, .. }
             | Event::TeamRoleChanged { email, .. } => email,
@@ -764,6 +770,7 @@ impl Event {
             ),
             Event::SsoSignIn { issuer, created, .. } => (None, Some(json!({ "issuer": issuer, "created": created }))),
             Event::SsoRefused { reason, .. } => (None, Some(json!({ "reason": reason }))),
+            Event::ExportCreated { format, rows, .. } => (None, Some(json!({ "format": format, "rows": rows }))),
         }
     }
 
@@ -957,6 +964,7 @@ impl Event {
             }
             Event::JoinRequestWithdrawn { .. }
             | Event::MembersBulkChanged { .. }
+            | Event::ExportCreated { .. }
             | Event::InviteLinkCreated { .. }
             | Event::InviteLinkDisabled { .. }
             | Event::InviteLinkRegenerated { .. } => Vec::new(),

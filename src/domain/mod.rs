@@ -10,6 +10,7 @@ pub mod email_address;
 pub mod email_list;
 pub mod event;
 pub mod expiry;
+pub mod export;
 pub mod ids;
 pub mod impact;
 pub mod invitation;

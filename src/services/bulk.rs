@@ -223,17 +223,7 @@ fn selected(conn: &mut PgConnection, access: &OrgAccess, selection: &Selection) 
                 MemberStatus::Pending => return Ok(Vec::new()),
                 other => other,
             };
-            let query = MemberQuery {
-                org: access.org.org_id(),
-                search: &filter.search,
-                role: filter.role,
-                status,
-                two_factor: filter.two_factor,
-                sort: filter.sort,
-                descending: filter.descending,
-                after: None,
-                limit: MAX_SELECTED as i64,
-            };
+            let query = MemberQuery { status, after: None, ..filter.query(access.org.org_id(), MAX_SELECTED as i64) };
             let rows = crate::db::members::list(conn, &query)?;
             if rows.len() > MAX_SELECTED {
                 return Err(too_many());

@@ -131,6 +131,23 @@ pub struct MemberFilter {
     pub after: Option<Cursor>,
 }
 
+impl MemberFilter {
+    /// The statement's parameters for `limit + 1` rows of `org` from the filter's position.
+    pub(crate) fn query(&self, org: crate::domain::OrgId, limit: i64) -> MemberQuery<'_> {
+        MemberQuery {
+            org,
+            search: &self.search,
+            role: self.role,
+            status: self.status,
+            two_factor: self.two_factor,
+            sort: self.sort,
+            descending: self.descending,
+            after: self.after.clone(),
+            limit,
+        }
+    }
+}
+
 /// A page of the Members list.
 pub fn list_page(
     conn: &mut PgConnection,
@@ -156,17 +173,7 @@ fn entries_for(
     filter: &MemberFilter,
     limit: i64,
 ) -> Result<Vec<MemberEntry>, AppError> {
-    let query = MemberQuery {
-        org: access.org.org_id(),
-        search: &filter.search,
-        role: filter.role,
-        status: filter.status,
-        two_factor: filter.two_factor,
-        sort: filter.sort,
-        descending: filter.descending,
-        after: filter.after.clone(),
-        limit,
-    };
+    let query = filter.query(access.org.org_id(), limit);
     let mut entries: Vec<MemberEntry> =
         rows::list(conn, &query)?.into_iter().map(|row| MemberEntry::new(row, access)).collect();
     allow_resets(conn, access, &mut entries)?;
@@ -185,6 +192,37 @@ pub fn list(
 ) -> Result<Vec<MemberEntry>, AppError> {
     let access = access::acting(conn, slug, actor)?;
     entries_for(conn, &access, filter, limit)
+}
+
+/// Checks that `user` may export the Members view of the organization at `slug` (those
+/// who manage members: the export holds second factors and everyone's access).
+pub fn export_access(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<OrgAccess, AppError> {
+    let (_, access) = access::page(conn, slug, user)?;
+    access.require(Permission::ManageMembers)?;
+    Ok(access)
+}
+
+/// `limit + 1` rows of the Members view for an export, each member with what they
+/// reach (their teams, and each project with its level and why), in two statements
+/// however long the page.
+pub fn export_page(
+    conn: &mut PgConnection,
+    access: &OrgAccess,
+    filter: &MemberFilter,
+    limit: i64,
+) -> Result<Vec<(MemberEntry, super::reach::MemberReach)>, AppError> {
+    let query = filter.query(access.org.org_id(), limit);
+    let entries: Vec<MemberEntry> =
+        rows::list(conn, &query)?.into_iter().map(|row| MemberEntry::new(row, access)).collect();
+    let ids: Vec<Uuid> = entries.iter().filter(|e| e.row.is_member()).map(|e| e.row.id).collect();
+    let mut reached = super::reach::of_memberships(conn, &ids)?.into_iter();
+    Ok(entries
+        .into_iter()
+        .map(|entry| {
+            let reach = if entry.row.is_member() { reached.next().map(|(_, r)| r) } else { None };
+            (entry, reach.unwrap_or_default())
+        })
+        .collect())
 }
 
 /// One member, by membership id, as `actor` sees them.

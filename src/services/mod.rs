@@ -17,6 +17,7 @@ pub mod demo;
 pub mod domains;
 pub mod events;
 pub mod expiry;
+pub mod exports;
 pub mod groups;
 pub mod health;
 pub mod impact;

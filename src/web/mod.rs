@@ -8,6 +8,7 @@ pub mod confirm;
 pub mod csrf;
 pub mod deadline;
 pub mod errors;
+pub mod export;
 pub mod extractors;
 pub mod format;
 pub mod headers;
@@ -163,6 +164,8 @@ route_table! {
     POST "/orgs" => orgs::create_org, SignedIn;
     GET "/orgs/{slug}" => orgs::show_overview, SignedIn;
     GET "/orgs/{slug}/members" => members::list_members, SignedIn;
+    GET "/orgs/{slug}/members.csv" => members::export_members_csv, SignedIn;
+    GET "/orgs/{slug}/members.json" => members::export_members_json, SignedIn;
     POST "/orgs/{slug}/members/bulk" => bulk::bulk_members, SignedIn;
     GET "/orgs/{slug}/members/requests" => join_requests::list_requests, SignedIn;
     POST "/orgs/{slug}/members/requests/approve-oldest" => join_requests::approve_oldest, SignedIn;
@@ -245,6 +248,7 @@ route_table! {
     GET "/orgs/{slug}/seats" => seats::show_seats, SignedIn;
     GET "/orgs/{slug}/audit" => audit::show_audit_log, SignedIn;
     GET "/orgs/{slug}/audit.csv" => audit::export_audit_log, SignedIn;
+    GET "/orgs/{slug}/audit.json" => audit::export_audit_log_json, SignedIn;
     GET "/orgs/{slug}/invitations" => invitations::list_invitations, SignedIn;
     POST "/orgs/{slug}/invitations" => invitations::invite_members, SignedIn;
     GET "/orgs/{slug}/invitations/links" => invite_links::list_links, SignedIn;

@@ -14,6 +14,7 @@ mod csrf;
 mod domains;
 mod encodings;
 mod expiry;
+mod exports;
 mod health;
 mod invitations;
 mod invite_links;

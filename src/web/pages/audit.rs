@@ -1,16 +1,15 @@
 //! The Audit Log page (Owner and Admins): every membership event, filterable, paginated, exportable as CSV.
 
-use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use actix_web::web::Bytes;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::domain::export::Format;
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::services::audit::{self, AuditEvent, AuditFilter};
 use crate::services::events::EventKind;
-use crate::web::extractors::{OrgSlug, SignedIn};
+use crate::web::extractors::{Acting, OrgSlug, SignedIn};
 use crate::web::format::{format_date, When};
 use crate::web::htmx::page;
 use crate::web::layout::{Frame, Layout, Nav};
@@ -358,6 +357,15 @@ impl EventView {
                     format!("{}{until}{approval}", capitalized(&uses))
                 })
             }
+            Some(EventKind::ExportCreated) => (
+                "exported".into(),
+                format!(
+                    "as {} ({} rows)",
+                    field(a, "format").to_uppercase(),
+                    count_field(a, "rows").unwrap_or_default()
+                ),
+                String::new(),
+            ),
             Some(EventKind::InviteLinkDisabled) => ("disabled the invite link".into(), String::new(), String::new()),
             Some(EventKind::InviteLinkRegenerated) => {
                 ("regenerated the invite link".into(), String::new(), "The previous link works no more".into())
@@ -642,6 +650,7 @@ struct AuditPage {
     /// Whether this page comes after the newest one.
     later_page: bool,
     csv_url: String,
+    json_url: String,
 }
 
 impl AuditPage {
@@ -725,6 +734,7 @@ pub async fn show_audit_log(
         next_url,
         later_page: !params.before.is_empty(),
         csv_url: format!("/orgs/{slug}/audit.csv?{}", filters_query(&params, None)),
+        json_url: format!("/orgs/{slug}/audit.json?{}", filters_query(&params, None)),
         layout: frame.layout("Audit Log", Some(viewer), Some(&slug), Nav::Audit),
         slug,
     })
@@ -735,79 +745,99 @@ fn short_batch(batch: &uuid::Uuid) -> String {
     batch.simple().to_string()[..8].to_owned()
 }
 
-/// Quotes a CSV field, and defuses spreadsheet formulas (`=`, `+`, `-`, `@` at the start).
-fn csv_field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_owned() };
-    format!("\"{}\"", text.replace('"', "\"\""))
+/// The columns of an Audit Log export.
+const EXPORT_COLUMNS: &[&str] = &["time", "actor", "action", "target", "before", "after", "request_id"];
+
+fn json_text(value: &Option<serde_json::Value>) -> String {
+    value.as_ref().map(|v| v.to_string()).unwrap_or_default()
 }
 
-/// One CSV line per event.
-fn csv_lines(events: &[AuditEvent]) -> String {
-    let mut body = String::new();
-    for event in events {
-        let json = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_default();
-        let time = event.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
-        let fields = [
-            time,
-            event.actor_label.clone(),
-            event.action.clone(),
-            event.target_label.clone(),
-            json(&event.before),
-            json(&event.after),
-            event.request_id.clone().unwrap_or_default(),
-        ];
-        body.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
-        body.push('\n');
-    }
-    body
+/// One event as a CSV row.
+fn event_fields(event: &AuditEvent) -> Vec<String> {
+    vec![
+        event.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        event.actor_label.clone(),
+        event.action.clone(),
+        event.target_label.clone(),
+        json_text(&event.before),
+        json_text(&event.after),
+        event.request_id.clone().unwrap_or_default(),
+    ]
+}
+
+/// One event as an object of a JSON export.
+fn event_json(event: &AuditEvent) -> serde_json::Value {
+    serde_json::json!({
+        "id": event.id,
+        "time": event.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        "actor": event.actor_label,
+        "action": event.action,
+        "target": event.target_label,
+        "before": event.before,
+        "after": event.after,
+        "request_id": event.request_id,
+        "batch_id": event.batch_id,
+    })
 }
 
 /// Rows read per database round trip while exporting.
 const EXPORT_PAGE: i64 = 1000;
 
-/// GET /orgs/{slug}/audit.csv: the filtered log as CSV, newest first, streamed in
-/// keyset pages so a long log never sits in memory whole.
+/// GET /orgs/{slug}/audit.csv
 pub async fn export_audit_log(
-    user: SignedIn,
+    acting: Acting,
     state: web::Data<AppState>,
     slug: OrgSlug,
     params: web::Query<AuditParams>,
 ) -> Result<HttpResponse, AppError> {
-    use futures_util::StreamExt as _;
+    export(acting, state, slug, params, Format::Csv).await
+}
 
+/// GET /orgs/{slug}/audit.json
+pub async fn export_audit_log_json(
+    acting: Acting,
+    state: web::Data<AppState>,
+    slug: OrgSlug,
+    params: web::Query<AuditParams>,
+) -> Result<HttpResponse, AppError> {
+    export(acting, state, slug, params, Format::Json).await
+}
+
+/// The filtered log, newest first, streamed in keyset pages so a long log never sits
+/// in memory whole; audited once the last event went out.
+async fn export(
+    acting: Acting,
+    state: web::Data<AppState>,
+    slug: OrgSlug,
+    params: web::Query<AuditParams>,
+    format: Format,
+) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
-    let (org, slug) = state.db.run(move |conn| audit::export_access(conn, &slug, user.0)).await?;
+    let (user, checked) = (acting.user, slug.clone());
+    let (org, shown_slug) = state.db.run(move |conn| audit::export_access(conn, &checked, user)).await?;
     let filter = filter_of(&params);
     let db = state.db.clone();
-    // State: the cursor of the next page, or None once the last page was sent.
-    let pages = futures_util::stream::unfold(Some(None), move |next: Option<Option<(time::OffsetDateTime, i64)>>| {
-        let db = db.clone();
-        let filter = AuditFilter { before: next.flatten(), ..filter.clone() };
+    let page = move |before: Option<(time::OffsetDateTime, i64)>| {
+        let (db, filter) = (db.clone(), AuditFilter { before, ..filter.clone() });
         async move {
-            next?;
-            let page = db.run(move |conn| audit::list(conn, org, &filter, EXPORT_PAGE)).await;
-            match page {
-                Ok(events) => {
-                    let (shown, more) = split_page(&events, EXPORT_PAGE);
-                    let next = more.then(|| shown.last().map(|e| (e.created_at, e.seq)));
-                    Some((Ok::<_, actix_web::Error>(Bytes::from(csv_lines(shown))), next))
-                }
-                Err(error) => Some((Err(error.into()), None)),
-            }
+            let mut events = db.run(move |conn| audit::list(conn, org, &filter, EXPORT_PAGE)).await?;
+            let more = events.len() as i64 > EXPORT_PAGE;
+            events.truncate(EXPORT_PAGE as usize);
+            let next = if more { events.last().map(|e| (e.created_at, e.seq)) } else { None };
+            Ok((events, next))
         }
-    });
-    let header = futures_util::stream::once(async {
-        Ok::<_, actix_web::Error>(Bytes::from_static(b"time,actor,action,target,before,after,request_id\n"))
-    });
-    Ok(HttpResponse::Ok()
-        .insert_header((CONTENT_TYPE, "text/csv; charset=utf-8"))
-        .insert_header((CONTENT_DISPOSITION, format!("attachment; filename=\"{slug}-audit-log.csv\"")))
-        .streaming(header.chain(pages)))
+    };
+    let (db, actor) = (state.db.clone(), acting.actor());
+    let done = move |rows: usize| async move {
+        db.run(move |conn| crate::services::exports::record(conn, &actor, &slug, "the Audit Log", format, rows)).await
+    };
+    let sheet = crate::web::export::Sheet { header: EXPORT_COLUMNS, csv: event_fields, json: event_json };
+    Ok(crate::web::export::stream(format, &format!("{shown_slug}-audit-log"), sheet, page, done))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::csv_field;
+    use crate::domain::export::csv_field;
 
     #[test]
     fn changes_read_as_key_before_after() {

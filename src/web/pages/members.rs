@@ -63,6 +63,21 @@ pub struct MemberView {
     pub selectable: bool,
 }
 
+impl MembersPage {
+    /// The export of the view as it is filtered and sorted (`extension`: `csv`, `json`).
+    pub fn export_query(&self, extension: &str) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in &self.state.filters {
+            if !value.is_empty() {
+                query.append_pair(name, value);
+            }
+        }
+        query.append_pair("sort", self.state.sort);
+        query.append_pair("dir", if self.state.descending { "desc" } else { "asc" });
+        format!("/orgs/{}/members.{extension}?{}", self.slug, query.finish())
+    }
+}
+
 impl MemberView {
     pub fn new(entry: MemberEntry) -> Self {
         let MemberEntry {
@@ -739,4 +754,147 @@ pub async fn reset_two_factor(
         }
         Err(other) => Err(other),
     }
+}
+
+/// Rows read per database round trip while exporting.
+const EXPORT_PAGE: i64 = 500;
+
+/// The columns of a Members export.
+const EXPORT_COLUMNS: &[&str] =
+    &["name", "email", "type", "role", "status", "two_factor", "joined", "last_active", "expires", "teams", "projects"];
+
+type ExportRow = (MemberEntry, crate::services::reach::MemberReach);
+
+fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+fn status_of(entry: &MemberEntry) -> &'static str {
+    match (entry.row.is_member(), entry.row.suspended) {
+        (false, _) => "pending",
+        (true, true) => "suspended",
+        (true, false) => "active",
+    }
+}
+
+/// "Write via team Platform, Read granted directly".
+fn reasons_of(reach: &crate::domain::team::Reach<crate::services::reach::Place>) -> String {
+    use crate::domain::team::Via;
+    let said: Vec<String> = reach
+        .reasons
+        .iter()
+        .map(|(level, via)| match via {
+            Via::Direct => format!("{level} granted directly"),
+            Via::Team(team) => format!("{level} via team {team}"),
+        })
+        .collect();
+    said.join(", ")
+}
+
+/// A member's row of a CSV export: teams as "Platform (Maintainer); Ops (Member)",
+/// projects as "Billing API: Write (Write via team Platform)".
+fn member_fields((entry, reach): &ExportRow) -> Vec<String> {
+    let row = &entry.row;
+    let teams: Vec<String> =
+        reach.teams.iter().map(|(team, role)| format!("{} ({})", team.name, role.label())).collect();
+    let projects: Vec<String> =
+        reach.projects.iter().map(|p| format!("{}: {} ({})", p.project.name, p.level, reasons_of(p))).collect();
+    vec![
+        row.name.clone(),
+        row.email.clone(),
+        if row.is_member() { "member" } else { "invitation" }.into(),
+        row.role.as_str().into(),
+        status_of(entry).into(),
+        entry.two_factor.map(|f| f.as_str().to_owned()).unwrap_or_default(),
+        rfc3339(row.joined),
+        row.last_active.map(rfc3339).unwrap_or_default(),
+        row.expires_at.map(rfc3339).unwrap_or_default(),
+        teams.join("; "),
+        projects.join("; "),
+    ]
+}
+
+/// A member as an object of a JSON export.
+fn member_json((entry, reach): &ExportRow) -> serde_json::Value {
+    use crate::domain::team::Via;
+    let row = &entry.row;
+    serde_json::json!({
+        "id": row.id,
+        "type": if row.is_member() { "member" } else { "invitation" },
+        "name": row.name,
+        "email": row.email,
+        "role": row.role.as_str(),
+        "status": status_of(entry),
+        "two_factor": entry.two_factor.map(|f| f.as_str()),
+        "joined_at": rfc3339(row.joined),
+        "last_active_at": row.last_active.map(rfc3339),
+        "expires_at": row.expires_at.map(rfc3339),
+        "teams": reach.teams.iter().map(|(team, role)| serde_json::json!({
+            "name": team.name, "slug": team.slug, "role": role.as_str(),
+        })).collect::<Vec<_>>(),
+        "projects": reach.projects.iter().map(|p| serde_json::json!({
+            "name": p.project.name,
+            "slug": p.project.slug,
+            "level": p.level.as_str(),
+            "why": p.reasons.iter().map(|(level, via)| serde_json::json!({
+                "level": level.as_str(),
+                "team": match via { Via::Team(team) => Some(team.as_str()), Via::Direct => None },
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// GET /orgs/{slug}/members.csv
+pub async fn export_members_csv(
+    acting: Acting,
+    state: web::Data<AppState>,
+    slug: OrgSlug,
+    params: web::Query<TableParams>,
+) -> Result<HttpResponse, AppError> {
+    export_members(acting, state, slug, params, crate::domain::export::Format::Csv).await
+}
+
+/// GET /orgs/{slug}/members.json
+pub async fn export_members_json(
+    acting: Acting,
+    state: web::Data<AppState>,
+    slug: OrgSlug,
+    params: web::Query<TableParams>,
+) -> Result<HttpResponse, AppError> {
+    export_members(acting, state, slug, params, crate::domain::export::Format::Json).await
+}
+
+/// The Members view its query string asks for (filters and sort, every page), with
+/// each member's teams and projects, streamed in keyset pages; audited when done.
+async fn export_members(
+    acting: Acting,
+    state: web::Data<AppState>,
+    slug: OrgSlug,
+    params: web::Query<TableParams>,
+    format: crate::domain::export::Format,
+) -> Result<HttpResponse, AppError> {
+    let OrgSlug(slug) = slug;
+    let (_, filter) = view_of(&slug, &params);
+    let filter = MemberFilter { after: None, ..filter };
+    let user = acting.user;
+    let checked = slug.clone();
+    let access = state.db.run(move |conn| members::export_access(conn, &checked, user)).await?;
+    let (db, sort) = (state.db.clone(), filter.sort);
+    let page = move |after: Option<Cursor>| {
+        let (db, access, filter) = (db.clone(), access.clone(), MemberFilter { after, ..filter.clone() });
+        async move {
+            let mut rows = db.run(move |conn| members::export_page(conn, &access, &filter, EXPORT_PAGE)).await?;
+            let more = rows.len() as i64 > EXPORT_PAGE;
+            rows.truncate(EXPORT_PAGE as usize);
+            let next = if more { rows.last().map(|(entry, _)| members::cursor_after(&entry.row, sort)) } else { None };
+            Ok((rows, next))
+        }
+    };
+    let (db, actor, name) = (state.db.clone(), acting.actor(), format!("{slug}-members"));
+    let done = move |rows: usize| async move {
+        db.run(move |conn| crate::services::exports::record(conn, &actor, &slug, "the Members view", format, rows))
+            .await
+    };
+    let sheet = crate::web::export::Sheet { header: EXPORT_COLUMNS, csv: member_fields, json: member_json };
+    Ok(crate::web::export::stream(format, &name, sheet, page, done))
 }
