@@ -48,6 +48,20 @@ pub struct Listing {
 }
 
 impl Listing {
+    /// The export of the view as it is filtered and sorted, every page of it
+    /// (`extension`: `csv`, `json`): the page's path with the extension.
+    pub fn export_url(&self, extension: &str) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in &self.filters {
+            if !value.is_empty() {
+                query.append_pair(name, value);
+            }
+        }
+        query.append_pair("sort", self.sort);
+        query.append_pair("dir", if self.descending { "desc" } else { "asc" });
+        format!("{}.{extension}?{}", self.path, query.finish())
+    }
+
     /// Whether any filter or search is set (an empty table then means "nothing matches").
     pub fn is_filtered(&self) -> bool {
         self.filters.iter().any(|(_, v)| !v.is_empty())

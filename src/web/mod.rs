@@ -251,6 +251,8 @@ route_table! {
     GET "/orgs/{slug}/audit.json" => audit::export_audit_log_json, SignedIn;
     GET "/orgs/{slug}/invitations" => invitations::list_invitations, SignedIn;
     POST "/orgs/{slug}/invitations" => invitations::invite_members, SignedIn;
+    GET "/orgs/{slug}/invitations.csv" => invitations::export_invitations_csv, SignedIn;
+    GET "/orgs/{slug}/invitations.json" => invitations::export_invitations_json, SignedIn;
     GET "/orgs/{slug}/invitations/links" => invite_links::list_links, SignedIn;
     POST "/orgs/{slug}/invitations/links" => invite_links::create_link, SignedIn;
     GET "/orgs/{slug}/invitations/links/new" => invite_links::new_link_form, SignedIn;

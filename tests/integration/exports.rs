@@ -97,3 +97,26 @@ async fn an_export_walks_every_page_once_and_the_audit_log_exports_as_json() {
     assert_eq!(body.as_array().unwrap().len() as i64, events, "one object per event, the export's own comes after");
     assert_eq!(body[0]["action"], "export.created", "newest first: the members export");
 }
+
+#[tokio::test]
+async fn the_invitations_view_exports_what_it_shows_with_what_each_brings() {
+    let (app, slug) = acme().await;
+    let platform = team_id(&app, "platform");
+    let invited = app
+        .post_form(
+            &format!("/orgs/{slug}/invitations"),
+            &[("emails", "new@acme.test\n+1@acme.test"), ("role", "member"), ("team", &platform)],
+        )
+        .await;
+    assert_eq!(invited.status(), StatusCode::OK);
+    let csv = app.get(&format!("/orgs/{slug}/invitations.csv?sort=email")).await.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "email,role,status,invited_by,invited,expires,last_sent,send_count,brings");
+    assert_eq!(lines.len(), 3, "the two pending invitations: {csv}");
+    assert!(lines[1].starts_with("\"'+1@acme.test\",\"member\",\"pending\",\"Olivia Owner\""), "{}", lines[1]);
+    assert!(lines[2].ends_with(",\"1\",\"team Platform\""), "{}", lines[2]);
+    let accepted: Value =
+        app.get(&format!("/orgs/{slug}/invitations.json?status=accepted")).await.json().await.unwrap();
+    assert_eq!(accepted.as_array().unwrap().len(), 2, "Ada's and Mallory's, accepted: {accepted}");
+    assert_eq!(app.count("SELECT count(*) FROM audit_events WHERE action = 'export.created'"), 2);
+}

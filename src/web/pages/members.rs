@@ -63,21 +63,6 @@ pub struct MemberView {
     pub selectable: bool,
 }
 
-impl MembersPage {
-    /// The export of the view as it is filtered and sorted (`extension`: `csv`, `json`).
-    pub fn export_query(&self, extension: &str) -> String {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        for (name, value) in &self.state.filters {
-            if !value.is_empty() {
-                query.append_pair(name, value);
-            }
-        }
-        query.append_pair("sort", self.state.sort);
-        query.append_pair("dir", if self.state.descending { "desc" } else { "asc" });
-        format!("/orgs/{}/members.{extension}?{}", self.slug, query.finish())
-    }
-}
-
 impl MemberView {
     pub fn new(entry: MemberEntry) -> Self {
         let MemberEntry {
