@@ -193,6 +193,8 @@ route_table! {
     GET "/orgs/{slug}/teams/{name}" => teams::show_team, SignedIn;
     GET "/orgs/{slug}/teams/{name}/candidates" => teams::team_candidates, SignedIn;
     POST "/orgs/{slug}/teams/{name}/members" => teams::add_team_member, SignedIn;
+    GET "/orgs/{slug}/teams/{name}/members.csv" => teams::export_team_members_csv, SignedIn;
+    GET "/orgs/{slug}/teams/{name}/members.json" => teams::export_team_members_json, SignedIn;
     POST "/orgs/{slug}/teams/{name}/members/{id}/role" => teams::change_team_role, SignedIn;
     GET "/orgs/{slug}/teams/{name}/members/{id}/remove" => teams::confirm_remove_team_member, SignedIn;
     POST "/orgs/{slug}/teams/{name}/members/{id}/remove" => teams::remove_team_member, SignedIn;

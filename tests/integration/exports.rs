@@ -120,3 +120,28 @@ async fn the_invitations_view_exports_what_it_shows_with_what_each_brings() {
     assert_eq!(accepted.as_array().unwrap().len(), 2, "Ada's and Mallory's, accepted: {accepted}");
     assert_eq!(app.count("SELECT count(*) FROM audit_events WHERE action = 'export.created'"), 2);
 }
+
+#[tokio::test]
+async fn a_teams_members_export_as_the_team_page_lists_them() {
+    let (app, slug) = acme().await;
+    assert!(add_to_team(&app, &slug, "platform", "mallory@acme.test", "member").await.status().is_redirection());
+    let page = app.get_text(&format!("/orgs/{slug}/teams/platform")).await.1;
+    assert!(page.contains(&format!("/orgs/{slug}/teams/platform/members.csv")), "the team page links its export");
+    let csv = app.get(&format!("/orgs/{slug}/teams/platform/members.csv")).await.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "name,email,organization_role,team_role,added,expires");
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(
+        lines[1].starts_with("\"'=cmd|' /C calc'!A0\",\"mallory@acme.test\",\"member\",\"member\""),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[2].starts_with("\"Ada Lovelace\",\"ada@acme.test\",\"member\",\"maintainer\""), "{}", lines[2]);
+    let body: Value = app.get(&format!("/orgs/{slug}/teams/platform/members.json")).await.json().await.unwrap();
+    assert_eq!(body.as_array().unwrap().len(), 2);
+    let said = app.scalar(
+        "SELECT string_agg(target_label, '|' ORDER BY seq) AS value FROM audit_events WHERE action = 'export.created'",
+    );
+    assert_eq!(said, "the members of team Platform|the members of team Platform");
+    assert_eq!(app.get(&format!("/orgs/{slug}/teams/nowhere/members.csv")).await.status(), StatusCode::NOT_FOUND);
+}

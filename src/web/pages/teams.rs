@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::groups::{create_group, done, name_listing, new_group_form, GroupForm, GroupKind, Submitted};
 use crate::domain::{Permission, TeamRole};
 use crate::error::{AppError, FormErrors};
-use crate::services::teams::{self, Cursor, Team, TeamEntry, TeamMemberEntry, TeamRights};
+use crate::services::teams::{self, Cursor, Team, TeamEntry, TeamMember, TeamMemberEntry, TeamRights};
 use crate::web::extractors::{Acting, OrgNamed, OrgSlug, SignedIn};
 use crate::web::format::When;
 use crate::web::htmx::{page, page_with_status};
@@ -535,4 +535,88 @@ pub async fn delete_team(
     };
     let message = format!("Team {name} was deleted. Its members are still in the organization.");
     Ok(done(&req, frame, &format!("/orgs/{}/teams", named.slug), message))
+}
+
+/// Rows read per database round trip while exporting.
+const EXPORT_PAGE: i64 = 500;
+
+/// The columns of a team's members export.
+const EXPORT_COLUMNS: &[&str] = &["name", "email", "organization_role", "team_role", "added", "expires"];
+
+fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+fn team_member_fields(member: &TeamMember) -> Vec<String> {
+    vec![
+        member.name.clone(),
+        member.email.clone(),
+        member.org_role.as_str().into(),
+        member.role.as_str().into(),
+        rfc3339(member.added_at),
+        member.expires_at.map(rfc3339).unwrap_or_default(),
+    ]
+}
+
+fn team_member_json(member: &TeamMember) -> serde_json::Value {
+    serde_json::json!({
+        "membership_id": member.membership_id,
+        "name": member.name,
+        "email": member.email,
+        "organization_role": member.org_role.as_str(),
+        "team_role": member.role.as_str(),
+        "added_at": rfc3339(member.added_at),
+        "expires_at": member.expires_at.map(rfc3339),
+    })
+}
+
+/// GET /orgs/{slug}/teams/{name}/members.csv
+pub async fn export_team_members_csv(
+    acting: Acting,
+    state: web::Data<AppState>,
+    named: OrgNamed,
+) -> Result<HttpResponse, AppError> {
+    export_team_members(acting, state, named, crate::domain::export::Format::Csv).await
+}
+
+/// GET /orgs/{slug}/teams/{name}/members.json
+pub async fn export_team_members_json(
+    acting: Acting,
+    state: web::Data<AppState>,
+    named: OrgNamed,
+) -> Result<HttpResponse, AppError> {
+    export_team_members(acting, state, named, crate::domain::export::Format::Json).await
+}
+
+/// A team's members, by name, every page, streamed; audited when done. Whoever sees
+/// the team's page may export what it lists.
+async fn export_team_members(
+    acting: Acting,
+    state: web::Data<AppState>,
+    named: OrgNamed,
+    format: crate::domain::export::Format,
+) -> Result<HttpResponse, AppError> {
+    let OrgNamed { slug, name: team, .. } = named;
+    let (actor, org, checked) = (acting.actor(), slug.clone(), team.clone());
+    let (found, _) = state.db.run(move |conn| teams::members_of(conn, &actor, &org, &checked, None, 0)).await?;
+    let (db, actor, org) = (state.db.clone(), acting.actor(), slug.clone());
+    let page = move |after: Option<Cursor>| {
+        let (db, actor, org, team) = (db.clone(), actor.clone(), org.clone(), team.clone());
+        async move {
+            let (_, mut members) =
+                db.run(move |conn| teams::members_of(conn, &actor, &org, &team, after.as_ref(), EXPORT_PAGE)).await?;
+            let more = members.len() as i64 > EXPORT_PAGE;
+            members.truncate(EXPORT_PAGE as usize);
+            let next =
+                if more { members.last().map(|m| Cursor::Text(m.sort_key.clone(), m.membership_id)) } else { None };
+            Ok((members, next))
+        }
+    };
+    let what = format!("the members of team {}", found.name);
+    let (db, actor, file) = (state.db.clone(), acting.actor(), format!("{slug}-team-{}", found.slug));
+    let done = move |rows: usize| async move {
+        db.run(move |conn| crate::services::exports::record(conn, &actor, &slug, &what, format, rows)).await
+    };
+    let sheet = crate::web::export::Sheet { header: EXPORT_COLUMNS, csv: team_member_fields, json: team_member_json };
+    Ok(crate::web::export::stream(format, &file, sheet, page, done))
 }
