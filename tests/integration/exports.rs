@@ -82,15 +82,15 @@ async fn an_export_walks_every_page_once_and_the_audit_log_exports_as_json() {
     app.execute(&format!(
         "WITH u AS (INSERT INTO users (id, name, email, password_hash, email_verified_at) \
            SELECT gen_random_uuid(), 'Person ' || (i % 7), 'p' || i || '@many.test', 'x', now() \
-           FROM generate_series(1, 1234) i RETURNING id, name, email) \
+           FROM generate_series(1, 2345) i RETURNING id, name, email) \
          INSERT INTO memberships (id, organization_id, user_id, role, member_name, member_email, member_verified) \
            SELECT gen_random_uuid(), o.id, u.id, 'member', u.name, u.email, true \
            FROM u, organizations o WHERE o.slug = '{slug}'"
     ));
     let csv = app.get(&format!("/orgs/{slug}/members.csv?q=many.test")).await.text().await.unwrap();
     let emails: Vec<&str> = csv.lines().skip(1).map(|l| l.split("\",\"").nth(1).unwrap()).collect();
-    assert_eq!(emails.len(), 1234, "every member, across pages of 500");
-    assert_eq!(emails.iter().collect::<HashSet<_>>().len(), 1234, "none twice");
+    assert_eq!(emails.len(), 2345, "every member, across pages of 2,000");
+    assert_eq!(emails.iter().collect::<HashSet<_>>().len(), 2345, "none twice");
 
     let events = app.count("SELECT count(*) FROM audit_events WHERE organization_id IS NOT NULL");
     let body: Value = app.get(&format!("/orgs/{slug}/audit.json")).await.json().await.unwrap();
