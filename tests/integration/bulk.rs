@@ -5,13 +5,12 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use diesel::connection::{Instrumentation, InstrumentationEvent};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::api::{api, create_key};
 use crate::common::{expect_page, location, spawn_app, unescape, TestApp};
-use crate::teams::{create_project, create_team, grant_member, grant_team, team_id};
+use crate::teams::{create_project, create_team, grant_member, grant_team, team_id, CountQueries};
 
 const OWNER: &str = "olivia@acme.test";
 
@@ -237,17 +236,6 @@ async fn every_action_applies_what_its_preview_showed() {
         4,
         "one batch per action"
     );
-}
-
-#[derive(Clone)]
-struct CountQueries(Arc<AtomicUsize>);
-
-impl Instrumentation for CountQueries {
-    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { .. } = event {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
 }
 
 /// Statements a bulk `action` on the `n` generated members starting at `from` takes, applied.

@@ -1,12 +1,12 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::prelude::*;
 use futures_util::future::join_all;
 use reqwest::StatusCode;
 
 use crate::common::{expect_page, location, spawn_app, unescape, TestApp, PASSWORD};
+use crate::teams::CountQueries;
 
 const OWNER: &str = "olivia@acme.test";
 
@@ -82,17 +82,6 @@ async fn a_batch_that_does_not_fit_the_seats_sends_nothing_and_says_the_numbers(
             .contains("5 of 5 seats used — revoke a pending invitation, remove a member, or raise the limit."),
         "the disabled button says why"
     );
-}
-
-#[derive(Clone)]
-struct CountQueries(Arc<AtomicUsize>);
-
-impl Instrumentation for CountQueries {
-    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { .. } = event {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
 }
 
 /// Statements run by one bulk invitation of `n` fresh addresses, through the service itself.

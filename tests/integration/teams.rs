@@ -382,8 +382,9 @@ async fn projects_are_managed_by_the_owner_and_admins_and_bad_grants_change_noth
     }
 }
 
+/// Counts the statements a connection runs (Diesel's instrumentation).
 #[derive(Clone)]
-struct CountQueries(Arc<AtomicUsize>);
+pub(crate) struct CountQueries(pub(crate) Arc<AtomicUsize>);
 
 impl Instrumentation for CountQueries {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
