@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::services::audit::{self, AuditEvent, AuditFilter};
 use crate::services::events::EventKind;
 use crate::web::extractors::{Acting, OrgSlug, SignedIn};
-use crate::web::format::{format_date, When};
+use crate::web::format::{format_date, machine_time, When};
 use crate::web::htmx::page;
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::listing::split_page;
@@ -755,7 +755,7 @@ fn json_text(value: &Option<serde_json::Value>) -> String {
 /// One event as a CSV row.
 fn event_fields(event: &AuditEvent) -> Vec<String> {
     vec![
-        event.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        machine_time(event.created_at),
         event.actor_label.clone(),
         event.action.clone(),
         event.target_label.clone(),
@@ -769,7 +769,7 @@ fn event_fields(event: &AuditEvent) -> Vec<String> {
 fn event_json(event: &AuditEvent) -> serde_json::Value {
     serde_json::json!({
         "id": event.id,
-        "time": event.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        "time": machine_time(event.created_at),
         "actor": event.actor_label,
         "action": event.action,
         "target": event.target_label,

@@ -15,7 +15,7 @@ use crate::services::invitations::{
     SortKey, StatusFilter,
 };
 use crate::web::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
-use crate::web::format::{format_date, When};
+use crate::web::format::{format_date, machine_time, When};
 use crate::web::htmx::{is_htmx, page, page_with_status, redirect, with_trigger};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::listing::{self, row_action, Listing, TableParams};
@@ -714,10 +714,6 @@ const EXPORT_COLUMNS: &[&str] =
 
 type ExportRow = (crate::services::invitations::InvitationRow, Vec<String>);
 
-fn rfc3339(at: time::OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
-
 /// An invitation as a CSV row: what it brings as "team Platform; project API (Write)".
 fn invitation_fields((invitation, brings): &ExportRow) -> Vec<String> {
     vec![
@@ -725,9 +721,9 @@ fn invitation_fields((invitation, brings): &ExportRow) -> Vec<String> {
         invitation.role.as_str().into(),
         invitation.status_now().key().into(),
         invitation.inviter_name.clone(),
-        rfc3339(invitation.created_at),
-        rfc3339(invitation.expires_at),
-        rfc3339(invitation.last_sent_at),
+        machine_time(invitation.created_at),
+        machine_time(invitation.expires_at),
+        machine_time(invitation.last_sent_at),
         invitation.send_count.to_string(),
         brings.join("; "),
     ]
@@ -741,9 +737,9 @@ fn invitation_json((invitation, brings): &ExportRow) -> serde_json::Value {
         "role": invitation.role.as_str(),
         "status": invitation.status_now().key(),
         "invited_by": invitation.inviter_name,
-        "invited_at": rfc3339(invitation.created_at),
-        "expires_at": rfc3339(invitation.expires_at),
-        "last_sent_at": rfc3339(invitation.last_sent_at),
+        "invited_at": machine_time(invitation.created_at),
+        "expires_at": machine_time(invitation.expires_at),
+        "last_sent_at": machine_time(invitation.last_sent_at),
         "send_count": invitation.send_count,
         "brings": brings,
     })

@@ -14,7 +14,7 @@ use crate::services::members::{
     self, Cursor, Leftovers, MemberEntry, MemberFilter, MemberSort, MemberStatus, TwoFactorFilter,
 };
 use crate::web::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
-use crate::web::format::When;
+use crate::web::format::{machine_time, When};
 use crate::web::htmx::{is_htmx, page, redirect};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::listing::{self, row_action, FlashFragment, Listing, TableParams};
@@ -751,10 +751,6 @@ const EXPORT_COLUMNS: &[&str] =
 
 type ExportRow = (MemberEntry, crate::services::reach::MemberReach);
 
-fn rfc3339(at: time::OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
-
 fn status_of(entry: &MemberEntry) -> &'static str {
     match (entry.row.is_member(), entry.row.suspended) {
         (false, _) => "pending",
@@ -792,9 +788,9 @@ fn member_fields((entry, reach): &ExportRow) -> Vec<String> {
         row.role.as_str().into(),
         status_of(entry).into(),
         entry.two_factor.map(|f| f.as_str().to_owned()).unwrap_or_default(),
-        rfc3339(row.joined),
-        row.last_active.map(rfc3339).unwrap_or_default(),
-        row.expires_at.map(rfc3339).unwrap_or_default(),
+        machine_time(row.joined),
+        row.last_active.map(machine_time).unwrap_or_default(),
+        row.expires_at.map(machine_time).unwrap_or_default(),
         teams.join("; "),
         projects.join("; "),
     ]
@@ -812,9 +808,9 @@ fn member_json((entry, reach): &ExportRow) -> serde_json::Value {
         "role": row.role.as_str(),
         "status": status_of(entry),
         "two_factor": entry.two_factor.map(|f| f.as_str()),
-        "joined_at": rfc3339(row.joined),
-        "last_active_at": row.last_active.map(rfc3339),
-        "expires_at": row.expires_at.map(rfc3339),
+        "joined_at": machine_time(row.joined),
+        "last_active_at": row.last_active.map(machine_time),
+        "expires_at": row.expires_at.map(machine_time),
         "teams": reach.teams.iter().map(|(team, role)| serde_json::json!({
             "name": team.name, "slug": team.slug, "role": role.as_str(),
         })).collect::<Vec<_>>(),

@@ -13,7 +13,7 @@ use crate::domain::{Permission, TeamRole};
 use crate::error::{AppError, FormErrors};
 use crate::services::teams::{self, Cursor, Team, TeamEntry, TeamMember, TeamMemberEntry, TeamRights};
 use crate::web::extractors::{Acting, OrgNamed, OrgSlug, SignedIn};
-use crate::web::format::When;
+use crate::web::format::{machine_time, When};
 use crate::web::htmx::{page, page_with_status};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::listing::{self, row_action, FlashFragment, Listing, TableParams};
@@ -543,18 +543,14 @@ const EXPORT_PAGE: i64 = 500;
 /// The columns of a team's members export.
 const EXPORT_COLUMNS: &[&str] = &["name", "email", "organization_role", "team_role", "added", "expires"];
 
-fn rfc3339(at: time::OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
-
 fn team_member_fields(member: &TeamMember) -> Vec<String> {
     vec![
         member.name.clone(),
         member.email.clone(),
         member.org_role.as_str().into(),
         member.role.as_str().into(),
-        rfc3339(member.added_at),
-        member.expires_at.map(rfc3339).unwrap_or_default(),
+        machine_time(member.added_at),
+        member.expires_at.map(machine_time).unwrap_or_default(),
     ]
 }
 
@@ -565,8 +561,8 @@ fn team_member_json(member: &TeamMember) -> serde_json::Value {
         "email": member.email,
         "organization_role": member.org_role.as_str(),
         "team_role": member.role.as_str(),
-        "added_at": rfc3339(member.added_at),
-        "expires_at": member.expires_at.map(rfc3339),
+        "added_at": machine_time(member.added_at),
+        "expires_at": member.expires_at.map(machine_time),
     })
 }
 
