@@ -19,6 +19,16 @@ pub struct Sheet<R> {
     pub json: fn(&R) -> serde_json::Value,
 }
 
+/// A page read as `limit + 1` rows: the rows to write, and the position after the
+/// last of them when more follow (the rule of [`crate::web::listing::split_page`]).
+pub fn next_page<R, C>(mut rows: Vec<R>, limit: i64, cursor: impl FnOnce(&R) -> C) -> (Vec<R>, Option<C>) {
+    let (shown, more) = crate::web::listing::split_page(&rows, limit);
+    let shown = shown.len();
+    rows.truncate(shown);
+    let next = if more { rows.last().map(cursor) } else { None };
+    (rows, next)
+}
+
 /// Where a streamed export is.
 enum Step<C> {
     /// The page after this cursor (`None`: the first), with how many rows went out.

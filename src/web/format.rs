@@ -51,6 +51,12 @@ pub fn span(length: std::time::Duration) -> String {
     format!("{count} {unit}{}", if count == 1 { "" } else { "s" })
 }
 
+/// `text` with its first letter in capitals.
+pub fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
 /// An ISO 8601 timestamp for a `<time datetime>` attribute.
 pub fn machine_time(at: OffsetDateTime) -> String {
     at.to_offset(time::UtcOffset::UTC).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()

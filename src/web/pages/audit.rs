@@ -9,8 +9,9 @@ use crate::domain::Role;
 use crate::error::AppError;
 use crate::services::audit::{self, AuditEvent, AuditFilter};
 use crate::services::events::EventKind;
+use crate::web::export::next_page;
 use crate::web::extractors::{Acting, OrgSlug, SignedIn};
-use crate::web::format::{format_date, machine_time, When};
+use crate::web::format::{capitalized, format_date, machine_time, When};
 use crate::web::htmx::page;
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::listing::split_page;
@@ -129,13 +130,6 @@ fn level(value: &str) -> &str {
     crate::domain::AccessLevel::from_db(value).map_or(value, |l| l.label())
 }
 
-/// A number of a before/after object.
-/// `text` with its first letter in capitals.
-fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
-}
-
 /// "With team Platform, team Data", from the `teams` list of an approval.
 fn teams_field(value: &Option<serde_json::Value>) -> String {
     let teams: Vec<&str> = value
@@ -151,6 +145,7 @@ fn teams_field(value: &Option<serde_json::Value>) -> String {
     }
 }
 
+/// A number of a before/after object.
 fn count_field(value: &Option<serde_json::Value>, key: &str) -> Option<i64> {
     value.as_ref()?.get(key)?.as_i64()
 }
@@ -820,11 +815,8 @@ async fn export(
     let page = move |before: Option<(time::OffsetDateTime, i64)>| {
         let (db, filter) = (db.clone(), AuditFilter { before, ..filter.clone() });
         async move {
-            let mut events = db.run(move |conn| audit::list(conn, org, &filter, EXPORT_PAGE)).await?;
-            let more = events.len() as i64 > EXPORT_PAGE;
-            events.truncate(EXPORT_PAGE as usize);
-            let next = if more { events.last().map(|e| (e.created_at, e.seq)) } else { None };
-            Ok((events, next))
+            let events = db.run(move |conn| audit::list(conn, org, &filter, EXPORT_PAGE)).await?;
+            Ok(next_page(events, EXPORT_PAGE, |e| (e.created_at, e.seq)))
         }
     };
     let (db, actor) = (state.db.clone(), acting.actor());

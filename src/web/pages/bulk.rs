@@ -268,7 +268,7 @@ pub async fn bulk_members(
         Ok((Outcome::Applied { batch, summary, .. }, _)) => {
             let short = &batch.simple().to_string()[..8];
             let message = format!("You {summary} (batch {short}). The Audit Log lists each change.");
-            frame.session.flash(FlashLevel::Success, capitalized(&message));
+            frame.session.flash(FlashLevel::Success, crate::web::format::capitalized(&message));
             Ok(redirect(&req, &back))
         }
         Ok((Outcome::Changed(preview), Some(viewer))) => {
@@ -278,11 +278,6 @@ pub async fn bulk_members(
         Ok((Outcome::Changed(_), None)) => Err(AppError::internal(anyhow::anyhow!("a preview without its viewer"))),
         Err(error) => back_with(&req, frame, &back, error),
     }
-}
-
-fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -14,6 +14,7 @@ use crate::services::invitations::{
     self, Brings, CopiedLink, Cursor, InvitationFilter, InvitationRow as Invitation, InvitePage, InviteSummary,
     SortKey, StatusFilter,
 };
+use crate::web::export::next_page;
 use crate::web::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
 use crate::web::format::{format_date, machine_time, When};
 use crate::web::htmx::{is_htmx, page, page_with_status, redirect, with_trigger};
@@ -793,15 +794,9 @@ async fn export_invitations(
         async move {
             let (found, mut grants) =
                 db.run(move |conn| invitations::list(conn, &actor, &org, &filter, EXPORT_PAGE)).await?;
-            let more = found.len() as i64 > EXPORT_PAGE;
-            let next = if more {
-                found.get(EXPORT_PAGE as usize - 1).map(|last| invitations::cursor_after(last, sort))
-            } else {
-                None
-            };
+            let (found, next) = next_page(found, EXPORT_PAGE, |last| invitations::cursor_after(last, sort));
             let rows: Vec<ExportRow> = found
                 .into_iter()
-                .take(EXPORT_PAGE as usize)
                 .map(|(invitation, _)| {
                     let brings = grants.remove(&invitation.id).unwrap_or_default();
                     (invitation, brings)

@@ -13,6 +13,7 @@ use crate::services::impact::Seen;
 use crate::services::members::{
     self, Cursor, Leftovers, MemberEntry, MemberFilter, MemberSort, MemberStatus, TwoFactorFilter,
 };
+use crate::web::export::next_page;
 use crate::web::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
 use crate::web::format::{machine_time, When};
 use crate::web::htmx::{is_htmx, page, redirect};
@@ -865,11 +866,8 @@ async fn export_members(
     let page = move |after: Option<Cursor>| {
         let (db, access, filter) = (db.clone(), access.clone(), MemberFilter { after, ..filter.clone() });
         async move {
-            let mut rows = db.run(move |conn| members::export_page(conn, &access, &filter, EXPORT_PAGE)).await?;
-            let more = rows.len() as i64 > EXPORT_PAGE;
-            rows.truncate(EXPORT_PAGE as usize);
-            let next = if more { rows.last().map(|(entry, _)| members::cursor_after(&entry.row, sort)) } else { None };
-            Ok((rows, next))
+            let rows = db.run(move |conn| members::export_page(conn, &access, &filter, EXPORT_PAGE)).await?;
+            Ok(next_page(rows, EXPORT_PAGE, |(entry, _)| members::cursor_after(&entry.row, sort)))
         }
     };
     let (db, actor, name) = (state.db.clone(), acting.actor(), format!("{slug}-members"));

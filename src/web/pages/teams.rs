@@ -12,6 +12,7 @@ use super::groups::{create_group, done, name_listing, new_group_form, GroupForm,
 use crate::domain::{Permission, TeamRole};
 use crate::error::{AppError, FormErrors};
 use crate::services::teams::{self, Cursor, Team, TeamEntry, TeamMember, TeamMemberEntry, TeamRights};
+use crate::web::export::next_page;
 use crate::web::extractors::{Acting, OrgNamed, OrgSlug, SignedIn};
 use crate::web::format::{machine_time, When};
 use crate::web::htmx::{page, page_with_status};
@@ -599,13 +600,9 @@ async fn export_team_members(
     let page = move |after: Option<Cursor>| {
         let (db, actor, org, team) = (db.clone(), actor.clone(), org.clone(), team.clone());
         async move {
-            let (_, mut members) =
+            let (_, members) =
                 db.run(move |conn| teams::members_of(conn, &actor, &org, &team, after.as_ref(), EXPORT_PAGE)).await?;
-            let more = members.len() as i64 > EXPORT_PAGE;
-            members.truncate(EXPORT_PAGE as usize);
-            let next =
-                if more { members.last().map(|m| Cursor::Text(m.sort_key.clone(), m.membership_id)) } else { None };
-            Ok((members, next))
+            Ok(next_page(members, EXPORT_PAGE, |m| Cursor::Text(m.sort_key.clone(), m.membership_id)))
         }
     };
     let what = format!("the members of team {}", found.name);
