@@ -33,6 +33,13 @@ pub fn move_step(
         format!("UPDATE projects SET created_at = $2 WHERE organization_id = $1 AND created_at {FRESH}"),
         format!("UPDATE team_members SET created_at = $2 WHERE organization_id = $1 AND created_at {FRESH}"),
         format!("UPDATE project_grants SET created_at = $2 WHERE organization_id = $1 AND created_at {FRESH}"),
+        // The access history (migration 46): what began or ended in this step.
+        format!("UPDATE team_place_history SET started_at = $2 WHERE organization_id = $1 AND started_at {FRESH}"),
+        format!("UPDATE team_place_history SET ended_at = $2 WHERE organization_id = $1 AND ended_at {FRESH}"),
+        format!("UPDATE grant_history SET started_at = $2 WHERE organization_id = $1 AND started_at {FRESH}"),
+        format!("UPDATE grant_history SET ended_at = $2 WHERE organization_id = $1 AND ended_at {FRESH}"),
+        format!("UPDATE suspension_history SET started_at = $2 WHERE organization_id = $1 AND started_at {FRESH}"),
+        format!("UPDATE suspension_history SET ended_at = $2 WHERE organization_id = $1 AND ended_at {FRESH}"),
     ];
     for statement in statements {
         diesel::sql_query(statement).bind::<SqlUuid, _>(org).bind::<Timestamptz, _>(at).execute(conn)?;

@@ -9,6 +9,7 @@ pub mod domains;
 pub mod email_tokens;
 pub mod expiry;
 pub mod groups;
+pub mod history;
 pub mod invitation_grants;
 pub mod invitations;
 pub mod invite_links;

@@ -221,6 +221,7 @@ diesel::table! {
         invitation_reminders -> Bool,
         open_join_requests -> Int4,
         join_requests_waiting -> Bool,
+        access_history_since -> Nullable<Timestamptz>,
     }
 }
 
@@ -514,6 +515,54 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    team_place_history (id) {
+        id -> Int8,
+        organization_id -> Uuid,
+        team_id -> Uuid,
+        team_name -> Text,
+        team_slug -> Text,
+        membership_id -> Uuid,
+        user_id -> Uuid,
+        member_name -> Text,
+        member_email -> Text,
+        role -> Text,
+        started_at -> Timestamptz,
+        ended_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    grant_history (id) {
+        id -> Int8,
+        organization_id -> Uuid,
+        grant_id -> Uuid,
+        project_id -> Uuid,
+        project_name -> Text,
+        project_slug -> Text,
+        team_id -> Nullable<Uuid>,
+        team_name -> Nullable<Text>,
+        membership_id -> Nullable<Uuid>,
+        user_id -> Nullable<Uuid>,
+        member_name -> Nullable<Text>,
+        member_email -> Nullable<Text>,
+        level -> Text,
+        started_at -> Timestamptz,
+        ended_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    suspension_history (id) {
+        id -> Int8,
+        organization_id -> Uuid,
+        membership_id -> Uuid,
+        user_id -> Uuid,
+        started_at -> Timestamptz,
+        ended_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(api_idempotency -> api_keys (api_key_id));
 diesel::joinable!(authenticator_apps -> users (user_id));
 diesel::joinable!(passkey_ceremonies -> users (user_id));
@@ -555,6 +604,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     bell_versions,
     email_tokens,
     expired_access,
+    grant_history,
     invitation_grants,
     invitations,
     invite_link_grants,
@@ -579,7 +629,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     sso_connections,
     sso_identities,
     sso_sign_ins,
+    suspension_history,
     team_members,
+    team_place_history,
     teams,
     users,
     webhook_deliveries,

@@ -11,6 +11,7 @@ pub mod email_list;
 pub mod event;
 pub mod expiry;
 pub mod export;
+pub mod history;
 pub mod ids;
 pub mod impact;
 pub mod invitation;

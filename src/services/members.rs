@@ -295,6 +295,9 @@ pub struct MemberPage {
     /// Whether the viewer manages teams and projects: sets when the member's places and
     /// grants end, and grants expired ones again.
     pub manages_access: bool,
+    /// Whether the viewer may open the member's access history (the Owner and
+    /// Admins; a member, their own).
+    pub sees_history: bool,
 }
 
 /// A member's page: the member, who invited them, and what they reach.
@@ -308,7 +311,8 @@ pub fn member_page(conn: &mut PgConnection, slug: &Slug, user: UserId, id: Uuid)
     let reach = super::reach::of_membership(conn, id)?;
     let granters = super::reach::granters(conn, &access)?;
     let manages_access = access.role.can(Permission::ManageTeamsAndProjects);
-    Ok(MemberPage { viewer, entry, invited_by, reach, granters, manages_access })
+    let sees_history = access.role.can(Permission::ViewAuditLog) || access.is_me(id);
+    Ok(MemberPage { viewer, entry, invited_by, reach, granters, manages_access, sees_history })
 }
 
 /// The `Remove member` confirmation, for a member the viewer may remove.

@@ -20,6 +20,7 @@ pub mod expiry;
 pub mod exports;
 pub mod groups;
 pub mod health;
+pub mod history;
 pub mod impact;
 pub mod invitations;
 pub mod invite_links;

@@ -111,6 +111,8 @@ pub struct ProjectPage {
     /// How the viewer reaches it, if at all.
     pub mine: Option<Reach<Place>>,
     pub manages: bool,
+    /// Whether the viewer may see who could reach it on a past day (and export who can).
+    pub sees_history: bool,
     /// Who can grant access, when the viewer has none.
     pub granters: Option<reach::Granters>,
 }
@@ -132,7 +134,8 @@ pub fn project_page(
     let mine = reach::on_project(conn, access.person()?.membership, project.id)?;
     let manages = access.role.can(Permission::ManageTeamsAndProjects);
     let granters = if mine.is_none() && !manages { Some(reach::granters(conn, &access)?) } else { None };
-    Ok(ProjectPage { viewer, access, project, grants, mine, manages, granters })
+    let sees_history = access.role.can(Permission::ViewAuditLog);
+    Ok(ProjectPage { viewer, access, project, grants, mine, manages, sees_history, granters })
 }
 
 /// The actor, who must manage projects, and the organization's project at `project`, locked.

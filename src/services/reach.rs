@@ -41,11 +41,12 @@ impl MemberReach {
 }
 
 fn load(conn: &mut PgConnection, membership: Uuid, projects: Option<&[Uuid]>) -> Result<MemberReach, AppError> {
-    build(projects::reached_by(conn, membership, projects)?)
+    from_rows(projects::reached_by(conn, membership, projects)?)
 }
 
-/// One member's reach from their rows of [`projects::reached_by`], in its order.
-fn build(rows: Vec<projects::Reached>) -> Result<MemberReach, AppError> {
+/// One member's reach from their rows of [`projects::reached_by`], in its order (or
+/// rows of the same shape: the access history's).
+pub fn from_rows(rows: Vec<projects::Reached>) -> Result<MemberReach, AppError> {
     let mut reach = MemberReach::default();
     let mut grants = Vec::new();
     for row in rows {
@@ -83,7 +84,7 @@ pub fn of_memberships(conn: &mut PgConnection, memberships: &[Uuid]) -> Result<V
     for row in projects::reached_by_each(conn, memberships, None)? {
         rows.entry(row.membership_id).or_default().push(row);
     }
-    memberships.iter().map(|id| Ok((*id, build(rows.remove(id).unwrap_or_default())?))).collect()
+    memberships.iter().map(|id| Ok((*id, from_rows(rows.remove(id).unwrap_or_default())?))).collect()
 }
 
 /// Every way each of `memberships` reaches a project (grants to them and to their

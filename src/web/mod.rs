@@ -27,9 +27,9 @@ pub mod state;
 use actix_web::web;
 
 use pages::{
-    access, account, api_docs, api_keys, audit, auth, bell, bulk, dashboard, expiry, health, help, invitations,
-    invite_links, invitee, join_requests, mailbox, members, orgs, passkeys, projects, provisioning, seats, settings,
-    sso, teams, two_factor, webhooks,
+    access, account, api_docs, api_keys, audit, auth, bell, bulk, dashboard, expiry, health, help, history,
+    invitations, invite_links, invitee, join_requests, mailbox, members, orgs, passkeys, projects, provisioning, seats,
+    settings, sso, teams, two_factor, webhooks,
 };
 
 /// Probes and metrics, served outside the session layer.
@@ -179,6 +179,7 @@ route_table! {
     GET "/orgs/{slug}/members/{id}/suspend" => members::confirm_suspend, SignedIn;
     POST "/orgs/{slug}/members/{id}/suspend" => members::suspend_member, SignedIn;
     POST "/orgs/{slug}/members/{id}/reactivate" => members::reactivate_member, SignedIn;
+    GET "/orgs/{slug}/members/{id}/access-history" => history::member_history, SignedIn;
     GET "/orgs/{slug}/members/{id}/expiry" => expiry::show_expiry, SignedIn;
     POST "/orgs/{slug}/members/{id}/expiry" => expiry::set_expiry, SignedIn;
     POST "/orgs/{slug}/members/{id}/grant-again" => expiry::grant_again, SignedIn;
@@ -205,6 +206,9 @@ route_table! {
     POST "/orgs/{slug}/projects" => projects::create_project, SignedIn;
     GET "/orgs/{slug}/projects/new" => projects::new_project_form, SignedIn;
     GET "/orgs/{slug}/projects/{name}" => projects::show_project, SignedIn;
+    GET "/orgs/{slug}/projects/{name}/access.csv" => history::export_project_access_csv, SignedIn;
+    GET "/orgs/{slug}/projects/{name}/access.json" => history::export_project_access_json, SignedIn;
+    GET "/orgs/{slug}/projects/{name}/access-history" => history::project_history, SignedIn;
     POST "/orgs/{slug}/projects/{name}/access" => projects::grant_access, SignedIn;
     GET "/orgs/{slug}/projects/{name}/access/{id}/revoke" => projects::confirm_revoke_access, SignedIn;
     POST "/orgs/{slug}/projects/{name}/access/{id}/revoke" => projects::revoke_access, SignedIn;

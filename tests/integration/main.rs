@@ -16,6 +16,7 @@ mod encodings;
 mod expiry;
 mod exports;
 mod health;
+mod history;
 mod invitations;
 mod invite_links;
 mod jobs;

@@ -150,6 +150,8 @@ struct MyAccessPage {
     /// Whose access it is ("You" here; a member's name on their page).
     me: bool,
     subject: String,
+    /// The viewer's membership, whose access history the page links to.
+    membership: uuid::Uuid,
 }
 
 /// GET /orgs/{slug}/access: `My access`.
@@ -169,6 +171,7 @@ pub async fn my_access(
         view: AccessView::new(found, &granters, &access.org.slug),
         me: true,
         subject: access.name(),
+        membership: access.person()?.membership,
         layout: frame.layout("My access", Some(viewer), Some(&access.org.slug), Nav::Access),
     })
 }

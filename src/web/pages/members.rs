@@ -235,6 +235,7 @@ struct MemberPage {
     view: super::access::AccessView,
     me: bool,
     subject: String,
+    sees_history: bool,
 }
 
 #[derive(Template)]
@@ -615,6 +616,7 @@ pub async fn show_member(
         },
         me: row.is_me,
         subject: row.name.clone(),
+        sees_history: found.sees_history,
         org_name,
         layout: frame.layout(row.name.clone(), Some(found.viewer), Some(&slug_text), Nav::Members),
         slug: slug_text,
@@ -761,7 +763,7 @@ fn status_of(entry: &MemberEntry) -> &'static str {
 }
 
 /// "Write via team Platform, Read granted directly".
-fn reasons_of(reach: &crate::domain::team::Reach<crate::services::reach::Place>) -> String {
+pub(super) fn reasons_of(reach: &crate::domain::team::Reach<crate::services::reach::Place>) -> String {
     use crate::domain::team::Via;
     let said: Vec<String> = reach
         .reasons
@@ -799,7 +801,6 @@ fn member_fields((entry, reach): &ExportRow) -> Vec<String> {
 
 /// A member as an object of a JSON export.
 fn member_json((entry, reach): &ExportRow) -> serde_json::Value {
-    use crate::domain::team::Via;
     let row = &entry.row;
     serde_json::json!({
         "id": row.id,
@@ -819,12 +820,25 @@ fn member_json((entry, reach): &ExportRow) -> serde_json::Value {
             "name": p.project.name,
             "slug": p.project.slug,
             "level": p.level.as_str(),
-            "why": p.reasons.iter().map(|(level, via)| serde_json::json!({
-                "level": level.as_str(),
-                "team": match via { Via::Team(team) => Some(team.as_str()), Via::Direct => None },
-            })).collect::<Vec<_>>(),
+            "why": why_json(p),
         })).collect::<Vec<_>>(),
     })
+}
+
+/// The ways a project is reached, for a JSON export: `{level, team}` each, `team`
+/// null for a grant to the member directly.
+pub(super) fn why_json(reach: &crate::domain::team::Reach<crate::services::reach::Place>) -> Vec<serde_json::Value> {
+    use crate::domain::team::Via;
+    reach
+        .reasons
+        .iter()
+        .map(|(level, via)| {
+            serde_json::json!({
+                "level": level.as_str(),
+                "team": match via { Via::Team(team) => Some(team.as_str()), Via::Direct => None },
+            })
+        })
+        .collect()
 }
 
 /// GET /orgs/{slug}/members.csv

@@ -14,6 +14,7 @@ pub mod expiry;
 pub mod groups;
 pub mod health;
 pub mod help;
+pub mod history;
 pub mod invitations;
 pub mod invite_links;
 pub mod invitee;

@@ -57,6 +57,7 @@ struct ProjectPage {
     grants: Vec<Grant>,
     mine: Option<Reach<Place>>,
     manages: bool,
+    sees_history: bool,
     /// `Grant access`'s pickers: a team, or a member.
     team_picker: Picker,
     member_picker: Picker,
@@ -175,6 +176,7 @@ async fn render_project(
         grants: found.grants,
         mine: found.mine,
         manages: found.manages,
+        sees_history: found.sees_history,
         team_picker: Picker {
             placeholder: "Type a team's name",
             ..Picker::single("grant-team", "Team", "team", format!("/orgs/{org_slug}/choices/teams"), &grant.form.team)
