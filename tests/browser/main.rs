@@ -335,6 +335,23 @@ impl Person<'_> {
         panic!("Tab never reached {label:?}");
     }
 
+    /// What the link `text` downloads, fetched with this person's session, as the
+    /// browser would save it.
+    async fn download(&self, text: &str) -> String {
+        let link = self.browser.find(Locator::LinkText(text)).await.unwrap();
+        let href = link.attr("href").await.unwrap().expect("the link has an address");
+        let cookies = self.browser.get_all_cookies().await.unwrap();
+        let cookie = cookies.iter().map(|c| format!("{}={}", c.name(), c.value())).collect::<Vec<_>>().join("; ");
+        let response = reqwest::Client::new()
+            .get(self.app.url(&href))
+            .header(reqwest::header::COOKIE, cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::OK, "downloading {href}");
+        response.text().await.unwrap()
+    }
+
     async fn type_keys(&self, keys: &str) {
         self.browser.active_element().await.unwrap().send_keys(keys).await.unwrap();
     }
@@ -1277,6 +1294,10 @@ async fn an_admin_selects_twenty_members_previews_taking_them_out_of_platform_an
     let Some(driver) = start_driver() else { return };
     let app = spawn_app().await;
     let slug = acme_with_a_crew_in_platform(&app).await;
+    // The crew joined Platform ten days ago.
+    for table in ["team_place_history", "grant_history"] {
+        app.execute(&format!("UPDATE {table} SET started_at = started_at - interval '10 days'"));
+    }
     let ada = Person { browser: open_browser(&driver).await, app: &app };
     ada.browser.set_window_size(1280, 800).await.unwrap();
     ada.sign_in("ada@acme.test").await;
@@ -1332,6 +1353,46 @@ async fn an_admin_selects_twenty_members_previews_taking_them_out_of_platform_an
     let violations = accessibility_violations(&ada.browser, "body").await;
     assert!(violations.is_empty(), "axe-core on a batch of the Audit Log: {violations:?}");
     ada.screenshots_at_both_widths("audit-batch").await;
+
+    // The Members view's CSV, as its link gives it to her, reads cleanly as a spreadsheet.
+    ada.visit(&format!("/orgs/{slug}/members?q=crew.test")).await;
+    let csv = ada.download("CSV").await;
+    let mut sheet = csv::Reader::from_reader(csv.as_bytes());
+    let columns = sheet.headers().unwrap().clone();
+    assert_eq!(&columns[0], "name");
+    let rows: Vec<csv::StringRecord> = sheet.records().map(|r| r.expect("every row reads")).collect();
+    assert_eq!(rows.len(), 20, "the twenty of the view, on every page");
+    for row in &rows {
+        assert_eq!(row.len(), columns.len(), "every row has every column: {row:?}");
+        assert!(row.iter().all(|cell| !cell.starts_with(['=', '+', '-', '@'])), "no cell is a formula: {row:?}");
+    }
+    assert_eq!(&rows[6][0], "Crew 07");
+    assert_eq!(&rows[6][10], "", "no project any more");
+
+    // Who could reach Billing API last week: the twenty, through Platform.
+    ada.visit(&format!("/orgs/{slug}/projects")).await;
+    ada.follow_link("Billing API").await;
+    ada.follow_link("Access history").await;
+    ada.sees("Now, nobody can reach Billing API").await;
+    ada.sees("Crew 07 lost Write — left team Platform").await;
+    let week_ago = (time::OffsetDateTime::now_utc() - time::Duration::days(7)).date();
+    ada.tab_to("Day (UTC)").await;
+    ada.type_keys(&format!("{:02}{:02}{}", u8::from(week_ago.month()), week_ago.day(), week_ago.year())).await;
+    ada.type_keys(ENTER).await;
+    let day = roster::domain::dates::day(week_ago.with_time(time::Time::MIDNIGHT).assume_utc());
+    ada.sees(&format!("At the end of {day}, 20 people could reach Billing API")).await;
+    ada.row_shows("crew07@crew.test", "Write via team Platform").await;
+    let violations = accessibility_violations(&ada.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on Access history: {violations:?}");
+    for (width, height) in [(1280, 800), (390, 844)] {
+        ada.browser.set_window_size(width, height).await.unwrap();
+        assert_eq!(sideways_overflow(&ada.browser).await, 0, "nothing scrolls sideways at {width} px");
+    }
+    ada.browser.set_window_size(1280, 800).await.unwrap();
+    ada.screenshots_at_both_widths("project-access-history").await;
+    ada.follow_link("Crew 07").await;
+    ada.sees("Project Billing API · via team Platform").await;
+    ada.screenshots_at_both_widths("member-access-history").await;
     ada.browser.close().await.unwrap();
 }
 
