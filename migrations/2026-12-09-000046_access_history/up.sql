@@ -86,42 +86,46 @@ CREATE INDEX suspension_history_person ON suspension_history (organization_id, u
 -- so it goes; another ends now. (`now()` is the transaction's start: a period opened
 -- by a transaction that began later ends no earlier than it began.)
 
--- Team places.
-CREATE FUNCTION team_places_opened() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
+-- Team places: one function opens the periods of places (a new place, a changed role,
+-- and the places there were when this migration ran), one closes them.
+CREATE FUNCTION open_team_place_periods(teams uuid[], members uuid[], from_creation boolean)
+RETURNS void LANGUAGE sql AS $$
     INSERT INTO team_place_history (organization_id, team_id, team_name, team_slug, membership_id, user_id,
                                     member_name, member_email, role, started_at)
-    SELECT n.organization_id, n.team_id, t.name, t.slug, n.membership_id, m.user_id,
-           m.member_name, m.member_email, n.role, least(n.created_at, now())
-      FROM new_rows n
-      JOIN teams t ON t.id = n.team_id
-      JOIN memberships m ON m.id = n.membership_id;
+    SELECT tm.organization_id, tm.team_id, t.name, t.slug, tm.membership_id, m.user_id,
+           m.member_name, m.member_email, tm.role,
+           CASE WHEN from_creation THEN least(tm.created_at, now()) ELSE now() END
+      FROM unnest(teams, members) AS k (team_id, membership_id)
+      JOIN team_members tm ON tm.team_id = k.team_id AND tm.membership_id = k.membership_id
+      JOIN teams t ON t.id = tm.team_id
+      JOIN memberships m ON m.id = tm.membership_id;
+$$;
+
+CREATE FUNCTION close_team_place_periods(teams uuid[], members uuid[]) RETURNS void LANGUAGE sql AS $$
+    DELETE FROM team_place_history h USING unnest(teams, members) AS k (team_id, membership_id)
+     WHERE h.team_id = k.team_id AND h.membership_id = k.membership_id
+       AND h.ended_at IS NULL AND h.started_at >= now();
+    UPDATE team_place_history h SET ended_at = now()
+      FROM unnest(teams, members) AS k (team_id, membership_id)
+     WHERE h.team_id = k.team_id AND h.membership_id = k.membership_id AND h.ended_at IS NULL;
+$$;
+
+CREATE FUNCTION team_places_opened() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM open_team_place_periods(array_agg(team_id), array_agg(membership_id), true) FROM new_rows;
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION team_places_closed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    DELETE FROM team_place_history h USING old_rows o
-     WHERE h.team_id = o.team_id AND h.membership_id = o.membership_id
-       AND h.ended_at IS NULL AND h.started_at >= now();
-    UPDATE team_place_history h SET ended_at = now()
-      FROM old_rows o
-     WHERE h.team_id = o.team_id AND h.membership_id = o.membership_id AND h.ended_at IS NULL;
+    PERFORM close_team_place_periods(array_agg(team_id), array_agg(membership_id)) FROM old_rows;
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION team_place_role_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    DELETE FROM team_place_history
-     WHERE team_id = NEW.team_id AND membership_id = NEW.membership_id AND ended_at IS NULL AND started_at >= now();
-    UPDATE team_place_history SET ended_at = now()
-     WHERE team_id = NEW.team_id AND membership_id = NEW.membership_id AND ended_at IS NULL;
-    INSERT INTO team_place_history (organization_id, team_id, team_name, team_slug, membership_id, user_id,
-                                    member_name, member_email, role, started_at)
-    SELECT NEW.organization_id, NEW.team_id, t.name, t.slug, NEW.membership_id, m.user_id,
-           m.member_name, m.member_email, NEW.role, now()
-      FROM teams t, memberships m
-     WHERE t.id = NEW.team_id AND m.id = NEW.membership_id;
+    PERFORM close_team_place_periods(ARRAY[NEW.team_id], ARRAY[NEW.membership_id]);
+    PERFORM open_team_place_periods(ARRAY[NEW.team_id], ARRAY[NEW.membership_id], false);
     RETURN NULL;
 END $$;
 
@@ -132,42 +136,41 @@ CREATE TRIGGER team_places_closed AFTER DELETE ON team_members
 CREATE TRIGGER team_place_role_changed AFTER UPDATE OF role ON team_members
     FOR EACH ROW WHEN (OLD.role IS DISTINCT FROM NEW.role) EXECUTE FUNCTION team_place_role_changed();
 
--- Project grants.
-CREATE FUNCTION grants_opened() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
+-- Project grants, the same way.
+CREATE FUNCTION open_grant_periods(grants uuid[], from_creation boolean) RETURNS void LANGUAGE sql AS $$
     INSERT INTO grant_history (organization_id, grant_id, project_id, project_name, project_slug, team_id, team_name,
                                membership_id, user_id, member_name, member_email, level, started_at)
-    SELECT n.organization_id, n.id, n.project_id, p.name, p.slug, n.team_id, t.name,
-           n.membership_id, m.user_id, m.member_name, m.member_email, n.level, least(n.created_at, now())
-      FROM new_rows n
-      JOIN projects p ON p.id = n.project_id
-      LEFT JOIN teams t ON t.id = n.team_id
-      LEFT JOIN memberships m ON m.id = n.membership_id;
+    SELECT g.organization_id, g.id, g.project_id, p.name, p.slug, g.team_id, t.name,
+           g.membership_id, m.user_id, m.member_name, m.member_email, g.level,
+           CASE WHEN from_creation THEN least(g.created_at, now()) ELSE now() END
+      FROM project_grants g
+      JOIN projects p ON p.id = g.project_id
+      LEFT JOIN teams t ON t.id = g.team_id
+      LEFT JOIN memberships m ON m.id = g.membership_id
+     WHERE g.id = ANY (grants);
+$$;
+
+CREATE FUNCTION close_grant_periods(grants uuid[]) RETURNS void LANGUAGE sql AS $$
+    DELETE FROM grant_history WHERE grant_id = ANY (grants) AND ended_at IS NULL AND started_at >= now();
+    UPDATE grant_history SET ended_at = now() WHERE grant_id = ANY (grants) AND ended_at IS NULL;
+$$;
+
+CREATE FUNCTION grants_opened() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM open_grant_periods(array_agg(id), true) FROM new_rows;
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION grants_closed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    DELETE FROM grant_history h USING old_rows o
-     WHERE h.grant_id = o.id AND h.ended_at IS NULL AND h.started_at >= now();
-    UPDATE grant_history h SET ended_at = now()
-      FROM old_rows o
-     WHERE h.grant_id = o.id AND h.ended_at IS NULL;
+    PERFORM close_grant_periods(array_agg(id)) FROM old_rows;
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION grant_level_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    DELETE FROM grant_history WHERE grant_id = NEW.id AND ended_at IS NULL AND started_at >= now();
-    UPDATE grant_history SET ended_at = now() WHERE grant_id = NEW.id AND ended_at IS NULL;
-    INSERT INTO grant_history (organization_id, grant_id, project_id, project_name, project_slug, team_id, team_name,
-                               membership_id, user_id, member_name, member_email, level, started_at)
-    SELECT NEW.organization_id, NEW.id, NEW.project_id, p.name, p.slug, NEW.team_id, t.name,
-           NEW.membership_id, m.user_id, m.member_name, m.member_email, NEW.level, now()
-      FROM projects p
-      LEFT JOIN teams t ON t.id = NEW.team_id
-      LEFT JOIN memberships m ON m.id = NEW.membership_id
-     WHERE p.id = NEW.project_id;
+    PERFORM close_grant_periods(ARRAY[NEW.id]);
+    PERFORM open_grant_periods(ARRAY[NEW.id], false);
     RETURN NULL;
 END $$;
 
@@ -237,18 +240,7 @@ CREATE TRIGGER member_renamed AFTER UPDATE OF member_name, member_email ON membe
 -- is whole; one made later has all of it (NULL).
 ALTER TABLE organizations ADD COLUMN access_history_since timestamptz;
 UPDATE organizations SET access_history_since = now();
-INSERT INTO team_place_history (organization_id, team_id, team_name, team_slug, membership_id, user_id,
-                                member_name, member_email, role, started_at)
-SELECT tm.organization_id, tm.team_id, t.name, t.slug, tm.membership_id, m.user_id,
-       m.member_name, m.member_email, tm.role, tm.created_at
-  FROM team_members tm JOIN teams t ON t.id = tm.team_id JOIN memberships m ON m.id = tm.membership_id;
-INSERT INTO grant_history (organization_id, grant_id, project_id, project_name, project_slug, team_id, team_name,
-                           membership_id, user_id, member_name, member_email, level, started_at)
-SELECT g.organization_id, g.id, g.project_id, p.name, p.slug, g.team_id, t.name,
-       g.membership_id, m.user_id, m.member_name, m.member_email, g.level, g.created_at
-  FROM project_grants g
-  JOIN projects p ON p.id = g.project_id
-  LEFT JOIN teams t ON t.id = g.team_id
-  LEFT JOIN memberships m ON m.id = g.membership_id;
+SELECT open_team_place_periods(array_agg(team_id), array_agg(membership_id), true) FROM team_members;
+SELECT open_grant_periods(array_agg(id), true) FROM project_grants;
 INSERT INTO suspension_history (organization_id, membership_id, user_id, started_at)
 SELECT organization_id, id, user_id, suspended_at FROM memberships WHERE suspended_at IS NOT NULL;

@@ -35,49 +35,100 @@ pub struct HeldAt {
     pub sort_key: String,
 }
 
-/// Every path by which someone reached `project` at `at`, in one statement: a grant to
-/// them, or to a team they were in. Those of one page of people (`limit`, by name
-/// then membership, after `after`), each person's rows together, direct grant first.
+/// The teams whose grant to `project` was open at `at`: the ways through teams that
+/// [`project_at`] and [`count_project_at`] walk.
+pub fn teams_granted_at(conn: &mut PgConnection, project: Uuid, at: OffsetDateTime) -> QueryResult<Vec<Uuid>> {
+    use super::schema::grant_history as g;
+    g::table
+        .filter(g::project_id.eq(project))
+        .filter(g::started_at.le(at))
+        .filter(g::ended_at.is_null().or(g::ended_at.gt(at)))
+        .filter(g::team_id.is_not_null())
+        .select(g::team_id.assume_not_null())
+        .order(g::team_id)
+        .load(conn)
+}
+
+/// Whether a period `p` holds at `$2`.
+const OPEN_AT: &str = "p.started_at <= $2 AND (p.ended_at IS NULL OR p.ended_at > $2)";
+
+/// SQL for the people who reached project `$1` at `$2`, after (`$3`, `$4`) in name
+/// order, at most `$5` from each way: the grants to members, then one part per team of
+/// `teams` (bound from `$6`), each walking that team's places in name order
+/// (`team_place_history_team_name`). A part per team, with the team's id bound, lets
+/// PostgreSQL plan each for its own size: a team of 100,000 is walked from the cursor,
+/// never sorted.
+fn people_after(teams: &[Uuid]) -> String {
+    let mut sql = format!(
+        "(SELECT p.membership_id, lower(p.member_name) AS sort_key FROM grant_history p \
+           WHERE p.project_id = $1 AND p.membership_id IS NOT NULL AND {OPEN_AT} \
+             AND (lower(p.member_name), p.membership_id) > ($3, $4) \
+           ORDER BY lower(p.member_name), p.membership_id LIMIT $5)"
+    );
+    for n in 0..teams.len() {
+        sql.push_str(&format!(
+            " UNION ALL (SELECT p.membership_id, lower(p.member_name) FROM team_place_history p \
+                WHERE p.team_id = ${} AND {OPEN_AT} AND (lower(p.member_name), p.membership_id) > ($3, $4) \
+                ORDER BY lower(p.member_name), p.membership_id LIMIT $5)",
+            n + 6
+        ));
+    }
+    sql
+}
+
+/// [`people_after`] as a query with its binds.
+fn people_query(
+    sql: String,
+    project: Uuid,
+    at: OffsetDateTime,
+    after: (&str, Uuid),
+    limit: i64,
+    teams: &[Uuid],
+) -> diesel::query_builder::BoxedSqlQuery<'static, diesel::pg::Pg, diesel::query_builder::SqlQuery> {
+    let mut query = diesel::sql_query(sql)
+        .into_boxed()
+        .bind::<SqlUuid, _>(project)
+        .bind::<Timestamptz, _>(at)
+        .bind::<Text, _>(after.0.to_owned())
+        .bind::<SqlUuid, _>(after.1)
+        .bind::<Int8, _>(limit);
+    for team in teams {
+        query = query.bind::<SqlUuid, _>(*team);
+    }
+    query
+}
+
+/// Every path by which someone reached `project` at `at`: a grant to them, or to one of
+/// `teams` ([`teams_granted_at`]) while they were in it. Those of one page of people
+/// (`limit`, by name then membership, after `after`), each person's rows together,
+/// direct grant first.
 ///
-/// A page is a merge, not a sort of everyone: the grants open then are few, and each
-/// team's places are walked in name order from the cursor (`team_place_history_team_name`),
-/// `limit` at most each; the first `limit` people of those are the page, since anyone
-/// among the first `limit` overall is among the first `limit` of every way they had.
+/// A page is a merge, not a sort of everyone: each way is walked in name order from
+/// the cursor, `limit` people at most; the first `limit` people of those are the
+/// page, since anyone among the first `limit` overall is among the first `limit` of
+/// every way they had.
 pub fn project_at(
     conn: &mut PgConnection,
     project: Uuid,
     at: OffsetDateTime,
+    teams: &[Uuid],
     after: Option<(&str, Uuid)>,
     limit: i64,
 ) -> QueryResult<Vec<HeldAt>> {
-    // Before the first page: below every name and id.
-    let (key, id) = after.unwrap_or(("", Uuid::nil()));
-    diesel::sql_query(
-        "WITH grants AS ( \
-           SELECT g.* FROM grant_history g \
-            WHERE g.project_id = $1 AND g.started_at <= $2 AND (g.ended_at IS NULL OR g.ended_at > $2)), \
-         candidates AS ( \
-           SELECT g.membership_id, lower(g.member_name) AS sort_key FROM grants g \
-            WHERE g.membership_id IS NOT NULL AND (lower(g.member_name), g.membership_id) > ($3, $4) \
-           UNION ALL \
-           SELECT tp.membership_id, tp.sort_key FROM grants g CROSS JOIN LATERAL ( \
-             SELECT tp.membership_id, lower(tp.member_name) AS sort_key FROM team_place_history tp \
-              WHERE tp.team_id = g.team_id AND (lower(tp.member_name), tp.membership_id) > ($3, $4) \
-                AND tp.started_at <= $2 AND (tp.ended_at IS NULL OR tp.ended_at > $2) \
-              ORDER BY lower(tp.member_name), tp.membership_id LIMIT $5) tp \
-            WHERE g.team_id IS NOT NULL), \
+    let sql = format!(
+        "WITH candidates AS ({}), \
          page AS (SELECT DISTINCT membership_id, sort_key FROM candidates ORDER BY sort_key, membership_id LIMIT $5), \
+         grants AS (SELECT p.* FROM grant_history p WHERE p.project_id = $1 AND {OPEN_AT}), \
          paths AS ( \
            SELECT g.membership_id, g.user_id, g.member_name, g.member_email, g.level, \
                   NULL::uuid AS team_id, NULL::text AS team_name, g.project_id, g.project_name, g.project_slug \
              FROM grants g JOIN page USING (membership_id) \
            UNION ALL \
-           SELECT tp.membership_id, tp.user_id, tp.member_name, tp.member_email, g.level, \
+           SELECT p.membership_id, p.user_id, p.member_name, p.member_email, g.level, \
                   g.team_id, g.team_name, g.project_id, g.project_name, g.project_slug \
              FROM page \
-             JOIN team_place_history tp ON tp.membership_id = page.membership_id \
-                  AND tp.started_at <= $2 AND (tp.ended_at IS NULL OR tp.ended_at > $2) \
-             JOIN grants g ON g.team_id = tp.team_id) \
+             JOIN team_place_history p ON p.membership_id = page.membership_id AND {OPEN_AT} \
+             JOIN grants g ON g.team_id = p.team_id) \
          SELECT p.membership_id, 'project'::text AS kind, p.project_id AS id, p.project_name AS name, \
                 p.project_slug AS slug, p.level, p.team_name AS via_team, p.team_id AS via_team_id, \
                 NULL::timestamptz AS expires_at, p.user_id, p.member_name, p.member_email, page.sort_key, \
@@ -86,47 +137,33 @@ pub fn project_at(
                            AND (s.ended_at IS NULL OR s.ended_at > $2)) AS suspended \
            FROM paths p JOIN page USING (membership_id) \
           ORDER BY page.sort_key, p.membership_id, p.team_name NULLS FIRST, p.team_id",
-    )
-    .bind::<SqlUuid, _>(project)
-    .bind::<Timestamptz, _>(at)
-    .bind::<Text, _>(key)
-    .bind::<SqlUuid, _>(id)
-    .bind::<Int8, _>(limit)
-    .load(conn)
+        people_after(teams)
+    );
+    // Before the first page: below every name and id.
+    let after = after.unwrap_or(("", Uuid::nil()));
+    people_query(sql, project, at, after, limit, teams).load(conn)
 }
 
-/// How many people reached `project` at `at`.
-pub fn count_project_at(conn: &mut PgConnection, project: Uuid, at: OffsetDateTime) -> QueryResult<i64> {
+/// How many people reached `project` at `at` through a grant to them or to one of
+/// `teams`, counted up to `cap`: `cap + 1` means more. Each way is read `cap + 1` deep
+/// at most, so a project everyone reaches costs what a large one does.
+pub fn count_project_at(
+    conn: &mut PgConnection,
+    project: Uuid,
+    at: OffsetDateTime,
+    teams: &[Uuid],
+    cap: i64,
+) -> QueryResult<i64> {
     #[derive(QueryableByName)]
     struct Count {
         #[diesel(sql_type = Int8)]
         count: i64,
     }
-    let found: Count =
-        diesel::sql_query(format!("WITH {PATHS_AT} SELECT count(DISTINCT membership_id) AS count FROM paths"))
-            .bind::<SqlUuid, _>(project)
-            .bind::<Timestamptz, _>(at)
-            .get_result(conn)?;
-    Ok(found.count)
+    let sql = format!("SELECT count(DISTINCT membership_id) AS count FROM ({}) people", people_after(teams));
+    let found: Count = people_query(sql, project, at, ("", Uuid::nil()), cap + 1, teams).get_result(conn)?;
+    // Past the cap one way alone went `cap + 1` deep; below it, nothing was cut short.
+    Ok(found.count.min(cap + 1))
 }
-
-/// The paths to project `$1` open at `$2`: direct grants, then team grants through each
-/// place in the team open then. (Names are the member's current ones while they are a
-/// member, the last known after: migration 46 keeps them so.)
-const PATHS_AT: &str = "paths AS ( \
-    SELECT g.membership_id, g.user_id, g.member_name, g.member_email, g.project_id, g.project_name, \
-           g.project_slug, g.level, NULL::uuid AS team_id, NULL::text AS team_name \
-      FROM grant_history g \
-     WHERE g.project_id = $1 AND g.membership_id IS NOT NULL \
-       AND g.started_at <= $2 AND (g.ended_at IS NULL OR g.ended_at > $2) \
-    UNION ALL \
-    SELECT tp.membership_id, tp.user_id, tp.member_name, tp.member_email, g.project_id, g.project_name, \
-           g.project_slug, g.level, g.team_id, g.team_name \
-      FROM grant_history g \
-      JOIN team_place_history tp ON tp.team_id = g.team_id \
-           AND tp.started_at <= $2 AND (tp.ended_at IS NULL OR tp.ended_at > $2) \
-     WHERE g.project_id = $1 AND g.team_id IS NOT NULL \
-       AND g.started_at <= $2 AND (g.ended_at IS NULL OR g.ended_at > $2))";
 
 /// What the person `user` reached in `org` at `at`, in the order and shape of
 /// [`super::projects::reached_by`]: their teams, then every grant to them or to one of

@@ -23,6 +23,10 @@ use crate::error::AppError;
 pub const TURNS_SHOWN: i64 = 200;
 /// At most this many stretches of a person's history are listed (the latest).
 pub const STRETCHES_SHOWN: i64 = 500;
+/// Who could reach a project is counted up to this many; past it, the page says "more than".
+pub const COUNT_CAP: i64 = 10_000;
+/// [`COUNT_CAP`] as a page writes it.
+pub const COUNT_CAP_IN_WORDS: &str = "10,000";
 
 /// Someone who could reach the project at the moment looked up, and how.
 #[derive(Debug, Clone)]
@@ -55,7 +59,7 @@ pub struct ProjectDay {
     pub day: Day,
     /// One page of the people who could reach it (`limit + 1`, for the next page).
     pub holders: Vec<Holder>,
-    /// How many could reach it in all.
+    /// How many could reach it in all, up to [`COUNT_CAP`] (`COUNT_CAP + 1`: more).
     pub count: i64,
     /// The day's changes, the earliest first ([`TURNS_SHOWN`] at most), and how many there were.
     pub changes: Vec<Change>,
@@ -72,7 +76,7 @@ fn project_for(conn: &mut PgConnection, access: &OrgAccess, project: &Slug) -> R
 }
 
 /// Projects → a project → `Access history` for `day`: one page of who could reach it
-/// (after `after`), how many, and what changed that day.
+/// (`limit + 1` after `after`), how many, and what changed that day.
 pub fn project_day(
     conn: &mut PgConnection,
     slug: &Slug,
@@ -84,8 +88,9 @@ pub fn project_day(
 ) -> Result<ProjectDay, AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
     let project = project_for(conn, &access, project)?;
-    let holders = holders_of(conn, project.id, day.at, after, limit)?;
-    let count = rows::count_project_at(conn, project.id, day.at)?;
+    let teams = rows::teams_granted_at(conn, project.id, day.at)?;
+    let holders = holders_of(conn, project.id, day.at, &teams, after, limit)?;
+    let count = rows::count_project_at(conn, project.id, day.at, &teams, COUNT_CAP)?;
     let (from, to) = day.bounds();
     let (turns, changes_total) = rows::project_turns(conn, project.id, from, to, TURNS_SHOWN)?;
     let changes = turns
@@ -107,8 +112,8 @@ pub fn project_day(
     Ok(ProjectDay { viewer, access, project, day, holders, count, changes, changes_total, kept_since })
 }
 
-/// One page of who could reach `project` at `day` for `actor` (an export's page), and
-/// the project.
+/// One page of who could reach `project` at `day` for `actor` (an export's page:
+/// `limit + 1` people, for the next page), and the project.
 pub fn holders_page(
     conn: &mut PgConnection,
     actor: &Actor,
@@ -120,16 +125,19 @@ pub fn holders_page(
 ) -> Result<(Project, Vec<Holder>), AppError> {
     let access = access::acting(conn, slug, actor)?;
     let project = project_for(conn, &access, project)?;
-    let holders = holders_of(conn, project.id, day.at, after, limit)?;
+    let teams = rows::teams_granted_at(conn, project.id, day.at)?;
+    let holders = holders_of(conn, project.id, day.at, &teams, after, limit)?;
     Ok((project, holders))
 }
 
-/// `limit` people who could reach `project` at `at`, by name, after `after`; each with
-/// every way they had, added up as the Access view adds them.
+/// `limit + 1` people who could reach `project` at `at` (through a grant to them or to
+/// one of `teams`), by name, after `after`; each with every way they had, added up as
+/// the Access view adds them.
 fn holders_of(
     conn: &mut PgConnection,
     project: Uuid,
     at: OffsetDateTime,
+    teams: &[Uuid],
     after: Option<&Cursor>,
     limit: i64,
 ) -> Result<Vec<Holder>, AppError> {
@@ -139,7 +147,7 @@ fn holders_of(
     };
     let mut holders: Vec<Holder> = Vec::new();
     let mut paths: Vec<crate::db::projects::Reached> = Vec::new();
-    let rows = rows::project_at(conn, project, at, after, limit)?;
+    let rows = rows::project_at(conn, project, at, teams, after, limit + 1)?;
     for (i, row) in rows.iter().enumerate() {
         paths.push(row.path.clone());
         let last_of_member = rows.get(i + 1).is_none_or(|next| next.path.membership_id != row.path.membership_id);

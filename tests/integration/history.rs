@@ -346,10 +346,16 @@ async fn the_pages_of_who_could_reach_a_project_list_everyone_once_in_name_order
     let mut conn = app.db.conn();
     let (mut seen, mut after) = (Vec::new(), None);
     loop {
-        let (_, page) = history::holders_page(&mut conn, &actor, &org, &project, day, after.as_ref(), 7).unwrap();
-        let Some(last) = page.last() else { break };
-        after = Some(roster::services::projects::Cursor::Text(last.sort_key.clone(), last.membership));
+        // Seven a page, and an eighth when more follow, as the page and the export read it.
+        let (_, mut page) = history::holders_page(&mut conn, &actor, &org, &project, day, after.as_ref(), 7).unwrap();
+        let more = page.len() > 7;
+        page.truncate(7);
+        after =
+            page.last().map(|last| roster::services::projects::Cursor::Text(last.sort_key.clone(), last.membership));
         seen.extend(page);
+        if !more {
+            break;
+        }
     }
     let names: Vec<&str> = seen.iter().map(|h| h.email.as_str()).collect();
     let mut expected: Vec<String> = (1..=80).map(crew).collect();
@@ -366,4 +372,52 @@ async fn the_pages_of_who_could_reach_a_project_list_everyone_once_in_name_order
     assert_eq!(why(&crew(80)), ("Read", 1), "Ops");
     assert_eq!(why(&crew(77)), ("Admin", 2), "their own and Ops");
     assert_eq!(history::holders_page(&mut conn, &actor, &org, &project, day, None, 1000).unwrap().1.len(), 82);
+    // Counted exactly below the cap, and as "more" past it, however the ways overlap.
+    let project_id: Uuid =
+        app.scalar(&format!("SELECT id::text AS value FROM projects WHERE slug = '{billing}'")).parse().unwrap();
+    let teams = roster::db::history::teams_granted_at(&mut conn, project_id, day.at).unwrap();
+    let count =
+        |cap| roster::db::history::count_project_at(&mut app.db.conn(), project_id, day.at, &teams, cap).unwrap();
+    assert_eq!((count(1000), count(82), count(81), count(5)), (82, 82, 82, 6));
+
+    // In the console: 50 a page, then `Next page`; the export has all of them.
+    let first = app.get_text(&format!("/orgs/{slug}/projects/{billing}/access-history")).await.1;
+    assert!(said(&first).contains("Now, 82 people can reach Billing API"), "{}", said(&first));
+    assert!(first.contains("crew48@crew.test") && !first.contains("crew49@crew.test"));
+    let next = first
+        .split("href=\"")
+        .find_map(|s| s.split_once("\" rel=\"next\"").map(|(href, _)| href))
+        .expect("a next page");
+    let second = app.get_text(&crate::common::unescape(next)).await.1;
+    assert!(second.contains("crew49@crew.test") && second.contains("crew80@crew.test") && !second.contains("crew48@"));
+    let csv = app.get(&format!("/orgs/{slug}/projects/{billing}/access.csv")).await.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 83, "a header and the 82");
+}
+
+#[tokio::test]
+async fn an_organization_from_before_the_history_begins_with_what_it_held_and_says_since_when() {
+    use diesel::connection::SimpleConnection;
+    use diesel_migrations::MigrationHarness;
+    let (app, slug, billing) = acme().await;
+    let history = format!("/orgs/{slug}/projects/{billing}/access-history");
+    assert!(!said(&app.get_text(&format!("{history}?on={}", day_ago(60))).await.1).contains("Roster has kept"));
+
+    // Back to before the history: what there was had been there for forty days.
+    let mut conn = app.db.conn();
+    while conn.revert_last_migration(roster::db::MIGRATIONS).unwrap().to_string() != "20261209000046" {}
+    conn.batch_execute(
+        "UPDATE team_members SET created_at = now() - interval '40 days'; \
+         UPDATE project_grants SET created_at = now() - interval '40 days'; \
+         UPDATE memberships SET suspended_at = now() - interval '5 days' WHERE member_email = 'ann@acme.test'",
+    )
+    .unwrap();
+    conn.run_pending_migrations(roster::db::MIGRATIONS).unwrap();
+
+    let month_ago = said(&app.get_text(&format!("{history}?on={}", day_ago(30))).await.1);
+    assert!(month_ago.contains("2 people could reach Billing API"), "{month_ago}");
+    assert!(month_ago.contains("Write via team Platform") && month_ago.contains("Read granted directly"));
+    assert!(said(&app.get_text(&history).await.1).contains("Suspended"), "Ann is suspended now");
+    let before = said(&app.get_text(&format!("{history}?on={}", day_ago(60))).await.1);
+    assert!(before.contains("nobody could reach Billing API"), "{before}");
+    assert!(before.contains("Roster has kept this history since"), "what ended before then is not known: {before}");
 }

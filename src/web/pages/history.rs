@@ -168,6 +168,7 @@ impl ProjectHistoryPage {
         let who = match self.count {
             0 => "nobody".to_owned(),
             1 => "1 person".to_owned(),
+            n if n > history::COUNT_CAP => format!("more than {} people", history::COUNT_CAP_IN_WORDS),
             n => format!("{n} people"),
         };
         format!("{}, {who} {verb} reach {}", self.picker.moment(), self.project_name)
