@@ -25,7 +25,7 @@ const METRICS_TOKEN: &str = "bench-metrics-token";
 /// Fixed, so sessions and links stay valid across the runs that reuse the data.
 const SESSION_KEY: &str = "YmVuY2htYXJrLWtleS1ub3QtYS1zZWNyZXQtYmVuY2htYXJrLWtleS1ub3QtYS1zZWNyZXQtYmVuY2htYXJr";
 /// Bumped when the generated data changes shape, so older databases are rebuilt.
-const DATA_VERSION: &str = "6";
+const DATA_VERSION: &str = "7";
 const SIGN_INS: usize = 12;
 const STREAMS: usize = 1_000;
 const BULK: usize = 1_000;
@@ -143,9 +143,15 @@ fn prepare_data(binary: &Path, options: &Options) -> anyhow::Result<()> {
     {
         roster(binary, url, &["create-user", "--name", who, "--email", email, "--password-stdin"], Some(PASSWORD))?;
     }
-    for (org, owner) in
-        [("Big", OWNER), ("Small", OWNER), ("Many Teams", OWNER), ("Few Teams", OWNER), ("Streams", INVITER)]
-    {
+    for (org, owner) in [
+        ("Big", OWNER),
+        ("Small", OWNER),
+        ("Many Teams", OWNER),
+        ("Few Teams", OWNER),
+        ("Streams", INVITER),
+        ("Reach", OWNER),
+        ("Reach Small", OWNER),
+    ] {
         roster(binary, url, &["create-org", "--name", org, "--owner", owner, "--seats", "1000000"], None)?;
     }
     let started = Instant::now();
@@ -157,8 +163,32 @@ fn prepare_data(binary: &Path, options: &Options) -> anyhow::Result<()> {
     print!("{}", roster(binary, url, &many, None)?);
     let few = ["generate", "--org", "few-teams", "--members", "100", "--teams", "5", "--projects", "5"];
     print!("{}", roster(binary, url, &few, None)?);
-    eprintln!("bench: generated in {:.0} s", started.elapsed().as_secs_f64());
+    for (org, members) in [("reach", "100000"), ("reach-small", "100")] {
+        print!("{}", roster(binary, url, &["generate", "--org", org, "--members", members], None)?);
+    }
     let mut db = postgres::Client::connect(url, postgres::NoTls)?;
+    // A project every active member reaches, through team Everyone, for thirty days:
+    // the access history of a project at 100,000 people, today and on a past day.
+    for org in ["reach", "reach-small"] {
+        db.execute(
+            "WITH org AS (SELECT id FROM organizations WHERE slug = $1), \
+                  t AS (INSERT INTO teams (id, organization_id, name, slug, description, created_at) \
+                        SELECT gen_random_uuid(), id, 'Everyone', 'everyone', '', now() - interval '30 days' FROM org \
+                        RETURNING id, organization_id), \
+                  p AS (INSERT INTO projects (id, organization_id, name, slug, description, created_at) \
+                        SELECT gen_random_uuid(), id, 'Handbook', 'handbook', '', now() - interval '30 days' FROM org \
+                        RETURNING id, organization_id), \
+                  g AS (INSERT INTO project_grants (id, organization_id, project_id, team_id, level, created_at) \
+                        SELECT gen_random_uuid(), p.organization_id, p.id, t.id, 'read', now() - interval '30 days' \
+                          FROM p, t) \
+             INSERT INTO team_members (organization_id, team_id, membership_id, role, created_at) \
+             SELECT m.organization_id, t.id, m.id, 'member', now() - interval '30 days' \
+               FROM memberships m JOIN t ON t.organization_id = m.organization_id WHERE m.suspended_at IS NULL",
+            &[&org],
+        )?;
+    }
+    db.batch_execute("ANALYZE")?;
+    eprintln!("bench: generated in {:.0} s", started.elapsed().as_secs_f64());
     db.batch_execute(&format!("COMMENT ON TABLE organizations IS 'roster-bench {DATA_VERSION}'"))?;
     Ok(())
 }
@@ -395,6 +425,35 @@ struct Load {
 }
 
 /// GETs `path` from `connections` concurrent loops for `seconds`.
+/// An export streamed to its end: rows a second, and the server's highest memory while
+/// it streams against its memory before.
+async fn export_row(server: &Server, client: &Client, scenario: &str, path: &str) -> anyhow::Result<Row> {
+    let before = server.memory().0;
+    let sampler = PeakSampler::start(server.child.id());
+    let started = Instant::now();
+    let mut export = client.get(server.url(path)).send().await?;
+    if export.status() != StatusCode::OK {
+        bail!("{scenario}: {}", export.status());
+    }
+    let mut lines = 0u64;
+    while let Some(chunk) = export.chunk().await? {
+        lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let peak = sampler.stop().await?;
+    let exported = lines.saturating_sub(1);
+    let per_second = exported as f64 / seconds;
+    let growth = peak - before;
+    Ok(Row {
+        scenario: scenario.into(),
+        measured: format!("{exported} rows in {seconds:.2} s; resident {before:.0} → {peak:.0} MB"),
+        baseline: "–".into(),
+        result: format!("{per_second:.0} rows/s, +{growth:.1} MB"),
+        budget: "≥ 50,000 rows/s, < 8 MB more memory".into(),
+        holds: exported > 0 && per_second >= 50_000.0 && growth < 8.0,
+    })
+}
+
 async fn load(server: &Server, client: &Client, path: &str, options: &Options) -> Load {
     let url = server.url(path);
     let deadline = Instant::now() + Duration::from_secs(options.seconds);
@@ -549,7 +608,11 @@ async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
 
     // Each listing: the 100,000-row organization against the 100-row one.
     // (name, path with {} for the organization, route pattern, the large organization)
-    let pages: [(&str, &str, &str, &str); 8] = [
+    let week_ago = (time::OffsetDateTime::now_utc() - time::Duration::days(7))
+        .date()
+        .format(time::macros::format_description!("[year]-[month]-[day]"))?;
+    let past = format!("/orgs/{{}}/projects/handbook/access-history?on={week_ago}");
+    let pages: [(&str, &str, &str, &str); 10] = [
         ("Members, first page", "/orgs/{}/members", "/orgs/{slug}/members", "big"),
         ("Members by email, descending", "/orgs/{}/members?sort=email&dir=desc", "/orgs/{slug}/members", "big"),
         ("Members by last active", "/orgs/{}/members?sort=last_active&dir=desc", "/orgs/{slug}/members", "big"),
@@ -558,15 +621,28 @@ async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
         ("Teams", "/orgs/{}/teams", "/orgs/{slug}/teams", "many-teams"),
         ("Projects", "/orgs/{}/projects", "/orgs/{slug}/projects", "many-teams"),
         ("Access view (My access)", "/orgs/{}/access", "/orgs/{slug}/access", "big"),
+        (
+            "Access history of a project everyone reaches, today",
+            "/orgs/{}/projects/handbook/access-history",
+            "/orgs/{slug}/projects/{name}/access-history",
+            "reach",
+        ),
+        (
+            "Access history of a project everyone reaches, a week ago",
+            &past,
+            "/orgs/{slug}/projects/{name}/access-history",
+            "reach",
+        ),
     ];
     for (name, path, route, large) in pages {
         server.progress(name);
-        let small = load(&server, &owner, &path.replace("{}", "small"), &options).await;
+        let small_org = if large == "reach" { "reach-small" } else { "small" };
+        let small = load(&server, &owner, &path.replace("{}", small_org), &options).await;
         let before = metrics(&server).await?;
         let big = load(&server, &owner, &path.replace("{}", large), &options).await;
         let after = metrics(&server).await?;
         let statements = statements_per_request(&before, &after, route, "GET", "2xx");
-        let size = if large == "big" { "100,000" } else { "5,000" };
+        let size = if large == "many-teams" { "5,000" } else { "100,000" };
         let scenario = format!("{name}: {size} vs 100 rows");
         rows.push(ratio_row(&scenario, &big, &small, "100 rows", statements, 1.5, false));
     }
@@ -891,32 +967,15 @@ async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
     });
 
     // The Members view of `big` exported: 100,000 members streamed as CSV, with each
-    // one's teams and projects, against the budget of 50,000 rows a second in flat memory.
-    server.progress("export of 100,000 members");
-    let before_export = server.memory().0;
-    let sampler = PeakSampler::start(server.child.id());
-    let started = Instant::now();
-    let mut export = owner.get(server.url("/orgs/big/members.csv?status=active")).send().await?;
-    if export.status() != StatusCode::OK {
-        bail!("exporting the Members view: {}", export.status());
+    // one's teams and projects, against the budget of 50,000 rows a second in flat memory;
+    // and who can reach a project every one of `reach`'s 100,000 members reaches.
+    for (scenario, path) in [
+        ("Export: the Members view of 100,000 members as CSV", "/orgs/big/members.csv?status=active"),
+        ("Export: who can reach a project, 100,000 people, as CSV", "/orgs/reach/projects/handbook/access.csv"),
+    ] {
+        server.progress(scenario);
+        rows.push(export_row(&server, &owner, scenario, path).await?);
     }
-    let mut lines = 0u64;
-    while let Some(chunk) = export.chunk().await? {
-        lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
-    }
-    let export_s = started.elapsed().as_secs_f64();
-    let export_peak = sampler.stop().await?;
-    let exported = lines.saturating_sub(1);
-    let per_second = exported as f64 / export_s;
-    let growth = export_peak - before_export;
-    rows.push(Row {
-        scenario: "Export: the Members view of 100,000 members as CSV".into(),
-        measured: format!("{exported} rows in {export_s:.2} s; resident {before_export:.0} → {export_peak:.0} MB"),
-        baseline: "–".into(),
-        result: format!("{per_second:.0} rows/s, +{growth:.1} MB"),
-        budget: "≥ 50,000 rows/s, < 8 MB more memory".into(),
-        holds: exported > 0 && per_second >= 50_000.0 && growth < 8.0,
-    });
 
     let (_, high_water_end) = server.memory();
     rows.push(Row {
