@@ -127,7 +127,8 @@ pub fn project_at(
            SELECT p.membership_id, p.user_id, p.member_name, p.member_email, g.level, \
                   g.team_id, g.team_name, g.project_id, g.project_name, g.project_slug \
              FROM page \
-             JOIN team_place_history p ON p.membership_id = page.membership_id AND {OPEN_AT} \
+             CROSS JOIN LATERAL (SELECT * FROM team_place_history p \
+                                  WHERE p.membership_id = page.membership_id AND {OPEN_AT} OFFSET 0) p \
              JOIN grants g ON g.team_id = p.team_id) \
          SELECT p.membership_id, 'project'::text AS kind, p.project_id AS id, p.project_name AS name, \
                 p.project_slug AS slug, p.level, p.team_name AS via_team, p.team_id AS via_team_id, \

@@ -24,9 +24,9 @@ pub const TURNS_SHOWN: i64 = 200;
 /// At most this many stretches of a person's history are listed (the latest).
 pub const STRETCHES_SHOWN: i64 = 500;
 /// Who could reach a project is counted up to this many; past it, the page says "more than".
-pub const COUNT_CAP: i64 = 10_000;
+pub const COUNT_CAP: i64 = 1_000;
 /// [`COUNT_CAP`] as a page writes it.
-pub const COUNT_CAP_IN_WORDS: &str = "10,000";
+pub const COUNT_CAP_IN_WORDS: &str = "1,000";
 
 /// Someone who could reach the project at the moment looked up, and how.
 #[derive(Debug, Clone)]
