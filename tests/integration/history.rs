@@ -117,14 +117,7 @@ fn history_now_equals_the_access_view(app: &TestApp, slug: &str, owner: Uuid) ->
 #[tokio::test]
 async fn access_history_for_now_equals_the_access_view_for_every_member_of_the_demo_as_it_changes() {
     let app = spawn_app().await;
-    let hash = roster::services::passwords::hash(
-        &roster::domain::NewPassword::parse("correct horse battery", "correct horse battery").unwrap(),
-    )
-    .unwrap();
-    let links = roster::mail::Links::new(&app.settings.base_url, &app.settings.session_key.bytes);
-    let tokens = roster::domain::token::TokenKey::derive_from(&app.settings.session_key.bytes);
-    let ctx = roster::services::invitations::Context { links: &links, tokens: &tokens, ttl: time::Duration::days(7) };
-    roster::services::demo::seed(&mut app.db.conn(), &ctx, &hash).unwrap();
+    crate::organizations::seed_demo(&app);
     let owner: Uuid =
         app.scalar("SELECT id::text AS value FROM users WHERE email = 'owner@acme.test'").parse().unwrap();
     assert!(history_now_equals_the_access_view(&app, "acme", owner) >= 6, "as seeded");

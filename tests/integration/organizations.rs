@@ -90,19 +90,23 @@ async fn the_overview_counts_pending_invitations_as_used_seats() {
     assert!(page.contains("1 member, 2 reserved by pending invitations, 97 free."));
 }
 
-#[tokio::test]
-async fn the_demo_organization_is_built_through_the_use_cases_so_its_log_tells_its_history() {
-    let app = spawn_app().await;
-    let hash = roster::services::passwords::hash(
-        &roster::domain::NewPassword::parse("correct horse battery", "correct horse battery").unwrap(),
-    )
-    .unwrap();
+/// Seeds the demo organization through its use cases, every account with the tests'
+/// password ([`crate::common::PASSWORD`]).
+pub(crate) fn seed_demo(app: &crate::common::TestApp) {
+    let password = crate::common::PASSWORD;
+    let hash =
+        roster::services::passwords::hash(&roster::domain::NewPassword::parse(password, password).unwrap()).unwrap();
     let links = roster::mail::Links::new(&app.settings.base_url, &app.settings.session_key.bytes);
     let tokens = roster::domain::token::TokenKey::derive_from(&app.settings.session_key.bytes);
     let ctx = roster::services::invitations::Context { links: &links, tokens: &tokens, ttl: time::Duration::days(7) };
-    let mut conn = app.db.conn();
-    roster::services::demo::seed(&mut conn, &ctx, &hash).unwrap();
-    roster::services::demo::seed(&mut conn, &ctx, &hash).unwrap();
+    roster::services::demo::seed(&mut app.db.conn(), &ctx, &hash).unwrap();
+}
+
+#[tokio::test]
+async fn the_demo_organization_is_built_through_the_use_cases_so_its_log_tells_its_history() {
+    let app = spawn_app().await;
+    seed_demo(&app);
+    seed_demo(&app);
 
     assert_eq!(app.count("SELECT count(*) FROM memberships"), 8, "once, however often it runs");
     assert_eq!(app.count("SELECT count(*) FROM memberships WHERE role = 'admin'"), 2);
