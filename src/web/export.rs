@@ -4,12 +4,27 @@
 
 use std::future::Future;
 
+use actix_web::dev::Payload;
 use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use actix_web::web::Bytes;
-use actix_web::HttpResponse;
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
 
 use crate::domain::export::{csv_line, Format};
 use crate::error::AppError;
+
+/// The format an export's path names (`…/members.csv`, `…/members.json`), so one
+/// handler serves both routes; any other ending is not an export (404).
+pub struct Exported(pub Format);
+
+impl FromRequest for Exported {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let format = req.path().rsplit_once('.').and_then(|(_, extension)| Format::from_extension(extension));
+        std::future::ready(format.map(Exported).ok_or(AppError::NotFound))
+    }
+}
 
 /// How a table's rows are written: the CSV header and each row's fields, and each
 /// row as a JSON object.

@@ -164,8 +164,8 @@ route_table! {
     POST "/orgs" => orgs::create_org, SignedIn;
     GET "/orgs/{slug}" => orgs::show_overview, SignedIn;
     GET "/orgs/{slug}/members" => members::list_members, SignedIn;
-    GET "/orgs/{slug}/members.csv" => members::export_members_csv, SignedIn;
-    GET "/orgs/{slug}/members.json" => members::export_members_json, SignedIn;
+    GET "/orgs/{slug}/members.csv" => members::export_members, SignedIn;
+    GET "/orgs/{slug}/members.json" => members::export_members, SignedIn;
     POST "/orgs/{slug}/members/bulk" => bulk::bulk_members, SignedIn;
     GET "/orgs/{slug}/members/requests" => join_requests::list_requests, SignedIn;
     POST "/orgs/{slug}/members/requests/approve-oldest" => join_requests::approve_oldest, SignedIn;
@@ -194,8 +194,8 @@ route_table! {
     GET "/orgs/{slug}/teams/{name}" => teams::show_team, SignedIn;
     GET "/orgs/{slug}/teams/{name}/candidates" => teams::team_candidates, SignedIn;
     POST "/orgs/{slug}/teams/{name}/members" => teams::add_team_member, SignedIn;
-    GET "/orgs/{slug}/teams/{name}/members.csv" => teams::export_team_members_csv, SignedIn;
-    GET "/orgs/{slug}/teams/{name}/members.json" => teams::export_team_members_json, SignedIn;
+    GET "/orgs/{slug}/teams/{name}/members.csv" => teams::export_team_members, SignedIn;
+    GET "/orgs/{slug}/teams/{name}/members.json" => teams::export_team_members, SignedIn;
     POST "/orgs/{slug}/teams/{name}/members/{id}/role" => teams::change_team_role, SignedIn;
     GET "/orgs/{slug}/teams/{name}/members/{id}/remove" => teams::confirm_remove_team_member, SignedIn;
     POST "/orgs/{slug}/teams/{name}/members/{id}/remove" => teams::remove_team_member, SignedIn;
@@ -206,8 +206,8 @@ route_table! {
     POST "/orgs/{slug}/projects" => projects::create_project, SignedIn;
     GET "/orgs/{slug}/projects/new" => projects::new_project_form, SignedIn;
     GET "/orgs/{slug}/projects/{name}" => projects::show_project, SignedIn;
-    GET "/orgs/{slug}/projects/{name}/access.csv" => history::export_project_access_csv, SignedIn;
-    GET "/orgs/{slug}/projects/{name}/access.json" => history::export_project_access_json, SignedIn;
+    GET "/orgs/{slug}/projects/{name}/access.csv" => history::export_project_access, SignedIn;
+    GET "/orgs/{slug}/projects/{name}/access.json" => history::export_project_access, SignedIn;
     GET "/orgs/{slug}/projects/{name}/access-history" => history::project_history, SignedIn;
     POST "/orgs/{slug}/projects/{name}/access" => projects::grant_access, SignedIn;
     GET "/orgs/{slug}/projects/{name}/access/{id}/revoke" => projects::confirm_revoke_access, SignedIn;
@@ -254,11 +254,11 @@ route_table! {
     GET "/orgs/{slug}/seats" => seats::show_seats, SignedIn;
     GET "/orgs/{slug}/audit" => audit::show_audit_log, SignedIn;
     GET "/orgs/{slug}/audit.csv" => audit::export_audit_log, SignedIn;
-    GET "/orgs/{slug}/audit.json" => audit::export_audit_log_json, SignedIn;
+    GET "/orgs/{slug}/audit.json" => audit::export_audit_log, SignedIn;
     GET "/orgs/{slug}/invitations" => invitations::list_invitations, SignedIn;
     POST "/orgs/{slug}/invitations" => invitations::invite_members, SignedIn;
-    GET "/orgs/{slug}/invitations.csv" => invitations::export_invitations_csv, SignedIn;
-    GET "/orgs/{slug}/invitations.json" => invitations::export_invitations_json, SignedIn;
+    GET "/orgs/{slug}/invitations.csv" => invitations::export_invitations, SignedIn;
+    GET "/orgs/{slug}/invitations.json" => invitations::export_invitations, SignedIn;
     GET "/orgs/{slug}/invitations/links" => invite_links::list_links, SignedIn;
     POST "/orgs/{slug}/invitations/links" => invite_links::create_link, SignedIn;
     GET "/orgs/{slug}/invitations/links/new" => invite_links::new_link_form, SignedIn;

@@ -4,12 +4,11 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::domain::export::Format;
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::services::audit::{self, AuditEvent, AuditFilter};
 use crate::services::events::EventKind;
-use crate::web::export::next_page;
+use crate::web::export::{next_page, Exported};
 use crate::web::extractors::{Acting, OrgSlug, SignedIn};
 use crate::web::format::{capitalized, format_date, machine_time, When};
 use crate::web::htmx::page;
@@ -778,34 +777,15 @@ fn event_json(event: &AuditEvent) -> serde_json::Value {
 /// Rows read per database round trip while exporting.
 const EXPORT_PAGE: i64 = 1000;
 
-/// GET /orgs/{slug}/audit.csv
+/// GET /orgs/{slug}/audit.csv and .json: the filtered log, newest first, streamed in
+/// keyset pages so a long log never sits in memory whole; audited once the last event
+/// went out.
 pub async fn export_audit_log(
     acting: Acting,
     state: web::Data<AppState>,
     slug: OrgSlug,
     params: web::Query<AuditParams>,
-) -> Result<HttpResponse, AppError> {
-    export(acting, state, slug, params, Format::Csv).await
-}
-
-/// GET /orgs/{slug}/audit.json
-pub async fn export_audit_log_json(
-    acting: Acting,
-    state: web::Data<AppState>,
-    slug: OrgSlug,
-    params: web::Query<AuditParams>,
-) -> Result<HttpResponse, AppError> {
-    export(acting, state, slug, params, Format::Json).await
-}
-
-/// The filtered log, newest first, streamed in keyset pages so a long log never sits
-/// in memory whole; audited once the last event went out.
-async fn export(
-    acting: Acting,
-    state: web::Data<AppState>,
-    slug: OrgSlug,
-    params: web::Query<AuditParams>,
-    format: Format,
+    Exported(format): Exported,
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
     let (user, checked) = (acting.user, slug.clone());

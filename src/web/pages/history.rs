@@ -9,14 +9,13 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::access::AccessView;
-use crate::domain::export::Format;
 use crate::domain::history::Day;
 use crate::domain::{AccessLevel, TeamRole};
 use crate::error::{AppError, FormErrors};
 use crate::services::history::{self, Change, Holder, Stretch};
 use crate::services::projects::Cursor;
 use crate::services::reach::Granters;
-use crate::web::export::{next_page, Sheet};
+use crate::web::export::{next_page, Exported, Sheet};
 use crate::web::extractors::{Acting, OrgItem, OrgNamed, SignedIn};
 use crate::web::format::{format_date, format_datetime, machine_time};
 use crate::web::htmx::page_with_status;
@@ -154,7 +153,8 @@ struct ProjectHistoryPage {
     holders: Vec<HolderRow>,
     count: i64,
     next_url: Option<String>,
-    later_page: bool,
+    /// The list's URL state, for its pager.
+    state: Listing,
     changes: Vec<ChangeRow>,
     changes_total: i64,
     export_csv: String,
@@ -215,7 +215,7 @@ pub async fn project_history(
         holders: if failed { Vec::new() } else { shown.iter().map(HolderRow::new).collect() },
         count: found.count,
         next_url,
-        later_page: list.later_page,
+        state: list,
         changes: found.changes.iter().map(ChangeRow::new).collect(),
         changes_total: found.changes_total,
         picker,
@@ -260,34 +260,15 @@ fn holder_json((holder, at): &ExportRow) -> serde_json::Value {
     })
 }
 
-/// GET /orgs/{slug}/projects/{name}/access.csv?on=2026-11-28
-pub async fn export_project_access_csv(
+/// GET /orgs/{slug}/projects/{name}/access.csv and .json (`?on=2026-11-28`): who could
+/// reach a project at the day's moment (now, without `on`), every page, streamed;
+/// audited when done. The Owner and Admins only, as the history page.
+pub async fn export_project_access(
     acting: Acting,
     state: web::Data<AppState>,
     named: OrgNamed,
     params: web::Query<DayParams>,
-) -> Result<HttpResponse, AppError> {
-    export_project_access(acting, state, named, params.into_inner(), Format::Csv).await
-}
-
-/// GET /orgs/{slug}/projects/{name}/access.json?on=2026-11-28
-pub async fn export_project_access_json(
-    acting: Acting,
-    state: web::Data<AppState>,
-    named: OrgNamed,
-    params: web::Query<DayParams>,
-) -> Result<HttpResponse, AppError> {
-    export_project_access(acting, state, named, params.into_inner(), Format::Json).await
-}
-
-/// Who could reach a project at the day's moment (now, without `on`), every page,
-/// streamed; audited when done. The Owner and Admins only, as the history page.
-async fn export_project_access(
-    acting: Acting,
-    state: web::Data<AppState>,
-    named: OrgNamed,
-    params: DayParams,
-    format: Format,
+    Exported(format): Exported,
 ) -> Result<HttpResponse, AppError> {
     let day = day_of(&params).map_err(|message| AppError::Invalid(FormErrors::field("on", message)))?;
     let OrgNamed { slug, name: project, .. } = named;

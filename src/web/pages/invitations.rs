@@ -14,7 +14,7 @@ use crate::services::invitations::{
     self, Brings, CopiedLink, Cursor, InvitationFilter, InvitationRow as Invitation, InvitePage, InviteSummary,
     SortKey, StatusFilter,
 };
-use crate::web::export::next_page;
+use crate::web::export::{next_page, Exported};
 use crate::web::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
 use crate::web::format::{format_date, machine_time, When};
 use crate::web::htmx::{is_htmx, page, page_with_status, redirect, with_trigger};
@@ -746,34 +746,15 @@ fn invitation_json((invitation, brings): &ExportRow) -> serde_json::Value {
     })
 }
 
-/// GET /orgs/{slug}/invitations.csv
-pub async fn export_invitations_csv(
+/// GET /orgs/{slug}/invitations.csv and .json: the Invitations view its query string
+/// asks for (status, search, sort; every page), with what each invitation brings,
+/// streamed in keyset pages; audited when done.
+pub async fn export_invitations(
     acting: Acting,
     state: web::Data<AppState>,
     slug: OrgSlug,
     params: web::Query<TableParams>,
-) -> Result<HttpResponse, AppError> {
-    export_invitations(acting, state, slug, params, crate::domain::export::Format::Csv).await
-}
-
-/// GET /orgs/{slug}/invitations.json
-pub async fn export_invitations_json(
-    acting: Acting,
-    state: web::Data<AppState>,
-    slug: OrgSlug,
-    params: web::Query<TableParams>,
-) -> Result<HttpResponse, AppError> {
-    export_invitations(acting, state, slug, params, crate::domain::export::Format::Json).await
-}
-
-/// The Invitations view its query string asks for (status, search, sort; every page),
-/// with what each invitation brings, streamed in keyset pages; audited when done.
-async fn export_invitations(
-    acting: Acting,
-    state: web::Data<AppState>,
-    slug: OrgSlug,
-    params: web::Query<TableParams>,
-    format: crate::domain::export::Format,
+    Exported(format): Exported,
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
     let (list, status, sort, _) = parse_listing(slug.as_str(), &params);

@@ -13,7 +13,7 @@ use crate::services::impact::Seen;
 use crate::services::members::{
     self, Cursor, Leftovers, MemberEntry, MemberFilter, MemberSort, MemberStatus, TwoFactorFilter,
 };
-use crate::web::export::next_page;
+use crate::web::export::{next_page, Exported};
 use crate::web::extractors::{Acting, OrgItem, OrgSlug, SignedIn};
 use crate::web::format::{machine_time, When};
 use crate::web::htmx::{is_htmx, page, redirect};
@@ -841,34 +841,15 @@ pub(super) fn why_json(reach: &crate::domain::team::Reach<crate::services::reach
         .collect()
 }
 
-/// GET /orgs/{slug}/members.csv
-pub async fn export_members_csv(
+/// GET /orgs/{slug}/members.csv and .json: the Members view its query string asks for
+/// (filters and sort, every page), with each member's teams and projects, streamed in
+/// keyset pages; audited when done.
+pub async fn export_members(
     acting: Acting,
     state: web::Data<AppState>,
     slug: OrgSlug,
     params: web::Query<TableParams>,
-) -> Result<HttpResponse, AppError> {
-    export_members(acting, state, slug, params, crate::domain::export::Format::Csv).await
-}
-
-/// GET /orgs/{slug}/members.json
-pub async fn export_members_json(
-    acting: Acting,
-    state: web::Data<AppState>,
-    slug: OrgSlug,
-    params: web::Query<TableParams>,
-) -> Result<HttpResponse, AppError> {
-    export_members(acting, state, slug, params, crate::domain::export::Format::Json).await
-}
-
-/// The Members view its query string asks for (filters and sort, every page), with
-/// each member's teams and projects, streamed in keyset pages; audited when done.
-async fn export_members(
-    acting: Acting,
-    state: web::Data<AppState>,
-    slug: OrgSlug,
-    params: web::Query<TableParams>,
-    format: crate::domain::export::Format,
+    Exported(format): Exported,
 ) -> Result<HttpResponse, AppError> {
     let OrgSlug(slug) = slug;
     let (_, filter) = view_of(&slug, &params);

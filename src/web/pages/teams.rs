@@ -12,7 +12,7 @@ use super::groups::{create_group, done, name_listing, new_group_form, GroupForm,
 use crate::domain::{Permission, TeamRole};
 use crate::error::{AppError, FormErrors};
 use crate::services::teams::{self, Cursor, Team, TeamEntry, TeamMember, TeamMemberEntry, TeamRights};
-use crate::web::export::next_page;
+use crate::web::export::{next_page, Exported};
 use crate::web::extractors::{Acting, OrgNamed, OrgSlug, SignedIn};
 use crate::web::format::{machine_time, When};
 use crate::web::htmx::{page, page_with_status};
@@ -567,31 +567,14 @@ fn team_member_json(member: &TeamMember) -> serde_json::Value {
     })
 }
 
-/// GET /orgs/{slug}/teams/{name}/members.csv
-pub async fn export_team_members_csv(
+/// GET /orgs/{slug}/teams/{name}/members.csv and .json: a team's members, by name,
+/// every page, streamed; audited when done. Whoever sees the team's page may export
+/// what it lists.
+pub async fn export_team_members(
     acting: Acting,
     state: web::Data<AppState>,
     named: OrgNamed,
-) -> Result<HttpResponse, AppError> {
-    export_team_members(acting, state, named, crate::domain::export::Format::Csv).await
-}
-
-/// GET /orgs/{slug}/teams/{name}/members.json
-pub async fn export_team_members_json(
-    acting: Acting,
-    state: web::Data<AppState>,
-    named: OrgNamed,
-) -> Result<HttpResponse, AppError> {
-    export_team_members(acting, state, named, crate::domain::export::Format::Json).await
-}
-
-/// A team's members, by name, every page, streamed; audited when done. Whoever sees
-/// the team's page may export what it lists.
-async fn export_team_members(
-    acting: Acting,
-    state: web::Data<AppState>,
-    named: OrgNamed,
-    format: crate::domain::export::Format,
+    Exported(format): Exported,
 ) -> Result<HttpResponse, AppError> {
     let OrgNamed { slug, name: team, .. } = named;
     let (actor, org, checked) = (acting.actor(), slug.clone(), team.clone());
