@@ -217,12 +217,6 @@ pub struct Stretch {
     pub grade: String,
     #[diesel(sql_type = Nullable<Text>)]
     pub team: Option<String>,
-    /// What began it and what ended it, for a way through a team: `place` (they joined
-    /// or left the team) or `grant` (the team's grant began or ended).
-    #[diesel(sql_type = Text)]
-    pub began_by: String,
-    #[diesel(sql_type = Text)]
-    pub ended_by: String,
     #[diesel(sql_type = Timestamptz)]
     pub started_at: OffsetDateTime,
     #[diesel(sql_type = Nullable<Timestamptz>)]
@@ -232,30 +226,24 @@ pub struct Stretch {
 /// The person `user`'s history in `org`, across every membership they had: team
 /// places, ways to projects and suspensions, the latest first, at most `limit`.
 pub fn of_person(conn: &mut PgConnection, org: Uuid, user: Uuid, limit: i64) -> QueryResult<Vec<Stretch>> {
+    // A way through a team holds while both the place and the team's grant do.
     diesel::sql_query(
         "SELECT 'team'::text AS kind, tp.team_id AS id, tp.team_name AS name, tp.team_slug AS slug, tp.role AS grade, \
-                NULL::text AS team, 'place'::text AS began_by, 'place'::text AS ended_by, tp.started_at, tp.ended_at \
+                NULL::text AS team, tp.started_at, tp.ended_at \
            FROM team_place_history tp WHERE tp.organization_id = $1 AND tp.user_id = $2 \
          UNION ALL \
-         SELECT 'project', g.project_id, g.project_name, g.project_slug, g.level, NULL, 'grant', 'grant', \
-                g.started_at, g.ended_at \
+         SELECT 'project', g.project_id, g.project_name, g.project_slug, g.level, NULL, g.started_at, g.ended_at \
            FROM grant_history g WHERE g.organization_id = $1 AND g.user_id = $2 \
          UNION ALL \
          SELECT 'project', g.project_id, g.project_name, g.project_slug, g.level, g.team_name, \
-                began_by, ended_by, started_at, ended_at \
-           FROM (SELECT g.project_id, g.project_name, g.project_slug, g.level, g.team_name, \
-                        greatest(g.started_at, tp.started_at) AS started_at, \
-                        least(g.ended_at, tp.ended_at) AS ended_at, \
-                        CASE WHEN tp.started_at >= g.started_at THEN 'place' ELSE 'grant' END AS began_by, \
-                        CASE WHEN tp.ended_at IS NOT NULL AND (g.ended_at IS NULL OR tp.ended_at <= g.ended_at) \
-                             THEN 'place' ELSE 'grant' END AS ended_by \
-                   FROM team_place_history tp \
-                   JOIN grant_history g ON g.team_id = tp.team_id \
-                        AND g.started_at < coalesce(tp.ended_at, 'infinity') \
-                        AND tp.started_at < coalesce(g.ended_at, 'infinity') \
-                  WHERE tp.organization_id = $1 AND tp.user_id = $2) g \
+                greatest(g.started_at, tp.started_at), least(g.ended_at, tp.ended_at) \
+           FROM team_place_history tp \
+           JOIN grant_history g ON g.team_id = tp.team_id \
+                AND g.started_at < coalesce(tp.ended_at, 'infinity') \
+                AND tp.started_at < coalesce(g.ended_at, 'infinity') \
+          WHERE tp.organization_id = $1 AND tp.user_id = $2 \
          UNION ALL \
-         SELECT 'suspension', s.membership_id, '', '', '', NULL, 'place', 'place', s.started_at, s.ended_at \
+         SELECT 'suspension', s.membership_id, '', '', '', NULL, s.started_at, s.ended_at \
            FROM suspension_history s WHERE s.organization_id = $1 AND s.user_id = $2 \
          ORDER BY started_at DESC, kind DESC, name, id, team NULLS FIRST \
          LIMIT $3",
@@ -274,7 +262,8 @@ pub struct Turn {
     /// Whether it began then (or ended).
     #[diesel(sql_type = Bool)]
     pub began: bool,
-    /// `place` or `grant`, as in [`Stretch`] (a direct grant: `grant`).
+    /// What caused it: `place` (they joined or left the team) or `grant` (a grant began
+    /// or ended; always so for a grant to them).
     #[diesel(sql_type = Text)]
     pub by: String,
     #[diesel(sql_type = SqlUuid)]
@@ -362,24 +351,35 @@ pub fn kept_since(conn: &mut PgConnection, org: Uuid) -> QueryResult<Option<Offs
 }
 
 /// Who had the membership `membership` in `org`: their account, name and address, from
-/// the membership while it lasts, from its history once it is gone.
-pub fn person(conn: &mut PgConnection, org: Uuid, membership: Uuid) -> QueryResult<Option<(Uuid, String, String)>> {
+/// the membership while it lasts (`current`), from its history once it is gone.
+pub struct Person {
+    pub user_id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub current: bool,
+}
+
+/// The [`Person`] of `membership` in `org`, if it ever was one.
+pub fn person(conn: &mut PgConnection, org: Uuid, membership: Uuid) -> QueryResult<Option<Person>> {
     #[derive(QueryableByName)]
-    struct Person {
+    struct Row {
         #[diesel(sql_type = SqlUuid)]
         user_id: Uuid,
         #[diesel(sql_type = Text)]
         member_name: String,
         #[diesel(sql_type = Text)]
         member_email: String,
+        #[diesel(sql_type = Bool)]
+        current: bool,
     }
-    let found: Option<Person> = diesel::sql_query(
-        "(SELECT user_id, member_name, member_email FROM memberships WHERE organization_id = $1 AND id = $2) \
+    let found: Option<Row> = diesel::sql_query(
+        "(SELECT user_id, member_name, member_email, true AS current FROM memberships \
+           WHERE organization_id = $1 AND id = $2) \
          UNION ALL \
-         (SELECT user_id, member_name, member_email FROM team_place_history \
+         (SELECT user_id, member_name, member_email, false FROM team_place_history \
            WHERE organization_id = $1 AND membership_id = $2 ORDER BY started_at DESC LIMIT 1) \
          UNION ALL \
-         (SELECT user_id, member_name, member_email FROM grant_history \
+         (SELECT user_id, member_name, member_email, false FROM grant_history \
            WHERE organization_id = $1 AND membership_id = $2 ORDER BY started_at DESC LIMIT 1) \
          LIMIT 1",
     )
@@ -387,5 +387,5 @@ pub fn person(conn: &mut PgConnection, org: Uuid, membership: Uuid) -> QueryResu
     .bind::<SqlUuid, _>(membership)
     .get_result(conn)
     .optional()?;
-    Ok(found.map(|p| (p.user_id, p.member_name, p.member_email)))
+    Ok(found.map(|p| Person { user_id: p.user_id, name: p.member_name, email: p.member_email, current: p.current }))
 }

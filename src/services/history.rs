@@ -200,7 +200,8 @@ pub fn person(
 ) -> Result<PersonHistory, AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
     let org = access.org.org_id();
-    let (person, name, email) = rows::person(conn, org.0, membership)?.ok_or(AppError::NotFound)?;
+    let rows::Person { user_id: person, name, email, current } =
+        rows::person(conn, org.0, membership)?.ok_or(AppError::NotFound)?;
     if person != user.0 {
         access.require(Permission::ViewAuditLog)?;
     }
@@ -208,7 +209,6 @@ pub fn person(
     let mut stretches = rows::of_person(conn, org.0, person, STRETCHES_SHOWN + 1)?;
     let more = stretches.len() as i64 > STRETCHES_SHOWN;
     stretches.truncate(STRETCHES_SHOWN as usize);
-    let current = crate::db::memberships::find(conn, org, UserId(person))?.is_some_and(|m| m.id == membership);
     let kept_since = rows::kept_since(conn, org.0)?;
     let mine = person == user.0;
     Ok(PersonHistory {
