@@ -1392,6 +1392,13 @@ async fn an_admin_selects_twenty_members_previews_taking_them_out_of_platform_an
     ada.screenshots_at_both_widths("project-access-history").await;
     ada.follow_link("Crew 07").await;
     ada.sees("Project Billing API · via team Platform").await;
+    let violations = accessibility_violations(&ada.browser, "body").await;
+    assert!(violations.is_empty(), "axe-core on a member's Access history: {violations:?}");
+    for (width, height) in [(1280, 800), (390, 844)] {
+        ada.browser.set_window_size(width, height).await.unwrap();
+        assert_eq!(sideways_overflow(&ada.browser).await, 0, "nothing scrolls sideways at {width} px");
+    }
+    ada.browser.set_window_size(1280, 800).await.unwrap();
     ada.screenshots_at_both_widths("member-access-history").await;
     ada.browser.close().await.unwrap();
 }
