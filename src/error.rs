@@ -158,18 +158,15 @@ impl From<diesel::result::Error> for AppError {
 /// gave up on a statement past `statement_timeout`: the request did nothing (its
 /// transaction is rolled back) and may be tried again, so it is a 503, not a 500.
 fn is_database_unavailable(error: &diesel::result::Error) -> bool {
-    use diesel::result::{DatabaseErrorKind, Error};
-    const SAID_BY_A_SERVER_GOING_AWAY: [&str; 6] = [
-        "terminating connection",       // 57P01-57P03: shutdown, crash of another backend
-        "server closed the connection", // libpq: the socket closed mid-query
-        "the database system is",       // shutting down, starting up, in recovery mode
-        "no connection to the server",  // libpq, after the above
-        "could not receive data from server",
+    const SAID_BY_A_SERVER_GOING_AWAY: [&str; 2] = [
+        "the database system is",                       // shutting down, starting up, in recovery mode
         "canceling statement due to statement timeout", // 57014: too slow to wait for
     ];
     match error {
-        Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => true,
-        Error::DatabaseError(_, info) => SAID_BY_A_SERVER_GOING_AWAY.iter().any(|said| info.message().contains(said)),
+        diesel::result::Error::DatabaseError(_, info) => {
+            crate::db::is_connection_lost(error)
+                || SAID_BY_A_SERVER_GOING_AWAY.iter().any(|said| info.message().contains(said))
+        }
         _ => false,
     }
 }

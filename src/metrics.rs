@@ -38,6 +38,8 @@ pub struct Snapshot {
     pub pool_idle: IntGauge,
     pub pool_waiting: IntGauge,
     pub pool_max: IntGauge,
+    /// Connections the pool checked (`SELECT 1`) before handing them out.
+    pub pool_checks: prometheus::IntCounter,
     pub outbox: IntGaugeVec,
     pub outbox_oldest_pending: Gauge,
     pub jobs_pending: IntGaugeVec,
@@ -86,6 +88,11 @@ impl Metrics {
             pool_idle: gauge("db_pool_idle_connections", "Idle connections in the database pool"),
             pool_waiting: gauge("db_pool_waiting", "Tasks waiting for a pooled connection"),
             pool_max: gauge("db_pool_max_connections", "Largest size of the database pool"),
+            pool_checks: prometheus::IntCounter::new(
+                "db_pool_checks_total",
+                "Connections checked with SELECT 1 on checkout (after a quiet moment, or after one was found cut)",
+            )
+            .expect("valid metric"),
             outbox: IntGaugeVec::new(
                 Opts::new("outbox_messages", "Outbox messages not yet sent, by status"),
                 &["status"],
@@ -139,6 +146,7 @@ impl Metrics {
             Box::new(s.pool_idle.clone()),
             Box::new(s.pool_waiting.clone()),
             Box::new(s.pool_max.clone()),
+            Box::new(s.pool_checks.clone()),
             Box::new(s.outbox.clone()),
             Box::new(s.outbox_oldest_pending.clone()),
             Box::new(s.jobs_pending.clone()),

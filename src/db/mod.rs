@@ -37,13 +37,13 @@ pub mod webhooks;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use diesel::connection::InstrumentationEvent;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PoolError};
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, ManageConnection, Pool, PoolError};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::redact_database_url;
@@ -55,7 +55,7 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 /// several instances starting together migrate once.
 const MIGRATION_LOCK_KEY: i64 = 0x524f_5354_4552; // "ROSTER"
 
-pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+pub type PgPool = Pool<Manager>;
 
 diesel::define_sql_function! {
     /// SQL `lower(text)`, for case-insensitive email lookups that use the `lower(email)` indexes.
@@ -84,6 +84,11 @@ impl Db {
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// How many times the pool checked a connection on checkout (see [`Manager`]).
+    pub fn checks() -> u64 {
+        CHECKS.load(Ordering::Relaxed)
     }
 
     /// How many tasks wait for a pooled connection at this moment.
@@ -145,6 +150,90 @@ tokio::task_local! {
 thread_local! {
     /// Statements sent by the connections used on this thread, ever.
     static ON_THIS_THREAD: Cell<u64> = const { Cell::new(0) };
+    /// Whether the connection in use on this thread lost its server (set by its
+    /// statements, read when it goes back to the pool).
+    static LOST_ON_THIS_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// How long the pool may go without a statement before it checks a connection on
+/// checkout again; and, once a connection was found cut, how long every checkout is
+/// checked.
+const QUIET_BEFORE_CHECKS: Duration = Duration::from_secs(1);
+const CHECKS_AFTER_A_LOSS: Duration = Duration::from_secs(10);
+
+/// Diesel's connection manager, with a check on checkout (`SELECT 1`) only where one
+/// can find something: after the pool was quiet for a moment (the server may have
+/// restarted meanwhile), and for a while after a statement found its connection cut
+/// (the others went with it). A connection in steady use proves itself with every
+/// statement; checking it before each use doubled the round trips of a cheap page.
+/// A connection whose statement found the server gone is discarded when it comes back.
+#[derive(Debug)]
+pub struct Manager {
+    inner: ConnectionManager<PgConnection>,
+    health: Arc<Health>,
+}
+
+/// What the pool's connections tell [`Manager`] about the server.
+#[derive(Debug)]
+struct Health {
+    started: Instant,
+    /// Milliseconds after `started` of the last statement sent, and until when
+    /// every checkout is checked.
+    last_statement: AtomicU64,
+    checked_until: AtomicU64,
+}
+
+/// Checks the pools made on checkout, for `/metrics`.
+static CHECKS: AtomicU64 = AtomicU64::new(0);
+
+impl Health {
+    fn now(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn needs_check(&self) -> bool {
+        let now = self.now();
+        now < self.checked_until.load(Ordering::Relaxed)
+            || now.saturating_sub(self.last_statement.load(Ordering::Relaxed)) > QUIET_BEFORE_CHECKS.as_millis() as u64
+    }
+
+    /// Notes a statement: sent, or failed because the connection is gone.
+    fn saw(&self, event: &InstrumentationEvent<'_>) {
+        match event {
+            InstrumentationEvent::StartQuery { .. } => self.last_statement.store(self.now(), Ordering::Relaxed),
+            InstrumentationEvent::FinishQuery { error: Some(error), .. } if is_connection_lost(error) => {
+                LOST_ON_THIS_THREAD.with(|lost| lost.set(true));
+                self.checked_until.store(self.now() + CHECKS_AFTER_A_LOSS.as_millis() as u64, Ordering::Relaxed);
+            }
+            _ => {}
+        }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = PgConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<PgConnection, Self::Error> {
+        self.inner.connect()
+    }
+
+    fn is_valid(&self, conn: &mut PgConnection) -> Result<(), Self::Error> {
+        LOST_ON_THIS_THREAD.with(|lost| lost.set(false));
+        if !self.health.needs_check() {
+            return Ok(());
+        }
+        // The pool's own check is not a statement of the request that waits for it.
+        CHECKS.fetch_add(1, Ordering::Relaxed);
+        let counted = ON_THIS_THREAD.with(Cell::get);
+        let checked = self.inner.is_valid(conn);
+        ON_THIS_THREAD.with(|count| count.set(counted));
+        checked
+    }
+
+    fn has_broken(&self, conn: &mut PgConnection) -> bool {
+        LOST_ON_THIS_THREAD.with(|lost| lost.replace(false)) || self.inner.has_broken(conn)
+    }
 }
 
 /// Sets each new pooled connection up: a server-side `statement_timeout`, so that a
@@ -154,6 +243,7 @@ thread_local! {
 #[derive(Debug)]
 struct PrepareConnection {
     statement_timeout: Duration,
+    health: Arc<Health>,
 }
 
 impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for PrepareConnection {
@@ -162,10 +252,12 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for PrepareConnectio
         diesel::sql_query(format!("SET statement_timeout = {millis}"))
             .execute(conn)
             .map_err(diesel::r2d2::Error::QueryError)?;
-        conn.set_instrumentation(|event: InstrumentationEvent<'_>| {
+        let health = self.health.clone();
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
             if let InstrumentationEvent::StartQuery { .. } = event {
                 ON_THIS_THREAD.with(|count| count.set(count.get() + 1));
             }
+            health.saw(&event);
         });
         Ok(())
     }
@@ -199,6 +291,23 @@ impl Steps<'_> {
     }
 }
 
+/// Whether a statement failed because its connection is gone (the server stopped,
+/// restarted or ended the session): the connection cannot serve again.
+pub fn is_connection_lost(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    const SAID_WHEN_THE_CONNECTION_GOES: [&str; 4] = [
+        "terminating connection",       // 57P01-57P03: shutdown, crash of another backend
+        "server closed the connection", // libpq: the socket closed mid-query
+        "no connection to the server",  // libpq, after the above
+        "could not receive data from server",
+    ];
+    match error {
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => true,
+        Error::DatabaseError(_, info) => SAID_WHEN_THE_CONNECTION_GOES.iter().any(|said| info.message().contains(said)),
+        _ => false,
+    }
+}
+
 /// Whether a statement failed on a unique constraint (e.g. a URL name already taken).
 pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
     matches!(error, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
@@ -216,12 +325,13 @@ pub fn ping(conn: &mut PgConnection) -> QueryResult<()> {
 /// server that accepts the TCP connection and never answers.
 pub fn build_pool(database_url: &str, max_size: u32, statement_timeout: Duration) -> anyhow::Result<PgPool> {
     let url = with_connect_timeout(database_url);
+    let health = Arc::new(Health { started: Instant::now(), last_statement: 0.into(), checked_until: 0.into() });
     Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(3))
-        .connection_customizer(Box::new(PrepareConnection { statement_timeout }))
-        .build(ConnectionManager::new(&url))
+        .connection_customizer(Box::new(PrepareConnection { statement_timeout, health: health.clone() }))
+        .build(Manager { inner: ConnectionManager::new(&url), health })
         .map_err(|e| unreachable_database(database_url, &e.to_string()))
 }
 

@@ -63,6 +63,7 @@ pub async fn scrape(request: HttpRequest, state: web::Data<AppState>) -> Result<
     snapshot.pool_idle.set(i64::from(pool.idle_connections));
     snapshot.pool_max.set(i64::from(state.db.pool().max_size()));
     snapshot.pool_waiting.set(state.db.waiting());
+    snapshot.pool_checks.inc_by(crate::db::Db::checks().saturating_sub(snapshot.pool_checks.get()));
     let key = state.links.sealing_key().clone();
     match state.db.run(move |conn| health::backlog(conn, &key)).await {
         Ok(backlog) => {
