@@ -171,3 +171,138 @@ pub fn unverify(conn: &mut PgConnection, id: Uuid, error: &str) -> QueryResult<u
         ))
         .execute(conn)
 }
+
+/// What an account could join, as its Dashboard tells it, read in one statement: its
+/// requests to join that wait for an answer, and the verified domain its address is
+/// at with the facts that decide whether it may join by it.
+#[derive(Debug, Clone)]
+pub struct Prospects {
+    /// Newest first.
+    pub requests: Vec<OpenRequest>,
+    pub candidate: Option<Candidate>,
+}
+
+/// A request to join that waits for an answer.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct OpenRequest {
+    pub id: Uuid,
+    pub organization: Uuid,
+    pub org_name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub asked_at: OffsetDateTime,
+}
+
+/// The verified domain an address is at, its organization's name, and whether the
+/// account is a member there, was removed from it or left it (an event with one of
+/// the actions asked for names the address), or has an open invitation there.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub domain: OrgDomain,
+    pub org_name: String,
+    pub member: bool,
+    pub gone: bool,
+    pub invited: bool,
+}
+
+/// The [`Prospects`] of the account `user`, whose address `email` (canonical `key`)
+/// is at the domain `at` (`None`: look up no domain); `gone` the audit actions that
+/// keep someone from coming back by themselves.
+pub fn prospects(
+    conn: &mut PgConnection,
+    user: Uuid,
+    at: Option<&str>,
+    email: &str,
+    key: &str,
+    gone: &[&str],
+) -> QueryResult<Prospects> {
+    use diesel::sql_types::{Array, Bool, Jsonb, Nullable, Text, Timestamptz};
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Jsonb)]
+        requests: serde_json::Value,
+        #[diesel(sql_type = Nullable<diesel::sql_types::Uuid>)]
+        id: Option<Uuid>,
+        #[diesel(sql_type = Nullable<diesel::sql_types::Uuid>)]
+        organization_id: Option<Uuid>,
+        #[diesel(sql_type = Nullable<Text>)]
+        domain: Option<String>,
+        #[diesel(sql_type = Nullable<Text>)]
+        token: Option<String>,
+        #[diesel(sql_type = Nullable<Timestamptz>)]
+        created_at: Option<OffsetDateTime>,
+        #[diesel(sql_type = Nullable<Timestamptz>)]
+        verified_at: Option<OffsetDateTime>,
+        #[diesel(sql_type = Nullable<Timestamptz>)]
+        last_checked_at: Option<OffsetDateTime>,
+        #[diesel(sql_type = Nullable<Text>)]
+        last_error: Option<String>,
+        #[diesel(sql_type = Nullable<Timestamptz>)]
+        failing_since: Option<OffsetDateTime>,
+        #[diesel(sql_type = Nullable<Text>)]
+        policy: Option<DomainPolicy>,
+        #[diesel(sql_type = Nullable<Bool>)]
+        sso: Option<bool>,
+        #[diesel(sql_type = Nullable<Bool>)]
+        sso_required: Option<bool>,
+        #[diesel(sql_type = Nullable<Text>)]
+        org_name: Option<String>,
+        #[diesel(sql_type = Bool)]
+        member: bool,
+        #[diesel(sql_type = Bool)]
+        gone: bool,
+        #[diesel(sql_type = Bool)]
+        invited: bool,
+    }
+    let row: Row = diesel::sql_query(
+        "SELECT (SELECT coalesce(jsonb_agg(jsonb_build_object('id', r.id, 'organization', r.organization_id, \
+                        'org_name', o.name, 'asked_at', r.created_at) ORDER BY r.created_at DESC), '[]'::jsonb) \
+                   FROM join_requests r JOIN organizations o ON o.id = r.organization_id \
+                  WHERE r.user_id = $1 AND r.status = 'open') AS requests, \
+                d.id, d.organization_id, d.domain, d.token, d.created_at, d.verified_at, d.last_checked_at, \
+                d.last_error, d.failing_since, d.policy, d.sso, d.sso_required, o.name AS org_name, \
+                EXISTS (SELECT 1 FROM memberships m WHERE m.organization_id = d.organization_id AND m.user_id = $1) \
+                    AS member, \
+                EXISTS (SELECT 1 FROM audit_events a WHERE a.organization_id = d.organization_id \
+                         AND a.action = ANY($5) AND a.target_label = $3) AS gone, \
+                EXISTS (SELECT 1 FROM invitations i WHERE i.organization_id = d.organization_id \
+                         AND i.email_key = $4 AND i.status = 'pending' AND i.expires_at > now()) AS invited \
+           FROM (SELECT 1) AS one \
+           LEFT JOIN LATERAL (SELECT * FROM organization_domains \
+                               WHERE domain = $2 AND verified_at IS NOT NULL LIMIT 1) d ON true \
+           LEFT JOIN organizations o ON o.id = d.organization_id",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(user)
+    .bind::<Nullable<Text>, _>(at)
+    .bind::<Text, _>(email)
+    .bind::<Text, _>(key)
+    .bind::<Array<Text>, _>(gone)
+    .get_result(conn)?;
+    let requests =
+        serde_json::from_value(row.requests).map_err(|e| diesel::result::Error::DeserializationError(e.into()))?;
+    let candidate = match (row.id, row.organization_id, row.domain, row.token, row.created_at, row.policy) {
+        (Some(id), Some(organization_id), Some(domain), Some(token), Some(created_at), Some(policy)) => {
+            Some(Candidate {
+                domain: OrgDomain {
+                    id,
+                    organization_id,
+                    domain,
+                    token,
+                    created_at,
+                    verified_at: row.verified_at,
+                    last_checked_at: row.last_checked_at,
+                    last_error: row.last_error,
+                    failing_since: row.failing_since,
+                    policy,
+                    sso: row.sso.unwrap_or_default(),
+                    sso_required: row.sso_required.unwrap_or_default(),
+                },
+                org_name: row.org_name.unwrap_or_default(),
+                member: row.member,
+                gone: row.gone,
+                invited: row.invited,
+            })
+        }
+        _ => None,
+    };
+    Ok(Prospects { requests, candidate })
+}

@@ -10,10 +10,16 @@ use uuid::Uuid;
 
 use diesel::pg::Pg;
 
+use super::invitation_grants::InvitationGrant as Grant;
 use super::listing::{after_text, escape_like, Cursor, Explain};
 use super::lower;
 use super::schema::{invitations, organizations};
 use crate::domain::{InvitationStatus, OrgId, Role, UserId};
+
+/// A pending invitation to an address: the organization's name and URL name, and what it brings.
+pub type PendingTo = (Invitation, String, String, Vec<Grant>);
+/// A page of [`list`]: each invitation with its sort key, and what they bring.
+pub type Listed = (Vec<(Invitation, String)>, Vec<Grant>);
 
 /// An invitation row.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -297,14 +303,25 @@ pub fn replace_token(conn: &mut PgConnection, id: Uuid, nonce: &[u8], hash: &[u8
 
 /// Pending, unexpired invitations to an address (by its canonical form), with their
 /// organization's name and slug.
-pub fn pending_for_address(conn: &mut PgConnection, key: &str) -> QueryResult<Vec<(Invitation, String, String)>> {
-    invitations::table
+pub fn pending_for_address(conn: &mut PgConnection, key: &str) -> QueryResult<Vec<PendingTo>> {
+    let rows: Vec<(Invitation, String, String, serde_json::Value)> = invitations::table
         .inner_join(organizations::table)
         .filter(invitations::email_key.eq(key))
         .filter(open())
         .order((invitations::created_at.desc(), invitations::id.desc()))
-        .select((Invitation::as_select(), organizations::name, organizations::slug))
-        .load(conn)
+        .select((
+            Invitation::as_select(),
+            organizations::name,
+            organizations::slug,
+            diesel::dsl::sql::<diesel::sql_types::Jsonb>(GRANTS_OF_EACH),
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(invitation, name, slug, brought)| {
+            let grants = grants_in(invitation.id, brought)?;
+            Ok((invitation, name, slug, grants))
+        })
+        .collect()
 }
 
 /// Which invitations a listing shows.
@@ -340,9 +357,47 @@ pub struct ListQuery<'a> {
 
 /// Loads one page (`limit + 1` rows, so the caller knows whether another page follows).
 /// Each row comes with `lower(email)` as PostgreSQL computed it, for an exact email cursor.
-pub fn list(conn: &mut PgConnection, q: &ListQuery<'_>) -> QueryResult<Vec<(Invitation, String)>> {
-    statement(q).load(conn)
+/// `limit + 1` invitations of the list as `q` asks, each with `lower(email)` for its
+/// cursor; and what they bring (their teams and projects, each invitation's in the
+/// order of [`of_invitations`](super::invitation_grants::of_invitations)), in one statement.
+pub fn list(conn: &mut PgConnection, q: &ListQuery<'_>) -> QueryResult<Listed> {
+    let rows: Vec<(Invitation, String, serde_json::Value)> = statement(q).load(conn)?;
+    let mut grants = Vec::new();
+    let mut found = Vec::with_capacity(rows.len());
+    for (invitation, key, brought) in rows {
+        grants.extend(grants_in(invitation.id, brought)?);
+        found.push((invitation, key));
+    }
+    Ok((found, grants))
 }
+
+/// The grants of the invitation `id` from its [`GRANTS_OF_EACH`] column.
+fn grants_in(id: Uuid, brought: serde_json::Value) -> QueryResult<Vec<Grant>> {
+    // [team_id, project_id, name, level, is_team]
+    type Brought = (Option<Uuid>, Option<Uuid>, String, Option<String>, bool);
+    let brought: Vec<Brought> =
+        serde_json::from_value(brought).map_err(|e| diesel::result::Error::DeserializationError(e.into()))?;
+    Ok(brought
+        .into_iter()
+        .map(|(team_id, project_id, name, level, is_team)| Grant {
+            invitation_id: id,
+            team_id,
+            project_id,
+            name,
+            level: level.as_deref().and_then(crate::domain::AccessLevel::from_db),
+            is_team,
+        })
+        .collect())
+}
+
+/// What each listed invitation brings, as a JSON array of `[team_id, project_id,
+/// name, level, is_team]` (names of deleted teams and projects as they were), through
+/// the index of grants by invitation.
+const GRANTS_OF_EACH: &str = "(SELECT coalesce(jsonb_agg(jsonb_build_array(g.team_id, g.project_id, \
+        coalesce(t.name, p.name, g.name), g.level, g.is_team) \
+        ORDER BY g.is_team DESC, coalesce(t.name, p.name, g.name), g.id), '[]'::jsonb) \
+     FROM invitation_grants g LEFT JOIN teams t ON t.id = g.team_id LEFT JOIN projects p ON p.id = g.project_id \
+     WHERE g.invitation_id = invitations.id)";
 
 /// The plan of [`list`]'s statement.
 pub fn plan(conn: &mut PgConnection, q: &ListQuery<'_>) -> QueryResult<Vec<String>> {
@@ -352,7 +407,7 @@ pub fn plan(conn: &mut PgConnection, q: &ListQuery<'_>) -> QueryResult<Vec<Strin
 type Listing = invitations::BoxedQuery<
     'static,
     Pg,
-    (diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Invitation, Pg>>, diesel::sql_types::Text),
+    (diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Invitation, Pg>>, diesel::sql_types::Text, diesel::sql_types::Jsonb),
 >;
 
 /// [`list`]'s statement: only the conditions the query has, and the cursor as one
@@ -360,7 +415,11 @@ type Listing = invitations::BoxedQuery<
 fn statement(q: &ListQuery<'_>) -> Listing {
     let mut query = invitations::table
         .filter(invitations::organization_id.eq(q.org.0))
-        .select((Invitation::as_select(), lower(invitations::email)))
+        .select((
+            Invitation::as_select(),
+            lower(invitations::email),
+            diesel::dsl::sql::<diesel::sql_types::Jsonb>(GRANTS_OF_EACH),
+        ))
         .into_boxed();
     query = match q.filter {
         StatusFilter::All => query,

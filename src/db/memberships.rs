@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::organizations::Organization;
 use super::schema::{memberships, organizations, users};
+use super::users::User;
 use crate::domain::{EmailAddress, OrgId, Role, UserId};
 
 /// A membership row.
@@ -64,6 +65,38 @@ pub fn organizations_of(conn: &mut PgConnection, user: UserId) -> QueryResult<Ve
         .order((organizations::name.asc(), organizations::id.asc()))
         .select((Organization::as_select(), Membership::as_select()))
         .load(conn)
+}
+
+/// An account, every organization it belongs to with its membership (by
+/// organization name, as [`organizations_of`]) and its bell's number, in one
+/// statement: what every signed-in page reads about who is looking, the
+/// organization it shows among them. `None` when the account is gone.
+pub fn viewer(conn: &mut PgConnection, user: UserId) -> QueryResult<Option<Viewing>> {
+    let rows: Vec<(User, Option<Organization>, Option<Membership>, i64)> = users::table
+        .left_join(memberships::table.on(memberships::user_id.eq(users::id)))
+        .left_join(organizations::table.on(organizations::id.eq(memberships::organization_id)))
+        .filter(users::id.eq(user.0))
+        .order((organizations::name.asc(), organizations::id.asc()))
+        .select((
+            User::as_select(),
+            Option::<Organization>::as_select(),
+            Option::<Membership>::as_select(),
+            super::notifications::bell_count_of(users::id),
+        ))
+        .load(conn)?;
+    let mut rows = rows.into_iter().peekable();
+    let Some((user, _, _, unread)) = rows.peek().cloned() else { return Ok(None) };
+    let orgs = rows.filter_map(|(_, org, membership, _)| org.zip(membership)).collect();
+    Ok(Some(Viewing { user, orgs, unread }))
+}
+
+/// What [`viewer`] reads.
+#[derive(Debug, Clone)]
+pub struct Viewing {
+    pub user: User,
+    pub orgs: Vec<(Organization, Membership)>,
+    /// The bell's number.
+    pub unread: i64,
 }
 
 /// The Owner's name and email.
@@ -126,24 +159,18 @@ pub fn granter_names(
     limit: i64,
     except: Option<Uuid>,
 ) -> QueryResult<Vec<String>> {
-    let mut owner = memberships::table
-        .filter(memberships::organization_id.eq(org.0))
-        .filter(memberships::role.eq(Role::Owner))
-        .select(memberships::member_name)
-        .into_boxed();
-    let mut admins = memberships::table
-        .filter(memberships::organization_id.eq(org.0))
-        .filter(memberships::role.eq(Role::Admin))
-        .filter(memberships::suspended_at.is_null())
-        .select(memberships::member_name)
-        .into_boxed();
-    if let Some(except) = except {
-        owner = owner.filter(memberships::id.ne(except));
-        admins = admins.filter(memberships::id.ne(except));
+    #[derive(QueryableByName)]
+    struct Names {
+        #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Text>)]
+        names: Vec<String>,
     }
-    let admins = admins.order((crate::db::lower(memberships::member_name), memberships::id)).limit(limit - 1);
-    let mut names: Vec<String> = owner.load(conn)?;
-    names.extend(admins.load::<String>(conn)?);
+    let mut names =
+        diesel::sql_query(format!("SELECT {} AS names", super::organizations::granters_sql("$1", "$2", "$3")))
+            .bind::<diesel::sql_types::Uuid, _>(org.0)
+            .bind::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(except)
+            .bind::<diesel::sql_types::BigInt, _>(limit)
+            .get_result::<Names>(conn)?
+            .names;
     names.sort();
     Ok(names)
 }

@@ -50,7 +50,7 @@ pub struct Notification {
 /// unexpired invitations to the user's address if it is verified. Both parts use
 /// partial indexes (`notifications_unread_idx`, `invitations_pending_email_idx`).
 pub fn bell_count(conn: &mut PgConnection, user: Uuid) -> QueryResult<i64> {
-    diesel::select(bell_count_fn(user)).get_result(conn)
+    diesel::select(bell_count_of(user)).get_result(conn)
 }
 
 /// What one poll of the bell learned from the database (`bell_poll`, migration 20).
@@ -95,8 +95,9 @@ pub fn bell_poll(conn: &mut PgConnection, id: &str, known_version: i64) -> Query
 // their statements are prepared once per connection and kept; the functions' own
 // plans are kept too, so a poll is neither parsed nor planned again.
 diesel::define_sql_function! {
+    /// SQL `bell_count(user)`: the bell's number of an account, in a statement of its own or of another read.
     #[sql_name = "bell_count"]
-    fn bell_count_fn(recipient: diesel::sql_types::Uuid) -> diesel::sql_types::BigInt;
+    fn bell_count_of(recipient: diesel::sql_types::Uuid) -> diesel::sql_types::BigInt;
 }
 diesel::define_sql_function! {
     #[sql_name = "bell_poll"]

@@ -104,17 +104,46 @@ pub fn seat_counts(conn: &mut PgConnection, id: OrgId) -> QueryResult<(i64, i64)
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         reserved: i64,
     }
-    // The counters are kept exact by the triggers of migration 16; pending invitations
-    // whose time ran out are few, and counted through a partial index.
-    let counts: Counts = diesel::sql_query(
-        "SELECT o.member_count::bigint AS members, \
-                o.pending_count - (SELECT count(*) FROM invitations \
-                                    WHERE organization_id = o.id AND status = 'pending' AND expires_at <= now()) AS reserved \
-           FROM organizations o WHERE o.id = $1",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(id.0)
-    .get_result(conn)?;
+    let counts: Counts = diesel::sql_query(format!("SELECT {SEAT_COUNTS} FROM organizations o WHERE o.id = $1"))
+        .bind::<diesel::sql_types::Uuid, _>(id.0)
+        .get_result(conn)?;
     Ok((counts.members, counts.reserved))
+}
+
+/// The columns of [`seat_counts`] over `organizations o`. The counters are kept exact
+/// by the triggers of migration 16; pending invitations whose time ran out are few,
+/// and counted through a partial index.
+const SEAT_COUNTS: &str = "o.member_count::bigint AS members, \
+     o.pending_count - (SELECT count(*) FROM invitations \
+                         WHERE organization_id = o.id AND status = 'pending' AND expires_at <= now()) AS reserved";
+
+/// What the Members page shows around its rows, in one statement: the seats, whether
+/// any member has an end date (its `Expires` column; the partial index of members
+/// with one), and the verified domains (whose members' second factor the Owner may reset).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct MembersSummary {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub members: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub reserved: i64,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub any_expires: bool,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Text>)]
+    pub verified_domains: Vec<String>,
+}
+
+/// The [`MembersSummary`] of `org`.
+pub fn members_summary(conn: &mut PgConnection, id: OrgId) -> QueryResult<MembersSummary> {
+    diesel::sql_query(format!(
+        "SELECT {SEAT_COUNTS}, \
+                EXISTS (SELECT 1 FROM memberships m \
+                         WHERE m.organization_id = o.id AND m.expires_at IS NOT NULL) AS any_expires, \
+                ARRAY(SELECT d.domain FROM organization_domains d \
+                       WHERE d.organization_id = o.id AND d.verified_at IS NOT NULL ORDER BY d.domain) AS verified_domains \
+           FROM organizations o WHERE o.id = $1"
+    ))
+    .bind::<diesel::sql_types::Uuid, _>(id.0)
+    .get_result(conn)
 }
 
 /// How many members are suspended (kept by the triggers of migration 40): they hold no seat.
@@ -204,7 +233,7 @@ pub fn seat_usage(conn: &mut PgConnection, org: OrgId, limit: i32) -> QueryResul
 }
 
 /// What an organization's Overview tells those who manage it, in one statement.
-#[derive(Debug, Clone, Default, QueryableByName)]
+#[derive(Debug, Clone, Default, QueryableByName, serde::Deserialize)]
 pub struct Attention {
     /// Pending, unexpired invitations; those of them that expire within 48 hours.
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -215,6 +244,7 @@ pub struct Attention {
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     pub oldest_email: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
+    #[serde(with = "time::serde::rfc3339::option")]
     pub oldest_sent: Option<time::OffsetDateTime>,
     /// Members whose address is not verified; members who joined 30 days ago or
     /// more and never came back.
@@ -234,8 +264,15 @@ pub struct Attention {
 /// The [`Attention`] figures of `org`; an open invitation counts as expiring when it
 /// expires before `expiring_before`.
 pub fn attention(conn: &mut PgConnection, org: OrgId, expiring_before: time::OffsetDateTime) -> QueryResult<Attention> {
-    diesel::sql_query(
-        "WITH open AS (SELECT email, created_at, expires_at FROM invitations \
+    diesel::sql_query(ATTENTION)
+        .bind::<diesel::sql_types::Uuid, _>(org.0)
+        .bind::<diesel::sql_types::Timestamptz, _>(expiring_before)
+        .get_result(conn)
+}
+
+/// [`attention`]'s statement: `$1` the organization, `$2` the moment before which an
+/// open invitation counts as expiring.
+const ATTENTION: &str = "WITH open AS (SELECT email, created_at, expires_at FROM invitations \
                         WHERE organization_id = $1 AND status = 'pending' AND expires_at > now()) \
          SELECT (SELECT count(*) FROM open) AS pending, \
                 (SELECT count(*) FROM open WHERE expires_at < $2) AS expiring, \
@@ -247,9 +284,83 @@ pub fn attention(conn: &mut PgConnection, org: OrgId, expiring_before: time::Off
                 EXISTS (SELECT 1 FROM invitations WHERE organization_id = $1) AS ever_invited, \
                 EXISTS (SELECT 1 FROM teams WHERE organization_id = $1) AS has_team, \
                 EXISTS (SELECT 1 FROM organization_domains WHERE organization_id = $1 AND verified_at IS NOT NULL) \
-                    AS has_verified_domain",
-    )
+                    AS has_verified_domain";
+
+/// What the Overview shows besides the latest events, in one statement: the seats,
+/// the Owner, who can grant access (as [`granter_names`](super::memberships::granter_names)
+/// finds them, unsorted), the [`Attention`] figures when the viewer manages members,
+/// and what the viewer reaches (rows of [`reached_by`](super::projects::reached_by)).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct OverviewSummary {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub members: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub reserved: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub owner_name: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub owner_email: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::Text>)]
+    pub granters: Vec<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Jsonb>)]
+    attention: Option<serde_json::Value>,
+    #[diesel(sql_type = diesel::sql_types::Jsonb)]
+    reach: serde_json::Value,
+}
+
+impl OverviewSummary {
+    /// The [`Attention`] figures, when they were read.
+    pub fn attention(&self) -> QueryResult<Option<Attention>> {
+        self.attention.clone().map(serde_json::from_value).transpose().map_err(json_error)
+    }
+
+    /// What the viewer reaches, in the order of [`reached_by`](super::projects::reached_by).
+    pub fn reach(&self) -> QueryResult<Vec<super::projects::Reached>> {
+        serde_json::from_value(self.reach.clone()).map_err(json_error)
+    }
+}
+
+fn json_error(error: serde_json::Error) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(error.into())
+}
+
+/// The [`OverviewSummary`] of `org` for the member `viewer`, naming at most `granters`
+/// who can grant access, with the [`Attention`] figures if `manages`.
+pub fn overview_summary(
+    conn: &mut PgConnection,
+    org: OrgId,
+    viewer: Uuid,
+    manages: bool,
+    expiring_before: time::OffsetDateTime,
+    granters: i64,
+) -> QueryResult<OverviewSummary> {
+    diesel::sql_query(format!(
+        "SELECT {SEAT_COUNTS}, owner.name AS owner_name, owner.email AS owner_email, {granters} AS granters, \
+                CASE WHEN $3 THEN (SELECT to_jsonb(a) FROM ({ATTENTION}) a) END AS attention, \
+                {reach} AS reach \
+           FROM organizations o \
+           LEFT JOIN LATERAL (SELECT u.name, u.email FROM memberships m JOIN users u ON u.id = m.user_id \
+                               WHERE m.organization_id = o.id AND m.role = 'owner' LIMIT 1) owner ON true \
+          WHERE o.id = $1",
+        granters = granters_sql("$1", "$4", "$5"),
+        reach = super::projects::reached_json("$4"),
+    ))
     .bind::<diesel::sql_types::Uuid, _>(org.0)
     .bind::<diesel::sql_types::Timestamptz, _>(expiring_before)
+    .bind::<diesel::sql_types::Bool, _>(manages)
+    .bind::<diesel::sql_types::Uuid, _>(viewer)
+    .bind::<diesel::sql_types::BigInt, _>(granters)
     .get_result(conn)
+}
+
+/// [`granter_names`](super::memberships::granter_names)'s array (unsorted), for the organization `org`, leaving out the
+/// membership `except` (either may be `NULL`), naming at most `limit` (SQL expressions).
+pub(crate) fn granters_sql(org: &str, except: &str, limit: &str) -> String {
+    format!(
+        "(ARRAY(SELECT member_name FROM memberships WHERE organization_id = {org} AND role = 'owner' \
+                  AND id IS DISTINCT FROM {except}) \
+          || ARRAY(SELECT member_name FROM memberships WHERE organization_id = {org} AND role = 'admin' \
+                  AND suspended_at IS NULL AND id IS DISTINCT FROM {except} \
+                  ORDER BY lower(member_name), id LIMIT {limit} - 1))"
+    )
 }

@@ -222,7 +222,7 @@ pub fn users_reaching(conn: &mut PgConnection, project: Uuid) -> QueryResult<Vec
 /// One thing a member reaches: a team they are in (`kind = "team"`, `level` their
 /// team role) or a grant that reaches them (`kind = "project"`, `via_team` the team
 /// it was given to, or `None` for a direct grant).
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone, QueryableByName, serde::Deserialize)]
 pub struct Reached {
     /// Whose reach it is part of.
     #[diesel(sql_type = diesel::sql_types::Uuid)]
@@ -244,6 +244,7 @@ pub struct Reached {
     pub via_team_id: Option<Uuid>,
     /// When the team place or the member's own grant ends (`None`: it does not).
     #[diesel(sql_type = Nullable<diesel::sql_types::Timestamptz>)]
+    #[serde(with = "time::serde::rfc3339::option")]
     pub expires_at: Option<OffsetDateTime>,
 }
 
@@ -264,25 +265,34 @@ pub fn reached_by_each(
     memberships: &[Uuid],
     projects: Option<&[Uuid]>,
 ) -> QueryResult<Vec<Reached>> {
-    diesel::sql_query(
+    diesel::sql_query(reached_sql("$1", "$2"))
+        .bind::<Array<diesel::sql_types::Uuid>, _>(memberships)
+        .bind::<Nullable<Array<diesel::sql_types::Uuid>>, _>(projects)
+        .load(conn)
+}
+
+/// [`reached_by_each`]'s statement, for the memberships of the array `memberships`
+/// and the projects of the array `projects` (SQL `NULL`: all, with teams and what ended).
+fn reached_sql(memberships: &str, projects: &str) -> String {
+    format!(
         "SELECT tm.membership_id, 'team'::text AS kind, t.id, t.name, t.slug, tm.role AS level, \
                 NULL::text AS via_team, NULL::uuid AS via_team_id, tm.expires_at, 0 AS part, t.name AS sort_name \
            FROM team_members tm JOIN teams t ON t.id = tm.team_id \
-          WHERE tm.membership_id = ANY($1) AND $2::uuid[] IS NULL \
+          WHERE tm.membership_id = ANY({memberships}) AND {projects}::uuid[] IS NULL \
          UNION ALL \
          SELECT g.membership_id, 'project'::text, p.id, p.name, p.slug, g.level, NULL, NULL, g.expires_at, 1, p.name \
            FROM project_grants g \
            JOIN projects p ON p.id = g.project_id \
-          WHERE g.membership_id = ANY($1) \
-            AND ($2::uuid[] IS NULL OR g.project_id = ANY($2)) \
+          WHERE g.membership_id = ANY({memberships}) \
+            AND ({projects}::uuid[] IS NULL OR g.project_id = ANY({projects})) \
          UNION ALL \
          SELECT tm.membership_id, 'project'::text, p.id, p.name, p.slug, g.level, t.name, t.id, g.expires_at, 1, p.name \
            FROM team_members tm \
            JOIN project_grants g ON g.team_id = tm.team_id \
            JOIN projects p ON p.id = g.project_id \
            JOIN teams t ON t.id = g.team_id \
-          WHERE tm.membership_id = ANY($1) \
-            AND ($2::uuid[] IS NULL OR g.project_id = ANY($2)) \
+          WHERE tm.membership_id = ANY({memberships}) \
+            AND ({projects}::uuid[] IS NULL OR g.project_id = ANY({projects})) \
          UNION ALL \
          SELECT e.membership_id, CASE WHEN e.team_id IS NULL THEN 'expired_project' ELSE 'expired_team' END, \
                 coalesce(e.team_id, e.project_id), coalesce(t.name, p.name), coalesce(t.slug, p.slug), e.grade, \
@@ -290,12 +300,20 @@ pub fn reached_by_each(
            FROM expired_access e \
            LEFT JOIN teams t ON t.id = e.team_id \
            LEFT JOIN projects p ON p.id = e.project_id \
-          WHERE e.membership_id = ANY($1) AND $2::uuid[] IS NULL \
-         ORDER BY membership_id, part, sort_name, id, via_team NULLS FIRST",
+          WHERE e.membership_id = ANY({memberships}) AND {projects}::uuid[] IS NULL \
+         ORDER BY membership_id, part, sort_name, id, via_team NULLS FIRST"
     )
-    .bind::<Array<diesel::sql_types::Uuid>, _>(memberships)
-    .bind::<Nullable<Array<diesel::sql_types::Uuid>>, _>(projects)
-    .load(conn)
+}
+
+/// What the member `membership` (an SQL expression) reaches, as [`reached_by`] finds
+/// it, as one JSON array of [`Reached`] rows in its order: for a statement that reads
+/// it beside other things.
+pub(crate) fn reached_json(membership: &str) -> String {
+    format!(
+        "(SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY r.membership_id, r.part, r.sort_name, r.id, \
+                 r.via_team NULLS FIRST), '[]'::jsonb) FROM ({}) r)",
+        reached_sql(&format!("ARRAY[{membership}]::uuid[]"), "NULL")
+    )
 }
 
 /// The grants given to a team: each project, by name, with its level.
@@ -311,8 +329,14 @@ pub fn grants_to_team(conn: &mut PgConnection, team: Uuid) -> QueryResult<Vec<(U
 /// Who has access to one project: (grantee name, level), teams first, each by name.
 pub type AccessList = Vec<(String, AccessLevel)>;
 
-/// Who has access to each of the projects `ids`, for the Projects list.
-pub fn grant_labels(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<(Uuid, AccessList)>> {
+/// Who has access to each of the projects `ids`, for the Projects list; and, for
+/// the member `viewer`, the highest level they reach each at (directly or through
+/// one of their teams, as [`reached_by`] finds it), in the same statement.
+pub fn grant_labels(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    viewer: Option<Uuid>,
+) -> QueryResult<Vec<(Uuid, AccessList, Option<AccessLevel>)>> {
     #[derive(QueryableByName)]
     struct Row {
         #[diesel(sql_type = diesel::sql_types::Uuid)]
@@ -321,12 +345,16 @@ pub fn grant_labels(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<(U
         names: Vec<String>,
         #[diesel(sql_type = Array<Text>)]
         levels: Vec<AccessLevel>,
+        #[diesel(sql_type = Array<Text>)]
+        viewer_levels: Vec<AccessLevel>,
     }
     let rows: Vec<Row> = diesel::sql_query(
         "SELECT g.project_id, \
                 array_agg(coalesce(t.name, m.member_name) ORDER BY g.team_id IS NULL, \
                           lower(coalesce(t.name, m.member_name)), g.id) AS names, \
-                array_agg(g.level ORDER BY g.team_id IS NULL, lower(coalesce(t.name, m.member_name)), g.id) AS levels \
+                array_agg(g.level ORDER BY g.team_id IS NULL, lower(coalesce(t.name, m.member_name)), g.id) AS levels, \
+                coalesce(array_agg(g.level) FILTER (WHERE g.membership_id = $2 OR g.team_id IN \
+                    (SELECT tm.team_id FROM team_members tm WHERE tm.membership_id = $2)), '{}') AS viewer_levels \
            FROM project_grants g \
            LEFT JOIN teams t ON t.id = g.team_id \
            LEFT JOIN memberships m ON m.id = g.membership_id \
@@ -334,6 +362,10 @@ pub fn grant_labels(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<(U
           GROUP BY g.project_id",
     )
     .bind::<Array<diesel::sql_types::Uuid>, _>(ids)
+    .bind::<Nullable<diesel::sql_types::Uuid>, _>(viewer)
     .load(conn)?;
-    Ok(rows.into_iter().map(|r| (r.project_id, r.names.into_iter().zip(r.levels).collect())).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.project_id, r.names.into_iter().zip(r.levels).collect(), r.viewer_levels.into_iter().max()))
+        .collect())
 }

@@ -100,20 +100,26 @@ pub fn member_of(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<O
         return Err(moved(conn, slug, user)?);
     };
     let membership = memberships::find(conn, org.org_id(), user)?.ok_or(AppError::NotFound)?;
+    let account = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
+    open_to(org, membership, account)
+}
+
+/// A member's access to `org`, unless it is closed to them: waiting for their
+/// consent, suspended, or requiring a second factor they do not have past its date.
+fn open_to(org: Organization, membership: memberships::Membership, account: User) -> Result<OrgAccess, AppError> {
     if membership.consent_pending {
         return Err(AppError::AwaitingConsent { org_name: org.name });
     }
     if membership.is_suspended() {
         return Err(AppError::Suspended { org_name: org.name });
     }
-    let account = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
     let now = time::OffsetDateTime::now_utc();
     if let Standing::Closed { .. } = standing(org.two_factor_required_from, account.second_factor(), now) {
         return Err(AppError::TwoFactorRequired { org_name: org.name, slug: org.slug });
     }
     Ok(OrgAccess {
         role: membership.role,
-        principal: Principal::Person(user),
+        principal: Principal::Person(account.user_id()),
         member: Some(MemberAccess {
             membership: membership.id,
             last_active_at: membership.last_active_at,
@@ -201,15 +207,23 @@ fn record_activity(conn: &mut PgConnection, access: &OrgAccess) -> Result<(), Ap
 
 /// What an organization page needs: the viewer (for the header) and their access
 /// (for the checks), reading the account once.
+///
+/// One statement ([`memberships::viewer`]) when the viewer is a member: the
+/// organization is one of theirs. Otherwise [`member_of`] says why not (a former
+/// URL name, or none of theirs).
 pub fn page(
     conn: &mut PgConnection,
     slug: &Slug,
     user: UserId,
 ) -> Result<(super::viewer::Viewer, OrgAccess), AppError> {
-    let access = member_of(conn, slug, user)?;
+    let viewing = memberships::viewer(conn, user)?.ok_or(AppError::Unauthenticated)?;
+    let theirs = viewing.orgs.iter().find(|(org, _)| org.slug == slug.as_str()).cloned();
+    let access = match theirs {
+        Some((org, membership)) => open_to(org, membership, viewing.user.clone())?,
+        None => member_of(conn, slug, user)?,
+    };
     record_activity(conn, &access)?;
-    let viewer = super::viewer::of_user(conn, &access.person()?.user)?;
-    Ok((viewer, access))
+    Ok((super::viewer::of_viewing(viewing), access))
 }
 
 /// Where a former URL name leads: `Moved` for a member of the organization that had

@@ -23,11 +23,12 @@ pub struct Dashboard {
 /// Loads the Dashboard.
 pub fn load(conn: &mut PgConnection, user: UserId) -> Result<Dashboard, AppError> {
     let viewer = viewer::load(conn, user)?;
-    let pending = invitations::pending_for(conn, user)?;
-    let my_requests = super::join_requests::mine(conn, user)?;
+    let pending = invitations::pending_to(conn, &viewer.email, viewer.verified)?;
+    let prospects = super::domains::prospects(conn, user, &viewer.email, viewer.verified)?;
+    let my_requests = prospects.requests.into_iter().map(super::join_requests::Mine::from).collect::<Vec<_>>();
     // Asked already: the request is listed instead of the offer (eligibility, one look,
     // answers both `Join` and `Ask to join`).
-    let offer = super::domains::offer_for(conn, user)?;
+    let offer = super::domains::offer_in(prospects.candidate);
     let (suggestion, ask) = match offer {
         Some(offer) if offer.policy == crate::domain::DomainPolicy::Suggest => (Some(offer), None),
         Some(offer) if my_requests.iter().all(|r| r.organization != offer.organization) => (None, Some(offer)),

@@ -185,25 +185,32 @@ pub(crate) struct Eligible {
 /// invitation waits for them there (its seat is theirs already). None of it locks.
 pub(crate) fn eligible(conn: &mut PgConnection, user: UserId) -> Result<Option<Eligible>, AppError> {
     let Some(account) = users::find(conn, user)? else { return Ok(None) };
-    if !account.is_verified() {
-        return Ok(None);
-    }
-    let Ok(address) = EmailAddress::parse(&account.email) else { return Ok(None) };
-    let Some(name) = domain_of(address.canonical()) else { return Ok(None) };
-    let Some(domain) = rows::verified(conn, &name)? else { return Ok(None) };
-    let org_id = OrgId(domain.organization_id);
-    if memberships::find(conn, org_id, user)?.is_some() {
-        return Ok(None);
-    }
-    // Removed, left, or deleted by the identity provider: they do not come back by themselves.
-    let gone = ["member.removed", "member.left", "member.deprovisioned"];
-    if crate::db::audit::exists_any(conn, org_id, &gone, &account.email)? {
-        return Ok(None);
-    }
-    if invitation_waits(conn, org_id, &account)? {
-        return Ok(None);
-    }
-    Ok(Some(Eligible { account, domain }))
+    let found = prospects(conn, user, &account.email, account.is_verified())?;
+    Ok(open_to_join(found.candidate).map(|candidate| Eligible { account, domain: candidate.domain }))
+}
+
+/// Removed, left, or deleted by the identity provider: they do not come back by themselves.
+const GONE: [&str; 3] = ["member.removed", "member.left", "member.deprovisioned"];
+
+/// What the account `user` (its address `email`, verified or not) could join: its
+/// open requests, and the verified domain its address is at (none unless verified),
+/// in one statement.
+pub(crate) fn prospects(
+    conn: &mut PgConnection,
+    user: UserId,
+    email: &str,
+    verified: bool,
+) -> Result<rows::Prospects, AppError> {
+    let address = EmailAddress::parse(email).ok().filter(|_| verified);
+    let at = address.as_ref().and_then(|a| domain_of(a.canonical()));
+    let key = address.as_ref().map(|a| a.canonical().to_owned()).unwrap_or_default();
+    Ok(rows::prospects(conn, user.0, at.as_deref(), email, &key, &GONE)?)
+}
+
+/// The candidate domain, if it may let its person in: they are not a member, were
+/// never removed and did not leave, and no open invitation waits for them there.
+fn open_to_join(candidate: Option<rows::Candidate>) -> Option<rows::Candidate> {
+    candidate.filter(|c| !c.member && !c.gone && !c.invited)
 }
 
 /// Whether a pending, unexpired invitation to `account`'s address waits in the
@@ -297,18 +304,23 @@ pub struct Suggestion {
 /// What the verified domain of `user`'s address offers them, if anything but
 /// `Auto-join` (which happens by itself): one look at whether they are eligible.
 pub fn offer_for(conn: &mut PgConnection, user: UserId) -> Result<Option<Suggestion>, AppError> {
-    let Some(who) = eligible(conn, user)? else { return Ok(None) };
-    if who.domain.policy == DomainPolicy::AutoJoin {
-        return Ok(None);
+    let Some(account) = users::find(conn, user)? else { return Ok(None) };
+    Ok(offer_in(prospects(conn, user, &account.email, account.is_verified())?.candidate))
+}
+
+/// The offer a candidate domain makes (none for `Auto-join`, which happens by itself).
+pub(crate) fn offer_in(candidate: Option<rows::Candidate>) -> Option<Suggestion> {
+    let candidate = open_to_join(candidate)?;
+    if candidate.domain.policy == DomainPolicy::AutoJoin {
+        return None;
     }
-    let org = organizations::find_by_id(conn, OrgId(who.domain.organization_id))?.ok_or(AppError::NotFound)?;
-    Ok(Some(Suggestion {
-        domain_id: who.domain.id,
-        domain: who.domain.domain,
-        org_name: org.name,
-        organization: org.id,
-        policy: who.domain.policy,
-    }))
+    Some(Suggestion {
+        domain_id: candidate.domain.id,
+        domain: candidate.domain.domain,
+        org_name: candidate.org_name,
+        organization: candidate.domain.organization_id,
+        policy: candidate.domain.policy,
+    })
 }
 
 /// The `Join` offered to `user` on their Dashboard and in the bell, if any.

@@ -30,17 +30,15 @@ pub struct Mine {
     pub asked_at: OffsetDateTime,
 }
 
-/// `user`'s requests still open, newest first, for their Dashboard.
-pub fn mine(conn: &mut PgConnection, user: UserId) -> Result<Vec<Mine>, AppError> {
-    Ok(rows::open_by(conn, user)?
-        .into_iter()
-        .map(|(request, org_name)| Mine {
+impl From<crate::db::domains::OpenRequest> for Mine {
+    fn from(request: crate::db::domains::OpenRequest) -> Self {
+        Mine {
             id: request.id,
-            organization: request.organization_id,
-            org_name,
-            asked_at: request.created_at,
-        })
-        .collect())
+            organization: request.organization,
+            org_name: request.org_name,
+            asked_at: request.asked_at,
+        }
+    }
 }
 
 /// The Owner and Admins, who answer requests.

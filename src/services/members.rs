@@ -96,27 +96,26 @@ impl MemberEntry {
 
 /// Shows the `Expires` column on every entry when some member of the organization has
 /// an end date (one lookup of the partial index that holds them).
-fn mark_expiries(conn: &mut PgConnection, access: &OrgAccess, entries: &mut [MemberEntry]) -> Result<(), AppError> {
-    let shows = crate::db::expiry::any_member_expires(conn, access.org.id)?;
+fn mark_expiries(shows: bool, entries: &mut [MemberEntry]) {
     for entry in entries.iter_mut() {
         entry.shows_expires = shows;
     }
-    Ok(())
+}
+
+/// Whether the viewer might reset `entry`'s second factor: another member's, who has one.
+fn may_reset(entry: &MemberEntry) -> bool {
+    !entry.is_me && entry.two_factor.is_some_and(TwoFactor::is_on)
 }
 
 /// Marks the entries whose second factors the viewer may reset: the Owner, for
-/// others with two-factor whose address is at a domain the organization verified.
-/// Reads the verified domains only when such a row is shown.
-fn allow_resets(conn: &mut PgConnection, access: &OrgAccess, entries: &mut [MemberEntry]) -> Result<(), AppError> {
-    let candidate = |e: &MemberEntry| !e.is_me && e.two_factor.is_some_and(TwoFactor::is_on);
-    if !access.role.can(Permission::ManageSecurity) || !entries.iter().any(candidate) {
-        return Ok(());
+/// others with two-factor whose address is at one of the `verified` domains.
+fn allow_resets(access: &OrgAccess, verified: &[String], entries: &mut [MemberEntry]) {
+    if !access.role.can(Permission::ManageSecurity) {
+        return;
     }
-    let verified = super::security::verified_domains(conn, access)?;
-    for entry in entries.iter_mut().filter(|e| candidate(e)) {
-        entry.can_reset_two_factor = super::security::covers(&verified, &entry.row.email);
+    for entry in entries.iter_mut().filter(|e| may_reset(e)) {
+        entry.can_reset_two_factor = super::security::covers(verified, &entry.row.email);
     }
-    Ok(())
 }
 
 /// The Members page's filters, sort and position.
@@ -157,12 +156,15 @@ pub fn list_page(
     limit: i64,
 ) -> Result<MembersList, AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
-    let entries = entries_for(conn, &access, filter, limit)?;
-    let seats = if access.role.can(Permission::ManageMembers) {
-        Some(crate::db::organizations::seat_usage(conn, access.org.org_id(), access.org.seat_limit)?)
-    } else {
-        None
-    };
+    let summary = crate::db::organizations::members_summary(conn, access.org.org_id())?;
+    let mut entries = rows_for(conn, &access, filter, limit)?;
+    allow_resets(&access, &summary.verified_domains, &mut entries);
+    mark_expiries(summary.any_expires, &mut entries);
+    let seats = access.role.can(Permission::ManageMembers).then(|| crate::domain::SeatUsage {
+        members: summary.members,
+        reserved: summary.reserved,
+        limit: access.org.seat_limit.into(),
+    });
     Ok(MembersList { viewer, access, entries, seats })
 }
 
@@ -173,12 +175,31 @@ fn entries_for(
     filter: &MemberFilter,
     limit: i64,
 ) -> Result<Vec<MemberEntry>, AppError> {
-    let query = filter.query(access.org.org_id(), limit);
-    let mut entries: Vec<MemberEntry> =
-        rows::list(conn, &query)?.into_iter().map(|row| MemberEntry::new(row, access)).collect();
-    allow_resets(conn, access, &mut entries)?;
-    mark_expiries(conn, access, &mut entries)?;
+    let mut entries = rows_for(conn, access, filter, limit)?;
+    complete(conn, access, &mut entries)?;
     Ok(entries)
+}
+
+/// Marks on `entries` which second factors the viewer may reset and whether the
+/// `Expires` column shows, reading what that takes (what the Members page reads
+/// with its [`members_summary`](crate::db::organizations::members_summary)).
+fn complete(conn: &mut PgConnection, access: &OrgAccess, entries: &mut [MemberEntry]) -> Result<(), AppError> {
+    if access.role.can(Permission::ManageSecurity) && entries.iter().any(may_reset) {
+        allow_resets(access, &super::security::verified_domains(conn, access)?, entries);
+    }
+    mark_expiries(crate::db::expiry::any_member_expires(conn, access.org.id)?, entries);
+    Ok(())
+}
+
+/// `limit + 1` rows of the Members list, in one statement.
+fn rows_for(
+    conn: &mut PgConnection,
+    access: &OrgAccess,
+    filter: &MemberFilter,
+    limit: i64,
+) -> Result<Vec<MemberEntry>, AppError> {
+    let query = filter.query(access.org.org_id(), limit);
+    Ok(rows::list(conn, &query)?.into_iter().map(|row| MemberEntry::new(row, access)).collect())
 }
 
 /// `limit + 1` rows of the Members list for `actor` (an API key): what the page
@@ -270,8 +291,7 @@ fn entry(conn: &mut PgConnection, access: &OrgAccess, id: Uuid) -> Result<(Membe
     let member = memberships::detail(conn, access.org.org_id(), id)?.ok_or(AppError::NotFound)?;
     let invited_by = member.invited_by;
     let mut entry = [MemberEntry::new(row_of(member), access)];
-    allow_resets(conn, access, &mut entry)?;
-    mark_expiries(conn, access, &mut entry)?;
+    complete(conn, access, &mut entry)?;
     let [entry] = entry;
     Ok((entry, invited_by))
 }

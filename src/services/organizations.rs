@@ -196,15 +196,14 @@ pub const RECENT_EVENTS: i64 = 10;
 
 /// The overview of an organization, for a member of it.
 fn overview(conn: &mut PgConnection, access: super::access::OrgAccess) -> Result<Overview, AppError> {
-    let attention = if access.role.can(Permission::ManageMembers) {
-        Some(organizations::attention(
-            conn,
-            access.org.org_id(),
-            time::OffsetDateTime::now_utc() + super::invitations::EXPIRING_WITHIN,
-        )?)
-    } else {
-        None
-    };
+    let summary = organizations::overview_summary(
+        conn,
+        access.org.org_id(),
+        access.person()?.membership,
+        access.role.can(Permission::ManageMembers),
+        time::OffsetDateTime::now_utc() + super::invitations::EXPIRING_WITHIN,
+        super::reach::GRANTERS_NAMED,
+    )?;
     let recent = if access.role.can(Permission::ViewAuditLog) {
         let mut events = super::audit::list(conn, access.org.org_id(), &Default::default(), RECENT_EVENTS)?;
         events.truncate(RECENT_EVENTS as usize);
@@ -212,25 +211,24 @@ fn overview(conn: &mut PgConnection, access: super::access::OrgAccess) -> Result
     } else {
         Vec::new()
     };
-    let reach = super::reach::of_membership(conn, access.person()?.membership)?;
-    let granters = super::reach::granters(conn, &access)?;
+    let reach = super::reach::from_rows(summary.reach()?)?;
+    let granters = super::reach::Granters::of(&access, summary.granters.clone());
     let (org, my_role) = (access.org, access.role);
-    let seats = crate::db::organizations::seat_usage(conn, org.org_id(), org.seat_limit)?;
-    let members = seats.members;
-    let (owner_name, owner_email) = memberships::owner_of(conn, org.org_id())?.unwrap_or_default();
+    let seats =
+        crate::domain::SeatUsage { members: summary.members, reserved: summary.reserved, limit: org.seat_limit.into() };
     Ok(Overview {
-        attention,
+        attention: summary.attention()?,
         recent,
         reach,
         granters,
         my_role,
         name: org.name,
         slug: org.slug,
-        members,
+        members: summary.members,
         seats,
         seat_limit: org.seat_limit,
-        owner_name,
-        owner_email,
+        owner_name: summary.owner_name.unwrap_or_default(),
+        owner_email: summary.owner_email.unwrap_or_default(),
         created_at: org.created_at,
     })
 }

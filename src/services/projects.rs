@@ -81,22 +81,17 @@ fn entries_for(
 ) -> Result<Vec<ProjectEntry>, AppError> {
     let found = rows::list(conn, &filter.query(access.org.org_id(), limit))?;
     let ids: Vec<Uuid> = found.iter().map(|(p, _)| p.id).collect();
-    let mut labels: HashMap<Uuid, Vec<(String, AccessLevel)>> = rows::grant_labels(conn, &ids)?.into_iter().collect();
-    // Only the projects of this page: the same query, not everything the member reaches.
-    let mine: HashMap<Uuid, AccessLevel> = match access.membership() {
-        Some(membership) => {
-            reach::on_projects(conn, membership, &ids)?.into_iter().map(|r| (r.project.id, r.level)).collect()
-        }
-        // An API key reaches no project of its own.
-        None => HashMap::new(),
-    };
+    // Who has access, and the viewer's own level (an API key reaches no project of its own).
+    let mut labels: HashMap<Uuid, (rows::AccessList, Option<AccessLevel>)> =
+        rows::grant_labels(conn, &ids, access.membership())?
+            .into_iter()
+            .map(|(id, list, mine)| (id, (list, mine)))
+            .collect();
     let entries = found
         .into_iter()
-        .map(|(project, sort_key)| ProjectEntry {
-            access: labels.remove(&project.id).unwrap_or_default(),
-            mine: mine.get(&project.id).copied(),
-            project,
-            sort_key,
+        .map(|(project, sort_key)| {
+            let (access, mine) = labels.remove(&project.id).unwrap_or_default();
+            ProjectEntry { access, mine, project, sort_key }
         })
         .collect();
     Ok(entries)

@@ -140,10 +140,16 @@ pub struct Granters {
 
 /// [`Granters`] for the viewer of `access`.
 pub fn granters(conn: &mut PgConnection, access: &OrgAccess) -> Result<Granters, AppError> {
-    Ok(Granters {
-        viewer_may: access.role.can(crate::domain::Permission::ManageTeamsAndProjects),
-        others: memberships::granter_names(conn, access.org.org_id(), GRANTERS_NAMED, access.membership())?,
-    })
+    let names = memberships::granter_names(conn, access.org.org_id(), GRANTERS_NAMED, access.membership())?;
+    Ok(Granters::of(access, names))
+}
+
+impl Granters {
+    /// The viewer's, with the `others` who can grant access (in any order: sorted here).
+    pub fn of(access: &OrgAccess, mut others: Vec<String>) -> Self {
+        others.sort();
+        Granters { viewer_may: access.role.can(crate::domain::Permission::ManageTeamsAndProjects), others }
+    }
 }
 
 /// The `My access` page: the viewer, their access, what they reach, and who can grant more.

@@ -85,10 +85,10 @@ impl Viewer {
     }
 }
 
-/// Loads the viewer; a session pointing at a deleted account counts as signed out.
+/// Loads the viewer in one statement; a session pointing at a deleted account counts as signed out.
 pub fn load(conn: &mut PgConnection, id: UserId) -> Result<Viewer, AppError> {
-    let user = users::find(conn, id)?.ok_or(AppError::Unauthenticated)?;
-    of_user(conn, &user)
+    let viewing = memberships::viewer(conn, id)?.ok_or(AppError::Unauthenticated)?;
+    Ok(of_viewing(viewing))
 }
 
 /// The viewer behind a session, if any: a session whose account is gone counts as none.
@@ -102,8 +102,13 @@ pub fn optional(conn: &mut PgConnection, id: Option<UserId>) -> Result<Option<Vi
 
 /// The viewer for an account already loaded.
 pub fn of_user(conn: &mut PgConnection, user: &users::User) -> Result<Viewer, AppError> {
-    let id = user.user_id();
-    let orgs = memberships::organizations_of(conn, id)?
+    load(conn, user.user_id())
+}
+
+/// The viewer from what [`memberships::viewer`] read.
+pub fn of_viewing(viewing: memberships::Viewing) -> Viewer {
+    let memberships::Viewing { user, orgs, unread } = viewing;
+    let orgs = orgs
         .into_iter()
         .map(|(org, membership)| OrgChoice {
             role: membership.role,
@@ -119,14 +124,13 @@ pub fn of_user(conn: &mut PgConnection, user: &users::User) -> Result<Viewer, Ap
             },
         })
         .collect();
-    let unread = crate::db::notifications::bell_count(conn, id.0)?;
-    Ok(Viewer {
-        id,
+    Viewer {
+        id: user.user_id(),
         verified: user.is_verified(),
-        name: user.name.clone(),
-        email: user.email.clone(),
+        two_factor: user.second_factor(),
+        name: user.name,
+        email: user.email,
         orgs,
         unread,
-        two_factor: user.second_factor(),
-    })
+    }
 }

@@ -178,7 +178,8 @@ fn walks_an_index(plan: &[String]) -> bool {
         .map(|(_, line)| (line.find("->").unwrap_or(0), line.trim_start().trim_start_matches("->").trim_start()))
         .collect();
     let text = plan.join("\n");
-    let reads_everything = ["Seq Scan", "Bitmap Heap Scan", "Materialize"].iter().any(|n| text.contains(n));
+    let reads_everything = ["Seq Scan", "Materialize"].iter().any(|n| text.contains(n))
+        || plan.iter().enumerate().any(|(i, line)| line.contains("Bitmap Heap Scan") && !looks_up_each_row(plan, i));
     let unbounded_sort = nodes
         .iter()
         .enumerate()
@@ -200,6 +201,23 @@ fn walks_an_index(plan: &[String]) -> bool {
             false
         });
     plan.is_empty() || (text.contains("Index Scan") && !reads_everything && !unbounded_sort)
+}
+
+/// Whether the bitmap scan at line `at` of `plan` finds the rows of one listed row:
+/// it is part of a SubPlan (run once per row the Limit lets through) and its
+/// condition is an equality with a column of the row (`invitation_id = invitations.id`).
+fn looks_up_each_row(plan: &[String], at: usize) -> bool {
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    // A SubPlan line above it that every line between is nested under.
+    let within_subplan = (0..at).rev().any(|i| {
+        plan[i].trim_start().starts_with("SubPlan")
+            && plan[i + 1..=at].iter().all(|line| indent(line) > indent(&plan[i]))
+    });
+    let correlated = plan.get(at + 1).is_some_and(|cond| {
+        cond.trim_start().starts_with("Recheck Cond:")
+            && cond.split(" = ").nth(1).is_some_and(|right| right.trim_end_matches(')').contains('.'))
+    });
+    within_subplan && correlated
 }
 
 #[test]

@@ -62,6 +62,7 @@ async fn every_page_costs_the_same_statements_with_60_rows_as_with_a_few() {
                    GROUP BY p.slug ORDER BY count(*) DESC, p.slug LIMIT 1";
     let pages = |team: String, project: String| {
         vec![
+            ("/dashboard", "/dashboard".to_owned()),
             ("/orgs/{slug}", format!("/orgs/{slug}")),
             ("/orgs/{slug}/members", format!("/orgs/{slug}/members")),
             ("/orgs/{slug}/members", format!("/orgs/{slug}/members?sort=last_active&dir=desc")),
@@ -106,6 +107,30 @@ async fn every_page_costs_the_same_statements_with_60_rows_as_with_a_few() {
     assert_eq!(small, large, "statements per page, few rows -> 60 rows:\n{}", report.join("\n"));
     // A page is a handful of statements (session, membership, the page's reads), never dozens.
     assert!(large.iter().all(|&n| (1..=20).contains(&n)), "{}", report.join("\n"));
+    // The console's main pages, at most four: the session, the viewer with the
+    // organization, the page's rows, and one count or summary.
+    let main = [
+        "/dashboard",
+        "/orgs/{slug}",
+        "/orgs/{slug}/members",
+        "/orgs/{slug}/invitations",
+        "/orgs/{slug}/audit",
+        "/orgs/{slug}/teams",
+        "/orgs/{slug}/projects",
+    ];
+    let over: Vec<&String> = few
+        .iter()
+        .zip(&report)
+        .zip(&large)
+        .filter(|(((route, _), _), &n)| main.contains(route) && n > 4)
+        .map(|((_, line), _)| line)
+        .collect();
+    assert!(
+        over.is_empty(),
+        "pages over four statements:\n{}\n\nevery page:\n{}",
+        over.iter().map(|l| l.as_str()).collect::<Vec<_>>().join("\n"),
+        report.join("\n")
+    );
 }
 
 /// Statements counted so far for `Send Invitations` posts answered with the results page.

@@ -18,7 +18,6 @@ use crate::services::rate_limit;
 use crate::services::viewer::{self, Viewer};
 
 use super::brings::{describe_grants, grant_words};
-use super::listing::grants_by_invitation;
 
 /// How an invitee names an invitation: by the link's token, or by id from their Dashboard.
 #[derive(Debug, Clone)]
@@ -359,16 +358,18 @@ pub struct PendingForMe {
 /// Pending invitations for a user's address, if it is verified.
 pub fn pending_for(conn: &mut PgConnection, user: UserId) -> Result<Vec<PendingForMe>, AppError> {
     let user = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
-    if !user.is_verified() {
+    pending_to(conn, &user.email, user.is_verified())
+}
+
+/// Pending invitations to `email`, if it is `verified`, with what each brings, in one statement.
+pub fn pending_to(conn: &mut PgConnection, email: &str, verified: bool) -> Result<Vec<PendingForMe>, AppError> {
+    if !verified {
         return Ok(Vec::new());
     }
-    let pending = invitations::pending_for_address(conn, &canonical(&user.email))?;
-    let ids: Vec<Uuid> = pending.iter().map(|(i, _, _)| i.id).collect();
-    let mut grants = grants_by_invitation(conn, &ids)?;
-    Ok(pending
+    Ok(invitations::pending_for_address(conn, &canonical(email))?
         .into_iter()
-        .map(|(i, org_name, org_slug)| PendingForMe {
-            grants: grants.remove(&i.id).unwrap_or_default(),
+        .map(|(i, org_name, org_slug, grants)| PendingForMe {
+            grants: describe_grants(&grants),
             id: i.id,
             role: i.role,
             org_name,

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::db::invitation_grants::{self, InvitationGrant};
+use crate::db::invitation_grants::InvitationGrant;
 use crate::db::invitations::{self, Invitation, SortKey, StatusFilter};
 use crate::db::listing::Cursor;
 use crate::db::organizations::seat_usage;
@@ -83,10 +83,8 @@ fn found_for(
         after: filter.after.clone(),
         limit,
     };
-    let found = invitations::list(conn, &query)?;
-    let ids: Vec<Uuid> = found.iter().map(|(i, _)| i.id).collect();
-    let grants = grants_by_invitation(conn, &ids)?;
-    Ok((found, grants))
+    let (found, grants) = invitations::list(conn, &query)?;
+    Ok((found, described(grants)))
 }
 
 /// A page of the Invitations list: the page around it, `limit + 1` invitations
@@ -100,11 +98,11 @@ pub struct InvitationsList {
 /// What each invitation brings, in words, by invitation id.
 pub type GrantsByInvitation = HashMap<Uuid, Vec<String>>;
 
-/// What each of the invitations `ids` brings, in words.
-pub(super) fn grants_by_invitation(conn: &mut PgConnection, ids: &[Uuid]) -> Result<GrantsByInvitation, AppError> {
+/// `grants` in words, by invitation (in their order).
+fn described(grants: Vec<InvitationGrant>) -> GrantsByInvitation {
     let mut by: HashMap<Uuid, Vec<InvitationGrant>> = HashMap::new();
-    for grant in invitation_grants::of_invitations(conn, ids)? {
+    for grant in grants {
         by.entry(grant.invitation_id).or_default().push(grant);
     }
-    Ok(by.into_iter().map(|(id, grants)| (id, describe_grants(&grants))).collect())
+    by.into_iter().map(|(id, grants)| (id, describe_grants(&grants))).collect()
 }
