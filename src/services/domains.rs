@@ -301,13 +301,6 @@ pub struct Suggestion {
     pub policy: DomainPolicy,
 }
 
-/// What the verified domain of `user`'s address offers them, if anything but
-/// `Auto-join` (which happens by itself): one look at whether they are eligible.
-pub fn offer_for(conn: &mut PgConnection, user: UserId) -> Result<Option<Suggestion>, AppError> {
-    let Some(account) = users::find(conn, user)? else { return Ok(None) };
-    Ok(offer_in(prospects(conn, user, &account.email, account.is_verified())?.candidate))
-}
-
 /// The offer a candidate domain makes (none for `Auto-join`, which happens by itself).
 pub(crate) fn offer_in(candidate: Option<rows::Candidate>) -> Option<Suggestion> {
     let candidate = open_to_join(candidate)?;
@@ -323,9 +316,9 @@ pub(crate) fn offer_in(candidate: Option<rows::Candidate>) -> Option<Suggestion>
     })
 }
 
-/// The `Join` offered to `user` on their Dashboard and in the bell, if any.
-pub fn suggestion_for(conn: &mut PgConnection, user: UserId) -> Result<Option<Suggestion>, AppError> {
-    Ok(offer_for(conn, user)?.filter(|offer| offer.policy == DomainPolicy::Suggest))
+/// The `Join` a candidate domain offers (a `Suggest` policy), if any.
+pub(crate) fn suggestion_in(candidate: Option<rows::Candidate>) -> Option<Suggestion> {
+    offer_in(candidate).filter(|offer| offer.policy == DomainPolicy::Suggest)
 }
 
 /// `Join` from a suggestion: returns the organization's name and URL name.

@@ -438,12 +438,14 @@ pub struct Panel {
 
 /// Loads the bell's dropdown.
 pub fn panel(conn: &mut PgConnection, user: UserId, limit: i64) -> Result<Panel, AppError> {
-    let invitations = invitations::pending_for(conn, user)?;
+    // The account, its address and the bell's number in one statement.
+    let viewer = super::viewer::load(conn, user)?;
+    let invitations = invitations::pending_to(conn, &viewer.email, viewer.verified)?;
     let mut items: Vec<Item> = notifications::list(conn, user.0, false, None, limit)?.iter().map(describe).collect();
     items.truncate(limit as usize);
-    let unread = notifications::bell_count(conn, user.0)?;
-    let suggestion = super::domains::suggestion_for(conn, user)?;
-    Ok(Panel { invitations, suggestion, items, unread })
+    let prospects = super::domains::prospects(conn, user, &viewer.email, viewer.verified)?;
+    let suggestion = super::domains::suggestion_in(prospects.candidate);
+    Ok(Panel { invitations, suggestion, items, unread: viewer.unread })
 }
 
 /// The last count each session's poll was told, with the version of the bell it
