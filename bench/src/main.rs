@@ -597,6 +597,11 @@ fn format_statements(n: f64) -> String {
     }
 }
 
+/// A signed-in page's throughput against `SELECT 1` through the pool, at least; and
+/// its statements, at most (DESIGN.md §6).
+const PAGE_VS_SELECT_1: f64 = 0.3;
+const STATEMENTS_PER_PAGE: f64 = 4.0;
+
 async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
     let (smtp_port, delivered) = smtp_sink().await?;
     let server = Server::start(&binary, &options.database_url, smtp_port)?;
@@ -622,6 +627,31 @@ async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
     let after = metrics(&server).await?;
     let statements = statements_per_request(&before, &after, "/notifications/count", "GET", "2xx");
     rows.push(ratio_row("Bell count vs `SELECT 1` (`/readyz`)", &bell, &ping, "SELECT 1", statements, 0.7, true));
+
+    // Each main page of the console (the 100-member organization) against SELECT 1:
+    // a page costs what its data costs, in at most four statements (the session, the
+    // viewer with the organization, the page's rows, one count or summary).
+    let console: [(&str, &str, &str); 7] = [
+        ("Dashboard", "/dashboard", "/dashboard"),
+        ("Overview", "/orgs/small", "/orgs/{slug}"),
+        ("Members", "/orgs/small/members", "/orgs/{slug}/members"),
+        ("Invitations", "/orgs/small/invitations", "/orgs/{slug}/invitations"),
+        ("Teams", "/orgs/small/teams", "/orgs/{slug}/teams"),
+        ("Projects", "/orgs/small/projects", "/orgs/{slug}/projects"),
+        ("Audit Log", "/orgs/small/audit", "/orgs/{slug}/audit"),
+    ];
+    for (name, path, route) in console {
+        server.progress(name);
+        let before = metrics(&server).await?;
+        let page = load(&server, &owner, path, &options).await;
+        let after = metrics(&server).await?;
+        let statements = statements_per_request(&before, &after, route, "GET", "2xx");
+        let scenario = format!("{name} page (100 members) vs `SELECT 1`");
+        let mut row = ratio_row(&scenario, &page, &ping, "SELECT 1", statements, PAGE_VS_SELECT_1, true);
+        row.holds &= statements <= STATEMENTS_PER_PAGE;
+        row.budget = format!("≥ {PAGE_VS_SELECT_1}×, ≤ {STATEMENTS_PER_PAGE} statements");
+        rows.push(row);
+    }
 
     // Each listing: the 100,000-row organization against the 100-row one.
     // (name, path with {} for the organization, route pattern, the large organization)
