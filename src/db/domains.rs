@@ -253,7 +253,7 @@ pub fn prospects(
         #[diesel(sql_type = Bool)]
         invited: bool,
     }
-    let row: Row = diesel::sql_query(
+    let row: Row = super::prepared::prepared(
         "SELECT (SELECT coalesce(jsonb_agg(jsonb_build_object('id', r.id, 'organization', r.organization_id, \
                         'org_name', o.name, 'asked_at', r.created_at) ORDER BY r.created_at DESC), '[]'::jsonb) \
                    FROM join_requests r JOIN organizations o ON o.id = r.organization_id \

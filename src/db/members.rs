@@ -7,8 +7,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::invitations::OPEN;
-use diesel::pg::Pg;
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use super::prepared::{prepared, Prepared};
 
 use super::listing::{escape_like, Cursor, Explain};
 use crate::domain::{OrgId, Role};
@@ -162,7 +161,7 @@ pub fn plan(conn: &mut PgConnection, q: &MemberQuery<'_>) -> QueryResult<Vec<Str
 }
 
 /// [`list`]'s statement, or `None` when the cursor is past every row.
-fn statement(q: &MemberQuery<'_>) -> Option<BoxedSqlQuery<'static, Pg, SqlQuery>> {
+fn statement(q: &MemberQuery<'_>) -> Option<Prepared<'static>> {
     use Key::{Column, Constant};
     // Sort expressions match the indexes of migrations 3, 9 and 15.
     let (member_key, invitation_key) = match q.sort {
@@ -299,7 +298,7 @@ fn statement(q: &MemberQuery<'_>) -> Option<BoxedSqlQuery<'static, Pg, SqlQuery>
            FROM ({}) r ORDER BY r.k {direction}, r.id {direction} LIMIT {limit_at}",
         branches.join(" UNION ALL ")
     );
-    let mut query = diesel::sql_query(sql).into_boxed().bind::<diesel::sql_types::Uuid, _>(q.org.0);
+    let mut query = prepared(sql).bind::<diesel::sql_types::Uuid, _>(q.org.0);
     if let Some(search) = search {
         query = query.bind::<Text, _>(search);
     }

@@ -72,7 +72,8 @@ pub fn organizations_of(conn: &mut PgConnection, user: UserId) -> QueryResult<Ve
 /// statement: what every signed-in page reads about who is looking, the
 /// organization it shows among them. `None` when the account is gone.
 pub fn viewer(conn: &mut PgConnection, user: UserId) -> QueryResult<Option<Viewing>> {
-    let rows: Vec<(User, Option<Organization>, Option<Membership>, i64)> = users::table
+    type Row = (User, Option<Organization>, Option<Membership>, Option<i64>);
+    let rows: Vec<Row> = users::table
         .left_join(memberships::table.on(memberships::user_id.eq(users::id)))
         .left_join(organizations::table.on(organizations::id.eq(memberships::organization_id)))
         .filter(users::id.eq(user.0))
@@ -81,11 +82,14 @@ pub fn viewer(conn: &mut PgConnection, user: UserId) -> QueryResult<Option<Viewi
             User::as_select(),
             Option::<Organization>::as_select(),
             Option::<Membership>::as_select(),
-            super::notifications::bell_count_of(users::id),
+            // A subquery of its own (the account's id bound), so that PostgreSQL counts
+            // the bell once, not once per organization row.
+            diesel::select(super::notifications::bell_count_of(user.0)).single_value(),
         ))
         .load(conn)?;
     let mut rows = rows.into_iter().peekable();
     let Some((user, _, _, unread)) = rows.peek().cloned() else { return Ok(None) };
+    let unread = unread.unwrap_or_default();
     let orgs = rows.filter_map(|(_, org, membership, _)| org.zip(membership)).collect();
     Ok(Some(Viewing { user, orgs, unread }))
 }
@@ -165,7 +169,7 @@ pub fn granter_names(
         names: Vec<String>,
     }
     let mut names =
-        diesel::sql_query(format!("SELECT {} AS names", super::organizations::granters_sql("$1", "$2", "$3")))
+        super::prepared::prepared(format!("SELECT {} AS names", super::organizations::granters_sql("$1", "$2", "$3")))
             .bind::<diesel::sql_types::Uuid, _>(org.0)
             .bind::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(except)
             .bind::<diesel::sql_types::BigInt, _>(limit)

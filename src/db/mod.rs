@@ -21,6 +21,7 @@ pub mod memberships;
 pub mod notifications;
 pub mod organizations;
 pub mod outbox;
+pub mod prepared;
 pub mod projects;
 pub mod rate_limits;
 pub mod schema;

@@ -104,9 +104,10 @@ pub fn seat_counts(conn: &mut PgConnection, id: OrgId) -> QueryResult<(i64, i64)
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         reserved: i64,
     }
-    let counts: Counts = diesel::sql_query(format!("SELECT {SEAT_COUNTS} FROM organizations o WHERE o.id = $1"))
-        .bind::<diesel::sql_types::Uuid, _>(id.0)
-        .get_result(conn)?;
+    let counts: Counts =
+        super::prepared::prepared(format!("SELECT {SEAT_COUNTS} FROM organizations o WHERE o.id = $1"))
+            .bind::<diesel::sql_types::Uuid, _>(id.0)
+            .get_result(conn)?;
     Ok((counts.members, counts.reserved))
 }
 
@@ -134,7 +135,7 @@ pub struct MembersSummary {
 
 /// The [`MembersSummary`] of `org`.
 pub fn members_summary(conn: &mut PgConnection, id: OrgId) -> QueryResult<MembersSummary> {
-    diesel::sql_query(format!(
+    super::prepared::prepared(format!(
         "SELECT {SEAT_COUNTS}, \
                 EXISTS (SELECT 1 FROM memberships m \
                          WHERE m.organization_id = o.id AND m.expires_at IS NOT NULL) AS any_expires, \
@@ -264,7 +265,7 @@ pub struct Attention {
 /// The [`Attention`] figures of `org`; an open invitation counts as expiring when it
 /// expires before `expiring_before`.
 pub fn attention(conn: &mut PgConnection, org: OrgId, expiring_before: time::OffsetDateTime) -> QueryResult<Attention> {
-    diesel::sql_query(ATTENTION)
+    super::prepared::prepared(ATTENTION)
         .bind::<diesel::sql_types::Uuid, _>(org.0)
         .bind::<diesel::sql_types::Timestamptz, _>(expiring_before)
         .get_result(conn)
@@ -334,7 +335,7 @@ pub fn overview_summary(
     expiring_before: time::OffsetDateTime,
     granters: i64,
 ) -> QueryResult<OverviewSummary> {
-    diesel::sql_query(format!(
+    super::prepared::prepared(format!(
         "SELECT {SEAT_COUNTS}, owner.name AS owner_name, owner.email AS owner_email, {granters} AS granters, \
                 CASE WHEN $3 THEN (SELECT to_jsonb(a) FROM ({ATTENTION}) a) END AS attention, \
                 {reach} AS reach \

@@ -265,7 +265,7 @@ pub fn reached_by_each(
     memberships: &[Uuid],
     projects: Option<&[Uuid]>,
 ) -> QueryResult<Vec<Reached>> {
-    diesel::sql_query(reached_sql("$1", "$2"))
+    super::prepared::prepared(reached_sql("$1", "$2"))
         .bind::<Array<diesel::sql_types::Uuid>, _>(memberships)
         .bind::<Nullable<Array<diesel::sql_types::Uuid>>, _>(projects)
         .load(conn)
@@ -348,7 +348,7 @@ pub fn grant_labels(
         #[diesel(sql_type = Array<Text>)]
         viewer_levels: Vec<AccessLevel>,
     }
-    let rows: Vec<Row> = diesel::sql_query(
+    let rows: Vec<Row> = super::prepared::prepared(
         "SELECT g.project_id, \
                 array_agg(coalesce(t.name, m.member_name) ORDER BY g.team_id IS NULL, \
                           lower(coalesce(t.name, m.member_name)), g.id) AS names, \

@@ -61,7 +61,7 @@ pub struct TeamSummary {
 
 /// The summaries of the teams `ids`, in one statement (teams without members are absent).
 pub fn summaries(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<TeamSummary>> {
-    diesel::sql_query(
+    super::prepared::prepared(
         "SELECT tm.team_id, count(*) AS members, \
                 coalesce(array_agg(m.member_name ORDER BY lower(m.member_name)) \
                          FILTER (WHERE tm.role = 'maintainer'), '{}') AS maintainers \
