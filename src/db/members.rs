@@ -2,7 +2,7 @@
 //! sorted, keyset-paginated listing.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Bool, Nullable, Text, Timestamptz};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -207,7 +207,11 @@ fn statement(q: &MemberQuery<'_>) -> Option<Prepared<'static>> {
     let search_at = search.as_ref().map(|_| placeholder());
     let role_at = q.role.map(|_| placeholder());
     let cursor_at = after.as_ref().map(|_| (placeholder(), placeholder()));
-    let limit_at = placeholder();
+    // The limit is written into the text, not bound: with it known, PostgreSQL can
+    // cost a plan for any organization and keep one (a bound limit is costed as a
+    // tenth of the table, so it planned again for every page). Listings use a few
+    // page sizes, so a connection keeps a few statements per shape.
+    let limit_at = (q.limit + 1).to_string();
 
     let (direction, comparison) = if q.descending { ("DESC", "<") } else { ("ASC", ">") };
     // One branch's statement, or `None` when the cursor is past all of its rows.
@@ -313,7 +317,7 @@ fn statement(q: &MemberQuery<'_>) -> Option<Prepared<'static>> {
         };
         query = query.bind::<diesel::sql_types::Uuid, _>(id);
     }
-    Some(query.bind::<BigInt, _>(q.limit + 1))
+    Some(query)
 }
 
 /// The cursor that continues a listing after `row`.
