@@ -597,6 +597,10 @@ fn format_statements(n: f64) -> String {
     }
 }
 
+/// The crowd of the tail-latency scenario: connections, and how long they ask.
+const CROWD: usize = 200;
+const CROWD_SECONDS: u64 = 60;
+
 /// A signed-in page's throughput against `SELECT 1` through the pool, at least; and
 /// its statements, at most (DESIGN.md §6).
 const PAGE_VS_SELECT_1: f64 = 0.3;
@@ -739,6 +743,28 @@ async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
         1.5,
         false,
     ));
+
+    // Tail latency: 200 connections for a minute on the Members page and on the bell,
+    // with the server's resident memory sampled throughout.
+    let crowd = Options { seconds: CROWD_SECONDS, connections: CROWD, fresh: false, database_url: String::new() };
+    for (name, path) in [("Members page", "/orgs/small/members"), ("Bell count", "/notifications/count")] {
+        server.progress(&format!("{name} under {CROWD} connections"));
+        let sampler = PeakSampler::start(server.child.id());
+        let measured = load(&server, &owner, path, &crowd).await;
+        let peak = sampler.stop().await?;
+        let spread = measured.p99_ms / measured.p50_ms;
+        rows.push(Row {
+            scenario: format!("{name} under {CROWD} connections for {CROWD_SECONDS} s"),
+            measured: format!(
+                "{:.0} req/s, p50 {:.1} ms, p99 {:.1} ms, {} errors; resident memory up to {peak:.0} MB",
+                measured.per_second, measured.p50_ms, measured.p99_ms, measured.errors
+            ),
+            baseline: "–".into(),
+            result: format!("p99 {spread:.1}× p50, {peak:.0} MB"),
+            budget: "no error, p99 ≤ 5× p50, < 64 MB".into(),
+            holds: measured.errors == 0 && spread <= 5.0 && peak < 64.0,
+        });
+    }
 
     // Bulk invitation of 1,000 addresses, then their delivery through SMTP.
     server.progress("bulk invitation and outbox");
