@@ -144,7 +144,7 @@ pub struct Profile {
 pub fn profile(conn: &mut PgConnection, user: UserId, current: &str) -> Result<Profile, AppError> {
     let account = users::find(conn, user)?.ok_or(AppError::Unauthenticated)?;
     Ok(Profile {
-        viewer: viewer::of_user(conn, &account)?,
+        viewer: viewer::load(conn, account.user_id())?,
         created_at: account.created_at,
         has_password: account.has_password(),
         two_factor: super::auth::two_factor::needed(conn, user)?,

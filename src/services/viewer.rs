@@ -2,7 +2,7 @@
 
 use diesel::PgConnection;
 
-use crate::db::{memberships, users};
+use crate::db::memberships;
 use crate::domain::two_factor::{standing, Standing, TwoFactor};
 use crate::domain::{Role, UserId};
 use crate::error::AppError;
@@ -98,11 +98,6 @@ pub fn optional(conn: &mut PgConnection, id: Option<UserId>) -> Result<Option<Vi
         None | Some(Err(AppError::Unauthenticated)) => Ok(None),
         Some(Err(other)) => Err(other),
     }
-}
-
-/// The viewer for an account already loaded.
-pub fn of_user(conn: &mut PgConnection, user: &users::User) -> Result<Viewer, AppError> {
-    load(conn, user.user_id())
 }
 
 /// The viewer from what [`memberships::viewer`] read.

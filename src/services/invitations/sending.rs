@@ -765,7 +765,7 @@ pub fn copy_link(
         invitations::mark_link_copied(conn, invitation.id)?;
         let event = Event::InvitationLinkCopied { invitation: invitation.id, email: invitation.email.clone() };
         actor.record(conn, &access, &[event])?;
-        let viewer = viewer::of_user(conn, &access.person()?.user)?;
+        let viewer = viewer::load(conn, access.person()?.user.user_id())?;
         let grants = describe_grants(&invitation_grants::of_invitations(conn, &[invitation.id])?);
         Ok(CopiedLink { invitation, grants, link: ctx.links.invitation(&token), viewer, viewer_role: access.role })
     })
