@@ -287,6 +287,10 @@ fn serve(
     // with its own stack and allocator cache: 200 requests at once made 200 such
     // threads and 70 MB resident. Past this many, requests queue without a thread.
     .worker_max_blocking_threads(blocking_threads)
+    // A browser that closes a tab closes its connection; by default the server would
+    // take that for a half-close and keep streaming into it until a write failed
+    // (a live bell's next keepalive, 25 s on). Browsers never half-close HTTP/1.1.
+    .h1_allow_half_closed(false)
     // `Application::run_until` decides when to stop, so that live streams and the
     // worker stop with the server.
     .disable_signals()

@@ -1,11 +1,12 @@
 //! Live bell updates: PostgreSQL LISTEN/NOTIFY, fanned out to server-sent event streams.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::web::Bytes;
 use prometheus::IntGauge;
-use tokio::sync::broadcast;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -22,10 +23,15 @@ const KEEPALIVE: Duration = Duration::from_secs(25);
 /// another instance or to this one restarted, and the page then refreshes its count.
 const CLOSING: &[u8] = b"retry: 3000\n\n";
 
-/// Broadcasts the ids of users whose bell changed, to every open stream of this instance.
+/// Tells each open stream of this instance when its user's bell changed.
+///
+/// One watch channel per user with a stream open, shared by that user's streams (tabs,
+/// browsers): a change wakes those streams and no other, so the cost of a change does
+/// not grow with the number of streams open, and changes that arrive faster than a
+/// stream sends coalesce into one event instead of queueing.
 #[derive(Clone)]
 pub struct BellHub {
-    sender: broadcast::Sender<Uuid>,
+    watchers: Arc<Mutex<HashMap<Uuid, watch::Sender<()>>>>,
     /// Cancelled when the server shuts down: every stream then ends.
     closing: CancellationToken,
     /// Open streams, for `/metrics`.
@@ -35,8 +41,20 @@ pub struct BellHub {
 impl BellHub {
     /// A hub whose streams end when `closing` is cancelled, counted in `open`.
     pub fn new(closing: CancellationToken, open: IntGauge) -> Self {
-        let (sender, _) = broadcast::channel(1024);
-        BellHub { sender, closing, open }
+        BellHub { watchers: Arc::default(), closing, open }
+    }
+
+    /// Wakes the open streams of `user`, if any.
+    fn changed(&self, user: Uuid) {
+        if let Some(sender) = lock(&self.watchers).get(&user) {
+            sender.send_replace(());
+        }
+    }
+
+    /// A receiver that sees every change of `user`'s bell from now on.
+    fn watch(&self, user: Uuid) -> Watching {
+        let receiver = lock(&self.watchers).entry(user).or_insert_with(|| watch::channel(()).0).subscribe();
+        Watching { user, receiver: Some(receiver), watchers: self.watchers.clone(), _open: OpenStream::new(self.open.clone()) }
     }
 
     /// Forwards NOTIFY messages to the hub for as long as the runtime runs;
@@ -72,8 +90,7 @@ impl BellHub {
                 match drained {
                     Ok(users) => {
                         for user in users {
-                            // No receivers is fine: nobody has a tab open.
-                            let _ = self.sender.send(user);
+                            self.changed(user);
                         }
                     }
                     Err(error) => {
@@ -95,41 +112,52 @@ impl BellHub {
     /// (the page then fetches the count), and a comment now and then to keep it open.
     /// At shutdown the stream says when to reconnect, and ends.
     pub fn events_for(&self, user: Uuid) -> impl futures_util::Stream<Item = Result<Bytes, actix_web::Error>> {
-        let receiver = self.sender.subscribe();
-        let open = OpenStream::new(self.open.clone());
+        let watching = self.watch(user);
         let closing = self.closing.clone();
-        futures_util::stream::unfold(
-            (receiver, tokio::time::interval_at(tokio::time::Instant::now() + KEEPALIVE, KEEPALIVE), Some(open)),
-            move |(mut receiver, mut keepalive, mut open)| {
-                let closing = closing.clone();
-                async move {
-                    open.as_ref()?; // closed: the stream ends
-                    loop {
-                        tokio::select! {
-                            _ = closing.cancelled() => {
-                                open = None;
-                                return Some((Ok(Bytes::from_static(CLOSING)), (receiver, keepalive, open)));
-                            }
-                            event = receiver.recv() => match event {
-                                Ok(changed) if changed == user => {
-                                    return Some((Ok::<_, actix_web::Error>(Bytes::from_static(b"event: bell\ndata: changed\n\n")), (receiver, keepalive, open)));
-                                }
-                                Ok(_) => continue,
-                                // Missed some: tell the page to refresh anyway.
-                                Err(broadcast::error::RecvError::Lagged(_)) => {
-                                    return Some((Ok(Bytes::from_static(b"event: bell\ndata: changed\n\n")), (receiver, keepalive, open)));
-                                }
-                                Err(broadcast::error::RecvError::Closed) => return None,
-                            },
-                            _ = keepalive.tick() => {
-                                return Some((Ok(Bytes::from_static(b": keepalive\n\n")), (receiver, keepalive, open)));
-                            }
-                        }
-                    }
-                }
-            },
-        )
+        let keepalive = tokio::time::interval_at(tokio::time::Instant::now() + KEEPALIVE, KEEPALIVE);
+        futures_util::stream::unfold(Some((watching, keepalive)), move |state| {
+            let closing = closing.clone();
+            async move {
+                let (mut watching, mut keepalive) = state?; // closed: the stream ends
+                let receiver = watching.receiver.as_mut()?;
+                let chunk: &'static [u8] = tokio::select! {
+                    _ = closing.cancelled() => return Some((Ok(Bytes::from_static(CLOSING)), None)),
+                    changed = receiver.changed() => match changed {
+                        Ok(()) => b"event: bell\ndata: changed\n\n",
+                        Err(_) => return None, // the hub is gone
+                    },
+                    _ = keepalive.tick() => b": keepalive\n\n",
+                };
+                Some((Ok::<_, actix_web::Error>(Bytes::from_static(chunk)), Some((watching, keepalive))))
+            }
+        })
     }
+}
+
+/// One stream's view of its user's bell; the last one of a user to close takes the
+/// user's channel away with it.
+struct Watching {
+    user: Uuid,
+    receiver: Option<watch::Receiver<()>>,
+    watchers: Arc<Mutex<HashMap<Uuid, watch::Sender<()>>>>,
+    _open: OpenStream,
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        drop(self.receiver.take());
+        let mut watchers = lock(&self.watchers);
+        // Under the lock, so a stream opening meanwhile either finds the channel or makes one.
+        if watchers.get(&self.user).is_some_and(|sender| sender.receiver_count() == 0) {
+            watchers.remove(&self.user);
+        }
+    }
+}
+
+/// The map stays usable even if a thread panicked while holding it: every change
+/// to it is a single insert or remove.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Counts a stream as open for as long as it lives (a client that goes away drops it).

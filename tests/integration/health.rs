@@ -96,7 +96,7 @@ async fn head_requests_answer_like_get() {
     }
 }
 
-const METRICS_TOKEN: &str = "a-metrics-token-for-tests";
+pub(crate) const METRICS_TOKEN: &str = "a-metrics-token-for-tests";
 
 /// Scrapes `/metrics` with the token and returns its text.
 async fn scrape(app: &crate::common::TestApp) -> String {
@@ -112,7 +112,7 @@ fn value(metrics: &str, series: &str) -> Option<f64> {
 }
 
 /// Waits (bounded) until the scraped figure `series` satisfies `check`.
-async fn eventually_metric(app: &crate::common::TestApp, series: &str, check: impl Fn(f64) -> bool) -> String {
+pub(crate) async fn eventually_metric(app: &crate::common::TestApp, series: &str, check: impl Fn(f64) -> bool) -> String {
     for _ in 0..100 {
         let text = scrape(app).await;
         if value(&text, series).is_some_and(&check) {

@@ -158,6 +158,56 @@ async fn the_stream_pushes_a_bell_event_when_something_arrives() {
     assert_eq!(ada.get("/notifications/stream").await.status(), StatusCode::SEE_OTHER);
 }
 
+/// DESIGN.md §6: one instance holds thousands of open bells (the benchmark opens
+/// 10,000; CI a thousand). A change wakes each open stream of its user once and no
+/// stream of anybody else; closed streams are let go.
+#[tokio::test]
+async fn a_thousand_open_streams_each_hear_their_own_users_changes_and_only_those() {
+    use actix_web::web::Bytes;
+    use futures_util::StreamExt as _;
+    use std::time::Duration;
+    // This process holds both ends of every stream.
+    rlimit::increase_nofile_limit(8_192).unwrap();
+    let app = crate::common::spawn_app_with(|s| s.metrics_token = Some(crate::health::METRICS_TOKEN.into())).await;
+    let slug = app.owner_of("Acme", "Olivia Owner", OWNER).await;
+    let (ada, bob) = (app.other_browser(), app.other_browser());
+    ada.signed_in_user("Ada", "ada@example.com").await;
+    bob.signed_in_user("Bob", "bob@example.com").await;
+    let open = |person: &crate::common::TestApp, n: usize| {
+        let (client, url) = (person.client.clone(), person.url("/notifications/stream"));
+        futures_util::stream::iter(0..n)
+            .map(move |_| {
+                let (client, url) = (client.clone(), url.clone());
+                async move { client.get(url).send().await.unwrap() }
+            })
+            .buffer_unordered(100)
+            .collect::<Vec<_>>()
+    };
+    let mut adas = open(&ada, 900).await;
+    let mut bobs = open(&bob, 100).await;
+    assert!(adas.iter().chain(&bobs).all(|r| r.status() == StatusCode::OK));
+    crate::health::eventually_metric(&app, "roster_live_bell_streams", |n| n == 1000.0).await;
+
+    // What Ada is invited to reaches each of her 900 streams, once.
+    app.invite(&slug, "ada@example.com", "member").await;
+    /// The first chunk each stream sends within `wait`, if any.
+    async fn first(responses: &mut [reqwest::Response], wait: Duration) -> Vec<Option<reqwest::Result<Option<Bytes>>>> {
+        let waits = responses.iter_mut().map(|r| async move { tokio::time::timeout(wait, r.chunk()).await.ok() });
+        futures_util::future::join_all(waits).await
+    }
+    let told = first(&mut adas, Duration::from_secs(10)).await;
+    let bell = "event: bell\ndata: changed\n\n";
+    assert!(told.iter().all(|chunk| matches!(chunk, Some(Ok(Some(c))) if c == bell)), "every stream of Ada's is told");
+    // Bob's streams heard nothing of it; then his own change reaches all of them.
+    assert!(first(&mut bobs, Duration::from_millis(500)).await.iter().all(Option::is_none), "Bob hears nothing");
+    app.invite(&slug, "bob@example.com", "member").await;
+    let told = first(&mut bobs, Duration::from_secs(10)).await;
+    assert!(told.iter().all(|chunk| matches!(chunk, Some(Ok(Some(c))) if c == bell)), "every stream of Bob's is told");
+
+    drop((adas, bobs));
+    crate::health::eventually_metric(&app, "roster_live_bell_streams", |n| n == 0.0).await;
+}
+
 #[tokio::test]
 async fn taking_the_last_seat_tells_the_owner_and_admins() {
     let (app, slug) = acme().await;
