@@ -111,12 +111,68 @@ pub fn seat_counts(conn: &mut PgConnection, id: OrgId) -> QueryResult<(i64, i64)
     Ok((counts.members, counts.reserved))
 }
 
-/// The columns of [`seat_counts`] over `organizations o`. The counters are kept exact
-/// by the triggers of migration 16; pending invitations whose time ran out are few,
-/// and counted through a partial index.
-const SEAT_COUNTS: &str = "o.member_count::bigint AS members, \
-     o.pending_count - (SELECT count(*) FROM invitations \
-                         WHERE organization_id = o.id AND status = 'pending' AND expires_at <= now()) AS reserved";
+/// Seats held by open invitations of `organizations o`. The counters are kept exact
+/// by the triggers of migrations 16 and 47: of the pending invitations, those that had
+/// expired by `lapsed_through` are kept in `lapsed_count`, and only those that expired
+/// since (at most ten minutes' worth, see [`note_lapsed_invitations`]) are counted,
+/// through the partial index of pending invitations by expiry.
+macro_rules! reserved {
+    () => {
+        concat!("(o.pending_count - o.lapsed_count - (SELECT count(*) ", expired_unnoted!(), "))")
+    };
+}
+
+/// `FROM` and `WHERE` of the pending invitations of `organizations o` that expired
+/// after its `lapsed_through`: all that a seat count counts, and what
+/// [`note_lapsed_invitations`] adds to `lapsed_count`.
+macro_rules! expired_unnoted {
+    () => {
+        "FROM invitations i WHERE i.organization_id = o.id AND i.status = 'pending' \
+           AND i.expires_at > o.lapsed_through AND i.expires_at <= now()"
+    };
+}
+
+/// The columns of [`seat_counts`] over `organizations o` (see [`reserved!`]).
+const SEAT_COUNTS: &str = concat!("o.member_count::bigint AS members, ", reserved!(), " AS reserved");
+
+/// Moves each organization's `lapsed_through` to now, adding to `lapsed_count` the
+/// pending invitations that expired in between, so that [`seat_counts`] never counts
+/// more than one round's expiries. Returns how many organizations moved.
+///
+/// One short transaction per organization: its row is locked first, and the count
+/// is a later statement, which sees every change committed by a transaction that
+/// held the lock before; a change that comes after waits for the lock and is then
+/// judged against the new `lapsed_through` (migration 47's trigger).
+pub fn note_lapsed_invitations(conn: &mut PgConnection) -> QueryResult<usize> {
+    let due: Vec<Uuid> = super::prepared::prepared(concat!(
+        "SELECT o.id FROM organizations o WHERE EXISTS (SELECT 1 ",
+        expired_unnoted!(),
+        ")"
+    ))
+    .load::<Id>(conn)?
+    .into_iter()
+    .map(|row| row.id)
+    .collect();
+    for id in &due {
+        conn.transaction(|conn| {
+            organizations::table.find(id).select(organizations::id).for_no_key_update().first::<Uuid>(conn)?;
+            super::prepared::prepared(concat!(
+                "UPDATE organizations o SET lapsed_through = now(), lapsed_count = o.lapsed_count + (SELECT count(*) ",
+                expired_unnoted!(),
+                ")::integer WHERE o.id = $1"
+            ))
+            .bind::<diesel::sql_types::Uuid, _>(*id)
+            .execute(conn)
+        })?;
+    }
+    Ok(due.len())
+}
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    id: Uuid,
+}
 
 /// What the Members page shows around its rows, in one statement: the seats, whether
 /// any member has an end date (its `Expires` column; the partial index of members
@@ -273,19 +329,26 @@ pub fn attention(conn: &mut PgConnection, org: OrgId, expiring_before: time::Off
 
 /// [`attention`]'s statement: `$1` the organization, `$2` the moment before which an
 /// open invitation counts as expiring.
-const ATTENTION: &str = "WITH open AS (SELECT email, created_at, expires_at FROM invitations \
-                        WHERE organization_id = $1 AND status = 'pending' AND expires_at > now()) \
-         SELECT (SELECT count(*) FROM open) AS pending, \
-                (SELECT count(*) FROM open WHERE expires_at < $2) AS expiring, \
-                (SELECT email FROM open ORDER BY created_at LIMIT 1) AS oldest_email, \
-                (SELECT min(created_at) FROM open) AS oldest_sent, \
+/// The open invitations are counted as the seats they hold are (kept counts); those
+/// expiring soon through the index of pending invitations by expiry.
+const ATTENTION: &str = concat!(
+    "SELECT (SELECT ",
+    reserved!(),
+    " FROM organizations o WHERE o.id = $1) AS pending, \
+            (SELECT count(*) FROM invitations WHERE organization_id = $1 AND status = 'pending' \
+                AND expires_at > now() AND expires_at < $2) AS expiring, \
+            (SELECT email FROM invitations WHERE organization_id = $1 AND status = 'pending' \
+                AND expires_at > now() ORDER BY created_at, id LIMIT 1) AS oldest_email, \
+            (SELECT min(created_at) FROM invitations WHERE organization_id = $1 AND status = 'pending' \
+                AND expires_at > now()) AS oldest_sent, \
                 (SELECT count(*) FROM memberships WHERE organization_id = $1 AND NOT member_verified) AS unverified, \
                 (SELECT count(*) FROM memberships WHERE organization_id = $1 AND last_active_at IS NULL \
                     AND created_at < now() - interval '30 days') AS never_active, \
                 EXISTS (SELECT 1 FROM invitations WHERE organization_id = $1) AS ever_invited, \
                 EXISTS (SELECT 1 FROM teams WHERE organization_id = $1) AS has_team, \
                 EXISTS (SELECT 1 FROM organization_domains WHERE organization_id = $1 AND verified_at IS NOT NULL) \
-                    AS has_verified_domain";
+                    AS has_verified_domain"
+);
 
 /// What the Overview shows besides the latest events, in one statement: the seats,
 /// the Owner, who can grant access (as [`granter_names`](super::memberships::granter_names)

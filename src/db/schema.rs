@@ -222,6 +222,8 @@ diesel::table! {
         open_join_requests -> Int4,
         join_requests_waiting -> Bool,
         access_history_since -> Nullable<Timestamptz>,
+        lapsed_through -> Timestamptz,
+        lapsed_count -> Int4,
     }
 }
 

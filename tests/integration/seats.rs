@@ -276,3 +276,100 @@ async fn invite_to_team_is_disabled_with_the_reason_at_the_limit_too() {
     assert!(unescape(&full)
         .contains("1 of 1 seats used — revoke a pending invitation, remove a member, or raise the limit."));
 }
+
+/// The invitations of Acme that have expired and are kept as such (`lapsed_count`),
+/// and those that had expired by the moment housekeeping last noted them: the same,
+/// whatever happened in between.
+fn lapsed_kept_and_true(app: &TestApp) -> (i64, i64) {
+    let kept = app.count("SELECT lapsed_count::bigint AS count FROM organizations");
+    let truth = app.count(
+        "SELECT count(*) FROM invitations i JOIN organizations o ON o.id = i.organization_id \
+          WHERE i.status = 'pending' AND i.expires_at <= o.lapsed_through",
+    );
+    (kept, truth)
+}
+
+#[tokio::test]
+async fn expired_invitations_noted_by_housekeeping_still_free_their_seats_when_resent_revoked_or_expired_again() {
+    let (app, slug) = acme().await;
+    set_limit(&app, &slug, "10").await;
+    app.invite(&slug, "a@example.com, b@example.com, c@example.com, d@example.com", "member").await;
+    // Two expire after the last note (Acme's creation): counted as expired until noted.
+    app.execute(
+        "UPDATE invitations SET expires_at = (SELECT lapsed_through FROM organizations) + interval '1 millisecond' \
+          WHERE email IN ('a@example.com', 'b@example.com')",
+    );
+    assert_eq!(lapsed_kept_and_true(&app), (0, 0));
+    assert_eq!(seats_used(&app, &slug).await, "3 / 10");
+    // Housekeeping notes the two; the seats read the same, and a second round finds nothing new.
+    let note = || roster::db::organizations::note_lapsed_invitations(&mut app.db.conn()).unwrap();
+    assert_eq!(note(), 1, "Acme had invitations expire");
+    assert_eq!(lapsed_kept_and_true(&app), (2, 2));
+    assert_eq!(seats_used(&app, &slug).await, "3 / 10");
+    assert_eq!(note(), 0);
+
+    let a = app.invitation_id("a@example.com");
+    app.post_form(&format!("/orgs/{slug}/invitations/{a}/resend"), &[]).await;
+    assert_eq!(seats_used(&app, &slug).await, "4 / 10", "resent, it holds a seat again");
+    let b = app.invitation_id("b@example.com");
+    app.post_form(&format!("/orgs/{slug}/invitations/{b}/revoke"), &[]).await;
+    assert_eq!(seats_used(&app, &slug).await, "4 / 10", "revoked once expired: its seat was free already");
+    assert_eq!(lapsed_kept_and_true(&app), (0, 0));
+
+    // One expires before the last note (kept at once), one after it (counted until the next).
+    app.execute("UPDATE invitations SET expires_at = now() - interval '1 minute' WHERE email = 'c@example.com'");
+    app.execute(
+        "UPDATE invitations SET expires_at = (SELECT lapsed_through FROM organizations) + interval '1 millisecond' \
+          WHERE email = 'd@example.com'",
+    );
+    assert_eq!(lapsed_kept_and_true(&app), (1, 1));
+    assert_eq!(seats_used(&app, &slug).await, "2 / 10");
+    assert_eq!(note(), 1);
+    assert_eq!(lapsed_kept_and_true(&app), (2, 2));
+    assert_eq!(seats_used(&app, &slug).await, "2 / 10");
+}
+
+/// Housekeeping's round and changes to the same invitations race: a change either
+/// lands before the round counts (and is counted as it is) or waits for the round
+/// and is judged against its new mark. Whatever the order, nothing drifts.
+#[tokio::test]
+async fn noting_expired_invitations_while_they_are_resent_and_revoked_keeps_the_count_exact() {
+    let (app, slug) = acme().await;
+    let emails: Vec<String> = (0..60).map(|n| format!("p{n}@example.com")).collect();
+    app.invite(&slug, &emails.join(", "), "member").await;
+    for round in 0..10 {
+        // Every pending invitation expired an hour ago, after the last note.
+        app.execute("UPDATE invitations SET expires_at = now() - interval '1 hour' WHERE status = 'pending'");
+        app.execute("UPDATE organizations SET lapsed_through = now() - interval '2 hours', lapsed_count = 0");
+        assert_eq!(lapsed_kept_and_true(&app), (0, 0));
+        let url = app.db.url.clone();
+        let changes = (0..3).map(|worker| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                use diesel::{Connection as _, RunQueryDsl as _};
+                let mut conn = diesel::PgConnection::establish(&url).unwrap();
+                for n in (worker..60).step_by(3) {
+                    // Resent (a fresh week), or revoked, each in its own transaction.
+                    let sql = if (n + round) % 2 == 0 {
+                        format!("UPDATE invitations SET expires_at = now() + interval '7 days' WHERE email = 'p{n}@example.com'")
+                    } else {
+                        format!("UPDATE invitations SET status = 'revoked', responded_at = now() WHERE email = 'p{n}@example.com' AND status = 'pending'")
+                    };
+                    diesel::sql_query(sql).execute(&mut conn).unwrap();
+                }
+            })
+        });
+        let changes: Vec<_> = changes.collect();
+        let mut conn = app.db.conn();
+        roster::db::organizations::note_lapsed_invitations(&mut conn).unwrap();
+        for change in changes {
+            change.join().unwrap();
+        }
+        let (kept, truth) = lapsed_kept_and_true(&app);
+        assert_eq!(kept, truth, "round {round}");
+        // Back to sixty pending for the next round.
+        app.execute(
+            "UPDATE invitations SET status = 'pending', responded_at = NULL, expires_at = now() + interval '7 days'",
+        );
+    }
+}
