@@ -112,7 +112,11 @@ fn value(metrics: &str, series: &str) -> Option<f64> {
 }
 
 /// Waits (bounded) until the scraped figure `series` satisfies `check`.
-pub(crate) async fn eventually_metric(app: &crate::common::TestApp, series: &str, check: impl Fn(f64) -> bool) -> String {
+pub(crate) async fn eventually_metric(
+    app: &crate::common::TestApp,
+    series: &str,
+    check: impl Fn(f64) -> bool,
+) -> String {
     for _ in 0..100 {
         let text = scrape(app).await;
         if value(&text, series).is_some_and(&check) {
