@@ -27,7 +27,13 @@ const SESSION_KEY: &str = "YmVuY2htYXJrLWtleS1ub3QtYS1zZWNyZXQtYmVuY2htYXJrLWtle
 /// Bumped when the generated data changes shape, so older databases are rebuilt.
 const DATA_VERSION: &str = "7";
 const SIGN_INS: usize = 12;
-const STREAMS: usize = 1_000;
+/// Live-bell streams held open at once (DESIGN.md §6: one instance holds 10,000).
+const STREAMS: usize = 10_000;
+/// Opened this many at a time, so the burst of connections stays within the
+/// listener's backlog.
+const STREAMS_OPENING: usize = 500;
+/// The server's resident memory with every stream open, at most (MB).
+const STREAMS_MEMORY_MB: f64 = 128.0;
 const BULK: usize = 1_000;
 
 struct Options {
@@ -67,6 +73,14 @@ fn options() -> anyhow::Result<Options> {
 
 fn main() -> anyhow::Result<()> {
     let options = options()?;
+    // Each live stream is a socket in this process and one in the server, which
+    // inherits the limit: raise the soft limit on open files to the hard one.
+    let files = rlimit::increase_nofile_limit(u64::MAX)?;
+    let needed = STREAMS as u64 + 1_024;
+    if files < needed {
+        bail!("{STREAMS} live streams need {needed} open files; the hard limit is {files} (raise it: ulimit -Hn)");
+    }
+    eprintln!("bench: open files limit raised to {files}");
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("workspace root")?.to_owned();
     eprintln!("bench: building the release binary");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -270,6 +284,20 @@ impl Server {
             .stdout(Stdio::null())
             .spawn()?;
         Ok(Server { child, base })
+    }
+
+    /// [`Server::start`], then waits until it answers `/healthz`.
+    async fn up(binary: &Path, database_url: &str, smtp_port: u16) -> anyhow::Result<Server> {
+        let server = Server::start(binary, database_url, smtp_port)?;
+        let probe = client();
+        let up = Instant::now();
+        while !probe.get(server.url("/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            if up.elapsed() > Duration::from_secs(60) {
+                bail!("Roster did not start within a minute");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(server)
     }
 
     fn url(&self, path: &str) -> String {
@@ -608,15 +636,7 @@ const STATEMENTS_PER_PAGE: f64 = 4.0;
 
 async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
     let (smtp_port, delivered) = smtp_sink().await?;
-    let server = Server::start(&binary, &options.database_url, smtp_port)?;
-    let probe = client();
-    let up = Instant::now();
-    while !probe.get(server.url("/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
-        if up.elapsed() > Duration::from_secs(60) {
-            bail!("Roster did not start within a minute");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let server = Server::up(&binary, &options.database_url, smtp_port).await?;
     let idle = server.memory().0;
     let owner = sign_in(&server, OWNER, None).await?;
     let mut rows = Vec::new();
@@ -875,12 +895,22 @@ async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
     let before_streams = server.memory().0;
     let armed: Arc<std::sync::OnceLock<Instant>> = Arc::default();
     let (opened_tx, mut opened_rx) = tokio::sync::mpsc::unbounded_channel();
+    let opening = Arc::new(tokio::sync::Semaphore::new(STREAMS_OPENING));
     let mut streams = Vec::new();
     for _ in 0..STREAMS {
         let (owner, url, armed, opened) =
             (owner.clone(), server.url("/notifications/stream"), armed.clone(), opened_tx.clone());
+        let permit = opening.clone().acquire_owned().await?;
         streams.push(tokio::spawn(async move {
-            let response = owner.get(url).send().await.ok()?;
+            let response = owner.get(url).send().await;
+            drop(permit);
+            let response = match response {
+                Ok(response) => response,
+                Err(_) => {
+                    let _ = opened.send(false);
+                    return None;
+                }
+            };
             let _ = opened.send(response.status().is_success());
             let mut body = response.bytes_stream();
             while let Some(Ok(chunk)) = body.next().await {
@@ -944,19 +974,19 @@ async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
             .unwrap_or(f64::NAN)
     };
     let per_stream_kb = (with_streams - before_streams) * 1024.0 / STREAMS as f64;
+    let p99 = at(0.99);
     rows.push(Row {
-        scenario: format!("{STREAMS} open live-bell streams: badge latency"),
+        scenario: format!("{STREAMS} open live-bell streams: badge latency and memory"),
         measured: format!(
-            "{open} open, {} told; p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; {per_stream_kb:.1} KB per stream ({before_streams:.0} → {with_streams:.0} MB)",
+            "{open} open, {} told; p50 {:.0} ms, p99 {p99:.0} ms, max {:.0} ms; {per_stream_kb:.1} KB per stream ({before_streams:.0} → {with_streams:.0} MB)",
             latencies.len(),
             at(0.5),
-            at(0.99),
             latencies.last().copied().unwrap_or(f64::NAN)
         ),
         baseline: "–".into(),
-        result: format!("max {:.0} ms", latencies.last().copied().unwrap_or(f64::NAN)),
-        budget: "< 1,000 ms, all told".into(),
-        holds: open == STREAMS && latencies.len() == STREAMS && latencies.last().is_some_and(|&m| m < 1000.0),
+        result: format!("p99 {p99:.0} ms, {with_streams:.0} MB"),
+        budget: format!("p99 < 1,000 ms, all told, < {STREAMS_MEMORY_MB:.0} MB"),
+        holds: open == STREAMS && latencies.len() == STREAMS && p99 < 1000.0 && with_streams < STREAMS_MEMORY_MB,
     });
     // Bulk actions and the export come after the streams are closed: each scenario's
     // memory is its own, and the run's highest is what one of them needed.
@@ -1015,38 +1045,61 @@ async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
         rows.push(export_row(&server, &owner, scenario, path).await?);
     }
 
+    // The run's largest memory budget is the live streams' (DESIGN.md §6), so the run
+    // as a whole is held to it.
+    let (_, high_water_end) = server.memory();
+    let whole_run = Row {
+        scenario: "Resident memory, highest over the whole run (before the 200 connections)".into(),
+        measured: format!("{high_water_end:.0} MB (after the sign-ins: {high_water:.0} MB)"),
+        baseline: format!("idle at start: {idle:.0} MB"),
+        result: format!("{high_water_end:.0} MB"),
+        budget: format!("< {STREAMS_MEMORY_MB:.0} MB"),
+        holds: high_water_end < STREAMS_MEMORY_MB,
+    };
+
     // Tail latency: 200 connections for a minute on the Members page and on the bell,
-    // with the server's resident memory sampled throughout. Last, so that the memory
-    // they leave behind is not counted by the sign-in burst's row.
+    // with the server's resident memory sampled throughout and twelve accounts signing
+    // in at once halfway through the Members minute. On a server started afresh: the
+    // heap the 10,000 streams grew, which the allocator keeps, is the streams' budget.
+    drop(server);
+    let server = Server::up(&binary, &options.database_url, smtp_port).await?;
+    let owner = sign_in(&server, OWNER, None).await?;
     let crowd = Options { seconds: CROWD_SECONDS, connections: CROWD, fresh: false, database_url: String::new() };
     for (name, path) in [("Members page", "/orgs/small/members"), ("Bell count", "/notifications/count")] {
         server.progress(&format!("{name} under {CROWD} connections"));
         let sampler = PeakSampler::start(server.child.id());
-        let measured = load(&server, &owner, path, &crowd).await;
+        let burst = async {
+            if name != "Members page" {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_secs(CROWD_SECONDS / 2)).await;
+            let burst = (1..=SIGN_INS).map(|n| {
+                let server = &server;
+                async move { sign_in(server, &format!("signer{n}@bench.test"), Some(&format!("198.51.100.{n}"))).await }
+            });
+            Some(futures_util::future::join_all(burst).await.iter().filter(|r| r.is_err()).count())
+        };
+        let (measured, failed) = tokio::join!(load(&server, &owner, path, &crowd), burst);
         let peak = sampler.stop().await?;
         let spread = measured.p99_ms / measured.p50_ms;
+        let sign_ins = match failed {
+            Some(0) => format!("; {SIGN_INS} sign-ins halfway"),
+            Some(failed) => format!("; {SIGN_INS} sign-ins halfway, {failed} failed"),
+            None => String::new(),
+        };
         rows.push(Row {
             scenario: format!("{name} under {CROWD} connections for {CROWD_SECONDS} s"),
             measured: format!(
-                "{:.0} req/s, p50 {:.1} ms, p99 {:.1} ms, {} errors; resident memory up to {peak:.0} MB",
+                "{:.0} req/s, p50 {:.1} ms, p99 {:.1} ms, {} errors{sign_ins}; resident memory up to {peak:.0} MB",
                 measured.per_second, measured.p50_ms, measured.p99_ms, measured.errors
             ),
             baseline: "–".into(),
             result: format!("p99 {spread:.1}× p50, {peak:.0} MB"),
             budget: "no error, p99 ≤ 5× p50, < 64 MB".into(),
-            holds: measured.errors == 0 && spread <= 5.0 && peak < 64.0,
+            holds: measured.errors == 0 && failed.unwrap_or(0) == 0 && spread <= 5.0 && peak < 64.0,
         });
     }
-
-    let (_, high_water_end) = server.memory();
-    rows.push(Row {
-        scenario: "Resident memory, highest over the whole run".into(),
-        measured: format!("{high_water_end:.0} MB (after the sign-ins: {high_water:.0} MB)"),
-        baseline: format!("idle at start: {idle:.0} MB"),
-        result: format!("{high_water_end:.0} MB"),
-        budget: "< 64 MB".into(),
-        holds: high_water_end < 64.0,
-    });
+    rows.push(whole_run);
 
     drop(server);
     print_table(&rows, &options);
