@@ -500,6 +500,17 @@ async fn export_row(server: &Server, client: &Client, scenario: &str, path: &str
 }
 
 async fn load(server: &Server, client: &Client, path: &str, options: &Options) -> Load {
+    load_encoded(server, client, path, options, None).await
+}
+
+/// [`load`], asking for the answers in `encoding` (`Accept-Encoding`) when given.
+async fn load_encoded(
+    server: &Server,
+    client: &Client,
+    path: &str,
+    options: &Options,
+    encoding: Option<&'static str>,
+) -> Load {
     let url = server.url(path);
     let deadline = Instant::now() + Duration::from_secs(options.seconds);
     let started = Instant::now();
@@ -509,7 +520,12 @@ async fn load(server: &Server, client: &Client, path: &str, options: &Options) -
             let (mut latencies, mut errors) = (Vec::new(), 0u64);
             while Instant::now() < deadline {
                 let sent = Instant::now();
-                match client.get(&url).send().await {
+                let request = client.get(&url);
+                let request = match encoding {
+                    Some(encoding) => request.header(ACCEPT_ENCODING, encoding),
+                    None => request,
+                };
+                match request.send().await {
                     Ok(response) if response.status().is_success() => {
                         let _ = response.bytes().await;
                         latencies.push(sent.elapsed());
@@ -890,6 +906,23 @@ async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
         holds: total < 60 * 1024,
     });
 
+    // Compression of a page (DESIGN.md §6: it must cost less than it saves): the
+    // Members page asked in each encoding actix-web's middleware offers (brotli at
+    // quality 3, zstd at level 3, gzip at its fast level) and in none; reported
+    // beside the table, since what it saves depends on the network.
+    server.progress("page compression");
+    let mut compression = Vec::new();
+    for encoding in ["identity", "gzip", "br", "zstd"] {
+        let response = owner.get(server.url("/orgs/small/members")).header(ACCEPT_ENCODING, encoding).send().await?;
+        let sent = response.headers().get(CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("identity");
+        if sent != encoding {
+            bail!("asked for the Members page in {encoding}, got {sent}");
+        }
+        let bytes = response.bytes().await?.len();
+        let measured = load_encoded(&server, &owner, "/orgs/small/members", &options, Some(encoding)).await;
+        compression.push((encoding, bytes, measured));
+    }
+
     // 1,000 open live-bell streams, and how fast a change reaches all of them.
     server.progress(&format!("{STREAMS} live streams"));
     let before_streams = server.memory().0;
@@ -1103,10 +1136,31 @@ async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
 
     drop(server);
     print_table(&rows, &options);
+    print_compression(&compression);
     if rows.iter().any(|r| !r.holds) {
         bail!("a budget does not hold");
     }
     Ok(())
+}
+
+/// The Members page in each encoding: its size on the wire and its throughput,
+/// against the page sent as it is.
+fn print_compression(measured: &[(&str, usize, Load)]) {
+    let Some((_, plain_bytes, plain)) = measured.first() else { return };
+    println!();
+    println!("Compression of the Members page (100 members), same run:");
+    println!();
+    println!("| encoding | bytes on the wire | vs none | req/s | vs none | p50 |");
+    println!("|---|---|---|---|---|---|");
+    for (encoding, bytes, load) in measured {
+        println!(
+            "| {encoding} | {bytes} | {:.2}× | {:.0} | {:.2}× | {:.1} ms |",
+            *bytes as f64 / *plain_bytes as f64,
+            load.per_second,
+            load.per_second / plain.per_second,
+            load.p50_ms
+        );
+    }
 }
 
 fn print_table(rows: &[Row], options: &Options) {
