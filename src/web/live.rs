@@ -25,6 +25,9 @@ const KEEPALIVE: Duration = Duration::from_secs(25);
 /// another instance or to this one restarted, and the page then refreshes its count.
 const CLOSING: &[u8] = b"retry: 3000\n\n";
 
+/// Each user with a stream open, and the channel that wakes their streams.
+type Watchers = Arc<Mutex<HashMap<Uuid, watch::Sender<()>>>>;
+
 /// Tells each open stream of this instance when its user's bell changed.
 ///
 /// One watch channel per user with a stream open, shared by that user's streams (tabs,
@@ -33,7 +36,7 @@ const CLOSING: &[u8] = b"retry: 3000\n\n";
 /// stream sends coalesce into one event instead of queueing.
 #[derive(Clone)]
 pub struct BellHub {
-    watchers: Arc<Mutex<HashMap<Uuid, watch::Sender<()>>>>,
+    watchers: Watchers,
     /// Cancelled when the server shuts down: every stream then ends.
     closing: CancellationToken,
     /// Open streams, for `/metrics`.
@@ -146,7 +149,7 @@ impl BellHub {
 struct Watching {
     user: Uuid,
     receiver: Option<watch::Receiver<()>>,
-    watchers: Arc<Mutex<HashMap<Uuid, watch::Sender<()>>>>,
+    watchers: Watchers,
     _open: OpenStream,
 }
 
