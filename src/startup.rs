@@ -243,16 +243,12 @@ fn serve(
             .app_data(web::FormConfig::default().limit(1024 * 1024))
             // Static files, probes and metrics skip the session and CSRF layers: no
             // database work for them, and they answer whatever the sessions do.
-            // Static files and pages are compressed (brotli or gzip, as the browser
-            // accepts) with actix-web's own middleware. Pages carry the CSRF token
-            // beside text from the request, so it is masked afresh in every response
-            // (web::csrf): compression over TLS cannot leak it (BREACH). The bell's
-            // event stream opts out with `Content-Encoding: identity`.
-            .service(
-                web::resource("/static/{path:.*}")
-                    .wrap(actix_web::middleware::Compress::default())
-                    .route(web::get().to(routes::assets::serve_asset)),
-            )
+            // Static files are compressed at build time, pages as they are made
+            // (web::compression), streamed answers by actix-web's middleware. Pages
+            // carry the CSRF token beside text from the request, so it is masked
+            // afresh in every response (web::csrf): compression over TLS cannot leak
+            // it (BREACH). The bell's event stream opts out with `Content-Encoding: identity`.
+            .service(web::resource("/static/{path:.*}").route(web::get().to(routes::assets::serve_asset)))
             .configure(routes::operations)
             .configure(routes::sessionless)
             // SCIM (identity providers): bearer tokens, its own errors, no session or CSRF.
@@ -269,7 +265,10 @@ fn serve(
                     // Outside the session layer: a cookie made under an older key is
                     // read (and given back) under the newest.
                     .wrap(from_fn(routes::session::reseal_cookie))
-                    // Outermost in the scope: what the layers inside write is what is compressed.
+                    // Outermost in the scope: what the layers inside write is what is
+                    // compressed. Whole bodies (pages, fragments) here, on the worker;
+                    // streamed ones (exports) by actix-web's layer around it.
+                    .wrap(from_fn(routes::compression::compress_whole_bodies))
                     .wrap(actix_web::middleware::Compress::default())
                     .configure(|cfg| routes::routes(cfg, dev_mailbox)),
             )

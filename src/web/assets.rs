@@ -4,14 +4,21 @@
 
 use std::sync::OnceLock;
 
-use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use actix_web::http::header::{
+    AcceptEncoding, ContentEncoding, Header as _, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY,
+};
 use actix_web::{web, HttpRequest, HttpResponse};
 use sha2::{Digest as _, Sha256};
+
+use super::compression;
 
 struct Asset {
     name: &'static str,
     content_type: &'static str,
     body: &'static [u8],
+    /// The body compressed at build time (build.rs): brotli at quality 11, gzip at 9.
+    brotli: &'static [u8],
+    gzip: &'static [u8],
 }
 
 macro_rules! asset {
@@ -20,6 +27,8 @@ macro_rules! asset {
             name: $name,
             content_type: $type,
             body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/static/", $name)),
+            brotli: include_bytes!(concat!(env!("OUT_DIR"), "/static/", $name, ".br")),
+            gzip: include_bytes!(concat!(env!("OUT_DIR"), "/static/", $name, ".gz")),
         }
     };
 }
@@ -30,6 +39,9 @@ const ASSETS: &[Asset] = &[
     asset!("favicon.svg", "image/svg+xml"),
     asset!("vendor/htmx-2.0.11.min.js", "text/javascript; charset=utf-8"),
 ];
+
+/// The encodings assets come in, smallest first: compressed once, so only size counts.
+const SMALLEST_FIRST: [ContentEncoding; 2] = [ContentEncoding::Brotli, ContentEncoding::Gzip];
 
 /// The version tag of the build, used as ETag: assets change only with the binary.
 const BUILD_TAG: &str = concat!("\"", env!("CARGO_PKG_VERSION"), "-", env!("ROSTER_ASSETS_HASH"), "\"");
@@ -74,5 +86,11 @@ pub async fn serve_asset(req: HttpRequest, path: web::Path<String>) -> HttpRespo
     if fresh {
         return response.finish();
     }
-    response.insert_header((CONTENT_TYPE, asset.content_type)).body(asset.body)
+    response.insert_header((CONTENT_TYPE, asset.content_type)).insert_header((VARY, "accept-encoding"));
+    let accepted = AcceptEncoding::parse(&req).ok();
+    match accepted.and_then(|accepted| compression::chosen(&accepted, &SMALLEST_FIRST)) {
+        Some(ContentEncoding::Brotli) => response.insert_header(ContentEncoding::Brotli).body(asset.brotli),
+        Some(ContentEncoding::Gzip) => response.insert_header(ContentEncoding::Gzip).body(asset.gzip),
+        _ => response.body(asset.body),
+    }
 }

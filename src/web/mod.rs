@@ -4,6 +4,7 @@
 pub mod api;
 pub mod assets;
 pub mod client;
+pub mod compression;
 pub mod confirm;
 pub mod csrf;
 pub mod deadline;

@@ -113,6 +113,8 @@ pub fn scope() -> actix_web::Scope<
         )
         .service(resource("/.search").route(web::post().to(search_everything)))
         .default_service(web::to(no_such_route))
+        // Whole answers compressed on the worker; streamed ones by actix-web's layer.
+        .wrap(actix_web::middleware::from_fn(crate::web::compression::compress_whole_bodies))
         .wrap(actix_web::middleware::Compress::default())
 }
 

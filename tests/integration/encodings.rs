@@ -21,6 +21,7 @@ pub async fn decoded(response: Response, what: &str) -> (StatusCode, String) {
         }
         Some("br") => brotli::Decompressor::new(&raw[..], 4096).read_to_end(&mut body),
         Some("gzip") => flate2::read::GzDecoder::new(&raw[..]).read_to_end(&mut body),
+        Some("zstd") => zstd::stream::read::Decoder::new(&raw[..]).and_then(|mut d| d.read_to_end(&mut body)),
         Some(other) => panic!("{what}: unexpected content-encoding {other}"),
     };
     if let Err(error) = read {
@@ -32,8 +33,8 @@ pub async fn decoded(response: Response, what: &str) -> (StatusCode, String) {
     (status, String::from_utf8(body).unwrap_or_else(|_| panic!("{what}: the body is not UTF-8")))
 }
 
-/// What a browser sends with every request.
-const ENCODINGS: [&str; 2] = ["br, gzip", "gzip"];
+/// What browsers send with every request: Chromium's and Firefox's, brotli alone, gzip alone.
+const ENCODINGS: [&str; 3] = ["gzip, deflate, br, zstd", "br", "gzip"];
 
 #[tokio::test]
 async fn a_refused_form_is_a_page_the_browser_can_decode_which_says_the_form_expired() {
@@ -159,6 +160,47 @@ async fn a_post_from_another_site_and_a_form_that_is_not_utf8_are_decodable_refu
     assert_eq!(app.count("SELECT count(*) FROM organizations"), 1);
 }
 
+#[tokio::test]
+async fn a_page_comes_in_the_encoding_the_browser_prefers_and_reads_the_same_in_each() {
+    let app = spawn_app().await;
+    let slug = app.owner_of("Acme", "Olivia Owner", "olivia@acme.test").await;
+    for n in 0..30 {
+        app.invite(&slug, &format!("person{n}@example.com"), "member").await;
+    }
+    let path = format!("/orgs/{slug}/invitations");
+    let plain = app.client.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(plain.headers().get("content-encoding"), None, "no Accept-Encoding: the page as it is");
+    let plain = decoded(plain, "no Accept-Encoding").await.1;
+    assert!(plain.contains("person29@example.com"), "{plain}");
+    let masked = |page: &str| {
+        let token = crate::common::csrf_field(page).unwrap();
+        page.replace(&token, "TOKEN")
+    };
+    for (accepted, expected) in [
+        ("gzip, deflate, br, zstd", Some("zstd")),
+        ("gzip, deflate, br", Some("gzip")),
+        ("br", Some("br")),
+        ("gzip;q=0.5, br;q=1.0", Some("br")),
+        ("identity", None),
+    ] {
+        let response = app.client.get(app.url(&path)).header("Accept-Encoding", accepted).send().await.unwrap();
+        let encoding = response.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(encoding.as_deref(), expected, "Accept-Encoding: {accepted}");
+        let vary =
+            response.headers().get_all("vary").iter().map(|v| v.to_str().unwrap().to_lowercase()).collect::<Vec<_>>();
+        assert!(vary.iter().any(|v| v.contains("accept-encoding")), "Accept-Encoding {accepted}: Vary {vary:?}");
+        let on_the_wire = response.content_length();
+        let (status, page) = decoded(response, accepted).await;
+        assert_eq!(status, StatusCode::OK);
+        // The same page, but for the CSRF token, masked afresh each time.
+        assert_eq!(masked(&page), masked(&plain), "Accept-Encoding: {accepted}");
+        if expected.is_some() {
+            let bytes = on_the_wire.expect("a whole page says its length");
+            assert!(bytes * 4 < plain.len() as u64, "{accepted}: {bytes} bytes for {} of page", plain.len());
+        }
+    }
+}
+
 /// The console's routes, read from the route tables themselves so that a new route is walked too.
 fn console_routes() -> Vec<(Method, String)> {
     let source = include_str!("../../src/web/mod.rs");
@@ -210,7 +252,7 @@ async fn walk(who: &str, browser: &TestApp, routes: &[(Method, String)], slug: &
         for bad_uuid in [false, true] {
             let path = filled(pattern, slug, bad_uuid);
             // Both encodings, and htmx's requests beside a browser's.
-            for (encoding, htmx) in [(ENCODINGS[0], false), (ENCODINGS[1], true)] {
+            for (encoding, htmx) in [(ENCODINGS[0], false), (ENCODINGS[1], true), (ENCODINGS[2], false)] {
                 {
                     let mut requests = vec![("as sent", browser.client.request(method.clone(), browser.url(&path)))];
                     if *method == Method::POST {
