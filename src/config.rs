@@ -10,6 +10,12 @@ use url::Url;
 #[derive(Clone)]
 pub struct Settings {
     pub database_url: String,
+    /// A streaming replica of `database_url` for reads that tolerate lag
+    /// (`ROSTER_READ_DATABASE_URL`); unset: every read goes to the primary.
+    pub read_database_url: Option<String>,
+    /// The most the replica may lag before its reads go to the primary
+    /// (`ROSTER_READ_MAX_LAG`, 5 s).
+    pub read_max_lag: Duration,
     pub bind: SocketAddr,
     /// Public URL every emailed link is built from (never the request's Host header).
     pub base_url: Url,
@@ -56,6 +62,8 @@ impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
             .field("database_url", &redact_database_url(&self.database_url))
+            .field("read_database_url", &self.read_database_url.as_deref().map(redact_database_url))
+            .field("read_max_lag", &self.read_max_lag)
             .field("bind", &self.bind)
             .field("base_url", &self.base_url.as_str())
             .field("session_key", &self.session_key)
@@ -137,6 +145,19 @@ impl Settings {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
 
         let database_url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let read_database_url = var("ROSTER_READ_DATABASE_URL").map(|url| url.trim().to_owned());
+        if let Some(url) = &read_database_url {
+            Url::parse(url).ok().filter(|u| matches!(u.scheme(), "postgres" | "postgresql")).with_context(|| {
+                format!(
+                    "ROSTER_READ_DATABASE_URL must be a PostgreSQL URL like postgres://user@replica:5432/roster, not {}",
+                    redact_database_url(url)
+                )
+            })?;
+        }
+        let read_max_lag = match var("ROSTER_READ_MAX_LAG") {
+            Some(text) => parse_duration(&text).context("ROSTER_READ_MAX_LAG must be a duration like 5s, 30s or 2m")?,
+            None => Duration::from_secs(5),
+        };
         let bind = match bind_override {
             Some(bind) => bind,
             None => var("ROSTER_BIND")
@@ -216,6 +237,8 @@ impl Settings {
         let sso_allow_private = flag("ROSTER_SSO_ALLOW_PRIVATE")?;
         Ok(Settings {
             database_url,
+            read_database_url,
+            read_max_lag,
             bind,
             base_url,
             base_url_from_bind,

@@ -17,6 +17,8 @@ use roster::startup::Application;
 const CONFIGURATION: &str = "\
 Configuration (environment variables, or a .env file in the working directory):
   DATABASE_URL           PostgreSQL URL        [default: 127.0.0.1:5432 if it answers, else a private PostgreSQL]
+  ROSTER_READ_DATABASE_URL  a streaming replica of DATABASE_URL for reads that tolerate lag  [default: unset, all on the primary]
+  ROSTER_READ_MAX_LAG    past this lag, the replica's reads go to the primary  [default: 5s]
   ROSTER_BIND            listen address        [default: 127.0.0.1:8080]
   ROSTER_BASE_URL        public URL for links in email  [default: http://<bind address>]
   ROSTER_SESSION_KEY     64+ random bytes (base64) for cookies; several, comma-separated, newest first,

@@ -47,6 +47,12 @@ pub struct Snapshot {
     /// Stored secrets that still depend on an older server key, by kind: 0 everywhere
     /// means the older keys can be dropped from `ROSTER_SESSION_KEY`.
     pub sealed_on_older_keys: IntGaugeVec,
+    /// The read replica (`ROSTER_READ_DATABASE_URL`); all zero when there is none.
+    pub replica_up: IntGauge,
+    pub replica_in_use: IntGauge,
+    pub replica_lag: Gauge,
+    pub replica_reads: prometheus::IntCounter,
+    pub replica_fallbacks: prometheus::IntCounter,
 }
 
 impl Metrics {
@@ -117,6 +123,20 @@ impl Metrics {
                 &["what"],
             )
             .expect("valid metric"),
+            replica_up: gauge("read_replica_up", "1 when the read replica answered its last lag check"),
+            replica_in_use: gauge(
+                "read_replica_in_use",
+                "1 when reads that tolerate lag go to the read replica; 0 when they fall back to the primary",
+            ),
+            replica_lag: Gauge::new("read_replica_lag_seconds", "How far the read replica was behind at its last check")
+                .expect("valid metric"),
+            replica_reads: prometheus::IntCounter::new("read_replica_reads_total", "Reads served by the read replica")
+                .expect("valid metric"),
+            replica_fallbacks: prometheus::IntCounter::new(
+                "read_replica_fallbacks_total",
+                "Reads meant for the read replica that went to the primary (it lagged, was down, or failed mid-read)",
+            )
+            .expect("valid metric"),
         };
         let metrics = Metrics {
             requests,
@@ -152,6 +172,11 @@ impl Metrics {
             Box::new(s.jobs_pending.clone()),
             Box::new(s.sessions.clone()),
             Box::new(s.sealed_on_older_keys.clone()),
+            Box::new(s.replica_up.clone()),
+            Box::new(s.replica_in_use.clone()),
+            Box::new(s.replica_lag.clone()),
+            Box::new(s.replica_reads.clone()),
+            Box::new(s.replica_fallbacks.clone()),
         ];
         for collector in collectors {
             if let Err(error) = self.registry.register(collector) {

@@ -58,7 +58,13 @@ impl Application {
         let statement_timeout = settings.request_timeout * 3;
         let pool =
             db::build_pool(&settings.database_url, settings.db_pool_size + WORKER_LOOPS as u32, statement_timeout)?;
-        let db = Db::new(pool);
+        let db = match &settings.read_database_url {
+            Some(url) => {
+                let replica = db::build_replica_pool(url, settings.db_pool_size, statement_timeout);
+                Db::new(pool).with_replica(replica, settings.read_max_lag)
+            }
+            None => Db::new(pool),
+        };
 
         let listener = TcpListener::bind(settings.bind).map_err(|e| {
             anyhow::anyhow!(
@@ -78,6 +84,7 @@ impl Application {
         let shutdown = CancellationToken::new();
         let metrics = Metrics::new();
         tokio::spawn(handlers::housekeeping::housekeeping(db.clone()));
+        tokio::spawn(db.clone().watch_replica());
         tokio::spawn(crate::services::domains::schedule_rechecks_forever(db.clone()));
         // Access over time (DESIGN.md §2.12): reminders before end dates, ends at them.
         tokio::spawn(crate::services::expiry::sweep_forever(
@@ -255,6 +262,8 @@ fn serve(
             .service(routes::scim::scope())
             .service(
                 web::scope("")
+                    // A browser that changes something reads from the primary for a moment.
+                    .wrap(from_fn(routes::recent_writes::mark_browsers))
                     .wrap(from_fn(routes::csrf::protect))
                     // Around the CSRF layer, so its refusals become pages here, inside
                     // compression (an outer layer that rewrote a compressed answer would

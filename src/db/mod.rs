@@ -24,6 +24,7 @@ pub mod outbox;
 pub mod prepared;
 pub mod projects;
 pub mod rate_limits;
+pub mod replica;
 pub mod schema;
 pub mod scim;
 pub mod sealed;
@@ -48,6 +49,7 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, ManageConnection, Poo
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::redact_database_url;
+pub use replica::Replica;
 
 /// Migrations compiled into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
@@ -76,15 +78,93 @@ pub struct Db {
     pool: PgPool,
     /// Tasks waiting for a connection right now (r2d2 does not count them), for `/metrics`.
     waiting: Arc<AtomicI64>,
+    /// The streaming replica reads that tolerate lag may go to (`ROSTER_READ_DATABASE_URL`).
+    replica: Option<Arc<ReadReplica>>,
+}
+
+/// The read replica's pool, beside what is known of it.
+struct ReadReplica {
+    pool: PgPool,
+    state: Replica,
 }
 
 impl Db {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool, waiting: Arc::default() }
+        Self { pool, waiting: Arc::default(), replica: None }
+    }
+
+    /// This database, with the replica reached through `pool` for the reads that
+    /// tolerate up to `max_lag` ([`Db::run_then_read`]).
+    pub fn with_replica(self, pool: PgPool, max_lag: Duration) -> Self {
+        Self { replica: Some(Arc::new(ReadReplica { pool, state: Replica::new(max_lag) })), ..self }
     }
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    pub fn replica(&self) -> Option<&Replica> {
+        self.replica.as_deref().map(|r| &r.state)
+    }
+
+    /// Measures the replica's lag every second, for as long as the process runs;
+    /// returns at once when there is no replica.
+    pub async fn watch_replica(self) {
+        let Some(replica) = self.replica.clone() else { return };
+        let positions = Arc::new(std::sync::Mutex::new(replica::Positions::default()));
+        let mut every = tokio::time::interval(replica::WATCH_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let (pool, replica, positions) = (self.pool.clone(), replica.clone(), positions.clone());
+            let looked = tokio::task::spawn_blocking(move || {
+                let mut positions = positions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let at = Instant::now();
+                let written = pool.get().ok().and_then(|mut conn| replica::written(&mut conn).ok().flatten());
+                let replayed = match written {
+                    Some(_) => replica.pool.get().ok().and_then(|mut conn| replica::replayed(&mut conn).ok()),
+                    None => None,
+                };
+                replica.state.look(at, written, replayed, &mut positions);
+            });
+            if let Err(error) = looked.await {
+                tracing::error!(%error, "measuring the read replica's lag failed");
+            }
+        }
+    }
+
+    /// Runs a read that tolerates lag on the replica when there is one that keeps up
+    /// and the reader did not write a moment ago (`after_write`); else on the
+    /// primary, as [`Db::run`]. For reads whose access was checked on the primary
+    /// already (the pages of an export after its first).
+    pub async fn read<T, E, F>(&self, after_write: bool, f: F) -> Result<T, E>
+    where
+        F: Fn(&mut PgConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<RunError> + Send + 'static,
+    {
+        self.run_steps(move |steps| steps.read(after_write, f)).await
+    }
+
+    /// Runs `check` on the primary (who may read what), then `read` with its answer
+    /// on the replica when there is one that keeps up and the reader did not write a
+    /// moment ago (`after_write`); else on the primary. A read the replica fails
+    /// because it went away runs again on the primary. One blocking task, a
+    /// connection per step; returns both answers.
+    pub async fn run_then_read<C, T, E, F, G>(&self, after_write: bool, check: F, read: G) -> Result<(C, T), E>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<C, E> + Send + 'static,
+        G: Fn(&mut PgConnection, &C) -> Result<T, E> + Send + 'static,
+        C: Send + 'static,
+        T: Send + 'static,
+        E: From<RunError> + Send + 'static,
+    {
+        self.run_steps(move |steps| {
+            let checked = steps.run(check)?;
+            let rows = steps.read(after_write, |conn| read(conn, &checked))?;
+            Ok((checked, rows))
+        })
+        .await
     }
 
     /// How many times the pool checked a connection on checkout (see [`Manager`]).
@@ -125,11 +205,11 @@ impl Db {
         T: Send + 'static,
         E: From<RunError> + Send + 'static,
     {
-        let (pool, waiting) = (self.pool.clone(), self.waiting.clone());
+        let (pool, waiting, replica) = (self.pool.clone(), self.waiting.clone(), self.replica.clone());
         let tally = STATEMENTS.try_with(Arc::clone).ok();
         let task = tokio::task::spawn_blocking(move || {
             let before = ON_THIS_THREAD.with(Cell::get);
-            let result = f(&Steps { pool: &pool, waiting: &waiting });
+            let result = f(&Steps { pool: &pool, waiting: &waiting, replica: replica.as_deref() });
             if let Some(tally) = tally {
                 tally.fetch_add(ON_THIS_THREAD.with(Cell::get) - before, Ordering::Relaxed);
             }
@@ -269,6 +349,7 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for PrepareConnectio
 pub struct Steps<'a> {
     pool: &'a PgPool,
     waiting: &'a AtomicI64,
+    replica: Option<&'a ReadReplica>,
 }
 
 impl Steps<'_> {
@@ -289,6 +370,33 @@ impl Steps<'_> {
             }
         };
         f(&mut conn)
+    }
+
+    /// Runs a read that tolerates lag: on the replica when there is one in use and
+    /// the reader did not just write (`after_write`), else as [`Steps::run`]. When
+    /// the replica fails it because it went away, the read runs again on the primary.
+    pub fn read<T, E>(&self, after_write: bool, f: impl Fn(&mut PgConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<RunError>,
+    {
+        if let Some(ReadReplica { pool, state }) = self.replica.filter(|_| !after_write) {
+            if state.in_use() {
+                match pool.get() {
+                    Ok(mut conn) => {
+                        let answer = f(&mut conn);
+                        if answer.is_ok() || !LOST_ON_THIS_THREAD.with(Cell::get) {
+                            state.served();
+                            return answer;
+                        }
+                        drop(conn);
+                        state.lost();
+                    }
+                    Err(_) => state.lost(),
+                }
+            }
+            state.fell_back();
+        }
+        self.run(f)
     }
 }
 
@@ -325,15 +433,34 @@ pub fn ping(conn: &mut PgConnection) -> QueryResult<()> {
 /// `connect_timeout`, unless the URL sets one) rather than waiting forever on a
 /// server that accepts the TCP connection and never answers.
 pub fn build_pool(database_url: &str, max_size: u32, statement_timeout: Duration) -> anyhow::Result<PgPool> {
-    let url = with_connect_timeout(database_url);
-    let health = Arc::new(Health { started: Instant::now(), last_statement: 0.into(), checked_until: 0.into() });
-    Pool::builder()
-        .max_size(max_size)
+    let (builder, manager) = pool_parts(database_url, max_size, statement_timeout);
+    builder
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(3))
-        .connection_customizer(Box::new(PrepareConnection { statement_timeout, health: health.clone() }))
-        .build(Manager { inner: ConnectionManager::new(&url), health })
+        .build(manager)
         .map_err(|e| unreachable_database(database_url, &e.to_string()))
+}
+
+/// The pool of a read replica: like [`build_pool`], but made without connecting
+/// (a replica that is down at start-up only sends its reads to the primary), and
+/// quick to give up on a connection, since the primary can serve instead.
+pub fn build_replica_pool(database_url: &str, max_size: u32, statement_timeout: Duration) -> PgPool {
+    let (builder, manager) = pool_parts(database_url, max_size, statement_timeout);
+    builder.min_idle(Some(0)).connection_timeout(Duration::from_secs(1)).build_unchecked(manager)
+}
+
+/// What every pool shares: the size, the connection set-up and the manager.
+fn pool_parts(
+    database_url: &str,
+    max_size: u32,
+    statement_timeout: Duration,
+) -> (diesel::r2d2::Builder<Manager>, Manager) {
+    let url = with_connect_timeout(database_url);
+    let health = Arc::new(Health { started: Instant::now(), last_statement: 0.into(), checked_until: 0.into() });
+    let builder = Pool::builder()
+        .max_size(max_size)
+        .connection_customizer(Box::new(PrepareConnection { statement_timeout, health: health.clone() }));
+    (builder, Manager { inner: ConnectionManager::new(&url), health })
 }
 
 /// `database_url` with `connect_timeout=5` added when it names none.

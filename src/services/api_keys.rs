@@ -265,6 +265,10 @@ impl KeyAccess {
 /// A use case run as an API key, given the request's connection and the key's access.
 pub type KeyUseCase<T> = Box<dyn FnOnce(&mut PgConnection, &KeyAccess) -> Result<T, AppError> + Send>;
 
+/// A read run as an API key: it may run twice (on the read replica, then on the
+/// primary if the replica goes away meanwhile), so it changes nothing.
+pub type KeyRead<T> = Box<dyn Fn(&mut PgConnection, &KeyAccess) -> Result<T, AppError> + Send>;
+
 /// Authenticates `secret`, checks the key has `scope`, and runs `use_case` as the key.
 pub fn run_as_key<T>(
     conn: &mut PgConnection,
@@ -274,9 +278,21 @@ pub fn run_as_key<T>(
     scope: Scope,
     use_case: KeyUseCase<T>,
 ) -> Result<T, AppError> {
+    let key = authorize(conn, secret, request_id, per_minute, scope)?;
+    use_case(conn, &key)
+}
+
+/// Authenticates `secret` and checks the key has `scope`: the key's access.
+pub fn authorize(
+    conn: &mut PgConnection,
+    secret: &str,
+    request_id: Option<String>,
+    per_minute: i32,
+    scope: Scope,
+) -> Result<KeyAccess, AppError> {
     let key = authenticate(conn, secret, request_id, per_minute)?;
     key.require(scope)?;
-    use_case(conn, &key)
+    Ok(key)
 }
 
 /// An answer of the API as it is kept for an Idempotency-Key: status and JSON body.

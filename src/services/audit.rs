@@ -28,19 +28,12 @@ pub struct AuditFilter {
     pub batch: Option<uuid::Uuid>,
 }
 
-/// A page of the log: the viewer, the organization's slug, and `limit + 1`
-/// events (so the caller knows whether more follow).
-pub fn page(
-    conn: &mut PgConnection,
-    slug: &Slug,
-    user: UserId,
-    filter: &AuditFilter,
-    limit: i64,
-) -> Result<(Viewer, String, Vec<AuditEvent>), AppError> {
+/// Whether `user` may read the Audit Log of the organization at `slug`: the viewer
+/// the page's header needs, and the organization (id, slug) whose log to [`list`].
+pub fn page_access(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<(Viewer, OrgId, String), AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
     access.require(Permission::ViewAuditLog)?;
-    let events = list(conn, access.org.org_id(), filter, limit)?;
-    Ok((viewer, access.org.slug, events))
+    Ok((viewer, access.org.org_id(), access.org.slug))
 }
 
 /// Checks that `user` may export the log of the organization at `slug`; returns it (id, slug).

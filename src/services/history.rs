@@ -75,19 +75,30 @@ fn project_for(conn: &mut PgConnection, access: &OrgAccess, project: &Slug) -> R
     projects::find_by_slug(conn, access.org.org_id(), project)?.ok_or(AppError::NotFound)
 }
 
-/// Projects → a project → `Access history` for `day`: one page of who could reach it
-/// (`limit + 1` after `after`), how many, and what changed that day.
-pub fn project_day(
+/// Whether `user` may see the access history of the project at `project` (the
+/// Owner and Admins): the viewer, their access, and the project.
+pub fn project_access(
     conn: &mut PgConnection,
     slug: &Slug,
     user: UserId,
     project: &Slug,
+) -> Result<(Viewer, OrgAccess, Project), AppError> {
+    let (viewer, access) = access::page(conn, slug, user)?;
+    let project = project_for(conn, &access, project)?;
+    Ok((viewer, access, project))
+}
+
+/// Projects → a project → `Access history` for `day`, for a viewer [`project_access`]
+/// let in: one page of who could reach it (`limit + 1` after `after`), how many,
+/// and what changed that day.
+pub fn project_day(
+    conn: &mut PgConnection,
+    (viewer, access, project): &(Viewer, OrgAccess, Project),
     day: Day,
     after: Option<&Cursor>,
     limit: i64,
 ) -> Result<ProjectDay, AppError> {
-    let (viewer, access) = access::page(conn, slug, user)?;
-    let project = project_for(conn, &access, project)?;
+    let (viewer, access, project) = (viewer.clone(), access.clone(), project.clone());
     let teams = rows::teams_granted_at(conn, project.id, day.at)?;
     let holders = holders_of(conn, project.id, day.at, &teams, after, limit)?;
     let count = rows::count_project_at(conn, project.id, day.at, &teams, COUNT_CAP)?;
@@ -167,6 +178,16 @@ fn holders_of(
     Ok(holders)
 }
 
+/// Whose access history a viewer may see: the membership, and who had it.
+pub struct PersonAccess {
+    pub viewer: Viewer,
+    pub access: OrgAccess,
+    pub membership: Uuid,
+    pub person: rows::Person,
+    /// Whether it is the viewer's own history.
+    pub mine: bool,
+}
+
 /// A person's `Access history`: what they reached on a day, and every stretch of it.
 pub struct PersonHistory {
     pub viewer: Viewer,
@@ -191,34 +212,36 @@ pub struct PersonHistory {
 /// The `Access history` of whoever had the membership `membership`, across every
 /// membership of theirs in the organization: the Owner and Admins may see anyone's,
 /// a member their own.
-pub fn person(
+pub fn person_access(
     conn: &mut PgConnection,
     slug: &Slug,
     user: UserId,
     membership: Uuid,
-    day: Day,
-) -> Result<PersonHistory, AppError> {
+) -> Result<PersonAccess, AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
-    let org = access.org.org_id();
-    let rows::Person { user_id: person, name, email, current } =
-        rows::person(conn, org.0, membership)?.ok_or(AppError::NotFound)?;
-    if person != user.0 {
+    let person = rows::person(conn, access.org.org_id().0, membership)?.ok_or(AppError::NotFound)?;
+    if person.user_id != user.0 {
         access.require(Permission::ViewAuditLog)?;
     }
+    Ok(PersonAccess { viewer, access, membership, mine: person.user_id == user.0, person })
+}
+
+/// The `Access history` of the person [`person_access`] let the viewer see, on `day`.
+pub fn person(conn: &mut PgConnection, checked: &PersonAccess, day: Day) -> Result<PersonHistory, AppError> {
+    let (org, person) = (checked.access.org.org_id(), checked.person.user_id);
     let reach = at(conn, org.0, person, day.at)?;
     let mut stretches = rows::of_person(conn, org.0, person, STRETCHES_SHOWN + 1)?;
     let more = stretches.len() as i64 > STRETCHES_SHOWN;
     stretches.truncate(STRETCHES_SHOWN as usize);
     let kept_since = rows::kept_since(conn, org.0)?;
-    let mine = person == user.0;
     Ok(PersonHistory {
-        viewer,
-        access,
-        membership,
-        name,
-        email,
-        current,
-        mine,
+        viewer: checked.viewer.clone(),
+        access: checked.access.clone(),
+        membership: checked.membership,
+        name: checked.person.name.clone(),
+        email: checked.person.email.clone(),
+        current: checked.person.current,
+        mine: checked.mine,
         day,
         reach,
         stretches,

@@ -22,10 +22,9 @@ const OLDEST_SHOWN: i64 = 10;
 /// A member is inactive after this long without using the organization.
 pub const INACTIVE_AFTER: time::Duration = time::Duration::days(90);
 
-/// What the Seat Usage page shows.
-pub struct SeatPage {
-    pub viewer: Viewer,
-    pub access: OrgAccess,
+/// The figures and lists of the Seat Usage page: reads that may lag a moment
+/// (they go to the read replica when there is one).
+pub struct SeatFigures {
     pub usage: SeatUsage,
     /// Suspended members: still members, holding no seat.
     pub suspended: i64,
@@ -38,17 +37,24 @@ pub struct SeatPage {
     pub owner_name: String,
 }
 
-/// The Seat Usage page, for the Owner and Admins.
-pub fn seat_page(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<SeatPage, AppError> {
+/// Whether `user` may see the Seat Usage page of the organization at `slug` (the
+/// Owner and Admins): the viewer, and their access.
+pub fn page_access(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result<(Viewer, OrgAccess), AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
     access.require(Permission::ManageMembers)?;
-    let usage = seat_usage(conn, access.org.org_id(), access.org.seat_limit)?;
-    let suspended = organizations::suspended_count(conn, access.org.org_id())?;
-    let oldest = invitations::oldest_open(conn, access.org.org_id(), OLDEST_SHOWN)?;
+    Ok((viewer, access))
+}
+
+/// The Seat Usage page's figures, for a viewer with `access`.
+pub fn figures(conn: &mut PgConnection, access: &OrgAccess) -> Result<SeatFigures, AppError> {
+    let org = access.org.org_id();
+    let usage = seat_usage(conn, org, access.org.seat_limit)?;
+    let suspended = organizations::suspended_count(conn, org)?;
+    let oldest = invitations::oldest_open(conn, org, OLDEST_SHOWN)?;
     let since = time::OffsetDateTime::now_utc() - INACTIVE_AFTER;
-    let inactive = entries(memberships::inactive_since(conn, access.org.org_id(), since, OLDEST_SHOWN)?, &access);
-    let owner_name = memberships::owner_of(conn, access.org.org_id())?.map(|(name, _)| name).unwrap_or_default();
-    Ok(SeatPage { viewer, access, usage, suspended, oldest, inactive, owner_name })
+    let inactive = entries(memberships::inactive_since(conn, org, since, OLDEST_SHOWN)?, access);
+    let owner_name = memberships::owner_of(conn, org)?.map(|(name, _)| name).unwrap_or_default();
+    Ok(SeatFigures { usage, suspended, oldest, inactive, owner_name })
 }
 
 /// The seats of the organization at `slug`, for `actor` (an API key): members,

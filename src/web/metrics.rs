@@ -64,6 +64,13 @@ pub async fn scrape(request: HttpRequest, state: web::Data<AppState>) -> Result<
     snapshot.pool_max.set(i64::from(state.db.pool().max_size()));
     snapshot.pool_waiting.set(state.db.waiting());
     snapshot.pool_checks.inc_by(crate::db::Db::checks().saturating_sub(snapshot.pool_checks.get()));
+    if let Some(replica) = state.db.replica() {
+        snapshot.replica_up.set(i64::from(replica.up()));
+        snapshot.replica_in_use.set(i64::from(replica.in_use()));
+        snapshot.replica_lag.set(replica.lag().as_secs_f64());
+        snapshot.replica_reads.inc_by(replica.reads().saturating_sub(snapshot.replica_reads.get()));
+        snapshot.replica_fallbacks.inc_by(replica.fallbacks().saturating_sub(snapshot.replica_fallbacks.get()));
+    }
     let key = state.links.sealing_key().clone();
     match state.db.run(move |conn| health::backlog(conn, &key)).await {
         Ok(backlog) => {

@@ -21,6 +21,7 @@ pub mod logging;
 pub mod metrics;
 pub mod pages;
 pub mod picker;
+pub mod recent_writes;
 pub mod scim;
 pub mod session;
 pub mod state;

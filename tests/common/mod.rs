@@ -292,6 +292,8 @@ impl Drop for TestApp {
 pub fn test_settings(db: &TestDb) -> Settings {
     Settings {
         database_url: db.url.clone(),
+        read_database_url: None,
+        read_max_lag: Duration::from_secs(5),
         bind: "127.0.0.1:0".parse().unwrap(),
         base_url: url::Url::parse("http://127.0.0.1:0").unwrap(),
         base_url_from_bind: true,

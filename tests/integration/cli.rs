@@ -161,6 +161,18 @@ fn bad_operations_settings_are_refused_with_a_sentence_before_anything_starts() 
             &["serve", "--bind", "127.0.0.1:0"],
             "ROSTER_SESSION_IDLE_TIMEOUT must be a duration like 24h, 8h or 30m",
         ),
+        (
+            "ROSTER_READ_DATABASE_URL",
+            "replica.internal:5432",
+            &["serve", "--bind", "127.0.0.1:0"],
+            "ROSTER_READ_DATABASE_URL must be a PostgreSQL URL like postgres://user@replica:5432/roster",
+        ),
+        (
+            "ROSTER_READ_MAX_LAG",
+            "a while",
+            &["serve", "--bind", "127.0.0.1:0"],
+            "ROSTER_READ_MAX_LAG must be a duration like 5s, 30s or 2m",
+        ),
     ];
     for (name, value, args, says) in cases {
         let dir = std::env::temp_dir().join(format!("roster-cli-{}", uuid::Uuid::new_v4().simple()));

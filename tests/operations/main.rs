@@ -10,6 +10,8 @@ mod common;
 
 mod faults;
 mod load;
+mod postgres;
+mod replica;
 mod scale_out;
 
 use common::process::{scratch_dir, Roster};

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::common::{call, json, parse_cursor, parse_limit, ApiError};
+use super::common::{call_reading, json, parse_cursor, parse_limit, ApiError};
 use crate::domain::api_key::Scope;
 use crate::error::{AppError, FormErrors};
 use crate::services::audit::{self, AuditFilter};
@@ -41,7 +41,7 @@ pub struct AuditPage {
 }
 
 /// Filters and position of `GET /audit-events`.
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditParams {
     /// One event name, e.g. `invitation.accepted`.
@@ -101,11 +101,11 @@ fn audit_filter(params: AuditParams) -> Result<(AuditFilter, i64), AppError> {
 #[get("/audit-events")]
 pub async fn list_audit_events(req: HttpRequest, params: web::Query<AuditParams>) -> Result<HttpResponse, ApiError> {
     let params = params.into_inner();
-    let (events, limit) = call(
+    let (events, limit) = call_reading(
         &req,
         Scope::AuditRead,
         Box::new(move |conn, key| {
-            let (filter, limit) = audit_filter(params)?;
+            let (filter, limit) = audit_filter(params.clone())?;
             Ok((audit::list_for(conn, &key.actor, &key.slug, &filter, limit)?, limit))
         }),
     )

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use crate::domain::api_key::Scope;
 use crate::domain::Role;
 use crate::error::AppError;
-use crate::services::api_keys::{self, KeyUseCase};
+use crate::services::api_keys::{self, KeyRead, KeyUseCase};
 use crate::web::state::AppState;
 
 /// Where the API lives.
@@ -152,19 +152,42 @@ fn bearer(req: &HttpRequest) -> Result<String, AppError> {
 /// Runs one API request: authenticates its key, checks the key has `scope`, and runs
 /// `use_case` as the key, all on one pooled connection on the blocking pool.
 pub async fn call<T: Send + 'static>(req: &HttpRequest, scope: Scope, use_case: KeyUseCase<T>) -> Result<T, ApiError> {
+    let (state, secret, request_id) = key_request(req)?;
+    let per_minute = state.settings.api_requests_per_minute;
+    state
+        .db
+        .run(move |conn| api_keys::run_as_key(conn, &secret, request_id, per_minute, scope, use_case))
+        .await
+        .map_err(|error| ApiError::new(error, req))
+}
+
+/// Runs one API read that tolerates lag (a list): authenticates its key on the
+/// primary, then runs `read` on the read replica when there is one that keeps up
+/// and the key changed nothing a moment ago; else on the primary, as [`call`].
+pub async fn call_reading<T: Send + 'static>(req: &HttpRequest, scope: Scope, read: KeyRead<T>) -> Result<T, ApiError> {
+    let (state, secret, request_id) = key_request(req)?;
+    let per_minute = state.settings.api_requests_per_minute;
+    state
+        .db
+        .run_then_read(
+            crate::web::recent_writes::key_wrote(&state, req),
+            move |conn| api_keys::authorize(conn, &secret, request_id, per_minute, scope),
+            move |conn, key| read(conn, key),
+        )
+        .await
+        .map(|(_, answer)| answer)
+        .map_err(|error| ApiError::new(error, req))
+}
+
+/// What every API request needs first: the application, the key's secret, the request id.
+fn key_request(req: &HttpRequest) -> Result<(web::Data<AppState>, String, Option<String>), ApiError> {
     let fail = |error: AppError| ApiError::new(error, req);
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| fail(AppError::internal(anyhow::anyhow!("no application state"))))?;
     let secret = bearer(req).map_err(fail)?;
-    let per_minute = state.settings.api_requests_per_minute;
-    let request_id = request_id(req);
-    state
-        .db
-        .run(move |conn| api_keys::run_as_key(conn, &secret, request_id, per_minute, scope, use_case))
-        .await
-        .map_err(fail)
+    Ok((state, secret, request_id(req)))
 }
 
 /// Runs a POST as [`call`] does, honouring its `Idempotency-Key` header: a retry

@@ -9,7 +9,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::common::{
-    answer, call, call_idempotent, json, parse_body, parse_cursor, parse_id, parse_limit, ApiError, ApiRole,
+    answer, call, call_idempotent, call_reading, json, parse_body, parse_cursor, parse_id, parse_limit, ApiError,
+    ApiRole,
 };
 use crate::domain::api_key::Scope;
 use crate::domain::{AccessLevel, EmailList, InvitationStatus, Role};
@@ -67,7 +68,7 @@ pub struct InvitationPage {
 }
 
 /// Filters and position of `GET /invitations`.
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct InvitationParams {
     /// `open` (pending and expired, the default), `all`, or one status:
@@ -95,11 +96,11 @@ pub async fn list_invitations(
     params: web::Query<InvitationParams>,
 ) -> Result<HttpResponse, ApiError> {
     let params = params.into_inner();
-    let (found, mut grants, limit) = call(
+    let (found, mut grants, limit) = call_reading(
         &req,
         Scope::InvitationsRead,
         Box::new(move |conn, key| {
-            let (filter, limit) = invitation_filter(params)?;
+            let (filter, limit) = invitation_filter(params.clone())?;
             let (found, grants) = invitations::list(conn, &key.actor, &key.slug, &filter, limit)?;
             Ok((found, grants, limit))
         }),

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::common::{call, json, parse_body, parse_cursor, parse_id, parse_limit, ApiError, ApiRole};
+use super::common::{call, call_reading, json, parse_body, parse_cursor, parse_id, parse_limit, ApiError, ApiRole};
 use crate::domain::api_key::Scope;
 use crate::domain::Role;
 use crate::error::{AppError, FormErrors};
@@ -81,7 +81,7 @@ pub struct MemberPage {
 }
 
 /// Filters and position of `GET /members`.
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct MemberParams {
     /// Part of a name or email address, any case.
@@ -110,11 +110,11 @@ pub struct MemberParams {
 #[get("/members")]
 pub async fn list_members(req: HttpRequest, params: web::Query<MemberParams>) -> Result<HttpResponse, ApiError> {
     let params = params.into_inner();
-    let (found, limit) = call(
+    let (found, limit) = call_reading(
         &req,
         Scope::MembersRead,
         Box::new(move |conn, key| {
-            let (filter, limit) = member_filter(params)?;
+            let (filter, limit) = member_filter(params.clone())?;
             if !matches!(filter.status, MemberStatus::Active | MemberStatus::Suspended | MemberStatus::Expiring) {
                 // Pending rows are invitations: listing them takes the scope that lists those.
                 key.require(Scope::InvitationsRead)?;
@@ -289,7 +289,7 @@ pub async fn change_member_role(
 }
 
 /// What happens to what a removed member created.
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RemoveParams {
     /// `true` keeps the webhook endpoints the member added enabled (the Owner and

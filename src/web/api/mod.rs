@@ -79,6 +79,8 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
         }))
         .configure(services)
         .default_service(web::to(no_such_route))
+        // A key that changes something reads from the primary for a moment.
+        .wrap(actix_web::middleware::from_fn(crate::web::recent_writes::mark_keys))
         // Whole answers compressed on the worker; streamed ones by actix-web's layer.
         .wrap(actix_web::middleware::from_fn(crate::web::compression::compress_whole_bodies))
         .wrap(actix_web::middleware::Compress::default())

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::common::{answer, call, call_idempotent, json, parse_body, parse_id, ApiError};
+use super::common::{answer, call, call_idempotent, call_reading, json, parse_body, parse_id, ApiError};
 use super::teams::{group_filter, parse_slug, GroupParams};
 use crate::domain::api_key::Scope;
 use crate::domain::AccessLevel;
@@ -43,11 +43,11 @@ pub struct ProjectPage {
 #[get("/projects")]
 pub async fn list_projects(req: HttpRequest, params: web::Query<GroupParams>) -> Result<HttpResponse, ApiError> {
     let params = params.into_inner();
-    let (found, limit) = call(
+    let (found, limit) = call_reading(
         &req,
         Scope::TeamsRead,
         Box::new(move |conn, key| {
-            let (filter, limit) = group_filter(params)?;
+            let (filter, limit) = group_filter(params.clone())?;
             Ok((projects::list(conn, &key.actor, &key.slug, &filter, limit)?, limit))
         }),
     )

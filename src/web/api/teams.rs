@@ -8,7 +8,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::common::{
-    answer, call, call_idempotent, json, parse_body, parse_cursor, parse_id, parse_limit, ApiError, ApiRole, PageParams,
+    answer, call, call_idempotent, call_reading, json, parse_body, parse_cursor, parse_id, parse_limit, ApiError,
+    ApiRole, PageParams,
 };
 use crate::domain::api_key::Scope;
 use crate::domain::{Slug, TeamRole};
@@ -38,7 +39,7 @@ pub struct TeamPage {
 }
 
 /// Filters and position of a list of teams or projects.
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct GroupParams {
     /// Part of the name, any case.
@@ -73,11 +74,11 @@ pub fn parse_slug(text: &str, req: &HttpRequest) -> Result<Slug, ApiError> {
 #[get("/teams")]
 pub async fn list_teams(req: HttpRequest, params: web::Query<GroupParams>) -> Result<HttpResponse, ApiError> {
     let params = params.into_inner();
-    let (found, limit) = call(
+    let (found, limit) = call_reading(
         &req,
         Scope::TeamsRead,
         Box::new(move |conn, key| {
-            let (filter, limit) = group_filter(params)?;
+            let (filter, limit) = group_filter(params.clone())?;
             Ok((teams::list(conn, &key.actor, &key.slug, &filter, limit)?, limit))
         }),
     )

@@ -3,7 +3,7 @@
 //! person's — what they reached on a day, and every stretch of it.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -21,6 +21,7 @@ use crate::web::format::{format_date, format_datetime, machine_time};
 use crate::web::htmx::page_with_status;
 use crate::web::layout::{Frame, Nav};
 use crate::web::listing::{self, Listing};
+use crate::web::recent_writes::browser_wrote;
 use crate::web::state::AppState;
 
 const PAGE_SIZE: i64 = 50;
@@ -177,6 +178,7 @@ impl ProjectHistoryPage {
 
 /// GET /orgs/{slug}/projects/{name}/access-history?on=2026-11-28
 pub async fn project_history(
+    req: HttpRequest,
     frame: Frame,
     user: SignedIn,
     state: web::Data<AppState>,
@@ -190,9 +192,14 @@ pub async fn project_history(
     // A day that cannot be read shows the form with why, for today's project page.
     let day = asked.clone().unwrap_or_else(|_| Day::today(OffsetDateTime::now_utc()));
     let cursor: Option<Cursor> = listing::decode_cursor(&params.after);
-    let found = state
+    // The history from the read replica, unless this browser just changed something.
+    let (_, found) = state
         .db
-        .run(move |conn| history::project_day(conn, &slug, user.0, &name, day, cursor.as_ref(), PAGE_SIZE))
+        .run_then_read(
+            browser_wrote(&req),
+            move |conn| history::project_access(conn, &slug, user.0, &name),
+            move |conn, checked| history::project_day(conn, checked, day, cursor.as_ref(), PAGE_SIZE),
+        )
         .await?;
     let picker = DayPicker::new(path.clone(), &params, &asked, found.kept_since);
     let list = Listing {
@@ -264,12 +271,16 @@ fn holder_json((holder, at): &ExportRow) -> serde_json::Value {
 /// reach a project at the day's moment (now, without `on`), every page, streamed;
 /// audited when done. The Owner and Admins only, as the history page.
 pub async fn export_project_access(
+    req: HttpRequest,
     acting: Acting,
     state: web::Data<AppState>,
     named: OrgNamed,
     params: web::Query<DayParams>,
     Exported(format): Exported,
 ) -> Result<HttpResponse, AppError> {
+    // Every page after the first (whose access check is on the primary) from the
+    // read replica, unless this browser just changed something.
+    let after_write = browser_wrote(&req);
     let day = day_of(&params).map_err(|message| AppError::Invalid(FormErrors::field("on", message)))?;
     let OrgNamed { slug, name: project, .. } = named;
     let (actor, org, checked) = (acting.actor(), slug.clone(), project.clone());
@@ -280,7 +291,9 @@ pub async fn export_project_access(
         let (db, actor, org, project) = (db.clone(), actor.clone(), org.clone(), project.clone());
         async move {
             let (_, holders) = db
-                .run(move |conn| history::holders_page(conn, &actor, &org, &project, day, after.as_ref(), EXPORT_PAGE))
+                .read(after_write, move |conn| {
+                    history::holders_page(conn, &actor, &org, &project, day, after.as_ref(), EXPORT_PAGE)
+                })
                 .await?;
             let (holders, next) = next_page(holders, EXPORT_PAGE, |h| Cursor::Text(h.sort_key.clone(), h.membership));
             Ok((holders.into_iter().map(|h| (h, day.at)).collect(), next))
@@ -370,6 +383,7 @@ struct MemberHistoryPage {
 
 /// GET /orgs/{slug}/members/{id}/access-history?on=2026-11-28
 pub async fn member_history(
+    req: HttpRequest,
     frame: Frame,
     user: SignedIn,
     state: web::Data<AppState>,
@@ -381,7 +395,14 @@ pub async fn member_history(
     let path = format!("/orgs/{slug}/members/{id}/access-history");
     let asked = day_of(&params);
     let day = asked.clone().unwrap_or_else(|_| Day::today(OffsetDateTime::now_utc()));
-    let found = state.db.run(move |conn| history::person(conn, &slug, user.0, id, day)).await?;
+    let (_, found) = state
+        .db
+        .run_then_read(
+            browser_wrote(&req),
+            move |conn| history::person_access(conn, &slug, user.0, id),
+            move |conn, checked| history::person(conn, checked, day),
+        )
+        .await?;
     let picker = DayPicker::new(path, &params, &asked, found.kept_since);
     let org_slug = found.access.org.slug.clone();
     let failed = picker.error.is_some();

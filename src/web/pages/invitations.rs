@@ -21,6 +21,7 @@ use crate::web::htmx::{is_htmx, page, page_with_status, redirect, with_trigger};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::listing::{self, row_action, Listing, TableParams};
 use crate::web::picker::{Chip, PickedFields, Picker};
+use crate::web::recent_writes::browser_wrote;
 use crate::web::session::FlashLevel;
 use crate::web::state::AppState;
 
@@ -750,12 +751,16 @@ fn invitation_json((invitation, brings): &ExportRow) -> serde_json::Value {
 /// asks for (status, search, sort; every page), with what each invitation brings,
 /// streamed in keyset pages; audited when done.
 pub async fn export_invitations(
+    req: HttpRequest,
     acting: Acting,
     state: web::Data<AppState>,
     slug: OrgSlug,
     params: web::Query<TableParams>,
     Exported(format): Exported,
 ) -> Result<HttpResponse, AppError> {
+    // Every page after the first (whose access check is on the primary) from the
+    // read replica, unless this browser just changed something.
+    let after_write = browser_wrote(&req);
     let OrgSlug(slug) = slug;
     let (list, status, sort, _) = parse_listing(slug.as_str(), &params);
     let filter = InvitationFilter {
@@ -774,7 +779,7 @@ pub async fn export_invitations(
             (db.clone(), actor.clone(), org.clone(), InvitationFilter { after, ..filter.clone() });
         async move {
             let (found, mut grants) =
-                db.run(move |conn| invitations::list(conn, &actor, &org, &filter, EXPORT_PAGE)).await?;
+                db.read(after_write, move |conn| invitations::list(conn, &actor, &org, &filter, EXPORT_PAGE)).await?;
             let (found, next) = next_page(found, EXPORT_PAGE, |last| invitations::cursor_after(last, sort));
             let rows: Vec<ExportRow> = found
                 .into_iter()

@@ -19,6 +19,7 @@ use crate::web::format::{machine_time, When};
 use crate::web::htmx::{is_htmx, page, redirect};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::listing::{self, row_action, FlashFragment, Listing, TableParams};
+use crate::web::recent_writes::browser_wrote;
 use crate::web::session::FlashLevel;
 use crate::web::state::AppState;
 
@@ -845,12 +846,16 @@ pub(super) fn why_json(reach: &crate::domain::team::Reach<crate::services::reach
 /// (filters and sort, every page), with each member's teams and projects, streamed in
 /// keyset pages; audited when done.
 pub async fn export_members(
+    req: HttpRequest,
     acting: Acting,
     state: web::Data<AppState>,
     slug: OrgSlug,
     params: web::Query<TableParams>,
     Exported(format): Exported,
 ) -> Result<HttpResponse, AppError> {
+    // Every page after the first (whose access check is on the primary) from the
+    // read replica, unless this browser just changed something.
+    let after_write = browser_wrote(&req);
     let OrgSlug(slug) = slug;
     let (_, filter) = view_of(&slug, &params);
     let filter = MemberFilter { after: None, ..filter };
@@ -861,7 +866,8 @@ pub async fn export_members(
     let page = move |after: Option<Cursor>| {
         let (db, access, filter) = (db.clone(), access.clone(), MemberFilter { after, ..filter.clone() });
         async move {
-            let rows = db.run(move |conn| members::export_page(conn, &access, &filter, EXPORT_PAGE)).await?;
+            let rows =
+                db.read(after_write, move |conn| members::export_page(conn, &access, &filter, EXPORT_PAGE)).await?;
             Ok(next_page(rows, EXPORT_PAGE, |(entry, _)| members::cursor_after(&entry.row, sort)))
         }
     };

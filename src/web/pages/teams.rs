@@ -19,6 +19,7 @@ use crate::web::htmx::{page, page_with_status};
 use crate::web::layout::{Frame, Layout, Nav};
 use crate::web::listing::{self, row_action, FlashFragment, Listing, TableParams};
 use crate::web::picker::{self, ChoiceParams, Picker};
+use crate::web::recent_writes::browser_wrote;
 use crate::web::state::AppState;
 
 const PAGE_SIZE: i64 = 50;
@@ -571,11 +572,15 @@ fn team_member_json(member: &TeamMember) -> serde_json::Value {
 /// every page, streamed; audited when done. Whoever sees the team's page may export
 /// what it lists.
 pub async fn export_team_members(
+    req: HttpRequest,
     acting: Acting,
     state: web::Data<AppState>,
     named: OrgNamed,
     Exported(format): Exported,
 ) -> Result<HttpResponse, AppError> {
+    // Every page after the first (whose access check is on the primary) from the
+    // read replica, unless this browser just changed something.
+    let after_write = browser_wrote(&req);
     let OrgNamed { slug, name: team, .. } = named;
     let (actor, org, checked) = (acting.actor(), slug.clone(), team.clone());
     let (found, _) = state.db.run(move |conn| teams::members_of(conn, &actor, &org, &checked, None, 0)).await?;
@@ -583,8 +588,11 @@ pub async fn export_team_members(
     let page = move |after: Option<Cursor>| {
         let (db, actor, org, team) = (db.clone(), actor.clone(), org.clone(), team.clone());
         async move {
-            let (_, members) =
-                db.run(move |conn| teams::members_of(conn, &actor, &org, &team, after.as_ref(), EXPORT_PAGE)).await?;
+            let (_, members) = db
+                .read(after_write, move |conn| {
+                    teams::members_of(conn, &actor, &org, &team, after.as_ref(), EXPORT_PAGE)
+                })
+                .await?;
             Ok(next_page(members, EXPORT_PAGE, |m| Cursor::Text(m.sort_key.clone(), m.membership_id)))
         }
     };
