@@ -111,6 +111,34 @@ pub fn seat_counts(conn: &mut PgConnection, id: OrgId) -> QueryResult<(i64, i64)
     Ok((counts.members, counts.reserved))
 }
 
+/// What the Seat Usage page says of the organization itself, read in one statement.
+#[derive(Debug, QueryableByName)]
+pub struct SeatSummary {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub members: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub reserved: i64,
+    /// Suspended members: still members, holding no seat.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub suspended: i64,
+    /// The Owner's name, whom Admins ask to raise the limit.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub owner_name: Option<String>,
+}
+
+/// The seat counts of organization `id` (as [`seat_counts`]), its suspended members
+/// and its Owner's name.
+pub fn seat_summary(conn: &mut PgConnection, id: OrgId) -> QueryResult<SeatSummary> {
+    super::prepared::prepared(format!(
+        "SELECT {SEAT_COUNTS}, o.suspended_count::bigint AS suspended, \
+                (SELECT u.name FROM memberships m JOIN users u ON u.id = m.user_id \
+                  WHERE m.organization_id = o.id AND m.role = 'owner') AS owner_name \
+           FROM organizations o WHERE o.id = $1"
+    ))
+    .bind::<diesel::sql_types::Uuid, _>(id.0)
+    .get_result(conn)
+}
+
 /// Seats held by open invitations of `organizations o`. The counters are kept exact
 /// by the triggers of migrations 16 and 47: of the pending invitations, those that had
 /// expired by `lapsed_through` are kept in `lapsed_count`, and only those that expired

@@ -48,13 +48,13 @@ pub fn page_access(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result
 /// The Seat Usage page's figures, for a viewer with `access`.
 pub fn figures(conn: &mut PgConnection, access: &OrgAccess) -> Result<SeatFigures, AppError> {
     let org = access.org.org_id();
-    let usage = seat_usage(conn, org, access.org.seat_limit)?;
-    let suspended = organizations::suspended_count(conn, org)?;
+    let summary = organizations::seat_summary(conn, org)?;
+    let usage = SeatUsage { members: summary.members, reserved: summary.reserved, limit: access.org.seat_limit.into() };
     let oldest = invitations::oldest_open(conn, org, OLDEST_SHOWN)?;
     let since = time::OffsetDateTime::now_utc() - INACTIVE_AFTER;
     let inactive = entries(memberships::inactive_since(conn, org, since, OLDEST_SHOWN)?, access);
-    let owner_name = memberships::owner_of(conn, org)?.map(|(name, _)| name).unwrap_or_default();
-    Ok(SeatFigures { usage, suspended, oldest, inactive, owner_name })
+    let owner_name = summary.owner_name.unwrap_or_default();
+    Ok(SeatFigures { usage, suspended: summary.suspended, oldest, inactive, owner_name })
 }
 
 /// The seats of the organization at `slug`, for `actor` (an API key): members,
