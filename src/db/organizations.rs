@@ -118,7 +118,7 @@ pub struct SeatSummary {
     pub members: i64,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub reserved: i64,
-    /// Suspended members: still members, holding no seat.
+    /// Suspended members (kept by the triggers of migration 40): still members, holding no seat.
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub suspended: i64,
     /// The Owner's name, whom Admins ask to raise the limit.
@@ -229,11 +229,6 @@ pub fn members_summary(conn: &mut PgConnection, id: OrgId) -> QueryResult<Member
     ))
     .bind::<diesel::sql_types::Uuid, _>(id.0)
     .get_result(conn)
-}
-
-/// How many members are suspended (kept by the triggers of migration 40): they hold no seat.
-pub fn suspended_count(conn: &mut PgConnection, id: OrgId) -> QueryResult<i64> {
-    organizations::table.find(id.0).select(organizations::suspended_count).first::<i32>(conn).map(i64::from)
 }
 
 /// Locks the organization's row until the transaction ends: seat checks and the
