@@ -3,7 +3,6 @@
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use diesel::dsl::sql;
 use diesel::sql_types::Text;
 
 use super::schema::{invitation_grants, projects, teams};
@@ -72,7 +71,7 @@ pub fn insert_many(conn: &mut PgConnection, org: OrgId, invitations: &[Uuid], br
 /// now (a team or project may have been renamed since), or as it was when
 /// inviting for one deleted since.
 pub fn of_invitations(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<InvitationGrant>> {
-    let name = sql::<Text>("coalesce(teams.name, projects.name, invitation_grants.name)");
+    let name = super::listing::fixed::<Text>("coalesce(teams.name, projects.name, invitation_grants.name)");
     invitation_grants::table
         .left_join(teams::table.on(teams::id.nullable().eq(invitation_grants::team_id)))
         .left_join(projects::table.on(projects::id.nullable().eq(invitation_grants::project_id)))

@@ -2,7 +2,6 @@
 //! each one conditional update beside the rule it enforces, so races have one winner.
 
 use diesel::dsl::{now, And, Eq, LtEq};
-use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use time::OffsetDateTime;
@@ -81,8 +80,8 @@ pub struct NewInvitation {
 pub const OPEN: &str = "(invitations.status = 'pending' AND invitations.expires_at > now())";
 
 /// [`OPEN`] as a Diesel filter.
-pub fn open() -> SqlLiteral<Bool> {
-    diesel::dsl::sql::<Bool>(OPEN)
+pub fn open() -> super::listing::Fixed<Bool> {
+    super::listing::fixed::<Bool>(OPEN)
 }
 
 /// Not answered and not revoked, expired or not: what an admin may still resend or
@@ -313,7 +312,7 @@ pub fn pending_for_address(conn: &mut PgConnection, key: &str) -> QueryResult<Ve
             Invitation::as_select(),
             organizations::name,
             organizations::slug,
-            diesel::dsl::sql::<diesel::sql_types::Jsonb>(GRANTS_OF_EACH),
+            super::listing::fixed::<diesel::sql_types::Jsonb>(GRANTS_OF_EACH),
         ))
         .load(conn)?;
     rows.into_iter()
@@ -418,7 +417,7 @@ fn statement(q: &ListQuery<'_>) -> Listing {
         .select((
             Invitation::as_select(),
             lower(invitations::email),
-            diesel::dsl::sql::<diesel::sql_types::Jsonb>(GRANTS_OF_EACH),
+            super::listing::fixed::<diesel::sql_types::Jsonb>(GRANTS_OF_EACH),
         ))
         .into_boxed();
     query = match q.filter {

@@ -85,7 +85,8 @@ pub fn claim_due(conn: &mut PgConnection, kinds: &[&str], limit: i64, lease_secs
     // `RETURNING` gives rows in no particular order: they are sorted again, oldest
     // first, so a batch runs in the order its jobs were queued (an invitation's
     // `created` webhook before its `accepted`).
-    diesel::sql_query(
+    // Prepared, not `sql_query`: every worker of every instance claims every few seconds.
+    super::prepared::prepared(
         "WITH claimed AS ( \
            UPDATE jobs SET attempts = attempts + 1, run_at = now() + make_interval(secs => $3) \
             WHERE id IN (SELECT due.id FROM unnest($1) AS k(kind) \

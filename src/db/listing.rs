@@ -1,7 +1,6 @@
 //! What every sortable, keyset-paginated table shares: the cursor, LIKE escaping
 //! and `EXPLAIN` of its statement.
 
-use diesel::dsl::sql;
 use diesel::expression::BoxableExpression;
 use diesel::pg::Pg;
 use diesel::prelude::*;
@@ -57,14 +56,82 @@ where
     I::Expression: QueryFragment<Pg> + Send + 'static,
 {
     let op = if descending { "<" } else { ">" };
-    Box::new(
-        sql::<Bool>(&format!("({key}, {tie_column}) {op} ("))
-            .bind::<ST, _>(value)
-            .sql(", ")
-            .bind::<IST, _>(tie)
-            .sql(")"),
-    )
+    Box::new(Keyset {
+        head: format!("({key}, {tie_column}) {op} ("),
+        value: value.as_expression(),
+        tie: tie.as_expression(),
+    })
 }
+
+/// `(key, tie) > ($1, $2)`: SQL of our own around two bound values. Unlike Diesel's
+/// `sql`, it leaves its statement cacheable: the text comes from a few sort keys,
+/// never from a value, so each connection keeps one prepared statement per sort and
+/// PostgreSQL plans it once instead of on every page.
+struct Keyset<V, T> {
+    head: String,
+    value: V,
+    tie: T,
+}
+
+impl<V, T> diesel::expression::Expression for Keyset<V, T> {
+    type SqlType = Bool;
+}
+
+impl<V: QueryFragment<Pg>, T: QueryFragment<Pg>> QueryFragment<Pg> for Keyset<V, T> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(&self.head);
+        self.value.walk_ast(out.reborrow())?;
+        out.push_sql(", ");
+        self.tie.walk_ast(out.reborrow())?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+/// SQL text of our own that holds no value, as an expression of SQL type `ST`: a
+/// column Diesel's query builder cannot write (a subquery, say). Unlike Diesel's
+/// `sql`, its statement stays cacheable, so it is prepared and planned once per
+/// connection.
+pub fn fixed<ST>(text: &'static str) -> Fixed<ST> {
+    Fixed { text, sql_type: std::marker::PhantomData }
+}
+
+/// See [`fixed`].
+#[derive(Debug, Clone, Copy)]
+pub struct Fixed<ST> {
+    text: &'static str,
+    sql_type: std::marker::PhantomData<fn() -> ST>,
+}
+
+impl<ST: diesel::sql_types::SqlType + diesel::expression::TypedExpressionType> diesel::expression::Expression
+    for Fixed<ST>
+{
+    type SqlType = ST;
+}
+
+impl<ST> QueryFragment<Pg> for Fixed<ST> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(self.text);
+        Ok(())
+    }
+}
+
+/// What each expression needs to appear in a select, a filter or a boxed query.
+macro_rules! anywhere {
+    ($ty:ident < $($p:ident),* >) => {
+        impl<$($p,)* QS> diesel::expression::AppearsOnTable<QS> for $ty<$($p),*> where Self: diesel::expression::Expression {}
+        impl<$($p,)* QS> diesel::expression::SelectableExpression<QS> for $ty<$($p),*> where Self: diesel::expression::Expression {}
+        impl<$($p,)* GB> diesel::expression::ValidGrouping<GB> for $ty<$($p),*> {
+            type IsAggregate = diesel::expression::is_aggregate::Never;
+        }
+        impl<$($p),*> QueryId for $ty<$($p),*> {
+            type QueryId = ();
+            const HAS_STATIC_QUERY_ID: bool = false;
+        }
+    };
+}
+anywhere!(Keyset<V, T>);
+anywhere!(Fixed<ST>);
 
 /// [`after`] for a text key.
 pub fn after_text<QS>(

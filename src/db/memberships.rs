@@ -385,7 +385,7 @@ pub fn inactive_since(
     before: OffsetDateTime,
     limit: i64,
 ) -> QueryResult<Vec<MemberDetail>> {
-    let last_seen = diesel::dsl::sql::<diesel::sql_types::Timestamptz>(
+    let last_seen = super::listing::fixed::<diesel::sql_types::Timestamptz>(
         "coalesce(memberships.last_active_at, memberships.created_at)",
     );
     memberships::table

@@ -65,7 +65,7 @@ pub fn grants_of(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Grant
         .filter(project_grants::project_id.eq_any(ids))
         .order((
             project_grants::team_id.is_null(),
-            lower(diesel::dsl::sql::<Text>("coalesce(teams.name, memberships.member_name)")),
+            lower(super::listing::fixed::<Text>("coalesce(teams.name, memberships.member_name)")),
             project_grants::id,
         ))
         .select((
