@@ -399,6 +399,7 @@ diesel::table! {
         scim_managed -> Bool,
         scim_external_id -> Nullable<Text>,
         updated_at -> Nullable<Timestamptz>,
+        member_count -> Int4,
     }
 }
 

@@ -59,15 +59,17 @@ pub struct TeamSummary {
     pub maintainers: Vec<String>,
 }
 
-/// The summaries of the teams `ids`, in one statement (teams without members are absent).
+/// The summaries of the teams `ids`, in one statement (teams without members are
+/// absent): the kept count (migration 48) and the Maintainers through their own
+/// index, so a team's size costs nothing here.
 pub fn summaries(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<TeamSummary>> {
     super::prepared::prepared(
-        "SELECT tm.team_id, count(*) AS members, \
-                coalesce(array_agg(m.member_name ORDER BY lower(m.member_name)) \
-                         FILTER (WHERE tm.role = 'maintainer'), '{}') AS maintainers \
-           FROM team_members tm JOIN memberships m ON m.id = tm.membership_id \
-          WHERE tm.team_id = ANY($1) \
-          GROUP BY tm.team_id",
+        "SELECT t.id AS team_id, t.member_count::bigint AS members, \
+                ARRAY(SELECT m.member_name FROM team_members tm JOIN memberships m ON m.id = tm.membership_id \
+                       WHERE tm.team_id = t.id AND tm.role = 'maintainer' \
+                       ORDER BY lower(m.member_name)) AS maintainers \
+           FROM teams t \
+          WHERE t.id = ANY($1) AND t.member_count > 0",
     )
     .bind::<Array<diesel::sql_types::Uuid>, _>(ids)
     .load(conn)

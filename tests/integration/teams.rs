@@ -901,3 +901,54 @@ async fn what_many_members_reach_is_one_statement_and_for_each_what_it_is_alone(
         assert_eq!(format!("{:?}", together.projects), format!("{:?}", alone.projects), "projects of {id}");
     }
 }
+
+/// The Members and Maintainers cells of `team`'s row on a Teams page.
+fn team_row(page: &str, team: &str) -> (String, String) {
+    let row = &page[page.find(&format!("<strong>{team}</strong>")).unwrap_or_else(|| panic!("{team} is listed"))..];
+    let cell = |label: &str| {
+        let start = row.find(&format!("data-label=\"{label}\">")).unwrap() + label.len() + 14;
+        row[start..start + row[start..].find("</td>").unwrap()].to_owned()
+    };
+    (cell("Members:"), cell("Maintainers:"))
+}
+
+/// What each team counts (kept, migration 48) against its places, summed over teams.
+fn team_counts_kept_and_true(app: &TestApp) -> (i64, i64) {
+    (
+        app.count("SELECT coalesce(sum(member_count), 0)::bigint AS count FROM teams"),
+        app.count("SELECT count(*) FROM team_members"),
+    )
+}
+
+#[tokio::test]
+async fn the_teams_page_counts_each_teams_members_as_they_join_leave_and_are_removed() {
+    let (app, slug) = acme().await;
+    for (name, email) in [("Ada", "ada@example.com"), ("Bob", "bob@example.com"), ("Cy", "cy@example.com")] {
+        app.member(&slug, name, email, "member").await;
+    }
+    let platform = create_team(&app, &slug, "Platform").await;
+    let design = create_team(&app, &slug, "Design").await;
+    add_to_team(&app, &slug, &platform, "ada@example.com", "maintainer").await;
+    add_to_team(&app, &slug, &platform, "bob@example.com", "member").await;
+    add_to_team(&app, &slug, &platform, "cy@example.com", "member").await;
+    add_to_team(&app, &slug, &design, "cy@example.com", "maintainer").await;
+    let (_, page) = app.get_text(&format!("/orgs/{slug}/teams")).await;
+    assert_eq!(team_row(&page, "Platform"), ("3".into(), "Ada".into()));
+    assert_eq!(team_row(&page, "Design"), ("1".into(), "Cy".into()));
+    assert_eq!(team_counts_kept_and_true(&app), (4, 4));
+
+    // Bob leaves the team; Cy leaves the organization, and with it both teams.
+    let bob = app.membership_id(&slug, "bob@example.com");
+    app.post_form(&format!("/orgs/{slug}/teams/{platform}/members/{bob}/remove"), &[]).await;
+    let cy = app.membership_id(&slug, "cy@example.com");
+    app.post_form(&format!("/orgs/{slug}/members/{cy}/remove"), &[]).await;
+    let (_, page) = app.get_text(&format!("/orgs/{slug}/teams")).await;
+    assert_eq!(team_row(&page, "Platform"), ("1".into(), "Ada".into()));
+    assert_eq!(team_row(&page, "Design"), ("0".into(), "<span class=\"muted\">None</span>".into()));
+    assert_eq!(team_counts_kept_and_true(&app), (1, 1));
+
+    // Deleting a team with a member in it takes its places with it, and nothing else.
+    let deleted = app.post_form(&format!("/orgs/{slug}/teams/{platform}/delete"), &[]).await;
+    assert_eq!(location(&deleted), format!("/orgs/{slug}/teams"));
+    assert_eq!(team_counts_kept_and_true(&app), (0, 0));
+}
