@@ -93,9 +93,14 @@ pub fn plan(conn: &mut PgConnection, q: &AuditQuery<'_>) -> QueryResult<Vec<Stri
 
 /// [`list`]'s statement: only the filters given, and the cursor as one row
 /// comparison, so it walks `(organization_id, [action,] created_at, seq)` backwards.
-fn statement(q: &AuditQuery<'_>) -> audit_events::BoxedQuery<'static, Pg, SqlTypeOf<AsSelect<AuditEvent, Pg>>> {
+fn statement(
+    q: &AuditQuery<'_>,
+) -> super::listing::Limited<audit_events::BoxedQuery<'static, Pg, SqlTypeOf<AsSelect<AuditEvent, Pg>>>> {
     let mut query = audit_events::table
-        .filter(audit_events::organization_id.eq(q.org))
+        .filter(
+            audit_events::organization_id
+                .eq(super::listing::run_time::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(q.org)),
+        )
         .select(AuditEvent::as_select())
         .into_boxed();
     if let Some(action) = q.action {
@@ -118,7 +123,7 @@ fn statement(q: &AuditQuery<'_>) -> audit_events::BoxedQuery<'static, Pg, SqlTyp
         let (key, seq_column) = ("audit_events.created_at", "audit_events.seq");
         query = query.filter(after_pair::<_, Timestamptz, _, BigInt, _>(key, seq_column, true, at, seq));
     }
-    query.order((audit_events::created_at.desc(), audit_events::seq.desc())).limit(q.limit + 1)
+    super::listing::limited(query.order((audit_events::created_at.desc(), audit_events::seq.desc())), q.limit + 1)
 }
 
 /// `limit + 1` of an account's own events (no organization's), newest first, before

@@ -411,9 +411,9 @@ type Listing = invitations::BoxedQuery<
 
 /// [`list`]'s statement: only the conditions the query has, and the cursor as one
 /// row comparison, so it walks the `(organization_id, key, id)` index of its sort.
-fn statement(q: &ListQuery<'_>) -> Listing {
+fn statement(q: &ListQuery<'_>) -> super::listing::Limited<Listing> {
     let mut query = invitations::table
-        .filter(invitations::organization_id.eq(q.org.0))
+        .filter(invitations::organization_id.eq(super::listing::run_time::<diesel::sql_types::Uuid, _>(q.org.0)))
         .select((
             Invitation::as_select(),
             lower(invitations::email),
@@ -468,7 +468,7 @@ fn statement(q: &ListQuery<'_>) -> Listing {
         SortKey::Invited => order!(invitations::created_at),
         SortKey::Expires => order!(invitations::expires_at),
     };
-    query.limit(q.limit + 1)
+    super::listing::limited(query, q.limit + 1)
 }
 
 fn after_time(

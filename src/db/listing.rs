@@ -58,12 +58,12 @@ where
     let op = if descending { "<" } else { ">" };
     Box::new(Keyset {
         head: format!("({key}, {tie_column}) {op} ("),
-        value: value.as_expression(),
-        tie: tie.as_expression(),
+        value: RunTime(value.as_expression()),
+        tie: RunTime(tie.as_expression()),
     })
 }
 
-/// `(key, tie) > ($1, $2)`: SQL of our own around two bound values. Unlike Diesel's
+/// `(key, tie) > ($1, $2)`: SQL of our own around two bound values, each [`run_time`]. Unlike Diesel's
 /// `sql`, it leaves its statement cacheable: the text comes from a few sort keys,
 /// never from a value, so each connection keeps one prepared statement per sort and
 /// PostgreSQL plans it once instead of on every page.
@@ -83,6 +83,43 @@ impl<V: QueryFragment<Pg>, T: QueryFragment<Pg>> QueryFragment<Pg> for Keyset<V,
         self.value.walk_ast(out.reborrow())?;
         out.push_sql(", ");
         self.tie.walk_ast(out.reborrow())?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+/// A bound value the planner does not look at: `(SELECT $n)`, known only when the
+/// statement runs. PostgreSQL plans a prepared statement for its values at first
+/// and keeps a plan for all values only when that plan costs no more; a listing's
+/// plan is its sort's index whatever the organization or cursor, but its cost is
+/// not (a small organization's first page is cheaper than the average one's), so
+/// the listings were planned again on every request (0.3–0.5 ms a page). Behind
+/// `(SELECT $n)` every plan is costed for any value: after five, PostgreSQL keeps
+/// one. The plan tests see the plan that runs.
+pub fn run_time<ST, T>(value: T) -> RunTime<T::Expression>
+where
+    ST: diesel::sql_types::SqlType + diesel::expression::TypedExpressionType,
+    T: diesel::expression::AsExpression<ST>,
+{
+    RunTime(value.as_expression())
+}
+
+/// [`run_time`] in SQL text of our own: `$n` as `(SELECT $n)`.
+pub fn run_time_sql(placeholder: &str) -> String {
+    format!("(SELECT {placeholder})")
+}
+
+/// See [`run_time`].
+pub struct RunTime<E>(E);
+
+impl<E: diesel::expression::Expression> diesel::expression::Expression for RunTime<E> {
+    type SqlType = E::SqlType;
+}
+
+impl<E: QueryFragment<Pg>> QueryFragment<Pg> for RunTime<E> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("(SELECT ");
+        self.0.walk_ast(out.reborrow())?;
         out.push_sql(")");
         Ok(())
     }
@@ -132,6 +169,7 @@ macro_rules! anywhere {
 }
 anywhere!(Keyset<V, T>);
 anywhere!(Fixed<ST>);
+anywhere!(RunTime<E>);
 
 /// [`after`] for a text key.
 pub fn after_text<QS>(
@@ -171,3 +209,37 @@ impl<Q> Query for Explain<Q> {
 }
 
 impl<Q> RunQueryDsl<PgConnection> for Explain<Q> {}
+
+/// `query` with its page size written into the text (`LIMIT 51`) rather than bound.
+/// PostgreSQL costs a bound limit as a tenth of the rows, so a plan kept for any
+/// page size always looked dearer than one made for this page, and the listing was
+/// planned again on every request. Listings use a few page sizes, so a connection
+/// keeps a few statements per shape.
+pub fn limited<Q>(query: Q, limit: i64) -> Limited<Q> {
+    Limited { query, limit: format!(" LIMIT {limit}") }
+}
+
+/// See [`limited`].
+pub struct Limited<Q> {
+    query: Q,
+    limit: String,
+}
+
+impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for Limited<Q> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.query.walk_ast(out.reborrow())?;
+        out.push_sql(&self.limit);
+        Ok(())
+    }
+}
+
+impl<Q> QueryId for Limited<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: Query> Query for Limited<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q> RunQueryDsl<PgConnection> for Limited<Q> {}

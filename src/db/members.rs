@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::invitations::OPEN;
 use super::prepared::{prepared, Prepared};
 
-use super::listing::{escape_like, Cursor, Explain};
+use super::listing::{escape_like, run_time_sql, Cursor, Explain};
 use crate::domain::{OrgId, Role};
 
 /// A row of the Members page: a member (`kind = "member"`) or a pending invitation.
@@ -216,7 +216,8 @@ fn statement(q: &MemberQuery<'_>) -> Option<Prepared<'static>> {
     let (direction, comparison) = if q.descending { ("DESC", "<") } else { ("ASC", ">") };
     // One branch's statement, or `None` when the cursor is past all of its rows.
     let branch = |columns: &str, from: &str, alias: &str, matches: &[&str], key: Key| -> Option<String> {
-        let mut conditions = vec![format!("{alias}.organization_id = $1")];
+        // The organization and the cursor as run-time values, planned once for all.
+        let mut conditions = vec![format!("{alias}.organization_id = {}", run_time_sql("$1"))];
         conditions.extend(matches.iter().map(|c| (*c).to_owned()));
         if let Some(at) = &role_at {
             conditions.push(format!("{alias}.role = {at}"));
@@ -227,7 +228,11 @@ fn statement(q: &MemberQuery<'_>) -> Option<Prepared<'static>> {
         };
         if let (Some((value, _)), Some((value_at, id_at))) = (&after, &cursor_at) {
             match key {
-                Column(expr) => conditions.push(format!("({expr}, {alias}.id) {comparison} ({value_at}, {id_at})")),
+                Column(expr) => conditions.push(format!(
+                    "({expr}, {alias}.id) {comparison} ({}, {})",
+                    run_time_sql(value_at),
+                    run_time_sql(id_at)
+                )),
                 Constant(_, constant) => {
                     let ahead = if q.descending { constant < *value } else { constant > *value };
                     let behind = if q.descending { constant > *value } else { constant < *value };
@@ -235,7 +240,7 @@ fn statement(q: &MemberQuery<'_>) -> Option<Prepared<'static>> {
                         return None;
                     }
                     if !ahead {
-                        conditions.push(format!("{alias}.id {comparison} {id_at}"));
+                        conditions.push(format!("{alias}.id {comparison} {}", run_time_sql(id_at)));
                     }
                 }
             }
