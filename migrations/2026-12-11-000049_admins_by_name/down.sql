@@ -1,0 +1,1 @@
+DROP INDEX memberships_org_admins_by_name_idx;
