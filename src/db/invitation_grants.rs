@@ -76,7 +76,7 @@ pub fn of_invitations(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<
         .left_join(teams::table.on(teams::id.nullable().eq(invitation_grants::team_id)))
         .left_join(projects::table.on(projects::id.nullable().eq(invitation_grants::project_id)))
         .filter(invitation_grants::invitation_id.eq_any(ids))
-        .order((invitation_grants::is_team.desc(), name.clone(), invitation_grants::id))
+        .order((invitation_grants::is_team.desc(), name, invitation_grants::id))
         .select((
             invitation_grants::invitation_id,
             invitation_grants::team_id,

@@ -392,7 +392,7 @@ pub fn inactive_since(
         .filter(memberships::organization_id.eq(org.0))
         .filter(memberships::role.ne(Role::Owner))
         .filter(memberships::suspended_at.is_null())
-        .filter(last_seen.clone().lt(before))
+        .filter(last_seen.lt(before))
         .order((last_seen, memberships::id))
         .limit(limit)
         .select(MemberDetail::as_select())
