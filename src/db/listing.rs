@@ -1,5 +1,6 @@
-//! What every sortable, keyset-paginated table shares: the cursor, LIKE escaping
-//! and `EXPLAIN` of its statement.
+//! What every sortable, keyset-paginated table shares: the cursor, LIKE escaping,
+//! `EXPLAIN` of its statement, and the pieces that keep it planned once per
+//! connection (SQL fragments, run-time values, a written page size).
 
 use diesel::expression::BoxableExpression;
 use diesel::pg::Pg;
@@ -63,8 +64,8 @@ where
     })
 }
 
-/// `(key, tie) > ($1, $2)`: SQL of our own around two bound values, each [`run_time`]. Unlike Diesel's
-/// `sql`, it leaves its statement cacheable: the text comes from a few sort keys,
+/// `(key, tie) > ($1, $2)`: SQL of our own around two bound values, each
+/// [`run_time`]. Unlike Diesel's `sql`, it leaves its statement cacheable: the text comes from a few sort keys,
 /// never from a value, so each connection keeps one prepared statement per sort and
 /// PostgreSQL plans it once instead of on every page.
 struct Keyset<V, T> {

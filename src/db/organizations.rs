@@ -341,17 +341,8 @@ pub struct Attention {
     pub has_verified_domain: bool,
 }
 
-/// The [`Attention`] figures of `org`; an open invitation counts as expiring when it
-/// expires before `expiring_before`.
-pub fn attention(conn: &mut PgConnection, org: OrgId, expiring_before: time::OffsetDateTime) -> QueryResult<Attention> {
-    super::prepared::prepared(ATTENTION)
-        .bind::<diesel::sql_types::Uuid, _>(org.0)
-        .bind::<diesel::sql_types::Timestamptz, _>(expiring_before)
-        .get_result(conn)
-}
-
-/// [`attention`]'s statement: `$1` the organization, `$2` the moment before which an
-/// open invitation counts as expiring.
+/// The [`Attention`] figures' statement: `$1` the organization, `$2` the moment before
+/// which an open invitation counts as expiring.
 /// The open invitations are counted as the seats they hold are (kept counts); those
 /// expiring soon through the index of pending invitations by expiry. Each part walks
 /// an index whatever the planner guesses of the organization's size, so the
@@ -433,26 +424,31 @@ pub fn overview_summary(
 ) -> QueryResult<OverviewSummary> {
     // Every value at run time (`listing::run_time`): planned for its values, this
     // statement cost 2.8 ms of planning on every Overview; now one plan serves all.
-    let [org_at, before_at, manages_at, viewer_at, granters_at] =
-        ["$1", "$2", "$3", "$4", "$5"].map(super::listing::run_time_sql);
-    let attention = ATTENTION.replace("$1", &org_at).replace("$2", &before_at);
-    super::prepared::prepared(format!(
-        "SELECT {SEAT_COUNTS}, owner.name AS owner_name, owner.email AS owner_email, {granters} AS granters, \
-                CASE WHEN {manages_at} THEN (SELECT to_jsonb(a) FROM ({attention}) a) END AS attention, \
-                {reach} AS reach \
-           FROM organizations o \
-           LEFT JOIN LATERAL (SELECT u.name, u.email FROM memberships m JOIN users u ON u.id = m.user_id \
-                               WHERE m.organization_id = o.id AND m.role = 'owner' LIMIT 1) owner ON true \
-          WHERE o.id = {org_at}",
-        granters = granters_sql(&org_at, &viewer_at, &granters_at),
-        reach = super::projects::reached_json(&viewer_at),
-    ))
-    .bind::<diesel::sql_types::Uuid, _>(org.0)
-    .bind::<diesel::sql_types::Timestamptz, _>(expiring_before)
-    .bind::<diesel::sql_types::Bool, _>(manages)
-    .bind::<diesel::sql_types::Uuid, _>(viewer)
-    .bind::<diesel::sql_types::BigInt, _>(granters)
-    .get_result(conn)
+    // Its text never changes, so it is written once.
+    static OVERVIEW: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let text = OVERVIEW.get_or_init(|| {
+        let [org_at, before_at, manages_at, viewer_at, granters_at] =
+            ["$1", "$2", "$3", "$4", "$5"].map(super::listing::run_time_sql);
+        let attention = ATTENTION.replace("$1", &org_at).replace("$2", &before_at);
+        format!(
+            "SELECT {SEAT_COUNTS}, owner.name AS owner_name, owner.email AS owner_email, {granters} AS granters, \
+                    CASE WHEN {manages_at} THEN (SELECT to_jsonb(a) FROM ({attention}) a) END AS attention, \
+                    {reach} AS reach \
+               FROM organizations o \
+               LEFT JOIN LATERAL (SELECT u.name, u.email FROM memberships m JOIN users u ON u.id = m.user_id \
+                                   WHERE m.organization_id = o.id AND m.role = 'owner' LIMIT 1) owner ON true \
+              WHERE o.id = {org_at}",
+            granters = granters_sql(&org_at, &viewer_at, &granters_at),
+            reach = super::projects::reached_json(&viewer_at),
+        )
+    });
+    super::prepared::prepared(text.as_str())
+        .bind::<diesel::sql_types::Uuid, _>(org.0)
+        .bind::<diesel::sql_types::Timestamptz, _>(expiring_before)
+        .bind::<diesel::sql_types::Bool, _>(manages)
+        .bind::<diesel::sql_types::Uuid, _>(viewer)
+        .bind::<diesel::sql_types::BigInt, _>(granters)
+        .get_result(conn)
 }
 
 /// [`granter_names`](super::memberships::granter_names)'s array (unsorted), for the organization `org`, leaving out the
