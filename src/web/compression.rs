@@ -6,16 +6,27 @@
 //! A page is already whole in memory when its handler returns, so this layer
 //! compresses it in place, as the page was rendered; `Compress` outside it still
 //! takes the streamed answers (exports), whose chunks arrive over time.
+//!
+//! A whole body then goes out in pieces: actix-http copies each chunk of a body
+//! into the connection's write buffer and keeps that buffer for the next answer
+//! on the connection (up to 128 KiB), so a 74 KB page sent as one chunk left every
+//! kept-alive connection holding 74 KB; in pieces it holds one piece.
 
 use std::io::Write as _;
 
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::{BoxBody, MessageBody, SizedStream};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{
     self, AcceptEncoding, ContentEncoding, Encoding, Header as _, HeaderValue, Preference, Quality,
 };
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
+use actix_web::web::Bytes;
+
+/// The most of a whole body handed to the connection at once, and the size of the
+/// connection's write buffer (`HttpServer::h1_write_buffer_size`): a compressed page
+/// is one or two pieces, an uncompressed one a dozen writes of this size.
+pub const PIECE: usize = 8 * 1024;
 
 /// The encodings offered, in the order the server prefers them when a browser
 /// accepts several alike: the cheapest per byte saved first (BENCHMARKS.md,
@@ -69,18 +80,32 @@ pub async fn compress_whole_bodies(
     }
     response.headers_mut().append(header::VARY, HeaderValue::from_static("accept-encoding"));
     let Some(encoding) = encoding else {
-        return Ok(ServiceResponse::new(request, response.set_body(BoxBody::new(body))));
+        return Ok(ServiceResponse::new(request, response.set_body(in_pieces(body))));
     };
     let encoded = match encode(encoding, &body) {
         Ok(encoded) => encoded,
         Err(error) => {
             // Writing into memory cannot fail; were it to, the page still goes out.
             tracing::error!(?error, "compressing a page failed; sent as it is");
-            return Ok(ServiceResponse::new(request, response.set_body(BoxBody::new(body))));
+            return Ok(ServiceResponse::new(request, response.set_body(in_pieces(body))));
         }
     };
     response.headers_mut().insert(header::CONTENT_ENCODING, encoding.to_header_value());
-    Ok(ServiceResponse::new(request, response.set_body(BoxBody::new(encoded))))
+    Ok(ServiceResponse::new(request, response.set_body(in_pieces(Bytes::from(encoded)))))
+}
+
+/// `body` as a body of its length that yields it [`PIECE`] bytes at a time (slices
+/// of the same buffer, nothing copied).
+fn in_pieces(body: Bytes) -> BoxBody {
+    if body.len() <= PIECE {
+        return BoxBody::new(body);
+    }
+    let size = body.len() as u64;
+    let pieces = futures_util::stream::unfold(body, |mut rest| async move {
+        let piece = rest.split_to(rest.len().min(PIECE));
+        (!piece.is_empty()).then_some((Ok::<_, std::convert::Infallible>(piece), rest))
+    });
+    BoxBody::new(SizedStream::new(size, pieces))
 }
 
 /// Whether the answer is text this layer may encode: no encoding named yet, a
@@ -147,6 +172,24 @@ mod tests {
         assert_eq!(answer("gzip;q=0.5, br;q=1.0, zstd;q=0.8"), Some(ContentEncoding::Brotli));
         assert_eq!(answer("*;q=0.3, gzip"), Some(ContentEncoding::Gzip));
         assert_eq!(answer("zstd;q=0, *"), Some(ContentEncoding::Gzip));
+    }
+
+    #[actix_web::test]
+    async fn a_whole_body_goes_out_in_pieces_of_its_stated_length() {
+        use actix_web::body::{to_bytes, BodySize, MessageBody as _};
+        let page: Vec<u8> = (0..74_493u32).map(|i| (i % 251) as u8).collect();
+        let body = super::in_pieces(actix_web::web::Bytes::from(page.clone()));
+        assert_eq!(body.size(), BodySize::Sized(page.len() as u64), "Content-Length is kept");
+        let mut body = std::pin::pin!(body);
+        let mut pieces = Vec::new();
+        while let Some(piece) = std::future::poll_fn(|cx| body.as_mut().poll_next(cx)).await {
+            pieces.push(piece.unwrap());
+        }
+        assert!(pieces.iter().all(|p| p.len() <= super::PIECE), "no piece is larger than PIECE");
+        assert_eq!(pieces.len(), page.len().div_ceil(super::PIECE));
+        assert_eq!(pieces.concat(), page, "the pieces are the body, in order");
+        let small = super::in_pieces(actix_web::web::Bytes::from_static(b"<p>short</p>"));
+        assert_eq!(to_bytes(small).await.unwrap(), "<p>short</p>");
     }
 
     #[test]
