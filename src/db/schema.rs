@@ -61,6 +61,7 @@ diesel::table! {
     bell_versions (user_id) {
         user_id -> Uuid,
         version -> Int8,
+        unread -> Int8,
     }
 }
 
