@@ -10,6 +10,12 @@
 -- value under the row's lock, so concurrent statements add up instead of one
 -- overwriting the other's count; rows are locked in user id order, as
 -- `bell_versions_raise` locks them, so two statements never wait in a cycle.
+-- No notification is written between the count below and the new trigger taking
+-- over (another instance still serving while this one migrates): writers in flight
+-- finish first and are counted, later ones wait for this transaction and find the
+-- new trigger.
+LOCK TABLE notifications IN SHARE MODE;
+
 ALTER TABLE bell_versions ADD COLUMN unread bigint NOT NULL DEFAULT 0 CHECK (unread >= 0);
 
 INSERT INTO bell_versions (user_id, unread)
