@@ -220,6 +220,7 @@ impl Settings {
             }
             None => Duration::from_secs(24 * 3_600),
         };
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let db_pool_size = match var("ROSTER_DB_POOL_SIZE") {
             Some(text) => text
                 .trim()
@@ -227,7 +228,7 @@ impl Settings {
                 .ok()
                 .filter(|n| (1..=1000).contains(n))
                 .context("ROSTER_DB_POOL_SIZE must be a whole number of connections from 1 to 1000")?,
-            None => default_pool_size(std::thread::available_parallelism().map_or(2, |n| n.get())),
+            None => default_pool_size(cores),
         };
         let api_requests_per_minute = match var("ROSTER_API_RATE_LIMIT") {
             Some(text) => text
@@ -259,7 +260,7 @@ impl Settings {
             support_url,
             outbox_poll_interval: Duration::from_secs(2),
             db_pool_size,
-            http_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            http_workers: cores,
             trusted_proxies,
             dns_server,
             metrics_token,
@@ -370,17 +371,17 @@ fn parse_proxies(list: &str) -> anyhow::Result<Vec<std::net::IpAddr>> {
         .collect()
 }
 
-/// Parses `7d`, `48h`, `90m` or `30s`.
 /// Connections for requests when `ROSTER_DB_POOL_SIZE` is unset: twice the cores
 /// (PostgreSQL's wiki: cores × 2 plus disks, for a server whose data is in memory),
 /// at least four. The work is CPU on both sides of the connection: on two cores
 /// with PostgreSQL beside it, 4 against the earlier fixed 10 gave the Projects page
-/// 14 % more answers a second and the bell under 200 connections a p99 of 2.7–3.0×
+/// 14 % more answers a second and the bell under 200 connections a p99 of 2.6–3.0×
 /// its p50 instead of 3.4–6.4× (BENCHMARKS.md).
 fn default_pool_size(cores: usize) -> u32 {
     u32::try_from(cores.saturating_mul(2)).unwrap_or(u32::MAX).clamp(4, 1000)
 }
 
+/// Parses `7d`, `48h`, `90m` or `30s`.
 pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
