@@ -170,14 +170,31 @@ async fn anyone_but_the_owner_can_leave() {
 
 #[tokio::test]
 async fn the_database_keeps_exactly_one_owner() {
-    let (app, _slug) = acme().await;
+    let (app, slug) = acme().await;
     let mut conn = app.db.conn();
     let demote = diesel::sql_query("UPDATE memberships SET role = 'admin' WHERE role = 'owner'").execute(&mut conn);
     let error = demote.expect_err("an organization without an Owner is refused").to_string();
     assert!(error.contains("must have exactly one owner"), "{error}");
     let delete_owner = diesel::sql_query("DELETE FROM users WHERE email = 'olivia@acme.test'").execute(&mut conn);
     assert!(delete_owner.is_err(), "deleting the Owner's account is refused while they own it");
+    let ownerless =
+        diesel::sql_query("INSERT INTO organizations (id, name, slug) VALUES (gen_random_uuid(), 'Nobody', 'nobody')")
+            .execute(&mut conn);
+    let error = ownerless.expect_err("an organization made without an Owner is refused").to_string();
+    assert!(error.contains("must have exactly one owner"), "{error}");
+    // A member who leaves changes no Owner; one who joins as a second Owner is refused.
+    app.member(&slug, "Ada", "ada@example.com", "member").await;
+    diesel::sql_query("DELETE FROM memberships WHERE member_email = 'ada@example.com'").execute(&mut conn).unwrap();
+    let second_owner = diesel::sql_query(
+        "INSERT INTO memberships (id, organization_id, user_id, role) \
+         SELECT gen_random_uuid(), organization_id, (SELECT id FROM users WHERE email = 'ada@example.com'), 'owner' \
+           FROM memberships WHERE role = 'owner'",
+    )
+    .execute(&mut conn);
+    let error = second_owner.expect_err("a second Owner is refused").to_string();
+    assert!(error.contains("memberships_one_owner_idx"), "{error}");
     assert_eq!(app.count("SELECT count(*) FROM memberships WHERE role = 'owner'"), 1);
+    assert_eq!(app.count("SELECT count(*) FROM organizations"), 1);
 }
 
 #[tokio::test]
