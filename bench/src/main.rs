@@ -25,7 +25,7 @@ const METRICS_TOKEN: &str = "bench-metrics-token";
 /// Fixed, so sessions and links stay valid across the runs that reuse the data.
 const SESSION_KEY: &str = "YmVuY2htYXJrLWtleS1ub3QtYS1zZWNyZXQtYmVuY2htYXJrLWtleS1ub3QtYS1zZWNyZXQtYmVuY2htYXJr";
 /// Bumped when the generated data changes shape, so older databases are rebuilt.
-const DATA_VERSION: &str = "7";
+const DATA_VERSION: &str = "8";
 const SIGN_INS: usize = 12;
 /// What Chromium and Firefox send with every request.
 const BROWSERS_ACCEPT_ENCODING: &str = "gzip, deflate, br, zstd";
@@ -39,6 +39,10 @@ const STREAMS_OPENING: usize = 500;
 /// The server's resident memory with every stream open, at most (MB).
 const STREAMS_MEMORY_MB: f64 = 128.0;
 const BULK: usize = 1_000;
+/// `roster generate` fills one organization to a million members (the Owner and
+/// 999,999 more, the most a seat limit allows) in under two minutes (issue 32).
+const GENERATED: usize = 999_999;
+const GENERATE_SECONDS: f64 = 120.0;
 
 struct Options {
     seconds: u64,
@@ -209,6 +213,42 @@ fn prepare_data(binary: &Path, options: &Options) -> anyhow::Result<()> {
     eprintln!("bench: generated in {:.0} s", started.elapsed().as_secs_f64());
     db.batch_execute(&format!("COMMENT ON TABLE organizations IS 'roster-bench {DATA_VERSION}'"))?;
     Ok(())
+}
+
+/// `roster generate` of a million members into one organization, in a database
+/// made for it and dropped after (the other rows' data is made once and reused):
+/// the whole command, timed from here, on the same binary.
+fn generate_row(binary: &Path, url: &str) -> anyhow::Result<Row> {
+    let (server, _) = url.rsplit_once('/').context("the database URL names a database")?;
+    let name = "roster_bench_generate";
+    let target = format!("{server}/{name}");
+    let mut admin = postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)?;
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))?;
+    admin.batch_execute(&format!("CREATE DATABASE \"{name}\""))?;
+    roster(binary, &target, &["migrate"], None)?;
+    roster(
+        binary,
+        &target,
+        &["create-user", "--name", "Olivia Owner", "--email", OWNER, "--password-stdin"],
+        Some(PASSWORD),
+    )?;
+    roster(binary, &target, &["create-org", "--name", "Million", "--owner", OWNER, "--seats", "1000000"], None)?;
+    let members = GENERATED.to_string();
+    let started = Instant::now();
+    let said = roster(binary, &target, &["generate", "--org", "million", "--members", &members], None)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let mut db = postgres::Client::connect(&target, postgres::NoTls)?;
+    let counted: i64 = db.query_one("SELECT count(*) FROM memberships", &[])?.get(0);
+    drop(db);
+    admin.batch_execute(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))?;
+    Ok(Row {
+        scenario: "`roster generate`: one organization of 1,000,000 members".into(),
+        measured: format!("{counted} members in {seconds:.1} s ({}, with their audit events)", said.trim()),
+        baseline: "–".into(),
+        result: format!("{seconds:.1} s"),
+        budget: format!("< {GENERATE_SECONDS:.0} s, all made"),
+        holds: seconds < GENERATE_SECONDS && counted == i64::try_from(GENERATED + 1)?,
+    })
 }
 
 /// An SMTP server that accepts everything and counts the messages.
@@ -1171,6 +1211,9 @@ async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
     rows.splice(exports_at..exports_at, exports);
 
     drop(server);
+    eprintln!("bench: roster generate, {GENERATED} members into a database of its own");
+    let (binary, url) = (binary.clone(), options.database_url.clone());
+    rows.push(tokio::task::spawn_blocking(move || generate_row(&binary, &url)).await??);
     print_table(&rows, &options);
     print_compression(&compression);
     print_levels(html.len(), &levels);
