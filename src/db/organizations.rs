@@ -349,8 +349,9 @@ pub struct Attention {
 /// Overview can keep one plan for every organization (`listing::run_time`): the
 /// existence checks take the first row in their index's order (as `EXISTS`, whose
 /// order PostgreSQL drops, a plan for any organization scanned the whole table
-/// hoping to meet one early: 12 ms for a small organization), and the members who
-/// never came back are found through the last-active index, where they sort first.
+/// hoping to meet one early: 12 ms for a small organization). The members who never
+/// came back are kept per organization (migration 52), less those who joined within
+/// the last 30 days, found through the index of never-active members by join date.
 const ATTENTION: &str = concat!(
     "SELECT (SELECT ",
     reserved!(),
@@ -362,10 +363,9 @@ const ATTENTION: &str = concat!(
             (SELECT min(created_at) FROM invitations WHERE organization_id = $1 AND status = 'pending' \
                 AND expires_at > now()) AS oldest_sent, \
                 (SELECT count(*) FROM memberships WHERE organization_id = $1 AND NOT member_verified) AS unverified, \
-                (SELECT count(*) FROM memberships WHERE organization_id = $1 AND last_active_at IS NULL \
-                    AND coalesce(last_active_at, '0001-01-01 00:00:00+00'::timestamptz) \
-                        = '0001-01-01 00:00:00+00'::timestamptz \
-                    AND created_at < now() - interval '30 days') AS never_active, \
+                (SELECT never_active_count FROM organizations WHERE id = $1) \
+                - (SELECT count(*) FROM memberships WHERE organization_id = $1 AND last_active_at IS NULL \
+                    AND created_at >= now() - interval '30 days') AS never_active, \
                 (SELECT true FROM invitations WHERE organization_id = $1 \
                   ORDER BY organization_id, id LIMIT 1) IS NOT NULL AS ever_invited, \
                 (SELECT true FROM teams WHERE organization_id = $1 \

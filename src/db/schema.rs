@@ -225,6 +225,7 @@ diesel::table! {
         access_history_since -> Nullable<Timestamptz>,
         lapsed_through -> Timestamptz,
         lapsed_count -> Int4,
+        never_active_count -> Int4,
     }
 }
 

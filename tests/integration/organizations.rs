@@ -90,6 +90,51 @@ async fn the_overview_counts_pending_invitations_as_used_seats() {
     assert!(page.contains("1 member, 2 reserved by pending invitations, 97 free."));
 }
 
+/// Members who never came back: kept per organization as they join, come back,
+/// lose their last-active time and leave, and shown on the Overview for those who
+/// joined 30 days ago or more.
+#[tokio::test]
+async fn the_overview_names_members_who_never_came_back_from_a_kept_count() {
+    let app = spawn_app().await;
+    let slug = app.owner_of("Acme", "Olivia", "olivia@acme.test").await;
+    for (name, email) in [("Ada", "ada@example.com"), ("Bob", "bob@example.com"), ("Cy", "cy@example.com")] {
+        app.member(&slug, name, email, "member").await;
+    }
+    let kept_and_true = || {
+        (
+            app.count("SELECT never_active_count::bigint AS count FROM organizations"),
+            app.count("SELECT count(*) FROM memberships WHERE last_active_at IS NULL"),
+        )
+    };
+    // Ada and Bob joined 40 days ago and never came back; Cy joined 10 days ago.
+    app.execute(
+        "UPDATE memberships SET last_active_at = NULL, created_at = now() - interval '40 days' \
+          WHERE member_email IN ('ada@example.com', 'bob@example.com')",
+    );
+    app.execute(
+        "UPDATE memberships SET last_active_at = NULL, created_at = now() - interval '10 days' \
+          WHERE member_email = 'cy@example.com'",
+    );
+    let (kept, truth) = kept_and_true();
+    assert!(truth >= 3, "Ada, Bob and Cy have no last-active time");
+    assert_eq!(kept, truth);
+    let (_, page) = app.get_text(&format!("/orgs/{slug}")).await;
+    assert!(page.contains("2 members have not been back since joining 30 days ago or more"), "{page}");
+    // Bob comes back; Ada leaves the organization.
+    app.execute("UPDATE memberships SET last_active_at = now() WHERE member_email = 'bob@example.com'");
+    app.execute("DELETE FROM memberships WHERE member_email = 'ada@example.com'");
+    let (kept, now_true) = kept_and_true();
+    assert_eq!(kept, now_true);
+    let (_, page) = app.get_text(&format!("/orgs/{slug}")).await;
+    assert!(!page.contains("not been back since joining"), "Cy joined 10 days ago: {page}");
+    // Cy's 30 days pass.
+    app.execute("UPDATE memberships SET created_at = now() - interval '31 days' WHERE member_email = 'cy@example.com'");
+    let (kept, now_true) = kept_and_true();
+    assert_eq!(kept, now_true);
+    let (_, page) = app.get_text(&format!("/orgs/{slug}")).await;
+    assert!(page.contains("1 member has not been back since joining 30 days ago or more"), "{page}");
+}
+
 /// Seeds the demo organization through its use cases, every account with the tests'
 /// password ([`crate::common::PASSWORD`]).
 pub(crate) fn seed_demo(app: &crate::common::TestApp) {
