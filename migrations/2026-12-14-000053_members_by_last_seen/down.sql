@@ -1,0 +1,1 @@
+DROP INDEX memberships_org_last_seen_idx;
