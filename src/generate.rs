@@ -13,6 +13,7 @@ use rand::RngExt as _;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+use crate::db::invitations::REMINDER_LEAD;
 use crate::db::organizations::seat_usage;
 use crate::db::{bulk, organizations, users};
 use crate::domain::event::Event;
@@ -224,6 +225,10 @@ impl Generator {
                 rows.created_at.push(created);
                 rows.expires_at.push(expires);
                 rows.send_count.push(if self.rng.random_ratio(1, 10) { 2 } else { 1 });
+                // Those already within their reminder's lead were reminded then, as the
+                // job queue would have done: generating them sends no mail.
+                let remind_at = expires - REMINDER_LEAD;
+                rows.reminded_at.push((remind_at <= self.now && created <= remind_at).then_some(remind_at));
             }
             out.invitations += bulk::insert_invitations(conn, org, (owner.id, &owner.name), rows)?;
             out.audit_events += bulk::insert_audit_events(conn, org, audit)?;

@@ -39,6 +39,7 @@ pub struct Invitations {
     pub created_at: Vec<OffsetDateTime>,
     pub expires_at: Vec<OffsetDateTime>,
     pub send_count: Vec<i32>,
+    pub reminded_at: Vec<Option<OffsetDateTime>>,
 }
 
 /// Audit events, with the moment each happened.
@@ -127,11 +128,12 @@ pub fn insert_invitations(
     let keys = keys_of(&rows.email);
     diesel::sql_query(
         "INSERT INTO invitations (id, organization_id, email, email_key, role, status, token_nonce, token_hash, \
-                                  invited_by, inviter_name, created_at, expires_at, last_sent_at, send_count) \
+                                  invited_by, inviter_name, created_at, expires_at, last_sent_at, send_count, \
+                                  reminded_at) \
          SELECT id, $9, email, email_key, role, 'pending', nonce, hash, $10, $11, created_at, expires_at, created_at, \
-                sends \
-           FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $12) \
-                AS r(id, email, role, nonce, hash, created_at, expires_at, sends, email_key)",
+                sends, reminded_at \
+           FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $12, $13) \
+                AS r(id, email, role, nonce, hash, created_at, expires_at, sends, email_key, reminded_at)",
     )
     .bind::<Array<SqlUuid>, _>(rows.id)
     .bind::<Array<Text>, _>(rows.email)
@@ -145,6 +147,7 @@ pub fn insert_invitations(
     .bind::<SqlUuid, _>(inviter)
     .bind::<Text, _>(inviter_name)
     .bind::<Array<Text>, _>(keys)
+    .bind::<Array<Nullable<Timestamptz>>, _>(rows.reminded_at)
     .execute(conn)
 }
 
