@@ -311,11 +311,11 @@ fn listing_statements_walk_an_index_at_100000_rows() {
     .unwrap();
     diesel::sql_query("ANALYZE webhook_deliveries").execute(&mut conn).unwrap();
     #[derive(QueryableByName)]
-    struct Endpoint {
+    struct Row {
         #[diesel(sql_type = diesel::sql_types::Uuid)]
         id: Uuid,
     }
-    let endpoint: Endpoint =
+    let endpoint: Row =
         diesel::sql_query("SELECT id FROM webhook_endpoints ORDER BY url LIMIT 1").get_result(&mut conn).unwrap();
     for before in [None, Some((year_ago, 0))] {
         let plan = roster::db::webhooks::log_plan(&mut conn, endpoint.id, before, 50).unwrap();
@@ -339,12 +339,7 @@ fn listing_statements_walk_an_index_at_100000_rows() {
     )
     .execute(&mut conn)
     .unwrap();
-    #[derive(QueryableByName)]
-    struct Beside {
-        #[diesel(sql_type = diesel::sql_types::Uuid)]
-        id: Uuid,
-    }
-    let beside: Beside =
+    let beside: Row =
         diesel::sql_query("SELECT id FROM organizations WHERE slug = 'beside'").get_result(&mut conn).unwrap();
     let mut strays = Vec::new();
     for sort in SORTS {
