@@ -213,7 +213,7 @@ pub fn prospects(
     at: Option<&str>,
     email: &str,
     key: &str,
-    gone: &[&str],
+    gone: &[crate::domain::event::EventKind],
 ) -> QueryResult<Prospects> {
     use diesel::sql_types::{Bool, Jsonb, Nullable, Text, Timestamptz};
     #[derive(QueryableByName)]
@@ -253,15 +253,12 @@ pub fn prospects(
         #[diesel(sql_type = Bool)]
         invited: bool,
     }
-    // The actions written into the text (a fixed list, so the text is the same for
-    // every account and its plan is kept): PostgreSQL then looks them up in the index
+    // The actions written into the text (event keys of our own vocabulary, the same
+    // for every account, so its plan is kept): PostgreSQL then looks them up in the index
     // of the organization's events by action. Bound as an array it planned the check
     // as a scan of every event naming the address, in every organization (120 ms at
     // two million events), and as a run-time array, one of all the organization's.
-    if let Some(odd) = gone.iter().find(|a| !a.bytes().all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_')) {
-        return Err(diesel::result::Error::QueryBuilderError(format!("not an event key: {odd:?}").into()));
-    }
-    let actions = gone.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ");
+    let actions = gone.iter().map(|kind| format!("'{}'", kind.key())).collect::<Vec<_>>().join(", ");
     let row: Row = super::prepared::prepared(format!(
         "SELECT (SELECT coalesce(jsonb_agg(jsonb_build_object('id', r.id, 'organization', r.organization_id, \
                         'org_name', o.name, 'asked_at', r.created_at) ORDER BY r.created_at DESC), '[]'::jsonb) \

@@ -16,6 +16,7 @@ pub use crate::db::domains::OrgDomain;
 use crate::db::organizations::seat_usage;
 use crate::db::{invitations, is_unique_violation, memberships, organizations, users};
 use crate::domain::domains::{domain_of, record_value};
+use crate::domain::event::EventKind;
 use crate::domain::{
     DomainError, DomainName, DomainPolicy, EmailAddress, OrgId, Permission, Role, Slug, Token, UserId,
 };
@@ -190,7 +191,7 @@ pub(crate) fn eligible(conn: &mut PgConnection, user: UserId) -> Result<Option<E
 }
 
 /// Removed, left, or deleted by the identity provider: they do not come back by themselves.
-const GONE: [&str; 3] = ["member.removed", "member.left", "member.deprovisioned"];
+const GONE: [EventKind; 3] = [EventKind::MemberRemoved, EventKind::MemberLeft, EventKind::MemberDeprovisioned];
 
 /// What the account `user` (its address `email`, verified or not) could join: its
 /// open requests, and the verified domain its address is at (none unless verified),
