@@ -4,15 +4,15 @@
 
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{BigInt, Bool, Jsonb, Nullable, Text, Timestamptz};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::listing::escape_like;
+use super::prepared::{prepared, Prepared};
 use super::schema::{memberships, organizations, scim_requests, team_members, teams};
 use crate::domain::scim::{Attr, CompareOp, Filter, FilterValue, ResourceKind, ScimError};
-use crate::domain::OrgId;
+use crate::domain::{OrgId, Role, UserId};
 
 /// A member as a SCIM User reads it.
 #[derive(Debug, Clone, QueryableByName)]
@@ -87,8 +87,10 @@ impl Sql {
         format!("${}", self.binds.len() + 1)
     }
 
-    fn query(self, org: OrgId) -> BoxedSqlQuery<'static, Pg, SqlQuery> {
-        let mut query = diesel::sql_query(self.text).into_boxed().bind::<diesel::sql_types::Uuid, _>(org.0);
+    /// The statement, kept prepared by its text (values are all bound): a provider's
+    /// requests ask the same few shapes over and over, each inside the organization's lock.
+    fn query(self, org: OrgId) -> Prepared<'static> {
+        let mut query = prepared(self.text).bind::<diesel::sql_types::Uuid, _>(org.0);
         for bind in self.binds {
             query = match bind {
                 Bind::Text(text) => query.bind::<Text, _>(text),
@@ -323,7 +325,7 @@ pub fn groups(
 
 /// One member as a User.
 pub fn user(conn: &mut PgConnection, org: OrgId, id: Uuid) -> QueryResult<Option<UserRow>> {
-    diesel::sql_query(format!("SELECT {USER_COLUMNS} FROM memberships m WHERE m.organization_id = $1 AND m.id = $2"))
+    prepared(format!("SELECT {USER_COLUMNS} FROM memberships m WHERE m.organization_id = $1 AND m.id = $2"))
         .bind::<diesel::sql_types::Uuid, _>(org.0)
         .bind::<diesel::sql_types::Uuid, _>(id)
         .get_result(conn)
@@ -332,7 +334,7 @@ pub fn user(conn: &mut PgConnection, org: OrgId, id: Uuid) -> QueryResult<Option
 
 /// One team as a Group.
 pub fn group(conn: &mut PgConnection, org: OrgId, id: Uuid) -> QueryResult<Option<GroupRow>> {
-    diesel::sql_query(format!("SELECT {GROUP_COLUMNS} FROM teams t WHERE t.organization_id = $1 AND t.id = $2"))
+    prepared(format!("SELECT {GROUP_COLUMNS} FROM teams t WHERE t.organization_id = $1 AND t.id = $2"))
         .bind::<diesel::sql_types::Uuid, _>(org.0)
         .bind::<diesel::sql_types::Uuid, _>(id)
         .get_result(conn)
@@ -428,6 +430,31 @@ pub fn touch_group(conn: &mut PgConnection, team: Uuid, external_id: Option<&str
             teams::scim_managed.eq(true),
         ))
         .execute(conn)
+}
+
+/// Adds the user to the organization as a Member the provider manages, with its
+/// external id and the parts of its User kept only for it ([`keep_profile`]'s, in
+/// the same write). Returns the membership's id.
+pub fn insert_member(
+    conn: &mut PgConnection,
+    org: OrgId,
+    user: UserId,
+    external_id: Option<&str>,
+    profile: &serde_json::Value,
+) -> QueryResult<Uuid> {
+    diesel::insert_into(memberships::table)
+        .values((
+            memberships::id.eq(Uuid::new_v4()),
+            memberships::organization_id.eq(org.0),
+            memberships::user_id.eq(user.0),
+            memberships::role.eq(Role::Member),
+            memberships::scim_managed.eq(true),
+            memberships::scim_external_id.eq(external_id),
+            memberships::scim_profile.eq(profile),
+            memberships::scim_updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(memberships::id)
+        .get_result(conn)
 }
 
 /// Stores what the provider manages of a member: its external id and the parts of

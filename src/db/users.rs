@@ -52,6 +52,8 @@ pub struct NewUser<'a> {
     pub email_key: &'a str,
     pub email_verified_at: Option<OffsetDateTime>,
     pub password_hash: Option<&'a str>,
+    /// The organization whose identity provider makes the account, if one does.
+    pub provisioned_by: Option<Uuid>,
 }
 
 /// Renames an account (the copies on its memberships follow, by trigger).
@@ -60,11 +62,6 @@ pub fn set_name(conn: &mut PgConnection, id: UserId, name: &str) -> QueryResult<
         .filter(users::name.ne(name))
         .set((users::name.eq(name), users::updated_at.eq(diesel::dsl::now)))
         .execute(conn)
-}
-
-/// Records which organization's identity provider made the account.
-pub fn set_provisioned_by(conn: &mut PgConnection, id: UserId, org: Uuid) -> QueryResult<usize> {
-    diesel::update(users::table.find(id.0)).set(users::provisioned_by.eq(org)).execute(conn)
 }
 
 /// The organization whose identity provider made the account, if one did.

@@ -65,6 +65,7 @@ fn create_account(
             email_key: input.email.canonical(),
             email_verified_at: None,
             password_hash: Some(password_hash),
+            provisioned_by: None,
         };
         match users::insert(conn, &new_user)? {
             Some(user) => {
@@ -362,6 +363,7 @@ fn create_invited_account(
             email_key: &email_key,
             email_verified_at: proven.then(OffsetDateTime::now_utc),
             password_hash: Some(password_hash),
+            provisioned_by: None,
         };
         match users::insert(conn, &new_user)? {
             Some(user) if proven => {

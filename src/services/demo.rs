@@ -41,6 +41,7 @@ pub fn create_verified_user(
         email_key: email.canonical(),
         email_verified_at: Some(time::OffsetDateTime::now_utc()),
         password_hash: Some(password_hash),
+        provisioned_by: None,
     };
     Ok(users::insert(conn, &user)?.is_some())
 }

@@ -525,15 +525,17 @@ pub fn create_user(
         for (invitation, _) in invited {
             crate::db::invitations::revoke(conn, org_id, invitation.id, None)?;
         }
-        let membership = memberships::insert(conn, org_id, user.user_id(), Role::Member)?;
+        // Made managed at once: every later write of a membership row touches each of
+        // the table's indexes, so the SCIM fields are not a second write.
+        let membership =
+            rows::insert_member(conn, org_id, user.user_id(), external_id(&wanted).as_deref(), &profile_of(&wanted))?;
         if needs_consent {
             // As a new account would read: the provider's name and address, unverified.
             let shown = name.clone().unwrap_or_else(|| email.as_str().split('@').next().unwrap_or_default().to_owned());
-            memberships::await_consent(conn, membership.id, &shown, email.as_str())?;
+            memberships::await_consent(conn, membership, &shown, email.as_str())?;
         }
-        rows::keep_profile(conn, membership.id, external_id(&wanted).as_deref(), &profile_of(&wanted))?;
         if !active {
-            memberships::set_suspended(conn, membership.id, true)?;
+            memberships::set_suspended(conn, membership, true)?;
         }
         if created && crate::db::sso::covering(conn, email.domain())?.is_none() {
             let token = Token::generate();
@@ -543,17 +545,13 @@ pub fn create_user(
             let message = messages::provisioned(&user.email, &user.name, &org.name, &links.reset_password(&token))?;
             outbox::enqueue(conn, links.sealing_key(), &message)?;
         }
-        let mut events = vec![Event::MemberProvisioned {
-            membership: membership.id,
-            user: user.id,
-            email: email.as_str().to_owned(),
-        }];
+        let mut events = vec![Event::MemberProvisioned { membership, user: user.id, email: email.as_str().to_owned() }];
         if !active {
             let email = email.as_str().to_owned();
-            events.push(Event::MemberSuspended { membership: membership.id, user: user.id, email, role: Role::Member });
+            events.push(Event::MemberSuspended { membership, user: user.id, email, role: Role::Member });
         }
         provider.actor.record(conn, &provider.access, &events)?;
-        let row = rows::user(conn, org_id, membership.id)?.ok_or(AppError::NotFound)?;
+        let row = rows::user(conn, org_id, membership)?.ok_or(AppError::NotFound)?;
         Ok(Ok(user_json(&provider.base, &row)))
     })?;
     outcome
@@ -574,11 +572,10 @@ fn create_account(
         email_key: email.canonical(),
         email_verified_at: verified.then(time::OffsetDateTime::now_utc),
         password_hash: None,
+        provisioned_by: Some(org),
     };
-    let user = users::insert(conn, &new)?
-        .ok_or_else(|| ScimError::uniqueness(format!("{} has an account already.", email.as_str())))?;
-    users::set_provisioned_by(conn, user.user_id(), org)?;
-    Ok(user)
+    users::insert(conn, &new)?
+        .ok_or_else(|| ScimError::uniqueness(format!("{} has an account already.", email.as_str())))
 }
 
 /// The member behind a User, locked, with the User as it is now; `If-Match` checked.

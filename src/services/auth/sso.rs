@@ -572,6 +572,7 @@ fn create_account(conn: &mut PgConnection, email: &EmailAddress, name: Option<&s
         email_key: email.canonical(),
         email_verified_at: Some(OffsetDateTime::now_utc()),
         password_hash: None,
+        provisioned_by: None,
     };
     let created =
         users::insert(conn, &new)?.ok_or_else(|| AppError::Conflict("That address has an account.".into()))?;
