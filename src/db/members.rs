@@ -167,7 +167,7 @@ pub fn plan(conn: &mut PgConnection, q: &MemberQuery<'_>) -> QueryResult<Vec<Str
 /// [`list`]'s statement, or `None` when the cursor is past every row.
 fn statement(q: &MemberQuery<'_>) -> Option<Prepared<'static>> {
     use Key::{Column, Constant};
-    // Sort expressions match the indexes of migrations 3, 9 and 15.
+    // Sort expressions match the indexes of migrations 3 (rebuilt by 54), 9 and 15.
     let (member_key, invitation_key) = match q.sort {
         MemberSort::Name => (Column(SEARCHED_NAME), Constant("''::text", Value::Text(String::new()))),
         MemberSort::Email => (Column(SEARCHED_EMAIL), Column("lower(i.email)")),
