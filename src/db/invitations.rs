@@ -21,7 +21,7 @@ pub type PendingTo = (Invitation, String, String, Vec<Grant>);
 pub type Listed = (Vec<(Invitation, String)>, Vec<Grant>);
 
 /// An invitation row.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = invitations)]
 pub struct Invitation {
     pub id: Uuid,
@@ -116,17 +116,6 @@ pub fn pending_for_emails(
         .filter(unanswered())
         .filter(invitations::email_key.eq_any(keys))
         .select((Invitation::as_select(), invitations::email_key))
-        .load(conn)
-}
-
-/// The organization's oldest open invitations (they hold seats), oldest first.
-pub fn oldest_open(conn: &mut PgConnection, org: OrgId, limit: i64) -> QueryResult<Vec<Invitation>> {
-    invitations::table
-        .filter(invitations::organization_id.eq(org.0))
-        .filter(open())
-        .order((invitations::created_at.asc(), invitations::id.asc()))
-        .limit(limit)
-        .select(Invitation::as_select())
         .load(conn)
 }
 

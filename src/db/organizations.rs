@@ -126,17 +126,41 @@ pub struct SeatSummary {
     pub owner_name: Option<String>,
 }
 
-/// The seat counts of organization `id` (as [`seat_counts`]), its suspended members
-/// and its Owner's name.
-pub fn seat_summary(conn: &mut PgConnection, id: OrgId) -> QueryResult<SeatSummary> {
-    super::prepared::prepared(format!(
-        "SELECT {SEAT_COUNTS}, o.suspended_count::bigint AS suspended, \
-                (SELECT u.name FROM memberships m JOIN users u ON u.id = m.user_id \
-                  WHERE m.organization_id = o.id AND m.role = 'owner') AS owner_name \
-           FROM organizations o WHERE o.id = $1"
+/// The Seat Usage page's reads of organization `id` in one statement: its seat counts
+/// (as [`seat_counts`]), its suspended members and its Owner's name; and its `oldest`
+/// longest-open invitations (they hold seats), oldest first.
+pub fn seat_summary(
+    conn: &mut PgConnection,
+    id: OrgId,
+    oldest: i64,
+) -> QueryResult<(SeatSummary, Vec<super::invitations::Invitation>)> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(embed)]
+        summary: SeatSummary,
+        /// `None` on the one row of an organization with no open invitation.
+        #[diesel(embed)]
+        invitation: Option<super::invitations::Invitation>,
+    }
+    let rows: Vec<Row> = super::prepared::prepared(format!(
+        "SELECT s.*, i.* FROM ( \
+           SELECT {SEAT_COUNTS}, o.suspended_count::bigint AS suspended, \
+                  (SELECT u.name FROM memberships m JOIN users u ON u.id = m.user_id \
+                    WHERE m.organization_id = o.id AND m.role = 'owner') AS owner_name \
+             FROM organizations o WHERE o.id = $1) s \
+         LEFT JOIN LATERAL ( \
+           SELECT invitations.* FROM invitations WHERE invitations.organization_id = $1 AND {OPEN} \
+            ORDER BY invitations.created_at, invitations.id LIMIT $2) i ON true \
+         ORDER BY i.created_at, i.id",
+        OPEN = super::invitations::OPEN
     ))
     .bind::<diesel::sql_types::Uuid, _>(id.0)
-    .get_result(conn)
+    .bind::<diesel::sql_types::BigInt, _>(oldest)
+    .load(conn)?;
+    let mut rows = rows.into_iter();
+    let first = rows.next().ok_or(diesel::result::Error::NotFound)?;
+    let invitations = first.invitation.into_iter().chain(rows.filter_map(|row| row.invitation)).collect();
+    Ok((first.summary, invitations))
 }
 
 /// Seats held by open invitations of `organizations o`. The counters are kept exact

@@ -7,7 +7,7 @@ use super::access::{self, OrgAccess};
 use super::events::{self, Actor, Event};
 use super::members::{entries, MemberEntry};
 use super::viewer::Viewer;
-use crate::db::invitations::{self, Invitation};
+use crate::db::invitations::Invitation;
 use crate::db::memberships;
 use crate::db::organizations::{self, Organization};
 use crate::domain::{Permission, SeatAlert, SeatLimitError, SeatUsage, Slug, UserId};
@@ -48,9 +48,8 @@ pub fn page_access(conn: &mut PgConnection, slug: &Slug, user: UserId) -> Result
 /// The Seat Usage page's figures, for a viewer with `access`.
 pub fn figures(conn: &mut PgConnection, access: &OrgAccess) -> Result<SeatFigures, AppError> {
     let org = access.org.org_id();
-    let summary = organizations::seat_summary(conn, org)?;
+    let (summary, oldest) = organizations::seat_summary(conn, org, OLDEST_SHOWN)?;
     let usage = SeatUsage { members: summary.members, reserved: summary.reserved, limit: access.org.seat_limit.into() };
-    let oldest = invitations::oldest_open(conn, org, OLDEST_SHOWN)?;
     let since = time::OffsetDateTime::now_utc() - INACTIVE_AFTER;
     let inactive = entries(memberships::inactive_since(conn, org, since, OLDEST_SHOWN)?, access);
     let owner_name = summary.owner_name.unwrap_or_default();

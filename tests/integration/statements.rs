@@ -107,8 +107,8 @@ async fn every_page_costs_the_same_statements_with_60_rows_as_with_a_few() {
     assert_eq!(small, large, "statements per page, few rows -> 60 rows:\n{}", report.join("\n"));
     // A page is a handful of statements (session, membership, the page's reads), never dozens.
     assert!(large.iter().all(|&n| (1..=20).contains(&n)), "{}", report.join("\n"));
-    // The console's main pages, at most four: the session, the viewer with the
-    // organization, the page's rows, and one count or summary.
+    // The console's main pages, and Seat Usage, at most four: the session, the viewer
+    // with the organization, the page's rows, and one count or summary.
     let main = [
         "/dashboard",
         "/orgs/{slug}",
@@ -117,6 +117,7 @@ async fn every_page_costs_the_same_statements_with_60_rows_as_with_a_few() {
         "/orgs/{slug}/audit",
         "/orgs/{slug}/teams",
         "/orgs/{slug}/projects",
+        "/orgs/{slug}/seats",
     ];
     let over: Vec<&String> = few
         .iter()
