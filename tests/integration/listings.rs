@@ -336,9 +336,10 @@ fn listing_statements_walk_an_index_at_100000_rows() {
             for after in [None, Some(Cursor::Text("m".into(), Uuid::nil()))] {
                 let query = MemberQuery { search: "son", ..member_query(org, sort, descending, after.clone(), 50) };
                 let plan = members::plan(&mut conn, &query).unwrap();
-                if !plan.iter().any(|line| line.contains(&format!("Index Only Scan Backward using {index}")))
-                    && !plan.iter().any(|line| line.contains(&format!("Index Only Scan using {index}")))
-                {
+                let walks_index_alone = |line: &String| {
+                    line.contains("Index Only Scan") && line.contains(&format!(" using {index} on memberships"))
+                };
+                if !plan.iter().any(walks_index_alone) {
                     searches
                         .push(format!("search by {sort:?} desc={descending} after={after:?}:\n{}", plan.join("\n")));
                 }
