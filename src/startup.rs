@@ -1,13 +1,15 @@
 //! Builds the application: database, pool, job worker and HTTP server. Used by `main` and the tests.
 
 use std::net::TcpListener;
+use std::rc::Rc;
 
+use actix_service::ServiceFactoryExt as _;
 use actix_session::config::{PersistentSession, TtlExtensionPolicy};
 use actix_session::SessionMiddleware;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, DefaultHeaders};
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App};
 use tokio_util::sync::CancellationToken;
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt as _;
@@ -228,7 +230,9 @@ fn serve(
     });
     let store = PgSessionStore::new(db, lifetimes);
 
-    let server = HttpServer::new(move || {
+    let connections = routes::connections::Connections { state: state.clone(), store: store.clone() };
+    let address = listener.local_addr()?;
+    let app = move || {
         let headers = crate::web::headers::security_headers(secure)
             .into_iter()
             .fold(DefaultHeaders::new(), |headers, h| headers.add(h));
@@ -288,38 +292,68 @@ fn serve(
             .wrap(headers)
             .wrap(from_fn(routes::metrics::measure))
             .wrap(TracingLogger::<routes::logging::RedactingRootSpan>::new())
-    })
-    .workers(workers)
-    // Each worker's requests wait for the database on threads of its own blocking
-    // pool. More of them than the pool has connections only wait for one, each
-    // with its own stack and allocator cache: 200 requests at once made 200 such
-    // threads and 70 MB resident. Past this many, requests queue without a thread.
-    .worker_max_blocking_threads(blocking_threads)
-    // A browser that closes a tab closes its connection; by default the server would
-    // take that for a half-close and keep streaming into it until a write failed
-    // (a live bell's next keepalive, 25 s on). Browsers never half-close HTTP/1.1.
-    .h1_allow_half_closed(false)
-    // A connection's write buffer fills to this before it is written out, and stays
-    // as large as it grew for the connection's next answer: whole bodies come in
-    // pieces of this size (web::compression), so it stays at one piece. At the default
-    // (32 KiB) it grew to four pieces; an uncompressed Members page as one chunk left
-    // 74 KB with each of 200 kept-alive connections (+15 MB resident).
-    .h1_write_buffer_size(routes::compression::PIECE)
-    // An answer of several pieces is several writes: with Nagle's algorithm on, each
-    // write after the first waited for the client's delayed acknowledgement (40 ms a
-    // page on Linux). Pieces go out as they are written.
-    .on_connect(|connection, _| {
-        if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
-            if let Err(error) = tcp.set_nodelay(true) {
-                tracing::debug!(%error, "TCP_NODELAY not set");
-            }
-        }
-    })
-    // `Application::run_until` decides when to stop, so that live streams and the
-    // worker stop with the server.
-    .disable_signals()
-    .shutdown_timeout(grace.as_secs())
-    .listen(listener)?
-    .run();
+    };
+    let server = actix_server::Server::build();
+    let shutdown_signal = server.graceful_shutdown_signal();
+    let server = server
+        .workers(workers)
+        // Each worker's requests wait for the database on threads of its own blocking
+        // pool. More of them than the pool has connections only wait for one, each
+        // with its own stack and allocator cache: 200 requests at once made 200 such
+        // threads and 70 MB resident. Past this many, requests queue without a thread.
+        .worker_max_blocking_threads(blocking_threads)
+        // `Application::run_until` decides when to stop, so that live streams and the
+        // worker stop with the server.
+        .disable_signals()
+        .shutdown_timeout(grace.as_secs())
+        // The server actix-web's `HttpServer::listen` makes, with each connection going
+        // first to `web::connections`, which serves live-bell streams itself.
+        .listen("roster", listener, move || {
+            let shutdown_signal = shutdown_signal.clone();
+            let http = actix_http::HttpService::build()
+                // As `HttpServer` does: keep-alive connections close at a graceful stop.
+                .graceful_shutdown_signal(move || {
+                    let signal = shutdown_signal.clone();
+                    async move { signal.notified().await }
+                })
+                // actix-web's defaults for a request's head and a client going away.
+                .client_request_timeout(routes::connections::HEAD_TIMEOUT)
+                .client_disconnect_timeout(std::time::Duration::from_secs(1))
+                // A browser that closes a tab closes its connection; by default the
+                // server would take that for a half-close and keep streaming into it
+                // until a write failed (a live bell's next keepalive, 25 s on).
+                // Browsers never half-close HTTP/1.1.
+                .h1_allow_half_closed(false)
+                // A connection's write buffer fills to this before it is written out,
+                // and stays as large as it grew for the connection's next answer: whole
+                // bodies come in pieces of this size (web::compression), so it stays at
+                // one piece. At the default (32 KiB) it grew to four pieces; an
+                // uncompressed Members page as one chunk left 74 KB with each of 200
+                // kept-alive connections (+15 MB resident).
+                .h1_write_buffer_size(routes::compression::PIECE)
+                // An answer of several pieces is several writes: with Nagle's algorithm
+                // on, each write after the first waited for the client's delayed
+                // acknowledgement (40 ms a page on Linux). Pieces go out as written.
+                .tcp_nodelay(true)
+                .local_addr(address)
+                // The application's host and address are not read: links are built
+                // from ROSTER_BASE_URL (DESIGN.md §5), never from the request.
+                .finish(actix_service::map_config(
+                    actix_service::IntoServiceFactory::into_factory(app())
+                        .map_err(|error: actix_web::Error| error.error_response()),
+                    |_| actix_web::dev::AppConfig::default(),
+                ))
+                .tcp();
+            let connections = connections.clone();
+            actix_service::fn_factory(move || {
+                let http = actix_service::ServiceFactory::new_service(&http, ());
+                let connections = connections.clone();
+                async move {
+                    let http = Rc::new(http.await?);
+                    Ok::<_, ()>(actix_service::fn_service(move |io| connections.clone().serve(io, http.clone())))
+                }
+            })
+        })?
+        .run();
     Ok(server)
 }

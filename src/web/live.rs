@@ -25,6 +25,16 @@ const KEEPALIVE: Duration = Duration::from_secs(25);
 /// another instance or to this one restarted, and the page then refreshes its count.
 const CLOSING: &[u8] = b"retry: 3000\n\n";
 
+/// The headers of a live bell's response, wherever it is served (`bell_stream`,
+/// `web::connections`): never compressed, since a compressor holds events back until
+/// it has enough to send, never stored, never buffered by a proxy in front.
+pub const STREAM_HEADERS: [(&str, &str); 4] = [
+    ("content-type", "text/event-stream"),
+    ("content-encoding", "identity"),
+    ("cache-control", "no-store"),
+    ("x-accel-buffering", "no"),
+];
+
 /// Each user with a stream open, and the channel that wakes their streams.
 type Watchers = Arc<Mutex<HashMap<Uuid, watch::Sender<()>>>>;
 

@@ -6,6 +6,7 @@ pub mod assets;
 pub mod client;
 pub mod compression;
 pub mod confirm;
+pub mod connections;
 pub mod csrf;
 pub mod deadline;
 pub mod errors;

@@ -44,6 +44,14 @@ impl PgSessionStore {
     pub fn new(db: Db, lifetimes: Lifetimes) -> Self {
         Self { db, lifetimes }
     }
+
+    /// The account session `key` is signed in to, read as the session layer reads it
+    /// (the same load, which marks the session used): `None` when the session has
+    /// ended or its sign-in is not complete.
+    pub async fn signed_in(&self, key: &SessionKey) -> Result<Option<UserId>, LoadError> {
+        let state = self.load(key).await?;
+        Ok(state.and_then(|state| signed_in_as(&state).user).map(UserId))
+    }
 }
 
 /// The longest a session lasts after sign-in, however much it is used.
@@ -91,11 +99,30 @@ fn cookie_in(headers: &actix_web::http::header::HeaderMap, name: &str) -> Option
 fn cookies_in(
     headers: &actix_web::http::header::HeaderMap,
 ) -> impl Iterator<Item = actix_web::cookie::Cookie<'static>> + '_ {
-    headers
-        .get_all(actix_web::http::header::COOKIE)
-        .filter_map(|v| v.to_str().ok())
+    cookies_of(headers.get_all(actix_web::http::header::COOKIE).filter_map(|v| v.to_str().ok()))
+}
+
+/// Every cookie of `Cookie` header values, split and percent-decoded as actix reads them.
+fn cookies_of<'a>(
+    values: impl Iterator<Item = &'a str> + 'a,
+) -> impl Iterator<Item = actix_web::cookie::Cookie<'static>> + 'a {
+    values
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| actix_web::cookie::Cookie::parse_encoded(pair.trim().to_owned()).ok())
+}
+
+/// The session key in `Cookie` header values, when its cookie opens with `newest`, the
+/// key that makes cookies: for a connection served outside the session layer, which
+/// leaves a cookie made under an older key to the layer that reseals it.
+pub fn session_key_in<'a>(
+    values: impl Iterator<Item = &'a str> + 'a,
+    secure: bool,
+    newest: &Key,
+) -> Option<SessionKey> {
+    let name = cookie_name(secure);
+    let value = cookies_of(values).find(|c| c.name() == name)?.value().to_owned();
+    let (opened, _) = open_cookie(name, &value, std::slice::from_ref(newest))?;
+    SessionKey::try_from(opened).ok()
 }
 
 /// A session cookie's value decrypted with whichever of `keys` made it, with that

@@ -158,6 +158,78 @@ async fn the_stream_pushes_a_bell_event_when_something_arrives() {
     assert_eq!(ada.get("/notifications/stream").await.status(), StatusCode::SEE_OTHER);
 }
 
+/// A stream asked for on a connection of its own is served beside actix-web (its
+/// buffers are not kept per connection: web::connections): the same answer, the same
+/// events, the same refusals, and it lets go of the stream when the browser leaves.
+#[tokio::test]
+async fn a_stream_on_a_connection_of_its_own_answers_as_any_other() {
+    use reqwest::cookie::CookieStore as _;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let app = crate::common::spawn_app_with(|s| s.metrics_token = Some(crate::health::METRICS_TOKEN.into())).await;
+    let slug = app.owner_of("Acme", "Olivia Owner", OWNER).await;
+    let ada = app.other_browser();
+    ada.signed_in_user("Ada", "ada@example.com").await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let cookies = ada.jar.cookies(&app.address.parse().unwrap()).unwrap().to_str().unwrap().to_owned();
+    let open = |cookie: Option<String>| {
+        let address = address.clone();
+        async move {
+            let mut connection = tokio::net::TcpStream::connect(&address).await.unwrap();
+            let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
+            let head = format!(
+                "GET /notifications/stream HTTP/1.1\r\nHost: {address}\r\nAccept: text/event-stream\r\n{cookie}\r\n"
+            );
+            connection.write_all(head.as_bytes()).await.unwrap();
+            let mut head = Vec::new();
+            while !head.ends_with(b"\r\n\r\n") {
+                let mut byte = [0u8; 1];
+                assert_eq!(connection.read(&mut byte).await.unwrap(), 1, "the head ends: {head:?}");
+                head.push(byte[0]);
+            }
+            (connection, String::from_utf8(head).unwrap().to_ascii_lowercase())
+        }
+    };
+
+    let (mut stream, head) = open(Some(cookies.clone())).await;
+    assert!(head.starts_with("http/1.1 200 ok\r\n"), "{head}");
+    for line in [
+        "content-type: text/event-stream",
+        "content-encoding: identity",
+        "cache-control: no-store",
+        "x-frame-options: deny",
+        "x-content-type-options: nosniff",
+        "transfer-encoding: chunked",
+    ] {
+        assert!(head.contains(&format!("\r\n{line}\r\n")), "{line} in {head}");
+    }
+    crate::health::eventually_metric(&app, "roster_live_bell_streams", |n| n == 1.0).await;
+    // Somebody else's event does not reach Ada's stream; hers does, as one chunk.
+    app.invite(&slug, "bob@example.com", "member").await;
+    app.invite(&slug, "ada@example.com", "member").await;
+    let mut chunk = vec![0u8; 256];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut chunk))
+        .await
+        .expect("an event within seconds")
+        .unwrap();
+    assert_eq!(std::str::from_utf8(&chunk[..read]).unwrap(), "1b\r\nevent: bell\ndata: changed\n\n\r\n");
+    let text = crate::health::eventually_metric(&app, "roster_live_bell_streams", |n| n == 1.0).await;
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("roster_http_requests_total{") && l.contains("route=\"/notifications/stream\"")),
+        "the stream is counted under its route:\n{text}"
+    );
+    // The browser goes away: the stream is let go.
+    drop(stream);
+    crate::health::eventually_metric(&app, "roster_live_bell_streams", |n| n == 0.0).await;
+
+    // Without a session, or once signed out, the answer is the route's: to sign in.
+    let (_, head) = open(None).await;
+    assert!(head.starts_with("http/1.1 303 "), "{head}");
+    ada.sign_out().await;
+    let (_, head) = open(Some(cookies)).await;
+    assert!(head.starts_with("http/1.1 303 "), "signed out: {head}");
+}
+
 /// DESIGN.md §6: one instance holds thousands of open bells (the benchmark opens
 /// 10,000; CI a thousand). A change wakes each open stream of its user once and no
 /// stream of anybody else; closed streams are let go.

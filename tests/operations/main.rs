@@ -335,7 +335,21 @@ async fn sigterm_finishes_the_request_and_the_delivery_in_flight_and_loses_nothi
     request.write_all(&body.as_bytes()[..10]).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
 
+    // A live bell open on a connection of its own (served beside actix-web).
+    let mut bell = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head =
+        format!("GET /notifications/stream HTTP/1.1\r\nHost: {address}\r\nCookie: {}\r\n\r\n", olivia.cookie_header());
+    bell.write_all(head.as_bytes()).await.unwrap();
+    let mut opened = [0u8; 15];
+    bell.read_exact(&mut opened).await.unwrap();
+    assert_eq!(&opened, b"HTTP/1.1 200 OK", "the bell's stream is open");
+
     roster.signal(nix::sys::signal::Signal::SIGTERM);
+    // The bell is told when to come back, and its stream ends.
+    let mut told = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), bell.read_to_end(&mut told)).await.unwrap().unwrap();
+    let told = String::from_utf8_lossy(&told);
+    assert!(told.contains("retry: 3000") && told.ends_with("0\r\n\r\n"), "{told}");
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(tokio::net::TcpStream::connect(&address).await.is_err(), "a stopping Roster takes no new connection");
 

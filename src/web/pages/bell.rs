@@ -179,12 +179,12 @@ pub async fn mark_all_read(
 
 /// GET /notifications/stream: server-sent events, one `bell` event each time the
 /// signed-in user's bell changes; the page then fetches the count.
+/// A stream asked for on a new connection is served by `web::connections`; this
+/// route answers one asked for on a connection kept alive from an earlier request.
 pub async fn bell_stream(user: SignedIn, state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/event-stream")
-        // Never compressed: a compressor holds events back until it has enough to send.
-        .insert_header(("Content-Encoding", "identity"))
-        .insert_header(("Cache-Control", "no-store"))
-        .insert_header(("X-Accel-Buffering", "no"))
-        .streaming(state.bell.events_for(user.0 .0))
+    let mut response = HttpResponse::Ok();
+    for header in crate::web::live::STREAM_HEADERS {
+        response.insert_header(header);
+    }
+    response.streaming(state.bell.events_for(user.0 .0))
 }
