@@ -508,9 +508,30 @@ async fn bulk_action(
 #[derive(Default, Clone)]
 struct Load {
     errors: u64,
+    /// What each failed request was: its status, or the client's error.
+    error_kinds: BTreeMap<String, u64>,
     per_second: f64,
     p50_ms: f64,
     p99_ms: f64,
+}
+
+impl Load {
+    /// The errors in words for a table's cell: "" when none, else ", 2 errors (503 ×1, ...)".
+    fn errors_said(&self) -> String {
+        if self.errors == 0 {
+            return String::new();
+        }
+        format!(", {} errors{}", self.errors, self.kinds_said())
+    }
+
+    /// What the errors were: "" when none, else " (503 ×1, ...)".
+    fn kinds_said(&self) -> String {
+        if self.error_kinds.is_empty() {
+            return String::new();
+        }
+        let kinds: Vec<String> = self.error_kinds.iter().map(|(kind, n)| format!("{kind} ×{n}")).collect();
+        format!(" ({})", kinds.join(", "))
+    }
 }
 
 /// GETs `path` from `connections` concurrent loops for `seconds`.
@@ -642,16 +663,14 @@ async fn history_row(server: &Server, client: &Client, options: &Options, day: &
         scenario: "Access history of a project, its organization's audit log at 1,000,000 events".into(),
         measured: format!(
             "project {project} ({people} team places granted), {events} audit events; today p50 {:.1} ms, p99 {:.1} ms; \
-             a week ago p50 {:.1} ms, p99 {:.1} ms; {} statements/request{}",
+             a week ago p50 {:.1} ms, p99 {:.1} ms; {} statements/request{}{}",
             now.p50_ms,
             now.p99_ms,
             then.p50_ms,
             then.p99_ms,
             format_statements(statements),
-            match now.errors + then.errors {
-                0 => String::new(),
-                n => format!(", {n} errors"),
-            }
+            now.errors_said(),
+            then.errors_said()
         ),
         baseline: "–".into(),
         result: format!("p99 {worst:.1} ms"),
@@ -707,7 +726,7 @@ async fn load_encoded(
     let loops = (0..options.connections).map(|_| {
         let (client, url) = (client.clone(), url.clone());
         tokio::spawn(async move {
-            let (mut latencies, mut errors) = (Vec::new(), 0u64);
+            let (mut latencies, mut errors) = (Vec::new(), BTreeMap::<String, u64>::new());
             while Instant::now() < deadline {
                 let sent = Instant::now();
                 let request = client.get(&url);
@@ -716,29 +735,33 @@ async fn load_encoded(
                     None => request,
                 };
                 match request.send().await {
-                    Ok(response) if response.status().is_success() => {
-                        let _ = response.bytes().await;
-                        latencies.push(sent.elapsed());
-                    }
-                    _ => errors += 1,
+                    Ok(response) if response.status().is_success() => match response.bytes().await {
+                        Ok(_) => latencies.push(sent.elapsed()),
+                        Err(error) => *errors.entry(format!("body: {error}")).or_default() += 1,
+                    },
+                    Ok(response) => *errors.entry(response.status().as_u16().to_string()).or_default() += 1,
+                    Err(error) => *errors.entry(format!("{error:?}")).or_default() += 1,
                 }
             }
             (latencies, errors)
         })
     });
     let mut all = Vec::new();
-    let mut errors = 0;
-    for result in futures_util::future::join_all(loops).await.into_iter().flatten() {
-        all.extend(result.0);
-        errors += result.1;
+    let mut error_kinds = BTreeMap::<String, u64>::new();
+    for (latencies, errors) in futures_util::future::join_all(loops).await.into_iter().flatten() {
+        all.extend(latencies);
+        for (kind, n) in errors {
+            *error_kinds.entry(kind).or_default() += n;
+        }
     }
+    let errors = error_kinds.values().sum();
     let elapsed = started.elapsed().as_secs_f64();
     all.sort();
     let at = |q: f64| {
         all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1)))
             .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
     };
-    Load { errors, per_second: all.len() as f64 / elapsed, p50_ms: at(0.50), p99_ms: at(0.99) }
+    Load { errors, error_kinds, per_second: all.len() as f64 / elapsed, p50_ms: at(0.50), p99_ms: at(0.99) }
 }
 
 /// `/metrics` as a map from series (name and labels) to value.
@@ -811,7 +834,7 @@ fn ratio_row(
             measured.p50_ms,
             measured.p99_ms,
             format_statements(statements),
-            if measured.errors > 0 { format!(", {} errors", measured.errors) } else { String::new() }
+            measured.errors_said()
         ),
         baseline: format!(
             "{baseline_name}: {:.0} req/s, p50 {:.1} ms, p99 {:.1} ms",
@@ -1344,8 +1367,12 @@ async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
         rows.push(Row {
             scenario: format!("{name} under {CROWD} connections for {CROWD_SECONDS} s"),
             measured: format!(
-                "{:.0} req/s, p50 {:.1} ms, p99 {:.1} ms, {} errors{sign_ins}; resident memory up to {peak:.0} MB",
-                measured.per_second, measured.p50_ms, measured.p99_ms, measured.errors
+                "{:.0} req/s, p50 {:.1} ms, p99 {:.1} ms, {} errors{}{sign_ins}; resident memory up to {peak:.0} MB",
+                measured.per_second,
+                measured.p50_ms,
+                measured.p99_ms,
+                measured.errors,
+                measured.kinds_said(),
             ),
             baseline: "–".into(),
             result: format!("p99 {spread:.1}× p50, {peak:.0} MB"),
