@@ -488,3 +488,203 @@ pub(crate) fn granters_sql(org: &str, except: &str, limit: &str) -> String {
                   ORDER BY lower(member_name), id LIMIT {limit} - 1))"
     )
 }
+
+/// What a team's page reads besides its members, in one statement: the team, the
+/// viewer's role in it, the organization's seat counts (members, reserved) and the
+/// projects the team reaches (name, URL name, level; by name).
+pub struct TeamPageRows {
+    pub team: super::teams::Team,
+    pub my_role: Option<crate::domain::TeamRole>,
+    pub seat_counts: (i64, i64),
+    pub projects: Vec<(String, String, crate::domain::AccessLevel)>,
+}
+
+/// [`TeamPageRows`] of organization `org`'s team at `slug`, for the viewer's membership
+/// `viewer`; `None` when it has no such team.
+pub fn team_page_rows(
+    conn: &mut PgConnection,
+    org: OrgId,
+    slug: &Slug,
+    viewer: Option<Uuid>,
+) -> QueryResult<Option<TeamPageRows>> {
+    use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+    /// The team on every row, with a project it reaches on each (none on the one row
+    /// of a team that reaches none).
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+        #[diesel(sql_type = SqlUuid)]
+        organization_id: Uuid,
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(sql_type = Text)]
+        slug: String,
+        #[diesel(sql_type = Text)]
+        description: String,
+        #[diesel(sql_type = Timestamptz)]
+        created_at: OffsetDateTime,
+        #[diesel(sql_type = Bool)]
+        scim_managed: bool,
+        #[diesel(sql_type = Nullable<Text>)]
+        my_role: Option<crate::domain::TeamRole>,
+        #[diesel(sql_type = BigInt)]
+        members: i64,
+        #[diesel(sql_type = BigInt)]
+        reserved: i64,
+        #[diesel(sql_type = Nullable<Text>)]
+        project_name: Option<String>,
+        #[diesel(sql_type = Nullable<Text>)]
+        project_slug: Option<String>,
+        #[diesel(sql_type = Nullable<Text>)]
+        level: Option<crate::domain::AccessLevel>,
+    }
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    // The team, its viewer's role and the seats once (a materialized row), then a row
+    // per project it reaches.
+    let text = TEXT.get_or_init(|| {
+        format!(
+            "WITH team AS MATERIALIZED ( \
+                  SELECT t.id, t.organization_id, t.name, t.slug, t.description, t.created_at, t.scim_managed, \
+                         (SELECT tm.role FROM team_members tm \
+                           WHERE tm.team_id = t.id AND tm.membership_id = $3) AS my_role, \
+                         s.members, s.reserved \
+                    FROM teams t \
+                   CROSS JOIN LATERAL (SELECT {} FROM organizations o WHERE o.id = t.organization_id) s \
+                   WHERE t.organization_id = $1 AND t.slug = $2) \
+             SELECT team.*, p.name AS project_name, p.slug AS project_slug, g.level \
+               FROM team \
+               LEFT JOIN project_grants g ON g.team_id = team.id \
+               LEFT JOIN projects p ON p.id = g.project_id \
+              ORDER BY p.name, p.id",
+            SEAT_COUNTS
+        )
+    });
+    let rows: Vec<Row> = super::prepared::prepared(text.as_str())
+        .bind::<SqlUuid, _>(org.0)
+        .bind::<Text, _>(slug.as_str())
+        .bind::<Nullable<SqlUuid>, _>(viewer)
+        .load(conn)?;
+    let Some(first) = rows.first() else { return Ok(None) };
+    let team = super::teams::Team {
+        id: first.id,
+        organization_id: first.organization_id,
+        name: first.name.clone(),
+        slug: first.slug.clone(),
+        description: first.description.clone(),
+        created_at: first.created_at,
+        scim_managed: first.scim_managed,
+    };
+    let (my_role, seat_counts) = (first.my_role, (first.members, first.reserved));
+    let projects =
+        rows.into_iter().filter_map(|row| Some((row.project_name?, row.project_slug?, row.level?))).collect();
+    Ok(Some(TeamPageRows { team, my_role, seat_counts, projects }))
+}
+
+/// What a project's page reads of the project, in one statement: the project, its
+/// grants (in [`grants_of`](super::projects::grants_of)'s order) and the names of up to `granters` people who can
+/// grant access (unsorted), never the membership `except` (the viewer, told whom to
+/// ask when they reach nothing).
+pub struct ProjectPageRows {
+    pub project: super::projects::Project,
+    pub grants: Vec<super::projects::Grant>,
+    pub granters: Vec<String>,
+}
+
+/// [`ProjectPageRows`] of organization `org`'s project at `slug`; `None` when it has none.
+pub fn project_page_rows(
+    conn: &mut PgConnection,
+    org: OrgId,
+    slug: &crate::domain::Slug,
+    except: Option<Uuid>,
+    granters: i64,
+) -> QueryResult<Option<ProjectPageRows>> {
+    use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+    /// The project on every row; a grant on each, or none on the one row of a
+    /// project without grants.
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+        #[diesel(sql_type = SqlUuid)]
+        organization_id: Uuid,
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(sql_type = Text)]
+        slug: String,
+        #[diesel(sql_type = Text)]
+        description: String,
+        #[diesel(sql_type = Timestamptz)]
+        created_at: OffsetDateTime,
+        #[diesel(sql_type = Array<Text>)]
+        granters: Vec<String>,
+        #[diesel(sql_type = Nullable<SqlUuid>)]
+        grant_id: Option<Uuid>,
+        #[diesel(sql_type = Nullable<Text>)]
+        level: Option<crate::domain::AccessLevel>,
+        #[diesel(sql_type = Nullable<SqlUuid>)]
+        team_id: Option<Uuid>,
+        #[diesel(sql_type = Nullable<Text>)]
+        team_name: Option<String>,
+        #[diesel(sql_type = Nullable<Text>)]
+        team_slug: Option<String>,
+        #[diesel(sql_type = Nullable<SqlUuid>)]
+        membership_id: Option<Uuid>,
+        #[diesel(sql_type = Nullable<Text>)]
+        member_name: Option<String>,
+        #[diesel(sql_type = Nullable<Text>)]
+        member_email: Option<String>,
+        #[diesel(sql_type = Nullable<Timestamptz>)]
+        expires_at: Option<OffsetDateTime>,
+    }
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let text = TEXT.get_or_init(|| {
+        format!(
+            "SELECT p.id, p.organization_id, p.name, p.slug, p.description, p.created_at, \
+                    {} AS granters, \
+                    g.id AS grant_id, g.level, g.team_id, t.name AS team_name, t.slug AS team_slug, \
+                    g.membership_id, m.member_name, m.member_email, g.expires_at \
+               FROM projects p \
+               LEFT JOIN project_grants g ON g.project_id = p.id \
+               LEFT JOIN teams t ON t.id = g.team_id \
+               LEFT JOIN memberships m ON m.id = g.membership_id \
+              WHERE p.organization_id = $1 AND p.slug = $2 \
+              ORDER BY g.team_id IS NULL, lower(coalesce(t.name, m.member_name)), g.id",
+            granters_sql("$1", "$3", "$4")
+        )
+    });
+    let rows: Vec<Row> = super::prepared::prepared(text.as_str())
+        .bind::<SqlUuid, _>(org.0)
+        .bind::<Text, _>(slug.as_str())
+        .bind::<Nullable<SqlUuid>, _>(except)
+        .bind::<BigInt, _>(granters)
+        .load(conn)?;
+    let Some(first) = rows.first() else { return Ok(None) };
+    let project = super::projects::Project {
+        id: first.id,
+        organization_id: first.organization_id,
+        name: first.name.clone(),
+        slug: first.slug.clone(),
+        description: first.description.clone(),
+        created_at: first.created_at,
+    };
+    let granters = first.granters.clone();
+    let grants = rows
+        .into_iter()
+        .filter_map(|row| {
+            Some(super::projects::Grant {
+                id: row.grant_id?,
+                project_id: project.id,
+                level: row.level?,
+                team_id: row.team_id,
+                team_name: row.team_name,
+                team_slug: row.team_slug,
+                membership_id: row.membership_id,
+                member_name: row.member_name,
+                member_email: row.member_email,
+                expires_at: row.expires_at,
+            })
+        })
+        .collect();
+    Ok(Some(ProjectPageRows { project, grants, granters }))
+}

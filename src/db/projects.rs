@@ -177,16 +177,6 @@ pub fn revoke(conn: &mut PgConnection, project: Uuid, grant: Uuid) -> QueryResul
     diesel::delete(project_grants::table.filter(project_grants::project_id.eq(project)).find(grant)).execute(conn)
 }
 
-/// The projects a team reaches: (name, slug, level), by name.
-pub fn projects_of_team(conn: &mut PgConnection, team: Uuid) -> QueryResult<Vec<(String, String, AccessLevel)>> {
-    project_grants::table
-        .inner_join(projects::table.on(projects::id.eq(project_grants::project_id)))
-        .filter(project_grants::team_id.eq(team))
-        .order((projects::name, projects::id))
-        .select((projects::name, projects::slug, project_grants::level))
-        .load(conn)
-}
-
 /// How many grants a team has (ended with it when it is deleted).
 pub fn count_for_team(conn: &mut PgConnection, team: Uuid) -> QueryResult<i64> {
     project_grants::table.filter(project_grants::team_id.eq(team)).count().get_result(conn)

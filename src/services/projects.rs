@@ -112,10 +112,6 @@ pub struct ProjectPage {
     pub granters: Option<reach::Granters>,
 }
 
-fn project_in(conn: &mut PgConnection, access: &OrgAccess, project: &Slug) -> Result<Project, AppError> {
-    rows::find_by_slug(conn, access.org.org_id(), project)?.ok_or(AppError::NotFound)
-}
-
 /// A project's page (every member may see it).
 pub fn project_page(
     conn: &mut PgConnection,
@@ -124,11 +120,20 @@ pub fn project_page(
     project: &Slug,
 ) -> Result<ProjectPage, AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
-    let project = project_in(conn, &access, project)?;
-    let grants = rows::grants_of(conn, &[project.id])?;
+    // The project, its grants and whom to ask for access in one statement; then how
+    // the viewer reaches it: four statements with the session's.
+    let crate::db::organizations::ProjectPageRows { project, grants, granters } =
+        crate::db::organizations::project_page_rows(
+            conn,
+            access.org.org_id(),
+            project,
+            access.membership(),
+            reach::GRANTERS_NAMED,
+        )?
+        .ok_or(AppError::NotFound)?;
     let mine = reach::on_project(conn, access.person()?.membership, project.id)?;
     let manages = access.role.can(Permission::ManageTeamsAndProjects);
-    let granters = if mine.is_none() && !manages { Some(reach::granters(conn, &access)?) } else { None };
+    let granters = (mine.is_none() && !manages).then(|| reach::Granters::of(&access, granters));
     let sees_history = access.role.can(Permission::ViewAuditLog);
     Ok(ProjectPage { viewer, access, project, grants, mine, manages, sees_history, granters })
 }

@@ -129,16 +129,21 @@ pub(crate) fn rights(conn: &mut PgConnection, access: &OrgAccess, team: &Team) -
         Some(membership) => rows::role_of(conn, team.id, membership)?,
         None => None,
     };
+    Ok(rights_with(access, team, mine))
+}
+
+/// [`rights`] of the actor of `access`, whose role in `team` is `mine`.
+fn rights_with(access: &OrgAccess, team: &Team, mine: Option<TeamRole>) -> TeamRights {
     let may = |action| may_on_team(access.role, mine, action);
     // A team the identity provider manages is renamed and deleted there alone.
     let provider = matches!(access.principal, crate::domain::Principal::IdentityProvider { .. });
-    Ok(TeamRights {
+    TeamRights {
         manage_members: may(TeamAction::ManageMembers),
         invite: may(TeamAction::Invite),
         edit: may(TeamAction::Edit) && (!team.scim_managed || !access.org.scim_enabled || provider),
         role: access.role,
         team_role: mine,
-    })
+    }
 }
 
 /// Refuses unless the actor may manage `member`'s place in the team.
@@ -201,8 +206,14 @@ pub fn team_page(
     limit: i64,
 ) -> Result<TeamPage, AppError> {
     let (viewer, access) = access::page(conn, slug, user)?;
-    let team = team_in(conn, &access, team)?;
-    let rights = rights(conn, &access, &team)?;
+    // The team, the viewer's role in it, the seats and its projects in one statement,
+    // then its members: four statements with the session's.
+    let crate::db::organizations::TeamPageRows { team, my_role, seat_counts: (members, reserved), projects } =
+        crate::db::organizations::team_page_rows(conn, access.org.org_id(), team, access.membership())?
+            .ok_or(AppError::NotFound)?;
+    let rights = rights_with(&access, &team, my_role);
+    let seats =
+        rights.invite.then(|| crate::domain::SeatUsage { members, reserved, limit: access.org.seat_limit.into() });
     let members = rows::members(conn, team.id, after, limit)?
         .into_iter()
         .map(|member| TeamMemberEntry {
@@ -211,12 +222,6 @@ pub fn team_page(
             member,
         })
         .collect();
-    let projects = project_rows::projects_of_team(conn, team.id)?;
-    let seats = if rights.invite {
-        Some(crate::db::organizations::seat_usage(conn, access.org.org_id(), access.org.seat_limit)?)
-    } else {
-        None
-    };
     Ok(TeamPage { viewer, access, team, rights, members, projects, seats })
 }
 

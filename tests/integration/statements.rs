@@ -107,8 +107,9 @@ async fn every_page_costs_the_same_statements_with_60_rows_as_with_a_few() {
     assert_eq!(small, large, "statements per page, few rows -> 60 rows:\n{}", report.join("\n"));
     // A page is a handful of statements (session, membership, the page's reads), never dozens.
     assert!(large.iter().all(|&n| (1..=20).contains(&n)), "{}", report.join("\n"));
-    // The console's main pages, and Seat Usage, at most four: the session, the viewer
-    // with the organization, the page's rows, and one count or summary.
+    // The console's main pages, Seat Usage and a team's and a project's page, at most
+    // four: the session, the viewer with the organization, the page's rows, and one
+    // count or summary.
     let main = [
         "/dashboard",
         "/orgs/{slug}",
@@ -116,7 +117,9 @@ async fn every_page_costs_the_same_statements_with_60_rows_as_with_a_few() {
         "/orgs/{slug}/invitations",
         "/orgs/{slug}/audit",
         "/orgs/{slug}/teams",
+        "/orgs/{slug}/teams/{name}",
         "/orgs/{slug}/projects",
+        "/orgs/{slug}/projects/{name}",
         "/orgs/{slug}/seats",
     ];
     let over: Vec<&String> = few
