@@ -507,25 +507,13 @@ pub fn team_page_rows(
     slug: &Slug,
     viewer: Option<Uuid>,
 ) -> QueryResult<Option<TeamPageRows>> {
-    use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+    use diesel::sql_types::{BigInt, Nullable, Text, Uuid as SqlUuid};
     /// The team on every row, with a project it reaches on each (none on the one row
     /// of a team that reaches none).
     #[derive(QueryableByName)]
     struct Row {
-        #[diesel(sql_type = SqlUuid)]
-        id: Uuid,
-        #[diesel(sql_type = SqlUuid)]
-        organization_id: Uuid,
-        #[diesel(sql_type = Text)]
-        name: String,
-        #[diesel(sql_type = Text)]
-        slug: String,
-        #[diesel(sql_type = Text)]
-        description: String,
-        #[diesel(sql_type = Timestamptz)]
-        created_at: OffsetDateTime,
-        #[diesel(sql_type = Bool)]
-        scim_managed: bool,
+        #[diesel(embed)]
+        team: super::teams::Team,
         #[diesel(sql_type = Nullable<Text>)]
         my_role: Option<crate::domain::TeamRole>,
         #[diesel(sql_type = BigInt)]
@@ -566,15 +554,7 @@ pub fn team_page_rows(
         .bind::<Nullable<SqlUuid>, _>(viewer)
         .load(conn)?;
     let Some(first) = rows.first() else { return Ok(None) };
-    let team = super::teams::Team {
-        id: first.id,
-        organization_id: first.organization_id,
-        name: first.name.clone(),
-        slug: first.slug.clone(),
-        description: first.description.clone(),
-        created_at: first.created_at,
-        scim_managed: first.scim_managed,
-    };
+    let team = first.team.clone();
     let (my_role, seat_counts) = (first.my_role, (first.members, first.reserved));
     let projects =
         rows.into_iter().filter_map(|row| Some((row.project_name?, row.project_slug?, row.level?))).collect();
@@ -604,18 +584,8 @@ pub fn project_page_rows(
     /// project without grants.
     #[derive(QueryableByName)]
     struct Row {
-        #[diesel(sql_type = SqlUuid)]
-        id: Uuid,
-        #[diesel(sql_type = SqlUuid)]
-        organization_id: Uuid,
-        #[diesel(sql_type = Text)]
-        name: String,
-        #[diesel(sql_type = Text)]
-        slug: String,
-        #[diesel(sql_type = Text)]
-        description: String,
-        #[diesel(sql_type = Timestamptz)]
-        created_at: OffsetDateTime,
+        #[diesel(embed)]
+        project: super::projects::Project,
         #[diesel(sql_type = Array<Text>)]
         granters: Vec<String>,
         #[diesel(sql_type = Nullable<SqlUuid>)]
@@ -660,14 +630,7 @@ pub fn project_page_rows(
         .bind::<BigInt, _>(granters)
         .load(conn)?;
     let Some(first) = rows.first() else { return Ok(None) };
-    let project = super::projects::Project {
-        id: first.id,
-        organization_id: first.organization_id,
-        name: first.name.clone(),
-        slug: first.slug.clone(),
-        description: first.description.clone(),
-        created_at: first.created_at,
-    };
+    let project = first.project.clone();
     let granters = first.granters.clone();
     let grants = rows
         .into_iter()

@@ -13,7 +13,7 @@ use super::schema::{memberships, project_grants, projects, team_members, teams};
 use crate::domain::{AccessLevel, OrgId, Slug};
 
 /// A project row.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = projects)]
 pub struct Project {
     pub id: Uuid,

@@ -12,7 +12,7 @@ use super::schema::{memberships, team_members, teams};
 use crate::domain::{OrgId, Role, Slug, TeamRole};
 
 /// A team row.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = teams)]
 pub struct Team {
     pub id: Uuid,
