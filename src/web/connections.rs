@@ -10,9 +10,12 @@
 //! layer's own store, and only then is the head read off and the stream written,
 //! chunked, as its events come. What this cannot answer exactly as the route would
 //! (another request, no session or one not signed in, a cookie made under an older
-//! key, a head that does not arrive whole) goes to actix-web untouched, which
-//! answers it as it always has; so does a stream asked for on a connection kept
-//! alive from an earlier request.
+//! key, a head too long to look at) goes to actix-web untouched, which answers it as
+//! it always has; so does a stream asked for on a connection kept alive from an
+//! earlier request. A connection that sends no whole head in a head's time gets
+//! actix-web's answer, 408, from here (not a second wait there); one whose session
+//! cannot be read (the database unavailable) is closed, and the browser's
+//! EventSource comes back after its retry delay.
 
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -41,6 +44,9 @@ const HEAD_LIMIT: usize = 8 * 1024;
 /// actix-web allows a request's head (`client_request_timeout`).
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The longest pause between two looks at a head still arriving.
+const MAX_PAUSE: Duration = Duration::from_millis(320);
+
 /// The most header lines read from a stream's request.
 const MAX_HEADERS: usize = 64;
 
@@ -53,51 +59,87 @@ pub struct Connections {
 
 impl Connections {
     /// Serves one connection: as a live-bell stream, or through `http` (actix-web).
-    pub async fn serve<S>(self, io: TcpStream, http: Rc<S>) -> Result<(), S::Error>
+    pub async fn serve<S>(self, mut io: TcpStream, http: Rc<S>) -> Result<(), S::Error>
     where
         S: Service<TcpStream, Response = ()>,
     {
-        match self.stream_request(&io).await {
-            Some(request) => {
-                self.answer(io, request).await;
-                Ok(())
+        match self.route(&io).await {
+            Route::Stream(request) => self.answer(io, request).await,
+            Route::Http => return http.call(io).await,
+            Route::Close(answer) => {
+                if !answer.is_empty() {
+                    let _ = io.write_all(&answer).await;
+                }
+                let _ = io.shutdown().await;
             }
-            None => http.call(io).await,
         }
+        Ok(())
     }
 
-    /// The stream request at the start of `io`, when it is one this module answers:
-    /// read without consuming anything, so that any other goes on to actix-web whole.
-    async fn stream_request(&self, io: &TcpStream) -> Option<StreamRequest> {
-        let started = Instant::now();
+    /// Where the connection `io` goes, from its first request: read without consuming
+    /// anything, so that any request but a stream's goes on to actix-web whole.
+    async fn route(&self, io: &TcpStream) -> Route {
         let deadline = tokio::time::Instant::now() + HEAD_TIMEOUT;
         // The first look takes a few bytes on the stack: most connections end here.
         let mut start = [0u8; STREAM_REQUEST_LINE.len() + 1];
-        let peeked = tokio::time::timeout_at(deadline, io.peek(&mut start)).await.ok()?.ok()?;
+        let peeked = match tokio::time::timeout_at(deadline, io.peek(&mut start)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return Route::Close(Vec::new()), // gone before a byte
+            Ok(Ok(peeked)) => peeked,
+            // Nothing in the time a request's head is given: as actix-web answers it.
+            Err(_) => return Route::Close(timed_out()),
+        };
         if !could_be_stream_request(&start[..peeked]) {
-            return None;
+            return Route::Http;
         }
         let mut buffer = vec![0u8; HEAD_LIMIT];
+        // A peek returns what has come and keeps the socket readable, so a head still
+        // arriving is looked at again after a pause, longer each time.
+        let mut pause = Duration::from_millis(5);
         let (head, cookies) = loop {
-            let peeked = tokio::time::timeout_at(deadline, io.peek(&mut buffer)).await.ok()?.ok()?;
+            let peeked = match tokio::time::timeout_at(deadline, io.peek(&mut buffer)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => return Route::Close(Vec::new()),
+                Ok(Ok(peeked)) => peeked,
+                Err(_) => return Route::Close(timed_out()),
+            };
             let bytes = &buffer[..peeked];
             if !could_be_stream_request(bytes) {
-                return None;
+                return Route::Http;
             }
-            match parse_head(bytes)? {
-                Parsed::Whole { length, cookies } => break (length, cookies),
-                // The rest of the head is on its way (a peek returns what has come):
-                // look again shortly, within the time actix-web would give it.
-                Parsed::Partial if peeked < HEAD_LIMIT => tokio::time::sleep(Duration::from_millis(5)).await,
-                Parsed::Partial => return None,
+            match parse_head(bytes) {
+                Some(Parsed::Whole { length, cookies }) => break (length, cookies),
+                Some(Parsed::Partial) if peeked < HEAD_LIMIT => {
+                    if tokio::time::timeout_at(deadline, tokio::time::sleep(pause)).await.is_err() {
+                        return Route::Close(timed_out());
+                    }
+                    pause = (pause * 2).min(MAX_PAUSE);
+                }
+                Some(Parsed::Partial) | None => return Route::Http,
             }
         };
         drop(buffer);
+        let started = Instant::now();
         let secure = self.state.settings.serves_tls();
-        let key = session_key_in(cookies.iter().map(String::as_str), secure, self.state.cookie_keys.first()?)?;
-        let (user, statements) = crate::db::Db::count_statements(self.store.signed_in(&key)).await;
-        let user = user.ok()??;
-        Some(StreamRequest { head, user, started, statements })
+        let Some(newest) = self.state.cookie_keys.first() else { return Route::Http };
+        let Some(key) = session_key_in(cookies.iter().map(String::as_str), secure, newest) else {
+            return Route::Http;
+        };
+        // Bounded as a request is (`web::deadline`).
+        let check = crate::db::Db::count_statements(self.store.signed_in(&key));
+        match tokio::time::timeout(self.state.settings.request_timeout, check).await {
+            Ok((Ok(Some(user)), statements)) => Route::Stream(StreamRequest { head, user, started, statements }),
+            // Not signed in (or no longer): the route's own answer.
+            Ok((Ok(None), _)) => Route::Http,
+            // The database is unavailable or slow: the browser's EventSource comes back
+            // after its retry delay (an error status would end it for good).
+            Ok((Err(error), _)) => {
+                tracing::warn!(%error, "a live bell's session could not be read; its connection is closed");
+                Route::Close(Vec::new())
+            }
+            Err(_) => {
+                tracing::warn!("a live bell's session was not read in time; its connection is closed");
+                Route::Close(Vec::new())
+            }
+        }
     }
 
     /// Answers a stream request: its head read off, the response's head, then one
@@ -121,8 +163,9 @@ impl Connections {
         self.state.metrics.observe_request(Some(STREAM_PATH), "GET", 200, started.elapsed().as_secs_f64(), statements);
         let events = self.state.bell.events_for(user.0);
         let mut events = std::pin::pin!(events);
-        // What a browser sends on a stream's connection is not read as requests (none
-        // can follow a response without an end); reading it tells when it went away.
+        // A browser sends nothing more on a stream's connection (no request can follow
+        // a response without an end): reading tells when it went away, and anything
+        // it does send ends the stream.
         let mut scratch = [0u8; 64];
         loop {
             tokio::select! {
@@ -144,10 +187,8 @@ impl Connections {
                         return;
                     }
                     match io.try_read(&mut scratch) {
-                        Ok(0) => return, // closed
-                        Ok(_) => {}
                         Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
-                        Err(_) => return,
+                        _ => return, // closed, failed, or sent something
                     }
                 }
             }
@@ -155,8 +196,26 @@ impl Connections {
     }
 }
 
-/// A stream request, checked: the length of its head, whose session it is, when it
-/// began and the statements its check took.
+/// Where a connection goes.
+enum Route {
+    /// A live-bell stream, answered here.
+    Stream(StreamRequest),
+    /// Any other request: actix-web's.
+    Http,
+    /// Closed, after `answer` (if any): the client went away or sent no whole head in
+    /// time (408, as actix-web answers it), or its session could not be read.
+    Close(Vec<u8>),
+}
+
+/// The answer to a request whose head did not arrive in time.
+fn timed_out() -> Vec<u8> {
+    let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+    format!("HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\ndate: {date}\r\n\r\n")
+        .into_bytes()
+}
+
+/// A stream request, checked: the length of its head, whose session it is, when its
+/// check began and the statements it took.
 struct StreamRequest {
     head: usize,
     user: UserId,

@@ -221,6 +221,14 @@ async fn a_stream_on_a_connection_of_its_own_answers_as_any_other() {
     // The browser goes away: the stream is let go.
     drop(stream);
     crate::health::eventually_metric(&app, "roster_live_bell_streams", |n| n == 0.0).await;
+    // Nothing is sent on a stream's connection after its request: what is, ends it.
+    let (mut stream, _) = open(Some(cookies.clone())).await;
+    crate::health::eventually_metric(&app, "roster_live_bell_streams", |n| n == 1.0).await;
+    stream.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+    let mut rest = Vec::new();
+    tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_end(&mut rest)).await.unwrap().unwrap();
+    assert!(rest.is_empty(), "closed, nothing answered: {rest:?}");
+    crate::health::eventually_metric(&app, "roster_live_bell_streams", |n| n == 0.0).await;
 
     // Without a session, or once signed out, the answer is the route's: to sign in.
     let (_, head) = open(None).await;
@@ -228,6 +236,27 @@ async fn a_stream_on_a_connection_of_its_own_answers_as_any_other() {
     ada.sign_out().await;
     let (_, head) = open(Some(cookies)).await;
     assert!(head.starts_with("http/1.1 303 "), "signed out: {head}");
+}
+
+/// A stream's head that stops halfway is answered as actix-web answers a slow head
+/// (408, then closed) once a request's head time is up, and not held any longer.
+#[tokio::test]
+async fn a_stream_request_that_stops_halfway_is_timed_out_like_any_request() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (app, _slug) = acme().await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut connection = tokio::net::TcpStream::connect(&address).await.unwrap();
+    connection.write_all(b"GET /notifications/stream HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    tokio::time::timeout(std::time::Duration::from_secs(15), connection.read_to_end(&mut answer))
+        .await
+        .expect("answered and closed within the head's time")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408 Request Timeout\r\n"), "{answer}");
+    let waited = started.elapsed();
+    assert!(waited < std::time::Duration::from_secs(9), "held for {waited:?}, not a head's time plus actix-web's");
 }
 
 /// DESIGN.md §6: one instance holds thousands of open bells (the benchmark opens
