@@ -82,11 +82,9 @@ impl Connections {
         let deadline = tokio::time::Instant::now() + HEAD_TIMEOUT;
         // The first look takes a few bytes on the stack: most connections end here.
         let mut start = [0u8; STREAM_REQUEST_LINE.len() + 1];
-        let peeked = match tokio::time::timeout_at(deadline, io.peek(&mut start)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => return Route::Close(Vec::new()), // gone before a byte
-            Ok(Ok(peeked)) => peeked,
-            // Nothing in the time a request's head is given: as actix-web answers it.
-            Err(_) => return Route::Close(timed_out()),
+        let peeked = match peek(io, &mut start, deadline).await {
+            Ok(peeked) => peeked,
+            Err(route) => return route,
         };
         if !could_be_stream_request(&start[..peeked]) {
             return Route::Http;
@@ -96,10 +94,9 @@ impl Connections {
         // arriving is looked at again after a pause, longer each time.
         let mut pause = Duration::from_millis(5);
         let (head, cookies) = loop {
-            let peeked = match tokio::time::timeout_at(deadline, io.peek(&mut buffer)).await {
-                Ok(Ok(0)) | Ok(Err(_)) => return Route::Close(Vec::new()),
-                Ok(Ok(peeked)) => peeked,
-                Err(_) => return Route::Close(timed_out()),
+            let peeked = match peek(io, &mut buffer, deadline).await {
+                Ok(peeked) => peeked,
+                Err(route) => return route,
             };
             let bytes = &buffer[..peeked];
             if !could_be_stream_request(bytes) {
@@ -205,6 +202,17 @@ enum Route {
     /// Closed, after `answer` (if any): the client went away or sent no whole head in
     /// time (408, as actix-web answers it), or its session could not be read.
     Close(Vec<u8>),
+}
+
+/// What has come on `io` (at least a byte), looked at into `buffer` by `deadline`;
+/// else where the connection goes: closed when it went away before a byte, answered
+/// 408 when nothing came in a head's time (as actix-web answers it).
+async fn peek(io: &TcpStream, buffer: &mut [u8], deadline: tokio::time::Instant) -> Result<usize, Route> {
+    match tokio::time::timeout_at(deadline, io.peek(buffer)).await {
+        Ok(Ok(0)) | Ok(Err(_)) => Err(Route::Close(Vec::new())),
+        Ok(Ok(peeked)) => Ok(peeked),
+        Err(_) => Err(Route::Close(timed_out())),
+    }
 }
 
 /// The answer to a request whose head did not arrive in time.

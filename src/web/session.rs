@@ -80,10 +80,8 @@ fn hex_sha256(text: &str) -> String {
 /// it (decrypted with the cookie key, or an older one), for a handler served outside
 /// that middleware that checks the session in the same statement as its own read.
 pub fn row_id_of_request(req: &HttpRequest, state: &AppState) -> Option<String> {
-    let name = cookie_name(state.settings.serves_tls());
-    let value = cookie_in(req.headers(), name)?;
-    let (opened, _) = open_cookie(name, &value, &state.cookie_keys)?;
-    let session_key = SessionKey::try_from(opened).ok()?;
+    let values = cookie_values(req.headers());
+    let session_key = session_key_opened_by(values, state.settings.serves_tls(), &state.cookie_keys)?;
     Some(row_id(&session_key))
 }
 
@@ -99,7 +97,12 @@ fn cookie_in(headers: &actix_web::http::header::HeaderMap, name: &str) -> Option
 fn cookies_in(
     headers: &actix_web::http::header::HeaderMap,
 ) -> impl Iterator<Item = actix_web::cookie::Cookie<'static>> + '_ {
-    cookies_of(headers.get_all(actix_web::http::header::COOKIE).filter_map(|v| v.to_str().ok()))
+    cookies_of(cookie_values(headers))
+}
+
+/// The values of a request's `Cookie` headers.
+fn cookie_values(headers: &actix_web::http::header::HeaderMap) -> impl Iterator<Item = &str> {
+    headers.get_all(actix_web::http::header::COOKIE).filter_map(|v| v.to_str().ok())
 }
 
 /// Every cookie of `Cookie` header values, split and percent-decoded as actix reads them.
@@ -119,9 +122,18 @@ pub fn session_key_in<'a>(
     secure: bool,
     newest: &Key,
 ) -> Option<SessionKey> {
+    session_key_opened_by(values, secure, std::slice::from_ref(newest))
+}
+
+/// The session key in `Cookie` header values, its cookie opened by one of `keys`.
+fn session_key_opened_by<'a>(
+    values: impl Iterator<Item = &'a str> + 'a,
+    secure: bool,
+    keys: &[Key],
+) -> Option<SessionKey> {
     let name = cookie_name(secure);
     let value = cookies_of(values).find(|c| c.name() == name)?.value().to_owned();
-    let (opened, _) = open_cookie(name, &value, std::slice::from_ref(newest))?;
+    let (opened, _) = open_cookie(name, &value, keys)?;
     SessionKey::try_from(opened).ok()
 }
 
