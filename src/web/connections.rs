@@ -12,8 +12,9 @@
 //! (another request, no session or one not signed in, a cookie made under an older
 //! key, a head too long to look at) goes to actix-web untouched, which answers it as
 //! it always has; so does a stream asked for on a connection kept alive from an
-//! earlier request. A connection that sends no whole head in a head's time gets
-//! actix-web's answer, 408, from here (not a second wait there); one whose session
+//! earlier request. A connection that begins a head and sends no whole one in a
+//! head's time gets actix-web's answer, 408, from here (not a second wait there); one
+//! that sends nothing at all in that time is closed unanswered; one whose session
 //! cannot be read (the database unavailable) is closed, and the browser's
 //! EventSource comes back after its retry delay.
 
@@ -82,7 +83,11 @@ impl Connections {
         let deadline = tokio::time::Instant::now() + HEAD_TIMEOUT;
         // The first look takes a few bytes on the stack: most connections end here.
         let mut start = [0u8; STREAM_REQUEST_LINE.len() + 1];
-        let peeked = match peek(io, &mut start, deadline).await {
+        // A connection opened ahead of need (a browser's preconnect, a client's pool)
+        // that sends nothing in a head's time is closed without a word, as nginx and
+        // Apache close it: an unasked 408 is read by the client as the answer to the
+        // request it sends next, at the moment the connection is closed.
+        let peeked = match peek(io, &mut start, deadline, false).await {
             Ok(peeked) => peeked,
             Err(route) => return route,
         };
@@ -94,7 +99,7 @@ impl Connections {
         // arriving is looked at again after a pause, longer each time.
         let mut pause = Duration::from_millis(5);
         let (head, cookies) = loop {
-            let peeked = match peek(io, &mut buffer, deadline).await {
+            let peeked = match peek(io, &mut buffer, deadline, true).await {
                 Ok(peeked) => peeked,
                 Err(route) => return route,
             };
@@ -199,19 +204,23 @@ enum Route {
     Stream(StreamRequest),
     /// Any other request: actix-web's.
     Http,
-    /// Closed, after `answer` (if any): the client went away or sent no whole head in
-    /// time (408, as actix-web answers it), or its session could not be read.
+    /// Closed, after `answer` (if any): the client went away, sent nothing in a head's
+    /// time, or began a head and sent no whole one (408, as actix-web answers it), or
+    /// its session could not be read.
     Close(Vec<u8>),
 }
 
 /// What has come on `io` (at least a byte), looked at into `buffer` by `deadline`;
-/// else where the connection goes: closed when it went away before a byte, answered
-/// 408 when nothing came in a head's time (as actix-web answers it).
-async fn peek(io: &TcpStream, buffer: &mut [u8], deadline: tokio::time::Instant) -> Result<usize, Route> {
+/// else where the connection goes: closed when it went away, or when nothing came
+/// in a head's time; answered 408 first when a head had `began` to come (as
+/// actix-web answers a head that does not come whole), and not when nothing was
+/// asked.
+async fn peek(io: &TcpStream, buffer: &mut [u8], deadline: tokio::time::Instant, began: bool) -> Result<usize, Route> {
     match tokio::time::timeout_at(deadline, io.peek(buffer)).await {
         Ok(Ok(0)) | Ok(Err(_)) => Err(Route::Close(Vec::new())),
         Ok(Ok(peeked)) => Ok(peeked),
-        Err(_) => Err(Route::Close(timed_out())),
+        Err(_) if began => Err(Route::Close(timed_out())),
+        Err(_) => Err(Route::Close(Vec::new())),
     }
 }
 

@@ -259,6 +259,23 @@ async fn a_stream_request_that_stops_halfway_is_timed_out_like_any_request() {
     assert!(waited < std::time::Duration::from_secs(9), "held for {waited:?}, not a head's time plus actix-web's");
 }
 
+/// A connection opened ahead of need (a browser's preconnect, a client's pool) that
+/// asks nothing is closed after a head's time without an answer: an unasked 408
+/// would be read by the client as the answer to the request it sends as it closes.
+#[tokio::test]
+async fn a_connection_that_asks_nothing_is_closed_without_an_answer() {
+    use tokio::io::AsyncReadExt as _;
+    let (app, _slug) = acme().await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut connection = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(std::time::Duration::from_secs(15), connection.read_to_end(&mut answer))
+        .await
+        .expect("closed within a head's time")
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&answer), "", "nothing was asked, so nothing is answered");
+}
+
 /// DESIGN.md §6: one instance holds thousands of open bells (the benchmark opens
 /// 10,000; CI a thousand). A change wakes each open stream of its user once and no
 /// stream of anybody else; closed streams are let go.
