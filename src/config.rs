@@ -48,6 +48,8 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// A session not used for this long is signed out (`ROSTER_SESSION_IDLE_TIMEOUT`).
     pub session_idle_timeout: Duration,
+    /// The most memory kept pages take (`ROSTER_PAGE_CACHE_MB`; 0: none are kept).
+    pub page_cache_bytes: u64,
     /// Requests one API key may make a minute (`ROSTER_API_RATE_LIMIT`).
     pub api_requests_per_minute: i32,
     /// Whether webhooks may go to private, loopback and link-local addresses
@@ -220,6 +222,14 @@ impl Settings {
             }
             None => Duration::from_secs(24 * 3_600),
         };
+        let page_cache_bytes =
+            match var("ROSTER_PAGE_CACHE_MB") {
+                Some(text) => text.trim().parse::<u64>().ok().filter(|mb| *mb <= 4096).context(
+                    "ROSTER_PAGE_CACHE_MB must be a whole number of megabytes from 0 (keep no pages) to 4096",
+                )?,
+                None => 16,
+            } * 1024
+                * 1024;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let db_pool_size = match var("ROSTER_DB_POOL_SIZE") {
             Some(text) => text
@@ -267,6 +277,7 @@ impl Settings {
             shutdown_grace,
             request_timeout,
             session_idle_timeout,
+            page_cache_bytes,
             api_requests_per_minute,
             webhooks_allow_private,
             sso_allow_private,

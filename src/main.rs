@@ -35,6 +35,7 @@ Configuration (environment variables, or a .env file in the working directory):
   ROSTER_REQUEST_TIMEOUT longest wait for an answer to start before the 503 Busy page  [default: 10s]
   ROSTER_DB_POOL_SIZE    database connections for requests (the job worker has 8 more)  [default: 2 x cores, at least 4]
   ROSTER_SESSION_IDLE_TIMEOUT  unused sessions end after this, e.g. 8h, 30m  [default: 24h]
+  ROSTER_PAGE_CACHE_MB   memory for pages sent again within a second while nothing changed; 0: none  [default: 16]
   ROSTER_API_RATE_LIMIT  requests one API key may make a minute  [default: 600]
   ROSTER_WEBHOOKS_ALLOW_PRIVATE  true: webhooks may go to private and loopback addresses  [default: false]
   ROSTER_SSO_ALLOW_PRIVATE  true: single sign-on providers may be at private addresses, and on loopback over http  [default: false]

@@ -23,6 +23,9 @@ pub struct Metrics {
     pub mail: IntCounterVec,
     /// Open live-bell streams on this instance.
     pub live_streams: IntGauge,
+    /// Kept pages (`web::page_cache`) by outcome: `hit` (sent again), `changed` (the
+    /// database had changed: made anew), `kept` (made and kept).
+    pub page_cache: IntCounterVec,
     /// The figures read when scraped.
     pub snapshot: Snapshot,
     /// Held from reading the figures to rendering them, so that two scrapes at once
@@ -87,6 +90,11 @@ impl Metrics {
             &["outcome"],
         )
         .expect("valid metric");
+        let page_cache = IntCounterVec::new(
+            Opts::new("page_cache_total", "Kept pages by outcome (hit, changed, kept)"),
+            &["outcome"],
+        )
+        .expect("valid metric");
         let gauge = |name: &str, help: &str| IntGauge::new(name, help).expect("valid metric");
         let snapshot = Snapshot {
             database_up: gauge("database_up", "1 when the database answered the last scrape"),
@@ -143,6 +151,7 @@ impl Metrics {
             latency,
             statements,
             mail,
+            page_cache,
             live_streams: gauge("live_bell_streams", "Open live-bell streams on this instance"),
             snapshot,
             registry,
@@ -160,6 +169,7 @@ impl Metrics {
             Box::new(self.latency.clone()),
             Box::new(self.statements.clone()),
             Box::new(self.mail.clone()),
+            Box::new(self.page_cache.clone()),
             Box::new(self.live_streams.clone()),
             Box::new(s.database_up.clone()),
             Box::new(s.pool_connections.clone()),
@@ -204,6 +214,11 @@ impl Metrics {
         self.requests.with_label_values(&labels).inc();
         self.latency.with_label_values(&labels).observe(seconds);
         self.statements.with_label_values(&labels).inc_by(statements);
+    }
+
+    /// Counts one use of the kept pages, by `outcome`.
+    pub fn page_cache(&self, outcome: &str) {
+        self.page_cache.with_label_values(&[outcome]).inc();
     }
 
     /// The Prometheus text format of every metric.

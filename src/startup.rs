@@ -230,6 +230,8 @@ fn serve(
     });
     let store = PgSessionStore::new(db, lifetimes);
 
+    let pages = (state.settings.page_cache_bytes > 0)
+        .then(|| routes::page_cache::PageCache::new(state.settings.page_cache_bytes, store.clone()));
     let connections = routes::connections::Connections { state: state.clone(), store: store.clone() };
     let address = listener.local_addr()?;
     let app = move || {
@@ -283,6 +285,12 @@ fn serve(
                     // streamed ones (exports) by actix-web's layer around it.
                     .wrap(from_fn(routes::compression::compress_whole_bodies))
                     .wrap(actix_web::middleware::Compress::default())
+                    // Around all of it: a kept page, sent again while the database has
+                    // not changed, costs its session's read alone (web::page_cache).
+                    .wrap(from_fn({
+                        let pages = pages.clone();
+                        move |req, next| routes::page_cache::serve(pages.clone(), req, next)
+                    }))
                     .configure(|cfg| routes::routes(cfg, dev_mailbox)),
             )
             // Innermost of the application's layers: the 503 it answers for a stalled

@@ -186,6 +186,15 @@ impl Db {
         (output, tally.load(Ordering::Relaxed))
     }
 
+    /// Runs `future` (a request) and returns, with its output, how many of its reads
+    /// the read replica answered: what was read there may be behind the primary, so
+    /// the page it made is not kept (`web::page_cache`).
+    pub async fn count_replica_reads<F: std::future::Future>(future: F) -> (F::Output, u64) {
+        let tally = Arc::new(AtomicU64::new(0));
+        let output = REPLICA_READS.scope(tally.clone(), future).await;
+        (output, tally.load(Ordering::Relaxed))
+    }
+
     /// Runs `f` with a pooled connection on the blocking thread pool. The
     /// connection is taken inside the closure, because waiting for one blocks too.
     pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
@@ -207,11 +216,16 @@ impl Db {
     {
         let (pool, waiting, replica) = (self.pool.clone(), self.waiting.clone(), self.replica.clone());
         let tally = STATEMENTS.try_with(Arc::clone).ok();
+        let replica_tally = REPLICA_READS.try_with(Arc::clone).ok();
         let task = tokio::task::spawn_blocking(move || {
             let before = ON_THIS_THREAD.with(Cell::get);
+            let replica_before = REPLICA_READS_ON_THIS_THREAD.with(Cell::get);
             let result = f(&Steps { pool: &pool, waiting: &waiting, replica: replica.as_deref() });
             if let Some(tally) = tally {
                 tally.fetch_add(ON_THIS_THREAD.with(Cell::get) - before, Ordering::Relaxed);
+            }
+            if let Some(tally) = replica_tally {
+                tally.fetch_add(REPLICA_READS_ON_THIS_THREAD.with(Cell::get) - replica_before, Ordering::Relaxed);
             }
             result
         });
@@ -226,11 +240,15 @@ impl Db {
 tokio::task_local! {
     /// The statement count of the request being served, if it is counted.
     static STATEMENTS: Arc<AtomicU64>;
+    /// The replica reads of the request being served, if they are counted.
+    static REPLICA_READS: Arc<AtomicU64>;
 }
 
 thread_local! {
     /// Statements sent by the connections used on this thread, ever.
     static ON_THIS_THREAD: Cell<u64> = const { Cell::new(0) };
+    /// Reads the replica answered on this thread, ever.
+    static REPLICA_READS_ON_THIS_THREAD: Cell<u64> = const { Cell::new(0) };
     /// Whether the connection in use on this thread lost its server (set by its
     /// statements, read when it goes back to the pool).
     static LOST_ON_THIS_THREAD: Cell<bool> = const { Cell::new(false) };
@@ -386,6 +404,7 @@ impl Steps<'_> {
                         let answer = f(&mut conn);
                         if answer.is_ok() || !LOST_ON_THIS_THREAD.with(Cell::get) {
                             state.served();
+                            REPLICA_READS_ON_THIS_THREAD.with(|reads| reads.set(reads.get() + 1));
                             return answer;
                         }
                         drop(conn);

@@ -23,14 +23,29 @@ pub struct Device {
     pub ip_address: String,
 }
 
-/// A live session's state, with when it was last used.
-pub fn load(conn: &mut PgConnection, id: &str) -> QueryResult<Option<(serde_json::Value, OffsetDateTime)>> {
-    sessions::table
-        .find(id)
-        .filter(sessions::expires_at.gt(diesel::dsl::now))
-        .select((sessions::state, sessions::last_seen_at))
-        .first(conn)
-        .optional()
+/// A live session as one request reads it.
+#[derive(Debug, QueryableByName)]
+pub struct Loaded {
+    #[diesel(sql_type = Jsonb)]
+    pub state: serde_json::Value,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub last_seen_at: OffsetDateTime,
+    /// The database's snapshot as this statement saw it (`pg_current_snapshot()`:
+    /// which transactions had committed), so that a page read after it can tell
+    /// later whether anything was written since (`web::page_cache`).
+    #[diesel(sql_type = Text)]
+    pub snapshot: String,
+}
+
+/// A live session's state, with when it was last used and the snapshot it was read in.
+pub fn load(conn: &mut PgConnection, id: &str) -> QueryResult<Option<Loaded>> {
+    super::prepared::prepared(
+        "SELECT state, last_seen_at, pg_current_snapshot()::text AS snapshot \
+           FROM sessions WHERE id = $1 AND expires_at > now()",
+    )
+    .bind::<Text, _>(id)
+    .get_result(conn)
+    .optional()
 }
 
 /// Inserts or replaces a session, used now; it ends after the sooner of its two lifetimes.

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::db::sessions;
-pub use crate::db::sessions::{Device, Lifetimes};
+pub use crate::db::sessions::{Device, Lifetimes, Loaded};
 use crate::domain::{device, UserId};
 use crate::error::AppError;
 
@@ -22,12 +22,14 @@ fn touch_after(lifetimes: Lifetimes) -> Duration {
 
 /// A live session's state, by row id; `None` once it expired, idled out or was
 /// ended. Using it pushes its idle end back.
-pub fn load(conn: &mut PgConnection, id: &str, lifetimes: Lifetimes) -> Result<Option<serde_json::Value>, AppError> {
-    let Some((state, last_seen)) = sessions::load(conn, id)? else { return Ok(None) };
-    if OffsetDateTime::now_utc() - last_seen > touch_after(lifetimes) {
+/// With it comes the database's snapshot the state was read in (see
+/// [`sessions::Loaded`]).
+pub fn load(conn: &mut PgConnection, id: &str, lifetimes: Lifetimes) -> Result<Option<Loaded>, AppError> {
+    let Some(loaded) = sessions::load(conn, id)? else { return Ok(None) };
+    if OffsetDateTime::now_utc() - loaded.last_seen_at > touch_after(lifetimes) {
         sessions::touch(conn, id, lifetimes)?;
     }
-    Ok(Some(state))
+    Ok(Some(loaded))
 }
 
 /// Who a session is signed in as, for its row: the account and the methods it

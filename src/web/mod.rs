@@ -20,6 +20,7 @@ pub mod listing;
 pub mod live;
 pub mod logging;
 pub mod metrics;
+pub mod page_cache;
 pub mod pages;
 pub mod picker;
 pub mod recent_writes;

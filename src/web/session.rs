@@ -1,6 +1,8 @@
 //! Sessions: a PostgreSQL-backed store for actix-session and a typed wrapper over it.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_session::{Session, SessionExt as _};
@@ -50,8 +52,97 @@ impl PgSessionStore {
     /// ended or its sign-in is not complete.
     pub async fn signed_in(&self, key: &SessionKey) -> Result<Option<UserId>, LoadError> {
         let state = self.load(key).await?;
-        Ok(state.and_then(|state| signed_in_as(&state).user).map(UserId))
+        Ok(state.as_ref().and_then(user_of))
     }
+
+    /// Session `row`'s state, read (and marked used) as the session layer reads it,
+    /// with the database's snapshot it was read in (`web::page_cache`).
+    pub async fn read(&self, row: String) -> Result<Option<(HashMap<String, String>, String)>, LoadError> {
+        let lifetimes = self.lifetimes;
+        let loaded = self
+            .db
+            .run(move |conn| sessions::load(conn, &row, lifetimes))
+            .await
+            .map_err(|e| LoadError::Other(store_error(e)))?;
+        loaded
+            .map(|loaded| Ok((serde_json::from_value(loaded.state)?, loaded.snapshot)))
+            .transpose()
+            .map_err(|e: serde_json::Error| LoadError::Deserialization(e.into()))
+    }
+}
+
+tokio::task_local! {
+    /// What the request being served read of its session, when it is noted.
+    static READ: Rc<RefCell<SessionRead>>;
+}
+
+/// What a request read of its session, for the kept pages (`web::page_cache`): who
+/// it is signed in as, and the database's snapshot of the request's first read.
+#[derive(Default)]
+pub struct SessionRead {
+    /// The session row the request's cookie names.
+    row: String,
+    /// Its state as read before the session layer ran, for the layer to take
+    /// instead of reading it again.
+    preloaded: Option<Option<HashMap<String, String>>>,
+    pub snapshot: Option<String>,
+    /// `None`: nobody, or a sign-in not complete.
+    pub user: Option<UserId>,
+}
+
+impl SessionRead {
+    /// Nothing read yet of session `row`.
+    pub fn of(row: String) -> Self {
+        Self { row, ..Self::default() }
+    }
+
+    /// What was read of the session (`None`: it has ended) before the session layer
+    /// ran, with the snapshot it was read in: the layer takes it as its own read.
+    pub fn read_already(&mut self, read: Option<(HashMap<String, String>, String)>) {
+        match read {
+            Some((state, snapshot)) => {
+                self.user = user_of(&state);
+                self.snapshot = Some(snapshot);
+                self.preloaded = Some(Some(state));
+            }
+            None => self.preloaded = Some(None),
+        }
+    }
+
+    /// Runs `future` (a request) noting into `read` what it reads of its session.
+    pub async fn noting<F: std::future::Future>(read: Rc<RefCell<SessionRead>>, future: F) -> F::Output {
+        READ.scope(read, future).await
+    }
+
+    /// The state read already for session `row` in this request, if it was.
+    fn preloaded(row: &str) -> Option<Option<HashMap<String, String>>> {
+        READ.try_with(|read| {
+            let mut read = read.borrow_mut();
+            if read.row == row {
+                read.preloaded.take()
+            } else {
+                None
+            }
+        })
+        .ok()
+        .flatten()
+    }
+
+    /// Notes the session layer's read of session `row`, when it is the request's first.
+    fn note(row: &str, user: Option<UserId>, snapshot: &str) {
+        let _ = READ.try_with(|read| {
+            let mut read = read.borrow_mut();
+            if read.row == row && read.snapshot.is_none() {
+                read.snapshot = Some(snapshot.to_owned());
+                read.user = user;
+            }
+        });
+    }
+}
+
+/// Whom session `state` is signed in as, once the sign-in is complete.
+pub fn user_of(state: &HashMap<String, String>) -> Option<UserId> {
+    signed_in_as(state).user.map(UserId)
 }
 
 /// The longest a session lasts after sign-in, however much it is used.
@@ -256,13 +347,15 @@ fn device_of(state: &HashMap<String, String>) -> Device {
 impl SessionStore for PgSessionStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
         let id = row_id(key);
-        let lifetimes = self.lifetimes;
-        let state = self
-            .db
-            .run(move |conn| sessions::load(conn, &id, lifetimes))
-            .await
-            .map_err(|e| LoadError::Other(store_error(e)))?;
-        state.map(serde_json::from_value).transpose().map_err(|e| LoadError::Deserialization(e.into()))
+        // The kept pages' check may have read it already in this request.
+        if let Some(state) = SessionRead::preloaded(&id) {
+            return Ok(state);
+        }
+        let read = self.read(id.clone()).await?;
+        if let Some((state, snapshot)) = &read {
+            SessionRead::note(&id, user_of(state), snapshot);
+        }
+        Ok(read.map(|(state, _)| state))
     }
 
     async fn save(&self, state: HashMap<String, String>, _ttl: &Duration) -> Result<SessionKey, SaveError> {

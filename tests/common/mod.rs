@@ -311,6 +311,7 @@ pub fn test_settings(db: &TestDb) -> Settings {
         shutdown_grace: std::time::Duration::from_secs(5),
         request_timeout: std::time::Duration::from_secs(10),
         session_idle_timeout: std::time::Duration::from_secs(24 * 3_600),
+        page_cache_bytes: 16 * 1024 * 1024,
         api_requests_per_minute: 600,
         webhooks_allow_private: false,
         sso_allow_private: false,

@@ -173,6 +173,12 @@ fn bad_operations_settings_are_refused_with_a_sentence_before_anything_starts() 
             &["serve", "--bind", "127.0.0.1:0"],
             "ROSTER_READ_MAX_LAG must be a duration like 5s, 30s or 2m",
         ),
+        (
+            "ROSTER_PAGE_CACHE_MB",
+            "plenty",
+            &["serve", "--bind", "127.0.0.1:0"],
+            "ROSTER_PAGE_CACHE_MB must be a whole number of megabytes from 0 (keep no pages) to 4096",
+        ),
     ];
     for (name, value, args, says) in cases {
         let dir = std::env::temp_dir().join(format!("roster-cli-{}", uuid::Uuid::new_v4().simple()));

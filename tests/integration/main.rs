@@ -30,6 +30,7 @@ mod notifications;
 mod organizations;
 mod outbound;
 mod ownership;
+mod page_cache;
 mod passwords;
 mod pickers;
 mod scim;
