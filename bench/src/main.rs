@@ -708,17 +708,33 @@ async fn export_row(server: &Server, client: &Client, scenario: &str, path: &str
     })
 }
 
-async fn load(server: &Server, client: &Client, path: &str, options: &Options) -> Load {
-    load_encoded(server, client, path, options, None).await
+/// How the load asks for pages.
+#[derive(Clone, Copy, PartialEq)]
+enum Asking {
+    /// With `Cache-Control: no-cache`, as a hard reload does: every page is made
+    /// anew, so that what is measured is what making it costs (rows, statements,
+    /// rendering, compression), not a kept page sent again.
+    Anew,
+    /// As a browser asks when it goes back to a page or reloads it: a page asked
+    /// for again while nothing changed is sent as it was made (`web::page_cache`).
+    AsBrowsers,
 }
 
-/// [`load`], asking for the answers in `encoding` (`Accept-Encoding`) when given.
+/// Loads `path` from `options.connections` connections for `options.seconds`, each
+/// page made anew ([`Asking::Anew`]).
+async fn load(server: &Server, client: &Client, path: &str, options: &Options) -> Load {
+    load_encoded(server, client, path, options, None, Asking::Anew).await
+}
+
+/// [`load`], asking for the answers in `encoding` (`Accept-Encoding`) when given,
+/// and `asking` as said.
 async fn load_encoded(
     server: &Server,
     client: &Client,
     path: &str,
     options: &Options,
     encoding: Option<&'static str>,
+    asking: Asking,
 ) -> Load {
     let url = server.url(path);
     let deadline = Instant::now() + Duration::from_secs(options.seconds);
@@ -733,6 +749,10 @@ async fn load_encoded(
                 let request = match encoding {
                     Some(encoding) => request.header(ACCEPT_ENCODING, encoding),
                     None => request,
+                };
+                let request = match asking {
+                    Asking::Anew => request.header(reqwest::header::CACHE_CONTROL, "no-cache"),
+                    Asking::AsBrowsers => request,
                 };
                 match request.send().await {
                     Ok(response) if response.status().is_success() => match response.bytes().await {
@@ -893,16 +913,31 @@ async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
         ("Projects", "/orgs/small/projects", "/orgs/{slug}/projects"),
         ("Audit Log", "/orgs/small/audit", "/orgs/{slug}/audit"),
     ];
+    // Each is asked for as browsers ask when they come back to a page (a page asked
+    // for again while nothing changed is sent as it was made, after its session's
+    // read), and made anew each time, whose statements the budget counts; both shown.
     for (name, path, route) in console {
         server.progress(name);
         let before = metrics(&server).await?;
-        let page = load(&server, &owner, path, &options).await;
+        let anew = load(&server, &owner, path, &options).await;
+        let between = metrics(&server).await?;
+        let page = load_encoded(&server, &owner, path, &options, None, Asking::AsBrowsers).await;
         let after = metrics(&server).await?;
-        let statements = statements_per_request(&before, &after, route, "GET", "2xx");
+        let made = statements_per_request(&before, &between, route, "GET", "2xx");
+        let statements = statements_per_request(&between, &after, route, "GET", "2xx");
         let scenario = format!("{name} page (100 members) vs `SELECT 1`");
         let mut row = ratio_row(&scenario, &page, &ping, "SELECT 1", statements, PAGE_VS_SELECT_1, true);
-        row.holds &= statements <= STATEMENTS_PER_PAGE;
-        row.budget = format!("≥ {PAGE_VS_SELECT_1}×, ≤ {STATEMENTS_PER_PAGE} statements");
+        row.measured = format!(
+            "{}; made anew each time: {:.0} req/s ({:.2}×), p50 {:.1} ms, {} statements/request{}",
+            row.measured,
+            anew.per_second,
+            anew.per_second / ping.per_second,
+            anew.p50_ms,
+            format_statements(made),
+            anew.errors_said()
+        );
+        row.holds &= made <= STATEMENTS_PER_PAGE && anew.errors == 0;
+        row.budget = format!("≥ {PAGE_VS_SELECT_1}×, ≤ {STATEMENTS_PER_PAGE} statements made anew");
         rows.push(row);
     }
 
@@ -1150,10 +1185,13 @@ async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
             bail!("asked for the Members page in {encoding}, got {sent}");
         }
         let bytes = response.bytes().await?.len();
-        let measured = load_encoded(&server, &owner, "/orgs/small/members", &options, Some(encoding)).await;
+        let measured =
+            load_encoded(&server, &owner, "/orgs/small/members", &options, Some(encoding), Asking::Anew).await;
         compression.push((encoding, bytes, measured));
     }
-    let browsers = load_encoded(&server, &owner, "/orgs/small/members", &options, Some(BROWSERS_ACCEPT_ENCODING)).await;
+    let browsers =
+        load_encoded(&server, &owner, "/orgs/small/members", &options, Some(BROWSERS_ACCEPT_ENCODING), Asking::Anew)
+            .await;
     let plain = &compression[0].2;
     let ratio = browsers.per_second / plain.per_second;
     rows.push(Row {

@@ -17,7 +17,8 @@
 //! What the clock alone changes (relative times, an invitation passing its expiry)
 //! is at most [`KEPT_FOR`] old. A page is kept only when: it is one of [`PAGES`]
 //! (whole pages that depend on nothing of the request but its address, cookies and
-//! accepted encodings), asked for by a browser signed in, not by htmx; the answer
+//! accepted encodings), asked for by a browser signed in, not by htmx, nor with
+//! `Cache-Control: no-cache` (a hard reload: made anew, not kept); the answer
 //! is a 200 that sets no cookie (the session did not change) with a whole body;
 //! and none of its reads went to a read replica (which can be behind the snapshot).
 //! The key holds the browser's whole `Cookie` header, so a page is only ever sent
@@ -32,7 +33,7 @@ use std::time::Duration;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderMap, ACCEPT_ENCODING, COOKIE, SET_COOKIE};
+use actix_web::http::header::{HeaderMap, ACCEPT_ENCODING, CACHE_CONTROL, COOKIE, PRAGMA, SET_COOKIE};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::{Bytes, Data};
@@ -105,7 +106,8 @@ fn key_of(req: &ServiceRequest) -> Option<Key> {
     let pattern = req.match_pattern()?;
     let kept = req.method() == Method::GET
         && PAGES.contains(&pattern.as_str())
-        && !req.headers().keys().any(|name| name.as_str().starts_with("hx-"));
+        && !req.headers().keys().any(|name| name.as_str().starts_with("hx-"))
+        && !asks_anew(req.headers());
     if !kept {
         return None;
     }
@@ -114,6 +116,17 @@ fn key_of(req: &ServiceRequest) -> Option<Key> {
         values.join("; ")
     };
     Some(Key { target: req.uri().to_string(), cookies: joined(COOKIE), encodings: joined(ACCEPT_ENCODING) })
+}
+
+/// Whether the request asks for its answer made anew (`Cache-Control: no-cache`, or
+/// `Pragma: no-cache`): a browser's hard reload, a client measuring what a page costs.
+fn asks_anew(headers: &HeaderMap) -> bool {
+    [CACHE_CONTROL, PRAGMA].iter().any(|name| {
+        headers
+            .get_all(name)
+            .filter_map(|v| v.to_str().ok())
+            .any(|value| value.split(',').any(|directive| directive.trim().eq_ignore_ascii_case("no-cache")))
+    })
 }
 
 /// The layer: a kept page when the database has not changed since it was read,

@@ -85,7 +85,7 @@ async fn a_session_ended_elsewhere_gets_no_kept_page() {
 }
 
 #[tokio::test]
-async fn a_page_is_kept_for_the_browser_it_was_made_for_and_never_for_htmx() {
+async fn a_page_is_kept_for_the_browser_it_was_made_for_and_never_for_htmx_or_a_hard_reload() {
     let (app, slug) = app().await;
     let members = format!("/orgs/{slug}/members");
     sent_again(&app, "/orgs/{slug}/members", &members).await;
@@ -107,6 +107,16 @@ async fn a_page_is_kept_for_the_browser_it_was_made_for_and_never_for_htmx() {
     }
     let (kept_after, _, _) = figures(&app, "kept", "/orgs/{slug}/members").await;
     assert_eq!(kept_after, kept, "an htmx request's answer is not kept");
+
+    // A hard reload asks for the page made anew: never sent again, nor kept.
+    let (hits, _, _) = figures(&app, "hit", "/orgs/{slug}/members").await;
+    for _ in 0..3 {
+        let response = app.client.get(app.url(&members)).header("Cache-Control", "no-cache").send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+    }
+    let (kept_after, _, _) = figures(&app, "kept", "/orgs/{slug}/members").await;
+    let (hits_after, _, _) = figures(&app, "hit", "/orgs/{slug}/members").await;
+    assert_eq!((kept_after, hits_after), (kept, hits), "Cache-Control: no-cache makes the page anew");
 }
 
 #[tokio::test]
