@@ -882,6 +882,11 @@ const CROWD_SECONDS: u64 = 60;
 /// its statements, at most (DESIGN.md §6).
 const PAGE_VS_SELECT_1: f64 = 0.3;
 const STATEMENTS_PER_PAGE: f64 = 4.0;
+/// What a page's statements per request may carry above [`STATEMENTS_PER_PAGE`] on
+/// average: the occasional write of a use (a session marked used once a minute, a
+/// member's `Last active` once every few minutes: one statement, once), never a
+/// fifth statement in every page (+1.0).
+const OCCASIONAL_WRITES: f64 = 0.01;
 
 async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
     let (smtp_port, delivered) = smtp_sink().await?;
@@ -936,7 +941,7 @@ async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
             format_statements(made),
             anew.errors_said()
         );
-        row.holds &= made <= STATEMENTS_PER_PAGE && anew.errors == 0;
+        row.holds &= made <= STATEMENTS_PER_PAGE + OCCASIONAL_WRITES && anew.errors == 0;
         row.budget = format!("≥ {PAGE_VS_SELECT_1}×, ≤ {STATEMENTS_PER_PAGE} statements made anew");
         rows.push(row);
     }
