@@ -32,7 +32,9 @@ pub struct Loaded {
     pub last_seen_at: OffsetDateTime,
     /// The database's snapshot as this statement saw it (`pg_current_snapshot()`:
     /// which transactions had committed), so that a page read after it can tell
-    /// later whether anything was written since (`web::page_cache`).
+    /// later whether anything was written since (`web::page_cache`); with when the
+    /// server started, so that another server (a promoted standby, a restore) whose
+    /// transaction ids reach the same snapshot never reads as the same.
     #[diesel(sql_type = Text)]
     pub snapshot: String,
 }
@@ -40,7 +42,8 @@ pub struct Loaded {
 /// A live session's state, with when it was last used and the snapshot it was read in.
 pub fn load(conn: &mut PgConnection, id: &str) -> QueryResult<Option<Loaded>> {
     super::prepared::prepared(
-        "SELECT state, last_seen_at, pg_current_snapshot()::text AS snapshot \
+        "SELECT state, last_seen_at, \
+                pg_current_snapshot()::text || ' ' || pg_postmaster_start_time()::text AS snapshot \
            FROM sessions WHERE id = $1 AND expires_at > now()",
     )
     .bind::<Text, _>(id)

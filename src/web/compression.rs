@@ -96,7 +96,7 @@ pub async fn compress_whole_bodies(
 
 /// `body` as a body of its length that yields it [`PIECE`] bytes at a time (slices
 /// of the same buffer, nothing copied).
-fn in_pieces(body: Bytes) -> BoxBody {
+pub fn in_pieces(body: Bytes) -> BoxBody {
     if body.len() <= PIECE {
         return BoxBody::new(body);
     }

@@ -29,7 +29,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -39,6 +39,8 @@ use actix_web::middleware::Next;
 use actix_web::web::{Bytes, Data};
 use actix_web::HttpResponse;
 
+use super::compression::in_pieces;
+use super::extractors::record_user;
 use super::session::{row_id_of_request, user_of, PgSessionStore, SessionRead};
 use super::state::AppState;
 use crate::db::Db;
@@ -77,9 +79,11 @@ struct Key {
     encodings: String,
 }
 
-/// A page as it was sent, with the snapshot it was read after and whose it is.
+/// A page as it was sent, with the snapshot it was read after, whose it is, and
+/// when its request began (before its first read).
 struct Kept {
     user: UserId,
+    began: Instant,
     snapshot: String,
     headers: HeaderMap,
     body: Bytes,
@@ -136,6 +140,7 @@ pub async fn serve(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let began = Instant::now();
     let state = req.app_data::<Data<AppState>>().cloned();
     let (Some(cache), Some(state), Some(key)) = (cache, state, key_of(&req)) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
@@ -149,8 +154,11 @@ pub async fn serve(
         match cache.store.read(row).await {
             Ok(Some((session, snapshot))) => {
                 let user = user_of(&session);
-                if user == Some(kept.user) && snapshot == kept.snapshot {
+                // Its age counts from before its data was read: what the clock alone
+                // changes is never more than `KEPT_FOR` old.
+                if user == Some(kept.user) && snapshot == kept.snapshot && kept.began.elapsed() < KEPT_FOR {
                     state.metrics.page_cache("hit");
+                    record_user(req.request(), kept.user);
                     return Ok(req.into_response(response_of(&kept)));
                 }
                 seen.borrow_mut().read_already(Some((session, snapshot)));
@@ -176,19 +184,19 @@ pub async fn serve(
     // Pages are whole already (`web::compression` made them so); this only takes them.
     let body =
         actix_web::body::to_bytes(body).await.map_err(|e| actix_web::error::ErrorInternalServerError(e.into()))?;
-    let kept = Kept { user, snapshot, headers: res.headers().clone(), body: body.clone() };
+    let kept = Kept { user, began, snapshot, headers: res.headers().clone(), body: body.clone() };
     cache.pages.insert(key, Arc::new(kept));
     state.metrics.page_cache("kept");
-    Ok(ServiceResponse::new(req, res.set_body(BoxBody::new(body))))
+    Ok(ServiceResponse::new(req, res.set_body(in_pieces(body))))
 }
 
-/// The answer a kept page gives again.
+/// The answer a kept page gives again, in pieces as it went out the first time.
 fn response_of(kept: &Kept) -> HttpResponse {
     let mut response = HttpResponse::Ok();
     for (name, value) in &kept.headers {
         response.append_header((name.clone(), value.clone()));
     }
-    response.body(kept.body.clone())
+    response.body(in_pieces(kept.body.clone()))
 }
 
 #[cfg(test)]
