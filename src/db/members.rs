@@ -117,6 +117,12 @@ const MEMBER_STATUS: &str = "(CASE WHEN m.suspended_at IS NULL THEN 'active' ELS
 const SEARCHED_NAME: &str = "lower(m.member_name)";
 const SEARCHED_EMAIL: &str = "lower(m.member_email)";
 
+/// How many rows a search tests along the sort's index before it asks the trigram
+/// index for the rest: past this, a page of matches is rarer than one in 200, and
+/// fetching every match costs less than walking on (each match fetched costs about
+/// what fifteen rows walked do).
+const SEARCH_WALK: i64 = 10_000;
+
 /// A Members page query.
 pub struct MemberQuery<'a> {
     pub org: OrgId,
@@ -300,17 +306,45 @@ fn statement(q: &MemberQuery<'_>) -> Option<Prepared<'static>> {
          m.role, m.created_at AS joined, m.member_verified AS verified, m.last_active_at AS last_active, \
          m.member_two_factor AS two_factor, m.suspended_at IS NOT NULL AS suspended, \
          m.scim_managed AS managed, m.expires_at";
-    let members = match (&member_key, q.two_factor, q.role) {
-        // A search walks the sort's index until a page of rows match: thousands of rows
-        // when few match. By name or email, the index also holds both (migration 54),
-        // so the walk reads the index alone, and only the page's rows are read after.
-        (Column(SEARCHED_NAME | SEARCHED_EMAIL), None, None) if member_search.is_some() && suspension.is_none() => {
-            branch("m.id", "memberships m", "m", &member_matches, member_key).map(|hits| {
-                format!(
-                    "(SELECT {member_columns}, hit.k FROM {hits} hit JOIN memberships m ON m.id = hit.id \
-                      ORDER BY hit.k {direction}, m.id {direction} LIMIT {limit_at})"
-                )
-            })
+    let members = match (&member_key, &member_search) {
+        // A search finds its page in one of two ways, decided as it runs. It walks the
+        // sort's index from the cursor, testing each row, and stops at a page of
+        // matches: cheap when many match ("son": 1,700 rows for a page at a million
+        // members), and by name or address the index holds both (migration 54), so the
+        // walk reads the index alone. When the first SEARCH_WALK rows hold less than a
+        // page, matches are rare, and the rest come from the trigram index (migration
+        // 56), which finds every match wherever it sorts; walking on would read the
+        // whole organization to find one person (1.4 s at a million).
+        (Column(key), Some(search)) => {
+            let mut walk = vec![format!("m.organization_id = {}", run_time_sql("$1"))];
+            if let (Some(_), Some((value_at, id_at))) = (&after, &cursor_at) {
+                walk.push(format!("({key}, m.id) {comparison} ({}, {})", run_time_sql(value_at), run_time_sql(id_at)));
+            }
+            walk.extend(suspension.map(str::to_owned));
+            let mut hit = vec![search.clone()];
+            hit.extend(two_factor.map(str::to_owned));
+            hit.extend(role_at.as_ref().map(|at| format!("m.role = {at}")));
+            let (walk, hit) = (walk.join(" AND "), hit.join(" AND "));
+            let order = format!("{key} {direction}, m.id {direction}");
+            let last = SEARCH_WALK - 1;
+            Some(format!(
+                "(SELECT {member_columns}, hit.k FROM \
+                   (WITH walked AS MATERIALIZED ( \
+                         SELECT m.id, {key} AS k, ({hit}) AS hit FROM memberships m \
+                          WHERE {walk} ORDER BY {order} LIMIT {SEARCH_WALK}), \
+                         found AS MATERIALIZED (SELECT id, k FROM walked WHERE hit LIMIT {limit_at}), \
+                         edge AS MATERIALIZED ( \
+                         SELECT k, id FROM walked WHERE (SELECT count(*) FROM found) < {limit_at} \
+                          OFFSET {last} LIMIT 1) \
+                    SELECT id, k FROM found \
+                    UNION ALL \
+                    SELECT m.id, {key} FROM (SELECT * FROM memberships m WHERE {search} OFFSET 0) m \
+                     WHERE EXISTS (SELECT 1 FROM edge) AND {walk} AND {hit} \
+                       AND ({key}, m.id) {comparison} (SELECT k, id FROM edge) \
+                    ORDER BY 2 {direction}, 1 {direction} LIMIT {limit_at}) hit \
+                 JOIN memberships m ON m.id = hit.id \
+                ORDER BY hit.k {direction}, m.id {direction} LIMIT {limit_at})"
+            ))
         }
         _ => branch(member_columns, "memberships m", "m", &member_matches, member_key),
     };

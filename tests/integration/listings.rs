@@ -130,6 +130,64 @@ fn walk_every_sort(conn: &mut PgConnection, org: OrgId, status: MemberStatus, ex
     }
 }
 
+/// A search that few match: once the first 10,000 rows along the sort's index hold
+/// less than a page of matches, the rest come from the trigram index (25,000
+/// members, so that some matches of every sort lie past the walk of any page's
+/// start, and 23 matches, pages of 7, so that several pages need both). In every sort,
+/// both ways, in pages of 7, the search gives exactly the matches of the whole
+/// listing in its order, whether they sort within that walk, past it, or both.
+#[test]
+fn a_search_few_match_pages_through_every_match_in_every_sort() {
+    let db = TestDb::new();
+    let org = organization(&db, 25_000, 20, 0);
+    let mut conn = db.conn();
+    // Matches at both ends of the alphabet and of the join dates, in addresses
+    // alone, among the suspended, and an invitation.
+    for sql in [
+        "UPDATE users SET name = 'Aaron Needle' WHERE id IN \
+           (SELECT user_id FROM memberships WHERE role <> 'owner' ORDER BY id LIMIT 4)",
+        "UPDATE users SET name = 'Zed Needleman' WHERE id IN \
+           (SELECT user_id FROM memberships WHERE role <> 'owner' ORDER BY id DESC LIMIT 12)",
+        "UPDATE users SET email = 'needle.' || id || '@elsewhere.example' WHERE id IN \
+           (SELECT user_id FROM memberships WHERE role <> 'owner' ORDER BY id OFFSET 12000 LIMIT 6)",
+        "UPDATE memberships SET suspended_at = now() WHERE id IN \
+           (SELECT id FROM memberships WHERE member_name = 'Zed Needleman' ORDER BY id LIMIT 2)",
+        "UPDATE invitations SET email = 'needle.invited@elsewhere.example' \
+          WHERE id = (SELECT id FROM invitations ORDER BY id LIMIT 1)",
+    ] {
+        diesel::sql_query(sql).execute(&mut conn).unwrap();
+    }
+    diesel::sql_query("VACUUM ANALYZE memberships").execute(&mut conn).unwrap();
+    let matches =
+        |r: &members::MemberRow| r.name.to_lowercase().contains("needle") || r.email.to_lowercase().contains("needle");
+    for (status, expected) in [(MemberStatus::All, 23), (MemberStatus::Active, 20), (MemberStatus::Suspended, 2)] {
+        for sort in SORTS {
+            for descending in [false, true] {
+                let query = |search, after, limit| MemberQuery {
+                    search,
+                    status,
+                    ..member_query(org, sort, descending, after, limit)
+                };
+                let everything = members::list(&mut conn, &query("", None, 100_000)).unwrap();
+                let wanted: Vec<Uuid> = everything.iter().filter(|r| matches(r)).map(|r| r.id).collect();
+                assert_eq!(wanted.len(), expected, "{status:?} {sort:?} desc={descending}: the matches");
+                let (mut walked, mut after) = (Vec::new(), None);
+                loop {
+                    let rows = members::list(&mut conn, &query("needle", after.clone(), 7)).unwrap();
+                    let more = rows.len() > 7;
+                    let shown = &rows[..rows.len().min(7)];
+                    walked.extend(shown.iter().map(|r| r.id));
+                    if !more {
+                        break;
+                    }
+                    after = Some(members::cursor_after(shown.last().unwrap(), sort));
+                }
+                assert_eq!(walked, wanted, "{status:?} {sort:?} desc={descending}: pages of a search");
+            }
+        }
+    }
+}
+
 #[test]
 fn suspended_members_are_walked_apart_and_among_everyone() {
     let db = TestDb::new();
@@ -347,6 +405,22 @@ fn listing_statements_walk_an_index_at_100000_rows() {
         }
     }
     assert!(searches.is_empty(), "searches that read the table to test rows:\n\n{}", searches.join("\n\n"));
+
+    // A search that few match (one person's address) asks the trigram index for what
+    // the walk does not find, in every sort, rather than walk the whole organization.
+    let mut walked_on = Vec::new();
+    for sort in SORTS {
+        for descending in [false, true] {
+            let query = MemberQuery { search: "one.person", ..member_query(org, sort, descending, None, 50) };
+            let plan = members::plan(&mut conn, &query).unwrap();
+            let text = plan.join("\n");
+            let members_read = text.contains("Seq Scan on memberships");
+            if members_read || !text.contains("Bitmap Index Scan on memberships_search_idx") {
+                walked_on.push(format!("search by {sort:?} desc={descending}:\n{text}"));
+            }
+        }
+    }
+    assert!(walked_on.is_empty(), "searches without the trigram index:\n\n{}", walked_on.join("\n\n"));
 
     // A small organization beside the large one, its rows added after the statistics
     // were taken (they say every invitation is the large one's, as a million-row
