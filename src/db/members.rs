@@ -315,7 +315,7 @@ fn statement(q: &MemberQuery<'_>) -> Option<Prepared<'static>> {
         // page, matches are rare, and the rest come from the trigram index (migration
         // 56), which finds every match wherever it sorts; walking on would read the
         // whole organization to find one person (1.4 s at a million).
-        (Column(key), Some(search)) => {
+        (Column(key), Some(search)) if has_a_trigram(q.search) => {
             let mut walk = vec![format!("m.organization_id = {}", run_time_sql("$1"))];
             if let (Some(_), Some((value_at, id_at))) = (&after, &cursor_at) {
                 walk.push(format!("({key}, m.id) {comparison} ({}, {})", run_time_sql(value_at), run_time_sql(id_at)));
@@ -345,6 +345,19 @@ fn statement(q: &MemberQuery<'_>) -> Option<Prepared<'static>> {
                  JOIN memberships m ON m.id = hit.id \
                 ORDER BY hit.k {direction}, m.id {direction} LIMIT {limit_at})"
             ))
+        }
+        // A text without three letters or digits in a row ("jo", "a.b") gives the
+        // trigram index nothing to look up (it would read all of it): such a search
+        // walks on as far as it must. By name or address the walk reads the index alone.
+        (Column(SEARCHED_NAME | SEARCHED_EMAIL), Some(_))
+            if q.two_factor.is_none() && q.role.is_none() && suspension.is_none() =>
+        {
+            branch("m.id", "memberships m", "m", &member_matches, member_key).map(|hits| {
+                format!(
+                    "(SELECT {member_columns}, hit.k FROM {hits} hit JOIN memberships m ON m.id = hit.id \
+                      ORDER BY hit.k {direction}, m.id {direction} LIMIT {limit_at})"
+                )
+            })
         }
         _ => branch(member_columns, "memberships m", "m", &member_matches, member_key),
     };
@@ -396,6 +409,12 @@ fn statement(q: &MemberQuery<'_>) -> Option<Prepared<'static>> {
     Some(query)
 }
 
+/// Whether pg_trgm finds a trigram to look up in `text`: three letters or digits
+/// in a row (it splits a pattern into words at anything else).
+fn has_a_trigram(text: &str) -> bool {
+    text.split(|c: char| !c.is_alphanumeric()).any(|word| word.chars().count() >= 3)
+}
+
 /// The cursor that continues a listing after `row`.
 pub fn cursor_after(row: &MemberRow, sort: MemberSort) -> Cursor {
     match sort {
@@ -404,6 +423,21 @@ pub fn cursor_after(row: &MemberRow, sort: MemberSort) -> Cursor {
         MemberSort::Verified => Cursor::Text(row.verified.to_string(), row.id),
         MemberSort::Name | MemberSort::Email | MemberSort::Role | MemberSort::Status => {
             Cursor::Text(row.sort_key.clone(), row.id)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_a_trigram;
+
+    #[test]
+    fn a_search_text_has_a_trigram_with_three_letters_or_digits_in_a_row() {
+        for text in ["son", "jett.hayes", "a.b.c42", "zoë", "p@acme.io"] {
+            assert!(has_a_trigram(text), "{text}");
+        }
+        for text in ["", "jo", "a.b.c", "@x", "ab cd"] {
+            assert!(!has_a_trigram(text), "{text}");
         }
     }
 }
