@@ -114,19 +114,29 @@ fn walk_every_sort(conn: &mut PgConnection, org: OrgId, status: MemberStatus, ex
             let query = |after, limit| MemberQuery { status, ..member_query(org, sort, descending, after, limit) };
             let everything: Vec<Uuid> = members::list(conn, &query(None, 1000)).unwrap().iter().map(|r| r.id).collect();
             assert_eq!(everything.len(), expected, "{status:?} {sort:?} desc={descending}");
-            let (mut walked, mut after) = (Vec::new(), None);
-            loop {
-                let rows = members::list(conn, &query(after.clone(), 7)).unwrap();
-                let more = rows.len() > 7;
-                let shown = &rows[..rows.len().min(7)];
-                walked.extend(shown.iter().map(|r| r.id));
-                if !more {
-                    break;
-                }
-                after = Some(members::cursor_after(shown.last().unwrap(), sort));
-            }
+            let walked = pages_of_seven(conn, sort, |after| query(after, 7));
             assert_eq!(walked, everything, "{status:?} {sort:?} desc={descending}: pages of 7 = one page of all");
         }
+    }
+}
+
+/// The rows of every page of 7 that `query` gives, from the first, each page after
+/// the last row of the one before (its "Next" cursor in `sort`).
+fn pages_of_seven(
+    conn: &mut PgConnection,
+    sort: MemberSort,
+    query: impl Fn(Option<Cursor>) -> MemberQuery<'static>,
+) -> Vec<Uuid> {
+    let (mut walked, mut after) = (Vec::new(), None);
+    loop {
+        let rows = members::list(conn, &query(after.clone())).unwrap();
+        let more = rows.len() > 7;
+        let shown = &rows[..rows.len().min(7)];
+        walked.extend(shown.iter().map(|r| r.id));
+        if !more {
+            return walked;
+        }
+        after = Some(members::cursor_after(shown.last().unwrap(), sort));
     }
 }
 
@@ -171,17 +181,7 @@ fn a_search_few_match_pages_through_every_match_in_every_sort() {
                 let everything = members::list(&mut conn, &query("", None, 100_000)).unwrap();
                 let wanted: Vec<Uuid> = everything.iter().filter(|r| matches(r)).map(|r| r.id).collect();
                 assert_eq!(wanted.len(), expected, "{status:?} {sort:?} desc={descending}: the matches");
-                let (mut walked, mut after) = (Vec::new(), None);
-                loop {
-                    let rows = members::list(&mut conn, &query("needle", after.clone(), 7)).unwrap();
-                    let more = rows.len() > 7;
-                    let shown = &rows[..rows.len().min(7)];
-                    walked.extend(shown.iter().map(|r| r.id));
-                    if !more {
-                        break;
-                    }
-                    after = Some(members::cursor_after(shown.last().unwrap(), sort));
-                }
+                let walked = pages_of_seven(&mut conn, sort, |after| query("needle", after, 7));
                 assert_eq!(walked, wanted, "{status:?} {sort:?} desc={descending}: pages of a search");
             }
         }
