@@ -79,6 +79,13 @@ fn options() -> anyhow::Result<Options> {
     Ok(options)
 }
 
+impl Options {
+    /// The same timing, from one connection: the time one person waits.
+    fn one_asking(&self) -> Options {
+        Options { seconds: self.seconds, connections: 1, fresh: false, database_url: String::new() }
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let options = options()?;
     // Each live stream is a socket in this process and one in the server, which
@@ -650,7 +657,7 @@ async fn history_row(server: &Server, client: &Client, options: &Options, day: &
         Ok((row.get(0), events, row.get(1)))
     })
     .await??;
-    let one = Options { seconds: options.seconds, connections: 1, fresh: false, database_url: String::new() };
+    let one = options.one_asking();
     let today = format!("/orgs/big/projects/{project}/access-history");
     let before = metrics(server).await?;
     let now = load(server, client, &today, &one).await;
@@ -1088,7 +1095,7 @@ async fn run(binary: PathBuf, options: Options) -> anyhow::Result<()> {
     // time than any index lookup takes, so the budget is the time one person waits,
     // as for the access history (it was 1.2 s at p50 under load before the trigram index).
     let (one_big, one_small) = (&sought[0], &sought[1]);
-    let one = Options { seconds: options.seconds, connections: 1, fresh: false, database_url: String::new() };
+    let one = options.one_asking();
     let small = load(&server, &owner, &format!("/orgs/reach-small/members?q={one_small}"), &one).await;
     let before = metrics(&server).await?;
     let big = load(&server, &owner, &format!("/orgs/big/members?q={one_big}"), &one).await;

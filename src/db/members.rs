@@ -224,6 +224,19 @@ fn statement(q: &MemberQuery<'_>) -> Option<Prepared<'static>> {
     let limit_at = (q.limit + 1).to_string();
 
     let (direction, comparison) = if q.descending { ("DESC", "<") } else { ("ASC", ">") };
+    // The conditions that seek an indexed key of `alias` in its organization, from
+    // the cursor on: what a branch and a search's walk both start from.
+    let seek = |expr: &str, alias: &str| -> Vec<String> {
+        let mut conditions = vec![format!("{alias}.organization_id = {}", run_time_sql("$1"))];
+        if let (Some(_), Some((value_at, id_at))) = (&after, &cursor_at) {
+            conditions.push(format!(
+                "({expr}, {alias}.id) {comparison} ({}, {})",
+                run_time_sql(value_at),
+                run_time_sql(id_at)
+            ));
+        }
+        conditions
+    };
     // One branch's statement, or `None` when the cursor is past all of its rows.
     let branch = |columns: &str, from: &str, alias: &str, matches: &[&str], key: Key| -> Option<String> {
         // The organization and the cursor as run-time values, planned once for all.
@@ -231,14 +244,7 @@ fn statement(q: &MemberQuery<'_>) -> Option<Prepared<'static>> {
         let mut conditions = Vec::new();
         let (key_sql, order) = match &key {
             Column(expr) => {
-                conditions.push(format!("{alias}.organization_id = {org}"));
-                if let (Some(_), Some((value_at, id_at))) = (&after, &cursor_at) {
-                    conditions.push(format!(
-                        "({expr}, {alias}.id) {comparison} ({}, {})",
-                        run_time_sql(value_at),
-                        run_time_sql(id_at)
-                    ));
-                }
+                conditions.extend(seek(expr, alias));
                 (*expr, format!("{expr} {direction}, {alias}.id {direction}"))
             }
             // Rows of one key, in id order. Written `organization_id = x`, PostgreSQL
@@ -313,14 +319,12 @@ fn statement(q: &MemberQuery<'_>) -> Option<Prepared<'static>> {
         // members), and by name or address the index holds both (migration 54), so the
         // walk reads the index alone. When the first SEARCH_WALK rows hold less than a
         // page, matches are rare, and the rest come from the trigram index (migrations
-        // 56 and 57), which finds every match of the organization wherever it sorts; walking on would read the
-        // whole organization to find one person (1.4 s at a million).
+        // 56 and 57), which finds every match of the organization wherever it sorts;
+        // walking on would read the whole organization to find one person (1.4 s at a
+        // million).
         (Column(key), Some(search)) if has_a_trigram(q.search) => {
-            let org = format!("m.organization_id = {}", run_time_sql("$1"));
-            let mut walk = vec![org.clone()];
-            if let (Some(_), Some((value_at, id_at))) = (&after, &cursor_at) {
-                walk.push(format!("({key}, m.id) {comparison} ({}, {})", run_time_sql(value_at), run_time_sql(id_at)));
-            }
+            let mut walk = seek(key, "m");
+            let org = walk[0].clone(); // the organization, which the trigram branch asks for
             walk.extend(suspension.map(str::to_owned));
             let mut hit = vec![search.clone()];
             hit.extend(two_factor.map(str::to_owned));
