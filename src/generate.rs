@@ -24,6 +24,12 @@ use crate::error::AppError;
 /// Rows per statement: each column travels as one array, so this bounds memory, not parameters.
 const CHUNK: usize = 10_000;
 
+/// Members made at once and written in order of name: each batch reaches the
+/// indexes kept in that order (the members' names and addresses, the accounts'
+/// addresses) in one sweep, where members in the order they joined sent every row
+/// to a random page of each (BATCH).
+const BATCH: usize = 100_000;
+
 /// How much to add.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Plan {
@@ -98,6 +104,15 @@ pub fn generate(
     Ok(generated)
 }
 
+/// A generated member's joining, which the audit log records.
+struct Join {
+    user: Uuid,
+    role: Role,
+    joined: OffsetDateTime,
+    name: String,
+    email: String,
+}
+
 /// Random people, dates and names, with a tag that keeps this run's addresses apart from earlier runs'.
 struct Generator {
     rng: rand::rngs::ThreadRng,
@@ -149,48 +164,78 @@ impl Generator {
         out: &mut Generated,
     ) -> Result<Vec<Uuid>, AppError> {
         let mut ids = Vec::with_capacity(count);
-        for start in (0..count).step_by(CHUNK) {
-            let (mut people, mut places, mut audit) =
-                (bulk::Users::default(), bulk::Memberships::default(), bulk::AuditEvents::default());
-            for n in start..count.min(start + CHUNK) {
-                let domain = self.domain.clone();
-                let (name, email) = self.person(n, &domain);
-                let joined = self.in_order(n, count, 3 * 365 * 86_400);
-                let role = if self.rng.random_ratio(1, 20) { Role::Admin } else { Role::Member };
-                // Most members used the organization lately; some never did.
-                let last_active = self.rng.random_ratio(17, 20).then(|| {
-                    let since = (self.now - joined).whole_seconds().clamp(61, 120 * 86_400);
-                    self.now - Duration::seconds(self.rng.random_range(60..since))
-                });
-                // Ids in the order they are made (version 7): each index on an id takes
-                // the new rows at its end. Random ones sent every row of a million to a
-                // random page of a dozen large indexes (171 s for a million; 92 s with these).
-                let (user, membership) = (Uuid::now_v7(), Uuid::now_v7());
-                let accepted = Event::InvitationAccepted {
-                    invitation: Uuid::now_v7(),
-                    email: email.clone(),
-                    role,
-                    inviter: Some(owner.id),
-                    joined: Vec::new(),
-                    skipped: Vec::new(),
-                };
-                push_event(&mut audit, Some(user), format!("{name} <{email}>"), &accepted, joined);
-                people.id.push(user);
-                people.name.push(name);
-                people.email.push(email);
-                people.created_at.push(joined - Duration::minutes(5));
-                places.id.push(membership);
-                places.user_id.push(user);
-                places.role.push(role.as_str().to_owned());
-                places.created_at.push(joined);
-                places.last_active_at.push(last_active);
-                ids.push(membership);
+        let domain = self.domain.clone();
+        for batch in (0..count).step_by(BATCH) {
+            let mut batch: Vec<(String, usize, String, String)> = (batch..count.min(batch + BATCH))
+                .map(|n| {
+                    let (name, email) = self.person(n, &domain);
+                    (name.to_lowercase(), n, name, email)
+                })
+                .collect();
+            batch.sort_unstable();
+            let mut joins = Vec::with_capacity(batch.len());
+            for chunk in batch.chunks(CHUNK) {
+                let (people, places) = self.members_chunk(count, chunk, &mut ids, &mut joins);
+                bulk::insert_users(conn, people, password_hash)?;
+                out.members += bulk::insert_memberships(conn, org, owner.id, places)?;
             }
-            bulk::insert_users(conn, people, password_hash)?;
-            out.members += bulk::insert_memberships(conn, org, owner.id, places)?;
-            out.audit_events += bulk::insert_audit_events(conn, org, audit)?;
+            // Their audit rows in the order they happened, as the audit log's indexes are kept.
+            joins.sort_unstable_by_key(|join| join.joined);
+            for chunk in joins.chunks(CHUNK) {
+                let mut audit = bulk::AuditEvents::default();
+                for Join { user, role, joined, name, email } in chunk {
+                    let accepted = Event::InvitationAccepted {
+                        invitation: Uuid::now_v7(),
+                        email: email.clone(),
+                        role: *role,
+                        inviter: Some(owner.id),
+                        joined: Vec::new(),
+                        skipped: Vec::new(),
+                    };
+                    push_event(&mut audit, Some(*user), format!("{name} <{email}>"), &accepted, *joined);
+                }
+                out.audit_events += bulk::insert_audit_events(conn, org, audit)?;
+            }
         }
         Ok(ids)
+    }
+
+    /// The rows of `chunk`'s people (lowered name, number, name, address), who join
+    /// the organization in order of their number; their memberships' ids are added to
+    /// `ids`, and how each joined to `joins`.
+    fn members_chunk(
+        &mut self,
+        count: usize,
+        chunk: &[(String, usize, String, String)],
+        ids: &mut Vec<Uuid>,
+        joins: &mut Vec<Join>,
+    ) -> (bulk::Users, bulk::Memberships) {
+        let (mut people, mut places) = (bulk::Users::default(), bulk::Memberships::default());
+        for (_, n, name, email) in chunk {
+            let joined = self.in_order(*n, count, 3 * 365 * 86_400);
+            let role = if self.rng.random_ratio(1, 20) { Role::Admin } else { Role::Member };
+            // Most members used the organization lately; some never did.
+            let last_active = self.rng.random_ratio(17, 20).then(|| {
+                let since = (self.now - joined).whole_seconds().clamp(61, 120 * 86_400);
+                self.now - Duration::seconds(self.rng.random_range(60..since))
+            });
+            // Ids in the order they are made (version 7): each index on an id takes
+            // the new rows at its end. Random ones sent every row of a million to a
+            // random page of a dozen large indexes (171 s for a million; 92 s with these).
+            let (user, membership) = (Uuid::now_v7(), Uuid::now_v7());
+            joins.push(Join { user, role, joined, name: name.clone(), email: email.clone() });
+            people.id.push(user);
+            people.name.push(name.clone());
+            people.email.push(email.clone());
+            people.created_at.push(joined - Duration::minutes(5));
+            places.id.push(membership);
+            places.user_id.push(user);
+            places.role.push(role.as_str().to_owned());
+            places.created_at.push(joined);
+            places.last_active_at.push(last_active);
+            ids.push(membership);
+        }
+        (people, places)
     }
 
     fn invitations(
