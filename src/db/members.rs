@@ -117,6 +117,10 @@ const MEMBER_STATUS: &str = "(CASE WHEN m.suspended_at IS NULL THEN 'active' ELS
 const SEARCHED_NAME: &str = "lower(m.member_name)";
 const SEARCHED_EMAIL: &str = "lower(m.member_email)";
 
+/// A member's name and address as one text, the expression of the trigram index
+/// `memberships_search_idx` (migration 58), which a search asks for candidates.
+const SEARCHED_TEXT: &str = "(lower(m.member_name) || ' ' || lower(m.member_email))";
+
 /// How many rows a search tests along the sort's index before it asks the trigram
 /// index for the rest: past this, a page of matches is rarer than one in 200, and
 /// fetching every match costs less than walking on (each match fetched costs about
@@ -293,6 +297,8 @@ fn statement(q: &MemberQuery<'_>) -> Option<Prepared<'static>> {
     let search_at = search_at.as_deref().map(run_time_sql);
     let member_search =
         search_at.as_ref().map(|at| format!("(lower(m.member_name) LIKE {at} OR lower(m.member_email) LIKE {at})"));
+    // What the trigram index is asked for: a superset of the matches, tested after.
+    let member_candidates = search_at.as_ref().map(|at| format!("{SEARCHED_TEXT} LIKE {at}"));
     let invitation_search = search_at.as_ref().map(|at| format!("lower(i.email) LIKE {at}"));
     let two_factor = q.two_factor.map(|f| match f {
         TwoFactorFilter::Off => "m.member_two_factor = 'off'",
@@ -312,17 +318,17 @@ fn statement(q: &MemberQuery<'_>) -> Option<Prepared<'static>> {
          m.role, m.created_at AS joined, m.member_verified AS verified, m.last_active_at AS last_active, \
          m.member_two_factor AS two_factor, m.suspended_at IS NOT NULL AS suspended, \
          m.scim_managed AS managed, m.expires_at";
-    let members = match (&member_key, &member_search) {
+    let members = match (&member_key, &member_search, &member_candidates) {
         // A search finds its page in one of two ways, decided as it runs. It walks the
         // sort's index from the cursor, testing each row, and stops at a page of
         // matches: cheap when many match ("son": 1,700 rows for a page at a million
         // members), and by name or address the index holds both (migration 54), so the
         // walk reads the index alone. When the first SEARCH_WALK rows hold less than a
         // page, matches are rare, and the rest come from the trigram index (migrations
-        // 56 and 57), which finds every match of the organization wherever it sorts;
+        // 56 to 58), which finds every match of the organization wherever it sorts;
         // walking on would read the whole organization to find one person (1.4 s at a
         // million).
-        (Column(key), Some(search)) if has_a_trigram(q.search) => {
+        (Column(key), Some(search), Some(candidates)) if has_a_trigram(q.search) => {
             let mut walk = seek(key, "m");
             let org = walk[0].clone(); // the organization, which the trigram branch asks for
             walk.extend(suspension.map(str::to_owned));
@@ -343,7 +349,7 @@ fn statement(q: &MemberQuery<'_>) -> Option<Prepared<'static>> {
                           OFFSET {last} LIMIT 1) \
                     SELECT id, k FROM found \
                     UNION ALL \
-                    SELECT m.id, {key} FROM (SELECT * FROM memberships m WHERE {org} AND {search} OFFSET 0) m \
+                    SELECT m.id, {key} FROM (SELECT * FROM memberships m WHERE {org} AND {candidates} OFFSET 0) m \
                      WHERE EXISTS (SELECT 1 FROM edge) AND {walk} AND {hit} \
                        AND ({key}, m.id) {comparison} (SELECT k, id FROM edge) \
                     ORDER BY 2 {direction}, 1 {direction} LIMIT {limit_at}) hit \
@@ -355,7 +361,7 @@ fn statement(q: &MemberQuery<'_>) -> Option<Prepared<'static>> {
         // gives the trigram index nothing selective to look up (it would read all of
         // it): such a search walks on as far as it must. By name or address the walk
         // reads the index alone.
-        (Column(SEARCHED_NAME | SEARCHED_EMAIL), Some(_))
+        (Column(SEARCHED_NAME | SEARCHED_EMAIL), Some(_), _)
             if q.two_factor.is_none() && q.role.is_none() && suspension.is_none() =>
         {
             branch("m.id", "memberships m", "m", &member_matches, member_key).map(|hits| {

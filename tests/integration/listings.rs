@@ -164,6 +164,9 @@ fn a_search_few_match_pages_through_every_match_in_every_sort() {
            (SELECT id FROM memberships WHERE member_name = 'Zed Needleman' ORDER BY id LIMIT 2)",
         "UPDATE invitations SET email = 'needle.invited@elsewhere.example' \
           WHERE id = (SELECT id FROM invitations ORDER BY id LIMIT 1)",
+        // The index holds name and address as one text, "aaron needle xqz.pin@…".
+        "UPDATE users SET email = 'xqz.pin@example.com' WHERE id = \
+           (SELECT user_id FROM memberships WHERE member_name = 'Aaron Needle' ORDER BY id LIMIT 1)",
     ] {
         diesel::sql_query(sql).execute(&mut conn).unwrap();
     }
@@ -183,6 +186,9 @@ fn a_search_few_match_pages_through_every_match_in_every_sort() {
                 assert_eq!(wanted.len(), expected, "{status:?} {sort:?} desc={descending}: the matches");
                 let walked = pages_of_seven(&mut conn, sort, |after| query("needle", after, 7));
                 assert_eq!(walked, wanted, "{status:?} {sort:?} desc={descending}: pages of a search");
+                // A text across a name and an address is in neither.
+                let across = pages_of_seven(&mut conn, sort, |after| query("needle xqz", after, 7));
+                assert!(across.is_empty(), "{status:?} {sort:?} desc={descending}: {across:?}");
             }
         }
     }
