@@ -46,6 +46,9 @@ pub struct Settings {
     /// The longest a request may take to get its answer started; past it, 503
     /// with `Retry-After` (a database that stalls must not hang the browser).
     pub request_timeout: Duration,
+    /// How long a connection that has asked nothing yet, or nothing since its last
+    /// answer, is kept open for its next request (`ROSTER_KEEP_ALIVE`).
+    pub keep_alive: Duration,
     /// A session not used for this long is signed out (`ROSTER_SESSION_IDLE_TIMEOUT`).
     pub session_idle_timeout: Duration,
     /// The most memory kept pages take (`ROSTER_PAGE_CACHE_MB`; 0: none are kept).
@@ -216,6 +219,10 @@ impl Settings {
             Some(text) => parse_duration(&text).context("ROSTER_REQUEST_TIMEOUT must be a duration like 10s")?,
             None => Duration::from_secs(10),
         };
+        let keep_alive = match var("ROSTER_KEEP_ALIVE") {
+            Some(text) => parse_duration(&text).context("ROSTER_KEEP_ALIVE must be a duration like 75s or 2m")?,
+            None => Duration::from_secs(75),
+        };
         let session_idle_timeout = match var("ROSTER_SESSION_IDLE_TIMEOUT") {
             Some(text) => {
                 parse_duration(&text).context("ROSTER_SESSION_IDLE_TIMEOUT must be a duration like 24h, 8h or 30m")?
@@ -276,6 +283,7 @@ impl Settings {
             metrics_token,
             shutdown_grace,
             request_timeout,
+            keep_alive,
             session_idle_timeout,
             page_cache_bytes,
             api_requests_per_minute,

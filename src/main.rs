@@ -33,6 +33,7 @@ Configuration (environment variables, or a .env file in the working directory):
   ROSTER_LOG_FORMAT      human or json         [default: human]
   ROSTER_SHUTDOWN_GRACE  time requests in flight get after SIGTERM  [default: 30s]
   ROSTER_REQUEST_TIMEOUT longest wait for an answer to start before the 503 Busy page  [default: 10s]
+  ROSTER_KEEP_ALIVE      how long an idle connection waits for its next request  [default: 75s]
   ROSTER_DB_POOL_SIZE    database connections for requests (the job worker has 8 more)  [default: 2 x cores, at least 4]
   ROSTER_SESSION_IDLE_TIMEOUT  unused sessions end after this, e.g. 8h, 30m  [default: 24h]
   ROSTER_PAGE_CACHE_MB   memory for pages sent again within a second while nothing changed; 0: none  [default: 16]

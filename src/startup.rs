@@ -234,6 +234,7 @@ fn serve(
         .then(|| routes::page_cache::PageCache::new(state.settings.page_cache_bytes, store.clone()));
     let connections = routes::connections::Connections { state: state.clone(), store: store.clone() };
     let address = listener.local_addr()?;
+    let keep_alive = state.settings.keep_alive;
     let app = move || {
         let headers = crate::web::headers::security_headers(secure)
             .into_iter()
@@ -324,6 +325,13 @@ fn serve(
                     let signal = shutdown_signal.clone();
                     async move { signal.notified().await }
                 })
+                // An idle connection waits for its next request as long as nginx keeps
+                // one (actix-web's default is 5 s): a client that reuses a connection
+                // at the moment the server closes it gets no answer and, unless it
+                // retries, an error (2 of 122,000 requests of 200 busy connections,
+                // issue 32); and a load balancer in front must find its idle
+                // connections open for as long as it keeps them (60 s at AWS's).
+                .keep_alive(keep_alive)
                 // actix-web's defaults for a request's head and a client going away.
                 .client_request_timeout(routes::connections::HEAD_TIMEOUT)
                 .client_disconnect_timeout(std::time::Duration::from_secs(1))

@@ -14,9 +14,9 @@
 //! it always has; so does a stream asked for on a connection kept alive from an
 //! earlier request. A connection that begins a head and sends no whole one in a
 //! head's time gets actix-web's answer, 408, from here (not a second wait there); one
-//! that sends nothing at all in that time is closed unanswered; one whose session
-//! cannot be read (the database unavailable) is closed, and the browser's
-//! EventSource comes back after its retry delay.
+//! that sends nothing at all while a connection is kept alive is closed unanswered;
+//! one whose session cannot be read (the database unavailable) is closed, and the
+//! browser's EventSource comes back after its retry delay.
 
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -80,17 +80,20 @@ impl Connections {
     /// Where the connection `io` goes, from its first request: read without consuming
     /// anything, so that any request but a stream's goes on to actix-web whole.
     async fn route(&self, io: &TcpStream) -> Route {
-        let deadline = tokio::time::Instant::now() + HEAD_TIMEOUT;
         // The first look takes a few bytes on the stack: most connections end here.
         let mut start = [0u8; STREAM_REQUEST_LINE.len() + 1];
         // A connection opened ahead of need (a browser's preconnect, a client's pool)
-        // that sends nothing in a head's time is closed without a word, as nginx and
-        // Apache close it: an unasked 408 is read by the client as the answer to the
-        // request it sends next, at the moment the connection is closed.
-        let peeked = match peek(io, &mut start, deadline, false).await {
+        // waits for its first request as a kept-alive one waits for its next, and is
+        // then closed without a word, as nginx and Apache close it: an unasked 408 is
+        // read by the client as the answer to the request it sends next, at the
+        // moment the connection is closed.
+        let idle = tokio::time::Instant::now() + self.state.settings.keep_alive;
+        let peeked = match peek(io, &mut start, idle, false).await {
             Ok(peeked) => peeked,
             Err(route) => return route,
         };
+        // From its first byte, a head has a head's time to arrive whole.
+        let deadline = tokio::time::Instant::now() + HEAD_TIMEOUT;
         if !could_be_stream_request(&start[..peeked]) {
             return Route::Http;
         }
@@ -204,15 +207,15 @@ enum Route {
     Stream(StreamRequest),
     /// Any other request: actix-web's.
     Http,
-    /// Closed, after `answer` (if any): the client went away, sent nothing in a head's
-    /// time, or began a head and sent no whole one (408, as actix-web answers it), or
+    /// Closed, after `answer` (if any): the client went away, sent nothing while the
+    /// connection was kept alive, or began a head and sent no whole one (408, as actix-web answers it), or
     /// its session could not be read.
     Close(Vec<u8>),
 }
 
 /// What has come on `io` (at least a byte), looked at into `buffer` by `deadline`;
 /// else where the connection goes: closed when it went away, or when nothing came
-/// in a head's time; answered 408 first when a head had `began` to come (as
+/// by `deadline`; answered 408 first when a head had `began` to come (as
 /// actix-web answers a head that does not come whole), and not when nothing was
 /// asked.
 async fn peek(io: &TcpStream, buffer: &mut [u8], deadline: tokio::time::Instant, began: bool) -> Result<usize, Route> {

@@ -310,6 +310,7 @@ pub fn test_settings(db: &TestDb) -> Settings {
         metrics_token: None,
         shutdown_grace: std::time::Duration::from_secs(5),
         request_timeout: std::time::Duration::from_secs(10),
+        keep_alive: std::time::Duration::from_secs(75),
         session_idle_timeout: std::time::Duration::from_secs(24 * 3_600),
         page_cache_bytes: 16 * 1024 * 1024,
         api_requests_per_minute: 600,
