@@ -174,6 +174,12 @@ fn bad_operations_settings_are_refused_with_a_sentence_before_anything_starts() 
             "ROSTER_READ_MAX_LAG must be a duration like 5s, 30s or 2m",
         ),
         (
+            "ROSTER_KEEP_ALIVE",
+            "forever",
+            &["serve", "--bind", "127.0.0.1:0"],
+            "ROSTER_KEEP_ALIVE must be a duration like 75s or 2m",
+        ),
+        (
             "ROSTER_PAGE_CACHE_MB",
             "plenty",
             &["serve", "--bind", "127.0.0.1:0"],
