@@ -246,6 +246,11 @@ fn generate_fills_an_organization_within_its_seat_limit() {
     assert_eq!(db.count("SELECT count(DISTINCT project_id) FROM project_grants"), 2, "every project is granted");
     // The history that would have made them, as the Audit Log shows it.
     assert_eq!(db.count("SELECT count(*) FROM audit_events WHERE action = 'invitation.accepted'"), 30);
+    // Each by the member who joined, when they joined.
+    let joined = "SELECT count(*) FROM audit_events a JOIN memberships m ON m.user_id = a.actor_id \
+                   WHERE a.action = 'invitation.accepted' AND a.created_at = m.created_at \
+                     AND a.actor_label = m.member_name || ' <' || m.member_email || '>'";
+    assert_eq!(db.count(joined), 30);
     assert_eq!(db.count("SELECT count(*) FROM audit_events WHERE action = 'invitation.created'"), 20);
     // Realistic dates: members joined over months, not all at this moment.
     assert!(db.count("SELECT count(DISTINCT created_at::date) FROM memberships") > 10);
