@@ -1,6 +1,6 @@
 //! `roster generate`: fills an organization with realistic members, pending
-//! invitations, teams and projects, and the audit history that made them, fast
-//! enough for a million members in under two minutes: the benchmark's data, and a
+//! invitations, teams and projects, and the audit history that made them, meant to
+//! make a million members in under two minutes: the benchmark's data, and a
 //! way to see the pages at scale. Not a use case (nobody acts, no rule is asked): a
 //! tool of the operator's, beside the services, writing through the same bulk queries.
 

@@ -230,8 +230,9 @@ fn statement(q: &MemberQuery<'_>) -> Option<Prepared<'static>> {
     let (direction, comparison) = if q.descending { ("DESC", "<") } else { ("ASC", ">") };
     // The conditions that seek an indexed key of `alias` in its organization, from
     // the cursor on: what a branch and a search's walk both start from.
+    let in_org = |alias: &str| format!("{alias}.organization_id = {}", run_time_sql("$1"));
     let seek = |expr: &str, alias: &str| -> Vec<String> {
-        let mut conditions = vec![format!("{alias}.organization_id = {}", run_time_sql("$1"))];
+        let mut conditions = vec![in_org(alias)];
         if let (Some(_), Some((value_at, id_at))) = (&after, &cursor_at) {
             conditions.push(format!(
                 "({expr}, {alias}.id) {comparison} ({}, {})",
@@ -330,7 +331,7 @@ fn statement(q: &MemberQuery<'_>) -> Option<Prepared<'static>> {
         // million).
         (Column(key), Some(search), Some(candidates)) if has_a_trigram(q.search) => {
             let mut walk = seek(key, "m");
-            let org = walk[0].clone(); // the organization, which the trigram branch asks for
+            let org = in_org("m"); // what the trigram branch asks the index for, with the candidates
             walk.extend(suspension.map(str::to_owned));
             let mut hit = vec![search.clone()];
             hit.extend(two_factor.map(str::to_owned));

@@ -208,8 +208,8 @@ enum Route {
     /// Any other request: actix-web's.
     Http,
     /// Closed, after `answer` (if any): the client went away, sent nothing while the
-    /// connection was kept alive, or began a head and sent no whole one (408, as actix-web answers it), or
-    /// its session could not be read.
+    /// connection was kept alive, or began a head and sent no whole one (408, as
+    /// actix-web answers it), or its session could not be read.
     Close(Vec<u8>),
 }
 
