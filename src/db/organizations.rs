@@ -257,8 +257,14 @@ pub fn members_summary(conn: &mut PgConnection, id: OrgId) -> QueryResult<Member
 
 /// Locks the organization's row until the transaction ends: seat checks and the
 /// inserts they allow run under this lock, so concurrent invitations cannot exceed the limit.
+///
+/// `FOR NO KEY UPDATE`, the lock an update of the row's counts takes: it queues every
+/// other seat check (and every kept count's update) behind this one, yet lets other
+/// transactions insert rows that merely refer to the organization (audit rows, the
+/// provisioning log, notifications). `FOR UPDATE` would hold those back too, because a
+/// foreign key's check takes `FOR KEY SHARE` on the row it refers to.
 pub fn lock(conn: &mut PgConnection, id: OrgId) -> QueryResult<Organization> {
-    organizations::table.find(id.0).for_update().select(Organization::as_select()).first(conn)
+    organizations::table.find(id.0).for_no_key_update().select(Organization::as_select()).first(conn)
 }
 
 /// Sets how many days ahead end dates are reminded, and whether invitations are.
