@@ -323,6 +323,41 @@ pub fn groups(
     page(conn, org, ResourceKind::Group, filter, offset, count)
 }
 
+/// A member in the way of a new User: one with the same account, or else one with
+/// the same userName.
+#[derive(Debug, QueryableByName)]
+pub struct Taken {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub id: Uuid,
+    /// The member is the same account (else: another with the same userName).
+    #[diesel(sql_type = Bool)]
+    pub same_account: bool,
+    #[diesel(sql_type = Text)]
+    pub email: String,
+}
+
+/// The member that a new User for the account `email_key` with `user_name` would
+/// clash with, in one statement: the account's own membership first, else a member
+/// whose userName is the same as a `userName eq` filter compares it.
+pub fn taken(conn: &mut PgConnection, org: OrgId, email_key: &str, user_name: &str) -> QueryResult<Option<Taken>> {
+    prepared(
+        "SELECT id, same_account, email FROM ( \
+           (SELECT m.id, true AS same_account, m.member_email AS email \
+              FROM users u JOIN memberships m ON m.user_id = u.id AND m.organization_id = $1 \
+             WHERE u.email_key = $2 LIMIT 1) \
+           UNION ALL \
+           (SELECT m.id, false, m.member_email FROM memberships m \
+             WHERE m.organization_id = $1 AND lower(coalesce(m.scim_profile->>'userName', m.member_email)) = $3 \
+             LIMIT 1)) t \
+         ORDER BY same_account DESC LIMIT 1",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(org.0)
+    .bind::<Text, _>(email_key.to_owned())
+    .bind::<Text, _>(user_name.to_lowercase())
+    .get_result(conn)
+    .optional()
+}
+
 /// One member as a User.
 pub fn user(conn: &mut PgConnection, org: OrgId, id: Uuid) -> QueryResult<Option<UserRow>> {
     prepared(format!("SELECT {USER_COLUMNS} FROM memberships m WHERE m.organization_id = $1 AND m.id = $2"))
@@ -432,11 +467,12 @@ pub fn touch_group(conn: &mut PgConnection, team: Uuid, external_id: Option<&str
         .execute(conn)
 }
 
-/// Adds the user to the organization as a Member the provider manages, with its
-/// external id and the parts of its User kept only for it ([`keep_profile`]'s, in
-/// the same write). Returns the membership's id.
+/// Adds the user to the organization as a Member the provider manages (membership
+/// `id`), with its external id and the parts of its User kept only for it
+/// ([`keep_profile`]'s, in the same write). Returns the membership's id.
 pub fn insert_member(
     conn: &mut PgConnection,
+    id: Uuid,
     org: OrgId,
     user: UserId,
     external_id: Option<&str>,
@@ -444,7 +480,7 @@ pub fn insert_member(
 ) -> QueryResult<Uuid> {
     diesel::insert_into(memberships::table)
         .values((
-            memberships::id.eq(Uuid::new_v4()),
+            memberships::id.eq(id),
             memberships::organization_id.eq(org.0),
             memberships::user_id.eq(user.0),
             memberships::role.eq(Role::Member),

@@ -451,6 +451,12 @@ fn may_rename(conn: &mut PgConnection, provider: &Provider, user: UserId, email:
 /// account if they have none (with a mail to choose a password, unless single
 /// sign-on covers their address). At the seat limit nothing is created, the answer
 /// says the numbers, and the Owner is told (once a day per address).
+///
+/// What needs no seat (the account, its mail, the audit row, the notification) is
+/// written first. The organization's row is locked last, for what must see every
+/// other creation: that nobody holds the account or the userName yet, the seats,
+/// and the membership they allow. A directory's first sync queues its creations on
+/// that lock, so the fewer statements it is held over, the more it creates a second.
 pub fn create_user(
     conn: &mut PgConnection,
     provider: &Provider,
@@ -461,26 +467,47 @@ pub fn create_user(
     let email = account_address(&wanted)?;
     let user_name = wanted["userName"].as_str().unwrap_or_default().trim().to_owned();
     let org_id = provider.org();
-    let outcome = conn.transaction(|conn| -> Result<Result<Value, ScimError>, ScimError> {
+    let org_name = &provider.access.org.name;
+    let active = wanted["active"].as_bool().unwrap_or(true);
+    let made = conn.transaction(|conn| -> Result<Uuid, NotCreated> {
+        let verified = super::security::verified_domains(conn, &provider.access)?;
+        let at_verified = super::security::covers(&verified, email.as_str());
+        let name = person_name(&wanted);
+        // Whose account: one the organization may manage (at its verified domain, or
+        // made by its provider), a new one, or someone else's, who must accept first.
+        // The answer is the same in every case: the organization learns nothing of
+        // who already had an account.
+        let (user, created, needs_consent) = match users::find_by_email(conn, &email)? {
+            Some(account) if at_verified || users::provisioned_by(conn, account.user_id())? == Some(org_id.0) => {
+                (account, false, false)
+            }
+            Some(account) => (account, false, true),
+            None => (create_account(conn, &email, name.as_deref(), org_id.0, at_verified)?, true, false),
+        };
+        if created && crate::db::sso::covering(conn, email.domain())?.is_none() {
+            let token = Token::generate();
+            let expires = time::OffsetDateTime::now_utc() + FIRST_PASSWORD_TTL;
+            let purpose = email_tokens::Purpose::ResetPassword;
+            email_tokens::issue(conn, user.user_id(), purpose, &token, &user.email, expires)?;
+            let message = messages::provisioned(&user.email, &user.name, org_name, &links.reset_password(&token))?;
+            outbox::enqueue(conn, links.sealing_key(), &message)?;
+        }
+        let membership = Uuid::new_v4();
+        let mut events = vec![Event::MemberProvisioned { membership, user: user.id, email: email.as_str().to_owned() }];
+        if !active {
+            let email = email.as_str().to_owned();
+            events.push(Event::MemberSuspended { membership, user: user.id, email, role: Role::Member });
+        }
+        provider.actor.record(conn, &provider.access, &events)?;
+
         let org = organizations::lock(conn, org_id)?;
-        if let Some(member) = memberships::find_by_email(conn, org_id, &email)? {
-            return Ok(Err(ScimError::uniqueness(format!(
-                "{} is already a member of {} (User {}).",
-                email.as_str(),
-                org.name,
-                member.id
-            ))));
+        if let Some(taken) = rows::taken(conn, org_id, email.canonical(), &user_name)? {
+            return Err(NotCreated::Refused(ScimError::uniqueness(if taken.same_account {
+                format!("{} is already a member of {} (User {}).", email.as_str(), org.name, taken.id)
+            } else {
+                format!("The userName “{user_name}” is taken by {} (User {}).", taken.email, taken.id)
+            })));
         }
-        let taken = parse_filter(&format!("userName eq {}", json!(user_name)), ResourceKind::User)?;
-        if let Some(other) =
-            rows::users(conn, org_id, Some(&rows::compile(ResourceKind::User, &taken)?), 0, 1)?.0.first()
-        {
-            return Ok(Err(ScimError::uniqueness(format!(
-                "The userName “{user_name}” is taken by {} (User {}).",
-                other.email, other.id
-            ))));
-        }
-        let active = wanted["active"].as_bool().unwrap_or(true);
         // An invitation of theirs is answered by this (revoked below): the seat it
         // holds becomes theirs.
         let key = [email.canonical().to_owned()];
@@ -490,71 +517,73 @@ pub fn create_user(
         // Someone created already deactivated takes no seat.
         let needed = i64::from(active && !holds_seat);
         if let Err(short) = usage.reserve(needed) {
-            let limit = rate_limit::Limit { name: "scim:seat_refusal", max: 1, window_secs: 86_400 };
-            if rate_limit::check(conn, limit, &format!("{}:{}", org.id, email.canonical())).is_ok() {
-                let owner = memberships::owner_id(conn, org_id)?;
-                let event = Event::ProvisioningRefused {
-                    organization: org.id,
-                    email: email.as_str().to_owned(),
-                    used: usage.used(),
-                    limit: usage.limit,
-                    owner,
-                };
-                provider.actor.record(conn, &provider.access, &[event])?;
-            }
-            return Ok(Err(ScimError::forbidden(format!(
-                "{} could not be added to {}. {short}",
-                email.as_str(),
-                org.name
-            ))));
+            return Err(NotCreated::NoSeat { used: usage.used(), limit: usage.limit, short });
         }
-        let verified = super::security::verified_domains(conn, &provider.access)?;
-        let at_verified = super::security::covers(&verified, email.as_str());
-        let name = person_name(&wanted);
-        // Whose account: one the organization may manage (at its verified domain, or
-        // made by its provider), a new one, or someone else's, who must accept first.
-        // The answer is the same in every case: the organization learns nothing of
-        // who already had an account.
-        let (user, created, needs_consent) = match users::find_by_email(conn, &email)? {
-            Some(account) if at_verified || users::provisioned_by(conn, account.user_id())? == Some(org.id) => {
-                (account, false, false)
-            }
-            Some(account) => (account, false, true),
-            None => (create_account(conn, &email, name.as_deref(), org.id, at_verified)?, true, false),
-        };
         for (invitation, _) in invited {
             crate::db::invitations::revoke(conn, org_id, invitation.id, None)?;
         }
         // Made managed at once: every later write of a membership row touches each of
         // the table's indexes, so the SCIM fields are not a second write.
-        let membership =
-            rows::insert_member(conn, org_id, user.user_id(), external_id(&wanted).as_deref(), &profile_of(&wanted))?;
+        let profile = profile_of(&wanted);
+        rows::insert_member(conn, membership, org_id, user.user_id(), external_id(&wanted).as_deref(), &profile)?;
         if needs_consent {
             // As a new account would read: the provider's name and address, unverified.
-            let shown = name.clone().unwrap_or_else(|| email.as_str().split('@').next().unwrap_or_default().to_owned());
+            let shown = name.unwrap_or_else(|| email.as_str().split('@').next().unwrap_or_default().to_owned());
             memberships::await_consent(conn, membership, &shown, email.as_str())?;
         }
         if !active {
             memberships::set_suspended(conn, membership, true)?;
         }
-        if created && crate::db::sso::covering(conn, email.domain())?.is_none() {
-            let token = Token::generate();
-            let expires = time::OffsetDateTime::now_utc() + FIRST_PASSWORD_TTL;
-            let purpose = email_tokens::Purpose::ResetPassword;
-            email_tokens::issue(conn, user.user_id(), purpose, &token, &user.email, expires)?;
-            let message = messages::provisioned(&user.email, &user.name, &org.name, &links.reset_password(&token))?;
-            outbox::enqueue(conn, links.sealing_key(), &message)?;
+        Ok(membership)
+    });
+    match made {
+        // Read once the lock is let go: the answer is the User as it was made.
+        Ok(membership) => {
+            let row = rows::user(conn, org_id, membership)?.ok_or(AppError::NotFound)?;
+            Ok(user_json(&provider.base, &row))
         }
-        let mut events = vec![Event::MemberProvisioned { membership, user: user.id, email: email.as_str().to_owned() }];
-        if !active {
-            let email = email.as_str().to_owned();
-            events.push(Event::MemberSuspended { membership, user: user.id, email, role: Role::Member });
+        Err(NotCreated::Refused(refusal)) => Err(refusal),
+        Err(NotCreated::NoSeat { used, limit, short }) => {
+            // Nothing of the creation is kept; the Owner is told in a transaction of its own.
+            conn.transaction(|conn| -> Result<(), ScimError> {
+                let rule = rate_limit::Limit { name: "scim:seat_refusal", max: 1, window_secs: 86_400 };
+                if rate_limit::check(conn, rule, &format!("{}:{}", org_id.0, email.canonical())).is_ok() {
+                    let owner = memberships::owner_id(conn, org_id)?;
+                    let email = email.as_str().to_owned();
+                    let event = Event::ProvisioningRefused { organization: org_id.0, email, used, limit, owner };
+                    provider.actor.record(conn, &provider.access, &[event])?;
+                }
+                Ok(())
+            })?;
+            Err(ScimError::forbidden(format!("{} could not be added to {org_name}. {short}", email.as_str())))
         }
-        provider.actor.record(conn, &provider.access, &events)?;
-        let row = rows::user(conn, org_id, membership)?.ok_or(AppError::NotFound)?;
-        Ok(Ok(user_json(&provider.base, &row)))
-    })?;
-    outcome
+    }
+}
+
+/// Why [`create_user`]'s transaction made nothing: it is rolled back either way.
+enum NotCreated {
+    /// Refused as the provider is told: the account or userName is taken, or a fault.
+    Refused(ScimError),
+    /// The seats are all used: the Owner is told, after the rollback.
+    NoSeat { used: i64, limit: i64, short: crate::domain::seats::NotEnoughSeats },
+}
+
+impl From<ScimError> for NotCreated {
+    fn from(error: ScimError) -> Self {
+        NotCreated::Refused(error)
+    }
+}
+
+impl From<AppError> for NotCreated {
+    fn from(error: AppError) -> Self {
+        NotCreated::Refused(error.into())
+    }
+}
+
+impl From<diesel::result::Error> for NotCreated {
+    fn from(error: diesel::result::Error) -> Self {
+        NotCreated::Refused(error.into())
+    }
 }
 
 fn create_account(

@@ -286,6 +286,10 @@ async fn twenty_parallel_creations_with_three_seats_free_create_exactly_three() 
     let refused: Vec<&reqwest::Response> = responses.iter().filter(|r| r.status() != StatusCode::CREATED).collect();
     assert!(refused.iter().all(|r| r.status() == StatusCode::FORBIDDEN), "the rest are refused for want of a seat");
     assert_eq!(app.count("SELECT member_count::bigint AS count FROM organizations"), 4);
+    // A refused creation leaves nothing behind: no account, no mail, no audit row.
+    assert_eq!(app.count("SELECT count(*) FROM users WHERE email LIKE 'p%@example.com'"), 3);
+    assert_eq!(app.count("SELECT count(*) FROM outbox WHERE to_address LIKE 'p%@example.com'"), 3);
+    assert_eq!(app.count("SELECT count(*) FROM audit_events WHERE action = 'member.provisioned'"), 3);
     // The refusal says the numbers, and the Owner hears of it in the bell.
     let refusal = expect(
         scim(&app, Method::POST, "/Users", &token).json(&new_user("late@example.com", "Late", "Comer", "x99")),
@@ -296,6 +300,48 @@ async fn twenty_parallel_creations_with_three_seats_free_create_exactly_three() 
     assert!(app.count("SELECT count(*) FROM notifications WHERE kind = 'member.provisioning_refused'") >= 1);
     let (_, bell) = app.get_text("/notifications").await;
     assert!(bell.contains("Okta (SCIM) could not add") && bell.contains("all 4 seats are used"), "{bell}");
+}
+
+#[tokio::test]
+async fn a_taken_user_name_or_account_is_refused_even_when_sent_at_once() {
+    let (app, _slug, token) = provisioned().await;
+    let jane = |user_name: &str, email: &str, external: &str| {
+        json!({
+            "schemas": [USER],
+            "userName": user_name,
+            "externalId": external,
+            "emails": [{ "value": email, "type": "work", "primary": true }],
+        })
+    };
+    let first = scim(&app, Method::POST, "/Users", &token).json(&jane("jdoe", "jane@example.com", "j1"));
+    let first = expect(first, StatusCode::CREATED).await;
+    // Another person with the same login name, differently cased: the name is taken.
+    let clash = scim(&app, Method::POST, "/Users", &token).json(&jane("JDoe", "john@example.com", "j2"));
+    let clash = expect(clash, StatusCode::CONFLICT).await;
+    assert_eq!(clash["scimType"], "uniqueness");
+    let detail = clash["detail"].as_str().unwrap();
+    assert!(detail.contains("“JDoe” is taken by jane@example.com") && detail.contains(first["id"].as_str().unwrap()));
+    assert_eq!(app.count("SELECT count(*) FROM users WHERE email = 'john@example.com'"), 0, "nothing is kept");
+
+    // The same new person sent ten times at once: one account, one member, nine refusals.
+    let creations = (0..10).map(|n| {
+        let request = scim(&app, Method::POST, "/Users", &token).json(&new_user(
+            "sam@example.com",
+            "Sam",
+            "Same",
+            &format!("s{n}"),
+        ));
+        async move { request.send().await.unwrap() }
+    });
+    let statuses: Vec<StatusCode> =
+        futures_util::future::join_all(creations).await.iter().map(reqwest::Response::status).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| [StatusCode::CREATED, StatusCode::CONFLICT].contains(s)), "{statuses:?}");
+    assert_eq!(app.count("SELECT count(*) FROM users WHERE email = 'sam@example.com'"), 1);
+    let sam = "SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = 'sam@example.com'";
+    assert_eq!(app.count(sam), 1);
+    assert_eq!(app.count("SELECT count(*) FROM audit_events WHERE target_label LIKE '%sam@example.com%'"), 1);
+    assert_eq!(app.count("SELECT count(*) FROM outbox WHERE to_address = 'sam@example.com'"), 1);
 }
 
 #[tokio::test]
