@@ -4,7 +4,8 @@ use diesel::prelude::*;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::schema::{api_idempotency, api_keys};
+use super::organizations::Organization;
+use super::schema::{api_idempotency, api_keys, organizations};
 use crate::domain::{OrgId, Role};
 
 /// An API key as stored: never its secret.
@@ -83,9 +84,15 @@ pub fn revoke(conn: &mut PgConnection, org: OrgId, id: Uuid, by: &str) -> QueryR
     .optional()
 }
 
-/// The key whose secret hashes to `hash`.
-pub fn find_by_hash(conn: &mut PgConnection, hash: &[u8]) -> QueryResult<Option<ApiKey>> {
-    api_keys::table.filter(api_keys::secret_hash.eq(hash)).select(ApiKey::as_select()).first(conn).optional()
+/// The key whose secret hashes to `hash`, with its organization: what every request
+/// with a key needs first, in one statement.
+pub fn find_by_hash(conn: &mut PgConnection, hash: &[u8]) -> QueryResult<Option<(ApiKey, Organization)>> {
+    api_keys::table
+        .inner_join(organizations::table)
+        .filter(api_keys::secret_hash.eq(hash))
+        .select((ApiKey::as_select(), Organization::as_select()))
+        .first(conn)
+        .optional()
 }
 
 /// The organization's live key called `name` (in any case).
@@ -99,14 +106,20 @@ pub fn find_live_by_name(conn: &mut PgConnection, org: OrgId, name: &str) -> Que
         .optional()
 }
 
-/// Records a use of the key, unless one was recorded in the last minute: one write a
-/// minute per key, not one per request (the statement checks again, for requests at once).
-pub fn mark_used(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
-    let minute_ago = OffsetDateTime::now_utc() - time::Duration::minutes(1);
+/// How often a key's use is recorded: one write a minute per key, not one per request.
+const USE_RECORDED_EVERY: time::Duration = time::Duration::minutes(1);
+
+/// Records a use of `key`, unless one was recorded in the last minute: as `key` was
+/// read (no statement at all), and again in the statement, for requests at once.
+pub fn mark_used(conn: &mut PgConnection, key: &ApiKey) -> QueryResult<usize> {
+    let since = OffsetDateTime::now_utc() - USE_RECORDED_EVERY;
+    if key.last_used_at.is_some_and(|at| at >= since) {
+        return Ok(0);
+    }
     diesel::update(
         api_keys::table
-            .filter(api_keys::id.eq(id))
-            .filter(api_keys::last_used_at.is_null().or(api_keys::last_used_at.lt(minute_ago))),
+            .filter(api_keys::id.eq(key.id))
+            .filter(api_keys::last_used_at.is_null().or(api_keys::last_used_at.lt(since))),
     )
     .set(api_keys::last_used_at.eq(diesel::dsl::now))
     .execute(conn)

@@ -11,7 +11,7 @@ pub use crate::db::api_keys::ApiKey;
 use crate::db::api_keys::{self as rows, NewApiKey};
 use crate::db::{is_unique_violation, organizations};
 use crate::domain::api_key::{key_roles, ApiKeySecret, Scope, Scopes, ScopesError};
-use crate::domain::{KeyPrincipal, OrgId, Permission, Role, Slug};
+use crate::domain::{KeyPrincipal, Permission, Role, Slug};
 use crate::error::{AppError, FormErrors};
 
 /// The longest name a key may have.
@@ -246,6 +246,8 @@ pub struct KeyAccess {
     /// The organization's URL name, for the use cases that take one.
     pub slug: Slug,
     pub scopes: Scopes,
+    /// The organization as the request found it.
+    pub org: organizations::Organization,
 }
 
 impl KeyAccess {
@@ -348,8 +350,7 @@ pub fn authenticate(
 ) -> Result<KeyAccess, AppError> {
     let unknown = || AppError::KeyRefused("This API key is not valid. Check that it was copied whole.".into());
     let secret = ApiKeySecret::parse(secret.trim()).ok_or_else(unknown)?;
-    let key = rows::find_by_hash(conn, &secret.hash())?.ok_or_else(unknown)?;
-    let org = organizations::find_by_id(conn, OrgId(key.organization_id))?.ok_or_else(unknown)?;
+    let (key, org) = rows::find_by_hash(conn, &secret.hash())?.ok_or_else(unknown)?;
     // Counted before anything else, revoked keys included: a flood of requests with
     // one secret costs one statement each and writes nothing more.
     rate_limit::check_throttled(conn, request_limit(per_minute), &key.id.to_string())?;
@@ -364,9 +365,9 @@ pub fn authenticate(
             revoked_at.date()
         )));
     }
-    rows::mark_used(conn, key.id)?;
+    rows::mark_used(conn, &key)?;
     let scopes = Scopes::parse(&key.scopes).map_err(|e| AppError::internal(anyhow::anyhow!("stored scopes: {e}")))?;
     let slug = Slug::parse(&org.slug).ok_or_else(|| AppError::internal(anyhow::anyhow!("stored slug")))?;
     let principal = KeyPrincipal { id: key.id, organization: org.org_id(), name: key.name, role: key.role };
-    Ok(KeyAccess { id: key.id, actor: Actor::key(principal, request_id), slug, scopes })
+    Ok(KeyAccess { id: key.id, actor: Actor::key(principal, request_id), slug, scopes, org })
 }

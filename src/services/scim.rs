@@ -164,8 +164,8 @@ pub fn authenticate(
             "This API key is not a SCIM token. The Owner makes one in Settings → Provisioning (SCIM).",
         ));
     }
-    let org = organizations::find_by_slug(conn, &key.slug)?.ok_or(AppError::NotFound)?;
-    if !rows::is_enabled(conn, org.org_id())? {
+    let org = key.org;
+    if !org.scim_enabled {
         return Err(ScimError::forbidden(format!(
             "Provisioning is turned off for {}. Its Owner turns it on in Settings → Provisioning (SCIM).",
             org.name
