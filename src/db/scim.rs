@@ -46,6 +46,10 @@ const USER_COLUMNS: &str = "m.id, m.user_id, m.member_email AS email, m.member_n
      coalesce(m.scim_updated_at, m.created_at) AS updated_at, m.scim_external_id AS external_id, \
      m.scim_profile AS profile, m.scim_managed AS managed, m.suspended_at IS NOT NULL AS suspended";
 
+/// A User's `userName`: the provider's, or else the member's address (indexed lowered
+/// per organization).
+const USER_NAME: &str = "coalesce(m.scim_profile->>'userName', m.member_email)";
+
 /// A team as a SCIM Group reads it (its members come from [`group_members`]).
 #[derive(Debug, Clone, QueryableByName)]
 pub struct GroupRow {
@@ -120,7 +124,7 @@ fn column(kind: ResourceKind, attr: Attr) -> Result<Column, ScimError> {
     Ok(match (kind, attr) {
         (ResourceKind::User, Attr::Id) => Value("m.id::text"),
         (ResourceKind::User, Attr::ExternalId) => Value("m.scim_external_id"),
-        (ResourceKind::User, Attr::UserName) => Value("coalesce(m.scim_profile->>'userName', m.member_email)"),
+        (ResourceKind::User, Attr::UserName) => Value(USER_NAME),
         (ResourceKind::User, Attr::DisplayName) => Value("coalesce(m.scim_profile->>'displayName', m.member_name)"),
         (ResourceKind::User, Attr::GivenName) => Value("(m.scim_profile->'name'->>'givenName')"),
         (ResourceKind::User, Attr::FamilyName) => Value("(m.scim_profile->'name'->>'familyName')"),
@@ -340,17 +344,16 @@ pub struct Taken {
 /// clash with, in one statement: the account's own membership first, else a member
 /// whose userName is the same as a `userName eq` filter compares it.
 pub fn taken(conn: &mut PgConnection, org: OrgId, email_key: &str, user_name: &str) -> QueryResult<Option<Taken>> {
-    prepared(
+    prepared(format!(
         "SELECT id, same_account, email FROM ( \
            (SELECT m.id, true AS same_account, m.member_email AS email \
               FROM users u JOIN memberships m ON m.user_id = u.id AND m.organization_id = $1 \
              WHERE u.email_key = $2 LIMIT 1) \
            UNION ALL \
            (SELECT m.id, false, m.member_email FROM memberships m \
-             WHERE m.organization_id = $1 AND lower(coalesce(m.scim_profile->>'userName', m.member_email)) = $3 \
-             LIMIT 1)) t \
-         ORDER BY same_account DESC LIMIT 1",
-    )
+             WHERE m.organization_id = $1 AND lower({USER_NAME}) = $3 LIMIT 1)) t \
+         ORDER BY same_account DESC LIMIT 1"
+    ))
     .bind::<diesel::sql_types::Uuid, _>(org.0)
     .bind::<Text, _>(email_key.to_owned())
     .bind::<Text, _>(user_name.to_lowercase())
@@ -469,7 +472,7 @@ pub fn touch_group(conn: &mut PgConnection, team: Uuid, external_id: Option<&str
 
 /// Adds the user to the organization as a Member the provider manages (membership
 /// `id`), with its external id and the parts of its User kept only for it
-/// ([`keep_profile`]'s, in the same write). Returns the membership's id.
+/// ([`keep_profile`]'s, in the same write).
 pub fn insert_member(
     conn: &mut PgConnection,
     id: Uuid,
@@ -477,7 +480,7 @@ pub fn insert_member(
     user: UserId,
     external_id: Option<&str>,
     profile: &serde_json::Value,
-) -> QueryResult<Uuid> {
+) -> QueryResult<usize> {
     diesel::insert_into(memberships::table)
         .values((
             memberships::id.eq(id),
@@ -489,8 +492,7 @@ pub fn insert_member(
             memberships::scim_profile.eq(profile),
             memberships::scim_updated_at.eq(diesel::dsl::now),
         ))
-        .returning(memberships::id)
-        .get_result(conn)
+        .execute(conn)
 }
 
 /// Stores what the provider manages of a member: its external id and the parts of
