@@ -2,6 +2,8 @@
 //! with a header row, every field quoted, and cells a spreadsheet would run as a
 //! formula defused.
 
+use std::borrow::Cow;
+
 /// What an export is written as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -34,33 +36,65 @@ impl Format {
     }
 }
 
-/// One CSV field: quoted, with quotes doubled. A field a spreadsheet would take for a
+/// A field as a spreadsheet should read it: text a spreadsheet would take for a
 /// formula (starting with `=`, `+`, `-`, `@`, or a tab or carriage return that hides
 /// one) is written as text, behind a `'`, as OWASP advises.
-pub fn csv_field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_owned() };
-    format!("\"{}\"", text.replace('"', "\"\""))
+pub fn defused(text: &str) -> Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
-/// One CSV line of `fields`, ending with a newline.
-pub fn csv_line<S: AsRef<str>>(fields: &[S]) -> String {
-    let mut line = fields.iter().map(|f| csv_field(f.as_ref())).collect::<Vec<_>>().join(",");
-    line.push('\n');
-    line
+/// CSV lines written into one buffer by the `csv` crate's writer: every field
+/// quoted (quotes doubled) and [`defused`], each line ending with a newline.
+pub struct CsvLines(csv::Writer<Vec<u8>>);
+
+impl CsvLines {
+    /// Lines that follow `start` (a header row, or nothing).
+    pub fn after(start: Vec<u8>) -> Self {
+        CsvLines(csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Always).from_writer(start))
+    }
+
+    /// Adds a line of `fields`.
+    pub fn push<S: AsRef<str>>(&mut self, fields: &[S]) -> csv::Result<()> {
+        for field in fields {
+            self.0.write_field(defused(field.as_ref()).as_bytes())?;
+        }
+        self.0.write_record(None::<&[u8]>)
+    }
+
+    /// Everything written.
+    pub fn into_bytes(self) -> csv::Result<Vec<u8>> {
+        self.0.into_inner().map_err(|e| e.into_error().into())
+    }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// One line of `fields`.
+    pub fn csv_line(fields: &[&str]) -> String {
+        let mut line = CsvLines::after(Vec::new());
+        line.push(fields).unwrap();
+        String::from_utf8(line.into_bytes().unwrap()).unwrap()
+    }
 
     #[test]
     fn formulas_are_written_as_text_and_quotes_are_doubled() {
-        assert_eq!(csv_field("=cmd|' /C calc'!A0"), "\"'=cmd|' /C calc'!A0\"");
+        let field = |text: &str| csv_line(&[text]).trim_end_matches('\n').to_owned();
+        assert_eq!(field("=cmd|' /C calc'!A0"), "\"'=cmd|' /C calc'!A0\"");
         for formula in ["+1+1", "-2", "@SUM(A1)", "\t=1", "\r=1"] {
-            assert!(csv_field(formula).starts_with("\"'"), "{formula:?} is defused");
+            assert!(field(formula).starts_with("\"'"), "{formula:?} is defused");
         }
-        assert_eq!(csv_field("Ann \"Lee\""), "\"Ann \"\"Lee\"\"\"");
-        assert_eq!(csv_field("a, b"), "\"a, b\"");
+        assert_eq!(field("Ann \"Lee\""), "\"Ann \"\"Lee\"\"\"");
+        assert_eq!(field("a, b"), "\"a, b\"");
         assert_eq!(csv_line(&["x", "y"]), "\"x\",\"y\"\n");
+        let mut lines = CsvLines::after(b"a,b\n".to_vec());
+        lines.push(&["1", "=2"]).unwrap();
+        lines.push(&["", "line\nbreak"]).unwrap();
+        assert_eq!(lines.into_bytes().unwrap(), b"a,b\n\"1\",\"'=2\"\n\"\",\"line\nbreak\"\n");
     }
 }

@@ -9,7 +9,7 @@ use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use actix_web::web::Bytes;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 
-use crate::domain::export::{csv_line, Format};
+use crate::domain::export::{CsvLines, Format};
 use crate::error::AppError;
 
 /// The format an export's path names (`…/members.csv`, `…/members.json`), so one
@@ -44,10 +44,37 @@ pub fn next_page<R, C>(mut rows: Vec<R>, limit: i64, cursor: impl FnOnce(&R) -> 
     (rows, next)
 }
 
+/// A page of `rows` as `format` writes it, after `written` rows went out before it:
+/// the CSV header or the JSON array's opening first.
+fn encode<R>(format: Format, sheet: &Sheet<R>, rows: &[R], written: usize) -> Result<Vec<u8>, AppError> {
+    match format {
+        Format::Csv => {
+            // The column names are identifiers: written bare, as spreadsheets expect.
+            let header = if written == 0 { format!("{}\n", sheet.header.join(",")) } else { String::new() };
+            let mut lines = CsvLines::after(header.into_bytes());
+            for row in rows {
+                lines.push(&(sheet.csv)(row)).map_err(AppError::internal)?;
+            }
+            lines.into_bytes().map_err(AppError::internal)
+        }
+        Format::Json => {
+            let mut out = if written == 0 { b"[".to_vec() } else { Vec::new() };
+            for (i, row) in rows.iter().enumerate() {
+                out.extend_from_slice(if written + i == 0 { b"\n" } else { b",\n" });
+                serde_json::to_writer(&mut out, &(sheet.json)(row)).map_err(AppError::internal)?;
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// A page being read: the rows and the cursor of the next, or why not.
+type Reading<R, C> = actix_web::rt::task::JoinHandle<Result<(Vec<R>, Option<C>), AppError>>;
+
 /// Where a streamed export is.
-enum Step<C> {
-    /// The page after this cursor (`None`: the first), with how many rows went out.
-    Page(Option<C>, usize),
+enum Step<R, C> {
+    /// A page is being read, with how many rows went out before it.
+    Page(Reading<R, C>, usize),
     /// Every row went out: record the export, close the JSON array.
     Finish(usize),
     End,
@@ -56,6 +83,10 @@ enum Step<C> {
 /// Answers with the export `name` (the file's name without extension) in `format`:
 /// `page(cursor)` gives a page and the cursor of the next (`None` after the last);
 /// `done(rows)` runs once all of them went out (the audit record).
+///
+/// The next page is read while this one is written and sent: the database reads
+/// a page while this process encodes the one before, so an export goes at the
+/// pace of the slower of the two, not of both in turn. Two pages at most are held.
 pub fn stream<R, C, P, PF, D, DF>(format: Format, name: &str, sheet: Sheet<R>, page: P, done: D) -> HttpResponse
 where
     R: 'static,
@@ -65,34 +96,19 @@ where
     D: FnOnce(usize) -> DF + 'static,
     DF: Future<Output = Result<(), AppError>> + 'static,
 {
-    let start = (Step::Page(None, 0), page, Some(done), sheet);
+    let start = (Step::Page(actix_web::rt::spawn(page(None)), 0), page, Some(done), sheet);
     let body = futures_util::stream::unfold(start, move |(step, page, done, sheet)| async move {
         match step {
-            Step::Page(cursor, written) => match page(cursor).await {
+            Step::Page(reading, written) => match reading.await.map_err(AppError::internal).and_then(|read| read) {
                 Ok((rows, next)) => {
-                    let mut out = String::new();
-                    if written == 0 {
-                        out.push_str(&match format {
-                            // The column names are identifiers: written bare, as spreadsheets expect.
-                            Format::Csv => format!("{}\n", sheet.header.join(",")),
-                            Format::Json => "[".to_owned(),
-                        });
-                    }
-                    for (i, row) in rows.iter().enumerate() {
-                        match format {
-                            Format::Csv => out.push_str(&csv_line(&(sheet.csv)(row))),
-                            Format::Json => {
-                                out.push_str(if written + i == 0 { "\n" } else { ",\n" });
-                                out.push_str(&(sheet.json)(row).to_string());
-                            }
-                        }
-                    }
-                    let written = written + rows.len();
                     let step = match next {
-                        Some(cursor) => Step::Page(Some(cursor), written),
-                        None => Step::Finish(written),
+                        Some(cursor) => Step::Page(actix_web::rt::spawn(page(Some(cursor))), written + rows.len()),
+                        None => Step::Finish(written + rows.len()),
                     };
-                    Some((Ok::<_, actix_web::Error>(Bytes::from(out)), (step, page, done, sheet)))
+                    match encode(format, &sheet, &rows, written) {
+                        Ok(out) => Some((Ok::<_, actix_web::Error>(Bytes::from(out)), (step, page, done, sheet))),
+                        Err(error) => Some((Err(error.into()), (Step::End, page, done, sheet))),
+                    }
                 }
                 Err(error) => Some((Err(error.into()), (Step::End, page, done, sheet))),
             },

@@ -820,7 +820,7 @@ pub async fn export_audit_log(
 
 #[cfg(test)]
 mod tests {
-    use crate::domain::export::csv_field;
+    use crate::domain::export::tests::csv_line;
 
     #[test]
     fn changes_read_as_key_before_after() {
@@ -841,7 +841,7 @@ mod tests {
 
     #[test]
     fn csv_fields_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_field("Ada \"the first\""), "\"Ada \"\"the first\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(1)"), "\"'=HYPERLINK(1)\"");
+        assert_eq!(csv_line(&["Ada \"the first\""]), "\"Ada \"\"the first\"\"\"\n");
+        assert_eq!(csv_line(&["=HYPERLINK(1)"]), "\"'=HYPERLINK(1)\"\n");
     }
 }
