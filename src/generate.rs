@@ -191,8 +191,7 @@ impl Generator {
             let mut joins = Vec::with_capacity(people.len());
             for (at, chunk) in (0..).step_by(CHUNK).zip(people.chunks(CHUNK)) {
                 let (users, places) = self.members_chunk(count, at, chunk, &mut ids, &mut joins);
-                bulk::insert_users(conn, users, password_hash)?;
-                out.members += bulk::insert_memberships(conn, org, owner.id, places)?;
+                out.members += bulk::insert_members(conn, org, owner.id, users, places, password_hash)?;
             }
             joins.sort_unstable_by_key(|join| std::cmp::Reverse(join.joined));
             for chunk in joins.chunks(CHUNK) {

@@ -17,8 +17,7 @@ pub struct Users {
     pub created_at: Vec<OffsetDateTime>,
 }
 
-/// Memberships; the name, email and verification columns are copied from
-/// `users` by the `memberships_copy_user` trigger, as for every membership.
+/// Memberships of accounts written with them ([`insert_members`]).
 #[derive(Default)]
 pub struct Memberships {
     pub id: Vec<Uuid>,
@@ -82,38 +81,45 @@ pub struct Grants {
     pub level: Vec<String>,
 }
 
-pub fn insert_users(conn: &mut PgConnection, rows: Users, password_hash: &str) -> QueryResult<usize> {
-    let keys = keys_of(&rows.email);
-    diesel::sql_query(
-        "INSERT INTO users (id, name, email, email_key, email_verified_at, password_hash, created_at, updated_at) \
-         SELECT id, name, email, email_key, created_at, $5, created_at, created_at \
-           FROM unnest($1, $2, $3, $4, $6) AS r(id, name, email, created_at, email_key)",
-    )
-    .bind::<Array<SqlUuid>, _>(rows.id)
-    .bind::<Array<Text>, _>(rows.name)
-    .bind::<Array<Text>, _>(rows.email)
-    .bind::<Array<Timestamptz>, _>(rows.created_at)
-    .bind::<Text, _>(password_hash)
-    .bind::<Array<Text>, _>(keys)
-    .execute(conn)
-}
-
-pub fn insert_memberships(
+/// Accounts and their memberships, `places[i]` of the account `users.id` names, in
+/// one statement. Each membership's copy of its account (name, address,
+/// verification, second factor) is what the accounts' insert returned, so the
+/// `memberships_copy_user` trigger has nothing to look up (migration 61). Returns
+/// the memberships added.
+pub fn insert_members(
     conn: &mut PgConnection,
     org: Uuid,
     invited_by: Uuid,
-    rows: Memberships,
+    users: Users,
+    places: Memberships,
+    password_hash: &str,
 ) -> QueryResult<usize> {
+    let keys = keys_of(&users.email);
     diesel::sql_query(
-        "INSERT INTO memberships (id, organization_id, user_id, role, created_at, invited_by, last_active_at) \
-         SELECT id, $6, user_id, role, created_at, $7, last_active_at \
-           FROM unnest($1, $2, $3, $4, $5) AS r(id, user_id, role, created_at, last_active_at)",
+        "WITH accounts AS ( \
+             INSERT INTO users (id, name, email, email_key, email_verified_at, password_hash, created_at, updated_at) \
+             SELECT id, name, email, email_key, created_at, $5, created_at, created_at \
+               FROM unnest($1, $2, $3, $4, $6) AS r(id, name, email, created_at, email_key) \
+             RETURNING id, name, email, email_verified_at IS NOT NULL AS verified, two_factor) \
+         INSERT INTO memberships (id, organization_id, user_id, role, created_at, invited_by, last_active_at, \
+                                  member_name, member_email, member_verified, member_two_factor) \
+         SELECT m.id, $12, m.user_id, m.role, m.created_at, $13, m.last_active_at, \
+                a.name, a.email, a.verified, a.two_factor \
+           FROM unnest($7, $8, $9, $10, $11) WITH ORDINALITY AS m(id, user_id, role, created_at, last_active_at, n) \
+           JOIN accounts a ON a.id = m.user_id \
+          ORDER BY m.n",
     )
-    .bind::<Array<SqlUuid>, _>(rows.id)
-    .bind::<Array<SqlUuid>, _>(rows.user_id)
-    .bind::<Array<Text>, _>(rows.role)
-    .bind::<Array<Timestamptz>, _>(rows.created_at)
-    .bind::<Array<Nullable<Timestamptz>>, _>(rows.last_active_at)
+    .bind::<Array<SqlUuid>, _>(users.id)
+    .bind::<Array<Text>, _>(users.name)
+    .bind::<Array<Text>, _>(users.email)
+    .bind::<Array<Timestamptz>, _>(users.created_at)
+    .bind::<Text, _>(password_hash)
+    .bind::<Array<Text>, _>(keys)
+    .bind::<Array<SqlUuid>, _>(places.id)
+    .bind::<Array<SqlUuid>, _>(places.user_id)
+    .bind::<Array<Text>, _>(places.role)
+    .bind::<Array<Timestamptz>, _>(places.created_at)
+    .bind::<Array<Nullable<Timestamptz>>, _>(places.last_active_at)
     .bind::<SqlUuid, _>(org)
     .bind::<SqlUuid, _>(invited_by)
     .execute(conn)

@@ -239,6 +239,11 @@ fn generate_fills_an_organization_within_its_seat_limit() {
     assert!(stdout.contains("30 members, 20 pending invitations, 3 teams"), "{stdout}");
 
     assert_eq!(db.count("SELECT count(*) FROM memberships WHERE member_name <> '' AND member_verified"), 31);
+    // Each member's copy of their account (written with it, not looked up) is the account's.
+    let copied = "SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id \
+                   WHERE m.member_name = u.name AND m.member_email = u.email \
+                     AND m.member_verified = (u.email_verified_at IS NOT NULL) AND m.member_two_factor = u.two_factor";
+    assert_eq!(db.count(copied), 31);
     assert_eq!(db.count("SELECT count(*) FROM invitations WHERE status = 'pending' AND expires_at > now()"), 20);
     assert_eq!(db.count("SELECT count(*) FROM teams"), 3);
     assert_eq!(db.count("SELECT count(*) FROM projects"), 2);
