@@ -104,7 +104,8 @@ enum Command {
     },
     /// Fill an organization with generated members, pending invitations, teams
     /// and projects (for benchmarks and for trying the pages at scale). The
-    /// generated accounts cannot sign in.
+    /// generated accounts cannot sign in. A load that at least doubles the rows
+    /// held locks the tables while it runs (their indexes are made again at the end).
     Generate {
         /// The organization's URL name, as in /orgs/SLUG.
         #[arg(long)]

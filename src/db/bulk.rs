@@ -237,6 +237,74 @@ pub fn taken_slugs(conn: &mut PgConnection, table: &str, org: Uuid) -> QueryResu
     Ok(rows.into_iter().map(|r| r.slug).collect())
 }
 
+/// The tables `roster generate` fills, whose indexes and foreign keys a load that
+/// at least doubles them makes afresh ([`set_aside`]).
+pub const LOADED: [&str; 4] = ["users", "memberships", "invitations", "audit_events"];
+
+/// What [`set_aside`] took off a table: for each index or foreign key, the
+/// statement that made it (as PostgreSQL prints it), to run again after the load.
+#[must_use = "the indexes and keys set aside come back only through restore()"]
+pub struct SetAside(Vec<String>);
+
+/// The secondary indexes (those behind no constraint) and the foreign keys of
+/// `tables`, dropped for a load that adds at least as many rows as the tables hold:
+/// PostgreSQL's advice for populating a database. Kept, each of the million rows
+/// paid for a dozen index entries, forty trigrams and three foreign-key look-ups
+/// one at a time (about 70 µs a row); made again afterwards, each is built in one
+/// sorted pass and each key checked in one join. Primary keys and unique
+/// constraints stay, so duplicates are refused as they are written. The drops hold
+/// the tables' exclusive locks until the transaction ends, and roll back with it.
+pub fn set_aside(conn: &mut PgConnection, tables: &[&str]) -> QueryResult<SetAside> {
+    #[derive(QueryableByName)]
+    struct Change {
+        #[diesel(sql_type = Text)]
+        undo: String,
+        #[diesel(sql_type = Text)]
+        redo: String,
+    }
+    let changes: Vec<Change> = diesel::sql_query(
+        "SELECT undo, redo FROM ( \
+         SELECT 1 AS step, format('DROP INDEX %s', i.indexrelid::regclass) AS undo, \
+                pg_get_indexdef(i.indexrelid) AS redo \
+           FROM pg_index i \
+          WHERE i.indrelid = ANY($1::text[]::regclass[]) AND NOT i.indisunique \
+            AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) \
+         UNION ALL \
+         SELECT 2, format('ALTER TABLE %s DROP CONSTRAINT %I', k.conrelid::regclass, k.conname), \
+                format('ALTER TABLE %s ADD CONSTRAINT %I %s', k.conrelid::regclass, k.conname, pg_get_constraintdef(k.oid)) \
+           FROM pg_constraint k \
+          WHERE k.contype = 'f' AND k.conrelid = ANY($1::text[]::regclass[])) c \
+         ORDER BY step, redo",
+    )
+    .bind::<Array<Text>, _>(tables)
+    .load(conn)?;
+    for change in &changes {
+        diesel::sql_query(&change.undo).execute(conn)?;
+    }
+    Ok(SetAside(changes.into_iter().map(|c| c.redo).collect()))
+}
+
+/// Makes again what [`set_aside`] dropped, the indexes first: each index built
+/// from the rows now there, each foreign key checked against all of them (a row
+/// whose key names nothing fails the load).
+pub fn restore(conn: &mut PgConnection, set_aside: SetAside) -> QueryResult<()> {
+    for statement in set_aside.0 {
+        diesel::sql_query(statement).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// How many rows `tables` hold, in every organization.
+pub fn rows_held(conn: &mut PgConnection, tables: &[&str]) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Held {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        rows: i64,
+    }
+    let counts: Vec<String> = tables.iter().map(|table| format!("(SELECT count(*) FROM {table})")).collect();
+    Ok(diesel::sql_query(format!("SELECT {} AS rows", counts.join(" + "))).get_result::<Held>(conn)?.rows)
+}
+
 /// After a large insert: statistics current, so the next query plans for 100,000
 /// rows rather than the 10 seen before, and the visibility map set, so index-only
 /// scans stay index-only. Outside any transaction (VACUUM cannot run in one).

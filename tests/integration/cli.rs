@@ -231,12 +231,22 @@ fn generate_fills_an_organization_within_its_seat_limit() {
     assert_eq!(db.count("SELECT count(*) FROM invitations"), 0, "refusals changed nothing");
 
     roster(&db.url, &["set-seats", "--org", "acme", "60"]);
+    // A load that at least doubles the tables sets their indexes and foreign keys
+    // aside and makes them again: afterwards every one is there, as it was, and valid.
+    let schema = schema_of(&db);
+    assert!(schema.iter().any(|line| line.starts_with("memberships_search_idx: CREATE INDEX")), "{schema:?}");
+    assert!(schema.iter().any(|line| line.starts_with("memberships.memberships_user_id_fkey: FOREIGN KEY")));
+    let index = "SELECT 'memberships_search_idx'::regclass::oid::bigint AS count";
+    let search_index = db.count(index);
     let args =
         ["generate", "--org", "acme", "--members", "30", "--invitations", "20", "--teams", "3", "--projects", "2"];
     let out = roster(&db.url, &args);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("30 members, 20 pending invitations, 3 teams"), "{stdout}");
+    assert_eq!(schema_of(&db), schema, "the indexes and keys are as they were");
+    let made = db.count(index);
+    assert_ne!(made, search_index, "the search index was made again");
 
     assert_eq!(db.count("SELECT count(*) FROM memberships WHERE member_name <> '' AND member_verified"), 31);
     // Each member's copy of their account (written with it, not looked up) is the account's.
@@ -259,6 +269,37 @@ fn generate_fills_an_organization_within_its_seat_limit() {
     assert_eq!(db.count("SELECT count(*) FROM audit_events WHERE action = 'invitation.created'"), 20);
     // Realistic dates: members joined over months, not all at this moment.
     assert!(db.count("SELECT count(DISTINCT created_at::date) FROM memberships") > 10);
+
+    // A smaller load keeps the indexes and adds to them.
+    let out = roster(&db.url, &["generate", "--org", "acme", "--members", "5"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(db.count(copied), 36);
+    assert_eq!(db.count(index), made, "the same search index, added to");
+    assert_eq!(schema_of(&db), schema);
+}
+
+/// Every index and constraint of the database as PostgreSQL prints it, with the
+/// foreign keys not yet checked marked.
+fn schema_of(db: &TestDb) -> Vec<String> {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        line: String,
+    }
+    diesel::sql_query(
+        "SELECT indexname || ': ' || indexdef AS line FROM pg_indexes WHERE schemaname = 'public' \
+         UNION ALL \
+         SELECT conrelid::regclass || '.' || conname || ': ' || pg_get_constraintdef(oid) \
+                || CASE WHEN convalidated THEN '' ELSE ' (not checked)' END \
+           FROM pg_constraint WHERE connamespace = 'public'::regnamespace \
+         ORDER BY 1",
+    )
+    .load::<Line>(&mut db.conn())
+    .unwrap()
+    .into_iter()
+    .map(|l| l.line)
+    .collect()
 }
 
 #[tokio::test]
