@@ -1,6 +1,6 @@
 //! Streaming an export (DESIGN.md §2.13): a table's pages are read one at a time by
-//! their keyset cursor and each is written out before the next is read, so an export
-//! of 100,000 rows holds one page in memory. CSV has a header row; JSON is one array.
+//! their keyset cursor, the next while one is written out, so an export of 100,000
+//! rows holds two pages in memory at most. CSV has a header row; JSON is one array.
 
 use std::future::Future;
 
