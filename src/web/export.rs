@@ -1,6 +1,7 @@
 //! Streaming an export (DESIGN.md §2.13): a table's pages are read one at a time by
-//! their keyset cursor, the next while one is written out, so an export of 100,000
-//! rows holds two pages in memory at most. CSV has a header row; JSON is one array.
+//! their keyset cursor, each encoded and let go before the next is read (while its
+//! bytes are sent), so an export of 100,000 rows holds one page's rows in memory.
+//! CSV has a header row; JSON is one array.
 
 use std::future::Future;
 
@@ -84,9 +85,9 @@ enum Step<R, C> {
 /// `page(cursor)` gives a page and the cursor of the next (`None` after the last);
 /// `done(rows)` runs once all of them went out (the audit record).
 ///
-/// The next page is read while this one is written and sent: the database reads
-/// a page while this process encodes the one before, so an export goes at the
-/// pace of the slower of the two, not of both in turn. Two pages at most are held.
+/// The next page is read while this one's bytes are sent: asked for as soon as
+/// this page is encoded and its rows dropped, rather than when the client has
+/// taken its bytes, so one page's rows and the bytes of the one before are held.
 pub fn stream<R, C, P, PF, D, DF>(format: Format, name: &str, sheet: Sheet<R>, page: P, done: D) -> HttpResponse
 where
     R: 'static,
@@ -101,12 +102,19 @@ where
         match step {
             Step::Page(reading, written) => match reading.await.map_err(AppError::internal).and_then(|read| read) {
                 Ok((rows, next)) => {
-                    let step = match next {
-                        Some(cursor) => Step::Page(actix_web::rt::spawn(page(Some(cursor))), written + rows.len()),
-                        None => Step::Finish(written + rows.len()),
-                    };
-                    match encode(format, &sheet, &rows, written) {
-                        Ok(out) => Some((Ok::<_, actix_web::Error>(Bytes::from(out)), (step, page, done, sheet))),
+                    // Encoded and let go before the next page is asked for: one page's
+                    // rows in memory at a time, and its bytes while the next is read.
+                    let encoded = encode(format, &sheet, &rows, written);
+                    let written = written + rows.len();
+                    drop(rows);
+                    match encoded {
+                        Ok(out) => {
+                            let step = match next {
+                                Some(cursor) => Step::Page(actix_web::rt::spawn(page(Some(cursor))), written),
+                                None => Step::Finish(written),
+                            };
+                            Some((Ok::<_, actix_web::Error>(Bytes::from(out)), (step, page, done, sheet)))
+                        }
                         Err(error) => Some((Err(error.into()), (Step::End, page, done, sheet))),
                     }
                 }
